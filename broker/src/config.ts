@@ -1,0 +1,39 @@
+/** Settings of one embedded broker. `startBroker()` fills the defaults. */
+export interface BrokerConfig {
+  /** Address to listen on and to advertise in Metadata. */
+  host: string;
+  /** 0 picks a free port; the advertised port is then the real one. */
+  port: number;
+  dataDir: string;
+  /** Partitions of a topic created implicitly (Metadata/Produce auto-creation, CreateTopics with -1). */
+  defaultPartitions: number;
+  autoCreateTopics: boolean;
+  /** Whole segments older than this are deleted; -1 keeps them forever. */
+  retentionMs: number;
+  /** A partition's log is cut back to about this many bytes by deleting whole segments; -1 = no limit. */
+  retentionBytes: number;
+  /** A new segment is rolled once the active one reaches this size. */
+  segmentBytes: number;
+  /** Largest record batch accepted (Kafka's max.message.bytes default). */
+  maxMessageBytes: number;
+  /** Largest request frame accepted; a larger claimed size closes the connection unread. */
+  maxRequestBytes: number;
+  /** Kafka's group.initial.rebalance.delay.ms: first rebalance of an empty group waits this long for more members. */
+  groupInitialRebalanceDelayMs: number;
+  /** Where one-line logs go. */
+  log: (line: string) => void;
+}
+
+export const defaultBrokerConfig: Omit<BrokerConfig, 'log'> = {
+  host: '127.0.0.1',
+  port: 9092,
+  dataDir: './data/broker',
+  defaultPartitions: 3,
+  autoCreateTopics: true,
+  retentionMs: 7 * 24 * 3600 * 1000,
+  retentionBytes: -1,
+  segmentBytes: 64 * 1024 * 1024,
+  maxMessageBytes: 1_048_588,
+  maxRequestBytes: 100 * 1024 * 1024,
+  groupInitialRebalanceDelayMs: 3000,
+};

@@ -1,0 +1,3 @@
+export { ErrorCode, MalformedRequestError } from './errors.js';
+export { Reader } from './reader.js';
+export { Writer } from './writer.js';

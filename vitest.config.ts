@@ -1,0 +1,22 @@
+import { fileURLToPath } from 'node:url';
+import { defineConfig } from 'vitest/config';
+
+const src = (path: string): string => fileURLToPath(new URL(path, import.meta.url));
+
+export default defineConfig({
+  resolve: {
+    // Tests import sibling packages from source, so they need no build step.
+    alias: {
+      '@tickstream/schemas': src('./schemas/src/index.ts'),
+      '@tickstream/broker': src('./broker/src/index.ts'),
+      '@tickstream/bench': src('./bench/src/index.ts'),
+    },
+  },
+  test: {
+    include: ['*/src/**/*.test.ts'],
+    exclude: ['**/node_modules/**', '**/dist/**'],
+    testTimeout: 30_000,
+    hookTimeout: 60_000,
+    reporters: ['default'],
+  },
+});
