@@ -1,0 +1,2 @@
+// Replaced by the group coordinator implementation.
+export interface GroupCoordinator {}

@@ -1,0 +1,2 @@
+// Replaced by the log (storage) implementation.
+export interface LogManager {}
