@@ -1,0 +1,58 @@
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+
+// The real entry point, as `npx tickstream` runs it (built by `npm install`'s prepare step).
+const bin = fileURLToPath(new URL('../bin/tickstream.js', import.meta.url));
+
+function tickstream(...args: string[]): { status: number | null; stdout: string; stderr: string } {
+  const result = spawnSync(process.execPath, [bin, ...args], { encoding: 'utf8', timeout: 20_000 });
+  return { status: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+describe('tickstream CLI', () => {
+  it('lists its commands with --help and exits 0', () => {
+    const result = tickstream('--help');
+    expect(result.status).toBe(0);
+    expect(result.stdout).toMatch(/^Usage: tickstream <command>/);
+    expect(result.stdout).toMatch(/^ {2}broker +Run the embedded single-node broker/m);
+  });
+
+  it('prints a subcommand help with every flag', () => {
+    const result = tickstream('broker', '--help');
+    expect(result.status).toBe(0);
+    for (const flag of ['--host', '--port', '--data-dir', '--default-partitions', '--retention-ms', '--retention-bytes']) {
+      expect(result.stdout).toContain(flag);
+    }
+  });
+
+  it('names an unknown command on one line and exits 2', () => {
+    const result = tickstream('launch-rockets');
+    expect(result.status).toBe(2);
+    expect(result.stderr).toBe("tickstream: unknown command 'launch-rockets' (run 'tickstream --help' for the list)\n");
+  });
+
+  it('names an unknown flag on one line and exits 2', () => {
+    const result = tickstream('broker', '--prot', '9092');
+    expect(result.status).toBe(2);
+    expect(result.stderr).toBe('tickstream broker: unknown flag --prot\n');
+  });
+
+  it('names a bad value on one line and exits 2', () => {
+    const port = tickstream('broker', '--port', '70000');
+    expect(port.status).toBe(2);
+    expect(port.stderr).toBe('tickstream broker: --port must be between 0 and 65535, got 70000\n');
+
+    const retention = tickstream('broker', '--retention-ms', 'soon');
+    expect(retention.status).toBe(2);
+    expect(retention.stderr).toBe(
+      "tickstream broker: --retention-ms must be a duration such as 500ms, 30s, 15m, 1h or 7d, got 'soon'\n",
+    );
+  });
+
+  it('names a flag that is missing its value', () => {
+    const result = tickstream('broker', '--port');
+    expect(result.status).toBe(2);
+    expect(result.stderr).toBe('tickstream broker: flag --port needs a value\n');
+  });
+});

@@ -1,0 +1,26 @@
+/**
+ * Keeps a long-running command alive until Ctrl-C (SIGINT) or SIGTERM, then runs its
+ * clean shutdown once. A second signal during shutdown exits at once.
+ */
+export function runUntilSignal(shutdown: () => Promise<void>): Promise<number> {
+  return new Promise((resolve) => {
+    let stopping = false;
+    const onSignal = (signal: NodeJS.Signals): void => {
+      if (stopping) {
+        process.stderr.write(`\n${signal} again: exiting without a clean shutdown\n`);
+        process.exit(130);
+      }
+      stopping = true;
+      process.stderr.write(`\n${signal}: shutting down cleanly (press Ctrl-C again to force)\n`);
+      shutdown().then(
+        () => resolve(0),
+        (error: unknown) => {
+          process.stderr.write(`shutdown failed: ${error instanceof Error ? error.message : String(error)}\n`);
+          resolve(1);
+        },
+      );
+    };
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
+  });
+}
