@@ -7,6 +7,7 @@ export default defineConfig({
   resolve: {
     // Tests import sibling packages from source, so they need no build step.
     alias: {
+      '@tickstream/schemas/lz4-node': src('./schemas/src/lz4-node.ts'),
       '@tickstream/schemas': src('./schemas/src/index.ts'),
       '@tickstream/broker': src('./broker/src/index.ts'),
       '@tickstream/bench': src('./bench/src/index.ts'),
@@ -14,6 +15,8 @@ export default defineConfig({
   },
   test: {
     include: ['*/src/**/*.test.ts'],
+    // Starts one shared Apache Kafka for the run when KAFKA_BACKEND=apache; does nothing otherwise.
+    globalSetup: ['./broker/src/testing/global-setup.ts'],
     exclude: ['**/node_modules/**', '**/dist/**'],
     testTimeout: 30_000,
     hookTimeout: 60_000,

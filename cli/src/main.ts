@@ -51,6 +51,12 @@ export async function main(argv: readonly string[]): Promise<number> {
       process.stderr.write(`tickstream ${command.name}: ${error.message}\n`);
       return 2;
     }
+    // Failures people can act on (Java missing, a port in use, Kafka unreachable) carry their
+    // own exit code and a message that says what to do; print that, not a stack trace.
+    if (error instanceof Error && typeof (error as { exitCode?: unknown }).exitCode === 'number') {
+      process.stderr.write(`tickstream ${command.name}: ${error.message}\n`);
+      return (error as Error & { exitCode: number }).exitCode;
+    }
     throw error;
   }
 }

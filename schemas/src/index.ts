@@ -1,1 +1,34 @@
-export {};
+// @tickstream/schemas: the wire format every tier shares. Browser-safe: Node tiers get lz4
+// from '@tickstream/schemas/lz4-node', browsers plug in their own Lz4Block.
+export { type ClientMessageFields, decodeClientFrame, encodeClientFrame } from './client-codec.js';
+export { applyDelta, type DeltaBatch, DeltaField, DeltaWriter } from './delta.js';
+export {
+  DEFAULT_COMPRESS_ABOVE,
+  DEFAULT_MAX_FRAME_BYTES,
+  decodeFrame,
+  encodeFrame,
+  FRAME_VERSION,
+  type FrameOptions,
+} from './frame.js';
+export type { Lz4Block } from './lz4.js';
+export { ProtocolError, type ProtocolErrorCode } from './protocol-error.js';
+export { type QuoteFields, QuoteTable } from './quote-table.js';
+export {
+  type CandleFields,
+  decodeServerFrame,
+  ErrorCode,
+  type HelloFields,
+  ServerFrameEncoder,
+  type ServerMessageFields,
+  type SymbolInfoFields,
+  Timeframe,
+} from './server-codec.js';
+export {
+  decodeMarketEvent,
+  decodeTick,
+  type MarketEventFields,
+  MarketEventKind,
+  PRICE_SCALE,
+  TickEncoder,
+  type TickFields,
+} from './tick-codec.js';

@@ -1,5 +1,7 @@
 import type { Command } from '../command.js';
 import { brokerCommand } from './broker.js';
+import { kafkaCommand } from './kafka.js';
+import { upCommand } from './up.js';
 
 /** Every subcommand, in the order `tickstream --help` lists them. */
-export const commands: readonly Command[] = [brokerCommand];
+export const commands: readonly Command[] = [upCommand, brokerCommand, kafkaCommand];

@@ -1,0 +1,8 @@
+import { compressSync, uncompressSync } from 'lz4-napi';
+import type { Lz4Block } from './lz4.js';
+
+/** lz4 for Node: lz4-napi (Rust lz4_flex), ~300 MB/s compress, ~1 GB/s decompress here. */
+export const nodeLz4: Lz4Block = {
+  compress: (input) => compressSync(Buffer.from(input.buffer, input.byteOffset, input.byteLength)),
+  decompress: (input) => uncompressSync(input),
+};

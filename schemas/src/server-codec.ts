@@ -1,0 +1,289 @@
+import * as flatbuffers from 'flatbuffers';
+import type { DeltaBatch } from './delta.js';
+import { decodeFrame, encodeFrame, type FrameOptions } from './frame.js';
+import { Candle } from './generated/tickstream/edge/candle.js';
+import { Candles } from './generated/tickstream/edge/candles.js';
+import { Delta } from './generated/tickstream/edge/delta.js';
+import { ErrorCode } from './generated/tickstream/edge/error-code.js';
+import { Error as ErrorMessage } from './generated/tickstream/edge/error.js';
+import { Hello } from './generated/tickstream/edge/hello.js';
+import { Pong } from './generated/tickstream/edge/pong.js';
+import { Quote } from './generated/tickstream/edge/quote.js';
+import { ServerFrame } from './generated/tickstream/edge/server-frame.js';
+import { ServerMessage } from './generated/tickstream/edge/server-message.js';
+import { Snapshot } from './generated/tickstream/edge/snapshot.js';
+import { SymbolInfo } from './generated/tickstream/edge/symbol-info.js';
+import { Timeframe } from './generated/tickstream/edge/timeframe.js';
+import { MarketEvent } from './generated/tickstream/kafka/market-event.js';
+import { ProtocolError } from './protocol-error.js';
+import type { QuoteFields } from './quote-table.js';
+import { serverFrameSpec } from './specs.js';
+import { type MarketEventFields, readMarketEvent, writeMarketEvent } from './tick-codec.js';
+import { verifyRoot } from './verify.js';
+
+export { ErrorCode, Timeframe };
+
+export interface HelloFields {
+  edgeId: string;
+  epoch: number;
+  serverTimeUs: number;
+  priceScale: number;
+  windowMs: number;
+  maxSymbolsPerSubscription: number;
+  maxFrameBytes: number;
+  protocolVersion: number;
+}
+
+export interface SymbolInfoFields {
+  id: number;
+  name: string;
+  sector: string;
+}
+
+export interface CandleFields {
+  startTimeUs: number;
+  open: number;
+  high: number;
+  low: number;
+  close: number;
+  volume: number;
+}
+
+/** Every server → client message, decoded. Data frames carry (epoch, seq); see docs/protocol.md. */
+export type ServerMessageFields =
+  | ({ type: 'hello' } & HelloFields)
+  | { type: 'snapshot'; epoch: number; seq: number; symbols: SymbolInfoFields[]; quotes: QuoteFields[] }
+  | ({ type: 'delta'; epoch: number; seq: number } & DeltaBatch)
+  | { type: 'candles'; epoch: number; seq: number; symbolId: number; timeframe: Timeframe; bars: CandleFields[] }
+  | ({ type: 'market-event'; epoch: number; seq: number } & MarketEventFields)
+  | { type: 'error'; code: ErrorCode; message: string }
+  | { type: 'pong'; clientTimeUs: number; serverTimeUs: number };
+
+/**
+ * Encodes server frames with one reused builder; each method returns a finished frame
+ * (header byte + body, lz4-compressed when that pays), ready to send to any number of sockets.
+ */
+export class ServerFrameEncoder {
+  private readonly builder = new flatbuffers.Builder(16 * 1024);
+
+  constructor(private readonly options: FrameOptions) {}
+
+  private finish(epoch: number, seq: number, type: ServerMessage, message: flatbuffers.Offset): Uint8Array {
+    const builder = this.builder;
+    ServerFrame.startServerFrame(builder);
+    ServerFrame.addEpoch(builder, epoch);
+    ServerFrame.addSeq(builder, seq);
+    ServerFrame.addMessageType(builder, type);
+    ServerFrame.addMessage(builder, message);
+    builder.finish(ServerFrame.endServerFrame(builder));
+    return encodeFrame(builder.asUint8Array(), this.options);
+  }
+
+  hello(hello: HelloFields): Uint8Array {
+    const builder = this.builder;
+    builder.clear();
+    const edgeId = builder.createString(hello.edgeId);
+    Hello.startHello(builder);
+    Hello.addEdgeId(builder, edgeId);
+    Hello.addEpoch(builder, hello.epoch);
+    Hello.addServerTimeUs(builder, BigInt(hello.serverTimeUs));
+    Hello.addPriceScale(builder, hello.priceScale);
+    Hello.addWindowMs(builder, hello.windowMs);
+    Hello.addMaxSymbolsPerSubscription(builder, hello.maxSymbolsPerSubscription);
+    Hello.addMaxFrameBytes(builder, hello.maxFrameBytes);
+    Hello.addProtocolVersion(builder, hello.protocolVersion);
+    return this.finish(hello.epoch, 0, ServerMessage.Hello, Hello.endHello(builder));
+  }
+
+  snapshot(epoch: number, seq: number, symbols: readonly SymbolInfoFields[], quotes: readonly QuoteFields[]): Uint8Array {
+    const builder = this.builder;
+    builder.clear();
+    const infos = symbols.map((symbol) => {
+      const name = builder.createString(symbol.name);
+      const sector = builder.createString(symbol.sector);
+      SymbolInfo.startSymbolInfo(builder);
+      SymbolInfo.addId(builder, symbol.id);
+      SymbolInfo.addName(builder, name);
+      SymbolInfo.addSector(builder, sector);
+      return SymbolInfo.endSymbolInfo(builder);
+    });
+    const symbolsVector = Snapshot.createSymbolsVector(builder, infos);
+    Snapshot.startQuotesVector(builder, quotes.length);
+    // FlatBuffers vectors are built back to front.
+    for (let i = quotes.length - 1; i >= 0; i--) {
+      const q = quotes[i] as QuoteFields;
+      Quote.createQuote(
+        builder,
+        q.id,
+        BigInt(q.last),
+        BigInt(q.bid),
+        BigInt(q.ask),
+        BigInt(q.open),
+        BigInt(q.high),
+        BigInt(q.low),
+        BigInt(q.volume),
+        q.ticks,
+        BigInt(q.exchangeTimeUs),
+      );
+    }
+    const quotesVector = builder.endVector();
+    Snapshot.startSnapshot(builder);
+    Snapshot.addSymbols(builder, symbolsVector);
+    Snapshot.addQuotes(builder, quotesVector);
+    return this.finish(epoch, seq, ServerMessage.Snapshot, Snapshot.endSnapshot(builder));
+  }
+
+  delta(epoch: number, seq: number, batch: DeltaBatch): Uint8Array {
+    const builder = this.builder;
+    builder.clear();
+    const data = Delta.createDataVector(builder, batch.data);
+    Delta.startDelta(builder);
+    Delta.addCount(builder, batch.count);
+    Delta.addBaseTimeUs(builder, BigInt(batch.baseTimeUs));
+    Delta.addData(builder, data);
+    return this.finish(epoch, seq, ServerMessage.Delta, Delta.endDelta(builder));
+  }
+
+  candles(epoch: number, seq: number, symbolId: number, timeframe: Timeframe, bars: readonly CandleFields[]): Uint8Array {
+    const builder = this.builder;
+    builder.clear();
+    Candles.startBarsVector(builder, bars.length);
+    for (let i = bars.length - 1; i >= 0; i--) {
+      const bar = bars[i] as CandleFields;
+      Candle.createCandle(
+        builder,
+        BigInt(bar.startTimeUs),
+        BigInt(bar.open),
+        BigInt(bar.high),
+        BigInt(bar.low),
+        BigInt(bar.close),
+        BigInt(bar.volume),
+      );
+    }
+    const barsVector = builder.endVector();
+    Candles.startCandles(builder);
+    Candles.addSymbolId(builder, symbolId);
+    Candles.addTimeframe(builder, timeframe);
+    Candles.addBars(builder, barsVector);
+    return this.finish(epoch, seq, ServerMessage.Candles, Candles.endCandles(builder));
+  }
+
+  marketEvent(epoch: number, seq: number, event: MarketEventFields): Uint8Array {
+    this.builder.clear();
+    return this.finish(epoch, seq, ServerMessage.MarketEvent, writeMarketEvent(this.builder, event));
+  }
+
+  /** Errors are not data frames: they carry seq 0 and do not advance the sequence. */
+  error(epoch: number, code: ErrorCode, message: string): Uint8Array {
+    const builder = this.builder;
+    builder.clear();
+    const text = builder.createString(message);
+    ErrorMessage.startError(builder);
+    ErrorMessage.addCode(builder, code);
+    ErrorMessage.addMessage(builder, text);
+    return this.finish(epoch, 0, ServerMessage.Error, ErrorMessage.endError(builder));
+  }
+
+  pong(epoch: number, clientTimeUs: number, serverTimeUs: number): Uint8Array {
+    const builder = this.builder;
+    builder.clear();
+    Pong.startPong(builder);
+    Pong.addClientTimeUs(builder, BigInt(clientTimeUs));
+    Pong.addServerTimeUs(builder, BigInt(serverTimeUs));
+    return this.finish(epoch, 0, ServerMessage.Pong, Pong.endPong(builder));
+  }
+}
+
+/** Decodes one server frame. Any input ends in a message or a ProtocolError. */
+export function decodeServerFrame(frame: Uint8Array, options: FrameOptions): ServerMessageFields {
+  const body = decodeFrame(frame, options);
+  verifyRoot(body, serverFrameSpec);
+  const root = ServerFrame.getRootAsServerFrame(new flatbuffers.ByteBuffer(body));
+  const epoch = root.epoch();
+  const seq = root.seq();
+  switch (root.messageType()) {
+    case ServerMessage.Hello: {
+      const hello = root.message(new Hello()) as Hello;
+      return {
+        type: 'hello',
+        edgeId: hello.edgeId() ?? '',
+        epoch: hello.epoch(),
+        serverTimeUs: Number(hello.serverTimeUs()),
+        priceScale: hello.priceScale(),
+        windowMs: hello.windowMs(),
+        maxSymbolsPerSubscription: hello.maxSymbolsPerSubscription(),
+        maxFrameBytes: hello.maxFrameBytes(),
+        protocolVersion: hello.protocolVersion(),
+      };
+    }
+    case ServerMessage.Snapshot: {
+      const snapshot = root.message(new Snapshot()) as Snapshot;
+      const symbols: SymbolInfoFields[] = [];
+      const info = new SymbolInfo();
+      for (let i = 0; i < snapshot.symbolsLength(); i++) {
+        const symbol = snapshot.symbols(i, info) as SymbolInfo;
+        symbols.push({ id: symbol.id(), name: symbol.name() ?? '', sector: symbol.sector() ?? '' });
+      }
+      const quotes: QuoteFields[] = [];
+      const quote = new Quote();
+      for (let i = 0; i < snapshot.quotesLength(); i++) {
+        const q = snapshot.quotes(i, quote) as Quote;
+        quotes.push({
+          id: q.id(),
+          last: Number(q.last()),
+          bid: Number(q.bid()),
+          ask: Number(q.ask()),
+          open: Number(q.open()),
+          high: Number(q.high()),
+          low: Number(q.low()),
+          volume: Number(q.volume()),
+          ticks: q.ticks(),
+          exchangeTimeUs: Number(q.exchangeTimeUs()),
+        });
+      }
+      return { type: 'snapshot', epoch, seq, symbols, quotes };
+    }
+    case ServerMessage.Delta: {
+      const delta = root.message(new Delta()) as Delta;
+      return {
+        type: 'delta',
+        epoch,
+        seq,
+        count: delta.count(),
+        baseTimeUs: Number(delta.baseTimeUs()),
+        data: delta.dataArray() ?? new Uint8Array(0),
+      };
+    }
+    case ServerMessage.Candles: {
+      const candles = root.message(new Candles()) as Candles;
+      const timeframe = candles.timeframe();
+      if (Timeframe[timeframe] === undefined) throw new ProtocolError('invalid-field', `unknown timeframe ${timeframe}`);
+      const bars: CandleFields[] = [];
+      const bar = new Candle();
+      for (let i = 0; i < candles.barsLength(); i++) {
+        const b = candles.bars(i, bar) as Candle;
+        bars.push({
+          startTimeUs: Number(b.startTimeUs()),
+          open: Number(b.open()),
+          high: Number(b.high()),
+          low: Number(b.low()),
+          close: Number(b.close()),
+          volume: Number(b.volume()),
+        });
+      }
+      return { type: 'candles', epoch, seq, symbolId: candles.symbolId(), timeframe, bars };
+    }
+    case ServerMessage.MarketEvent:
+      return { type: 'market-event', epoch, seq, ...readMarketEvent(root.message(new MarketEvent()) as MarketEvent) };
+    case ServerMessage.Error: {
+      const error = root.message(new ErrorMessage()) as ErrorMessage;
+      return { type: 'error', code: error.code(), message: error.message() ?? '' };
+    }
+    case ServerMessage.Pong: {
+      const pong = root.message(new Pong()) as Pong;
+      return { type: 'pong', clientTimeUs: Number(pong.clientTimeUs()), serverTimeUs: Number(pong.serverTimeUs()) };
+    }
+    default:
+      throw new ProtocolError('unknown-message', `server frame carries no known message (type ${root.messageType()})`);
+  }
+}

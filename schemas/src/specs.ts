@@ -1,0 +1,67 @@
+import { Candle } from './generated/tickstream/edge/candle.js';
+import { Quote } from './generated/tickstream/edge/quote.js';
+import type { TableSpec } from './verify.js';
+
+// Vtable layouts of fbs/*.fbs for the verifier: one entry per slot, in declaration order.
+// The round-trip tests decode every message through these, so a drift from the schema fails them.
+
+const str = { kind: 'string' } as const;
+const i8 = { kind: 'scalar', size: 1 } as const;
+const i16 = { kind: 'scalar', size: 2 } as const;
+const i32 = { kind: 'scalar', size: 4 } as const;
+const i64 = { kind: 'scalar', size: 8 } as const;
+
+export const tickSpec: TableSpec = { name: 'Tick', fields: [str, str, i64, i32, i64, i64, i64, i64] };
+export const marketEventSpec: TableSpec = { name: 'MarketEvent', fields: [i8, str, str, str, str, i64] };
+
+const helloSpec: TableSpec = { name: 'Hello', fields: [str, i32, i64, i32, i16, i32, i32, i8] };
+const symbolInfoSpec: TableSpec = { name: 'SymbolInfo', fields: [i16, str, str] };
+const snapshotSpec: TableSpec = {
+  name: 'Snapshot',
+  fields: [
+    { kind: 'table-vector', table: symbolInfoSpec },
+    { kind: 'vector', elementSize: Quote.sizeOf() },
+  ],
+};
+const deltaSpec: TableSpec = { name: 'Delta', fields: [i32, i64, { kind: 'vector', elementSize: 1 }] };
+const candlesSpec: TableSpec = { name: 'Candles', fields: [i16, i8, { kind: 'vector', elementSize: Candle.sizeOf() }] };
+const errorSpec: TableSpec = { name: 'Error', fields: [i16, str] };
+const pongSpec: TableSpec = { name: 'Pong', fields: [i64, i64] };
+
+export const serverFrameSpec: TableSpec = {
+  name: 'ServerFrame',
+  fields: [
+    i32,
+    i32,
+    { kind: 'union-type' },
+    // Indexed by the ServerMessage enum.
+    {
+      kind: 'union-value',
+      tables: [undefined, helloSpec, snapshotSpec, deltaSpec, candlesSpec, marketEventSpec, errorSpec, pongSpec],
+    },
+  ],
+};
+
+const symbolListSpec = (name: string): TableSpec => ({
+  name,
+  fields: [{ kind: 'string-vector' }, { kind: 'string-vector' }],
+});
+
+export const clientFrameSpec: TableSpec = {
+  name: 'ClientFrame',
+  fields: [
+    { kind: 'union-type' },
+    // Indexed by the ClientMessage enum.
+    {
+      kind: 'union-value',
+      tables: [
+        undefined,
+        symbolListSpec('Subscribe'),
+        symbolListSpec('Unsubscribe'),
+        { name: 'Ping', fields: [i64] },
+        { name: 'Resync', fields: [i32] },
+        { name: 'CandleSubscribe', fields: [str, i8, i16] },
+      ],
+    },
+  ],
+};

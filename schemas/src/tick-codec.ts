@@ -1,0 +1,117 @@
+import * as flatbuffers from 'flatbuffers';
+import { MarketEvent } from './generated/tickstream/kafka/market-event.js';
+import { MarketEventKind } from './generated/tickstream/kafka/market-event-kind.js';
+import { Tick } from './generated/tickstream/kafka/tick.js';
+import { ProtocolError } from './protocol-error.js';
+import { marketEventSpec, tickSpec } from './specs.js';
+import { verifyRoot } from './verify.js';
+
+/** Prices are integers × PRICE_SCALE: 189.2345 USD travels as 1892345. */
+export const PRICE_SCALE = 10_000;
+
+/** A Kafka `ticks` record value, decoded. Prices × PRICE_SCALE. */
+export interface TickFields {
+  symbol: string;
+  sector: string;
+  price: number;
+  size: number;
+  bid: number;
+  ask: number;
+  exchangeTimeUs: number;
+  sequence: number;
+}
+
+export { MarketEventKind };
+
+export interface MarketEventFields {
+  kind: MarketEventKind;
+  symbol: string;
+  sector: string;
+  name: string;
+  detail: string;
+  timeUs: number;
+}
+
+/** Encodes ticks with one reused builder: no per-tick garbage but the returned copy. */
+export class TickEncoder {
+  private readonly builder = new flatbuffers.Builder(256);
+
+  encode(tick: TickFields): Uint8Array {
+    const builder = this.builder;
+    builder.clear();
+    const symbol = builder.createString(tick.symbol);
+    const sector = builder.createString(tick.sector);
+    Tick.startTick(builder);
+    Tick.addSymbol(builder, symbol);
+    Tick.addSector(builder, sector);
+    Tick.addPrice(builder, BigInt(tick.price));
+    Tick.addSize(builder, tick.size);
+    Tick.addBid(builder, BigInt(tick.bid));
+    Tick.addAsk(builder, BigInt(tick.ask));
+    Tick.addExchangeTimeUs(builder, BigInt(tick.exchangeTimeUs));
+    Tick.addSequence(builder, BigInt(tick.sequence));
+    builder.finish(Tick.endTick(builder));
+    return builder.asUint8Array().slice();
+  }
+
+  encodeMarketEvent(event: MarketEventFields): Uint8Array {
+    const builder = this.builder;
+    builder.clear();
+    builder.finish(writeMarketEvent(builder, event));
+    return builder.asUint8Array().slice();
+  }
+}
+
+export function writeMarketEvent(builder: flatbuffers.Builder, event: MarketEventFields): flatbuffers.Offset {
+  const symbol = builder.createString(event.symbol);
+  const sector = builder.createString(event.sector);
+  const name = builder.createString(event.name);
+  const detail = builder.createString(event.detail);
+  MarketEvent.startMarketEvent(builder);
+  MarketEvent.addKind(builder, event.kind);
+  MarketEvent.addSymbol(builder, symbol);
+  MarketEvent.addSector(builder, sector);
+  MarketEvent.addName(builder, name);
+  MarketEvent.addDetail(builder, detail);
+  MarketEvent.addTimeUs(builder, BigInt(event.timeUs));
+  return MarketEvent.endMarketEvent(builder);
+}
+
+const tickReader = new Tick();
+
+/** Decodes a `ticks` record value. Throws only ProtocolError. */
+export function decodeTick(bytes: Uint8Array): TickFields {
+  verifyRoot(bytes, tickSpec);
+  const tick = Tick.getRootAsTick(new flatbuffers.ByteBuffer(bytes), tickReader);
+  const symbol = tick.symbol();
+  if (!symbol) throw new ProtocolError('invalid-field', 'tick has no symbol');
+  return {
+    symbol,
+    sector: tick.sector() ?? '',
+    price: Number(tick.price()),
+    size: tick.size(),
+    bid: Number(tick.bid()),
+    ask: Number(tick.ask()),
+    exchangeTimeUs: Number(tick.exchangeTimeUs()),
+    sequence: Number(tick.sequence()),
+  };
+}
+
+export function readMarketEvent(event: MarketEvent): MarketEventFields {
+  const kind = event.kind();
+  if (MarketEventKind[kind] === undefined) throw new ProtocolError('invalid-field', `unknown market event kind ${kind}`);
+  return {
+    kind,
+    symbol: event.symbol() ?? '',
+    sector: event.sector() ?? '',
+    name: event.name() ?? '',
+    detail: event.detail() ?? '',
+    timeUs: Number(event.timeUs()),
+  };
+}
+
+/** Decodes a `market_events` record value. Throws only ProtocolError. */
+export function decodeMarketEvent(bytes: Uint8Array): MarketEventFields {
+  verifyRoot(bytes, marketEventSpec);
+  return readMarketEvent(MarketEvent.getRootAsMarketEvent(new flatbuffers.ByteBuffer(bytes)));
+}

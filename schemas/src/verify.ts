@@ -1,0 +1,137 @@
+import { ProtocolError } from './protocol-error.js';
+
+/**
+ * A structural verifier for the FlatBuffers we decode. flatbuffers' generated accessors trust
+ * their input: an offset or a vector length read from hostile bytes would read garbage or
+ * loop for billions of steps. This walks every table, string and vector a decoder will touch
+ * and checks it lies inside the buffer, before any accessor runs.
+ */
+export type FieldSpec =
+  | { kind: 'scalar'; size: 1 | 2 | 4 | 8 }
+  | { kind: 'struct'; size: number }
+  | { kind: 'string' }
+  | { kind: 'table'; table: TableSpec }
+  | { kind: 'vector'; elementSize: number }
+  | { kind: 'string-vector' }
+  | { kind: 'table-vector'; table: TableSpec }
+  /** The type slot of a union; the next slot holds its value. */
+  | { kind: 'union-type' }
+  | { kind: 'union-value'; tables: readonly (TableSpec | undefined)[] };
+
+export interface TableSpec {
+  name: string;
+  /** Indexed by vtable slot, in declaration order (a union takes two slots). */
+  fields: readonly FieldSpec[];
+}
+
+const MAX_DEPTH = 8;
+
+export function verifyRoot(bytes: Uint8Array, root: TableSpec): void {
+  if (bytes.length < 8) throw malformed(`${bytes.length} bytes is too short for a ${root.name}`);
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const rootOffset = view.getUint32(0, true);
+  verifyTable(view, rootOffset, root, 0);
+}
+
+function malformed(message: string): ProtocolError {
+  return new ProtocolError('malformed-flatbuffer', message);
+}
+
+function inBounds(view: DataView, position: number, size: number, what: string): void {
+  if (position < 0 || size < 0 || position + size > view.byteLength) {
+    throw malformed(`${what} at ${position} (+${size}) lies outside the ${view.byteLength}-byte buffer`);
+  }
+}
+
+function verifyTable(view: DataView, table: number, spec: TableSpec, depth: number): void {
+  if (depth > MAX_DEPTH) throw malformed(`tables nested deeper than ${MAX_DEPTH}`);
+  inBounds(view, table, 4, `${spec.name} table`);
+  const vtable = table - view.getInt32(table, true);
+  inBounds(view, vtable, 4, `${spec.name} vtable`);
+  const vtableSize = view.getUint16(vtable, true);
+  const tableSize = view.getUint16(vtable + 2, true);
+  if (vtableSize < 4 || vtableSize % 2 !== 0) throw malformed(`${spec.name} vtable size ${vtableSize} is invalid`);
+  inBounds(view, vtable, vtableSize, `${spec.name} vtable`);
+  inBounds(view, table, tableSize, `${spec.name} table`);
+  const slots = (vtableSize - 4) / 2;
+
+  let unionType = 0;
+  for (let slot = 0; slot < spec.fields.length; slot++) {
+    const field = spec.fields[slot] as FieldSpec;
+    const fieldOffset = slot < slots ? view.getUint16(vtable + 4 + slot * 2, true) : 0;
+    if (fieldOffset === 0) {
+      if (field.kind === 'union-type') unionType = 0;
+      continue;
+    }
+    const at = table + fieldOffset;
+    const where = `${spec.name} field ${slot}`;
+    switch (field.kind) {
+      case 'scalar':
+        inBounds(view, at, field.size, where);
+        break;
+      case 'struct':
+        inBounds(view, at, field.size, where);
+        break;
+      case 'union-type':
+        inBounds(view, at, 1, where);
+        unionType = view.getUint8(at);
+        break;
+      default:
+        verifyReference(view, at, field, unionType, where, depth);
+    }
+  }
+}
+
+function target(view: DataView, at: number, where: string): number {
+  inBounds(view, at, 4, where);
+  return at + view.getUint32(at, true);
+}
+
+function verifyReference(view: DataView, at: number, field: FieldSpec, unionType: number, where: string, depth: number): void {
+  const to = target(view, at, where);
+  switch (field.kind) {
+    case 'string':
+      verifyString(view, to, where);
+      return;
+    case 'table':
+      verifyTable(view, to, field.table, depth + 1);
+      return;
+    case 'vector': {
+      const length = vectorLength(view, to, field.elementSize, where);
+      inBounds(view, to + 4, length * field.elementSize, where);
+      return;
+    }
+    case 'string-vector': {
+      const length = vectorLength(view, to, 4, where);
+      for (let i = 0; i < length; i++) verifyString(view, target(view, to + 4 + i * 4, where), `${where}[${i}]`);
+      return;
+    }
+    case 'table-vector': {
+      const length = vectorLength(view, to, 4, where);
+      for (let i = 0; i < length; i++) verifyTable(view, target(view, to + 4 + i * 4, where), field.table, depth + 1);
+      return;
+    }
+    case 'union-value': {
+      const spec = field.tables[unionType];
+      if (!spec) throw new ProtocolError('unknown-message', `${where}: unknown message type ${unionType}`);
+      verifyTable(view, to, spec, depth + 1);
+      return;
+    }
+    default:
+      throw malformed(`${where}: unexpected field kind ${field.kind}`);
+  }
+}
+
+function vectorLength(view: DataView, vector: number, elementSize: number, where: string): number {
+  inBounds(view, vector, 4, where);
+  const length = view.getUint32(vector, true);
+  // Checked before any loop runs over it: a hostile length is refused here, never iterated.
+  inBounds(view, vector + 4, length * elementSize, `${where} vector of ${length}`);
+  return length;
+}
+
+function verifyString(view: DataView, string: number, where: string): void {
+  inBounds(view, string, 4, where);
+  const length = view.getUint32(string, true);
+  inBounds(view, string + 4, length + 1, `${where} string of ${length}`);
+}
