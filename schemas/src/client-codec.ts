@@ -10,7 +10,7 @@ import { Timeframe } from './generated/tickstream/edge/timeframe.js';
 import { Unsubscribe } from './generated/tickstream/edge/unsubscribe.js';
 import { ProtocolError } from './protocol-error.js';
 import { clientFrameSpec } from './specs.js';
-import { verifyRoot } from './verify.js';
+import { present, verifyRoot } from './verify.js';
 
 /** Every client → server message, decoded. */
 export type ClientMessageFields =
@@ -77,7 +77,7 @@ export function decodeClientFrame(frame: Uint8Array, options: FrameOptions): Cli
   const root = ClientFrame.getRootAsClientFrame(new flatbuffers.ByteBuffer(body));
   switch (root.messageType()) {
     case ClientMessage.Subscribe: {
-      const message = root.message(new Subscribe()) as Subscribe;
+      const message = present(root.message(new Subscribe()));
       return {
         type: 'subscribe',
         symbols: strings(message.symbolsLength(), (i) => message.symbols(i)),
@@ -85,7 +85,7 @@ export function decodeClientFrame(frame: Uint8Array, options: FrameOptions): Cli
       };
     }
     case ClientMessage.Unsubscribe: {
-      const message = root.message(new Unsubscribe()) as Unsubscribe;
+      const message = present(root.message(new Unsubscribe()));
       return {
         type: 'unsubscribe',
         symbols: strings(message.symbolsLength(), (i) => message.symbols(i)),
@@ -93,11 +93,11 @@ export function decodeClientFrame(frame: Uint8Array, options: FrameOptions): Cli
       };
     }
     case ClientMessage.Ping:
-      return { type: 'ping', clientTimeUs: Number((root.message(new Ping()) as Ping).clientTimeUs()) };
+      return { type: 'ping', clientTimeUs: Number((present(root.message(new Ping()))).clientTimeUs()) };
     case ClientMessage.Resync:
-      return { type: 'resync', lastSeq: (root.message(new Resync()) as Resync).lastSeq() };
+      return { type: 'resync', lastSeq: (present(root.message(new Resync()))).lastSeq() };
     case ClientMessage.CandleSubscribe: {
-      const message = root.message(new CandleSubscribe()) as CandleSubscribe;
+      const message = present(root.message(new CandleSubscribe()));
       const timeframe = message.timeframe();
       if (Timeframe[timeframe] === undefined) throw new ProtocolError('invalid-field', `unknown timeframe ${timeframe}`);
       return { type: 'candle-subscribe', symbol: message.symbol() ?? '', timeframe, limit: message.limit() };

@@ -19,7 +19,7 @@ import { ProtocolError } from './protocol-error.js';
 import type { QuoteFields } from './quote-table.js';
 import { serverFrameSpec } from './specs.js';
 import { type MarketEventFields, readMarketEvent, writeMarketEvent } from './tick-codec.js';
-import { verifyRoot } from './verify.js';
+import { present, verifyRoot } from './verify.js';
 
 export { ErrorCode, Timeframe };
 
@@ -203,7 +203,7 @@ export function decodeServerFrame(frame: Uint8Array, options: FrameOptions): Ser
   const seq = root.seq();
   switch (root.messageType()) {
     case ServerMessage.Hello: {
-      const hello = root.message(new Hello()) as Hello;
+      const hello = present(root.message(new Hello()));
       return {
         type: 'hello',
         edgeId: hello.edgeId() ?? '',
@@ -217,7 +217,7 @@ export function decodeServerFrame(frame: Uint8Array, options: FrameOptions): Ser
       };
     }
     case ServerMessage.Snapshot: {
-      const snapshot = root.message(new Snapshot()) as Snapshot;
+      const snapshot = present(root.message(new Snapshot()));
       const symbols: SymbolInfoFields[] = [];
       const info = new SymbolInfo();
       for (let i = 0; i < snapshot.symbolsLength(); i++) {
@@ -244,7 +244,7 @@ export function decodeServerFrame(frame: Uint8Array, options: FrameOptions): Ser
       return { type: 'snapshot', epoch, seq, symbols, quotes };
     }
     case ServerMessage.Delta: {
-      const delta = root.message(new Delta()) as Delta;
+      const delta = present(root.message(new Delta()));
       return {
         type: 'delta',
         epoch,
@@ -255,7 +255,7 @@ export function decodeServerFrame(frame: Uint8Array, options: FrameOptions): Ser
       };
     }
     case ServerMessage.Candles: {
-      const candles = root.message(new Candles()) as Candles;
+      const candles = present(root.message(new Candles()));
       const timeframe = candles.timeframe();
       if (Timeframe[timeframe] === undefined) throw new ProtocolError('invalid-field', `unknown timeframe ${timeframe}`);
       const bars: CandleFields[] = [];
@@ -274,13 +274,13 @@ export function decodeServerFrame(frame: Uint8Array, options: FrameOptions): Ser
       return { type: 'candles', epoch, seq, symbolId: candles.symbolId(), timeframe, bars };
     }
     case ServerMessage.MarketEvent:
-      return { type: 'market-event', epoch, seq, ...readMarketEvent(root.message(new MarketEvent()) as MarketEvent) };
+      return { type: 'market-event', epoch, seq, ...readMarketEvent(present(root.message(new MarketEvent()))) };
     case ServerMessage.Error: {
-      const error = root.message(new ErrorMessage()) as ErrorMessage;
+      const error = present(root.message(new ErrorMessage()));
       return { type: 'error', code: error.code(), message: error.message() ?? '' };
     }
     case ServerMessage.Pong: {
-      const pong = root.message(new Pong()) as Pong;
+      const pong = present(root.message(new Pong()));
       return { type: 'pong', clientTimeUs: Number(pong.clientTimeUs()), serverTimeUs: Number(pong.serverTimeUs()) };
     }
     default:

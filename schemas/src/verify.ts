@@ -135,3 +135,9 @@ function verifyString(view: DataView, string: number, where: string): void {
   const length = view.getUint32(string, true);
   inBounds(view, string + 4, length + 1, `${where} string of ${length}`);
 }
+
+/** A union value the verifier allowed to be absent; a message type without its message is malformed. */
+export function present<T>(message: T | null): T {
+  if (message === null) throw malformed('frame names a message type but carries no message');
+  return message;
+}

@@ -1,0 +1,189 @@
+import { describe, expect, it } from 'vitest';
+import { decodeClientFrame, encodeClientFrame } from './client-codec.js';
+import { applyDelta, DeltaWriter } from './delta.js';
+import { decodeFrame, encodeFrame } from './frame.js';
+import { nodeLz4 } from './lz4-node.js';
+import { ProtocolError } from './protocol-error.js';
+import { QuoteTable } from './quote-table.js';
+import { decodeServerFrame, ErrorCode, ServerFrameEncoder, Timeframe } from './server-codec.js';
+import { decodeMarketEvent, decodeTick, MarketEventKind, TickEncoder } from './tick-codec.js';
+
+const options = { lz4: nodeLz4 };
+
+describe('Kafka records', () => {
+  it('round-trips a Tick, including prices beyond 2^32 and µs timestamps', () => {
+    const tick = {
+      symbol: 'BRK.A',
+      sector: 'Financials',
+      price: 7_123_456_789,
+      size: 3,
+      bid: 7_123_400_000,
+      ask: 7_123_500_000,
+      exchangeTimeUs: 1_795_000_000_123_456,
+      sequence: 987_654_321,
+    };
+    expect(decodeTick(new TickEncoder().encode(tick))).toEqual(tick);
+  });
+
+  it('round-trips a MarketEvent', () => {
+    const event = {
+      kind: MarketEventKind.Halt,
+      symbol: 'TSLA',
+      sector: 'Consumer',
+      name: 'halt',
+      detail: 'volatility pause',
+      timeUs: 1_795_000_000_000_000,
+    };
+    expect(decodeMarketEvent(new TickEncoder().encodeMarketEvent(event))).toEqual(event);
+  });
+
+  it('rejects a tick without a symbol', () => {
+    expect(() => decodeTick(new Uint8Array([8, 0, 0, 0, 4, 0, 4, 0, 4, 0, 0, 0]))).toThrow(ProtocolError);
+  });
+});
+
+describe('server frames', () => {
+  const encoder = new ServerFrameEncoder(options);
+  const quote = {
+    id: 7,
+    last: 1_892_345,
+    bid: 1_892_300,
+    ask: 1_892_400,
+    open: 1_880_000,
+    high: 1_899_999,
+    low: 1_870_001,
+    volume: 12_345_678,
+    ticks: 4321,
+    exchangeTimeUs: 1_795_000_000_123_456,
+  };
+
+  it('round-trips Hello', () => {
+    const hello = {
+      edgeId: 'edge-1',
+      epoch: 0xdeadbeef,
+      serverTimeUs: 1_795_000_000_000_001,
+      priceScale: 10_000,
+      windowMs: 25,
+      maxSymbolsPerSubscription: 10_000,
+      maxFrameBytes: 1 << 20,
+      protocolVersion: 1,
+    };
+    expect(decodeServerFrame(encoder.hello(hello), options)).toEqual({ type: 'hello', ...hello });
+  });
+
+  it('round-trips a Snapshot of many symbols (compressed)', () => {
+    const symbols = Array.from({ length: 500 }, (_, id) => ({ id, name: `SYM${id}`, sector: id % 2 ? 'Tech' : 'Energy' }));
+    const quotes = symbols.map(({ id }) => ({ ...quote, id, last: quote.last + id }));
+    const frame = encoder.snapshot(3, 1, symbols, quotes);
+    expect((frame[0] as number) & 1).toBe(1);
+    expect(decodeServerFrame(frame, options)).toEqual({ type: 'snapshot', epoch: 3, seq: 1, symbols, quotes });
+  });
+
+  it('round-trips Candles, MarketEvent, Error and Pong', () => {
+    const bars = [
+      { startTimeUs: 1_795_000_000_000_000, open: 10, high: 12, low: 9, close: 11, volume: 100 },
+      { startTimeUs: 1_795_000_060_000_000, open: 11, high: 13, low: 10, close: 12, volume: 200 },
+    ];
+    expect(decodeServerFrame(encoder.candles(3, 2, 7, Timeframe.M1, bars), options)).toEqual({
+      type: 'candles',
+      epoch: 3,
+      seq: 2,
+      symbolId: 7,
+      timeframe: Timeframe.M1,
+      bars,
+    });
+    const event = { kind: MarketEventKind.ScenarioStart, symbol: '', sector: 'Tech', name: 'news-spike', detail: '', timeUs: 5 };
+    expect(decodeServerFrame(encoder.marketEvent(3, 3, event), options)).toEqual({
+      type: 'market-event',
+      epoch: 3,
+      seq: 3,
+      ...event,
+    });
+    expect(decodeServerFrame(encoder.error(3, ErrorCode.UnknownSymbol, 'no symbol NOPE'), options)).toEqual({
+      type: 'error',
+      code: ErrorCode.UnknownSymbol,
+      message: 'no symbol NOPE',
+    });
+    expect(decodeServerFrame(encoder.pong(3, 111, 222), options)).toEqual({
+      type: 'pong',
+      clientTimeUs: 111,
+      serverTimeUs: 222,
+    });
+  });
+
+  it('carries a Delta that brings a client copy to the server state', () => {
+    const server = new QuoteTable(100);
+    const published = new QuoteTable(100);
+    const client = new QuoteTable(100);
+    for (const table of [server, published, client]) {
+      table.setRow(quote.id, quote);
+      table.setRow(42, { ...quote, id: 42 });
+    }
+    server.last[quote.id] = quote.last + 55;
+    server.bid[quote.id] = quote.bid + 50;
+    server.high[quote.id] = quote.last + 55;
+    server.volume[quote.id] = quote.volume + 300;
+    server.ticks[quote.id] = quote.ticks + 2;
+    server.timeUs[quote.id] = quote.exchangeTimeUs + 20_000;
+    server.last[42] = 5;
+    server.low[42] = 5;
+
+    const writer = new DeltaWriter();
+    writer.begin(quote.exchangeTimeUs);
+    for (let id = 0; id < 100; id++) writer.add(id, server, published);
+    const decoded = decodeServerFrame(encoder.delta(3, 4, writer.finish()), options);
+    if (decoded.type !== 'delta') throw new Error(`expected a delta, got ${decoded.type}`);
+    expect(decoded.count).toBe(2);
+    const applied: number[] = [];
+    applyDelta(decoded, client, (id) => applied.push(id));
+    expect(applied).toEqual([7, 42]);
+    expect(client.row(7)).toEqual(server.row(7));
+    expect(client.row(42)).toEqual(server.row(42));
+    expect(published.row(7)).toEqual(server.row(7));
+  });
+});
+
+describe('client frames', () => {
+  it('round-trips every client message', () => {
+    const messages = [
+      { type: 'subscribe', symbols: ['AAPL', '*'], sectors: ['Tech'] },
+      { type: 'unsubscribe', symbols: ['AAPL'], sectors: [] },
+      { type: 'ping', clientTimeUs: 1_795_000_000_000_000 },
+      { type: 'resync', lastSeq: 4_000_000_000 },
+      { type: 'candle-subscribe', symbol: 'MSFT', timeframe: Timeframe.H4, limit: 500 },
+    ] as const;
+    for (const message of messages) {
+      expect(decodeClientFrame(encodeClientFrame(message, options), options)).toEqual(message);
+    }
+  });
+});
+
+describe('frames', () => {
+  it('leaves small bodies uncompressed and compresses repetitive ones', () => {
+    expect(encodeFrame(new Uint8Array(10), options)[0]).toBe(0x10);
+    const big = encodeFrame(new Uint8Array(4096), options);
+    expect(big[0]).toBe(0x11);
+    expect(big.length).toBeLessThan(100);
+    expect(new Uint8Array(decodeFrame(big, options))).toEqual(new Uint8Array(4096));
+  });
+
+  it('refuses a compressed frame that declares more than the limit, before allocating it', () => {
+    const frame = new Uint8Array([0x11, 0xff, 0xff, 0xff, 0x7f, 0x00]);
+    expect(() => decodeFrame(frame, options)).toThrow(/declares 2147483647 bytes, above the limit/);
+  });
+
+  it('names each header problem', () => {
+    const codeOf = (bytes: number[]): string => {
+      try {
+        decodeFrame(new Uint8Array(bytes), options);
+        return 'none';
+      } catch (error) {
+        return (error as ProtocolError).code;
+      }
+    };
+    expect(codeOf([])).toBe('empty-frame');
+    expect(codeOf([0x20, 1])).toBe('unsupported-version');
+    expect(codeOf([0x12, 1])).toBe('unknown-flags');
+    expect(codeOf([0x11, 8, 0, 0, 0, 0xff, 0xff])).toBe('decompression-failed');
+  });
+});

@@ -1,0 +1,138 @@
+import { describe, expect, it } from 'vitest';
+import { decodeClientFrame, encodeClientFrame } from './client-codec.js';
+import { applyDelta, DeltaWriter } from './delta.js';
+import { nodeLz4 } from './lz4-node.js';
+import { ProtocolError } from './protocol-error.js';
+import { QuoteTable } from './quote-table.js';
+import { decodeServerFrame, ErrorCode, ServerFrameEncoder, Timeframe } from './server-codec.js';
+import { decodeMarketEvent, decodeTick, MarketEventKind, TickEncoder } from './tick-codec.js';
+
+// Hostile input must end in a value or a ProtocolError: never another exception, a hang, or a
+// huge allocation. 100,000 random and mutated buffers across every decoder.
+const options = { lz4: nodeLz4, maxFrameBytes: 64 * 1024 };
+
+/** Small deterministic PRNG (mulberry32), so a failure reproduces. */
+function random(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
+  };
+}
+
+function seeds(): Uint8Array[] {
+  const server = new ServerFrameEncoder({ lz4: nodeLz4, compressAbove: Number.POSITIVE_INFINITY });
+  const compressed = new ServerFrameEncoder({ lz4: nodeLz4, compressAbove: 0 });
+  const quotes = Array.from({ length: 20 }, (_, id) => ({
+    id,
+    last: 1000 + id,
+    bid: 999,
+    ask: 1001,
+    open: 1000,
+    high: 1100,
+    low: 900,
+    volume: 10 * id,
+    ticks: id,
+    exchangeTimeUs: 1_795_000_000_000_000,
+  }));
+  const symbols = quotes.map(({ id }) => ({ id, name: `S${id}`, sector: 'Tech' }));
+  const state = new QuoteTable(20);
+  const published = new QuoteTable(20);
+  for (const quote of quotes) state.setRow(quote.id, quote);
+  const writer = new DeltaWriter();
+  writer.begin(1_795_000_000_000_000);
+  for (let id = 0; id < 20; id++) writer.add(id, state, published);
+  const delta = writer.finish();
+  const event = { kind: MarketEventKind.Halt, symbol: 'S1', sector: 'Tech', name: 'halt', detail: 'x', timeUs: 1 };
+  return [
+    server.hello({
+      edgeId: 'e',
+      epoch: 1,
+      serverTimeUs: 2,
+      priceScale: 10_000,
+      windowMs: 25,
+      maxSymbolsPerSubscription: 100,
+      maxFrameBytes: 1000,
+      protocolVersion: 1,
+    }),
+    server.snapshot(1, 1, symbols, quotes),
+    compressed.snapshot(1, 1, symbols, quotes),
+    server.delta(1, 2, delta),
+    server.candles(1, 3, 4, Timeframe.M5, [{ startTimeUs: 1, open: 2, high: 3, low: 1, close: 2, volume: 9 }]),
+    server.marketEvent(1, 4, event),
+    server.error(1, ErrorCode.MalformedFrame, 'bad'),
+    server.pong(1, 5, 6),
+    encodeClientFrame({ type: 'subscribe', symbols: ['AAPL', 'MSFT'], sectors: ['Tech'] }, options),
+    encodeClientFrame({ type: 'candle-subscribe', symbol: 'AAPL', timeframe: Timeframe.D1, limit: 5 }, options),
+    encodeClientFrame({ type: 'ping', clientTimeUs: 7 }, options),
+    new TickEncoder().encode({
+      symbol: 'AAPL',
+      sector: 'Tech',
+      price: 1,
+      size: 2,
+      bid: 3,
+      ask: 4,
+      exchangeTimeUs: 5,
+      sequence: 6,
+    }),
+    new TickEncoder().encodeMarketEvent(event),
+  ];
+}
+
+function mutate(seed: Uint8Array, next: () => number): Uint8Array {
+  const bytes = seed.slice();
+  switch (Math.floor(next() * 4)) {
+    case 0: // flip a few bytes
+      for (let i = 0, n = 1 + Math.floor(next() * 4); i < n; i++) bytes[Math.floor(next() * bytes.length)] = Math.floor(next() * 256);
+      return bytes;
+    case 1: // truncate
+      return bytes.subarray(0, Math.floor(next() * bytes.length));
+    case 2: // write a huge 32-bit value somewhere (a lying length or offset)
+      if (bytes.length >= 5) {
+        const at = 1 + Math.floor(next() * (bytes.length - 4));
+        new DataView(bytes.buffer).setUint32(at, 0x7fff_fff0 + Math.floor(next() * 15), true);
+      }
+      return bytes;
+    default: // random bytes behind a valid uncompressed header
+      return Uint8Array.from({ length: Math.floor(next() * 200) }, (_, i) => (i === 0 ? 0x10 : Math.floor(next() * 256)));
+  }
+}
+
+const decoders: ReadonlyArray<readonly [string, (bytes: Uint8Array) => unknown]> = [
+  ['server frame', (bytes) => decodeServerFrame(bytes, options)],
+  ['client frame', (bytes) => decodeClientFrame(bytes, options)],
+  ['tick', (bytes) => decodeTick(bytes)],
+  ['market event', (bytes) => decodeMarketEvent(bytes)],
+  ['delta data', (bytes) => applyDelta({ count: bytes[0] ?? 0, baseTimeUs: 0, data: bytes.subarray(1) }, new QuoteTable(1000))],
+];
+
+describe('decoders under hostile input', () => {
+  it('fail only with ProtocolError over 100,000 random and mutated buffers', () => {
+    const next = random(Number(process.env.FUZZ_SEED ?? 20261124));
+    const inputs = seeds();
+    const failures = new Map<string, string>();
+    let decoded = 0;
+    let rejected = 0;
+    for (let i = 0; i < 100_000; i++) {
+      const bytes = next() < 0.15
+        ? Uint8Array.from({ length: Math.floor(next() * 64) }, () => Math.floor(next() * 256))
+        : mutate(inputs[i % inputs.length] as Uint8Array, next);
+      const [name, decode] = decoders[i % decoders.length] as (typeof decoders)[number];
+      try {
+        decode(bytes);
+        decoded++;
+      } catch (error) {
+        if (error instanceof ProtocolError) rejected++;
+        else failures.set(`${name}: ${(error as Error).name}: ${(error as Error).message}`, Buffer.from(bytes).toString('hex'));
+      }
+    }
+    expect([...failures.entries()].slice(0, 5)).toEqual([]);
+    expect(decoded + rejected).toBe(100_000);
+    // Both outcomes occur: the inputs reach past the header checks.
+    expect(decoded).toBeGreaterThan(1000);
+    expect(rejected).toBeGreaterThan(10_000);
+  });
+});

@@ -1,0 +1,99 @@
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { encodeClientFrame } from './client-codec.js';
+import { DeltaWriter } from './delta.js';
+import { nodeLz4 } from './lz4-node.js';
+import { QuoteTable } from './quote-table.js';
+import { decodeServerFrame, ErrorCode, ServerFrameEncoder, Timeframe } from './server-codec.js';
+import { MarketEventKind, TickEncoder } from './tick-codec.js';
+
+// The exact bytes of one instance of every message. A change to the wire format changes these,
+// so it has to be deliberate: rerun with UPDATE_GOLDEN=1 and update docs/protocol.md with it.
+const fixturePath = fileURLToPath(new URL('./fixtures/golden.json', import.meta.url));
+const plain = { lz4: nodeLz4, compressAbove: Number.POSITIVE_INFINITY };
+
+export function goldenMessages(): Record<string, Uint8Array> {
+  const server = new ServerFrameEncoder(plain);
+  const quote = {
+    id: 0,
+    last: 1_892_345,
+    bid: 1_892_300,
+    ask: 1_892_400,
+    open: 1_880_000,
+    high: 1_899_000,
+    low: 1_875_000,
+    volume: 1_000_000,
+    ticks: 1200,
+    exchangeTimeUs: 1_795_000_000_000_000,
+  };
+  const current = new QuoteTable(2);
+  const published = new QuoteTable(2);
+  current.setRow(0, quote);
+  published.setRow(0, quote);
+  current.last[0] = quote.last + 100;
+  current.bid[0] = quote.bid + 100;
+  current.ask[0] = quote.ask + 100;
+  current.volume[0] = quote.volume + 300;
+  current.ticks[0] = quote.ticks + 2;
+  current.timeUs[0] = quote.exchangeTimeUs + 12_000;
+  const writer = new DeltaWriter();
+  writer.begin(quote.exchangeTimeUs);
+  writer.add(0, current, published);
+  const event = { kind: MarketEventKind.Halt, symbol: 'AAPL', sector: 'Tech', name: 'halt', detail: '', timeUs: 1_795_000_000_000_000 };
+  return {
+    tick: new TickEncoder().encode({
+      symbol: 'AAPL',
+      sector: 'Tech',
+      price: 1_892_345,
+      size: 100,
+      bid: 1_892_300,
+      ask: 1_892_400,
+      exchangeTimeUs: 1_795_000_000_000_000,
+      sequence: 1,
+    }),
+    marketEvent: new TickEncoder().encodeMarketEvent(event),
+    hello: server.hello({
+      edgeId: 'edge-1',
+      epoch: 7,
+      serverTimeUs: 1_795_000_000_000_000,
+      priceScale: 10_000,
+      windowMs: 25,
+      maxSymbolsPerSubscription: 10_000,
+      maxFrameBytes: 1_048_576,
+      protocolVersion: 1,
+    }),
+    snapshot: server.snapshot(7, 1, [{ id: 0, name: 'AAPL', sector: 'Tech' }], [quote]),
+    delta: server.delta(7, 2, writer.finish()),
+    candles: server.candles(7, 3, 0, Timeframe.M1, [
+      { startTimeUs: 1_795_000_020_000_000, open: 1_892_000, high: 1_893_000, low: 1_891_000, close: 1_892_445, volume: 5000 },
+    ]),
+    serverMarketEvent: server.marketEvent(7, 4, event),
+    error: server.error(7, ErrorCode.UnknownSymbol, 'unknown symbol NOPE'),
+    pong: server.pong(7, 1_795_000_000_000_000, 1_795_000_000_000_250),
+    subscribe: encodeClientFrame({ type: 'subscribe', symbols: ['AAPL', 'MSFT'], sectors: [] }, plain),
+    unsubscribe: encodeClientFrame({ type: 'unsubscribe', symbols: ['MSFT'], sectors: [] }, plain),
+    ping: encodeClientFrame({ type: 'ping', clientTimeUs: 1_795_000_000_000_000 }, plain),
+    resync: encodeClientFrame({ type: 'resync', lastSeq: 41 }, plain),
+    candleSubscribe: encodeClientFrame({ type: 'candle-subscribe', symbol: 'AAPL', timeframe: Timeframe.M1, limit: 300 }, plain),
+  };
+}
+
+describe('golden bytes', () => {
+  const actual = Object.fromEntries(
+    Object.entries(goldenMessages()).map(([name, bytes]) => [name, Buffer.from(bytes).toString('hex')]),
+  );
+  if (process.env.UPDATE_GOLDEN === '1' || !existsSync(fixturePath)) {
+    writeFileSync(fixturePath, `${JSON.stringify(actual, null, 2)}\n`);
+  }
+  const expected = JSON.parse(readFileSync(fixturePath, 'utf8')) as Record<string, string>;
+
+  it('encode every message to the committed bytes', () => {
+    expect(actual).toEqual(expected);
+  });
+
+  it('decode the committed bytes', () => {
+    const decoded = decodeServerFrame(Buffer.from(expected.delta as string, 'hex'), plain);
+    expect(decoded).toMatchObject({ type: 'delta', epoch: 7, seq: 2, count: 1 });
+  });
+});
