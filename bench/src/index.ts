@@ -1,1 +1,2 @@
-export {};
+export { type CodecBenchResult, runCodecBench } from './codec.js';
+export { median, medianOf } from './stats.js';

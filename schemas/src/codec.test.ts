@@ -129,7 +129,7 @@ describe('server frames', () => {
     server.low[42] = 5;
 
     const writer = new DeltaWriter();
-    writer.begin(quote.exchangeTimeUs);
+    writer.begin(quote.exchangeTimeUs + 20_000);
     for (let id = 0; id < 100; id++) writer.add(id, server, published);
     const decoded = decodeServerFrame(encoder.delta(3, 4, writer.finish()), options);
     if (decoded.type !== 'delta') throw new Error(`expected a delta, got ${decoded.type}`);

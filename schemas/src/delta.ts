@@ -15,7 +15,7 @@ import { VarintReader, VarintWriter } from './varint.js';
  *     Low     last − low
  *     Volume  volume − previous volume
  *     Ticks   ticks − previous ticks
- *     Time    exchange time − the frame's base time (µs)
+ *     Time    the frame's base time − exchange time (µs; ≥ 0, plain varint, not zigzag)
  * A field whose bit is clear is unchanged. Relative fields use the new last, so Last is
  * applied first. Open only changes at a new trading day, which the edge sends as a Snapshot.
  */
@@ -43,6 +43,7 @@ export class DeltaWriter {
   private baseTimeUs = 0;
   count = 0;
 
+  /** `baseTimeUs`: the latest exchange time among the symbols this frame will carry. */
   begin(baseTimeUs: number): void {
     this.out.reset();
     this.previousId = 0;
@@ -89,7 +90,11 @@ export class DeltaWriter {
     if (mask & DeltaField.Low) out.signed(last - low);
     if (mask & DeltaField.Volume) out.signed(volume - (published.volume[id] as number));
     if (mask & DeltaField.Ticks) out.signed(ticks - (published.ticks[id] as number));
-    if (mask & DeltaField.Time) out.signed(time - this.baseTimeUs);
+    if (mask & DeltaField.Time) {
+      // Offsets back from the newest tick are ≥ 0 and mostly under 16 ms: two bytes, not three.
+      if (time > this.baseTimeUs) throw new RangeError(`symbol ${id} time ${time} is after the frame's base time ${this.baseTimeUs}`);
+      out.unsigned(this.baseTimeUs - time);
+    }
 
     published.copyRow(id, current);
     this.previousId = id;
@@ -131,7 +136,7 @@ export function applyDelta(
     if (mask & DeltaField.Low) table.low[id] = last - reader.signed();
     if (mask & DeltaField.Volume) table.volume[id] = (table.volume[id] as number) + reader.signed();
     if (mask & DeltaField.Ticks) table.ticks[id] = (table.ticks[id] as number) + reader.signed();
-    if (mask & DeltaField.Time) table.timeUs[id] = batch.baseTimeUs + reader.signed();
+    if (mask & DeltaField.Time) table.timeUs[id] = batch.baseTimeUs - reader.unsigned();
     onSymbol?.(id, mask);
   }
   if (!reader.done) throw new ProtocolError('invalid-field', 'delta data continues after its last symbol');

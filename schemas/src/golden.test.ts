@@ -38,7 +38,7 @@ export function goldenMessages(): Record<string, Uint8Array> {
   current.ticks[0] = quote.ticks + 2;
   current.timeUs[0] = quote.exchangeTimeUs + 12_000;
   const writer = new DeltaWriter();
-  writer.begin(quote.exchangeTimeUs);
+  writer.begin(quote.exchangeTimeUs + 12_000);
   writer.add(0, current, published);
   const event = { kind: MarketEventKind.Halt, symbol: 'AAPL', sector: 'Tech', name: 'halt', detail: '', timeUs: 1_795_000_000_000_000 };
   return {
