@@ -91,7 +91,7 @@ export function parseFlags(command: Command, argv: readonly string[]): Flags | n
 }
 
 // node:util's messages are long and suggest `--` tricks; say the one thing that matters.
-function toUsageError(error: NodeParseError, argv: string[]): Error {
+function toUsageError(error: NodeParseError, argv: readonly string[]): Error {
   if (error instanceof UsageError) return error;
   // The quoted part names the flag as '-p, --port <value>': the long form is the last dash-word.
   const quoted = /'([^']*)'/.exec(error.message)?.[1] ?? '';

@@ -1,2 +1,2 @@
-// Replaced by the group coordinator implementation.
-export interface GroupCoordinator {}
+export { GroupCoordinator, type GroupState, type JoinResult, type Protocol } from './group-coordinator.js';
+export type { CommittedOffset } from './offset-store.js';

@@ -1,2 +1,4 @@
-// Replaced by the log (storage) implementation.
-export interface LogManager {}
+export { LogManager, topicNameProblem, writeDurably } from './log-manager.js';
+export type { AppendResult, PartitionLog } from './partition-log.js';
+export { InvalidBatchError, validateProducedBatch } from './record-batch.js';
+export { LOG_OVERHEAD } from './record-batch.js';

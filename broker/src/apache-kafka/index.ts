@@ -1,0 +1,9 @@
+export {
+  type ApacheKafka,
+  type ApacheKafkaOptions,
+  DEFAULT_KAFKA_VERSION,
+  startApacheKafka,
+} from './apache-kafka.js';
+export { ApacheKafkaError, MissingPrerequisiteError } from './errors.js';
+export type { KRaftNode } from './kraft-config.js';
+export { resolveKafkaJars } from './maven.js';

@@ -1,0 +1,86 @@
+import { join } from 'node:path';
+
+/** One combined controller+broker process of a local KRaft cluster. */
+export interface KRaftNode {
+  /** Kafka's node.id, 1-based; also what Metadata reports as a partition's leader. */
+  nodeId: number;
+  host: string;
+  /** PLAINTEXT listener for clients and replication. */
+  brokerPort: number;
+  /** CONTROLLER listener for the Raft quorum. */
+  controllerPort: number;
+  /** The node's own folder: server.properties, data/ (log.dirs) and logs/ (server.log). */
+  dir: string;
+}
+
+/**
+ * Nodes with ports in two consecutive runs: brokers from `firstPort`, then controllers.
+ * One node on 9092 listens on 9092 and 9093; three nodes on 9092-9094 and 9095-9097.
+ */
+export function planConsecutivePorts(
+  count: number,
+  firstPort: number,
+): Array<{ brokerPort: number; controllerPort: number }> {
+  return Array.from({ length: count }, (_, i) => ({
+    brokerPort: firstPort + i,
+    controllerPort: firstPort + count + i,
+  }));
+}
+
+export function planNodes(
+  dataDir: string,
+  host: string,
+  ports: ReadonlyArray<{ brokerPort: number; controllerPort: number }>,
+): KRaftNode[] {
+  return ports.map((port, i) => ({ nodeId: i + 1, host, ...port, dir: join(dataDir, `node-${i + 1}`) }));
+}
+
+export const dataDirOf = (node: KRaftNode): string => join(node.dir, 'data');
+export const logsDirOf = (node: KRaftNode): string => join(node.dir, 'logs');
+export const propertiesFileOf = (node: KRaftNode): string => join(node.dir, 'server.properties');
+
+/**
+ * server.properties for one node of a static-quorum cluster in which every node is both
+ * controller and broker. The settings beyond the listeners make a 1- or 3-node cluster on a
+ * developer machine behave: internal topics may not ask for more replicas than there are nodes
+ * (or consumer groups and transactions never get a coordinator), and groups start at once.
+ */
+export function nodeProperties(
+  node: KRaftNode,
+  cluster: readonly KRaftNode[],
+  overrides: Readonly<Record<string, string | number | boolean>> = {},
+): string {
+  const count = cluster.length;
+  const minInSync = Math.min(2, count);
+  const settings: Record<string, string | number | boolean> = {
+    'process.roles': 'broker,controller',
+    'node.id': node.nodeId,
+    'controller.quorum.voters': cluster.map((n) => `${n.nodeId}@${n.host}:${n.controllerPort}`).join(','),
+    listeners: `PLAINTEXT://${node.host}:${node.brokerPort},CONTROLLER://${node.host}:${node.controllerPort}`,
+    'advertised.listeners': `PLAINTEXT://${node.host}:${node.brokerPort}`,
+    'listener.security.protocol.map': 'PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT',
+    'controller.listener.names': 'CONTROLLER',
+    'inter.broker.listener.name': 'PLAINTEXT',
+    'log.dirs': dataDirOf(node),
+    'auto.create.topics.enable': true,
+    'num.partitions': 3,
+    'default.replication.factor': count,
+    'offsets.topic.replication.factor': count,
+    // 50 partitions (the default) of __consumer_offsets take seconds to create on two cores.
+    'offsets.topic.num.partitions': 10,
+    'transaction.state.log.replication.factor': count,
+    'transaction.state.log.min.isr': minInSync,
+    'transaction.state.log.num.partitions': 10,
+    'share.coordinator.state.topic.replication.factor': count,
+    'share.coordinator.state.topic.min.isr': minInSync,
+    'group.initial.rebalance.delay.ms': 0,
+    ...overrides,
+  };
+  const lines = Object.entries(settings).map(([key, value]) => `${key}=${escapeValue(String(value))}`);
+  return `# Written by tickstream for node ${node.nodeId} of ${count}; rewritten at every start.\n${lines.join('\n')}\n`;
+}
+
+/** Java properties treat backslashes as escapes; paths on Windows and odd values need them doubled. */
+function escapeValue(value: string): string {
+  return value.replace(/\\/g, '\\\\').replace(/\n/g, '\\n');
+}

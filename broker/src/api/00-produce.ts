@@ -1,0 +1,104 @@
+import { InvalidBatchError, LOG_OVERHEAD, topicNameProblem, validateProducedBatch } from '../log/index.js';
+import { ErrorCode } from '../protocol/errors.js';
+import { type ApiHandler, type BrokerContext, NO_RESPONSE } from './api.js';
+
+/*
+ * Produce (key 0), v0-7, none flexible (v9+ would be).
+ *
+ * Request:  TransactionalId nstr (v3+), Acks i16, TimeoutMs i32,
+ *           TopicData [Name str, PartitionData [Index i32, Records records]]
+ * Response: Responses [Name str, PartitionResponses [Index i32, ErrorCode i16, BaseOffset i64,
+ *                      LogAppendTimeMs i64 (v2+), LogStartOffset i64 (v5+)]],
+ *           ThrottleTimeMs i32 (v1+) — last, unlike every other response
+ *
+ * acks=0 gets no response at all; acks=1 is answered after the write; acks=-1 after the data
+ * is fsynced (one fdatasync per segment serves every batch in the same event-loop turn).
+ * Record batches are stored verbatim; only v2 batches are accepted (magic 0/1 answer 43).
+ * Unknown topics are created when auto-creation is on. Transactions are not implemented.
+ */
+interface PartitionResult {
+  index: number;
+  errorCode: ErrorCode;
+  baseOffset: number;
+  logStartOffset: number;
+}
+
+export const produce: ApiHandler = {
+  key: 0,
+  name: 'Produce',
+  minVersion: 0,
+  maxVersion: 7,
+  flexibleFrom: null,
+  async handle(request, response, { header, broker }) {
+    const version = header.apiVersion;
+    const transactionalId = version >= 3 ? request.nullableString() : null;
+    const acks = request.int16();
+    request.int32(); // timeout: writes complete before the response anyway
+    const topics = request.array((r) => ({
+      name: r.string(),
+      partitions: r.array((p) => ({ index: p.int32(), records: p.nullableBytes() })),
+    }));
+
+    const results = topics.map((topic) => ({
+      name: topic.name,
+      partitions: topic.partitions.map((partition): PartitionResult => {
+        if (acks !== 0 && acks !== 1 && acks !== -1) return failed(partition.index, ErrorCode.INVALID_REQUIRED_ACKS);
+        if (transactionalId !== null) return failed(partition.index, ErrorCode.INVALID_REQUEST);
+        return appendPartition(broker, topic.name, partition.index, partition.records, version);
+      }),
+    }));
+
+    if (acks === 0) return NO_RESPONSE;
+    if (acks === -1 && results.some((topic) => topic.partitions.some((p) => p.errorCode === ErrorCode.NONE))) {
+      await broker.log.flush();
+    }
+    response.array(results, (writer, topic) => {
+      writer.string(topic.name).array(topic.partitions, (w, partition) => {
+        w.int32(partition.index).int16(partition.errorCode).int64(partition.baseOffset);
+        if (version >= 2) w.int64(-1); // LogAppendTime: topics use CreateTime
+        if (version >= 5) w.int64(partition.logStartOffset);
+      });
+    });
+    if (version >= 1) response.int32(0);
+  },
+};
+
+function failed(index: number, errorCode: ErrorCode): PartitionResult {
+  return { index, errorCode, baseOffset: -1, logStartOffset: -1 };
+}
+
+function appendPartition(broker: BrokerContext, topic: string, index: number, records: Buffer | null, version: number): PartitionResult {
+  if (broker.log.partitionCount(topic) === undefined) {
+    if (!broker.config.autoCreateTopics || topicNameProblem(topic) !== null) return failed(index, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
+    broker.log.createTopic(topic, broker.config.defaultPartitions);
+  }
+  const partition = broker.log.partition(topic, index);
+  if (partition === undefined) return failed(index, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
+  if (records === null || records.length === 0) return failed(index, ErrorCode.INVALID_RECORD);
+
+  // Split the records field into batches by their length fields before touching any of them.
+  const batches: Buffer[] = [];
+  for (let at = 0; at < records.length; ) {
+    if (records.length - at < LOG_OVERHEAD) return failed(index, ErrorCode.CORRUPT_MESSAGE);
+    const size = records.readInt32BE(at + 8) + LOG_OVERHEAD;
+    if (size <= LOG_OVERHEAD || at + size > records.length) return failed(index, ErrorCode.CORRUPT_MESSAGE);
+    batches.push(records.subarray(at, at + size));
+    at += size;
+  }
+  if (version >= 3 && batches.length !== 1) return failed(index, ErrorCode.INVALID_RECORD);
+
+  let baseOffset = -1;
+  for (const batch of batches) {
+    let batchHeader: ReturnType<typeof validateProducedBatch>;
+    try {
+      batchHeader = validateProducedBatch(batch, broker.config.maxMessageBytes, version);
+    } catch (error) {
+      if (error instanceof InvalidBatchError) return failed(index, error.errorCode);
+      throw error;
+    }
+    const result = partition.append(batch, batchHeader);
+    if (result.errorCode !== ErrorCode.NONE) return failed(index, result.errorCode);
+    if (baseOffset === -1 && 'baseOffset' in result) baseOffset = result.baseOffset;
+  }
+  return { index, errorCode: ErrorCode.NONE, baseOffset, logStartOffset: partition.logStartOffset };
+}

@@ -1,0 +1,67 @@
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import type { BrokerContext } from './api/api.js';
+import { type BrokerConfig, defaultBrokerConfig } from './config.js';
+import { GroupCoordinator } from './groups/index.js';
+import { LogManager, writeDurably } from './log/index.js';
+import { listen } from './server.js';
+
+export interface RunningBroker {
+  host: string;
+  port: number;
+  /** "host:port", what clients are given as bootstrap servers. */
+  bootstrap: string;
+  close(): Promise<void>;
+}
+
+/** The cluster id is made once per data directory and kept, as Kafka's is. */
+function clusterIdFor(dataDir: string): string {
+  const path = join(dataDir, 'cluster.json');
+  if (existsSync(path)) return (JSON.parse(readFileSync(path, 'utf8')) as { clusterId: string }).clusterId;
+  const clusterId = randomBytes(16).toString('base64url');
+  writeDurably(path, JSON.stringify({ clusterId }));
+  return clusterId;
+}
+
+/** Starts the embedded broker: recovers the log in `dataDir`, then listens. */
+export async function startBroker(options: Partial<BrokerConfig> = {}): Promise<RunningBroker> {
+  const config: BrokerConfig = { ...defaultBrokerConfig, log: (line) => console.error(line), ...options };
+  mkdirSync(config.dataDir, { recursive: true });
+  const clusterId = clusterIdFor(config.dataDir);
+  const log = await LogManager.open(config);
+  const groups = await GroupCoordinator.open(config);
+  const context: BrokerContext = { config, node: { id: 0, host: config.host, port: config.port }, clusterId, log, groups };
+  let listening: Awaited<ReturnType<typeof listen>>;
+  try {
+    listening = await listen(context, config.host, config.port);
+  } catch (error) {
+    await groups.close();
+    await log.close();
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'EADDRINUSE') {
+      throw Object.assign(new Error(`port ${config.port} on ${config.host} is already in use: stop what holds it or pass another --port`), { exitCode: 1 });
+    }
+    throw error;
+  }
+  const port = (listening.server.address() as AddressInfo).port;
+  context.node.port = port;
+  let closed: Promise<void> | undefined;
+  return {
+    host: config.host,
+    port,
+    bootstrap: `${config.host}:${port}`,
+    close() {
+      closed ??= (async () => {
+        await new Promise<void>((resolve) => {
+          listening.server.close(() => resolve());
+          for (const socket of listening.connections) socket.destroy();
+        });
+        await groups.close();
+        await log.close();
+      })();
+      return closed;
+    },
+  };
+}

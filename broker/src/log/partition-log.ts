@@ -1,0 +1,167 @@
+import { mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { ErrorCode } from '../protocol/errors.js';
+import { ProducerState } from './producer-state.js';
+import { BatchField, type BatchHeader } from './record-batch.js';
+import { type BatchLocation, Segment } from './segment.js';
+
+export interface PartitionSettings {
+  segmentBytes: number;
+  retentionMs: number;
+  retentionBytes: number;
+  log: (line: string) => void;
+}
+
+export type AppendResult =
+  | { errorCode: typeof ErrorCode.NONE; baseOffset: number; duplicate: boolean }
+  | { errorCode: ErrorCode; message: string };
+
+/** One topic-partition: its segments, offsets, idempotent-producer state and append listeners. */
+export class PartitionLog {
+  private readonly segments: Segment[] = [];
+  private readonly producers = new ProducerState();
+  private readonly listeners = new Set<() => void>();
+  private readonly unflushed = new Set<Segment>();
+
+  private constructor(
+    readonly topic: string,
+    readonly partition: number,
+    private readonly dir: string,
+    private readonly settings: PartitionSettings,
+  ) {}
+
+  /** Opens (recovering) or creates the partition in `dir`. */
+  static open(topic: string, partition: number, dir: string, settings: PartitionSettings): PartitionLog {
+    mkdirSync(dir, { recursive: true });
+    const log = new PartitionLog(topic, partition, dir, settings);
+    const bases = readdirSync(dir)
+      .filter((name) => /^\d{20}\.log$/.test(name))
+      .map((name) => Number(name.slice(0, 20)))
+      .sort((a, b) => a - b);
+    for (const [i, base] of bases.entries()) {
+      // A segment must start where the previous one ended; anything after a gap is unreadable.
+      const previous = log.segments[log.segments.length - 1];
+      if (previous !== undefined && base !== previous.nextOffset) {
+        settings.log(`${topic}-${partition}: segment ${base} does not follow offset ${previous.nextOffset}; removing it and later ones`);
+        for (const orphan of bases.slice(i)) rmSync(join(dir, Segment.fileName(orphan)), { force: true });
+        break;
+      }
+      const size = statSync(join(dir, Segment.fileName(base))).size;
+      const { segment, truncatedBytes } = Segment.recover(dir, base, size, (batch) => log.rememberProducer(batch));
+      if (truncatedBytes > 0) {
+        settings.log(`${topic}-${partition}: cut a torn or corrupt tail of ${truncatedBytes} bytes from segment ${base}`);
+      }
+      log.segments.push(segment);
+    }
+    if (log.segments.length === 0) log.segments.push(Segment.create(dir, 0));
+    return log;
+  }
+
+  private rememberProducer(batch: BatchLocation): void {
+    this.producers.record(batch.producerId, batch.producerEpoch, batch.baseSequence, batch.lastOffset - batch.baseOffset + 1, batch.baseOffset);
+  }
+
+  private get active(): Segment {
+    return this.segments[this.segments.length - 1] as Segment;
+  }
+
+  get logStartOffset(): number {
+    return (this.segments[0] as Segment).baseOffset;
+  }
+
+  /** The next offset to be written: the high watermark of a single node. */
+  get logEndOffset(): number {
+    return this.active.nextOffset;
+  }
+
+  get sizeBytes(): number {
+    return this.segments.reduce((sum, segment) => sum + segment.size, 0);
+  }
+
+  /** Appends one validated batch (its bytes are renumbered in place). */
+  append(batch: Buffer, header: BatchHeader): AppendResult {
+    const check = this.producers.check(header.producerId, header.producerEpoch, header.baseSequence, header.recordCount);
+    if (check.kind === 'duplicate') return { errorCode: ErrorCode.NONE, baseOffset: check.baseOffset, duplicate: true };
+    if (check.kind === 'reject') return { errorCode: check.errorCode, message: check.message };
+
+    if (this.active.size > 0 && this.active.size + batch.length > this.settings.segmentBytes) this.roll();
+    const baseOffset = this.logEndOffset;
+    // The CRC covers neither baseOffset nor partitionLeaderEpoch, so both can be set in place.
+    batch.writeBigInt64BE(BigInt(baseOffset), BatchField.baseOffset);
+    batch.writeInt32BE(0, BatchField.partitionLeaderEpoch);
+    this.active.append(batch, header.lastOffsetDelta, header.maxTimestamp);
+    this.unflushed.add(this.active);
+    this.producers.record(header.producerId, header.producerEpoch, header.baseSequence, header.recordCount, baseOffset);
+    for (const listener of this.listeners) listener();
+    return { errorCode: ErrorCode.NONE, baseOffset, duplicate: false };
+  }
+
+  private roll(): void {
+    this.segments.push(Segment.create(this.dir, this.logEndOffset));
+    this.enforceRetention();
+  }
+
+  /** fdatasyncs every segment written since the last flush. */
+  async flush(): Promise<void> {
+    const segments = [...this.unflushed];
+    this.unflushed.clear();
+    await Promise.all(segments.map((segment) => segment.flush()));
+  }
+
+  /**
+   * Whole batches starting with the one holding `offset`, up to `maxBytes` (the first batch
+   * whole when `firstWhole`, as Fetch v3+ requires). Empty at the log end.
+   */
+  read(offset: number, maxBytes: number, firstWhole: boolean): Buffer {
+    for (let i = this.segmentIndexFor(offset); i < this.segments.length; i++) {
+      const segment = this.segments[i] as Segment;
+      const first = segment.findBatch(offset);
+      if (first !== null) return segment.read(first, maxBytes, firstWhole);
+    }
+    return Buffer.alloc(0);
+  }
+
+  private segmentIndexFor(offset: number): number {
+    let index = 0;
+    for (let i = 0; i < this.segments.length; i++) if ((this.segments[i] as Segment).baseOffset <= offset) index = i;
+    return index;
+  }
+
+  /** The first offset whose batch has a timestamp ≥ `timestamp`, or null if none has. */
+  offsetForTimestamp(timestamp: number): number | null {
+    for (const segment of this.segments) {
+      const found = segment.findTimestamp(timestamp);
+      if (found !== null) return found.baseOffset;
+    }
+    return null;
+  }
+
+  /** Called after every append; returns the function that stops listening. */
+  onAppend(listener: () => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /** Deletes whole closed segments past the retention time or size. */
+  enforceRetention(now = Date.now()): void {
+    const { retentionMs, retentionBytes } = this.settings;
+    let total = this.sizeBytes;
+    while (this.segments.length > 1) {
+      const oldest = this.segments[0] as Segment;
+      const expired = retentionMs >= 0 && oldest.maxTimestamp >= 0 && oldest.maxTimestamp < now - retentionMs;
+      const oversized = retentionBytes >= 0 && total > retentionBytes;
+      if (!expired && !oversized) break;
+      this.segments.shift();
+      this.unflushed.delete(oldest);
+      oldest.close();
+      rmSync(oldest.path, { force: true });
+      total -= oldest.size;
+      this.settings.log(`${this.topic}-${this.partition}: retention deleted segment ${oldest.baseOffset} (${expired ? 'time' : 'size'})`);
+    }
+  }
+
+  close(): void {
+    for (const segment of this.segments) segment.close();
+    this.listeners.clear();
+  }
+}

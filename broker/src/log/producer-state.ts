@@ -1,0 +1,72 @@
+import { ErrorCode } from '../protocol/errors.js';
+
+/** How many recent batches per producer are remembered to recognise a retried one (Kafka keeps 5). */
+const REMEMBERED_BATCHES = 5;
+
+interface RememberedBatch {
+  firstSequence: number;
+  lastSequence: number;
+  baseOffset: number;
+}
+
+interface ProducerEntry {
+  epoch: number;
+  batches: RememberedBatch[];
+}
+
+export type SequenceCheck =
+  | { kind: 'append' }
+  | { kind: 'duplicate'; baseOffset: number }
+  | { kind: 'reject'; errorCode: ErrorCode; message: string };
+
+/**
+ * Idempotent-producer bookkeeping for one partition: per producer id, its epoch and the
+ * sequence ranges of its last five batches. A retried batch is answered with the offset it
+ * got the first time instead of being appended twice.
+ */
+export class ProducerState {
+  private readonly producers = new Map<number, ProducerEntry>();
+
+  check(producerId: number, epoch: number, firstSequence: number, recordCount: number): SequenceCheck {
+    if (producerId < 0) return { kind: 'append' };
+    const entry = this.producers.get(producerId);
+    if (entry === undefined) {
+      // A producer new to this partition (or whose state was lost) starts anywhere: Kafka
+      // accepts it too once the producer id is known to the coordinator.
+      return { kind: 'append' };
+    }
+    if (epoch < entry.epoch) {
+      return { kind: 'reject', errorCode: ErrorCode.INVALID_PRODUCER_EPOCH, message: `epoch ${epoch} is older than ${entry.epoch}` };
+    }
+    if (epoch > entry.epoch) {
+      if (firstSequence !== 0) {
+        return { kind: 'reject', errorCode: ErrorCode.OUT_OF_ORDER_SEQUENCE_NUMBER, message: `a new epoch must start at sequence 0, not ${firstSequence}` };
+      }
+      return { kind: 'append' };
+    }
+    const lastSequence = firstSequence + recordCount - 1;
+    const duplicate = entry.batches.find((batch) => batch.firstSequence === firstSequence && batch.lastSequence === lastSequence);
+    if (duplicate) return { kind: 'duplicate', baseOffset: duplicate.baseOffset };
+    const latest = entry.batches[entry.batches.length - 1];
+    const expected = latest === undefined ? 0 : (latest.lastSequence + 1) % 2_147_483_648;
+    if (firstSequence !== expected) {
+      return {
+        kind: 'reject',
+        errorCode: ErrorCode.OUT_OF_ORDER_SEQUENCE_NUMBER,
+        message: `sequence ${firstSequence} arrived where ${expected} was expected`,
+      };
+    }
+    return { kind: 'append' };
+  }
+
+  record(producerId: number, epoch: number, firstSequence: number, recordCount: number, baseOffset: number): void {
+    if (producerId < 0) return;
+    let entry = this.producers.get(producerId);
+    if (entry === undefined || epoch > entry.epoch) {
+      entry = { epoch, batches: [] };
+      this.producers.set(producerId, entry);
+    }
+    entry.batches.push({ firstSequence, lastSequence: firstSequence + recordCount - 1, baseOffset });
+    if (entry.batches.length > REMEMBERED_BATCHES) entry.batches.shift();
+  }
+}

@@ -1,0 +1,26 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { TestProject } from 'vitest/node';
+import { startApacheKafka } from '../apache-kafka/apache-kafka.js';
+import './kafka-backend.js';
+
+/**
+ * Vitest globalSetup: with KAFKA_BACKEND=apache, starts one single-node Apache Kafka for the
+ * whole run and hands its bootstrap to startTestKafka() through provide/inject.
+ */
+export default async function setup(project: TestProject): Promise<(() => Promise<void>) | undefined> {
+  if (process.env.KAFKA_BACKEND !== 'apache') return undefined;
+  const dataDir = await mkdtemp(join(tmpdir(), 'tickstream-shared-kafka-'));
+  const kafka = await startApacheKafka({
+    nodes: 1,
+    port: 0,
+    dataDir,
+    log: (line) => console.log(`[apache-kafka] ${line}`),
+  });
+  project.provide('apacheKafkaBootstrap', kafka.bootstrap);
+  return async () => {
+    await kafka.close();
+    await rm(dataDir, { recursive: true, force: true });
+  };
+}
