@@ -3,11 +3,16 @@ export function median(values: readonly number[]): number {
   if (values.length === 0) throw new RangeError('median of no values');
   const sorted = [...values].sort((a, b) => a - b);
   const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1 ? (sorted[middle] as number) : ((sorted[middle - 1] as number) + (sorted[middle] as number)) / 2;
+  return sorted.length % 2 === 1
+    ? (sorted[middle] as number)
+    : ((sorted[middle - 1] as number) + (sorted[middle] as number)) / 2;
 }
 
 /** Runs `measure` `runs` times and returns every run plus the median. */
-export async function medianOf(runs: number, measure: () => number | Promise<number>): Promise<{ runs: number[]; median: number }> {
+export async function medianOf(
+  runs: number,
+  measure: () => number | Promise<number>,
+): Promise<{ runs: number[]; median: number }> {
   const results: number[] = [];
   for (let i = 0; i < runs; i++) results.push(await measure());
   return { runs: results, median: median(results) };

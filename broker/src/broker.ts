@@ -32,7 +32,13 @@ export async function startBroker(options: Partial<BrokerConfig> = {}): Promise<
   const clusterId = clusterIdFor(config.dataDir);
   const log = await LogManager.open(config);
   const groups = await GroupCoordinator.open(config);
-  const context: BrokerContext = { config, node: { id: 0, host: config.host, port: config.port }, clusterId, log, groups };
+  const context: BrokerContext = {
+    config,
+    node: { id: 0, host: config.host, port: config.port },
+    clusterId,
+    log,
+    groups,
+  };
   let listening: Awaited<ReturnType<typeof listen>>;
   try {
     listening = await listen(context, config.host, config.port);
@@ -41,7 +47,10 @@ export async function startBroker(options: Partial<BrokerConfig> = {}): Promise<
     await log.close();
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'EADDRINUSE') {
-      throw Object.assign(new Error(`port ${config.port} on ${config.host} is already in use: stop what holds it or pass another --port`), { exitCode: 1 });
+      throw Object.assign(
+        new Error(`port ${config.port} on ${config.host} is already in use: stop what holds it or pass another --port`),
+        { exitCode: 1 },
+      );
     }
     throw error;
   }

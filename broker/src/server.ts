@@ -49,7 +49,8 @@ class Connection {
       }
       if (this.pendingBytes < size + 4) break;
       // Joined once per complete request, not once per arriving chunk.
-      const joined = this.pending.length === 1 ? (this.pending[0] as Buffer) : Buffer.concat(this.pending, this.pendingBytes);
+      const joined =
+        this.pending.length === 1 ? (this.pending[0] as Buffer) : Buffer.concat(this.pending, this.pendingBytes);
       this.queue.push(joined.subarray(4, size + 4));
       const rest = joined.subarray(size + 4);
       this.pending = rest.length > 0 ? [rest] : [];
@@ -95,13 +96,19 @@ class Connection {
           this.send(correlationId, false, apiVersionsUnsupportedBody());
           return;
         }
-        this.fail(`${handler.name} v${apiVersion} is not supported (serving v${handler.minVersion}-${handler.maxVersion})`);
+        this.fail(
+          `${handler.name} v${apiVersion} is not supported (serving v${handler.minVersion}-${handler.maxVersion})`,
+        );
         return;
       }
       const flexible = handler.flexibleFrom !== null && apiVersion >= handler.flexibleFrom;
       if (flexible) reader.taggedFields();
       const response = new Writer();
-      const outcome = await handler.handle(reader, response, { header, broker: this.broker, clientHost: this.clientHost });
+      const outcome = await handler.handle(reader, response, {
+        header,
+        broker: this.broker,
+        clientHost: this.clientHost,
+      });
       if (outcome === NO_RESPONSE) return;
       // ApiVersions answers with response header v0 even when its body is flexible (KIP-511).
       this.send(correlationId, flexible && apiKey !== API_VERSIONS, response.finish());
@@ -141,7 +148,11 @@ class Connection {
 }
 
 /** Listens on host:port; resolves with the server once it is bound. */
-export function listen(broker: BrokerContext, host: string, port: number): Promise<{ server: Server; connections: Set<Socket> }> {
+export function listen(
+  broker: BrokerContext,
+  host: string,
+  port: number,
+): Promise<{ server: Server; connections: Set<Socket> }> {
   const connections = new Set<Socket>();
   const server = createServer((socket) => {
     connections.add(socket);

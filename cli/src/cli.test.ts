@@ -21,7 +21,14 @@ describe('tickstream CLI', () => {
   it('prints a subcommand help with every flag', () => {
     const result = tickstream('broker', '--help');
     expect(result.status).toBe(0);
-    for (const flag of ['--host', '--port', '--data-dir', '--default-partitions', '--retention-ms', '--retention-bytes']) {
+    for (const flag of [
+      '--host',
+      '--port',
+      '--data-dir',
+      '--default-partitions',
+      '--retention-ms',
+      '--retention-bytes',
+    ]) {
       expect(result.stdout).toContain(flag);
     }
   });

@@ -28,14 +28,23 @@ export function parseDurationMs(flag: string, raw: string): number {
   return Math.round(Number(match[1]) * (durationUnits[match[2] ?? 'ms'] ?? 1));
 }
 
-const byteUnits: Record<string, number> = { b: 1, kb: 1e3, mb: 1e6, gb: 1e9, kib: 1024, mib: 1024 ** 2, gib: 1024 ** 3 };
+const byteUnits: Record<string, number> = {
+  b: 1,
+  kb: 1e3,
+  mb: 1e6,
+  gb: 1e9,
+  kib: 1024,
+  mib: 1024 ** 2,
+  gib: 1024 ** 3,
+};
 
 /** "1048576", "512MiB", "1GB"; "-1" means unlimited. */
 export function parseBytes(flag: string, raw: string): number {
   if (raw.trim() === '-1') return -1;
   const match = /^(\d+(?:\.\d+)?)\s*([a-z]*)$/i.exec(raw.trim());
   const unit = byteUnits[(match?.[2] || 'b').toLowerCase()];
-  if (!match || unit === undefined) throw new UsageError(`--${flag} must be a size such as 1048576, 512MiB or 1GB, got '${raw}'`);
+  if (!match || unit === undefined)
+    throw new UsageError(`--${flag} must be a size such as 1048576, 512MiB or 1GB, got '${raw}'`);
   return Math.round(Number(match[1]) * unit);
 }
 

@@ -93,13 +93,14 @@ export function decodeClientFrame(frame: Uint8Array, options: FrameOptions): Cli
       };
     }
     case ClientMessage.Ping:
-      return { type: 'ping', clientTimeUs: Number((present(root.message(new Ping()))).clientTimeUs()) };
+      return { type: 'ping', clientTimeUs: Number(present(root.message(new Ping())).clientTimeUs()) };
     case ClientMessage.Resync:
-      return { type: 'resync', lastSeq: (present(root.message(new Resync()))).lastSeq() };
+      return { type: 'resync', lastSeq: present(root.message(new Resync())).lastSeq() };
     case ClientMessage.CandleSubscribe: {
       const message = present(root.message(new CandleSubscribe()));
       const timeframe = message.timeframe();
-      if (Timeframe[timeframe] === undefined) throw new ProtocolError('invalid-field', `unknown timeframe ${timeframe}`);
+      if (Timeframe[timeframe] === undefined)
+        throw new ProtocolError('invalid-field', `unknown timeframe ${timeframe}`);
       return { type: 'candle-subscribe', symbol: message.symbol() ?? '', timeframe, limit: message.limit() };
     }
     default:

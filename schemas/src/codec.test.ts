@@ -72,7 +72,11 @@ describe('server frames', () => {
   });
 
   it('round-trips a Snapshot of many symbols (compressed)', () => {
-    const symbols = Array.from({ length: 500 }, (_, id) => ({ id, name: `SYM${id}`, sector: id % 2 ? 'Tech' : 'Energy' }));
+    const symbols = Array.from({ length: 500 }, (_, id) => ({
+      id,
+      name: `SYM${id}`,
+      sector: id % 2 ? 'Tech' : 'Energy',
+    }));
     const quotes = symbols.map(({ id }) => ({ ...quote, id, last: quote.last + id }));
     const frame = encoder.snapshot(3, 1, symbols, quotes);
     expect((frame[0] as number) & 1).toBe(1);
@@ -92,7 +96,14 @@ describe('server frames', () => {
       timeframe: Timeframe.M1,
       bars,
     });
-    const event = { kind: MarketEventKind.ScenarioStart, symbol: '', sector: 'Tech', name: 'news-spike', detail: '', timeUs: 5 };
+    const event = {
+      kind: MarketEventKind.ScenarioStart,
+      symbol: '',
+      sector: 'Tech',
+      name: 'news-spike',
+      detail: '',
+      timeUs: 5,
+    };
     expect(decodeServerFrame(encoder.marketEvent(3, 3, event), options)).toEqual({
       type: 'market-event',
       epoch: 3,

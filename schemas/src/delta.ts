@@ -56,7 +56,8 @@ export class DeltaWriter {
    * `current` for that id. Ids must come in ascending order. Returns whether it was appended.
    */
   add(id: number, current: QuoteTable, published: QuoteTable): boolean {
-    if (this.count > 0 && id <= this.previousId) throw new RangeError(`delta ids must ascend: ${id} after ${this.previousId}`);
+    if (this.count > 0 && id <= this.previousId)
+      throw new RangeError(`delta ids must ascend: ${id} after ${this.previousId}`);
     const last = current.last[id] as number;
     const bid = current.bid[id] as number;
     const ask = current.ask[id] as number;
@@ -92,7 +93,8 @@ export class DeltaWriter {
     if (mask & DeltaField.Ticks) out.signed(ticks - (published.ticks[id] as number));
     if (mask & DeltaField.Time) {
       // Offsets back from the newest tick are ≥ 0 and mostly under 16 ms: two bytes, not three.
-      if (time > this.baseTimeUs) throw new RangeError(`symbol ${id} time ${time} is after the frame's base time ${this.baseTimeUs}`);
+      if (time > this.baseTimeUs)
+        throw new RangeError(`symbol ${id} time ${time} is after the frame's base time ${this.baseTimeUs}`);
       out.unsigned(this.baseTimeUs - time);
     }
 
@@ -112,11 +114,7 @@ export class DeltaWriter {
  * Applies a Delta to `table` (the client's copy). Calls `onSymbol(id, mask)` for each symbol
  * applied. Throws ProtocolError for ids beyond the table, non-ascending ids or truncated data.
  */
-export function applyDelta(
-  batch: DeltaBatch,
-  table: QuoteTable,
-  onSymbol?: (id: number, mask: number) => void,
-): void {
+export function applyDelta(batch: DeltaBatch, table: QuoteTable, onSymbol?: (id: number, mask: number) => void): void {
   const reader = new VarintReader(batch.data);
   let id = 0;
   for (let i = 0; i < batch.count; i++) {

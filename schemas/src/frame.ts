@@ -44,12 +44,17 @@ export function decodeFrame(frame: Uint8Array, options: FrameOptions): Uint8Arra
   if (header === undefined) throw new ProtocolError('empty-frame', 'empty frame: expected a header byte');
   const version = header >> 4;
   if (version !== FRAME_VERSION) {
-    throw new ProtocolError('unsupported-version', `frame version ${version} is not supported (expected ${FRAME_VERSION})`);
+    throw new ProtocolError(
+      'unsupported-version',
+      `frame version ${version} is not supported (expected ${FRAME_VERSION})`,
+    );
   }
-  if ((header & 0x0e) !== 0) throw new ProtocolError('unknown-flags', `frame header 0x${header.toString(16)} sets unknown flags`);
+  if ((header & 0x0e) !== 0)
+    throw new ProtocolError('unknown-flags', `frame header 0x${header.toString(16)} sets unknown flags`);
   const payload = frame.subarray(1);
   if ((header & COMPRESSED) === 0) {
-    if (payload.length > limit) throw new ProtocolError('frame-too-large', `frame of ${payload.length} bytes is above the limit of ${limit}`);
+    if (payload.length > limit)
+      throw new ProtocolError('frame-too-large', `frame of ${payload.length} bytes is above the limit of ${limit}`);
     return payload;
   }
   const size = declaredSize(payload, limit);

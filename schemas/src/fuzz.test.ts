@@ -86,7 +86,8 @@ function mutate(seed: Uint8Array, next: () => number): Uint8Array {
   const bytes = seed.slice();
   switch (Math.floor(next() * 4)) {
     case 0: // flip a few bytes
-      for (let i = 0, n = 1 + Math.floor(next() * 4); i < n; i++) bytes[Math.floor(next() * bytes.length)] = Math.floor(next() * 256);
+      for (let i = 0, n = 1 + Math.floor(next() * 4); i < n; i++)
+        bytes[Math.floor(next() * bytes.length)] = Math.floor(next() * 256);
       return bytes;
     case 1: // truncate
       return bytes.subarray(0, Math.floor(next() * bytes.length));
@@ -97,7 +98,9 @@ function mutate(seed: Uint8Array, next: () => number): Uint8Array {
       }
       return bytes;
     default: // random bytes behind a valid uncompressed header
-      return Uint8Array.from({ length: Math.floor(next() * 200) }, (_, i) => (i === 0 ? 0x10 : Math.floor(next() * 256)));
+      return Uint8Array.from({ length: Math.floor(next() * 200) }, (_, i) =>
+        i === 0 ? 0x10 : Math.floor(next() * 256),
+      );
   }
 }
 
@@ -106,7 +109,10 @@ const decoders: ReadonlyArray<readonly [string, (bytes: Uint8Array) => unknown]>
   ['client frame', (bytes) => decodeClientFrame(bytes, options)],
   ['tick', (bytes) => decodeTick(bytes)],
   ['market event', (bytes) => decodeMarketEvent(bytes)],
-  ['delta data', (bytes) => applyDelta({ count: bytes[0] ?? 0, baseTimeUs: 0, data: bytes.subarray(1) }, new QuoteTable(1000))],
+  [
+    'delta data',
+    (bytes) => applyDelta({ count: bytes[0] ?? 0, baseTimeUs: 0, data: bytes.subarray(1) }, new QuoteTable(1000)),
+  ],
 ];
 
 describe('decoders under hostile input', () => {
@@ -117,16 +123,21 @@ describe('decoders under hostile input', () => {
     let decoded = 0;
     let rejected = 0;
     for (let i = 0; i < 100_000; i++) {
-      const bytes = next() < 0.15
-        ? Uint8Array.from({ length: Math.floor(next() * 64) }, () => Math.floor(next() * 256))
-        : mutate(inputs[i % inputs.length] as Uint8Array, next);
+      const bytes =
+        next() < 0.15
+          ? Uint8Array.from({ length: Math.floor(next() * 64) }, () => Math.floor(next() * 256))
+          : mutate(inputs[i % inputs.length] as Uint8Array, next);
       const [name, decode] = decoders[i % decoders.length] as (typeof decoders)[number];
       try {
         decode(bytes);
         decoded++;
       } catch (error) {
         if (error instanceof ProtocolError) rejected++;
-        else failures.set(`${name}: ${(error as Error).name}: ${(error as Error).message}`, Buffer.from(bytes).toString('hex'));
+        else
+          failures.set(
+            `${name}: ${(error as Error).name}: ${(error as Error).message}`,
+            Buffer.from(bytes).toString('hex'),
+          );
       }
     }
     expect([...failures.entries()].slice(0, 5)).toEqual([]);

@@ -40,7 +40,14 @@ export function goldenMessages(): Record<string, Uint8Array> {
   const writer = new DeltaWriter();
   writer.begin(quote.exchangeTimeUs + 12_000);
   writer.add(0, current, published);
-  const event = { kind: MarketEventKind.Halt, symbol: 'AAPL', sector: 'Tech', name: 'halt', detail: '', timeUs: 1_795_000_000_000_000 };
+  const event = {
+    kind: MarketEventKind.Halt,
+    symbol: 'AAPL',
+    sector: 'Tech',
+    name: 'halt',
+    detail: '',
+    timeUs: 1_795_000_000_000_000,
+  };
   return {
     tick: new TickEncoder().encode({
       symbol: 'AAPL',
@@ -66,7 +73,14 @@ export function goldenMessages(): Record<string, Uint8Array> {
     snapshot: server.snapshot(7, 1, [{ id: 0, name: 'AAPL', sector: 'Tech' }], [quote]),
     delta: server.delta(7, 2, writer.finish()),
     candles: server.candles(7, 3, 0, Timeframe.M1, [
-      { startTimeUs: 1_795_000_020_000_000, open: 1_892_000, high: 1_893_000, low: 1_891_000, close: 1_892_445, volume: 5000 },
+      {
+        startTimeUs: 1_795_000_020_000_000,
+        open: 1_892_000,
+        high: 1_893_000,
+        low: 1_891_000,
+        close: 1_892_445,
+        volume: 5000,
+      },
     ]),
     serverMarketEvent: server.marketEvent(7, 4, event),
     error: server.error(7, ErrorCode.UnknownSymbol, 'unknown symbol NOPE'),
@@ -75,7 +89,10 @@ export function goldenMessages(): Record<string, Uint8Array> {
     unsubscribe: encodeClientFrame({ type: 'unsubscribe', symbols: ['MSFT'], sectors: [] }, plain),
     ping: encodeClientFrame({ type: 'ping', clientTimeUs: 1_795_000_000_000_000 }, plain),
     resync: encodeClientFrame({ type: 'resync', lastSeq: 41 }, plain),
-    candleSubscribe: encodeClientFrame({ type: 'candle-subscribe', symbol: 'AAPL', timeframe: Timeframe.M1, limit: 300 }, plain),
+    candleSubscribe: encodeClientFrame(
+      { type: 'candle-subscribe', symbol: 'AAPL', timeframe: Timeframe.M1, limit: 300 },
+      plain,
+    ),
   };
 }
 

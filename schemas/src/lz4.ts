@@ -14,8 +14,10 @@ export interface Lz4Block {
 
 /** The uncompressed size a size-prepended block declares, checked against `limit` before anything is allocated. */
 export function declaredSize(block: Uint8Array, limit: number): number {
-  if (block.length < 5) throw new ProtocolError('decompression-failed', `lz4 block of ${block.length} bytes is too short`);
-  const size = (block[0] as number) | ((block[1] as number) << 8) | ((block[2] as number) << 16) | ((block[3] as number) << 24);
+  if (block.length < 5)
+    throw new ProtocolError('decompression-failed', `lz4 block of ${block.length} bytes is too short`);
+  const size =
+    (block[0] as number) | ((block[1] as number) << 8) | ((block[2] as number) << 16) | ((block[3] as number) << 24);
   const unsigned = size >>> 0;
   if (unsigned > limit) {
     throw new ProtocolError('frame-too-large', `lz4 block declares ${unsigned} bytes, above the limit of ${limit}`);

@@ -4,8 +4,8 @@ import { decodeFrame, encodeFrame, type FrameOptions } from './frame.js';
 import { Candle } from './generated/tickstream/edge/candle.js';
 import { Candles } from './generated/tickstream/edge/candles.js';
 import { Delta } from './generated/tickstream/edge/delta.js';
-import { ErrorCode } from './generated/tickstream/edge/error-code.js';
 import { Error as ErrorMessage } from './generated/tickstream/edge/error.js';
+import { ErrorCode } from './generated/tickstream/edge/error-code.js';
 import { Hello } from './generated/tickstream/edge/hello.js';
 import { Pong } from './generated/tickstream/edge/pong.js';
 import { Quote } from './generated/tickstream/edge/quote.js';
@@ -95,7 +95,12 @@ export class ServerFrameEncoder {
     return this.finish(hello.epoch, 0, ServerMessage.Hello, Hello.endHello(builder));
   }
 
-  snapshot(epoch: number, seq: number, symbols: readonly SymbolInfoFields[], quotes: readonly QuoteFields[]): Uint8Array {
+  snapshot(
+    epoch: number,
+    seq: number,
+    symbols: readonly SymbolInfoFields[],
+    quotes: readonly QuoteFields[],
+  ): Uint8Array {
     const builder = this.builder;
     builder.clear();
     const infos = symbols.map((symbol) => {
@@ -144,7 +149,13 @@ export class ServerFrameEncoder {
     return this.finish(epoch, seq, ServerMessage.Delta, Delta.endDelta(builder));
   }
 
-  candles(epoch: number, seq: number, symbolId: number, timeframe: Timeframe, bars: readonly CandleFields[]): Uint8Array {
+  candles(
+    epoch: number,
+    seq: number,
+    symbolId: number,
+    timeframe: Timeframe,
+    bars: readonly CandleFields[],
+  ): Uint8Array {
     const builder = this.builder;
     builder.clear();
     Candles.startBarsVector(builder, bars.length);
@@ -257,7 +268,8 @@ export function decodeServerFrame(frame: Uint8Array, options: FrameOptions): Ser
     case ServerMessage.Candles: {
       const candles = present(root.message(new Candles()));
       const timeframe = candles.timeframe();
-      if (Timeframe[timeframe] === undefined) throw new ProtocolError('invalid-field', `unknown timeframe ${timeframe}`);
+      if (Timeframe[timeframe] === undefined)
+        throw new ProtocolError('invalid-field', `unknown timeframe ${timeframe}`);
       const bars: CandleFields[] = [];
       const bar = new Candle();
       for (let i = 0; i < candles.barsLength(); i++) {

@@ -99,7 +99,8 @@ export function decodeTick(bytes: Uint8Array): TickFields {
 
 export function readMarketEvent(event: MarketEvent): MarketEventFields {
   const kind = event.kind();
-  if (MarketEventKind[kind] === undefined) throw new ProtocolError('invalid-field', `unknown market event kind ${kind}`);
+  if (MarketEventKind[kind] === undefined)
+    throw new ProtocolError('invalid-field', `unknown market event kind ${kind}`);
   return {
     kind,
     symbol: event.symbol() ?? '',

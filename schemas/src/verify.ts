@@ -87,7 +87,14 @@ function target(view: DataView, at: number, where: string): number {
   return at + view.getUint32(at, true);
 }
 
-function verifyReference(view: DataView, at: number, field: FieldSpec, unionType: number, where: string, depth: number): void {
+function verifyReference(
+  view: DataView,
+  at: number,
+  field: FieldSpec,
+  unionType: number,
+  where: string,
+  depth: number,
+): void {
   const to = target(view, at, where);
   switch (field.kind) {
     case 'string':

@@ -67,9 +67,16 @@ function failed(index: number, errorCode: ErrorCode): PartitionResult {
   return { index, errorCode, baseOffset: -1, logStartOffset: -1 };
 }
 
-function appendPartition(broker: BrokerContext, topic: string, index: number, records: Buffer | null, version: number): PartitionResult {
+function appendPartition(
+  broker: BrokerContext,
+  topic: string,
+  index: number,
+  records: Buffer | null,
+  version: number,
+): PartitionResult {
   if (broker.log.partitionCount(topic) === undefined) {
-    if (!broker.config.autoCreateTopics || topicNameProblem(topic) !== null) return failed(index, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
+    if (!broker.config.autoCreateTopics || topicNameProblem(topic) !== null)
+      return failed(index, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
     broker.log.createTopic(topic, broker.config.defaultPartitions);
   }
   const partition = broker.log.partition(topic, index);

@@ -93,7 +93,12 @@ export const fetch: ApiHandler = {
   },
 };
 
-function collect(broker: BrokerContext, topics: TopicRequest[], maxBytes: number, firstWhole: boolean): { topic: string; partitions: PartitionAnswer[] }[] {
+function collect(
+  broker: BrokerContext,
+  topics: TopicRequest[],
+  maxBytes: number,
+  firstWhole: boolean,
+): { topic: string; partitions: PartitionAnswer[] }[] {
   let budget = maxBytes;
   let first = firstWhole;
   return topics.map(({ topic, partitions }) => ({
@@ -101,7 +106,13 @@ function collect(broker: BrokerContext, topics: TopicRequest[], maxBytes: number
     partitions: partitions.map((request): PartitionAnswer => {
       const log = broker.log.partition(topic, request.partition);
       if (log === undefined) {
-        return { partition: request.partition, errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, highWatermark: -1, logStartOffset: -1, records: Buffer.alloc(0) };
+        return {
+          partition: request.partition,
+          errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION,
+          highWatermark: -1,
+          logStartOffset: -1,
+          records: Buffer.alloc(0),
+        };
       }
       const answer = readPartition(log, request, Math.min(request.maxBytes, budget), first);
       if (answer.records.length > 0) first = false;
@@ -111,12 +122,18 @@ function collect(broker: BrokerContext, topics: TopicRequest[], maxBytes: number
   }));
 }
 
-function readPartition(log: PartitionLog, request: PartitionRequest, maxBytes: number, firstWhole: boolean): PartitionAnswer {
+function readPartition(
+  log: PartitionLog,
+  request: PartitionRequest,
+  maxBytes: number,
+  firstWhole: boolean,
+): PartitionAnswer {
   const base = { partition: request.partition, highWatermark: log.logEndOffset, logStartOffset: log.logStartOffset };
   if (request.fetchOffset < log.logStartOffset || request.fetchOffset > log.logEndOffset) {
     return { ...base, errorCode: ErrorCode.OFFSET_OUT_OF_RANGE, records: Buffer.alloc(0) };
   }
-  const records = request.fetchOffset === log.logEndOffset ? Buffer.alloc(0) : log.read(request.fetchOffset, maxBytes, firstWhole);
+  const records =
+    request.fetchOffset === log.logEndOffset ? Buffer.alloc(0) : log.read(request.fetchOffset, maxBytes, firstWhole);
   return { ...base, errorCode: ErrorCode.NONE, records };
 }
 

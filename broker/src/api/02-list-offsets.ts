@@ -50,7 +50,12 @@ export const listOffsets: ApiHandler = {
   },
 };
 
-function lookUp(broker: BrokerContext, topic: string, index: number, timestamp: number): { errorCode: ErrorCode; offset: number; timestamp: number } {
+function lookUp(
+  broker: BrokerContext,
+  topic: string,
+  index: number,
+  timestamp: number,
+): { errorCode: ErrorCode; offset: number; timestamp: number } {
   const log = broker.log.partition(topic, index);
   if (log === undefined) return { errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, offset: -1, timestamp: -1 };
   if (timestamp === LATEST) return { errorCode: ErrorCode.NONE, offset: log.logEndOffset, timestamp: -1 };

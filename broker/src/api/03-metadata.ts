@@ -1,5 +1,5 @@
-import { ErrorCode } from '../protocol/errors.js';
 import { topicNameProblem } from '../log/index.js';
+import { ErrorCode } from '../protocol/errors.js';
 import type { ApiHandler, BrokerContext } from './api.js';
 
 /*
@@ -42,21 +42,29 @@ export const metadata: ApiHandler = {
       const { errorCode, partitions } = describeTopic(broker, name, allowAutoCreate && !allTopics);
       writer.int16(errorCode).string(name);
       if (version >= 1) writer.bool(false);
-      writer.array(Array.from({ length: partitions }, (_, i) => i), (partitionWriter, index) => {
-        partitionWriter.int16(ErrorCode.NONE).int32(index).int32(broker.node.id);
-        partitionWriter.array([broker.node.id], (w, id) => w.int32(id));
-        partitionWriter.array([broker.node.id], (w, id) => w.int32(id));
-        if (version >= 5) partitionWriter.array([], () => {});
-      });
+      writer.array(
+        Array.from({ length: partitions }, (_, i) => i),
+        (partitionWriter, index) => {
+          partitionWriter.int16(ErrorCode.NONE).int32(index).int32(broker.node.id);
+          partitionWriter.array([broker.node.id], (w, id) => w.int32(id));
+          partitionWriter.array([broker.node.id], (w, id) => w.int32(id));
+          if (version >= 5) partitionWriter.array([], () => {});
+        },
+      );
     });
   },
 };
 
-function describeTopic(broker: BrokerContext, name: string, mayCreate: boolean): { errorCode: ErrorCode; partitions: number } {
+function describeTopic(
+  broker: BrokerContext,
+  name: string,
+  mayCreate: boolean,
+): { errorCode: ErrorCode; partitions: number } {
   const partitions = broker.log.partitionCount(name);
   if (partitions !== undefined) return { errorCode: ErrorCode.NONE, partitions };
   if (topicNameProblem(name) !== null) return { errorCode: ErrorCode.INVALID_TOPIC_EXCEPTION, partitions: 0 };
-  if (!mayCreate || !broker.config.autoCreateTopics) return { errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, partitions: 0 };
+  if (!mayCreate || !broker.config.autoCreateTopics)
+    return { errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, partitions: 0 };
   broker.log.createTopic(name, broker.config.defaultPartitions);
   return { errorCode: ErrorCode.LEADER_NOT_AVAILABLE, partitions: 0 };
 }

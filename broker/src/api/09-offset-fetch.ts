@@ -27,7 +27,10 @@ export const offsetFetch: ApiHandler = {
     response.array(topics, (writer, topic) => {
       writer.string(topic.name).array(topic.partitions, (w, partition) => {
         const committed = broker.groups.committed(groupId, topic.name, partition);
-        w.int32(partition).int64(committed?.offset ?? -1).nullableString(committed?.metadata ?? '').int16(ErrorCode.NONE);
+        w.int32(partition)
+          .int64(committed?.offset ?? -1)
+          .nullableString(committed?.metadata ?? '')
+          .int16(ErrorCode.NONE);
       });
     });
     if (version >= 2) response.int16(ErrorCode.NONE);

@@ -42,7 +42,12 @@ export const joinGroup: ApiHandler = {
       requireKnownMemberId: version >= 4,
     });
     if (version >= 2) response.int32(0);
-    response.int16(result.errorCode).int32(result.generationId).string(result.protocolName).string(result.leader).string(result.memberId);
+    response
+      .int16(result.errorCode)
+      .int32(result.generationId)
+      .string(result.protocolName)
+      .string(result.leader)
+      .string(result.memberId);
     response.array(result.members, (writer, member) => {
       writer.string(member.memberId);
       if (version >= 5) writer.nullableString(member.groupInstanceId);

@@ -20,7 +20,10 @@ export const leaveGroup: ApiHandler = {
       version >= 3
         ? request.array((r) => ({ memberId: r.string(), groupInstanceId: r.nullableString() }))
         : [{ memberId: request.string(), groupInstanceId: null }];
-    const errors = broker.groups.leave(groupId, members.map((member) => member.memberId));
+    const errors = broker.groups.leave(
+      groupId,
+      members.map((member) => member.memberId),
+    );
     if (version >= 1) response.int32(0);
     if (version < 3) {
       response.int16(errors[0] ?? 0);
@@ -28,7 +31,10 @@ export const leaveGroup: ApiHandler = {
     }
     response.int16(0).array(members, (writer, member) => {
       const index = members.indexOf(member);
-      writer.string(member.memberId).nullableString(member.groupInstanceId).int16(errors[index] ?? 0);
+      writer
+        .string(member.memberId)
+        .nullableString(member.groupInstanceId)
+        .int16(errors[index] ?? 0);
     });
   },
 };

@@ -20,9 +20,18 @@ export const describeGroups: ApiHandler = {
     const groups = request.array((r) => r.string()).map((id) => broker.groups.describe(id));
     if (header.apiVersion >= 1) response.int32(0);
     response.array(groups, (writer, group) => {
-      writer.int16(group.errorCode).string(group.groupId).string(group.state).string(group.protocolType).string(group.protocol);
+      writer
+        .int16(group.errorCode)
+        .string(group.groupId)
+        .string(group.state)
+        .string(group.protocolType)
+        .string(group.protocol);
       writer.array(group.members, (w, member) => {
-        w.string(member.memberId).string(member.clientId).string(member.clientHost).bytes(member.metadata).bytes(member.assignment);
+        w.string(member.memberId)
+          .string(member.clientId)
+          .string(member.clientHost)
+          .bytes(member.metadata)
+          .bytes(member.assignment);
       });
     });
   },

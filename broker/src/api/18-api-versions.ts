@@ -1,5 +1,5 @@
-import type { Writer } from '../protocol/writer.js';
 import { ErrorCode } from '../protocol/errors.js';
+import type { Writer } from '../protocol/writer.js';
 import type { ApiHandler } from './api.js';
 import { apiHandlers } from './index.js';
 

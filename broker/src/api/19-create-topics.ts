@@ -1,5 +1,5 @@
-import { ErrorCode } from '../protocol/errors.js';
 import { topicNameProblem } from '../log/index.js';
+import { ErrorCode } from '../protocol/errors.js';
 import type { ApiHandler } from './api.js';
 
 /*
@@ -50,9 +50,15 @@ export const createTopics: ApiHandler = {
       else if (broker.log.partitionCount(topic.name) !== undefined) {
         [errorCode, message] = [ErrorCode.TOPIC_ALREADY_EXISTS, `topic '${topic.name}' already exists`];
       } else if (partitions < 1 || partitions > 10_000) {
-        [errorCode, message] = [ErrorCode.INVALID_PARTITIONS, `number of partitions must be 1-10000, got ${topic.partitions}`];
+        [errorCode, message] = [
+          ErrorCode.INVALID_PARTITIONS,
+          `number of partitions must be 1-10000, got ${topic.partitions}`,
+        ];
       } else if (topic.replicationFactor !== -1 && topic.replicationFactor !== 1) {
-        [errorCode, message] = [ErrorCode.INVALID_REPLICATION_FACTOR, `replication factor ${topic.replicationFactor} is larger than the 1 broker available`];
+        [errorCode, message] = [
+          ErrorCode.INVALID_REPLICATION_FACTOR,
+          `replication factor ${topic.replicationFactor} is larger than the 1 broker available`,
+        ];
       } else if (!validateOnly) broker.log.createTopic(topic.name, partitions);
       writer.string(topic.name).int16(errorCode);
       if (version >= 1) writer.nullableString(message);

@@ -44,6 +44,8 @@ export const apiHandlers: readonly ApiHandler[] = [
 export function apiVersionsUnsupportedBody(): Buffer[] {
   return new Writer()
     .int16(ErrorCode.UNSUPPORTED_VERSION)
-    .array([apiVersions], (writer, handler) => writer.int16(handler.key).int16(handler.minVersion).int16(handler.maxVersion))
+    .array([apiVersions], (writer, handler) =>
+      writer.int16(handler.key).int16(handler.minVersion).int16(handler.maxVersion),
+    )
     .finish();
 }

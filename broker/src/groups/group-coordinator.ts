@@ -45,7 +45,14 @@ export interface GroupDescription {
   state: GroupState;
   protocolType: string;
   protocol: string;
-  members: { memberId: string; groupInstanceId: string | null; clientId: string; clientHost: string; metadata: Buffer; assignment: Buffer }[];
+  members: {
+    memberId: string;
+    groupInstanceId: string | null;
+    clientId: string;
+    clientHost: string;
+    metadata: Buffer;
+    assignment: Buffer;
+  }[];
 }
 
 interface Member {
@@ -95,7 +102,17 @@ export class GroupCoordinator {
   private group(groupId: string): Group {
     let group = this.groups.get(groupId);
     if (group === undefined) {
-      group = { id: groupId, state: 'Empty', generation: 0, protocolType: '', protocol: '', leader: '', members: new Map(), pending: new Map(), delayingFirstJoin: false };
+      group = {
+        id: groupId,
+        state: 'Empty',
+        generation: 0,
+        protocolType: '',
+        protocol: '',
+        leader: '',
+        members: new Map(),
+        pending: new Map(),
+        delayingFirstJoin: false,
+      };
       this.groups.set(groupId, group);
     }
     return group;
@@ -110,7 +127,9 @@ export class GroupCoordinator {
     }
     const group = this.group(request.groupId);
     if (group.members.size > 0) {
-      const shared = request.protocols.some((protocol) => [...group.members.values()].every((m) => m.protocols.some((p) => p.name === protocol.name)));
+      const shared = request.protocols.some((protocol) =>
+        [...group.members.values()].every((m) => m.protocols.some((p) => p.name === protocol.name)),
+      );
       if (request.protocolType !== group.protocolType || !shared) return failure(ErrorCode.INCONSISTENT_GROUP_PROTOCOL);
     }
 
@@ -239,7 +258,9 @@ export class GroupCoordinator {
   /** Each member votes for its first protocol that every member supports; most votes wins. */
   private chooseProtocol(group: Group): string {
     const members = [...group.members.values()];
-    const common = (members[0]?.protocols ?? []).map((p) => p.name).filter((name) => members.every((m) => m.protocols.some((p) => p.name === name)));
+    const common = (members[0]?.protocols ?? [])
+      .map((p) => p.name)
+      .filter((name) => members.every((m) => m.protocols.some((p) => p.name === name)));
     const votes = new Map<string, number>();
     for (const member of members) {
       const vote = member.protocols.find((p) => common.includes(p.name))?.name;
@@ -250,12 +271,20 @@ export class GroupCoordinator {
     return best;
   }
 
-  sync(groupId: string, generationId: number, memberId: string, assignments: { memberId: string; assignment: Buffer }[]): Promise<{ errorCode: ErrorCode; assignment: Buffer }> {
+  sync(
+    groupId: string,
+    generationId: number,
+    memberId: string,
+    assignments: { memberId: string; assignment: Buffer }[],
+  ): Promise<{ errorCode: ErrorCode; assignment: Buffer }> {
     const group = this.groups.get(groupId);
     const member = group?.members.get(memberId);
-    if (group === undefined || member === undefined) return Promise.resolve({ errorCode: ErrorCode.UNKNOWN_MEMBER_ID, assignment: EMPTY });
-    if (generationId !== group.generation) return Promise.resolve({ errorCode: ErrorCode.ILLEGAL_GENERATION, assignment: EMPTY });
-    if (group.state === 'PreparingRebalance') return Promise.resolve({ errorCode: ErrorCode.REBALANCE_IN_PROGRESS, assignment: EMPTY });
+    if (group === undefined || member === undefined)
+      return Promise.resolve({ errorCode: ErrorCode.UNKNOWN_MEMBER_ID, assignment: EMPTY });
+    if (generationId !== group.generation)
+      return Promise.resolve({ errorCode: ErrorCode.ILLEGAL_GENERATION, assignment: EMPTY });
+    if (group.state === 'PreparingRebalance')
+      return Promise.resolve({ errorCode: ErrorCode.REBALANCE_IN_PROGRESS, assignment: EMPTY });
     this.touch(group, member);
     if (group.state === 'Stable') return Promise.resolve({ errorCode: ErrorCode.NONE, assignment: member.assignment });
     return new Promise((resolve) => {
@@ -295,7 +324,14 @@ export class GroupCoordinator {
   private removeMember(group: Group, member: Member): void {
     clearTimeout(member.sessionTimer);
     group.members.delete(member.memberId);
-    member.joinWaiter?.({ errorCode: ErrorCode.UNKNOWN_MEMBER_ID, generationId: -1, protocolName: '', leader: '', memberId: member.memberId, members: [] });
+    member.joinWaiter?.({
+      errorCode: ErrorCode.UNKNOWN_MEMBER_ID,
+      generationId: -1,
+      protocolName: '',
+      leader: '',
+      memberId: member.memberId,
+      members: [],
+    });
     member.syncWaiter?.({ errorCode: ErrorCode.UNKNOWN_MEMBER_ID, assignment: EMPTY });
   }
 
@@ -319,7 +355,9 @@ export class GroupCoordinator {
     clearTimeout(member.sessionTimer);
     member.sessionTimer = setTimeout(() => {
       if (member.joinWaiter !== undefined) return; // parked in a rebalance: its timer decides
-      this.config.log(`group ${group.id}: member ${member.memberId} missed its ${member.sessionTimeoutMs} ms session timeout`);
+      this.config.log(
+        `group ${group.id}: member ${member.memberId} missed its ${member.sessionTimeoutMs} ms session timeout`,
+      );
       this.removeMember(group, member);
       this.afterDeparture(group);
     }, member.sessionTimeoutMs);
@@ -360,7 +398,14 @@ export class GroupCoordinator {
   describe(groupId: string): GroupDescription {
     const group = this.groups.get(groupId);
     if (group === undefined) {
-      return { groupId, errorCode: ErrorCode.NONE, state: this.offsets.hasGroup(groupId) ? 'Empty' : 'Dead', protocolType: '', protocol: '', members: [] };
+      return {
+        groupId,
+        errorCode: ErrorCode.NONE,
+        state: this.offsets.hasGroup(groupId) ? 'Empty' : 'Dead',
+        protocolType: '',
+        protocol: '',
+        members: [],
+      };
     }
     return {
       groupId,

@@ -29,7 +29,8 @@ export class OffsetStore {
       for (const [group, topics] of Object.entries(snapshot)) {
         const entries = new Map<string, CommittedOffset>();
         for (const [topic, partitions] of Object.entries(topics)) {
-          for (const [partition, committed] of Object.entries(partitions)) entries.set(key(topic, Number(partition)), committed);
+          for (const [partition, committed] of Object.entries(partitions))
+            entries.set(key(topic, Number(partition)), committed);
         }
         this.offsets.set(group, entries);
       }

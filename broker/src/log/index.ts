@@ -1,4 +1,3 @@
 export { LogManager, topicNameProblem, writeDurably } from './log-manager.js';
 export type { AppendResult, PartitionLog } from './partition-log.js';
-export { InvalidBatchError, validateProducedBatch } from './record-batch.js';
-export { LOG_OVERHEAD } from './record-batch.js';
+export { InvalidBatchError, LOG_OVERHEAD, validateProducedBatch } from './record-batch.js';

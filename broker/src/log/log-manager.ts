@@ -1,4 +1,15 @@
-import { existsSync, fsyncSync, mkdirSync, openSync, closeSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  closeSync,
+  existsSync,
+  fsyncSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import type { BrokerConfig } from '../config.js';
 import { PartitionLog } from './partition-log.js';
@@ -44,7 +55,9 @@ export class LogManager {
       const { partitions } = JSON.parse(readFileSync(metaPath, 'utf8')) as { partitions: number };
       manager.topics.set(
         topic,
-        Array.from({ length: partitions }, (_, p) => PartitionLog.open(topic, p, join(manager.topicsDir, topic, String(p)), manager.partitionSettings())),
+        Array.from({ length: partitions }, (_, p) =>
+          PartitionLog.open(topic, p, join(manager.topicsDir, topic, String(p)), manager.partitionSettings()),
+        ),
       );
     }
     return manager;
@@ -74,7 +87,9 @@ export class LogManager {
     writeDurably(join(dir, 'topic.json'), JSON.stringify({ partitions }));
     this.topics.set(
       name,
-      Array.from({ length: partitions }, (_, p) => PartitionLog.open(name, p, join(dir, String(p)), this.partitionSettings())),
+      Array.from({ length: partitions }, (_, p) =>
+        PartitionLog.open(name, p, join(dir, String(p)), this.partitionSettings()),
+      ),
     );
     this.config.log(`created topic ${name} with ${partitions} partition${partitions === 1 ? '' : 's'}`);
   }

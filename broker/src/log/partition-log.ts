@@ -42,14 +42,18 @@ export class PartitionLog {
       // A segment must start where the previous one ended; anything after a gap is unreadable.
       const previous = log.segments[log.segments.length - 1];
       if (previous !== undefined && base !== previous.nextOffset) {
-        settings.log(`${topic}-${partition}: segment ${base} does not follow offset ${previous.nextOffset}; removing it and later ones`);
+        settings.log(
+          `${topic}-${partition}: segment ${base} does not follow offset ${previous.nextOffset}; removing it and later ones`,
+        );
         for (const orphan of bases.slice(i)) rmSync(join(dir, Segment.fileName(orphan)), { force: true });
         break;
       }
       const size = statSync(join(dir, Segment.fileName(base))).size;
       const { segment, truncatedBytes } = Segment.recover(dir, base, size, (batch) => log.rememberProducer(batch));
       if (truncatedBytes > 0) {
-        settings.log(`${topic}-${partition}: cut a torn or corrupt tail of ${truncatedBytes} bytes from segment ${base}`);
+        settings.log(
+          `${topic}-${partition}: cut a torn or corrupt tail of ${truncatedBytes} bytes from segment ${base}`,
+        );
       }
       log.segments.push(segment);
     }
@@ -58,7 +62,13 @@ export class PartitionLog {
   }
 
   private rememberProducer(batch: BatchLocation): void {
-    this.producers.record(batch.producerId, batch.producerEpoch, batch.baseSequence, batch.lastOffset - batch.baseOffset + 1, batch.baseOffset);
+    this.producers.record(
+      batch.producerId,
+      batch.producerEpoch,
+      batch.baseSequence,
+      batch.lastOffset - batch.baseOffset + 1,
+      batch.baseOffset,
+    );
   }
 
   private get active(): Segment {
@@ -80,7 +90,12 @@ export class PartitionLog {
 
   /** Appends one validated batch (its bytes are renumbered in place). */
   append(batch: Buffer, header: BatchHeader): AppendResult {
-    const check = this.producers.check(header.producerId, header.producerEpoch, header.baseSequence, header.recordCount);
+    const check = this.producers.check(
+      header.producerId,
+      header.producerEpoch,
+      header.baseSequence,
+      header.recordCount,
+    );
     if (check.kind === 'duplicate') return { errorCode: ErrorCode.NONE, baseOffset: check.baseOffset, duplicate: true };
     if (check.kind === 'reject') return { errorCode: check.errorCode, message: check.message };
 
@@ -156,7 +171,9 @@ export class PartitionLog {
       oldest.close();
       rmSync(oldest.path, { force: true });
       total -= oldest.size;
-      this.settings.log(`${this.topic}-${this.partition}: retention deleted segment ${oldest.baseOffset} (${expired ? 'time' : 'size'})`);
+      this.settings.log(
+        `${this.topic}-${this.partition}: retention deleted segment ${oldest.baseOffset} (${expired ? 'time' : 'size'})`,
+      );
     }
   }
 

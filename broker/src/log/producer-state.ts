@@ -36,16 +36,26 @@ export class ProducerState {
       return { kind: 'append' };
     }
     if (epoch < entry.epoch) {
-      return { kind: 'reject', errorCode: ErrorCode.INVALID_PRODUCER_EPOCH, message: `epoch ${epoch} is older than ${entry.epoch}` };
+      return {
+        kind: 'reject',
+        errorCode: ErrorCode.INVALID_PRODUCER_EPOCH,
+        message: `epoch ${epoch} is older than ${entry.epoch}`,
+      };
     }
     if (epoch > entry.epoch) {
       if (firstSequence !== 0) {
-        return { kind: 'reject', errorCode: ErrorCode.OUT_OF_ORDER_SEQUENCE_NUMBER, message: `a new epoch must start at sequence 0, not ${firstSequence}` };
+        return {
+          kind: 'reject',
+          errorCode: ErrorCode.OUT_OF_ORDER_SEQUENCE_NUMBER,
+          message: `a new epoch must start at sequence 0, not ${firstSequence}`,
+        };
       }
       return { kind: 'append' };
     }
     const lastSequence = firstSequence + recordCount - 1;
-    const duplicate = entry.batches.find((batch) => batch.firstSequence === firstSequence && batch.lastSequence === lastSequence);
+    const duplicate = entry.batches.find(
+      (batch) => batch.firstSequence === firstSequence && batch.lastSequence === lastSequence,
+    );
     if (duplicate) return { kind: 'duplicate', baseOffset: duplicate.baseOffset };
     const latest = entry.batches[entry.batches.length - 1];
     const expected = latest === undefined ? 0 : (latest.lastSequence + 1) % 2_147_483_648;

@@ -79,7 +79,10 @@ export function crcMatches(batch: Buffer, at = 0, size = batch.length): boolean 
  */
 export function validateProducedBatch(batch: Buffer, maxMessageBytes: number, produceVersion: number): BatchHeader {
   if (batch.length < BATCH_HEADER_SIZE) {
-    throw new InvalidBatchError(ErrorCode.CORRUPT_MESSAGE, `record batch of ${batch.length} bytes is shorter than its header`);
+    throw new InvalidBatchError(
+      ErrorCode.CORRUPT_MESSAGE,
+      `record batch of ${batch.length} bytes is shorter than its header`,
+    );
   }
   const magic = batch.readInt8(BatchField.magic);
   if (magic !== 2) {
@@ -94,15 +97,24 @@ export function validateProducedBatch(batch: Buffer, maxMessageBytes: number, pr
     throw new InvalidBatchError(ErrorCode.CORRUPT_MESSAGE, 'batchLength does not match the bytes sent');
   }
   if (batch.length > maxMessageBytes) {
-    throw new InvalidBatchError(ErrorCode.MESSAGE_TOO_LARGE, `batch of ${batch.length} bytes exceeds max.message.bytes ${maxMessageBytes}`);
+    throw new InvalidBatchError(
+      ErrorCode.MESSAGE_TOO_LARGE,
+      `batch of ${batch.length} bytes exceeds max.message.bytes ${maxMessageBytes}`,
+    );
   }
   if (!crcMatches(batch)) throw new InvalidBatchError(ErrorCode.CORRUPT_MESSAGE, 'record batch CRC-32C does not match');
   if (header.recordCount <= 0 || header.lastOffsetDelta !== header.recordCount - 1) {
-    throw new InvalidBatchError(ErrorCode.INVALID_RECORD, `lastOffsetDelta ${header.lastOffsetDelta} does not fit recordCount ${header.recordCount}`);
+    throw new InvalidBatchError(
+      ErrorCode.INVALID_RECORD,
+      `lastOffsetDelta ${header.lastOffsetDelta} does not fit recordCount ${header.recordCount}`,
+    );
   }
   const attributes = batch.readInt16BE(BatchField.attributes);
   if (attributes & (TRANSACTIONAL | CONTROL)) {
-    throw new InvalidBatchError(ErrorCode.INVALID_RECORD, 'transactional and control batches are not supported by this broker');
+    throw new InvalidBatchError(
+      ErrorCode.INVALID_RECORD,
+      'transactional and control batches are not supported by this broker',
+    );
   }
   if (header.compression > Compression.zstd) {
     throw new InvalidBatchError(ErrorCode.CORRUPT_MESSAGE, `unknown compression codec ${header.compression}`);

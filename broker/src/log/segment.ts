@@ -58,7 +58,12 @@ export class Segment {
    * Opens an existing segment and walks its batch headers. A torn or corrupt tail (a partial
    * batch, a bad CRC, an offset out of sequence) is cut off: everything before it stays.
    */
-  static recover(dir: string, baseOffset: number, fileSize: number, onBatch: (batch: BatchLocation) => void): { segment: Segment; truncatedBytes: number } {
+  static recover(
+    dir: string,
+    baseOffset: number,
+    fileSize: number,
+    onBatch: (batch: BatchLocation) => void,
+  ): { segment: Segment; truncatedBytes: number } {
     const segment = new Segment(baseOffset, join(dir, Segment.fileName(baseOffset)));
     let position = 0;
     while (position < fileSize) {
@@ -112,7 +117,8 @@ export class Segment {
   append(batch: Buffer, lastOffsetDelta: number, maxTimestamp: number): void {
     const position = this.size;
     let written = 0;
-    while (written < batch.length) written += writeSync(this.fd, batch, written, batch.length - written, position + written);
+    while (written < batch.length)
+      written += writeSync(this.fd, batch, written, batch.length - written, position + written);
     this.track(position, batch.length, this.nextOffset + lastOffsetDelta, maxTimestamp);
   }
 

@@ -137,7 +137,8 @@ export class Reader {
 
   compactBytes(): Buffer {
     const lengthPlusOne = this.uvarint();
-    if (lengthPlusOne === 0) throw new MalformedRequestError(`null where bytes are required at offset ${this.position}`);
+    if (lengthPlusOne === 0)
+      throw new MalformedRequestError(`null where bytes are required at offset ${this.position}`);
     const at = this.take(lengthPlusOne - 1);
     return this.buffer.subarray(at, at + lengthPlusOne - 1);
   }
@@ -170,7 +171,9 @@ export class Reader {
   private items<T>(count: number, readItem: (reader: Reader) => T): T[] {
     // Every element takes at least one byte, so a count above the bytes left is a lie.
     if (count < 0 || count > this.remaining) {
-      throw new MalformedRequestError(`array count ${count} at offset ${this.position} exceeds the ${this.remaining} bytes left`);
+      throw new MalformedRequestError(
+        `array count ${count} at offset ${this.position} exceeds the ${this.remaining} bytes left`,
+      );
     }
     const items = new Array<T>(count);
     for (let i = 0; i < count; i++) items[i] = readItem(this);

@@ -19,6 +19,7 @@ export class Writer {
     return this.total + (this.position - this.chunkStart);
   }
 
+  // Callers must call reserve() before reading this.scratch: it may replace the buffer.
   private reserve(size: number): number {
     if (this.position + size > this.scratch.length) {
       this.sealChunk();
@@ -40,7 +41,8 @@ export class Writer {
   }
 
   int8(value: number): this {
-    this.scratch.writeInt8(value, this.reserve(1));
+    const at = this.reserve(1);
+    this.scratch.writeInt8(value, at);
     return this;
   }
 
@@ -49,32 +51,38 @@ export class Writer {
   }
 
   int16(value: number): this {
-    this.scratch.writeInt16BE(value, this.reserve(2));
+    const at = this.reserve(2);
+    this.scratch.writeInt16BE(value, at);
     return this;
   }
 
   int32(value: number): this {
-    this.scratch.writeInt32BE(value, this.reserve(4));
+    const at = this.reserve(4);
+    this.scratch.writeInt32BE(value, at);
     return this;
   }
 
   uint32(value: number): this {
-    this.scratch.writeUInt32BE(value, this.reserve(4));
+    const at = this.reserve(4);
+    this.scratch.writeUInt32BE(value, at);
     return this;
   }
 
   int64(value: number | bigint): this {
-    this.scratch.writeBigInt64BE(BigInt(value), this.reserve(8));
+    const at = this.reserve(8);
+    this.scratch.writeBigInt64BE(BigInt(value), at);
     return this;
   }
 
   uvarint(value: number): this {
     let rest = value;
     while (rest >= 0x80) {
-      this.scratch[this.reserve(1)] = (rest & 0x7f) | 0x80;
+      const at = this.reserve(1);
+      this.scratch[at] = (rest & 0x7f) | 0x80;
       rest = Math.floor(rest / 128);
     }
-    this.scratch[this.reserve(1)] = rest;
+    const at = this.reserve(1);
+    this.scratch[at] = rest;
     return this;
   }
 
@@ -85,7 +93,8 @@ export class Writer {
   string(value: string): this {
     const length = Buffer.byteLength(value);
     this.int16(length);
-    this.scratch.write(value, this.reserve(length), 'utf8');
+    const at = this.reserve(length);
+    this.scratch.write(value, at, 'utf8');
     return this;
   }
 
@@ -96,7 +105,8 @@ export class Writer {
   compactString(value: string): this {
     const length = Buffer.byteLength(value);
     this.uvarint(length + 1);
-    this.scratch.write(value, this.reserve(length), 'utf8');
+    const at = this.reserve(length);
+    this.scratch.write(value, at, 'utf8');
     return this;
   }
 
@@ -112,7 +122,8 @@ export class Writer {
       this.chunks.push(chunk);
       this.total += chunk.length;
     } else {
-      this.scratch.set(value, this.reserve(value.length));
+      const at = this.reserve(value.length);
+    this.scratch.set(value, at);
     }
     return this;
   }

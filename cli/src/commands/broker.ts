@@ -9,18 +9,44 @@ export const brokerCommand: Command = {
   flags: {
     host: { type: 'string', value: 'HOST', description: 'address to listen on and advertise', default: '127.0.0.1' },
     port: { type: 'string', value: 'PORT', description: 'port to listen on (0 picks a free one)', default: '9092' },
-    'data-dir': { type: 'string', value: 'DIR', description: 'where topics, segments and group offsets live', default: './data/broker' },
-    'default-partitions': { type: 'string', value: 'N', description: 'partitions of an auto-created topic', default: '3' },
-    'retention-ms': { type: 'string', value: 'DURATION', description: 'delete whole segments older than this (500ms, 30s, 1h, 7d; -1 keeps all)', default: '7d' },
-    'retention-bytes': { type: 'string', value: 'SIZE', description: 'cap each partition near this size (512MiB, 1GB; -1 = no cap)', default: '-1' },
-    'no-auto-create': { type: 'boolean', description: 'answer UNKNOWN_TOPIC_OR_PARTITION instead of creating topics on first use' },
+    'data-dir': {
+      type: 'string',
+      value: 'DIR',
+      description: 'where topics, segments and group offsets live',
+      default: './data/broker',
+    },
+    'default-partitions': {
+      type: 'string',
+      value: 'N',
+      description: 'partitions of an auto-created topic',
+      default: '3',
+    },
+    'retention-ms': {
+      type: 'string',
+      value: 'DURATION',
+      description: 'delete whole segments older than this (500ms, 30s, 1h, 7d; -1 keeps all)',
+      default: '7d',
+    },
+    'retention-bytes': {
+      type: 'string',
+      value: 'SIZE',
+      description: 'cap each partition near this size (512MiB, 1GB; -1 = no cap)',
+      default: '-1',
+    },
+    'no-auto-create': {
+      type: 'boolean',
+      description: 'answer UNKNOWN_TOPIC_OR_PARTITION instead of creating topics on first use',
+    },
   },
   async run(flags) {
     const config = {
       host: flags.required('host'),
       port: parsePort('port', flags.required('port')),
       dataDir: flags.required('data-dir'),
-      defaultPartitions: parseInteger('default-partitions', flags.required('default-partitions'), { min: 1, max: 10_000 }),
+      defaultPartitions: parseInteger('default-partitions', flags.required('default-partitions'), {
+        min: 1,
+        max: 10_000,
+      }),
       retentionMs: parseDurationMs('retention-ms', flags.required('retention-ms')),
       retentionBytes: parseBytes('retention-bytes', flags.required('retention-bytes')),
       autoCreateTopics: !flags.boolean('no-auto-create'),

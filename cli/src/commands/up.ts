@@ -20,14 +20,23 @@ async function startKafka(kind: 'embedded' | 'apache', log: (line: string) => vo
     return { bootstrap: kafka.bootstrap, describe: `Apache Kafka on ${kafka.bootstrap}`, close: () => kafka.close() };
   }
   const broker = await startBroker({ port: 9092, dataDir: './data/broker', log });
-  return { bootstrap: broker.bootstrap, describe: `embedded broker on ${broker.bootstrap}`, close: () => broker.close() };
+  return {
+    bootstrap: broker.bootstrap,
+    describe: `embedded broker on ${broker.bootstrap}`,
+    close: () => broker.close(),
+  };
 }
 
 export const upCommand: Command = {
   name: 'up',
   summary: 'Run the whole system: Kafka (embedded unless KAFKA_BROKERS is set), the producer and the edge.',
   flags: {
-    kafka: { type: 'string', value: 'embedded|apache', description: 'which Kafka to start when KAFKA_BROKERS is unset', default: 'embedded' },
+    kafka: {
+      type: 'string',
+      value: 'embedded|apache',
+      description: 'which Kafka to start when KAFKA_BROKERS is unset',
+      default: 'embedded',
+    },
   },
   notes: 'Environment: KAFKA_BROKERS=host:port,… runs on an existing Kafka cluster instead of starting one.',
   async run(flags) {
