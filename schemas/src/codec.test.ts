@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { decodeClientFrame, encodeClientFrame } from './client-codec.js';
+import { type ClientMessageFields, decodeClientFrame, encodeClientFrame } from './client-codec.js';
 import { applyDelta, DeltaWriter } from './delta.js';
 import { decodeFrame, encodeFrame } from './frame.js';
 import { nodeLz4 } from './lz4-node.js';
@@ -156,13 +156,13 @@ describe('server frames', () => {
 
 describe('client frames', () => {
   it('round-trips every client message', () => {
-    const messages = [
+    const messages: ClientMessageFields[] = [
       { type: 'subscribe', symbols: ['AAPL', '*'], sectors: ['Tech'] },
       { type: 'unsubscribe', symbols: ['AAPL'], sectors: [] },
       { type: 'ping', clientTimeUs: 1_795_000_000_000_000 },
       { type: 'resync', lastSeq: 4_000_000_000 },
       { type: 'candle-subscribe', symbol: 'MSFT', timeframe: Timeframe.H4, limit: 500 },
-    ] as const;
+    ];
     for (const message of messages) {
       expect(decodeClientFrame(encodeClientFrame(message, options), options)).toEqual(message);
     }

@@ -123,7 +123,7 @@ export class Writer {
       this.total += chunk.length;
     } else {
       const at = this.reserve(value.length);
-    this.scratch.set(value, at);
+      this.scratch.set(value, at);
     }
     return this;
   }
