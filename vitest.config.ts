@@ -10,6 +10,7 @@ export default defineConfig({
       '@tickstream/schemas/lz4-node': src('./schemas/src/lz4-node.ts'),
       '@tickstream/schemas': src('./schemas/src/index.ts'),
       '@tickstream/broker': src('./broker/src/index.ts'),
+      '@tickstream/producer': src('./producer/src/index.ts'),
       '@tickstream/bench': src('./bench/src/index.ts'),
     },
   },

@@ -2,6 +2,9 @@ import { topicNameProblem } from '../log/index.js';
 import { ErrorCode } from '../protocol/errors.js';
 import type { ApiHandler } from './api.js';
 
+/** A dev broker keeps every partition open in one process: a bound that still fits a real load. */
+const MAX_PARTITIONS = 1000;
+
 /*
  * CreateTopics (key 19), v0-3, none flexible (v5+ would be).
  *
@@ -49,10 +52,10 @@ export const createTopics: ApiHandler = {
       if (nameProblem !== null) [errorCode, message] = [ErrorCode.INVALID_TOPIC_EXCEPTION, nameProblem];
       else if (broker.log.partitionCount(topic.name) !== undefined) {
         [errorCode, message] = [ErrorCode.TOPIC_ALREADY_EXISTS, `topic '${topic.name}' already exists`];
-      } else if (partitions < 1 || partitions > 10_000) {
+      } else if (partitions < 1 || partitions > MAX_PARTITIONS) {
         [errorCode, message] = [
           ErrorCode.INVALID_PARTITIONS,
-          `number of partitions must be 1-10000, got ${topic.partitions}`,
+          `number of partitions must be 1-${MAX_PARTITIONS}, got ${topic.partitions}`,
         ];
       } else if (topic.replicationFactor !== -1 && topic.replicationFactor !== 1) {
         [errorCode, message] = [
