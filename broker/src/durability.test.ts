@@ -1,0 +1,164 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import net from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Kafka, logLevel } from 'kafkajs';
+import { afterAll, describe, expect, it } from 'vitest';
+
+// kill -9 the embedded broker under an acks=all producer, five times: everything acknowledged
+// must be there afterwards, exactly once, at the offset it was acknowledged with.
+const cli = fileURLToPath(new URL('../../cli/bin/tickstream.js', import.meta.url));
+const producerScript = fileURLToPath(new URL('./compat/node/acked-producer.mjs', import.meta.url));
+
+interface Ack {
+  partition: number;
+  baseOffset: number;
+  firstN: number;
+  count: number;
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const server = net.createServer().listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/** Starts `tickstream broker` and resolves once it listens. */
+function startBrokerProcess(port: number, dataDir: string): Promise<ChildProcess> {
+  const child = spawn(process.execPath, [cli, 'broker', '--port', String(port), '--data-dir', dataDir], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  return new Promise((resolve, reject) => {
+    let output = '';
+    const onData = (chunk: Buffer): void => {
+      output += chunk.toString();
+      if (output.includes('broker listening')) resolve(child);
+    };
+    child.stdout?.on('data', onData);
+    child.stderr?.on('data', onData);
+    child.once('exit', (code) => reject(new Error(`broker exited with ${code} before listening: ${output}`)));
+  });
+}
+
+function exited(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => child.once('exit', () => resolve()));
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+describe('embedded broker durability', () => {
+  const cleanups: (() => Promise<void>)[] = [];
+  afterAll(async () => {
+    for (const cleanup of cleanups.reverse()) await cleanup();
+  });
+
+  it('keeps every acknowledged record, once, at its offset across five kill -9 restarts', async () => {
+    const dataDir = await mkdtemp(join(tmpdir(), 'tickstream-kill9-'));
+    cleanups.push(() => rm(dataDir, { recursive: true, force: true }));
+    const port = await freePort();
+    const bootstrap = `127.0.0.1:${port}`;
+    const topic = 'durable';
+    const partitions = 3;
+
+    let broker = await startBrokerProcess(port, dataDir);
+    cleanups.push(async () => {
+      broker.kill('SIGKILL');
+      await exited(broker);
+    });
+    const admin = new Kafka({ brokers: [bootstrap], logLevel: logLevel.NOTHING }).admin();
+    await admin.connect();
+    await admin.createTopics({ topics: [{ topic, numPartitions: partitions }] });
+    await admin.disconnect();
+
+    const producer = spawn(process.execPath, [producerScript, bootstrap, topic, String(partitions)], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    cleanups.push(async () => {
+      producer.kill('SIGKILL');
+      await exited(producer);
+    });
+    const acks: Ack[] = [];
+    let producerErrors = '';
+    let partial = '';
+    producer.stdout.setEncoding('utf8').on('data', (text: string) => {
+      const lines = (partial + text).split('\n');
+      partial = lines.pop() ?? '';
+      for (const line of lines) {
+        const [, partition, baseOffset, firstN, count] = line.split(' ').map(Number);
+        acks.push({ partition, baseOffset, firstN, count } as Ack);
+      }
+    });
+    producer.stderr.setEncoding('utf8').on('data', (text: string) => {
+      producerErrors += text;
+    });
+    const waitForAcks = async (atLeast: number): Promise<void> => {
+      const deadline = Date.now() + 20_000;
+      while (acks.length < atLeast) {
+        if (Date.now() > deadline) throw new Error(`producer stalled at ${acks.length} acks: ${producerErrors}`);
+        await sleep(20);
+      }
+    };
+
+    await waitForAcks(5);
+    for (let kill = 0; kill < 5; kill++) {
+      await sleep(200 + kill * 100);
+      broker.kill('SIGKILL');
+      await exited(broker);
+      const acksAtKill = acks.length;
+      broker = await startBrokerProcess(port, dataDir);
+      await waitForAcks(acksAtKill + 5); // the producer carries on by itself
+    }
+    producer.kill('SIGTERM');
+    await exited(producer);
+
+    const consumed = new Map<number, Map<number, string>>();
+    const consumer = new Kafka({ brokers: [bootstrap], logLevel: logLevel.NOTHING }).consumer({ groupId: 'verify' });
+    const admin2 = new Kafka({ brokers: [bootstrap], logLevel: logLevel.NOTHING }).admin();
+    await admin2.connect();
+    const ends = await admin2.fetchTopicOffsets(topic);
+    await admin2.disconnect();
+    const total = ends.reduce((sum, p) => sum + Number(p.high), 0);
+    await consumer.connect();
+    await consumer.subscribe({ topic, fromBeginning: true });
+    let seen = 0;
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`consumed ${seen} of ${total}`)), 30_000);
+      void consumer.run({
+        eachMessage: async ({ partition, message }) => {
+          const byOffset = consumed.get(partition) ?? new Map<number, string>();
+          consumed.set(partition, byOffset);
+          byOffset.set(Number(message.offset), message.value?.toString() ?? '');
+          if (++seen >= total) {
+            clearTimeout(timer);
+            resolve();
+          }
+        },
+      });
+    });
+    await consumer.disconnect();
+
+    const occurrences = new Map<string, number>();
+    for (const byOffset of consumed.values()) {
+      for (const value of byOffset.values()) occurrences.set(value, (occurrences.get(value) ?? 0) + 1);
+    }
+    let checked = 0;
+    for (const ack of acks) {
+      for (let i = 0; i < ack.count; i++) {
+        const value = `v${ack.firstN + i}`;
+        expect(
+          consumed.get(ack.partition)?.get(ack.baseOffset + i),
+          `${value} at ${ack.partition}/${ack.baseOffset + i}`,
+        ).toBe(value);
+        expect(occurrences.get(value), `${value} stored once`).toBe(1);
+        checked++;
+      }
+    }
+    expect(checked).toBeGreaterThan(250);
+  }, 120_000);
+});
