@@ -37,6 +37,8 @@ export class Segment {
   private readonly index: IndexEntry[] = [];
   private bytesSinceIndex = Number.POSITIVE_INFINITY;
   private readonly header = Buffer.allocUnsafe(BatchField.recordCount + 4);
+  private syncsInFlight = 0;
+  private closing = false;
 
   private constructor(
     readonly baseOffset: number,
@@ -122,8 +124,21 @@ export class Segment {
     this.track(position, batch.length, this.nextOffset + lastOffsetDelta, maxTimestamp);
   }
 
+  /**
+   * fdatasync off the event loop. A segment closed meanwhile (topic deleted, retention) keeps
+   * its descriptor until the sync returns, so the sync never lands on a closed or reused fd.
+   */
   flush(): Promise<void> {
-    return new Promise((resolve, reject) => fdatasync(this.fd, (error) => (error ? reject(error) : resolve())));
+    if (this.closing) return Promise.resolve(); // deleted data needs no durability
+    this.syncsInFlight++;
+    return new Promise((resolve, reject) =>
+      fdatasync(this.fd, (error) => {
+        this.syncsInFlight--;
+        if (this.closing && this.syncsInFlight === 0) closeSync(this.fd);
+        if (error) reject(error);
+        else resolve();
+      }),
+    );
   }
 
   /** Position of the last indexed batch at or before `offset`. */
@@ -190,6 +205,8 @@ export class Segment {
   }
 
   close(): void {
-    closeSync(this.fd);
+    if (this.closing) return;
+    this.closing = true;
+    if (this.syncsInFlight === 0) closeSync(this.fd);
   }
 }
