@@ -29,7 +29,7 @@ async function startKafka(kind: 'embedded' | 'apache', log: (line: string) => vo
 
 export const upCommand: Command = {
   name: 'up',
-  summary: 'Run the whole system: Kafka (embedded unless KAFKA_BROKERS is set), the producer and the edge.',
+  summary: 'Run the system: Kafka (embedded unless KAFKA_BROKERS is set); the producer and edge are not built yet.',
   flags: {
     kafka: {
       type: 'string',
