@@ -1,10 +1,16 @@
 /**
  * Keeps a long-running command alive until Ctrl-C (SIGINT) or SIGTERM, then runs its
- * clean shutdown once. A second signal during shutdown exits at once.
+ * clean shutdown once. A second signal during shutdown exits at once. `ended`, when given,
+ * is the command finishing by itself (a --duration ran out): exit 0 then too.
  */
-export function runUntilSignal(shutdown: () => Promise<void>): Promise<number> {
+export function runUntilSignal(shutdown: () => Promise<unknown>, ended?: Promise<unknown>): Promise<number> {
   return new Promise((resolve) => {
     let stopping = false;
+    void ended?.then(() => {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+      resolve(0);
+    });
     const onSignal = (signal: NodeJS.Signals): void => {
       if (stopping) {
         process.stderr.write(`\n${signal} again: exiting without a clean shutdown\n`);

@@ -36,11 +36,23 @@ export interface MarketEventFields {
 export class TickEncoder {
   private readonly builder = new flatbuffers.Builder(256);
 
+  /** UTF-8 of symbol and sector names, encoded once: the hot path then copies bytes only. */
+  private readonly names = new Map<string, Uint8Array>();
+
+  /** Encodes one tick into a fresh buffer of its own. */
   encode(tick: TickFields): Uint8Array {
+    return this.encodeView(tick).slice();
+  }
+
+  /**
+   * Encodes one tick and returns a view of the builder's bytes, valid until the next call:
+   * the producer copies it straight into its batch, so nothing per tick is left behind.
+   */
+  encodeView(tick: TickFields): Uint8Array {
     const builder = this.builder;
     builder.clear();
-    const symbol = builder.createString(tick.symbol);
-    const sector = builder.createString(tick.sector);
+    const symbol = builder.createString(this.utf8(tick.symbol));
+    const sector = builder.createString(this.utf8(tick.sector));
     Tick.startTick(builder);
     Tick.addSymbol(builder, symbol);
     Tick.addSector(builder, sector);
@@ -51,7 +63,17 @@ export class TickEncoder {
     Tick.addExchangeTimeUs(builder, BigInt(tick.exchangeTimeUs));
     Tick.addSequence(builder, BigInt(tick.sequence));
     builder.finish(Tick.endTick(builder));
-    return builder.asUint8Array().slice();
+    return builder.asUint8Array();
+  }
+
+  private utf8(name: string): Uint8Array {
+    let bytes = this.names.get(name);
+    if (bytes === undefined) {
+      bytes = new TextEncoder().encode(name);
+      // Bounded: a universe has at most 10,000 symbols; anything beyond is encoded each time.
+      if (this.names.size < 20_000) this.names.set(name, bytes);
+    }
+    return bytes;
   }
 
   encodeMarketEvent(event: MarketEventFields): Uint8Array {

@@ -45,7 +45,7 @@ export const brokerCommand: Command = {
       dataDir: flags.required('data-dir'),
       defaultPartitions: parseInteger('default-partitions', flags.required('default-partitions'), {
         min: 1,
-        max: 10_000,
+        max: 1000,
       }),
       retentionMs: parseDurationMs('retention-ms', flags.required('retention-ms')),
       retentionBytes: parseBytes('retention-bytes', flags.required('retention-bytes')),

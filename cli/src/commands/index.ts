@@ -1,7 +1,8 @@
 import type { Command } from '../command.js';
 import { brokerCommand } from './broker.js';
 import { kafkaCommand } from './kafka.js';
+import { producerCommand } from './producer.js';
 import { upCommand } from './up.js';
 
 /** Every subcommand, in the order `tickstream --help` lists them. */
-export const commands: readonly Command[] = [upCommand, brokerCommand, kafkaCommand];
+export const commands: readonly Command[] = [upCommand, brokerCommand, kafkaCommand, producerCommand];

@@ -1,0 +1,245 @@
+import { kafkaLz4Codec } from '@tickstream/schemas/lz4-node';
+import kafkajs, { type Message, type Producer } from 'kafkajs';
+
+// kafkajs is CommonJS without named exports Node can see: take them from the default export.
+const { CompressionCodecs, CompressionTypes, Kafka, logLevel } = kafkajs;
+CompressionCodecs[CompressionTypes.LZ4] = kafkaLz4Codec;
+
+/** Bounds one produce request: kafkajs builds it in memory before sending. */
+const MAX_MESSAGES_PER_SEND = 20_000;
+
+export interface KafkaSinkOptions {
+  brokers: string[];
+  topic: string;
+  eventsTopic: string;
+  /** Partitions of the ticks topic when this sink has to create it. */
+  partitions: number;
+  acks: 0 | 1 | -1;
+  idempotent: boolean;
+  /** Give up on the first connection after this long (the broker is retried with backoff until then). */
+  connectTimeoutMs: number;
+  /** Ticks held while Kafka is unreachable; beyond this, new ticks are dropped and counted. */
+  bufferTicks: number;
+  /** Produce requests in flight at once; more batches wait in the buffer. */
+  maxInFlight: number;
+  clientId: string;
+  log: (line: string) => void;
+}
+
+export interface SinkStats {
+  /** Ticks Kafka acknowledged. */
+  acked: number;
+  ackedBytes: number;
+  batches: number;
+  /** Sends that failed (each is retried by kafkajs first; a failed batch stays buffered). */
+  errors: number;
+  /** Ticks dropped because the buffer was full while Kafka was away. */
+  dropped: number;
+  buffered: number;
+  connected: boolean;
+}
+
+/** A batch of encoded ticks ready for Kafka: one record per tick, keyed by symbol. */
+export interface TickBatch {
+  messages: Message[];
+  bytes: number;
+  /** Called once the batch is acknowledged by Kafka or dropped. */
+  settled?: () => void;
+}
+
+/**
+ * Writes tick batches to Kafka with kafkajs: lz4, key = symbol (so kafkajs' murmur2 partitioner
+ * keeps each symbol in one partition), bounded in-flight sends and a bounded buffer for the
+ * time Kafka is away. It never invents data: what cannot be written is counted as dropped.
+ */
+export class KafkaSink {
+  private readonly kafka: InstanceType<typeof Kafka>;
+  private readonly producer: Producer;
+  private readonly queue: TickBatch[] = [];
+  private inFlight = 0;
+  private stopping = false;
+  private wasConnected = false;
+  private retryTimer: NodeJS.Timeout | undefined;
+  private readonly idleWaiters: (() => void)[] = [];
+  readonly stats: SinkStats = {
+    acked: 0,
+    ackedBytes: 0,
+    batches: 0,
+    errors: 0,
+    dropped: 0,
+    buffered: 0,
+    connected: false,
+  };
+
+  constructor(private readonly options: KafkaSinkOptions) {
+    this.kafka = new Kafka({
+      clientId: options.clientId,
+      brokers: options.brokers,
+      // Its retry chatter would bury the one line we print per outage; errors reach us as rejections.
+      logLevel: logLevel.NOTHING,
+      connectionTimeout: 3000,
+      requestTimeout: 10_000,
+      retry: { initialRetryTime: 200, maxRetryTime: 5000, retries: 5 },
+    });
+    this.producer = this.kafka.producer({
+      allowAutoTopicCreation: false,
+      idempotent: options.idempotent,
+      maxInFlightRequests: options.idempotent ? 1 : undefined,
+    });
+    this.producer.on(this.producer.events.DISCONNECT, () => this.lost('disconnected'));
+  }
+
+  /** Connects (retrying with backoff until the connect timeout) and makes sure both topics exist. */
+  async start(): Promise<void> {
+    const deadline = Date.now() + this.options.connectTimeoutMs;
+    for (let attempt = 1, delay = 250; ; attempt++, delay = Math.min(delay * 2, 5000)) {
+      try {
+        await this.ensureTopics();
+        await this.producer.connect();
+        this.stats.connected = true;
+        this.wasConnected = true;
+        return;
+      } catch (error) {
+        const reason = (error as Error).message;
+        if (Date.now() + delay > deadline) {
+          throw Object.assign(
+            new Error(
+              `Kafka at ${this.options.brokers.join(',')} is unreachable after ${attempt} attempts over ${Math.round(this.options.connectTimeoutMs / 1000)} s: ${reason}`,
+            ),
+            { exitCode: 1 },
+          );
+        }
+        this.options.log(`Kafka at ${this.options.brokers.join(',')} unreachable (${reason}); retrying in ${delay} ms`);
+        await new Promise((resolve) => setTimeout(resolve, delay));
+      }
+    }
+  }
+
+  private async ensureTopics(): Promise<void> {
+    const admin = this.kafka.admin();
+    await admin.connect();
+    try {
+      const existing = new Set(await admin.listTopics());
+      const missing = [
+        { topic: this.options.topic, numPartitions: this.options.partitions },
+        { topic: this.options.eventsTopic, numPartitions: 1 },
+      ].filter(({ topic }) => !existing.has(topic));
+      if (missing.length > 0) {
+        await admin.createTopics({ topics: missing, waitForLeaders: true });
+        for (const { topic, numPartitions } of missing) {
+          this.options.log(`created topic ${topic} with ${numPartitions} partition${numPartitions === 1 ? '' : 's'}`);
+        }
+      }
+    } finally {
+      await admin.disconnect();
+    }
+  }
+
+  /** True when the buffer can take `ticks` more; the caller drops (and counts) them otherwise. */
+  hasRoom(ticks: number): boolean {
+    return this.stats.buffered + ticks <= this.options.bufferTicks;
+  }
+
+  /** Queues a batch, or drops it (counted) when the buffer is full. */
+  write(batch: TickBatch): void {
+    if (!this.hasRoom(batch.messages.length)) {
+      this.stats.dropped += batch.messages.length;
+      batch.settled?.();
+      return;
+    }
+    this.queue.push(batch);
+    this.stats.buffered += batch.messages.length;
+    this.pump();
+  }
+
+  /** Scenario starts/ends and halts, on their own topic, written at once (they are rare). */
+  async writeEvent(key: string, value: Uint8Array, timestampMs: number): Promise<void> {
+    try {
+      await this.producer.send({
+        topic: this.options.eventsTopic,
+        acks: this.options.acks,
+        messages: [{ key, value: Buffer.from(value), timestamp: String(timestampMs) }],
+      });
+    } catch (error) {
+      this.stats.errors++;
+      this.options.log(`market event not written: ${(error as Error).message}`);
+    }
+  }
+
+  private pump(): void {
+    while (!this.stopping && this.stats.connected && this.inFlight < this.options.maxInFlight && this.queue.length > 0) {
+      // Everything queued goes out in one request (up to a bound): fewer, bigger lz4 batches.
+      const batches: TickBatch[] = [];
+      let count = 0;
+      while (this.queue.length > 0 && count < MAX_MESSAGES_PER_SEND) {
+        const batch = this.queue.shift() as TickBatch;
+        batches.push(batch);
+        count += batch.messages.length;
+      }
+      const messages = batches.length === 1 ? (batches[0] as TickBatch).messages : batches.flatMap((b) => b.messages);
+      this.inFlight++;
+      this.producer
+        .send({ topic: this.options.topic, acks: this.options.acks, compression: CompressionTypes.LZ4, messages })
+        .then(
+          () => {
+            for (const batch of batches) {
+              this.stats.acked += batch.messages.length;
+              this.stats.ackedBytes += batch.bytes;
+              this.stats.buffered -= batch.messages.length;
+              batch.settled?.();
+            }
+            this.stats.batches++;
+          },
+          (error: Error) => {
+            // Back to the front: order per symbol is kept, nothing is lost while it fits.
+            this.stats.errors++;
+            this.queue.unshift(...batches);
+            this.lost(error.message);
+          },
+        )
+        .finally(() => {
+          this.inFlight--;
+          this.pump();
+          if (this.inFlight === 0 && (this.queue.length === 0 || !this.stats.connected)) {
+            for (const resolve of this.idleWaiters.splice(0)) resolve();
+          }
+        });
+    }
+  }
+
+  /** Kafka went away: say so once, then reconnect in the background until it is back. */
+  private lost(reason: string): void {
+    if (this.stopping || !this.stats.connected) return;
+    this.stats.connected = false;
+    this.options.log(`lost Kafka (${reason}); buffering up to ${this.options.bufferTicks} ticks while reconnecting`);
+    this.scheduleReconnect(500);
+  }
+
+  private scheduleReconnect(delay: number): void {
+    clearTimeout(this.retryTimer);
+    this.retryTimer = setTimeout(async () => {
+      try {
+        await this.producer.connect();
+        this.stats.connected = true;
+        this.options.log(`Kafka is back; sending ${this.stats.buffered} buffered ticks`);
+        this.pump();
+      } catch (error) {
+        this.options.log(`Kafka still unreachable (${(error as Error).message}); retrying in ${delay} ms`);
+        if (!this.stopping) this.scheduleReconnect(Math.min(delay * 2, 5000));
+      }
+    }, delay);
+    this.retryTimer.unref();
+  }
+
+  /** Sends what is buffered (up to `timeoutMs`), then disconnects. */
+  async stop(timeoutMs = 10_000): Promise<void> {
+    const flushed = new Promise<void>((resolve) => {
+      if (this.inFlight === 0 && (this.queue.length === 0 || !this.stats.connected)) resolve();
+      else this.idleWaiters.push(resolve);
+    });
+    await Promise.race([flushed, new Promise((resolve) => setTimeout(resolve, timeoutMs).unref())]);
+    this.stopping = true;
+    clearTimeout(this.retryTimer);
+    if (this.wasConnected) await this.producer.disconnect().catch(() => {});
+  }
+}

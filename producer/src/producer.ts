@@ -1,0 +1,186 @@
+import { MessageChannel, type MessagePort } from 'node:worker_threads';
+import { MarketEventKind, TickEncoder } from '@tickstream/schemas';
+import type { Message } from 'kafkajs';
+import { Piscina } from 'piscina';
+import { KafkaSink, type SinkStats } from './kafka-sink.js';
+import { nextOpen } from './market/index.js';
+import type { ProducerOptions } from './options.js';
+import type { MainMessage, ShardMessage, ShardSummary, ShardTask } from './shard-protocol.js';
+import type { PackedTicks } from './tick-batch.js';
+
+export interface ProducerStats extends SinkStats {
+  /** Ticks the market model generated. */
+  generated: number;
+  elapsedMs: number;
+  /** Ticks behind the target rate (0 at --rate max). */
+  behind: number;
+}
+
+export interface RunningProducer {
+  stats(): ProducerStats;
+  /** Stops generating, sends what is buffered and disconnects. */
+  stop(): Promise<ProducerStats>;
+  /** Resolves when the producer stops by itself (--duration) or is stopped. */
+  readonly finished: Promise<ProducerStats>;
+}
+
+const BATCH_TICKS = 2000;
+const MAX_OUTSTANDING = 8;
+const workerFile = new URL('./shard-worker.js', import.meta.url).href;
+
+const eventKinds: Record<Extract<ShardMessage, { type: 'event' }>['kind'], MarketEventKind> = {
+  'scenario-start': MarketEventKind.ScenarioStart,
+  'scenario-end': MarketEventKind.ScenarioEnd,
+  halt: MarketEventKind.Halt,
+  resume: MarketEventKind.Resume,
+};
+
+/**
+ * The producer: one long-running piscina task per shard generates and encodes ticks; this
+ * thread turns each transferred batch into kafkajs messages (no copy: views on the batch) and
+ * writes them with one Kafka producer. docs/producer.md says why the writes live here.
+ */
+export async function startProducer(options: ProducerOptions): Promise<RunningProducer> {
+  const sink = new KafkaSink({
+    brokers: options.brokers,
+    topic: options.topic,
+    eventsTopic: options.eventsTopic,
+    partitions: options.partitions,
+    acks: options.acks,
+    idempotent: options.idempotent,
+    connectTimeoutMs: options.connectTimeoutMs,
+    bufferTicks: options.bufferTicks,
+    maxInFlight: 4,
+    clientId: 'tickstream-producer',
+    log: options.log,
+  });
+  await sink.start();
+
+  const pool = new Piscina({
+    filename: workerFile,
+    minThreads: options.workers,
+    maxThreads: options.workers,
+    concurrentTasksPerWorker: 1,
+    idleTimeout: Number.POSITIVE_INFINITY,
+  });
+  const started = Date.now();
+  let generated = 0;
+  let symbolKeys: Buffer[] = [];
+  const eventEncoder = new TickEncoder();
+  const ports: MessagePort[] = [];
+
+  const onTicks = (port: MessagePort, batch: PackedTicks): void => {
+    generated += batch.count;
+    const ack = (): void => port.postMessage({ type: 'ack' } satisfies MainMessage);
+    const messages: Message[] = new Array(batch.count);
+    const base = Buffer.from(batch.bytes.buffer, batch.bytes.byteOffset, batch.bytes.byteLength);
+    for (let i = 0, start = 0; i < batch.count; i++) {
+      const end = batch.ends[i] as number;
+      messages[i] = { key: symbolKeys[batch.symbols[i] as number] ?? null, value: base.subarray(start, end) };
+      start = end;
+    }
+    // At a set rate the market never waits for Kafka (a full buffer drops, counted); at
+    // --rate max the workers wait for Kafka instead, which is the point of the benchmark.
+    if (options.rate === 'max') sink.write({ messages, bytes: base.length, settled: ack });
+    else {
+      sink.write({ messages, bytes: base.length });
+      ack();
+    }
+  };
+
+  const onEvent = (event: Extract<ShardMessage, { type: 'event' }>): void => {
+    options.log(`market event: ${event.kind} ${event.name}${event.symbol ? ` ${event.symbol}` : ''} ${event.detail}`);
+    const value = eventEncoder.encodeMarketEvent({
+      kind: eventKinds[event.kind],
+      symbol: event.symbol,
+      sector: event.sector,
+      name: event.name,
+      detail: event.detail,
+      timeUs: event.timeMs * 1000,
+    });
+    void sink.writeEvent(event.symbol || event.name, value, Date.now());
+  };
+
+  const wallStartMs = Date.now();
+  const simStartMs = nextOpen(wallStartMs);
+  const ready: Promise<void>[] = [];
+  const tasks: Promise<ShardSummary>[] = [];
+  for (let shard = 0; shard < options.workers; shard++) {
+    const { port1, port2 } = new MessageChannel();
+    ports.push(port1);
+    ready.push(
+      new Promise((resolve) => {
+        port1.on('message', (message: ShardMessage) => {
+          if (message.type === 'ticks') onTicks(port1, message.batch);
+          else if (message.type === 'event') onEvent(message);
+          else {
+            if (symbolKeys.length === 0) symbolKeys = message.symbolNames.map((name) => Buffer.from(name));
+            resolve();
+          }
+        });
+      }),
+    );
+    const task: ShardTask = {
+      shard,
+      shardCount: options.workers,
+      symbols: options.symbols,
+      symbolCount: options.symbolCount,
+      seed: options.seed,
+      volatility: options.volatility,
+      scenario: options.scenario,
+      clock: options.clock,
+      clockSpeed: options.clockSpeed,
+      simStartMs,
+      wallStartMs,
+      rate: options.rate === 'max' ? 'max' : options.rate / options.workers,
+      batchTicks: BATCH_TICKS,
+      maxOutstanding: MAX_OUTSTANDING,
+      port: port2,
+    };
+    tasks.push(pool.run(task, { transferList: [port2] }) as Promise<ShardSummary>);
+  }
+  const failed = Promise.all(tasks).then(
+    () => undefined,
+    (error: Error) => error,
+  );
+  const firstFailure = await Promise.race([Promise.all(ready).then(() => undefined), failed]);
+  if (firstFailure instanceof Error) {
+    await pool.destroy();
+    await sink.stop(0);
+    throw firstFailure;
+  }
+
+  const stats = (): ProducerStats => {
+    const elapsedMs = Date.now() - started;
+    const target = options.rate === 'max' ? generated : (options.rate * elapsedMs) / 1000;
+    return { ...sink.stats, generated, elapsedMs, behind: Math.max(0, Math.round(target - generated)) };
+  };
+
+  let stopping: Promise<ProducerStats> | undefined;
+  let finish: (stats: ProducerStats) => void = () => {};
+  const finished = new Promise<ProducerStats>((resolve) => {
+    finish = resolve;
+  });
+  const stop = (): Promise<ProducerStats> => {
+    stopping ??= (async () => {
+      clearTimeout(durationTimer);
+      for (const port of ports) port.postMessage({ type: 'stop' } satisfies MainMessage);
+      await Promise.allSettled(tasks);
+      await sink.stop();
+      for (const port of ports) port.close();
+      await pool.destroy();
+      const final = stats();
+      finish(final);
+      return final;
+    })();
+    return stopping;
+  };
+  const durationTimer = options.durationMs === null ? undefined : setTimeout(() => void stop(), options.durationMs);
+  void failed.then((error) => {
+    if (error !== undefined) {
+      options.log(`a producer worker failed: ${error.message}`);
+      void stop();
+    }
+  });
+  return { stats, stop, finished };
+}

@@ -1,0 +1,48 @@
+import type { MessagePort } from 'node:worker_threads';
+import type { ScenarioName } from './options.js';
+import type { PackedTicks } from './tick-batch.js';
+
+/** What the main thread hands each shard worker (a long-running piscina task). */
+export interface ShardTask {
+  shard: number;
+  shardCount: number;
+  symbols: string[] | null;
+  symbolCount: number;
+  seed: number;
+  volatility: number | null;
+  scenario: ScenarioName;
+  clock: 'real' | 'sim';
+  clockSpeed: number;
+  /** Sim clock: the market time it starts at, and the wall time that start corresponds to. */
+  simStartMs: number;
+  wallStartMs: number;
+  /** This shard's share of the tick rate, or 'max'. */
+  rate: number | 'max';
+  /** Ticks per batch at most. */
+  batchTicks: number;
+  /** Batches a worker may have sent but not had acknowledged; bounds memory at --rate max. */
+  maxOutstanding: number;
+  port: MessagePort;
+}
+
+/** Worker → main. */
+export type ShardMessage =
+  | { type: 'ready'; symbolNames: string[] }
+  | { type: 'ticks'; batch: PackedTicks }
+  | {
+      type: 'event';
+      kind: 'scenario-start' | 'scenario-end' | 'halt' | 'resume';
+      symbol: string;
+      sector: string;
+      name: string;
+      detail: string;
+      timeMs: number;
+    };
+
+/** Main → worker: `ack` returns credit for one batch; `stop` ends the task. */
+export type MainMessage = { type: 'ack' } | { type: 'stop' };
+
+export interface ShardSummary {
+  shard: number;
+  generated: number;
+}
