@@ -167,7 +167,12 @@ export class KafkaSink {
   }
 
   private pump(): void {
-    while (!this.stopping && this.stats.connected && this.inFlight < this.options.maxInFlight && this.queue.length > 0) {
+    while (
+      !this.stopping &&
+      this.stats.connected &&
+      this.inFlight < this.options.maxInFlight &&
+      this.queue.length > 0
+    ) {
       // Everything queued goes out in one request (up to a bound): fewer, bigger lz4 batches.
       const batches: TickBatch[] = [];
       let count = 0;
