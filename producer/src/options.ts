@@ -13,6 +13,8 @@ export interface ProducerOptions {
   /** Ticks per second in total, or 'max' for benchmarks. */
   rate: number | 'max';
   workers: number;
+  /** Where Kafka is written: each worker with its own producer, or the main thread (docs/producer.md). */
+  writer: 'main' | 'workers';
   /** Annualised volatility for every symbol (0.3 = 30 %), or null for each symbol's own. */
   volatility: number | null;
   scenario: ScenarioName;
@@ -40,6 +42,7 @@ export const defaultProducerOptions: Omit<ProducerOptions, 'log'> = {
   symbolCount: 500,
   rate: 5000,
   workers: 2,
+  writer: 'workers',
   volatility: null,
   scenario: 'normal',
   seed: 1,

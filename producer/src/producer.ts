@@ -1,12 +1,11 @@
 import { MessageChannel, type MessagePort } from 'node:worker_threads';
 import { MarketEventKind, TickEncoder } from '@tickstream/schemas';
-import type { Message } from 'kafkajs';
 import { Piscina } from 'piscina';
 import { KafkaSink, type SinkStats } from './kafka-sink.js';
 import { nextOpen } from './market/index.js';
 import type { ProducerOptions } from './options.js';
 import type { MainMessage, ShardMessage, ShardSummary, ShardTask } from './shard-protocol.js';
-import type { PackedTicks } from './tick-batch.js';
+import { type PackedTicks, toKafkaMessages } from './tick-batch.js';
 
 export interface ProducerStats extends SinkStats {
   /** Ticks the market model generated. */
@@ -50,8 +49,10 @@ export async function startProducer(options: ProducerOptions): Promise<RunningPr
     idempotent: options.idempotent,
     connectTimeoutMs: options.connectTimeoutMs,
     bufferTicks: options.bufferTicks,
-    maxInFlight: 4,
+    // One request at a time keeps every symbol in order even when a send fails and is retried.
+    maxInFlight: 1,
     clientId: 'tickstream-producer',
+    createTopics: true,
     log: options.log,
   });
   await sink.start();
@@ -63,27 +64,25 @@ export async function startProducer(options: ProducerOptions): Promise<RunningPr
     concurrentTasksPerWorker: 1,
     idleTimeout: Number.POSITIVE_INFINITY,
   });
-  const started = Date.now();
+  let started = Date.now();
   let generated = 0;
   let symbolKeys: Buffer[] = [];
   const eventEncoder = new TickEncoder();
   const ports: MessagePort[] = [];
 
+  // With --writer workers, each worker's own Kafka producer reports here.
+  const workerStats = new Map<number, SinkStats>();
+  const workerGenerated = new Map<number, number>();
+
   const onTicks = (port: MessagePort, batch: PackedTicks): void => {
     generated += batch.count;
     const ack = (): void => port.postMessage({ type: 'ack' } satisfies MainMessage);
-    const messages: Message[] = new Array(batch.count);
-    const base = Buffer.from(batch.bytes.buffer, batch.bytes.byteOffset, batch.bytes.byteLength);
-    for (let i = 0, start = 0; i < batch.count; i++) {
-      const end = batch.ends[i] as number;
-      messages[i] = { key: symbolKeys[batch.symbols[i] as number] ?? null, value: base.subarray(start, end) };
-      start = end;
-    }
+    const { messages, bytes } = toKafkaMessages(batch, symbolKeys);
     // At a set rate the market never waits for Kafka (a full buffer drops, counted); at
     // --rate max the workers wait for Kafka instead, which is the point of the benchmark.
-    if (options.rate === 'max') sink.write({ messages, bytes: base.length, settled: ack });
+    if (options.rate === 'max') sink.write({ messages, bytes, settled: ack });
     else {
-      sink.write({ messages, bytes: base.length });
+      sink.write({ messages, bytes });
       ack();
     }
   };
@@ -113,6 +112,11 @@ export async function startProducer(options: ProducerOptions): Promise<RunningPr
         port1.on('message', (message: ShardMessage) => {
           if (message.type === 'ticks') onTicks(port1, message.batch);
           else if (message.type === 'event') onEvent(message);
+          else if (message.type === 'stats') {
+            generated += message.generated - (workerGenerated.get(shard) ?? 0);
+            workerGenerated.set(shard, message.generated);
+            workerStats.set(shard, message.stats);
+          } else if (message.type === 'log') options.log(message.line);
           else {
             if (symbolKeys.length === 0) symbolKeys = message.symbolNames.map((name) => Buffer.from(name));
             resolve();
@@ -135,6 +139,15 @@ export async function startProducer(options: ProducerOptions): Promise<RunningPr
       rate: options.rate === 'max' ? 'max' : options.rate / options.workers,
       batchTicks: BATCH_TICKS,
       maxOutstanding: MAX_OUTSTANDING,
+      writer: options.writer,
+      sink: {
+        brokers: options.brokers,
+        topic: options.topic,
+        acks: options.acks,
+        idempotent: options.idempotent,
+        connectTimeoutMs: options.connectTimeoutMs,
+        bufferTicks: Math.ceil(options.bufferTicks / options.workers),
+      },
       port: port2,
     };
     tasks.push(pool.run(task, { transferList: [port2] }) as Promise<ShardSummary>);
@@ -144,6 +157,7 @@ export async function startProducer(options: ProducerOptions): Promise<RunningPr
     (error: Error) => error,
   );
   const firstFailure = await Promise.race([Promise.all(ready).then(() => undefined), failed]);
+  started = Date.now(); // the rate is owed from when the workers are ready, not while they start
   if (firstFailure instanceof Error) {
     await pool.destroy();
     await sink.stop(0);
@@ -153,7 +167,17 @@ export async function startProducer(options: ProducerOptions): Promise<RunningPr
   const stats = (): ProducerStats => {
     const elapsedMs = Date.now() - started;
     const target = options.rate === 'max' ? generated : (options.rate * elapsedMs) / 1000;
-    return { ...sink.stats, generated, elapsedMs, behind: Math.max(0, Math.round(target - generated)) };
+    const total: SinkStats = { ...sink.stats };
+    for (const s of workerStats.values()) {
+      total.acked += s.acked;
+      total.ackedBytes += s.ackedBytes;
+      total.batches += s.batches;
+      total.errors += s.errors;
+      total.dropped += s.dropped;
+      total.buffered += s.buffered;
+      total.connected &&= s.connected;
+    }
+    return { ...total, generated, elapsedMs, behind: Math.max(0, Math.round(target - generated)) };
   };
 
   let stopping: Promise<ProducerStats> | undefined;
@@ -165,7 +189,15 @@ export async function startProducer(options: ProducerOptions): Promise<RunningPr
     stopping ??= (async () => {
       clearTimeout(durationTimer);
       for (const port of ports) port.postMessage({ type: 'stop' } satisfies MainMessage);
-      await Promise.allSettled(tasks);
+      // The tasks' results carry each worker's final figures, which beat the last periodic report.
+      for (const result of await Promise.allSettled(tasks)) {
+        if (result.status !== 'fulfilled') continue;
+        const { shard, generated: made, stats: final } = result.value;
+        if (final === null) continue;
+        generated += made - (workerGenerated.get(shard) ?? 0);
+        workerGenerated.set(shard, made);
+        workerStats.set(shard, final);
+      }
       await sink.stop();
       for (const port of ports) port.close();
       await pool.destroy();

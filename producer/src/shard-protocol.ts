@@ -1,4 +1,5 @@
 import type { MessagePort } from 'node:worker_threads';
+import type { SinkStats } from './kafka-sink.js';
 import type { ScenarioName } from './options.js';
 import type { PackedTicks } from './tick-batch.js';
 
@@ -22,6 +23,17 @@ export interface ShardTask {
   batchTicks: number;
   /** Batches a worker may have sent but not had acknowledged; bounds memory at --rate max. */
   maxOutstanding: number;
+  /** Who writes Kafka: the main thread (batches are transferred to it) or each worker itself. */
+  writer: 'main' | 'workers';
+  /** What a worker needs for its own Kafka producer when writer is 'workers'. */
+  sink: {
+    brokers: string[];
+    topic: string;
+    acks: 0 | 1 | -1;
+    idempotent: boolean;
+    connectTimeoutMs: number;
+    bufferTicks: number;
+  };
   port: MessagePort;
 }
 
@@ -29,6 +41,8 @@ export interface ShardTask {
 export type ShardMessage =
   | { type: 'ready'; symbolNames: string[] }
   | { type: 'ticks'; batch: PackedTicks }
+  | { type: 'stats'; generated: number; stats: SinkStats }
+  | { type: 'log'; line: string }
   | {
       type: 'event';
       kind: 'scenario-start' | 'scenario-end' | 'halt' | 'resume';
@@ -45,4 +59,6 @@ export type MainMessage = { type: 'ack' } | { type: 'stop' };
 export interface ShardSummary {
   shard: number;
   generated: number;
+  /** The worker's own Kafka producer's final figures (writer 'workers'). */
+  stats: SinkStats | null;
 }

@@ -1,13 +1,29 @@
 import { performance } from 'node:perf_hooks';
 import { TickEncoder } from '@tickstream/schemas';
+import { KafkaSink } from './kafka-sink.js';
 import { createShardGenerator } from './shard-generator.js';
 import type { MainMessage, ShardMessage, ShardSummary, ShardTask } from './shard-protocol.js';
-import { TickBatchBuilder, transferablesOf } from './tick-batch.js';
+import { TickBatchBuilder, toKafkaMessages, transferablesOf } from './tick-batch.js';
 
 /** A worker that falls behind catches up at most this much at once, rather than bursting. */
 const MAX_CATCH_UP_MS = 1000;
 /** How often a worker at a set rate wakes to generate what is due. */
 const TICK_PERIOD_MS = 5;
+const STATS_PERIOD_MS = 500;
+
+async function startWorkerSink(task: ShardTask, log: (line: string) => void): Promise<KafkaSink> {
+  const sink = new KafkaSink({
+    ...task.sink,
+    eventsTopic: '',
+    partitions: 0,
+    createTopics: false,
+    maxInFlight: 1,
+    clientId: `tickstream-producer-${task.shard}`,
+    log,
+  });
+  await sink.start();
+  return sink;
+}
 
 /**
  * One shard of the market, as a long-running piscina task: generates its symbols' ticks at its
@@ -45,12 +61,23 @@ export default async function runShard(task: ShardTask): Promise<ShardSummary> {
       wake = done;
     });
 
+  let generated = 0;
+  const returnCredit = (): void => {
+    if (credits++ === 0) wake?.();
+  };
+  // With --writer workers this worker writes Kafka itself; otherwise batches go to the main thread.
+  const sink = task.writer === 'workers' ? await startWorkerSink(task, (line) => post({ type: 'log', line })) : null;
+  const symbolKeys = generator.symbolNames.map((name) => Buffer.from(name));
+  const reportStats = (): void => {
+    if (sink) post({ type: 'stats', generated, stats: { ...sink.stats } });
+  };
+  const statsTimer = setInterval(reportStats, STATS_PERIOD_MS);
+
   post({ type: 'ready', symbolNames: generator.symbolNames });
   const emit = (symbolIndex: number): void => {
     batch.add(symbolIndex, encoder.encodeView(generator.tick));
   };
 
-  let generated = 0;
   let owed = 0; // ticks due at the set rate and not yet generated
   let last = performance.now();
   while (!stopped) {
@@ -73,14 +100,22 @@ export default async function runShard(task: ShardTask): Promise<ShardSummary> {
       owed -= made;
       if (batch.size > 0) {
         const packed = batch.take();
-        credits--;
-        post({ type: 'ticks', batch: packed }, transferablesOf(packed));
+        if (sink === null) {
+          credits--;
+          post({ type: 'ticks', batch: packed }, transferablesOf(packed));
+        } else if (task.rate === 'max') {
+          // Wait for Kafka at --rate max; at a set rate the market goes on (a full buffer drops).
+          credits--;
+          sink.write({ ...toKafkaMessages(packed, symbolKeys), settled: returnCredit });
+        } else sink.write(toKafkaMessages(packed, symbolKeys));
       }
     }
     for (const event of generator.drainEvents()) post({ type: 'event', ...event });
     // At --rate max, yield only so acks and stop can arrive; otherwise sleep until more is due.
     await pause(task.rate === 'max' ? 0 : TICK_PERIOD_MS);
   }
+  clearInterval(statsTimer);
+  await sink?.stop();
   port.close();
-  return { shard: task.shard, generated };
+  return { shard: task.shard, generated, stats: sink ? { ...sink.stats } : null };
 }

@@ -1,3 +1,5 @@
+import type { Message } from 'kafkajs';
+
 /**
  * Encoded ticks travelling from a shard worker to the thread that writes Kafka: parallel typed
  * arrays over transferable buffers, so a batch crosses threads without a copy and without one
@@ -64,4 +66,22 @@ export class TickBatchBuilder {
 /** The buffers to list in postMessage's transfer list. */
 export function transferablesOf(batch: PackedTicks): ArrayBuffer[] {
   return [batch.symbols.buffer, batch.ends.buffer, batch.bytes.buffer] as ArrayBuffer[];
+}
+
+/**
+ * kafkajs messages over a packed batch: values are views into its bytes (no copy), keys the
+ * symbol's name as bytes, so kafkajs' murmur2 partitioner keeps each symbol in one partition.
+ */
+export function toKafkaMessages(
+  batch: PackedTicks,
+  symbolKeys: readonly Buffer[],
+): { messages: Message[]; bytes: number } {
+  const messages: Message[] = new Array(batch.count);
+  const base = Buffer.from(batch.bytes.buffer, batch.bytes.byteOffset, batch.bytes.byteLength);
+  for (let i = 0, start = 0; i < batch.count; i++) {
+    const end = batch.ends[i] as number;
+    messages[i] = { key: symbolKeys[batch.symbols[i] as number] ?? null, value: base.subarray(start, end) };
+    start = end;
+  }
+  return { messages, bytes: base.length };
 }

@@ -35,6 +35,12 @@ export const producerCommand: Command = {
     },
     rate: { type: 'string', value: 'N|max', description: `ticks per second in total (default ${d.rate})` },
     workers: { type: 'string', value: 'N', description: 'worker threads', default: String(d.workers) },
+    writer: {
+      type: 'string',
+      value: 'workers|main',
+      description: 'who writes Kafka: each worker thread, or the main thread',
+      default: d.writer,
+    },
     volatility: { type: 'string', value: 'SIGMA', description: 'annualised volatility of every symbol (0.3 = 30 %)' },
     scenario: {
       type: 'string',
@@ -118,6 +124,7 @@ export function producerOptionsFrom(flags: Flags, env: NodeJS.ProcessEnv): Produ
           ? parseInteger('rate', rateFlag, { min: 1, max: 10_000_000 })
           : (fromEnv.rate ?? d.rate),
     workers: parseInteger('workers', flags.required('workers'), { min: 1, max: 64 }),
+    writer: parseChoice('writer', flags.required('writer'), ['workers', 'main'] as const),
     volatility: volatilityFlag ? parseVolatility(volatilityFlag) : (fromEnv.volatility ?? null),
     scenario: parseChoice('scenario', flags.required('scenario'), SCENARIOS),
     seed: parseInteger('seed', flags.required('seed'), { min: 0, max: 2 ** 32 - 1 }),

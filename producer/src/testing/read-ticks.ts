@@ -1,0 +1,112 @@
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { decodeTick } from '@tickstream/schemas';
+import { Kafka, logLevel } from 'kafkajs';
+
+export const cliBin = fileURLToPath(new URL('../../../cli/bin/tickstream.js', import.meta.url));
+
+export interface StoredTick {
+  partition: number;
+  offset: number;
+  symbol: string;
+  sequence: number;
+  price: number;
+  bid: number;
+  ask: number;
+}
+
+/** Every tick in `topic`, decoded, read back with kafkajs up to the end offsets of the moment. */
+export async function readAllTicks(brokers: string[], topic: string): Promise<StoredTick[]> {
+  const kafka = new Kafka({ brokers, logLevel: logLevel.NOTHING });
+  const admin = kafka.admin();
+  await admin.connect();
+  const ends = await admin.fetchTopicOffsets(topic);
+  await admin.disconnect();
+  const total = ends.reduce((sum, p) => sum + Number(p.high) - Number(p.low), 0);
+  const ticks: StoredTick[] = [];
+  if (total === 0) return ticks;
+  const consumer = kafka.consumer({ groupId: `read-${topic}-${Date.now()}`, maxBytes: 50 << 20 });
+  await consumer.connect();
+  await consumer.subscribe({ topic, fromBeginning: true });
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`read ${ticks.length} of ${total} ticks`)), 60_000);
+    void consumer.run({
+      eachBatch: async ({ batch }) => {
+        for (const message of batch.messages) {
+          if (message.value === null) continue;
+          const tick = decodeTick(message.value);
+          ticks.push({
+            partition: batch.partition,
+            offset: Number(message.offset),
+            symbol: tick.symbol,
+            sequence: tick.sequence,
+            price: tick.price,
+            bid: tick.bid,
+            ask: tick.ask,
+          });
+        }
+        if (ticks.length >= total) {
+          clearTimeout(timer);
+          resolve();
+        }
+      },
+    });
+  });
+  await consumer.disconnect();
+  return ticks;
+}
+
+export interface CliRun {
+  code: number | null;
+  stderr: string;
+}
+
+/** Runs `tickstream producer …` to the end and returns its exit code and what it printed. */
+export function runProducerCli(args: string[], timeoutMs = 90_000): { done: Promise<CliRun>; stderr: () => string } {
+  const child = spawn(process.execPath, [cliBin, 'producer', ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  child.stderr.setEncoding('utf8').on('data', (text: string) => {
+    stderr += text;
+  });
+  const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+  const done = new Promise<CliRun>((resolve) =>
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stderr });
+    }),
+  );
+  return { done, stderr: () => stderr };
+}
+
+/** Numbers out of the producer's final summary line. */
+export function parseSummary(stderr: string): { generated: number; acked: number; dropped: number } {
+  const line = stderr.split('\n').find((l) => l.startsWith('producer done')) ?? '';
+  const number = (pattern: RegExp): number => Number((pattern.exec(line)?.[1] ?? 'NaN').replaceAll(',', ''));
+  return {
+    generated: number(/([\d,]+) ticks generated/),
+    acked: number(/([\d,]+) acknowledged/),
+    dropped: number(/([\d,]+) dropped/),
+  };
+}
+
+/** Checks per symbol: one partition, sequences 1..n in log order, no gap, no repeat. */
+export function checkOrderPerSymbol(ticks: StoredTick[]): { symbols: number; problems: string[] } {
+  const bySymbol = new Map<string, StoredTick[]>();
+  for (const tick of ticks) {
+    const list = bySymbol.get(tick.symbol) ?? [];
+    list.push(tick);
+    bySymbol.set(tick.symbol, list);
+  }
+  const problems: string[] = [];
+  for (const [symbol, list] of bySymbol) {
+    const partitions = new Set(list.map((t) => t.partition));
+    if (partitions.size !== 1) problems.push(`${symbol} is in partitions ${[...partitions]}`);
+    list.sort((a, b) => a.offset - b.offset);
+    list.forEach((tick, i) => {
+      if (tick.sequence !== i + 1 && problems.length < 10) {
+        problems.push(`${symbol} has sequence ${tick.sequence} at position ${i + 1}`);
+      }
+    });
+  }
+  return { symbols: bySymbol.size, problems };
+}
