@@ -6,10 +6,10 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Kafka, logLevel } from 'kafkajs';
 import { afterAll, describe, expect, it } from 'vitest';
+import { exited, freePort, startBrokerProcess } from './testing/broker-process.js';
 
 // kill -9 the embedded broker under an acks=all producer, five times: everything acknowledged
 // must be there afterwards, exactly once, at the offset it was acknowledged with.
-const cli = fileURLToPath(new URL('../../cli/bin/tickstream.js', import.meta.url));
 const producerScript = fileURLToPath(new URL('./compat/node/acked-producer.mjs', import.meta.url));
 
 interface Ack {
@@ -17,37 +17,6 @@ interface Ack {
   baseOffset: number;
   firstN: number;
   count: number;
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const server = net.createServer().listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-/** Starts `tickstream broker` and resolves once it listens. */
-function startBrokerProcess(port: number, dataDir: string): Promise<ChildProcess> {
-  const child = spawn(process.execPath, [cli, 'broker', '--port', String(port), '--data-dir', dataDir], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  return new Promise((resolve, reject) => {
-    let output = '';
-    const onData = (chunk: Buffer): void => {
-      output += chunk.toString();
-      if (output.includes('broker listening')) resolve(child);
-    };
-    child.stdout?.on('data', onData);
-    child.stderr?.on('data', onData);
-    child.once('exit', (code) => reject(new Error(`broker exited with ${code} before listening: ${output}`)));
-  });
-}
-
-function exited(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
-  return new Promise((resolve) => child.once('exit', () => resolve()));
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));

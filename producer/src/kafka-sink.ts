@@ -11,6 +11,8 @@ CompressionCodecs[CompressionTypes.LZ4] = kafkaLz4Codec;
  * best here (docs/producer.md).
  */
 const MAX_MESSAGES_PER_SEND = 6000;
+/** A produce request unanswered for this long means the broker is gone (they take ms). */
+const STALL_MS = 2500;
 
 export interface KafkaSinkOptions {
   brokers: string[];
@@ -66,6 +68,10 @@ export class KafkaSink {
   private stopping = false;
   private wasConnected = false;
   private retryTimer: NodeJS.Timeout | undefined;
+  /** kafkajs retries a send quietly while a broker is away: this notices and says so. */
+  private readonly watchdog: NodeJS.Timeout;
+  private sendStartedAt = 0;
+  private stalledSince = 0;
   private readonly idleWaiters: (() => void)[] = [];
   readonly stats: SinkStats = {
     acked: 0,
@@ -93,6 +99,19 @@ export class KafkaSink {
       maxInFlightRequests: options.idempotent ? 1 : undefined,
     });
     this.producer.on(this.producer.events.DISCONNECT, () => this.lost('disconnected'));
+    this.watchdog = setInterval(() => this.checkStall(), 500);
+    this.watchdog.unref();
+  }
+
+  private checkStall(): void {
+    if (this.inFlight === 0 || this.stalledSince !== 0 || !this.stats.connected) return;
+    const waited = Date.now() - this.sendStartedAt;
+    if (waited < STALL_MS) return;
+    this.stalledSince = this.sendStartedAt;
+    this.stats.connected = false;
+    this.options.log(
+      `lost Kafka: no answer for ${(waited / 1000).toFixed(1)} s; buffering up to ${this.options.bufferTicks} ticks while kafkajs retries`,
+    );
   }
 
   /** Connects (retrying with backoff until the connect timeout) and makes sure both topics exist. */
@@ -100,7 +119,7 @@ export class KafkaSink {
     const deadline = Date.now() + this.options.connectTimeoutMs;
     for (let attempt = 1, delay = 250; ; attempt++, delay = Math.min(delay * 2, 5000)) {
       try {
-        if (this.options.createTopics) await this.ensureTopics();
+        await this.probeAndPrepareTopics();
         await this.producer.connect();
         this.stats.connected = true;
         this.wasConnected = true;
@@ -121,23 +140,32 @@ export class KafkaSink {
     }
   }
 
-  private async ensureTopics(): Promise<void> {
+  /** One quick round trip (no kafkajs retries: our loop retries), then creates what is missing. */
+  private async probeAndPrepareTopics(): Promise<void> {
+    const probe = new Kafka({
+      clientId: this.options.clientId,
+      brokers: this.options.brokers,
+      logLevel: logLevel.NOTHING,
+      connectionTimeout: 3000,
+      retry: { retries: 0 },
+    }).admin();
+    await probe.connect();
+    const existing = new Set(await probe.listTopics().finally(() => probe.disconnect()));
+    if (!this.options.createTopics) return;
+    const missing = [
+      { topic: this.options.topic, numPartitions: this.options.partitions },
+      { topic: this.options.eventsTopic, numPartitions: 1 },
+    ].filter(({ topic }) => !existing.has(topic));
+    if (missing.length === 0) return;
     const admin = this.kafka.admin();
     await admin.connect();
     try {
-      const existing = new Set(await admin.listTopics());
-      const missing = [
-        { topic: this.options.topic, numPartitions: this.options.partitions },
-        { topic: this.options.eventsTopic, numPartitions: 1 },
-      ].filter(({ topic }) => !existing.has(topic));
-      if (missing.length > 0) {
-        await admin.createTopics({ topics: missing, waitForLeaders: true });
-        for (const { topic, numPartitions } of missing) {
-          this.options.log(`created topic ${topic} with ${numPartitions} partition${numPartitions === 1 ? '' : 's'}`);
-        }
-      }
+      await admin.createTopics({ topics: missing, waitForLeaders: true });
     } finally {
       await admin.disconnect();
+    }
+    for (const { topic, numPartitions } of missing) {
+      this.options.log(`created topic ${topic} with ${numPartitions} partition${numPartitions === 1 ? '' : 's'}`);
     }
   }
 
@@ -189,10 +217,18 @@ export class KafkaSink {
       }
       const messages = batches.length === 1 ? (batches[0] as TickBatch).messages : batches.flatMap((b) => b.messages);
       this.inFlight++;
+      this.sendStartedAt = Date.now();
       this.producer
         .send({ topic: this.options.topic, acks: this.options.acks, compression: CompressionTypes.LZ4, messages })
         .then(
           () => {
+            if (this.stalledSince !== 0) {
+              this.options.log(
+                `Kafka is back after ${((Date.now() - this.stalledSince) / 1000).toFixed(1)} s; sending ${this.stats.buffered} buffered ticks`,
+              );
+              this.stalledSince = 0;
+              this.stats.connected = true;
+            }
             for (const batch of batches) {
               this.stats.acked += batch.messages.length;
               this.stats.ackedBytes += batch.bytes;
@@ -251,6 +287,7 @@ export class KafkaSink {
     await Promise.race([flushed, new Promise((resolve) => setTimeout(resolve, timeoutMs).unref())]);
     this.stopping = true;
     clearTimeout(this.retryTimer);
+    clearInterval(this.watchdog);
     if (this.wasConnected) await this.producer.disconnect().catch(() => {});
   }
 }

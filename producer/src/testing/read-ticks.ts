@@ -1,7 +1,10 @@
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { decodeTick } from '@tickstream/schemas';
-import { Kafka, logLevel } from 'kafkajs';
+import { kafkaLz4Codec } from '@tickstream/schemas/lz4-node';
+import { CompressionCodecs, CompressionTypes, Kafka, logLevel } from 'kafkajs';
+
+CompressionCodecs[CompressionTypes.LZ4] = kafkaLz4Codec;
 
 export const cliBin = fileURLToPath(new URL('../../../cli/bin/tickstream.js', import.meta.url));
 
