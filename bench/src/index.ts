@@ -1,2 +1,3 @@
 export { type CodecBenchResult, runCodecBench } from './codec.js';
+export { formatProducerBench, type ProducerBenchResult, runProducerBench } from './producer.js';
 export { median, medianOf } from './stats.js';

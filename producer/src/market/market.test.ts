@@ -118,7 +118,10 @@ describe('market model', () => {
         1_800_000_000_000,
         (() => {
           let wall = 0;
-          return () => (wall += 7);
+          return () => {
+            wall += 7;
+            return wall;
+          };
         })(),
       );
       const generator = new ShardGenerator({

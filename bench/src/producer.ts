@@ -1,0 +1,218 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { cpus, tmpdir, totalmem } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import kafkajs from 'kafkajs';
+import { median } from './stats.js';
+
+const { Kafka, logLevel } = kafkajs;
+
+/**
+ * Producer benchmark: `tickstream producer --rate max` into the embedded broker, each in its own
+ * process as users run them, for 1, 2 and 4 workers and both writers. Ticks are counted from
+ * the topic's end offsets, not from the producer's own counter.
+ */
+export interface ProducerBenchRow {
+  workers: number;
+  writer: 'workers' | 'main';
+  ticksPerSecond: number;
+  runs: number[];
+  /** CPU seconds per wall second of the producer and of the broker (2.0 = both cores). */
+  producerCores: number;
+  brokerCores: number;
+  producerMaxRssMb: number;
+}
+
+export interface ProducerBenchResult {
+  machine: { cpus: number; model: string; memoryGb: number; node: string };
+  secondsPerRun: number;
+  symbolCount: number;
+  rows: ProducerBenchRow[];
+}
+
+const cli = fileURLToPath(new URL('../../cli/bin/tickstream.js', import.meta.url));
+const CLOCK_TICKS = 100; // USER_HZ on Linux
+
+function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const server = createServer().listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/** CPU seconds used so far by a live process, from /proc. */
+function cpuSeconds(pid: number): number {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+    return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
+  } catch {
+    return Number.NaN;
+  }
+}
+
+function rssMb(pid: number): number {
+  try {
+    const line = readFileSync(`/proc/${pid}/status`, 'utf8').match(/VmRSS:\s+(\d+)/);
+    return Number(line?.[1] ?? 0) / 1024;
+  } catch {
+    return 0;
+  }
+}
+
+function startBroker(port: number, dataDir: string): Promise<ChildProcess> {
+  const child = spawn(process.execPath, [cli, 'broker', '--port', String(port), '--data-dir', dataDir], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  return new Promise((resolve, reject) => {
+    const onData = (chunk: Buffer): void => {
+      if (chunk.toString().includes('broker listening')) resolve(child);
+    };
+    child.stdout?.on('data', onData);
+    child.once('exit', (code) => reject(new Error(`broker exited with ${code}`)));
+  });
+}
+
+async function endOffsetTotal(bootstrap: string, topic: string): Promise<number> {
+  const admin = new Kafka({ brokers: [bootstrap], logLevel: logLevel.NOTHING }).admin();
+  await admin.connect();
+  try {
+    const offsets = await admin.fetchTopicOffsets(topic);
+    return offsets.reduce((sum, p) => sum + Number(p.high), 0);
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+interface RunFigures {
+  ticksPerSecond: number;
+  producerCores: number;
+  brokerCores: number;
+  maxRssMb: number;
+}
+
+async function runOnce(
+  bootstrap: string,
+  brokerPid: number,
+  topic: string,
+  workers: number,
+  writer: 'workers' | 'main',
+  seconds: number,
+  symbolCount: number,
+): Promise<RunFigures> {
+  const args = [cli, 'producer', '--brokers', bootstrap, '--topic', topic, '--events-topic', `${topic}-events`];
+  args.push('--rate', 'max', '--workers', String(workers), '--writer', writer);
+  args.push('--symbol-count', String(symbolCount), '--duration', `${seconds + 2}s`);
+  const child = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  child.stderr.on('data', (chunk: Buffer) => {
+    stderr += chunk.toString();
+  });
+  const pid = child.pid ?? 0;
+  // Measure a window in the middle: after start-up, before the final flush.
+  const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+  while (!stderr.includes('producing')) {
+    if (child.exitCode !== null) throw new Error(`producer exited early: ${stderr}`);
+    await sleep(50);
+  }
+  await sleep(1000);
+  const startOffsets = await endOffsetTotal(bootstrap, topic);
+  const startWall = Date.now();
+  const startCpu = cpuSeconds(pid);
+  const startBrokerCpu = cpuSeconds(brokerPid);
+  let maxRssMb = 0;
+  while (Date.now() - startWall < seconds * 1000) {
+    maxRssMb = Math.max(maxRssMb, rssMb(pid));
+    await sleep(250);
+  }
+  const endOffsets = await endOffsetTotal(bootstrap, topic);
+  const wall = (Date.now() - startWall) / 1000;
+  const figures = {
+    ticksPerSecond: (endOffsets - startOffsets) / wall,
+    producerCores: (cpuSeconds(pid) - startCpu) / wall,
+    brokerCores: (cpuSeconds(brokerPid) - startBrokerCpu) / wall,
+    maxRssMb,
+  };
+  await new Promise((resolve) => child.once('exit', resolve));
+  if (child.exitCode !== 0) throw new Error(`producer failed: ${stderr.slice(-500)}`);
+  return figures;
+}
+
+export async function runProducerBench(
+  options: {
+    runs?: number;
+    seconds?: number;
+    workers?: number[];
+    symbolCount?: number;
+    progress?: (line: string) => void;
+  } = {},
+): Promise<ProducerBenchResult> {
+  const runs = options.runs ?? 5;
+  const seconds = options.seconds ?? 6;
+  const symbolCount = options.symbolCount ?? 1000;
+  const progress = options.progress ?? (() => {});
+  const dataDir = mkdtempSync(join(tmpdir(), 'tickstream-bench-producer-'));
+  const port = await freePort();
+  const bootstrap = `127.0.0.1:${port}`;
+  const broker = await startBroker(port, dataDir);
+  const rows: ProducerBenchRow[] = [];
+  try {
+    for (const writer of ['workers', 'main'] as const) {
+      for (const workers of options.workers ?? [1, 2, 4]) {
+        const results: RunFigures[] = [];
+        for (let run = 0; run < runs; run++) {
+          progress(`producer: writer=${writer} workers=${workers} run ${run + 1}/${runs}`);
+          const topic = `bench-${writer}-${workers}-${run}-${Date.now()}`;
+          results.push(await runOnce(bootstrap, broker.pid ?? 0, topic, workers, writer, seconds, symbolCount));
+        }
+        rows.push({
+          workers,
+          writer,
+          ticksPerSecond: median(results.map((r) => r.ticksPerSecond)),
+          runs: results.map((r) => Math.round(r.ticksPerSecond)),
+          producerCores: median(results.map((r) => r.producerCores)),
+          brokerCores: median(results.map((r) => r.brokerCores)),
+          producerMaxRssMb: median(results.map((r) => r.maxRssMb)),
+        });
+      }
+    }
+  } finally {
+    broker.kill('SIGTERM');
+    await new Promise((resolve) => broker.once('exit', resolve));
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+  return {
+    machine: {
+      cpus: cpus().length,
+      model: cpus()[0]?.model ?? '?',
+      memoryGb: Math.round(totalmem() / 1e9),
+      node: process.version,
+    },
+    secondsPerRun: seconds,
+    symbolCount,
+    rows,
+  };
+}
+
+export function formatProducerBench(result: ProducerBenchResult): string {
+  const lines = [
+    `producer → embedded broker, --rate max, ${result.symbolCount} symbols, ${result.secondsPerRun} s windows, medians (counted from end offsets)`,
+    'writer   workers   ticks/s    runs                                   producer cores  broker cores  producer RSS',
+  ];
+  for (const row of result.rows) {
+    lines.push(
+      `${row.writer.padEnd(8)} ${String(row.workers).padStart(7)}   ${Math.round(row.ticksPerSecond).toLocaleString('en-US').padStart(8)}   ${row.runs.join(', ').padEnd(38)} ${row.producerCores.toFixed(2).padStart(14)}  ${row.brokerCores.toFixed(2).padStart(12)}  ${row.producerMaxRssMb.toFixed(0).padStart(8)} MB`,
+    );
+  }
+  return lines.join('\n');
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  const runs = Number(process.argv[2] ?? 5);
+  const result = await runProducerBench({ runs, progress: (line) => process.stderr.write(`${line}\n`) });
+  process.stdout.write(`${formatProducerBench(result)}\n`);
+}
