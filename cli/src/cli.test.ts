@@ -18,6 +18,24 @@ describe('tickstream CLI', () => {
     expect(result.stdout).toMatch(/^ {2}broker +Run the embedded single-node broker/m);
   });
 
+  it('answers --help on every command it lists', () => {
+    const listed = [...tickstream('--help').stdout.matchAll(/^ {2}([a-z]+) {2,}/gm)].map((match) => match[1] ?? '');
+    expect(listed).toEqual(['up', 'broker', 'kafka', 'producer']);
+    for (const command of listed) {
+      const result = tickstream(command, '--help');
+      expect(result.status, command).toBe(0);
+      expect(result.stdout).toMatch(new RegExp(`^Usage: tickstream ${command} \\[options\\]`));
+      expect(result.stdout).toContain('--help');
+    }
+    const producer = tickstream('producer', '--help').stdout;
+    for (const flag of ['--brokers', '--topic', '--symbols', '--symbol-count', '--rate', '--workers', '--volatility']) {
+      expect(producer).toContain(flag);
+    }
+    for (const flag of ['--scenario', '--seed', '--duration', 'KAFKA_BOOTSTRAP_SERVERS', 'TICK_INTERVAL']) {
+      expect(producer).toContain(flag);
+    }
+  });
+
   it('prints a subcommand help with every flag', () => {
     const result = tickstream('broker', '--help');
     expect(result.status).toBe(0);
