@@ -1,14 +1,14 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { closeSync, fdatasyncSync, mkdtempSync, openSync, readSync, rmSync, writeFileSync, writeSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { pathToFileURL } from 'node:url';
 import { startApacheKafka } from '@tickstream/broker';
 import { TickEncoder } from '@tickstream/schemas';
 import { kafkaLz4Codec } from '@tickstream/schemas/lz4-node';
 import kafkajs from 'kafkajs';
+import { endOffsetTotal, startBrokerProcess } from './processes.js';
 import { blastProduce, lz4RecordBatch, produceRequest } from './raw-produce.js';
 import { median } from './stats.js';
 
@@ -25,6 +25,9 @@ type Backend = 'embedded' | 'apache';
 interface Measurement {
   backend: Backend;
   client: 'kafkajs' | 'kcat' | 'raw' | 'disk';
+  /** Bytes the broker stores per record (lz4 batches), where known: what disk rates compare to. */
+  storedBytesPerRecord?: number;
+  storedMegabytesPerSecond?: number;
   direction: 'produce' | 'fetch' | 'write' | 'read';
   recordBytes: number;
   megabytesPerSecond: number;
@@ -39,19 +42,9 @@ export interface BrokerBenchResult {
   measurements: Measurement[];
 }
 
-const cli = fileURLToPath(new URL('../../cli/bin/tickstream.js', import.meta.url));
 const BATCH_BYTES = 64 * 1024;
 const CONCURRENT_SENDS = 4;
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const server = createServer().listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
-    });
-  });
-}
 
 /** Values that compress like real ticks: FlatBuffers ticks of a random walk, printable for kcat. */
 function recordValues(recordBytes: number, count: number): Buffer[] {
@@ -84,45 +77,13 @@ function recordValues(recordBytes: number, count: number): Buffer[] {
 
 interface RunningKafka {
   bootstrap: string;
-  pid: number | null;
   close(): Promise<void>;
 }
 
-async function startEmbedded(dataDir: string): Promise<RunningKafka> {
-  const port = await freePort();
-  const child: ChildProcess = spawn(process.execPath, [cli, 'broker', '--port', String(port), '--data-dir', dataDir], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  await new Promise<void>((resolve, reject) => {
-    child.stdout?.on('data', (chunk: Buffer) => {
-      if (chunk.toString().includes('broker listening')) resolve();
-    });
-    child.once('exit', (code) => reject(new Error(`broker exited with ${code}`)));
-  });
-  return {
-    bootstrap: `127.0.0.1:${port}`,
-    pid: child.pid ?? null,
-    close: async () => {
-      child.kill('SIGTERM');
-      await new Promise((resolve) => child.once('exit', resolve));
-    },
-  };
-}
-
 async function startBackend(backend: Backend, dataDir: string): Promise<RunningKafka> {
-  if (backend === 'embedded') return startEmbedded(dataDir);
+  if (backend === 'embedded') return startBrokerProcess(dataDir);
   const kafka = await startApacheKafka({ nodes: 1, port: 0, dataDir, log: () => {} });
-  return { bootstrap: kafka.bootstrap, pid: null, close: () => kafka.close() };
-}
-
-async function endOffsets(bootstrap: string, topic: string): Promise<number> {
-  const admin = new Kafka({ brokers: [bootstrap], logLevel: logLevel.NOTHING }).admin();
-  await admin.connect();
-  try {
-    return (await admin.fetchTopicOffsets(topic)).reduce((sum, p) => sum + Number(p.high), 0);
-  } finally {
-    await admin.disconnect();
-  }
+  return { bootstrap: kafka.bootstrap, close: () => kafka.close() };
 }
 
 /** kafkajs: 4 concurrent senders of 64 KB lz4 batches for `seconds`; records counted from end offsets. */
@@ -150,12 +111,12 @@ async function kafkajsProduce(bootstrap: string, topic: string, values: Buffer[]
   );
   const elapsed = (performance.now() - started) / 1000;
   await producer.disconnect();
-  return (await endOffsets(bootstrap, topic)) / elapsed;
+  return (await endOffsetTotal(bootstrap, topic)) / elapsed;
 }
 
 /** kafkajs: one consumer reads the whole topic back; records per second. */
 async function kafkajsFetch(bootstrap: string, topic: string): Promise<number> {
-  const total = await endOffsets(bootstrap, topic);
+  const total = await endOffsetTotal(bootstrap, topic);
   const consumer = new Kafka({ brokers: [bootstrap], logLevel: logLevel.NOTHING }).consumer({
     groupId: `bench-${topic}`,
     maxBytes: 64 << 20,
@@ -182,7 +143,12 @@ async function kafkajsFetch(bootstrap: string, topic: string): Promise<number> {
 }
 
 /** Pre-built 64 KB lz4 batches, pipelined on 4 connections: the broker's own produce rate. */
-async function rawProduce(bootstrap: string, topic: string, values: Buffer[], seconds: number): Promise<number> {
+async function rawProduce(
+  bootstrap: string,
+  topic: string,
+  values: Buffer[],
+  seconds: number,
+): Promise<{ recordsPerSecond: number; storedBytesPerRecord: number }> {
   const admin = new Kafka({ brokers: [bootstrap], logLevel: logLevel.NOTHING }).admin();
   await admin.connect();
   await admin.createTopics({ topics: [{ topic, numPartitions: CONCURRENT_SENDS }], waitForLeaders: true });
@@ -199,7 +165,7 @@ async function rawProduce(bootstrap: string, topic: string, values: Buffer[], se
     connections: CONCURRENT_SENDS,
     pipeline: 8,
   });
-  return requestsPerSecond * perBatch;
+  return { recordsPerSecond: requestsPerSecond * perBatch, storedBytesPerRecord: batch.length / perBatch };
 }
 
 function runKcat(args: string[]): Promise<void> {
@@ -234,7 +200,7 @@ async function kcatProduce(bootstrap: string, topic: string, file: string, count
     file,
   ]);
   const elapsed = (performance.now() - started) / 1000;
-  const stored = await endOffsets(bootstrap, topic);
+  const stored = await endOffsetTotal(bootstrap, topic);
   if (stored < count) throw new Error(`kcat stored ${stored} of ${count} records`);
   return count / elapsed;
 }
@@ -243,6 +209,11 @@ async function kcatFetch(bootstrap: string, topic: string, count: number): Promi
   const started = performance.now();
   await runKcat(['-C', '-b', bootstrap, '-t', topic, '-o', 'beginning', '-e', '-q', '-c', String(count)]);
   return count / ((performance.now() - started) / 1000);
+}
+
+/** Every step starts with no dirty pages left by the previous one (writeback throttles writers). */
+function settleDisk(): void {
+  execFileSync('sync');
 }
 
 /** The same bytes straight to and from the same disk: 64 KB writes, one fdatasync, then reads. */
@@ -275,9 +246,10 @@ export async function runBrokerBench(
   const record = (
     m: Omit<Measurement, 'megabytesPerSecond' | 'recordsPerSecond' | 'runs'>,
     perSecond: number,
+    storedBytesPerRecord?: number,
   ): void => {
     const key = `${m.backend}/${m.client}/${m.direction}/${m.recordBytes}`;
-    const entry = samples.get(key) ?? { m, values: [] };
+    const entry = samples.get(key) ?? { m: { ...m, storedBytesPerRecord }, values: [] };
     entry.values.push(perSecond);
     samples.set(key, entry);
   };
@@ -297,6 +269,7 @@ export async function runBrokerBench(
         for (let run = 0; run < runs; run++) {
           const topic = `bench-${recordBytes}-${run}-${Date.now()}`;
           progress(`broker (${backend}): ${recordBytes} B records, run ${run + 1}/${runs}`);
+          settleDisk();
           record(
             { backend, client: 'kafkajs', direction: 'produce', recordBytes },
             await kafkajsProduce(kafka.bootstrap, topic, values, seconds),
@@ -306,10 +279,6 @@ export async function runBrokerBench(
             await kafkajsFetch(kafka.bootstrap, topic),
           );
           record(
-            { backend, client: 'raw', direction: 'produce', recordBytes },
-            await rawProduce(kafka.bootstrap, `${topic}-raw`, values, seconds),
-          );
-          record(
             { backend, client: 'kcat', direction: 'produce', recordBytes },
             await kcatProduce(kafka.bootstrap, `${topic}-kcat`, file, kcatCount),
           );
@@ -317,6 +286,15 @@ export async function runBrokerBench(
             { backend, client: 'kcat', direction: 'fetch', recordBytes },
             await kcatFetch(kafka.bootstrap, `${topic}-kcat`, kcatCount),
           );
+          // Last: it writes gigabytes, and the kernel's writeback of them would slow what follows.
+          settleDisk();
+          record(
+            { backend, client: 'raw', direction: 'produce', recordBytes },
+            ...(await rawProduce(kafka.bootstrap, `${topic}-raw`, values, seconds).then(
+              ({ recordsPerSecond, storedBytesPerRecord }) => [recordsPerSecond, storedBytesPerRecord] as const,
+            )),
+          );
+          settleDisk();
           if (backend === 'embedded') {
             const disk = rawDisk(dataDir, 256 * 1024 * 1024);
             record({ backend, client: 'disk', direction: 'write', recordBytes }, (disk.writeMbps * 1e6) / recordBytes);
@@ -336,6 +314,8 @@ export async function runBrokerBench(
       ...m,
       recordsPerSecond,
       megabytesPerSecond: (recordsPerSecond * m.recordBytes) / 1e6,
+      storedMegabytesPerSecond:
+        m.storedBytesPerRecord === undefined ? undefined : (recordsPerSecond * m.storedBytesPerRecord) / 1e6,
       runs: values.map((v) => Math.round((v * m.recordBytes) / 1e6)),
     };
   });
@@ -370,10 +350,16 @@ export function formatBrokerBench(result: BrokerBenchResult): string {
     const write = find('embedded', 'disk', 'write', size)?.megabytesPerSecond ?? Number.NaN;
     const read = find('embedded', 'disk', 'read', size)?.megabytesPerSecond ?? Number.NaN;
     for (const client of ['kafkajs', 'kcat', 'raw']) {
-      const produce = find('embedded', client, 'produce', size)?.megabytesPerSecond ?? Number.NaN;
+      const produced = find('embedded', client, 'produce', size);
+      const produce = produced?.megabytesPerSecond ?? Number.NaN;
+      // Compare like with like: the bytes the broker writes (lz4 batches) where we know them.
+      const stored = produced?.storedMegabytesPerSecond;
       const fetch = find('embedded', client, 'fetch', size)?.megabytesPerSecond;
       lines.push(
         `embedded ${client} ${size} B: produce / raw disk write = ${(produce / write).toFixed(3)}` +
+          (stored === undefined
+            ? ''
+            : ` (stored lz4 bytes ${stored.toFixed(1)} MB/s: ${(stored / write).toFixed(3)})`) +
           (fetch === undefined ? '' : `, fetch / raw disk read = ${(fetch / read).toFixed(3)}`),
       );
       const apacheProduce = find('apache', client, 'produce', size)?.megabytesPerSecond;

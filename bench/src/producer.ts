@@ -1,13 +1,10 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
-import kafkajs from 'kafkajs';
+import { pathToFileURL } from 'node:url';
+import { cli, endOffsetTotal, startBrokerProcess } from './processes.js';
 import { median } from './stats.js';
-
-const { Kafka, logLevel } = kafkajs;
 
 /**
  * Producer benchmark: `tickstream producer --rate max` into the embedded broker, each in its own
@@ -32,18 +29,7 @@ export interface ProducerBenchResult {
   rows: ProducerBenchRow[];
 }
 
-const cli = fileURLToPath(new URL('../../cli/bin/tickstream.js', import.meta.url));
 const CLOCK_TICKS = 100; // USER_HZ on Linux
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const server = createServer().listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 /** CPU seconds used so far by a live process, from /proc. */
 function cpuSeconds(pid: number): number {
@@ -61,30 +47,6 @@ function rssMb(pid: number): number {
     return Number(line?.[1] ?? 0) / 1024;
   } catch {
     return 0;
-  }
-}
-
-function startBroker(port: number, dataDir: string): Promise<ChildProcess> {
-  const child = spawn(process.execPath, [cli, 'broker', '--port', String(port), '--data-dir', dataDir], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  return new Promise((resolve, reject) => {
-    const onData = (chunk: Buffer): void => {
-      if (chunk.toString().includes('broker listening')) resolve(child);
-    };
-    child.stdout?.on('data', onData);
-    child.once('exit', (code) => reject(new Error(`broker exited with ${code}`)));
-  });
-}
-
-async function endOffsetTotal(bootstrap: string, topic: string): Promise<number> {
-  const admin = new Kafka({ brokers: [bootstrap], logLevel: logLevel.NOTHING }).admin();
-  await admin.connect();
-  try {
-    const offsets = await admin.fetchTopicOffsets(topic);
-    return offsets.reduce((sum, p) => sum + Number(p.high), 0);
-  } finally {
-    await admin.disconnect();
   }
 }
 
@@ -156,9 +118,8 @@ export async function runProducerBench(
   const symbolCount = options.symbolCount ?? 1000;
   const progress = options.progress ?? (() => {});
   const dataDir = mkdtempSync(join(tmpdir(), 'tickstream-bench-producer-'));
-  const port = await freePort();
-  const bootstrap = `127.0.0.1:${port}`;
-  const broker = await startBroker(port, dataDir);
+  const broker = await startBrokerProcess(dataDir);
+  const bootstrap = broker.bootstrap;
   const rows: ProducerBenchRow[] = [];
   try {
     for (const writer of ['workers', 'main'] as const) {
@@ -167,7 +128,7 @@ export async function runProducerBench(
         for (let run = 0; run < runs; run++) {
           progress(`producer: writer=${writer} workers=${workers} run ${run + 1}/${runs}`);
           const topic = `bench-${writer}-${workers}-${run}-${Date.now()}`;
-          results.push(await runOnce(bootstrap, broker.pid ?? 0, topic, workers, writer, seconds, symbolCount));
+          results.push(await runOnce(bootstrap, broker.pid, topic, workers, writer, seconds, symbolCount));
         }
         rows.push({
           workers,
@@ -181,8 +142,7 @@ export async function runProducerBench(
       }
     }
   } finally {
-    broker.kill('SIGTERM');
-    await new Promise((resolve) => broker.once('exit', resolve));
+    await broker.close();
     rmSync(dataDir, { recursive: true, force: true });
   }
   return {

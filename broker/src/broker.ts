@@ -48,7 +48,9 @@ export async function startBroker(options: Partial<BrokerConfig> = {}): Promise<
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'EADDRINUSE') {
       throw Object.assign(
-        new Error(`port ${config.port} on ${config.host} is already in use: stop what holds it or pass another --port`),
+        new Error(
+          `port ${config.port} on ${config.host} is already in use: stop what holds it, or choose another port`,
+        ),
         { exitCode: 1 },
       );
     }

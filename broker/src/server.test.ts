@@ -193,6 +193,18 @@ describe('embedded broker under bad input', () => {
     healthy.close();
   };
 
+  it('refuses to start on a port in use, saying so, with exit code 1', async () => {
+    const dataDir = await mkdtemp(join(tmpdir(), 'tickstream-port-test-'));
+    try {
+      await expect(startBroker({ port: test.broker.port, dataDir, log: () => {} })).rejects.toMatchObject({
+        message: `port ${test.broker.port} on 127.0.0.1 is already in use: stop what holds it, or choose another port`,
+        exitCode: 1,
+      });
+    } finally {
+      await rm(dataDir, { recursive: true, force: true });
+    }
+  });
+
   it('closes a connection that claims a 2 GB request, without reading or allocating it', async () => {
     const client = await RawKafkaClient.connect(test.broker.bootstrap);
     const before = process.memoryUsage().rss;

@@ -1,5 +1,6 @@
 import type { MessagePort } from 'node:worker_threads';
 import type { SinkStats } from './kafka-sink.js';
+import type { MarketEventOut } from './market/index.js';
 import type { ScenarioName } from './options.js';
 import type { PackedTicks } from './tick-batch.js';
 
@@ -43,15 +44,7 @@ export type ShardMessage =
   | { type: 'ticks'; batch: PackedTicks }
   | { type: 'stats'; generated: number; stats: SinkStats }
   | { type: 'log'; line: string }
-  | {
-      type: 'event';
-      kind: 'scenario-start' | 'scenario-end' | 'halt' | 'resume';
-      symbol: string;
-      sector: string;
-      name: string;
-      detail: string;
-      timeMs: number;
-    };
+  | ({ type: 'event' } & MarketEventOut);
 
 /** Main → worker: `ack` returns credit for one batch; `stop` ends the task. */
 export type MainMessage = { type: 'ack' } | { type: 'stop' };
