@@ -1,5 +1,6 @@
 // @tickstream/producer: the market model and the worker-thread producer that writes it to Kafka.
 export { KafkaSink, type KafkaSinkOptions, type SinkStats } from './kafka-sink.js';
+export { buildUniverse, RealClock, ShardGenerator, SimClock } from './market/index.js';
 export {
   defaultProducerOptions,
   optionsFromEnvironment,
