@@ -65,9 +65,10 @@ async function runOnce(
   writer: 'workers' | 'main',
   seconds: number,
   symbolCount: number,
+  rate: number | 'max' = 'max',
 ): Promise<RunFigures> {
   const args = [cli, 'producer', '--brokers', bootstrap, '--topic', topic, '--events-topic', `${topic}-events`];
-  args.push('--rate', 'max', '--workers', String(workers), '--writer', writer);
+  args.push('--rate', String(rate), '--workers', String(workers), '--writer', writer);
   args.push('--symbol-count', String(symbolCount), '--duration', `${seconds + 2}s`);
   const child = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
@@ -171,8 +172,45 @@ export function formatProducerBench(result: ProducerBenchResult): string {
   return lines.join('\n');
 }
 
+/**
+ * How closely a set `--rate` is held: ticks stored per second over a 10 s window (end offsets),
+ * against the target, medians of `runs`.
+ */
+export async function runRateAccuracy(
+  runs = 3,
+  target = 20_000,
+): Promise<{ target: number; ticksPerSecond: number; errorPercent: number; runs: number[] }> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'tickstream-bench-rate-'));
+  const broker = await startBrokerProcess(dataDir);
+  const rates: number[] = [];
+  try {
+    for (let run = 0; run < runs; run++) {
+      const topic = `bench-rate-${run}-${Date.now()}`;
+      rates.push((await runOnce(broker.bootstrap, broker.pid, topic, 2, 'workers', 10, 500, target)).ticksPerSecond);
+    }
+  } finally {
+    await broker.close();
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+  const ticksPerSecond = median(rates);
+  return {
+    target,
+    ticksPerSecond,
+    errorPercent: ((ticksPerSecond - target) / target) * 100,
+    runs: rates.map(Math.round),
+  };
+}
+
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
-  const runs = Number(process.argv[2] ?? 5);
-  const result = await runProducerBench({ runs, progress: (line) => process.stderr.write(`${line}\n`) });
-  process.stdout.write(`${formatProducerBench(result)}\n`);
+  if (process.argv[2] === 'rate') {
+    const result = await runRateAccuracy(Number(process.argv[3] ?? 3));
+    process.stdout.write(
+      `--rate ${result.target}: ${Math.round(result.ticksPerSecond)} ticks/s stored over 10 s ` +
+        `(${result.errorPercent.toFixed(2)} %), runs ${result.runs.join(', ')}\n`,
+    );
+  } else {
+    const runs = Number(process.argv[2] ?? 5);
+    const result = await runProducerBench({ runs, progress: (line) => process.stderr.write(`${line}\n`) });
+    process.stdout.write(`${formatProducerBench(result)}\n`);
+  }
 }
