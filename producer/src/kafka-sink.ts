@@ -62,7 +62,9 @@ export interface TickBatch {
  */
 export class KafkaSink {
   private readonly kafka: InstanceType<typeof Kafka>;
-  private readonly producer: Producer;
+  private producer: Producer;
+  /** kafkajs' idempotent producer cannot resend after a failed request: it needs a new producer id. */
+  private renewProducer = false;
   private readonly queue: TickBatch[] = [];
   private inFlight = 0;
   private stopping = false;
@@ -91,16 +93,24 @@ export class KafkaSink {
       logLevel: logLevel.NOTHING,
       connectionTimeout: 3000,
       requestTimeout: 10_000,
-      retry: { initialRetryTime: 200, maxRetryTime: 5000, retries: 5 },
+      // Enough retries to ride out a leader election (seconds) inside one send.
+      retry: { initialRetryTime: 200, maxRetryTime: 5000, retries: 8 },
     });
-    this.producer = this.kafka.producer({
-      allowAutoTopicCreation: false,
-      idempotent: options.idempotent,
-      maxInFlightRequests: options.idempotent ? 1 : undefined,
-    });
-    this.producer.on(this.producer.events.DISCONNECT, () => this.lost('disconnected'));
+    this.producer = this.createProducer();
     this.watchdog = setInterval(() => this.checkStall(), 500);
     this.watchdog.unref();
+  }
+
+  private createProducer(): Producer {
+    const producer = this.kafka.producer({
+      allowAutoTopicCreation: false,
+      idempotent: this.options.idempotent,
+      maxInFlightRequests: this.options.idempotent ? 1 : undefined,
+    });
+    producer.on(producer.events.DISCONNECT, () => {
+      if (producer === this.producer) this.lost('disconnected');
+    });
+    return producer;
   }
 
   private checkStall(): void {
@@ -241,13 +251,16 @@ export class KafkaSink {
             // Back to the front: order per symbol is kept, nothing is lost while it fits.
             this.stats.errors++;
             this.queue.unshift(...batches);
+            // A failed request may or may not have been written; an idempotent producer resends
+            // under a new producer id (at-least-once across such a failure, docs/producer.md).
+            if (this.options.idempotent) this.renewProducer = true;
             this.lost(error.message);
           },
         )
         .finally(() => {
           this.inFlight--;
           this.pump();
-          if (this.inFlight === 0 && (this.queue.length === 0 || !this.stats.connected)) {
+          if (this.inFlight === 0 && this.queue.length === 0) {
             for (const resolve of this.idleWaiters.splice(0)) resolve();
           }
         });
@@ -256,32 +269,46 @@ export class KafkaSink {
 
   /** Kafka went away: say so once, then reconnect in the background until it is back. */
   private lost(reason: string): void {
-    if (this.stopping || !this.stats.connected) return;
+    if (this.stopping) return;
+    // Already reported by the stall watchdog, or already reconnecting: do not say it twice.
+    const news = this.stats.connected;
+    const reconnecting = this.retryTimer !== undefined;
     this.stats.connected = false;
-    this.options.log(`lost Kafka (${reason}); buffering up to ${this.options.bufferTicks} ticks while reconnecting`);
-    this.scheduleReconnect(500);
+    this.stalledSince = 0;
+    if (news) {
+      this.options.log(`lost Kafka (${reason}); buffering up to ${this.options.bufferTicks} ticks while reconnecting`);
+    }
+    if (!reconnecting) this.scheduleReconnect(500);
   }
 
   private scheduleReconnect(delay: number): void {
     clearTimeout(this.retryTimer);
     this.retryTimer = setTimeout(async () => {
+      this.retryTimer = undefined;
       try {
+        if (this.renewProducer) {
+          const old = this.producer;
+          this.producer = this.createProducer();
+          this.renewProducer = false;
+          await old.disconnect().catch(() => {});
+        }
         await this.producer.connect();
         this.stats.connected = true;
         this.options.log(`Kafka is back; sending ${this.stats.buffered} buffered ticks`);
         this.pump();
       } catch (error) {
-        this.options.log(`Kafka still unreachable (${(error as Error).message}); retrying in ${delay} ms`);
-        if (!this.stopping) this.scheduleReconnect(Math.min(delay * 2, 5000));
+        const next = Math.min(delay * 2, 5000);
+        this.options.log(`Kafka still unreachable (${(error as Error).message}); retrying in ${next} ms`);
+        if (!this.stopping) this.scheduleReconnect(next);
       }
     }, delay);
     this.retryTimer.unref();
   }
 
-  /** Sends what is buffered (up to `timeoutMs`), then disconnects. */
+  /** Sends what is buffered (waiting up to `timeoutMs`, also for Kafka to come back), then disconnects. */
   async stop(timeoutMs = 10_000): Promise<void> {
     const flushed = new Promise<void>((resolve) => {
-      if (this.inFlight === 0 && (this.queue.length === 0 || !this.stats.connected)) resolve();
+      if (this.inFlight === 0 && this.queue.length === 0) resolve();
       else this.idleWaiters.push(resolve);
     });
     await Promise.race([flushed, new Promise((resolve) => setTimeout(resolve, timeoutMs).unref())]);
