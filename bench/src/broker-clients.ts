@@ -468,7 +468,14 @@ export async function kcatProduce(
   return figure(dataDir, topic, stored, recordBytes, elapsed);
 }
 
-/** kcat reads the topic from the beginning to its end, one value per line, counted here. */
+/**
+ * kcat reads the topic from the beginning, one value per line, counted here. Two settings keep a
+ * fixed half second out of a step of a few hundred ms, on any broker: `-c` ends it at the last
+ * record (with `-e` alone, seeing the end takes one more Fetch, held for fetch.wait.max.ms =
+ * 500 ms), and fetch.wait.max.ms=10 because librdkafka starts fetching the first partition whose
+ * offset it knows, reaches that partition's end, and adds the others only once that Fetch, held
+ * for lack of data, returns (seen with `-d fetch,protocol`).
+ */
 export async function kcatFetch(
   backend: RunningBackend,
   dataDir: string,
@@ -478,9 +485,28 @@ export async function kcatFetch(
   const total = await endOffsetTotal(backend.bootstrap, topic);
   let lines = 0;
   const started = performance.now();
-  await runKcat(['-C', '-b', backend.bootstrap, '-t', topic, '-o', 'beginning', '-e', '-q', '-f', '%s\\n'], (chunk) => {
-    for (let at = chunk.indexOf(10); at !== -1; at = chunk.indexOf(10, at + 1)) lines++;
-  });
+  await runKcat(
+    [
+      '-C',
+      '-b',
+      backend.bootstrap,
+      '-t',
+      topic,
+      '-o',
+      'beginning',
+      '-e',
+      '-q',
+      '-c',
+      String(total),
+      '-X',
+      'fetch.wait.max.ms=10',
+      '-f',
+      '%s\\n',
+    ],
+    (chunk) => {
+      for (let at = chunk.indexOf(10); at !== -1; at = chunk.indexOf(10, at + 1)) lines++;
+    },
+  );
   const elapsed = (performance.now() - started) / 1000;
   if (lines !== total) throw new Error(`kcat read ${lines} of the ${total} records of ${topic}`);
   return figure(dataDir, topic, lines, recordBytes, elapsed);

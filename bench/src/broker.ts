@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { cpus, release, tmpdir, totalmem, type } from 'node:os';
+import { cpus, loadavg, release, tmpdir, totalmem, type } from 'node:os';
 import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -101,7 +101,15 @@ export interface BrokerBenchOptions {
 export interface BrokerBenchResult {
   startedAt: string;
   finishedAt: string;
-  machine: { os: string; cpus: number; model: string; memoryGb: number; node: string };
+  machine: {
+    os: string;
+    cpus: number;
+    model: string;
+    memoryGb: number;
+    node: string;
+    /** 1-minute load average at the start and at the end: on shared cores, how quiet the machine was. */
+    loadAverage: [number, number];
+  };
   parameters: {
     runs: number;
     backends: Backend[];
@@ -113,7 +121,7 @@ export interface BrokerBenchResult {
     partitions: number;
     kcatRecords: Record<string, number>;
     latency: { acks: -1; recordBytes: number; messagesPerSend: number; sendsPerSecond: number; seconds: number };
-    kafkaPerfRecords: number | undefined;
+    kafkaPerfRecords: number | null;
   };
   /** How well lz4 compresses the record values themselves, in 64 KB batches. */
   values: { client: 'kafkajs' | 'kcat'; kind: string; recordBytes: number; lz4Ratio: number }[];
@@ -170,6 +178,15 @@ function medianOrUndefined(values: (number | undefined)[]): number | undefined {
   return known.length === 0 ? undefined : median(known);
 }
 
+/** The fields `summarise` computes from the runs. */
+type RateKey =
+  | 'valuesMegabytesPerSecond'
+  | 'wireMegabytesPerSecond'
+  | 'recordsPerSecond'
+  | 'compressionRatio'
+  | 'brokerCores'
+  | 'clientCores';
+
 function summarise(key: Omit<BrokerMeasurement, 'runs' | 'spread' | RateKey>, runs: RunFigure[]): BrokerMeasurement {
   const of = (pick: (run: RunFigure) => number): number => median(runs.map(pick));
   const values = runs.map((run) => run.valuesMegabytesPerSecond);
@@ -185,28 +202,28 @@ function summarise(key: Omit<BrokerMeasurement, 'runs' | 'spread' | RateKey>, ru
     runs,
   };
 }
-type RateKey =
-  | 'valuesMegabytesPerSecond'
-  | 'wireMegabytesPerSecond'
-  | 'recordsPerSecond'
-  | 'compressionRatio'
-  | 'brokerCores'
-  | 'clientCores';
-
 export async function runBrokerBench(options: BrokerBenchOptions = {}): Promise<BrokerBenchResult> {
   const startedAt = new Date().toISOString();
+  const startLoad = loadavg()[0] ?? 0;
   const quick = options.quick ?? false;
   const runs = options.runs ?? (quick ? 3 : 5);
   const backends = options.backends ?? ['embedded'];
   const produceSeconds = options.seconds ?? (quick ? 1.2 : 2.5);
   const rawSeconds = quick ? 0.8 : 1.5;
-  const kcatRecords: Record<number, number> = quick ? { 100: 100_000, 1000: 10_000 } : { 100: 300_000, 1000: 30_000 };
+  // 100 MB a run: librdkafka now and then assigns a partition before it knows the leader and
+  // retries 500 ms later (its offset-query timer, seen with `-d all`, on both backends); at
+  // 30 MB that doubled a step, at 100 MB it is a dent in the spread.
+  const kcatRecords: Record<number, number> = quick
+    ? { 100: 200_000, 1000: 20_000 }
+    : { 100: 1_000_000, 1000: 100_000 };
   const latency = { acks: -1 as const, recordBytes: 100, messagesPerSend: 100, sendsPerSecond: 200, seconds: 2 };
   if (quick) latency.seconds = 1;
-  const kafkaPerfRecords = options.kafkaPerf ? (quick ? 200_000 : 500_000) : undefined;
+  const kafkaPerfRecords = options.kafkaPerf ? (quick ? 200_000 : 500_000) : null;
   const progress = options.progress ?? (() => {});
 
   const scratch = mkdtempSync(join(tmpdir(), 'tickstream-bench-broker-'));
+  const removeScratch = async (): Promise<void> => rmSync(scratch, { recursive: true, force: true });
+  pendingCleanups.add(removeScratch);
   const samples = new Map<string, { key: Omit<BrokerMeasurement, 'runs' | 'spread' | RateKey>; runs: RunFigure[] }>();
   const record = (backend: Backend, client: Client, step: Step, recordBytes: number, run: RunFigure): void => {
     const id = `${backend}/${client}/${step}/${recordBytes}`;
@@ -233,132 +250,129 @@ export async function runBrokerBench(options: BrokerBenchOptions = {}): Promise<
       }),
     );
 
-    for (const backend of backends) {
-      const dataDir = join(scratch, backend);
-      mkdirSync(dataDir);
-      progress(
-        `broker (${backend}): starting${backend === 'apache' ? ' Apache Kafka (first start resolves jars)' : ''}`,
-      );
-      let running: RunningBackend | undefined;
-      let closing: Promise<void> | undefined;
-      const cleanup = (): Promise<void> => {
-        closing ??= (running?.close() ?? Promise.resolve()).finally(() =>
-          rmSync(dataDir, { recursive: true, force: true }),
+    /** Every step of one run against one broker. */
+    const runSteps = async (broker: RunningBackend, dataDir: string, run: number): Promise<void> => {
+      const { backend } = broker;
+      const tag = `${run}-${Date.now().toString(36)}`;
+      const topic = (name: string): string => `bench-${name}-${tag}`;
+      const topics = [
+        ...RECORD_SIZES.flatMap((size) => [topic(`kafkajs-${size}`), topic(`kcat-${size}`), topic(`raw-${size}`)]),
+        topic('latency'),
+        ...(kafkaPerfRecords ? [topic('perf')] : []),
+      ];
+      progress(`broker (${backend}): run ${run}/${runs}`);
+      await createTopics(broker.bootstrap, topics);
+      settleDisk();
+
+      let kafkajsBytes = 0;
+      for (const size of RECORD_SIZES) {
+        const values = binary.get(size) as Buffer[];
+        const name = topic(`kafkajs-${size}`);
+        const produced = await measure(
+          broker,
+          () => kafkajsProduce(broker, dataDir, name, values, size, produceSeconds),
+          true,
         );
-        return closing;
-      };
-      pendingCleanups.add(cleanup);
-      try {
-        running = await startBackend(backend, dataDir, { nodeArgs: options.brokerNodeArgs ?? [], log: progress });
-        const broker = running;
-        for (let run = 1; run <= runs; run++) {
-          const tag = `${run}-${Date.now().toString(36)}`;
-          const topic = (name: string): string => `bench-${name}-${tag}`;
-          const topics = [
-            ...RECORD_SIZES.flatMap((size) => [topic(`kafkajs-${size}`), topic(`kcat-${size}`), topic(`raw-${size}`)]),
-            topic('latency'),
-            ...(kafkaPerfRecords ? [topic('perf')] : []),
-          ];
-          progress(`broker (${backend}): run ${run}/${runs}`);
-          await createTopics(broker.bootstrap, topics);
-          settleDisk();
-
-          let kafkajsBytes = 0;
-          for (const size of RECORD_SIZES) {
-            const values = binary.get(size) as Buffer[];
-            const produced = await measure(
-              broker,
-              () => kafkajsProduce(broker, dataDir, topic(`kafkajs-${size}`), values, size, produceSeconds),
-              true,
-            );
-            kafkajsBytes = Math.max(kafkajsBytes, produced.valueBytes);
-            record(backend, 'kafkajs', 'produce', size, produced);
-            record(
-              backend,
-              'kafkajs',
-              'fetch',
-              size,
-              await measure(broker, () => kafkajsFetch(broker, dataDir, topic(`kafkajs-${size}`), size), true),
-            );
-          }
-
-          for (const size of RECORD_SIZES) {
-            const file = kcatFiles.get(size) as string;
-            const count = kcatRecords[size] as number;
-            record(
-              backend,
-              'kcat',
-              'produce',
-              size,
-              await measure(
-                broker,
-                () => kcatProduce(broker, dataDir, topic(`kcat-${size}`), file, count, size),
-                false,
-              ),
-            );
-            record(
-              backend,
-              'kcat',
-              'fetch',
-              size,
-              await measure(broker, () => kcatFetch(broker, dataDir, topic(`kcat-${size}`), size), false),
-            );
-          }
-
-          const sends = await kafkajsLatency(broker, topic('latency'), binary.get(100) as Buffer[], latency);
-          latencyRuns.set(backend, [...(latencyRuns.get(backend) ?? []), sends]);
-          progress(
-            `  ${backend} kafkajs acks=-1 latency: p50 ${sends.p50Ms.toFixed(1)} ms, p99 ${sends.p99Ms.toFixed(1)} ms`,
-          );
-
-          if (kafkaPerfRecords) {
-            const perf = await kafkaProducerPerformance(broker, topic('perf'), kafkaPerfRecords);
-            kafkaPerfRuns.set(backend, [...(kafkaPerfRuns.get(backend) ?? []), perf]);
-            progress(
-              `  ${backend} ProducerPerformance: ${Math.round(perf.recordsPerSecond).toLocaleString('en-US')} records/s, ` +
-                `${perf.megabytesPerSecond} MB/s, p99 ${perf.p99Ms} ms`,
-            );
-          }
-
-          // Last of the broker steps: it writes the most, and its topic goes before the disk settles.
-          for (const size of RECORD_SIZES) {
-            record(
-              backend,
-              'raw',
-              'produce',
-              size,
-              await measure(
-                broker,
-                () =>
-                  rawProtocolProduce(
-                    broker,
-                    dataDir,
-                    topic(`raw-${size}`),
-                    binary.get(size) as Buffer[],
-                    size,
-                    rawSeconds,
-                  ),
-                true,
-              ),
-            );
-            await deleteTopics(broker.bootstrap, [topic(`raw-${size}`)]);
-            settleDisk();
-          }
-          await deleteTopics(broker.bootstrap, topics);
-          settleDisk();
-
-          // The same number of bytes as the larger kafkajs produce of this run, on the same disk.
-          const disk = rawDisk(dataDir, Math.min(1 << 30, Math.max(64 << 20, kafkajsBytes)));
-          const noCores = { brokerCores: undefined, clientCores: undefined };
-          record(backend, 'disk', 'write', 0, withRates(disk.write, noCores));
-          record(backend, 'disk', 'write-sync-1MB', 0, withRates(disk.writeGroupCommit, noCores));
-          record(backend, 'disk', 'read', 0, withRates(disk.read, noCores));
-        }
-      } finally {
-        progress(`broker (${backend}): stopping`);
-        await cleanup();
-        pendingCleanups.delete(cleanup);
+        kafkajsBytes = Math.max(kafkajsBytes, produced.valueBytes);
+        record(backend, 'kafkajs', 'produce', size, produced);
+        record(
+          backend,
+          'kafkajs',
+          'fetch',
+          size,
+          await measure(broker, () => kafkajsFetch(broker, dataDir, name, size), true),
+        );
       }
+
+      for (const size of RECORD_SIZES) {
+        const file = kcatFiles.get(size) as string;
+        const name = topic(`kcat-${size}`);
+        const count = kcatRecords[size] as number;
+        record(
+          backend,
+          'kcat',
+          'produce',
+          size,
+          await measure(broker, () => kcatProduce(broker, dataDir, name, file, count, size), false),
+        );
+        record(
+          backend,
+          'kcat',
+          'fetch',
+          size,
+          await measure(broker, () => kcatFetch(broker, dataDir, name, size), false),
+        );
+      }
+
+      const sends = await kafkajsLatency(broker, topic('latency'), binary.get(100) as Buffer[], latency);
+      latencyRuns.set(backend, [...(latencyRuns.get(backend) ?? []), sends]);
+      progress(
+        `  ${backend} kafkajs acks=-1 latency: p50 ${sends.p50Ms.toFixed(1)} ms, p99 ${sends.p99Ms.toFixed(1)} ms`,
+      );
+
+      if (kafkaPerfRecords) {
+        const perf = await kafkaProducerPerformance(broker, topic('perf'), kafkaPerfRecords);
+        kafkaPerfRuns.set(backend, [...(kafkaPerfRuns.get(backend) ?? []), perf]);
+        progress(
+          `  ${backend} ProducerPerformance: ${Math.round(perf.recordsPerSecond).toLocaleString('en-US')} records/s, ` +
+            `${perf.megabytesPerSecond} MB/s, p99 ${perf.p99Ms} ms`,
+        );
+      }
+
+      // Last of the broker steps: it writes the most, and its topic goes before the disk settles.
+      for (const size of RECORD_SIZES) {
+        const name = topic(`raw-${size}`);
+        const values = binary.get(size) as Buffer[];
+        record(
+          backend,
+          'raw',
+          'produce',
+          size,
+          await measure(broker, () => rawProtocolProduce(broker, dataDir, name, values, size, rawSeconds), true),
+        );
+        await deleteTopics(broker.bootstrap, [name]);
+        settleDisk();
+      }
+      await deleteTopics(broker.bootstrap, topics);
+      settleDisk();
+
+      // The same number of bytes as the larger kafkajs produce of this run, on the same disk.
+      const disk = rawDisk(dataDir, Math.min(1 << 30, Math.max(64 << 20, kafkajsBytes)));
+      const noCores = { brokerCores: undefined, clientCores: undefined };
+      record(backend, 'disk', 'write', 0, withRates(disk.write, noCores));
+      record(backend, 'disk', 'write-sync-1MB', 0, withRates(disk.writeGroupCommit, noCores));
+      record(backend, 'disk', 'read', 0, withRates(disk.read, noCores));
+    };
+
+    // Every backend runs for the whole bench and the runs alternate between them, each run
+    // starting with the other one: on shared cores whose load drifts over minutes, that keeps
+    // the ratios fair. An idle single Kafka node costs ~0.05 core meanwhile (measured here).
+    const started: { broker: RunningBackend; dataDir: string }[] = [];
+    const stopAll = async (): Promise<void> => {
+      for (const { broker, dataDir } of started.splice(0).reverse()) {
+        progress(`broker (${broker.backend}): stopping`);
+        await broker.close().catch((error: Error) => progress(`broker (${broker.backend}): ${error.message}`));
+        rmSync(dataDir, { recursive: true, force: true });
+      }
+    };
+    pendingCleanups.add(stopAll);
+    try {
+      for (const backend of backends) {
+        const dataDir = join(scratch, backend);
+        mkdirSync(dataDir);
+        progress(
+          `broker (${backend}): starting${backend === 'apache' ? ' Apache Kafka (the first start resolves jars)' : ''}`,
+        );
+        const broker = await startBackend(backend, dataDir, { nodeArgs: options.brokerNodeArgs ?? [], log: progress });
+        started.push({ broker, dataDir });
+      }
+      for (let run = 1; run <= runs; run++) {
+        const order = run % 2 === 1 ? [...started] : [...started].reverse();
+        for (const { broker, dataDir } of order) await runSteps(broker, dataDir, run);
+      }
+    } finally {
+      await stopAll();
+      pendingCleanups.delete(stopAll);
     }
 
     const cpu = cpus();
@@ -371,6 +385,7 @@ export async function runBrokerBench(options: BrokerBenchOptions = {}): Promise<
         model: cpu[0]?.model ?? 'unknown',
         memoryGb: Math.round(totalmem() / 2 ** 30),
         node: process.version,
+        loadAverage: [startLoad, loadavg()[0] ?? 0],
       },
       parameters: {
         runs,
@@ -421,7 +436,8 @@ export async function runBrokerBench(options: BrokerBenchOptions = {}): Promise<
       })),
     };
   } finally {
-    rmSync(scratch, { recursive: true, force: true });
+    await removeScratch();
+    pendingCleanups.delete(removeScratch);
   }
 }
 
@@ -436,6 +452,7 @@ export function formatBrokerBench(result: BrokerBenchResult): string {
   const { parameters: p } = result;
   const lines = [
     `broker throughput, medians of ${p.runs} runs (min–max of the runs beside them); MB/s = 10^6 B/s`,
+    `  ${result.machine.cpus} × ${result.machine.model}, load average ${result.machine.loadAverage.map((l) => l.toFixed(1)).join(' → ')} over the bench`,
     `  values = uncompressed record values; wire = lz4 record batches as the broker stored them; lz4× = values ÷ wire`,
     `  ${p.concurrentSends} concurrent 64 KB sends over ${p.partitions} partitions, acks=1; ÷disk = MB/s ÷ the raw disk of the same runs`,
     `  (produce ÷ write with one fdatasync, fetch ÷ read); CPU in cores: broker process, and this process as the client`,
@@ -562,7 +579,11 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   }
   const stop = (signal: NodeJS.Signals): void => {
     process.stderr.write(`bench broker: ${signal}, stopping brokers and removing temporary data\n`);
-    void Promise.allSettled([...pendingCleanups].map((cleanup) => cleanup())).then(() => process.exit(130));
+    // Newest first: a broker stops before the folder that holds its data goes.
+    void (async () => {
+      for (const cleanup of [...pendingCleanups].reverse()) await cleanup().catch(() => {});
+      process.exit(130);
+    })();
   };
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);

@@ -11,9 +11,9 @@ import { checkOrderPerSymbol, parseSummary, readAllTicks, runProducerCli } from 
 // times with min.insync.replicas=2, an acks=all producer at a steady rate; kill -9 the node that
 // leads most partitions. Only with KAFKA_BACKEND=apache: the embedded broker is one node.
 //
-// Not in CI yet (issue #11): it currently FAILS. The producer reports every generated tick as
-// acknowledged (125,436) while the topic's end offsets sum to fewer (125,257). Whether kafkajs
-// resolves sends that Kafka did not keep, or our accounting is wrong, is still open; run it with
+// Not in CI yet (issue #11): it passed two runs in three once the sink sent one request per
+// partition (docs/producer.md, "Open"); the third stored a few dozen ticks more or fewer than
+// were acknowledged. Run it with
 // TICKSTREAM_FAILOVER_TEST=1 KAFKA_BACKEND=apache npx vitest run producer/src/cluster-failover
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -90,9 +90,9 @@ describe.skipIf(!enabled)('three Apache Kafka nodes, one killed under the produc
     // Nothing acknowledged is missing, nothing is doubled, each symbol in order: counted from the topic.
     const summary = parseSummary(stderr);
     expect(summary.dropped).toBe(0);
-    expect(summary.acked).toBe(summary.generated);
+    expect(summary.acked, `acked vs generated; producer said:\n${stderr}`).toBe(summary.generated);
     const ticks = await readAllTicks(cluster.brokers, 'ticks');
-    expect(ticks.length).toBe(summary.acked);
+    expect(ticks.length, `stored vs acked; producer said:\n${stderr}`).toBe(summary.acked);
     expect(checkOrderPerSymbol(ticks).problems).toEqual([]);
 
     // The producer carried on by itself: stored ticks grew again after the kill. Report the stall.
@@ -103,7 +103,10 @@ describe.skipIf(!enabled)('three Apache Kafka nodes, one killed under the produc
       if (current.total > (afterKill[i - 1] as { total: number }).total) since = current.at;
       longestStallMs = Math.max(longestStallMs, current.at - since);
     }
-    process.stderr.write(`failover: node ${victim} killed; producer stalled ${(longestStallMs / 1000).toFixed(1)} s\n`);
+    // Partitions led elsewhere keep growing, so this is the stall of the total, not of a partition.
+    process.stderr.write(
+      `failover: node ${victim} killed; stored total stalled ${(longestStallMs / 1000).toFixed(1)} s\n`,
+    );
     expect((afterKill.at(-1)?.total ?? 0) > (afterKill[0]?.total ?? 0)).toBe(true);
     await admin.disconnect();
   }, 240_000);

@@ -1,16 +1,16 @@
 import { kafkaLz4Codec } from '@tickstream/schemas/lz4-node';
-import kafkajs, { type Message, type Producer } from 'kafkajs';
+import kafkajs, { type Message, type PartitionMetadata, type Producer } from 'kafkajs';
 
 // kafkajs is CommonJS without named exports Node can see: take them from the default export.
-const { CompressionCodecs, CompressionTypes, Kafka, logLevel } = kafkajs;
+const { CompressionCodecs, CompressionTypes, Kafka, logLevel, Partitioners } = kafkajs;
 CompressionCodecs[CompressionTypes.LZ4] = kafkaLz4Codec;
 
 /**
- * Messages per produce request. kafkajs groups a request's messages by partition in time
- * quadratic in their number, so past a few thousand bigger requests get slower; 6000 measured
- * best here (docs/producer.md).
+ * Messages per round of produce requests (one request per partition). kafkajs groups a
+ * request's messages by partition in time quadratic in their number, so past a few thousand per
+ * request it gets slower; about 6,000 per partition request measured best here (docs/producer.md).
  */
-const MAX_MESSAGES_PER_SEND = 6000;
+const MAX_MESSAGES_PER_SEND = 36000;
 /** A produce request unanswered for this long means the broker is gone (they take ms). */
 const STALL_MS = 2500;
 
@@ -65,6 +65,10 @@ export class KafkaSink {
   private producer: Producer;
   /** kafkajs' idempotent producer cannot resend after a failed request: it needs a new producer id. */
   private renewProducer = false;
+  /** The ticks topic's partitions, for computing each key's partition as kafkajs does. */
+  private partitionMetadata: PartitionMetadata[] = [];
+  private readonly partitioner = Partitioners.DefaultPartitioner();
+  private readonly partitionByKey = new Map<string, number>();
   private readonly queue: TickBatch[] = [];
   private inFlight = 0;
   private stopping = false;
@@ -161,12 +165,18 @@ export class KafkaSink {
     }).admin();
     await probe.connect();
     const existing = new Set(await probe.listTopics().finally(() => probe.disconnect()));
-    if (!this.options.createTopics) return;
+    if (!this.options.createTopics) {
+      await this.loadPartitions();
+      return;
+    }
     const missing = [
       { topic: this.options.topic, numPartitions: this.options.partitions },
       { topic: this.options.eventsTopic, numPartitions: 1 },
     ].filter(({ topic }) => !existing.has(topic));
-    if (missing.length === 0) return;
+    if (missing.length === 0) {
+      await this.loadPartitions();
+      return;
+    }
     const admin = this.kafka.admin();
     await admin.connect();
     try {
@@ -176,6 +186,18 @@ export class KafkaSink {
     }
     for (const { topic, numPartitions } of missing) {
       this.options.log(`created topic ${topic} with ${numPartitions} partition${numPartitions === 1 ? '' : 's'}`);
+    }
+    await this.loadPartitions();
+  }
+
+  private async loadPartitions(): Promise<void> {
+    const admin = this.kafka.admin();
+    await admin.connect();
+    try {
+      const metadata = await admin.fetchTopicMetadata({ topics: [this.options.topic] });
+      this.partitionMetadata = metadata.topics[0]?.partitions ?? [];
+    } finally {
+      await admin.disconnect();
     }
   }
 
@@ -225,13 +247,40 @@ export class KafkaSink {
         batches.push(batch);
         count += batch.messages.length;
       }
-      const messages = batches.length === 1 ? (batches[0] as TickBatch).messages : batches.flatMap((b) => b.messages);
+      // One request per partition: kafkajs re-sends a failed multi-broker request only to brokers
+      // that have not answered yet, so after a leader moves to a broker that already answered,
+      // the moved partitions' messages would be dropped yet reported sent. With one partition per
+      // request, a retry always goes to the partition's current leader.
+      const groups = this.groupByPartition(batches);
       this.inFlight++;
       this.sendStartedAt = Date.now();
-      this.producer
-        .send({ topic: this.options.topic, acks: this.options.acks, compression: CompressionTypes.LZ4, messages })
-        .then(
-          () => {
+      Promise.allSettled(
+        groups.map((messages) =>
+          this.producer.send({
+            topic: this.options.topic,
+            acks: this.options.acks,
+            compression: CompressionTypes.LZ4,
+            messages,
+          }),
+        ),
+      )
+        .then((results) => {
+          const failed: Message[] = [];
+          let failure = '';
+          results.forEach((result, i) => {
+            const messages = groups[i] as Message[];
+            if (result.status === 'fulfilled') {
+              this.stats.acked += messages.length;
+              this.stats.ackedBytes += bytesOf(messages);
+              this.stats.buffered -= messages.length;
+            } else {
+              failed.push(...messages);
+              failure = (result.reason as Error).message;
+            }
+          });
+          for (const batch of batches) batch.settled?.();
+          if (failed.length === 0) {
+            this.stats.batches++;
             if (this.stalledSince !== 0) {
               this.options.log(
                 `Kafka is back after ${((Date.now() - this.stalledSince) / 1000).toFixed(1)} s; sending ${this.stats.buffered} buffered ticks`,
@@ -239,24 +288,16 @@ export class KafkaSink {
               this.stalledSince = 0;
               this.stats.connected = true;
             }
-            for (const batch of batches) {
-              this.stats.acked += batch.messages.length;
-              this.stats.ackedBytes += batch.bytes;
-              this.stats.buffered -= batch.messages.length;
-              batch.settled?.();
-            }
-            this.stats.batches++;
-          },
-          (error: Error) => {
-            // Back to the front: order per symbol is kept, nothing is lost while it fits.
-            this.stats.errors++;
-            this.queue.unshift(...batches);
-            // A failed request may or may not have been written; an idempotent producer resends
-            // under a new producer id (at-least-once across such a failure, docs/producer.md).
-            if (this.options.idempotent) this.renewProducer = true;
-            this.lost(error.message);
-          },
-        )
+            return;
+          }
+          // Back to the front, in their order: each partition's ticks stay in sequence.
+          this.stats.errors++;
+          this.queue.unshift({ messages: failed, bytes: bytesOf(failed) });
+          // A failed request may or may not have been written; an idempotent producer resends
+          // under a new producer id (at-least-once across such a failure, docs/producer.md).
+          if (this.options.idempotent) this.renewProducer = true;
+          this.lost(failure);
+        })
         .finally(() => {
           this.inFlight--;
           this.pump();
@@ -265,6 +306,35 @@ export class KafkaSink {
           }
         });
     }
+  }
+
+  /** The batches' messages split by the partition kafkajs' default partitioner gives each key. */
+  private groupByPartition(batches: readonly TickBatch[]): Message[][] {
+    const groups = new Map<number, Message[]>();
+    for (const batch of batches) {
+      for (const message of batch.messages) {
+        const partition = this.partitionOf(message);
+        let group = groups.get(partition);
+        if (group === undefined) {
+          group = [];
+          groups.set(partition, group);
+        }
+        group.push(message);
+      }
+    }
+    return [...groups.values()];
+  }
+
+  private partitionOf(message: Message): number {
+    const key = message.key ?? null;
+    if (key === null || this.partitionMetadata.length === 0) return 0;
+    const name = typeof key === 'string' ? key : key.toString('latin1');
+    let partition = this.partitionByKey.get(name);
+    if (partition === undefined) {
+      partition = this.partitioner({ topic: this.options.topic, partitionMetadata: this.partitionMetadata, message });
+      if (this.partitionByKey.size < 100_000) this.partitionByKey.set(name, partition);
+    }
+    return partition;
   }
 
   /** Kafka went away: say so once, then reconnect in the background until it is back. */
@@ -317,4 +387,10 @@ export class KafkaSink {
     clearInterval(this.watchdog);
     if (this.wasConnected) await this.producer.disconnect().catch(() => {});
   }
+}
+
+function bytesOf(messages: readonly Message[]): number {
+  let bytes = 0;
+  for (const message of messages) bytes += message.value?.length ?? 0;
+  return bytes;
 }
