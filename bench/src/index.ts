@@ -1,10 +1,4 @@
-export {
-  type BrokerBenchOptions,
-  type BrokerBenchResult,
-  formatBrokerBench,
-  runBrokerBench,
-  writeBrokerBenchResult,
-} from './broker.js';
+export { type BrokerBenchResult, formatBrokerBench, runBrokerBench } from './broker.js';
 export { type CodecBenchResult, runCodecBench } from './codec.js';
 export { runMarketBench } from './market.js';
 export { formatProducerBench, type ProducerBenchResult, runProducerBench } from './producer.js';
