@@ -6,11 +6,11 @@ const { CompressionCodecs, CompressionTypes, Kafka, logLevel, Partitioners } = k
 CompressionCodecs[CompressionTypes.LZ4] = kafkaLz4Codec;
 
 /**
- * Messages per round of produce requests (one request per partition). kafkajs groups a
- * request's messages by partition in time quadratic in their number, so past a few thousand per
- * request it gets slower; about 6,000 per partition request measured best here (docs/producer.md).
+ * Messages per produce request. kafkajs groups a request's messages by partition in time
+ * quadratic in their number, so past a few thousand it gets slower; 6,000 measured best here
+ * (docs/producer.md).
  */
-const MAX_MESSAGES_PER_SEND = 36000;
+const MAX_MESSAGES_PER_REQUEST = 6000;
 /** A produce request unanswered for this long means the broker is gone (they take ms). */
 const STALL_MS = 2500;
 
@@ -26,8 +26,6 @@ export interface KafkaSinkOptions {
   connectTimeoutMs: number;
   /** Ticks held while Kafka is unreachable; beyond this, new ticks are dropped and counted. */
   bufferTicks: number;
-  /** Produce requests in flight at once; more batches wait in the buffer. */
-  maxInFlight: number;
   clientId: string;
   /** Off for the workers' sinks: the main thread has made the topics already. */
   createTopics: boolean;
@@ -45,6 +43,12 @@ export interface SinkStats {
   dropped: number;
   buffered: number;
   connected: boolean;
+}
+
+/** The part of a batch that goes to one partition. */
+interface Chunk {
+  batch: TickBatch;
+  messages: Message[];
 }
 
 /** A batch of encoded ticks ready for Kafka: one record per tick, keyed by symbol. */
@@ -69,14 +73,21 @@ export class KafkaSink {
   private partitionMetadata: PartitionMetadata[] = [];
   private readonly partitioner = Partitioners.DefaultPartitioner();
   private readonly partitionByKey = new Map<string, number>();
-  private readonly queue: TickBatch[] = [];
+  /**
+   * Waiting ticks, per partition, in order. Each partition has at most one request in flight, so
+   * a failed request goes back to the head of its partition's queue and nothing overtakes it.
+   */
+  private readonly queues = new Map<number, Chunk[]>();
+  private readonly sending = new Map<number, number>(); // partition → when its request left
+  private queued = 0;
   private inFlight = 0;
+  /** Chunks of each batch not yet acknowledged: `settled` runs when it reaches 0. */
+  private readonly unsettled = new Map<TickBatch, number>();
   private stopping = false;
   private wasConnected = false;
   private retryTimer: NodeJS.Timeout | undefined;
   /** kafkajs retries a send quietly while a broker is away: this notices and says so. */
   private readonly watchdog: NodeJS.Timeout;
-  private sendStartedAt = 0;
   private stalledSince = 0;
   private readonly idleWaiters: (() => void)[] = [];
   readonly stats: SinkStats = {
@@ -119,9 +130,10 @@ export class KafkaSink {
 
   private checkStall(): void {
     if (this.inFlight === 0 || this.stalledSince !== 0 || !this.stats.connected) return;
-    const waited = Date.now() - this.sendStartedAt;
+    const oldest = Math.min(...this.sending.values());
+    const waited = Date.now() - oldest;
     if (waited < STALL_MS) return;
-    this.stalledSince = this.sendStartedAt;
+    this.stalledSince = oldest;
     this.stats.connected = false;
     this.options.log(
       `lost Kafka: no answer for ${(waited / 1000).toFixed(1)} s; buffering up to ${this.options.bufferTicks} ticks while kafkajs retries`,
@@ -213,7 +225,17 @@ export class KafkaSink {
       batch.settled?.();
       return;
     }
-    this.queue.push(batch);
+    const chunks = this.splitByPartition(batch);
+    this.unsettled.set(batch, chunks.size);
+    for (const [partition, messages] of chunks) {
+      let queue = this.queues.get(partition);
+      if (queue === undefined) {
+        queue = [];
+        this.queues.set(partition, queue);
+      }
+      queue.push({ batch, messages });
+    }
+    this.queued += batch.messages.length;
     this.stats.buffered += batch.messages.length;
     this.pump();
   }
@@ -232,97 +254,90 @@ export class KafkaSink {
     }
   }
 
+  /**
+   * Sends each partition's waiting ticks as one request, for every partition with none in
+   * flight. One partition per request also matters for correctness: kafkajs re-sends a failed
+   * multi-broker request only to brokers that have not answered yet, so after a leader moved to
+   * a broker that had answered, the moved partitions' messages would be dropped yet reported sent.
+   */
   private pump(): void {
-    while (
-      !this.stopping &&
-      this.stats.connected &&
-      this.inFlight < this.options.maxInFlight &&
-      this.queue.length > 0
-    ) {
-      // Everything queued goes out in one request (up to a bound): fewer, bigger lz4 batches.
-      const batches: TickBatch[] = [];
+    if (this.stopping || !this.stats.connected) return;
+    for (const [partition, queue] of this.queues) {
+      if (queue.length === 0 || this.sending.has(partition)) continue;
+      const chunks: Chunk[] = [];
       let count = 0;
-      while (this.queue.length > 0 && count < MAX_MESSAGES_PER_SEND) {
-        const batch = this.queue.shift() as TickBatch;
-        batches.push(batch);
-        count += batch.messages.length;
+      while (queue.length > 0 && count < MAX_MESSAGES_PER_REQUEST) {
+        const chunk = queue.shift() as Chunk;
+        chunks.push(chunk);
+        count += chunk.messages.length;
       }
-      // One request per partition: kafkajs re-sends a failed multi-broker request only to brokers
-      // that have not answered yet, so after a leader moves to a broker that already answered,
-      // the moved partitions' messages would be dropped yet reported sent. With one partition per
-      // request, a retry always goes to the partition's current leader.
-      const groups = this.groupByPartition(batches);
-      this.inFlight++;
-      this.sendStartedAt = Date.now();
-      Promise.allSettled(
-        groups.map((messages) =>
-          this.producer.send({
-            topic: this.options.topic,
-            acks: this.options.acks,
-            compression: CompressionTypes.LZ4,
-            messages,
-          }),
-        ),
-      )
-        .then((results) => {
-          const failed: Message[] = [];
-          let failure = '';
-          results.forEach((result, i) => {
-            const messages = groups[i] as Message[];
-            if (result.status === 'fulfilled') {
-              this.stats.acked += messages.length;
-              this.stats.ackedBytes += bytesOf(messages);
-              this.stats.buffered -= messages.length;
-            } else {
-              failed.push(...messages);
-              failure = (result.reason as Error).message;
-            }
-          });
-          for (const batch of batches) batch.settled?.();
-          if (failed.length === 0) {
-            this.stats.batches++;
-            if (this.stalledSince !== 0) {
-              this.options.log(
-                `Kafka is back after ${((Date.now() - this.stalledSince) / 1000).toFixed(1)} s; sending ${this.stats.buffered} buffered ticks`,
-              );
-              this.stalledSince = 0;
-              this.stats.connected = true;
-            }
-            return;
-          }
-          // Back to the front, in their order: each partition's ticks stay in sequence.
-          this.stats.errors++;
-          this.queue.unshift({ messages: failed, bytes: bytesOf(failed) });
-          // A failed request may or may not have been written; an idempotent producer resends
-          // under a new producer id (at-least-once across such a failure, docs/producer.md).
-          if (this.options.idempotent) this.renewProducer = true;
-          this.lost(failure);
-        })
-        .finally(() => {
-          this.inFlight--;
-          this.pump();
-          if (this.inFlight === 0 && this.queue.length === 0) {
-            for (const resolve of this.idleWaiters.splice(0)) resolve();
-          }
-        });
+      this.queued -= count;
+      this.send(partition, chunks);
     }
   }
 
-  /** The batches' messages split by the partition kafkajs' default partitioner gives each key. */
-  private groupByPartition(batches: readonly TickBatch[]): Message[][] {
-    const groups = new Map<number, Message[]>();
-    for (const batch of batches) {
-      for (const message of batch.messages) {
-        const partition = this.partitionOf(message);
-        let group = groups.get(partition);
-        if (group === undefined) {
-          group = [];
-          groups.set(partition, group);
+  private send(partition: number, chunks: Chunk[]): void {
+    const messages = chunks.length === 1 ? (chunks[0] as Chunk).messages : chunks.flatMap((c) => c.messages);
+    this.inFlight++;
+    this.sending.set(partition, Date.now());
+    this.producer
+      .send({ topic: this.options.topic, acks: this.options.acks, compression: CompressionTypes.LZ4, messages })
+      .then(
+        () => {
+          this.stats.acked += messages.length;
+          this.stats.ackedBytes += bytesOf(messages);
+          this.stats.buffered -= messages.length;
+          this.stats.batches++;
+          for (const { batch } of chunks) {
+            const left = (this.unsettled.get(batch) ?? 1) - 1;
+            if (left > 0) this.unsettled.set(batch, left);
+            else {
+              this.unsettled.delete(batch);
+              batch.settled?.();
+            }
+          }
+          if (this.stalledSince !== 0) {
+            this.options.log(
+              `Kafka is back after ${((Date.now() - this.stalledSince) / 1000).toFixed(1)} s; sending ${this.stats.buffered} buffered ticks`,
+            );
+            this.stalledSince = 0;
+            this.stats.connected = true;
+          }
+        },
+        (error: Error) => {
+          // Back to the head of its partition's queue: the partition's ticks stay in sequence.
+          this.stats.errors++;
+          this.queues.get(partition)?.unshift(...chunks);
+          this.queued += messages.length;
+          // A failed request may or may not have been written; an idempotent producer resends
+          // under a new producer id (at-least-once across such a failure, docs/producer.md).
+          if (this.options.idempotent) this.renewProducer = true;
+          this.lost(error.message);
+        },
+      )
+      .finally(() => {
+        this.inFlight--;
+        this.sending.delete(partition);
+        this.pump();
+        if (this.inFlight === 0 && this.queued === 0) {
+          for (const resolve of this.idleWaiters.splice(0)) resolve();
         }
-        group.push(message);
+      });
+  }
+
+  /** A batch's messages by the partition kafkajs' default partitioner gives each key. */
+  private splitByPartition(batch: TickBatch): Map<number, Message[]> {
+    const groups = new Map<number, Message[]>();
+    for (const message of batch.messages) {
+      const partition = this.partitionOf(message);
+      let group = groups.get(partition);
+      if (group === undefined) {
+        group = [];
+        groups.set(partition, group);
       }
+      group.push(message);
     }
-    return [...groups.values()];
+    return groups;
   }
 
   private partitionOf(message: Message): number {
@@ -378,7 +393,7 @@ export class KafkaSink {
   /** Sends what is buffered (waiting up to `timeoutMs`, also for Kafka to come back), then disconnects. */
   async stop(timeoutMs = 10_000): Promise<void> {
     const flushed = new Promise<void>((resolve) => {
-      if (this.inFlight === 0 && this.queue.length === 0) resolve();
+      if (this.inFlight === 0 && this.queued === 0) resolve();
       else this.idleWaiters.push(resolve);
     });
     await Promise.race([flushed, new Promise((resolve) => setTimeout(resolve, timeoutMs).unref())]);

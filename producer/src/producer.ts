@@ -49,8 +49,6 @@ export async function startProducer(options: ProducerOptions): Promise<RunningPr
     idempotent: options.idempotent,
     connectTimeoutMs: options.connectTimeoutMs,
     bufferTicks: options.bufferTicks,
-    // One request at a time keeps every symbol in order even when a send fails and is retried.
-    maxInFlight: 1,
     clientId: 'tickstream-producer',
     createTopics: true,
     log: options.log,

@@ -17,7 +17,6 @@ async function startWorkerSink(task: ShardTask, log: (line: string) => void): Pr
     eventsTopic: '',
     partitions: 0,
     createTopics: false,
-    maxInFlight: 1,
     clientId: `tickstream-producer-${task.shard}`,
     log,
   });
