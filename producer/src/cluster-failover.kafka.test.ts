@@ -11,8 +11,8 @@ import { checkOrderPerSymbol, parseSummary, readAllTicks, runProducerCli } from 
 // times with min.insync.replicas=2, an acks=all producer at a steady rate; kill -9 the node that
 // leads most partitions. Only with KAFKA_BACKEND=apache: the embedded broker is one node.
 //
-// Not in CI yet (issue #11): it passed two runs in three once the sink sent one request per
-// partition (docs/producer.md, "Open"); the third stored a few dozen ticks more or fewer than
+// Not in CI yet (issue #11): it passed three runs in four once the sink sent one request per
+// partition (docs/producer.md, "Open"); the other stored a few dozen ticks more or fewer than
 // were acknowledged. Run it with
 // TICKSTREAM_FAILOVER_TEST=1 KAFKA_BACKEND=apache npx vitest run producer/src/cluster-failover
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
