@@ -1,9 +1,20 @@
-export { ShardGenerator, type ShardOptions } from './generator.js';
-export { defaultModelOptions, emptyTick, MarketModel, type ModelOptions, TRADING_SECONDS_PER_YEAR } from './model.js';
-export { Random } from './random.js';
+// The market model: pure, seeded, no I/O. Producer workers run ShardGenerator; the parts are
+// public for tests, benchmarks and other drivers.
+export { TickGenerator, type TickGeneratorOptions, type TickSink } from './generator.js';
+export {
+  createTickOut,
+  defaultModelOptions,
+  type MarketControls,
+  MarketModel,
+  type ModelOptions,
+  type TickOut,
+  TRADING_SECONDS_PER_YEAR,
+} from './model.js';
+export { deriveSeed, Random } from './random.js';
 export {
   defaultScenarioTiming,
   type MarketEventOut,
+  SCENARIO_KINDS,
   type ScenarioKind,
   ScenarioPlayer,
   type ScenarioTiming,
@@ -11,11 +22,21 @@ export {
 export {
   type Clock,
   EXCHANGE_UTC_OFFSET_MS,
-  intradayActivity,
+  intradayVolumeFactor,
   nextOpen,
   RealClock,
+  SESSION_PHASES,
   type SessionPhase,
   SimClock,
   sessionAt,
 } from './session.js';
-export { buildUniverse, MAX_SYMBOLS, SECTORS, type Universe, type UniverseOptions } from './universe.js';
+export { ShardGenerator, type ShardOptions } from './shard.js';
+export {
+  buildUniverse,
+  MAX_SYMBOLS,
+  SECTORS,
+  type Sector,
+  SYMBOL_PATTERN,
+  type Universe,
+  type UniverseOptions,
+} from './universe.js';

@@ -1,28 +1,37 @@
 /**
- * Market hours of a US exchange, in exchange time taken as UTC−5 all year (no daylight saving:
- * a simulator needs a session shape, not a calendar).
+ * Exchange time is US Eastern taken as UTC−5 all year: a simulator needs the shape of a trading
+ * day, not a calendar, so there is no daylight saving and there are no holidays (the regular
+ * session is 14:30–21:00 UTC every weekday).
  */
 export const EXCHANGE_UTC_OFFSET_MS = -5 * 3_600_000;
 
-export type SessionPhase = 'closed' | 'pre-market' | 'regular' | 'after-hours';
+export const SESSION_PHASES = ['closed', 'pre-market', 'regular', 'after-hours'] as const;
+export type SessionPhase = (typeof SESSION_PHASES)[number];
 
-const MINUTE = 60_000;
-const PRE_OPEN = 4 * 60; // minutes after midnight, exchange time
+const MINUTE_MS = 60_000;
+const DAY_MS = 1440 * MINUTE_MS;
+/** Minutes after midnight, exchange time. */
+const PRE_OPEN = 4 * 60;
 const OPEN = 9 * 60 + 30;
 const CLOSE = 16 * 60;
 const AFTER_CLOSE = 20 * 60;
 
-function exchangeMinutes(timeMs: number): { minute: number; weekday: number } {
-  const local = new Date(timeMs + EXCHANGE_UTC_OFFSET_MS);
-  return {
-    minute: local.getUTCHours() * 60 + local.getUTCMinutes() + local.getUTCSeconds() / 60,
-    weekday: local.getUTCDay(),
-  };
+// Arithmetic rather than a Date: the generator asks once per batch and should not allocate.
+function exchangeMinuteOfDay(timeMs: number): number {
+  const local = timeMs + EXCHANGE_UTC_OFFSET_MS;
+  return (local - Math.floor(local / DAY_MS) * DAY_MS) / MINUTE_MS;
 }
 
+function isWeekend(timeMs: number): boolean {
+  // Day 0 of the epoch, 1970-01-01, was a Thursday: weekday 4, counting Sunday as 0.
+  const weekday = (((Math.floor((timeMs + EXCHANGE_UTC_OFFSET_MS) / DAY_MS) + 4) % 7) + 7) % 7;
+  return weekday === 0 || weekday === 6;
+}
+
+/** Weekdays: pre-market 04:00–09:30, regular 09:30–16:00, after-hours 16:00–20:00; else closed. */
 export function sessionAt(timeMs: number): SessionPhase {
-  const { minute, weekday } = exchangeMinutes(timeMs);
-  if (weekday === 0 || weekday === 6) return 'closed';
+  if (isWeekend(timeMs)) return 'closed';
+  const minute = exchangeMinuteOfDay(timeMs);
   if (minute >= OPEN && minute < CLOSE) return 'regular';
   if (minute >= PRE_OPEN && minute < OPEN) return 'pre-market';
   if (minute >= CLOSE && minute < AFTER_CLOSE) return 'after-hours';
@@ -30,55 +39,64 @@ export function sessionAt(timeMs: number): SessionPhase {
 }
 
 /**
- * How busy the market is relative to midday: the U shape of intraday volume, high at the open
- * and the close, a fifth of midday outside regular hours. Never zero, so a demo run at night
- * still moves (the producer runs on the sim clock's session, not only on the wall clock's).
+ * Trade size relative to midday. Over the regular session the U shape of intraday volume,
+ * `1 + 2.5·(2x − 1)²` with x from 0 at the open to 1 at the close (3.5 at either bell, 1 at
+ * midday); 0.2 in pre-market and after-hours; 0.1 when closed. Never zero, so a demo run at night
+ * still trades.
  */
-export function intradayActivity(timeMs: number): number {
+export function intradayVolumeFactor(timeMs: number): number {
   const phase = sessionAt(timeMs);
   if (phase !== 'regular') return phase === 'closed' ? 0.1 : 0.2;
-  const { minute } = exchangeMinutes(timeMs);
-  const x = (minute - OPEN) / (CLOSE - OPEN); // 0 at the open, 1 at the close
+  const x = (exchangeMinuteOfDay(timeMs) - OPEN) / (CLOSE - OPEN);
   return 1 + 2.5 * (2 * x - 1) ** 2;
 }
 
-/** The instant of the next regular-session open at or after `timeMs`. */
+/** The instant of the next regular-session open (09:30 exchange time) at or after `timeMs`. */
 export function nextOpen(timeMs: number): number {
-  let candidate =
-    Math.floor((timeMs + EXCHANGE_UTC_OFFSET_MS) / (1440 * MINUTE)) * 1440 * MINUTE - EXCHANGE_UTC_OFFSET_MS;
-  candidate += OPEN * MINUTE;
-  while (candidate < timeMs || sessionAt(candidate) !== 'regular') candidate += 1440 * MINUTE;
+  const local = timeMs + EXCHANGE_UTC_OFFSET_MS;
+  let candidate = Math.floor(local / DAY_MS) * DAY_MS + OPEN * MINUTE_MS - EXCHANGE_UTC_OFFSET_MS;
+  while (candidate < timeMs || isWeekend(candidate)) candidate += DAY_MS;
   return candidate;
 }
 
+/** Market time, in epoch milliseconds. */
 export interface Clock {
-  /** Market time in epoch milliseconds. */
   nowMs(): number;
 }
 
+/** Market time is wall time (`--clock real`). */
 export class RealClock implements Clock {
   nowMs(): number {
     return Date.now();
   }
 }
 
-/** Market time that starts at `startMs` (default: the next open) and runs `speed`× wall time. */
+/**
+ * Market time that starts at `startMs` (by default the next regular open, so a demo starts at a
+ * busy moment of the day) and runs `speed` times faster than wall time (`--clock sim`).
+ */
 export class SimClock implements Clock {
-  private readonly wallStart: number;
   readonly startMs: number;
+  private readonly wallStartMs: number;
 
-  /** Clocks made with the same `startMs` and `wallStart` (in different workers) agree. */
+  /**
+   * `wallNow` is the wall-time source (tests drive it by hand). Clocks given the same `startMs`
+   * and `wallStartMs` agree, which is how the producer's workers share one market time.
+   */
   constructor(
     readonly speed: number,
     startMs?: number,
     private readonly wallNow: () => number = Date.now,
-    wallStart?: number,
+    wallStartMs?: number,
   ) {
-    this.wallStart = wallStart ?? wallNow();
-    this.startMs = startMs ?? nextOpen(this.wallStart);
+    if (!(speed > 0 && Number.isFinite(speed))) {
+      throw new RangeError(`a sim clock's speed must be a positive number, got ${speed}`);
+    }
+    this.wallStartMs = wallStartMs ?? wallNow();
+    this.startMs = startMs ?? nextOpen(this.wallStartMs);
   }
 
   nowMs(): number {
-    return this.startMs + (this.wallNow() - this.wallStart) * this.speed;
+    return this.startMs + (this.wallNow() - this.wallStartMs) * this.speed;
   }
 }

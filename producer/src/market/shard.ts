@@ -1,0 +1,100 @@
+import type { TickFields } from '@tickstream/schemas';
+import { TickGenerator } from './generator.js';
+import type { TickOut } from './model.js';
+import type { MarketEventOut, ScenarioKind, ScenarioTiming } from './scenarios.js';
+import type { Clock } from './session.js';
+import type { Universe } from './universe.js';
+
+export interface ShardOptions {
+  universe: Universe;
+  /** This shard owns the symbols i with i % shardCount === shard. */
+  shard: number;
+  shardCount: number;
+  seed: number;
+  /** Replaces every symbol's volatility when set (`--volatility`). */
+  volatility: number | null;
+  scenario: ScenarioKind;
+  clock: Clock;
+  timing?: ScenarioTiming;
+}
+
+const NO_EVENTS: readonly MarketEventOut[] = Object.freeze([]);
+const ignore = (): void => {};
+
+/**
+ * What a producer worker runs: the TickGenerator of its shard, driven by a clock, with ticks in
+ * the shape of the Kafka record (`TickFields`: names rather than indices, time in µs).
+ */
+export class ShardGenerator {
+  /** Reused for every tick: read it inside the `emit` callback. */
+  readonly tick: TickFields = {
+    symbol: '',
+    sector: '',
+    price: 0,
+    size: 0,
+    bid: 0,
+    ask: 0,
+    exchangeTimeUs: 0,
+    sequence: 0,
+  };
+  readonly symbolNames: string[];
+  private readonly generator: TickGenerator;
+  private readonly sectors: readonly string[];
+  private emit: (symbolIndex: number) => void = ignore;
+  /** One sink for the generator's lifetime: the tick loop calls it and allocates nothing. */
+  private readonly sink = (out: TickOut): void => {
+    const tick = this.tick;
+    tick.symbol = this.symbolNames[out.symbolIndex] as string;
+    tick.sector = this.sectors[out.symbolIndex] as string;
+    tick.price = out.price;
+    tick.bid = out.bid;
+    tick.ask = out.ask;
+    tick.size = out.size;
+    tick.sequence = out.sequence;
+    tick.exchangeTimeUs = Math.round(out.timeMs * 1000);
+    this.emit(out.symbolIndex);
+  };
+
+  constructor(private readonly options: ShardOptions) {
+    const { universe, shard, shardCount } = options;
+    if (
+      !(Number.isInteger(shardCount) && shardCount >= 1 && Number.isInteger(shard) && shard >= 0 && shard < shardCount)
+    ) {
+      throw new RangeError(`shard must be an integer from 0 to shardCount − 1, got shard ${shard} of ${shardCount}`);
+    }
+    this.symbolNames = [...universe.names];
+    this.sectors = universe.sectors;
+    const owned: number[] = [];
+    for (let i = shard; i < universe.size; i += shardCount) owned.push(i);
+    this.generator = new TickGenerator({
+      universe,
+      symbols: owned,
+      seed: options.seed,
+      shard,
+      scenario: options.scenario,
+      timing: options.timing,
+      model: { volatility: options.volatility },
+    });
+  }
+
+  /** The scenario's rate multiplier now (×100 in a burst). */
+  get rateMultiplier(): number {
+    return this.generator.rateMultiplier;
+  }
+
+  /** Generates up to `budget` ticks up to the clock's market time; `emit` sees each in `this.tick`. */
+  fill(budget: number, emit: (symbolIndex: number) => void): number {
+    this.emit = emit;
+    try {
+      return this.generator.fill(this.options.clock.nowMs(), budget, this.sink);
+    } finally {
+      this.emit = ignore;
+    }
+  }
+
+  /** Market events since the last call. Every shard plays the scenario; only shard 0 reports it. */
+  drainEvents(): readonly MarketEventOut[] {
+    const events = this.generator.drainEvents();
+    return this.options.shard === 0 ? events : NO_EVENTS;
+  }
+}
