@@ -11,6 +11,7 @@ export default defineConfig({
       '@tickstream/schemas': src('./schemas/src/index.ts'),
       '@tickstream/broker': src('./broker/src/index.ts'),
       '@tickstream/producer': src('./producer/src/index.ts'),
+      '@tickstream/edge': src('./edge/src/index.ts'),
       '@tickstream/bench': src('./bench/src/index.ts'),
     },
   },

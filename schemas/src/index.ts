@@ -32,3 +32,4 @@ export {
   TickEncoder,
   type TickFields,
 } from './tick-codec.js';
+export { VarintReader, VarintWriter } from './varint.js';

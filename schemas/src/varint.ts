@@ -43,6 +43,13 @@ export class VarintWriter {
     this.unsigned(value >= 0 ? value * 2 : -value * 2 - 1);
   }
 
+  /** Appends raw bytes, e.g. a pre-encoded delta entry. */
+  append(bytes: Uint8Array): void {
+    this.ensure(bytes.length);
+    this.bytes.set(bytes, this.length);
+    this.length += bytes.length;
+  }
+
   /** The bytes written so far (a view: copy before the next reset if it must be kept). */
   view(): Uint8Array {
     return this.bytes.subarray(0, this.length);

@@ -1,8 +1,17 @@
 import type { Command } from '../command.js';
 import { brokerCommand } from './broker.js';
+import { edgeCommand } from './edge.js';
 import { kafkaCommand } from './kafka.js';
 import { producerCommand } from './producer.js';
+import { tokenCommand } from './token.js';
 import { upCommand } from './up.js';
 
 /** Every subcommand, in the order `tickstream --help` lists them. */
-export const commands: readonly Command[] = [upCommand, brokerCommand, kafkaCommand, producerCommand];
+export const commands: readonly Command[] = [
+  upCommand,
+  brokerCommand,
+  kafkaCommand,
+  producerCommand,
+  edgeCommand,
+  tokenCommand,
+];

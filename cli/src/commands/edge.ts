@@ -1,0 +1,130 @@
+import { hostname } from 'node:os';
+import { dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { defaultEdgeOptions, type EdgeOptions, startEdge } from '@tickstream/edge';
+import type { Command, Flags } from '../command.js';
+import { parseBytes, parseDurationMs, parseInteger, parsePort } from '../option-values.js';
+import { runUntilSignal } from '../run-until-signal.js';
+import { UsageError } from '../usage-error.js';
+
+/** The dashboard's build output, served at `/` when present. */
+export const DASHBOARD_DIST = resolve(dirname(fileURLToPath(import.meta.url)), '../../../dashboard/dist');
+
+export const edgeFlags: Command['flags'] = {
+  port: { type: 'string', value: 'PORT', description: 'HTTP and WebSocket port (0 picks a free one)', default: '8080' },
+  host: { type: 'string', value: 'HOST', description: 'address to listen on', default: '0.0.0.0' },
+  brokers: {
+    type: 'string',
+    value: 'HOST:PORT,…',
+    description: 'Kafka bootstrap servers (env KAFKA_BOOTSTRAP_SERVERS)',
+    default: '127.0.0.1:9092',
+  },
+  topic: { type: 'string', value: 'NAME', description: 'ticks topic', default: 'ticks' },
+  'events-topic': { type: 'string', value: 'NAME', description: 'market events topic', default: 'market_events' },
+  window: { type: 'string', value: 'MS', description: 'publish a Delta every this many ms (5-1000)', default: '25' },
+  history: {
+    type: 'string',
+    value: 'DURATION',
+    description: 'how far back in Kafka to rebuild state and candles at start (0 = none)',
+    default: '15m',
+  },
+  'auth-secret': {
+    type: 'string',
+    value: 'SECRET',
+    description: 'require client tokens signed with this secret (see tickstream token; env TICKSTREAM_AUTH_SECRET)',
+  },
+  'allowed-origins': { type: 'string', value: 'ORIGIN,…', description: 'only these Origins may open a WebSocket' },
+  'max-symbols-per-client': {
+    type: 'string',
+    value: 'N',
+    description: 'most symbols one subscription may cover',
+    default: String(defaultEdgeOptions.maxSymbolsPerSubscription),
+  },
+  'max-messages-per-second': {
+    type: 'string',
+    value: 'N',
+    description: 'client messages a second before Error 5 (RateLimited)',
+    default: String(defaultEdgeOptions.maxMessagesPerSecond),
+  },
+  'soft-buffer': {
+    type: 'string',
+    value: 'SIZE',
+    description: 'unsent bytes above which a client gets no Deltas until it drains',
+    default: '256KiB',
+  },
+  'hard-buffer': {
+    type: 'string',
+    value: 'SIZE',
+    description: 'unsent bytes above which a client is closed (4008)',
+    default: '1MiB',
+  },
+  'edge-id': { type: 'string', value: 'ID', description: 'name reported in Hello and /health (default: host-pid)' },
+};
+
+export function edgeOptionsFrom(flags: Flags, log: (line: string) => void): EdgeOptions {
+  const windowMs = parseInteger('window', flags.required('window'), { min: 5, max: 1000 });
+  const soft = parseBytes('soft-buffer', flags.required('soft-buffer'));
+  const hard = parseBytes('hard-buffer', flags.required('hard-buffer'));
+  if (soft < 1024 || hard <= soft)
+    throw new UsageError(`--hard-buffer (${hard}) must be above --soft-buffer (${soft}), which must be at least 1KiB`);
+  const historyMs = parseDurationMs('history', flags.required('history'));
+  if (historyMs < 0) throw new UsageError('--history must be a duration such as 0, 30s or 15m');
+  const brokersFlag = flags.required('brokers');
+  const brokers = (
+    process.env.KAFKA_BOOTSTRAP_SERVERS && brokersFlag === '127.0.0.1:9092'
+      ? process.env.KAFKA_BOOTSTRAP_SERVERS
+      : brokersFlag
+  )
+    .split(',')
+    .map((broker) => broker.trim())
+    .filter(Boolean);
+  for (const broker of brokers) {
+    if (!/^[\w.-]+:\d{1,5}$/.test(broker)) throw new UsageError(`--brokers must be host:port,…, got '${broker}'`);
+  }
+  const origins = flags.string('allowed-origins');
+  return {
+    ...defaultEdgeOptions,
+    port: parsePort('port', flags.required('port')),
+    host: flags.required('host'),
+    brokers,
+    topic: flags.required('topic'),
+    eventsTopic: flags.required('events-topic'),
+    windowMs,
+    historyMs,
+    authSecret: flags.string('auth-secret') ?? process.env.TICKSTREAM_AUTH_SECRET ?? null,
+    allowedOrigins: origins ? origins.split(',').map((origin) => origin.trim()) : null,
+    maxSymbolsPerSubscription: parseInteger('max-symbols-per-client', flags.required('max-symbols-per-client'), {
+      min: 1,
+      max: 65_536,
+    }),
+    maxMessagesPerSecond: parseInteger('max-messages-per-second', flags.required('max-messages-per-second'), {
+      min: 1,
+      max: 100_000,
+    }),
+    softBufferBytes: soft,
+    hardBufferBytes: hard,
+    staticDir: DASHBOARD_DIST,
+    edgeId: flags.string('edge-id') ?? `${hostname()}-${process.pid}`,
+    log,
+  };
+}
+
+export const edgeCommand: Command = {
+  name: 'edge',
+  summary:
+    'Run an edge: consume ticks from Kafka, keep per-symbol state and candles, serve WebSocket clients and the HTTP API.',
+  flags: edgeFlags,
+  notes:
+    'Endpoints: ws://HOST:PORT/ws (docs/protocol.md), /health, /metrics, /api/symbols, /api/candles?symbol=&tf=&limit=, and the dashboard at /.',
+  async run(flags) {
+    const log = (line: string): void => {
+      process.stderr.write(`${line}\n`);
+    };
+    const options = edgeOptionsFrom(flags, log);
+    const edge = await startEdge(options);
+    process.stdout.write(
+      `edge ${edge.edgeId} listening on http://${options.host}:${edge.port} (ws at /ws), Kafka ${options.brokers.join(',')}\n`,
+    );
+    return runUntilSignal(() => edge.stop());
+  },
+};

@@ -1,0 +1,258 @@
+import type { ErrorCode, QuoteFields, ServerFrameEncoder, SymbolInfoFields, Timeframe } from '@tickstream/schemas';
+import type { CandleStore } from './candles.js';
+import { type Channel, ChannelRegistry } from './channels.js';
+import type { MarketState } from './market-state.js';
+import type { EdgeMetrics, SendCounts } from './metrics.js';
+import { CloseCode, type Session } from './session.js';
+import type { SubscriptionSpec } from './subscription.js';
+import type { SymbolDirectory } from './symbol-directory.js';
+import { WindowDeltas } from './window-deltas.js';
+
+export interface FanOutLimits {
+  softBufferBytes: number;
+  hardBufferBytes: number;
+  slowClientTimeoutMs: number;
+}
+
+/** Bars sent on every change of a followed candle: the newest, and the one before it in case it just closed. */
+const CANDLE_UPDATE_BARS = 2;
+
+/**
+ * Publishes the market to clients, once per window: the Delta of each channel (encoded and
+ * compressed once, the same bytes to every member), candle updates, and Snapshots for clients
+ * that joined, resynced or drained. It also enforces the slow-client policy: a client whose
+ * send buffer is above the soft limit is skipped (its seq jumps, so it knows to resync) and
+ * gets a Snapshot once it drains; one above the hard limit, or stuck above the soft limit for
+ * too long, is closed with 4008.
+ */
+export class FanOut {
+  readonly channels: ChannelRegistry<Session>;
+  private readonly deltas: WindowDeltas;
+  private readonly scratch: Uint16Array;
+  private readonly candleFollowers = new Map<number, Set<Session>>();
+  private readonly lagging = new Set<Session>();
+  private knownSymbols = 0;
+  private ticksAtLastWindow = 0;
+
+  constructor(
+    private readonly state: MarketState,
+    private readonly directory: SymbolDirectory,
+    private readonly candles: CandleStore,
+    private readonly encoder: ServerFrameEncoder,
+    private readonly epoch: number,
+    private readonly limits: FanOutLimits,
+    private readonly metrics: EdgeMetrics,
+    /** Counted as plain numbers, not in prom-client, because they move on every send; /metrics reads them. */
+    readonly sent: SendCounts,
+  ) {
+    this.channels = new ChannelRegistry<Session>(directory);
+    this.deltas = new WindowDeltas(state);
+    this.scratch = new Uint16Array(state.capacity);
+  }
+
+  /** One window: everything that changed since the last one goes out. */
+  publish(nowMs: number): void {
+    const { state, metrics } = this;
+    if (this.directory.size !== this.knownSymbols) {
+      this.knownSymbols = this.directory.size;
+      for (const channel of this.channels.channels()) if (channel.refresh(this.directory)) channel.needsSnapshot = true;
+    }
+    const changes = state.sortedChanges();
+    if (changes.length > 0) {
+      this.deltas.prepare(changes);
+      const nowUs = nowMs * 1000;
+      for (let i = 0; i < changes.length; i++) {
+        const ageUs = nowUs - (state.current.timeUs[changes[i] as number] as number);
+        if (ageUs >= 0) metrics.tickToSendSeconds.observe(ageUs / 1e6);
+      }
+      metrics.conflated.inc(Math.max(0, state.ticksApplied - this.ticksAtLastWindow - changes.length));
+    }
+    this.ticksAtLastWindow = state.ticksApplied;
+
+    if (changes.length > 0) {
+      for (const channel of this.channels.channels()) {
+        if (state.dayRolled || channel.needsSnapshot) continue;
+        const count = this.collect(channel, changes);
+        if (count === 0) continue;
+        const batch = this.deltas.encode(channel.spec.all ? changes : this.scratch, count);
+        if (batch.count === 0) continue;
+        channel.seq++;
+        const frame = this.encoder.delta(this.epoch, channel.seq, batch);
+        for (const member of channel.members) this.deliverDelta(member, frame, batch.count, nowMs);
+      }
+      this.publishCandles();
+    }
+    const everyoneNeedsSnapshot = state.dayRolled;
+    state.settle();
+    for (const channel of this.channels.channels()) {
+      if (!everyoneNeedsSnapshot && !channel.needsSnapshot) continue;
+      channel.needsSnapshot = false;
+      channel.seq++;
+      for (const member of channel.members) if (!member.lagging) this.sendSnapshot(member);
+    }
+    for (const session of this.lagging) {
+      if (nowMs - session.laggingSinceMs > this.limits.slowClientTimeoutMs) {
+        this.closeSlow(session, `no read for ${Math.round(this.limits.slowClientTimeoutMs / 1000)} s`);
+      }
+    }
+  }
+
+  /** The ids of `channel` that changed, ascending, into `scratch`; returns how many. */
+  private collect(channel: Channel<Session>, changes: Uint16Array): number {
+    if (channel.spec.all) return changes.length;
+    const scratch = this.scratch;
+    let count = 0;
+    const bitmap = channel.bitmap;
+    if (bitmap !== null) {
+      // A large channel: walk the (usually fewer) changes and test membership.
+      for (let i = 0; i < changes.length; i++) {
+        const id = changes[i] as number;
+        if (bitmap[id] === 1) scratch[count++] = id;
+      }
+      return count;
+    }
+    const isChanged = this.state.isChanged;
+    const ids = channel.ids;
+    for (let i = 0; i < ids.length; i++) {
+      const id = ids[i] as number;
+      if (isChanged[id] === 1) scratch[count++] = id;
+    }
+    return count;
+  }
+
+  private deliverDelta(session: Session, frame: Uint8Array, updates: number, nowMs: number): void {
+    if (session.lagging || session.closed || session.outlet === null) {
+      this.sent.skipped++;
+      return;
+    }
+    const buffered = session.outlet.bufferedAmount();
+    if (buffered > this.limits.hardBufferBytes) {
+      this.closeSlow(session, `${buffered} bytes unsent, above the hard limit of ${this.limits.hardBufferBytes}`);
+      return;
+    }
+    if (buffered > this.limits.softBufferBytes) {
+      session.lagging = true;
+      session.laggingSinceMs = nowMs;
+      this.lagging.add(session);
+      this.sent.skipped++;
+      return;
+    }
+    this.send(session, frame, 'delta');
+    this.sent.updates += updates;
+  }
+
+  /** The socket drained: a lagging client gets a Snapshot and Deltas again. */
+  drained(session: Session): void {
+    if (!session.lagging || session.outlet === null) return;
+    if (session.outlet.bufferedAmount() > this.limits.softBufferBytes / 2) return;
+    session.lagging = false;
+    this.lagging.delete(session);
+    this.sendError(session, 8 as ErrorCode, 'you fell behind: Deltas were skipped; here is a fresh Snapshot');
+    this.sendSnapshot(session);
+  }
+
+  private closeSlow(session: Session, why: string): void {
+    this.lagging.delete(session);
+    this.metrics.slowCloses.inc();
+    session.outlet?.close(CloseCode.SlowConsumer, `slow consumer: ${why}`.slice(0, 120));
+  }
+
+  /** Moves a client to the channel of `spec` and sends it that channel's Snapshot. */
+  subscribe(session: Session, spec: SubscriptionSpec): void {
+    session.spec = spec;
+    session.channel = this.channels.join(session, spec, session.channel);
+    this.sendSnapshot(session);
+  }
+
+  sendSnapshot(session: Session): void {
+    const channel = session.channel;
+    if (channel === null) {
+      this.send(session, this.encoder.snapshot(this.epoch, 0, [], []), 'snapshot');
+      return;
+    }
+    if (channel.snapshotSeq !== channel.seq || channel.snapshotFrame === null) {
+      const symbols: SymbolInfoFields[] = [];
+      const quotes: QuoteFields[] = [];
+      for (const id of channel.ids) {
+        symbols.push({ id, name: this.directory.names[id] as string, sector: this.directory.sectors[id] as string });
+        quotes.push(this.state.published.row(id));
+      }
+      channel.snapshotFrame = this.encoder.snapshot(this.epoch, channel.seq, symbols, quotes);
+      channel.snapshotSeq = channel.seq;
+    }
+    this.send(session, channel.snapshotFrame, 'snapshot');
+  }
+
+  followCandles(session: Session, symbolId: number, timeframe: Timeframe, limit: number): void {
+    this.unfollowCandles(session);
+    session.candles = { symbolId, timeframe };
+    const key = symbolId * 8 + timeframe;
+    let followers = this.candleFollowers.get(key);
+    if (followers === undefined) {
+      followers = new Set();
+      this.candleFollowers.set(key, followers);
+    }
+    followers.add(session);
+    const bars = this.candles.bars(symbolId, timeframe, limit);
+    this.send(session, this.encoder.candles(this.epoch, 0, symbolId, timeframe, bars), 'candles');
+  }
+
+  private publishCandles(): void {
+    for (const [key, followers] of this.candleFollowers) {
+      const symbolId = Math.floor(key / 8);
+      if (this.state.isChanged[symbolId] !== 1) continue;
+      const timeframe = (key % 8) as Timeframe;
+      const frame = this.encoder.candles(
+        this.epoch,
+        0,
+        symbolId,
+        timeframe,
+        this.candles.bars(symbolId, timeframe, CANDLE_UPDATE_BARS),
+      );
+      for (const session of followers) if (!session.lagging) this.send(session, frame, 'candles');
+    }
+  }
+
+  /** Frames for everyone connected (market events, Kafka status). */
+  broadcast(sessions: Iterable<Session>, frame: Uint8Array, type: string): void {
+    for (const session of sessions) {
+      if (session.lagging || session.outlet === null) continue;
+      if (session.outlet.bufferedAmount() > this.limits.hardBufferBytes) continue;
+      this.send(session, frame, type);
+    }
+  }
+
+  pong(clientTimeUs: number, serverTimeUs: number): Uint8Array {
+    return this.encoder.pong(this.epoch, clientTimeUs, serverTimeUs);
+  }
+
+  sendError(session: Session, code: ErrorCode, message: string): void {
+    this.metrics.clientErrors.inc({ code: String(code) });
+    this.send(session, this.encoder.error(this.epoch, code, message), 'error');
+  }
+
+  send(session: Session, frame: Uint8Array, type: string): void {
+    if (session.closed || session.outlet === null) return;
+    session.outlet.send(frame);
+    this.sent.frames.set(type, (this.sent.frames.get(type) ?? 0) + 1);
+    this.sent.bytes += frame.length;
+  }
+
+  /** A closed client leaves its channel and candle followers. */
+  forget(session: Session): void {
+    session.closed = true;
+    if (session.channel) this.channels.leave(session, session.channel);
+    session.channel = null;
+    this.unfollowCandles(session);
+    this.lagging.delete(session);
+  }
+
+  private unfollowCandles(session: Session): void {
+    if (session.candles === null) return;
+    const key = session.candles.symbolId * 8 + session.candles.timeframe;
+    const followers = this.candleFollowers.get(key);
+    followers?.delete(session);
+    if (followers?.size === 0) this.candleFollowers.delete(key);
+    session.candles = null;
+  }
+}

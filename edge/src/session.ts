@@ -1,0 +1,34 @@
+import type { Timeframe } from '@tickstream/schemas';
+import type { Channel } from './channels.js';
+import type { RateLimiter } from './rate-limiter.js';
+import type { SubscriptionSpec } from './subscription.js';
+
+/** What the fan-out needs of a socket; uWS's WebSocket in production. */
+export interface Outlet {
+  /** False when the frame could not be queued (uWS dropped it). */
+  send(frame: Uint8Array): boolean;
+  bufferedAmount(): number;
+  close(code: number, reason: string): void;
+}
+
+/** One client connection's state on the edge. */
+export interface Session {
+  readonly id: number;
+  outlet: Outlet | null;
+  spec: SubscriptionSpec;
+  channel: Channel<Session> | null;
+  /** The symbol and timeframe whose candles this client follows (one at a time). */
+  candles: { symbolId: number; timeframe: Timeframe } | null;
+  readonly limiter: RateLimiter;
+  /** Over the soft buffer limit: Deltas are skipped until the socket drains (then a Snapshot). */
+  lagging: boolean;
+  laggingSinceMs: number;
+  closed: boolean;
+}
+
+/** Close codes the edge uses (4000-4999 are the application's). */
+export const CloseCode = {
+  SlowConsumer: 4008,
+  RateLimited: 4029,
+  ShuttingDown: 1001,
+} as const;

@@ -1,0 +1,197 @@
+import kafkajs, { type Admin, type Consumer, type EachBatchPayload } from 'kafkajs';
+
+const { Kafka, logLevel } = kafkajs;
+
+/** No fetch answered for this long means Kafka is gone (an idle fetch returns every 500 ms). */
+const SILENCE_MS = 3000;
+const FETCH_WAIT_MS = 500;
+
+export interface TickConsumerOptions {
+  brokers: string[];
+  topic: string;
+  eventsTopic: string;
+  /** Group id, private to this edge process: every edge reads every partition. */
+  groupId: string;
+  historyMs: number;
+  onTick: (value: Buffer) => void;
+  onEvent: (value: Buffer) => void;
+  /** Called each batch with the partition's remaining records. */
+  onLag: (partition: number, lag: number) => void;
+  /** Kafka became reachable (true) or was lost (false), with why. */
+  onHealth: (up: boolean, reason: string) => void;
+  /** History up to the end offsets seen at start has been applied. */
+  onReady: () => void;
+  log: (line: string) => void;
+}
+
+/**
+ * Reads the ticks and market events topics with kafkajs for one edge. It starts `historyMs`
+ * back in the ticks topic and says when it has caught up to where the topic ended at start, so
+ * a restarted edge serves charts at once. It keeps its own position per partition and seeks
+ * there whenever the consumer (re)joins, so a crash-restart of the kafkajs consumer neither
+ * replays ticks into the state (double volume) nor skips any. Ticks are applied synchronously
+ * inside eachBatch, and kafkajs fetches no more for a partition until its batch is done: a
+ * slow edge falls behind in Kafka (consumer lag grows) instead of buffering in memory.
+ */
+export class TickConsumer {
+  private readonly kafka: InstanceType<typeof Kafka>;
+  private readonly admin: Admin;
+  private readonly consumer: Consumer;
+  /** Next offset to read, per topic and partition. */
+  private readonly positions = new Map<string, number>();
+  private historyStart = new Map<number, number>();
+  private endAtStart = new Map<number, number>();
+  private ready = false;
+  private up = false;
+  private lastFetchMs = 0;
+  private healthTimer: NodeJS.Timeout | undefined;
+  private stopped = false;
+
+  constructor(private readonly options: TickConsumerOptions) {
+    this.kafka = new Kafka({
+      clientId: options.groupId,
+      brokers: options.brokers,
+      logLevel: logLevel.NOTHING,
+      connectionTimeout: 2000,
+      retry: { initialRetryTime: 250, maxRetryTime: 3000, retries: 10 },
+    });
+    this.admin = this.kafka.admin({ retry: { retries: 0 } });
+    this.consumer = this.kafka.consumer({
+      groupId: options.groupId,
+      maxWaitTimeInMs: FETCH_WAIT_MS,
+      allowAutoTopicCreation: false,
+      // Never give up: the edge outlives any Kafka outage and resumes where it stopped.
+      retry: { initialRetryTime: 250, maxRetryTime: 3000, retries: 5, restartOnFailure: async () => true },
+    });
+  }
+
+  /** Starts reading; resolves once the consumer runs (history may still be loading). Retries until Kafka answers. */
+  async start(): Promise<void> {
+    this.healthTimer = setInterval(() => this.checkHealth(), 500);
+    this.healthTimer.unref();
+    await this.waitForTopic();
+    if (this.stopped) return;
+    await this.planHistory();
+    const { consumer } = this;
+    consumer.on(consumer.events.FETCH, () => {
+      this.lastFetchMs = Date.now();
+    });
+    consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => this.seekToPositions(payload.memberAssignment));
+    consumer.on(consumer.events.CRASH, ({ payload }) => {
+      this.options.log(`Kafka consumer failed (${payload.error.message}); restarting it`);
+    });
+    await consumer.connect();
+    await consumer.subscribe({ topics: [this.options.topic, this.options.eventsTopic], fromBeginning: false });
+    await consumer.run({ autoCommit: false, eachBatch: (payload) => this.eachBatch(payload) });
+    this.checkReady();
+  }
+
+  private async waitForTopic(): Promise<void> {
+    let said = '';
+    for (let attempt = 0; !this.stopped; attempt++) {
+      try {
+        await this.admin.connect();
+        const topics = await this.admin.listTopics();
+        if (topics.includes(this.options.topic)) {
+          if (!topics.includes(this.options.eventsTopic)) {
+            await this.admin.createTopics({ topics: [{ topic: this.options.eventsTopic, numPartitions: 1 }] });
+          }
+          return;
+        }
+        if (said !== 'topic') this.options.log(`waiting for topic ${this.options.topic} (start a producer)`);
+        said = 'topic';
+        this.setHealth(true, 'Kafka reachable; no ticks topic yet');
+      } catch (error) {
+        const reason = `Kafka at ${this.options.brokers.join(',')} unreachable (${(error as Error).message})`;
+        if (said !== reason) this.options.log(`${reason}; retrying`);
+        said = reason;
+        this.setHealth(false, reason);
+      }
+      await new Promise((resolve) => setTimeout(resolve, Math.min(250 * 2 ** attempt, 2000)));
+    }
+  }
+
+  /** Where history starts (offsets by timestamp) and where the topic ends now. */
+  private async planHistory(): Promise<void> {
+    const { topic, historyMs } = this.options;
+    const ends = await this.admin.fetchTopicOffsets(topic);
+    this.endAtStart = new Map(ends.map((p) => [p.partition, Number(p.high)]));
+    const starts =
+      historyMs > 0
+        ? await this.admin.fetchTopicOffsetsByTimestamp(topic, Date.now() - historyMs)
+        : ends.map((p) => ({ partition: p.partition, offset: p.high }));
+    this.historyStart = new Map(
+      starts.map((p) => [
+        p.partition,
+        Number(p.offset) < 0 ? Number(ends.find((e) => e.partition === p.partition)?.high ?? 0) : Number(p.offset),
+      ]),
+    );
+    const records = [...this.endAtStart].reduce(
+      (sum, [partition, end]) => sum + end - (this.historyStart.get(partition) ?? end),
+      0,
+    );
+    this.options.log(
+      `loading ${records.toLocaleString('en-US')} ticks of history (${Math.round(historyMs / 1000)} s) from ${ends.length} partitions`,
+    );
+  }
+
+  private seekToPositions(assignment: Record<string, number[]>): void {
+    for (const [topic, partitions] of Object.entries(assignment)) {
+      for (const partition of partitions) {
+        const known = this.positions.get(`${topic}:${partition}`);
+        const offset = known ?? (topic === this.options.topic ? this.historyStart.get(partition) : undefined);
+        if (offset !== undefined) this.consumer.seek({ topic, partition, offset: String(offset) });
+      }
+    }
+  }
+
+  private async eachBatch({ batch, isRunning, isStale }: EachBatchPayload): Promise<void> {
+    const isTicks = batch.topic === this.options.topic;
+    const key = `${batch.topic}:${batch.partition}`;
+    let next = this.positions.get(key) ?? -1;
+    for (const message of batch.messages) {
+      if (!isRunning() || isStale()) break;
+      const offset = Number(message.offset);
+      // After a seek kafkajs may hand back records before the position: they were applied already.
+      if (offset < next) continue;
+      next = offset + 1;
+      if (message.value === null) continue;
+      if (isTicks) this.options.onTick(message.value);
+      else this.options.onEvent(message.value);
+    }
+    if (next >= 0) this.positions.set(key, next);
+    if (isTicks) {
+      this.options.onLag(batch.partition, Math.max(0, Number(batch.highWatermark) - next));
+      if (!this.ready) this.checkReady();
+    }
+  }
+
+  private checkReady(): void {
+    if (this.ready) return;
+    for (const [partition, end] of this.endAtStart) {
+      const at = this.positions.get(`${this.options.topic}:${partition}`) ?? this.historyStart.get(partition) ?? end;
+      if (at < end) return;
+    }
+    this.ready = true;
+    this.options.onReady();
+  }
+
+  private checkHealth(): void {
+    if (this.lastFetchMs === 0) return;
+    const silentMs = Date.now() - this.lastFetchMs;
+    if (silentMs > SILENCE_MS) this.setHealth(false, `no answer from Kafka for ${Math.round(silentMs / 1000)} s`);
+    else this.setHealth(true, 'receiving from Kafka');
+  }
+
+  private setHealth(up: boolean, reason: string): void {
+    if (up === this.up) return;
+    this.up = up;
+    this.options.onHealth(up, reason);
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearInterval(this.healthTimer);
+    await Promise.allSettled([this.consumer.disconnect(), this.admin.disconnect()]);
+  }
+}

@@ -1,0 +1,30 @@
+import type * as Uws from 'uWebSockets.js';
+import { createRequire } from 'node:module';
+
+export type { HttpRequest, HttpResponse, TemplatedApp, us_listen_socket, WebSocket } from 'uWebSockets.js';
+export type UwsModule = typeof Uws;
+
+const require = createRequire(import.meta.url);
+
+/**
+ * Loads uWebSockets.js and insists on its native binary. The package quietly falls back to a
+ * pure-JS server (built on `ws`) when the binary does not load, which would pass every test at
+ * a fraction of the speed the edge exists for, so that fallback is refused with a clear error.
+ */
+export function loadNativeUws(): UwsModule {
+  if (/^(1|true)$/i.test(process.env.UWS_USE_FALLBACK ?? '')) {
+    throw new Error(
+      'UWS_USE_FALLBACK asks uWebSockets.js for its pure-JS fallback; the edge runs only on the native binary: unset it',
+    );
+  }
+  const uws = require('uWebSockets.js') as UwsModule;
+  const binary = Object.keys(require.cache).find((path) => /uWebSockets\.js.*\.node$|uws_[^/]*\.node$/.test(path));
+  if (binary === undefined) {
+    throw new Error(
+      `uWebSockets.js could not load its native binary for Node ${process.versions.node} (ABI ${process.versions.modules}, ` +
+        `${process.platform}-${process.arch}) and fell back to pure JS; the edge refuses to run on it. ` +
+        'Use Node 20 on glibc ≥ 2.36, or a uWebSockets.js build for this platform.',
+    );
+  }
+  return uws;
+}
