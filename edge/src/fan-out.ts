@@ -125,12 +125,7 @@ export class FanOut {
       this.sent.skipped++;
       return;
     }
-    const buffered = session.outlet.bufferedAmount();
-    if (buffered > this.limits.hardBufferBytes) {
-      this.closeSlow(session, `${buffered} bytes unsent, above the hard limit of ${this.limits.hardBufferBytes}`);
-      return;
-    }
-    if (buffered > this.limits.softBufferBytes) {
+    if (session.outlet.bufferedAmount() > this.limits.softBufferBytes) {
       session.lagging = true;
       session.laggingSinceMs = nowMs;
       this.lagging.add(session);
@@ -152,6 +147,7 @@ export class FanOut {
   }
 
   private closeSlow(session: Session, why: string): void {
+    if (session.closed) return;
     this.lagging.delete(session);
     this.metrics.slowCloses.inc();
     session.outlet?.close(CloseCode.SlowConsumer, `slow consumer: ${why}`.slice(0, 120));
@@ -165,6 +161,8 @@ export class FanOut {
   }
 
   sendSnapshot(session: Session): void {
+    // A lagging client gets its Snapshot when it drains; sending one now would only pile up.
+    if (session.lagging) return;
     const channel = session.channel;
     if (channel === null) {
       this.send(session, this.encoder.snapshot(this.epoch, 0, [], []), 'snapshot');
@@ -215,11 +213,7 @@ export class FanOut {
 
   /** Frames for everyone connected (market events, Kafka status). */
   broadcast(sessions: Iterable<Session>, frame: Uint8Array, type: string): void {
-    for (const session of sessions) {
-      if (session.lagging || session.outlet === null) continue;
-      if (session.outlet.bufferedAmount() > this.limits.hardBufferBytes) continue;
-      this.send(session, frame, type);
-    }
+    for (const session of sessions) if (!session.lagging) this.send(session, frame, type);
   }
 
   pong(clientTimeUs: number, serverTimeUs: number): Uint8Array {
@@ -233,6 +227,14 @@ export class FanOut {
 
   send(session: Session, frame: Uint8Array, type: string): void {
     if (session.closed || session.outlet === null) return;
+    const buffered = session.outlet.bufferedAmount();
+    if (buffered + frame.length > this.limits.hardBufferBytes) {
+      this.closeSlow(
+        session,
+        `${buffered} bytes unsent, the next frame would pass the hard limit of ${this.limits.hardBufferBytes}`,
+      );
+      return;
+    }
     session.outlet.send(frame);
     this.sent.frames.set(type, (this.sent.frames.get(type) ?? 0) + 1);
     this.sent.bytes += frame.length;

@@ -73,8 +73,9 @@ export class TickConsumer {
     if (this.stopped) return;
     await this.planHistory();
     const { consumer } = this;
-    consumer.on(consumer.events.FETCH, () => {
-      this.lastFetchMs = Date.now();
+    // A Fetch the broker answered (kafkajs emits FETCH for failed attempts too, so that event proves nothing).
+    consumer.on(consumer.events.REQUEST, ({ payload }) => {
+      if (payload.apiName === 'Fetch') this.lastFetchMs = Date.now();
     });
     consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => this.seekToPositions(payload.memberAssignment));
     consumer.on(consumer.events.CRASH, ({ payload }) => {

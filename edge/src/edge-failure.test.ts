@@ -1,0 +1,120 @@
+import { cpSync, mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { startBroker } from '@tickstream/broker';
+import { ErrorCode } from '@tickstream/schemas';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { RunningProducer } from '../../producer/dist/index.js';
+import type { RunningEdge } from './edge.js';
+import { getJson, quiet, startTestEdge, startTestProducer } from './testing/system.js';
+import { TestClient } from './testing/test-client.js';
+import { loadNativeUws } from './uws.js';
+
+type RunningBroker = Awaited<ReturnType<typeof startBroker>>;
+
+// Failures that need control of the broker process: the embedded broker, stopped and restarted
+// on the same port and log.
+describe('edge when Kafka goes away and clients misbehave', () => {
+  const dataDir = mkdtempSync(join(tmpdir(), 'tickstream-edge-failure-'));
+  let broker: RunningBroker;
+  let port: number;
+  let producer: RunningProducer;
+  let edge: RunningEdge;
+  let http: string;
+
+  beforeAll(async () => {
+    broker = await startBroker({ port: 0, dataDir, log: quiet });
+    port = Number(broker.bootstrap.split(':')[1]);
+    producer = await startTestProducer([broker.bootstrap], 'ticks', 4000, 300);
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    edge = await startTestEdge([broker.bootstrap], 'ticks', {
+      softBufferBytes: 64 * 1024,
+      hardBufferBytes: 256 * 1024,
+      slowClientTimeoutMs: 3000,
+    });
+    http = `http://127.0.0.1:${edge.port}`;
+  }, 60_000);
+
+  afterAll(async () => {
+    await edge?.stop();
+    await producer?.stop();
+    await broker?.close();
+    rmSync(dataDir, { recursive: true, force: true });
+  }, 60_000);
+
+  it('reports Kafka lost (/health 503, Error 7 to clients) and recovers without a restart', async () => {
+    const client = await TestClient.connect(`ws://127.0.0.1:${edge.port}/ws`);
+    await client.next('hello');
+    client.send({ type: 'subscribe', symbols: ['AAPL', 'MSFT'], sectors: [] });
+    await client.next('snapshot');
+    await client.until(() => client.deltasApplied > 5, 10_000, 'Deltas');
+    expect((await getJson(`${http}/health`)).status).toBe(200);
+
+    await broker.close();
+    const lost = await client.next('error', 15_000);
+    expect(lost.code).toBe(ErrorCode.KafkaUnavailable);
+    expect(lost.message).toMatch(/Kafka unavailable/);
+    const health = await getJson(`${http}/health`);
+    expect(health.status).toBe(503);
+    expect(health.body).toMatchObject({ status: 'kafka-unavailable', kafka: { up: false } });
+
+    broker = await startBroker({ port, dataDir, log: quiet });
+    const back = await client.next('error', 30_000);
+    expect(back.message).toMatch(/Kafka is back/);
+    const applied = client.deltasApplied;
+    await client.until(() => client.deltasApplied > applied + 5, 20_000, 'Deltas after Kafka returned');
+    expect((await getJson(`${http}/health`)).status).toBe(200);
+    expect(client.resyncs).toBe(0);
+    client.close();
+  }, 90_000);
+
+  it('closes a client that never reads (4008) while its buffer stays under the hard limit; others are served', async () => {
+    const reader = await TestClient.connect(`ws://127.0.0.1:${edge.port}/ws`);
+    reader.send({ type: 'subscribe', symbols: ['*'], sectors: [] });
+    await reader.next('snapshot');
+    const stuck = await TestClient.connect(`ws://127.0.0.1:${edge.port}/ws`);
+    stuck.send({ type: 'subscribe', symbols: ['*'], sectors: [] });
+    await stuck.next('snapshot');
+    // Stop reading, and keep asking for 300-symbol Snapshots so the edge has plenty to send.
+    stuck.socket.pause();
+    const flood = setInterval(() => stuck.send({ type: 'resync', lastSeq: 0 }), 25);
+    try {
+      await stuck.until(() => stuck.closeCode !== null, 30_000, 'the slow client to be closed');
+    } finally {
+      clearInterval(flood);
+    }
+    // The close frame (4008) sits behind the unread data, so the client itself only sees the TCP
+    // connection end; the edge's count says why it closed it.
+    const metrics = await (await fetch(`${http}/metrics`)).text();
+    expect(metrics).toMatch(/tickstream_edge_slow_client_closes_total 1/);
+    const applied = reader.deltasApplied;
+    await reader.until(() => reader.deltasApplied > applied + 5, 10_000, 'Deltas for the client that reads');
+    reader.close();
+  }, 60_000);
+
+  it('refuses to run on the pure-JS fallback of uWebSockets.js', () => {
+    // A copy of the package without its native binaries, as on a platform it has none for.
+    const root = mkdtempSync(join(tmpdir(), 'tickstream-uws-'));
+    const real = resolve(import.meta.dirname, '../../node_modules/uWebSockets.js');
+    const copy = join(root, 'node_modules/uWebSockets.js');
+    mkdirSync(join(copy, 'dist'), { recursive: true });
+    cpSync(join(real, 'package.json'), join(copy, 'package.json'));
+    cpSync(join(real, 'src'), join(copy, 'src'), { recursive: true });
+    for (const file of readdirSync(join(real, 'dist'))) {
+      if (file.endsWith('.js')) cpSync(join(real, 'dist', file), join(copy, 'dist', file));
+    }
+    symlinkSync(resolve(import.meta.dirname, '../../node_modules/ws'), join(root, 'node_modules/ws'));
+    try {
+      expect(() => loadNativeUws(pathToFileURL(join(root, 'entry.js')).href)).toThrow(
+        /fell back to pure JS; the edge refuses to run on it/,
+      );
+      process.env.UWS_USE_FALLBACK = '1';
+      expect(() => loadNativeUws()).toThrow(/UWS_USE_FALLBACK/);
+    } finally {
+      delete process.env.UWS_USE_FALLBACK;
+      rmSync(root, { recursive: true, force: true });
+    }
+    expect(() => loadNativeUws()).not.toThrow();
+  });
+});

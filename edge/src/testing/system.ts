@@ -1,0 +1,69 @@
+// The built producer: its piscina workers load compiled files, which vitest's aliases to src cannot provide.
+import { defaultProducerOptions, type RunningProducer, startProducer } from '../../../producer/dist/index.js';
+import { type RunningEdge, startEdge } from '../edge.js';
+import { defaultEdgeOptions, type EdgeOptions } from '../options.js';
+
+export const quiet = (): void => {};
+
+/** A producer writing a small market to `topic`, as the edge tests need it. */
+export function startTestProducer(
+  brokers: string[],
+  topic: string,
+  rate = 3000,
+  symbolCount = 60,
+): Promise<RunningProducer> {
+  return startProducer({
+    ...defaultProducerOptions,
+    brokers,
+    topic,
+    eventsTopic: `${topic}-events`,
+    partitions: 3,
+    symbolCount,
+    rate,
+    workers: 1,
+    clock: 'real',
+    log: quiet,
+  });
+}
+
+export async function startTestEdge(
+  brokers: string[],
+  topic: string,
+  overrides: Partial<EdgeOptions> = {},
+): Promise<RunningEdge> {
+  const edge = await startEdge({
+    ...defaultEdgeOptions,
+    port: 0,
+    host: '127.0.0.1',
+    brokers,
+    topic,
+    eventsTopic: `${topic}-events`,
+    historyMs: 60_000,
+    staticDir: null,
+    edgeId: 'test-edge',
+    log: process.env.TICKSTREAM_TEST_LOG === '1' ? (line) => process.stderr.write(`[edge] ${line}\n`) : quiet,
+    ...overrides,
+  });
+  await edge.ready;
+  return edge;
+}
+
+export async function getJson(url: string): Promise<{ status: number; body: unknown }> {
+  const response = await fetch(url);
+  return { status: response.status, body: await response.json() };
+}
+
+export interface ApiSymbol {
+  id: number;
+  name: string;
+  sector: string;
+  last: number;
+  bid: number;
+  ask: number;
+  open: number;
+  high: number;
+  low: number;
+  volume: number;
+  ticks: number;
+  exchangeTimeUs: number;
+}
