@@ -1,3 +1,10 @@
+/**
+ * Who writes Kafka (docs/producer.md): each worker with its own record batch encoder and
+ * Produce client (the default), each worker with kafkajs, or the main thread with kafkajs.
+ */
+export const WRITERS = ['workers', 'kafkajs-workers', 'main'] as const;
+export type WriterKind = (typeof WRITERS)[number];
+
 export const SCENARIOS = ['normal', 'burst', 'flash-crash', 'halt', 'news-spike', 'selloff'] as const;
 export type ScenarioName = (typeof SCENARIOS)[number];
 
@@ -13,8 +20,8 @@ export interface ProducerOptions {
   /** Ticks per second in total, or 'max' for benchmarks. */
   rate: number | 'max';
   workers: number;
-  /** Where Kafka is written: each worker with its own producer, or the main thread (docs/producer.md). */
-  writer: 'main' | 'workers';
+  /** Where Kafka is written, and with what (docs/producer.md). */
+  writer: WriterKind;
   /** Annualised volatility for every symbol (0.3 = 30 %), or null for each symbol's own. */
   volatility: number | null;
   scenario: ScenarioName;

@@ -15,8 +15,14 @@ describe(`tickstream producer (${selectedBackend()} backend)`, () => {
     await kafka?.close();
   }, 60_000);
 
-  for (const writer of ['workers', 'main'] as const) {
-    it(`writes 100,000+ ticks that read back decoded, complete and in order per symbol (writer: ${writer})`, async () => {
+  const writers = [
+    { writer: 'workers', extra: [] },
+    { writer: 'workers', extra: ['--idempotent'] },
+    { writer: 'kafkajs-workers', extra: [] },
+    { writer: 'main', extra: [] },
+  ] as const;
+  for (const { writer, extra } of writers) {
+    it(`writes 100,000+ ticks that read back decoded, complete and in order per symbol (writer: ${[writer, ...extra].join(' ')})`, async () => {
       const topic = uniqueName(`ticks-${writer}`);
       const run = runProducerCli([
         '--brokers',
@@ -33,6 +39,7 @@ describe(`tickstream producer (${selectedBackend()} backend)`, () => {
         '300',
         '--writer',
         writer,
+        ...extra,
       ]);
       const { code, stderr } = await run.done;
       expect(code, stderr).toBe(0);

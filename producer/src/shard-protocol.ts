@@ -1,7 +1,7 @@
 import type { MessagePort } from 'node:worker_threads';
 import type { SinkStats } from './kafka-sink.js';
 import type { MarketEventOut } from './market/index.js';
-import type { ScenarioName } from './options.js';
+import type { ScenarioName, WriterKind } from './options.js';
 import type { PackedTicks } from './tick-batch.js';
 
 /** What the main thread hands each shard worker (a long-running piscina task). */
@@ -24,9 +24,12 @@ export interface ShardTask {
   batchTicks: number;
   /** Batches a worker may have sent but not had acknowledged; bounds memory at --rate max. */
   maxOutstanding: number;
-  /** Who writes Kafka: the main thread (batches are transferred to it) or each worker itself. */
-  writer: 'main' | 'workers';
-  /** What a worker needs for its own Kafka producer when writer is 'workers'. */
+  /**
+   * Who writes Kafka: the main thread (batches are transferred to it), or each worker itself,
+   * with the fast record batch writer ('workers') or kafkajs ('kafkajs-workers').
+   */
+  writer: WriterKind;
+  /** What a worker needs for its own Kafka producer when it writes Kafka itself. */
   sink: {
     brokers: string[];
     topic: string;

@@ -1,9 +1,10 @@
 import { performance } from 'node:perf_hooks';
 import { TickEncoder } from '@tickstream/schemas';
-import { KafkaSink } from './kafka-sink.js';
+import { KafkaSink, type SinkStats } from './kafka-sink.js';
+import { RecordBatchSink } from './record-batch-sink.js';
 import { createShardGenerator } from './shard-generator.js';
 import type { MainMessage, ShardMessage, ShardSummary, ShardTask } from './shard-protocol.js';
-import { TickBatchBuilder, toKafkaMessages, transferablesOf } from './tick-batch.js';
+import { type PackedTicks, TickBatchBuilder, toKafkaMessages, transferablesOf } from './tick-batch.js';
 
 /** A worker that falls behind catches up at most this much at once, rather than bursting. */
 const MAX_CATCH_UP_MS = 1000;
@@ -11,17 +12,35 @@ const MAX_CATCH_UP_MS = 1000;
 const TICK_PERIOD_MS = 5;
 const STATS_PERIOD_MS = 500;
 
-async function startWorkerSink(task: ShardTask, log: (line: string) => void): Promise<KafkaSink> {
-  const sink = new KafkaSink({
-    ...task.sink,
-    eventsTopic: '',
-    partitions: 0,
-    createTopics: false,
-    clientId: `tickstream-producer-${task.shard}`,
-    log,
-  });
+/** A worker's own Kafka writer: what both kinds offer the worker loop. */
+interface WorkerSink {
+  readonly stats: SinkStats;
+  /** Takes the ticks (copying what it keeps: `ticks` may be reused at once); `settled` runs once they are written or dropped. */
+  write(ticks: PackedTicks, settled?: () => void): void;
+  stop(): Promise<void>;
+}
+
+async function startWorkerSink(
+  task: ShardTask,
+  symbolNames: readonly string[],
+  log: (line: string) => void,
+): Promise<WorkerSink> {
+  const common = { ...task.sink, clientId: `tickstream-producer-${task.shard}`, log };
+  if (task.writer === 'workers') {
+    const sink = new RecordBatchSink({ ...common, symbolNames });
+    await sink.start();
+    return sink;
+  }
+  // The kafkajs writer, kept to compare against (docs/producer.md): messages are views on the ticks.
+  const sink = new KafkaSink({ ...common, eventsTopic: '', partitions: 0, createTopics: false });
   await sink.start();
-  return sink;
+  const symbolKeys = symbolNames.map((name) => Buffer.from(name));
+  const workerSink: WorkerSink = {
+    stats: sink.stats,
+    write: (ticks, settled) => sink.write({ ...toKafkaMessages(ticks, symbolKeys), settled }),
+    stop: () => sink.stop(),
+  };
+  return workerSink;
 }
 
 /**
@@ -64,9 +83,11 @@ export default async function runShard(task: ShardTask): Promise<ShardSummary> {
   const returnCredit = (): void => {
     if (credits++ === 0) wake?.();
   };
-  // With --writer workers this worker writes Kafka itself; otherwise batches go to the main thread.
-  const sink = task.writer === 'workers' ? await startWorkerSink(task, (line) => post({ type: 'log', line })) : null;
-  const symbolKeys = generator.symbolNames.map((name) => Buffer.from(name));
+  // Unless --writer main, this worker writes Kafka itself; otherwise batches go to the main thread.
+  const sink: WorkerSink | null =
+    task.writer === 'main'
+      ? null
+      : await startWorkerSink(task, generator.symbolNames, (line) => post({ type: 'log', line }));
   const reportStats = (): void => {
     if (sink) post({ type: 'stats', generated, stats: { ...sink.stats } });
   };
@@ -98,15 +119,20 @@ export default async function runShard(task: ShardTask): Promise<ShardSummary> {
       generated += made;
       owed -= made;
       if (batch.size > 0) {
-        const packed = batch.take();
         if (sink === null) {
+          const packed = batch.take();
           credits--;
           post({ type: 'ticks', batch: packed }, transferablesOf(packed));
-        } else if (task.rate === 'max') {
+        } else {
+          // The kafkajs writer keeps views on the ticks; the fast writer copies them into record batches.
+          const packed = task.writer === 'workers' ? batch.view() : batch.take();
           // Wait for Kafka at --rate max; at a set rate the market goes on (a full buffer drops).
-          credits--;
-          sink.write({ ...toKafkaMessages(packed, symbolKeys), settled: returnCredit });
-        } else sink.write(toKafkaMessages(packed, symbolKeys));
+          if (task.rate === 'max') {
+            credits--;
+            sink.write(packed, returnCredit);
+          } else sink.write(packed);
+          if (task.writer === 'workers') batch.clear();
+        }
       }
     }
     for (const event of generator.drainEvents()) post({ type: 'event', ...event });

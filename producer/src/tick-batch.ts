@@ -49,6 +49,25 @@ export class TickBatchBuilder {
     this.count++;
   }
 
+  /**
+   * The batch as views on this builder's buffers, valid until the next add(): for a consumer
+   * that copies the ticks at once (the fast writer encodes them into record batches). Call
+   * clear() after.
+   */
+  view(): PackedTicks {
+    return {
+      count: this.count,
+      symbols: this.symbols.subarray(0, this.count),
+      ends: this.ends.subarray(0, this.count),
+      bytes: this.bytes.subarray(0, this.used),
+    };
+  }
+
+  clear(): void {
+    this.count = 0;
+    this.used = 0;
+  }
+
   /** Hands the batch over (its buffers are to be transferred) and starts a fresh one. */
   take(): PackedTicks {
     const batch: PackedTicks = {

@@ -6,6 +6,7 @@ import {
   type ProducerOptions,
   SCENARIOS,
   startProducer,
+  WRITERS,
 } from '@tickstream/producer';
 import type { Command, Flags } from '../command.js';
 import { parseChoice, parseDurationMs, parseInteger } from '../option-values.js';
@@ -37,8 +38,8 @@ export const producerCommand: Command = {
     workers: { type: 'string', value: 'N', description: 'worker threads', default: String(d.workers) },
     writer: {
       type: 'string',
-      value: 'workers|main',
-      description: 'who writes Kafka: each worker thread, or the main thread',
+      value: WRITERS.join('|'),
+      description: 'who writes Kafka: each worker (own record batches; or kafkajs), or the main thread (kafkajs)',
       default: d.writer,
     },
     volatility: { type: 'string', value: 'SIGMA', description: 'annualised volatility of every symbol (0.3 = 30 %)' },
@@ -124,7 +125,7 @@ export function producerOptionsFrom(flags: Flags, env: NodeJS.ProcessEnv): Produ
           ? parseInteger('rate', rateFlag, { min: 1, max: 10_000_000 })
           : (fromEnv.rate ?? d.rate),
     workers: parseInteger('workers', flags.required('workers'), { min: 1, max: 64 }),
-    writer: parseChoice('writer', flags.required('writer'), ['workers', 'main'] as const),
+    writer: parseChoice('writer', flags.required('writer'), WRITERS),
     volatility: volatilityFlag ? parseVolatility(volatilityFlag) : (fromEnv.volatility ?? null),
     scenario: parseChoice('scenario', flags.required('scenario'), SCENARIOS),
     seed: parseInteger('seed', flags.required('seed'), { min: 0, max: 2 ** 32 - 1 }),
