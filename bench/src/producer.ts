@@ -3,17 +3,20 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { WRITERS, type WriterKind } from '@tickstream/producer';
 import { cli, endOffsetTotal, startBrokerProcess } from './processes.js';
 import { median } from './stats.js';
 
 /**
  * Producer benchmark: `tickstream producer --rate max` into the embedded broker, each in its own
- * process as users run them, for 1, 2 and 4 workers and both writers. Ticks are counted from
- * the topic's end offsets, not from the producer's own counter.
+ * process as users run them, for 1, 2 and 4 workers and every writer: the workers' own record
+ * batches (`workers`), kafkajs in the workers (`kafkajs-workers`, the writer it replaced) and
+ * kafkajs on the main thread (`main`). Ticks are counted from the topic's end offsets, not from
+ * the producer's own counter.
  */
 export interface ProducerBenchRow {
   workers: number;
-  writer: 'workers' | 'main';
+  writer: WriterKind;
   ticksPerSecond: number;
   runs: number[];
   /** CPU seconds per wall second of the producer and of the broker (2.0 = both cores). */
@@ -62,7 +65,7 @@ async function runOnce(
   brokerPid: number,
   topic: string,
   workers: number,
-  writer: 'workers' | 'main',
+  writer: WriterKind,
   seconds: number,
   symbolCount: number,
   rate: number | 'max' = 'max',
@@ -110,6 +113,7 @@ export async function runProducerBench(
     runs?: number;
     seconds?: number;
     workers?: number[];
+    writers?: readonly WriterKind[];
     symbolCount?: number;
     progress?: (line: string) => void;
   } = {},
@@ -123,7 +127,7 @@ export async function runProducerBench(
   const bootstrap = broker.bootstrap;
   const rows: ProducerBenchRow[] = [];
   try {
-    for (const writer of ['workers', 'main'] as const) {
+    for (const writer of options.writers ?? WRITERS) {
       for (const workers of options.workers ?? [1, 2, 4]) {
         const results: RunFigures[] = [];
         for (let run = 0; run < runs; run++) {
@@ -162,11 +166,11 @@ export async function runProducerBench(
 export function formatProducerBench(result: ProducerBenchResult): string {
   const lines = [
     `producer → embedded broker, --rate max, ${result.symbolCount} symbols, ${result.secondsPerRun} s windows, medians (counted from end offsets)`,
-    'writer   workers   ticks/s    runs                                   producer cores  broker cores  producer RSS',
+    'writer           workers   ticks/s    runs                                   producer cores  broker cores  producer RSS',
   ];
   for (const row of result.rows) {
     lines.push(
-      `${row.writer.padEnd(8)} ${String(row.workers).padStart(7)}   ${Math.round(row.ticksPerSecond).toLocaleString('en-US').padStart(8)}   ${row.runs.join(', ').padEnd(38)} ${row.producerCores.toFixed(2).padStart(14)}  ${row.brokerCores.toFixed(2).padStart(12)}  ${row.producerMaxRssMb.toFixed(0).padStart(8)} MB`,
+      `${row.writer.padEnd(16)} ${String(row.workers).padStart(7)}   ${Math.round(row.ticksPerSecond).toLocaleString('en-US').padStart(8)}   ${row.runs.join(', ').padEnd(38)} ${row.producerCores.toFixed(2).padStart(14)}  ${row.brokerCores.toFixed(2).padStart(12)}  ${row.producerMaxRssMb.toFixed(0).padStart(8)} MB`,
     );
   }
   return lines.join('\n');
@@ -209,8 +213,16 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
         `(${result.errorPercent.toFixed(2)} %), runs ${result.runs.join(', ')}\n`,
     );
   } else {
+    // node bench/dist/producer.js [runs] [writer,writer…] [workers,workers…]
     const runs = Number(process.argv[2] ?? 5);
-    const result = await runProducerBench({ runs, progress: (line) => process.stderr.write(`${line}\n`) });
+    const writers = process.argv[3]?.split(',').filter((w): w is WriterKind => WRITERS.some((known) => known === w));
+    const workers = process.argv[4]?.split(',').map(Number);
+    const result = await runProducerBench({
+      runs,
+      ...(writers?.length ? { writers } : {}),
+      ...(workers?.length ? { workers } : {}),
+      progress: (line) => process.stderr.write(`${line}\n`),
+    });
     process.stdout.write(`${formatProducerBench(result)}\n`);
   }
 }
