@@ -20,7 +20,6 @@ import { EdgeMetrics, type SendCounts } from './metrics.js';
 import type { EdgeOptions } from './options.js';
 import { RateLimiter } from './rate-limiter.js';
 import { CloseCode, type Session } from './session.js';
-import { EdgeStartError } from './startup-error.js';
 import { loadStaticFiles } from './static-files.js';
 import { EMPTY_SPEC } from './subscription.js';
 import { SymbolDirectory } from './symbol-directory.js';
