@@ -1,10 +1,10 @@
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { WRITERS, type WriterKind } from '@tickstream/producer';
-import { cli, endOffsetTotal, startBrokerProcess } from './processes.js';
+import { cli, cpuSeconds, endOffsetTotal, rssMb, startBrokerProcess } from './processes.js';
 import { median } from './stats.js';
 
 /**
@@ -30,27 +30,6 @@ export interface ProducerBenchResult {
   secondsPerRun: number;
   symbolCount: number;
   rows: ProducerBenchRow[];
-}
-
-const CLOCK_TICKS = 100; // USER_HZ on Linux
-
-/** CPU seconds used so far by a live process, from /proc. */
-function cpuSeconds(pid: number): number {
-  try {
-    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
-    return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
-  } catch {
-    return Number.NaN;
-  }
-}
-
-function rssMb(pid: number): number {
-  try {
-    const line = readFileSync(`/proc/${pid}/status`, 'utf8').match(/VmRSS:\s+(\d+)/);
-    return Number(line?.[1] ?? 0) / 1024;
-  } catch {
-    return 0;
-  }
 }
 
 interface RunFigures {

@@ -1,0 +1,819 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { cpus, tmpdir, totalmem } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import hdr, { type Histogram } from 'hdr-histogram-js';
+import {
+  type FromLoadWorker,
+  type LoadCounts,
+  type LoadWorkerTask,
+  newLatencyHistogram,
+  type ToLoadWorker,
+} from './edge-load-protocol.js';
+import { cli, cpuSeconds, rssMb, startBrokerProcess } from './processes.js';
+import { median } from './stats.js';
+
+/**
+ * Edge fan-out benchmark (issue 6): the embedded broker, a producer at a fixed rate and one edge,
+ * each a process of its own as users run them, and a load generator of C WebSocket clients in
+ * worker threads, each following 50 of 1,000 symbols. Two subscription modes: `pages` (clients
+ * share 20 pages of 50 symbols, the dashboard case: one channel, one encode per page) and
+ * `random` (each client its own 50: one channel per client). The headline is symbol updates
+ * delivered per second of the EDGE process's CPU, comparable with the Socket.IO and bare-uWS
+ * anchors in /work/shared/README.md; the load generator shares the 2 cores, so per-second rates
+ * say more about the machine than about the edge.
+ */
+export type SubscriptionMode = 'pages' | 'random';
+
+export interface EdgeBenchOptions {
+  runs: number;
+  clients: number[];
+  modes: SubscriptionMode[];
+  /** Producer ticks per second. */
+  rate: number;
+  symbolCount: number;
+  symbolsPerClient: number;
+  pages: number;
+  /** 1 = every client decodes every frame; N = one client in N does (see edge-load-worker.ts). */
+  decodeEvery: number;
+  warmupSeconds: number;
+  seconds: number;
+  idleSeconds: number;
+  windowMs: number;
+  workers: number;
+  /** Runs the edge under `node --cpu-prof`, profiles written here. */
+  cpuProfileDir: string | null;
+  progress: (line: string) => void;
+}
+
+export const defaultEdgeBenchOptions: EdgeBenchOptions = {
+  runs: 5,
+  clients: [1000, 5000, 10_000],
+  modes: ['pages', 'random'],
+  // What 2 cores sustain next to everything else: the edge's ingest alone takes ~0.4 core here.
+  rate: 20_000,
+  symbolCount: 1000,
+  symbolsPerClient: 50,
+  pages: 20,
+  decodeEvery: 10,
+  warmupSeconds: 2,
+  seconds: 5,
+  idleSeconds: 2,
+  windowMs: 25,
+  workers: 2,
+  cpuProfileDir: null,
+  progress: () => {},
+};
+
+/** One measured configuration, one run. Rates are per second of the steady window. */
+export interface EdgeRunFigures {
+  connected: number;
+  failedToConnect: number;
+  decoders: number;
+  /** Frames received by all clients. */
+  framesPerSecond: number;
+  /** Symbol updates the edge delivered (tickstream_edge_updates_sent_total). */
+  updatesPerSecond: number;
+  /** Updates applied by decoding clients, per decoding client: checks the edge's count. */
+  updatesPerDecoderSecond: number;
+  /** Received WebSocket bytes (payload + frame header), all clients. */
+  wireBytesPerSecond: number;
+  /** Decoding clients' wire bytes over the updates they applied. */
+  wireBytesPerUpdate: number;
+  edgeCores: number;
+  /** The edge's CPU with no client: reading and applying ticks from Kafka. */
+  idleEdgeCores: number;
+  updatesPerEdgeCpuSecond: number;
+  /** Updates per CPU-second above the idle edge: the fan-out's own cost. */
+  updatesPerFanOutCpuSecond: number;
+  /** Fan-out CPU per frame sent (all frame types), µs. */
+  fanOutMicrosPerFrame: number;
+  /** Mean time to publish one window, ms (tickstream_edge_window_seconds). */
+  windowMeanMs: number;
+  edgeRssMb: number;
+  idleEdgeRssMb: number;
+  rssPerConnectionKb: number;
+  latencyP50Ms: number;
+  latencyP99Ms: number;
+  latencySamples: number;
+  /** Deltas decoding clients saw with a seq other than the previous + 1. */
+  gaps: number;
+  /** Deltas the edge skipped for clients over their soft buffer limit (tickstream_edge_deltas_skipped_total). */
+  deltasSkipped: number;
+  /** Clients the edge closed for not reading, whole run (tickstream_edge_slow_client_closes_total). */
+  slowCloses: number;
+  /** Connections closed by the edge, by close code, as the clients saw them. */
+  closes: Record<string, number>;
+  channels: number;
+  ticksPerSecond: number;
+  consumerLag: number;
+  loadGeneratorCores: number;
+  brokerCores: number;
+  producerCores: number;
+}
+
+export interface EdgeBenchRow {
+  clients: number;
+  mode: SubscriptionMode;
+  /** Medians over the runs. */
+  median: EdgeRunFigures;
+  runs: EdgeRunFigures[];
+}
+
+export interface EdgeBenchResult {
+  machine: { cpus: number; model: string; memoryGb: number; node: string };
+  settings: Omit<EdgeBenchOptions, 'progress'> & { bufferutil: boolean; decoding: string };
+  rows: EdgeBenchRow[];
+  /** Per mode: KB of edge RSS per added connection, between the smallest and largest client count. */
+  rssSlopes: Record<string, { from: number; to: number; kbPerConnection: number }>;
+  skipped: string[];
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** `promise`, or `null` after `ms`; the timer is cleared either way so it cannot hold the process open. */
+async function within<T>(promise: Promise<T>, ms: number): Promise<T | null> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<null>((resolve) => {
+    timer = setTimeout(() => resolve(null), ms);
+  });
+  try {
+    return await Promise.race([promise, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** Deterministic subscriptions: the same run of the bench asks for the same symbols. */
+function mulberry32(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
+  };
+}
+
+function shuffled<T>(items: readonly T[], random: () => number): T[] {
+  const out = [...items];
+  for (let i = out.length - 1; i > 0; i--) {
+    const j = Math.floor(random() * (i + 1));
+    [out[i], out[j]] = [out[j] as T, out[i] as T];
+  }
+  return out;
+}
+
+export function subscriptionsFor(
+  mode: SubscriptionMode,
+  clients: number,
+  symbols: readonly string[],
+  options: Pick<EdgeBenchOptions, 'symbolsPerClient' | 'pages'>,
+  seed = 1,
+): string[][] {
+  const random = mulberry32(seed);
+  const per = options.symbolsPerClient;
+  if (mode === 'pages') {
+    const order = shuffled(symbols, random);
+    const pages = Array.from({ length: options.pages }, (_, p) =>
+      Array.from({ length: per }, (_, i) => order[(p * per + i) % order.length] as string),
+    );
+    return Array.from({ length: clients }, (_, i) => pages[i % pages.length] as string[]);
+  }
+  return Array.from({ length: clients }, () => shuffled(symbols, random).slice(0, per));
+}
+
+/** Soft limit on open files: the load generator holds one per client, the edge one per connection. */
+function openFileLimit(): number {
+  const line = readFileSync('/proc/self/limits', 'utf8').match(/Max open files\s+(\d+|unlimited)/);
+  return line?.[1] === 'unlimited' || line?.[1] === undefined ? Number.POSITIVE_INFINITY : Number(line[1]);
+}
+
+/** Whether ws finds bufferutil (it looks it up itself, from its own directory, unless WS_NO_BUFFER_UTIL is set). */
+function bufferutilLoaded(): boolean {
+  if (process.env.WS_NO_BUFFER_UTIL) return false;
+  try {
+    createRequire(import.meta.resolve('ws')).resolve('bufferutil');
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Sum of every series of `name` in Prometheus text (optionally only those whose labels contain `labels`). */
+export function metricValue(text: string, name: string, labels = ''): number {
+  let sum = 0;
+  for (const line of text.split('\n')) {
+    if (!line.startsWith(name)) continue;
+    const rest = line.slice(name.length);
+    if (rest[0] !== ' ' && rest[0] !== '{') continue;
+    if (labels !== '' && !rest.includes(labels)) continue;
+    sum += Number(line.slice(line.lastIndexOf(' ') + 1));
+  }
+  return sum;
+}
+
+interface ManagedProcess {
+  child: ChildProcess;
+  pid: number;
+  stop(): Promise<void>;
+}
+
+function stopChild(child: ChildProcess, signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => {
+    // A process that ignores SIGTERM for 10 s is killed: the bench must never leave one behind.
+    const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+    child.once('exit', () => {
+      clearTimeout(timer);
+      resolve();
+    });
+    child.kill(signal);
+  });
+}
+
+async function startProducer(bootstrap: string, rate: number, symbolCount: number): Promise<ManagedProcess> {
+  const args = [cli, 'producer', '--brokers', bootstrap, '--symbol-count', String(symbolCount)];
+  args.push('--rate', String(rate), '--workers', '1', '--scenario', 'normal', '--clock', 'real');
+  const child = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  child.stderr?.on('data', (chunk: Buffer) => {
+    stderr = (stderr + chunk.toString()).slice(-4000);
+  });
+  for (const started = Date.now(); !stderr.includes('producing'); await sleep(50)) {
+    if (child.exitCode !== null) throw new Error(`producer exited early: ${stderr}`);
+    if (Date.now() - started > 30_000) {
+      await stopChild(child);
+      throw new Error(`producer did not start in 30 s: ${stderr}`);
+    }
+  }
+  return { child, pid: child.pid ?? 0, stop: () => stopChild(child) };
+}
+
+interface EdgeProcess extends ManagedProcess {
+  baseUrl: string;
+  wsUrl: string;
+}
+
+async function startEdgeProcess(
+  bootstrap: string,
+  options: Pick<EdgeBenchOptions, 'windowMs' | 'symbolCount' | 'cpuProfileDir'>,
+): Promise<EdgeProcess> {
+  const node = options.cpuProfileDir === null ? [] : ['--cpu-prof', '--cpu-prof-dir', options.cpuProfileDir];
+  // --history 0: each configuration gets a fresh edge (clean RSS baseline) that should not
+  // replay the minutes of ticks the earlier configurations already produced.
+  const args = [...node, cli, 'edge', '--port', '0', '--host', '127.0.0.1', '--brokers', bootstrap];
+  args.push('--window', String(options.windowMs), '--history', '0', '--edge-id', 'bench');
+  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  const collect = (chunk: Buffer): void => {
+    output = (output + chunk.toString()).slice(-4000);
+  };
+  child.stdout?.on('data', collect);
+  child.stderr?.on('data', collect);
+  // Once measured, an edge is killed: its clean stop (leaving the Kafka group) takes ~4 s and
+  // changes nothing measured. Under --cpu-prof it must exit cleanly to write its profile.
+  const stop = (): Promise<void> => stopChild(child, options.cpuProfileDir === null ? 'SIGKILL' : 'SIGTERM');
+  try {
+    let port = 0;
+    for (const started = Date.now(); ; await sleep(100)) {
+      if (child.exitCode !== null) throw new Error(`edge exited with ${child.exitCode}: ${output}`);
+      if (Date.now() - started > 60_000) throw new Error(`edge not serving 1,000 symbols after 60 s: ${output}`);
+      port ||= Number(output.match(/listening on http:\/\/[\d.]+:(\d+)/)?.[1] ?? 0);
+      if (port === 0) continue;
+      const response = await fetch(`http://127.0.0.1:${port}/health`).catch(() => null);
+      if (response?.status !== 200) continue;
+      const health = (await response.json()) as { symbols?: number };
+      if ((health.symbols ?? 0) >= options.symbolCount) break;
+    }
+    return {
+      child,
+      pid: child.pid ?? 0,
+      stop,
+      baseUrl: `http://127.0.0.1:${port}`,
+      wsUrl: `ws://127.0.0.1:${port}/ws`,
+    };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+}
+
+async function scrape(baseUrl: string): Promise<string> {
+  const response = await fetch(`${baseUrl}/metrics`);
+  return response.text();
+}
+
+interface LoadGenerator {
+  connected: number;
+  failed: number;
+  firstFailure: string | null;
+  decoders: number;
+  reset(): void;
+  report(): Promise<{ counts: LoadCounts; latency: Histogram }>;
+  close(): Promise<void>;
+}
+
+async function startLoadGenerator(
+  url: string,
+  subscriptions: string[][],
+  decodeEvery: number,
+  pages: number,
+  workerCount: number,
+): Promise<LoadGenerator> {
+  const workers: Worker[] = [];
+  const waiting = new Map<Worker, (message: FromLoadWorker) => void>();
+  const next = (worker: Worker): Promise<FromLoadWorker> =>
+    new Promise((resolve) => {
+      waiting.set(worker, resolve);
+    });
+  const share = Math.ceil(subscriptions.length / workerCount);
+  const connectedMessages: Promise<FromLoadWorker>[] = [];
+  for (let w = 0; w < workerCount; w++) {
+    const from = w * share;
+    const slice = subscriptions.slice(from, from + share);
+    // Decoding clients are whole groups of `pages` consecutive clients, so every page has some.
+    const decoders = Uint8Array.from(slice, (_, i) => (Math.floor((from + i) / pages) % decodeEvery === 0 ? 1 : 0));
+    const task: LoadWorkerTask = { url, subscriptions: slice, decoders, connectConcurrency: 256 };
+    const worker = new Worker(new URL('./edge-load-worker.js', import.meta.url), { workerData: task });
+    worker.on('message', (message: FromLoadWorker) => {
+      const resolve = waiting.get(worker);
+      waiting.delete(worker);
+      resolve?.(message);
+    });
+    worker.on('error', (error) => {
+      throw error;
+    });
+    workers.push(worker);
+    connectedMessages.push(next(worker));
+  }
+  const timeoutMs = 30_000 + subscriptions.length * 5;
+  const connected = await within(Promise.all(connectedMessages), timeoutMs);
+  if (connected === null) {
+    await Promise.all(workers.map((worker) => worker.terminate()));
+    throw new Error(`${subscriptions.length} clients did not all connect and subscribe within ${timeoutMs / 1000} s`);
+  }
+  const generator: LoadGenerator = {
+    connected: 0,
+    failed: 0,
+    firstFailure: null,
+    decoders: 0,
+    reset() {
+      for (const worker of workers) worker.postMessage({ type: 'reset' } satisfies ToLoadWorker);
+    },
+    async report() {
+      const replies = await Promise.all(
+        workers.map((worker) => {
+          const reply = next(worker);
+          worker.postMessage({ type: 'report' } satisfies ToLoadWorker);
+          return reply;
+        }),
+      );
+      const latency = newLatencyHistogram();
+      const counts: LoadCounts = {
+        frames: 0,
+        bytes: 0,
+        wireBytes: 0,
+        decoderFrames: 0,
+        decoderWireBytes: 0,
+        updatesApplied: 0,
+        deltas: 0,
+        gaps: 0,
+        snapshots: 0,
+        errors: {},
+        closes: {},
+      };
+      for (const reply of replies) {
+        if (reply.type !== 'report') continue;
+        latency.add(hdr.decodeFromCompressedBase64(reply.latencyHistogram));
+        const c = reply.counts;
+        counts.frames += c.frames;
+        counts.bytes += c.bytes;
+        counts.wireBytes += c.wireBytes;
+        counts.decoderFrames += c.decoderFrames;
+        counts.decoderWireBytes += c.decoderWireBytes;
+        counts.updatesApplied += c.updatesApplied;
+        counts.deltas += c.deltas;
+        counts.gaps += c.gaps;
+        counts.snapshots += c.snapshots;
+        for (const [code, n] of Object.entries(c.errors)) counts.errors[code] = (counts.errors[code] ?? 0) + n;
+        for (const [code, n] of Object.entries(c.closes)) counts.closes[code] = (counts.closes[code] ?? 0) + n;
+      }
+      return { counts, latency };
+    },
+    async close() {
+      await Promise.all(
+        workers.map((worker) => {
+          const reply = next(worker);
+          worker.postMessage({ type: 'close' } satisfies ToLoadWorker);
+          return within(reply, 10_000);
+        }),
+      );
+      await Promise.all(workers.map((worker) => worker.terminate()));
+    },
+  };
+  for (const message of connected) {
+    if (message.type !== 'connected') continue;
+    generator.connected += message.connected;
+    generator.failed += message.failed;
+    generator.decoders += message.decoders;
+    generator.firstFailure ??= message.firstFailure;
+  }
+  return generator;
+}
+
+async function measureConfiguration(
+  bootstrap: string,
+  others: { brokerPid: number; producerPid: number },
+  clients: number,
+  mode: SubscriptionMode,
+  /** The producer's symbols, read from the first edge's /api/symbols and kept for the rest. */
+  names: string[],
+  options: EdgeBenchOptions,
+): Promise<EdgeRunFigures> {
+  const startedAt = performance.now();
+  const elapsed = (): string => `${((performance.now() - startedAt) / 1000).toFixed(1)} s`;
+  const edge = await startEdgeProcess(bootstrap, options);
+  try {
+    if (names.length === 0) names.push(...(await fetchSymbols(edge.baseUrl)));
+    await sleep(1000);
+    const idleEdgeRssMb = rssMb(edge.pid);
+    const subscriptions = subscriptionsFor(mode, clients, names, options);
+    const load = await startLoadGenerator(
+      edge.wsUrl,
+      subscriptions,
+      options.decodeEvery,
+      options.pages,
+      options.workers,
+    );
+    let steady: SteadyWindow;
+    try {
+      options.progress(`  ${load.connected} clients subscribed ${elapsed()} after the edge started`);
+      if (load.failed > 0) options.progress(`  ${load.failed} failed to connect, the first: ${load.firstFailure}`);
+      await sleep(options.warmupSeconds * 1000);
+      steady = await measureSteadyWindow(edge, others, load, options.seconds);
+    } finally {
+      await load.close();
+    }
+    // The same edge with no client, after the measurement so that its JIT is as warm: what
+    // reading Kafka costs it, subtracted to get the fan-out's own CPU.
+    await sleep(1000);
+    const idleCpu = cpuSeconds(edge.pid);
+    const idleStarted = performance.now();
+    await sleep(options.idleSeconds * 1000);
+    const idleEdgeCores = (cpuSeconds(edge.pid) - idleCpu) / ((performance.now() - idleStarted) / 1000);
+    return figuresOf(steady, load, idleEdgeCores, idleEdgeRssMb);
+  } finally {
+    await edge.stop();
+  }
+}
+
+/** What one steady window measured: raw counts, turned into figures by figuresOf. */
+interface SteadyWindow {
+  wall: number;
+  before: string;
+  after: string;
+  edgeCpu: number;
+  edgeRssMb: number;
+  loadCpu: number;
+  brokerCpu: number;
+  producerCpu: number;
+  counts: LoadCounts;
+  latency: Histogram;
+}
+
+async function measureSteadyWindow(
+  edge: EdgeProcess,
+  others: { brokerPid: number; producerPid: number },
+  load: LoadGenerator,
+  seconds: number,
+): Promise<SteadyWindow> {
+  load.reset();
+  const before = await scrape(edge.baseUrl);
+  const started = performance.now();
+  const edgeCpu = cpuSeconds(edge.pid);
+  const brokerCpu = cpuSeconds(others.brokerPid);
+  const producerCpu = cpuSeconds(others.producerPid);
+  const loadCpu = process.cpuUsage();
+  let edgeRssMb = 0;
+  while (performance.now() - started < seconds * 1000) {
+    await sleep(250);
+    edgeRssMb = Math.max(edgeRssMb, rssMb(edge.pid));
+  }
+  const wall = (performance.now() - started) / 1000;
+  const loadCpuUsed = process.cpuUsage(loadCpu);
+  const window = {
+    wall,
+    edgeCpu: cpuSeconds(edge.pid) - edgeCpu,
+    edgeRssMb,
+    loadCpu: (loadCpuUsed.user + loadCpuUsed.system) / 1e6,
+    brokerCpu: cpuSeconds(others.brokerPid) - brokerCpu,
+    producerCpu: cpuSeconds(others.producerPid) - producerCpu,
+  };
+  const after = await scrape(edge.baseUrl);
+  const { counts, latency } = await load.report();
+  return { ...window, before, after, counts, latency };
+}
+
+function figuresOf(w: SteadyWindow, load: LoadGenerator, idleEdgeCores: number, idleEdgeRssMb: number): EdgeRunFigures {
+  const { wall, counts, latency } = w;
+  const delta = (name: string): number => metricValue(w.after, name) - metricValue(w.before, name);
+  const updates = delta('tickstream_edge_updates_sent_total');
+  const framesSent = delta('tickstream_edge_frames_sent_total');
+  const windows = delta('tickstream_edge_window_seconds_count');
+  const fanOutCpu = w.edgeCpu - idleEdgeCores * wall;
+  return {
+    connected: load.connected,
+    failedToConnect: load.failed,
+    decoders: load.decoders,
+    framesPerSecond: counts.frames / wall,
+    updatesPerSecond: updates / wall,
+    updatesPerDecoderSecond: load.decoders > 0 ? counts.updatesApplied / load.decoders / wall : 0,
+    wireBytesPerSecond: counts.wireBytes / wall,
+    wireBytesPerUpdate: counts.updatesApplied > 0 ? counts.decoderWireBytes / counts.updatesApplied : 0,
+    edgeCores: w.edgeCpu / wall,
+    idleEdgeCores,
+    updatesPerEdgeCpuSecond: updates / w.edgeCpu,
+    updatesPerFanOutCpuSecond: fanOutCpu > 0 ? updates / fanOutCpu : 0,
+    fanOutMicrosPerFrame: framesSent > 0 ? (fanOutCpu / framesSent) * 1e6 : 0,
+    windowMeanMs: windows > 0 ? (delta('tickstream_edge_window_seconds_sum') / windows) * 1000 : 0,
+    edgeRssMb: w.edgeRssMb,
+    idleEdgeRssMb,
+    rssPerConnectionKb: load.connected > 0 ? ((w.edgeRssMb - idleEdgeRssMb) * 1024) / load.connected : 0,
+    latencyP50Ms: latency.totalCount > 0 ? latency.getValueAtPercentile(50) / 1000 : 0,
+    latencyP99Ms: latency.totalCount > 0 ? latency.getValueAtPercentile(99) / 1000 : 0,
+    latencySamples: latency.totalCount,
+    gaps: counts.gaps,
+    deltasSkipped: delta('tickstream_edge_deltas_skipped_total'),
+    slowCloses: metricValue(w.after, 'tickstream_edge_slow_client_closes_total'),
+    closes: counts.closes,
+    channels: metricValue(w.after, 'tickstream_edge_channels'),
+    ticksPerSecond: delta('tickstream_edge_ticks_consumed_total') / wall,
+    consumerLag: metricValue(w.after, 'tickstream_edge_consumer_lag'),
+    loadGeneratorCores: w.loadCpu / wall,
+    brokerCores: w.brokerCpu / wall,
+    producerCores: w.producerCpu / wall,
+  };
+}
+
+async function fetchSymbols(baseUrl: string): Promise<string[]> {
+  const response = await fetch(`${baseUrl}/api/symbols`);
+  const body = (await response.json()) as { symbols: { name: string }[] };
+  return body.symbols.map((symbol) => symbol.name);
+}
+
+/** Median of every numeric field; close counts are summed over the runs. */
+function medianFigures(runs: EdgeRunFigures[]): EdgeRunFigures {
+  const first = runs[0];
+  if (first === undefined) throw new RangeError('no runs');
+  const out = { ...first, closes: {} as Record<string, number> };
+  for (const key of Object.keys(first) as (keyof EdgeRunFigures)[]) {
+    if (typeof first[key] !== 'number') continue;
+    (out as Record<string, unknown>)[key] = median(runs.map((run) => run[key] as number));
+  }
+  for (const run of runs) {
+    for (const [code, n] of Object.entries(run.closes)) out.closes[code] = (out.closes[code] ?? 0) + n;
+  }
+  return out;
+}
+
+export async function runEdgeBench(overrides: Partial<EdgeBenchOptions> = {}): Promise<EdgeBenchResult> {
+  const options: EdgeBenchOptions = { ...defaultEdgeBenchOptions, ...overrides };
+  const skipped: string[] = [];
+  const limit = openFileLimit();
+  const clientCounts = options.clients.filter((clients) => {
+    // The load generator holds a descriptor per client, plus its own and the workers' few dozen.
+    if (clients + 200 <= limit) return true;
+    skipped.push(
+      `${clients} clients: needs ~${clients + 200} open files, the limit is ${limit} (raise it with ulimit -n before running)`,
+    );
+    return false;
+  });
+  for (const line of skipped) options.progress(`skipping ${line}`);
+
+  const dataDir = mkdtempSync(join(tmpdir(), 'tickstream-bench-edge-'));
+  if (options.cpuProfileDir !== null) mkdirSync(options.cpuProfileDir, { recursive: true });
+  options.progress('starting the broker and the producer');
+  const broker = await startBrokerProcess(dataDir);
+  const rows = new Map<string, EdgeBenchRow>();
+  try {
+    const producer = await startProducer(broker.bootstrap, options.rate, options.symbolCount);
+    try {
+      const names: string[] = [];
+      for (let run = 0; run < options.runs; run++) {
+        // Configurations interleaved within a run, so a drift of the machine spreads over all of them.
+        for (const clients of clientCounts) {
+          for (const mode of options.modes) {
+            options.progress(`edge: ${clients} clients, ${mode}, run ${run + 1}/${options.runs}`);
+            const figures = await measureConfiguration(
+              broker.bootstrap,
+              { brokerPid: broker.pid, producerPid: producer.pid },
+              clients,
+              mode,
+              names,
+              options,
+            );
+            options.progress(`  ${formatFigures(figures)}`);
+            const key = `${clients}/${mode}`;
+            const row = rows.get(key) ?? { clients, mode, median: figures, runs: [] };
+            row.runs.push(figures);
+            rows.set(key, row);
+          }
+        }
+      }
+    } finally {
+      options.progress('stopping the producer and the broker');
+      await producer.stop();
+    }
+  } finally {
+    await broker.close();
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+  const { progress: _progress, ...settings } = options;
+  const medianRows = [...rows.values()].map((row) => ({ ...row, median: medianFigures(row.runs) }));
+  return {
+    machine: {
+      cpus: cpus().length,
+      model: cpus()[0]?.model ?? '?',
+      memoryGb: Math.round(totalmem() / 1e9),
+      node: process.version,
+    },
+    settings: {
+      ...settings,
+      clients: clientCounts,
+      bufferutil: bufferutilLoaded(),
+      decoding:
+        options.decodeEvery === 1
+          ? 'every client decodes every frame (lz4 + FlatBuffers verify + applyDelta), checks seq, resyncs'
+          : `1 client in ${options.decodeEvery} decodes every frame (lz4 + FlatBuffers verify + applyDelta), checks seq and resyncs; the others count frames and bytes`,
+    },
+    rows: medianRows,
+    rssSlopes: rssSlopes(medianRows),
+    skipped,
+  };
+}
+
+const thousands = (value: number): string => Math.round(value).toLocaleString('en-US');
+
+function formatFigures(f: EdgeRunFigures): string {
+  return (
+    `${thousands(f.updatesPerSecond)} updates/s, ${thousands(f.framesPerSecond)} frames/s, ` +
+    `edge ${f.edgeCores.toFixed(2)} cores (idle ${f.idleEdgeCores.toFixed(2)}), ` +
+    `${thousands(f.updatesPerEdgeCpuSecond)} updates/edge CPU-s, p50 ${f.latencyP50Ms.toFixed(1)} ms, ` +
+    `skipped ${thousands(f.deltasSkipped)}, load generator ${f.loadGeneratorCores.toFixed(2)} cores`
+  );
+}
+
+/**
+ * Memory per connection as the slope of median RSS between the smallest and largest client
+ * count of a mode: an edge's RSS also grows on its own in its first seconds (heap, candle rings),
+ * which (RSS − baseline) / C charges to the clients and the slope cancels.
+ */
+export function rssSlopes(
+  rows: readonly EdgeBenchRow[],
+): Record<string, { from: number; to: number; kbPerConnection: number }> {
+  const slopes: Record<string, { from: number; to: number; kbPerConnection: number }> = {};
+  for (const mode of new Set(rows.map((row) => row.mode))) {
+    const ofMode = rows.filter((row) => row.mode === mode).sort((a, b) => a.clients - b.clients);
+    const first = ofMode[0];
+    const last = ofMode[ofMode.length - 1];
+    if (first === undefined || last === undefined || last.clients === first.clients) continue;
+    slopes[mode] = {
+      from: first.clients,
+      to: last.clients,
+      kbPerConnection:
+        ((last.median.edgeRssMb - first.median.edgeRssMb) * 1024) / (last.median.connected - first.median.connected),
+    };
+  }
+  return slopes;
+}
+
+export function formatEdgeBench(result: EdgeBenchResult): string {
+  const s = result.settings;
+  const lines = [
+    `edge fan-out: producer ${thousands(s.rate)} ticks/s over ${s.symbolCount} symbols, --window ${s.windowMs}, ` +
+      `${s.symbolsPerClient} symbols per client (pages: ${s.pages} shared pages; random: each client its own), ` +
+      `${s.seconds} s windows after ${s.warmupSeconds} s warm-up, medians of ${s.runs}`,
+    `machine: ${result.machine.cpus} cores (${result.machine.model}), shared by broker, producer, edge and load generator (${s.workers} worker threads, ws${s.bufferutil ? ' + bufferutil' : ''})`,
+    `clients: ${s.decoding}`,
+    '',
+    'clients  mode    frames/s   updates/s  wire B/upd  edge cores (idle)  upd/edge CPU-s  upd/fan-out CPU-s  µs/frame  RSS MB  KB/conn  p50 ms  p99 ms  gaps  skipped  slow closes  loadgen cores  all cores',
+  ];
+  for (const row of result.rows) {
+    const m = row.median;
+    const allCores = m.edgeCores + m.loadGeneratorCores + m.brokerCores + m.producerCores;
+    lines.push(
+      [
+        String(row.clients).padStart(7),
+        row.mode.padEnd(6),
+        thousands(m.framesPerSecond).padStart(10),
+        thousands(m.updatesPerSecond).padStart(11),
+        m.wireBytesPerUpdate.toFixed(1).padStart(10),
+        `${m.edgeCores.toFixed(2)} (${m.idleEdgeCores.toFixed(2)})`.padStart(17),
+        thousands(m.updatesPerEdgeCpuSecond).padStart(14),
+        thousands(m.updatesPerFanOutCpuSecond).padStart(17),
+        m.fanOutMicrosPerFrame.toFixed(2).padStart(8),
+        m.edgeRssMb.toFixed(0).padStart(6),
+        m.rssPerConnectionKb.toFixed(1).padStart(7),
+        m.latencyP50Ms.toFixed(1).padStart(6),
+        m.latencyP99Ms.toFixed(1).padStart(6),
+        thousands(m.gaps).padStart(4),
+        thousands(m.deltasSkipped).padStart(7),
+        thousands(m.slowCloses).padStart(11),
+        m.loadGeneratorCores.toFixed(2).padStart(13),
+        allCores.toFixed(2).padStart(9),
+      ].join('  '),
+    );
+  }
+  lines.push(
+    '',
+    'updates: symbol updates the edge delivered (tickstream_edge_updates_sent_total); upd/edge CPU-s divides them by the',
+    'edge process’s CPU (/proc utime+stime), upd/fan-out CPU-s by its CPU above the same edge with no client (reading',
+    'Kafka: the "idle" cores); µs/frame is that fan-out CPU per frame sent. wire B/upd: bytes the decoding clients',
+    'received (payload + WebSocket header) per update they applied. KB/conn: (RSS with the clients − RSS with none) / C.',
+    'p50/p99: Delta arrival − its base_time_us (the newest tick’s exchange time, the producer’s clock), decoding clients.',
+    'gaps: seq jumps seen by decoding clients; skipped: Deltas the edge withheld from clients over the soft buffer limit.',
+  );
+  for (const [mode, slope] of Object.entries(result.rssSlopes)) {
+    lines.push(
+      `${mode}: edge RSS grows ${slope.kbPerConnection.toFixed(1)} KB per connection from ${slope.from} to ${slope.to} clients ` +
+        '(slope of the medians; the KB/conn column also holds the edge’s own growth since its baseline)',
+    );
+  }
+  for (const line of result.skipped) lines.push(`skipped ${line}`);
+  return lines.join('\n');
+}
+
+function parseArgs(args: string[]): Partial<EdgeBenchOptions> {
+  const value = (flag: string): string | undefined => {
+    const at = args.indexOf(flag);
+    return at >= 0 ? args[at + 1] : undefined;
+  };
+  const number = (flag: string): number | undefined => {
+    const raw = value(flag);
+    if (raw === undefined) return undefined;
+    const parsed = Number(raw);
+    if (!Number.isFinite(parsed) || parsed <= 0) {
+      process.stderr.write(`bench edge: ${flag} must be a positive number, got '${raw}'\n`);
+      process.exit(2);
+    }
+    return parsed;
+  };
+  const quick = args.includes('--quick');
+  const overrides: Partial<EdgeBenchOptions> = quick
+    ? { runs: 1, clients: [250, 1000], warmupSeconds: 1, seconds: 3, idleSeconds: 1 }
+    : {};
+  const clients = value('--clients');
+  if (clients !== undefined) {
+    const list = clients.split(',').map(Number);
+    if (list.some((n) => !Number.isInteger(n) || n < 1)) {
+      process.stderr.write(
+        `bench edge: --clients must be a list of client counts such as 1000,5000, got '${clients}'\n`,
+      );
+      process.exit(2);
+    }
+    overrides.clients = list;
+  }
+  const modes = value('--modes');
+  if (modes !== undefined) {
+    const list = modes.split(',');
+    if (list.some((mode) => mode !== 'pages' && mode !== 'random')) {
+      process.stderr.write(`bench edge: --modes must be pages, random or pages,random, got '${modes}'\n`);
+      process.exit(2);
+    }
+    overrides.modes = list as SubscriptionMode[];
+  }
+  const numbers: [string, keyof EdgeBenchOptions][] = [
+    ['--runs', 'runs'],
+    ['--rate', 'rate'],
+    ['--seconds', 'seconds'],
+    ['--warmup', 'warmupSeconds'],
+    ['--decode-every', 'decodeEvery'],
+  ];
+  for (const [flag, key] of numbers) {
+    const parsed = number(flag);
+    if (parsed !== undefined) (overrides as Record<string, unknown>)[key] = parsed;
+  }
+  const profile = value('--cpu-prof');
+  if (profile !== undefined) overrides.cpuProfileDir = profile;
+  return overrides;
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  // node bench/dist/edge.js [--runs 5] [--clients 1000,5000,10000] [--modes pages,random] [--quick]
+  //   [--rate 20000] [--seconds 6] [--warmup 3] [--decode-every 10] [--cpu-prof DIR]
+  const started = performance.now();
+  const result = await runEdgeBench({
+    ...parseArgs(process.argv.slice(2)),
+    progress: (line) =>
+      process.stderr.write(`[${((performance.now() - started) / 1000).toFixed(0).padStart(4)} s] ${line}\n`),
+  });
+  const out = fileURLToPath(new URL('../results/edge.json', import.meta.url));
+  mkdirSync(dirname(out), { recursive: true });
+  writeFileSync(out, `${JSON.stringify(result, null, 2)}\n`);
+  process.stdout.write(`${formatEdgeBench(result)}\nwritten to ${out}\n`);
+}
