@@ -13,7 +13,7 @@ import {
   newLatencyHistogram,
   type ToLoadWorker,
 } from './edge-load-protocol.js';
-import { cli, cpuSeconds, rssMb, startBrokerProcess } from './processes.js';
+import { cli, cpuSeconds, cpuTimes, rssMb, startBrokerProcess } from './processes.js';
 import { median } from './stats.js';
 
 /**
@@ -61,7 +61,7 @@ export const defaultEdgeBenchOptions: EdgeBenchOptions = {
   decodeEvery: 10,
   warmupSeconds: 2,
   seconds: 5,
-  idleSeconds: 2,
+  idleSeconds: 1.5,
   windowMs: 25,
   workers: 2,
   cpuProfileDir: null,
@@ -84,6 +84,8 @@ export interface EdgeRunFigures {
   /** Decoding clients' wire bytes over the updates they applied. */
   wireBytesPerUpdate: number;
   edgeCores: number;
+  /** Share of the edge's CPU spent in the kernel: on loopback a send also runs the receiver's TCP path. */
+  edgeSystemShare: number;
   /** The edge's CPU with no client: reading and applying ticks from Kafka. */
   idleEdgeCores: number;
   updatesPerEdgeCpuSecond: number;
@@ -127,8 +129,6 @@ export interface EdgeBenchResult {
   machine: { cpus: number; model: string; memoryGb: number; node: string };
   settings: Omit<EdgeBenchOptions, 'progress'> & { bufferutil: boolean; decoding: string };
   rows: EdgeBenchRow[];
-  /** Per mode: KB of edge RSS per added connection, between the smallest and largest client count. */
-  rssSlopes: Record<string, { from: number; to: number; kbPerConnection: number }>;
   skipped: string[];
 }
 
@@ -461,7 +461,7 @@ async function measureConfiguration(
     }
     // The same edge with no client, after the measurement so that its JIT is as warm: what
     // reading Kafka costs it, subtracted to get the fan-out's own CPU.
-    await sleep(1000);
+    await sleep(500);
     const idleCpu = cpuSeconds(edge.pid);
     const idleStarted = performance.now();
     await sleep(options.idleSeconds * 1000);
@@ -478,6 +478,7 @@ interface SteadyWindow {
   before: string;
   after: string;
   edgeCpu: number;
+  edgeSystemCpu: number;
   edgeRssMb: number;
   loadCpu: number;
   brokerCpu: number;
@@ -495,7 +496,7 @@ async function measureSteadyWindow(
   load.reset();
   const before = await scrape(edge.baseUrl);
   const started = performance.now();
-  const edgeCpu = cpuSeconds(edge.pid);
+  const edgeCpu = cpuTimes(edge.pid);
   const brokerCpu = cpuSeconds(others.brokerPid);
   const producerCpu = cpuSeconds(others.producerPid);
   const loadCpu = process.cpuUsage();
@@ -506,9 +507,11 @@ async function measureSteadyWindow(
   }
   const wall = (performance.now() - started) / 1000;
   const loadCpuUsed = process.cpuUsage(loadCpu);
+  const edgeCpuEnd = cpuTimes(edge.pid);
   const window = {
     wall,
-    edgeCpu: cpuSeconds(edge.pid) - edgeCpu,
+    edgeCpu: edgeCpuEnd.user + edgeCpuEnd.system - edgeCpu.user - edgeCpu.system,
+    edgeSystemCpu: edgeCpuEnd.system - edgeCpu.system,
     edgeRssMb,
     loadCpu: (loadCpuUsed.user + loadCpuUsed.system) / 1e6,
     brokerCpu: cpuSeconds(others.brokerPid) - brokerCpu,
@@ -536,6 +539,7 @@ function figuresOf(w: SteadyWindow, load: LoadGenerator, idleEdgeCores: number, 
     wireBytesPerSecond: counts.wireBytes / wall,
     wireBytesPerUpdate: counts.updatesApplied > 0 ? counts.decoderWireBytes / counts.updatesApplied : 0,
     edgeCores: w.edgeCpu / wall,
+    edgeSystemShare: w.edgeSystemCpu / w.edgeCpu,
     idleEdgeCores,
     updatesPerEdgeCpuSecond: updates / w.edgeCpu,
     updatesPerFanOutCpuSecond: fanOutCpu > 0 ? updates / fanOutCpu : 0,
@@ -634,7 +638,6 @@ export async function runEdgeBench(overrides: Partial<EdgeBenchOptions> = {}): P
     rmSync(dataDir, { recursive: true, force: true });
   }
   const { progress: _progress, ...settings } = options;
-  const medianRows = [...rows.values()].map((row) => ({ ...row, median: medianFigures(row.runs) }));
   return {
     machine: {
       cpus: cpus().length,
@@ -651,8 +654,7 @@ export async function runEdgeBench(overrides: Partial<EdgeBenchOptions> = {}): P
           ? 'every client decodes every frame (lz4 + FlatBuffers verify + applyDelta), checks seq, resyncs'
           : `1 client in ${options.decodeEvery} decodes every frame (lz4 + FlatBuffers verify + applyDelta), checks seq and resyncs; the others count frames and bytes`,
     },
-    rows: medianRows,
-    rssSlopes: rssSlopes(medianRows),
+    rows: [...rows.values()].map((row) => ({ ...row, median: medianFigures(row.runs) })),
     skipped,
   };
 }
@@ -662,34 +664,10 @@ const thousands = (value: number): string => Math.round(value).toLocaleString('e
 function formatFigures(f: EdgeRunFigures): string {
   return (
     `${thousands(f.updatesPerSecond)} updates/s, ${thousands(f.framesPerSecond)} frames/s, ` +
-    `edge ${f.edgeCores.toFixed(2)} cores (idle ${f.idleEdgeCores.toFixed(2)}), ` +
+    `edge ${f.edgeCores.toFixed(2)} cores (idle ${f.idleEdgeCores.toFixed(2)}, kernel ${(f.edgeSystemShare * 100).toFixed(0)} %), ` +
     `${thousands(f.updatesPerEdgeCpuSecond)} updates/edge CPU-s, p50 ${f.latencyP50Ms.toFixed(1)} ms, ` +
     `skipped ${thousands(f.deltasSkipped)}, load generator ${f.loadGeneratorCores.toFixed(2)} cores`
   );
-}
-
-/**
- * Memory per connection as the slope of median RSS between the smallest and largest client
- * count of a mode: an edge's RSS also grows on its own in its first seconds (heap, candle rings),
- * which (RSS − baseline) / C charges to the clients and the slope cancels.
- */
-export function rssSlopes(
-  rows: readonly EdgeBenchRow[],
-): Record<string, { from: number; to: number; kbPerConnection: number }> {
-  const slopes: Record<string, { from: number; to: number; kbPerConnection: number }> = {};
-  for (const mode of new Set(rows.map((row) => row.mode))) {
-    const ofMode = rows.filter((row) => row.mode === mode).sort((a, b) => a.clients - b.clients);
-    const first = ofMode[0];
-    const last = ofMode[ofMode.length - 1];
-    if (first === undefined || last === undefined || last.clients === first.clients) continue;
-    slopes[mode] = {
-      from: first.clients,
-      to: last.clients,
-      kbPerConnection:
-        ((last.median.edgeRssMb - first.median.edgeRssMb) * 1024) / (last.median.connected - first.median.connected),
-    };
-  }
-  return slopes;
 }
 
 export function formatEdgeBench(result: EdgeBenchResult): string {
@@ -701,7 +679,7 @@ export function formatEdgeBench(result: EdgeBenchResult): string {
     `machine: ${result.machine.cpus} cores (${result.machine.model}), shared by broker, producer, edge and load generator (${s.workers} worker threads, ws${s.bufferutil ? ' + bufferutil' : ''})`,
     `clients: ${s.decoding}`,
     '',
-    'clients  mode    frames/s   updates/s  wire B/upd  edge cores (idle)  upd/edge CPU-s  upd/fan-out CPU-s  µs/frame  RSS MB  KB/conn  p50 ms  p99 ms  gaps  skipped  slow closes  loadgen cores  all cores',
+    'clients  mode    frames/s   updates/s  wire B/upd  edge cores (idle)  kernel  upd/edge CPU-s  upd/fan-out CPU-s  µs/frame  RSS MB  KB/conn  p50 ms  p99 ms  gaps  skipped  slow closes  loadgen cores  all cores',
   ];
   for (const row of result.rows) {
     const m = row.median;
@@ -714,6 +692,7 @@ export function formatEdgeBench(result: EdgeBenchResult): string {
         thousands(m.updatesPerSecond).padStart(11),
         m.wireBytesPerUpdate.toFixed(1).padStart(10),
         `${m.edgeCores.toFixed(2)} (${m.idleEdgeCores.toFixed(2)})`.padStart(17),
+        `${(m.edgeSystemShare * 100).toFixed(0)} %`.padStart(6),
         thousands(m.updatesPerEdgeCpuSecond).padStart(14),
         thousands(m.updatesPerFanOutCpuSecond).padStart(17),
         m.fanOutMicrosPerFrame.toFixed(2).padStart(8),
@@ -732,18 +711,13 @@ export function formatEdgeBench(result: EdgeBenchResult): string {
   lines.push(
     '',
     'updates: symbol updates the edge delivered (tickstream_edge_updates_sent_total); upd/edge CPU-s divides them by the',
-    'edge process’s CPU (/proc utime+stime), upd/fan-out CPU-s by its CPU above the same edge with no client (reading',
+    'edge process’s CPU (/proc utime+stime; kernel: the stime share), upd/fan-out CPU-s by its CPU above the same edge with no client (reading',
     'Kafka: the "idle" cores); µs/frame is that fan-out CPU per frame sent. wire B/upd: bytes the decoding clients',
-    'received (payload + WebSocket header) per update they applied. KB/conn: (RSS with the clients − RSS with none) / C.',
+    'received (payload + WebSocket header) per update they applied. KB/conn: (RSS with the clients − RSS with none) / C;',
+    'the edge’s own RSS moves by tens of MB (heap, candle rings), so only the larger client counts say much per connection.',
     'p50/p99: Delta arrival − its base_time_us (the newest tick’s exchange time, the producer’s clock), decoding clients.',
     'gaps: seq jumps seen by decoding clients; skipped: Deltas the edge withheld from clients over the soft buffer limit.',
   );
-  for (const [mode, slope] of Object.entries(result.rssSlopes)) {
-    lines.push(
-      `${mode}: edge RSS grows ${slope.kbPerConnection.toFixed(1)} KB per connection from ${slope.from} to ${slope.to} clients ` +
-        '(slope of the medians; the KB/conn column also holds the edge’s own growth since its baseline)',
-    );
-  }
   for (const line of result.skipped) lines.push(`skipped ${line}`);
   return lines.join('\n');
 }

@@ -59,14 +59,20 @@ export async function endOffsetTotal(bootstrap: string, topic: string): Promise<
 
 const CLOCK_TICKS = 100; // USER_HZ on Linux
 
-/** CPU seconds (user + system) used so far by a live process, from /proc; NaN once it is gone. */
-export function cpuSeconds(pid: number): number {
+/** CPU seconds used so far by a live process in user and kernel mode, from /proc; NaN once it is gone. */
+export function cpuTimes(pid: number): { user: number; system: number } {
   try {
     const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
-    return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
+    return { user: Number(fields[11]) / CLOCK_TICKS, system: Number(fields[12]) / CLOCK_TICKS };
   } catch {
-    return Number.NaN;
+    return { user: Number.NaN, system: Number.NaN };
   }
+}
+
+/** CPU seconds (user + system) used so far by a live process; NaN once it is gone. */
+export function cpuSeconds(pid: number): number {
+  const { user, system } = cpuTimes(pid);
+  return user + system;
 }
 
 /** Resident set size of a live process in MB (MiB), from /proc; 0 once it is gone. */
