@@ -19,17 +19,22 @@ export function barStart(timeUs: number, timeframe: Timeframe): number {
   return Math.floor((timeUs + EXCHANGE_OFFSET_US) / length) * length - EXCHANGE_OFFSET_US;
 }
 
+/** Fields of a bar, interleaved: a tick touches one cache line per ring, not one per field. */
+const START = 0;
+const OPEN = 1;
+const HIGH = 2;
+const LOW = 3;
+const CLOSE = 4;
+const VOLUME = 5;
+const FIELDS = 6;
+
 /**
  * One symbol's bars of one timeframe in a ring buffer that starts small and doubles up to
  * `maxBars`, so memory follows the history actually seen rather than the worst case.
  */
 class CandleRing {
-  private start = new Float64Array(FIRST_CAPACITY);
-  private open = new Float64Array(FIRST_CAPACITY);
-  private high = new Float64Array(FIRST_CAPACITY);
-  private low = new Float64Array(FIRST_CAPACITY);
-  private close = new Float64Array(FIRST_CAPACITY);
-  private volume = new Float64Array(FIRST_CAPACITY);
+  private bars = new Float64Array(FIRST_CAPACITY * FIELDS);
+  private capacity = FIRST_CAPACITY;
   /** Index of the newest bar. */
   private head = -1;
   count = 0;
@@ -37,68 +42,62 @@ class CandleRing {
   constructor(private readonly maxBars: number) {}
 
   get byteSize(): number {
-    return this.start.length * 48;
+    return this.bars.byteLength;
   }
 
   add(start: number, price: number, size: number): void {
-    const head = this.head;
-    if (head >= 0 && this.start[head] === start) {
-      if (price > (this.high[head] as number)) this.high[head] = price;
-      if (price < (this.low[head] as number)) this.low[head] = price;
-      this.close[head] = price;
-      this.volume[head] = (this.volume[head] as number) + size;
+    const bars = this.bars;
+    const at = this.head * FIELDS;
+    if (this.head >= 0 && bars[at + START] === start) {
+      if (price > (bars[at + HIGH] as number)) bars[at + HIGH] = price;
+      if (price < (bars[at + LOW] as number)) bars[at + LOW] = price;
+      bars[at + CLOSE] = price;
+      bars[at + VOLUME] = (bars[at + VOLUME] as number) + size;
       return;
     }
     // A tick older than the newest bar (replayed or late) does not rewrite closed bars.
-    if (head >= 0 && start < (this.start[head] as number)) return;
-    if (this.count === this.start.length && this.count < this.maxBars) this.grow();
-    const next = (head + 1) % this.start.length;
-    this.start[next] = start;
-    this.open[next] = price;
-    this.high[next] = price;
-    this.low[next] = price;
-    this.close[next] = price;
-    this.volume[next] = size;
-    this.head = next;
-    if (this.count < this.start.length) this.count++;
+    if (this.head >= 0 && start < (bars[at + START] as number)) return;
+    if (this.count === this.capacity && this.count < this.maxBars) this.grow();
+    this.head = (this.head + 1) % this.capacity;
+    const next = this.head * FIELDS;
+    const to = this.bars;
+    to[next + START] = start;
+    to[next + OPEN] = price;
+    to[next + HIGH] = price;
+    to[next + LOW] = price;
+    to[next + CLOSE] = price;
+    to[next + VOLUME] = size;
+    if (this.count < this.capacity) this.count++;
   }
 
   private grow(): void {
-    const capacity = Math.min(this.start.length * 2, this.maxBars);
-    const reorder = (from: Float64Array<ArrayBuffer>): Float64Array<ArrayBuffer> => {
-      const to = new Float64Array(capacity);
-      // Oldest first: the bars after head (if the ring wrapped), then up to head.
-      const oldest = (this.head + 1) % from.length;
-      to.set(from.subarray(oldest), 0);
-      to.set(from.subarray(0, oldest), from.length - oldest);
-      return to;
-    };
-    this.start = reorder(this.start);
-    this.open = reorder(this.open);
-    this.high = reorder(this.high);
-    this.low = reorder(this.low);
-    this.close = reorder(this.close);
-    this.volume = reorder(this.volume);
+    const capacity = Math.min(this.capacity * 2, this.maxBars);
+    const to = new Float64Array(capacity * FIELDS);
+    // Oldest first: the bars after head (if the ring wrapped), then up to head.
+    const oldest = ((this.head + 1) % this.capacity) * FIELDS;
+    to.set(this.bars.subarray(oldest), 0);
+    to.set(this.bars.subarray(0, oldest), this.bars.length - oldest);
+    this.bars = to;
+    this.capacity = capacity;
     this.head = this.count - 1;
   }
 
   /** The newest `limit` bars, oldest first. */
   newest(limit: number): CandleFields[] {
     const n = Math.min(limit, this.count);
-    const bars: CandleFields[] = [];
-    const length = this.start.length;
+    const result: CandleFields[] = [];
     for (let k = n - 1; k >= 0; k--) {
-      const i = (this.head - k + length) % length;
-      bars.push({
-        startTimeUs: this.start[i] as number,
-        open: this.open[i] as number,
-        high: this.high[i] as number,
-        low: this.low[i] as number,
-        close: this.close[i] as number,
-        volume: this.volume[i] as number,
+      const at = ((this.head - k + this.capacity) % this.capacity) * FIELDS;
+      result.push({
+        startTimeUs: this.bars[at + START] as number,
+        open: this.bars[at + OPEN] as number,
+        high: this.bars[at + HIGH] as number,
+        low: this.bars[at + LOW] as number,
+        close: this.bars[at + CLOSE] as number,
+        volume: this.bars[at + VOLUME] as number,
       });
     }
-    return bars;
+    return result;
   }
 }
 
@@ -110,7 +109,8 @@ export class CandleStore {
     capacity: number,
     private readonly maxBars: number,
   ) {
-    this.rings = new Array<CandleRing | undefined>(capacity * TIMEFRAME_COUNT);
+    // Filled, not `new Array(n)`: V8 keeps a large holey array as a dictionary, slow to index.
+    this.rings = Array.from({ length: capacity * TIMEFRAME_COUNT }, () => undefined);
   }
 
   add(id: number, timeUs: number, price: number, size: number): void {

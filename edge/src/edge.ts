@@ -2,7 +2,6 @@ import { randomInt } from 'node:crypto';
 import {
   DEFAULT_MAX_FRAME_BYTES,
   decodeMarketEvent,
-  decodeTick,
   ErrorCode,
   type FrameOptions,
   PRICE_SCALE,
@@ -24,6 +23,7 @@ import { loadStaticFiles } from './static-files.js';
 import { EMPTY_SPEC } from './subscription.js';
 import { SymbolDirectory } from './symbol-directory.js';
 import { TickConsumer } from './tick-consumer.js';
+import { TickIngest } from './tick-ingest.js';
 import { loadNativeUws, type us_listen_socket, type WebSocket } from './uws.js';
 
 export interface RunningEdge {
@@ -56,7 +56,10 @@ export async function startEdge(options: EdgeOptions): Promise<RunningEdge> {
   const state = new MarketState(options.maxSymbols);
   const candles = new CandleStore(options.maxSymbols, options.maxBars);
   const sent: SendCounts = { frames: new Map(), bytes: 0, updates: 0, skipped: 0 };
-  const metrics = new EdgeMetrics(sent);
+  const metrics = new EdgeMetrics(sent, {
+    ticks: () => state.ticksApplied,
+    badRecords: () => ingest.badRecords + badEvents,
+  });
   const encoder = new ServerFrameEncoder(frameOptions);
   const fanOut = new FanOut(state, directory, candles, encoder, epoch, options, metrics, sent);
   const clientMessages = new ClientMessages(fanOut, directory, frameOptions, options, Date.now);
@@ -69,8 +72,8 @@ export async function startEdge(options: EdgeOptions): Promise<RunningEdge> {
   const ready = new Promise<void>((resolve) => {
     markReady = resolve;
   });
-  let unknownSymbolsLogged = false;
-  let badRecordsLogged = 0;
+  const ingest = new TickIngest(directory, state, candles, log);
+  let badEvents = 0;
 
   const consumer = new TickConsumer({
     brokers: options.brokers,
@@ -79,34 +82,14 @@ export async function startEdge(options: EdgeOptions): Promise<RunningEdge> {
     groupId: `tickstream-edge-${options.edgeId}-${epoch}`,
     historyMs: options.historyMs,
     log,
-    onTick(value) {
-      let tick: ReturnType<typeof decodeTick>;
-      try {
-        tick = decodeTick(value);
-      } catch (error) {
-        if (!(error instanceof ProtocolError)) throw error;
-        metrics.badRecords.inc();
-        if (badRecordsLogged++ < 5) log(`skipping a ticks record that does not decode: ${error.message}`);
-        return;
-      }
-      const id = directory.intern(tick.symbol, tick.sector);
-      if (id < 0) {
-        if (!unknownSymbolsLogged)
-          log(`more than ${options.maxSymbols} symbols: ticks of the rest are ignored (--max-symbols)`);
-        unknownSymbolsLogged = true;
-        return;
-      }
-      state.apply(id, tick.price, tick.size, tick.bid, tick.ask, tick.exchangeTimeUs);
-      candles.add(id, tick.exchangeTimeUs, tick.price, tick.size);
-      metrics.ticks.inc();
-    },
+    onTick: (value) => ingest.apply(value),
     onEvent(value) {
       try {
         const frame = encoder.marketEvent(epoch, 0, decodeMarketEvent(value));
         fanOut.broadcast(sessions, frame, 'market-event');
       } catch (error) {
         if (!(error instanceof ProtocolError)) throw error;
-        metrics.badRecords.inc();
+        badEvents++;
       }
     },
     onLag(partition, lag) {

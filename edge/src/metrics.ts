@@ -36,16 +36,6 @@ export class EdgeMetrics {
     help: 'Symbols known to this edge',
     registers: [this.registry],
   });
-  readonly ticks = new Counter({
-    name: 'tickstream_edge_ticks_consumed_total',
-    help: 'Ticks read from Kafka and applied',
-    registers: [this.registry],
-  });
-  readonly badRecords = new Counter({
-    name: 'tickstream_edge_bad_records_total',
-    help: 'Kafka records that did not decode (skipped, logged)',
-    registers: [this.registry],
-  });
   readonly conflated = new Counter({
     name: 'tickstream_edge_conflated_ticks_total',
     help: 'Ticks folded into an update for the same symbol within one window',
@@ -86,9 +76,26 @@ export class EdgeMetrics {
     registers: [this.registry],
   });
 
-  constructor(sent: SendCounts) {
+  /** `ingest` counts per tick in plain numbers: a prom-client inc() per tick costs more than the tick. */
+  constructor(sent: SendCounts, ingest: { ticks: () => number; badRecords: () => number }) {
     collectDefaultMetrics({ register: this.registry, prefix: 'tickstream_edge_' });
     const registers = [this.registry];
+    new Counter({
+      name: 'tickstream_edge_ticks_consumed_total',
+      help: 'Ticks read from Kafka and applied',
+      registers,
+      collect() {
+        mirror(this, ingest.ticks);
+      },
+    });
+    new Counter({
+      name: 'tickstream_edge_bad_records_total',
+      help: 'Kafka records that did not decode (skipped, logged)',
+      registers,
+      collect() {
+        mirror(this, ingest.badRecords);
+      },
+    });
     new Counter({
       name: 'tickstream_edge_frames_sent_total',
       help: 'WebSocket frames sent, by message type',

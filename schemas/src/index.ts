@@ -32,4 +32,5 @@ export {
   TickEncoder,
   type TickFields,
 } from './tick-codec.js';
+export { TickReader } from './tick-reader.js';
 export { VarintReader, VarintWriter } from './varint.js';
