@@ -18,29 +18,41 @@ export interface StoredTick {
   ask: number;
 }
 
-/** Every tick in `topic`, decoded, read back with kafkajs up to the end offsets of the moment. */
+/**
+ * Every tick in `topic`, decoded, read back with kafkajs up to the end offsets of the moment:
+ * each offset once (a consumer-group rejoin may deliver a batch again), done when every
+ * partition has reached its end.
+ */
 export async function readAllTicks(brokers: string[], topic: string): Promise<StoredTick[]> {
   const kafka = new Kafka({ brokers, logLevel: logLevel.NOTHING });
   const admin = kafka.admin();
   await admin.connect();
   const ends = await admin.fetchTopicOffsets(topic);
   await admin.disconnect();
-  const total = ends.reduce((sum, p) => sum + Number(p.high) - Number(p.low), 0);
+  const end = new Map(ends.map((p) => [p.partition, Number(p.high)]));
+  const next = new Map(ends.map((p) => [p.partition, Number(p.low)]));
+  const complete = (): boolean => ends.every((p) => (next.get(p.partition) ?? 0) >= Number(p.high));
   const ticks: StoredTick[] = [];
-  if (total === 0) return ticks;
+  if (complete()) return ticks;
   const consumer = kafka.consumer({ groupId: `read-${topic}-${Date.now()}`, maxBytes: 50 << 20 });
   await consumer.connect();
   await consumer.subscribe({ topic, fromBeginning: true });
   await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`read ${ticks.length} of ${total} ticks`)), 60_000);
+    const timer = setTimeout(() => {
+      const missing = ends.map((p) => `${p.partition}: ${next.get(p.partition)} of ${p.high}`).join(', ');
+      reject(new Error(`read ${ticks.length} ticks, partitions not read to their end (${missing})`));
+    }, 60_000);
     void consumer.run({
       eachBatch: async ({ batch }) => {
         for (const message of batch.messages) {
+          const offset = Number(message.offset);
+          if (offset < (next.get(batch.partition) ?? 0) || offset >= (end.get(batch.partition) ?? 0)) continue;
+          next.set(batch.partition, offset + 1);
           if (message.value === null) continue;
           const tick = decodeTick(message.value);
           ticks.push({
             partition: batch.partition,
-            offset: Number(message.offset),
+            offset,
             symbol: tick.symbol,
             sequence: tick.sequence,
             price: tick.price,
@@ -48,7 +60,7 @@ export async function readAllTicks(brokers: string[], topic: string): Promise<St
             ask: tick.ask,
           });
         }
-        if (ticks.length >= total) {
+        if (complete()) {
           clearTimeout(timer);
           resolve();
         }
