@@ -1,0 +1,139 @@
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { cli, cpuSeconds, endOffsetTotal, startBrokerProcess } from './processes.js';
+import { median } from './stats.js';
+
+/**
+ * Edge ingest benchmark: how fast one edge reads ticks from Kafka into its state and candles,
+ * alone on the machine. The topic is filled first (the producer at --rate max, then stopped);
+ * then an edge starts with --history covering all of it, and the time and CPU until it says
+ * "history loaded" give ticks per second and CPU per tick. Nothing else runs meanwhile, so
+ * this is the edge's Kafka path (fetch, decompress, decode, state, 7 candle timeframes) by
+ * itself. `--edge` takes other builds' `cli/bin/tickstream.js` to compare them in one run.
+ */
+export interface EdgeIngestResult {
+  runs: number;
+  ticks: number;
+  symbols: number;
+  variants: { edge: string; ticksPerSecond: number; cpuMicrosPerTick: number; perRun: number[] }[];
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+async function fillTopic(bootstrap: string, seconds: number, symbols: number): Promise<number> {
+  const args = [cli, 'producer', '--brokers', bootstrap, '--rate', 'max', '--workers', '2'];
+  args.push('--symbol-count', String(symbols), '--duration', `${seconds}s`, '--clock', 'real');
+  const child = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  child.stderr?.on('data', (chunk: Buffer) => {
+    stderr = (stderr + chunk.toString()).slice(-2000);
+  });
+  const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+  if (code !== 0) throw new Error(`producer exited with ${code}: ${stderr}`);
+  return endOffsetTotal(bootstrap, 'ticks');
+}
+
+/** One edge loading the whole topic as history: wall seconds and CPU seconds until it is ready. */
+async function loadOnce(edgeCli: string, bootstrap: string): Promise<{ seconds: number; cpu: number; ticks: number }> {
+  const args = [edgeCli, 'edge', '--port', '0', '--host', '127.0.0.1', '--brokers', bootstrap, '--history', '1d'];
+  const started = performance.now();
+  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  const collect = (chunk: Buffer): void => {
+    output = (output + chunk.toString()).slice(-4000);
+  };
+  child.stdout?.on('data', collect);
+  child.stderr?.on('data', collect);
+  try {
+    for (;;) {
+      const loaded = /history loaded: \d+ symbols, ([\d,]+) ticks/.exec(output);
+      if (loaded) {
+        const cpu = cpuSeconds(child.pid ?? 0);
+        return { seconds: (performance.now() - started) / 1000, cpu, ticks: Number(loaded[1]?.replaceAll(',', '')) };
+      }
+      if (child.exitCode !== null) throw new Error(`edge exited with ${child.exitCode}: ${output}`);
+      if (performance.now() - started > 300_000) throw new Error(`edge did not load its history in 300 s: ${output}`);
+      await sleep(5);
+    }
+  } finally {
+    child.kill('SIGKILL');
+    await new Promise((resolve) => (child.exitCode === null ? child.once('exit', resolve) : resolve(null)));
+  }
+}
+
+export async function runEdgeIngestBench(options: {
+  runs: number;
+  seconds: number;
+  symbols: number;
+  edges: string[];
+  log?: (line: string) => void;
+}): Promise<EdgeIngestResult> {
+  const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
+  const dataDir = mkdtempSync(join(tmpdir(), 'tickstream-ingest-bench-'));
+  const broker = await startBrokerProcess(dataDir);
+  try {
+    const ticks = await fillTopic(broker.bootstrap, options.seconds, options.symbols);
+    log(`topic filled: ${ticks.toLocaleString('en-US')} ticks of ${options.symbols} symbols`);
+    const perRun = options.edges.map(() => [] as { seconds: number; cpu: number }[]);
+    for (let run = 0; run < options.runs; run++) {
+      // Interleaved, so drift on a shared machine hits every variant alike.
+      for (const [index, edge] of options.edges.entries()) {
+        const result = await loadOnce(edge, broker.bootstrap);
+        if (result.ticks !== ticks) throw new Error(`${edge} loaded ${result.ticks} ticks of ${ticks}`);
+        perRun[index]?.push(result);
+        log(
+          `run ${run + 1}/${options.runs} ${edge}: ${Math.round(ticks / result.seconds).toLocaleString('en-US')} ticks/s, ${((result.cpu / ticks) * 1e6).toFixed(2)} µs CPU per tick`,
+        );
+      }
+    }
+    return {
+      runs: options.runs,
+      ticks,
+      symbols: options.symbols,
+      variants: options.edges.map((edge, index) => {
+        const runs = perRun[index] ?? [];
+        return {
+          edge,
+          ticksPerSecond: median(runs.map((r) => ticks / r.seconds)),
+          cpuMicrosPerTick: median(runs.map((r) => (r.cpu / ticks) * 1e6)),
+          perRun: runs.map((r) => ticks / r.seconds),
+        };
+      }),
+    };
+  } finally {
+    await broker.close();
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+export function formatEdgeIngestBench(result: EdgeIngestResult): string {
+  const lines = [
+    `edge ingest: ${result.ticks.toLocaleString('en-US')} ticks of ${result.symbols} symbols loaded as history, medians of ${result.runs}`,
+  ];
+  for (const variant of result.variants) {
+    lines.push(
+      `  ${variant.edge}: ${Math.round(variant.ticksPerSecond).toLocaleString('en-US')} ticks/s, ${variant.cpuMicrosPerTick.toFixed(2)} µs of edge CPU per tick`,
+    );
+  }
+  return lines.join('\n');
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  // node bench/dist/edge-ingest.js [runs] [--seconds 10] [--symbols 1000] [--edge PATH …]
+  const args = process.argv.slice(2);
+  const flag = (name: string, fallback: string): string => {
+    const at = args.indexOf(name);
+    return at >= 0 ? (args[at + 1] ?? fallback) : fallback;
+  };
+  const edges = args.flatMap((arg, i) => (args[i - 1] === '--edge' ? [arg] : []));
+  const result = await runEdgeIngestBench({
+    runs: Number(args[0] && !args[0].startsWith('--') ? args[0] : 5),
+    seconds: Number(flag('--seconds', '10')),
+    symbols: Number(flag('--symbols', '1000')),
+    edges: edges.length > 0 ? edges : [cli],
+  });
+  process.stdout.write(`${formatEdgeIngestBench(result)}\n`);
+}
