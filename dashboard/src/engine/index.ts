@@ -1,4 +1,6 @@
 // The dashboard's engine: plain TypeScript, no Svelte. Components create it, pass it data and read its stats.
+
+export { CandleChart, type ChartColors, formatTime } from './candle-chart.js';
 export { type Bar, CandleSeries, TIMEFRAMES, type TimeframeName } from './candle-series.js';
 export {
   Engine,
@@ -17,8 +19,19 @@ export {
   ROW_WIDTH,
   type Subscription,
 } from './feed-protocol.js';
+export { formatBytes, formatCompact, formatPercent, formatPrice, formatSigned } from './format.js';
+export {
+  type ChangeFilter,
+  defaultQuery,
+  type GridQuery,
+  gridOrder,
+  isLiveSort,
+  LIVE_SORT_INTERVAL_MS,
+  type SortKey,
+} from './grid-order.js';
 export { localFeed } from './local-feed.js';
 export { browserLz4 } from './lz4-block.js';
 export { MarketBook } from './market-book.js';
+export { type ColumnKey, type GridColors, MarketGrid } from './market-grid.js';
 export { PerformanceMeter, type PerformanceSample } from './perf-stats.js';
 export { workerFeed } from './worker-feed.js';
