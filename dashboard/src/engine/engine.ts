@@ -220,7 +220,16 @@ export class Engine {
       this.dataChanged = false;
       this.dirty = false;
       let rendered = false;
-      for (const renderer of this.renderers) rendered = renderer(now, dataChanged) || rendered;
+      for (const renderer of this.renderers) {
+        try {
+          rendered = renderer(now, dataChanged) || rendered;
+        } catch (error) {
+          // One broken view must not stop the loop that feeds every other one.
+          this.renderers.delete(renderer);
+          this.addLog('error', `a view stopped drawing: ${(error as Error).message}`);
+          console.error(error);
+        }
+      }
       if (rendered) this.meter.recordFrame(performance.now() - now);
       if (dataChanged) this.recordLatency();
     }

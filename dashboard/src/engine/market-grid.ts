@@ -31,13 +31,22 @@ const COLUMNS: Column[] = [
   { key: 'volume', chars: 9, align: 'right' },
 ];
 const GAP_CHARS = 2;
-const FLASH_MS = 700;
+const FLASH_MS = 600;
 const FONT_PX = 13;
 
 interface RowSprites {
   background: Particle;
-  flash: Particle;
   glyphs: Particle[];
+}
+
+/** `from` moved towards `to` by `amount` (0-1), per channel: flashes are tints, not blending. */
+function mix(from: number, to: number, amount: number): number {
+  const channel = (shift: number): number => {
+    const a = (from >> shift) & 0xff;
+    const b = (to >> shift) & 0xff;
+    return Math.round(a + (b - a) * amount) << shift;
+  };
+  return channel(16) | channel(8) | channel(0);
 }
 
 /**
@@ -177,8 +186,7 @@ export class MarketGrid {
     for (let r = 0; r < count; r++) {
       const y = r * this.rowHeight;
       const background = new Particle({ texture: atlas.block, x: 0, y, scaleX, scaleY, tint: this.colors.background });
-      const flash = new Particle({ texture: atlas.block, x: 0, y, scaleX, scaleY, tint: this.colors.up, alpha: 0 });
-      container.addParticle(background, flash);
+      container.addParticle(background);
       const glyphs: Particle[] = [];
       for (const column of layout) {
         const chars = Math.round(column.width / this.charWidth);
@@ -193,7 +201,7 @@ export class MarketGrid {
           container.addParticle(glyph);
         }
       }
-      rows.push({ background, flash, glyphs });
+      rows.push({ background, glyphs });
     }
     this.rows = rows;
     this.container = container;
@@ -209,10 +217,9 @@ export class MarketGrid {
       const sprites = this.rows[r] as RowSprites;
       const index = this.first + r;
       const id = this.order[index];
-      sprites.background.tint =
-        index === this.selected ? colors.selection : index % 2 ? colors.stripe : colors.background;
+      const base = index === this.selected ? colors.selection : index % 2 ? colors.stripe : colors.background;
+      sprites.background.tint = base;
       if (id === undefined || id >= book.size) {
-        sprites.flash.alpha = 0;
         for (const glyph of sprites.glyphs) glyph.texture = this.atlas.glyph(' ');
         continue;
       }
@@ -220,10 +227,10 @@ export class MarketGrid {
       const changeColor = change > 0 ? colors.up : change < 0 ? colors.down : colors.muted;
       const age = now - (book.changedAtMs[id] as number);
       if (!this.reducedMotion && age < FLASH_MS && book.changedAtMs[id] !== 0) {
-        sprites.flash.tint = (book.direction[id] as number) > 0 ? colors.up : colors.down;
-        sprites.flash.alpha = 0.35 * (1 - age / FLASH_MS);
+        const flash = (book.direction[id] as number) > 0 ? colors.up : colors.down;
+        sprites.background.tint = mix(base, flash, 0.22 * (1 - age / FLASH_MS));
         animating = true;
-      } else sprites.flash.alpha = 0;
+      }
       let g = 0;
       const direction = book.direction[id] as number;
       const texts: [string, number][] = [
