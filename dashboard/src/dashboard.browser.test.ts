@@ -132,7 +132,12 @@ describe.skipIf(!haveChromium)('dashboard in Chromium against a real edge', () =
     await expect
       .poll(async () => Number((await page.getByTestId('bar-count').innerText()).split(' ')[0]), { timeout: 10_000 })
       .toBeGreaterThan(0);
-    await page.locator('.chart canvas').hover({ position: { x: 600, y: 200 } });
+    // A fresh market has few 1m bars: the 1s chart shows more.
+    await page.getByRole('button', { name: '1s', exact: true }).click();
+    await expect
+      .poll(async () => Number((await page.getByTestId('bar-count').innerText()).split(' ')[0]), { timeout: 10_000 })
+      .toBeGreaterThan(3);
+    await page.locator('.chart canvas').hover({ position: { x: 1180, y: 300 } });
     await expect.poll(() => page.getByTestId('ohlc').innerText()).toMatch(/O \d+\.\d\d.*C \d+\.\d\d/s);
     await shot('symbol');
   });
