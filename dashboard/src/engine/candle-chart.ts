@@ -199,13 +199,15 @@ export class CandleChart {
     }
 
     // Time labels, evenly spaced over the bars shown.
-    let previous = -1;
+    // Labels at least 70 px apart: a few bars on a wide plot would otherwise print on top of each other.
+    let previousX = Number.NEGATIVE_INFINITY;
     for (let i = 0; i < TIME_LABELS; i++) {
       const index = Math.floor(((i + 0.5) * bars.length) / TIME_LABELS);
       const bar = bars[index];
       const label = this.timeLabels[i] as Text;
-      if (!bar || index === previous) continue;
-      previous = index;
+      const x = x0 + (index + 0.5) * step;
+      if (!bar || x - previousX < 70) continue;
+      previousX = x;
       label.text = formatTime(bar.startTimeUs, this.series?.timeframe ?? '1m');
       label.position.set(x0 + (index + 0.5) * step - label.width / 2, this.height - TIME_AXIS_HEIGHT + 4);
     }
