@@ -33,6 +33,8 @@ export interface DashboardBenchRow extends DashboardBenchConfig {
   scriptMsPerFrame: number;
   heapStartMb: number;
   heapEndMb: number;
+  /** JS heap after a forced GC, every `heapEverySeconds` through the window: what the page retains. */
+  retainedHeapMb: number[];
 }
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -151,7 +153,19 @@ async function measureOne(
     const start = await sample();
     const scriptStart = await scriptSeconds();
     const startedAt = Date.now();
-    await sleep(seconds * 1000);
+    const retainedHeapMb: number[] = [];
+    const retainedHeap = async (): Promise<number> => {
+      await cdp.send('HeapProfiler.collectGarbage');
+      return (await cdp.send('Runtime.getHeapUsage')).usedSize / 2 ** 20;
+    };
+    retainedHeapMb.push(await retainedHeap());
+    // A forced GC every 30 s (or 6 times in a shorter window) shows growth, if any, without waiting
+    // for V8 to collect on its own; each costs one pause, so frame figures include 6+ of them.
+    const heapEveryMs = Math.min(30_000, (seconds * 1000) / 6);
+    for (let elapsedMs = 0; elapsedMs < seconds * 1000; elapsedMs += heapEveryMs) {
+      await sleep(Math.min(heapEveryMs, seconds * 1000 - elapsedMs));
+      retainedHeapMb.push(await retainedHeap());
+    }
     const end = await sample();
     const scriptEnd = await scriptSeconds();
     const elapsed = (Date.now() - startedAt) / 1000;
@@ -170,6 +184,7 @@ async function measureOne(
       scriptMsPerFrame: ((scriptEnd - scriptStart) * 1000) / Math.max(1, end.frames.length),
       heapStartMb: start.heap / 2 ** 20,
       heapEndMb: end.heap / 2 ** 20,
+      retainedHeapMb,
     };
     log(formatRow(row));
     return row;
@@ -188,7 +203,8 @@ function formatRow(row: DashboardBenchRow): string {
     `target ${n(row.targetUpdatesPerSecond)} upd/s (${n(row.symbols)} symbols, ${n(row.ticksPerSecond)} ticks/s): ` +
     `decoded ${n(row.decodedUpdatesPerSecond)}/s, applied ${n(row.appliedUpdatesPerSecond)}/s, ${row.fps.toFixed(1)} fps, ` +
     `frame p95 ${row.frameTimeP95Ms.toFixed(1)} ms, ${row.longTasks} long tasks (${row.longTaskMsPerSecond.toFixed(0)} ms/s), ` +
-    `script ${row.scriptMsPerFrame.toFixed(2)} ms/frame, heap ${row.heapStartMb.toFixed(1)} → ${row.heapEndMb.toFixed(1)} MB over ${row.seconds.toFixed(0)} s`
+    `script ${row.scriptMsPerFrame.toFixed(2)} ms/frame, heap ${row.heapStartMb.toFixed(1)} → ${row.heapEndMb.toFixed(1)} MB over ${row.seconds.toFixed(0)} s, ` +
+    `after GC ${row.retainedHeapMb.map((mb) => mb.toFixed(1)).join(' → ')} MB`
   );
 }
 
@@ -208,13 +224,26 @@ export async function runDashboardBench(options: {
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   // node bench/dist/dashboard.js [--seconds 60] [--only 10000,50000]
   const args = process.argv.slice(2);
+  for (let i = 0; i < args.length; i += 2) {
+    if (!['--seconds', '--only'].includes(args[i] ?? '') || args[i + 1] === undefined) {
+      process.stderr.write(
+        `bench dashboard: unknown option or missing value '${args[i]}' (--seconds N, --only 10000,50000,100000)\n`,
+      );
+      process.exit(2);
+    }
+  }
   const flag = (name: string): string | undefined => {
     const at = args.indexOf(name);
     return at >= 0 ? args[at + 1] : undefined;
   };
   const only = flag('--only')?.split(',').map(Number);
+  const seconds = Number(flag('--seconds') ?? 60);
+  if (!(seconds >= 5) || only?.some((target) => !DEFAULT_CONFIGS.some((c) => c.targetUpdatesPerSecond === target))) {
+    process.stderr.write('bench dashboard: --seconds must be ≥ 5 and --only a list of 10000, 50000, 100000\n');
+    process.exit(2);
+  }
   const rows = await runDashboardBench({
-    seconds: Number(flag('--seconds') ?? 60),
+    seconds,
     configs: only ? DEFAULT_CONFIGS.filter((c) => only.includes(c.targetUpdatesPerSecond)) : undefined,
   });
   for (const row of rows) process.stdout.write(`${formatRow(row)}\n`);

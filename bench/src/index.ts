@@ -1,7 +1,17 @@
 export { type BrokerBenchResult, formatBrokerBench, runBrokerBench } from './broker.js';
 export { type CodecBenchResult, runCodecBench } from './codec.js';
+export { type E2eResult, formatE2eBench, runE2eBench } from './e2e.js';
 export { type EdgeBenchResult, formatEdgeBench, runEdgeBench } from './edge.js';
 export { type EdgeIngestResult, formatEdgeIngestBench, runEdgeIngestBench } from './edge-ingest.js';
+export { formatHttpBench, type HttpBenchResult, runHttpBench } from './http.js';
 export { runMarketBench } from './market.js';
 export { formatProducerBench, type ProducerBenchResult, runProducerBench } from './producer.js';
 export { median, medianOf } from './stats.js';
+export {
+  BENCHMARKS,
+  type BenchmarkName,
+  formatSuite,
+  parseBenchmarkList,
+  runSuite,
+  type SuiteResult,
+} from './suite.js';

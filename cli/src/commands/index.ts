@@ -1,4 +1,5 @@
 import type { Command } from '../command.js';
+import { benchCommand } from './bench.js';
 import { brokerCommand } from './broker.js';
 import { edgeCommand } from './edge.js';
 import { kafkaCommand } from './kafka.js';
@@ -16,4 +17,5 @@ export const commands: readonly Command[] = [
   edgeCommand,
   watchCommand,
   tokenCommand,
+  benchCommand,
 ];

@@ -1,0 +1,317 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import {
+  applyDelta,
+  decodeServerFrame,
+  encodeClientFrame,
+  type FrameOptions,
+  QuoteTable,
+  type ServerMessageFields,
+} from '@tickstream/schemas';
+import { nodeLz4 } from '@tickstream/schemas/lz4-node';
+import type { Histogram } from 'hdr-histogram-js';
+import WebSocket from 'ws';
+import { newLatencyHistogram } from './edge-load-protocol.js';
+import { cli, freePort, startBrokerProcess } from './processes.js';
+import { median } from './stats.js';
+
+/**
+ * End-to-end latency (issue 9): a tick's exchange time, stamped by the producer's wall clock
+ * (`--clock real`), to the moment a client has decoded and applied the update that carries it:
+ * producer batching, Kafka, the edge's fetch, up to one window of conflation, encoding, lz4,
+ * the socket, lz4 and FlatBuffers decoding in the client. Every applied symbol update is one
+ * sample (its own exchange time, from the Delta's per-symbol time field), into an HdrHistogram.
+ *
+ * Coordinated omission: a client that stalls (GC, a busy core) does not sample while it stalls,
+ * and the updates that pile up behind the stall would be under-counted if only the ones that
+ * arrived were recorded. Each client receives one frame per window, so samples are recorded
+ * with `recordValueWithExpectedInterval(latency, window)`: a latency of k windows also records
+ * the k-1 samples the client would have taken meanwhile (latency − window, − 2 windows, …),
+ * HdrHistogram's standard correction. Both histograms are reported.
+ */
+export interface E2eRow {
+  ticksPerSecond: number;
+  /** Ticks/s the edge consumed (its /metrics): below the target when the machine cannot keep up. */
+  consumedTicksPerSecond: number;
+  updatesPerSecond: number;
+  /** Percentiles in ms, corrected for coordinated omission; medians over the runs. */
+  corrected: Percentiles;
+  raw: Percentiles;
+  runs: number;
+}
+
+export interface Percentiles {
+  p50: number;
+  p90: number;
+  p99: number;
+  p999: number;
+  max: number;
+}
+
+export interface E2eResult {
+  clients: number;
+  symbols: number;
+  windowMs: number;
+  seconds: number;
+  rows: E2eRow[];
+}
+
+const frameOptions: FrameOptions = { lz4: nodeLz4 };
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+function spawnQuiet(args: string[]): ChildProcess {
+  return spawn(process.execPath, [cli, ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
+}
+
+async function stop(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  child.kill('SIGTERM');
+  await new Promise((resolve) => child.once('exit', resolve));
+}
+
+function percentiles(histogram: Histogram): Percentiles {
+  const ms = (us: number): number => us / 1000;
+  return {
+    p50: ms(histogram.getValueAtPercentile(50)),
+    p90: ms(histogram.getValueAtPercentile(90)),
+    p99: ms(histogram.getValueAtPercentile(99)),
+    p999: ms(histogram.getValueAtPercentile(99.9)),
+    max: ms(histogram.maxValue),
+  };
+}
+
+/** A client subscribed to every symbol: decodes, applies, checks seq, records each update's age. */
+class LatencyClient {
+  readonly socket: WebSocket;
+  private table = new QuoteTable(4096);
+  private lastSeq = -1;
+  private awaitingSnapshot = true;
+  recording = false;
+  updates = 0;
+  gaps = 0;
+  readonly ready: Promise<void>;
+
+  constructor(
+    url: string,
+    private readonly windowUs: number,
+    private readonly raw: Histogram,
+    private readonly corrected: Histogram,
+  ) {
+    this.socket = new WebSocket(url, { perMessageDeflate: false });
+    this.ready = new Promise((resolve, reject) => {
+      this.socket.once('error', reject);
+      this.socket.once('open', () => {
+        this.socket.send(encodeClientFrame({ type: 'subscribe', symbols: ['*'], sectors: [] }, frameOptions));
+      });
+      this.socket.on('message', (data: Buffer) => {
+        const message = decodeServerFrame(new Uint8Array(data.buffer, data.byteOffset, data.length), frameOptions);
+        this.apply(message);
+        if (message.type === 'snapshot') resolve();
+      });
+    });
+  }
+
+  private readonly record = (id: number): void => {
+    if (!this.recording) return;
+    this.updates++;
+    const ageUs = Date.now() * 1000 - (this.table.timeUs[id] as number);
+    if (ageUs < 0) return;
+    this.raw.recordValue(ageUs);
+    this.corrected.recordValueWithExpectedInterval(ageUs, this.windowUs);
+  };
+
+  private apply(message: ServerMessageFields): void {
+    if (message.type === 'snapshot') {
+      for (const quote of message.quotes) this.table.setRow(quote.id, quote);
+      this.lastSeq = message.seq;
+      this.awaitingSnapshot = false;
+    } else if (message.type === 'delta' && !this.awaitingSnapshot) {
+      if (message.seq !== this.lastSeq + 1) {
+        this.gaps++;
+        this.awaitingSnapshot = true;
+        this.socket.send(encodeClientFrame({ type: 'resync', lastSeq: this.lastSeq }, frameOptions));
+        return;
+      }
+      applyDelta(message, this.table, this.record);
+      this.lastSeq = message.seq;
+    }
+  }
+}
+
+async function consumedTicks(base: string): Promise<number> {
+  const text = await (await fetch(`${base}/metrics`)).text();
+  return Number(/^tickstream_edge_ticks_consumed_total (\S+)$/m.exec(text)?.[1] ?? Number.NaN);
+}
+
+async function measureOnce(
+  bootstrap: string,
+  rate: number,
+  options: { clients: number; symbols: number; windowMs: number; seconds: number },
+): Promise<{ raw: Histogram; corrected: Histogram; updatesPerSecond: number; consumed: number; gaps: number }> {
+  const children: ChildProcess[] = [];
+  const clients: LatencyClient[] = [];
+  const raw = newLatencyHistogram();
+  const corrected = newLatencyHistogram();
+  try {
+    const workers = rate > 50_000 ? '2' : '1';
+    children.push(
+      spawnQuiet([
+        'producer',
+        '--brokers',
+        bootstrap,
+        '--symbol-count',
+        String(options.symbols),
+        '--rate',
+        String(rate),
+        '--workers',
+        workers,
+        '--clock',
+        'real',
+      ]),
+    );
+    await sleep(1500);
+    const port = await freePort();
+    children.push(
+      spawnQuiet([
+        'edge',
+        '--brokers',
+        bootstrap,
+        '--port',
+        String(port),
+        '--host',
+        '127.0.0.1',
+        '--history',
+        '0',
+        '--window',
+        String(options.windowMs),
+      ]),
+    );
+    const base = `http://127.0.0.1:${port}`;
+    for (const started = Date.now(); ; await sleep(200)) {
+      const health = await fetch(`${base}/health`).catch(() => null);
+      if (health?.status === 200 && ((await health.json()) as { symbols: number }).symbols >= options.symbols) break;
+      if (Date.now() - started > 60_000) throw new Error(`edge not serving ${options.symbols} symbols after 60 s`);
+    }
+    for (let i = 0; i < options.clients; i++)
+      clients.push(new LatencyClient(`ws://127.0.0.1:${port}/ws`, options.windowMs * 1000, raw, corrected));
+    await Promise.all(clients.map((client) => client.ready));
+    await sleep(2000); // warm-up: JIT, the edge catching up after the subscriptions
+    const ticksBefore = await consumedTicks(base);
+    for (const client of clients) client.recording = true;
+    await sleep(options.seconds * 1000);
+    for (const client of clients) client.recording = false;
+    const consumed = ((await consumedTicks(base)) - ticksBefore) / options.seconds;
+    const updates = clients.reduce((sum, client) => sum + client.updates, 0);
+    return {
+      raw,
+      corrected,
+      updatesPerSecond: updates / options.seconds,
+      consumed,
+      gaps: clients.reduce((sum, c) => sum + c.gaps, 0),
+    };
+  } finally {
+    for (const client of clients) client.socket.terminate();
+    for (const child of children.reverse()) await stop(child);
+  }
+}
+
+export async function runE2eBench(
+  options: {
+    runs?: number;
+    seconds?: number;
+    rates?: number[];
+    clients?: number;
+    symbols?: number;
+    windowMs?: number;
+    progress?: (line: string) => void;
+  } = {},
+): Promise<E2eResult> {
+  const settings = {
+    clients: options.clients ?? 4,
+    symbols: options.symbols ?? 1000,
+    windowMs: options.windowMs ?? 25,
+    seconds: options.seconds ?? 10,
+  };
+  const runs = options.runs ?? 5;
+  const rates = options.rates ?? [10_000, 100_000];
+  const progress = options.progress ?? (() => {});
+  const dataDir = mkdtempSync(join(tmpdir(), 'tickstream-bench-e2e-'));
+  const broker = await startBrokerProcess(dataDir);
+  const samples = new Map<number, { raw: Percentiles; corrected: Percentiles; updates: number; consumed: number }[]>();
+  try {
+    for (let run = 0; run < runs; run++) {
+      for (const rate of rates) {
+        const once = await measureOnce(broker.bootstrap, rate, settings);
+        const figures = {
+          raw: percentiles(once.raw),
+          corrected: percentiles(once.corrected),
+          updates: once.updatesPerSecond,
+          consumed: once.consumed,
+        };
+        samples.set(rate, [...(samples.get(rate) ?? []), figures]);
+        progress(
+          `e2e run ${run + 1}/${runs} at ${rate.toLocaleString('en-US')} ticks/s: edge consumed ${Math.round(once.consumed).toLocaleString('en-US')}/s, ` +
+            `${Math.round(once.updatesPerSecond).toLocaleString('en-US')} updates/s applied, corrected p50 ${figures.corrected.p50.toFixed(1)} ms, ` +
+            `p99 ${figures.corrected.p99.toFixed(1)} ms, max ${figures.corrected.max.toFixed(0)} ms, ${once.gaps} gaps`,
+        );
+      }
+    }
+  } finally {
+    await broker.close();
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+  const medianPercentiles = (list: Percentiles[]): Percentiles => ({
+    p50: median(list.map((p) => p.p50)),
+    p90: median(list.map((p) => p.p90)),
+    p99: median(list.map((p) => p.p99)),
+    p999: median(list.map((p) => p.p999)),
+    max: median(list.map((p) => p.max)),
+  });
+  const rows = rates.map((rate): E2eRow => {
+    const list = samples.get(rate) ?? [];
+    return {
+      ticksPerSecond: rate,
+      consumedTicksPerSecond: median(list.map((s) => s.consumed)),
+      updatesPerSecond: median(list.map((s) => s.updates)),
+      corrected: medianPercentiles(list.map((s) => s.corrected)),
+      raw: medianPercentiles(list.map((s) => s.raw)),
+      runs: list.length,
+    };
+  });
+  return { ...settings, rows };
+}
+
+export function formatE2eBench(result: E2eResult): string {
+  const ms = (p: Percentiles): string =>
+    [p.p50, p.p90, p.p99, p.p999, p.max].map((v) => v.toFixed(1).padStart(7)).join(' ');
+  const lines = [
+    `end to end, ${result.clients} clients × ${result.symbols} symbols, window ${result.windowMs} ms, ${result.seconds} s per run; medians`,
+    'ticks/s offered  consumed  updates/s |     p50     p90     p99   p99.9     max (ms, CO-corrected) | raw p50 … max',
+  ];
+  for (const row of result.rows) {
+    lines.push(
+      `${row.ticksPerSecond.toLocaleString('en-US').padStart(15)} ${Math.round(row.consumedTicksPerSecond).toLocaleString('en-US').padStart(9)} ` +
+        `${Math.round(row.updatesPerSecond).toLocaleString('en-US').padStart(10)} | ${ms(row.corrected)} | ${ms(row.raw)}`,
+    );
+  }
+  return lines.join('\n');
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  // node bench/dist/e2e.js [runs] [seconds] [rates, e.g. 10000,100000]
+  const [runs = '5', seconds = '10', rates = '10000,100000'] = process.argv.slice(2);
+  if (!/^\d+$/.test(runs) || !/^\d+$/.test(seconds) || !/^\d+(,\d+)*$/.test(rates)) {
+    process.stderr.write('usage: node bench/dist/e2e.js [runs] [seconds] [rates, e.g. 10000,100000]\n');
+    process.exit(2);
+  }
+  const result = await runE2eBench({
+    runs: Number(runs),
+    seconds: Number(seconds),
+    rates: rates.split(',').map(Number),
+    progress: (line) => process.stderr.write(`${line}\n`),
+  });
+  process.stdout.write(`${formatE2eBench(result)}\n`);
+}

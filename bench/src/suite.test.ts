@@ -1,0 +1,51 @@
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { BENCHMARKS, formatSuite, parseBenchmarkList, runSuite, type SuiteResult } from './suite.js';
+import { barChart } from './svg-chart.js';
+
+describe('tickstream bench', () => {
+  const root = mkdtempSync(join(tmpdir(), 'tickstream-suite-'));
+  afterAll(() => rmSync(root, { recursive: true, force: true }));
+
+  it('refuses an unknown benchmark by name', () => {
+    expect(parseBenchmarkList('codec,http')).toEqual(['codec', 'http']);
+    expect(() => parseBenchmarkList('codec,sockets')).toThrow(/unknown benchmark sockets \(one of codec, broker/);
+    expect(BENCHMARKS).toContain('dashboard');
+  });
+
+  it('runs a benchmark and writes its results, latest.json and a chart', async () => {
+    const lines: string[] = [];
+    const { result, resultPath, charts } = await runSuite({
+      quick: true,
+      only: ['codec'],
+      root,
+      log: (line) => lines.push(line),
+    });
+    expect(lines[0]).toMatch(/^\[1\/1 codec 0 s\] starting$/);
+    const written = JSON.parse(readFileSync(resultPath, 'utf8')) as SuiteResult;
+    expect(written).toEqual(JSON.parse(readFileSync(join(root, 'bench/results/latest.json'), 'utf8')));
+    expect(written.runs).toBe(3);
+    expect(written.failures).toEqual({});
+    const codec = written.benchmarks.codec;
+    expect(codec?.figures.find((f) => f.label === 'Delta bytes per symbol')?.value).toBeGreaterThan(4);
+    expect(codec?.figures.every((f) => Number.isFinite(f.value) && f.value > 0)).toBe(true);
+    // Quick charts stay out of docs/img.
+    expect(charts.length).toBeGreaterThan(0);
+    expect(readdirSync(join(root, 'bench/results/img')).length).toBe(charts.length);
+    expect(readFileSync(charts[0] as string, 'utf8')).toMatch(/^<svg [^>]*>[\s\S]*<\/svg>\n$/);
+    expect(formatSuite(result)).toContain('Delta encode + lz4');
+  });
+
+  it('draws bars in proportion, escaping labels', () => {
+    const svg = barChart('t', 's', [
+      { label: 'a<b', value: 100, unit: 'x' },
+      { label: 'c', value: 50, unit: 'x', highlight: true },
+    ]);
+    const widths = [...svg.matchAll(/<rect x="250" y="\d+" width="([\d.]+)"/g)].map(([, w]) => Number(w));
+    expect(widths[0]).toBeCloseTo(2 * (widths[1] as number), 1);
+    expect(svg).toContain('a&lt;b');
+    expect(svg).toContain('#2563eb');
+  });
+});

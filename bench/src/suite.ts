@@ -1,0 +1,304 @@
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpus, totalmem } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { formatBrokerBench, runBrokerBench } from './broker.js';
+import { runCodecBench } from './codec.js';
+import { type DashboardBenchRow, DEFAULT_CONFIGS, runDashboardBench } from './dashboard.js';
+import { formatE2eBench, runE2eBench } from './e2e.js';
+import { formatEdgeBench, runEdgeBench } from './edge.js';
+import { formatHttpBench, runHttpBench } from './http.js';
+import { formatProducerBench, runProducerBench } from './producer.js';
+import { median } from './stats.js';
+import { type Bar, barChart, formatValue } from './svg-chart.js';
+
+/**
+ * `tickstream bench`: every benchmark of bench/ in one command, as medians of 5 runs (3 with
+ * --quick), a progress line while each runs, a table at the end, the whole result in
+ * bench/results/<timestamp>.json and latest.json, and a bar chart per benchmark. The
+ * benchmarks themselves live in their own modules and run alone too (node bench/dist/X.js).
+ */
+export const BENCHMARKS = ['codec', 'broker', 'producer', 'edge', 'e2e', 'http', 'dashboard'] as const;
+export type BenchmarkName = (typeof BENCHMARKS)[number];
+
+/** One headline figure of a benchmark: a row of the final table and a bar of its chart. */
+export interface Figure {
+  label: string;
+  value: number;
+  unit: string;
+}
+
+interface BenchmarkOutcome {
+  /** Everything the benchmark measured, as it returned it. */
+  result: unknown;
+  figures: Figure[];
+  /** The benchmark's own table. */
+  text: string;
+}
+
+interface RunContext {
+  quick: boolean;
+  runs: number;
+  progress: (line: string) => void;
+}
+
+const round = (value: number): string => formatValue(value);
+
+const SUITE: Record<BenchmarkName, (context: RunContext) => Promise<BenchmarkOutcome>> = {
+  async codec({ runs }) {
+    const result = await runCodecBench({ runs });
+    return {
+      result,
+      figures: [
+        { label: 'Delta encode + lz4', value: result.encodeFramesPerSecond, unit: 'frames/s' },
+        { label: 'Delta decode', value: result.decodeFramesPerSecond, unit: 'frames/s' },
+        { label: 'Delta bytes per symbol', value: result.deltaBytesPerSymbol, unit: 'B' },
+        { label: 'JSON bytes per update', value: result.jsonBytesPerUpdate, unit: 'B' },
+      ],
+      text: `codec: ${round(result.encodeFramesPerSecond)} frames/s encoded, ${round(result.decodeFramesPerSecond)} decoded, ${round(result.deltaBytesPerSymbol)} B/symbol (JSON ${round(result.jsonToDeltaRatio)}× bigger)`,
+    };
+  },
+
+  async broker({ quick, runs, progress }) {
+    const result = await runBrokerBench({ runs, seconds: quick ? 2 : 4, backends: ['embedded'], progress });
+    const figures = result.measurements
+      .filter((m) => m.client !== 'disk')
+      .map((m) => ({
+        label: `${m.client} ${m.direction} ${m.recordBytes} B`,
+        value: m.megabytesPerSecond,
+        unit: 'MB/s',
+      }));
+    return { result, figures, text: formatBrokerBench(result) };
+  },
+
+  async producer({ quick, runs, progress }) {
+    const result = await runProducerBench({
+      runs,
+      seconds: quick ? 3 : 5,
+      workers: quick ? [2] : [1, 2, 4],
+      writers: quick ? ['workers', 'kafkajs-workers'] : undefined,
+      progress,
+    });
+    const figures = result.rows.map((row) => ({
+      label: `${row.writer}, ${row.workers} worker${row.workers > 1 ? 's' : ''}`,
+      value: row.ticksPerSecond,
+      unit: 'ticks/s',
+    }));
+    return { result, figures, text: formatProducerBench(result) };
+  },
+
+  async edge({ quick, runs, progress }) {
+    const result = await runEdgeBench(
+      quick
+        ? { runs, clients: [1000], modes: ['pages'], seconds: 3, warmupSeconds: 1, progress }
+        : { runs, clients: [1000, 5000, 10_000], modes: ['pages'], progress },
+    );
+    const figures = result.rows.flatMap((row) => [
+      { label: `${row.clients} clients: frames`, value: row.median.framesPerSecond, unit: 'frames/s' },
+      { label: `${row.clients} clients: updates`, value: row.median.updatesPerSecond, unit: 'updates/s' },
+      { label: `${row.clients} clients: per edge CPU-s`, value: row.median.updatesPerEdgeCpuSecond, unit: 'updates' },
+      { label: `${row.clients} clients: latency p99`, value: row.median.latencyP99Ms, unit: 'ms' },
+    ]);
+    return { result, figures, text: formatEdgeBench(result) };
+  },
+
+  async e2e({ quick, runs, progress }) {
+    const result = await runE2eBench({
+      runs,
+      seconds: quick ? 3 : 10,
+      rates: quick ? [10_000] : [10_000, 100_000],
+      progress,
+    });
+    const figures = result.rows.flatMap((row) => {
+      const at = `${row.ticksPerSecond / 1000}k ticks/s`;
+      return [
+        { label: `${at}: p50`, value: row.corrected.p50, unit: 'ms' },
+        { label: `${at}: p90`, value: row.corrected.p90, unit: 'ms' },
+        { label: `${at}: p99`, value: row.corrected.p99, unit: 'ms' },
+        { label: `${at}: p99.9`, value: row.corrected.p999, unit: 'ms' },
+        { label: `${at}: max`, value: row.corrected.max, unit: 'ms' },
+        { label: `${at}: consumed by the edge`, value: row.consumedTicksPerSecond, unit: 'ticks/s' },
+      ];
+    });
+    return { result, figures, text: formatE2eBench(result) };
+  },
+
+  async http({ quick, runs, progress }) {
+    const result = await runHttpBench({ runs, seconds: quick ? 2 : 5, progress });
+    const figures = result.rows.map((row) => ({
+      label: row.path.split('?')[0] ?? row.path,
+      value: row.requestsPerSecond,
+      unit: 'req/s',
+    }));
+    return { result, figures, text: formatHttpBench(result) };
+  },
+
+  async dashboard({ quick, progress }) {
+    // A browser run is long; quick: one 10 s run at 10k updates/s, full: 3 runs of 30 s at each rate.
+    const configs = quick ? DEFAULT_CONFIGS.slice(0, 1) : DEFAULT_CONFIGS;
+    const runs = quick ? 1 : 3;
+    const perRun: DashboardBenchRow[][] = [];
+    for (let run = 0; run < runs; run++) {
+      perRun.push(await runDashboardBench({ seconds: quick ? 10 : 30, configs, log: progress }));
+    }
+    const rows = configs.map((config, index) => {
+      const samples = perRun.map((rowsOfRun) => rowsOfRun[index]).filter((row) => row !== undefined);
+      const of = (pick: (row: (typeof samples)[number]) => number): number => median(samples.map(pick));
+      return {
+        ...config,
+        decodedUpdatesPerSecond: of((row) => row.decodedUpdatesPerSecond),
+        fps: of((row) => row.fps),
+        frameTimeP95Ms: of((row) => row.frameTimeP95Ms),
+        scriptMsPerFrame: of((row) => row.scriptMsPerFrame),
+        runs: samples,
+      };
+    });
+    const figures = rows.flatMap((row) => [
+      {
+        label: `${row.targetUpdatesPerSecond / 1000}k offered: decoded`,
+        value: row.decodedUpdatesPerSecond,
+        unit: 'updates/s',
+      },
+      { label: `${row.targetUpdatesPerSecond / 1000}k offered: fps`, value: row.fps, unit: 'fps' },
+      { label: `${row.targetUpdatesPerSecond / 1000}k offered: frame p95`, value: row.frameTimeP95Ms, unit: 'ms' },
+      { label: `${row.targetUpdatesPerSecond / 1000}k offered: script`, value: row.scriptMsPerFrame, unit: 'ms/frame' },
+    ]);
+    const text = rows
+      .map(
+        (row) =>
+          `dashboard ${row.targetUpdatesPerSecond} offered: ${round(row.decodedUpdatesPerSecond)} decoded/s, ${round(row.fps)} fps, p95 ${round(row.frameTimeP95Ms)} ms, ${round(row.scriptMsPerFrame)} ms script/frame (SwiftShader)`,
+      )
+      .join('\n');
+    return { result: { runs, rows }, figures, text };
+  },
+};
+
+export function parseBenchmarkList(list: string): BenchmarkName[] {
+  const names = list.split(',').map((name) => name.trim());
+  const unknown = names.filter((name) => !(BENCHMARKS as readonly string[]).includes(name));
+  if (unknown.length > 0)
+    throw new RangeError(`unknown benchmark ${unknown.join(', ')} (one of ${BENCHMARKS.join(', ')})`);
+  return names as BenchmarkName[];
+}
+
+function versions(root: string): Record<string, string> {
+  let packages: Record<string, { version?: string }> = {};
+  try {
+    packages = (JSON.parse(readFileSync(join(root, 'package-lock.json'), 'utf8')) as { packages: typeof packages })
+      .packages;
+  } catch {
+    // no lock file next to the results (a test's temporary root): versions stay unknown
+  }
+  const of = (name: string): string => packages[`node_modules/${name}`]?.version ?? 'unknown';
+  let commit = 'unknown';
+  try {
+    commit = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: root, encoding: 'utf8' }).trim();
+  } catch {
+    // not a git checkout (e.g. the Docker image)
+  }
+  return {
+    tickstream: commit,
+    node: process.versions.node,
+    kafkajs: of('kafkajs'),
+    'uWebSockets.js': of('uWebSockets.js'),
+    flatbuffers: of('flatbuffers'),
+    'lz4-napi': of('lz4-napi'),
+    autocannon: of('autocannon'),
+    'playwright-core': of('playwright-core'),
+  };
+}
+
+export interface SuiteResult {
+  startedAt: string;
+  quick: boolean;
+  runs: number;
+  machine: { cpus: number; model: string; memoryGb: number; platform: string };
+  versions: Record<string, string>;
+  benchmarks: Partial<Record<BenchmarkName, BenchmarkOutcome & { seconds: number }>>;
+  failures: Partial<Record<BenchmarkName, string>>;
+}
+
+export async function runSuite(options: {
+  quick: boolean;
+  only: readonly BenchmarkName[];
+  /** Repository root: bench/results/ and docs/img/ are written under it. */
+  root?: string;
+  log?: (line: string) => void;
+}): Promise<{ result: SuiteResult; resultPath: string; charts: string[] }> {
+  const root = options.root ?? fileURLToPath(new URL('../../', import.meta.url));
+  const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
+  const runs = options.quick ? 3 : 5;
+  const startedAt = new Date();
+  const result: SuiteResult = {
+    startedAt: startedAt.toISOString(),
+    quick: options.quick,
+    runs,
+    machine: {
+      cpus: cpus().length,
+      model: cpus()[0]?.model ?? 'unknown',
+      memoryGb: Math.round(totalmem() / 2 ** 30),
+      platform: `${process.platform} ${process.arch}`,
+    },
+    versions: versions(root),
+    benchmarks: {},
+    failures: {},
+  };
+  for (const [index, name] of options.only.entries()) {
+    const began = Date.now();
+    const progress = (line: string): void =>
+      log(`[${index + 1}/${options.only.length} ${name} ${Math.round((Date.now() - began) / 1000)} s] ${line}`);
+    progress('starting');
+    try {
+      const outcome = await SUITE[name]({ quick: options.quick, runs, progress });
+      result.benchmarks[name] = { ...outcome, seconds: (Date.now() - began) / 1000 };
+      progress(`done in ${Math.round((Date.now() - began) / 1000)} s`);
+    } catch (error) {
+      // One benchmark failing (e.g. no Chromium) must not lose the others' results.
+      result.failures[name] = error instanceof Error ? error.message : String(error);
+      progress(`FAILED: ${result.failures[name]}`);
+    }
+  }
+
+  const resultsDir = join(root, 'bench/results');
+  mkdirSync(resultsDir, { recursive: true });
+  const stamp = startedAt.toISOString().replace(/[:.]/g, '-');
+  const resultPath = join(resultsDir, `${stamp}.json`);
+  const json = `${JSON.stringify(result, null, 2)}\n`;
+  writeFileSync(resultPath, json);
+  writeFileSync(join(resultsDir, 'latest.json'), json);
+
+  // Quick runs are smoke tests: their charts go next to the results, not over the docs' ones.
+  const chartDir = options.quick ? join(resultsDir, 'img') : join(root, 'docs/img');
+  mkdirSync(chartDir, { recursive: true });
+  const charts: string[] = [];
+  for (const [name, outcome] of Object.entries(result.benchmarks)) {
+    const byUnit = new Map<string, Bar[]>();
+    for (const figure of outcome.figures) {
+      const bars = byUnit.get(figure.unit) ?? [];
+      bars.push(figure);
+      byUnit.set(figure.unit, bars);
+    }
+    for (const [unit, bars] of byUnit) {
+      const file = join(chartDir, `bench-${name}-${unit.replace(/[^a-z0-9]+/gi, '-').toLowerCase()}.svg`);
+      const subtitle = `${result.startedAt.slice(0, 10)}, ${result.machine.cpus} cores (${result.machine.model}), medians of ${runs}${options.quick ? ' (quick)' : ''}`;
+      writeFileSync(file, barChart(`${name}: ${unit}`, subtitle, bars));
+      charts.push(file);
+    }
+  }
+  return { result, resultPath, charts };
+}
+
+/** The final table: every figure of every benchmark that ran, then the failures. */
+export function formatSuite(result: SuiteResult): string {
+  const lines = [
+    `tickstream bench${result.quick ? ' --quick' : ''}: medians of ${result.runs} runs, ${result.machine.cpus} cores, Node ${result.versions.node}`,
+  ];
+  for (const [name, outcome] of Object.entries(result.benchmarks)) {
+    lines.push('', `${name} (${Math.round(outcome.seconds)} s)`);
+    for (const figure of outcome.figures)
+      lines.push(`  ${figure.label.padEnd(40)} ${formatValue(figure.value).padStart(14)} ${figure.unit}`);
+  }
+  for (const [name, why] of Object.entries(result.failures)) lines.push('', `${name}: FAILED — ${why}`);
+  return lines.join('\n');
+}

@@ -1,0 +1,34 @@
+import { BENCHMARKS, formatSuite, parseBenchmarkList, runSuite } from '@tickstream/bench';
+import type { Command } from '../command.js';
+import { UsageError } from '../usage-error.js';
+
+export const benchCommand: Command = {
+  name: 'bench',
+  summary: 'Run the benchmarks (medians of 5 runs, 3 with --quick): a table, bench/results/*.json and charts.',
+  flags: {
+    quick: {
+      type: 'boolean',
+      description: 'fewer and shorter runs: checks that every benchmark completes (CI smoke test)',
+    },
+    only: { type: 'string', value: 'NAME,…', description: `only these: ${BENCHMARKS.join(', ')}` },
+  },
+  notes:
+    'Results: bench/results/<timestamp>.json and bench/results/latest.json. Charts: docs/img/bench-*.svg\n' +
+    '(bench/results/img/ with --quick). docs/benchmarks.md explains every figure.',
+  async run(flags) {
+    let only = [...BENCHMARKS];
+    const list = flags.string('only');
+    if (list !== undefined) {
+      try {
+        only = parseBenchmarkList(list);
+      } catch (error) {
+        throw new UsageError(`--only: ${(error as Error).message}`);
+      }
+    }
+    const { result, resultPath, charts } = await runSuite({ quick: flags.boolean('quick'), only });
+    process.stdout.write(
+      `${formatSuite(result)}\n\nresults: ${resultPath}\ncharts: ${charts.length} in ${charts[0]?.replace(/\/[^/]*$/, '') ?? '-'}\n`,
+    );
+    return Object.keys(result.failures).length === 0 ? 0 : 1;
+  },
+};
