@@ -1,5 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { join } from 'node:path';
 import {
   BalancerStartError,
@@ -153,8 +154,12 @@ export async function startEdgeGroup(options: EdgeGroupOptions): Promise<EdgeGro
   process.once('exit', killAll);
   try {
     for (let index = 0; index < options.edges; index++) {
+      // A fixed port even when the caller has no preference: uWS sets SO_REUSEADDR only on a
+      // fixed port, and the TIME_WAIT connections of an edge that listened on port 0 would keep
+      // its restart from binding the port it had.
+      const port = options.edgePort(index) || (await freePort());
       const slot: Slot = {
-        edge: { index, id: options.edgeId(index), port: options.edgePort(index), pid: 0, alive: false },
+        edge: { index, id: options.edgeId(index), port, pid: 0, alive: false },
         child: null,
         exited: Promise.resolve(),
         stopping: false,
@@ -218,6 +223,16 @@ function slotAt(slots: Slot[], index: number): Slot {
   const slot = slots[index];
   if (!slot) throw new Error(`no edge ${index}: the group has ${slots.length}`);
   return slot;
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer().listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
+    });
+    server.once('error', reject);
+  });
 }
 
 async function isHealthy(port: number): Promise<boolean> {
