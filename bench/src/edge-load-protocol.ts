@@ -32,6 +32,9 @@ export interface LoadCounts {
   errors: Record<string, number>;
   /** Connections the edge closed, by close code. */
   closes: Record<string, number>;
+  /** CPU seconds of the load-generator threads themselves (/proc/thread-self/stat), in user space and in the kernel. */
+  threadUserSeconds: number;
+  threadSystemSeconds: number;
 }
 
 export type FromLoadWorker =

@@ -17,6 +17,8 @@ import {
   newLatencyHistogram,
   type ToLoadWorker,
 } from './edge-load-protocol.js';
+import { cpuTimes } from './processes.js';
+import { CountingClient, type FrameTally, OPCODE_BINARY } from './websocket-counting-client.js';
 
 const frameOptions: FrameOptions = { lz4: nodeLz4 };
 
@@ -33,6 +35,8 @@ function zeroCounts(closes: Record<string, number>): LoadCounts {
     snapshots: 0,
     errors: {},
     closes,
+    threadUserSeconds: 0,
+    threadSystemSeconds: 0,
   };
 }
 
@@ -42,18 +46,35 @@ function wireHeaderBytes(payload: number): number {
 
 /**
  * One load-generator thread of the edge benchmark: opens its share of WebSocket clients, each
- * subscribing to its own list of symbols. Clients marked `decoders` are full protocol clients
- * (lz4, FlatBuffers verify and decode, applyDelta into their own QuoteTable, seq continuity,
- * Resync on a gap, latency); the rest count frames and bytes. On 2 cores a full decode of every
- * frame (~4.5 µs here, on top of what ws costs per frame) at 10k clients would make the load
- * generator, even more than it already is, the thing measured. Every client decodes its Hello
- * and Snapshot, so "connected" means subscribed.
+ * subscribing to its own list of symbols. Clients marked `decoders` are full protocol clients on
+ * `ws` (lz4, FlatBuffers verify and decode, applyDelta into their own QuoteTable, seq continuity,
+ * Resync on a gap, latency): an independent WebSocket implementation checks the edge's framing
+ * too. The rest count frames and bytes on raw sockets (websocket-counting-client.ts): on 2 cores
+ * the load generator's CPU is the edge's loss, and `ws` costs 14-18 µs per frame where a frame
+ * comes alone in each socket read. Every client decodes its Hello and Snapshot, so "connected"
+ * means subscribed.
  */
+/** Connection bookkeeping shared by both kinds of client: ready = subscribed (its Snapshot arrived). */
+interface ClientLifecycle {
+  isReady(): boolean;
+  becameReady(): void;
+  /** Counts a client that never became ready, once. */
+  fail(why: string): void;
+  closed(code: number): void;
+}
+
 function run(task: LoadWorkerTask, port: NonNullable<typeof parentPort>): void {
   const closes: Record<string, number> = {};
   let counts = zeroCounts(closes);
+  // Counting clients add to this one object (never replaced: each holds it), folded into counts on report.
+  const tally: FrameTally = { frames: 0, bytes: 0, wireBytes: 0 };
   let latency = newLatencyHistogram();
-  const sockets: WebSocket[] = [];
+  let threadCpuAtReset = cpuTimes('thread-self');
+  // Every counting client of the thread reads into this: each read is scanned before the next.
+  const readBuffer = Buffer.allocUnsafe(256 * 1024);
+  const url = new URL(task.url);
+  /** Ends a client; resolves once its socket is closed. */
+  const closers: (() => Promise<void>)[] = [];
   let next = 0;
   let connected = 0;
   let failed = 0;
@@ -70,22 +91,8 @@ function run(task: LoadWorkerTask, port: NonNullable<typeof parentPort>): void {
     }
   };
 
-  const open = (index: number): void => {
-    const symbols = task.subscriptions[index] ?? [];
-    const decoding = task.decoders[index] === 1;
-    const socket = new WebSocket(task.url, { perMessageDeflate: false });
-    sockets.push(socket);
+  const lifecycle = (): ClientLifecycle => {
     let ready = false;
-    let table = new QuoteTable(1024);
-    let lastSeq = -1;
-    let awaitingSnapshot = false;
-
-    const becameReady = (): void => {
-      ready = true;
-      connected++;
-      settle();
-      if (next < task.subscriptions.length) open(next++);
-    };
     const fail = (why: string): void => {
       if (ready) return;
       ready = true; // counted once
@@ -94,6 +101,62 @@ function run(task: LoadWorkerTask, port: NonNullable<typeof parentPort>): void {
       settle();
       if (next < task.subscriptions.length) open(next++);
     };
+    return {
+      isReady: () => ready,
+      becameReady: () => {
+        ready = true;
+        connected++;
+        settle();
+        if (next < task.subscriptions.length) open(next++);
+      },
+      fail,
+      closed: (code) => {
+        if (!closing) closes[code] = (closes[code] ?? 0) + 1;
+        fail(`closed ${code} before its Snapshot`);
+      },
+    };
+  };
+
+  const subscribeFrame = (symbols: string[]): Uint8Array =>
+    encodeClientFrame({ type: 'subscribe', symbols, sectors: [] }, frameOptions);
+
+  const openCounting = (symbols: string[]): void => {
+    const state = lifecycle();
+    const client: CountingClient = new CountingClient(url, readBuffer, tally, {
+      open: () => client.send(OPCODE_BINARY, subscribeFrame(symbols)),
+      // Hello, then the Snapshot that answers Subscribe: decoded, so "connected" means subscribed.
+      message: (payload) => {
+        const message = decodeServerFrame(
+          new Uint8Array(payload.buffer, payload.byteOffset, payload.length),
+          frameOptions,
+        );
+        if (message.type !== 'snapshot') return;
+        client.scanner.keepMessages = false;
+        state.becameReady();
+      },
+      error: (why) => state.fail(why),
+      closed: (code) => state.closed(code),
+    });
+    closers.push(() => {
+      client.destroy();
+      return client.closed;
+    });
+  };
+
+  const openDecoding = (symbols: string[]): void => {
+    const state = lifecycle();
+    const socket = new WebSocket(task.url, { perMessageDeflate: false });
+    closers.push(
+      () =>
+        new Promise((resolve) => {
+          if (socket.readyState === WebSocket.CLOSED) return resolve();
+          socket.once('close', () => resolve());
+          socket.terminate();
+        }),
+    );
+    let table = new QuoteTable(1024);
+    let lastSeq = -1;
+    let awaitingSnapshot = false;
 
     const decode = (message: ServerMessageFields): void => {
       switch (message.type) {
@@ -106,7 +169,7 @@ function run(task: LoadWorkerTask, port: NonNullable<typeof parentPort>): void {
           for (const quote of message.quotes) table.setRow(quote.id, quote);
           lastSeq = message.seq;
           awaitingSnapshot = false;
-          if (!ready) becameReady();
+          if (!state.isReady()) state.becameReady();
           break;
         }
         case 'delta': {
@@ -135,29 +198,24 @@ function run(task: LoadWorkerTask, port: NonNullable<typeof parentPort>): void {
       }
     };
 
-    socket.on('open', () => {
-      socket.send(encodeClientFrame({ type: 'subscribe', symbols, sectors: [] }, frameOptions));
-    });
+    socket.on('open', () => socket.send(subscribeFrame(symbols)));
     socket.on('message', (data: Buffer) => {
       counts.frames++;
       counts.bytes += data.length;
       counts.wireBytes += data.length + wireHeaderBytes(data.length);
-      if (decoding) {
-        counts.decoderFrames++;
-        counts.decoderWireBytes += data.length + wireHeaderBytes(data.length);
-        decode(decodeServerFrame(new Uint8Array(data.buffer, data.byteOffset, data.length), frameOptions));
-      } else if (!ready) {
-        // Hello, then the Snapshot that answers Subscribe: decoded, so "connected" means subscribed.
-        const message = decodeServerFrame(new Uint8Array(data.buffer, data.byteOffset, data.length), frameOptions);
-        if (message.type === 'snapshot') becameReady();
-      }
+      counts.decoderFrames++;
+      counts.decoderWireBytes += data.length + wireHeaderBytes(data.length);
+      decode(decodeServerFrame(new Uint8Array(data.buffer, data.byteOffset, data.length), frameOptions));
     });
-    socket.on('unexpected-response', (_request, response) => fail(`HTTP ${response.statusCode}`));
-    socket.on('error', (error) => fail(error.message));
-    socket.on('close', (code) => {
-      if (!closing) closes[code] = (closes[code] ?? 0) + 1;
-      fail(`closed ${code} before its Snapshot`);
-    });
+    socket.on('unexpected-response', (_request, response) => state.fail(`HTTP ${response.statusCode}`));
+    socket.on('error', (error) => state.fail(error.message));
+    socket.on('close', (code) => state.closed(code));
+  };
+
+  const open = (index: number): void => {
+    const symbols = task.subscriptions[index] ?? [];
+    if (task.decoders[index] === 1) openDecoding(symbols);
+    else openCounting(symbols);
   };
 
   for (; next < Math.min(task.connectConcurrency, task.subscriptions.length); next++) open(next);
@@ -166,27 +224,30 @@ function run(task: LoadWorkerTask, port: NonNullable<typeof parentPort>): void {
   port.on('message', (message: ToLoadWorker) => {
     if (message.type === 'reset') {
       counts = zeroCounts(closes);
+      tally.frames = 0;
+      tally.bytes = 0;
+      tally.wireBytes = 0;
       latency = newLatencyHistogram();
+      threadCpuAtReset = cpuTimes('thread-self');
     } else if (message.type === 'report') {
+      const threadCpu = cpuTimes('thread-self');
       port.postMessage({
         type: 'report',
-        counts,
+        counts: {
+          ...counts,
+          frames: counts.frames + tally.frames,
+          bytes: counts.bytes + tally.bytes,
+          wireBytes: counts.wireBytes + tally.wireBytes,
+          threadUserSeconds: threadCpu.user - threadCpuAtReset.user,
+          threadSystemSeconds: threadCpu.system - threadCpuAtReset.system,
+        },
         latencyHistogram: hdr.encodeIntoCompressedBase64(latency),
       } satisfies FromLoadWorker);
     } else {
       closing = true;
-      let open = sockets.length;
-      const done = (): void => {
-        if (--open <= 0) port.postMessage({ type: 'closed' } satisfies FromLoadWorker);
-      };
-      if (open === 0) done();
-      for (const socket of sockets) {
-        if (socket.readyState === WebSocket.CLOSED) done();
-        else {
-          socket.once('close', done);
-          socket.terminate();
-        }
-      }
+      void Promise.all(closers.map((close) => close())).then(() =>
+        port.postMessage({ type: 'closed' } satisfies FromLoadWorker),
+      );
     }
   });
 }

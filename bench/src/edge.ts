@@ -34,6 +34,8 @@ export interface EdgeBenchOptions {
   modes: SubscriptionMode[];
   /** Producer ticks per second. */
   rate: number;
+  /** The producer's --workers; null: 1, or 2 above 50,000 ticks/s. */
+  producerWorkers: number | null;
   symbolCount: number;
   symbolsPerClient: number;
   pages: number;
@@ -55,6 +57,7 @@ export const defaultEdgeBenchOptions: EdgeBenchOptions = {
   modes: ['pages', 'random'],
   // What 2 cores sustain next to everything else: the edge's ingest alone takes ~0.4 core here.
   rate: 20_000,
+  producerWorkers: null,
   symbolCount: 1000,
   symbolsPerClient: 50,
   pages: 20,
@@ -116,6 +119,11 @@ export interface EdgeRunFigures {
   /** Time the edge needed, after the warm-up, to get within 0.1 s of ticks of Kafka's end. */
   catchUpSeconds: number;
   loadGeneratorCores: number;
+  /** The load generator's CPU (all its threads) per frame its clients received, µs. */
+  loadGeneratorMicrosPerFrame: number;
+  /** The same for its client threads alone, split into user space and kernel. */
+  clientThreadUserMicrosPerFrame: number;
+  clientThreadKernelMicrosPerFrame: number;
   brokerCores: number;
   producerCores: number;
 }
@@ -130,7 +138,11 @@ export interface EdgeBenchRow {
 
 export interface EdgeBenchResult {
   machine: { cpus: number; model: string; memoryGb: number; node: string };
-  settings: Omit<EdgeBenchOptions, 'progress'> & { bufferutil: boolean; decoding: string };
+  settings: Omit<EdgeBenchOptions, 'progress' | 'producerWorkers'> & {
+    producerWorkers: number;
+    bufferutil: boolean;
+    decoding: string;
+  };
   rows: EdgeBenchRow[];
   skipped: string[];
 }
@@ -239,9 +251,17 @@ function stopChild(child: ChildProcess, signal: NodeJS.Signals = 'SIGTERM'): Pro
   });
 }
 
-async function startProducer(bootstrap: string, rate: number, symbolCount: number): Promise<ManagedProcess> {
-  const args = [cli, 'producer', '--brokers', bootstrap, '--symbol-count', String(symbolCount)];
-  args.push('--rate', String(rate), '--workers', '1', '--scenario', 'normal', '--clock', 'real');
+export function producerWorkersFor(options: Pick<EdgeBenchOptions, 'rate' | 'producerWorkers'>): number {
+  return options.producerWorkers ?? (options.rate > 50_000 ? 2 : 1);
+}
+
+async function startProducer(
+  bootstrap: string,
+  options: Pick<EdgeBenchOptions, 'rate' | 'producerWorkers' | 'symbolCount'>,
+): Promise<ManagedProcess> {
+  const args = [cli, 'producer', '--brokers', bootstrap, '--symbol-count', String(options.symbolCount)];
+  args.push('--rate', String(options.rate), '--workers', String(producerWorkersFor(options)));
+  args.push('--scenario', 'normal', '--clock', 'real');
   const child = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
   child.stderr?.on('data', (chunk: Buffer) => {
@@ -389,6 +409,8 @@ async function startLoadGenerator(
         snapshots: 0,
         errors: {},
         closes: {},
+        threadUserSeconds: 0,
+        threadSystemSeconds: 0,
       };
       for (const reply of replies) {
         if (reply.type !== 'report') continue;
@@ -403,6 +425,8 @@ async function startLoadGenerator(
         counts.deltas += c.deltas;
         counts.gaps += c.gaps;
         counts.snapshots += c.snapshots;
+        counts.threadUserSeconds += c.threadUserSeconds;
+        counts.threadSystemSeconds += c.threadSystemSeconds;
         for (const [code, n] of Object.entries(c.errors)) counts.errors[code] = (counts.errors[code] ?? 0) + n;
         for (const [code, n] of Object.entries(c.closes)) counts.closes[code] = (counts.closes[code] ?? 0) + n;
       }
@@ -587,6 +611,9 @@ function figuresOf(
     ticksPerSecond: delta('tickstream_edge_ticks_consumed_total') / wall,
     consumerLag: metricValue(w.after, 'tickstream_edge_consumer_lag'),
     loadGeneratorCores: w.loadCpu / wall,
+    loadGeneratorMicrosPerFrame: counts.frames > 0 ? (w.loadCpu / counts.frames) * 1e6 : 0,
+    clientThreadUserMicrosPerFrame: counts.frames > 0 ? (counts.threadUserSeconds / counts.frames) * 1e6 : 0,
+    clientThreadKernelMicrosPerFrame: counts.frames > 0 ? (counts.threadSystemSeconds / counts.frames) * 1e6 : 0,
     brokerCores: w.brokerCpu / wall,
     producerCores: w.producerCpu / wall,
   };
@@ -633,7 +660,7 @@ export async function runEdgeBench(overrides: Partial<EdgeBenchOptions> = {}): P
   const broker = await startBrokerProcess(dataDir);
   const rows = new Map<string, EdgeBenchRow>();
   try {
-    const producer = await startProducer(broker.bootstrap, options.rate, options.symbolCount);
+    const producer = await startProducer(broker.bootstrap, options);
     try {
       const names: string[] = [];
       for (let run = 0; run < options.runs; run++) {
@@ -675,12 +702,13 @@ export async function runEdgeBench(overrides: Partial<EdgeBenchOptions> = {}): P
     },
     settings: {
       ...settings,
+      producerWorkers: producerWorkersFor(options),
       clients: clientCounts,
       bufferutil: bufferutilLoaded(),
       decoding:
         options.decodeEvery === 1
-          ? 'every client decodes every frame (lz4 + FlatBuffers verify + applyDelta), checks seq, resyncs'
-          : `1 client in ${options.decodeEvery} decodes every frame (lz4 + FlatBuffers verify + applyDelta), checks seq and resyncs; the others count frames and bytes`,
+          ? 'every client (ws) decodes every frame (lz4 + FlatBuffers verify + applyDelta), checks seq, resyncs'
+          : `1 client in ${options.decodeEvery} (ws) decodes every frame (lz4 + FlatBuffers verify + applyDelta), checks seq and resyncs; the others (raw sockets, frame headers only) count frames and bytes`,
     },
     rows: [...rows.values()].map((row) => ({ ...row, median: medianFigures(row.runs) })),
     skipped,
@@ -695,7 +723,9 @@ function formatFigures(f: EdgeRunFigures): string {
     `edge ${f.edgeCores.toFixed(2)} cores (idle ${f.idleEdgeCores.toFixed(2)}, kernel ${(f.edgeSystemShare * 100).toFixed(0)} %), ` +
     `${thousands(f.updatesPerEdgeCpuSecond)} updates/edge CPU-s, p50 ${f.latencyP50Ms.toFixed(1)} ms, ` +
     `caught up with Kafka in ${f.catchUpSeconds.toFixed(1)} s, ` +
-    `skipped ${thousands(f.deltasSkipped)}, load generator ${f.loadGeneratorCores.toFixed(2)} cores`
+    `skipped ${thousands(f.deltasSkipped)}, load generator ${f.loadGeneratorCores.toFixed(2)} cores ` +
+    `(${f.loadGeneratorMicrosPerFrame.toFixed(2)} µs/frame; client threads ${f.clientThreadUserMicrosPerFrame.toFixed(2)} user + ` +
+    `${f.clientThreadKernelMicrosPerFrame.toFixed(2)} kernel)`
   );
 }
 
@@ -703,12 +733,12 @@ export function formatEdgeBench(result: EdgeBenchResult): string {
   const s = result.settings;
   const lines = [
     `edge fan-out: producer ${thousands(s.rate)} ticks/s over ${s.symbolCount} symbols, --window ${s.windowMs}, ` +
-      `${s.symbolsPerClient} symbols per client (pages: ${s.pages} shared pages; random: each client its own), ` +
+      `(producer --workers ${s.producerWorkers}), ${s.symbolsPerClient} symbols per client (pages: ${s.pages} shared pages; random: each client its own), ` +
       `${s.seconds} s windows after ${s.warmupSeconds} s warm-up, medians of ${s.runs}`,
-    `machine: ${result.machine.cpus} cores (${result.machine.model}), shared by broker, producer, edge and load generator (${s.workers} worker threads, ws${s.bufferutil ? ' + bufferutil' : ''})`,
+    `machine: ${result.machine.cpus} cores (${result.machine.model}), shared by broker, producer, edge and load generator (${s.workers} worker threads; decoding clients on ws${s.bufferutil ? ' + bufferutil' : ''}, counting clients on raw sockets)`,
     `clients: ${s.decoding}`,
     '',
-    'clients  mode    frames/s   updates/s  wire B/upd  edge cores (idle)  kernel  upd/edge CPU-s  upd/fan-out CPU-s  µs/frame  RSS MB  KB/conn  p50 ms  p99 ms  catch-up s  gaps  skipped  slow closes  loadgen cores  all cores',
+    'clients  mode    frames/s   updates/s  wire B/upd  edge cores (idle)  kernel  upd/edge CPU-s  upd/fan-out CPU-s  µs/frame  RSS MB  KB/conn  p50 ms  p99 ms  catch-up s  gaps  skipped  slow closes  loadgen cores  loadgen µs/frame  all cores',
   ];
   for (const row of result.rows) {
     const m = row.median;
@@ -734,6 +764,7 @@ export function formatEdgeBench(result: EdgeBenchResult): string {
         thousands(m.deltasSkipped).padStart(7),
         thousands(m.slowCloses).padStart(11),
         m.loadGeneratorCores.toFixed(2).padStart(13),
+        m.loadGeneratorMicrosPerFrame.toFixed(2).padStart(16),
         allCores.toFixed(2).padStart(9),
       ].join('  '),
     );
@@ -748,7 +779,8 @@ export function formatEdgeBench(result: EdgeBenchResult): string {
     'p50/p99: Delta arrival − its base_time_us (the newest tick’s exchange time, the producer’s clock), decoding clients.',
     'catch-up s: after the warm-up, how long the edge took to get within 0.1 s of ticks of Kafka’s end (the window',
     'starts then; connecting thousands of clients can leave it behind). gaps: seq jumps seen by decoding clients;',
-    'skipped: Deltas the edge withheld from clients over the soft buffer limit.',
+    'skipped: Deltas the edge withheld from clients over the soft buffer limit. loadgen µs/frame: the load generator',
+    'process’s CPU (all threads) per frame its clients received.',
   );
   for (const line of result.skipped) lines.push(`skipped ${line}`);
   return lines.join('\n');
@@ -769,6 +801,14 @@ function parseArgs(args: string[]): Partial<EdgeBenchOptions> {
     }
     return parsed;
   };
+  const known = ['--quick', '--clients', '--modes', '--runs', '--rate', '--seconds', '--warmup', '--decode-every'];
+  known.push('--producer-workers', '--cpu-prof');
+  for (const arg of args) {
+    if (arg.startsWith('--') && !known.includes(arg)) {
+      process.stderr.write(`bench edge: unknown option ${arg}; the options are ${known.join(', ')}\n`);
+      process.exit(2);
+    }
+  }
   const quick = args.includes('--quick');
   const overrides: Partial<EdgeBenchOptions> = quick
     ? { runs: 1, clients: [250, 1000], warmupSeconds: 1, seconds: 3, idleSeconds: 1 }
@@ -799,6 +839,7 @@ function parseArgs(args: string[]): Partial<EdgeBenchOptions> {
     ['--seconds', 'seconds'],
     ['--warmup', 'warmupSeconds'],
     ['--decode-every', 'decodeEvery'],
+    ['--producer-workers', 'producerWorkers'],
   ];
   for (const [flag, key] of numbers) {
     const parsed = number(flag);
@@ -811,7 +852,7 @@ function parseArgs(args: string[]): Partial<EdgeBenchOptions> {
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   // node bench/dist/edge.js [--runs 5] [--clients 1000,5000,10000] [--modes pages,random] [--quick]
-  //   [--rate 20000] [--seconds 6] [--warmup 3] [--decode-every 10] [--cpu-prof DIR]
+  //   [--rate 20000] [--producer-workers N] [--seconds 6] [--warmup 3] [--decode-every 10] [--cpu-prof DIR]
   const started = performance.now();
   const result = await runEdgeBench({
     ...parseArgs(process.argv.slice(2)),

@@ -60,7 +60,7 @@ export async function endOffsetTotal(bootstrap: string, topic: string): Promise<
 const CLOCK_TICKS = 100; // USER_HZ on Linux
 
 /** CPU seconds used so far by a live process in user and kernel mode, from /proc; NaN once it is gone. */
-export function cpuTimes(pid: number): { user: number; system: number } {
+export function cpuTimes(pid: number | 'thread-self'): { user: number; system: number } {
   try {
     const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
     return { user: Number(fields[11]) / CLOCK_TICKS, system: Number(fields[12]) / CLOCK_TICKS };

@@ -5,6 +5,7 @@ import { kafkaCommand } from './kafka.js';
 import { producerCommand } from './producer.js';
 import { tokenCommand } from './token.js';
 import { upCommand } from './up.js';
+import { watchCommand } from './watch.js';
 
 /** Every subcommand, in the order `tickstream --help` lists them. */
 export const commands: readonly Command[] = [
@@ -13,5 +14,6 @@ export const commands: readonly Command[] = [
   kafkaCommand,
   producerCommand,
   edgeCommand,
+  watchCommand,
   tokenCommand,
 ];

@@ -1,0 +1,221 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { chromium } from 'playwright-core';
+import { cli, freePort, startBrokerProcess } from './processes.js';
+
+/**
+ * Dashboard benchmark (issue 8): the built dashboard in headless Chromium at 1280×800 against a
+ * real edge, fed by the producer at a rate chosen to offer a target number of symbol updates
+ * per second (every symbol of the universe subscribed; at most one update per symbol per
+ * 25 ms window). Measured in the page: frames per second and frame-time p95 from
+ * requestAnimationFrame, long tasks (PerformanceObserver), main-thread script time per frame
+ * (CDP Performance.getMetrics ScriptDuration), JS heap at the start and end of the window, and
+ * the updates the worker decoded and the main thread applied. WebGL runs on SwiftShader here:
+ * a software renderer, so frame figures are regression signals, not GPU figures.
+ */
+export interface DashboardBenchConfig {
+  targetUpdatesPerSecond: number;
+  symbols: number;
+  ticksPerSecond: number;
+}
+
+export interface DashboardBenchRow extends DashboardBenchConfig {
+  seconds: number;
+  decodedUpdatesPerSecond: number;
+  appliedUpdatesPerSecond: number;
+  fps: number;
+  frameTimeP95Ms: number;
+  longTasks: number;
+  longTaskMsPerSecond: number;
+  scriptMsPerFrame: number;
+  heapStartMb: number;
+  heapEndMb: number;
+}
+
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const DASHBOARD_DIST = fileURLToPath(new URL('../../dashboard/dist/index.html', import.meta.url));
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Offered updates/s ≈ symbols × min(ticks per symbol per second, 40 windows a second). */
+export const DEFAULT_CONFIGS: DashboardBenchConfig[] = [
+  { targetUpdatesPerSecond: 10_000, symbols: 1000, ticksPerSecond: 10_000 },
+  { targetUpdatesPerSecond: 50_000, symbols: 2000, ticksPerSecond: 50_000 },
+  { targetUpdatesPerSecond: 100_000, symbols: 2500, ticksPerSecond: 100_000 },
+];
+
+/** Runs in the page before the app: frame intervals, long tasks, heap, for the bench to read. */
+const PAGE_PROBE = `
+  window.__bench = { frames: [], longTasks: [], reset() { this.frames = []; this.longTasks = []; } };
+  let previous = 0;
+  const frame = (now) => { if (previous) window.__bench.frames.push(now - previous); previous = now; requestAnimationFrame(frame); };
+  requestAnimationFrame(frame);
+  new PerformanceObserver((list) => { for (const e of list.getEntries()) window.__bench.longTasks.push(e.duration); })
+    .observe({ type: 'longtask', buffered: true });
+`;
+
+interface PageSample {
+  frames: number[];
+  longTasks: number[];
+  heap: number;
+  counters: { updates: number } | null;
+  applied: number;
+}
+
+function spawnQuiet(args: string[]): ChildProcess {
+  return spawn(process.execPath, [cli, ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
+}
+
+async function stop(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  child.kill('SIGKILL');
+  await new Promise((resolve) => child.once('exit', resolve));
+}
+
+async function measureOne(
+  config: DashboardBenchConfig,
+  seconds: number,
+  log: (line: string) => void,
+): Promise<DashboardBenchRow> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'tickstream-dashboard-bench-'));
+  const broker = await startBrokerProcess(dataDir);
+  const children: ChildProcess[] = [];
+  const profile = mkdtempSync(join(tmpdir(), 'tickstream-dashboard-chromium-'));
+  const context = await chromium.launchPersistentContext(profile, {
+    executablePath: CHROMIUM,
+    headless: true,
+    viewport: { width: 1280, height: 800 },
+    args: [
+      '--use-angle=swiftshader',
+      '--enable-unsafe-swiftshader',
+      '--ignore-gpu-blocklist',
+      '--no-sandbox',
+      '--enable-precise-memory-info',
+    ],
+  });
+  try {
+    const workers = config.ticksPerSecond > 50_000 ? '2' : '1';
+    children.push(
+      spawnQuiet(
+        ['producer', '--brokers', broker.bootstrap, '--symbol-count', String(config.symbols)].concat([
+          '--rate',
+          String(config.ticksPerSecond),
+          '--workers',
+          workers,
+          '--clock',
+          'real',
+        ]),
+      ),
+    );
+    await sleep(1500);
+    const port = await freePort();
+    children.push(
+      spawnQuiet([
+        'edge',
+        '--brokers',
+        broker.bootstrap,
+        '--port',
+        String(port),
+        '--host',
+        '127.0.0.1',
+        '--history',
+        '0',
+      ]),
+    );
+    for (const started = Date.now(); ; await sleep(200)) {
+      const health = await fetch(`http://127.0.0.1:${port}/health`).catch(() => null);
+      if (health?.status === 200 && ((await health.json()) as { symbols: number }).symbols >= config.symbols) break;
+      if (Date.now() - started > 60_000) throw new Error(`edge not serving ${config.symbols} symbols after 60 s`);
+    }
+    const page = context.pages()[0] ?? (await context.newPage());
+    await page.addInitScript(PAGE_PROBE);
+    await page.goto(`http://127.0.0.1:${port}/`);
+    const live = "document.querySelector('[data-testid=status]')?.textContent?.trim() === 'live'";
+    await page.waitForFunction(live, null, { timeout: 30_000 });
+    const cdp = await context.newCDPSession(page);
+    await cdp.send('Performance.enable');
+    const scriptSeconds = async (): Promise<number> =>
+      (await cdp.send('Performance.getMetrics')).metrics.find((m) => m.name === 'ScriptDuration')?.value ?? 0;
+    const sample = (): Promise<PageSample> =>
+      page.evaluate(`(() => {
+        const e = window.tickstream.engine;
+        const b = window.__bench;
+        return { frames: b.frames.slice(), longTasks: b.longTasks.slice(), heap: performance.memory.usedJSHeapSize,
+                 counters: e.counters ? { updates: e.counters.updates } : null, applied: e.meter.appliedUpdates };
+      })()`) as Promise<PageSample>;
+
+    await sleep(5000); // warm-up: JIT, atlas, first Snapshot
+    await page.evaluate('window.__bench.reset()');
+    const start = await sample();
+    const scriptStart = await scriptSeconds();
+    const startedAt = Date.now();
+    await sleep(seconds * 1000);
+    const end = await sample();
+    const scriptEnd = await scriptSeconds();
+    const elapsed = (Date.now() - startedAt) / 1000;
+
+    const frames = [...end.frames].sort((a, b) => a - b);
+    const p95 = frames[Math.min(frames.length - 1, Math.floor(frames.length * 0.95))] ?? Number.NaN;
+    const row: DashboardBenchRow = {
+      ...config,
+      seconds: elapsed,
+      decodedUpdatesPerSecond: ((end.counters?.updates ?? 0) - (start.counters?.updates ?? 0)) / elapsed,
+      appliedUpdatesPerSecond: (end.applied - start.applied) / elapsed,
+      fps: end.frames.length / elapsed,
+      frameTimeP95Ms: p95,
+      longTasks: end.longTasks.length,
+      longTaskMsPerSecond: end.longTasks.reduce((sum, d) => sum + d, 0) / elapsed,
+      scriptMsPerFrame: ((scriptEnd - scriptStart) * 1000) / Math.max(1, end.frames.length),
+      heapStartMb: start.heap / 2 ** 20,
+      heapEndMb: end.heap / 2 ** 20,
+    };
+    log(formatRow(row));
+    return row;
+  } finally {
+    await context.close();
+    for (const child of children) await stop(child);
+    await broker.close();
+    rmSync(profile, { recursive: true, force: true });
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+function formatRow(row: DashboardBenchRow): string {
+  const n = (value: number): string => Math.round(value).toLocaleString('en-US');
+  return (
+    `target ${n(row.targetUpdatesPerSecond)} upd/s (${n(row.symbols)} symbols, ${n(row.ticksPerSecond)} ticks/s): ` +
+    `decoded ${n(row.decodedUpdatesPerSecond)}/s, applied ${n(row.appliedUpdatesPerSecond)}/s, ${row.fps.toFixed(1)} fps, ` +
+    `frame p95 ${row.frameTimeP95Ms.toFixed(1)} ms, ${row.longTasks} long tasks (${row.longTaskMsPerSecond.toFixed(0)} ms/s), ` +
+    `script ${row.scriptMsPerFrame.toFixed(2)} ms/frame, heap ${row.heapStartMb.toFixed(1)} → ${row.heapEndMb.toFixed(1)} MB over ${row.seconds.toFixed(0)} s`
+  );
+}
+
+export async function runDashboardBench(options: {
+  seconds: number;
+  configs?: DashboardBenchConfig[];
+  log?: (line: string) => void;
+}): Promise<DashboardBenchRow[]> {
+  if (!existsSync(CHROMIUM)) throw new Error(`no Chromium at ${CHROMIUM} (apt-get install -y chromium)`);
+  if (!existsSync(DASHBOARD_DIST)) throw new Error('the dashboard is not built (npm run build -w dashboard)');
+  const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
+  const rows: DashboardBenchRow[] = [];
+  for (const config of options.configs ?? DEFAULT_CONFIGS) rows.push(await measureOne(config, options.seconds, log));
+  return rows;
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  // node bench/dist/dashboard.js [--seconds 60] [--only 10000,50000]
+  const args = process.argv.slice(2);
+  const flag = (name: string): string | undefined => {
+    const at = args.indexOf(name);
+    return at >= 0 ? args[at + 1] : undefined;
+  };
+  const only = flag('--only')?.split(',').map(Number);
+  const rows = await runDashboardBench({
+    seconds: Number(flag('--seconds') ?? 60),
+    configs: only ? DEFAULT_CONFIGS.filter((c) => only.includes(c.targetUpdatesPerSecond)) : undefined,
+  });
+  for (const row of rows) process.stdout.write(`${formatRow(row)}\n`);
+}

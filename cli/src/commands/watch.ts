@@ -1,0 +1,182 @@
+import { DeltaField } from '@tickstream/schemas';
+import type { Command } from '../command.js';
+import { parseDurationMs, parseInteger } from '../option-values.js';
+import { UsageError } from '../usage-error.js';
+import { EdgeClient } from '../watch/edge-client.js';
+
+const FIELD_NAMES = Object.entries(DeltaField).map(
+  ([name, bit]) => [bit, name[0]?.toLowerCase() + name.slice(1)] as const,
+);
+const TABLE_REFRESH_MS = 250;
+const TABLE_ROWS = 40;
+
+/** One symbol's state as a JSON line: prices in currency units (the Hello's price scale applied). */
+function quoteJson(client: EdgeClient, id: number, type: 'snapshot' | 'update', seq: number, mask: number): string {
+  const t = client.table;
+  const scale = client.hello?.priceScale ?? 1;
+  const price = (value: number): number => (value as number) / scale;
+  return JSON.stringify({
+    type,
+    symbol: client.names.get(id) ?? `#${id}`,
+    epoch: client.hello?.epoch ?? 0,
+    seq,
+    last: price(t.last[id] as number),
+    bid: price(t.bid[id] as number),
+    ask: price(t.ask[id] as number),
+    open: price(t.open[id] as number),
+    high: price(t.high[id] as number),
+    low: price(t.low[id] as number),
+    volume: t.volume[id],
+    ticks: t.ticks[id],
+    exchangeTimeUs: t.timeUs[id],
+    ...(type === 'update' ? { changed: FIELD_NAMES.filter(([bit]) => mask & bit).map(([, name]) => name) } : {}),
+  });
+}
+
+/** The live table: the most recently updated symbols first, as many as fit. */
+function renderTable(client: EdgeClient, recent: Map<number, number>, updates: number, tty: boolean): string {
+  const scale = client.hello?.priceScale ?? 1;
+  const t = client.table;
+  const rows = [...recent.entries()].sort((a, b) => b[1] - a[1]).slice(0, tty ? TABLE_ROWS : 0);
+  const pad = (text: string, width: number): string => text.padStart(width);
+  const lines = [
+    `edge ${client.hello?.edgeId ?? '?'} epoch ${client.hello?.epoch ?? '?'} seq ${client.lastSeq}  ${client.names.size} symbols  ${updates} updates  ${client.resyncs} resyncs  ${client.reconnects} reconnects`,
+  ];
+  if (!tty) return lines[0] as string;
+  lines.push(
+    `${'symbol'.padEnd(8)}${pad('last', 12)}${pad('chg %', 9)}${pad('bid', 12)}${pad('ask', 12)}${pad('volume', 12)}${pad('ticks', 9)}`,
+  );
+  for (const [id] of rows) {
+    const last = (t.last[id] as number) / scale;
+    const open = (t.open[id] as number) / scale;
+    const change = open > 0 ? ((last - open) / open) * 100 : 0;
+    lines.push(
+      `${(client.names.get(id) ?? `#${id}`).padEnd(8)}${pad(last.toFixed(2), 12)}${pad(change.toFixed(2), 9)}` +
+        `${pad(((t.bid[id] as number) / scale).toFixed(2), 12)}${pad(((t.ask[id] as number) / scale).toFixed(2), 12)}` +
+        `${pad(String(t.volume[id]), 12)}${pad(String(t.ticks[id]), 9)}`,
+    );
+  }
+  return lines.join('\n');
+}
+
+export const watchCommand: Command = {
+  name: 'watch',
+  summary: 'Watch an edge: the reference client of docs/protocol.md (live table, or one JSON object per update).',
+  flags: {
+    url: { type: 'string', value: 'URL', description: 'the edge’s WebSocket', default: 'ws://127.0.0.1:8080/ws' },
+    symbols: { type: 'string', value: 'SYM,…', description: 'symbols to follow; * for every symbol', default: '*' },
+    sectors: { type: 'string', value: 'SECTOR,…', description: 'sectors to follow (in addition to --symbols)' },
+    count: { type: 'string', value: 'N', description: 'exit 0 after N applied updates' },
+    json: {
+      type: 'boolean',
+      description: 'one JSON object per line: each symbol of a Snapshot ("type":"snapshot"), each applied update',
+    },
+    timeout: { type: 'string', value: 'DURATION', description: 'exit 1 if no update arrives for this long' },
+    token: {
+      type: 'string',
+      value: 'TOKEN',
+      description: 'client token for an edge with --auth-secret (env TICKSTREAM_TOKEN)',
+    },
+  },
+  notes:
+    'Status, gaps, resyncs and reconnects go to stderr, so --json output on stdout is only JSON lines.\n' +
+    '--count counts Delta updates, not the rows of a Snapshot.',
+  async run(flags) {
+    const count =
+      flags.string('count') === undefined
+        ? null
+        : parseInteger('count', flags.required('count'), { min: 1, max: Number.MAX_SAFE_INTEGER });
+    const timeoutMs =
+      flags.string('timeout') === undefined ? null : parseDurationMs('timeout', flags.required('timeout'));
+    if (timeoutMs !== null && timeoutMs <= 0) throw new UsageError('--timeout must be a positive duration such as 10s');
+    const list = (raw: string | undefined): string[] =>
+      (raw ?? '')
+        .split(',')
+        .map((s) => s.trim())
+        .filter((s) => s !== '');
+    const symbols = list(flags.string('symbols'));
+    const sectors = list(flags.string('sectors'));
+    if (symbols.length === 0 && sectors.length === 0)
+      throw new UsageError('--symbols or --sectors must name something to follow');
+    let url: URL;
+    try {
+      url = new URL(flags.required('url'));
+    } catch {
+      throw new UsageError(
+        `--url must be a WebSocket URL such as ws://127.0.0.1:8080/ws, got '${flags.required('url')}'`,
+      );
+    }
+    if (url.protocol !== 'ws:' && url.protocol !== 'wss:')
+      throw new UsageError(`--url must start with ws:// or wss://, got '${url.href}'`);
+    const token = flags.string('token') ?? process.env.TICKSTREAM_TOKEN;
+    if (token) url.searchParams.set('token', token);
+
+    const json = flags.boolean('json');
+    const tty = process.stdout.isTTY === true && !json;
+    const recent = new Map<number, number>();
+    let updates = 0;
+    let lastUpdateMs = Date.now();
+
+    return new Promise<number>((resolve) => {
+      let redraw: NodeJS.Timeout | undefined;
+      let watchdog: NodeJS.Timeout | undefined;
+      let done = false;
+      const finish = (code: number): void => {
+        if (done) return;
+        done = true;
+        clearInterval(redraw);
+        clearInterval(watchdog);
+        client.stop();
+        process.off('SIGINT', interrupted);
+        process.off('SIGTERM', interrupted);
+        if (!json) process.stdout.write(`${renderTable(client, recent, updates, false)}\n`);
+        resolve(code);
+      };
+      const interrupted = (): void => finish(0);
+      const client = new EdgeClient(
+        url.href,
+        { symbols, sectors },
+        {
+          snapshot(c, ids) {
+            if (json && !done)
+              for (const id of ids) process.stdout.write(`${quoteJson(c, id, 'snapshot', c.lastSeq, 0)}\n`);
+          },
+          update(c, id, mask, seq) {
+            // The rest of a Delta after --count is reached is applied but not printed.
+            if (done) return;
+            updates++;
+            lastUpdateMs = Date.now();
+            if (json) process.stdout.write(`${quoteJson(c, id, 'update', seq, mask)}\n`);
+            else recent.set(id, updates);
+            if (count !== null && updates >= count) finish(0);
+          },
+          status(line) {
+            process.stderr.write(`watch: ${line}\n`);
+          },
+        },
+      );
+      process.on('SIGINT', interrupted);
+      process.on('SIGTERM', interrupted);
+      if (!json) {
+        redraw = setInterval(
+          () => {
+            const table = renderTable(client, recent, updates, tty);
+            process.stdout.write(tty ? `\x1b[H\x1b[2J${table}\n` : `${table}\n`);
+          },
+          tty ? TABLE_REFRESH_MS : 1000,
+        );
+      }
+      if (timeoutMs !== null) {
+        watchdog = setInterval(
+          () => {
+            if (Date.now() - lastUpdateMs < timeoutMs) return;
+            process.stderr.write(`watch: no update for ${timeoutMs} ms (--timeout); giving up\n`);
+            finish(1);
+          },
+          Math.min(timeoutMs, 500),
+        );
+      }
+      client.start();
+    });
+  },
+};

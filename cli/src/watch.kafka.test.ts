@@ -1,0 +1,163 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { freePort } from '../../bench/src/processes.js';
+import { selectedBackend, startTestKafka, type TestKafka, uniqueName } from '../../broker/src/testing/kafka-backend.js';
+import { type ApiSymbol, getJson, startTestProducer } from '../../edge/src/testing/system.js';
+import type { RunningProducer } from '../../producer/dist/index.js';
+
+const cli = fileURLToPath(new URL('../bin/tickstream.js', import.meta.url));
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+interface Run {
+  child: ChildProcess;
+  stdout: () => string;
+  stderr: () => string;
+  done: Promise<number | null>;
+}
+
+function tickstream(args: string[]): Run {
+  const child = spawn(process.execPath, [cli, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout?.setEncoding('utf8').on('data', (text: string) => {
+    stdout += text;
+  });
+  child.stderr?.setEncoding('utf8').on('data', (text: string) => {
+    stderr += text;
+  });
+  const done = new Promise<number | null>((resolve) => child.once('close', (code) => resolve(code)));
+  return { child, stdout: () => stdout, stderr: () => stderr, done };
+}
+
+async function until(predicate: () => boolean | Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (!(await predicate())) {
+    if (Date.now() > end) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await sleep(100);
+  }
+}
+
+interface WatchLine {
+  type: 'snapshot' | 'update';
+  symbol: string;
+  epoch: number;
+  seq: number;
+  last: number;
+  bid: number;
+  ask: number;
+  volume: number;
+  changed?: string[];
+}
+
+const lines = (text: string): WatchLine[] =>
+  text
+    .split('\n')
+    .filter((line) => line !== '')
+    .map((line) => JSON.parse(line) as WatchLine);
+
+// `tickstream edge` and `tickstream watch` as users run them, each in its own process: the edge
+// reads the producer's lz4 batches on its own, and watch is the reference client.
+describe(`tickstream watch (${selectedBackend()} backend)`, () => {
+  let kafka: TestKafka;
+  let producer: RunningProducer;
+  let topic: string;
+  let port: number;
+  let edge: Run;
+  const runs: Run[] = [];
+
+  const edgeProcess = async (): Promise<Run> => {
+    const run = tickstream([
+      'edge',
+      '--brokers',
+      kafka.bootstrap,
+      '--topic',
+      topic,
+      '--events-topic',
+      `${topic}-events`,
+      '--port',
+      String(port),
+      '--host',
+      '127.0.0.1',
+    ]);
+    runs.push(run);
+    await until(
+      async () => (await fetch(`http://127.0.0.1:${port}/health`).catch(() => null))?.status === 200,
+      30_000,
+      `the edge to serve: ${run.stderr()}${run.stdout()}`,
+    );
+    return run;
+  };
+
+  beforeAll(async () => {
+    kafka = await startTestKafka();
+    topic = uniqueName('watch-ticks');
+    producer = await startTestProducer(kafka.brokers, topic, 3000, 60);
+    await sleep(1000);
+    port = await freePort();
+    edge = await edgeProcess();
+  }, 120_000);
+
+  afterAll(async () => {
+    for (const run of runs) run.child.kill('SIGKILL');
+    await producer?.stop();
+    await kafka?.close();
+  }, 60_000);
+
+  it('--json --count 200 prints the Snapshot, then exactly 200 updates as JSON lines, and exits 0', async () => {
+    const watch = tickstream(['watch', '--url', `ws://127.0.0.1:${port}/ws`, '--json', '--count', '200']);
+    runs.push(watch);
+    const code = await Promise.race([watch.done, sleep(30_000).then(() => 'timeout')]);
+    expect(code, watch.stderr()).toBe(0);
+    const printed = lines(watch.stdout());
+    const snapshot = printed.filter((line) => line.type === 'snapshot');
+    const updates = printed.filter((line) => line.type === 'update');
+    expect(updates).toHaveLength(200);
+    expect(snapshot.length).toBeGreaterThan(0);
+    expect(printed.indexOf(updates[0] as WatchLine)).toBe(snapshot.length); // the Snapshot comes first
+
+    const { body } = await getJson(`http://127.0.0.1:${port}/api/symbols`);
+    const known = new Set((body as { symbols: ApiSymbol[] }).symbols.map((symbol) => symbol.name));
+    let previousSeq = -1;
+    for (const update of updates) {
+      expect(known.has(update.symbol)).toBe(true);
+      expect(update.epoch).toBe(updates[0]?.epoch);
+      expect(update.seq).toBeGreaterThanOrEqual(previousSeq); // several updates share a Delta
+      previousSeq = update.seq;
+      expect(update.last).toBeGreaterThan(0);
+      expect(update.bid).toBeLessThanOrEqual(update.ask);
+      expect(update.changed?.length).toBeGreaterThan(0);
+    }
+  }, 40_000);
+
+  it('refuses a bad flag with one line naming it and exit code 2', async () => {
+    const watch = tickstream(['watch', '--count', 'x']);
+    expect(await watch.done).toBe(2);
+    expect(watch.stderr().trim()).toBe("tickstream watch: --count must be an integer, got 'x'");
+  });
+
+  it('rides out its edge killed and restarted: says so, resyncs from the new epoch, and goes on', async () => {
+    const watch = tickstream(['watch', '--url', `ws://127.0.0.1:${port}/ws`, '--json', '--symbols', 'AAPL,MSFT,GOOGL']);
+    runs.push(watch);
+    await until(() => lines(watch.stdout()).some((line) => line.type === 'update'), 15_000, 'updates before the kill');
+    const firstEpoch = lines(watch.stdout())[0]?.epoch;
+    edge.child.kill('SIGKILL');
+    await edge.done;
+    await until(() => /reconnecting in \d+ ms/.test(watch.stderr()), 10_000, 'watch to say it reconnects');
+    edge = await edgeProcess();
+    await until(
+      () => lines(watch.stdout()).some((line) => line.type === 'update' && line.epoch !== firstEpoch),
+      30_000,
+      `updates from the new epoch; watch said:\n${watch.stderr()}`,
+    );
+    const after = lines(watch.stdout()).filter((line) => line.epoch !== firstEpoch);
+    // The new epoch starts from a Snapshot of the three symbols, then updates.
+    expect(after[0]?.type).toBe('snapshot');
+    expect(new Set(after.filter((line) => line.type === 'snapshot').map((line) => line.symbol))).toEqual(
+      new Set(['AAPL', 'MSFT', 'GOOGL']),
+    );
+    expect(watch.stderr()).toMatch(/new epoch \d+ from edge/);
+    watch.child.kill('SIGTERM');
+    expect(await watch.done).toBe(0);
+  }, 90_000);
+});

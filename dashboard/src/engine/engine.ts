@@ -1,0 +1,259 @@
+import { CandleSeries, type TimeframeName, timeframeNumber } from './candle-series.js';
+import {
+  type ConnectionStatus,
+  type FeedCommand,
+  type FeedCounters,
+  type FeedReport,
+  type LogKind,
+  ROW,
+  ROW_WIDTH,
+  type Subscription,
+} from './feed-protocol.js';
+import { MarketBook } from './market-book.js';
+import { PerformanceMeter, type PerformanceSample } from './perf-stats.js';
+
+/** Where the feed runs: the decode worker in the browser, the same thread in Node tests. */
+export interface FeedPort {
+  post(command: FeedCommand): void;
+  close(): void;
+}
+export type FeedPortFactory = (onReport: (report: FeedReport) => void) => FeedPort;
+
+export interface EngineOptions {
+  /** ws://host/ws */
+  url: string;
+  /** http://host (for /health and /api/candles); null: no HTTP. */
+  httpBase: string | null;
+  subscription?: Subscription;
+  createFeed: FeedPortFactory;
+  /** requestAnimationFrame in the browser; a timer in tests. */
+  requestFrame?: (callback: () => void) => void;
+  fetch?: typeof fetch;
+}
+
+export interface LogEntry {
+  atMs: number;
+  kind: LogKind;
+  message: string;
+}
+
+/** Called once per frame with something to draw; returns true if it rendered. */
+export type Renderer = (nowMs: number, dataChanged: boolean) => boolean;
+
+type Events = {
+  status: (status: ConnectionStatus, detail: string) => void;
+  log: (entry: LogEntry) => void;
+  sample: (sample: PerformanceSample) => void;
+  universe: () => void;
+  candles: (series: CandleSeries) => void;
+};
+
+const LATENCY_SAMPLES_PER_BATCH = 32;
+
+/**
+ * The dashboard's engine on the main thread: owns the feed (in its worker), the MarketBook it
+ * fills once per animation frame, the render loop that calls renderers only on dirty frames,
+ * the performance meter and the chart's candle series. Knows nothing of Svelte.
+ */
+export class Engine {
+  readonly book = new MarketBook();
+  readonly meter = new PerformanceMeter();
+  status: ConnectionStatus = 'connecting';
+  statusDetail = '';
+  counters: FeedCounters | null = null;
+  series: CandleSeries | null = null;
+  private feed: FeedPort | null = null;
+  private readonly listeners: { [K in keyof Events]: Set<Events[K]> } = {
+    status: new Set(),
+    log: new Set(),
+    sample: new Set(),
+    universe: new Set(),
+    candles: new Set(),
+  };
+  private readonly renderers = new Set<Renderer>();
+  private pullOutstanding = false;
+  private dataChanged = false;
+  private dirty = true;
+  private running = false;
+  private sampleTimer: ReturnType<typeof setInterval> | null = null;
+  private latencyIds: Uint16Array = new Uint16Array(0);
+  private readonly requestFrame: (callback: () => void) => void;
+  private readonly fetcher: typeof fetch | undefined;
+
+  constructor(private readonly options: EngineOptions) {
+    this.requestFrame = options.requestFrame ?? ((callback) => requestAnimationFrame(() => callback()));
+    this.fetcher = options.fetch ?? (typeof fetch === 'function' ? fetch.bind(globalThis) : undefined);
+  }
+
+  on<K extends keyof Events>(event: K, listener: Events[K]): () => void {
+    this.listeners[event].add(listener);
+    return () => this.listeners[event].delete(listener);
+  }
+
+  addRenderer(renderer: Renderer): () => void {
+    this.renderers.add(renderer);
+    this.dirty = true;
+    return () => this.renderers.delete(renderer);
+  }
+
+  /** Something other than data changed (scroll, resize, theme): draw the next frame. */
+  invalidate(): void {
+    this.dirty = true;
+  }
+
+  start(): void {
+    if (this.running) return;
+    this.running = true;
+    this.feed = this.options.createFeed((report) => this.receive(report));
+    this.feed.post({
+      type: 'start',
+      url: this.options.url,
+      healthUrl: this.options.httpBase === null ? null : `${this.options.httpBase}/health`,
+      subscription: this.options.subscription ?? { symbols: ['*'], sectors: [] },
+    });
+    this.pull();
+    this.sampleTimer = setInterval(() => this.sample(), 1000);
+    this.requestFrame(() => this.frame());
+  }
+
+  stop(): void {
+    this.running = false;
+    if (this.sampleTimer) clearInterval(this.sampleTimer);
+    this.sampleTimer = null;
+    this.feed?.post({ type: 'stop' });
+    this.feed?.close();
+    this.feed = null;
+  }
+
+  /** Drops the connection and opens a new one at once (Ctrl+R), without reloading the page. */
+  reconnect(): void {
+    this.feed?.post({ type: 'reconnect' });
+  }
+
+  /** Tests: lose the next Delta to exercise the resync path. */
+  dropNextDelta(): void {
+    this.feed?.post({ type: 'drop-next-delta' });
+  }
+
+  /** Follows one symbol's candles: history over HTTP, then live Candles frames. null stops. */
+  watchCandles(symbol: string | null, timeframe: TimeframeName = '1m'): CandleSeries | null {
+    if (symbol === null) {
+      this.series = null;
+      this.feed?.post({ type: 'candles', symbol: null, timeframe: 0 });
+      return null;
+    }
+    const series = new CandleSeries(symbol, timeframe);
+    this.series = series;
+    this.feed?.post({ type: 'candles', symbol, timeframe: timeframeNumber(timeframe) });
+    if (this.options.httpBase !== null && this.fetcher) {
+      const url = `${this.options.httpBase}/api/candles?symbol=${encodeURIComponent(symbol)}&tf=${timeframe}&limit=1000`;
+      this.fetcher(url)
+        .then(async (response) => {
+          if (!response.ok) throw new Error(`${response.status} ${(await response.text()).trim()}`);
+          return (await response.json()) as { bars: CandleSeries['bars'] };
+        })
+        .then(
+          (body) => {
+            if (this.series !== series) return;
+            series.merge(body.bars);
+            this.emit('candles', series);
+            this.dirty = true;
+          },
+          (error: Error) => this.addLog('error', `candles for ${symbol} ${timeframe} did not load: ${error.message}`),
+        );
+    }
+    return series;
+  }
+
+  private receive(report: FeedReport): void {
+    switch (report.type) {
+      case 'status':
+        this.status = report.status;
+        this.statusDetail = report.detail;
+        this.emit('status', report.status, report.detail);
+        break;
+      case 'log':
+        this.addLog(report.kind, report.message);
+        break;
+      case 'universe':
+        this.pullOutstanding = false;
+        this.counters = report.counters;
+        this.book.replace(report.epoch, report.names, report.sectors, report.rows);
+        this.meter.appliedUpdates += report.names.length;
+        this.dataChanged = true;
+        this.emit('universe');
+        break;
+      case 'updates':
+        this.pullOutstanding = false;
+        this.counters = report.counters;
+        this.meter.appliedUpdates += this.book.apply(report.ids, report.rows, performance.now());
+        this.latencyIds = report.ids.subarray(0, LATENCY_SAMPLES_PER_BATCH);
+        this.dataChanged = true;
+        break;
+      case 'candles': {
+        const series = this.series;
+        if (series && series.symbol === report.symbol && timeframeNumber(series.timeframe) === report.timeframe) {
+          series.mergePacked(report.bars);
+          this.emit('candles', series);
+          this.dirty = true;
+        }
+        break;
+      }
+    }
+  }
+
+  private addLog(kind: LogKind, message: string): void {
+    this.emit('log', { atMs: Date.now(), kind, message });
+  }
+
+  private pull(): void {
+    if (this.pullOutstanding || !this.feed) return;
+    this.pullOutstanding = true;
+    this.feed.post({ type: 'pull' });
+  }
+
+  private frame(): void {
+    if (!this.running) return;
+    const now = performance.now();
+    if (this.dataChanged || this.dirty) {
+      const dataChanged = this.dataChanged;
+      this.dataChanged = false;
+      this.dirty = false;
+      let rendered = false;
+      for (const renderer of this.renderers) {
+        try {
+          rendered = renderer(now, dataChanged) || rendered;
+        } catch (error) {
+          // One broken view must not stop the loop that feeds every other one.
+          this.renderers.delete(renderer);
+          this.addLog('error', `a view stopped drawing: ${(error as Error).message}`);
+          console.error(error);
+        }
+      }
+      if (rendered) this.meter.recordFrame(performance.now() - now);
+      if (dataChanged) this.recordLatency();
+    }
+    this.pull();
+    this.requestFrame(() => this.frame());
+  }
+
+  /** Tick-to-render latency: the exchange time of symbols just drawn against the edge's clock now. */
+  private recordLatency(): void {
+    const offsetUs = this.counters?.clockOffsetUs ?? 0;
+    const serverNowUs = Date.now() * 1000 + offsetUs;
+    for (const id of this.latencyIds) {
+      const timeUs = this.book.rows[id * ROW_WIDTH + ROW.timeUs] as number;
+      if (timeUs > 0) this.meter.recordLatency((serverNowUs - timeUs) / 1000);
+    }
+    this.latencyIds = new Uint16Array(0);
+  }
+
+  private sample(): void {
+    if (!this.counters) return;
+    this.emit('sample', this.meter.sample(this.counters, performance.now(), this.book.size));
+  }
+
+  private emit<K extends keyof Events>(event: K, ...args: Parameters<Events[K]>): void {
+    for (const listener of this.listeners[event]) (listener as (...a: Parameters<Events[K]>) => void)(...args);
+  }
+}

@@ -1,0 +1,59 @@
+// What the decode worker and the main thread say to each other. Bulk data travels as
+// transferable typed arrays; everything else is small and rare.
+
+/** Values per symbol row, in this order (prices × Hello.price_scale, times in µs). */
+export const ROW = { last: 0, bid: 1, ask: 2, open: 3, high: 4, low: 5, volume: 6, ticks: 7, timeUs: 8 } as const;
+export const ROW_WIDTH = 9;
+/** Values per candle bar: start time µs, open, high, low, close, volume. */
+export const BAR_WIDTH = 6;
+
+export type ConnectionStatus = 'connecting' | 'live' | 'stale' | 'reconnecting' | 'kafka-down';
+
+export interface Subscription {
+  symbols: string[];
+  sectors: string[];
+}
+
+/** Cumulative counters of one feed since it started; the main thread turns them into rates. */
+export interface FeedCounters {
+  messages: number;
+  wireBytes: number;
+  bodyBytes: number;
+  deltas: number;
+  snapshots: number;
+  updates: number;
+  /** Symbol updates overwritten in the worker before the main thread took them. */
+  conflated: number;
+  /** Deltas not applied while waiting for a resync Snapshot. */
+  dropped: number;
+  gaps: number;
+  resyncs: number;
+  reconnects: number;
+  protocolErrors: number;
+  /** Server clock − this clock, µs (from Hello and Pongs). */
+  clockOffsetUs: number;
+  rttMs: number;
+  epoch: number;
+  lastSeq: number;
+}
+
+export type FeedCommand =
+  | { type: 'start'; url: string; healthUrl: string | null; subscription: Subscription }
+  /** The main thread is ready for the changes since the last `updates`. */
+  | { type: 'pull' }
+  | { type: 'reconnect' }
+  | { type: 'candles'; symbol: string | null; timeframe: number }
+  | { type: 'stop' }
+  /** Tests: lose the next Delta, as a network gap would. */
+  | { type: 'drop-next-delta' };
+
+export type LogKind = 'connection' | 'resync' | 'market' | 'error';
+
+export type FeedReport =
+  | { type: 'status'; status: ConnectionStatus; detail: string }
+  /** A Snapshot replaced the state: names and sectors by id, and every row. */
+  | { type: 'universe'; epoch: number; names: string[]; sectors: string[]; rows: Float64Array; counters: FeedCounters }
+  /** Rows of the symbols that changed since the last pull. */
+  | { type: 'updates'; ids: Uint16Array; rows: Float64Array; counters: FeedCounters }
+  | { type: 'candles'; symbol: string; timeframe: number; bars: Float64Array }
+  | { type: 'log'; kind: LogKind; message: string };

@@ -1,0 +1,37 @@
+// The dashboard's engine: plain TypeScript, no Svelte. Components create it, pass it data and read its stats.
+
+export { CandleChart, type ChartColors, formatTime } from './candle-chart.js';
+export { type Bar, CandleSeries, TIMEFRAMES, type TimeframeName } from './candle-series.js';
+export {
+  Engine,
+  type EngineOptions,
+  type FeedPort,
+  type FeedPortFactory,
+  type LogEntry,
+  type Renderer,
+} from './engine.js';
+export { FeedConnection, type SocketConstructor, type SocketLike } from './feed-connection.js';
+export {
+  type ConnectionStatus,
+  type FeedCounters,
+  type LogKind,
+  ROW,
+  ROW_WIDTH,
+  type Subscription,
+} from './feed-protocol.js';
+export { formatBytes, formatCompact, formatPercent, formatPrice, formatSigned } from './format.js';
+export {
+  type ChangeFilter,
+  defaultQuery,
+  type GridQuery,
+  gridOrder,
+  isLiveSort,
+  LIVE_SORT_INTERVAL_MS,
+  type SortKey,
+} from './grid-order.js';
+export { localFeed } from './local-feed.js';
+export { browserLz4 } from './lz4-block.js';
+export { MarketBook } from './market-book.js';
+export { type ColumnKey, type GridColors, MarketGrid } from './market-grid.js';
+export { PerformanceMeter, type PerformanceSample } from './perf-stats.js';
+export { workerFeed } from './worker-feed.js';

@@ -1,0 +1,90 @@
+import type { Lz4Block } from '@tickstream/schemas';
+
+/**
+ * The browser's lz4: a size-prepended block decompressor in plain TypeScript (the format of
+ * docs/protocol.md, "Frames"). Decompression is the only hot lz4 operation in a client; the
+ * frame codec has already checked the declared size against Hello.max_frame_bytes.
+ */
+export const browserLz4: Lz4Block = {
+  compress: compressLiterals,
+  decompress: decompressBlock,
+};
+
+export function decompressBlock(input: Uint8Array): Uint8Array {
+  const size =
+    ((input[0] as number) | ((input[1] as number) << 8) | ((input[2] as number) << 16)) +
+    (input[3] as number) * 0x1000000;
+  const out = new Uint8Array(size);
+  const end = input.length;
+  let i = 4;
+  let o = 0;
+  while (i < end) {
+    const token = input[i++] as number;
+    let literals = token >>> 4;
+    if (literals === 15) {
+      let more = 255;
+      while (more === 255) {
+        if (i >= end) throw new Error('literal length runs past the block');
+        more = input[i++] as number;
+        literals += more;
+      }
+    }
+    if (i + literals > end || o + literals > size) throw new Error('literals run past the block');
+    out.set(input.subarray(i, i + literals), o);
+    i += literals;
+    o += literals;
+    // The last sequence is literals only.
+    if (i >= end) break;
+    if (i + 2 > end) throw new Error('match offset runs past the block');
+    const offset = (input[i] as number) | ((input[i + 1] as number) << 8);
+    i += 2;
+    if (offset === 0 || offset > o) throw new Error(`match offset ${offset} points before the output`);
+    let length = token & 15;
+    if (length === 15) {
+      let more = 255;
+      while (more === 255) {
+        if (i >= end) throw new Error('match length runs past the block');
+        more = input[i++] as number;
+        length += more;
+      }
+    }
+    length += 4;
+    if (o + length > size) throw new Error('match runs past the declared size');
+    let from = o - offset;
+    if (offset >= length) {
+      out.copyWithin(o, from, from + length);
+      o += length;
+    } else {
+      // Overlapping match: a repeated pattern, copied byte by byte on purpose.
+      for (const stop = o + length; o < stop; ) out[o++] = out[from++] as number;
+    }
+  }
+  if (o !== size) throw new Error(`block held ${o} bytes, declared ${size}`);
+  return out;
+}
+
+/**
+ * A valid block of literals only. Clients never need to compress (client frames go out
+ * uncompressed); this exists so the Lz4Block is complete and round-trips in tests.
+ */
+export function compressLiterals(input: Uint8Array): Uint8Array {
+  const n = input.length;
+  const extra = n >= 15 ? Math.floor((n - 15) / 255) + 1 : 0;
+  const out = new Uint8Array(4 + 1 + extra + n);
+  out[0] = n & 0xff;
+  out[1] = (n >>> 8) & 0xff;
+  out[2] = (n >>> 16) & 0xff;
+  out[3] = (n >>> 24) & 0xff;
+  let o = 4;
+  out[o++] = Math.min(n, 15) << 4;
+  if (n >= 15) {
+    let rest = n - 15;
+    while (rest >= 255) {
+      out[o++] = 255;
+      rest -= 255;
+    }
+    out[o++] = rest;
+  }
+  out.set(input, o);
+  return out;
+}

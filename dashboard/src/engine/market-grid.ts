@@ -1,0 +1,262 @@
+import { Application, Particle, ParticleContainer } from 'pixi.js';
+import type { Engine } from './engine.js';
+import { ROW } from './feed-protocol.js';
+import { formatCompact, formatPercent, formatPrice, formatSigned } from './format.js';
+import { GlyphAtlas } from './glyph-atlas.js';
+
+export interface GridColors {
+  background: number;
+  stripe: number;
+  text: number;
+  muted: number;
+  up: number;
+  down: number;
+  selection: number;
+}
+
+export type ColumnKey = 'symbol' | 'sector' | 'last' | 'change' | 'changePct' | 'volume';
+
+interface Column {
+  key: ColumnKey;
+  chars: number;
+  align: 'left' | 'right';
+}
+
+const COLUMNS: Column[] = [
+  { key: 'symbol', chars: 7, align: 'left' },
+  { key: 'sector', chars: 14, align: 'left' },
+  { key: 'last', chars: 10, align: 'right' },
+  { key: 'change', chars: 9, align: 'right' },
+  { key: 'changePct', chars: 9, align: 'right' },
+  { key: 'volume', chars: 9, align: 'right' },
+];
+const GAP_CHARS = 2;
+const FLASH_MS = 600;
+const FONT_PX = 13;
+
+interface RowSprites {
+  background: Particle;
+  glyphs: Particle[];
+}
+
+/** `from` moved towards `to` by `amount` (0-1), per channel: flashes are tints, not blending. */
+function mix(from: number, to: number, amount: number): number {
+  const channel = (shift: number): number => {
+    const a = (from >> shift) & 0xff;
+    const b = (to >> shift) & 0xff;
+    return Math.round(a + (b - a) * amount) << shift;
+  };
+  return channel(16) | channel(8) | channel(0);
+}
+
+/**
+ * The Market grid: every visible row of the filtered, sorted symbol list drawn as glyph
+ * particles in one ParticleContainer. Only the visible rows exist (virtualised), and the
+ * canvas is rendered only on frames where data, scroll, selection or a flash changed: the
+ * Pixi ticker never runs (without a GPU a per-frame redraw costs ~2 cores).
+ */
+export class MarketGrid {
+  readonly canvas: HTMLCanvasElement;
+  order: Uint16Array = new Uint16Array(0);
+  first = 0;
+  selected = 0;
+  reducedMotion = false;
+  private rows: RowSprites[] = [];
+  private container: ParticleContainer | null = null;
+  private readonly rowHeight: number;
+  private readonly charWidth: number;
+  private width = 0;
+  private height = 0;
+  private readonly removeRenderer: () => void;
+
+  private constructor(
+    private readonly app: Application,
+    private readonly atlas: GlyphAtlas,
+    private readonly engine: Engine,
+    private colors: GridColors,
+  ) {
+    this.canvas = app.canvas;
+    this.rowHeight = Math.round(atlas.height + 6);
+    this.charWidth = atlas.width;
+    this.removeRenderer = engine.addRenderer((now, changed) => this.render(now, changed));
+  }
+
+  static async create(engine: Engine, colors: GridColors, width: number, height: number): Promise<MarketGrid> {
+    const app = new Application();
+    const resolution = Math.min(2, globalThis.devicePixelRatio || 1);
+    await app.init({
+      preference: 'webgl',
+      width,
+      height,
+      resolution,
+      autoDensity: true,
+      autoStart: false,
+      antialias: false,
+      background: colors.background,
+    });
+    app.ticker.stop();
+    const grid = new MarketGrid(app, new GlyphAtlas(FONT_PX, resolution), engine, colors);
+    grid.resize(width, height);
+    return grid;
+  }
+
+  /** Where each column starts and how wide it is, in CSS pixels (the DOM header uses it). */
+  columns(): { key: ColumnKey; x: number; width: number; align: 'left' | 'right' }[] {
+    let x = this.charWidth;
+    return COLUMNS.map((column) => {
+      const layout = { key: column.key, x, width: column.chars * this.charWidth, align: column.align };
+      x += (column.chars + GAP_CHARS) * this.charWidth;
+      return layout;
+    });
+  }
+
+  get visibleRows(): number {
+    return Math.max(1, Math.floor(this.height / this.rowHeight));
+  }
+
+  resize(width: number, height: number): void {
+    this.width = Math.max(1, Math.floor(width));
+    this.height = Math.max(1, Math.floor(height));
+    this.app.renderer.resize(this.width, this.height);
+    this.build();
+    this.engine.invalidate();
+  }
+
+  setColors(colors: GridColors): void {
+    this.colors = colors;
+    this.app.renderer.background.color = colors.background;
+    this.engine.invalidate();
+  }
+
+  setOrder(order: Uint16Array): void {
+    this.order = order;
+    this.first = Math.max(0, Math.min(this.first, order.length - this.visibleRows));
+    this.selected = Math.min(this.selected, Math.max(0, order.length - 1));
+    this.engine.invalidate();
+  }
+
+  scrollBy(rows: number): void {
+    this.scrollTo(this.first + rows);
+  }
+
+  scrollTo(first: number): void {
+    const next = Math.max(0, Math.min(Math.round(first), this.order.length - this.visibleRows));
+    if (next !== this.first) {
+      this.first = next;
+      this.engine.invalidate();
+    }
+  }
+
+  /** Selects a row of the current order and scrolls it into view. */
+  select(index: number): void {
+    this.selected = Math.max(0, Math.min(index, this.order.length - 1));
+    if (this.selected < this.first) this.scrollTo(this.selected);
+    else if (this.selected >= this.first + this.visibleRows) this.scrollTo(this.selected - this.visibleRows + 1);
+    this.engine.invalidate();
+  }
+
+  selectedId(): number | undefined {
+    return this.order[this.selected];
+  }
+
+  /** The row index of the current order under a point of the canvas, if any. */
+  rowAt(y: number): number | undefined {
+    const index = this.first + Math.floor(y / this.rowHeight);
+    return index < this.order.length ? index : undefined;
+  }
+
+  destroy(): void {
+    this.removeRenderer();
+    this.app.destroy({ removeView: true }, { children: true });
+    this.atlas.destroy();
+  }
+
+  private build(): void {
+    this.container?.destroy({ children: true });
+    const container = new ParticleContainer({
+      texture: this.atlas.block,
+      dynamicProperties: { position: false, vertex: false, rotation: false, uvs: true, color: true },
+    });
+    const atlas = this.atlas;
+    const rows: RowSprites[] = [];
+    const count = this.visibleRows + 1;
+    const scaleX = this.width / (atlas.block.frame.width / atlas.block.source.resolution);
+    const scaleY = this.rowHeight / (atlas.block.frame.height / atlas.block.source.resolution);
+    const layout = this.columns();
+    for (let r = 0; r < count; r++) {
+      const y = r * this.rowHeight;
+      const background = new Particle({ texture: atlas.block, x: 0, y, scaleX, scaleY, tint: this.colors.background });
+      container.addParticle(background);
+      const glyphs: Particle[] = [];
+      for (const column of layout) {
+        const chars = Math.round(column.width / this.charWidth);
+        for (let c = 0; c < chars; c++) {
+          const glyph = new Particle({
+            texture: atlas.glyph(' '),
+            x: column.x + c * this.charWidth,
+            y: y + (this.rowHeight - atlas.height) / 2,
+            tint: this.colors.text,
+          });
+          glyphs.push(glyph);
+          container.addParticle(glyph);
+        }
+      }
+      rows.push({ background, glyphs });
+    }
+    this.rows = rows;
+    this.container = container;
+    this.app.stage.removeChildren();
+    this.app.stage.addChild(container);
+  }
+
+  private render(now: number, _dataChanged: boolean): boolean {
+    const book = this.engine.book;
+    const colors = this.colors;
+    let animating = false;
+    for (let r = 0; r < this.rows.length; r++) {
+      const sprites = this.rows[r] as RowSprites;
+      const index = this.first + r;
+      const id = this.order[index];
+      const base = index === this.selected ? colors.selection : index % 2 ? colors.stripe : colors.background;
+      sprites.background.tint = base;
+      if (id === undefined || id >= book.size) {
+        for (const glyph of sprites.glyphs) glyph.texture = this.atlas.glyph(' ');
+        continue;
+      }
+      const change = book.change(id);
+      const changeColor = change > 0 ? colors.up : change < 0 ? colors.down : colors.muted;
+      const age = now - (book.changedAtMs[id] as number);
+      if (!this.reducedMotion && age < FLASH_MS && book.changedAtMs[id] !== 0) {
+        const flash = (book.direction[id] as number) > 0 ? colors.up : colors.down;
+        sprites.background.tint = mix(base, flash, 0.22 * (1 - age / FLASH_MS));
+        animating = true;
+      }
+      let g = 0;
+      const direction = book.direction[id] as number;
+      const texts: [string, number][] = [
+        [book.names[id] ?? '', colors.text],
+        [book.sectors[id] ?? '', colors.muted],
+        [`${direction > 0 ? '▲' : direction < 0 ? '▼' : ' '}${formatPrice(book.value(id, ROW.last))}`, colors.text],
+        [formatSigned(change), changeColor],
+        [formatPercent(book.changePercent(id)), changeColor],
+        [formatCompact(book.value(id, ROW.volume)), colors.muted],
+      ];
+      for (let c = 0; c < COLUMNS.length; c++) {
+        const column = COLUMNS[c] as Column;
+        const [text, color] = texts[c] as [string, number];
+        const clipped = text.length > column.chars ? text.slice(0, column.chars) : text;
+        const pad = column.align === 'right' ? column.chars - clipped.length : 0;
+        for (let k = 0; k < column.chars; k++) {
+          const glyph = sprites.glyphs[g++] as Particle;
+          const char = clipped[k - pad] ?? ' ';
+          glyph.texture = this.atlas.glyph(char);
+          glyph.tint = c === 2 && k === pad ? (direction > 0 ? colors.up : direction < 0 ? colors.down : color) : color;
+        }
+      }
+    }
+    this.container?.update();
+    this.app.render();
+    if (animating) this.engine.invalidate();
+    return true;
+  }
+}
