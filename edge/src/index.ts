@@ -1,3 +1,5 @@
 export { createToken, type TokenCheck, verifyToken } from './auth-token.js';
 export { type RunningEdge, startEdge } from './edge.js';
+export { defaultEdgeGroupOptions, type EdgeGroup, type EdgeGroupOptions, startEdgeGroup } from './edge-group.js';
+export { HaproxyMissingError, haproxyVersion, localBalancerConfig } from './haproxy.js';
 export { defaultEdgeOptions, type EdgeOptions } from './options.js';

@@ -91,7 +91,8 @@ export function edgeOptionsFrom(flags: Flags, log: (line: string) => void): Edge
     eventsTopic: flags.required('events-topic'),
     windowMs,
     historyMs,
-    authSecret: flags.string('auth-secret') ?? process.env.TICKSTREAM_AUTH_SECRET ?? null,
+    // An empty TICKSTREAM_AUTH_SECRET (docker-compose's default) means no auth, not an empty key.
+    authSecret: flags.string('auth-secret') ?? (process.env.TICKSTREAM_AUTH_SECRET || null),
     allowedOrigins: origins ? origins.split(',').map((origin) => origin.trim()) : null,
     maxSymbolsPerSubscription: parseInteger('max-symbols-per-client', flags.required('max-symbols-per-client'), {
       min: 1,

@@ -1,11 +1,22 @@
 import { hostname } from 'node:os';
+import { fileURLToPath } from 'node:url';
 import { startApacheKafka, startBroker } from '@tickstream/broker';
-import { defaultEdgeOptions, startEdge } from '@tickstream/edge';
+import {
+  defaultEdgeGroupOptions,
+  defaultEdgeOptions,
+  HaproxyMissingError,
+  haproxyVersion,
+  startEdge,
+  startEdgeGroup,
+} from '@tickstream/edge';
 import { defaultProducerOptions, formatStatus, startProducer } from '@tickstream/producer';
 import type { Command } from '../command.js';
-import { parseChoice, parsePort } from '../option-values.js';
+import { parseChoice, parseInteger, parsePort } from '../option-values.js';
 import { runUntilSignal } from '../run-until-signal.js';
+import { UsageError } from '../usage-error.js';
 import { DASHBOARD_DIST } from './edge.js';
+
+const cliBin = fileURLToPath(new URL('../../bin/tickstream.js', import.meta.url));
 
 interface KafkaHandle {
   bootstrap: string;
@@ -39,7 +50,7 @@ async function startKafka(kind: 'embedded' | 'apache', log: (line: string) => vo
 export const upCommand: Command = {
   name: 'up',
   summary:
-    'Run the system: Kafka (embedded unless KAFKA_BROKERS is set), the producer and an edge serving the dashboard.',
+    'Run the system: Kafka (embedded unless KAFKA_BROKERS is set), the producer and an edge serving the dashboard (or N edges behind HAProxy).',
   flags: {
     kafka: {
       type: 'string',
@@ -47,12 +58,30 @@ export const upCommand: Command = {
       description: 'which Kafka to start when KAFKA_BROKERS is unset',
       default: 'embedded',
     },
-    port: { type: 'string', value: 'PORT', description: 'the edge’s HTTP and WebSocket port', default: '8080' },
+    port: {
+      type: 'string',
+      value: 'PORT',
+      description: 'the HTTP and WebSocket port clients use (the edge’s, or the balancer’s with --edges > 1)',
+      default: '8080',
+    },
+    edges: {
+      type: 'string',
+      value: 'N',
+      description: 'edges to run; above 1 each is a process on PORT+1…PORT+N behind HAProxy on PORT',
+      default: '1',
+    },
   },
-  notes: 'Environment: KAFKA_BROKERS=host:port,… runs on an existing Kafka cluster instead of starting one.',
+  notes:
+    'Environment: KAFKA_BROKERS=host:port,… runs on an existing Kafka cluster instead of starting one.\n' +
+    'With --edges > 1, HAProxy (apt-get install haproxy) balances on PORT; its config is written to ./data/haproxy/.',
   async run(flags) {
     const kind = parseChoice('kafka', flags.required('kafka'), ['embedded', 'apache'] as const);
     const port = parsePort('port', flags.required('port'));
+    const edges = parseInteger('edges', flags.required('edges'), { min: 1, max: 64 });
+    if (edges > 1 && port + edges > 65_535)
+      throw new UsageError(`--port ${port} leaves no room for ${edges} edges above it`);
+    // Before anything starts: a missing balancer is the user's to fix, not ours to work around.
+    if (edges > 1 && haproxyVersion() === null) throw new HaproxyMissingError();
     const log = (line: string): void => {
       process.stderr.write(`${line}\n`);
     };
@@ -72,6 +101,7 @@ export const upCommand: Command = {
     process.stdout.write(
       `producer: ${defaultProducerOptions.symbolCount} symbols at ${defaultProducerOptions.rate} ticks/s into '${defaultProducerOptions.topic}'\n`,
     );
+    if (edges > 1) return runEdgeGroup(edges, port, kafka, producer, log);
     let edge: Awaited<ReturnType<typeof startEdge>>;
     try {
       edge = await startEdge({
@@ -91,12 +121,7 @@ export const upCommand: Command = {
     void edge.ready.then(() =>
       process.stdout.write(`dashboard: http://localhost:${edge.port}/  (WebSocket ws://localhost:${edge.port}/ws)\n`),
     );
-    let previous = producer.stats();
-    const status = setInterval(() => {
-      const current = producer.stats();
-      log(`producer: ${formatStatus(previous, current)}`);
-      previous = current;
-    }, 10_000);
+    const status = producerStatus(producer, log);
     // Stop in the order data flows: nobody is served from a Kafka that is gone.
     return runUntilSignal(async () => {
       clearInterval(status);
@@ -106,3 +131,57 @@ export const upCommand: Command = {
     });
   },
 };
+
+type RunningProducer = Awaited<ReturnType<typeof startProducer>>;
+
+function producerStatus(producer: RunningProducer, log: (line: string) => void): NodeJS.Timeout {
+  let previous = producer.stats();
+  return setInterval(() => {
+    const current = producer.stats();
+    log(`producer: ${formatStatus(previous, current)}`);
+    previous = current;
+  }, 10_000);
+}
+
+/** `up --edges N`: N edge processes on PORT+1…PORT+N behind HAProxy on PORT. */
+async function runEdgeGroup(
+  edges: number,
+  port: number,
+  kafka: KafkaHandle,
+  producer: RunningProducer,
+  log: (line: string) => void,
+): Promise<number> {
+  let group: Awaited<ReturnType<typeof startEdgeGroup>>;
+  try {
+    group = await startEdgeGroup({
+      ...defaultEdgeGroupOptions,
+      edges,
+      port,
+      edgePort: (index) => port + 1 + index,
+      edgeId: (index) => `${hostname()}-edge-${index + 1}`,
+      edgeCommand: [process.execPath, cliBin, 'edge', '--brokers', kafka.bootstrap],
+      dataDir: './data/haproxy',
+      log,
+    });
+  } catch (error) {
+    await producer.stop();
+    await kafka.close();
+    throw error;
+  }
+  for (const edge of group.edges) process.stdout.write(`edge: ${edge.id} on :${edge.port} (pid ${edge.pid})\n`);
+  process.stdout.write(`balancer: HAProxy on :${group.port} (leastconn, /health checked), ${group.configPath}\n`);
+  void group
+    .healthy(10 * 60_000)
+    .then(() =>
+      process.stdout.write(`dashboard: http://localhost:${group.port}/  (WebSocket ws://localhost:${group.port}/ws)\n`),
+    )
+    .catch(() => {});
+  const status = producerStatus(producer, log);
+  // Balancer first (no new clients), then the edges, then what feeds them.
+  return runUntilSignal(async () => {
+    clearInterval(status);
+    await group.stop();
+    await producer.stop();
+    await kafka.close();
+  });
+}
