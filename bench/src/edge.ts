@@ -232,7 +232,7 @@ export function metricValue(text: string, name: string, labels = ''): number {
   return sum;
 }
 
-interface ManagedProcess {
+export interface ManagedProcess {
   child: ChildProcess;
   pid: number;
   stop(): Promise<void>;
@@ -255,7 +255,7 @@ export function producerWorkersFor(options: Pick<EdgeBenchOptions, 'rate' | 'pro
   return options.producerWorkers ?? (options.rate > 50_000 ? 2 : 1);
 }
 
-async function startProducer(
+export async function startProducer(
   bootstrap: string,
   options: Pick<EdgeBenchOptions, 'rate' | 'producerWorkers' | 'symbolCount'>,
 ): Promise<ManagedProcess> {
@@ -331,7 +331,7 @@ async function scrape(baseUrl: string): Promise<string> {
   return response.text();
 }
 
-interface LoadGenerator {
+export interface LoadGenerator {
   connected: number;
   failed: number;
   firstFailure: string | null;
@@ -341,7 +341,7 @@ interface LoadGenerator {
   close(): Promise<void>;
 }
 
-async function startLoadGenerator(
+export async function startLoadGenerator(
   url: string,
   subscriptions: string[][],
   decodeEvery: number,
