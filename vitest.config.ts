@@ -8,6 +8,7 @@ export default defineConfig({
     // Tests import sibling packages from source, so they need no build step.
     alias: {
       '@tickstream/schemas/lz4-node': src('./schemas/src/lz4-node.ts'),
+      '@tickstream/schemas/kafka-security': src('./schemas/src/kafka-security.ts'),
       '@tickstream/schemas': src('./schemas/src/index.ts'),
       '@tickstream/broker': src('./broker/src/index.ts'),
       '@tickstream/producer': src('./producer/src/index.ts'),

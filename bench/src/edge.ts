@@ -5,6 +5,7 @@ import { cpus, tmpdir, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
+import { DEFAULT_KAFKA_VERSION, startApacheKafka } from '@tickstream/broker';
 import hdr, { type Histogram } from 'hdr-histogram-js';
 import {
   type FromLoadWorker,
@@ -13,11 +14,12 @@ import {
   newLatencyHistogram,
   type ToLoadWorker,
 } from './edge-load-protocol.js';
-import { cli, cpuSeconds, cpuTimes, rssMb, startBrokerProcess } from './processes.js';
+import { type BrokerProcess, cli, cpuSeconds, cpuTimes, rssMb, startBrokerProcess } from './processes.js';
 import { median } from './stats.js';
 
 /**
- * Edge fan-out benchmark (issue 6): the embedded broker, a producer at a fixed rate and one edge,
+ * Edge fan-out benchmark (issue 6): the embedded broker (or one Apache Kafka node with
+ * `--backend apache`), a producer at a fixed rate and one edge,
  * each a process of its own as users run them, and a load generator of C WebSocket clients in
  * worker threads, each following 50 of 1,000 symbols. Two subscription modes: `pages` (clients
  * share 20 pages of 50 symbols, the dashboard case: one channel, one encode per page) and
@@ -28,7 +30,11 @@ import { median } from './stats.js';
  */
 export type SubscriptionMode = 'pages' | 'random';
 
+export type EdgeBenchBackend = 'embedded' | 'apache';
+
 export interface EdgeBenchOptions {
+  /** The Kafka the producer writes and the edge reads: the embedded broker, or one Apache Kafka node. */
+  backend: EdgeBenchBackend;
   runs: number;
   clients: number[];
   modes: SubscriptionMode[];
@@ -52,6 +58,7 @@ export interface EdgeBenchOptions {
 }
 
 export const defaultEdgeBenchOptions: EdgeBenchOptions = {
+  backend: 'embedded',
   runs: 5,
   clients: [1000, 5000, 10_000],
   modes: ['pages', 'random'],
@@ -640,6 +647,13 @@ function medianFigures(runs: EdgeRunFigures[]): EdgeRunFigures {
   return out;
 }
 
+/** The broker process whose CPU the bench reports: `tickstream broker`, or one Apache Kafka JVM. */
+async function startKafka(backend: EdgeBenchBackend, dataDir: string): Promise<BrokerProcess> {
+  if (backend === 'embedded') return startBrokerProcess(dataDir);
+  const kafka = await startApacheKafka({ nodes: 1, port: 0, dataDir: join(dataDir, 'kafka'), log: () => {} });
+  return { bootstrap: kafka.bootstrap, pid: kafka.pid(1) ?? 0, close: () => kafka.close() };
+}
+
 export async function runEdgeBench(overrides: Partial<EdgeBenchOptions> = {}): Promise<EdgeBenchResult> {
   const options: EdgeBenchOptions = { ...defaultEdgeBenchOptions, ...overrides };
   const skipped: string[] = [];
@@ -656,8 +670,8 @@ export async function runEdgeBench(overrides: Partial<EdgeBenchOptions> = {}): P
 
   const dataDir = mkdtempSync(join(tmpdir(), 'tickstream-bench-edge-'));
   if (options.cpuProfileDir !== null) mkdirSync(options.cpuProfileDir, { recursive: true });
-  options.progress('starting the broker and the producer');
-  const broker = await startBrokerProcess(dataDir);
+  options.progress(`starting the broker (${options.backend}) and the producer`);
+  const broker = await startKafka(options.backend, dataDir);
   const rows = new Map<string, EdgeBenchRow>();
   try {
     const producer = await startProducer(broker.bootstrap, options);
@@ -732,7 +746,7 @@ function formatFigures(f: EdgeRunFigures): string {
 export function formatEdgeBench(result: EdgeBenchResult): string {
   const s = result.settings;
   const lines = [
-    `edge fan-out: producer ${thousands(s.rate)} ticks/s over ${s.symbolCount} symbols, --window ${s.windowMs}, ` +
+    `edge fan-out on ${s.backend === 'apache' ? `Apache Kafka ${DEFAULT_KAFKA_VERSION} (one node)` : 'the embedded broker'}: producer ${thousands(s.rate)} ticks/s over ${s.symbolCount} symbols, --window ${s.windowMs}, ` +
       `(producer --workers ${s.producerWorkers}), ${s.symbolsPerClient} symbols per client (pages: ${s.pages} shared pages; random: each client its own), ` +
       `${s.seconds} s windows after ${s.warmupSeconds} s warm-up, medians of ${s.runs}`,
     `machine: ${result.machine.cpus} cores (${result.machine.model}), shared by broker, producer, edge and load generator (${s.workers} worker threads; decoding clients on ws${s.bufferutil ? ' + bufferutil' : ''}, counting clients on raw sockets)`,
@@ -802,7 +816,7 @@ function parseArgs(args: string[]): Partial<EdgeBenchOptions> {
     return parsed;
   };
   const known = ['--quick', '--clients', '--modes', '--runs', '--rate', '--seconds', '--warmup', '--decode-every'];
-  known.push('--producer-workers', '--cpu-prof');
+  known.push('--producer-workers', '--cpu-prof', '--backend');
   for (const arg of args) {
     if (arg.startsWith('--') && !known.includes(arg)) {
       process.stderr.write(`bench edge: unknown option ${arg}; the options are ${known.join(', ')}\n`);
@@ -847,11 +861,19 @@ function parseArgs(args: string[]): Partial<EdgeBenchOptions> {
   }
   const profile = value('--cpu-prof');
   if (profile !== undefined) overrides.cpuProfileDir = profile;
+  const backend = value('--backend');
+  if (backend !== undefined) {
+    if (backend !== 'embedded' && backend !== 'apache') {
+      process.stderr.write(`bench edge: --backend must be embedded or apache, got '${backend}'\n`);
+      process.exit(2);
+    }
+    overrides.backend = backend;
+  }
   return overrides;
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
-  // node bench/dist/edge.js [--runs 5] [--clients 1000,5000,10000] [--modes pages,random] [--quick]
+  // node bench/dist/edge.js [--backend embedded|apache] [--runs 5] [--clients 1000,5000,10000] [--modes pages,random] [--quick]
   //   [--rate 20000] [--producer-workers N] [--seconds 6] [--warmup 3] [--decode-every 10] [--cpu-prof DIR]
   const started = performance.now();
   const result = await runEdgeBench({

@@ -6,7 +6,18 @@ import { describe, expect, it } from 'vitest';
 const bin = fileURLToPath(new URL('../bin/tickstream.js', import.meta.url));
 
 function tickstream(...args: string[]): { status: number | null; stdout: string; stderr: string } {
-  const result = spawnSync(process.execPath, [bin, ...args], { encoding: 'utf8', timeout: 20_000 });
+  return tickstreamWith({}, ...args);
+}
+
+function tickstreamWith(
+  env: NodeJS.ProcessEnv,
+  ...args: string[]
+): { status: number | null; stdout: string; stderr: string } {
+  const result = spawnSync(process.execPath, [bin, ...args], {
+    encoding: 'utf8',
+    timeout: 20_000,
+    env: { ...process.env, ...env },
+  });
   return { status: result.status, stdout: result.stdout, stderr: result.stderr };
 }
 
@@ -79,5 +90,21 @@ describe('tickstream CLI', () => {
     const result = tickstream('broker', '--port');
     expect(result.status).toBe(2);
     expect(result.stderr).toBe('tickstream broker: flag --port needs a value\n');
+  });
+
+  it('names a bad Kafka security variable on one line and exits 2, before connecting to anything', () => {
+    const edge = tickstreamWith({ KAFKA_SASL_MECHANISM: 'gssapi' }, 'edge', '--port', '0');
+    expect(edge.status).toBe(2);
+    expect(edge.stderr).toBe(
+      'tickstream edge: KAFKA_SASL_MECHANISM must be one of plain, scram-sha-256, scram-sha-512, not "gssapi"\n',
+    );
+    const producer = tickstreamWith({ KAFKA_SASL_MECHANISM: 'plain', KAFKA_SASL_USERNAME: 'alice' }, 'producer');
+    expect(producer.status).toBe(2);
+    expect(producer.stderr).toBe(
+      'tickstream producer: KAFKA_SASL_PASSWORD is required with KAFKA_SASL_MECHANISM=plain\n',
+    );
+    const ssl = tickstreamWith({ KAFKA_SSL: 'yes please' }, 'producer');
+    expect(ssl.status).toBe(2);
+    expect(ssl.stderr).toBe('tickstream producer: KAFKA_SSL must be true or false, not "yes please"\n');
   });
 });

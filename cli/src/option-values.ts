@@ -1,3 +1,4 @@
+import { type KafkaSecurity, KafkaSecurityError, kafkaSecurityFromEnv } from '@tickstream/schemas/kafka-security';
 import { UsageError } from './usage-error.js';
 
 /**
@@ -53,4 +54,14 @@ export function parseChoice<T extends string>(flag: string, raw: string, choices
     throw new UsageError(`--${flag} must be one of ${choices.join(', ')}, got '${raw}'`);
   }
   return raw as T;
+}
+
+/** KAFKA_SSL* / KAFKA_SASL_* (docs/operations.md), read before anything starts: a bad value is a usage error. */
+export function kafkaSecurityOf(env: NodeJS.ProcessEnv): KafkaSecurity {
+  try {
+    return kafkaSecurityFromEnv(env);
+  } catch (error) {
+    if (error instanceof KafkaSecurityError) throw new UsageError(error.message);
+    throw error;
+  }
 }

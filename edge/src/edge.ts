@@ -77,6 +77,7 @@ export async function startEdge(options: EdgeOptions): Promise<RunningEdge> {
 
   const consumer = new TickConsumer({
     brokers: options.brokers,
+    security: options.kafkaSecurity,
     topic: options.topic,
     eventsTopic: options.eventsTopic,
     groupId: `tickstream-edge-${options.edgeId}-${epoch}`,

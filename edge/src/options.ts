@@ -1,8 +1,11 @@
+import type { KafkaSecurity } from '@tickstream/schemas/kafka-security';
 export interface EdgeOptions {
   /** 0 picks a free port (tests); `listening.port` tells which. */
   port: number;
   host: string;
   brokers: string[];
+  /** TLS and SASL for Kafka (docs/operations.md); unset: read from KAFKA_SSL* / KAFKA_SASL_*. */
+  kafkaSecurity?: KafkaSecurity;
   topic: string;
   eventsTopic: string;
   /** Deltas are published every this many ms. */

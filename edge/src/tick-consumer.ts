@@ -1,3 +1,10 @@
+import {
+  authenticationAdvice,
+  isAuthenticationFailure,
+  type KafkaSecurity,
+  kafkajsSecurity,
+  kafkaSecurityFromEnv,
+} from '@tickstream/schemas/kafka-security';
 import { kafkaLz4Codec } from '@tickstream/schemas/lz4-node';
 import kafkajs, { type Admin, type Consumer, type EachBatchPayload } from 'kafkajs';
 
@@ -29,6 +36,8 @@ export interface TickConsumerOptions {
   /** History up to the end offsets seen at start has been applied. */
   onReady: () => void;
   log: (line: string) => void;
+  /** TLS and SASL (docs/operations.md); default: read from KAFKA_SSL* / KAFKA_SASL_*. */
+  security?: KafkaSecurity;
 }
 
 /**
@@ -54,11 +63,14 @@ export class TickConsumer {
   private lastHealthCheckMs = 0;
   private healthTimer: NodeJS.Timeout | undefined;
   private stopped = false;
+  private readonly security: KafkaSecurity;
 
   constructor(private readonly options: TickConsumerOptions) {
+    this.security = options.security ?? kafkaSecurityFromEnv();
     this.kafka = new Kafka({
       clientId: options.groupId,
       brokers: options.brokers,
+      ...kafkajsSecurity(this.security),
       logLevel: logLevel.NOTHING,
       connectionTimeout: 2000,
       retry: { initialRetryTime: 250, maxRetryTime: 3000, retries: 10 },
@@ -112,7 +124,10 @@ export class TickConsumer {
         said = 'topic';
         this.setHealth(true, 'Kafka reachable; no ticks topic yet');
       } catch (error) {
-        const reason = `Kafka at ${this.options.brokers.join(',')} unreachable (${(error as Error).message})`;
+        // Wrong credentials are retried too (they may be rotated in Kafka), but said as what they are.
+        const reason = isAuthenticationFailure(error)
+          ? `authentication with Kafka at ${this.options.brokers.join(',')} failed (${(error as Error).message}): ${authenticationAdvice(this.security)}`
+          : `Kafka at ${this.options.brokers.join(',')} unreachable (${(error as Error).message})`;
         if (said !== reason) this.options.log(`${reason}; retrying`);
         said = reason;
         this.setHealth(false, reason);

@@ -1,3 +1,10 @@
+import {
+  authenticationAdvice,
+  isAuthenticationFailure,
+  type KafkaSecurity,
+  kafkajsSecurity,
+  kafkaSecurityFromEnv,
+} from '@tickstream/schemas/kafka-security';
 import { kafkaLz4Codec } from '@tickstream/schemas/lz4-node';
 import kafkajs, { type Message, type PartitionMetadata, type Producer } from 'kafkajs';
 
@@ -30,6 +37,8 @@ export interface KafkaSinkOptions {
   /** Off for the workers' sinks: the main thread has made the topics already. */
   createTopics: boolean;
   log: (line: string) => void;
+  /** TLS and SASL (docs/operations.md); default: read from KAFKA_SSL* / KAFKA_SASL_*. */
+  security?: KafkaSecurity;
 }
 
 export interface SinkStats {
@@ -66,6 +75,7 @@ export interface TickBatch {
  */
 export class KafkaSink {
   private readonly kafka: InstanceType<typeof Kafka>;
+  private readonly security: KafkaSecurity;
   private producer: Producer;
   /** kafkajs' idempotent producer cannot resend after a failed request: it needs a new producer id. */
   private renewProducer = false;
@@ -101,9 +111,11 @@ export class KafkaSink {
   };
 
   constructor(private readonly options: KafkaSinkOptions) {
+    this.security = options.security ?? kafkaSecurityFromEnv();
     this.kafka = new Kafka({
       clientId: options.clientId,
       brokers: options.brokers,
+      ...kafkajsSecurity(this.security),
       // Its retry chatter would bury the one line we print per outage; errors reach us as rejections.
       logLevel: logLevel.NOTHING,
       connectionTimeout: 3000,
@@ -152,6 +164,15 @@ export class KafkaSink {
         return;
       } catch (error) {
         const reason = (error as Error).message;
+        // Wrong credentials or an untrusted certificate: no retry will cure them, so say so now.
+        if (isAuthenticationFailure(error)) {
+          throw Object.assign(
+            new Error(
+              `authentication with Kafka at ${this.options.brokers.join(',')} failed (${reason}): ${authenticationAdvice(this.security)}`,
+            ),
+            { exitCode: 1 },
+          );
+        }
         if (Date.now() + delay > deadline) {
           throw Object.assign(
             new Error(
@@ -171,6 +192,7 @@ export class KafkaSink {
     const probe = new Kafka({
       clientId: this.options.clientId,
       brokers: this.options.brokers,
+      ...kafkajsSecurity(this.security),
       logLevel: logLevel.NOTHING,
       connectionTimeout: 3000,
       retry: { retries: 0 },

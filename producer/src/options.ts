@@ -1,3 +1,5 @@
+import type { KafkaSecurity } from '@tickstream/schemas/kafka-security';
+
 /**
  * Who writes Kafka (docs/producer.md): each worker with its own record batch encoder and
  * Produce client (the default), each worker with kafkajs, or the main thread with kafkajs.
@@ -10,6 +12,8 @@ export type ScenarioName = (typeof SCENARIOS)[number];
 
 export interface ProducerOptions {
   brokers: string[];
+  /** TLS and SASL for Kafka (docs/operations.md); unset: read from KAFKA_SSL* / KAFKA_SASL_*. */
+  kafkaSecurity?: KafkaSecurity;
   topic: string;
   eventsTopic: string;
   /** Partitions of the ticks topic when the producer creates it. */

@@ -1,5 +1,6 @@
 import { MessageChannel, type MessagePort } from 'node:worker_threads';
 import { MarketEventKind, TickEncoder } from '@tickstream/schemas';
+import { describeKafkaSecurity, isSecured, kafkaSecurityFromEnv } from '@tickstream/schemas/kafka-security';
 import { Piscina } from 'piscina';
 import { KafkaSink, type SinkStats } from './kafka-sink.js';
 import { nextOpen } from './market/index.js';
@@ -39,9 +40,19 @@ const eventKinds: Record<Extract<ShardMessage, { type: 'event' }>['kind'], Marke
  * thread turns each transferred batch into kafkajs messages (no copy: views on the batch) and
  * writes them with one Kafka producer. docs/producer.md says why the writes live here.
  */
-export async function startProducer(options: ProducerOptions): Promise<RunningProducer> {
+export async function startProducer(given: ProducerOptions): Promise<RunningProducer> {
+  const security = given.kafkaSecurity ?? kafkaSecurityFromEnv();
+  let options = given;
+  // The record batch writer speaks plain TCP only; kafkajs does TLS and SASL (docs/operations.md).
+  if (isSecured(security) && options.writer === 'workers') {
+    options.log(
+      `Kafka security ${describeKafkaSecurity(security)}: --writer workers speaks PLAINTEXT only, writing with --writer kafkajs-workers instead`,
+    );
+    options = { ...options, writer: 'kafkajs-workers' };
+  }
   const sink = new KafkaSink({
     brokers: options.brokers,
+    security,
     topic: options.topic,
     eventsTopic: options.eventsTopic,
     partitions: options.partitions,
@@ -145,6 +156,7 @@ export async function startProducer(options: ProducerOptions): Promise<RunningPr
         idempotent: options.idempotent,
         connectTimeoutMs: options.connectTimeoutMs,
         bufferTicks: Math.ceil(options.bufferTicks / options.workers),
+        security,
       },
       port: port2,
     };

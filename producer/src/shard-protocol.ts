@@ -1,4 +1,5 @@
 import type { MessagePort } from 'node:worker_threads';
+import type { KafkaSecurity } from '@tickstream/schemas/kafka-security';
 import type { SinkStats } from './kafka-sink.js';
 import type { MarketEventOut } from './market/index.js';
 import type { ScenarioName, WriterKind } from './options.js';
@@ -37,6 +38,8 @@ export interface ShardTask {
     idempotent: boolean;
     connectTimeoutMs: number;
     bufferTicks: number;
+    /** TLS and SASL, as the main thread read them. */
+    security: KafkaSecurity;
   };
   port: MessagePort;
 }

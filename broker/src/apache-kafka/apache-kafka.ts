@@ -7,10 +7,10 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { ApacheKafkaError } from './errors.js';
 import { brokerJvmArgs } from './jvm.js';
 import {
+  type ExtraListener,
   type KRaftNode,
   logsDirOf,
   nodeProperties,
-  planConsecutivePorts,
   planNodes,
   propertiesFileOf,
 } from './kraft-config.js';
@@ -38,6 +38,12 @@ export interface ApacheKafkaOptions {
   maxHeap?: string;
   /** Extra or overriding server.properties entries for every node. */
   properties?: Record<string, string | number | boolean>;
+  /**
+   * Client listeners beside PLAINTEXT on every node (e.g. `saslPlainListener({ alice: 'pw' })`).
+   * Their ports follow the controller ports (or are free ones with port 0); `listeners` gives
+   * each one's bootstrap. Brokers talk to each other and readiness is probed on PLAINTEXT.
+   */
+  extraListeners?: readonly ExtraListener[];
   /** Environment for finding java/mvn and for the JVMs. Default process.env. */
   env?: NodeJS.ProcessEnv;
   /** Progress lines (resolution, formatting, readiness). Kafka's own log stays in each node's logs/. */
@@ -49,6 +55,8 @@ export interface ApacheKafkaOptions {
 export interface ApacheKafka {
   /** `host:port,host:port…` of every node's broker listener. */
   bootstrap: string;
+  /** The bootstrap of each extra listener, by its name. */
+  listeners: Record<string, string>;
   brokers: string[];
   clusterId: string;
   nodes: readonly KRaftNode[];
@@ -102,11 +110,35 @@ export async function startApacheKafka(options: ApacheKafkaOptions = {}): Promis
     log,
   });
 
-  const ports = firstPort === 0 ? await freePorts(host, count) : planConsecutivePorts(count, firstPort);
-  const nodes = planNodes(dataDir, host, ports);
+  const extraListeners = options.extraListeners ?? [];
+  for (const listener of extraListeners) {
+    if (!/^[A-Z][A-Z0-9_]*$/.test(listener.name) || ['PLAINTEXT', 'CONTROLLER'].includes(listener.name)) {
+      throw new ApacheKafkaError(
+        `Listener name "${listener.name}" must be A-Z, 0-9, _ and not PLAINTEXT or CONTROLLER.`,
+      );
+    }
+  }
+  const portCount = count * (2 + extraListeners.length);
+  const allPorts =
+    firstPort === 0 ? await freePorts(host, portCount) : Array.from({ length: portCount }, (_, i) => firstPort + i);
+  // Brokers from firstPort, then controllers, then each extra listener (as planConsecutivePorts).
+  const ports = Array.from({ length: count }, (_, i) => ({
+    brokerPort: allPorts[i] as number,
+    controllerPort: allPorts[count + i] as number,
+  }));
+  const nodes = planNodes(dataDir, host, ports).map((node, i) => ({
+    ...node,
+    extraListeners: extraListeners.map((listener, j) => ({
+      ...listener,
+      port: allPorts[(2 + j) * count + i] as number,
+    })),
+  }));
   for (const node of nodes) {
     await assertPortFree(host, node.brokerPort, `the broker listener of node ${node.nodeId}`, firstPort);
     await assertPortFree(host, node.controllerPort, `the controller listener of node ${node.nodeId}`, firstPort);
+    for (const listener of node.extraListeners) {
+      await assertPortFree(host, listener.port, `the ${listener.name} listener of node ${node.nodeId}`, firstPort);
+    }
   }
   for (const node of nodes) {
     await mkdir(logsDirOf(node), { recursive: true });
@@ -186,8 +218,16 @@ export async function startApacheKafka(options: ApacheKafkaOptions = {}): Promis
   const brokers = nodes.map((node) => `${host}:${node.brokerPort}`);
   let closed = false;
 
+  const listeners = Object.fromEntries(
+    extraListeners.map((listener, j) => [
+      listener.name,
+      nodes.map((node) => `${host}:${node.extraListeners[j]?.port}`).join(','),
+    ]),
+  );
+
   return {
     bootstrap: brokers.join(','),
+    listeners,
     brokers,
     clusterId,
     nodes,
@@ -262,10 +302,10 @@ async function assertPortFree(host: string, port: number, role: string, firstPor
 }
 
 /** Ports the kernel reports free right now; a tiny race with other programs remains, as with any port 0 scheme. */
-async function freePorts(host: string, count: number): Promise<Array<{ brokerPort: number; controllerPort: number }>> {
+async function freePorts(host: string, count: number): Promise<number[]> {
   const servers = await Promise.all(
     Array.from(
-      { length: count * 2 },
+      { length: count },
       () =>
         new Promise<ReturnType<typeof createServer>>((done, fail) => {
           const server = createServer();
@@ -279,8 +319,5 @@ async function freePorts(host: string, count: number): Promise<Array<{ brokerPor
     return typeof address === 'object' && address ? address.port : 0;
   });
   await Promise.all(servers.map((server) => new Promise((done) => server.close(done))));
-  return Array.from({ length: count }, (_, i) => ({
-    brokerPort: picked[i] as number,
-    controllerPort: picked[count + i] as number,
-  }));
+  return picked;
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { nodeProperties, planConsecutivePorts, planNodes } from './kraft-config.js';
+import { nodeProperties, planConsecutivePorts, planNodes, saslPlainListener } from './kraft-config.js';
 import { describeMavenFailure } from './maven.js';
 
 const parse = (text: string): Map<string, string> =>
@@ -38,6 +38,28 @@ describe('KRaft node configuration', () => {
     expect(props.get('offsets.topic.replication.factor')).toBe('3');
     expect(props.get('transaction.state.log.min.isr')).toBe('2');
     expect(props.get('num.partitions')).toBe('6');
+  });
+
+  it('adds a SASL_PLAINTEXT listener with PLAIN users, its JAAS config in server.properties', () => {
+    const [plain] = planNodes('/data', '127.0.0.1', planConsecutivePorts(1, 9092));
+    const node = {
+      ...(plain as NonNullable<typeof plain>),
+      extraListeners: [{ ...saslPlainListener({ alice: 'pw"1' }), port: 9094 }],
+    };
+    const props = parse(nodeProperties(node, [node]));
+    expect(props.get('listeners')).toBe(
+      'PLAINTEXT://127.0.0.1:9092,CONTROLLER://127.0.0.1:9093,SASL_PLAINTEXT://127.0.0.1:9094',
+    );
+    expect(props.get('advertised.listeners')).toBe('PLAINTEXT://127.0.0.1:9092,SASL_PLAINTEXT://127.0.0.1:9094');
+    expect(props.get('listener.security.protocol.map')).toBe(
+      'PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT,SASL_PLAINTEXT:SASL_PLAINTEXT',
+    );
+    expect(props.get('inter.broker.listener.name')).toBe('PLAINTEXT');
+    expect(props.get('listener.name.sasl_plaintext.sasl.enabled.mechanisms')).toBe('PLAIN');
+    // JAAS escapes the quote (\\"), and the properties file escapes that backslash once more.
+    expect(props.get('listener.name.sasl_plaintext.plain.sasl.jaas.config')).toBe(
+      'org.apache.kafka.common.security.plain.PlainLoginModule required user_alice="pw\\\\"1";',
+    );
   });
 });
 

@@ -11,6 +11,34 @@ export interface KRaftNode {
   controllerPort: number;
   /** The node's own folder: server.properties, data/ (log.dirs) and logs/ (server.log). */
   dir: string;
+  /** Client listeners beside PLAINTEXT (SASL, TLS), each on its own port. */
+  extraListeners?: Array<ExtraListener & { port: number }>;
+}
+
+/** One more client listener on every node, e.g. `saslPlainListener({ alice: 'secret' })`. */
+export interface ExtraListener {
+  /** Listener name as in `listeners=NAME://host:port`: upper case letters, digits and _. */
+  name: string;
+  protocol: 'PLAINTEXT' | 'SSL' | 'SASL_PLAINTEXT' | 'SASL_SSL';
+  /** This listener's own settings, written as `listener.name.<name>.<key>` (e.g. `plain.sasl.jaas.config`). */
+  properties?: Record<string, string>;
+}
+
+/**
+ * A SASL_PLAINTEXT listener that accepts PLAIN logins of `users` (name → password). The broker's
+ * JAAS config goes in server.properties (listener.name.….plain.sasl.jaas.config): no JAAS file.
+ */
+export function saslPlainListener(users: Record<string, string>, name = 'SASL_PLAINTEXT'): ExtraListener {
+  const quote = (text: string): string => `"${text.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;
+  const entries = Object.entries(users).map(([user, password]) => `user_${user}=${quote(password)}`);
+  return {
+    name,
+    protocol: 'SASL_PLAINTEXT',
+    properties: {
+      'sasl.enabled.mechanisms': 'PLAIN',
+      'plain.sasl.jaas.config': `org.apache.kafka.common.security.plain.PlainLoginModule required ${entries.join(' ')};`,
+    },
+  };
 }
 
 /**
@@ -52,13 +80,31 @@ export function nodeProperties(
 ): string {
   const count = cluster.length;
   const minInSync = Math.min(2, count);
+  const extra = node.extraListeners ?? [];
+  const listenerSettings: Record<string, string> = {};
+  for (const listener of extra) {
+    for (const [key, value] of Object.entries(listener.properties ?? {})) {
+      listenerSettings[`listener.name.${listener.name.toLowerCase()}.${key}`] = value;
+    }
+  }
   const settings: Record<string, string | number | boolean> = {
     'process.roles': 'broker,controller',
     'node.id': node.nodeId,
     'controller.quorum.voters': cluster.map((n) => `${n.nodeId}@${n.host}:${n.controllerPort}`).join(','),
-    listeners: `PLAINTEXT://${node.host}:${node.brokerPort},CONTROLLER://${node.host}:${node.controllerPort}`,
-    'advertised.listeners': `PLAINTEXT://${node.host}:${node.brokerPort}`,
-    'listener.security.protocol.map': 'PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT',
+    listeners: [
+      `PLAINTEXT://${node.host}:${node.brokerPort}`,
+      `CONTROLLER://${node.host}:${node.controllerPort}`,
+      ...extra.map((l) => `${l.name}://${node.host}:${l.port}`),
+    ].join(','),
+    'advertised.listeners': [
+      `PLAINTEXT://${node.host}:${node.brokerPort}`,
+      ...extra.map((l) => `${l.name}://${node.host}:${l.port}`),
+    ].join(','),
+    'listener.security.protocol.map': [
+      'PLAINTEXT:PLAINTEXT',
+      'CONTROLLER:PLAINTEXT',
+      ...extra.map((l) => `${l.name}:${l.protocol}`),
+    ].join(','),
     'controller.listener.names': 'CONTROLLER',
     'inter.broker.listener.name': 'PLAINTEXT',
     'log.dirs': dataDirOf(node),
@@ -74,6 +120,7 @@ export function nodeProperties(
     'share.coordinator.state.topic.replication.factor': count,
     'share.coordinator.state.topic.min.isr': minInSync,
     'group.initial.rebalance.delay.ms': 0,
+    ...listenerSettings,
     ...overrides,
   };
   const lines = Object.entries(settings).map(([key, value]) => `${key}=${escapeValue(String(value))}`);

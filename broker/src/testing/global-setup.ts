@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestProject } from 'vitest/node';
 import { startApacheKafka } from '../apache-kafka/apache-kafka.js';
-import './kafka-backend.js';
+import { testSaslListener } from './kafka-backend.js';
 
 /**
  * Vitest globalSetup: with KAFKA_BACKEND=apache, starts one single-node Apache Kafka for the
@@ -16,9 +16,13 @@ export default async function setup(project: TestProject): Promise<(() => Promis
     nodes: 1,
     port: 0,
     dataDir,
+    // For cli/src/sasl.kafka.test.ts: costs one more port, nothing else.
+    extraListeners: [testSaslListener()],
     log: (line) => console.log(`[apache-kafka] ${line}`),
   });
   project.provide('apacheKafkaBootstrap', kafka.bootstrap);
+  const sasl = kafka.listeners.SASL_PLAINTEXT;
+  if (sasl) project.provide('apacheKafkaSaslBootstrap', sasl);
   return async () => {
     await kafka.close();
     await rm(dataDir, { recursive: true, force: true });

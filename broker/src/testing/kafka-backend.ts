@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { inject } from 'vitest';
 import { startApacheKafka } from '../apache-kafka/apache-kafka.js';
+import { saslPlainListener } from '../apache-kafka/kraft-config.js';
 
 export { uniqueName } from './unique-name.js';
 
@@ -12,6 +13,8 @@ export interface TestKafka {
   backend: KafkaBackend;
   bootstrap: string;
   brokers: string[];
+  /** Apache Kafka only: a SASL_PLAINTEXT listener taking PLAIN logins of TEST_SASL_USER. */
+  saslPlainBootstrap?: string;
   /** Stops what this call started; a no-op for the run-wide shared Apache Kafka. */
   close(): Promise<void>;
 }
@@ -25,8 +28,15 @@ declare module 'vitest' {
   export interface ProvidedContext {
     /** Set by global-setup.ts when KAFKA_BACKEND=apache: the run-wide one-node Apache Kafka. */
     apacheKafkaBootstrap?: string;
+    /** Its SASL_PLAINTEXT listener (PLAIN, TEST_SASL_USER / TEST_SASL_PASSWORD). */
+    apacheKafkaSaslBootstrap?: string;
   }
 }
+
+/** The one PLAIN login every test Apache Kafka accepts on its SASL_PLAINTEXT listener. */
+export const TEST_SASL_USER = 'tickstream';
+export const TEST_SASL_PASSWORD = 'tickstream-test-secret';
+export const testSaslListener = () => saslPlainListener({ [TEST_SASL_USER]: TEST_SASL_PASSWORD });
 
 /** KAFKA_BACKEND=embedded|apache picks the broker that tests talk to; embedded by default. */
 export function selectedBackend(env: NodeJS.ProcessEnv = process.env): KafkaBackend {
@@ -51,12 +61,19 @@ export async function startTestKafka(options: TestKafkaOptions = {}): Promise<Te
     const shared = nodes === 1 ? inject('apacheKafkaBootstrap') : undefined;
     if (shared) {
       await removeDataDir();
-      return { backend, bootstrap: shared, brokers: shared.split(','), close: async () => {} };
+      return {
+        backend,
+        bootstrap: shared,
+        brokers: shared.split(','),
+        saslPlainBootstrap: inject('apacheKafkaSaslBootstrap'),
+        close: async () => {},
+      };
     }
-    const kafka = await startApacheKafka({ nodes, port: 0, dataDir });
+    const kafka = await startApacheKafka({ nodes, port: 0, dataDir, extraListeners: [testSaslListener()] });
     return {
       backend,
       bootstrap: kafka.bootstrap,
+      saslPlainBootstrap: kafka.listeners.SASL_PLAINTEXT,
       brokers: kafka.brokers,
       close: async () => {
         await kafka.close();

@@ -2,8 +2,9 @@ import { hostname } from 'node:os';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { defaultEdgeOptions, type EdgeOptions, startEdge } from '@tickstream/edge';
+import { describeKafkaSecurity, PLAINTEXT } from '@tickstream/schemas/kafka-security';
 import type { Command, Flags } from '../command.js';
-import { parseBytes, parseDurationMs, parseInteger, parsePort } from '../option-values.js';
+import { kafkaSecurityOf, parseBytes, parseDurationMs, parseInteger, parsePort } from '../option-values.js';
 import { runUntilSignal } from '../run-until-signal.js';
 import { UsageError } from '../usage-error.js';
 
@@ -87,6 +88,7 @@ export function edgeOptionsFrom(flags: Flags, log: (line: string) => void): Edge
     port: parsePort('port', flags.required('port')),
     host: flags.required('host'),
     brokers,
+    kafkaSecurity: kafkaSecurityOf(process.env),
     topic: flags.required('topic'),
     eventsTopic: flags.required('events-topic'),
     windowMs,
@@ -116,7 +118,8 @@ export const edgeCommand: Command = {
     'Run an edge: consume ticks from Kafka, keep per-symbol state and candles, serve WebSocket clients and the HTTP API.',
   flags: edgeFlags,
   notes:
-    'Endpoints: ws://HOST:PORT/ws (docs/protocol.md), /health, /metrics, /api/symbols, /api/candles?symbol=&tf=&limit=, and the dashboard at /.',
+    'Endpoints: ws://HOST:PORT/ws (docs/protocol.md), /health, /metrics, /api/symbols, /api/candles?symbol=&tf=&limit=, and the dashboard at /.\n' +
+    'Managed Kafka: KAFKA_SSL, KAFKA_SSL_CA_FILE, KAFKA_SASL_MECHANISM, KAFKA_SASL_USERNAME, KAFKA_SASL_PASSWORD (docs/operations.md).',
   async run(flags) {
     const log = (line: string): void => {
       process.stderr.write(`${line}\n`);
@@ -124,7 +127,7 @@ export const edgeCommand: Command = {
     const options = edgeOptionsFrom(flags, log);
     const edge = await startEdge(options);
     process.stdout.write(
-      `edge ${edge.edgeId} listening on http://${options.host}:${edge.port} (ws at /ws), Kafka ${options.brokers.join(',')}\n`,
+      `edge ${edge.edgeId} listening on http://${options.host}:${edge.port} (ws at /ws), Kafka ${options.brokers.join(',')} (${describeKafkaSecurity(options.kafkaSecurity ?? PLAINTEXT)})\n`,
     );
     return runUntilSignal(() => edge.stop());
   },

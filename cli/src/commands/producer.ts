@@ -8,8 +8,9 @@ import {
   startProducer,
   WRITERS,
 } from '@tickstream/producer';
+import { describeKafkaSecurity, PLAINTEXT } from '@tickstream/schemas/kafka-security';
 import type { Command, Flags } from '../command.js';
-import { parseChoice, parseDurationMs, parseInteger } from '../option-values.js';
+import { kafkaSecurityOf, parseChoice, parseDurationMs, parseInteger } from '../option-values.js';
 import { runUntilSignal } from '../run-until-signal.js';
 import { UsageError } from '../usage-error.js';
 
@@ -74,12 +75,14 @@ export const producerCommand: Command = {
   },
   notes:
     "Environment (the seeds'): KAFKA_BOOTSTRAP_SERVERS, STOCK_SYMBOLS, TICK_INTERVAL (seconds between two ticks of\n" +
-    'a symbol), PRICE_VOLATILITY (annualised). Flags win over the environment.',
+    'a symbol), PRICE_VOLATILITY (annualised). Flags win over the environment.\n' +
+    'Managed Kafka: KAFKA_SSL, KAFKA_SSL_CA_FILE, KAFKA_SASL_MECHANISM, KAFKA_SASL_USERNAME, KAFKA_SASL_PASSWORD\n' +
+    '(docs/operations.md); with any of them set, --writer workers becomes kafkajs-workers.',
   async run(flags) {
     const options = producerOptionsFrom(flags, process.env);
     const running = await startProducer(options);
     process.stderr.write(
-      `producing ${options.rate === 'max' ? 'as fast as possible' : `${options.rate} ticks/s`} to ${options.topic} on ${options.brokers.join(',')} with ${options.workers} worker${options.workers === 1 ? '' : 's'}\n`,
+      `producing ${options.rate === 'max' ? 'as fast as possible' : `${options.rate} ticks/s`} to ${options.topic} on ${options.brokers.join(',')} (${describeKafkaSecurity(options.kafkaSecurity ?? PLAINTEXT)}) with ${options.workers} worker${options.workers === 1 ? '' : 's'}\n`,
     );
     let previous = running.stats();
     const status = setInterval(() => {
@@ -111,6 +114,7 @@ export function producerOptionsFrom(flags: Flags, env: NodeJS.ProcessEnv): Produ
   return {
     ...defaultProducerOptions,
     brokers: flags.string('brokers')?.split(',') ?? fromEnv.brokers ?? defaultProducerOptions.brokers,
+    kafkaSecurity: kafkaSecurityOf(env),
     topic: flags.required('topic'),
     eventsTopic: flags.required('events-topic'),
     partitions: parseInteger('partitions', flags.required('partitions'), { min: 1, max: 1000 }),
