@@ -28,7 +28,7 @@ const tickstreamServices = services.filter(([, service]) => service.build !== un
 
 function dockerCompose(): string | null {
   const found = spawnSync('docker-compose', ['version'], { encoding: 'utf8' });
-  return found.status === 0 ? found.stdout.split('\n')[0] : null;
+  return found.status === 0 ? (found.stdout.split('\n')[0] ?? '') : null;
 }
 const composeVersion = dockerCompose();
 if (composeVersion === null) {
@@ -53,7 +53,9 @@ function sourceText(): string {
 
 /** Metric names the edge registers (edge/src/metrics.ts), with the series a histogram adds. */
 function edgeMetricNames(): Set<string> {
-  const names = new Set([...read('edge/src/metrics.ts').matchAll(/name: '(tickstream_edge_\w+)'/g)].map(([, name]) => name));
+  const names = new Set(
+    [...read('edge/src/metrics.ts').matchAll(/name: '(tickstream_edge_\w+)'/g)].map(([, name]) => name ?? ''),
+  );
   for (const name of [...names]) for (const suffix of ['_bucket', '_sum', '_count']) names.add(name + suffix);
   return names;
 }
@@ -64,7 +66,9 @@ describe('docker-compose.yml', () => {
     const check = (args: string[]): string =>
       execFileSync('docker-compose', [...args, '-f', 'docker-compose.yml', 'config'], { cwd: root, encoding: 'utf8' });
     const one = parse(check([])) as { services: Record<string, unknown> };
-    expect(Object.keys(one.services)).toEqual(expect.arrayContaining(['kafka', 'topic-init', 'producer', 'edge', 'balancer', 'prometheus']));
+    expect(Object.keys(one.services)).toEqual(
+      expect.arrayContaining(['kafka', 'topic-init', 'producer', 'edge', 'balancer', 'prometheus']),
+    );
     const three = check(['--env-file', 'deploy/kafka-three.env']);
     expect(three).toContain('KAFKA_CONTROLLER_QUORUM_VOTERS: 1@kafka:9093,2@kafka-2:9093,3@kafka-3:9093');
     expect(three).toContain('KAFKA_BOOTSTRAP_SERVERS: kafka:9092,kafka-2:9092,kafka-3:9092');
@@ -74,16 +78,16 @@ describe('docker-compose.yml', () => {
     expect(existsSync(join(root, 'Dockerfile'))).toBe(true);
     const mounts = services.flatMap(([, service]) => service.volumes ?? []).filter((volume) => volume.startsWith('./'));
     expect(mounts.length).toBeGreaterThan(3);
-    for (const mount of mounts) expect(existsSync(join(root, mount.split(':')[0])), mount).toBe(true);
+    for (const mount of mounts) expect(existsSync(join(root, mount.split(':')[0] ?? '')), mount).toBe(true);
   });
 
   it('runs tickstream commands with flags those commands accept', () => {
     expect(tickstreamServices.map(([name]) => name).sort()).toEqual(['edge', 'producer']);
     for (const [name, service] of tickstreamServices) {
-      const [command, ...args] = service.command ?? [];
+      const [command = '', ...args] = service.command ?? [];
       const help = execFileSync(process.execPath, [bin, command, '--help'], { encoding: 'utf8' });
       for (const arg of args) {
-        const flag = arg.split('=')[0];
+        const flag = arg.split('=')[0] ?? arg;
         expect(help, `${name}: ${flag}`).toContain(`${flag} `);
       }
     }
