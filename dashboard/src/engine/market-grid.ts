@@ -1,4 +1,5 @@
 import { Application, Particle, ParticleContainer } from 'pixi.js';
+import { FLASH_MS, FLASH_PEAK, mix } from './colors.js';
 import type { Engine } from './engine.js';
 import { ROW } from './feed-protocol.js';
 import { formatCompact, formatPercent, formatPrice, formatSigned } from './format.js';
@@ -31,22 +32,11 @@ const COLUMNS: Column[] = [
   { key: 'volume', chars: 9, align: 'right' },
 ];
 const GAP_CHARS = 2;
-const FLASH_MS = 600;
 const FONT_PX = 13;
 
 interface RowSprites {
   background: Particle;
   glyphs: Particle[];
-}
-
-/** `from` moved towards `to` by `amount` (0-1), per channel: flashes are tints, not blending. */
-function mix(from: number, to: number, amount: number): number {
-  const channel = (shift: number): number => {
-    const a = (from >> shift) & 0xff;
-    const b = (to >> shift) & 0xff;
-    return Math.round(a + (b - a) * amount) << shift;
-  };
-  return channel(16) | channel(8) | channel(0);
 }
 
 /**
@@ -226,9 +216,9 @@ export class MarketGrid {
       const change = book.change(id);
       const changeColor = change > 0 ? colors.up : change < 0 ? colors.down : colors.muted;
       const age = now - (book.changedAtMs[id] as number);
-      if (!this.reducedMotion && age < FLASH_MS && book.changedAtMs[id] !== 0) {
+      if (!this.reducedMotion && index !== this.selected && age < FLASH_MS && book.changedAtMs[id] !== 0) {
         const flash = (book.direction[id] as number) > 0 ? colors.up : colors.down;
-        sprites.background.tint = mix(base, flash, 0.22 * (1 - age / FLASH_MS));
+        sprites.background.tint = mix(base, flash, FLASH_PEAK * (1 - age / FLASH_MS));
         animating = true;
       }
       let g = 0;
