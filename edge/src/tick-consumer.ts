@@ -17,6 +17,7 @@ CompressionCodecs[CompressionTypes.LZ4] = kafkaLz4Codec;
 const SILENCE_MS = 3000;
 const FETCH_WAIT_MS = 500;
 const HEALTH_CHECK_MS = 500;
+const DISCONNECT_TIMEOUT_MS = 3000;
 /** A health check this late means our own event loop stalled: silence then says nothing about Kafka. */
 const STALLED_CHECK_MS = 1500;
 
@@ -222,6 +223,20 @@ export class TickConsumer {
   async stop(): Promise<void> {
     this.stopped = true;
     clearInterval(this.healthTimer);
-    await Promise.allSettled([this.consumer.disconnect(), this.admin.disconnect()]);
+    // With Kafka unreachable, kafkajs' disconnect can wait on its own reconnect loop for a long
+    // time: a shutdown must not, so it gives Kafka a few seconds and then leaves without it.
+    let timer: NodeJS.Timeout | undefined;
+    const gaveUp = new Promise<'timeout'>((resolve) => {
+      timer = setTimeout(() => resolve('timeout'), DISCONNECT_TIMEOUT_MS);
+    });
+    const outcome = await Promise.race([
+      Promise.allSettled([this.consumer.disconnect(), this.admin.disconnect()]),
+      gaveUp,
+    ]);
+    clearTimeout(timer);
+    if (outcome === 'timeout')
+      this.options.log(
+        `Kafka did not answer the disconnect within ${DISCONNECT_TIMEOUT_MS / 1000} s; stopping without it`,
+      );
   }
 }
