@@ -60,6 +60,8 @@ export interface BaselineSide {
   latencyP99Ms: number;
   /** Baseline only (NaN for the edge): mean age of a tick when the server emits it, ms: the server's share of the latency. */
   emitAgeMs: number;
+  /** Edge only (NaN for the baseline): ticks/s folded into another update of their symbol within a window. */
+  conflatedTicksPerSecond: number;
 }
 
 export interface BaselineResult {
@@ -222,16 +224,21 @@ async function socketIoStats(base: string): Promise<{ ticks: number; emitAgeMs: 
   return (await (await fetch(`${base}/stats`)).json()) as { ticks: number; emitAgeMs: number; symbols: string[] };
 }
 
-async function edgeConsumedTicks(base: string): Promise<number> {
+async function edgeCounters(base: string): Promise<{ ticks: number; emitAgeMs: number; conflated: number }> {
   const text = await (await fetch(`${base}/metrics`)).text();
-  return Number(/^tickstream_edge_ticks_consumed_total (\S+)$/m.exec(text)?.[1] ?? Number.NaN);
+  const counter = (name: string): number => Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(text)?.[1] ?? Number.NaN);
+  return {
+    ticks: counter('tickstream_edge_ticks_consumed_total'),
+    emitAgeMs: Number.NaN,
+    conflated: counter('tickstream_edge_conflated_ticks_total'),
+  };
 }
 
 interface Window {
   tally: Tally;
   serverPid: number;
   /** Ticks consumed so far, and (baseline) the sum of their ages when emitted, ms. */
-  consumed: () => Promise<{ ticks: number; emitAgeMs: number }>;
+  consumed: () => Promise<{ ticks: number; emitAgeMs: number; conflated: number }>;
 }
 
 /** Warm-up, then `seconds` of recording: the side's figures. */
@@ -262,6 +269,7 @@ async function measure(window: Window, seconds: number, owedPerTick: number): Pr
     latencyP50Ms: latency.getValueAtPercentile(50) / 1000,
     latencyP99Ms: latency.getValueAtPercentile(99) / 1000,
     emitAgeMs: (after.emitAgeMs - before.emitAgeMs) / (after.ticks - before.ticks),
+    conflatedTicksPerSecond: (after.conflated - before.conflated) / elapsed,
   };
 }
 
@@ -285,7 +293,11 @@ async function measureBaseline(
     sockets.push(...clients.map((client) => client.socket));
     await Promise.all(clients.map((client) => client.ready));
     return await measure(
-      { tally, serverPid: child.pid ?? 0, consumed: () => socketIoStats(base) },
+      {
+        tally,
+        serverPid: child.pid ?? 0,
+        consumed: async () => ({ ...(await socketIoStats(base)), conflated: Number.NaN }),
+      },
       settings.seconds,
       settings.owedPerTick,
     );
@@ -321,7 +333,7 @@ async function measureEdge(
       {
         tally,
         serverPid: child.pid ?? 0,
-        consumed: async () => ({ ticks: await edgeConsumedTicks(base), emitAgeMs: Number.NaN }),
+        consumed: () => edgeCounters(base),
       },
       settings.seconds,
       settings.owedPerTick,
@@ -347,6 +359,7 @@ const medianSide = (list: BaselineSide[]): BaselineSide => {
     latencyP50Ms: of('latencyP50Ms'),
     latencyP99Ms: of('latencyP99Ms'),
     emitAgeMs: of('emitAgeMs'),
+    conflatedTicksPerSecond: of('conflatedTicksPerSecond'),
   };
 };
 
@@ -357,7 +370,8 @@ function describe(name: string, side: BaselineSide): string {
     `${name}: ${thousands(side.updatesPerSecond)} updates/s of ${thousands(side.owedUpdatesPerSecond)} owed, ` +
     `${side.bytesPerUpdate.toFixed(1)} B/update, ${side.serverCpuSecondsPer10kUpdates.toFixed(3)} server CPU-s per 10k ` +
     `(${side.serverCores.toFixed(2)} cores; clients ${side.clientCores.toFixed(2)}), p50 ${side.latencyP50Ms.toFixed(1)} ms, p99 ${side.latencyP99Ms.toFixed(1)} ms` +
-    (Number.isNaN(side.emitAgeMs) ? '' : `, ticks ${side.emitAgeMs.toFixed(1)} ms old when emitted`)
+    (Number.isNaN(side.emitAgeMs) ? '' : `, ticks ${side.emitAgeMs.toFixed(1)} ms old when emitted`) +
+    (Number.isNaN(side.conflatedTicksPerSecond) ? '' : `, ${thousands(side.conflatedTicksPerSecond)} ticks/s conflated`)
   );
 }
 

@@ -1,3 +1,4 @@
+export { type BaselineResult, formatBaselineBench, runBaselineBench } from './baseline.js';
 export { type BrokerBenchResult, formatBrokerBench, runBrokerBench } from './broker.js';
 export { type CodecBenchResult, runCodecBench } from './codec.js';
 export { type E2eResult, formatE2eBench, runE2eBench } from './e2e.js';

@@ -3,6 +3,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { formatBaselineBench, runBaselineBench } from './baseline.js';
 import { formatBrokerBench, runBrokerBench } from './broker.js';
 import { runCodecBench } from './codec.js';
 import { type DashboardBenchRow, DEFAULT_CONFIGS, runDashboardBench } from './dashboard.js';
@@ -19,7 +20,7 @@ import { type Bar, barChart, formatValue } from './svg-chart.js';
  * bench/results/<timestamp>.json and latest.json, and a bar chart per benchmark. The
  * benchmarks themselves live in their own modules and run alone too (node bench/dist/X.js).
  */
-export const BENCHMARKS = ['codec', 'broker', 'producer', 'edge', 'e2e', 'http', 'dashboard'] as const;
+export const BENCHMARKS = ['codec', 'broker', 'producer', 'edge', 'e2e', 'baseline', 'http', 'dashboard'] as const;
 export type BenchmarkName = (typeof BENCHMARKS)[number];
 
 /** One headline figure of a benchmark: a row of the final table and a bar of its chart. */
@@ -122,6 +123,25 @@ const SUITE: Record<BenchmarkName, (context: RunContext) => Promise<BenchmarkOut
       ];
     });
     return { result, figures, text: formatE2eBench(result) };
+  },
+
+  async baseline({ quick, runs, progress }) {
+    // Socket.IO + JSON and the edge side by side, 200 clients at 5,000 ticks/s; quick: one 3 s run.
+    const result = await runBaselineBench({ runs: quick ? 1 : runs, seconds: quick ? 3 : 8, progress });
+    const sides = [
+      ['Socket.IO + JSON', result.baseline],
+      ['edge', result.edge],
+    ] as const;
+    const figures = [
+      ...sides.flatMap(([name, side]) => [
+        { label: `${name}: delivered`, value: side.updatesPerSecond, unit: 'updates/s' },
+        { label: `${name}: bytes per update`, value: side.bytesPerUpdate, unit: 'B' },
+        { label: `${name}: server CPU per 10k updates`, value: side.serverCpuSecondsPer10kUpdates, unit: 'CPU-s' },
+      ]),
+      { label: 'updates per server CPU-s, edge ÷ Socket.IO', value: result.updatesPerCpuRatio, unit: 'times' },
+      { label: 'bytes per update, Socket.IO ÷ edge', value: result.bytesPerUpdateRatio, unit: 'times' },
+    ];
+    return { result, figures, text: formatBaselineBench(result) };
   },
 
   async http({ quick, runs, progress }) {
