@@ -52,6 +52,12 @@ export interface BaselineSide {
   bytesPerUpdate: number;
   serverCpuSecondsPer10kUpdates: number;
   updatesPerServerCpuSecond: number;
+  /**
+   * Owed updates per server CPU-second: the work the server accounted for, delivered or not. When a
+   * server lags (messages still in its socket buffers, or clients too slow to read them), the
+   * delivered figure charges it for what the clients did not take yet; this one does not.
+   */
+  owedPerServerCpuSecond: number;
   /** Server CPU-seconds per second (1 = one core). */
   serverCores: number;
   /** The benchmark process (all clients) CPU-seconds per second: on 2 cores, the other half of the machine. */
@@ -75,6 +81,8 @@ export interface BaselineResult {
   edge: BaselineSide;
   /** Edge ÷ baseline. */
   updatesPerCpuRatio: number;
+  /** Edge ÷ baseline, owed updates per server CPU-second. */
+  owedPerCpuRatio: number;
   /** Baseline ÷ edge. */
   bytesPerUpdateRatio: number;
   samples: { baseline: BaselineSide[]; edge: BaselineSide[] };
@@ -264,6 +272,7 @@ async function measure(window: Window, seconds: number, owedPerTick: number): Pr
     bytesPerUpdate: bytes / updates,
     serverCpuSecondsPer10kUpdates: (cpu / updates) * 10_000,
     updatesPerServerCpuSecond: updates / cpu,
+    owedPerServerCpuSecond: (consumed * owedPerTick * elapsed) / cpu,
     serverCores: cpu / elapsed,
     clientCores: (clientCpu.user + clientCpu.system) / 1e6 / elapsed,
     latencyP50Ms: latency.getValueAtPercentile(50) / 1000,
@@ -354,6 +363,7 @@ const medianSide = (list: BaselineSide[]): BaselineSide => {
     bytesPerUpdate: of('bytesPerUpdate'),
     serverCpuSecondsPer10kUpdates: of('serverCpuSecondsPer10kUpdates'),
     updatesPerServerCpuSecond: of('updatesPerServerCpuSecond'),
+    owedPerServerCpuSecond: of('owedPerServerCpuSecond'),
     serverCores: of('serverCores'),
     clientCores: of('clientCores'),
     latencyP50Ms: of('latencyP50Ms'),
@@ -437,6 +447,7 @@ export async function runBaselineBench(options: BaselineOptions = {}): Promise<B
     baseline,
     edge,
     updatesPerCpuRatio: edge.updatesPerServerCpuSecond / baseline.updatesPerServerCpuSecond,
+    owedPerCpuRatio: edge.owedPerServerCpuSecond / baseline.owedPerServerCpuSecond,
     bytesPerUpdateRatio: baseline.bytesPerUpdate / edge.bytesPerUpdate,
     samples,
   };
@@ -447,14 +458,15 @@ export function formatBaselineBench(result: BaselineResult): string {
     `${name.padEnd(18)} ${thousands(side.consumedTicksPerSecond).padStart(8)} ${thousands(side.owedUpdatesPerSecond).padStart(8)} ` +
     `${thousands(side.updatesPerSecond).padStart(10)} ${side.bytesPerUpdate.toFixed(1).padStart(8)} ` +
     `${side.serverCpuSecondsPer10kUpdates.toFixed(3).padStart(10)} ${thousands(side.updatesPerServerCpuSecond).padStart(11)} ` +
+    `${thousands(side.owedPerServerCpuSecond).padStart(11)} ` +
     `${side.serverCores.toFixed(2).padStart(6)} ${side.latencyP50Ms.toFixed(1).padStart(7)} ${side.latencyP99Ms.toFixed(1).padStart(7)}`;
   return [
     `Socket.IO + JSON vs tickstream edge: ${thousands(result.rate)} ticks/s over ${thousands(result.symbols)} symbols, ` +
       `${thousands(result.clients)} clients × ${result.symbolsPerClient} symbols (shared pages), ${result.seconds} s × ${result.runs} runs; medians`,
-    'server             ticks/s    owed/s  updates/s  B/update  CPU-s/10k  upd/CPU-s  cores  p50 ms  p99 ms',
+    'server             ticks/s    owed/s  updates/s  B/update  CPU-s/10k  upd/CPU-s owed/CPU-s  cores  p50 ms  p99 ms',
     row('Socket.IO + JSON', result.baseline),
     row('tickstream edge', result.edge),
-    `updates per server CPU-second, edge ÷ baseline: ${result.updatesPerCpuRatio.toFixed(1)}×`,
+    `updates per server CPU-second, edge ÷ baseline: ${result.updatesPerCpuRatio.toFixed(1)}× delivered, ${result.owedPerCpuRatio.toFixed(1)}× owed`,
     `bytes per update, baseline ÷ edge: ${result.bytesPerUpdateRatio.toFixed(1)}×`,
   ].join('\n');
 }
