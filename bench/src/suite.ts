@@ -139,7 +139,7 @@ const SUITE: Record<BenchmarkName, (context: RunContext) => Promise<BenchmarkOut
         { label: `${name}: server CPU per 10k updates`, value: side.serverCpuSecondsPer10kUpdates, unit: 'CPU-s' },
       ]),
       { label: 'updates per server CPU-s, edge ÷ Socket.IO', value: result.updatesPerCpuRatio, unit: 'times' },
-      { label: 'owed updates per server CPU-s, edge ÷ Socket.IO', value: result.owedPerCpuRatio, unit: 'times' },
+      { label: 'owed updates per CPU-s, edge ÷ Socket.IO', value: result.owedPerCpuRatio, unit: 'times' },
       { label: 'bytes per update, Socket.IO ÷ edge', value: result.bytesPerUpdateRatio, unit: 'times' },
     ];
     return { result, figures, text: formatBaselineBench(result) };
