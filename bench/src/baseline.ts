@@ -17,7 +17,7 @@ import { io as connectSocketIo, type Socket } from 'socket.io-client';
 import WebSocket from 'ws';
 import { subscriptionsFor } from './edge.js';
 import { newLatencyHistogram } from './edge-load-protocol.js';
-import { cli, cpuSeconds, freePort, startBrokerProcess } from './processes.js';
+import { cpuSeconds, freePort, spawnCli, startBrokerProcess, stopChild, waitForEdge } from './processes.js';
 import { median } from './stats.js';
 
 /**
@@ -103,12 +103,6 @@ const serverScript = fileURLToPath(new URL('./baseline/socketio-server.js', impo
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 const wireHeaderBytes = (payload: number): number => (payload < 126 ? 2 : payload < 65_536 ? 4 : 10);
 const WARM_UP_MS = 2000;
-
-async function stop(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  child.kill('SIGTERM');
-  await new Promise((resolve) => child.once('exit', resolve));
-}
 
 /** What a side's clients counted since recording started. */
 interface Tally {
@@ -312,7 +306,7 @@ async function measureBaseline(
     );
   } finally {
     for (const socket of sockets) socket.disconnect();
-    await stop(child);
+    await stopChild(child);
   }
 }
 
@@ -322,19 +316,21 @@ async function measureEdge(
   settings: { seconds: number; symbols: number; owedPerTick: number },
 ): Promise<BaselineSide & { gaps: number }> {
   const port = await freePort();
-  const child = spawn(
-    process.execPath,
-    [cli, 'edge', '--brokers', bootstrap, '--port', String(port), '--host', '127.0.0.1', '--history', '0'],
-    { stdio: ['ignore', 'ignore', 'pipe'] },
-  );
+  const child = spawnCli([
+    'edge',
+    '--brokers',
+    bootstrap,
+    '--port',
+    String(port),
+    '--host',
+    '127.0.0.1',
+    '--history',
+    '0',
+  ]);
   const clients: EdgeClient[] = [];
   try {
     const base = `http://127.0.0.1:${port}`;
-    await waitFor(`edge not serving ${settings.symbols} symbols`, async () => {
-      const health = await fetch(`${base}/health`);
-      if (health.status !== 200) return null;
-      return ((await health.json()) as { symbols: number }).symbols >= settings.symbols ? true : null;
-    });
+    await waitForEdge(port, { minSymbols: settings.symbols, child });
     const tally = newTally();
     for (const list of subscriptions) clients.push(new EdgeClient(`ws://127.0.0.1:${port}/ws`, list, tally));
     await Promise.all(clients.map((client) => client.ready));
@@ -350,7 +346,7 @@ async function measureEdge(
     return { ...side, gaps: clients.reduce((sum, client) => sum + client.gaps, 0) };
   } finally {
     for (const client of clients) client.socket.terminate();
-    await stop(child);
+    await stopChild(child);
   }
 }
 
@@ -398,22 +394,17 @@ export async function runBaselineBench(options: BaselineOptions = {}): Promise<B
   const settings = { seconds, symbols: symbolCount, owedPerTick: (clients * symbolsPerClient) / symbolCount };
   const dataDir = mkdtempSync(join(tmpdir(), 'tickstream-bench-baseline-'));
   const broker = await startBrokerProcess(dataDir);
-  const producer = spawn(
-    process.execPath,
-    [
-      cli,
-      'producer',
-      '--brokers',
-      broker.bootstrap,
-      '--symbol-count',
-      String(symbolCount),
-      '--rate',
-      String(rate),
-      '--clock',
-      'real',
-    ],
-    { stdio: ['ignore', 'ignore', 'pipe'] },
-  );
+  const producer = spawnCli([
+    'producer',
+    '--brokers',
+    broker.bootstrap,
+    '--symbol-count',
+    String(symbolCount),
+    '--rate',
+    String(rate),
+    '--clock',
+    'real',
+  ]);
   const samples: BaselineResult['samples'] = { baseline: [], edge: [] };
   let subscriptions: string[][] | null = null;
   try {
@@ -431,7 +422,7 @@ export async function runBaselineBench(options: BaselineOptions = {}): Promise<B
       progress(`baseline run ${run + 1}/${runs}: ${describe('tickstream edge', edge)}, ${edge.gaps} gaps`);
     }
   } finally {
-    await stop(producer);
+    await stopChild(producer);
     await broker.close();
     rmSync(dataDir, { recursive: true, force: true });
   }

@@ -1,10 +1,10 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { chromium } from 'playwright-core';
-import { cli, freePort, startBrokerProcess } from './processes.js';
+import { freePort, spawnCli, startBrokerProcess, stopChild, waitForEdge } from './processes.js';
 
 /**
  * Dashboard benchmark (issue 8): the built dashboard in headless Chromium at 1280×800 against a
@@ -66,16 +66,6 @@ interface PageSample {
   applied: number;
 }
 
-function spawnQuiet(args: string[]): ChildProcess {
-  return spawn(process.execPath, [cli, ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
-}
-
-async function stop(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  child.kill('SIGKILL');
-  await new Promise((resolve) => child.once('exit', resolve));
-}
-
 async function measureOne(
   config: DashboardBenchConfig,
   seconds: number,
@@ -100,7 +90,7 @@ async function measureOne(
   try {
     const workers = config.ticksPerSecond > 50_000 ? '2' : '1';
     children.push(
-      spawnQuiet(
+      spawnCli(
         ['producer', '--brokers', broker.bootstrap, '--symbol-count', String(config.symbols)].concat([
           '--rate',
           String(config.ticksPerSecond),
@@ -114,7 +104,7 @@ async function measureOne(
     await sleep(1500);
     const port = await freePort();
     children.push(
-      spawnQuiet([
+      spawnCli([
         'edge',
         '--brokers',
         broker.bootstrap,
@@ -126,11 +116,7 @@ async function measureOne(
         '0',
       ]),
     );
-    for (const started = Date.now(); ; await sleep(200)) {
-      const health = await fetch(`http://127.0.0.1:${port}/health`).catch(() => null);
-      if (health?.status === 200 && ((await health.json()) as { symbols: number }).symbols >= config.symbols) break;
-      if (Date.now() - started > 60_000) throw new Error(`edge not serving ${config.symbols} symbols after 60 s`);
-    }
+    await waitForEdge(port, { minSymbols: config.symbols, child: children.at(-1) });
     const page = context.pages()[0] ?? (await context.newPage());
     await page.addInitScript(PAGE_PROBE);
     await page.goto(`http://127.0.0.1:${port}/`);
@@ -190,7 +176,7 @@ async function measureOne(
     return row;
   } finally {
     await context.close();
-    for (const child of children) await stop(child);
+    for (const child of children) await stopChild(child, 'SIGKILL');
     await broker.close();
     rmSync(profile, { recursive: true, force: true });
     rmSync(dataDir, { recursive: true, force: true });

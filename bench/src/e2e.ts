@@ -1,4 +1,4 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,7 +15,7 @@ import { nodeLz4 } from '@tickstream/schemas/lz4-node';
 import type { Histogram } from 'hdr-histogram-js';
 import WebSocket from 'ws';
 import { newLatencyHistogram } from './edge-load-protocol.js';
-import { cli, freePort, startBrokerProcess } from './processes.js';
+import { freePort, spawnCli, startBrokerProcess, stopChild, waitForEdge } from './processes.js';
 import { median } from './stats.js';
 
 /**
@@ -61,16 +61,6 @@ export interface E2eResult {
 
 const frameOptions: FrameOptions = { lz4: nodeLz4 };
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
-
-function spawnQuiet(args: string[]): ChildProcess {
-  return spawn(process.execPath, [cli, ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
-}
-
-async function stop(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  child.kill('SIGTERM');
-  await new Promise((resolve) => child.once('exit', resolve));
-}
 
 function percentiles(histogram: Histogram): Percentiles {
   const ms = (us: number): number => us / 1000;
@@ -158,7 +148,7 @@ async function measureOnce(
   try {
     const workers = rate > 50_000 ? '2' : '1';
     children.push(
-      spawnQuiet([
+      spawnCli([
         'producer',
         '--brokers',
         bootstrap,
@@ -175,7 +165,7 @@ async function measureOnce(
     await sleep(1500);
     const port = await freePort();
     children.push(
-      spawnQuiet([
+      spawnCli([
         'edge',
         '--brokers',
         bootstrap,
@@ -190,11 +180,7 @@ async function measureOnce(
       ]),
     );
     const base = `http://127.0.0.1:${port}`;
-    for (const started = Date.now(); ; await sleep(200)) {
-      const health = await fetch(`${base}/health`).catch(() => null);
-      if (health?.status === 200 && ((await health.json()) as { symbols: number }).symbols >= options.symbols) break;
-      if (Date.now() - started > 60_000) throw new Error(`edge not serving ${options.symbols} symbols after 60 s`);
-    }
+    await waitForEdge(port, { minSymbols: options.symbols, child: children.at(-1) });
     for (let i = 0; i < options.clients; i++)
       clients.push(new LatencyClient(`ws://127.0.0.1:${port}/ws`, options.windowMs * 1000, raw, corrected));
     await Promise.all(clients.map((client) => client.ready));
@@ -214,7 +200,7 @@ async function measureOnce(
     };
   } finally {
     for (const client of clients) client.socket.terminate();
-    for (const child of children.reverse()) await stop(child);
+    for (const child of children.reverse()) await stopChild(child);
   }
 }
 

@@ -1,4 +1,4 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { cpus, tmpdir, totalmem } from 'node:os';
@@ -14,7 +14,16 @@ import {
   newLatencyHistogram,
   type ToLoadWorker,
 } from './edge-load-protocol.js';
-import { type BrokerProcess, cli, cpuSeconds, cpuTimes, rssMb, startBrokerProcess } from './processes.js';
+import {
+  type BrokerProcess,
+  cpuSeconds,
+  cpuTimes,
+  recentOutput,
+  rssMb,
+  spawnCli,
+  startBrokerProcess,
+  stopChild,
+} from './processes.js';
 import { median } from './stats.js';
 
 /**
@@ -245,19 +254,6 @@ export interface ManagedProcess {
   stop(): Promise<void>;
 }
 
-function stopChild(child: ChildProcess, signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
-  return new Promise((resolve) => {
-    // A process that ignores SIGTERM for 10 s is killed: the bench must never leave one behind.
-    const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
-    child.once('exit', () => {
-      clearTimeout(timer);
-      resolve();
-    });
-    child.kill(signal);
-  });
-}
-
 export function producerWorkersFor(options: Pick<EdgeBenchOptions, 'rate' | 'producerWorkers'>): number {
   return options.producerWorkers ?? (options.rate > 50_000 ? 2 : 1);
 }
@@ -266,19 +262,15 @@ export async function startProducer(
   bootstrap: string,
   options: Pick<EdgeBenchOptions, 'rate' | 'producerWorkers' | 'symbolCount'>,
 ): Promise<ManagedProcess> {
-  const args = [cli, 'producer', '--brokers', bootstrap, '--symbol-count', String(options.symbolCount)];
+  const args = ['producer', '--brokers', bootstrap, '--symbol-count', String(options.symbolCount)];
   args.push('--rate', String(options.rate), '--workers', String(producerWorkersFor(options)));
   args.push('--scenario', 'normal', '--clock', 'real');
-  const child = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'pipe'] });
-  let stderr = '';
-  child.stderr?.on('data', (chunk: Buffer) => {
-    stderr = (stderr + chunk.toString()).slice(-4000);
-  });
-  for (const started = Date.now(); !stderr.includes('producing'); await sleep(50)) {
-    if (child.exitCode !== null) throw new Error(`producer exited early: ${stderr}`);
+  const child = spawnCli(args);
+  for (const started = Date.now(); !recentOutput(child).includes('producing'); await sleep(50)) {
+    if (child.exitCode !== null) throw new Error(`producer exited early: ${recentOutput(child)}`);
     if (Date.now() - started > 30_000) {
       await stopChild(child);
-      throw new Error(`producer did not start in 30 s: ${stderr}`);
+      throw new Error(`producer did not start in 30 s: ${recentOutput(child)}`);
     }
   }
   return { child, pid: child.pid ?? 0, stop: () => stopChild(child) };
@@ -296,24 +288,19 @@ async function startEdgeProcess(
   const node = options.cpuProfileDir === null ? [] : ['--cpu-prof', '--cpu-prof-dir', options.cpuProfileDir];
   // --history 0: each configuration gets a fresh edge (clean RSS baseline) that should not
   // replay the minutes of ticks the earlier configurations already produced.
-  const args = [...node, cli, 'edge', '--port', '0', '--host', '127.0.0.1', '--brokers', bootstrap];
+  const args = ['edge', '--port', '0', '--host', '127.0.0.1', '--brokers', bootstrap];
   args.push('--window', String(options.windowMs), '--history', '0', '--edge-id', 'bench');
-  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-  let output = '';
-  const collect = (chunk: Buffer): void => {
-    output = (output + chunk.toString()).slice(-4000);
-  };
-  child.stdout?.on('data', collect);
-  child.stderr?.on('data', collect);
+  const child = spawnCli(args, node);
   // Once measured, an edge is killed: its clean stop (leaving the Kafka group) takes ~4 s and
   // changes nothing measured. Under --cpu-prof it must exit cleanly to write its profile.
   const stop = (): Promise<void> => stopChild(child, options.cpuProfileDir === null ? 'SIGKILL' : 'SIGTERM');
   try {
     let port = 0;
     for (const started = Date.now(); ; await sleep(100)) {
-      if (child.exitCode !== null) throw new Error(`edge exited with ${child.exitCode}: ${output}`);
-      if (Date.now() - started > 60_000) throw new Error(`edge not serving 1,000 symbols after 60 s: ${output}`);
-      port ||= Number(output.match(/listening on http:\/\/[\d.]+:(\d+)/)?.[1] ?? 0);
+      if (child.exitCode !== null) throw new Error(`edge exited with ${child.exitCode}: ${recentOutput(child)}`);
+      if (Date.now() - started > 60_000)
+        throw new Error(`edge not serving 1,000 symbols after 60 s: ${recentOutput(child)}`);
+      port ||= Number(recentOutput(child).match(/listening on http:\/\/[\d.]+:(\d+)/)?.[1] ?? 0);
       if (port === 0) continue;
       const response = await fetch(`http://127.0.0.1:${port}/health`).catch(() => null);
       if (response?.status !== 200) continue;

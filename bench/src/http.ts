@@ -1,10 +1,10 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import autocannon from 'autocannon';
-import { cli, cpuSeconds, freePort, startBrokerProcess } from './processes.js';
+import { cpuSeconds, freePort, spawnCli, startBrokerProcess, stopChild, waitForEdge } from './processes.js';
 import { median } from './stats.js';
 
 /**
@@ -33,16 +33,6 @@ export interface HttpBenchResult {
 
 const PATHS = ['/health', '/api/candles?symbol=AAPL&tf=1s&limit=500', '/api/symbols'];
 
-function spawnQuiet(args: string[]): ChildProcess {
-  return spawn(process.execPath, [cli, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-}
-
-async function stop(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  child.kill('SIGTERM');
-  await new Promise((resolve) => child.once('exit', resolve));
-}
-
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 export async function runHttpBench(
@@ -57,7 +47,7 @@ export async function runHttpBench(
   const children: ChildProcess[] = [];
   try {
     children.push(
-      spawnQuiet([
+      spawnCli([
         'producer',
         '--brokers',
         broker.bootstrap,
@@ -71,14 +61,10 @@ export async function runHttpBench(
     );
     await sleep(2000);
     const port = await freePort();
-    const edge = spawnQuiet(['edge', '--brokers', broker.bootstrap, '--port', String(port), '--host', '127.0.0.1']);
+    const edge = spawnCli(['edge', '--brokers', broker.bootstrap, '--port', String(port), '--host', '127.0.0.1']);
     children.push(edge);
     const base = `http://127.0.0.1:${port}`;
-    for (const started = Date.now(); ; await sleep(200)) {
-      const health = await fetch(`${base}/health`).catch(() => null);
-      if (health?.status === 200) break;
-      if (Date.now() - started > 60_000) throw new Error('edge not healthy after 60 s');
-    }
+    await waitForEdge(port, { child: edge });
     const samples = new Map<
       string,
       { rps: number; p50: number; p99: number; bytes: number; cpu: number; errors: number }[]
@@ -123,7 +109,7 @@ export async function runHttpBench(
     });
     return { connections, seconds, rows };
   } finally {
-    for (const child of children.reverse()) await stop(child);
+    for (const child of children.reverse()) await stopChild(child);
     await broker.close();
     rmSync(dataDir, { recursive: true, force: true });
   }

@@ -84,3 +84,64 @@ export function rssMb(pid: number): number {
     return 0;
   }
 }
+
+const OUTPUT_TAIL_CHARS = 4000;
+const outputTails = new WeakMap<ChildProcess, { text: string }>();
+
+/**
+ * `tickstream ARGS` (with `nodeArgs` for node itself, e.g. --cpu-prof) in a process of its own.
+ * Its stdout and stderr are always read, so a chatty child never blocks on a full pipe; the last
+ * 4 KB are kept for error messages (`recentOutput`).
+ */
+export function spawnCli(args: string[], nodeArgs: string[] = []): ChildProcess {
+  const child = spawn(process.execPath, [...nodeArgs, cli, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const tail = { text: '' };
+  outputTails.set(child, tail);
+  const keep = (chunk: Buffer): void => {
+    tail.text = (tail.text + chunk.toString()).slice(-OUTPUT_TAIL_CHARS);
+  };
+  child.stdout?.on('data', keep);
+  child.stderr?.on('data', keep);
+  return child;
+}
+
+/** The last 4 KB a process started by `spawnCli` wrote. */
+export function recentOutput(child: ChildProcess): string {
+  return outputTails.get(child)?.text ?? '';
+}
+
+/** Stops a child and waits for it; one that ignores the signal for 10 s is killed: a bench never leaves one behind. */
+export function stopChild(child: ChildProcess, signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+    child.once('exit', () => {
+      clearTimeout(timer);
+      resolve();
+    });
+    child.kill(signal);
+  });
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * Resolves once the edge on `port` answers /health 200 with at least `minSymbols` symbols. Throws
+ * after `timeoutMs`, or at once if `child` (the edge's process) exits, with what it last wrote.
+ */
+export async function waitForEdge(
+  port: number,
+  options: { minSymbols?: number; timeoutMs?: number; child?: ChildProcess } = {},
+): Promise<void> {
+  const { minSymbols = 0, timeoutMs = 60_000, child } = options;
+  const output = (): string => (child ? `: ${recentOutput(child).trim()}` : '');
+  for (const started = Date.now(); ; await sleep(200)) {
+    if (child && child.exitCode !== null) throw new Error(`the edge exited with ${child.exitCode}${output()}`);
+    const health = await fetch(`http://127.0.0.1:${port}/health`).catch(() => null);
+    if (health?.status === 200 && ((await health.json()) as { symbols: number }).symbols >= minSymbols) return;
+    if (Date.now() - started > timeoutMs) {
+      const what = minSymbols > 0 ? `serving ${minSymbols} symbols` : 'healthy';
+      throw new Error(`edge on port ${port} not ${what} after ${Math.round(timeoutMs / 1000)} s${output()}`);
+    }
+  }
+}

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { defaultEdgeBenchOptions, startLoadGenerator, subscriptionsFor } from './edge.js';
-import { cli, freePort, startBrokerProcess } from './processes.js';
+import { cli, freePort, spawnCli, startBrokerProcess, stopChild, waitForEdge } from './processes.js';
 
 /**
  * `npm run profile:edge|producer|broker`: one tier under clinic (doctor or flame), the others
@@ -24,10 +24,6 @@ const clinicBin = createRequire(import.meta.url).resolve('clinic/bin.js');
 const resultsDir = fileURLToPath(new URL('../../bench/results/profiles/', import.meta.url));
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
-function spawnQuiet(args: string[]): ChildProcess {
-  return spawn(process.execPath, [cli, ...args], { stdio: ['ignore', 'ignore', 'inherit'] });
-}
-
 /** `clinic TOOL -- node tickstream ARGS`; clinic writes its report when the process ends. */
 function underClinic(tool: Tool, args: string[]): { child: ChildProcess; done: Promise<void> } {
   const child = spawn(
@@ -37,20 +33,6 @@ function underClinic(tool: Tool, args: string[]): { child: ChildProcess; done: P
   );
   const done = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   return { child, done };
-}
-
-async function stop(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  child.kill('SIGTERM');
-  await new Promise((resolve) => child.once('exit', resolve));
-}
-
-async function waitHealthy(port: number): Promise<void> {
-  for (const started = Date.now(); ; await sleep(200)) {
-    const health = await fetch(`http://127.0.0.1:${port}/health`).catch(() => null);
-    if (health?.status === 200) return;
-    if (Date.now() - started > 120_000) throw new Error('the edge under clinic was not healthy within 120 s');
-  }
 }
 
 export async function profile(target: Target, tool: Tool, seconds: number): Promise<string[]> {
@@ -64,7 +46,7 @@ export async function profile(target: Target, tool: Tool, seconds: number): Prom
       const broker = underClinic(tool, ['broker', '--port', String(port), '--data-dir', dataDir]);
       await sleep(3000);
       const bootstrap = `127.0.0.1:${port}`;
-      const producer = spawnQuiet(['producer', '--brokers', bootstrap, '--rate', 'max', '--duration', `${seconds}s`]);
+      const producer = spawnCli(['producer', '--brokers', bootstrap, '--rate', 'max', '--duration', `${seconds}s`]);
       await new Promise((resolve) => producer.once('exit', resolve));
       broker.child.kill('SIGINT');
       await broker.done;
@@ -85,7 +67,7 @@ export async function profile(target: Target, tool: Tool, seconds: number): Prom
         } else {
           const symbols = defaultEdgeBenchOptions.symbolCount;
           others.push(
-            spawnQuiet([
+            spawnCli([
               'producer',
               '--brokers',
               broker.bootstrap,
@@ -110,7 +92,7 @@ export async function profile(target: Target, tool: Tool, seconds: number): Prom
             '--history',
             '0',
           ]);
-          await waitHealthy(port);
+          await waitForEdge(port, { timeoutMs: 120_000, child: edge.child });
           const body = (await (await fetch(`http://127.0.0.1:${port}/api/symbols`)).json()) as {
             symbols: { name: string }[];
           };
@@ -128,7 +110,7 @@ export async function profile(target: Target, tool: Tool, seconds: number): Prom
           await edge.done;
         }
       } finally {
-        for (const child of others) await stop(child);
+        for (const child of others) await stopChild(child);
         await broker.close();
       }
     }
