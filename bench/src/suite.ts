@@ -62,7 +62,7 @@ const SUITE: Record<BenchmarkName, (context: RunContext) => Promise<BenchmarkOut
   },
 
   async broker({ quick, runs, progress }) {
-    const result = await runBrokerBench({ runs, seconds: quick ? 2 : 4, backends: ['embedded'], progress });
+    const result = await runBrokerBench({ runs, seconds: quick ? 1 : 4, backends: ['embedded'], progress });
     const figures = result.measurements
       .filter((m) => m.client !== 'disk')
       .map((m) => ({
