@@ -291,8 +291,15 @@ export async function runSuite(options: {
 
   // Quick runs are smoke tests: their charts go next to the results, not over the docs' ones.
   const chartDir = options.quick ? join(resultsDir, 'img') : join(root, 'docs/img');
+  const charts = writeCharts(result, chartDir);
+  return { result, resultPath, charts };
+}
+
+/** One bar chart per benchmark and unit, as `bench-<benchmark>-<unit>.svg` in `chartDir`; returns the files. */
+export function writeCharts(result: SuiteResult, chartDir: string): string[] {
   mkdirSync(chartDir, { recursive: true });
   const charts: string[] = [];
+  const subtitle = `${result.startedAt.slice(0, 10)}, ${result.machine.cpus} cores (${result.machine.model}), medians of ${result.runs}${result.quick ? ' (quick)' : ''}`;
   for (const [name, outcome] of Object.entries(result.benchmarks)) {
     const byUnit = new Map<string, Bar[]>();
     for (const figure of outcome.figures) {
@@ -302,12 +309,11 @@ export async function runSuite(options: {
     }
     for (const [unit, bars] of byUnit) {
       const file = join(chartDir, `bench-${name}-${unit.replace(/[^a-z0-9]+/gi, '-').toLowerCase()}.svg`);
-      const subtitle = `${result.startedAt.slice(0, 10)}, ${result.machine.cpus} cores (${result.machine.model}), medians of ${runs}${options.quick ? ' (quick)' : ''}`;
       writeFileSync(file, barChart(`${name}: ${unit}`, subtitle, bars));
       charts.push(file);
     }
   }
-  return { result, resultPath, charts };
+  return charts;
 }
 
 /** The final table: every figure of every benchmark that ran, then the failures. */
