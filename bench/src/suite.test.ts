@@ -43,9 +43,20 @@ describe('tickstream bench', () => {
       { label: 'a<b', value: 100, unit: 'x' },
       { label: 'c', value: 50, unit: 'x', highlight: true },
     ]);
-    const widths = [...svg.matchAll(/<rect x="250" y="\d+" width="([\d.]+)"/g)].map(([, w]) => Number(w));
+    const widths = [...svg.matchAll(/<rect x="\d+" y="\d+" width="([\d.]+)"/g)].map(([, w]) => Number(w));
+    expect(widths).toHaveLength(2);
     expect(widths[0]).toBeCloseTo(2 * (widths[1] as number), 1);
     expect(svg).toContain('a&lt;b');
     expect(svg).toContain('#2563eb');
+  });
+
+  it('widens the label column for long labels instead of clipping them', () => {
+    const long = 'owed updates per CPU-s, edge ÷ Socket.IO, a long label';
+    const svg = barChart('t', 's', [{ label: long, value: 1, unit: 'x' }]);
+    const labelEnd = Number(/<text x="(\d+)" y="\d+" text-anchor="end">/.exec(svg)?.[1]);
+    // Right-aligned at labelEnd: the label's estimated width must fit between the edge and it.
+    expect(labelEnd).toBeGreaterThan(long.length * 7);
+    const barX = Number(/<rect x="(\d+)" y="\d+" width/.exec(svg)?.[1]);
+    expect(barX).toBeGreaterThan(labelEnd);
   });
 });
