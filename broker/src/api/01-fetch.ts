@@ -71,9 +71,12 @@ export const fetch: ApiHandler = {
     if (version >= 7) request.array((r) => [r.string(), r.array((p) => p.int32())]);
     if (version >= 11) request.string(); // rack id
 
+    // As Apache Kafka: answer once min_bytes are there or max_wait has passed, whichever comes
+    // first. A consumer asking for more than one append's worth thus gets fewer, fuller answers.
     let answers = collect(broker, topics, maxBytes, version >= 3);
-    if (maxWaitMs > 0 && !ready(answers, minBytes)) {
-      await waitForAppend(broker, topics, maxWaitMs);
+    const deadline = Date.now() + maxWaitMs;
+    for (let left = maxWaitMs; left > 0 && !ready(answers, minBytes); left = deadline - Date.now()) {
+      await waitForAppend(broker, topics, left);
       answers = collect(broker, topics, maxBytes, version >= 3);
     }
 

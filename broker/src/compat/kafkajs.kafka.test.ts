@@ -159,6 +159,40 @@ describe(`kafkajs (${selectedBackend()} backend)`, () => {
     }
   }, 90_000);
 
+  it('holds a Fetch until min_bytes are there (or max_wait passes), as Apache Kafka does', async () => {
+    const topic = uniqueName('kafkajs-min-bytes');
+    const admin = client().admin();
+    await admin.connect();
+    await admin.createTopics({ topics: [{ topic, numPartitions: 1 }], waitForLeaders: true });
+    await admin.disconnect();
+    const consumer = client().consumer({ groupId: uniqueName('min-bytes'), minBytes: 4000, maxWaitTimeInMs: 5000 });
+    const batchSizes: number[] = [];
+    let joined = false;
+    consumer.on(consumer.events.GROUP_JOIN, () => {
+      joined = true;
+    });
+    await consumer.connect();
+    await consumer.subscribe({ topic, fromBeginning: true });
+    await consumer.run({
+      eachBatch: async ({ batch }) => {
+        if (batch.messages.length > 0) batchSizes.push(batch.messages.length);
+      },
+    });
+    await waitFor(() => joined, 30_000, 'the consumer to join');
+    const producer = client().producer();
+    await producer.connect();
+    // 40 appends of ~270 B, 25 ms apart: 4,000 bytes are there after ~15 of them.
+    for (let i = 0; i < 40; i++) {
+      await producer.send({ topic, acks: 1, messages: [{ key: 'K', value: 'x'.repeat(200) }] });
+      await new Promise((resolve) => setTimeout(resolve, 25));
+    }
+    await producer.disconnect();
+    await waitFor(() => batchSizes.reduce((a, b) => a + b, 0) >= 40, 20_000, 'all 40 records');
+    await consumer.disconnect();
+    // Answered at the first append, the first batch would hold one record.
+    expect(batchSizes[0]).toBeGreaterThanOrEqual(10);
+  }, 90_000);
+
   it('finds offsets by timestamp', async () => {
     const topic = uniqueName('kafkajs-time');
     const producer = client().producer({ allowAutoTopicCreation: true });
