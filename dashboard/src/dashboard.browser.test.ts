@@ -125,6 +125,24 @@ describe.skipIf(!haveChromium)('dashboard in Chromium against a real edge', () =
     await shot('watchlist');
   });
 
+  it('opens the help overlay (Ctrl+H) and the search (Ctrl+K) as dialogs that Esc closes', async () => {
+    await page.keyboard.press('Control+h');
+    const help = page.getByRole('dialog', { name: 'Keyboard shortcuts' });
+    await help.waitFor({ timeout: 5_000 });
+    expect(await help.innerText()).toContain('Ctrl+K');
+    await shot('help');
+    await page.keyboard.press('Escape');
+    await help.waitFor({ state: 'detached', timeout: 5_000 });
+    await page.keyboard.press('Control+k');
+    const search = page.getByRole('dialog', { name: 'Symbol search' });
+    await search.waitFor({ timeout: 5_000 });
+    // The search field has the focus: typing goes into it.
+    await page.keyboard.type('MS');
+    expect(await search.getByRole('combobox').inputValue()).toBe('MS');
+    await page.keyboard.press('Escape');
+    await search.waitFor({ state: 'detached', timeout: 5_000 });
+  });
+
   it('shows candles for a symbol, with the OHLC readout', async () => {
     await page.keyboard.press('Control+k');
     await page.keyboard.type('AAPL');
