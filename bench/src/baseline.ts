@@ -27,16 +27,16 @@ import { median } from './stats.js';
  * each following one of 20 shared pages of 50 of the 1,000 symbols (the edge bench's `pages`).
  * Each run measures the baseline, then the edge, each with a fresh server process.
  *
- * - delivered updates/s: baseline, `tick` messages received; edge, symbol updates applied
+ * - delivered updates/s: baseline, `stock_update` messages received; edge, symbol updates applied
  *   (applyDelta into the client's QuoteTable, seq checked).
  * - bytes per update: what the server put on the wire, counted in the client. Baseline: each
  *   engine.io `message` packet (the engine's 'packet' event: its type character '4' plus the
- *   Socket.IO packet `2["tick",{…}]`, UTF-8) plus its WebSocket frame header; handshake, ping and
+ *   Socket.IO packet `2["stock_update",{…}]`, UTF-8) plus its WebSocket frame header; handshake, ping and
  *   connect packets are left out. Edge: each binary WebSocket message plus its frame header.
  * - server CPU: utime + stime of the server process (/proc) over the measured seconds.
  * - latency: client receive time minus the tick's exchange time (the producer's wall clock,
  *   `--clock real`), one sample per delivered update, raw (no coordinated-omission correction,
- *   for neither side). The baseline's timestamps are whole ms; the edge's are µs. The edge's
+ *   for neither side). The baseline's timestamps are read to the ms; the edge's are µs. The edge's
  *   includes up to one 25 ms conflation window by design.
  *
  * The edge conflates per symbol within its window, so it delivers fewer updates than ticks once
@@ -132,10 +132,11 @@ function socketIoClient(url: string, symbols: string[], tally: Tally): { socket:
       socket.emit('subscribe', symbols, () => resolve());
     });
   });
-  socket.on('tick', (tick: { timestamp: number }) => {
+  socket.on('stock_update', (update: { timestamp: string }) => {
     if (!tally.recording) return;
     tally.updates++;
-    recordAge(tally, (Date.now() - tick.timestamp) * 1000);
+    // The seeds' timestamp has no zone; it is UTC (Date.parse alone would read it as local time).
+    recordAge(tally, (Date.now() - Date.parse(`${update.timestamp.slice(0, 23)}Z`)) * 1000);
   });
   return { socket, ready };
 }

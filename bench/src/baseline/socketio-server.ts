@@ -9,7 +9,10 @@ CompressionCodecs[CompressionTypes.LZ4] = kafkaLz4Codec;
 
 /**
  * The seeds' design, the baseline of issue 9: a Node Socket.IO server that consumes `ticks`
- * with kafkajs and emits one JSON message per tick to the symbol's room. Clients send
+ * with kafkajs and emits one JSON message per tick to the symbol's room, in the seeds' shape:
+ * `stock_update` with symbol, price, change and change_percent (against the symbol's first price
+ * this server saw, rounded to cents and hundredths of a percent), volume and an ISO timestamp
+ * with microseconds and no zone, as Python's `isoformat()` writes it. Clients send
  * `subscribe` with an array of symbols and join those rooms. `GET /stats` answers the ticks
  * consumed so far and the symbols seen (the benchmark waits for them and subscribes to them).
  *
@@ -32,6 +35,12 @@ function parse(argv: string[]): { brokers: string; port: number } {
 
 const options = parse(process.argv.slice(2));
 const symbols = new Set<string>();
+/** Each symbol's first price seen: what the seeds' change and change_percent are relative to. */
+const openPrices = new Map<string, number>();
+const round2 = (value: number): number => Math.round(value * 100) / 100;
+/** `2026-11-24T15:04:32.123456`: UTC, microseconds, no zone (Python's datetime.isoformat()). */
+const isoMicros = (timeUs: number): string =>
+  `${new Date(Math.floor(timeUs / 1000)).toISOString().slice(0, 23)}${String(timeUs % 1000).padStart(3, '0')}`;
 let ticks = 0;
 /** Sum over ticks of (emit time − exchange time), ms: where the latency is spent, server side or after. */
 let emitAgeMs = 0;
@@ -71,13 +80,19 @@ await consumer.run({
     ticks++;
     emitAgeMs += Date.now() - tick.exchangeTimeUs / 1000;
     symbols.add(tick.symbol);
-    io.to(tick.symbol).emit('tick', {
+    const price = tick.price / PRICE_SCALE;
+    let open = openPrices.get(tick.symbol);
+    if (open === undefined) {
+      open = price;
+      openPrices.set(tick.symbol, price);
+    }
+    io.to(tick.symbol).emit('stock_update', {
       symbol: tick.symbol,
-      price: tick.price / PRICE_SCALE,
-      bid: tick.bid / PRICE_SCALE,
-      ask: tick.ask / PRICE_SCALE,
+      price,
+      change: round2(price - open),
+      change_percent: round2(((price - open) / open) * 100),
       volume: tick.size,
-      timestamp: Math.floor(tick.exchangeTimeUs / 1000),
+      timestamp: isoMicros(tick.exchangeTimeUs),
     });
   },
 });
