@@ -103,6 +103,8 @@ const serverScript = fileURLToPath(new URL('./baseline/socketio-server.js', impo
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 const wireHeaderBytes = (payload: number): number => (payload < 126 ? 2 : payload < 65_536 ? 4 : 10);
 const WARM_UP_MS = 2000;
+/** Symbols the producer makes: each client follows a page of them. */
+const DEFAULT_SYMBOLS = 1000;
 
 /** What a side's clients counted since recording started. */
 interface Tally {
@@ -387,7 +389,7 @@ export async function runBaselineBench(options: BaselineOptions = {}): Promise<B
   const seconds = options.seconds ?? 8;
   const clients = options.clients ?? 200;
   const rate = options.rate ?? 5000;
-  const symbolCount = options.symbols ?? 1000;
+  const symbolCount = options.symbols ?? DEFAULT_SYMBOLS;
   const symbolsPerClient = options.symbolsPerClient ?? 50;
   const pages = Math.max(1, Math.floor(symbolCount / symbolsPerClient));
   const progress = options.progress ?? (() => {});
@@ -463,15 +465,18 @@ export function formatBaselineBench(result: BaselineResult): string {
   ].join('\n');
 }
 
-const USAGE = 'usage: node bench/dist/baseline.js [--runs 3] [--seconds 8] [--clients 200] [--rate 5000]';
+const USAGE =
+  'usage: node bench/dist/baseline.js [--runs 3] [--seconds 8] [--clients 200] [--rate 5000] [--symbols-per-client 50]';
 
 export function parseBaselineArgs(argv: string[]): BaselineOptions | string {
   const options: BaselineOptions = {};
-  const names: Record<string, 'runs' | 'seconds' | 'clients' | 'rate'> = {
+  const names: Record<string, 'runs' | 'seconds' | 'clients' | 'rate' | 'symbolsPerClient'> = {
     '--runs': 'runs',
     '--seconds': 'seconds',
     '--clients': 'clients',
     '--rate': 'rate',
+    // 1,000 (every symbol): one page, the dashboard's Market grid of everything.
+    '--symbols-per-client': 'symbolsPerClient',
   };
   for (let i = 0; i < argv.length; i += 2) {
     const flag = argv[i] as string;
@@ -482,6 +487,8 @@ export function parseBaselineArgs(argv: string[]): BaselineOptions | string {
       return `bench baseline: ${flag} needs a positive integer\n${USAGE}`;
     options[key] = Number(value);
   }
+  if ((options.symbolsPerClient ?? 0) > (options.symbols ?? DEFAULT_SYMBOLS))
+    return `bench baseline: --symbols-per-client is at most the ${DEFAULT_SYMBOLS.toLocaleString('en-US')} symbols the producer makes\n${USAGE}`;
   return options;
 }
 
