@@ -3,21 +3,20 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import {
-  applyDelta,
-  decodeServerFrame,
-  encodeClientFrame,
-  type FrameOptions,
-  QuoteTable,
-  type ServerMessageFields,
-} from '@tickstream/schemas';
-import { nodeLz4 } from '@tickstream/schemas/lz4-node';
 import type { Histogram } from 'hdr-histogram-js';
 import { io as connectSocketIo, type Socket } from 'socket.io-client';
-import WebSocket from 'ws';
+import { ApplyingEdgeClient } from './applying-client.js';
 import { subscriptionsFor } from './edge.js';
 import { newLatencyHistogram } from './edge-load-protocol.js';
-import { cpuSeconds, freePort, spawnCli, startBrokerProcess, stopChild, waitForEdge } from './processes.js';
+import {
+  cpuSeconds,
+  freePort,
+  spawnCli,
+  spawnProducer,
+  startBrokerProcess,
+  stopChild,
+  waitForEdge,
+} from './processes.js';
 import { median } from './stats.js';
 
 /**
@@ -98,7 +97,6 @@ export interface BaselineOptions {
   progress?: (line: string) => void;
 }
 
-const frameOptions: FrameOptions = { lz4: nodeLz4 };
 const serverScript = fileURLToPath(new URL('./baseline/socketio-server.js', import.meta.url));
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 const wireHeaderBytes = (payload: number): number => (payload < 126 ? 2 : payload < 65_536 ? 4 : 10);
@@ -141,62 +139,6 @@ function socketIoClient(url: string, symbols: string[], tally: Tally): { socket:
     recordAge(tally, (Date.now() - Date.parse(`${update.timestamp.slice(0, 23)}Z`)) * 1000);
   });
   return { socket, ready };
-}
-
-/** An edge client on `ws` (e2e.ts's): decodes, applies, checks seq, records each applied update's age. */
-class EdgeClient {
-  readonly socket: WebSocket;
-  private table = new QuoteTable(4096);
-  private lastSeq = -1;
-  private awaitingSnapshot = true;
-  gaps = 0;
-  readonly ready: Promise<void>;
-
-  constructor(
-    url: string,
-    symbols: string[],
-    private readonly tally: Tally,
-  ) {
-    this.socket = new WebSocket(url, { perMessageDeflate: false });
-    this.ready = new Promise((resolve, reject) => {
-      this.socket.once('error', reject);
-      this.socket.once('open', () => {
-        this.socket.send(encodeClientFrame({ type: 'subscribe', symbols, sectors: [] }, frameOptions));
-      });
-      this.socket.on('message', (data: Buffer) => {
-        if (this.tally.recording) this.tally.bytes += data.length + wireHeaderBytes(data.length);
-        const message = decodeServerFrame(new Uint8Array(data.buffer, data.byteOffset, data.length), frameOptions);
-        this.apply(message);
-        if (message.type === 'snapshot') resolve();
-      });
-    });
-  }
-
-  private readonly record = (id: number): void => {
-    if (!this.tally.recording) return;
-    this.tally.updates++;
-    recordAge(this.tally, Date.now() * 1000 - (this.table.timeUs[id] as number));
-  };
-
-  private apply(message: ServerMessageFields): void {
-    if (message.type === 'snapshot') {
-      let maxId = 0;
-      for (const quote of message.quotes) maxId = Math.max(maxId, quote.id);
-      if (maxId >= this.table.capacity) this.table = new QuoteTable(maxId + 1024);
-      for (const quote of message.quotes) this.table.setRow(quote.id, quote);
-      this.lastSeq = message.seq;
-      this.awaitingSnapshot = false;
-    } else if (message.type === 'delta' && !this.awaitingSnapshot) {
-      if (message.seq !== this.lastSeq + 1) {
-        this.gaps++;
-        this.awaitingSnapshot = true;
-        this.socket.send(encodeClientFrame({ type: 'resync', lastSeq: this.lastSeq }, frameOptions));
-        return;
-      }
-      applyDelta(message, this.table, this.record);
-      this.lastSeq = message.seq;
-    }
-  }
 }
 
 async function waitFor<T>(what: string, probe: () => Promise<T | null>): Promise<T> {
@@ -330,12 +272,24 @@ async function measureEdge(
     '--history',
     '0',
   ]);
-  const clients: EdgeClient[] = [];
+  const clients: ApplyingEdgeClient[] = [];
   try {
     const base = `http://127.0.0.1:${port}`;
     await waitForEdge(port, { minSymbols: settings.symbols, child });
     const tally = newTally();
-    for (const list of subscriptions) clients.push(new EdgeClient(`ws://127.0.0.1:${port}/ws`, list, tally));
+    for (const list of subscriptions)
+      clients.push(
+        new ApplyingEdgeClient(`ws://127.0.0.1:${port}/ws`, list, {
+          onMessage: (bytes) => {
+            if (tally.recording) tally.bytes += bytes + wireHeaderBytes(bytes);
+          },
+          onUpdate: (ageUs) => {
+            if (!tally.recording) return;
+            tally.updates++;
+            recordAge(tally, ageUs);
+          },
+        }),
+      );
     await Promise.all(clients.map((client) => client.ready));
     const side = await measure(
       {
@@ -397,17 +351,7 @@ export async function runBaselineBench(options: BaselineOptions = {}): Promise<B
   const settings = { seconds, symbols: symbolCount, owedPerTick: (clients * symbolsPerClient) / symbolCount };
   const dataDir = mkdtempSync(join(tmpdir(), 'tickstream-bench-baseline-'));
   const broker = await startBrokerProcess(dataDir);
-  const producer = spawnCli([
-    'producer',
-    '--brokers',
-    broker.bootstrap,
-    '--symbol-count',
-    String(symbolCount),
-    '--rate',
-    String(rate),
-    '--clock',
-    'real',
-  ]);
+  const producer = spawnProducer(broker.bootstrap, { symbols: symbolCount, rate, clock: 'real' });
   const samples: BaselineResult['samples'] = { baseline: [], edge: [] };
   let subscriptions: string[][] | null = null;
   try {

@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { chromium } from 'playwright-core';
-import { freePort, spawnCli, startBrokerProcess, stopChild, waitForEdge } from './processes.js';
+import { producerWorkersFor } from './edge.js';
+import { freePort, spawnCli, spawnProducer, startBrokerProcess, stopChild, waitForEdge } from './processes.js';
 
 /**
  * Dashboard benchmark (issue 8): the built dashboard in headless Chromium at 1280×800 against a
@@ -88,19 +89,9 @@ async function measureOne(
     ],
   });
   try {
-    const workers = config.ticksPerSecond > 50_000 ? '2' : '1';
-    children.push(
-      spawnCli(
-        ['producer', '--brokers', broker.bootstrap, '--symbol-count', String(config.symbols)].concat([
-          '--rate',
-          String(config.ticksPerSecond),
-          '--workers',
-          workers,
-          '--clock',
-          'real',
-        ]),
-      ),
-    );
+    const rate = config.ticksPerSecond;
+    const workers = producerWorkersFor({ rate, producerWorkers: null });
+    children.push(spawnProducer(broker.bootstrap, { symbols: config.symbols, rate, workers, clock: 'real' }));
     await sleep(1500);
     const port = await freePort();
     children.push(

@@ -3,19 +3,11 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import {
-  applyDelta,
-  decodeServerFrame,
-  encodeClientFrame,
-  type FrameOptions,
-  QuoteTable,
-  type ServerMessageFields,
-} from '@tickstream/schemas';
-import { nodeLz4 } from '@tickstream/schemas/lz4-node';
 import type { Histogram } from 'hdr-histogram-js';
-import WebSocket from 'ws';
+import { ApplyingEdgeClient } from './applying-client.js';
+import { producerWorkersFor } from './edge.js';
 import { newLatencyHistogram } from './edge-load-protocol.js';
-import { freePort, spawnCli, startBrokerProcess, stopChild, waitForEdge } from './processes.js';
+import { freePort, spawnCli, spawnProducer, startBrokerProcess, stopChild, waitForEdge } from './processes.js';
 import { median } from './stats.js';
 
 /**
@@ -59,7 +51,6 @@ export interface E2eResult {
   rows: E2eRow[];
 }
 
-const frameOptions: FrameOptions = { lz4: nodeLz4 };
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 function percentiles(histogram: Histogram): Percentiles {
@@ -73,64 +64,6 @@ function percentiles(histogram: Histogram): Percentiles {
   };
 }
 
-/** A client subscribed to every symbol: decodes, applies, checks seq, records each update's age. */
-class LatencyClient {
-  readonly socket: WebSocket;
-  private table = new QuoteTable(4096);
-  private lastSeq = -1;
-  private awaitingSnapshot = true;
-  recording = false;
-  updates = 0;
-  gaps = 0;
-  readonly ready: Promise<void>;
-
-  constructor(
-    url: string,
-    private readonly windowUs: number,
-    private readonly raw: Histogram,
-    private readonly corrected: Histogram,
-  ) {
-    this.socket = new WebSocket(url, { perMessageDeflate: false });
-    this.ready = new Promise((resolve, reject) => {
-      this.socket.once('error', reject);
-      this.socket.once('open', () => {
-        this.socket.send(encodeClientFrame({ type: 'subscribe', symbols: ['*'], sectors: [] }, frameOptions));
-      });
-      this.socket.on('message', (data: Buffer) => {
-        const message = decodeServerFrame(new Uint8Array(data.buffer, data.byteOffset, data.length), frameOptions);
-        this.apply(message);
-        if (message.type === 'snapshot') resolve();
-      });
-    });
-  }
-
-  private readonly record = (id: number): void => {
-    if (!this.recording) return;
-    this.updates++;
-    const ageUs = Date.now() * 1000 - (this.table.timeUs[id] as number);
-    if (ageUs < 0) return;
-    this.raw.recordValue(ageUs);
-    this.corrected.recordValueWithExpectedInterval(ageUs, this.windowUs);
-  };
-
-  private apply(message: ServerMessageFields): void {
-    if (message.type === 'snapshot') {
-      for (const quote of message.quotes) this.table.setRow(quote.id, quote);
-      this.lastSeq = message.seq;
-      this.awaitingSnapshot = false;
-    } else if (message.type === 'delta' && !this.awaitingSnapshot) {
-      if (message.seq !== this.lastSeq + 1) {
-        this.gaps++;
-        this.awaitingSnapshot = true;
-        this.socket.send(encodeClientFrame({ type: 'resync', lastSeq: this.lastSeq }, frameOptions));
-        return;
-      }
-      applyDelta(message, this.table, this.record);
-      this.lastSeq = message.seq;
-    }
-  }
-}
-
 async function consumedTicks(base: string): Promise<number> {
   const text = await (await fetch(`${base}/metrics`)).text();
   return Number(/^tickstream_edge_ticks_consumed_total (\S+)$/m.exec(text)?.[1] ?? Number.NaN);
@@ -142,26 +75,15 @@ async function measureOnce(
   options: { clients: number; symbols: number; windowMs: number; seconds: number },
 ): Promise<{ raw: Histogram; corrected: Histogram; updatesPerSecond: number; consumed: number; gaps: number }> {
   const children: ChildProcess[] = [];
-  const clients: LatencyClient[] = [];
+  const clients: ApplyingEdgeClient[] = [];
+  // Every applied update of every client, while recording: one latency sample each.
+  let recording = false;
+  let updates = 0;
   const raw = newLatencyHistogram();
   const corrected = newLatencyHistogram();
   try {
-    const workers = rate > 50_000 ? '2' : '1';
-    children.push(
-      spawnCli([
-        'producer',
-        '--brokers',
-        bootstrap,
-        '--symbol-count',
-        String(options.symbols),
-        '--rate',
-        String(rate),
-        '--workers',
-        workers,
-        '--clock',
-        'real',
-      ]),
-    );
+    const workers = producerWorkersFor({ rate, producerWorkers: null });
+    children.push(spawnProducer(bootstrap, { symbols: options.symbols, rate, workers, clock: 'real' }));
     await sleep(1500);
     const port = await freePort();
     children.push(
@@ -181,22 +103,29 @@ async function measureOnce(
     );
     const base = `http://127.0.0.1:${port}`;
     await waitForEdge(port, { minSymbols: options.symbols, child: children.at(-1) });
+    const windowUs = options.windowMs * 1000;
+    const onUpdate = (ageUs: number): void => {
+      if (!recording) return;
+      updates++;
+      if (ageUs < 0) return;
+      raw.recordValue(ageUs);
+      corrected.recordValueWithExpectedInterval(ageUs, windowUs);
+    };
     for (let i = 0; i < options.clients; i++)
-      clients.push(new LatencyClient(`ws://127.0.0.1:${port}/ws`, options.windowMs * 1000, raw, corrected));
+      clients.push(new ApplyingEdgeClient(`ws://127.0.0.1:${port}/ws`, ['*'], { onUpdate }));
     await Promise.all(clients.map((client) => client.ready));
     await sleep(2000); // warm-up: JIT, the edge catching up after the subscriptions
     const ticksBefore = await consumedTicks(base);
-    for (const client of clients) client.recording = true;
+    recording = true;
     await sleep(options.seconds * 1000);
-    for (const client of clients) client.recording = false;
+    recording = false;
     const consumed = ((await consumedTicks(base)) - ticksBefore) / options.seconds;
-    const updates = clients.reduce((sum, client) => sum + client.updates, 0);
     return {
       raw,
       corrected,
       updatesPerSecond: updates / options.seconds,
       consumed,
-      gaps: clients.reduce((sum, c) => sum + c.gaps, 0),
+      gaps: clients.reduce((sum, client) => sum + client.gaps, 0),
     };
   } finally {
     for (const client of clients) client.socket.terminate();

@@ -4,7 +4,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import autocannon from 'autocannon';
-import { cpuSeconds, freePort, spawnCli, startBrokerProcess, stopChild, waitForEdge } from './processes.js';
+import {
+  cpuSeconds,
+  freePort,
+  spawnCli,
+  spawnProducer,
+  startBrokerProcess,
+  stopChild,
+  waitForEdge,
+} from './processes.js';
 import { median } from './stats.js';
 
 /**
@@ -46,19 +54,7 @@ export async function runHttpBench(
   const broker = await startBrokerProcess(dataDir);
   const children: ChildProcess[] = [];
   try {
-    children.push(
-      spawnCli([
-        'producer',
-        '--brokers',
-        broker.bootstrap,
-        '--symbol-count',
-        '500',
-        '--rate',
-        '5000',
-        '--workers',
-        '1',
-      ]),
-    );
+    children.push(spawnProducer(broker.bootstrap, { symbols: 500, rate: 5000, workers: 1 }));
     await sleep(2000);
     const port = await freePort();
     const edge = spawnCli(['edge', '--brokers', broker.bootstrap, '--port', String(port), '--host', '127.0.0.1']);

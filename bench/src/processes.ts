@@ -145,3 +145,18 @@ export async function waitForEdge(
     }
   }
 }
+
+/**
+ * `tickstream producer` for a benchmark: `symbols` symbols at `rate` ticks/s into `bootstrap`,
+ * with `workers` and `--clock` only when given (the CLI's defaults otherwise).
+ */
+export function spawnProducer(
+  bootstrap: string,
+  options: { symbols: number; rate: number; workers?: number; clock?: 'real' | 'sim' },
+): ChildProcess {
+  const args = ['producer', '--brokers', bootstrap, '--symbol-count', String(options.symbols)];
+  args.push('--rate', String(options.rate));
+  if (options.workers !== undefined) args.push('--workers', String(options.workers));
+  if (options.clock !== undefined) args.push('--clock', options.clock);
+  return spawnCli(args);
+}

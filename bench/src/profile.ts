@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { defaultEdgeBenchOptions, startLoadGenerator, subscriptionsFor } from './edge.js';
-import { cli, freePort, spawnCli, startBrokerProcess, stopChild, waitForEdge } from './processes.js';
+import { cli, freePort, spawnCli, spawnProducer, startBrokerProcess, stopChild, waitForEdge } from './processes.js';
 
 /**
  * `npm run profile:edge|producer|broker`: one tier under clinic (doctor or flame), the others
@@ -66,19 +66,7 @@ export async function profile(target: Target, tool: Tool, seconds: number): Prom
           await producer.done;
         } else {
           const symbols = defaultEdgeBenchOptions.symbolCount;
-          others.push(
-            spawnCli([
-              'producer',
-              '--brokers',
-              broker.bootstrap,
-              '--symbol-count',
-              String(symbols),
-              '--rate',
-              '20000',
-              '--workers',
-              '1',
-            ]),
-          );
+          others.push(spawnProducer(broker.bootstrap, { symbols, rate: 20_000, workers: 1 }));
           await sleep(1500);
           const port = await freePort();
           const edge = underClinic(tool, [
