@@ -30,17 +30,6 @@ async function nextErrorAfter(client: TestClient, from: number, message: RegExp,
   return found as ErrorFrame;
 }
 
-/** Polls `url` until it answers `wanted` or `timeoutMs` passes; returns the last status seen. */
-async function healthStatusWithin(url: string, wanted: number, timeoutMs: number): Promise<number> {
-  let status = 0;
-  for (const started = Date.now(); Date.now() - started < timeoutMs; ) {
-    status = (await getJson(url)).status;
-    if (status === wanted) break;
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
-  return status;
-}
-
 // Failures that need control of the broker process: the embedded broker, stopped and restarted
 // on the same port and log.
 describe('edge when Kafka goes away and clients misbehave', () => {
@@ -77,7 +66,7 @@ describe('edge when Kafka goes away and clients misbehave', () => {
     client.send({ type: 'subscribe', symbols: ['AAPL', 'MSFT'], sectors: [] });
     await client.next('snapshot');
     await client.until(() => client.deltasApplied > 5, 10_000, 'Deltas');
-    expect(await healthStatusWithin(`${http}/health`, 200, 20_000)).toBe(200);
+    await expect.poll(async () => (await getJson(`${http}/health`)).status, { timeout: 20_000 }).toBe(200);
 
     // Only what the edge says from here on counts: an earlier hiccup may have queued its own Errors.
     const from = client.frames.length;
@@ -97,7 +86,7 @@ describe('edge when Kafka goes away and clients misbehave', () => {
     await client.until(() => client.deltasApplied > applied + 5, 20_000, 'Deltas after Kafka returned');
     // On a loaded machine the consumer's rejoin after the restart can fall silent past the health
     // threshold once more (and the edge says so): what must hold is that it comes back by itself.
-    expect(await healthStatusWithin(`${http}/health`, 200, 20_000)).toBe(200);
+    await expect.poll(async () => (await getJson(`${http}/health`)).status, { timeout: 20_000 }).toBe(200);
     expect(client.resyncs).toBe(0);
     client.close();
   }, 90_000);
