@@ -9,6 +9,9 @@ export default defineConfig({
     alias: {
       '@tickstream/schemas/lz4-node': src('./schemas/src/lz4-node.ts'),
       '@tickstream/schemas/kafka-security': src('./schemas/src/kafka-security.ts'),
+      '@tickstream/schemas/kafka-connection': src('./schemas/src/kafka-connection.ts'),
+      '@tickstream/schemas/kafka-protocol': src('./schemas/src/kafka-protocol.ts'),
+      '@tickstream/schemas/kafka-fetch': src('./schemas/src/kafka-fetch.ts'),
       '@tickstream/schemas': src('./schemas/src/index.ts'),
       '@tickstream/broker': src('./broker/src/index.ts'),
       '@tickstream/producer': src('./producer/src/index.ts'),

@@ -3,7 +3,16 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { cli, cpuSeconds, endOffsetTotal, startBrokerProcess } from './processes.js';
+import {
+  cli,
+  cpuSeconds,
+  endOffsetTotal,
+  freePort,
+  spawnProducer,
+  startBrokerProcess,
+  stopChild,
+  waitForEdge,
+} from './processes.js';
 import { median } from './stats.js';
 
 /**
@@ -109,6 +118,115 @@ export async function runEdgeIngestBench(options: {
   }
 }
 
+export interface EdgeFollowResult {
+  runs: number;
+  rate: number;
+  symbols: number;
+  seconds: number;
+  variants: { edge: string; cores: number; cpuMicrosPerTick: number; perRun: number[] }[];
+}
+
+/** Ticks the edge on `port` has applied, from its /metrics. */
+async function ticksConsumed(port: number): Promise<number> {
+  const metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+  return Number(/^tickstream_edge_ticks_consumed_total (\d+)/m.exec(metrics)?.[1] ?? Number.NaN);
+}
+
+/** One edge following the topic live, no clients: the cores it uses over `seconds`. */
+async function followOnce(
+  edgeCli: string,
+  bootstrap: string,
+  seconds: number,
+): Promise<{ cores: number; ticks: number }> {
+  const port = await freePort();
+  const args = [
+    edgeCli,
+    'edge',
+    '--port',
+    String(port),
+    '--host',
+    '127.0.0.1',
+    '--brokers',
+    bootstrap,
+    '--history',
+    '0',
+  ];
+  const child = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'ignore'] });
+  try {
+    await waitForEdge(port, { minSymbols: 1, child });
+    await sleep(3000); // past start-up: module loading, precompressing the dashboard
+    const cpu = cpuSeconds(child.pid ?? 0);
+    const ticks = await ticksConsumed(port);
+    await sleep(seconds * 1000);
+    return { cores: (cpuSeconds(child.pid ?? 0) - cpu) / seconds, ticks: (await ticksConsumed(port)) - ticks };
+  } finally {
+    await stopChild(child);
+  }
+}
+
+/**
+ * Edge ingest at a steady rate: the producer writes `rate` ticks/s (real clock) and each edge
+ * variant in turn follows the topic live with no clients, so its CPU is what reading Kafka and
+ * keeping the state costs at that rate, fixed per-Fetch overhead included (which the bulk
+ * load above amortises away). `--follow RATE` on the command line.
+ */
+export async function runEdgeFollowBench(options: {
+  runs: number;
+  seconds: number;
+  rate: number;
+  symbols: number;
+  edges: string[];
+  log?: (line: string) => void;
+}): Promise<EdgeFollowResult> {
+  const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
+  const dataDir = mkdtempSync(join(tmpdir(), 'tickstream-follow-bench-'));
+  const broker = await startBrokerProcess(dataDir);
+  const producer = spawnProducer(broker.bootstrap, {
+    symbols: options.symbols,
+    rate: options.rate,
+    workers: 1,
+    clock: 'real',
+  });
+  try {
+    const perRun = options.edges.map(() => [] as number[]);
+    for (let run = 0; run < options.runs; run++) {
+      for (const [index, edge] of options.edges.entries()) {
+        const { cores, ticks } = await followOnce(edge, broker.bootstrap, options.seconds);
+        perRun[index]?.push(cores);
+        log(
+          `run ${run + 1}/${options.runs} ${edge}: ${cores.toFixed(3)} cores at ${Math.round(ticks / options.seconds).toLocaleString('en-US')} ticks/s`,
+        );
+      }
+    }
+    return {
+      runs: options.runs,
+      rate: options.rate,
+      symbols: options.symbols,
+      seconds: options.seconds,
+      variants: options.edges.map((edge, index) => {
+        const cores = median(perRun[index] ?? []);
+        return { edge, cores, cpuMicrosPerTick: (cores / options.rate) * 1e6, perRun: perRun[index] ?? [] };
+      }),
+    };
+  } finally {
+    await stopChild(producer);
+    await broker.close();
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+export function formatEdgeFollowBench(result: EdgeFollowResult): string {
+  const lines = [
+    `edge following ${result.rate.toLocaleString('en-US')} ticks/s of ${result.symbols} symbols live, no clients, ${result.seconds} s per run, medians of ${result.runs}`,
+  ];
+  for (const variant of result.variants) {
+    lines.push(
+      `  ${variant.edge}: ${variant.cores.toFixed(3)} cores, ${variant.cpuMicrosPerTick.toFixed(1)} µs of edge CPU per tick`,
+    );
+  }
+  return lines.join('\n');
+}
+
 export function formatEdgeIngestBench(result: EdgeIngestResult): string {
   const lines = [
     `edge ingest: ${result.ticks.toLocaleString('en-US')} ticks of ${result.symbols} symbols loaded as history, medians of ${result.runs}`,
@@ -122,15 +240,27 @@ export function formatEdgeIngestBench(result: EdgeIngestResult): string {
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
-  // node bench/dist/edge-ingest.js [runs] [--seconds 10] [--symbols 1000] [--edge PATH …]
+  // node bench/dist/edge-ingest.js [runs] [--seconds 10] [--symbols 1000] [--follow RATE] [--edge PATH …]
   const args = process.argv.slice(2);
   const flag = (name: string, fallback: string): string => {
     const at = args.indexOf(name);
     return at >= 0 ? (args[at + 1] ?? fallback) : fallback;
   };
   const edges = args.flatMap((arg, i) => (args[i - 1] === '--edge' ? [arg] : []));
+  const runs = Number(args[0] && !args[0].startsWith('--') ? args[0] : 5);
+  if (args.includes('--follow')) {
+    const result = await runEdgeFollowBench({
+      runs,
+      seconds: Number(flag('--seconds', '10')),
+      rate: Number(flag('--follow', '5000')),
+      symbols: Number(flag('--symbols', '1000')),
+      edges: edges.length > 0 ? edges : [cli],
+    });
+    process.stdout.write(`${formatEdgeFollowBench(result)}\n`);
+    process.exit(0);
+  }
   const result = await runEdgeIngestBench({
-    runs: Number(args[0] && !args[0].startsWith('--') ? args[0] : 5),
+    runs,
     seconds: Number(flag('--seconds', '10')),
     symbols: Number(flag('--symbols', '1000')),
     edges: edges.length > 0 ? edges : [cli],

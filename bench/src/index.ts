@@ -3,7 +3,14 @@ export { type BrokerBenchResult, formatBrokerBench, runBrokerBench } from './bro
 export { type CodecBenchResult, runCodecBench } from './codec.js';
 export { type E2eResult, formatE2eBench, runE2eBench } from './e2e.js';
 export { type EdgeBenchResult, formatEdgeBench, runEdgeBench } from './edge.js';
-export { type EdgeIngestResult, formatEdgeIngestBench, runEdgeIngestBench } from './edge-ingest.js';
+export {
+  type EdgeFollowResult,
+  type EdgeIngestResult,
+  formatEdgeFollowBench,
+  formatEdgeIngestBench,
+  runEdgeFollowBench,
+  runEdgeIngestBench,
+} from './edge-ingest.js';
 export { formatHttpBench, type HttpBenchResult, runHttpBench } from './http.js';
 export { runMarketBench } from './market.js';
 export { formatProducerBench, type ProducerBenchResult, runProducerBench } from './producer.js';

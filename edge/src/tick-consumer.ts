@@ -1,31 +1,32 @@
 import {
   authenticationAdvice,
+  describeKafkaSecurity,
   isAuthenticationFailure,
+  isSecured,
   type KafkaSecurity,
   kafkajsSecurity,
   kafkaSecurityFromEnv,
 } from '@tickstream/schemas/kafka-security';
-import { kafkaLz4Codec } from '@tickstream/schemas/lz4-node';
-import kafkajs, { type Admin, type Consumer, type EachBatchPayload } from 'kafkajs';
+import kafkajs, { type Admin } from 'kafkajs';
+import { KafkaFetchReader } from './kafka-fetch-reader.js';
+import { KafkajsReader } from './kafkajs-reader.js';
+import type { PartitionReader, ReaderHooks } from './partition-reader.js';
 
-const { CompressionCodecs, CompressionTypes, Kafka, logLevel } = kafkajs;
-// kafkajs ships without LZ4, and the producer writes lz4 batches: without this an edge in its own
-// process (`tickstream edge`) fails on the first batch.
-CompressionCodecs[CompressionTypes.LZ4] = kafkaLz4Codec;
+const { Kafka, logLevel } = kafkajs;
 
 /** No fetch answered for this long means Kafka is gone (an idle fetch returns every 500 ms). */
 const SILENCE_MS = 3000;
-const FETCH_WAIT_MS = 500;
 const HEALTH_CHECK_MS = 500;
 const DISCONNECT_TIMEOUT_MS = 3000;
 /** A health check this late means our own event loop stalled: silence then says nothing about Kafka. */
 const STALLED_CHECK_MS = 1500;
+const TICKS = 0;
 
 export interface TickConsumerOptions {
   brokers: string[];
   topic: string;
   eventsTopic: string;
-  /** Group id, private to this edge process: every edge reads every partition. */
+  /** Client id, and the kafkajs group id (private to this edge process: every edge reads every partition). */
   groupId: string;
   historyMs: number;
   onTick: (value: Buffer) => void;
@@ -42,21 +43,24 @@ export interface TickConsumerOptions {
 }
 
 /**
- * Reads the ticks and market events topics with kafkajs for one edge. It starts `historyMs`
- * back in the ticks topic and says when it has caught up to where the topic ended at start, so
- * a restarted edge serves charts at once. It keeps its own position per partition and seeks
- * there whenever the consumer (re)joins, so a crash-restart of the kafkajs consumer neither
- * replays ticks into the state (double volume) nor skips any. Ticks are applied synchronously
- * inside eachBatch, and kafkajs fetches no more for a partition until its batch is done: a
- * slow edge falls behind in Kafka (consumer lag grows) instead of buffering in memory.
+ * Reads the ticks and market events topics for one edge. It starts `historyMs` back in the
+ * ticks topic and says when it has caught up to where the topic ended at start, so a restarted
+ * edge serves charts at once; market events are read from where they end at start. It keeps its
+ * own position per partition, and a reader that restarts (after Kafka was lost, a leader moved)
+ * resumes there, so the state never gets a tick twice (double volume) nor misses one. Ticks are
+ * applied synchronously as each Fetch answer is read, before the next Fetch: a slow edge falls
+ * behind in Kafka (consumer lag grows) instead of buffering in memory. The reading itself is the
+ * edge's own Fetch reader, or kafkajs when TLS or SASL is configured (partition-reader.ts).
  */
 export class TickConsumer {
   private readonly kafka: InstanceType<typeof Kafka>;
   private readonly admin: Admin;
-  private readonly consumer: Consumer;
+  private readonly reader: PartitionReader;
+  private readonly topics: string[];
   /** Next offset to read, per topic and partition. */
   private readonly positions = new Map<string, number>();
   private historyStart = new Map<number, number>();
+  private eventsStart = new Map<number, number>();
   private endAtStart = new Map<number, number>();
   private ready = false;
   private up = false;
@@ -68,6 +72,7 @@ export class TickConsumer {
 
   constructor(private readonly options: TickConsumerOptions) {
     this.security = options.security ?? kafkaSecurityFromEnv();
+    this.topics = [options.topic, options.eventsTopic];
     this.kafka = new Kafka({
       clientId: options.groupId,
       brokers: options.brokers,
@@ -77,16 +82,37 @@ export class TickConsumer {
       retry: { initialRetryTime: 250, maxRetryTime: 3000, retries: 10 },
     });
     this.admin = this.kafka.admin({ retry: { retries: 0 } });
-    this.consumer = this.kafka.consumer({
-      groupId: options.groupId,
-      maxWaitTimeInMs: FETCH_WAIT_MS,
-      allowAutoTopicCreation: false,
-      // Never give up: the edge outlives any Kafka outage and resumes where it stopped.
-      retry: { initialRetryTime: 250, maxRetryTime: 3000, retries: 5, restartOnFailure: async () => true },
-    });
+    const hooks: ReaderHooks = {
+      startOffset: (topic, partition) => this.startOffset(topic, partition),
+      onValue: (topic, _partition, value) => (topic === TICKS ? options.onTick(value) : options.onEvent(value)),
+      onPartitionRead: (topic, partition, next, highWatermark) =>
+        this.partitionRead(topic, partition, next, highWatermark),
+      onFetchAnswered: () => {
+        this.lastFetchMs = Date.now();
+      },
+      log: options.log,
+    };
+    if (isSecured(this.security))
+      options.log(
+        `Kafka security ${describeKafkaSecurity(this.security)}: reading with kafkajs (the edge's own Fetch reader speaks PLAINTEXT only)`,
+      );
+    this.reader = isSecured(this.security)
+      ? new KafkajsReader(
+          { brokers: options.brokers, groupId: options.groupId, topics: this.topics, security: this.security },
+          hooks,
+        )
+      : new KafkaFetchReader(
+          {
+            brokers: options.brokers,
+            clientId: options.groupId,
+            topics: this.topics,
+            resetOffset: (topic, partition, from) => this.resetOffset(topic, partition, from),
+          },
+          hooks,
+        );
   }
 
-  /** Starts reading; resolves once the consumer runs (history may still be loading). Retries until Kafka answers. */
+  /** Starts reading; resolves once the reader runs (history may still be loading). Retries until Kafka answers. */
   async start(): Promise<void> {
     this.lastHealthCheckMs = Date.now();
     this.healthTimer = setInterval(() => this.checkHealth(), HEALTH_CHECK_MS);
@@ -94,18 +120,8 @@ export class TickConsumer {
     await this.waitForTopic();
     if (this.stopped) return;
     await this.planHistory();
-    const { consumer } = this;
-    // A Fetch the broker answered (kafkajs emits FETCH for failed attempts too, so that event proves nothing).
-    consumer.on(consumer.events.REQUEST, ({ payload }) => {
-      if (payload.apiName === 'Fetch') this.lastFetchMs = Date.now();
-    });
-    consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => this.seekToPositions(payload.memberAssignment));
-    consumer.on(consumer.events.CRASH, ({ payload }) => {
-      this.options.log(`Kafka consumer failed (${payload.error.message}); restarting it`);
-    });
-    await consumer.connect();
-    await consumer.subscribe({ topics: [this.options.topic, this.options.eventsTopic], fromBeginning: false });
-    await consumer.run({ autoCommit: false, eachBatch: (payload) => this.eachBatch(payload) });
+    if (this.stopped) return;
+    await this.reader.start();
     this.checkReady();
   }
 
@@ -152,6 +168,8 @@ export class TickConsumer {
         Number(p.offset) < 0 ? Number(ends.find((e) => e.partition === p.partition)?.high ?? 0) : Number(p.offset),
       ]),
     );
+    const events = await this.admin.fetchTopicOffsets(this.options.eventsTopic);
+    this.eventsStart = new Map(events.map((p) => [p.partition, Number(p.high)]));
     const records = [...this.endAtStart].reduce(
       (sum, [partition, end]) => sum + end - (this.historyStart.get(partition) ?? end),
       0,
@@ -161,35 +179,25 @@ export class TickConsumer {
     );
   }
 
-  private seekToPositions(assignment: Record<string, number[]>): void {
-    for (const [topic, partitions] of Object.entries(assignment)) {
-      for (const partition of partitions) {
-        const known = this.positions.get(`${topic}:${partition}`);
-        const offset = known ?? (topic === this.options.topic ? this.historyStart.get(partition) : undefined);
-        if (offset !== undefined) this.consumer.seek({ topic, partition, offset: String(offset) });
-      }
-    }
+  private startOffset(topic: string, partition: number): number | undefined {
+    const known = this.positions.get(`${topic}:${partition}`);
+    if (known !== undefined) return known;
+    return topic === this.options.topic ? this.historyStart.get(partition) : this.eventsStart.get(partition);
   }
 
-  private async eachBatch({ batch, isRunning, isStale }: EachBatchPayload): Promise<void> {
-    const isTicks = batch.topic === this.options.topic;
-    const key = `${batch.topic}:${batch.partition}`;
-    let next = this.positions.get(key) ?? -1;
-    for (const message of batch.messages) {
-      if (!isRunning() || isStale()) break;
-      const offset = Number(message.offset);
-      // After a seek kafkajs may hand back records before the position: they were applied already.
-      if (offset < next) continue;
-      next = offset + 1;
-      if (message.value === null) continue;
-      if (isTicks) this.options.onTick(message.value);
-      else this.options.onEvent(message.value);
-    }
-    if (next >= 0) this.positions.set(key, next);
-    if (isTicks) {
-      this.options.onLag(batch.partition, Math.max(0, Number(batch.highWatermark) - next));
-      if (!this.ready) this.checkReady();
-    }
+  private partitionRead(topic: number, partition: number, next: number, highWatermark: number): void {
+    this.positions.set(`${this.topics[topic]}:${partition}`, next);
+    if (topic !== TICKS) return;
+    this.options.onLag(partition, Math.max(0, highWatermark - next));
+    if (!this.ready) this.checkReady();
+  }
+
+  /** A position gone from the log: the oldest record still there, or the end if the log was cut back. */
+  private async resetOffset(topic: string, partition: number, from: number): Promise<number> {
+    const offsets = await this.admin.fetchTopicOffsets(topic);
+    const found = offsets.find((p) => p.partition === partition);
+    if (found === undefined) throw new Error(`${topic}[${partition}] is not in the topic any more`);
+    return from < Number(found.low) ? Number(found.low) : Number(found.high);
   }
 
   private checkReady(): void {
@@ -229,10 +237,7 @@ export class TickConsumer {
     const gaveUp = new Promise<'timeout'>((resolve) => {
       timer = setTimeout(() => resolve('timeout'), DISCONNECT_TIMEOUT_MS);
     });
-    const outcome = await Promise.race([
-      Promise.allSettled([this.consumer.disconnect(), this.admin.disconnect()]),
-      gaveUp,
-    ]);
+    const outcome = await Promise.race([Promise.allSettled([this.reader.stop(), this.admin.disconnect()]), gaveUp]);
     clearTimeout(timer);
     if (outcome === 'timeout')
       this.options.log(

@@ -1,9 +1,9 @@
+import { KafkaError } from '@tickstream/schemas/kafka-protocol';
 import kafkajs from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '../../broker/src/testing/broker-process.js';
 import { selectedBackend, startTestKafka, type TestKafka, uniqueName } from '../../broker/src/testing/kafka-backend.js';
 import { kafkaLz4Codec } from '../../schemas/src/lz4-node.js';
-import { KafkaError } from './kafka-protocol.js';
 import { ProduceClient } from './produce-client.js';
 import { type EncodedBatch, encodeRecordKey, RecordBatchBuilder, stampProducer } from './record-batch-encoder.js';
 

@@ -1,4 +1,4 @@
-import { KafkaConnection } from './kafka-connection.js';
+import { KafkaConnection } from '@tickstream/schemas/kafka-connection';
 import {
   ApiKey,
   ApiVersion,
@@ -14,7 +14,7 @@ import {
   parseProduceResponse,
   produceRequestBody,
   type TopicMetadata,
-} from './kafka-protocol.js';
+} from '@tickstream/schemas/kafka-protocol';
 
 export interface ProduceClientOptions {
   /** Bootstrap servers, host:port. */

@@ -4,7 +4,7 @@ import {
   KafkaError,
   needsNewProducerId,
   type PartitionProduceResult,
-} from './kafka-protocol.js';
+} from '@tickstream/schemas/kafka-protocol';
 import type { SinkStats } from './kafka-sink.js';
 import { partitionForKey } from './murmur2-partitioner.js';
 import { ProduceClient } from './produce-client.js';

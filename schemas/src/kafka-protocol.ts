@@ -1,16 +1,18 @@
 /*
- * The three Kafka requests the fast writer needs, at versions both the embedded broker and
- * Apache Kafka 4.x serve (kafkajs sends the same ones): Metadata v6, Produce v7,
- * InitProducerId v1. None is a flexible version, so request header v1 / response header v0.
+ * The Kafka requests tickstream's own clients send, at versions both the embedded broker and
+ * Apache Kafka 4.x serve: Metadata v6, Produce v7 and InitProducerId v1 (the producer's record
+ * batch writer; kafkajs sends the same ones), Fetch v4 (the edge's reader, kafka-fetch.ts).
+ * None is a flexible version, so request header v1 / response header v0.
  * Wire grammar: /work/shared/kafka-protocol.md §1-2.
  */
 
-export const ApiKey = { produce: 0, metadata: 3, initProducerId: 22 } as const;
-export const ApiVersion = { produce: 7, metadata: 6, initProducerId: 1 } as const;
+export const ApiKey = { produce: 0, fetch: 1, metadata: 3, initProducerId: 22 } as const;
+export const ApiVersion = { produce: 7, fetch: 4, metadata: 6, initProducerId: 1 } as const;
 
-/** Kafka error codes the writer acts on (Errors.java). */
+/** Kafka error codes the writer and the reader act on (Errors.java). */
 export const KafkaError = {
   NONE: 0,
+  OFFSET_OUT_OF_RANGE: 1,
   UNKNOWN_TOPIC_OR_PARTITION: 3,
   LEADER_NOT_AVAILABLE: 5,
   NOT_LEADER_OR_FOLLOWER: 6,
@@ -229,10 +231,10 @@ export function parseInitProducerIdResponse(body: Buffer): {
 }
 
 /** Reads a response body; a short body throws RangeError, which the caller treats as a broken connection. */
-class ResponseReader {
-  private at = 0;
+export class ResponseReader {
+  at = 0;
 
-  constructor(private readonly body: Buffer) {}
+  constructor(readonly body: Buffer) {}
 
   int8(): number {
     const value = this.body.readInt8(this.at);

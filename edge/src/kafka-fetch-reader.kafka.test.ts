@@ -1,0 +1,145 @@
+import kafkajs from 'kafkajs';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { freePort } from '../../broker/src/testing/broker-process.js';
+import { selectedBackend, startTestKafka, type TestKafka, uniqueName } from '../../broker/src/testing/kafka-backend.js';
+import { kafkaLz4Codec } from '../../schemas/src/lz4-node.js';
+import { KafkaFetchReader } from './kafka-fetch-reader.js';
+import type { ReaderHooks } from './partition-reader.js';
+
+const { CompressionCodecs, CompressionTypes, Kafka, logLevel } = kafkajs;
+CompressionCodecs[CompressionTypes.LZ4] = kafkaLz4Codec;
+
+interface Reading {
+  values: Map<number, string[]>;
+  next: Map<number, number>;
+  lines: string[];
+  hooks: ReaderHooks;
+}
+
+/** Hooks that record what the reader hands over, per partition (one topic). */
+function recordingHooks(start: (partition: number) => number | undefined): Reading {
+  const values = new Map<number, string[]>();
+  const next = new Map<number, number>();
+  const lines: string[] = [];
+  return {
+    values,
+    next,
+    lines,
+    hooks: {
+      startOffset: (_, partition) => next.get(partition) ?? start(partition),
+      onValue: (_, partition, value) => {
+        const list = values.get(partition) ?? [];
+        list.push(value.toString());
+        values.set(partition, list);
+      },
+      onPartitionRead: (_, partition, offset) => next.set(partition, offset),
+      onFetchAnswered: () => {},
+      log: (line) => lines.push(line),
+    },
+  };
+}
+
+// The edge's own Fetch reader against a real broker (KAFKA_BACKEND picks which): what kafkajs
+// wrote — uncompressed, gzip and lz4 batches, a record without a value — comes back in order.
+describe(`edge Fetch reader (${selectedBackend()} backend)`, () => {
+  let kafka: TestKafka;
+  let client: InstanceType<typeof Kafka>;
+  const readers: KafkaFetchReader[] = [];
+
+  beforeAll(async () => {
+    kafka = await startTestKafka();
+    client = new Kafka({ brokers: kafka.brokers, logLevel: logLevel.NOTHING });
+  }, 240_000);
+
+  afterAll(async () => {
+    for (const reader of readers) await reader.stop();
+    await kafka?.close();
+  }, 60_000);
+
+  const topicWith = async (partitions: number): Promise<string> => {
+    const admin = client.admin();
+    await admin.connect();
+    const topic = uniqueName('fetch-reader');
+    await admin.createTopics({ topics: [{ topic, numPartitions: partitions }], waitForLeaders: true });
+    await admin.disconnect();
+    return topic;
+  };
+
+  const newReader = (
+    topic: string,
+    reading: Reading,
+    brokers = kafka.brokers,
+    resetOffset = vi.fn(),
+  ): KafkaFetchReader => {
+    const reader = new KafkaFetchReader(
+      { brokers, clientId: 'fetch-reader-test', topics: [topic], resetOffset },
+      reading.hooks,
+    );
+    readers.push(reader);
+    return reader;
+  };
+
+  it('reads none, gzip and lz4 batches from a position inside the first batch, then records produced while it runs', async () => {
+    const topic = await topicWith(2);
+    const producer = client.producer();
+    await producer.connect();
+    const send = (partition: number, values: (string | null)[], compression: kafkajs.CompressionTypes) =>
+      producer.send({ topic, compression, messages: values.map((value) => ({ partition, value })) });
+    await send(0, ['a0', 'a1', 'a2', 'a3'], CompressionTypes.None);
+    await send(0, ['g4', null, 'g6'], CompressionTypes.GZIP);
+    await send(0, ['l7', 'l8'], CompressionTypes.LZ4);
+    await send(1, ['p1-0', 'p1-1'], CompressionTypes.LZ4);
+
+    // Partition 0 from offset 2: the first batch holds 0-3, so its first two records are skipped.
+    const reading = recordingHooks((partition) => (partition === 0 ? 2 : 0));
+    const reader = newReader(topic, reading);
+    await reader.start();
+    await vi.waitFor(() => expect(reading.next.get(0)).toBe(9), { timeout: 15_000 });
+    await vi.waitFor(() => expect(reading.next.get(1)).toBe(2), { timeout: 15_000 });
+    expect(reading.values.get(0)).toEqual(['a2', 'a3', 'g4', 'g6', 'l7', 'l8']);
+    expect(reading.values.get(1)).toEqual(['p1-0', 'p1-1']);
+
+    await send(1, ['p1-2'], CompressionTypes.LZ4);
+    await vi.waitFor(() => expect(reading.values.get(1)).toEqual(['p1-0', 'p1-1', 'p1-2']), { timeout: 15_000 });
+    expect(reading.next.get(1)).toBe(3);
+    await producer.disconnect();
+    await reader.stop();
+    expect(reading.lines).toEqual([]);
+  });
+
+  it('asks where to go when its position is past the log, and reads on from there', async () => {
+    const topic = await topicWith(1);
+    const producer = client.producer();
+    await producer.connect();
+    await producer.send({ topic, messages: [{ value: 'x0' }, { value: 'x1' }] });
+    const reading = recordingHooks(() => 500);
+    const resetOffset = vi.fn(async () => 1);
+    const reader = newReader(topic, reading, kafka.brokers, resetOffset);
+    await reader.start();
+    await vi.waitFor(() => expect(reading.values.get(0)).toEqual(['x1']), { timeout: 15_000 });
+    expect(resetOffset).toHaveBeenCalledWith(topic, 0, 500);
+    expect(reading.lines).toEqual([`${topic}[0]: offset 500 is no longer in the log; reading from 1`]);
+    await producer.disconnect();
+    await reader.stop();
+  });
+
+  it('says that no broker answers, keeps retrying, and stops at once when asked', async () => {
+    const port = await freePort();
+    const reading = recordingHooks(() => 0);
+    const reader = newReader('ticks', reading, [`127.0.0.1:${port}`]);
+    await reader.start();
+    await vi.waitFor(
+      () =>
+        expect(reading.lines[0]).toMatch(
+          /^Kafka read failed \(no broker answered for metadata: .*ECONNREFUSED.*\); retrying$/,
+        ),
+      {
+        timeout: 10_000,
+      },
+    );
+    const stopping = Date.now();
+    await reader.stop();
+    expect(Date.now() - stopping).toBeLessThan(1000);
+    expect(reading.values.size).toBe(0);
+  });
+});

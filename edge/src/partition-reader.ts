@@ -1,0 +1,21 @@
+/**
+ * What the edge's two ways of reading Kafka share (kafka-fetch-reader.ts, its own Fetch
+ * requests; kafkajs-reader.ts, for TLS and SASL): the TickConsumer says where each partition
+ * starts and takes each record's value, where a partition has got to, and that Kafka answered.
+ */
+export interface ReaderHooks {
+  /** The next offset to read in a partition; asked whenever a reader (re)starts it. */
+  startOffset(topic: string, partition: number): number | undefined;
+  /** A record's value; `topic` is the index into the reader's topics. */
+  onValue(topic: number, partition: number, value: Buffer): void;
+  /** A partition's records up to `next` have been handed over; the partition ends at `highWatermark`. */
+  onPartitionRead(topic: number, partition: number, next: number, highWatermark: number): void;
+  /** A Fetch was answered: Kafka is there. */
+  onFetchAnswered(): void;
+  log(line: string): void;
+}
+
+export interface PartitionReader {
+  start(): Promise<void>;
+  stop(): Promise<void>;
+}

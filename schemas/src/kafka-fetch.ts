@@ -1,0 +1,200 @@
+import { gunzipSync } from 'node:zlib';
+import { decompressFrameSync } from 'lz4-napi';
+import { ResponseReader } from './kafka-protocol.js';
+
+/*
+ * Fetch v4 and the record batches (v2, magic 2) it returns, for the edge's own reader
+ * (kafka-protocol.md §1-3). Records are handed out as views on the response (or on the
+ * decompressed batch): no per-record objects, no offsets as strings.
+ */
+
+export interface FetchPosition {
+  partition: number;
+  /** The next offset to read. */
+  offset: number;
+}
+
+export interface FetchTopicRequest {
+  topic: string;
+  partitions: readonly FetchPosition[];
+}
+
+export interface FetchLimits {
+  /** How long the broker may hold the request when it has less than `minBytes`. */
+  maxWaitMs: number;
+  minBytes: number;
+  maxBytes: number;
+  partitionMaxBytes: number;
+}
+
+/** A Fetch v4 body: replica -1 (a consumer), read_uncommitted, one entry per topic and partition. */
+export function fetchRequestBody(topics: readonly FetchTopicRequest[], limits: FetchLimits): Buffer {
+  const names = topics.map(({ topic }) => Buffer.from(topic));
+  let size = 4 + 4 + 4 + 4 + 1 + 4;
+  for (const [index, { partitions }] of topics.entries())
+    size += 2 + (names[index]?.length ?? 0) + 4 + 16 * partitions.length;
+  const body = Buffer.allocUnsafe(size);
+  let at = body.writeInt32BE(-1, 0);
+  at = body.writeInt32BE(limits.maxWaitMs, at);
+  at = body.writeInt32BE(limits.minBytes, at);
+  at = body.writeInt32BE(limits.maxBytes, at);
+  at = body.writeInt8(0, at);
+  at = body.writeInt32BE(topics.length, at);
+  for (const [index, { partitions }] of topics.entries()) {
+    const name = names[index] as Buffer;
+    at = body.writeInt16BE(name.length, at);
+    at += name.copy(body, at);
+    at = body.writeInt32BE(partitions.length, at);
+    for (const { partition, offset } of partitions) {
+      at = body.writeInt32BE(partition, at);
+      at = body.writeBigInt64BE(BigInt(offset), at);
+      at = body.writeInt32BE(limits.partitionMaxBytes, at);
+    }
+  }
+  return body;
+}
+
+export interface FetchedPartition {
+  topic: string;
+  partition: number;
+  errorCode: number;
+  highWatermark: number;
+  /** The partition's record batches as the broker sent them (possibly ending in a cut-off batch). */
+  records: Buffer | null;
+}
+
+/** Reads a Fetch v4 response body; a malformed body throws RangeError (the connection is then dropped). */
+export function parseFetchResponse(body: Buffer): FetchedPartition[] {
+  const r = new ResponseReader(body);
+  r.int32(); // throttle
+  const fetched: FetchedPartition[] = [];
+  for (let t = r.int32(); t > 0; t--) {
+    const topic = r.string();
+    for (let p = r.int32(); p > 0; p--) {
+      const partition = r.int32();
+      const errorCode = r.int16();
+      const highWatermark = r.int64();
+      r.int64(); // last stable offset
+      const aborted = r.int32(); // aborted transactions: read_uncommitted ignores them
+      if (aborted > 0) r.at += 16 * aborted;
+      const size = r.int32();
+      if (size > body.length - r.at) throw new RangeError(`records of ${size} B run past the end of the response`);
+      const records = size < 0 ? null : body.subarray(r.at, r.at + size);
+      if (size > 0) r.at += size;
+      fetched.push({ topic, partition, errorCode, highWatermark, records });
+    }
+  }
+  return fetched;
+}
+
+/** A record batch this reader cannot read; the Fetch answer is otherwise fine. */
+export class RecordBatchError extends Error {}
+
+const BATCH_HEADER = 61;
+const CONTROL_BATCH = 0x20;
+const CODEC_NAMES = ['none', 'gzip', 'snappy', 'lz4', 'zstd'];
+
+/**
+ * Calls `onRecord` with the offset and value of every record at or after `from` (records without
+ * a value are skipped), batch by batch, and returns the offset to fetch next: after the last
+ * complete batch. A batch cut short by the size limits comes again, whole, in the next Fetch.
+ */
+export function readRecordBatches(
+  records: Buffer,
+  from: number,
+  onRecord: (offset: number, value: Buffer) => void,
+): number {
+  let next = from;
+  let at = 0;
+  while (records.length - at >= BATCH_HEADER) {
+    const baseOffset = Number(records.readBigInt64BE(at));
+    const end = at + 12 + records.readInt32BE(at + 8);
+    if (end > records.length) break;
+    const magic = records[at + 16];
+    if (magic !== 2)
+      throw new RecordBatchError(`record batch at offset ${baseOffset} has magic ${magic}; only v2 is read`);
+    const attributes = records.readInt16BE(at + 21);
+    const lastOffset = baseOffset + records.readInt32BE(at + 23);
+    const count = records.readInt32BE(at + 57);
+    if (lastOffset >= next && (attributes & CONTROL_BATCH) === 0) {
+      const payload = decompress(records.subarray(at + BATCH_HEADER, end), attributes & 7, baseOffset);
+      readRecords(payload, count, baseOffset, next, onRecord);
+    }
+    if (lastOffset + 1 > next) next = lastOffset + 1;
+    at = end;
+  }
+  return next;
+}
+
+function decompress(payload: Buffer, codec: number, baseOffset: number): Buffer {
+  switch (codec) {
+    case 0:
+      return payload;
+    case 1:
+      return gunzipSync(payload);
+    case 3:
+      return decompressFrameSync(payload);
+    default:
+      throw new RecordBatchError(
+        `record batch at offset ${baseOffset} is compressed with ${CODEC_NAMES[codec] ?? `codec ${codec}`}; the edge reads none, gzip and lz4 (the producer writes lz4)`,
+      );
+  }
+}
+
+/** Record: length, attributes, timestampDelta, offsetDelta, key, value, headers (all varints zigzag). */
+function readRecords(
+  payload: Buffer,
+  count: number,
+  baseOffset: number,
+  from: number,
+  onRecord: (offset: number, value: Buffer) => void,
+): void {
+  const varint = new VarintCursor(payload);
+  for (let i = 0; i < count; i++) {
+    const length = varint.signed();
+    const end = varint.at + length;
+    if (length < 0 || end > payload.length)
+      throw new RangeError(`record ${i} of the batch at ${baseOffset} is cut short`);
+    varint.at += 1; // attributes
+    varint.skip(); // timestamp delta
+    const offset = baseOffset + varint.signed();
+    const keyLength = varint.signed();
+    if (keyLength > 0) varint.at += keyLength;
+    const valueLength = varint.signed();
+    if (offset >= from && valueLength >= 0) {
+      if (varint.at + valueLength > end) throw new RangeError(`record at ${offset} has a value past its end`);
+      onRecord(offset, payload.subarray(varint.at, varint.at + valueLength));
+    }
+    varint.at = end; // headers: not used
+  }
+}
+
+class VarintCursor {
+  at = 0;
+
+  constructor(private readonly bytes: Buffer) {}
+
+  /** A zigzag varint of up to 32 bits (lengths and offset deltas). */
+  signed(): number {
+    let value = 0;
+    let shift = 0;
+    for (;;) {
+      const byte = this.bytes[this.at++];
+      if (byte === undefined) throw new RangeError('varint runs past the end of the record batch');
+      value |= (byte & 0x7f) << shift;
+      if (byte < 0x80) break;
+      shift += 7;
+      if (shift > 28) throw new RangeError('varint longer than 5 bytes in a record');
+    }
+    return (value >>> 1) ^ -(value & 1);
+  }
+
+  /** Skips a varint of any length (the 64-bit timestamp delta). */
+  skip(): void {
+    for (;;) {
+      const byte = this.bytes[this.at++];
+      if (byte === undefined) throw new RangeError('varint runs past the end of the record batch');
+      if (byte < 0x80) return;
+    }
+  }
+}
