@@ -21,6 +21,7 @@ import {
   recentOutput,
   rssMb,
   spawnCli,
+  spawnProducer,
   startBrokerProcess,
   stopChild,
 } from './processes.js';
@@ -262,10 +263,13 @@ export async function startProducer(
   bootstrap: string,
   options: Pick<EdgeBenchOptions, 'rate' | 'producerWorkers' | 'symbolCount'>,
 ): Promise<ManagedProcess> {
-  const args = ['producer', '--brokers', bootstrap, '--symbol-count', String(options.symbolCount)];
-  args.push('--rate', String(options.rate), '--workers', String(producerWorkersFor(options)));
-  args.push('--scenario', 'normal', '--clock', 'real');
-  const child = spawnCli(args);
+  const child = spawnProducer(bootstrap, {
+    symbols: options.symbolCount,
+    rate: options.rate,
+    workers: producerWorkersFor(options),
+    clock: 'real',
+    scenario: 'normal',
+  });
   for (const started = Date.now(); !recentOutput(child).includes('producing'); await sleep(50)) {
     if (child.exitCode !== null) throw new Error(`producer exited early: ${recentOutput(child)}`);
     if (Date.now() - started > 30_000) {

@@ -148,15 +148,16 @@ export async function waitForEdge(
 
 /**
  * `tickstream producer` for a benchmark: `symbols` symbols at `rate` ticks/s into `bootstrap`,
- * with `workers` and `--clock` only when given (the CLI's defaults otherwise).
+ * with `workers`, `--clock` and `--scenario` only when given (the CLI's defaults otherwise).
  */
 export function spawnProducer(
   bootstrap: string,
-  options: { symbols: number; rate: number; workers?: number; clock?: 'real' | 'sim' },
+  options: { symbols: number; rate: number; workers?: number; clock?: 'real' | 'sim'; scenario?: string },
 ): ChildProcess {
   const args = ['producer', '--brokers', bootstrap, '--symbol-count', String(options.symbols)];
   args.push('--rate', String(options.rate));
   if (options.workers !== undefined) args.push('--workers', String(options.workers));
   if (options.clock !== undefined) args.push('--clock', options.clock);
+  if (options.scenario !== undefined) args.push('--scenario', options.scenario);
   return spawnCli(args);
 }

@@ -10,6 +10,7 @@ import {
   type TestKafka,
   uniqueName,
 } from '../../broker/src/testing/kafka-backend.js';
+import { until } from '../../broker/src/testing/until.js';
 import { TestClient } from '../../edge/src/testing/test-client.js';
 
 // `tickstream producer` and `tickstream edge` against Apache Kafka's SASL_PLAINTEXT listener
@@ -42,18 +43,6 @@ function tickstream(args: string[], env: NodeJS.ProcessEnv): Run {
   child.stderr?.setEncoding('utf8').on('data', take);
   const done = new Promise<number | null>((resolve) => child.once('close', (code) => resolve(code)));
   return { child, output: () => output, done };
-}
-
-async function until(
-  predicate: () => boolean | Promise<boolean>,
-  timeoutMs: number,
-  what: () => string,
-): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!(await predicate())) {
-    if (Date.now() > end) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what()}`);
-    await sleep(200);
-  }
 }
 
 const saslEnv = (password: string): NodeJS.ProcessEnv => ({

@@ -7,6 +7,7 @@ import { startBroker } from '@tickstream/broker';
 import { type EdgeGroup, haproxyVersion, startEdgeGroup } from '@tickstream/edge';
 import { ErrorCode, type QuoteFields } from '@tickstream/schemas';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { until } from '../../broker/src/testing/until.js';
 import { type ApiSymbol, getJson, quiet, startTestProducer } from '../../edge/src/testing/system.js';
 import { TestClient } from '../../edge/src/testing/test-client.js';
 import type { RunningProducer } from '../../producer/dist/index.js';
@@ -95,14 +96,6 @@ function errorsSince(client: TestClient, from: number, message: RegExp): ErrorFr
   return client.frames
     .slice(from)
     .filter((frame): frame is ErrorFrame => frame.type === 'error' && message.test(frame.message));
-}
-
-async function until(predicate: () => boolean | Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await predicate())) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await sleep(50);
-  }
 }
 
 async function balancerStatus(port: number): Promise<Record<string, string>> {

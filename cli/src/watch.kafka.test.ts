@@ -3,6 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '../../bench/src/processes.js';
 import { selectedBackend, startTestKafka, type TestKafka, uniqueName } from '../../broker/src/testing/kafka-backend.js';
+import { until } from '../../broker/src/testing/until.js';
 import { type ApiSymbol, getJson, startTestProducer } from '../../edge/src/testing/system.js';
 import type { RunningProducer } from '../../producer/dist/index.js';
 
@@ -28,14 +29,6 @@ function tickstream(args: string[]): Run {
   });
   const done = new Promise<number | null>((resolve) => child.once('close', (code) => resolve(code)));
   return { child, stdout: () => stdout, stderr: () => stderr, done };
-}
-
-async function until(predicate: () => boolean | Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!(await predicate())) {
-    if (Date.now() > end) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await sleep(100);
-  }
 }
 
 interface WatchLine {
@@ -84,7 +77,7 @@ describe(`tickstream watch (${selectedBackend()} backend)`, () => {
     await until(
       async () => (await fetch(`http://127.0.0.1:${port}/health`).catch(() => null))?.status === 200,
       30_000,
-      `the edge to serve: ${run.stderr()}${run.stdout()}`,
+      () => `the edge to serve: ${run.stderr()}${run.stdout()}`,
     );
     return run;
   };
@@ -148,7 +141,7 @@ describe(`tickstream watch (${selectedBackend()} backend)`, () => {
     await until(
       () => lines(watch.stdout()).some((line) => line.type === 'update' && line.epoch !== firstEpoch),
       30_000,
-      `updates from the new epoch; watch said:\n${watch.stderr()}`,
+      () => `updates from the new epoch; watch said:\n${watch.stderr()}`,
     );
     const after = lines(watch.stdout()).filter((line) => line.epoch !== firstEpoch);
     // The new epoch starts from a Snapshot of the three symbols, then updates.

@@ -5,6 +5,7 @@ import { kafkaLz4Codec } from '@tickstream/schemas/lz4-node';
 import { CompressionCodecs, CompressionTypes, Kafka, logLevel } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { selectedBackend, startTestKafka, type TestKafka, uniqueName } from '../testing/kafka-backend.js';
+import { until } from '../testing/until.js';
 
 CompressionCodecs[CompressionTypes.LZ4] = kafkaLz4Codec;
 
@@ -128,7 +129,7 @@ describe(`kafkajs (${selectedBackend()} backend)`, () => {
     await survivor.connect();
     await survivor.subscribe({ topic, fromBeginning: true });
     await survivor.run({ eachMessage: async () => {} });
-    await waitFor(() => survivorPartitions.length === 3, 20_000, 'the first member to own all partitions');
+    await until(() => survivorPartitions.length === 3, 20_000, 'the first member to own all partitions');
 
     const member = spawn(
       process.execPath,
@@ -141,7 +142,7 @@ describe(`kafkajs (${selectedBackend()} backend)`, () => {
       memberPartitions = last.replace('assigned ', '').split(',').filter(Boolean).map(Number);
     });
     try {
-      await waitFor(
+      await until(
         () => memberPartitions.length > 0 && survivorPartitions.length + memberPartitions.length === 3,
         30_000,
         'the two members to split the partitions',
@@ -150,7 +151,7 @@ describe(`kafkajs (${selectedBackend()} backend)`, () => {
 
       member.kill('SIGKILL');
       const killedAt = Date.now();
-      await waitFor(() => survivorPartitions.length === 3, 30_000, 'the survivor to own all partitions');
+      await until(() => survivorPartitions.length === 3, 30_000, 'the survivor to own all partitions');
       // Within the session timeout of the dead member, plus one rebalance round.
       expect(Date.now() - killedAt).toBeLessThan(sessionTimeout + 8000);
     } finally {
@@ -178,7 +179,7 @@ describe(`kafkajs (${selectedBackend()} backend)`, () => {
         if (batch.messages.length > 0) batchSizes.push(batch.messages.length);
       },
     });
-    await waitFor(() => joined, 30_000, 'the consumer to join');
+    await until(() => joined, 30_000, 'the consumer to join');
     const producer = client().producer();
     await producer.connect();
     // 40 appends of ~270 B, 25 ms apart: 4,000 bytes are there after ~15 of them.
@@ -187,7 +188,7 @@ describe(`kafkajs (${selectedBackend()} backend)`, () => {
       await new Promise((resolve) => setTimeout(resolve, 25));
     }
     await producer.disconnect();
-    await waitFor(() => batchSizes.reduce((a, b) => a + b, 0) >= 40, 20_000, 'all 40 records');
+    await until(() => batchSizes.reduce((a, b) => a + b, 0) >= 40, 20_000, 'all 40 records');
     await consumer.disconnect();
     // Answered at the first append, the first batch would hold one record.
     expect(batchSizes[0]).toBeGreaterThanOrEqual(10);
@@ -225,14 +226,6 @@ describe(`kafkajs (${selectedBackend()} backend)`, () => {
 });
 
 const groupMemberScript = fileURLToPath(new URL('./node/group-member.mjs', import.meta.url));
-
-async function waitFor(condition: () => boolean, timeoutMs: number, what: string): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
 
 function splitHostPort(address: string): [string, number] {
   const colon = address.lastIndexOf(':');
