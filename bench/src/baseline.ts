@@ -167,12 +167,28 @@ async function startSocketIoServer(bootstrap: string): Promise<{ child: ChildPro
   return { child, base: `http://127.0.0.1:${port}` };
 }
 
+/**
+ * GET, tried up to three times: a server that lags by seconds (the Socket.IO server, saturated)
+ * closes a kept-alive connection just as fetch reuses it, and the request fails with ECONNRESET
+ * though the server is up. A GET of counters is safe to repeat.
+ */
+async function get(url: string): Promise<Response> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await fetch(url);
+    } catch (error) {
+      if (attempt === 3) throw error;
+      await sleep(100);
+    }
+  }
+}
+
 async function socketIoStats(base: string): Promise<{ ticks: number; emitAgeMs: number; symbols: string[] }> {
-  return (await (await fetch(`${base}/stats`)).json()) as { ticks: number; emitAgeMs: number; symbols: string[] };
+  return (await (await get(`${base}/stats`)).json()) as { ticks: number; emitAgeMs: number; symbols: string[] };
 }
 
 async function edgeCounters(base: string): Promise<{ ticks: number; emitAgeMs: number; conflated: number }> {
-  const text = await (await fetch(`${base}/metrics`)).text();
+  const text = await (await get(`${base}/metrics`)).text();
   const counter = (name: string): number => Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(text)?.[1] ?? Number.NaN);
   return {
     ticks: counter('tickstream_edge_ticks_consumed_total'),

@@ -3,7 +3,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { formatBaselineBench, runBaselineBench } from './baseline.js';
+import { type BaselineResult, formatBaselineBench, runBaselineBench } from './baseline.js';
 import { formatBrokerBench, runBrokerBench } from './broker.js';
 import { runCodecBench } from './codec.js';
 import { type DashboardBenchRow, DEFAULT_CONFIGS, runDashboardBench } from './dashboard.js';
@@ -126,23 +126,17 @@ const SUITE: Record<BenchmarkName, (context: RunContext) => Promise<BenchmarkOut
   },
 
   async baseline({ quick, runs, progress }) {
-    // Socket.IO + JSON and the edge side by side, 200 clients at 5,000 ticks/s; quick: one 3 s run.
-    const result = await runBaselineBench({ runs: quick ? 1 : runs, seconds: quick ? 3 : 8, progress });
-    const sides = [
-      ['Socket.IO + JSON', result.baseline],
-      ['edge', result.edge],
-    ] as const;
-    const figures = [
-      ...sides.flatMap(([name, side]) => [
-        { label: `${name}: delivered`, value: side.updatesPerSecond, unit: 'updates/s' },
-        { label: `${name}: bytes per update`, value: side.bytesPerUpdate, unit: 'B' },
-        { label: `${name}: server CPU per 10k updates`, value: side.serverCpuSecondsPer10kUpdates, unit: 'CPU-s' },
-      ]),
-      { label: 'updates per server CPU-s, edge ÷ Socket.IO', value: result.updatesPerCpuRatio, unit: 'times' },
-      { label: 'owed updates per CPU-s, edge ÷ Socket.IO', value: result.owedPerCpuRatio, unit: 'times' },
-      { label: 'bytes per update, Socket.IO ÷ edge', value: result.bytesPerUpdateRatio, unit: 'times' },
-    ];
-    return { result, figures, text: formatBaselineBench(result) };
+    // Socket.IO + JSON and the edge side by side at 5,000 ticks/s over 1,000 symbols, in two
+    // workloads: 200 clients on pages of 50 symbols, and 100 clients on every symbol (the
+    // dashboard's Market grid). Quick: one 3 s run of each.
+    const timing = { runs: quick ? 1 : runs, seconds: quick ? 3 : 8, progress };
+    const pages = await runBaselineBench(timing);
+    const everySymbol = await runBaselineBench({ ...timing, clients: 100, symbolsPerClient: 1000 });
+    return {
+      result: { pages, everySymbol },
+      figures: [...baselineFigures('pages', pages), ...baselineFigures('all symbols', everySymbol)],
+      text: `${formatBaselineBench(pages)}\n\n${formatBaselineBench(everySymbol)}`,
+    };
   },
 
   async http({ quick, runs, progress }) {
@@ -276,7 +270,7 @@ export async function runSuite(options: {
       progress(`done in ${Math.round((Date.now() - began) / 1000)} s`);
     } catch (error) {
       // One benchmark failing (e.g. no Chromium) must not lose the others' results.
-      result.failures[name] = error instanceof Error ? error.message : String(error);
+      result.failures[name] = describeFailure(error);
       progress(`FAILED: ${result.failures[name]}`);
     }
   }
@@ -296,6 +290,30 @@ export async function runSuite(options: {
 }
 
 /** One bar chart per benchmark and unit, as `bench-<benchmark>-<unit>.svg` in `chartDir`; returns the files. */
+/** An error's message with its causes (fetch's "fetch failed" says why only in `cause`). */
+function describeFailure(error: unknown): string {
+  if (!(error instanceof Error)) return String(error);
+  return error.cause === undefined ? error.message : `${error.message}: ${describeFailure(error.cause)}`;
+}
+
+/** One baseline workload's figures, labelled with `workload`. */
+function baselineFigures(workload: string, result: BaselineResult): { label: string; value: number; unit: string }[] {
+  const sides = [
+    ['Socket.IO', result.baseline],
+    ['edge', result.edge],
+  ] as const;
+  return [
+    ...sides.flatMap(([name, side]) => [
+      { label: `${workload}: ${name} delivered`, value: side.updatesPerSecond, unit: 'updates/s' },
+      { label: `${workload}: ${name} bytes per update`, value: side.bytesPerUpdate, unit: 'B' },
+      { label: `${workload}: ${name} CPU per 10k updates`, value: side.serverCpuSecondsPer10kUpdates, unit: 'CPU-s' },
+    ]),
+    { label: `${workload}: updates per CPU-s, edge ÷ Socket.IO`, value: result.updatesPerCpuRatio, unit: 'times' },
+    { label: `${workload}: owed per CPU-s, edge ÷ Socket.IO`, value: result.owedPerCpuRatio, unit: 'times' },
+    { label: `${workload}: bytes per update, Socket.IO ÷ edge`, value: result.bytesPerUpdateRatio, unit: 'times' },
+  ];
+}
+
 export function writeCharts(result: SuiteResult, chartDir: string): string[] {
   mkdirSync(chartDir, { recursive: true });
   const charts: string[] = [];
@@ -321,10 +339,12 @@ export function formatSuite(result: SuiteResult): string {
   const lines = [
     `tickstream bench${result.quick ? ' --quick' : ''}: medians of ${result.runs} runs, ${result.machine.cpus} cores, Node ${result.versions.node}`,
   ];
-  for (const [name, outcome] of Object.entries(result.benchmarks)) {
+  const outcomes = Object.entries(result.benchmarks);
+  const labelWidth = Math.max(40, ...outcomes.flatMap(([, outcome]) => outcome.figures.map((f) => f.label.length)));
+  for (const [name, outcome] of outcomes) {
     lines.push('', `${name} (${Math.round(outcome.seconds)} s)`);
     for (const figure of outcome.figures)
-      lines.push(`  ${figure.label.padEnd(40)} ${formatValue(figure.value).padStart(14)} ${figure.unit}`);
+      lines.push(`  ${figure.label.padEnd(labelWidth)} ${formatValue(figure.value).padStart(14)} ${figure.unit}`);
   }
   for (const [name, why] of Object.entries(result.failures)) lines.push('', `${name}: FAILED — ${why}`);
   return lines.join('\n');

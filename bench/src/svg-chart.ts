@@ -26,7 +26,8 @@ export function formatValue(value: number): string {
   if (!Number.isFinite(value)) return 'n/a';
   if (Math.abs(value) >= 100) return Math.round(value).toLocaleString('en-US');
   if (Math.abs(value) >= 10) return value.toFixed(1);
-  return value.toFixed(2);
+  if (Math.abs(value) >= 0.1 || value === 0) return value.toFixed(2);
+  return value.toPrecision(2); // 0.0054, not 0.00
 }
 
 export function barChart(title: string, subtitle: string, bars: readonly Bar[]): string {
