@@ -1,9 +1,8 @@
-import { type KafkaSecurity, kafkajsSecurity } from '@tickstream/schemas/kafka-security';
 import { kafkaLz4Codec } from '@tickstream/schemas/lz4-node';
-import kafkajs, { type Consumer, type EachBatchPayload } from 'kafkajs';
+import kafkajs, { type Consumer, type EachBatchPayload, type Kafka } from 'kafkajs';
 import type { PartitionReader, ReaderHooks } from './partition-reader.js';
 
-const { CompressionCodecs, CompressionTypes, Kafka, logLevel } = kafkajs;
+const { CompressionCodecs, CompressionTypes } = kafkajs;
 // kafkajs ships without LZ4, and the producer writes lz4 batches.
 CompressionCodecs[CompressionTypes.LZ4] = kafkaLz4Codec;
 
@@ -20,18 +19,11 @@ export class KafkajsReader implements PartitionReader {
   private readonly consumer: Consumer;
 
   constructor(
-    private readonly options: { brokers: string[]; groupId: string; topics: string[]; security: KafkaSecurity },
+    /** `kafka`: the TickConsumer's client, which carries the brokers, TLS and SASL. */
+    private readonly options: { kafka: Kafka; groupId: string; topics: string[] },
     private readonly hooks: ReaderHooks,
   ) {
-    const kafka = new Kafka({
-      clientId: options.groupId,
-      brokers: options.brokers,
-      ...kafkajsSecurity(options.security),
-      logLevel: logLevel.NOTHING,
-      connectionTimeout: 2000,
-      retry: { initialRetryTime: 250, maxRetryTime: 3000, retries: 10 },
-    });
-    this.consumer = kafka.consumer({
+    this.consumer = options.kafka.consumer({
       groupId: options.groupId,
       maxWaitTimeInMs: FETCH_WAIT_MS,
       allowAutoTopicCreation: false,

@@ -97,10 +97,7 @@ export class TickConsumer {
         `Kafka security ${describeKafkaSecurity(this.security)}: reading with kafkajs (the edge's own Fetch reader speaks PLAINTEXT only)`,
       );
     this.reader = isSecured(this.security)
-      ? new KafkajsReader(
-          { brokers: options.brokers, groupId: options.groupId, topics: this.topics, security: this.security },
-          hooks,
-        )
+      ? new KafkajsReader({ kafka: this.kafka, groupId: options.groupId, topics: this.topics }, hooks)
       : new KafkaFetchReader(
           {
             brokers: options.brokers,
