@@ -5,8 +5,10 @@ import { pathToFileURL } from 'node:url';
 import { startBroker } from '@tickstream/broker';
 import { ErrorCode } from '@tickstream/schemas';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { freePort } from '../../broker/src/testing/broker-process.js';
 import type { RunningProducer } from '../../producer/dist/index.js';
-import type { RunningEdge } from './edge.js';
+import { type RunningEdge, startEdge } from './edge.js';
+import { defaultEdgeOptions } from './options.js';
 import { getJson, quiet, startTestEdge, startTestProducer } from './testing/system.js';
 import { TestClient } from './testing/test-client.js';
 import { loadNativeUws } from './uws.js';
@@ -139,4 +141,51 @@ describe('edge when Kafka goes away and clients misbehave', () => {
     }
     expect(() => loadNativeUws()).not.toThrow();
   });
+});
+
+describe('edge started before Kafka', () => {
+  const dataDir = mkdtempSync(join(tmpdir(), 'tickstream-edge-early-'));
+  afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
+
+  it('says at once that Kafka is unreachable (log and /health), then serves once Kafka and ticks arrive', async () => {
+    const port = await freePort();
+    const lines: string[] = [];
+    const edge = await startEdge({
+      ...defaultEdgeOptions,
+      port: 0,
+      host: '127.0.0.1',
+      brokers: [`127.0.0.1:${port}`],
+      topic: 'ticks',
+      eventsTopic: 'ticks-events',
+      historyMs: 60_000,
+      staticDir: null,
+      edgeId: 'early-edge',
+      log: (line) => lines.push(line),
+    });
+    const http = `http://127.0.0.1:${edge.port}`;
+    let broker: RunningBroker | undefined;
+    let producer: RunningProducer | undefined;
+    try {
+      // Within seconds, not after kafkajs' own retries have run out (they once kept it unsaid for 20 s).
+      await expect
+        .poll(() => lines.find((line) => line.includes('unreachable')) ?? '', { timeout: 5_000 })
+        .toMatch(new RegExp(`Kafka at 127\\.0\\.0\\.1:${port} unreachable \\(.*ECONNREFUSED.*\\); retrying`));
+      const waiting = await getJson(`${http}/health`);
+      expect(waiting.status).toBe(503);
+      expect(waiting.body).toMatchObject({
+        status: 'loading',
+        kafka: { up: false, detail: expect.stringMatching(/unreachable .*ECONNREFUSED/) },
+      });
+
+      broker = await startBroker({ port, dataDir, log: quiet });
+      producer = await startTestProducer([broker.bootstrap], 'ticks', 2000, 60);
+      await edge.ready;
+      await expect.poll(async () => (await getJson(`${http}/health`)).status, { timeout: 20_000 }).toBe(200);
+      expect((await getJson(`${http}/health`)).body).toMatchObject({ kafka: { up: true } });
+    } finally {
+      await edge.stop();
+      await producer?.stop();
+      await broker?.close();
+    }
+  }, 60_000);
 });

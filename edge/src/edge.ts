@@ -65,8 +65,6 @@ export async function startEdge(options: EdgeOptions): Promise<RunningEdge> {
   const clientMessages = new ClientMessages(fanOut, directory, frameOptions, options, Date.now);
   const sessions = new Set<Session>();
   let nextSessionId = 1;
-  let kafkaUp = false;
-  let kafkaStatus = 'connecting to Kafka';
   let loaded = false;
   let markReady: () => void = () => {};
   const ready = new Promise<void>((resolve) => {
@@ -97,8 +95,6 @@ export async function startEdge(options: EdgeOptions): Promise<RunningEdge> {
       metrics.consumerLag.set({ partition: String(partition) }, lag);
     },
     onHealth(up, reason) {
-      kafkaUp = up;
-      kafkaStatus = reason;
       metrics.kafkaUp.set(up ? 1 : 0);
       log(up ? `Kafka: ${reason}` : `Kafka lost: ${reason}; serving the last known state, marked stale`);
       const frame = up
@@ -185,11 +181,12 @@ export async function startEdge(options: EdgeOptions): Promise<RunningEdge> {
         }),
         'hello',
       );
-      if (!kafkaUp)
+      const kafka = consumer.health;
+      if (!kafka.up)
         fanOut.sendError(
           session,
           ErrorCode.KafkaUnavailable,
-          `Kafka unavailable (${kafkaStatus}): data is stale until it returns`,
+          `Kafka unavailable (${kafka.detail}): data is stale until it returns`,
         );
     },
     message(ws, message, isBinary) {
@@ -213,18 +210,21 @@ export async function startEdge(options: EdgeOptions): Promise<RunningEdge> {
     metrics,
     staticFiles: loadStaticFiles(options.staticDir),
     maxBars: options.maxBars,
-    health: () => ({
-      ok: kafkaUp && loaded,
-      status: !loaded ? 'loading' : kafkaUp ? 'ok' : 'kafka-unavailable',
-      edgeId: options.edgeId,
-      epoch,
-      kafka: { up: kafkaUp, detail: kafkaStatus, brokers: options.brokers },
-      clients: sessions.size,
-      channels: fanOut.channels.size,
-      symbols: directory.size,
-      ticks: state.ticksApplied,
-      uptimeS: Math.round((Date.now() - startedMs) / 1000),
-    }),
+    health: () => {
+      const kafka = consumer.health;
+      return {
+        ok: kafka.up && loaded,
+        status: !loaded ? 'loading' : kafka.up ? 'ok' : 'kafka-unavailable',
+        edgeId: options.edgeId,
+        epoch,
+        kafka: { up: kafka.up, detail: kafka.detail, brokers: options.brokers },
+        clients: sessions.size,
+        channels: fanOut.channels.size,
+        symbols: directory.size,
+        ticks: state.ticksApplied,
+        uptimeS: Math.round((Date.now() - startedMs) / 1000),
+      };
+    },
   });
 
   const listenSocket = await new Promise<us_listen_socket>((resolve, reject) => {

@@ -33,7 +33,7 @@ export interface TickConsumerOptions {
   onEvent: (value: Buffer) => void;
   /** Called each batch with the partition's remaining records. */
   onLag: (partition: number, lag: number) => void;
-  /** Kafka became reachable (true) or was lost (false), with why. */
+  /** Kafka became reachable (true) or was lost (false), with why; `health` has the latest word in between. */
   onHealth: (up: boolean, reason: string) => void;
   /** History up to the end offsets seen at start has been applied. */
   onReady: () => void;
@@ -64,6 +64,7 @@ export class TickConsumer {
   private endAtStart = new Map<number, number>();
   private ready = false;
   private up = false;
+  private healthDetail = 'connecting to Kafka';
   private lastFetchMs = 0;
   private lastHealthCheckMs = 0;
   private healthTimer: NodeJS.Timeout | undefined;
@@ -79,7 +80,9 @@ export class TickConsumer {
       ...kafkajsSecurity(this.security),
       logLevel: logLevel.NOTHING,
       connectionTimeout: 2000,
-      retry: { initialRetryTime: 250, maxRetryTime: 3000, retries: 10 },
+      // Short: the edge's own loops retry (start below, the readers), so kafkajs only bridges a
+      // blip. Its ten retries used to keep an unreachable Kafka unsaid for 20 s at start.
+      retry: { initialRetryTime: 250, maxRetryTime: 1000, retries: 2 },
     });
     this.admin = this.kafka.admin({ retry: { retries: 0 } });
     const hooks: ReaderHooks = {
@@ -114,15 +117,16 @@ export class TickConsumer {
     this.lastHealthCheckMs = Date.now();
     this.healthTimer = setInterval(() => this.checkHealth(), HEALTH_CHECK_MS);
     this.healthTimer.unref();
-    await this.waitForTopic();
-    if (this.stopped) return;
-    await this.planHistory();
-    if (this.stopped) return;
+    if (!(await this.findTopicAndPlanHistory())) return;
     await this.reader.start();
     this.checkReady();
   }
 
-  private async waitForTopic(): Promise<void> {
+  /**
+   * Waits for the ticks topic, then plans history; any failure of either retries both, so Kafka
+   * going away in between is retried too. False when stopped first.
+   */
+  private async findTopicAndPlanHistory(): Promise<boolean> {
     let said = '';
     for (let attempt = 0; !this.stopped; attempt++) {
       try {
@@ -132,7 +136,8 @@ export class TickConsumer {
           if (!topics.includes(this.options.eventsTopic)) {
             await this.admin.createTopics({ topics: [{ topic: this.options.eventsTopic, numPartitions: 1 }] });
           }
-          return;
+          await this.planHistory();
+          return !this.stopped;
         }
         if (said !== 'topic') this.options.log(`waiting for topic ${this.options.topic} (start a producer)`);
         said = 'topic';
@@ -146,8 +151,10 @@ export class TickConsumer {
         said = reason;
         this.setHealth(false, reason);
       }
-      await new Promise((resolve) => setTimeout(resolve, Math.min(250 * 2 ** attempt, 2000)));
+      // Unref'd: a stopped edge must not wait for this pause to exit.
+      await new Promise((resolve) => setTimeout(resolve, Math.min(250 * 2 ** attempt, 2000)).unref());
     }
+    return false;
   }
 
   /** Where history starts (offsets by timestamp) and where the topic ends now. */
@@ -219,7 +226,13 @@ export class TickConsumer {
     else this.setHealth(true, 'receiving from Kafka');
   }
 
+  /** Whether Kafka answers, and the latest word on it (for /health: kept current between changes). */
+  get health(): { up: boolean; detail: string } {
+    return { up: this.up, detail: this.healthDetail };
+  }
+
   private setHealth(up: boolean, reason: string): void {
+    this.healthDetail = reason;
     if (up === this.up) return;
     this.up = up;
     this.options.onHealth(up, reason);
