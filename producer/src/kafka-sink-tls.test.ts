@@ -76,7 +76,7 @@ describe.skipIf(!openssl)('KafkaSink over TLS (KAFKA_SSL, KAFKA_SSL_CA_FILE)', (
 
   it('trusts the certificate of KAFKA_SSL_CA_FILE (and then finds no Kafka there)', async () => {
     const { error } = await startSink({ KAFKA_SSL: 'true', KAFKA_SSL_CA_FILE: join(dir, 'ca.pem') });
-    expect(error.message).toMatch(/^Kafka at 127\.0\.0\.1:\d+ is unreachable after \d+ attempts/);
+    expect(error.message).toMatch(/^Kafka at 127\.0\.0\.1:\d+ is unreachable after \d+ attempts?/);
     expect(error.message).not.toMatch(/certificate/);
   });
 });

@@ -7,6 +7,7 @@ import {
 } from '@tickstream/schemas/kafka-security';
 import { kafkaLz4Codec } from '@tickstream/schemas/lz4-node';
 import kafkajs, { type Message, type PartitionMetadata, type Producer } from 'kafkajs';
+import { connectWithRetry, fatalError } from './connect-retry.js';
 
 // kafkajs is CommonJS without named exports Node can see: take them from the default export.
 const { CompressionCodecs, CompressionTypes, Kafka, logLevel, Partitioners } = kafkajs;
@@ -154,37 +155,22 @@ export class KafkaSink {
 
   /** Connects (retrying with backoff until the connect timeout) and makes sure both topics exist. */
   async start(): Promise<void> {
-    const deadline = Date.now() + this.options.connectTimeoutMs;
-    for (let attempt = 1, delay = 250; ; attempt++, delay = Math.min(delay * 2, 5000)) {
-      try {
+    await connectWithRetry(
+      this.options,
+      async () => {
         await this.probeAndPrepareTopics();
         await this.producer.connect();
-        this.stats.connected = true;
-        this.wasConnected = true;
-        return;
-      } catch (error) {
-        const reason = (error as Error).message;
-        // Wrong credentials or an untrusted certificate: no retry will cure them, so say so now.
-        if (isAuthenticationFailure(error)) {
-          throw Object.assign(
-            new Error(
-              `authentication with Kafka at ${this.options.brokers.join(',')} failed (${reason}): ${authenticationAdvice(this.security)}`,
-            ),
-            { exitCode: 1 },
-          );
-        }
-        if (Date.now() + delay > deadline) {
-          throw Object.assign(
-            new Error(
-              `Kafka at ${this.options.brokers.join(',')} is unreachable after ${attempt} attempts over ${Math.round(this.options.connectTimeoutMs / 1000)} s: ${reason}`,
-            ),
-            { exitCode: 1 },
-          );
-        }
-        this.options.log(`Kafka at ${this.options.brokers.join(',')} unreachable (${reason}); retrying in ${delay} ms`);
-        await new Promise((resolve) => setTimeout(resolve, delay));
-      }
-    }
+      },
+      // Wrong credentials or an untrusted certificate: no retry will cure them, so say so now.
+      (error) =>
+        isAuthenticationFailure(error)
+          ? fatalError(
+              `authentication with Kafka at ${this.options.brokers.join(',')} failed (${(error as Error).message}): ${authenticationAdvice(this.security)}`,
+            )
+          : undefined,
+    );
+    this.stats.connected = true;
+    this.wasConnected = true;
   }
 
   /** One quick round trip (no kafkajs retries: our loop retries), then creates what is missing. */

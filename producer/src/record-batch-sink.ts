@@ -5,6 +5,7 @@ import {
   needsNewProducerId,
   type PartitionProduceResult,
 } from '@tickstream/schemas/kafka-protocol';
+import { connectWithRetry } from './connect-retry.js';
 import type { SinkStats } from './kafka-sink.js';
 import { partitionForKey } from './murmur2-partitioner.js';
 import { ProduceClient } from './produce-client.js';
@@ -144,28 +145,16 @@ export class RecordBatchSink {
 
   /** Learns the partitions and their leaders (and a producer id), retrying with backoff until the connect timeout. */
   async start(): Promise<void> {
-    const deadline = Date.now() + this.options.connectTimeoutMs;
-    for (let attempt = 1, delay = 250; ; attempt++, delay = Math.min(delay * 2, 5000)) {
-      try {
+    try {
+      await connectWithRetry(this.options, async () => {
         await this.loadPartitions();
         if (this.options.idempotent) await this.newProducerId();
-        this.stats.connected = true;
-        return;
-      } catch (error) {
-        const reason = (error as Error).message;
-        if (Date.now() + delay > deadline) {
-          this.client.close();
-          throw Object.assign(
-            new Error(
-              `Kafka at ${this.options.brokers.join(',')} is unreachable after ${attempt} attempts over ${Math.round(this.options.connectTimeoutMs / 1000)} s: ${reason}`,
-            ),
-            { exitCode: 1 },
-          );
-        }
-        this.options.log(`Kafka at ${this.options.brokers.join(',')} unreachable (${reason}); retrying in ${delay} ms`);
-        await new Promise((resolve) => setTimeout(resolve, delay));
-      }
+      });
+    } catch (error) {
+      this.client.close();
+      throw error;
     }
+    this.stats.connected = true;
   }
 
   /** The partition count is fixed by the first answer, so a symbol's partition never changes mid-run. */
