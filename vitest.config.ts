@@ -16,6 +16,7 @@ export default defineConfig({
       '@tickstream/broker': src('./broker/src/index.ts'),
       '@tickstream/producer': src('./producer/src/index.ts'),
       '@tickstream/edge': src('./edge/src/index.ts'),
+      '@tickstream/bench/benchmark-names': src('./bench/src/benchmark-names.ts'),
       '@tickstream/bench': src('./bench/src/index.ts'),
     },
   },

@@ -1,4 +1,5 @@
 export { type BaselineResult, formatBaselineBench, runBaselineBench } from './baseline.js';
+export { BENCHMARKS, type BenchmarkName, parseBenchmarkList } from './benchmark-names.js';
 export { type BrokerBenchResult, formatBrokerBench, runBrokerBench } from './broker.js';
 export { type CodecBenchResult, runCodecBench } from './codec.js';
 export { type E2eResult, formatE2eBench, runE2eBench } from './e2e.js';
@@ -16,10 +17,7 @@ export { runMarketBench } from './market.js';
 export { formatProducerBench, type ProducerBenchResult, runProducerBench } from './producer.js';
 export { median, medianOf } from './stats.js';
 export {
-  BENCHMARKS,
-  type BenchmarkName,
   formatSuite,
-  parseBenchmarkList,
   runSuite,
   type SuiteResult,
 } from './suite.js';

@@ -2,7 +2,8 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { BENCHMARKS, formatSuite, parseBenchmarkList, runSuite, type SuiteResult } from './suite.js';
+import { BENCHMARKS, parseBenchmarkList } from './benchmark-names.js';
+import { formatSuite, runSuite, type SuiteResult } from './suite.js';
 import { barChart } from './svg-chart.js';
 
 describe('tickstream bench', () => {

@@ -4,6 +4,7 @@ import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type BaselineResult, formatBaselineBench, runBaselineBench } from './baseline.js';
+import { BENCHMARKS, type BenchmarkName } from './benchmark-names.js';
 import { formatBrokerBench, runBrokerBench } from './broker.js';
 import { runCodecBench } from './codec.js';
 import { type DashboardBenchRow, DEFAULT_CONFIGS, runDashboardBench } from './dashboard.js';
@@ -20,8 +21,6 @@ import { type Bar, barChart, formatValue } from './svg-chart.js';
  * bench/results/<timestamp>.json and latest.json, and a bar chart per benchmark. The
  * benchmarks themselves live in their own modules and run alone too (node bench/dist/X.js).
  */
-export const BENCHMARKS = ['codec', 'broker', 'producer', 'edge', 'e2e', 'baseline', 'http', 'dashboard'] as const;
-export type BenchmarkName = (typeof BENCHMARKS)[number];
 
 /** One headline figure of a benchmark: a row of the final table and a bar of its chart. */
 export interface Figure {
@@ -188,14 +187,6 @@ const SUITE: Record<BenchmarkName, (context: RunContext) => Promise<BenchmarkOut
     return { result: { runs, rows }, figures, text };
   },
 };
-
-export function parseBenchmarkList(list: string): BenchmarkName[] {
-  const names = list.split(',').map((name) => name.trim());
-  const unknown = names.filter((name) => !(BENCHMARKS as readonly string[]).includes(name));
-  if (unknown.length > 0)
-    throw new RangeError(`unknown benchmark ${unknown.join(', ')} (one of ${BENCHMARKS.join(', ')})`);
-  return names as BenchmarkName[];
-}
 
 function versions(root: string): Record<string, string> {
   let packages: Record<string, { version?: string }> = {};

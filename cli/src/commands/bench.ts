@@ -1,4 +1,4 @@
-import { BENCHMARKS, formatSuite, parseBenchmarkList, runSuite } from '@tickstream/bench';
+import { BENCHMARKS, parseBenchmarkList } from '@tickstream/bench/benchmark-names';
 import type { Command } from '../command.js';
 import { UsageError } from '../usage-error.js';
 
@@ -25,6 +25,8 @@ export const benchCommand: Command = {
         throw new UsageError(`--only: ${(error as Error).message}`);
       }
     }
+    // Loaded here, not at the top: only this command needs the benchmarks' dependencies.
+    const { formatSuite, runSuite } = await import('@tickstream/bench');
     const { result, resultPath, charts } = await runSuite({ quick: flags.boolean('quick'), only });
     process.stdout.write(
       `${formatSuite(result)}\n\nresults: ${resultPath}\ncharts: ${charts.length} in ${charts[0]?.replace(/\/[^/]*$/, '') ?? '-'}\n`,
