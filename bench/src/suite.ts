@@ -4,7 +4,7 @@ import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type BaselineResult, formatBaselineBench, runBaselineBench } from './baseline.js';
-import { BENCHMARKS, type BenchmarkName } from './benchmark-names.js';
+import type { BenchmarkName } from './benchmark-names.js';
 import { formatBrokerBench, runBrokerBench } from './broker.js';
 import { runCodecBench } from './codec.js';
 import { type DashboardBenchRow, DEFAULT_CONFIGS, runDashboardBench } from './dashboard.js';
