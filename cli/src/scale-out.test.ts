@@ -16,6 +16,7 @@ import type { RunningProducer } from '../../producer/dist/index.js';
 const bin = fileURLToPath(new URL('../bin/tickstream.js', import.meta.url));
 const haproxy = haproxyVersion();
 const CLIENTS = 200;
+const SYMBOLS = 120;
 const log = process.env.TICKSTREAM_TEST_LOG === '1' ? (line: string) => process.stderr.write(`${line}\n`) : quiet;
 
 if (haproxy === null)
@@ -129,7 +130,7 @@ describe.skipIf(haproxy === null)('scale-out: edges behind HAProxy', () => {
   beforeAll(async () => {
     broker = await startBroker({ port: 0, dataDir: join(dataDir, 'broker'), log: quiet });
     brokerPort = Number(broker.bootstrap.split(':')[1]);
-    producer = await startTestProducer([broker.bootstrap], 'ticks', 2000, 120);
+    producer = await startTestProducer([broker.bootstrap], 'ticks', 2000, SYMBOLS);
     group = await startEdgeGroup({
       edges: 2,
       host: '127.0.0.1',
@@ -149,6 +150,21 @@ describe.skipIf(haproxy === null)('scale-out: edges behind HAProxy', () => {
       10_000,
       'HAProxy to see both edges up',
     );
+    // An edge is healthy once its history is loaded, which may be before the producer's rarer
+    // symbols have ticked once: the tests below want every symbol known to both.
+    await until(
+      async () =>
+        (
+          await Promise.all(
+            group.edges.map(
+              async (edge) =>
+                ((await getJson(`http://127.0.0.1:${edge.port}/health`)).body as { symbols: number }).symbols,
+            ),
+          )
+        ).every((symbols) => symbols === SYMBOLS),
+      15_000,
+      `both edges to know all ${SYMBOLS} symbols`,
+    );
     url = `ws://127.0.0.1:${group.port}/ws`;
   }, 60_000);
 
@@ -163,7 +179,7 @@ describe.skipIf(haproxy === null)('scale-out: edges behind HAProxy', () => {
   it('moves every client of a killed edge to the other within 2 s; each sees the new epoch and resyncs', async () => {
     const { body } = await getJson(`http://127.0.0.1:${group.port}/api/symbols`);
     const names = (body as { symbols: ApiSymbol[] }).symbols.map((symbol) => symbol.name).sort();
-    expect(names.length).toBe(120);
+    expect(names.length).toBe(SYMBOLS);
     // '*' and four pages of 30: shared channels, as dashboards subscribe.
     const pages = [['*'], ...[0, 1, 2, 3].map((page) => names.slice(page * 30, page * 30 + 30))];
     for (let i = 0; i < CLIENTS; i++) clients.push(new MovingClient(url, pages[i % pages.length] as string[]));
@@ -274,7 +290,7 @@ describe.skipIf(haproxy === null)('scale-out: edges behind HAProxy', () => {
         return reference.quotes();
       }),
     );
-    expect(fresh[0]?.size).toBe(120);
+    expect(fresh[0]?.size).toBe(SYMBOLS);
     expect(fresh[1]).toEqual(fresh[0]);
     const reference = fresh[0] ?? new Map();
     let compared = 0;
