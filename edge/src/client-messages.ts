@@ -14,7 +14,7 @@ import type { SymbolDirectory } from './symbol-directory.js';
 export interface ClientLimits {
   maxClientFrameBytes: number;
   maxSymbolsPerSubscription: number;
-  maxRefusalsInARow: number;
+  maxRefusalsIn10s: number;
   maxBars: number;
   maxMessagesPerSecond: number;
 }
@@ -39,7 +39,7 @@ export class ClientMessages {
     const fanOut = this.fanOut;
     const limits = this.limits;
     if (!session.limiter.take(this.now())) {
-      if (session.limiter.refusedInARow > limits.maxRefusalsInARow) {
+      if (session.limiter.refusedInWindow > limits.maxRefusalsIn10s) {
         session.outlet?.close(
           CloseCode.RateLimited,
           `rate limited: more than ${limits.maxMessagesPerSecond} messages/s, sustained`,

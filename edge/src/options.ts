@@ -21,8 +21,8 @@ export interface EdgeOptions {
   /** Client messages a second, on average, and the burst allowed above it. */
   maxMessagesPerSecond: number;
   messageBurst: number;
-  /** Refusals in a row after which a client is disconnected. */
-  maxRefusalsInARow: number;
+  /** Refused messages within 10 s (rate-limiter.ts) after which a client is disconnected. */
+  maxRefusalsIn10s: number;
   /** Largest client frame answered with an Error instead of being read; uWS closes far above it. */
   maxClientFrameBytes: number;
   /** Above this many buffered bytes a client gets no Deltas until it drains. */
@@ -54,7 +54,7 @@ export const defaultEdgeOptions: Omit<EdgeOptions, 'edgeId' | 'log' | 'staticDir
   maxSymbolsPerSubscription: 10_000,
   maxMessagesPerSecond: 50,
   messageBurst: 100,
-  maxRefusalsInARow: 200,
+  maxRefusalsIn10s: 200,
   maxClientFrameBytes: 16 * 1024,
   softBufferBytes: 256 * 1024,
   hardBufferBytes: 1024 * 1024,
