@@ -8,8 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '../../broker/src/testing/broker-process.js';
 import type { RunningProducer } from '../../producer/dist/index.js';
 import { type RunningEdge, startEdge } from './edge.js';
-import { defaultEdgeOptions } from './options.js';
-import { getJson, quiet, startTestEdge, startTestProducer } from './testing/system.js';
+import { getJson, quiet, startTestEdge, startTestProducer, testEdgeOptions } from './testing/system.js';
 import { TestClient } from './testing/test-client.js';
 import { loadNativeUws } from './uws.js';
 
@@ -150,18 +149,10 @@ describe('edge started before Kafka', () => {
   it('says at once that Kafka is unreachable (log and /health), then serves once Kafka and ticks arrive', async () => {
     const port = await freePort();
     const lines: string[] = [];
-    const edge = await startEdge({
-      ...defaultEdgeOptions,
-      port: 0,
-      host: '127.0.0.1',
-      brokers: [`127.0.0.1:${port}`],
-      topic: 'ticks',
-      eventsTopic: 'ticks-events',
-      historyMs: 60_000,
-      staticDir: null,
-      edgeId: 'early-edge',
-      log: (line) => lines.push(line),
-    });
+    // Not startTestEdge: that waits for history, which needs the Kafka this test starts later.
+    const edge = await startEdge(
+      testEdgeOptions([`127.0.0.1:${port}`], 'ticks', { edgeId: 'early-edge', log: (line) => lines.push(line) }),
+    );
     const http = `http://127.0.0.1:${edge.port}`;
     let broker: RunningBroker | undefined;
     let producer: RunningProducer | undefined;

@@ -26,12 +26,9 @@ export function startTestProducer(
   });
 }
 
-export async function startTestEdge(
-  brokers: string[],
-  topic: string,
-  overrides: Partial<EdgeOptions> = {},
-): Promise<RunningEdge> {
-  const edge = await startEdge({
+/** Options of an edge on `topic` as the tests run it: any port, no dashboard, a minute of history. */
+export function testEdgeOptions(brokers: string[], topic: string, overrides: Partial<EdgeOptions> = {}): EdgeOptions {
+  return {
     ...defaultEdgeOptions,
     port: 0,
     host: '127.0.0.1',
@@ -43,7 +40,16 @@ export async function startTestEdge(
     edgeId: 'test-edge',
     log: process.env.TICKSTREAM_TEST_LOG === '1' ? (line) => process.stderr.write(`[edge] ${line}\n`) : quiet,
     ...overrides,
-  });
+  };
+}
+
+/** A test edge, once its history is loaded. */
+export async function startTestEdge(
+  brokers: string[],
+  topic: string,
+  overrides: Partial<EdgeOptions> = {},
+): Promise<RunningEdge> {
+  const edge = await startEdge(testEdgeOptions(brokers, topic, overrides));
   await edge.ready;
   return edge;
 }
