@@ -13,7 +13,7 @@ import {
   stopChild,
   waitForEdge,
 } from './processes.js';
-import { median } from './stats.js';
+import { interleavedRuns, median } from './stats.js';
 
 /**
  * Edge ingest benchmark: how fast one edge reads ticks from Kafka into its state and candles,
@@ -86,18 +86,14 @@ export async function runEdgeIngestBench(options: {
   try {
     const ticks = await fillTopic(broker.bootstrap, options.seconds, options.symbols);
     log(`topic filled: ${ticks.toLocaleString('en-US')} ticks of ${options.symbols} symbols`);
-    const perRun = options.edges.map(() => [] as { seconds: number; cpu: number }[]);
-    for (let run = 0; run < options.runs; run++) {
-      // Interleaved, so drift on a shared machine hits every variant alike.
-      for (const [index, edge] of options.edges.entries()) {
-        const result = await loadOnce(edge, broker.bootstrap);
-        if (result.ticks !== ticks) throw new Error(`${edge} loaded ${result.ticks} ticks of ${ticks}`);
-        perRun[index]?.push(result);
-        log(
-          `run ${run + 1}/${options.runs} ${edge}: ${Math.round(ticks / result.seconds).toLocaleString('en-US')} ticks/s, ${((result.cpu / ticks) * 1e6).toFixed(2)} µs CPU per tick`,
-        );
-      }
-    }
+    const perRun = await interleavedRuns(options.runs, options.edges, async (edge, run) => {
+      const result = await loadOnce(edge, broker.bootstrap);
+      if (result.ticks !== ticks) throw new Error(`${edge} loaded ${result.ticks} ticks of ${ticks}`);
+      log(
+        `run ${run + 1}/${options.runs} ${edge}: ${Math.round(ticks / result.seconds).toLocaleString('en-US')} ticks/s, ${((result.cpu / ticks) * 1e6).toFixed(2)} µs CPU per tick`,
+      );
+      return result;
+    });
     return {
       runs: options.runs,
       ticks,
@@ -188,16 +184,13 @@ export async function runEdgeFollowBench(options: {
     clock: 'real',
   });
   try {
-    const perRun = options.edges.map(() => [] as number[]);
-    for (let run = 0; run < options.runs; run++) {
-      for (const [index, edge] of options.edges.entries()) {
-        const { cores, ticks } = await followOnce(edge, broker.bootstrap, options.seconds);
-        perRun[index]?.push(cores);
-        log(
-          `run ${run + 1}/${options.runs} ${edge}: ${cores.toFixed(3)} cores at ${Math.round(ticks / options.seconds).toLocaleString('en-US')} ticks/s`,
-        );
-      }
-    }
+    const perRun = await interleavedRuns(options.runs, options.edges, async (edge, run) => {
+      const { cores, ticks } = await followOnce(edge, broker.bootstrap, options.seconds);
+      log(
+        `run ${run + 1}/${options.runs} ${edge}: ${cores.toFixed(3)} cores at ${Math.round(ticks / options.seconds).toLocaleString('en-US')} ticks/s`,
+      );
+      return cores;
+    });
     return {
       runs: options.runs,
       rate: options.rate,

@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { pathToFileURL } from 'node:url';
 import { cli, cpuSeconds, freePort, rssMb, stopChild } from './processes.js';
-import { median } from './stats.js';
+import { interleavedRuns, median } from './stats.js';
 
 /**
  * How soon a spawned edge listens, and the CPU and memory it has used by then: what a restart,
@@ -11,10 +11,17 @@ import { median } from './stats.js';
  */
 export interface EdgeStartupResult {
   runs: number;
-  variants: { edge: string; listeningMs: number; cpuMs: number; rssMb: number }[];
+  /** Medians per build. */
+  variants: ({ edge: string } & StartSample)[];
 }
 
-async function startOnce(bin: string): Promise<{ listeningMs: number; cpuMs: number; rssMb: number }> {
+interface StartSample {
+  listeningMs: number;
+  cpuMs: number;
+  rssMb: number;
+}
+
+async function startOnce(bin: string): Promise<StartSample> {
   const nowhere = await freePort();
   const started = performance.now();
   const child = spawn(
@@ -41,15 +48,11 @@ async function startOnce(bin: string): Promise<{ listeningMs: number; cpuMs: num
 }
 
 export async function runEdgeStartupBench(options: { runs: number; edges: string[] }): Promise<EdgeStartupResult> {
-  const samples = options.edges.map(() => [] as { listeningMs: number; cpuMs: number; rssMb: number }[]);
-  for (let run = 0; run < options.runs; run++) {
-    for (const [i, edge] of options.edges.entries()) samples[i]?.push(await startOnce(edge));
-  }
+  const samples = await interleavedRuns(options.runs, options.edges, (edge) => startOnce(edge));
   return {
     runs: options.runs,
     variants: options.edges.map((edge, i) => {
-      const of = (pick: (s: { listeningMs: number; cpuMs: number; rssMb: number }) => number): number =>
-        median((samples[i] ?? []).map(pick));
+      const of = (pick: (sample: StartSample) => number): number => median((samples[i] ?? []).map(pick));
       return { edge, listeningMs: of((s) => s.listeningMs), cpuMs: of((s) => s.cpuMs), rssMb: of((s) => s.rssMb) };
     }),
   };

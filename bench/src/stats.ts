@@ -17,3 +17,19 @@ export async function medianOf(
   for (let i = 0; i < runs; i++) results.push(await measure());
   return { runs: results, median: median(results) };
 }
+
+/**
+ * Measures every variant `runs` times, interleaved (run 1 of each, then run 2 of each…), so drift
+ * on a shared machine hits every variant alike. Returns the samples per variant, in order.
+ */
+export async function interleavedRuns<Variant, Sample>(
+  runs: number,
+  variants: readonly Variant[],
+  measure: (variant: Variant, run: number) => Promise<Sample>,
+): Promise<Sample[][]> {
+  const samples = variants.map(() => [] as Sample[]);
+  for (let run = 0; run < runs; run++) {
+    for (const [index, variant] of variants.entries()) samples[index]?.push(await measure(variant, run));
+  }
+  return samples;
+}
