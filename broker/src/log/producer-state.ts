@@ -69,6 +69,21 @@ export class ProducerState {
     return { kind: 'append' };
   }
 
+  /** The epoch last seen from the producer here, if any. */
+  epochOf(producerId: number): number | undefined {
+    return this.producers.get(producerId)?.epoch;
+  }
+
+  /**
+   * A transaction marker carries the producer's epoch: a newer one (the coordinator fenced the
+   * producer) replaces the entry, so batches of the older epoch are refused from then on.
+   * Markers carry no sequence and leave the remembered batches alone otherwise.
+   */
+  recordMarker(producerId: number, epoch: number): void {
+    const entry = this.producers.get(producerId);
+    if (entry === undefined || epoch > entry.epoch) this.producers.set(producerId, { epoch, batches: [] });
+  }
+
   record(producerId: number, epoch: number, firstSequence: number, recordCount: number, baseOffset: number): void {
     if (producerId < 0) return;
     let entry = this.producers.get(producerId);
