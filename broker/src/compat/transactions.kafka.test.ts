@@ -1,11 +1,16 @@
+import { fileURLToPath } from 'node:url';
 import { Kafka, logLevel, type Producer } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { selectedBackend, startTestKafka, type TestKafka, uniqueName } from '../testing/kafka-backend.js';
 import { fetchPartitionOffsets, ReadIsolation } from '../testing/partition-offsets.js';
 import { until } from '../testing/until.js';
+import { parseClientJson, runClient, SYSTEM_PYTHON } from './run-client.js';
 
-// Transactions (KIP-98) through kafkajs 2.2.4, on whichever broker KAFKA_BACKEND selects.
-describe(`transactions with kafkajs (${selectedBackend()} backend)`, () => {
+const confluentScript = fileURLToPath(new URL('./python/confluent_kafka_transactions.py', import.meta.url));
+
+// Transactions (KIP-98) through kafkajs 2.2.4 and librdkafka 2.0.2 (Debian's confluent-kafka
+// 1.7), on whichever broker KAFKA_BACKEND selects.
+describe(`transactions (${selectedBackend()} backend)`, () => {
   let kafka: TestKafka;
   const client = (): Kafka => new Kafka({ brokers: kafka.brokers, logLevel: logLevel.NOTHING });
 
@@ -211,4 +216,34 @@ describe(`transactions with kafkajs (${selectedBackend()} backend)`, () => {
     await expect(transaction.commit()).rejects.toThrow();
     await abandoned.disconnect().catch(() => {});
   }, 60_000);
+
+  const confluent = async <T>(mode: string, topic: string, partitions: number): Promise<T> => {
+    const args = [confluentScript, mode, kafka.bootstrap, topic, String(partitions), uniqueName(`confluent-${mode}`)];
+    return parseClientJson<T>(await runClient(SYSTEM_PYTHON, args, { timeoutMs: 120_000 }), `confluent-kafka ${mode}`);
+  };
+
+  it('librdkafka commits twice and aborts once: read_committed sees exactly the committed records', async () => {
+    const topic = await createTopic('confluent-txn', 2);
+    const result = await confluent<{
+      committed: string[];
+      aborted: string[];
+      read_committed: string[];
+      read_uncommitted: string[];
+    }>('commit-abort', topic, 2);
+    expect(result.committed).toHaveLength(12);
+    expect(result.read_committed).toEqual(result.committed);
+    expect(result.read_uncommitted).toEqual([...result.committed, ...result.aborted].sort());
+  }, 150_000);
+
+  it('librdkafka: a second producer with the same transactional.id fences the first', async () => {
+    const topic = await createTopic('confluent-fence', 1);
+    const result = await confluent<{
+      zombie_error: { name: string; fatal: boolean; text: string } | null;
+      read_committed: string[];
+    }>('fence', topic, 1);
+    expect(result.zombie_error, 'the fenced producer must fail to commit').not.toBeNull();
+    expect(result.zombie_error?.fatal).toBe(true);
+    expect(result.zombie_error?.name).toMatch(/FENCED|INVALID_PRODUCER_EPOCH/);
+    expect(result.read_committed).toEqual(['newcomer']);
+  }, 150_000);
 });
