@@ -29,12 +29,13 @@ describe(`transactions with the Java client (${selectedBackend()} backend)`, () 
   let kafka: TestKafka;
   let java: string;
   let classpath: string;
+  let libs: string;
   const cleanups: (() => Promise<void>)[] = [];
   const client = (brokers: string[]): Kafka => new Kafka({ brokers, logLevel: logLevel.NOTHING });
 
   beforeAll(async () => {
     kafka = await startTestKafka();
-    const libs = await resolveKafkaJars({ kafkaVersion: DEFAULT_KAFKA_VERSION });
+    libs = await resolveKafkaJars({ kafkaVersion: DEFAULT_KAFKA_VERSION });
     java = await findJava();
     const classes = await mkdtemp(join(tmpdir(), 'tickstream-java-client-'));
     cleanups.push(() => rm(classes, { recursive: true, force: true }));
@@ -81,6 +82,34 @@ describe(`transactions with the Java client (${selectedBackend()} backend)`, () 
     expect(result.read_committed).toEqual(result.committed);
     expect(result.read_uncommitted).toEqual([...result.committed, ...result.aborted].sort());
   }, 150_000);
+
+  it("Apache Kafka's kafka-transactions tool lists and describes an open transaction", async () => {
+    const topic = await createTopic(kafka.brokers, 'tool-txn', 1);
+    const transactionalId = uniqueName('tool');
+    const producer = client(kafka.brokers).producer({ transactionalId, idempotent: true, maxInFlightRequests: 1 });
+    await producer.connect();
+    const transaction = await producer.transaction();
+    await transaction.send({ topic, messages: [{ value: 'open', partition: 0 }] });
+    const tool = async (...args: string[]): Promise<string> => {
+      const command = ['-cp', `${libs}/*`, 'org.apache.kafka.tools.TransactionsCommand'];
+      const result = await runClient(java, [...command, '--bootstrap-server', kafka.bootstrap, ...args], {
+        timeoutMs: 60_000,
+      });
+      expect(result.code, result.stderr).toBe(0);
+      return result.stdout;
+    };
+    try {
+      // A row per transactional id: id, coordinator, producer id, state.
+      expect(await tool('list')).toMatch(new RegExp(`${transactionalId}\\s+\\d+\\s+\\d+\\s+Ongoing`));
+      // id, producer id, epoch, state, timeout, start, duration, partitions.
+      const described = await tool('describe', '--transactional-id', transactionalId);
+      expect(described).toMatch(new RegExp(`${transactionalId}\\s+\\d+\\s+0\\s+Ongoing\\s+60000\\s`));
+      expect(described).toContain(`${topic}-0`);
+    } finally {
+      await transaction.abort();
+      await producer.disconnect();
+    }
+  }, 120_000);
 
   it(selectedBackend() === 'embedded'
     ? 'copies exactly once through kill -9 of the copier and of the broker (sendOffsetsToTransaction)'

@@ -61,7 +61,13 @@ function batches(log: PartitionLog, offset = 0, endOffset = Number.POSITIVE_INFI
 describe('transaction markers', () => {
   it('builds a control batch clients can check and read: CRC, attributes, producer, marker type', () => {
     for (const commit of [true, false]) {
-      const batch = buildControlBatch({ producerId: 42, producerEpoch: 3, commit, coordinatorEpoch: 7, timestamp: 1000 });
+      const batch = buildControlBatch({
+        producerId: 42,
+        producerEpoch: 3,
+        commit,
+        coordinatorEpoch: 7,
+        timestamp: 1000,
+      });
       expect(crcMatches(batch)).toBe(true);
       expect(batch.readInt16BE(BatchField.attributes)).toBe(TRANSACTIONAL | CONTROL);
       expect(Number(batch.readBigInt64BE(BatchField.producerId))).toBe(42);
@@ -72,7 +78,13 @@ describe('transaction markers', () => {
   });
 
   it('refuses control batches from clients, and transactional ones without a producer id', () => {
-    const control = buildControlBatch({ producerId: 1, producerEpoch: 0, commit: true, coordinatorEpoch: 0, timestamp: 0 });
+    const control = buildControlBatch({
+      producerId: 1,
+      producerEpoch: 0,
+      commit: true,
+      coordinatorEpoch: 0,
+      timestamp: 0,
+    });
     expect(() => validateProducedBatch(control, 1 << 20, 7)).toThrow(
       expect.objectContaining({ errorCode: ErrorCode.INVALID_RECORD }),
     );
@@ -117,7 +129,13 @@ describe('partition transactions', () => {
     expect(reopened.abortedTransactions(0, 10)).toEqual([{ producerId: 5, firstOffset: 0 }]);
     expect(reopened.producerEpoch(5)).toBe(1);
     // The fenced epoch is refused by the partition itself.
-    const zombie = buildRecordBatch({ values: ['z'], producerId: 5, producerEpoch: 0, baseSequence: 1, transactional: true });
+    const zombie = buildRecordBatch({
+      values: ['z'],
+      producerId: 5,
+      producerEpoch: 0,
+      baseSequence: 1,
+      transactional: true,
+    });
     expect(reopened.append(zombie, validateProducedBatch(zombie, 1 << 20, 7))).toMatchObject({
       errorCode: ErrorCode.INVALID_PRODUCER_EPOCH,
     });

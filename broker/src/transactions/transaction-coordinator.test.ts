@@ -154,7 +154,9 @@ describe('transaction coordinator', () => {
     expect(await c.commitOffsets(offsets)).toBe(ErrorCode.INVALID_TXN_STATE);
     expect(await c.addOffsets('tx', p.producerId, 0, 'g')).toBe(ErrorCode.NONE);
     // A group member's commit must name the current generation (v3+).
-    expect(await c.commitOffsets({ ...offsets, generationId: 3, memberId: 'ghost' })).toBe(ErrorCode.ILLEGAL_GENERATION);
+    expect(await c.commitOffsets({ ...offsets, generationId: 3, memberId: 'ghost' })).toBe(
+      ErrorCode.ILLEGAL_GENERATION,
+    );
     expect(await c.commitOffsets(offsets)).toBe(ErrorCode.NONE);
   });
 
@@ -289,7 +291,13 @@ describe('transaction coordinator', () => {
   it('aborts at start a transaction open in a partition that the coordinator does not know', async () => {
     const first = await start();
     // A transactional batch whose AddPartitions the disk lost (it never answers before fsync).
-    const batch = buildRecordBatch({ values: ['lost'], producerId: 999, producerEpoch: 3, baseSequence: 0, transactional: true });
+    const batch = buildRecordBatch({
+      values: ['lost'],
+      producerId: 999,
+      producerEpoch: 3,
+      baseSequence: 0,
+      transactional: true,
+    });
     first.log.partition('t', 1)?.append(batch, validateProducedBatch(batch, 1 << 20, 7));
     expect(first.log.partition('t', 1)?.lastStableOffset).toBe(0);
     await first.close();
@@ -333,7 +341,9 @@ describe('transaction coordinator', () => {
       unknownStateFilters: ['Bogus'],
       transactions: [{ transactionalId: 'a', producerId: a.producerId, state: 'Ongoing' }],
     });
-    expect(node.coordinator.list({ states: [], producerIds: [a.producerId], minDurationMs: -1 }).transactions).toHaveLength(1);
+    expect(
+      node.coordinator.list({ states: [], producerIds: [a.producerId], minDurationMs: -1 }).transactions,
+    ).toHaveLength(1);
     expect(node.coordinator.list({ states: [], producerIds: [], minDurationMs: -1 }).transactions).toHaveLength(2);
   });
 });
