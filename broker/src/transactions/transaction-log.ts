@@ -9,8 +9,8 @@ import {
   statSync,
   writeSync,
 } from 'node:fs';
+import { open, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { writeDurably } from '../log/index.js';
 
 /** Below this size the file is never rewritten; above it, once it holds 4× the live state. */
 const COMPACT_MIN_BYTES = 1024 * 1024;
@@ -37,7 +37,7 @@ interface Removal {
  * - A crash can only tear the last line: at start a line without its newline, or that does not
  *   parse, ends the file, which is cut there.
  * - Once the file reaches 1 MiB and 4× the live lines, it is rewritten with one line per
- *   transactional id (write, fsync, rename), between two fdatasyncs.
+ *   transactional id (write, fsync, rename) without blocking the event loop.
  */
 export class TransactionLog<T extends Keyed> {
   private fd: number;
@@ -48,6 +48,9 @@ export class TransactionLog<T extends Keyed> {
   private waiters: { resolve: () => void; reject: (error: Error) => void }[] = [];
   private syncing = false;
   private scheduled = false;
+  private rewriting = false;
+  /** Lines written while the file is being rewritten, appended to the new file after. */
+  private readonly held: Buffer[] = [];
   private closed = false;
 
   private constructor(
@@ -108,18 +111,23 @@ export class TransactionLog<T extends Keyed> {
     if (this.closed) return Promise.reject(new Error('the transaction log is closed'));
     const line = `${json}\n`;
     const bytes = Buffer.from(line);
-    for (let written = 0; written < bytes.length; )
-      written += writeSync(this.fd, bytes, written, bytes.length - written);
-    this.size += bytes.length;
+    if (this.rewriting) this.held.push(bytes);
+    else this.writeLine(bytes);
     if (removal) this.forget(transactionalId);
     else this.remember(transactionalId, line);
     return new Promise((resolve, reject) => {
       this.waiters.push({ resolve, reject });
-      if (!this.scheduled && !this.syncing) {
+      if (!this.scheduled && !this.syncing && !this.rewriting) {
         this.scheduled = true;
         setImmediate(() => this.sync());
       }
     });
+  }
+
+  private writeLine(bytes: Buffer): void {
+    for (let written = 0; written < bytes.length; )
+      written += writeSync(this.fd, bytes, written, bytes.length - written);
+    this.size += bytes.length;
   }
 
   private remember(transactionalId: string, line: string): void {
@@ -137,44 +145,65 @@ export class TransactionLog<T extends Keyed> {
 
   private sync(): void {
     this.scheduled = false;
-    if (this.waiters.length === 0 || this.syncing) return;
+    if (this.waiters.length === 0 || this.syncing || this.rewriting) return;
     const waiters = this.waiters;
     this.waiters = [];
     this.syncing = true;
     fdatasync(this.fd, (error) => {
       this.syncing = false;
-      if (error) for (const waiter of waiters) waiter.reject(error);
-      else {
-        for (const waiter of waiters) waiter.resolve();
-        this.maybeCompact();
+      for (const waiter of waiters) {
+        if (error) waiter.reject(error);
+        else waiter.resolve();
       }
-      if (this.closed && this.waiters.length === 0) closeSync(this.fd);
-      else if (this.waiters.length > 0) this.sync();
+      const dead = this.size >= COMPACT_MIN_BYTES && this.size >= COMPACT_RATIO * this.liveBytes;
+      if (!error && dead && !this.closed) void this.rewrite();
+      else this.carryOn();
     });
   }
 
-  /** Rewrites the file as one line per live id once dead lines dominate it (no fdatasync is running). */
-  private maybeCompact(): void {
-    if (this.closed || this.size < COMPACT_MIN_BYTES || this.size < COMPACT_RATIO * this.liveBytes) return;
+  /** After an fdatasync or a rewrite: sync what came meanwhile, or close if asked to. */
+  private carryOn(): void {
+    if (this.waiters.length > 0) this.sync();
+    else if (this.closed) closeSync(this.fd);
+  }
+
+  /**
+   * Rewrites the file as one line per live id (write, fsync, rename) off the event loop. Changes
+   * made meanwhile are held in memory and appended to the new file once it is in place; their
+   * callers wait for the fdatasync after that, so nothing is answered from a file about to be
+   * replaced.
+   */
+  private async rewrite(): Promise<void> {
+    this.rewriting = true;
+    const content = [...this.live.values()].join('');
+    const temporary = `${this.path}.tmp`;
     try {
-      const content = [...this.live.values()].join('');
-      writeDurably(this.path, content);
+      await writeFile(temporary, content);
+      const handle = await open(temporary, 'r+');
+      try {
+        await handle.sync();
+      } finally {
+        await handle.close();
+      }
+      await rename(temporary, this.path);
       closeSync(this.fd);
       this.fd = openSync(this.path, 'a');
-      this.log(`transaction log: rewrote ${this.size} bytes as ${this.liveBytes}`);
-      this.size = this.liveBytes;
-      // Lines appended since the last fdatasync are in the rewritten file, which is already synced.
+      this.log(`transaction log: rewrote ${this.size} bytes as ${content.length}`);
+      this.size = Buffer.byteLength(content);
     } catch (error) {
       this.log(`transaction log: could not rewrite ${this.path}: ${(error as Error).message}`);
+    } finally {
+      this.rewriting = false;
+      for (const bytes of this.held.splice(0)) this.writeLine(bytes);
+      this.carryOn();
     }
   }
 
-  /** Stops accepting changes; the descriptor closes once the last fdatasync has returned. */
+  /** Stops accepting changes; the descriptor closes once the last fdatasync or rewrite is done. */
   close(): void {
     if (this.closed) return;
     this.closed = true;
-    if (!this.syncing && !this.scheduled) closeSync(this.fd);
-    else if (!this.syncing) this.sync();
+    if (!this.syncing && !this.rewriting) this.carryOn();
   }
 }
 
