@@ -148,6 +148,18 @@ function flexibleTransactionRequests(): [number, number, Buffer][] {
           ),
       ),
     ],
+    [
+      61,
+      0,
+      body((w) =>
+        w.compactArray(['fuzz', 'nowhere'], (t, topic) =>
+          t
+            .compactString(topic)
+            .compactArray([0, 7], (p, partition) => p.int32(partition))
+            .taggedFields(),
+        ),
+      ),
+    ],
     [65, 0, body((w) => w.compactArray(['fuzz-txn', 'fuzz-flex', ''], (a, id) => a.compactString(id)))],
     [
       66,

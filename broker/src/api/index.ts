@@ -21,6 +21,7 @@ import { addPartitionsToTxn } from './24-add-partitions-to-txn.js';
 import { addOffsetsToTxn } from './25-add-offsets-to-txn.js';
 import { endTxn } from './26-end-txn.js';
 import { txnOffsetCommit } from './28-txn-offset-commit.js';
+import { describeProducers } from './61-describe-producers.js';
 import { describeTransactions } from './65-describe-transactions.js';
 import { listTransactions } from './66-list-transactions.js';
 import type { ApiHandler } from './api.js';
@@ -48,6 +49,7 @@ export const apiHandlers: readonly ApiHandler[] = [
   addOffsetsToTxn,
   endTxn,
   txnOffsetCommit,
+  describeProducers,
   describeTransactions,
   listTransactions,
 ];

@@ -83,7 +83,7 @@ describe(`transactions with the Java client (${selectedBackend()} backend)`, () 
     expect(result.read_uncommitted).toEqual([...result.committed, ...result.aborted].sort());
   }, 150_000);
 
-  it("Apache Kafka's kafka-transactions tool lists and describes an open transaction", async () => {
+  it("Apache Kafka's kafka-transactions tool lists and describes an open transaction and its producer", async () => {
     const topic = await createTopic(kafka.brokers, 'tool-txn', 1);
     const transactionalId = uniqueName('tool');
     const producer = client(kafka.brokers).producer({ transactionalId, idempotent: true, maxInFlightRequests: 1 });
@@ -105,6 +105,10 @@ describe(`transactions with the Java client (${selectedBackend()} backend)`, () 
       const described = await tool('describe', '--transactional-id', transactionalId);
       expect(described).toMatch(new RegExp(`${transactionalId}\\s+\\d+\\s+0\\s+Ongoing\\s+60000\\s`));
       expect(described).toContain(`${topic}-0`);
+      // DescribeProducers: producer id, epoch 0, coordinator epoch, last sequence 0, last
+      // timestamp, and the open transaction starting at offset 0.
+      const producers = await tool('describe-producers', '--topic', topic, '--partition', '0');
+      expect(producers).toMatch(/\n\d+\s+0\s+-?\d+\s+0\s+\d+\s+0\s/);
     } finally {
       await transaction.abort();
       await producer.disconnect();

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { ErrorCode } from '../protocol/errors.js';
 import { buildControlBatch, ControlType, type TransactionMarker } from './control-batch.js';
 import { PartitionTransactions } from './partition-transactions.js';
-import { ProducerState } from './producer-state.js';
+import { type ProducerDescription, ProducerState } from './producer-state.js';
 import { BatchField, type BatchHeader, CONTROL, TRANSACTIONAL } from './record-batch.js';
 import { type BatchLocation, Segment } from './segment.js';
 
@@ -70,7 +70,8 @@ export class PartitionLog {
   /** Rebuilds producer and transaction state from one recovered batch, as if it were appended now. */
   private rememberBatch(batch: BatchLocation): void {
     if (batch.attributes & CONTROL) {
-      this.producers.recordMarker(batch.producerId, batch.producerEpoch);
+      // This broker's coordinator writes every marker with coordinator epoch 0.
+      this.producers.recordMarker(batch.producerId, batch.producerEpoch, 0, batch.maxTimestamp);
       // A control batch of a type this broker does not know decides nothing, as in Apache Kafka.
       if (batch.controlType !== null) {
         const commit = batch.controlType === ControlType.commit;
@@ -84,6 +85,7 @@ export class PartitionLog {
       batch.baseSequence,
       batch.lastOffset - batch.baseOffset + 1,
       batch.baseOffset,
+      batch.maxTimestamp,
     );
     if (batch.attributes & TRANSACTIONAL) this.transactions.onTransactionalBatch(batch.producerId, batch.baseOffset);
   }
@@ -133,6 +135,14 @@ export class PartitionLog {
     return this.transactions.openProducerIds();
   }
 
+  /** The producers that wrote here, with the first offset of their open transaction (or -1). */
+  describeProducers(): (ProducerDescription & { currentTransactionStartOffset: number })[] {
+    return this.producers.describe().map((producer) => ({
+      ...producer,
+      currentTransactionStartOffset: this.transactions.firstOffsetOf(producer.producerId) ?? -1,
+    }));
+  }
+
   /** The epoch the producer last wrote here with, if it has. */
   producerEpoch(producerId: number): number | undefined {
     return this.producers.epochOf(producerId);
@@ -157,7 +167,14 @@ export class PartitionLog {
     }
 
     const baseOffset = this.write(batch, header.lastOffsetDelta, header.maxTimestamp);
-    this.producers.record(header.producerId, header.producerEpoch, header.baseSequence, header.recordCount, baseOffset);
+    this.producers.record(
+      header.producerId,
+      header.producerEpoch,
+      header.baseSequence,
+      header.recordCount,
+      baseOffset,
+      header.maxTimestamp,
+    );
     if (transactional) this.transactions.onTransactionalBatch(header.producerId, baseOffset);
     for (const listener of this.listeners) listener();
     return { errorCode: ErrorCode.NONE, baseOffset, duplicate: false };
@@ -170,7 +187,7 @@ export class PartitionLog {
    */
   appendMarker(marker: TransactionMarker): number {
     const offset = this.write(buildControlBatch(marker), 0, marker.timestamp);
-    this.producers.recordMarker(marker.producerId, marker.producerEpoch);
+    this.producers.recordMarker(marker.producerId, marker.producerEpoch, marker.coordinatorEpoch, marker.timestamp);
     this.transactions.onMarker(marker.producerId, offset, marker.commit, this.logEndOffset);
     for (const listener of this.listeners) listener();
     return offset;

@@ -27,6 +27,11 @@ export class PartitionTransactions {
     return this.open.has(producerId);
   }
 
+  /** The first offset of the producer's open transaction here, if one is open. */
+  firstOffsetOf(producerId: number): number | undefined {
+    return this.open.get(producerId);
+  }
+
   /** Producers with a transaction open in this partition. */
   openProducerIds(): number[] {
     return [...this.open.keys()];
