@@ -1,4 +1,5 @@
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -41,7 +42,13 @@ describe(`transactions with the Java client (${selectedBackend()} backend)`, () 
     cleanups.push(() => rm(classes, { recursive: true, force: true }));
     classpath = `${classes}:${libs}/*`;
     // Compiled once: restarting the copier below must cost a JVM start, not a compile.
-    await run(join(dirname(java), 'javac'), ['-d', classes, '-cp', `${libs}/*`, source]);
+    const javac = join(dirname(java), 'javac');
+    if (!existsSync(javac)) {
+      throw new Error(
+        `${javac} is missing: these tests compile Java, install a JDK (apt-get install openjdk-17-jdk-headless)`,
+      );
+    }
+    await run(javac, ['-d', classes, '-cp', `${libs}/*`, source]);
   }, 300_000);
 
   afterAll(async () => {
