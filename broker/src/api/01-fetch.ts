@@ -29,6 +29,7 @@ import type { ApiHandler, BrokerContext } from './api.js';
  * Apache Kafka answers, and costs nothing more than before transactions existed.
  */
 const READ_COMMITTED = 1;
+
 interface PartitionRequest {
   partition: number;
   fetchOffset: number;
