@@ -31,7 +31,7 @@ export async function startBroker(options: Partial<BrokerConfig> = {}): Promise<
   mkdirSync(config.dataDir, { recursive: true });
   const clusterId = clusterIdFor(config.dataDir);
   const log = await LogManager.open(config);
-  const groups = await GroupCoordinator.open(config);
+  const groups = await GroupCoordinator.open(config, log);
   const context: BrokerContext = {
     config,
     node: { id: 0, host: config.host, port: config.port },

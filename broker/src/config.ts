@@ -20,6 +20,12 @@ export interface BrokerConfig {
   maxRequestBytes: number;
   /** Kafka's group.initial.rebalance.delay.ms: first rebalance of an empty group waits this long for more members. */
   groupInitialRebalanceDelayMs: number;
+  /** Apache Kafka's group.consumer.session.timeout.ms: a consumer-protocol member silent this long is fenced. */
+  consumerGroupSessionTimeoutMs: number;
+  /** Apache Kafka's group.consumer.heartbeat.interval.ms, told to every consumer-protocol member. */
+  consumerGroupHeartbeatIntervalMs: number;
+  /** Most members one consumer-protocol group takes (GROUP_MAX_SIZE_REACHED beyond); bounds memory. */
+  consumerGroupMaxSize: number;
   /** Where one-line logs go. */
   log: (line: string) => void;
 }
@@ -36,4 +42,7 @@ export const defaultBrokerConfig: Omit<BrokerConfig, 'log'> = {
   maxMessageBytes: 1_048_588,
   maxRequestBytes: 100 * 1024 * 1024,
   groupInitialRebalanceDelayMs: 3000,
+  consumerGroupSessionTimeoutMs: 45_000,
+  consumerGroupHeartbeatIntervalMs: 5_000,
+  consumerGroupMaxSize: 1000,
 };

@@ -17,6 +17,8 @@ import { apiVersions } from './18-api-versions.js';
 import { createTopics } from './19-create-topics.js';
 import { deleteTopics } from './20-delete-topics.js';
 import { initProducerId } from './22-init-producer-id.js';
+import { consumerGroupHeartbeat } from './68-consumer-group-heartbeat.js';
+import { consumerGroupDescribe } from './69-consumer-group-describe.js';
 import type { ApiHandler } from './api.js';
 
 /** Every API this broker serves. ApiVersions advertises exactly this list. */
@@ -38,6 +40,8 @@ export const apiHandlers: readonly ApiHandler[] = [
   createTopics,
   deleteTopics,
   initProducerId,
+  consumerGroupHeartbeat,
+  consumerGroupDescribe,
 ];
 
 /** Kafka's answer to an ApiVersions version it does not know: a v0 body, error 35, its own range. */

@@ -5,6 +5,8 @@ import { writeDurably } from '../log/index.js';
 export interface CommittedOffset {
   offset: number;
   metadata: string | null;
+  /** OffsetCommit v6+: the leader epoch of the record consumed last; -1 or absent when unknown. */
+  leaderEpoch?: number;
 }
 
 type Snapshot = Record<string, Record<string, Record<string, CommittedOffset>>>;
