@@ -42,6 +42,7 @@ export const consumerGroupHeartbeat: ApiHandler = {
     f.tags();
 
     const result = broker.groups.consumerGroups.heartbeat({
+      apiVersion: header.apiVersion,
       groupId,
       memberId,
       memberEpoch,

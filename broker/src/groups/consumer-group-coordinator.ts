@@ -28,10 +28,12 @@ export interface TopicCatalog {
 
 /** The classic groups of the same coordinator, to keep the two kinds apart (or convert an empty one). */
 export interface ClassicGroupDirectory {
-  /** Members of the classic group with this id, or undefined if there is none. */
-  classicMemberCount(groupId: string): number | undefined;
+  /** The classic group with this id (its member count and protocol type), if there is one. */
+  classicGroup(groupId: string): { members: number; protocolType: string } | undefined;
   /** Drops an empty classic group so that a consumer group can take its id (its offsets stay). */
   forgetClassicGroup(groupId: string): void;
+  /** Whether offsets were ever committed for this group id (they outlive a restart; members do not). */
+  hasCommittedOffsets(groupId: string): boolean;
 }
 
 export interface ConsumerGroupSettings {
@@ -45,6 +47,8 @@ export interface ConsumerGroupSettings {
 }
 
 export interface HeartbeatRequest {
+  /** ConsumerGroupHeartbeat version: from v1 the client makes its member id (KIP-1082). */
+  apiVersion: number;
   groupId: string;
   memberId: string;
   memberEpoch: number;
@@ -152,7 +156,7 @@ export class ConsumerGroupCoordinator {
 
   private join(request: HeartbeatRequest): HeartbeatResponse {
     const joining = request.memberEpoch === 0;
-    const group = this.groupFor(request.groupId, joining);
+    const group = this.groupFor(request.groupId, joining, request);
     const memberId = request.memberId === '' ? randomUUID() : request.memberId;
     if (joining && !group.members.has(memberId) && group.members.size >= this.settings.maxSize) {
       throw new GroupProtocolError(
@@ -229,7 +233,7 @@ export class ConsumerGroupCoordinator {
   }
 
   private leave(request: HeartbeatRequest): HeartbeatResponse {
-    const group = this.groupFor(request.groupId, false);
+    const group = this.groupFor(request.groupId, false, request);
     const answer = (memberId: string, memberEpoch: number): HeartbeatResponse => ({
       errorCode: ErrorCode.NONE,
       errorMessage: null,
@@ -265,24 +269,36 @@ export class ConsumerGroupCoordinator {
   }
 
   /** The group a heartbeat is for; a joining member may create it, or take over an empty classic group. */
-  private groupFor(groupId: string, createIfMissing: boolean): ConsumerGroup {
+  private groupFor(groupId: string, createIfMissing: boolean, request: HeartbeatRequest): ConsumerGroup {
     const existing = this.groups.get(groupId);
     if (existing !== undefined) return existing;
-    const classicMembers = this.classic.classicMemberCount(groupId);
-    if (classicMembers !== undefined && classicMembers > 0) {
-      // Apache Kafka would upgrade a classic group whose members all use the consumer embedded
-      // protocol; this broker keeps the two kinds apart and answers as Apache does when it won't.
+    const classic = this.classic.classicGroup(groupId);
+    if (classic !== undefined && classic.members > 0) {
+      // Apache Kafka upgrades a classic group whose members use the consumer embedded protocol
+      // (a mixed group); this broker keeps the two kinds apart and answers as Apache does when
+      // it cannot upgrade.
+      const why =
+        classic.protocolType === 'consumer'
+          ? `this broker does not convert a classic group with members (${classic.members}): stop them, or use group.protocol=classic.`
+          : 'the group does not use the consumer embedded protocol.';
       throw new GroupProtocolError(
         ErrorCode.GROUP_ID_NOT_FOUND,
-        `Group ${groupId} is not a consumer group: it is a classic group with ${classicMembers} member(s). ` +
-          'This broker does not convert a classic group with members to the consumer protocol: ' +
-          'stop its members, or use group.protocol=classic.',
+        `Cannot upgrade classic group ${groupId} to consumer group because ${why}`,
       );
     }
     if (!createIfMissing) {
+      if (this.classic.hasCommittedOffsets(groupId)) {
+        // Members live in memory here, unlike Apache Kafka's (kept in __consumer_offsets): after a
+        // restart a member of a group we knew is told to rejoin, not that the group is gone,
+        // which the Java client would treat as fatal.
+        throw new GroupProtocolError(
+          ErrorCode.UNKNOWN_MEMBER_ID,
+          `Member ${request.memberId} is not a member of group ${groupId}: the broker restarted since it joined. Rejoin with epoch 0.`,
+        );
+      }
       throw new GroupProtocolError(ErrorCode.GROUP_ID_NOT_FOUND, `Consumer group ${groupId} not found.`);
     }
-    if (classicMembers !== undefined) this.classic.forgetClassicGroup(groupId);
+    if (classic !== undefined) this.classic.forgetClassicGroup(groupId);
     const group = new ConsumerGroup(groupId);
     this.groups.set(groupId, group);
     return group;
@@ -495,10 +511,10 @@ export class ConsumerGroupCoordinator {
         groupId,
         errorCode: ErrorCode.GROUP_ID_NOT_FOUND,
         errorMessage:
-          this.classic.classicMemberCount(groupId) !== undefined
+          this.classic.classicGroup(groupId) !== undefined
             ? `Group ${groupId} is not a consumer group.`
             : `Group ${groupId} not found.`,
-        state: 'Dead',
+        state: '',
         groupEpoch: 0,
         assignmentEpoch: 0,
         assignorName: '',
@@ -553,6 +569,7 @@ function validateHeartbeat(request: HeartbeatRequest): void {
   if (epoch > 0 || epoch === LEAVE_GROUP_MEMBER_EPOCH) {
     if (request.memberId === '') throw invalid("MemberId can't be empty.");
   } else if (epoch === 0) {
+    if (request.apiVersion >= 1 && request.memberId === '') throw invalid("MemberId can't be empty.");
     if (request.rebalanceTimeoutMs === -1) throw invalid('RebalanceTimeoutMs must be provided in first request.');
     if (request.ownedPartitions === null || request.ownedPartitions.length > 0) {
       throw invalid('TopicPartitions must be empty when (re-)joining.');
@@ -560,7 +577,7 @@ function validateHeartbeat(request: HeartbeatRequest): void {
     const hasNames = request.subscribedTopicNames !== null && request.subscribedTopicNames.length > 0;
     const hasRegex = request.subscribedTopicRegex !== null && request.subscribedTopicRegex !== '';
     if (!hasNames && !hasRegex)
-      throw invalid('SubscribedTopicNames or SubscribedTopicRegex must be set in first request.');
+      throw invalid('Either SubscribedTopicNames or SubscribedTopicRegex must be non-null when (re-)joining.');
   } else if (epoch === LEAVE_GROUP_STATIC_MEMBER_EPOCH) {
     if (request.memberId === '') throw invalid("MemberId can't be empty.");
     if (request.instanceId === null) throw invalid("InstanceId can't be null.");

@@ -130,8 +130,13 @@ export class GroupCoordinator implements ClassicGroupDirectory {
     return new GroupCoordinator(config, topics);
   }
 
-  classicMemberCount(groupId: string): number | undefined {
-    return this.groups.get(groupId)?.members.size;
+  classicGroup(groupId: string): { members: number; protocolType: string } | undefined {
+    const group = this.groups.get(groupId);
+    return group === undefined ? undefined : { members: group.members.size, protocolType: group.protocolType };
+  }
+
+  hasCommittedOffsets(groupId: string): boolean {
+    return this.offsets.hasGroup(groupId);
   }
 
   forgetClassicGroup(groupId: string): void {

@@ -8,9 +8,10 @@ import { type AssignmentSpec, type Assignor, addPartition, type TopicPartitions 
  *
  * 1. Each partition stays with its current owner if the owner still subscribes to its topic.
  * 2. Partitions with no owner go to the eligible member with the fewest partitions.
- * 3. While some partition's owner has at least two more partitions than another member
- *    subscribed to that topic, the partition moves there. Each move lowers the sum of squared
- *    counts, so this ends; for members with the same subscriptions it ends with counts within one.
+ * 3. While a member has at least two more partitions than another member subscribed to one
+ *    of their topics, one such partition moves there, taken from the member with the most.
+ *    Each move lowers the sum of squared counts, so this ends; for members with the same
+ *    subscriptions it ends with counts within one.
  */
 export const uniformAssignor: Assignor = {
   name: 'uniform',
@@ -48,16 +49,22 @@ export const uniformAssignor: Assignor = {
       const key = `${topicId}:${p}`;
       if (!owner.has(key)) give(key, leastLoaded(subscribers.get(topicId) ?? []));
     }
+    // Rebalance from the richest member down, so that members at their share keep all they have.
+    const ownedBy = (memberId: string) =>
+      partitions.filter(({ topicId, p }) => owner.get(`${topicId}:${p}`) === memberId);
     for (let moved = true; moved; ) {
       moved = false;
-      for (const { topicId, p } of partitions) {
-        const key = `${topicId}:${p}`;
-        const from = owner.get(key) as string;
-        const to = leastLoaded(subscribers.get(topicId) ?? []);
-        if ((counts.get(from) ?? 0) - (counts.get(to) ?? 0) >= 2) {
-          give(key, to);
-          moved = true;
+      const donors = [...counts.keys()].sort((a, b) => (counts.get(b) ?? 0) - (counts.get(a) ?? 0) || (a < b ? -1 : 1));
+      for (const donor of donors) {
+        for (const { topicId, p } of ownedBy(donor)) {
+          const to = leastLoaded(subscribers.get(topicId) ?? []);
+          if ((counts.get(donor) ?? 0) - (counts.get(to) ?? 0) >= 2) {
+            give(`${topicId}:${p}`, to);
+            moved = true;
+            break;
+          }
         }
+        if (moved) break;
       }
     }
 
