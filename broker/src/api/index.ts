@@ -13,10 +13,13 @@ import { leaveGroup } from './13-leave-group.js';
 import { syncGroup } from './14-sync-group.js';
 import { describeGroups } from './15-describe-groups.js';
 import { listGroups } from './16-list-groups.js';
+import { saslHandshake } from './17-sasl-handshake.js';
 import { apiVersions } from './18-api-versions.js';
 import { createTopics } from './19-create-topics.js';
 import { deleteTopics } from './20-delete-topics.js';
 import { initProducerId } from './22-init-producer-id.js';
+import { saslAuthenticate } from './36-sasl-authenticate.js';
+import { deleteGroups } from './42-delete-groups.js';
 import { consumerGroupHeartbeat } from './68-consumer-group-heartbeat.js';
 import { consumerGroupDescribe } from './69-consumer-group-describe.js';
 import type { ApiHandler } from './api.js';
@@ -36,10 +39,13 @@ export const apiHandlers: readonly ApiHandler[] = [
   syncGroup,
   describeGroups,
   listGroups,
+  saslHandshake,
   apiVersions,
   createTopics,
   deleteTopics,
   initProducerId,
+  saslAuthenticate,
+  deleteGroups,
   consumerGroupHeartbeat,
   consumerGroupDescribe,
 ];

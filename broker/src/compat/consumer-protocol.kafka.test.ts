@@ -75,8 +75,10 @@ describe(`KIP-848 group of Java kafka-clients members (${selectedBackend()} back
   let classpath: string;
   const members: JavaMember[] = [];
 
-  const startMember = (topic: string, groupId: string): JavaMember => {
-    const child = spawn('java', ['-cp', classpath, 'ConsumerProtocolMember', kafka.bootstrap, topic, groupId], {
+  const startMember = (topic: string, groupId: string, assignor?: string): JavaMember => {
+    const args = ['-cp', classpath, 'ConsumerProtocolMember', kafka.bootstrap, topic, groupId];
+    if (assignor !== undefined) args.push(assignor);
+    const child = spawn('java', args, {
       stdio: ['pipe', 'pipe', 'pipe'],
     });
     const member = new JavaMember(child);
@@ -178,4 +180,19 @@ describe(`KIP-848 group of Java kafka-clients members (${selectedBackend()} back
       await admin.disconnect();
     }
   }, 240_000);
+
+  it('a member asking for an assignor the broker does not have fails at once with UNSUPPORTED_ASSIGNOR', async () => {
+    const started = Date.now();
+    const member = startMember(uniqueName('kip848-assignor'), uniqueName('kip848-assignor'), 'sticky');
+    await until(
+      () => member.errors.length > 0,
+      30_000,
+      () => `an error, have ${JSON.stringify(member.events)} ${member.stderr()}`,
+    );
+    const ms = Date.now() - started;
+    expect(member.errors[0]).toMatch(/UnsupportedAssignorException: ServerAssignor sticky is not supported/);
+    expect(await member.exited).toBe(1);
+    console.log(`${selectedBackend()}: UNSUPPORTED_ASSIGNOR surfaced ${ms} ms after the JVM was started`);
+    expect(ms).toBeLessThan(15_000); // the JVM's start-up is most of it; the client's own timeout would be 60 s+
+  }, 60_000);
 });

@@ -475,6 +475,23 @@ export class GroupCoordinator implements ClassicGroupDirectory {
     }
   }
 
+  /**
+   * DeleteGroups: removes an empty group of either kind and its committed offsets.
+   * NON_EMPTY_GROUP while it has members, GROUP_ID_NOT_FOUND if nothing is known of it.
+   */
+  async deleteGroup(groupId: string): Promise<ErrorCode> {
+    const classic = this.groups.get(groupId);
+    const consumer = this.consumerGroups.group(groupId);
+    if (classic === undefined && consumer === undefined && !this.offsets.hasGroup(groupId)) {
+      return ErrorCode.GROUP_ID_NOT_FOUND;
+    }
+    if ((classic?.members.size ?? 0) > 0 || (consumer?.members.size ?? 0) > 0) return ErrorCode.NON_EMPTY_GROUP;
+    this.forgetClassicGroup(groupId);
+    this.consumerGroups.forgetEmptyGroup(groupId);
+    await this.offsets.deleteGroup(groupId);
+    return ErrorCode.NONE;
+  }
+
   committed(groupId: string, topic: string, partition: number): CommittedOffset | undefined {
     return this.offsets.get(groupId, topic, partition);
   }
