@@ -53,6 +53,12 @@ class Member {
     return this.owned.flatMap((t) => t.partitions).sort((a, b) => a - b);
   }
 
+  /** Heartbeats once; whether it then owns `count` partitions. */
+  async ownsAfterBeat(count: number): Promise<boolean> {
+    await this.beat();
+    return this.partitions().length === count;
+  }
+
   async beat(): Promise<HeartbeatAnswer> {
     const request: Heartbeat =
       this.epoch === 0
@@ -120,7 +126,7 @@ describe(`KIP-848 consumer groups on the wire (${selectedBackend()} backend)`, (
     expect(answer.memberId).toBe(member.memberId);
     expect(answer.memberEpoch).toBeGreaterThan(0);
     expect(answer.heartbeatIntervalMs).toBe(5000);
-    await until(async () => (await member.beat(), member.partitions().length === 3), 10_000, 'all 3 partitions');
+    await until(() => member.ownsAfterBeat(3), 10_000, 'all 3 partitions');
     expect(member.owned).toEqual([{ topicId, partitions: [0, 1, 2] }]);
   });
 
@@ -217,16 +223,19 @@ describe(`KIP-848 consumer groups on the wire (${selectedBackend()} backend)`, (
     const groupId = uniqueName('cg-split');
     const first = new Member(client, groupId, joinRequest([topic]));
     const second = new Member(client, groupId, joinRequest([topic]));
-    await until(async () => (await first.beat(), first.partitions().length === 4), 10_000, 'the first member to own 4');
-    await second.beat();
-
+    await until(() => first.ownsAfterBeat(4), 10_000, 'the first member to own 4');
+    // After every single answer, no partition may be owned by both (each drops what it is told to at once).
     const overlaps: number[][] = [];
+    const beat = async (member: Member): Promise<void> => {
+      await member.beat();
+      const both = first.partitions().filter((p) => second.partitions().includes(p));
+      if (both.length > 0) overlaps.push(both);
+    };
+    await beat(second);
     await until(
       async () => {
-        await first.beat();
-        await second.beat();
-        const both = first.partitions().filter((p) => second.partitions().includes(p));
-        if (both.length > 0) overlaps.push(both);
+        await beat(first);
+        await beat(second);
         return first.partitions().length === 2 && second.partitions().length === 2;
       },
       20_000,
@@ -249,7 +258,7 @@ describe(`KIP-848 consumer groups on the wire (${selectedBackend()} backend)`, (
 
     const left = await heartbeat(client, { groupId, memberId: second.memberId, memberEpoch: -1 });
     expect({ errorCode: left.errorCode, memberEpoch: left.memberEpoch }).toEqual({ errorCode: 0, memberEpoch: -1 });
-    await until(async () => (await first.beat(), first.partitions().length === 4), 10_000, 'the survivor to own 4');
+    await until(() => first.ownsAfterBeat(4), 10_000, 'the survivor to own 4');
   }, 60_000);
 
   it('range assignor on request: co-partitioned ranges of two topics', async () => {
@@ -281,7 +290,7 @@ describe(`KIP-848 consumer groups on the wire (${selectedBackend()} backend)`, (
     const groupId = uniqueName('cg-static');
     const instanceId = uniqueName('instance');
     const member = new Member(client, groupId, joinRequest([topic], { instanceId }));
-    await until(async () => (await member.beat(), member.partitions().length === 2), 10_000, 'both partitions');
+    await until(() => member.ownsAfterBeat(2), 10_000, 'both partitions');
 
     const impostor = await heartbeat(client, {
       groupId,
@@ -318,12 +327,7 @@ describe(`KIP-848 consumer groups on the wire (${selectedBackend()} backend)`, (
     await member.beat();
     expect(member.partitions()).toEqual([]);
     await admin.createTopics({ topics: [{ topic, numPartitions: 2 }], waitForLeaders: true });
-    await until(
-      async () => (await member.beat(), member.partitions().length === 2),
-      30_000,
-      'the new topic assigned',
-      500,
-    );
+    await until(() => member.ownsAfterBeat(2), 30_000, 'the new topic assigned', 500);
   }, 60_000);
 
   it('a regex subscription (v1) is assigned the topics it matches', async () => {
@@ -336,7 +340,7 @@ describe(`KIP-848 consumer groups on the wire (${selectedBackend()} backend)`, (
       subscribedTopicRegex: `${prefix}-.*`,
     });
     await until(
-      async () => (await member.beat(), member.partitions().length === 3),
+      () => member.ownsAfterBeat(3),
       30_000,
       () => `the 3 partitions of ${a.topic} and ${b.topic}, have ${JSON.stringify(member.owned)}`,
       500,
@@ -348,7 +352,7 @@ describe(`KIP-848 consumer groups on the wire (${selectedBackend()} backend)`, (
     const { topic } = await createTopic(1);
     const groupId = uniqueName('cg-list');
     const member = new Member(client, groupId, joinRequest([topic]));
-    await until(async () => (await member.beat(), member.partitions().length === 1), 10_000, 'its partition');
+    await until(() => member.ownsAfterBeat(1), 10_000, 'its partition');
     await until(
       async () => (await listGroups(client)).some((g) => g.groupId === groupId && g.state === 'Stable'),
       10_000,
