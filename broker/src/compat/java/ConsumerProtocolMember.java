@@ -23,7 +23,8 @@ import org.apache.kafka.common.serialization.StringDeserializer;
  *
  *   java -cp "libs/*" ConsumerProtocolMember.java BOOTSTRAP TOPIC GROUP [ASSIGNOR]
  *
- * It prints one JSON object per line: {"event":"assigned","partitions":[..]} whenever its
+ * It prints one JSON object per line: {"event":"started"} once subscribed (its process has
+ * started up), {"event":"assigned","partitions":[..]} whenever its
  * assignment changes, {"event":"committed","records":N} after each synchronous commit of what
  * it read, {"event":"error","message":..} on a failure. A line "close" on stdin (or stdin
  * closing) makes it leave the group cleanly ({"event":"closed"}); SIGKILL is a crash.
@@ -58,6 +59,7 @@ public class ConsumerProtocolMember {
         @Override public void onPartitionsRevoked(Collection<TopicPartition> partitions) {}
         @Override public void onPartitionsAssigned(Collection<TopicPartition> partitions) {}
       });
+      System.out.println("{\"event\":\"started\"}");
       String reported = null;
       long records = 0;
       while (!closing.get()) {
