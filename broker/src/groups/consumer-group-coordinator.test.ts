@@ -15,17 +15,11 @@ import {
 class Topics implements TopicCatalog {
   readonly counts = new Map<string, number>();
   private readonly ids = new Map<string, string>();
+  private made = 0;
 
   set(name: string, partitions: number): this {
     this.counts.set(name, partitions);
-    if (!this.ids.has(name))
-      this.ids.set(
-        name,
-        name
-          .padEnd(32, '0')
-          .slice(0, 32)
-          .replace(/[^0-9a-f]/g, 'e'),
-      );
+    if (!this.ids.has(name)) this.ids.set(name, (++this.made).toString(16).padStart(32, '0'));
     return this;
   }
 
