@@ -91,6 +91,7 @@ describe.each<ClientFamily>([
   let classes: string | undefined;
   /** The command and leading arguments that start one member. */
   let command: [string, ...string[]];
+  let libs: string;
   const members: MemberProcess[] = [];
 
   const startMember = (topic: string, groupId: string, assignor?: string): MemberProcess => {
@@ -105,7 +106,7 @@ describe.each<ClientFamily>([
   beforeAll(async () => {
     kafka = await startTestKafka();
     if (family === 'java') {
-      const libs = await resolveKafkaJars({ kafkaVersion: DEFAULT_KAFKA_VERSION });
+      libs = await resolveKafkaJars({ kafkaVersion: DEFAULT_KAFKA_VERSION });
       classes = await mkdtemp(join(tmpdir(), 'tickstream-java-member-'));
       await promisify(execFile)('javac', ['-cp', `${libs}/*`, '-d', classes, JAVA_SOURCE]);
       command = ['java', '-cp', `${classes}:${libs}/*`, 'ConsumerProtocolMember'];
@@ -165,6 +166,23 @@ describe.each<ClientFamily>([
         expect(member.subscribedTopicNames).toEqual([topic]);
         expect(member.assignment).toEqual([{ topicName: topic, partitions: expect.any(Array) }]);
         expect(member.assignment[0]?.partitions).toHaveLength(2);
+      }
+      if (family === 'java') {
+        // Apache Kafka's own operator tool (kafka-consumer-groups.sh) sees the same group.
+        const tool = await promisify(execFile)('java', [
+          '-cp',
+          `${libs}/*`,
+          'org.apache.kafka.tools.consumer.group.ConsumerGroupCommand',
+          '--bootstrap-server',
+          kafka.bootstrap,
+          '--describe',
+          '--group',
+          groupId,
+          '--members',
+        ]);
+        const rows = tool.stdout.split('\n').filter((line) => line.startsWith(groupId));
+        expect(rows, tool.stdout).toHaveLength(2);
+        for (const row of rows) expect(row.split(/\s+/)[4], row).toBe('2'); // #PARTITIONS
       }
 
       // A clean leave (consumer.close(): heartbeat with epoch -1): the survivor gets all at its next heartbeats.
