@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { ErrorCode } from '../protocol/errors.js';
 import { type AssignmentSpec, assignors, type TopicPartitions } from './assignors/index.js';
+import { uniformAssignor } from './assignors/uniform.js';
 import { ConsumerGroup, type ConsumerGroupMember } from './consumer-group.js';
 import { isReconciledTo, type OwnedPartitions, reconcile } from './reconciliation.js';
 
@@ -391,7 +392,8 @@ export class ConsumerGroupCoordinator {
         return { memberId: member.memberId, subscribedTopicIds, current: group.targetOf(member.memberId) };
       }),
     };
-    const assignor = assignors.get(group.assignorName) ?? (assignors.values().next().value as never);
+    // Every name members ask for was checked against `assignors` when they asked.
+    const assignor = assignors.get(group.assignorName) ?? uniformAssignor;
     group.target = assignor.assign(spec);
     group.assignmentEpoch = group.groupEpoch;
   }
@@ -495,7 +497,6 @@ export class ConsumerGroupCoordinator {
       );
     }
     throwIfStaleEpoch(member, memberEpoch);
-    this.scheduleSessionTimeout(group, memberId);
   }
 
   /** Whether an OffsetFetch from this member is answered (Apache Kafka's validateOffsetFetch). */
