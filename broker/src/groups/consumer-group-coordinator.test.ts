@@ -123,6 +123,52 @@ class Member {
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 describe('ConsumerGroupCoordinator', () => {
+  it('the member state machine: unknown member id, fenced member epoch, previous epoch, stale commit epoch', () => {
+    const topics = new Topics().set('t', 2);
+    const groups = coordinator(topics);
+    const member = new Member(groups, 'm1', { subscribedTopicNames: ['t'] });
+    member.beat();
+    topics.set('t', 3); // a second epoch, so that the member has a previous one above 0
+    member.beat();
+    const epoch = member.epoch;
+    expect(epoch).toBe(2);
+    const beat = (memberId: string, memberEpoch: number, owned: HeartbeatRequest['ownedPartitions'] = null) =>
+      groups.heartbeat({
+        apiVersion: 1,
+        groupId: 'g',
+        memberId,
+        memberEpoch,
+        instanceId: null,
+        rackId: null,
+        rebalanceTimeoutMs: -1,
+        subscribedTopicNames: null,
+        subscribedTopicRegex: null,
+        serverAssignor: null,
+        ownedPartitions: owned,
+        clientId: 'c',
+        clientHost: 'h',
+      });
+    expect(beat('nobody', epoch).errorCode).toBe(25); // UNKNOWN_MEMBER_ID
+    expect(beat('m1', epoch + 1).errorCode).toBe(110); // FENCED_MEMBER_EPOCH: ahead of the coordinator
+    expect(beat('m1', epoch - 1, [{ topicId: member.owned[0]?.topicId ?? '', partitions: [0, 1, 9] }]).errorCode).toBe(
+      110,
+    );
+    // The previous epoch with nothing beyond its partitions is accepted: the answer that raised it may be lost.
+    expect(beat('m1', epoch - 1, member.owned)).toMatchObject({ errorCode: 0, memberEpoch: epoch });
+    const group = groups.group('g');
+    if (group === undefined) throw new Error('no group');
+    expect(() => groups.validateOffsetCommit(group, 'm1', epoch, 9)).not.toThrow();
+    expect(() => groups.validateOffsetCommit(group, 'm1', epoch - 1, 9)).toThrow(
+      expect.objectContaining({ errorCode: 113 }), // STALE_MEMBER_EPOCH
+    );
+    expect(() => groups.validateOffsetCommit(group, 'm1', epoch, 8)).toThrow(
+      expect.objectContaining({ errorCode: 35 }),
+    );
+    expect(() => groups.validateOffsetCommit(group, 'nobody', epoch, 9)).toThrow(
+      expect.objectContaining({ errorCode: 25 }),
+    );
+  });
+
   it('partitions added to a subscribed topic raise the group epoch and are assigned', () => {
     const topics = new Topics().set('t', 2);
     const groups = coordinator(topics);
