@@ -108,7 +108,9 @@ describe.each<ClientFamily>([
     if (family === 'java') {
       libs = await resolveKafkaJars({ kafkaVersion: DEFAULT_KAFKA_VERSION });
       classes = await mkdtemp(join(tmpdir(), 'tickstream-java-member-'));
-      await promisify(execFile)('javac', ['-cp', `${libs}/*`, '-d', classes, JAVA_SOURCE]);
+      await promisify(execFile)('javac', ['-cp', `${libs}/*`, '-d', classes, JAVA_SOURCE]).catch((error: Error) => {
+        throw new Error(`javac failed (a JDK is needed: apt-get install openjdk-17-jdk-headless): ${error.message}`);
+      });
       command = ['java', '-cp', `${classes}:${libs}/*`, 'ConsumerProtocolMember'];
     } else {
       command = [await confluentKafkaPython(), PYTHON_SOURCE];
