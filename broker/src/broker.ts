@@ -32,7 +32,7 @@ export async function startBroker(options: Partial<BrokerConfig> = {}): Promise<
   mkdirSync(config.dataDir, { recursive: true });
   const clusterId = clusterIdFor(config.dataDir);
   const log = await LogManager.open(config);
-  const groups = await GroupCoordinator.open(config);
+  const groups = await GroupCoordinator.open(config, log);
   const transactions = await TransactionCoordinator.open(config, log, groups);
   const context: BrokerContext = {
     config,

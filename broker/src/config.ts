@@ -26,6 +26,12 @@ export interface BrokerConfig {
   transactionAbortCheckIntervalMs: number;
   /** Kafka's transactional.id.expiration.ms: an idle transactional id is forgotten after this long. */
   transactionalIdExpirationMs: number;
+  /** Apache Kafka's group.consumer.session.timeout.ms: a consumer-protocol member silent this long is fenced. */
+  consumerGroupSessionTimeoutMs: number;
+  /** Apache Kafka's group.consumer.heartbeat.interval.ms, told to every consumer-protocol member. */
+  consumerGroupHeartbeatIntervalMs: number;
+  /** Most members one consumer-protocol group takes (GROUP_MAX_SIZE_REACHED beyond); bounds memory. */
+  consumerGroupMaxSize: number;
   /** Where one-line logs go. */
   log: (line: string) => void;
 }
@@ -45,4 +51,7 @@ export const defaultBrokerConfig: Omit<BrokerConfig, 'log'> = {
   transactionMaxTimeoutMs: 15 * 60 * 1000,
   transactionAbortCheckIntervalMs: 10_000,
   transactionalIdExpirationMs: 7 * 24 * 3600 * 1000,
+  consumerGroupSessionTimeoutMs: 45_000,
+  consumerGroupHeartbeatIntervalMs: 5_000,
+  consumerGroupMaxSize: 1000,
 };

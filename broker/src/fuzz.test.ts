@@ -6,6 +6,7 @@ import { Kafka, logLevel } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type RunningBroker, startBroker } from './broker.js';
 import { Writer } from './protocol/writer.js';
+import { heartbeat, heartbeatBody, newMemberId, topicIds } from './testing/consumer-group-wire.js';
 import { RawKafkaClient, requestBodies } from './testing/raw-client.js';
 
 // 100,000 mutated requests at the embedded broker over real sockets: it must answer or close
@@ -93,6 +94,7 @@ async function captureCorpus(bootstrap: string): Promise<Buffer[]> {
   await admin.fetchTopicOffsetsByTimestamp('fuzz', Date.now() - 1000);
   await admin.describeGroups(['fuzz-group']);
   await admin.listGroups();
+  corpus.push(...(await consumerProtocolRequests(bootstrap)));
   await admin.deleteTopics({ topics: ['fuzz'] });
   await admin.disconnect();
   corpus.push(RawKafkaClient.frame(18, 3, 1, requestBodies.apiVersionsV3(), true));
@@ -174,6 +176,116 @@ function flexibleTransactionRequests(): [number, number, Buffer][] {
   ];
 }
 
+/**
+ * The KIP-848 surface, built by hand from its grammar (kafkajs does not speak it): a member
+ * joining, heartbeating with its partitions, a heartbeat from an unknown member and from a
+ * fenced epoch, a regex subscription, static and dynamic leaves, ConsumerGroupDescribe,
+ * ListGroups v5, Metadata v12, OffsetCommit/OffsetFetch v9, DeleteGroups and SASL.
+ */
+async function consumerProtocolRequests(bootstrap: string): Promise<Buffer[]> {
+  const client = await RawKafkaClient.connect(bootstrap);
+  const topicId = (await topicIds(client, ['fuzz'])).get('fuzz') ?? '00'.repeat(16);
+  const groupId = 'fuzz-kip848';
+  const memberId = newMemberId();
+  const join = {
+    groupId,
+    memberId,
+    memberEpoch: 0,
+    rebalanceTimeoutMs: 30_000,
+    subscribedTopicNames: ['fuzz'],
+    owned: [],
+  };
+  const joined = await heartbeat(client, join);
+  client.close();
+  const owned = joined.assignment ?? [{ topicId, partitions: [0, 1] }];
+  const epoch = joined.memberEpoch;
+  const flexible = (apiKey: number, version: number, body: Writer | Buffer) =>
+    RawKafkaClient.frame(apiKey, version, 7, Buffer.isBuffer(body) ? body : Buffer.concat(body.finish()), true);
+  return [
+    flexible(68, 1, heartbeatBody(join)),
+    flexible(68, 0, heartbeatBody(join, 0)),
+    flexible(68, 1, heartbeatBody({ groupId, memberId, memberEpoch: epoch, owned })),
+    flexible(68, 1, heartbeatBody({ groupId, memberId: newMemberId(), memberEpoch: 5, owned })),
+    flexible(68, 1, heartbeatBody({ groupId, memberId, memberEpoch: epoch + 9, owned: null })),
+    flexible(
+      68,
+      1,
+      heartbeatBody({ ...join, memberId: newMemberId(), subscribedTopicNames: null, subscribedTopicRegex: 'fu.*' }),
+    ),
+    flexible(
+      68,
+      1,
+      heartbeatBody({ ...join, memberId: newMemberId(), instanceId: 'fuzz-instance', serverAssignor: 'range' }),
+    ),
+    flexible(68, 1, heartbeatBody({ groupId, memberId, memberEpoch: -2, instanceId: 'fuzz-instance' })),
+    flexible(68, 1, heartbeatBody({ groupId, memberId, memberEpoch: -1 })),
+    flexible(
+      69,
+      1,
+      new Writer()
+        .compactArray([groupId, 'fuzz-group'], (w, id) => w.compactString(id))
+        .bool(false)
+        .taggedFields(),
+    ),
+    flexible(
+      16,
+      5,
+      new Writer()
+        .compactArray(['stable'], (w, s) => w.compactString(s))
+        .compactArray(['consumer'], (w, t) => w.compactString(t))
+        .taggedFields(),
+    ),
+    flexible(
+      3,
+      12,
+      new Writer()
+        .compactArray([topicId], (w, id) => w.uuid(Buffer.from(id, 'hex')).compactNullableString(null).taggedFields())
+        .bool(false)
+        .bool(false)
+        .taggedFields(),
+    ),
+    flexible(
+      8,
+      9,
+      new Writer()
+        .compactString(groupId)
+        .int32(epoch)
+        .compactString(memberId)
+        .compactNullableString(null)
+        .compactArray(['fuzz'], (w, t) =>
+          w
+            .compactString(t)
+            .compactArray([0, 1], (p, i) => p.int32(i).int64(3).int32(-1).compactNullableString('m').taggedFields())
+            .taggedFields(),
+        )
+        .taggedFields(),
+    ),
+    flexible(
+      9,
+      9,
+      new Writer()
+        .compactArray([groupId], (w, g) =>
+          w
+            .compactString(g)
+            .compactNullableString(memberId)
+            .int32(epoch)
+            .compactArray(['fuzz'], (t, name) =>
+              t
+                .compactString(name)
+                .compactArray([0, 1], (p, i) => p.int32(i))
+                .taggedFields(),
+            )
+            .taggedFields(),
+        )
+        .bool(true)
+        .taggedFields(),
+    ),
+    flexible(42, 2, new Writer().compactArray([groupId, 'fuzz-none'], (w, g) => w.compactString(g)).taggedFields()),
+    RawKafkaClient.frame(17, 1, 7, Buffer.concat(new Writer().string('PLAIN').finish())),
+    RawKafkaClient.frame(10, 2, 7, Buffer.concat(new Writer().string(groupId).int8(2).finish())),
+  ];
+}
+
 function mutate(next: () => number, corpus: Buffer[]): Buffer {
   const pick = (n: number): number => Math.floor(next() * n);
   const kind = pick(7);
@@ -204,8 +316,8 @@ function mutate(next: () => number, corpus: Buffer[]): Buffer {
       break;
     case 5: // replayed as it was, out of its session's order: stale epochs, ended transactions, …
       break;
-    default: // another API or version under the same body
-      body.writeInt16BE(pick(40), 0);
+    default: // another API or version under the same body (keys up to 69: ConsumerGroupDescribe)
+      body.writeInt16BE(pick(70), 0);
       body.writeInt16BE(pick(14), 2);
   }
   return withSize(body);
@@ -265,7 +377,9 @@ describe('embedded broker fuzzing', () => {
 
   it(`survives ${REQUESTS} mutated requests (seed ${SEED}) and then serves a correct client`, async () => {
     const corpus = await captureCorpus(broker.bootstrap);
-    expect(new Set(corpus.map((frame) => frame.readInt16BE(4))).size).toBeGreaterThanOrEqual(12);
+    const keys = new Set(corpus.map((frame) => frame.readInt16BE(4)));
+    expect(keys.size).toBeGreaterThanOrEqual(12);
+    for (const key of [17, 42, 68, 69]) expect(keys).toContain(key);
 
     const next = random(SEED);
     let sent = 0;
@@ -289,5 +403,23 @@ describe('embedded broker fuzzing', () => {
     });
     await consumer.disconnect();
     expect(value).toBe('still here');
+
+    // and the KIP-848 protocol still works: a new member of a new group gets the topic's partitions
+    const member = await RawKafkaClient.connect(broker.bootstrap);
+    const answer = await heartbeat(member, {
+      groupId: 'after-fuzz-kip848',
+      memberId: newMemberId(),
+      memberEpoch: 0,
+      rebalanceTimeoutMs: 30_000,
+      subscribedTopicNames: ['after-fuzz'],
+      owned: [],
+    });
+    member.close();
+    expect({ errorCode: answer.errorCode, partitions: answer.assignment?.flatMap((t) => t.partitions).length }).toEqual(
+      {
+        errorCode: 0,
+        partitions: 3,
+      },
+    );
   }, 300_000);
 });

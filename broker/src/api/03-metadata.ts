@@ -1,70 +1,114 @@
 import { topicNameProblem } from '../log/index.js';
 import { ErrorCode } from '../protocol/errors.js';
+import { fieldReader, fieldWriter } from '../protocol/flexible.js';
 import type { ApiHandler, BrokerContext } from './api.js';
 
 /*
- * Metadata (key 3), v0-6, none flexible (v9+ would be).
+ * Metadata (key 3), v0-12, flexible from v9.
  *
- * Request:  Topics [Name str] (nullable from v1), AllowAutoTopicCreation bool (v4+)
+ * Request:  Topics [TopicId uuid (v10+), Name str (nullable v10+), tags] (nullable from v1),
+ *           AllowAutoTopicCreation bool (v4+), IncludeClusterAuthorizedOperations bool (v8-10),
+ *           IncludeTopicAuthorizedOperations bool (v8+), tags
  *   v0: [] means every topic. v1+: null means every topic, [] means none (brokers only).
+ *   v10+: a topic may be named by id alone (name null), as the KIP-848 consumer does.
  * Response: ThrottleTimeMs i32 (v3+),
- *           Brokers [NodeId i32, Host str, Port i32, Rack nstr (v1+)],
+ *           Brokers [NodeId i32, Host str, Port i32, Rack nstr (v1+), tags],
  *           ClusterId nstr (v2+), ControllerId i32 (v1+),
- *           Topics [ErrorCode i16, Name str, IsInternal bool (v1+),
- *                   Partitions [ErrorCode i16, PartitionIndex i32, LeaderId i32,
- *                               ReplicaNodes [i32], IsrNodes [i32], OfflineReplicas [i32] (v5+)]]
+ *           Topics [ErrorCode i16, Name str (nullable v12+), TopicId uuid (v10+), IsInternal bool (v1+),
+ *                   Partitions [ErrorCode i16, PartitionIndex i32, LeaderId i32, LeaderEpoch i32 (v7+),
+ *                               ReplicaNodes [i32], IsrNodes [i32], OfflineReplicas [i32] (v5+), tags],
+ *                   TopicAuthorizedOperations i32 (v8+), tags],
+ *           ClusterAuthorizedOperations i32 (v8-10), tags
  *
- * One node: it leads every partition and is the controller (kafkajs and kafka-python send
- * admin requests to the controller). A topic created by this request is answered with
- * LEADER_NOT_AVAILABLE, as Apache Kafka does; clients ask again.
+ * One node: it leads every partition (leader epoch 0) and is the controller (kafkajs and
+ * kafka-python send admin requests to the controller). A topic created by this request is
+ * answered with LEADER_NOT_AVAILABLE, as Apache Kafka does; clients ask again. Topic ids
+ * (v10+) are what KIP-848 assignments name topics by. No ACLs: authorized operations are
+ * Kafka's "not requested" value. v13 (a top-level error code for re-bootstrapping) is not served.
  */
+const AUTHORIZED_OPERATIONS_OMITTED = -2147483648;
+const NO_TOPIC_ID = Buffer.alloc(16);
+
 export const metadata: ApiHandler = {
   key: 3,
   name: 'Metadata',
   minVersion: 0,
-  maxVersion: 6,
-  flexibleFrom: null,
+  maxVersion: 12,
+  flexibleFrom: 9,
   handle(request, response, { header, broker }) {
     const version = header.apiVersion;
-    const requested = version === 0 ? request.array((r) => r.string()) : request.nullableArray((r) => r.string());
+    const flexible = version >= 9;
+    const f = fieldReader(request, flexible);
+    const readTopic = (): { id: string | null; name: string | null } => {
+      const id = version >= 10 ? request.uuid().toString('hex') : null;
+      const name = version >= 10 ? f.nullableString() : f.string();
+      f.tags();
+      return { id, name };
+    };
+    const requested = version === 0 ? f.array(readTopic) : f.nullableArray(readTopic);
     const allowAutoCreate = version >= 4 ? request.bool() : true;
-    const allTopics = requested === null || (version === 0 && requested.length === 0);
-    const names = allTopics ? broker.log.topicNames() : requested;
+    if (version >= 8 && version <= 10) request.bool(); // include cluster authorized operations
+    if (version >= 8) request.bool(); // include topic authorized operations
+    f.tags();
 
+    const allTopics = requested === null || (version === 0 && requested.length === 0);
+    const topics = allTopics
+      ? broker.log.topicNames().map((name) => ({ id: null, name }))
+      : (requested as { id: string | null; name: string | null }[]);
+
+    const w = fieldWriter(response, flexible);
     if (version >= 3) response.int32(0);
-    response.array([broker.node], (writer, node) => {
-      writer.int32(node.id).string(node.host).int32(node.port);
-      if (version >= 1) writer.nullableString(null);
+    w.array([broker.node], (node) => {
+      response.int32(node.id);
+      w.string(node.host);
+      response.int32(node.port);
+      if (version >= 1) w.nullableString(null);
+      w.tags();
     });
-    if (version >= 2) response.nullableString(broker.clusterId);
+    if (version >= 2) w.nullableString(broker.clusterId);
     if (version >= 1) response.int32(broker.node.id);
-    response.array(names, (writer, name) => {
-      const { errorCode, partitions } = describeTopic(broker, name, allowAutoCreate && !allTopics);
-      writer.int16(errorCode).string(name);
-      if (version >= 1) writer.bool(false);
-      writer.array(
+    w.array(topics, (topic) => {
+      const { errorCode, name, partitions } = describeTopic(broker, topic, allowAutoCreate && !allTopics);
+      response.int16(errorCode);
+      if (version >= 12) w.nullableString(name);
+      else w.string(name ?? '');
+      if (version >= 10) {
+        const topicId = name === null ? undefined : broker.log.topicId(name);
+        response.uuid(topicId === undefined ? NO_TOPIC_ID : Buffer.from(topicId, 'hex'));
+      }
+      if (version >= 1) response.bool(false);
+      w.array(
         Array.from({ length: partitions }, (_, i) => i),
-        (partitionWriter, index) => {
-          partitionWriter.int16(ErrorCode.NONE).int32(index).int32(broker.node.id);
-          partitionWriter.array([broker.node.id], (w, id) => w.int32(id));
-          partitionWriter.array([broker.node.id], (w, id) => w.int32(id));
-          if (version >= 5) partitionWriter.array([], () => {});
+        (index) => {
+          response.int16(ErrorCode.NONE).int32(index).int32(broker.node.id);
+          if (version >= 7) response.int32(0); // leader epoch
+          w.array([broker.node.id], (id) => response.int32(id));
+          w.array([broker.node.id], (id) => response.int32(id));
+          if (version >= 5) w.array([], () => {});
+          w.tags();
         },
       );
+      if (version >= 8) response.int32(AUTHORIZED_OPERATIONS_OMITTED);
+      w.tags();
     });
+    if (version >= 8 && version <= 10) response.int32(AUTHORIZED_OPERATIONS_OMITTED);
+    w.tags();
   },
 };
 
 function describeTopic(
   broker: BrokerContext,
-  name: string,
+  topic: { id: string | null; name: string | null },
   mayCreate: boolean,
-): { errorCode: ErrorCode; partitions: number } {
+): { errorCode: ErrorCode; name: string | null; partitions: number } {
+  // Asked for by id alone (v10+): Apache Kafka answers UNKNOWN_TOPIC_ID for an id it does not know.
+  const name = topic.name ?? (topic.id === null ? undefined : broker.log.topicNameById(topic.id));
+  if (name === undefined) return { errorCode: ErrorCode.UNKNOWN_TOPIC_ID, name: null, partitions: 0 };
   const partitions = broker.log.partitionCount(name);
-  if (partitions !== undefined) return { errorCode: ErrorCode.NONE, partitions };
-  if (topicNameProblem(name) !== null) return { errorCode: ErrorCode.INVALID_TOPIC_EXCEPTION, partitions: 0 };
+  if (partitions !== undefined) return { errorCode: ErrorCode.NONE, name, partitions };
+  if (topicNameProblem(name) !== null) return { errorCode: ErrorCode.INVALID_TOPIC_EXCEPTION, name, partitions: 0 };
   if (!mayCreate || !broker.config.autoCreateTopics)
-    return { errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, partitions: 0 };
+    return { errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, name, partitions: 0 };
   broker.log.createTopic(name, broker.config.defaultPartitions);
-  return { errorCode: ErrorCode.LEADER_NOT_AVAILABLE, partitions: 0 };
+  return { errorCode: ErrorCode.LEADER_NOT_AVAILABLE, name, partitions: 0 };
 }

@@ -35,3 +35,9 @@ export const findCoordinator: ApiHandler = {
     response.int32(broker.node.id).string(broker.node.host).int32(broker.node.port);
   },
 };
+
+function unknownKeyTypeMessage(keyType: number): string {
+  return keyType === 2
+    ? 'Share groups (KIP-932, FindCoordinator key type 2) are not supported by this broker.'
+    : `Unknown coordinator key type ${keyType}: 0 is a group, 1 a transactional id.`;
+}

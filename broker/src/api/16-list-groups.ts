@@ -1,22 +1,45 @@
 import { ErrorCode } from '../protocol/errors.js';
+import { fieldReader, fieldWriter } from '../protocol/flexible.js';
 import type { ApiHandler } from './api.js';
 
 /*
- * ListGroups (key 16), v0-2, none flexible (v3+ would be).
+ * ListGroups (key 16), v0-5, flexible from v3.
  *
- * Request:  (empty)
- * Response: ThrottleTimeMs i32 (v1+), ErrorCode i16, Groups [GroupId str, ProtocolType str]
+ * Request:  StatesFilter [str] (v4+), TypesFilter [str] (v5+), tags
+ * Response: ThrottleTimeMs i32 (v1+), ErrorCode i16,
+ *           Groups [GroupId str, ProtocolType str, GroupState str (v4+), GroupType str (v5+), tags], tags
+ *
+ * Both kinds of group are listed: classic ones (type "classic") and KIP-848 ones (type
+ * "consumer", protocol type "consumer", states Empty/Assigning/Reconciling/Stable), as Apache
+ * Kafka lists them. Filters compare case-insensitively; empty filters keep every group.
  */
 export const listGroups: ApiHandler = {
   key: 16,
   name: 'ListGroups',
   minVersion: 0,
-  maxVersion: 2,
-  flexibleFrom: null,
-  handle(_request, response, { header, broker }) {
-    if (header.apiVersion >= 1) response.int32(0);
-    response.int16(ErrorCode.NONE).array(broker.groups.list(), (writer, group) => {
-      writer.string(group.groupId).string(group.protocolType);
+  maxVersion: 5,
+  flexibleFrom: 3,
+  handle(request, response, { header, broker }) {
+    const version = header.apiVersion;
+    const f = fieldReader(request, version >= 3);
+    const states = version >= 4 ? f.array(() => f.string().trim().toLowerCase()) : [];
+    const types = version >= 5 ? f.array(() => f.string().trim().toLowerCase()) : [];
+    f.tags();
+    const groups = broker.groups
+      .list()
+      .filter((group) => states.length === 0 || states.includes(group.state.toLowerCase()))
+      .filter((group) => types.length === 0 || types.includes(group.type));
+
+    const w = fieldWriter(response, version >= 3);
+    if (version >= 1) response.int32(0);
+    response.int16(ErrorCode.NONE);
+    w.array(groups, (group) => {
+      w.string(group.groupId);
+      w.string(group.protocolType);
+      if (version >= 4) w.string(group.state);
+      if (version >= 5) w.string(group.type);
+      w.tags();
     });
+    w.tags();
   },
 };

@@ -13,6 +13,7 @@ import { leaveGroup } from './13-leave-group.js';
 import { syncGroup } from './14-sync-group.js';
 import { describeGroups } from './15-describe-groups.js';
 import { listGroups } from './16-list-groups.js';
+import { saslHandshake } from './17-sasl-handshake.js';
 import { apiVersions } from './18-api-versions.js';
 import { createTopics } from './19-create-topics.js';
 import { deleteTopics } from './20-delete-topics.js';
@@ -21,9 +22,13 @@ import { addPartitionsToTxn } from './24-add-partitions-to-txn.js';
 import { addOffsetsToTxn } from './25-add-offsets-to-txn.js';
 import { endTxn } from './26-end-txn.js';
 import { txnOffsetCommit } from './28-txn-offset-commit.js';
+import { saslAuthenticate } from './36-sasl-authenticate.js';
+import { deleteGroups } from './42-delete-groups.js';
 import { describeProducers } from './61-describe-producers.js';
 import { describeTransactions } from './65-describe-transactions.js';
 import { listTransactions } from './66-list-transactions.js';
+import { consumerGroupHeartbeat } from './68-consumer-group-heartbeat.js';
+import { consumerGroupDescribe } from './69-consumer-group-describe.js';
 import type { ApiHandler } from './api.js';
 
 /** Every API this broker serves. ApiVersions advertises exactly this list. */
@@ -41,6 +46,7 @@ export const apiHandlers: readonly ApiHandler[] = [
   syncGroup,
   describeGroups,
   listGroups,
+  saslHandshake,
   apiVersions,
   createTopics,
   deleteTopics,
@@ -49,9 +55,13 @@ export const apiHandlers: readonly ApiHandler[] = [
   addOffsetsToTxn,
   endTxn,
   txnOffsetCommit,
+  saslAuthenticate,
+  deleteGroups,
   describeProducers,
   describeTransactions,
   listTransactions,
+  consumerGroupHeartbeat,
+  consumerGroupDescribe,
 ];
 
 /** Kafka's answer to an ApiVersions version it does not know: a v0 body, error 35, its own range. */

@@ -1,12 +1,23 @@
 import { randomUUID } from 'node:crypto';
 import type { BrokerConfig } from '../config.js';
 import { ErrorCode } from '../protocol/errors.js';
+import {
+  type ClassicGroupDirectory,
+  ConsumerGroupCoordinator,
+  GroupProtocolError,
+  type TopicCatalog,
+} from './consumer-group-coordinator.js';
 import { type CommittedOffset, OffsetStore } from './offset-store.js';
 
 /*
  * The classic consumer-group protocol (kafka-protocol.md §5, after Apache Kafka's
  * GroupCoordinator.scala). All group state lives here and changes only through these methods;
  * the API handlers decode, call, encode. Timers are unref'd and cleared on close().
+ *
+ * Groups of the KIP-848 consumer protocol live in `consumerGroups` (consumer-group-coordinator.ts).
+ * A group id is one kind or the other, as in Apache Kafka: an empty group of one kind is
+ * converted when a member of the other kind joins; a group with members is not.
+ * Committed offsets are shared by both kinds, kept per group id.
  */
 
 export type GroupState = 'Empty' | 'PreparingRebalance' | 'CompletingRebalance' | 'Stable' | 'Dead';
@@ -87,16 +98,53 @@ const MIN_SESSION_TIMEOUT_MS = 6000;
 const MAX_SESSION_TIMEOUT_MS = 1_800_000;
 const EMPTY = Buffer.alloc(0);
 
-export class GroupCoordinator {
+/** What an OffsetCommit or OffsetFetch is answered with when it is refused. */
+export interface GroupRefusal {
+  errorCode: ErrorCode;
+  message: string;
+}
+
+export class GroupCoordinator implements ClassicGroupDirectory {
   private readonly groups = new Map<string, Group>();
   private readonly offsets: OffsetStore;
+  readonly consumerGroups: ConsumerGroupCoordinator;
 
-  private constructor(private readonly config: BrokerConfig) {
+  private constructor(
+    private readonly config: BrokerConfig,
+    topics: TopicCatalog,
+  ) {
     this.offsets = new OffsetStore(config.dataDir);
+    this.consumerGroups = new ConsumerGroupCoordinator(
+      {
+        sessionTimeoutMs: config.consumerGroupSessionTimeoutMs,
+        heartbeatIntervalMs: config.consumerGroupHeartbeatIntervalMs,
+        maxSize: config.consumerGroupMaxSize,
+        log: config.log,
+      },
+      topics,
+      this,
+    );
   }
 
-  static async open(config: BrokerConfig): Promise<GroupCoordinator> {
-    return new GroupCoordinator(config);
+  static async open(config: BrokerConfig, topics: TopicCatalog): Promise<GroupCoordinator> {
+    return new GroupCoordinator(config, topics);
+  }
+
+  classicGroup(groupId: string): { members: number; protocolType: string } | undefined {
+    const group = this.groups.get(groupId);
+    return group === undefined ? undefined : { members: group.members.size, protocolType: group.protocolType };
+  }
+
+  hasCommittedOffsets(groupId: string): boolean {
+    return this.offsets.hasGroup(groupId);
+  }
+
+  forgetClassicGroup(groupId: string): void {
+    const group = this.groups.get(groupId);
+    if (group === undefined || group.members.size > 0) return;
+    clearTimeout(group.rebalanceTimer);
+    for (const timer of group.pending.values()) clearTimeout(timer);
+    this.groups.delete(groupId);
   }
 
   private group(groupId: string): Group {
@@ -125,6 +173,16 @@ export class GroupCoordinator {
     if (request.sessionTimeoutMs < MIN_SESSION_TIMEOUT_MS || request.sessionTimeoutMs > MAX_SESSION_TIMEOUT_MS) {
       return failure(ErrorCode.INVALID_SESSION_TIMEOUT);
     }
+    const consumerGroup = this.consumerGroups.group(request.groupId);
+    if (consumerGroup !== undefined && consumerGroup.members.size > 0) {
+      // Apache Kafka would let a classic member into a consumer group (a mixed group); this
+      // broker does not, and answers what Apache does for a member it cannot take.
+      this.config.log(
+        `group ${request.groupId}: JoinGroup refused with INCONSISTENT_GROUP_PROTOCOL: it is a consumer-protocol (KIP-848) group with ${consumerGroup.members.size} member(s), and classic members cannot join it here`,
+      );
+      return failure(ErrorCode.INCONSISTENT_GROUP_PROTOCOL);
+    }
+    this.consumerGroups.forgetEmptyGroup(request.groupId);
     const group = this.group(request.groupId);
     if (group.members.size > 0) {
       const shared = request.protocols.some((protocol) =>
@@ -364,16 +422,26 @@ export class GroupCoordinator {
     member.sessionTimer.unref();
   }
 
-  /** Validates and stores commits; resolves with one error code per commit (all the same). */
+  /**
+   * Validates and stores commits; resolves with one error code per commit (all the same).
+   * `generationId` is the member epoch for a consumer-protocol group (OffsetCommit v9+).
+   */
   async commit(
     groupId: string,
     generationId: number,
     memberId: string,
     commits: { topic: string; partition: number; committed: CommittedOffset }[],
+    apiVersion = 0,
   ): Promise<ErrorCode> {
     const group = this.groups.get(groupId);
     if (groupId === '') return ErrorCode.INVALID_GROUP_ID;
-    if (generationId < 0 && memberId === '') {
+    const consumerGroup = this.consumerGroups.group(groupId);
+    if (consumerGroup !== undefined) {
+      const refusal = this.refusal(() =>
+        this.consumerGroups.validateOffsetCommit(consumerGroup, memberId, generationId, apiVersion),
+      );
+      if (refusal !== undefined) return refusal.errorCode;
+    } else if (generationId < 0 && memberId === '') {
       // Commits from outside the group (kcat without -G, admin tools) only while nobody is in it.
       if (group !== undefined && group.members.size > 0) return ErrorCode.UNKNOWN_MEMBER_ID;
     } else {
@@ -400,6 +468,13 @@ export class GroupCoordinator {
     groupInstanceId: string | null,
   ): ErrorCode {
     if (groupId === '') return ErrorCode.INVALID_GROUP_ID;
+    const consumerGroup = this.consumerGroups.group(groupId);
+    if (consumerGroup !== undefined) {
+      const refusal = this.refusal(() =>
+        this.consumerGroups.validateTransactionalOffsetCommit(consumerGroup, memberId, generationId),
+      );
+      return refusal?.errorCode ?? ErrorCode.NONE;
+    }
     const group = this.groups.get(groupId);
     if (group === undefined || (generationId < 0 && group.state === 'Empty')) {
       return generationId < 0 ? ErrorCode.NONE : ErrorCode.ILLEGAL_GENERATION;
@@ -419,6 +494,43 @@ export class GroupCoordinator {
     return this.offsets.commit(groupId, commits);
   }
 
+  /**
+   * Whether an OffsetFetch naming a member (v9+) is answered; undefined if it is. Only
+   * consumer-protocol groups check the member and its epoch, as in Apache Kafka.
+   */
+  checkOffsetFetch(groupId: string, memberId: string | null, memberEpoch: number): GroupRefusal | undefined {
+    const consumerGroup = this.consumerGroups.group(groupId);
+    if (consumerGroup === undefined) return undefined;
+    return this.refusal(() => this.consumerGroups.validateOffsetFetch(consumerGroup, memberId, memberEpoch));
+  }
+
+  private refusal(check: () => void): GroupRefusal | undefined {
+    try {
+      check();
+      return undefined;
+    } catch (error) {
+      if (error instanceof GroupProtocolError) return { errorCode: error.errorCode, message: error.message };
+      throw error;
+    }
+  }
+
+  /**
+   * DeleteGroups: removes an empty group of either kind and its committed offsets.
+   * NON_EMPTY_GROUP while it has members, GROUP_ID_NOT_FOUND if nothing is known of it.
+   */
+  async deleteGroup(groupId: string): Promise<ErrorCode> {
+    const classic = this.groups.get(groupId);
+    const consumer = this.consumerGroups.group(groupId);
+    if (classic === undefined && consumer === undefined && !this.offsets.hasGroup(groupId)) {
+      return ErrorCode.GROUP_ID_NOT_FOUND;
+    }
+    if ((classic?.members.size ?? 0) > 0 || (consumer?.members.size ?? 0) > 0) return ErrorCode.NON_EMPTY_GROUP;
+    this.forgetClassicGroup(groupId);
+    this.consumerGroups.forgetEmptyGroup(groupId);
+    await this.offsets.deleteGroup(groupId);
+    return ErrorCode.NONE;
+  }
+
   committed(groupId: string, topic: string, partition: number): CommittedOffset | undefined {
     return this.offsets.get(groupId, topic, partition);
   }
@@ -430,10 +542,12 @@ export class GroupCoordinator {
   describe(groupId: string): GroupDescription {
     const group = this.groups.get(groupId);
     if (group === undefined) {
+      // A consumer-protocol group is not a classic group: DescribeGroups (below v6) says Dead, as Apache Kafka's does.
+      const classicEmpty = this.offsets.hasGroup(groupId) && this.consumerGroups.group(groupId) === undefined;
       return {
         groupId,
         errorCode: ErrorCode.NONE,
-        state: this.offsets.hasGroup(groupId) ? 'Empty' : 'Dead',
+        state: classicEmpty ? 'Empty' : 'Dead',
         protocolType: '',
         protocol: '',
         members: [],
@@ -456,15 +570,26 @@ export class GroupCoordinator {
     };
   }
 
-  list(): { groupId: string; protocolType: string; state: GroupState }[] {
-    const ids = new Set([...this.groups.keys(), ...this.offsets.groups()]);
+  /** Every group, of both kinds; `type` is what ListGroups v5 reports (classic or consumer). */
+  list(): { groupId: string; protocolType: string; state: string; type: 'classic' | 'consumer' }[] {
+    const ids = new Set([...this.groups.keys(), ...this.offsets.groups(), ...this.consumerGroups.groupIds()]);
     return [...ids].map((groupId) => {
+      const consumerGroup = this.consumerGroups.group(groupId);
+      if (consumerGroup !== undefined) {
+        return { groupId, protocolType: 'consumer', state: consumerGroup.state, type: 'consumer' };
+      }
       const group = this.groups.get(groupId);
-      return { groupId, protocolType: group?.protocolType ?? 'consumer', state: group?.state ?? 'Empty' };
+      return {
+        groupId,
+        protocolType: group?.protocolType ?? 'consumer',
+        state: group?.state ?? 'Empty',
+        type: 'classic',
+      };
     });
   }
 
   async close(): Promise<void> {
+    this.consumerGroups.close();
     for (const group of this.groups.values()) {
       clearTimeout(group.rebalanceTimer);
       for (const timer of group.pending.values()) clearTimeout(timer);

@@ -5,6 +5,8 @@ import { writeDurably } from '../log/index.js';
 export interface CommittedOffset {
   offset: number;
   metadata: string | null;
+  /** OffsetCommit v6+: the leader epoch of the record consumed last; -1 or absent when unknown. */
+  leaderEpoch?: number;
 }
 
 type Snapshot = Record<string, Record<string, Record<string, CommittedOffset>>>;
@@ -57,6 +59,12 @@ export class OffsetStore {
     return [...this.offsets.keys()];
   }
 
+  /** Forgets every offset of the group; resolves once that is on disk. */
+  deleteGroup(group: string): Promise<void> {
+    this.offsets.delete(group);
+    return this.persistSoon();
+  }
+
   /** Stores the commits and resolves once they are on disk. */
   commit(group: string, commits: { topic: string; partition: number; committed: CommittedOffset }[]): Promise<void> {
     let entries = this.offsets.get(group);
@@ -65,6 +73,10 @@ export class OffsetStore {
       this.offsets.set(group, entries);
     }
     for (const { topic, partition, committed } of commits) entries.set(key(topic, partition), committed);
+    return this.persistSoon();
+  }
+
+  private persistSoon(): Promise<void> {
     return new Promise((resolve, reject) => {
       this.waiters.push({ resolve, reject });
       if (this.waiters.length === 1) setImmediate(() => this.persist());

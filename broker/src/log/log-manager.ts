@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import {
   closeSync,
   existsSync,
@@ -31,6 +32,9 @@ export function topicNameProblem(name: string): string | null {
  */
 export class LogManager {
   private readonly topics = new Map<string, PartitionLog[]>();
+  /** Kafka's topic ids (16 random bytes, hex here), kept in topic.json: a topic made again gets a new one. */
+  private readonly topicIds = new Map<string, string>();
+  private readonly topicsById = new Map<string, string>();
   private readonly flushWaiters: { resolve: () => void; reject: (error: Error) => void }[] = [];
   private flushScheduled = false;
   private readonly retentionTimer: NodeJS.Timeout;
@@ -52,7 +56,15 @@ export class LogManager {
     for (const topic of readdirSync(manager.topicsDir).sort()) {
       const metaPath = join(manager.topicsDir, topic, 'topic.json');
       if (!existsSync(metaPath)) continue;
-      const { partitions } = JSON.parse(readFileSync(metaPath, 'utf8')) as { partitions: number };
+      const meta = JSON.parse(readFileSync(metaPath, 'utf8')) as { partitions: number; topicId?: string };
+      const { partitions } = meta;
+      let topicId = meta.topicId;
+      if (topicId === undefined) {
+        // A topic written before topic ids existed gets one now, kept from then on.
+        topicId = newTopicId();
+        writeDurably(metaPath, JSON.stringify({ ...meta, topicId }));
+      }
+      manager.rememberTopicId(topic, topicId);
       manager.topics.set(
         topic,
         Array.from({ length: partitions }, (_, p) =>
@@ -66,6 +78,21 @@ export class LogManager {
   private partitionSettings() {
     const { segmentBytes, retentionMs, retentionBytes, log } = this.config;
     return { segmentBytes, retentionMs, retentionBytes, log };
+  }
+
+  private rememberTopicId(topic: string, topicId: string): void {
+    this.topicIds.set(topic, topicId);
+    this.topicsById.set(topicId, topic);
+  }
+
+  /** The topic's id as 32 hex digits, or undefined for an unknown topic. */
+  topicId(topic: string): string | undefined {
+    return this.topicIds.get(topic);
+  }
+
+  /** The name of the topic with this id (32 hex digits), if it exists. */
+  topicNameById(topicId: string): string | undefined {
+    return this.topicsById.get(topicId);
   }
 
   topicNames(): string[] {
@@ -84,7 +111,9 @@ export class LogManager {
   createTopic(name: string, partitions: number): void {
     const dir = join(this.topicsDir, name);
     mkdirSync(dir, { recursive: true });
-    writeDurably(join(dir, 'topic.json'), JSON.stringify({ partitions }));
+    const topicId = newTopicId();
+    writeDurably(join(dir, 'topic.json'), JSON.stringify({ partitions, topicId }));
+    this.rememberTopicId(name, topicId);
     this.topics.set(
       name,
       Array.from({ length: partitions }, (_, p) =>
@@ -99,6 +128,8 @@ export class LogManager {
     if (partitions === undefined) return false;
     for (const partition of partitions) partition.close();
     this.topics.delete(name);
+    this.topicsById.delete(this.topicIds.get(name) ?? '');
+    this.topicIds.delete(name);
     rmSync(join(this.topicsDir, name), { recursive: true, force: true });
     this.config.log(`deleted topic ${name}`);
     return true;
@@ -157,6 +188,13 @@ export class LogManager {
     for (const partitions of this.topics.values()) for (const partition of partitions) partition.close();
     this.topics.clear();
   }
+}
+
+/** A random non-zero topic id (all zeros means "no id" on the wire). */
+function newTopicId(): string {
+  const id = randomBytes(16);
+  id[0] = (id[0] as number) | 1;
+  return id.toString('hex');
 }
 
 /** write + fsync + rename: the file is either the old or the new content after a crash. */

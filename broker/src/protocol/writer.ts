@@ -74,6 +74,13 @@ export class Writer {
     return this;
   }
 
+  /** 16 raw bytes (topic ids). */
+  uuid(value: Uint8Array): this {
+    const at = this.reserve(16);
+    this.scratch.set(value.subarray(0, 16), at);
+    return this;
+  }
+
   uvarint(value: number): this {
     let rest = value;
     while (rest >= 0x80) {

@@ -42,7 +42,7 @@ async function start(dataDir?: string): Promise<Node> {
   };
   const log = await LogManager.open(config);
   if (log.partitionCount('t') === undefined) log.createTopic('t', 2);
-  const groups = await GroupCoordinator.open(config);
+  const groups = await GroupCoordinator.open(config, log);
   const coordinator = await TransactionCoordinator.open(config, log, groups);
   let closed = false;
   const node: Node = {

@@ -1,0 +1,32 @@
+import { ErrorCode } from '../protocol/errors.js';
+import { fieldReader, fieldWriter } from '../protocol/flexible.js';
+import type { ApiHandler } from './api.js';
+
+/*
+ * SaslAuthenticate (key 36), v0-2, flexible from v2.
+ *
+ * Request:  AuthBytes bytes, tags
+ * Response: ErrorCode i16, ErrorMessage nstr, AuthBytes bytes, SessionLifetimeMs i64 (v1+), tags
+ *
+ * The listener is plaintext, so there is nothing to authenticate: ILLEGAL_SASL_STATE with a
+ * message saying so, as an Apache Kafka PLAINTEXT listener answers (its message is less clear).
+ */
+export const saslAuthenticate: ApiHandler = {
+  key: 36,
+  name: 'SaslAuthenticate',
+  minVersion: 0,
+  maxVersion: 2,
+  flexibleFrom: 2,
+  handle(request, response, { header }) {
+    const version = header.apiVersion;
+    const f = fieldReader(request, version >= 2);
+    f.bytes();
+    f.tags();
+    const w = fieldWriter(response, version >= 2);
+    response.int16(ErrorCode.ILLEGAL_SASL_STATE);
+    w.nullableString('SASL is not enabled: this broker listens in plaintext. Connect without SASL.');
+    w.bytes(Buffer.alloc(0));
+    if (version >= 1) response.int64(0);
+    w.tags();
+  },
+};

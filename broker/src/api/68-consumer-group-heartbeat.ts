@@ -1,0 +1,79 @@
+import { fieldReader } from '../protocol/flexible.js';
+import type { ApiHandler } from './api.js';
+
+/*
+ * ConsumerGroupHeartbeat (key 68), v0-1, flexible from v0: the KIP-848 consumer-group protocol.
+ * The coordinator assigns partitions; a member joins (epoch 0), heartbeats, and leaves
+ * (epoch -1, or -2 for a static member coming back). groups/consumer-group-coordinator.ts has the rules.
+ *
+ * Request:  GroupId cstr, MemberId cstr, MemberEpoch i32, InstanceId cnstr, RackId cnstr,
+ *           RebalanceTimeoutMs i32, SubscribedTopicNames [cstr] (nullable),
+ *           SubscribedTopicRegex cnstr (v1+), ServerAssignor cnstr,
+ *           TopicPartitions [TopicId uuid, Partitions [i32], tags] (nullable), tags
+ * Response: ThrottleTimeMs i32, ErrorCode i16, ErrorMessage cnstr, MemberId cnstr, MemberEpoch i32,
+ *           HeartbeatIntervalMs i32, Assignment (nullable struct: i8 -1 = null, 1 = present)
+ *           [TopicPartitions [TopicId uuid, Partitions [i32], tags], tags], tags
+ *
+ * Null fields mean "unchanged since the last heartbeat". Topics travel by id (Metadata v10+).
+ */
+export const consumerGroupHeartbeat: ApiHandler = {
+  key: 68,
+  name: 'ConsumerGroupHeartbeat',
+  minVersion: 0,
+  maxVersion: 1,
+  flexibleFrom: 0,
+  handle(request, response, { header, broker, clientHost }) {
+    const f = fieldReader(request, true);
+    const groupId = f.string();
+    const memberId = f.string();
+    const memberEpoch = request.int32();
+    const instanceId = f.nullableString();
+    const rackId = f.nullableString();
+    const rebalanceTimeoutMs = request.int32();
+    const subscribedTopicNames = f.nullableArray(() => f.string());
+    const subscribedTopicRegex = header.apiVersion >= 1 ? f.nullableString() : null;
+    const serverAssignor = f.nullableString();
+    const ownedPartitions = f.nullableArray(() => {
+      const topicId = request.uuid().toString('hex');
+      const partitions = f.array(() => request.int32());
+      f.tags();
+      return { topicId, partitions };
+    });
+    f.tags();
+
+    const result = broker.groups.consumerGroups.heartbeat({
+      apiVersion: header.apiVersion,
+      groupId,
+      memberId,
+      memberEpoch,
+      instanceId,
+      rackId,
+      rebalanceTimeoutMs,
+      subscribedTopicNames,
+      subscribedTopicRegex,
+      serverAssignor,
+      ownedPartitions,
+      clientId: header.clientId ?? '',
+      clientHost,
+    });
+    response
+      .int32(0)
+      .int16(result.errorCode)
+      .compactNullableString(result.errorMessage)
+      .compactNullableString(result.memberId)
+      .int32(result.memberEpoch)
+      .int32(result.heartbeatIntervalMs);
+    if (result.assignment === null) {
+      response.int8(-1);
+    } else {
+      response.int8(1);
+      response.compactArray(result.assignment, (w, topic) => {
+        w.uuid(Buffer.from(topic.topicId, 'hex'))
+          .compactArray(topic.partitions, (pw, p) => pw.int32(p))
+          .taggedFields();
+      });
+      response.taggedFields();
+    }
+    response.taggedFields();
+  },
+};
