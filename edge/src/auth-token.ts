@@ -108,11 +108,15 @@ export class TokenVerifier {
         if (this.secretKey === null)
           return { ok: false, reason: 'HS256 tokens are not accepted here: this edge has no --auth-secret' };
         ({ payload } = await jwtVerify(token, this.secretKey, { ...this.claims, algorithms: ['HS256'] }));
-      } else {
+      } else if (alg === 'RS256' || alg === 'ES256') {
         if (this.jwks === null)
           return { ok: false, reason: `${alg} tokens are not accepted here: this edge has no --auth-jwks` };
         ({ payload } = await jwtVerify(token, this.jwks, { ...this.claims, algorithms: ['RS256', 'ES256'] }));
-      }
+      } else
+        return {
+          ok: false,
+          reason: `token algorithm ${JSON.stringify(alg)} is not accepted: only HS256, RS256, ES256`,
+        };
       const { sub, role, exp } = payload;
       if (typeof sub !== 'string' || sub === '') return { ok: false, reason: 'token has no sub (user) claim' };
       if (typeof exp !== 'number') return { ok: false, reason: 'token has no exp claim: tokens must expire' };
