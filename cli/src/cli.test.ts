@@ -31,7 +31,7 @@ describe('tickstream CLI', () => {
 
   it('answers --help on every command it lists', () => {
     const listed = [...tickstream('--help').stdout.matchAll(/^ {2}([a-z]+) {2,}/gm)].map((match) => match[1] ?? '');
-    expect(listed).toEqual(['up', 'broker', 'kafka', 'producer', 'edge', 'watch', 'token', 'bench']);
+    expect(listed).toEqual(['up', 'broker', 'kafka', 'producer', 'edge', 'watch', 'token', 'users', 'bench']);
     for (const command of listed) {
       const result = tickstream(command, '--help');
       expect(result.status, command).toBe(0);

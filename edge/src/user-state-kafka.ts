@@ -1,6 +1,14 @@
 import { randomInt } from 'node:crypto';
-import { type KafkaSecurity, kafkajsSecurity, kafkaSecurityFromEnv } from '@tickstream/schemas/kafka-security';
-import kafkajs, { type Admin, type Consumer, type Kafka, type Producer } from 'kafkajs';
+import {
+  isSecured,
+  type KafkaSecurity,
+  kafkajsSecurity,
+  kafkaSecurityFromEnv,
+} from '@tickstream/schemas/kafka-security';
+import kafkajs, { type Admin, type Kafka, type Producer } from 'kafkajs';
+import { KafkaFetchReader } from './kafka-fetch-reader.js';
+import { KafkajsReader } from './kafkajs-reader.js';
+import type { PartitionReader, ReaderHooks } from './partition-reader.js';
 
 const { Kafka: KafkaClient, logLevel } = kafkajs;
 
@@ -66,72 +74,92 @@ export async function ensureUserTopics(
  * every partition has been read up to where it ended when reading started, so the state is whole
  * (a restarted edge knows every user and rule before it answers for them).
  *
- * A kafkajs consumer in a group of its own (no commits: every start reads from the beginning):
- * these topics are small and rare-written, so kafkajs' per-record cost does not matter, and it
- * speaks TLS and SASL. Its first join waits for the broker's group.initial.rebalance.delay.ms
- * (Apache Kafka's default: 3 s).
+ * It reads like the edge reads ticks (partition-reader.ts): its own Fetch requests to each leader,
+ * no consumer group (a group's first join waits group.initial.rebalance.delay.ms, 3 s by default,
+ * at every start of every edge and CLI call), positions kept here; kafkajs in a private group when
+ * TLS or SASL is configured.
  */
 export class UserStateReader {
-  private readonly consumer: Consumer;
+  private readonly reader: PartitionReader;
   private readonly admin: Admin;
+  private readonly positions = new Map<string, number>();
+  private readonly starts = new Map<string, number>();
   private readonly remaining = new Map<string, number>();
   private markLoaded: () => void = () => {};
   readonly loaded: Promise<void>;
   private isLoaded = false;
 
   constructor(
-    private readonly kafka: Kafka,
+    kafka: Kafka,
+    options: { brokers: string[]; clientId: string; security: KafkaSecurity },
     private readonly topics: string[],
     private readonly onRecord: (record: KeyedRecord) => void,
-    private readonly log: (line: string) => void,
-    groupPrefix = 'tickstream-user-state',
+    log: (line: string) => void,
   ) {
-    this.consumer = kafka.consumer({
-      groupId: `${groupPrefix}-${process.pid}-${randomInt(1, 2 ** 31)}`,
-      maxWaitTimeInMs: 500,
-      allowAutoTopicCreation: false,
-      retry: { initialRetryTime: 250, maxRetryTime: 3000, retries: 5, restartOnFailure: async () => true },
-    });
     this.admin = kafka.admin({ retry: { retries: 2 } });
     this.loaded = new Promise((resolve) => {
       this.markLoaded = resolve;
     });
+    const hooks: ReaderHooks = {
+      startOffset: (topic, partition) =>
+        this.positions.get(`${topic}:${partition}`) ?? this.starts.get(`${topic}:${partition}`),
+      onValue: () => {},
+      onRecord: (topic, _partition, key, value) => {
+        if (key !== null) this.onRecord({ topic: this.topics[topic] as string, key: key.toString('utf8'), value });
+      },
+      onPartitionRead: (topic, partition, next) => this.partitionRead(this.topics[topic] as string, partition, next),
+      onFetchAnswered: () => {},
+      log,
+    };
+    this.reader = isSecured(options.security)
+      ? new KafkajsReader(
+          { kafka, groupId: `${options.clientId}-${process.pid}-${randomInt(1, 2 ** 31)}`, topics },
+          hooks,
+        )
+      : new KafkaFetchReader(
+          {
+            brokers: options.brokers,
+            clientId: options.clientId,
+            topics,
+            resetOffset: (topic, partition, from) => this.resetOffset(topic, partition, from),
+          },
+          hooks,
+        );
   }
 
   get ready(): boolean {
     return this.isLoaded;
   }
 
+  /** Plans where to read from (each partition's start) and to (its end now), then reads. */
   async start(): Promise<void> {
     await this.admin.connect();
     for (const topic of this.topics) {
       for (const partition of await this.admin.fetchTopicOffsets(topic)) {
-        if (Number(partition.high) > Number(partition.low))
-          this.remaining.set(`${topic}:${partition.partition}`, Number(partition.high));
+        const key = `${topic}:${partition.partition}`;
+        this.starts.set(key, Number(partition.low));
+        if (Number(partition.high) > Number(partition.low)) this.remaining.set(key, Number(partition.high));
       }
     }
-    await this.admin.disconnect();
     this.checkLoaded();
-    this.consumer.on(this.consumer.events.CRASH, ({ payload }) => {
-      this.log(`reading ${this.topics.join(', ')} failed (${payload.error.message}); restarting`);
-    });
-    await this.consumer.connect();
-    await this.consumer.subscribe({ topics: this.topics, fromBeginning: true });
-    await this.consumer.run({
-      autoCommit: false,
-      eachBatch: async ({ batch }) => {
-        for (const message of batch.messages) {
-          if (message.key === null) continue;
-          this.onRecord({ topic: batch.topic, key: message.key.toString('utf8'), value: message.value });
-        }
-        const partitionKey = `${batch.topic}:${batch.partition}`;
-        const end = this.remaining.get(partitionKey);
-        if (end !== undefined && Number(batch.lastOffset()) + 1 >= end) {
-          this.remaining.delete(partitionKey);
-          this.checkLoaded();
-        }
-      },
-    });
+    await this.reader.start();
+  }
+
+  private partitionRead(topic: string, partition: number, next: number): void {
+    const key = `${topic}:${partition}`;
+    this.positions.set(key, next);
+    const end = this.remaining.get(key);
+    if (end !== undefined && next >= end) {
+      this.remaining.delete(key);
+      this.checkLoaded();
+    }
+  }
+
+  private async resetOffset(topic: string, partition: number, from: number): Promise<number> {
+    const offsets = await this.admin.fetchTopicOffsets(topic);
+    const found = offsets.find((p) => p.partition === partition);
+    if (found === undefined) throw new Error(`${topic}[${partition}] is not in the topic any more`);
+    return from < Number(found.low) ? Number(found.low) : Number(found.high);
   }
 
   private checkLoaded(): void {
@@ -141,7 +169,7 @@ export class UserStateReader {
   }
 
   async stop(): Promise<void> {
-    await Promise.allSettled([this.consumer.disconnect(), this.admin.disconnect()]);
+    await Promise.allSettled([this.reader.stop(), this.admin.disconnect()]);
   }
 }
 

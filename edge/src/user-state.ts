@@ -8,7 +8,7 @@ import {
   ProtocolError,
   type UserAccountFields,
 } from '@tickstream/schemas';
-import type { KafkaSecurity } from '@tickstream/schemas/kafka-security';
+import { type KafkaSecurity, kafkaSecurityFromEnv } from '@tickstream/schemas/kafka-security';
 import type { Admin } from 'kafkajs';
 import { AlertBook } from './alert-book.js';
 import { verifyPassword } from './password.js';
@@ -52,8 +52,11 @@ export class UserState {
   private stopped = false;
   private running: Promise<void> = Promise.resolve();
 
+  private readonly security: KafkaSecurity;
+
   constructor(private readonly options: UserStateOptions) {
-    this.kafka = userStateKafka(options.brokers, options.clientId, options.security);
+    this.security = options.security ?? kafkaSecurityFromEnv();
+    this.kafka = userStateKafka(options.brokers, options.clientId, this.security);
     this.writer = new UserStateWriter(this.kafka);
   }
 
@@ -78,10 +81,10 @@ export class UserState {
         await admin.disconnect();
         const reader = new UserStateReader(
           this.kafka,
+          { brokers: this.options.brokers, clientId: `${this.options.clientId}-users`, security: this.security },
           [topics.users, topics.alerts, topics.alertEvents],
           (record) => this.apply(record),
           log,
-          `tickstream-edge-users-${this.options.clientId}`,
         );
         this.reader = reader;
         await reader.start();

@@ -12,11 +12,13 @@ import {
   userStateKafka,
 } from '@tickstream/edge';
 import { decodeUserAccount, encodeUserAccount, type UserAccountFields } from '@tickstream/schemas';
+import type { KafkaSecurity } from '@tickstream/schemas/kafka-security';
 import type { Command, Flags } from '../command.js';
 import { kafkaSecurityOf } from '../option-values.js';
 import { UsageError } from '../usage-error.js';
 
 const ACTIONS = ['add', 'list', 'remove', 'passwd'] as const;
+const READ_TIMEOUT_MS = 20_000;
 type Action = (typeof ACTIONS)[number];
 
 /** A failure the user can act on: printed as one line, exit code 1. */
@@ -99,8 +101,9 @@ export const usersCommand: Command = {
 
     const brokers = brokersOf(flags);
     const topic = flags.required('topic');
-    const kafka = userStateKafka(brokers, 'tickstream-users-cli', kafkaSecurityOf(process.env));
-    const accounts = await readAccounts(kafka, topic, brokers);
+    const security = kafkaSecurityOf(process.env);
+    const kafka = userStateKafka(brokers, 'tickstream-users-cli', security);
+    const accounts = await readAccounts(kafka, topic, brokers, security);
     const writer = new UserStateWriter(kafka);
     try {
       switch (action) {
@@ -147,6 +150,7 @@ async function readAccounts(
   kafka: ReturnType<typeof userStateKafka>,
   topic: string,
   brokers: string[],
+  security: KafkaSecurity,
 ): Promise<Map<string, UserAccountFields>> {
   const accounts = new Map<string, UserAccountFields>();
   const admin = kafka.admin({ retry: { retries: 1 } });
@@ -161,6 +165,7 @@ async function readAccounts(
   let bad = 0;
   const reader = new UserStateReader(
     kafka,
+    { brokers, clientId: 'tickstream-users-cli', security },
     [topic],
     (record) => {
       if (record.value === null) accounts.delete(record.key);
@@ -173,12 +178,19 @@ async function readAccounts(
       }
     },
     (line) => process.stderr.write(`users: ${line}\n`),
-    'tickstream-users-cli',
   );
+  let timer: NodeJS.Timeout | undefined;
   try {
     await reader.start();
-    await reader.loaded;
+    const gaveUp = new Promise<'timeout'>((resolve) => {
+      timer = setTimeout(() => resolve('timeout'), READ_TIMEOUT_MS);
+    });
+    if ((await Promise.race([reader.loaded, gaveUp])) === 'timeout')
+      throw new UsersError(
+        `could not read ${topic} from Kafka at ${brokers.join(',')} within ${READ_TIMEOUT_MS / 1000} s`,
+      );
   } finally {
+    clearTimeout(timer);
     await reader.stop();
   }
   if (bad > 0) process.stderr.write(`users: skipped ${bad} records of ${topic} that are not UserAccount\n`);

@@ -210,7 +210,8 @@ function watchAlerts(flags: Flags): Promise<number> {
     flags.string('count') === undefined
       ? null
       : parseInteger('count', flags.required('count'), { min: 1, max: Number.MAX_SAFE_INTEGER });
-  const timeoutMs = flags.string('timeout') === undefined ? null : parseDurationMs('timeout', flags.required('timeout'));
+  const timeoutMs =
+    flags.string('timeout') === undefined ? null : parseDurationMs('timeout', flags.required('timeout'));
   if (timeoutMs !== null && timeoutMs <= 0) throw new UsageError('--timeout must be a positive duration such as 10s');
   const url = edgeUrl(flags.required('url'));
   const token = flags.string('token') ?? process.env.TICKSTREAM_TOKEN;
@@ -249,7 +250,9 @@ function watchAlerts(flags: Flags): Promise<number> {
           process.stderr.write(`watch: ${line}\n`);
         },
         alerts(listing) {
-          process.stderr.write(`watch: ${listing.rules.length} alert rules, ${listing.triggers.length} recent triggers\n`);
+          process.stderr.write(
+            `watch: ${listing.rules.length} alert rules, ${listing.triggers.length} recent triggers\n`,
+          );
           for (const trigger of listing.triggers) print(trigger);
         },
         trigger: print,
