@@ -58,7 +58,10 @@ function admitted(
   context.auth.admit({ authorization: headers.authorization, cookie: headers.cookie, query: '' }, needed).then(
     (admission: Admission) => {
       if (!admission.ok) return exchange.error(admission.status, admission.message, wwwAuthenticate(admission));
-      return handle(exchange, admission.principal, headers);
+      // A handler that fails answers 500 with why, rather than leaving the request hanging.
+      return Promise.resolve(handle(exchange, admission.principal, headers)).catch((error: Error) =>
+        exchange.error(500, `${error.message}`),
+      );
     },
     (error: Error) => exchange.error(500, `authentication failed: ${error.message}`),
   );
@@ -175,7 +178,9 @@ function registerSessionRoutes(app: TemplatedApp, context: HttpContext): void {
     const exchange = new HttpExchange(res);
     const headers = headersOf(req);
     const body = exchange.readJson(MAX_BODY_BYTES);
-    void login(exchange, context, headers, body);
+    login(exchange, context, headers, body).catch((error: Error) =>
+      exchange.error(500, `sign-in failed: ${error.message}`),
+    );
   });
 
   app.post('/api/logout', (res, req) => {
