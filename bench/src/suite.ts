@@ -14,6 +14,7 @@ import { formatHttpBench, runHttpBench } from './http.js';
 import { formatProducerBench, runProducerBench } from './producer.js';
 import { median } from './stats.js';
 import { type Bar, barChart, formatValue } from './svg-chart.js';
+import { formatTransactionsBench, runTransactionsBench } from './transactions.js';
 
 /**
  * `tickstream bench`: every benchmark of bench/ in one command, as medians of 5 runs (3 with
@@ -70,6 +71,13 @@ const SUITE: Record<BenchmarkName, (context: RunContext) => Promise<BenchmarkOut
         unit: 'MB/s',
       }));
     return { result, figures, text: formatBrokerBench(result) };
+  },
+
+  async transactions({ quick, runs, progress }) {
+    // Embedded only, like broker; node bench/dist/transactions.js --backend both adds Apache Kafka.
+    const result = await runTransactionsBench({ runs, seconds: quick ? 1 : 4, backends: ['embedded'], progress });
+    const figures = result.measurements.map((m) => ({ label: m.what, value: m.value, unit: m.unit }));
+    return { result, figures, text: formatTransactionsBench(result) };
   },
 
   async producer({ quick, runs, progress }) {

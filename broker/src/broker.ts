@@ -7,6 +7,7 @@ import { type BrokerConfig, defaultBrokerConfig } from './config.js';
 import { GroupCoordinator } from './groups/index.js';
 import { LogManager, writeDurably } from './log/index.js';
 import { listen } from './server.js';
+import { TransactionCoordinator } from './transactions/index.js';
 
 export interface RunningBroker {
   host: string;
@@ -32,17 +33,20 @@ export async function startBroker(options: Partial<BrokerConfig> = {}): Promise<
   const clusterId = clusterIdFor(config.dataDir);
   const log = await LogManager.open(config);
   const groups = await GroupCoordinator.open(config);
+  const transactions = await TransactionCoordinator.open(config, log, groups);
   const context: BrokerContext = {
     config,
     node: { id: 0, host: config.host, port: config.port },
     clusterId,
     log,
     groups,
+    transactions,
   };
   let listening: Awaited<ReturnType<typeof listen>>;
   try {
     listening = await listen(context, config.host, config.port);
   } catch (error) {
+    await transactions.close();
     await groups.close();
     await log.close();
     const code = (error as NodeJS.ErrnoException).code;
@@ -69,6 +73,7 @@ export async function startBroker(options: Partial<BrokerConfig> = {}): Promise<
           listening.server.close(() => resolve());
           for (const socket of listening.connections) socket.destroy();
         });
+        await transactions.close();
         await groups.close();
         await log.close();
       })();

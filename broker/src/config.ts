@@ -20,6 +20,12 @@ export interface BrokerConfig {
   maxRequestBytes: number;
   /** Kafka's group.initial.rebalance.delay.ms: first rebalance of an empty group waits this long for more members. */
   groupInitialRebalanceDelayMs: number;
+  /** Kafka's transaction.max.timeout.ms: InitProducerId with a longer transaction timeout is refused. */
+  transactionMaxTimeoutMs: number;
+  /** Kafka's transaction.abort.timed.out.transaction.cleanup.interval.ms: how often timed-out transactions are aborted. */
+  transactionAbortCheckIntervalMs: number;
+  /** Kafka's transactional.id.expiration.ms: an idle transactional id is forgotten after this long. */
+  transactionalIdExpirationMs: number;
   /** Where one-line logs go. */
   log: (line: string) => void;
 }
@@ -36,4 +42,7 @@ export const defaultBrokerConfig: Omit<BrokerConfig, 'log'> = {
   maxMessageBytes: 1_048_588,
   maxRequestBytes: 100 * 1024 * 1024,
   groupInitialRebalanceDelayMs: 3000,
+  transactionMaxTimeoutMs: 15 * 60 * 1000,
+  transactionAbortCheckIntervalMs: 10_000,
+  transactionalIdExpirationMs: 7 * 24 * 3600 * 1000,
 };

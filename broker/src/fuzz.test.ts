@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type RunningBroker, startBroker } from './broker.js';
+import { Writer } from './protocol/writer.js';
 import { RawKafkaClient, requestBodies } from './testing/raw-client.js';
 
 // 100,000 mutated requests at the embedded broker over real sockets: it must answer or close
@@ -70,18 +71,112 @@ async function captureCorpus(bootstrap: string): Promise<Buffer[]> {
     });
   });
   await consumer.disconnect();
+  // Transactions: commit, abort, offsets in a transaction, a fenced zombie, read_committed reads.
+  const transactional = kafka.producer({ transactionalId: 'fuzz-txn', idempotent: true, maxInFlightRequests: 1 });
+  await transactional.connect();
+  for (const commit of [true, false]) {
+    const transaction = await transactional.transaction();
+    await transaction.send({ topic: 'fuzz', messages: [{ key: 'k', value: `txn ${commit}` }] });
+    await transaction.sendOffsets({
+      consumerGroupId: 'fuzz-group',
+      topics: [{ topic: 'fuzz', partitions: [{ partition: 0, offset: '1' }] }],
+    });
+    await (commit ? transaction.commit() : transaction.abort());
+  }
+  const zombie = await transactional.transaction();
+  await zombie.send({ topic: 'fuzz', messages: [{ value: 'zombie' }] });
+  const newcomer = kafka.producer({ transactionalId: 'fuzz-txn', idempotent: true, maxInFlightRequests: 1 });
+  await newcomer.connect();
+  await (await newcomer.transaction()).abort().catch(() => {});
+  await zombie.commit().catch(() => {});
+  await Promise.all([transactional.disconnect(), newcomer.disconnect()]);
   await admin.fetchTopicOffsetsByTimestamp('fuzz', Date.now() - 1000);
   await admin.describeGroups(['fuzz-group']);
   await admin.listGroups();
   await admin.deleteTopics({ topics: ['fuzz'] });
   await admin.disconnect();
   corpus.push(RawKafkaClient.frame(18, 3, 1, requestBodies.apiVersionsV3(), true));
+  // Flexible versions of the transaction APIs, which kafkajs does not send (librdkafka and the
+  // Java client do).
+  for (const [apiKey, apiVersion, body] of flexibleTransactionRequests()) {
+    corpus.push(RawKafkaClient.frame(apiKey, apiVersion, 1, body, true));
+  }
   return corpus;
+}
+
+function flexibleTransactionRequests(): [number, number, Buffer][] {
+  const body = (write: (w: Writer) => Writer): Buffer => Buffer.concat(write(new Writer()).taggedFields().finish());
+  return [
+    [22, 5, body((w) => w.compactString('fuzz-flex').int32(60_000).int64(-1).int16(-1))],
+    [
+      24,
+      3,
+      body((w) =>
+        w
+          .compactString('fuzz-flex')
+          .int64(0)
+          .int16(0)
+          .compactArray(['fuzz'], (t, topic) =>
+            t
+              .compactString(topic)
+              .compactArray([0, 1], (p, partition) => p.int32(partition))
+              .taggedFields(),
+          ),
+      ),
+    ],
+    [25, 4, body((w) => w.compactString('fuzz-flex').int64(0).int16(0).compactString('fuzz-group'))],
+    [26, 4, body((w) => w.compactString('fuzz-flex').int64(0).int16(0).int8(1))],
+    [
+      28,
+      4,
+      body((w) =>
+        w
+          .compactString('fuzz-flex')
+          .compactString('fuzz-group')
+          .int64(0)
+          .int16(0)
+          .int32(-1)
+          .compactString('')
+          .compactNullableString(null)
+          .compactArray(['fuzz'], (t, topic) =>
+            t
+              .compactString(topic)
+              .compactArray([0], (p, partition) =>
+                p.int32(partition).int64(1).int32(-1).compactNullableString(null).taggedFields(),
+              )
+              .taggedFields(),
+          ),
+      ),
+    ],
+    [
+      61,
+      0,
+      body((w) =>
+        w.compactArray(['fuzz', 'nowhere'], (t, topic) =>
+          t
+            .compactString(topic)
+            .compactArray([0, 7], (p, partition) => p.int32(partition))
+            .taggedFields(),
+        ),
+      ),
+    ],
+    [65, 0, body((w) => w.compactArray(['fuzz-txn', 'fuzz-flex', ''], (a, id) => a.compactString(id)))],
+    [
+      66,
+      1,
+      body((w) =>
+        w
+          .compactArray(['Ongoing'], (a, s) => a.compactString(s))
+          .compactArray([0], (a, id) => a.int64(id))
+          .int64(-1),
+      ),
+    ],
+  ];
 }
 
 function mutate(next: () => number, corpus: Buffer[]): Buffer {
   const pick = (n: number): number => Math.floor(next() * n);
-  const kind = pick(6);
+  const kind = pick(7);
   if (kind === 0) {
     // Random bytes behind a size prefix that tells the truth.
     const body = Buffer.alloc(8 + pick(300));
@@ -106,6 +201,8 @@ function mutate(next: () => number, corpus: Buffer[]): Buffer {
     }
     case 4: // junk appended
       body = Buffer.concat([body, Buffer.from(Array.from({ length: 1 + pick(64) }, () => pick(256)))]);
+      break;
+    case 5: // replayed as it was, out of its session's order: stale epochs, ended transactions, …
       break;
     default: // another API or version under the same body
       body.writeInt16BE(pick(40), 0);

@@ -1,4 +1,11 @@
-import { InvalidBatchError, LOG_OVERHEAD, topicNameProblem, validateProducedBatch } from '../log/index.js';
+import {
+  BatchField,
+  InvalidBatchError,
+  LOG_OVERHEAD,
+  TRANSACTIONAL,
+  topicNameProblem,
+  validateProducedBatch,
+} from '../log/index.js';
 import { ErrorCode } from '../protocol/errors.js';
 import { type ApiHandler, type BrokerContext, NO_RESPONSE } from './api.js';
 
@@ -14,7 +21,12 @@ import { type ApiHandler, type BrokerContext, NO_RESPONSE } from './api.js';
  * acks=0 gets no response at all; acks=1 is answered after the write; acks=-1 after the data
  * is fsynced (one fdatasync per segment serves every batch in the same event-loop turn).
  * Record batches are stored verbatim; only v2 batches are accepted (magic 0/1 answer 43).
- * Unknown topics are created when auto-creation is on. Transactions are not implemented.
+ * Unknown topics are created when auto-creation is on.
+ *
+ * Transactional batches need the request's TransactionalId (without it the whole request is
+ * TRANSACTIONAL_ID_AUTHORIZATION_FAILED, as in Apache Kafka) and must belong to that id's
+ * ongoing transaction: the partition added with AddPartitionsToTxn, the producer id and epoch
+ * current (transactions/transaction-coordinator.ts checkProduce gives the error otherwise).
  */
 interface PartitionResult {
   index: number;
@@ -39,12 +51,14 @@ export const produce: ApiHandler = {
       partitions: r.array((p) => ({ index: p.int32(), records: p.nullableBytes() })),
     }));
 
+    const unauthorized =
+      transactionalId === null && topics.some((t) => t.partitions.some((p) => hasTransactionalBatch(p.records)));
     const results = topics.map((topic) => ({
       name: topic.name,
       partitions: topic.partitions.map((partition): PartitionResult => {
         if (acks !== 0 && acks !== 1 && acks !== -1) return failed(partition.index, ErrorCode.INVALID_REQUIRED_ACKS);
-        if (transactionalId !== null) return failed(partition.index, ErrorCode.INVALID_REQUEST);
-        return appendPartition(broker, topic.name, partition.index, partition.records, version);
+        if (unauthorized) return failed(partition.index, ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED);
+        return appendPartition(broker, topic.name, partition.index, partition.records, version, transactionalId);
       }),
     }));
 
@@ -67,12 +81,25 @@ function failed(index: number, errorCode: ErrorCode): PartitionResult {
   return { index, errorCode, baseOffset: -1, logStartOffset: -1 };
 }
 
+/** Whether any batch in a partition's records has the transactional bit (read before anything else). */
+function hasTransactionalBatch(records: Buffer | null): boolean {
+  if (records === null) return false;
+  for (let at = 0; at + BatchField.attributes + 2 <= records.length; ) {
+    if (records.readInt16BE(at + BatchField.attributes) & TRANSACTIONAL) return true;
+    const size = records.readInt32BE(at + BatchField.batchLength) + LOG_OVERHEAD;
+    if (size <= LOG_OVERHEAD) return false;
+    at += size;
+  }
+  return false;
+}
+
 function appendPartition(
   broker: BrokerContext,
   topic: string,
   index: number,
   records: Buffer | null,
   version: number,
+  transactionalId: string | null,
 ): PartitionResult {
   if (broker.log.partitionCount(topic) === undefined) {
     if (!broker.config.autoCreateTopics || topicNameProblem(topic) !== null)
@@ -102,6 +129,16 @@ function appendPartition(
     } catch (error) {
       if (error instanceof InvalidBatchError) return failed(index, error.errorCode);
       throw error;
+    }
+    if (batchHeader.attributes & TRANSACTIONAL) {
+      const problem = broker.transactions.checkProduce(
+        transactionalId ?? '',
+        batchHeader.producerId,
+        batchHeader.producerEpoch,
+        topic,
+        index,
+      );
+      if (problem !== ErrorCode.NONE) return failed(index, problem);
     }
     const result = partition.append(batch, batchHeader);
     if (result.errorCode !== ErrorCode.NONE) return failed(index, result.errorCode);

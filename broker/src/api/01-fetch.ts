@@ -1,4 +1,4 @@
-import type { PartitionLog } from '../log/index.js';
+import { BATCH_HEADER_SIZE, BatchField, LOG_OVERHEAD, type PartitionLog } from '../log/index.js';
 import { ErrorCode } from '../protocol/errors.js';
 import type { ApiHandler, BrokerContext } from './api.js';
 
@@ -20,8 +20,16 @@ import type { ApiHandler, BrokerContext } from './api.js';
  * errored; otherwise parked until an append to a requested partition or MaxWaitMs. Records
  * are whole batches read straight from the segment files, never decoded. From v3 the first
  * batch goes whole even above the size limits (KIP-74). Fetch sessions (KIP-227) are not
- * kept: every fetch is sessionless (SessionId 0). Without transactions, LSO = HW.
+ * kept: every fetch is sessionless (SessionId 0).
+ *
+ * Isolation: every answer carries the partition's last-stable offset (LSO: below it every
+ * transaction is decided). READ_COMMITTED (1) gets no batch at or past the LSO, plus the
+ * aborted transactions (producer id, first offset) overlapping what it got, so the client drops
+ * their records; READ_UNCOMMITTED (0) reads to the high watermark with a null aborted list, as
+ * Apache Kafka answers, and costs nothing more than before transactions existed.
  */
+const READ_COMMITTED = 1;
+
 interface PartitionRequest {
   partition: number;
   fetchOffset: number;
@@ -37,7 +45,10 @@ interface PartitionAnswer {
   partition: number;
   errorCode: ErrorCode;
   highWatermark: number;
+  lastStableOffset: number;
   logStartOffset: number;
+  /** null for READ_UNCOMMITTED. */
+  abortedTransactions: { producerId: number; firstOffset: number }[] | null;
   records: Buffer;
 }
 
@@ -53,7 +64,7 @@ export const fetch: ApiHandler = {
     const maxWaitMs = request.int32();
     const minBytes = request.int32();
     const maxBytes = version >= 3 ? request.int32() : Number.MAX_SAFE_INTEGER;
-    if (version >= 4) request.int8(); // isolation level: no transactions, so both read the same
+    const readCommitted = version >= 4 && request.int8() === READ_COMMITTED;
     if (version >= 7) {
       request.int32(); // session id
       request.int32(); // session epoch
@@ -73,11 +84,11 @@ export const fetch: ApiHandler = {
 
     // As Apache Kafka: answer once min_bytes are there or max_wait has passed, whichever comes
     // first. A consumer asking for more than one append's worth thus gets fewer, fuller answers.
-    let answers = collect(broker, topics, maxBytes, version >= 3);
+    let answers = collect(broker, topics, maxBytes, version >= 3, readCommitted);
     const deadline = Date.now() + maxWaitMs;
     for (let left = maxWaitMs; left > 0 && !ready(answers, minBytes); left = deadline - Date.now()) {
       await waitForAppend(broker, topics, left);
-      answers = collect(broker, topics, maxBytes, version >= 3);
+      answers = collect(broker, topics, maxBytes, version >= 3, readCommitted);
     }
 
     if (version >= 1) response.int32(0);
@@ -85,9 +96,13 @@ export const fetch: ApiHandler = {
     response.array(answers, (writer, topic) => {
       writer.string(topic.topic).array(topic.partitions, (w, answer) => {
         w.int32(answer.partition).int16(answer.errorCode).int64(answer.highWatermark);
-        if (version >= 4) w.int64(answer.highWatermark);
+        if (version >= 4) w.int64(answer.lastStableOffset);
         if (version >= 5) w.int64(answer.logStartOffset);
-        if (version >= 4) w.array([], () => {});
+        if (version >= 4) {
+          w.nullableArray(answer.abortedTransactions, (a, aborted) =>
+            a.int64(aborted.producerId).int64(aborted.firstOffset),
+          );
+        }
         // Anything but -1 makes librdkafka redirect and drop the records.
         if (version >= 11) w.int32(-1);
         w.records([answer.records]);
@@ -101,6 +116,7 @@ function collect(
   topics: TopicRequest[],
   maxBytes: number,
   firstWhole: boolean,
+  readCommitted: boolean,
 ): { topic: string; partitions: PartitionAnswer[] }[] {
   let budget = maxBytes;
   let first = firstWhole;
@@ -113,11 +129,13 @@ function collect(
           partition: request.partition,
           errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION,
           highWatermark: -1,
+          lastStableOffset: -1,
           logStartOffset: -1,
+          abortedTransactions: null,
           records: Buffer.alloc(0),
         };
       }
-      const answer = readPartition(log, request, Math.min(request.maxBytes, budget), first);
+      const answer = readPartition(log, request, Math.min(request.maxBytes, budget), first, readCommitted);
       if (answer.records.length > 0) first = false;
       budget = Math.max(0, budget - answer.records.length);
       return answer;
@@ -130,14 +148,43 @@ function readPartition(
   request: PartitionRequest,
   maxBytes: number,
   firstWhole: boolean,
+  readCommitted: boolean,
 ): PartitionAnswer {
-  const base = { partition: request.partition, highWatermark: log.logEndOffset, logStartOffset: log.logStartOffset };
-  if (request.fetchOffset < log.logStartOffset || request.fetchOffset > log.logEndOffset) {
-    return { ...base, errorCode: ErrorCode.OFFSET_OUT_OF_RANGE, records: Buffer.alloc(0) };
+  const { fetchOffset } = request;
+  const base = {
+    partition: request.partition,
+    highWatermark: log.logEndOffset,
+    lastStableOffset: log.lastStableOffset,
+    logStartOffset: log.logStartOffset,
+  };
+  if (fetchOffset < log.logStartOffset || fetchOffset > log.logEndOffset) {
+    return { ...base, errorCode: ErrorCode.OFFSET_OUT_OF_RANGE, abortedTransactions: null, records: Buffer.alloc(0) };
   }
-  const records =
-    request.fetchOffset === log.logEndOffset ? Buffer.alloc(0) : log.read(request.fetchOffset, maxBytes, firstWhole);
-  return { ...base, errorCode: ErrorCode.NONE, records };
+  if (!readCommitted) {
+    const records = fetchOffset === log.logEndOffset ? Buffer.alloc(0) : log.read(fetchOffset, maxBytes, firstWhole);
+    return { ...base, errorCode: ErrorCode.NONE, abortedTransactions: null, records };
+  }
+  const end = base.lastStableOffset;
+  const records = fetchOffset >= end ? Buffer.alloc(0) : log.read(fetchOffset, maxBytes, firstWhole, end);
+  const abortedTransactions =
+    records.length > 0 && log.hasAbortedTransactions ? log.abortedTransactions(fetchOffset, offsetAfter(records)) : [];
+  return { ...base, errorCode: ErrorCode.NONE, abortedTransactions, records };
+}
+
+/** The offset after the last whole batch in `records`. */
+function offsetAfter(records: Buffer): number {
+  let next = 0;
+  for (
+    let at = 0;
+    at + BATCH_HEADER_SIZE <= records.length;
+    at += LOG_OVERHEAD + records.readInt32BE(at + BatchField.batchLength)
+  ) {
+    next =
+      Number(records.readBigInt64BE(at + BatchField.baseOffset)) +
+      records.readInt32BE(at + BatchField.lastOffsetDelta) +
+      1;
+  }
+  return next;
 }
 
 function ready(answers: { partitions: PartitionAnswer[] }[], minBytes: number): boolean {

@@ -7,8 +7,12 @@ import type { ApiHandler } from './api.js';
  * Request:  Key str, KeyType i8 (v1+; 0 = group, 1 = transaction)
  * Response: ThrottleTimeMs i32 (v1+), ErrorCode i16, ErrorMessage nstr (v1+), NodeId i32, Host str, Port i32
  *
- * This node coordinates every group. Transaction coordinators do not exist here.
+ * This node coordinates every group and every transactional id. Any other key type (2 = share
+ * group, from v6) is INVALID_REQUEST, as Apache Kafka answers it below v6.
  */
+const GROUP = 0;
+const TRANSACTION = 1;
+
 export const findCoordinator: ApiHandler = {
   key: 10,
   name: 'FindCoordinator',
@@ -18,11 +22,11 @@ export const findCoordinator: ApiHandler = {
   handle(request, response, { header, broker }) {
     const version = header.apiVersion;
     request.string();
-    const keyType = version >= 1 ? request.int8() : 0;
+    const keyType = version >= 1 ? request.int8() : GROUP;
     if (version >= 1) response.int32(0);
-    if (keyType !== 0) {
-      response.int16(ErrorCode.COORDINATOR_NOT_AVAILABLE);
-      if (version >= 1) response.nullableString('transactions are not supported by this broker');
+    if (keyType !== GROUP && keyType !== TRANSACTION) {
+      response.int16(ErrorCode.INVALID_REQUEST);
+      if (version >= 1) response.nullableString(`coordinator key type ${keyType} is not 0 (group) or 1 (transaction)`);
       response.int32(-1).string('').int32(-1);
       return;
     }

@@ -3,6 +3,7 @@ import type { GroupCoordinator } from '../groups/index.js';
 import type { LogManager } from '../log/index.js';
 import type { Reader } from '../protocol/reader.js';
 import type { Writer } from '../protocol/writer.js';
+import type { TransactionCoordinator } from '../transactions/index.js';
 
 export interface RequestHeader {
   apiKey: number;
@@ -11,7 +12,7 @@ export interface RequestHeader {
   clientId: string | null;
 }
 
-/** Everything a handler may touch. State is owned by `log` and `groups`; handlers only call their methods. */
+/** Everything a handler may touch. State is owned by `log`, `groups` and `transactions`; handlers only call their methods. */
 export interface BrokerContext {
   config: BrokerConfig;
   /** The node id, host and port this broker advertises (port resolved when config.port was 0). */
@@ -19,6 +20,7 @@ export interface BrokerContext {
   clusterId: string;
   log: LogManager;
   groups: GroupCoordinator;
+  transactions: TransactionCoordinator;
 }
 
 export interface RequestContext {

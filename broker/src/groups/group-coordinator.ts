@@ -387,6 +387,38 @@ export class GroupCoordinator {
     return ErrorCode.NONE;
   }
 
+  /**
+   * Whether a TxnOffsetCommit may stage offsets for the group (Apache Kafka's
+   * validateOffsetCommit for transactional commits): a member id or generation, when given,
+   * must be current; without them (TxnOffsetCommit v0-v2, or a producer outside the group) it
+   * is accepted whatever the group's state, since the commit happens at the transaction's end.
+   */
+  checkTransactionalCommitter(
+    groupId: string,
+    generationId: number,
+    memberId: string,
+    groupInstanceId: string | null,
+  ): ErrorCode {
+    if (groupId === '') return ErrorCode.INVALID_GROUP_ID;
+    const group = this.groups.get(groupId);
+    if (group === undefined || (generationId < 0 && group.state === 'Empty')) {
+      return generationId < 0 ? ErrorCode.NONE : ErrorCode.ILLEGAL_GENERATION;
+    }
+    if (generationId >= 0 || memberId !== '' || groupInstanceId !== null) {
+      if (!group.members.has(memberId)) return ErrorCode.UNKNOWN_MEMBER_ID;
+      if (generationId !== group.generation) return ErrorCode.ILLEGAL_GENERATION;
+    }
+    return ErrorCode.NONE;
+  }
+
+  /** Stores the offsets of a committed transaction (TxnOffsetCommit); resolves once on disk. */
+  commitTransactionalOffsets(
+    groupId: string,
+    commits: { topic: string; partition: number; committed: CommittedOffset }[],
+  ): Promise<void> {
+    return this.offsets.commit(groupId, commits);
+  }
+
   committed(groupId: string, topic: string, partition: number): CommittedOffset | undefined {
     return this.offsets.get(groupId, topic, partition);
   }

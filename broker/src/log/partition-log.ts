@@ -1,8 +1,10 @@
 import { mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { ErrorCode } from '../protocol/errors.js';
-import { ProducerState } from './producer-state.js';
-import { BatchField, type BatchHeader } from './record-batch.js';
+import { buildControlBatch, ControlType, type TransactionMarker } from './control-batch.js';
+import { PartitionTransactions } from './partition-transactions.js';
+import { type ProducerDescription, ProducerState } from './producer-state.js';
+import { BatchField, type BatchHeader, CONTROL, TRANSACTIONAL } from './record-batch.js';
 import { type BatchLocation, Segment } from './segment.js';
 
 export interface PartitionSettings {
@@ -16,10 +18,14 @@ export type AppendResult =
   | { errorCode: typeof ErrorCode.NONE; baseOffset: number; duplicate: boolean }
   | { errorCode: ErrorCode; message: string };
 
-/** One topic-partition: its segments, offsets, idempotent-producer state and append listeners. */
+/**
+ * One topic-partition: its segments, offsets, idempotent-producer and transaction state, and
+ * append listeners.
+ */
 export class PartitionLog {
   private readonly segments: Segment[] = [];
   private readonly producers = new ProducerState();
+  private readonly transactions = new PartitionTransactions();
   private readonly listeners = new Set<() => void>();
   private readonly unflushed = new Set<Segment>();
 
@@ -49,7 +55,7 @@ export class PartitionLog {
         break;
       }
       const size = statSync(join(dir, Segment.fileName(base))).size;
-      const { segment, truncatedBytes } = Segment.recover(dir, base, size, (batch) => log.rememberProducer(batch));
+      const { segment, truncatedBytes } = Segment.recover(dir, base, size, (batch) => log.rememberBatch(batch));
       if (truncatedBytes > 0) {
         settings.log(
           `${topic}-${partition}: cut a torn or corrupt tail of ${truncatedBytes} bytes from segment ${base}`,
@@ -61,14 +67,27 @@ export class PartitionLog {
     return log;
   }
 
-  private rememberProducer(batch: BatchLocation): void {
+  /** Rebuilds producer and transaction state from one recovered batch, as if it were appended now. */
+  private rememberBatch(batch: BatchLocation): void {
+    if (batch.attributes & CONTROL) {
+      // This broker's coordinator writes every marker with coordinator epoch 0.
+      this.producers.recordMarker(batch.producerId, batch.producerEpoch, 0, batch.maxTimestamp);
+      // A control batch of a type this broker does not know decides nothing, as in Apache Kafka.
+      if (batch.controlType !== null) {
+        const commit = batch.controlType === ControlType.commit;
+        this.transactions.onMarker(batch.producerId, batch.baseOffset, commit, batch.lastOffset + 1);
+      }
+      return;
+    }
     this.producers.record(
       batch.producerId,
       batch.producerEpoch,
       batch.baseSequence,
       batch.lastOffset - batch.baseOffset + 1,
       batch.baseOffset,
+      batch.maxTimestamp,
     );
+    if (batch.attributes & TRANSACTIONAL) this.transactions.onTransactionalBatch(batch.producerId, batch.baseOffset);
   }
 
   private get active(): Segment {
@@ -88,6 +107,47 @@ export class PartitionLog {
     return this.segments.reduce((sum, segment) => sum + segment.size, 0);
   }
 
+  /**
+   * The first offset whose transaction is not yet decided (committed or aborted): the start of
+   * the oldest open transaction, or the log end when none is open. read_committed consumers
+   * read up to here.
+   */
+  get lastStableOffset(): number {
+    return this.transactions.lastStableOffset(this.logEndOffset);
+  }
+
+  /** Whether any aborted transaction is still in the log (else a read_committed Fetch lists none). */
+  get hasAbortedTransactions(): boolean {
+    return this.transactions.abortedCount > 0;
+  }
+
+  /** Aborted transactions overlapping offsets [from, to), for a read_committed Fetch. */
+  abortedTransactions(from: number, to: number): { producerId: number; firstOffset: number }[] {
+    return this.transactions.abortedWithin(from, to);
+  }
+
+  hasOpenTransaction(producerId: number): boolean {
+    return this.transactions.hasOpenTransaction(producerId);
+  }
+
+  /** Producers with a transaction open here (the coordinator checks them at start). */
+  openTransactionProducerIds(): number[] {
+    return this.transactions.openProducerIds();
+  }
+
+  /** The producers that wrote here, with the first offset of their open transaction (or -1). */
+  describeProducers(): (ProducerDescription & { currentTransactionStartOffset: number })[] {
+    return this.producers.describe().map((producer) => ({
+      ...producer,
+      currentTransactionStartOffset: this.transactions.firstOffsetOf(producer.producerId) ?? -1,
+    }));
+  }
+
+  /** The epoch the producer last wrote here with, if it has. */
+  producerEpoch(producerId: number): number | undefined {
+    return this.producers.epochOf(producerId);
+  }
+
   /** Appends one validated batch (its bytes are renumbered in place). */
   append(batch: Buffer, header: BatchHeader): AppendResult {
     const check = this.producers.check(
@@ -98,17 +158,51 @@ export class PartitionLog {
     );
     if (check.kind === 'duplicate') return { errorCode: ErrorCode.NONE, baseOffset: check.baseOffset, duplicate: true };
     if (check.kind === 'reject') return { errorCode: check.errorCode, message: check.message };
+    const transactional = (header.attributes & TRANSACTIONAL) !== 0;
+    if (!transactional && header.producerId >= 0 && this.transactions.hasOpenTransaction(header.producerId)) {
+      return {
+        errorCode: ErrorCode.INVALID_TXN_STATE,
+        message: `producer ${header.producerId} has a transaction open here: expected a transactional batch`,
+      };
+    }
 
+    const baseOffset = this.write(batch, header.lastOffsetDelta, header.maxTimestamp);
+    this.producers.record(
+      header.producerId,
+      header.producerEpoch,
+      header.baseSequence,
+      header.recordCount,
+      baseOffset,
+      header.maxTimestamp,
+    );
+    if (transactional) this.transactions.onTransactionalBatch(header.producerId, baseOffset);
+    for (const listener of this.listeners) listener();
+    return { errorCode: ErrorCode.NONE, baseOffset, duplicate: false };
+  }
+
+  /**
+   * Appends the COMMIT or ABORT marker that ends the producer's transaction here (written by the
+   * transaction coordinator only), and returns its offset. An aborted transaction becomes part
+   * of the aborted-transactions index; either way the last-stable offset may move on.
+   */
+  appendMarker(marker: TransactionMarker): number {
+    const offset = this.write(buildControlBatch(marker), 0, marker.timestamp);
+    this.producers.recordMarker(marker.producerId, marker.producerEpoch, marker.coordinatorEpoch, marker.timestamp);
+    this.transactions.onMarker(marker.producerId, offset, marker.commit, this.logEndOffset);
+    for (const listener of this.listeners) listener();
+    return offset;
+  }
+
+  /** Writes a batch at the log end (rolling first if it would overflow the segment); returns its base offset. */
+  private write(batch: Buffer, lastOffsetDelta: number, maxTimestamp: number): number {
     if (this.active.size > 0 && this.active.size + batch.length > this.settings.segmentBytes) this.roll();
     const baseOffset = this.logEndOffset;
     // The CRC covers neither baseOffset nor partitionLeaderEpoch, so both can be set in place.
     batch.writeBigInt64BE(BigInt(baseOffset), BatchField.baseOffset);
     batch.writeInt32BE(0, BatchField.partitionLeaderEpoch);
-    this.active.append(batch, header.lastOffsetDelta, header.maxTimestamp);
+    this.active.append(batch, lastOffsetDelta, maxTimestamp);
     this.unflushed.add(this.active);
-    this.producers.record(header.producerId, header.producerEpoch, header.baseSequence, header.recordCount, baseOffset);
-    for (const listener of this.listeners) listener();
-    return { errorCode: ErrorCode.NONE, baseOffset, duplicate: false };
+    return baseOffset;
   }
 
   private roll(): void {
@@ -125,13 +219,14 @@ export class PartitionLog {
 
   /**
    * Whole batches starting with the one holding `offset`, up to `maxBytes` (the first batch
-   * whole when `firstWhole`, as Fetch v3+ requires). Empty at the log end.
+   * whole when `firstWhole`, as Fetch v3+ requires), none starting at or past `endOffset`
+   * (read_committed passes the last-stable offset). Empty at the log end.
    */
-  read(offset: number, maxBytes: number, firstWhole: boolean): Buffer {
+  read(offset: number, maxBytes: number, firstWhole: boolean, endOffset = Number.POSITIVE_INFINITY): Buffer {
     for (let i = this.segmentIndexFor(offset); i < this.segments.length; i++) {
       const segment = this.segments[i] as Segment;
       const first = segment.findBatch(offset);
-      if (first !== null) return segment.read(first, maxBytes, firstWhole);
+      if (first !== null) return segment.read(first, maxBytes, firstWhole, endOffset);
     }
     return Buffer.alloc(0);
   }
@@ -175,6 +270,7 @@ export class PartitionLog {
         `${this.topic}-${this.partition}: retention deleted segment ${oldest.baseOffset} (${expired ? 'time' : 'size'})`,
       );
     }
+    this.transactions.forgetBefore(this.logStartOffset);
   }
 
   close(): void {

@@ -12,6 +12,19 @@ interface RememberedBatch {
 interface ProducerEntry {
   epoch: number;
   batches: RememberedBatch[];
+  /** Max timestamp of its last batch or marker here, or -1. */
+  lastTimestamp: number;
+  /** Coordinator epoch of its last transaction marker here, or -1 before any. */
+  coordinatorEpoch: number;
+}
+
+/** A producer as DescribeProducers reports it. */
+export interface ProducerDescription {
+  producerId: number;
+  producerEpoch: number;
+  lastSequence: number;
+  lastTimestamp: number;
+  coordinatorEpoch: number;
 }
 
 export type SequenceCheck =
@@ -69,14 +82,53 @@ export class ProducerState {
     return { kind: 'append' };
   }
 
-  record(producerId: number, epoch: number, firstSequence: number, recordCount: number, baseOffset: number): void {
+  /** The epoch last seen from the producer here, if any. */
+  epochOf(producerId: number): number | undefined {
+    return this.producers.get(producerId)?.epoch;
+  }
+
+  /**
+   * A transaction marker carries the producer's epoch: a newer one (the coordinator fenced the
+   * producer) replaces the entry, so batches of the older epoch are refused from then on.
+   * Markers carry no sequence and leave the remembered batches alone otherwise.
+   */
+  recordMarker(producerId: number, epoch: number, coordinatorEpoch: number, timestamp: number): void {
+    let entry = this.producers.get(producerId);
+    if (entry === undefined || epoch > entry.epoch) {
+      entry = { epoch, batches: [], lastTimestamp: -1, coordinatorEpoch: -1 };
+      this.producers.set(producerId, entry);
+    }
+    entry.coordinatorEpoch = coordinatorEpoch;
+    entry.lastTimestamp = timestamp;
+  }
+
+  record(
+    producerId: number,
+    epoch: number,
+    firstSequence: number,
+    recordCount: number,
+    baseOffset: number,
+    timestamp: number,
+  ): void {
     if (producerId < 0) return;
     let entry = this.producers.get(producerId);
     if (entry === undefined || epoch > entry.epoch) {
-      entry = { epoch, batches: [] };
+      entry = { epoch, batches: [], lastTimestamp: -1, coordinatorEpoch: entry?.coordinatorEpoch ?? -1 };
       this.producers.set(producerId, entry);
     }
     entry.batches.push({ firstSequence, lastSequence: firstSequence + recordCount - 1, baseOffset });
     if (entry.batches.length > REMEMBERED_BATCHES) entry.batches.shift();
+    entry.lastTimestamp = timestamp;
+  }
+
+  /** Every producer seen here (none expire: Apache Kafka forgets them after producer.id.expiration.ms). */
+  describe(): ProducerDescription[] {
+    return [...this.producers].map(([producerId, entry]) => ({
+      producerId,
+      producerEpoch: entry.epoch,
+      lastSequence: entry.batches[entry.batches.length - 1]?.lastSequence ?? -1,
+      lastTimestamp: entry.lastTimestamp,
+      coordinatorEpoch: entry.coordinatorEpoch,
+    }));
   }
 }

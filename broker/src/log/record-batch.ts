@@ -25,13 +25,15 @@ export const BatchField = {
 } as const;
 
 const CODEC_MASK = 0x07;
-const TRANSACTIONAL = 0x10;
-const CONTROL = 0x20;
+/** Attribute bits of a batch that belongs to a transaction, and of a commit/abort marker batch. */
+export const TRANSACTIONAL = 0x10;
+export const CONTROL = 0x20;
 export const Compression = { none: 0, gzip: 1, snappy: 2, lz4: 3, zstd: 4 } as const;
 
 export interface BatchHeader {
   /** Total bytes of the batch, header included. */
   size: number;
+  attributes: number;
   lastOffsetDelta: number;
   maxTimestamp: number;
   producerId: number;
@@ -58,6 +60,7 @@ export function readBatchHeader(buffer: Buffer, at: number, available: number): 
   if (batchLength < BATCH_HEADER_SIZE - LOG_OVERHEAD || size > available) return null;
   return {
     size,
+    attributes: buffer.readInt16BE(at + BatchField.attributes),
     lastOffsetDelta: buffer.readInt32BE(at + BatchField.lastOffsetDelta),
     maxTimestamp: Number(buffer.readBigInt64BE(at + BatchField.maxTimestamp)),
     producerId: Number(buffer.readBigInt64BE(at + BatchField.producerId)),
@@ -109,12 +112,12 @@ export function validateProducedBatch(batch: Buffer, maxMessageBytes: number, pr
       `lastOffsetDelta ${header.lastOffsetDelta} does not fit recordCount ${header.recordCount}`,
     );
   }
-  const attributes = batch.readInt16BE(BatchField.attributes);
-  if (attributes & (TRANSACTIONAL | CONTROL)) {
-    throw new InvalidBatchError(
-      ErrorCode.INVALID_RECORD,
-      'transactional and control batches are not supported by this broker',
-    );
+  if (header.attributes & CONTROL) {
+    // Commit/abort markers are written by the transaction coordinator only, as in Apache Kafka.
+    throw new InvalidBatchError(ErrorCode.INVALID_RECORD, 'clients may not produce control batches');
+  }
+  if (header.attributes & TRANSACTIONAL && header.producerId < 0) {
+    throw new InvalidBatchError(ErrorCode.INVALID_RECORD, 'a transactional batch needs a producer id');
   }
   if (header.compression > Compression.zstd) {
     throw new InvalidBatchError(ErrorCode.CORRUPT_MESSAGE, `unknown compression codec ${header.compression}`);

@@ -1,6 +1,7 @@
 import { closeSync, fdatasync, ftruncateSync, openSync, readSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
-import { BatchField, crcMatches, readBatchHeader } from './record-batch.js';
+import { type ControlType, controlTypeOf } from './control-batch.js';
+import { BatchField, CONTROL, crcMatches, readBatchHeader } from './record-batch.js';
 
 /** Bytes of log between two sparse index entries. */
 const INDEX_INTERVAL_BYTES = 4096;
@@ -22,6 +23,9 @@ export interface BatchLocation {
   producerId: number;
   producerEpoch: number;
   baseSequence: number;
+  attributes: number;
+  /** A control batch's marker type, known when the batch was read whole (on recovery); else null. */
+  controlType: ControlType | null;
 }
 
 /**
@@ -86,9 +90,11 @@ export class Segment {
     const headerBytes = readSync(this.fd, this.header, 0, this.header.length, position);
     const header = readBatchHeader(this.header, 0, headerBytes < this.header.length ? 0 : available);
     if (header === null) return null;
+    let controlType: ControlType | null = null;
     if (verifyCrc) {
       const batch = Buffer.allocUnsafe(header.size);
       if (readSync(this.fd, batch, 0, header.size, position) !== header.size || !crcMatches(batch)) return null;
+      if (header.attributes & CONTROL) controlType = controlTypeOf(batch);
     }
     const baseOffset = Number(this.header.readBigInt64BE(BatchField.baseOffset));
     return {
@@ -100,6 +106,8 @@ export class Segment {
       producerId: header.producerId,
       producerEpoch: header.producerEpoch,
       baseSequence: header.baseSequence,
+      attributes: header.attributes,
+      controlType,
     };
   }
 
@@ -189,14 +197,15 @@ export class Segment {
 
   /**
    * Whole batches from `first` on, at most `maxBytes` of them, but always the first one whole
-   * (KIP-74) when `firstWhole`. Read in one call straight from the file.
+   * (KIP-74) when `firstWhole`, none starting at or past `endOffset` (a read_committed reader's
+   * last-stable offset). Read in one call straight from the file.
    */
-  read(first: BatchLocation, maxBytes: number, firstWhole: boolean): Buffer {
+  read(first: BatchLocation, maxBytes: number, firstWhole: boolean, endOffset = Number.POSITIVE_INFINITY): Buffer {
     let end = first.position + first.size;
-    if (first.size > maxBytes && !firstWhole) return Buffer.alloc(0);
+    if ((first.size > maxBytes && !firstWhole) || first.baseOffset >= endOffset) return Buffer.alloc(0);
     while (end < this.size) {
       const next = this.readLocation(end, this.size - end, false);
-      if (next === null || end + next.size - first.position > maxBytes) break;
+      if (next === null || next.baseOffset >= endOffset || end + next.size - first.position > maxBytes) break;
       end += next.size;
     }
     const bytes = Buffer.allocUnsafe(end - first.position);

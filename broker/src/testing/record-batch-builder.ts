@@ -7,6 +7,8 @@ export interface BatchOptions {
   producerId?: number;
   producerEpoch?: number;
   baseSequence?: number;
+  /** Sets the transactional attribute bit (a producer id and epoch are then needed too). */
+  transactional?: boolean;
 }
 
 /**
@@ -32,7 +34,7 @@ export function buildRecordBatch(options: BatchOptions): Buffer {
   }
   const afterCrc = Buffer.concat(
     new Writer()
-      .int16(0) // attributes: no compression
+      .int16(options.transactional ? 0x10 : 0) // attributes: no compression, maybe transactional
       .int32(options.values.length - 1)
       .int64(timestamp)
       .int64(timestamp)

@@ -1,0 +1,67 @@
+import { Writer } from '../protocol/writer.js';
+import { RawKafkaClient } from './raw-client.js';
+
+export const ReadIsolation = { uncommitted: 0, committed: 1 } as const;
+
+export interface PartitionOffsets {
+  errorCode: number;
+  highWatermark: number;
+  lastStableOffset: number;
+  /** null when the broker sends none (READ_UNCOMMITTED on Apache Kafka). */
+  abortedTransactions: { producerId: number; firstOffset: number }[] | null;
+  /** Bytes of record batches in the answer. */
+  recordBytes: number;
+}
+
+/**
+ * One Fetch v4 of `topic`/`partition` from `offset` (max wait 0), as a client of either broker
+ * would send it, for tests that must see the high watermark, the last-stable offset and the
+ * aborted-transactions list themselves rather than through a client's filtering.
+ */
+export async function fetchPartitionOffsets(
+  bootstrap: string,
+  topic: string,
+  partition: number,
+  isolation: number,
+  offset = 0,
+): Promise<PartitionOffsets> {
+  const client = await RawKafkaClient.connect(bootstrap);
+  try {
+    const body = Buffer.concat(
+      new Writer()
+        .int32(-1) // replica id
+        .int32(0) // max wait
+        .int32(0) // min bytes
+        .int32(1 << 20) // max bytes
+        .int8(isolation)
+        .array([topic], (w, name) =>
+          w.string(name).array([partition], (p, index) =>
+            p
+              .int32(index)
+              .int64(offset)
+              .int32(1 << 20),
+          ),
+        )
+        .finish(),
+    );
+    const reader = await client.request(1, 4, body);
+    reader.int32(); // throttle
+    const [answer] = reader.array((r) => {
+      r.string();
+      return r.array((p) => {
+        p.int32(); // partition
+        const errorCode = p.int16();
+        const highWatermark = p.int64();
+        const lastStableOffset = p.int64();
+        const abortedTransactions = p.nullableArray((a) => ({ producerId: a.int64(), firstOffset: a.int64() }));
+        const recordBytes = p.nullableBytes()?.length ?? 0;
+        return { errorCode, highWatermark, lastStableOffset, abortedTransactions, recordBytes };
+      });
+    });
+    const offsets = answer?.[0];
+    if (offsets === undefined) throw new Error(`Fetch of ${topic}/${partition} had no answer for it`);
+    return offsets;
+  } finally {
+    client.close();
+  }
+}
