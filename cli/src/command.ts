@@ -15,7 +15,11 @@ type FlagValues = Record<string, string | boolean | undefined>;
 
 /** Parsed flags, with each spec's default already applied. */
 export class Flags {
-  constructor(private readonly values: FlagValues) {}
+  constructor(
+    private readonly values: FlagValues,
+    /** Words after the command that are not flags (only for commands that declare `positionals`). */
+    readonly positionals: readonly string[] = [],
+  ) {}
 
   string(name: string): string | undefined {
     const value = this.values[name];
@@ -39,6 +43,8 @@ export interface Command {
   name: string;
   summary: string;
   flags: Record<string, FlagSpec>;
+  /** Usage of the words after the command, e.g. 'add|list|remove|passwd [NAME]'; absent: none allowed. */
+  positionals?: string;
   /** Extra help text after the flag list (environment variables, examples). */
   notes?: string;
   run(flags: Flags): Promise<number>;
@@ -53,7 +59,7 @@ export function helpText(command: Command): string {
   rows.push(['  -h, --help', 'show this help']);
   const width = Math.max(...rows.map(([left]) => left.length)) + 2;
   const lines = [
-    `Usage: tickstream ${command.name} [options]`,
+    `Usage: tickstream ${command.name}${command.positionals ? ` ${command.positionals}` : ''} [options]`,
     '',
     command.summary,
     '',
@@ -83,8 +89,9 @@ export function parseFlags(command: Command, argv: readonly string[]): Flags | n
   try {
     const { values, positionals } = parseArgs({ args: [...argv], options, strict: true, allowPositionals: true });
     if (values.help) return null;
-    if (positionals.length > 0) throw new UsageError(`unexpected argument '${positionals[0]}'`);
-    return new Flags(values);
+    if (positionals.length > 0 && command.positionals === undefined)
+      throw new UsageError(`unexpected argument '${positionals[0]}'`);
+    return new Flags(values, positionals);
   } catch (error) {
     throw toUsageError(error as NodeParseError, argv);
   }

@@ -5,6 +5,7 @@ import {
   type FrameOptions,
   ProtocolError,
 } from '@tickstream/schemas';
+import type { AlertRequests } from './alert-requests.js';
 import { TIMEFRAME_NAMES } from './candles.js';
 import type { FanOut } from './fan-out.js';
 import { CloseCode, type Session } from './session.js';
@@ -33,6 +34,7 @@ export class ClientMessages {
     private readonly frameOptions: FrameOptions,
     private readonly limits: ClientLimits,
     private readonly now: () => number,
+    private readonly alertRequests: AlertRequests,
   ) {}
 
   receive(session: Session, bytes: Uint8Array, isBinary: boolean): void {
@@ -128,6 +130,14 @@ export class ClientMessages {
         fanOut.followCandles(session, symbolId, message.timeframe, limit);
         return;
       }
+      case 'alert-list':
+      case 'alert-create':
+      case 'alert-update':
+      case 'alert-delete':
+        this.alertRequests.handle(session, message).catch((error: Error) => {
+          fanOut.sendError(session, ErrorCode.Internal, `alert request failed: ${error.message}`, message.requestId);
+        });
+        return;
     }
   }
 }

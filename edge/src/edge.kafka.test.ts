@@ -219,13 +219,17 @@ describe(`edge (${selectedBackend()} backend)`, () => {
     it('accepts a valid token and refuses missing, forged and expired ones, and other origins', async () => {
       const base = `ws://127.0.0.1:${secured.port}/ws`;
       await expect(TestClient.connect(base)).rejects.toThrow(/401: this edge needs a token/);
-      await expect(TestClient.connect(`${base}?token=${createToken('wrong', 60)}`)).rejects.toThrow(
-        /401: token signature/,
-      );
-      await expect(
-        TestClient.connect(`${base}?token=${createToken('s3cret', 60, 'x', Date.now() - 120_000)}`),
-      ).rejects.toThrow(/401: token expired/);
-      const good = `${base}?token=${createToken('s3cret', 60)}`;
+      const forged = await createToken({ secret: 'wrong', user: 'x', role: 'viewer', ttlSeconds: 60 });
+      await expect(TestClient.connect(`${base}?token=${forged}`)).rejects.toThrow(/401: token signature/);
+      const expired = await createToken({
+        secret: 's3cret',
+        user: 'x',
+        role: 'viewer',
+        ttlSeconds: 60,
+        nowMs: Date.now() - 120_000,
+      });
+      await expect(TestClient.connect(`${base}?token=${expired}`)).rejects.toThrow(/401: token expired/);
+      const good = `${base}?token=${await createToken({ secret: 's3cret', user: 'x', role: 'viewer', ttlSeconds: 60 })}`;
       await expect(TestClient.connect(good, { Origin: 'https://evil.example' })).rejects.toThrow(/403: origin/);
       const client = await TestClient.connect(good, { Origin: 'https://dash.example' });
       clients.push(client);
@@ -234,10 +238,10 @@ describe(`edge (${selectedBackend()} backend)`, () => {
   });
 });
 
-/** A ClientFrame whose union type (9) no edge knows. */
+/** A ClientFrame whose union type (99) no edge knows. */
 function unknownUnionClientFrame(): Uint8Array {
   // root → table at 12; vtable: 8 bytes, table 10 bytes, slot 0 (type) at +9, slot 1 (value) at +4.
   return new Uint8Array([
-    12, 0, 0, 0, 8, 0, 10, 0, 9, 0, 4, 0, 8, 0, 0, 0, 12, 0, 0, 0, 0, 9, 6, 0, 8, 0, 4, 0, 6, 0, 0, 0, 0, 0, 0, 0,
+    12, 0, 0, 0, 8, 0, 10, 0, 9, 0, 4, 0, 8, 0, 0, 0, 12, 0, 0, 0, 0, 99, 6, 0, 8, 0, 4, 0, 6, 0, 0, 0, 0, 0, 0, 0,
   ]);
 }

@@ -9,7 +9,10 @@ import {
   ServerFrameEncoder,
 } from '@tickstream/schemas';
 import { nodeLz4 } from '@tickstream/schemas/lz4-node';
-import { verifyToken } from './auth-token.js';
+import { AlertRequests } from './alert-requests.js';
+import { AlertService } from './alert-service.js';
+import { Authenticator } from './auth.js';
+import { TokenVerifier } from './auth-token.js';
 import { CandleStore } from './candles.js';
 import { ClientMessages } from './client-messages.js';
 import { FanOut } from './fan-out.js';
@@ -24,6 +27,7 @@ import { EMPTY_SPEC } from './subscription.js';
 import { SymbolDirectory } from './symbol-directory.js';
 import { TickConsumer } from './tick-consumer.js';
 import { TickIngest } from './tick-ingest.js';
+import { UserState } from './user-state.js';
 import { loadNativeUws, type us_listen_socket, type WebSocket } from './uws.js';
 
 export interface RunningEdge {
@@ -62,8 +66,49 @@ export async function startEdge(options: EdgeOptions): Promise<RunningEdge> {
   });
   const encoder = new ServerFrameEncoder(frameOptions);
   const fanOut = new FanOut(state, directory, candles, encoder, epoch, options, metrics, sent);
-  const clientMessages = new ClientMessages(fanOut, directory, frameOptions, options, Date.now);
   const sessions = new Set<Session>();
+  /** Each user's open connections: triggers go to their own user's only. */
+  const sessionsByUser = new Map<string, Set<Session>>();
+  const authEnabled = options.authSecret !== null || options.authJwks !== null;
+  const auth = new Authenticator(
+    authEnabled
+      ? await TokenVerifier.create({
+          secret: options.authSecret,
+          jwks: options.authJwks,
+          ...(options.authIssuer ? { issuer: options.authIssuer } : {}),
+          ...(options.authAudience ? { audience: options.authAudience } : {}),
+        })
+      : null,
+  );
+  const users = new UserState({
+    brokers: options.brokers,
+    ...(options.kafkaSecurity ? { security: options.kafkaSecurity } : {}),
+    topics: options.userTopics,
+    clientId: `tickstream-edge-${options.edgeId}-${epoch}`,
+    log,
+    onTrigger(trigger) {
+      const mine = sessionsByUser.get(trigger.user);
+      if (mine === undefined) return;
+      const frame = encoder.alertTriggered(epoch, trigger);
+      for (const session of mine) if (session.followsAlerts) fanOut.send(session, frame, 'alert-triggered');
+    },
+  });
+  const alerts = new AlertService(
+    users,
+    {
+      hasSymbol: (name) => directory.idOf(name) !== undefined,
+      hasSector: (name) => directory.sectors.includes(name),
+    },
+    options.maxAlertsPerUser,
+  );
+  const clientMessages = new ClientMessages(
+    fanOut,
+    directory,
+    frameOptions,
+    options,
+    Date.now,
+    new AlertRequests(alerts, fanOut, encoder, epoch),
+  );
   let nextSessionId = 1;
   let loaded = false;
   let markReady: () => void = () => {};
@@ -129,32 +174,34 @@ export async function startEdge(options: EdgeOptions): Promise<RunningEdge> {
       const protocol = req.getHeader('sec-websocket-protocol');
       const extensions = req.getHeader('sec-websocket-extensions');
       const origin = req.getHeader('origin');
-      const token = req.getQuery('token') ?? '';
+      const sources = {
+        authorization: req.getHeader('authorization'),
+        cookie: req.getHeader('cookie'),
+        query: req.getQuery('token') ?? '',
+      };
+      let aborted = false;
       const refuse = (status: string, message: string): void => {
+        if (aborted) return;
         res.cork(() => res.writeStatus(status).writeHeader('Content-Type', 'text/plain').end(`${message}\n`));
       };
       if (!loaded) return refuse('503 Service Unavailable', 'edge is loading history from Kafka; retry shortly');
       if (options.allowedOrigins !== null && origin !== '' && !options.allowedOrigins.includes(origin)) {
         return refuse('403 Forbidden', `origin ${origin} is not allowed`);
       }
-      if (options.authSecret !== null) {
-        if (token === '')
-          return refuse('401 Unauthorized', 'this edge needs a token: ws://HOST/ws?token=… (tickstream token)');
-        const check = verifyToken(token, options.authSecret);
-        if (!check.ok) return refuse('401 Unauthorized', check.reason);
-      }
-      const session: Session = {
-        id: nextSessionId++,
-        outlet: null,
-        spec: EMPTY_SPEC,
-        channel: null,
-        candles: null,
-        limiter: new RateLimiter(options.maxMessagesPerSecond, options.messageBurst, Date.now()),
-        lagging: false,
-        laggingSinceMs: 0,
-        closed: false,
-      };
-      res.upgrade<SocketData>({ session }, key, protocol, extensions, context);
+      // Verifying a token may await (a remote JWKS): uWS's UpgradeAsync pattern.
+      res.onAborted(() => {
+        aborted = true;
+      });
+      auth.admit(sources).then(
+        (admission) => {
+          if (aborted) return;
+          if (!admission.ok)
+            return refuse(admission.status === 401 ? '401 Unauthorized' : '403 Forbidden', admission.message);
+          const session = newSession(admission.principal);
+          res.cork(() => res.upgrade<SocketData>({ session }, key, protocol, extensions, context));
+        },
+        (error: Error) => refuse('500 Internal Server Error', `authentication failed: ${error.message}`),
+      );
     },
     open(ws: WebSocket<SocketData>) {
       const { session } = ws.getUserData();
@@ -166,6 +213,9 @@ export async function startEdge(options: EdgeOptions): Promise<RunningEdge> {
         },
       };
       sessions.add(session);
+      const mine = sessionsByUser.get(session.principal.user) ?? new Set<Session>();
+      mine.add(session);
+      sessionsByUser.set(session.principal.user, mine);
       metrics.connections.set(sessions.size);
       fanOut.send(
         session,
@@ -177,7 +227,7 @@ export async function startEdge(options: EdgeOptions): Promise<RunningEdge> {
           windowMs: options.windowMs,
           maxSymbolsPerSubscription: options.maxSymbolsPerSubscription,
           maxFrameBytes: DEFAULT_MAX_FRAME_BYTES,
-          protocolVersion: 1,
+          protocolVersion: 2,
         }),
         'hello',
       );
@@ -199,11 +249,19 @@ export async function startEdge(options: EdgeOptions): Promise<RunningEdge> {
       const { session } = ws.getUserData();
       fanOut.forget(session);
       sessions.delete(session);
+      const mine = sessionsByUser.get(session.principal.user);
+      mine?.delete(session);
+      if (mine?.size === 0) sessionsByUser.delete(session.principal.user);
       metrics.connections.set(sessions.size);
     },
   });
 
   registerHttpRoutes(app, {
+    auth,
+    protect: options.protect,
+    login: { secret: options.authSecret, tokenTtlS: options.sessionTtlS, secureCookies: options.secureCookies },
+    users,
+    alerts,
     directory,
     quote: (id) => state.published.row(id),
     candles,
@@ -218,6 +276,7 @@ export async function startEdge(options: EdgeOptions): Promise<RunningEdge> {
         edgeId: options.edgeId,
         epoch,
         kafka: { up: kafka.up, detail: kafka.detail, brokers: options.brokers },
+        users: { loaded: users.ready, accounts: users.accounts.size },
         clients: sessions.size,
         channels: fanOut.channels.size,
         symbols: directory.size,
@@ -226,6 +285,22 @@ export async function startEdge(options: EdgeOptions): Promise<RunningEdge> {
       };
     },
   });
+
+  function newSession(principal: Session['principal']): Session {
+    return {
+      id: nextSessionId++,
+      principal,
+      followsAlerts: false,
+      outlet: null,
+      spec: EMPTY_SPEC,
+      channel: null,
+      candles: null,
+      limiter: new RateLimiter(options.maxMessagesPerSecond, options.messageBurst, Date.now()),
+      lagging: false,
+      laggingSinceMs: 0,
+      closed: false,
+    };
+  }
 
   const listenSocket = await new Promise<us_listen_socket>((resolve, reject) => {
     app.listen(options.host, options.port, (socket) => {
@@ -247,6 +322,7 @@ export async function startEdge(options: EdgeOptions): Promise<RunningEdge> {
   }, options.windowMs);
 
   consumer.start().catch((error: Error) => log(`Kafka consumer stopped: ${error.message}`));
+  users.start();
 
   return {
     port,
@@ -257,7 +333,7 @@ export async function startEdge(options: EdgeOptions): Promise<RunningEdge> {
       clearInterval(windowTimer);
       uws.us_listen_socket_close(listenSocket);
       for (const session of sessions) session.outlet?.close(CloseCode.ShuttingDown, 'edge shutting down');
-      await consumer.stop();
+      await Promise.all([consumer.stop(), users.stop()]);
     },
   };
 }

@@ -220,9 +220,9 @@ export class FanOut {
     return this.encoder.pong(this.epoch, clientTimeUs, serverTimeUs);
   }
 
-  sendError(session: Session, code: ErrorCode, message: string): void {
+  sendError(session: Session, code: ErrorCode, message: string, requestId = 0): void {
     this.metrics.clientErrors.inc({ code: String(code) });
-    this.send(session, this.encoder.error(this.epoch, code, message), 'error');
+    this.send(session, this.encoder.error(this.epoch, code, message, requestId), 'error');
   }
 
   send(session: Session, frame: Uint8Array, type: string): void {

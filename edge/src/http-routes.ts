@@ -1,8 +1,13 @@
 import type { CandleFields, QuoteFields } from '@tickstream/schemas';
+import type { AlertService } from './alert-service.js';
+import { type Admission, type Authenticator, tokenCookie } from './auth.js';
+import { createToken, type Principal, type Role } from './auth-token.js';
 import { type CandleStore, parseTimeframe, TIMEFRAME_NAMES } from './candles.js';
+import { HttpExchange, headersOf, JSON_TYPE, type RequestHeaders } from './http-exchange.js';
 import type { EdgeMetrics } from './metrics.js';
 import type { StaticFile } from './static-files.js';
 import type { SymbolDirectory } from './symbol-directory.js';
+import type { UserState } from './user-state.js';
 import type { HttpRequest, HttpResponse, TemplatedApp } from './uws.js';
 
 export interface HttpContext {
@@ -14,9 +19,16 @@ export interface HttpContext {
   maxBars: number;
   /** What /health reports; `ok` false answers 503. */
   health: () => { ok: boolean } & Record<string, unknown>;
+  auth: Authenticator;
+  /** /health and /metrics need a token too (`--protect health,metrics`); /api/* always does. */
+  protect: { health: boolean; metrics: boolean };
+  /** Signing in with a local account: the HS256 secret tokens are signed with (null: no sign-in here). */
+  login: { secret: string | null; tokenTtlS: number; secureCookies: boolean };
+  users: UserState;
+  alerts: AlertService;
 }
 
-const JSON_TYPE = 'application/json';
+const MAX_BODY_BYTES = 16 * 1024;
 
 function reply(res: HttpResponse, status: string, type: string, body: string | Buffer): void {
   res.cork(() => {
@@ -24,73 +36,258 @@ function reply(res: HttpResponse, status: string, type: string, body: string | B
   });
 }
 
-function badRequest(res: HttpResponse, message: string): void {
-  reply(res, '400 Bad Request', JSON_TYPE, JSON.stringify({ error: message }));
+function badRequest(exchange: HttpExchange, message: string): void {
+  exchange.error(400, message);
 }
 
-/** GET /health, /metrics, /api/symbols, /api/candles and the dashboard's files. */
+/**
+ * Answers a request once its token admits it with at least `needed` (every /api/* route, and
+ * /health and /metrics when protected): 401 without a valid token, 403 for a role too low, each
+ * with a JSON `{"error"}` that says why. Headers are read before the first await, while uWS's
+ * request object is valid.
+ */
+function admitted(
+  context: HttpContext,
+  res: HttpResponse,
+  req: HttpRequest,
+  needed: Role,
+  handle: (exchange: HttpExchange, principal: Principal, headers: RequestHeaders) => void | Promise<void>,
+  exchange = new HttpExchange(res),
+): void {
+  const headers = headersOf(req);
+  context.auth.admit({ authorization: headers.authorization, cookie: headers.cookie, query: '' }, needed).then(
+    (admission: Admission) => {
+      if (!admission.ok) return exchange.error(admission.status, admission.message, wwwAuthenticate(admission));
+      // A handler that fails answers 500 with why, rather than leaving the request hanging.
+      return Promise.resolve(handle(exchange, admission.principal, headers)).catch((error: Error) =>
+        exchange.error(500, `${error.message}`),
+      );
+    },
+    (error: Error) => exchange.error(500, `authentication failed: ${error.message}`),
+  );
+}
+
+function wwwAuthenticate(admission: Admission): [string, string][] {
+  return !admission.ok && admission.status === 401 ? [['WWW-Authenticate', 'Bearer realm="tickstream"']] : [];
+}
+
+/** GET /health, /metrics, /api/symbols, /api/candles, sign-in, alerts and the dashboard's files. */
 export function registerHttpRoutes(app: TemplatedApp, context: HttpContext): void {
-  app.get('/health', (res) => {
-    const health = context.health();
-    reply(res, health.ok ? '200 OK' : '503 Service Unavailable', JSON_TYPE, JSON.stringify(health));
+  const health = (exchange: HttpExchange): void => {
+    const status = context.health();
+    exchange.json(status.ok ? 200 : 503, status);
+  };
+  app.get('/health', (res, req) => {
+    // Open by default, answered synchronously: a balancer polls it often.
+    if (!context.protect.health || !context.auth.enabled) {
+      const status = context.health();
+      return reply(res, status.ok ? '200 OK' : '503 Service Unavailable', JSON_TYPE, JSON.stringify(status));
+    }
+    admitted(context, res, req, 'viewer', health);
   });
 
-  app.get('/metrics', (res) => {
-    let aborted = false;
-    res.onAborted(() => {
-      aborted = true;
-    });
-    // prom-client renders asynchronously: the response must be corked when it is finally written.
-    context.metrics.registry.metrics().then(
-      (text) => {
-        if (!aborted) reply(res, '200 OK', context.metrics.registry.contentType, text);
-      },
-      (error: Error) => {
-        if (!aborted) reply(res, '500 Internal Server Error', 'text/plain', `metrics failed: ${error.message}`);
-      },
-    );
+  app.get('/metrics', (res, req) => {
+    // prom-client renders asynchronously: the exchange corks the write when it finally comes.
+    const metrics = (exchange: HttpExchange): void => {
+      context.metrics.registry.metrics().then(
+        (text) => exchange.reply(200, context.metrics.registry.contentType, text),
+        (error: Error) => exchange.reply(500, 'text/plain', `metrics failed: ${error.message}`),
+      );
+    };
+    if (!context.protect.metrics || !context.auth.enabled) return metrics(new HttpExchange(res));
+    admitted(context, res, req, 'viewer', metrics);
   });
 
-  app.get('/api/symbols', (res) => {
-    const { directory } = context;
-    const symbols = directory.names.map((name, id) => {
-      const q = context.quote(id);
-      return {
-        id,
-        name,
-        sector: directory.sectors[id],
-        last: q.last,
-        bid: q.bid,
-        ask: q.ask,
-        open: q.open,
-        high: q.high,
-        low: q.low,
-        volume: q.volume,
-        ticks: q.ticks,
-        exchangeTimeUs: q.exchangeTimeUs,
-      };
-    });
-    reply(res, '200 OK', JSON_TYPE, JSON.stringify({ priceScale: 10_000, symbols }));
-  });
+  registerSessionRoutes(app, context);
+  registerAlertRoutes(app, context);
+
+  app.get('/api/symbols', (res, req) =>
+    admitted(context, res, req, 'viewer', (exchange) => symbols(exchange, context)),
+  );
 
   app.get('/api/candles', (res, req) => {
-    const symbol = req.getQuery('symbol') ?? '';
-    const tfName = req.getQuery('tf') ?? '1m';
-    const limitText = req.getQuery('limit') ?? '500';
-    if (symbol === '') return badRequest(res, 'symbol is required, e.g. /api/candles?symbol=AAPL&tf=1m&limit=500');
-    const id = context.directory.idOf(symbol);
-    if (id === undefined) return badRequest(res, `unknown symbol ${JSON.stringify(symbol)}`);
-    const timeframe = parseTimeframe(tfName);
-    if (timeframe === undefined)
-      return badRequest(res, `tf must be one of ${TIMEFRAME_NAMES.join(', ')}; got ${JSON.stringify(tfName)}`);
-    if (!/^\d{1,6}$/.test(limitText) || Number(limitText) < 1 || Number(limitText) > context.maxBars) {
-      return badRequest(res, `limit must be an integer from 1 to ${context.maxBars}; got ${JSON.stringify(limitText)}`);
-    }
-    const bars: CandleFields[] = context.candles.bars(id, timeframe, Number(limitText));
-    reply(res, '200 OK', JSON_TYPE, JSON.stringify({ symbol, tf: tfName, priceScale: 10_000, bars }));
+    const query = {
+      symbol: req.getQuery('symbol') ?? '',
+      tf: req.getQuery('tf') ?? '1m',
+      limit: req.getQuery('limit') ?? '500',
+    };
+    admitted(context, res, req, 'viewer', (exchange) => candles(exchange, context, query));
+  });
+
+  app.any('/api/*', (res, req) => {
+    const what = `${req.getMethod().toUpperCase()} ${req.getUrl()}`;
+    admitted(context, res, req, 'viewer', (exchange) => exchange.error(404, `no such API: ${what} (docs/api.md)`));
   });
 
   app.get('/*', (res, req) => serveStatic(res, req, context.staticFiles));
+}
+
+function symbols(exchange: HttpExchange, context: HttpContext): void {
+  const { directory } = context;
+  const symbols = directory.names.map((name, id) => {
+    const q = context.quote(id);
+    return {
+      id,
+      name,
+      sector: directory.sectors[id],
+      last: q.last,
+      bid: q.bid,
+      ask: q.ask,
+      open: q.open,
+      high: q.high,
+      low: q.low,
+      volume: q.volume,
+      ticks: q.ticks,
+      exchangeTimeUs: q.exchangeTimeUs,
+    };
+  });
+  exchange.json(200, { priceScale: 10_000, symbols });
+}
+
+function candles(
+  exchange: HttpExchange,
+  context: HttpContext,
+  query: { symbol: string; tf: string; limit: string },
+): void {
+  const { symbol, tf: tfName, limit: limitText } = query;
+  if (symbol === '') {
+    badRequest(exchange, 'symbol is required, e.g. /api/candles?symbol=AAPL&tf=1m&limit=500');
+    return;
+  }
+  const id = context.directory.idOf(symbol);
+  if (id === undefined) {
+    badRequest(exchange, `unknown symbol ${JSON.stringify(symbol)}`);
+    return;
+  }
+  const timeframe = parseTimeframe(tfName);
+  if (timeframe === undefined) {
+    badRequest(exchange, `tf must be one of ${TIMEFRAME_NAMES.join(', ')}; got ${JSON.stringify(tfName)}`);
+    return;
+  }
+  if (!/^\d{1,6}$/.test(limitText) || Number(limitText) < 1 || Number(limitText) > context.maxBars) {
+    badRequest(exchange, `limit must be an integer from 1 to ${context.maxBars}; got ${JSON.stringify(limitText)}`);
+    return;
+  }
+  const bars: CandleFields[] = context.candles.bars(id, timeframe, Number(limitText));
+  exchange.json(200, { symbol, tf: tfName, priceScale: 10_000, bars });
+}
+
+/** POST /api/login, POST /api/logout, GET /api/session (who am I; the dashboard's first question). */
+function registerSessionRoutes(app: TemplatedApp, context: HttpContext): void {
+  app.post('/api/login', (res, req) => {
+    const exchange = new HttpExchange(res);
+    const headers = headersOf(req);
+    const body = exchange.readJson(MAX_BODY_BYTES);
+    login(exchange, context, headers, body).catch((error: Error) =>
+      exchange.error(500, `sign-in failed: ${error.message}`),
+    );
+  });
+
+  app.post('/api/logout', (res, req) => {
+    const secure = secureCookie(context, headersOf(req));
+    new HttpExchange(res).json(200, { ok: true }, [['Set-Cookie', tokenCookie('', 0, secure)]]);
+  });
+
+  app.get('/api/session', (res, req) =>
+    admitted(context, res, req, 'viewer', (exchange, principal) =>
+      exchange.json(200, {
+        user: principal.user,
+        role: principal.role,
+        auth: context.auth.enabled,
+        signIn: context.login.secret !== null,
+        ...(Number.isFinite(principal.expiresAtMs) ? { expiresAt: principal.expiresAtMs } : {}),
+      }),
+    ),
+  );
+}
+
+async function login(
+  exchange: HttpExchange,
+  context: HttpContext,
+  headers: RequestHeaders,
+  bodyRead: ReturnType<HttpExchange['readJson']>,
+): Promise<void> {
+  const body = await bodyRead;
+  const { secret, tokenTtlS } = context.login;
+  if (!context.auth.enabled)
+    return exchange.error(400, 'this edge runs in single-user mode (no --auth-secret): no sign-in needed');
+  if (secret === null)
+    return exchange.error(
+      400,
+      'this edge signs no tokens (it has --auth-jwks but no --auth-secret): sign in with your identity provider',
+    );
+  if (!body.ok) return exchange.error(body.status, body.message);
+  const { user, password } = (body.value ?? {}) as { user?: unknown; password?: unknown };
+  if (typeof user !== 'string' || typeof password !== 'string' || user === '')
+    return exchange.error(400, 'send {"user":"NAME","password":"…"}');
+  if (!context.users.ready) return exchange.error(503, 'edge is loading users from Kafka; retry shortly');
+  const account = await context.users.checkPassword(user, password);
+  if (account === null) return exchange.error(401, 'wrong user name or password');
+  const token = await createToken({ secret, user: account.name, role: account.role, ttlSeconds: tokenTtlS });
+  exchange.json(200, { token, user: account.name, role: account.role, expiresAt: Date.now() + tokenTtlS * 1000 }, [
+    ['Set-Cookie', tokenCookie(token, tokenTtlS, secureCookie(context, headers))],
+  ]);
+}
+
+/** Secure cookies over TLS: the edge itself speaks HTTP, so TLS means a proxy that says so (X-Forwarded-Proto). */
+function secureCookie(context: HttpContext, headers: RequestHeaders): boolean {
+  return context.login.secureCookies || headers.forwardedProto.toLowerCase() === 'https';
+}
+
+/** GET/POST /api/alerts, PUT/DELETE /api/alerts/{id}: the caller's own rules only. */
+function registerAlertRoutes(app: TemplatedApp, context: HttpContext): void {
+  const { alerts } = context;
+  app.get('/api/alerts', (res, req) =>
+    admitted(context, res, req, 'viewer', (exchange, principal) => exchange.json(200, alerts.json(principal.user))),
+  );
+
+  app.post('/api/alerts', (res, req) => {
+    const exchange = new HttpExchange(res);
+    const body = exchange.readJson(MAX_BODY_BYTES);
+    admitted(
+      context,
+      res,
+      req,
+      'trader',
+      async (_, principal) => {
+        const read = await body;
+        if (!read.ok) return exchange.error(read.status, read.message);
+        const outcome = await alerts.create(principal.user, read.value);
+        if (!outcome.ok) return exchange.error(outcome.status, outcome.message);
+        exchange.json(201, alerts.ruleJson(outcome.rule));
+      },
+      exchange,
+    );
+  });
+
+  app.put('/api/alerts/:id', (res, req) => {
+    const exchange = new HttpExchange(res);
+    const id = req.getParameter(0) ?? '';
+    const body = exchange.readJson(MAX_BODY_BYTES);
+    admitted(
+      context,
+      res,
+      req,
+      'trader',
+      async (_, principal) => {
+        const read = await body;
+        if (!read.ok) return exchange.error(read.status, read.message);
+        const outcome = await alerts.update(principal.user, decodeURIComponent(id), read.value);
+        if (!outcome.ok) return exchange.error(outcome.status, outcome.message);
+        exchange.json(200, alerts.ruleJson(outcome.rule));
+      },
+      exchange,
+    );
+  });
+
+  app.del('/api/alerts/:id', (res, req) => {
+    const id = req.getParameter(0) ?? '';
+    admitted(context, res, req, 'trader', async (exchange, principal) => {
+      const outcome = await alerts.remove(principal.user, decodeURIComponent(id));
+      if (!outcome.ok) return exchange.error(outcome.status, outcome.message);
+      exchange.json(200, { deleted: outcome.rule.id });
+    });
+  });
 }
 
 function serveStatic(res: HttpResponse, req: HttpRequest, files: Map<string, StaticFile>): void {

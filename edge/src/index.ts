@@ -1,5 +1,16 @@
-export { createToken, type TokenCheck, verifyToken } from './auth-token.js';
+export { type TriggerJson, triggerJson } from './alert-rules.js';
+export { createToken, isRole, type Principal, ROLES, type Role, type TokenCheck, TokenVerifier } from './auth-token.js';
 export { type RunningEdge, startEdge } from './edge.js';
 export { defaultEdgeGroupOptions, type EdgeGroup, type EdgeGroupOptions, startEdgeGroup } from './edge-group.js';
 export { HaproxyMissingError, haproxyVersion, localBalancerConfig } from './haproxy.js';
 export { defaultEdgeOptions, type EdgeOptions } from './options.js';
+export { hashPassword, passwordProblem, userNameProblem, verifyPassword } from './password.js';
+export {
+  defaultUserTopics,
+  ensureUserTopics,
+  type KeyedRecord,
+  UserStateReader,
+  UserStateWriter,
+  type UserTopicNames,
+  userStateKafka,
+} from './user-state-kafka.js';

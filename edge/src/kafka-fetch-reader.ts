@@ -3,6 +3,7 @@ import {
   type FetchLimits,
   fetchRequestBody,
   parseFetchResponse,
+  readKeyedRecordBatches,
   readRecordBatches,
 } from '@tickstream/schemas/kafka-fetch';
 import {
@@ -169,9 +170,14 @@ export class KafkaFetchReader implements PartitionReader {
           );
         if (fetched.records !== null && fetched.records.length > 0) {
           const { topic, partition } = position;
-          position.offset = readRecordBatches(fetched.records, position.offset, (_, value) =>
-            this.hooks.onValue(topic, partition, value),
-          );
+          const keyed = this.hooks.onRecord?.bind(this.hooks);
+          position.offset = keyed
+            ? readKeyedRecordBatches(fetched.records, position.offset, (_, key, value) =>
+                keyed(topic, partition, key, value),
+              )
+            : readRecordBatches(fetched.records, position.offset, (_, value) =>
+                this.hooks.onValue(topic, partition, value),
+              );
         }
         this.hooks.onPartitionRead(position.topic, position.partition, position.offset, fetched.highWatermark);
       }

@@ -65,7 +65,8 @@ export class KafkajsReader implements PartitionReader {
       // After a seek kafkajs may hand back records before the position: they were applied already.
       if (offset < next) continue;
       next = offset + 1;
-      if (message.value !== null) this.hooks.onValue(topic, batch.partition, message.value);
+      if (this.hooks.onRecord) this.hooks.onRecord(topic, batch.partition, message.key, message.value);
+      else if (message.value !== null) this.hooks.onValue(topic, batch.partition, message.value);
     }
     if (next >= 0) this.hooks.onPartitionRead(topic, batch.partition, next, Number(batch.highWatermark));
   }

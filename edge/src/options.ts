@@ -1,4 +1,6 @@
 import type { KafkaSecurity } from '@tickstream/schemas/kafka-security';
+import { defaultUserTopics, type UserTopicNames } from './user-state-kafka.js';
+
 export interface EdgeOptions {
   /** 0 picks a free port (tests); `listening.port` tells which. */
   port: number;
@@ -12,8 +14,26 @@ export interface EdgeOptions {
   windowMs: number;
   /** How far back in Kafka the edge reads at start to rebuild state and candles. */
   historyMs: number;
-  /** Clients must present a token signed with this secret (null: open). */
+  /**
+   * HS256 key of client tokens and of the tokens POST /api/login signs. With neither this nor
+   * `authJwks` the edge runs in single-user mode: everyone is the local admin (docs/security.md).
+   */
   authSecret: string | null;
+  /** A JWKS file or http(s) URL: RS256/ES256 tokens of an identity provider are accepted too. */
+  authJwks: string | null;
+  /** `iss` and `aud` tokens must carry, when set. */
+  authIssuer: string | null;
+  authAudience: string | null;
+  /** /health and /metrics need a token too (they are open by default, for balancers and Prometheus). */
+  protect: { health: boolean; metrics: boolean };
+  /** How long a token from POST /api/login stays valid, in seconds. */
+  sessionTtlS: number;
+  /** Mark the login cookie Secure even without X-Forwarded-Proto: https. */
+  secureCookies: boolean;
+  /** Alert rules one user may have. */
+  maxAlertsPerUser: number;
+  /** The per-user topics: users, alerts, alert_events. */
+  userTopics: UserTopicNames;
   /** Origins allowed to open a WebSocket (null: any). */
   allowedOrigins: string[] | null;
   /** Most symbols one subscription may cover (Hello.max_symbols_per_subscription). */
@@ -50,6 +70,14 @@ export const defaultEdgeOptions: Omit<EdgeOptions, 'edgeId' | 'log' | 'staticDir
   windowMs: 25,
   historyMs: 15 * 60_000,
   authSecret: null,
+  authJwks: null,
+  authIssuer: null,
+  authAudience: null,
+  protect: { health: false, metrics: false },
+  sessionTtlS: 12 * 3600,
+  secureCookies: false,
+  maxAlertsPerUser: 100,
+  userTopics: defaultUserTopics,
   allowedOrigins: null,
   maxSymbolsPerSubscription: 10_000,
   maxMessagesPerSecond: 50,

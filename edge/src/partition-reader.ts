@@ -8,6 +8,11 @@ export interface ReaderHooks {
   startOffset(topic: string, partition: number): number | undefined;
   /** A record's value; `topic` is the index into the reader's topics. */
   onValue(topic: number, partition: number, value: Buffer): void;
+  /**
+   * When set, called instead of onValue with each record's key, and for records without a value
+   * too (null: a compacted topic's tombstone). For the small keyed topics (user-state-kafka.ts).
+   */
+  onRecord?(topic: number, partition: number, key: Buffer | null, value: Buffer | null): void;
   /** A partition's records up to `next` have been handed over; the partition ends at `highWatermark`. */
   onPartitionRead(topic: number, partition: number, next: number, highWatermark: number): void;
   /** A Fetch was answered: Kafka is there. */

@@ -1,4 +1,5 @@
 import type { Timeframe } from '@tickstream/schemas';
+import type { Principal } from './auth-token.js';
 import type { Channel } from './channels.js';
 import type { RateLimiter } from './rate-limiter.js';
 import type { SubscriptionSpec } from './subscription.js';
@@ -14,6 +15,10 @@ export interface Outlet {
 /** One client connection's state on the edge. */
 export interface Session {
   readonly id: number;
+  /** Who opened the connection (the local admin in single-user mode). */
+  readonly principal: Principal;
+  /** Sent AlertList: gets AlertTriggered frames for its user's new triggers. */
+  followsAlerts: boolean;
   outlet: Outlet | null;
   spec: SubscriptionSpec;
   channel: Channel<Session> | null;

@@ -1,5 +1,9 @@
 import * as flatbuffers from 'flatbuffers';
 import { decodeFrame, encodeFrame, type FrameOptions } from './frame.js';
+import { AlertCreate } from './generated/tickstream/edge/alert-create.js';
+import { AlertDelete } from './generated/tickstream/edge/alert-delete.js';
+import { AlertList } from './generated/tickstream/edge/alert-list.js';
+import { AlertUpdate } from './generated/tickstream/edge/alert-update.js';
 import { CandleSubscribe } from './generated/tickstream/edge/candle-subscribe.js';
 import { ClientFrame } from './generated/tickstream/edge/client-frame.js';
 import { ClientMessage } from './generated/tickstream/edge/client-message.js';
@@ -8,8 +12,10 @@ import { Resync } from './generated/tickstream/edge/resync.js';
 import { Subscribe } from './generated/tickstream/edge/subscribe.js';
 import { Timeframe } from './generated/tickstream/edge/timeframe.js';
 import { Unsubscribe } from './generated/tickstream/edge/unsubscribe.js';
+import { AlertRule } from './generated/tickstream/user/alert-rule.js';
 import { ProtocolError } from './protocol-error.js';
 import { clientFrameSpec } from './specs.js';
+import { type AlertRuleFields, readAlertRule, writeAlertRule } from './user-codec.js';
 import { present, verifyRoot } from './verify.js';
 
 /** Every client → server message, decoded. */
@@ -18,7 +24,12 @@ export type ClientMessageFields =
   | { type: 'unsubscribe'; symbols: string[]; sectors: string[] }
   | { type: 'ping'; clientTimeUs: number }
   | { type: 'resync'; lastSeq: number }
-  | { type: 'candle-subscribe'; symbol: string; timeframe: Timeframe; limit: number };
+  | { type: 'candle-subscribe'; symbol: string; timeframe: Timeframe; limit: number }
+  // Protocol 2: alert rules. `requestId` comes back on the Alerts or Error that answers.
+  | { type: 'alert-list'; requestId: number }
+  | { type: 'alert-create'; requestId: number; rule: AlertRuleFields }
+  | { type: 'alert-update'; requestId: number; rule: AlertRuleFields }
+  | { type: 'alert-delete'; requestId: number; id: string };
 
 /** Client frames are small and rare: never compressed. */
 const uncompressed = (options: FrameOptions): FrameOptions => ({ ...options, compressAbove: Number.POSITIVE_INFINITY });
@@ -57,6 +68,34 @@ export function encodeClientFrame(message: ClientMessageFields, options: FrameOp
       const symbol = builder.createString(message.symbol);
       offset = CandleSubscribe.createCandleSubscribe(builder, symbol, message.timeframe, message.limit);
       type = ClientMessage.CandleSubscribe;
+      break;
+    }
+    case 'alert-list':
+      offset = AlertList.createAlertList(builder, message.requestId);
+      type = ClientMessage.AlertList;
+      break;
+    case 'alert-create': {
+      const rule = writeAlertRule(builder, message.rule);
+      AlertCreate.startAlertCreate(builder);
+      AlertCreate.addRequestId(builder, message.requestId);
+      AlertCreate.addRule(builder, rule);
+      offset = AlertCreate.endAlertCreate(builder);
+      type = ClientMessage.AlertCreate;
+      break;
+    }
+    case 'alert-update': {
+      const rule = writeAlertRule(builder, message.rule);
+      AlertUpdate.startAlertUpdate(builder);
+      AlertUpdate.addRequestId(builder, message.requestId);
+      AlertUpdate.addRule(builder, rule);
+      offset = AlertUpdate.endAlertUpdate(builder);
+      type = ClientMessage.AlertUpdate;
+      break;
+    }
+    case 'alert-delete': {
+      const id = builder.createString(message.id);
+      offset = AlertDelete.createAlertDelete(builder, message.requestId, id);
+      type = ClientMessage.AlertDelete;
       break;
     }
   }
@@ -102,6 +141,26 @@ export function decodeClientFrame(frame: Uint8Array, options: FrameOptions): Cli
       if (Timeframe[timeframe] === undefined)
         throw new ProtocolError('invalid-field', `unknown timeframe ${timeframe}`);
       return { type: 'candle-subscribe', symbol: message.symbol() ?? '', timeframe, limit: message.limit() };
+    }
+    case ClientMessage.AlertList:
+      return { type: 'alert-list', requestId: present(root.message(new AlertList())).requestId() };
+    case ClientMessage.AlertCreate:
+    case ClientMessage.AlertUpdate: {
+      const message =
+        root.messageType() === ClientMessage.AlertCreate
+          ? present(root.message(new AlertCreate()))
+          : present(root.message(new AlertUpdate()));
+      const rule = message.rule(new AlertRule());
+      if (rule === null) throw new ProtocolError('invalid-field', 'alert request carries no rule');
+      return {
+        type: root.messageType() === ClientMessage.AlertCreate ? 'alert-create' : 'alert-update',
+        requestId: message.requestId(),
+        rule: readAlertRule(rule),
+      };
+    }
+    case ClientMessage.AlertDelete: {
+      const message = present(root.message(new AlertDelete()));
+      return { type: 'alert-delete', requestId: message.requestId(), id: message.id() ?? '' };
     }
     default:
       throw new ProtocolError('unknown-message', `client frame carries no known message (type ${root.messageType()})`);

@@ -7,6 +7,16 @@ import { ProtocolError } from './protocol-error.js';
 import { QuoteTable } from './quote-table.js';
 import { decodeServerFrame, ErrorCode, ServerFrameEncoder, Timeframe } from './server-codec.js';
 import { decodeMarketEvent, decodeTick, MarketEventKind, TickEncoder } from './tick-codec.js';
+import {
+  type AlertRuleFields,
+  type AlertTriggerFields,
+  decodeAlertRule,
+  decodeAlertTrigger,
+  decodeUserAccount,
+  encodeAlertRule,
+  encodeAlertTrigger,
+  encodeUserAccount,
+} from './user-codec.js';
 
 const options = { lz4: nodeLz4 };
 
@@ -114,6 +124,13 @@ describe('server frames', () => {
       type: 'error',
       code: ErrorCode.UnknownSymbol,
       message: 'no symbol NOPE',
+      requestId: 0,
+    });
+    expect(decodeServerFrame(encoder.error(3, ErrorCode.InvalidAlert, 'unknown symbol "X"', 42), options)).toEqual({
+      type: 'error',
+      code: ErrorCode.InvalidAlert,
+      message: 'unknown symbol "X"',
+      requestId: 42,
     });
     expect(decodeServerFrame(encoder.pong(3, 111, 222), options)).toEqual({
       type: 'pong',
@@ -196,5 +213,63 @@ describe('frames', () => {
     expect(codeOf([0x20, 1])).toBe('unsupported-version');
     expect(codeOf([0x12, 1])).toBe('unknown-flags');
     expect(codeOf([0x11, 8, 0, 0, 0, 0xff, 0xff])).toBe('decompression-failed');
+  });
+});
+
+describe('alert frames (protocol 2) and per-user records', () => {
+  const rule: AlertRuleFields = {
+    id: 'a0123456789abcdef',
+    user: 'alice',
+    symbol: 'sector:Technology',
+    kind: 'event',
+    value: 0,
+    windowMs: 0,
+    repeat: true,
+    cooldownMs: 30_000,
+    expiresAtMs: 1_900_000_000_000,
+    createdAtMs: 1_796_000_000_000,
+    armedAtMs: 1_796_000_000_001,
+  };
+  const trigger: AlertTriggerFields = {
+    id: 'a0123456789abcdef-1796000000001-9',
+    user: 'alice',
+    ruleId: rule.id,
+    symbol: 'MSFT',
+    kind: 'price-above',
+    value: 420.5,
+    price: 420.5,
+    timeMs: 1_796_000_001_000,
+    threshold: 420,
+    tickSequence: 9,
+    ruleArmedAtMs: rule.armedAtMs,
+    detail: 'MSFT 420.5 ≥ 420',
+  };
+
+  it('round-trips every alert message both ways', () => {
+    for (const message of [
+      { type: 'alert-list', requestId: 1 },
+      { type: 'alert-create', requestId: 2, rule },
+      { type: 'alert-update', requestId: 3, rule },
+      { type: 'alert-delete', requestId: 4, id: rule.id },
+    ] as const) {
+      expect(decodeClientFrame(encodeClientFrame(message, options), options)).toEqual(message);
+    }
+    const encoder = new ServerFrameEncoder(options);
+    const alerts = { requestId: 7, ruleId: rule.id, rules: [rule], triggers: [trigger, { ...trigger, id: 'b' }] };
+    expect(decodeServerFrame(encoder.alerts(5, alerts), options)).toEqual({ type: 'alerts', ...alerts });
+    expect(decodeServerFrame(encoder.alertTriggered(5, trigger), options)).toEqual({
+      type: 'alert-triggered',
+      ...trigger,
+    });
+  });
+
+  it('round-trips the Kafka records and refuses bytes that are not one', () => {
+    expect(decodeAlertRule(encodeAlertRule(rule))).toEqual(rule);
+    expect(decodeAlertTrigger(encodeAlertTrigger(trigger))).toEqual(trigger);
+    const account = { name: 'alice', role: 'trader', passwordHash: 'scrypt$…', updatedAtMs: 5 } as const;
+    expect(decodeUserAccount(encodeUserAccount(account))).toEqual(account);
+    expect(() => decodeAlertRule(new Uint8Array([1, 2, 3]))).toThrow(ProtocolError);
+    const truncated = encodeAlertTrigger(trigger).subarray(0, 40);
+    expect(() => decodeAlertTrigger(truncated)).toThrow(ProtocolError);
   });
 });

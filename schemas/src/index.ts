@@ -14,6 +14,7 @@ export type { Lz4Block } from './lz4.js';
 export { ProtocolError, type ProtocolErrorCode } from './protocol-error.js';
 export { type QuoteFields, QuoteTable } from './quote-table.js';
 export {
+  type AlertsFields,
   type CandleFields,
   decodeServerFrame,
   ErrorCode,
@@ -33,4 +34,19 @@ export {
   type TickFields,
 } from './tick-codec.js';
 export { TickReader } from './tick-reader.js';
+export {
+  ALERT_KINDS,
+  type AlertKindName,
+  type AlertRuleFields,
+  type AlertTriggerFields,
+  decodeAlertRule,
+  decodeAlertTrigger,
+  decodeUserAccount,
+  encodeAlertRule,
+  encodeAlertTrigger,
+  encodeUserAccount,
+  USER_ROLES,
+  type UserAccountFields,
+  type UserRoleName,
+} from './user-codec.js';
 export { VarintReader, VarintWriter } from './varint.js';

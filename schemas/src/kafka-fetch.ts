@@ -104,6 +104,30 @@ export function readRecordBatches(
   from: number,
   onRecord: (offset: number, value: Buffer) => void,
 ): number {
+  return walkRecordBatches(records, from, (payload, count, baseOffset, next) =>
+    readRecords(payload, count, baseOffset, next, onRecord),
+  );
+}
+
+/**
+ * As readRecordBatches, with each record's key, and records without a value too (null: the
+ * tombstones of a compacted topic). For small keyed topics; the tick path uses the one above.
+ */
+export function readKeyedRecordBatches(
+  records: Buffer,
+  from: number,
+  onRecord: (offset: number, key: Buffer | null, value: Buffer | null) => void,
+): number {
+  return walkRecordBatches(records, from, (payload, count, baseOffset, next) =>
+    readKeyedRecords(payload, count, baseOffset, next, onRecord),
+  );
+}
+
+function walkRecordBatches(
+  records: Buffer,
+  from: number,
+  onBatch: (payload: Buffer, count: number, baseOffset: number, from: number) => void,
+): number {
   let next = from;
   let at = 0;
   while (records.length - at >= BATCH_HEADER) {
@@ -118,7 +142,7 @@ export function readRecordBatches(
     const count = records.readInt32BE(at + 57);
     if (lastOffset >= next && (attributes & CONTROL_BATCH) === 0) {
       const payload = decompress(records.subarray(at + BATCH_HEADER, end), attributes & 7, baseOffset);
-      readRecords(payload, count, baseOffset, next, onRecord);
+      onBatch(payload, count, baseOffset, next);
     }
     if (lastOffset + 1 > next) next = lastOffset + 1;
     at = end;
@@ -165,6 +189,38 @@ function readRecords(
       if (varint.at + valueLength > end) throw new RangeError(`record at ${offset} has a value past its end`);
       onRecord(offset, payload.subarray(varint.at, varint.at + valueLength));
     }
+    varint.at = end; // headers: not used
+  }
+}
+
+function readKeyedRecords(
+  payload: Buffer,
+  count: number,
+  baseOffset: number,
+  from: number,
+  onRecord: (offset: number, key: Buffer | null, value: Buffer | null) => void,
+): void {
+  const varint = new VarintCursor(payload);
+  for (let i = 0; i < count; i++) {
+    const length = varint.signed();
+    const end = varint.at + length;
+    if (length < 0 || end > payload.length)
+      throw new RangeError(`record ${i} of the batch at ${baseOffset} is cut short`);
+    varint.at += 1; // attributes
+    varint.skip(); // timestamp delta
+    const offset = baseOffset + varint.signed();
+    const keyLength = varint.signed();
+    const keyStart = varint.at;
+    if (keyLength > 0) varint.at += keyLength;
+    const valueLength = varint.signed();
+    if (varint.at + Math.max(0, valueLength) > end)
+      throw new RangeError(`record at ${offset} has a value past its end`);
+    if (offset >= from)
+      onRecord(
+        offset,
+        keyLength < 0 ? null : payload.subarray(keyStart, keyStart + keyLength),
+        valueLength < 0 ? null : payload.subarray(varint.at, varint.at + valueLength),
+      );
     varint.at = end; // headers: not used
   }
 }

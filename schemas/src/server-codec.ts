@@ -1,6 +1,7 @@
 import * as flatbuffers from 'flatbuffers';
 import type { DeltaBatch } from './delta.js';
 import { decodeFrame, encodeFrame, type FrameOptions } from './frame.js';
+import { Alerts } from './generated/tickstream/edge/alerts.js';
 import { Candle } from './generated/tickstream/edge/candle.js';
 import { Candles } from './generated/tickstream/edge/candles.js';
 import { Delta } from './generated/tickstream/edge/delta.js';
@@ -15,10 +16,20 @@ import { Snapshot } from './generated/tickstream/edge/snapshot.js';
 import { SymbolInfo } from './generated/tickstream/edge/symbol-info.js';
 import { Timeframe } from './generated/tickstream/edge/timeframe.js';
 import { MarketEvent } from './generated/tickstream/kafka/market-event.js';
+import { AlertRule } from './generated/tickstream/user/alert-rule.js';
+import { AlertTrigger } from './generated/tickstream/user/alert-trigger.js';
 import { ProtocolError } from './protocol-error.js';
 import type { QuoteFields } from './quote-table.js';
 import { serverFrameSpec } from './specs.js';
 import { type MarketEventFields, readMarketEvent, writeMarketEvent } from './tick-codec.js';
+import {
+  type AlertRuleFields,
+  type AlertTriggerFields,
+  readAlertRule,
+  readAlertTrigger,
+  writeAlertRule,
+  writeAlertTrigger,
+} from './user-codec.js';
 import { present, verifyRoot } from './verify.js';
 
 export { ErrorCode, Timeframe };
@@ -56,8 +67,19 @@ export type ServerMessageFields =
   | ({ type: 'delta'; epoch: number; seq: number } & DeltaBatch)
   | { type: 'candles'; epoch: number; seq: number; symbolId: number; timeframe: Timeframe; bars: CandleFields[] }
   | ({ type: 'market-event'; epoch: number; seq: number } & MarketEventFields)
-  | { type: 'error'; code: ErrorCode; message: string }
-  | { type: 'pong'; clientTimeUs: number; serverTimeUs: number };
+  | { type: 'error'; code: ErrorCode; message: string; requestId: number }
+  | { type: 'pong'; clientTimeUs: number; serverTimeUs: number }
+  | ({ type: 'alerts' } & AlertsFields)
+  | ({ type: 'alert-triggered' } & AlertTriggerFields);
+
+/** A user's rules and recent triggers: the answer to every alert request (protocol 2). */
+export interface AlertsFields {
+  requestId: number;
+  /** The rule a create, update or delete was about; '' for a list. */
+  ruleId: string;
+  rules: AlertRuleFields[];
+  triggers: AlertTriggerFields[];
+}
 
 /**
  * Encodes server frames with one reused builder; each method returns a finished frame
@@ -185,14 +207,41 @@ export class ServerFrameEncoder {
   }
 
   /** Errors are not data frames: they carry seq 0 and do not advance the sequence. */
-  error(epoch: number, code: ErrorCode, message: string): Uint8Array {
+  error(epoch: number, code: ErrorCode, message: string, requestId = 0): Uint8Array {
     const builder = this.builder;
     builder.clear();
     const text = builder.createString(message);
     ErrorMessage.startError(builder);
     ErrorMessage.addCode(builder, code);
     ErrorMessage.addMessage(builder, text);
+    if (requestId !== 0) ErrorMessage.addRequestId(builder, requestId);
     return this.finish(epoch, 0, ServerMessage.Error, ErrorMessage.endError(builder));
+  }
+
+  /** Not a data frame either (seq 0): it goes to one user's connections, not to a stream. */
+  alerts(epoch: number, alerts: AlertsFields): Uint8Array {
+    const builder = this.builder;
+    builder.clear();
+    const ruleId = builder.createString(alerts.ruleId);
+    const rules = Alerts.createRulesVector(
+      builder,
+      alerts.rules.map((rule) => writeAlertRule(builder, rule)),
+    );
+    const triggers = Alerts.createTriggersVector(
+      builder,
+      alerts.triggers.map((trigger) => writeAlertTrigger(builder, trigger)),
+    );
+    return this.finish(
+      epoch,
+      0,
+      ServerMessage.Alerts,
+      Alerts.createAlerts(builder, alerts.requestId, ruleId, rules, triggers),
+    );
+  }
+
+  alertTriggered(epoch: number, trigger: AlertTriggerFields): Uint8Array {
+    this.builder.clear();
+    return this.finish(epoch, 0, ServerMessage.AlertTriggered, writeAlertTrigger(this.builder, trigger));
   }
 
   pong(epoch: number, clientTimeUs: number, serverTimeUs: number): Uint8Array {
@@ -289,8 +338,20 @@ export function decodeServerFrame(frame: Uint8Array, options: FrameOptions): Ser
       return { type: 'market-event', epoch, seq, ...readMarketEvent(present(root.message(new MarketEvent()))) };
     case ServerMessage.Error: {
       const error = present(root.message(new ErrorMessage()));
-      return { type: 'error', code: error.code(), message: error.message() ?? '' };
+      return { type: 'error', code: error.code(), message: error.message() ?? '', requestId: error.requestId() };
     }
+    case ServerMessage.Alerts: {
+      const alerts = present(root.message(new Alerts()));
+      const rules: AlertRuleFields[] = [];
+      for (let i = 0; i < alerts.rulesLength(); i++)
+        rules.push(readAlertRule(alerts.rules(i, new AlertRule()) as AlertRule));
+      const triggers: AlertTriggerFields[] = [];
+      for (let i = 0; i < alerts.triggersLength(); i++)
+        triggers.push(readAlertTrigger(alerts.triggers(i, new AlertTrigger()) as AlertTrigger));
+      return { type: 'alerts', requestId: alerts.requestId(), ruleId: alerts.ruleId() ?? '', rules, triggers };
+    }
+    case ServerMessage.AlertTriggered:
+      return { type: 'alert-triggered', ...readAlertTrigger(present(root.message(new AlertTrigger()))) };
     case ServerMessage.Pong: {
       const pong = present(root.message(new Pong()));
       return { type: 'pong', clientTimeUs: Number(pong.clientTimeUs()), serverTimeUs: Number(pong.serverTimeUs()) };

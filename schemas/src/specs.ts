@@ -14,6 +14,17 @@ const i64 = { kind: 'scalar', size: 8 } as const;
 export const tickSpec: TableSpec = { name: 'Tick', fields: [str, str, i64, i32, i64, i64, i64, i64] };
 export const marketEventSpec: TableSpec = { name: 'MarketEvent', fields: [i8, str, str, str, str, i64] };
 
+export const userAccountSpec: TableSpec = { name: 'UserAccount', fields: [str, i8, str, i64] };
+// double fields are 8-byte scalars like longs.
+export const alertRuleSpec: TableSpec = {
+  name: 'AlertRule',
+  fields: [str, str, str, i8, i64, i64, i8, i64, i64, i64, i64],
+};
+export const alertTriggerSpec: TableSpec = {
+  name: 'AlertTrigger',
+  fields: [str, str, str, str, i8, i64, i64, i64, i64, i64, i64, str],
+};
+
 const helloSpec: TableSpec = { name: 'Hello', fields: [str, i32, i64, i32, i16, i32, i32, i8] };
 const symbolInfoSpec: TableSpec = { name: 'SymbolInfo', fields: [i16, str, str] };
 const snapshotSpec: TableSpec = {
@@ -25,7 +36,11 @@ const snapshotSpec: TableSpec = {
 };
 const deltaSpec: TableSpec = { name: 'Delta', fields: [i32, i64, { kind: 'vector', elementSize: 1 }] };
 const candlesSpec: TableSpec = { name: 'Candles', fields: [i16, i8, { kind: 'vector', elementSize: Candle.sizeOf() }] };
-const errorSpec: TableSpec = { name: 'Error', fields: [i16, str] };
+const errorSpec: TableSpec = { name: 'Error', fields: [i16, str, i32] };
+const alertsSpec: TableSpec = {
+  name: 'Alerts',
+  fields: [i32, str, { kind: 'table-vector', table: alertRuleSpec }, { kind: 'table-vector', table: alertTriggerSpec }],
+};
 const pongSpec: TableSpec = { name: 'Pong', fields: [i64, i64] };
 
 export const serverFrameSpec: TableSpec = {
@@ -37,7 +52,18 @@ export const serverFrameSpec: TableSpec = {
     // Indexed by the ServerMessage enum.
     {
       kind: 'union-value',
-      tables: [undefined, helloSpec, snapshotSpec, deltaSpec, candlesSpec, marketEventSpec, errorSpec, pongSpec],
+      tables: [
+        undefined,
+        helloSpec,
+        snapshotSpec,
+        deltaSpec,
+        candlesSpec,
+        marketEventSpec,
+        errorSpec,
+        pongSpec,
+        alertsSpec,
+        alertTriggerSpec,
+      ],
     },
   ],
 };
@@ -61,6 +87,10 @@ export const clientFrameSpec: TableSpec = {
         { name: 'Ping', fields: [i64] },
         { name: 'Resync', fields: [i32] },
         { name: 'CandleSubscribe', fields: [str, i8, i16] },
+        { name: 'AlertList', fields: [i32] },
+        { name: 'AlertCreate', fields: [i32, { kind: 'table', table: alertRuleSpec }] },
+        { name: 'AlertUpdate', fields: [i32, { kind: 'table', table: alertRuleSpec }] },
+        { name: 'AlertDelete', fields: [i32, str] },
       ],
     },
   ],

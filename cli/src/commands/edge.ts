@@ -32,7 +32,36 @@ export const edgeFlags: Command['flags'] = {
   'auth-secret': {
     type: 'string',
     value: 'SECRET',
-    description: 'require client tokens signed with this secret (see tickstream token; env TICKSTREAM_AUTH_SECRET)',
+    description:
+      'require a token on /ws and /api/*: HS256 JWTs signed with this secret, from tickstream token or POST /api/login (env TICKSTREAM_AUTH_SECRET); without it or --auth-jwks: single-user mode',
+  },
+  'auth-jwks': {
+    type: 'string',
+    value: 'FILE|URL',
+    description: 'accept RS256/ES256 JWTs of an identity provider whose keys are this JWKS (env TICKSTREAM_AUTH_JWKS)',
+  },
+  'auth-issuer': { type: 'string', value: 'ISS', description: 'tokens must carry this iss claim' },
+  'auth-audience': { type: 'string', value: 'AUD', description: 'tokens must carry this aud claim' },
+  protect: {
+    type: 'string',
+    value: 'health,metrics',
+    description: 'also require a token on these (open by default, for balancers and Prometheus)',
+  },
+  'session-ttl': {
+    type: 'string',
+    value: 'DURATION',
+    description: 'how long a sign-in (POST /api/login) lasts',
+    default: '12h',
+  },
+  'secure-cookies': {
+    type: 'boolean',
+    description: 'mark the sign-in cookie Secure (automatic behind a proxy sending X-Forwarded-Proto: https)',
+  },
+  'max-alerts-per-user': {
+    type: 'string',
+    value: 'N',
+    description: 'alert rules one user may have',
+    default: String(defaultEdgeOptions.maxAlertsPerUser),
   },
   'allowed-origins': { type: 'string', value: 'ORIGIN,…', description: 'only these Origins may open a WebSocket' },
   'max-symbols-per-client': {
@@ -83,6 +112,15 @@ export function edgeOptionsFrom(flags: Flags, log: (line: string) => void): Edge
     if (!/^[\w.-]+:\d{1,5}$/.test(broker)) throw new UsageError(`--brokers must be host:port,…, got '${broker}'`);
   }
   const origins = flags.string('allowed-origins');
+  const protect = (flags.string('protect') ?? '')
+    .split(',')
+    .map((name) => name.trim())
+    .filter(Boolean);
+  for (const name of protect)
+    if (name !== 'health' && name !== 'metrics')
+      throw new UsageError(`--protect takes health and/or metrics, got '${name}'`);
+  const sessionTtlMs = parseDurationMs('session-ttl', flags.required('session-ttl'));
+  if (sessionTtlMs < 60_000) throw new UsageError('--session-ttl must be at least 1m');
   return {
     ...defaultEdgeOptions,
     port: parsePort('port', flags.required('port')),
@@ -95,6 +133,16 @@ export function edgeOptionsFrom(flags: Flags, log: (line: string) => void): Edge
     historyMs,
     // An empty TICKSTREAM_AUTH_SECRET (docker-compose's default) means no auth, not an empty key.
     authSecret: flags.string('auth-secret') ?? (process.env.TICKSTREAM_AUTH_SECRET || null),
+    authJwks: flags.string('auth-jwks') ?? (process.env.TICKSTREAM_AUTH_JWKS || null),
+    authIssuer: flags.string('auth-issuer') ?? null,
+    authAudience: flags.string('auth-audience') ?? null,
+    protect: { health: protect.includes('health'), metrics: protect.includes('metrics') },
+    sessionTtlS: Math.round(sessionTtlMs / 1000),
+    secureCookies: flags.boolean('secure-cookies'),
+    maxAlertsPerUser: parseInteger('max-alerts-per-user', flags.required('max-alerts-per-user'), {
+      min: 1,
+      max: 10_000,
+    }),
     allowedOrigins: origins ? origins.split(',').map((origin) => origin.trim()) : null,
     maxSymbolsPerSubscription: parseInteger('max-symbols-per-client', flags.required('max-symbols-per-client'), {
       min: 1,
@@ -118,7 +166,10 @@ export const edgeCommand: Command = {
     'Run an edge: consume ticks from Kafka, keep per-symbol state and candles, serve WebSocket clients and the HTTP API.',
   flags: edgeFlags,
   notes:
-    'Endpoints: ws://HOST:PORT/ws (docs/protocol.md), /health, /metrics, /api/symbols, /api/candles?symbol=&tf=&limit=, and the dashboard at /.\n' +
+    'Endpoints: ws://HOST:PORT/ws (docs/protocol.md), /health, /metrics, /api/symbols, /api/candles, /api/login,\n' +
+    '/api/logout, /api/session, /api/alerts (docs/api.md), and the dashboard at /.\n' +
+    'Auth (docs/security.md): --auth-secret and/or --auth-jwks make every /ws and /api/* call need a token; local\n' +
+    'accounts (tickstream users) sign in with POST /api/login. Without either: single-user mode, everyone is the local admin.\n' +
     'Managed Kafka: KAFKA_SSL, KAFKA_SSL_CA_FILE, KAFKA_SASL_MECHANISM, KAFKA_SASL_USERNAME, KAFKA_SASL_PASSWORD (docs/operations.md).',
   async run(flags) {
     const log = (line: string): void => {
@@ -126,6 +177,11 @@ export const edgeCommand: Command = {
     };
     const options = edgeOptionsFrom(flags, log);
     const edge = await startEdge(options);
+    const auth =
+      options.authSecret === null && options.authJwks === null
+        ? 'single-user mode (no --auth-secret): everyone is the local admin'
+        : 'tokens required on /ws and /api/*';
+    log(`auth: ${auth}`);
     process.stdout.write(
       `edge ${edge.edgeId} listening on http://${options.host}:${edge.port} (ws at /ws), Kafka ${options.brokers.join(',')} (${describeKafkaSecurity(options.kafkaSecurity ?? PLAINTEXT)})\n`,
     );

@@ -6,6 +6,7 @@ import { kafkaCommand } from './kafka.js';
 import { producerCommand } from './producer.js';
 import { tokenCommand } from './token.js';
 import { upCommand } from './up.js';
+import { usersCommand } from './users.js';
 import { watchCommand } from './watch.js';
 
 /** Every subcommand, in the order `tickstream --help` lists them. */
@@ -17,5 +18,6 @@ export const commands: readonly Command[] = [
   edgeCommand,
   watchCommand,
   tokenCommand,
+  usersCommand,
   benchCommand,
 ];

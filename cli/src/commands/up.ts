@@ -70,6 +70,12 @@ export const upCommand: Command = {
       description: 'edges to run; above 1 each is a process on PORT+1…PORT+N behind HAProxy on PORT',
       default: '1',
     },
+    'auth-secret': {
+      type: 'string',
+      value: 'SECRET',
+      description:
+        'sign-in required: the edges accept HS256 tokens signed with it (tickstream token, POST /api/login; env TICKSTREAM_AUTH_SECRET); default: single-user mode',
+    },
   },
   notes:
     'Environment: KAFKA_BROKERS=host:port,… runs on an existing Kafka cluster instead of starting one.\n' +
@@ -85,6 +91,9 @@ export const upCommand: Command = {
     const log = (line: string): void => {
       process.stderr.write(`${line}\n`);
     };
+    const authSecret = flags.string('auth-secret') ?? (process.env.TICKSTREAM_AUTH_SECRET || null);
+    // Edge processes of --edges N read it from their environment: a secret on a command line is visible in ps.
+    if (authSecret !== null) process.env.TICKSTREAM_AUTH_SECRET = authSecret;
     const kafka = await startKafka(kind, log);
     process.stdout.write(`kafka: ${kafka.describe}\n`);
     let producer: Awaited<ReturnType<typeof startProducer>>;
@@ -108,6 +117,7 @@ export const upCommand: Command = {
         ...defaultEdgeOptions,
         port,
         brokers: kafka.bootstrap.split(','),
+        authSecret,
         staticDir: DASHBOARD_DIST,
         edgeId: `${hostname()}-${process.pid}`,
         log: (line) => log(`edge: ${line}`),

@@ -1,5 +1,6 @@
-import { DeltaField } from '@tickstream/schemas';
-import type { Command } from '../command.js';
+import { triggerJson } from '@tickstream/edge';
+import { type AlertTriggerFields, DeltaField } from '@tickstream/schemas';
+import type { Command, Flags } from '../command.js';
 import { parseDurationMs, parseInteger } from '../option-values.js';
 import { UsageError } from '../usage-error.js';
 import { EdgeClient } from '../watch/edge-client.js';
@@ -75,13 +76,20 @@ export const watchCommand: Command = {
     token: {
       type: 'string',
       value: 'TOKEN',
-      description: 'client token for an edge with --auth-secret (env TICKSTREAM_TOKEN)',
+      description: 'a JWT for an edge that needs one (tickstream token, POST /api/login; env TICKSTREAM_TOKEN)',
+    },
+    alerts: {
+      type: 'boolean',
+      description:
+        "the token's user's alert triggers instead of quotes: the recent ones, then each as it fires (with --json: one trigger object per line)",
     },
   },
   notes:
     'Status, gaps, resyncs and reconnects go to stderr, so --json output on stdout is only JSON lines.\n' +
-    '--count counts Delta updates, not the rows of a Snapshot.',
+    '--count counts Delta updates, not the rows of a Snapshot; with --alerts, triggers.\n' +
+    'Triggers: {"id","ruleId","symbol","kind","value","price","time"} (time in ms since the epoch; docs/api.md).',
   async run(flags) {
+    if (flags.boolean('alerts')) return watchAlerts(flags);
     const count =
       flags.string('count') === undefined
         ? null
@@ -98,18 +106,10 @@ export const watchCommand: Command = {
     const sectors = list(flags.string('sectors'));
     if (symbols.length === 0 && sectors.length === 0)
       throw new UsageError('--symbols or --sectors must name something to follow');
-    let url: URL;
-    try {
-      url = new URL(flags.required('url'));
-    } catch {
-      throw new UsageError(
-        `--url must be a WebSocket URL such as ws://127.0.0.1:8080/ws, got '${flags.required('url')}'`,
-      );
-    }
-    if (url.protocol !== 'ws:' && url.protocol !== 'wss:')
-      throw new UsageError(`--url must start with ws:// or wss://, got '${url.href}'`);
+    const url = edgeUrl(flags.required('url'));
+    // In a header, not ?token=: the URL is printed in status lines and logged by proxies.
     const token = flags.string('token') ?? process.env.TICKSTREAM_TOKEN;
-    if (token) url.searchParams.set('token', token);
+    const headers: Record<string, string> = token ? { Authorization: `Bearer ${token}` } : {};
 
     const json = flags.boolean('json');
     const tty = process.stdout.isTTY === true && !json;
@@ -154,6 +154,7 @@ export const watchCommand: Command = {
             process.stderr.write(`watch: ${line}\n`);
           },
         },
+        { headers },
       );
       process.on('SIGINT', interrupted);
       process.on('SIGTERM', interrupted);
@@ -180,3 +181,96 @@ export const watchCommand: Command = {
     });
   },
 };
+
+/** The edge's WebSocket URL from --url, or a usage error saying what is wrong with it. */
+function edgeUrl(raw: string): URL {
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new UsageError(`--url must be a WebSocket URL such as ws://127.0.0.1:8080/ws, got '${raw}'`);
+  }
+  if (url.protocol !== 'ws:' && url.protocol !== 'wss:')
+    throw new UsageError(`--url must start with ws:// or wss://, got '${url.href}'`);
+  return url;
+}
+
+function triggerLine(trigger: AlertTriggerFields): string {
+  const time = new Date(trigger.timeMs).toISOString();
+  return `${time}  ${trigger.symbol.padEnd(8)} ${trigger.kind.padEnd(16)} value ${trigger.value}  price ${trigger.price}  (rule ${trigger.ruleId})${trigger.detail ? `  ${trigger.detail}` : ''}`;
+}
+
+/**
+ * `watch --alerts`: the user's triggers, one per line: those the edge holds (it reads
+ * alert_events, so triggers that fired while nobody watched are there), then each new one. A
+ * trigger is printed once even across reconnects.
+ */
+function watchAlerts(flags: Flags): Promise<number> {
+  const count =
+    flags.string('count') === undefined
+      ? null
+      : parseInteger('count', flags.required('count'), { min: 1, max: Number.MAX_SAFE_INTEGER });
+  const timeoutMs =
+    flags.string('timeout') === undefined ? null : parseDurationMs('timeout', flags.required('timeout'));
+  if (timeoutMs !== null && timeoutMs <= 0) throw new UsageError('--timeout must be a positive duration such as 10s');
+  const url = edgeUrl(flags.required('url'));
+  const token = flags.string('token') ?? process.env.TICKSTREAM_TOKEN;
+  const headers: Record<string, string> = token ? { Authorization: `Bearer ${token}` } : {};
+  const json = flags.boolean('json');
+  const printed = new Set<string>();
+  let lastTriggerMs = Date.now();
+
+  return new Promise<number>((resolve) => {
+    let watchdog: NodeJS.Timeout | undefined;
+    let done = false;
+    const finish = (code: number): void => {
+      if (done) return;
+      done = true;
+      clearInterval(watchdog);
+      client.stop();
+      process.off('SIGINT', interrupted);
+      process.off('SIGTERM', interrupted);
+      resolve(code);
+    };
+    const interrupted = (): void => finish(0);
+    const print = (trigger: AlertTriggerFields): void => {
+      if (done || printed.has(trigger.id)) return;
+      printed.add(trigger.id);
+      lastTriggerMs = Date.now();
+      process.stdout.write(`${json ? JSON.stringify(triggerJson(trigger)) : triggerLine(trigger)}\n`);
+      if (count !== null && printed.size >= count) finish(0);
+    };
+    const client = new EdgeClient(
+      url.href,
+      { symbols: [], sectors: [] },
+      {
+        snapshot() {},
+        update() {},
+        status(line) {
+          process.stderr.write(`watch: ${line}\n`);
+        },
+        alerts(listing) {
+          process.stderr.write(
+            `watch: ${listing.rules.length} alert rules, ${listing.triggers.length} recent triggers\n`,
+          );
+          for (const trigger of listing.triggers) print(trigger);
+        },
+        trigger: print,
+      },
+      { alerts: true, headers },
+    );
+    process.on('SIGINT', interrupted);
+    process.on('SIGTERM', interrupted);
+    if (timeoutMs !== null) {
+      watchdog = setInterval(
+        () => {
+          if (Date.now() - lastTriggerMs < timeoutMs) return;
+          process.stderr.write(`watch: no trigger for ${timeoutMs} ms (--timeout); giving up\n`);
+          finish(1);
+        },
+        Math.min(timeoutMs, 500),
+      );
+    }
+    client.start();
+  });
+}

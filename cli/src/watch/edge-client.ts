@@ -1,4 +1,6 @@
 import {
+  type AlertsFields,
+  type AlertTriggerFields,
   applyDelta,
   type ClientMessageFields,
   decodeServerFrame,
@@ -25,6 +27,10 @@ export interface EdgeClientEvents {
   update(client: EdgeClient, id: number, mask: number, seq: number): void;
   /** Connection news, gaps, resyncs and the edge's Error frames, for a human. */
   status(line: string): void;
+  /** With `alerts`: the user's rules and recent triggers, on every (re)connection. */
+  alerts?(listing: AlertsFields): void;
+  /** With `alerts`: a trigger of the user, as it arrives. */
+  trigger?(trigger: AlertTriggerFields): void;
 }
 
 /**
@@ -48,8 +54,11 @@ export class EdgeClient {
 
   constructor(
     private readonly url: string,
+    /** Nothing to subscribe (both empty): no market data, e.g. for alerts only. */
     private readonly subscription: { symbols: string[]; sectors: string[] },
     private readonly events: EdgeClientEvents,
+    /** Follow the user's alerts (AlertList, then AlertTriggered frames: protocol 2). */
+    private readonly options: { alerts?: boolean; headers?: Record<string, string> } = {},
   ) {}
 
   start(): void {
@@ -63,13 +72,15 @@ export class EdgeClient {
   }
 
   private connect(): void {
-    const socket = new WebSocket(this.url, { perMessageDeflate: false });
+    const socket = new WebSocket(this.url, { perMessageDeflate: false, headers: this.options.headers ?? {} });
     this.socket = socket;
     this.awaitingSnapshot = true;
     socket.binaryType = 'nodebuffer';
     socket.on('open', () => {
       this.events.status(`connected to ${this.url}`);
-      this.send({ type: 'subscribe', ...this.subscription });
+      const { symbols, sectors } = this.subscription;
+      if (symbols.length > 0 || sectors.length > 0) this.send({ type: 'subscribe', symbols, sectors });
+      if (this.options.alerts) this.send({ type: 'alert-list', requestId: 1 });
     });
     socket.on('message', (data: Buffer, isBinary: boolean) => {
       if (!isBinary) {
@@ -117,6 +128,8 @@ export class EdgeClient {
       case 'hello': {
         const previous = this.hello;
         this.hello = message;
+        if (this.options.alerts && message.protocolVersion < 2)
+          this.events.status(`edge ${message.edgeId} speaks protocol ${message.protocolVersion}: it has no alerts`);
         if (previous !== null && previous.epoch !== message.epoch)
           this.events.status(`new epoch ${message.epoch} from edge ${message.edgeId}: starting again from a Snapshot`);
         break;
@@ -149,6 +162,13 @@ export class EdgeClient {
       }
       case 'error':
         this.events.status(`edge error ${message.code}: ${message.message}`);
+        break;
+      case 'alerts':
+        this.failures = 0;
+        this.events.alerts?.(message);
+        break;
+      case 'alert-triggered':
+        this.events.trigger?.(message);
         break;
       case 'market-event':
         this.events.status(

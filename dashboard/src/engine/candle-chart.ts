@@ -38,6 +38,15 @@ export class CandleChart {
   private width = 1;
   private height = 1;
   private readonly removeRenderer: () => void;
+  /** The price scale of the last drawing, for turning a click into a price. */
+  private scale: { low: number; high: number; plotH: number } | null = null;
+  /** Active alert levels (prices × PRICE_SCALE), drawn as dashed lines. */
+  private levels: number[] = [];
+  /** Triggered alerts: a marker at the bar holding `timeUs`, at `price` (× PRICE_SCALE). */
+  private markers: { timeUs: number; price: number }[] = [];
+  private pressedAt: { x: number; y: number } | null = null;
+  /** A click (not a drag) on the plot at this price (× PRICE_SCALE): e.g. to place an alert there. */
+  onPick: ((price: number) => void) | null = null;
 
   private constructor(
     private readonly app: Application,
@@ -55,6 +64,16 @@ export class CandleChart {
       this.pointer = { x: event.offsetX, y: event.offsetY };
       if (event.buttons === 1) this.pan(event.movementX);
       this.engine.invalidate();
+    });
+    canvas.addEventListener('pointerdown', (event) => {
+      this.pressedAt = { x: event.offsetX, y: event.offsetY };
+    });
+    canvas.addEventListener('pointerup', (event) => {
+      const pressed = this.pressedAt;
+      this.pressedAt = null;
+      if (!pressed || Math.abs(event.offsetX - pressed.x) + Math.abs(event.offsetY - pressed.y) > 4) return;
+      const price = this.priceAt(event.offsetY);
+      if (price !== null && event.offsetX <= this.width - AXIS_WIDTH) this.onPick?.(price);
     });
     canvas.addEventListener('pointerleave', () => {
       this.pointer = null;
@@ -100,6 +119,25 @@ export class CandleChart {
     this.colors = colors;
     this.app.renderer.background.color = colors.background;
     for (const label of [...this.priceLabels, ...this.timeLabels]) label.style.fill = colors.text;
+    this.drawnVersion = -1;
+    this.engine.invalidate();
+  }
+
+  /** The price (× PRICE_SCALE) at a y of the plot, or null outside it or before any bar is drawn. */
+  priceAt(y: number): number | null {
+    const scale = this.scale;
+    if (scale === null || y < 0 || y > scale.plotH) return null;
+    return scale.high - (y / scale.plotH) * (scale.high - scale.low);
+  }
+
+  setAlertLevels(levels: number[]): void {
+    this.levels = levels;
+    this.drawnVersion = -1;
+    this.engine.invalidate();
+  }
+
+  setMarkers(markers: { timeUs: number; price: number }[]): void {
+    this.markers = markers;
     this.drawnVersion = -1;
     this.engine.invalidate();
   }
@@ -158,6 +196,7 @@ export class CandleChart {
     const volumeTop = plotH + 4;
     const volumeH = this.height - TIME_AXIS_HEIGHT - volumeTop;
     for (const label of [...this.priceLabels, ...this.timeLabels]) label.text = '';
+    this.scale = null;
     if (bars.length === 0) return;
     let low = Number.POSITIVE_INFINITY;
     let high = Number.NEGATIVE_INFINITY;
@@ -170,6 +209,7 @@ export class CandleChart {
     const pad = (high - low) * 0.08 || high * 0.001 || 1;
     low -= pad;
     high += pad;
+    this.scale = { low, high, plotH };
     const y = (price: number): number => ((high - price) / (high - low)) * plotH;
     const step = plotW / this.visibleBars;
     const body = Math.max(1, step * 0.7);
@@ -196,6 +236,24 @@ export class CandleChart {
       g.rect(cx - body / 2, top, body, Math.max(1, bottom - top)).fill(color);
       const vh = (bar.volume / maxVolume) * volumeH;
       g.rect(cx - body / 2, volumeTop + volumeH - vh, body, vh).fill({ color, alpha: 0.45 });
+    }
+
+    // Alert levels inside the visible range, dashed; triggered alerts as markers above their bar.
+    for (const level of this.levels) {
+      if (level < low || level > high) continue;
+      const py = Math.round(y(level)) + 0.5;
+      for (let x = 0; x < plotW; x += 8) g.moveTo(x, py).lineTo(Math.min(plotW, x + 4), py);
+    }
+    g.stroke({ color: colors.crosshair, width: 1, alpha: 0.9 });
+    const barUs = bars.length > 1 ? (bars[1] as Bar).startTimeUs - (bars[0] as Bar).startTimeUs : 60_000_000;
+    for (const marker of this.markers) {
+      const index = bars.findIndex(
+        (bar) => marker.timeUs >= bar.startTimeUs && marker.timeUs < bar.startTimeUs + barUs,
+      );
+      if (index < 0) continue;
+      const cx = x0 + (index + 0.5) * step;
+      const my = Math.max(6, y(Math.min(high, Math.max(low, marker.price))));
+      g.poly([cx - 5, my - 10, cx + 5, my - 10, cx, my - 2]).fill(colors.crosshair);
     }
 
     // Time labels, evenly spaced over the bars shown.

@@ -1,3 +1,4 @@
+import type { AlertTriggerFields } from '@tickstream/schemas';
 import { CandleSeries, type TimeframeName, timeframeNumber } from './candle-series.js';
 import {
   type ConnectionStatus,
@@ -46,6 +47,9 @@ type Events = {
   sample: (sample: PerformanceSample) => void;
   universe: () => void;
   candles: (series: CandleSeries) => void;
+  /** The edge listed the user's alerts (each connection): what the app shows may be out of date. */
+  alerts: () => void;
+  trigger: (trigger: AlertTriggerFields) => void;
 };
 
 const LATENCY_SAMPLES_PER_BATCH = 32;
@@ -69,6 +73,8 @@ export class Engine {
     sample: new Set(),
     universe: new Set(),
     candles: new Set(),
+    alerts: new Set(),
+    trigger: new Set(),
   };
   private readonly renderers = new Set<Renderer>();
   private pullOutstanding = false;
@@ -171,6 +177,12 @@ export class Engine {
         this.status = report.status;
         this.statusDetail = report.detail;
         this.emit('status', report.status, report.detail);
+        break;
+      case 'alerts':
+        this.emit('alerts');
+        break;
+      case 'alert-triggered':
+        this.emit('trigger', report.trigger);
         break;
       case 'log':
         this.addLog(report.kind, report.message);

@@ -287,6 +287,8 @@ export class FeedConnection {
         );
         this.send({ type: 'subscribe', symbols: this.subscription.symbols, sectors: this.subscription.sectors });
         this.sendCandleSubscribe();
+        // Protocol 2: follow the user's alert triggers on this connection.
+        if (message.protocolVersion >= 2) this.send({ type: 'alert-list', requestId: 1 });
         this.lastPingMs = Date.now();
         this.send({ type: 'ping', clientTimeUs: Date.now() * 1000 });
         break;
@@ -366,6 +368,14 @@ export class FeedConnection {
         );
         if (message.code === ErrorCode.SlowConsumer) this.awaitingSnapshot = true;
         break;
+      case 'alerts':
+        this.options.report({ type: 'alerts', rules: message.rules.length, triggers: message.triggers.length }, []);
+        break;
+      case 'alert-triggered': {
+        const { type: _, ...trigger } = message;
+        this.options.report({ type: 'alert-triggered', trigger }, []);
+        break;
+      }
       case 'pong': {
         const nowUs = Date.now() * 1000;
         this.counters.rttMs = (nowUs - message.clientTimeUs) / 1000;

@@ -1,3 +1,5 @@
+import type { AlertTriggerFields } from '@tickstream/schemas';
+
 // What the decode worker and the main thread say to each other. Bulk data travels as
 // transferable typed arrays; everything else is small and rare.
 
@@ -56,4 +58,8 @@ export type FeedReport =
   /** Rows of the symbols that changed since the last pull. */
   | { type: 'updates'; ids: Uint16Array; rows: Float64Array; counters: FeedCounters }
   | { type: 'candles'; symbol: string; timeframe: number; bars: Float64Array }
-  | { type: 'log'; kind: LogKind; message: string };
+  | { type: 'log'; kind: LogKind; message: string }
+  /** The edge answered AlertList (on every connection): the user's rules may have changed meanwhile. */
+  | { type: 'alerts'; rules: number; triggers: number }
+  /** A trigger of the signed-in user, pushed by the edge. */
+  | { type: 'alert-triggered'; trigger: AlertTriggerFields };

@@ -19,7 +19,7 @@ export {
   ROW_WIDTH,
   type Subscription,
 } from './feed-protocol.js';
-export { formatBytes, formatCompact, formatPercent, formatPrice, formatSigned } from './format.js';
+export { formatBytes, formatCompact, formatPercent, formatPrice, formatSigned, PRICE_SCALE } from './format.js';
 export {
   type ChangeFilter,
   defaultQuery,

@@ -11,5 +11,20 @@ export enum ErrorCode {
   Unauthorized = 6,
   KafkaUnavailable = 7,
   SlowConsumer = 8,
-  Internal = 9
+  Internal = 9,
+
+  /**
+   * An alert rule that was refused (unknown symbol, nonsense threshold, too many rules); nothing changed.
+   */
+  InvalidAlert = 10,
+
+  /**
+   * The connection's role may not do this (e.g. a viewer creating an alert).
+   */
+  Forbidden = 11,
+
+  /**
+   * No such alert rule of this user.
+   */
+  NotFound = 12
 }

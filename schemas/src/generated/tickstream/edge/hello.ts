@@ -67,6 +67,9 @@ maxFrameBytes():number {
   return offset ? this.bb!.readUint32(this.bb_pos + offset) : 0;
 }
 
+/**
+ * 2: alert messages (AlertList … AlertTriggered) are served.
+ */
 protocolVersion():number {
   const offset = this.bb!.__offset(this.bb_pos, 18);
   return offset ? this.bb!.readUint8(this.bb_pos + offset) : 1;

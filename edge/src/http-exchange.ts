@@ -1,0 +1,97 @@
+import type { HttpRequest, HttpResponse } from './uws.js';
+
+export const JSON_TYPE = 'application/json';
+
+export const STATUS_TEXT: Record<number, string> = {
+  200: '200 OK',
+  201: '201 Created',
+  400: '400 Bad Request',
+  401: '401 Unauthorized',
+  403: '403 Forbidden',
+  404: '404 Not Found',
+  413: '413 Payload Too Large',
+  415: '415 Unsupported Media Type',
+  500: '500 Internal Server Error',
+  503: '503 Service Unavailable',
+};
+
+/** The request headers an answer may depend on, read while uWS's request object is still valid. */
+export interface RequestHeaders {
+  authorization: string;
+  cookie: string;
+  forwardedProto: string;
+  contentType: string;
+}
+
+export function headersOf(req: HttpRequest): RequestHeaders {
+  return {
+    authorization: req.getHeader('authorization'),
+    cookie: req.getHeader('cookie'),
+    forwardedProto: req.getHeader('x-forwarded-proto'),
+    contentType: req.getHeader('content-type'),
+  };
+}
+
+/**
+ * One HTTP request answered asynchronously (uWebSockets.js `examples/AsyncFunction.js`): the
+ * response may be aborted by the client meanwhile, and every write after an await is corked.
+ */
+export class HttpExchange {
+  private aborted = false;
+  private done = false;
+
+  constructor(private readonly res: HttpResponse) {
+    res.onAborted(() => {
+      this.aborted = true;
+    });
+  }
+
+  reply(status: number, type: string, body: string | Buffer, headers: [string, string][] = []): void {
+    if (this.aborted || this.done) return;
+    this.done = true;
+    this.res.cork(() => {
+      this.res.writeStatus(STATUS_TEXT[status] ?? `${status}`).writeHeader('Content-Type', type);
+      this.res.writeHeader('Cache-Control', 'no-store');
+      for (const [name, value] of headers) this.res.writeHeader(name, value);
+      this.res.end(body);
+    });
+  }
+
+  json(status: number, body: unknown, headers: [string, string][] = []): void {
+    this.reply(status, JSON_TYPE, JSON.stringify(body), headers);
+  }
+
+  error(status: number, message: string, headers: [string, string][] = []): void {
+    this.json(status, { error: message }, headers);
+  }
+
+  /**
+   * The request body as JSON, at most `limit` bytes. Must be called before the handler returns
+   * (uWS hands the body only to a reader attached synchronously). Resolves with the value, or an
+   * error message (too large, not JSON) for a 400/413.
+   */
+  readJson(limit: number): Promise<{ ok: true; value: unknown } | { ok: false; status: 400 | 413; message: string }> {
+    return new Promise((resolve) => {
+      const chunks: Buffer[] = [];
+      let size = 0;
+      let over = false;
+      this.res.onData((chunk, isLast) => {
+        if (!over) {
+          size += chunk.byteLength;
+          if (size > limit) over = true;
+          // uWS reuses the chunk's memory after this callback: copy it.
+          else chunks.push(Buffer.from(chunk.slice(0)));
+        }
+        if (!isLast) return;
+        if (over) return resolve({ ok: false, status: 413, message: `request body above ${limit} bytes` });
+        const text = Buffer.concat(chunks).toString('utf8');
+        if (text.trim() === '') return resolve({ ok: false, status: 400, message: 'request body is empty: send JSON' });
+        try {
+          resolve({ ok: true, value: JSON.parse(text) });
+        } catch (error) {
+          resolve({ ok: false, status: 400, message: `request body is not JSON: ${(error as Error).message}` });
+        }
+      });
+    });
+  }
+}

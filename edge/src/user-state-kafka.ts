@@ -1,0 +1,201 @@
+import { randomInt } from 'node:crypto';
+import {
+  isSecured,
+  type KafkaSecurity,
+  kafkajsSecurity,
+  kafkaSecurityFromEnv,
+} from '@tickstream/schemas/kafka-security';
+import kafkajs, { type Admin, type Kafka, type Producer } from 'kafkajs';
+import { KafkaFetchReader } from './kafka-fetch-reader.js';
+import { KafkajsReader } from './kafkajs-reader.js';
+import type { PartitionReader, ReaderHooks } from './partition-reader.js';
+
+const { Kafka: KafkaClient, logLevel } = kafkajs;
+
+/** The per-user topics (docs/protocol.md, "Kafka topics"). */
+export interface UserTopicNames {
+  users: string;
+  alerts: string;
+  alertEvents: string;
+}
+
+export const defaultUserTopics: UserTopicNames = { users: 'users', alerts: 'alerts', alertEvents: 'alert_events' };
+
+/** A record of a per-user topic; value null is a tombstone. */
+export interface KeyedRecord {
+  topic: string;
+  key: string;
+  value: Buffer | null;
+}
+
+export function userStateKafka(brokers: string[], clientId: string, security?: KafkaSecurity): Kafka {
+  return new KafkaClient({
+    clientId,
+    brokers,
+    ...kafkajsSecurity(security ?? kafkaSecurityFromEnv()),
+    logLevel: logLevel.NOTHING,
+    connectionTimeout: 2000,
+    retry: { initialRetryTime: 250, maxRetryTime: 2000, retries: 3 },
+  });
+}
+
+/**
+ * Creates whichever of the per-user topics is missing: `users` and `alerts` compacted (the
+ * latest record per key is the state; a tombstone deletes), `alert_events` a plain log keyed by
+ * user. A broker that does not compact yet keeps every record, and readers still end with the
+ * latest per key.
+ */
+export async function ensureUserTopics(
+  admin: Admin,
+  names: UserTopicNames,
+  wanted: (keyof UserTopicNames)[],
+): Promise<void> {
+  const existing = new Set(await admin.listTopics());
+  const compacted = new Set<keyof UserTopicNames>(['users', 'alerts']);
+  const missing = wanted.filter((which) => !existing.has(names[which]));
+  if (missing.length === 0) return;
+  try {
+    await admin.createTopics({
+      waitForLeaders: true,
+      topics: missing.map((which) => ({
+        topic: names[which],
+        numPartitions: which === 'users' ? 1 : 3,
+        configEntries: compacted.has(which) ? [{ name: 'cleanup.policy', value: 'compact' }] : [],
+      })),
+    });
+  } catch (error) {
+    // Another edge or the CLI created it meanwhile: fine.
+    if (!/already exists/i.test((error as Error).message)) throw error;
+  }
+}
+
+/**
+ * Reads per-user topics from their beginning into memory and follows them. `loaded` resolves once
+ * every partition has been read up to where it ended when reading started, so the state is whole
+ * (a restarted edge knows every user and rule before it answers for them).
+ *
+ * It reads like the edge reads ticks (partition-reader.ts): its own Fetch requests to each leader,
+ * no consumer group (a group's first join waits group.initial.rebalance.delay.ms, 3 s by default,
+ * at every start of every edge and CLI call), positions kept here; kafkajs in a private group when
+ * TLS or SASL is configured.
+ */
+export class UserStateReader {
+  private readonly reader: PartitionReader;
+  private readonly admin: Admin;
+  private readonly positions = new Map<string, number>();
+  private readonly starts = new Map<string, number>();
+  private readonly remaining = new Map<string, number>();
+  private markLoaded: () => void = () => {};
+  readonly loaded: Promise<void>;
+  private isLoaded = false;
+
+  constructor(
+    kafka: Kafka,
+    options: { brokers: string[]; clientId: string; security: KafkaSecurity },
+    private readonly topics: string[],
+    private readonly onRecord: (record: KeyedRecord) => void,
+    log: (line: string) => void,
+  ) {
+    this.admin = kafka.admin({ retry: { retries: 2 } });
+    this.loaded = new Promise((resolve) => {
+      this.markLoaded = resolve;
+    });
+    const hooks: ReaderHooks = {
+      startOffset: (topic, partition) =>
+        this.positions.get(`${topic}:${partition}`) ?? this.starts.get(`${topic}:${partition}`),
+      onValue: () => {},
+      onRecord: (topic, _partition, key, value) => {
+        if (key !== null) this.onRecord({ topic: this.topics[topic] as string, key: key.toString('utf8'), value });
+      },
+      onPartitionRead: (topic, partition, next) => this.partitionRead(this.topics[topic] as string, partition, next),
+      onFetchAnswered: () => {},
+      log,
+    };
+    this.reader = isSecured(options.security)
+      ? new KafkajsReader(
+          { kafka, groupId: `${options.clientId}-${process.pid}-${randomInt(1, 2 ** 31)}`, topics },
+          hooks,
+        )
+      : new KafkaFetchReader(
+          {
+            brokers: options.brokers,
+            clientId: options.clientId,
+            topics,
+            resetOffset: (topic, partition, from) => this.resetOffset(topic, partition, from),
+          },
+          hooks,
+        );
+  }
+
+  get ready(): boolean {
+    return this.isLoaded;
+  }
+
+  /** Plans where to read from (each partition's start) and to (its end now), then reads. */
+  async start(): Promise<void> {
+    await this.admin.connect();
+    for (const topic of this.topics) {
+      for (const partition of await this.admin.fetchTopicOffsets(topic)) {
+        const key = `${topic}:${partition.partition}`;
+        this.starts.set(key, Number(partition.low));
+        if (Number(partition.high) > Number(partition.low)) this.remaining.set(key, Number(partition.high));
+      }
+    }
+    this.checkLoaded();
+    await this.reader.start();
+  }
+
+  private partitionRead(topic: string, partition: number, next: number): void {
+    const key = `${topic}:${partition}`;
+    this.positions.set(key, next);
+    const end = this.remaining.get(key);
+    if (end !== undefined && next >= end) {
+      this.remaining.delete(key);
+      this.checkLoaded();
+    }
+  }
+
+  private async resetOffset(topic: string, partition: number, from: number): Promise<number> {
+    const offsets = await this.admin.fetchTopicOffsets(topic);
+    const found = offsets.find((p) => p.partition === partition);
+    if (found === undefined) throw new Error(`${topic}[${partition}] is not in the topic any more`);
+    return from < Number(found.low) ? Number(found.low) : Number(found.high);
+  }
+
+  private checkLoaded(): void {
+    if (this.isLoaded || this.remaining.size > 0) return;
+    this.isLoaded = true;
+    this.markLoaded();
+  }
+
+  async stop(): Promise<void> {
+    await Promise.allSettled([this.reader.stop(), this.admin.disconnect()]);
+  }
+}
+
+/** Writes per-user records (acks from all in-sync replicas: a saved rule or user is durable). */
+export class UserStateWriter {
+  private readonly producer: Producer;
+  private connected: Promise<void> | null = null;
+
+  constructor(kafka: Kafka) {
+    this.producer = kafka.producer({ allowAutoTopicCreation: false, retry: { retries: 3 } });
+  }
+
+  async write(topic: string, key: string, value: Uint8Array | null): Promise<void> {
+    this.connected ??= this.producer.connect().catch((error: Error) => {
+      this.connected = null;
+      throw error;
+    });
+    await this.connected;
+    await this.producer.send({
+      topic,
+      acks: -1,
+      messages: [{ key, value: value === null ? null : Buffer.from(value.buffer, value.byteOffset, value.byteLength) }],
+    });
+  }
+
+  async stop(): Promise<void> {
+    if (this.connected !== null) await this.producer.disconnect().catch(() => {});
+  }
+}
