@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { AnalyticsEncoder, BarTimeframe, decodeCandleBar, decodeCorrelationMatrix } from './analytics-codec.js';
 import { type ClientMessageFields, decodeClientFrame, encodeClientFrame } from './client-codec.js';
 import { applyDelta, DeltaWriter } from './delta.js';
 import { decodeFrame, encodeFrame } from './frame.js';
@@ -35,6 +36,84 @@ describe('Kafka records', () => {
       timeUs: 1_795_000_000_000_000,
     };
     expect(decodeMarketEvent(new TickEncoder().encodeMarketEvent(event))).toEqual(event);
+  });
+
+  it('round-trips a detection with its evidence, NaN included, and keeps an announcement evidence-free', () => {
+    const detection = {
+      kind: MarketEventKind.FlashCrash,
+      symbol: 'TSLA',
+      sector: 'Consumer',
+      name: 'flash-crash',
+      detail: 'fell 3.4 % in 2.1 s',
+      timeUs: 1_795_000_002_100_000,
+      evidence: {
+        value: 3.4,
+        mean: Number.NaN,
+        deviation: Number.NaN,
+        threshold: 3,
+        windowMs: 5000,
+        startTimeUs: 1_795_000_000_000_000,
+        price: 2_415_000,
+        startPrice: 2_500_000,
+      },
+    };
+    expect(decodeMarketEvent(new TickEncoder().encodeMarketEvent(detection))).toEqual(detection);
+    const announcement = { ...detection, kind: MarketEventKind.ScenarioStart, evidence: undefined };
+    const decoded = decodeMarketEvent(new TickEncoder().encodeMarketEvent(announcement));
+    expect(decoded).not.toHaveProperty('evidence');
+  });
+
+  it('round-trips a CandleBar: NaN indicators stay NaN, zeros stay zero', () => {
+    const bar = {
+      symbol: 'AAPL',
+      sector: 'Information Technology',
+      timeframe: BarTimeframe.H4,
+      startTimeUs: 1_795_000_000_000_000,
+      open: 1_892_345,
+      high: 1_900_000,
+      low: 1_880_000,
+      close: 1_895_000,
+      volume: 7_123_456_789,
+      vwap: 1_891_111,
+      trades: 123_456,
+      sma20: 1_890_000.5,
+      sma50: Number.NaN,
+      ema20: 0,
+      ema50: Number.NaN,
+      volatility20: 0.0012,
+      relativeVolume: 1.75,
+      priceVolumeCorrelation: -0.25,
+    };
+    expect(decodeCandleBar(new AnalyticsEncoder().encodeCandleBar(bar))).toEqual(bar);
+  });
+
+  it('round-trips a CorrelationMatrix read from an unaligned offset, as inside a fetched batch', () => {
+    const matrix = {
+      group: 'sector:Energy',
+      timeframe: BarTimeframe.M1,
+      windowBars: 30,
+      endTimeUs: 1_795_000_060_000_000,
+      symbols: ['XOM', 'CVX', 'COP'],
+      values: Float32Array.of(1, 0.5, Number.NaN, 0.5, 1, -0.25, Number.NaN, -0.25, 1),
+    };
+    const encoded = new AnalyticsEncoder().encodeCorrelationMatrix(matrix);
+    const inBatch = new Uint8Array(encoded.length + 3);
+    inBatch.set(encoded, 3);
+    expect(decodeCorrelationMatrix(inBatch.subarray(3))).toEqual(matrix);
+  });
+
+  it('refuses a matrix whose values do not fill symbols²', () => {
+    const encoder = new AnalyticsEncoder();
+    expect(() =>
+      encoder.encodeCorrelationMatrix({
+        group: 'all',
+        timeframe: BarTimeframe.M1,
+        windowBars: 2,
+        endTimeUs: 0,
+        symbols: ['A', 'B'],
+        values: Float32Array.of(1, 0, 0),
+      }),
+    ).toThrow('a matrix of 2 symbols has 4 values, not 3');
   });
 
   it('rejects a tick without a symbol', () => {

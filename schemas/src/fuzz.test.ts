@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { AnalyticsEncoder, BarTimeframe, decodeCandleBar, decodeCorrelationMatrix } from './analytics-codec.js';
 import { decodeClientFrame, encodeClientFrame } from './client-codec.js';
 import { applyDelta, DeltaWriter } from './delta.js';
 import { nodeLz4 } from './lz4-node.js';
@@ -79,6 +80,48 @@ function seeds(): Uint8Array[] {
       sequence: 6,
     }),
     new TickEncoder().encodeMarketEvent(event),
+    new TickEncoder().encodeMarketEvent({
+      ...event,
+      kind: MarketEventKind.FlashCrash,
+      evidence: {
+        value: 3.2,
+        mean: Number.NaN,
+        deviation: Number.NaN,
+        threshold: 3,
+        windowMs: 5000,
+        startTimeUs: 0,
+        price: 9,
+        startPrice: 10,
+      },
+    }),
+    new AnalyticsEncoder().encodeCandleBar({
+      symbol: 'AAPL',
+      sector: 'Tech',
+      timeframe: BarTimeframe.M1,
+      startTimeUs: 60_000_000,
+      open: 1,
+      high: 2,
+      low: 1,
+      close: 2,
+      volume: 10,
+      vwap: 1,
+      trades: 3,
+      sma20: 1.5,
+      sma50: Number.NaN,
+      ema20: 1.5,
+      ema50: Number.NaN,
+      volatility20: 0.01,
+      relativeVolume: 1.2,
+      priceVolumeCorrelation: -0.3,
+    }),
+    new AnalyticsEncoder().encodeCorrelationMatrix({
+      group: 'sector:Tech',
+      timeframe: BarTimeframe.M1,
+      windowBars: 30,
+      endTimeUs: 1,
+      symbols: ['A', 'B'],
+      values: Float32Array.of(1, 0.5, 0.5, 1),
+    }),
   ];
 }
 
@@ -109,6 +152,8 @@ const decoders: ReadonlyArray<readonly [string, (bytes: Uint8Array) => unknown]>
   ['client frame', (bytes) => decodeClientFrame(bytes, options)],
   ['tick', (bytes) => decodeTick(bytes)],
   ['market event', (bytes) => decodeMarketEvent(bytes)],
+  ['candle bar', (bytes) => decodeCandleBar(bytes)],
+  ['correlation matrix', (bytes) => decodeCorrelationMatrix(bytes)],
   [
     'delta data',
     (bytes) => applyDelta({ count: bytes[0] ?? 0, baseTimeUs: 0, data: bytes.subarray(1) }, new QuoteTable(1000)),

@@ -1,5 +1,14 @@
 // @tickstream/schemas: the wire format every tier shares. Browser-safe: Node tiers get lz4
 // from '@tickstream/schemas/lz4-node', browsers plug in their own Lz4Block.
+export {
+  AnalyticsEncoder,
+  BAR_TIMEFRAME_US,
+  BarTimeframe,
+  type CandleBarFields,
+  type CorrelationMatrixFields,
+  decodeCandleBar,
+  decodeCorrelationMatrix,
+} from './analytics-codec.js';
 export { type ClientMessageFields, decodeClientFrame, encodeClientFrame } from './client-codec.js';
 export { applyDelta, type DeltaBatch, DeltaField, DeltaWriter } from './delta.js';
 export {
@@ -26,6 +35,8 @@ export {
 export {
   decodeMarketEvent,
   decodeTick,
+  EventSource,
+  type MarketEventEvidence,
   type MarketEventFields,
   MarketEventKind,
   PRICE_SCALE,

@@ -10,9 +10,25 @@ const i8 = { kind: 'scalar', size: 1 } as const;
 const i16 = { kind: 'scalar', size: 2 } as const;
 const i32 = { kind: 'scalar', size: 4 } as const;
 const i64 = { kind: 'scalar', size: 8 } as const;
+/** A double occupies 8 bytes like a long: the verifier only checks that it lies in the buffer. */
+const f64 = i64;
 
 export const tickSpec: TableSpec = { name: 'Tick', fields: [str, str, i64, i32, i64, i64, i64, i64] };
-export const marketEventSpec: TableSpec = { name: 'MarketEvent', fields: [i8, str, str, str, str, i64] };
+export const marketEventSpec: TableSpec = {
+  name: 'MarketEvent',
+  // kind, symbol, sector, name, detail, time_us, then the evidence: source, value, mean, deviation,
+  // threshold, window_ms, start_time_us, price, start_price.
+  fields: [i8, str, str, str, str, i64, i8, f64, f64, f64, f64, i64, i64, i64, i64],
+};
+export const candleBarSpec: TableSpec = {
+  name: 'CandleBar',
+  // symbol, sector, timeframe, start_time_us, open, high, low, close, volume, vwap, trades, then 7 indicators.
+  fields: [str, str, i8, i64, i64, i64, i64, i64, i64, i64, i32, f64, f64, f64, f64, f64, f64, f64],
+};
+export const correlationMatrixSpec: TableSpec = {
+  name: 'CorrelationMatrix',
+  fields: [str, i8, i16, i64, { kind: 'string-vector' }, { kind: 'vector', elementSize: 4 }],
+};
 
 const helloSpec: TableSpec = { name: 'Hello', fields: [str, i32, i64, i32, i16, i32, i32, i8] };
 const symbolInfoSpec: TableSpec = { name: 'SymbolInfo', fields: [i16, str, str] };
