@@ -8,8 +8,11 @@ export interface ReaderHooks {
   startOffset(topic: string, partition: number): number | undefined;
   /** A record's value; `topic` is the index into the reader's topics. */
   onValue(topic: number, partition: number, value: Buffer): void;
-  /** A partition's records up to `next` have been handed over; the partition ends at `highWatermark`. */
-  onPartitionRead(topic: number, partition: number, next: number, highWatermark: number): void;
+  /**
+   * A partition's records up to `next` have been handed over; the partition ends at `end` (its
+   * high watermark; under read_committed its last stable offset, as far as the reader may go).
+   */
+  onPartitionRead(topic: number, partition: number, next: number, end: number): void;
   /** A Fetch was answered: Kafka is there. */
   onFetchAnswered(): void;
   log(line: string): void;
