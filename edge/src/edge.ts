@@ -1,17 +1,25 @@
 import { randomInt } from 'node:crypto';
 import {
+  AnalyticsState,
   DEFAULT_MAX_FRAME_BYTES,
   decodeMarketEvent,
   ErrorCode,
   type FrameOptions,
   PRICE_SCALE,
+  PROTOCOL_VERSION,
   ProtocolError,
   ServerFrameEncoder,
+  type Timeframe,
 } from '@tickstream/schemas';
 import { nodeLz4 } from '@tickstream/schemas/lz4-node';
+import { AnalyticsConsumer } from './analytics-consumer.js';
+import { AnalyticsMonitor } from './analytics-status.js';
 import { verifyToken } from './auth-token.js';
 import { CandleStore } from './candles.js';
 import { ClientMessages } from './client-messages.js';
+import { CorrelationFollowers } from './correlation-followers.js';
+import { CorrelationStore } from './correlations.js';
+import { EventLog } from './event-log.js';
 import { FanOut } from './fan-out.js';
 import { registerHttpRoutes } from './http-routes.js';
 import { MarketState } from './market-state.js';
@@ -41,10 +49,14 @@ interface SocketData {
 
 /** uWS's upper bound on a client message: far above ours, so an oversized one gets an Error, not a close. */
 const UWS_MAX_PAYLOAD = 1024 * 1024;
+/** How often the analytics job's liveness is judged. */
+const ANALYTICS_CHECK_MS = 1000;
 
 /**
- * One edge: consumes the ticks topic into per-symbol state and candles, and serves clients over
- * uWebSockets.js: the WebSocket protocol of docs/protocol.md at /ws, the HTTP API, the dashboard.
+ * One edge: consumes the ticks topic into per-symbol state and candles, the analytics job's
+ * topics (finished bars with indicators, correlations) and market events, and serves clients
+ * over uWebSockets.js: the WebSocket protocol of docs/protocol.md at /ws, the HTTP API, the
+ * dashboard.
  */
 export async function startEdge(options: EdgeOptions): Promise<RunningEdge> {
   const uws = loadNativeUws();
@@ -54,22 +66,39 @@ export async function startEdge(options: EdgeOptions): Promise<RunningEdge> {
   const frameOptions: FrameOptions = { lz4: nodeLz4, maxFrameBytes: DEFAULT_MAX_FRAME_BYTES };
   const directory = new SymbolDirectory(options.maxSymbols);
   const state = new MarketState(options.maxSymbols);
-  const candles = new CandleStore(options.maxSymbols, options.maxBars);
+  const candles = new CandleStore(options.maxSymbols, options.barsKept);
+  const correlations = new CorrelationStore();
+  const events = new EventLog();
   const sent: SendCounts = { frames: new Map(), bytes: 0, updates: 0, skipped: 0 };
   const metrics = new EdgeMetrics(sent, {
     ticks: () => state.ticksApplied,
-    badRecords: () => ingest.badRecords + badEvents,
+    badRecords: () => ingest.badRecords + badEvents + analytics.seen.badRecords,
+    lateTicks: () => candles.lateTicks,
+    finalBars: () => candles.finalBars,
+    candleBytes: () => candles.byteSize(),
   });
   const encoder = new ServerFrameEncoder(frameOptions);
   const fanOut = new FanOut(state, directory, candles, encoder, epoch, options, metrics, sent);
-  const clientMessages = new ClientMessages(fanOut, directory, frameOptions, options, Date.now);
+  const correlationFollowers = new CorrelationFollowers(correlations, encoder, epoch, fanOut);
+  const clientMessages = new ClientMessages(fanOut, correlationFollowers, directory, frameOptions, options, Date.now);
   const sessions = new Set<Session>();
   let nextSessionId = 1;
+  // Clients are served once both histories are in: ticks (state, the unfinished bars) and candles.
+  let ticksLoaded = false;
+  let analyticsLoaded = false;
   let loaded = false;
   let markReady: () => void = () => {};
   const ready = new Promise<void>((resolve) => {
     markReady = resolve;
   });
+  const checkReady = (): void => {
+    if (loaded || !ticksLoaded || !analyticsLoaded) return;
+    loaded = true;
+    log(
+      `history loaded: ${directory.size} symbols, ${state.ticksApplied.toLocaleString('en-US')} ticks, ${candles.finalBars.toLocaleString('en-US')} bars from the analytics job; serving clients`,
+    );
+    markReady();
+  };
   const ingest = new TickIngest(directory, state, candles, log);
   let badEvents = 0;
 
@@ -80,12 +109,14 @@ export async function startEdge(options: EdgeOptions): Promise<RunningEdge> {
     eventsTopic: options.eventsTopic,
     groupId: `tickstream-edge-${options.edgeId}-${epoch}`,
     historyMs: options.historyMs,
+    eventsHistoryMs: options.eventsHistoryMs,
     log,
     onTick: (value) => ingest.apply(value),
-    onEvent(value) {
+    onEvent(value, live) {
       try {
-        const frame = encoder.marketEvent(epoch, 0, decodeMarketEvent(value));
-        fanOut.broadcast(sessions, frame, 'market-event');
+        const event = decodeMarketEvent(value);
+        events.add(event);
+        if (live) fanOut.broadcast(sessions, encoder.marketEvent(epoch, 0, event), 'market-event');
       } catch (error) {
         if (!(error instanceof ProtocolError)) throw error;
         badEvents++;
@@ -107,13 +138,62 @@ export async function startEdge(options: EdgeOptions): Promise<RunningEdge> {
       fanOut.broadcast(sessions, frame, 'error');
     },
     onReady() {
-      loaded = true;
-      log(
-        `history loaded: ${directory.size} symbols, ${state.ticksApplied.toLocaleString('en-US')} ticks; serving clients`,
-      );
-      markReady();
+      ticksLoaded = true;
+      checkReady();
     },
   });
+
+  let directoryFullLogged = false;
+  const analytics = new AnalyticsConsumer({
+    brokers: options.brokers,
+    security: options.kafkaSecurity,
+    clientId: `tickstream-edge-${options.edgeId}-${epoch}`,
+    candlesTopic: options.candlesTopic,
+    correlationsTopic: options.correlationsTopic,
+    barsKept: options.barsKept,
+    correlationsBacklog: options.correlationsBacklog,
+    log,
+    onBar(bar) {
+      // A symbol may be known from its bars before its first tick (an edge started with --history 0).
+      const id = directory.intern(bar.symbol, bar.sector);
+      if (id < 0) {
+        if (!directoryFullLogged)
+          log(`more than ${directory.capacity} symbols: bars of the rest are ignored (--max-symbols)`);
+        directoryFullLogged = true;
+        return;
+      }
+      // BarTimeframe and the protocol's Timeframe share their numbers (schemas/fbs/analytics.fbs).
+      const timeframe = bar.timeframe as number as Timeframe;
+      candles.putFinal(id, timeframe, bar);
+      fanOut.finalBar(id, timeframe, bar.startTimeUs);
+    },
+    onMatrix(matrix) {
+      correlations.put(matrix);
+      correlationFollowers.arrived(matrix);
+    },
+    onLoaded(load) {
+      if (load.present)
+        log(
+          `loaded ${load.bars.toLocaleString('en-US')} bars from '${options.candlesTopic}' in ${(load.millis / 1000).toFixed(1)} s`,
+        );
+      analyticsLoaded = true;
+      checkReady();
+    },
+  });
+  const analyticsMonitor = new AnalyticsMonitor(
+    analytics.seen,
+    { applied: () => state.ticksApplied, newestTimeUs: () => state.newestTimeUs },
+    () => analytics.isLoaded,
+  );
+  const judgeAnalytics = (): void => {
+    const changed = analyticsMonitor.update(Date.now());
+    const status = analyticsMonitor.status;
+    metrics.analyticsUp.set(status.state === AnalyticsState.Online ? 1 : 0);
+    if (status.lagMs >= 0) metrics.analyticsLagSeconds.set(status.lagMs / 1000);
+    if (!changed) return;
+    log(`analytics ${AnalyticsState[status.state]}: ${status.detail}`);
+    fanOut.broadcast(sessions, encoder.analyticsStatus(epoch, status), 'analytics-status');
+  };
 
   const app = uws.App();
   app.ws<SocketData>('/ws', {
@@ -177,10 +257,11 @@ export async function startEdge(options: EdgeOptions): Promise<RunningEdge> {
           windowMs: options.windowMs,
           maxSymbolsPerSubscription: options.maxSymbolsPerSubscription,
           maxFrameBytes: DEFAULT_MAX_FRAME_BYTES,
-          protocolVersion: 1,
+          protocolVersion: PROTOCOL_VERSION,
         }),
         'hello',
       );
+      fanOut.send(session, encoder.analyticsStatus(epoch, analyticsMonitor.status), 'analytics-status');
       const kafka = consumer.health;
       if (!kafka.up)
         fanOut.sendError(
@@ -198,6 +279,7 @@ export async function startEdge(options: EdgeOptions): Promise<RunningEdge> {
     close(ws) {
       const { session } = ws.getUserData();
       fanOut.forget(session);
+      correlationFollowers.forget(session);
       sessions.delete(session);
       metrics.connections.set(sessions.size);
     },
@@ -207,11 +289,19 @@ export async function startEdge(options: EdgeOptions): Promise<RunningEdge> {
     directory,
     quote: (id) => state.published.row(id),
     candles,
+    correlations,
+    events,
     metrics,
     staticFiles: loadStaticFiles(options.staticDir),
-    maxBars: options.maxBars,
+    analytics: () => ({
+      ...analyticsMonitor.status,
+      state: AnalyticsState[analyticsMonitor.status.state],
+      bars: analytics.seen.bars,
+      matrices: correlations.size,
+    }),
     health: () => {
       const kafka = consumer.health;
+      const status = analyticsMonitor.status;
       return {
         ok: kafka.up && loaded,
         status: !loaded ? 'loading' : kafka.up ? 'ok' : 'kafka-unavailable',
@@ -222,6 +312,8 @@ export async function startEdge(options: EdgeOptions): Promise<RunningEdge> {
         channels: fanOut.channels.size,
         symbols: directory.size,
         ticks: state.ticksApplied,
+        // Informative only: the edge serves without the analytics job (bars from ticks).
+        analytics: { state: AnalyticsState[status.state], detail: status.detail, lagMs: status.lagMs },
         uptimeS: Math.round((Date.now() - startedMs) / 1000),
       };
     },
@@ -246,7 +338,9 @@ export async function startEdge(options: EdgeOptions): Promise<RunningEdge> {
     metrics.symbols.set(directory.size);
   }, options.windowMs);
 
+  const analyticsTimer = setInterval(judgeAnalytics, ANALYTICS_CHECK_MS);
   consumer.start().catch((error: Error) => log(`Kafka consumer stopped: ${error.message}`));
+  analytics.start().catch((error: Error) => log(`analytics consumer stopped: ${error.message}`));
 
   return {
     port,
@@ -255,9 +349,10 @@ export async function startEdge(options: EdgeOptions): Promise<RunningEdge> {
     ready,
     async stop() {
       clearInterval(windowTimer);
+      clearInterval(analyticsTimer);
       uws.us_listen_socket_close(listenSocket);
       for (const session of sessions) session.outlet?.close(CloseCode.ShuttingDown, 'edge shutting down');
-      await consumer.stop();
+      await Promise.all([consumer.stop(), analytics.stop()]);
     },
   };
 }

@@ -1,4 +1,5 @@
 export { createToken, type TokenCheck, verifyToken } from './auth-token.js';
+export { DEFAULT_BARS_KEPT, TIMEFRAME_NAMES } from './candles.js';
 export { type RunningEdge, startEdge } from './edge.js';
 export { defaultEdgeGroupOptions, type EdgeGroup, type EdgeGroupOptions, startEdgeGroup } from './edge-group.js';
 export { HaproxyMissingError, haproxyVersion, localBalancerConfig } from './haproxy.js';

@@ -181,7 +181,7 @@ export class KafkaFetchReader implements PartitionReader {
           position.offset = readRecordBatches(
             fetched.records,
             position.offset,
-            (_, value) => this.hooks.onValue(topic, partition, value),
+            (offset, value) => this.hooks.onValue(topic, partition, value, offset),
             committed ? fetched.abortedTransactions : null,
           );
         }

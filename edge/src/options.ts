@@ -1,4 +1,6 @@
 import type { KafkaSecurity } from '@tickstream/schemas/kafka-security';
+import { DEFAULT_BARS_KEPT } from './candles.js';
+
 export interface EdgeOptions {
   /** 0 picks a free port (tests); `listening.port` tells which. */
   port: number;
@@ -8,10 +10,22 @@ export interface EdgeOptions {
   kafkaSecurity?: KafkaSecurity;
   topic: string;
   eventsTopic: string;
+  /** The analytics job's finished bars (partition = timeframe) and correlation matrices. */
+  candlesTopic: string;
+  correlationsTopic: string;
   /** Deltas are published every this many ms. */
   windowMs: number;
-  /** How far back in Kafka the edge reads at start to rebuild state and candles. */
+  /** How far back in Kafka the edge reads ticks at start to rebuild state and candles. */
   historyMs: number;
+  /** How far back market events are read at start (for /api/events, badges and chart markers). */
+  eventsHistoryMs: number;
+  /** Newest `correlations` records read back at start. */
+  correlationsBacklog: number;
+  /**
+   * The analytics job's Prometheus text (Flink's reporter: `tickstream analytics --metrics-port`),
+   * scraped for /api/analytics and the dashboard's Performance view; null: not shown.
+   */
+  analyticsMetricsUrl: string | null;
   /** Clients must present a token signed with this secret (null: open). */
   authSecret: string | null;
   /** Origins allowed to open a WebSocket (null: any). */
@@ -31,8 +45,8 @@ export interface EdgeOptions {
   hardBufferBytes: number;
   /** A client over the soft limit for this long is disconnected too. */
   slowClientTimeoutMs: number;
-  /** Bars kept per symbol and timeframe. */
-  maxBars: number;
+  /** Bars kept per symbol, by timeframe (1s … 1d): the memory bound of the candles (docs/edge.md). */
+  barsKept: readonly number[];
   /** Symbols the edge can hold (ids are ushort on the wire). */
   maxSymbols: number;
   /** Directory with the dashboard's built files (index.html …), served at `/`; null: none. */
@@ -47,8 +61,13 @@ export const defaultEdgeOptions: Omit<EdgeOptions, 'edgeId' | 'log' | 'staticDir
   brokers: ['127.0.0.1:9092'],
   topic: 'ticks',
   eventsTopic: 'market_events',
+  candlesTopic: 'candles',
+  correlationsTopic: 'correlations',
   windowMs: 25,
   historyMs: 15 * 60_000,
+  eventsHistoryMs: 24 * 3_600_000,
+  correlationsBacklog: 2000,
+  analyticsMetricsUrl: null,
   authSecret: null,
   allowedOrigins: null,
   maxSymbolsPerSubscription: 10_000,
@@ -59,6 +78,6 @@ export const defaultEdgeOptions: Omit<EdgeOptions, 'edgeId' | 'log' | 'staticDir
   softBufferBytes: 256 * 1024,
   hardBufferBytes: 1024 * 1024,
   slowClientTimeoutMs: 10_000,
-  maxBars: 1000,
+  barsKept: DEFAULT_BARS_KEPT,
   maxSymbols: 20_000,
 };

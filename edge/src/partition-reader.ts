@@ -6,8 +6,8 @@
 export interface ReaderHooks {
   /** The next offset to read in a partition; asked whenever a reader (re)starts it. */
   startOffset(topic: string, partition: number): number | undefined;
-  /** A record's value; `topic` is the index into the reader's topics. */
-  onValue(topic: number, partition: number, value: Buffer): void;
+  /** A record's value and offset; `topic` is the index into the reader's topics. */
+  onValue(topic: number, partition: number, value: Buffer, offset: number): void;
   /**
    * A partition's records up to `next` have been handed over; the partition ends at `end` (its
    * high watermark; under read_committed its last stable offset, as far as the reader may go).

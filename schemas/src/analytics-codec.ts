@@ -96,28 +96,36 @@ export class AnalyticsEncoder {
   }
 
   encodeCorrelationMatrix(matrix: CorrelationMatrixFields): Uint8Array {
-    const n = matrix.symbols.length;
-    if (matrix.values.length !== n * n) {
-      throw new RangeError(`a matrix of ${n} symbols has ${n * n} values, not ${matrix.values.length}`);
-    }
     const builder = this.builder;
     builder.clear();
-    const group = builder.createString(matrix.group);
-    const symbols = CorrelationMatrix.createSymbolsVector(
-      builder,
-      matrix.symbols.map((symbol) => builder.createString(symbol)),
-    );
-    const values = CorrelationMatrix.createValuesVector(builder, matrix.values);
-    CorrelationMatrix.startCorrelationMatrix(builder);
-    CorrelationMatrix.addGroup(builder, group);
-    CorrelationMatrix.addTimeframe(builder, matrix.timeframe);
-    CorrelationMatrix.addWindowBars(builder, matrix.windowBars);
-    CorrelationMatrix.addEndTimeUs(builder, BigInt(matrix.endTimeUs));
-    CorrelationMatrix.addSymbols(builder, symbols);
-    CorrelationMatrix.addValues(builder, values);
-    builder.finish(CorrelationMatrix.endCorrelationMatrix(builder));
+    builder.finish(writeCorrelationMatrix(builder, matrix));
     return builder.asUint8Array().slice();
   }
+}
+
+/** Writes a CorrelationMatrix table into `builder` (a `correlations` record, or the edge's frame of one). */
+export function writeCorrelationMatrix(
+  builder: flatbuffers.Builder,
+  matrix: CorrelationMatrixFields,
+): flatbuffers.Offset {
+  const n = matrix.symbols.length;
+  if (matrix.values.length !== n * n) {
+    throw new RangeError(`a matrix of ${n} symbols has ${n * n} values, not ${matrix.values.length}`);
+  }
+  const group = builder.createString(matrix.group);
+  const symbols = CorrelationMatrix.createSymbolsVector(
+    builder,
+    matrix.symbols.map((symbol) => builder.createString(symbol)),
+  );
+  const values = CorrelationMatrix.createValuesVector(builder, matrix.values);
+  CorrelationMatrix.startCorrelationMatrix(builder);
+  CorrelationMatrix.addGroup(builder, group);
+  CorrelationMatrix.addTimeframe(builder, matrix.timeframe);
+  CorrelationMatrix.addWindowBars(builder, matrix.windowBars);
+  CorrelationMatrix.addEndTimeUs(builder, BigInt(matrix.endTimeUs));
+  CorrelationMatrix.addSymbols(builder, symbols);
+  CorrelationMatrix.addValues(builder, values);
+  return CorrelationMatrix.endCorrelationMatrix(builder);
 }
 
 const candleBarReader = new CandleBar();
@@ -153,7 +161,11 @@ export function decodeCandleBar(bytes: Uint8Array): CandleBarFields {
 /** Decodes a `correlations` record value. Throws only ProtocolError. */
 export function decodeCorrelationMatrix(bytes: Uint8Array): CorrelationMatrixFields {
   verifyRoot(bytes, correlationMatrixSpec);
-  const matrix = CorrelationMatrix.getRootAsCorrelationMatrix(new flatbuffers.ByteBuffer(bytes));
+  return readCorrelationMatrix(CorrelationMatrix.getRootAsCorrelationMatrix(new flatbuffers.ByteBuffer(bytes)));
+}
+
+/** Reads a verified CorrelationMatrix table (a record's root, or a union member of an edge frame). */
+export function readCorrelationMatrix(matrix: CorrelationMatrix): CorrelationMatrixFields {
   const group = matrix.group();
   if (!group) throw new ProtocolError('invalid-field', 'correlation matrix has no group');
   const n = matrix.symbolsLength();

@@ -3,6 +3,7 @@ import { decodeFrame, encodeFrame, type FrameOptions } from './frame.js';
 import { CandleSubscribe } from './generated/tickstream/edge/candle-subscribe.js';
 import { ClientFrame } from './generated/tickstream/edge/client-frame.js';
 import { ClientMessage } from './generated/tickstream/edge/client-message.js';
+import { CorrelationSubscribe } from './generated/tickstream/edge/correlation-subscribe.js';
 import { Ping } from './generated/tickstream/edge/ping.js';
 import { Resync } from './generated/tickstream/edge/resync.js';
 import { Subscribe } from './generated/tickstream/edge/subscribe.js';
@@ -18,7 +19,9 @@ export type ClientMessageFields =
   | { type: 'unsubscribe'; symbols: string[]; sectors: string[] }
   | { type: 'ping'; clientTimeUs: number }
   | { type: 'resync'; lastSeq: number }
-  | { type: 'candle-subscribe'; symbol: string; timeframe: Timeframe; limit: number };
+  | { type: 'candle-subscribe'; symbol: string; timeframe: Timeframe; limit: number }
+  /** Protocol version 2. `group` "sector:<name>" or "all", or '' with `symbols` (a sub-matrix); neither stops. */
+  | { type: 'correlation-subscribe'; group: string; symbols: string[]; timeframe: Timeframe; windowBars: number };
 
 /** Client frames are small and rare: never compressed. */
 const uncompressed = (options: FrameOptions): FrameOptions => ({ ...options, compressAbove: Number.POSITIVE_INFINITY });
@@ -57,6 +60,22 @@ export function encodeClientFrame(message: ClientMessageFields, options: FrameOp
       const symbol = builder.createString(message.symbol);
       offset = CandleSubscribe.createCandleSubscribe(builder, symbol, message.timeframe, message.limit);
       type = ClientMessage.CandleSubscribe;
+      break;
+    }
+    case 'correlation-subscribe': {
+      const group = builder.createString(message.group);
+      const symbols = CorrelationSubscribe.createSymbolsVector(
+        builder,
+        message.symbols.map((symbol) => builder.createString(symbol)),
+      );
+      offset = CorrelationSubscribe.createCorrelationSubscribe(
+        builder,
+        group,
+        symbols,
+        message.timeframe,
+        message.windowBars,
+      );
+      type = ClientMessage.CorrelationSubscribe;
       break;
     }
   }
@@ -102,6 +121,19 @@ export function decodeClientFrame(frame: Uint8Array, options: FrameOptions): Cli
       if (Timeframe[timeframe] === undefined)
         throw new ProtocolError('invalid-field', `unknown timeframe ${timeframe}`);
       return { type: 'candle-subscribe', symbol: message.symbol() ?? '', timeframe, limit: message.limit() };
+    }
+    case ClientMessage.CorrelationSubscribe: {
+      const message = present(root.message(new CorrelationSubscribe()));
+      const timeframe = message.timeframe();
+      if (Timeframe[timeframe] === undefined)
+        throw new ProtocolError('invalid-field', `unknown timeframe ${timeframe}`);
+      return {
+        type: 'correlation-subscribe',
+        group: message.group() ?? '',
+        symbols: strings(message.symbolsLength(), (i) => message.symbols(i)),
+        timeframe,
+        windowBars: message.windowBars(),
+      };
     }
     default:
       throw new ProtocolError('unknown-message', `client frame carries no known message (type ${root.messageType()})`);

@@ -6,7 +6,14 @@ import { decodeFrame, encodeFrame } from './frame.js';
 import { nodeLz4 } from './lz4-node.js';
 import { ProtocolError } from './protocol-error.js';
 import { QuoteTable } from './quote-table.js';
-import { decodeServerFrame, ErrorCode, ServerFrameEncoder, Timeframe } from './server-codec.js';
+import {
+  AnalyticsState,
+  type BarIndicatorsFields,
+  decodeServerFrame,
+  ErrorCode,
+  ServerFrameEncoder,
+  Timeframe,
+} from './server-codec.js';
 import { decodeMarketEvent, decodeTick, MarketEventKind, TickEncoder } from './tick-codec.js';
 
 const options = { lz4: nodeLz4 };
@@ -174,6 +181,7 @@ describe('server frames', () => {
       symbolId: 7,
       timeframe: Timeframe.M1,
       bars,
+      indicators: null,
     });
     const event = {
       kind: MarketEventKind.ScenarioStart,
@@ -198,6 +206,82 @@ describe('server frames', () => {
       type: 'pong',
       clientTimeUs: 111,
       serverTimeUs: 222,
+    });
+  });
+
+  it('round-trips Candles with indicators (protocol 2): NaN stays NaN, floats keep 7 digits', () => {
+    const bars = [
+      { startTimeUs: 1_795_000_000_000_000, open: 10, high: 12, low: 9, close: 11, volume: 100 },
+      { startTimeUs: 1_795_000_060_000_000, open: 11, high: 13, low: 10, close: 12, volume: 200 },
+    ];
+    const indicators: BarIndicatorsFields[] = [
+      {
+        vwap: 1_892_345,
+        trades: 41,
+        sma20: 1_892_000.5,
+        sma50: Number.NaN,
+        ema20: 1_891_999.25,
+        ema50: Number.NaN,
+        volatility20: 0.0012,
+        relativeVolume: 2.5,
+        priceVolumeCorrelation: -0.4,
+        final: true,
+      },
+      {
+        vwap: 12,
+        trades: 3,
+        sma20: Number.NaN,
+        sma50: Number.NaN,
+        ema20: Number.NaN,
+        ema50: Number.NaN,
+        volatility20: Number.NaN,
+        relativeVolume: Number.NaN,
+        priceVolumeCorrelation: Number.NaN,
+        final: false,
+      },
+    ];
+    const decoded = decodeServerFrame(encoder.candles(3, 0, 7, Timeframe.H1, bars, indicators), options);
+    if (decoded.type !== 'candles') throw new Error(`expected candles, got ${decoded.type}`);
+    expect(decoded.bars).toEqual(bars);
+    expect(decoded.indicators?.map(({ final, vwap, trades }) => ({ final, vwap, trades }))).toEqual([
+      { final: true, vwap: 1_892_345, trades: 41 },
+      { final: false, vwap: 12, trades: 3 },
+    ]);
+    const first = decoded.indicators?.[0] as BarIndicatorsFields;
+    expect(first.sma20).toBeCloseTo(1_892_000.5, 0);
+    expect(first.volatility20).toBeCloseTo(0.0012, 7);
+    expect(first.priceVolumeCorrelation).toBeCloseTo(-0.4, 6);
+    expect(first.sma50).toBeNaN();
+    expect(Object.values(decoded.indicators?.[1] ?? {}).filter((v) => Number.isNaN(v)).length).toBe(7);
+    expect(() => encoder.candles(3, 0, 7, Timeframe.H1, bars, indicators.slice(1))).toThrow(RangeError);
+  });
+
+  it('round-trips a CorrelationMatrix and an AnalyticsStatus (protocol 2)', () => {
+    const matrix = {
+      group: 'set',
+      timeframe: Timeframe.M1,
+      windowBars: 30,
+      endTimeUs: 1_795_000_060_000_000,
+      symbols: ['AAPL', 'MSFT'],
+      values: Float32Array.of(1, 0.25, 0.25, 1),
+    };
+    expect(decodeServerFrame(encoder.correlationMatrix(3, matrix), options)).toEqual({
+      type: 'correlation-matrix',
+      epoch: 3,
+      seq: 0,
+      ...matrix,
+    });
+    const status = {
+      state: AnalyticsState.Offline,
+      detail: 'no bar from the analytics job for 40 s while ticks flow',
+      newestBarEndUs: 1_795_000_061_000_000,
+      lagMs: 40_000,
+    };
+    expect(decodeServerFrame(encoder.analyticsStatus(3, status), options)).toEqual({
+      type: 'analytics-status',
+      epoch: 3,
+      seq: 0,
+      ...status,
     });
   });
 
@@ -241,6 +325,8 @@ describe('client frames', () => {
       { type: 'ping', clientTimeUs: 1_795_000_000_000_000 },
       { type: 'resync', lastSeq: 4_000_000_000 },
       { type: 'candle-subscribe', symbol: 'MSFT', timeframe: Timeframe.H4, limit: 500 },
+      { type: 'correlation-subscribe', group: 'sector:Tech', symbols: [], timeframe: Timeframe.M1, windowBars: 0 },
+      { type: 'correlation-subscribe', group: '', symbols: ['AAPL', 'XOM'], timeframe: Timeframe.H1, windowBars: 30 },
     ];
     for (const message of messages) {
       expect(decodeClientFrame(encodeClientFrame(message, options), options)).toEqual(message);

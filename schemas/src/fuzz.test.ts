@@ -5,7 +5,7 @@ import { applyDelta, DeltaWriter } from './delta.js';
 import { nodeLz4 } from './lz4-node.js';
 import { ProtocolError } from './protocol-error.js';
 import { QuoteTable } from './quote-table.js';
-import { decodeServerFrame, ErrorCode, ServerFrameEncoder, Timeframe } from './server-codec.js';
+import { AnalyticsState, decodeServerFrame, ErrorCode, ServerFrameEncoder, Timeframe } from './server-codec.js';
 import { decodeMarketEvent, decodeTick, MarketEventKind, TickEncoder } from './tick-codec.js';
 
 // Hostile input must end in a value or a ProtocolError: never another exception, a hang, or a
@@ -63,12 +63,51 @@ function seeds(): Uint8Array[] {
     compressed.snapshot(1, 1, symbols, quotes),
     server.delta(1, 2, delta),
     server.candles(1, 3, 4, Timeframe.M5, [{ startTimeUs: 1, open: 2, high: 3, low: 1, close: 2, volume: 9 }]),
+    server.candles(
+      1,
+      0,
+      4,
+      Timeframe.M5,
+      [{ startTimeUs: 1, open: 2, high: 3, low: 1, close: 2, volume: 9 }],
+      [
+        {
+          vwap: 2,
+          trades: 1,
+          sma20: 2,
+          sma50: Number.NaN,
+          ema20: 2,
+          ema50: Number.NaN,
+          volatility20: 0.1,
+          relativeVolume: 1,
+          priceVolumeCorrelation: 0,
+          final: true,
+        },
+      ],
+    ),
+    server.correlationMatrix(1, {
+      group: 'all',
+      timeframe: Timeframe.M1,
+      windowBars: 20,
+      endTimeUs: 1,
+      symbols: ['A', 'B'],
+      values: Float32Array.of(1, 0.1, 0.1, 1),
+    }),
+    server.analyticsStatus(1, {
+      state: AnalyticsState.NeverRan,
+      detail: 'no candles topic',
+      newestBarEndUs: 0,
+      lagMs: -1,
+    }),
     server.marketEvent(1, 4, event),
     server.error(1, ErrorCode.MalformedFrame, 'bad'),
     server.pong(1, 5, 6),
     encodeClientFrame({ type: 'subscribe', symbols: ['AAPL', 'MSFT'], sectors: ['Tech'] }, options),
     encodeClientFrame({ type: 'candle-subscribe', symbol: 'AAPL', timeframe: Timeframe.D1, limit: 5 }, options),
     encodeClientFrame({ type: 'ping', clientTimeUs: 7 }, options),
+    encodeClientFrame(
+      { type: 'correlation-subscribe', group: '', symbols: ['A', 'B'], timeframe: Timeframe.M1, windowBars: 20 },
+      options,
+    ),
     new TickEncoder().encode({
       symbol: 'AAPL',
       sector: 'Tech',

@@ -23,10 +23,14 @@ export type { Lz4Block } from './lz4.js';
 export { ProtocolError, type ProtocolErrorCode } from './protocol-error.js';
 export { type QuoteFields, QuoteTable } from './quote-table.js';
 export {
+  AnalyticsState,
+  type AnalyticsStatusFields,
+  type BarIndicatorsFields,
   type CandleFields,
   decodeServerFrame,
   ErrorCode,
   type HelloFields,
+  PROTOCOL_VERSION,
   ServerFrameEncoder,
   type ServerMessageFields,
   type SymbolInfoFields,

@@ -1,3 +1,4 @@
+import { BarIndicators } from './generated/tickstream/edge/bar-indicators.js';
 import { Candle } from './generated/tickstream/edge/candle.js';
 import { Quote } from './generated/tickstream/edge/quote.js';
 import type { TableSpec } from './verify.js';
@@ -40,7 +41,16 @@ const snapshotSpec: TableSpec = {
   ],
 };
 const deltaSpec: TableSpec = { name: 'Delta', fields: [i32, i64, { kind: 'vector', elementSize: 1 }] };
-const candlesSpec: TableSpec = { name: 'Candles', fields: [i16, i8, { kind: 'vector', elementSize: Candle.sizeOf() }] };
+const candlesSpec: TableSpec = {
+  name: 'Candles',
+  fields: [
+    i16,
+    i8,
+    { kind: 'vector', elementSize: Candle.sizeOf() },
+    { kind: 'vector', elementSize: BarIndicators.sizeOf() },
+  ],
+};
+const analyticsStatusSpec: TableSpec = { name: 'AnalyticsStatus', fields: [i8, str, i64, i64] };
 const errorSpec: TableSpec = { name: 'Error', fields: [i16, str] };
 const pongSpec: TableSpec = { name: 'Pong', fields: [i64, i64] };
 
@@ -53,7 +63,18 @@ export const serverFrameSpec: TableSpec = {
     // Indexed by the ServerMessage enum.
     {
       kind: 'union-value',
-      tables: [undefined, helloSpec, snapshotSpec, deltaSpec, candlesSpec, marketEventSpec, errorSpec, pongSpec],
+      tables: [
+        undefined,
+        helloSpec,
+        snapshotSpec,
+        deltaSpec,
+        candlesSpec,
+        marketEventSpec,
+        errorSpec,
+        pongSpec,
+        correlationMatrixSpec,
+        analyticsStatusSpec,
+      ],
     },
   ],
 };
@@ -77,6 +98,7 @@ export const clientFrameSpec: TableSpec = {
         { name: 'Ping', fields: [i64] },
         { name: 'Resync', fields: [i32] },
         { name: 'CandleSubscribe', fields: [str, i8, i16] },
+        { name: 'CorrelationSubscribe', fields: [str, { kind: 'string-vector' }, i8, i16] },
       ],
     },
   ],

@@ -11,5 +11,10 @@ export enum ErrorCode {
   Unauthorized = 6,
   KafkaUnavailable = 7,
   SlowConsumer = 8,
-  Internal = 9
+  Internal = 9,
+
+  /**
+   * Protocol version 2: what was asked for comes from the analytics job, which has not provided it (yet).
+   */
+  AnalyticsUnavailable = 10
 }

@@ -67,6 +67,9 @@ maxFrameBytes():number {
   return offset ? this.bb!.readUint32(this.bb_pos + offset) : 0;
 }
 
+/**
+ * 2 since candle indicators, correlations and the analytics status (docs/protocol.md, "Versions").
+ */
 protocolVersion():number {
   const offset = this.bb!.__offset(this.bb_pos, 18);
   return offset ? this.bb!.readUint8(this.bb_pos + offset) : 1;
