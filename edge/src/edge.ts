@@ -13,6 +13,7 @@ import {
 } from '@tickstream/schemas';
 import { nodeLz4 } from '@tickstream/schemas/lz4-node';
 import { AnalyticsConsumer } from './analytics-consumer.js';
+import { AnalyticsJobMetrics } from './analytics-job-metrics.js';
 import { AnalyticsMonitor } from './analytics-status.js';
 import { verifyToken } from './auth-token.js';
 import { CandleStore } from './candles.js';
@@ -185,6 +186,8 @@ export async function startEdge(options: EdgeOptions): Promise<RunningEdge> {
     { applied: () => state.ticksApplied, newestTimeUs: () => state.newestTimeUs },
     () => analytics.isLoaded,
   );
+  const jobMetrics =
+    options.analyticsMetricsUrl === null ? null : new AnalyticsJobMetrics(options.analyticsMetricsUrl, log);
   const judgeAnalytics = (): void => {
     const changed = analyticsMonitor.update(Date.now());
     const status = analyticsMonitor.status;
@@ -298,6 +301,12 @@ export async function startEdge(options: EdgeOptions): Promise<RunningEdge> {
       state: AnalyticsState[analyticsMonitor.status.state],
       bars: analytics.seen.bars,
       matrices: correlations.size,
+      // The job's own figures (Flink's Prometheus reporter), when the edge was told where: --analytics-metrics.
+      job: jobMetrics?.figures ?? null,
+      jobMetrics:
+        jobMetrics === null
+          ? 'not configured (tickstream edge --analytics-metrics URL of the job’s Prometheus reporter)'
+          : jobMetrics.problem || `read from ${jobMetrics.url}`,
     }),
     health: () => {
       const kafka = consumer.health;
@@ -341,6 +350,7 @@ export async function startEdge(options: EdgeOptions): Promise<RunningEdge> {
   const analyticsTimer = setInterval(judgeAnalytics, ANALYTICS_CHECK_MS);
   consumer.start().catch((error: Error) => log(`Kafka consumer stopped: ${error.message}`));
   analytics.start().catch((error: Error) => log(`analytics consumer stopped: ${error.message}`));
+  jobMetrics?.start();
 
   return {
     port,
@@ -350,6 +360,7 @@ export async function startEdge(options: EdgeOptions): Promise<RunningEdge> {
     async stop() {
       clearInterval(windowTimer);
       clearInterval(analyticsTimer);
+      jobMetrics?.stop();
       uws.us_listen_socket_close(listenSocket);
       for (const session of sessions) session.outlet?.close(CloseCode.ShuttingDown, 'edge shutting down');
       await Promise.all([consumer.stop(), analytics.stop()]);
