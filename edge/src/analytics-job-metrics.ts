@@ -46,7 +46,13 @@ export function parsePrometheusText(text: string): Map<string, Sample[]> {
     const labels: Record<string, string> = {};
     for (const label of (labelText ?? '').matchAll(/(\w+)="((?:[^"\\]|\\.)*)"/g))
       labels[label[1] as string] = (label[2] as string).replace(/\\(.)/g, '$1');
-    const value = Number(valueText);
+    const value =
+      valueText === '+Inf'
+        ? Number.POSITIVE_INFINITY
+        : valueText === '-Inf'
+          ? Number.NEGATIVE_INFINITY
+          : Number(valueText);
+    if (Number.isNaN(value) && valueText !== 'NaN') continue;
     const samples = metrics.get(name) ?? [];
     samples.push({ labels, value });
     metrics.set(name, samples);
