@@ -44,7 +44,9 @@ export class EventBook {
 
   /** The symbol's events in [fromUs, toUs), oldest first: a chart's markers. */
   between(symbol: string, fromUs: number, toUs: number): MarketEventView[] {
-    return this.events.filter((event) => event.symbol === symbol && event.timeUs >= fromUs && event.timeUs < toUs).reverse();
+    return this.events
+      .filter((event) => event.symbol === symbol && event.timeUs >= fromUs && event.timeUs < toUs)
+      .reverse();
   }
 }
 
