@@ -259,7 +259,7 @@ describe('server frames', () => {
   it('round-trips a CorrelationMatrix and an AnalyticsStatus (protocol 2)', () => {
     const matrix = {
       group: 'set',
-      timeframe: Timeframe.M1,
+      timeframe: BarTimeframe.M1,
       windowBars: 30,
       endTimeUs: 1_795_000_060_000_000,
       symbols: ['AAPL', 'MSFT'],

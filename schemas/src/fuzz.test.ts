@@ -86,7 +86,7 @@ function seeds(): Uint8Array[] {
     ),
     server.correlationMatrix(1, {
       group: 'all',
-      timeframe: Timeframe.M1,
+      timeframe: BarTimeframe.M1,
       windowBars: 20,
       endTimeUs: 1,
       symbols: ['A', 'B'],

@@ -1,6 +1,7 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { BarTimeframe } from './analytics-codec.js';
 import { encodeClientFrame } from './client-codec.js';
 import { DeltaWriter } from './delta.js';
 import { nodeLz4 } from './lz4-node.js';
@@ -114,7 +115,7 @@ export function goldenMessages(): Record<string, Uint8Array> {
     ),
     correlationMatrix: server.correlationMatrix(7, {
       group: 'sector:Tech',
-      timeframe: Timeframe.M1,
+      timeframe: BarTimeframe.M1,
       windowBars: 30,
       endTimeUs: 1_795_000_080_000_000,
       symbols: ['AAPL', 'MSFT'],

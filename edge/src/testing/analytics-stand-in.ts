@@ -26,7 +26,7 @@ export class AnalyticsStandIn {
   private transactional: kafkajs.Producer | null = null;
 
   constructor(
-    private readonly brokers: string[],
+    brokers: string[],
     readonly topics: { candles: string; correlations: string; events: string },
   ) {
     this.kafka = new Kafka({ clientId: 'analytics-stand-in', brokers, logLevel: logLevel.NOTHING });
