@@ -1,9 +1,8 @@
 import {
   BAR_TIMEFRAME_US,
   type BarTimeframe,
-  type CandleBarFields,
+  CandleBarReader,
   type CorrelationMatrixFields,
-  decodeCandleBar,
   decodeCorrelationMatrix,
   ProtocolError,
 } from '@tickstream/schemas';
@@ -29,7 +28,8 @@ export interface AnalyticsConsumerOptions {
   barsKept: readonly number[];
   /** Newest `correlations` records read back at start (the newest matrix per group is kept). */
   correlationsBacklog: number;
-  onBar: (bar: CandleBarFields) => void;
+  /** A bar, read in place: the reader holds it until the next one (copy what is kept). */
+  onBar: (bar: CandleBarReader) => void;
   onMatrix: (matrix: CorrelationMatrixFields) => void;
   /** `candles` read up to where it ended at start, or found absent: history is complete. */
   onLoaded: (summary: AnalyticsLoad) => void;
@@ -84,6 +84,7 @@ export class AnalyticsConsumer {
   private readonly security: KafkaSecurity;
   private readonly now: () => number;
   private reader: PartitionReader | null = null;
+  private readonly bar = new CandleBarReader();
   /** The topics the running reader reads ([candles] or [candles, correlations]). */
   private topics: string[] = [];
   private readonly positions = new Map<string, number>();
@@ -208,7 +209,8 @@ export class AnalyticsConsumer {
     seen.lastRecordMs = Date.now();
     try {
       if (topic === CANDLES) {
-        const bar = decodeCandleBar(value);
+        const bar = this.bar;
+        bar.read(value);
         seen.bars++;
         const end = bar.startTimeUs + BAR_TIMEFRAME_US[bar.timeframe];
         if (end > (seen.newestEndUs[bar.timeframe] as number)) seen.newestEndUs[bar.timeframe] = end;

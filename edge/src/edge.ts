@@ -145,6 +145,8 @@ export async function startEdge(options: EdgeOptions): Promise<RunningEdge> {
   });
 
   let directoryFullLogged = false;
+  /** CandleBarReader.symbolKey() → symbol id, as TickIngest keeps for ticks: no string per bar. */
+  const idByBarKey = new Map<number, number>();
   const analytics = new AnalyticsConsumer({
     brokers: options.brokers,
     security: options.kafkaSecurity,
@@ -155,8 +157,10 @@ export async function startEdge(options: EdgeOptions): Promise<RunningEdge> {
     correlationsBacklog: options.correlationsBacklog,
     log,
     onBar(bar) {
+      const key = bar.symbolKey();
       // A symbol may be known from its bars before its first tick (an edge started with --history 0).
-      const id = directory.intern(bar.symbol, bar.sector);
+      const id = (key < 0 ? undefined : idByBarKey.get(key)) ?? directory.intern(bar.symbol(), bar.sector());
+      if (key >= 0 && id >= 0) idByBarKey.set(key, id);
       if (id < 0) {
         if (!directoryFullLogged)
           log(`more than ${directory.capacity} symbols: bars of the rest are ignored (--max-symbols)`);

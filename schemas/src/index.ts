@@ -9,6 +9,7 @@ export {
   decodeCandleBar,
   decodeCorrelationMatrix,
 } from './analytics-codec.js';
+export { CandleBarReader } from './candle-bar-reader.js';
 export { type ClientMessageFields, decodeClientFrame, encodeClientFrame } from './client-codec.js';
 export { applyDelta, type DeltaBatch, DeltaField, DeltaWriter } from './delta.js';
 export {
