@@ -88,6 +88,10 @@ describe.skipIf(!haveChromium)('dashboard: analytics in Chromium against a real 
     await tab('Symbol');
     await expect.poll(() => page.getByTestId('chart-analytics').innerText()).toBe('analytics offline');
     await shot('analytics-offline');
+    // The job's own figures need --analytics-metrics: the Performance view says so rather than show zeros.
+    await tab('Performance');
+    await expect.poll(() => page.locator('.performance').innerText()).toMatch(/analytics offline: no candles topic/);
+    expect(await page.locator('.performance').innerText()).toMatch(/The job's own figures: not configured/);
   });
 
   it('shows detected events (filterable), a row badge and a chart marker once the job writes', async () => {

@@ -43,17 +43,20 @@ export class EventLog {
 
   add(event: MarketEventFields): void {
     this.events.push(event);
-    if (this.events.length > EVENTS_KEPT) this.events.splice(0, this.events.length - EVENTS_KEPT);
+    // Trimmed a batch at a time: one copy per EVENTS_KEPT events, not one per event (a day of
+    // history read at start may hold far more than are kept).
+    if (this.events.length >= EVENTS_KEPT * 2) this.events.splice(0, this.events.length - EVENTS_KEPT);
   }
 
   get size(): number {
-    return this.events.length;
+    return Math.min(this.events.length, EVENTS_KEPT);
   }
 
-  /** Matching events, newest first. */
+  /** Matching events among the newest EVENTS_KEPT, newest first. */
   query(query: EventQuery): MarketEventFields[] {
     const found: MarketEventFields[] = [];
-    for (let i = this.events.length - 1; i >= 0 && found.length < query.limit; i--) {
+    const oldest = Math.max(0, this.events.length - EVENTS_KEPT);
+    for (let i = this.events.length - 1; i >= oldest && found.length < query.limit; i--) {
       const event = this.events[i] as MarketEventFields;
       if (query.symbol !== undefined && event.symbol !== query.symbol) continue;
       if (query.kinds !== undefined && !query.kinds.includes(event.kind)) continue;
