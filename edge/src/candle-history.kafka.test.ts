@@ -1,6 +1,8 @@
+import { spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import {
   AnalyticsState,
   BarTimeframe,
@@ -10,6 +12,7 @@ import {
   Timeframe,
 } from '@tickstream/schemas';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { freePort } from '../../bench/src/processes.js';
 import { ApiKeys, advertisesApi } from '../../broker/src/testing/advertised-apis.js';
 import { selectedBackend, startTestKafka, type TestKafka, uniqueName } from '../../broker/src/testing/kafka-backend.js';
 import type { RunningProducer } from '../../producer/dist/index.js';
@@ -181,6 +184,54 @@ describe(`edge history from candles (${selectedBackend()} backend)`, () => {
     expect(before.slice(-180)).toEqual(minutes.map(served));
     await stop(second.edge);
   }, 120_000);
+
+  it('`tickstream edge --history 0` (its own process, as users run it) serves 1m bars from before its start', async () => {
+    await standIn.createTopics();
+    const minutes = barsOf('MSFT', 'Technology', BarTimeframe.M1, 30, Date.now() * 1000, 421_0000);
+    await standIn.writeBars(minutes);
+    const port = await freePort();
+    const startedUs = Date.now() * 1000;
+    const cli = fileURLToPath(new URL('../../cli/bin/tickstream.js', import.meta.url));
+    const args = [
+      'edge',
+      '--brokers',
+      kafka.bootstrap,
+      '--port',
+      String(port),
+      '--host',
+      '127.0.0.1',
+      '--history',
+      '0',
+    ];
+    args.push('--topic', topic, '--events-topic', `${topic}-events`);
+    args.push('--candles-topic', standIn.topics.candles, '--correlations-topic', standIn.topics.correlations);
+    const child = spawn(process.execPath, [cli, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    child.stdout.on('data', (chunk: Buffer) => {
+      output += chunk.toString();
+    });
+    child.stderr.on('data', (chunk: Buffer) => {
+      output += chunk.toString();
+    });
+    try {
+      await vi.waitFor(
+        async () => {
+          const health = await fetch(`http://127.0.0.1:${port}/health`).catch(() => null);
+          if (health?.status !== 200) throw new Error(`the edge is not serving yet: ${output}`);
+        },
+        { timeout: 30_000, interval: 250 },
+      );
+      expect(output).toMatch(/loading 0 ticks of history/);
+      expect(output).toMatch(/loaded [\d,]+ bars from '.*-candles' in [\d.]+ s/);
+      const before = (await candlesOf(`http://127.0.0.1:${port}`, 'MSFT', '1m')).filter(
+        (bar) => bar.startTimeUs + MINUTE_US <= startedUs,
+      );
+      expect(before.slice(-30)).toEqual(minutes.map(served));
+    } finally {
+      child.kill('SIGINT');
+      await new Promise((resolve) => child.once('close', resolve));
+    }
+  }, 90_000);
 
   it('reads candles read_committed: bars of an aborted or open transaction never reach the edge', async (context) => {
     if (!(await advertisesApi(kafka.bootstrap, ApiKeys.endTxn)))
