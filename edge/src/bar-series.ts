@@ -159,6 +159,13 @@ export class BarSeries {
     return bars;
   }
 
+  /** The newest bar the analytics job finished (usually the one before the open bar), if any. */
+  newestFinal(): Bar | undefined {
+    for (let index = this.count - 1; index >= Math.max(0, this.count - this.maxBars); index--)
+      if (this.values[index * FIELDS + FINAL] === 1) return this.bar(index);
+    return undefined;
+  }
+
   /** Bars that started in [fromUs, toUs), oldest first, at most `limit` (the newest of them). */
   between(fromUs: number, toUs: number, limit: number): Bar[] {
     const from = Math.max(this.lowerBound(fromUs), this.count - this.maxBars);

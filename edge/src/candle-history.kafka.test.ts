@@ -161,6 +161,14 @@ describe(`edge history from candles (${selectedBackend()} backend)`, () => {
       // Three days of hours, exactly as written (the live hour, built from ticks, is not final).
       expect(hourly.slice(-72)).toEqual(bars.map(served));
     }
+    // Every symbol's newest finished bar, for a market-wide table (relative volume, …).
+    const market = (await getJson(`${first.http}/api/indicators?tf=1h`)).body as {
+      symbols: { symbol: string; startTimeUs: number; relativeVolume: number }[];
+    };
+    expect(market.symbols.filter((row) => row.symbol === 'AAPL' || row.symbol === 'MSFT')).toEqual([
+      expect.objectContaining({ symbol: 'AAPL', startTimeUs: written.AAPL.at(-1)?.startTimeUs, relativeVolume: 1.25 }),
+      expect.objectContaining({ symbol: 'MSFT', startTimeUs: written.MSFT.at(-1)?.startTimeUs, relativeVolume: 1.25 }),
+    ]);
     // The WebSocket gives the same bars with their indicators.
     const client = await connect(first.ws);
     client.send({ type: 'candle-subscribe', symbol: 'AAPL', timeframe: Timeframe.H1, limit: 100 });

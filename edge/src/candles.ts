@@ -87,6 +87,11 @@ export class CandleStore {
     return this.series[id * TIMEFRAME_COUNT + timeframe]?.newest(limit) ?? [];
   }
 
+  /** The symbol's newest bar finished by the analytics job at `timeframe` (its indicators are the newest). */
+  newestFinal(id: number, timeframe: Timeframe): Bar | undefined {
+    return this.series[id * TIMEFRAME_COUNT + timeframe]?.newestFinal();
+  }
+
   /** Bars that started in [fromUs, toUs), oldest first, at most the newest `limit` of them. */
   between(id: number, timeframe: Timeframe, fromUs: number, toUs: number, limit: number): Bar[] {
     return this.series[id * TIMEFRAME_COUNT + timeframe]?.between(fromUs, toUs, limit) ?? [];

@@ -191,6 +191,7 @@ export function registerHttpRoutes(app: TemplatedApp, context: HttpContext): voi
   });
 
   app.get('/api/indicators', (res, req) => {
+    if ((req.getQuery('symbol') ?? '') === '') return indicatorsOfEverySymbol(res, req);
     const found = barsFor(res, req, '/api/indicators');
     if (found === null) return;
     const { symbol, tf, bars } = found;
@@ -208,6 +209,33 @@ export function registerHttpRoutes(app: TemplatedApp, context: HttpContext): voi
       JSON.stringify({ symbol, tf, priceScale: 10_000, analytics: context.analytics().state, indicators }),
     );
   });
+
+  /** Every symbol's newest finished bar's indicators at one timeframe: a market-wide table (relative volume…). */
+  const indicatorsOfEverySymbol = (res: HttpResponse, req: HttpRequest): void => {
+    const tfName = req.getQuery('tf') ?? '1m';
+    const timeframe = parseTimeframe(tfName);
+    if (timeframe === undefined)
+      return badRequest(res, `tf must be one of ${TIMEFRAME_NAMES.join(', ')}; got ${JSON.stringify(tfName)}`);
+    const symbols = [];
+    for (const [id, symbol] of context.directory.names.entries()) {
+      const bar = context.candles.newestFinal(id, timeframe);
+      if (bar === undefined) continue;
+      symbols.push({
+        symbol,
+        startTimeUs: bar.startTimeUs,
+        vwap: bar.vwap,
+        trades: bar.trades,
+        volume: bar.volume,
+        ...indicatorsJson(bar),
+      });
+    }
+    reply(
+      res,
+      '200 OK',
+      JSON_TYPE,
+      JSON.stringify({ tf: tfName, priceScale: 10_000, analytics: context.analytics().state, symbols }),
+    );
+  };
 
   app.get('/api/correlations', (res, req) => {
     const group = req.getQuery('group') ?? '';
