@@ -214,8 +214,10 @@ export function registerHttpRoutes(app: TemplatedApp, context: HttpContext): voi
   const indicatorsOfEverySymbol = (res: HttpResponse, req: HttpRequest): void => {
     const tfName = req.getQuery('tf') ?? '1m';
     const timeframe = parseTimeframe(tfName);
-    if (timeframe === undefined)
-      return badRequest(res, `tf must be one of ${TIMEFRAME_NAMES.join(', ')}; got ${JSON.stringify(tfName)}`);
+    if (timeframe === undefined) {
+      badRequest(res, `tf must be one of ${TIMEFRAME_NAMES.join(', ')}; got ${JSON.stringify(tfName)}`);
+      return;
+    }
     const symbols = [];
     for (const [id, symbol] of context.directory.names.entries()) {
       const bar = context.candles.newestFinal(id, timeframe);

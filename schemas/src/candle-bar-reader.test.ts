@@ -88,7 +88,10 @@ describe('CandleBarReader', () => {
     for (let n = 0; n < 50_000; n++) {
       const bytes = (seeds[n % seeds.length] as Uint8Array).slice();
       if (n % 3 === 0) bytes[Math.floor(next() * bytes.length)] = Math.floor(next() * 256);
-      else if (n % 3 === 1) bytes[Math.floor(next() * bytes.length)] ^= 1 << Math.floor(next() * 8);
+      else if (n % 3 === 1) {
+        const at = Math.floor(next() * bytes.length);
+        bytes[at] = (bytes[at] as number) ^ (1 << Math.floor(next() * 8));
+      }
       const cut = n % 5 === 0 ? bytes.subarray(0, Math.floor(next() * bytes.length)) : bytes;
       let expected: CandleBarFields | ProtocolError;
       try {
