@@ -1,11 +1,12 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { BarTimeframe } from './analytics-codec.js';
 import { encodeClientFrame } from './client-codec.js';
 import { DeltaWriter } from './delta.js';
 import { nodeLz4 } from './lz4-node.js';
 import { QuoteTable } from './quote-table.js';
-import { decodeServerFrame, ErrorCode, ServerFrameEncoder, Timeframe } from './server-codec.js';
+import { AnalyticsState, decodeServerFrame, ErrorCode, ServerFrameEncoder, Timeframe } from './server-codec.js';
 import { MarketEventKind, TickEncoder } from './tick-codec.js';
 
 // The exact bytes of one instance of every message. A change to the wire format changes these,
@@ -82,6 +83,50 @@ export function goldenMessages(): Record<string, Uint8Array> {
         volume: 5000,
       },
     ]),
+    candlesWithIndicators: server.candles(
+      7,
+      0,
+      0,
+      Timeframe.M1,
+      [
+        {
+          startTimeUs: 1_795_000_020_000_000,
+          open: 1_892_000,
+          high: 1_893_000,
+          low: 1_891_000,
+          close: 1_892_445,
+          volume: 5000,
+        },
+      ],
+      [
+        {
+          vwap: 1_892_300,
+          trades: 12,
+          sma20: 1_891_500,
+          sma50: Number.NaN,
+          ema20: 1_891_750,
+          ema50: Number.NaN,
+          volatility20: 0.001,
+          relativeVolume: 1.5,
+          priceVolumeCorrelation: 0.25,
+          final: true,
+        },
+      ],
+    ),
+    correlationMatrix: server.correlationMatrix(7, {
+      group: 'sector:Tech',
+      timeframe: BarTimeframe.M1,
+      windowBars: 30,
+      endTimeUs: 1_795_000_080_000_000,
+      symbols: ['AAPL', 'MSFT'],
+      values: Float32Array.of(1, 0.5, 0.5, 1),
+    }),
+    analyticsStatus: server.analyticsStatus(7, {
+      state: AnalyticsState.Online,
+      detail: 'bars 1.2 s behind ticks',
+      newestBarEndUs: 1_795_000_081_000_000,
+      lagMs: 1200,
+    }),
     serverMarketEvent: server.marketEvent(7, 4, event),
     error: server.error(7, ErrorCode.UnknownSymbol, 'unknown symbol NOPE'),
     pong: server.pong(7, 1_795_000_000_000_000, 1_795_000_000_000_250),
@@ -91,6 +136,10 @@ export function goldenMessages(): Record<string, Uint8Array> {
     resync: encodeClientFrame({ type: 'resync', lastSeq: 41 }, plain),
     candleSubscribe: encodeClientFrame(
       { type: 'candle-subscribe', symbol: 'AAPL', timeframe: Timeframe.M1, limit: 300 },
+      plain,
+    ),
+    correlationSubscribe: encodeClientFrame(
+      { type: 'correlation-subscribe', group: 'sector:Tech', symbols: [], timeframe: Timeframe.M1, windowBars: 30 },
       plain,
     ),
   };

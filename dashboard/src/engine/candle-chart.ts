@@ -1,5 +1,5 @@
 import { Application, Graphics, Text } from 'pixi.js';
-import type { Bar, CandleSeries } from './candle-series.js';
+import { type Bar, type CandleSeries, TIMEFRAME_US } from './candle-series.js';
 import type { Engine } from './engine.js';
 import { formatCompact, formatPrice } from './format.js';
 
@@ -10,7 +10,13 @@ export interface ChartColors {
   up: number;
   down: number;
   crosshair: number;
+  /** SMA/EMA lines and neutral event markers. */
+  overlay: number;
 }
+
+/** Event kinds marked in the down colour (below the bar), and in the up colour; the rest in the overlay colour. */
+const BEARISH = new Set(['FlashCrash', 'Halt', 'HaltDetected']);
+const BULLISH = new Set(['Breakout', 'Resume', 'ResumeDetected']);
 
 const AXIS_WIDTH = 72;
 const TIME_AXIS_HEIGHT = 22;
@@ -29,6 +35,11 @@ export class CandleChart {
   visibleBars = 120;
   offsetBars = 0;
   onHover: ((bar: Bar | null) => void) | null = null;
+  /** The event markers of the last draw (kind and time), oldest first: tests and the readout read them. */
+  markers: { kind: string; timeUs: number }[] = [];
+  /** Whether the analytics job's SMA 20 / EMA 20 lines are drawn. */
+  showAverages = true;
+  private drawnEvents = -1;
   private readonly bars = new Graphics();
   private readonly overlay = new Graphics();
   private readonly priceLabels: Text[] = [];
@@ -43,7 +54,7 @@ export class CandleChart {
   /** Active alert levels (prices × PRICE_SCALE), drawn as dashed lines. */
   private levels: number[] = [];
   /** Triggered alerts: a marker at the bar holding `timeUs`, at `price` (× PRICE_SCALE). */
-  private markers: { timeUs: number; price: number }[] = [];
+  private alertMarkers: { timeUs: number; price: number }[] = [];
   private pressedAt: { x: number; y: number } | null = null;
   /** A click (not a drag) on the plot at this price (× PRICE_SCALE): e.g. to place an alert there. */
   onPick: ((price: number) => void) | null = null;
@@ -136,8 +147,8 @@ export class CandleChart {
     this.engine.invalidate();
   }
 
-  setMarkers(markers: { timeUs: number; price: number }[]): void {
-    this.markers = markers;
+  setAlertMarkers(markers: { timeUs: number; price: number }[]): void {
+    this.alertMarkers = markers;
     this.drawnVersion = -1;
     this.engine.invalidate();
   }
@@ -177,8 +188,10 @@ export class CandleChart {
 
   private render(): boolean {
     const version = this.series?.version ?? 0;
-    if (version !== this.drawnVersion) {
+    const events = this.engine.events.version;
+    if (version !== this.drawnVersion || events !== this.drawnEvents) {
       this.drawnVersion = version;
+      this.drawnEvents = events;
       this.drawBars();
     }
     this.drawCrosshair();
@@ -238,6 +251,12 @@ export class CandleChart {
       g.rect(cx - body / 2, volumeTop + volumeH - vh, body, vh).fill({ color, alpha: 0.45 });
     }
 
+    if (this.showAverages) {
+      this.drawLine(g, bars, 'sma20', x0, step, y, colors.overlay);
+      this.drawLine(g, bars, 'ema20', x0, step, y, colors.up);
+    }
+    this.drawMarkers(g, bars, x0, step, y);
+
     // Alert levels inside the visible range, dashed; triggered alerts as markers above their bar.
     for (const level of this.levels) {
       if (level < low || level > high) continue;
@@ -246,7 +265,7 @@ export class CandleChart {
     }
     g.stroke({ color: colors.crosshair, width: 1, alpha: 0.9 });
     const barUs = bars.length > 1 ? (bars[1] as Bar).startTimeUs - (bars[0] as Bar).startTimeUs : 60_000_000;
-    for (const marker of this.markers) {
+    for (const marker of this.alertMarkers) {
       const index = bars.findIndex(
         (bar) => marker.timeUs >= bar.startTimeUs && marker.timeUs < bar.startTimeUs + barUs,
       );
@@ -270,6 +289,58 @@ export class CandleChart {
       label.position.set(x0 + (index + 0.5) * step - label.width / 2, this.height - TIME_AXIS_HEIGHT + 4);
     }
     this.volumeLabel = `vol max ${formatCompact(maxVolume)}`;
+  }
+
+  /** One indicator of the analytics job as a line through the bars that have it (gaps where NaN). */
+  private drawLine(
+    g: Graphics,
+    bars: Bar[],
+    key: 'sma20' | 'ema20',
+    x0: number,
+    step: number,
+    y: (price: number) => number,
+    color: number,
+  ): void {
+    let drawing = false;
+    for (let i = 0; i < bars.length; i++) {
+      const value = bars[i]?.[key];
+      if (value === undefined || !Number.isFinite(value)) {
+        drawing = false;
+        continue;
+      }
+      const x = x0 + (i + 0.5) * step;
+      if (drawing) g.lineTo(x, y(value));
+      else g.moveTo(x, y(value));
+      drawing = true;
+    }
+    g.stroke({ color, width: 1.5, alpha: 0.9 });
+  }
+
+  /** A triangle per market event of this symbol at the bar it happened in: above the bar, or below for a fall. */
+  private drawMarkers(g: Graphics, bars: Bar[], x0: number, step: number, y: (price: number) => number): void {
+    const series = this.series;
+    const first = bars[0];
+    const last = bars[bars.length - 1];
+    this.markers = [];
+    if (!series || !first || !last) return;
+    const length = TIMEFRAME_US[series.timeframe];
+    const events = this.engine.events.between(series.symbol, first.startTimeUs, last.startTimeUs + length);
+    const size = Math.max(4, Math.min(8, step * 0.6));
+    let i = 0;
+    for (const event of events) {
+      while (i < bars.length - 1 && (bars[i + 1] as Bar).startTimeUs <= event.timeUs) i++;
+      const bar = bars[i] as Bar;
+      const x = x0 + (i + 0.5) * step;
+      if (BEARISH.has(event.kind)) {
+        const top = y(bar.low) + 4;
+        g.poly([x, top, x - size, top + size * 1.4, x + size, top + size * 1.4]).fill(this.colors.down);
+      } else {
+        const bottom = y(bar.high) - 4;
+        const color = BULLISH.has(event.kind) ? this.colors.up : this.colors.overlay;
+        g.poly([x, bottom, x - size, bottom - size * 1.4, x + size, bottom - size * 1.4]).fill(color);
+      }
+      this.markers.push({ kind: event.kind, timeUs: event.timeUs });
+    }
   }
 
   /** Shown in the readout when no bar is hovered. */

@@ -10,11 +10,17 @@ export {
   type LogEntry,
   type Renderer,
 } from './engine.js';
+export { BADGE_US, EventBook } from './event-book.js';
 export { FeedConnection, type SocketConstructor, type SocketLike } from './feed-connection.js';
 export {
+  type AnalyticsStateName,
+  type AnalyticsStatusView,
   type ConnectionStatus,
+  type CorrelationRequestView,
+  type CorrelationView,
   type FeedCounters,
   type LogKind,
+  type MarketEventView,
   ROW,
   ROW_WIDTH,
   type Subscription,

@@ -1,0 +1,100 @@
+import { EventSource, type MarketEventFields, MarketEventKind } from '@tickstream/schemas';
+
+/** Market events an edge keeps for /api/events (oldest dropped first): ~200 bytes each. */
+export const EVENTS_KEPT = 5000;
+
+export interface EventQuery {
+  symbol?: string;
+  /** MarketEventKind names, e.g. FlashCrash. */
+  kinds?: readonly MarketEventKind[];
+  source?: EventSource;
+  /** Only events at or after this time (µs). */
+  sinceUs?: number;
+  limit: number;
+}
+
+/** An event as /api/events serves it: the kind and source by name, evidence flattened. */
+export interface EventRecord {
+  kind: string;
+  source: 'Producer' | 'Analytics';
+  symbol: string;
+  sector: string;
+  name: string;
+  detail: string;
+  timeUs: number;
+  value?: number | null;
+  mean?: number | null;
+  deviation?: number | null;
+  threshold?: number | null;
+  windowMs?: number;
+  startTimeUs?: number;
+  price?: number;
+  startPrice?: number;
+}
+
+/**
+ * The most recent market events (the producer's announcements and the analytics job's
+ * detections), read back from `market_events` at start and kept as they arrive, newest last,
+ * in a bounded ring: what a dashboard that just connected needs for its Events view, its row
+ * badges and its chart markers.
+ */
+export class EventLog {
+  private readonly events: MarketEventFields[] = [];
+
+  add(event: MarketEventFields): void {
+    this.events.push(event);
+    // Trimmed a batch at a time: one copy per EVENTS_KEPT events, not one per event (a day of
+    // history read at start may hold far more than are kept).
+    if (this.events.length >= EVENTS_KEPT * 2) this.events.splice(0, this.events.length - EVENTS_KEPT);
+  }
+
+  get size(): number {
+    return Math.min(this.events.length, EVENTS_KEPT);
+  }
+
+  /** Matching events among the newest EVENTS_KEPT, newest first. */
+  query(query: EventQuery): MarketEventFields[] {
+    const found: MarketEventFields[] = [];
+    const oldest = Math.max(0, this.events.length - EVENTS_KEPT);
+    for (let i = this.events.length - 1; i >= oldest && found.length < query.limit; i--) {
+      const event = this.events[i] as MarketEventFields;
+      if (query.symbol !== undefined && event.symbol !== query.symbol) continue;
+      if (query.kinds !== undefined && !query.kinds.includes(event.kind)) continue;
+      if (query.source !== undefined && sourceOf(event) !== query.source) continue;
+      if (query.sinceUs !== undefined && event.timeUs < query.sinceUs) continue;
+      found.push(event);
+    }
+    return found;
+  }
+}
+
+export function sourceOf(event: MarketEventFields): EventSource {
+  return event.evidence === undefined ? EventSource.Producer : EventSource.Analytics;
+}
+
+/** JSON has no NaN: a figure that does not apply is null. */
+const finite = (value: number): number | null => (Number.isFinite(value) ? value : null);
+
+export function eventRecord(event: MarketEventFields): EventRecord {
+  const record: EventRecord = {
+    kind: MarketEventKind[event.kind] ?? String(event.kind),
+    source: event.evidence === undefined ? 'Producer' : 'Analytics',
+    symbol: event.symbol,
+    sector: event.sector,
+    name: event.name,
+    detail: event.detail,
+    timeUs: event.timeUs,
+  };
+  const evidence = event.evidence;
+  if (evidence !== undefined) {
+    record.value = finite(evidence.value);
+    record.mean = finite(evidence.mean);
+    record.deviation = finite(evidence.deviation);
+    record.threshold = finite(evidence.threshold);
+    record.windowMs = evidence.windowMs;
+    record.startTimeUs = evidence.startTimeUs;
+    record.price = evidence.price;
+    record.startPrice = evidence.startPrice;
+  }
+  return record;
+}
