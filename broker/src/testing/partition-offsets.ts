@@ -65,3 +65,44 @@ export async function fetchPartitionOffsets(
     client.close();
   }
 }
+
+/**
+ * One ListOffsets v2 of `topic`/`partition` for `timestamp` (-1 latest, -2 earliest, or ms) at
+ * an isolation level: the offset the broker answers (-1: none).
+ */
+export async function listOffset(
+  bootstrap: string,
+  topic: string,
+  partition: number,
+  timestamp: number,
+  isolation: number,
+): Promise<number> {
+  const client = await RawKafkaClient.connect(bootstrap);
+  try {
+    const body = Buffer.concat(
+      new Writer()
+        .int32(-1) // replica id: a consumer
+        .int8(isolation)
+        .array([topic], (w, name) => w.string(name).array([partition], (p, index) => p.int32(index).int64(timestamp)))
+        .finish(),
+    );
+    const reader = await client.request(2, 2, body);
+    reader.int32(); // throttle
+    const [answer] = reader.array((r) => {
+      r.string();
+      return r.array((p) => {
+        p.int32(); // partition
+        const errorCode = p.int16();
+        p.int64(); // timestamp
+        return { errorCode, offset: p.int64() };
+      });
+    });
+    const found = answer?.[0];
+    if (found === undefined) throw new Error(`ListOffsets of ${topic}/${partition} had no answer for it`);
+    if (found.errorCode !== 0)
+      throw new Error(`ListOffsets of ${topic}/${partition} answered error ${found.errorCode}`);
+    return found.offset;
+  } finally {
+    client.close();
+  }
+}
