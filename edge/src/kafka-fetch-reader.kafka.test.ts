@@ -1,6 +1,5 @@
 import kafkajs from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { ApiKeys, advertisesApi } from '../../broker/src/testing/advertised-apis.js';
 import { freePort } from '../../broker/src/testing/broker-process.js';
 import { selectedBackend, startTestKafka, type TestKafka, uniqueName } from '../../broker/src/testing/kafka-backend.js';
 import { kafkaLz4Codec } from '../../schemas/src/lz4-node.js';
@@ -108,9 +107,7 @@ describe(`edge Fetch reader (${selectedBackend()} backend)`, () => {
     expect(reading.lines).toEqual([]);
   });
 
-  it('reads committed transactions only: never an aborted one, nor an open one until it commits', async (context) => {
-    if (!(await advertisesApi(kafka.bootstrap, ApiKeys.endTxn)))
-      return context.skip(`the ${kafka.backend} broker does not advertise EndTxn: it has no transactions to read`);
+  it('reads committed transactions only: never an aborted one, nor an open one until it commits', async () => {
     const topic = await topicWith(1);
     const producer = client.producer({ transactionalId: uniqueName('reader-txn'), maxInFlightRequests: 1 });
     await producer.connect();
