@@ -8,8 +8,10 @@ import { type BrowserContext, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestKafka, type TestKafka, uniqueName } from '../../broker/src/testing/kafka-backend.js';
 import type { RunningEdge } from '../../edge/src/edge.js';
+import { triggerOf, writeTriggerAsEvaluatorWould } from '../../edge/src/testing/alert-evaluator-stand-in.js';
 import { AnalyticsStandIn, barsOf } from '../../edge/src/testing/analytics-stand-in.js';
 import { startTestEdge, startTestProducer } from '../../edge/src/testing/system.js';
+import { defaultUserTopics } from '../../edge/src/user-state-kafka.js';
 import type { RunningProducer } from '../../producer/dist/index.js';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -178,6 +180,23 @@ describe.skipIf(!haveChromium)('dashboard: analytics in Chromium against a real 
       .toBeGreaterThanOrEqual(60);
     await expect.poll(() => page.getByTestId('marker-count').innerText()).toBe('1 events');
     await shot('chart-marker');
+
+    // An alert trigger of this (single-user mode's) user is marked on the same chart, in time
+    // order with the event, and is not counted as a market event.
+    const armedAt = Date.now() - 200_000;
+    await writeTriggerAsEvaluatorWould(kafka.brokers, defaultUserTopics.alertEvents, {
+      ...triggerOf(
+        { id: 'a-chart', user: 'local', symbol: 'AAPL', kind: 'price-above', value: 190, armedAt },
+        190.05,
+        1,
+      ),
+      timeMs: Math.floor(nowUs / 1000) - 90_000,
+    });
+    await expect
+      .poll(async () => (await markers()).map((m) => m.kind), { timeout: 15_000 })
+      .toEqual(['FlashCrash', 'AlertTriggered']);
+    expect(await page.getByTestId('marker-count').innerText()).toBe('1 events');
+    await shot('chart-marker-and-trigger');
     expect(consoleErrors.join('\n')).toBe('');
   });
 });

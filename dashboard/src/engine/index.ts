@@ -1,6 +1,6 @@
 // The dashboard's engine: plain TypeScript, no Svelte. Components create it, pass it data and read its stats.
 
-export { CandleChart, type ChartColors, formatTime } from './candle-chart.js';
+export { ALERT_TRIGGER_MARK, CandleChart, type ChartColors, formatTime } from './candle-chart.js';
 export { type Bar, CandleSeries, TIMEFRAMES, type TimeframeName } from './candle-series.js';
 export {
   Engine,
