@@ -6,12 +6,10 @@ import {
   decodeCorrelationMatrix,
   ProtocolError,
 } from '@tickstream/schemas';
-import { isSecured, type KafkaSecurity, kafkaSecurityFromEnv } from '@tickstream/schemas/kafka-security';
+import { type KafkaSecurity, kafkaSecurityFromEnv } from '@tickstream/schemas/kafka-security';
 import type { Admin, Kafka } from 'kafkajs';
 import { edgeKafkaClient } from './kafka-client.js';
-import { KafkaFetchReader } from './kafka-fetch-reader.js';
-import { KafkajsReader } from './kafkajs-reader.js';
-import type { PartitionReader, ReaderHooks } from './partition-reader.js';
+import { type PartitionReader, partitionReaderFor, type ReaderHooks } from './partition-reader.js';
 
 /** How often the edge looks for the analytics topics while they are missing (the job may start any time). */
 const TOPIC_POLL_MS = 5000;
@@ -189,17 +187,18 @@ export class AnalyticsConsumer {
       onFetchAnswered: () => {},
       log: this.options.log,
     };
-    this.reader = isSecured(this.security)
-      ? new KafkajsReader({ kafka: this.kafka, groupId: `${this.options.clientId}-analytics`, topics }, hooks)
-      : new KafkaFetchReader(
-          {
-            brokers: this.options.brokers,
-            clientId: this.options.clientId,
-            topics,
-            resetOffset: (topic, partition, from) => this.resetOffset(topic, partition, from),
-          },
-          hooks,
-        );
+    this.reader = partitionReaderFor(
+      {
+        kafka: this.kafka,
+        admin: this.admin,
+        brokers: this.options.brokers,
+        clientId: this.options.clientId,
+        security: this.security,
+        groupId: `${this.options.clientId}-analytics`,
+        topics,
+      },
+      hooks,
+    );
     await this.reader.start();
     this.checkLoaded();
   }
@@ -242,13 +241,6 @@ export class AnalyticsConsumer {
       bars: this.seen.bars,
       millis: Date.now() - this.loadStartedMs,
     });
-  }
-
-  private async resetOffset(topic: string, partition: number, from: number): Promise<number> {
-    const offsets = await this.admin.fetchTopicOffsets(topic);
-    const found = offsets.find((p) => p.partition === partition);
-    if (found === undefined) throw new Error(`${topic}[${partition}] is not in the topic any more`);
-    return from < Number(found.low) ? Number(found.low) : Number(found.high);
   }
 
   private say(line: string): void {

@@ -8,13 +8,18 @@ const { Kafka, logLevel } = kafkajs;
  * SASL, for reading. Short retries: the edge's own loops retry, so kafkajs only bridges a blip
  * (its ten default retries used to keep an unreachable Kafka unsaid for 20 s at start).
  */
-export function edgeKafkaClient(clientId: string, brokers: string[], security: KafkaSecurity): kafkajs.Kafka {
+export function edgeKafkaClient(
+  clientId: string,
+  brokers: string[],
+  security: KafkaSecurity,
+  retry: kafkajs.RetryOptions = { initialRetryTime: 250, maxRetryTime: 1000, retries: 2 },
+): kafkajs.Kafka {
   return new Kafka({
     clientId,
     brokers,
     ...kafkajsSecurity(security),
     logLevel: logLevel.NOTHING,
     connectionTimeout: 2000,
-    retry: { initialRetryTime: 250, maxRetryTime: 1000, retries: 2 },
+    retry,
   });
 }

@@ -8,9 +8,7 @@ import {
 } from '@tickstream/schemas/kafka-security';
 import type { Admin, Kafka } from 'kafkajs';
 import { edgeKafkaClient } from './kafka-client.js';
-import { KafkaFetchReader } from './kafka-fetch-reader.js';
-import { KafkajsReader } from './kafkajs-reader.js';
-import type { PartitionReader, ReaderHooks } from './partition-reader.js';
+import { type PartitionReader, partitionReaderFor, type ReaderHooks } from './partition-reader.js';
 
 /** No fetch answered for this long means Kafka is gone (an idle fetch returns every 500 ms). */
 const SILENCE_MS = 3000;
@@ -97,17 +95,18 @@ export class TickConsumer {
       options.log(
         `Kafka security ${describeKafkaSecurity(this.security)}: reading with kafkajs (the edge's own Fetch reader speaks PLAINTEXT only)`,
       );
-    this.reader = isSecured(this.security)
-      ? new KafkajsReader({ kafka: this.kafka, groupId: options.groupId, topics: this.topics }, hooks)
-      : new KafkaFetchReader(
-          {
-            brokers: options.brokers,
-            clientId: options.groupId,
-            topics: this.topics,
-            resetOffset: (topic, partition, from) => this.resetOffset(topic, partition, from),
-          },
-          hooks,
-        );
+    this.reader = partitionReaderFor(
+      {
+        kafka: this.kafka,
+        admin: this.admin,
+        brokers: options.brokers,
+        clientId: options.groupId,
+        security: this.security,
+        groupId: options.groupId,
+        topics: this.topics,
+      },
+      hooks,
+    );
   }
 
   /** Starts reading; resolves once the reader runs (history may still be loading). Retries until Kafka answers. */
@@ -198,14 +197,6 @@ export class TickConsumer {
     if (topic !== TICKS) return;
     this.options.onLag(partition, Math.max(0, highWatermark - next));
     if (!this.ready) this.checkReady();
-  }
-
-  /** A position gone from the log: the oldest record still there, or the end if the log was cut back. */
-  private async resetOffset(topic: string, partition: number, from: number): Promise<number> {
-    const offsets = await this.admin.fetchTopicOffsets(topic);
-    const found = offsets.find((p) => p.partition === partition);
-    if (found === undefined) throw new Error(`${topic}[${partition}] is not in the topic any more`);
-    return from < Number(found.low) ? Number(found.low) : Number(found.high);
   }
 
   private checkReady(): void {
