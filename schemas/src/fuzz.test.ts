@@ -7,6 +7,16 @@ import { ProtocolError } from './protocol-error.js';
 import { QuoteTable } from './quote-table.js';
 import { AnalyticsState, decodeServerFrame, ErrorCode, ServerFrameEncoder, Timeframe } from './server-codec.js';
 import { decodeMarketEvent, decodeTick, MarketEventKind, TickEncoder } from './tick-codec.js';
+import {
+  type AlertRuleFields,
+  type AlertTriggerFields,
+  decodeAlertRule,
+  decodeAlertTrigger,
+  decodeUserAccount,
+  encodeAlertRule,
+  encodeAlertTrigger,
+  encodeUserAccount,
+} from './user-codec.js';
 
 // Hostile input must end in a value or a ProtocolError: never another exception, a hang, or a
 // huge allocation. 100,000 random and mutated buffers across every decoder.
@@ -23,6 +33,34 @@ function random(seed: number): () => number {
     return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
   };
 }
+
+const rule: AlertRuleFields = {
+  id: 'a1',
+  user: 'alice',
+  symbol: 'AAPL',
+  kind: 'change-pct',
+  value: -2.5,
+  windowMs: 300_000,
+  repeat: true,
+  cooldownMs: 60_000,
+  expiresAtMs: 0,
+  createdAtMs: 1,
+  armedAtMs: 2,
+};
+const trigger: AlertTriggerFields = {
+  id: 'a1-2-9',
+  user: 'alice',
+  ruleId: 'a1',
+  symbol: 'AAPL',
+  kind: 'change-pct',
+  value: -2.6,
+  price: 180.5,
+  timeMs: 3,
+  threshold: -2.5,
+  tickSequence: 9,
+  ruleArmedAtMs: 2,
+  detail: 'fell 2.6 % in 5 m',
+};
 
 function seeds(): Uint8Array[] {
   const server = new ServerFrameEncoder({ lz4: nodeLz4, compressAbove: Number.POSITIVE_INFINITY });
@@ -101,9 +139,14 @@ function seeds(): Uint8Array[] {
     server.marketEvent(1, 4, event),
     server.error(1, ErrorCode.MalformedFrame, 'bad'),
     server.pong(1, 5, 6),
+    server.error(1, ErrorCode.NotFound, 'no rule', 7),
+    server.alerts(1, { requestId: 7, ruleId: 'a1', rules: [rule], triggers: [trigger] }),
+    server.alertTriggered(1, trigger),
     encodeClientFrame({ type: 'subscribe', symbols: ['AAPL', 'MSFT'], sectors: ['Tech'] }, options),
     encodeClientFrame({ type: 'candle-subscribe', symbol: 'AAPL', timeframe: Timeframe.D1, limit: 5 }, options),
     encodeClientFrame({ type: 'ping', clientTimeUs: 7 }, options),
+    encodeClientFrame({ type: 'alert-create', requestId: 8, rule }, options),
+    encodeClientFrame({ type: 'alert-delete', requestId: 9, id: 'a1' }, options),
     encodeClientFrame(
       { type: 'correlation-subscribe', group: '', symbols: ['A', 'B'], timeframe: Timeframe.M1, windowBars: 20 },
       options,
@@ -153,6 +196,9 @@ function seeds(): Uint8Array[] {
       relativeVolume: 1.2,
       priceVolumeCorrelation: -0.3,
     }),
+    encodeAlertRule(rule),
+    encodeAlertTrigger(trigger),
+    encodeUserAccount({ name: 'alice', role: 'trader', passwordHash: 'scrypt$x', updatedAtMs: 1 }),
     new AnalyticsEncoder().encodeCorrelationMatrix({
       group: 'sector:Tech',
       timeframe: BarTimeframe.M1,
@@ -193,6 +239,9 @@ const decoders: ReadonlyArray<readonly [string, (bytes: Uint8Array) => unknown]>
   ['market event', (bytes) => decodeMarketEvent(bytes)],
   ['candle bar', (bytes) => decodeCandleBar(bytes)],
   ['correlation matrix', (bytes) => decodeCorrelationMatrix(bytes)],
+  ['alert rule', (bytes) => decodeAlertRule(bytes)],
+  ['alert trigger', (bytes) => decodeAlertTrigger(bytes)],
+  ['user account', (bytes) => decodeUserAccount(bytes)],
   [
     'delta data',
     (bytes) => applyDelta({ count: bytes[0] ?? 0, baseTimeUs: 0, data: bytes.subarray(1) }, new QuoteTable(1000)),
