@@ -1,6 +1,6 @@
-import { MarketEventKind } from '@tickstream/schemas';
+import { MarketEventKind, marketEventJson } from '@tickstream/schemas';
 import { describe, expect, it } from 'vitest';
-import { EVENTS_KEPT, EventLog, eventRecord } from './event-log.js';
+import { EVENTS_KEPT, EventLog } from './event-log.js';
 
 const event = (i: number, kind = MarketEventKind.Halt, detected = false) => ({
   kind,
@@ -47,7 +47,7 @@ describe('EventLog', () => {
   });
 
   it('serves a detection with its evidence by name, NaN as null', () => {
-    expect(eventRecord(event(4, MarketEventKind.FlashCrash, true))).toEqual({
+    expect(marketEventJson(event(4, MarketEventKind.FlashCrash, true))).toEqual({
       kind: 'FlashCrash',
       source: 'Analytics',
       symbol: 'S1',
@@ -64,6 +64,6 @@ describe('EventLog', () => {
       price: 1,
       startPrice: 2,
     });
-    expect(eventRecord(event(4))).not.toHaveProperty('value');
+    expect(marketEventJson(event(4))).not.toHaveProperty('value');
   });
 });

@@ -1,4 +1,4 @@
-import { EventSource, type MarketEventFields, MarketEventKind } from '@tickstream/schemas';
+import { EventSource, type MarketEventFields, type MarketEventKind } from '@tickstream/schemas';
 
 /** Market events an edge keeps for /api/events (oldest dropped first): ~200 bytes each. */
 export const EVENTS_KEPT = 5000;
@@ -11,25 +11,6 @@ export interface EventQuery {
   /** Only events at or after this time (µs). */
   sinceUs?: number;
   limit: number;
-}
-
-/** An event as /api/events serves it: the kind and source by name, evidence flattened. */
-export interface EventRecord {
-  kind: string;
-  source: 'Producer' | 'Analytics';
-  symbol: string;
-  sector: string;
-  name: string;
-  detail: string;
-  timeUs: number;
-  value?: number | null;
-  mean?: number | null;
-  deviation?: number | null;
-  threshold?: number | null;
-  windowMs?: number;
-  startTimeUs?: number;
-  price?: number;
-  startPrice?: number;
 }
 
 /**
@@ -70,31 +51,4 @@ export class EventLog {
 
 export function sourceOf(event: MarketEventFields): EventSource {
   return event.evidence === undefined ? EventSource.Producer : EventSource.Analytics;
-}
-
-/** JSON has no NaN: a figure that does not apply is null. */
-const finite = (value: number): number | null => (Number.isFinite(value) ? value : null);
-
-export function eventRecord(event: MarketEventFields): EventRecord {
-  const record: EventRecord = {
-    kind: MarketEventKind[event.kind] ?? String(event.kind),
-    source: event.evidence === undefined ? 'Producer' : 'Analytics',
-    symbol: event.symbol,
-    sector: event.sector,
-    name: event.name,
-    detail: event.detail,
-    timeUs: event.timeUs,
-  };
-  const evidence = event.evidence;
-  if (evidence !== undefined) {
-    record.value = finite(evidence.value);
-    record.mean = finite(evidence.mean);
-    record.deviation = finite(evidence.deviation);
-    record.threshold = finite(evidence.threshold);
-    record.windowMs = evidence.windowMs;
-    record.startTimeUs = evidence.startTimeUs;
-    record.price = evidence.price;
-    record.startPrice = evidence.startPrice;
-  }
-  return record;
 }

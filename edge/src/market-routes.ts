@@ -1,8 +1,8 @@
-import { EventSource, MarketEventKind, type QuoteFields, type Timeframe } from '@tickstream/schemas';
+import { EventSource, MarketEventKind, marketEventJson, type QuoteFields, type Timeframe } from '@tickstream/schemas';
 import type { Authenticator } from './auth.js';
 import { type Bar, type CandleStore, parseTimeframe, TIMEFRAME_NAMES } from './candles.js';
 import { type CorrelationStore, MAX_SET_SYMBOLS } from './correlations.js';
-import { EVENTS_KEPT, type EventLog, eventRecord } from './event-log.js';
+import { EVENTS_KEPT, type EventLog } from './event-log.js';
 import { admitted, type HttpExchange } from './http-exchange.js';
 import type { SymbolDirectory } from './symbol-directory.js';
 import type { HttpRequest, TemplatedApp } from './uws.js';
@@ -362,5 +362,5 @@ function events(
     sinceUs: since === null ? undefined : since * 1000,
     limit,
   });
-  exchange.json(200, { analytics: context.analytics().state, events: found.map(eventRecord) });
+  exchange.json(200, { analytics: context.analytics().state, events: found.map(marketEventJson) });
 }

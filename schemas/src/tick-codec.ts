@@ -48,6 +48,56 @@ export interface MarketEventEvidence {
   startPrice: number;
 }
 
+/**
+ * A market event as JSON carries it (/api/events, and the dashboard for live MarketEvent frames
+ * alike): the kind and source by name, the evidence flattened, null where a figure does not
+ * apply (JSON has no NaN); no evidence fields on the producer's announcements.
+ */
+export interface MarketEventJson {
+  /** MarketEventKind's name, e.g. "FlashCrash". */
+  kind: string;
+  source: 'Producer' | 'Analytics';
+  symbol: string;
+  sector: string;
+  name: string;
+  detail: string;
+  timeUs: number;
+  value?: number | null;
+  mean?: number | null;
+  deviation?: number | null;
+  threshold?: number | null;
+  windowMs?: number;
+  startTimeUs?: number;
+  price?: number;
+  startPrice?: number;
+}
+
+const finite = (value: number): number | null => (Number.isFinite(value) ? value : null);
+
+export function marketEventJson(event: MarketEventFields): MarketEventJson {
+  const json: MarketEventJson = {
+    kind: MarketEventKind[event.kind] ?? String(event.kind),
+    source: event.evidence === undefined ? 'Producer' : 'Analytics',
+    symbol: event.symbol,
+    sector: event.sector,
+    name: event.name,
+    detail: event.detail,
+    timeUs: event.timeUs,
+  };
+  const evidence = event.evidence;
+  if (evidence !== undefined) {
+    json.value = finite(evidence.value);
+    json.mean = finite(evidence.mean);
+    json.deviation = finite(evidence.deviation);
+    json.threshold = finite(evidence.threshold);
+    json.windowMs = evidence.windowMs;
+    json.startTimeUs = evidence.startTimeUs;
+    json.price = evidence.price;
+    json.startPrice = evidence.startPrice;
+  }
+  return json;
+}
+
 /** Encodes ticks with one reused builder: no per-tick garbage but the returned copy. */
 export class TickEncoder {
   private readonly builder = new flatbuffers.Builder(256);

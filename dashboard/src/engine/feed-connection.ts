@@ -8,6 +8,7 @@ import {
   type FrameOptions,
   type MarketEventFields,
   MarketEventKind,
+  marketEventJson,
   ProtocolError,
   QuoteTable,
   type ServerMessageFields,
@@ -22,7 +23,6 @@ import {
   type FeedCounters,
   type FeedReport,
   type LogKind,
-  type MarketEventView,
   ROW_WIDTH,
   type Subscription,
 } from './feed-protocol.js';
@@ -396,7 +396,7 @@ export class FeedConnection {
       }
       case 'market-event':
         this.log('market', describeMarketEvent(message));
-        this.options.report({ type: 'market-event', event: marketEventView(message) }, []);
+        this.options.report({ type: 'market-event', event: marketEventJson(message) }, []);
         break;
       case 'analytics-status':
         this.options.report(
@@ -589,34 +589,6 @@ export class FeedConnection {
   private log(kind: LogKind, message: string): void {
     this.options.report({ type: 'log', kind, message }, []);
   }
-}
-
-/** A live MarketEvent frame in the shape /api/events serves (JSON has no NaN: null). */
-function marketEventView(event: MarketEventFields): MarketEventView {
-  const view: MarketEventView = {
-    kind: MarketEventKind[event.kind] ?? String(event.kind),
-    source: event.evidence === undefined ? 'Producer' : 'Analytics',
-    symbol: event.symbol,
-    sector: event.sector,
-    name: event.name,
-    detail: event.detail,
-    timeUs: event.timeUs,
-  };
-  const evidence = event.evidence;
-  if (evidence !== undefined) {
-    const finite = (value: number) => (Number.isFinite(value) ? value : null);
-    Object.assign(view, {
-      value: finite(evidence.value),
-      mean: finite(evidence.mean),
-      deviation: finite(evidence.deviation),
-      threshold: finite(evidence.threshold),
-      windowMs: evidence.windowMs,
-      startTimeUs: evidence.startTimeUs,
-      price: evidence.price,
-      startPrice: evidence.startPrice,
-    });
-  }
-  return view;
 }
 
 function describeMarketEvent(event: MarketEventFields): string {

@@ -1,4 +1,4 @@
-import type { AlertTriggerFields } from '@tickstream/schemas';
+import type { AlertTriggerFields, MarketEventJson } from '@tickstream/schemas';
 
 // What the decode worker and the main thread say to each other. Bulk data travels as
 // transferable typed arrays; everything else is small and rare.
@@ -14,25 +14,7 @@ export const ROW_WIDTH = 9;
 export const BAR_WIDTH = 16;
 
 /** A market event as the dashboard keeps it: /api/events' JSON, and live MarketEvent frames made the same. */
-export interface MarketEventView {
-  /** MarketEventKind's name, e.g. "FlashCrash". */
-  kind: string;
-  /** Announced by the producer, or detected by the analytics job (with evidence). */
-  source: 'Producer' | 'Analytics';
-  symbol: string;
-  sector: string;
-  name: string;
-  detail: string;
-  timeUs: number;
-  value?: number | null;
-  mean?: number | null;
-  deviation?: number | null;
-  threshold?: number | null;
-  windowMs?: number;
-  startTimeUs?: number;
-  price?: number;
-  startPrice?: number;
-}
+export type MarketEventView = MarketEventJson;
 
 export type AnalyticsStateName = 'Unknown' | 'Online' | 'Offline' | 'NeverRan';
 
