@@ -1,6 +1,7 @@
 import { hostname } from 'node:os';
 import { fileURLToPath } from 'node:url';
-import { startApacheKafka, startBroker } from '@tickstream/broker';
+import { type RunningAnalytics, startAnalytics } from '@tickstream/analytics';
+import { MissingPrerequisiteError, startApacheKafka, startBroker } from '@tickstream/broker';
 import {
   defaultEdgeGroupOptions,
   defaultEdgeOptions,
@@ -70,10 +71,16 @@ export const upCommand: Command = {
       description: 'edges to run; above 1 each is a process on PORT+1…PORT+N behind HAProxy on PORT',
       default: '1',
     },
+    'no-analytics': {
+      type: 'boolean',
+      description: 'do not start the analytics job (Apache Flink; needs Java 17 and Maven)',
+    },
   },
   notes:
     'Environment: KAFKA_BROKERS=host:port,… runs on an existing Kafka cluster instead of starting one.\n' +
-    'With --edges > 1, HAProxy (apt-get install haproxy) balances on PORT; its config is written to ./data/haproxy/.',
+    'With --edges > 1, HAProxy (apt-get install haproxy) balances on PORT; its config is written to ./data/haproxy/.\n' +
+    'The analytics job (tickstream analytics, docs/analytics.md) starts beside the edge where Java and Maven are\n' +
+    'installed; its first start builds it (~100 MB from Maven Central), in the background.',
   async run(flags) {
     const kind = parseChoice('kafka', flags.required('kafka'), ['embedded', 'apache'] as const);
     const port = parsePort('port', flags.required('port'));
@@ -101,7 +108,8 @@ export const upCommand: Command = {
     process.stdout.write(
       `producer: ${defaultProducerOptions.symbolCount} symbols at ${defaultProducerOptions.rate} ticks/s into '${defaultProducerOptions.topic}'\n`,
     );
-    if (edges > 1) return runEdgeGroup(edges, port, kafka, producer, log);
+    const analytics = new AnalyticsBeside(kafka.bootstrap, flags.boolean('no-analytics'), log);
+    if (edges > 1) return runEdgeGroup(edges, port, kafka, producer, analytics, log);
     let edge: Awaited<ReturnType<typeof startEdge>>;
     try {
       edge = await startEdge({
@@ -118,6 +126,8 @@ export const upCommand: Command = {
       throw error;
     }
     process.stdout.write(`edge: listening on :${edge.port}\n`);
+    // Only now: the JVM must not compete with the edge for the two cores before it listens.
+    analytics.start();
     void edge.ready.then(() =>
       process.stdout.write(`dashboard: http://localhost:${edge.port}/  (WebSocket ws://localhost:${edge.port}/ws)\n`),
     );
@@ -126,11 +136,62 @@ export const upCommand: Command = {
     return runUntilSignal(async () => {
       clearInterval(status);
       await edge.stop();
+      await analytics.stop();
       await producer.stop();
       await kafka.close();
     });
   },
 };
+
+/**
+ * The analytics job as `up` runs it: started in the background once the edge listens, never
+ * holding the rest back. Where Java or Maven is missing, or the job cannot start, one line says
+ * so and everything else runs on (the dashboard then shows analytics as offline).
+ */
+class AnalyticsBeside {
+  /** Settles once the JVM is spawned, or starting it failed. */
+  private spawned: Promise<RunningAnalytics | undefined> | undefined;
+  private stopping = false;
+
+  constructor(
+    private readonly brokers: string,
+    private readonly disabled: boolean,
+    private readonly log: (line: string) => void,
+  ) {}
+
+  start(): void {
+    if (this.disabled || this.spawned) return;
+    this.spawned = startAnalytics({ brokers: this.brokers, log: (line) => this.log(`analytics: ${line}`) }).then(
+      (job) => {
+        void this.follow(job);
+        return job;
+      },
+      (error: Error) => {
+        const hint = error instanceof MissingPrerequisiteError ? ' (tickstream up --no-analytics skips it)' : '';
+        if (!this.stopping) this.log(`analytics: not running: ${error.message}${hint}`);
+        return undefined;
+      },
+    );
+  }
+
+  private async follow(job: RunningAnalytics): Promise<void> {
+    try {
+      await job.ready;
+      process.stdout.write(`analytics: job running (${job.delivery}); Flink's log: ${job.logFile}\n`);
+    } catch (error) {
+      if (!this.stopping) this.log(`analytics: not running: ${(error as Error).message}`);
+      return;
+    }
+    const { code, signal } = await job.exited;
+    if (!this.stopping) this.log(`analytics: the job's JVM exited (${signal ?? `status ${code}`}); see ${job.logFile}`);
+  }
+
+  async stop(): Promise<void> {
+    this.stopping = true;
+    const job = await this.spawned;
+    await job?.stop();
+  }
+}
 
 type RunningProducer = Awaited<ReturnType<typeof startProducer>>;
 
@@ -149,6 +210,7 @@ async function runEdgeGroup(
   port: number,
   kafka: KafkaHandle,
   producer: RunningProducer,
+  analytics: AnalyticsBeside,
   log: (line: string) => void,
 ): Promise<number> {
   let group: Awaited<ReturnType<typeof startEdgeGroup>>;
@@ -169,6 +231,7 @@ async function runEdgeGroup(
     throw error;
   }
   for (const edge of group.edges) process.stdout.write(`edge: ${edge.id} on :${edge.port} (pid ${edge.pid})\n`);
+  analytics.start();
   process.stdout.write(`balancer: HAProxy on :${group.port} (leastconn, /health checked), ${group.configPath}\n`);
   void group
     .healthy(10 * 60_000)
@@ -181,6 +244,7 @@ async function runEdgeGroup(
   return runUntilSignal(async () => {
     clearInterval(status);
     await group.stop();
+    await analytics.stop();
     await producer.stop();
     await kafka.close();
   });

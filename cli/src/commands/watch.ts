@@ -1,4 +1,4 @@
-import { DeltaField } from '@tickstream/schemas';
+import { DeltaField, type MarketEventFields, MarketEventKind, PRICE_SCALE } from '@tickstream/schemas';
 import type { Command } from '../command.js';
 import { parseDurationMs, parseInteger } from '../option-values.js';
 import { UsageError } from '../usage-error.js';
@@ -31,6 +31,44 @@ function quoteJson(client: EdgeClient, id: number, type: 'snapshot' | 'update', 
     exchangeTimeUs: t.timeUs[id],
     ...(type === 'update' ? { changed: FIELD_NAMES.filter(([bit]) => mask & bit).map(([, name]) => name) } : {}),
   });
+}
+
+/**
+ * One market event as a JSON line: `kind` is the MarketEventKind's name, `time` ISO-8601;
+ * a detection adds `source: "analytics"` and its evidence (prices in currency units, NaN as null).
+ */
+export function marketEventJson(event: MarketEventFields): string {
+  const evidence = event.evidence;
+  return JSON.stringify({
+    kind: MarketEventKind[event.kind] ?? `Unknown${event.kind}`,
+    symbol: event.symbol,
+    sector: event.sector,
+    name: event.name,
+    detail: event.detail,
+    time: new Date(event.timeUs / 1000).toISOString(),
+    timeUs: event.timeUs,
+    source: evidence ? 'analytics' : 'producer',
+    ...(evidence
+      ? {
+          value: evidence.value,
+          mean: evidence.mean,
+          deviation: evidence.deviation,
+          threshold: evidence.threshold,
+          windowMs: evidence.windowMs,
+          startTime: new Date(evidence.startTimeUs / 1000).toISOString(),
+          startTimeUs: evidence.startTimeUs,
+          price: evidence.price / PRICE_SCALE,
+          startPrice: evidence.startPrice / PRICE_SCALE,
+        }
+      : {}),
+  });
+}
+
+function marketEventLine(event: MarketEventFields): string {
+  const time = new Date(event.timeUs / 1000).toISOString().slice(11, 23);
+  const kind = MarketEventKind[event.kind] ?? `Unknown${event.kind}`;
+  const what = [event.symbol || event.sector, event.name].filter((part) => part !== '').join(' ');
+  return `${time} ${kind.padEnd(14)} ${what}${event.detail ? `: ${event.detail}` : ''}`;
 }
 
 /** The live table: the most recently updated symbols first, as many as fit. */
@@ -71,6 +109,11 @@ export const watchCommand: Command = {
       type: 'boolean',
       description: 'one JSON object per line: each symbol of a Snapshot ("type":"snapshot"), each applied update',
     },
+    events: {
+      type: 'boolean',
+      description:
+        'print market events instead of quotes: the producer’s announcements and the analytics job’s detections',
+    },
     timeout: { type: 'string', value: 'DURATION', description: 'exit 1 if no update arrives for this long' },
     token: {
       type: 'string',
@@ -80,7 +123,8 @@ export const watchCommand: Command = {
   },
   notes:
     'Status, gaps, resyncs and reconnects go to stderr, so --json output on stdout is only JSON lines.\n' +
-    '--count counts Delta updates, not the rows of a Snapshot.',
+    '--count counts Delta updates, not the rows of a Snapshot; with --events it counts events, and --timeout waits\n' +
+    'for events. --events --json prints {"kind","symbol","sector","name","detail","time","source",…evidence} per event.',
   async run(flags) {
     const count =
       flags.string('count') === undefined
@@ -94,9 +138,11 @@ export const watchCommand: Command = {
         .split(',')
         .map((s) => s.trim())
         .filter((s) => s !== '');
-    const symbols = list(flags.string('symbols'));
-    const sectors = list(flags.string('sectors'));
-    if (symbols.length === 0 && sectors.length === 0)
+    const events = flags.boolean('events');
+    // Market events reach every connection: --events subscribes to no quotes.
+    const symbols = events ? [] : list(flags.string('symbols'));
+    const sectors = events ? [] : list(flags.string('sectors'));
+    if (!events && symbols.length === 0 && sectors.length === 0)
       throw new UsageError('--symbols or --sectors must name something to follow');
     let url: URL;
     try {
@@ -112,7 +158,7 @@ export const watchCommand: Command = {
     if (token) url.searchParams.set('token', token);
 
     const json = flags.boolean('json');
-    const tty = process.stdout.isTTY === true && !json;
+    const tty = process.stdout.isTTY === true && !json && !events;
     const recent = new Map<number, number>();
     let updates = 0;
     let lastUpdateMs = Date.now();
@@ -129,7 +175,7 @@ export const watchCommand: Command = {
         client.stop();
         process.off('SIGINT', interrupted);
         process.off('SIGTERM', interrupted);
-        if (!json) process.stdout.write(`${renderTable(client, recent, updates, false)}\n`);
+        if (!json && !events) process.stdout.write(`${renderTable(client, recent, updates, false)}\n`);
         resolve(code);
       };
       const interrupted = (): void => finish(0);
@@ -153,11 +199,22 @@ export const watchCommand: Command = {
           status(line) {
             process.stderr.write(`watch: ${line}\n`);
           },
+          ...(events
+            ? {
+                marketEvent(event: MarketEventFields) {
+                  if (done) return;
+                  updates++;
+                  lastUpdateMs = Date.now();
+                  process.stdout.write(`${json ? marketEventJson(event) : marketEventLine(event)}\n`);
+                  if (count !== null && updates >= count) finish(0);
+                },
+              }
+            : {}),
         },
       );
       process.on('SIGINT', interrupted);
       process.on('SIGTERM', interrupted);
-      if (!json) {
+      if (!json && !events) {
         redraw = setInterval(
           () => {
             const table = renderTable(client, recent, updates, tty);
@@ -170,7 +227,9 @@ export const watchCommand: Command = {
         watchdog = setInterval(
           () => {
             if (Date.now() - lastUpdateMs < timeoutMs) return;
-            process.stderr.write(`watch: no update for ${timeoutMs} ms (--timeout); giving up\n`);
+            process.stderr.write(
+              `watch: no ${events ? 'event' : 'update'} for ${timeoutMs} ms (--timeout); giving up\n`,
+            );
             finish(1);
           },
           Math.min(timeoutMs, 500),

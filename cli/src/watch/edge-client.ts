@@ -5,6 +5,7 @@ import {
   encodeClientFrame,
   type FrameOptions,
   type HelloFields,
+  type MarketEventFields,
   ProtocolError,
   QuoteTable,
   type ServerMessageFields,
@@ -25,6 +26,8 @@ export interface EdgeClientEvents {
   update(client: EdgeClient, id: number, mask: number, seq: number): void;
   /** Connection news, gaps, resyncs and the edge's Error frames, for a human. */
   status(line: string): void;
+  /** A market event the edge fanned out (every connection gets them, subscribed or not). */
+  marketEvent?(event: MarketEventFields): void;
 }
 
 /**
@@ -69,7 +72,9 @@ export class EdgeClient {
     socket.binaryType = 'nodebuffer';
     socket.on('open', () => {
       this.events.status(`connected to ${this.url}`);
-      this.send({ type: 'subscribe', ...this.subscription });
+      // Nothing to subscribe to (watch --events alone): market events come to every connection.
+      if (this.subscription.symbols.length > 0 || this.subscription.sectors.length > 0)
+        this.send({ type: 'subscribe', ...this.subscription });
     });
     socket.on('message', (data: Buffer, isBinary: boolean) => {
       if (!isBinary) {
@@ -151,9 +156,14 @@ export class EdgeClient {
         this.events.status(`edge error ${message.code}: ${message.message}`);
         break;
       case 'market-event':
-        this.events.status(
-          `market event: ${message.name} ${message.symbol || message.sector} ${message.detail}`.trim(),
-        );
+        if (this.events.marketEvent) {
+          const { type: _type, epoch: _epoch, seq: _seq, ...event } = message;
+          this.events.marketEvent(event);
+        } else {
+          this.events.status(
+            `market event: ${message.name} ${message.symbol || message.sector} ${message.detail}`.trim(),
+          );
+        }
         break;
       default:
         break;
