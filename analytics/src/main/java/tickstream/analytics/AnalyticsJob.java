@@ -1,23 +1,60 @@
 package tickstream.analytics;
 
 import org.apache.flink.streaming.api.datastream.DataStream;
+import tickstream.analytics.anomaly.AnomalyJob;
+import tickstream.analytics.anomaly.AnomalyParameters;
 import tickstream.analytics.candles.CandleJob;
+import tickstream.analytics.correlation.CorrelationJob;
+import tickstream.analytics.correlation.CorrelationParameters;
 import tickstream.analytics.model.Candle;
+import tickstream.analytics.model.Correlations;
+import tickstream.analytics.model.Detection;
 import tickstream.analytics.model.Tick;
+import tickstream.analytics.patterns.PatternJob;
+import tickstream.analytics.patterns.PatternParameters;
 
 /**
  * The whole job graph over a stream of ticks that already carries event time and watermarks:
  * each concern is its own job class, composed here. Sources and sinks are not: AnalyticsMain
  * wires Kafka in and out, the tests a fixed tick sequence and collecting sinks.
+ *
+ *   ticks ─┬─ CandleJob ── 1s bars ─┬─ rolled up to 1m … 1d ── indicators ──▶ candles
+ *          │                        ├─ PatternJob (bar patterns, halts) ─┐
+ *          │                        ├─ AnomalyJob ───────────────────────┼─▶ market_events
+ *          └─ PatternJob (price steps → flash crash) ────────────────────┘
+ *                              1m bars ── CorrelationJob ──────────────────▶ correlations
  */
 public final class AnalyticsJob {
     /** Everything the job writes. */
-    public record Outputs(DataStream<Candle> candles, DataStream<Tick> lateTicks) {}
+    public record Outputs(
+            DataStream<Candle> candles,
+            DataStream<Detection> detections,
+            DataStream<Correlations> correlations,
+            DataStream<Tick> lateTicks) {}
 
-    private final CandleJob candleJob = new CandleJob();
+    /** Every parameter of every part, with defaults. */
+    public static final class Parameters {
+        public PatternParameters patterns = new PatternParameters();
+        public AnomalyParameters anomalies = new AnomalyParameters();
+        public CorrelationParameters correlations = new CorrelationParameters();
+    }
+
+    private final Parameters parameters;
+
+    public AnalyticsJob(Parameters parameters) {
+        this.parameters = parameters;
+    }
 
     public Outputs attach(DataStream<Tick> ticks) {
-        CandleJob.Candles candles = candleJob.attach(ticks);
-        return new Outputs(candles.candles(), candles.lateTicks());
+        CandleJob.Candles candles = new CandleJob().attach(ticks);
+        DataStream<Detection> patterns = new PatternJob(parameters.patterns).attach(ticks, candles.secondBars());
+        DataStream<Detection> anomalies = new AnomalyJob(parameters.anomalies).attach(candles.secondBars());
+        DataStream<Detection> detections = patterns.union(anomalies)
+                .map(new DetectionCounter())
+                .uid("detections")
+                .name("detections (counted)");
+        DataStream<Correlations> correlations =
+                new CorrelationJob(parameters.correlations).attach(candles.minuteBars());
+        return new Outputs(candles.candles(), detections, correlations, candles.lateTicks());
     }
 }

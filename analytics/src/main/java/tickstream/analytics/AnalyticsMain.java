@@ -6,6 +6,8 @@ import java.time.Instant;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import org.apache.flink.api.common.JobStatus;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.connector.base.DeliveryGuarantee;
 import org.apache.flink.connector.kafka.sink.KafkaRecordSerializationSchema;
@@ -19,6 +21,8 @@ import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.flink.streaming.api.functions.sink.v2.DiscardingSink;
 import tickstream.analytics.AnalyticsOptions.Delivery;
 import tickstream.analytics.kafka.CandleSerializer;
+import tickstream.analytics.kafka.CorrelationSerializer;
+import tickstream.analytics.kafka.DetectionSerializer;
 import tickstream.analytics.kafka.KafkaTopics;
 import tickstream.analytics.kafka.TickDeserializer;
 import tickstream.analytics.model.Tick;
@@ -30,6 +34,7 @@ import tickstream.analytics.time.TickTime;
  * log4j2.properties names. Stops with a savepoint on SIGTERM, so a restart loses nothing.
  */
 public final class AnalyticsMain {
+    private static final Logger LOG = LoggerFactory.getLogger(AnalyticsMain.class);
     private static final long TRANSACTION_TIMEOUT_MS = Duration.ofMinutes(15).toMillis();
 
     public static void main(String[] args) throws Exception {
@@ -41,7 +46,13 @@ public final class AnalyticsMain {
             System.exit(2);
             return;
         }
-        System.exit(run(options));
+        try {
+            System.exit(run(options));
+        } catch (Exception error) {
+            LOG.error("the analytics job could not start", error);
+            System.err.println("analytics: could not start: " + rootCause(error));
+            System.exit(1);
+        }
     }
 
     static int run(AnalyticsOptions options) throws Exception {
@@ -70,11 +81,19 @@ public final class AnalyticsMain {
                         TickTime.watermarks(options.outOfOrderness, options.idleness),
                         "ticks")
                 .uid("ticks-source");
-        AnalyticsJob.Outputs outputs = new AnalyticsJob().attach(ticks);
+        AnalyticsJob.Outputs outputs = new AnalyticsJob(new AnalyticsJob.Parameters()).attach(ticks);
         outputs.candles()
                 .sinkTo(sink(options, "candles", new CandleSerializer(options.candlesTopic)))
                 .uid("candles-sink")
                 .name("candles → Kafka");
+        outputs.detections()
+                .sinkTo(sink(options, "events", new DetectionSerializer(options.eventsTopic)))
+                .uid("events-sink")
+                .name("detections → Kafka");
+        outputs.correlations()
+                .sinkTo(sink(options, "correlations", new CorrelationSerializer(options.correlationsTopic)))
+                .uid("correlations-sink")
+                .name("correlations → Kafka");
         outputs.lateTicks().sinkTo(new DiscardingSink<>()).uid("late-ticks-sink").name("late ticks (counted only)");
 
         JobClient job = env.executeAsync("tickstream analytics");
@@ -165,6 +184,8 @@ public final class AnalyticsMain {
                 .setProperty("transaction.timeout.ms", Long.toString(TRANSACTION_TIMEOUT_MS))
                 .setProperty("linger.ms", "5")
                 .setProperty("compression.type", "lz4")
+                // Three sinks, each with its producers, in a 256 MB heap: 32 MB buffers each are far too many.
+                .setProperty("buffer.memory", Integer.toString(8 << 20))
                 .build();
     }
 

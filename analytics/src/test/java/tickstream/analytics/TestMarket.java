@@ -34,6 +34,26 @@ public final class TestMarket {
         return this;
     }
 
+    /** A tick every `everyMs` in [fromMs, toMs) at `price`, in time order. */
+    public TestMarket steady(String symbol, long fromMs, long toMs, long everyMs, double price, long size) {
+        for (long at = fromMs; at < toMs; at += everyMs) tick(symbol, at, price, size);
+        return this;
+    }
+
+    /** Like steady, with the price moving linearly from `from` to `to`. */
+    public TestMarket ramp(String symbol, long fromMs, long toMs, long everyMs, double from, double to, long size) {
+        for (long at = fromMs; at < toMs; at += everyMs) {
+            tick(symbol, at, from + (to - from) * (at - fromMs) / (double) (toMs - fromMs), size);
+        }
+        return this;
+    }
+
+    /** Orders the ticks by time (ties by insertion), for sequences built symbol by symbol. */
+    public TestMarket inTimeOrder() {
+        ticks.sort(java.util.Comparator.comparingLong(tick -> tick.timeUs));
+        return this;
+    }
+
     public List<Tick> ticks() {
         return ticks;
     }

@@ -21,7 +21,6 @@ public final class TickDeserializer implements KafkaRecordDeserializationSchema<
 
     @Override
     public void open(DeserializationSchema.InitializationContext context) {
-        reader = new tickstream.kafka.Tick();
         bad = context.getMetricGroup().counter(BAD_TICKS);
     }
 
@@ -35,6 +34,7 @@ public final class TickDeserializer implements KafkaRecordDeserializationSchema<
     /** The tick, or null when the bytes are not one. */
     Tick decode(byte[] value) {
         if (value == null || value.length < 8) return null;
+        if (reader == null) reader = new tickstream.kafka.Tick();
         try {
             tickstream.kafka.Tick flat = tickstream.kafka.Tick.getRootAsTick(ByteBuffer.wrap(value), reader);
             String symbol = flat.symbol();
