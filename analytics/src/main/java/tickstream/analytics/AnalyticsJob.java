@@ -1,6 +1,10 @@
 package tickstream.analytics;
 
+import org.apache.flink.api.common.typeinfo.Types;
 import org.apache.flink.streaming.api.datastream.DataStream;
+import org.apache.flink.streaming.api.datastream.DataStreamUtils;
+import org.apache.flink.streaming.api.datastream.KeyedStream;
+import org.apache.flink.streaming.api.datastream.SingleOutputStreamOperator;
 import tickstream.analytics.anomaly.AnomalyJob;
 import tickstream.analytics.anomaly.AnomalyParameters;
 import tickstream.analytics.candles.CandleJob;
@@ -12,6 +16,8 @@ import tickstream.analytics.model.Detection;
 import tickstream.analytics.model.Tick;
 import tickstream.analytics.patterns.PatternJob;
 import tickstream.analytics.patterns.PatternParameters;
+import tickstream.analytics.patterns.PriceStep;
+import tickstream.analytics.patterns.PriceStepper;
 
 /**
  * The whole job graph over a stream of ticks that already carries event time and watermarks:
@@ -45,9 +51,29 @@ public final class AnalyticsJob {
         this.parameters = parameters;
     }
 
+    /** Ticks shuffled by symbol once, with their price steps on the side. */
+    public record TicksBySymbol(KeyedStream<Tick, String> ticks, DataStream<PriceStep> steps) {}
+
+    /**
+     * The one shuffle of raw ticks: by symbol, into PriceStepper, whose output is already
+     * partitioned by symbol, so the candle windows read it as a keyed stream (chained, no second
+     * serialisation of every tick). Measured: one shuffle instead of two is most of the per-tick cost saved.
+     */
+    public static TicksBySymbol ticksBySymbol(DataStream<Tick> ticks, double priceStep) {
+        SingleOutputStreamOperator<Tick> stepped = ticks.keyBy(tick -> tick.symbol)
+                .process(new PriceStepper(priceStep))
+                .uid("price-steps")
+                .name("price steps");
+        return new TicksBySymbol(
+                DataStreamUtils.reinterpretAsKeyedStream(stepped, tick -> tick.symbol, Types.STRING),
+                stepped.getSideOutput(PriceStepper.STEPS));
+    }
+
     public Outputs attach(DataStream<Tick> ticks) {
-        CandleJob.Candles candles = new CandleJob().attach(ticks);
-        DataStream<Detection> patterns = new PatternJob(parameters.patterns).attach(ticks, candles.secondBars());
+        TicksBySymbol bySymbol = ticksBySymbol(ticks, parameters.patterns.priceStep);
+        CandleJob.Candles candles = new CandleJob().attach(bySymbol.ticks());
+        DataStream<Detection> patterns =
+                new PatternJob(parameters.patterns).attach(bySymbol.steps(), candles.secondBars());
         DataStream<Detection> anomalies = new AnomalyJob(parameters.anomalies).attach(candles.secondBars());
         DataStream<Detection> detections = patterns.union(anomalies)
                 .map(new DetectionCounter())

@@ -14,6 +14,8 @@ public final class JobRun {
 
     public JobRun(StreamExecutionEnvironment env) {
         this.env = env;
+        // As AnalyticsMain runs the job (pipeline.object-reuse).
+        env.getConfig().enableObjectReuse();
     }
 
     /** A list that holds everything `stream` emitted once run() returns. */

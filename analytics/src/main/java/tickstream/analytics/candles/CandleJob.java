@@ -4,6 +4,7 @@ import java.util.ArrayList;
 import java.util.List;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.streaming.api.datastream.DataStream;
+import org.apache.flink.streaming.api.datastream.KeyedStream;
 import org.apache.flink.streaming.api.datastream.SingleOutputStreamOperator;
 import org.apache.flink.streaming.api.windowing.assigners.TumblingEventTimeWindows;
 import org.apache.flink.util.OutputTag;
@@ -32,8 +33,9 @@ public final class CandleJob {
     public record Candles(
             DataStream<Bar> secondBars, DataStream<Bar> minuteBars, DataStream<Candle> candles, DataStream<Tick> lateTicks) {}
 
-    public Candles attach(DataStream<Tick> ticks) {
-        SingleOutputStreamOperator<Bar> seconds = ticks.keyBy(tick -> tick.symbol)
+    /** `ticks`: keyed by symbol (AnalyticsJob.ticksBySymbol). */
+    public Candles attach(KeyedStream<Tick, String> ticks) {
+        SingleOutputStreamOperator<Bar> seconds = ticks
                 .window(TumblingEventTimeWindows.of(Timeframes.length(BarTimeframe.S1)))
                 .sideOutputLateData(LATE_TICKS)
                 .aggregate(new TicksToBar(), new StampBar(BarTimeframe.S1))

@@ -17,6 +17,7 @@ import tickstream.analytics.model.Tick;
 public final class TickDeserializer implements KafkaRecordDeserializationSchema<Tick> {
     public static final String BAD_TICKS = "bad_ticks";
     private transient tickstream.kafka.Tick reader;
+    private transient Utf8Cache names;
     private transient Counter bad;
 
     @Override
@@ -34,14 +35,22 @@ public final class TickDeserializer implements KafkaRecordDeserializationSchema<
     /** The tick, or null when the bytes are not one. */
     Tick decode(byte[] value) {
         if (value == null || value.length < 8) return null;
-        if (reader == null) reader = new tickstream.kafka.Tick();
+        if (reader == null) {
+            reader = new tickstream.kafka.Tick();
+            names = new Utf8Cache();
+        }
         try {
             tickstream.kafka.Tick flat = tickstream.kafka.Tick.getRootAsTick(ByteBuffer.wrap(value), reader);
-            String symbol = flat.symbol();
-            if (symbol == null || symbol.isEmpty()) return null;
-            String sector = flat.sector();
+            ByteBuffer symbolBytes = flat.symbolAsByteBuffer();
+            if (symbolBytes == null || !symbolBytes.hasRemaining()) return null;
+            ByteBuffer sectorBytes = flat.sectorAsByteBuffer();
             return new Tick(
-                    symbol, sector == null ? "" : sector, flat.price(), flat.size(), flat.exchangeTimeUs(), flat.sequence());
+                    names.get(symbolBytes),
+                    sectorBytes == null ? "" : names.get(sectorBytes),
+                    flat.price(),
+                    flat.size(),
+                    flat.exchangeTimeUs(),
+                    flat.sequence());
         } catch (IndexOutOfBoundsException | IllegalArgumentException error) {
             // flatbuffers-java has no verifier: a lying offset or length surfaces as one of these.
             return null;

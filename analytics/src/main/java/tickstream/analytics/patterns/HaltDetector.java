@@ -25,8 +25,11 @@ import tickstream.kafka.MarketEventKind;
  * came (Poisson: e^−16.1 ≈ 1e-7), it is halted. A feed that stalls as a whole (the producer or
  * Kafka falling behind) makes no market trades either, so it never looks like 500 halts.
  *
- * The market's trades per second come in as broadcast state; timers fire only once both inputs'
- * watermarks pass them, so every second they cover has been counted.
+ * The market's trades per second come in as broadcast state. Everything happens in timers, which
+ * fire only once both inputs' watermarks pass them: a bar is held until the timer at its end, so
+ * bars, silence checks and market seconds are taken in event-time order even when the bars' input
+ * runs ahead of the market's (measured in the MiniCluster test: a bar after a silence arrived
+ * before the market's count of the silence, and cancelled the check that would have found it).
  */
 public final class HaltDetector extends KeyedBroadcastProcessFunction<String, Bar, MarketSecond, Detection> {
     public static final MapStateDescriptor<Long, Long> MARKET_SECONDS =
@@ -68,25 +71,12 @@ public final class HaltDetector extends KeyedBroadcastProcessFunction<String, Ba
         if (h.firstSeenMs == Long.MIN_VALUE) {
             h.firstSeenMs = startMs;
             h.accountedUntilMs = startMs;
-        }
-        if (h.halted) {
-            h.halted = false;
-            double silent = (startMs - h.lastBarEndMs) / 1e3;
-            out.collect(new Detection(MarketEventKind.ResumeDetected, bar.symbol, bar.sector, "resume", bar.startUs)
-                    .measured(silent, p.haltMinSilenceMs / 1e3)
-                    .over(startMs - h.lastBarEndMs, h.lastBarEndMs * 1000)
-                    .prices(h.lastPrice, bar.open)
-                    .saying(String.format("trades again after %.1f s without a trade", silent)));
+            h.lastBarEndMs = startMs;
         }
         h.sector = bar.sector;
-        h.addPending(endMs, bar.trades);
-        h.lastBarEndMs = Math.max(h.lastBarEndMs, endMs);
-        h.lastPrice = bar.close;
-        // Fold this second into the share once the market's count of it is in (its timestamp).
+        h.addPending(endMs, bar.trades, bar.close);
+        // Taken in once the market's count of its second is in too (the bar's timestamp).
         context.timerService().registerEventTimeTimer(endMs - 1);
-        if (h.checkAtMs != Long.MIN_VALUE) context.timerService().deleteEventTimeTimer(h.checkAtMs);
-        h.checkAtMs = h.lastBarEndMs + p.haltMinSilenceMs;
-        context.timerService().registerEventTimeTimer(h.checkAtMs);
         state.update(h);
     }
 
@@ -98,17 +88,50 @@ public final class HaltDetector extends KeyedBroadcastProcessFunction<String, Ba
         if (timestamp == h.checkAtMs) {
             checkSilence(timestamp, h, market, context, out);
         } else {
-            account(timestamp + 1, h, market);
+            for (int i = h.earliestPending(timestamp + 1); i >= 0; i = h.earliestPending(timestamp + 1)) {
+                takeIn(h.pendingEnds[i], h.pendingTrades[i], h.pendingCloses[i], h, market, context, out);
+                h.removePending(i);
+            }
         }
         state.update(h);
     }
 
-    /** Sets the symbol's trades since the last accounting against the market's over the same seconds. */
-    private void account(long untilMs, HaltState h, ReadOnlyBroadcastState<Long, Long> market) throws Exception {
+    /** A bar, in event-time order: resumes a halt, folds its trades into the share, re-arms the silence check. */
+    private void takeIn(
+            long endMs,
+            long trades,
+            long close,
+            HaltState h,
+            ReadOnlyBroadcastState<Long, Long> market,
+            OnTimerContext context,
+            Collector<Detection> out)
+            throws Exception {
+        long startMs = endMs - 1000;
+        String symbol = context.getCurrentKey();
+        if (h.halted) {
+            h.halted = false;
+            double silent = (startMs - h.lastBarEndMs) / 1e3;
+            out.collect(new Detection(MarketEventKind.ResumeDetected, symbol, h.sector, "resume", startMs * 1000)
+                    .measured(silent, p.haltMinSilenceMs / 1e3)
+                    .over(startMs - h.lastBarEndMs, h.lastBarEndMs * 1000)
+                    .prices(h.lastPrice, close)
+                    .saying(String.format("trades again after %.1f s without a trade", silent)));
+        }
+        account(endMs, trades, h, market);
+        h.lastBarEndMs = Math.max(h.lastBarEndMs, endMs);
+        h.lastPrice = close;
+        if (h.checkAtMs != Long.MIN_VALUE) context.timerService().deleteEventTimeTimer(h.checkAtMs);
+        h.checkAtMs = h.lastBarEndMs + p.haltMinSilenceMs;
+        context.timerService().registerEventTimeTimer(h.checkAtMs);
+    }
+
+    /** Sets the symbol's trades against the market's over the seconds since the last accounting. */
+    private void account(long untilMs, long trades, HaltState h, ReadOnlyBroadcastState<Long, Long> market)
+            throws Exception {
         if (untilMs <= h.accountedUntilMs) return;
         long seconds = (untilMs - h.accountedUntilMs) / 1000;
         double decay = Math.pow(keep, seconds);
-        h.symbolTrades = h.symbolTrades * decay + h.takePending(untilMs);
+        h.symbolTrades = h.symbolTrades * decay + trades;
         h.marketTrades = h.marketTrades * decay + marketTrades(market, h.accountedUntilMs, untilMs);
         h.accountedUntilMs = untilMs;
     }

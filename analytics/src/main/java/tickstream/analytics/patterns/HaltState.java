@@ -8,11 +8,13 @@ public class HaltState {
     public long lastBarEndMs;
     public long lastPrice;
     /**
-     * Bars not yet set against the market's trades (their ends and trades): a bar is accounted
-     * by the timer at its end, which can fire after later bars arrived (a backlog).
+     * Bars received but not yet taken in (their ends, trades and closes): a bar is taken in by the
+     * timer at its end, once both inputs' watermarks have passed it, so bars, silence checks and
+     * the market's seconds are always handled in event-time order, however far ahead the bars' input runs.
      */
     public long[] pendingEnds = new long[4];
     public long[] pendingTrades = new long[4];
+    public long[] pendingCloses = new long[4];
     public int pendingCount;
     /** Market seconds up to (excluding) this are folded into the share. */
     public long accountedUntilMs = Long.MIN_VALUE;
@@ -26,29 +28,31 @@ public class HaltState {
 
     public HaltState() {}
 
-    void addPending(long endMs, long trades) {
+    void addPending(long endMs, long trades, long close) {
         if (pendingCount == pendingEnds.length) {
             pendingEnds = java.util.Arrays.copyOf(pendingEnds, pendingCount * 2);
             pendingTrades = java.util.Arrays.copyOf(pendingTrades, pendingCount * 2);
+            pendingCloses = java.util.Arrays.copyOf(pendingCloses, pendingCount * 2);
         }
         pendingEnds[pendingCount] = endMs;
-        pendingTrades[pendingCount++] = trades;
+        pendingTrades[pendingCount] = trades;
+        pendingCloses[pendingCount++] = close;
     }
 
-    /** Removes and sums the pending bars that ended by `untilMs`. */
-    long takePending(long untilMs) {
-        long sum = 0;
-        int kept = 0;
+    /** The index of the earliest pending bar that ended by `untilMs`, or −1. */
+    int earliestPending(long untilMs) {
+        int earliest = -1;
         for (int i = 0; i < pendingCount; i++) {
-            if (pendingEnds[i] <= untilMs) {
-                sum += pendingTrades[i];
-            } else {
-                pendingEnds[kept] = pendingEnds[i];
-                pendingTrades[kept++] = pendingTrades[i];
-            }
+            if (pendingEnds[i] <= untilMs && (earliest < 0 || pendingEnds[i] < pendingEnds[earliest])) earliest = i;
         }
-        pendingCount = kept;
-        return sum;
+        return earliest;
+    }
+
+    void removePending(int index) {
+        pendingCount--;
+        pendingEnds[index] = pendingEnds[pendingCount];
+        pendingTrades[index] = pendingTrades[pendingCount];
+        pendingCloses[index] = pendingCloses[pendingCount];
     }
 
     double share() {

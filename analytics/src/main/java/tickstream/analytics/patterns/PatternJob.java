@@ -10,7 +10,6 @@ import org.apache.flink.streaming.api.windowing.assigners.TumblingEventTimeWindo
 import org.apache.flink.cep.functions.PatternProcessFunction;
 import tickstream.analytics.model.Bar;
 import tickstream.analytics.model.Detection;
-import tickstream.analytics.model.Tick;
 import java.time.Duration;
 
 /**
@@ -29,11 +28,8 @@ public final class PatternJob {
         this.p = parameters;
     }
 
-    public DataStream<Detection> attach(DataStream<Tick> ticks, DataStream<Bar> secondBars) {
-        DataStream<PriceStep> steps = ticks.keyBy(tick -> tick.symbol)
-                .process(new PriceStepper(p.priceStep))
-                .uid("price-steps")
-                .name("price steps");
+    /** `steps`: the ticks' price steps (PriceStepper.STEPS); `secondBars`: CandleJob's 1s bars. */
+    public DataStream<Detection> attach(DataStream<PriceStep> steps, DataStream<Bar> secondBars) {
         DataStream<Detection> crashes = cep(
                 steps.keyBy(step -> step.symbol),
                 FlashCrash.pattern(p.crashFall, p.crashWindowMs),
@@ -58,10 +54,10 @@ public final class PatternJob {
                 .name("activity bursts (session windows)");
 
         BroadcastStream<MarketSecond> market = secondBars
-                .map(bar -> new MarketSecond(bar.startUs / 1000, bar.trades))
-                .name("market trades")
                 .windowAll(TumblingEventTimeWindows.of(Duration.ofSeconds(1)))
-                .reduce((a, b) -> new MarketSecond(a.startMs, a.trades + b.trades))
+                // An aggregate, not a reduce: with object reuse a reduce would keep the input record
+                // itself in window state, and the next record deserialised into it would overwrite it.
+                .aggregate(new MarketSecond.Count())
                 .uid("market-seconds")
                 .name("market trades per second")
                 .broadcast(HaltDetector.MARKET_SECONDS);

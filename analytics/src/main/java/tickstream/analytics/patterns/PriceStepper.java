@@ -4,7 +4,9 @@ import org.apache.flink.api.common.functions.OpenContext;
 import org.apache.flink.api.common.state.ValueState;
 import org.apache.flink.api.common.state.ValueStateDescriptor;
 import org.apache.flink.streaming.api.functions.KeyedProcessFunction;
+import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.util.Collector;
+import org.apache.flink.util.OutputTag;
 import tickstream.analytics.model.Tick;
 
 /**
@@ -13,8 +15,14 @@ import tickstream.analytics.model.Tick;
  * matches sequences of a few steps instead of every tick: in a calm market a symbol makes a step
  * every minute or so, in a crash dozens a second. A fall measured between two steps is at most
  * the true fall (the true peak may lie up to one step above the peak step).
+ *
+ * Every tick passes through on the main output, steps go to STEPS: the ticks are shuffled by
+ * symbol once, and the candle windows read them from here without a second shuffle
+ * (AnalyticsJob.ticksBySymbol).
  */
-public final class PriceStepper extends KeyedProcessFunction<String, Tick, PriceStep> {
+public final class PriceStepper extends KeyedProcessFunction<String, Tick, Tick> {
+    public static final OutputTag<PriceStep> STEPS = new OutputTag<>("price-steps", TypeInformation.of(PriceStep.class));
+
     private final double logStep;
     private transient ValueState<Long> lastStepPrice;
 
@@ -28,12 +36,13 @@ public final class PriceStepper extends KeyedProcessFunction<String, Tick, Price
     }
 
     @Override
-    public void processElement(Tick tick, Context context, Collector<PriceStep> out) throws Exception {
-        Long last = lastStepPrice.value();
+    public void processElement(Tick tick, Context context, Collector<Tick> out) throws Exception {
+        out.collect(tick);
         if (tick.price <= 0) return;
+        Long last = lastStepPrice.value();
         if (last == null || Math.abs(Math.log((double) tick.price / last)) >= logStep) {
             lastStepPrice.update(tick.price);
-            out.collect(new PriceStep(tick.symbol, tick.sector, tick.timeUs, tick.price));
+            context.output(STEPS, new PriceStep(tick.symbol, tick.sector, tick.timeUs, tick.price));
         }
     }
 }

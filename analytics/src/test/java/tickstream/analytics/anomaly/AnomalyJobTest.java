@@ -11,6 +11,7 @@ import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.flink.test.junit5.MiniClusterExtension;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
+import tickstream.analytics.AnalyticsJob;
 import tickstream.analytics.JobRun;
 import tickstream.analytics.TestMarket;
 import tickstream.analytics.candles.CandleJob;
@@ -37,7 +38,7 @@ class AnomalyJobTest {
     private static List<Detection> detect(TestMarket market) throws Exception {
         StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
         env.setParallelism(2);
-        CandleJob.Candles candles = new CandleJob().attach(market.inTimeOrder().stream(env));
+        CandleJob.Candles candles = new CandleJob().attach(AnalyticsJob.ticksBySymbol(market.inTimeOrder().stream(env), 0.002).ticks());
         JobRun run = new JobRun(env);
         List<Detection> detections = run.collect(new AnomalyJob(new AnomalyParameters()).attach(candles.secondBars()));
         run.run();

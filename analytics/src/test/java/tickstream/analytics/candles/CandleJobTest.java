@@ -12,6 +12,7 @@ import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.flink.test.junit5.MiniClusterExtension;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
+import tickstream.analytics.AnalyticsJob;
 import tickstream.analytics.JobRun;
 import tickstream.analytics.TestMarket;
 import tickstream.analytics.model.Bar;
@@ -45,7 +46,7 @@ class CandleJobTest {
     void buildsExactlyTheExpectedBarsOfEveryTimeframeAndCountsTheLateTick() throws Exception {
         StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
         env.setParallelism(2);
-        CandleJob.Candles out = new CandleJob().attach(market().stream(env));
+        CandleJob.Candles out = new CandleJob().attach(AnalyticsJob.ticksBySymbol(market().stream(env), 0.002).ticks());
         JobRun run = new JobRun(env);
         List<Candle> candles = run.collect(out.candles());
         List<Tick> late = run.collect(out.lateTicks());

@@ -11,6 +11,7 @@ import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.flink.test.junit5.MiniClusterExtension;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
+import tickstream.analytics.AnalyticsJob;
 import tickstream.analytics.JobRun;
 import tickstream.analytics.TestMarket;
 import tickstream.analytics.candles.CandleJob;
@@ -47,7 +48,7 @@ class CorrelationJobTest {
 
         StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
         env.setParallelism(2);
-        CandleJob.Candles candles = new CandleJob().attach(market.stream(env));
+        CandleJob.Candles candles = new CandleJob().attach(AnalyticsJob.ticksBySymbol(market.stream(env), 0.002).ticks());
         JobRun run = new JobRun(env);
         List<Correlations> matrices = run.collect(new CorrelationJob(p).attach(candles.minuteBars()));
         run.run();

@@ -74,6 +74,10 @@ class HaltDetectorTest {
         assertEquals(25.0, halts.get(0).value, 1e-9, "5 expected trades a second for 5 s");
 
         harness.processElement(bar("HALT", 40_000, 3), 40_999);
+        harness.processBroadcastElement(new MarketSecond(40_000, 100), 40_999);
+        assertEquals(1, detections().size(), "a bar is taken in once both inputs have passed it");
+        harness.processWatermark(40_999);
+        harness.processBroadcastWatermark(40_999);
         List<Detection> after = detections();
         assertEquals(2, after.size(), after.toString());
         assertEquals(MarketEventKind.ResumeDetected, after.get(1).kind);

@@ -6,16 +6,15 @@ import static tickstream.analytics.TestMarket.us;
 
 import java.util.List;
 import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
-import org.apache.flink.streaming.api.datastream.DataStream;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.flink.test.junit5.MiniClusterExtension;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
+import tickstream.analytics.AnalyticsJob;
 import tickstream.analytics.JobRun;
 import tickstream.analytics.TestMarket;
 import tickstream.analytics.candles.CandleJob;
 import tickstream.analytics.model.Detection;
-import tickstream.analytics.model.Tick;
 import tickstream.kafka.MarketEventKind;
 
 /**
@@ -40,10 +39,10 @@ class PatternJobTest {
     static List<Detection> detect(TestMarket market, PatternParameters parameters) throws Exception {
         StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
         env.setParallelism(2);
-        DataStream<Tick> ticks = market.stream(env);
-        CandleJob.Candles candles = new CandleJob().attach(ticks);
+        AnalyticsJob.TicksBySymbol ticks = AnalyticsJob.ticksBySymbol(market.stream(env), parameters.priceStep);
+        CandleJob.Candles candles = new CandleJob().attach(ticks.ticks());
         JobRun run = new JobRun(env);
-        List<Detection> detections = run.collect(new PatternJob(parameters).attach(ticks, candles.secondBars()));
+        List<Detection> detections = run.collect(new PatternJob(parameters).attach(ticks.steps(), candles.secondBars()));
         run.run();
         return detections;
     }

@@ -51,6 +51,8 @@ class EagerBoundedOutOfOrdernessTest {
     @Test
     void aLiveSplitThatFallsQuietIsIdleAfterTheTimeoutAndActiveWithItsNextTick() {
         generator.onEvent("a", wallMs, output);
+        // The periodic timer (every 50 ms in the job) notices the event.
+        generator.onPeriodicEmit(output);
         quiet(4_000);
         generator.onPeriodicEmit(output);
         quiet(1_000);
@@ -63,6 +65,7 @@ class EagerBoundedOutOfOrdernessTest {
     void aSplitStillReadingABacklogIsNotIdleUntilItHasBeenQuietTwelveTimesAsLong() {
         // Its newest tick is an hour old: it is catching up, however slow the fetch.
         generator.onEvent("old", wallMs - 3_600_000, output);
+        generator.onPeriodicEmit(output);
         out.clear();
         quiet(5_000);
         generator.onPeriodicEmit(output);
