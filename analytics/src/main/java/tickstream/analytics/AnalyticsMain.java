@@ -115,19 +115,14 @@ public final class AnalyticsMain {
 
     static Configuration configuration(AnalyticsOptions options, Checkpoints checkpoints, Optional<Path> restore) {
         Configuration config = new Configuration();
-        // One JVM on a shared developer machine: everything on loopback, memory pools small
-        // (measured: /work/shared/README.md, RSS ~270 MB with -Xmx256m).
-        config.setString("rest.address", "127.0.0.1");
-        config.setString("rest.bind-address", "127.0.0.1");
-        config.setString("rest.bind-port", Integer.toString(options.restPort));
-        config.setString("jobmanager.bind-host", "127.0.0.1");
-        config.setString("taskmanager.bind-host", "127.0.0.1");
-        config.setString("taskmanager.host", "127.0.0.1");
-        config.setString("taskmanager.memory.network.min", "16mb");
-        config.setString("taskmanager.memory.network.max", "16mb");
-        config.setString("taskmanager.memory.managed.size", "16mb");
-        config.setString("parallelism.default", Integer.toString(options.parallelism));
-        config.setString("taskmanager.numberOfTaskSlots", Integer.toString(options.parallelism));
+        if (options.cluster) {
+            if (options.parallelismGiven()) config.setString("parallelism.default", Integer.toString(options.parallelism));
+        } else {
+            miniCluster(config, options);
+        }
+        // No defensive copy of every record between chained operators (measured: part of the per-tick
+        // cost); no function keeps a reference to its input (CEP copies what it buffers itself).
+        config.setString("pipeline.object-reuse", "true");
         // The periodic half of the watermark generator: idleness is only noticed on this timer.
         config.setString("pipeline.auto-watermark-interval", "50 ms");
 
@@ -146,14 +141,29 @@ public final class AnalyticsMain {
         config.setString("restart-strategy.type", "exponential-delay");
         config.setString("restart-strategy.exponential-delay.initial-backoff", "1 s");
         config.setString("restart-strategy.exponential-delay.max-backoff", "30 s");
+        return config;
+    }
 
+    /** One JVM on a shared developer machine: everything on loopback, memory pools small, metrics on request. */
+    private static void miniCluster(Configuration config, AnalyticsOptions options) {
+        // Measured: /work/shared/README.md (RSS ~270 MB with -Xmx256m for a small job; this one ~390 MB).
+        config.setString("rest.address", "127.0.0.1");
+        config.setString("rest.bind-address", "127.0.0.1");
+        config.setString("rest.bind-port", Integer.toString(options.restPort));
+        config.setString("jobmanager.bind-host", "127.0.0.1");
+        config.setString("taskmanager.bind-host", "127.0.0.1");
+        config.setString("taskmanager.host", "127.0.0.1");
+        config.setString("taskmanager.memory.network.min", "16mb");
+        config.setString("taskmanager.memory.network.max", "16mb");
+        config.setString("taskmanager.memory.managed.size", "16mb");
+        config.setString("parallelism.default", Integer.toString(options.parallelism));
+        config.setString("taskmanager.numberOfTaskSlots", Integer.toString(options.parallelism));
         if (options.metricsPort > 0) {
             config.setString(
                     "metrics.reporter.prom.factory.class",
                     "org.apache.flink.metrics.prometheus.PrometheusReporterFactory");
             config.setString("metrics.reporter.prom.port", Integer.toString(options.metricsPort));
         }
-        return config;
     }
 
     static KafkaSource<Tick> ticksSource(AnalyticsOptions options, long backfillFromMs) {

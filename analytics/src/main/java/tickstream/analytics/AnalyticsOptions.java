@@ -6,8 +6,9 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
- * The job's command line: `--name value` pairs. `tickstream analytics` (cli/) validates the
- * user's flags and passes these; a bad one here is still one sentence and exit status 2.
+ * The job's command line: `--name value` or `--name=value` (Flink's standalone-job passes the
+ * latter from docker-compose.yml). `tickstream analytics` (cli/) validates the user's flags and
+ * passes these; a bad one here is still one sentence and exit status 2.
  */
 public final class AnalyticsOptions {
     public enum Delivery {
@@ -16,7 +17,14 @@ public final class AnalyticsOptions {
     }
 
     public String brokers;
+    /**
+     * On a Flink cluster (docker-compose.yml's JobManager and TaskManagers) rather than on a
+     * MiniCluster in this JVM: the cluster's own configuration then decides memory, addresses,
+     * parallelism (unless --parallelism is given) and metric reporters.
+     */
+    public boolean cluster;
     public int parallelism = 1;
+    private boolean parallelismGiven;
     public Path checkpointDir = Path.of("data", "analytics", "checkpoints");
     public Duration checkpointInterval = Duration.ofSeconds(1);
     public Delivery delivery = Delivery.EXACTLY_ONCE;
@@ -50,6 +58,11 @@ public final class AnalyticsOptions {
         for (int i = 0; i < args.length; i++) {
             String flag = args[i];
             if (!flag.startsWith("--")) throw new UsageError("unexpected argument '" + flag + "'");
+            int equals = flag.indexOf('=');
+            if (equals > 0) {
+                values.put(flag.substring(2, equals), flag.substring(equals + 1));
+                continue;
+            }
             if (i + 1 >= args.length) throw new UsageError("flag " + flag + " needs a value");
             values.put(flag.substring(2), args[++i]);
         }
@@ -62,7 +75,11 @@ public final class AnalyticsOptions {
     private void set(String name, String value) {
         switch (name) {
             case "brokers" -> brokers = value;
-            case "parallelism" -> parallelism = integer(name, value, 1, 64);
+            case "cluster" -> cluster = bool(name, value);
+            case "parallelism" -> {
+                parallelism = integer(name, value, 1, 64);
+                parallelismGiven = true;
+            }
             case "checkpoint-dir" -> checkpointDir = Path.of(value);
             case "checkpoint-interval" -> checkpointInterval = Duration.ofMillis(integer(name, value, 100, 600_000));
             case "delivery" -> delivery = switch (value) {
@@ -84,6 +101,18 @@ public final class AnalyticsOptions {
             case "candles-retention-bytes" -> candlesRetentionBytes = Long.parseLong(value);
             default -> throw new UsageError("unknown flag --" + name);
         }
+    }
+
+    public boolean parallelismGiven() {
+        return parallelismGiven;
+    }
+
+    private static boolean bool(String name, String value) {
+        return switch (value) {
+            case "true" -> true;
+            case "false" -> false;
+            default -> throw new UsageError("--" + name + " must be true or false, got '" + value + "'");
+        };
     }
 
     private static int integer(String name, String value, int min, int max) {
