@@ -1,7 +1,7 @@
 /**
  * Follows Maven's batch-mode transfer lines to say how far a cold resolution is:
- *   Downloading from central: https://…/flink-core-2.3.0.jar
- *   Downloaded from central: https://…/flink-core-2.3.0.jar (2.1 MB at 5.3 MB/s)
+ *   [INFO] Downloading from central: https://…/flink-core-2.3.0.jar
+ *   [INFO] Downloaded from central: https://…/flink-core-2.3.0.jar (2.1 MB at 5.3 MB/s)
  * Maven announces jars as it discovers them, so the total can still grow while it works.
  */
 export class MavenProgress {
@@ -11,9 +11,10 @@ export class MavenProgress {
 
   /** Takes one line of Maven's output; true when it changed the counts. */
   read(line: string): boolean {
-    const match = /^(Downloading|Downloaded) from [^:]+: (\S+\.jar)(?: \(([\d.]+) (B|kB|KB|MB|GB)\b)?/.exec(
-      line.trim(),
-    );
+    const match =
+      /^(?:\[INFO\] )?(Downloading|Downloaded) from [^:]+: (\S+\.jar)(?: \(([\d.]+) (B|kB|KB|MB|GB)\b)?/.exec(
+        line.trim(),
+      );
     if (!match) return false;
     const [, verb, url = '', size, unit] = match;
     if (verb === 'Downloading') {
