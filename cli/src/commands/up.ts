@@ -126,11 +126,11 @@ export const upCommand: Command = {
       throw error;
     }
     process.stdout.write(`edge: listening on :${edge.port}\n`);
-    // Only now: the JVM must not compete with the edge for the two cores before it listens.
-    analytics.start();
-    void edge.ready.then(() =>
-      process.stdout.write(`dashboard: http://localhost:${edge.port}/  (WebSocket ws://localhost:${edge.port}/ws)\n`),
-    );
+    void edge.ready.then(() => {
+      process.stdout.write(`dashboard: http://localhost:${edge.port}/  (WebSocket ws://localhost:${edge.port}/ws)\n`);
+      // Only now: a starting JVM (and a first build) competes for the cores with the edge's history load.
+      analytics.start();
+    });
     const status = producerStatus(producer, log);
     // Stop in the order data flows: nobody is served from a Kafka that is gone.
     return runUntilSignal(async () => {
@@ -144,8 +144,8 @@ export const upCommand: Command = {
 };
 
 /**
- * The analytics job as `up` runs it: started in the background once the edge listens, never
- * holding the rest back. Where Java or Maven is missing, or the job cannot start, one line says
+ * The analytics job as `up` runs it: started in the background once the dashboard is served,
+ * never holding the rest back. Where Java or Maven is missing, or the job cannot start, one line says
  * so and everything else runs on (the dashboard then shows analytics as offline).
  */
 class AnalyticsBeside {
@@ -160,7 +160,7 @@ class AnalyticsBeside {
   ) {}
 
   start(): void {
-    if (this.disabled || this.spawned) return;
+    if (this.disabled || this.spawned || this.stopping) return;
     this.spawned = startAnalytics({ brokers: this.brokers, log: (line) => this.log(`analytics: ${line}`) }).then(
       (job) => {
         void this.follow(job);
@@ -231,14 +231,15 @@ async function runEdgeGroup(
     throw error;
   }
   for (const edge of group.edges) process.stdout.write(`edge: ${edge.id} on :${edge.port} (pid ${edge.pid})\n`);
-  analytics.start();
   process.stdout.write(`balancer: HAProxy on :${group.port} (leastconn, /health checked), ${group.configPath}\n`);
   void group
     .healthy(10 * 60_000)
     .then(() =>
       process.stdout.write(`dashboard: http://localhost:${group.port}/  (WebSocket ws://localhost:${group.port}/ws)\n`),
     )
-    .catch(() => {});
+    .catch(() => {})
+    // Once the edges serve (or gave up waiting): a starting JVM must not slow their history load.
+    .finally(() => analytics.start());
   const status = producerStatus(producer, log);
   // Balancer first (no new clients), then the edges, then what feeds them.
   return runUntilSignal(async () => {
