@@ -8,7 +8,10 @@ import java.io.Serializable;
  * otherwise; the measured rates are in docs/analytics.md.
  */
 public class PatternParameters implements Serializable {
-    /** Ticks become price steps each time the price has moved this far (fraction) from the last step. */
+    /**
+     * Ticks become price steps each time the price has moved this far (fraction) from the last
+     * step, and at least every half crash window.
+     */
     public double priceStep = 0.002;
     /** Flash crash: a fall of at least this fraction … */
     public double crashFall = 0.02;

@@ -13,6 +13,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import tickstream.analytics.AnalyticsJob;
 import tickstream.analytics.JobRun;
+import tickstream.analytics.patterns.PatternParameters;
 import tickstream.analytics.TestMarket;
 import tickstream.analytics.candles.CandleJob;
 import tickstream.analytics.model.Detection;
@@ -38,7 +39,8 @@ class AnomalyJobTest {
     private static List<Detection> detect(TestMarket market) throws Exception {
         StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
         env.setParallelism(2);
-        CandleJob.Candles candles = new CandleJob().attach(AnalyticsJob.ticksBySymbol(market.inTimeOrder().stream(env), 0.002).ticks());
+        AnalyticsJob.TicksBySymbol ticks = AnalyticsJob.ticksBySymbol(market.inTimeOrder().stream(env), new PatternParameters());
+        CandleJob.Candles candles = new CandleJob().attach(ticks.ticks());
         JobRun run = new JobRun(env);
         List<Detection> detections = run.collect(new AnomalyJob(new AnomalyParameters()).attach(candles.secondBars()));
         run.run();

@@ -14,6 +14,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import tickstream.analytics.AnalyticsJob;
 import tickstream.analytics.JobRun;
+import tickstream.analytics.patterns.PatternParameters;
 import tickstream.analytics.TestMarket;
 import tickstream.analytics.model.Bar;
 import tickstream.analytics.model.Candle;
@@ -46,7 +47,8 @@ class CandleJobTest {
     void buildsExactlyTheExpectedBarsOfEveryTimeframeAndCountsTheLateTick() throws Exception {
         StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
         env.setParallelism(2);
-        CandleJob.Candles out = new CandleJob().attach(AnalyticsJob.ticksBySymbol(market().stream(env), 0.002).ticks());
+        AnalyticsJob.TicksBySymbol ticks = AnalyticsJob.ticksBySymbol(market().stream(env), new PatternParameters());
+        CandleJob.Candles out = new CandleJob().attach(ticks.ticks());
         JobRun run = new JobRun(env);
         List<Candle> candles = run.collect(out.candles());
         List<Tick> late = run.collect(out.lateTicks());

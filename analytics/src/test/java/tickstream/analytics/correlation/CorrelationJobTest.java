@@ -13,6 +13,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import tickstream.analytics.AnalyticsJob;
 import tickstream.analytics.JobRun;
+import tickstream.analytics.patterns.PatternParameters;
 import tickstream.analytics.TestMarket;
 import tickstream.analytics.candles.CandleJob;
 import tickstream.analytics.model.Correlations;
@@ -48,7 +49,8 @@ class CorrelationJobTest {
 
         StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
         env.setParallelism(2);
-        CandleJob.Candles candles = new CandleJob().attach(AnalyticsJob.ticksBySymbol(market.stream(env), 0.002).ticks());
+        AnalyticsJob.TicksBySymbol ticks = AnalyticsJob.ticksBySymbol(market.stream(env), new PatternParameters());
+        CandleJob.Candles candles = new CandleJob().attach(ticks.ticks());
         JobRun run = new JobRun(env);
         List<Correlations> matrices = run.collect(new CorrelationJob(p).attach(candles.minuteBars()));
         run.run();

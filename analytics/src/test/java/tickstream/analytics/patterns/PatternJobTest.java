@@ -39,7 +39,7 @@ class PatternJobTest {
     static List<Detection> detect(TestMarket market, PatternParameters parameters) throws Exception {
         StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
         env.setParallelism(2);
-        AnalyticsJob.TicksBySymbol ticks = AnalyticsJob.ticksBySymbol(market.stream(env), parameters.priceStep);
+        AnalyticsJob.TicksBySymbol ticks = AnalyticsJob.ticksBySymbol(market.stream(env), parameters);
         CandleJob.Candles candles = new CandleJob().attach(ticks.ticks());
         JobRun run = new JobRun(env);
         List<Detection> detections = run.collect(new PatternJob(parameters).attach(ticks.steps(), candles.secondBars()));
@@ -72,6 +72,18 @@ class PatternJobTest {
         assertEquals(2.0, crash.threshold);
         assertEquals(1_000_000L, crash.startPrice);
         assertEquals(980_000L, crash.price);
+    }
+
+    @Test
+    void aSuddenJumpAfterAMinuteOfCalmIsAFlashCrash() throws Exception {
+        // The calm makes no price step of its own; only the refresh keeps a level inside the window.
+        TestMarket market = new TestMarket()
+                .steady("JUMP", 0, 60_000, 500, 50.00, 10)
+                .steady("JUMP", 60_000, 62_000, 500, 46.00, 10);
+        List<Detection> crashes = ofKind(detect(market, shortened()), MarketEventKind.FlashCrash);
+        assertEquals(1, crashes.size(), crashes.toString());
+        assertEquals(us(60_000), crashes.get(0).timeUs);
+        assertEquals(8.0, crashes.get(0).value, 1e-9);
     }
 
     @Test
