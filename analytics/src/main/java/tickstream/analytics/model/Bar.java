@@ -23,10 +23,6 @@ public class Bar {
         return volume > 0 ? Math.round(notional / volume) : close;
     }
 
-    public long endUs() {
-        return startUs + Timeframes.length(timeframe).toNanos() / 1000;
-    }
-
     @Override
     public String toString() {
         return String.format(

@@ -31,11 +31,6 @@ public class BarSignal {
         return startUs + 1_000_000;
     }
 
-    /** Log return since the previous bar's close; 0 for the first bar. */
-    public double logReturn() {
-        return previousClose > 0 ? Math.log((double) close / previousClose) : 0;
-    }
-
     @Override
     public String toString() {
         return String.format(
