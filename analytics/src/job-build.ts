@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { mkdir, readdir, rename, rm, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
-import { join, relative } from 'node:path';
+import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describeMavenFailure, findMaven } from '@tickstream/broker';
 import { AnalyticsError } from './errors.js';
@@ -130,6 +130,7 @@ export async function buildAnalyticsJob(options: BuildJobOptions): Promise<Analy
     if (finishedMeanwhile) return { ...finishedMeanwhile, built: true };
     await rm(dir, { recursive: true, force: true });
     await rename(scratch, dir);
+    await removeOlderBuilds(dir, flinkVersion);
     const seconds = ((Date.now() - started) / 1000).toFixed(1);
     log(
       `analytics job built in ${seconds} s: ${jars.length} jars on its classpath (downloaded ${progress.describe()})`,
@@ -137,6 +138,22 @@ export async function buildAnalyticsJob(options: BuildJobOptions): Promise<Analy
     return { jar: join(dir, JAR), libs: join(dir, 'libs'), built: true };
   } finally {
     await rm(scratch, { recursive: true, force: true });
+  }
+}
+
+/**
+ * Every edit of the job is a new 100 MB folder; keep only the newest build of this Flink version.
+ * A job still running from an older folder keeps working: it opened its jars at start (the class
+ * path is searched jar by jar), and Linux keeps a deleted file's data while it is open.
+ */
+export async function removeOlderBuilds(dir: string, flinkVersion: string): Promise<void> {
+  const root = dirname(dir);
+  const prefix = `analytics-${flinkVersion}-`;
+  for (const name of await readdir(root)) {
+    const other = join(root, name);
+    if (other !== dir && name.startsWith(prefix) && !name.includes('.partial-')) {
+      await rm(other, { recursive: true, force: true });
+    }
   }
 }
 
