@@ -13,6 +13,7 @@ export const BENCHMARKS = [
   'baseline',
   'http',
   'dashboard',
+  'analytics',
 ] as const;
 export type BenchmarkName = (typeof BENCHMARKS)[number];
 
