@@ -5,7 +5,7 @@ import { createInterface } from 'node:readline';
 import { findJava, findOnPath } from '@tickstream/broker';
 import { AnalyticsError } from './errors.js';
 import { buildAnalyticsJob, DEFAULT_FLINK_VERSION } from './job-build.js';
-import { probeTransactions } from './transactions-probe.js';
+import { probeTransactions, type TransactionSupport } from './transactions-probe.js';
 
 export type Delivery = 'exactly-once' | 'at-least-once';
 
@@ -32,8 +32,9 @@ export interface AnalyticsOptions {
   checkpointIntervalMs?: number;
   flinkVersion?: string;
   /**
-   * Unset: exactly-once where the broker advertises Kafka transactions (EndTxn), at-least-once
-   * (said in one line) where it does not. Set: exactly that, refused if the broker cannot.
+   * Unset: exactly-once where the broker advertises Kafka transactions (EndTxn: Apache Kafka and the
+   * embedded broker do), at-least-once (said in one line) where it does not. Set: exactly that,
+   * refused if the broker cannot.
    */
   delivery?: Delivery;
   /** Prometheus text at http://HOST:PORT/metrics; unset: none. */
@@ -83,8 +84,10 @@ function track(child: ChildProcess): void {
 }
 
 /**
- * Chooses the delivery guarantee: exactly-once needs the broker to serve Kafka transactions,
- * which the embedded broker does not yet do. Asked of the broker itself, never assumed.
+ * Chooses the delivery guarantee: exactly-once needs the broker to serve Kafka transactions.
+ * Apache Kafka and the embedded broker both do; a Kafka-compatible service may not (Azure Event
+ * Hubs, for one), and KafkaSink's EXACTLY_ONCE would then restart the job forever waiting for
+ * InitProducerId. So the broker is asked (probeTransactions), never assumed.
  */
 export async function chooseDelivery(
   brokers: string,
@@ -92,8 +95,16 @@ export async function chooseDelivery(
   log: (line: string) => void,
 ): Promise<Delivery> {
   if (requested === 'at-least-once') return requested;
-  const { broker, serves } = await probeTransactions(brokers);
-  if (serves) return 'exactly-once';
+  return deliveryFor(await probeTransactions(brokers), requested, log);
+}
+
+/** The guarantee for a broker that does or does not serve transactions (chooseDelivery's decision). */
+export function deliveryFor(
+  { broker, serves }: TransactionSupport,
+  requested: Delivery | undefined,
+  log: (line: string) => void,
+): Delivery {
+  if (requested === 'at-least-once' || serves) return requested ?? 'exactly-once';
   if (requested === 'exactly-once') {
     throw Object.assign(
       new AnalyticsError(

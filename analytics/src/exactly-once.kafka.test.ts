@@ -8,7 +8,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { selectedBackend, startTestKafka, type TestKafka, uniqueName } from '../../broker/src/testing/kafka-backend.js';
 import { until } from '../../broker/src/testing/until.js';
 import { type RunningAnalytics, startAnalytics } from './analytics.js';
-import { probeTransactions } from './transactions-probe.js';
 
 const { CompressionCodecs, CompressionTypes, Kafka, logLevel } = kafkajs;
 // The job's sink writes lz4 batches; kafkajs ships without lz4.
@@ -69,14 +68,11 @@ const describeBar = (bar: CandleBarFields): string =>
 // between the last checkpoint and the kill are written again after the restart.
 describe(`analytics exactly-once across kill -9 (${selectedBackend()} backend)`, () => {
   let kafka: TestKafka;
-  let transactions = false;
-  let broker = '';
   let checkpoints: string;
   const jobs: RunningAnalytics[] = [];
 
   beforeAll(async () => {
     kafka = await startTestKafka();
-    ({ serves: transactions, broker } = await probeTransactions(kafka.bootstrap));
     checkpoints = await mkdtemp(join(tmpdir(), 'tickstream-exactly-once-'));
   }, 120_000);
 
@@ -86,12 +82,7 @@ describe(`analytics exactly-once across kill -9 (${selectedBackend()} backend)`,
     if (checkpoints) await rm(checkpoints, { recursive: true, force: true });
   }, 60_000);
 
-  it('a read_committed reader sees every expected candle once after the job is killed and resumed', async (context) => {
-    if (!transactions) {
-      // Un-skipped as soon as the broker advertises EndTxn (the transactions branch).
-      context.skip(`the broker at ${broker} does not serve Kafka transactions (no EndTxn), which exactly-once needs`);
-      return;
-    }
+  it('a read_committed reader sees every expected candle once after the job is killed and resumed', async () => {
     const topic = uniqueName('eo-ticks');
     const topics = {
       ticks: topic,

@@ -6,6 +6,7 @@ export {
   chooseDelivery,
   DEFAULT_TOPICS,
   type Delivery,
+  deliveryFor,
   type RunningAnalytics,
   startAnalytics,
 } from './analytics.js';

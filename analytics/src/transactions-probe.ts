@@ -15,7 +15,7 @@ export interface TransactionSupport {
 /**
  * Asks the first reachable bootstrap broker which APIs it serves (ApiVersions v0, which every
  * broker answers) and whether EndTxn is among them. The embedded broker advertises exactly what
- * it serves, since its ApiVersions is generated from its handler registry.
+ * it serves, since its ApiVersions is generated from its handler registry (EndTxn included).
  */
 export async function probeTransactions(bootstrap: string, timeoutMs = 10_000): Promise<TransactionSupport> {
   const problems: string[] = [];
