@@ -23,7 +23,9 @@ CompressionCodecs[CompressionTypes.LZ4] = kafkaLz4Codec;
  *   size, and recovery after a kill -9 (until a candle newer than the kill is written);
  * - detection latency: a market in which a symbol falls 3 % in a second every half second; for
  *   each FlashCrash, the time from the exchange time of the tick that completed the fall to the
- *   event arriving at a Kafka consumer of market_events.
+ *   event arriving at a Kafka consumer of market_events: a read_committed one (as edges read it:
+ *   under exactly-once that waits for the checkpoint that commits it) and a read_uncommitted one
+ *   (when the job wrote it: the detection itself).
  */
 export interface AnalyticsBenchResult {
   machine: { cpus: number; model: string; memoryGb: number; node: string };
@@ -42,7 +44,11 @@ export interface AnalyticsBenchResult {
   recoverySeconds: number[];
   /** Of which: kill to the restarted job running (JVM, MiniCluster, restore). */
   restartSeconds: number[];
+  /** At a read_committed consumer: what edges and `tickstream watch` see. */
   latency: { events: number; p50Ms: number; p99Ms: number; maxMs: number };
+  /** At a read_uncommitted consumer: when the job wrote the event, before its transaction commits. */
+  writtenLatency: { events: number; p50Ms: number; p99Ms: number; maxMs: number };
+  checkpointIntervalMs: number;
 }
 
 export type AnalyticsBenchPart = 'throughput' | 'live' | 'latency';
@@ -51,10 +57,26 @@ export interface AnalyticsBenchOptions {
   quick?: boolean;
   /** Which parts to run (default all): `node bench/dist/analytics.js --parts throughput`. */
   parts?: readonly AnalyticsBenchPart[];
+  /** The job's checkpoint interval (default the job's, 1 s): under exactly-once, how often output is committed. */
+  checkpointIntervalMs?: number;
   progress?: (line: string) => void;
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** The job's own default (AnalyticsOptions.java). */
+const DEFAULT_CHECKPOINT_INTERVAL_MS = 1000;
+
+/** Latencies in arrival order; the first crashes meet a cold JVM, so the second half is summarised. */
+function latencySummary(latencies: readonly number[]): AnalyticsBenchResult['latency'] {
+  const sorted = latencies.slice(Math.floor(latencies.length / 2)).sort((a, b) => a - b);
+  return {
+    events: latencies.length,
+    p50Ms: quantile(sorted, 0.5),
+    p99Ms: quantile(sorted, 0.99),
+    maxMs: sorted.at(-1) ?? Number.NaN,
+  };
+}
 
 function quantile(sorted: readonly number[], q: number): number {
   if (sorted.length === 0) return Number.NaN;
@@ -97,7 +119,7 @@ async function startJob(
   topics: AnalyticsTopics,
   checkpointDir: string,
   instance: string,
-  extra: { parallelism?: number; backfillMs?: number; restore?: string } = {},
+  extra: { parallelism?: number; backfillMs?: number; restore?: string; checkpointIntervalMs?: number } = {},
 ): Promise<JobRun> {
   const metricsPort = await freePort();
   const job = await startAnalytics({
@@ -120,6 +142,8 @@ export async function runAnalyticsBench(options: AnalyticsBenchOptions = {}): Pr
   const quick = options.quick ?? false;
   const progress = options.progress ?? (() => {});
   const parts = new Set(options.parts ?? ['throughput', 'live', 'latency']);
+  const interval =
+    options.checkpointIntervalMs === undefined ? {} : { checkpointIntervalMs: options.checkpointIntervalMs };
   const scratch = mkdtempSync(join(tmpdir(), 'tickstream-bench-analytics-'));
   const broker = await startBrokerProcess(join(scratch, 'broker'));
   const kafka = new Kafka({ brokers: [broker.bootstrap], logLevel: logLevel.NOTHING });
@@ -149,6 +173,7 @@ export async function runAnalyticsBench(options: AnalyticsBenchOptions = {}): Pr
             parallelism,
             backfillMs: 24 * 3_600_000,
             restore: 'none',
+            ...interval,
           },
         );
         delivery = run.job.delivery;
@@ -198,7 +223,10 @@ export async function runAnalyticsBench(options: AnalyticsBenchOptions = {}): Pr
       try {
         await sleep(2000);
         const checkpointDir = join(scratch, liveTopic);
-        let run = await startJob(broker.bootstrap, topicsFor(liveTopic), checkpointDir, liveTopic, { backfillMs: 0 });
+        let run = await startJob(broker.bootstrap, topicsFor(liveTopic), checkpointDir, liveTopic, {
+          backfillMs: 0,
+          ...interval,
+        });
         delivery = run.job.delivery;
         // The JIT compiles Flink's code paths for the first minute (measured: 1.1 cores after 15 s,
         // 0.4-0.6 after 45 s at the same load). Quick (CI's smoke test) does not wait for it.
@@ -246,7 +274,10 @@ export async function runAnalyticsBench(options: AnalyticsBenchOptions = {}): Pr
             await sleep(5000);
             const killedAt = Date.now();
             await run.job.kill();
-            run = await startJob(broker.bootstrap, topicsFor(liveTopic), checkpointDir, liveTopic, { backfillMs: 0 });
+            run = await startJob(broker.bootstrap, topicsFor(liveTopic), checkpointDir, liveTopic, {
+              backfillMs: 0,
+              ...interval,
+            });
             restartSeconds.push((Date.now() - killedAt) / 1000);
             // Recovered: a 1s bar that started after the kill has been written.
             while (newestBarMs < killedAt && Date.now() - killedAt < 120_000) await sleep(50);
@@ -265,12 +296,8 @@ export async function runAnalyticsBench(options: AnalyticsBenchOptions = {}): Pr
     }
 
     // ---- detection latency -----------------------------------------------------------------
-    let latency: AnalyticsBenchResult['latency'] = {
-      events: 0,
-      p50Ms: Number.NaN,
-      p99Ms: Number.NaN,
-      maxMs: Number.NaN,
-    };
+    let latency = latencySummary([]);
+    let writtenLatency = latencySummary([]);
     if (parts.has('latency')) {
       const latencyTopic = `bench-analytics-crashes-${Date.now()}`;
       const admin = kafka.admin();
@@ -279,19 +306,29 @@ export async function runAnalyticsBench(options: AnalyticsBenchOptions = {}): Pr
       await admin.disconnect();
       const run = await startJob(broker.bootstrap, topicsFor(latencyTopic), join(scratch, latencyTopic), latencyTopic, {
         backfillMs: 0,
+        ...interval,
       });
       delivery = run.job.delivery;
-      const latencies: number[] = [];
-      const events = kafka.consumer({ groupId: `${latencyTopic}-reader` });
-      await events.connect();
-      await events.subscribe({ topic: `${latencyTopic}-events` });
-      await events.run({
-        eachMessage: async ({ message }) => {
-          if (!message.value) return;
-          const event = decodeMarketEvent(new Uint8Array(message.value));
-          if (event.kind === MarketEventKind.FlashCrash) latencies.push(Date.now() - event.timeUs / 1000);
+      const committed: number[] = [];
+      const written: number[] = [];
+      const readers = [
+        { latencies: committed, consumer: kafka.consumer({ groupId: `${latencyTopic}-committed` }) },
+        {
+          latencies: written,
+          consumer: kafka.consumer({ groupId: `${latencyTopic}-written`, readUncommitted: true }),
         },
-      });
+      ];
+      for (const { latencies, consumer } of readers) {
+        await consumer.connect();
+        await consumer.subscribe({ topic: `${latencyTopic}-events` });
+        await consumer.run({
+          eachMessage: async ({ message }) => {
+            if (!message.value) return;
+            const event = decodeMarketEvent(new Uint8Array(message.value));
+            if (event.kind === MarketEventKind.FlashCrash) latencies.push(Date.now() - event.timeUs / 1000);
+          },
+        });
+      }
       const market = new CrashingMarket(kafka, latencyTopic);
       try {
         await market.start();
@@ -300,18 +337,15 @@ export async function runAnalyticsBench(options: AnalyticsBenchOptions = {}): Pr
       } finally {
         await market.stop();
         await sleep(2000);
-        await events.disconnect();
+        for (const { consumer } of readers) await consumer.disconnect();
         await run.job.kill();
       }
-      // The first crashes meet a cold JVM: count those of the second half only.
-      const sorted = latencies.slice(Math.floor(latencies.length / 2)).sort((a, b) => a - b);
-      latency = {
-        events: latencies.length,
-        p50Ms: quantile(sorted, 0.5),
-        p99Ms: quantile(sorted, 0.99),
-        maxMs: sorted.at(-1) ?? Number.NaN,
-      };
-      progress(`detection latency over ${sorted.length} crashes: p50 ${latency.p50Ms} ms, p99 ${latency.p99Ms} ms`);
+      latency = latencySummary(committed);
+      writtenLatency = latencySummary(written);
+      progress(
+        `tick → FlashCrash over the second half's crashes: read_committed p50 ${latency.p50Ms} ms, p99 ${latency.p99Ms} ms; ` +
+          `read_uncommitted (written) p50 ${writtenLatency.p50Ms} ms, p99 ${writtenLatency.p99Ms} ms`,
+      );
     }
     return {
       machine: {
@@ -327,6 +361,8 @@ export async function runAnalyticsBench(options: AnalyticsBenchOptions = {}): Pr
       recoverySeconds,
       restartSeconds,
       latency,
+      writtenLatency,
+      checkpointIntervalMs: options.checkpointIntervalMs ?? DEFAULT_CHECKPOINT_INTERVAL_MS,
     };
   } finally {
     await broker.close();
@@ -410,7 +446,7 @@ class CrashingMarket {
 
 export function formatAnalyticsBench(result: AnalyticsBenchResult): string {
   const lines = [
-    `analytics (Flink MiniCluster, one JVM, ${result.delivery}), ${result.machine.cpus} cores:`,
+    `analytics (Flink MiniCluster, one JVM, ${result.delivery}, checkpoints every ${result.checkpointIntervalMs} ms), ${result.machine.cpus} cores:`,
     ...result.throughput.map(
       (row) =>
         `  parallelism ${row.parallelism}: ${Math.round(row.ticksPerSecond).toLocaleString('en-US')} ticks/s draining a backlog of ${result.backlogTicks.toLocaleString('en-US')} on ${row.jvmCores.toFixed(2)} cores = ${Math.round(row.ticksPerCoreSecond).toLocaleString('en-US')} ticks per core-second`,
@@ -418,19 +454,22 @@ export function formatAnalyticsBench(result: AnalyticsBenchResult): string {
     `  default load: ${Math.round(result.live.ticksPerSecond)} ticks/s on ${result.live.jvmCores.toFixed(2)} cores, ${result.live.cpuMsPer1000Ticks.toFixed(1)} CPU-ms per 1,000 ticks, ${result.live.lateTicks} late ticks, RSS ${Math.round(result.live.rssMb)} MB`,
     `  checkpoint: ${result.live.checkpointMs} ms, ${Math.round(result.live.checkpointBytes / 1024)} KB (median)`,
     `  recovery after kill -9: ${result.recoverySeconds.map((s) => `${s.toFixed(1)} s`).join(', ')} (running again after ${result.restartSeconds.map((s) => `${s.toFixed(1)} s`).join(', ')})`,
-    `  tick → FlashCrash at a Kafka consumer: p50 ${result.latency.p50Ms} ms, p99 ${result.latency.p99Ms} ms, max ${result.latency.maxMs} ms (${result.latency.events} events)`,
+    `  tick → FlashCrash at a read_committed consumer: p50 ${result.latency.p50Ms} ms, p99 ${result.latency.p99Ms} ms, max ${result.latency.maxMs} ms (${result.latency.events} events)`,
+    `  tick → FlashCrash written (read_uncommitted): p50 ${result.writtenLatency.p50Ms} ms, p99 ${result.writtenLatency.p99Ms} ms, max ${result.writtenLatency.maxMs} ms`,
   ];
   return lines.join('\n');
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
-  // node bench/dist/analytics.js [--quick]
-  const partsArgument = process.argv[process.argv.indexOf('--parts') + 1];
+  // node bench/dist/analytics.js [--quick] [--parts throughput,live,latency] [--checkpoint-interval MS]
+  const argument = (name: string): string | undefined =>
+    process.argv.includes(name) ? process.argv[process.argv.indexOf(name) + 1] : undefined;
+  const partsArgument = argument('--parts');
+  const intervalArgument = argument('--checkpoint-interval');
   const result = await runAnalyticsBench({
     quick: process.argv.includes('--quick'),
-    ...(process.argv.includes('--parts') && partsArgument
-      ? { parts: partsArgument.split(',') as AnalyticsBenchPart[] }
-      : {}),
+    ...(partsArgument ? { parts: partsArgument.split(',') as AnalyticsBenchPart[] } : {}),
+    ...(intervalArgument ? { checkpointIntervalMs: Number(intervalArgument) } : {}),
     progress: (line) => process.stderr.write(`${line}\n`),
   });
   process.stdout.write(`${formatAnalyticsBench(result)}\n`);

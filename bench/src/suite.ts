@@ -216,6 +216,8 @@ const SUITE: Record<BenchmarkName, (context: RunContext) => Promise<BenchmarkOut
       { label: 'JVM RSS at the default load', value: result.live.rssMb, unit: 'MB' },
       { label: 'tick → FlashCrash p50', value: result.latency.p50Ms, unit: 'ms' },
       { label: 'tick → FlashCrash p99', value: result.latency.p99Ms, unit: 'ms' },
+      { label: 'tick → FlashCrash written (read_uncommitted) p50', value: result.writtenLatency.p50Ms, unit: 'ms' },
+      { label: 'tick → FlashCrash written (read_uncommitted) p99', value: result.writtenLatency.p99Ms, unit: 'ms' },
       { label: 'recovery after kill -9', value: median(result.recoverySeconds), unit: 's' },
     ];
     return { result, figures, text: formatAnalyticsBench(result) };
