@@ -6,6 +6,7 @@ import { kafkaLz4Codec } from '@tickstream/schemas/lz4-node';
 import kafkajs from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { selectedBackend, startTestKafka, type TestKafka, uniqueName } from '../../broker/src/testing/kafka-backend.js';
+import { listTransactions } from '../../broker/src/testing/list-transactions.js';
 import { until } from '../../broker/src/testing/until.js';
 import { type RunningAnalytics, startAnalytics } from './analytics.js';
 
@@ -199,6 +200,13 @@ describe(`analytics exactly-once across kill -9 (${selectedBackend()} backend)`,
       expect(minutes).toHaveLength(SYMBOLS.length);
       expect(new Set(minutes).size).toBe(SYMBOLS.length);
       await resumed.stop();
+      // Both runs took a checkpoint a second for a minute and more, yet each sink reused a few
+      // transactional ids: Flink's default names one per checkpoint, which the broker keeps for 7 days.
+      const ids = (await listTransactions(kafka.brokers[0] as string))
+        .map((listed) => listed.transactionalId)
+        .filter((id) => id.startsWith(`${instance}-`));
+      expect(ids.length, ids.join(', ')).toBeGreaterThanOrEqual(3);
+      expect(ids.length, ids.join(', ')).toBeLessThanOrEqual(3 * 4);
     } finally {
       await reader.disconnect();
       await producer.disconnect();

@@ -3,7 +3,6 @@ package tickstream.analytics.kafka;
 import com.google.flatbuffers.FlatBufferBuilder;
 import java.nio.charset.StandardCharsets;
 import org.apache.kafka.clients.producer.ProducerRecord;
-import org.apache.flink.connector.kafka.sink.KafkaRecordSerializationSchema;
 import tickstream.analytics.model.Bar;
 import tickstream.analytics.model.Candle;
 import tickstream.kafka.CandleBar;
@@ -12,12 +11,11 @@ import tickstream.kafka.CandleBar;
  * A Candle as a `candles` record: key = symbol, **partition = timeframe**, timestamp = bar start,
  * so "the last N bars of timeframe T" is a ListOffsets by time on partition T and a read to its end.
  */
-public final class CandleSerializer implements KafkaRecordSerializationSchema<Candle> {
-    private final String topic;
+public final class CandleSerializer extends OneTopicSerializer<Candle> {
     private transient FlatBufferBuilder builder;
 
     public CandleSerializer(String topic) {
-        this.topic = topic;
+        super(topic);
     }
 
     @Override

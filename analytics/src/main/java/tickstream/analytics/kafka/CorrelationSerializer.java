@@ -2,18 +2,16 @@ package tickstream.analytics.kafka;
 
 import com.google.flatbuffers.FlatBufferBuilder;
 import java.nio.charset.StandardCharsets;
-import org.apache.flink.connector.kafka.sink.KafkaRecordSerializationSchema;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import tickstream.analytics.model.Correlations;
 import tickstream.kafka.CorrelationMatrix;
 
 /** Correlations as a `correlations` record, keyed by group. */
-public final class CorrelationSerializer implements KafkaRecordSerializationSchema<Correlations> {
-    private final String topic;
+public final class CorrelationSerializer extends OneTopicSerializer<Correlations> {
     private transient FlatBufferBuilder builder;
 
     public CorrelationSerializer(String topic) {
-        this.topic = topic;
+        super(topic);
     }
 
     @Override

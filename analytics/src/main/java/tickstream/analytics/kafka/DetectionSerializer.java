@@ -2,19 +2,17 @@ package tickstream.analytics.kafka;
 
 import com.google.flatbuffers.FlatBufferBuilder;
 import java.nio.charset.StandardCharsets;
-import org.apache.flink.connector.kafka.sink.KafkaRecordSerializationSchema;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import tickstream.analytics.model.Detection;
 import tickstream.kafka.EventSource;
 import tickstream.kafka.MarketEvent;
 
 /** A Detection as a `market_events` record: a MarketEvent with source Analytics, keyed by symbol. */
-public final class DetectionSerializer implements KafkaRecordSerializationSchema<Detection> {
-    private final String topic;
+public final class DetectionSerializer extends OneTopicSerializer<Detection> {
     private transient FlatBufferBuilder builder;
 
     public DetectionSerializer(String topic) {
-        this.topic = topic;
+        super(topic);
     }
 
     @Override

@@ -8,6 +8,7 @@ import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HexFormat;
+import java.util.List;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
@@ -90,6 +91,15 @@ class SerializersTest {
         var record = new CandleSerializer("candles").serialize(candle, null, null);
         assertEquals(BarTimeframe.H1, record.partition(), "partition = timeframe");
         assertEquals(1_800_000_000_000L, record.timestamp(), "timestamp = bar start");
+    }
+
+    @Test
+    void namesTheTopicEachSinkWrites() {
+        // KafkaSink's pooled transactional ids need them to find a restarted job's open transactions.
+        assertEquals(List.of("c"), new CandleSerializer("c").getKafkaDatasetFacet().orElseThrow().getTopicIdentifier().getTopics());
+        assertEquals(List.of("e"), new DetectionSerializer("e").getKafkaDatasetFacet().orElseThrow().getTopicIdentifier().getTopics());
+        assertEquals(
+                List.of("x"), new CorrelationSerializer("x").getKafkaDatasetFacet().orElseThrow().getTopicIdentifier().getTopics());
     }
 
     @Test
