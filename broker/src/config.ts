@@ -18,6 +18,10 @@ export interface BrokerConfig {
   maxMessageBytes: number;
   /** Largest request frame accepted; a larger claimed size closes the connection unread. */
   maxRequestBytes: number;
+  /** Kafka's log.cleaner.backoff.ms: how often the log cleaner looks for compacted partitions to clean. */
+  logCleanerBackoffMs: number;
+  /** Kafka's log.cleaner.dedupe.buffer.size: bound on one cleaning's key map, in bytes. */
+  logCleanerDedupeBytes: number;
   /** Kafka's group.initial.rebalance.delay.ms: first rebalance of an empty group waits this long for more members. */
   groupInitialRebalanceDelayMs: number;
   /** Where one-line logs go. */
@@ -36,4 +40,6 @@ export const defaultBrokerConfig: Omit<BrokerConfig, 'log'> = {
   maxMessageBytes: 1_048_588,
   maxRequestBytes: 100 * 1024 * 1024,
   groupInitialRebalanceDelayMs: 3000,
+  logCleanerBackoffMs: 15_000,
+  logCleanerDedupeBytes: 128 * 1024 * 1024,
 };

@@ -1,3 +1,4 @@
+import { compactedTopicProblem } from '../log/compacted-topic.js';
 import { InvalidBatchError, LOG_OVERHEAD, topicNameProblem, validateProducedBatch } from '../log/index.js';
 import { ErrorCode } from '../protocol/errors.js';
 import { type ApiHandler, type BrokerContext, NO_RESPONSE } from './api.js';
@@ -39,11 +40,14 @@ export const produce: ApiHandler = {
       partitions: r.array((p) => ({ index: p.int32(), records: p.nullableBytes() })),
     }));
 
+    const refused = await refusedByCompaction(broker, topics);
     const results = topics.map((topic) => ({
       name: topic.name,
       partitions: topic.partitions.map((partition): PartitionResult => {
         if (acks !== 0 && acks !== 1 && acks !== -1) return failed(partition.index, ErrorCode.INVALID_REQUIRED_ACKS);
         if (transactionalId !== null) return failed(partition.index, ErrorCode.INVALID_REQUEST);
+        const refusal = refused.get(partition.records ?? Buffer.alloc(0));
+        if (refusal !== undefined) return failed(partition.index, refusal);
         return appendPartition(broker, topic.name, partition.index, partition.records, version);
       }),
     }));
@@ -62,6 +66,22 @@ export const produce: ApiHandler = {
     if (version >= 1) response.int32(0);
   },
 };
+
+/** Batches for compacted topics whose records break its rules (compacted-topic.ts), with the error to answer. */
+async function refusedByCompaction(
+  broker: BrokerContext,
+  topics: { name: string; partitions: { records: Buffer | null }[] }[],
+): Promise<Map<Buffer, ErrorCode>> {
+  const refused = new Map<Buffer, ErrorCode>();
+  for (const topic of topics) {
+    if (broker.log.topicSettings(topic.name)?.compact !== true) continue;
+    for (const { records } of topic.partitions) {
+      const problem = records === null ? null : await compactedTopicProblem(records);
+      if (records !== null && problem !== null) refused.set(records, problem);
+    }
+  }
+  return refused;
+}
 
 function failed(index: number, errorCode: ErrorCode): PartitionResult {
   return { index, errorCode, baseOffset: -1, logStartOffset: -1 };
@@ -98,7 +118,8 @@ function appendPartition(
   for (const batch of batches) {
     let batchHeader: ReturnType<typeof validateProducedBatch>;
     try {
-      batchHeader = validateProducedBatch(batch, broker.config.maxMessageBytes, version);
+      const maxMessageBytes = broker.log.topicSettings(topic)?.maxMessageBytes ?? broker.config.maxMessageBytes;
+      batchHeader = validateProducedBatch(batch, maxMessageBytes, version);
     } catch (error) {
       if (error instanceof InvalidBatchError) return failed(index, error.errorCode);
       throw error;

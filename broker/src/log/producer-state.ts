@@ -79,4 +79,14 @@ export class ProducerState {
     entry.batches.push({ firstSequence, lastSequence: firstSequence + recordCount - 1, baseOffset });
     if (entry.batches.length > REMEMBERED_BATCHES) entry.batches.shift();
   }
+
+  /** The base offset of every producer's latest batch: the log cleaner keeps these batches. */
+  lastBatchOffsets(): number[] {
+    const offsets: number[] = [];
+    for (const entry of this.producers.values()) {
+      const latest = entry.batches[entry.batches.length - 1];
+      if (latest !== undefined) offsets.push(latest.baseOffset);
+    }
+    return offsets;
+  }
 }
