@@ -2,9 +2,8 @@ import { UnreadableRecordsError } from '../log/compression.js';
 import type { PartitionLog } from '../log/index.js';
 import { offsetForTimestamp, offsetOfMaxTimestamp } from '../log/offset-lookup.js';
 import { ErrorCode } from '../protocol/errors.js';
-import type { Reader } from '../protocol/reader.js';
-import type { Writer } from '../protocol/writer.js';
 import type { ApiHandler, BrokerContext } from './api.js';
+import { flexibleCodec } from './flexible.js';
 
 /*
  * ListOffsets (key 2), v0-11 (Apache Kafka 4.4 serves v1-11; v0 stays for old clients),
@@ -64,24 +63,24 @@ export const listOffsets: ApiHandler = {
   flexibleFrom: 6,
   async handle(request, response, { header, broker }) {
     const version = header.apiVersion;
-    const flexible = version >= 6;
+    const wire = flexibleCodec(version >= 6);
     request.int32(); // replica id: always a consumer here
     const isolationLevel = version >= 2 ? request.int8() : 0;
-    const topics = readArray(request, flexible, (r) => {
-      const name = flexible ? r.compactString() : r.string();
-      const partitions = readArray(r, flexible, (p) => {
+    const topics = wire.readArray(request, (r) => {
+      const name = wire.readString(r);
+      const partitions = wire.readArray(r, (p) => {
         const index = p.int32();
         if (version >= 4) p.int32(); // current leader epoch: one node, never stale
         const timestamp = p.int64();
         if (version === 0) p.int32(); // max number of offsets
-        if (flexible) p.taggedFields();
+        wire.skipTags(p);
         return { index, timestamp };
       });
-      if (flexible) r.taggedFields();
+      wire.skipTags(r);
       return { name, partitions };
     });
     if (version >= 10) request.int32(); // timeout: nothing here waits on remote storage
-    if (flexible) request.taggedFields();
+    wire.skipTags(request);
 
     const answers = await Promise.all(
       topics.map(async (topic) => ({
@@ -96,35 +95,20 @@ export const listOffsets: ApiHandler = {
     );
 
     if (version >= 2) response.int32(0);
-    writeArray(response, flexible, answers, (writer, topic) => {
-      if (flexible) writer.compactString(topic.name);
-      else writer.string(topic.name);
-      writeArray(writer, flexible, topic.partitions, (w, answer) => {
+    wire.writeArray(response, answers, (writer, topic) => {
+      wire.writeString(writer, topic.name);
+      wire.writeArray(writer, topic.partitions, (w, answer) => {
         w.int32(answer.index).int16(answer.errorCode);
         if (version === 0) w.array(answer.offset >= 0 ? [answer.offset] : [], (o, value) => o.int64(value));
         else w.int64(answer.timestamp).int64(answer.offset);
         if (version >= 4) w.int32(answer.offset >= 0 ? LEADER_EPOCH : -1);
-        if (flexible) w.taggedFields();
+        wire.writeTags(w);
       });
-      if (flexible) writer.taggedFields();
+      wire.writeTags(writer);
     });
-    if (flexible) response.taggedFields();
+    wire.writeTags(response);
   },
 };
-
-function readArray<T>(reader: Reader, flexible: boolean, readItem: (reader: Reader) => T): T[] {
-  return flexible ? reader.compactArray(readItem) : reader.array(readItem);
-}
-
-function writeArray<W extends Writer, T>(
-  writer: W,
-  flexible: boolean,
-  items: readonly T[],
-  writeItem: (writer: W, item: T) => void,
-): void {
-  if (flexible) writer.compactArray(items, writeItem);
-  else writer.array(items, writeItem);
-}
 
 async function lookUp(
   broker: BrokerContext,
