@@ -79,17 +79,21 @@ export class LogCleaner {
     private readonly partitions: () => Iterable<CleanablePartition>,
     private readonly settings: CleanerSettings,
   ) {
-    this.schedule(settings.backoffMs);
+    this.schedule(this.backoffMs);
+  }
+
+  private get backoffMs(): number {
+    return Math.max(10, this.settings.backoffMs);
   }
 
   private schedule(delayMs: number): void {
     if (this.closed) return;
     this.timer = setTimeout(() => {
       this.running = this.runOnce()
-        .then((cleaned) => this.schedule(cleaned ? 0 : this.settings.backoffMs))
+        .then((cleaned) => this.schedule(cleaned ? 0 : this.backoffMs))
         .catch((error: Error) => {
           this.settings.log(`log cleaner: ${error.stack ?? error.message}`);
-          this.schedule(this.settings.backoffMs);
+          this.schedule(this.backoffMs);
         });
     }, delayMs);
     this.timer.unref();

@@ -15,8 +15,12 @@ export function freePort(): Promise<number> {
 }
 
 /** Starts `tickstream broker` and resolves once it listens. */
-export function startBrokerProcess(port: number, dataDir: string): Promise<ChildProcess> {
-  const child = spawn(process.execPath, [cli, 'broker', '--port', String(port), '--data-dir', dataDir], {
+export function startBrokerProcess(
+  port: number,
+  dataDir: string,
+  extraArgs: readonly string[] = [],
+): Promise<ChildProcess> {
+  const child = spawn(process.execPath, [cli, 'broker', '--port', String(port), '--data-dir', dataDir, ...extraArgs], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   return new Promise((resolve, reject) => {

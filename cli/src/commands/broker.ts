@@ -33,6 +33,12 @@ export const brokerCommand: Command = {
       description: 'cap each partition near this size (512MiB, 1GB; -1 = no cap)',
       default: '-1',
     },
+    'log-cleaner-backoff': {
+      type: 'string',
+      value: 'DURATION',
+      description: "how often the log cleaner looks for compacted topics to clean (Kafka's log.cleaner.backoff.ms)",
+      default: '15s',
+    },
     'no-auto-create': {
       type: 'boolean',
       description: 'answer UNKNOWN_TOPIC_OR_PARTITION instead of creating topics on first use',
@@ -50,6 +56,7 @@ export const brokerCommand: Command = {
       retentionMs: parseDurationMs('retention-ms', flags.required('retention-ms')),
       retentionBytes: parseBytes('retention-bytes', flags.required('retention-bytes')),
       autoCreateTopics: !flags.boolean('no-auto-create'),
+      logCleanerBackoffMs: parseDurationMs('log-cleaner-backoff', flags.required('log-cleaner-backoff')),
     };
     const broker = await startBroker({ ...config, log: (line) => process.stderr.write(`${line}\n`) });
     process.stdout.write(`broker listening on ${broker.bootstrap} (data in ${config.dataDir})\n`);
