@@ -104,6 +104,8 @@ export class LogCleaner {
     let best: Plan | null = null;
     for (const partition of this.partitions()) {
       if (!partition.settings.compact) continue;
+      // compact,delete: retention runs here too, at the cleaner's pace, as Kafka's cleaner thread does it.
+      if (partition.settings.delete) partition.log.enforceRetention(now);
       const plan = this.plan(partition, now);
       if (plan !== null && (best === null || plan.dirtyRatio > best.dirtyRatio)) best = plan;
     }
