@@ -5,7 +5,7 @@ import type { ApiHandler } from './api.js';
 import { flexibleCodec } from './flexible.js';
 
 /** A dev broker keeps every partition open in one process: a bound that still fits a real load. */
-const MAX_PARTITIONS = 1000;
+export const MAX_PARTITIONS = 1000;
 
 /*
  * CreateTopics (key 19), v0-7 (Apache Kafka 4.4 serves v2-7), flexible from v5.

@@ -16,7 +16,14 @@ import { listGroups } from './16-list-groups.js';
 import { apiVersions } from './18-api-versions.js';
 import { createTopics } from './19-create-topics.js';
 import { deleteTopics } from './20-delete-topics.js';
+import { deleteRecords } from './21-delete-records.js';
 import { initProducerId } from './22-init-producer-id.js';
+import { describeConfigs } from './32-describe-configs.js';
+import { alterConfigs } from './33-alter-configs.js';
+import { createPartitions } from './37-create-partitions.js';
+import { incrementalAlterConfigs } from './44-incremental-alter-configs.js';
+import { describeCluster } from './60-describe-cluster.js';
+import { describeTopicPartitions } from './75-describe-topic-partitions.js';
 import type { ApiHandler } from './api.js';
 
 /** Every API this broker serves. ApiVersions advertises exactly this list. */
@@ -37,7 +44,14 @@ export const apiHandlers: readonly ApiHandler[] = [
   apiVersions,
   createTopics,
   deleteTopics,
+  deleteRecords,
   initProducerId,
+  describeConfigs,
+  alterConfigs,
+  createPartitions,
+  incrementalAlterConfigs,
+  describeCluster,
+  describeTopicPartitions,
 ];
 
 /** Kafka's answer to an ApiVersions version it does not know: a v0 body, error 35, its own range. */

@@ -301,6 +301,8 @@ export interface DescribedConfig {
   doc: string;
   /** Where else the value could have come from, most specific first (DescribeConfigs synonyms). */
   synonyms: { name: string; value: string; source: number }[];
+  /** True for configs that cannot be altered (the broker's own). */
+  readOnly?: boolean;
 }
 
 function brokerValue(definition: ConfigDefinition, defaults: BrokerTopicDefaults): string {
