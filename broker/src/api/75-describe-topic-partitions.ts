@@ -96,7 +96,8 @@ export const describeTopicPartitions: ApiHandler = {
         w.int16(ErrorCode.NONE).int32(index).int32(node).int32(0);
         w.compactArray([node], (n, id) => n.int32(id));
         w.compactArray([node], (n, id) => n.int32(id));
-        w.uvarint(0).uvarint(0); // no eligible leader replicas (ELR is off), none last known
+        // No eligible leader replicas, none last known: empty, never null (the Java client streams them).
+        w.compactArray([], () => {}).compactArray([], () => {});
         w.compactArray([], () => {});
         w.taggedFields();
       });

@@ -316,7 +316,8 @@ export function describeTopicConfigs(
 ): DescribedConfig[] {
   return definitions.map((definition) => {
     const inherited = brokerValue(definition, defaults);
-    const inheritedSource = definition.fromBroker === undefined ? ConfigSource.default : ConfigSource.staticBroker;
+    // A broker flag left at Kafka's default reads as the default, as on an Apache Kafka left alone.
+    const inheritedSource = inherited === definition.kafkaDefault ? ConfigSource.default : ConfigSource.staticBroker;
     const synonyms: DescribedConfig['synonyms'] = [];
     const override = overrides[definition.name];
     if (override !== undefined)
