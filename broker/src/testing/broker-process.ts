@@ -14,11 +14,12 @@ export function freePort(): Promise<number> {
   });
 }
 
-/** Starts `tickstream broker` and resolves once it listens. */
+/** Starts `tickstream broker` and resolves once it listens; `onOutput` gets everything it writes, start-up included. */
 export function startBrokerProcess(
   port: number,
   dataDir: string,
   extraArgs: readonly string[] = [],
+  onOutput?: (text: string) => void,
 ): Promise<ChildProcess> {
   const child = spawn(process.execPath, [cli, 'broker', '--port', String(port), '--data-dir', dataDir, ...extraArgs], {
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -27,6 +28,7 @@ export function startBrokerProcess(
     let output = '';
     const onData = (chunk: Buffer): void => {
       output += chunk.toString();
+      onOutput?.(chunk.toString());
       if (output.includes('broker listening')) resolve(child);
     };
     child.stdout?.on('data', onData);
