@@ -22,6 +22,8 @@ export interface BrokerConfig {
   logCleanerBackoffMs: number;
   /** Kafka's log.cleaner.dedupe.buffer.size: bound on one cleaning's key map, in bytes. */
   logCleanerDedupeBytes: number;
+  /** Share of wall time the log cleaner's thread may compute (0-1]: it sleeps the rest, so produce and fetch keep a core. */
+  logCleanerDutyCycle: number;
   /** Kafka's group.initial.rebalance.delay.ms: first rebalance of an empty group waits this long for more members. */
   groupInitialRebalanceDelayMs: number;
   /** Where one-line logs go. */
@@ -42,4 +44,5 @@ export const defaultBrokerConfig: Omit<BrokerConfig, 'log'> = {
   groupInitialRebalanceDelayMs: 3000,
   logCleanerBackoffMs: 15_000,
   logCleanerDedupeBytes: 128 * 1024 * 1024,
+  logCleanerDutyCycle: 0.5,
 };

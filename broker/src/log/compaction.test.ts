@@ -45,6 +45,7 @@ function cleanerFor(log: PartitionLog, configs: Record<string, string> = {}): Lo
   const cleaner = new LogCleaner(() => [{ log, settings }], {
     backoffMs: 3_600_000,
     maxMapBytes: 1 << 24,
+    dutyCycle: 1,
     log: () => {},
   });
   cleaners.push(cleaner);
@@ -268,6 +269,7 @@ describe('log compaction', () => {
       deleteRetentionMs: 0,
       keepBatches: [],
       maxMapBytes: 1 << 24,
+      dutyCycle: 1,
     };
     const outcome = await clean(task);
     expect(outcome.groups.length).toBeGreaterThan(1);

@@ -1,7 +1,16 @@
 import { closeSync, fsyncSync, openSync, readSync, rmSync, writeSync } from 'node:fs';
-import { UnreadableRecordsError } from './compression.js';
+import { decompressRecordsOnThread, UnreadableRecordsError } from './compression.js';
 import { BATCH_HEADER_SIZE, BatchAttribute, BatchField, crcMatches, LOG_OVERHEAD } from './record-batch.js';
-import { batchFields, buildBatch, deleteHorizon, type LogRecord, readRecords } from './records.js';
+import {
+  type BatchFields,
+  batchFields,
+  batchOfSpans,
+  buildBatch,
+  deleteHorizon,
+  type RecordSpan,
+  readRecords,
+  scanRecords,
+} from './records.js';
 
 /*
  * One cleaning of one partition (docs/broker.md, "Compaction"), as Apache Kafka's LogCleaner
@@ -46,6 +55,8 @@ export interface CleanTask {
   keepBatches: number[];
   /** Bound on the key map, in bytes of keys plus a per-entry overhead. */
   maxMapBytes: number;
+  /** Share of wall time the cleaning may compute (0-1]; it sleeps the rest, leaving the cores to produce and fetch. */
+  dutyCycle: number;
 }
 
 export interface CleanedGroup {
@@ -70,6 +81,27 @@ export interface CleanOutcome {
 }
 
 const MAP_ENTRY_OVERHEAD = 64;
+/** Work between two pauses of the duty cycle: short, so a produce request never waits long for a core. */
+const WORK_SLICE_MS = 4;
+
+/**
+ * Holds a cleaning to its duty cycle: after each slice of work it sleeps long enough that work
+ * is at most `dutyCycle` of the wall time (Kafka throttles its cleaner by I/O bytes instead,
+ * log.cleaner.io.max.bytes.per.second; CPU is what two cores run short of here).
+ */
+class Pacer {
+  private sliceStart = performance.now();
+
+  constructor(private readonly dutyCycle: number) {}
+
+  async pace(): Promise<void> {
+    if (this.dutyCycle >= 1) return;
+    const worked = performance.now() - this.sliceStart;
+    if (worked < WORK_SLICE_MS) return;
+    await new Promise((resolve) => setTimeout(resolve, (worked * (1 - this.dutyCycle)) / this.dutyCycle));
+    this.sliceStart = performance.now();
+  }
+}
 
 export class CorruptSegmentError extends Error {
   override readonly name = 'CorruptSegmentError';
@@ -77,7 +109,8 @@ export class CorruptSegmentError extends Error {
 
 /** Cleans the segments of `task`; writes one `.cleaned` file per group and returns what was written. */
 export async function clean(task: CleanTask): Promise<CleanOutcome> {
-  const { map, mappedUpTo } = await buildOffsetMap(task);
+  const pacer = new Pacer(task.dutyCycle);
+  const { map, mappedUpTo } = await buildOffsetMap(task, pacer);
   const cleanable = task.segments.filter((segment) => segment.baseOffset < mappedUpTo);
   const outcome: CleanOutcome = {
     groups: [],
@@ -91,7 +124,7 @@ export async function clean(task: CleanTask): Promise<CleanOutcome> {
   for (const [i, group] of groups.entries()) {
     const next = groups[i + 1]?.[0] ?? task.segments[cleanable.length];
     const endOffset = next?.baseOffset ?? task.endOffset;
-    outcome.groups.push(await cleanGroup(task, group, endOffset, map, mappedUpTo, keep, outcome));
+    outcome.groups.push(await cleanGroup(task, group, endOffset, map, mappedUpTo, keep, outcome, pacer));
   }
   return outcome;
 }
@@ -135,12 +168,17 @@ function* batchesOf(segment: SegmentFile): Generator<Buffer> {
   }
 }
 
-/** A batch's records; none when they do not decode (such a batch is kept as it is, never guessed at). */
-async function readableRecords(batch: Buffer): Promise<LogRecord[]> {
+/** A batch's decompressed records section and where each record lies; null when they do not decode. */
+async function readableSpans(
+  batch: Buffer,
+  fields: BatchFields,
+): Promise<{ data: Buffer; spans: RecordSpan[] } | null> {
   try {
-    return await readRecords(batch);
+    const codec = fields.attributes & BatchAttribute.codecMask;
+    const data = await decompressRecordsOnThread(codec, batch.subarray(BATCH_HEADER_SIZE));
+    return { data, spans: scanRecords(data, fields) };
   } catch (error) {
-    if (error instanceof UnreadableRecordsError) return [];
+    if (error instanceof UnreadableRecordsError) return null; // such a batch is kept as it is, never guessed at
     throw error;
   }
 }
@@ -149,17 +187,21 @@ const isTransactionalOrControl = (attributes: number): boolean =>
   (attributes & (BatchAttribute.transactional | BatchAttribute.control)) !== 0;
 
 /** Key (as a binary string) → offset of its latest record, from the first dirty offset on. */
-async function buildOffsetMap(task: CleanTask): Promise<{ map: Map<string, number>; mappedUpTo: number }> {
+async function buildOffsetMap(
+  task: CleanTask,
+  pacer: Pacer,
+): Promise<{ map: Map<string, number>; mappedUpTo: number }> {
   const map = new Map<string, number>();
   let bytes = 0;
   for (const segment of task.segments) {
     for (const batch of batchesOf(segment)) {
+      await pacer.pace();
       const fields = batchFields(batch);
       if (fields.baseOffset + fields.lastOffsetDelta < task.firstDirtyOffset) continue;
       if (isTransactionalOrControl(fields.attributes)) continue;
-      for (const record of await readableRecords(batch)) {
-        if (record.offset < task.firstDirtyOffset || record.key === null) continue;
-        const key = record.key.toString('latin1');
+      for (const record of (await readableSpans(batch, fields))?.spans ?? []) {
+        const key = record.key;
+        if (record.offset < task.firstDirtyOffset || key === null) continue;
         if (!map.has(key)) {
           // A full map ends this cleaning at this record: later offsets are left for the next one.
           if (bytes + key.length + MAP_ENTRY_OVERHEAD > task.maxMapBytes) return { map, mappedUpTo: record.offset };
@@ -180,6 +222,7 @@ async function cleanGroup(
   mappedUpTo: number,
   keep: Set<number>,
   outcome: CleanOutcome,
+  pacer: Pacer,
 ): Promise<CleanedGroup> {
   const first = group[0] as SegmentFile;
   const path = `${first.path}.cleaned`;
@@ -196,6 +239,7 @@ async function cleanGroup(
     for (const segment of group) {
       cleaned.bytesRead += segment.size;
       for (const batch of batchesOf(segment)) {
+        await pacer.pace();
         const rewritten = await cleanBatch(batch, task, map, mappedUpTo, keep, outcome);
         if (rewritten === null) continue;
         const position = cleaned.bytesWritten;
@@ -233,28 +277,29 @@ async function cleanBatch(
 ): Promise<Buffer | null> {
   const fields = batchFields(batch);
   if (isTransactionalOrControl(fields.attributes)) return batch;
-  const records = await readableRecords(batch);
-  if (records.length === 0 && fields.recordCount > 0) return batch; // unreadable: kept as it was
-  outcome.recordsRead += records.length;
+  const readable = await readableSpans(batch, fields);
+  if (readable === null) return batch;
+  const { data, spans } = readable;
+  outcome.recordsRead += spans.length;
   const horizon = deleteHorizon(fields);
-  const retained: LogRecord[] = [];
-  for (const record of records) {
+  const retained: RecordSpan[] = [];
+  for (const record of spans) {
     if (record.offset >= mappedUpTo) {
       retained.push(record);
       continue;
     }
     if (record.key === null) continue; // a compacted topic keeps keyed records only
-    const latest = map.get(record.key.toString('latin1'));
+    const latest = map.get(record.key);
     if (latest !== undefined && record.offset < latest) continue;
-    if (record.value === null && horizon !== null && task.now >= horizon) {
+    if (record.tombstone && horizon !== null && task.now >= horizon) {
       outcome.tombstonesDropped++;
       continue;
     }
     retained.push(record);
   }
   outcome.recordsKept += retained.length;
-  const setsHorizon = horizon === null && retained.some((record) => record.value === null);
-  if (retained.length === records.length && !setsHorizon) return batch;
+  const setsHorizon = horizon === null && retained.some((record) => record.tombstone);
+  if (retained.length === spans.length && !setsHorizon) return batch;
   if (retained.length === 0) {
     if (!keep.has(fields.baseOffset)) return null;
     // An emptied batch keeps the producer's sequence range, as Apache Kafka's writeEmptyHeader does.
@@ -267,14 +312,15 @@ async function cleanBatch(
       [],
     );
   }
+  if (!setsHorizon) return batchOfSpans(fields, data, retained);
+  // The base timestamp becomes the delete horizon: every record's timestamp delta is written anew.
+  const kept = new Set(retained.map((record) => record.offset));
   return buildBatch(
-    setsHorizon
-      ? {
-          ...fields,
-          attributes: fields.attributes | BatchAttribute.deleteHorizon,
-          baseTimestamp: task.now + task.deleteRetentionMs,
-        }
-      : fields,
-    retained,
+    {
+      ...fields,
+      attributes: fields.attributes | BatchAttribute.deleteHorizon,
+      baseTimestamp: task.now + task.deleteRetentionMs,
+    },
+    (await readRecords(batch)).filter((record) => kept.has(record.offset)),
   );
 }

@@ -1,8 +1,13 @@
 import { promisify } from 'node:util';
-import { gunzip, gzip } from 'node:zlib';
+import { gunzip, gunzipSync, gzip, gzipSync } from 'node:zlib';
 import { compress as zstdCompress, decompress as zstdDecompress } from '@mongodb-js/zstd';
-import { compressFrame, decompressFrame } from 'lz4-napi';
-import { compress as snappyCompress, uncompress as snappyUncompress } from 'snappy';
+import { compressFrame, compressFrameSync, decompressFrame, decompressFrameSync } from 'lz4-napi';
+import {
+  compress as snappyCompress,
+  compressSync as snappyCompressSync,
+  uncompress as snappyUncompress,
+  uncompressSync as snappyUncompressSync,
+} from 'snappy';
 import { Compression } from './record-batch.js';
 
 /*
@@ -82,26 +87,93 @@ async function unsnappy(data: Buffer): Promise<Buffer> {
   if (data.length < XERIAL_HEADER_BYTES || !data.subarray(0, XERIAL_MAGIC.length).equals(XERIAL_MAGIC)) {
     return (await snappyUncompress(data, { asBuffer: true })) as Buffer;
   }
-  const blocks: Promise<Buffer>[] = [];
+  const blocks = xerialBlocks(data).map((block) => snappyUncompress(block, { asBuffer: true }) as Promise<Buffer>);
+  return Buffer.concat(await Promise.all(blocks));
+}
+
+/** The raw snappy blocks of a xerial-framed stream: [i32 length, block]… after the header. */
+function xerialBlocks(data: Buffer): Buffer[] {
+  const blocks: Buffer[] = [];
   for (let at = XERIAL_HEADER_BYTES; at < data.length; ) {
     if (at + 4 > data.length) throw new Error('xerial snappy block length cut short');
     const length = data.readInt32BE(at);
     if (length < 0 || at + 4 + length > data.length)
       throw new Error(`xerial snappy block of ${length} bytes cut short`);
-    blocks.push(snappyUncompress(data.subarray(at + 4, at + 4 + length), { asBuffer: true }) as Promise<Buffer>);
+    blocks.push(data.subarray(at + 4, at + 4 + length));
     at += 4 + length;
   }
-  return Buffer.concat(await Promise.all(blocks));
+  return blocks;
 }
 
-async function snappyXerial(data: Buffer): Promise<Buffer> {
+function xerialHeader(): Buffer {
   const header = Buffer.alloc(XERIAL_HEADER_BYTES);
   XERIAL_MAGIC.copy(header);
   header.writeInt32BE(1, 8); // version
   header.writeInt32BE(1, 12); // minimum compatible version
-  const parts: Buffer[] = [header];
+  return header;
+}
+
+async function snappyXerial(data: Buffer): Promise<Buffer> {
+  const parts: Buffer[] = [xerialHeader()];
   for (let at = 0; at < data.length; at += XERIAL_BLOCK_BYTES) {
     const block = await snappyCompress(data.subarray(at, at + XERIAL_BLOCK_BYTES));
+    const length = Buffer.alloc(4);
+    length.writeInt32BE(block.length);
+    parts.push(length, block);
+  }
+  return Buffer.concat(parts);
+}
+
+/*
+ * The same on the calling thread, for the log cleaner's own thread, where a hop to the libuv
+ * pool per batch only adds latency. zstd has no synchronous binding here: it stays async.
+ */
+
+export function decompressRecordsOnThread(codec: number, data: Buffer): Buffer | Promise<Buffer> {
+  try {
+    switch (codec) {
+      case Compression.none:
+        return data;
+      case Compression.gzip:
+        return gunzipSync(data);
+      case Compression.snappy:
+        return unsnappySync(data);
+      case Compression.lz4:
+        return decompressFrameSync(data);
+    }
+  } catch (error) {
+    throw new UnreadableRecordsError(`${codecName(codec)} records do not decompress: ${(error as Error).message}`);
+  }
+  return decompressRecords(codec, data);
+}
+
+export function compressRecordsOnThread(codec: number, data: Buffer): Buffer | Promise<Buffer> {
+  switch (codec) {
+    case Compression.none:
+      return data;
+    case Compression.gzip:
+      return gzipSync(data);
+    case Compression.snappy:
+      return snappyXerialSync(data);
+    case Compression.lz4:
+      return compressFrameSync(data);
+  }
+  return compressRecords(codec, data);
+}
+
+function unsnappySync(data: Buffer): Buffer {
+  if (data.length < XERIAL_HEADER_BYTES || !data.subarray(0, XERIAL_MAGIC.length).equals(XERIAL_MAGIC)) {
+    return snappyUncompressSync(data, { asBuffer: true }) as Buffer;
+  }
+  const blocks: Buffer[] = [];
+  for (const block of xerialBlocks(data)) blocks.push(snappyUncompressSync(block, { asBuffer: true }) as Buffer);
+  return Buffer.concat(blocks);
+}
+
+function snappyXerialSync(data: Buffer): Buffer {
+  const parts: Buffer[] = [xerialHeader()];
+  for (let at = 0; at < data.length; at += XERIAL_BLOCK_BYTES) {
+    const block = snappyCompressSync(data.subarray(at, at + XERIAL_BLOCK_BYTES));
     const length = Buffer.alloc(4);
     length.writeInt32BE(block.length);
     parts.push(length, block);

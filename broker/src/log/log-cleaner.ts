@@ -22,6 +22,8 @@ export interface CleanerSettings {
   backoffMs: number;
   /** Bound on one cleaning's key map (Kafka's log.cleaner.dedupe.buffer.size). */
   maxMapBytes: number;
+  /** Share of wall time the cleaner thread may compute (compaction.ts). */
+  dutyCycle: number;
   log: (line: string) => void;
 }
 
@@ -112,9 +114,10 @@ export class LogCleaner {
     if (best === null || this.closed) return false;
     const started = performance.now();
     const outcome = await this.runTask(best.task);
-    this.stats.busyMs += performance.now() - started;
+    const tookMs = performance.now() - started;
+    this.stats.busyMs += tookMs;
     if (outcome === null) return false;
-    await this.install(best, outcome);
+    await this.install(best, outcome, tookMs);
     return true;
   }
 
@@ -169,6 +172,7 @@ export class LogCleaner {
         deleteRetentionMs: settings.deleteRetentionMs,
         keepBatches: log.producerLastBatches(),
         maxMapBytes: this.settings.maxMapBytes,
+        dutyCycle: this.settings.dutyCycle,
       },
     };
   }
@@ -195,7 +199,7 @@ export class LogCleaner {
     });
   }
 
-  private async install(plan: Plan, outcome: CleanOutcome): Promise<void> {
+  private async install(plan: Plan, outcome: CleanOutcome, tookMs: number): Promise<void> {
     const { log } = plan.partition;
     let installed = true;
     for (const group of outcome.groups) {
@@ -216,7 +220,7 @@ export class LogCleaner {
     const written = outcome.groups.reduce((sum, group) => sum + group.bytesWritten, 0);
     this.settings.log(
       `${log.topic}-${log.partition}: cleaned ${outcome.groups.length} segment group(s), ${read} → ${written} bytes, ` +
-        `${outcome.recordsRead} → ${outcome.recordsKept} records (${outcome.tombstonesDropped} tombstones dropped)`,
+        `${outcome.recordsRead} → ${outcome.recordsKept} records (${outcome.tombstonesDropped} tombstones dropped) in ${Math.round(tookMs)} ms`,
     );
   }
 

@@ -56,6 +56,7 @@ export class LogManager {
     this.cleaner = new LogCleaner(() => this.cleanablePartitions(), {
       backoffMs: config.logCleanerBackoffMs,
       maxMapBytes: config.logCleanerDedupeBytes,
+      dutyCycle: config.logCleanerDutyCycle,
       log: config.log,
     });
   }

@@ -1,6 +1,12 @@
 import { crc32c } from '@node-rs/crc32';
 import { Writer } from '../protocol/writer.js';
-import { codecName, compressRecords, decompressRecords, UnreadableRecordsError } from './compression.js';
+import {
+  codecName,
+  compressRecords,
+  compressRecordsOnThread,
+  decompressRecords,
+  UnreadableRecordsError,
+} from './compression.js';
 import { BATCH_HEADER_SIZE, BatchAttribute, BatchField, LOG_OVERHEAD } from './record-batch.js';
 
 /*
@@ -116,12 +122,28 @@ class RecordCursor {
   }
 
   varint(): number {
-    let zigzag = 0;
-    for (let shift = 0; shift < 70; shift += 7) {
-      if (this.position >= this.data.length) throw this.unreadable('varint cut short');
-      const byte = this.data[this.position++] as number;
+    const data = this.data;
+    let position = this.position;
+    // Nearly every field fits in 4 bytes: integer arithmetic there, floats only beyond 28 bits.
+    let value = 0;
+    for (let shift = 0; shift < 28; shift += 7) {
+      const byte = data[position++];
+      if (byte === undefined) throw this.unreadable('varint cut short');
+      value |= (byte & 0x7f) << shift;
+      if (byte < 0x80) {
+        this.position = position;
+        return (value >>> 1) ^ -(value & 1);
+      }
+    }
+    let zigzag = value >>> 0;
+    for (let shift = 28; shift < 70; shift += 7) {
+      const byte = data[position++];
+      if (byte === undefined) throw this.unreadable('varint cut short');
       zigzag += (byte & 0x7f) * 2 ** shift;
-      if ((byte & 0x80) === 0) return zigzag % 2 === 0 ? zigzag / 2 : -(zigzag + 1) / 2;
+      if (byte < 0x80) {
+        this.position = position;
+        return zigzag % 2 === 0 ? zigzag / 2 : -(zigzag + 1) / 2;
+      }
     }
     throw this.unreadable('varint longer than 10 bytes');
   }
@@ -168,6 +190,17 @@ export async function buildBatch(
   }
   const codec = fields.attributes & BatchAttribute.codecMask;
   const data = await compressRecords(codec, Buffer.concat(body.finish()));
+  return assembleBatch(fields, baseTimestamp, maxTimestamp, records.length, data);
+}
+
+/** A batch v2 around an already compressed records section, with its CRC-32C. */
+function assembleBatch(
+  fields: Omit<BatchFields, 'recordCount'>,
+  baseTimestamp: number,
+  maxTimestamp: number,
+  recordCount: number,
+  data: Buffer,
+): Buffer {
   const batch = Buffer.allocUnsafe(BATCH_HEADER_SIZE + data.length);
   batch.writeBigInt64BE(BigInt(fields.baseOffset), BatchField.baseOffset);
   batch.writeInt32BE(batch.length - LOG_OVERHEAD, BatchField.batchLength);
@@ -180,8 +213,78 @@ export async function buildBatch(
   batch.writeBigInt64BE(BigInt(fields.producerId), BatchField.producerId);
   batch.writeInt16BE(fields.producerEpoch, BatchField.producerEpoch);
   batch.writeInt32BE(fields.baseSequence, BatchField.baseSequence);
-  batch.writeInt32BE(records.length, BatchField.recordCount);
+  batch.writeInt32BE(recordCount, BatchField.recordCount);
   data.copy(batch, BATCH_HEADER_SIZE);
   batch.writeUInt32BE(crc32c(batch.subarray(BatchField.attributes)) >>> 0, BatchField.crc);
   return batch;
+}
+
+/** Where one record lies in a batch's decompressed records section, and what compaction needs of it. */
+export interface RecordSpan {
+  /** Byte range of the whole record (its length varint included) in the records section. */
+  start: number;
+  end: number;
+  offset: number;
+  timestamp: number;
+  /** The key as a binary (latin1) string, one char per byte; null for no key. */
+  key: string | null;
+  tombstone: boolean;
+}
+
+/**
+ * The records of a decompressed records section, located rather than copied: the log cleaner
+ * reads every record twice and rewrites many, so it keeps only positions and keys.
+ */
+export function scanRecords(data: Buffer, fields: BatchFields): RecordSpan[] {
+  const codec = fields.attributes & BatchAttribute.codecMask;
+  const logAppendTime = (fields.attributes & BatchAttribute.logAppendTime) !== 0;
+  const cursor = new RecordCursor(data, fields.baseOffset, codec);
+  const spans: RecordSpan[] = [];
+  for (let i = 0; i < fields.recordCount; i++) {
+    const start = cursor.position;
+    const length = cursor.varint();
+    const end = cursor.position + length;
+    if (length < 0 || end > data.length) throw cursor.unreadable(`record length ${length} past the batch end`);
+    cursor.int8(); // attributes
+    const timestamp = fields.baseTimestamp + cursor.varint();
+    const offset = fields.baseOffset + cursor.varint();
+    const keyLength = cursor.varint();
+    let key: string | null = null;
+    if (keyLength >= 0) {
+      if (cursor.position + keyLength > end) throw cursor.unreadable('key past the record end');
+      key = data.toString('latin1', cursor.position, cursor.position + keyLength);
+      cursor.position += keyLength;
+    }
+    const tombstone = cursor.varint() < 0;
+    spans.push({ start, end, offset, timestamp: logAppendTime ? fields.maxTimestamp : timestamp, key, tombstone });
+    cursor.position = end;
+  }
+  return spans;
+}
+
+/**
+ * A batch holding the records at `spans` of the decompressed section `data`, their bytes copied
+ * as they are: the batch keeps its base offset, base timestamp and lastOffsetDelta, so every
+ * record's deltas stay right. Compressed again with the batch's codec, on the calling thread.
+ */
+export async function batchOfSpans(fields: BatchFields, data: Buffer, spans: readonly RecordSpan[]): Promise<Buffer> {
+  const logAppendTime = (fields.attributes & BatchAttribute.logAppendTime) !== 0;
+  let maxTimestamp = -1;
+  let size = 0;
+  for (const span of spans) {
+    size += span.end - span.start;
+    if (!logAppendTime) maxTimestamp = Math.max(maxTimestamp, span.timestamp);
+  }
+  const section = Buffer.allocUnsafe(size);
+  let at = 0;
+  for (const span of spans) at += data.copy(section, at, span.start, span.end);
+  const codec = fields.attributes & BatchAttribute.codecMask;
+  const compressed = await compressRecordsOnThread(codec, section);
+  return assembleBatch(
+    fields,
+    fields.baseTimestamp,
+    logAppendTime ? fields.maxTimestamp : maxTimestamp,
+    spans.length,
+    compressed,
+  );
 }
