@@ -3,7 +3,17 @@
  * can list and check them without loading every benchmark's dependencies (Playwright,
  * autocannon, Socket.IO: about 1.5 s and 110 MB that every other command would carry).
  */
-export const BENCHMARKS = ['codec', 'broker', 'producer', 'edge', 'e2e', 'baseline', 'http', 'dashboard'] as const;
+export const BENCHMARKS = [
+  'codec',
+  'broker',
+  'compaction',
+  'producer',
+  'edge',
+  'e2e',
+  'baseline',
+  'http',
+  'dashboard',
+] as const;
 export type BenchmarkName = (typeof BENCHMARKS)[number];
 
 export function parseBenchmarkList(list: string): BenchmarkName[] {

@@ -78,6 +78,9 @@ export interface CleanOutcome {
   recordsRead: number;
   recordsKept: number;
   tombstonesDropped: number;
+  /** Wall time of the cleaning on its thread, and the part of it spent paused by the duty cycle. */
+  elapsedMs: number;
+  pausedMs: number;
 }
 
 const MAP_ENTRY_OVERHEAD = 64;
@@ -91,6 +94,7 @@ const WORK_SLICE_MS = 4;
  */
 class Pacer {
   private sliceStart = performance.now();
+  pausedMs = 0;
 
   constructor(private readonly dutyCycle: number) {}
 
@@ -98,7 +102,9 @@ class Pacer {
     if (this.dutyCycle >= 1) return;
     const worked = performance.now() - this.sliceStart;
     if (worked < WORK_SLICE_MS) return;
-    await new Promise((resolve) => setTimeout(resolve, (worked * (1 - this.dutyCycle)) / this.dutyCycle));
+    const pause = (worked * (1 - this.dutyCycle)) / this.dutyCycle;
+    await new Promise((resolve) => setTimeout(resolve, pause));
+    this.pausedMs += performance.now() - this.sliceStart - worked;
     this.sliceStart = performance.now();
   }
 }
@@ -109,6 +115,7 @@ export class CorruptSegmentError extends Error {
 
 /** Cleans the segments of `task`; writes one `.cleaned` file per group and returns what was written. */
 export async function clean(task: CleanTask): Promise<CleanOutcome> {
+  const started = performance.now();
   const pacer = new Pacer(task.dutyCycle);
   const { map, mappedUpTo } = await buildOffsetMap(task, pacer);
   const cleanable = task.segments.filter((segment) => segment.baseOffset < mappedUpTo);
@@ -118,6 +125,8 @@ export async function clean(task: CleanTask): Promise<CleanOutcome> {
     recordsRead: 0,
     recordsKept: 0,
     tombstonesDropped: 0,
+    elapsedMs: 0,
+    pausedMs: 0,
   };
   const keep = new Set(task.keepBatches);
   const groups = groupBySize(cleanable, task.segmentBytes);
@@ -126,6 +135,8 @@ export async function clean(task: CleanTask): Promise<CleanOutcome> {
     const endOffset = next?.baseOffset ?? task.endOffset;
     outcome.groups.push(await cleanGroup(task, group, endOffset, map, mappedUpTo, keep, outcome, pacer));
   }
+  outcome.elapsedMs = performance.now() - started;
+  outcome.pausedMs = pacer.pausedMs;
   return outcome;
 }
 

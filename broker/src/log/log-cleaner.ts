@@ -114,10 +114,9 @@ export class LogCleaner {
     if (best === null || this.closed) return false;
     const started = performance.now();
     const outcome = await this.runTask(best.task);
-    const tookMs = performance.now() - started;
-    this.stats.busyMs += tookMs;
+    this.stats.busyMs += performance.now() - started;
     if (outcome === null) return false;
-    await this.install(best, outcome, tookMs);
+    await this.install(best, outcome);
     return true;
   }
 
@@ -199,7 +198,7 @@ export class LogCleaner {
     });
   }
 
-  private async install(plan: Plan, outcome: CleanOutcome, tookMs: number): Promise<void> {
+  private async install(plan: Plan, outcome: CleanOutcome): Promise<void> {
     const { log } = plan.partition;
     let installed = true;
     for (const group of outcome.groups) {
@@ -220,7 +219,7 @@ export class LogCleaner {
     const written = outcome.groups.reduce((sum, group) => sum + group.bytesWritten, 0);
     this.settings.log(
       `${log.topic}-${log.partition}: cleaned ${outcome.groups.length} segment group(s), ${read} → ${written} bytes, ` +
-        `${outcome.recordsRead} → ${outcome.recordsKept} records (${outcome.tombstonesDropped} tombstones dropped) in ${Math.round(tookMs)} ms`,
+        `${outcome.recordsRead} → ${outcome.recordsKept} records (${outcome.tombstonesDropped} tombstones dropped) in ${Math.round(outcome.elapsedMs)} ms (${Math.round(outcome.pausedMs)} ms paused)`,
     );
   }
 
