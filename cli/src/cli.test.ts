@@ -57,6 +57,7 @@ describe('tickstream CLI', () => {
       '--default-partitions',
       '--retention-ms',
       '--retention-bytes',
+      '--log-cleaner-backoff',
     ]) {
       expect(result.stdout).toContain(flag);
     }
