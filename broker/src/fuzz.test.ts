@@ -2,9 +2,10 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Kafka, logLevel } from 'kafkajs';
+import { ConfigResourceTypes, Kafka, logLevel } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type RunningBroker, startBroker } from './broker.js';
+import { Writer } from './protocol/writer.js';
 import { RawKafkaClient, requestBodies } from './testing/raw-client.js';
 
 // 100,000 mutated requests at the embedded broker over real sockets: it must answer or close
@@ -50,11 +51,21 @@ async function captureCorpus(bootstrap: string): Promise<Buffer[]> {
   });
   const admin = kafka.admin();
   await admin.connect();
-  await admin.createTopics({ topics: [{ topic: 'fuzz', numPartitions: 2 }] });
+  await admin.createTopics({
+    topics: [
+      { topic: 'fuzz', numPartitions: 2 },
+      { topic: 'fuzz-compacted', numPartitions: 1, configEntries: [{ name: 'cleanup.policy', value: 'compact' }] },
+    ],
+  });
   const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
   await producer.connect();
   for (let i = 0; i < 5; i++) {
     await producer.send({ topic: 'fuzz', acks: -1, messages: [{ key: `k${i}`, value: `value ${i}` }] });
+    await producer.send({
+      topic: 'fuzz-compacted',
+      acks: -1,
+      messages: [{ key: `k${i % 2}`, value: i === 4 ? null : `v${i}` }],
+    });
   }
   await producer.disconnect();
   const consumer = kafka.consumer({ groupId: 'fuzz-group', maxWaitTimeInMs: 1 });
@@ -73,10 +84,182 @@ async function captureCorpus(bootstrap: string): Promise<Buffer[]> {
   await admin.fetchTopicOffsetsByTimestamp('fuzz', Date.now() - 1000);
   await admin.describeGroups(['fuzz-group']);
   await admin.listGroups();
+  await admin.describeConfigs({
+    resources: [{ type: ConfigResourceTypes.TOPIC, name: 'fuzz-compacted' }],
+    includeSynonyms: true,
+  });
+  await admin.alterConfigs({
+    validateOnly: false,
+    resources: [
+      { type: ConfigResourceTypes.TOPIC, name: 'fuzz', configEntries: [{ name: 'retention.ms', value: '60000' }] },
+    ],
+  });
+  await admin.createPartitions({ topicPartitions: [{ topic: 'fuzz', count: 3 }] });
+  await admin.fetchTopicMetadata({ topics: ['fuzz'] });
+  await admin.deleteTopicRecords({ topic: 'fuzz', partitions: [{ partition: 0, offset: '1' }] });
   await admin.deleteTopics({ topics: ['fuzz'] });
   await admin.disconnect();
   corpus.push(RawKafkaClient.frame(18, 3, 1, requestBodies.apiVersionsV3(), true));
+  // The flexible versions kafkajs never sends, as the Java admin client sends them.
+  for (const [key, version, body] of flexibleRequests()) corpus.push(RawKafkaClient.frame(key, version, 1, body, true));
   return corpus;
+}
+
+/** One flexible request of each API added for admin tools and offset lookups, on the compacted topic. */
+function flexibleRequests(): [number, number, Buffer][] {
+  const topic = 'fuzz-compacted';
+  const body = (write: (w: Writer) => void): Buffer => {
+    const writer = new Writer();
+    write(writer);
+    return Buffer.concat(writer.finish());
+  };
+  const partitionOffsets = (w: Writer, value: number): void =>
+    void w.compactArray([0], (p, index) => p.int32(index).int64(value).taggedFields());
+  return [
+    [
+      2,
+      11,
+      body((w) =>
+        w
+          .int32(-1)
+          .int8(1)
+          .compactArray([topic], (t, name) =>
+            t
+              .compactString(name)
+              .compactArray([0], (p) =>
+                p
+                  .int32(0)
+                  .int32(-1)
+                  .int64(Date.now() - 60_000)
+                  .taggedFields(),
+              )
+              .taggedFields(),
+          )
+          .int32(1000)
+          .taggedFields(),
+      ),
+    ],
+    [
+      19,
+      7,
+      body((w) =>
+        w
+          .compactArray(['fuzz-created'], (t, name) =>
+            t
+              .compactString(name)
+              .int32(1)
+              .int16(-1)
+              .compactArray([], () => {})
+              .compactArray([['cleanup.policy', 'compact'] as const], (c, [n, v]) =>
+                c.compactString(n).compactNullableString(v).taggedFields(),
+              )
+              .taggedFields(),
+          )
+          .int32(1000)
+          .bool(false)
+          .taggedFields(),
+      ),
+    ],
+    [
+      20,
+      6,
+      body((w) =>
+        w
+          .compactArray(['fuzz-created'], (t, name) =>
+            t.compactNullableString(name).raw(Buffer.alloc(16)).taggedFields(),
+          )
+          .int32(1000)
+          .taggedFields(),
+      ),
+    ],
+    [
+      21,
+      2,
+      body((w) =>
+        w
+          .compactArray([topic], (t, name) => {
+            t.compactString(name);
+            partitionOffsets(t, 1);
+            t.taggedFields();
+          })
+          .int32(1000)
+          .taggedFields(),
+      ),
+    ],
+    [
+      32,
+      4,
+      body((w) =>
+        w
+          .compactArray([topic], (r, name) => r.int8(2).compactString(name).uvarint(0).taggedFields())
+          .bool(true)
+          .bool(true)
+          .taggedFields(),
+      ),
+    ],
+    [
+      33,
+      2,
+      body((w) =>
+        w
+          .compactArray([topic], (r, name) =>
+            r
+              .int8(2)
+              .compactString(name)
+              .compactArray([['cleanup.policy', 'compact,delete'] as const], (c, [n, v]) =>
+                c.compactString(n).compactNullableString(v).taggedFields(),
+              )
+              .taggedFields(),
+          )
+          .bool(false)
+          .taggedFields(),
+      ),
+    ],
+    [
+      37,
+      3,
+      body((w) =>
+        w
+          .compactArray([topic], (t, name) => t.compactString(name).int32(2).uvarint(0).taggedFields())
+          .int32(1000)
+          .bool(true)
+          .taggedFields(),
+      ),
+    ],
+    [
+      44,
+      1,
+      body((w) =>
+        w
+          .compactArray([topic], (r, name) =>
+            r
+              .int8(2)
+              .compactString(name)
+              .compactArray([['min.compaction.lag.ms', 0, '1000'] as const], (c, [n, op, v]) =>
+                c.compactString(n).int8(op).compactNullableString(v).taggedFields(),
+              )
+              .taggedFields(),
+          )
+          .bool(false)
+          .taggedFields(),
+      ),
+    ],
+    [60, 2, body((w) => w.bool(true).int8(1).bool(false).taggedFields())],
+    [
+      75,
+      0,
+      body((w) =>
+        w
+          .compactArray([topic], (t, name) => t.compactString(name).taggedFields())
+          .int32(10)
+          .int8(1)
+          .compactString(topic)
+          .int32(0)
+          .taggedFields()
+          .taggedFields(),
+      ),
+    ],
+  ];
 }
 
 function mutate(next: () => number, corpus: Buffer[]): Buffer {
@@ -108,7 +291,7 @@ function mutate(next: () => number, corpus: Buffer[]): Buffer {
       body = Buffer.concat([body, Buffer.from(Array.from({ length: 1 + pick(64) }, () => pick(256)))]);
       break;
     default: // another API or version under the same body
-      body.writeInt16BE(pick(40), 0);
+      body.writeInt16BE(pick(80), 0);
       body.writeInt16BE(pick(14), 2);
   }
   return withSize(body);
