@@ -44,5 +44,5 @@ export const defaultBrokerConfig: Omit<BrokerConfig, 'log'> = {
   groupInitialRebalanceDelayMs: 3000,
   logCleanerBackoffMs: 15_000,
   logCleanerDedupeBytes: 128 * 1024 * 1024,
-  logCleanerDutyCycle: 0.5,
+  logCleanerDutyCycle: 0.25,
 };

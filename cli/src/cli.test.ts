@@ -58,6 +58,7 @@ describe('tickstream CLI', () => {
       '--retention-ms',
       '--retention-bytes',
       '--log-cleaner-backoff',
+      '--log-cleaner-duty-cycle',
     ]) {
       expect(result.stdout).toContain(flag);
     }
