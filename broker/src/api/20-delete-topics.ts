@@ -1,24 +1,61 @@
 import { ErrorCode } from '../protocol/errors.js';
 import type { ApiHandler } from './api.js';
+import { flexibleCodec } from './flexible.js';
 
 /*
- * DeleteTopics (key 20), v0-1 (v0-3 share one layout), none flexible (v4+ would be).
+ * DeleteTopics (key 20), v0-6 (Apache Kafka 4.4 serves v1-6), flexible from v4.
  *
- * Request:  TopicNames [str], TimeoutMs i32
- * Response: ThrottleTimeMs i32 (v1+), Responses [Name str, ErrorCode i16]
+ * Request v0-5: TopicNames [str], TimeoutMs i32
+ * Request v6:   Topics [Name nstr, TopicId uuid], TimeoutMs i32 — by name, or by id when the name is null
+ * Response:     ThrottleTimeMs i32 (v1+),
+ *               Responses [Name nstr, TopicId uuid (v6+), ErrorCode i16, ErrorMessage nstr (v5+)]
+ *
+ * A topic is gone (its files removed) before the answer. Unknown: UNKNOWN_TOPIC_OR_PARTITION by
+ * name, UNKNOWN_TOPIC_ID (100) by id.
  */
+const UNKNOWN_TOPIC_ID = 100;
+const ZERO_ID = '00'.repeat(16);
+
 export const deleteTopics: ApiHandler = {
   key: 20,
   name: 'DeleteTopics',
   minVersion: 0,
-  maxVersion: 1,
-  flexibleFrom: null,
+  maxVersion: 6,
+  flexibleFrom: 4,
   handle(request, response, { header, broker }) {
-    const names = request.array((r) => r.string());
-    request.int32();
-    if (header.apiVersion >= 1) response.int32(0);
-    response.array(names, (writer, name) => {
-      writer.string(name).int16(broker.log.deleteTopic(name) ? ErrorCode.NONE : ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
+    const version = header.apiVersion;
+    const wire = flexibleCodec(version >= 4);
+    const topics =
+      version >= 6
+        ? wire.readArray(request, (r) => {
+            const topic = { name: r.compactNullableString(), id: r.uuid().toString('hex') };
+            wire.skipTags(r);
+            return topic;
+          })
+        : wire.readArray(request, (r) => ({ name: wire.readString(r) as string | null, id: ZERO_ID }));
+    request.int32(); // timeout: deletion is immediate
+    wire.skipTags(request);
+
+    if (version >= 1) response.int32(0);
+    wire.writeArray(response, topics, (writer, topic) => {
+      const name = topic.name ?? broker.log.topicNameById(topic.id) ?? null;
+      const id = name === null ? topic.id : (broker.log.topicId(name) ?? ZERO_ID);
+      let errorCode: number = ErrorCode.NONE;
+      let message: string | null = null;
+      if (name === null) [errorCode, message] = [UNKNOWN_TOPIC_ID, 'This server does not host this topic ID.'];
+      else if (!broker.log.deleteTopic(name)) {
+        [errorCode, message] = [
+          ErrorCode.UNKNOWN_TOPIC_OR_PARTITION,
+          'This server does not host this topic-partition.',
+        ];
+      }
+      if (version >= 6) writer.compactNullableString(name);
+      else wire.writeString(writer, name ?? '');
+      if (version >= 6) writer.uuid(Buffer.from(id, 'hex'));
+      writer.int16(errorCode);
+      if (version >= 5) wire.writeNullableString(writer, message);
+      wire.writeTags(writer);
     });
+    wire.writeTags(response);
   },
 };

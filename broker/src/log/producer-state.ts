@@ -131,4 +131,14 @@ export class ProducerState {
       coordinatorEpoch: entry.coordinatorEpoch,
     }));
   }
+
+  /** The base offset of every producer's latest batch: the log cleaner keeps these batches. */
+  lastBatchOffsets(): number[] {
+    const offsets: number[] = [];
+    for (const entry of this.producers.values()) {
+      const latest = entry.batches[entry.batches.length - 1];
+      if (latest !== undefined) offsets.push(latest.baseOffset);
+    }
+    return offsets;
+  }
 }

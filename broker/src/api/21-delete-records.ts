@@ -1,0 +1,58 @@
+import { ErrorCode } from '../protocol/errors.js';
+import type { ApiHandler } from './api.js';
+import { flexibleCodec } from './flexible.js';
+
+/*
+ * DeleteRecords (key 21), v0-2 (as Apache Kafka 4.4), flexible from v2.
+ *
+ * Request:  Topics [Name str, Partitions [PartitionIndex i32, Offset i64]], TimeoutMs i32
+ * Response: ThrottleTimeMs i32, Topics [Name str, Partitions [PartitionIndex i32, LowWatermark i64, ErrorCode i16]]
+ *
+ * Moves a partition's log start offset to Offset (-1: the high watermark); every record below
+ * it is gone for consumers at once, and the segments wholly below it are deleted. The new
+ * start is on disk before the answer. Below the current start: nothing changes. Above the
+ * high watermark or below -1: OFFSET_OUT_OF_RANGE, as Apache Kafka answers.
+ */
+export const deleteRecords: ApiHandler = {
+  key: 21,
+  name: 'DeleteRecords',
+  minVersion: 0,
+  maxVersion: 2,
+  flexibleFrom: 2,
+  handle(request, response, { header, broker }) {
+    const wire = flexibleCodec(header.apiVersion >= 2);
+    const topics = wire.readArray(request, (r) => {
+      const name = wire.readString(r);
+      const partitions = wire.readArray(r, (p) => {
+        const partition = { index: p.int32(), offset: p.int64() };
+        wire.skipTags(p);
+        return partition;
+      });
+      wire.skipTags(r);
+      return { name, partitions };
+    });
+    request.int32(); // timeout: one node, nothing to wait for
+    wire.skipTags(request);
+
+    response.int32(0);
+    wire.writeArray(response, topics, (writer, topic) => {
+      wire.writeString(writer, topic.name);
+      wire.writeArray(writer, topic.partitions, (w, { index, offset }) => {
+        const log = broker.log.partition(topic.name, index);
+        let errorCode: ErrorCode = ErrorCode.NONE;
+        if (log === undefined) errorCode = ErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
+        else {
+          const target = offset === -1 ? log.logEndOffset : offset;
+          if (target < 0 || target > log.logEndOffset) errorCode = ErrorCode.OFFSET_OUT_OF_RANGE;
+          else log.deleteRecordsBefore(target);
+        }
+        w.int32(index)
+          .int64(errorCode === ErrorCode.NONE ? (log?.logStartOffset ?? -1) : -1)
+          .int16(errorCode);
+        wire.writeTags(w);
+      });
+      wire.writeTags(writer);
+    });
+    wire.writeTags(response);
+  },
+};

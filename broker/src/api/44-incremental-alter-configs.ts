@@ -1,0 +1,63 @@
+import { ErrorCode } from '../protocol/errors.js';
+import type { ApiHandler } from './api.js';
+import { alterTopic, brokerReadOnly, incrementalTopicConfigs, ResourceType } from './config-resources.js';
+import { flexibleCodec } from './flexible.js';
+
+/*
+ * IncrementalAlterConfigs (key 44), v0-1 (as Apache Kafka 4.4), flexible from v1.
+ *
+ * Request:  Resources [ResourceType i8, ResourceName str,
+ *                      Configs [Name str, ConfigOperation i8, Value nstr]], ValidateOnly bool
+ * Response: ThrottleTimeMs i32, Responses [ErrorCode i16, ErrorMessage nstr, ResourceType i8, ResourceName str]
+ *
+ * Operations: 0 SET, 1 DELETE (back to the inherited value), 2 APPEND and 3 SUBTRACT (list
+ * configs such as cleanup.policy only). The result is checked as a whole before it is applied
+ * and persisted with the topic; a config named twice is INVALID_REQUEST. The broker's own
+ * configs are read-only (INVALID_REQUEST).
+ */
+export const incrementalAlterConfigs: ApiHandler = {
+  key: 44,
+  name: 'IncrementalAlterConfigs',
+  minVersion: 0,
+  maxVersion: 1,
+  flexibleFrom: 1,
+  handle(request, response, { header, broker }) {
+    const wire = flexibleCodec(header.apiVersion >= 1);
+    const resources = wire.readArray(request, (r) => {
+      const type = r.int8();
+      const name = wire.readString(r);
+      const configs = wire.readArray(r, (c) => {
+        const config = { name: wire.readString(c), operation: c.int8(), value: wire.readNullableString(c) };
+        wire.skipTags(c);
+        return config;
+      });
+      wire.skipTags(r);
+      return { type, name, configs };
+    });
+    const validateOnly = request.bool();
+    wire.skipTags(request);
+
+    response.int32(0);
+    wire.writeArray(response, resources, (writer, resource) => {
+      let answer: { errorCode: ErrorCode; message: string | null };
+      if (resource.type === ResourceType.topic) {
+        const next = incrementalTopicConfigs(broker, resource.name, resource.configs);
+        answer = 'configs' in next ? alterTopic(broker, resource.name, next.configs, validateOnly) : next;
+      } else if (resource.type === ResourceType.broker) {
+        const names = resource.configs.map((config) => config.name);
+        answer = { errorCode: ErrorCode.INVALID_REQUEST, message: brokerReadOnly(broker, resource.name, names) };
+      } else {
+        answer = {
+          errorCode: ErrorCode.INVALID_REQUEST,
+          message: `Config resource type ${resource.type} is not supported.`,
+        };
+      }
+      writer.int16(answer.errorCode);
+      wire.writeNullableString(writer, answer.message);
+      writer.int8(resource.type);
+      wire.writeString(writer, resource.name);
+      wire.writeTags(writer);
+    });
+    wire.writeTags(response);
+  },
+};
