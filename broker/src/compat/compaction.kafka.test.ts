@@ -1,10 +1,12 @@
 import { Kafka, logLevel } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { LOG_OVERHEAD } from '../log/record-batch.js';
-import { readRecords } from '../log/records.js';
+import { ControlType, controlTypeOf } from '../log/control-batch.js';
+import { BatchAttribute, LOG_OVERHEAD } from '../log/record-batch.js';
+import { batchFields, readRecords } from '../log/records.js';
 import { ErrorCode } from '../protocol/errors.js';
 import { Writer } from '../protocol/writer.js';
 import { selectedBackend, startTestKafka, type TestKafka, uniqueName } from '../testing/kafka-backend.js';
+import { fetchPartitionOffsets, ReadIsolation } from '../testing/partition-offsets.js';
 import { RawKafkaClient } from '../testing/raw-client.js';
 import { until } from '../testing/until.js';
 
@@ -16,9 +18,11 @@ interface Entry {
   offset: number;
   key: string;
   value: string | null;
+  /** A transaction marker's type; null for a data record. */
+  marker: 'COMMIT' | 'ABORT' | null;
 }
 
-/** Every record of partition 0 from the log start, through raw Fetch v4 requests. */
+/** Every record of partition 0 from the log start (markers too), through raw read_uncommitted Fetch v4 requests. */
 async function readPartition(bootstrap: string, topic: string): Promise<Entry[]> {
   const client = await RawKafkaClient.connect(bootstrap);
   const entries: Entry[] = [];
@@ -58,12 +62,16 @@ async function readPartition(bootstrap: string, topic: string): Promise<Entry[]>
         const size = records.readInt32BE(at + 8) + LOG_OVERHEAD;
         if (at + size > records.length) break;
         const batch = records.subarray(at, at + size);
+        const control = (batchFields(batch).attributes & BatchAttribute.control) !== 0;
+        const type = control ? controlTypeOf(batch) : null;
+        const marker = type === ControlType.commit ? 'COMMIT' : type === ControlType.abort ? 'ABORT' : null;
         for (const record of await readRecords(batch)) {
           if (record.offset >= offset) {
             entries.push({
               offset: record.offset,
-              key: record.key?.toString() ?? '',
-              value: record.value?.toString() ?? null,
+              key: control ? '' : (record.key?.toString() ?? ''),
+              value: control ? null : (record.value?.toString() ?? null),
+              marker,
             });
           }
         }
@@ -267,4 +275,115 @@ describe(`compacted topics (${selectedBackend()} backend)`, () => {
       await producer.disconnect();
     }
   }, 120_000);
+
+  it('compacts a topic written in transactions: committed values kept, aborted ones never read committed, then gone with their markers', async () => {
+    const topic = uniqueName('compacted-txn');
+    await createTopic(topic, {
+      'cleanup.policy': 'compact',
+      'segment.ms': '100',
+      'min.cleanable.dirty.ratio': '0.01',
+      'delete.retention.ms': '1000',
+    });
+    const transactional = client().producer({
+      transactionalId: uniqueName('compacted-txn'),
+      idempotent: true,
+      maxInFlightRequests: 1,
+    });
+    await transactional.connect();
+    const latest = new Map<string, string>();
+    const inTransaction = async (values: [string, string][], commit: boolean): Promise<void> => {
+      const transaction = await transactional.transaction();
+      await transaction.send({
+        topic,
+        acks: -1,
+        messages: values.map(([key, value]) => ({ key, value, partition: 0 })),
+      });
+      await (commit ? transaction.commit() : transaction.abort());
+      if (commit) for (const [key, value] of values) latest.set(key, value);
+      // Past segment.ms: the next batch rolls a new segment, so this one becomes cleanable.
+      await new Promise((resolve) => setTimeout(resolve, 150));
+    };
+    const keys = ['k0', 'k1', 'k2', 'k3', 'k4'];
+    for (let round = 0; round < 3; round++) {
+      await inTransaction(
+        keys.map((key) => [key, `committed-${round}-${key}`]),
+        true,
+      );
+      await inTransaction(
+        keys.map((key) => [key, `aborted-${round}-${key}`]),
+        false,
+      );
+    }
+    await inTransaction(
+      keys.slice(0, 2).map((key) => [key, `committed-last-${key}`]),
+      true,
+    );
+
+    /** Every value of the k* keys a read_committed kafkajs consumer reads from the start, in order. */
+    const readCommitted = async (): Promise<Map<string, string[]>> => {
+      const consumer = client().consumer({ groupId: uniqueName('compacted-txn-reader'), maxWaitTimeInMs: 100 });
+      const seen = new Map<string, string[]>();
+      await consumer.connect();
+      await consumer.subscribe({ topic, fromBeginning: true });
+      await consumer.run({
+        eachMessage: async ({ message }) => {
+          const key = message.key?.toString() ?? '';
+          if (keys.includes(key)) seen.set(key, [...(seen.get(key) ?? []), message.value?.toString() ?? '']);
+        },
+      });
+      try {
+        await until(
+          () => keys.every((key) => seen.get(key)?.includes(latest.get(key) as string)),
+          30_000,
+          'a read_committed consumer to reach every latest value',
+        );
+      } finally {
+        await consumer.disconnect();
+      }
+      return seen;
+    };
+    const aborted = (seen: Map<string, string[]>): string[] =>
+      [...seen.values()].flat().filter((value) => value.startsWith('aborted-'));
+    expect(aborted(await readCommitted())).toEqual([]);
+
+    const filler = client().producer();
+    await filler.connect();
+    let count = 0;
+    const moving = setInterval(() => {
+      void filler.send({ topic, messages: [{ key: 'filler', value: String(count++), partition: 0 }] }).catch(() => {});
+    }, 250);
+    try {
+      // Aborted records go at the first cleaning; their markers once no batch of theirs is left
+      // and delete.retention.ms has passed (two cleanings later).
+      await until(
+        async () => {
+          const entries = await readPartition(kafka.bootstrap, topic);
+          const data = entries.filter((entry) => keys.includes(entry.key));
+          return (
+            !data.some((entry) => entry.value?.startsWith('aborted-')) &&
+            !entries.some((entry) => entry.marker === 'ABORT') &&
+            data.length === keys.length
+          );
+        },
+        90_000,
+        'aborted records and ABORT markers to be gone, and one record per key',
+        500,
+      );
+    } finally {
+      clearInterval(moving);
+      await filler.disconnect();
+      await transactional.disconnect();
+    }
+    const data = (await readPartition(kafka.bootstrap, topic)).filter((entry) => keys.includes(entry.key));
+    expect(new Map(data.map((entry) => [entry.key, entry.value]))).toEqual(latest);
+
+    // With the ABORT markers gone, no abort is listed any more, and read_committed sees each key's
+    // latest committed value once (an abort listed without its marker would hide later commits).
+    const offsets = await fetchPartitionOffsets(kafka.bootstrap, topic, 0, ReadIsolation.committed);
+    expect(offsets.abortedTransactions ?? []).toEqual([]);
+    expect(offsets.lastStableOffset).toBe(offsets.highWatermark);
+    const seen = await readCommitted();
+    expect(aborted(seen)).toEqual([]);
+    for (const key of keys) expect(seen.get(key)).toEqual([latest.get(key)]);
+  }, 180_000);
 });

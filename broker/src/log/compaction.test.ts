@@ -4,9 +4,10 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { keyedBatch, type TestRecord } from '../testing/record-batches.js';
 import { clean } from './compaction.js';
+import { ControlType, controlTypeOf } from './control-batch.js';
 import { LogCleaner } from './log-cleaner.js';
 import { PartitionLog } from './partition-log.js';
-import { Compression, crcMatches, LOG_OVERHEAD, validateProducedBatch } from './record-batch.js';
+import { BatchAttribute, Compression, crcMatches, LOG_OVERHEAD, validateProducedBatch } from './record-batch.js';
 import { batchFields, deleteHorizon, readRecords } from './records.js';
 import { topicSettings } from './topic-config.js';
 
@@ -268,6 +269,7 @@ describe('log compaction', () => {
       now: NOW,
       deleteRetentionMs: 0,
       keepBatches: [],
+      abortedTransactions: [],
       maxMapBytes: 1 << 24,
       dutyCycle: 1,
     };
@@ -303,6 +305,149 @@ describe('log compaction', () => {
     for (const record of latestBefore.values()) expect(recovered).toContainEqual(record);
     expect(recovered.length).toBeLessThan(before.length);
     expect(reopened.logEndOffset).toBe((before[before.length - 1]?.offset as number) + 1);
+    reopened.close();
+  });
+});
+
+/** Every COMMIT/ABORT marker batch in the log, with its record count (0 once emptied). */
+function markers(log: PartitionLog): { offset: number; type: ControlType | null; records: number }[] {
+  const found: { offset: number; type: ControlType | null; records: number }[] = [];
+  for (let next = log.logStartOffset; next < log.logEndOffset; ) {
+    const bytes = log.read(next, 1 << 30, true);
+    if (bytes.length === 0) break;
+    for (let at = 0; at < bytes.length; ) {
+      const fields = batchFields(bytes, at);
+      if (fields.attributes & BatchAttribute.control) {
+        found.push({ offset: fields.baseOffset, type: controlTypeOf(bytes, at), records: fields.recordCount });
+      }
+      next = fields.baseOffset + fields.lastOffsetDelta + 1;
+      at += bytes.readInt32BE(at + 8) + LOG_OVERHEAD;
+    }
+  }
+  return found;
+}
+
+describe('log compaction of transactional data', () => {
+  /** A transaction of producer `id` in this partition: one batch of `records`, then its marker. */
+  async function transaction(
+    log: PartitionLog,
+    producer: { id: number; epoch: number; baseSequence: number },
+    records: TestRecord[],
+    commit: boolean,
+    markerEpoch = producer.epoch,
+  ): Promise<{ firstOffset: number; markerOffset: number }> {
+    const firstOffset = await append(log, records, BatchAttribute.transactional, producer);
+    const markerOffset = log.appendMarker({
+      producerId: producer.id,
+      producerEpoch: markerEpoch,
+      commit,
+      coordinatorEpoch: 0,
+      timestamp: NOW - 40_000,
+    });
+    return { firstOffset, markerOffset };
+  }
+
+  const at = (timestamp: number) => (key: string, value: string) => ({ key, value, timestamp });
+
+  it('drops aborted records at once, compacts committed ones, and drops markers left alone after delete.retention.ms; a restart agrees', async () => {
+    const dir = partitionDir();
+    const log = openLog(dir);
+    const record = at(NOW - 50_000);
+    await append(log, [record('a', 'plain'), record('b', 'plain')]);
+    const producer = { id: 7, epoch: 0, baseSequence: 0 };
+    await transaction(log, producer, [record('a', 't1'), record('c', 't1')], true);
+    const aborted = await transaction(
+      log,
+      { ...producer, baseSequence: 2 },
+      [record('a', 'x'), record('b', 'x')],
+      false,
+    );
+    await transaction(log, { ...producer, baseSequence: 4 }, [record('b', 't3')], true);
+    await writeUpdates(log, 4, 30);
+    expect(log.abortedTransactions(0, log.logEndOffset)).toEqual([{ producerId: 7, firstOffset: aborted.firstOffset }]);
+    const cleaner = cleanerFor(log, { 'delete.retention.ms': '5000' });
+    const transactional = async (): Promise<Map<string, string | null>> =>
+      new Map(
+        (await readAll(log))
+          .filter((r) => r.key === 'a' || r.key === 'b' || r.key === 'c')
+          .map((r) => [r.key as string, r.value]),
+      );
+
+    // 1. The aborted records go, and with them the values they would have hidden nothing of;
+    //    committed transactional records replace older plain ones. The ABORT marker stays while
+    //    consumers may still hold the records it closes.
+    expect(await cleaner.runOnce(NOW)).toBe(true);
+    const kept = (await readAll(log)).filter((r) => r.key === 'a' || r.key === 'b' || r.key === 'c');
+    expect(kept.map((r) => r.value)).not.toContain('x');
+    expect(kept.map((r) => r.value)).not.toContain('plain');
+    expect(await transactional()).toEqual(
+      new Map([
+        ['a', 't1'],
+        ['c', 't1'],
+        ['b', 't3'],
+      ]),
+    );
+    expect(markers(log).map((m) => m.type)).toEqual([ControlType.commit, ControlType.abort, ControlType.commit]);
+    expect(cleaner.stats.abortedRecordsDropped).toBe(2);
+
+    // 2. Now no batch of the aborted transaction is left: its marker gets a delete horizon.
+    await writeUpdates(log, 4, 30, 100);
+    expect(await cleaner.runOnce(NOW + 1_000)).toBe(true);
+    const abortMarker = log.read(aborted.markerOffset, 1, true);
+    expect(deleteHorizon(batchFields(abortMarker))).toBe(NOW + 1_000 + 5_000);
+    expect(log.abortedTransactions(0, log.logEndOffset)).toHaveLength(1);
+
+    // 3. Past the horizon the ABORT marker goes, and the log no longer lists that abort. Both
+    //    COMMIT markers stay: batches of their transactions hold the latest a, b and c.
+    await writeUpdates(log, 4, 30, 200);
+    expect(await cleaner.runOnce(NOW + 6_001)).toBe(true);
+    expect(markers(log).map((m) => m.type)).toEqual([ControlType.commit, ControlType.commit]);
+    expect(log.abortedTransactions(0, log.logEndOffset)).toEqual([]);
+    expect(log.lastStableOffset).toBe(log.logEndOffset);
+    expect(await transactional()).toEqual(
+      new Map([
+        ['a', 't1'],
+        ['c', 't1'],
+        ['b', 't3'],
+      ]),
+    );
+    const after = await readAll(log);
+    log.close();
+
+    // A restart rebuilds the same transactional state from the cleaned log: no open
+    // transaction (the LSO is the log end), no abort listed, and the producer goes on.
+    const reopened = openLog(dir);
+    expect(await readAll(reopened)).toEqual(after);
+    expect(reopened.lastStableOffset).toBe(reopened.logEndOffset);
+    expect(reopened.abortedTransactions(0, reopened.logEndOffset)).toEqual([]);
+    const next = await keyedBatch([record('a', 't4')], BatchAttribute.transactional, { ...producer, baseSequence: 5 });
+    expect(reopened.append(next, validateProducedBatch(next, 1 << 20, 7))).toMatchObject({ duplicate: false });
+    reopened.close();
+  });
+
+  it('keeps an emptied marker that fenced its producer, so a restart still refuses the old epoch', async () => {
+    const dir = partitionDir();
+    const log = openLog(dir);
+    const record = at(NOW - 50_000);
+    const zombie = { id: 9, epoch: 0, baseSequence: 0 };
+    // The coordinator fenced the producer: its transaction was aborted with the next epoch.
+    const fenced = await transaction(log, zombie, [record('z', 'zombie')], false, 1);
+    await writeUpdates(log, 4, 30);
+    const cleaner = cleanerFor(log, { 'delete.retention.ms': '0' });
+    for (const [round, now] of [NOW, NOW + 1, NOW + 2].entries()) {
+      expect(await cleaner.runOnce(now)).toBe(true);
+      await writeUpdates(log, 4, 30, 100 * (round + 1));
+    }
+    expect((await readAll(log)).some((r) => r.key === 'z')).toBe(false);
+    expect(markers(log)).toEqual([{ offset: fenced.markerOffset, type: null, records: 0 }]);
+    expect(log.abortedTransactions(0, log.logEndOffset)).toEqual([]);
+    log.close();
+
+    const reopened = openLog(dir);
+    const late = await keyedBatch([record('z', 'late')], Compression.none, { ...zombie, baseSequence: 1 });
+    expect(reopened.append(late, validateProducedBatch(late, 1 << 20, 7))).toMatchObject({
+      errorCode: 47, // INVALID_PRODUCER_EPOCH
+    });
     reopened.close();
   });
 });

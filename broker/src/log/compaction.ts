@@ -1,5 +1,7 @@
 import { closeSync, fsyncSync, openSync, readSync, rmSync, writeSync } from 'node:fs';
+import { type AbortedTransactionRange, CleanedTransactions } from './cleaned-transactions.js';
 import { decompressRecordsOnThread, UnreadableRecordsError } from './compression.js';
+import { ControlType, controlTypeOf } from './control-batch.js';
 import { BATCH_HEADER_SIZE, BatchAttribute, BatchField, crcMatches, LOG_OVERHEAD } from './record-batch.js';
 import {
   type BatchFields,
@@ -26,12 +28,17 @@ import {
  * 3. fsync each file. The event loop then swaps it in (segment-swap.ts).
  *
  * A batch keeps its base offset, lastOffsetDelta and producer fields when records are dropped
- * from it, and each producer's last batch is kept even if emptied, so idempotent producers'
- * sequence numbers still line up after a restart. A batch that loses nothing is copied as it is.
+ * from it, and each producer's last batch (or, after an epoch bump by a marker, its last marker)
+ * is kept even if emptied, so idempotent producers' sequence numbers and epochs still line up
+ * after a restart. A batch that loses nothing is copied as it is.
  *
- * TODO(transactions): transactional and control batches are copied untouched, and their
- * records neither replace older values nor are replaced; Apache Kafka drops aborted records
- * and, after delete.retention.ms, the markers. Left for when transactions land.
+ * Transactions (cleaned-transactions.ts): only decided transactions lie below the first unstable
+ * offset, where cleaning stops. Records of aborted transactions are dropped and play no part in
+ * the key map; committed transactional records are compacted like any others; a COMMIT or ABORT
+ * marker left without any batch of its transaction gets a delete horizon like a tombstone and is
+ * dropped after it. Dropped ABORT markers are reported, so the log forgets those aborted
+ * transactions when the cleaned segment goes in (read_committed consumers must never be told
+ * of an abort whose marker is gone).
  */
 
 export interface SegmentFile {
@@ -51,8 +58,10 @@ export interface CleanTask {
   segmentBytes: number;
   now: number;
   deleteRetentionMs: number;
-  /** Base offsets of batches kept even when all their records go (each producer's last). */
+  /** Base offsets of batches kept even when all their records go (each producer's last batch or marker). */
   keepBatches: number[];
+  /** The aborted transactions overlapping the segments, sorted by first offset. */
+  abortedTransactions: AbortedTransactionRange[];
   /** Bound on the key map, in bytes of keys plus a per-entry overhead. */
   maxMapBytes: number;
   /** Share of wall time the cleaning may compute (0-1]; it sleeps the rest, leaving the cores to produce and fetch. */
@@ -67,6 +76,8 @@ export interface CleanedGroup {
   path: string;
   /** Per batch written: position, size, baseOffset, lastOffset, maxTimestamp. */
   batches: number[];
+  /** Offsets of the ABORT markers this group dropped: the log forgets those transactions once it is in place. */
+  droppedAbortMarkers: number[];
   bytesRead: number;
   bytesWritten: number;
 }
@@ -78,6 +89,9 @@ export interface CleanOutcome {
   recordsRead: number;
   recordsKept: number;
   tombstonesDropped: number;
+  /** Records of aborted transactions dropped, and COMMIT/ABORT markers dropped. */
+  abortedRecordsDropped: number;
+  markersDropped: number;
   /** Wall time of the cleaning on its thread, and the part of it spent paused by the duty cycle. */
   elapsedMs: number;
   pausedMs: number;
@@ -125,15 +139,24 @@ export async function clean(task: CleanTask): Promise<CleanOutcome> {
     recordsRead: 0,
     recordsKept: 0,
     tombstonesDropped: 0,
+    abortedRecordsDropped: 0,
+    markersDropped: 0,
     elapsedMs: 0,
     pausedMs: 0,
   };
-  const keep = new Set(task.keepBatches);
+  const pass: CleaningPass = {
+    task,
+    map,
+    mappedUpTo,
+    keep: new Set(task.keepBatches),
+    transactions: new CleanedTransactions(task.abortedTransactions),
+    outcome,
+  };
   const groups = groupBySize(cleanable, task.segmentBytes);
   for (const [i, group] of groups.entries()) {
     const next = groups[i + 1]?.[0] ?? task.segments[cleanable.length];
     const endOffset = next?.baseOffset ?? task.endOffset;
-    outcome.groups.push(await cleanGroup(task, group, endOffset, map, mappedUpTo, keep, outcome, pacer));
+    outcome.groups.push(await cleanGroup(pass, group, endOffset, pacer));
   }
   outcome.elapsedMs = performance.now() - started;
   outcome.pausedMs = pacer.pausedMs;
@@ -194,8 +217,18 @@ async function readableSpans(
   }
 }
 
-const isTransactionalOrControl = (attributes: number): boolean =>
-  (attributes & (BatchAttribute.transactional | BatchAttribute.control)) !== 0;
+/** What one walk over the segments to rewrite them carries from batch to batch. */
+interface CleaningPass {
+  task: CleanTask;
+  /** Key → offset of its latest record below `mappedUpTo`. */
+  map: Map<string, number>;
+  mappedUpTo: number;
+  keep: Set<number>;
+  transactions: CleanedTransactions;
+  outcome: CleanOutcome;
+}
+
+const isControl = (fields: BatchFields): boolean => (fields.attributes & BatchAttribute.control) !== 0;
 
 /** Key (as a binary string) → offset of its latest record, from the first dirty offset on. */
 async function buildOffsetMap(
@@ -203,13 +236,19 @@ async function buildOffsetMap(
   pacer: Pacer,
 ): Promise<{ map: Map<string, number>; mappedUpTo: number }> {
   const map = new Map<string, number>();
+  // Its own walk over the transactions: aborted records replace no older value.
+  const transactions = new CleanedTransactions(task.abortedTransactions);
   let bytes = 0;
   for (const segment of task.segments) {
     for (const batch of batchesOf(segment)) {
       await pacer.pace();
       const fields = batchFields(batch);
+      if (isControl(fields)) {
+        transactions.onControlBatch(fields, controlTypeOf(batch));
+        continue;
+      }
+      if (transactions.onDataBatch(fields)) continue;
       if (fields.baseOffset + fields.lastOffsetDelta < task.firstDirtyOffset) continue;
-      if (isTransactionalOrControl(fields.attributes)) continue;
       for (const record of (await readableSpans(batch, fields))?.spans ?? []) {
         const key = record.key;
         if (record.offset < task.firstDirtyOffset || key === null) continue;
@@ -226,13 +265,9 @@ async function buildOffsetMap(
 }
 
 async function cleanGroup(
-  task: CleanTask,
+  pass: CleaningPass,
   group: SegmentFile[],
   endOffset: number,
-  map: Map<string, number>,
-  mappedUpTo: number,
-  keep: Set<number>,
-  outcome: CleanOutcome,
   pacer: Pacer,
 ): Promise<CleanedGroup> {
   const first = group[0] as SegmentFile;
@@ -243,6 +278,7 @@ async function cleanGroup(
     endOffset,
     path,
     batches: [],
+    droppedAbortMarkers: [],
     bytesRead: 0,
     bytesWritten: 0,
   };
@@ -251,7 +287,7 @@ async function cleanGroup(
       cleaned.bytesRead += segment.size;
       for (const batch of batchesOf(segment)) {
         await pacer.pace();
-        const rewritten = await cleanBatch(batch, task, map, mappedUpTo, keep, outcome);
+        const rewritten = await cleanBatch(batch, pass, cleaned);
         if (rewritten === null) continue;
         const position = cleaned.bytesWritten;
         for (let written = 0; written < rewritten.length; )
@@ -278,16 +314,15 @@ async function cleanGroup(
 }
 
 /** The batch to write in place of `batch`: itself, a rewrite with fewer records, or null to drop it. */
-async function cleanBatch(
-  batch: Buffer,
-  task: CleanTask,
-  map: Map<string, number>,
-  mappedUpTo: number,
-  keep: Set<number>,
-  outcome: CleanOutcome,
-): Promise<Buffer | null> {
+async function cleanBatch(batch: Buffer, pass: CleaningPass, group: CleanedGroup): Promise<Buffer | null> {
+  const { task, map, mappedUpTo, keep, outcome } = pass;
   const fields = batchFields(batch);
-  if (isTransactionalOrControl(fields.attributes)) return batch;
+  if (isControl(fields)) return cleanMarker(batch, fields, pass, group);
+  if (pass.transactions.onDataBatch(fields)) {
+    outcome.recordsRead += fields.recordCount;
+    outcome.abortedRecordsDropped += fields.recordCount;
+    return keep.has(fields.baseOffset) ? emptiedBatch(fields) : null;
+  }
   const readable = await readableSpans(batch, fields);
   if (readable === null) return batch;
   const { data, spans } = readable;
@@ -311,18 +346,7 @@ async function cleanBatch(
   outcome.recordsKept += retained.length;
   const setsHorizon = horizon === null && retained.some((record) => record.tombstone);
   if (retained.length === spans.length && !setsHorizon) return batch;
-  if (retained.length === 0) {
-    if (!keep.has(fields.baseOffset)) return null;
-    // An emptied batch keeps the producer's sequence range, as Apache Kafka's writeEmptyHeader does.
-    return buildBatch(
-      {
-        ...fields,
-        attributes: fields.attributes & ~(BatchAttribute.codecMask | BatchAttribute.deleteHorizon),
-        baseTimestamp: fields.maxTimestamp,
-      },
-      [],
-    );
-  }
+  if (retained.length === 0) return keep.has(fields.baseOffset) ? emptiedBatch(fields) : null;
   if (!setsHorizon) return batchOfSpans(fields, data, retained);
   // The base timestamp becomes the delete horizon: every record's timestamp delta is written anew.
   const kept = new Set(retained.map((record) => record.offset));
@@ -334,4 +358,48 @@ async function cleanBatch(
     },
     (await readRecords(batch)).filter((record) => kept.has(record.offset)),
   );
+}
+
+/** A batch with no records that keeps the producer's sequence range and epoch, as Apache Kafka's writeEmptyHeader does. */
+function emptiedBatch(fields: BatchFields): Promise<Buffer> {
+  return buildBatch(
+    {
+      ...fields,
+      attributes: fields.attributes & ~(BatchAttribute.codecMask | BatchAttribute.deleteHorizon),
+      baseTimestamp: fields.maxTimestamp,
+    },
+    [],
+  );
+}
+
+/**
+ * A COMMIT or ABORT marker: kept while batches of its transaction are in the log; without them,
+ * given a delete horizon by the first cleaning that finds it so, and dropped by one after it
+ * (emptied instead when it is its producer's last word on its epoch).
+ */
+async function cleanMarker(
+  batch: Buffer,
+  fields: BatchFields,
+  pass: CleaningPass,
+  group: CleanedGroup,
+): Promise<Buffer | null> {
+  const type = controlTypeOf(batch);
+  if (!pass.transactions.onControlBatch(fields, type)) return batch;
+  const keep = pass.keep.has(fields.baseOffset);
+  if (fields.recordCount === 0) return keep ? batch : null;
+  const horizon = deleteHorizon(fields);
+  if (horizon === null) {
+    return buildBatch(
+      {
+        ...fields,
+        attributes: fields.attributes | BatchAttribute.deleteHorizon,
+        baseTimestamp: pass.task.now + pass.task.deleteRetentionMs,
+      },
+      await readRecords(batch),
+    );
+  }
+  if (pass.task.now < horizon) return batch;
+  pass.outcome.markersDropped++;
+  if (type === ControlType.abort) group.droppedAbortMarkers.push(fields.baseOffset);
+  return keep ? emptiedBatch(fields) : null;
 }

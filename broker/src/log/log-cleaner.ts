@@ -40,6 +40,8 @@ export interface CleanerStats {
   recordsRead: number;
   recordsKept: number;
   tombstonesDropped: number;
+  abortedRecordsDropped: number;
+  markersDropped: number;
   /** Wall time spent with a cleaning in flight. */
   busyMs: number;
 }
@@ -74,6 +76,8 @@ export class LogCleaner {
     recordsRead: 0,
     recordsKept: 0,
     tombstonesDropped: 0,
+    abortedRecordsDropped: 0,
+    markersDropped: 0,
     busyMs: 0,
   };
 
@@ -126,8 +130,8 @@ export class LogCleaner {
     const start = log.logStartOffset;
     let firstDirty = this.firstDirty.get(log) ?? start;
     if (firstDirty < start || firstDirty > log.logEndOffset) firstDirty = start;
-    // Never the active segment, nothing past the last stable offset, nothing younger than the lag.
-    let boundary = Math.min((segments[segments.length - 1] as Segment).baseOffset, log.lastStableOffset);
+    // Never the active segment, no open transaction, nothing younger than the lag.
+    let boundary = Math.min((segments[segments.length - 1] as Segment).baseOffset, log.firstUnstableOffset);
     if (settings.minCompactionLagMs > 0) {
       const young = segments.find(
         (segment) => segment.nextOffset > firstDirty && segment.maxTimestamp > now - settings.minCompactionLagMs,
@@ -137,6 +141,7 @@ export class LogCleaner {
     let count = 0;
     while (count < segments.length - 1 && (segments[count + 1] as Segment).baseOffset <= boundary) count++;
     const cleanable = segments.slice(0, count);
+    const endOffset = (segments[count] as Segment).baseOffset;
     let cleanBytes = 0;
     let dirtyBytes = 0;
     let oldestDirty = Number.POSITIVE_INFINITY;
@@ -165,11 +170,12 @@ export class LogCleaner {
           size: segment.size,
         })),
         firstDirtyOffset: firstDirty,
-        endOffset: (segments[count] as Segment).baseOffset,
+        endOffset,
         segmentBytes: settings.segmentBytes,
         now,
         deleteRetentionMs: settings.deleteRetentionMs,
         keepBatches: log.producerLastBatches(),
+        abortedTransactions: log.abortedTransactionRanges((segments[0] as Segment).baseOffset, endOffset),
         maxMapBytes: this.settings.maxMapBytes,
         dutyCycle: this.settings.dutyCycle,
       },
@@ -205,8 +211,10 @@ export class LogCleaner {
       const replaced = plan.segments.filter(
         (segment) => segment.baseOffset >= group.baseOffset && segment.baseOffset < group.endOffset,
       );
+      const batches = trackedBatches(group.batches);
       installed =
-        (await log.installCleaned(replaced, group.path, group.endOffset, trackedBatches(group.batches))) && installed;
+        (await log.installCleaned(replaced, group.path, group.endOffset, batches, group.droppedAbortMarkers)) &&
+        installed;
       this.stats.bytesRead += group.bytesRead;
       this.stats.bytesWritten += group.bytesWritten;
     }
@@ -215,11 +223,13 @@ export class LogCleaner {
     this.stats.recordsRead += outcome.recordsRead;
     this.stats.recordsKept += outcome.recordsKept;
     this.stats.tombstonesDropped += outcome.tombstonesDropped;
+    this.stats.abortedRecordsDropped += outcome.abortedRecordsDropped;
+    this.stats.markersDropped += outcome.markersDropped;
     const read = outcome.groups.reduce((sum, group) => sum + group.bytesRead, 0);
     const written = outcome.groups.reduce((sum, group) => sum + group.bytesWritten, 0);
     this.settings.log(
       `${log.topic}-${log.partition}: cleaned ${outcome.groups.length} segment group(s), ${read} → ${written} bytes, ` +
-        `${outcome.recordsRead} → ${outcome.recordsKept} records (${outcome.tombstonesDropped} tombstones dropped) in ${Math.round(outcome.elapsedMs)} ms (${Math.round(outcome.pausedMs)} ms paused)`,
+        `${outcome.recordsRead} → ${outcome.recordsKept} records (${outcome.tombstonesDropped} tombstones, ${outcome.abortedRecordsDropped} aborted records and ${outcome.markersDropped} markers dropped) in ${Math.round(outcome.elapsedMs)} ms (${Math.round(outcome.pausedMs)} ms paused)`,
     );
   }
 

@@ -88,7 +88,6 @@ export class PartitionLog {
     if (log.segments.length === 0) log.segments.push(Segment.create(dir, 0));
     const startPath = join(dir, LOG_START_FILE);
     if (existsSync(startPath)) log.startOffset = Math.min(Number(readFileSync(startPath, 'utf8')), log.logEndOffset);
-    log.transactions.forgetBefore(log.logStartOffset);
     return log;
   }
 
@@ -96,7 +95,7 @@ export class PartitionLog {
   private rememberBatch(batch: BatchLocation): void {
     if (batch.attributes & CONTROL) {
       // This broker's coordinator writes every marker with coordinator epoch 0.
-      this.producers.recordMarker(batch.producerId, batch.producerEpoch, 0, batch.maxTimestamp);
+      this.producers.recordMarker(batch.producerId, batch.producerEpoch, 0, batch.maxTimestamp, batch.baseOffset);
       // A control batch of a type this broker does not know decides nothing, as in Apache Kafka.
       if (batch.controlType !== null) {
         const commit = batch.controlType === ControlType.commit;
@@ -142,7 +141,7 @@ export class PartitionLog {
     return this.segments;
   }
 
-  /** Base offsets of each producer's latest batch, which compaction must keep. */
+  /** Base offsets of each producer's latest batch (or epoch-bumping marker), which compaction must keep. */
   producerLastBatches(): number[] {
     return this.producers.lastBatchOffsets();
   }
@@ -158,7 +157,16 @@ export class PartitionLog {
    * open transaction (Apache Kafka's UnifiedLog bounds the first unstable offset the same way).
    */
   get lastStableOffset(): number {
-    return Math.max(this.transactions.lastStableOffset(this.logEndOffset), this.logStartOffset);
+    return Math.max(this.firstUnstableOffset, this.logStartOffset);
+  }
+
+  /**
+   * The start of the oldest open transaction, or the log end: the last-stable offset before it
+   * is bounded by the log start. The log cleaner stops here, so it never meets a batch of a
+   * transaction that is still open, even one DeleteRecords cut into.
+   */
+  get firstUnstableOffset(): number {
+    return this.transactions.lastStableOffset(this.logEndOffset);
   }
 
   /** Whether any aborted transaction is still in the log (else a read_committed Fetch lists none). */
@@ -169,6 +177,16 @@ export class PartitionLog {
   /** Aborted transactions overlapping offsets [from, to), for a read_committed Fetch. */
   abortedTransactions(from: number, to: number): { producerId: number; firstOffset: number }[] {
     return this.transactions.abortedWithin(from, to);
+  }
+
+  /** Aborted transactions with a batch or their marker in [from, to), by first offset, for the log cleaner. */
+  abortedTransactionRanges(
+    from: number,
+    to: number,
+  ): { producerId: number; firstOffset: number; markerOffset: number }[] {
+    return this.transactions
+      .abortedOverlapping(from, to)
+      .map(({ producerId, firstOffset, lastOffset }) => ({ producerId, firstOffset, markerOffset: lastOffset }));
   }
 
   hasOpenTransaction(producerId: number): boolean {
@@ -232,7 +250,13 @@ export class PartitionLog {
    */
   appendMarker(marker: TransactionMarker): number {
     const offset = this.write(buildControlBatch(marker), 0, marker.timestamp);
-    this.producers.recordMarker(marker.producerId, marker.producerEpoch, marker.coordinatorEpoch, marker.timestamp);
+    this.producers.recordMarker(
+      marker.producerId,
+      marker.producerEpoch,
+      marker.coordinatorEpoch,
+      marker.timestamp,
+      offset,
+    );
     this.transactions.onMarker(marker.producerId, offset, marker.commit, this.logEndOffset);
     for (const listener of this.listeners) listener();
     return offset;
@@ -353,7 +377,7 @@ export class PartitionLog {
       const reason = deleted ? 'below the log start offset' : expired ? 'time' : 'size';
       this.settings.log(`${this.topic}-${this.partition}: retention deleted segment ${oldest.baseOffset} (${reason})`);
     }
-    this.transactions.forgetBefore(this.logStartOffset);
+    this.transactions.forgetBefore((this.segments[0] as Segment).baseOffset);
   }
 
   /**
@@ -369,14 +393,17 @@ export class PartitionLog {
 
   /**
    * Puts a cleaned file in place of the consecutive closed segments `replaced` (crash-safe,
-   * segment-swap.ts). Returns false, deleting the file, when the log changed meanwhile so
-   * that those segments are no longer all there.
+   * segment-swap.ts), and forgets the aborted transactions whose ABORT markers it dropped in the
+   * same event-loop turn, so no Fetch lists an abort whose marker is gone. Returns false,
+   * deleting the file, when the log changed meanwhile so that those segments are no longer all
+   * there.
    */
   async installCleaned(
     replaced: readonly Segment[],
     cleanedPath: string,
     endOffset: number,
     batches: Iterable<TrackedBatch>,
+    droppedAbortMarkers: readonly number[] = [],
   ): Promise<boolean> {
     const first = this.segments.indexOf(replaced[0] as Segment);
     const stillThere =
@@ -400,6 +427,7 @@ export class PartitionLog {
       if (this.closed) return false; // the topic was deleted meanwhile
       const cleaned = Segment.opened(this.dir, base, batches);
       this.segments.splice(this.segments.indexOf(replaced[0] as Segment), replaced.length, cleaned);
+      this.transactions.forgetAborted(droppedAbortMarkers);
       for (const segment of replaced) {
         this.unflushed.delete(segment);
         segment.close();

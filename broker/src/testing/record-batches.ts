@@ -8,13 +8,14 @@ export interface TestRecord {
 }
 
 /**
- * A record batch v2 of keyed records, each with its own timestamp, compressed with `codec`,
- * built with the broker's own batch encoder (records.ts). Tests that must not trust that
- * encoder produce through kafkajs or librdkafka instead.
+ * A record batch v2 of keyed records, each with its own timestamp, with `attributes` (the codec,
+ * plus the transactional bit for a transaction's batch), built with the broker's own batch
+ * encoder (records.ts). Tests that must not trust that encoder produce through kafkajs or
+ * librdkafka instead.
  */
 export async function keyedBatch(
   records: readonly TestRecord[],
-  codec: number = Compression.none,
+  attributes: number = Compression.none,
   producer: { id: number; epoch: number; baseSequence: number } = { id: -1, epoch: -1, baseSequence: -1 },
 ): Promise<Buffer> {
   const logRecords: LogRecord[] = records.map((record, i) => ({
@@ -30,7 +31,7 @@ export async function keyedBatch(
     {
       baseOffset: 0,
       partitionLeaderEpoch: -1,
-      attributes: codec,
+      attributes,
       lastOffsetDelta: records.length - 1,
       baseTimestamp: records[0]?.timestamp ?? 0,
       maxTimestamp: -1,
