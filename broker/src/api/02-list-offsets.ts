@@ -24,7 +24,10 @@ import { flexibleCodec } from './flexible.js';
  * pending upload (v11): no tiered storage, so no offset (-1). Any other negative value, or a
  * kind older versions do not know, is UNSUPPORTED_VERSION. A timestamp ≥ 0 finds the first
  * record whose timestamp is ≥ it, answered with that record's own timestamp — records inside
- * batches are decoded (and decompressed) for it. No such record: offset -1.
+ * batches are decoded (and decompressed) for it. No such record: offset -1. Under
+ * read_committed, a record found by timestamp or MAX_TIMESTAMP at or past the last stable offset
+ * is no offset either, as Apache Kafka answers (a consumer may not start inside an open
+ * transaction).
  */
 const LATEST = -1;
 const EARLIEST = -2;
@@ -120,14 +123,15 @@ async function lookUp(
 ): Promise<Answer> {
   const log = broker.log.partition(topic, index);
   if (log === undefined) return noOffset(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
+  const lastFetchable = isolationLevel === READ_COMMITTED ? log.lastStableOffset : log.logEndOffset;
   if (timestamp < 0) {
     const since = kindSince.get(timestamp);
     if (since === undefined || version < since) return noOffset(ErrorCode.UNSUPPORTED_VERSION);
-    return special(log, timestamp, isolationLevel);
+    return special(log, timestamp, lastFetchable);
   }
   try {
     const found = await offsetForTimestamp(log, timestamp);
-    return found === null ? noOffset() : { errorCode: ErrorCode.NONE, ...found };
+    return found === null || found.offset >= lastFetchable ? noOffset() : { errorCode: ErrorCode.NONE, ...found };
   } catch (error) {
     // Records inside a batch whose CRC held but which do not decode: said, never a crash.
     if (error instanceof UnreadableRecordsError) return noOffset(ErrorCode.CORRUPT_MESSAGE);
@@ -135,12 +139,11 @@ async function lookUp(
   }
 }
 
-async function special(log: PartitionLog, kind: number, isolationLevel: number): Promise<Answer> {
+/** `lastFetchable`: the log end, or the last stable offset under read_committed. */
+async function special(log: PartitionLog, kind: number, lastFetchable: number): Promise<Answer> {
   switch (kind) {
-    case LATEST: {
-      const offset = isolationLevel === READ_COMMITTED ? log.lastStableOffset : log.logEndOffset;
-      return { errorCode: ErrorCode.NONE, offset, timestamp: -1 };
-    }
+    case LATEST:
+      return { errorCode: ErrorCode.NONE, offset: lastFetchable, timestamp: -1 };
     case EARLIEST:
     case EARLIEST_LOCAL:
       return { errorCode: ErrorCode.NONE, offset: log.logStartOffset, timestamp: -1 };
@@ -150,7 +153,7 @@ async function special(log: PartitionLog, kind: number, isolationLevel: number):
         throw error;
       });
       if (found === undefined) return noOffset(ErrorCode.CORRUPT_MESSAGE);
-      return found === null ? noOffset() : { errorCode: ErrorCode.NONE, ...found };
+      return found === null || found.offset >= lastFetchable ? noOffset() : { errorCode: ErrorCode.NONE, ...found };
     }
     default:
       return noOffset(); // LATEST_TIERED, EARLIEST_PENDING_UPLOAD: nothing is tiered here

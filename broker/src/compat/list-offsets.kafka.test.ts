@@ -244,6 +244,65 @@ describe(`ListOffsets by timestamp at record precision (${selectedBackend()} bac
     }
   }, 120_000);
 
+  it('under read_committed offers no record of an open transaction: by timestamp, MAX_TIMESTAMP or latest', async () => {
+    const topic = uniqueName('time-transaction');
+    await createTopic(topic);
+    const plain = client().producer();
+    await plain.connect();
+    await plain.send({
+      topic,
+      acks: -1,
+      messages: [0, 1, 2].map((i) => ({ value: `plain-${i}`, partition: 0, timestamp: String(BASE + i) })),
+    });
+    await plain.disconnect();
+    const producer = client().producer({
+      transactionalId: uniqueName('time-txn'),
+      idempotent: true,
+      maxInFlightRequests: 1,
+    });
+    await producer.connect();
+    const transaction = await producer.transaction();
+    await transaction.send({
+      topic,
+      acks: -1,
+      messages: [10, 11, 12].map((i) => ({ value: `txn-${i}`, partition: 0, timestamp: String(BASE + i) })),
+    });
+    const committed = 1;
+    const uncommitted = 0;
+    try {
+      // Offsets 3-5 are the open transaction: the last stable offset is 3.
+      expect(await listOffsetsRaw(kafka.bootstrap, 7, topic, BASE + 1, committed)).toMatchObject({ offset: 1 });
+      expect(await listOffsetsRaw(kafka.bootstrap, 7, topic, BASE + 10, committed)).toMatchObject({
+        errorCode: ErrorCode.NONE,
+        offset: -1,
+        timestamp: -1,
+      });
+      expect(await listOffsetsRaw(kafka.bootstrap, 7, topic, BASE + 10, uncommitted)).toMatchObject({
+        offset: 3,
+        timestamp: BASE + 10,
+      });
+      expect(await listOffsetsRaw(kafka.bootstrap, 7, topic, -3, committed)).toMatchObject({ offset: -1 });
+      expect(await listOffsetsRaw(kafka.bootstrap, 7, topic, -3, uncommitted)).toMatchObject({
+        offset: 5,
+        timestamp: BASE + 12,
+      });
+      expect(await listOffsetsRaw(kafka.bootstrap, 7, topic, -1, committed)).toMatchObject({ offset: 3 });
+      expect(await listOffsetsRaw(kafka.bootstrap, 7, topic, -1, uncommitted)).toMatchObject({ offset: 6 });
+      await transaction.commit();
+      await until(
+        async () => (await listOffsetsRaw(kafka.bootstrap, 7, topic, -1, committed)).offset === 7,
+        10_000,
+        'the last stable offset to pass the commit marker',
+      );
+      expect(await listOffsetsRaw(kafka.bootstrap, 7, topic, BASE + 10, committed)).toMatchObject({
+        offset: 3,
+        timestamp: BASE + 10,
+      });
+    } finally {
+      await producer.disconnect();
+    }
+  }, 120_000);
+
   for (const codec of ['snappy', 'zstd', 'gzip'] as const) {
     it(`finds the record inside one ${codec} batch written by librdkafka, and librdkafka finds it too`, async () => {
       const topic = uniqueName(`time-${codec}`);
