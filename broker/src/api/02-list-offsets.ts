@@ -2,8 +2,8 @@ import { UnreadableRecordsError } from '../log/compression.js';
 import type { PartitionLog } from '../log/index.js';
 import { offsetForTimestamp, offsetOfMaxTimestamp } from '../log/offset-lookup.js';
 import { ErrorCode } from '../protocol/errors.js';
+import { VersionedReader, VersionedWriter } from '../protocol/versioned.js';
 import type { ApiHandler, BrokerContext } from './api.js';
-import { flexibleCodec } from './flexible.js';
 
 /*
  * ListOffsets (key 2), v0-11 (Apache Kafka 4.4 serves v1-11; v0 stays for old clients),
@@ -66,24 +66,24 @@ export const listOffsets: ApiHandler = {
   flexibleFrom: 6,
   async handle(request, response, { header, broker }) {
     const version = header.apiVersion;
-    const wire = flexibleCodec(version >= 6);
-    request.int32(); // replica id: always a consumer here
-    const isolationLevel = version >= 2 ? request.int8() : 0;
-    const topics = wire.readArray(request, (r) => {
-      const name = wire.readString(r);
-      const partitions = wire.readArray(r, (p) => {
+    const flexible = version >= 6;
+    const req = new VersionedReader(request, flexible);
+    const res = new VersionedWriter(response, flexible);
+    req.int32(); // replica id: always a consumer here
+    const isolationLevel = version >= 2 ? req.int8() : 0;
+    const topics = req.structArray((r) => {
+      const name = r.string();
+      const partitions = r.structArray((p) => {
         const index = p.int32();
         if (version >= 4) p.int32(); // current leader epoch: one node, never stale
         const timestamp = p.int64();
         if (version === 0) p.int32(); // max number of offsets
-        wire.skipTags(p);
         return { index, timestamp };
       });
-      wire.skipTags(r);
       return { name, partitions };
     });
-    if (version >= 10) request.int32(); // timeout: nothing here waits on remote storage
-    wire.skipTags(request);
+    if (version >= 10) req.int32(); // timeout: nothing here waits on remote storage
+    req.endStruct();
 
     const answers = await Promise.all(
       topics.map(async (topic) => ({
@@ -97,19 +97,17 @@ export const listOffsets: ApiHandler = {
       })),
     );
 
-    if (version >= 2) response.int32(0);
-    wire.writeArray(response, answers, (writer, topic) => {
-      wire.writeString(writer, topic.name);
-      wire.writeArray(writer, topic.partitions, (w, answer) => {
+    if (version >= 2) res.int32(0);
+    res.structArray(answers, (writer, topic) => {
+      writer.string(topic.name);
+      writer.structArray(topic.partitions, (w, answer) => {
         w.int32(answer.index).int16(answer.errorCode);
         if (version === 0) w.array(answer.offset >= 0 ? [answer.offset] : [], (o, value) => o.int64(value));
         else w.int64(answer.timestamp).int64(answer.offset);
         if (version >= 4) w.int32(answer.offset >= 0 ? LEADER_EPOCH : -1);
-        wire.writeTags(w);
       });
-      wire.writeTags(writer);
     });
-    wire.writeTags(response);
+    res.endStruct();
   },
 };
 

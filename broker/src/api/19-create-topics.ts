@@ -1,8 +1,8 @@
 import { topicNameProblem } from '../log/index.js';
 import { describeTopicConfigs, topicConfigsProblem } from '../log/topic-config.js';
 import { ErrorCode } from '../protocol/errors.js';
+import { VersionedReader, VersionedWriter } from '../protocol/versioned.js';
 import type { ApiHandler } from './api.js';
-import { flexibleCodec } from './flexible.js';
 
 /** A dev broker keeps every partition open in one process: a bound that still fits a real load. */
 export const MAX_PARTITIONS = 1000;
@@ -31,30 +31,29 @@ export const createTopics: ApiHandler = {
   flexibleFrom: 5,
   handle(request, response, { header, broker }) {
     const version = header.apiVersion;
-    const wire = flexibleCodec(version >= 5);
-    const topics = wire.readArray(request, (r) => {
-      const name = wire.readString(r);
+    const flexible = version >= 5;
+    const req = new VersionedReader(request, flexible);
+    const res = new VersionedWriter(response, flexible);
+    const topics = req.structArray((r) => {
+      const name = r.string();
       const partitions = r.int32();
       const replicationFactor = r.int16();
-      wire.readArray(r, (a) => {
+      r.structArray((a) => {
         a.int32();
-        wire.readArray(a, (b) => b.int32());
-        wire.skipTags(a);
+        a.array((b) => b.int32());
       });
       const configs: Record<string, string | null> = {};
-      wire.readArray(r, (c) => {
-        configs[wire.readString(c)] = wire.readNullableString(c);
-        wire.skipTags(c);
+      r.structArray((c) => {
+        configs[c.string()] = c.nullableString();
       });
-      wire.skipTags(r);
       return { name, partitions, replicationFactor, configs };
     });
-    request.int32(); // timeout: creation is immediate
-    const validateOnly = version >= 1 ? request.bool() : false;
-    wire.skipTags(request);
+    req.int32(); // timeout: creation is immediate
+    const validateOnly = version >= 1 ? req.bool() : false;
+    req.endStruct();
 
-    if (version >= 2) response.int32(0);
-    wire.writeArray(response, topics, (writer, topic) => {
+    if (version >= 2) res.int32(0);
+    res.structArray(topics, (writer, topic) => {
       const partitions = topic.partitions === -1 ? broker.config.defaultPartitions : topic.partitions;
       let errorCode: ErrorCode = ErrorCode.NONE;
       let message: string | null = null;
@@ -76,28 +75,26 @@ export const createTopics: ApiHandler = {
       } else if (configProblem !== null) [errorCode, message] = [ErrorCode.INVALID_CONFIG, configProblem];
       else if (!validateOnly) broker.log.createTopic(topic.name, partitions, topic.configs as Record<string, string>);
 
-      wire.writeString(writer, topic.name);
+      writer.string(topic.name);
       if (version >= 7) writer.uuid(Buffer.from(broker.log.topicId(topic.name) ?? '00'.repeat(16), 'hex'));
       writer.int16(errorCode);
-      if (version >= 1) wire.writeNullableString(writer, message);
+      if (version >= 1) writer.nullableString(message);
       if (version >= 5) {
         const ok = errorCode === ErrorCode.NONE;
         writer.int32(ok ? partitions : -1).int16(ok ? 1 : -1);
-        if (!ok) wire.writeNullableArray(writer, null, () => {});
+        if (!ok) writer.nullableArray(null, () => {});
         else {
           const overrides = Object.fromEntries(
             Object.entries(topic.configs).filter((entry): entry is [string, string] => entry[1] !== null),
           );
-          wire.writeArray(writer, describeTopicConfigs(overrides, broker.log.brokerTopicDefaults), (w, config) => {
-            wire.writeString(w, config.name);
-            wire.writeNullableString(w, config.value);
+          writer.structArray(describeTopicConfigs(overrides, broker.log.brokerTopicDefaults), (w, config) => {
+            w.string(config.name);
+            w.nullableString(config.value);
             w.bool(false).int8(config.source).bool(false);
-            wire.writeTags(w);
           });
         }
       }
-      wire.writeTags(writer);
     });
-    wire.writeTags(response);
+    res.endStruct();
   },
 };

@@ -1,6 +1,6 @@
 import { ErrorCode } from '../protocol/errors.js';
+import { VersionedReader, VersionedWriter } from '../protocol/versioned.js';
 import type { ApiHandler } from './api.js';
-import { flexibleCodec } from './flexible.js';
 
 /*
  * DeleteTopics (key 20), v0-6 (Apache Kafka 4.4 serves v1-6), flexible from v4.
@@ -24,20 +24,18 @@ export const deleteTopics: ApiHandler = {
   flexibleFrom: 4,
   handle(request, response, { header, broker }) {
     const version = header.apiVersion;
-    const wire = flexibleCodec(version >= 4);
+    const flexible = version >= 4;
+    const req = new VersionedReader(request, flexible);
+    const res = new VersionedWriter(response, flexible);
     const topics =
       version >= 6
-        ? wire.readArray(request, (r) => {
-            const topic = { name: r.compactNullableString(), id: r.uuid().toString('hex') };
-            wire.skipTags(r);
-            return topic;
-          })
-        : wire.readArray(request, (r) => ({ name: wire.readString(r) as string | null, id: ZERO_ID }));
-    request.int32(); // timeout: deletion is immediate
-    wire.skipTags(request);
+        ? req.structArray((r) => ({ name: r.nullableString(), id: r.uuid().toString('hex') }))
+        : req.array((r) => ({ name: r.string() as string | null, id: ZERO_ID }));
+    req.int32(); // timeout: deletion is immediate
+    req.endStruct();
 
-    if (version >= 1) response.int32(0);
-    wire.writeArray(response, topics, (writer, topic) => {
+    if (version >= 1) res.int32(0);
+    res.structArray(topics, (writer, topic) => {
       const name = topic.name ?? broker.log.topicNameById(topic.id) ?? null;
       const id = name === null ? topic.id : (broker.log.topicId(name) ?? ZERO_ID);
       let errorCode: number = ErrorCode.NONE;
@@ -49,13 +47,12 @@ export const deleteTopics: ApiHandler = {
           'This server does not host this topic-partition.',
         ];
       }
-      if (version >= 6) writer.compactNullableString(name);
-      else wire.writeString(writer, name ?? '');
+      if (version >= 6) writer.nullableString(name);
+      else writer.string(name ?? '');
       if (version >= 6) writer.uuid(Buffer.from(id, 'hex'));
       writer.int16(errorCode);
-      if (version >= 5) wire.writeNullableString(writer, message);
-      wire.writeTags(writer);
+      if (version >= 5) writer.nullableString(message);
     });
-    wire.writeTags(response);
+    res.endStruct();
   },
 };

@@ -1,6 +1,6 @@
 import { ErrorCode } from '../protocol/errors.js';
+import { VersionedReader, VersionedWriter } from '../protocol/versioned.js';
 import type { ApiHandler } from './api.js';
-import { flexibleCodec } from './flexible.js';
 
 /*
  * DeleteRecords (key 21), v0-2 (as Apache Kafka 4.4), flexible from v2.
@@ -20,24 +20,21 @@ export const deleteRecords: ApiHandler = {
   maxVersion: 2,
   flexibleFrom: 2,
   handle(request, response, { header, broker }) {
-    const wire = flexibleCodec(header.apiVersion >= 2);
-    const topics = wire.readArray(request, (r) => {
-      const name = wire.readString(r);
-      const partitions = wire.readArray(r, (p) => {
-        const partition = { index: p.int32(), offset: p.int64() };
-        wire.skipTags(p);
-        return partition;
-      });
-      wire.skipTags(r);
+    const flexible = header.apiVersion >= 2;
+    const req = new VersionedReader(request, flexible);
+    const res = new VersionedWriter(response, flexible);
+    const topics = req.structArray((r) => {
+      const name = r.string();
+      const partitions = r.structArray((p) => ({ index: p.int32(), offset: p.int64() }));
       return { name, partitions };
     });
-    request.int32(); // timeout: one node, nothing to wait for
-    wire.skipTags(request);
+    req.int32(); // timeout: one node, nothing to wait for
+    req.endStruct();
 
-    response.int32(0);
-    wire.writeArray(response, topics, (writer, topic) => {
-      wire.writeString(writer, topic.name);
-      wire.writeArray(writer, topic.partitions, (w, { index, offset }) => {
+    res.int32(0);
+    res.structArray(topics, (writer, topic) => {
+      writer.string(topic.name);
+      writer.structArray(topic.partitions, (w, { index, offset }) => {
         const log = broker.log.partition(topic.name, index);
         let errorCode: ErrorCode = ErrorCode.NONE;
         if (log === undefined) errorCode = ErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
@@ -49,10 +46,8 @@ export const deleteRecords: ApiHandler = {
         w.int32(index)
           .int64(errorCode === ErrorCode.NONE ? (log?.logStartOffset ?? -1) : -1)
           .int16(errorCode);
-        wire.writeTags(w);
       });
-      wire.writeTags(writer);
     });
-    wire.writeTags(response);
+    res.endStruct();
   },
 };

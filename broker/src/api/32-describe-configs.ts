@@ -1,6 +1,6 @@
+import { VersionedReader, VersionedWriter } from '../protocol/versioned.js';
 import type { ApiHandler } from './api.js';
 import { describeResource } from './config-resources.js';
-import { flexibleCodec } from './flexible.js';
 
 /*
  * DescribeConfigs (key 32), v1-4 (as Apache Kafka 4.4), flexible from v4.
@@ -26,47 +26,42 @@ export const describeConfigs: ApiHandler = {
   flexibleFrom: 4,
   handle(request, response, { header, broker }) {
     const version = header.apiVersion;
-    const wire = flexibleCodec(version >= 4);
-    const resources = wire.readArray(request, (r) => {
-      const resource = {
-        type: r.int8(),
-        name: wire.readString(r),
-        keys: wire.readNullableArray(r, (k) => wire.readString(k)),
-      };
-      wire.skipTags(r);
-      return resource;
-    });
-    const includeSynonyms = request.bool();
-    const includeDocumentation = version >= 3 ? request.bool() : false;
-    wire.skipTags(request);
+    const flexible = version >= 4;
+    const req = new VersionedReader(request, flexible);
+    const res = new VersionedWriter(response, flexible);
+    const resources = req.structArray((r) => ({
+      type: r.int8(),
+      name: r.string(),
+      keys: r.nullableArray((k) => k.string()),
+    }));
+    const includeSynonyms = req.bool();
+    const includeDocumentation = version >= 3 ? req.bool() : false;
+    req.endStruct();
 
-    response.int32(0);
-    wire.writeArray(response, resources, (writer, resource) => {
+    res.int32(0);
+    res.structArray(resources, (writer, resource) => {
       const answer = describeResource(broker, resource.type, resource.name, resource.keys);
       writer.int16(answer.errorCode);
-      wire.writeNullableString(writer, answer.message);
+      writer.nullableString(answer.message);
       writer.int8(resource.type);
-      wire.writeString(writer, resource.name);
-      wire.writeArray(writer, answer.configs, (w, config) => {
-        wire.writeString(w, config.name);
-        wire.writeNullableString(w, config.value);
+      writer.string(resource.name);
+      writer.structArray(answer.configs, (w, config) => {
+        w.string(config.name);
+        w.nullableString(config.value);
         w.bool(config.readOnly ?? false)
           .int8(config.source)
           .bool(false);
-        wire.writeArray(w, includeSynonyms ? config.synonyms : [], (s, synonym) => {
-          wire.writeString(s, synonym.name);
-          wire.writeNullableString(s, synonym.value);
+        w.structArray(includeSynonyms ? config.synonyms : [], (s, synonym) => {
+          s.string(synonym.name);
+          s.nullableString(synonym.value);
           s.int8(synonym.source);
-          wire.writeTags(s);
         });
         if (version >= 3) {
           w.int8(config.type);
-          wire.writeNullableString(w, includeDocumentation ? config.doc : null);
+          w.nullableString(includeDocumentation ? config.doc : null);
         }
-        wire.writeTags(w);
       });
-      wire.writeTags(writer);
     });
-    wire.writeTags(response);
+    res.endStruct();
   },
 };

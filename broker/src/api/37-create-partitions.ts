@@ -1,7 +1,7 @@
 import { ErrorCode } from '../protocol/errors.js';
+import { VersionedReader, VersionedWriter } from '../protocol/versioned.js';
 import { MAX_PARTITIONS } from './19-create-topics.js';
 import type { ApiHandler } from './api.js';
-import { flexibleCodec } from './flexible.js';
 
 /*
  * CreatePartitions (key 37), v0-3 (as Apache Kafka 4.4), flexible from v2.
@@ -22,26 +22,23 @@ export const createPartitions: ApiHandler = {
   maxVersion: 3,
   flexibleFrom: 2,
   handle(request, response, { header, broker }) {
-    const wire = flexibleCodec(header.apiVersion >= 2);
-    const topics = wire.readArray(request, (r) => {
-      const name = wire.readString(r);
+    const flexible = header.apiVersion >= 2;
+    const req = new VersionedReader(request, flexible);
+    const res = new VersionedWriter(response, flexible);
+    const topics = req.structArray((r) => {
+      const name = r.string();
       const count = r.int32();
-      const assignments = wire.readNullableArray(r, (a) => {
-        const brokerIds = wire.readArray(a, (b) => b.int32());
-        wire.skipTags(a);
-        return brokerIds;
-      });
-      wire.skipTags(r);
+      const assignments = r.nullableStructArray((a) => a.array((b) => b.int32()));
       return { name, count, assignments };
     });
-    request.int32(); // timeout: creation is immediate
-    const validateOnly = request.bool();
-    wire.skipTags(request);
+    req.int32(); // timeout: creation is immediate
+    const validateOnly = req.bool();
+    req.endStruct();
     const named = new Map<string, number>();
     for (const topic of topics) named.set(topic.name, (named.get(topic.name) ?? 0) + 1);
 
-    response.int32(0);
-    wire.writeArray(response, topics, (writer, topic) => {
+    res.int32(0);
+    res.structArray(topics, (writer, topic) => {
       const current = broker.log.partitionCount(topic.name);
       let errorCode: number = ErrorCode.NONE;
       let message: string | null = null;
@@ -69,11 +66,10 @@ export const createPartitions: ApiHandler = {
           `${topic.assignments.length} assignments for ${topic.count - current} new partition(s).`,
         ];
       } else if (!validateOnly) broker.log.addPartitions(topic.name, topic.count);
-      wire.writeString(writer, topic.name);
+      writer.string(topic.name);
       writer.int16(errorCode);
-      wire.writeNullableString(writer, message);
-      wire.writeTags(writer);
+      writer.nullableString(message);
     });
-    wire.writeTags(response);
+    res.endStruct();
   },
 };

@@ -1,7 +1,7 @@
 import { ErrorCode } from '../protocol/errors.js';
+import { VersionedReader, VersionedWriter } from '../protocol/versioned.js';
 import type { ApiHandler } from './api.js';
 import { alterTopic, brokerReadOnly, incrementalTopicConfigs, ResourceType } from './config-resources.js';
-import { flexibleCodec } from './flexible.js';
 
 /*
  * IncrementalAlterConfigs (key 44), v0-1 (as Apache Kafka 4.4), flexible from v1.
@@ -22,23 +22,20 @@ export const incrementalAlterConfigs: ApiHandler = {
   maxVersion: 1,
   flexibleFrom: 1,
   handle(request, response, { header, broker }) {
-    const wire = flexibleCodec(header.apiVersion >= 1);
-    const resources = wire.readArray(request, (r) => {
+    const flexible = header.apiVersion >= 1;
+    const req = new VersionedReader(request, flexible);
+    const res = new VersionedWriter(response, flexible);
+    const resources = req.structArray((r) => {
       const type = r.int8();
-      const name = wire.readString(r);
-      const configs = wire.readArray(r, (c) => {
-        const config = { name: wire.readString(c), operation: c.int8(), value: wire.readNullableString(c) };
-        wire.skipTags(c);
-        return config;
-      });
-      wire.skipTags(r);
+      const name = r.string();
+      const configs = r.structArray((c) => ({ name: c.string(), operation: c.int8(), value: c.nullableString() }));
       return { type, name, configs };
     });
-    const validateOnly = request.bool();
-    wire.skipTags(request);
+    const validateOnly = req.bool();
+    req.endStruct();
 
-    response.int32(0);
-    wire.writeArray(response, resources, (writer, resource) => {
+    res.int32(0);
+    res.structArray(resources, (writer, resource) => {
       let answer: { errorCode: ErrorCode; message: string | null };
       if (resource.type === ResourceType.topic) {
         const next = incrementalTopicConfigs(broker, resource.name, resource.configs);
@@ -53,11 +50,10 @@ export const incrementalAlterConfigs: ApiHandler = {
         };
       }
       writer.int16(answer.errorCode);
-      wire.writeNullableString(writer, answer.message);
+      writer.nullableString(answer.message);
       writer.int8(resource.type);
-      wire.writeString(writer, resource.name);
-      wire.writeTags(writer);
+      writer.string(resource.name);
     });
-    wire.writeTags(response);
+    res.endStruct();
   },
 };

@@ -1,4 +1,4 @@
-import { fieldReader } from '../protocol/flexible.js';
+import { VersionedReader } from '../protocol/versioned.js';
 import type { ApiHandler } from './api.js';
 
 /*
@@ -23,23 +23,21 @@ export const consumerGroupHeartbeat: ApiHandler = {
   maxVersion: 1,
   flexibleFrom: 0,
   handle(request, response, { header, broker, clientHost }) {
-    const f = fieldReader(request, true);
-    const groupId = f.string();
-    const memberId = f.string();
-    const memberEpoch = request.int32();
-    const instanceId = f.nullableString();
-    const rackId = f.nullableString();
-    const rebalanceTimeoutMs = request.int32();
-    const subscribedTopicNames = f.nullableArray(() => f.string());
-    const subscribedTopicRegex = header.apiVersion >= 1 ? f.nullableString() : null;
-    const serverAssignor = f.nullableString();
-    const ownedPartitions = f.nullableArray(() => {
-      const topicId = request.uuid().toString('hex');
-      const partitions = f.array(() => request.int32());
-      f.tags();
-      return { topicId, partitions };
-    });
-    f.tags();
+    const r = new VersionedReader(request, true);
+    const groupId = r.string();
+    const memberId = r.string();
+    const memberEpoch = r.int32();
+    const instanceId = r.nullableString();
+    const rackId = r.nullableString();
+    const rebalanceTimeoutMs = r.int32();
+    const subscribedTopicNames = r.nullableArray((t) => t.string());
+    const subscribedTopicRegex = header.apiVersion >= 1 ? r.nullableString() : null;
+    const serverAssignor = r.nullableString();
+    const ownedPartitions = r.nullableStructArray((t) => ({
+      topicId: t.uuid().toString('hex'),
+      partitions: t.array((p) => p.int32()),
+    }));
+    r.endStruct();
 
     const result = broker.groups.consumerGroups.heartbeat({
       apiVersion: header.apiVersion,

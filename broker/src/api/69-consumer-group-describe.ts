@@ -1,4 +1,4 @@
-import { fieldReader } from '../protocol/flexible.js';
+import { VersionedReader } from '../protocol/versioned.js';
 import type { Writer } from '../protocol/writer.js';
 import type { ApiHandler } from './api.js';
 
@@ -29,10 +29,10 @@ export const consumerGroupDescribe: ApiHandler = {
   maxVersion: 1,
   flexibleFrom: 0,
   handle(request, response, { header, broker }) {
-    const f = fieldReader(request, true);
-    const groupIds = f.array(() => f.string());
-    request.bool(); // include authorized operations
-    f.tags();
+    const r = new VersionedReader(request, true);
+    const groupIds = r.array((g) => g.string());
+    r.bool(); // include authorized operations
+    r.endStruct();
     const version = header.apiVersion;
     const writeAssignment = (
       writer: Writer,
