@@ -1,7 +1,6 @@
-import { ErrorCode } from '../protocol/errors.js';
 import { VersionedReader, VersionedWriter } from '../protocol/versioned.js';
 import type { ApiHandler } from './api.js';
-import { alterTopic, brokerReadOnly, ResourceType } from './config-resources.js';
+import { alterResource } from './config-resources.js';
 
 /*
  * AlterConfigs (key 33), v0-2 (as Apache Kafka 4.4), flexible from v2. kafkajs' alterConfigs
@@ -35,24 +34,13 @@ export const alterConfigs: ApiHandler = {
 
     res.int32(0);
     res.structArray(resources, (writer, resource) => {
-      let answer: { errorCode: ErrorCode; message: string | null };
-      if (resource.type === ResourceType.topic) {
+      // Not incremental: the set configs become exactly those given with a value.
+      const answer = alterResource(broker, resource, validateOnly, (configs) => {
         const next: Record<string, string> = {};
-        for (const { name, value } of resource.configs) if (value !== null) next[name] = value;
-        answer = alterTopic(broker, resource.name, next, validateOnly);
-      } else if (resource.type === ResourceType.broker) {
-        const names = resource.configs.map((config) => config.name);
-        answer = { errorCode: ErrorCode.INVALID_REQUEST, message: brokerReadOnly(broker, resource.name, names) };
-      } else {
-        answer = {
-          errorCode: ErrorCode.INVALID_REQUEST,
-          message: `Config resource type ${resource.type} is not supported.`,
-        };
-      }
-      writer.int16(answer.errorCode);
-      writer.nullableString(answer.message);
-      writer.int8(resource.type);
-      writer.string(resource.name);
+        for (const { name, value } of configs) if (value !== null) next[name] = value;
+        return { configs: next };
+      });
+      writer.int16(answer.errorCode).nullableString(answer.message).int8(resource.type).string(resource.name);
     });
     res.endStruct();
   },

@@ -1,7 +1,6 @@
-import { ErrorCode } from '../protocol/errors.js';
 import { VersionedReader, VersionedWriter } from '../protocol/versioned.js';
 import type { ApiHandler } from './api.js';
-import { alterTopic, brokerReadOnly, incrementalTopicConfigs, ResourceType } from './config-resources.js';
+import { alterResource, incrementalTopicConfigs } from './config-resources.js';
 
 /*
  * IncrementalAlterConfigs (key 44), v0-1 (as Apache Kafka 4.4), flexible from v1.
@@ -36,23 +35,10 @@ export const incrementalAlterConfigs: ApiHandler = {
 
     res.int32(0);
     res.structArray(resources, (writer, resource) => {
-      let answer: { errorCode: ErrorCode; message: string | null };
-      if (resource.type === ResourceType.topic) {
-        const next = incrementalTopicConfigs(broker, resource.name, resource.configs);
-        answer = 'configs' in next ? alterTopic(broker, resource.name, next.configs, validateOnly) : next;
-      } else if (resource.type === ResourceType.broker) {
-        const names = resource.configs.map((config) => config.name);
-        answer = { errorCode: ErrorCode.INVALID_REQUEST, message: brokerReadOnly(broker, resource.name, names) };
-      } else {
-        answer = {
-          errorCode: ErrorCode.INVALID_REQUEST,
-          message: `Config resource type ${resource.type} is not supported.`,
-        };
-      }
-      writer.int16(answer.errorCode);
-      writer.nullableString(answer.message);
-      writer.int8(resource.type);
-      writer.string(resource.name);
+      const answer = alterResource(broker, resource, validateOnly, (operations) =>
+        incrementalTopicConfigs(broker, resource.name, operations),
+      );
+      writer.int16(answer.errorCode).nullableString(answer.message).int8(resource.type).string(resource.name);
     });
     res.endStruct();
   },

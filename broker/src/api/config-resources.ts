@@ -89,8 +89,30 @@ function brokerConfigs(broker: BrokerContext): DescribedConfig[] {
   }));
 }
 
-/** Replaces a topic's set configs with `next` after checking them all (AlterConfigs and IncrementalAlterConfigs). */
-export function alterTopic(
+/**
+ * Alters one resource of an AlterConfigs or IncrementalAlterConfigs request: a topic gets the
+ * configs `topicConfigs` makes of the request's (checked as a whole before any applies), the
+ * broker is read-only, other resource types are not supported.
+ */
+export function alterResource<C extends { name: string }>(
+  broker: BrokerContext,
+  resource: { type: number; name: string; configs: C[] },
+  validateOnly: boolean,
+  topicConfigs: (configs: C[]) => { configs: Record<string, string> } | { errorCode: ErrorCode; message: string },
+): { errorCode: ErrorCode; message: string | null } {
+  if (resource.type === ResourceType.topic) {
+    const next = topicConfigs(resource.configs);
+    return 'configs' in next ? alterTopic(broker, resource.name, next.configs, validateOnly) : next;
+  }
+  if (resource.type === ResourceType.broker) {
+    const names = resource.configs.map((config) => config.name);
+    return { errorCode: ErrorCode.INVALID_REQUEST, message: brokerReadOnly(broker, resource.name, names) };
+  }
+  return { errorCode: ErrorCode.INVALID_REQUEST, message: `Config resource type ${resource.type} is not supported.` };
+}
+
+/** Replaces a topic's set configs with `next` after checking them all. */
+function alterTopic(
   broker: BrokerContext,
   name: string,
   next: Record<string, string>,
@@ -106,7 +128,7 @@ export function alterTopic(
 }
 
 /** Why a broker resource cannot be altered: its settings are the process's command line. */
-export function brokerReadOnly(broker: BrokerContext, name: string, configNames: string[]): string {
+function brokerReadOnly(broker: BrokerContext, name: string, configNames: string[]): string {
   return (
     brokerNameProblem(broker, name) ??
     `Cannot update these configs dynamically: ${configNames.join(', ')} (the embedded broker's settings are its command-line flags)`
