@@ -1,7 +1,8 @@
 import { topicNameProblem } from '../log/index.js';
 import { ErrorCode } from '../protocol/errors.js';
 import { VersionedReader, VersionedWriter } from '../protocol/versioned.js';
-import type { ApiHandler, BrokerContext } from './api.js';
+import { type ApiHandler, AUTHORIZED_OPERATIONS_OMITTED, type BrokerContext } from './api.js';
+import { topicIdBytes } from './topic-ids.js';
 
 /*
  * Metadata (key 3), v0-12, flexible from v9.
@@ -26,8 +27,6 @@ import type { ApiHandler, BrokerContext } from './api.js';
  * (v10+) are what KIP-848 assignments name topics by. No ACLs: authorized operations are
  * Kafka's "not requested" value. v13 (a top-level error code for re-bootstrapping) is not served.
  */
-const AUTHORIZED_OPERATIONS_OMITTED = -2147483648;
-const NO_TOPIC_ID = Buffer.alloc(16);
 
 export const metadata: ApiHandler = {
   key: 3,
@@ -66,10 +65,7 @@ export const metadata: ApiHandler = {
       t.int16(errorCode);
       if (version >= 12) t.nullableString(name);
       else t.string(name ?? '');
-      if (version >= 10) {
-        const topicId = name === null ? undefined : broker.log.topicId(name);
-        t.uuid(topicId === undefined ? NO_TOPIC_ID : Buffer.from(topicId, 'hex'));
-      }
+      if (version >= 10) t.uuid(topicIdBytes(name === null ? undefined : broker.log.topicId(name)));
       if (version >= 1) t.bool(false);
       t.structArray(
         Array.from({ length: partitions }, (_, i) => i),

@@ -1,3 +1,4 @@
+import { MAX_OFFSET_METADATA_CHARS } from '../groups/index.js';
 import { ErrorCode } from '../protocol/errors.js';
 import { VersionedReader, VersionedWriter } from '../protocol/versioned.js';
 import type { ApiHandler } from './api.js';
@@ -17,8 +18,6 @@ import type { ApiHandler } from './api.js';
  * STALE_MEMBER_EPOCH. Answered once the commit is on disk. Offsets are kept until the topic is
  * deleted or forever: per-commit retention is ignored (docs/broker.md). v10 (topics by id) is not served.
  */
-const MAX_METADATA_CHARS = 4096;
-
 export const offsetCommit: ApiHandler = {
   key: 8,
   name: 'OffsetCommit',
@@ -46,7 +45,7 @@ export const offsetCommit: ApiHandler = {
     r.endStruct();
     const commits = topics.flatMap((topic) =>
       topic.partitions
-        .filter((p) => (p.metadata?.length ?? 0) <= MAX_METADATA_CHARS)
+        .filter((p) => (p.metadata?.length ?? 0) <= MAX_OFFSET_METADATA_CHARS)
         .map((p) => ({
           topic: topic.name,
           partition: p.index,
@@ -58,7 +57,7 @@ export const offsetCommit: ApiHandler = {
     if (version >= 3) w.int32(0);
     w.structArray(topics, (t, topic) => {
       t.string(topic.name).structArray(topic.partitions, (pw, p) => {
-        const tooLarge = (p.metadata?.length ?? 0) > MAX_METADATA_CHARS;
+        const tooLarge = (p.metadata?.length ?? 0) > MAX_OFFSET_METADATA_CHARS;
         pw.int32(p.index).int16(tooLarge ? ErrorCode.OFFSET_METADATA_TOO_LARGE : errorCode);
       });
     });

@@ -3,6 +3,7 @@ import { describeTopicConfigs, topicConfigsProblem } from '../log/topic-config.j
 import { ErrorCode } from '../protocol/errors.js';
 import { VersionedReader, VersionedWriter } from '../protocol/versioned.js';
 import type { ApiHandler } from './api.js';
+import { topicIdBytes } from './topic-ids.js';
 
 /** A dev broker keeps every partition open in one process: a bound that still fits a real load. */
 export const MAX_PARTITIONS = 1000;
@@ -76,7 +77,7 @@ export const createTopics: ApiHandler = {
       else if (!validateOnly) broker.log.createTopic(topic.name, partitions, topic.configs as Record<string, string>);
 
       writer.string(topic.name);
-      if (version >= 7) writer.uuid(Buffer.from(broker.log.topicId(topic.name) ?? '00'.repeat(16), 'hex'));
+      if (version >= 7) writer.uuid(topicIdBytes(broker.log.topicId(topic.name)));
       writer.int16(errorCode);
       if (version >= 1) writer.nullableString(message);
       if (version >= 5) {

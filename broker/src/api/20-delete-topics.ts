@@ -1,6 +1,7 @@
 import { ErrorCode } from '../protocol/errors.js';
 import { VersionedReader, VersionedWriter } from '../protocol/versioned.js';
 import type { ApiHandler } from './api.js';
+import { NO_TOPIC_ID, topicIdBytes } from './topic-ids.js';
 
 /*
  * DeleteTopics (key 20), v0-6 (Apache Kafka 4.4 serves v1-6), flexible from v4.
@@ -13,8 +14,6 @@ import type { ApiHandler } from './api.js';
  * A topic is gone (its files removed) before the answer. Unknown: UNKNOWN_TOPIC_OR_PARTITION by
  * name, UNKNOWN_TOPIC_ID (100) by id.
  */
-const UNKNOWN_TOPIC_ID = 100;
-const ZERO_ID = '00'.repeat(16);
 
 export const deleteTopics: ApiHandler = {
   key: 20,
@@ -30,17 +29,18 @@ export const deleteTopics: ApiHandler = {
     const topics =
       version >= 6
         ? req.structArray((r) => ({ name: r.nullableString(), id: r.uuid().toString('hex') }))
-        : req.array((r) => ({ name: r.string() as string | null, id: ZERO_ID }));
+        : req.array((r) => ({ name: r.string() as string | null, id: NO_TOPIC_ID }));
     req.int32(); // timeout: deletion is immediate
     req.endStruct();
 
     if (version >= 1) res.int32(0);
     res.structArray(topics, (writer, topic) => {
       const name = topic.name ?? broker.log.topicNameById(topic.id) ?? null;
-      const id = name === null ? topic.id : (broker.log.topicId(name) ?? ZERO_ID);
+      const id = name === null ? topic.id : (broker.log.topicId(name) ?? NO_TOPIC_ID);
       let errorCode: number = ErrorCode.NONE;
       let message: string | null = null;
-      if (name === null) [errorCode, message] = [UNKNOWN_TOPIC_ID, 'This server does not host this topic ID.'];
+      if (name === null)
+        [errorCode, message] = [ErrorCode.UNKNOWN_TOPIC_ID, 'This server does not host this topic ID.'];
       else if (!broker.log.deleteTopic(name)) {
         [errorCode, message] = [
           ErrorCode.UNKNOWN_TOPIC_OR_PARTITION,
@@ -49,7 +49,7 @@ export const deleteTopics: ApiHandler = {
       }
       if (version >= 6) writer.nullableString(name);
       else writer.string(name ?? '');
-      if (version >= 6) writer.uuid(Buffer.from(id, 'hex'));
+      if (version >= 6) writer.uuid(topicIdBytes(id));
       writer.int16(errorCode);
       if (version >= 5) writer.nullableString(message);
     });

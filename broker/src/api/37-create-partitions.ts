@@ -11,9 +11,8 @@ import type { ApiHandler } from './api.js';
  *
  * Grows a topic to Count partitions; the new ones are empty and ready before the answer.
  * Fewer or as many as now: INVALID_PARTITIONS; an assignment naming another broker:
- * INVALID_REPLICA_ASSIGNMENT (39); a topic named twice: INVALID_REQUEST.
+ * ErrorCode.INVALID_REPLICA_ASSIGNMENT (39); a topic named twice: INVALID_REQUEST.
  */
-const INVALID_REPLICA_ASSIGNMENT = 39;
 
 export const createPartitions: ApiHandler = {
   key: 37,
@@ -59,10 +58,10 @@ export const createPartitions: ApiHandler = {
           `Number of partitions must be at most ${MAX_PARTITIONS}.`,
         ];
       } else if (topic.assignments?.some((ids) => ids.some((id) => id !== broker.node.id)) === true) {
-        [errorCode, message] = [INVALID_REPLICA_ASSIGNMENT, `The only broker is ${broker.node.id}.`];
+        [errorCode, message] = [ErrorCode.INVALID_REPLICA_ASSIGNMENT, `The only broker is ${broker.node.id}.`];
       } else if (topic.assignments !== null && topic.assignments.length !== topic.count - current) {
         [errorCode, message] = [
-          INVALID_REPLICA_ASSIGNMENT,
+          ErrorCode.INVALID_REPLICA_ASSIGNMENT,
           `${topic.assignments.length} assignments for ${topic.count - current} new partition(s).`,
         ];
       } else if (!validateOnly) broker.log.addPartitions(topic.name, topic.count);

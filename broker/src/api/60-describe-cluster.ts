@@ -1,5 +1,5 @@
 import { ErrorCode } from '../protocol/errors.js';
-import type { ApiHandler } from './api.js';
+import { type ApiHandler, AUTHORIZED_OPERATIONS_OMITTED } from './api.js';
 
 /*
  * DescribeCluster (key 60), v0-2 (as Apache Kafka 4.4), all flexible.
@@ -14,7 +14,6 @@ import type { ApiHandler } from './api.js';
  * allowed, so the operations asked for are all of them, as Apache Kafka reports with no ACLs.
  */
 const BROKER_ENDPOINTS = 1;
-const OPERATIONS_NOT_REQUESTED = -2147483648;
 /** ALTER, CLUSTER_ACTION, CREATE, DESCRIBE, ALTER_CONFIGS, IDEMPOTENT_WRITE, DESCRIBE_CONFIGS (AclOperation codes). */
 const CLUSTER_OPERATIONS = [7, 9, 5, 8, 11, 12, 10].reduce((bits, operation) => bits | (1 << operation), 0);
 
@@ -39,7 +38,7 @@ export const describeCluster: ApiHandler = {
       if (version >= 2) writer.bool(false);
       writer.taggedFields();
     });
-    response.int32(includeOperations ? CLUSTER_OPERATIONS : OPERATIONS_NOT_REQUESTED);
+    response.int32(includeOperations ? CLUSTER_OPERATIONS : AUTHORIZED_OPERATIONS_OMITTED);
     response.taggedFields();
   },
 };

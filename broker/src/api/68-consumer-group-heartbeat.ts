@@ -1,5 +1,6 @@
 import { VersionedReader } from '../protocol/versioned.js';
 import type { ApiHandler } from './api.js';
+import { topicIdBytes } from './topic-ids.js';
 
 /*
  * ConsumerGroupHeartbeat (key 68), v0-1, flexible from v0: the KIP-848 consumer-group protocol.
@@ -66,7 +67,7 @@ export const consumerGroupHeartbeat: ApiHandler = {
     } else {
       response.int8(1);
       response.compactArray(result.assignment, (w, topic) => {
-        w.uuid(Buffer.from(topic.topicId, 'hex'))
+        w.uuid(topicIdBytes(topic.topicId))
           .compactArray(topic.partitions, (pw, p) => pw.int32(p))
           .taggedFields();
       });

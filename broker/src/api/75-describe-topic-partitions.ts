@@ -1,6 +1,7 @@
 import { ErrorCode, MalformedRequestError } from '../protocol/errors.js';
 import type { Reader } from '../protocol/reader.js';
-import type { ApiHandler } from './api.js';
+import { type ApiHandler, AUTHORIZED_OPERATIONS_OMITTED } from './api.js';
+import { topicIdBytes } from './topic-ids.js';
 
 /*
  * DescribeTopicPartitions (key 75), v0 (as Apache Kafka 4.4), flexible. The Java admin
@@ -88,7 +89,7 @@ export const describeTopicPartitions: ApiHandler = {
     response.compactArray(topics, (writer, topic) => {
       writer.int16(topic.count === undefined ? ErrorCode.UNKNOWN_TOPIC_OR_PARTITION : ErrorCode.NONE);
       writer.compactNullableString(topic.name);
-      writer.uuid(Buffer.from(broker.log.topicId(topic.name) ?? '00'.repeat(16), 'hex'));
+      writer.uuid(topicIdBytes(broker.log.topicId(topic.name)));
       writer.bool(false);
       const partitions = Array.from({ length: topic.last - topic.first }, (_, i) => topic.first + i);
       writer.compactArray(partitions, (w, index) => {
@@ -101,7 +102,7 @@ export const describeTopicPartitions: ApiHandler = {
         w.compactArray([], () => {});
         w.taggedFields();
       });
-      writer.int32(topic.count === undefined ? -2147483648 : TOPIC_OPERATIONS);
+      writer.int32(topic.count === undefined ? AUTHORIZED_OPERATIONS_OMITTED : TOPIC_OPERATIONS);
       writer.taggedFields();
     });
     if (next === null) response.int8(-1);
