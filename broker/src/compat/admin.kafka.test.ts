@@ -1,6 +1,7 @@
 import { ConfigResourceTypes, Kafka, logLevel } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { selectedBackend, startTestKafka, type TestKafka, uniqueName } from '../testing/kafka-backend.js';
+import { createTestTopic } from '../testing/test-topics.js';
 import { until } from '../testing/until.js';
 
 // The admin surface (issue 18, item 5) through kafkajs' admin client, against whichever broker
@@ -30,29 +31,6 @@ describe(`admin APIs through kafkajs (${selectedBackend()} backend)`, () => {
     }
   }
 
-  async function createTopic(
-    topic: string,
-    numPartitions: number,
-    configs: Record<string, string> = {},
-  ): Promise<void> {
-    await withAdmin(async (admin) => {
-      await admin.createTopics({
-        topics: [
-          { topic, numPartitions, configEntries: Object.entries(configs).map(([name, value]) => ({ name, value })) },
-        ],
-      });
-      await until(
-        () =>
-          admin.fetchTopicOffsets(topic).then(
-            () => true,
-            () => false,
-          ),
-        30_000,
-        `topic ${topic}`,
-      );
-    });
-  }
-
   /** kafkajs' deleteTopicRecords needs the topic's metadata in its cache first. */
   async function deleteRecords(topic: string, offset: string): Promise<void> {
     await withAdmin(async (admin) => {
@@ -73,7 +51,10 @@ describe(`admin APIs through kafkajs (${selectedBackend()} backend)`, () => {
 
   it('describes topic configs set at creation and inherited ones, and alters them', async () => {
     const topic = uniqueName('admin-configs');
-    await createTopic(topic, 1, { 'cleanup.policy': 'compact', 'retention.ms': '3600000' });
+    await createTestTopic(kafka.brokers, topic, {
+      partitions: 1,
+      configs: { 'cleanup.policy': 'compact', 'retention.ms': '3600000' },
+    });
     let configs = await topicConfigs(topic);
     expect(configs.get('cleanup.policy')).toMatchObject({ configValue: 'compact', configSource: DYNAMIC_TOPIC_CONFIG });
     expect(configs.get('retention.ms')).toMatchObject({ configValue: '3600000', configSource: DYNAMIC_TOPIC_CONFIG });
@@ -147,7 +128,7 @@ describe(`admin APIs through kafkajs (${selectedBackend()} backend)`, () => {
 
   it('adds partitions to a topic, and refuses to shrink it', async () => {
     const topic = uniqueName('admin-partitions');
-    await createTopic(topic, 1);
+    await createTestTopic(kafka.brokers, topic, { partitions: 1 });
     await withAdmin((admin) => admin.createPartitions({ topicPartitions: [{ topic, count: 3 }] }));
     await until(
       () =>
@@ -170,7 +151,7 @@ describe(`admin APIs through kafkajs (${selectedBackend()} backend)`, () => {
 
   it('deletes records below an offset: the log start moves and consumers start there', async () => {
     const topic = uniqueName('admin-delete-records');
-    await createTopic(topic, 1);
+    await createTestTopic(kafka.brokers, topic, { partitions: 1 });
     const producer = client().producer();
     await producer.connect();
     for (let i = 0; i < 10; i++)
@@ -204,7 +185,7 @@ describe(`admin APIs through kafkajs (${selectedBackend()} backend)`, () => {
 
   it('deletes a topic, after which its name can be made again from scratch', async () => {
     const topic = uniqueName('admin-delete-topic');
-    await createTopic(topic, 2);
+    await createTestTopic(kafka.brokers, topic, { partitions: 2 });
     const producer = client().producer();
     await producer.connect();
     await producer.send({ topic, acks: -1, messages: [{ key: 'k', value: 'old', partition: 0 }] });

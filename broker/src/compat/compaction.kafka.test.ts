@@ -8,6 +8,7 @@ import { Writer } from '../protocol/writer.js';
 import { selectedBackend, startTestKafka, type TestKafka, uniqueName } from '../testing/kafka-backend.js';
 import { fetchPartitionOffsets, ReadIsolation } from '../testing/partition-offsets.js';
 import { RawKafkaClient } from '../testing/raw-client.js';
+import { createTestTopic } from '../testing/test-topics.js';
 import { until } from '../testing/until.js';
 
 // Compacted topics (issue 18, item 4) against whichever broker KAFKA_BACKEND selects. Both run
@@ -113,36 +114,15 @@ describe(`compacted topics (${selectedBackend()} backend)`, () => {
     await kafka?.close();
   }, 60_000);
 
-  async function createTopic(topic: string, configs: Record<string, string>): Promise<void> {
-    const admin = client().admin();
-    await admin.connect();
-    try {
-      await admin.createTopics({
-        topics: [
-          { topic, numPartitions: 1, configEntries: Object.entries(configs).map(([name, value]) => ({ name, value })) },
-        ],
-      });
-      await until(
-        () =>
-          admin.fetchTopicOffsets(topic).then(
-            () => true,
-            () => false,
-          ),
-        30_000,
-        `topic ${topic}`,
-      );
-    } finally {
-      await admin.disconnect();
-    }
-  }
-
   it('keeps the latest value per key, and a tombstone removes its key after delete.retention.ms', async () => {
     const topic = uniqueName('compacted');
-    await createTopic(topic, {
-      'cleanup.policy': 'compact',
-      'segment.ms': '100',
-      'min.cleanable.dirty.ratio': '0.01',
-      'delete.retention.ms': '1000',
+    await createTestTopic(kafka.brokers, topic, {
+      configs: {
+        'cleanup.policy': 'compact',
+        'segment.ms': '100',
+        'min.cleanable.dirty.ratio': '0.01',
+        'delete.retention.ms': '1000',
+      },
     });
     const producer = client().producer();
     await producer.connect();
@@ -217,7 +197,7 @@ describe(`compacted topics (${selectedBackend()} backend)`, () => {
 
   it('refuses a record without a key on a compacted topic with INVALID_RECORD, as Apache Kafka does', async () => {
     const topic = uniqueName('compacted-keyless');
-    await createTopic(topic, { 'cleanup.policy': 'compact' });
+    await createTestTopic(kafka.brokers, topic, { configs: { 'cleanup.policy': 'compact' } });
     const producer = new Kafka({
       brokers: kafka.brokers,
       logLevel: logLevel.NOTHING,
@@ -238,11 +218,13 @@ describe(`compacted topics (${selectedBackend()} backend)`, () => {
 
   it('cleanup.policy=compact,delete compacts and also deletes segments past retention.ms', async () => {
     const topic = uniqueName('compact-delete');
-    await createTopic(topic, {
-      'cleanup.policy': 'compact,delete',
-      'segment.ms': '100',
-      'retention.ms': '5000',
-      'min.cleanable.dirty.ratio': '0.01',
+    await createTestTopic(kafka.brokers, topic, {
+      configs: {
+        'cleanup.policy': 'compact,delete',
+        'segment.ms': '100',
+        'retention.ms': '5000',
+        'min.cleanable.dirty.ratio': '0.01',
+      },
     });
     const producer = client().producer();
     await producer.connect();
@@ -278,11 +260,13 @@ describe(`compacted topics (${selectedBackend()} backend)`, () => {
 
   it('compacts a topic written in transactions: committed values kept, aborted ones never read committed, then gone with their markers', async () => {
     const topic = uniqueName('compacted-txn');
-    await createTopic(topic, {
-      'cleanup.policy': 'compact',
-      'segment.ms': '100',
-      'min.cleanable.dirty.ratio': '0.01',
-      'delete.retention.ms': '1000',
+    await createTestTopic(kafka.brokers, topic, {
+      configs: {
+        'cleanup.policy': 'compact',
+        'segment.ms': '100',
+        'min.cleanable.dirty.ratio': '0.01',
+        'delete.retention.ms': '1000',
+      },
     });
     const transactional = client().producer({
       transactionalId: uniqueName('compacted-txn'),

@@ -6,6 +6,7 @@ import { ErrorCode } from '../protocol/errors.js';
 import { Writer } from '../protocol/writer.js';
 import { selectedBackend, startTestKafka, type TestKafka, uniqueName } from '../testing/kafka-backend.js';
 import { RawKafkaClient } from '../testing/raw-client.js';
+import { createTestTopic } from '../testing/test-topics.js';
 import { until } from '../testing/until.js';
 import { parseClientJson, runClient, SYSTEM_PYTHON } from './run-client.js';
 
@@ -98,26 +99,6 @@ describe(`ListOffsets by timestamp at record precision (${selectedBackend()} bac
     await kafka?.close();
   }, 60_000);
 
-  async function createTopic(topic: string, configEntries: { name: string; value: string }[] = []): Promise<void> {
-    const admin = client().admin();
-    await admin.connect();
-    try {
-      await admin.createTopics({ topics: [{ topic, numPartitions: 1, configEntries }], waitForLeaders: false });
-      // kafkajs' own waitForLeaders can fail on Apache Kafka while the new topic's metadata spreads.
-      await until(
-        () =>
-          admin.fetchTopicOffsets(topic).then(
-            () => true,
-            () => false,
-          ),
-        30_000,
-        `topic ${topic} to have a leader`,
-      );
-    } finally {
-      await admin.disconnect();
-    }
-  }
-
   async function offsetByTimestamp(topic: string, target: number): Promise<number> {
     const admin = client().admin();
     await admin.connect();
@@ -141,7 +122,7 @@ describe(`ListOffsets by timestamp at record precision (${selectedBackend()} bac
 
   it('finds the record inside one large lz4 batch, through kafkajs and every ListOffsets version kind', async () => {
     const topic = uniqueName('time-one-batch');
-    await createTopic(topic);
+    await createTestTopic(kafka.brokers, topic);
     const count = 1_000;
     const timestamps = Array.from({ length: count }, (_, i) => wandering(i));
     const producer = client().producer();
@@ -212,7 +193,7 @@ describe(`ListOffsets by timestamp at record precision (${selectedBackend()} bac
 
   it('finds records across segments (segment.ms rolls one per batch)', async () => {
     const topic = uniqueName('time-segments');
-    await createTopic(topic, [{ name: 'segment.ms', value: '1000' }]);
+    await createTestTopic(kafka.brokers, topic, { configs: { 'segment.ms': '1000' } });
     const producer = client().producer();
     await producer.connect();
     const timestamps: number[] = [];
@@ -246,7 +227,7 @@ describe(`ListOffsets by timestamp at record precision (${selectedBackend()} bac
 
   it('under read_committed offers no record of an open transaction: by timestamp, MAX_TIMESTAMP or latest', async () => {
     const topic = uniqueName('time-transaction');
-    await createTopic(topic);
+    await createTestTopic(kafka.brokers, topic);
     const plain = client().producer();
     await plain.connect();
     await plain.send({
@@ -306,7 +287,7 @@ describe(`ListOffsets by timestamp at record precision (${selectedBackend()} bac
   for (const codec of ['snappy', 'zstd', 'gzip'] as const) {
     it(`finds the record inside one ${codec} batch written by librdkafka, and librdkafka finds it too`, async () => {
       const topic = uniqueName(`time-${codec}`);
-      await createTopic(topic);
+      await createTestTopic(kafka.brokers, topic);
       const count = 600;
       const timestamps = Array.from({ length: count }, (_, i) => wandering(i));
       const lookups = targets(count);
