@@ -1,10 +1,9 @@
-import { spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { Kafka, logLevel } from 'kafkajs';
 import { afterAll, describe, expect, it } from 'vitest';
+import { spawnAckedProducer } from './testing/acked-producer.js';
 import { exited, freePort, startBrokerProcess } from './testing/broker-process.js';
 
 // kill -9 the embedded broker while its cleaner compacts a topic under an acks=all producer of
@@ -12,14 +11,7 @@ import { exited, freePort, startBrokerProcess } from './testing/broker-process.j
 // latest acknowledged value (or a later one) must be there, at the offset it was acknowledged
 // with. Keys written once (u<n>) stay in cleaned segments for good, so a cleaning that lost
 // them would show.
-const producerScript = fileURLToPath(new URL('./compat/node/keyed-acked-producer.mjs', import.meta.url));
 const KEYS = 40;
-
-interface Ack {
-  baseOffset: number;
-  firstN: number;
-  count: number;
-}
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 const valueNumber = (value: string): number => Number(value.slice(1, value.indexOf('-')));
@@ -66,34 +58,10 @@ describe('embedded broker compaction durability', () => {
     });
     await admin.disconnect();
 
-    const producer = spawn(process.execPath, [producerScript, bootstrap, topic, String(KEYS)], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    cleanups.push(async () => {
-      producer.kill('SIGKILL');
-      await exited(producer);
-    });
-    const acks: Ack[] = [];
-    let producerErrors = '';
-    let partial = '';
-    producer.stdout.setEncoding('utf8').on('data', (text: string) => {
-      const lines = (partial + text).split('\n');
-      partial = lines.pop() ?? '';
-      for (const line of lines) {
-        const [, baseOffset, firstN, count] = line.split(' ').map(Number);
-        acks.push({ baseOffset, firstN, count } as Ack);
-      }
-    });
-    producer.stderr.setEncoding('utf8').on('data', (text: string) => {
-      producerErrors += text;
-    });
-    const waitForAcks = async (atLeast: number): Promise<void> => {
-      const deadline = Date.now() + 30_000;
-      while (acks.length < atLeast) {
-        if (Date.now() > deadline) throw new Error(`producer stalled at ${acks.length} acks: ${producerErrors}`);
-        await sleep(20);
-      }
-    };
+    const producer = spawnAckedProducer(bootstrap, topic, { keys: KEYS });
+    cleanups.push(() => producer.kill());
+    const { acks } = producer;
+    const waitForAcks = (atLeast: number) => producer.waitForAcks(atLeast, 30_000);
 
     const interrupted = (): number => (log.match(/had not finished|finished putting cleaned segment/g) ?? []).length;
     await waitForAcks(30);
@@ -107,8 +75,7 @@ describe('embedded broker compaction durability', () => {
       broker = await start();
       await waitForAcks(acksAtKill + 10);
     }
-    producer.kill('SIGTERM');
-    await exited(producer);
+    await producer.stop();
     expect(interrupted(), 'a kill landed in the middle of a cleaning').toBeGreaterThan(0);
     console.log(
       `compaction kill -9: ${kills} kills, ${(log.match(/had not finished/g) ?? []).length} unfinished cleanings dropped, ` +
