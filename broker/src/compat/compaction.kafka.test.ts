@@ -1,4 +1,4 @@
-import { Kafka, logLevel } from 'kafkajs';
+import { Kafka, logLevel, type Producer } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ControlType, controlTypeOf } from '../log/control-batch.js';
 import { BatchAttribute, LOG_OVERHEAD } from '../log/record-batch.js';
@@ -86,6 +86,18 @@ async function readPartition(bootstrap: string, topic: string): Promise<Entry[]>
   return entries;
 }
 
+/**
+ * Sends one record with `key` to partition 0 every 250 ms until the returned function is called:
+ * a live topic's flow, which keeps rolling segments so the cleaner has dirty ones to clean.
+ */
+function keepLogMoving(producer: Producer, topic: string, key: string): () => void {
+  let n = 0;
+  const timer = setInterval(() => {
+    void producer.send({ topic, messages: [{ key, value: String(n++), partition: 0 }] }).catch(() => {});
+  }, 250);
+  return () => clearInterval(timer);
+}
+
 async function earliest(client: RawKafkaClient, topic: string): Promise<number> {
   const body = new Writer()
     .int32(-1)
@@ -140,13 +152,7 @@ describe(`compacted topics (${selectedBackend()} backend)`, () => {
     await send([{ key: 'user-3', value: null }]);
     latest.delete('user-3');
 
-    // Keep the log moving (a filler key) so the cleaner has dirty segments to clean, as a live topic would.
-    let filler = 0;
-    const moving = setInterval(() => {
-      void producer
-        .send({ topic, messages: [{ key: 'filler', value: String(filler++), partition: 0 }] })
-        .catch(() => {});
-    }, 250);
+    const stopMoving = keepLogMoving(producer, topic, 'filler');
     let sawTombstoneAlone = false;
     try {
       await until(
@@ -163,7 +169,7 @@ describe(`compacted topics (${selectedBackend()} backend)`, () => {
         500,
       );
     } finally {
-      clearInterval(moving);
+      stopMoving();
     }
     const entries = await readPartition(kafka.bootstrap, topic);
     const users = entries.filter((entry) => entry.key.startsWith('user-'));
@@ -236,11 +242,7 @@ describe(`compacted topics (${selectedBackend()} backend)`, () => {
         messages: [{ key: `old-${round}`, value: 'x', partition: 0, timestamp: String(old + round * 1000) }],
       });
     }
-    const moving = setInterval(() => {
-      void producer
-        .send({ topic, messages: [{ key: 'new', value: String(Date.now()), partition: 0 }] })
-        .catch(() => {});
-    }, 250);
+    const stopMoving = keepLogMoving(producer, topic, 'new');
     try {
       // Records a minute old are past retention.ms: their segments go, so the log start moves on.
       await until(
@@ -253,7 +255,7 @@ describe(`compacted topics (${selectedBackend()} backend)`, () => {
         500,
       );
     } finally {
-      clearInterval(moving);
+      stopMoving();
       await producer.disconnect();
     }
   }, 120_000);
@@ -332,10 +334,7 @@ describe(`compacted topics (${selectedBackend()} backend)`, () => {
 
     const filler = client().producer();
     await filler.connect();
-    let count = 0;
-    const moving = setInterval(() => {
-      void filler.send({ topic, messages: [{ key: 'filler', value: String(count++), partition: 0 }] }).catch(() => {});
-    }, 250);
+    const stopMoving = keepLogMoving(filler, topic, 'filler');
     try {
       // Aborted records go at the first cleaning; their markers once no batch of theirs is left
       // and delete.retention.ms has passed (two cleanings later).
@@ -354,7 +353,7 @@ describe(`compacted topics (${selectedBackend()} backend)`, () => {
         500,
       );
     } finally {
-      clearInterval(moving);
+      stopMoving();
       await filler.disconnect();
       await transactional.disconnect();
     }
