@@ -108,6 +108,8 @@ describe(`tickstream watch (${selectedBackend()} backend)`, () => {
     expect(updates).toHaveLength(200);
     expect(snapshot.length).toBeGreaterThan(0);
     expect(printed.indexOf(updates[0] as WatchLine)).toBe(snapshot.length); // the Snapshot comes first
+    // The AnalyticsStatus after Hello is said on stderr (no analytics job runs here).
+    expect(watch.stderr()).toMatch(/^watch: analytics (Unknown|NeverRan): .+$/m);
 
     const { body } = await getJson(`http://127.0.0.1:${port}/api/symbols`);
     const known = new Set((body as { symbols: ApiSymbol[] }).symbols.map((symbol) => symbol.name));

@@ -1,141 +1,111 @@
-import { type CandleFields, Timeframe } from '@tickstream/schemas';
+import { Timeframe } from '@tickstream/schemas';
+import { type Bar, BarSeries, BYTES_PER_BAR, type FinalBar, TickFate } from './bar-series.js';
 
 /** Bar length of each timeframe, in µs, indexed by Timeframe. */
 export const TIMEFRAME_US = [1e6, 60e6, 300e6, 900e6, 3600e6, 14_400e6, 86_400e6] as const;
 export const TIMEFRAME_NAMES = ['1s', '1m', '5m', '15m', '1h', '4h', '1d'] as const;
 export const TIMEFRAME_COUNT = TIMEFRAME_US.length;
 
-/** Bars align to exchange midnight (UTC−5), so 4h and 1d bars start where a trader expects. */
-const EXCHANGE_OFFSET_US = -5 * 3_600_000_000;
-const FIRST_CAPACITY = 8;
+/**
+ * Bars an edge keeps per symbol, by timeframe: 15 min of 1s, a day of 1m, 2 days of 5m, 5 of
+ * 15m, 2 weeks of 1h, a month of 4h, a year of 1d. At most 4,677 bars of 100 bytes (+1/8 slack)
+ * per symbol: ~0.5 MB, ~260 MB for 500 symbols once a year of history is loaded; a day of it
+ * costs ~150 MB (docs/edge.md, "Candles"). `--candle-bars` changes them.
+ */
+export const DEFAULT_BARS_KEPT: readonly number[] = [900, 1440, 576, 480, 336, 180, 365];
 
 export function parseTimeframe(name: string): Timeframe | undefined {
   const index = (TIMEFRAME_NAMES as readonly string[]).indexOf(name);
   return index < 0 ? undefined : (index as Timeframe);
 }
 
+/**
+ * Start of the bar `timeUs` falls in: aligned to the Unix epoch (UTC days for 1d), as the
+ * analytics job's windows are (CandleBar.start_time_us, schemas/fbs/analytics.fbs), so the bar
+ * the edge builds from ticks and the job's finished bar for it share a start time.
+ */
 export function barStart(timeUs: number, timeframe: Timeframe): number {
   const length = TIMEFRAME_US[timeframe];
-  return Math.floor((timeUs + EXCHANGE_OFFSET_US) / length) * length - EXCHANGE_OFFSET_US;
+  return Math.floor(timeUs / length) * length;
 }
 
-/** Fields of a bar, interleaved: a tick touches one cache line per ring, not one per field. */
-const START = 0;
-const OPEN = 1;
-const HIGH = 2;
-const LOW = 3;
-const CLOSE = 4;
-const VOLUME = 5;
-const FIELDS = 6;
+export { type Bar, type FinalBar, Timeframe };
 
 /**
- * One symbol's bars of one timeframe in a ring buffer that starts small and doubles up to
- * `maxBars`, so memory follows the history actually seen rather than the worst case.
+ * Bars of every symbol and timeframe (1s … 1d). Ticks build the newest bar of each; the
+ * analytics job's finished bars (`candles`, with indicators) replace the ones built here and
+ * fill in the history from before the edge started. A tick older than its symbol's newest 1s
+ * bar is late: counted and folded into no bar, as the job does with ticks behind its watermark.
  */
-class CandleRing {
-  private bars = new Float64Array(FIRST_CAPACITY * FIELDS);
-  private capacity = FIRST_CAPACITY;
-  /** Index of the newest bar. */
-  private head = -1;
-  count = 0;
-
-  constructor(private readonly maxBars: number) {}
-
-  get byteSize(): number {
-    return this.bars.byteLength;
-  }
-
-  add(start: number, price: number, size: number): void {
-    const bars = this.bars;
-    const at = this.head * FIELDS;
-    if (this.head >= 0 && bars[at + START] === start) {
-      if (price > (bars[at + HIGH] as number)) bars[at + HIGH] = price;
-      if (price < (bars[at + LOW] as number)) bars[at + LOW] = price;
-      bars[at + CLOSE] = price;
-      bars[at + VOLUME] = (bars[at + VOLUME] as number) + size;
-      return;
-    }
-    // A tick older than the newest bar (replayed or late) does not rewrite closed bars.
-    if (this.head >= 0 && start < (bars[at + START] as number)) return;
-    if (this.count === this.capacity && this.count < this.maxBars) this.grow();
-    this.head = (this.head + 1) % this.capacity;
-    const next = this.head * FIELDS;
-    const to = this.bars;
-    to[next + START] = start;
-    to[next + OPEN] = price;
-    to[next + HIGH] = price;
-    to[next + LOW] = price;
-    to[next + CLOSE] = price;
-    to[next + VOLUME] = size;
-    if (this.count < this.capacity) this.count++;
-  }
-
-  private grow(): void {
-    const capacity = Math.min(this.capacity * 2, this.maxBars);
-    const to = new Float64Array(capacity * FIELDS);
-    // Oldest first: the bars after head (if the ring wrapped), then up to head.
-    const oldest = ((this.head + 1) % this.capacity) * FIELDS;
-    to.set(this.bars.subarray(oldest), 0);
-    to.set(this.bars.subarray(0, oldest), this.bars.length - oldest);
-    this.bars = to;
-    this.capacity = capacity;
-    this.head = this.count - 1;
-  }
-
-  /** The newest `limit` bars, oldest first. */
-  newest(limit: number): CandleFields[] {
-    const n = Math.min(limit, this.count);
-    const result: CandleFields[] = [];
-    for (let k = n - 1; k >= 0; k--) {
-      const at = ((this.head - k + this.capacity) % this.capacity) * FIELDS;
-      result.push({
-        startTimeUs: this.bars[at + START] as number,
-        open: this.bars[at + OPEN] as number,
-        high: this.bars[at + HIGH] as number,
-        low: this.bars[at + LOW] as number,
-        close: this.bars[at + CLOSE] as number,
-        volume: this.bars[at + VOLUME] as number,
-      });
-    }
-    return result;
-  }
-}
-
-/** OHLCV bars for every symbol and timeframe (1s … 1d), each ring bounded by `maxBars`. */
 export class CandleStore {
-  private readonly rings: (CandleRing | undefined)[];
+  private readonly series: (BarSeries | undefined)[];
+  /** Ticks dropped as late (their second's bar had closed): `tickstream_edge_late_ticks_total`. */
+  lateTicks = 0;
+  /** Finished bars taken from the analytics job. */
+  finalBars = 0;
 
   constructor(
     capacity: number,
-    private readonly maxBars: number,
+    readonly barsKept: readonly number[] = DEFAULT_BARS_KEPT,
   ) {
+    if (barsKept.length !== TIMEFRAME_COUNT || barsKept.some((n) => !Number.isInteger(n) || n < 2))
+      throw new RangeError(`bars kept must be ${TIMEFRAME_COUNT} integers ≥ 2, one per timeframe`);
     // Filled, not `new Array(n)`: V8 keeps a large holey array as a dictionary, slow to index.
-    this.rings = Array.from({ length: capacity * TIMEFRAME_COUNT }, () => undefined);
+    this.series = Array.from({ length: capacity * TIMEFRAME_COUNT }, () => undefined);
+  }
+
+  private seriesOf(id: number, timeframe: number): BarSeries {
+    const index = id * TIMEFRAME_COUNT + timeframe;
+    let series = this.series[index];
+    if (series === undefined) {
+      series = new BarSeries(this.barsKept[timeframe] as number);
+      this.series[index] = series;
+    }
+    return series;
   }
 
   add(id: number, timeUs: number, price: number, size: number): void {
-    const base = id * TIMEFRAME_COUNT;
-    for (let tf = 0; tf < TIMEFRAME_COUNT; tf++) {
-      let ring = this.rings[base + tf];
-      if (ring === undefined) {
-        ring = new CandleRing(this.maxBars);
-        this.rings[base + tf] = ring;
-      }
+    const seconds = this.seriesOf(id, 0).tick(Math.floor(timeUs / 1e6) * 1e6, price, size);
+    if (seconds === TickFate.Late) {
+      this.lateTicks++;
+      return;
+    }
+    for (let tf = 1; tf < TIMEFRAME_COUNT; tf++) {
       const length = TIMEFRAME_US[tf] as number;
-      ring.add(Math.floor((timeUs + EXCHANGE_OFFSET_US) / length) * length - EXCHANGE_OFFSET_US, price, size);
+      this.seriesOf(id, tf).tick(Math.floor(timeUs / length) * length, price, size);
     }
   }
 
-  bars(id: number, timeframe: Timeframe, limit: number): CandleFields[] {
-    return this.rings[id * TIMEFRAME_COUNT + timeframe]?.newest(limit) ?? [];
+  /** A finished bar from the analytics job. */
+  putFinal(id: number, timeframe: Timeframe, bar: FinalBar): void {
+    this.seriesOf(id, timeframe).putFinal(bar);
+    this.finalBars++;
   }
 
-  /** Bytes held by every ring, for /metrics. */
+  /** The newest `limit` bars, oldest first. */
+  bars(id: number, timeframe: Timeframe, limit: number): Bar[] {
+    return this.series[id * TIMEFRAME_COUNT + timeframe]?.newest(limit) ?? [];
+  }
+
+  /** The symbol's newest bar finished by the analytics job at `timeframe` (its indicators are the newest). */
+  newestFinal(id: number, timeframe: Timeframe): Bar | undefined {
+    return this.series[id * TIMEFRAME_COUNT + timeframe]?.newestFinal();
+  }
+
+  /** Bars that started in [fromUs, toUs), oldest first, at most the newest `limit` of them. */
+  between(id: number, timeframe: Timeframe, fromUs: number, toUs: number, limit: number): Bar[] {
+    return this.series[id * TIMEFRAME_COUNT + timeframe]?.between(fromUs, toUs, limit) ?? [];
+  }
+
+  /** Bytes held by every series, for /metrics. */
   byteSize(): number {
     let total = 0;
-    for (const ring of this.rings) if (ring) total += ring.byteSize;
+    for (const series of this.series) if (series) total += series.byteSize;
     return total;
   }
-}
 
-export { Timeframe };
+  /** The most one symbol's bars can take, over every timeframe. */
+  bytesPerSymbolAtMost(): number {
+    return this.barsKept.reduce((sum, n) => sum + (n + Math.max(4, n >> 3)) * BYTES_PER_BAR, 0);
+  }
+}

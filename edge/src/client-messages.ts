@@ -7,6 +7,8 @@ import {
 } from '@tickstream/schemas';
 import type { AlertRequests } from './alert-requests.js';
 import { TIMEFRAME_NAMES } from './candles.js';
+import type { CorrelationFollowers } from './correlation-followers.js';
+import { type CorrelationRequest, MAX_SET_SYMBOLS } from './correlations.js';
 import type { FanOut } from './fan-out.js';
 import { CloseCode, type Session } from './session.js';
 import { addToSpec, removeFromSpec, resolveSpec, unknownNames } from './subscription.js';
@@ -16,7 +18,8 @@ export interface ClientLimits {
   maxClientFrameBytes: number;
   maxSymbolsPerSubscription: number;
   maxRefusalsIn10s: number;
-  maxBars: number;
+  /** Bars kept per timeframe: the most a CandleSubscribe can get. */
+  barsKept: readonly number[];
   maxMessagesPerSecond: number;
 }
 
@@ -30,6 +33,7 @@ const DEFAULT_CANDLE_LIMIT = 300;
 export class ClientMessages {
   constructor(
     private readonly fanOut: FanOut,
+    private readonly correlations: CorrelationFollowers,
     private readonly directory: SymbolDirectory,
     private readonly frameOptions: FrameOptions,
     private readonly limits: ClientLimits,
@@ -83,6 +87,29 @@ export class ClientMessages {
     this.apply(session, message);
   }
 
+  /** What is wrong with a CorrelationSubscribe, or null. */
+  private correlationProblem(request: CorrelationRequest): { code: ErrorCode; message: string } | null {
+    if (TIMEFRAME_NAMES[request.timeframe] === undefined)
+      return { code: ErrorCode.MalformedFrame, message: `timeframe ${request.timeframe} is not one of 0-6` };
+    if (request.group !== '' && request.symbols.length > 0)
+      return { code: ErrorCode.MalformedFrame, message: 'name a group or a set of symbols, not both' };
+    if (request.group !== '') {
+      const sector = request.group.startsWith('sector:') ? request.group.slice('sector:'.length) : null;
+      if (request.group !== 'all' && (sector === null || this.directory.sectorIds(sector) === undefined))
+        return {
+          code: ErrorCode.UnknownSymbol,
+          message: `unknown group ${JSON.stringify(request.group)} (groups are "all" and "sector:<name>" of a known sector)`,
+        };
+      return null;
+    }
+    if (request.symbols.length > MAX_SET_SYMBOLS)
+      return { code: ErrorCode.TooManySymbols, message: `${request.symbols.length} symbols, above ${MAX_SET_SYMBOLS}` };
+    const unknown = request.symbols.filter((symbol) => this.directory.idOf(symbol) === undefined);
+    if (unknown.length > 0)
+      return { code: ErrorCode.UnknownSymbol, message: `unknown ${unknown.slice(0, 5).join(', ')}` };
+    return null;
+  }
+
   private apply(session: Session, message: ClientMessageFields): void {
     const fanOut = this.fanOut;
     const directory = this.directory;
@@ -126,7 +153,8 @@ export class ClientMessages {
           fanOut.sendError(session, ErrorCode.MalformedFrame, `timeframe ${message.timeframe} is not one of 0-6`);
           return;
         }
-        const limit = message.limit === 0 ? DEFAULT_CANDLE_LIMIT : Math.min(message.limit, this.limits.maxBars);
+        const kept = this.limits.barsKept[message.timeframe] as number;
+        const limit = Math.min(message.limit === 0 ? DEFAULT_CANDLE_LIMIT : message.limit, kept);
         fanOut.followCandles(session, symbolId, message.timeframe, limit);
         return;
       }
@@ -138,6 +166,21 @@ export class ClientMessages {
           fanOut.sendError(session, ErrorCode.Internal, `alert request failed: ${error.message}`, message.requestId);
         });
         return;
+      case 'correlation-subscribe': {
+        const request: CorrelationRequest = {
+          group: message.group,
+          symbols: message.symbols,
+          timeframe: message.timeframe,
+          windowBars: message.windowBars,
+        };
+        const problem = this.correlationProblem(request);
+        if (problem !== null) {
+          fanOut.sendError(session, problem.code, `${problem.message}: correlations unchanged`);
+          return;
+        }
+        this.correlations.follow(session, request.group === '' && request.symbols.length === 0 ? null : request);
+        return;
+      }
     }
   }
 }

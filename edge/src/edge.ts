@@ -1,20 +1,29 @@
 import { randomInt } from 'node:crypto';
 import {
+  AnalyticsState,
   DEFAULT_MAX_FRAME_BYTES,
   decodeMarketEvent,
   ErrorCode,
   type FrameOptions,
   PRICE_SCALE,
+  PROTOCOL_VERSION,
   ProtocolError,
   ServerFrameEncoder,
+  type Timeframe,
 } from '@tickstream/schemas';
 import { nodeLz4 } from '@tickstream/schemas/lz4-node';
 import { AlertRequests } from './alert-requests.js';
 import { AlertService } from './alert-service.js';
+import { AnalyticsConsumer } from './analytics-consumer.js';
+import { AnalyticsJobMetrics } from './analytics-job-metrics.js';
+import { AnalyticsMonitor } from './analytics-status.js';
 import { Authenticator } from './auth.js';
 import { TokenVerifier } from './auth-token.js';
 import { CandleStore } from './candles.js';
 import { ClientMessages } from './client-messages.js';
+import { CorrelationFollowers } from './correlation-followers.js';
+import { CorrelationStore } from './correlations.js';
+import { EventLog } from './event-log.js';
 import { FanOut } from './fan-out.js';
 import { registerHttpRoutes } from './http-routes.js';
 import { MarketState } from './market-state.js';
@@ -45,10 +54,14 @@ interface SocketData {
 
 /** uWS's upper bound on a client message: far above ours, so an oversized one gets an Error, not a close. */
 const UWS_MAX_PAYLOAD = 1024 * 1024;
+/** How often the analytics job's liveness is judged. */
+const ANALYTICS_CHECK_MS = 1000;
 
 /**
- * One edge: consumes the ticks topic into per-symbol state and candles, and serves clients over
- * uWebSockets.js: the WebSocket protocol of docs/protocol.md at /ws, the HTTP API, the dashboard.
+ * One edge: consumes the ticks topic into per-symbol state and candles, the analytics job's
+ * topics (finished bars with indicators, correlations) and market events, and serves clients
+ * over uWebSockets.js: the WebSocket protocol of docs/protocol.md at /ws, the HTTP API, the
+ * dashboard.
  */
 export async function startEdge(options: EdgeOptions): Promise<RunningEdge> {
   const uws = loadNativeUws();
@@ -58,14 +71,20 @@ export async function startEdge(options: EdgeOptions): Promise<RunningEdge> {
   const frameOptions: FrameOptions = { lz4: nodeLz4, maxFrameBytes: DEFAULT_MAX_FRAME_BYTES };
   const directory = new SymbolDirectory(options.maxSymbols);
   const state = new MarketState(options.maxSymbols);
-  const candles = new CandleStore(options.maxSymbols, options.maxBars);
+  const candles = new CandleStore(options.maxSymbols, options.barsKept);
+  const correlations = new CorrelationStore();
+  const events = new EventLog();
   const sent: SendCounts = { frames: new Map(), bytes: 0, updates: 0, skipped: 0 };
   const metrics = new EdgeMetrics(sent, {
     ticks: () => state.ticksApplied,
-    badRecords: () => ingest.badRecords + badEvents,
+    badRecords: () => ingest.badRecords + badEvents + analytics.seen.badRecords,
+    lateTicks: () => candles.lateTicks,
+    finalBars: () => candles.finalBars,
+    candleBytes: () => candles.byteSize(),
   });
   const encoder = new ServerFrameEncoder(frameOptions);
   const fanOut = new FanOut(state, directory, candles, encoder, epoch, options, metrics, sent);
+  const correlationFollowers = new CorrelationFollowers(correlations, encoder, epoch, fanOut);
   const sessions = new Set<Session>();
   /** Each user's open connections: triggers go to their own user's only. */
   const sessionsByUser = new Map<string, Set<Session>>();
@@ -103,6 +122,7 @@ export async function startEdge(options: EdgeOptions): Promise<RunningEdge> {
   );
   const clientMessages = new ClientMessages(
     fanOut,
+    correlationFollowers,
     directory,
     frameOptions,
     options,
@@ -110,11 +130,22 @@ export async function startEdge(options: EdgeOptions): Promise<RunningEdge> {
     new AlertRequests(alerts, fanOut, encoder, epoch),
   );
   let nextSessionId = 1;
+  // Clients are served once both histories are in: ticks (state, the unfinished bars) and candles.
+  let ticksLoaded = false;
+  let analyticsLoaded = false;
   let loaded = false;
   let markReady: () => void = () => {};
   const ready = new Promise<void>((resolve) => {
     markReady = resolve;
   });
+  const checkReady = (): void => {
+    if (loaded || !ticksLoaded || !analyticsLoaded) return;
+    loaded = true;
+    log(
+      `history loaded: ${directory.size} symbols, ${state.ticksApplied.toLocaleString('en-US')} ticks, ${candles.finalBars.toLocaleString('en-US')} bars from the analytics job; serving clients`,
+    );
+    markReady();
+  };
   const ingest = new TickIngest(directory, state, candles, log);
   let badEvents = 0;
 
@@ -125,12 +156,14 @@ export async function startEdge(options: EdgeOptions): Promise<RunningEdge> {
     eventsTopic: options.eventsTopic,
     groupId: `tickstream-edge-${options.edgeId}-${epoch}`,
     historyMs: options.historyMs,
+    eventsHistoryMs: options.eventsHistoryMs,
     log,
     onTick: (value) => ingest.apply(value),
-    onEvent(value) {
+    onEvent(value, live) {
       try {
-        const frame = encoder.marketEvent(epoch, 0, decodeMarketEvent(value));
-        fanOut.broadcast(sessions, frame, 'market-event');
+        const event = decodeMarketEvent(value);
+        events.add(event);
+        if (live) fanOut.broadcast(sessions, encoder.marketEvent(epoch, 0, event), 'market-event');
       } catch (error) {
         if (!(error instanceof ProtocolError)) throw error;
         badEvents++;
@@ -152,13 +185,68 @@ export async function startEdge(options: EdgeOptions): Promise<RunningEdge> {
       fanOut.broadcast(sessions, frame, 'error');
     },
     onReady() {
-      loaded = true;
-      log(
-        `history loaded: ${directory.size} symbols, ${state.ticksApplied.toLocaleString('en-US')} ticks; serving clients`,
-      );
-      markReady();
+      ticksLoaded = true;
+      checkReady();
     },
   });
+
+  let directoryFullLogged = false;
+  /** CandleBarReader.symbolKey() → symbol id, as TickIngest keeps for ticks: no string per bar. */
+  const idByBarKey = new Map<number, number>();
+  const analytics = new AnalyticsConsumer({
+    brokers: options.brokers,
+    security: options.kafkaSecurity,
+    clientId: `tickstream-edge-${options.edgeId}-${epoch}`,
+    candlesTopic: options.candlesTopic,
+    correlationsTopic: options.correlationsTopic,
+    barsKept: options.barsKept,
+    correlationsBacklog: options.correlationsBacklog,
+    log,
+    onBar(bar) {
+      const key = bar.symbolKey();
+      // A symbol may be known from its bars before its first tick (an edge started with --history 0).
+      const id = (key < 0 ? undefined : idByBarKey.get(key)) ?? directory.intern(bar.symbol(), bar.sector());
+      if (key >= 0 && id >= 0) idByBarKey.set(key, id);
+      if (id < 0) {
+        if (!directoryFullLogged)
+          log(`more than ${directory.capacity} symbols: bars of the rest are ignored (--max-symbols)`);
+        directoryFullLogged = true;
+        return;
+      }
+      // BarTimeframe and the protocol's Timeframe share their numbers (schemas/fbs/analytics.fbs).
+      const timeframe = bar.timeframe as number as Timeframe;
+      candles.putFinal(id, timeframe, bar);
+      fanOut.finalBar(id, timeframe, bar.startTimeUs);
+    },
+    onMatrix(matrix) {
+      correlations.put(matrix);
+      correlationFollowers.arrived(matrix);
+    },
+    onLoaded(load) {
+      if (load.present)
+        log(
+          `loaded ${load.bars.toLocaleString('en-US')} bars from '${options.candlesTopic}' in ${(load.millis / 1000).toFixed(1)} s`,
+        );
+      analyticsLoaded = true;
+      checkReady();
+    },
+  });
+  const analyticsMonitor = new AnalyticsMonitor(
+    analytics.seen,
+    { applied: () => state.ticksApplied, newestTimeUs: () => state.newestTimeUs },
+    () => analytics.isLoaded,
+  );
+  const jobMetrics =
+    options.analyticsMetricsUrl === null ? null : new AnalyticsJobMetrics(options.analyticsMetricsUrl, log);
+  const judgeAnalytics = (): void => {
+    const changed = analyticsMonitor.update(Date.now());
+    const status = analyticsMonitor.status;
+    metrics.analyticsUp.set(status.state === AnalyticsState.Online ? 1 : 0);
+    if (status.lagMs >= 0) metrics.analyticsLagSeconds.set(status.lagMs / 1000);
+    if (!changed) return;
+    log(`analytics ${AnalyticsState[status.state]}: ${status.detail}`);
+    fanOut.broadcast(sessions, encoder.analyticsStatus(epoch, status), 'analytics-status');
+  };
 
   const app = uws.App();
   app.ws<SocketData>('/ws', {
@@ -227,10 +315,11 @@ export async function startEdge(options: EdgeOptions): Promise<RunningEdge> {
           windowMs: options.windowMs,
           maxSymbolsPerSubscription: options.maxSymbolsPerSubscription,
           maxFrameBytes: DEFAULT_MAX_FRAME_BYTES,
-          protocolVersion: 2,
+          protocolVersion: PROTOCOL_VERSION,
         }),
         'hello',
       );
+      fanOut.send(session, encoder.analyticsStatus(epoch, analyticsMonitor.status), 'analytics-status');
       const kafka = consumer.health;
       if (!kafka.up)
         fanOut.sendError(
@@ -248,6 +337,7 @@ export async function startEdge(options: EdgeOptions): Promise<RunningEdge> {
     close(ws) {
       const { session } = ws.getUserData();
       fanOut.forget(session);
+      correlationFollowers.forget(session);
       sessions.delete(session);
       const mine = sessionsByUser.get(session.principal.user);
       mine?.delete(session);
@@ -265,11 +355,25 @@ export async function startEdge(options: EdgeOptions): Promise<RunningEdge> {
     directory,
     quote: (id) => state.published.row(id),
     candles,
+    correlations,
+    events,
     metrics,
     staticFiles: loadStaticFiles(options.staticDir),
-    maxBars: options.maxBars,
+    analytics: () => ({
+      ...analyticsMonitor.status,
+      state: AnalyticsState[analyticsMonitor.status.state],
+      bars: analytics.seen.bars,
+      matrices: correlations.size,
+      // The job's own figures (Flink's Prometheus reporter), when the edge was told where: --analytics-metrics.
+      job: jobMetrics?.figures ?? null,
+      jobMetrics:
+        jobMetrics === null
+          ? 'not configured (tickstream edge --analytics-metrics URL of the job’s Prometheus reporter)'
+          : jobMetrics.problem || `read from ${jobMetrics.url}`,
+    }),
     health: () => {
       const kafka = consumer.health;
+      const status = analyticsMonitor.status;
       return {
         ok: kafka.up && loaded,
         status: !loaded ? 'loading' : kafka.up ? 'ok' : 'kafka-unavailable',
@@ -281,6 +385,8 @@ export async function startEdge(options: EdgeOptions): Promise<RunningEdge> {
         channels: fanOut.channels.size,
         symbols: directory.size,
         ticks: state.ticksApplied,
+        // Informative only: the edge serves without the analytics job (bars from ticks).
+        analytics: { state: AnalyticsState[status.state], detail: status.detail, lagMs: status.lagMs },
         uptimeS: Math.round((Date.now() - startedMs) / 1000),
       };
     },
@@ -321,8 +427,11 @@ export async function startEdge(options: EdgeOptions): Promise<RunningEdge> {
     metrics.symbols.set(directory.size);
   }, options.windowMs);
 
+  const analyticsTimer = setInterval(judgeAnalytics, ANALYTICS_CHECK_MS);
   consumer.start().catch((error: Error) => log(`Kafka consumer stopped: ${error.message}`));
   users.start();
+  analytics.start().catch((error: Error) => log(`analytics consumer stopped: ${error.message}`));
+  jobMetrics?.start();
 
   return {
     port,
@@ -331,9 +440,11 @@ export async function startEdge(options: EdgeOptions): Promise<RunningEdge> {
     ready,
     async stop() {
       clearInterval(windowTimer);
+      clearInterval(analyticsTimer);
+      jobMetrics?.stop();
       uws.us_listen_socket_close(listenSocket);
       for (const session of sessions) session.outlet?.close(CloseCode.ShuttingDown, 'edge shutting down');
-      await Promise.all([consumer.stop(), users.stop()]);
+      await Promise.all([consumer.stop(), users.stop(), analytics.stop()]);
     },
   };
 }

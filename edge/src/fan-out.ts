@@ -16,6 +16,8 @@ export interface FanOutLimits {
 
 /** Bars sent on every change of a followed candle: the newest, and the one before it in case it just closed. */
 const CANDLE_UPDATE_BARS = 2;
+/** Most bars in one update after the analytics job wrote finished bars (it may catch up on many at once). */
+const FINAL_UPDATE_BARS = 500;
 
 /**
  * Publishes the market to clients, once per window: the Delta of each channel (encoded and
@@ -30,6 +32,8 @@ export class FanOut {
   private readonly deltas: WindowDeltas;
   private readonly scratch: Uint16Array;
   private readonly candleFollowers = new Map<number, Set<Session>>();
+  /** Followed candle keys that got finished bars from the analytics job since the last window → the oldest bar start. */
+  private readonly finalBarsSince = new Map<number, number>();
   private readonly lagging = new Set<Session>();
   private knownSymbols = 0;
   private ticksAtLastWindow = 0;
@@ -80,8 +84,8 @@ export class FanOut {
         const frame = this.encoder.delta(this.epoch, channel.seq, batch);
         for (const member of channel.members) this.deliverDelta(member, frame, batch.count, nowMs);
       }
-      this.publishCandles();
     }
+    if (changes.length > 0 || this.finalBarsSince.size > 0) this.publishCandles();
     const everyoneNeedsSnapshot = state.dayRolled;
     state.settle();
     for (const channel of this.channels.channels()) {
@@ -192,23 +196,31 @@ export class FanOut {
     }
     followers.add(session);
     const bars = this.candles.bars(symbolId, timeframe, limit);
-    this.send(session, this.encoder.candles(this.epoch, 0, symbolId, timeframe, bars), 'candles');
+    this.send(session, this.encoder.candles(this.epoch, 0, symbolId, timeframe, bars, bars), 'candles');
+  }
+
+  /** The analytics job finished a bar: its followers get it (with indicators) in the next window. */
+  finalBar(symbolId: number, timeframe: Timeframe, startTimeUs: number): void {
+    const key = symbolId * 8 + timeframe;
+    if (!this.candleFollowers.has(key)) return;
+    const since = this.finalBarsSince.get(key);
+    if (since === undefined || startTimeUs < since) this.finalBarsSince.set(key, startTimeUs);
   }
 
   private publishCandles(): void {
     for (const [key, followers] of this.candleFollowers) {
       const symbolId = Math.floor(key / 8);
-      if (this.state.isChanged[symbolId] !== 1) continue;
+      const finalSince = this.finalBarsSince.get(key);
+      if (this.state.isChanged[symbolId] !== 1 && finalSince === undefined) continue;
       const timeframe = (key % 8) as Timeframe;
-      const frame = this.encoder.candles(
-        this.epoch,
-        0,
-        symbolId,
-        timeframe,
-        this.candles.bars(symbolId, timeframe, CANDLE_UPDATE_BARS),
-      );
+      const bars =
+        finalSince === undefined
+          ? this.candles.bars(symbolId, timeframe, CANDLE_UPDATE_BARS)
+          : this.candles.between(symbolId, timeframe, finalSince, Number.POSITIVE_INFINITY, FINAL_UPDATE_BARS);
+      const frame = this.encoder.candles(this.epoch, 0, symbolId, timeframe, bars, bars);
       for (const session of followers) if (!session.lagging) this.send(session, frame, 'candles');
     }
+    this.finalBarsSince.clear();
   }
 
   /** Frames for everyone connected (market events, Kafka status). */

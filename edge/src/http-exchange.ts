@@ -1,3 +1,5 @@
+import type { Admission, Authenticator } from './auth.js';
+import type { Principal, Role } from './auth-token.js';
 import type { HttpRequest, HttpResponse } from './uws.js';
 
 export const JSON_TYPE = 'application/json';
@@ -94,4 +96,35 @@ export class HttpExchange {
       });
     });
   }
+}
+
+/**
+ * Answers a request once its token admits it with at least `needed` (every /api/* route, and
+ * /health and /metrics when protected): 401 without a valid token, 403 for a role too low, each
+ * with a JSON `{"error"}` that says why. Headers are read before the first await, while uWS's
+ * request object is valid.
+ */
+export function admitted(
+  auth: Authenticator,
+  res: HttpResponse,
+  req: HttpRequest,
+  needed: Role,
+  handle: (exchange: HttpExchange, principal: Principal, headers: RequestHeaders) => void | Promise<void>,
+  exchange = new HttpExchange(res),
+): void {
+  const headers = headersOf(req);
+  auth.admit({ authorization: headers.authorization, cookie: headers.cookie, query: '' }, needed).then(
+    (admission: Admission) => {
+      if (!admission.ok) return exchange.error(admission.status, admission.message, wwwAuthenticate(admission));
+      // A handler that fails answers 500 with why, rather than leaving the request hanging.
+      return Promise.resolve(handle(exchange, admission.principal, headers)).catch((error: Error) =>
+        exchange.error(500, `${error.message}`),
+      );
+    },
+    (error: Error) => exchange.error(500, `authentication failed: ${error.message}`),
+  );
+}
+
+function wwwAuthenticate(admission: Admission): [string, string][] {
+  return !admission.ok && admission.status === 401 ? [['WWW-Authenticate', 'Bearer realm="tickstream"']] : [];
 }

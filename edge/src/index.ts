@@ -1,5 +1,6 @@
 export { type TriggerJson, triggerJson } from './alert-rules.js';
 export { createToken, isRole, type Principal, ROLES, type Role, type TokenCheck, TokenVerifier } from './auth-token.js';
+export { DEFAULT_BARS_KEPT, TIMEFRAME_NAMES } from './candles.js';
 export { type RunningEdge, startEdge } from './edge.js';
 export { defaultEdgeGroupOptions, type EdgeGroup, type EdgeGroupOptions, startEdgeGroup } from './edge-group.js';
 export { HaproxyMissingError, haproxyVersion, localBalancerConfig } from './haproxy.js';

@@ -14,6 +14,8 @@ const FETCH_WAIT_MS = 500;
  * partition; at every (re)join it seeks each one to where the TickConsumer says, so a restart of
  * the kafkajs consumer neither replays records nor skips any. kafkajs fetches no more for a
  * partition until its batch is handed over: a slow edge falls behind in Kafka, not in memory.
+ * kafkajs consumers read read_committed by default, aborted transactions filtered, as the
+ * edge's own reader does.
  */
 export class KafkajsReader implements PartitionReader {
   private readonly consumer: Consumer;
@@ -65,8 +67,8 @@ export class KafkajsReader implements PartitionReader {
       // After a seek kafkajs may hand back records before the position: they were applied already.
       if (offset < next) continue;
       next = offset + 1;
-      if (this.hooks.onRecord) this.hooks.onRecord(topic, batch.partition, message.key, message.value);
-      else if (message.value !== null) this.hooks.onValue(topic, batch.partition, message.value);
+      if (this.hooks.onRecord) this.hooks.onRecord(topic, batch.partition, message.key, message.value, offset);
+      else if (message.value !== null) this.hooks.onValue(topic, batch.partition, message.value, offset);
     }
     if (next >= 0) this.hooks.onPartitionRead(topic, batch.partition, next, Number(batch.highWatermark));
   }

@@ -27,6 +27,8 @@ export class MarketState {
   dayRolled = false;
   private readonly day: Float64Array;
   ticksApplied = 0;
+  /** The newest exchange time of any tick applied, µs (what the analytics job's bars are judged against). */
+  newestTimeUs = 0;
 
   constructor(readonly capacity: number) {
     this.current = new QuoteTable(capacity);
@@ -57,6 +59,7 @@ export class MarketState {
     q.ticks[id] = (q.ticks[id] as number) + 1;
     // Ticks of one symbol arrive in order from one partition; max() keeps time monotonic anyway.
     if (timeUs > (q.timeUs[id] as number)) q.timeUs[id] = timeUs;
+    if (timeUs > this.newestTimeUs) this.newestTimeUs = timeUs;
     this.ticksApplied++;
     if (this.isChanged[id] === 0) {
       this.isChanged[id] = 1;

@@ -76,8 +76,28 @@ export class EdgeMetrics {
     registers: [this.registry],
   });
 
+  readonly analyticsUp = new Gauge({
+    name: 'tickstream_edge_analytics_up',
+    help: '1 while the analytics job’s bars keep up with the ticks (docs/edge.md, "Analytics")',
+    registers: [this.registry],
+  });
+  readonly analyticsLagSeconds = new Gauge({
+    name: 'tickstream_edge_analytics_lag_seconds',
+    help: 'Exchange time of the newest tick minus the end of the analytics job’s newest bar',
+    registers: [this.registry],
+  });
+
   /** `ingest` counts per tick in plain numbers: a prom-client inc() per tick costs more than the tick. */
-  constructor(sent: SendCounts, ingest: { ticks: () => number; badRecords: () => number }) {
+  constructor(
+    sent: SendCounts,
+    ingest: {
+      ticks: () => number;
+      badRecords: () => number;
+      lateTicks: () => number;
+      finalBars: () => number;
+      candleBytes: () => number;
+    },
+  ) {
     collectDefaultMetrics({ register: this.registry, prefix: 'tickstream_edge_' });
     const registers = [this.registry];
     new Counter({
@@ -94,6 +114,30 @@ export class EdgeMetrics {
       registers,
       collect() {
         mirror(this, ingest.badRecords);
+      },
+    });
+    new Counter({
+      name: 'tickstream_edge_late_ticks_total',
+      help: 'Ticks older than their symbol’s newest 1s bar: folded into no bar (the analytics job counts its own as late_ticks)',
+      registers,
+      collect() {
+        mirror(this, ingest.lateTicks);
+      },
+    });
+    new Counter({
+      name: 'tickstream_edge_final_bars_total',
+      help: 'Finished bars taken from the analytics job (candles topic), history included',
+      registers,
+      collect() {
+        mirror(this, ingest.finalBars);
+      },
+    });
+    new Gauge({
+      name: 'tickstream_edge_candle_bytes',
+      help: 'Memory held by candles (every symbol and timeframe)',
+      registers,
+      collect() {
+        this.set(ingest.candleBytes());
       },
     });
     new Counter({

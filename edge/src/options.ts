@@ -1,4 +1,5 @@
 import type { KafkaSecurity } from '@tickstream/schemas/kafka-security';
+import { DEFAULT_BARS_KEPT } from './candles.js';
 import { defaultUserTopics, type UserTopicNames } from './user-state-kafka.js';
 
 export interface EdgeOptions {
@@ -10,10 +11,22 @@ export interface EdgeOptions {
   kafkaSecurity?: KafkaSecurity;
   topic: string;
   eventsTopic: string;
+  /** The analytics job's finished bars (partition = timeframe) and correlation matrices. */
+  candlesTopic: string;
+  correlationsTopic: string;
   /** Deltas are published every this many ms. */
   windowMs: number;
-  /** How far back in Kafka the edge reads at start to rebuild state and candles. */
+  /** How far back in Kafka the edge reads ticks at start to rebuild state and candles. */
   historyMs: number;
+  /** How far back market events are read at start (for /api/events, badges and chart markers). */
+  eventsHistoryMs: number;
+  /** Newest `correlations` records read back at start. */
+  correlationsBacklog: number;
+  /**
+   * The analytics job's Prometheus text (Flink's reporter: `tickstream analytics --metrics-port`),
+   * scraped for /api/analytics and the dashboard's Performance view; null: not shown.
+   */
+  analyticsMetricsUrl: string | null;
   /**
    * HS256 key of client tokens and of the tokens POST /api/login signs. With neither this nor
    * `authJwks` the edge runs in single-user mode: everyone is the local admin (docs/security.md).
@@ -51,8 +64,8 @@ export interface EdgeOptions {
   hardBufferBytes: number;
   /** A client over the soft limit for this long is disconnected too. */
   slowClientTimeoutMs: number;
-  /** Bars kept per symbol and timeframe. */
-  maxBars: number;
+  /** Bars kept per symbol, by timeframe (1s … 1d): the memory bound of the candles (docs/edge.md). */
+  barsKept: readonly number[];
   /** Symbols the edge can hold (ids are ushort on the wire). */
   maxSymbols: number;
   /** Directory with the dashboard's built files (index.html …), served at `/`; null: none. */
@@ -67,8 +80,13 @@ export const defaultEdgeOptions: Omit<EdgeOptions, 'edgeId' | 'log' | 'staticDir
   brokers: ['127.0.0.1:9092'],
   topic: 'ticks',
   eventsTopic: 'market_events',
+  candlesTopic: 'candles',
+  correlationsTopic: 'correlations',
   windowMs: 25,
   historyMs: 15 * 60_000,
+  eventsHistoryMs: 24 * 3_600_000,
+  correlationsBacklog: 2000,
+  analyticsMetricsUrl: null,
   authSecret: null,
   authJwks: null,
   authIssuer: null,
@@ -87,6 +105,6 @@ export const defaultEdgeOptions: Omit<EdgeOptions, 'edgeId' | 'log' | 'staticDir
   softBufferBytes: 256 * 1024,
   hardBufferBytes: 1024 * 1024,
   slowClientTimeoutMs: 10_000,
-  maxBars: 1000,
+  barsKept: DEFAULT_BARS_KEPT,
   maxSymbols: 20_000,
 };

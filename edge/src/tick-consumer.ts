@@ -4,15 +4,11 @@ import {
   isAuthenticationFailure,
   isSecured,
   type KafkaSecurity,
-  kafkajsSecurity,
   kafkaSecurityFromEnv,
 } from '@tickstream/schemas/kafka-security';
-import kafkajs, { type Admin } from 'kafkajs';
-import { KafkaFetchReader } from './kafka-fetch-reader.js';
-import { KafkajsReader } from './kafkajs-reader.js';
-import type { PartitionReader, ReaderHooks } from './partition-reader.js';
-
-const { Kafka, logLevel } = kafkajs;
+import type { Admin, Kafka } from 'kafkajs';
+import { edgeKafkaClient } from './kafka-client.js';
+import { type PartitionReader, partitionReaderFor, type ReaderHooks } from './partition-reader.js';
 
 /** No fetch answered for this long means Kafka is gone (an idle fetch returns every 500 ms). */
 const SILENCE_MS = 3000;
@@ -29,8 +25,11 @@ export interface TickConsumerOptions {
   /** Client id, and the kafkajs group id (private to this edge process: every edge reads every partition). */
   groupId: string;
   historyMs: number;
+  /** How far back market events are read at start (for /api/events and badges); 0: from the end. */
+  eventsHistoryMs: number;
   onTick: (value: Buffer) => void;
-  onEvent: (value: Buffer) => void;
+  /** A market event; `live` false for one read back from before the edge started. */
+  onEvent: (value: Buffer, live: boolean) => void;
   /** Called each batch with the partition's remaining records. */
   onLag: (partition: number, lag: number) => void;
   /** Kafka became reachable (true) or was lost (false), with why; `health` has the latest word in between. */
@@ -45,7 +44,9 @@ export interface TickConsumerOptions {
 /**
  * Reads the ticks and market events topics for one edge. It starts `historyMs` back in the
  * ticks topic and says when it has caught up to where the topic ended at start, so a restarted
- * edge serves charts at once; market events are read from where they end at start. It keeps its
+ * edge serves charts at once; market events are read from `eventsHistoryMs` back, those from
+ * before the start marked as not live. Both read_committed (the analytics job writes its events
+ * in transactions; the producer's records are not transactional, which reads the same). It keeps its
  * own position per partition, and a reader that restarts (after Kafka was lost, a leader moved)
  * resumes there, so the state never gets a tick twice (double volume) nor misses one. Ticks are
  * applied synchronously as each Fetch answer is read, before the next Fetch: a slow edge falls
@@ -53,7 +54,7 @@ export interface TickConsumerOptions {
  * edge's own Fetch reader, or kafkajs when TLS or SASL is configured (partition-reader.ts).
  */
 export class TickConsumer {
-  private readonly kafka: InstanceType<typeof Kafka>;
+  private readonly kafka: Kafka;
   private readonly admin: Admin;
   private readonly reader: PartitionReader;
   private readonly topics: string[];
@@ -61,6 +62,7 @@ export class TickConsumer {
   private readonly positions = new Map<string, number>();
   private historyStart = new Map<number, number>();
   private eventsStart = new Map<number, number>();
+  private eventsEndAtStart = new Map<number, number>();
   private endAtStart = new Map<number, number>();
   private ready = false;
   private up = false;
@@ -74,20 +76,14 @@ export class TickConsumer {
   constructor(private readonly options: TickConsumerOptions) {
     this.security = options.security ?? kafkaSecurityFromEnv();
     this.topics = [options.topic, options.eventsTopic];
-    this.kafka = new Kafka({
-      clientId: options.groupId,
-      brokers: options.brokers,
-      ...kafkajsSecurity(this.security),
-      logLevel: logLevel.NOTHING,
-      connectionTimeout: 2000,
-      // Short: the edge's own loops retry (start below, the readers), so kafkajs only bridges a
-      // blip. Its ten retries used to keep an unreachable Kafka unsaid for 20 s at start.
-      retry: { initialRetryTime: 250, maxRetryTime: 1000, retries: 2 },
-    });
+    this.kafka = edgeKafkaClient(options.groupId, options.brokers, this.security);
     this.admin = this.kafka.admin({ retry: { retries: 0 } });
     const hooks: ReaderHooks = {
       startOffset: (topic, partition) => this.startOffset(topic, partition),
-      onValue: (topic, _partition, value) => (topic === TICKS ? options.onTick(value) : options.onEvent(value)),
+      onValue: (topic, partition, value, offset) => {
+        if (topic === TICKS) options.onTick(value);
+        else options.onEvent(value, offset >= (this.eventsEndAtStart.get(partition) ?? 0));
+      },
       onPartitionRead: (topic, partition, next, highWatermark) =>
         this.partitionRead(topic, partition, next, highWatermark),
       onFetchAnswered: () => {
@@ -99,17 +95,18 @@ export class TickConsumer {
       options.log(
         `Kafka security ${describeKafkaSecurity(this.security)}: reading with kafkajs (the edge's own Fetch reader speaks PLAINTEXT only)`,
       );
-    this.reader = isSecured(this.security)
-      ? new KafkajsReader({ kafka: this.kafka, groupId: options.groupId, topics: this.topics }, hooks)
-      : new KafkaFetchReader(
-          {
-            brokers: options.brokers,
-            clientId: options.groupId,
-            topics: this.topics,
-            resetOffset: (topic, partition, from) => this.resetOffset(topic, partition, from),
-          },
-          hooks,
-        );
+    this.reader = partitionReaderFor(
+      {
+        kafka: this.kafka,
+        admin: this.admin,
+        brokers: options.brokers,
+        clientId: options.groupId,
+        security: this.security,
+        groupId: options.groupId,
+        topics: this.topics,
+      },
+      hooks,
+    );
   }
 
   /** Starts reading; resolves once the reader runs (history may still be loading). Retries until Kafka answers. */
@@ -172,8 +169,14 @@ export class TickConsumer {
         Number(p.offset) < 0 ? Number(ends.find((e) => e.partition === p.partition)?.high ?? 0) : Number(p.offset),
       ]),
     );
-    const events = await this.admin.fetchTopicOffsets(this.options.eventsTopic);
-    this.eventsStart = new Map(events.map((p) => [p.partition, Number(p.high)]));
+    const { eventsTopic, eventsHistoryMs } = this.options;
+    const events = await this.admin.fetchTopicOffsets(eventsTopic);
+    this.eventsEndAtStart = new Map(events.map((p) => [p.partition, Number(p.high)]));
+    const eventStarts =
+      eventsHistoryMs > 0
+        ? await this.admin.fetchTopicOffsetsByTimestamp(eventsTopic, Date.now() - eventsHistoryMs)
+        : events;
+    this.eventsStart = new Map(eventStarts.map((p) => [p.partition, Number(p.offset)]));
     const records = [...this.endAtStart].reduce(
       (sum, [partition, end]) => sum + end - (this.historyStart.get(partition) ?? end),
       0,
@@ -194,14 +197,6 @@ export class TickConsumer {
     if (topic !== TICKS) return;
     this.options.onLag(partition, Math.max(0, highWatermark - next));
     if (!this.ready) this.checkReady();
-  }
-
-  /** A position gone from the log: the oldest record still there, or the end if the log was cut back. */
-  private async resetOffset(topic: string, partition: number, from: number): Promise<number> {
-    const offsets = await this.admin.fetchTopicOffsets(topic);
-    const found = offsets.find((p) => p.partition === partition);
-    if (found === undefined) throw new Error(`${topic}[${partition}] is not in the topic any more`);
-    return from < Number(found.low) ? Number(found.low) : Number(found.high);
   }
 
   private checkReady(): void {

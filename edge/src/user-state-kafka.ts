@@ -1,16 +1,8 @@
 import { randomInt } from 'node:crypto';
-import {
-  isSecured,
-  type KafkaSecurity,
-  kafkajsSecurity,
-  kafkaSecurityFromEnv,
-} from '@tickstream/schemas/kafka-security';
-import kafkajs, { type Admin, type Kafka, type Producer } from 'kafkajs';
-import { KafkaFetchReader } from './kafka-fetch-reader.js';
-import { KafkajsReader } from './kafkajs-reader.js';
-import type { PartitionReader, ReaderHooks } from './partition-reader.js';
-
-const { Kafka: KafkaClient, logLevel } = kafkajs;
+import { type KafkaSecurity, kafkaSecurityFromEnv } from '@tickstream/schemas/kafka-security';
+import type { Admin, Kafka, Producer } from 'kafkajs';
+import { edgeKafkaClient } from './kafka-client.js';
+import { type PartitionReader, partitionReaderFor, type ReaderHooks } from './partition-reader.js';
 
 /** The per-user topics (docs/protocol.md, "Kafka topics"). */
 export interface UserTopicNames {
@@ -28,14 +20,15 @@ export interface KeyedRecord {
   value: Buffer | null;
 }
 
+/**
+ * The kafkajs client of the per-user topics (the edge's and the CLI's): the edge's client, with
+ * more patience, since a write that gives up is a refused change for a person (503, "retry").
+ */
 export function userStateKafka(brokers: string[], clientId: string, security?: KafkaSecurity): Kafka {
-  return new KafkaClient({
-    clientId,
-    brokers,
-    ...kafkajsSecurity(security ?? kafkaSecurityFromEnv()),
-    logLevel: logLevel.NOTHING,
-    connectionTimeout: 2000,
-    retry: { initialRetryTime: 250, maxRetryTime: 2000, retries: 3 },
+  return edgeKafkaClient(clientId, brokers, security ?? kafkaSecurityFromEnv(), {
+    initialRetryTime: 250,
+    maxRetryTime: 2000,
+    retries: 3,
   });
 }
 
@@ -111,20 +104,19 @@ export class UserStateReader {
       onFetchAnswered: () => {},
       log,
     };
-    this.reader = isSecured(options.security)
-      ? new KafkajsReader(
-          { kafka, groupId: `${options.clientId}-${process.pid}-${randomInt(1, 2 ** 31)}`, topics },
-          hooks,
-        )
-      : new KafkaFetchReader(
-          {
-            brokers: options.brokers,
-            clientId: options.clientId,
-            topics,
-            resetOffset: (topic, partition, from) => this.resetOffset(topic, partition, from),
-          },
-          hooks,
-        );
+    this.reader = partitionReaderFor(
+      {
+        kafka,
+        admin: this.admin,
+        brokers: options.brokers,
+        clientId: options.clientId,
+        security: options.security,
+        // A private group: every edge and CLI call reads every partition.
+        groupId: `${options.clientId}-${process.pid}-${randomInt(1, 2 ** 31)}`,
+        topics,
+      },
+      hooks,
+    );
   }
 
   get ready(): boolean {
@@ -153,13 +145,6 @@ export class UserStateReader {
       this.remaining.delete(key);
       this.checkLoaded();
     }
-  }
-
-  private async resetOffset(topic: string, partition: number, from: number): Promise<number> {
-    const offsets = await this.admin.fetchTopicOffsets(topic);
-    const found = offsets.find((p) => p.partition === partition);
-    if (found === undefined) throw new Error(`${topic}[${partition}] is not in the topic any more`);
-    return from < Number(found.low) ? Number(found.low) : Number(found.high);
   }
 
   private checkLoaded(): void {

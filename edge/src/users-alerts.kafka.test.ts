@@ -139,6 +139,11 @@ describe(`users and alerts (${selectedBackend()} backend)`, () => {
       for (const [method, path] of [
         ['GET', '/api/symbols'],
         ['GET', '/api/candles?symbol=AAPL'],
+        ['GET', '/api/indicators?symbol=AAPL'],
+        ['GET', '/api/indicators?tf=1m'],
+        ['GET', '/api/correlations'],
+        ['GET', '/api/events'],
+        ['GET', '/api/analytics'],
         ['GET', '/api/alerts'],
         ['POST', '/api/alerts'],
         ['DELETE', '/api/alerts/a1'],
@@ -204,6 +209,12 @@ describe(`users and alerts (${selectedBackend()} backend)`, () => {
       expect(pair).toBe(`tickstream_token=${login.body.token}`);
       const session = await call(base, 'GET', '/api/session', { cookie: pair });
       expect(session.body).toMatchObject({ user: 'alice', role: 'trader', auth: true, signIn: true });
+      // The market-data and analytics routes the dashboard calls answer the signed-in user.
+      for (const path of ['/api/candles?symbol=AAPL&tf=1m', '/api/indicators?tf=1m', '/api/events', '/api/analytics']) {
+        const answer = await call(base, 'GET', path, { cookie: pair });
+        expect(answer.status, path).toBe(200);
+        expect(answer.body, path).toHaveProperty(path === '/api/analytics' ? 'state' : 'analytics');
+      }
       const client = await connect({ Cookie: pair });
       client.send({ type: 'subscribe', symbols: ['AAPL'], sectors: [] });
       expect((await client.next('snapshot')).symbols[0]?.name).toBe('AAPL');

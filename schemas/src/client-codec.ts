@@ -7,6 +7,7 @@ import { AlertUpdate } from './generated/tickstream/edge/alert-update.js';
 import { CandleSubscribe } from './generated/tickstream/edge/candle-subscribe.js';
 import { ClientFrame } from './generated/tickstream/edge/client-frame.js';
 import { ClientMessage } from './generated/tickstream/edge/client-message.js';
+import { CorrelationSubscribe } from './generated/tickstream/edge/correlation-subscribe.js';
 import { Ping } from './generated/tickstream/edge/ping.js';
 import { Resync } from './generated/tickstream/edge/resync.js';
 import { Subscribe } from './generated/tickstream/edge/subscribe.js';
@@ -29,7 +30,9 @@ export type ClientMessageFields =
   | { type: 'alert-list'; requestId: number }
   | { type: 'alert-create'; requestId: number; rule: AlertRuleFields }
   | { type: 'alert-update'; requestId: number; rule: AlertRuleFields }
-  | { type: 'alert-delete'; requestId: number; id: string };
+  | { type: 'alert-delete'; requestId: number; id: string }
+  /** Protocol 2. `group` "sector:<name>" or "all", or '' with `symbols` (a sub-matrix); neither stops. */
+  | { type: 'correlation-subscribe'; group: string; symbols: string[]; timeframe: Timeframe; windowBars: number };
 
 /** Client frames are small and rare: never compressed. */
 const uncompressed = (options: FrameOptions): FrameOptions => ({ ...options, compressAbove: Number.POSITIVE_INFINITY });
@@ -98,6 +101,22 @@ export function encodeClientFrame(message: ClientMessageFields, options: FrameOp
       type = ClientMessage.AlertDelete;
       break;
     }
+    case 'correlation-subscribe': {
+      const group = builder.createString(message.group);
+      const symbols = CorrelationSubscribe.createSymbolsVector(
+        builder,
+        message.symbols.map((symbol) => builder.createString(symbol)),
+      );
+      offset = CorrelationSubscribe.createCorrelationSubscribe(
+        builder,
+        group,
+        symbols,
+        message.timeframe,
+        message.windowBars,
+      );
+      type = ClientMessage.CorrelationSubscribe;
+      break;
+    }
   }
   builder.finish(ClientFrame.createClientFrame(builder, type, offset));
   return encodeFrame(builder.asUint8Array(), uncompressed(options));
@@ -161,6 +180,19 @@ export function decodeClientFrame(frame: Uint8Array, options: FrameOptions): Cli
     case ClientMessage.AlertDelete: {
       const message = present(root.message(new AlertDelete()));
       return { type: 'alert-delete', requestId: message.requestId(), id: message.id() ?? '' };
+    }
+    case ClientMessage.CorrelationSubscribe: {
+      const message = present(root.message(new CorrelationSubscribe()));
+      const timeframe = message.timeframe();
+      if (Timeframe[timeframe] === undefined)
+        throw new ProtocolError('invalid-field', `unknown timeframe ${timeframe}`);
+      return {
+        type: 'correlation-subscribe',
+        group: message.group() ?? '',
+        symbols: strings(message.symbolsLength(), (i) => message.symbols(i)),
+        timeframe,
+        windowBars: message.windowBars(),
+      };
     }
     default:
       throw new ProtocolError('unknown-message', `client frame carries no known message (type ${root.messageType()})`);

@@ -1,11 +1,19 @@
 import { describe, expect, it } from 'vitest';
+import { AnalyticsEncoder, BarTimeframe, decodeCandleBar, decodeCorrelationMatrix } from './analytics-codec.js';
 import { type ClientMessageFields, decodeClientFrame, encodeClientFrame } from './client-codec.js';
 import { applyDelta, DeltaWriter } from './delta.js';
 import { decodeFrame, encodeFrame } from './frame.js';
 import { nodeLz4 } from './lz4-node.js';
 import { ProtocolError } from './protocol-error.js';
 import { QuoteTable } from './quote-table.js';
-import { decodeServerFrame, ErrorCode, ServerFrameEncoder, Timeframe } from './server-codec.js';
+import {
+  AnalyticsState,
+  type BarIndicatorsFields,
+  decodeServerFrame,
+  ErrorCode,
+  ServerFrameEncoder,
+  Timeframe,
+} from './server-codec.js';
 import { decodeMarketEvent, decodeTick, MarketEventKind, TickEncoder } from './tick-codec.js';
 import {
   type AlertRuleFields,
@@ -45,6 +53,84 @@ describe('Kafka records', () => {
       timeUs: 1_795_000_000_000_000,
     };
     expect(decodeMarketEvent(new TickEncoder().encodeMarketEvent(event))).toEqual(event);
+  });
+
+  it('round-trips a detection with its evidence, NaN included, and keeps an announcement evidence-free', () => {
+    const detection = {
+      kind: MarketEventKind.FlashCrash,
+      symbol: 'TSLA',
+      sector: 'Consumer',
+      name: 'flash-crash',
+      detail: 'fell 3.4 % in 2.1 s',
+      timeUs: 1_795_000_002_100_000,
+      evidence: {
+        value: 3.4,
+        mean: Number.NaN,
+        deviation: Number.NaN,
+        threshold: 3,
+        windowMs: 5000,
+        startTimeUs: 1_795_000_000_000_000,
+        price: 2_415_000,
+        startPrice: 2_500_000,
+      },
+    };
+    expect(decodeMarketEvent(new TickEncoder().encodeMarketEvent(detection))).toEqual(detection);
+    const announcement = { ...detection, kind: MarketEventKind.ScenarioStart, evidence: undefined };
+    const decoded = decodeMarketEvent(new TickEncoder().encodeMarketEvent(announcement));
+    expect(decoded).not.toHaveProperty('evidence');
+  });
+
+  it('round-trips a CandleBar: NaN indicators stay NaN, zeros stay zero', () => {
+    const bar = {
+      symbol: 'AAPL',
+      sector: 'Information Technology',
+      timeframe: BarTimeframe.H4,
+      startTimeUs: 1_795_000_000_000_000,
+      open: 1_892_345,
+      high: 1_900_000,
+      low: 1_880_000,
+      close: 1_895_000,
+      volume: 7_123_456_789,
+      vwap: 1_891_111,
+      trades: 123_456,
+      sma20: 1_890_000.5,
+      sma50: Number.NaN,
+      ema20: 0,
+      ema50: Number.NaN,
+      volatility20: 0.0012,
+      relativeVolume: 1.75,
+      priceVolumeCorrelation: -0.25,
+    };
+    expect(decodeCandleBar(new AnalyticsEncoder().encodeCandleBar(bar))).toEqual(bar);
+  });
+
+  it('round-trips a CorrelationMatrix read from an unaligned offset, as inside a fetched batch', () => {
+    const matrix = {
+      group: 'sector:Energy',
+      timeframe: BarTimeframe.M1,
+      windowBars: 30,
+      endTimeUs: 1_795_000_060_000_000,
+      symbols: ['XOM', 'CVX', 'COP'],
+      values: Float32Array.of(1, 0.5, Number.NaN, 0.5, 1, -0.25, Number.NaN, -0.25, 1),
+    };
+    const encoded = new AnalyticsEncoder().encodeCorrelationMatrix(matrix);
+    const inBatch = new Uint8Array(encoded.length + 3);
+    inBatch.set(encoded, 3);
+    expect(decodeCorrelationMatrix(inBatch.subarray(3))).toEqual(matrix);
+  });
+
+  it('refuses a matrix whose values do not fill symbols²', () => {
+    const encoder = new AnalyticsEncoder();
+    expect(() =>
+      encoder.encodeCorrelationMatrix({
+        group: 'all',
+        timeframe: BarTimeframe.M1,
+        windowBars: 2,
+        endTimeUs: 0,
+        symbols: ['A', 'B'],
+        values: Float32Array.of(1, 0, 0),
+      }),
+    ).toThrow('a matrix of 2 symbols has 4 values, not 3');
   });
 
   it('rejects a tick without a symbol', () => {
@@ -105,6 +191,7 @@ describe('server frames', () => {
       symbolId: 7,
       timeframe: Timeframe.M1,
       bars,
+      indicators: null,
     });
     const event = {
       kind: MarketEventKind.ScenarioStart,
@@ -136,6 +223,82 @@ describe('server frames', () => {
       type: 'pong',
       clientTimeUs: 111,
       serverTimeUs: 222,
+    });
+  });
+
+  it('round-trips Candles with indicators (protocol 2): NaN stays NaN, floats keep 7 digits', () => {
+    const bars = [
+      { startTimeUs: 1_795_000_000_000_000, open: 10, high: 12, low: 9, close: 11, volume: 100 },
+      { startTimeUs: 1_795_000_060_000_000, open: 11, high: 13, low: 10, close: 12, volume: 200 },
+    ];
+    const indicators: BarIndicatorsFields[] = [
+      {
+        vwap: 1_892_345,
+        trades: 41,
+        sma20: 1_892_000.5,
+        sma50: Number.NaN,
+        ema20: 1_891_999.25,
+        ema50: Number.NaN,
+        volatility20: 0.0012,
+        relativeVolume: 2.5,
+        priceVolumeCorrelation: -0.4,
+        final: true,
+      },
+      {
+        vwap: 12,
+        trades: 3,
+        sma20: Number.NaN,
+        sma50: Number.NaN,
+        ema20: Number.NaN,
+        ema50: Number.NaN,
+        volatility20: Number.NaN,
+        relativeVolume: Number.NaN,
+        priceVolumeCorrelation: Number.NaN,
+        final: false,
+      },
+    ];
+    const decoded = decodeServerFrame(encoder.candles(3, 0, 7, Timeframe.H1, bars, indicators), options);
+    if (decoded.type !== 'candles') throw new Error(`expected candles, got ${decoded.type}`);
+    expect(decoded.bars).toEqual(bars);
+    expect(decoded.indicators?.map(({ final, vwap, trades }) => ({ final, vwap, trades }))).toEqual([
+      { final: true, vwap: 1_892_345, trades: 41 },
+      { final: false, vwap: 12, trades: 3 },
+    ]);
+    const first = decoded.indicators?.[0] as BarIndicatorsFields;
+    expect(first.sma20).toBeCloseTo(1_892_000.5, 0);
+    expect(first.volatility20).toBeCloseTo(0.0012, 7);
+    expect(first.priceVolumeCorrelation).toBeCloseTo(-0.4, 6);
+    expect(first.sma50).toBeNaN();
+    expect(Object.values(decoded.indicators?.[1] ?? {}).filter((v) => Number.isNaN(v)).length).toBe(7);
+    expect(() => encoder.candles(3, 0, 7, Timeframe.H1, bars, indicators.slice(1))).toThrow(RangeError);
+  });
+
+  it('round-trips a CorrelationMatrix and an AnalyticsStatus (protocol 2)', () => {
+    const matrix = {
+      group: 'set',
+      timeframe: BarTimeframe.M1,
+      windowBars: 30,
+      endTimeUs: 1_795_000_060_000_000,
+      symbols: ['AAPL', 'MSFT'],
+      values: Float32Array.of(1, 0.25, 0.25, 1),
+    };
+    expect(decodeServerFrame(encoder.correlationMatrix(3, matrix), options)).toEqual({
+      type: 'correlation-matrix',
+      epoch: 3,
+      seq: 0,
+      ...matrix,
+    });
+    const status = {
+      state: AnalyticsState.Offline,
+      detail: 'no bar from the analytics job for 40 s while ticks flow',
+      newestBarEndUs: 1_795_000_061_000_000,
+      lagMs: 40_000,
+    };
+    expect(decodeServerFrame(encoder.analyticsStatus(3, status), options)).toEqual({
+      type: 'analytics-status',
+      epoch: 3,
+      seq: 0,
+      ...status,
     });
   });
 
@@ -179,6 +342,8 @@ describe('client frames', () => {
       { type: 'ping', clientTimeUs: 1_795_000_000_000_000 },
       { type: 'resync', lastSeq: 4_000_000_000 },
       { type: 'candle-subscribe', symbol: 'MSFT', timeframe: Timeframe.H4, limit: 500 },
+      { type: 'correlation-subscribe', group: 'sector:Tech', symbols: [], timeframe: Timeframe.M1, windowBars: 0 },
+      { type: 'correlation-subscribe', group: '', symbols: ['AAPL', 'XOM'], timeframe: Timeframe.H1, windowBars: 30 },
     ];
     for (const message of messages) {
       expect(decodeClientFrame(encodeClientFrame(message, options), options)).toEqual(message);

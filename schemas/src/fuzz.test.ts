@@ -1,11 +1,22 @@
 import { describe, expect, it } from 'vitest';
+import { AnalyticsEncoder, BarTimeframe, decodeCandleBar, decodeCorrelationMatrix } from './analytics-codec.js';
 import { decodeClientFrame, encodeClientFrame } from './client-codec.js';
 import { applyDelta, DeltaWriter } from './delta.js';
 import { nodeLz4 } from './lz4-node.js';
 import { ProtocolError } from './protocol-error.js';
 import { QuoteTable } from './quote-table.js';
-import { decodeServerFrame, ErrorCode, ServerFrameEncoder, Timeframe } from './server-codec.js';
+import { AnalyticsState, decodeServerFrame, ErrorCode, ServerFrameEncoder, Timeframe } from './server-codec.js';
 import { decodeMarketEvent, decodeTick, MarketEventKind, TickEncoder } from './tick-codec.js';
+import {
+  type AlertRuleFields,
+  type AlertTriggerFields,
+  decodeAlertRule,
+  decodeAlertTrigger,
+  decodeUserAccount,
+  encodeAlertRule,
+  encodeAlertTrigger,
+  encodeUserAccount,
+} from './user-codec.js';
 
 // Hostile input must end in a value or a ProtocolError: never another exception, a hang, or a
 // huge allocation. 100,000 random and mutated buffers across every decoder.
@@ -22,6 +33,34 @@ function random(seed: number): () => number {
     return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
   };
 }
+
+const rule: AlertRuleFields = {
+  id: 'a1',
+  user: 'alice',
+  symbol: 'AAPL',
+  kind: 'change-pct',
+  value: -2.5,
+  windowMs: 300_000,
+  repeat: true,
+  cooldownMs: 60_000,
+  expiresAtMs: 0,
+  createdAtMs: 1,
+  armedAtMs: 2,
+};
+const trigger: AlertTriggerFields = {
+  id: 'a1-2-9',
+  user: 'alice',
+  ruleId: 'a1',
+  symbol: 'AAPL',
+  kind: 'change-pct',
+  value: -2.6,
+  price: 180.5,
+  timeMs: 3,
+  threshold: -2.5,
+  tickSequence: 9,
+  ruleArmedAtMs: 2,
+  detail: 'fell 2.6 % in 5 m',
+};
 
 function seeds(): Uint8Array[] {
   const server = new ServerFrameEncoder({ lz4: nodeLz4, compressAbove: Number.POSITIVE_INFINITY });
@@ -62,12 +101,56 @@ function seeds(): Uint8Array[] {
     compressed.snapshot(1, 1, symbols, quotes),
     server.delta(1, 2, delta),
     server.candles(1, 3, 4, Timeframe.M5, [{ startTimeUs: 1, open: 2, high: 3, low: 1, close: 2, volume: 9 }]),
+    server.candles(
+      1,
+      0,
+      4,
+      Timeframe.M5,
+      [{ startTimeUs: 1, open: 2, high: 3, low: 1, close: 2, volume: 9 }],
+      [
+        {
+          vwap: 2,
+          trades: 1,
+          sma20: 2,
+          sma50: Number.NaN,
+          ema20: 2,
+          ema50: Number.NaN,
+          volatility20: 0.1,
+          relativeVolume: 1,
+          priceVolumeCorrelation: 0,
+          final: true,
+        },
+      ],
+    ),
+    server.correlationMatrix(1, {
+      group: 'all',
+      timeframe: BarTimeframe.M1,
+      windowBars: 20,
+      endTimeUs: 1,
+      symbols: ['A', 'B'],
+      values: Float32Array.of(1, 0.1, 0.1, 1),
+    }),
+    server.analyticsStatus(1, {
+      state: AnalyticsState.NeverRan,
+      detail: 'no candles topic',
+      newestBarEndUs: 0,
+      lagMs: -1,
+    }),
     server.marketEvent(1, 4, event),
     server.error(1, ErrorCode.MalformedFrame, 'bad'),
     server.pong(1, 5, 6),
+    server.error(1, ErrorCode.NotFound, 'no rule', 7),
+    server.alerts(1, { requestId: 7, ruleId: 'a1', rules: [rule], triggers: [trigger] }),
+    server.alertTriggered(1, trigger),
     encodeClientFrame({ type: 'subscribe', symbols: ['AAPL', 'MSFT'], sectors: ['Tech'] }, options),
     encodeClientFrame({ type: 'candle-subscribe', symbol: 'AAPL', timeframe: Timeframe.D1, limit: 5 }, options),
     encodeClientFrame({ type: 'ping', clientTimeUs: 7 }, options),
+    encodeClientFrame({ type: 'alert-create', requestId: 8, rule }, options),
+    encodeClientFrame({ type: 'alert-delete', requestId: 9, id: 'a1' }, options),
+    encodeClientFrame(
+      { type: 'correlation-subscribe', group: '', symbols: ['A', 'B'], timeframe: Timeframe.M1, windowBars: 20 },
+      options,
+    ),
     new TickEncoder().encode({
       symbol: 'AAPL',
       sector: 'Tech',
@@ -79,6 +162,51 @@ function seeds(): Uint8Array[] {
       sequence: 6,
     }),
     new TickEncoder().encodeMarketEvent(event),
+    new TickEncoder().encodeMarketEvent({
+      ...event,
+      kind: MarketEventKind.FlashCrash,
+      evidence: {
+        value: 3.2,
+        mean: Number.NaN,
+        deviation: Number.NaN,
+        threshold: 3,
+        windowMs: 5000,
+        startTimeUs: 0,
+        price: 9,
+        startPrice: 10,
+      },
+    }),
+    new AnalyticsEncoder().encodeCandleBar({
+      symbol: 'AAPL',
+      sector: 'Tech',
+      timeframe: BarTimeframe.M1,
+      startTimeUs: 60_000_000,
+      open: 1,
+      high: 2,
+      low: 1,
+      close: 2,
+      volume: 10,
+      vwap: 1,
+      trades: 3,
+      sma20: 1.5,
+      sma50: Number.NaN,
+      ema20: 1.5,
+      ema50: Number.NaN,
+      volatility20: 0.01,
+      relativeVolume: 1.2,
+      priceVolumeCorrelation: -0.3,
+    }),
+    encodeAlertRule(rule),
+    encodeAlertTrigger(trigger),
+    encodeUserAccount({ name: 'alice', role: 'trader', passwordHash: 'scrypt$x', updatedAtMs: 1 }),
+    new AnalyticsEncoder().encodeCorrelationMatrix({
+      group: 'sector:Tech',
+      timeframe: BarTimeframe.M1,
+      windowBars: 30,
+      endTimeUs: 1,
+      symbols: ['A', 'B'],
+      values: Float32Array.of(1, 0.5, 0.5, 1),
+    }),
   ];
 }
 
@@ -109,6 +237,11 @@ const decoders: ReadonlyArray<readonly [string, (bytes: Uint8Array) => unknown]>
   ['client frame', (bytes) => decodeClientFrame(bytes, options)],
   ['tick', (bytes) => decodeTick(bytes)],
   ['market event', (bytes) => decodeMarketEvent(bytes)],
+  ['candle bar', (bytes) => decodeCandleBar(bytes)],
+  ['correlation matrix', (bytes) => decodeCorrelationMatrix(bytes)],
+  ['alert rule', (bytes) => decodeAlertRule(bytes)],
+  ['alert trigger', (bytes) => decodeAlertTrigger(bytes)],
+  ['user account', (bytes) => decodeUserAccount(bytes)],
   [
     'delta data',
     (bytes) => applyDelta({ count: bytes[0] ?? 0, baseTimeUs: 0, data: bytes.subarray(1) }, new QuoteTable(1000)),

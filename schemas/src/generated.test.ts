@@ -5,8 +5,9 @@ import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 
-// The committed generated code must be what flatc makes of fbs/ today.
+// The committed generated code (TypeScript here, Java in the Flink job) must be what flatc makes of fbs/ today.
 const schemasDir = fileURLToPath(new URL('..', import.meta.url));
+const committedJava = fileURLToPath(new URL('../../analytics/src/main/java/tickstream/kafka', import.meta.url));
 const hasFlatc = spawnSync('flatc', ['--version']).status === 0;
 if (!hasFlatc && process.env.CI !== 'true') {
   console.log('generated-code freshness test skipped: flatc is not installed (apt-get install flatbuffers-compiler)');
@@ -29,15 +30,26 @@ describe.skipIf(!hasFlatc && process.env.CI !== 'true')('generated FlatBuffers c
   it('matches a fresh flatc run over fbs/', () => {
     const scratch = mkdtempSync(join(tmpdir(), 'tickstream-gen-check-'));
     try {
-      execFileSync(process.execPath, [join(schemasDir, 'scripts', 'generate.mjs'), scratch]);
-      const fresh = files(scratch);
-      const committed = files(join(schemasDir, 'src', 'generated'));
-      expect([...committed.keys()].sort()).toEqual([...fresh.keys()].sort());
-      for (const [path, content] of fresh) {
-        expect(committed.get(path), `src/generated/${path} is stale: run npm run gen -w schemas`).toBe(content);
-      }
+      const freshTs = join(scratch, 'ts');
+      const freshJava = join(scratch, 'java');
+      execFileSync(process.execPath, [
+        join(schemasDir, 'scripts', 'generate.mjs'),
+        '--ts',
+        freshTs,
+        '--java',
+        freshJava,
+      ]);
+      expectSameFiles(files(join(schemasDir, 'src', 'generated')), files(freshTs), 'schemas/src/generated');
+      expectSameFiles(files(committedJava), files(freshJava), 'analytics/src/main/java/tickstream/kafka');
     } finally {
       rmSync(scratch, { recursive: true, force: true });
     }
   });
 });
+
+function expectSameFiles(committed: Map<string, string>, fresh: Map<string, string>, where: string): void {
+  expect([...committed.keys()].sort()).toEqual([...fresh.keys()].sort());
+  for (const [path, content] of fresh) {
+    expect(committed.get(path), `${where}/${path} is stale: run npm run gen -w schemas`).toBe(content);
+  }
+}

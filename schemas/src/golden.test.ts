@@ -1,12 +1,14 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { encodeClientFrame } from './client-codec.js';
+import { BarTimeframe } from './analytics-codec.js';
+import { decodeClientFrame, encodeClientFrame } from './client-codec.js';
 import { DeltaWriter } from './delta.js';
 import { nodeLz4 } from './lz4-node.js';
 import { QuoteTable } from './quote-table.js';
-import { decodeServerFrame, ErrorCode, ServerFrameEncoder, Timeframe } from './server-codec.js';
+import { AnalyticsState, decodeServerFrame, ErrorCode, ServerFrameEncoder, Timeframe } from './server-codec.js';
 import { MarketEventKind, TickEncoder } from './tick-codec.js';
+import type { AlertRuleFields, AlertTriggerFields } from './user-codec.js';
 
 // The exact bytes of one instance of every message. A change to the wire format changes these,
 // so it has to be deliberate: rerun with UPDATE_GOLDEN=1 and update docs/protocol.md with it.
@@ -48,6 +50,33 @@ export function goldenMessages(): Record<string, Uint8Array> {
     detail: '',
     timeUs: 1_795_000_000_000_000,
   };
+  const rule: AlertRuleFields = {
+    id: 'a1',
+    user: 'alice',
+    symbol: 'AAPL',
+    kind: 'price-above',
+    value: 190,
+    windowMs: 0,
+    repeat: false,
+    cooldownMs: 0,
+    expiresAtMs: 0,
+    createdAtMs: 1_795_000_000_000,
+    armedAtMs: 1_795_000_000_000,
+  };
+  const trigger: AlertTriggerFields = {
+    id: 'a1-1795000000000-9',
+    user: 'alice',
+    ruleId: 'a1',
+    symbol: 'AAPL',
+    kind: 'price-above',
+    value: 190.05,
+    price: 190.05,
+    timeMs: 1_795_000_001_000,
+    threshold: 190,
+    tickSequence: 9,
+    ruleArmedAtMs: 1_795_000_000_000,
+    detail: 'AAPL 190.05 ≥ 190',
+  };
   return {
     tick: new TickEncoder().encode({
       symbol: 'AAPL',
@@ -82,15 +111,70 @@ export function goldenMessages(): Record<string, Uint8Array> {
         volume: 5000,
       },
     ]),
+    candlesWithIndicators: server.candles(
+      7,
+      0,
+      0,
+      Timeframe.M1,
+      [
+        {
+          startTimeUs: 1_795_000_020_000_000,
+          open: 1_892_000,
+          high: 1_893_000,
+          low: 1_891_000,
+          close: 1_892_445,
+          volume: 5000,
+        },
+      ],
+      [
+        {
+          vwap: 1_892_300,
+          trades: 12,
+          sma20: 1_891_500,
+          sma50: Number.NaN,
+          ema20: 1_891_750,
+          ema50: Number.NaN,
+          volatility20: 0.001,
+          relativeVolume: 1.5,
+          priceVolumeCorrelation: 0.25,
+          final: true,
+        },
+      ],
+    ),
+    correlationMatrix: server.correlationMatrix(7, {
+      group: 'sector:Tech',
+      timeframe: BarTimeframe.M1,
+      windowBars: 30,
+      endTimeUs: 1_795_000_080_000_000,
+      symbols: ['AAPL', 'MSFT'],
+      values: Float32Array.of(1, 0.5, 0.5, 1),
+    }),
+    analyticsStatus: server.analyticsStatus(7, {
+      state: AnalyticsState.Online,
+      detail: 'bars 1.2 s behind ticks',
+      newestBarEndUs: 1_795_000_081_000_000,
+      lagMs: 1200,
+    }),
     serverMarketEvent: server.marketEvent(7, 4, event),
     error: server.error(7, ErrorCode.UnknownSymbol, 'unknown symbol NOPE'),
     pong: server.pong(7, 1_795_000_000_000_000, 1_795_000_000_000_250),
+    errorOfRequest: server.error(7, ErrorCode.NotFound, 'no alert rule "a2" of user alice', 4),
+    alerts: server.alerts(7, { requestId: 2, ruleId: 'a1', rules: [rule], triggers: [trigger] }),
+    alertTriggered: server.alertTriggered(7, trigger),
     subscribe: encodeClientFrame({ type: 'subscribe', symbols: ['AAPL', 'MSFT'], sectors: [] }, plain),
     unsubscribe: encodeClientFrame({ type: 'unsubscribe', symbols: ['MSFT'], sectors: [] }, plain),
     ping: encodeClientFrame({ type: 'ping', clientTimeUs: 1_795_000_000_000_000 }, plain),
     resync: encodeClientFrame({ type: 'resync', lastSeq: 41 }, plain),
     candleSubscribe: encodeClientFrame(
       { type: 'candle-subscribe', symbol: 'AAPL', timeframe: Timeframe.M1, limit: 300 },
+      plain,
+    ),
+    alertList: encodeClientFrame({ type: 'alert-list', requestId: 1 }, plain),
+    alertCreate: encodeClientFrame({ type: 'alert-create', requestId: 2, rule: { ...rule, id: '', user: '' } }, plain),
+    alertUpdate: encodeClientFrame({ type: 'alert-update', requestId: 3, rule: { ...rule, value: 191 } }, plain),
+    alertDelete: encodeClientFrame({ type: 'alert-delete', requestId: 4, id: 'a2' }, plain),
+    correlationSubscribe: encodeClientFrame(
+      { type: 'correlation-subscribe', group: 'sector:Tech', symbols: [], timeframe: Timeframe.M1, windowBars: 30 },
       plain,
     ),
   };
@@ -112,5 +196,44 @@ describe('golden bytes', () => {
   it('decode the committed bytes', () => {
     const decoded = decodeServerFrame(Buffer.from(expected.delta as string, 'hex'), plain);
     expect(decoded).toMatchObject({ type: 'delta', epoch: 7, seq: 2, count: 1 });
+  });
+
+  it('decode every committed frame as the message it holds (each union member of protocol 2)', () => {
+    const server: Record<string, string> = {
+      hello: 'hello',
+      snapshot: 'snapshot',
+      delta: 'delta',
+      candles: 'candles',
+      candlesWithIndicators: 'candles',
+      serverMarketEvent: 'market-event',
+      error: 'error',
+      pong: 'pong',
+      errorOfRequest: 'error',
+      alerts: 'alerts',
+      alertTriggered: 'alert-triggered',
+      correlationMatrix: 'correlation-matrix',
+      analyticsStatus: 'analytics-status',
+    };
+    const client: Record<string, string> = {
+      subscribe: 'subscribe',
+      unsubscribe: 'unsubscribe',
+      ping: 'ping',
+      resync: 'resync',
+      candleSubscribe: 'candle-subscribe',
+      alertList: 'alert-list',
+      alertCreate: 'alert-create',
+      alertUpdate: 'alert-update',
+      alertDelete: 'alert-delete',
+      correlationSubscribe: 'correlation-subscribe',
+    };
+    const bytes = (name: string) => Buffer.from(expected[name] as string, 'hex');
+    for (const [name, type] of Object.entries(server))
+      expect(decodeServerFrame(bytes(name), plain).type, name).toBe(type);
+    for (const [name, type] of Object.entries(client))
+      expect(decodeClientFrame(bytes(name), plain).type, name).toBe(type);
+    // Every frame in the fixtures is one of these, or a Kafka record.
+    expect(Object.keys(expected).sort()).toEqual(
+      [...Object.keys(server), ...Object.keys(client), 'marketEvent', 'tick'].sort(),
+    );
   });
 });

@@ -1,5 +1,15 @@
 // @tickstream/schemas: the wire format every tier shares. Browser-safe: Node tiers get lz4
 // from '@tickstream/schemas/lz4-node', browsers plug in their own Lz4Block.
+export {
+  AnalyticsEncoder,
+  BAR_TIMEFRAME_US,
+  BarTimeframe,
+  type CandleBarFields,
+  type CorrelationMatrixFields,
+  decodeCandleBar,
+  decodeCorrelationMatrix,
+} from './analytics-codec.js';
+export { CandleBarReader } from './candle-bar-reader.js';
 export { type ClientMessageFields, decodeClientFrame, encodeClientFrame } from './client-codec.js';
 export { applyDelta, type DeltaBatch, DeltaField, DeltaWriter } from './delta.js';
 export {
@@ -15,10 +25,14 @@ export { ProtocolError, type ProtocolErrorCode } from './protocol-error.js';
 export { type QuoteFields, QuoteTable } from './quote-table.js';
 export {
   type AlertsFields,
+  AnalyticsState,
+  type AnalyticsStatusFields,
+  type BarIndicatorsFields,
   type CandleFields,
   decodeServerFrame,
   ErrorCode,
   type HelloFields,
+  PROTOCOL_VERSION,
   ServerFrameEncoder,
   type ServerMessageFields,
   type SymbolInfoFields,
@@ -27,8 +41,12 @@ export {
 export {
   decodeMarketEvent,
   decodeTick,
+  EventSource,
+  type MarketEventEvidence,
   type MarketEventFields,
+  type MarketEventJson,
   MarketEventKind,
+  marketEventJson,
   PRICE_SCALE,
   TickEncoder,
   type TickFields,

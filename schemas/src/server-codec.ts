@@ -1,7 +1,11 @@
 import * as flatbuffers from 'flatbuffers';
+import { type CorrelationMatrixFields, readCorrelationMatrix, writeCorrelationMatrix } from './analytics-codec.js';
 import type { DeltaBatch } from './delta.js';
 import { decodeFrame, encodeFrame, type FrameOptions } from './frame.js';
 import { Alerts } from './generated/tickstream/edge/alerts.js';
+import { AnalyticsState } from './generated/tickstream/edge/analytics-state.js';
+import { AnalyticsStatus } from './generated/tickstream/edge/analytics-status.js';
+import { BarIndicators } from './generated/tickstream/edge/bar-indicators.js';
 import { Candle } from './generated/tickstream/edge/candle.js';
 import { Candles } from './generated/tickstream/edge/candles.js';
 import { Delta } from './generated/tickstream/edge/delta.js';
@@ -15,6 +19,7 @@ import { ServerMessage } from './generated/tickstream/edge/server-message.js';
 import { Snapshot } from './generated/tickstream/edge/snapshot.js';
 import { SymbolInfo } from './generated/tickstream/edge/symbol-info.js';
 import { Timeframe } from './generated/tickstream/edge/timeframe.js';
+import { CorrelationMatrix } from './generated/tickstream/kafka/correlation-matrix.js';
 import { MarketEvent } from './generated/tickstream/kafka/market-event.js';
 import { AlertRule } from './generated/tickstream/user/alert-rule.js';
 import { AlertTrigger } from './generated/tickstream/user/alert-trigger.js';
@@ -32,7 +37,10 @@ import {
 } from './user-codec.js';
 import { present, verifyRoot } from './verify.js';
 
-export { ErrorCode, Timeframe };
+export { AnalyticsState, ErrorCode, Timeframe };
+
+/** The protocol version this codec speaks (Hello.protocol_version; docs/protocol.md, "Versions"). */
+export const PROTOCOL_VERSION = 2;
 
 export interface HelloFields {
   edgeId: string;
@@ -60,17 +68,53 @@ export interface CandleFields {
   volume: number;
 }
 
+/** A bar's VWAP, trades and indicators (protocol version 2); prices × 10,000, NaN where not known. */
+export interface BarIndicatorsFields {
+  vwap: number;
+  trades: number;
+  sma20: number;
+  sma50: number;
+  ema20: number;
+  ema50: number;
+  volatility20: number;
+  relativeVolume: number;
+  priceVolumeCorrelation: number;
+  /** Written by the analytics job: finished, indicators as of its close. */
+  final: boolean;
+}
+
+/** Whether the analytics job is alive, as the edge sees it (protocol version 2). */
+export interface AnalyticsStatusFields {
+  state: AnalyticsState;
+  detail: string;
+  /** End of the newest bar read from `candles`, µs; 0 when none. */
+  newestBarEndUs: number;
+  /** Newest tick's exchange time − end of the newest 1s bar, ms; -1 when not known. */
+  lagMs: number;
+}
+
 /** Every server → client message, decoded. Data frames carry (epoch, seq); see docs/protocol.md. */
 export type ServerMessageFields =
   | ({ type: 'hello' } & HelloFields)
   | { type: 'snapshot'; epoch: number; seq: number; symbols: SymbolInfoFields[]; quotes: QuoteFields[] }
   | ({ type: 'delta'; epoch: number; seq: number } & DeltaBatch)
-  | { type: 'candles'; epoch: number; seq: number; symbolId: number; timeframe: Timeframe; bars: CandleFields[] }
+  | {
+      type: 'candles';
+      epoch: number;
+      seq: number;
+      symbolId: number;
+      timeframe: Timeframe;
+      bars: CandleFields[];
+      /** One per bar from an edge of protocol version 2; null from an older one. */
+      indicators: BarIndicatorsFields[] | null;
+    }
   | ({ type: 'market-event'; epoch: number; seq: number } & MarketEventFields)
   | { type: 'error'; code: ErrorCode; message: string; requestId: number }
   | { type: 'pong'; clientTimeUs: number; serverTimeUs: number }
   | ({ type: 'alerts' } & AlertsFields)
-  | ({ type: 'alert-triggered' } & AlertTriggerFields);
+  | ({ type: 'alert-triggered' } & AlertTriggerFields)
+  | ({ type: 'correlation-matrix'; epoch: number; seq: number } & CorrelationMatrixFields)
+  | ({ type: 'analytics-status'; epoch: number; seq: number } & AnalyticsStatusFields);
 
 /** A user's rules and recent triggers: the answer to every alert request (protocol 2). */
 export interface AlertsFields {
@@ -171,15 +215,40 @@ export class ServerFrameEncoder {
     return this.finish(epoch, seq, ServerMessage.Delta, Delta.endDelta(builder));
   }
 
+  /** Candles; with `indicators` (one per bar) for clients of protocol version 2. */
   candles(
     epoch: number,
     seq: number,
     symbolId: number,
     timeframe: Timeframe,
     bars: readonly CandleFields[],
+    indicators?: readonly BarIndicatorsFields[],
   ): Uint8Array {
     const builder = this.builder;
     builder.clear();
+    let indicatorsVector = 0;
+    if (indicators !== undefined) {
+      if (indicators.length !== bars.length)
+        throw new RangeError(`${indicators.length} indicator entries for ${bars.length} bars`);
+      Candles.startIndicatorsVector(builder, indicators.length);
+      for (let i = indicators.length - 1; i >= 0; i--) {
+        const bar = indicators[i] as BarIndicatorsFields;
+        BarIndicators.createBarIndicators(
+          builder,
+          BigInt(Math.round(bar.vwap)),
+          bar.trades,
+          bar.sma20,
+          bar.sma50,
+          bar.ema20,
+          bar.ema50,
+          bar.volatility20,
+          bar.relativeVolume,
+          bar.priceVolumeCorrelation,
+          bar.final,
+        );
+      }
+      indicatorsVector = builder.endVector();
+    }
     Candles.startBarsVector(builder, bars.length);
     for (let i = bars.length - 1; i >= 0; i--) {
       const bar = bars[i] as CandleFields;
@@ -198,12 +267,31 @@ export class ServerFrameEncoder {
     Candles.addSymbolId(builder, symbolId);
     Candles.addTimeframe(builder, timeframe);
     Candles.addBars(builder, barsVector);
+    if (indicators !== undefined) Candles.addIndicators(builder, indicatorsVector);
     return this.finish(epoch, seq, ServerMessage.Candles, Candles.endCandles(builder));
   }
 
   marketEvent(epoch: number, seq: number, event: MarketEventFields): Uint8Array {
     this.builder.clear();
     return this.finish(epoch, seq, ServerMessage.MarketEvent, writeMarketEvent(this.builder, event));
+  }
+
+  /** A correlation matrix (protocol version 2); seq 0 like Candles: a newer one replaces it. */
+  correlationMatrix(epoch: number, matrix: CorrelationMatrixFields): Uint8Array {
+    this.builder.clear();
+    return this.finish(epoch, 0, ServerMessage.CorrelationMatrix, writeCorrelationMatrix(this.builder, matrix));
+  }
+
+  analyticsStatus(epoch: number, status: AnalyticsStatusFields): Uint8Array {
+    const builder = this.builder;
+    builder.clear();
+    const detail = builder.createString(status.detail);
+    AnalyticsStatus.startAnalyticsStatus(builder);
+    AnalyticsStatus.addState(builder, status.state);
+    AnalyticsStatus.addDetail(builder, detail);
+    AnalyticsStatus.addNewestBarEndUs(builder, BigInt(status.newestBarEndUs));
+    AnalyticsStatus.addLagMs(builder, BigInt(Math.round(status.lagMs)));
+    return this.finish(epoch, 0, ServerMessage.AnalyticsStatus, AnalyticsStatus.endAnalyticsStatus(builder));
   }
 
   /** Errors are not data frames: they carry seq 0 and do not advance the sequence. */
@@ -332,7 +420,30 @@ export function decodeServerFrame(frame: Uint8Array, options: FrameOptions): Ser
           volume: Number(b.volume()),
         });
       }
-      return { type: 'candles', epoch, seq, symbolId: candles.symbolId(), timeframe, bars };
+      let indicators: BarIndicatorsFields[] | null = null;
+      const count = candles.indicatorsLength();
+      if (count > 0) {
+        if (count !== bars.length)
+          throw new ProtocolError('invalid-field', `${count} indicator entries for ${bars.length} bars`);
+        indicators = [];
+        const entry = new BarIndicators();
+        for (let i = 0; i < count; i++) {
+          const b = candles.indicators(i, entry) as BarIndicators;
+          indicators.push({
+            vwap: Number(b.vwap()),
+            trades: b.trades(),
+            sma20: b.sma20(),
+            sma50: b.sma50(),
+            ema20: b.ema20(),
+            ema50: b.ema50(),
+            volatility20: b.volatility20(),
+            relativeVolume: b.relativeVolume(),
+            priceVolumeCorrelation: b.priceVolumeCorrelation(),
+            final: b.final(),
+          });
+        }
+      }
+      return { type: 'candles', epoch, seq, symbolId: candles.symbolId(), timeframe, bars, indicators };
     }
     case ServerMessage.MarketEvent:
       return { type: 'market-event', epoch, seq, ...readMarketEvent(present(root.message(new MarketEvent()))) };
@@ -355,6 +466,28 @@ export function decodeServerFrame(frame: Uint8Array, options: FrameOptions): Ser
     case ServerMessage.Pong: {
       const pong = present(root.message(new Pong()));
       return { type: 'pong', clientTimeUs: Number(pong.clientTimeUs()), serverTimeUs: Number(pong.serverTimeUs()) };
+    }
+    case ServerMessage.CorrelationMatrix:
+      return {
+        type: 'correlation-matrix',
+        epoch,
+        seq,
+        ...readCorrelationMatrix(present(root.message(new CorrelationMatrix()))),
+      };
+    case ServerMessage.AnalyticsStatus: {
+      const status = present(root.message(new AnalyticsStatus()));
+      const state = status.state();
+      if (AnalyticsState[state] === undefined)
+        throw new ProtocolError('invalid-field', `unknown analytics state ${state}`);
+      return {
+        type: 'analytics-status',
+        epoch,
+        seq,
+        state,
+        detail: status.detail() ?? '',
+        newestBarEndUs: Number(status.newestBarEndUs()),
+        lagMs: Number(status.lagMs()),
+      };
     }
     default:
       throw new ProtocolError('unknown-message', `server frame carries no known message (type ${root.messageType()})`);

@@ -1,3 +1,4 @@
+import { BarIndicators } from './generated/tickstream/edge/bar-indicators.js';
 import { Candle } from './generated/tickstream/edge/candle.js';
 import { Quote } from './generated/tickstream/edge/quote.js';
 import type { TableSpec } from './verify.js';
@@ -10,9 +11,25 @@ const i8 = { kind: 'scalar', size: 1 } as const;
 const i16 = { kind: 'scalar', size: 2 } as const;
 const i32 = { kind: 'scalar', size: 4 } as const;
 const i64 = { kind: 'scalar', size: 8 } as const;
+/** A double occupies 8 bytes like a long: the verifier only checks that it lies in the buffer. */
+const f64 = i64;
 
 export const tickSpec: TableSpec = { name: 'Tick', fields: [str, str, i64, i32, i64, i64, i64, i64] };
-export const marketEventSpec: TableSpec = { name: 'MarketEvent', fields: [i8, str, str, str, str, i64] };
+export const marketEventSpec: TableSpec = {
+  name: 'MarketEvent',
+  // kind, symbol, sector, name, detail, time_us, then the evidence: source, value, mean, deviation,
+  // threshold, window_ms, start_time_us, price, start_price.
+  fields: [i8, str, str, str, str, i64, i8, f64, f64, f64, f64, i64, i64, i64, i64],
+};
+export const candleBarSpec: TableSpec = {
+  name: 'CandleBar',
+  // symbol, sector, timeframe, start_time_us, open, high, low, close, volume, vwap, trades, then 7 indicators.
+  fields: [str, str, i8, i64, i64, i64, i64, i64, i64, i64, i32, f64, f64, f64, f64, f64, f64, f64],
+};
+export const correlationMatrixSpec: TableSpec = {
+  name: 'CorrelationMatrix',
+  fields: [str, i8, i16, i64, { kind: 'string-vector' }, { kind: 'vector', elementSize: 4 }],
+};
 
 export const userAccountSpec: TableSpec = { name: 'UserAccount', fields: [str, i8, str, i64] };
 // double fields are 8-byte scalars like longs.
@@ -35,7 +52,16 @@ const snapshotSpec: TableSpec = {
   ],
 };
 const deltaSpec: TableSpec = { name: 'Delta', fields: [i32, i64, { kind: 'vector', elementSize: 1 }] };
-const candlesSpec: TableSpec = { name: 'Candles', fields: [i16, i8, { kind: 'vector', elementSize: Candle.sizeOf() }] };
+const candlesSpec: TableSpec = {
+  name: 'Candles',
+  fields: [
+    i16,
+    i8,
+    { kind: 'vector', elementSize: Candle.sizeOf() },
+    { kind: 'vector', elementSize: BarIndicators.sizeOf() },
+  ],
+};
+const analyticsStatusSpec: TableSpec = { name: 'AnalyticsStatus', fields: [i8, str, i64, i64] };
 const errorSpec: TableSpec = { name: 'Error', fields: [i16, str, i32] };
 const alertsSpec: TableSpec = {
   name: 'Alerts',
@@ -63,6 +89,8 @@ export const serverFrameSpec: TableSpec = {
         pongSpec,
         alertsSpec,
         alertTriggerSpec,
+        correlationMatrixSpec,
+        analyticsStatusSpec,
       ],
     },
   ],
@@ -91,6 +119,7 @@ export const clientFrameSpec: TableSpec = {
         { name: 'AlertCreate', fields: [i32, { kind: 'table', table: alertRuleSpec }] },
         { name: 'AlertUpdate', fields: [i32, { kind: 'table', table: alertRuleSpec }] },
         { name: 'AlertDelete', fields: [i32, str] },
+        { name: 'CorrelationSubscribe', fields: [str, { kind: 'string-vector' }, i8, i16] },
       ],
     },
   ],

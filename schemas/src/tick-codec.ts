@@ -1,4 +1,5 @@
 import * as flatbuffers from 'flatbuffers';
+import { EventSource } from './generated/tickstream/kafka/event-source.js';
 import { MarketEvent } from './generated/tickstream/kafka/market-event.js';
 import { MarketEventKind } from './generated/tickstream/kafka/market-event-kind.js';
 import { Tick } from './generated/tickstream/kafka/tick.js';
@@ -21,7 +22,7 @@ export interface TickFields {
   sequence: number;
 }
 
-export { MarketEventKind };
+export { EventSource, MarketEventKind };
 
 export interface MarketEventFields {
   kind: MarketEventKind;
@@ -30,6 +31,71 @@ export interface MarketEventFields {
   name: string;
   detail: string;
   timeUs: number;
+  /** Present on the analytics job's detections (source Analytics), absent on the producer's announcements. */
+  evidence?: MarketEventEvidence;
+}
+
+/** What a detection measured (fbs/tick.fbs, MarketEvent); NaN where a figure does not apply. */
+export interface MarketEventEvidence {
+  value: number;
+  mean: number;
+  deviation: number;
+  threshold: number;
+  windowMs: number;
+  startTimeUs: number;
+  /** Prices × PRICE_SCALE at timeUs and at startTimeUs. */
+  price: number;
+  startPrice: number;
+}
+
+/**
+ * A market event as JSON carries it (/api/events, and the dashboard for live MarketEvent frames
+ * alike): the kind and source by name, the evidence flattened, null where a figure does not
+ * apply (JSON has no NaN); no evidence fields on the producer's announcements.
+ */
+export interface MarketEventJson {
+  /** MarketEventKind's name, e.g. "FlashCrash". */
+  kind: string;
+  source: 'Producer' | 'Analytics';
+  symbol: string;
+  sector: string;
+  name: string;
+  detail: string;
+  timeUs: number;
+  value?: number | null;
+  mean?: number | null;
+  deviation?: number | null;
+  threshold?: number | null;
+  windowMs?: number;
+  startTimeUs?: number;
+  price?: number;
+  startPrice?: number;
+}
+
+const finite = (value: number): number | null => (Number.isFinite(value) ? value : null);
+
+export function marketEventJson(event: MarketEventFields): MarketEventJson {
+  const json: MarketEventJson = {
+    kind: MarketEventKind[event.kind] ?? String(event.kind),
+    source: event.evidence === undefined ? 'Producer' : 'Analytics',
+    symbol: event.symbol,
+    sector: event.sector,
+    name: event.name,
+    detail: event.detail,
+    timeUs: event.timeUs,
+  };
+  const evidence = event.evidence;
+  if (evidence !== undefined) {
+    json.value = finite(evidence.value);
+    json.mean = finite(evidence.mean);
+    json.deviation = finite(evidence.deviation);
+    json.threshold = finite(evidence.threshold);
+    json.windowMs = evidence.windowMs;
+    json.startTimeUs = evidence.startTimeUs;
+    json.price = evidence.price;
+    json.startPrice = evidence.startPrice;
+  }
+  return json;
 }
 
 /** Encodes ticks with one reused builder: no per-tick garbage but the returned copy. */
@@ -96,6 +162,18 @@ export function writeMarketEvent(builder: flatbuffers.Builder, event: MarketEven
   MarketEvent.addName(builder, name);
   MarketEvent.addDetail(builder, detail);
   MarketEvent.addTimeUs(builder, BigInt(event.timeUs));
+  const evidence = event.evidence;
+  if (evidence !== undefined) {
+    MarketEvent.addSource(builder, EventSource.Analytics);
+    MarketEvent.addValue(builder, evidence.value);
+    MarketEvent.addMean(builder, evidence.mean);
+    MarketEvent.addDeviation(builder, evidence.deviation);
+    MarketEvent.addThreshold(builder, evidence.threshold);
+    MarketEvent.addWindowMs(builder, BigInt(evidence.windowMs));
+    MarketEvent.addStartTimeUs(builder, BigInt(evidence.startTimeUs));
+    MarketEvent.addPrice(builder, BigInt(evidence.price));
+    MarketEvent.addStartPrice(builder, BigInt(evidence.startPrice));
+  }
   return MarketEvent.endMarketEvent(builder);
 }
 
@@ -123,7 +201,7 @@ export function readMarketEvent(event: MarketEvent): MarketEventFields {
   const kind = event.kind();
   if (MarketEventKind[kind] === undefined)
     throw new ProtocolError('invalid-field', `unknown market event kind ${kind}`);
-  return {
+  const fields: MarketEventFields = {
     kind,
     symbol: event.symbol() ?? '',
     sector: event.sector() ?? '',
@@ -131,6 +209,19 @@ export function readMarketEvent(event: MarketEvent): MarketEventFields {
     detail: event.detail() ?? '',
     timeUs: Number(event.timeUs()),
   };
+  if (event.source() === EventSource.Analytics) {
+    fields.evidence = {
+      value: event.value(),
+      mean: event.mean(),
+      deviation: event.deviation(),
+      threshold: event.threshold(),
+      windowMs: Number(event.windowMs()),
+      startTimeUs: Number(event.startTimeUs()),
+      price: Number(event.price()),
+      startPrice: Number(event.startPrice()),
+    };
+  }
+  return fields;
 }
 
 /** Decodes a `market_events` record value. Throws only ProtocolError. */

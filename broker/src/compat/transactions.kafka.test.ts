@@ -2,7 +2,7 @@ import { fileURLToPath } from 'node:url';
 import { Kafka, logLevel, type Producer } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { selectedBackend, startTestKafka, type TestKafka, uniqueName } from '../testing/kafka-backend.js';
-import { fetchPartitionOffsets, ReadIsolation } from '../testing/partition-offsets.js';
+import { fetchPartitionOffsets, listOffset, ReadIsolation } from '../testing/partition-offsets.js';
 import { until } from '../testing/until.js';
 import { parseClientJson, runClient, SYSTEM_PYTHON } from './run-client.js';
 
@@ -127,17 +127,20 @@ describe(`transactions (${selectedBackend()} backend)`, () => {
     const producer = await transactionalProducer(uniqueName('kafkajs-lso'));
     const plain = client().producer();
     await plain.connect();
-    await plain.send({ topic, acks: -1, messages: [{ value: 'before', partition: 0 }] });
+    // Record timestamps a second apart, for ListOffsets by time below.
+    const t0 = Date.now() - 60_000;
+    const at = (seconds: number): string => String(t0 + seconds * 1000);
+    await plain.send({ topic, acks: -1, messages: [{ value: 'before', partition: 0, timestamp: at(0) }] });
 
     const transaction = await producer.transaction();
     await transaction.send({
       topic,
       messages: [
-        { value: 'open-1', partition: 0 },
-        { value: 'open-2', partition: 0 },
+        { value: 'open-1', partition: 0, timestamp: at(1) },
+        { value: 'open-2', partition: 0, timestamp: at(1) },
       ],
     });
-    await plain.send({ topic, acks: -1, messages: [{ value: 'beside', partition: 0 }] });
+    await plain.send({ topic, acks: -1, messages: [{ value: 'beside', partition: 0, timestamp: at(2) }] });
 
     const open = await fetchPartitionOffsets(kafka.bootstrap, topic, 0, ReadIsolation.committed);
     expect(open.highWatermark).toBe(4);
@@ -147,6 +150,14 @@ describe(`transactions (${selectedBackend()} backend)`, () => {
     const uncommitted = await fetchPartitionOffsets(kafka.bootstrap, topic, 0, ReadIsolation.uncommitted, 1);
     expect(uncommitted.recordBytes).toBeGreaterThan(0);
     expect(uncommitted.lastStableOffset).toBe(1);
+    // ListOffsets "latest" is as far as each level may read; a timestamp found past that is none.
+    const LATEST = -1;
+    expect(await listOffset(kafka.bootstrap, topic, 0, LATEST, ReadIsolation.committed)).toBe(1);
+    expect(await listOffset(kafka.bootstrap, topic, 0, LATEST, ReadIsolation.uncommitted)).toBe(4);
+    const afterBefore = t0 + 500;
+    expect(await listOffset(kafka.bootstrap, topic, 0, t0, ReadIsolation.committed)).toBe(0);
+    expect(await listOffset(kafka.bootstrap, topic, 0, afterBefore, ReadIsolation.committed)).toBe(-1);
+    expect(await listOffset(kafka.bootstrap, topic, 0, afterBefore, ReadIsolation.uncommitted)).toBe(1);
 
     await transaction.abort();
     // Apache Kafka answers EndTxn once the decision is logged and writes markers after; the

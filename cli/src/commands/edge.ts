@@ -1,7 +1,7 @@
 import { hostname } from 'node:os';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { defaultEdgeOptions, type EdgeOptions, startEdge } from '@tickstream/edge';
+import { DEFAULT_BARS_KEPT, defaultEdgeOptions, type EdgeOptions, startEdge, TIMEFRAME_NAMES } from '@tickstream/edge';
 import { describeKafkaSecurity, PLAINTEXT } from '@tickstream/schemas/kafka-security';
 import type { Command, Flags } from '../command.js';
 import { kafkaSecurityOf, parseBytes, parseDurationMs, parseInteger, parsePort } from '../option-values.js';
@@ -22,6 +22,35 @@ export const edgeFlags: Command['flags'] = {
   },
   topic: { type: 'string', value: 'NAME', description: 'ticks topic', default: 'ticks' },
   'events-topic': { type: 'string', value: 'NAME', description: 'market events topic', default: 'market_events' },
+  'candles-topic': {
+    type: 'string',
+    value: 'NAME',
+    description: "the analytics job's finished bars (history of every timeframe, read at start)",
+    default: 'candles',
+  },
+  'correlations-topic': {
+    type: 'string',
+    value: 'NAME',
+    description: "the analytics job's correlation matrices",
+    default: 'correlations',
+  },
+  'candle-bars': {
+    type: 'string',
+    value: 'TF=N,…',
+    description: `bars kept per symbol by timeframe, e.g. 1m=2880 (default ${TIMEFRAME_NAMES.map((tf, i) => `${tf}=${DEFAULT_BARS_KEPT[i]}`).join(',')})`,
+  },
+  'events-history': {
+    type: 'string',
+    value: 'DURATION',
+    description: 'how far back to read market events at start (for the Events view and badges)',
+    default: '24h',
+  },
+  'analytics-metrics': {
+    type: 'string',
+    value: 'URL',
+    description:
+      "the analytics job's Prometheus text, e.g. http://127.0.0.1:9249/metrics, shown in /api/analytics and the dashboard",
+  },
   window: { type: 'string', value: 'MS', description: 'publish a Delta every this many ms (5-1000)', default: '25' },
   history: {
     type: 'string',
@@ -99,6 +128,11 @@ export function edgeOptionsFrom(flags: Flags, log: (line: string) => void): Edge
     throw new UsageError(`--hard-buffer (${hard}) must be above --soft-buffer (${soft}), which must be at least 1KiB`);
   const historyMs = parseDurationMs('history', flags.required('history'));
   if (historyMs < 0) throw new UsageError('--history must be a duration such as 0, 30s or 15m');
+  const eventsHistoryMs = parseDurationMs('events-history', flags.required('events-history'));
+  if (eventsHistoryMs < 0) throw new UsageError('--events-history must be a duration such as 0, 1h or 24h');
+  const metricsUrl = flags.string('analytics-metrics') ?? null;
+  if (metricsUrl !== null && !/^https?:\/\/[^/\s]+/.test(metricsUrl))
+    throw new UsageError(`--analytics-metrics must be an http:// URL, got '${metricsUrl}'`);
   const brokersFlag = flags.required('brokers');
   const brokers = (
     process.env.KAFKA_BOOTSTRAP_SERVERS && brokersFlag === '127.0.0.1:9092'
@@ -129,8 +163,13 @@ export function edgeOptionsFrom(flags: Flags, log: (line: string) => void): Edge
     kafkaSecurity: kafkaSecurityOf(process.env),
     topic: flags.required('topic'),
     eventsTopic: flags.required('events-topic'),
+    candlesTopic: flags.required('candles-topic'),
+    correlationsTopic: flags.required('correlations-topic'),
+    barsKept: parseBarsKept(flags.string('candle-bars')),
+    analyticsMetricsUrl: metricsUrl,
     windowMs,
     historyMs,
+    eventsHistoryMs,
     // An empty TICKSTREAM_AUTH_SECRET (docker-compose's default) means no auth, not an empty key.
     authSecret: flags.string('auth-secret') ?? (process.env.TICKSTREAM_AUTH_SECRET || null),
     authJwks: flags.string('auth-jwks') ?? (process.env.TICKSTREAM_AUTH_JWKS || null),
@@ -160,14 +199,32 @@ export function edgeOptionsFrom(flags: Flags, log: (line: string) => void): Edge
   };
 }
 
+/** `--candle-bars 1m=2880,1h=720`: the bars kept of the timeframes named; the others keep their default. */
+export function parseBarsKept(text: string | undefined): number[] {
+  const kept = [...DEFAULT_BARS_KEPT];
+  if (text === undefined) return kept;
+  for (const part of text.split(',')) {
+    const [name, count] = part.split('=').map((piece) => piece.trim());
+    const index = (TIMEFRAME_NAMES as readonly string[]).indexOf(name ?? '');
+    if (index < 0 || count === undefined)
+      throw new UsageError(
+        `--candle-bars takes TF=N pairs with TF one of ${TIMEFRAME_NAMES.join(', ')}; got '${part}'`,
+      );
+    kept[index] = parseInteger('candle-bars', count, { min: 2, max: 1_000_000 });
+  }
+  return kept;
+}
+
 export const edgeCommand: Command = {
   name: 'edge',
   summary:
     'Run an edge: consume ticks from Kafka, keep per-symbol state and candles, serve WebSocket clients and the HTTP API.',
   flags: edgeFlags,
   notes:
-    'Endpoints: ws://HOST:PORT/ws (docs/protocol.md), /health, /metrics, /api/symbols, /api/candles, /api/login,\n' +
-    '/api/logout, /api/session, /api/alerts (docs/api.md), and the dashboard at /.\n' +
+    'Endpoints: ws://HOST:PORT/ws (docs/protocol.md), /health, /metrics, /api/symbols, /api/candles?symbol=&tf=&limit=,\n' +
+    '/api/indicators, /api/correlations, /api/events, /api/analytics, /api/login, /api/logout, /api/session, /api/alerts\n' +
+    '(docs/api.md), and the dashboard at /.\n' +
+    "History: ticks from --history back; every timeframe's finished bars from the analytics job's candles topic (docs/edge.md).\n" +
     'Auth (docs/security.md): --auth-secret and/or --auth-jwks make every /ws and /api/* call need a token; local\n' +
     'accounts (tickstream users) sign in with POST /api/login. Without either: single-user mode, everyone is the local admin.\n' +
     'Managed Kafka: KAFKA_SSL, KAFKA_SSL_CA_FILE, KAFKA_SASL_MECHANISM, KAFKA_SASL_USERNAME, KAFKA_SASL_PASSWORD (docs/operations.md).',

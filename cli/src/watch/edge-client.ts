@@ -1,6 +1,7 @@
 import {
   type AlertsFields,
   type AlertTriggerFields,
+  AnalyticsState,
   applyDelta,
   type ClientMessageFields,
   decodeServerFrame,
@@ -174,6 +175,10 @@ export class EdgeClient {
         this.events.status(
           `market event: ${message.name} ${message.symbol || message.sector} ${message.detail}`.trim(),
         );
+        break;
+      case 'analytics-status':
+        // After Hello and on every change: whether the analytics job's figures are live.
+        this.events.status(`analytics ${AnalyticsState[message.state] ?? message.state}: ${message.detail}`);
         break;
       default:
         break;

@@ -1,5 +1,5 @@
 import { Application, Graphics, Text } from 'pixi.js';
-import type { Bar, CandleSeries } from './candle-series.js';
+import { type Bar, type CandleSeries, TIMEFRAME_US } from './candle-series.js';
 import type { Engine } from './engine.js';
 import { formatCompact, formatPrice } from './format.js';
 
@@ -10,6 +10,22 @@ export interface ChartColors {
   up: number;
   down: number;
   crosshair: number;
+  /** SMA/EMA lines and neutral event markers. */
+  overlay: number;
+}
+
+/** Event kinds marked in the down colour (below the bar), and in the up colour; the rest in the overlay colour. */
+const BEARISH = new Set(['FlashCrash', 'Halt', 'HaltDetected']);
+const BULLISH = new Set(['Breakout', 'Resume', 'ResumeDetected']);
+/** The kind of a mark that is one of the user's alert triggers rather than a market event. */
+export const ALERT_TRIGGER_MARK = 'AlertTriggered';
+
+/** Something marked at the bar it happened in: a market event, or an alert trigger at the price that fired it. */
+interface Mark {
+  kind: string;
+  timeUs: number;
+  /** A trigger's price (× PRICE_SCALE): the marker points at it. Events mark the bar's high, or its low for a fall. */
+  pointsAt?: number;
 }
 
 const AXIS_WIDTH = 72;
@@ -29,6 +45,11 @@ export class CandleChart {
   visibleBars = 120;
   offsetBars = 0;
   onHover: ((bar: Bar | null) => void) | null = null;
+  /** The marks of the last draw (kind and time), oldest first: tests and the readout read them. */
+  markers: { kind: string; timeUs: number }[] = [];
+  /** Whether the analytics job's SMA 20 / EMA 20 lines are drawn. */
+  showAverages = true;
+  private drawnEvents = -1;
   private readonly bars = new Graphics();
   private readonly overlay = new Graphics();
   private readonly priceLabels: Text[] = [];
@@ -42,8 +63,8 @@ export class CandleChart {
   private scale: { low: number; high: number; plotH: number } | null = null;
   /** Active alert levels (prices × PRICE_SCALE), drawn as dashed lines. */
   private levels: number[] = [];
-  /** Triggered alerts: a marker at the bar holding `timeUs`, at `price` (× PRICE_SCALE). */
-  private markers: { timeUs: number; price: number }[] = [];
+  /** Triggered alerts: marked at the bar holding `timeUs`, pointing at `price` (× PRICE_SCALE). */
+  private triggers: { timeUs: number; price: number }[] = [];
   private pressedAt: { x: number; y: number } | null = null;
   /** A click (not a drag) on the plot at this price (× PRICE_SCALE): e.g. to place an alert there. */
   onPick: ((price: number) => void) | null = null;
@@ -136,8 +157,8 @@ export class CandleChart {
     this.engine.invalidate();
   }
 
-  setMarkers(markers: { timeUs: number; price: number }[]): void {
-    this.markers = markers;
+  setAlertTriggers(triggers: { timeUs: number; price: number }[]): void {
+    this.triggers = triggers;
     this.drawnVersion = -1;
     this.engine.invalidate();
   }
@@ -177,8 +198,10 @@ export class CandleChart {
 
   private render(): boolean {
     const version = this.series?.version ?? 0;
-    if (version !== this.drawnVersion) {
+    const events = this.engine.events.version;
+    if (version !== this.drawnVersion || events !== this.drawnEvents) {
       this.drawnVersion = version;
+      this.drawnEvents = events;
       this.drawBars();
     }
     this.drawCrosshair();
@@ -238,23 +261,18 @@ export class CandleChart {
       g.rect(cx - body / 2, volumeTop + volumeH - vh, body, vh).fill({ color, alpha: 0.45 });
     }
 
-    // Alert levels inside the visible range, dashed; triggered alerts as markers above their bar.
+    if (this.showAverages) {
+      this.drawLine(g, bars, 'sma20', x0, step, y, colors.overlay);
+      this.drawLine(g, bars, 'ema20', x0, step, y, colors.up);
+    }
+    // Alert levels inside the visible range, dashed.
     for (const level of this.levels) {
       if (level < low || level > high) continue;
       const py = Math.round(y(level)) + 0.5;
       for (let x = 0; x < plotW; x += 8) g.moveTo(x, py).lineTo(Math.min(plotW, x + 4), py);
     }
     g.stroke({ color: colors.crosshair, width: 1, alpha: 0.9 });
-    const barUs = bars.length > 1 ? (bars[1] as Bar).startTimeUs - (bars[0] as Bar).startTimeUs : 60_000_000;
-    for (const marker of this.markers) {
-      const index = bars.findIndex(
-        (bar) => marker.timeUs >= bar.startTimeUs && marker.timeUs < bar.startTimeUs + barUs,
-      );
-      if (index < 0) continue;
-      const cx = x0 + (index + 0.5) * step;
-      const my = Math.max(6, y(Math.min(high, Math.max(low, marker.price))));
-      g.poly([cx - 5, my - 10, cx + 5, my - 10, cx, my - 2]).fill(colors.crosshair);
-    }
+    this.drawMarks(g, bars, x0, step, (price) => y(Math.min(high, Math.max(low, price))));
 
     // Time labels, evenly spaced over the bars shown.
     // Labels at least 70 px apart: a few bars on a wide plot would otherwise print on top of each other.
@@ -270,6 +288,64 @@ export class CandleChart {
       label.position.set(x0 + (index + 0.5) * step - label.width / 2, this.height - TIME_AXIS_HEIGHT + 4);
     }
     this.volumeLabel = `vol max ${formatCompact(maxVolume)}`;
+  }
+
+  /** One indicator of the analytics job as a line through the bars that have it (gaps where NaN). */
+  private drawLine(
+    g: Graphics,
+    bars: Bar[],
+    key: 'sma20' | 'ema20',
+    x0: number,
+    step: number,
+    y: (price: number) => number,
+    color: number,
+  ): void {
+    let drawing = false;
+    for (let i = 0; i < bars.length; i++) {
+      const value = bars[i]?.[key];
+      if (value === undefined || !Number.isFinite(value)) {
+        drawing = false;
+        continue;
+      }
+      const x = x0 + (i + 0.5) * step;
+      if (drawing) g.lineTo(x, y(value));
+      else g.moveTo(x, y(value));
+      drawing = true;
+    }
+    g.stroke({ color, width: 1.5, alpha: 0.9 });
+  }
+
+  /**
+   * A triangle per mark at the bar it happened in: the market events of this symbol above the bar
+   * (below it, pointing up, for a fall) and the user's alert triggers pointing at their price.
+   */
+  private drawMarks(g: Graphics, bars: Bar[], x0: number, step: number, y: (price: number) => number): void {
+    const series = this.series;
+    const first = bars[0];
+    const last = bars[bars.length - 1];
+    this.markers = [];
+    if (!series || !first || !last) return;
+    const from = first.startTimeUs;
+    const to = last.startTimeUs + TIMEFRAME_US[series.timeframe];
+    const marks: Mark[] = this.engine.events
+      .between(series.symbol, from, to)
+      .map((event): Mark => ({ kind: event.kind, timeUs: event.timeUs }));
+    for (const trigger of this.triggers)
+      if (trigger.timeUs >= from && trigger.timeUs < to)
+        marks.push({ kind: ALERT_TRIGGER_MARK, timeUs: trigger.timeUs, pointsAt: trigger.price });
+    marks.sort((a, b) => a.timeUs - b.timeUs);
+    const size = Math.max(4, Math.min(8, step * 0.6));
+    const colors = this.colors;
+    let i = 0;
+    for (const mark of marks) {
+      while (i < bars.length - 1 && (bars[i + 1] as Bar).startTimeUs <= mark.timeUs) i++;
+      const bar = bars[i] as Bar;
+      const x = x0 + (i + 0.5) * step;
+      if (mark.pointsAt !== undefined) triangle(g, x, Math.max(size * 1.4, y(mark.pointsAt)), -size, colors.crosshair);
+      else if (BEARISH.has(mark.kind)) triangle(g, x, y(bar.low) + 4, size, colors.down);
+      else triangle(g, x, y(bar.high) - 4, -size, BULLISH.has(mark.kind) ? colors.up : colors.overlay);
+      this.markers.push({ kind: mark.kind, timeUs: mark.timeUs });
+    }
   }
 
   /** Shown in the readout when no bar is hovered. */
@@ -300,4 +376,10 @@ export function formatTime(timeUs: number, timeframe: string): string {
   if (timeframe === '1d') return iso.slice(0, 10);
   if (timeframe === '1s') return iso.slice(11, 19);
   return iso.slice(11, 16);
+}
+
+/** A triangle with its tip at (x, tipY), pointing up when `size` > 0 (its body below), down when < 0. */
+function triangle(g: Graphics, x: number, tipY: number, size: number, color: number): void {
+  const baseY = tipY + size * 1.4;
+  g.poly([x, tipY, x - Math.abs(size), baseY, x + Math.abs(size), baseY]).fill(color);
 }

@@ -1,11 +1,16 @@
 import type { AlertTriggerFields } from '@tickstream/schemas';
 import { CandleSeries, type TimeframeName, timeframeNumber } from './candle-series.js';
+import { EventBook } from './event-book.js';
 import {
+  type AnalyticsStatusView,
   type ConnectionStatus,
+  type CorrelationRequestView,
+  type CorrelationView,
   type FeedCommand,
   type FeedCounters,
   type FeedReport,
   type LogKind,
+  type MarketEventView,
   ROW,
   ROW_WIDTH,
   type Subscription,
@@ -50,7 +55,14 @@ type Events = {
   /** The edge listed the user's alerts (each connection): what the app shows may be out of date. */
   alerts: () => void;
   trigger: (trigger: AlertTriggerFields) => void;
+  /** The event book changed: a live event, or the history read from /api/events. */
+  events: (book: EventBook) => void;
+  analytics: (status: AnalyticsStatusView) => void;
+  correlations: (matrix: CorrelationView) => void;
 };
+
+/** Events read from the edge at connect (it keeps 5,000). */
+const EVENTS_ON_CONNECT = 1000;
 
 const LATENCY_SAMPLES_PER_BATCH = 32;
 
@@ -66,6 +78,12 @@ export class Engine {
   statusDetail = '';
   counters: FeedCounters | null = null;
   series: CandleSeries | null = null;
+  readonly events = new EventBook();
+  /** Whether the analytics job is alive (the edge says so after Hello and on every change). */
+  analytics: AnalyticsStatusView = { state: 'Unknown', detail: 'not connected yet', lagMs: -1 };
+  correlation: CorrelationView | null = null;
+  private correlationRequest: CorrelationRequestView | null = null;
+  private eventsEpoch = -1;
   private feed: FeedPort | null = null;
   private readonly listeners: { [K in keyof Events]: Set<Events[K]> } = {
     status: new Set(),
@@ -75,6 +93,9 @@ export class Engine {
     candles: new Set(),
     alerts: new Set(),
     trigger: new Set(),
+    events: new Set(),
+    analytics: new Set(),
+    correlations: new Set(),
   };
   private readonly renderers = new Set<Renderer>();
   private pullOutstanding = false;
@@ -156,12 +177,12 @@ export class Engine {
       this.fetcher(url)
         .then(async (response) => {
           if (!response.ok) throw new Error(`${response.status} ${(await response.text()).trim()}`);
-          return (await response.json()) as { bars: CandleSeries['bars'] };
+          return (await response.json()) as { bars: Parameters<CandleSeries['mergeJson']>[0] };
         })
         .then(
           (body) => {
             if (this.series !== series) return;
-            series.merge(body.bars);
+            series.mergeJson(body.bars);
             this.emit('candles', series);
             this.dirty = true;
           },
@@ -169,6 +190,36 @@ export class Engine {
         );
     }
     return series;
+  }
+
+  /** Follows one correlation matrix (the Correlation view); null stops. */
+  watchCorrelations(request: CorrelationRequestView | null): void {
+    this.correlationRequest = request;
+    this.correlation = null;
+    this.feed?.post({ type: 'correlations', request });
+  }
+
+  /** The server's clock now, µs (the edge's time base: event and bar times). */
+  serverNowUs(): number {
+    return Date.now() * 1000 + (this.counters?.clockOffsetUs ?? 0);
+  }
+
+  /** Reads the recent market events from the edge: at connect, and again after a new epoch. */
+  private loadEvents(): void {
+    if (this.options.httpBase === null || !this.fetcher) return;
+    this.fetcher(`${this.options.httpBase}/api/events?limit=${EVENTS_ON_CONNECT}`)
+      .then(async (response) => {
+        if (!response.ok) throw new Error(`${response.status} ${(await response.text()).trim()}`);
+        return (await response.json()) as { events: MarketEventView[] };
+      })
+      .then(
+        (body) => {
+          this.events.load(body.events);
+          this.emit('events', this.events);
+          this.dirty = true;
+        },
+        (error: Error) => this.addLog('error', `market events did not load: ${error.message}`),
+      );
   }
 
   private receive(report: FeedReport): void {
@@ -192,6 +243,10 @@ export class Engine {
         this.counters = report.counters;
         this.book.replace(report.epoch, report.names, report.sectors, report.rows);
         this.meter.appliedUpdates += report.names.length;
+        if (report.epoch !== this.eventsEpoch) {
+          this.eventsEpoch = report.epoch;
+          this.loadEvents();
+        }
         this.dataChanged = true;
         this.emit('universe');
         break;
@@ -211,6 +266,21 @@ export class Engine {
         }
         break;
       }
+      case 'market-event':
+        this.events.add(report.event);
+        this.emit('events', this.events);
+        this.dirty = true;
+        break;
+      case 'analytics':
+        this.analytics = report.status;
+        this.emit('analytics', report.status);
+        break;
+      case 'correlations':
+        if (this.correlationRequest !== null) {
+          this.correlation = report.matrix;
+          this.emit('correlations', report.matrix);
+        }
+        break;
     }
   }
 

@@ -1,4 +1,5 @@
 import {
+  AnalyticsState,
   applyDelta,
   DEFAULT_MAX_FRAME_BYTES,
   decodeServerFrame,
@@ -7,14 +8,17 @@ import {
   type FrameOptions,
   type MarketEventFields,
   MarketEventKind,
+  marketEventJson,
   ProtocolError,
   QuoteTable,
   type ServerMessageFields,
   type Timeframe,
 } from '@tickstream/schemas';
 import {
+  type AnalyticsStateName,
   BAR_WIDTH,
   type ConnectionStatus,
+  type CorrelationRequestView,
   type FeedCommand,
   type FeedCounters,
   type FeedReport,
@@ -97,6 +101,7 @@ export class FeedConnection {
   private healthUrl: string | null = null;
   private subscription: Subscription = { symbols: ['*'], sectors: [] };
   private chart: { symbol: string; timeframe: number } | null = null;
+  private correlations: CorrelationRequestView | null = null;
   private socket: SocketLike | null = null;
   private frameOptions: FrameOptions = { lz4: browserLz4, maxFrameBytes: DEFAULT_MAX_FRAME_BYTES };
   private awaitingSnapshot = true;
@@ -151,6 +156,10 @@ export class FeedConnection {
       case 'candles':
         this.chart = command.symbol === null ? null : { symbol: command.symbol, timeframe: command.timeframe };
         this.sendCandleSubscribe();
+        break;
+      case 'correlations':
+        this.correlations = command.request;
+        this.sendCorrelationSubscribe(true);
         break;
       case 'stop':
         this.stop();
@@ -241,6 +250,19 @@ export class FeedConnection {
       });
   }
 
+  /** `stop`: send the empty request that ends following (only on a command; a new connection follows nothing). */
+  private sendCorrelationSubscribe(stop = false): void {
+    const request = this.correlations;
+    if (request === null && !stop) return;
+    this.send({
+      type: 'correlation-subscribe',
+      group: request?.group ?? '',
+      symbols: request?.symbols ?? [],
+      timeframe: (request?.timeframe ?? 0) as Timeframe,
+      windowBars: request?.windowBars ?? 0,
+    });
+  }
+
   private receive(data: unknown): void {
     const bytes =
       data instanceof ArrayBuffer
@@ -289,6 +311,7 @@ export class FeedConnection {
         this.sendCandleSubscribe();
         // Protocol 2: follow the user's alert triggers on this connection.
         if (message.protocolVersion >= 2) this.send({ type: 'alert-list', requestId: 1 });
+        this.sendCorrelationSubscribe();
         this.lastPingMs = Date.now();
         this.send({ type: 'ping', clientTimeUs: Date.now() * 1000 });
         break;
@@ -347,15 +370,62 @@ export class FeedConnection {
       case 'candles': {
         const symbol = this.names[message.symbolId];
         if (!this.chart || symbol !== this.chart.symbol || message.timeframe !== this.chart.timeframe) break;
-        const bars = new Float64Array(message.bars.length * BAR_WIDTH);
+        const bars = new Float64Array(message.bars.length * BAR_WIDTH).fill(Number.NaN);
         message.bars.forEach((bar, i) => {
           bars.set([bar.startTimeUs, bar.open, bar.high, bar.low, bar.close, bar.volume], i * BAR_WIDTH);
+          const extra = message.indicators?.[i];
+          if (extra === undefined) return;
+          bars.set(
+            [
+              extra.vwap,
+              extra.trades,
+              extra.final ? 1 : 0,
+              extra.sma20,
+              extra.sma50,
+              extra.ema20,
+              extra.ema50,
+              extra.volatility20,
+              extra.relativeVolume,
+              extra.priceVolumeCorrelation,
+            ],
+            i * BAR_WIDTH + 6,
+          );
         });
         this.options.report({ type: 'candles', symbol, timeframe: message.timeframe, bars }, [bars.buffer]);
         break;
       }
       case 'market-event':
         this.log('market', describeMarketEvent(message));
+        this.options.report({ type: 'market-event', event: marketEventJson(message) }, []);
+        break;
+      case 'analytics-status':
+        this.options.report(
+          {
+            type: 'analytics',
+            status: {
+              state: (AnalyticsState[message.state] ?? 'Unknown') as AnalyticsStateName,
+              detail: message.detail,
+              lagMs: message.lagMs,
+            },
+          },
+          [],
+        );
+        break;
+      case 'correlation-matrix':
+        this.options.report(
+          {
+            type: 'correlations',
+            matrix: {
+              group: message.group,
+              timeframe: message.timeframe,
+              windowBars: message.windowBars,
+              endTimeUs: message.endTimeUs,
+              symbols: message.symbols,
+              values: message.values,
+            },
+          },
+          [message.values.buffer as ArrayBuffer],
+        );
         break;
       case 'error':
         if (message.code === ErrorCode.KafkaUnavailable) {

@@ -1,4 +1,4 @@
-import type { AlertTriggerFields } from '@tickstream/schemas';
+import type { AlertTriggerFields, MarketEventJson } from '@tickstream/schemas';
 
 // What the decode worker and the main thread say to each other. Bulk data travels as
 // transferable typed arrays; everything else is small and rare.
@@ -6,8 +6,42 @@ import type { AlertTriggerFields } from '@tickstream/schemas';
 /** Values per symbol row, in this order (prices × Hello.price_scale, times in µs). */
 export const ROW = { last: 0, bid: 1, ask: 2, open: 3, high: 4, low: 5, volume: 6, ticks: 7, timeUs: 8 } as const;
 export const ROW_WIDTH = 9;
-/** Values per candle bar: start time µs, open, high, low, close, volume. */
-export const BAR_WIDTH = 6;
+/**
+ * Values per candle bar: start time µs, open, high, low, close, volume, then (protocol 2) VWAP,
+ * trades, final (1 when the analytics job wrote the bar, else 0) and its seven indicators
+ * (sma20, sma50, ema20, ema50, volatility20, relativeVolume, priceVolumeCorrelation; NaN when none).
+ */
+export const BAR_WIDTH = 16;
+
+/** A market event as the dashboard keeps it: /api/events' JSON, and live MarketEvent frames made the same. */
+export type MarketEventView = MarketEventJson;
+
+export type AnalyticsStateName = 'Unknown' | 'Online' | 'Offline' | 'NeverRan';
+
+/** Whether the analytics job is alive, as the edge judges it (AnalyticsStatus frames). */
+export interface AnalyticsStatusView {
+  state: AnalyticsStateName;
+  detail: string;
+  lagMs: number;
+}
+
+/** A correlation matrix: `values` row-major, symbols.length², NaN where no matrix holds the pair. */
+export interface CorrelationView {
+  group: string;
+  timeframe: number;
+  windowBars: number;
+  endTimeUs: number;
+  symbols: string[];
+  values: Float32Array;
+}
+
+/** What to follow: a group ("sector:<name>", "all") or a set of symbols, at a timeframe and window (0: longest). */
+export interface CorrelationRequestView {
+  group: string;
+  symbols: string[];
+  timeframe: number;
+  windowBars: number;
+}
 
 export type ConnectionStatus = 'connecting' | 'live' | 'stale' | 'reconnecting' | 'kafka-down';
 
@@ -45,6 +79,7 @@ export type FeedCommand =
   | { type: 'pull' }
   | { type: 'reconnect' }
   | { type: 'candles'; symbol: string | null; timeframe: number }
+  | { type: 'correlations'; request: CorrelationRequestView | null }
   | { type: 'stop' }
   /** Tests: lose the next Delta, as a network gap would. */
   | { type: 'drop-next-delta' };
@@ -58,6 +93,9 @@ export type FeedReport =
   /** Rows of the symbols that changed since the last pull. */
   | { type: 'updates'; ids: Uint16Array; rows: Float64Array; counters: FeedCounters }
   | { type: 'candles'; symbol: string; timeframe: number; bars: Float64Array }
+  | { type: 'market-event'; event: MarketEventView }
+  | { type: 'analytics'; status: AnalyticsStatusView }
+  | { type: 'correlations'; matrix: CorrelationView }
   | { type: 'log'; kind: LogKind; message: string }
   /** The edge answered AlertList (on every connection): the user's rules may have changed meanwhile. */
   | { type: 'alerts'; rules: number; triggers: number }

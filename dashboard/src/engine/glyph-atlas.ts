@@ -1,7 +1,7 @@
 import { Rectangle, Texture } from 'pixi.js';
 
 /** Every character the grid draws; anything else is drawn as '?'. */
-const CHARSET = ' 0123456789.,:+-%/&()?ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz▲▼';
+const CHARSET = ' 0123456789.,:+-%/&()?ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz▲▼◆';
 
 /**
  * A monospace glyph atlas: each character drawn once into one texture, so every cell of the

@@ -1,6 +1,6 @@
 // The dashboard's engine: plain TypeScript, no Svelte. Components create it, pass it data and read its stats.
 
-export { CandleChart, type ChartColors, formatTime } from './candle-chart.js';
+export { ALERT_TRIGGER_MARK, CandleChart, type ChartColors, formatTime } from './candle-chart.js';
 export { type Bar, CandleSeries, TIMEFRAMES, type TimeframeName } from './candle-series.js';
 export {
   Engine,
@@ -10,11 +10,17 @@ export {
   type LogEntry,
   type Renderer,
 } from './engine.js';
+export { BADGE_US, EventBook } from './event-book.js';
 export { FeedConnection, type SocketConstructor, type SocketLike } from './feed-connection.js';
 export {
+  type AnalyticsStateName,
+  type AnalyticsStatusView,
   type ConnectionStatus,
+  type CorrelationRequestView,
+  type CorrelationView,
   type FeedCounters,
   type LogKind,
+  type MarketEventView,
   ROW,
   ROW_WIDTH,
   type Subscription,

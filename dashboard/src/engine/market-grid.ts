@@ -24,7 +24,8 @@ interface Column {
 }
 
 const COLUMNS: Column[] = [
-  { key: 'symbol', chars: 7, align: 'left' },
+  // The last character of the symbol column is the event badge (◆).
+  { key: 'symbol', chars: 8, align: 'left' },
   { key: 'sector', chars: 14, align: 'left' },
   { key: 'last', chars: 10, align: 'right' },
   { key: 'change', chars: 9, align: 'right' },
@@ -33,6 +34,10 @@ const COLUMNS: Column[] = [
 ];
 const GAP_CHARS = 2;
 const FONT_PX = 13;
+
+/** Event kinds whose badge is drawn in the down colour, and in the up colour; others in the text colour. */
+const BEARISH = new Set(['FlashCrash', 'Halt', 'HaltDetected']);
+const BULLISH = new Set(['Breakout', 'Resume', 'ResumeDetected']);
 
 interface RowSprites {
   background: Particle;
@@ -51,6 +56,8 @@ export class MarketGrid {
   first = 0;
   selected = 0;
   reducedMotion = false;
+  /** Symbols drawn with an event badge in the last frame (tests and the screen-reader summary read it). */
+  badged: string[] = [];
   private rows: RowSprites[] = [];
   private container: ParticleContainer | null = null;
   private readonly rowHeight: number;
@@ -203,6 +210,8 @@ export class MarketGrid {
     const book = this.engine.book;
     const colors = this.colors;
     let animating = false;
+    const nowUs = this.engine.serverNowUs();
+    const badged: string[] = [];
     for (let r = 0; r < this.rows.length; r++) {
       const sprites = this.rows[r] as RowSprites;
       const index = this.first + r;
@@ -243,7 +252,16 @@ export class MarketGrid {
           glyph.tint = c === 2 && k === pad ? (direction > 0 ? colors.up : direction < 0 ? colors.down : color) : color;
         }
       }
+      // A recent market event on this symbol: a badge in the symbol column's last cell.
+      const event = this.engine.events.recent(book.names[id] ?? '', nowUs);
+      const badge = sprites.glyphs[(COLUMNS[0] as Column).chars - 1] as Particle;
+      if (event !== undefined) {
+        badge.texture = this.atlas.glyph('◆');
+        badge.tint = BEARISH.has(event.kind) ? colors.down : BULLISH.has(event.kind) ? colors.up : colors.text;
+        badged.push(book.names[id] ?? '');
+      }
     }
+    this.badged = badged;
     this.container?.update();
     this.app.render();
     if (animating) this.engine.invalidate();

@@ -3,6 +3,7 @@
 
 import * as flatbuffers from 'flatbuffers';
 
+import { BarIndicators } from '../../tickstream/edge/bar-indicators.js';
 import { Candle } from '../../tickstream/edge/candle.js';
 import { Timeframe } from '../../tickstream/edge/timeframe.js';
 
@@ -49,8 +50,21 @@ barsLength():number {
   return offset ? this.bb!.__vector_len(this.bb_pos + offset) : 0;
 }
 
+/**
+ * Protocol version 2: one per bar, in the order of `bars`.
+ */
+indicators(index: number, obj?:BarIndicators):BarIndicators|null {
+  const offset = this.bb!.__offset(this.bb_pos, 10);
+  return offset ? (obj || new BarIndicators()).__init(this.bb!.__vector(this.bb_pos + offset) + index * 48, this.bb!) : null;
+}
+
+indicatorsLength():number {
+  const offset = this.bb!.__offset(this.bb_pos, 10);
+  return offset ? this.bb!.__vector_len(this.bb_pos + offset) : 0;
+}
+
 static startCandles(builder:flatbuffers.Builder) {
-  builder.startObject(3);
+  builder.startObject(4);
 }
 
 static addSymbolId(builder:flatbuffers.Builder, symbolId:number) {
@@ -69,16 +83,25 @@ static startBarsVector(builder:flatbuffers.Builder, numElems:number) {
   builder.startVector(48, numElems, 8);
 }
 
+static addIndicators(builder:flatbuffers.Builder, indicatorsOffset:flatbuffers.Offset) {
+  builder.addFieldOffset(3, indicatorsOffset, 0);
+}
+
+static startIndicatorsVector(builder:flatbuffers.Builder, numElems:number) {
+  builder.startVector(48, numElems, 8);
+}
+
 static endCandles(builder:flatbuffers.Builder):flatbuffers.Offset {
   const offset = builder.endObject();
   return offset;
 }
 
-static createCandles(builder:flatbuffers.Builder, symbolId:number, timeframe:Timeframe, barsOffset:flatbuffers.Offset):flatbuffers.Offset {
+static createCandles(builder:flatbuffers.Builder, symbolId:number, timeframe:Timeframe, barsOffset:flatbuffers.Offset, indicatorsOffset:flatbuffers.Offset):flatbuffers.Offset {
   Candles.startCandles(builder);
   Candles.addSymbolId(builder, symbolId);
   Candles.addTimeframe(builder, timeframe);
   Candles.addBars(builder, barsOffset);
+  Candles.addIndicators(builder, indicatorsOffset);
   return Candles.endCandles(builder);
 }
 }

@@ -6,6 +6,7 @@ import { AlertDelete } from '../../tickstream/edge/alert-delete.js';
 import { AlertList } from '../../tickstream/edge/alert-list.js';
 import { AlertUpdate } from '../../tickstream/edge/alert-update.js';
 import { CandleSubscribe } from '../../tickstream/edge/candle-subscribe.js';
+import { CorrelationSubscribe } from '../../tickstream/edge/correlation-subscribe.js';
 import { Ping } from '../../tickstream/edge/ping.js';
 import { Resync } from '../../tickstream/edge/resync.js';
 import { Subscribe } from '../../tickstream/edge/subscribe.js';
@@ -22,13 +23,14 @@ export enum ClientMessage {
   AlertList = 6,
   AlertCreate = 7,
   AlertUpdate = 8,
-  AlertDelete = 9
+  AlertDelete = 9,
+  CorrelationSubscribe = 10
 }
 
 export function unionToClientMessage(
   type: ClientMessage,
-  accessor: (obj:AlertCreate|AlertDelete|AlertList|AlertUpdate|CandleSubscribe|Ping|Resync|Subscribe|Unsubscribe) => AlertCreate|AlertDelete|AlertList|AlertUpdate|CandleSubscribe|Ping|Resync|Subscribe|Unsubscribe|null
-): AlertCreate|AlertDelete|AlertList|AlertUpdate|CandleSubscribe|Ping|Resync|Subscribe|Unsubscribe|null {
+  accessor: (obj:AlertCreate|AlertDelete|AlertList|AlertUpdate|CandleSubscribe|CorrelationSubscribe|Ping|Resync|Subscribe|Unsubscribe) => AlertCreate|AlertDelete|AlertList|AlertUpdate|CandleSubscribe|CorrelationSubscribe|Ping|Resync|Subscribe|Unsubscribe|null
+): AlertCreate|AlertDelete|AlertList|AlertUpdate|CandleSubscribe|CorrelationSubscribe|Ping|Resync|Subscribe|Unsubscribe|null {
   switch(ClientMessage[type]) {
     case 'NONE': return null; 
     case 'Subscribe': return accessor(new Subscribe())! as Subscribe;
@@ -40,15 +42,16 @@ export function unionToClientMessage(
     case 'AlertCreate': return accessor(new AlertCreate())! as AlertCreate;
     case 'AlertUpdate': return accessor(new AlertUpdate())! as AlertUpdate;
     case 'AlertDelete': return accessor(new AlertDelete())! as AlertDelete;
+    case 'CorrelationSubscribe': return accessor(new CorrelationSubscribe())! as CorrelationSubscribe;
     default: return null;
   }
 }
 
 export function unionListToClientMessage(
   type: ClientMessage, 
-  accessor: (index: number, obj:AlertCreate|AlertDelete|AlertList|AlertUpdate|CandleSubscribe|Ping|Resync|Subscribe|Unsubscribe) => AlertCreate|AlertDelete|AlertList|AlertUpdate|CandleSubscribe|Ping|Resync|Subscribe|Unsubscribe|null, 
+  accessor: (index: number, obj:AlertCreate|AlertDelete|AlertList|AlertUpdate|CandleSubscribe|CorrelationSubscribe|Ping|Resync|Subscribe|Unsubscribe) => AlertCreate|AlertDelete|AlertList|AlertUpdate|CandleSubscribe|CorrelationSubscribe|Ping|Resync|Subscribe|Unsubscribe|null, 
   index: number
-): AlertCreate|AlertDelete|AlertList|AlertUpdate|CandleSubscribe|Ping|Resync|Subscribe|Unsubscribe|null {
+): AlertCreate|AlertDelete|AlertList|AlertUpdate|CandleSubscribe|CorrelationSubscribe|Ping|Resync|Subscribe|Unsubscribe|null {
   switch(ClientMessage[type]) {
     case 'NONE': return null; 
     case 'Subscribe': return accessor(index, new Subscribe())! as Subscribe;
@@ -60,6 +63,7 @@ export function unionListToClientMessage(
     case 'AlertCreate': return accessor(index, new AlertCreate())! as AlertCreate;
     case 'AlertUpdate': return accessor(index, new AlertUpdate())! as AlertUpdate;
     case 'AlertDelete': return accessor(index, new AlertDelete())! as AlertDelete;
+    case 'CorrelationSubscribe': return accessor(index, new CorrelationSubscribe())! as CorrelationSubscribe;
     default: return null;
   }
 }

@@ -26,5 +26,10 @@ export enum ErrorCode {
   /**
    * No such alert rule of this user.
    */
-  NotFound = 12
+  NotFound = 12,
+
+  /**
+   * What was asked for comes from the analytics job, which has not provided it (yet).
+   */
+  AnalyticsUnavailable = 13
 }

@@ -6,5 +6,21 @@ export enum MarketEventKind {
   ScenarioEnd = 1,
   Halt = 2,
   Resume = 3,
-  SessionChange = 4
+  SessionChange = 4,
+  FlashCrash = 5,
+  Breakout = 6,
+  VolumeSpike = 7,
+  Anomaly = 8,
+  MomentumStreak = 9,
+  ActivityBurst = 10,
+
+  /**
+   * A symbol stopped trading for far longer than its usual gap between ticks.
+   */
+  HaltDetected = 11,
+
+  /**
+   * A symbol trades again after a HaltDetected.
+   */
+  ResumeDetected = 12
 }

@@ -3,11 +3,15 @@
 
 import * as flatbuffers from 'flatbuffers';
 
+import { EventSource } from '../../tickstream/kafka/event-source.js';
 import { MarketEventKind } from '../../tickstream/kafka/market-event-kind.js';
 
 
 /**
- * Record on `market_events`: scenario start/end, trading halts, session changes.
+ * Record on `market_events`, keyed by symbol (by scenario name when market-wide): the producer's
+ * announcements (scenario start/end, halts, session changes) and the analytics job's detections.
+ * Fields after time_us were appended for detections: the evidence behind each one. A producer's
+ * announcement leaves them unset (source Producer, numbers 0).
  */
 export class MarketEvent {
   bb: flatbuffers.ByteBuffer|null = null;
@@ -50,7 +54,8 @@ sector(optionalEncoding?:any):string|Uint8Array|null {
 }
 
 /**
- * Scenario or session name, e.g. "flash-crash", "open".
+ * Scenario or session name, e.g. "flash-crash", "open"; for a detection, what was measured,
+ * e.g. "return" or "volume" for an Anomaly.
  */
 name():string|null
 name(optionalEncoding:flatbuffers.Encoding):string|Uint8Array|null
@@ -66,13 +71,77 @@ detail(optionalEncoding?:any):string|Uint8Array|null {
   return offset ? this.bb!.__string(this.bb_pos + offset, optionalEncoding) : null;
 }
 
+/**
+ * When it happened; for a detection, the exchange time of the tick or the end of the bar that
+ * completed the pattern.
+ */
 timeUs():bigint {
   const offset = this.bb!.__offset(this.bb_pos, 14);
   return offset ? this.bb!.readInt64(this.bb_pos + offset) : BigInt('0');
 }
 
+source():EventSource {
+  const offset = this.bb!.__offset(this.bb_pos, 16);
+  return offset ? this.bb!.readUint8(this.bb_pos + offset) : EventSource.Producer;
+}
+
+/**
+ * The measured value that crossed the threshold (e.g. the fall in %, a relative volume, a return).
+ */
+value():number {
+  const offset = this.bb!.__offset(this.bb_pos, 18);
+  return offset ? this.bb!.readFloat64(this.bb_pos + offset) : 0.0;
+}
+
+/**
+ * The baseline it was compared with: mean and standard deviation (NaN where not applicable).
+ */
+mean():number {
+  const offset = this.bb!.__offset(this.bb_pos, 20);
+  return offset ? this.bb!.readFloat64(this.bb_pos + offset) : 0.0;
+}
+
+deviation():number {
+  const offset = this.bb!.__offset(this.bb_pos, 22);
+  return offset ? this.bb!.readFloat64(this.bb_pos + offset) : 0.0;
+}
+
+threshold():number {
+  const offset = this.bb!.__offset(this.bb_pos, 24);
+  return offset ? this.bb!.readFloat64(this.bb_pos + offset) : 0.0;
+}
+
+/**
+ * The window the detection looked at, in milliseconds.
+ */
+windowMs():bigint {
+  const offset = this.bb!.__offset(this.bb_pos, 26);
+  return offset ? this.bb!.readInt64(this.bb_pos + offset) : BigInt('0');
+}
+
+/**
+ * When the pattern began (e.g. the peak before a crash, the first bar of a streak).
+ */
+startTimeUs():bigint {
+  const offset = this.bb!.__offset(this.bb_pos, 28);
+  return offset ? this.bb!.readInt64(this.bb_pos + offset) : BigInt('0');
+}
+
+/**
+ * Price × 10,000 at time_us and at start_time_us.
+ */
+price():bigint {
+  const offset = this.bb!.__offset(this.bb_pos, 30);
+  return offset ? this.bb!.readInt64(this.bb_pos + offset) : BigInt('0');
+}
+
+startPrice():bigint {
+  const offset = this.bb!.__offset(this.bb_pos, 32);
+  return offset ? this.bb!.readInt64(this.bb_pos + offset) : BigInt('0');
+}
+
 static startMarketEvent(builder:flatbuffers.Builder) {
-  builder.startObject(6);
+  builder.startObject(15);
 }
 
 static addKind(builder:flatbuffers.Builder, kind:MarketEventKind) {
@@ -99,12 +168,48 @@ static addTimeUs(builder:flatbuffers.Builder, timeUs:bigint) {
   builder.addFieldInt64(5, timeUs, BigInt('0'));
 }
 
+static addSource(builder:flatbuffers.Builder, source:EventSource) {
+  builder.addFieldInt8(6, source, EventSource.Producer);
+}
+
+static addValue(builder:flatbuffers.Builder, value:number) {
+  builder.addFieldFloat64(7, value, 0.0);
+}
+
+static addMean(builder:flatbuffers.Builder, mean:number) {
+  builder.addFieldFloat64(8, mean, 0.0);
+}
+
+static addDeviation(builder:flatbuffers.Builder, deviation:number) {
+  builder.addFieldFloat64(9, deviation, 0.0);
+}
+
+static addThreshold(builder:flatbuffers.Builder, threshold:number) {
+  builder.addFieldFloat64(10, threshold, 0.0);
+}
+
+static addWindowMs(builder:flatbuffers.Builder, windowMs:bigint) {
+  builder.addFieldInt64(11, windowMs, BigInt('0'));
+}
+
+static addStartTimeUs(builder:flatbuffers.Builder, startTimeUs:bigint) {
+  builder.addFieldInt64(12, startTimeUs, BigInt('0'));
+}
+
+static addPrice(builder:flatbuffers.Builder, price:bigint) {
+  builder.addFieldInt64(13, price, BigInt('0'));
+}
+
+static addStartPrice(builder:flatbuffers.Builder, startPrice:bigint) {
+  builder.addFieldInt64(14, startPrice, BigInt('0'));
+}
+
 static endMarketEvent(builder:flatbuffers.Builder):flatbuffers.Offset {
   const offset = builder.endObject();
   return offset;
 }
 
-static createMarketEvent(builder:flatbuffers.Builder, kind:MarketEventKind, symbolOffset:flatbuffers.Offset, sectorOffset:flatbuffers.Offset, nameOffset:flatbuffers.Offset, detailOffset:flatbuffers.Offset, timeUs:bigint):flatbuffers.Offset {
+static createMarketEvent(builder:flatbuffers.Builder, kind:MarketEventKind, symbolOffset:flatbuffers.Offset, sectorOffset:flatbuffers.Offset, nameOffset:flatbuffers.Offset, detailOffset:flatbuffers.Offset, timeUs:bigint, source:EventSource, value:number, mean:number, deviation:number, threshold:number, windowMs:bigint, startTimeUs:bigint, price:bigint, startPrice:bigint):flatbuffers.Offset {
   MarketEvent.startMarketEvent(builder);
   MarketEvent.addKind(builder, kind);
   MarketEvent.addSymbol(builder, symbolOffset);
@@ -112,6 +217,15 @@ static createMarketEvent(builder:flatbuffers.Builder, kind:MarketEventKind, symb
   MarketEvent.addName(builder, nameOffset);
   MarketEvent.addDetail(builder, detailOffset);
   MarketEvent.addTimeUs(builder, timeUs);
+  MarketEvent.addSource(builder, source);
+  MarketEvent.addValue(builder, value);
+  MarketEvent.addMean(builder, mean);
+  MarketEvent.addDeviation(builder, deviation);
+  MarketEvent.addThreshold(builder, threshold);
+  MarketEvent.addWindowMs(builder, windowMs);
+  MarketEvent.addStartTimeUs(builder, startTimeUs);
+  MarketEvent.addPrice(builder, price);
+  MarketEvent.addStartPrice(builder, startPrice);
   return MarketEvent.endMarketEvent(builder);
 }
 }
