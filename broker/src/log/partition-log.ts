@@ -153,11 +153,23 @@ export class PartitionLog {
   /**
    * The first offset whose transaction is not yet decided (committed or aborted): the start of
    * the oldest open transaction, or the log end when none is open. read_committed consumers
-   * read up to here. Never below the log start offset: DeleteRecords may delete the start of an
-   * open transaction (Apache Kafka's UnifiedLog bounds the first unstable offset the same way).
+   * read up to here. DeleteRecords may delete the start of an open transaction; Apache Kafka's
+   * UnifiedLog then bounds the first unstable offset by the log start turned into offset
+   * metadata, which is the base offset of the batch holding the log start (so it may sit a few
+   * offsets below it). Clients see that value in Fetch and ListOffsets: answer the same.
    */
   get lastStableOffset(): number {
-    return Math.max(this.firstUnstableOffset, this.logStartOffset);
+    const firstUnstable = this.firstUnstableOffset;
+    if (firstUnstable >= this.logStartOffset) return firstUnstable;
+    return this.baseOffsetOfBatchHolding(this.logStartOffset) ?? this.logStartOffset;
+  }
+
+  private baseOffsetOfBatchHolding(offset: number): number | null {
+    for (let i = this.segmentIndexFor(offset); i < this.segments.length; i++) {
+      const found = (this.segments[i] as Segment).findBatch(offset);
+      if (found !== null) return found.baseOffset;
+    }
+    return null;
   }
 
   /**
