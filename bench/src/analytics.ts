@@ -65,7 +65,7 @@ export interface AnalyticsBenchOptions {
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** The job's own default (AnalyticsOptions.java). */
-const DEFAULT_CHECKPOINT_INTERVAL_MS = 1000;
+const DEFAULT_CHECKPOINT_INTERVAL_MS = 500;
 
 /** Latencies in arrival order; the first crashes meet a cold JVM, so the second half is summarised. */
 function latencySummary(latencies: readonly number[]): AnalyticsBenchResult['latency'] {

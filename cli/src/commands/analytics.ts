@@ -25,7 +25,7 @@ export const analyticsCommand: Command = {
       type: 'string',
       value: 'DURATION',
       description: 'how often state is checkpointed (and, exactly-once, output committed)',
-      default: '1s',
+      default: '500ms',
     },
     'flink-version': {
       type: 'string',

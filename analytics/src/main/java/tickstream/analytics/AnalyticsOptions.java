@@ -26,7 +26,7 @@ public final class AnalyticsOptions {
     public int parallelism = 1;
     private boolean parallelismGiven;
     public Path checkpointDir = Path.of("data", "analytics", "checkpoints");
-    public Duration checkpointInterval = Duration.ofSeconds(1);
+    public Duration checkpointInterval = Duration.ofMillis(500);
     public Delivery delivery = Delivery.EXACTLY_ONCE;
     /** Prometheus text on this port; 0 = no reporter. */
     public int metricsPort;
