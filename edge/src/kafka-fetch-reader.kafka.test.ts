@@ -1,5 +1,6 @@
 import kafkajs from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { ApiKeys, advertisesApi } from '../../broker/src/testing/advertised-apis.js';
 import { freePort } from '../../broker/src/testing/broker-process.js';
 import { selectedBackend, startTestKafka, type TestKafka, uniqueName } from '../../broker/src/testing/kafka-backend.js';
 import { kafkaLz4Codec } from '../../schemas/src/lz4-node.js';
@@ -104,6 +105,44 @@ describe(`edge Fetch reader (${selectedBackend()} backend)`, () => {
     expect(reading.next.get(1)).toBe(3);
     await producer.disconnect();
     await reader.stop();
+    expect(reading.lines).toEqual([]);
+  });
+
+  it('reads committed transactions only: never an aborted one, nor an open one until it commits', async (context) => {
+    if (!(await advertisesApi(kafka.bootstrap, ApiKeys.endTxn)))
+      return context.skip(`the ${kafka.backend} broker does not advertise EndTxn: it has no transactions to read`);
+    const topic = await topicWith(1);
+    const producer = client.producer({ transactionalId: uniqueName('reader-txn'), maxInFlightRequests: 1 });
+    await producer.connect();
+    const inTransaction = async (values: string[], end: 'commit' | 'abort' | 'leave-open') => {
+      const transaction = await producer.transaction();
+      await transaction.send({ topic, messages: values.map((value) => ({ value })) });
+      if (end === 'commit') await transaction.commit();
+      if (end === 'abort') await transaction.abort();
+      return transaction;
+    };
+    await inTransaction(['c1', 'c2'], 'commit');
+    await inTransaction(['aborted-1', 'aborted-2'], 'abort');
+    await inTransaction(['c3'], 'commit');
+    const open = await inTransaction(['pending'], 'leave-open');
+
+    const reading = recordingHooks(() => 0);
+    const ends: number[] = [];
+    const onPartitionRead = reading.hooks.onPartitionRead;
+    reading.hooks.onPartitionRead = (topicIndex, partition, next, end) => {
+      ends.push(end);
+      onPartitionRead(topicIndex, partition, next, end);
+    };
+    await newReader(topic, reading).start();
+    // c1 c2 COMMIT (0-2), aborted-1 aborted-2 ABORT (3-5), c3 COMMIT (6-7): the open one starts at 8.
+    await vi.waitFor(() => expect(reading.next.get(0)).toBe(8), { timeout: 15_000 });
+    expect(ends.at(-1)).toBe(8); // the last stable offset, not the high watermark (9)
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    expect(reading.values.get(0)).toEqual(['c1', 'c2', 'c3']);
+
+    await open.commit();
+    await vi.waitFor(() => expect(reading.values.get(0)).toEqual(['c1', 'c2', 'c3', 'pending']), { timeout: 15_000 });
+    await producer.disconnect();
     expect(reading.lines).toEqual([]);
   });
 

@@ -13,8 +13,11 @@ export interface ReaderHooks {
    * too (null: a compacted topic's tombstone). For the small keyed topics (user-state-kafka.ts).
    */
   onRecord?(topic: number, partition: number, key: Buffer | null, value: Buffer | null): void;
-  /** A partition's records up to `next` have been handed over; the partition ends at `highWatermark`. */
-  onPartitionRead(topic: number, partition: number, next: number, highWatermark: number): void;
+  /**
+   * A partition's records up to `next` have been handed over; the partition ends at `end` (its
+   * high watermark; under read_committed its last stable offset, as far as the reader may go).
+   */
+  onPartitionRead(topic: number, partition: number, next: number, end: number): void;
   /** A Fetch was answered: Kafka is there. */
   onFetchAnswered(): void;
   log(line: string): void;

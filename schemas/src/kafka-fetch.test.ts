@@ -1,6 +1,15 @@
 import { describe, expect, it } from 'vitest';
+import { buildRecordBatch } from '../../broker/src/testing/record-batch-builder.js';
 import { encodeRecordKey, RecordBatchBuilder } from '../../producer/src/record-batch-encoder.js';
-import { fetchRequestBody, parseFetchResponse, RecordBatchError, readRecordBatches } from './kafka-fetch.js';
+import {
+  type AbortedTransaction,
+  fetchRequestBody,
+  IsolationLevel,
+  parseFetchResponse,
+  RecordBatchError,
+  readKeyedRecordBatches,
+  readRecordBatches,
+} from './kafka-fetch.js';
 
 /** Two lz4 record batches as the producer writes them, numbered as a broker would: offsets 0-2 and 3-4. */
 function twoBatches(): Buffer {
@@ -20,14 +29,36 @@ function twoBatches(): Buffer {
   return Buffer.concat([batch(['v0', 'v1', 'v2'], 0), batch(['v3', 'v4'], 3)]);
 }
 
-function read(records: Buffer, from: number): { values: string[]; offsets: number[]; next: number } {
+function read(
+  records: Buffer,
+  from: number,
+  aborted: AbortedTransaction[] | null = null,
+): { values: string[]; offsets: number[]; next: number } {
   const values: string[] = [];
   const offsets: number[] = [];
-  const next = readRecordBatches(records, from, (offset, value) => {
-    offsets.push(offset);
-    values.push(value.toString());
-  });
+  const next = readRecordBatches(
+    records,
+    from,
+    (offset, value) => {
+      offsets.push(offset);
+      values.push(value.toString());
+    },
+    aborted,
+  );
   return { values, offsets, next };
+}
+
+/** Batches numbered from `baseOffset` on, one after the other, as a broker's log holds them. */
+function log(batches: Parameters<typeof buildRecordBatch>[0][], baseOffset = 0): Buffer {
+  let offset = baseOffset;
+  return Buffer.concat(
+    batches.map((options) => {
+      const batch = buildRecordBatch(options);
+      batch.writeBigInt64BE(BigInt(offset), 0);
+      offset += batch.readInt32BE(57);
+      return batch;
+    }),
+  );
 }
 
 // The edge's record batch reader on the producer's own batches (the other direction of the
@@ -63,6 +94,79 @@ describe('Kafka record batches as the edge reads them', () => {
     expect(() => read(records, 0)).toThrow(
       'record batch at offset 3 is compressed with zstd; the edge reads none, gzip and lz4 (the producer writes lz4)',
     );
+  });
+
+  it('read_committed: skips the batches of aborted transactions and every control batch', () => {
+    // Producers 7 and 8 interleave: 7 commits, 8 aborts, 7 then aborts a second transaction.
+    const records = log([
+      { values: ['plain'] }, // 0, no transaction
+      { values: ['a1', 'a2'], producerId: 7, transactional: true }, // 1-2, committed
+      { values: ['x1'], producerId: 8, transactional: true }, // 3, aborted
+      { values: [], producerId: 7, controlMarker: 'commit' }, // 4
+      { values: ['x2'], producerId: 8, transactional: true }, // 5, aborted
+      { values: [], producerId: 8, controlMarker: 'abort' }, // 6
+      { values: ['y1'], producerId: 7, transactional: true }, // 7, aborted
+      { values: [], producerId: 7, controlMarker: 'abort' }, // 8
+      { values: ['after'], producerId: 8, transactional: true }, // 9, committed
+      { values: [], producerId: 8, controlMarker: 'commit' }, // 10
+    ]);
+    const aborted = [
+      { producerId: 7, firstOffset: 7 },
+      { producerId: 8, firstOffset: 3 },
+    ];
+    expect(read(records, 0, aborted)).toEqual({
+      values: ['plain', 'a1', 'a2', 'after'],
+      offsets: [0, 1, 2, 9],
+      next: 11,
+    });
+    // The keyed reader of the per-user topics (user-state-kafka.ts) skips the same.
+    const keyed: string[] = [];
+    readKeyedRecordBatches(records, 0, (_, __, value) => keyed.push(String(value)), aborted);
+    expect(keyed).toEqual(['plain', 'a1', 'a2', 'after']);
+    // read_uncommitted sees every data record, markers still hidden.
+    expect(read(records, 0).values).toEqual(['plain', 'a1', 'a2', 'x1', 'x2', 'y1', 'after']);
+    // From inside the log: the aborted transaction that began before the position still counts.
+    expect(read(log([{ values: ['x2'], producerId: 8, transactional: true }], 5), 5, aborted).values).toEqual([]);
+  });
+
+  it('parses the last stable offset and the aborted transactions of a Fetch answer, and asks read_committed', () => {
+    const topic = Buffer.from('candles');
+    const answer = Buffer.alloc(4 + 4 + 2 + topic.length + 4 + 4 + 2 + 8 + 8 + 4 + 2 * 16 + 4);
+    let at = answer.writeInt32BE(0, 0);
+    at = answer.writeInt32BE(1, at);
+    at = answer.writeInt16BE(topic.length, at);
+    at += topic.copy(answer, at);
+    at = answer.writeInt32BE(1, at);
+    at = answer.writeInt32BE(4, at); // partition
+    at = answer.writeInt16BE(0, at);
+    at = answer.writeBigInt64BE(20n, at); // high watermark
+    at = answer.writeBigInt64BE(12n, at); // last stable offset: a transaction is open at 12
+    at = answer.writeInt32BE(2, at);
+    at = answer.writeBigInt64BE(1001n, at);
+    at = answer.writeBigInt64BE(3n, at);
+    at = answer.writeBigInt64BE(1002n, at);
+    at = answer.writeBigInt64BE(8n, at);
+    answer.writeInt32BE(-1, at); // null records
+    expect(parseFetchResponse(answer)).toEqual([
+      {
+        topic: 'candles',
+        partition: 4,
+        errorCode: 0,
+        highWatermark: 20,
+        lastStableOffset: 12,
+        abortedTransactions: [
+          { producerId: 1001, firstOffset: 3 },
+          { producerId: 1002, firstOffset: 8 },
+        ],
+        records: null,
+      },
+    ]);
+    const limits = { maxWaitMs: 500, minBytes: 1, maxBytes: 1024, partitionMaxBytes: 512 };
+    const request = (isolation?: IsolationLevel) =>
+      fetchRequestBody([{ topic: 'candles', partitions: [{ partition: 4, offset: 0 }] }], limits, isolation);
+    // replica, max wait, min bytes, max bytes, then the isolation level byte.
+    expect(request()[16]).toBe(0);
+    expect(request(IsolationLevel.readCommitted)[16]).toBe(1);
   });
 
   it('throws RangeError on a Fetch answer cut short, and reads back the answer it asked for', () => {

@@ -6,7 +6,16 @@ import { ResponseReader } from './kafka-protocol.js';
  * Fetch v4 and the record batches (v2, magic 2) it returns, for the edge's own reader
  * (kafka-protocol.md §1-3). Records are handed out as views on the response (or on the
  * decompressed batch): no per-record objects, no offsets as strings.
+ *
+ * read_committed (KIP-98): the broker answers only up to the last stable offset and lists the
+ * aborted transactions that overlap the records it sent; the reader drops those transactions'
+ * batches and every control batch (the COMMIT/ABORT markers), as Apache Kafka's own consumer
+ * does (clients/…/internals/CompletedFetch.java).
  */
+
+/** Fetch's isolation_level: what a consumer may see of transactional records. */
+export const IsolationLevel = { readUncommitted: 0, readCommitted: 1 } as const;
+export type IsolationLevel = (typeof IsolationLevel)[keyof typeof IsolationLevel];
 
 export interface FetchPosition {
   partition: number;
@@ -27,8 +36,12 @@ export interface FetchLimits {
   partitionMaxBytes: number;
 }
 
-/** A Fetch v4 body: replica -1 (a consumer), read_uncommitted, one entry per topic and partition. */
-export function fetchRequestBody(topics: readonly FetchTopicRequest[], limits: FetchLimits): Buffer {
+/** A Fetch v4 body: replica -1 (a consumer), the isolation level, one entry per topic and partition. */
+export function fetchRequestBody(
+  topics: readonly FetchTopicRequest[],
+  limits: FetchLimits,
+  isolation: IsolationLevel = IsolationLevel.readUncommitted,
+): Buffer {
   const names = topics.map(({ topic }) => Buffer.from(topic));
   let size = 4 + 4 + 4 + 4 + 1 + 4;
   for (const [index, { partitions }] of topics.entries())
@@ -38,7 +51,7 @@ export function fetchRequestBody(topics: readonly FetchTopicRequest[], limits: F
   at = body.writeInt32BE(limits.maxWaitMs, at);
   at = body.writeInt32BE(limits.minBytes, at);
   at = body.writeInt32BE(limits.maxBytes, at);
-  at = body.writeInt8(0, at);
+  at = body.writeInt8(isolation, at);
   at = body.writeInt32BE(topics.length, at);
   for (const [index, { partitions }] of topics.entries()) {
     const name = names[index] as Buffer;
@@ -54,11 +67,22 @@ export function fetchRequestBody(topics: readonly FetchTopicRequest[], limits: F
   return body;
 }
 
+/** A transaction the broker says was aborted: its producer's batches from `firstOffset` on are not to be read. */
+export interface AbortedTransaction {
+  /** int64 on the wire; brokers hand out ids far below 2^53. */
+  producerId: number;
+  firstOffset: number;
+}
+
 export interface FetchedPartition {
   topic: string;
   partition: number;
   errorCode: number;
   highWatermark: number;
+  /** The end of what read_committed may read: below it every transaction is decided (-1 if the broker does not say). */
+  lastStableOffset: number;
+  /** Aborted transactions overlapping these records (read_committed only; empty otherwise). */
+  abortedTransactions: AbortedTransaction[];
   /** The partition's record batches as the broker sent them (possibly ending in a cut-off batch). */
   records: Buffer | null;
 }
@@ -74,14 +98,15 @@ export function parseFetchResponse(body: Buffer): FetchedPartition[] {
       const partition = r.int32();
       const errorCode = r.int16();
       const highWatermark = r.int64();
-      r.int64(); // last stable offset
-      const aborted = r.int32(); // aborted transactions: read_uncommitted ignores them
-      if (aborted > 0) r.at += 16 * aborted;
+      const lastStableOffset = r.int64();
+      const abortedTransactions: AbortedTransaction[] = [];
+      // A null array (-1) and an empty one both mean none.
+      for (let a = r.int32(); a > 0; a--) abortedTransactions.push({ producerId: r.int64(), firstOffset: r.int64() });
       const size = r.int32();
       if (size > body.length - r.at) throw new RangeError(`records of ${size} B run past the end of the response`);
       const records = size < 0 ? null : body.subarray(r.at, r.at + size);
       if (size > 0) r.at += size;
-      fetched.push({ topic, partition, errorCode, highWatermark, records });
+      fetched.push({ topic, partition, errorCode, highWatermark, lastStableOffset, abortedTransactions, records });
     }
   }
   return fetched;
@@ -90,22 +115,34 @@ export function parseFetchResponse(body: Buffer): FetchedPartition[] {
 /** A record batch this reader cannot read; the Fetch answer is otherwise fine. */
 export class RecordBatchError extends Error {}
 
+// Record batch v2 header: baseOffset i64 @0, batchLength i32 @8, partitionLeaderEpoch i32 @12,
+// magic i8 @16, crc u32 @17, attributes i16 @21, lastOffsetDelta i32 @23, baseTimestamp i64 @27,
+// maxTimestamp i64 @35, producerId i64 @43, producerEpoch i16 @51, baseSequence i32 @53, count i32 @57.
 const BATCH_HEADER = 61;
+const TRANSACTIONAL_BATCH = 0x10;
 const CONTROL_BATCH = 0x20;
+/** A control record's key is (version i16, type i16); type 0 is ABORT, 1 COMMIT. */
+const ABORT_MARKER = 0;
 const CODEC_NAMES = ['none', 'gzip', 'snappy', 'lz4', 'zstd'];
 
 /**
  * Calls `onRecord` with the offset and value of every record at or after `from` (records without
  * a value are skipped), batch by batch, and returns the offset to fetch next: after the last
  * complete batch. A batch cut short by the size limits comes again, whole, in the next Fetch.
+ * Control batches are never handed over. With `aborted` (read_committed: the Fetch answer's
+ * aborted transactions for these records), the batches of those transactions are skipped too.
  */
 export function readRecordBatches(
   records: Buffer,
   from: number,
   onRecord: (offset: number, value: Buffer) => void,
+  aborted: readonly AbortedTransaction[] | null = null,
 ): number {
-  return walkRecordBatches(records, from, (payload, count, baseOffset, next) =>
-    readRecords(payload, count, baseOffset, next, onRecord),
+  return walkRecordBatches(
+    records,
+    from,
+    (payload, count, baseOffset, next) => readRecords(payload, count, baseOffset, next, onRecord),
+    aborted,
   );
 }
 
@@ -117,9 +154,13 @@ export function readKeyedRecordBatches(
   records: Buffer,
   from: number,
   onRecord: (offset: number, key: Buffer | null, value: Buffer | null) => void,
+  aborted: readonly AbortedTransaction[] | null = null,
 ): number {
-  return walkRecordBatches(records, from, (payload, count, baseOffset, next) =>
-    readKeyedRecords(payload, count, baseOffset, next, onRecord),
+  return walkRecordBatches(
+    records,
+    from,
+    (payload, count, baseOffset, next) => readKeyedRecords(payload, count, baseOffset, next, onRecord),
+    aborted,
   );
 }
 
@@ -127,7 +168,9 @@ function walkRecordBatches(
   records: Buffer,
   from: number,
   onBatch: (payload: Buffer, count: number, baseOffset: number, from: number) => void,
+  aborted: readonly AbortedTransaction[] | null,
 ): number {
+  const transactions = aborted === null ? null : new AbortedTransactions(aborted);
   let next = from;
   let at = 0;
   while (records.length - at >= BATCH_HEADER) {
@@ -140,7 +183,17 @@ function walkRecordBatches(
     const attributes = records.readInt16BE(at + 21);
     const lastOffset = baseOffset + records.readInt32BE(at + 23);
     const count = records.readInt32BE(at + 57);
-    if (lastOffset >= next && (attributes & CONTROL_BATCH) === 0) {
+    const control = (attributes & CONTROL_BATCH) !== 0;
+    let skip = control;
+    if (transactions !== null && (attributes & TRANSACTIONAL_BATCH) !== 0) {
+      const producerId = Number(records.readBigInt64BE(at + 43));
+      transactions.reachedOffset(lastOffset);
+      if (control) {
+        if (controlType(records.subarray(at + BATCH_HEADER, end), baseOffset) === ABORT_MARKER)
+          transactions.ended(producerId);
+      } else skip = transactions.isAborting(producerId);
+    }
+    if (lastOffset >= next && !skip) {
       const payload = decompress(records.subarray(at + BATCH_HEADER, end), attributes & 7, baseOffset);
       onBatch(payload, count, baseOffset, next);
     }
@@ -148,6 +201,48 @@ function walkRecordBatches(
     at = end;
   }
   return next;
+}
+
+/**
+ * The aborted transactions of one Fetch answer as its batches are walked in offset order: a
+ * producer's transaction counts as aborted from its first offset until its ABORT marker.
+ */
+class AbortedTransactions {
+  private readonly pending: AbortedTransaction[];
+  private readonly aborting = new Set<number>();
+
+  constructor(aborted: readonly AbortedTransaction[]) {
+    this.pending = [...aborted].sort((a, b) => a.firstOffset - b.firstOffset);
+  }
+
+  /** Every aborted transaction that began at or before `offset` is now open. */
+  reachedOffset(offset: number): void {
+    while (this.pending.length > 0 && (this.pending[0] as AbortedTransaction).firstOffset <= offset)
+      this.aborting.add((this.pending.shift() as AbortedTransaction).producerId);
+  }
+
+  isAborting(producerId: number): boolean {
+    return this.aborting.has(producerId);
+  }
+
+  ended(producerId: number): void {
+    this.aborting.delete(producerId);
+  }
+}
+
+/** The type of a control batch's marker (its first record's key); -1 if it has none. */
+function controlType(payload: Buffer, baseOffset: number): number {
+  const varint = new VarintCursor(payload);
+  varint.signed(); // length
+  varint.at += 1; // attributes
+  varint.skip(); // timestamp delta
+  varint.signed(); // offset delta
+  const keyLength = varint.signed();
+  if (keyLength < 4 || varint.at + keyLength > payload.length) {
+    if (keyLength < 0) return -1;
+    throw new RangeError(`control record at ${baseOffset} has a key of ${keyLength} bytes, not a (version, type) pair`);
+  }
+  return payload.readInt16BE(varint.at + 2);
 }
 
 function decompress(payload: Buffer, codec: number, baseOffset: number): Buffer {

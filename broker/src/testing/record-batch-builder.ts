@@ -7,41 +7,50 @@ export interface BatchOptions {
   producerId?: number;
   producerEpoch?: number;
   baseSequence?: number;
-  /** Sets the transactional attribute bit (a producer id and epoch are then needed too). */
+  /** Part of a transaction (attributes bit 4). */
   transactional?: boolean;
+  /** A control batch holding this transaction marker (one record, key = version 0 + type, no value). */
+  controlMarker?: 'abort' | 'commit';
 }
 
 /**
  * An uncompressed record batch v2 built byte by byte, so storage tests do not need a client.
- * Records carry no key and no headers; the CRC-32C is computed like a producer's.
+ * Records carry no key and no headers (a control batch's marker has its key and no value);
+ * the CRC-32C is computed like a producer's.
  */
 export function buildRecordBatch(options: BatchOptions): Buffer {
   const timestamp = options.timestamp ?? Date.now();
   const records = new Writer();
-  for (const [i, value] of options.values.entries()) {
-    const record = Buffer.concat(
-      new Writer()
-        .int8(0) // attributes
-        .varint(0) // timestamp delta
-        .varint(i) // offset delta
-        .varint(-1) // null key
-        .varint(Buffer.byteLength(value))
-        .raw(Buffer.from(value))
-        .varint(0) // headers
-        .finish(),
-    );
-    records.varint(record.length).raw(record);
+  const marker = options.controlMarker;
+  const values = marker === undefined ? options.values : [''];
+  for (const [i, value] of values.entries()) {
+    const record = new Writer()
+      .int8(0) // attributes
+      .varint(0) // timestamp delta
+      .varint(i); // offset delta
+    if (marker === undefined) record.varint(-1).varint(Buffer.byteLength(value)).raw(Buffer.from(value));
+    else
+      record
+        .varint(4)
+        .int16(0)
+        .int16(marker === 'abort' ? 0 : 1)
+        .varint(6)
+        .int16(0)
+        .int32(0); // key; value: version, coordinator epoch
+    const bytes = Buffer.concat(record.varint(0).finish()); // no headers
+    records.varint(bytes.length).raw(bytes);
   }
+  const attributes = (options.transactional || marker !== undefined ? 0x10 : 0) | (marker !== undefined ? 0x20 : 0);
   const afterCrc = Buffer.concat(
     new Writer()
-      .int16(options.transactional ? 0x10 : 0) // attributes: no compression, maybe transactional
-      .int32(options.values.length - 1)
+      .int16(attributes) // no compression
+      .int32(values.length - 1)
       .int64(timestamp)
       .int64(timestamp)
       .int64(options.producerId ?? -1)
       .int16(options.producerEpoch ?? -1)
       .int32(options.baseSequence ?? -1)
-      .int32(options.values.length)
+      .int32(values.length)
       .raw(Buffer.concat(records.finish()))
       .finish(),
   );
