@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const outDir = process.argv[2] ?? join(root, 'src', 'generated');
-const schemas = ['tick.fbs', 'user.fbs', 'edge.fbs'].map((name) => join(root, 'fbs', name));
+const schemas = ['tick.fbs', 'user.fbs', 'trading.fbs', 'edge.fbs'].map((name) => join(root, 'fbs', name));
 
 const scratch = mkdtempSync(join(tmpdir(), 'tickstream-flatc-'));
 try {

@@ -6,7 +6,11 @@ import { AlertDelete } from '../../tickstream/edge/alert-delete.js';
 import { AlertList } from '../../tickstream/edge/alert-list.js';
 import { AlertUpdate } from '../../tickstream/edge/alert-update.js';
 import { CandleSubscribe } from '../../tickstream/edge/candle-subscribe.js';
+import { OrderCancelRequest } from '../../tickstream/edge/order-cancel-request.js';
+import { OrderList } from '../../tickstream/edge/order-list.js';
+import { OrderPlace } from '../../tickstream/edge/order-place.js';
 import { Ping } from '../../tickstream/edge/ping.js';
+import { PortfolioGet } from '../../tickstream/edge/portfolio-get.js';
 import { Resync } from '../../tickstream/edge/resync.js';
 import { Subscribe } from '../../tickstream/edge/subscribe.js';
 import { Unsubscribe } from '../../tickstream/edge/unsubscribe.js';
@@ -22,13 +26,17 @@ export enum ClientMessage {
   AlertList = 6,
   AlertCreate = 7,
   AlertUpdate = 8,
-  AlertDelete = 9
+  AlertDelete = 9,
+  OrderList = 10,
+  OrderPlace = 11,
+  OrderCancelRequest = 12,
+  PortfolioGet = 13
 }
 
 export function unionToClientMessage(
   type: ClientMessage,
-  accessor: (obj:AlertCreate|AlertDelete|AlertList|AlertUpdate|CandleSubscribe|Ping|Resync|Subscribe|Unsubscribe) => AlertCreate|AlertDelete|AlertList|AlertUpdate|CandleSubscribe|Ping|Resync|Subscribe|Unsubscribe|null
-): AlertCreate|AlertDelete|AlertList|AlertUpdate|CandleSubscribe|Ping|Resync|Subscribe|Unsubscribe|null {
+  accessor: (obj:AlertCreate|AlertDelete|AlertList|AlertUpdate|CandleSubscribe|OrderCancelRequest|OrderList|OrderPlace|Ping|PortfolioGet|Resync|Subscribe|Unsubscribe) => AlertCreate|AlertDelete|AlertList|AlertUpdate|CandleSubscribe|OrderCancelRequest|OrderList|OrderPlace|Ping|PortfolioGet|Resync|Subscribe|Unsubscribe|null
+): AlertCreate|AlertDelete|AlertList|AlertUpdate|CandleSubscribe|OrderCancelRequest|OrderList|OrderPlace|Ping|PortfolioGet|Resync|Subscribe|Unsubscribe|null {
   switch(ClientMessage[type]) {
     case 'NONE': return null; 
     case 'Subscribe': return accessor(new Subscribe())! as Subscribe;
@@ -40,15 +48,19 @@ export function unionToClientMessage(
     case 'AlertCreate': return accessor(new AlertCreate())! as AlertCreate;
     case 'AlertUpdate': return accessor(new AlertUpdate())! as AlertUpdate;
     case 'AlertDelete': return accessor(new AlertDelete())! as AlertDelete;
+    case 'OrderList': return accessor(new OrderList())! as OrderList;
+    case 'OrderPlace': return accessor(new OrderPlace())! as OrderPlace;
+    case 'OrderCancelRequest': return accessor(new OrderCancelRequest())! as OrderCancelRequest;
+    case 'PortfolioGet': return accessor(new PortfolioGet())! as PortfolioGet;
     default: return null;
   }
 }
 
 export function unionListToClientMessage(
   type: ClientMessage, 
-  accessor: (index: number, obj:AlertCreate|AlertDelete|AlertList|AlertUpdate|CandleSubscribe|Ping|Resync|Subscribe|Unsubscribe) => AlertCreate|AlertDelete|AlertList|AlertUpdate|CandleSubscribe|Ping|Resync|Subscribe|Unsubscribe|null, 
+  accessor: (index: number, obj:AlertCreate|AlertDelete|AlertList|AlertUpdate|CandleSubscribe|OrderCancelRequest|OrderList|OrderPlace|Ping|PortfolioGet|Resync|Subscribe|Unsubscribe) => AlertCreate|AlertDelete|AlertList|AlertUpdate|CandleSubscribe|OrderCancelRequest|OrderList|OrderPlace|Ping|PortfolioGet|Resync|Subscribe|Unsubscribe|null, 
   index: number
-): AlertCreate|AlertDelete|AlertList|AlertUpdate|CandleSubscribe|Ping|Resync|Subscribe|Unsubscribe|null {
+): AlertCreate|AlertDelete|AlertList|AlertUpdate|CandleSubscribe|OrderCancelRequest|OrderList|OrderPlace|Ping|PortfolioGet|Resync|Subscribe|Unsubscribe|null {
   switch(ClientMessage[type]) {
     case 'NONE': return null; 
     case 'Subscribe': return accessor(index, new Subscribe())! as Subscribe;
@@ -60,6 +72,10 @@ export function unionListToClientMessage(
     case 'AlertCreate': return accessor(index, new AlertCreate())! as AlertCreate;
     case 'AlertUpdate': return accessor(index, new AlertUpdate())! as AlertUpdate;
     case 'AlertDelete': return accessor(index, new AlertDelete())! as AlertDelete;
+    case 'OrderList': return accessor(index, new OrderList())! as OrderList;
+    case 'OrderPlace': return accessor(index, new OrderPlace())! as OrderPlace;
+    case 'OrderCancelRequest': return accessor(index, new OrderCancelRequest())! as OrderCancelRequest;
+    case 'PortfolioGet': return accessor(index, new PortfolioGet())! as PortfolioGet;
     default: return null;
   }
 }

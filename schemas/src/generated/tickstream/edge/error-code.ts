@@ -24,7 +24,17 @@ export enum ErrorCode {
   Forbidden = 11,
 
   /**
-   * No such alert rule of this user.
+   * No such alert rule or order of this user.
    */
-  NotFound = 12
+  NotFound = 12,
+
+  /**
+   * Protocol 3: an order that was refused (unknown symbol, quantity, price out of band…); nothing was sent to Kafka.
+   */
+  InvalidOrder = 13,
+
+  /**
+   * Protocol 3: a cancel of an order that is no longer open (filled, cancelled, rejected, expired).
+   */
+  OrderNotOpen = 14
 }

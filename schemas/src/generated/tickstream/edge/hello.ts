@@ -68,7 +68,8 @@ maxFrameBytes():number {
 }
 
 /**
- * 2: alert messages (AlertList … AlertTriggered) are served.
+ * 2: alert messages (AlertList … AlertTriggered) are served; 3: trading (OrderList …
+ * PortfolioState) too.
  */
 protocolVersion():number {
   const offset = this.bb!.__offset(this.bb_pos, 18);

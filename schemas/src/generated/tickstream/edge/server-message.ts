@@ -6,7 +6,10 @@ import { Candles } from '../../tickstream/edge/candles.js';
 import { Delta } from '../../tickstream/edge/delta.js';
 import { Error } from '../../tickstream/edge/error.js';
 import { Hello } from '../../tickstream/edge/hello.js';
+import { OrderUpdated } from '../../tickstream/edge/order-updated.js';
+import { Orders } from '../../tickstream/edge/orders.js';
 import { Pong } from '../../tickstream/edge/pong.js';
+import { PortfolioState } from '../../tickstream/edge/portfolio-state.js';
 import { Snapshot } from '../../tickstream/edge/snapshot.js';
 import { MarketEvent } from '../../tickstream/kafka/market-event.js';
 import { AlertTrigger } from '../../tickstream/user/alert-trigger.js';
@@ -26,13 +29,16 @@ export enum ServerMessage {
   /**
    * Pushed to the user's own connections that sent AlertList, as each trigger arrives.
    */
-  AlertTriggered = 9
+  AlertTriggered = 9,
+  Orders = 10,
+  OrderUpdated = 11,
+  PortfolioState = 12
 }
 
 export function unionToServerMessage(
   type: ServerMessage,
-  accessor: (obj:AlertTrigger|Alerts|Candles|Delta|Error|Hello|MarketEvent|Pong|Snapshot) => AlertTrigger|Alerts|Candles|Delta|Error|Hello|MarketEvent|Pong|Snapshot|null
-): AlertTrigger|Alerts|Candles|Delta|Error|Hello|MarketEvent|Pong|Snapshot|null {
+  accessor: (obj:AlertTrigger|Alerts|Candles|Delta|Error|Hello|MarketEvent|OrderUpdated|Orders|Pong|PortfolioState|Snapshot) => AlertTrigger|Alerts|Candles|Delta|Error|Hello|MarketEvent|OrderUpdated|Orders|Pong|PortfolioState|Snapshot|null
+): AlertTrigger|Alerts|Candles|Delta|Error|Hello|MarketEvent|OrderUpdated|Orders|Pong|PortfolioState|Snapshot|null {
   switch(ServerMessage[type]) {
     case 'NONE': return null; 
     case 'Hello': return accessor(new Hello())! as Hello;
@@ -44,15 +50,18 @@ export function unionToServerMessage(
     case 'Pong': return accessor(new Pong())! as Pong;
     case 'Alerts': return accessor(new Alerts())! as Alerts;
     case 'AlertTriggered': return accessor(new AlertTrigger())! as AlertTrigger;
+    case 'Orders': return accessor(new Orders())! as Orders;
+    case 'OrderUpdated': return accessor(new OrderUpdated())! as OrderUpdated;
+    case 'PortfolioState': return accessor(new PortfolioState())! as PortfolioState;
     default: return null;
   }
 }
 
 export function unionListToServerMessage(
   type: ServerMessage, 
-  accessor: (index: number, obj:AlertTrigger|Alerts|Candles|Delta|Error|Hello|MarketEvent|Pong|Snapshot) => AlertTrigger|Alerts|Candles|Delta|Error|Hello|MarketEvent|Pong|Snapshot|null, 
+  accessor: (index: number, obj:AlertTrigger|Alerts|Candles|Delta|Error|Hello|MarketEvent|OrderUpdated|Orders|Pong|PortfolioState|Snapshot) => AlertTrigger|Alerts|Candles|Delta|Error|Hello|MarketEvent|OrderUpdated|Orders|Pong|PortfolioState|Snapshot|null, 
   index: number
-): AlertTrigger|Alerts|Candles|Delta|Error|Hello|MarketEvent|Pong|Snapshot|null {
+): AlertTrigger|Alerts|Candles|Delta|Error|Hello|MarketEvent|OrderUpdated|Orders|Pong|PortfolioState|Snapshot|null {
   switch(ServerMessage[type]) {
     case 'NONE': return null; 
     case 'Hello': return accessor(index, new Hello())! as Hello;
@@ -64,6 +73,9 @@ export function unionListToServerMessage(
     case 'Pong': return accessor(index, new Pong())! as Pong;
     case 'Alerts': return accessor(index, new Alerts())! as Alerts;
     case 'AlertTriggered': return accessor(index, new AlertTrigger())! as AlertTrigger;
+    case 'Orders': return accessor(index, new Orders())! as Orders;
+    case 'OrderUpdated': return accessor(index, new OrderUpdated())! as OrderUpdated;
+    case 'PortfolioState': return accessor(index, new PortfolioState())! as PortfolioState;
     default: return null;
   }
 }
