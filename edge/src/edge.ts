@@ -27,6 +27,9 @@ import { EMPTY_SPEC } from './subscription.js';
 import { SymbolDirectory } from './symbol-directory.js';
 import { TickConsumer } from './tick-consumer.js';
 import { TickIngest } from './tick-ingest.js';
+import { orderState, TradingRequests } from './trading-requests.js';
+import { TradingService } from './trading-service.js';
+import { TradingState } from './trading-state.js';
 import { UserState } from './user-state.js';
 import { loadNativeUws, type us_listen_socket, type WebSocket } from './uws.js';
 
@@ -93,6 +96,46 @@ export async function startEdge(options: EdgeOptions): Promise<RunningEdge> {
       for (const session of mine) if (session.followsAlerts) fanOut.send(session, frame, 'alert-triggered');
     },
   });
+  const trading = new TradingState({
+    brokers: options.brokers,
+    ...(options.kafkaSecurity ? { security: options.kafkaSecurity } : {}),
+    topics: options.tradingTopics,
+    clientId: `tickstream-edge-${options.edgeId}-${epoch}`,
+    log,
+    onOrder: (user, change) =>
+      pushToTraders(user, encoder.orderUpdated(epoch, orderState(change.entry), change.update), 'order-updated'),
+    onPortfolio: (user, portfolio) =>
+      pushToTraders(
+        user,
+        encoder.portfolioState(epoch, { requestId: 0, portfolio, marks: tradingService.marks(portfolio) }),
+        'portfolio-state',
+      ),
+  });
+  /** Order and portfolio changes go to their own user's connections that follow trading, and to no other. */
+  function pushToTraders(user: string, frame: Uint8Array, type: string): void {
+    for (const session of sessionsByUser.get(user) ?? []) if (session.followsTrading) fanOut.send(session, frame, type);
+  }
+  const lastPrice = (name: string): number | undefined => {
+    const id = directory.idOf(name);
+    const last = id === undefined ? 0 : (state.current.last[id] as number);
+    return last > 0 ? last : undefined;
+  };
+  const tradingService = new TradingService(
+    trading,
+    {
+      hasSymbol: (name) => directory.idOf(name) !== undefined,
+      lastPrice,
+      sectorOf: (name) => {
+        const id = directory.idOf(name);
+        return id === undefined ? undefined : directory.sectors[id];
+      },
+    },
+    {
+      maxQuantity: options.maxOrderQuantity,
+      priceBandPct: options.orderPriceBandPct,
+      maxOpenOrdersPerUser: options.maxOpenOrdersPerUser,
+    },
+  );
   const alerts = new AlertService(
     users,
     {
@@ -108,6 +151,7 @@ export async function startEdge(options: EdgeOptions): Promise<RunningEdge> {
     options,
     Date.now,
     new AlertRequests(alerts, fanOut, encoder, epoch),
+    new TradingRequests(tradingService, fanOut, encoder, epoch),
   );
   let nextSessionId = 1;
   let loaded = false;
@@ -227,7 +271,7 @@ export async function startEdge(options: EdgeOptions): Promise<RunningEdge> {
           windowMs: options.windowMs,
           maxSymbolsPerSubscription: options.maxSymbolsPerSubscription,
           maxFrameBytes: DEFAULT_MAX_FRAME_BYTES,
-          protocolVersion: 2,
+          protocolVersion: 3,
         }),
         'hello',
       );
@@ -262,6 +306,7 @@ export async function startEdge(options: EdgeOptions): Promise<RunningEdge> {
     login: { secret: options.authSecret, tokenTtlS: options.sessionTtlS, secureCookies: options.secureCookies },
     users,
     alerts,
+    trading: tradingService,
     directory,
     quote: (id) => state.published.row(id),
     candles,
@@ -277,6 +322,7 @@ export async function startEdge(options: EdgeOptions): Promise<RunningEdge> {
         epoch,
         kafka: { up: kafka.up, detail: kafka.detail, brokers: options.brokers },
         users: { loaded: users.ready, accounts: users.accounts.size },
+        trading: { loaded: trading.ready, users: trading.book.userCount },
         clients: sessions.size,
         channels: fanOut.channels.size,
         symbols: directory.size,
@@ -291,6 +337,7 @@ export async function startEdge(options: EdgeOptions): Promise<RunningEdge> {
       id: nextSessionId++,
       principal,
       followsAlerts: false,
+      followsTrading: false,
       outlet: null,
       spec: EMPTY_SPEC,
       channel: null,
@@ -323,6 +370,7 @@ export async function startEdge(options: EdgeOptions): Promise<RunningEdge> {
 
   consumer.start().catch((error: Error) => log(`Kafka consumer stopped: ${error.message}`));
   users.start();
+  trading.start();
 
   return {
     port,
@@ -333,7 +381,7 @@ export async function startEdge(options: EdgeOptions): Promise<RunningEdge> {
       clearInterval(windowTimer);
       uws.us_listen_socket_close(listenSocket);
       for (const session of sessions) session.outlet?.close(CloseCode.ShuttingDown, 'edge shutting down');
-      await Promise.all([consumer.stop(), users.stop()]);
+      await Promise.all([consumer.stop(), users.stop(), trading.stop()]);
     },
   };
 }

@@ -1,14 +1,21 @@
+import type { Admission, Authenticator } from './auth.js';
+import type { Principal, Role } from './auth-token.js';
 import type { HttpRequest, HttpResponse } from './uws.js';
 
 export const JSON_TYPE = 'application/json';
 
+/** Largest request body read (POST /api/login, /api/alerts, /api/orders). */
+export const MAX_BODY_BYTES = 16 * 1024;
+
 export const STATUS_TEXT: Record<number, string> = {
   200: '200 OK',
   201: '201 Created',
+  202: '202 Accepted',
   400: '400 Bad Request',
   401: '401 Unauthorized',
   403: '403 Forbidden',
   404: '404 Not Found',
+  409: '409 Conflict',
   413: '413 Payload Too Large',
   415: '415 Unsupported Media Type',
   500: '500 Internal Server Error',
@@ -94,4 +101,35 @@ export class HttpExchange {
       });
     });
   }
+}
+
+/**
+ * Answers a request once its token admits it with at least `needed` (every /api/* route, and
+ * /health and /metrics when protected): 401 without a valid token, 403 for a role too low, each
+ * with a JSON `{"error"}` that says why. Headers are read before the first await, while uWS's
+ * request object is valid.
+ */
+export function admitted(
+  auth: Authenticator,
+  res: HttpResponse,
+  req: HttpRequest,
+  needed: Role,
+  handle: (exchange: HttpExchange, principal: Principal, headers: RequestHeaders) => void | Promise<void>,
+  exchange = new HttpExchange(res),
+): void {
+  const headers = headersOf(req);
+  auth.admit({ authorization: headers.authorization, cookie: headers.cookie, query: '' }, needed).then(
+    (admission: Admission) => {
+      if (!admission.ok) return exchange.error(admission.status, admission.message, wwwAuthenticate(admission));
+      // A handler that fails answers 500 with why, rather than leaving the request hanging.
+      return Promise.resolve(handle(exchange, admission.principal, headers)).catch((error: Error) =>
+        exchange.error(500, `${error.message}`),
+      );
+    },
+    (error: Error) => exchange.error(500, `authentication failed: ${error.message}`),
+  );
+}
+
+function wwwAuthenticate(admission: Admission): [string, string][] {
+  return !admission.ok && admission.status === 401 ? [['WWW-Authenticate', 'Bearer realm="tickstream"']] : [];
 }

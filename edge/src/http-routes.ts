@@ -1,12 +1,14 @@
 import type { CandleFields, QuoteFields } from '@tickstream/schemas';
 import type { AlertService } from './alert-service.js';
-import { type Admission, type Authenticator, tokenCookie } from './auth.js';
-import { createToken, type Principal, type Role } from './auth-token.js';
+import { type Authenticator, tokenCookie } from './auth.js';
+import { createToken } from './auth-token.js';
 import { type CandleStore, parseTimeframe, TIMEFRAME_NAMES } from './candles.js';
-import { HttpExchange, headersOf, JSON_TYPE, type RequestHeaders } from './http-exchange.js';
+import { admitted, HttpExchange, headersOf, JSON_TYPE, MAX_BODY_BYTES, type RequestHeaders } from './http-exchange.js';
+import { registerTradingRoutes } from './http-trading-routes.js';
 import type { EdgeMetrics } from './metrics.js';
 import type { StaticFile } from './static-files.js';
 import type { SymbolDirectory } from './symbol-directory.js';
+import type { TradingService } from './trading-service.js';
 import type { UserState } from './user-state.js';
 import type { HttpRequest, HttpResponse, TemplatedApp } from './uws.js';
 
@@ -26,9 +28,8 @@ export interface HttpContext {
   login: { secret: string | null; tokenTtlS: number; secureCookies: boolean };
   users: UserState;
   alerts: AlertService;
+  trading: TradingService;
 }
-
-const MAX_BODY_BYTES = 16 * 1024;
 
 function reply(res: HttpResponse, status: string, type: string, body: string | Buffer): void {
   res.cork(() => {
@@ -40,38 +41,7 @@ function badRequest(exchange: HttpExchange, message: string): void {
   exchange.error(400, message);
 }
 
-/**
- * Answers a request once its token admits it with at least `needed` (every /api/* route, and
- * /health and /metrics when protected): 401 without a valid token, 403 for a role too low, each
- * with a JSON `{"error"}` that says why. Headers are read before the first await, while uWS's
- * request object is valid.
- */
-function admitted(
-  context: HttpContext,
-  res: HttpResponse,
-  req: HttpRequest,
-  needed: Role,
-  handle: (exchange: HttpExchange, principal: Principal, headers: RequestHeaders) => void | Promise<void>,
-  exchange = new HttpExchange(res),
-): void {
-  const headers = headersOf(req);
-  context.auth.admit({ authorization: headers.authorization, cookie: headers.cookie, query: '' }, needed).then(
-    (admission: Admission) => {
-      if (!admission.ok) return exchange.error(admission.status, admission.message, wwwAuthenticate(admission));
-      // A handler that fails answers 500 with why, rather than leaving the request hanging.
-      return Promise.resolve(handle(exchange, admission.principal, headers)).catch((error: Error) =>
-        exchange.error(500, `${error.message}`),
-      );
-    },
-    (error: Error) => exchange.error(500, `authentication failed: ${error.message}`),
-  );
-}
-
-function wwwAuthenticate(admission: Admission): [string, string][] {
-  return !admission.ok && admission.status === 401 ? [['WWW-Authenticate', 'Bearer realm="tickstream"']] : [];
-}
-
-/** GET /health, /metrics, /api/symbols, /api/candles, sign-in, alerts and the dashboard's files. */
+/** GET /health, /metrics, /api/symbols, /api/candles, sign-in, alerts, trading and the dashboard's files. */
 export function registerHttpRoutes(app: TemplatedApp, context: HttpContext): void {
   const health = (exchange: HttpExchange): void => {
     const status = context.health();
@@ -83,7 +53,7 @@ export function registerHttpRoutes(app: TemplatedApp, context: HttpContext): voi
       const status = context.health();
       return reply(res, status.ok ? '200 OK' : '503 Service Unavailable', JSON_TYPE, JSON.stringify(status));
     }
-    admitted(context, res, req, 'viewer', health);
+    admitted(context.auth, res, req, 'viewer', health);
   });
 
   app.get('/metrics', (res, req) => {
@@ -95,14 +65,15 @@ export function registerHttpRoutes(app: TemplatedApp, context: HttpContext): voi
       );
     };
     if (!context.protect.metrics || !context.auth.enabled) return metrics(new HttpExchange(res));
-    admitted(context, res, req, 'viewer', metrics);
+    admitted(context.auth, res, req, 'viewer', metrics);
   });
 
   registerSessionRoutes(app, context);
   registerAlertRoutes(app, context);
+  registerTradingRoutes(app, context.auth, context.trading);
 
   app.get('/api/symbols', (res, req) =>
-    admitted(context, res, req, 'viewer', (exchange) => symbols(exchange, context)),
+    admitted(context.auth, res, req, 'viewer', (exchange) => symbols(exchange, context)),
   );
 
   app.get('/api/candles', (res, req) => {
@@ -111,12 +82,12 @@ export function registerHttpRoutes(app: TemplatedApp, context: HttpContext): voi
       tf: req.getQuery('tf') ?? '1m',
       limit: req.getQuery('limit') ?? '500',
     };
-    admitted(context, res, req, 'viewer', (exchange) => candles(exchange, context, query));
+    admitted(context.auth, res, req, 'viewer', (exchange) => candles(exchange, context, query));
   });
 
   app.any('/api/*', (res, req) => {
     const what = `${req.getMethod().toUpperCase()} ${req.getUrl()}`;
-    admitted(context, res, req, 'viewer', (exchange) => exchange.error(404, `no such API: ${what} (docs/api.md)`));
+    admitted(context.auth, res, req, 'viewer', (exchange) => exchange.error(404, `no such API: ${what} (docs/api.md)`));
   });
 
   app.get('/*', (res, req) => serveStatic(res, req, context.staticFiles));
@@ -189,7 +160,7 @@ function registerSessionRoutes(app: TemplatedApp, context: HttpContext): void {
   });
 
   app.get('/api/session', (res, req) =>
-    admitted(context, res, req, 'viewer', (exchange, principal) =>
+    admitted(context.auth, res, req, 'viewer', (exchange, principal) =>
       exchange.json(200, {
         user: principal.user,
         role: principal.role,
@@ -238,14 +209,16 @@ function secureCookie(context: HttpContext, headers: RequestHeaders): boolean {
 function registerAlertRoutes(app: TemplatedApp, context: HttpContext): void {
   const { alerts } = context;
   app.get('/api/alerts', (res, req) =>
-    admitted(context, res, req, 'viewer', (exchange, principal) => exchange.json(200, alerts.json(principal.user))),
+    admitted(context.auth, res, req, 'viewer', (exchange, principal) =>
+      exchange.json(200, alerts.json(principal.user)),
+    ),
   );
 
   app.post('/api/alerts', (res, req) => {
     const exchange = new HttpExchange(res);
     const body = exchange.readJson(MAX_BODY_BYTES);
     admitted(
-      context,
+      context.auth,
       res,
       req,
       'trader',
@@ -265,7 +238,7 @@ function registerAlertRoutes(app: TemplatedApp, context: HttpContext): void {
     const id = req.getParameter(0) ?? '';
     const body = exchange.readJson(MAX_BODY_BYTES);
     admitted(
-      context,
+      context.auth,
       res,
       req,
       'trader',
@@ -282,7 +255,7 @@ function registerAlertRoutes(app: TemplatedApp, context: HttpContext): void {
 
   app.del('/api/alerts/:id', (res, req) => {
     const id = req.getParameter(0) ?? '';
-    admitted(context, res, req, 'trader', async (exchange, principal) => {
+    admitted(context.auth, res, req, 'trader', async (exchange, principal) => {
       const outcome = await alerts.remove(principal.user, decodeURIComponent(id));
       if (!outcome.ok) return exchange.error(outcome.status, outcome.message);
       exchange.json(200, { deleted: outcome.rule.id });
