@@ -1,3 +1,6 @@
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { decodeOrderCommand, encodeOrderCommand, type OrderFields } from '@tickstream/schemas';
 import { describe, expect, it } from 'vitest';
 import { checkOrderDraft, type OrderCheck, priceUnits } from './order-rules.js';
 
@@ -112,5 +115,92 @@ describe('order checks at the edge', () => {
       reason: expect.stringMatching(/^an order is a JSON object/),
     });
     expect(checkOrderDraft([], market, limits)).toMatchObject({ ok: false });
+  });
+});
+
+interface FixtureEvent {
+  type: string;
+  order?: OrderFields;
+  startingCash?: number;
+}
+interface FixturePortfolio {
+  after: number;
+  cash: number;
+  reservedCash: number;
+  realizedPnl: number;
+  positions: { cost: number; realizedPnl: number }[];
+}
+const fixture = JSON.parse(
+  readFileSync(fileURLToPath(new URL('../../schemas/fixtures/trading-fills.json', import.meta.url)), 'utf8'),
+) as {
+  matching: { name: string; events: FixtureEvent[]; expect: { event: number }[] }[];
+  accounts: {
+    name: string;
+    startingCash: number;
+    events: FixtureEvent[];
+    expect: { event: number }[];
+    portfolios: FixturePortfolio[];
+  }[];
+};
+
+// The fill engine's boundary cases (part B's JUnit tests load the same file) must stay cases
+// the edge can produce: every order in them passes the edge's checks and encodes as an Order.
+describe('schemas/fixtures/trading-fills.json', () => {
+  const cases = [...fixture.matching, ...fixture.accounts];
+
+  it('holds only orders the edge accepts, written exactly as the fixture has them', () => {
+    let orders = 0;
+    for (const { name, events } of cases)
+      for (const event of events) {
+        if (event.type !== 'order') continue;
+        const order = event.order as OrderFields;
+        const body = {
+          symbol: order.symbol,
+          side: order.side,
+          type: order.type,
+          quantity: order.quantity,
+          ...(order.type !== 'market' ? { price: order.price / 10_000 } : {}),
+          tif: order.tif,
+        };
+        const checked = checkOrderDraft(
+          body,
+          { hasSymbol: () => true, lastPrice: () => order.referencePrice },
+          { maxQuantity: 1_000_000, priceBandPct: 20 },
+        );
+        expect(checked, `${name}: ${order.id}`).toEqual({
+          ok: true,
+          draft: {
+            symbol: order.symbol,
+            side: order.side,
+            type: order.type,
+            quantity: order.quantity,
+            price: order.price,
+            tif: order.tif,
+            clientOrderId: '',
+            referencePrice: order.referencePrice,
+          },
+        });
+        expect(decodeOrderCommand(encodeOrderCommand({ kind: 'order', order }))).toEqual({ kind: 'order', order });
+        orders++;
+      }
+    expect(orders).toBeGreaterThan(30);
+  });
+
+  it('points every expectation at an event of its case', () => {
+    for (const { name, events, expect: expected } of cases)
+      for (const { event } of expected) expect(event, name).toBeLessThan(events.length);
+  });
+
+  it('keeps cash + cost of the positions − realized P&L at the starting cash in every account snapshot', () => {
+    // Buys move value from cash into cost, sells move it back with the difference realized:
+    // the sum never changes between resets (docs/trading.md, "Accounts").
+    for (const { name, startingCash, events, portfolios } of fixture.accounts)
+      for (const snapshot of portfolios) {
+        const reset = events.slice(0, snapshot.after + 1).findLast((event) => event.type === 'reset');
+        const start = reset === undefined || reset.startingCash === 0 ? startingCash : (reset.startingCash as number);
+        const cost = snapshot.positions.reduce((sum, position) => sum + position.cost, 0);
+        expect(snapshot.cash + cost - snapshot.realizedPnl, `${name}, after event ${snapshot.after}`).toBe(start);
+        expect(snapshot.realizedPnl).toBe(snapshot.positions.reduce((sum, position) => sum + position.realizedPnl, 0));
+      }
   });
 });
