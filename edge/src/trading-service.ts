@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { randomFillSync } from 'node:crypto';
 import { isOpenStatus, type OrderFields, type OrderUpdateFields, type PortfolioFields } from '@tickstream/schemas';
 import { checkOrderDraft, type OrderDraft, type OrderLimits, type OrderMarket } from './order-rules.js';
 import type { OrderEntry } from './trading-book.js';
@@ -26,6 +26,8 @@ export type OrderOutcome =
  * it is the fill engine's (docs/trading.md).
  */
 export class TradingService {
+  private readonly ids = new RandomIds();
+
   constructor(
     private readonly state: TradingState,
     private readonly market: TradingMarket,
@@ -65,7 +67,7 @@ export class TradingService {
         status: 400,
         message: `user ${user} has ${open} open orders, the most this edge allows (--max-open-orders-per-user ${this.limits.maxOpenOrdersPerUser}): cancel one first`,
       };
-    const order: OrderFields = { id: `o${randomBytes(8).toString('hex')}`, user, ...draft, createdAtMs: this.now() };
+    const order: OrderFields = { id: `o${this.ids.next()}`, user, ...draft, createdAtMs: this.now() };
     try {
       await this.state.write(user, { kind: 'order', order });
     } catch (error) {
@@ -123,6 +125,25 @@ export class TradingService {
 
   get ready(): boolean {
     return this.state.ready;
+  }
+}
+
+/**
+ * 64-bit random ids as 16 hex digits, drawn from a pool filled 512 at a time: one getrandom call
+ * per order cost 4 % of the edge's CPU at 3,000 orders/s.
+ */
+class RandomIds {
+  private readonly pool = Buffer.alloc(8 * 512);
+  private at = this.pool.length;
+
+  next(): string {
+    if (this.at === this.pool.length) {
+      randomFillSync(this.pool);
+      this.at = 0;
+    }
+    const id = this.pool.toString('hex', this.at, this.at + 8);
+    this.at += 8;
+    return id;
   }
 }
 
