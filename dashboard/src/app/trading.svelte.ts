@@ -98,6 +98,8 @@ class Trading {
   /** This page's own equity samples since it opened (the fill engine's points are in the record). */
   liveCurve = $state.raw<EquityPoint[]>([]);
   toasts = $state<Toast[]>([]);
+  /** The symbol in the order ticket, kept while the Trading tab is closed. */
+  ticketSymbol = $state('');
   /** The latest announcement for screen readers (aria-live). */
   announcement = $state('');
   private refreshTimer: ReturnType<typeof setTimeout> | null = null;
