@@ -131,13 +131,15 @@ export class TradingBook {
     return this.advance(mine, entry, update) || fresh ? { entry, update } : null;
   }
 
-  /** A `portfolios` record (null: its tombstone). True when it changed what the user sees. */
+  /**
+   * A `portfolios` record (null: its tombstone). The latest record of the user's partition is the
+   * portfolio, whatever its times say. True when the user had one or has one now.
+   */
   applyPortfolio(user: string, portfolio: PortfolioFields | null): boolean {
     const mine = this.of(user);
     const before = mine.portfolio;
-    if (before !== null && portfolio !== null && before.updatedAtMs > portfolio.updatedAtMs) return false;
     mine.portfolio = portfolio;
-    return before !== portfolio;
+    return before !== null || portfolio !== null;
   }
 
   /** Moves an order to the state an update says, unless the update is older than what it has. */
