@@ -12,6 +12,7 @@ export const BENCHMARKS = [
   'e2e',
   'baseline',
   'http',
+  'orders',
   'dashboard',
 ] as const;
 export type BenchmarkName = (typeof BENCHMARKS)[number];

@@ -31,7 +31,18 @@ describe('tickstream CLI', () => {
 
   it('answers --help on every command it lists', () => {
     const listed = [...tickstream('--help').stdout.matchAll(/^ {2}([a-z]+) {2,}/gm)].map((match) => match[1] ?? '');
-    expect(listed).toEqual(['up', 'broker', 'kafka', 'producer', 'edge', 'watch', 'token', 'users', 'bench']);
+    expect(listed).toEqual([
+      'up',
+      'broker',
+      'kafka',
+      'producer',
+      'edge',
+      'watch',
+      'token',
+      'users',
+      'portfolio',
+      'bench',
+    ]);
     for (const command of listed) {
       const result = tickstream(command, '--help');
       expect(result.status, command).toBe(0);
@@ -46,7 +57,7 @@ describe('tickstream CLI', () => {
     for (const flag of ['--scenario', '--seed', '--duration', 'KAFKA_BOOTSTRAP_SERVERS', 'TICK_INTERVAL']) {
       expect(producer).toContain(flag);
     }
-    // Eleven CLI starts: seconds each on a machine shared with other builds.
+    // Twelve CLI starts: seconds each on a machine shared with other builds.
   }, 90_000);
 
   it('prints a subcommand help with every flag', () => {
