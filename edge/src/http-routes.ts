@@ -1,7 +1,7 @@
 import type { AlertService } from './alert-service.js';
 import { tokenCookie } from './auth.js';
 import { createToken } from './auth-token.js';
-import { admitted, HttpExchange, headersOf, JSON_TYPE, type RequestHeaders } from './http-exchange.js';
+import { admitted, HttpExchange, headersOf, JSON_TYPE, MAX_BODY_BYTES, type RequestHeaders } from './http-exchange.js';
 import { registerTradingRoutes } from './http-trading-routes.js';
 import { type MarketContext, registerMarketRoutes } from './market-routes.js';
 import type { EdgeMetrics } from './metrics.js';

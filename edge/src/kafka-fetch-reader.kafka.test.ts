@@ -1,6 +1,5 @@
 import kafkajs from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { ApiKeys, advertisesApi } from '../../broker/src/testing/advertised-apis.js';
 import { freePort } from '../../broker/src/testing/broker-process.js';
 import { selectedBackend, startTestKafka, type TestKafka, uniqueName } from '../../broker/src/testing/kafka-backend.js';
 import { kafkaLz4Codec } from '../../schemas/src/lz4-node.js';

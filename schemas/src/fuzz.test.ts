@@ -8,16 +8,6 @@ import { QuoteTable } from './quote-table.js';
 import { AnalyticsState, decodeServerFrame, ErrorCode, ServerFrameEncoder, Timeframe } from './server-codec.js';
 import { decodeMarketEvent, decodeTick, MarketEventKind, TickEncoder } from './tick-codec.js';
 import {
-  type AlertRuleFields,
-  type AlertTriggerFields,
-  decodeAlertRule,
-  decodeAlertTrigger,
-  decodeUserAccount,
-  encodeAlertRule,
-  encodeAlertTrigger,
-  encodeUserAccount,
-} from './user-codec.js';
-import {
   decodeOrderCommand,
   decodeOrderUpdate,
   decodePortfolio,
@@ -27,6 +17,16 @@ import {
   type OrderFields,
   type OrderUpdateFields,
 } from './trading-codec.js';
+import {
+  type AlertRuleFields,
+  type AlertTriggerFields,
+  decodeAlertRule,
+  decodeAlertTrigger,
+  decodeUserAccount,
+  encodeAlertRule,
+  encodeAlertTrigger,
+  encodeUserAccount,
+} from './user-codec.js';
 
 // Hostile input must end in a value or a ProtocolError: never another exception, a hang, or a
 // huge allocation. 100,000 random and mutated buffers across every decoder.
