@@ -18,6 +18,8 @@ export interface KeyedRecord {
   topic: string;
   key: string;
   value: Buffer | null;
+  /** Its offset in its partition (one key is always in the same partition). */
+  offset: number;
 }
 
 /**
@@ -100,8 +102,9 @@ export class UserStateReader {
       startOffset: (topic, partition) =>
         this.positions.get(`${topic}:${partition}`) ?? this.starts.get(`${topic}:${partition}`),
       onValue: () => {},
-      onRecord: (topic, _partition, key, value) => {
-        if (key !== null) this.onRecord({ topic: this.topics[topic] as string, key: key.toString('utf8'), value });
+      onRecord: (topic, _partition, key, value, offset) => {
+        if (key !== null)
+          this.onRecord({ topic: this.topics[topic] as string, key: key.toString('utf8'), value, offset });
       },
       onPartitionRead: (topic, partition, next, end) =>
         this.partitionRead(this.topics[topic] as string, partition, next, end),
@@ -174,17 +177,19 @@ export class UserStateWriter {
     this.producer = kafka.producer({ allowAutoTopicCreation: false, retry: { retries: 3 } });
   }
 
-  async write(topic: string, key: string, value: Uint8Array | null): Promise<void> {
+  /** Resolves with the offset Kafka stored the record at. */
+  async write(topic: string, key: string, value: Uint8Array | null): Promise<number> {
     this.connected ??= this.producer.connect().catch((error: Error) => {
       this.connected = null;
       throw error;
     });
     await this.connected;
-    await this.producer.send({
+    const [stored] = await this.producer.send({
       topic,
       acks: -1,
       messages: [{ key, value: value === null ? null : Buffer.from(value.buffer, value.byteOffset, value.byteLength) }],
     });
+    return Number(stored?.baseOffset ?? -1);
   }
 
   async stop(): Promise<void> {
