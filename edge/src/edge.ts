@@ -11,7 +11,9 @@ import {
 import { nodeLz4 } from '@tickstream/schemas/lz4-node';
 import { verifyToken } from './auth-token.js';
 import { CandleStore } from './candles.js';
+import { ClientLimits } from './client-limits.js';
 import { ClientMessages } from './client-messages.js';
+import { closeSpread } from './drain.js';
 import { FanOut } from './fan-out.js';
 import { registerHttpRoutes } from './http-routes.js';
 import { MarketState } from './market-state.js';
@@ -24,20 +26,34 @@ import { EMPTY_SPEC } from './subscription.js';
 import { SymbolDirectory } from './symbol-directory.js';
 import { TickConsumer } from './tick-consumer.js';
 import { TickIngest } from './tick-ingest.js';
+import { checkTlsFiles } from './tls.js';
 import { loadNativeUws, type us_listen_socket, type WebSocket } from './uws.js';
 
 export interface RunningEdge {
   port: number;
+  /** 'https' with --tls-cert/--tls-key (then WebSockets are wss://). */
+  scheme: 'http' | 'https';
   epoch: number;
   edgeId: string;
   /** Resolves once history is loaded and clients are served. */
   ready: Promise<void>;
+  /** Stops at once: clients are closed with 1001 (going away). */
   stop(): Promise<void>;
+  /**
+   * Stops gracefully (SIGTERM): /readyz answers 503 and new clients are refused for
+   * `drainDelayMs`, so balancers take this edge out; then clients are closed with 1012
+   * (reconnect) spread over `drainWindowMs`; then it stops. Bounded by the sum of the two.
+   */
+  drain(): Promise<void>;
 }
 
 interface SocketData {
   session: Session;
+  /** The client's address, for the per-address connection limit. */
+  address: string;
 }
+
+const text = (buffer: ArrayBuffer): string => Buffer.from(buffer).toString();
 
 /** uWS's upper bound on a client message: far above ours, so an oversized one gets an Error, not a close. */
 const UWS_MAX_PAYLOAD = 1024 * 1024;
@@ -49,6 +65,9 @@ const UWS_MAX_PAYLOAD = 1024 * 1024;
 export async function startEdge(options: EdgeOptions): Promise<RunningEdge> {
   const uws = loadNativeUws();
   const log = options.log;
+  const tls = options.tls ? checkTlsFiles(options.tls) : null;
+  if (tls) log(`TLS: ${tls.certFile} (${tls.subject}, valid until ${tls.validTo.toISOString().slice(0, 10)})`);
+  const limits = new ClientLimits(options);
   const epoch = randomInt(1, 2 ** 32 - 1);
   const startedMs = Date.now();
   const frameOptions: FrameOptions = { lz4: nodeLz4, maxFrameBytes: DEFAULT_MAX_FRAME_BYTES };
@@ -66,6 +85,8 @@ export async function startEdge(options: EdgeOptions): Promise<RunningEdge> {
   const sessions = new Set<Session>();
   let nextSessionId = 1;
   let loaded = false;
+  /** SIGTERM: readiness off, no new clients, the present ones moved away. */
+  let draining = false;
   let markReady: () => void = () => {};
   const ready = new Promise<void>((resolve) => {
     markReady = resolve;
@@ -115,7 +136,7 @@ export async function startEdge(options: EdgeOptions): Promise<RunningEdge> {
     },
   });
 
-  const app = uws.App();
+  const app = tls ? uws.SSLApp({ cert_file_name: tls.certFile, key_file_name: tls.keyFile }) : uws.App();
   app.ws<SocketData>('/ws', {
     compression: uws.DISABLED,
     maxPayloadLength: UWS_MAX_PAYLOAD,
@@ -130,10 +151,18 @@ export async function startEdge(options: EdgeOptions): Promise<RunningEdge> {
       const extensions = req.getHeader('sec-websocket-extensions');
       const origin = req.getHeader('origin');
       const token = req.getQuery('token') ?? '';
+      const address = limits.clientAddress(text(res.getRemoteAddressAsText()), req.getHeader('x-forwarded-for'));
       const refuse = (status: string, message: string): void => {
         res.cork(() => res.writeStatus(status).writeHeader('Content-Type', 'text/plain').end(`${message}\n`));
       };
       if (!loaded) return refuse('503 Service Unavailable', 'edge is loading history from Kafka; retry shortly');
+      if (draining) return refuse('503 Service Unavailable', 'edge is draining; reconnect to another edge');
+      if (!limits.admits(address)) {
+        return refuse(
+          '429 Too Many Requests',
+          `${address} holds ${limits.maxConnectionsPerIp} connections, the most one address may (--max-connections-per-ip)`,
+        );
+      }
       if (options.allowedOrigins !== null && origin !== '' && !options.allowedOrigins.includes(origin)) {
         return refuse('403 Forbidden', `origin ${origin} is not allowed`);
       }
@@ -154,10 +183,11 @@ export async function startEdge(options: EdgeOptions): Promise<RunningEdge> {
         laggingSinceMs: 0,
         closed: false,
       };
-      res.upgrade<SocketData>({ session }, key, protocol, extensions, context);
+      res.upgrade<SocketData>({ session, address }, key, protocol, extensions, context);
     },
     open(ws: WebSocket<SocketData>) {
-      const { session } = ws.getUserData();
+      const { session, address } = ws.getUserData();
+      limits.opened(address);
       session.outlet = {
         send: (frame) => ws.send(frame, true, false) !== 2,
         bufferedAmount: () => ws.getBufferedAmount(),
@@ -196,7 +226,8 @@ export async function startEdge(options: EdgeOptions): Promise<RunningEdge> {
       fanOut.drained(ws.getUserData().session);
     },
     close(ws) {
-      const { session } = ws.getUserData();
+      const { session, address } = ws.getUserData();
+      limits.closed(address);
       fanOut.forget(session);
       sessions.delete(session);
       metrics.connections.set(sessions.size);
@@ -210,11 +241,22 @@ export async function startEdge(options: EdgeOptions): Promise<RunningEdge> {
     metrics,
     staticFiles: loadStaticFiles(options.staticDir),
     maxBars: options.maxBars,
+    limits,
+    allowedOrigins: options.allowedOrigins,
+    readiness: () => {
+      const kafka = consumer.health;
+      const reasons = [
+        ...(loaded ? [] : ['loading history from Kafka']),
+        ...(kafka.up ? [] : [`Kafka: ${kafka.detail}`]),
+        ...(draining ? ['draining: shutting down'] : []),
+      ];
+      return { ok: reasons.length === 0, edgeId: options.edgeId, epoch, reasons };
+    },
     health: () => {
       const kafka = consumer.health;
       return {
-        ok: kafka.up && loaded,
-        status: !loaded ? 'loading' : kafka.up ? 'ok' : 'kafka-unavailable',
+        ok: kafka.up && loaded && !draining,
+        status: draining ? 'draining' : !loaded ? 'loading' : kafka.up ? 'ok' : 'kafka-unavailable',
         edgeId: options.edgeId,
         epoch,
         kafka: { up: kafka.up, detail: kafka.detail, brokers: options.brokers },
@@ -248,16 +290,39 @@ export async function startEdge(options: EdgeOptions): Promise<RunningEdge> {
 
   consumer.start().catch((error: Error) => log(`Kafka consumer stopped: ${error.message}`));
 
-  return {
-    port,
-    epoch,
-    edgeId: options.edgeId,
-    ready,
-    async stop() {
+  let stopped: Promise<void> | undefined;
+  const stop = (): Promise<void> => {
+    stopped ??= (async () => {
       clearInterval(windowTimer);
       uws.us_listen_socket_close(listenSocket);
       for (const session of sessions) session.outlet?.close(CloseCode.ShuttingDown, 'edge shutting down');
       await consumer.stop();
+    })();
+    return stopped;
+  };
+
+  return {
+    port,
+    scheme: tls ? 'https' : 'http',
+    epoch,
+    edgeId: options.edgeId,
+    ready,
+    stop,
+    async drain() {
+      if (draining || stopped) return stop();
+      draining = true;
+      log(
+        `draining: /readyz answers 503 and new clients are refused; ${sessions.size} clients move in ` +
+          `${(options.drainDelayMs / 1000).toFixed(1)} s, spread over ${(options.drainWindowMs / 1000).toFixed(1)} s`,
+      );
+      await new Promise((resolve) => setTimeout(resolve, options.drainDelayMs));
+      const moving = sessions.size;
+      // Deltas keep flowing to each client until its own close: nobody waits without data.
+      await closeSpread(sessions, options.drainWindowMs, (session) =>
+        session.outlet?.close(CloseCode.Draining, 'edge draining: reconnect'),
+      );
+      log(`drained: ${moving} clients told to reconnect elsewhere (1012); stopping`);
+      await stop();
     },
   };
 }

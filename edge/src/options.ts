@@ -1,4 +1,5 @@
 import type { KafkaSecurity } from '@tickstream/schemas/kafka-security';
+import type { TlsFiles } from './tls.js';
 export interface EdgeOptions {
   /** 0 picks a free port (tests); `listening.port` tells which. */
   port: number;
@@ -35,6 +36,18 @@ export interface EdgeOptions {
   maxBars: number;
   /** Symbols the edge can hold (ids are ushort on the wire). */
   maxSymbols: number;
+  /** Serve https:// and wss:// with this certificate and key (null: plain http:// and ws://). */
+  tls: TlsFiles | null;
+  /** After SIGTERM: how long /readyz answers 503 and new clients are refused before clients are moved. */
+  drainDelayMs: number;
+  /** Then the clients are closed (1012, reconnect) in shares spread over this long. */
+  drainWindowMs: number;
+  /** Open WebSockets one client address may hold (0: no limit; loopback is never limited). */
+  maxConnectionsPerIp: number;
+  /** HTTP requests a second per client address, bursts of twice that (0: no limit; not /livez, /readyz, /health, /metrics). */
+  maxRequestsPerIpPerSecond: number;
+  /** Proxies whose X-Forwarded-For names the client (addresses or CIDRs). */
+  trustedProxies: string[];
   /** Directory with the dashboard's built files (index.html …), served at `/`; null: none. */
   staticDir: string | null;
   edgeId: string;
@@ -61,4 +74,10 @@ export const defaultEdgeOptions: Omit<EdgeOptions, 'edgeId' | 'log' | 'staticDir
   slowClientTimeoutMs: 10_000,
   maxBars: 1000,
   maxSymbols: 20_000,
+  tls: null,
+  drainDelayMs: 2000,
+  drainWindowMs: 5000,
+  maxConnectionsPerIp: 100,
+  maxRequestsPerIpPerSecond: 100,
+  trustedProxies: [],
 };

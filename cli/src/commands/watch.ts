@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { DeltaField } from '@tickstream/schemas';
 import type { Command } from '../command.js';
 import { parseDurationMs, parseInteger } from '../option-values.js';
@@ -72,6 +73,11 @@ export const watchCommand: Command = {
       description: 'one JSON object per line: each symbol of a Snapshot ("type":"snapshot"), each applied update',
     },
     timeout: { type: 'string', value: 'DURATION', description: 'exit 1 if no update arrives for this long' },
+    ca: {
+      type: 'string',
+      value: 'FILE',
+      description: 'PEM CA certificate(s) to trust for wss:// (a self-signed edge; or NODE_EXTRA_CA_CERTS)',
+    },
     token: {
       type: 'string',
       value: 'TOKEN',
@@ -108,6 +114,18 @@ export const watchCommand: Command = {
     }
     if (url.protocol !== 'ws:' && url.protocol !== 'wss:')
       throw new UsageError(`--url must start with ws:// or wss://, got '${url.href}'`);
+    const caFile = flags.string('ca');
+    let ca: string | null = null;
+    if (caFile !== undefined) {
+      try {
+        ca = readFileSync(caFile, 'utf8');
+      } catch (error) {
+        throw new UsageError(`--ca ${caFile} cannot be read (${(error as NodeJS.ErrnoException).code ?? error})`);
+      }
+      if (!ca.includes('-----BEGIN CERTIFICATE-----'))
+        throw new UsageError(`--ca ${caFile} holds no PEM certificate (-----BEGIN CERTIFICATE-----)`);
+      if (url.protocol !== 'wss:') throw new UsageError(`--ca is for wss:// URLs, not ${url.protocol}//`);
+    }
     const token = flags.string('token') ?? process.env.TICKSTREAM_TOKEN;
     if (token) url.searchParams.set('token', token);
 
@@ -154,6 +172,7 @@ export const watchCommand: Command = {
             process.stderr.write(`watch: ${line}\n`);
           },
         },
+        ca,
       );
       process.on('SIGINT', interrupted);
       process.on('SIGTERM', interrupted);

@@ -15,6 +15,9 @@ import WebSocket from 'ws';
 const frameOptions: FrameOptions = { lz4: nodeLz4 };
 const FIRST_RETRY_MS = 250;
 const MAX_RETRY_MS = 5000;
+/** Close code 1012 (Service Restart): a draining edge; come back within this (jittered) at once. */
+const DRAINING = 1012;
+const DRAIN_RETRY_MS = 100;
 /** Symbol ids are ushort on the wire. */
 const MAX_SYMBOLS = 65_536;
 
@@ -50,6 +53,8 @@ export class EdgeClient {
     private readonly url: string,
     private readonly subscription: { symbols: string[]; sectors: string[] },
     private readonly events: EdgeClientEvents,
+    /** PEM CAs to trust for wss:// besides Node's (a self-signed edge: watch --ca). */
+    private readonly ca: string | null = null,
   ) {}
 
   start(): void {
@@ -63,7 +68,7 @@ export class EdgeClient {
   }
 
   private connect(): void {
-    const socket = new WebSocket(this.url, { perMessageDeflate: false });
+    const socket = new WebSocket(this.url, { perMessageDeflate: false, ...(this.ca ? { ca: this.ca } : {}) });
     this.socket = socket;
     this.awaitingSnapshot = true;
     socket.binaryType = 'nodebuffer';
@@ -98,11 +103,17 @@ export class EdgeClient {
         socket.terminate();
       });
     });
-    socket.on('error', (error) => this.events.status(`connection error: ${error.message}`));
+    socket.on('error', (error: NodeJS.ErrnoException) => {
+      const untrusted = /CERT|SELF_SIGNED|UNABLE_TO_(GET|VERIFY)|ERR_TLS_CERT_ALTNAME/.test(error.code ?? '');
+      const hint = untrusted ? ' (trust the edge’s CA with --ca FILE or NODE_EXTRA_CA_CERTS=FILE)' : '';
+      this.events.status(`connection error: ${error.message}${hint}`);
+    });
     socket.on('close', (code, reason) => {
       if (this.socket !== socket || this.stopped) return;
       this.socket = null;
-      const delay = Math.min(FIRST_RETRY_MS * 2 ** this.failures, MAX_RETRY_MS);
+      // 1012: the edge is draining and asks us to move now; the balancer sends us to another edge.
+      if (code === DRAINING) this.failures = 0;
+      const delay = code === DRAINING ? DRAIN_RETRY_MS : Math.min(FIRST_RETRY_MS * 2 ** this.failures, MAX_RETRY_MS);
       // Full jitter: thousands of clients of a dead edge must not come back in lockstep.
       const wait = Math.round(delay / 2 + Math.random() * (delay / 2));
       this.failures++;
