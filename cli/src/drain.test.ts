@@ -8,7 +8,7 @@ import { startBroker } from '@tickstream/broker';
 import { type EdgeGroup, haproxyVersion, startEdgeGroup } from '@tickstream/edge';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { until } from '../../broker/src/testing/until.js';
-import { makeTestCertificates, type TestCertificates } from '../../edge/src/testing/certificates.js';
+import { makeTestCertificates, type TestCertificates } from '../../broker/src/testing/certificates.js';
 import { getJson, quiet, startTestProducer } from '../../edge/src/testing/system.js';
 import type { RunningProducer } from '../../producer/dist/index.js';
 import { MovingClient } from './testing/moving-client.js';
