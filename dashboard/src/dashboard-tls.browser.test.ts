@@ -6,9 +6,9 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type BrowserContext, chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { makeTestCertificates, type TestCertificates } from '../../broker/src/testing/certificates.js';
 import { startTestKafka, type TestKafka, uniqueName } from '../../broker/src/testing/kafka-backend.js';
 import type { RunningEdge } from '../../edge/src/edge.js';
-import { makeTestCertificates, type TestCertificates } from '../../broker/src/testing/certificates.js';
 import { startTestEdge, startTestProducer } from '../../edge/src/testing/system.js';
 import type { RunningProducer } from '../../producer/dist/index.js';
 
