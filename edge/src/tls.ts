@@ -43,7 +43,8 @@ export function checkTlsFiles(files: TlsFiles, now: Date = new Date()): TlsCerti
   try {
     key = createPrivateKey(keyText);
   } catch (error) {
-    const reason = /passphrase/i.test((error as Error).message)
+    // Node asks for a passphrase it has not got, and reports that as "interrupted or cancelled".
+    const reason = /ENCRYPTED PRIVATE KEY|Proc-Type: 4,ENCRYPTED/.test(keyText)
       ? 'it is encrypted; give the edge an unencrypted key (openssl pkey -in KEY -out PLAIN)'
       : (error as Error).message;
     throw new EdgeStartError(`--tls-key ${files.keyFile} is not a usable PEM private key: ${reason}`);
