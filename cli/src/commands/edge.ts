@@ -34,7 +34,11 @@ export const edgeFlags: Command['flags'] = {
     value: 'SECRET',
     description: 'require client tokens signed with this secret (see tickstream token; env TICKSTREAM_AUTH_SECRET)',
   },
-  'allowed-origins': { type: 'string', value: 'ORIGIN,…', description: 'only pages of these Origins may open a WebSocket or call /api (CORS)' },
+  'allowed-origins': {
+    type: 'string',
+    value: 'ORIGIN,…',
+    description: 'only pages of these Origins may open a WebSocket or call /api (CORS)',
+  },
   'max-symbols-per-client': {
     type: 'string',
     value: 'N',
