@@ -22,6 +22,22 @@ export const STATUS_TEXT: Record<number, string> = {
   503: '503 Service Unavailable',
 };
 
+/** Responses to a page of an allowed origin, and that origin: they carry the CORS headers (http-guard.ts). */
+const corsOrigins = new WeakMap<HttpResponse, string>();
+
+/** Lets the page of `origin` read the answer to this request (it passed --allowed-origins). */
+export function allowCors(res: HttpResponse, origin: string): void {
+  corsOrigins.set(res, origin);
+}
+
+/** writeStatus, plus the CORS headers when the request came from an allowed origin's page. */
+export function writeStatus(res: HttpResponse, status: string): HttpResponse {
+  res.writeStatus(status);
+  const origin = corsOrigins.get(res);
+  if (origin !== undefined) res.writeHeader('Access-Control-Allow-Origin', origin).writeHeader('Vary', 'Origin');
+  return res;
+}
+
 /** The request headers an answer may depend on, read while uWS's request object is still valid. */
 export interface RequestHeaders {
   authorization: string;
@@ -57,7 +73,7 @@ export class HttpExchange {
     if (this.aborted || this.done) return;
     this.done = true;
     this.res.cork(() => {
-      this.res.writeStatus(STATUS_TEXT[status] ?? `${status}`).writeHeader('Content-Type', type);
+      writeStatus(this.res, STATUS_TEXT[status] ?? `${status}`).writeHeader('Content-Type', type);
       this.res.writeHeader('Cache-Control', 'no-store');
       for (const [name, value] of headers) this.res.writeHeader(name, value);
       this.res.end(body);

@@ -1,15 +1,15 @@
 import type { Authenticator } from './auth.js';
 import { admitted, HttpExchange, MAX_BODY_BYTES } from './http-exchange.js';
+import type { GuardedRoutes } from './http-guard.js';
 import { fillJson, fillsCsv, orderJson } from './trading-json.js';
 import type { TradingService } from './trading-service.js';
-import type { TemplatedApp } from './uws.js';
 
 /**
  * /api/orders (GET, POST), /api/orders/{id} (DELETE), /api/fills (JSON or ?format=csv) and
  * /api/portfolio (docs/api.md): the caller's own orders, fills and portfolio only. Reading needs
  * a viewer's token, placing and cancelling a trader's.
  */
-export function registerTradingRoutes(app: TemplatedApp, auth: Authenticator, trading: TradingService): void {
+export function registerTradingRoutes(app: GuardedRoutes, auth: Authenticator, trading: TradingService): void {
   const loading = (exchange: HttpExchange): boolean => {
     if (trading.ready) return false;
     exchange.error(503, 'edge is loading orders from Kafka; retry shortly');

@@ -1,5 +1,6 @@
 import type { KafkaSecurity } from '@tickstream/schemas/kafka-security';
 import { DEFAULT_BARS_KEPT } from './candles.js';
+import type { TlsFiles } from './tls.js';
 import { defaultTradingTopics, type TradingTopicNames } from './trading-state.js';
 import { defaultUserTopics, type UserTopicNames } from './user-state-kafka.js';
 
@@ -77,6 +78,18 @@ export interface EdgeOptions {
   barsKept: readonly number[];
   /** Symbols the edge can hold (ids are ushort on the wire). */
   maxSymbols: number;
+  /** Serve https:// and wss:// with this certificate and key (null: plain http:// and ws://). */
+  tls: TlsFiles | null;
+  /** After SIGTERM: how long /readyz answers 503 and new clients are refused before clients are moved. */
+  drainDelayMs: number;
+  /** Then the clients are closed (1012, reconnect) in shares spread over this long. */
+  drainWindowMs: number;
+  /** Open WebSockets one client address may hold (0: no limit; loopback is never limited). */
+  maxConnectionsPerIp: number;
+  /** HTTP requests a second per client address, bursts of twice that (0: no limit; not /livez, /readyz, /health, /metrics). */
+  maxRequestsPerIpPerSecond: number;
+  /** Proxies whose X-Forwarded-For names the client (addresses or CIDRs). */
+  trustedProxies: string[];
   /** Directory with the dashboard's built files (index.html …), served at `/`; null: none. */
   staticDir: string | null;
   edgeId: string;
@@ -120,4 +133,10 @@ export const defaultEdgeOptions: Omit<EdgeOptions, 'edgeId' | 'log' | 'staticDir
   slowClientTimeoutMs: 10_000,
   barsKept: DEFAULT_BARS_KEPT,
   maxSymbols: 20_000,
+  tls: null,
+  drainDelayMs: 2000,
+  drainWindowMs: 5000,
+  maxConnectionsPerIp: 100,
+  maxRequestsPerIpPerSecond: 100,
+  trustedProxies: [],
 };

@@ -38,4 +38,6 @@ export const CloseCode = {
   SlowConsumer: 4008,
   RateLimited: 4029,
   ShuttingDown: 1001,
+  /** RFC 6455's Service Restart: this edge is draining; reconnect now (through the balancer, to another). */
+  Draining: 1012,
 } as const;

@@ -5,5 +5,11 @@ export {
   startApacheKafka,
 } from './apache-kafka.js';
 export { ApacheKafkaError, MissingPrerequisiteError } from './errors.js';
-export { type ExtraListener, type KRaftNode, saslPlainListener } from './kraft-config.js';
+export {
+  type ExtraListener,
+  type KRaftNode,
+  type ScramCredential,
+  saslPlainListener,
+  saslSslScramListener,
+} from './kraft-config.js';
 export { resolveKafkaJars } from './maven.js';

@@ -2,6 +2,7 @@ import { hostname } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { startApacheKafka, startBroker } from '@tickstream/broker';
 import {
+  checkTlsFiles,
   defaultEdgeGroupOptions,
   defaultEdgeOptions,
   HaproxyMissingError,
@@ -14,7 +15,7 @@ import type { Command } from '../command.js';
 import { parseChoice, parseInteger, parsePort } from '../option-values.js';
 import { runUntilSignal } from '../run-until-signal.js';
 import { UsageError } from '../usage-error.js';
-import { DASHBOARD_DIST } from './edge.js';
+import { DASHBOARD_DIST, edgeFlags, tlsFilesFrom } from './edge.js';
 
 const cliBin = fileURLToPath(new URL('../../bin/tickstream.js', import.meta.url));
 
@@ -76,10 +77,13 @@ export const upCommand: Command = {
       description:
         'sign-in required: the edges accept HS256 tokens signed with it (tickstream token, POST /api/login; env TICKSTREAM_AUTH_SECRET); default: single-user mode',
     },
+    'tls-cert': edgeFlags['tls-cert'] as Command['flags'][string],
+    'tls-key': edgeFlags['tls-key'] as Command['flags'][string],
   },
   notes:
     'Environment: KAFKA_BROKERS=host:port,… runs on an existing Kafka cluster instead of starting one.\n' +
-    'With --edges > 1, HAProxy (apt-get install haproxy) balances on PORT; its config is written to ./data/haproxy/.',
+    'With --edges > 1, HAProxy (apt-get install haproxy) balances on PORT; its config is written to ./data/haproxy/.\n' +
+    'With --tls-cert/--tls-key clients use https:// and wss://: the edge serves TLS itself, or HAProxy ends it with --edges > 1.',
   async run(flags) {
     const kind = parseChoice('kafka', flags.required('kafka'), ['embedded', 'apache'] as const);
     const port = parsePort('port', flags.required('port'));
@@ -88,6 +92,9 @@ export const upCommand: Command = {
       throw new UsageError(`--port ${port} leaves no room for ${edges} edges above it`);
     // Before anything starts: a missing balancer is the user's to fix, not ours to work around.
     if (edges > 1 && haproxyVersion() === null) throw new HaproxyMissingError();
+    const tls = tlsFilesFrom(flags);
+    // Checked before Kafka starts: a wrong file is the user's to fix, said in one line.
+    if (tls) checkTlsFiles(tls);
     const log = (line: string): void => {
       process.stderr.write(`${line}\n`);
     };
@@ -110,12 +117,13 @@ export const upCommand: Command = {
     process.stdout.write(
       `producer: ${defaultProducerOptions.symbolCount} symbols at ${defaultProducerOptions.rate} ticks/s into '${defaultProducerOptions.topic}'\n`,
     );
-    if (edges > 1) return runEdgeGroup(edges, port, kafka, producer, log);
+    if (edges > 1) return runEdgeGroup(edges, port, tls, kafka, producer, log);
     let edge: Awaited<ReturnType<typeof startEdge>>;
     try {
       edge = await startEdge({
         ...defaultEdgeOptions,
         port,
+        tls,
         brokers: kafka.bootstrap.split(','),
         authSecret,
         staticDir: DASHBOARD_DIST,
@@ -128,8 +136,11 @@ export const upCommand: Command = {
       throw error;
     }
     process.stdout.write(`edge: listening on :${edge.port}\n`);
+    const ws = edge.scheme === 'https' ? 'wss' : 'ws';
     void edge.ready.then(() =>
-      process.stdout.write(`dashboard: http://localhost:${edge.port}/  (WebSocket ws://localhost:${edge.port}/ws)\n`),
+      process.stdout.write(
+        `dashboard: ${edge.scheme}://localhost:${edge.port}/  (WebSocket ${ws}://localhost:${edge.port}/ws)\n`,
+      ),
     );
     const status = producerStatus(producer, log);
     // Stop in the order data flows: nobody is served from a Kafka that is gone.
@@ -157,6 +168,7 @@ function producerStatus(producer: RunningProducer, log: (line: string) => void):
 async function runEdgeGroup(
   edges: number,
   port: number,
+  tls: { certFile: string; keyFile: string } | null,
   kafka: KafkaHandle,
   producer: RunningProducer,
   log: (line: string) => void,
@@ -171,6 +183,7 @@ async function runEdgeGroup(
       edgeId: (index) => `${hostname()}-edge-${index + 1}`,
       edgeCommand: [process.execPath, cliBin, 'edge', '--brokers', kafka.bootstrap],
       dataDir: './data/haproxy',
+      tls,
       log,
     });
   } catch (error) {
@@ -179,11 +192,16 @@ async function runEdgeGroup(
     throw error;
   }
   for (const edge of group.edges) process.stdout.write(`edge: ${edge.id} on :${edge.port} (pid ${edge.pid})\n`);
-  process.stdout.write(`balancer: HAProxy on :${group.port} (leastconn, /health checked), ${group.configPath}\n`);
+  const [http, ws] = tls ? ['https', 'wss'] : ['http', 'ws'];
+  process.stdout.write(
+    `balancer: HAProxy on :${group.port} (leastconn, /readyz checked${tls ? ', TLS ends here' : ''}), ${group.configPath}\n`,
+  );
   void group
     .healthy(10 * 60_000)
     .then(() =>
-      process.stdout.write(`dashboard: http://localhost:${group.port}/  (WebSocket ws://localhost:${group.port}/ws)\n`),
+      process.stdout.write(
+        `dashboard: ${http}://localhost:${group.port}/  (WebSocket ${ws}://localhost:${group.port}/ws)\n`,
+      ),
     )
     .catch(() => {});
   const status = producerStatus(producer, log);

@@ -56,6 +56,8 @@ export interface FeedConnectionOptions {
 
 const OPEN = 1;
 const CLIENT_RECONNECT = 4000;
+/** Close code 1012 (Service Restart): the edge is draining and asks clients to reconnect (to another edge). */
+const EDGE_DRAINING = 1012;
 const INITIAL_CAPACITY = 1024;
 
 function sameCounters(): FeedCounters {
@@ -202,6 +204,8 @@ export class FeedConnection {
       if (this.socket !== socket) return;
       this.socket = null;
       this.log('connection', `connection closed (${event.code}${event.reason ? `: ${event.reason}` : ''})`);
+      // 1012: a draining edge asks us to move now (docs/protocol.md); no backoff from earlier failures.
+      if (event.code === EDGE_DRAINING) this.attempt = 0;
       this.scheduleReconnect();
     };
     socket.onerror = () => {
