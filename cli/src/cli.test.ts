@@ -70,6 +70,8 @@ describe('tickstream CLI', () => {
       '--default-partitions',
       '--retention-ms',
       '--retention-bytes',
+      '--log-cleaner-backoff',
+      '--log-cleaner-duty-cycle',
     ]) {
       expect(result.stdout).toContain(flag);
     }

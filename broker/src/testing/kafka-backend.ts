@@ -72,6 +72,9 @@ export function testSecurityListeners(dir: string): { listeners: ExtraListener[]
   return { listeners: [testSaslListener(), saslSslScramListener(keystore)], caFile };
 }
 
+/** log.cleaner.backoff.ms of every test broker, both backends: Kafka's 15 s would make compaction tests crawl. */
+export const TEST_LOG_CLEANER_BACKOFF_MS = 500;
+
 /** KAFKA_BACKEND=embedded|apache picks the broker that tests talk to; embedded by default. */
 export function selectedBackend(env: NodeJS.ProcessEnv = process.env): KafkaBackend {
   const value = env.KAFKA_BACKEND ?? 'embedded';
@@ -112,6 +115,7 @@ export async function startTestKafka(options: TestKafkaOptions = {}): Promise<Te
       dataDir,
       extraListeners: security.listeners,
       scramCredentials: TEST_SCRAM_CREDENTIALS,
+      properties: { 'log.cleaner.backoff.ms': TEST_LOG_CLEANER_BACKOFF_MS },
     });
     return {
       backend,
@@ -133,6 +137,8 @@ export async function startTestKafka(options: TestKafkaOptions = {}): Promise<Te
   const broker = await startBroker({
     port: 0,
     dataDir,
+    // Compaction tests wait for the cleaner; the shared Apache Kafka gets the same (global-setup.ts).
+    logCleanerBackoffMs: TEST_LOG_CLEANER_BACKOFF_MS,
     log: (line: string) => {
       if (verbose) process.stderr.write(`[embedded broker] ${line}\n`);
     },

@@ -1,7 +1,7 @@
 import { startBroker } from '@tickstream/broker';
 import { type MetricsServer, startMetricsServer } from '@tickstream/schemas/metrics-server';
 import type { Command } from '../command.js';
-import { parseBytes, parseDurationMs, parseInteger, parsePort } from '../option-values.js';
+import { parseBytes, parseDurationMs, parseInteger, parsePort, parseShare } from '../option-values.js';
 import { runUntilSignal } from '../run-until-signal.js';
 
 export const brokerCommand: Command = {
@@ -34,6 +34,18 @@ export const brokerCommand: Command = {
       description: 'cap each partition near this size (512MiB, 1GB; -1 = no cap)',
       default: '-1',
     },
+    'log-cleaner-backoff': {
+      type: 'string',
+      value: 'DURATION',
+      description: "how often the log cleaner looks for compacted topics to clean (Kafka's log.cleaner.backoff.ms)",
+      default: '15s',
+    },
+    'log-cleaner-duty-cycle': {
+      type: 'string',
+      value: 'SHARE',
+      description: "share of wall time the log cleaner's thread may compute (0-1]; it sleeps the rest",
+      default: '0.25',
+    },
     'metrics-port': {
       type: 'string',
       value: 'PORT',
@@ -57,6 +69,8 @@ export const brokerCommand: Command = {
       retentionMs: parseDurationMs('retention-ms', flags.required('retention-ms')),
       retentionBytes: parseBytes('retention-bytes', flags.required('retention-bytes')),
       autoCreateTopics: !flags.boolean('no-auto-create'),
+      logCleanerBackoffMs: parseDurationMs('log-cleaner-backoff', flags.required('log-cleaner-backoff')),
+      logCleanerDutyCycle: parseShare('log-cleaner-duty-cycle', flags.required('log-cleaner-duty-cycle')),
     };
     const metricsPortFlag = flags.string('metrics-port');
     const metricsPort = metricsPortFlag === undefined ? null : parsePort('metrics-port', metricsPortFlag);
