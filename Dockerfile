@@ -50,9 +50,9 @@ COPY --from=build /app/dashboard/dist ./dashboard/dist
 RUN mkdir -p /data && chown node:node /data
 USER node
 EXPOSE 8080
-# The edge's health (200 once history is loaded and Kafka answers); services that are not an
+# The edge's readiness (200 once history is loaded and Kafka answers, 503 while draining); services that are not an
 # edge (producer, broker) turn it off in docker-compose.yml.
 HEALTHCHECK --interval=5s --timeout=2s --start-period=60s --retries=3 \
-  CMD ["node", "-e", "fetch('http://127.0.0.1:8080/health').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
+  CMD ["node", "-e", "fetch('http://127.0.0.1:8080/readyz').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
 ENTRYPOINT ["node", "cli/bin/tickstream.js"]
 CMD ["up"]

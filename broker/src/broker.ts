@@ -2,10 +2,12 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
+import type { Registry } from 'prom-client';
 import type { BrokerContext } from './api/api.js';
 import { type BrokerConfig, defaultBrokerConfig } from './config.js';
 import { GroupCoordinator } from './groups/index.js';
 import { LogManager, writeDurably } from './log/index.js';
+import { BrokerMetrics } from './metrics.js';
 import { listen } from './server.js';
 import { TransactionCoordinator } from './transactions/index.js';
 
@@ -14,6 +16,8 @@ export interface RunningBroker {
   port: number;
   /** "host:port", what clients are given as bootstrap servers. */
   bootstrap: string;
+  /** With `{ metrics: true }`: what /metrics serves (tickstream broker --metrics-port). */
+  metrics: Registry | null;
   close(): Promise<void>;
 }
 
@@ -26,8 +30,14 @@ function clusterIdFor(dataDir: string): string {
   return clusterId;
 }
 
-/** Starts the embedded broker: recovers the log in `dataDir`, then listens. */
-export async function startBroker(options: Partial<BrokerConfig> = {}): Promise<RunningBroker> {
+/**
+ * Starts the embedded broker: recovers the log in `dataDir`, then listens. `metrics` also times
+ * every request and keeps what `RunningBroker.metrics` reports (off by default: tests run many brokers).
+ */
+export async function startBroker(
+  options: Partial<BrokerConfig> = {},
+  { metrics = false }: { metrics?: boolean } = {},
+): Promise<RunningBroker> {
   const config: BrokerConfig = { ...defaultBrokerConfig, log: (line) => console.error(line), ...options };
   mkdirSync(config.dataDir, { recursive: true });
   const clusterId = clusterIdFor(config.dataDir);
@@ -42,9 +52,10 @@ export async function startBroker(options: Partial<BrokerConfig> = {}): Promise<
     groups,
     transactions,
   };
-  let listening: Awaited<ReturnType<typeof listen>>;
+  let listening: Awaited<ReturnType<typeof listen>> | undefined;
+  const brokerMetrics = metrics ? new BrokerMetrics(log, () => listening?.connections.size ?? 0) : null;
   try {
-    listening = await listen(context, config.host, config.port);
+    listening = await listen(context, config.host, config.port, brokerMetrics);
   } catch (error) {
     await transactions.close();
     await groups.close();
@@ -60,18 +71,20 @@ export async function startBroker(options: Partial<BrokerConfig> = {}): Promise<
     }
     throw error;
   }
-  const port = (listening.server.address() as AddressInfo).port;
+  const { server, connections } = listening;
+  const port = (server.address() as AddressInfo).port;
   context.node.port = port;
   let closed: Promise<void> | undefined;
   return {
     host: config.host,
     port,
     bootstrap: `${config.host}:${port}`,
+    metrics: brokerMetrics?.registry ?? null,
     close() {
       closed ??= (async () => {
         await new Promise<void>((resolve) => {
-          listening.server.close(() => resolve());
-          for (const socket of listening.connections) socket.destroy();
+          server.close(() => resolve());
+          for (const socket of connections) socket.destroy();
         });
         await transactions.close();
         await groups.close();

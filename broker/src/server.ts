@@ -1,6 +1,7 @@
 import { createServer, type Server, type Socket } from 'node:net';
 import { type ApiHandler, type BrokerContext, NO_RESPONSE, type RequestHeader } from './api/api.js';
 import { apiHandlers, apiVersionsUnsupportedBody } from './api/index.js';
+import type { RequestObserver } from './metrics.js';
 import { MalformedRequestError } from './protocol/errors.js';
 import { Reader } from './protocol/reader.js';
 import { Writer } from './protocol/writer.js';
@@ -26,6 +27,7 @@ class Connection {
   constructor(
     private readonly socket: Socket,
     private readonly broker: BrokerContext,
+    private readonly observer: RequestObserver | null,
   ) {
     this.clientHost = `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? 0}`;
     socket.setNoDelay(true);
@@ -77,6 +79,7 @@ class Connection {
   }
 
   private async handle(request: Buffer): Promise<void> {
+    const started = performance.now();
     let header: RequestHeader | undefined;
     try {
       const reader = new Reader(request);
@@ -109,9 +112,18 @@ class Connection {
         broker: this.broker,
         clientHost: this.clientHost,
       });
-      if (outcome === NO_RESPONSE) return;
+      const body = outcome === NO_RESPONSE ? [] : response.finish();
       // ApiVersions answers with response header v0 even when its body is flexible (KIP-511).
-      this.send(correlationId, flexible && apiKey !== API_VERSIONS, response.finish());
+      if (outcome !== NO_RESPONSE) this.send(correlationId, flexible && apiKey !== API_VERSIONS, body);
+      if (this.observer !== null) {
+        const seconds = (performance.now() - started) / 1000;
+        this.observer.request(
+          handler.name,
+          seconds,
+          request.length + 4,
+          body.reduce((sum, chunk) => sum + chunk.length, 0),
+        );
+      }
     } catch (error) {
       const what = header ? `api ${header.apiKey} v${header.apiVersion}` : 'request header';
       if (error instanceof MalformedRequestError) this.fail(`malformed ${what}: ${error.message}`);
@@ -152,12 +164,13 @@ export function listen(
   broker: BrokerContext,
   host: string,
   port: number,
+  observer: RequestObserver | null = null,
 ): Promise<{ server: Server; connections: Set<Socket> }> {
   const connections = new Set<Socket>();
   const server = createServer((socket) => {
     connections.add(socket);
     socket.on('close', () => connections.delete(socket));
-    new Connection(socket, broker);
+    new Connection(socket, broker, observer);
   });
   return new Promise((resolve, reject) => {
     server.once('error', reject);

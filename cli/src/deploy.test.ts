@@ -1,9 +1,10 @@
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
+import { makeTestCertificates } from '../../broker/src/testing/certificates.js';
 
 // docker-compose.yml and deploy/ cannot run here (no Docker engine), so this checks what can be
 // checked without one: Compose accepts the file, and every file, command, flag, environment
@@ -54,15 +55,29 @@ function sourceText(): string {
   return files.map(read).join('\n');
 }
 
-/** Metric names the edge registers (edge/src/metrics.ts), with the series a histogram adds. */
-function edgeMetricNames(): Set<string> {
-  const names = new Set(
-    [...read('edge/src/metrics.ts').matchAll(/name: '(tickstream_edge_\w+)'/g)].map(([, name]) => name ?? ''),
-  );
+/**
+ * Metric names each tier registers (edge/, producer/ and broker/src/metrics.ts), with the series
+ * a histogram adds and the Node.js process metrics prom-client's defaults add under each prefix.
+ */
+function tickstreamMetricNames(): Set<string> {
+  const names = new Set<string>();
+  for (const tier of ['edge', 'producer', 'broker']) {
+    const source = read(`${tier}/src/metrics.ts`);
+    for (const [, name] of source.matchAll(/'(tickstream_(?:edge|producer|broker)_\w+)'/g)) names.add(name ?? '');
+    for (const base of [
+      'process_cpu_seconds_total',
+      'process_resident_memory_bytes',
+      'nodejs_eventloop_lag_p99_seconds',
+    ])
+      names.add(`tickstream_${tier}_${base}`);
+  }
   for (const name of [...names]) for (const suffix of ['_bucket', '_sum', '_count']) names.add(name + suffix);
   return names;
 }
-const metricsIn = (text: string): string[] => [...new Set(text.match(/tickstream_edge_\w+/g) ?? [])];
+const metricsIn = (text: string): string[] => [
+  ...new Set(text.match(/tickstream_(?:edge|producer|broker)_\w+/g) ?? []),
+];
+const have = (tool: string, args: string[]): boolean => spawnSync(tool, args).status === 0;
 
 describe('docker-compose.yml', () => {
   it.skipIf(composeVersion === null)('is accepted by docker-compose config, one node and three', () => {
@@ -107,7 +122,8 @@ describe('docker-compose.yml', () => {
 
   it('documents every variable it takes in docs/operations.md', () => {
     const operations = read('docs/operations.md');
-    const variables = new Set([...read('docker-compose.yml').matchAll(/\$\{(\w+)/g)].map(([, name]) => name));
+    const files = read('docker-compose.yml') + read('deploy/compose.tls.yml');
+    const variables = new Set([...files.matchAll(/\$\{(\w+)/g)].map(([, name]) => name));
     expect(variables.size).toBeGreaterThan(10);
     for (const variable of variables) expect(operations, variable).toContain(variable);
   });
@@ -173,19 +189,107 @@ describe('Dockerfile', () => {
 });
 
 describe('deploy/', () => {
-  const metrics = edgeMetricNames();
+  const metrics = tickstreamMetricNames();
+  const dashboards = readdirSync(join(root, 'deploy/grafana/dashboards')).map(
+    (file) => `deploy/grafana/dashboards/${file}`,
+  );
+  const alerts = read('deploy/prometheus/alerts.yml');
+  if (process.env.CI === 'true')
+    for (const [tool, args] of [
+      ['promtool', ['--version']],
+      ['amtool', ['--version']],
+    ] as const)
+      if (!have(tool, [...args]))
+        throw new Error(`${tool} is missing in CI: apt-get install prometheus prometheus-alertmanager`);
 
-  it('alerts and the Grafana dashboard query only metrics the edge exports', () => {
-    expect(metrics.has('tickstream_edge_connections')).toBe(true);
-    const alerts = read('deploy/prometheus/alerts.yml');
-    const dashboard = read('deploy/grafana/dashboards/tickstream-edges.json');
-    JSON.parse(dashboard);
-    parse(alerts);
-    for (const name of [...metricsIn(alerts), ...metricsIn(dashboard)]) expect(metrics.has(name), name).toBe(true);
+  it('alerts and every Grafana dashboard query only metrics the tiers export', () => {
+    for (const name of [
+      'tickstream_edge_connections',
+      'tickstream_producer_ticks_acked_total',
+      'tickstream_broker_log_bytes',
+    ])
+      expect(metrics.has(name), name).toBe(true);
+    expect(dashboards.map((path) => path.split('/').pop())).toEqual(
+      expect.arrayContaining([
+        'tickstream-edges.json',
+        'tickstream-producer.json',
+        'tickstream-broker.json',
+        'tickstream-balancer.json',
+      ]),
+    );
+    const queried = [
+      ...metricsIn(alerts),
+      ...dashboards.flatMap((path) => metricsIn(JSON.stringify(JSON.parse(read(path))))),
+    ];
+    expect(queried.length).toBeGreaterThan(20);
+    for (const name of queried) expect(metrics.has(name), name).toBe(true);
   });
 
-  it.skipIf(spawnSync('haproxy', ['-v']).status !== 0)('has an HAProxy config HAProxy accepts', () => {
+  it('gives every alert a severity Alertmanager routes, and the PrometheusRule the same rules', () => {
+    const groups = (parse(alerts) as { groups: { rules: { alert: string; labels?: { severity?: string } }[] }[] })
+      .groups;
+    const rules = groups.flatMap((group) => group.rules);
+    expect(rules.length).toBeGreaterThan(10);
+    for (const rule of rules) expect(['critical', 'warning'], rule.alert).toContain(rule.labels?.severity);
+    const routes = read('deploy/alertmanager/alertmanager.yml');
+    for (const severity of ['critical', 'warning']) expect(routes).toContain(`severity = "${severity}"`);
+    const operatorRule = parse(read('deploy/k8s/base/monitoring/prometheus-rule.yaml')) as { spec: unknown };
+    expect(operatorRule.spec).toEqual(parse(alerts));
+  });
+
+  it.skipIf(!have('promtool', ['--version']))('has alert rules promtool accepts', () => {
+    const check = spawnSync('promtool', ['check', 'rules', join(root, 'deploy/prometheus/alerts.yml')], {
+      encoding: 'utf8',
+    });
+    expect(check.status, `${check.stdout}${check.stderr}`).toBe(0);
+    const config = spawnSync(
+      'promtool',
+      ['check', 'config', '--syntax-only', join(root, 'deploy/prometheus/prometheus.yml')],
+      {
+        encoding: 'utf8',
+      },
+    );
+    // The config names /etc/prometheus/alerts.yml, its path inside the container: syntax only here.
+    expect(config.status, `${config.stdout}${config.stderr}`).toBe(0);
+  });
+
+  it.skipIf(!have('amtool', ['--version']))('has an Alertmanager config amtool accepts', () => {
+    const check = spawnSync('amtool', ['check-config', join(root, 'deploy/alertmanager/alertmanager.yml')], {
+      encoding: 'utf8',
+    });
+    expect(check.status, `${check.stdout}${check.stderr}`).toBe(0);
+  });
+
+  it.skipIf(spawnSync('haproxy', ['-v']).status !== 0)('has HAProxy configs HAProxy accepts, plain and TLS', () => {
     const check = spawnSync('haproxy', ['-c', '-f', join(root, 'deploy/haproxy/haproxy.cfg')], { encoding: 'utf8' });
     expect(check.status, check.stderr).toBe(0);
+    const certificates = makeTestCertificates();
+    try {
+      const pem = join(certificates.dir, 'tickstream.pem');
+      writeFileSync(pem, readFileSync(certificates.certFile, 'utf8') + readFileSync(certificates.keyFile, 'utf8'));
+      const tls = spawnSync('haproxy', ['-c', '-f', join(root, 'deploy/haproxy/haproxy-tls.cfg')], {
+        encoding: 'utf8',
+        env: { ...process.env, TLS_PEM_FILE: pem },
+      });
+      expect(tls.status, tls.stderr).toBe(0);
+    } finally {
+      certificates.remove();
+    }
+    // The two differ only in TLS: same backend.
+    const backend = (path: string) => read(path).slice(read(path).indexOf('backend edges'));
+    expect(backend('deploy/haproxy/haproxy-tls.cfg')).toBe(backend('deploy/haproxy/haproxy.cfg'));
+  });
+
+  it.skipIf(composeVersion === null)('has a TLS override docker-compose accepts', () => {
+    const merged = execFileSync(
+      'docker-compose',
+      ['-f', 'docker-compose.yml', '-f', 'deploy/compose.tls.yml', 'config'],
+      {
+        cwd: root,
+        encoding: 'utf8',
+      },
+    );
+    expect(merged).toContain('haproxy-tls.cfg:/usr/local/etc/haproxy/haproxy.cfg:ro');
+    expect(merged).toContain('target: 8443');
   });
 });

@@ -5,12 +5,13 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startBroker } from '@tickstream/broker';
 import { type EdgeGroup, haproxyVersion, startEdgeGroup } from '@tickstream/edge';
-import { ErrorCode, type QuoteFields } from '@tickstream/schemas';
+import { ErrorCode } from '@tickstream/schemas';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { until } from '../../broker/src/testing/until.js';
 import { type ApiSymbol, getJson, quiet, startTestProducer } from '../../edge/src/testing/system.js';
-import { TestClient } from '../../edge/src/testing/test-client.js';
+import type { TestClient } from '../../edge/src/testing/test-client.js';
 import type { RunningProducer } from '../../producer/dist/index.js';
+import { MovingClient } from './testing/moving-client.js';
 
 // The real entry point, as `up --edges N` runs each edge (built by `npm install`'s prepare step).
 const bin = fileURLToPath(new URL('../bin/tickstream.js', import.meta.url));
@@ -32,65 +33,6 @@ function freePort(): Promise<number> {
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
-
-/**
- * A client as a dashboard behaves: through the balancer, subscribes, and when its connection
- * drops, reconnects (with a little jitter, as a storm of them should), subscribes again and
- * replaces its state with the Snapshot that answers. Each connection is a fresh TestClient, which
- * applies Snapshots and Deltas and resyncs on a gap as docs/protocol.md says.
- */
-class MovingClient {
-  client!: TestClient;
-  edgeId = '';
-  readonly epochs: number[] = [];
-  /** When the Snapshot of the latest connection arrived. */
-  syncedAtMs = 0;
-  private closing = false;
-
-  constructor(
-    private readonly url: string,
-    readonly symbols: string[],
-  ) {}
-
-  async open(): Promise<void> {
-    for (let attempt = 0; ; attempt++) {
-      try {
-        const client = await TestClient.connect(this.url);
-        client.socket.on('close', () => {
-          if (!this.closing) void this.open();
-        });
-        this.client = client;
-        const hello = await client.next('hello');
-        this.edgeId = hello.edgeId;
-        this.epochs.push(hello.epoch);
-        client.send({ type: 'subscribe', symbols: this.symbols, sectors: [] });
-        await client.next('snapshot');
-        this.syncedAtMs = Date.now();
-        return;
-      } catch (error) {
-        if (this.closing) return;
-        if (attempt > 100) throw error;
-        await sleep(Math.min(500, 25 * 2 ** attempt) * (0.5 + Math.random()));
-      }
-    }
-  }
-
-  /** Its table by symbol name: ids belong to an epoch, so two edges number symbols differently. */
-  quotes(): Map<string, Omit<QuoteFields, 'id'>> {
-    return new Map(
-      [...this.client.names].map(([id, name]) => {
-        const { id: _, ...quote } = this.client.table.row(id);
-        return [name, quote];
-      }),
-    );
-  }
-
-  close(): void {
-    this.closing = true;
-    this.client?.close();
-  }
-}
-
 type ErrorFrame = Extract<TestClient['frames'][number], { type: 'error' }>;
 
 function errorsSince(client: TestClient, from: number, message: RegExp): ErrorFrame[] {

@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import {
@@ -24,12 +24,14 @@ export interface EdgeGroupOptions {
   edgeId: (index: number) => string;
   /**
    * The command that runs one edge, e.g. [node, cli/bin/tickstream.js, 'edge', '--brokers', …].
-   * The group appends --host 127.0.0.1 --port P --edge-id ID; the edge must print
-   * `listening on http://HOST:PORT` on stdout.
+   * The group appends --host 127.0.0.1 --port P --edge-id ID --trust-proxy 127.0.0.1; the edge
+   * must print `listening on http://HOST:PORT` on stdout.
    */
   edgeCommand: string[];
-  /** haproxy.cfg is written here. */
+  /** haproxy.cfg is written here (and, with `tls`, the PEM HAProxy serves). */
   dataDir: string;
+  /** Clients reach the balancer over TLS with this certificate and key; the edges behind it stay plain. */
+  tls?: { certFile: string; keyFile: string } | null;
   checkIntervalMs: number;
   maxConnections: number;
   log: (line: string) => void;
@@ -59,9 +61,9 @@ export interface EdgeGroup {
   kill(index: number, signal?: NodeJS.Signals): Promise<void>;
   /** Starts edge i again on its port (a new epoch); resolves once it listens. */
   restart(index: number): Promise<void>;
-  /** Resolves once every live edge answers /health 200 (history loaded, Kafka up). */
+  /** Resolves once every live edge answers /readyz 200 (history loaded, Kafka up, not draining). */
   healthy(timeoutMs?: number): Promise<void>;
-  /** Stops the balancer first (no new clients), then the edges. */
+  /** Stops the balancer first (no clients left), then the edges at once (SIGINT: nothing to drain). */
   stop(): Promise<void>;
 }
 
@@ -91,7 +93,7 @@ export async function startEdgeGroup(options: EdgeGroupOptions): Promise<EdgeGro
     if (command === undefined) throw new Error('edgeCommand is empty');
     const child = spawn(
       command,
-      [...args, '--host', '127.0.0.1', '--port', String(edge.port), '--edge-id', edge.id],
+      [...args, '--host', '127.0.0.1', '--port', String(edge.port), '--edge-id', edge.id, '--trust-proxy', '127.0.0.1'],
       // Own process group: Ctrl-C in a terminal reaches only the parent, which stops things in order.
       { stdio: ['ignore', 'pipe', 'pipe'], detached: true },
     );
@@ -113,7 +115,7 @@ export async function startEdgeGroup(options: EdgeGroupOptions): Promise<EdgeGro
       let out = '';
       const onData = (chunk: Buffer): void => {
         out += chunk.toString();
-        const match = /listening on http:\/\/[^:\s]+:(\d+)/.exec(out);
+        const match = /listening on https?:\/\/[^:\s]+:(\d+)/.exec(out);
         if (match) {
           edge.port = Number(match[1]);
           child.stdout?.off('data', onData);
@@ -170,6 +172,7 @@ export async function startEdgeGroup(options: EdgeGroupOptions): Promise<EdgeGro
     await Promise.all(slots.map((slot) => launch(slot)));
     mkdirSync(options.dataDir, { recursive: true });
     const configPath = join(options.dataDir, 'haproxy.cfg');
+    const tlsPemFile = options.tls ? writeHaproxyPem(options.tls, options.dataDir) : null;
     writeFileSync(
       configPath,
       localBalancerConfig({
@@ -178,6 +181,7 @@ export async function startEdgeGroup(options: EdgeGroupOptions): Promise<EdgeGro
         servers: slots.map(({ edge }) => ({ name: edge.id, host: '127.0.0.1', port: edge.port })),
         maxConnections: connectionsWithinFdLimit(options.maxConnections),
         checkIntervalMs: options.checkIntervalMs,
+        tlsPemFile,
       }),
     );
     const invalid = checkHaproxyConfig(configPath);
@@ -208,7 +212,7 @@ export async function startEdgeGroup(options: EdgeGroupOptions): Promise<EdgeGro
       },
       async stop() {
         await running.stop();
-        await Promise.all(slots.map((slot) => stopEdge(slot, 'SIGTERM')));
+        await Promise.all(slots.map((slot) => stopEdge(slot, 'SIGINT')));
         process.off('exit', killAll);
       },
     };
@@ -226,6 +230,17 @@ function slotAt(slots: Slot[], index: number): Slot {
   return slot;
 }
 
+/** HAProxy takes the certificate chain and its key from one file: written here, readable by us only. */
+function writeHaproxyPem(tls: { certFile: string; keyFile: string }, dir: string): string {
+  const path = join(dir, 'tls.pem');
+  const pem = [readFileSync(tls.certFile, 'utf8'), readFileSync(tls.keyFile, 'utf8')]
+    .map((part) => (part.endsWith('\n') ? part : `${part}\n`))
+    .join('');
+  writeFileSync(path, pem, { mode: 0o600 });
+  chmodSync(path, 0o600);
+  return path;
+}
+
 function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer().listen(0, '127.0.0.1', () => {
@@ -238,7 +253,7 @@ function freePort(): Promise<number> {
 
 async function isHealthy(port: number): Promise<boolean> {
   try {
-    const response = await fetch(`http://127.0.0.1:${port}/health`);
+    const response = await fetch(`http://127.0.0.1:${port}/readyz`);
     await response.arrayBuffer();
     return response.status === 200;
   } catch {

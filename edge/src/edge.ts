@@ -20,9 +20,11 @@ import { AnalyticsMonitor } from './analytics-status.js';
 import { Authenticator } from './auth.js';
 import { TokenVerifier } from './auth-token.js';
 import { CandleStore } from './candles.js';
+import { ClientLimits } from './client-limits.js';
 import { ClientMessages } from './client-messages.js';
 import { CorrelationFollowers } from './correlation-followers.js';
 import { CorrelationStore } from './correlations.js';
+import { closeSpread } from './drain.js';
 import { EventLog } from './event-log.js';
 import { FanOut } from './fan-out.js';
 import { registerHttpRoutes } from './http-routes.js';
@@ -36,21 +38,38 @@ import { EMPTY_SPEC } from './subscription.js';
 import { SymbolDirectory } from './symbol-directory.js';
 import { TickConsumer } from './tick-consumer.js';
 import { TickIngest } from './tick-ingest.js';
+import { checkTlsFiles } from './tls.js';
+import { orderState, TradingRequests } from './trading-requests.js';
+import { TradingService } from './trading-service.js';
+import { TradingState } from './trading-state.js';
 import { UserState } from './user-state.js';
 import { loadNativeUws, type us_listen_socket, type WebSocket } from './uws.js';
 
 export interface RunningEdge {
   port: number;
+  /** 'https' with --tls-cert/--tls-key (then WebSockets are wss://). */
+  scheme: 'http' | 'https';
   epoch: number;
   edgeId: string;
   /** Resolves once history is loaded and clients are served. */
   ready: Promise<void>;
+  /** Stops at once: clients are closed with 1001 (going away). */
   stop(): Promise<void>;
+  /**
+   * Stops gracefully (SIGTERM): /readyz answers 503 and new clients are refused for
+   * `drainDelayMs`, so balancers take this edge out; then clients are closed with 1012
+   * (reconnect) spread over `drainWindowMs`; then it stops. Bounded by the sum of the two.
+   */
+  drain(): Promise<void>;
 }
 
 interface SocketData {
   session: Session;
+  /** The client's address, for the per-address connection limit. */
+  address: string;
 }
+
+const text = (buffer: ArrayBuffer): string => Buffer.from(buffer).toString();
 
 /** uWS's upper bound on a client message: far above ours, so an oversized one gets an Error, not a close. */
 const UWS_MAX_PAYLOAD = 1024 * 1024;
@@ -66,6 +85,9 @@ const ANALYTICS_CHECK_MS = 1000;
 export async function startEdge(options: EdgeOptions): Promise<RunningEdge> {
   const uws = loadNativeUws();
   const log = options.log;
+  const tls = options.tls ? checkTlsFiles(options.tls) : null;
+  if (tls) log(`TLS: ${tls.certFile} (${tls.subject}, valid until ${tls.validTo.toISOString().slice(0, 10)})`);
+  const limits = new ClientLimits(options);
   const epoch = randomInt(1, 2 ** 32 - 1);
   const startedMs = Date.now();
   const frameOptions: FrameOptions = { lz4: nodeLz4, maxFrameBytes: DEFAULT_MAX_FRAME_BYTES };
@@ -112,6 +134,46 @@ export async function startEdge(options: EdgeOptions): Promise<RunningEdge> {
       for (const session of mine) if (session.followsAlerts) fanOut.send(session, frame, 'alert-triggered');
     },
   });
+  const trading = new TradingState({
+    brokers: options.brokers,
+    ...(options.kafkaSecurity ? { security: options.kafkaSecurity } : {}),
+    topics: options.tradingTopics,
+    clientId: `tickstream-edge-${options.edgeId}-${epoch}`,
+    log,
+    onOrder: (user, change) =>
+      pushToTraders(user, encoder.orderUpdated(epoch, orderState(change.entry), change.update), 'order-updated'),
+    onPortfolio: (user, portfolio) =>
+      pushToTraders(
+        user,
+        encoder.portfolioState(epoch, { requestId: 0, portfolio, marks: tradingService.marks(portfolio) }),
+        'portfolio-state',
+      ),
+  });
+  /** Order and portfolio changes go to their own user's connections that follow trading, and to no other. */
+  function pushToTraders(user: string, frame: Uint8Array, type: string): void {
+    for (const session of sessionsByUser.get(user) ?? []) if (session.followsTrading) fanOut.send(session, frame, type);
+  }
+  const lastPrice = (name: string): number | undefined => {
+    const id = directory.idOf(name);
+    const last = id === undefined ? 0 : (state.current.last[id] as number);
+    return last > 0 ? last : undefined;
+  };
+  const tradingService = new TradingService(
+    trading,
+    {
+      hasSymbol: (name) => directory.idOf(name) !== undefined,
+      lastPrice,
+      sectorOf: (name) => {
+        const id = directory.idOf(name);
+        return id === undefined ? undefined : directory.sectors[id];
+      },
+    },
+    {
+      maxQuantity: options.maxOrderQuantity,
+      priceBandPct: options.orderPriceBandPct,
+      maxOpenOrdersPerUser: options.maxOpenOrdersPerUser,
+    },
+  );
   const alerts = new AlertService(
     users,
     {
@@ -128,12 +190,15 @@ export async function startEdge(options: EdgeOptions): Promise<RunningEdge> {
     options,
     Date.now,
     new AlertRequests(alerts, fanOut, encoder, epoch),
+    new TradingRequests(tradingService, fanOut, encoder, epoch),
   );
   let nextSessionId = 1;
   // Clients are served once both histories are in: ticks (state, the unfinished bars) and candles.
   let ticksLoaded = false;
   let analyticsLoaded = false;
   let loaded = false;
+  /** SIGTERM: readiness off, no new clients, the present ones moved away. */
+  let draining = false;
   let markReady: () => void = () => {};
   const ready = new Promise<void>((resolve) => {
     markReady = resolve;
@@ -249,7 +314,7 @@ export async function startEdge(options: EdgeOptions): Promise<RunningEdge> {
     fanOut.broadcast(sessions, encoder.analyticsStatus(epoch, status), 'analytics-status');
   };
 
-  const app = uws.App();
+  const app = tls ? uws.SSLApp({ cert_file_name: tls.certFile, key_file_name: tls.keyFile }) : uws.App();
   app.ws<SocketData>('/ws', {
     compression: uws.DISABLED,
     maxPayloadLength: UWS_MAX_PAYLOAD,
@@ -269,11 +334,19 @@ export async function startEdge(options: EdgeOptions): Promise<RunningEdge> {
         query: req.getQuery('token') ?? '',
       };
       let aborted = false;
+      const address = limits.clientAddress(text(res.getRemoteAddressAsText()), req.getHeader('x-forwarded-for'));
       const refuse = (status: string, message: string): void => {
         if (aborted) return;
         res.cork(() => res.writeStatus(status).writeHeader('Content-Type', 'text/plain').end(`${message}\n`));
       };
       if (!loaded) return refuse('503 Service Unavailable', 'edge is loading history from Kafka; retry shortly');
+      if (draining) return refuse('503 Service Unavailable', 'edge is draining; reconnect to another edge');
+      if (!limits.admits(address)) {
+        return refuse(
+          '429 Too Many Requests',
+          `${address} holds ${limits.maxConnectionsPerIp} connections, the most one address may (--max-connections-per-ip)`,
+        );
+      }
       if (options.allowedOrigins !== null && origin !== '' && !options.allowedOrigins.includes(origin)) {
         return refuse('403 Forbidden', `origin ${origin} is not allowed`);
       }
@@ -287,13 +360,14 @@ export async function startEdge(options: EdgeOptions): Promise<RunningEdge> {
           if (!admission.ok)
             return refuse(admission.status === 401 ? '401 Unauthorized' : '403 Forbidden', admission.message);
           const session = newSession(admission.principal);
-          res.cork(() => res.upgrade<SocketData>({ session }, key, protocol, extensions, context));
+          res.cork(() => res.upgrade<SocketData>({ session, address }, key, protocol, extensions, context));
         },
         (error: Error) => refuse('500 Internal Server Error', `authentication failed: ${error.message}`),
       );
     },
     open(ws: WebSocket<SocketData>) {
-      const { session } = ws.getUserData();
+      const { session, address } = ws.getUserData();
+      limits.opened(address);
       session.outlet = {
         send: (frame) => ws.send(frame, true, false) !== 2,
         bufferedAmount: () => ws.getBufferedAmount(),
@@ -336,7 +410,8 @@ export async function startEdge(options: EdgeOptions): Promise<RunningEdge> {
       fanOut.drained(ws.getUserData().session);
     },
     close(ws) {
-      const { session } = ws.getUserData();
+      const { session, address } = ws.getUserData();
+      limits.closed(address);
       fanOut.forget(session);
       correlationFollowers.forget(session);
       sessions.delete(session);
@@ -350,9 +425,15 @@ export async function startEdge(options: EdgeOptions): Promise<RunningEdge> {
   registerHttpRoutes(app, {
     auth,
     protect: options.protect,
-    login: { secret: options.authSecret, tokenTtlS: options.sessionTtlS, secureCookies: options.secureCookies },
+    login: {
+      secret: options.authSecret,
+      tokenTtlS: options.sessionTtlS,
+      // Served over TLS by the edge itself (--tls-cert), the sign-in cookie is Secure as well.
+      secureCookies: options.secureCookies || tls !== null,
+    },
     users,
     alerts,
+    trading: tradingService,
     directory,
     quote: (id) => state.published.row(id),
     candles,
@@ -372,16 +453,28 @@ export async function startEdge(options: EdgeOptions): Promise<RunningEdge> {
           ? 'not configured (tickstream edge --analytics-metrics URL of the job’s Prometheus reporter)'
           : jobMetrics.problem || `read from ${jobMetrics.url}`,
     }),
+    limits,
+    allowedOrigins: options.allowedOrigins,
+    readiness: () => {
+      const kafka = consumer.health;
+      const reasons = [
+        ...(loaded ? [] : ['loading history from Kafka']),
+        ...(kafka.up ? [] : [`Kafka: ${kafka.detail}`]),
+        ...(draining ? ['draining: shutting down'] : []),
+      ];
+      return { ok: reasons.length === 0, edgeId: options.edgeId, epoch, reasons };
+    },
     health: () => {
       const kafka = consumer.health;
       const status = analyticsMonitor.status;
       return {
-        ok: kafka.up && loaded,
-        status: !loaded ? 'loading' : kafka.up ? 'ok' : 'kafka-unavailable',
+        ok: kafka.up && loaded && !draining,
+        status: draining ? 'draining' : !loaded ? 'loading' : kafka.up ? 'ok' : 'kafka-unavailable',
         edgeId: options.edgeId,
         epoch,
         kafka: { up: kafka.up, detail: kafka.detail, brokers: options.brokers },
         users: { loaded: users.ready, accounts: users.accounts.size },
+        trading: { loaded: trading.ready, users: trading.book.userCount },
         clients: sessions.size,
         channels: fanOut.channels.size,
         symbols: directory.size,
@@ -398,6 +491,7 @@ export async function startEdge(options: EdgeOptions): Promise<RunningEdge> {
       id: nextSessionId++,
       principal,
       followsAlerts: false,
+      followsTrading: false,
       outlet: null,
       spec: EMPTY_SPEC,
       channel: null,
@@ -433,19 +527,43 @@ export async function startEdge(options: EdgeOptions): Promise<RunningEdge> {
   users.start();
   analytics.start().catch((error: Error) => log(`analytics consumer stopped: ${error.message}`));
   jobMetrics?.start();
+  trading.start();
 
-  return {
-    port,
-    epoch,
-    edgeId: options.edgeId,
-    ready,
-    async stop() {
+  let stopped: Promise<void> | undefined;
+  const stop = (): Promise<void> => {
+    stopped ??= (async () => {
       clearInterval(windowTimer);
       clearInterval(analyticsTimer);
       jobMetrics?.stop();
       uws.us_listen_socket_close(listenSocket);
       for (const session of sessions) session.outlet?.close(CloseCode.ShuttingDown, 'edge shutting down');
-      await Promise.all([consumer.stop(), users.stop(), analytics.stop()]);
+      await Promise.all([consumer.stop(), users.stop(), analytics.stop(), trading.stop()]);
+    })();
+    return stopped;
+  };
+
+  return {
+    port,
+    scheme: tls ? 'https' : 'http',
+    epoch,
+    edgeId: options.edgeId,
+    ready,
+    stop,
+    async drain() {
+      if (draining || stopped) return stop();
+      draining = true;
+      log(
+        `draining: /readyz answers 503 and new clients are refused; ${sessions.size} clients move in ` +
+          `${(options.drainDelayMs / 1000).toFixed(1)} s, spread over ${(options.drainWindowMs / 1000).toFixed(1)} s`,
+      );
+      await new Promise((resolve) => setTimeout(resolve, options.drainDelayMs));
+      const moving = sessions.size;
+      // Deltas keep flowing to each client until its own close: nobody waits without data.
+      await closeSpread(sessions, options.drainWindowMs, (session) =>
+        session.outlet?.close(CloseCode.Draining, 'edge draining: reconnect'),
+      );
+      log(`drained: ${moving} clients told to reconnect elsewhere (1012); stopping`);
+      await stop();
     },
   };
 }

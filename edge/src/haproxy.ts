@@ -55,16 +55,25 @@ export interface LocalBalancerConfig {
   servers: BalancerServer[];
   /** Connections the balancer accepts; each costs it two file descriptors. */
   maxConnections: number;
-  /** How often each edge's /health is asked. */
+  /** How often each edge's /readyz is asked. */
   checkIntervalMs: number;
+  /** Terminate TLS here: a PEM file holding the certificate chain and its key (HAProxy's `crt`). */
+  tlsPemFile?: string | null;
 }
 
 /**
  * HAProxy in front of local edges. The shape shared with deploy/haproxy/haproxy.cfg (compose):
  * - `balance leastconn`: WebSockets live long, so count connections, not requests.
- * - `/health` must answer 200: an edge that is loading history or has lost Kafka answers 503 and
- *   gets no new clients; the clients it has stay (they get Error 7 from it and data when Kafka
- *   returns), which is why there is no `on-marked-down shutdown-sessions`.
+ * - `/readyz` must answer 200: an edge that is loading history, has lost Kafka or is draining
+ *   answers 503 and gets no new clients; the clients it has stay (they get Error 7 from it and
+ *   data when Kafka returns; a draining edge moves them itself with close code 1012), which is
+ *   why there is no `on-marked-down shutdown-sessions`.
+ * - `retry-on … 503` + `redispatch`: an upgrade that reaches an edge which has just started
+ *   draining (before two checks have failed) is answered 503 by it and sent to another edge,
+ *   so a moving client never sees the refusal.
+ * - TLS ends here (`bind … ssl crt`); edges behind it speak plain HTTP on loopback, told the
+ *   client's address (`option forwardfor`, trusted by the edges' --trust-proxy 127.0.0.1) and
+ *   the scheme (X-Forwarded-Proto, never taken from the client).
  * - `observe layer4` marks an edge down on the first refused connection, before two health
  *   checks have failed, and `retries` + `redispatch` send that connection to another edge: a
  *   storm of reconnects after an edge dies never lands on the dead one for long.
@@ -93,8 +102,11 @@ export function localBalancerConfig(config: LocalBalancerConfig): string {
     '  option redispatch 1',
     '',
     'frontend tickstream',
-    `  bind ${config.bindHost}:${config.port}`,
+    `  bind ${config.bindHost}:${config.port}${config.tlsPemFile ? ` ssl crt ${config.tlsPemFile} alpn http/1.1` : ''}`,
     `  maxconn ${config.maxConnections}`,
+    '  option forwardfor',
+    '  http-request del-header X-Forwarded-Proto',
+    ...(config.tlsPemFile ? ['  http-request set-header X-Forwarded-Proto https'] : []),
     '  http-request use-service prometheus-exporter if { path /haproxy/metrics }',
     '  stats enable',
     '  stats uri /haproxy/stats',
@@ -103,9 +115,10 @@ export function localBalancerConfig(config: LocalBalancerConfig): string {
     '',
     'backend edges',
     '  balance leastconn',
-    // uWS does not answer HTTP/1.0, which is what a bare `option httpchk GET /health` sends.
+    '  retry-on conn-failure empty-response response-timeout 503',
+    // uWS does not answer HTTP/1.0, which is what a bare `option httpchk GET /readyz` sends.
     '  option httpchk',
-    '  http-check send meth GET uri /health ver HTTP/1.1 hdr Host edge',
+    '  http-check send meth GET uri /readyz ver HTTP/1.1 hdr Host edge',
     '  http-check expect status 200',
     `  default-server inter ${inter} fastinter ${inter} downinter ${inter} fall 2 rise 1 observe layer4 error-limit 1 on-error mark-down`,
     ...config.servers.map((server) => `  server ${server.name} ${server.host}:${server.port} check`),

@@ -4,18 +4,39 @@ import type { HttpRequest, HttpResponse } from './uws.js';
 
 export const JSON_TYPE = 'application/json';
 
+/** Largest request body read (POST /api/login, /api/alerts, /api/orders). */
+export const MAX_BODY_BYTES = 16 * 1024;
+
 export const STATUS_TEXT: Record<number, string> = {
   200: '200 OK',
   201: '201 Created',
+  202: '202 Accepted',
   400: '400 Bad Request',
   401: '401 Unauthorized',
   403: '403 Forbidden',
   404: '404 Not Found',
+  409: '409 Conflict',
   413: '413 Payload Too Large',
   415: '415 Unsupported Media Type',
   500: '500 Internal Server Error',
   503: '503 Service Unavailable',
 };
+
+/** Responses to a page of an allowed origin, and that origin: they carry the CORS headers (http-guard.ts). */
+const corsOrigins = new WeakMap<HttpResponse, string>();
+
+/** Lets the page of `origin` read the answer to this request (it passed --allowed-origins). */
+export function allowCors(res: HttpResponse, origin: string): void {
+  corsOrigins.set(res, origin);
+}
+
+/** writeStatus, plus the CORS headers when the request came from an allowed origin's page. */
+export function writeStatus(res: HttpResponse, status: string): HttpResponse {
+  res.writeStatus(status);
+  const origin = corsOrigins.get(res);
+  if (origin !== undefined) res.writeHeader('Access-Control-Allow-Origin', origin).writeHeader('Vary', 'Origin');
+  return res;
+}
 
 /** The request headers an answer may depend on, read while uWS's request object is still valid. */
 export interface RequestHeaders {
@@ -52,7 +73,7 @@ export class HttpExchange {
     if (this.aborted || this.done) return;
     this.done = true;
     this.res.cork(() => {
-      this.res.writeStatus(STATUS_TEXT[status] ?? `${status}`).writeHeader('Content-Type', type);
+      writeStatus(this.res, STATUS_TEXT[status] ?? `${status}`).writeHeader('Content-Type', type);
       this.res.writeHeader('Cache-Control', 'no-store');
       for (const [name, value] of headers) this.res.writeHeader(name, value);
       this.res.end(body);

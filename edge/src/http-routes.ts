@@ -1,36 +1,60 @@
 import type { AlertService } from './alert-service.js';
 import { tokenCookie } from './auth.js';
 import { createToken } from './auth-token.js';
-import { admitted, HttpExchange, headersOf, JSON_TYPE, type RequestHeaders } from './http-exchange.js';
+import {
+  admitted,
+  HttpExchange,
+  headersOf,
+  JSON_TYPE,
+  MAX_BODY_BYTES,
+  type RequestHeaders,
+  writeStatus,
+} from './http-exchange.js';
+import { corsPreflight, type GuardedRoutes, guardedRoutes, type RequestPolicy } from './http-guard.js';
+import { registerTradingRoutes } from './http-trading-routes.js';
 import { type MarketContext, registerMarketRoutes } from './market-routes.js';
 import type { EdgeMetrics } from './metrics.js';
 import type { StaticFile } from './static-files.js';
+import type { TradingService } from './trading-service.js';
 import type { UserState } from './user-state.js';
 import type { HttpRequest, HttpResponse, TemplatedApp } from './uws.js';
 
-export interface HttpContext extends MarketContext {
+export interface HttpContext extends MarketContext, RequestPolicy {
   metrics: EdgeMetrics;
   staticFiles: Map<string, StaticFile>;
   /** What /health reports; `ok` false answers 503. */
   health: () => { ok: boolean } & Record<string, unknown>;
+  /** What /readyz reports: ready to take clients (Kafka reachable, history loaded, not draining). */
+  readiness: () => { ok: boolean; reasons: string[] } & Record<string, unknown>;
   /** /health and /metrics need a token too (`--protect health,metrics`); /api/* always does. */
   protect: { health: boolean; metrics: boolean };
   /** Signing in with a local account: the HS256 secret tokens are signed with (null: no sign-in here). */
   login: { secret: string | null; tokenTtlS: number; secureCookies: boolean };
   users: UserState;
   alerts: AlertService;
+  trading: TradingService;
 }
-
-const MAX_BODY_BYTES = 16 * 1024;
 
 function reply(res: HttpResponse, status: string, type: string, body: string | Buffer): void {
   res.cork(() => {
-    res.writeStatus(status).writeHeader('Content-Type', type).writeHeader('Cache-Control', 'no-store').end(body);
+    writeStatus(res, status).writeHeader('Content-Type', type).writeHeader('Cache-Control', 'no-store').end(body);
   });
 }
 
-/** GET /health, /metrics, /api/* (docs/api.md: sign-in, alerts, market data in market-routes.ts) and the dashboard's files. */
+/**
+ * GET /livez, /readyz, /health, /metrics, /api/* (docs/api.md: sign-in, alerts; market data in
+ * market-routes.ts, trading in http-trading-routes.ts) and the dashboard's files. Every /api/*
+ * request and file passes the per-address limit and the Origin policy first (http-guard.ts).
+ */
 export function registerHttpRoutes(app: TemplatedApp, context: HttpContext): void {
+  // Probes: never limited (balancers and kubelets poll them from one address), never behind a token.
+  app.get('/livez', (res) => reply(res, '200 OK', JSON_TYPE, '{"ok":true,"status":"alive"}'));
+
+  app.get('/readyz', (res) => {
+    const readiness = context.readiness();
+    reply(res, readiness.ok ? '200 OK' : '503 Service Unavailable', JSON_TYPE, JSON.stringify(readiness));
+  });
+
   const health = (exchange: HttpExchange): void => {
     const status = context.health();
     exchange.json(status.ok ? 200 : 503, status);
@@ -56,21 +80,24 @@ export function registerHttpRoutes(app: TemplatedApp, context: HttpContext): voi
     admitted(context.auth, res, req, 'viewer', metrics);
   });
 
-  registerSessionRoutes(app, context);
-  registerAlertRoutes(app, context);
+  app.options('/api/*', corsPreflight(context));
+  const guarded = guardedRoutes(app, context);
+  registerSessionRoutes(guarded, context);
+  registerAlertRoutes(guarded, context);
+  registerTradingRoutes(guarded, context.auth, context.trading);
 
-  registerMarketRoutes(app, context);
+  registerMarketRoutes(guarded, context);
 
-  app.any('/api/*', (res, req) => {
+  guarded.any('/api/*', (res, req) => {
     const what = `${req.getMethod().toUpperCase()} ${req.getUrl()}`;
     admitted(context.auth, res, req, 'viewer', (exchange) => exchange.error(404, `no such API: ${what} (docs/api.md)`));
   });
 
-  app.get('/*', (res, req) => serveStatic(res, req, context.staticFiles));
+  guarded.get('/*', (res, req) => serveStatic(res, req, context.staticFiles));
 }
 
 /** POST /api/login, POST /api/logout, GET /api/session (who am I; the dashboard's first question). */
-function registerSessionRoutes(app: TemplatedApp, context: HttpContext): void {
+function registerSessionRoutes(app: GuardedRoutes, context: HttpContext): void {
   app.post('/api/login', (res, req) => {
     const exchange = new HttpExchange(res);
     const headers = headersOf(req);
@@ -126,13 +153,13 @@ async function login(
   ]);
 }
 
-/** Secure cookies over TLS: the edge itself speaks HTTP, so TLS means a proxy that says so (X-Forwarded-Proto). */
+/** Secure cookies over TLS: the edge's own (--tls-cert: secureCookies) or a proxy's that says so (X-Forwarded-Proto). */
 function secureCookie(context: HttpContext, headers: RequestHeaders): boolean {
   return context.login.secureCookies || headers.forwardedProto.toLowerCase() === 'https';
 }
 
 /** GET/POST /api/alerts, PUT/DELETE /api/alerts/{id}: the caller's own rules only. */
-function registerAlertRoutes(app: TemplatedApp, context: HttpContext): void {
+function registerAlertRoutes(app: GuardedRoutes, context: HttpContext): void {
   const { alerts } = context;
   app.get('/api/alerts', (res, req) =>
     admitted(context.auth, res, req, 'viewer', (exchange, principal) =>
@@ -205,7 +232,7 @@ function serveStatic(res: HttpResponse, req: HttpRequest, files: Map<string, Sta
         ? [file.gzip, 'gzip']
         : [file.body, null];
   res.cork(() => {
-    res.writeStatus('200 OK').writeHeader('Content-Type', file.type);
+    writeStatus(res, '200 OK').writeHeader('Content-Type', file.type);
     res.writeHeader('Cache-Control', file.immutable ? 'public, max-age=31536000, immutable' : 'no-cache');
     if (encoding) res.writeHeader('Content-Encoding', encoding).writeHeader('Vary', 'Accept-Encoding');
     res.end(body);

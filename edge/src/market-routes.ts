@@ -4,8 +4,9 @@ import { type Bar, type CandleStore, parseTimeframe, TIMEFRAME_NAMES } from './c
 import { type CorrelationStore, MAX_SET_SYMBOLS } from './correlations.js';
 import { EVENTS_KEPT, type EventLog } from './event-log.js';
 import { admitted, type HttpExchange } from './http-exchange.js';
+import type { GuardedRoutes } from './http-guard.js';
 import type { SymbolDirectory } from './symbol-directory.js';
-import type { HttpRequest, TemplatedApp } from './uws.js';
+import type { HttpRequest } from './uws.js';
 
 /** What the market-data routes read: symbols, bars, correlations, events and the analytics job's state. */
 export interface MarketContext {
@@ -80,7 +81,7 @@ function namedMatrices(store: CorrelationStore) {
  * GET /api/symbols, /api/candles, /api/indicators, /api/correlations, /api/events, /api/analytics
  * (docs/api.md): viewer role when auth is on.
  */
-export function registerMarketRoutes(app: TemplatedApp, context: MarketContext): void {
+export function registerMarketRoutes(app: GuardedRoutes, context: MarketContext): void {
   app.get('/api/symbols', (res, req) =>
     admitted(context.auth, res, req, 'viewer', (exchange) => symbols(exchange, context)),
   );

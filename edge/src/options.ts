@@ -1,5 +1,7 @@
 import type { KafkaSecurity } from '@tickstream/schemas/kafka-security';
 import { DEFAULT_BARS_KEPT } from './candles.js';
+import type { TlsFiles } from './tls.js';
+import { defaultTradingTopics, type TradingTopicNames } from './trading-state.js';
 import { defaultUserTopics, type UserTopicNames } from './user-state-kafka.js';
 
 export interface EdgeOptions {
@@ -47,6 +49,14 @@ export interface EdgeOptions {
   maxAlertsPerUser: number;
   /** The per-user topics: users, alerts, alert_events. */
   userTopics: UserTopicNames;
+  /** The trading topics: orders, fills, portfolios (docs/trading.md). */
+  tradingTopics: TradingTopicNames;
+  /** Open orders one user may have. */
+  maxOpenOrdersPerUser: number;
+  /** Most shares in one order. */
+  maxOrderQuantity: number;
+  /** A limit or stop price must be within this many percent of the symbol's last price. */
+  orderPriceBandPct: number;
   /** Origins allowed to open a WebSocket (null: any). */
   allowedOrigins: string[] | null;
   /** Most symbols one subscription may cover (Hello.max_symbols_per_subscription). */
@@ -68,6 +78,18 @@ export interface EdgeOptions {
   barsKept: readonly number[];
   /** Symbols the edge can hold (ids are ushort on the wire). */
   maxSymbols: number;
+  /** Serve https:// and wss:// with this certificate and key (null: plain http:// and ws://). */
+  tls: TlsFiles | null;
+  /** After SIGTERM: how long /readyz answers 503 and new clients are refused before clients are moved. */
+  drainDelayMs: number;
+  /** Then the clients are closed (1012, reconnect) in shares spread over this long. */
+  drainWindowMs: number;
+  /** Open WebSockets one client address may hold (0: no limit; loopback is never limited). */
+  maxConnectionsPerIp: number;
+  /** HTTP requests a second per client address, bursts of twice that (0: no limit; not /livez, /readyz, /health, /metrics). */
+  maxRequestsPerIpPerSecond: number;
+  /** Proxies whose X-Forwarded-For names the client (addresses or CIDRs). */
+  trustedProxies: string[];
   /** Directory with the dashboard's built files (index.html …), served at `/`; null: none. */
   staticDir: string | null;
   edgeId: string;
@@ -96,6 +118,10 @@ export const defaultEdgeOptions: Omit<EdgeOptions, 'edgeId' | 'log' | 'staticDir
   secureCookies: false,
   maxAlertsPerUser: 100,
   userTopics: defaultUserTopics,
+  tradingTopics: defaultTradingTopics,
+  maxOpenOrdersPerUser: 100,
+  maxOrderQuantity: 1_000_000,
+  orderPriceBandPct: 20,
   allowedOrigins: null,
   maxSymbolsPerSubscription: 10_000,
   maxMessagesPerSecond: 50,
@@ -107,4 +133,10 @@ export const defaultEdgeOptions: Omit<EdgeOptions, 'edgeId' | 'log' | 'staticDir
   slowClientTimeoutMs: 10_000,
   barsKept: DEFAULT_BARS_KEPT,
   maxSymbols: 20_000,
+  tls: null,
+  drainDelayMs: 2000,
+  drainWindowMs: 5000,
+  maxConnectionsPerIp: 100,
+  maxRequestsPerIpPerSecond: 100,
+  trustedProxies: [],
 };

@@ -37,4 +37,9 @@ export class RateLimiter {
     this.refusedInWindow++;
     return false;
   }
+
+  /** How long since the last message was offered. */
+  idleSinceMs(nowMs: number): number {
+    return nowMs - this.lastMs;
+  }
 }

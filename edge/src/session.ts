@@ -19,6 +19,8 @@ export interface Session {
   readonly principal: Principal;
   /** Sent AlertList: gets AlertTriggered frames for its user's new triggers. */
   followsAlerts: boolean;
+  /** Sent OrderList: gets OrderUpdated and PortfolioState frames as its user's orders and portfolio change. */
+  followsTrading: boolean;
   outlet: Outlet | null;
   spec: SubscriptionSpec;
   channel: Channel<Session> | null;
@@ -36,4 +38,6 @@ export const CloseCode = {
   SlowConsumer: 4008,
   RateLimited: 4029,
   ShuttingDown: 1001,
+  /** RFC 6455's Service Restart: this edge is draining; reconnect now (through the balancer, to another). */
+  Draining: 1012,
 } as const;

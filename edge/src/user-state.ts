@@ -46,6 +46,12 @@ export class UserState {
   readonly accounts = new Map<string, UserAccountFields>();
   readonly book = new AlertBook();
   badRecords = 0;
+  /**
+   * Offset of this edge's latest own write per `alerts` key, until the reader gets there. The book
+   * takes a write as soon as Kafka stores it, so an older record of the key read back after that
+   * (an edit read after the rule's deletion) must not undo it.
+   */
+  private readonly ownWrites = new Map<string, number>();
   private reader: UserStateReader | null = null;
   private readonly writer: UserStateWriter;
   private readonly kafka;
@@ -118,6 +124,11 @@ export class UserState {
         const slash = record.key.indexOf('/');
         if (slash <= 0)
           throw new ProtocolError('invalid-field', `alerts key ${JSON.stringify(record.key)} is not user/id`);
+        const own = this.ownWrites.get(record.key);
+        if (own !== undefined) {
+          if (record.offset < own) return;
+          this.ownWrites.delete(record.key);
+        }
         const user = record.key.slice(0, slash);
         const id = record.key.slice(slash + 1);
         this.book.applyRule(user, id, record.value === null ? null : decodeAlertRule(record.value));
@@ -145,14 +156,21 @@ export class UserState {
 
   /** Saves a rule to `alerts` and, once Kafka has it, into this edge's book. */
   async saveRule(rule: AlertRuleFields): Promise<void> {
-    await this.writer.write(this.options.topics.alerts, alertKey(rule.user, rule.id), encodeAlertRule(rule));
+    await this.writeRule(rule.user, rule.id, encodeAlertRule(rule));
     this.book.applyRule(rule.user, rule.id, rule);
   }
 
   /** Writes the rule's tombstone to `alerts`. */
   async deleteRule(user: string, id: string): Promise<void> {
-    await this.writer.write(this.options.topics.alerts, alertKey(user, id), null);
+    await this.writeRule(user, id, null);
     this.book.applyRule(user, id, null);
+  }
+
+  private async writeRule(user: string, id: string, value: Uint8Array | null): Promise<void> {
+    const key = alertKey(user, id);
+    const offset = await this.writer.write(this.options.topics.alerts, key, value);
+    // Writes of one key may complete out of order; the newest offset is the one that stays.
+    this.ownWrites.set(key, Math.max(offset, this.ownWrites.get(key) ?? -1));
   }
 
   async stop(): Promise<void> {

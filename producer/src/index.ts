@@ -1,6 +1,7 @@
 // @tickstream/producer: the market model and the worker-thread producer that writes it to Kafka.
 export { KafkaSink, type KafkaSinkOptions, type SinkStats } from './kafka-sink.js';
 export { buildUniverse, RealClock, ShardGenerator, SimClock } from './market/index.js';
+export { ProducerMetrics } from './metrics.js';
 export { murmur2, partitionForKey } from './murmur2-partitioner.js';
 export {
   defaultProducerOptions,
@@ -12,7 +13,7 @@ export {
   type WriterKind,
 } from './options.js';
 export { ProduceClient, type ProduceClientOptions } from './produce-client.js';
-export { type ProducerStats, type RunningProducer, startProducer } from './producer.js';
+export { type ProducerStats, type RunningProducer, startProducer, type WriterFigures } from './producer.js';
 export { type EncodedBatch, encodeRecordKey, RecordBatchBuilder, stampProducer } from './record-batch-encoder.js';
 export { RecordBatchSink, type RecordBatchSinkOptions } from './record-batch-sink.js';
 export { formatStatus, formatSummary } from './status.js';

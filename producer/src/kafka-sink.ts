@@ -8,6 +8,7 @@ import {
 import { kafkaLz4Codec } from '@tickstream/schemas/lz4-node';
 import kafkajs, { type Message, type PartitionMetadata, type Producer } from 'kafkajs';
 import { connectWithRetry, fatalError } from './connect-retry.js';
+import { emptyLatency, type LatencyCounts, observeLatency } from './produce-latency.js';
 
 // kafkajs is CommonJS without named exports Node can see: take them from the default export.
 const { CompressionCodecs, CompressionTypes, Kafka, logLevel, Partitioners } = kafkajs;
@@ -53,6 +54,8 @@ export interface SinkStats {
   dropped: number;
   buffered: number;
   connected: boolean;
+  /** How long produce requests took to be answered (the acknowledged ones). */
+  latency: LatencyCounts;
 }
 
 /** The part of a batch that goes to one partition. */
@@ -109,6 +112,7 @@ export class KafkaSink {
     dropped: 0,
     buffered: 0,
     connected: false,
+    latency: emptyLatency(),
   };
 
   constructor(private readonly options: KafkaSinkOptions) {
@@ -288,10 +292,12 @@ export class KafkaSink {
     const messages = chunks.length === 1 ? (chunks[0] as Chunk).messages : chunks.flatMap((c) => c.messages);
     this.inFlight++;
     this.sending.set(partition, Date.now());
+    const sentAt = performance.now();
     this.producer
       .send({ topic: this.options.topic, acks: this.options.acks, compression: CompressionTypes.LZ4, messages })
       .then(
         () => {
+          observeLatency(this.stats.latency, (performance.now() - sentAt) / 1000);
           this.stats.acked += messages.length;
           this.stats.ackedBytes += bytesOf(messages);
           this.stats.buffered -= messages.length;

@@ -5,6 +5,7 @@ import { Piscina } from 'piscina';
 import { KafkaSink, type SinkStats } from './kafka-sink.js';
 import { nextOpen } from './market/index.js';
 import type { ProducerOptions } from './options.js';
+import { addLatency, emptyLatency } from './produce-latency.js';
 import type { MainMessage, ShardMessage, ShardSummary, ShardTask } from './shard-protocol.js';
 import { type PackedTicks, toKafkaMessages } from './tick-batch.js';
 
@@ -16,8 +17,20 @@ export interface ProducerStats extends SinkStats {
   behind: number;
 }
 
+/** One writer's figures: a worker that writes Kafka itself, or the main thread ('main'). */
+export interface WriterFigures {
+  writer: string;
+  /** Ticks this writer's shard generated (the main thread's: those it wrote for workers that do not). */
+  generated: number;
+  stats: SinkStats;
+}
+
 export interface RunningProducer {
   stats(): ProducerStats;
+  /** Per writer, for /metrics (tickstream producer --metrics-port). */
+  writers(): WriterFigures[];
+  /** The rate asked for, in ticks a second ('max': as fast as Kafka takes them). */
+  readonly targetRate: number | 'max';
   /** Stops generating, sends what is buffered and disconnects. */
   stop(): Promise<ProducerStats>;
   /** Resolves when the producer stops by itself (--duration) or is stopped. */
@@ -177,8 +190,10 @@ export async function startProducer(given: ProducerOptions): Promise<RunningProd
   const stats = (): ProducerStats => {
     const elapsedMs = Date.now() - started;
     const target = options.rate === 'max' ? generated : (options.rate * elapsedMs) / 1000;
-    const total: SinkStats = { ...sink.stats };
+    const total: SinkStats = { ...sink.stats, latency: emptyLatency() };
+    addLatency(total.latency, sink.stats.latency);
     for (const s of workerStats.values()) {
+      addLatency(total.latency, s.latency);
       total.acked += s.acked;
       total.ackedBytes += s.ackedBytes;
       total.batches += s.batches;
@@ -224,5 +239,14 @@ export async function startProducer(given: ProducerOptions): Promise<RunningProd
       void stop();
     }
   });
-  return { stats, stop, finished };
+  const writers = (): WriterFigures[] => {
+    const shards = [...workerStats].map(([shard, figures]) => ({
+      writer: String(shard),
+      generated: workerGenerated.get(shard) ?? 0,
+      stats: figures,
+    }));
+    const shardsGenerated = shards.reduce((sum, shard) => sum + shard.generated, 0);
+    return [{ writer: 'main', generated: generated - shardsGenerated, stats: sink.stats }, ...shards];
+  };
+  return { stats, writers, targetRate: options.rate, stop, finished };
 }

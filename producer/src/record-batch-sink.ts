@@ -9,6 +9,7 @@ import { connectWithRetry } from './connect-retry.js';
 import type { SinkStats } from './kafka-sink.js';
 import { partitionForKey } from './murmur2-partitioner.js';
 import { ProduceClient } from './produce-client.js';
+import { emptyLatency, observeLatency } from './produce-latency.js';
 import { type EncodedBatch, encodeRecordKey, RecordBatchBuilder, stampProducer } from './record-batch-encoder.js';
 import type { PackedTicks } from './tick-batch.js';
 
@@ -129,6 +130,7 @@ export class RecordBatchSink {
     dropped: 0,
     buffered: 0,
     connected: false,
+    latency: emptyLatency(),
   };
 
   constructor(private readonly options: RecordBatchSinkOptions) {
@@ -278,10 +280,14 @@ export class RecordBatchSink {
       return { partition: queue.partition, batch: batch.encoded.bytes };
     });
     this.inFlightRequests++;
+    const sentAt = performance.now();
     this.client
       .produce(leader, this.options.topic, this.options.acks, PRODUCE_TIMEOUT_MS, parts)
       .then(
-        (results) => this.onAnswered(queues, results),
+        (results) => {
+          observeLatency(this.stats.latency, (performance.now() - sentAt) / 1000);
+          this.onAnswered(queues, results);
+        },
         (error: Error) => this.onRequestFailed(queues, error),
       )
       .finally(() => {

@@ -13,6 +13,7 @@ import {
   nodeProperties,
   planNodes,
   propertiesFileOf,
+  type ScramCredential,
 } from './kraft-config.js';
 import { resolveKafkaJars } from './maven.js';
 import { probeMetadata } from './metadata-probe.js';
@@ -44,6 +45,8 @@ export interface ApacheKafkaOptions {
    * each one's bootstrap. Brokers talk to each other and readiness is probed on PLAINTEXT.
    */
   extraListeners?: readonly ExtraListener[];
+  /** SCRAM logins for SASL listeners, written into the metadata when the storage is first formatted. */
+  scramCredentials?: readonly ScramCredential[];
   /** Environment for finding java/mvn and for the JVMs. Default process.env. */
   env?: NodeJS.ProcessEnv;
   /** Progress lines (resolution, formatting, readiness). Kafka's own log stays in each node's logs/. */
@@ -144,7 +147,14 @@ export async function startApacheKafka(options: ApacheKafkaOptions = {}): Promis
     await mkdir(logsDirOf(node), { recursive: true });
     await writeFile(propertiesFileOf(node), nodeProperties(node, nodes, options.properties));
   }
-  const clusterId = await ensureFormatted({ java, libs, dataDir, nodes, clusterId: options.clusterId });
+  const clusterId = await ensureFormatted({
+    java,
+    libs,
+    dataDir,
+    nodes,
+    clusterId: options.clusterId,
+    scramCredentials: options.scramCredentials,
+  });
 
   // setpriv makes the kernel SIGTERM the JVM when this process dies, even by SIGKILL.
   const setpriv = process.platform === 'linux' ? findOnPath('setpriv', env) : undefined;

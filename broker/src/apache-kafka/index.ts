@@ -5,6 +5,12 @@ export {
   startApacheKafka,
 } from './apache-kafka.js';
 export { ApacheKafkaError, MissingPrerequisiteError } from './errors.js';
-export { type ExtraListener, type KRaftNode, saslPlainListener } from './kraft-config.js';
+export {
+  type ExtraListener,
+  type KRaftNode,
+  type ScramCredential,
+  saslPlainListener,
+  saslSslScramListener,
+} from './kraft-config.js';
 export { describeMavenFailure, resolveKafkaJars } from './maven.js';
 export { findJava, findMaven, findOnPath } from './prerequisites.js';

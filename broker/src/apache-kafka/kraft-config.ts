@@ -41,6 +41,36 @@ export function saslPlainListener(users: Record<string, string>, name = 'SASL_PL
   };
 }
 
+export type ScramMechanism = 'SCRAM-SHA-256' | 'SCRAM-SHA-512';
+
+/** A SCRAM login written into the cluster's metadata when its storage is formatted. */
+export interface ScramCredential {
+  mechanism: ScramMechanism;
+  name: string;
+  password: string;
+}
+
+/**
+ * A SASL_SSL listener: TLS with the certificate chain and unencrypted PKCS#8 key in `pemFile`
+ * (Kafka's PEM keystore, KIP-651: no JKS to build), and SCRAM-SHA-256/512 logins. SCRAM users
+ * are not part of the listener: in KRaft they live in the metadata log, added at format time
+ * (`ApacheKafkaOptions.scramCredentials`, i.e. `kafka-storage format --add-scram`).
+ */
+export function saslSslScramListener(pemFile: string, name = 'SASL_SSL'): ExtraListener {
+  const scram = 'org.apache.kafka.common.security.scram.ScramLoginModule required;';
+  return {
+    name,
+    protocol: 'SASL_SSL',
+    properties: {
+      'sasl.enabled.mechanisms': 'SCRAM-SHA-256,SCRAM-SHA-512',
+      'scram-sha-256.sasl.jaas.config': scram,
+      'scram-sha-512.sasl.jaas.config': scram,
+      'ssl.keystore.type': 'PEM',
+      'ssl.keystore.location': pemFile,
+    },
+  };
+}
+
 /**
  * Nodes with ports in two consecutive runs: brokers from `firstPort`, then controllers.
  * One node on 9092 listens on 9092 and 9093; three nodes on 9092-9094 and 9095-9097.

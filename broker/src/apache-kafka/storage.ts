@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { ApacheKafkaError } from './errors.js';
 import { jvmLoggingArgs } from './jvm.js';
-import { dataDirOf, type KRaftNode, logsDirOf, propertiesFileOf } from './kraft-config.js';
+import { dataDirOf, type KRaftNode, logsDirOf, propertiesFileOf, type ScramCredential } from './kraft-config.js';
 
 const run = promisify(execFile);
 
@@ -33,6 +33,8 @@ export interface FormatOptions {
   nodes: readonly KRaftNode[];
   /** Required cluster id; by default a formatted data dir keeps its own and a fresh one gets a random id. */
   clusterId?: string | undefined;
+  /** SCRAM logins written into a fresh cluster's metadata (`--add-scram`); a formatted one keeps its own. */
+  scramCredentials?: readonly ScramCredential[] | undefined;
 }
 
 /**
@@ -81,6 +83,14 @@ export async function ensureFormatted(options: FormatOptions): Promise<string> {
   return existing;
 }
 
+/** `SCRAM-SHA-256=[name=alice,password="…"]`, as kafka-storage's --add-scram takes it. */
+export function scramArgument(credential: ScramCredential): string {
+  if (!/^[\w.-]+$/.test(credential.name))
+    throw new ApacheKafkaError(`SCRAM user name "${credential.name}" must be [A-Za-z0-9_.-]`);
+  if (/["\\]/.test(credential.password)) throw new ApacheKafkaError('a SCRAM password must not hold " or \\');
+  return `${credential.mechanism}=[name=${credential.name},password="${credential.password}"]`;
+}
+
 async function formatNode(options: FormatOptions, node: KRaftNode, clusterId: string): Promise<void> {
   const args = [
     ...jvmLoggingArgs(logsDirOf(node)),
@@ -92,6 +102,7 @@ async function formatNode(options: FormatOptions, node: KRaftNode, clusterId: st
     clusterId,
     '--config',
     propertiesFileOf(node),
+    ...(options.scramCredentials ?? []).flatMap((credential) => ['--add-scram', scramArgument(credential)]),
   ];
   try {
     await run(options.java, args, { timeout: 120_000 });

@@ -1,9 +1,16 @@
+import { readFileSync, writeFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { inject } from 'vitest';
 import { startApacheKafka } from '../apache-kafka/apache-kafka.js';
-import { saslPlainListener } from '../apache-kafka/kraft-config.js';
+import {
+  type ExtraListener,
+  type ScramCredential,
+  saslPlainListener,
+  saslSslScramListener,
+} from '../apache-kafka/kraft-config.js';
+import { makeTestCertificates } from './certificates.js';
 
 export { uniqueName } from './unique-name.js';
 
@@ -15,6 +22,10 @@ export interface TestKafka {
   brokers: string[];
   /** Apache Kafka only: a SASL_PLAINTEXT listener taking PLAIN logins of TEST_SASL_USER. */
   saslPlainBootstrap?: string;
+  /** Apache Kafka only: a SASL_SSL listener taking SCRAM-SHA-256/512 logins of TEST_SASL_USER… */
+  saslSslBootstrap?: string;
+  /** …whose certificate is signed by the CA in this PEM file. */
+  caFile?: string;
   /** Stops what this call started; a no-op for the run-wide shared Apache Kafka. */
   close(): Promise<void>;
 }
@@ -30,6 +41,9 @@ declare module 'vitest' {
     apacheKafkaBootstrap?: string;
     /** Its SASL_PLAINTEXT listener (PLAIN, TEST_SASL_USER / TEST_SASL_PASSWORD). */
     apacheKafkaSaslBootstrap?: string;
+    /** Its SASL_SSL listener (SCRAM-SHA-256/512, same login) and the CA of its certificate. */
+    apacheKafkaSaslSslBootstrap?: string;
+    apacheKafkaCaFile?: string;
   }
 }
 
@@ -37,6 +51,26 @@ declare module 'vitest' {
 export const TEST_SASL_USER = 'tickstream';
 export const TEST_SASL_PASSWORD = 'tickstream-test-secret';
 export const testSaslListener = () => saslPlainListener({ [TEST_SASL_USER]: TEST_SASL_PASSWORD });
+export const TEST_SCRAM_CREDENTIALS: ScramCredential[] = (['SCRAM-SHA-256', 'SCRAM-SHA-512'] as const).map(
+  (mechanism) => ({ mechanism, name: TEST_SASL_USER, password: TEST_SASL_PASSWORD }),
+);
+
+/**
+ * The client listeners every test Apache Kafka has besides PLAINTEXT: SASL_PLAINTEXT (PLAIN) and
+ * SASL_SSL (SCRAM, with a certificate openssl makes now in `dir`, signed by the CA in `caFile`).
+ */
+export function testSecurityListeners(dir: string): { listeners: ExtraListener[]; caFile: string } {
+  const certificates = makeTestCertificates();
+  // Kafka's PEM keystore: the key and its certificate in one file.
+  const keystore = `${dir}/kafka-keystore.pem`;
+  writeFileSync(keystore, readFileSync(certificates.keyFile, 'utf8') + readFileSync(certificates.certFile, 'utf8'), {
+    mode: 0o600,
+  });
+  const caFile = `${dir}/kafka-ca.pem`;
+  writeFileSync(caFile, readFileSync(certificates.caFile));
+  certificates.remove();
+  return { listeners: [testSaslListener(), saslSslScramListener(keystore)], caFile };
+}
 
 /** log.cleaner.backoff.ms of every test broker, both backends: Kafka's 15 s would make compaction tests crawl. */
 export const TEST_LOG_CLEANER_BACKOFF_MS = 500;
@@ -69,20 +103,26 @@ export async function startTestKafka(options: TestKafkaOptions = {}): Promise<Te
         bootstrap: shared,
         brokers: shared.split(','),
         saslPlainBootstrap: inject('apacheKafkaSaslBootstrap'),
+        saslSslBootstrap: inject('apacheKafkaSaslSslBootstrap'),
+        caFile: inject('apacheKafkaCaFile'),
         close: async () => {},
       };
     }
+    const security = testSecurityListeners(dataDir);
     const kafka = await startApacheKafka({
       nodes,
       port: 0,
       dataDir,
-      extraListeners: [testSaslListener()],
+      extraListeners: security.listeners,
+      scramCredentials: TEST_SCRAM_CREDENTIALS,
       properties: { 'log.cleaner.backoff.ms': TEST_LOG_CLEANER_BACKOFF_MS },
     });
     return {
       backend,
       bootstrap: kafka.bootstrap,
       saslPlainBootstrap: kafka.listeners.SASL_PLAINTEXT,
+      saslSslBootstrap: kafka.listeners.SASL_SSL,
+      caFile: security.caFile,
       brokers: kafka.brokers,
       close: async () => {
         await kafka.close();

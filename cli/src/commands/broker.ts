@@ -1,4 +1,5 @@
 import { startBroker } from '@tickstream/broker';
+import { type MetricsServer, startMetricsServer } from '@tickstream/schemas/metrics-server';
 import type { Command } from '../command.js';
 import { parseBytes, parseDurationMs, parseInteger, parsePort, parseShare } from '../option-values.js';
 import { runUntilSignal } from '../run-until-signal.js';
@@ -45,6 +46,12 @@ export const brokerCommand: Command = {
       description: "share of wall time the log cleaner's thread may compute (0-1]; it sleeps the rest",
       default: '0.25',
     },
+    'metrics-port': {
+      type: 'string',
+      value: 'PORT',
+      description: 'serve Prometheus text at /metrics (and /livez, /readyz) on this port',
+    },
+    'metrics-host': { type: 'string', value: 'HOST', description: 'address of the metrics server', default: '0.0.0.0' },
     'no-auto-create': {
       type: 'boolean',
       description: 'answer UNKNOWN_TOPIC_OR_PARTITION instead of creating topics on first use',
@@ -65,8 +72,32 @@ export const brokerCommand: Command = {
       logCleanerBackoffMs: parseDurationMs('log-cleaner-backoff', flags.required('log-cleaner-backoff')),
       logCleanerDutyCycle: parseShare('log-cleaner-duty-cycle', flags.required('log-cleaner-duty-cycle')),
     };
-    const broker = await startBroker({ ...config, log: (line) => process.stderr.write(`${line}\n`) });
+    const metricsPortFlag = flags.string('metrics-port');
+    const metricsPort = metricsPortFlag === undefined ? null : parsePort('metrics-port', metricsPortFlag);
+    const broker = await startBroker(
+      { ...config, log: (line) => process.stderr.write(`${line}\n`) },
+      { metrics: metricsPort !== null },
+    );
     process.stdout.write(`broker listening on ${broker.bootstrap} (data in ${config.dataDir})\n`);
-    return runUntilSignal(() => broker.close());
+    let metrics: MetricsServer | null = null;
+    const registry = broker.metrics;
+    if (metricsPort !== null && registry !== null) {
+      try {
+        metrics = await startMetricsServer({
+          host: flags.required('metrics-host'),
+          port: metricsPort,
+          render: async () => ({ contentType: registry.contentType, text: await registry.metrics() }),
+          notReady: () => null,
+        });
+      } catch (error) {
+        await broker.close();
+        throw error;
+      }
+      process.stdout.write(`metrics on http://${flags.required('metrics-host')}:${metrics.port}/metrics\n`);
+    }
+    return runUntilSignal(async () => {
+      await metrics?.close();
+      await broker.close();
+    });
   },
 };

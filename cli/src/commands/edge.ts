@@ -1,7 +1,14 @@
 import { hostname } from 'node:os';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { DEFAULT_BARS_KEPT, defaultEdgeOptions, type EdgeOptions, startEdge, TIMEFRAME_NAMES } from '@tickstream/edge';
+import {
+  DEFAULT_BARS_KEPT,
+  defaultEdgeOptions,
+  type EdgeOptions,
+  parseAddressList,
+  startEdge,
+  TIMEFRAME_NAMES,
+} from '@tickstream/edge';
 import { describeKafkaSecurity, PLAINTEXT } from '@tickstream/schemas/kafka-security';
 import type { Command, Flags } from '../command.js';
 import { kafkaSecurityOf, parseBytes, parseDurationMs, parseInteger, parsePort } from '../option-values.js';
@@ -92,7 +99,29 @@ export const edgeFlags: Command['flags'] = {
     description: 'alert rules one user may have',
     default: String(defaultEdgeOptions.maxAlertsPerUser),
   },
-  'allowed-origins': { type: 'string', value: 'ORIGIN,…', description: 'only these Origins may open a WebSocket' },
+  'max-open-orders-per-user': {
+    type: 'string',
+    value: 'N',
+    description: 'open orders one user may have (docs/trading.md)',
+    default: String(defaultEdgeOptions.maxOpenOrdersPerUser),
+  },
+  'max-order-quantity': {
+    type: 'string',
+    value: 'SHARES',
+    description: 'most shares in one order',
+    default: String(defaultEdgeOptions.maxOrderQuantity),
+  },
+  'order-price-band': {
+    type: 'string',
+    value: 'PERCENT',
+    description: 'a limit or stop price must be within this many percent of the last price (1-100)',
+    default: String(defaultEdgeOptions.orderPriceBandPct),
+  },
+  'allowed-origins': {
+    type: 'string',
+    value: 'ORIGIN,…',
+    description: 'only pages of these Origins may open a WebSocket or call /api (CORS)',
+  },
   'max-symbols-per-client': {
     type: 'string',
     value: 'N',
@@ -118,7 +147,47 @@ export const edgeFlags: Command['flags'] = {
     default: '1MiB',
   },
   'edge-id': { type: 'string', value: 'ID', description: 'name reported in Hello and /health (default: host-pid)' },
+  'tls-cert': { type: 'string', value: 'FILE', description: 'PEM certificate (chain): serve https:// and wss://' },
+  'tls-key': { type: 'string', value: 'FILE', description: 'PEM private key of --tls-cert (unencrypted)' },
+  'drain-delay': {
+    type: 'string',
+    value: 'DURATION',
+    description: 'on SIGTERM, /readyz 503 and new clients refused this long before clients are moved',
+    default: '2s',
+  },
+  'drain-time': {
+    type: 'string',
+    value: 'DURATION',
+    description: 'then clients are closed (1012: reconnect elsewhere) spread over this long',
+    default: '5s',
+  },
+  'max-connections-per-ip': {
+    type: 'string',
+    value: 'N',
+    description: 'open WebSockets one client address may hold (0 = no limit; loopback never limited)',
+    default: String(defaultEdgeOptions.maxConnectionsPerIp),
+  },
+  'max-requests-per-ip': {
+    type: 'string',
+    value: 'N',
+    description: 'HTTP requests a second per client address, bursts of 2N (0 = no limit)',
+    default: String(defaultEdgeOptions.maxRequestsPerIpPerSecond),
+  },
+  'trust-proxy': {
+    type: 'string',
+    value: 'CIDR,…',
+    description: 'proxies whose X-Forwarded-For names the client (for the per-address limits)',
+  },
 };
+
+/** --tls-cert and --tls-key, both or neither. */
+export function tlsFilesFrom(flags: Flags): EdgeOptions['tls'] {
+  const certFile = flags.string('tls-cert');
+  const keyFile = flags.string('tls-key');
+  if ((certFile === undefined) !== (keyFile === undefined))
+    throw new UsageError('--tls-cert and --tls-key go together: give both (PEM files) or neither');
+  return certFile !== undefined && keyFile !== undefined ? { certFile, keyFile } : null;
+}
 
 export function edgeOptionsFrom(flags: Flags, log: (line: string) => void): EdgeOptions {
   const windowMs = parseInteger('window', flags.required('window'), { min: 5, max: 1000 });
@@ -155,6 +224,20 @@ export function edgeOptionsFrom(flags: Flags, log: (line: string) => void): Edge
       throw new UsageError(`--protect takes health and/or metrics, got '${name}'`);
   const sessionTtlMs = parseDurationMs('session-ttl', flags.required('session-ttl'));
   if (sessionTtlMs < 60_000) throw new UsageError('--session-ttl must be at least 1m');
+  const trustedProxies = (flags.string('trust-proxy') ?? '')
+    .split(',')
+    .map((entry) => entry.trim())
+    .filter(Boolean);
+  try {
+    parseAddressList(trustedProxies);
+  } catch (error) {
+    throw new UsageError(`--trust-proxy: ${(error as Error).message}`);
+  }
+  const nonNegative = (flag: string): number => {
+    const ms = parseDurationMs(flag, flags.required(flag));
+    if (ms < 0) throw new UsageError(`--${flag} must be a duration such as 0, 500ms or 5s`);
+    return ms;
+  };
   return {
     ...defaultEdgeOptions,
     port: parsePort('port', flags.required('port')),
@@ -182,6 +265,15 @@ export function edgeOptionsFrom(flags: Flags, log: (line: string) => void): Edge
       min: 1,
       max: 10_000,
     }),
+    maxOpenOrdersPerUser: parseInteger('max-open-orders-per-user', flags.required('max-open-orders-per-user'), {
+      min: 1,
+      max: 100_000,
+    }),
+    maxOrderQuantity: parseInteger('max-order-quantity', flags.required('max-order-quantity'), {
+      min: 1,
+      max: 10_000_000,
+    }),
+    orderPriceBandPct: parseInteger('order-price-band', flags.required('order-price-band'), { min: 1, max: 100 }),
     allowedOrigins: origins ? origins.split(',').map((origin) => origin.trim()) : null,
     maxSymbolsPerSubscription: parseInteger('max-symbols-per-client', flags.required('max-symbols-per-client'), {
       min: 1,
@@ -193,6 +285,18 @@ export function edgeOptionsFrom(flags: Flags, log: (line: string) => void): Edge
     }),
     softBufferBytes: soft,
     hardBufferBytes: hard,
+    tls: tlsFilesFrom(flags),
+    drainDelayMs: nonNegative('drain-delay'),
+    drainWindowMs: nonNegative('drain-time'),
+    maxConnectionsPerIp: parseInteger('max-connections-per-ip', flags.required('max-connections-per-ip'), {
+      min: 0,
+      max: 1_000_000,
+    }),
+    maxRequestsPerIpPerSecond: parseInteger('max-requests-per-ip', flags.required('max-requests-per-ip'), {
+      min: 0,
+      max: 1_000_000,
+    }),
+    trustedProxies,
     staticDir: DASHBOARD_DIST,
     edgeId: flags.string('edge-id') ?? `${hostname()}-${process.pid}`,
     log,
@@ -221,12 +325,13 @@ export const edgeCommand: Command = {
     'Run an edge: consume ticks from Kafka, keep per-symbol state and candles, serve WebSocket clients and the HTTP API.',
   flags: edgeFlags,
   notes:
-    'Endpoints: ws://HOST:PORT/ws (docs/protocol.md), /health, /metrics, /api/symbols, /api/candles?symbol=&tf=&limit=,\n' +
-    '/api/indicators, /api/correlations, /api/events, /api/analytics, /api/login, /api/logout, /api/session, /api/alerts\n' +
-    '(docs/api.md), and the dashboard at /.\n' +
+    'Endpoints: ws://HOST:PORT/ws (docs/protocol.md), /livez, /readyz, /health, /metrics, /api/symbols,\n' +
+    '/api/candles?symbol=&tf=&limit=, /api/indicators, /api/correlations, /api/events, /api/analytics, /api/login,\n' +
+    '/api/logout, /api/session, /api/alerts, /api/orders, /api/fills, /api/portfolio (docs/api.md), and the dashboard at /.\n' +
     "History: ticks from --history back; every timeframe's finished bars from the analytics job's candles topic (docs/edge.md).\n" +
     'Auth (docs/security.md): --auth-secret and/or --auth-jwks make every /ws and /api/* call need a token; local\n' +
     'accounts (tickstream users) sign in with POST /api/login. Without either: single-user mode, everyone is the local admin.\n' +
+    'With --tls-cert/--tls-key: https:// and wss://. SIGTERM drains (clients move to other edges); Ctrl-C stops at once.\n' +
     'Managed Kafka: KAFKA_SSL, KAFKA_SSL_CA_FILE, KAFKA_SASL_MECHANISM, KAFKA_SASL_USERNAME, KAFKA_SASL_PASSWORD (docs/operations.md).',
   async run(flags) {
     const log = (line: string): void => {
@@ -240,8 +345,8 @@ export const edgeCommand: Command = {
         : 'tokens required on /ws and /api/*';
     log(`auth: ${auth}`);
     process.stdout.write(
-      `edge ${edge.edgeId} listening on http://${options.host}:${edge.port} (ws at /ws), Kafka ${options.brokers.join(',')} (${describeKafkaSecurity(options.kafkaSecurity ?? PLAINTEXT)})\n`,
+      `edge ${edge.edgeId} listening on ${edge.scheme}://${options.host}:${edge.port} (${edge.scheme === 'https' ? 'wss' : 'ws'} at /ws), Kafka ${options.brokers.join(',')} (${describeKafkaSecurity(options.kafkaSecurity ?? PLAINTEXT)})\n`,
     );
-    return runUntilSignal(() => edge.stop());
+    return runUntilSignal((signal) => (signal === 'SIGTERM' ? edge.drain() : edge.stop()));
   },
 };

@@ -3,14 +3,16 @@ import {
   formatStatus,
   formatSummary,
   optionsFromEnvironment,
+  ProducerMetrics,
   type ProducerOptions,
   SCENARIOS,
   startProducer,
   WRITERS,
 } from '@tickstream/producer';
 import { describeKafkaSecurity, PLAINTEXT } from '@tickstream/schemas/kafka-security';
+import { type MetricsServer, startMetricsServer } from '@tickstream/schemas/metrics-server';
 import type { Command, Flags } from '../command.js';
-import { kafkaSecurityOf, parseChoice, parseDurationMs, parseInteger } from '../option-values.js';
+import { kafkaSecurityOf, parseChoice, parseDurationMs, parseInteger, parsePort } from '../option-values.js';
 import { runUntilSignal } from '../run-until-signal.js';
 import { UsageError } from '../usage-error.js';
 
@@ -66,6 +68,12 @@ export const producerCommand: Command = {
       description: 'give up when Kafka stays unreachable at start for this long',
       default: '30s',
     },
+    'metrics-port': {
+      type: 'string',
+      value: 'PORT',
+      description: 'serve Prometheus text at /metrics (and /livez, /readyz) on this port',
+    },
+    'metrics-host': { type: 'string', value: 'HOST', description: 'address of the metrics server', default: '0.0.0.0' },
     'buffer-ticks': {
       type: 'string',
       value: 'N',
@@ -80,7 +88,25 @@ export const producerCommand: Command = {
     '(docs/operations.md); with any of them set, --writer workers becomes kafkajs-workers.',
   async run(flags) {
     const options = producerOptionsFrom(flags, process.env);
+    const metricsPortFlag = flags.string('metrics-port');
+    const metricsPort = metricsPortFlag === undefined ? null : parsePort('metrics-port', metricsPortFlag);
     const running = await startProducer(options);
+    let metrics: MetricsServer | null = null;
+    if (metricsPort !== null) {
+      const { registry } = new ProducerMetrics(running);
+      try {
+        metrics = await startMetricsServer({
+          host: flags.required('metrics-host'),
+          port: metricsPort,
+          render: async () => ({ contentType: registry.contentType, text: await registry.metrics() }),
+          notReady: () => (running.stats().connected ? null : 'Kafka unreachable'),
+        });
+      } catch (error) {
+        await running.stop();
+        throw error;
+      }
+      process.stderr.write(`metrics on http://${flags.required('metrics-host')}:${metrics.port}/metrics\n`);
+    }
     process.stderr.write(
       `producing ${options.rate === 'max' ? 'as fast as possible' : `${options.rate} ticks/s`} to ${options.topic} on ${options.brokers.join(',')} (${describeKafkaSecurity(options.kafkaSecurity ?? PLAINTEXT)}) with ${options.workers} worker${options.workers === 1 ? '' : 's'}\n`,
     );
@@ -95,8 +121,12 @@ export const producerCommand: Command = {
       process.stderr.write(`${formatSummary(running.stats())}\n`);
     };
     void running.finished.then(printSummary);
+    void running.finished.then(() => metrics?.close());
     return runUntilSignal(
-      () => running.stop(),
+      async () => {
+        await running.stop();
+        await metrics?.close();
+      },
       running.finished.then(() => undefined),
     );
   },

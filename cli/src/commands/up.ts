@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { type RunningAnalytics, startAnalytics } from '@tickstream/analytics';
 import { MissingPrerequisiteError, startApacheKafka, startBroker } from '@tickstream/broker';
 import {
+  checkTlsFiles,
   defaultEdgeGroupOptions,
   defaultEdgeOptions,
   HaproxyMissingError,
@@ -16,7 +17,7 @@ import type { Command } from '../command.js';
 import { parseChoice, parseInteger, parsePort } from '../option-values.js';
 import { runUntilSignal } from '../run-until-signal.js';
 import { UsageError } from '../usage-error.js';
-import { DASHBOARD_DIST } from './edge.js';
+import { DASHBOARD_DIST, edgeFlags, tlsFilesFrom } from './edge.js';
 
 const cliBin = fileURLToPath(new URL('../../bin/tickstream.js', import.meta.url));
 
@@ -82,12 +83,15 @@ export const upCommand: Command = {
       type: 'boolean',
       description: 'do not start the analytics job (Apache Flink; needs Java 17 and Maven)',
     },
+    'tls-cert': edgeFlags['tls-cert'] as Command['flags'][string],
+    'tls-key': edgeFlags['tls-key'] as Command['flags'][string],
   },
   notes:
     'Environment: KAFKA_BROKERS=host:port,… runs on an existing Kafka cluster instead of starting one.\n' +
     'With --edges > 1, HAProxy (apt-get install haproxy) balances on PORT; its config is written to ./data/haproxy/.\n' +
     'The analytics job (tickstream analytics, docs/analytics.md) starts beside the edge where Java and Maven are\n' +
-    'installed; its first start builds it (~100 MB from Maven Central), in the background.',
+    'installed; its first start builds it (~100 MB from Maven Central), in the background.\n' +
+    'With --tls-cert/--tls-key clients use https:// and wss://: the edge serves TLS itself, or HAProxy ends it with --edges > 1.',
   async run(flags) {
     const kind = parseChoice('kafka', flags.required('kafka'), ['embedded', 'apache'] as const);
     const port = parsePort('port', flags.required('port'));
@@ -96,6 +100,9 @@ export const upCommand: Command = {
       throw new UsageError(`--port ${port} leaves no room for ${edges} edges above it`);
     // Before anything starts: a missing balancer is the user's to fix, not ours to work around.
     if (edges > 1 && haproxyVersion() === null) throw new HaproxyMissingError();
+    const tls = tlsFilesFrom(flags);
+    // Checked before Kafka starts: a wrong file is the user's to fix, said in one line.
+    if (tls) checkTlsFiles(tls);
     const log = (line: string): void => {
       process.stderr.write(`${line}\n`);
     };
@@ -119,12 +126,13 @@ export const upCommand: Command = {
       `producer: ${defaultProducerOptions.symbolCount} symbols at ${defaultProducerOptions.rate} ticks/s into '${defaultProducerOptions.topic}'\n`,
     );
     const analytics = await AnalyticsBeside.prepare(kafka.bootstrap, flags.boolean('no-analytics'), log);
-    if (edges > 1) return runEdgeGroup(edges, port, kafka, producer, analytics, log);
+    if (edges > 1) return runEdgeGroup(edges, port, tls, kafka, producer, analytics, log);
     let edge: Awaited<ReturnType<typeof startEdge>>;
     try {
       edge = await startEdge({
         ...defaultEdgeOptions,
         port,
+        tls,
         brokers: kafka.bootstrap.split(','),
         authSecret,
         analyticsMetricsUrl: analytics.metricsUrl,
@@ -138,8 +146,11 @@ export const upCommand: Command = {
       throw error;
     }
     process.stdout.write(`edge: listening on :${edge.port}\n`);
+    const ws = edge.scheme === 'https' ? 'wss' : 'ws';
     void edge.ready.then(() => {
-      process.stdout.write(`dashboard: http://localhost:${edge.port}/  (WebSocket ws://localhost:${edge.port}/ws)\n`);
+      process.stdout.write(
+        `dashboard: ${edge.scheme}://localhost:${edge.port}/  (WebSocket ${ws}://localhost:${edge.port}/ws)\n`,
+      );
       // Only now: a starting JVM (and a first build) competes for the cores with the edge's history load.
       analytics.start();
     });
@@ -252,6 +263,7 @@ function producerStatus(producer: RunningProducer, log: (line: string) => void):
 async function runEdgeGroup(
   edges: number,
   port: number,
+  tls: { certFile: string; keyFile: string } | null,
   kafka: KafkaHandle,
   producer: RunningProducer,
   analytics: AnalyticsBeside,
@@ -274,6 +286,7 @@ async function runEdgeGroup(
         ...(analytics.metricsUrl === null ? [] : ['--analytics-metrics', analytics.metricsUrl]),
       ],
       dataDir: './data/haproxy',
+      tls,
       log,
     });
   } catch (error) {
@@ -282,11 +295,16 @@ async function runEdgeGroup(
     throw error;
   }
   for (const edge of group.edges) process.stdout.write(`edge: ${edge.id} on :${edge.port} (pid ${edge.pid})\n`);
-  process.stdout.write(`balancer: HAProxy on :${group.port} (leastconn, /health checked), ${group.configPath}\n`);
+  const [http, ws] = tls ? ['https', 'wss'] : ['http', 'ws'];
+  process.stdout.write(
+    `balancer: HAProxy on :${group.port} (leastconn, /readyz checked${tls ? ', TLS ends here' : ''}), ${group.configPath}\n`,
+  );
   void group
     .healthy(10 * 60_000)
     .then(() =>
-      process.stdout.write(`dashboard: http://localhost:${group.port}/  (WebSocket ws://localhost:${group.port}/ws)\n`),
+      process.stdout.write(
+        `dashboard: ${http}://localhost:${group.port}/  (WebSocket ${ws}://localhost:${group.port}/ws)\n`,
+      ),
     )
     .catch(() => {})
     // Once the edges serve (or gave up waiting): a starting JVM must not slow their history load.

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { triggerJson } from '@tickstream/edge';
 import {
   type AlertTriggerFields,
@@ -99,6 +100,11 @@ export const watchCommand: Command = {
         'print market events instead of quotes: the producer’s announcements and the analytics job’s detections',
     },
     timeout: { type: 'string', value: 'DURATION', description: 'exit 1 if no update arrives for this long' },
+    ca: {
+      type: 'string',
+      value: 'FILE',
+      description: 'PEM CA certificate(s) to trust for wss:// (a self-signed edge; or NODE_EXTRA_CA_CERTS)',
+    },
     token: {
       type: 'string',
       value: 'TOKEN',
@@ -137,6 +143,7 @@ export const watchCommand: Command = {
     if (!events && symbols.length === 0 && sectors.length === 0)
       throw new UsageError('--symbols or --sectors must name something to follow');
     const url = edgeUrl(flags.required('url'));
+    const ca = trustedCa(flags, url);
     // In a header, not ?token=: the URL is printed in status lines and logged by proxies.
     const token = flags.string('token') ?? process.env.TICKSTREAM_TOKEN;
     const headers: Record<string, string> = token ? { Authorization: `Bearer ${token}` } : {};
@@ -195,7 +202,7 @@ export const watchCommand: Command = {
               }
             : {}),
         },
-        { headers },
+        { headers, ca },
       );
       process.on('SIGINT', interrupted);
       process.on('SIGTERM', interrupted);
@@ -238,6 +245,22 @@ function edgeUrl(raw: string): URL {
   return url;
 }
 
+/** `--ca FILE`: the PEM certificates to trust for a wss:// edge, checked before connecting. */
+function trustedCa(flags: Flags, url: URL): string | null {
+  const caFile = flags.string('ca');
+  if (caFile === undefined) return null;
+  let ca: string;
+  try {
+    ca = readFileSync(caFile, 'utf8');
+  } catch (error) {
+    throw new UsageError(`--ca ${caFile} cannot be read (${(error as NodeJS.ErrnoException).code ?? error})`);
+  }
+  if (!ca.includes('-----BEGIN CERTIFICATE-----'))
+    throw new UsageError(`--ca ${caFile} holds no PEM certificate (-----BEGIN CERTIFICATE-----)`);
+  if (url.protocol !== 'wss:') throw new UsageError(`--ca is for wss:// URLs, not ${url.protocol}//`);
+  return ca;
+}
+
 function triggerLine(trigger: AlertTriggerFields): string {
   const time = new Date(trigger.timeMs).toISOString();
   return `${time}  ${trigger.symbol.padEnd(8)} ${trigger.kind.padEnd(16)} value ${trigger.value}  price ${trigger.price}  (rule ${trigger.ruleId})${trigger.detail ? `  ${trigger.detail}` : ''}`;
@@ -257,6 +280,7 @@ function watchAlerts(flags: Flags): Promise<number> {
     flags.string('timeout') === undefined ? null : parseDurationMs('timeout', flags.required('timeout'));
   if (timeoutMs !== null && timeoutMs <= 0) throw new UsageError('--timeout must be a positive duration such as 10s');
   const url = edgeUrl(flags.required('url'));
+  const ca = trustedCa(flags, url);
   const token = flags.string('token') ?? process.env.TICKSTREAM_TOKEN;
   const headers: Record<string, string> = token ? { Authorization: `Bearer ${token}` } : {};
   const json = flags.boolean('json');
@@ -300,7 +324,7 @@ function watchAlerts(flags: Flags): Promise<number> {
         },
         trigger: print,
       },
-      { alerts: true, headers },
+      { alerts: true, headers, ca },
     );
     process.on('SIGINT', interrupted);
     process.on('SIGTERM', interrupted);

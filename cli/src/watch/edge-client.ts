@@ -19,6 +19,9 @@ import WebSocket from 'ws';
 const frameOptions: FrameOptions = { lz4: nodeLz4 };
 const FIRST_RETRY_MS = 250;
 const MAX_RETRY_MS = 5000;
+/** Close code 1012 (Service Restart): a draining edge; come back within this (jittered) at once. */
+const DRAINING = 1012;
+const DRAIN_RETRY_MS = 100;
 /** Symbol ids are ushort on the wire. */
 const MAX_SYMBOLS = 65_536;
 
@@ -61,8 +64,11 @@ export class EdgeClient {
     /** Nothing to subscribe (both empty): no market data, e.g. for alerts only. */
     private readonly subscription: { symbols: string[]; sectors: string[] },
     private readonly events: EdgeClientEvents,
-    /** Follow the user's alerts (AlertList, then AlertTriggered frames: protocol 2). */
-    private readonly options: { alerts?: boolean; headers?: Record<string, string> } = {},
+    /**
+     * alerts: follow the user's alerts (AlertList, then AlertTriggered frames: protocol 2);
+     * ca: PEM CAs to trust for wss:// besides Node's (a self-signed edge: watch --ca).
+     */
+    private readonly options: { alerts?: boolean; headers?: Record<string, string>; ca?: string | null } = {},
   ) {}
 
   start(): void {
@@ -76,7 +82,11 @@ export class EdgeClient {
   }
 
   private connect(): void {
-    const socket = new WebSocket(this.url, { perMessageDeflate: false, headers: this.options.headers ?? {} });
+    const socket = new WebSocket(this.url, {
+      perMessageDeflate: false,
+      headers: this.options.headers ?? {},
+      ...(this.options.ca ? { ca: this.options.ca } : {}),
+    });
     this.socket = socket;
     this.awaitingSnapshot = true;
     socket.binaryType = 'nodebuffer';
@@ -114,11 +124,17 @@ export class EdgeClient {
         socket.terminate();
       });
     });
-    socket.on('error', (error) => this.events.status(`connection error: ${error.message}`));
+    socket.on('error', (error: NodeJS.ErrnoException) => {
+      const untrusted = /CERT|SELF_SIGNED|UNABLE_TO_(GET|VERIFY)|ERR_TLS_CERT_ALTNAME/.test(error.code ?? '');
+      const hint = untrusted ? ' (trust the edge’s CA with --ca FILE or NODE_EXTRA_CA_CERTS=FILE)' : '';
+      this.events.status(`connection error: ${error.message}${hint}`);
+    });
     socket.on('close', (code, reason) => {
       if (this.socket !== socket || this.stopped) return;
       this.socket = null;
-      const delay = Math.min(FIRST_RETRY_MS * 2 ** this.failures, MAX_RETRY_MS);
+      // 1012: the edge is draining and asks us to move now; the balancer sends us to another edge.
+      if (code === DRAINING) this.failures = 0;
+      const delay = code === DRAINING ? DRAIN_RETRY_MS : Math.min(FIRST_RETRY_MS * 2 ** this.failures, MAX_RETRY_MS);
       // Full jitter: thousands of clients of a dead edge must not come back in lockstep.
       const wait = Math.round(delay / 2 + Math.random() * (delay / 2));
       this.failures++;

@@ -44,9 +44,10 @@ export class TestClient {
     });
   }
 
-  static connect(url: string, headers: Record<string, string> = {}): Promise<TestClient> {
+  /** `ca`: PEM CAs to trust for wss:// (a test certificate). */
+  static connect(url: string, headers: Record<string, string> = {}, ca?: string): Promise<TestClient> {
     return new Promise((resolve, reject) => {
-      const socket = new WebSocket(url, { headers });
+      const socket = new WebSocket(url, { headers, ...(ca ? { ca } : {}) });
       const client = new TestClient(socket);
       socket.once('open', () => resolve(client));
       socket.once('unexpected-response', (_request, response) => {

@@ -1,0 +1,181 @@
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parse, parseAllDocuments } from 'yaml';
+
+// deploy/k8s, validated offline (no cluster): every overlay builds with `kubectl kustomize`, and
+// every object it yields passes deploy/k8s/validate (a strict decode into the Kubernetes API's
+// own Go types, plus selector, probe-port, non-root and read-only-root checks); then what the
+// schema cannot know: Kafka's quorum matches its replicas, every tickstream command line is one
+// the CLI accepts, probes and the HPA's metric are ones the edge serves.
+const root = fileURLToPath(new URL('../../', import.meta.url));
+const bin = join(root, 'cli/bin/tickstream.js');
+const k8s = join(root, 'deploy/k8s');
+const have = (tool: string, args: string[]): boolean => spawnSync(tool, args).status === 0;
+const tools = have('kubectl', ['version', '--client']) && have('go', ['version']);
+if (!tools) {
+  if (process.env.CI === 'true')
+    throw new Error('kubectl and go are needed in CI: apt-get install kubectl; Go on PATH');
+  process.stderr.write('k8s manifest checks skipped: kubectl or go missing\n');
+}
+
+interface K8sObject {
+  apiVersion: string;
+  kind: string;
+  metadata: { name: string };
+  spec?: Record<string, unknown>;
+}
+interface Container {
+  name: string;
+  image: string;
+  args?: string[];
+  env?: { name: string; value?: string }[];
+  readinessProbe?: { httpGet?: { path: string } };
+  livenessProbe?: { httpGet?: { path: string } };
+}
+interface PodTemplate {
+  template: { spec: { containers: Container[] } };
+  replicas?: number;
+}
+
+const overlays = readdirSync(join(k8s, 'overlays'));
+const build = (dir: string): string => execFileSync('kubectl', ['kustomize', dir], { encoding: 'utf8' });
+
+describe.skipIf(!tools)('deploy/k8s', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'tickstream-k8s-'));
+  const validator = join(dir, 'validate');
+  const validate = (manifests: string) =>
+    spawnSync(validator, [], { input: manifests, encoding: 'utf8', maxBuffer: 16 * 1024 * 1024 });
+
+  beforeAll(() => {
+    // Modules from the Go proxy on first use, then the build cache: minutes cold, seconds warm.
+    execFileSync('go', ['build', '-buildvcs=false', '-o', validator, '.'], {
+      cwd: join(k8s, 'validate'),
+      stdio: ['ignore', 'ignore', 'inherit'],
+    });
+  }, 900_000);
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('has a dev and a prod overlay', () => {
+    expect(overlays.sort()).toEqual(['dev', 'prod']);
+  });
+
+  for (const overlay of overlays) {
+    describe(`overlay ${overlay}`, () => {
+      let manifests = '';
+      let objects: K8sObject[] = [];
+      const find = (kind: string, name: string): K8sObject => {
+        const found = objects.find((object) => object.kind === kind && object.metadata.name === name);
+        if (!found) throw new Error(`no ${kind} ${name} in overlay ${overlay}`);
+        return found;
+      };
+      const containers = (kind: string, name: string): Container[] =>
+        (find(kind, name).spec as unknown as PodTemplate).template.spec.containers;
+
+      beforeAll(() => {
+        manifests = build(join(k8s, 'overlays', overlay));
+        objects = parseAllDocuments(manifests).map((document) => document.toJSON() as K8sObject);
+      });
+
+      it('passes the strict validation, object by object', () => {
+        const result = validate(manifests);
+        expect(result.status, result.stdout + result.stderr).toBe(0);
+        expect(result.stdout).toContain(`${objects.length} objects, 0 problems`);
+        const kinds = new Set(objects.map((object) => object.kind));
+        for (const kind of [
+          'Deployment',
+          'StatefulSet',
+          'Service',
+          'HorizontalPodAutoscaler',
+          'PodDisruptionBudget',
+        ].concat(['Ingress', 'NetworkPolicy', 'ServiceMonitor', 'PrometheusRule', 'ConfigMap', 'Namespace']))
+          expect(kinds, kind).toContain(kind);
+      });
+
+      it('runs Kafka with a quorum of its own replica count', () => {
+        const kafka = find('StatefulSet', 'kafka').spec as unknown as PodTemplate;
+        const env = new Map((kafka.template.spec.containers[0]?.env ?? []).map((entry) => [entry.name, entry.value]));
+        const replicas = kafka.replicas ?? 1;
+        expect(Number(env.get('KAFKA_REPLICAS'))).toBe(replicas);
+        expect(Number(env.get('KAFKA_REPLICATION'))).toBeLessThanOrEqual(replicas);
+        expect(Number(env.get('KAFKA_MIN_INSYNC'))).toBeLessThanOrEqual(Number(env.get('KAFKA_REPLICATION')));
+      });
+
+      it('runs tickstream commands with flags those commands accept, probes on /livez and /readyz', () => {
+        for (const [kind, name] of [
+          ['Deployment', 'edge'],
+          ['Deployment', 'producer'],
+        ] as const) {
+          for (const container of containers(kind, name)) {
+            const [command = '', ...args] = container.args ?? [];
+            const help = execFileSync(process.execPath, [bin, command, '--help'], { encoding: 'utf8' });
+            for (const arg of args) expect(help, `${name}: ${arg}`).toContain(`${arg.split('=')[0]} `);
+          }
+        }
+        const [edge] = containers('Deployment', 'edge');
+        expect(edge?.readinessProbe?.httpGet?.path).toBe('/readyz');
+        expect(edge?.livenessProbe?.httpGet?.path).toBe('/livez');
+      });
+
+      it('scales edges on CPU and on the connections metric the edge exports and prometheus-adapter serves', () => {
+        const hpa = find('HorizontalPodAutoscaler', 'edge').spec as {
+          scaleTargetRef: { kind: string; name: string };
+          metrics: { type: string; pods?: { metric: { name: string } }; resource?: { name: string } }[];
+        };
+        expect(hpa.scaleTargetRef).toMatchObject({ kind: 'Deployment', name: 'edge' });
+        expect(hpa.metrics.find((metric) => metric.type === 'Resource')?.resource?.name).toBe('cpu');
+        const custom = hpa.metrics.find((metric) => metric.type === 'Pods')?.pods?.metric.name;
+        expect(custom).toBe('tickstream_edge_connections');
+        expect(readFileSync(join(root, 'edge/src/metrics.ts'), 'utf8')).toContain(`name: '${custom}'`);
+        const adapter = parse(
+          (find('ConfigMap', 'prometheus-adapter-tickstream') as unknown as { data: Record<string, string> }).data[
+            'config.yaml'
+          ] ?? '',
+        ) as { rules: { name: { as: string } }[] };
+        expect(adapter.rules.map((rule) => rule.name.as)).toContain(custom);
+      });
+
+      it('ends TLS at the ingress', () => {
+        const ingress = find('Ingress', 'tickstream').spec as { tls: { secretName: string }[] };
+        expect(ingress.tls[0]?.secretName).toBe('tickstream-tls');
+      });
+    });
+  }
+
+  it('refuses a misspelt field, a wrong type and an unknown kind, naming each', () => {
+    const dev = build(join(k8s, 'overlays/dev'));
+    const broken = dev
+      .replace('readinessProbe:', 'readynessProbe:')
+      .replace('averageUtilization: 60', 'averageUtilization: "60"')
+      .replace('kind: PodDisruptionBudget', 'kind: PodDisruptionBuget');
+    const result = validate(broken);
+    expect(result.status).toBe(1);
+    expect(result.stdout).toMatch(/unknown field "spec\.template\.spec\.containers\[0\]\.readynessProbe"/);
+    expect(result.stdout).toMatch(/cannot unmarshal string .*averageUtilization/);
+    expect(result.stdout).toMatch(/no kind "PodDisruptionBuget"/);
+    const writable = validate(dev.replace('readOnlyRootFilesystem: true', 'readOnlyRootFilesystem: false'));
+    expect(writable.stdout).toMatch(/the root filesystem must be read-only/);
+  });
+
+  it.skipIf(!have('promtool', ['--version']))('has a prometheus-adapter query that is valid PromQL', () => {
+    const config = parse(
+      (parse(readFileSync(join(k8s, 'prometheus-adapter/rules.yaml'), 'utf8')) as { data: Record<string, string> })
+        .data['config.yaml'] ?? '',
+    ) as { rules: { metricsQuery: string }[] };
+    // The adapter's templates filled in as it would for the edge pods of one namespace.
+    const rules = config.rules.map((rule, index) => ({
+      record: `tickstream:adapter_query_${index}`,
+      expr: rule.metricsQuery
+        .replaceAll('<<.Series>>', 'tickstream_edge_connections')
+        .replaceAll('<<.LabelMatchers>>', 'namespace="tickstream",pod=~"edge-.*"')
+        .replaceAll('<<.GroupBy>>', 'pod'),
+    }));
+    const file = join(dir, 'adapter-rules.yml');
+    writeFileSync(file, JSON.stringify({ groups: [{ name: 'adapter', rules }] }));
+    const check = spawnSync('promtool', ['check', 'rules', file], { encoding: 'utf8' });
+    expect(check.status, check.stdout + check.stderr).toBe(0);
+  });
+});
