@@ -12,6 +12,7 @@ export const BENCHMARKS = [
   'e2e',
   'baseline',
   'http',
+  'orders',
   'dashboard',
   'analytics',
 ] as const;

@@ -14,6 +14,7 @@ export {
 } from './edge-ingest.js';
 export { formatHttpBench, type HttpBenchResult, runHttpBench } from './http.js';
 export { runMarketBench } from './market.js';
+export { formatOrdersBench, type OrdersBenchResult, runOrdersBench } from './orders.js';
 export { formatProducerBench, type ProducerBenchResult, runProducerBench } from './producer.js';
 export { median, medianOf } from './stats.js';
 export {

@@ -12,6 +12,7 @@ import { type DashboardBenchRow, DEFAULT_CONFIGS, runDashboardBench } from './da
 import { formatE2eBench, runE2eBench } from './e2e.js';
 import { formatEdgeBench, runEdgeBench } from './edge.js';
 import { formatHttpBench, runHttpBench } from './http.js';
+import { formatOrdersBench, runOrdersBench } from './orders.js';
 import { formatProducerBench, runProducerBench } from './producer.js';
 import { median } from './stats.js';
 import { type Bar, barChart, formatValue } from './svg-chart.js';
@@ -155,6 +156,23 @@ const SUITE: Record<BenchmarkName, (context: RunContext) => Promise<BenchmarkOut
       unit: 'req/s',
     }));
     return { result, figures, text: formatHttpBench(result) };
+  },
+
+  async orders({ quick, runs, progress }) {
+    // 1,000 simulated traders posting orders to one edge; quick: one 3 s run.
+    const result = await runOrdersBench({ runs: quick ? 1 : runs, seconds: quick ? 3 : 10, progress });
+    const m = result.median;
+    return {
+      result,
+      figures: [
+        { label: 'orders accepted at the edge', value: m.acceptedPerSecond, unit: 'orders/s' },
+        { label: 'orders stored on orders', value: m.storedPerSecond, unit: 'orders/s' },
+        { label: 'POST /api/orders p50', value: m.latencyP50Ms, unit: 'ms' },
+        { label: 'POST /api/orders p99', value: m.latencyP99Ms, unit: 'ms' },
+        { label: 'edge CPU per order', value: m.edgeCpuMicrosPerOrder, unit: 'µs' },
+      ],
+      text: formatOrdersBench(result),
+    };
   },
 
   async dashboard({ quick, progress }) {

@@ -41,6 +41,7 @@ describe('tickstream CLI', () => {
       'watch',
       'token',
       'users',
+      'portfolio',
       'bench',
     ]);
     for (const command of listed) {
@@ -57,7 +58,7 @@ describe('tickstream CLI', () => {
     for (const flag of ['--scenario', '--seed', '--duration', 'KAFKA_BOOTSTRAP_SERVERS', 'TICK_INTERVAL']) {
       expect(producer).toContain(flag);
     }
-    // Eleven CLI starts: seconds each on a machine shared with other builds.
+    // Twelve CLI starts: seconds each on a machine shared with other builds.
   }, 90_000);
 
   it('prints a subcommand help with every flag', () => {

@@ -1,4 +1,5 @@
 import { type KafkaSecurity, KafkaSecurityError, kafkaSecurityFromEnv } from '@tickstream/schemas/kafka-security';
+import type { Flags } from './command.js';
 import { UsageError } from './usage-error.js';
 
 /**
@@ -64,4 +65,18 @@ export function kafkaSecurityOf(env: NodeJS.ProcessEnv): KafkaSecurity {
     if (error instanceof KafkaSecurityError) throw new UsageError(error.message);
     throw error;
   }
+}
+
+/** --brokers, else KAFKA_BROKERS, else KAFKA_BOOTSTRAP_SERVERS, else the local default, as the other commands. */
+export function brokersOf(flags: Flags): string[] {
+  const raw =
+    flags.string('brokers') ??
+    (process.env.KAFKA_BROKERS?.trim() || process.env.KAFKA_BOOTSTRAP_SERVERS?.trim() || '127.0.0.1:9092');
+  const brokers = raw
+    .split(',')
+    .map((broker) => broker.trim())
+    .filter(Boolean);
+  for (const broker of brokers)
+    if (!/^[\w.-]+:\d{1,5}$/.test(broker)) throw new UsageError(`--brokers must be host:port,…, got '${broker}'`);
+  return brokers;
 }

@@ -64,14 +64,30 @@ export interface VerifierOptions {
   /** Required `iss` / `aud` claims, when the identity provider sets them. */
   issuer?: string;
   audience?: string;
+  /** The clock tokens are checked against (tests). */
+  now?: () => number;
 }
 
-/** Verifies tokens against the secret and/or the JWKS; answers a principal or a reason a person can act on. */
+/** A verified token is trusted again without verifying its signature for this long (until it expires). */
+export const VERIFIED_TOKEN_REUSE_MS = 60_000;
+/** Verified tokens remembered at most; the oldest is forgotten first. */
+const VERIFIED_TOKENS_KEPT = 10_000;
+
+/**
+ * Verifies tokens against the secret and/or the JWKS; answers a principal or a reason a person can
+ * act on. A token that verified is remembered for VERIFIED_TOKEN_REUSE_MS (never past its `exp`):
+ * its signature was checked, and the same bytes verify the same way; verifying cost a WebCrypto
+ * key import and HMAC per request, a quarter of the edge's CPU at 3,000 orders/s
+ * (docs/trading.md, "Measured"). A JWKS key withdrawn meanwhile is honoured within that minute.
+ */
 export class TokenVerifier {
+  private readonly verified = new Map<string, { principal: Principal; verifiedAtMs: number }>();
+
   private constructor(
     private readonly secretKey: Uint8Array | null,
     private readonly jwks: JWTVerifyGetKey | null,
     private readonly claims: JWTVerifyOptions,
+    private readonly now: () => number,
   ) {}
 
   static async create(options: VerifierOptions): Promise<TokenVerifier> {
@@ -96,10 +112,27 @@ export class TokenVerifier {
       ...(options.issuer ? { issuer: options.issuer } : {}),
       ...(options.audience ? { audience: options.audience } : {}),
     };
-    return new TokenVerifier(secretKey, jwks, claims);
+    return new TokenVerifier(secretKey, jwks, claims, options.now ?? Date.now);
   }
 
   async verify(token: string): Promise<TokenCheck> {
+    const nowMs = this.now();
+    const known = this.verified.get(token);
+    if (known !== undefined) {
+      if (nowMs < known.principal.expiresAtMs && nowMs - known.verifiedAtMs < VERIFIED_TOKEN_REUSE_MS)
+        return { ok: true, principal: known.principal };
+      this.verified.delete(token);
+    }
+    const check = await this.verifySignature(token, nowMs);
+    if (check.ok) {
+      if (this.verified.size >= VERIFIED_TOKENS_KEPT) this.verified.delete(this.verified.keys().next().value as string);
+      this.verified.set(token, { principal: check.principal, verifiedAtMs: nowMs });
+    }
+    return check;
+  }
+
+  private async verifySignature(token: string, nowMs: number): Promise<TokenCheck> {
+    const claims: JWTVerifyOptions = { ...this.claims, currentDate: new Date(nowMs) };
     const alg = algorithmOf(token);
     if (alg === null) return { ok: false, reason: 'token is not a JWT (header.payload.signature, base64url)' };
     try {
@@ -107,11 +140,11 @@ export class TokenVerifier {
       if (alg === 'HS256') {
         if (this.secretKey === null)
           return { ok: false, reason: 'HS256 tokens are not accepted here: this edge has no --auth-secret' };
-        ({ payload } = await jwtVerify(token, this.secretKey, { ...this.claims, algorithms: ['HS256'] }));
+        ({ payload } = await jwtVerify(token, this.secretKey, { ...claims, algorithms: ['HS256'] }));
       } else if (alg === 'RS256' || alg === 'ES256') {
         if (this.jwks === null)
           return { ok: false, reason: `${alg} tokens are not accepted here: this edge has no --auth-jwks` };
-        ({ payload } = await jwtVerify(token, this.jwks, { ...this.claims, algorithms: ['RS256', 'ES256'] }));
+        ({ payload } = await jwtVerify(token, this.jwks, { ...claims, algorithms: ['RS256', 'ES256'] }));
       } else
         return {
           ok: false,

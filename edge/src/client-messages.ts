@@ -13,6 +13,7 @@ import type { FanOut } from './fan-out.js';
 import { CloseCode, type Session } from './session.js';
 import { addToSpec, removeFromSpec, resolveSpec, unknownNames } from './subscription.js';
 import type { SymbolDirectory } from './symbol-directory.js';
+import type { TradingRequests } from './trading-requests.js';
 
 export interface ClientLimits {
   maxClientFrameBytes: number;
@@ -39,6 +40,7 @@ export class ClientMessages {
     private readonly limits: ClientLimits,
     private readonly now: () => number,
     private readonly alertRequests: AlertRequests,
+    private readonly tradingRequests: TradingRequests,
   ) {}
 
   receive(session: Session, bytes: Uint8Array, isBinary: boolean): void {
@@ -181,6 +183,14 @@ export class ClientMessages {
         this.correlations.follow(session, request.group === '' && request.symbols.length === 0 ? null : request);
         return;
       }
+      case 'order-list':
+      case 'order-place':
+      case 'order-cancel':
+      case 'portfolio-get':
+        this.tradingRequests.handle(session, message).catch((error: Error) => {
+          fanOut.sendError(session, ErrorCode.Internal, `order request failed: ${error.message}`, message.requestId);
+        });
+        return;
     }
   }
 }

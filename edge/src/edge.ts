@@ -36,6 +36,9 @@ import { EMPTY_SPEC } from './subscription.js';
 import { SymbolDirectory } from './symbol-directory.js';
 import { TickConsumer } from './tick-consumer.js';
 import { TickIngest } from './tick-ingest.js';
+import { orderState, TradingRequests } from './trading-requests.js';
+import { TradingService } from './trading-service.js';
+import { TradingState } from './trading-state.js';
 import { UserState } from './user-state.js';
 import { loadNativeUws, type us_listen_socket, type WebSocket } from './uws.js';
 
@@ -112,6 +115,46 @@ export async function startEdge(options: EdgeOptions): Promise<RunningEdge> {
       for (const session of mine) if (session.followsAlerts) fanOut.send(session, frame, 'alert-triggered');
     },
   });
+  const trading = new TradingState({
+    brokers: options.brokers,
+    ...(options.kafkaSecurity ? { security: options.kafkaSecurity } : {}),
+    topics: options.tradingTopics,
+    clientId: `tickstream-edge-${options.edgeId}-${epoch}`,
+    log,
+    onOrder: (user, change) =>
+      pushToTraders(user, encoder.orderUpdated(epoch, orderState(change.entry), change.update), 'order-updated'),
+    onPortfolio: (user, portfolio) =>
+      pushToTraders(
+        user,
+        encoder.portfolioState(epoch, { requestId: 0, portfolio, marks: tradingService.marks(portfolio) }),
+        'portfolio-state',
+      ),
+  });
+  /** Order and portfolio changes go to their own user's connections that follow trading, and to no other. */
+  function pushToTraders(user: string, frame: Uint8Array, type: string): void {
+    for (const session of sessionsByUser.get(user) ?? []) if (session.followsTrading) fanOut.send(session, frame, type);
+  }
+  const lastPrice = (name: string): number | undefined => {
+    const id = directory.idOf(name);
+    const last = id === undefined ? 0 : (state.current.last[id] as number);
+    return last > 0 ? last : undefined;
+  };
+  const tradingService = new TradingService(
+    trading,
+    {
+      hasSymbol: (name) => directory.idOf(name) !== undefined,
+      lastPrice,
+      sectorOf: (name) => {
+        const id = directory.idOf(name);
+        return id === undefined ? undefined : directory.sectors[id];
+      },
+    },
+    {
+      maxQuantity: options.maxOrderQuantity,
+      priceBandPct: options.orderPriceBandPct,
+      maxOpenOrdersPerUser: options.maxOpenOrdersPerUser,
+    },
+  );
   const alerts = new AlertService(
     users,
     {
@@ -128,6 +171,7 @@ export async function startEdge(options: EdgeOptions): Promise<RunningEdge> {
     options,
     Date.now,
     new AlertRequests(alerts, fanOut, encoder, epoch),
+    new TradingRequests(tradingService, fanOut, encoder, epoch),
   );
   let nextSessionId = 1;
   // Clients are served once both histories are in: ticks (state, the unfinished bars) and candles.
@@ -352,6 +396,7 @@ export async function startEdge(options: EdgeOptions): Promise<RunningEdge> {
     login: { secret: options.authSecret, tokenTtlS: options.sessionTtlS, secureCookies: options.secureCookies },
     users,
     alerts,
+    trading: tradingService,
     directory,
     quote: (id) => state.published.row(id),
     candles,
@@ -381,6 +426,7 @@ export async function startEdge(options: EdgeOptions): Promise<RunningEdge> {
         epoch,
         kafka: { up: kafka.up, detail: kafka.detail, brokers: options.brokers },
         users: { loaded: users.ready, accounts: users.accounts.size },
+        trading: { loaded: trading.ready, users: trading.book.userCount },
         clients: sessions.size,
         channels: fanOut.channels.size,
         symbols: directory.size,
@@ -397,6 +443,7 @@ export async function startEdge(options: EdgeOptions): Promise<RunningEdge> {
       id: nextSessionId++,
       principal,
       followsAlerts: false,
+      followsTrading: false,
       outlet: null,
       spec: EMPTY_SPEC,
       channel: null,
@@ -432,6 +479,7 @@ export async function startEdge(options: EdgeOptions): Promise<RunningEdge> {
   users.start();
   analytics.start().catch((error: Error) => log(`analytics consumer stopped: ${error.message}`));
   jobMetrics?.start();
+  trading.start();
 
   return {
     port,
@@ -444,7 +492,7 @@ export async function startEdge(options: EdgeOptions): Promise<RunningEdge> {
       jobMetrics?.stop();
       uws.us_listen_socket_close(listenSocket);
       for (const session of sessions) session.outlet?.close(CloseCode.ShuttingDown, 'edge shutting down');
-      await Promise.all([consumer.stop(), users.stop(), analytics.stop()]);
+      await Promise.all([consumer.stop(), users.stop(), analytics.stop(), trading.stop()]);
     },
   };
 }

@@ -4,13 +4,18 @@ import type { HttpRequest, HttpResponse } from './uws.js';
 
 export const JSON_TYPE = 'application/json';
 
+/** Largest request body read (POST /api/login, /api/alerts, /api/orders). */
+export const MAX_BODY_BYTES = 16 * 1024;
+
 export const STATUS_TEXT: Record<number, string> = {
   200: '200 OK',
   201: '201 Created',
+  202: '202 Accepted',
   400: '400 Bad Request',
   401: '401 Unauthorized',
   403: '403 Forbidden',
   404: '404 Not Found',
+  409: '409 Conflict',
   413: '413 Payload Too Large',
   415: '415 Unsupported Media Type',
   500: '500 Internal Server Error',

@@ -1,10 +1,12 @@
 import type { AlertService } from './alert-service.js';
 import { tokenCookie } from './auth.js';
 import { createToken } from './auth-token.js';
-import { admitted, HttpExchange, headersOf, JSON_TYPE, type RequestHeaders } from './http-exchange.js';
+import { admitted, HttpExchange, headersOf, JSON_TYPE, MAX_BODY_BYTES, type RequestHeaders } from './http-exchange.js';
+import { registerTradingRoutes } from './http-trading-routes.js';
 import { type MarketContext, registerMarketRoutes } from './market-routes.js';
 import type { EdgeMetrics } from './metrics.js';
 import type { StaticFile } from './static-files.js';
+import type { TradingService } from './trading-service.js';
 import type { UserState } from './user-state.js';
 import type { HttpRequest, HttpResponse, TemplatedApp } from './uws.js';
 
@@ -19,9 +21,8 @@ export interface HttpContext extends MarketContext {
   login: { secret: string | null; tokenTtlS: number; secureCookies: boolean };
   users: UserState;
   alerts: AlertService;
+  trading: TradingService;
 }
-
-const MAX_BODY_BYTES = 16 * 1024;
 
 function reply(res: HttpResponse, status: string, type: string, body: string | Buffer): void {
   res.cork(() => {
@@ -29,7 +30,10 @@ function reply(res: HttpResponse, status: string, type: string, body: string | B
   });
 }
 
-/** GET /health, /metrics, /api/* (docs/api.md: sign-in, alerts, market data in market-routes.ts) and the dashboard's files. */
+/**
+ * GET /health, /metrics, /api/* (docs/api.md: sign-in, alerts; market data in market-routes.ts,
+ * trading in http-trading-routes.ts) and the dashboard's files.
+ */
 export function registerHttpRoutes(app: TemplatedApp, context: HttpContext): void {
   const health = (exchange: HttpExchange): void => {
     const status = context.health();
@@ -58,6 +62,7 @@ export function registerHttpRoutes(app: TemplatedApp, context: HttpContext): voi
 
   registerSessionRoutes(app, context);
   registerAlertRoutes(app, context);
+  registerTradingRoutes(app, context.auth, context.trading);
 
   registerMarketRoutes(app, context);
 

@@ -5,8 +5,16 @@ export { type RunningEdge, startEdge } from './edge.js';
 export { defaultEdgeGroupOptions, type EdgeGroup, type EdgeGroupOptions, startEdgeGroup } from './edge-group.js';
 export { HaproxyMissingError, haproxyVersion, localBalancerConfig } from './haproxy.js';
 export { defaultEdgeOptions, type EdgeOptions } from './options.js';
+export { currency, priceUnits } from './order-rules.js';
 export { hashPassword, passwordProblem, userNameProblem, verifyPassword } from './password.js';
 export {
+  defaultTradingTopics,
+  ensureTradingTopics,
+  TRADING_RETENTION_MS,
+  type TradingTopicNames,
+} from './trading-state.js';
+export {
+  BatchingWriter,
   defaultUserTopics,
   ensureUserTopics,
   type KeyedRecord,

@@ -1,5 +1,6 @@
 import type { KafkaSecurity } from '@tickstream/schemas/kafka-security';
 import { DEFAULT_BARS_KEPT } from './candles.js';
+import { defaultTradingTopics, type TradingTopicNames } from './trading-state.js';
 import { defaultUserTopics, type UserTopicNames } from './user-state-kafka.js';
 
 export interface EdgeOptions {
@@ -47,6 +48,14 @@ export interface EdgeOptions {
   maxAlertsPerUser: number;
   /** The per-user topics: users, alerts, alert_events. */
   userTopics: UserTopicNames;
+  /** The trading topics: orders, fills, portfolios (docs/trading.md). */
+  tradingTopics: TradingTopicNames;
+  /** Open orders one user may have. */
+  maxOpenOrdersPerUser: number;
+  /** Most shares in one order. */
+  maxOrderQuantity: number;
+  /** A limit or stop price must be within this many percent of the symbol's last price. */
+  orderPriceBandPct: number;
   /** Origins allowed to open a WebSocket (null: any). */
   allowedOrigins: string[] | null;
   /** Most symbols one subscription may cover (Hello.max_symbols_per_subscription). */
@@ -96,6 +105,10 @@ export const defaultEdgeOptions: Omit<EdgeOptions, 'edgeId' | 'log' | 'staticDir
   secureCookies: false,
   maxAlertsPerUser: 100,
   userTopics: defaultUserTopics,
+  tradingTopics: defaultTradingTopics,
+  maxOpenOrdersPerUser: 100,
+  maxOrderQuantity: 1_000_000,
+  orderPriceBandPct: 20,
   allowedOrigins: null,
   maxSymbolsPerSubscription: 10_000,
   maxMessagesPerSecond: 50,

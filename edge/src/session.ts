@@ -19,6 +19,8 @@ export interface Session {
   readonly principal: Principal;
   /** Sent AlertList: gets AlertTriggered frames for its user's new triggers. */
   followsAlerts: boolean;
+  /** Sent OrderList: gets OrderUpdated and PortfolioState frames as its user's orders and portfolio change. */
+  followsTrading: boolean;
   outlet: Outlet | null;
   spec: SubscriptionSpec;
   channel: Channel<Session> | null;

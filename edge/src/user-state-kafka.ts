@@ -70,7 +70,10 @@ export async function ensureUserTopics(
  * It reads like the edge reads ticks (partition-reader.ts): its own Fetch requests to each leader,
  * no consumer group (a group's first join waits group.initial.rebalance.delay.ms, 3 s by default,
  * at every start of every edge and CLI call), positions kept here; kafkajs in a private group when
- * TLS or SASL is configured.
+ * TLS or SASL is configured. Both read read_committed: records of aborted transactions (the
+ * analytics job writes `fills` and `portfolios` in transactions) are never handed over, and a
+ * partition counts as loaded once read up to its last stable offset, so an open transaction
+ * does not hold the edge's start up.
  */
 export class UserStateReader {
   private readonly reader: PartitionReader;
@@ -100,7 +103,8 @@ export class UserStateReader {
       onRecord: (topic, _partition, key, value) => {
         if (key !== null) this.onRecord({ topic: this.topics[topic] as string, key: key.toString('utf8'), value });
       },
-      onPartitionRead: (topic, partition, next) => this.partitionRead(this.topics[topic] as string, partition, next),
+      onPartitionRead: (topic, partition, next, end) =>
+        this.partitionRead(this.topics[topic] as string, partition, next, end),
       onFetchAnswered: () => {},
       log,
     };
@@ -137,11 +141,14 @@ export class UserStateReader {
     await this.reader.start();
   }
 
-  private partitionRead(topic: string, partition: number, next: number): void {
+  /** `end`: how far this reader may read now (the last stable offset under read_committed). */
+  private partitionRead(topic: string, partition: number, next: number, end: number): void {
     const key = `${topic}:${partition}`;
     this.positions.set(key, next);
-    const end = this.remaining.get(key);
-    if (end !== undefined && next >= end) {
+    const target = this.remaining.get(key);
+    // Read up to where it ended at start, or as far as committed records go (an open transaction
+    // may keep the last stable offset below that end until it commits or times out).
+    if (target !== undefined && next >= Math.min(target, end)) {
       this.remaining.delete(key);
       this.checkLoaded();
     }
@@ -178,6 +185,76 @@ export class UserStateWriter {
       acks: -1,
       messages: [{ key, value: value === null ? null : Buffer.from(value.buffer, value.byteOffset, value.byteLength) }],
     });
+  }
+
+  async stop(): Promise<void> {
+    if (this.connected !== null) await this.producer.disconnect().catch(() => {});
+  }
+}
+
+interface PendingRecord {
+  key: string;
+  value: Buffer;
+  resolve: () => void;
+  reject: (error: Error) => void;
+}
+
+/** Records one send carries at most. */
+const MAX_RECORDS_PER_SEND = 500;
+
+/**
+ * Writes the records of one topic with an idempotent producer (acks from all in-sync replicas,
+ * retries without duplicates or reordering) and says when each is stored. Writes that arrive
+ * while a send is in flight go together in the next one, so under load records are sent in
+ * batches, and alone a record is sent at once.
+ */
+export class BatchingWriter {
+  private readonly producer: Producer;
+  private connected: Promise<void> | null = null;
+  private queue: PendingRecord[] = [];
+  private sending = false;
+
+  constructor(
+    kafka: Kafka,
+    private readonly topic: string,
+  ) {
+    this.producer = kafka.producer({
+      allowAutoTopicCreation: false,
+      idempotent: true,
+      maxInFlightRequests: 1,
+      retry: { retries: 5 },
+    });
+  }
+
+  /** Resolves once Kafka has stored the record; rejects with why it did not. */
+  write(key: string, value: Uint8Array): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.queue.push({ key, value: Buffer.from(value.buffer, value.byteOffset, value.byteLength), resolve, reject });
+      if (!this.sending) void this.drain();
+    });
+  }
+
+  private async drain(): Promise<void> {
+    this.sending = true;
+    while (this.queue.length > 0) {
+      const batch = this.queue.splice(0, MAX_RECORDS_PER_SEND);
+      try {
+        this.connected ??= this.producer.connect().catch((error: Error) => {
+          this.connected = null;
+          throw error;
+        });
+        await this.connected;
+        await this.producer.send({
+          topic: this.topic,
+          acks: -1,
+          messages: batch.map(({ key, value }) => ({ key, value })),
+        });
+        for (const record of batch) record.resolve();
+      } catch (error) {
+        for (const record of batch) record.reject(error as Error);
+      }
+    }
+    this.sending = false;
   }
 
   async stop(): Promise<void> {

@@ -8,14 +8,20 @@ import { CandleSubscribe } from './generated/tickstream/edge/candle-subscribe.js
 import { ClientFrame } from './generated/tickstream/edge/client-frame.js';
 import { ClientMessage } from './generated/tickstream/edge/client-message.js';
 import { CorrelationSubscribe } from './generated/tickstream/edge/correlation-subscribe.js';
+import { OrderCancelRequest } from './generated/tickstream/edge/order-cancel-request.js';
+import { OrderList } from './generated/tickstream/edge/order-list.js';
+import { OrderPlace } from './generated/tickstream/edge/order-place.js';
 import { Ping } from './generated/tickstream/edge/ping.js';
+import { PortfolioGet } from './generated/tickstream/edge/portfolio-get.js';
 import { Resync } from './generated/tickstream/edge/resync.js';
 import { Subscribe } from './generated/tickstream/edge/subscribe.js';
 import { Timeframe } from './generated/tickstream/edge/timeframe.js';
 import { Unsubscribe } from './generated/tickstream/edge/unsubscribe.js';
+import { Order } from './generated/tickstream/trading/order.js';
 import { AlertRule } from './generated/tickstream/user/alert-rule.js';
 import { ProtocolError } from './protocol-error.js';
 import { clientFrameSpec } from './specs.js';
+import { type OrderFields, readOrder, writeOrder } from './trading-codec.js';
 import { type AlertRuleFields, readAlertRule, writeAlertRule } from './user-codec.js';
 import { present, verifyRoot } from './verify.js';
 
@@ -32,7 +38,12 @@ export type ClientMessageFields =
   | { type: 'alert-update'; requestId: number; rule: AlertRuleFields }
   | { type: 'alert-delete'; requestId: number; id: string }
   /** Protocol 2. `group` "sector:<name>" or "all", or '' with `symbols` (a sub-matrix); neither stops. */
-  | { type: 'correlation-subscribe'; group: string; symbols: string[]; timeframe: Timeframe; windowBars: number };
+  | { type: 'correlation-subscribe'; group: string; symbols: string[]; timeframe: Timeframe; windowBars: number }
+  // Protocol 3: orders and the portfolio, answered by Orders or PortfolioState.
+  | { type: 'order-list'; requestId: number }
+  | { type: 'order-place'; requestId: number; order: OrderFields }
+  | { type: 'order-cancel'; requestId: number; id: string }
+  | { type: 'portfolio-get'; requestId: number };
 
 /** Client frames are small and rare: never compressed. */
 const uncompressed = (options: FrameOptions): FrameOptions => ({ ...options, compressAbove: Number.POSITIVE_INFINITY });
@@ -117,6 +128,29 @@ export function encodeClientFrame(message: ClientMessageFields, options: FrameOp
       type = ClientMessage.CorrelationSubscribe;
       break;
     }
+    case 'order-list':
+      offset = OrderList.createOrderList(builder, message.requestId);
+      type = ClientMessage.OrderList;
+      break;
+    case 'order-place': {
+      const order = writeOrder(builder, message.order);
+      OrderPlace.startOrderPlace(builder);
+      OrderPlace.addRequestId(builder, message.requestId);
+      OrderPlace.addOrder(builder, order);
+      offset = OrderPlace.endOrderPlace(builder);
+      type = ClientMessage.OrderPlace;
+      break;
+    }
+    case 'order-cancel': {
+      const id = builder.createString(message.id);
+      offset = OrderCancelRequest.createOrderCancelRequest(builder, message.requestId, id);
+      type = ClientMessage.OrderCancelRequest;
+      break;
+    }
+    case 'portfolio-get':
+      offset = PortfolioGet.createPortfolioGet(builder, message.requestId);
+      type = ClientMessage.PortfolioGet;
+      break;
   }
   builder.finish(ClientFrame.createClientFrame(builder, type, offset));
   return encodeFrame(builder.asUint8Array(), uncompressed(options));
@@ -194,6 +228,20 @@ export function decodeClientFrame(frame: Uint8Array, options: FrameOptions): Cli
         windowBars: message.windowBars(),
       };
     }
+    case ClientMessage.OrderList:
+      return { type: 'order-list', requestId: present(root.message(new OrderList())).requestId() };
+    case ClientMessage.OrderPlace: {
+      const message = present(root.message(new OrderPlace()));
+      const order = message.order(new Order());
+      if (order === null) throw new ProtocolError('invalid-field', 'OrderPlace carries no order');
+      return { type: 'order-place', requestId: message.requestId(), order: readOrder(order) };
+    }
+    case ClientMessage.OrderCancelRequest: {
+      const message = present(root.message(new OrderCancelRequest()));
+      return { type: 'order-cancel', requestId: message.requestId(), id: message.id() ?? '' };
+    }
+    case ClientMessage.PortfolioGet:
+      return { type: 'portfolio-get', requestId: present(root.message(new PortfolioGet())).requestId() };
     default:
       throw new ProtocolError('unknown-message', `client frame carries no known message (type ${root.messageType()})`);
   }

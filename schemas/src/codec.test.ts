@@ -11,10 +11,24 @@ import {
   type BarIndicatorsFields,
   decodeServerFrame,
   ErrorCode,
+  type OrderStateFields,
   ServerFrameEncoder,
   Timeframe,
 } from './server-codec.js';
 import { decodeMarketEvent, decodeTick, MarketEventKind, TickEncoder } from './tick-codec.js';
+import {
+  decodeOrderCommand,
+  decodeOrderUpdate,
+  decodePortfolio,
+  encodeOrderCommand,
+  encodeOrderUpdate,
+  encodePortfolio,
+  ORDER_STATUSES,
+  type OrderCommandFields,
+  type OrderFields,
+  type OrderUpdateFields,
+  type PortfolioFields,
+} from './trading-codec.js';
 import {
   type AlertRuleFields,
   type AlertTriggerFields,
@@ -436,5 +450,128 @@ describe('alert frames (protocol 2) and per-user records', () => {
     expect(() => decodeAlertRule(new Uint8Array([1, 2, 3]))).toThrow(ProtocolError);
     const truncated = encodeAlertTrigger(trigger).subarray(0, 40);
     expect(() => decodeAlertTrigger(truncated)).toThrow(ProtocolError);
+  });
+});
+
+describe('trading frames (protocol 3) and records', () => {
+  const order: OrderFields = {
+    id: 'o0123456789abcdef',
+    clientOrderId: 'my-order-1',
+    user: 'alice',
+    symbol: 'AAPL',
+    side: 'buy',
+    type: 'limit',
+    quantity: 100,
+    price: 1_892_345,
+    tif: 'gtc',
+    createdAtMs: 1_796_000_000_000,
+    referencePrice: 1_900_000,
+  };
+  const fill: OrderUpdateFields = {
+    id: `${order.id}-2`,
+    orderId: order.id,
+    user: 'alice',
+    symbol: 'AAPL',
+    side: 'buy',
+    status: 'partially_filled',
+    fillQuantity: 40,
+    fillPrice: 1_892_300,
+    filledQuantity: 40,
+    averageFillPrice: 1_892_300,
+    quantity: 100,
+    reason: '',
+    timeMs: 1_796_000_001_000,
+    tickSequence: 2 ** 40,
+  };
+  const portfolio: PortfolioFields = {
+    user: 'alice',
+    // Beyond 2^32 units: 1,000,000.00 of cash is 10^10.
+    cash: 10_000_000_000 - 40 * 1_892_300,
+    reservedCash: 60 * 1_892_345,
+    startingCash: 10_000_000_000,
+    realizedPnl: -12_345,
+    positions: [
+      { symbol: 'AAPL', quantity: 40, cost: 40 * 1_892_300, realizedPnl: 0 },
+      { symbol: 'MSFT', quantity: 0, cost: 0, realizedPnl: -12_345 },
+    ],
+    equityCurve: [
+      { timeMs: 1_796_000_000_000, equity: 10_000_000_000 },
+      { timeMs: 1_796_000_060_000, equity: 9_999_987_655 },
+    ],
+    updatedAtMs: 1_796_000_001_000,
+    resetAtMs: 1_795_000_000_000,
+    lastUpdateId: fill.id,
+  };
+
+  it('round-trips the three commands of `orders`, a `fills` update and a `portfolios` record', () => {
+    const commands: OrderCommandFields[] = [
+      { kind: 'order', order },
+      { kind: 'order', order: { ...order, type: 'market', price: 0, tif: 'day', clientOrderId: '', side: 'sell' } },
+      { kind: 'cancel', cancel: { orderId: order.id, user: 'alice', requestedAtMs: 1_796_000_000_500 } },
+      { kind: 'reset', reset: { id: 'r1', user: 'alice', startingCash: 0, requestedAtMs: 1_796_000_000_700 } },
+    ];
+    for (const command of commands) expect(decodeOrderCommand(encodeOrderCommand(command))).toEqual(command);
+    expect(decodeOrderUpdate(encodeOrderUpdate(fill))).toEqual(fill);
+    for (const status of ORDER_STATUSES)
+      expect(decodeOrderUpdate(encodeOrderUpdate({ ...fill, status, reason: status })).status).toBe(status);
+    expect(decodePortfolio(encodePortfolio(portfolio))).toEqual(portfolio);
+    expect(decodePortfolio(encodePortfolio({ ...portfolio, positions: [], equityCurve: [] }))).toMatchObject({
+      positions: [],
+      equityCurve: [],
+    });
+  });
+
+  it('refuses bytes that are not a record, and amounts a JS number cannot hold exactly', () => {
+    expect(() => decodeOrderCommand(new Uint8Array([1, 2, 3]))).toThrow(ProtocolError);
+    expect(() => decodePortfolio(encodePortfolio(portfolio).subarray(0, 60))).toThrow(ProtocolError);
+    // A fills record is no orders record: its first slot is a string, not a command type.
+    expect(() => decodeOrderCommand(encodeOrderUpdate(fill))).toThrow(ProtocolError);
+    expect(() => decodeOrderUpdate(encodeOrderUpdate({ ...fill, fillPrice: 2 ** 53 + 2 }))).toThrow(
+      'fill_price 9007199254740994 is beyond 2^53: not an exact number',
+    );
+  });
+
+  it('round-trips every trading message both ways', () => {
+    for (const message of [
+      { type: 'order-list', requestId: 1 },
+      { type: 'order-place', requestId: 2, order },
+      { type: 'order-cancel', requestId: 3, id: order.id },
+      { type: 'portfolio-get', requestId: 4 },
+    ] as const) {
+      expect(decodeClientFrame(encodeClientFrame(message, options), options)).toEqual(message);
+    }
+    const encoder = new ServerFrameEncoder(options);
+    const state: OrderStateFields = {
+      order,
+      status: 'partially_filled',
+      filledQuantity: 40,
+      averageFillPrice: 1_892_300,
+      reason: '',
+      updatedAtMs: fill.timeMs,
+      cancelRequested: true,
+      acknowledged: true,
+    };
+    const orders = { requestId: 9, orderId: order.id, orders: [state], fills: [fill] };
+    expect(decodeServerFrame(encoder.orders(5, orders), options)).toEqual({ type: 'orders', ...orders });
+    expect(decodeServerFrame(encoder.orderUpdated(5, state, fill), options)).toEqual({
+      type: 'order-updated',
+      order: state,
+      update: fill,
+    });
+    expect(decodeServerFrame(encoder.orderUpdated(5, state, null), options)).toMatchObject({ update: null });
+    const pushed = { requestId: 0, portfolio, marks: [1_900_000, 0] };
+    expect(decodeServerFrame(encoder.portfolioState(5, pushed), options)).toEqual({
+      type: 'portfolio-state',
+      ...pushed,
+    });
+    expect(decodeServerFrame(encoder.portfolioState(5, { requestId: 3, portfolio: null, marks: [] }), options)).toEqual(
+      { type: 'portfolio-state', requestId: 3, portfolio: null, marks: [] },
+    );
+    expect(decodeServerFrame(encoder.error(5, ErrorCode.InvalidOrder, 'unknown symbol "X"', 2), options)).toEqual({
+      type: 'error',
+      code: ErrorCode.InvalidOrder,
+      message: 'unknown symbol "X"',
+      requestId: 2,
+    });
   });
 });

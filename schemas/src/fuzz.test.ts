@@ -8,6 +8,16 @@ import { QuoteTable } from './quote-table.js';
 import { AnalyticsState, decodeServerFrame, ErrorCode, ServerFrameEncoder, Timeframe } from './server-codec.js';
 import { decodeMarketEvent, decodeTick, MarketEventKind, TickEncoder } from './tick-codec.js';
 import {
+  decodeOrderCommand,
+  decodeOrderUpdate,
+  decodePortfolio,
+  encodeOrderCommand,
+  encodeOrderUpdate,
+  encodePortfolio,
+  type OrderFields,
+  type OrderUpdateFields,
+} from './trading-codec.js';
+import {
   type AlertRuleFields,
   type AlertTriggerFields,
   decodeAlertRule,
@@ -86,7 +96,66 @@ function seeds(): Uint8Array[] {
   for (let id = 0; id < 20; id++) writer.add(id, state, published);
   const delta = writer.finish();
   const event = { kind: MarketEventKind.Halt, symbol: 'S1', sector: 'Tech', name: 'halt', detail: 'x', timeUs: 1 };
+  const order: OrderFields = {
+    id: 'o1',
+    clientOrderId: 'c1',
+    user: 'alice',
+    symbol: 'S1',
+    side: 'sell',
+    type: 'stop',
+    quantity: 5,
+    price: 990,
+    tif: 'day',
+    createdAtMs: 1,
+    referencePrice: 1000,
+  };
+  const fill: OrderUpdateFields = {
+    id: 'o1-1',
+    orderId: 'o1',
+    user: 'alice',
+    symbol: 'S1',
+    side: 'sell',
+    status: 'filled',
+    fillQuantity: 5,
+    fillPrice: 989,
+    filledQuantity: 5,
+    averageFillPrice: 989,
+    quantity: 5,
+    reason: '',
+    timeMs: 2,
+    tickSequence: 3,
+  };
+  const portfolio = {
+    user: 'alice',
+    cash: 100,
+    reservedCash: 0,
+    startingCash: 100,
+    realizedPnl: 1,
+    positions: [{ symbol: 'S1', quantity: 2, cost: 20, realizedPnl: 1 }],
+    equityCurve: [{ timeMs: 1, equity: 120 }],
+    updatedAtMs: 4,
+    resetAtMs: 0,
+    lastUpdateId: 'o1-1',
+  };
+  const orderState = {
+    order,
+    status: 'new' as const,
+    filledQuantity: 0,
+    averageFillPrice: 0,
+    reason: '',
+    updatedAtMs: 1,
+    cancelRequested: false,
+    acknowledged: false,
+  };
   return [
+    server.orders(1, { requestId: 1, orderId: 'o1', orders: [orderState], fills: [fill] }),
+    server.orderUpdated(1, orderState, fill),
+    server.portfolioState(1, { requestId: 0, portfolio, marks: [1000] }),
+    encodeClientFrame({ type: 'order-place', requestId: 2, order }, options),
+    encodeOrderCommand({ kind: 'order', order }),
+    encodeOrderCommand({ kind: 'cancel', cancel: { orderId: 'o1', user: 'alice', requestedAtMs: 3 } }),
+    encodeOrderUpdate(fill),
+    encodePortfolio(portfolio),
     server.hello({
       edgeId: 'e',
       epoch: 1,
@@ -242,6 +311,9 @@ const decoders: ReadonlyArray<readonly [string, (bytes: Uint8Array) => unknown]>
   ['alert rule', (bytes) => decodeAlertRule(bytes)],
   ['alert trigger', (bytes) => decodeAlertTrigger(bytes)],
   ['user account', (bytes) => decodeUserAccount(bytes)],
+  ['orders record', (bytes) => decodeOrderCommand(bytes)],
+  ['fills record', (bytes) => decodeOrderUpdate(bytes)],
+  ['portfolios record', (bytes) => decodePortfolio(bytes)],
   [
     'delta data',
     (bytes) => applyDelta({ count: bytes[0] ?? 0, baseTimeUs: 0, data: bytes.subarray(1) }, new QuoteTable(1000)),

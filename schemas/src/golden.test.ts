@@ -8,6 +8,17 @@ import { nodeLz4 } from './lz4-node.js';
 import { QuoteTable } from './quote-table.js';
 import { AnalyticsState, decodeServerFrame, ErrorCode, ServerFrameEncoder, Timeframe } from './server-codec.js';
 import { MarketEventKind, TickEncoder } from './tick-codec.js';
+import {
+  decodeOrderCommand,
+  decodeOrderUpdate,
+  decodePortfolio,
+  encodeOrderCommand,
+  encodeOrderUpdate,
+  encodePortfolio,
+  type OrderFields,
+  type OrderUpdateFields,
+  type PortfolioFields,
+} from './trading-codec.js';
 import type { AlertRuleFields, AlertTriggerFields } from './user-codec.js';
 
 // The exact bytes of one instance of every message. A change to the wire format changes these,
@@ -76,6 +87,57 @@ export function goldenMessages(): Record<string, Uint8Array> {
     tickSequence: 9,
     ruleArmedAtMs: 1_795_000_000_000,
     detail: 'AAPL 190.05 ≥ 190',
+  };
+  const order: OrderFields = {
+    id: 'o1',
+    clientOrderId: 'c1',
+    user: 'alice',
+    symbol: 'AAPL',
+    side: 'buy',
+    type: 'limit',
+    quantity: 100,
+    price: 1_890_000,
+    tif: 'gtc',
+    createdAtMs: 1_795_000_000_000,
+    referencePrice: 1_892_345,
+  };
+  const fill: OrderUpdateFields = {
+    id: 'o1-1',
+    orderId: 'o1',
+    user: 'alice',
+    symbol: 'AAPL',
+    side: 'buy',
+    status: 'partially_filled',
+    fillQuantity: 40,
+    fillPrice: 1_889_900,
+    filledQuantity: 40,
+    averageFillPrice: 1_889_900,
+    quantity: 100,
+    reason: '',
+    timeMs: 1_795_000_002_000,
+    tickSequence: 11,
+  };
+  const portfolio: PortfolioFields = {
+    user: 'alice',
+    cash: 1_000_000_000 - 40 * 1_889_900,
+    reservedCash: 60 * 1_890_000,
+    startingCash: 1_000_000_000,
+    realizedPnl: 0,
+    positions: [{ symbol: 'AAPL', quantity: 40, cost: 40 * 1_889_900, realizedPnl: 0 }],
+    equityCurve: [{ timeMs: 1_795_000_000_000, equity: 1_000_000_000 }],
+    updatedAtMs: 1_795_000_002_000,
+    resetAtMs: 0,
+    lastUpdateId: 'o1-1',
+  };
+  const orderState = {
+    order,
+    status: 'partially_filled' as const,
+    filledQuantity: 40,
+    averageFillPrice: 1_889_900,
+    reason: '',
+    updatedAtMs: 1_795_000_002_000,
+    cancelRequested: false,
+    acknowledged: true,
   };
   return {
     tick: new TickEncoder().encode({
@@ -161,6 +223,10 @@ export function goldenMessages(): Record<string, Uint8Array> {
     errorOfRequest: server.error(7, ErrorCode.NotFound, 'no alert rule "a2" of user alice', 4),
     alerts: server.alerts(7, { requestId: 2, ruleId: 'a1', rules: [rule], triggers: [trigger] }),
     alertTriggered: server.alertTriggered(7, trigger),
+    orders: server.orders(7, { requestId: 5, orderId: 'o1', orders: [orderState], fills: [fill] }),
+    orderUpdated: server.orderUpdated(7, orderState, fill),
+    portfolioState: server.portfolioState(7, { requestId: 0, portfolio, marks: [1_892_345] }),
+    errorOfOrder: server.error(7, ErrorCode.InvalidOrder, 'unknown symbol "NOPE"', 6),
     subscribe: encodeClientFrame({ type: 'subscribe', symbols: ['AAPL', 'MSFT'], sectors: [] }, plain),
     unsubscribe: encodeClientFrame({ type: 'unsubscribe', symbols: ['MSFT'], sectors: [] }, plain),
     ping: encodeClientFrame({ type: 'ping', clientTimeUs: 1_795_000_000_000_000 }, plain),
@@ -177,6 +243,16 @@ export function goldenMessages(): Record<string, Uint8Array> {
       { type: 'correlation-subscribe', group: 'sector:Tech', symbols: [], timeframe: Timeframe.M1, windowBars: 30 },
       plain,
     ),
+    orderList: encodeClientFrame({ type: 'order-list', requestId: 5 }, plain),
+    orderPlace: encodeClientFrame(
+      { type: 'order-place', requestId: 6, order: { ...order, id: '', user: '', createdAtMs: 0, referencePrice: 0 } },
+      plain,
+    ),
+    orderCancelRequest: encodeClientFrame({ type: 'order-cancel', requestId: 7, id: 'o1' }, plain),
+    portfolioGet: encodeClientFrame({ type: 'portfolio-get', requestId: 8 }, plain),
+    ordersRecord: encodeOrderCommand({ kind: 'order', order }),
+    fillsRecord: encodeOrderUpdate(fill),
+    portfoliosRecord: encodePortfolio(portfolio),
   };
 }
 
@@ -198,7 +274,7 @@ describe('golden bytes', () => {
     expect(decoded).toMatchObject({ type: 'delta', epoch: 7, seq: 2, count: 1 });
   });
 
-  it('decode every committed frame as the message it holds (each union member of protocol 2)', () => {
+  it('decode every committed frame as the message it holds (each union member of protocol 3)', () => {
     const server: Record<string, string> = {
       hello: 'hello',
       snapshot: 'snapshot',
@@ -213,6 +289,10 @@ describe('golden bytes', () => {
       alertTriggered: 'alert-triggered',
       correlationMatrix: 'correlation-matrix',
       analyticsStatus: 'analytics-status',
+      orders: 'orders',
+      orderUpdated: 'order-updated',
+      portfolioState: 'portfolio-state',
+      errorOfOrder: 'error',
     };
     const client: Record<string, string> = {
       subscribe: 'subscribe',
@@ -225,15 +305,21 @@ describe('golden bytes', () => {
       alertUpdate: 'alert-update',
       alertDelete: 'alert-delete',
       correlationSubscribe: 'correlation-subscribe',
+      orderList: 'order-list',
+      orderPlace: 'order-place',
+      orderCancelRequest: 'order-cancel',
+      portfolioGet: 'portfolio-get',
     };
     const bytes = (name: string) => Buffer.from(expected[name] as string, 'hex');
     for (const [name, type] of Object.entries(server))
       expect(decodeServerFrame(bytes(name), plain).type, name).toBe(type);
     for (const [name, type] of Object.entries(client))
       expect(decodeClientFrame(bytes(name), plain).type, name).toBe(type);
+    expect(decodeOrderCommand(bytes('ordersRecord')).kind).toBe('order');
+    expect(decodeOrderUpdate(bytes('fillsRecord')).status).toBe('partially_filled');
+    expect(decodePortfolio(bytes('portfoliosRecord')).positions).toHaveLength(1);
     // Every frame in the fixtures is one of these, or a Kafka record.
-    expect(Object.keys(expected).sort()).toEqual(
-      [...Object.keys(server), ...Object.keys(client), 'marketEvent', 'tick'].sort(),
-    );
+    const records = ['marketEvent', 'tick', 'ordersRecord', 'fillsRecord', 'portfoliosRecord'];
+    expect(Object.keys(expected).sort()).toEqual([...Object.keys(server), ...Object.keys(client), ...records].sort());
   });
 });

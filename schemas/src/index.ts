@@ -21,6 +21,7 @@ export {
   type FrameOptions,
 } from './frame.js';
 export type { Lz4Block } from './lz4.js';
+export { type PortfolioValuation, type PositionValuation, valuePortfolio } from './portfolio-valuation.js';
 export { ProtocolError, type ProtocolErrorCode } from './protocol-error.js';
 export { type QuoteFields, QuoteTable } from './quote-table.js';
 export {
@@ -32,6 +33,9 @@ export {
   decodeServerFrame,
   ErrorCode,
   type HelloFields,
+  type OrderStateFields,
+  type OrdersFields,
+  type PortfolioStateFields,
   PROTOCOL_VERSION,
   ServerFrameEncoder,
   type ServerMessageFields,
@@ -52,6 +56,31 @@ export {
   type TickFields,
 } from './tick-codec.js';
 export { TickReader } from './tick-reader.js';
+export {
+  decodeOrderCommand,
+  decodeOrderUpdate,
+  decodePortfolio,
+  type EquityPointFields,
+  encodeOrderCommand,
+  encodeOrderUpdate,
+  encodePortfolio,
+  isOpenStatus,
+  ORDER_SIDES,
+  ORDER_STATUSES,
+  ORDER_TYPES,
+  type OrderCancelFields,
+  type OrderCommandFields,
+  type OrderFields,
+  type OrderSideName,
+  type OrderStatusName,
+  type OrderTypeName,
+  type OrderUpdateFields,
+  type PortfolioFields,
+  type PortfolioResetFields,
+  type PositionFields,
+  TIMES_IN_FORCE,
+  type TimeInForceName,
+} from './trading-codec.js';
 export {
   ALERT_KINDS,
   type AlertKindName,

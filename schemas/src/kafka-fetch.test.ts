@@ -7,6 +7,7 @@ import {
   IsolationLevel,
   parseFetchResponse,
   RecordBatchError,
+  readKeyedRecordBatches,
   readRecordBatches,
 } from './kafka-fetch.js';
 
@@ -118,6 +119,10 @@ describe('Kafka record batches as the edge reads them', () => {
       offsets: [0, 1, 2, 9],
       next: 11,
     });
+    // The keyed reader of the per-user topics (user-state-kafka.ts) skips the same.
+    const keyed: string[] = [];
+    readKeyedRecordBatches(records, 0, (_, __, value) => keyed.push(String(value)), aborted);
+    expect(keyed).toEqual(['plain', 'a1', 'a2', 'after']);
     // read_uncommitted sees every data record, markers still hidden.
     expect(read(records, 0).values).toEqual(['plain', 'a1', 'a2', 'x1', 'x2', 'y1', 'after']);
     // From inside the log: the aborted transaction that began before the position still counts.

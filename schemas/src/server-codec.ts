@@ -12,7 +12,11 @@ import { Delta } from './generated/tickstream/edge/delta.js';
 import { Error as ErrorMessage } from './generated/tickstream/edge/error.js';
 import { ErrorCode } from './generated/tickstream/edge/error-code.js';
 import { Hello } from './generated/tickstream/edge/hello.js';
+import { OrderState } from './generated/tickstream/edge/order-state.js';
+import { OrderUpdated } from './generated/tickstream/edge/order-updated.js';
+import { Orders } from './generated/tickstream/edge/orders.js';
 import { Pong } from './generated/tickstream/edge/pong.js';
+import { PortfolioState } from './generated/tickstream/edge/portfolio-state.js';
 import { Quote } from './generated/tickstream/edge/quote.js';
 import { ServerFrame } from './generated/tickstream/edge/server-frame.js';
 import { ServerMessage } from './generated/tickstream/edge/server-message.js';
@@ -21,12 +25,29 @@ import { SymbolInfo } from './generated/tickstream/edge/symbol-info.js';
 import { Timeframe } from './generated/tickstream/edge/timeframe.js';
 import { CorrelationMatrix } from './generated/tickstream/kafka/correlation-matrix.js';
 import { MarketEvent } from './generated/tickstream/kafka/market-event.js';
+import { Order } from './generated/tickstream/trading/order.js';
+import type { OrderStatus } from './generated/tickstream/trading/order-status.js';
+import { OrderUpdate } from './generated/tickstream/trading/order-update.js';
+import { Portfolio } from './generated/tickstream/trading/portfolio.js';
 import { AlertRule } from './generated/tickstream/user/alert-rule.js';
 import { AlertTrigger } from './generated/tickstream/user/alert-trigger.js';
 import { ProtocolError } from './protocol-error.js';
 import type { QuoteFields } from './quote-table.js';
 import { serverFrameSpec } from './specs.js';
 import { type MarketEventFields, readMarketEvent, writeMarketEvent } from './tick-codec.js';
+import {
+  ORDER_STATUSES,
+  type OrderFields,
+  type OrderStatusName,
+  type OrderUpdateFields,
+  type PortfolioFields,
+  readOrder,
+  readOrderUpdate,
+  readPortfolio,
+  writeOrder,
+  writeOrderUpdate,
+  writePortfolio,
+} from './trading-codec.js';
 import {
   type AlertRuleFields,
   type AlertTriggerFields,
@@ -40,7 +61,7 @@ import { present, verifyRoot } from './verify.js';
 export { AnalyticsState, ErrorCode, Timeframe };
 
 /** The protocol version this codec speaks (Hello.protocol_version; docs/protocol.md, "Versions"). */
-export const PROTOCOL_VERSION = 2;
+export const PROTOCOL_VERSION = 3;
 
 export interface HelloFields {
   edgeId: string;
@@ -114,7 +135,73 @@ export type ServerMessageFields =
   | ({ type: 'alerts' } & AlertsFields)
   | ({ type: 'alert-triggered' } & AlertTriggerFields)
   | ({ type: 'correlation-matrix'; epoch: number; seq: number } & CorrelationMatrixFields)
-  | ({ type: 'analytics-status'; epoch: number; seq: number } & AnalyticsStatusFields);
+  | ({ type: 'analytics-status'; epoch: number; seq: number } & AnalyticsStatusFields)
+  | ({ type: 'orders' } & OrdersFields)
+  | { type: 'order-updated'; order: OrderStateFields; update: OrderUpdateFields | null }
+  | ({ type: 'portfolio-state' } & PortfolioStateFields);
+
+/** One order as the edge knows it (protocol 3): the order and the fill engine's last word on it. */
+export interface OrderStateFields {
+  order: OrderFields;
+  status: OrderStatusName;
+  filledQuantity: number;
+  /** × 10,000; 0: nothing filled. */
+  averageFillPrice: number;
+  reason: string;
+  updatedAtMs: number;
+  cancelRequested: boolean;
+  acknowledged: boolean;
+}
+
+/** A user's orders and recent fills: the answer to every order request (protocol 3). */
+export interface OrdersFields {
+  requestId: number;
+  /** The order a place or cancel was about; '' for a list. */
+  orderId: string;
+  orders: OrderStateFields[];
+  fills: OrderUpdateFields[];
+}
+
+/** A user's portfolio (null: none opened yet) and the edge's last price of each position (× 10,000, 0: none). */
+export interface PortfolioStateFields {
+  /** 0 for a push. */
+  requestId: number;
+  portfolio: PortfolioFields | null;
+  marks: number[];
+}
+
+function writeOrderState(builder: flatbuffers.Builder, state: OrderStateFields): flatbuffers.Offset {
+  const order = writeOrder(builder, state.order);
+  const reason = builder.createString(state.reason);
+  return OrderState.createOrderState(
+    builder,
+    order,
+    ORDER_STATUSES.indexOf(state.status) as OrderStatus,
+    BigInt(state.filledQuantity),
+    BigInt(state.averageFillPrice),
+    reason,
+    BigInt(state.updatedAtMs),
+    state.cancelRequested,
+    state.acknowledged,
+  );
+}
+
+function readOrderState(state: OrderState): OrderStateFields {
+  const order = state.order(new Order());
+  if (order === null) throw new ProtocolError('invalid-field', 'an OrderState carries no order');
+  const status = ORDER_STATUSES[state.status()];
+  if (status === undefined) throw new ProtocolError('invalid-field', `unknown order status ${state.status()}`);
+  return {
+    order: readOrder(order),
+    status,
+    filledQuantity: Number(state.filledQuantity()),
+    averageFillPrice: Number(state.averageFillPrice()),
+    reason: state.reason() ?? '',
+    updatedAtMs: Number(state.updatedAtMs()),
+    cancelRequested: state.cancelRequested(),
+    acknowledged: state.acknowledged(),
+  };
+}
 
 /** A user's rules and recent triggers: the answer to every alert request (protocol 2). */
 export interface AlertsFields {
@@ -332,6 +419,53 @@ export class ServerFrameEncoder {
     return this.finish(epoch, 0, ServerMessage.AlertTriggered, writeAlertTrigger(this.builder, trigger));
   }
 
+  /** Protocol 3; seq 0 like Alerts: it goes to one user's connections. */
+  orders(epoch: number, orders: OrdersFields): Uint8Array {
+    const builder = this.builder;
+    builder.clear();
+    const orderId = builder.createString(orders.orderId);
+    const states = Orders.createOrdersVector(
+      builder,
+      orders.orders.map((state) => writeOrderState(builder, state)),
+    );
+    const fills = Orders.createFillsVector(
+      builder,
+      orders.fills.map((fill) => writeOrderUpdate(builder, fill)),
+    );
+    return this.finish(
+      epoch,
+      0,
+      ServerMessage.Orders,
+      Orders.createOrders(builder, orders.requestId, orderId, states, fills),
+    );
+  }
+
+  orderUpdated(epoch: number, order: OrderStateFields, update: OrderUpdateFields | null): Uint8Array {
+    const builder = this.builder;
+    builder.clear();
+    const state = writeOrderState(builder, order);
+    const updateOffset = update === null ? 0 : writeOrderUpdate(builder, update);
+    OrderUpdated.startOrderUpdated(builder);
+    OrderUpdated.addOrder(builder, state);
+    if (update !== null) OrderUpdated.addUpdate(builder, updateOffset);
+    return this.finish(epoch, 0, ServerMessage.OrderUpdated, OrderUpdated.endOrderUpdated(builder));
+  }
+
+  portfolioState(epoch: number, state: PortfolioStateFields): Uint8Array {
+    const builder = this.builder;
+    builder.clear();
+    const portfolio = state.portfolio === null ? 0 : writePortfolio(builder, state.portfolio);
+    const marks = PortfolioState.createMarksVector(
+      builder,
+      state.marks.map((mark) => BigInt(mark)),
+    );
+    PortfolioState.startPortfolioState(builder);
+    PortfolioState.addRequestId(builder, state.requestId);
+    if (state.portfolio !== null) PortfolioState.addPortfolio(builder, portfolio);
+    PortfolioState.addMarks(builder, marks);
+    return this.finish(epoch, 0, ServerMessage.PortfolioState, PortfolioState.endPortfolioState(builder));
+  }
+
   pong(epoch: number, clientTimeUs: number, serverTimeUs: number): Uint8Array {
     const builder = this.builder;
     builder.clear();
@@ -463,6 +597,39 @@ export function decodeServerFrame(frame: Uint8Array, options: FrameOptions): Ser
     }
     case ServerMessage.AlertTriggered:
       return { type: 'alert-triggered', ...readAlertTrigger(present(root.message(new AlertTrigger()))) };
+    case ServerMessage.Orders: {
+      const orders = present(root.message(new Orders()));
+      const states: OrderStateFields[] = [];
+      for (let i = 0; i < orders.ordersLength(); i++)
+        states.push(readOrderState(orders.orders(i, new OrderState()) as OrderState));
+      const fills: OrderUpdateFields[] = [];
+      for (let i = 0; i < orders.fillsLength(); i++)
+        fills.push(readOrderUpdate(orders.fills(i, new OrderUpdate()) as OrderUpdate));
+      return { type: 'orders', requestId: orders.requestId(), orderId: orders.orderId() ?? '', orders: states, fills };
+    }
+    case ServerMessage.OrderUpdated: {
+      const updated = present(root.message(new OrderUpdated()));
+      const order = updated.order(new OrderState());
+      if (order === null) throw new ProtocolError('invalid-field', 'an OrderUpdated carries no order');
+      const update = updated.update(new OrderUpdate());
+      return {
+        type: 'order-updated',
+        order: readOrderState(order),
+        update: update === null ? null : readOrderUpdate(update),
+      };
+    }
+    case ServerMessage.PortfolioState: {
+      const state = present(root.message(new PortfolioState()));
+      const portfolio = state.portfolio(new Portfolio());
+      const marks: number[] = [];
+      for (let i = 0; i < state.marksLength(); i++) marks.push(Number(state.marks(i)));
+      return {
+        type: 'portfolio-state',
+        requestId: state.requestId(),
+        portfolio: portfolio === null ? null : readPortfolio(portfolio),
+        marks,
+      };
+    }
     case ServerMessage.Pong: {
       const pong = present(root.message(new Pong()));
       return { type: 'pong', clientTimeUs: Number(pong.clientTimeUs()), serverTimeUs: Number(pong.serverTimeUs()) };

@@ -1,6 +1,7 @@
 import { BarIndicators } from './generated/tickstream/edge/bar-indicators.js';
 import { Candle } from './generated/tickstream/edge/candle.js';
 import { Quote } from './generated/tickstream/edge/quote.js';
+import { EquityPoint } from './generated/tickstream/trading/equity-point.js';
 import type { TableSpec } from './verify.js';
 
 // Vtable layouts of fbs/*.fbs for the verifier: one entry per slot, in declaration order.
@@ -42,6 +43,42 @@ export const alertTriggerSpec: TableSpec = {
   fields: [str, str, str, str, i8, i64, i64, i64, i64, i64, i64, str],
 };
 
+// trading.fbs
+export const orderSpec: TableSpec = {
+  name: 'Order',
+  fields: [str, str, str, str, i8, i8, i64, i64, i8, i64, i64],
+};
+const orderCancelSpec: TableSpec = { name: 'OrderCancel', fields: [str, str, i64] };
+const portfolioResetSpec: TableSpec = { name: 'PortfolioReset', fields: [str, str, i64, i64] };
+export const orderCommandSpec: TableSpec = {
+  name: 'OrderCommand',
+  // Indexed by the Command enum.
+  fields: [
+    { kind: 'union-type' },
+    { kind: 'union-value', tables: [undefined, orderSpec, orderCancelSpec, portfolioResetSpec] },
+  ],
+};
+export const orderUpdateSpec: TableSpec = {
+  name: 'OrderUpdate',
+  fields: [str, str, str, str, i8, i8, i64, i64, i64, i64, i64, str, i64, i64],
+};
+const positionSpec: TableSpec = { name: 'Position', fields: [str, i64, i64, i64] };
+export const portfolioSpec: TableSpec = {
+  name: 'Portfolio',
+  fields: [
+    str,
+    i64,
+    i64,
+    i64,
+    i64,
+    { kind: 'table-vector', table: positionSpec },
+    { kind: 'vector', elementSize: EquityPoint.sizeOf() },
+    i64,
+    i64,
+    str,
+  ],
+};
+
 const helloSpec: TableSpec = { name: 'Hello', fields: [str, i32, i64, i32, i16, i32, i32, i8] };
 const symbolInfoSpec: TableSpec = { name: 'SymbolInfo', fields: [i16, str, str] };
 const snapshotSpec: TableSpec = {
@@ -68,6 +105,25 @@ const alertsSpec: TableSpec = {
   fields: [i32, str, { kind: 'table-vector', table: alertRuleSpec }, { kind: 'table-vector', table: alertTriggerSpec }],
 };
 const pongSpec: TableSpec = { name: 'Pong', fields: [i64, i64] };
+const orderStateSpec: TableSpec = {
+  name: 'OrderState',
+  fields: [{ kind: 'table', table: orderSpec }, i8, i64, i64, str, i64, i8, i8],
+};
+const ordersSpec: TableSpec = {
+  name: 'Orders',
+  fields: [i32, str, { kind: 'table-vector', table: orderStateSpec }, { kind: 'table-vector', table: orderUpdateSpec }],
+};
+const orderUpdatedSpec: TableSpec = {
+  name: 'OrderUpdated',
+  fields: [
+    { kind: 'table', table: orderStateSpec },
+    { kind: 'table', table: orderUpdateSpec },
+  ],
+};
+const portfolioStateSpec: TableSpec = {
+  name: 'PortfolioState',
+  fields: [i32, { kind: 'table', table: portfolioSpec }, { kind: 'vector', elementSize: 8 }],
+};
 
 export const serverFrameSpec: TableSpec = {
   name: 'ServerFrame',
@@ -91,6 +147,9 @@ export const serverFrameSpec: TableSpec = {
         alertTriggerSpec,
         correlationMatrixSpec,
         analyticsStatusSpec,
+        ordersSpec,
+        orderUpdatedSpec,
+        portfolioStateSpec,
       ],
     },
   ],
@@ -120,6 +179,10 @@ export const clientFrameSpec: TableSpec = {
         { name: 'AlertUpdate', fields: [i32, { kind: 'table', table: alertRuleSpec }] },
         { name: 'AlertDelete', fields: [i32, str] },
         { name: 'CorrelationSubscribe', fields: [str, { kind: 'string-vector' }, i8, i16] },
+        { name: 'OrderList', fields: [i32] },
+        { name: 'OrderPlace', fields: [i32, { kind: 'table', table: orderSpec }] },
+        { name: 'OrderCancelRequest', fields: [i32, str] },
+        { name: 'PortfolioGet', fields: [i32] },
       ],
     },
   ],

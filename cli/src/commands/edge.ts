@@ -92,6 +92,24 @@ export const edgeFlags: Command['flags'] = {
     description: 'alert rules one user may have',
     default: String(defaultEdgeOptions.maxAlertsPerUser),
   },
+  'max-open-orders-per-user': {
+    type: 'string',
+    value: 'N',
+    description: 'open orders one user may have (docs/trading.md)',
+    default: String(defaultEdgeOptions.maxOpenOrdersPerUser),
+  },
+  'max-order-quantity': {
+    type: 'string',
+    value: 'SHARES',
+    description: 'most shares in one order',
+    default: String(defaultEdgeOptions.maxOrderQuantity),
+  },
+  'order-price-band': {
+    type: 'string',
+    value: 'PERCENT',
+    description: 'a limit or stop price must be within this many percent of the last price (1-100)',
+    default: String(defaultEdgeOptions.orderPriceBandPct),
+  },
   'allowed-origins': { type: 'string', value: 'ORIGIN,…', description: 'only these Origins may open a WebSocket' },
   'max-symbols-per-client': {
     type: 'string',
@@ -182,6 +200,15 @@ export function edgeOptionsFrom(flags: Flags, log: (line: string) => void): Edge
       min: 1,
       max: 10_000,
     }),
+    maxOpenOrdersPerUser: parseInteger('max-open-orders-per-user', flags.required('max-open-orders-per-user'), {
+      min: 1,
+      max: 100_000,
+    }),
+    maxOrderQuantity: parseInteger('max-order-quantity', flags.required('max-order-quantity'), {
+      min: 1,
+      max: 10_000_000,
+    }),
+    orderPriceBandPct: parseInteger('order-price-band', flags.required('order-price-band'), { min: 1, max: 100 }),
     allowedOrigins: origins ? origins.split(',').map((origin) => origin.trim()) : null,
     maxSymbolsPerSubscription: parseInteger('max-symbols-per-client', flags.required('max-symbols-per-client'), {
       min: 1,
@@ -222,8 +249,8 @@ export const edgeCommand: Command = {
   flags: edgeFlags,
   notes:
     'Endpoints: ws://HOST:PORT/ws (docs/protocol.md), /health, /metrics, /api/symbols, /api/candles?symbol=&tf=&limit=,\n' +
-    '/api/indicators, /api/correlations, /api/events, /api/analytics, /api/login, /api/logout, /api/session, /api/alerts\n' +
-    '(docs/api.md), and the dashboard at /.\n' +
+    '/api/indicators, /api/correlations, /api/events, /api/analytics, /api/login, /api/logout, /api/session, /api/alerts,\n' +
+    '/api/orders, /api/fills, /api/portfolio (docs/api.md), and the dashboard at /.\n' +
     "History: ticks from --history back; every timeframe's finished bars from the analytics job's candles topic (docs/edge.md).\n" +
     'Auth (docs/security.md): --auth-secret and/or --auth-jwks make every /ws and /api/* call need a token; local\n' +
     'accounts (tickstream users) sign in with POST /api/login. Without either: single-user mode, everyone is the local admin.\n' +

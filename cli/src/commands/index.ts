@@ -4,6 +4,7 @@ import { benchCommand } from './bench.js';
 import { brokerCommand } from './broker.js';
 import { edgeCommand } from './edge.js';
 import { kafkaCommand } from './kafka.js';
+import { portfolioCommand } from './portfolio.js';
 import { producerCommand } from './producer.js';
 import { tokenCommand } from './token.js';
 import { upCommand } from './up.js';
@@ -21,5 +22,6 @@ export const commands: readonly Command[] = [
   watchCommand,
   tokenCommand,
   usersCommand,
+  portfolioCommand,
   benchCommand,
 ];

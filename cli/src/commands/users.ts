@@ -14,7 +14,7 @@ import {
 import { decodeUserAccount, encodeUserAccount, type UserAccountFields } from '@tickstream/schemas';
 import type { KafkaSecurity } from '@tickstream/schemas/kafka-security';
 import type { Command, Flags } from '../command.js';
-import { kafkaSecurityOf } from '../option-values.js';
+import { brokersOf, kafkaSecurityOf } from '../option-values.js';
 import { UsageError } from '../usage-error.js';
 
 const ACTIONS = ['add', 'list', 'remove', 'passwd'] as const;
@@ -24,20 +24,6 @@ type Action = (typeof ACTIONS)[number];
 /** A failure the user can act on: printed as one line, exit code 1. */
 class UsersError extends Error {
   readonly exitCode = 1;
-}
-
-/** --brokers, else KAFKA_BROKERS, else KAFKA_BOOTSTRAP_SERVERS, else the local default, as the other commands. */
-function brokersOf(flags: Flags): string[] {
-  const raw =
-    flags.string('brokers') ??
-    (process.env.KAFKA_BROKERS?.trim() || process.env.KAFKA_BOOTSTRAP_SERVERS?.trim() || '127.0.0.1:9092');
-  const brokers = raw
-    .split(',')
-    .map((broker) => broker.trim())
-    .filter(Boolean);
-  for (const broker of brokers)
-    if (!/^[\w.-]+:\d{1,5}$/.test(broker)) throw new UsageError(`--brokers must be host:port,…, got '${broker}'`);
-  return brokers;
 }
 
 /** The password given on standard input: everything read, one trailing newline dropped. */

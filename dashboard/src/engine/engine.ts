@@ -1,4 +1,4 @@
-import type { AlertTriggerFields } from '@tickstream/schemas';
+import type { AlertTriggerFields, OrderStateFields, OrderUpdateFields, PortfolioFields } from '@tickstream/schemas';
 import { CandleSeries, type TimeframeName, timeframeNumber } from './candle-series.js';
 import { EventBook } from './event-book.js';
 import {
@@ -59,6 +59,11 @@ type Events = {
   events: (book: EventBook) => void;
   analytics: (status: AnalyticsStatusView) => void;
   correlations: (matrix: CorrelationView) => void;
+  /** The edge listed the user's orders (each connection): what the app shows may be out of date. */
+  orders: () => void;
+  order: (order: OrderStateFields, update: OrderUpdateFields | null) => void;
+  /** The user's portfolio (null: none yet) and the edge's last price of each position (× 10,000, 0: none). */
+  portfolio: (portfolio: PortfolioFields | null, marks: number[]) => void;
 };
 
 /** Events read from the edge at connect (it keeps 5,000). */
@@ -96,6 +101,9 @@ export class Engine {
     events: new Set(),
     analytics: new Set(),
     correlations: new Set(),
+    orders: new Set(),
+    order: new Set(),
+    portfolio: new Set(),
   };
   private readonly renderers = new Set<Renderer>();
   private pullOutstanding = false;
@@ -234,6 +242,15 @@ export class Engine {
         break;
       case 'alert-triggered':
         this.emit('trigger', report.trigger);
+        break;
+      case 'orders':
+        this.emit('orders');
+        break;
+      case 'order-updated':
+        this.emit('order', report.order, report.update);
+        break;
+      case 'portfolio':
+        this.emit('portfolio', report.portfolio, report.marks);
         break;
       case 'log':
         this.addLog(report.kind, report.message);

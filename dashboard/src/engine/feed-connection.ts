@@ -309,8 +309,12 @@ export class FeedConnection {
         );
         this.send({ type: 'subscribe', symbols: this.subscription.symbols, sectors: this.subscription.sectors });
         this.sendCandleSubscribe();
-        // Protocol 2: follow the user's alert triggers on this connection.
+        // Protocol 2: follow the user's alert triggers on this connection; 3: their orders and portfolio.
         if (message.protocolVersion >= 2) this.send({ type: 'alert-list', requestId: 1 });
+        if (message.protocolVersion >= 3) {
+          this.send({ type: 'order-list', requestId: 2 });
+          this.send({ type: 'portfolio-get', requestId: 3 });
+        }
         this.sendCorrelationSubscribe();
         this.lastPingMs = Date.now();
         this.send({ type: 'ping', clientTimeUs: Date.now() * 1000 });
@@ -446,6 +450,15 @@ export class FeedConnection {
         this.options.report({ type: 'alert-triggered', trigger }, []);
         break;
       }
+      case 'orders':
+        this.options.report({ type: 'orders' }, []);
+        break;
+      case 'order-updated':
+        this.options.report({ type: 'order-updated', order: message.order, update: message.update }, []);
+        break;
+      case 'portfolio-state':
+        this.options.report({ type: 'portfolio', portfolio: message.portfolio, marks: message.marks }, []);
+        break;
       case 'pong': {
         const nowUs = Date.now() * 1000;
         this.counters.rttMs = (nowUs - message.clientTimeUs) / 1000;

@@ -1,4 +1,10 @@
-import type { AlertTriggerFields, MarketEventJson } from '@tickstream/schemas';
+import type {
+  AlertTriggerFields,
+  MarketEventJson,
+  OrderStateFields,
+  OrderUpdateFields,
+  PortfolioFields,
+} from '@tickstream/schemas';
 
 // What the decode worker and the main thread say to each other. Bulk data travels as
 // transferable typed arrays; everything else is small and rare.
@@ -100,4 +106,10 @@ export type FeedReport =
   /** The edge answered AlertList (on every connection): the user's rules may have changed meanwhile. */
   | { type: 'alerts'; rules: number; triggers: number }
   /** A trigger of the signed-in user, pushed by the edge. */
-  | { type: 'alert-triggered'; trigger: AlertTriggerFields };
+  | { type: 'alert-triggered'; trigger: AlertTriggerFields }
+  /** The edge listed the user's orders (protocol 3, every connection): what the app shows may be out of date. */
+  | { type: 'orders' }
+  /** One of the user's orders changed: placed, cancel requested, or the fill engine's update (a fill…). */
+  | { type: 'order-updated'; order: OrderStateFields; update: OrderUpdateFields | null }
+  /** The user's portfolio as the fill engine wrote it (null: none opened yet), and the edge's last price of each position. */
+  | { type: 'portfolio'; portfolio: PortfolioFields | null; marks: number[] };

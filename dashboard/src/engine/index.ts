@@ -40,4 +40,12 @@ export { browserLz4 } from './lz4-block.js';
 export { MarketBook } from './market-book.js';
 export { type ColumnKey, type GridColors, MarketGrid } from './market-grid.js';
 export { PerformanceMeter, type PerformanceSample } from './perf-stats.js';
+export {
+  type AllocationSlice,
+  allocationBySector,
+  type ChartGeometry,
+  type EquityPoint,
+  equityChart,
+  markPortfolio,
+} from './portfolio-view.js';
 export { workerFeed } from './worker-feed.js';

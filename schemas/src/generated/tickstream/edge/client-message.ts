@@ -7,7 +7,11 @@ import { AlertList } from '../../tickstream/edge/alert-list.js';
 import { AlertUpdate } from '../../tickstream/edge/alert-update.js';
 import { CandleSubscribe } from '../../tickstream/edge/candle-subscribe.js';
 import { CorrelationSubscribe } from '../../tickstream/edge/correlation-subscribe.js';
+import { OrderCancelRequest } from '../../tickstream/edge/order-cancel-request.js';
+import { OrderList } from '../../tickstream/edge/order-list.js';
+import { OrderPlace } from '../../tickstream/edge/order-place.js';
 import { Ping } from '../../tickstream/edge/ping.js';
+import { PortfolioGet } from '../../tickstream/edge/portfolio-get.js';
 import { Resync } from '../../tickstream/edge/resync.js';
 import { Subscribe } from '../../tickstream/edge/subscribe.js';
 import { Unsubscribe } from '../../tickstream/edge/unsubscribe.js';
@@ -24,13 +28,17 @@ export enum ClientMessage {
   AlertCreate = 7,
   AlertUpdate = 8,
   AlertDelete = 9,
-  CorrelationSubscribe = 10
+  CorrelationSubscribe = 10,
+  OrderList = 11,
+  OrderPlace = 12,
+  OrderCancelRequest = 13,
+  PortfolioGet = 14
 }
 
 export function unionToClientMessage(
   type: ClientMessage,
-  accessor: (obj:AlertCreate|AlertDelete|AlertList|AlertUpdate|CandleSubscribe|CorrelationSubscribe|Ping|Resync|Subscribe|Unsubscribe) => AlertCreate|AlertDelete|AlertList|AlertUpdate|CandleSubscribe|CorrelationSubscribe|Ping|Resync|Subscribe|Unsubscribe|null
-): AlertCreate|AlertDelete|AlertList|AlertUpdate|CandleSubscribe|CorrelationSubscribe|Ping|Resync|Subscribe|Unsubscribe|null {
+  accessor: (obj:AlertCreate|AlertDelete|AlertList|AlertUpdate|CandleSubscribe|CorrelationSubscribe|OrderCancelRequest|OrderList|OrderPlace|Ping|PortfolioGet|Resync|Subscribe|Unsubscribe) => AlertCreate|AlertDelete|AlertList|AlertUpdate|CandleSubscribe|CorrelationSubscribe|OrderCancelRequest|OrderList|OrderPlace|Ping|PortfolioGet|Resync|Subscribe|Unsubscribe|null
+): AlertCreate|AlertDelete|AlertList|AlertUpdate|CandleSubscribe|CorrelationSubscribe|OrderCancelRequest|OrderList|OrderPlace|Ping|PortfolioGet|Resync|Subscribe|Unsubscribe|null {
   switch(ClientMessage[type]) {
     case 'NONE': return null; 
     case 'Subscribe': return accessor(new Subscribe())! as Subscribe;
@@ -43,15 +51,19 @@ export function unionToClientMessage(
     case 'AlertUpdate': return accessor(new AlertUpdate())! as AlertUpdate;
     case 'AlertDelete': return accessor(new AlertDelete())! as AlertDelete;
     case 'CorrelationSubscribe': return accessor(new CorrelationSubscribe())! as CorrelationSubscribe;
+    case 'OrderList': return accessor(new OrderList())! as OrderList;
+    case 'OrderPlace': return accessor(new OrderPlace())! as OrderPlace;
+    case 'OrderCancelRequest': return accessor(new OrderCancelRequest())! as OrderCancelRequest;
+    case 'PortfolioGet': return accessor(new PortfolioGet())! as PortfolioGet;
     default: return null;
   }
 }
 
 export function unionListToClientMessage(
   type: ClientMessage, 
-  accessor: (index: number, obj:AlertCreate|AlertDelete|AlertList|AlertUpdate|CandleSubscribe|CorrelationSubscribe|Ping|Resync|Subscribe|Unsubscribe) => AlertCreate|AlertDelete|AlertList|AlertUpdate|CandleSubscribe|CorrelationSubscribe|Ping|Resync|Subscribe|Unsubscribe|null, 
+  accessor: (index: number, obj:AlertCreate|AlertDelete|AlertList|AlertUpdate|CandleSubscribe|CorrelationSubscribe|OrderCancelRequest|OrderList|OrderPlace|Ping|PortfolioGet|Resync|Subscribe|Unsubscribe) => AlertCreate|AlertDelete|AlertList|AlertUpdate|CandleSubscribe|CorrelationSubscribe|OrderCancelRequest|OrderList|OrderPlace|Ping|PortfolioGet|Resync|Subscribe|Unsubscribe|null, 
   index: number
-): AlertCreate|AlertDelete|AlertList|AlertUpdate|CandleSubscribe|CorrelationSubscribe|Ping|Resync|Subscribe|Unsubscribe|null {
+): AlertCreate|AlertDelete|AlertList|AlertUpdate|CandleSubscribe|CorrelationSubscribe|OrderCancelRequest|OrderList|OrderPlace|Ping|PortfolioGet|Resync|Subscribe|Unsubscribe|null {
   switch(ClientMessage[type]) {
     case 'NONE': return null; 
     case 'Subscribe': return accessor(index, new Subscribe())! as Subscribe;
@@ -64,6 +76,10 @@ export function unionListToClientMessage(
     case 'AlertUpdate': return accessor(index, new AlertUpdate())! as AlertUpdate;
     case 'AlertDelete': return accessor(index, new AlertDelete())! as AlertDelete;
     case 'CorrelationSubscribe': return accessor(index, new CorrelationSubscribe())! as CorrelationSubscribe;
+    case 'OrderList': return accessor(index, new OrderList())! as OrderList;
+    case 'OrderPlace': return accessor(index, new OrderPlace())! as OrderPlace;
+    case 'OrderCancelRequest': return accessor(index, new OrderCancelRequest())! as OrderCancelRequest;
+    case 'PortfolioGet': return accessor(index, new PortfolioGet())! as PortfolioGet;
     default: return null;
   }
 }

@@ -24,12 +24,22 @@ export enum ErrorCode {
   Forbidden = 11,
 
   /**
-   * No such alert rule of this user.
+   * No such alert rule or order of this user.
    */
   NotFound = 12,
 
   /**
    * What was asked for comes from the analytics job, which has not provided it (yet).
    */
-  AnalyticsUnavailable = 13
+  AnalyticsUnavailable = 13,
+
+  /**
+   * Protocol 3: an order that was refused (unknown symbol, quantity, price out of band…); nothing was sent to Kafka.
+   */
+  InvalidOrder = 14,
+
+  /**
+   * Protocol 3: a cancel of an order that is no longer open (filled, cancelled, rejected, expired).
+   */
+  OrderNotOpen = 15
 }

@@ -7,7 +7,10 @@ import { Candles } from '../../tickstream/edge/candles.js';
 import { Delta } from '../../tickstream/edge/delta.js';
 import { Error } from '../../tickstream/edge/error.js';
 import { Hello } from '../../tickstream/edge/hello.js';
+import { OrderUpdated } from '../../tickstream/edge/order-updated.js';
+import { Orders } from '../../tickstream/edge/orders.js';
 import { Pong } from '../../tickstream/edge/pong.js';
+import { PortfolioState } from '../../tickstream/edge/portfolio-state.js';
 import { Snapshot } from '../../tickstream/edge/snapshot.js';
 import { CorrelationMatrix } from '../../tickstream/kafka/correlation-matrix.js';
 import { MarketEvent } from '../../tickstream/kafka/market-event.js';
@@ -30,13 +33,16 @@ export enum ServerMessage {
    */
   AlertTriggered = 9,
   CorrelationMatrix = 10,
-  AnalyticsStatus = 11
+  AnalyticsStatus = 11,
+  Orders = 12,
+  OrderUpdated = 13,
+  PortfolioState = 14
 }
 
 export function unionToServerMessage(
   type: ServerMessage,
-  accessor: (obj:AlertTrigger|Alerts|AnalyticsStatus|Candles|CorrelationMatrix|Delta|Error|Hello|MarketEvent|Pong|Snapshot) => AlertTrigger|Alerts|AnalyticsStatus|Candles|CorrelationMatrix|Delta|Error|Hello|MarketEvent|Pong|Snapshot|null
-): AlertTrigger|Alerts|AnalyticsStatus|Candles|CorrelationMatrix|Delta|Error|Hello|MarketEvent|Pong|Snapshot|null {
+  accessor: (obj:AlertTrigger|Alerts|AnalyticsStatus|Candles|CorrelationMatrix|Delta|Error|Hello|MarketEvent|OrderUpdated|Orders|Pong|PortfolioState|Snapshot) => AlertTrigger|Alerts|AnalyticsStatus|Candles|CorrelationMatrix|Delta|Error|Hello|MarketEvent|OrderUpdated|Orders|Pong|PortfolioState|Snapshot|null
+): AlertTrigger|Alerts|AnalyticsStatus|Candles|CorrelationMatrix|Delta|Error|Hello|MarketEvent|OrderUpdated|Orders|Pong|PortfolioState|Snapshot|null {
   switch(ServerMessage[type]) {
     case 'NONE': return null; 
     case 'Hello': return accessor(new Hello())! as Hello;
@@ -50,15 +56,18 @@ export function unionToServerMessage(
     case 'AlertTriggered': return accessor(new AlertTrigger())! as AlertTrigger;
     case 'CorrelationMatrix': return accessor(new CorrelationMatrix())! as CorrelationMatrix;
     case 'AnalyticsStatus': return accessor(new AnalyticsStatus())! as AnalyticsStatus;
+    case 'Orders': return accessor(new Orders())! as Orders;
+    case 'OrderUpdated': return accessor(new OrderUpdated())! as OrderUpdated;
+    case 'PortfolioState': return accessor(new PortfolioState())! as PortfolioState;
     default: return null;
   }
 }
 
 export function unionListToServerMessage(
   type: ServerMessage, 
-  accessor: (index: number, obj:AlertTrigger|Alerts|AnalyticsStatus|Candles|CorrelationMatrix|Delta|Error|Hello|MarketEvent|Pong|Snapshot) => AlertTrigger|Alerts|AnalyticsStatus|Candles|CorrelationMatrix|Delta|Error|Hello|MarketEvent|Pong|Snapshot|null, 
+  accessor: (index: number, obj:AlertTrigger|Alerts|AnalyticsStatus|Candles|CorrelationMatrix|Delta|Error|Hello|MarketEvent|OrderUpdated|Orders|Pong|PortfolioState|Snapshot) => AlertTrigger|Alerts|AnalyticsStatus|Candles|CorrelationMatrix|Delta|Error|Hello|MarketEvent|OrderUpdated|Orders|Pong|PortfolioState|Snapshot|null, 
   index: number
-): AlertTrigger|Alerts|AnalyticsStatus|Candles|CorrelationMatrix|Delta|Error|Hello|MarketEvent|Pong|Snapshot|null {
+): AlertTrigger|Alerts|AnalyticsStatus|Candles|CorrelationMatrix|Delta|Error|Hello|MarketEvent|OrderUpdated|Orders|Pong|PortfolioState|Snapshot|null {
   switch(ServerMessage[type]) {
     case 'NONE': return null; 
     case 'Hello': return accessor(index, new Hello())! as Hello;
@@ -72,6 +81,9 @@ export function unionListToServerMessage(
     case 'AlertTriggered': return accessor(index, new AlertTrigger())! as AlertTrigger;
     case 'CorrelationMatrix': return accessor(index, new CorrelationMatrix())! as CorrelationMatrix;
     case 'AnalyticsStatus': return accessor(index, new AnalyticsStatus())! as AnalyticsStatus;
+    case 'Orders': return accessor(index, new Orders())! as Orders;
+    case 'OrderUpdated': return accessor(index, new OrderUpdated())! as OrderUpdated;
+    case 'PortfolioState': return accessor(index, new PortfolioState())! as PortfolioState;
     default: return null;
   }
 }

@@ -1,0 +1,261 @@
+import type { ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { createToken, defaultTradingTopics } from '@tickstream/edge';
+import autocannon from 'autocannon';
+import {
+  cpuSeconds,
+  endOffsetTotal,
+  freePort,
+  spawnCli,
+  spawnProducer,
+  startBrokerProcess,
+  stopChild,
+  waitForEdge,
+} from './processes.js';
+import { median } from './stats.js';
+
+/**
+ * The order path of issue 21 as far as part A builds it: N simulated traders (each its own
+ * token and keep-alive connection) post orders to one edge, which checks each and writes it to
+ * `orders` (acks=all, idempotent) before answering 201. Measured: orders accepted per second at
+ * the edge, orders stored per second in Kafka (the topic's end offsets: every 201 must be there),
+ * POST latency, and the edge's CPU per order. The fill engine (part B) adds order → fill latency.
+ * ORDERS_BENCH_PROFILE=DIR runs the edge under --cpu-prof into DIR (read it with
+ * `node bench/dist/cpu-profile.js DIR/*.cpuprofile`).
+ */
+export interface OrdersRun {
+  accepted: number;
+  refused: number;
+  errors: number;
+  acceptedPerSecond: number;
+  storedPerSecond: number;
+  /** Records on `orders` minus 201 answers: 0 when every accepted order is stored, and nothing else. */
+  storedMinusAccepted: number;
+  latencyP50Ms: number;
+  latencyP99Ms: number;
+  edgeCpuMicrosPerOrder: number;
+  /** Cores busy during the run: the edge, the broker, and this load generator (autocannon). */
+  edgeCores: number;
+  brokerCores: number;
+  loadGeneratorCores: number;
+}
+
+export interface OrdersBenchResult {
+  traders: number;
+  seconds: number;
+  symbols: number;
+  runs: OrdersRun[];
+  /** Medians over the runs. */
+  median: OrdersRun;
+}
+
+const SECRET = 'orders-bench-secret';
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Small deterministic PRNG (mulberry32): the same mix of orders on every run. */
+function random(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
+  };
+}
+
+/**
+ * Orders as people send them: 60 % market, 30 % limit (within 5 % of the last price, on the
+ * waiting side), 10 % stop (5-8 % away), buys and sells alike, 1-500 shares. Prices come from
+ * the last prices at the start; a 10 s run moves none of them out of the edge's 20 % band.
+ */
+function orderMaker(lastPrices: Map<string, number>, seed: number): () => string {
+  const next = random(seed);
+  const symbols = [...lastPrices.keys()];
+  const price = (last: number, factor: number): number => Math.round((last / 10_000) * factor * 100) / 100;
+  return () => {
+    const symbol = symbols[Math.floor(next() * symbols.length)] as string;
+    const last = lastPrices.get(symbol) as number;
+    const side = next() < 0.5 ? 'buy' : 'sell';
+    const quantity = 1 + Math.floor(next() * 500);
+    const kind = next();
+    if (kind < 0.6) return JSON.stringify({ symbol, side, type: 'market', quantity });
+    // A buy limit waits below the market, a buy stop above it; sells mirror them.
+    const away = kind < 0.9 ? 0.95 + next() * 0.04 : 1.05 + next() * 0.03;
+    const factor = side === 'buy' ? away : 2 - away;
+    return JSON.stringify({
+      symbol,
+      side,
+      type: kind < 0.9 ? 'limit' : 'stop',
+      quantity,
+      price: price(last, factor),
+      tif: 'gtc',
+    });
+  };
+}
+
+export async function runOrdersBench(
+  options: { traders?: number; seconds?: number; runs?: number; progress?: (line: string) => void } = {},
+): Promise<OrdersBenchResult> {
+  const traders = options.traders ?? 1000;
+  const seconds = options.seconds ?? 10;
+  const runCount = options.runs ?? 3;
+  const progress = options.progress ?? (() => {});
+  const dataDir = mkdtempSync(join(tmpdir(), 'tickstream-bench-orders-'));
+  const broker = await startBrokerProcess(dataDir);
+  const children: ChildProcess[] = [];
+  try {
+    children.push(spawnProducer(broker.bootstrap, { symbols: 100, rate: 2000, workers: 1 }));
+    await sleep(1500);
+    const port = await freePort();
+    const edge = spawnCli(
+      [
+        'edge',
+        '--brokers',
+        broker.bootstrap,
+        '--port',
+        String(port),
+        '--host',
+        '127.0.0.1',
+        '--history',
+        '1m',
+        '--auth-secret',
+        SECRET,
+        // Without the fill engine nothing closes an order: let each trader keep all of theirs open.
+        '--max-open-orders-per-user',
+        '100000',
+      ],
+      process.env.ORDERS_BENCH_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${process.env.ORDERS_BENCH_PROFILE}`] : [],
+    );
+    children.push(edge);
+    await waitForEdge(port, { minSymbols: 100, child: edge });
+    const base = `http://127.0.0.1:${port}`;
+    const tokens = await Promise.all(
+      Array.from({ length: traders }, (_, i) =>
+        createToken({ secret: SECRET, user: `trader-${i}`, role: 'trader', ttlSeconds: 3600 }),
+      ),
+    );
+    for (;;) {
+      const health = (await (await fetch(`${base}/health`)).json()) as { trading?: { loaded: boolean } };
+      if (health.trading?.loaded) break;
+      await sleep(100);
+    }
+    const symbols = (await (
+      await fetch(`${base}/api/symbols`, { headers: { Authorization: `Bearer ${tokens[0]}` } })
+    ).json()) as { symbols: { name: string; last: number }[] };
+    const lastPrices = new Map(symbols.symbols.filter((s) => s.last > 0).map((s) => [s.name, s.last]));
+
+    const runs: OrdersRun[] = [];
+    for (let run = 0; run < runCount; run++) {
+      const nextOrder = orderMaker(lastPrices, 20261207 + run);
+      let nextTrader = 0;
+      const storedBefore = await endOffsetTotal(broker.bootstrap, defaultTradingTopics.orders).catch(() => 0);
+      const cpuBefore = cpuSeconds(edge.pid ?? 0);
+      const brokerBefore = cpuSeconds(broker.pid);
+      const ownBefore = process.cpuUsage();
+      const result = await autocannon({
+        url: base,
+        connections: traders,
+        duration: seconds,
+        // One trader per connection: its own token on every request it sends.
+        initialContext: {},
+        requests: [
+          {
+            method: 'POST',
+            path: '/api/orders',
+            setupRequest: (request, context: { trader?: number }) => {
+              context.trader ??= nextTrader++ % traders;
+              return {
+                ...request,
+                headers: { 'content-type': 'application/json', authorization: `Bearer ${tokens[context.trader]}` },
+                body: nextOrder(),
+              };
+            },
+          },
+        ],
+      });
+      const cpu = cpuSeconds(edge.pid ?? 0) - cpuBefore;
+      const brokerCpu = cpuSeconds(broker.pid) - brokerBefore;
+      const own = process.cpuUsage(ownBefore);
+      const stored = (await endOffsetTotal(broker.bootstrap, defaultTradingTopics.orders)) - storedBefore;
+      const accepted = result['2xx'];
+      const row: OrdersRun = {
+        accepted,
+        refused: result['4xx'],
+        errors: result.errors + result.timeouts + result['5xx'],
+        acceptedPerSecond: accepted / seconds,
+        storedPerSecond: stored / seconds,
+        storedMinusAccepted: stored - accepted,
+        latencyP50Ms: result.latency.p50,
+        latencyP99Ms: result.latency.p99,
+        edgeCpuMicrosPerOrder: accepted > 0 ? (cpu * 1e6) / accepted : Number.NaN,
+        edgeCores: cpu / seconds,
+        brokerCores: brokerCpu / seconds,
+        loadGeneratorCores: (own.user + own.system) / 1e6 / seconds,
+      };
+      runs.push(row);
+      progress(
+        `orders run ${run + 1}/${runCount}: ${Math.round(row.acceptedPerSecond).toLocaleString('en-US')} accepted/s, ` +
+          `${Math.round(row.storedPerSecond).toLocaleString('en-US')} stored/s, p50 ${row.latencyP50Ms} ms, ` +
+          `p99 ${row.latencyP99Ms} ms, ${row.refused} refused, ${row.errors} errors`,
+      );
+    }
+    const of = (pick: (run: OrdersRun) => number): number => median(runs.map(pick));
+    return {
+      traders,
+      seconds,
+      symbols: lastPrices.size,
+      runs,
+      median: {
+        accepted: of((r) => r.accepted),
+        refused: of((r) => r.refused),
+        errors: of((r) => r.errors),
+        acceptedPerSecond: of((r) => r.acceptedPerSecond),
+        storedPerSecond: of((r) => r.storedPerSecond),
+        storedMinusAccepted: of((r) => r.storedMinusAccepted),
+        latencyP50Ms: of((r) => r.latencyP50Ms),
+        latencyP99Ms: of((r) => r.latencyP99Ms),
+        edgeCpuMicrosPerOrder: of((r) => r.edgeCpuMicrosPerOrder),
+        edgeCores: of((r) => r.edgeCores),
+        brokerCores: of((r) => r.brokerCores),
+        loadGeneratorCores: of((r) => r.loadGeneratorCores),
+      },
+    };
+  } finally {
+    for (const child of children.reverse()) await stopChild(child);
+    await broker.close();
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+export function formatOrdersBench(result: OrdersBenchResult): string {
+  const m = result.median;
+  return [
+    `${result.traders} traders (one token and connection each), ${result.seconds} s per run, ${result.runs.length} runs; medians`,
+    `accepted at the edge (201):   ${Math.round(m.acceptedPerSecond).toLocaleString('en-US')} orders/s`,
+    `stored on orders (acks=all):  ${Math.round(m.storedPerSecond).toLocaleString('en-US')} orders/s (stored − accepted: ${m.storedMinusAccepted}: orders in flight when a run ends are stored, their answers not counted; at most ${result.traders})`,
+    `POST /api/orders latency:     p50 ${m.latencyP50Ms} ms, p99 ${m.latencyP99Ms} ms`,
+    `edge CPU per accepted order:  ${m.edgeCpuMicrosPerOrder.toFixed(1)} µs`,
+    `cores busy: edge ${m.edgeCores.toFixed(2)}, broker ${m.brokerCores.toFixed(2)}, load generator ${m.loadGeneratorCores.toFixed(2)}`,
+    `refused (4xx) ${m.refused}, errors ${m.errors}; order → fill latency: part B (the fill engine)`,
+  ].join('\n');
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  // node bench/dist/orders.js [traders] [seconds] [runs]
+  const [traders = '1000', seconds = '10', runs = '3'] = process.argv.slice(2);
+  if (![traders, seconds, runs].every((value) => /^\d+$/.test(value))) {
+    process.stderr.write('usage: node bench/dist/orders.js [traders] [seconds] [runs]\n');
+    process.exit(2);
+  }
+  const result = await runOrdersBench({
+    traders: Number(traders),
+    seconds: Number(seconds),
+    runs: Number(runs),
+    progress: (line) => process.stderr.write(`${line}\n`),
+  });
+  process.stdout.write(`${formatOrdersBench(result)}\n`);
+}
