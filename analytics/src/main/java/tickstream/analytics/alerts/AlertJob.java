@@ -1,0 +1,44 @@
+package tickstream.analytics.alerts;
+
+import org.apache.flink.streaming.api.datastream.BroadcastStream;
+import org.apache.flink.streaming.api.datastream.DataStream;
+import org.apache.flink.streaming.api.datastream.SingleOutputStreamOperator;
+import tickstream.analytics.model.Tick;
+
+/**
+ * Alert rules evaluated on the stream, once per symbol (issue 20, docs/alerts.md). Sources and
+ * the sink are passed in: AnalyticsMain wires `alerts`, `ticks`, `market_events` and
+ * `alert_events`; the tests bounded inputs and a collecting sink.
+ *
+ *   alerts ──broadcast──┬──────────────────────────────┐
+ *   ticks ──┐           ▼                              ▼
+ *           ├─ by symbol: AlertEvaluator ─ sector events ─ by sector: AlertEvaluator
+ *   events ─┘  (symbol events)  │        (+ events of a sector)        │
+ *                               └────────────── triggers ──────────────┴──▶ alert_events
+ */
+public final class AlertJob {
+    public DataStream<Trigger> attach(DataStream<Tick> ticks, DataStream<SeenEvent> events, DataStream<RuleChange> rules) {
+        BroadcastStream<RuleChange> broadcastRules = rules.broadcast(AlertEvaluator.RULES);
+        DataStream<AlertInput> symbolInputs = ticks.map(AlertInput::of)
+                .name("ticks for alerts")
+                .union(events.filter(SeenEvent::hasSymbol).name("events of a symbol").map(AlertInput::of).name("events for alerts"));
+        SingleOutputStreamOperator<Trigger> bySymbol = symbolInputs
+                .keyBy(AlertInput::symbolKey)
+                .connect(broadcastRules)
+                .process(new AlertEvaluator())
+                .uid("alerts-by-symbol")
+                .name("alerts by symbol");
+        DataStream<AlertInput> sectorInputs = bySymbol.getSideOutput(AlertEvaluator.SECTOR_EVENTS)
+                .union(events.filter(event -> !event.hasSymbol() && event.hasSector())
+                        .name("events of a sector")
+                        .map(AlertInput::of)
+                        .name("sector events for alerts"));
+        SingleOutputStreamOperator<Trigger> bySector = sectorInputs
+                .keyBy(AlertInput::sectorKey)
+                .connect(broadcastRules)
+                .process(new AlertEvaluator())
+                .uid("alerts-by-sector")
+                .name("alerts by sector");
+        return bySymbol.union(bySector);
+    }
+}
