@@ -14,6 +14,10 @@ export interface AnalyticsTopics {
   events: string;
   candles: string;
   correlations: string;
+  /** Alert rules (compacted), read into the evaluator's broadcast state. */
+  alerts: string;
+  /** Where the alert evaluator writes triggers. */
+  alertEvents: string;
 }
 
 export const DEFAULT_TOPICS: AnalyticsTopics = {
@@ -21,6 +25,8 @@ export const DEFAULT_TOPICS: AnalyticsTopics = {
   events: 'market_events',
   candles: 'candles',
   correlations: 'correlations',
+  alerts: 'alerts',
+  alertEvents: 'alert_events',
 };
 
 export interface AnalyticsOptions {
@@ -160,6 +166,10 @@ export async function startAnalytics(options: AnalyticsOptions): Promise<Running
     topics.candles,
     '--correlations-topic',
     topics.correlations,
+    '--alerts-topic',
+    topics.alerts,
+    '--alert-events-topic',
+    topics.alertEvents,
     '--instance',
     options.instance ?? 'tickstream-analytics',
   ];

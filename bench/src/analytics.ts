@@ -113,7 +113,14 @@ async function startJob(
 }
 
 function topicsFor(name: string): AnalyticsTopics {
-  return { ticks: name, events: `${name}-events`, candles: `${name}-candles`, correlations: `${name}-corr` };
+  return {
+    ticks: name,
+    events: `${name}-events`,
+    candles: `${name}-candles`,
+    correlations: `${name}-corr`,
+    alerts: `${name}-alerts`,
+    alertEvents: `${name}-alert-events`,
+  };
 }
 
 export async function runAnalyticsBench(options: AnalyticsBenchOptions = {}): Promise<AnalyticsBenchResult> {

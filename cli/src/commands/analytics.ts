@@ -71,6 +71,18 @@ export const analyticsCommand: Command = {
       description: 'where correlation matrices go',
       default: DEFAULT_TOPICS.correlations,
     },
+    'alerts-topic': {
+      type: 'string',
+      value: 'NAME',
+      description: 'alert rules the job evaluates (compacted)',
+      default: DEFAULT_TOPICS.alerts,
+    },
+    'alert-events-topic': {
+      type: 'string',
+      value: 'NAME',
+      description: 'where alert triggers go',
+      default: DEFAULT_TOPICS.alertEvents,
+    },
     instance: {
       type: 'string',
       value: 'NAME',
@@ -138,6 +150,8 @@ export function analyticsOptionsFrom(flags: Flags, env: NodeJS.ProcessEnv): Anal
       events: flags.required('events-topic'),
       candles: flags.required('candles-topic'),
       correlations: flags.required('correlations-topic'),
+      alerts: flags.required('alerts-topic'),
+      alertEvents: flags.required('alert-events-topic'),
     },
     instance: flags.required('instance'),
     maxHeap,

@@ -21,7 +21,14 @@ import org.apache.flink.core.execution.SavepointFormatType;
 import org.apache.flink.streaming.api.datastream.DataStream;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.flink.streaming.api.functions.sink.v2.DiscardingSink;
+import org.apache.flink.api.common.eventtime.WatermarkStrategy;
 import tickstream.analytics.AnalyticsOptions.Delivery;
+import tickstream.analytics.alerts.AlertJob;
+import tickstream.analytics.alerts.RuleChange;
+import tickstream.analytics.alerts.SeenEvent;
+import tickstream.analytics.kafka.AlertRuleDeserializer;
+import tickstream.analytics.kafka.AlertTriggerSerializer;
+import tickstream.analytics.kafka.MarketEventDeserializer;
 import tickstream.analytics.kafka.CandleSerializer;
 import tickstream.analytics.kafka.CorrelationSerializer;
 import tickstream.analytics.kafka.DetectionSerializer;
@@ -92,6 +99,14 @@ public final class AnalyticsMain {
                 .uid("correlations-sink")
                 .name("correlations → Kafka");
         outputs.lateTicks().sinkTo(new DiscardingSink<>()).uid("late-ticks-sink").name("late ticks (counted only)");
+        DataStream<SeenEvent> events = env.fromSource(eventsSource(options), WatermarkStrategy.noWatermarks(), "market events")
+                .uid("market-events-source");
+        DataStream<RuleChange> rules = env.fromSource(rulesSource(options), WatermarkStrategy.noWatermarks(), "alert rules")
+                .uid("alert-rules-source");
+        new AlertJob().attach(ticks, events, rules)
+                .sinkTo(sink(options, options.alertDelivery, "alert-events", new AlertTriggerSerializer(options.alertEventsTopic)))
+                .uid("alert-events-sink")
+                .name("alert triggers → Kafka");
 
         LOG.info("job graph built {} ms after main()", System.currentTimeMillis() - startedMs);
         try {
@@ -127,6 +142,7 @@ public final class AnalyticsMain {
             topics.awaitTopic(options.ticksTopic);
             topics.ensureOutputTopics(
                     options.candlesTopic, options.eventsTopic, options.correlationsTopic, options.candlesRetentionBytes);
+            topics.ensureUserTopics(options.alertsTopic, options.alertEventsTopic);
         } catch (InterruptedException error) {
             Thread.currentThread().interrupt();
             throw new IllegalStateException("interrupted while preparing the topics", error);
@@ -202,12 +218,47 @@ public final class AnalyticsMain {
                 .build();
     }
 
+    /**
+     * Market events for the event rules: the producer's and this job's own detections, committed
+     * ones only (read_committed, the source's default). Without a checkpoint, from now on: an
+     * event before the job started fires no rule.
+     */
+    static KafkaSource<SeenEvent> eventsSource(AnalyticsOptions options) {
+        return KafkaSource.<SeenEvent>builder()
+                .setBootstrapServers(options.brokers)
+                .setTopics(options.eventsTopic)
+                .setGroupId(options.instance + "-events")
+                .setClientIdPrefix(options.instance + "-events")
+                .setStartingOffsets(OffsetsInitializer.latest())
+                .setDeserializer(new MarketEventDeserializer())
+                .setProperty("partition.discovery.interval.ms", "10000")
+                .build();
+    }
+
+    /** The compacted `alerts` topic from its beginning: every rule, then every change, into broadcast state. */
+    static KafkaSource<RuleChange> rulesSource(AnalyticsOptions options) {
+        return KafkaSource.<RuleChange>builder()
+                .setBootstrapServers(options.brokers)
+                .setTopics(options.alertsTopic)
+                .setGroupId(options.instance + "-alerts")
+                .setClientIdPrefix(options.instance + "-alerts")
+                .setStartingOffsets(OffsetsInitializer.earliest())
+                .setDeserializer(new AlertRuleDeserializer())
+                .setProperty("partition.discovery.interval.ms", "10000")
+                .build();
+    }
+
     static <T> KafkaSink<T> sink(AnalyticsOptions options, String name, KafkaRecordSerializationSchema<T> serializer) {
+        return sink(options, options.delivery, name, serializer);
+    }
+
+    static <T> KafkaSink<T> sink(
+            AnalyticsOptions options, Delivery delivery, String name, KafkaRecordSerializationSchema<T> serializer) {
         return KafkaSink.<T>builder()
                 .setBootstrapServers(options.brokers)
                 .setRecordSerializer(serializer)
                 .setDeliveryGuarantee(
-                        options.delivery == Delivery.EXACTLY_ONCE
+                        delivery == Delivery.EXACTLY_ONCE
                                 ? DeliveryGuarantee.EXACTLY_ONCE
                                 : DeliveryGuarantee.AT_LEAST_ONCE)
                 // One prefix per sink and job instance: a restarted job fences its predecessor's producers.

@@ -3,6 +3,7 @@ package tickstream.analytics.alerts;
 import org.apache.flink.streaming.api.datastream.BroadcastStream;
 import org.apache.flink.streaming.api.datastream.DataStream;
 import org.apache.flink.streaming.api.datastream.SingleOutputStreamOperator;
+import org.apache.flink.util.function.SerializableSupplier;
 import tickstream.analytics.model.Tick;
 
 /**
@@ -17,26 +18,47 @@ import tickstream.analytics.model.Tick;
  *                               └────────────── triggers ──────────────┴──▶ alert_events
  */
 public final class AlertJob {
+    private final SerializableSupplier<AlertEvaluator> evaluators;
+
+    public AlertJob() {
+        this(AlertEvaluator::new);
+    }
+
+    /** With evaluators of the caller's making: tests observe when the rules have been applied. */
+    public AlertJob(SerializableSupplier<AlertEvaluator> evaluators) {
+        this.evaluators = evaluators;
+    }
+
     public DataStream<Trigger> attach(DataStream<Tick> ticks, DataStream<SeenEvent> events, DataStream<RuleChange> rules) {
         BroadcastStream<RuleChange> broadcastRules = rules.broadcast(AlertEvaluator.RULES);
+        // Each wrapping runs beside its input (same parallelism, chained): a rebalance here would
+        // reorder a symbol's ticks before the keyBy, and processing order is the semantics.
         DataStream<AlertInput> symbolInputs = ticks.map(AlertInput::of)
+                .setParallelism(ticks.getParallelism())
                 .name("ticks for alerts")
-                .union(events.filter(SeenEvent::hasSymbol).name("events of a symbol").map(AlertInput::of).name("events for alerts"));
+                .union(events.filter(SeenEvent::hasSymbol)
+                        .setParallelism(events.getParallelism())
+                        .name("events of a symbol")
+                        .map(AlertInput::of)
+                        .setParallelism(events.getParallelism())
+                        .name("events for alerts"));
         SingleOutputStreamOperator<Trigger> bySymbol = symbolInputs
                 .keyBy(AlertInput::symbolKey)
                 .connect(broadcastRules)
-                .process(new AlertEvaluator())
+                .process(evaluators.get())
                 .uid("alerts-by-symbol")
                 .name("alerts by symbol");
         DataStream<AlertInput> sectorInputs = bySymbol.getSideOutput(AlertEvaluator.SECTOR_EVENTS)
                 .union(events.filter(event -> !event.hasSymbol() && event.hasSector())
+                        .setParallelism(events.getParallelism())
                         .name("events of a sector")
                         .map(AlertInput::of)
+                        .setParallelism(events.getParallelism())
                         .name("sector events for alerts"));
         SingleOutputStreamOperator<Trigger> bySector = sectorInputs
                 .keyBy(AlertInput::sectorKey)
                 .connect(broadcastRules)
-                .process(new AlertEvaluator())
+                .process(evaluators.get())
                 .uid("alerts-by-sector")
                 .name("alerts by sector");
         return bySymbol.union(bySector);

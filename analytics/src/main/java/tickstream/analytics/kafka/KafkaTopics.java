@@ -86,6 +86,29 @@ public final class KafkaTopics implements AutoCloseable {
         }
     }
 
+    /**
+     * The per-user topics the alert evaluator reads and writes, as the edges create them
+     * (edge/src/user-state-kafka.ts): `alerts` compacted, both with 3 partitions.
+     */
+    public void ensureUserTopics(String alerts, String alertEvents) throws InterruptedException, ExecutionException {
+        short replication = (short) Math.min(3, admin.describeCluster().nodes().get().size());
+        Set<String> existing = admin.listTopics().names().get();
+        List<NewTopic> missing = new ArrayList<>();
+        if (!existing.contains(alerts)) {
+            missing.add(new NewTopic(alerts, Optional.of(3), Optional.of(replication))
+                    .configs(Map.of("cleanup.policy", "compact")));
+        }
+        if (!existing.contains(alertEvents)) missing.add(new NewTopic(alertEvents, Optional.of(3), Optional.of(replication)));
+        if (missing.isEmpty()) return;
+        try {
+            admin.createTopics(missing).all().get();
+            for (NewTopic topic : missing) log.accept("created topic '" + topic.name() + "'");
+        } catch (ExecutionException error) {
+            // An edge created it meanwhile: fine.
+            if (!(error.getCause() instanceof TopicExistsException)) throw error;
+        }
+    }
+
     @Override
     public void close() {
         admin.close(Duration.ofSeconds(5));
