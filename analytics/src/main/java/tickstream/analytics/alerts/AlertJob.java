@@ -18,6 +18,8 @@ import tickstream.analytics.model.Tick;
  *                               └────────────── triggers ──────────────┴──▶ alert_events
  */
 public final class AlertJob {
+    static final long ALERT_PATH_BUFFER_TIMEOUT_MS = 5;
+
     private final SerializableSupplier<AlertEvaluator> evaluators;
 
     public AlertJob() {
@@ -35,6 +37,9 @@ public final class AlertJob {
         // reorder a symbol's ticks before the keyBy, and processing order is the semantics.
         DataStream<AlertInput> symbolInputs = ticks.map(AlertInput::of)
                 .setParallelism(ticks.getParallelism())
+                // Flink flushes a network buffer every 100 ms by default: most of the 250 ms a
+                // trigger may take from tick to browser. Ticks for alerts wait at most this long.
+                .setBufferTimeout(ALERT_PATH_BUFFER_TIMEOUT_MS)
                 .name("ticks for alerts")
                 .union(events.filter(SeenEvent::hasSymbol)
                         .setParallelism(events.getParallelism())
@@ -47,7 +52,8 @@ public final class AlertJob {
                 .connect(broadcastRules)
                 .process(evaluators.get())
                 .uid("alerts-by-symbol")
-                .name("alerts by symbol");
+                .name("alerts by symbol")
+                .setBufferTimeout(ALERT_PATH_BUFFER_TIMEOUT_MS);
         DataStream<AlertInput> sectorInputs = bySymbol.getSideOutput(AlertEvaluator.SECTOR_EVENTS)
                 .union(events.filter(event -> !event.hasSymbol() && event.hasSector())
                         .setParallelism(events.getParallelism())
@@ -60,7 +66,8 @@ public final class AlertJob {
                 .connect(broadcastRules)
                 .process(evaluators.get())
                 .uid("alerts-by-sector")
-                .name("alerts by sector");
+                .name("alerts by sector")
+                .setBufferTimeout(ALERT_PATH_BUFFER_TIMEOUT_MS);
         return bySymbol.union(bySector);
     }
 }
