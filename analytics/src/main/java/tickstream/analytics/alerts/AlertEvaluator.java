@@ -68,9 +68,11 @@ public class AlertEvaluator extends KeyedBroadcastProcessFunction<String, AlertI
             // A deleted rule's firing memory goes with it, under whichever key it was kept.
             context.applyToKeyedState(FIRINGS, (key, state) -> state.remove(change.key));
         } else {
-            change.rule.key = change.key;
-            rules.put(change.key, change.rule);
-            current.put(change.rule);
+            // Kept beyond this call: a copy, since object reuse refills `change` with the next record.
+            Rule rule = change.rule.copy();
+            rule.key = change.key;
+            rules.put(change.key, rule);
+            current.put(rule);
         }
     }
 

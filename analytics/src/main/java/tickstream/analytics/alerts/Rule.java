@@ -23,6 +23,23 @@ public class Rule {
 
     public Rule() {}
 
+    /** A copy to keep: with object reuse (AnalyticsMain) Flink refills an input record's objects with the next record. */
+    public Rule copy() {
+        Rule rule = new Rule();
+        rule.key = key;
+        rule.id = id;
+        rule.user = user;
+        rule.symbol = symbol;
+        rule.kind = kind;
+        rule.value = value;
+        rule.windowMs = windowMs;
+        rule.repeat = repeat;
+        rule.cooldownMs = cooldownMs;
+        rule.expiresAtMs = expiresAtMs;
+        rule.armedAtMs = armedAtMs;
+        return rule;
+    }
+
     /** The threshold of a price rule as the integer a tick's price is compared with (docs/alerts.md, Prices). */
     public long priceThreshold() {
         return Math.round(value * PriceUnits.SCALE);

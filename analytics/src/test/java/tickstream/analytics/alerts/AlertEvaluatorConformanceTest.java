@@ -104,25 +104,9 @@ class AlertEvaluatorConformanceTest {
     private static RuleChange change(Rule fixtureRule, JsonNode event) {
         String key = fixtureRule.key;
         if (event.get("type").asText().equals("delete")) return new RuleChange(key, null);
-        Rule rule = copy(fixtureRule);
+        Rule rule = fixtureRule.copy();
         if (event.has("armedAtMs")) rule.armedAtMs = event.get("armedAtMs").asLong();
         return new RuleChange(key, rule);
-    }
-
-    static Rule copy(Rule from) {
-        Rule rule = new Rule();
-        rule.key = from.key;
-        rule.id = from.id;
-        rule.user = from.user;
-        rule.symbol = from.symbol;
-        rule.kind = from.kind;
-        rule.value = from.value;
-        rule.windowMs = from.windowMs;
-        rule.repeat = from.repeat;
-        rule.cooldownMs = from.cooldownMs;
-        rule.expiresAtMs = from.expiresAtMs;
-        rule.armedAtMs = from.armedAtMs;
-        return rule;
     }
 
     private static KeyedBroadcastOperatorTestHarness<String, AlertInput, RuleChange, Trigger> stage(boolean perSymbol)
