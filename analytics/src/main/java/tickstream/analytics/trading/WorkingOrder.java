@@ -22,6 +22,8 @@ public class WorkingOrder {
     /** tickstream.trading.TimeInForce */
     public int tif;
     public long createdAtMs;
+    /** The last trade price the edge checked the order against: a market buy reserves at it. */
+    public long reference;
     public long filled;
     /** Σ quantity × price of the fills so far, for the average (≤ 10^6 shares × 10^10: fits a long). */
     public long filledValue;
