@@ -120,6 +120,9 @@ function topicsFor(name: string): AnalyticsTopics {
     correlations: `${name}-corr`,
     alerts: `${name}-alerts`,
     alertEvents: `${name}-alert-events`,
+    orders: `${name}-orders`,
+    fills: `${name}-fills`,
+    portfolios: `${name}-portfolios`,
   };
 }
 

@@ -83,6 +83,25 @@ export const analyticsCommand: Command = {
       description: 'where alert triggers go',
       default: DEFAULT_TOPICS.alertEvents,
     },
+    'orders-topic': {
+      type: 'string',
+      value: 'NAME',
+      description: 'paper-trading orders',
+      default: DEFAULT_TOPICS.orders,
+    },
+    'fills-topic': {
+      type: 'string',
+      value: 'NAME',
+      description: 'where order updates go',
+      default: DEFAULT_TOPICS.fills,
+    },
+    'portfolios-topic': {
+      type: 'string',
+      value: 'NAME',
+      description: 'where portfolios go (compacted)',
+      default: DEFAULT_TOPICS.portfolios,
+    },
+    'starting-cash': { type: 'string', value: 'AMOUNT', description: "a new paper account's cash", default: '100000' },
     instance: {
       type: 'string',
       value: 'NAME',
@@ -152,7 +171,11 @@ export function analyticsOptionsFrom(flags: Flags, env: NodeJS.ProcessEnv): Anal
       correlations: flags.required('correlations-topic'),
       alerts: flags.required('alerts-topic'),
       alertEvents: flags.required('alert-events-topic'),
+      orders: flags.required('orders-topic'),
+      fills: flags.required('fills-topic'),
+      portfolios: flags.required('portfolios-topic'),
     },
+    startingCash: parseInteger('starting-cash', flags.required('starting-cash'), { min: 1, max: 1_000_000_000 }),
     instance: flags.required('instance'),
     maxHeap,
   };

@@ -29,6 +29,13 @@ import tickstream.analytics.alerts.SeenEvent;
 import tickstream.analytics.kafka.AlertRuleDeserializer;
 import tickstream.analytics.kafka.AlertTriggerSerializer;
 import tickstream.analytics.kafka.MarketEventDeserializer;
+import tickstream.analytics.kafka.OrderCommandDeserializer;
+import tickstream.analytics.kafka.OrderUpdateSerializer;
+import tickstream.analytics.kafka.PortfolioSerializer;
+import tickstream.analytics.kafka.TradingTickDeserializer;
+import tickstream.analytics.trading.FillJob;
+import tickstream.analytics.trading.TradingCommand;
+import tickstream.analytics.trading.TradingTick;
 import tickstream.analytics.kafka.CandleSerializer;
 import tickstream.analytics.kafka.CorrelationSerializer;
 import tickstream.analytics.kafka.DetectionSerializer;
@@ -107,6 +114,20 @@ public final class AnalyticsMain {
                 .sinkTo(sink(options, options.alertDelivery, "alert-events", new AlertTriggerSerializer(options.alertEventsTopic)))
                 .uid("alert-events-sink")
                 .name("alert triggers → Kafka");
+        DataStream<TradingCommand> commands = env.fromSource(ordersSource(options), WatermarkStrategy.noWatermarks(), "orders")
+                .uid("orders-source");
+        DataStream<TradingTick> quotes = env.fromSource(
+                        tradingTicksSource(options, backfillFrom), WatermarkStrategy.noWatermarks(), "ticks with quotes")
+                .uid("trading-ticks-source");
+        FillJob.Outputs trading = new FillJob(options.startingCash).attach(commands, quotes);
+        trading.updates()
+                .sinkTo(sink(options, "fills", new OrderUpdateSerializer(options.fillsTopic)))
+                .uid("fills-sink")
+                .name("order updates → Kafka");
+        trading.portfolios()
+                .sinkTo(sink(options, "portfolios", new PortfolioSerializer(options.portfoliosTopic)))
+                .uid("portfolios-sink")
+                .name("portfolios → Kafka");
 
         LOG.info("job graph built {} ms after main()", System.currentTimeMillis() - startedMs);
         try {
@@ -143,6 +164,7 @@ public final class AnalyticsMain {
             topics.ensureOutputTopics(
                     options.candlesTopic, options.eventsTopic, options.correlationsTopic, options.candlesRetentionBytes);
             topics.ensureUserTopics(options.alertsTopic, options.alertEventsTopic);
+            topics.ensureTradingTopics(options.ordersTopic, options.fillsTopic, options.portfoliosTopic);
         } catch (InterruptedException error) {
             Thread.currentThread().interrupt();
             throw new IllegalStateException("interrupted while preparing the topics", error);
@@ -231,6 +253,32 @@ public final class AnalyticsMain {
                 .setClientIdPrefix(options.instance + "-events")
                 .setStartingOffsets(OffsetsInitializer.latest())
                 .setDeserializer(new MarketEventDeserializer())
+                .setProperty("partition.discovery.interval.ms", "10000")
+                .build();
+    }
+
+    /** Every command on `orders` from its beginning (the retention is 31 days): no order is missed. */
+    static KafkaSource<TradingCommand> ordersSource(AnalyticsOptions options) {
+        return KafkaSource.<TradingCommand>builder()
+                .setBootstrapServers(options.brokers)
+                .setTopics(options.ordersTopic)
+                .setGroupId(options.instance + "-orders")
+                .setClientIdPrefix(options.instance + "-orders")
+                .setStartingOffsets(OffsetsInitializer.earliest())
+                .setDeserializer(new OrderCommandDeserializer())
+                .setProperty("partition.discovery.interval.ms", "10000")
+                .build();
+    }
+
+    /** The ticks again, with bid and ask, for the fill engine; from the same point as the job's ticks. */
+    static KafkaSource<TradingTick> tradingTicksSource(AnalyticsOptions options, long backfillFromMs) {
+        return KafkaSource.<TradingTick>builder()
+                .setBootstrapServers(options.brokers)
+                .setTopics(options.ticksTopic)
+                .setGroupId(options.instance + "-trading-ticks")
+                .setClientIdPrefix(options.instance + "-trading-ticks")
+                .setStartingOffsets(OffsetsInitializer.timestamp(backfillFromMs))
+                .setDeserializer(new TradingTickDeserializer())
                 .setProperty("partition.discovery.interval.ms", "10000")
                 .build();
     }

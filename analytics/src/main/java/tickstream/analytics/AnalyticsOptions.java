@@ -46,6 +46,11 @@ public final class AnalyticsOptions {
      * checkpoint commits, longer than the 250 ms the issue allows from tick to browser.
      */
     public Delivery alertDelivery = Delivery.AT_LEAST_ONCE;
+    public String ordersTopic = "orders";
+    public String fillsTopic = "fills";
+    public String portfoliosTopic = "portfolios";
+    /** A new paper account's cash × 10,000 (docs/trading.md: 100,000 by default, at most 10^9). */
+    public long startingCash = 100_000L * 10_000;
     /** Names the consumer group and the transactional ids: one running job per name. */
     public String instance = "tickstream-analytics";
     /** Without a checkpoint to resume from, ticks are read from this far back. */
@@ -101,6 +106,10 @@ public final class AnalyticsOptions {
             case "alerts-topic" -> alertsTopic = value;
             case "alert-events-topic" -> alertEventsTopic = value;
             case "alert-delivery" -> alertDelivery = delivery(name, value);
+            case "orders-topic" -> ordersTopic = value;
+            case "fills-topic" -> fillsTopic = value;
+            case "portfolios-topic" -> portfoliosTopic = value;
+            case "starting-cash" -> startingCash = integer(name, value, 1, 1_000_000_000) * 10_000L;
             case "instance" -> instance = value;
             case "backfill-ms" -> backfill = Duration.ofMillis(integer(name, value, 0, Integer.MAX_VALUE));
             case "out-of-orderness-ms" -> outOfOrderness = Duration.ofMillis(integer(name, value, 0, 60_000));

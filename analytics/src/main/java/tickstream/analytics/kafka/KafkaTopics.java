@@ -109,6 +109,35 @@ public final class KafkaTopics implements AutoCloseable {
         }
     }
 
+    /**
+     * The paper-trading topics, as the edges create them (edge/src/trading-state.ts): 3 partitions,
+     * `orders` and `fills` kept 31 days, `portfolios` compacted.
+     */
+    public void ensureTradingTopics(String orders, String fills, String portfolios)
+            throws InterruptedException, ExecutionException {
+        short replication = (short) Math.min(3, admin.describeCluster().nodes().get().size());
+        Set<String> existing = admin.listTopics().names().get();
+        String retention = Long.toString(Duration.ofDays(31).toMillis());
+        List<NewTopic> missing = new ArrayList<>();
+        if (!existing.contains(orders)) {
+            missing.add(new NewTopic(orders, Optional.of(3), Optional.of(replication)).configs(Map.of("retention.ms", retention)));
+        }
+        if (!existing.contains(fills)) {
+            missing.add(new NewTopic(fills, Optional.of(3), Optional.of(replication)).configs(Map.of("retention.ms", retention)));
+        }
+        if (!existing.contains(portfolios)) {
+            missing.add(new NewTopic(portfolios, Optional.of(3), Optional.of(replication))
+                    .configs(Map.of("cleanup.policy", "compact")));
+        }
+        if (missing.isEmpty()) return;
+        try {
+            admin.createTopics(missing).all().get();
+            for (NewTopic topic : missing) log.accept("created topic '" + topic.name() + "'");
+        } catch (ExecutionException error) {
+            if (!(error.getCause() instanceof TopicExistsException)) throw error;
+        }
+    }
+
     @Override
     public void close() {
         admin.close(Duration.ofSeconds(5));
