@@ -21,6 +21,27 @@ const SECRET = 'alerts-end-to-end-secret';
 const TICK_EVERY_MS = 50;
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
+/**
+ * kafkajs's createTopics waits for leaders but retries only LEADER_NOT_AVAILABLE; a just-created
+ * topic on Apache Kafka can answer UNKNOWN_TOPIC_OR_PARTITION for a moment (seen under load), so
+ * the wait is ours.
+ */
+async function createTopicSettled(admin: kafkajs.Admin, topic: string): Promise<void> {
+  await admin.createTopics({ waitForLeaders: false, topics: [{ topic, numPartitions: 3 }] });
+  await until(
+    async () => {
+      try {
+        const metadata = await admin.fetchTopicMetadata({ topics: [topic] });
+        return metadata.topics[0]?.partitions.every((partition) => partition.leader >= 0) ?? false;
+      } catch {
+        return false;
+      }
+    },
+    30_000,
+    `topic ${topic} to have leaders`,
+  );
+}
+
 function quantile(sorted: readonly number[], q: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? Number.NaN;
 }
@@ -60,7 +81,7 @@ describe(`alerts end to end: edge API → Flink evaluator → edge → client ($
     const client = new Kafka({ brokers: kafka.brokers, clientId: 'alerts-e2e', logLevel: logLevel.NOTHING });
     const admin = client.admin();
     await admin.connect();
-    await admin.createTopics({ topics: [{ topic: ticks, numPartitions: 3 }] });
+    await createTopicSettled(admin, ticks);
     const userAdmin = userStateKafka(kafka.brokers, 'alerts-e2e-admin').admin();
     await userAdmin.connect();
     await ensureUserTopics(userAdmin, userTopics, ['users', 'alerts', 'alertEvents']);

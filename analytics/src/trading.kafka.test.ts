@@ -19,6 +19,27 @@ CompressionCodecs[CompressionTypes.LZ4] = kafkaLz4Codec;
 const SECRET = 'trading-end-to-end-secret';
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
+/**
+ * kafkajs's createTopics waits for leaders but retries only LEADER_NOT_AVAILABLE; a just-created
+ * topic on Apache Kafka can answer UNKNOWN_TOPIC_OR_PARTITION for a moment (seen under load), so
+ * the wait is ours.
+ */
+async function createTopicSettled(admin: kafkajs.Admin, topic: string): Promise<void> {
+  await admin.createTopics({ waitForLeaders: false, topics: [{ topic, numPartitions: 3 }] });
+  await until(
+    async () => {
+      try {
+        const metadata = await admin.fetchTopicMetadata({ topics: [topic] });
+        return metadata.topics[0]?.partitions.every((partition) => partition.leader >= 0) ?? false;
+      } catch {
+        return false;
+      }
+    },
+    30_000,
+    `topic ${topic} to have leaders`,
+  );
+}
+
 interface Order {
   id: string;
   status: string;
@@ -59,7 +80,7 @@ describe(`paper trading end to end: edge API → Flink fill engine → edge (${s
     const client = new Kafka({ brokers: kafka.brokers, clientId: 'trading-e2e', logLevel: logLevel.NOTHING });
     const admin = client.admin();
     await admin.connect();
-    await admin.createTopics({ topics: [{ topic: ticks, numPartitions: 3 }] });
+    await createTopicSettled(admin, ticks);
     await admin.disconnect();
     const producer = client.producer();
     await producer.connect();
