@@ -14,6 +14,14 @@ export interface AnalyticsTopics {
   events: string;
   candles: string;
   correlations: string;
+  /** Alert rules (compacted), read into the evaluator's broadcast state. */
+  alerts: string;
+  /** Where the alert evaluator writes triggers. */
+  alertEvents: string;
+  /** Paper trading: commands the fill engine reads, and its updates and portfolios. */
+  orders: string;
+  fills: string;
+  portfolios: string;
 }
 
 export const DEFAULT_TOPICS: AnalyticsTopics = {
@@ -21,6 +29,11 @@ export const DEFAULT_TOPICS: AnalyticsTopics = {
   events: 'market_events',
   candles: 'candles',
   correlations: 'correlations',
+  alerts: 'alerts',
+  alertEvents: 'alert_events',
+  orders: 'orders',
+  fills: 'fills',
+  portfolios: 'portfolios',
 };
 
 export interface AnalyticsOptions {
@@ -44,6 +57,8 @@ export interface AnalyticsOptions {
   topics?: Partial<AnalyticsTopics>;
   /** Names the consumer group and the transactional ids: one running job per name. */
   instance?: string;
+  /** A new paper account's cash in currency units (default 100,000). */
+  startingCash?: number;
   /** Without a checkpoint, ticks are read from this far back. Default 15 min. */
   backfillMs?: number;
   /** -Xmx of the JVM. Default 256m. */
@@ -160,6 +175,16 @@ export async function startAnalytics(options: AnalyticsOptions): Promise<Running
     topics.candles,
     '--correlations-topic',
     topics.correlations,
+    '--alerts-topic',
+    topics.alerts,
+    '--alert-events-topic',
+    topics.alertEvents,
+    '--orders-topic',
+    topics.orders,
+    '--fills-topic',
+    topics.fills,
+    '--portfolios-topic',
+    topics.portfolios,
     '--instance',
     options.instance ?? 'tickstream-analytics',
   ];
@@ -167,6 +192,7 @@ export async function startAnalytics(options: AnalyticsOptions): Promise<Running
     args.push('--checkpoint-interval', String(options.checkpointIntervalMs));
   if (options.metricsPort !== undefined) args.push('--metrics-port', String(options.metricsPort));
   if (options.backfillMs !== undefined) args.push('--backfill-ms', String(options.backfillMs));
+  if (options.startingCash !== undefined) args.push('--starting-cash', String(options.startingCash));
   const jvm = [
     `-Xmx${options.maxHeap ?? '256m'}`,
     '-XX:+ExitOnOutOfMemoryError',

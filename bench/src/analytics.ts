@@ -135,7 +135,17 @@ async function startJob(
 }
 
 function topicsFor(name: string): AnalyticsTopics {
-  return { ticks: name, events: `${name}-events`, candles: `${name}-candles`, correlations: `${name}-corr` };
+  return {
+    ticks: name,
+    events: `${name}-events`,
+    candles: `${name}-candles`,
+    correlations: `${name}-corr`,
+    alerts: `${name}-alerts`,
+    alertEvents: `${name}-alert-events`,
+    orders: `${name}-orders`,
+    fills: `${name}-fills`,
+    portfolios: `${name}-portfolios`,
+  };
 }
 
 export async function runAnalyticsBench(options: AnalyticsBenchOptions = {}): Promise<AnalyticsBenchResult> {

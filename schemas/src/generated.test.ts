@@ -9,7 +9,7 @@ import { describe, expect, it } from 'vitest';
 const schemasDir = fileURLToPath(new URL('..', import.meta.url));
 const committedJava = fileURLToPath(new URL('../../analytics/src/main/java', import.meta.url));
 // The packages generate.mjs makes of the Kafka records; the job's own sources live beside them.
-const javaPackages = ['tickstream/kafka', 'tickstream/trading'];
+const javaPackages = ['tickstream/kafka', 'tickstream/trading', 'tickstream/user'];
 const hasFlatc = spawnSync('flatc', ['--version']).status === 0;
 if (!hasFlatc && process.env.CI !== 'true') {
   console.log('generated-code freshness test skipped: flatc is not installed (apt-get install flatbuffers-compiler)');

@@ -22,7 +22,21 @@ import org.apache.flink.core.execution.SavepointFormatType;
 import org.apache.flink.streaming.api.datastream.DataStream;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.flink.streaming.api.functions.sink.v2.DiscardingSink;
+import org.apache.flink.api.common.eventtime.WatermarkStrategy;
 import tickstream.analytics.AnalyticsOptions.Delivery;
+import tickstream.analytics.alerts.AlertJob;
+import tickstream.analytics.alerts.RuleChange;
+import tickstream.analytics.alerts.SeenEvent;
+import tickstream.analytics.kafka.AlertRuleDeserializer;
+import tickstream.analytics.kafka.AlertTriggerSerializer;
+import tickstream.analytics.kafka.MarketEventDeserializer;
+import tickstream.analytics.kafka.OrderCommandDeserializer;
+import tickstream.analytics.kafka.OrderUpdateSerializer;
+import tickstream.analytics.kafka.PortfolioSerializer;
+import tickstream.analytics.kafka.TradingTickDeserializer;
+import tickstream.analytics.trading.FillJob;
+import tickstream.analytics.trading.TradingCommand;
+import tickstream.analytics.trading.TradingTick;
 import tickstream.analytics.kafka.CandleSerializer;
 import tickstream.analytics.kafka.CorrelationSerializer;
 import tickstream.analytics.kafka.DetectionSerializer;
@@ -93,6 +107,28 @@ public final class AnalyticsMain {
                 .uid("correlations-sink")
                 .name("correlations → Kafka");
         outputs.lateTicks().sinkTo(new DiscardingSink<>()).uid("late-ticks-sink").name("late ticks (counted only)");
+        DataStream<SeenEvent> events = env.fromSource(eventsSource(options), WatermarkStrategy.noWatermarks(), "market events")
+                .uid("market-events-source");
+        DataStream<RuleChange> rules = env.fromSource(rulesSource(options), WatermarkStrategy.noWatermarks(), "alert rules")
+                .uid("alert-rules-source");
+        new AlertJob().attach(ticks, events, rules)
+                .sinkTo(sink(options, options.alertDelivery, "alert-events", new AlertTriggerSerializer(options.alertEventsTopic)))
+                .uid("alert-events-sink")
+                .name("alert triggers → Kafka");
+        DataStream<TradingCommand> commands = env.fromSource(ordersSource(options), WatermarkStrategy.noWatermarks(), "orders")
+                .uid("orders-source");
+        DataStream<TradingTick> quotes = env.fromSource(
+                        tradingTicksSource(options, backfillFrom), WatermarkStrategy.noWatermarks(), "ticks with quotes")
+                .uid("trading-ticks-source");
+        FillJob.Outputs trading = new FillJob(options.startingCash).attach(commands, quotes);
+        trading.updates()
+                .sinkTo(sink(options, "fills", new OrderUpdateSerializer(options.fillsTopic)))
+                .uid("fills-sink")
+                .name("order updates → Kafka");
+        trading.portfolios()
+                .sinkTo(sink(options, "portfolios", new PortfolioSerializer(options.portfoliosTopic)))
+                .uid("portfolios-sink")
+                .name("portfolios → Kafka");
 
         LOG.info("job graph built {} ms after main()", System.currentTimeMillis() - startedMs);
         try {
@@ -128,6 +164,8 @@ public final class AnalyticsMain {
             topics.awaitTopic(options.ticksTopic);
             topics.ensureOutputTopics(
                     options.candlesTopic, options.eventsTopic, options.correlationsTopic, options.candlesRetentionBytes);
+            topics.ensureUserTopics(options.alertsTopic, options.alertEventsTopic);
+            topics.ensureTradingTopics(options.ordersTopic, options.fillsTopic, options.portfoliosTopic);
         } catch (InterruptedException error) {
             Thread.currentThread().interrupt();
             throw new IllegalStateException("interrupted while preparing the topics", error);
@@ -203,12 +241,73 @@ public final class AnalyticsMain {
                 .build();
     }
 
+    /**
+     * Market events for the event rules: the producer's and this job's own detections, committed
+     * ones only (read_committed, the source's default). Without a checkpoint, from now on: an
+     * event before the job started fires no rule.
+     */
+    static KafkaSource<SeenEvent> eventsSource(AnalyticsOptions options) {
+        return KafkaSource.<SeenEvent>builder()
+                .setBootstrapServers(options.brokers)
+                .setTopics(options.eventsTopic)
+                .setGroupId(options.instance + "-events")
+                .setClientIdPrefix(options.instance + "-events")
+                .setStartingOffsets(OffsetsInitializer.latest())
+                .setDeserializer(new MarketEventDeserializer())
+                .setProperty("partition.discovery.interval.ms", "10000")
+                .build();
+    }
+
+    /** Every command on `orders` from its beginning (the retention is 31 days): no order is missed. */
+    static KafkaSource<TradingCommand> ordersSource(AnalyticsOptions options) {
+        return KafkaSource.<TradingCommand>builder()
+                .setBootstrapServers(options.brokers)
+                .setTopics(options.ordersTopic)
+                .setGroupId(options.instance + "-orders")
+                .setClientIdPrefix(options.instance + "-orders")
+                .setStartingOffsets(OffsetsInitializer.earliest())
+                .setDeserializer(new OrderCommandDeserializer())
+                .setProperty("partition.discovery.interval.ms", "10000")
+                .build();
+    }
+
+    /** The ticks again, with bid and ask, for the fill engine; from the same point as the job's ticks. */
+    static KafkaSource<TradingTick> tradingTicksSource(AnalyticsOptions options, long backfillFromMs) {
+        return KafkaSource.<TradingTick>builder()
+                .setBootstrapServers(options.brokers)
+                .setTopics(options.ticksTopic)
+                .setGroupId(options.instance + "-trading-ticks")
+                .setClientIdPrefix(options.instance + "-trading-ticks")
+                .setStartingOffsets(OffsetsInitializer.timestamp(backfillFromMs))
+                .setDeserializer(new TradingTickDeserializer())
+                .setProperty("partition.discovery.interval.ms", "10000")
+                .build();
+    }
+
+    /** The compacted `alerts` topic from its beginning: every rule, then every change, into broadcast state. */
+    static KafkaSource<RuleChange> rulesSource(AnalyticsOptions options) {
+        return KafkaSource.<RuleChange>builder()
+                .setBootstrapServers(options.brokers)
+                .setTopics(options.alertsTopic)
+                .setGroupId(options.instance + "-alerts")
+                .setClientIdPrefix(options.instance + "-alerts")
+                .setStartingOffsets(OffsetsInitializer.earliest())
+                .setDeserializer(new AlertRuleDeserializer())
+                .setProperty("partition.discovery.interval.ms", "10000")
+                .build();
+    }
+
     static <T> KafkaSink<T> sink(AnalyticsOptions options, String name, KafkaRecordSerializationSchema<T> serializer) {
+        return sink(options, options.delivery, name, serializer);
+    }
+
+    static <T> KafkaSink<T> sink(
+            AnalyticsOptions options, Delivery delivery, String name, KafkaRecordSerializationSchema<T> serializer) {
         return KafkaSink.<T>builder()
                 .setBootstrapServers(options.brokers)
                 .setRecordSerializer(serializer)
                 .setDeliveryGuarantee(
-                        options.delivery == Delivery.EXACTLY_ONCE
+                        delivery == Delivery.EXACTLY_ONCE
                                 ? DeliveryGuarantee.EXACTLY_ONCE
                                 : DeliveryGuarantee.AT_LEAST_ONCE)
                 // One prefix per sink and job instance: a restarted job fences its predecessor's producers.

@@ -38,6 +38,19 @@ public final class AnalyticsOptions {
     public String eventsTopic = "market_events";
     public String candlesTopic = "candles";
     public String correlationsTopic = "correlations";
+    public String alertsTopic = "alerts";
+    public String alertEventsTopic = "alert_events";
+    /**
+     * Triggers: at-least-once by default, since a trigger's id is its rule, arming and tick, and
+     * edges show an id once (docs/alerts.md); exactly-once would hold each one until the next
+     * checkpoint commits, longer than the 250 ms the issue allows from tick to browser.
+     */
+    public Delivery alertDelivery = Delivery.AT_LEAST_ONCE;
+    public String ordersTopic = "orders";
+    public String fillsTopic = "fills";
+    public String portfoliosTopic = "portfolios";
+    /** A new paper account's cash × 10,000 (docs/trading.md: 100,000 by default, at most 10^9). */
+    public long startingCash = 100_000L * 10_000;
     /** Names the consumer group and the transactional ids: one running job per name. */
     public String instance = "tickstream-analytics";
     /** Without a checkpoint to resume from, ticks are read from this far back. */
@@ -82,11 +95,7 @@ public final class AnalyticsOptions {
             }
             case "checkpoint-dir" -> checkpointDir = Path.of(value);
             case "checkpoint-interval" -> checkpointInterval = Duration.ofMillis(integer(name, value, 100, 600_000));
-            case "delivery" -> delivery = switch (value) {
-                case "exactly-once" -> Delivery.EXACTLY_ONCE;
-                case "at-least-once" -> Delivery.AT_LEAST_ONCE;
-                default -> throw new UsageError("--delivery must be exactly-once or at-least-once, got '" + value + "'");
-            };
+            case "delivery" -> delivery = delivery(name, value);
             case "metrics-port" -> metricsPort = integer(name, value, 0, 65_535);
             case "rest-port" -> restPort = integer(name, value, 0, 65_535);
             case "restore" -> restore = value;
@@ -94,6 +103,13 @@ public final class AnalyticsOptions {
             case "events-topic" -> eventsTopic = value;
             case "candles-topic" -> candlesTopic = value;
             case "correlations-topic" -> correlationsTopic = value;
+            case "alerts-topic" -> alertsTopic = value;
+            case "alert-events-topic" -> alertEventsTopic = value;
+            case "alert-delivery" -> alertDelivery = delivery(name, value);
+            case "orders-topic" -> ordersTopic = value;
+            case "fills-topic" -> fillsTopic = value;
+            case "portfolios-topic" -> portfoliosTopic = value;
+            case "starting-cash" -> startingCash = integer(name, value, 1, 1_000_000_000) * 10_000L;
             case "instance" -> instance = value;
             case "backfill-ms" -> backfill = Duration.ofMillis(integer(name, value, 0, Integer.MAX_VALUE));
             case "out-of-orderness-ms" -> outOfOrderness = Duration.ofMillis(integer(name, value, 0, 60_000));
@@ -105,6 +121,14 @@ public final class AnalyticsOptions {
 
     public boolean parallelismGiven() {
         return parallelismGiven;
+    }
+
+    private static Delivery delivery(String name, String value) {
+        return switch (value) {
+            case "exactly-once" -> Delivery.EXACTLY_ONCE;
+            case "at-least-once" -> Delivery.AT_LEAST_ONCE;
+            default -> throw new UsageError("--" + name + " must be exactly-once or at-least-once, got '" + value + "'");
+        };
     }
 
     private static boolean bool(String name, String value) {

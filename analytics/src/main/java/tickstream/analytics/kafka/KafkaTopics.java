@@ -86,6 +86,58 @@ public final class KafkaTopics implements AutoCloseable {
         }
     }
 
+    /**
+     * The per-user topics the alert evaluator reads and writes, as the edges create them
+     * (edge/src/user-state-kafka.ts): `alerts` compacted, both with 3 partitions.
+     */
+    public void ensureUserTopics(String alerts, String alertEvents) throws InterruptedException, ExecutionException {
+        short replication = (short) Math.min(3, admin.describeCluster().nodes().get().size());
+        Set<String> existing = admin.listTopics().names().get();
+        List<NewTopic> missing = new ArrayList<>();
+        if (!existing.contains(alerts)) {
+            missing.add(new NewTopic(alerts, Optional.of(3), Optional.of(replication))
+                    .configs(Map.of("cleanup.policy", "compact")));
+        }
+        if (!existing.contains(alertEvents)) missing.add(new NewTopic(alertEvents, Optional.of(3), Optional.of(replication)));
+        if (missing.isEmpty()) return;
+        try {
+            admin.createTopics(missing).all().get();
+            for (NewTopic topic : missing) log.accept("created topic '" + topic.name() + "'");
+        } catch (ExecutionException error) {
+            // An edge created it meanwhile: fine.
+            if (!(error.getCause() instanceof TopicExistsException)) throw error;
+        }
+    }
+
+    /**
+     * The paper-trading topics, as the edges create them (edge/src/trading-state.ts): 3 partitions,
+     * `orders` and `fills` kept 31 days, `portfolios` compacted.
+     */
+    public void ensureTradingTopics(String orders, String fills, String portfolios)
+            throws InterruptedException, ExecutionException {
+        short replication = (short) Math.min(3, admin.describeCluster().nodes().get().size());
+        Set<String> existing = admin.listTopics().names().get();
+        String retention = Long.toString(Duration.ofDays(31).toMillis());
+        List<NewTopic> missing = new ArrayList<>();
+        if (!existing.contains(orders)) {
+            missing.add(new NewTopic(orders, Optional.of(3), Optional.of(replication)).configs(Map.of("retention.ms", retention)));
+        }
+        if (!existing.contains(fills)) {
+            missing.add(new NewTopic(fills, Optional.of(3), Optional.of(replication)).configs(Map.of("retention.ms", retention)));
+        }
+        if (!existing.contains(portfolios)) {
+            missing.add(new NewTopic(portfolios, Optional.of(3), Optional.of(replication))
+                    .configs(Map.of("cleanup.policy", "compact")));
+        }
+        if (missing.isEmpty()) return;
+        try {
+            admin.createTopics(missing).all().get();
+            for (NewTopic topic : missing) log.accept("created topic '" + topic.name() + "'");
+        } catch (ExecutionException error) {
+            if (!(error.getCause() instanceof TopicExistsException)) throw error;
+        }
+    }
+
     @Override
     public void close() {
         admin.close(Duration.ofSeconds(5));

@@ -1,0 +1,32 @@
+package tickstream.analytics.alerts;
+
+import tickstream.analytics.model.Tick;
+
+/** What the evaluator is keyed over: a tick or a market event, one of the two set. A Flink POJO. */
+public class AlertInput {
+    public Tick tick;
+    public SeenEvent event;
+
+    public AlertInput() {}
+
+    public static AlertInput of(Tick tick) {
+        AlertInput input = new AlertInput();
+        input.tick = tick;
+        return input;
+    }
+
+    public static AlertInput of(SeenEvent event) {
+        AlertInput input = new AlertInput();
+        input.event = event;
+        return input;
+    }
+
+    /** The symbol of the per-symbol stage, or "sector:<name>" of the per-sector stage. */
+    public static String symbolKey(AlertInput input) {
+        return input.tick != null ? input.tick.symbol : input.event.symbol;
+    }
+
+    public static String sectorKey(AlertInput input) {
+        return RuleIndex.SECTOR_PREFIX + input.event.sector;
+    }
+}

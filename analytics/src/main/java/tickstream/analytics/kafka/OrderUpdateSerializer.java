@@ -1,0 +1,50 @@
+package tickstream.analytics.kafka;
+
+import com.google.flatbuffers.FlatBufferBuilder;
+import java.nio.charset.StandardCharsets;
+import org.apache.flink.connector.kafka.sink.KafkaRecordSerializationSchema;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import tickstream.analytics.trading.MatchedUpdate;
+import tickstream.trading.OrderUpdate;
+
+/** An OrderUpdate (schemas/fbs/trading.fbs) on `fills`, keyed by its user. */
+public final class OrderUpdateSerializer implements KafkaRecordSerializationSchema<MatchedUpdate> {
+    private final String topic;
+    private transient FlatBufferBuilder builder;
+
+    public OrderUpdateSerializer(String topic) {
+        this.topic = topic;
+    }
+
+    @Override
+    public ProducerRecord<byte[], byte[]> serialize(MatchedUpdate update, KafkaSinkContext context, Long timestamp) {
+        return new ProducerRecord<>(topic, null, update.timeMs, update.user.getBytes(StandardCharsets.UTF_8), encode(update));
+    }
+
+    public byte[] encode(MatchedUpdate u) {
+        if (builder == null) builder = new FlatBufferBuilder(256);
+        builder.clear();
+        int id = builder.createString(u.id);
+        int orderId = builder.createString(u.orderId);
+        int user = builder.createString(u.user);
+        int symbol = builder.createString(u.symbol);
+        int reason = builder.createString(u.reason == null ? "" : u.reason);
+        OrderUpdate.startOrderUpdate(builder);
+        OrderUpdate.addId(builder, id);
+        OrderUpdate.addOrderId(builder, orderId);
+        OrderUpdate.addUser(builder, user);
+        OrderUpdate.addSymbol(builder, symbol);
+        OrderUpdate.addSide(builder, u.side);
+        OrderUpdate.addStatus(builder, u.status);
+        OrderUpdate.addFillQuantity(builder, u.fillQuantity);
+        OrderUpdate.addFillPrice(builder, u.fillPrice);
+        OrderUpdate.addFilledQuantity(builder, u.filledQuantity);
+        OrderUpdate.addAverageFillPrice(builder, u.averageFillPrice);
+        OrderUpdate.addQuantity(builder, u.quantity);
+        OrderUpdate.addReason(builder, reason);
+        OrderUpdate.addTimeMs(builder, u.timeMs);
+        OrderUpdate.addTickSequence(builder, u.tickSequence);
+        builder.finish(OrderUpdate.endOrderUpdate(builder));
+        return builder.sizedByteArray();
+    }
+}

@@ -1,0 +1,36 @@
+package tickstream.analytics.trading;
+
+import org.apache.flink.streaming.api.datastream.DataStream;
+import org.apache.flink.streaming.api.datastream.SingleOutputStreamOperator;
+import org.apache.flink.util.function.SerializableSupplier;
+
+/**
+ * Paper trading's fill engine (issue 21, docs/trading.md): commands of `orders` and ticks in,
+ * OrderUpdates (for `fills`) and Portfolios (for `portfolios`) out. Sources and sinks are the
+ * caller's. Both inputs go to one key: see FillEngine.
+ */
+public final class FillJob {
+    public record Outputs(DataStream<MatchedUpdate> updates, DataStream<PortfolioSnapshot> portfolios) {}
+
+    private final SerializableSupplier<FillEngine> engines;
+
+    public FillJob(long startingCash) {
+        this(() -> new FillEngine(startingCash));
+    }
+
+    /** With engines of the caller's making: tests observe when commands have been applied. */
+    public FillJob(SerializableSupplier<FillEngine> engines) {
+        this.engines = engines;
+    }
+
+    public Outputs attach(DataStream<TradingCommand> commands, DataStream<TradingTick> ticks) {
+        SingleOutputStreamOperator<MatchedUpdate> updates = commands.keyBy(command -> FillEngine.ENGINE_KEY)
+                .connect(ticks.keyBy(tick -> FillEngine.ENGINE_KEY))
+                .process(engines.get())
+                .uid("fill-engine")
+                .name("fill engine")
+                .setParallelism(1)
+                .setMaxParallelism(1);
+        return new Outputs(updates, updates.getSideOutput(FillEngine.PORTFOLIOS));
+    }
+}

@@ -1,0 +1,114 @@
+package tickstream.analytics.trading;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import org.apache.flink.api.common.functions.MapFunction;
+import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import org.apache.flink.test.junit5.MiniClusterExtension;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import tickstream.analytics.JobRun;
+import tickstream.trading.OrderStatus;
+import tickstream.trading.OrderType;
+import tickstream.trading.Side;
+import tickstream.trading.TimeInForce;
+
+/**
+ * FillJob on a MiniCluster: orders accepted or rejected per account, filled on the ticks that
+ * reach the engine after them, portfolios after each change. The ticks wait until the engine has
+ * applied every command ("a tick before the order fills nothing").
+ */
+class FillJobTest {
+    @RegisterExtension
+    static final MiniClusterExtension FLINK = new MiniClusterExtension(
+            new MiniClusterResourceConfiguration.Builder().setNumberSlotsPerTaskManager(2).build());
+
+    static CountDownLatch commandsApplied;
+
+    static final class GateOpeningEngine extends FillEngine {
+        GateOpeningEngine() {
+            super(1_000_000_000L);
+        }
+
+        @Override
+        public void processElement1(TradingCommand command, Context context, org.apache.flink.util.Collector<MatchedUpdate> out)
+                throws Exception {
+            super.processElement1(command, context, out);
+            commandsApplied.countDown();
+        }
+    }
+
+    static final class AwaitCommands implements MapFunction<TradingTick, TradingTick> {
+        private boolean open;
+
+        @Override
+        public TradingTick map(TradingTick tick) throws Exception {
+            if (!open && !commandsApplied.await(60, TimeUnit.SECONDS)) throw new IllegalStateException("no commands");
+            open = true;
+            return tick;
+        }
+    }
+
+    private static WorkingOrder order(String id, String user, int side, int type, long quantity, long price) {
+        WorkingOrder order = new WorkingOrder();
+        order.id = id;
+        order.user = user;
+        order.symbol = "AAPL";
+        order.side = side;
+        order.type = type;
+        order.quantity = quantity;
+        order.price = price;
+        order.tif = TimeInForce.Gtc;
+        order.createdAtMs = 1_797_000_000_000L;
+        order.reference = 1_900_000;
+        return order;
+    }
+
+    @Test
+    void fillsAcceptedOrdersOnTheTicksAfterThemAndRejectsAShortSale() throws Exception {
+        List<TradingCommand> commands = List.of(
+                TradingCommand.order(order("o1", "alice", Side.Buy, OrderType.Market, 100, 0)),
+                TradingCommand.order(order("o2", "bob", Side.Sell, OrderType.Limit, 10, 1_950_000)),
+                TradingCommand.order(order("o3", "alice", Side.Buy, OrderType.Limit, 50, 1_800_000)),
+                TradingCommand.cancel("alice", "o3", 1_797_000_000_500L));
+        commandsApplied = new CountDownLatch(commands.size());
+        List<TradingTick> ticks = List.of(
+                new TradingTick("AAPL", 1_900_000, 60, 1_899_900, 1_900_100, 1_797_000_001_000L, 1),
+                new TradingTick("AAPL", 1_790_000, 500, 1_789_900, 1_790_100, 1_797_000_002_000L, 2));
+        StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
+        env.setParallelism(1);
+        JobRun run = new JobRun(env);
+        FillJob.Outputs outputs = new FillJob(GateOpeningEngine::new)
+                .attach(env.fromData(commands), env.fromData(ticks).map(new AwaitCommands()));
+        List<MatchedUpdate> updates = run.collect(outputs.updates());
+        List<PortfolioSnapshot> portfolios = run.collect(outputs.portfolios());
+        run.run();
+
+        assertEquals(List.of("o1-1 new", "o2-1 rejected", "o3-1 new", "o3-2 cancelled", "o1-2 partially_filled 60@1900100",
+                        "o1-3 filled 40@1790100"),
+                updates.stream().map(FillJobTest::describe).toList());
+        PortfolioSnapshot last = portfolios.get(portfolios.size() - 1);
+        assertEquals("alice", last.user);
+        assertEquals(1_000_000_000L - 60 * 1_900_100L - 40 * 1_790_100L, last.cash);
+        assertEquals(0, last.reservedCash);
+        assertEquals(100, last.positions.get(0).quantity);
+        assertEquals("o1-3", last.lastUpdateId);
+        assertEquals(last.cash + 100 * 1_790_000L, last.equity);
+    }
+
+    private static String describe(MatchedUpdate update) {
+        String status = switch (update.status) {
+            case OrderStatus.New -> "new";
+            case OrderStatus.PartiallyFilled -> "partially_filled";
+            case OrderStatus.Filled -> "filled";
+            case OrderStatus.Cancelled -> "cancelled";
+            case OrderStatus.Rejected -> "rejected";
+            default -> "expired";
+        };
+        return update.id + " " + status + (update.fillQuantity > 0 ? " " + update.fillQuantity + "@" + update.fillPrice : "");
+    }
+}

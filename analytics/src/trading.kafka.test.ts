@@ -1,0 +1,251 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { TickEncoder } from '@tickstream/schemas';
+import { kafkaLz4Codec } from '@tickstream/schemas/lz4-node';
+import kafkajs from 'kafkajs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { selectedBackend, startTestKafka, type TestKafka, uniqueName } from '../../broker/src/testing/kafka-backend.js';
+import { until } from '../../broker/src/testing/until.js';
+import { createToken } from '../../edge/src/auth-token.js';
+import type { RunningEdge } from '../../edge/src/edge.js';
+import { startTestEdge } from '../../edge/src/testing/system.js';
+import type { TradingTopicNames } from '../../edge/src/trading-state.js';
+import { type RunningAnalytics, startAnalytics } from './analytics.js';
+
+const { CompressionCodecs, CompressionTypes, Kafka, logLevel } = kafkajs;
+CompressionCodecs[CompressionTypes.LZ4] = kafkaLz4Codec;
+
+const SECRET = 'trading-end-to-end-secret';
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * kafkajs's createTopics waits for leaders but retries only LEADER_NOT_AVAILABLE; a just-created
+ * topic on Apache Kafka can answer UNKNOWN_TOPIC_OR_PARTITION for a moment (seen under load), so
+ * the wait is ours.
+ */
+async function createTopicSettled(admin: kafkajs.Admin, topic: string): Promise<void> {
+  await admin.createTopics({ waitForLeaders: false, topics: [{ topic, numPartitions: 3 }] });
+  await until(
+    async () => {
+      try {
+        const metadata = await admin.fetchTopicMetadata({ topics: [topic] });
+        return metadata.topics[0]?.partitions.every((partition) => partition.leader >= 0) ?? false;
+      } catch {
+        return false;
+      }
+    },
+    30_000,
+    `topic ${topic} to have leaders`,
+  );
+}
+
+interface Order {
+  id: string;
+  status: string;
+  filledQuantity: number;
+  averageFillPrice?: number;
+  reason?: string;
+  acknowledged: boolean;
+}
+
+// Paper trading as users run it: orders over an edge's API, filled by the real Flink job
+// (`tickstream analytics`: the fill engine) against ticks written to real Kafka, read back by
+// the edge from `fills` and `portfolios` (read_committed).
+describe(`paper trading end to end: edge API → Flink fill engine → edge (${selectedBackend()} backend)`, () => {
+  let kafka: TestKafka;
+  let checkpoints: string;
+  let job: RunningAnalytics | undefined;
+  let edge: RunningEdge | undefined;
+
+  beforeAll(async () => {
+    kafka = await startTestKafka();
+    checkpoints = await mkdtemp(join(tmpdir(), 'tickstream-trading-e2e-'));
+  }, 120_000);
+
+  afterAll(async () => {
+    await edge?.stop();
+    await job?.kill();
+    await kafka?.close();
+    if (checkpoints) await rm(checkpoints, { recursive: true, force: true });
+  }, 60_000);
+
+  it('fills a market buy at the next ask, rejects one beyond buying power, cancels a resting limit', async () => {
+    const ticks = uniqueName('trading-e2e-ticks');
+    const tradingTopics: TradingTopicNames = {
+      orders: uniqueName('orders'),
+      fills: uniqueName('fills'),
+      portfolios: uniqueName('portfolios'),
+    };
+    const client = new Kafka({ brokers: kafka.brokers, clientId: 'trading-e2e', logLevel: logLevel.NOTHING });
+    const admin = client.admin();
+    await admin.connect();
+    await createTopicSettled(admin, ticks);
+    await admin.disconnect();
+    const producer = client.producer();
+    await producer.connect();
+    const encoder = new TickEncoder();
+    let sequence = 0;
+    let ticking = true;
+    const tickLoop = (async () => {
+      while (ticking) {
+        sequence++;
+        await producer.send({
+          topic: ticks,
+          messages: [
+            {
+              key: 'AAPL',
+              value: Buffer.from(
+                encoder.encode({
+                  symbol: 'AAPL',
+                  sector: 'Technology',
+                  price: 1_900_000,
+                  size: 500,
+                  bid: 1_899_900,
+                  ask: 1_900_100,
+                  exchangeTimeUs: Date.now() * 1000,
+                  sequence,
+                }),
+              ),
+            },
+          ],
+        });
+        await sleep(50);
+      }
+    })();
+
+    try {
+      job = await startAnalytics({
+        brokers: kafka.bootstrap,
+        checkpointDir: join(checkpoints, 'checkpoints'),
+        topics: {
+          ticks,
+          events: `${ticks}-events`,
+          candles: `${ticks}-candles`,
+          correlations: `${ticks}-corr`,
+          alerts: `${ticks}-alerts`,
+          alertEvents: `${ticks}-alert-events`,
+          ...tradingTopics,
+        },
+        instance: uniqueName('trading-e2e-job'),
+        backfillMs: 0,
+        log:
+          process.env.TICKSTREAM_TEST_LOG === '1' ? (line) => process.stderr.write(`[analytics] ${line}\n`) : () => {},
+      });
+      await job.ready;
+      edge = await startTestEdge(kafka.brokers, ticks, { authSecret: SECRET, tradingTopics });
+      const base = `http://127.0.0.1:${edge.port}`;
+      const call = async (user: string, method: string, path: string, body?: unknown) => {
+        const response = await fetch(`${base}${path}`, {
+          method,
+          headers: {
+            Authorization: `Bearer ${await createToken({ secret: SECRET, user, role: 'trader', ttlSeconds: 600 })}`,
+          },
+          ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+        });
+        return { status: response.status, body: (await response.json()) as Record<string, unknown> };
+      };
+      const orderOf = async (user: string, id: string): Promise<Order | undefined> =>
+        ((await call(user, 'GET', '/api/orders')).body.orders as Order[]).find((order) => order.id === id);
+      await until(
+        async () =>
+          (await call('alice', 'POST', '/api/orders', { symbol: 'AAPL', side: 'buy', type: 'market', quantity: 0 }))
+            .status === 400 && (await call('alice', 'GET', '/api/portfolio')).status === 200,
+        30_000,
+        'the edge to serve trading',
+      );
+      await until(
+        async () =>
+          (
+            (await (
+              await fetch(`${base}/api/symbols`, {
+                headers: {
+                  Authorization: `Bearer ${await createToken({ secret: SECRET, user: 'alice', role: 'trader', ttlSeconds: 600 })}`,
+                },
+              })
+            ).json()) as { symbols: { name: string; last: number }[] }
+          ).symbols.some((s) => s.name === 'AAPL' && s.last > 0),
+        30_000,
+        'the edge to see AAPL trade',
+      );
+
+      const placedAt = Date.now();
+      const buy = await call('alice', 'POST', '/api/orders', {
+        symbol: 'AAPL',
+        side: 'buy',
+        type: 'market',
+        quantity: 100,
+      });
+      expect(buy.status, JSON.stringify(buy.body)).toBe(201);
+      const buyId = buy.body.id as string;
+      let filledAt = 0;
+      await until(
+        async () => {
+          const order = await orderOf('alice', buyId);
+          if (order?.status === 'filled') filledAt = Date.now();
+          return order?.status === 'filled';
+        },
+        60_000,
+        'alice’s market buy to fill',
+      );
+      const filled = await orderOf('alice', buyId);
+      expect(filled).toMatchObject({ status: 'filled', filledQuantity: 100, averageFillPrice: 190.01 });
+      type PortfolioJson = { cash: number; positions: { symbol: string; quantity: number; avgCost: number }[] };
+      // The portfolio leaves in the same transaction as the fill; the edge reads the two topics apart.
+      await until(
+        async () => ((await call('alice', 'GET', '/api/portfolio')).body as PortfolioJson).positions.length > 0,
+        30_000,
+        'alice’s portfolio',
+      );
+      const portfolio = (await call('alice', 'GET', '/api/portfolio')).body as PortfolioJson;
+      expect(portfolio.cash).toBeCloseTo(100_000 - 100 * 190.01, 6);
+      expect(portfolio.positions).toMatchObject([{ symbol: 'AAPL', quantity: 100, avgCost: 190.01 }]);
+
+      const tooBig = await call('bob', 'POST', '/api/orders', {
+        symbol: 'AAPL',
+        side: 'buy',
+        type: 'market',
+        quantity: 1000,
+      });
+      expect(tooBig.status).toBe(201);
+      await until(
+        async () => (await orderOf('bob', tooBig.body.id as string))?.status === 'rejected',
+        30_000,
+        'the rejection',
+      );
+      expect((await orderOf('bob', tooBig.body.id as string))?.reason).toMatch(
+        /^buying power: 1000 AAPL at up to 190 needs 190000/,
+      );
+
+      const resting = await call('bob', 'POST', '/api/orders', {
+        symbol: 'AAPL',
+        side: 'buy',
+        type: 'limit',
+        quantity: 10,
+        price: 160,
+      });
+      expect(resting.status).toBe(201);
+      const restingId = resting.body.id as string;
+      await until(
+        async () => (await orderOf('bob', restingId))?.acknowledged === true,
+        30_000,
+        'the limit order accepted',
+      );
+      expect((await call('bob', 'DELETE', `/api/orders/${restingId}`)).status).toBeLessThan(300);
+      await until(async () => (await orderOf('bob', restingId))?.status === 'cancelled', 30_000, 'the cancel');
+      expect(await orderOf('bob', restingId)).toMatchObject({
+        status: 'cancelled',
+        filledQuantity: 0,
+        reason: 'cancelled by the user',
+      });
+      expect(await orderOf('alice', restingId)).toBeUndefined();
+      process.stderr.write(
+        `trading e2e (${selectedBackend()}): POST → filled seen over the API ${filledAt - placedAt} ms (polled; exactly-once fills wait for the job's checkpoint)\n`,
+      );
+    } finally {
+      ticking = false;
+      await tickLoop;
+      await producer.disconnect();
+    }
+  }, 300_000);
+});
