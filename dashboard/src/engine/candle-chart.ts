@@ -198,6 +198,7 @@ export class CandleChart {
     this.offsetBars = 0;
     this.cursor = null;
     this.profileAsked = '';
+    this.viewKey = '';
     this.redraw();
   }
 
