@@ -64,13 +64,15 @@ describe.skipIf(!haveChromium)('the workspace in Chromium against a real edge', 
   const shot = (name: string) => page.screenshot({ path: join(screenshots, `${name}.png`) });
   const tab = (name: string) => page.getByRole('tab', { name: new RegExp(`^${name}`) }).click();
   const evaluate = <T>(expression: string): Promise<T> => page.evaluate(expression) as Promise<T>;
-  const workspaceSymbol = () => evaluate<string>(`JSON.parse(localStorage.getItem('tickstream.workspace')).symbol`);
+  const workspaceSymbol = () => evaluate<string>('window.tickstream.workspace.symbol');
   const gridSymbol = () =>
     evaluate<string>(
       `(() => { const t = window.tickstream; return t.engine.book.names[t.grid.selectedId()] ?? ''; })()`,
     );
   const chartOf = <T>(name: string, read: string) =>
-    evaluate<T>(`(() => { const c = window.tickstream.charts?.${name}; return c ? c.${read} : null; })()`);
+    evaluate<T>(
+      `(() => { const c = window.tickstream.charts?.[${JSON.stringify(name)}]; return c ? c.${read} : null; })()`,
+    );
   const waitLive = () =>
     page.waitForFunction(() => document.querySelector('[data-testid=status]')?.textContent?.trim() === 'live', null, {
       timeout: 20_000,
@@ -137,13 +139,15 @@ describe.skipIf(!haveChromium)('the workspace in Chromium against a real edge', 
 
     // The job's records: days of 1h bars, the newest 1m bars with relative volumes, a matrix.
     const nowUs = Date.now() * 1000;
+    // Near the live prices, so the charts show the job's bars and the ticks' on one scale.
+    const priceOf = (name: string) => Math.round(symbols.find((s) => s.name === name)?.last ?? 100_0000);
     const withRelative = (symbol: string, relativeVolume: number): CandleBarFields[] =>
-      barsOf(symbol, 'Technology', BarTimeframe.M1, 25, nowUs).map((bar, i) => ({
+      barsOf(symbol, 'Technology', BarTimeframe.M1, 25, nowUs, priceOf(symbol)).map((bar, i) => ({
         ...bar,
         relativeVolume: i < 19 ? Number.NaN : relativeVolume,
       }));
     await standIn.writeBars([
-      ...barsOf('AAPL', 'Technology', BarTimeframe.H1, HISTORY_BARS, nowUs - 2 * HOUR_US, 180_0000),
+      ...barsOf('AAPL', 'Technology', BarTimeframe.H1, HISTORY_BARS, nowUs - 2 * HOUR_US, priceOf('AAPL')),
       ...withRelative('MSFT', 3),
       ...withRelative('AAPL', 2),
       ...withRelative('GOOGL', 0.5),
@@ -239,7 +243,12 @@ describe.skipIf(!haveChromium)('the workspace in Chromium against a real edge', 
   });
 
   it('marks a halted symbol in the grid and on its chart within 1 s of the halt', async () => {
-    // Record, on each frame, when the grid first draws a symbol as halted, in the edge's time.
+    // The Market tab in a window tall enough to draw all 40 rows (the grid draws only rows in view).
+    await page.setViewportSize({ width: 1920, height: 1080 });
+    await tab('Market');
+    await page.waitForTimeout(500);
+    // Record, on each frame, when the grid first draws a symbol as halted by a halt that began
+    // after now, in the edge's time.
     await page.evaluate(() => {
       const t = (window as unknown as { tickstream: Record<string, unknown> }).tickstream as {
         engine: { serverNowUs(): number; market: { halted: Map<string, { sinceUs: number }> } };
@@ -247,18 +256,17 @@ describe.skipIf(!haveChromium)('the workspace in Chromium against a real edge', 
         haltSeen?: Record<string, number>;
       };
       t.haltSeen = {};
+      const startUs = t.engine.serverNowUs();
       const watch = () => {
         for (const symbol of t.grid.haltedShown) {
           const halt = t.engine.market.halted.get(symbol);
-          if (halt && t.haltSeen && !(symbol in t.haltSeen))
+          if (halt && halt.sinceUs > startUs && t.haltSeen && !(symbol in t.haltSeen))
             t.haltSeen[symbol] = (t.engine.serverNowUs() - halt.sinceUs) / 1000;
         }
         requestAnimationFrame(watch);
       };
       requestAnimationFrame(watch);
     });
-    // The grid draws only the rows in view: show all 40 at once.
-    await page.setViewportSize({ width: 1920, height: 1080 });
     const seen = await page.waitForFunction(
       () => {
         const seenAt = (window as unknown as { tickstream: { haltSeen: Record<string, number> } }).tickstream.haltSeen;
@@ -321,16 +329,17 @@ describe.skipIf(!haveChromium)('the workspace in Chromium against a real edge', 
       .poll(() => page.getByTestId('correlation-hover').innerText())
       .toBe(`${cell.a} / ${cell.b}: ${cell.value.toFixed(3)}`);
     await canvas.click({ position: { x: cell.x + cell.size / 2, y: cell.y + cell.size / 2 } });
-    await expect.poll(() => chartOf<string>('"pair-0"', 'series?.symbol')).toBe(cell.a);
-    await expect.poll(() => chartOf<string>('"pair-1"', 'series?.symbol')).toBe(cell.b);
+    await expect.poll(() => chartOf<string>('pair-0', 'series?.symbol')).toBe(cell.a);
+    await expect.poll(() => chartOf<string>('pair-1', 'series?.symbol')).toBe(cell.b);
     await shot('correlation-1280x800');
     expect(consoleErrors.join('\n')).toBe('');
   });
 
   it('shows days of history with overlays, a date picker, the crosshair readout and CSV/PNG export', async () => {
     await tab('History');
-    await page.getByRole('textbox', { name: 'Symbol' }).fill('AAPL');
-    await page.getByRole('textbox', { name: 'Symbol' }).press('Enter');
+    const symbolInput = page.locator('.history input[list]');
+    await symbolInput.fill('AAPL');
+    await symbolInput.press('Enter');
     await page.getByRole('button', { name: '1h', exact: true }).click();
     await expect
       .poll(() => chartOf<number>('history', 'series?.bars.length ?? 0'), { timeout: 15_000 })
@@ -368,7 +377,7 @@ describe.skipIf(!haveChromium)('the workspace in Chromium against a real edge', 
     expect(bytes.subarray(1, 4).toString()).toBe('PNG');
     await shot('history-1280x800');
     expect(consoleErrors.join('\n')).toBe('');
-  });
+  }, 60_000);
 
   it('keeps the bars from before an edge restart in the History view', async () => {
     const before = await chartOf<number>('history', 'series.bars.length');
