@@ -382,7 +382,7 @@ describe.skipIf(!haveChromium)('the workspace in Chromium against a real edge', 
     await page.getByTestId('export-png').click();
     const bytes = readFileSync(await (await png).path());
     expect(bytes.subarray(1, 4).toString()).toBe('PNG');
-    await shot('history-1280x800');
+    await shot('history-aapl-1h');
     expect(consoleErrors.join('\n')).toBe('');
   }, 60_000);
 
