@@ -81,4 +81,12 @@ describe.each([
       expect(ratio, `text on heat-${step} ${hex(tile)}: ${ratio.toFixed(2)}`).toBeGreaterThanOrEqual(4.5);
     }
   });
+  it('keeps the colours also written as text (overlay names, volume categories) at 4.5:1 where they are written', () => {
+    for (const fg of ['sma20', 'sma50', 'ema20', 'ema50', 'vwap', 'band', 'vol-high', 'vol-low']) {
+      for (const bg of ['bg', 'surface', 'selection']) {
+        const ratio = contrast(c[fg] as number, c[bg] as number);
+        expect(ratio, `${fg} on ${bg}: ${ratio.toFixed(2)}`).toBeGreaterThanOrEqual(4.5);
+      }
+    }
+  });
 });
