@@ -24,6 +24,11 @@ describe('squarify', () => {
       }
   });
 
+  it('keeps tiles near square (the paper’s example: no side over 3× the other)', () => {
+    const rects = squarify([6, 6, 4, 3, 2, 2, 1], { x: 0, y: 0, width: 600, height: 400 });
+    for (const r of rects) expect(Math.max(r.width / r.height, r.height / r.width)).toBeLessThan(3);
+  });
+
   it('gives zero and negative values empty rectangles', () => {
     const rects = squarify([0, 5, -1], { x: 0, y: 0, width: 10, height: 10 });
     expect((rects[0] as Rect).width * (rects[0] as Rect).height).toBe(0);
