@@ -292,7 +292,7 @@ describe.skipIf(!haveChromium)('the workspace in Chromium against a real edge', 
           await halted.first().click({ timeout: 1000 });
           return (await chartOf<boolean>('overview', 'halted')) === true;
         },
-        { timeout: 20_000, intervals: [200] },
+        { timeout: 20_000, interval: 200 },
       )
       .toBe(true);
     expect(await page.getByTestId('session').innerText()).toMatch(/halted/);
