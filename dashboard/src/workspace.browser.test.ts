@@ -3,7 +3,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:f
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { BarTimeframe, type CandleBarFields } from '@tickstream/schemas';
+import { BarTimeframe, type CandleBarFields, MarketEventKind } from '@tickstream/schemas';
 import { type BrowserContext, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestKafka, type TestKafka, uniqueName } from '../../broker/src/testing/kafka-backend.js';
@@ -152,6 +152,25 @@ describe.skipIf(!haveChromium)('the workspace in Chromium against a real edge', 
       ...withRelative('AAPL', 2),
       ...withRelative('GOOGL', 0.5),
     ]);
+    // A breakout the job detected 30 hours ago: a marker in the History chart.
+    await standIn.writeEvent({
+      kind: MarketEventKind.Breakout,
+      symbol: 'AAPL',
+      sector: 'Technology',
+      name: 'breakout',
+      detail: '',
+      timeUs: nowUs - 30 * HOUR_US,
+      evidence: {
+        value: 1.2,
+        mean: Number.NaN,
+        deviation: Number.NaN,
+        threshold: 1,
+        windowMs: 3_600_000,
+        startTimeUs: nowUs - 31 * HOUR_US,
+        price: priceOf('AAPL') + 5000,
+        startPrice: priceOf('AAPL'),
+      },
+    });
     const n = technology.length;
     const values = new Float32Array(n * n);
     for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) values[i * n + j] = i === j ? 1 : ((i + j) % 7) / 7 - 0.4;
@@ -339,6 +358,12 @@ describe.skipIf(!haveChromium)('the workspace in Chromium against a real edge', 
     await expect.poll(() => chartOf<string>('pair-0', 'series?.symbol')).toBe(cell.a);
     await expect.poll(() => chartOf<string>('pair-1', 'series?.symbol')).toBe(cell.b);
     await shot('correlation-1280x800');
+    // A chosen set: its sub-matrix, each pair from the job's matrix that holds it.
+    await page.getByTestId('correlation-group').selectOption('set');
+    await page.getByTestId('correlation-symbols').fill(`${technology[0]}, ${technology[2]}`);
+    await expect.poll(() => page.getByTestId('correlation-size').innerText(), { timeout: 10_000 }).toBe('2 × 2');
+    const pairValue = await evaluate<number>('window.tickstream.correlation.cell(0, 1).value');
+    expect(pairValue).toBeCloseTo(((0 + 2) % 7) / 7 - 0.4, 5);
     expect(consoleErrors.join('\n')).toBe('');
   });
 
@@ -353,6 +378,10 @@ describe.skipIf(!haveChromium)('the workspace in Chromium against a real edge', 
       .toBeGreaterThanOrEqual(HISTORY_BARS);
     const firstUs = await chartOf<number>('history', 'series.bars[0].startTimeUs');
     expect(Date.now() * 1000 - firstUs).toBeGreaterThan(4 * 24 * HOUR_US);
+    // The job's breakout, marked at its bar.
+    await expect
+      .poll(async () => (await chartOf<{ kind: string }[]>('history', 'markers'))?.map((m) => m.kind))
+      .toContain('Breakout');
     // Bollinger bands from the worker: the 20th bar on has them.
     expect(await chartOf<number>('history', 'series.bars[25].stdev20')).toBeGreaterThan(0);
     // The date picker moves the view to that day.
