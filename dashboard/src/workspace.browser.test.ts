@@ -451,9 +451,18 @@ describe.skipIf(!haveChromium)('the workspace in Chromium against a real edge', 
         await shot(`${view.toLowerCase()}-${width}x${height}`);
       }
     }
+    // A window narrowed in place: the grid draws fewer columns and its header follows.
+    await tab('Market');
+    await page.setViewportSize({ width: 1280, height: 800 });
+    await expect.poll(() => page.locator('.market .header .sort').count()).toBe(6);
+    await page.setViewportSize({ width: 390, height: 844 });
+    await expect.poll(() => page.locator('.market .header .sort').count()).toBeLessThan(6);
+    expect(await page.locator('.market .header .sort').count()).toBe(
+      await evaluate<number>('window.tickstream.grid.columns().length'),
+    );
     await page.setViewportSize({ width: 1280, height: 800 });
     expect(consoleErrors.join('\n')).toBe('');
-  }, 120_000);
+  }, 150_000);
 
   it('keeps the layout, the tab and the selected symbol across a reload', async () => {
     await tab('Overview');
