@@ -7,6 +7,7 @@ export const BENCHMARKS = [
   'codec',
   'broker',
   'transactions',
+  'compaction',
   'producer',
   'edge',
   'e2e',

@@ -24,11 +24,26 @@ export interface BrokerProcess {
   close(): Promise<void>;
 }
 
-/** `tickstream broker` in a process of its own, so its CPU is its own; resolves once it listens. */
-export async function startBrokerProcess(dataDir: string): Promise<BrokerProcess> {
+/**
+ * `tickstream broker` in a process of its own, so its CPU is its own; resolves once it listens.
+ * `onLog` gets each line it writes to stderr (its log).
+ */
+export async function startBrokerProcess(
+  dataDir: string,
+  extraArgs: readonly string[] = [],
+  onLog?: (line: string) => void,
+): Promise<BrokerProcess> {
   const port = await freePort();
-  const child: ChildProcess = spawn(process.execPath, [cli, 'broker', '--port', String(port), '--data-dir', dataDir], {
-    stdio: ['ignore', 'pipe', 'pipe'],
+  const child: ChildProcess = spawn(
+    process.execPath,
+    [cli, 'broker', '--port', String(port), '--data-dir', dataDir, ...extraArgs],
+    { stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  let partial = '';
+  child.stderr?.setEncoding('utf8').on('data', (text: string) => {
+    const lines = (partial + text).split('\n');
+    partial = lines.pop() ?? '';
+    for (const line of lines) onLog?.(line);
   });
   await new Promise<void>((resolve, reject) => {
     child.stdout?.on('data', (chunk: Buffer) => {

@@ -18,16 +18,24 @@ function zigzagVarint(value: number, out: number[]): void {
   out.push(rest);
 }
 
-/** One lz4 record batch v2 holding `values`; the broker assigns its offsets. */
-export async function lz4RecordBatch(values: readonly Buffer[]): Promise<Buffer> {
+/** One lz4 record batch v2 holding `values` (keyed by `keys` when given); the broker assigns its offsets. */
+export async function lz4RecordBatch(values: readonly Buffer[], keys?: readonly Buffer[]): Promise<Buffer> {
   const records: Buffer[] = [];
   values.forEach((value, i) => {
     const head: number[] = [0]; // attributes
     zigzagVarint(0, head); // timestamp delta
     zigzagVarint(i, head); // offset delta
-    zigzagVarint(-1, head); // null key
-    zigzagVarint(value.length, head);
-    const body = Buffer.concat([Buffer.from(head), value, Buffer.from([0])]); // no headers
+    const key = keys?.[i];
+    zigzagVarint(key === undefined ? -1 : key.length, head);
+    const valueLength: number[] = [];
+    zigzagVarint(value.length, valueLength);
+    const body = Buffer.concat([
+      Buffer.from(head),
+      key ?? Buffer.alloc(0),
+      Buffer.from(valueLength),
+      value,
+      Buffer.from([0]),
+    ]); // no headers
     const length: number[] = [];
     zigzagVarint(body.length, length);
     records.push(Buffer.from(length), body);

@@ -7,6 +7,7 @@ import { type BaselineResult, formatBaselineBench, runBaselineBench } from './ba
 import type { BenchmarkName } from './benchmark-names.js';
 import { formatBrokerBench, runBrokerBench } from './broker.js';
 import { runCodecBench } from './codec.js';
+import { formatCompactionBench, runCompactionBench } from './compaction.js';
 import { type DashboardBenchRow, DEFAULT_CONFIGS, runDashboardBench } from './dashboard.js';
 import { formatE2eBench, runE2eBench } from './e2e.js';
 import { formatEdgeBench, runEdgeBench } from './edge.js';
@@ -78,6 +79,30 @@ const SUITE: Record<BenchmarkName, (context: RunContext) => Promise<BenchmarkOut
     const result = await runTransactionsBench({ runs, seconds: quick ? 1 : 4, backends: ['embedded'], progress });
     const figures = result.measurements.map((m) => ({ label: m.what, value: m.value, unit: m.unit }));
     return { result, figures, text: formatTransactionsBench(result) };
+  },
+
+  async compaction({ quick, runs, progress }) {
+    const result = await runCompactionBench({
+      runs,
+      prefillMegabytes: quick ? 20 : 100,
+      seconds: quick ? 2 : 5,
+      progress,
+    });
+    return {
+      result,
+      figures: [
+        { label: 'Cleaner throughput', value: result.cleanedMegabytesPerSecond, unit: 'MB/s' },
+        {
+          label: 'Cleaner throughput per compute second',
+          value: result.cleanedMegabytesPerComputeSecond,
+          unit: 'MB/s',
+        },
+        { label: 'Produce p99, cleaner off', value: result.p99OffMs, unit: 'ms' },
+        { label: 'Produce p99, cleaner running', value: result.p99OnMs, unit: 'ms' },
+        { label: 'Produce p99 with / without cleaner', value: result.p99Ratio, unit: '×' },
+      ],
+      text: formatCompactionBench(result),
+    };
   },
 
   async producer({ quick, runs, progress }) {

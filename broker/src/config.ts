@@ -18,6 +18,12 @@ export interface BrokerConfig {
   maxMessageBytes: number;
   /** Largest request frame accepted; a larger claimed size closes the connection unread. */
   maxRequestBytes: number;
+  /** Kafka's log.cleaner.backoff.ms: how often the log cleaner looks for compacted partitions to clean. */
+  logCleanerBackoffMs: number;
+  /** Kafka's log.cleaner.dedupe.buffer.size: bound on one cleaning's key map, in bytes. */
+  logCleanerDedupeBytes: number;
+  /** Share of wall time the log cleaner's thread may compute (0-1]: it sleeps the rest, so produce and fetch keep a core. */
+  logCleanerDutyCycle: number;
   /** Kafka's group.initial.rebalance.delay.ms: first rebalance of an empty group waits this long for more members. */
   groupInitialRebalanceDelayMs: number;
   /** Kafka's transaction.max.timeout.ms: InitProducerId with a longer transaction timeout is refused. */
@@ -47,6 +53,9 @@ export const defaultBrokerConfig: Omit<BrokerConfig, 'log'> = {
   segmentBytes: 64 * 1024 * 1024,
   maxMessageBytes: 1_048_588,
   maxRequestBytes: 100 * 1024 * 1024,
+  logCleanerBackoffMs: 15_000,
+  logCleanerDedupeBytes: 128 * 1024 * 1024,
+  logCleanerDutyCycle: 0.25,
   groupInitialRebalanceDelayMs: 3000,
   transactionMaxTimeoutMs: 15 * 60 * 1000,
   transactionAbortCheckIntervalMs: 10_000,

@@ -1,23 +1,13 @@
-import { spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { Kafka, logLevel } from 'kafkajs';
 import { afterAll, describe, expect, it } from 'vitest';
+import { spawnAckedProducer } from './testing/acked-producer.js';
 import { exited, freePort, startBrokerProcess } from './testing/broker-process.js';
 
 // kill -9 the embedded broker under an acks=all producer, five times: everything acknowledged
 // must be there afterwards, exactly once, at the offset it was acknowledged with.
-const producerScript = fileURLToPath(new URL('./compat/node/acked-producer.mjs', import.meta.url));
-
-interface Ack {
-  partition: number;
-  baseOffset: number;
-  firstN: number;
-  count: number;
-}
-
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 describe('embedded broker durability', () => {
@@ -44,34 +34,10 @@ describe('embedded broker durability', () => {
     await admin.createTopics({ topics: [{ topic, numPartitions: partitions }] });
     await admin.disconnect();
 
-    const producer = spawn(process.execPath, [producerScript, bootstrap, topic, String(partitions)], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    cleanups.push(async () => {
-      producer.kill('SIGKILL');
-      await exited(producer);
-    });
-    const acks: Ack[] = [];
-    let producerErrors = '';
-    let partial = '';
-    producer.stdout.setEncoding('utf8').on('data', (text: string) => {
-      const lines = (partial + text).split('\n');
-      partial = lines.pop() ?? '';
-      for (const line of lines) {
-        const [, partition, baseOffset, firstN, count] = line.split(' ').map(Number);
-        acks.push({ partition, baseOffset, firstN, count } as Ack);
-      }
-    });
-    producer.stderr.setEncoding('utf8').on('data', (text: string) => {
-      producerErrors += text;
-    });
-    const waitForAcks = async (atLeast: number): Promise<void> => {
-      const deadline = Date.now() + 20_000;
-      while (acks.length < atLeast) {
-        if (Date.now() > deadline) throw new Error(`producer stalled at ${acks.length} acks: ${producerErrors}`);
-        await sleep(20);
-      }
-    };
+    const producer = spawnAckedProducer(bootstrap, topic, { partitions });
+    cleanups.push(() => producer.kill());
+    const { acks } = producer;
+    const waitForAcks = (atLeast: number) => producer.waitForAcks(atLeast);
 
     await waitForAcks(5);
     for (let kill = 0; kill < 5; kill++) {
@@ -82,8 +48,7 @@ describe('embedded broker durability', () => {
       broker = await startBrokerProcess(port, dataDir);
       await waitForAcks(acksAtKill + 5); // the producer carries on by itself
     }
-    producer.kill('SIGTERM');
-    await exited(producer);
+    await producer.stop();
 
     const consumed = new Map<number, Map<number, string>>();
     const consumer = new Kafka({ brokers: [bootstrap], logLevel: logLevel.NOTHING }).consumer({ groupId: 'verify' });

@@ -2,7 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Kafka, logLevel } from 'kafkajs';
+import { ConfigResourceTypes, Kafka, logLevel } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type RunningBroker, startBroker } from './broker.js';
 import { Writer } from './protocol/writer.js';
@@ -52,11 +52,21 @@ async function captureCorpus(bootstrap: string): Promise<Buffer[]> {
   });
   const admin = kafka.admin();
   await admin.connect();
-  await admin.createTopics({ topics: [{ topic: 'fuzz', numPartitions: 2 }] });
+  await admin.createTopics({
+    topics: [
+      { topic: 'fuzz', numPartitions: 2 },
+      { topic: 'fuzz-compacted', numPartitions: 1, configEntries: [{ name: 'cleanup.policy', value: 'compact' }] },
+    ],
+  });
   const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
   await producer.connect();
   for (let i = 0; i < 5; i++) {
     await producer.send({ topic: 'fuzz', acks: -1, messages: [{ key: `k${i}`, value: `value ${i}` }] });
+    await producer.send({
+      topic: 'fuzz-compacted',
+      acks: -1,
+      messages: [{ key: `k${i % 2}`, value: i === 4 ? null : `v${i}` }],
+    });
   }
   await producer.disconnect();
   const consumer = kafka.consumer({ groupId: 'fuzz-group', maxWaitTimeInMs: 1 });
@@ -94,6 +104,19 @@ async function captureCorpus(bootstrap: string): Promise<Buffer[]> {
   await admin.fetchTopicOffsetsByTimestamp('fuzz', Date.now() - 1000);
   await admin.describeGroups(['fuzz-group']);
   await admin.listGroups();
+  await admin.describeConfigs({
+    resources: [{ type: ConfigResourceTypes.TOPIC, name: 'fuzz-compacted' }],
+    includeSynonyms: true,
+  });
+  await admin.alterConfigs({
+    validateOnly: false,
+    resources: [
+      { type: ConfigResourceTypes.TOPIC, name: 'fuzz', configEntries: [{ name: 'retention.ms', value: '60000' }] },
+    ],
+  });
+  await admin.createPartitions({ topicPartitions: [{ topic: 'fuzz', count: 3 }] });
+  await admin.fetchTopicMetadata({ topics: ['fuzz'] });
+  await admin.deleteTopicRecords({ topic: 'fuzz', partitions: [{ partition: 0, offset: '1' }] });
   corpus.push(...(await consumerProtocolRequests(bootstrap)));
   await admin.deleteTopics({ topics: ['fuzz'] });
   await admin.disconnect();
@@ -101,6 +124,11 @@ async function captureCorpus(bootstrap: string): Promise<Buffer[]> {
   // Flexible versions of the transaction APIs, which kafkajs does not send (librdkafka and the
   // Java client do).
   for (const [apiKey, apiVersion, body] of flexibleTransactionRequests()) {
+    corpus.push(RawKafkaClient.frame(apiKey, apiVersion, 1, body, true));
+  }
+  // The flexible versions of the admin and offset-lookup APIs kafkajs never sends, as the Java
+  // admin client sends them.
+  for (const [apiKey, apiVersion, body] of flexibleAdminRequests()) {
     corpus.push(RawKafkaClient.frame(apiKey, apiVersion, 1, body, true));
   }
   return corpus;
@@ -171,6 +199,163 @@ function flexibleTransactionRequests(): [number, number, Buffer][] {
           .compactArray(['Ongoing'], (a, s) => a.compactString(s))
           .compactArray([0], (a, id) => a.int64(id))
           .int64(-1),
+      ),
+    ],
+  ];
+}
+
+/** One flexible request of each API added for admin tools and offset lookups, on the compacted topic. */
+function flexibleAdminRequests(): [number, number, Buffer][] {
+  const topic = 'fuzz-compacted';
+  const body = (write: (w: Writer) => void): Buffer => {
+    const writer = new Writer();
+    write(writer);
+    return Buffer.concat(writer.finish());
+  };
+  const partitionOffsets = (w: Writer, value: number): void =>
+    void w.compactArray([0], (p, index) => p.int32(index).int64(value).taggedFields());
+  return [
+    [
+      2,
+      11,
+      body((w) =>
+        w
+          .int32(-1)
+          .int8(1)
+          .compactArray([topic], (t, name) =>
+            t
+              .compactString(name)
+              .compactArray([0], (p) =>
+                p
+                  .int32(0)
+                  .int32(-1)
+                  .int64(Date.now() - 60_000)
+                  .taggedFields(),
+              )
+              .taggedFields(),
+          )
+          .int32(1000)
+          .taggedFields(),
+      ),
+    ],
+    [
+      19,
+      7,
+      body((w) =>
+        w
+          .compactArray(['fuzz-created'], (t, name) =>
+            t
+              .compactString(name)
+              .int32(1)
+              .int16(-1)
+              .compactArray([], () => {})
+              .compactArray([['cleanup.policy', 'compact'] as const], (c, [n, v]) =>
+                c.compactString(n).compactNullableString(v).taggedFields(),
+              )
+              .taggedFields(),
+          )
+          .int32(1000)
+          .bool(false)
+          .taggedFields(),
+      ),
+    ],
+    [
+      20,
+      6,
+      body((w) =>
+        w
+          .compactArray(['fuzz-created'], (t, name) =>
+            t.compactNullableString(name).raw(Buffer.alloc(16)).taggedFields(),
+          )
+          .int32(1000)
+          .taggedFields(),
+      ),
+    ],
+    [
+      21,
+      2,
+      body((w) =>
+        w
+          .compactArray([topic], (t, name) => {
+            t.compactString(name);
+            partitionOffsets(t, 1);
+            t.taggedFields();
+          })
+          .int32(1000)
+          .taggedFields(),
+      ),
+    ],
+    [
+      32,
+      4,
+      body((w) =>
+        w
+          .compactArray([topic], (r, name) => r.int8(2).compactString(name).uvarint(0).taggedFields())
+          .bool(true)
+          .bool(true)
+          .taggedFields(),
+      ),
+    ],
+    [
+      33,
+      2,
+      body((w) =>
+        w
+          .compactArray([topic], (r, name) =>
+            r
+              .int8(2)
+              .compactString(name)
+              .compactArray([['cleanup.policy', 'compact,delete'] as const], (c, [n, v]) =>
+                c.compactString(n).compactNullableString(v).taggedFields(),
+              )
+              .taggedFields(),
+          )
+          .bool(false)
+          .taggedFields(),
+      ),
+    ],
+    [
+      37,
+      3,
+      body((w) =>
+        w
+          .compactArray([topic], (t, name) => t.compactString(name).int32(2).uvarint(0).taggedFields())
+          .int32(1000)
+          .bool(true)
+          .taggedFields(),
+      ),
+    ],
+    [
+      44,
+      1,
+      body((w) =>
+        w
+          .compactArray([topic], (r, name) =>
+            r
+              .int8(2)
+              .compactString(name)
+              .compactArray([['min.compaction.lag.ms', 0, '1000'] as const], (c, [n, op, v]) =>
+                c.compactString(n).int8(op).compactNullableString(v).taggedFields(),
+              )
+              .taggedFields(),
+          )
+          .bool(false)
+          .taggedFields(),
+      ),
+    ],
+    [60, 2, body((w) => w.bool(true).int8(1).bool(false).taggedFields())],
+    [
+      75,
+      0,
+      body((w) =>
+        w
+          .compactArray([topic], (t, name) => t.compactString(name).taggedFields())
+          .int32(10)
+          .int8(1)
+          .compactString(topic)
+          .int32(0)
+          .taggedFields()
+          .taggedFields(),
       ),
     ],
   ];
@@ -316,8 +501,8 @@ function mutate(next: () => number, corpus: Buffer[]): Buffer {
       break;
     case 5: // replayed as it was, out of its session's order: stale epochs, ended transactions, …
       break;
-    default: // another API or version under the same body (keys up to 69: ConsumerGroupDescribe)
-      body.writeInt16BE(pick(70), 0);
+    default: // another API or version under the same body (keys up to 79, past DescribeTopicPartitions, 75)
+      body.writeInt16BE(pick(80), 0);
       body.writeInt16BE(pick(14), 2);
   }
   return withSize(body);

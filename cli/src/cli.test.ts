@@ -59,6 +59,8 @@ describe('tickstream CLI', () => {
       '--default-partitions',
       '--retention-ms',
       '--retention-bytes',
+      '--log-cleaner-backoff',
+      '--log-cleaner-duty-cycle',
     ]) {
       expect(result.stdout).toContain(flag);
     }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseBytes, parseChoice, parseDurationMs, parseInteger } from './option-values.js';
+import { parseBytes, parseChoice, parseDurationMs, parseInteger, parseShare } from './option-values.js';
 import { UsageError } from './usage-error.js';
 
 describe('flag value parsers', () => {
@@ -23,6 +23,16 @@ describe('flag value parsers', () => {
     expect(parseInteger('nodes', '3', { min: 1, max: 3 })).toBe(3);
     expect(() => parseInteger('nodes', '4', { min: 1, max: 3 })).toThrow('--nodes must be between 1 and 3, got 4');
     expect(() => parseInteger('nodes', '2x', { min: 1, max: 3 })).toThrow("--nodes must be an integer, got '2x'");
+  });
+
+  it('parses shares above 0 and at most 1', () => {
+    expect(parseShare('log-cleaner-duty-cycle', '0.25')).toBe(0.25);
+    expect(parseShare('log-cleaner-duty-cycle', '1')).toBe(1);
+    for (const bad of ['0', '1.5', '-0.1', 'half', '']) {
+      expect(() => parseShare('log-cleaner-duty-cycle', bad)).toThrow(
+        /--log-cleaner-duty-cycle must be a number above 0/,
+      );
+    }
   });
 
   it('accepts only listed choices', () => {

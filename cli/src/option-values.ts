@@ -15,6 +15,15 @@ export function parseInteger(flag: string, raw: string, range: { min: number; ma
   return value;
 }
 
+/** A share such as 0.25: above 0, at most 1. */
+export function parseShare(flag: string, raw: string): number {
+  const value = Number(raw.trim());
+  if (raw.trim() === '' || !Number.isFinite(value) || value <= 0 || value > 1) {
+    throw new UsageError(`--${flag} must be a number above 0 and at most 1, such as 0.25, got '${raw}'`);
+  }
+  return value;
+}
+
 export function parsePort(flag: string, raw: string): number {
   return parseInteger(flag, raw, { min: 0, max: 65_535 });
 }

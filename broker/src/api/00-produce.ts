@@ -1,3 +1,4 @@
+import { compactedTopicProblem } from '../log/compacted-topic.js';
 import {
   BatchField,
   InvalidBatchError,
@@ -53,11 +54,14 @@ export const produce: ApiHandler = {
 
     const unauthorized =
       transactionalId === null && topics.some((t) => t.partitions.some((p) => hasTransactionalBatch(p.records)));
+    const refused = await refusedByCompaction(broker, topics);
     const results = topics.map((topic) => ({
       name: topic.name,
       partitions: topic.partitions.map((partition): PartitionResult => {
         if (acks !== 0 && acks !== 1 && acks !== -1) return failed(partition.index, ErrorCode.INVALID_REQUIRED_ACKS);
         if (unauthorized) return failed(partition.index, ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED);
+        const refusal = partition.records === null ? undefined : refused.get(partition.records);
+        if (refusal !== undefined) return failed(partition.index, refusal);
         return appendPartition(broker, topic.name, partition.index, partition.records, version, transactionalId);
       }),
     }));
@@ -76,6 +80,22 @@ export const produce: ApiHandler = {
     if (version >= 1) response.int32(0);
   },
 };
+
+/** Batches for compacted topics whose records break its rules (compacted-topic.ts), with the error to answer. */
+async function refusedByCompaction(
+  broker: BrokerContext,
+  topics: { name: string; partitions: { records: Buffer | null }[] }[],
+): Promise<Map<Buffer, ErrorCode>> {
+  const refused = new Map<Buffer, ErrorCode>();
+  for (const topic of topics) {
+    if (broker.log.topicSettings(topic.name)?.compact !== true) continue;
+    for (const { records } of topic.partitions) {
+      const problem = records === null ? null : await compactedTopicProblem(records);
+      if (records !== null && problem !== null) refused.set(records, problem);
+    }
+  }
+  return refused;
+}
 
 function failed(index: number, errorCode: ErrorCode): PartitionResult {
   return { index, errorCode, baseOffset: -1, logStartOffset: -1 };
@@ -125,7 +145,8 @@ function appendPartition(
   for (const batch of batches) {
     let batchHeader: ReturnType<typeof validateProducedBatch>;
     try {
-      batchHeader = validateProducedBatch(batch, broker.config.maxMessageBytes, version);
+      const maxMessageBytes = broker.log.topicSettings(topic)?.maxMessageBytes ?? broker.config.maxMessageBytes;
+      batchHeader = validateProducedBatch(batch, maxMessageBytes, version);
     } catch (error) {
       if (error instanceof InvalidBatchError) return failed(index, error.errorCode);
       throw error;

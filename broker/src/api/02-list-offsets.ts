@@ -1,81 +1,159 @@
+import { UnreadableRecordsError } from '../log/compression.js';
+import type { PartitionLog } from '../log/index.js';
+import { offsetForTimestamp, offsetOfMaxTimestamp } from '../log/offset-lookup.js';
 import { ErrorCode } from '../protocol/errors.js';
+import { VersionedReader, VersionedWriter } from '../protocol/versioned.js';
 import type { ApiHandler, BrokerContext } from './api.js';
 
 /*
- * ListOffsets (key 2), v0-3, none flexible (v6+ would be).
+ * ListOffsets (key 2), v0-11 (Apache Kafka 4.4 serves v1-11; v0 stays for old clients),
+ * flexible from v6.
  *
  * Request:  ReplicaId i32, IsolationLevel i8 (v2+),
- *           Topics [Name str, Partitions [PartitionIndex i32, Timestamp i64, MaxNumOffsets i32 (v0 only)]]
+ *           Topics [Name str, Partitions [PartitionIndex i32, CurrentLeaderEpoch i32 (v4+),
+ *                                         Timestamp i64, MaxNumOffsets i32 (v0 only)]],
+ *           TimeoutMs i32 (v10+)
  * Response: ThrottleTimeMs i32 (v2+),
- *           Topics [Name str, Partitions [PartitionIndex i32, ErrorCode i16,
- *                   OldStyleOffsets [i64] (v0 only), Timestamp i64 (v1+), Offset i64 (v1+)]]
+ *           Topics [Name str, Partitions [PartitionIndex i32, ErrorCode i16, OldStyleOffsets [i64] (v0 only),
+ *                                         Timestamp i64 (v1+), Offset i64 (v1+), LeaderEpoch i32 (v4+)]]
  *
- * Timestamp -1 = latest, -2 = earliest (the log start); any other value finds the first batch
- * whose max timestamp is ≥ it and answers that batch's base offset — batch granularity, since
- * records are never decoded (a consumer sees at most one batch early). No such batch: offset -1.
- *
- * As in Apache Kafka (Partition.fetchOffsetForTimestamp), "latest" is the last offset a reader at
- * the request's isolation level may fetch: the last-stable offset at READ_COMMITTED, the high
- * watermark at READ_UNCOMMITTED (and in v0-1, which have no isolation level); and a timestamp
- * found at or past that offset counts as none. So a read_committed consumer that starts at
- * "latest", or reads "to the end", stops in front of an open transaction.
+ * Timestamp kinds, each from the version that introduced it, as Apache Kafka answers them:
+ * -1 latest (the high watermark; the last stable offset under read_committed), -2 earliest
+ * (the log start offset), -3 the first record holding the largest timestamp (v7), -4 the local
+ * log start (v8; with no tiered storage, the log start), -5 latest tiered (v9) and -6 earliest
+ * pending upload (v11): no tiered storage, so no offset (-1). Any other negative value, or a
+ * kind older versions do not know, is UNSUPPORTED_VERSION. A timestamp ≥ 0 finds the first
+ * record whose timestamp is ≥ it, answered with that record's own timestamp — records inside
+ * batches are decoded (and decompressed) for it. No such record: offset -1. Under
+ * read_committed, a record found by timestamp or MAX_TIMESTAMP at or past the last stable offset
+ * is no offset either, as Apache Kafka answers (a consumer may not start inside an open
+ * transaction).
  */
 const LATEST = -1;
 const EARLIEST = -2;
+const MAX_TIMESTAMP = -3;
+const EARLIEST_LOCAL = -4;
+const LATEST_TIERED = -5;
+const EARLIEST_PENDING_UPLOAD = -6;
 const READ_COMMITTED = 1;
+
+/** The first version that may ask for each kind. */
+const kindSince = new Map([
+  [LATEST, 0],
+  [EARLIEST, 0],
+  [MAX_TIMESTAMP, 7],
+  [EARLIEST_LOCAL, 8],
+  [LATEST_TIERED, 9],
+  [EARLIEST_PENDING_UPLOAD, 11],
+]);
+
+/** The leader epoch of every partition here: one node, never re-elected. */
+const LEADER_EPOCH = 0;
+
+interface Answer {
+  errorCode: ErrorCode;
+  offset: number;
+  timestamp: number;
+}
+
+const noOffset = (errorCode: ErrorCode = ErrorCode.NONE): Answer => ({ errorCode, offset: -1, timestamp: -1 });
 
 export const listOffsets: ApiHandler = {
   key: 2,
   name: 'ListOffsets',
   minVersion: 0,
-  maxVersion: 3,
-  flexibleFrom: null,
-  handle(request, response, { header, broker }) {
+  maxVersion: 11,
+  flexibleFrom: 6,
+  async handle(request, response, { header, broker }) {
     const version = header.apiVersion;
-    request.int32(); // replica id
-    const readCommitted = version >= 2 && request.int8() === READ_COMMITTED;
-    const topics = request.array((r) => ({
-      name: r.string(),
-      partitions: r.array((p) => {
+    const flexible = version >= 6;
+    const req = new VersionedReader(request, flexible);
+    const res = new VersionedWriter(response, flexible);
+    req.int32(); // replica id: always a consumer here
+    const isolationLevel = version >= 2 ? req.int8() : 0;
+    const topics = req.structArray((r) => {
+      const name = r.string();
+      const partitions = r.structArray((p) => {
         const index = p.int32();
+        if (version >= 4) p.int32(); // current leader epoch: one node, never stale
         const timestamp = p.int64();
         if (version === 0) p.int32(); // max number of offsets
         return { index, timestamp };
-      }),
-    }));
+      });
+      return { name, partitions };
+    });
+    if (version >= 10) req.int32(); // timeout: nothing here waits on remote storage
+    req.endStruct();
 
-    if (version >= 2) response.int32(0);
-    response.array(topics, (writer, topic) => {
-      writer.string(topic.name).array(topic.partitions, (w, partition) => {
-        const { errorCode, offset, timestamp } = lookUp(
-          broker,
-          topic.name,
-          partition.index,
-          partition.timestamp,
-          readCommitted,
-        );
-        w.int32(partition.index).int16(errorCode);
-        if (version === 0) w.array(offset >= 0 ? [offset] : [], (o, value) => o.int64(value));
-        else w.int64(timestamp).int64(offset);
+    const answers = await Promise.all(
+      topics.map(async (topic) => ({
+        name: topic.name,
+        partitions: await Promise.all(
+          topic.partitions.map(async (partition) => ({
+            index: partition.index,
+            ...(await lookUp(broker, topic.name, partition.index, partition.timestamp, version, isolationLevel)),
+          })),
+        ),
+      })),
+    );
+
+    if (version >= 2) res.int32(0);
+    res.structArray(answers, (writer, topic) => {
+      writer.string(topic.name);
+      writer.structArray(topic.partitions, (w, answer) => {
+        w.int32(answer.index).int16(answer.errorCode);
+        if (version === 0) w.array(answer.offset >= 0 ? [answer.offset] : [], (o, value) => o.int64(value));
+        else w.int64(answer.timestamp).int64(answer.offset);
+        if (version >= 4) w.int32(answer.offset >= 0 ? LEADER_EPOCH : -1);
       });
     });
+    res.endStruct();
   },
 };
 
-function lookUp(
+async function lookUp(
   broker: BrokerContext,
   topic: string,
   index: number,
   timestamp: number,
-  readCommitted: boolean,
-): { errorCode: ErrorCode; offset: number; timestamp: number } {
+  version: number,
+  isolationLevel: number,
+): Promise<Answer> {
   const log = broker.log.partition(topic, index);
-  if (log === undefined) return { errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, offset: -1, timestamp: -1 };
-  // One node: the high watermark is the log end.
-  const lastFetchable = readCommitted ? log.lastStableOffset : log.logEndOffset;
-  if (timestamp === LATEST) return { errorCode: ErrorCode.NONE, offset: lastFetchable, timestamp: -1 };
-  if (timestamp === EARLIEST) return { errorCode: ErrorCode.NONE, offset: log.logStartOffset, timestamp: -1 };
-  const offset = log.offsetForTimestamp(timestamp);
-  if (offset === null || offset >= lastFetchable) return { errorCode: ErrorCode.NONE, offset: -1, timestamp: -1 };
-  return { errorCode: ErrorCode.NONE, offset, timestamp };
+  if (log === undefined) return noOffset(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
+  const lastFetchable = isolationLevel === READ_COMMITTED ? log.lastStableOffset : log.logEndOffset;
+  if (timestamp < 0) {
+    const since = kindSince.get(timestamp);
+    if (since === undefined || version < since) return noOffset(ErrorCode.UNSUPPORTED_VERSION);
+    return special(log, timestamp, lastFetchable);
+  }
+  try {
+    const found = await offsetForTimestamp(log, timestamp);
+    return found === null || found.offset >= lastFetchable ? noOffset() : { errorCode: ErrorCode.NONE, ...found };
+  } catch (error) {
+    // Records inside a batch whose CRC held but which do not decode: said, never a crash.
+    if (error instanceof UnreadableRecordsError) return noOffset(ErrorCode.CORRUPT_MESSAGE);
+    throw error;
+  }
+}
+
+/** `lastFetchable`: the log end, or the last stable offset under read_committed. */
+async function special(log: PartitionLog, kind: number, lastFetchable: number): Promise<Answer> {
+  switch (kind) {
+    case LATEST:
+      return { errorCode: ErrorCode.NONE, offset: lastFetchable, timestamp: -1 };
+    case EARLIEST:
+    case EARLIEST_LOCAL:
+      return { errorCode: ErrorCode.NONE, offset: log.logStartOffset, timestamp: -1 };
+    case MAX_TIMESTAMP: {
+      const found = await offsetOfMaxTimestamp(log).catch((error: Error) => {
+        if (error instanceof UnreadableRecordsError) return undefined;
+        throw error;
+      });
+      if (found === undefined) return noOffset(ErrorCode.CORRUPT_MESSAGE);
+      return found === null || found.offset >= lastFetchable ? noOffset() : { errorCode: ErrorCode.NONE, ...found };
+    }
+    default:
+      return noOffset(); // LATEST_TIERED, EARLIEST_PENDING_UPLOAD: nothing is tiered here
+  }
 }

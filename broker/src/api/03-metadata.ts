@@ -1,7 +1,8 @@
 import { topicNameProblem } from '../log/index.js';
 import { ErrorCode } from '../protocol/errors.js';
-import { fieldReader, fieldWriter } from '../protocol/flexible.js';
-import type { ApiHandler, BrokerContext } from './api.js';
+import { VersionedReader, VersionedWriter } from '../protocol/versioned.js';
+import { type ApiHandler, AUTHORIZED_OPERATIONS_OMITTED, type BrokerContext } from './api.js';
+import { topicIdBytes } from './topic-ids.js';
 
 /*
  * Metadata (key 3), v0-12, flexible from v9.
@@ -26,8 +27,6 @@ import type { ApiHandler, BrokerContext } from './api.js';
  * (v10+) are what KIP-848 assignments name topics by. No ACLs: authorized operations are
  * Kafka's "not requested" value. v13 (a top-level error code for re-bootstrapping) is not served.
  */
-const AUTHORIZED_OPERATIONS_OMITTED = -2147483648;
-const NO_TOPIC_ID = Buffer.alloc(16);
 
 export const metadata: ApiHandler = {
   key: 3,
@@ -37,62 +36,51 @@ export const metadata: ApiHandler = {
   flexibleFrom: 9,
   handle(request, response, { header, broker }) {
     const version = header.apiVersion;
-    const flexible = version >= 9;
-    const f = fieldReader(request, flexible);
-    const readTopic = (): { id: string | null; name: string | null } => {
-      const id = version >= 10 ? request.uuid().toString('hex') : null;
-      const name = version >= 10 ? f.nullableString() : f.string();
-      f.tags();
-      return { id, name };
-    };
-    const requested = version === 0 ? f.array(readTopic) : f.nullableArray(readTopic);
-    const allowAutoCreate = version >= 4 ? request.bool() : true;
-    if (version >= 8 && version <= 10) request.bool(); // include cluster authorized operations
-    if (version >= 8) request.bool(); // include topic authorized operations
-    f.tags();
+    const r = new VersionedReader(request, version >= 9);
+    const readTopic = (t: VersionedReader): { id: string | null; name: string | null } => ({
+      id: version >= 10 ? t.uuid().toString('hex') : null,
+      name: version >= 10 ? t.nullableString() : t.string(),
+    });
+    const requested = version === 0 ? r.structArray(readTopic) : r.nullableStructArray(readTopic);
+    const allowAutoCreate = version >= 4 ? r.bool() : true;
+    if (version >= 8 && version <= 10) r.bool(); // include cluster authorized operations
+    if (version >= 8) r.bool(); // include topic authorized operations
+    r.endStruct();
 
     const allTopics = requested === null || (version === 0 && requested.length === 0);
     const topics = allTopics
       ? broker.log.topicNames().map((name) => ({ id: null, name }))
       : (requested as { id: string | null; name: string | null }[]);
 
-    const w = fieldWriter(response, flexible);
-    if (version >= 3) response.int32(0);
-    w.array([broker.node], (node) => {
-      response.int32(node.id);
-      w.string(node.host);
-      response.int32(node.port);
-      if (version >= 1) w.nullableString(null);
-      w.tags();
+    const w = new VersionedWriter(response, version >= 9);
+    if (version >= 3) w.int32(0);
+    w.structArray([broker.node], (b, node) => {
+      b.int32(node.id).string(node.host).int32(node.port);
+      if (version >= 1) b.nullableString(null);
     });
     if (version >= 2) w.nullableString(broker.clusterId);
-    if (version >= 1) response.int32(broker.node.id);
-    w.array(topics, (topic) => {
+    if (version >= 1) w.int32(broker.node.id);
+    w.structArray(topics, (t, topic) => {
       const { errorCode, name, partitions } = describeTopic(broker, topic, allowAutoCreate && !allTopics);
-      response.int16(errorCode);
-      if (version >= 12) w.nullableString(name);
-      else w.string(name ?? '');
-      if (version >= 10) {
-        const topicId = name === null ? undefined : broker.log.topicId(name);
-        response.uuid(topicId === undefined ? NO_TOPIC_ID : Buffer.from(topicId, 'hex'));
-      }
-      if (version >= 1) response.bool(false);
-      w.array(
+      t.int16(errorCode);
+      if (version >= 12) t.nullableString(name);
+      else t.string(name ?? '');
+      if (version >= 10) t.uuid(topicIdBytes(name === null ? undefined : broker.log.topicId(name)));
+      if (version >= 1) t.bool(false);
+      t.structArray(
         Array.from({ length: partitions }, (_, i) => i),
-        (index) => {
-          response.int16(ErrorCode.NONE).int32(index).int32(broker.node.id);
-          if (version >= 7) response.int32(0); // leader epoch
-          w.array([broker.node.id], (id) => response.int32(id));
-          w.array([broker.node.id], (id) => response.int32(id));
-          if (version >= 5) w.array([], () => {});
-          w.tags();
+        (p, index) => {
+          p.int16(ErrorCode.NONE).int32(index).int32(broker.node.id);
+          if (version >= 7) p.int32(0); // leader epoch
+          p.array([broker.node.id], (a, id) => a.int32(id));
+          p.array([broker.node.id], (a, id) => a.int32(id));
+          if (version >= 5) p.array([], () => {});
         },
       );
-      if (version >= 8) response.int32(AUTHORIZED_OPERATIONS_OMITTED);
-      w.tags();
+      if (version >= 8) t.int32(AUTHORIZED_OPERATIONS_OMITTED);
     });
-    if (version >= 8 && version <= 10) response.int32(AUTHORIZED_OPERATIONS_OMITTED);
-    w.tags();
+    if (version >= 8 && version <= 10) w.int32(AUTHORIZED_OPERATIONS_OMITTED);
+    w.endStruct();
   },
 };
 

@@ -1,5 +1,6 @@
+import { MAX_OFFSET_METADATA_CHARS } from '../groups/index.js';
 import { ErrorCode } from '../protocol/errors.js';
-import { fieldReader, fieldWriter } from '../protocol/flexible.js';
+import { VersionedReader, VersionedWriter } from '../protocol/versioned.js';
 import type { ApiHandler } from './api.js';
 
 /*
@@ -17,8 +18,6 @@ import type { ApiHandler } from './api.js';
  * STALE_MEMBER_EPOCH. Answered once the commit is on disk. Offsets are kept until the topic is
  * deleted or forever: per-commit retention is ignored (docs/broker.md). v10 (topics by id) is not served.
  */
-const MAX_METADATA_CHARS = 4096;
-
 export const offsetCommit: ApiHandler = {
   key: 8,
   name: 'OffsetCommit',
@@ -27,30 +26,26 @@ export const offsetCommit: ApiHandler = {
   flexibleFrom: 8,
   async handle(request, response, { header, broker }) {
     const version = header.apiVersion;
-    const f = fieldReader(request, version >= 8);
-    const groupId = f.string();
-    const generationId = version >= 1 ? request.int32() : -1;
-    const memberId = version >= 1 ? f.string() : '';
-    if (version >= 7) f.nullableString(); // group instance id
-    if (version >= 2 && version <= 4) request.int64();
-    const topics = f.array(() => {
-      const name = f.string();
-      const partitions = f.array(() => {
-        const index = request.int32();
-        const offset = request.int64();
-        const leaderEpoch = version >= 6 ? request.int32() : -1;
-        if (version === 1) request.int64();
-        const metadata = f.nullableString();
-        f.tags();
-        return { index, offset, leaderEpoch, metadata };
-      });
-      f.tags();
-      return { name, partitions };
-    });
-    f.tags();
+    const r = new VersionedReader(request, version >= 8);
+    const groupId = r.string();
+    const generationId = version >= 1 ? r.int32() : -1;
+    const memberId = version >= 1 ? r.string() : '';
+    if (version >= 7) r.nullableString(); // group instance id
+    if (version >= 2 && version <= 4) r.int64();
+    const topics = r.structArray((t) => ({
+      name: t.string(),
+      partitions: t.structArray((p) => {
+        const index = p.int32();
+        const offset = p.int64();
+        const leaderEpoch = version >= 6 ? p.int32() : -1;
+        if (version === 1) p.int64();
+        return { index, offset, leaderEpoch, metadata: p.nullableString() };
+      }),
+    }));
+    r.endStruct();
     const commits = topics.flatMap((topic) =>
       topic.partitions
-        .filter((p) => (p.metadata?.length ?? 0) <= MAX_METADATA_CHARS)
+        .filter((p) => (p.metadata?.length ?? 0) <= MAX_OFFSET_METADATA_CHARS)
         .map((p) => ({
           topic: topic.name,
           partition: p.index,
@@ -58,17 +53,14 @@ export const offsetCommit: ApiHandler = {
         })),
     );
     const errorCode = await broker.groups.commit(groupId, generationId, memberId, commits, version);
-    const w = fieldWriter(response, version >= 8);
-    if (version >= 3) response.int32(0);
-    w.array(topics, (topic) => {
-      w.string(topic.name);
-      w.array(topic.partitions, (p) => {
-        const tooLarge = (p.metadata?.length ?? 0) > MAX_METADATA_CHARS;
-        response.int32(p.index).int16(tooLarge ? ErrorCode.OFFSET_METADATA_TOO_LARGE : errorCode);
-        w.tags();
+    const w = new VersionedWriter(response, version >= 8);
+    if (version >= 3) w.int32(0);
+    w.structArray(topics, (t, topic) => {
+      t.string(topic.name).structArray(topic.partitions, (pw, p) => {
+        const tooLarge = (p.metadata?.length ?? 0) > MAX_OFFSET_METADATA_CHARS;
+        pw.int32(p.index).int16(tooLarge ? ErrorCode.OFFSET_METADATA_TOO_LARGE : errorCode);
       });
-      w.tags();
     });
-    w.tags();
+    w.endStruct();
   },
 };

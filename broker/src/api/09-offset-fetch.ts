@@ -1,7 +1,6 @@
 import type { GroupCoordinator } from '../groups/index.js';
 import { ErrorCode } from '../protocol/errors.js';
-import { type FieldWriter, fieldReader, fieldWriter } from '../protocol/flexible.js';
-import type { Writer } from '../protocol/writer.js';
+import { VersionedReader, VersionedWriter } from '../protocol/versioned.js';
 import type { ApiHandler } from './api.js';
 
 /*
@@ -36,75 +35,62 @@ export const offsetFetch: ApiHandler = {
   flexibleFrom: 6,
   handle(request, response, { header, broker }) {
     const version = header.apiVersion;
-    const f = fieldReader(request, version >= 6);
-    const readTopics = () =>
-      f.nullableArray(() => {
-        const name = f.string();
-        const partitions = f.array(() => request.int32());
-        f.tags();
-        return { name, partitions };
-      });
+    const r = new VersionedReader(request, version >= 6);
+    const readTopics = (q: VersionedReader) =>
+      q.nullableStructArray((t) => ({ name: t.string(), partitions: t.array((p) => p.int32()) }));
     let queries: GroupQuery[];
     if (version >= 8) {
-      queries = f.array(() => {
-        const groupId = f.string();
-        const memberId = version >= 9 ? f.nullableString() : null;
-        const memberEpoch = version >= 9 ? request.int32() : -1;
-        const topics = readTopics();
-        f.tags();
-        return { groupId, memberId, memberEpoch, topics };
+      queries = r.structArray((g) => {
+        const groupId = g.string();
+        const memberId = version >= 9 ? g.nullableString() : null;
+        const memberEpoch = version >= 9 ? g.int32() : -1;
+        return { groupId, memberId, memberEpoch, topics: readTopics(g) };
       });
     } else {
-      queries = [{ groupId: f.string(), memberId: null, memberEpoch: -1, topics: readTopics() }];
+      queries = [{ groupId: r.string(), memberId: null, memberEpoch: -1, topics: readTopics(r) }];
     }
-    if (version >= 7) request.bool(); // require stable
-    f.tags();
+    if (version >= 7) r.bool(); // require stable
+    r.endStruct();
 
-    const w = fieldWriter(response, version >= 6);
-    if (version >= 3) response.int32(0);
+    const w = new VersionedWriter(response, version >= 6);
+    if (version >= 3) w.int32(0);
     if (version < 8) {
       const [query] = queries as [GroupQuery];
-      writeTopics(response, w, version, broker.groups, query.groupId, query.topics);
-      if (version >= 2) response.int16(ErrorCode.NONE);
-      w.tags();
+      writeTopics(w, version, broker.groups, query.groupId, query.topics);
+      if (version >= 2) w.int16(ErrorCode.NONE);
+      w.endStruct();
       return;
     }
-    w.array(queries, (query) => {
-      w.string(query.groupId);
+    w.structArray(queries, (g, query) => {
+      g.string(query.groupId);
       const refusal = broker.groups.checkOffsetFetch(query.groupId, query.memberId, query.memberEpoch);
       if (refusal !== undefined) {
-        w.array([], () => {});
-        response.int16(refusal.errorCode);
+        g.structArray([], () => {});
+        g.int16(refusal.errorCode);
       } else {
-        writeTopics(response, w, version, broker.groups, query.groupId, query.topics);
-        response.int16(ErrorCode.NONE);
+        writeTopics(g, version, broker.groups, query.groupId, query.topics);
+        g.int16(ErrorCode.NONE);
       }
-      w.tags();
     });
-    w.tags();
+    w.endStruct();
   },
 };
 
 function writeTopics(
-  response: Writer,
-  w: FieldWriter,
+  w: VersionedWriter,
   version: number,
   groups: GroupCoordinator,
   groupId: string,
   requested: { name: string; partitions: number[] }[] | null,
 ): void {
   const topics = requested ?? everyCommitted(groups.committedPartitions(groupId));
-  w.array(topics, (topic) => {
-    w.string(topic.name);
-    w.array(topic.partitions, (partition) => {
+  w.structArray(topics, (t, topic) => {
+    t.string(topic.name).structArray(topic.partitions, (p, partition) => {
       const committed = groups.committed(groupId, topic.name, partition);
-      response.int32(partition).int64(committed?.offset ?? -1);
-      if (version >= 5) response.int32(committed?.leaderEpoch ?? -1);
-      w.nullableString(committed?.metadata ?? '');
-      response.int16(ErrorCode.NONE);
-      w.tags();
+      p.int32(partition).int64(committed?.offset ?? -1);
+      if (version >= 5) p.int32(committed?.leaderEpoch ?? -1);
+      p.nullableString(committed?.metadata ?? '').int16(ErrorCode.NONE);
     });
-    w.tags();
   });
 }
 

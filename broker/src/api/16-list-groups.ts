@@ -1,5 +1,5 @@
 import { ErrorCode } from '../protocol/errors.js';
-import { fieldReader, fieldWriter } from '../protocol/flexible.js';
+import { VersionedReader, VersionedWriter } from '../protocol/versioned.js';
 import type { ApiHandler } from './api.js';
 
 /*
@@ -21,25 +21,23 @@ export const listGroups: ApiHandler = {
   flexibleFrom: 3,
   handle(request, response, { header, broker }) {
     const version = header.apiVersion;
-    const f = fieldReader(request, version >= 3);
-    const states = version >= 4 ? f.array(() => f.string().trim().toLowerCase()) : [];
-    const types = version >= 5 ? f.array(() => f.string().trim().toLowerCase()) : [];
-    f.tags();
+    const r = new VersionedReader(request, version >= 3);
+    const states = version >= 4 ? r.array((s) => s.string().trim().toLowerCase()) : [];
+    const types = version >= 5 ? r.array((t) => t.string().trim().toLowerCase()) : [];
+    r.endStruct();
     const groups = broker.groups
       .list()
       .filter((group) => states.length === 0 || states.includes(group.state.toLowerCase()))
       .filter((group) => types.length === 0 || types.includes(group.type));
 
-    const w = fieldWriter(response, version >= 3);
-    if (version >= 1) response.int32(0);
-    response.int16(ErrorCode.NONE);
-    w.array(groups, (group) => {
-      w.string(group.groupId);
-      w.string(group.protocolType);
-      if (version >= 4) w.string(group.state);
-      if (version >= 5) w.string(group.type);
-      w.tags();
+    const w = new VersionedWriter(response, version >= 3);
+    if (version >= 1) w.int32(0);
+    w.int16(ErrorCode.NONE);
+    w.structArray(groups, (g, group) => {
+      g.string(group.groupId).string(group.protocolType);
+      if (version >= 4) g.string(group.state);
+      if (version >= 5) g.string(group.type);
     });
-    w.tags();
+    w.endStruct();
   },
 };

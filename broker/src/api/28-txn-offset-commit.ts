@@ -1,3 +1,4 @@
+import { MAX_OFFSET_METADATA_CHARS } from '../groups/index.js';
 import { ErrorCode } from '../protocol/errors.js';
 import { VersionedReader, VersionedWriter } from '../protocol/versioned.js';
 import type { ApiHandler } from './api.js';
@@ -19,8 +20,6 @@ import type { ApiHandler } from './api.js';
  * checks answer for all the others, then metadata above 4096 characters is
  * OFFSET_METADATA_TOO_LARGE (and that offset is not staged).
  */
-const MAX_METADATA_CHARS = 4096;
-
 export const txnOffsetCommit: ApiHandler = {
   key: 28,
   name: 'TxnOffsetCommit',
@@ -50,7 +49,7 @@ export const txnOffsetCommit: ApiHandler = {
 
     const exists = (topic: string, partition: number): boolean =>
       partition >= 0 && partition < (broker.log.partitionCount(topic) ?? 0);
-    const tooLarge = (metadata: string | null): boolean => (metadata?.length ?? 0) > MAX_METADATA_CHARS;
+    const tooLarge = (metadata: string | null): boolean => (metadata?.length ?? 0) > MAX_OFFSET_METADATA_CHARS;
     const valid = topics.flatMap((topic) =>
       topic.partitions.filter((p) => exists(topic.name, p.index)).map((p) => ({ topic: topic.name, ...p })),
     );

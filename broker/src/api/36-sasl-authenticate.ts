@@ -1,5 +1,5 @@
 import { ErrorCode } from '../protocol/errors.js';
-import { fieldReader, fieldWriter } from '../protocol/flexible.js';
+import { VersionedReader, VersionedWriter } from '../protocol/versioned.js';
 import type { ApiHandler } from './api.js';
 
 /*
@@ -19,14 +19,14 @@ export const saslAuthenticate: ApiHandler = {
   flexibleFrom: 2,
   handle(request, response, { header }) {
     const version = header.apiVersion;
-    const f = fieldReader(request, version >= 2);
-    f.bytes();
-    f.tags();
-    const w = fieldWriter(response, version >= 2);
-    response.int16(ErrorCode.ILLEGAL_SASL_STATE);
-    w.nullableString('SASL is not enabled: this broker listens in plaintext. Connect without SASL.');
-    w.bytes(Buffer.alloc(0));
-    if (version >= 1) response.int64(0);
-    w.tags();
+    const r = new VersionedReader(request, version >= 2);
+    r.bytes();
+    r.endStruct();
+    const w = new VersionedWriter(response, version >= 2);
+    w.int16(ErrorCode.ILLEGAL_SASL_STATE)
+      .nullableString('SASL is not enabled: this broker listens in plaintext. Connect without SASL.')
+      .bytes(Buffer.alloc(0));
+    if (version >= 1) w.int64(0);
+    w.endStruct();
   },
 };

@@ -1,4 +1,4 @@
-import { fieldReader, fieldWriter } from '../protocol/flexible.js';
+import { VersionedReader, VersionedWriter } from '../protocol/versioned.js';
 import type { ApiHandler } from './api.js';
 
 /*
@@ -18,19 +18,16 @@ export const deleteGroups: ApiHandler = {
   flexibleFrom: 2,
   async handle(request, response, { header, broker }) {
     const flexible = header.apiVersion >= 2;
-    const f = fieldReader(request, flexible);
-    const groupIds = f.array(() => f.string());
-    f.tags();
+    const r = new VersionedReader(request, flexible);
+    const groupIds = r.array((g) => g.string());
+    r.endStruct();
     const results = await Promise.all(
       groupIds.map(async (groupId) => ({ groupId, errorCode: await broker.groups.deleteGroup(groupId) })),
     );
-    const w = fieldWriter(response, flexible);
-    response.int32(0);
-    w.array(results, (result) => {
-      w.string(result.groupId);
-      response.int16(result.errorCode);
-      w.tags();
+    const w = new VersionedWriter(response, flexible);
+    w.int32(0).structArray(results, (g, result) => {
+      g.string(result.groupId).int16(result.errorCode);
     });
-    w.tags();
+    w.endStruct();
   },
 };

@@ -1,5 +1,6 @@
-import { fieldReader } from '../protocol/flexible.js';
+import { VersionedReader } from '../protocol/versioned.js';
 import type { ApiHandler } from './api.js';
+import { topicIdBytes } from './topic-ids.js';
 
 /*
  * ConsumerGroupHeartbeat (key 68), v0-1, flexible from v0: the KIP-848 consumer-group protocol.
@@ -23,23 +24,21 @@ export const consumerGroupHeartbeat: ApiHandler = {
   maxVersion: 1,
   flexibleFrom: 0,
   handle(request, response, { header, broker, clientHost }) {
-    const f = fieldReader(request, true);
-    const groupId = f.string();
-    const memberId = f.string();
-    const memberEpoch = request.int32();
-    const instanceId = f.nullableString();
-    const rackId = f.nullableString();
-    const rebalanceTimeoutMs = request.int32();
-    const subscribedTopicNames = f.nullableArray(() => f.string());
-    const subscribedTopicRegex = header.apiVersion >= 1 ? f.nullableString() : null;
-    const serverAssignor = f.nullableString();
-    const ownedPartitions = f.nullableArray(() => {
-      const topicId = request.uuid().toString('hex');
-      const partitions = f.array(() => request.int32());
-      f.tags();
-      return { topicId, partitions };
-    });
-    f.tags();
+    const r = new VersionedReader(request, true);
+    const groupId = r.string();
+    const memberId = r.string();
+    const memberEpoch = r.int32();
+    const instanceId = r.nullableString();
+    const rackId = r.nullableString();
+    const rebalanceTimeoutMs = r.int32();
+    const subscribedTopicNames = r.nullableArray((t) => t.string());
+    const subscribedTopicRegex = header.apiVersion >= 1 ? r.nullableString() : null;
+    const serverAssignor = r.nullableString();
+    const ownedPartitions = r.nullableStructArray((t) => ({
+      topicId: t.uuid().toString('hex'),
+      partitions: t.array((p) => p.int32()),
+    }));
+    r.endStruct();
 
     const result = broker.groups.consumerGroups.heartbeat({
       apiVersion: header.apiVersion,
@@ -68,7 +67,7 @@ export const consumerGroupHeartbeat: ApiHandler = {
     } else {
       response.int8(1);
       response.compactArray(result.assignment, (w, topic) => {
-        w.uuid(Buffer.from(topic.topicId, 'hex'))
+        w.uuid(topicIdBytes(topic.topicId))
           .compactArray(topic.partitions, (pw, p) => pw.int32(p))
           .taggedFields();
       });

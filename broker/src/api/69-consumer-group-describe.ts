@@ -1,6 +1,7 @@
-import { fieldReader } from '../protocol/flexible.js';
+import { VersionedReader } from '../protocol/versioned.js';
 import type { Writer } from '../protocol/writer.js';
-import type { ApiHandler } from './api.js';
+import { type ApiHandler, AUTHORIZED_OPERATIONS_OMITTED } from './api.js';
+import { topicIdBytes } from './topic-ids.js';
 
 /*
  * ConsumerGroupDescribe (key 69), v0-1, flexible from v0: a KIP-848 group as the coordinator
@@ -20,7 +21,6 @@ import type { ApiHandler } from './api.js';
  * are never computed (Kafka's "not requested" value, INT32_MIN).
  */
 const MEMBER_TYPE_CONSUMER = 1;
-const AUTHORIZED_OPERATIONS_OMITTED = -2147483648;
 
 export const consumerGroupDescribe: ApiHandler = {
   key: 69,
@@ -29,17 +29,17 @@ export const consumerGroupDescribe: ApiHandler = {
   maxVersion: 1,
   flexibleFrom: 0,
   handle(request, response, { header, broker }) {
-    const f = fieldReader(request, true);
-    const groupIds = f.array(() => f.string());
-    request.bool(); // include authorized operations
-    f.tags();
+    const r = new VersionedReader(request, true);
+    const groupIds = r.array((g) => g.string());
+    r.bool(); // include authorized operations
+    r.endStruct();
     const version = header.apiVersion;
     const writeAssignment = (
       writer: Writer,
       topics: { topicId: string; topicName: string; partitions: number[] }[],
     ): void => {
       writer.compactArray(topics, (w, topic) => {
-        w.uuid(Buffer.from(topic.topicId, 'hex'))
+        w.uuid(topicIdBytes(topic.topicId))
           .compactString(topic.topicName)
           .compactArray(topic.partitions, (pw, p) => pw.int32(p))
           .taggedFields();

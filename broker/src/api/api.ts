@@ -30,6 +30,9 @@ export interface RequestContext {
   clientHost: string;
 }
 
+/** Kafka's "authorized operations were not asked for" (INT32_MIN), which responses carry in their place. */
+export const AUTHORIZED_OPERATIONS_OMITTED = -2147483648;
+
 /** Returned by a handler that must send no response at all (Produce with acks=0). */
 export const NO_RESPONSE = Symbol('no response');
 

@@ -180,6 +180,48 @@ describe(`transactions (${selectedBackend()} backend)`, () => {
     expect(await readUntilEnd(topic, 1, false)).toEqual(['before', 'beside']);
   }, 120_000);
 
+  it('DeleteRecords past the start of an open transaction: the last-stable offset is the new log start until it ends', async () => {
+    const topic = await createTopic('kafkajs-lso-delete', 1);
+    const producer = await transactionalProducer(uniqueName('kafkajs-lso-delete'));
+    const plain = client().producer();
+    await plain.connect();
+    const transaction = await producer.transaction();
+    await transaction.send({
+      topic,
+      messages: [
+        { value: 'open-1', partition: 0 },
+        { value: 'open-2', partition: 0 },
+      ],
+    });
+    await plain.send({ topic, acks: -1, messages: ['a', 'b', 'c'].map((value) => ({ value, partition: 0 })) });
+    const admin = client().admin();
+    await admin.connect();
+    try {
+      await admin.fetchTopicMetadata({ topics: [topic] });
+      await admin.deleteTopicRecords({ topic, partitions: [{ partition: 0, offset: '3' }] });
+      // The transaction opened at 0, below the new log start 3. Apache Kafka bounds the LSO by the
+      // log start as offset metadata: the base offset of the batch holding it, 2 ('a', 'b', 'c'
+      // were one batch at 2-4), not 3.
+      const cut = await fetchPartitionOffsets(kafka.bootstrap, topic, 0, ReadIsolation.committed, 3);
+      expect(cut).toMatchObject({ errorCode: 0, highWatermark: 5, lastStableOffset: 2, recordBytes: 0 });
+      // kafkajs asks for "latest" at read_committed: the last-stable offset, so below "low" here.
+      const latest = await admin.fetchTopicOffsets(topic);
+      expect(latest.find((p) => p.partition === 0)).toMatchObject({ low: '3', high: '2' });
+
+      await transaction.commit();
+      await until(
+        async () => {
+          const decided = await fetchPartitionOffsets(kafka.bootstrap, topic, 0, ReadIsolation.committed, 3);
+          return decided.lastStableOffset === decided.highWatermark && decided.highWatermark === 6;
+        },
+        10_000,
+        'the COMMIT marker',
+      );
+    } finally {
+      await Promise.all([admin.disconnect(), producer.disconnect(), plain.disconnect()]);
+    }
+  }, 120_000);
+
   it('fences the first producer once a second one initialises the same transactional id', async () => {
     const topic = await createTopic('kafkajs-fence', 1);
     const transactionalId = uniqueName('kafkajs-fence');

@@ -2,6 +2,9 @@ import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeDurably } from '../log/index.js';
 
+/** Longest offset metadata kept (Kafka's offset.metadata.max.bytes); longer is OFFSET_METADATA_TOO_LARGE. */
+export const MAX_OFFSET_METADATA_CHARS = 4096;
+
 export interface CommittedOffset {
   offset: number;
   metadata: string | null;

@@ -1,19 +1,33 @@
 import { randomBytes } from 'node:crypto';
-import {
-  closeSync,
-  existsSync,
-  fsyncSync,
-  mkdirSync,
-  openSync,
-  readdirSync,
-  readFileSync,
-  renameSync,
-  rmSync,
-  writeFileSync,
-} from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { BrokerConfig } from '../config.js';
-import { PartitionLog } from './partition-log.js';
+import { writeDurably } from './durable-file.js';
+import { type CleanablePartition, LogCleaner } from './log-cleaner.js';
+import { PartitionLog, type PartitionSettings } from './partition-log.js';
+import { type BrokerTopicDefaults, type TopicSettings, topicSettings } from './topic-config.js';
+
+export { writeDurably };
+
+/** topics/<topic>/topic.json */
+interface TopicFile {
+  partitions: number;
+  /**
+   * Kafka's topic id as 32 hex digits; made once when missing. (Data dirs written by the
+   * compaction branch before it was merged hold it in base64url, read as well.)
+   */
+  topicId?: string;
+  /** Configs set for this topic; the rest comes from the broker. */
+  configs?: Record<string, string>;
+}
+
+interface Topic {
+  /** 32 hex digits. */
+  id: string;
+  configs: Record<string, string>;
+  settings: TopicSettings;
+  partitions: PartitionLog[];
+}
 
 const RETENTION_CHECK_MS = 30_000;
 
@@ -27,23 +41,29 @@ export function topicNameProblem(name: string): string | null {
 }
 
 /**
- * Owner of every topic-partition log on disk (`<dataDir>/topics/<topic>/<partition>/`),
- * of producer-id allocation and of the group-commit flush that acks=-1 waits for.
+ * Owner of every topic-partition log on disk (`<dataDir>/topics/<topic>/<partition>/`), of
+ * each topic's id and configs, of the log cleaner, of producer-id allocation and of the
+ * group-commit flush that acks=-1 waits for.
  */
 export class LogManager {
-  private readonly topics = new Map<string, PartitionLog[]>();
-  /** Kafka's topic ids (16 random bytes, hex here), kept in topic.json: a topic made again gets a new one. */
-  private readonly topicIds = new Map<string, string>();
+  private readonly topics = new Map<string, Topic>();
   private readonly topicsById = new Map<string, string>();
   private readonly flushWaiters: { resolve: () => void; reject: (error: Error) => void }[] = [];
   private flushScheduled = false;
   private readonly retentionTimer: NodeJS.Timeout;
   private nextProducerId: number;
+  readonly cleaner: LogCleaner;
 
   private constructor(private readonly config: BrokerConfig) {
     this.nextProducerId = this.loadProducerIdBlock();
     this.retentionTimer = setInterval(() => this.enforceRetention(), RETENTION_CHECK_MS);
     this.retentionTimer.unref();
+    this.cleaner = new LogCleaner(() => this.cleanablePartitions(), {
+      backoffMs: config.logCleanerBackoffMs,
+      maxMapBytes: config.logCleanerDedupeBytes,
+      dutyCycle: config.logCleanerDutyCycle,
+      log: config.log,
+    });
   }
 
   private get topicsDir(): string {
@@ -53,46 +73,61 @@ export class LogManager {
   static async open(config: BrokerConfig): Promise<LogManager> {
     mkdirSync(join(config.dataDir, 'topics'), { recursive: true });
     const manager = new LogManager(config);
-    for (const topic of readdirSync(manager.topicsDir).sort()) {
-      const metaPath = join(manager.topicsDir, topic, 'topic.json');
+    for (const name of readdirSync(manager.topicsDir).sort()) {
+      const metaPath = join(manager.topicsDir, name, 'topic.json');
       if (!existsSync(metaPath)) continue;
-      const meta = JSON.parse(readFileSync(metaPath, 'utf8')) as { partitions: number; topicId?: string };
-      const { partitions } = meta;
-      let topicId = meta.topicId;
-      if (topicId === undefined) {
-        // A topic written before topic ids existed gets one now, kept from then on.
-        topicId = newTopicId();
-        writeDurably(metaPath, JSON.stringify({ ...meta, topicId }));
-      }
-      manager.rememberTopicId(topic, topicId);
-      manager.topics.set(
-        topic,
-        Array.from({ length: partitions }, (_, p) =>
-          PartitionLog.open(topic, p, join(manager.topicsDir, topic, String(p)), manager.partitionSettings()),
-        ),
-      );
+      const file = JSON.parse(readFileSync(metaPath, 'utf8')) as TopicFile;
+      const topic = manager.topicFrom(name, file);
+      if (file.topicId !== topic.id) manager.saveTopic(name, topic); // no id yet, or one in base64url
+      manager.addTopic(name, topic);
     }
     return manager;
   }
 
-  private partitionSettings() {
-    const { segmentBytes, retentionMs, retentionBytes, log } = this.config;
-    return { segmentBytes, retentionMs, retentionBytes, log };
+  private topicFrom(name: string, file: TopicFile): Topic {
+    const configs = file.configs ?? {};
+    const settings = topicSettings(configs, this.brokerTopicDefaults);
+    return {
+      id: file.topicId === undefined ? newTopicId() : storedTopicId(file.topicId),
+      configs,
+      settings,
+      partitions: Array.from({ length: file.partitions }, (_, p) =>
+        PartitionLog.open(name, p, join(this.topicsDir, name, String(p)), this.partitionSettings(settings)),
+      ),
+    };
   }
 
-  private rememberTopicId(topic: string, topicId: string): void {
-    this.topicIds.set(topic, topicId);
-    this.topicsById.set(topicId, topic);
+  private saveTopic(name: string, topic: Topic): void {
+    const file: TopicFile = {
+      partitions: topic.partitions.length,
+      topicId: topic.id,
+      configs: topic.configs,
+    };
+    writeDurably(join(this.topicsDir, name, 'topic.json'), JSON.stringify(file));
   }
 
-  /** The topic's id as 32 hex digits, or undefined for an unknown topic. */
-  topicId(topic: string): string | undefined {
-    return this.topicIds.get(topic);
+  /** What a topic inherits from the broker's flags. */
+  get brokerTopicDefaults(): BrokerTopicDefaults {
+    const { retentionMs, retentionBytes, segmentBytes, maxMessageBytes } = this.config;
+    return { retentionMs, retentionBytes, segmentBytes, maxMessageBytes };
   }
 
-  /** The name of the topic with this id (32 hex digits), if it exists. */
-  topicNameById(topicId: string): string | undefined {
-    return this.topicsById.get(topicId);
+  private partitionSettings(settings: TopicSettings): PartitionSettings {
+    return {
+      segmentBytes: settings.segmentBytes,
+      segmentMs: settings.segmentMs,
+      // Retention deletes only with cleanup.policy delete (also compact,delete), as in Kafka.
+      retentionMs: settings.delete ? settings.retentionMs : -1,
+      retentionBytes: settings.delete ? settings.retentionBytes : -1,
+      log: this.config.log,
+    };
+  }
+
+  private *cleanablePartitions(): Generator<CleanablePartition> {
+    for (const topic of this.topics.values()) {
+      if (!topic.settings.compact) continue;
+      for (const log of topic.partitions) yield { log, settings: topic.settings };
+    }
   }
 
   topicNames(): string[] {
@@ -100,36 +135,79 @@ export class LogManager {
   }
 
   partitionCount(topic: string): number | undefined {
-    return this.topics.get(topic)?.length;
+    return this.topics.get(topic)?.partitions.length;
   }
 
   partition(topic: string, index: number): PartitionLog | undefined {
-    return this.topics.get(topic)?.[index];
+    return this.topics.get(topic)?.partitions[index];
   }
 
-  /** Creates a topic; the caller has checked the name and that it does not exist. */
-  createTopic(name: string, partitions: number): void {
+  private addTopic(name: string, topic: Topic): void {
+    this.topics.set(name, topic);
+    this.topicsById.set(topic.id, name);
+  }
+
+  /** The topic's id as 32 hex digits, or undefined if there is no such topic. */
+  topicId(topic: string): string | undefined {
+    return this.topics.get(topic)?.id;
+  }
+
+  /** The name of the topic with this id (32 hex digits), if it exists. */
+  topicNameById(topicId: string): string | undefined {
+    return this.topicsById.get(topicId);
+  }
+
+  /** The configs set for `topic` (not those it inherits), or undefined if there is no such topic. */
+  topicConfigs(topic: string): Readonly<Record<string, string>> | undefined {
+    return this.topics.get(topic)?.configs;
+  }
+
+  topicSettings(topic: string): TopicSettings | undefined {
+    return this.topics.get(topic)?.settings;
+  }
+
+  /**
+   * Creates a topic; the caller has checked the name, that it does not exist and that
+   * `configs` are valid (topic-config.ts).
+   */
+  createTopic(name: string, partitions: number, configs: Readonly<Record<string, string>> = {}): void {
     const dir = join(this.topicsDir, name);
     mkdirSync(dir, { recursive: true });
-    const topicId = newTopicId();
-    writeDurably(join(dir, 'topic.json'), JSON.stringify({ partitions, topicId }));
-    this.rememberTopicId(name, topicId);
-    this.topics.set(
-      name,
-      Array.from({ length: partitions }, (_, p) =>
-        PartitionLog.open(name, p, join(dir, String(p)), this.partitionSettings()),
-      ),
-    );
+    const file: TopicFile = { partitions, topicId: newTopicId(), configs: { ...configs } };
+    writeDurably(join(dir, 'topic.json'), JSON.stringify(file));
+    this.addTopic(name, this.topicFrom(name, file));
     this.config.log(`created topic ${name} with ${partitions} partition${partitions === 1 ? '' : 's'}`);
   }
 
+  /** Replaces the configs set for a topic (already checked), persisted before it returns. */
+  setTopicConfigs(name: string, configs: Readonly<Record<string, string>>): void {
+    const topic = this.topics.get(name);
+    if (topic === undefined) return;
+    topic.configs = { ...configs };
+    topic.settings = topicSettings(topic.configs, this.brokerTopicDefaults);
+    this.saveTopic(name, topic);
+    for (const partition of topic.partitions) partition.configure(this.partitionSettings(topic.settings));
+  }
+
+  /** CreatePartitions: grows a topic to `count` partitions (more than it has; checked by the caller). */
+  addPartitions(name: string, count: number): void {
+    const topic = this.topics.get(name);
+    if (topic === undefined) return;
+    for (let p = topic.partitions.length; p < count; p++) {
+      topic.partitions.push(
+        PartitionLog.open(name, p, join(this.topicsDir, name, String(p)), this.partitionSettings(topic.settings)),
+      );
+    }
+    this.saveTopic(name, topic);
+    this.config.log(`topic ${name} now has ${count} partitions`);
+  }
+
   deleteTopic(name: string): boolean {
-    const partitions = this.topics.get(name);
-    if (partitions === undefined) return false;
-    for (const partition of partitions) partition.close();
+    const topic = this.topics.get(name);
+    if (topic === undefined) return false;
+    for (const partition of topic.partitions) partition.close();
     this.topics.delete(name);
-    this.topicsById.delete(this.topicIds.get(name) ?? '');
-    this.topicIds.delete(name);
+    this.topicsById.delete(topic.id);
     rmSync(join(this.topicsDir, name), { recursive: true, force: true });
     this.config.log(`deleted topic ${name}`);
     return true;
@@ -147,7 +225,7 @@ export class LogManager {
       setImmediate(() => {
         this.flushScheduled = false;
         const waiters = this.flushWaiters.splice(0);
-        const partitions = [...this.topics.values()].flat();
+        const partitions = this.allPartitions();
         Promise.all(partitions.map((partition) => partition.flush())).then(
           () => {
             for (const waiter of waiters) waiter.resolve();
@@ -178,31 +256,35 @@ export class LogManager {
     writeDurably(join(this.config.dataDir, 'producer-ids.json'), JSON.stringify({ next }));
   }
 
+  private allPartitions(): PartitionLog[] {
+    return [...this.topics.values()].flatMap((topic) => topic.partitions);
+  }
+
   enforceRetention(now = Date.now()): void {
-    for (const partitions of this.topics.values()) for (const partition of partitions) partition.enforceRetention(now);
+    for (const partition of this.allPartitions()) partition.enforceRetention(now);
   }
 
   async close(): Promise<void> {
     clearInterval(this.retentionTimer);
-    await Promise.all([...this.topics.values()].flat().map((partition) => partition.flush()));
-    for (const partitions of this.topics.values()) for (const partition of partitions) partition.close();
+    await this.cleaner.close();
+    const partitions = this.allPartitions();
+    await Promise.all(partitions.map((partition) => partition.flush()));
+    for (const partition of partitions) partition.close();
     this.topics.clear();
   }
 }
 
-/** A random non-zero topic id (all zeros means "no id" on the wire). */
+/** A random Kafka topic id (32 hex digits): never the all-zero ("no id") or the reserved 0…01. */
 function newTopicId(): string {
-  const id = randomBytes(16);
-  id[0] = (id[0] as number) | 1;
-  return id.toString('hex');
+  for (;;) {
+    const id = randomBytes(16);
+    if (id.some((byte, i) => (i < 15 ? byte !== 0 : byte > 1))) return id.toString('hex');
+  }
 }
 
-/** write + fsync + rename: the file is either the old or the new content after a crash. */
-export function writeDurably(path: string, content: string): void {
-  const temporary = `${path}.tmp`;
-  writeFileSync(temporary, content);
-  const fd = openSync(temporary, 'r+');
-  fsyncSync(fd);
-  closeSync(fd);
-  renameSync(temporary, path);
+/** A topic id read from topic.json: hex, or the 22 base64url characters Apache Kafka prints. */
+function storedTopicId(stored: string): string {
+  if (/^[0-9a-f]{32}$/.test(stored)) return stored;
+  const bytes = Buffer.from(stored, 'base64url');
+  return bytes.length === 16 ? bytes.toString('hex') : newTopicId();
 }

@@ -188,14 +188,4 @@ describe('partition log', () => {
     expect(log.logEndOffset).toBe(40);
     log.close();
   });
-
-  it('finds the first offset at or after a timestamp', () => {
-    const log = PartitionLog.open('t', 0, partitionDir(), settings({ segmentBytes: 256 }));
-    for (let i = 0; i < 30; i++) append(log, [`v${i}`], { values: [], timestamp: 1_000_000 + i * 1000 });
-    expect(log.offsetForTimestamp(0)).toBe(0);
-    expect(log.offsetForTimestamp(1_010_000)).toBe(10);
-    expect(log.offsetForTimestamp(1_010_001)).toBe(11);
-    expect(log.offsetForTimestamp(9_000_000)).toBeNull();
-    log.close();
-  });
 });

@@ -94,10 +94,30 @@ export class PartitionTransactions {
     return this.aborted.length;
   }
 
-  /** Retention removed everything below `logStartOffset`: forget aborts that ended there. */
-  forgetBefore(logStartOffset: number): void {
+  /** Aborted transactions with a batch or their marker in [from, to), by first offset: what the log cleaner must know. */
+  abortedOverlapping(from: number, to: number): AbortedTransaction[] {
+    return this.aborted
+      .filter((entry) => entry.lastOffset >= from && entry.firstOffset < to)
+      .sort((a, b) => a.firstOffset - b.firstOffset);
+  }
+
+  /**
+   * Retention deleted every segment below `firstSegmentOffset`: forget aborts that ended there.
+   * (Not the log start offset: records below it that DeleteRecords left in the first segment are
+   * still on disk, and a restart rebuilds their aborts from there.)
+   */
+  forgetBefore(firstSegmentOffset: number): void {
     let drop = 0;
-    while (drop < this.aborted.length && (this.aborted[drop] as AbortedTransaction).lastOffset < logStartOffset) drop++;
+    while (drop < this.aborted.length && (this.aborted[drop] as AbortedTransaction).lastOffset < firstSegmentOffset)
+      drop++;
     if (drop > 0) this.aborted.splice(0, drop);
+  }
+
+  /** The log cleaner dropped the ABORT markers at these offsets: without its marker an abort is no longer listed. */
+  forgetAborted(markerOffsets: readonly number[]): void {
+    if (markerOffsets.length === 0) return;
+    const dropped = new Set(markerOffsets);
+    const kept = this.aborted.filter((entry) => !dropped.has(entry.lastOffset));
+    this.aborted.splice(0, this.aborted.length, ...kept);
   }
 }

@@ -16,6 +16,8 @@ interface ProducerEntry {
   lastTimestamp: number;
   /** Coordinator epoch of its last transaction marker here, or -1 before any. */
   coordinatorEpoch: number;
+  /** Offset of its last transaction marker here, or -1 before any. */
+  lastMarkerOffset: number;
 }
 
 /** A producer as DescribeProducers reports it. */
@@ -92,14 +94,15 @@ export class ProducerState {
    * producer) replaces the entry, so batches of the older epoch are refused from then on.
    * Markers carry no sequence and leave the remembered batches alone otherwise.
    */
-  recordMarker(producerId: number, epoch: number, coordinatorEpoch: number, timestamp: number): void {
+  recordMarker(producerId: number, epoch: number, coordinatorEpoch: number, timestamp: number, offset: number): void {
     let entry = this.producers.get(producerId);
     if (entry === undefined || epoch > entry.epoch) {
-      entry = { epoch, batches: [], lastTimestamp: -1, coordinatorEpoch: -1 };
+      entry = { epoch, batches: [], lastTimestamp: -1, coordinatorEpoch: -1, lastMarkerOffset: -1 };
       this.producers.set(producerId, entry);
     }
     entry.coordinatorEpoch = coordinatorEpoch;
     entry.lastTimestamp = timestamp;
+    entry.lastMarkerOffset = offset;
   }
 
   record(
@@ -113,7 +116,13 @@ export class ProducerState {
     if (producerId < 0) return;
     let entry = this.producers.get(producerId);
     if (entry === undefined || epoch > entry.epoch) {
-      entry = { epoch, batches: [], lastTimestamp: -1, coordinatorEpoch: entry?.coordinatorEpoch ?? -1 };
+      entry = {
+        epoch,
+        batches: [],
+        lastTimestamp: -1,
+        coordinatorEpoch: entry?.coordinatorEpoch ?? -1,
+        lastMarkerOffset: entry?.lastMarkerOffset ?? -1,
+      };
       this.producers.set(producerId, entry);
     }
     entry.batches.push({ firstSequence, lastSequence: firstSequence + recordCount - 1, baseOffset });
@@ -130,5 +139,20 @@ export class ProducerState {
       lastTimestamp: entry.lastTimestamp,
       coordinatorEpoch: entry.coordinatorEpoch,
     }));
+  }
+
+  /**
+   * The base offset of every producer's latest batch, or of its last marker when a marker bumped
+   * its epoch after its last batch: the log cleaner keeps these (emptied if need be), so a restart
+   * finds each producer's sequence and epoch again (Apache Kafka's lastRecordsOfActiveProducers).
+   */
+  lastBatchOffsets(): number[] {
+    const offsets: number[] = [];
+    for (const entry of this.producers.values()) {
+      const latest = entry.batches[entry.batches.length - 1];
+      if (latest !== undefined) offsets.push(latest.baseOffset);
+      else if (entry.lastMarkerOffset >= 0) offsets.push(entry.lastMarkerOffset);
+    }
+    return offsets;
   }
 }

@@ -28,6 +28,15 @@ const CODEC_MASK = 0x07;
 /** Attribute bits of a batch that belongs to a transaction, and of a commit/abort marker batch. */
 export const TRANSACTIONAL = 0x10;
 export const CONTROL = 0x20;
+/** The attribute bits (kafka-protocol.md §3), for code that reads or rewrites records. */
+export const BatchAttribute = {
+  codecMask: CODEC_MASK,
+  logAppendTime: 0x08,
+  transactional: TRANSACTIONAL,
+  control: CONTROL,
+  /** KIP-534: baseTimestamp holds the time after which the cleaner may drop this batch's tombstones. */
+  deleteHorizon: 0x40,
+} as const;
 export const Compression = { none: 0, gzip: 1, snappy: 2, lz4: 3, zstd: 4 } as const;
 
 export interface BatchHeader {

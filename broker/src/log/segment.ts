@@ -28,6 +28,9 @@ export interface BatchLocation {
   controlType: ControlType | null;
 }
 
+/** What a segment keeps of each batch it holds. */
+export type TrackedBatch = Pick<BatchLocation, 'position' | 'size' | 'baseOffset' | 'lastOffset' | 'maxTimestamp'>;
+
 /**
  * One append-only segment file (`<base offset, 20 digits>.log`) holding record batches
  * exactly as stored. The sparse offset and time index live in memory and are rebuilt by
@@ -38,6 +41,8 @@ export class Segment {
   size = 0;
   nextOffset: number;
   maxTimestamp = -1;
+  /** The first batch's max timestamp: segment.ms counts from it, as in Apache Kafka. */
+  firstBatchTimestamp: number | null = null;
   private readonly index: IndexEntry[] = [];
   private bytesSinceIndex = Number.POSITIVE_INFINITY;
   private readonly header = Buffer.allocUnsafe(BatchField.recordCount + 4);
@@ -62,20 +67,23 @@ export class Segment {
 
   /**
    * Opens an existing segment and walks its batch headers. A torn or corrupt tail (a partial
-   * batch, a bad CRC, an offset out of sequence) is cut off: everything before it stays.
+   * batch, a bad CRC, offsets that do not increase or that reach `offsetLimit`, the next
+   * segment's base) is cut off: everything before it stays. Offsets may skip ahead from one
+   * batch to the next, as the log cleaner leaves them.
    */
   static recover(
     dir: string,
     baseOffset: number,
     fileSize: number,
+    offsetLimit: number,
     onBatch: (batch: BatchLocation) => void,
   ): { segment: Segment; truncatedBytes: number } {
     const segment = new Segment(baseOffset, join(dir, Segment.fileName(baseOffset)));
     let position = 0;
     while (position < fileSize) {
       const location = segment.readLocation(position, fileSize - position, true);
-      if (location === null || location.baseOffset !== segment.nextOffset) break;
-      segment.track(location.position, location.size, location.lastOffset, location.maxTimestamp);
+      if (location === null || location.baseOffset < segment.nextOffset || location.lastOffset >= offsetLimit) break;
+      segment.track(location);
       onBatch(location);
       position += location.size;
     }
@@ -83,6 +91,16 @@ export class Segment {
     if (truncatedBytes > 0) ftruncateSync(segment.fd, position);
     segment.size = position;
     return { segment, truncatedBytes };
+  }
+
+  /**
+   * Opens a segment file just written and checked by the log cleaner, from the batch list the
+   * cleaner returned: nothing is read again on the event loop.
+   */
+  static opened(dir: string, baseOffset: number, batches: Iterable<TrackedBatch>): Segment {
+    const segment = new Segment(baseOffset, join(dir, Segment.fileName(baseOffset)));
+    for (const batch of batches) segment.track(batch);
+    return segment;
   }
 
   /** Reads and checks the batch at `position`; null if it is incomplete or corrupt. */
@@ -111,16 +129,17 @@ export class Segment {
     };
   }
 
-  /** Accounts for a batch now in the file at `position`: size, next offset, sparse indexes. */
-  private track(position: number, size: number, lastOffset: number, maxTimestamp: number): void {
-    this.maxTimestamp = Math.max(this.maxTimestamp, maxTimestamp);
+  /** Accounts for a batch now in the file: size, next offset, sparse indexes. */
+  private track(batch: TrackedBatch): void {
+    this.firstBatchTimestamp ??= batch.maxTimestamp;
+    this.maxTimestamp = Math.max(this.maxTimestamp, batch.maxTimestamp);
     if (this.bytesSinceIndex >= INDEX_INTERVAL_BYTES) {
-      this.index.push({ offset: this.nextOffset, position, maxTimestamp: this.maxTimestamp });
+      this.index.push({ offset: batch.baseOffset, position: batch.position, maxTimestamp: this.maxTimestamp });
       this.bytesSinceIndex = 0;
     }
-    this.bytesSinceIndex += size;
-    this.size = position + size;
-    this.nextOffset = lastOffset + 1;
+    this.bytesSinceIndex += batch.size;
+    this.size = batch.position + batch.size;
+    this.nextOffset = batch.lastOffset + 1;
   }
 
   /** Appends a batch whose baseOffset was already set to `nextOffset`. */
@@ -129,7 +148,8 @@ export class Segment {
     let written = 0;
     while (written < batch.length)
       written += writeSync(this.fd, batch, written, batch.length - written, position + written);
-    this.track(position, batch.length, this.nextOffset + lastOffsetDelta, maxTimestamp);
+    const baseOffset = this.nextOffset;
+    this.track({ position, size: batch.length, baseOffset, lastOffset: baseOffset + lastOffsetDelta, maxTimestamp });
   }
 
   /**
@@ -177,22 +197,36 @@ export class Segment {
     return null;
   }
 
-  /** The first batch whose max timestamp is ≥ `timestamp`, or null. */
-  findTimestamp(timestamp: number): BatchLocation | null {
+  /** The first batch holding an offset ≥ `fromOffset` whose max timestamp is ≥ `timestamp`, or null. */
+  findTimestamp(timestamp: number, fromOffset = this.baseOffset): BatchLocation | null {
     if (this.maxTimestamp < timestamp) return null;
     // The time index holds running maxima: start from the last entry still below the target.
-    let position = 0;
+    let position = this.indexedPosition(fromOffset);
     for (const entry of this.index) {
       if (entry.maxTimestamp >= timestamp) break;
-      position = entry.position;
+      position = Math.max(position, entry.position);
     }
-    while (position < this.size) {
-      const location = this.readLocation(position, this.size - position, false);
-      if (location === null) return null;
-      if (location.maxTimestamp >= timestamp) return location;
-      position += location.size;
+    for (const location of this.batchesFrom(position)) {
+      if (location.maxTimestamp >= timestamp && location.lastOffset >= fromOffset) return location;
     }
     return null;
+  }
+
+  /** The locations of the batches from file position `position` (a batch start) to the end. */
+  *batchesFrom(position = 0): Generator<BatchLocation> {
+    for (let at = position; at < this.size; ) {
+      const location = this.readLocation(at, this.size - at, false);
+      if (location === null) return;
+      yield location;
+      at += location.size;
+    }
+  }
+
+  /** The bytes of one batch. */
+  readBatch(location: BatchLocation): Buffer {
+    const bytes = Buffer.allocUnsafe(location.size);
+    readSync(this.fd, bytes, 0, bytes.length, location.position);
+    return bytes;
   }
 
   /**

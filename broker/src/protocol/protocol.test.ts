@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { MalformedRequestError } from './errors.js';
 import { Reader } from './reader.js';
+import { VersionedReader, VersionedWriter } from './versioned.js';
 import { Writer } from './writer.js';
 
 function written(writer: Writer): Reader {
@@ -60,4 +61,91 @@ describe('Reader', () => {
     const reader = new Reader(Buffer.from([0x7f, 0xff, 0xff, 0xff, 0x00]));
     expect(() => reader.array((r) => r.int8())).toThrow(/array count 2147483647/);
   });
+});
+
+describe('VersionedReader and VersionedWriter', () => {
+  interface Topic {
+    name: string;
+    id: Buffer;
+    partitions: number[];
+    note: string | null;
+  }
+  const topics: Topic[] = [
+    { name: 'ticks', id: Buffer.alloc(16, 0xab), partitions: [0, 1], note: null },
+    { name: 'alerts', id: Buffer.alloc(16, 0x01), partitions: [], note: 'compacted' },
+  ];
+  const write = (flexible: boolean): Buffer => {
+    const writer = new Writer();
+    new VersionedWriter(writer, flexible)
+      .int32(7)
+      .string('group')
+      .nullableString(null)
+      .bytes(Buffer.from([9, 9]))
+      .structArray(topics, (w, topic) => {
+        w.string(topic.name)
+          .uuid(topic.id)
+          .array(topic.partitions, (p, partition) => p.int32(partition))
+          .nullableString(topic.note);
+      })
+      .nullableArray(null, () => {})
+      .endStruct();
+    return Buffer.concat(writer.finish());
+  };
+
+  it('writes the classic encodings below the flexible versions and compact ones with tag sections from them', () => {
+    const topic = (name: string, fill: number, partitions: number[], note: string | null): Buffer[] => [
+      Buffer.from([0, name.length]),
+      Buffer.from(name),
+      Buffer.alloc(16, fill),
+      ...[Buffer.from([0, 0, 0, partitions.length]), ...partitions.map((p) => Buffer.from([0, 0, 0, p]))],
+      note === null ? Buffer.from([0xff, 0xff]) : Buffer.concat([Buffer.from([0, note.length]), Buffer.from(note)]),
+    ];
+    expect(write(false)).toEqual(
+      Buffer.concat([
+        Buffer.from([0, 0, 0, 7, 0, 5]),
+        Buffer.from('group'),
+        Buffer.from([0xff, 0xff, 0, 0, 0, 2, 9, 9, 0, 0, 0, 2]),
+        ...topic('ticks', 0xab, [0, 1], null),
+        ...topic('alerts', 0x01, [], 'compacted'),
+        Buffer.from([0xff, 0xff, 0xff, 0xff]),
+      ]),
+    );
+    const compactTopic = (name: string, fill: number, partitions: number[], note: string | null): Buffer[] => [
+      Buffer.from([name.length + 1]),
+      Buffer.from(name),
+      Buffer.alloc(16, fill),
+      Buffer.from([partitions.length + 1, ...partitions.flatMap((p) => [0, 0, 0, p])]),
+      note === null ? Buffer.from([0]) : Buffer.concat([Buffer.from([note.length + 1]), Buffer.from(note)]),
+      Buffer.from([0]), // the element's tag section
+    ];
+    expect(write(true)).toEqual(
+      Buffer.concat([
+        Buffer.from([0, 0, 0, 7, 6]),
+        Buffer.from('group'),
+        Buffer.from([0, 3, 9, 9, 3]),
+        ...compactTopic('ticks', 0xab, [0, 1], null),
+        ...compactTopic('alerts', 0x01, [], 'compacted'),
+        Buffer.from([0, 0]), // the null array, then the body's tag section
+      ]),
+    );
+  });
+
+  for (const flexible of [false, true]) {
+    it(`reads back what it wrote (${flexible ? 'flexible' : 'classic'})`, () => {
+      const reader = new Reader(write(flexible));
+      const r = new VersionedReader(reader, flexible);
+      expect([r.int32(), r.string(), r.nullableString(), [...r.bytes()]]).toEqual([7, 'group', null, [9, 9]]);
+      expect(
+        r.structArray((t) => ({
+          name: t.string(),
+          id: t.uuid(),
+          partitions: t.array((p) => p.int32()),
+          note: t.nullableString(),
+        })),
+      ).toEqual(topics);
+      expect(r.nullableStructArray(() => 0)).toBeNull();
+      r.endStruct();
+      expect(reader.remaining).toBe(0);
+    });
+  }
 });

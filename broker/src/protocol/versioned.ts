@@ -7,6 +7,9 @@ import type { Writer } from './writer.js';
  * element of an array of structs — ends with a tagged-field section (kafka-protocol.md §1).
  * A handler written against these two classes reads and writes all its versions; fields that
  * exist only in some versions stay plain `if (version >= n)` lines.
+ *
+ * `array` is for arrays of primitives (no tag section per element); `structArray` closes each
+ * element's struct itself; `endStruct` closes the body (or a struct read by hand).
  */
 
 export class VersionedReader {
@@ -35,6 +38,11 @@ export class VersionedReader {
     return this.reader.int64();
   }
 
+  /** 16 raw bytes in every version (topic ids). */
+  uuid(): Buffer {
+    return this.reader.uuid();
+  }
+
   string(): string {
     return this.flexible ? this.reader.compactString() : this.reader.string();
   }
@@ -43,19 +51,34 @@ export class VersionedReader {
     return this.flexible ? this.reader.compactNullableString() : this.reader.nullableString();
   }
 
+  bytes(): Buffer {
+    return this.flexible ? this.reader.compactBytes() : this.reader.bytes();
+  }
+
   /** An array of primitives: no tag section per element. */
   array<T>(readItem: (reader: VersionedReader) => T): T[] {
     const read = (): T => readItem(this);
     return this.flexible ? this.reader.compactArray(read) : this.reader.array(read);
   }
 
+  nullableArray<T>(readItem: (reader: VersionedReader) => T): T[] | null {
+    const read = (): T => readItem(this);
+    return this.flexible ? this.reader.compactNullableArray(read) : this.reader.nullableArray(read);
+  }
+
   /** An array of structs: each element ends with its own tag section. */
   structArray<T>(readItem: (reader: VersionedReader) => T): T[] {
-    return this.array((reader) => {
-      const item = readItem(reader);
-      reader.endStruct();
-      return item;
-    });
+    return this.array((reader) => reader.struct(readItem));
+  }
+
+  nullableStructArray<T>(readItem: (reader: VersionedReader) => T): T[] | null {
+    return this.nullableArray((reader) => reader.struct(readItem));
+  }
+
+  private struct<T>(readItem: (reader: VersionedReader) => T): T {
+    const item = readItem(this);
+    this.endStruct();
+    return item;
   }
 
   /** The tag section that closes a struct (and the body) in flexible versions; tags carry nothing we use. */
@@ -95,6 +118,12 @@ export class VersionedWriter {
     return this;
   }
 
+  /** 16 raw bytes in every version (topic ids). */
+  uuid(value: Uint8Array): this {
+    this.writer.uuid(value);
+    return this;
+  }
+
   string(value: string): this {
     if (this.flexible) this.writer.compactString(value);
     else this.writer.string(value);
@@ -107,11 +136,25 @@ export class VersionedWriter {
     return this;
   }
 
+  bytes(value: Uint8Array): this {
+    if (this.flexible) this.writer.compactBytes(value);
+    else this.writer.bytes(value);
+    return this;
+  }
+
   /** An array of primitives: no tag section per element. */
   array<T>(items: readonly T[], writeItem: (writer: VersionedWriter, item: T) => void): this {
     if (this.flexible) this.writer.uvarint(items.length + 1);
     else this.writer.int32(items.length);
     for (const item of items) writeItem(this, item);
+    return this;
+  }
+
+  /** Null is length 0 when flexible, -1 before. */
+  nullableArray<T>(items: readonly T[] | null, writeItem: (writer: VersionedWriter, item: T) => void): this {
+    if (items !== null) return this.array(items, writeItem);
+    if (this.flexible) this.writer.uvarint(0);
+    else this.writer.int32(-1);
     return this;
   }
 
@@ -123,6 +166,7 @@ export class VersionedWriter {
     });
   }
 
+  /** The (empty) tag section that closes a struct, and the body, in flexible versions. */
   endStruct(): this {
     if (this.flexible) this.writer.taggedFields();
     return this;

@@ -14,15 +14,21 @@ export function freePort(): Promise<number> {
   });
 }
 
-/** Starts `tickstream broker` and resolves once it listens. */
-export function startBrokerProcess(port: number, dataDir: string): Promise<ChildProcess> {
-  const child = spawn(process.execPath, [cli, 'broker', '--port', String(port), '--data-dir', dataDir], {
+/** Starts `tickstream broker` and resolves once it listens; `onOutput` gets everything it writes, start-up included. */
+export function startBrokerProcess(
+  port: number,
+  dataDir: string,
+  extraArgs: readonly string[] = [],
+  onOutput?: (text: string) => void,
+): Promise<ChildProcess> {
+  const child = spawn(process.execPath, [cli, 'broker', '--port', String(port), '--data-dir', dataDir, ...extraArgs], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   return new Promise((resolve, reject) => {
     let output = '';
     const onData = (chunk: Buffer): void => {
       output += chunk.toString();
+      onOutput?.(chunk.toString());
       if (output.includes('broker listening')) resolve(child);
     };
     child.stdout?.on('data', onData);

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestProject } from 'vitest/node';
 import { startApacheKafka } from '../apache-kafka/apache-kafka.js';
-import { testSaslListener } from './kafka-backend.js';
+import { TEST_LOG_CLEANER_BACKOFF_MS, testSaslListener } from './kafka-backend.js';
 
 /**
  * Vitest globalSetup: with KAFKA_BACKEND=apache, starts one single-node Apache Kafka for the
@@ -18,6 +18,7 @@ export default async function setup(project: TestProject): Promise<(() => Promis
     dataDir,
     // For cli/src/sasl.kafka.test.ts: costs one more port, nothing else.
     extraListeners: [testSaslListener()],
+    properties: { 'log.cleaner.backoff.ms': TEST_LOG_CLEANER_BACKOFF_MS },
     log: (line) => console.log(`[apache-kafka] ${line}`),
   });
   project.provide('apacheKafkaBootstrap', kafka.bootstrap);

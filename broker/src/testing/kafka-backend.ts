@@ -38,6 +38,9 @@ export const TEST_SASL_USER = 'tickstream';
 export const TEST_SASL_PASSWORD = 'tickstream-test-secret';
 export const testSaslListener = () => saslPlainListener({ [TEST_SASL_USER]: TEST_SASL_PASSWORD });
 
+/** log.cleaner.backoff.ms of every test broker, both backends: Kafka's 15 s would make compaction tests crawl. */
+export const TEST_LOG_CLEANER_BACKOFF_MS = 500;
+
 /** KAFKA_BACKEND=embedded|apache picks the broker that tests talk to; embedded by default. */
 export function selectedBackend(env: NodeJS.ProcessEnv = process.env): KafkaBackend {
   const value = env.KAFKA_BACKEND ?? 'embedded';
@@ -69,7 +72,13 @@ export async function startTestKafka(options: TestKafkaOptions = {}): Promise<Te
         close: async () => {},
       };
     }
-    const kafka = await startApacheKafka({ nodes, port: 0, dataDir, extraListeners: [testSaslListener()] });
+    const kafka = await startApacheKafka({
+      nodes,
+      port: 0,
+      dataDir,
+      extraListeners: [testSaslListener()],
+      properties: { 'log.cleaner.backoff.ms': TEST_LOG_CLEANER_BACKOFF_MS },
+    });
     return {
       backend,
       bootstrap: kafka.bootstrap,
@@ -88,6 +97,8 @@ export async function startTestKafka(options: TestKafkaOptions = {}): Promise<Te
   const broker = await startBroker({
     port: 0,
     dataDir,
+    // Compaction tests wait for the cleaner; the shared Apache Kafka gets the same (global-setup.ts).
+    logCleanerBackoffMs: TEST_LOG_CLEANER_BACKOFF_MS,
     log: (line: string) => {
       if (verbose) process.stderr.write(`[embedded broker] ${line}\n`);
     },

@@ -1,6 +1,6 @@
 import { startBroker } from '@tickstream/broker';
 import type { Command } from '../command.js';
-import { parseBytes, parseDurationMs, parseInteger, parsePort } from '../option-values.js';
+import { parseBytes, parseDurationMs, parseInteger, parsePort, parseShare } from '../option-values.js';
 import { runUntilSignal } from '../run-until-signal.js';
 
 export const brokerCommand: Command = {
@@ -33,6 +33,18 @@ export const brokerCommand: Command = {
       description: 'cap each partition near this size (512MiB, 1GB; -1 = no cap)',
       default: '-1',
     },
+    'log-cleaner-backoff': {
+      type: 'string',
+      value: 'DURATION',
+      description: "how often the log cleaner looks for compacted topics to clean (Kafka's log.cleaner.backoff.ms)",
+      default: '15s',
+    },
+    'log-cleaner-duty-cycle': {
+      type: 'string',
+      value: 'SHARE',
+      description: "share of wall time the log cleaner's thread may compute (0-1]; it sleeps the rest",
+      default: '0.25',
+    },
     'no-auto-create': {
       type: 'boolean',
       description: 'answer UNKNOWN_TOPIC_OR_PARTITION instead of creating topics on first use',
@@ -50,6 +62,8 @@ export const brokerCommand: Command = {
       retentionMs: parseDurationMs('retention-ms', flags.required('retention-ms')),
       retentionBytes: parseBytes('retention-bytes', flags.required('retention-bytes')),
       autoCreateTopics: !flags.boolean('no-auto-create'),
+      logCleanerBackoffMs: parseDurationMs('log-cleaner-backoff', flags.required('log-cleaner-backoff')),
+      logCleanerDutyCycle: parseShare('log-cleaner-duty-cycle', flags.required('log-cleaner-duty-cycle')),
     };
     const broker = await startBroker({ ...config, log: (line) => process.stderr.write(`${line}\n`) });
     process.stdout.write(`broker listening on ${broker.bootstrap} (data in ${config.dataDir})\n`);
