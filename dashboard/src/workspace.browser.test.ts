@@ -364,6 +364,10 @@ describe.skipIf(!haveChromium)('the workspace in Chromium against a real edge', 
     await expect.poll(() => page.getByTestId('correlation-size').innerText(), { timeout: 10_000 }).toBe('2 × 2');
     const pairValue = await evaluate<number>('window.tickstream.correlation.cell(0, 1).value');
     expect(pairValue).toBeCloseTo(((0 + 2) % 7) / 7 - 0.4, 5);
+    // One symbol is no matrix: nothing is asked, and the view says what it needs.
+    await page.getByTestId('correlation-symbols').fill(`${technology[0]}`);
+    await expect.poll(() => page.getByTestId('correlation-need').innerText()).toBe('name at least two symbols');
+    expect(await page.getByTestId('correlation-size').innerText()).toBe('0 × 0');
     expect(consoleErrors.join('\n')).toBe('');
   });
 
