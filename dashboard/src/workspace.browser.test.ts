@@ -261,6 +261,24 @@ describe.skipIf(!haveChromium)('the workspace in Chromium against a real edge', 
     expect(await gridSymbol()).toBe(await workspaceSymbol());
   });
 
+  it('leaves the grid where the reader scrolled while a live sort moves the selected row', async () => {
+    await page.setViewportSize({ width: 1280, height: 420 });
+    await tab('Market');
+    await page.locator('.grid').focus();
+    await page.keyboard.press('Home');
+    await page.getByRole('button', { name: /^Change %/ }).click();
+    await page.locator('.grid').hover();
+    for (let i = 0; i < 6; i++) await page.mouse.wheel(0, 100);
+    const first = await evaluate<number>('window.tickstream.grid.first');
+    expect(first).toBeGreaterThan(8);
+    // Live sorts reorder every second; the selection follows its symbol, the view stays.
+    await page.waitForTimeout(3500);
+    expect(await evaluate<number>('window.tickstream.grid.first')).toBe(first);
+    expect(await gridSymbol()).toBe(await workspaceSymbol());
+    await page.getByRole('button', { name: /^Symbol/ }).click();
+    await page.setViewportSize({ width: 1280, height: 800 });
+  });
+
   it('marks a halted symbol in the grid and on its chart within 1 s of the halt', async () => {
     // The Market tab in a window tall enough to draw all 40 rows (the grid draws only rows in view).
     await page.setViewportSize({ width: 1920, height: 1080 });

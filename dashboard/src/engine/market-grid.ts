@@ -169,10 +169,12 @@ export class MarketGrid {
   }
 
   /** Selects a row of the current order and scrolls it into view. */
-  select(index: number): void {
+  /** Selects a row; `reveal`: scroll it into view (not when a reorder only follows the symbol). */
+  select(index: number, reveal = true): void {
     this.selected = Math.max(0, Math.min(index, this.order.length - 1));
-    if (this.selected < this.first) this.scrollTo(this.selected);
-    else if (this.selected >= this.first + this.visibleRows) this.scrollTo(this.selected - this.visibleRows + 1);
+    if (reveal && this.selected < this.first) this.scrollTo(this.selected);
+    else if (reveal && this.selected >= this.first + this.visibleRows)
+      this.scrollTo(this.selected - this.visibleRows + 1);
     this.engine.invalidate();
   }
 
@@ -181,12 +183,12 @@ export class MarketGrid {
   }
 
   /** Selects a symbol's row if the current order holds it; returns whether it does. */
-  selectSymbol(name: string): boolean {
+  selectSymbol(name: string, reveal = true): boolean {
     const id = this.engine.book.idOf(name);
     if (id === undefined) return false;
     const index = this.order.indexOf(id);
     if (index < 0) return false;
-    this.select(index);
+    this.select(index, reveal);
     return true;
   }
 
