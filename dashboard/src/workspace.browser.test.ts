@@ -264,13 +264,15 @@ describe.skipIf(!haveChromium)('the workspace in Chromium against a real edge', 
   it('leaves the grid where the reader scrolled while a live sort moves the selected row', async () => {
     await page.setViewportSize({ width: 1280, height: 420 });
     await tab('Market');
+    // The biggest gainer selected (it stays near the top as the sort goes on), the grid scrolled
+    // to its end, away from it.
+    await page.getByRole('button', { name: /^Change %/ }).click();
     await page.locator('.grid').focus();
     await page.keyboard.press('Home');
-    await page.getByRole('button', { name: /^Change %/ }).click();
     await page.locator('.grid').hover();
-    for (let i = 0; i < 6; i++) await page.mouse.wheel(0, 100);
+    for (let i = 0; i < 15; i++) await page.mouse.wheel(0, 100);
     const first = await evaluate<number>('window.tickstream.grid.first');
-    expect(first).toBeGreaterThan(8);
+    expect(first).toBeGreaterThan(5);
     // Live sorts reorder every second; the selection follows its symbol, the view stays.
     await page.waitForTimeout(3500);
     expect(await evaluate<number>('window.tickstream.grid.first')).toBe(first);
