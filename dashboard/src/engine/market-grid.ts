@@ -139,6 +139,8 @@ export class MarketGrid {
     const keys = COLUMN_SETS.find(fits) ?? (COLUMN_SETS.at(-1) as ColumnKey[]);
     this.shown = COLUMNS.filter((column) => keys.includes(column.key));
     this.app.renderer.resize(this.width, this.height);
+    // Taller: more rows fit, so the first row shown may move up (no empty rows below the last).
+    this.first = Math.max(0, Math.min(this.first, this.order.length - this.visibleRows));
     this.build();
     this.engine.invalidate();
   }
