@@ -14,6 +14,7 @@ WORKDIR /app
 COPY --from=build /app/package.json /app/package-lock.json ./
 COPY --from=build /app/schemas/package.json schemas/
 COPY --from=build /app/broker/package.json broker/
+COPY --from=build /app/analytics/package.json analytics/
 COPY --from=build /app/producer/package.json producer/
 COPY --from=build /app/edge/package.json edge/
 COPY --from=build /app/bench/package.json bench/
@@ -31,6 +32,10 @@ COPY --from=build /app/schemas/package.json ./schemas/
 COPY --from=build /app/schemas/dist ./schemas/dist
 COPY --from=build /app/broker/package.json ./broker/
 COPY --from=build /app/broker/dist ./broker/dist
+# `tickstream up` runs the analytics job where Java and Maven are present; this image has neither
+# (compose runs the job on its own Flink services), so `up` here says so in one line.
+COPY --from=build /app/analytics/package.json ./analytics/
+COPY --from=build /app/analytics/dist ./analytics/dist
 COPY --from=build /app/producer/package.json ./producer/
 COPY --from=build /app/producer/dist ./producer/dist
 COPY --from=build /app/edge/package.json ./edge/

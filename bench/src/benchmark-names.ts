@@ -14,6 +14,7 @@ export const BENCHMARKS = [
   'baseline',
   'http',
   'dashboard',
+  'analytics',
 ] as const;
 export type BenchmarkName = (typeof BENCHMARKS)[number];
 

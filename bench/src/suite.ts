@@ -3,6 +3,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { formatAnalyticsBench, runAnalyticsBench } from './analytics.js';
 import { type BaselineResult, formatBaselineBench, runBaselineBench } from './baseline.js';
 import type { BenchmarkName } from './benchmark-names.js';
 import { formatBrokerBench, runBrokerBench } from './broker.js';
@@ -234,6 +235,33 @@ const SUITE: Record<BenchmarkName, (context: RunContext) => Promise<BenchmarkOut
       ...views.map((view) => `dashboard view ${formatViewRow(view, market)}`),
     ].join('\n');
     return { result: { runs, rows, views }, figures, text };
+  },
+
+  async analytics({ quick, progress }) {
+    // One pass (the backlogs, JVM starts and kills take minutes): the floors are ≥ 200,000 ticks
+    // per core-second, p99 detection ≤ 500 ms, recovery ≤ 10 s.
+    const result = await runAnalyticsBench({ quick, progress });
+    const figures = [
+      ...result.throughput.map((row) => ({
+        label: `parallelism ${row.parallelism}: ticks/s`,
+        value: row.ticksPerSecond,
+        unit: 'ticks/s',
+      })),
+      ...result.throughput.map((row) => ({
+        label: `parallelism ${row.parallelism}: per core-second`,
+        value: row.ticksPerCoreSecond,
+        unit: 'ticks/core-s',
+      })),
+      { label: 'default load: CPU per 1,000 ticks', value: result.live.cpuMsPer1000Ticks, unit: 'CPU-ms' },
+      { label: 'checkpoint duration', value: result.live.checkpointMs, unit: 'ms' },
+      { label: 'JVM RSS at the default load', value: result.live.rssMb, unit: 'MB' },
+      { label: 'tick → FlashCrash p50', value: result.latency.p50Ms, unit: 'ms' },
+      { label: 'tick → FlashCrash p99', value: result.latency.p99Ms, unit: 'ms' },
+      { label: 'tick → FlashCrash written (read_uncommitted) p50', value: result.writtenLatency.p50Ms, unit: 'ms' },
+      { label: 'tick → FlashCrash written (read_uncommitted) p99', value: result.writtenLatency.p99Ms, unit: 'ms' },
+      { label: 'recovery after kill -9', value: median(result.recoverySeconds), unit: 's' },
+    ];
+    return { result, figures, text: formatAnalyticsBench(result) };
   },
 };
 

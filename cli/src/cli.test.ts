@@ -31,7 +31,18 @@ describe('tickstream CLI', () => {
 
   it('answers --help on every command it lists', () => {
     const listed = [...tickstream('--help').stdout.matchAll(/^ {2}([a-z]+) {2,}/gm)].map((match) => match[1] ?? '');
-    expect(listed).toEqual(['up', 'broker', 'kafka', 'producer', 'edge', 'watch', 'token', 'users', 'bench']);
+    expect(listed).toEqual([
+      'up',
+      'broker',
+      'kafka',
+      'producer',
+      'analytics',
+      'edge',
+      'watch',
+      'token',
+      'users',
+      'bench',
+    ]);
     for (const command of listed) {
       const result = tickstream(command, '--help');
       expect(result.status, command).toBe(0);
@@ -88,6 +99,32 @@ describe('tickstream CLI', () => {
     expect(retention.stderr).toBe(
       "tickstream broker: --retention-ms must be a duration such as 500ms, 30s, 15m, 1h or 7d, got 'soon'\n",
     );
+  });
+
+  it('names a bad analytics flag on one line and exits 2, before starting anything', () => {
+    const parallelism = tickstream('analytics', '--parallelism', '0');
+    expect(parallelism.status).toBe(2);
+    expect(parallelism.stderr).toBe('tickstream analytics: --parallelism must be between 1 and 64, got 0\n');
+    const delivery = tickstream('analytics', '--delivery', 'sometimes');
+    expect(delivery.status).toBe(2);
+    expect(delivery.stderr).toBe(
+      "tickstream analytics: --delivery must be one of exactly-once, at-least-once, got 'sometimes'\n",
+    );
+    const heap = tickstream('analytics', '--max-heap', 'lots');
+    expect(heap.status).toBe(2);
+    expect(heap.stderr).toBe("tickstream analytics: --max-heap must be a size such as 256m or 1g, got 'lots'\n");
+    const help = tickstream('analytics', '--help').stdout;
+    for (const flag of [
+      '--brokers',
+      '--parallelism',
+      '--checkpoint-dir',
+      '--flink-version',
+      '--delivery',
+      '--metrics-port',
+    ]) {
+      expect(help).toContain(flag);
+    }
+    expect(tickstream('up', '--help').stdout).toContain('--no-analytics');
   });
 
   it('names a flag that is missing its value', () => {

@@ -15,8 +15,10 @@ const read = (path: string): string => readFileSync(join(root, path), 'utf8');
 
 interface ComposeService {
   image?: string;
-  build?: string | { context: string };
+  build?: string | { context: string; dockerfile?: string };
   command?: string[];
+  container_name?: string;
+  ports?: string[];
   entrypoint?: string[];
   environment?: Record<string, string | number>;
   volumes?: string[];
@@ -24,7 +26,8 @@ interface ComposeService {
 }
 const compose = parse(read('docker-compose.yml'), { merge: true }) as { services: Record<string, ComposeService> };
 const services = Object.entries(compose.services);
-const tickstreamServices = services.filter(([, service]) => service.build !== undefined);
+/** The Node services, built from the root Dockerfile; the analytics job has a Flink image of its own. */
+const tickstreamServices = services.filter(([, service]) => service.build === '.');
 
 function dockerCompose(): string | null {
   const found = spawnSync('docker-compose', ['version'], { encoding: 'utf8' });
@@ -107,6 +110,55 @@ describe('docker-compose.yml', () => {
     const variables = new Set([...read('docker-compose.yml').matchAll(/\$\{(\w+)/g)].map(([, name]) => name));
     expect(variables.size).toBeGreaterThan(10);
     for (const variable of variables) expect(operations, variable).toContain(variable);
+  });
+});
+
+describe('docker-compose.yml: the analytics job on Flink', () => {
+  const jobManager = compose.services['analytics-jobmanager'] as ComposeService;
+  const taskManager = compose.services.taskmanager as ComposeService;
+
+  it('builds the job image from analytics/Dockerfile, and both Flink services run it', () => {
+    expect(jobManager.build).toMatchObject({ context: '.', dockerfile: 'analytics/Dockerfile' });
+    expect(existsSync(join(root, 'analytics/Dockerfile'))).toBe(true);
+    expect(taskManager.image).toBe(jobManager.image);
+    expect(read('analytics/Dockerfile')).toContain('/opt/flink/usrlib/tickstream-analytics.jar');
+  });
+
+  it('runs AnalyticsMain in application mode with flags the job accepts', () => {
+    const [mode, classname, ...args] = jobManager.command ?? [];
+    expect(mode).toBe('standalone-job');
+    expect(classname).toBe('--job-classname=tickstream.analytics.AnalyticsMain');
+    expect(existsSync(join(root, 'analytics/src/main/java/tickstream/analytics/AnalyticsMain.java'))).toBe(true);
+    const accepted = new Set(
+      [
+        ...read('analytics/src/main/java/tickstream/analytics/AnalyticsOptions.java').matchAll(/case "([a-z-]+)" ->/g),
+      ].map(([, flag]) => flag),
+    );
+    for (const arg of args) expect(accepted, arg).toContain(/^--([a-z-]+)=/.exec(arg)?.[1]);
+    expect(args).toContain('--cluster=true');
+  });
+
+  it('lets --scale taskmanager=N add TaskManagers that find the JobManager and share its checkpoints', () => {
+    expect(taskManager.container_name).toBeUndefined();
+    expect(taskManager.ports).toBeUndefined();
+    expect(taskManager.command).toEqual(['taskmanager']);
+    for (const service of [jobManager, taskManager]) {
+      expect(String(service.environment?.FLINK_PROPERTIES)).toContain('jobmanager.rpc.address: analytics-jobmanager');
+      expect(service.volumes).toContain('analytics-checkpoints:/checkpoints');
+    }
+    expect(jobManager.command).toContain('--checkpoint-dir=/checkpoints');
+  });
+
+  it('is scraped by Prometheus on the reporter port it configures', () => {
+    const prometheus = parse(read('deploy/prometheus/prometheus.yml')) as {
+      scrape_configs: { job_name: string; dns_sd_configs?: { names: string[]; port: number }[] }[];
+    };
+    const analytics = prometheus.scrape_configs.find((job) => job.job_name === 'analytics');
+    expect(analytics?.dns_sd_configs?.[0]).toMatchObject({
+      names: ['analytics-jobmanager', 'taskmanager'],
+      port: 9249,
+    });
+    expect(String(jobManager.environment?.FLINK_PROPERTIES)).toContain('metrics.reporter.prom.port: 9249');
   });
 });
 

@@ -1,6 +1,9 @@
 import { readFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { describe, expect, it } from 'vitest';
-import { jobFigures, parsePrometheusText } from './analytics-job-metrics.js';
+import { until } from '../../broker/src/testing/until.js';
+import { AnalyticsJobMetrics, jobFigures, parsePrometheusText } from './analytics-job-metrics.js';
 
 // fixtures/flink-prometheus.txt: the lines of the figures the edge reads, as Flink 2.3's
 // Prometheus reporter served them from the analytics job (analytics branch, MiniCluster,
@@ -35,5 +38,28 @@ describe("the analytics job's figures from Flink's Prometheus text", () => {
     expect(metrics.get('x')).toEqual([{ labels: { a: 'q"uote', b: '2' }, value: 1500 }]);
     expect(metrics.get('y')).toEqual([{ labels: {}, value: 7 }]);
     expect(metrics.size).toBe(2);
+  });
+
+  it('keeps the last figures read through a failed read, and says why it failed', async () => {
+    const server = createServer((_request, response) => response.end(text));
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as AddressInfo;
+    const lines: string[] = [];
+    const reader = new AnalyticsJobMetrics(`http://127.0.0.1:${port}/metrics`, (line) => lines.push(line));
+    try {
+      reader.start();
+      await until(() => reader.figures !== null, 5000, 'a first read');
+      const read = reader.figures;
+      expect(reader.problem).toBe('');
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeAllConnections();
+      await until(() => reader.problem !== '', 5000, 'a failed read');
+      expect(reader.figures).toBeNull();
+      expect(reader.lastRead).toBe(read);
+      expect(lines).toEqual([expect.stringMatching(/metrics at http:\/\/127\.0\.0\.1:\d+\/metrics could not be read/)]);
+    } finally {
+      reader.stop();
+      server.close();
+    }
   });
 });

@@ -113,6 +113,8 @@ export function jobFigures(
  */
 export class AnalyticsJobMetrics {
   figures: AnalyticsJobFigures | null = null;
+  /** The last figures read, kept through failed reads (a JVM catching up often answers late); see scrapedAtMs. */
+  lastRead: AnalyticsJobFigures | null = null;
   /** Why the last read failed; '' after a good one. */
   problem = 'not read yet';
   private previous: { atMs: number; recordsSent: number } | null = null;
@@ -146,6 +148,7 @@ export class AnalyticsJobMetrics {
         throw new Error('no Flink job metrics in the answer (is the job running?)');
       this.previous = { atMs: nowMs, recordsSent };
       this.figures = figures;
+      this.lastRead = figures;
     } catch (error) {
       problem = `the analytics job's metrics at ${this.url} could not be read: ${(error as Error).message}`;
       this.figures = null;

@@ -1,10 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import type { AnalyticsSeen } from './analytics-consumer.js';
+import type { AnalyticsJobFigures } from './analytics-job-metrics.js';
 import { AnalyticsMonitor, AnalyticsState, OFFLINE_AFTER_MS } from './analytics-status.js';
 
 const T = 1_795_000_000_000_000;
 
-function monitorOf(seen: Partial<AnalyticsSeen>, loaded = true) {
+function monitorOf(seen: Partial<AnalyticsSeen>, loaded = true, job: () => AnalyticsJobFigures | null = () => null) {
   const state: AnalyticsSeen = {
     present: true,
     bars: 0,
@@ -18,6 +19,7 @@ function monitorOf(seen: Partial<AnalyticsSeen>, loaded = true) {
     state,
     { applied: () => ticks.applied, newestTimeUs: () => ticks.newestTimeUs },
     () => loaded,
+    job,
   );
   return { monitor, state, ticks };
 }
@@ -74,6 +76,54 @@ describe('AnalyticsMonitor', () => {
     ticks.applied = 1;
     ticks.newestTimeUs = T + 59_000_000 + OFFLINE_AFTER_MS * 1000; // within a minute bar's length + 30 s
     monitor.update(0);
+    expect(monitor.status.state).toBe(AnalyticsState.Online);
+  });
+
+  it('stays online while the job, by its own metrics, reads ticks and checkpoints to catch up; offline once it stops', () => {
+    let job: AnalyticsJobFigures | null = null;
+    const { monitor, ticks } = monitorOf({ newestEndUs: [T, T, 0, 0, 0, 0, 0] }, true, () => job);
+    const running = (nowMs: number): AnalyticsJobFigures => ({
+      scrapedAtMs: nowMs,
+      recordsInPerSecond: 9000,
+      recordsOutPerSecond: 1200,
+      watermarkLagMs: 60_000,
+      pendingRecords: 400_000,
+      lastCheckpointDurationMs: 3000,
+      lastCheckpointBytes: 3_000_000,
+      checkpointAgeMs: 1500,
+      completedCheckpoints: 4,
+      failedCheckpoints: 0,
+      backPressuredMsPerSecond: 0,
+      backPressuredTask: '',
+      lateTicks: 0,
+      restarts: 0,
+    });
+    // A restarted job reading the minute it missed: its bars are far behind the ticks.
+    ticks.applied = 1;
+    ticks.newestTimeUs = T + 90_000_000;
+    job = running(1000);
+    monitor.update(1000);
+    expect(monitor.status).toMatchObject({
+      state: AnalyticsState.Online,
+      lagMs: 90_000,
+      detail: expect.stringMatching(/catching up \(reading 9,000 ticks\/s\)/),
+    });
+    // Figures too old to vouch for it (its metrics no longer answer): the bars decide.
+    ticks.applied = 2;
+    expect(monitor.update(1000 + 15_001)).toBe(true);
+    expect(monitor.status.state).toBe(AnalyticsState.Offline);
+    // Running but reading nothing, or without a checkpoint for longer than the offline bound: no progress.
+    job = { ...running(20_000), recordsInPerSecond: 0 };
+    ticks.applied = 3;
+    monitor.update(20_000);
+    expect(monitor.status.state).toBe(AnalyticsState.Offline);
+    job = { ...running(21_000), checkpointAgeMs: OFFLINE_AFTER_MS + 1 };
+    ticks.applied = 4;
+    monitor.update(21_000);
+    expect(monitor.status.state).toBe(AnalyticsState.Offline);
+    job = running(22_000);
+    ticks.applied = 5;
+    expect(monitor.update(22_000)).toBe(true);
     expect(monitor.status.state).toBe(AnalyticsState.Online);
   });
 });

@@ -69,8 +69,9 @@ const served = (bar: CandleBarFields) => ({
 });
 
 // The edge's history from the analytics job's `candles` topic, through real Kafka (both
-// backends) and a real producer of ticks. The job itself is on another branch: AnalyticsStandIn
-// writes its records with the real schema, and an end-to-end variant with the job follows it.
+// backends) and a real producer of ticks. AnalyticsStandIn writes the job's records with the real
+// schema, so each case sets exactly the bars it checks; the real Flink job's bars reaching an edge
+// with --history 0 are checked in cli/src/analytics.kafka.test.ts.
 describe(`edge history from candles (${selectedBackend()} backend)`, () => {
   let kafka: TestKafka;
   let producer: RunningProducer;

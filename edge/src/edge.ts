@@ -234,13 +234,14 @@ export async function startEdge(options: EdgeOptions): Promise<RunningEdge> {
       checkReady();
     },
   });
+  const jobMetrics =
+    options.analyticsMetricsUrl === null ? null : new AnalyticsJobMetrics(options.analyticsMetricsUrl, log);
   const analyticsMonitor = new AnalyticsMonitor(
     analytics.seen,
     { applied: () => state.ticksApplied, newestTimeUs: () => state.newestTimeUs },
     () => analytics.isLoaded,
+    () => jobMetrics?.lastRead ?? null,
   );
-  const jobMetrics =
-    options.analyticsMetricsUrl === null ? null : new AnalyticsJobMetrics(options.analyticsMetricsUrl, log);
   const judgeAnalytics = (): void => {
     const changed = analyticsMonitor.update(Date.now());
     const status = analyticsMonitor.status;

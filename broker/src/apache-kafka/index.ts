@@ -6,4 +6,5 @@ export {
 } from './apache-kafka.js';
 export { ApacheKafkaError, MissingPrerequisiteError } from './errors.js';
 export { type ExtraListener, type KRaftNode, saslPlainListener } from './kraft-config.js';
-export { resolveKafkaJars } from './maven.js';
+export { describeMavenFailure, resolveKafkaJars } from './maven.js';
+export { findJava, findMaven, findOnPath } from './prerequisites.js';

@@ -115,8 +115,16 @@ function runMaven(mvn: string, env: NodeJS.ProcessEnv, args: string[]): Promise<
   });
 }
 
-/** Reduces Maven's error block to the sentence that names the artifact it could not get. */
-export function describeMavenFailure(output: string, code: number | null, signal: NodeJS.Signals | null): string {
+/**
+ * Reduces Maven's error block to the sentence that names the artifact it could not get.
+ * `subject` names what was being resolved and which version flag to check.
+ */
+export function describeMavenFailure(
+  output: string,
+  code: number | null,
+  signal: NodeJS.Signals | null,
+  subject = { what: "Apache Kafka's jars", version: 'the Kafka version' },
+): string {
   // biome-ignore lint/suspicious/noControlCharactersInRegex: strips ANSI colour codes.
   const plain = output.replace(/\u001b\[[0-9;]*m/g, '');
   const exit = signal ? `killed by ${signal}` : `exit status ${code}`;
@@ -130,12 +138,12 @@ export function describeMavenFailure(output: string, code: number | null, signal
     const reason = /Could not transfer artifact \S+ from\/to [^:]+: ([^\n]*)/.exec(plain)?.[1];
     return (
       `Maven could not resolve ${artifact[1]} from Maven Central` +
-      `${reason ? ` (${reason.trim()})` : ''}; check the Kafka version and your network (mvn ${exit}).`
+      `${reason ? ` (${reason.trim()})` : ''}; check ${subject.version} and your network (mvn ${exit}).`
     );
   }
   const firstError = plain
     .split('\n')
     .map((line) => line.trim())
     .find((line) => line.startsWith('[ERROR]') && line.length > '[ERROR] '.length);
-  return `Maven failed to resolve Apache Kafka's jars (mvn ${exit}): ${firstError ?? plain.trim().slice(-500)}`;
+  return `Maven failed to resolve ${subject.what} (mvn ${exit}): ${firstError ?? plain.trim().slice(-500)}`;
 }

@@ -40,12 +40,15 @@ export function parseJavaMajor(versionOutput: string): number | undefined {
   return first === 1 && match[2] ? Number(match[2]) : first;
 }
 
-/** The java executable (JAVA_HOME first, as Kafka's own scripts do), checked to be Java 17+. */
-export async function findJava(env: NodeJS.ProcessEnv = process.env): Promise<string> {
+/**
+ * The java executable (JAVA_HOME first, as Kafka's own scripts do), checked to be Java 17+.
+ * `user` names what needs it in the error ("Apache Kafka", "the analytics job").
+ */
+export async function findJava(env: NodeJS.ProcessEnv = process.env, user = 'Apache Kafka'): Promise<string> {
   const fromHome = env.JAVA_HOME ? join(env.JAVA_HOME, 'bin', 'java') : undefined;
   const java = fromHome && isExecutableFile(fromHome) ? fromHome : findOnPath('java', env);
   if (!java)
-    throw new MissingPrerequisiteError('java', `Apache Kafka needs Java, and none was found on PATH: ${INSTALL_JAVA}.`);
+    throw new MissingPrerequisiteError('java', `${user} needs Java, and none was found on PATH: ${INSTALL_JAVA}.`);
   let output: string;
   try {
     const { stdout, stderr } = await run(java, ['-version'], { env, timeout: 30_000 });
@@ -61,19 +64,19 @@ export async function findJava(env: NodeJS.ProcessEnv = process.env): Promise<st
     const found = major === undefined ? 'an unknown version' : `Java ${major}`;
     throw new MissingPrerequisiteError(
       'java',
-      `Apache Kafka 4 needs Java 17+, but ${java} is ${found}: ${INSTALL_JAVA}.`,
+      `${user === 'Apache Kafka' ? 'Apache Kafka 4' : user} needs Java 17+, but ${java} is ${found}: ${INSTALL_JAVA}.`,
     );
   }
   return java;
 }
 
-/** The mvn executable; needed only while the Kafka jars are not yet in the cache. */
-export function findMaven(env: NodeJS.ProcessEnv = process.env): string {
+/** The mvn executable; needed only while the jars (`what`) are not yet in the cache. */
+export function findMaven(env: NodeJS.ProcessEnv = process.env, what = "Apache Kafka's jars"): string {
   const mvn = findOnPath('mvn', env);
   if (!mvn) {
     throw new MissingPrerequisiteError(
       'mvn',
-      `Apache Kafka's jars come from Maven Central through Maven, and mvn was not found on PATH: ${INSTALL_MAVEN}.`,
+      `${what} come from Maven Central through Maven, and mvn was not found on PATH: ${INSTALL_MAVEN}.`,
     );
   }
   return mvn;

@@ -1,4 +1,5 @@
 import type { Command } from '../command.js';
+import { analyticsCommand } from './analytics.js';
 import { benchCommand } from './bench.js';
 import { brokerCommand } from './broker.js';
 import { edgeCommand } from './edge.js';
@@ -15,6 +16,7 @@ export const commands: readonly Command[] = [
   brokerCommand,
   kafkaCommand,
   producerCommand,
+  analyticsCommand,
   edgeCommand,
   watchCommand,
   tokenCommand,

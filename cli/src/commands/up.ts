@@ -1,6 +1,8 @@
+import { createServer } from 'node:net';
 import { hostname } from 'node:os';
 import { fileURLToPath } from 'node:url';
-import { startApacheKafka, startBroker } from '@tickstream/broker';
+import { type RunningAnalytics, startAnalytics } from '@tickstream/analytics';
+import { MissingPrerequisiteError, startApacheKafka, startBroker } from '@tickstream/broker';
 import {
   defaultEdgeGroupOptions,
   defaultEdgeOptions,
@@ -76,10 +78,16 @@ export const upCommand: Command = {
       description:
         'sign-in required: the edges accept HS256 tokens signed with it (tickstream token, POST /api/login; env TICKSTREAM_AUTH_SECRET); default: single-user mode',
     },
+    'no-analytics': {
+      type: 'boolean',
+      description: 'do not start the analytics job (Apache Flink; needs Java 17 and Maven)',
+    },
   },
   notes:
     'Environment: KAFKA_BROKERS=host:port,… runs on an existing Kafka cluster instead of starting one.\n' +
-    'With --edges > 1, HAProxy (apt-get install haproxy) balances on PORT; its config is written to ./data/haproxy/.',
+    'With --edges > 1, HAProxy (apt-get install haproxy) balances on PORT; its config is written to ./data/haproxy/.\n' +
+    'The analytics job (tickstream analytics, docs/analytics.md) starts beside the edge where Java and Maven are\n' +
+    'installed; its first start builds it (~100 MB from Maven Central), in the background.',
   async run(flags) {
     const kind = parseChoice('kafka', flags.required('kafka'), ['embedded', 'apache'] as const);
     const port = parsePort('port', flags.required('port'));
@@ -110,7 +118,8 @@ export const upCommand: Command = {
     process.stdout.write(
       `producer: ${defaultProducerOptions.symbolCount} symbols at ${defaultProducerOptions.rate} ticks/s into '${defaultProducerOptions.topic}'\n`,
     );
-    if (edges > 1) return runEdgeGroup(edges, port, kafka, producer, log);
+    const analytics = await AnalyticsBeside.prepare(kafka.bootstrap, flags.boolean('no-analytics'), log);
+    if (edges > 1) return runEdgeGroup(edges, port, kafka, producer, analytics, log);
     let edge: Awaited<ReturnType<typeof startEdge>>;
     try {
       edge = await startEdge({
@@ -118,6 +127,7 @@ export const upCommand: Command = {
         port,
         brokers: kafka.bootstrap.split(','),
         authSecret,
+        analyticsMetricsUrl: analytics.metricsUrl,
         staticDir: DASHBOARD_DIST,
         edgeId: `${hostname()}-${process.pid}`,
         log: (line) => log(`edge: ${line}`),
@@ -128,19 +138,104 @@ export const upCommand: Command = {
       throw error;
     }
     process.stdout.write(`edge: listening on :${edge.port}\n`);
-    void edge.ready.then(() =>
-      process.stdout.write(`dashboard: http://localhost:${edge.port}/  (WebSocket ws://localhost:${edge.port}/ws)\n`),
-    );
+    void edge.ready.then(() => {
+      process.stdout.write(`dashboard: http://localhost:${edge.port}/  (WebSocket ws://localhost:${edge.port}/ws)\n`);
+      // Only now: a starting JVM (and a first build) competes for the cores with the edge's history load.
+      analytics.start();
+    });
     const status = producerStatus(producer, log);
     // Stop in the order data flows: nobody is served from a Kafka that is gone.
     return runUntilSignal(async () => {
       clearInterval(status);
       await edge.stop();
+      await analytics.stop();
       await producer.stop();
       await kafka.close();
     });
   },
 };
+
+/**
+ * The analytics job as `up` runs it: started in the background once the dashboard is served,
+ * never holding the rest back. Where Java or Maven is missing, or the job cannot start, one line says
+ * so and everything else runs on (the dashboard then shows analytics as offline).
+ */
+class AnalyticsBeside {
+  /** Settles once the JVM is spawned, or starting it failed. */
+  private spawned: Promise<RunningAnalytics | undefined> | undefined;
+  private stopping = false;
+
+  /**
+   * The job's Prometheus port is chosen before the edges start, so each can be told where to read the
+   * job's figures (--analytics-metrics) although the JVM starts only once the dashboard is served.
+   */
+  static async prepare(brokers: string, disabled: boolean, log: (line: string) => void): Promise<AnalyticsBeside> {
+    return new AnalyticsBeside(brokers, disabled ? null : await freeLoopbackPort(), log);
+  }
+
+  private constructor(
+    private readonly brokers: string,
+    private readonly metricsPort: number | null,
+    private readonly log: (line: string) => void,
+  ) {}
+
+  /** Where the job serves Prometheus text; null with --no-analytics (the edges then say "not configured"). */
+  get metricsUrl(): string | null {
+    return this.metricsPort === null ? null : `http://127.0.0.1:${this.metricsPort}/metrics`;
+  }
+
+  start(): void {
+    if (this.metricsPort === null || this.spawned || this.stopping) return;
+    this.spawned = startAnalytics({
+      brokers: this.brokers,
+      metricsPort: this.metricsPort,
+      log: (line) => this.log(`analytics: ${line}`),
+    }).then(
+      (job) => {
+        void this.follow(job);
+        return job;
+      },
+      (error: Error) => {
+        const hint = error instanceof MissingPrerequisiteError ? ' (tickstream up --no-analytics skips it)' : '';
+        if (!this.stopping) this.log(`analytics: not running: ${error.message}${hint}`);
+        return undefined;
+      },
+    );
+  }
+
+  private async follow(job: RunningAnalytics): Promise<void> {
+    try {
+      await job.ready;
+      process.stdout.write(
+        `analytics: job running (${job.delivery}, metrics on ${this.metricsUrl}); Flink's log: ${job.logFile}\n`,
+      );
+    } catch (error) {
+      if (!this.stopping) this.log(`analytics: not running: ${(error as Error).message}`);
+      return;
+    }
+    const { code, signal } = await job.exited;
+    if (!this.stopping) this.log(`analytics: the job's JVM exited (${signal ?? `status ${code}`}); see ${job.logFile}`);
+  }
+
+  async stop(): Promise<void> {
+    this.stopping = true;
+    const job = await this.spawned;
+    await job?.stop();
+  }
+}
+
+/** A port free on loopback now; the JVM binds it moments later (a race only another local process could win). */
+function freeLoopbackPort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      const port = typeof address === 'object' && address !== null ? address.port : 0;
+      server.close(() => resolve(port));
+    });
+  });
+}
 
 type RunningProducer = Awaited<ReturnType<typeof startProducer>>;
 
@@ -159,6 +254,7 @@ async function runEdgeGroup(
   port: number,
   kafka: KafkaHandle,
   producer: RunningProducer,
+  analytics: AnalyticsBeside,
   log: (line: string) => void,
 ): Promise<number> {
   let group: Awaited<ReturnType<typeof startEdgeGroup>>;
@@ -169,7 +265,14 @@ async function runEdgeGroup(
       port,
       edgePort: (index) => port + 1 + index,
       edgeId: (index) => `${hostname()}-edge-${index + 1}`,
-      edgeCommand: [process.execPath, cliBin, 'edge', '--brokers', kafka.bootstrap],
+      edgeCommand: [
+        process.execPath,
+        cliBin,
+        'edge',
+        '--brokers',
+        kafka.bootstrap,
+        ...(analytics.metricsUrl === null ? [] : ['--analytics-metrics', analytics.metricsUrl]),
+      ],
       dataDir: './data/haproxy',
       log,
     });
@@ -185,12 +288,15 @@ async function runEdgeGroup(
     .then(() =>
       process.stdout.write(`dashboard: http://localhost:${group.port}/  (WebSocket ws://localhost:${group.port}/ws)\n`),
     )
-    .catch(() => {});
+    .catch(() => {})
+    // Once the edges serve (or gave up waiting): a starting JVM must not slow their history load.
+    .finally(() => analytics.start());
   const status = producerStatus(producer, log);
   // Balancer first (no new clients), then the edges, then what feeds them.
   return runUntilSignal(async () => {
     clearInterval(status);
     await group.stop();
+    await analytics.stop();
     await producer.stop();
     await kafka.close();
   });

@@ -1,5 +1,11 @@
 import { triggerJson } from '@tickstream/edge';
-import { type AlertTriggerFields, DeltaField } from '@tickstream/schemas';
+import {
+  type AlertTriggerFields,
+  DeltaField,
+  type MarketEventFields,
+  MarketEventKind,
+  marketEventJson,
+} from '@tickstream/schemas';
 import type { Command, Flags } from '../command.js';
 import { parseDurationMs, parseInteger } from '../option-values.js';
 import { UsageError } from '../usage-error.js';
@@ -32,6 +38,21 @@ function quoteJson(client: EdgeClient, id: number, type: 'snapshot' | 'update', 
     exchangeTimeUs: t.timeUs[id],
     ...(type === 'update' ? { changed: FIELD_NAMES.filter(([bit]) => mask & bit).map(([, name]) => name) } : {}),
   });
+}
+
+/**
+ * One market event as a JSON line: the shape /api/events and the dashboard use (kind and source by
+ * name, evidence flattened) plus `time`, ISO-8601, which `watch --events --json` promises (issue 19).
+ */
+export function watchEventJson(event: MarketEventFields): string {
+  return JSON.stringify({ ...marketEventJson(event), time: new Date(event.timeUs / 1000).toISOString() });
+}
+
+function marketEventLine(event: MarketEventFields): string {
+  const time = new Date(event.timeUs / 1000).toISOString().slice(11, 23);
+  const kind = MarketEventKind[event.kind] ?? `Unknown${event.kind}`;
+  const what = [event.symbol || event.sector, event.name].filter((part) => part !== '').join(' ');
+  return `${time} ${kind.padEnd(14)} ${what}${event.detail ? `: ${event.detail}` : ''}`;
 }
 
 /** The live table: the most recently updated symbols first, as many as fit. */
@@ -72,6 +93,11 @@ export const watchCommand: Command = {
       type: 'boolean',
       description: 'one JSON object per line: each symbol of a Snapshot ("type":"snapshot"), each applied update',
     },
+    events: {
+      type: 'boolean',
+      description:
+        'print market events instead of quotes: the producer’s announcements and the analytics job’s detections',
+    },
     timeout: { type: 'string', value: 'DURATION', description: 'exit 1 if no update arrives for this long' },
     token: {
       type: 'string',
@@ -86,7 +112,9 @@ export const watchCommand: Command = {
   },
   notes:
     'Status, gaps, resyncs and reconnects go to stderr, so --json output on stdout is only JSON lines.\n' +
-    '--count counts Delta updates, not the rows of a Snapshot; with --alerts, triggers.\n' +
+    '--count counts Delta updates, not the rows of a Snapshot; with --events, events; with --alerts, triggers.\n' +
+    '--timeout waits for whichever of them is printed.\n' +
+    '--events --json: {"kind","source","symbol","sector","name","detail","time","timeUs",…evidence} per event (docs/api.md, /api/events).\n' +
     'Triggers: {"id","ruleId","symbol","kind","value","price","time"} (time in ms since the epoch; docs/api.md).',
   async run(flags) {
     if (flags.boolean('alerts')) return watchAlerts(flags);
@@ -102,9 +130,11 @@ export const watchCommand: Command = {
         .split(',')
         .map((s) => s.trim())
         .filter((s) => s !== '');
-    const symbols = list(flags.string('symbols'));
-    const sectors = list(flags.string('sectors'));
-    if (symbols.length === 0 && sectors.length === 0)
+    const events = flags.boolean('events');
+    // Market events reach every connection: --events subscribes to no quotes.
+    const symbols = events ? [] : list(flags.string('symbols'));
+    const sectors = events ? [] : list(flags.string('sectors'));
+    if (!events && symbols.length === 0 && sectors.length === 0)
       throw new UsageError('--symbols or --sectors must name something to follow');
     const url = edgeUrl(flags.required('url'));
     // In a header, not ?token=: the URL is printed in status lines and logged by proxies.
@@ -112,7 +142,7 @@ export const watchCommand: Command = {
     const headers: Record<string, string> = token ? { Authorization: `Bearer ${token}` } : {};
 
     const json = flags.boolean('json');
-    const tty = process.stdout.isTTY === true && !json;
+    const tty = process.stdout.isTTY === true && !json && !events;
     const recent = new Map<number, number>();
     let updates = 0;
     let lastUpdateMs = Date.now();
@@ -129,7 +159,7 @@ export const watchCommand: Command = {
         client.stop();
         process.off('SIGINT', interrupted);
         process.off('SIGTERM', interrupted);
-        if (!json) process.stdout.write(`${renderTable(client, recent, updates, false)}\n`);
+        if (!json && !events) process.stdout.write(`${renderTable(client, recent, updates, false)}\n`);
         resolve(code);
       };
       const interrupted = (): void => finish(0);
@@ -153,12 +183,23 @@ export const watchCommand: Command = {
           status(line) {
             process.stderr.write(`watch: ${line}\n`);
           },
+          ...(events
+            ? {
+                marketEvent(event: MarketEventFields) {
+                  if (done) return;
+                  updates++;
+                  lastUpdateMs = Date.now();
+                  process.stdout.write(`${json ? watchEventJson(event) : marketEventLine(event)}\n`);
+                  if (count !== null && updates >= count) finish(0);
+                },
+              }
+            : {}),
         },
         { headers },
       );
       process.on('SIGINT', interrupted);
       process.on('SIGTERM', interrupted);
-      if (!json) {
+      if (!json && !events) {
         redraw = setInterval(
           () => {
             const table = renderTable(client, recent, updates, tty);
@@ -171,7 +212,9 @@ export const watchCommand: Command = {
         watchdog = setInterval(
           () => {
             if (Date.now() - lastUpdateMs < timeoutMs) return;
-            process.stderr.write(`watch: no update for ${timeoutMs} ms (--timeout); giving up\n`);
+            process.stderr.write(
+              `watch: no ${events ? 'event' : 'update'} for ${timeoutMs} ms (--timeout); giving up\n`,
+            );
             finish(1);
           },
           Math.min(timeoutMs, 500),

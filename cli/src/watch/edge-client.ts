@@ -8,6 +8,7 @@ import {
   encodeClientFrame,
   type FrameOptions,
   type HelloFields,
+  type MarketEventFields,
   ProtocolError,
   QuoteTable,
   type ServerMessageFields,
@@ -32,6 +33,8 @@ export interface EdgeClientEvents {
   alerts?(listing: AlertsFields): void;
   /** With `alerts`: a trigger of the user, as it arrives. */
   trigger?(trigger: AlertTriggerFields): void;
+  /** A market event the edge fanned out (every connection gets them, subscribed or not). */
+  marketEvent?(event: MarketEventFields): void;
 }
 
 /**
@@ -79,6 +82,7 @@ export class EdgeClient {
     socket.binaryType = 'nodebuffer';
     socket.on('open', () => {
       this.events.status(`connected to ${this.url}`);
+      // Nothing to subscribe to (watch --events or --alerts alone): market events come to every connection.
       const { symbols, sectors } = this.subscription;
       if (symbols.length > 0 || sectors.length > 0) this.send({ type: 'subscribe', symbols, sectors });
       if (this.options.alerts) this.send({ type: 'alert-list', requestId: 1 });
@@ -172,9 +176,14 @@ export class EdgeClient {
         this.events.trigger?.(message);
         break;
       case 'market-event':
-        this.events.status(
-          `market event: ${message.name} ${message.symbol || message.sector} ${message.detail}`.trim(),
-        );
+        if (this.events.marketEvent) {
+          const { type: _type, epoch: _epoch, seq: _seq, ...event } = message;
+          this.events.marketEvent(event);
+        } else {
+          this.events.status(
+            `market event: ${message.name} ${message.symbol || message.sector} ${message.detail}`.trim(),
+          );
+        }
         break;
       case 'analytics-status':
         // After Hello and on every change: whether the analytics job's figures are live.

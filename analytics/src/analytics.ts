@@ -1,0 +1,229 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdir } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
+import { createInterface } from 'node:readline';
+import { findJava, findOnPath } from '@tickstream/broker';
+import { AnalyticsError } from './errors.js';
+import { buildAnalyticsJob, DEFAULT_FLINK_VERSION } from './job-build.js';
+import { probeTransactions, type TransactionSupport } from './transactions-probe.js';
+
+export type Delivery = 'exactly-once' | 'at-least-once';
+
+export interface AnalyticsTopics {
+  ticks: string;
+  events: string;
+  candles: string;
+  correlations: string;
+}
+
+export const DEFAULT_TOPICS: AnalyticsTopics = {
+  ticks: 'ticks',
+  events: 'market_events',
+  candles: 'candles',
+  correlations: 'correlations',
+};
+
+export interface AnalyticsOptions {
+  /** Kafka bootstrap, host:port,… */
+  brokers: string;
+  parallelism?: number;
+  /** Default ./data/analytics/checkpoints; Flink's log goes beside it (analytics.log). */
+  checkpointDir?: string;
+  checkpointIntervalMs?: number;
+  flinkVersion?: string;
+  /**
+   * Unset: exactly-once where the broker advertises Kafka transactions (EndTxn: Apache Kafka and the
+   * embedded broker do), at-least-once (said in one line) where it does not. Set: exactly that,
+   * refused if the broker cannot.
+   */
+  delivery?: Delivery;
+  /** Prometheus text at http://HOST:PORT/metrics; unset: none. */
+  metricsPort?: number;
+  /** "latest" (default), "none", or the path of a checkpoint or savepoint. */
+  restore?: string;
+  topics?: Partial<AnalyticsTopics>;
+  /** Names the consumer group and the transactional ids: one running job per name. */
+  instance?: string;
+  /** Without a checkpoint, ticks are read from this far back. Default 15 min. */
+  backfillMs?: number;
+  /** -Xmx of the JVM. Default 256m. */
+  maxHeap?: string;
+  cacheRoot?: string;
+  env?: NodeJS.ProcessEnv;
+  /** Progress and the job's own lines ("running: …"), without a prefix. */
+  log?: (line: string) => void;
+}
+
+export interface RunningAnalytics {
+  pid: number;
+  delivery: Delivery;
+  logFile: string;
+  /** Resolves once the job runs (and reads ticks); rejects if the JVM ends first. */
+  ready: Promise<void>;
+  /** Resolves when the JVM has exited, with its exit code or the signal that ended it. */
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  /** SIGTERM (the job stops with a savepoint), SIGKILL after `graceMs`. */
+  stop(graceMs?: number): Promise<void>;
+  /** SIGKILL, as a crash would; the next start resumes from the last checkpoint. */
+  kill(): Promise<void>;
+}
+
+/** Every JVM this process started and has not yet seen exit; killed if Node exits first. */
+const running = new Set<ChildProcess>();
+let exitHookInstalled = false;
+
+function track(child: ChildProcess): void {
+  if (!exitHookInstalled) {
+    exitHookInstalled = true;
+    process.on('exit', () => {
+      for (const jvm of running) jvm.kill('SIGKILL');
+    });
+  }
+  running.add(child);
+  child.once('exit', () => running.delete(child));
+}
+
+/**
+ * Chooses the delivery guarantee: exactly-once needs the broker to serve Kafka transactions.
+ * Apache Kafka and the embedded broker both do; a Kafka-compatible service may not (Azure Event
+ * Hubs, for one), and KafkaSink's EXACTLY_ONCE would then restart the job forever waiting for
+ * InitProducerId. So the broker is asked (probeTransactions), never assumed.
+ */
+export async function chooseDelivery(
+  brokers: string,
+  requested: Delivery | undefined,
+  log: (line: string) => void,
+): Promise<Delivery> {
+  if (requested === 'at-least-once') return requested;
+  return deliveryFor(await probeTransactions(brokers), requested, log);
+}
+
+/** The guarantee for a broker that does or does not serve transactions (chooseDelivery's decision). */
+export function deliveryFor(
+  { broker, serves }: TransactionSupport,
+  requested: Delivery | undefined,
+  log: (line: string) => void,
+): Delivery {
+  if (requested === 'at-least-once' || serves) return requested ?? 'exactly-once';
+  if (requested === 'exactly-once') {
+    throw Object.assign(
+      new AnalyticsError(
+        `--delivery exactly-once needs Kafka transactions, and the broker at ${broker} does not serve them ` +
+          '(no EndTxn in its ApiVersions): use --delivery at-least-once, or Apache Kafka (tickstream kafka)',
+      ),
+      { exitCode: 2 },
+    );
+  }
+  log(
+    `the broker at ${broker} does not serve Kafka transactions (no EndTxn in its ApiVersions): running at-least-once, ` +
+      'so candles and events written after the last checkpoint may repeat after a crash',
+  );
+  return 'at-least-once';
+}
+
+/**
+ * Runs the analytics job (analytics/, Apache Flink) on a MiniCluster in one JVM: builds or
+ * takes the job from the cache, chooses the delivery guarantee, spawns Java and returns at
+ * once; `ready` says when the job runs. Flink's log goes to `logFile`.
+ */
+export async function startAnalytics(options: AnalyticsOptions): Promise<RunningAnalytics> {
+  const env = options.env ?? process.env;
+  const log = options.log ?? (() => {});
+  const java = await findJava(env, 'The analytics job (Apache Flink)');
+  const delivery = await chooseDelivery(options.brokers, options.delivery, log);
+  const job = await buildAnalyticsJob({
+    flinkVersion: options.flinkVersion ?? DEFAULT_FLINK_VERSION,
+    cacheRoot: options.cacheRoot,
+    env,
+    log,
+  });
+  const checkpointDir = resolve(options.checkpointDir ?? './data/analytics/checkpoints');
+  const logFile = join(dirname(checkpointDir), 'analytics.log');
+  await mkdir(checkpointDir, { recursive: true });
+  const topics = { ...DEFAULT_TOPICS, ...options.topics };
+  const args = [
+    '--brokers',
+    options.brokers,
+    '--parallelism',
+    String(options.parallelism ?? 1),
+    '--checkpoint-dir',
+    checkpointDir,
+    '--delivery',
+    delivery,
+    '--restore',
+    options.restore ?? 'latest',
+    '--ticks-topic',
+    topics.ticks,
+    '--events-topic',
+    topics.events,
+    '--candles-topic',
+    topics.candles,
+    '--correlations-topic',
+    topics.correlations,
+    '--instance',
+    options.instance ?? 'tickstream-analytics',
+  ];
+  if (options.checkpointIntervalMs !== undefined)
+    args.push('--checkpoint-interval', String(options.checkpointIntervalMs));
+  if (options.metricsPort !== undefined) args.push('--metrics-port', String(options.metricsPort));
+  if (options.backfillMs !== undefined) args.push('--backfill-ms', String(options.backfillMs));
+  const jvm = [
+    `-Xmx${options.maxHeap ?? '256m'}`,
+    '-XX:+ExitOnOutOfMemoryError',
+    `-Danalytics.log.file=${logFile}`,
+    '-cp',
+    `${job.jar}:${join(job.libs, '*')}`,
+    'tickstream.analytics.AnalyticsMain',
+    ...args,
+  ];
+  // setpriv makes the kernel SIGTERM the JVM when this process dies, even by SIGKILL.
+  const setpriv = process.platform === 'linux' ? findOnPath('setpriv', env) : undefined;
+  const [command, commandArgs] = setpriv ? [setpriv, ['--pdeathsig', 'TERM', '--', java, ...jvm]] : [java, jvm];
+  const child = spawn(command, commandArgs, { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  track(child);
+
+  const recent: string[] = [];
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((done) =>
+    child.once('exit', (code, signal) => done({ code, signal })),
+  );
+  const ready = new Promise<void>((resolveReady, rejectReady) => {
+    const onLine = (line: string): void => {
+      const text = line.replace(/^analytics: /, '');
+      recent.push(text);
+      if (recent.length > 5) recent.shift();
+      log(text);
+      if (text.startsWith('running: ')) resolveReady();
+    };
+    createInterface({ input: child.stdout }).on('line', onLine);
+    createInterface({ input: child.stderr }).on('line', onLine);
+    void exited.then(({ code, signal }) =>
+      rejectReady(
+        new AnalyticsError(
+          `the analytics JVM exited (${signal ?? `status ${code}`}) before the job ran: ${recent.join(' | ') || 'no output'} (log: ${logFile})`,
+        ),
+      ),
+    );
+  });
+  ready.catch(() => {});
+
+  const gone = (): boolean => child.exitCode !== null || child.signalCode !== null;
+  return {
+    pid: child.pid ?? -1,
+    delivery,
+    logFile,
+    ready,
+    exited,
+    async stop(graceMs = 30_000) {
+      if (gone()) return;
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
+      await exited;
+      clearTimeout(timer);
+    },
+    async kill() {
+      if (gone()) return;
+      child.kill('SIGKILL');
+      await exited;
+    },
+  };
+}

@@ -1,0 +1,130 @@
+package tickstream.analytics;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * The job's command line: `--name value` or `--name=value` (Flink's standalone-job passes the
+ * latter from docker-compose.yml). `tickstream analytics` (cli/) validates the user's flags and
+ * passes these; a bad one here is still one sentence and exit status 2.
+ */
+public final class AnalyticsOptions {
+    public enum Delivery {
+        EXACTLY_ONCE,
+        AT_LEAST_ONCE
+    }
+
+    public String brokers;
+    /**
+     * On a Flink cluster (docker-compose.yml's JobManager and TaskManagers) rather than on a
+     * MiniCluster in this JVM: the cluster's own configuration then decides memory, addresses,
+     * parallelism (unless --parallelism is given) and metric reporters.
+     */
+    public boolean cluster;
+    public int parallelism = 1;
+    private boolean parallelismGiven;
+    public Path checkpointDir = Path.of("data", "analytics", "checkpoints");
+    public Duration checkpointInterval = Duration.ofMillis(500);
+    public Delivery delivery = Delivery.EXACTLY_ONCE;
+    /** Prometheus text on this port; 0 = no reporter. */
+    public int metricsPort;
+    /** Where the MiniCluster's REST endpoint listens (127.0.0.1); 0 = any free port. */
+    public int restPort;
+    /** "latest" (the newest retained checkpoint or savepoint), "none", or a checkpoint path. */
+    public String restore = "latest";
+    public String ticksTopic = "ticks";
+    public String eventsTopic = "market_events";
+    public String candlesTopic = "candles";
+    public String correlationsTopic = "correlations";
+    /** Names the consumer group and the transactional ids: one running job per name. */
+    public String instance = "tickstream-analytics";
+    /** Without a checkpoint to resume from, ticks are read from this far back. */
+    public Duration backfill = Duration.ofMinutes(15);
+    public Duration outOfOrderness = Duration.ofMillis(200);
+    public Duration idleness = Duration.ofSeconds(5);
+    /** Per-partition size bound of `candles` when the job creates it: each timeframe keeps this much. */
+    public long candlesRetentionBytes = 256L * 1024 * 1024;
+
+    public static final class UsageError extends RuntimeException {
+        public UsageError(String message) {
+            super(message);
+        }
+    }
+
+    public static AnalyticsOptions parse(String[] args) {
+        Map<String, String> values = new LinkedHashMap<>();
+        for (int i = 0; i < args.length; i++) {
+            String flag = args[i];
+            if (!flag.startsWith("--")) throw new UsageError("unexpected argument '" + flag + "'");
+            int equals = flag.indexOf('=');
+            if (equals > 0) {
+                values.put(flag.substring(2, equals), flag.substring(equals + 1));
+                continue;
+            }
+            if (i + 1 >= args.length) throw new UsageError("flag " + flag + " needs a value");
+            values.put(flag.substring(2), args[++i]);
+        }
+        AnalyticsOptions options = new AnalyticsOptions();
+        for (Map.Entry<String, String> entry : values.entrySet()) options.set(entry.getKey(), entry.getValue());
+        if (options.brokers == null || options.brokers.isBlank()) throw new UsageError("--brokers is required");
+        return options;
+    }
+
+    private void set(String name, String value) {
+        switch (name) {
+            case "brokers" -> brokers = value;
+            case "cluster" -> cluster = bool(name, value);
+            case "parallelism" -> {
+                parallelism = integer(name, value, 1, 64);
+                parallelismGiven = true;
+            }
+            case "checkpoint-dir" -> checkpointDir = Path.of(value);
+            case "checkpoint-interval" -> checkpointInterval = Duration.ofMillis(integer(name, value, 100, 600_000));
+            case "delivery" -> delivery = switch (value) {
+                case "exactly-once" -> Delivery.EXACTLY_ONCE;
+                case "at-least-once" -> Delivery.AT_LEAST_ONCE;
+                default -> throw new UsageError("--delivery must be exactly-once or at-least-once, got '" + value + "'");
+            };
+            case "metrics-port" -> metricsPort = integer(name, value, 0, 65_535);
+            case "rest-port" -> restPort = integer(name, value, 0, 65_535);
+            case "restore" -> restore = value;
+            case "ticks-topic" -> ticksTopic = value;
+            case "events-topic" -> eventsTopic = value;
+            case "candles-topic" -> candlesTopic = value;
+            case "correlations-topic" -> correlationsTopic = value;
+            case "instance" -> instance = value;
+            case "backfill-ms" -> backfill = Duration.ofMillis(integer(name, value, 0, Integer.MAX_VALUE));
+            case "out-of-orderness-ms" -> outOfOrderness = Duration.ofMillis(integer(name, value, 0, 60_000));
+            case "idleness-ms" -> idleness = Duration.ofMillis(integer(name, value, 100, 3_600_000));
+            case "candles-retention-bytes" -> candlesRetentionBytes = Long.parseLong(value);
+            default -> throw new UsageError("unknown flag --" + name);
+        }
+    }
+
+    public boolean parallelismGiven() {
+        return parallelismGiven;
+    }
+
+    private static boolean bool(String name, String value) {
+        return switch (value) {
+            case "true" -> true;
+            case "false" -> false;
+            default -> throw new UsageError("--" + name + " must be true or false, got '" + value + "'");
+        };
+    }
+
+    private static int integer(String name, String value, int min, int max) {
+        int parsed;
+        try {
+            parsed = Integer.parseInt(value);
+        } catch (NumberFormatException e) {
+            throw new UsageError("--" + name + " must be an integer, got '" + value + "'");
+        }
+        if (parsed < min || parsed > max) {
+            throw new UsageError("--" + name + " must be between " + min + " and " + max + ", got " + value);
+        }
+        return parsed;
+    }
+}

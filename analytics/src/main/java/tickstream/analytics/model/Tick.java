@@ -1,0 +1,33 @@
+package tickstream.analytics.model;
+
+/**
+ * One trade from the `ticks` topic, as the job needs it (bid and ask are left out: nothing here
+ * uses them, and every field costs serialisation at each keyBy). Prices × 10,000.
+ * A Flink POJO: public fields and a no-argument constructor.
+ */
+public class Tick {
+    public String symbol;
+    public String sector;
+    public long price;
+    public long size;
+    /** Exchange time, µs since the Unix epoch: the event time. */
+    public long timeUs;
+    /** Per-symbol sequence from the producer; orders ticks with the same timestamp. */
+    public long sequence;
+
+    public Tick() {}
+
+    public Tick(String symbol, String sector, long price, long size, long timeUs, long sequence) {
+        this.symbol = symbol;
+        this.sector = sector;
+        this.price = price;
+        this.size = size;
+        this.timeUs = timeUs;
+        this.sequence = sequence;
+    }
+
+    @Override
+    public String toString() {
+        return symbol + "@" + timeUs + " " + price + "x" + size + " #" + sequence;
+    }
+}

@@ -1,0 +1,42 @@
+package tickstream.analytics;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.time.Duration;
+import org.junit.jupiter.api.Test;
+
+class AnalyticsOptionsTest {
+    @Test
+    void readsBothFlagFormsAsTheCliAndFlinksStandaloneJobPassThem() {
+        AnalyticsOptions options = AnalyticsOptions.parse(new String[] {
+            "--brokers", "kafka:9092", "--cluster=true", "--parallelism=2", "--checkpoint-interval", "500",
+            "--delivery=at-least-once"
+        });
+        assertEquals("kafka:9092", options.brokers);
+        assertTrue(options.cluster);
+        assertEquals(2, options.parallelism);
+        assertTrue(options.parallelismGiven());
+        assertEquals(Duration.ofMillis(500), options.checkpointInterval);
+        assertEquals(AnalyticsOptions.Delivery.AT_LEAST_ONCE, options.delivery);
+    }
+
+    @Test
+    void namesWhatIsWrongInOneSentence() {
+        assertEquals(
+                "--parallelism must be between 1 and 64, got 0",
+                assertThrows(AnalyticsOptions.UsageError.class, () -> AnalyticsOptions.parse(
+                                new String[] {"--brokers", "b:1", "--parallelism", "0"}))
+                        .getMessage());
+        assertEquals(
+                "unknown flag --prallelism",
+                assertThrows(AnalyticsOptions.UsageError.class, () -> AnalyticsOptions.parse(
+                                new String[] {"--brokers=b:1", "--prallelism=2"}))
+                        .getMessage());
+        assertEquals(
+                "--brokers is required",
+                assertThrows(AnalyticsOptions.UsageError.class, () -> AnalyticsOptions.parse(new String[0]))
+                        .getMessage());
+    }
+}

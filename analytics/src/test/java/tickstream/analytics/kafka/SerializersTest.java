@@ -1,0 +1,123 @@
+package tickstream.analytics.kafka;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.ByteBuffer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.Test;
+import tickstream.analytics.model.Bar;
+import tickstream.analytics.model.Candle;
+import tickstream.analytics.model.Detection;
+import tickstream.analytics.model.Tick;
+import tickstream.kafka.BarTimeframe;
+import tickstream.kafka.CandleBar;
+import tickstream.kafka.EventSource;
+import tickstream.kafka.MarketEvent;
+import tickstream.kafka.MarketEventKind;
+
+/** The Kafka records, through the classes flatc generates from schemas/fbs. */
+class SerializersTest {
+    /** Bytes the TypeScript encoder made (schemas/src/golden.test.ts): one schema, two languages. */
+    private static byte[] golden(String name) throws Exception {
+        String json = Files.readString(Path.of("..", "schemas", "src", "fixtures", "golden.json"));
+        Matcher hex = Pattern.compile("\"" + name + "\": \"([0-9a-f]+)\"").matcher(json);
+        assertTrue(hex.find(), name + " is in golden.json");
+        return HexFormat.of().parseHex(hex.group(1));
+    }
+
+    @Test
+    void decodesATickTheTypeScriptProducerEncoded() throws Exception {
+        TickDeserializer deserializer = new TickDeserializer();
+        Tick tick = deserializer.decode(golden("tick"));
+        assertEquals("AAPL", tick.symbol);
+        assertEquals("Tech", tick.sector);
+        assertEquals(1_892_345L, tick.price);
+        assertEquals(100L, tick.size);
+        assertEquals(1_795_000_000_000_000L, tick.timeUs);
+        assertEquals(1L, tick.sequence);
+    }
+
+    @Test
+    void skipsRecordsThatAreNotTicks() {
+        TickDeserializer deserializer = new TickDeserializer();
+        assertNull(deserializer.decode(null));
+        assertNull(deserializer.decode(new byte[] {1, 2, 3}));
+        assertNull(deserializer.decode(new byte[] {(byte) 0xff, (byte) 0xff, (byte) 0xff, 0x7f, 0, 0, 0, 0, 0, 0}));
+        byte[] lying = new byte[64];
+        ByteBuffer.wrap(lying).order(java.nio.ByteOrder.LITTLE_ENDIAN).putInt(0, 8).putInt(8, -40);
+        assertNull(deserializer.decode(lying));
+    }
+
+    @Test
+    void writesACandleWithItsIndicatorsNaNIncluded() {
+        Bar bar = new Bar();
+        bar.symbol = "MSFT";
+        bar.sector = "Tech";
+        bar.timeframe = BarTimeframe.H1;
+        bar.startUs = 1_800_000_000_000_000L;
+        bar.open = 4_000_000;
+        bar.high = 4_100_000;
+        bar.low = 3_900_000;
+        bar.close = 4_050_000;
+        bar.volume = 1_000;
+        bar.notional = 4_020_000.0 * 1_000;
+        bar.trades = 17;
+        Candle candle = new Candle();
+        candle.bar = bar;
+        candle.sma20 = 4_010_000.5;
+        candle.sma50 = Double.NaN;
+        candle.ema20 = 0;
+        candle.ema50 = Double.NaN;
+        candle.volatility20 = 0.002;
+        candle.relativeVolume = 1.5;
+        candle.priceVolumeCorrelation = -0.25;
+        CandleBar read = CandleBar.getRootAsCandleBar(ByteBuffer.wrap(new CandleSerializer("candles").encode(candle)));
+        assertEquals("MSFT", read.symbol());
+        assertEquals(BarTimeframe.H1, read.timeframe());
+        assertEquals(1_800_000_000_000_000L, read.startTimeUs());
+        assertEquals(4_020_000L, read.vwap());
+        assertEquals(17L, read.trades());
+        assertEquals(4_010_000.5, read.sma20());
+        assertTrue(Double.isNaN(read.sma50()));
+        assertEquals(0.0, read.ema20());
+        assertEquals(-0.25, read.priceVolumeCorrelation());
+        var record = new CandleSerializer("candles").serialize(candle, null, null);
+        assertEquals(BarTimeframe.H1, record.partition(), "partition = timeframe");
+        assertEquals(1_800_000_000_000L, record.timestamp(), "timestamp = bar start");
+    }
+
+    @Test
+    void namesTheTopicEachSinkWrites() {
+        // KafkaSink's pooled transactional ids need them to find a restarted job's open transactions.
+        assertEquals(List.of("c"), new CandleSerializer("c").getKafkaDatasetFacet().orElseThrow().getTopicIdentifier().getTopics());
+        assertEquals(List.of("e"), new DetectionSerializer("e").getKafkaDatasetFacet().orElseThrow().getTopicIdentifier().getTopics());
+        assertEquals(
+                List.of("x"), new CorrelationSerializer("x").getKafkaDatasetFacet().orElseThrow().getTopicIdentifier().getTopics());
+    }
+
+    @Test
+    void writesADetectionAsAMarketEventWithItsEvidence() {
+        Detection detection = new Detection(MarketEventKind.FlashCrash, "TSLA", "Consumer", "flash-crash", 5_000_000)
+                .measured(2.5, 2.0)
+                .over(5_000, 3_000_000)
+                .prices(2_500_000, 2_437_500)
+                .saying("fell 2.50 %");
+        MarketEvent read = MarketEvent.getRootAsMarketEvent(
+                ByteBuffer.wrap(new DetectionSerializer("market_events").encode(detection)));
+        assertEquals(MarketEventKind.FlashCrash, read.kind());
+        assertEquals(EventSource.Analytics, read.source());
+        assertEquals("TSLA", read.symbol());
+        assertEquals(2.5, read.value());
+        assertTrue(Double.isNaN(read.mean()));
+        assertEquals(5_000L, read.windowMs());
+        assertEquals(3_000_000L, read.startTimeUs());
+        assertEquals(2_437_500L, read.price());
+    }
+}

@@ -1,0 +1,476 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { cpus, tmpdir, totalmem } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { type AnalyticsTopics, type RunningAnalytics, startAnalytics } from '@tickstream/analytics';
+import { decodeCandleBar, decodeMarketEvent, MarketEventKind, TickEncoder } from '@tickstream/schemas';
+import { kafkaLz4Codec } from '@tickstream/schemas/lz4-node';
+import kafkajs from 'kafkajs';
+import { cpuSeconds, endOffsetTotal, freePort, rssMb, spawnCli, startBrokerProcess, stopChild } from './processes.js';
+import { median } from './stats.js';
+
+const { CompressionCodecs, CompressionTypes, Kafka, logLevel } = kafkajs;
+// The job's sinks write lz4 batches; kafkajs ships without lz4.
+CompressionCodecs[CompressionTypes.LZ4] = kafkaLz4Codec;
+
+/**
+ * Analytics benchmark (`tickstream bench --only analytics`): the Flink job as `tickstream
+ * analytics` runs it (one JVM, a MiniCluster), against the embedded broker in a process of its own.
+ * - throughput: a backlog of ticks written first (`tickstream producer --rate max`), then read by
+ *   the job from its start at parallelism 1 and 2; the rate it drains the backlog at is the most
+ *   it sustains with its lag flat, and its CPU gives ticks per core-second;
+ * - the default load (500 symbols, 5,000 ticks/s): CPU per 1,000 ticks, checkpoint duration and
+ *   size, and recovery after a kill -9 (until a candle newer than the kill is written);
+ * - detection latency: a market in which a symbol falls 3 % in a second every half second; for
+ *   each FlashCrash, the time from the exchange time of the tick that completed the fall to the
+ *   event arriving at a Kafka consumer of market_events: a read_committed one (as edges read it:
+ *   under exactly-once that waits for the checkpoint that commits it) and a read_uncommitted one
+ *   (when the job wrote it: the detection itself).
+ */
+export interface AnalyticsBenchResult {
+  machine: { cpus: number; model: string; memoryGb: number; node: string };
+  delivery: string;
+  throughput: { parallelism: number; ticksPerSecond: number; jvmCores: number; ticksPerCoreSecond: number }[];
+  backlogTicks: number;
+  live: {
+    ticksPerSecond: number;
+    jvmCores: number;
+    cpuMsPer1000Ticks: number;
+    checkpointMs: number;
+    checkpointBytes: number;
+    lateTicks: number;
+    rssMb: number;
+  };
+  recoverySeconds: number[];
+  /** Of which: kill to the restarted job running (JVM, MiniCluster, restore). */
+  restartSeconds: number[];
+  /** At a read_committed consumer: what edges and `tickstream watch` see. */
+  latency: { events: number; p50Ms: number; p99Ms: number; maxMs: number };
+  /** At a read_uncommitted consumer: when the job wrote the event, before its transaction commits. */
+  writtenLatency: { events: number; p50Ms: number; p99Ms: number; maxMs: number };
+  checkpointIntervalMs: number;
+}
+
+export type AnalyticsBenchPart = 'throughput' | 'live' | 'latency';
+
+export interface AnalyticsBenchOptions {
+  quick?: boolean;
+  /** Which parts to run (default all): `node bench/dist/analytics.js --parts throughput`. */
+  parts?: readonly AnalyticsBenchPart[];
+  /** The job's checkpoint interval (default the job's, 1 s): under exactly-once, how often output is committed. */
+  checkpointIntervalMs?: number;
+  progress?: (line: string) => void;
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** The job's own default (AnalyticsOptions.java). */
+const DEFAULT_CHECKPOINT_INTERVAL_MS = 500;
+
+/** Latencies in arrival order; the first crashes meet a cold JVM, so the second half is summarised. */
+function latencySummary(latencies: readonly number[]): AnalyticsBenchResult['latency'] {
+  const sorted = latencies.slice(Math.floor(latencies.length / 2)).sort((a, b) => a - b);
+  return {
+    events: latencies.length,
+    p50Ms: quantile(sorted, 0.5),
+    p99Ms: quantile(sorted, 0.99),
+    maxMs: sorted.at(-1) ?? Number.NaN,
+  };
+}
+
+function quantile(sorted: readonly number[], q: number): number {
+  if (sorted.length === 0) return Number.NaN;
+  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] as number;
+}
+
+/** The sum of a metric's samples whose labels contain every `labels` fragment, from Prometheus text. */
+export function metricSum(text: string, name: string, ...labels: string[]): number {
+  let sum = Number.NaN;
+  for (const line of text.split('\n')) {
+    if (!line.startsWith(`${name}{`) && !line.startsWith(`${name} `)) continue;
+    if (!labels.every((label) => line.includes(label))) continue;
+    const value = Number(line.slice(line.lastIndexOf(' ') + 1));
+    if (Number.isFinite(value)) sum = (Number.isNaN(sum) ? 0 : sum) + value;
+  }
+  return sum;
+}
+
+async function scrape(port: number): Promise<string> {
+  const response = await fetch(`http://127.0.0.1:${port}/metrics`);
+  return response.text();
+}
+
+const SOURCE_OUT = 'flink_taskmanager_job_task_operator_numRecordsOut';
+const SOURCE = 'operator_name="Source:_ticks"';
+
+/** Ticks the job's sources have emitted so far; 0 until their metrics exist. */
+async function ticksRead(port: number): Promise<number> {
+  const read = metricSum(await scrape(port).catch(() => ''), SOURCE_OUT, SOURCE);
+  return Number.isNaN(read) ? 0 : read;
+}
+
+interface JobRun {
+  job: RunningAnalytics;
+  metricsPort: number;
+}
+
+async function startJob(
+  bootstrap: string,
+  topics: AnalyticsTopics,
+  checkpointDir: string,
+  instance: string,
+  extra: { parallelism?: number; backfillMs?: number; restore?: string; checkpointIntervalMs?: number } = {},
+): Promise<JobRun> {
+  const metricsPort = await freePort();
+  const job = await startAnalytics({
+    brokers: bootstrap,
+    topics,
+    checkpointDir,
+    instance,
+    metricsPort,
+    ...extra,
+  });
+  await job.ready;
+  return { job, metricsPort };
+}
+
+function topicsFor(name: string): AnalyticsTopics {
+  return { ticks: name, events: `${name}-events`, candles: `${name}-candles`, correlations: `${name}-corr` };
+}
+
+export async function runAnalyticsBench(options: AnalyticsBenchOptions = {}): Promise<AnalyticsBenchResult> {
+  const quick = options.quick ?? false;
+  const progress = options.progress ?? (() => {});
+  const parts = new Set(options.parts ?? ['throughput', 'live', 'latency']);
+  const interval =
+    options.checkpointIntervalMs === undefined ? {} : { checkpointIntervalMs: options.checkpointIntervalMs };
+  const scratch = mkdtempSync(join(tmpdir(), 'tickstream-bench-analytics-'));
+  const broker = await startBrokerProcess(join(scratch, 'broker'));
+  const kafka = new Kafka({ brokers: [broker.bootstrap], logLevel: logLevel.NOTHING });
+  let delivery = 'unknown';
+  try {
+    // ---- throughput: drain a backlog --------------------------------------------------------
+    const throughput: AnalyticsBenchResult['throughput'] = [];
+    let backlogTicks = 0;
+    if (parts.has('throughput')) {
+      const backlog = `bench-analytics-backlog-${Date.now()}`;
+      progress(`writing a backlog of ticks (${quick ? 6 : 12} s of --rate max)`);
+      const writer = spawnCli([
+        'producer',
+        ...['--brokers', broker.bootstrap, '--topic', backlog, '--events-topic', `${backlog}-events`],
+        ...['--rate', 'max', '--symbol-count', '500', '--duration', `${quick ? 6 : 12}s`],
+      ]);
+      await new Promise((resolve) => writer.once('exit', resolve));
+      backlogTicks = await endOffsetTotal(broker.bootstrap, backlog);
+      for (const parallelism of quick ? [1] : [1, 2]) {
+        const name = `${backlog}-p${parallelism}`;
+        const run = await startJob(
+          broker.bootstrap,
+          { ...topicsFor(name), ticks: backlog },
+          join(scratch, name),
+          name,
+          {
+            parallelism,
+            backfillMs: 24 * 3_600_000,
+            restore: 'none',
+            ...interval,
+          },
+        );
+        delivery = run.job.delivery;
+        try {
+          // Past the JVM's warm-up (JIT): measure between 20 % and 80 % of the backlog.
+          const deadline = Date.now() + 180_000;
+          while ((await ticksRead(run.metricsPort)) < 0.2 * backlogTicks && Date.now() < deadline) await sleep(200);
+          const t0 = Date.now();
+          const cpu0 = cpuSeconds(run.job.pid);
+          const read0 = await ticksRead(run.metricsPort);
+          let read1 = read0;
+          while (read1 < 0.8 * backlogTicks && Date.now() < deadline) {
+            await sleep(200);
+            read1 = await ticksRead(run.metricsPort);
+          }
+          const seconds = (Date.now() - t0) / 1000;
+          const cores = (cpuSeconds(run.job.pid) - cpu0) / seconds;
+          const ticksPerSecond = (read1 - read0) / seconds;
+          throughput.push({ parallelism, ticksPerSecond, jvmCores: cores, ticksPerCoreSecond: ticksPerSecond / cores });
+          progress(
+            `parallelism ${parallelism}: ${Math.round(ticksPerSecond)} ticks/s on ${cores.toFixed(2)} cores (${Math.round(ticksPerSecond / cores)} per core-second)`,
+          );
+        } finally {
+          await run.job.kill();
+        }
+      }
+    }
+
+    // ---- the default load: CPU, checkpoints, recovery ---------------------------------------
+    let live: AnalyticsBenchResult['live'] = {
+      ticksPerSecond: Number.NaN,
+      jvmCores: Number.NaN,
+      cpuMsPer1000Ticks: Number.NaN,
+      checkpointMs: Number.NaN,
+      checkpointBytes: Number.NaN,
+      lateTicks: Number.NaN,
+      rssMb: Number.NaN,
+    };
+    const recoverySeconds: number[] = [];
+    const restartSeconds: number[] = [];
+    if (parts.has('live')) {
+      const liveTopic = `bench-analytics-live-${Date.now()}`;
+      const producer = spawnCli([
+        'producer',
+        ...['--brokers', broker.bootstrap, '--topic', liveTopic, '--events-topic', `${liveTopic}-events`],
+      ]);
+      try {
+        await sleep(2000);
+        const checkpointDir = join(scratch, liveTopic);
+        let run = await startJob(broker.bootstrap, topicsFor(liveTopic), checkpointDir, liveTopic, {
+          backfillMs: 0,
+          ...interval,
+        });
+        delivery = run.job.delivery;
+        // The JIT compiles Flink's code paths for the first minute (measured: 1.1 cores after 15 s,
+        // 0.4-0.6 after 45 s at the same load). Quick (CI's smoke test) does not wait for it.
+        progress('default load (500 symbols, 5,000 ticks/s): warming up');
+        await sleep(quick ? 15_000 : 60_000);
+        const t0 = Date.now();
+        const cpu0 = cpuSeconds(run.job.pid);
+        const read0 = await ticksRead(run.metricsPort);
+        const checkpointMs: number[] = [];
+        const checkpointBytes: number[] = [];
+        while (Date.now() - t0 < (quick ? 10_000 : 20_000)) {
+          await sleep(2000);
+          const text = await scrape(run.metricsPort);
+          checkpointMs.push(metricSum(text, 'flink_jobmanager_job_lastCheckpointDuration'));
+          checkpointBytes.push(metricSum(text, 'flink_jobmanager_job_lastCheckpointSize'));
+        }
+        const seconds = (Date.now() - t0) / 1000;
+        const ticks = (await ticksRead(run.metricsPort)) - read0;
+        const cores = (cpuSeconds(run.job.pid) - cpu0) / seconds;
+        live = {
+          ticksPerSecond: ticks / seconds,
+          jvmCores: cores,
+          cpuMsPer1000Ticks: ((cores * seconds) / ticks) * 1000 * 1000,
+          checkpointMs: median(checkpointMs.filter(Number.isFinite)),
+          checkpointBytes: median(checkpointBytes.filter(Number.isFinite)),
+          lateTicks: metricSum(await scrape(run.metricsPort), 'flink_taskmanager_job_task_operator_late_ticks'),
+          rssMb: rssMb(run.job.pid),
+        };
+        progress(
+          `default load: ${live.jvmCores.toFixed(2)} cores, ${live.cpuMsPer1000Ticks.toFixed(1)} CPU-ms per 1,000 ticks, checkpoint ${live.checkpointMs} ms / ${Math.round(live.checkpointBytes / 1024)} KB`,
+        );
+
+        const candles = kafka.consumer({ groupId: `${liveTopic}-reader` });
+        let newestBarMs = 0;
+        await candles.connect();
+        await candles.subscribe({ topic: `${liveTopic}-candles` });
+        await candles.run({
+          eachMessage: async ({ message, partition }) => {
+            if (partition !== 0 || !message.value) return;
+            newestBarMs = Math.max(newestBarMs, decodeCandleBar(new Uint8Array(message.value)).startTimeUs / 1000);
+          },
+        });
+        try {
+          for (let kill = 0; kill < (quick ? 1 : 2); kill++) {
+            await sleep(5000);
+            const killedAt = Date.now();
+            await run.job.kill();
+            run = await startJob(broker.bootstrap, topicsFor(liveTopic), checkpointDir, liveTopic, {
+              backfillMs: 0,
+              ...interval,
+            });
+            restartSeconds.push((Date.now() - killedAt) / 1000);
+            // Recovered: a 1s bar that started after the kill has been written.
+            while (newestBarMs < killedAt && Date.now() - killedAt < 120_000) await sleep(50);
+            recoverySeconds.push((Date.now() - killedAt) / 1000);
+            progress(
+              `recovery after kill -9: ${recoverySeconds.at(-1)?.toFixed(1)} s (running again after ${restartSeconds.at(-1)?.toFixed(1)} s)`,
+            );
+          }
+        } finally {
+          await candles.disconnect();
+          await run.job.kill();
+        }
+      } finally {
+        await stopChild(producer);
+      }
+    }
+
+    // ---- detection latency -----------------------------------------------------------------
+    let latency = latencySummary([]);
+    let writtenLatency = latencySummary([]);
+    if (parts.has('latency')) {
+      const latencyTopic = `bench-analytics-crashes-${Date.now()}`;
+      const admin = kafka.admin();
+      await admin.connect();
+      await admin.createTopics({ topics: [{ topic: latencyTopic, numPartitions: 3 }] });
+      await admin.disconnect();
+      const run = await startJob(broker.bootstrap, topicsFor(latencyTopic), join(scratch, latencyTopic), latencyTopic, {
+        backfillMs: 0,
+        ...interval,
+      });
+      delivery = run.job.delivery;
+      const committed: number[] = [];
+      const written: number[] = [];
+      const readers = [
+        { latencies: committed, consumer: kafka.consumer({ groupId: `${latencyTopic}-committed` }) },
+        {
+          latencies: written,
+          consumer: kafka.consumer({ groupId: `${latencyTopic}-written`, readUncommitted: true }),
+        },
+      ];
+      for (const { latencies, consumer } of readers) {
+        await consumer.connect();
+        await consumer.subscribe({ topic: `${latencyTopic}-events` });
+        await consumer.run({
+          eachMessage: async ({ message }) => {
+            if (!message.value) return;
+            const event = decodeMarketEvent(new Uint8Array(message.value));
+            if (event.kind === MarketEventKind.FlashCrash) latencies.push(Date.now() - event.timeUs / 1000);
+          },
+        });
+      }
+      const market = new CrashingMarket(kafka, latencyTopic);
+      try {
+        await market.start();
+        progress(`detection latency: a 3 % fall every 0.5 s for ${quick ? 20 : 60} s`);
+        await sleep(quick ? 20_000 : 60_000);
+      } finally {
+        await market.stop();
+        await sleep(2000);
+        for (const { consumer } of readers) await consumer.disconnect();
+        await run.job.kill();
+      }
+      latency = latencySummary(committed);
+      writtenLatency = latencySummary(written);
+      progress(
+        `tick → FlashCrash over the second half's crashes: read_committed p50 ${latency.p50Ms} ms, p99 ${latency.p99Ms} ms; ` +
+          `read_uncommitted (written) p50 ${writtenLatency.p50Ms} ms, p99 ${writtenLatency.p99Ms} ms`,
+      );
+    }
+    return {
+      machine: {
+        cpus: cpus().length,
+        model: cpus()[0]?.model ?? 'unknown',
+        memoryGb: Math.round(totalmem() / 2 ** 30),
+        node: process.versions.node,
+      },
+      delivery,
+      throughput,
+      backlogTicks,
+      live,
+      recoverySeconds,
+      restartSeconds,
+      latency,
+      writtenLatency,
+      checkpointIntervalMs: options.checkpointIntervalMs ?? DEFAULT_CHECKPOINT_INTERVAL_MS,
+    };
+  } finally {
+    await broker.close();
+    rmSync(scratch, { recursive: true, force: true });
+  }
+}
+
+/**
+ * 200 symbols ticking 10 times a second in real time (exchange time = now), one of them falling
+ * 3 % over a second every half second, round robin (each symbol every 100 s: past the pattern's
+ * 60 s cooldown, so every fall is reported).
+ */
+class CrashingMarket {
+  private readonly producer;
+  private readonly encoder = new TickEncoder();
+  private readonly prices = Array.from({ length: 200 }, () => 1_000_000);
+  private readonly sequences = new Array<number>(200).fill(0);
+  private timer: NodeJS.Timeout | undefined;
+  private startedMs = 0;
+  private lastMs = 0;
+  private sending: Promise<unknown> = Promise.resolve();
+
+  constructor(
+    kafka: InstanceType<typeof Kafka>,
+    private readonly topic: string,
+  ) {
+    this.producer = kafka.producer();
+  }
+
+  async start(): Promise<void> {
+    await this.producer.connect();
+    this.startedMs = Date.now();
+    this.lastMs = this.startedMs;
+    this.timer = setInterval(() => {
+      this.sending = this.sending.then(() => this.round()).catch(() => {});
+    }, 20);
+  }
+
+  async stop(): Promise<void> {
+    clearInterval(this.timer);
+    await this.sending;
+    await this.producer.disconnect();
+  }
+
+  private async round(): Promise<void> {
+    const now = Date.now();
+    const messages: { key: string; value: Buffer }[] = [];
+    // Each symbol ticks every 100 ms, at its own phase: at times t with t ≡ phase (mod 100).
+    for (let i = 0; i < this.prices.length; i++) {
+      const phase = (i * 7) % 100;
+      const first = this.lastMs + 1 + ((((phase - this.lastMs - 1) % 100) + 100) % 100);
+      for (let at = first; at <= now; at += 100) {
+        const sinceStart = at - this.startedMs;
+        const crashing = Math.floor(sinceStart / 500) % this.prices.length === i && sinceStart % 500 < 400;
+        // 3 % over 0.4 s in 4 steps; a little noise otherwise.
+        const price = this.prices[i] as number;
+        const next = crashing ? Math.round(price * 0.9925) : Math.round(price * (1 + ((at % 7) - 3) * 0.00002));
+        this.prices[i] = next;
+        this.sequences[i] = (this.sequences[i] as number) + 1;
+        messages.push({
+          key: `CR${i}`,
+          value: Buffer.from(
+            this.encoder.encode({
+              symbol: `CR${i}`,
+              sector: 'Crash',
+              price: next,
+              size: 10,
+              bid: next - 100,
+              ask: next + 100,
+              exchangeTimeUs: at * 1000,
+              sequence: this.sequences[i] as number,
+            }),
+          ),
+        });
+      }
+    }
+    this.lastMs = now;
+    if (messages.length > 0) await this.producer.send({ topic: this.topic, messages });
+  }
+}
+
+export function formatAnalyticsBench(result: AnalyticsBenchResult): string {
+  const lines = [
+    `analytics (Flink MiniCluster, one JVM, ${result.delivery}, checkpoints every ${result.checkpointIntervalMs} ms), ${result.machine.cpus} cores:`,
+    ...result.throughput.map(
+      (row) =>
+        `  parallelism ${row.parallelism}: ${Math.round(row.ticksPerSecond).toLocaleString('en-US')} ticks/s draining a backlog of ${result.backlogTicks.toLocaleString('en-US')} on ${row.jvmCores.toFixed(2)} cores = ${Math.round(row.ticksPerCoreSecond).toLocaleString('en-US')} ticks per core-second`,
+    ),
+    `  default load: ${Math.round(result.live.ticksPerSecond)} ticks/s on ${result.live.jvmCores.toFixed(2)} cores, ${result.live.cpuMsPer1000Ticks.toFixed(1)} CPU-ms per 1,000 ticks, ${result.live.lateTicks} late ticks, RSS ${Math.round(result.live.rssMb)} MB`,
+    `  checkpoint: ${result.live.checkpointMs} ms, ${Math.round(result.live.checkpointBytes / 1024)} KB (median)`,
+    `  recovery after kill -9: ${result.recoverySeconds.map((s) => `${s.toFixed(1)} s`).join(', ')} (running again after ${result.restartSeconds.map((s) => `${s.toFixed(1)} s`).join(', ')})`,
+    `  tick → FlashCrash at a read_committed consumer: p50 ${result.latency.p50Ms} ms, p99 ${result.latency.p99Ms} ms, max ${result.latency.maxMs} ms (${result.latency.events} events)`,
+    `  tick → FlashCrash written (read_uncommitted): p50 ${result.writtenLatency.p50Ms} ms, p99 ${result.writtenLatency.p99Ms} ms, max ${result.writtenLatency.maxMs} ms`,
+  ];
+  return lines.join('\n');
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  // node bench/dist/analytics.js [--quick] [--parts throughput,live,latency] [--checkpoint-interval MS]
+  const argument = (name: string): string | undefined =>
+    process.argv.includes(name) ? process.argv[process.argv.indexOf(name) + 1] : undefined;
+  const partsArgument = argument('--parts');
+  const intervalArgument = argument('--checkpoint-interval');
+  const result = await runAnalyticsBench({
+    quick: process.argv.includes('--quick'),
+    ...(partsArgument ? { parts: partsArgument.split(',') as AnalyticsBenchPart[] } : {}),
+    ...(intervalArgument ? { checkpointIntervalMs: Number(intervalArgument) } : {}),
+    progress: (line) => process.stderr.write(`${line}\n`),
+  });
+  process.stdout.write(`${formatAnalyticsBench(result)}\n`);
+}

@@ -1,0 +1,145 @@
+import { type AnalyticsOptions, DEFAULT_FLINK_VERSION, DEFAULT_TOPICS, startAnalytics } from '@tickstream/analytics';
+import type { Command, Flags } from '../command.js';
+import { parseChoice, parseDurationMs, parseInteger } from '../option-values.js';
+import { runUntilSignal } from '../run-until-signal.js';
+import { UsageError } from '../usage-error.js';
+
+export const analyticsCommand: Command = {
+  name: 'analytics',
+  summary:
+    'Run the analytics job (Apache Flink, one JVM): candles with indicators, patterns, anomalies and correlations from the ticks into Kafka.',
+  flags: {
+    brokers: {
+      type: 'string',
+      value: 'HOST:PORT,…',
+      description: 'Kafka bootstrap servers (default $KAFKA_BROKERS, else 127.0.0.1:9092)',
+    },
+    parallelism: { type: 'string', value: 'N', description: 'parallel instances of every operator', default: '1' },
+    'checkpoint-dir': {
+      type: 'string',
+      value: 'DIR',
+      description: "checkpoints and savepoints; a start resumes from the newest (Flink's log goes beside it)",
+      default: './data/analytics/checkpoints',
+    },
+    'checkpoint-interval': {
+      type: 'string',
+      value: 'DURATION',
+      description: 'how often state is checkpointed (and, exactly-once, output committed)',
+      default: '500ms',
+    },
+    'flink-version': {
+      type: 'string',
+      value: 'VERSION',
+      description: 'org.apache.flink version to build against',
+      default: DEFAULT_FLINK_VERSION,
+    },
+    delivery: {
+      type: 'string',
+      value: 'exactly-once|at-least-once',
+      description:
+        'output guarantee (default: exactly-once where the broker serves Kafka transactions, at-least-once where not)',
+    },
+    'metrics-port': { type: 'string', value: 'N', description: 'serve Prometheus text at http://HOST:N/metrics' },
+    restore: {
+      type: 'string',
+      value: 'latest|none|PATH',
+      description: 'what to resume from: the newest checkpoint, nothing, or this checkpoint',
+      default: 'latest',
+    },
+    backfill: {
+      type: 'string',
+      value: 'DURATION',
+      description: 'without a checkpoint, read ticks from this far back',
+      default: '15m',
+    },
+    'ticks-topic': { type: 'string', value: 'NAME', description: 'topic of the ticks', default: DEFAULT_TOPICS.ticks },
+    'events-topic': {
+      type: 'string',
+      value: 'NAME',
+      description: 'where detections go',
+      default: DEFAULT_TOPICS.events,
+    },
+    'candles-topic': {
+      type: 'string',
+      value: 'NAME',
+      description: 'where bars go',
+      default: DEFAULT_TOPICS.candles,
+    },
+    'correlations-topic': {
+      type: 'string',
+      value: 'NAME',
+      description: 'where correlation matrices go',
+      default: DEFAULT_TOPICS.correlations,
+    },
+    instance: {
+      type: 'string',
+      value: 'NAME',
+      description: 'consumer group and transactional id prefix (one running job per name)',
+      default: 'tickstream-analytics',
+    },
+    'max-heap': { type: 'string', value: 'SIZE', description: 'the JVM heap (-Xmx)', default: '256m' },
+  },
+  notes:
+    'Needs Java 17+ and Maven (apt-get install openjdk-17-jdk-headless maven): the first start builds the job and\n' +
+    'resolves Apache Flink (~100 MB) into ~/.cache/tickstream; later starts run offline from there.\n' +
+    'The job, its parameters and its metrics: docs/analytics.md.',
+  async run(flags) {
+    const options = analyticsOptionsFrom(flags, process.env);
+    const job = await startAnalytics({ ...options, log: (line) => process.stderr.write(`analytics: ${line}\n`) });
+    try {
+      await job.ready;
+    } catch (error) {
+      await job.stop(5000);
+      throw error;
+    }
+    process.stdout.write(
+      `analytics: job running (pid ${job.pid}, ${job.delivery}${options.metricsPort ? `, metrics on :${options.metricsPort}/metrics` : ''}); Flink's log: ${job.logFile}\n`,
+    );
+    let stopping = false;
+    const code = await runUntilSignal(() => {
+      stopping = true;
+      return job.stop();
+    }, job.exited);
+    const { code: jvmCode, signal } = await job.exited;
+    if (!stopping && (jvmCode !== 0 || signal !== null)) {
+      process.stderr.write(`analytics: the job's JVM exited (${signal ?? `status ${jvmCode}`}); see ${job.logFile}\n`);
+      return 1;
+    }
+    return code;
+  },
+};
+
+export function analyticsOptionsFrom(flags: Flags, env: NodeJS.ProcessEnv): AnalyticsOptions {
+  const delivery = flags.string('delivery');
+  const metricsPort = flags.string('metrics-port');
+  const maxHeap = flags.required('max-heap');
+  if (!/^\d+[mgMG]$/.test(maxHeap))
+    throw new UsageError(`--max-heap must be a size such as 256m or 1g, got '${maxHeap}'`);
+  const checkpointIntervalMs = parseDurationMs('checkpoint-interval', flags.required('checkpoint-interval'));
+  if (checkpointIntervalMs < 100) {
+    throw new UsageError(
+      `--checkpoint-interval must be at least 100ms, got '${flags.required('checkpoint-interval')}'`,
+    );
+  }
+  const backfillMs = parseDurationMs('backfill', flags.required('backfill'));
+  if (backfillMs < 0) throw new UsageError(`--backfill must be a duration such as 15m or 0, got '-1'`);
+  return {
+    brokers: flags.string('brokers') ?? (env.KAFKA_BROKERS?.trim() || '127.0.0.1:9092'),
+    parallelism: parseInteger('parallelism', flags.required('parallelism'), { min: 1, max: 64 }),
+    checkpointDir: flags.required('checkpoint-dir'),
+    checkpointIntervalMs,
+    flinkVersion: flags.required('flink-version'),
+    ...(delivery ? { delivery: parseChoice('delivery', delivery, ['exactly-once', 'at-least-once'] as const) } : {}),
+    ...(metricsPort ? { metricsPort: parseInteger('metrics-port', metricsPort, { min: 1, max: 65_535 }) } : {}),
+    restore: flags.required('restore'),
+    backfillMs,
+    topics: {
+      ticks: flags.required('ticks-topic'),
+      events: flags.required('events-topic'),
+      candles: flags.required('candles-topic'),
+      correlations: flags.required('correlations-topic'),
+    },
+    instance: flags.required('instance'),
+    maxHeap,
+  };
+}
