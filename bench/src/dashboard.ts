@@ -3,7 +3,7 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { chromium } from 'playwright-core';
+import { type CDPSession, chromium, type Page } from 'playwright-core';
 import { producerWorkersFor } from './edge.js';
 import { freePort, spawnCli, spawnProducer, startBrokerProcess, stopChild, waitForEdge } from './processes.js';
 
@@ -67,11 +67,30 @@ interface PageSample {
   applied: number;
 }
 
-async function measureOne(
-  config: DashboardBenchConfig,
-  seconds: number,
-  log: (line: string) => void,
-): Promise<DashboardBenchRow> {
+/** The views measured one after another by `--views` (issue 22): the Market grid is the reference. */
+export const VIEWS = ['Market', 'Overview', 'Symbol', 'History', 'Volume', 'Correlation'] as const;
+
+export interface ViewBenchRow {
+  view: string;
+  seconds: number;
+  appliedUpdatesPerSecond: number;
+  fps: number;
+  frameTimeP95Ms: number;
+  longTasks: number;
+  longTaskMsPerSecond: number;
+  scriptMsPerFrame: number;
+}
+
+interface RunningSystem {
+  page: Page;
+  cdp: CDPSession;
+}
+
+/**
+ * The system for one configuration: an embedded broker, the producer at the configured rate, an
+ * edge, and the dashboard in Chromium gone live on its Market tab; torn down after `use`.
+ */
+async function withSystem<T>(config: DashboardBenchConfig, use: (system: RunningSystem) => Promise<T>): Promise<T> {
   const dataDir = mkdtempSync(join(tmpdir(), 'tickstream-dashboard-bench-'));
   const broker = await startBrokerProcess(dataDir);
   const children: ChildProcess[] = [];
@@ -113,22 +132,44 @@ async function measureOne(
     await page.goto(`http://127.0.0.1:${port}/`);
     const live = "document.querySelector('[data-testid=status]')?.textContent?.trim() === 'live'";
     await page.waitForFunction(live, null, { timeout: 30_000 });
+    // The figures of issue 8 are the Market grid's; the Overview opens first since issue 22.
+    await openView(page, 'Market');
     const cdp = await context.newCDPSession(page);
     await cdp.send('Performance.enable');
-    const scriptSeconds = async (): Promise<number> =>
-      (await cdp.send('Performance.getMetrics')).metrics.find((m) => m.name === 'ScriptDuration')?.value ?? 0;
-    const sample = (): Promise<PageSample> =>
-      page.evaluate(`(() => {
-        const e = window.tickstream.engine;
-        const b = window.__bench;
-        return { frames: b.frames.slice(), longTasks: b.longTasks.slice(), heap: performance.memory.usedJSHeapSize,
-                 counters: e.counters ? { updates: e.counters.updates } : null, applied: e.meter.appliedUpdates };
-      })()`) as Promise<PageSample>;
+    return await use({ page, cdp });
+  } finally {
+    await context.close();
+    for (const child of children) await stopChild(child, 'SIGKILL');
+    await broker.close();
+    rmSync(profile, { recursive: true, force: true });
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}
 
+const openView = (page: Page, view: string): Promise<void> =>
+  page.getByRole('tab', { name: new RegExp(`^${view}`) }).click();
+
+const sample = (page: Page): Promise<PageSample> =>
+  page.evaluate(`(() => {
+    const e = window.tickstream.engine;
+    const b = window.__bench;
+    return { frames: b.frames.slice(), longTasks: b.longTasks.slice(), heap: performance.memory.usedJSHeapSize,
+             counters: e.counters ? { updates: e.counters.updates } : null, applied: e.meter.appliedUpdates };
+  })()`) as Promise<PageSample>;
+
+const scriptSeconds = async (cdp: CDPSession): Promise<number> =>
+  (await cdp.send('Performance.getMetrics')).metrics.find((m) => m.name === 'ScriptDuration')?.value ?? 0;
+
+async function measureOne(
+  config: DashboardBenchConfig,
+  seconds: number,
+  log: (line: string) => void,
+): Promise<DashboardBenchRow> {
+  return withSystem(config, async ({ page, cdp }) => {
     await sleep(5000); // warm-up: JIT, atlas, first Snapshot
     await page.evaluate('window.__bench.reset()');
-    const start = await sample();
-    const scriptStart = await scriptSeconds();
+    const start = await sample(page);
+    const scriptStart = await scriptSeconds(cdp);
     const startedAt = Date.now();
     const retainedHeapMb: number[] = [];
     const retainedHeap = async (): Promise<number> => {
@@ -143,8 +184,8 @@ async function measureOne(
       await sleep(Math.min(heapEveryMs, seconds * 1000 - elapsedMs));
       retainedHeapMb.push(await retainedHeap());
     }
-    const end = await sample();
-    const scriptEnd = await scriptSeconds();
+    const end = await sample(page);
+    const scriptEnd = await scriptSeconds(cdp);
     const elapsed = (Date.now() - startedAt) / 1000;
 
     const frames = [...end.frames].sort((a, b) => a - b);
@@ -165,13 +206,65 @@ async function measureOne(
     };
     log(formatRow(row));
     return row;
-  } finally {
-    await context.close();
-    for (const child of children) await stopChild(child, 'SIGKILL');
-    await broker.close();
-    rmSync(profile, { recursive: true, force: true });
-    rmSync(dataDir, { recursive: true, force: true });
-  }
+  });
+}
+
+/**
+ * Every view open in turn at one offered rate (issue 22: 50,000 updates/s): per view a warm-up
+ * of 3 s after opening it, then `seconds` of fps, frame p95, long tasks and main-thread script
+ * time per frame, the same probes as the Market grid's row above.
+ */
+export async function runViewsBench(options: {
+  seconds: number;
+  config?: DashboardBenchConfig;
+  views?: readonly string[];
+  log?: (line: string) => void;
+}): Promise<ViewBenchRow[]> {
+  if (!existsSync(CHROMIUM)) throw new Error(`no Chromium at ${CHROMIUM} (apt-get install -y chromium)`);
+  if (!existsSync(DASHBOARD_DIST)) throw new Error('the dashboard is not built (npm run build -w dashboard)');
+  const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
+  const config = options.config ?? (DEFAULT_CONFIGS[1] as DashboardBenchConfig);
+  return withSystem(config, async ({ page, cdp }) => {
+    const rows: ViewBenchRow[] = [];
+    for (const view of options.views ?? VIEWS) {
+      await openView(page, view);
+      await sleep(3000);
+      await page.evaluate('window.__bench.reset()');
+      const start = await sample(page);
+      const scriptStart = await scriptSeconds(cdp);
+      const startedAt = Date.now();
+      await sleep(options.seconds * 1000);
+      const end = await sample(page);
+      const scriptEnd = await scriptSeconds(cdp);
+      const elapsed = (Date.now() - startedAt) / 1000;
+      const frames = [...end.frames].sort((a, b) => a - b);
+      const row: ViewBenchRow = {
+        view,
+        seconds: elapsed,
+        appliedUpdatesPerSecond: (end.applied - start.applied) / elapsed,
+        fps: end.frames.length / elapsed,
+        frameTimeP95Ms: frames[Math.min(frames.length - 1, Math.floor(frames.length * 0.95))] ?? Number.NaN,
+        longTasks: end.longTasks.length,
+        longTaskMsPerSecond: end.longTasks.reduce((sum, d) => sum + d, 0) / elapsed,
+        scriptMsPerFrame: ((scriptEnd - scriptStart) * 1000) / Math.max(1, end.frames.length),
+      };
+      log(formatViewRow(row, rows[0]));
+      rows.push(row);
+    }
+    return rows;
+  });
+}
+
+/** A view's row, and how it compares with the first (the Market grid): issue 22 allows 10 % below it. */
+export function formatViewRow(row: ViewBenchRow, reference?: ViewBenchRow): string {
+  const versus = reference
+    ? ` (${(((row.fps - reference.fps) / reference.fps) * 100).toFixed(0)} % fps vs ${reference.view})`
+    : '';
+  return (
+    `${row.view.padEnd(12)} ${row.fps.toFixed(1)} fps${versus}, frame p95 ${row.frameTimeP95Ms.toFixed(1)} ms, ` +
+    `script ${row.scriptMsPerFrame.toFixed(2)} ms/frame, ${row.longTasks} long tasks (${row.longTaskMsPerSecond.toFixed(0)} ms/s), ` +
+    `applied ${Math.round(row.appliedUpdatesPerSecond).toLocaleString('en-US')}/s over ${row.seconds.toFixed(0)} s`
+  );
 }
 
 function formatRow(row: DashboardBenchRow): string {
@@ -199,12 +292,13 @@ export async function runDashboardBench(options: {
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
-  // node bench/dist/dashboard.js [--seconds 60] [--only 10000,50000]
-  const args = process.argv.slice(2);
+  // node bench/dist/dashboard.js [--seconds 60] [--only 10000,50000] [--views]
+  const views = process.argv.includes('--views');
+  const args = process.argv.slice(2).filter((arg) => arg !== '--views');
   for (let i = 0; i < args.length; i += 2) {
     if (!['--seconds', '--only'].includes(args[i] ?? '') || args[i + 1] === undefined) {
       process.stderr.write(
-        `bench dashboard: unknown option or missing value '${args[i]}' (--seconds N, --only 10000,50000,100000)\n`,
+        `bench dashboard: unknown option or missing value '${args[i]}' (--seconds N, --only 10000,50000,100000, --views)\n`,
       );
       process.exit(2);
     }
@@ -218,6 +312,13 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   if (!(seconds >= 5) || only?.some((target) => !DEFAULT_CONFIGS.some((c) => c.targetUpdatesPerSecond === target))) {
     process.stderr.write('bench dashboard: --seconds must be ≥ 5 and --only a list of 10000, 50000, 100000\n');
     process.exit(2);
+  }
+  if (views) {
+    // Every view in turn at 50,000 offered updates/s (or the one --only names).
+    const config = DEFAULT_CONFIGS.find((c) => c.targetUpdatesPerSecond === (only?.[0] ?? 50_000));
+    const rows = await runViewsBench({ seconds, config, log: () => {} });
+    for (const row of rows) process.stdout.write(`${formatViewRow(row, rows[0])}\n`);
+    process.exit(0);
   }
   const rows = await runDashboardBench({
     seconds,

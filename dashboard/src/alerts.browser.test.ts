@@ -146,7 +146,7 @@ describe.skipIf(!haveChromium)('dashboard sign-in and alerts in Chromium', () =>
   });
 
   it('creates alerts from the form and from a grid row with the keyboard, and refuses bad ones precisely', async () => {
-    await alice.keyboard.press('6');
+    await alice.getByRole('tab', { name: /^Alerts/ }).click();
     const form = alice.getByTestId('alert-form');
     await form.getByLabel('Symbol').fill('NOPE');
     await form.getByLabel('Value').fill('10');
@@ -160,7 +160,7 @@ describe.skipIf(!haveChromium)('dashboard sign-in and alerts in Chromium', () =>
     await expect.poll(() => alice.getByTestId('alerts-badge').innerText()).toBe('1');
 
     // From the market grid: select a row and press a.
-    await alice.keyboard.press('1');
+    await alice.keyboard.press('2');
     await alice.locator('.grid').focus();
     await alice.keyboard.press('Home');
     await alice.keyboard.press('a');

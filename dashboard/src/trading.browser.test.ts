@@ -164,7 +164,7 @@ describe.skipIf(!haveChromium)('dashboard Trading and Portfolio tabs in Chromium
     async () => {
       alice = await openPage();
       await signIn(alice, 'alice');
-      await alice.keyboard.press('8');
+      await alice.getByRole('tab', { name: /^Trading/ }).click();
       const ticket = alice.getByTestId('order-ticket');
       await ticket.getByLabel('Symbol').fill('AAPL');
       // The ticket's quote is the live one: it moves.
@@ -226,7 +226,7 @@ describe.skipIf(!haveChromium)('dashboard Trading and Portfolio tabs in Chromium
       await expect.poll(() => text(alice, 'portfolio-badge')).toBe('1');
       await expect.poll(() => alice.getByTestId('fills').innerText()).toContain('AAPL');
 
-      await alice.keyboard.press('9');
+      await alice.getByRole('tab', { name: /^Portfolio/ }).click();
       const row = alice.getByTestId('positions').locator('tr[data-symbol=AAPL]');
       await expect.poll(() => row.innerText()).toContain('100');
       expect(await text(alice, 'cash')).toBe(((STARTING_CASH - cost) / 10_000).toFixed(2));
@@ -255,7 +255,7 @@ describe.skipIf(!haveChromium)('dashboard Trading and Portfolio tabs in Chromium
   it(
     'exports the fills as CSV',
     async () => {
-      await alice.keyboard.press('8');
+      await alice.getByRole('tab', { name: /^Trading/ }).click();
       const [download] = await Promise.all([alice.waitForEvent('download'), alice.getByTestId('fills-csv').click()]);
       expect(download.suggestedFilename()).toBe('fills-alice.csv');
       const csv = readFileSync((await download.path()) as string, 'utf8')
@@ -328,29 +328,29 @@ describe.skipIf(!haveChromium)('dashboard Trading and Portfolio tabs in Chromium
   it(
     'shows the same after a reload and on another edge: the state comes from Kafka',
     async () => {
-      await alice.keyboard.press('9');
+      await alice.getByRole('tab', { name: /^Portfolio/ }).click();
       const cash = await text(alice, 'cash');
-      await alice.keyboard.press('8');
+      await alice.getByRole('tab', { name: /^Trading/ }).click();
       const fills = await alice.getByTestId('fills').innerText();
       const closed = await alice.getByTestId('closed-orders').innerText();
 
       await alice.reload();
       await waitLive(alice);
-      await alice.keyboard.press('8');
+      await alice.getByRole('tab', { name: /^Trading/ }).click();
       await expect.poll(() => alice.getByTestId('fills').innerText()).toBe(fills);
       expect(await alice.getByTestId('closed-orders').innerText()).toBe(closed);
-      await alice.keyboard.press('9');
+      await alice.getByRole('tab', { name: /^Portfolio/ }).click();
       await expect.poll(() => text(alice, 'cash')).toBe(cash);
 
       const other = await startEdge();
       // The same browser on another edge: the cookie was issued for 127.0.0.1, any port.
       await alice.goto(`http://127.0.0.1:${other.port}/`);
       await waitLive(alice);
-      await alice.keyboard.press('9');
+      await alice.getByRole('tab', { name: /^Portfolio/ }).click();
       await expect.poll(() => text(alice, 'cash')).toBe(cash);
       expect(await alice.getByTestId('positions').locator('tr[data-symbol=AAPL]').innerText()).toContain('100');
       expect(await text(alice, 'portfolio-badge')).toBe('1');
-      await alice.keyboard.press('8');
+      await alice.getByRole('tab', { name: /^Trading/ }).click();
       await expect.poll(() => alice.getByTestId('fills').innerText()).toBe(fills);
       expect(await alice.getByTestId('closed-orders').innerText()).toBe(closed);
     },
@@ -362,17 +362,17 @@ describe.skipIf(!haveChromium)('dashboard Trading and Portfolio tabs in Chromium
     async () => {
       const bob = await openPage();
       await signIn(bob, 'bob');
-      await bob.keyboard.press('8');
+      await bob.getByRole('tab', { name: /^Trading/ }).click();
       expect(await bob.getByTestId('open-orders').innerText()).toContain('none');
       expect(await bob.getByTestId('fills').innerText()).toContain('none yet');
       expect(await text(bob, 'trading-badge')).toBe('0');
-      await bob.keyboard.press('9');
+      await bob.getByRole('tab', { name: /^Portfolio/ }).click();
       expect(await bob.getByTestId('portfolio-empty').innerText()).toMatch(/^No portfolio yet/);
       expect(await bob.getByTestId('trading-toast').count()).toBe(0);
 
       const vic = await openPage();
       await signIn(vic, 'vic');
-      await vic.keyboard.press('8');
+      await vic.getByRole('tab', { name: /^Trading/ }).click();
       expect(await vic.getByTestId('order-ticket').getByRole('button', { name: 'Buy' }).isDisabled()).toBe(true);
       expect(await vic.getByTestId('order-ticket').innerText()).toContain('Your role (viewer) may not trade.');
       expect(consoleErrors.join('\n')).toBe('');

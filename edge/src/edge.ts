@@ -28,6 +28,7 @@ import { closeSpread } from './drain.js';
 import { EventLog } from './event-log.js';
 import { FanOut } from './fan-out.js';
 import { registerHttpRoutes } from './http-routes.js';
+import { MarketSessionBook } from './market-session.js';
 import { MarketState } from './market-state.js';
 import { EdgeMetrics, type SendCounts } from './metrics.js';
 import type { EdgeOptions } from './options.js';
@@ -96,6 +97,7 @@ export async function startEdge(options: EdgeOptions): Promise<RunningEdge> {
   const candles = new CandleStore(options.maxSymbols, options.barsKept);
   const correlations = new CorrelationStore();
   const events = new EventLog();
+  const marketSession = new MarketSessionBook();
   const sent: SendCounts = { frames: new Map(), bytes: 0, updates: 0, skipped: 0 };
   const metrics = new EdgeMetrics(sent, {
     ticks: () => state.ticksApplied,
@@ -228,6 +230,7 @@ export async function startEdge(options: EdgeOptions): Promise<RunningEdge> {
       try {
         const event = decodeMarketEvent(value);
         events.add(event);
+        marketSession.add(event);
         if (live) fanOut.broadcast(sessions, encoder.marketEvent(epoch, 0, event), 'market-event');
       } catch (error) {
         if (!(error instanceof ProtocolError)) throw error;
@@ -436,6 +439,8 @@ export async function startEdge(options: EdgeOptions): Promise<RunningEdge> {
     trading: tradingService,
     directory,
     quote: (id) => state.published.row(id),
+    turnover: (id) => state.turnover[id] as number,
+    session: marketSession,
     candles,
     correlations,
     events,

@@ -5,11 +5,12 @@ import { type CorrelationStore, MAX_SET_SYMBOLS } from './correlations.js';
 import { EVENTS_KEPT, type EventLog } from './event-log.js';
 import { admitted, type HttpExchange } from './http-exchange.js';
 import type { GuardedRoutes } from './http-guard.js';
+import { registerSummaryRoutes, type SummaryContext } from './summary-routes.js';
 import type { SymbolDirectory } from './symbol-directory.js';
 import type { HttpRequest } from './uws.js';
 
-/** What the market-data routes read: symbols, bars, correlations, events and the analytics job's state. */
-export interface MarketContext {
+/** What the market-data routes read: symbols, bars, correlations, events, the session and the analytics job's state. */
+export interface MarketContext extends SummaryContext {
   auth: Authenticator;
   directory: SymbolDirectory;
   quote: (id: number) => QuoteFields;
@@ -78,8 +79,8 @@ function namedMatrices(store: CorrelationStore) {
 }
 
 /**
- * GET /api/symbols, /api/candles, /api/indicators, /api/correlations, /api/events, /api/analytics
- * (docs/api.md): viewer role when auth is on.
+ * GET /api/symbols, /api/candles, /api/indicators, /api/correlations, /api/events, /api/analytics,
+ * and the summaries /api/market, /api/movers, /api/heatmap (docs/api.md): viewer role when auth is on.
  */
 export function registerMarketRoutes(app: GuardedRoutes, context: MarketContext): void {
   app.get('/api/symbols', (res, req) =>
@@ -123,6 +124,8 @@ export function registerMarketRoutes(app: GuardedRoutes, context: MarketContext)
   app.get('/api/analytics', (res, req) =>
     admitted(context.auth, res, req, 'viewer', (exchange) => exchange.json(200, context.analytics())),
   );
+
+  registerSummaryRoutes(app, context);
 }
 
 function symbols(exchange: HttpExchange, context: MarketContext): void {

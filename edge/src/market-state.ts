@@ -26,6 +26,8 @@ export class MarketState {
   /** Ids whose trading day rolled over since the last publish: their open changed, which only a Snapshot carries. */
   dayRolled = false;
   private readonly day: Float64Array;
+  /** Traded value of each symbol today: Σ price × size (prices × 10,000), reset with the day like volume. */
+  readonly turnover: Float64Array;
   ticksApplied = 0;
   /** The newest exchange time of any tick applied, µs (what the analytics job's bars are judged against). */
   newestTimeUs = 0;
@@ -36,6 +38,7 @@ export class MarketState {
     this.changed = new Uint16Array(capacity);
     this.isChanged = new Uint8Array(capacity);
     this.day = new Float64Array(capacity).fill(Number.NaN);
+    this.turnover = new Float64Array(capacity);
   }
 
   apply(id: number, price: number, size: number, bid: number, ask: number, timeUs: number): void {
@@ -49,6 +52,7 @@ export class MarketState {
       q.low[id] = price;
       q.volume[id] = 0;
       q.ticks[id] = 0;
+      this.turnover[id] = 0;
     }
     q.last[id] = price;
     q.bid[id] = bid;
@@ -56,6 +60,7 @@ export class MarketState {
     if (price > (q.high[id] as number)) q.high[id] = price;
     if (price < (q.low[id] as number)) q.low[id] = price;
     q.volume[id] = (q.volume[id] as number) + size;
+    this.turnover[id] = (this.turnover[id] as number) + price * size;
     q.ticks[id] = (q.ticks[id] as number) + 1;
     // Ticks of one symbol arrive in order from one partition; max() keeps time monotonic anyway.
     if (timeUs > (q.timeUs[id] as number)) q.timeUs[id] = timeUs;

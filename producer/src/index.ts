@@ -1,6 +1,6 @@
 // @tickstream/producer: the market model and the worker-thread producer that writes it to Kafka.
 export { KafkaSink, type KafkaSinkOptions, type SinkStats } from './kafka-sink.js';
-export { buildUniverse, RealClock, ShardGenerator, SimClock } from './market/index.js';
+export { buildUniverse, RealClock, ShardGenerator, SimClock, sessionAt, sessionPeriod } from './market/index.js';
 export { ProducerMetrics } from './metrics.js';
 export { murmur2, partitionForKey } from './murmur2-partitioner.js';
 export {

@@ -1,4 +1,5 @@
 import type { KafkaSecurity } from '@tickstream/schemas/kafka-security';
+import type { ScenarioTiming } from './market/index.js';
 
 /**
  * Who writes Kafka (docs/producer.md): each worker with its own record batch encoder and
@@ -29,6 +30,8 @@ export interface ProducerOptions {
   /** Annualised volatility for every symbol (0.3 = 30 %), or null for each symbol's own. */
   volatility: number | null;
   scenario: ScenarioName;
+  /** The scenario's loop in market time (calm, then episode); null: 60 s calm + 20 s episode. Tests shorten it. */
+  scenarioTiming: ScenarioTiming | null;
   seed: number;
   clock: 'real' | 'sim';
   /** Sim clock speed-up over wall time. */
@@ -56,6 +59,7 @@ export const defaultProducerOptions: Omit<ProducerOptions, 'log'> = {
   writer: 'workers',
   volatility: null,
   scenario: 'normal',
+  scenarioTiming: null,
   seed: 1,
   clock: 'real',
   clockSpeed: 60,

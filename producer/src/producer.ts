@@ -46,7 +46,12 @@ const eventKinds: Record<Extract<ShardMessage, { type: 'event' }>['kind'], Marke
   'scenario-end': MarketEventKind.ScenarioEnd,
   halt: MarketEventKind.Halt,
   resume: MarketEventKind.Resume,
+  'session-change': MarketEventKind.SessionChange,
 };
+
+/** The Kafka key of a market event: its symbol, else one key for every session change (kept in order), else its name. */
+const eventKey = (event: Extract<ShardMessage, { type: 'event' }>): string =>
+  event.symbol || (event.kind === 'session-change' ? 'session' : event.name);
 
 /**
  * The producer: one long-running piscina task per shard generates and encodes ticks; this
@@ -119,7 +124,7 @@ export async function startProducer(given: ProducerOptions): Promise<RunningProd
       detail: event.detail,
       timeUs: event.timeMs * 1000,
     });
-    void sink.writeEvent(event.symbol || event.name, value, Date.now());
+    void sink.writeEvent(eventKey(event), value, Date.now());
   };
 
   const wallStartMs = Date.now();
@@ -154,6 +159,7 @@ export async function startProducer(given: ProducerOptions): Promise<RunningProd
       seed: options.seed,
       volatility: options.volatility,
       scenario: options.scenario,
+      scenarioTiming: options.scenarioTiming,
       clock: options.clock,
       clockSpeed: options.clockSpeed,
       simStartMs,

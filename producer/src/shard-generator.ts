@@ -11,6 +11,7 @@ export function createShardGenerator(task: ShardTask): ShardGenerator {
     seed: task.seed,
     volatility: task.volatility,
     scenario: task.scenario,
+    ...(task.scenarioTiming ? { timing: task.scenarioTiming } : {}),
     // Every shard's sim clock starts at the same instant: the task carries it.
     clock:
       task.clock === 'sim'

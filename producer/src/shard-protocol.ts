@@ -1,7 +1,7 @@
 import type { MessagePort } from 'node:worker_threads';
 import type { KafkaSecurity } from '@tickstream/schemas/kafka-security';
 import type { SinkStats } from './kafka-sink.js';
-import type { MarketEventOut } from './market/index.js';
+import type { MarketEventOut, ScenarioTiming } from './market/index.js';
 import type { ScenarioName, WriterKind } from './options.js';
 import type { PackedTicks } from './tick-batch.js';
 
@@ -14,6 +14,8 @@ export interface ShardTask {
   seed: number;
   volatility: number | null;
   scenario: ScenarioName;
+  /** The scenario's loop (calm, then episode); null for the default 60 s + 20 s. */
+  scenarioTiming: ScenarioTiming | null;
   clock: 'real' | 'sim';
   clockSpeed: number;
   /** Sim clock: the market time it starts at, and the wall time that start corresponds to. */

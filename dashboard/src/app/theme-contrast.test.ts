@@ -66,4 +66,27 @@ describe.each([
       }
     }
   });
+  it('keeps chart lines and volume bars at 3:1 on the chart (WCAG 1.4.11, non-text)', () => {
+    for (const fg of ['sma20', 'sma50', 'ema20', 'ema50', 'vwap', 'band', 'vol-high', 'vol-medium', 'vol-low']) {
+      const ratio = contrast(c[fg] as number, c.bg as number);
+      expect(ratio, `${fg} on bg: ${ratio.toFixed(2)}`).toBeGreaterThanOrEqual(3);
+    }
+  });
+
+  it('keeps the heatmap labels at 4.5:1 on every tile colour', () => {
+    for (let step = 0; step <= 6; step++) {
+      const tile = c[`heat-${step}`] as number;
+      expect(tile, `heat-${step}`).toBeTypeOf('number');
+      const ratio = contrast(c.text as number, tile);
+      expect(ratio, `text on heat-${step} ${hex(tile)}: ${ratio.toFixed(2)}`).toBeGreaterThanOrEqual(4.5);
+    }
+  });
+  it('keeps the colours also written as text (overlay names, volume categories) at 4.5:1 where they are written', () => {
+    for (const fg of ['sma20', 'sma50', 'ema20', 'ema50', 'vwap', 'band', 'vol-high', 'vol-low']) {
+      for (const bg of ['bg', 'surface', 'selection']) {
+        const ratio = contrast(c[fg] as number, c[bg] as number);
+        expect(ratio, `${fg} on ${bg}: ${ratio.toFixed(2)}`).toBeGreaterThanOrEqual(4.5);
+      }
+    }
+  });
 });

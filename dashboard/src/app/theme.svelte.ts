@@ -1,3 +1,7 @@
+import type { ChartColors } from '../engine/candle-chart.js';
+import { mix } from '../engine/colors.js';
+import type { HeatmapColors } from '../engine/heatmap-view.js';
+
 export type ThemeName = 'dark' | 'light';
 const KEY = 'tickstream.theme';
 
@@ -30,3 +34,51 @@ export function cssColor(name: string): number {
 }
 
 export const prefersReducedMotion = (): boolean => matchMedia('(prefers-reduced-motion: reduce)').matches;
+
+/** The candle chart's colours in the current theme. */
+export function chartColors(): ChartColors {
+  return {
+    background: cssColor('--bg'),
+    grid: cssColor('--grid-line'),
+    text: cssColor('--muted'),
+    up: cssColor('--up'),
+    down: cssColor('--down'),
+    crosshair: cssColor('--muted'),
+    overlay: cssColor('--accent'),
+    sma20: cssColor('--sma20'),
+    sma50: cssColor('--sma50'),
+    ema20: cssColor('--ema20'),
+    ema50: cssColor('--ema50'),
+    vwap: cssColor('--vwap'),
+    band: cssColor('--band'),
+    volumeHigh: cssColor('--vol-high'),
+    volumeMedium: cssColor('--vol-medium'),
+    volumeLow: cssColor('--vol-low'),
+  };
+}
+
+/** The heatmap's seven steps, fall to rise, with the text written on them. */
+export function heatmapColors(): HeatmapColors {
+  return {
+    background: cssColor('--bg'),
+    steps: [0, 1, 2, 3, 4, 5, 6].map((step) => cssColor(`--heat-${step}`)),
+    text: cssColor('--text'),
+    outline: cssColor('--text'),
+  };
+}
+
+/** Correlation cell colours from −1 to +1 in CORRELATION_STEPS even steps, then the colour of a missing pair. */
+export const CORRELATION_STEPS = 21;
+export function correlationPalette(): number[] {
+  const negative = cssColor('--corr-neg');
+  const zero = cssColor('--corr-zero');
+  const positive = cssColor('--corr-pos');
+  const middle = (CORRELATION_STEPS - 1) / 2;
+  const palette: number[] = [];
+  for (let k = 0; k < CORRELATION_STEPS; k++) {
+    const t = (k - middle) / middle;
+    palette.push(t < 0 ? mix(zero, negative, -t) : mix(zero, positive, t));
+  }
+  palette.push(cssColor('--corr-missing'));
+  return palette;
+}

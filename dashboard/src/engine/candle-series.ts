@@ -1,4 +1,4 @@
-import { BAR_WIDTH } from './feed-protocol.js';
+import { BAR, SERIES_WIDTH } from './feed-protocol.js';
 
 export const TIMEFRAMES = ['1s', '1m', '5m', '15m', '1h', '4h', '1d'] as const;
 export type TimeframeName = (typeof TIMEFRAMES)[number];
@@ -35,10 +35,10 @@ export interface Bar {
   volatility20?: number;
   relativeVolume?: number;
   priceVolumeCorrelation?: number;
+  /** Mean and standard deviation of the last 20 closes (the decode worker's; NaN before 20 bars): Bollinger bands. */
+  mean20?: number;
+  stdev20?: number;
 }
-
-/** /api/candles JSON: indicators are null where the job has none yet. */
-type BarJson = { [K in keyof Bar]: Bar[K] | null };
 
 const INDICATORS = [
   'sma20',
@@ -51,8 +51,9 @@ const INDICATORS = [
 ] as const;
 
 /**
- * One symbol's bars in one timeframe, oldest first: the history from /api/candles, then the
- * live Candles frames, which replace the bar with the same start time or append a new one.
+ * One symbol's bars in one timeframe, oldest first, as the decode worker's SeriesStore hands
+ * them over: the history from /api/candles, then the bars that changed, which replace the bar
+ * with the same start time or are put in order.
  */
 export class CandleSeries {
   readonly bars: Bar[] = [];
@@ -68,37 +69,42 @@ export class CandleSeries {
     this.version++;
   }
 
-  /** Bars from /api/candles (null indicators become NaN). */
-  mergeJson(bars: Iterable<BarJson>): void {
-    this.merge(
-      [...bars].map((json) => {
-        const bar = { ...json } as Bar;
-        for (const name of INDICATORS) if (json[name] === null) bar[name] = Number.NaN;
-        return bar;
-      }),
-    );
-  }
-
-  mergePacked(packed: Float64Array): void {
+  /** Bars of a series report (SERIES_WIDTH values each); `reset`: they are the whole series. */
+  mergePacked(packed: Float64Array, reset = false): void {
     const bars: Bar[] = [];
-    for (let o = 0; o + BAR_WIDTH <= packed.length; o += BAR_WIDTH) {
+    for (let o = 0; o + SERIES_WIDTH <= packed.length; o += SERIES_WIDTH) {
       const bar: Bar = {
-        startTimeUs: packed[o] as number,
-        open: packed[o + 1] as number,
-        high: packed[o + 2] as number,
-        low: packed[o + 3] as number,
-        close: packed[o + 4] as number,
-        volume: packed[o + 5] as number,
+        startTimeUs: packed[o + BAR.start] as number,
+        open: packed[o + BAR.open] as number,
+        high: packed[o + BAR.high] as number,
+        low: packed[o + BAR.low] as number,
+        close: packed[o + BAR.close] as number,
+        volume: packed[o + BAR.volume] as number,
+        mean20: packed[o + BAR.mean20] as number,
+        stdev20: packed[o + BAR.stdev20] as number,
       };
-      if (!Number.isNaN(packed[o + 6] as number)) {
-        bar.vwap = packed[o + 6] as number;
-        bar.trades = packed[o + 7] as number;
-        bar.final = packed[o + 8] === 1;
-        for (const [k, name] of INDICATORS.entries()) bar[name] = packed[o + 9 + k] as number;
+      if (!Number.isNaN(packed[o + BAR.vwap] as number)) {
+        bar.vwap = packed[o + BAR.vwap] as number;
+        bar.trades = packed[o + BAR.trades] as number;
+        bar.final = packed[o + BAR.final] === 1;
+        for (const name of INDICATORS) bar[name] = packed[o + BAR[name]] as number;
       }
       bars.push(bar);
     }
+    if (reset) this.bars.length = 0;
     this.merge(bars);
+  }
+
+  /** Index of the first bar starting at or after `timeUs`. */
+  indexAt(timeUs: number): number {
+    let lo = 0;
+    let hi = this.bars.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if ((this.bars[mid] as Bar).startTimeUs < timeUs) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
   }
 
   private put(bar: Bar): void {

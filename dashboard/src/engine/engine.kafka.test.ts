@@ -105,18 +105,40 @@ describe(`dashboard engine against a real edge (${selectedBackend()} backend)`, 
   });
 
   it('follows one symbol’s candles: history from /api/candles, then live bars', async () => {
-    const series = engine.watchCandles('AAPL', '1s');
-    await until('history', () => (series?.bars.length ?? 0) > 0);
-    const bars = series?.bars ?? [];
-    const first = bars.length;
-    for (const bar of bars) {
+    const handle = engine.openSeries('AAPL', '1s');
+    const series = handle.series;
+    await until('history', () => series.bars.length > 0);
+    expect(handle.problem).toBe('');
+    const first = series.bars.length;
+    for (const bar of series.bars) {
       expect(bar.low).toBeLessThanOrEqual(Math.min(bar.open, bar.close));
       expect(bar.high).toBeGreaterThanOrEqual(Math.max(bar.open, bar.close));
     }
-    await until('a new live 1s bar', () => (series?.bars.length ?? 0) > first, 5000);
-    const starts = (series?.bars ?? []).map((bar) => bar.startTimeUs);
+    await until('a new live 1s bar', () => series.bars.length > first, 5000);
+    const starts = series.bars.map((bar) => bar.startTimeUs);
     expect(starts).toEqual([...starts].sort((a, b) => a - b));
     expect(new Set(starts).size).toBe(starts.length);
+    handle.close();
+  });
+
+  it('keeps a volume profile of the bars asked for, summing their volume', async () => {
+    const handle = engine.openSeries('MSFT', '1s');
+    await until('history', () => handle.series.bars.length >= 3);
+    const bars = handle.series.bars;
+    const fromUs = (bars[0] as { startTimeUs: number }).startTimeUs;
+    const toUs = (bars.at(-1) as { startTimeUs: number }).startTimeUs + 1e6;
+    handle.requestProfile(fromUs, toUs, 24);
+    await until('a profile', () => handle.profile !== null);
+    const profile = handle.profile as NonNullable<typeof handle.profile>;
+    expect(profile.volumes.length).toBe(24);
+    const inRange = handle.series.bars.filter((bar) => bar.startTimeUs >= fromUs && bar.startTimeUs < toUs);
+    const lows = Math.min(...inRange.map((bar) => bar.low));
+    expect(profile.low).toBe(lows);
+    const total = profile.volumes.reduce((sum, v) => sum + v, 0);
+    // The profile was computed from the bars the worker held then; the last may have grown since.
+    expect(total).toBeGreaterThan(0);
+    expect(total).toBeLessThanOrEqual(inRange.reduce((sum, bar) => sum + bar.volume, 0) + 1e-6);
+    handle.close();
   });
 
   it('reconnects on request (Ctrl+R) without losing its place', async () => {

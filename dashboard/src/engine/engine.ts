@@ -4,19 +4,25 @@ import { EventBook } from './event-book.js';
 import {
   type AnalyticsStatusView,
   type ConnectionStatus,
+  type CorrelationCatalogEntry,
   type CorrelationRequestView,
   type CorrelationView,
   type FeedCommand,
   type FeedCounters,
   type FeedReport,
+  type HeatmapView,
   type LogKind,
-  type MarketEventView,
+  type MoversView,
   ROW,
   ROW_WIDTH,
   type Subscription,
+  type SummaryWants,
+  type VolumeTableView,
 } from './feed-protocol.js';
 import { MarketBook } from './market-book.js';
+import { MarketStatus } from './market-status.js';
 import { PerformanceMeter, type PerformanceSample } from './perf-stats.js';
+import { SeriesHandle } from './series-handle.js';
 
 /** Where the feed runs: the decode worker in the browser, the same thread in Node tests. */
 export interface FeedPort {
@@ -28,13 +34,12 @@ export type FeedPortFactory = (onReport: (report: FeedReport) => void) => FeedPo
 export interface EngineOptions {
   /** ws://host/ws */
   url: string;
-  /** http://host (for /health and /api/candles); null: no HTTP. */
+  /** http://host of the edge's HTTP API (the worker reads /health, history and summaries there); null: no HTTP. */
   httpBase: string | null;
   subscription?: Subscription;
   createFeed: FeedPortFactory;
   /** requestAnimationFrame in the browser; a timer in tests. */
   requestFrame?: (callback: () => void) => void;
-  fetch?: typeof fetch;
 }
 
 export interface LogEntry {
@@ -51,7 +56,8 @@ type Events = {
   log: (entry: LogEntry) => void;
   sample: (sample: PerformanceSample) => void;
   universe: () => void;
-  candles: (series: CandleSeries) => void;
+  /** A series' bars changed (or its history failed to load: `handle.problem`). */
+  series: (handle: SeriesHandle) => void;
   /** The edge listed the user's alerts (each connection): what the app shows may be out of date. */
   alerts: () => void;
   trigger: (trigger: AlertTriggerFields) => void;
@@ -64,7 +70,16 @@ type Events = {
   order: (order: OrderStateFields, update: OrderUpdateFields | null) => void;
   /** The user's portfolio (null: none yet) and the edge's last price of each position (× 10,000, 0: none). */
   portfolio: (portfolio: PortfolioFields | null, marks: number[]) => void;
+  /** The session or a halt changed (GET /api/market, or a live event). */
+  market: (status: MarketStatus) => void;
+  movers: (movers: MoversView) => void;
+  heatmap: (heatmap: HeatmapView) => void;
+  volume: (table: VolumeTableView) => void;
+  catalog: (matrices: CorrelationCatalogEntry[], analytics: string) => void;
 };
+
+/** A view's share of what the worker asks the edge's summaries for. */
+export type SummaryInterest = Partial<SummaryWants>;
 
 /** Events read from the edge at connect (it keeps 5,000). */
 const EVENTS_ON_CONNECT = 1000;
@@ -82,12 +97,19 @@ export class Engine {
   status: ConnectionStatus = 'connecting';
   statusDetail = '';
   counters: FeedCounters | null = null;
-  series: CandleSeries | null = null;
   readonly events = new EventBook();
+  /** The session and the halted symbols. */
+  readonly market = new MarketStatus();
+  movers: MoversView | null = null;
+  heatmap: HeatmapView | null = null;
+  volumeTable: VolumeTableView | null = null;
   /** Whether the analytics job is alive (the edge says so after Hello and on every change). */
   analytics: AnalyticsStatusView = { state: 'Unknown', detail: 'not connected yet', lagMs: -1 };
   correlation: CorrelationView | null = null;
   private correlationRequest: CorrelationRequestView | null = null;
+  private readonly handles = new Map<number, SeriesHandle>();
+  private nextSeriesId = 1;
+  private readonly interests = new Set<SummaryInterest>();
   private eventsEpoch = -1;
   private feed: FeedPort | null = null;
   private readonly listeners: { [K in keyof Events]: Set<Events[K]> } = {
@@ -95,7 +117,7 @@ export class Engine {
     log: new Set(),
     sample: new Set(),
     universe: new Set(),
-    candles: new Set(),
+    series: new Set(),
     alerts: new Set(),
     trigger: new Set(),
     events: new Set(),
@@ -104,6 +126,11 @@ export class Engine {
     orders: new Set(),
     order: new Set(),
     portfolio: new Set(),
+    market: new Set(),
+    movers: new Set(),
+    heatmap: new Set(),
+    volume: new Set(),
+    catalog: new Set(),
   };
   private readonly renderers = new Set<Renderer>();
   private pullOutstanding = false;
@@ -113,11 +140,9 @@ export class Engine {
   private sampleTimer: ReturnType<typeof setInterval> | null = null;
   private latencyIds: Uint16Array = new Uint16Array(0);
   private readonly requestFrame: (callback: () => void) => void;
-  private readonly fetcher: typeof fetch | undefined;
 
   constructor(private readonly options: EngineOptions) {
     this.requestFrame = options.requestFrame ?? ((callback) => requestAnimationFrame(() => callback()));
-    this.fetcher = options.fetch ?? (typeof fetch === 'function' ? fetch.bind(globalThis) : undefined);
   }
 
   on<K extends keyof Events>(event: K, listener: Events[K]): () => void {
@@ -143,9 +168,12 @@ export class Engine {
     this.feed.post({
       type: 'start',
       url: this.options.url,
-      healthUrl: this.options.httpBase === null ? null : `${this.options.httpBase}/health`,
+      httpBase: this.options.httpBase,
       subscription: this.options.subscription ?? { symbols: ['*'], sectors: [] },
     });
+    // Series and summaries asked for before the start.
+    for (const handle of this.handles.values()) this.postOpen(handle);
+    this.postWants();
     this.pull();
     this.sampleTimer = setInterval(() => this.sample(), 1000);
     this.requestFrame(() => this.frame());
@@ -170,41 +198,73 @@ export class Engine {
     this.feed?.post({ type: 'drop-next-delta' });
   }
 
-  /** Follows one symbol's candles: history over HTTP, then live Candles frames. null stops. */
-  watchCandles(symbol: string | null, timeframe: TimeframeName = '1m'): CandleSeries | null {
-    if (symbol === null) {
-      this.series = null;
-      this.feed?.post({ type: 'candles', symbol: null, timeframe: 0 });
-      return null;
-    }
-    const series = new CandleSeries(symbol, timeframe);
-    this.series = series;
-    this.feed?.post({ type: 'candles', symbol, timeframe: timeframeNumber(timeframe) });
-    if (this.options.httpBase !== null && this.fetcher) {
-      const url = `${this.options.httpBase}/api/candles?symbol=${encodeURIComponent(symbol)}&tf=${timeframe}&limit=1000`;
-      this.fetcher(url)
-        .then(async (response) => {
-          if (!response.ok) throw new Error(`${response.status} ${(await response.text()).trim()}`);
-          return (await response.json()) as { bars: Parameters<CandleSeries['mergeJson']>[0] };
-        })
-        .then(
-          (body) => {
-            if (this.series !== series) return;
-            series.mergeJson(body.bars);
-            this.emit('candles', series);
-            this.dirty = true;
-          },
-          (error: Error) => this.addLog('error', `candles for ${symbol} ${timeframe} did not load: ${error.message}`),
-        );
-    }
-    return series;
+  /**
+   * Opens one symbol's bars at a timeframe for a chart: `limit` bars of history (the worker
+   * loads them from /api/candles), then live. Several may be open (the Correlation view's pair);
+   * the newest is followed on the connection, the others refreshed over HTTP. Close it when done.
+   */
+  openSeries(symbol: string, timeframe: TimeframeName = '1m', limit = 1000): SeriesHandle {
+    const handle = new SeriesHandle(
+      this.nextSeriesId++,
+      symbol,
+      timeframe,
+      (closing) => {
+        this.handles.delete(closing.id);
+        this.feed?.post({ type: 'series-close', id: closing.id });
+      },
+      (asking, fromUs, toUs, bins) => this.feed?.post({ type: 'series-profile', id: asking.id, fromUs, toUs, bins }),
+    );
+    this.handles.set(handle.id, handle);
+    this.postOpen(handle, limit);
+    return handle;
   }
 
-  /** Follows one correlation matrix (the Correlation view); null stops. */
-  watchCorrelations(request: CorrelationRequestView | null): void {
+  private postOpen(handle: SeriesHandle, limit = 1000): void {
+    this.feed?.post({
+      type: 'series-open',
+      spec: { id: handle.id, symbol: handle.symbol, timeframe: timeframeNumber(handle.timeframe), limit },
+    });
+  }
+
+  /**
+   * A view says which of the edge's summaries it shows (the session, movers, the heatmap at its
+   * size, the volume table, the correlation catalog); the worker polls the union of what every
+   * view registered. Returns the function that withdraws it. Change it in place and call
+   * `summariesChanged()` when a size or an order changes.
+   */
+  watchSummaries(interest: SummaryInterest): () => void {
+    this.interests.add(interest);
+    this.postWants();
+    return () => {
+      this.interests.delete(interest);
+      this.postWants();
+    };
+  }
+
+  summariesChanged(): void {
+    this.postWants();
+  }
+
+  private postWants(): void {
+    // The header always shows the session.
+    const wants: SummaryWants = { market: true, movers: null, heatmap: null, volume: null, correlationCatalog: false };
+    for (const interest of this.interests) {
+      wants.movers = interest.movers ?? wants.movers;
+      wants.heatmap = interest.heatmap ?? wants.heatmap;
+      wants.volume = interest.volume ?? wants.volume;
+      wants.correlationCatalog ||= interest.correlationCatalog ?? false;
+    }
+    this.feed?.post({ type: 'summaries', wants });
+  }
+
+  /**
+   * Follows one correlation matrix (the Correlation view); null stops. `palette`: cell colours
+   * from −1 to +1 and last the colour of a missing pair, applied in the worker.
+   */
+  watchCorrelations(request: CorrelationRequestView | null, palette: number[] = []): void {
     this.correlationRequest = request;
     this.correlation = null;
-    this.feed?.post({ type: 'correlations', request });
+    this.feed?.post({ type: 'correlations', request, palette });
   }
 
   /** The server's clock now, µs (the edge's time base: event and bar times). */
@@ -212,22 +272,9 @@ export class Engine {
     return Date.now() * 1000 + (this.counters?.clockOffsetUs ?? 0);
   }
 
-  /** Reads the recent market events from the edge: at connect, and again after a new epoch. */
+  /** Has the worker read the recent market events from the edge: at connect, and again after a new epoch. */
   private loadEvents(): void {
-    if (this.options.httpBase === null || !this.fetcher) return;
-    this.fetcher(`${this.options.httpBase}/api/events?limit=${EVENTS_ON_CONNECT}`)
-      .then(async (response) => {
-        if (!response.ok) throw new Error(`${response.status} ${(await response.text()).trim()}`);
-        return (await response.json()) as { events: MarketEventView[] };
-      })
-      .then(
-        (body) => {
-          this.events.load(body.events);
-          this.emit('events', this.events);
-          this.dirty = true;
-        },
-        (error: Error) => this.addLog('error', `market events did not load: ${error.message}`),
-      );
+    this.feed?.post({ type: 'load-events', limit: EVENTS_ON_CONNECT });
   }
 
   private receive(report: FeedReport): void {
@@ -274,18 +321,54 @@ export class Engine {
         this.latencyIds = report.ids.subarray(0, LATENCY_SAMPLES_PER_BATCH);
         this.dataChanged = true;
         break;
-      case 'candles': {
-        const series = this.series;
-        if (series && series.symbol === report.symbol && timeframeNumber(series.timeframe) === report.timeframe) {
-          series.mergePacked(report.bars);
-          this.emit('candles', series);
-          this.dirty = true;
-        }
+      case 'series': {
+        const handle = this.handles.get(report.id);
+        if (handle === undefined) break;
+        handle.problem = report.problem;
+        if (report.problem !== '') this.addLog('error', report.problem);
+        else handle.series.mergePacked(report.bars, report.reset);
+        this.emit('series', handle);
+        this.dirty = true;
         break;
       }
+      case 'profile': {
+        const handle = this.handles.get(report.profile.id);
+        if (handle === undefined) break;
+        handle.profile = report.profile;
+        handle.profileVersion++;
+        this.dirty = true;
+        break;
+      }
+      case 'market':
+        this.market.load(report.status);
+        this.emit('market', this.market);
+        this.dirty = true;
+        break;
+      case 'movers':
+        this.movers = report.movers;
+        this.emit('movers', report.movers);
+        break;
+      case 'heatmap':
+        this.heatmap = report.heatmap;
+        this.emit('heatmap', report.heatmap);
+        this.dirty = true;
+        break;
+      case 'volume-table':
+        this.volumeTable = report.table;
+        this.emit('volume', report.table);
+        break;
+      case 'correlation-catalog':
+        this.emit('catalog', report.matrices, report.analytics);
+        break;
+      case 'events-history':
+        this.events.load(report.events);
+        this.emit('events', this.events);
+        this.dirty = true;
+        break;
       case 'market-event':
         this.events.add(report.event);
         this.emit('events', this.events);
+        if (this.market.event(report.event)) this.emit('market', this.market);
         this.dirty = true;
         break;
       case 'analytics':

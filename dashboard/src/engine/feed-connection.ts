@@ -14,6 +14,7 @@ import {
   type ServerMessageFields,
   type Timeframe,
 } from '@tickstream/schemas';
+import { correlationRgba } from './correlation-colors.js';
 import {
   type AnalyticsStateName,
   BAR_WIDTH,
@@ -45,6 +46,10 @@ export interface FeedConnectionOptions {
   WebSocket: SocketConstructor;
   /** Where reports go: postMessage in the worker, a callback in tests. */
   report: (report: FeedReport, transfer: ArrayBuffer[]) => void;
+  /** Bars of a Candles frame of the followed symbol and timeframe (BAR_WIDTH values each). */
+  onCandles?: (symbol: string, timeframe: number, bars: Float64Array) => void;
+  /** Connected to another epoch than before (a restarted edge, or another one): views reload what they hold. */
+  onNewEpoch?: (epoch: number) => void;
   fetch?: typeof fetch;
   reconnectBaseMs?: number;
   reconnectMaxMs?: number;
@@ -104,6 +109,7 @@ export class FeedConnection {
   private subscription: Subscription = { symbols: ['*'], sectors: [] };
   private chart: { symbol: string; timeframe: number } | null = null;
   private correlations: CorrelationRequestView | null = null;
+  private palette: number[] = [];
   private socket: SocketLike | null = null;
   private frameOptions: FrameOptions = { lz4: browserLz4, maxFrameBytes: DEFAULT_MAX_FRAME_BYTES };
   private awaitingSnapshot = true;
@@ -139,7 +145,7 @@ export class FeedConnection {
     switch (command.type) {
       case 'start':
         this.url = command.url;
-        this.healthUrl = command.healthUrl;
+        this.healthUrl = command.httpBase === null ? null : `${command.httpBase}/health`;
         this.subscription = command.subscription;
         this.stopped = false;
         this.tickTimer ??= setInterval(() => this.tick(), 1000);
@@ -155,12 +161,9 @@ export class FeedConnection {
         this.dropSocket();
         this.connect();
         break;
-      case 'candles':
-        this.chart = command.symbol === null ? null : { symbol: command.symbol, timeframe: command.timeframe };
-        this.sendCandleSubscribe();
-        break;
       case 'correlations':
         this.correlations = command.request;
+        this.palette = command.palette;
         this.sendCorrelationSubscribe(true);
         break;
       case 'stop':
@@ -170,6 +173,12 @@ export class FeedConnection {
         this.dropNextDelta = true;
         break;
     }
+  }
+
+  /** Follows one symbol's live candles (CandleSubscribe; one per connection); null follows none. */
+  follow(chart: { symbol: string; timeframe: number } | null): void {
+    this.chart = chart;
+    this.sendCandleSubscribe();
   }
 
   stop(): void {
@@ -311,6 +320,7 @@ export class FeedConnection {
             ? `connected to edge ${message.edgeId}, new epoch ${message.epoch} (was ${previous}): state will be replaced`
             : `connected to edge ${message.edgeId}, epoch ${message.epoch}`,
         );
+        if (previous !== 0 && previous !== message.epoch) this.options.onNewEpoch?.(message.epoch);
         this.send({ type: 'subscribe', symbols: this.subscription.symbols, sectors: this.subscription.sectors });
         this.sendCandleSubscribe();
         // Protocol 2: follow the user's alert triggers on this connection; 3: their orders and portfolio.
@@ -399,7 +409,7 @@ export class FeedConnection {
             i * BAR_WIDTH + 6,
           );
         });
-        this.options.report({ type: 'candles', symbol, timeframe: message.timeframe, bars }, [bars.buffer]);
+        this.options.onCandles?.(symbol, message.timeframe, bars);
         break;
       }
       case 'market-event':
@@ -419,7 +429,9 @@ export class FeedConnection {
           [],
         );
         break;
-      case 'correlation-matrix':
+      case 'correlation-matrix': {
+        // Coloured here, off the main thread: it only uploads the cells as a texture.
+        const rgba = correlationRgba(message.values, this.palette);
         this.options.report(
           {
             type: 'correlations',
@@ -430,11 +442,13 @@ export class FeedConnection {
               endTimeUs: message.endTimeUs,
               symbols: message.symbols,
               values: message.values,
+              rgba,
             },
           },
-          [message.values.buffer as ArrayBuffer],
+          [message.values.buffer as ArrayBuffer, rgba.buffer as ArrayBuffer],
         );
         break;
+      }
       case 'error':
         if (message.code === ErrorCode.KafkaUnavailable) {
           this.kafkaDown = !/\bback\b/i.test(message.message);

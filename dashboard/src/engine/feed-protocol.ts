@@ -15,9 +15,139 @@ export const ROW_WIDTH = 9;
 /**
  * Values per candle bar: start time µs, open, high, low, close, volume, then (protocol 2) VWAP,
  * trades, final (1 when the analytics job wrote the bar, else 0) and its seven indicators
- * (sma20, sma50, ema20, ema50, volatility20, relativeVolume, priceVolumeCorrelation; NaN when none).
+ * (sma20, sma50, ema20, ema50, volatility20, relativeVolume, priceVolumeCorrelation; NaN when none);
+ * a series (the worker's SeriesStore) adds the mean and standard deviation of the last 20 closes
+ * (Bollinger bands), which neither the job nor the edge computes.
  */
+export const BAR = {
+  start: 0,
+  open: 1,
+  high: 2,
+  low: 3,
+  close: 4,
+  volume: 5,
+  vwap: 6,
+  trades: 7,
+  final: 8,
+  sma20: 9,
+  sma50: 10,
+  ema20: 11,
+  ema50: 12,
+  volatility20: 13,
+  relativeVolume: 14,
+  priceVolumeCorrelation: 15,
+  mean20: 16,
+  stdev20: 17,
+} as const;
+/** Values per bar in a Candles frame. */
 export const BAR_WIDTH = 16;
+/** Values per bar of a series: a frame's, then mean20 and stdev20. */
+export const SERIES_WIDTH = 18;
+
+/** One chart's bars: a symbol at a timeframe, history from /api/candles, then live. */
+export interface SeriesSpec {
+  /** The main thread's handle for it. */
+  id: number;
+  symbol: string;
+  /** The protocol's Timeframe number (0 = 1s … 6 = 1d). */
+  timeframe: number;
+  /** Bars of history to load (the edge caps it at what it keeps). */
+  limit: number;
+}
+
+/** Volume at price of a series over [fromUs, toUs): `volumes[k]` traded between low + k·step and low + (k+1)·step. */
+export interface VolumeProfileView {
+  id: number;
+  fromUs: number;
+  toUs: number;
+  low: number;
+  high: number;
+  volumes: Float64Array;
+}
+
+/** The trading session and the halted symbols (GET /api/market, then live MarketEvents). */
+export interface MarketStatusView {
+  /** `pre-market`, `regular`, `after-hours`, `closed`; '' while unknown. */
+  phase: string;
+  sinceUs: number;
+  detail: string;
+  halted: { symbol: string; sector: string; sinceUs: number; source: string; detail: string }[];
+}
+
+export interface MoverView {
+  symbol: string;
+  sector: string;
+  last: number;
+  changePct: number;
+  volume: number;
+  relativeVolume: number | null;
+}
+
+/** GET /api/movers. */
+export interface MoversView {
+  gainers: MoverView[];
+  losers: MoverView[];
+  active: MoverView[];
+  analytics: string;
+}
+
+/**
+ * The sector treemap laid out for a size: per tile x, y, width, height (CSS pixels) and the
+ * change %, `TILE_WIDTH` values each; sector rectangles the same, with their names.
+ */
+export interface HeatmapView {
+  width: number;
+  height: number;
+  symbols: string[];
+  tiles: Float32Array;
+  sectors: string[];
+  sectorTiles: Float32Array;
+  /** Traded value (currency) of each tile and sector, for the tooltip. */
+  values: Float64Array;
+  sectorValues: Float64Array;
+}
+export const TILE = { x: 0, y: 1, width: 2, height: 3, changePct: 4 } as const;
+export const TILE_WIDTH = 5;
+
+export type VolumeCategory = 'high' | 'medium' | 'low';
+export type VolumeSortKey = 'symbol' | 'relativeVolume' | 'volume' | 'priceVolumeCorrelation';
+
+export interface VolumeRow {
+  symbol: string;
+  volume: number;
+  relativeVolume: number | null;
+  /** The bar's volume over relative volume: the mean of the 20 bars before it. */
+  trailingAverage: number | null;
+  category: VolumeCategory | null;
+  priceVolumeCorrelation: number | null;
+  startTimeUs: number;
+}
+
+/** Every symbol's newest finished bar's volume figures (GET /api/indicators?tf=), sorted as asked. */
+export interface VolumeTableView {
+  tf: string;
+  analytics: string;
+  rows: VolumeRow[];
+  counts: Record<VolumeCategory, number>;
+}
+
+/** A matrix the job wrote (GET /api/correlations): what the Correlation view offers. */
+export interface CorrelationCatalogEntry {
+  group: string;
+  timeframe: number;
+  tf: string;
+  windowBars: number;
+  symbols: number;
+}
+
+/** What the visible views need from the edge's HTTP summaries; null: not polled. */
+export interface SummaryWants {
+  market: boolean;
+  movers: { limit: number; tf: string } | null;
+  heatmap: { width: number; height: number } | null;
+  volume: { tf: string; sort: VolumeSortKey; descending: boolean } | null;
+  correlationCatalog: boolean;
+}
 
 /** A market event as the dashboard keeps it: /api/events' JSON, and live MarketEvent frames made the same. */
 export type MarketEventView = MarketEventJson;
@@ -31,7 +161,10 @@ export interface AnalyticsStatusView {
   lagMs: number;
 }
 
-/** A correlation matrix: `values` row-major, symbols.length², NaN where no matrix holds the pair. */
+/**
+ * A correlation matrix: `values` row-major, symbols.length², NaN where no matrix holds the pair;
+ * `rgba` the same cells coloured by the palette the main thread gave (4 bytes each), for a texture.
+ */
 export interface CorrelationView {
   group: string;
   timeframe: number;
@@ -39,6 +172,7 @@ export interface CorrelationView {
   endTimeUs: number;
   symbols: string[];
   values: Float32Array;
+  rgba: Uint8Array;
 }
 
 /** What to follow: a group ("sector:<name>", "all") or a set of symbols, at a timeframe and window (0: longest). */
@@ -80,12 +214,21 @@ export interface FeedCounters {
 }
 
 export type FeedCommand =
-  | { type: 'start'; url: string; healthUrl: string | null; subscription: Subscription }
+  /** `httpBase`: http://host of the edge's HTTP API (history, summaries, /health); null: none. */
+  | { type: 'start'; url: string; httpBase: string | null; subscription: Subscription }
   /** The main thread is ready for the changes since the last `updates`. */
   | { type: 'pull' }
   | { type: 'reconnect' }
-  | { type: 'candles'; symbol: string | null; timeframe: number }
-  | { type: 'correlations'; request: CorrelationRequestView | null }
+  /** Opens a series: its history now, its bars live after. */
+  | { type: 'series-open'; spec: SeriesSpec }
+  | { type: 'series-close'; id: number }
+  /** The volume profile of a series over a time range, kept up to date as its bars change; null bins stops it. */
+  | { type: 'series-profile'; id: number; fromUs: number; toUs: number; bins: number }
+  | { type: 'summaries'; wants: SummaryWants }
+  /** Reads the newest market events from /api/events (at connect, and after a new epoch). */
+  | { type: 'load-events'; limit: number }
+  /** `palette`: colours (0xRRGGBB) from correlation −1 to +1, evenly spaced, and last the colour of a missing pair. */
+  | { type: 'correlations'; request: CorrelationRequestView | null; palette: number[] }
   | { type: 'stop' }
   /** Tests: lose the next Delta, as a network gap would. */
   | { type: 'drop-next-delta' };
@@ -98,8 +241,17 @@ export type FeedReport =
   | { type: 'universe'; epoch: number; names: string[]; sectors: string[]; rows: Float64Array; counters: FeedCounters }
   /** Rows of the symbols that changed since the last pull. */
   | { type: 'updates'; ids: Uint16Array; rows: Float64Array; counters: FeedCounters }
-  | { type: 'candles'; symbol: string; timeframe: number; bars: Float64Array }
+  /** Bars of a series, SERIES_WIDTH each: the whole of it (`reset`) or the ones that changed. `problem`: why none loaded. */
+  | { type: 'series'; id: number; bars: Float64Array; reset: boolean; problem: string }
+  | { type: 'profile'; profile: VolumeProfileView }
+  | { type: 'market'; status: MarketStatusView }
+  | { type: 'movers'; movers: MoversView }
+  | { type: 'heatmap'; heatmap: HeatmapView }
+  | { type: 'volume-table'; table: VolumeTableView }
+  | { type: 'correlation-catalog'; matrices: CorrelationCatalogEntry[]; analytics: string }
   | { type: 'market-event'; event: MarketEventView }
+  /** /api/events' answer, newest first. */
+  | { type: 'events-history'; events: MarketEventView[] }
   | { type: 'analytics'; status: AnalyticsStatusView }
   | { type: 'correlations'; matrix: CorrelationView }
   | { type: 'log'; kind: LogKind; message: string }

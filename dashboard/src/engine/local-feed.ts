@@ -1,23 +1,24 @@
 import type { FeedPortFactory } from './engine.js';
-import { FeedConnection, type FeedConnectionOptions, type SocketConstructor } from './feed-connection.js';
+import type { SocketConstructor } from './feed-connection.js';
+import { WorkerHub, type WorkerHubOptions } from './worker-hub.js';
 
 /**
- * The feed on the calling thread, for Node (tests, tools) where there is no Worker: pass `ws`
+ * The decode worker's work (WorkerHub) on the calling thread, for Node (tests, tools) where there is no Worker: pass `ws`
  * as the WebSocket. Reports are delivered asynchronously, as a worker's would be.
  */
 export function localFeed(
   WebSocket: SocketConstructor,
-  options: Partial<Omit<FeedConnectionOptions, 'WebSocket' | 'report'>> = {},
-): FeedPortFactory & { last?: FeedConnection } {
-  const factory: FeedPortFactory & { last?: FeedConnection } = (onReport) => {
-    const feed = new FeedConnection({
+  options: Partial<Omit<WorkerHubOptions, 'WebSocket' | 'report'>> = {},
+): FeedPortFactory & { last?: WorkerHub } {
+  const factory: FeedPortFactory & { last?: WorkerHub } = (onReport) => {
+    const hub = new WorkerHub({
       fetch: typeof fetch === 'function' ? fetch.bind(globalThis) : undefined,
       ...options,
       WebSocket,
       report: (report) => queueMicrotask(() => onReport(report)),
     });
-    factory.last = feed;
-    return { post: (command) => feed.command(command), close: () => feed.stop() };
+    factory.last = hub;
+    return { post: (command) => hub.command(command), close: () => hub.command({ type: 'stop' }) };
   };
   return factory;
 }

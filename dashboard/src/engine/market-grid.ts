@@ -32,6 +32,15 @@ const COLUMNS: Column[] = [
   { key: 'changePct', chars: 9, align: 'right' },
   { key: 'volume', chars: 9, align: 'right' },
 ];
+/**
+ * Which columns fit a width, widest set first: all six; without the sector; then symbol, last,
+ * change % and volume (a phone). The symbol column always comes first.
+ */
+const COLUMN_SETS: ColumnKey[][] = [
+  ['symbol', 'sector', 'last', 'change', 'changePct', 'volume'],
+  ['symbol', 'last', 'change', 'changePct', 'volume'],
+  ['symbol', 'last', 'changePct', 'volume'],
+];
 const GAP_CHARS = 2;
 const FONT_PX = 13;
 
@@ -58,6 +67,10 @@ export class MarketGrid {
   reducedMotion = false;
   /** Symbols drawn with an event badge in the last frame (tests and the screen-reader summary read it). */
   badged: string[] = [];
+  /** Symbols drawn as halted in the last frame (tests read it). */
+  haltedShown: string[] = [];
+  /** The columns drawn at the current width. */
+  private shown: Column[] = COLUMNS;
   private rows: RowSprites[] = [];
   private container: ParticleContainer | null = null;
   private readonly rowHeight: number;
@@ -99,8 +112,12 @@ export class MarketGrid {
 
   /** Where each column starts and how wide it is, in CSS pixels (the DOM header uses it). */
   columns(): { key: ColumnKey; x: number; width: number; align: 'left' | 'right' }[] {
+    return this.layoutOf(this.shown);
+  }
+
+  private layoutOf(columns: Column[]): { key: ColumnKey; x: number; width: number; align: 'left' | 'right' }[] {
     let x = this.charWidth;
-    return COLUMNS.map((column) => {
+    return columns.map((column) => {
       const layout = { key: column.key, x, width: column.chars * this.charWidth, align: column.align };
       x += (column.chars + GAP_CHARS) * this.charWidth;
       return layout;
@@ -114,7 +131,16 @@ export class MarketGrid {
   resize(width: number, height: number): void {
     this.width = Math.max(1, Math.floor(width));
     this.height = Math.max(1, Math.floor(height));
+    // The widest set of columns that fits: fewer columns on a narrow panel or a phone.
+    const fits = (keys: ColumnKey[]): boolean => {
+      const last = this.layoutOf(COLUMNS.filter((column) => keys.includes(column.key))).at(-1);
+      return last !== undefined && last.x + last.width <= this.width;
+    };
+    const keys = COLUMN_SETS.find(fits) ?? (COLUMN_SETS.at(-1) as ColumnKey[]);
+    this.shown = COLUMNS.filter((column) => keys.includes(column.key));
     this.app.renderer.resize(this.width, this.height);
+    // Taller: more rows fit, so the first row shown may move up (no empty rows below the last).
+    this.first = Math.max(0, Math.min(this.first, this.order.length - this.visibleRows));
     this.build();
     this.engine.invalidate();
   }
@@ -145,15 +171,27 @@ export class MarketGrid {
   }
 
   /** Selects a row of the current order and scrolls it into view. */
-  select(index: number): void {
+  /** Selects a row; `reveal`: scroll it into view (not when a reorder only follows the symbol). */
+  select(index: number, reveal = true): void {
     this.selected = Math.max(0, Math.min(index, this.order.length - 1));
-    if (this.selected < this.first) this.scrollTo(this.selected);
-    else if (this.selected >= this.first + this.visibleRows) this.scrollTo(this.selected - this.visibleRows + 1);
+    if (reveal && this.selected < this.first) this.scrollTo(this.selected);
+    else if (reveal && this.selected >= this.first + this.visibleRows)
+      this.scrollTo(this.selected - this.visibleRows + 1);
     this.engine.invalidate();
   }
 
   selectedId(): number | undefined {
     return this.order[this.selected];
+  }
+
+  /** Selects a symbol's row if the current order holds it; returns whether it does. */
+  selectSymbol(name: string, reveal = true): boolean {
+    const id = this.engine.book.idOf(name);
+    if (id === undefined) return false;
+    const index = this.order.indexOf(id);
+    if (index < 0) return false;
+    this.select(index, reveal);
+    return true;
   }
 
   /** The row index of the current order under a point of the canvas, if any. */
@@ -211,7 +249,10 @@ export class MarketGrid {
     const colors = this.colors;
     let animating = false;
     const nowUs = this.engine.serverNowUs();
+    const market = this.engine.market;
     const badged: string[] = [];
+    const haltedShown: string[] = [];
+    const columns = this.shown;
     for (let r = 0; r < this.rows.length; r++) {
       const sprites = this.rows[r] as RowSprites;
       const index = this.first + r;
@@ -232,24 +273,51 @@ export class MarketGrid {
       }
       let g = 0;
       const direction = book.direction[id] as number;
-      const texts: [string, number][] = [
-        [book.names[id] ?? '', colors.text],
-        [book.sectors[id] ?? '', colors.muted],
-        [`${direction > 0 ? '▲' : direction < 0 ? '▼' : ' '}${formatPrice(book.value(id, ROW.last))}`, colors.text],
-        [formatSigned(change), changeColor],
-        [formatPercent(book.changePercent(id)), changeColor],
-        [formatCompact(book.value(id, ROW.volume)), colors.muted],
-      ];
-      for (let c = 0; c < COLUMNS.length; c++) {
-        const column = COLUMNS[c] as Column;
-        const [text, color] = texts[c] as [string, number];
+      const name = book.names[id] ?? '';
+      // A halted symbol says so where its change would be (and its change % stands still).
+      const halted = market.isHalted(name);
+      if (halted) haltedShown.push(name);
+      for (const column of columns) {
+        let text: string;
+        let color = colors.text;
+        switch (column.key) {
+          case 'symbol':
+            text = name;
+            break;
+          case 'sector':
+            text = book.sectors[id] ?? '';
+            color = colors.muted;
+            break;
+          case 'last':
+            text = `${direction > 0 ? '▲' : direction < 0 ? '▼' : ' '}${formatPrice(book.value(id, ROW.last))}`;
+            break;
+          case 'change':
+            text = halted ? 'HALTED' : formatSigned(change);
+            color = halted ? colors.down : changeColor;
+            break;
+          case 'changePct':
+            text = formatPercent(book.changePercent(id));
+            color = changeColor;
+            break;
+          case 'volume':
+            text = formatCompact(book.value(id, ROW.volume));
+            color = colors.muted;
+            break;
+        }
         const clipped = text.length > column.chars ? text.slice(0, column.chars) : text;
         const pad = column.align === 'right' ? column.chars - clipped.length : 0;
         for (let k = 0; k < column.chars; k++) {
           const glyph = sprites.glyphs[g++] as Particle;
           const char = clipped[k - pad] ?? ' ';
           glyph.texture = this.atlas.glyph(char);
-          glyph.tint = c === 2 && k === pad ? (direction > 0 ? colors.up : direction < 0 ? colors.down : color) : color;
+          glyph.tint =
+            column.key === 'last' && k === pad
+              ? direction > 0
+                ? colors.up
+                : direction < 0
+                  ? colors.down
+                  : color
+              : color;
         }
       }
       // A recent market event on this symbol: a badge in the symbol column's last cell.
@@ -262,6 +330,7 @@ export class MarketGrid {
       }
     }
     this.badged = badged;
+    this.haltedShown = haltedShown;
     this.container?.update();
     this.app.render();
     if (animating) this.engine.invalidate();

@@ -1,5 +1,10 @@
 // The built producer: its piscina workers load compiled files, which vitest's aliases to src cannot provide.
-import { defaultProducerOptions, type RunningProducer, startProducer } from '../../../producer/dist/index.js';
+import {
+  defaultProducerOptions,
+  type ProducerOptions,
+  type RunningProducer,
+  startProducer,
+} from '../../../producer/dist/index.js';
 import { type RunningEdge, startEdge } from '../edge.js';
 import { defaultEdgeOptions, type EdgeOptions } from '../options.js';
 
@@ -11,6 +16,7 @@ export function startTestProducer(
   topic: string,
   rate = 3000,
   symbolCount = 60,
+  overrides: Partial<ProducerOptions> = {},
 ): Promise<RunningProducer> {
   return startProducer({
     ...defaultProducerOptions,
@@ -23,6 +29,7 @@ export function startTestProducer(
     workers: 1,
     clock: 'real',
     log: quiet,
+    ...overrides,
   });
 }
 

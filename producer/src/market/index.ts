@@ -22,13 +22,18 @@ export {
 export {
   type Clock,
   EXCHANGE_UTC_OFFSET_MS,
+  formatExchangeTime,
   intradayVolumeFactor,
   nextOpen,
   RealClock,
   SESSION_PHASES,
+  SessionAnnouncer,
+  type SessionChangeOut,
+  type SessionPeriod,
   type SessionPhase,
   SimClock,
   sessionAt,
+  sessionPeriod,
 } from './session.js';
 export { ShardGenerator, type ShardOptions } from './shard.js';
 export {

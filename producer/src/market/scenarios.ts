@@ -5,9 +5,9 @@ import type { Universe } from './universe.js';
 export const SCENARIO_KINDS = ['normal', 'burst', 'flash-crash', 'halt', 'news-spike', 'selloff'] as const;
 export type ScenarioKind = (typeof SCENARIO_KINDS)[number];
 
-/** A scenario event, as the producer writes it to the `market_events` topic. */
+/** A market event (a scenario's, or the session's), as the producer writes it to the `market_events` topic. */
 export interface MarketEventOut {
-  kind: 'scenario-start' | 'scenario-end' | 'halt' | 'resume';
+  kind: 'scenario-start' | 'scenario-end' | 'halt' | 'resume' | 'session-change';
   symbol: string;
   sector: string;
   name: string;

@@ -1,5 +1,14 @@
 import { describe, expect, it } from 'vitest';
-import { intradayVolumeFactor, nextOpen, RealClock, SimClock, sessionAt } from './session.js';
+import {
+  formatExchangeTime,
+  intradayVolumeFactor,
+  nextOpen,
+  RealClock,
+  SessionAnnouncer,
+  SimClock,
+  sessionAt,
+  sessionPeriod,
+} from './session.js';
 
 // Exchange time is UTC−5: 14:30 UTC is the 09:30 open.
 const MONDAY = Date.UTC(2026, 10, 23);
@@ -26,6 +35,61 @@ describe('sessionAt', () => {
     expect(sessionAt(utc(5, 15))).toBe('closed'); // Saturday
     expect(sessionAt(utc(6, 15))).toBe('closed'); // Sunday
     expect(sessionAt(utc(7, 15))).toBe('regular'); // Monday again
+  });
+});
+
+describe('sessionPeriod', () => {
+  it('finds the boundaries around an instant where the phase really changes', () => {
+    expect(sessionPeriod(exchange(11))).toEqual({ phase: 'regular', startMs: exchange(9, 30), endMs: exchange(16) });
+    expect(sessionPeriod(exchange(9, 30))).toEqual({
+      phase: 'regular',
+      startMs: exchange(9, 30),
+      endMs: exchange(16),
+    });
+    expect(sessionPeriod(exchange(2, 0, 1))).toEqual({
+      phase: 'closed',
+      startMs: exchange(20, 0, 0),
+      endMs: exchange(4, 0, 1),
+    });
+    // Monday before dawn: closed since Friday evening.
+    expect(sessionPeriod(exchange(2)).startMs).toBe(exchange(20, 0, -3));
+    expect(sessionPeriod(exchange(17, 0, 1))).toEqual({
+      phase: 'after-hours',
+      startMs: exchange(16, 0, 1),
+      endMs: exchange(20, 0, 1),
+    });
+  });
+
+  it('spans a weekend: closed from Friday 20:00 to Monday 04:00 exchange time', () => {
+    const saturday = exchange(12, 0, 5);
+    expect(sessionPeriod(saturday)).toEqual({ phase: 'closed', startMs: exchange(20, 0, 4), endMs: exchange(4, 0, 7) });
+    expect(formatExchangeTime(exchange(20, 0, 4))).toBe('Fri 20:00 ET');
+    expect(formatExchangeTime(exchange(4, 0, 7))).toBe('Mon 04:00 ET');
+  });
+});
+
+describe('SessionAnnouncer', () => {
+  it('announces the phase it starts in at once, then each change at its boundary', () => {
+    const announcer = new SessionAnnouncer();
+    announcer.update(exchange(9, 29));
+    announcer.update(exchange(9, 29, 0) + 30_000);
+    expect(announcer.drain()).toEqual([
+      { phase: 'pre-market', timeMs: exchange(9, 29), detail: 'pre-market since Mon 04:00 ET, until Mon 09:30 ET' },
+    ]);
+    announcer.update(exchange(9, 31));
+    announcer.update(exchange(16, 5));
+    expect(announcer.drain()).toEqual([
+      { phase: 'regular', timeMs: exchange(9, 30), detail: 'regular since Mon 09:30 ET, until Mon 16:00 ET' },
+      { phase: 'after-hours', timeMs: exchange(16), detail: 'after-hours since Mon 16:00 ET, until Mon 20:00 ET' },
+    ]);
+    expect(announcer.drain()).toEqual([]);
+  });
+
+  it('announces a clock stepped back across a boundary like any change', () => {
+    const announcer = new SessionAnnouncer();
+    announcer.update(exchange(9, 31));
+    announcer.update(exchange(9, 29));
+    expect(announcer.drain().map((change) => change.phase)).toEqual(['regular', 'pre-market']);
   });
 });
 

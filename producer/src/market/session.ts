@@ -59,6 +59,83 @@ export function nextOpen(timeMs: number): number {
   return candidate;
 }
 
+/** A phase of the trading day and the instants it began and ends (exchange boundaries, UTC ms). */
+export interface SessionPeriod {
+  phase: SessionPhase;
+  startMs: number;
+  endMs: number;
+}
+
+/** Minutes after exchange midnight where a weekday's phase may change. */
+const BOUNDARY_MINUTES = [PRE_OPEN, OPEN, CLOSE, AFTER_CLOSE];
+/** A weekend's closed period is the longest: Friday 20:00 to Monday 04:00. Three days either side cover it. */
+const SEARCH_DAYS = 3;
+
+/** The phase at `timeMs` with the boundaries around it where the phase actually changes. */
+export function sessionPeriod(timeMs: number): SessionPeriod {
+  const phase = sessionAt(timeMs);
+  const today = Math.floor((timeMs + EXCHANGE_UTC_OFFSET_MS) / DAY_MS);
+  let startMs = Number.NEGATIVE_INFINITY;
+  let endMs = Number.POSITIVE_INFINITY;
+  for (let day = today - SEARCH_DAYS; day <= today + SEARCH_DAYS; day++) {
+    for (const minute of BOUNDARY_MINUTES) {
+      const at = day * DAY_MS + minute * MINUTE_MS - EXCHANGE_UTC_OFFSET_MS;
+      // A boundary counts only where the phase differs on its two sides (a weekend has none).
+      if (sessionAt(at - 1) === sessionAt(at)) continue;
+      if (at <= timeMs && at > startMs) startMs = at;
+      if (at > timeMs && at < endMs) endMs = at;
+    }
+  }
+  return { phase, startMs, endMs };
+}
+
+const WEEKDAYS = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'];
+
+/** "Mon 09:30 ET": exchange time, with the weekday (a closed period can span a weekend). */
+export function formatExchangeTime(timeMs: number): string {
+  const local = new Date(timeMs + EXCHANGE_UTC_OFFSET_MS);
+  const hh = String(local.getUTCHours()).padStart(2, '0');
+  const mm = String(local.getUTCMinutes()).padStart(2, '0');
+  return `${WEEKDAYS[local.getUTCDay()]} ${hh}:${mm} ET`;
+}
+
+/** A change of the trading session, as the producer announces it on `market_events` (SessionChange). */
+export interface SessionChangeOut {
+  phase: SessionPhase;
+  /** When the phase began, or, for the first announcement of a run, the market time it was made. */
+  timeMs: number;
+  detail: string;
+}
+
+/**
+ * Announces the session as market time moves on: the phase it finds at its first update (so a
+ * consumer started later learns the session from the newest announcement), then every change,
+ * at the boundary's own instant. Time that runs backwards across a boundary announces the phase
+ * it lands in, as any other change.
+ */
+export class SessionAnnouncer {
+  private phase: SessionPhase | null = null;
+  private readonly pending: SessionChangeOut[] = [];
+
+  update(nowMs: number): void {
+    const phase = sessionAt(nowMs);
+    if (phase === this.phase) return;
+    const period = sessionPeriod(nowMs);
+    const first = this.phase === null;
+    this.phase = phase;
+    this.pending.push({
+      phase,
+      timeMs: first ? nowMs : period.startMs,
+      detail: `${phase} since ${formatExchangeTime(period.startMs)}, until ${formatExchangeTime(period.endMs)}`,
+    });
+  }
+
+  /** Announcements since the last call. */
+  drain(): SessionChangeOut[] {
+    return this.pending.splice(0);
+  }
+}
+
 /** Market time, in epoch milliseconds. */
 export interface Clock {
   nowMs(): number;

@@ -38,11 +38,57 @@ describe('ShardGenerator', () => {
     }
     expect(owners.size).toBe(30);
     for (const [name, shard] of owners) expect(universe.names.indexOf(name) % 3).toBe(shard);
-    // Every shard plays the scenario; only shard 0 reports it.
-    expect(events[0]?.map((e) => e.kind).slice(0, 4)).toEqual(['scenario-start', 'halt', 'resume', 'scenario-end']);
+    // Every shard plays the scenario; only shard 0 reports it, and the session (closed at 03:00 ET) first.
+    expect(events[0]?.map((e) => e.kind).slice(0, 5)).toEqual([
+      'session-change',
+      'scenario-start',
+      'halt',
+      'resume',
+      'scenario-end',
+    ]);
+    expect(events[0]?.[0]).toMatchObject({ name: 'closed', symbol: '', timeMs: T0 + 1000 });
     expect(events[1]).toEqual([]);
     expect(events[2]).toEqual([]);
     expect(shards[1]?.symbolNames).toEqual(universe.names);
+  });
+
+  it('announces the session as its clock crosses the open, from shard 0 only', () => {
+    const universe = buildUniverse({ symbolCount: 6, seed: 2 });
+    // 09:29 exchange time on a Monday (14:29 UTC); the sim clock runs 60× wall time.
+    const start = Date.UTC(2026, 10, 23, 14, 29);
+    let wall = 0;
+    const clock = new SimClock(60, start, () => wall, 0);
+    const shards = [0, 1].map(
+      (shard) =>
+        new ShardGenerator({ universe, shard, shardCount: 2, seed: 2, volatility: null, scenario: 'normal', clock }),
+    );
+    const events: MarketEventOut[][] = [[], []];
+    for (let k = 0; k <= 4; k++) {
+      wall = k * 500; // 30 s of market time a call
+      for (const [shard, generator] of shards.entries()) {
+        generator.fill(10, () => {});
+        events[shard]?.push(...generator.drainEvents());
+      }
+    }
+    expect(events[0]).toEqual([
+      {
+        kind: 'session-change',
+        symbol: '',
+        sector: '',
+        name: 'pre-market',
+        detail: 'pre-market since Mon 04:00 ET, until Mon 09:30 ET',
+        timeMs: start,
+      },
+      {
+        kind: 'session-change',
+        symbol: '',
+        sector: '',
+        name: 'regular',
+        detail: 'regular since Mon 09:30 ET, until Mon 16:00 ET',
+        timeMs: start + 60_000,
+      },
+    ]);
+    expect(events[1]).toEqual([]);
   });
 
   it('refuses a shard outside its count', () => {

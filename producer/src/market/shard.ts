@@ -2,7 +2,7 @@ import type { TickFields } from '@tickstream/schemas';
 import { TickGenerator } from './generator.js';
 import type { TickOut } from './model.js';
 import type { MarketEventOut, ScenarioKind, ScenarioTiming } from './scenarios.js';
-import type { Clock } from './session.js';
+import { type Clock, SessionAnnouncer } from './session.js';
 import type { Universe } from './universe.js';
 
 export interface ShardOptions {
@@ -40,6 +40,8 @@ export class ShardGenerator {
   readonly symbolNames: string[];
   private readonly generator: TickGenerator;
   private readonly sectors: readonly string[];
+  /** Shard 0 announces the session; the others would only repeat it. */
+  private readonly session: SessionAnnouncer | null;
   private emit: (symbolIndex: number) => void = ignore;
   /** One sink for the generator's lifetime: the tick loop calls it and allocates nothing. */
   private readonly sink = (out: TickOut): void => {
@@ -63,6 +65,7 @@ export class ShardGenerator {
       throw new RangeError(`shard must be an integer from 0 to shardCount − 1, got shard ${shard} of ${shardCount}`);
     }
     this.symbolNames = [...universe.names];
+    this.session = shard === 0 ? new SessionAnnouncer() : null;
     this.sectors = universe.sectors;
     const owned: number[] = [];
     for (let i = shard; i < universe.size; i += shardCount) owned.push(i);
@@ -85,16 +88,36 @@ export class ShardGenerator {
   /** Generates up to `budget` ticks up to the clock's market time; `emit` sees each in `this.tick`. */
   fill(budget: number, emit: (symbolIndex: number) => void): number {
     this.emit = emit;
+    const nowMs = this.options.clock.nowMs();
+    this.session?.update(nowMs);
     try {
-      return this.generator.fill(this.options.clock.nowMs(), budget, this.sink);
+      return this.generator.fill(nowMs, budget, this.sink);
     } finally {
       this.emit = ignore;
     }
   }
 
-  /** Market events since the last call. Every shard plays the scenario; only shard 0 reports it. */
+  /**
+   * Market events since the last call: the session's changes, then the scenario's. Every shard
+   * plays the scenario; only shard 0 reports it, and the session.
+   */
   drainEvents(): readonly MarketEventOut[] {
     const events = this.generator.drainEvents();
-    return this.options.shard === 0 ? events : NO_EVENTS;
+    if (this.session === null) return NO_EVENTS;
+    const changes = this.session.drain();
+    if (changes.length === 0) return events;
+    return [
+      ...changes.map(
+        (change): MarketEventOut => ({
+          kind: 'session-change',
+          symbol: '',
+          sector: '',
+          name: change.phase,
+          detail: change.detail,
+          timeMs: change.timeMs,
+        }),
+      ),
+      ...events,
+    ];
   }
 }

@@ -1,0 +1,207 @@
+import type {
+  CorrelationCatalogEntry,
+  FeedReport,
+  MarketEventView,
+  MarketStatusView,
+  MoversView,
+  SummaryWants,
+} from './feed-protocol.js';
+import { type HeatmapJson, layoutHeatmap } from './treemap.js';
+import { type IndicatorJson, volumeTable } from './volume-table.js';
+
+export interface SummaryPollerOptions {
+  fetch: typeof fetch | undefined;
+  report: (report: FeedReport, transfer: ArrayBuffer[]) => void;
+  log: (message: string) => void;
+}
+
+type Kind = 'market' | 'movers' | 'heatmap' | 'volume' | 'correlationCatalog';
+
+/** How often each summary is asked for while a view shows it (the edge recomputes at most twice a second). */
+const PERIOD_MS: Record<Kind, number> = {
+  market: 5000,
+  movers: 1000,
+  heatmap: 2000,
+  volume: 5000,
+  correlationCatalog: 10_000,
+};
+const CHECK_MS = 250;
+
+const NOTHING: SummaryWants = { market: false, movers: null, heatmap: null, volume: null, correlationCatalog: false };
+
+/**
+ * The edge's HTTP summaries in the decode worker: asks for what the visible views want
+ * (GET /api/market, /api/movers, /api/heatmap, /api/indicators, /api/correlations) at its own
+ * pace, parses the JSON here, lays the heatmap out and sorts the volume table here, and hands
+ * the main thread views ready to draw. A failed request is logged once until one succeeds.
+ */
+export class SummaryPoller {
+  private wants: SummaryWants = NOTHING;
+  private readonly lastMs = new Map<Kind, number>();
+  private readonly inFlight = new Set<Kind>();
+  private readonly failing = new Set<Kind>();
+  private heatmapJson: HeatmapJson | null = null;
+  private indicatorsJson: { tf: string; analytics: string; symbols: IndicatorJson[] } | null = null;
+  private timer: ReturnType<typeof setInterval> | null = null;
+  /** http://host of the edge's HTTP API, once started; null: nothing is asked. */
+  httpBase: string | null = null;
+
+  constructor(private readonly options: SummaryPollerOptions) {}
+
+  want(wants: SummaryWants): void {
+    const before = this.wants;
+    this.wants = wants;
+    // A new size or order is answered from what is held, without waiting for the next poll.
+    if (
+      wants.heatmap &&
+      this.heatmapJson &&
+      (wants.heatmap.width !== before.heatmap?.width || wants.heatmap.height !== before.heatmap?.height)
+    )
+      this.sendHeatmap();
+    if (wants.volume && this.indicatorsJson && wants.volume.tf === before.volume?.tf) this.sendVolume();
+    // Something newly wanted is asked for now.
+    for (const kind of this.kinds()) if (!this.wanted(kind, before)) this.lastMs.delete(kind);
+    if (wants.volume && wants.volume.tf !== before.volume?.tf) {
+      this.indicatorsJson = null;
+      this.lastMs.delete('volume');
+    }
+    this.timer ??= setInterval(() => this.check(), CHECK_MS);
+    this.check();
+  }
+
+  /** A new epoch: everything wanted is asked for again at once. */
+  epoch(): void {
+    this.lastMs.clear();
+    this.check();
+  }
+
+  stop(): void {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+    this.wants = NOTHING;
+  }
+
+  /** The newest market events from /api/events, once (the engine asks at connect and after a new epoch). */
+  async loadEvents(limit: number): Promise<void> {
+    const fetcher = this.options.fetch;
+    if (this.httpBase === null || fetcher === undefined) return;
+    try {
+      const response = await fetcher(`${this.httpBase}/api/events?limit=${limit}`, { cache: 'no-store' });
+      if (!response.ok) throw new Error(`${response.status} ${(await response.text()).trim()}`);
+      const body = (await response.json()) as { events: MarketEventView[] };
+      this.options.report({ type: 'events-history', events: body.events }, []);
+    } catch (error) {
+      this.options.log(`market events did not load: ${(error as Error).message}`);
+    }
+  }
+
+  private kinds(): Kind[] {
+    return ['market', 'movers', 'heatmap', 'volume', 'correlationCatalog'];
+  }
+
+  private wanted(kind: Kind, wants: SummaryWants = this.wants): boolean {
+    return kind === 'market' || kind === 'correlationCatalog' ? wants[kind] : wants[kind] !== null;
+  }
+
+  private check(): void {
+    const now = Date.now();
+    for (const kind of this.kinds()) {
+      if (!this.wanted(kind) || this.inFlight.has(kind)) continue;
+      if (now - (this.lastMs.get(kind) ?? Number.NEGATIVE_INFINITY) < PERIOD_MS[kind]) continue;
+      this.lastMs.set(kind, now);
+      void this.fetchOne(kind);
+    }
+  }
+
+  private url(kind: Kind): string {
+    const w = this.wants;
+    switch (kind) {
+      case 'market':
+        return '/api/market';
+      case 'movers':
+        return `/api/movers?limit=${w.movers?.limit ?? 10}&tf=${w.movers?.tf ?? '1m'}`;
+      case 'heatmap':
+        return '/api/heatmap';
+      case 'volume':
+        return `/api/indicators?tf=${w.volume?.tf ?? '1m'}`;
+      case 'correlationCatalog':
+        return '/api/correlations';
+    }
+  }
+
+  private async fetchOne(kind: Kind): Promise<void> {
+    const { httpBase } = this;
+    const fetcher = this.options.fetch;
+    if (httpBase === null || fetcher === undefined) return;
+    this.inFlight.add(kind);
+    const path = this.url(kind);
+    try {
+      const response = await fetcher(`${httpBase}${path}`, { cache: 'no-store' });
+      if (!response.ok) throw new Error(`${response.status} ${(await response.text()).trim()}`);
+      const body = (await response.json()) as unknown;
+      this.failing.delete(kind);
+      if (this.wanted(kind)) this.receive(kind, body);
+    } catch (error) {
+      if (!this.failing.has(kind)) this.options.log(`${path} did not answer: ${(error as Error).message}`);
+      this.failing.add(kind);
+    } finally {
+      this.inFlight.delete(kind);
+    }
+  }
+
+  private receive(kind: Kind, body: unknown): void {
+    switch (kind) {
+      case 'market': {
+        const market = body as {
+          session: { phase: string; sinceUs: number; detail: string };
+          halted: MarketStatusView['halted'];
+        };
+        this.options.report({ type: 'market', status: { ...market.session, halted: market.halted } }, []);
+        break;
+      }
+      case 'movers':
+        this.options.report({ type: 'movers', movers: body as MoversView }, []);
+        break;
+      case 'heatmap':
+        this.heatmapJson = body as HeatmapJson;
+        this.sendHeatmap();
+        break;
+      case 'volume': {
+        const json = body as { tf: string; analytics: string; symbols: IndicatorJson[] };
+        if (json.tf !== this.wants.volume?.tf) return;
+        this.indicatorsJson = json;
+        this.sendVolume();
+        break;
+      }
+      case 'correlationCatalog': {
+        const catalog = body as { analytics: string; matrices: CorrelationCatalogEntry[] };
+        this.options.report(
+          { type: 'correlation-catalog', matrices: catalog.matrices, analytics: catalog.analytics },
+          [],
+        );
+        break;
+      }
+    }
+  }
+
+  private sendHeatmap(): void {
+    const size = this.wants.heatmap;
+    if (!size || !this.heatmapJson) return;
+    const heatmap = layoutHeatmap(this.heatmapJson, size.width, size.height);
+    this.options.report({ type: 'heatmap', heatmap }, [
+      heatmap.tiles.buffer as ArrayBuffer,
+      heatmap.sectorTiles.buffer as ArrayBuffer,
+      heatmap.values.buffer as ArrayBuffer,
+      heatmap.sectorValues.buffer as ArrayBuffer,
+    ]);
+  }
+
+  private sendVolume(): void {
+    const wanted = this.wants.volume;
+    if (!wanted || !this.indicatorsJson) return;
+    this.options.report(
+      { type: 'volume-table', table: volumeTable(this.indicatorsJson, wanted.sort, wanted.descending) },
+      [],
+    );
+  }
+}
