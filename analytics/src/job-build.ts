@@ -125,11 +125,22 @@ export async function buildAnalyticsJob(options: BuildJobOptions): Promise<Analy
       throw new AnalyticsError(`Maven built the analytics job but copied no jars into ${scratch}.`);
     const marker: BuiltMarker = { flinkVersion, jars };
     await writeFile(join(scratch, MARKER), `${JSON.stringify(marker, null, 2)}\n`);
-    // Another process (a parallel test) may have finished first: keep its complete copy.
+    // Another process (a parallel test) may have finished first: keep its complete copy, and never
+    // remove it, since a JVM may already run from it and loads its jars lazily. A rename onto a
+    // folder that exists fails, so of two builds finishing together exactly one moves into place.
     const finishedMeanwhile = cachedJob(dir);
     if (finishedMeanwhile) return { ...finishedMeanwhile, built: true };
-    await rm(dir, { recursive: true, force: true });
-    await rename(scratch, dir);
+    try {
+      await rename(scratch, dir);
+    } catch (error) {
+      const other = cachedJob(dir);
+      if (other) return { ...other, built: true };
+      // An incomplete folder no build leaves (renames are atomic), e.g. emptied by hand: replace it.
+      await rm(dir, { recursive: true, force: true });
+      await rename(scratch, dir).catch(() => {
+        throw error;
+      });
+    }
     await removeOlderBuilds(dir, flinkVersion);
     const seconds = ((Date.now() - started) / 1000).toFixed(1);
     log(

@@ -2,18 +2,16 @@ package tickstream.analytics.kafka;
 
 import com.google.flatbuffers.FlatBufferBuilder;
 import java.nio.charset.StandardCharsets;
-import org.apache.flink.connector.kafka.sink.KafkaRecordSerializationSchema;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import tickstream.analytics.alerts.Trigger;
 import tickstream.user.AlertTrigger;
 
 /** A Trigger as an `alert_events` record: an AlertTrigger (schemas/fbs/user.fbs) keyed by its user. */
-public final class AlertTriggerSerializer implements KafkaRecordSerializationSchema<Trigger> {
-    private final String topic;
+public final class AlertTriggerSerializer extends OneTopicSerializer<Trigger> {
     private transient FlatBufferBuilder builder;
 
     public AlertTriggerSerializer(String topic) {
-        this.topic = topic;
+        super(topic);
     }
 
     @Override

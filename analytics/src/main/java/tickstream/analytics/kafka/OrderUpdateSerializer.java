@@ -2,18 +2,16 @@ package tickstream.analytics.kafka;
 
 import com.google.flatbuffers.FlatBufferBuilder;
 import java.nio.charset.StandardCharsets;
-import org.apache.flink.connector.kafka.sink.KafkaRecordSerializationSchema;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import tickstream.analytics.trading.MatchedUpdate;
 import tickstream.trading.OrderUpdate;
 
 /** An OrderUpdate (schemas/fbs/trading.fbs) on `fills`, keyed by its user. */
-public final class OrderUpdateSerializer implements KafkaRecordSerializationSchema<MatchedUpdate> {
-    private final String topic;
+public final class OrderUpdateSerializer extends OneTopicSerializer<MatchedUpdate> {
     private transient FlatBufferBuilder builder;
 
     public OrderUpdateSerializer(String topic) {
-        this.topic = topic;
+        super(topic);
     }
 
     @Override

@@ -2,7 +2,6 @@ package tickstream.analytics.kafka;
 
 import com.google.flatbuffers.FlatBufferBuilder;
 import java.nio.charset.StandardCharsets;
-import org.apache.flink.connector.kafka.sink.KafkaRecordSerializationSchema;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import tickstream.analytics.trading.Account;
 import tickstream.analytics.trading.PortfolioSnapshot;
@@ -15,12 +14,11 @@ import tickstream.trading.Position;
  * equity curve holds this change's point only (the edge and the dashboard keep the curve they
  * have seen; the job's own curve of 1,000 points is not built yet).
  */
-public final class PortfolioSerializer implements KafkaRecordSerializationSchema<PortfolioSnapshot> {
-    private final String topic;
+public final class PortfolioSerializer extends OneTopicSerializer<PortfolioSnapshot> {
     private transient FlatBufferBuilder builder;
 
     public PortfolioSerializer(String topic) {
-        this.topic = topic;
+        super(topic);
     }
 
     @Override
