@@ -9,6 +9,9 @@ import { ClientFrame } from './generated/tickstream/edge/client-frame.js';
 import { ClientMessage } from './generated/tickstream/edge/client-message.js';
 import { CorrelationSubscribe } from './generated/tickstream/edge/correlation-subscribe.js';
 import { Ping } from './generated/tickstream/edge/ping.js';
+import { ReplayAction } from './generated/tickstream/edge/replay-action.js';
+import { ReplayControl } from './generated/tickstream/edge/replay-control.js';
+import { ReplayStart } from './generated/tickstream/edge/replay-start.js';
 import { Resync } from './generated/tickstream/edge/resync.js';
 import { Subscribe } from './generated/tickstream/edge/subscribe.js';
 import { Timeframe } from './generated/tickstream/edge/timeframe.js';
@@ -19,20 +22,38 @@ import { clientFrameSpec } from './specs.js';
 import { type AlertRuleFields, readAlertRule, writeAlertRule } from './user-codec.js';
 import { present, verifyRoot } from './verify.js';
 
+export { ReplayAction };
+
 /** Every client → server message, decoded. */
 export type ClientMessageFields =
   | { type: 'subscribe'; symbols: string[]; sectors: string[] }
   | { type: 'unsubscribe'; symbols: string[]; sectors: string[] }
   | { type: 'ping'; clientTimeUs: number }
   | { type: 'resync'; lastSeq: number }
-  | { type: 'candle-subscribe'; symbol: string; timeframe: Timeframe; limit: number }
+  /** `replay` (protocol 3): the candles of the connection's replay, not live ones. */
+  | { type: 'candle-subscribe'; symbol: string; timeframe: Timeframe; limit: number; replay?: boolean }
   // Protocol 2: alert rules. `requestId` comes back on the Alerts or Error that answers.
   | { type: 'alert-list'; requestId: number }
   | { type: 'alert-create'; requestId: number; rule: AlertRuleFields }
   | { type: 'alert-update'; requestId: number; rule: AlertRuleFields }
   | { type: 'alert-delete'; requestId: number; id: string }
   /** Protocol 2. `group` "sector:<name>" or "all", or '' with `symbols` (a sub-matrix); neither stops. */
-  | { type: 'correlation-subscribe'; group: string; symbols: string[]; timeframe: Timeframe; windowBars: number };
+  | { type: 'correlation-subscribe'; group: string; symbols: string[]; timeframe: Timeframe; windowBars: number }
+  /** Protocol 3: replay from `fromUs` (µs) to `toUs` (0: until caught up with live) at `speed` (0.25-100). */
+  | ReplayStartFields
+  /** Protocol 3: `speed` for Speed, `toUs` for Seek, `stepUs` for Step (0: one second); the rest ignore them. */
+  | { type: 'replay-control'; action: ReplayAction; speed: number; toUs: number; stepUs: number };
+
+export interface ReplayStartFields {
+  type: 'replay-start';
+  fromUs: number;
+  toUs: number;
+  speed: number;
+  paused: boolean;
+  /** What to replay, as Subscribe names it; both empty: the connection's live subscription. */
+  symbols: string[];
+  sectors: string[];
+}
 
 /** Client frames are small and rare: never compressed. */
 const uncompressed = (options: FrameOptions): FrameOptions => ({ ...options, compressAbove: Number.POSITIVE_INFINITY });
@@ -69,7 +90,13 @@ export function encodeClientFrame(message: ClientMessageFields, options: FrameOp
       break;
     case 'candle-subscribe': {
       const symbol = builder.createString(message.symbol);
-      offset = CandleSubscribe.createCandleSubscribe(builder, symbol, message.timeframe, message.limit);
+      offset = CandleSubscribe.createCandleSubscribe(
+        builder,
+        symbol,
+        message.timeframe,
+        message.limit,
+        message.replay === true,
+      );
       type = ClientMessage.CandleSubscribe;
       break;
     }
@@ -117,6 +144,36 @@ export function encodeClientFrame(message: ClientMessageFields, options: FrameOp
       type = ClientMessage.CorrelationSubscribe;
       break;
     }
+    case 'replay-start': {
+      const symbols = ReplayStart.createSymbolsVector(
+        builder,
+        message.symbols.map((symbol) => builder.createString(symbol)),
+      );
+      const sectors = ReplayStart.createSectorsVector(
+        builder,
+        message.sectors.map((sector) => builder.createString(sector)),
+      );
+      ReplayStart.startReplayStart(builder);
+      ReplayStart.addFromUs(builder, BigInt(Math.round(message.fromUs)));
+      ReplayStart.addToUs(builder, BigInt(Math.round(message.toUs)));
+      ReplayStart.addSpeed(builder, message.speed);
+      ReplayStart.addPaused(builder, message.paused);
+      ReplayStart.addSymbols(builder, symbols);
+      ReplayStart.addSectors(builder, sectors);
+      offset = ReplayStart.endReplayStart(builder);
+      type = ClientMessage.ReplayStart;
+      break;
+    }
+    case 'replay-control':
+      offset = ReplayControl.createReplayControl(
+        builder,
+        message.action,
+        message.speed,
+        BigInt(Math.round(message.toUs)),
+        BigInt(Math.round(message.stepUs)),
+      );
+      type = ClientMessage.ReplayControl;
+      break;
   }
   builder.finish(ClientFrame.createClientFrame(builder, type, offset));
   return encodeFrame(builder.asUint8Array(), uncompressed(options));
@@ -159,7 +216,13 @@ export function decodeClientFrame(frame: Uint8Array, options: FrameOptions): Cli
       const timeframe = message.timeframe();
       if (Timeframe[timeframe] === undefined)
         throw new ProtocolError('invalid-field', `unknown timeframe ${timeframe}`);
-      return { type: 'candle-subscribe', symbol: message.symbol() ?? '', timeframe, limit: message.limit() };
+      return {
+        type: 'candle-subscribe',
+        symbol: message.symbol() ?? '',
+        timeframe,
+        limit: message.limit(),
+        replay: message.replay(),
+      };
     }
     case ClientMessage.AlertList:
       return { type: 'alert-list', requestId: present(root.message(new AlertList())).requestId() };
@@ -192,6 +255,31 @@ export function decodeClientFrame(frame: Uint8Array, options: FrameOptions): Cli
         symbols: strings(message.symbolsLength(), (i) => message.symbols(i)),
         timeframe,
         windowBars: message.windowBars(),
+      };
+    }
+    case ClientMessage.ReplayStart: {
+      const message = present(root.message(new ReplayStart()));
+      return {
+        type: 'replay-start',
+        fromUs: Number(message.fromUs()),
+        toUs: Number(message.toUs()),
+        speed: message.speed(),
+        paused: message.paused(),
+        symbols: strings(message.symbolsLength(), (i) => message.symbols(i)),
+        sectors: strings(message.sectorsLength(), (i) => message.sectors(i)),
+      };
+    }
+    case ClientMessage.ReplayControl: {
+      const message = present(root.message(new ReplayControl()));
+      const action = message.action();
+      if (ReplayAction[action] === undefined)
+        throw new ProtocolError('invalid-field', `unknown replay action ${action}`);
+      return {
+        type: 'replay-control',
+        action,
+        speed: message.speed(),
+        toUs: Number(message.toUs()),
+        stepUs: Number(message.stepUs()),
       };
     }
     default:

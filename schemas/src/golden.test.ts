@@ -2,11 +2,19 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { BarTimeframe } from './analytics-codec.js';
-import { decodeClientFrame, encodeClientFrame } from './client-codec.js';
+import { decodeClientFrame, encodeClientFrame, ReplayAction } from './client-codec.js';
 import { DeltaWriter } from './delta.js';
 import { nodeLz4 } from './lz4-node.js';
 import { QuoteTable } from './quote-table.js';
-import { AnalyticsState, decodeServerFrame, ErrorCode, ServerFrameEncoder, Timeframe } from './server-codec.js';
+import {
+  AnalyticsState,
+  Channel,
+  decodeServerFrame,
+  ErrorCode,
+  ReplayState,
+  ServerFrameEncoder,
+  Timeframe,
+} from './server-codec.js';
 import { MarketEventKind, TickEncoder } from './tick-codec.js';
 import type { AlertRuleFields, AlertTriggerFields } from './user-codec.js';
 
@@ -17,6 +25,7 @@ const plain = { lz4: nodeLz4, compressAbove: Number.POSITIVE_INFINITY };
 
 export function goldenMessages(): Record<string, Uint8Array> {
   const server = new ServerFrameEncoder(plain);
+  const replay = new ServerFrameEncoder(plain, Channel.Replay);
   const quote = {
     id: 0,
     last: 1_892_345,
@@ -161,6 +170,16 @@ export function goldenMessages(): Record<string, Uint8Array> {
     errorOfRequest: server.error(7, ErrorCode.NotFound, 'no alert rule "a2" of user alice', 4),
     alerts: server.alerts(7, { requestId: 2, ruleId: 'a1', rules: [rule], triggers: [trigger] }),
     alertTriggered: server.alertTriggered(7, trigger),
+    replayStatus: replay.replayStatus(7, {
+      state: ReplayState.Playing,
+      clockUs: 1_795_000_067_000_000,
+      speed: 10,
+      fromUs: 1_795_000_000_000_000,
+      toUs: 0,
+      retainedFromUs: 1_794_990_000_000_000,
+      detail: 'playing at 10×',
+    }),
+    replayDelta: replay.delta(7, 5, writer.finish()),
     subscribe: encodeClientFrame({ type: 'subscribe', symbols: ['AAPL', 'MSFT'], sectors: [] }, plain),
     unsubscribe: encodeClientFrame({ type: 'unsubscribe', symbols: ['MSFT'], sectors: [] }, plain),
     ping: encodeClientFrame({ type: 'ping', clientTimeUs: 1_795_000_000_000_000 }, plain),
@@ -175,6 +194,26 @@ export function goldenMessages(): Record<string, Uint8Array> {
     alertDelete: encodeClientFrame({ type: 'alert-delete', requestId: 4, id: 'a2' }, plain),
     correlationSubscribe: encodeClientFrame(
       { type: 'correlation-subscribe', group: 'sector:Tech', symbols: [], timeframe: Timeframe.M1, windowBars: 30 },
+      plain,
+    ),
+    replayStart: encodeClientFrame(
+      {
+        type: 'replay-start',
+        fromUs: 1_795_000_000_000_000,
+        toUs: 1_795_000_600_000_000,
+        speed: 10,
+        paused: false,
+        symbols: ['*'],
+        sectors: [],
+      },
+      plain,
+    ),
+    replayControl: encodeClientFrame(
+      { type: 'replay-control', action: ReplayAction.Seek, speed: 0, toUs: 1_795_000_300_000_000, stepUs: 0 },
+      plain,
+    ),
+    replayCandleSubscribe: encodeClientFrame(
+      { type: 'candle-subscribe', symbol: 'AAPL', timeframe: Timeframe.S1, limit: 120, replay: true },
       plain,
     ),
   };
@@ -198,7 +237,7 @@ describe('golden bytes', () => {
     expect(decoded).toMatchObject({ type: 'delta', epoch: 7, seq: 2, count: 1 });
   });
 
-  it('decode every committed frame as the message it holds (each union member of protocol 2)', () => {
+  it('decode every committed frame as the message it holds (each union member of protocol 3)', () => {
     const server: Record<string, string> = {
       hello: 'hello',
       snapshot: 'snapshot',
@@ -213,6 +252,8 @@ describe('golden bytes', () => {
       alertTriggered: 'alert-triggered',
       correlationMatrix: 'correlation-matrix',
       analyticsStatus: 'analytics-status',
+      replayStatus: 'replay-status',
+      replayDelta: 'delta',
     };
     const client: Record<string, string> = {
       subscribe: 'subscribe',
@@ -225,12 +266,19 @@ describe('golden bytes', () => {
       alertUpdate: 'alert-update',
       alertDelete: 'alert-delete',
       correlationSubscribe: 'correlation-subscribe',
+      replayStart: 'replay-start',
+      replayControl: 'replay-control',
+      replayCandleSubscribe: 'candle-subscribe',
     };
     const bytes = (name: string) => Buffer.from(expected[name] as string, 'hex');
     for (const [name, type] of Object.entries(server))
       expect(decodeServerFrame(bytes(name), plain).type, name).toBe(type);
     for (const [name, type] of Object.entries(client))
       expect(decodeClientFrame(bytes(name), plain).type, name).toBe(type);
+    // The replay channel is on the frame; the live channel is the absent default (protocol 2's bytes).
+    expect(decodeServerFrame(bytes('replayDelta'), plain)).toMatchObject({ channel: Channel.Replay, seq: 5 });
+    expect(decodeServerFrame(bytes('delta'), plain)).toMatchObject({ channel: Channel.Live, seq: 2 });
+    expect(decodeClientFrame(bytes('replayCandleSubscribe'), plain)).toMatchObject({ replay: true, limit: 120 });
     // Every frame in the fixtures is one of these, or a Kafka record.
     expect(Object.keys(expected).sort()).toEqual(
       [...Object.keys(server), ...Object.keys(client), 'marketEvent', 'tick'].sort(),

@@ -68,6 +68,8 @@ const alertsSpec: TableSpec = {
   fields: [i32, str, { kind: 'table-vector', table: alertRuleSpec }, { kind: 'table-vector', table: alertTriggerSpec }],
 };
 const pongSpec: TableSpec = { name: 'Pong', fields: [i64, i64] };
+// state, clock_us, speed (float), from_us, to_us, retained_from_us, detail.
+const replayStatusSpec: TableSpec = { name: 'ReplayStatus', fields: [i8, i64, i32, i64, i64, i64, str] };
 
 export const serverFrameSpec: TableSpec = {
   name: 'ServerFrame',
@@ -91,8 +93,11 @@ export const serverFrameSpec: TableSpec = {
         alertTriggerSpec,
         correlationMatrixSpec,
         analyticsStatusSpec,
+        replayStatusSpec,
       ],
     },
+    // channel (protocol 3).
+    i8,
   ],
 };
 
@@ -114,12 +119,14 @@ export const clientFrameSpec: TableSpec = {
         symbolListSpec('Unsubscribe'),
         { name: 'Ping', fields: [i64] },
         { name: 'Resync', fields: [i32] },
-        { name: 'CandleSubscribe', fields: [str, i8, i16] },
+        { name: 'CandleSubscribe', fields: [str, i8, i16, i8] },
         { name: 'AlertList', fields: [i32] },
         { name: 'AlertCreate', fields: [i32, { kind: 'table', table: alertRuleSpec }] },
         { name: 'AlertUpdate', fields: [i32, { kind: 'table', table: alertRuleSpec }] },
         { name: 'AlertDelete', fields: [i32, str] },
         { name: 'CorrelationSubscribe', fields: [str, { kind: 'string-vector' }, i8, i16] },
+        { name: 'ReplayStart', fields: [i64, i64, i32, i8, { kind: 'string-vector' }, { kind: 'string-vector' }] },
+        { name: 'ReplayControl', fields: [i8, i32, i64, i64] },
       ],
     },
   ],

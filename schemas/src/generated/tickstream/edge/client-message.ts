@@ -8,6 +8,8 @@ import { AlertUpdate } from '../../tickstream/edge/alert-update.js';
 import { CandleSubscribe } from '../../tickstream/edge/candle-subscribe.js';
 import { CorrelationSubscribe } from '../../tickstream/edge/correlation-subscribe.js';
 import { Ping } from '../../tickstream/edge/ping.js';
+import { ReplayControl } from '../../tickstream/edge/replay-control.js';
+import { ReplayStart } from '../../tickstream/edge/replay-start.js';
 import { Resync } from '../../tickstream/edge/resync.js';
 import { Subscribe } from '../../tickstream/edge/subscribe.js';
 import { Unsubscribe } from '../../tickstream/edge/unsubscribe.js';
@@ -24,13 +26,15 @@ export enum ClientMessage {
   AlertCreate = 7,
   AlertUpdate = 8,
   AlertDelete = 9,
-  CorrelationSubscribe = 10
+  CorrelationSubscribe = 10,
+  ReplayStart = 11,
+  ReplayControl = 12
 }
 
 export function unionToClientMessage(
   type: ClientMessage,
-  accessor: (obj:AlertCreate|AlertDelete|AlertList|AlertUpdate|CandleSubscribe|CorrelationSubscribe|Ping|Resync|Subscribe|Unsubscribe) => AlertCreate|AlertDelete|AlertList|AlertUpdate|CandleSubscribe|CorrelationSubscribe|Ping|Resync|Subscribe|Unsubscribe|null
-): AlertCreate|AlertDelete|AlertList|AlertUpdate|CandleSubscribe|CorrelationSubscribe|Ping|Resync|Subscribe|Unsubscribe|null {
+  accessor: (obj:AlertCreate|AlertDelete|AlertList|AlertUpdate|CandleSubscribe|CorrelationSubscribe|Ping|ReplayControl|ReplayStart|Resync|Subscribe|Unsubscribe) => AlertCreate|AlertDelete|AlertList|AlertUpdate|CandleSubscribe|CorrelationSubscribe|Ping|ReplayControl|ReplayStart|Resync|Subscribe|Unsubscribe|null
+): AlertCreate|AlertDelete|AlertList|AlertUpdate|CandleSubscribe|CorrelationSubscribe|Ping|ReplayControl|ReplayStart|Resync|Subscribe|Unsubscribe|null {
   switch(ClientMessage[type]) {
     case 'NONE': return null; 
     case 'Subscribe': return accessor(new Subscribe())! as Subscribe;
@@ -43,15 +47,17 @@ export function unionToClientMessage(
     case 'AlertUpdate': return accessor(new AlertUpdate())! as AlertUpdate;
     case 'AlertDelete': return accessor(new AlertDelete())! as AlertDelete;
     case 'CorrelationSubscribe': return accessor(new CorrelationSubscribe())! as CorrelationSubscribe;
+    case 'ReplayStart': return accessor(new ReplayStart())! as ReplayStart;
+    case 'ReplayControl': return accessor(new ReplayControl())! as ReplayControl;
     default: return null;
   }
 }
 
 export function unionListToClientMessage(
   type: ClientMessage, 
-  accessor: (index: number, obj:AlertCreate|AlertDelete|AlertList|AlertUpdate|CandleSubscribe|CorrelationSubscribe|Ping|Resync|Subscribe|Unsubscribe) => AlertCreate|AlertDelete|AlertList|AlertUpdate|CandleSubscribe|CorrelationSubscribe|Ping|Resync|Subscribe|Unsubscribe|null, 
+  accessor: (index: number, obj:AlertCreate|AlertDelete|AlertList|AlertUpdate|CandleSubscribe|CorrelationSubscribe|Ping|ReplayControl|ReplayStart|Resync|Subscribe|Unsubscribe) => AlertCreate|AlertDelete|AlertList|AlertUpdate|CandleSubscribe|CorrelationSubscribe|Ping|ReplayControl|ReplayStart|Resync|Subscribe|Unsubscribe|null, 
   index: number
-): AlertCreate|AlertDelete|AlertList|AlertUpdate|CandleSubscribe|CorrelationSubscribe|Ping|Resync|Subscribe|Unsubscribe|null {
+): AlertCreate|AlertDelete|AlertList|AlertUpdate|CandleSubscribe|CorrelationSubscribe|Ping|ReplayControl|ReplayStart|Resync|Subscribe|Unsubscribe|null {
   switch(ClientMessage[type]) {
     case 'NONE': return null; 
     case 'Subscribe': return accessor(index, new Subscribe())! as Subscribe;
@@ -64,6 +70,8 @@ export function unionListToClientMessage(
     case 'AlertUpdate': return accessor(index, new AlertUpdate())! as AlertUpdate;
     case 'AlertDelete': return accessor(index, new AlertDelete())! as AlertDelete;
     case 'CorrelationSubscribe': return accessor(index, new CorrelationSubscribe())! as CorrelationSubscribe;
+    case 'ReplayStart': return accessor(index, new ReplayStart())! as ReplayStart;
+    case 'ReplayControl': return accessor(index, new ReplayControl())! as ReplayControl;
     default: return null;
   }
 }

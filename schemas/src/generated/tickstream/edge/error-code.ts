@@ -31,5 +31,16 @@ export enum ErrorCode {
   /**
    * What was asked for comes from the analytics job, which has not provided it (yet).
    */
-  AnalyticsUnavailable = 13
+  AnalyticsUnavailable = 13,
+
+  /**
+   * Protocol 3: a replay request that cannot be served as asked (a time outside what Kafka
+   * retains, a speed outside 0.25-100, a control without a replay); nothing changed.
+   */
+  InvalidReplay = 14,
+
+  /**
+   * Protocol 3: the edge already runs as many replays as it allows (--max-replays).
+   */
+  ReplayLimit = 15
 }

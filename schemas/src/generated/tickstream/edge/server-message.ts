@@ -8,6 +8,7 @@ import { Delta } from '../../tickstream/edge/delta.js';
 import { Error } from '../../tickstream/edge/error.js';
 import { Hello } from '../../tickstream/edge/hello.js';
 import { Pong } from '../../tickstream/edge/pong.js';
+import { ReplayStatus } from '../../tickstream/edge/replay-status.js';
 import { Snapshot } from '../../tickstream/edge/snapshot.js';
 import { CorrelationMatrix } from '../../tickstream/kafka/correlation-matrix.js';
 import { MarketEvent } from '../../tickstream/kafka/market-event.js';
@@ -30,13 +31,14 @@ export enum ServerMessage {
    */
   AlertTriggered = 9,
   CorrelationMatrix = 10,
-  AnalyticsStatus = 11
+  AnalyticsStatus = 11,
+  ReplayStatus = 12
 }
 
 export function unionToServerMessage(
   type: ServerMessage,
-  accessor: (obj:AlertTrigger|Alerts|AnalyticsStatus|Candles|CorrelationMatrix|Delta|Error|Hello|MarketEvent|Pong|Snapshot) => AlertTrigger|Alerts|AnalyticsStatus|Candles|CorrelationMatrix|Delta|Error|Hello|MarketEvent|Pong|Snapshot|null
-): AlertTrigger|Alerts|AnalyticsStatus|Candles|CorrelationMatrix|Delta|Error|Hello|MarketEvent|Pong|Snapshot|null {
+  accessor: (obj:AlertTrigger|Alerts|AnalyticsStatus|Candles|CorrelationMatrix|Delta|Error|Hello|MarketEvent|Pong|ReplayStatus|Snapshot) => AlertTrigger|Alerts|AnalyticsStatus|Candles|CorrelationMatrix|Delta|Error|Hello|MarketEvent|Pong|ReplayStatus|Snapshot|null
+): AlertTrigger|Alerts|AnalyticsStatus|Candles|CorrelationMatrix|Delta|Error|Hello|MarketEvent|Pong|ReplayStatus|Snapshot|null {
   switch(ServerMessage[type]) {
     case 'NONE': return null; 
     case 'Hello': return accessor(new Hello())! as Hello;
@@ -50,15 +52,16 @@ export function unionToServerMessage(
     case 'AlertTriggered': return accessor(new AlertTrigger())! as AlertTrigger;
     case 'CorrelationMatrix': return accessor(new CorrelationMatrix())! as CorrelationMatrix;
     case 'AnalyticsStatus': return accessor(new AnalyticsStatus())! as AnalyticsStatus;
+    case 'ReplayStatus': return accessor(new ReplayStatus())! as ReplayStatus;
     default: return null;
   }
 }
 
 export function unionListToServerMessage(
   type: ServerMessage, 
-  accessor: (index: number, obj:AlertTrigger|Alerts|AnalyticsStatus|Candles|CorrelationMatrix|Delta|Error|Hello|MarketEvent|Pong|Snapshot) => AlertTrigger|Alerts|AnalyticsStatus|Candles|CorrelationMatrix|Delta|Error|Hello|MarketEvent|Pong|Snapshot|null, 
+  accessor: (index: number, obj:AlertTrigger|Alerts|AnalyticsStatus|Candles|CorrelationMatrix|Delta|Error|Hello|MarketEvent|Pong|ReplayStatus|Snapshot) => AlertTrigger|Alerts|AnalyticsStatus|Candles|CorrelationMatrix|Delta|Error|Hello|MarketEvent|Pong|ReplayStatus|Snapshot|null, 
   index: number
-): AlertTrigger|Alerts|AnalyticsStatus|Candles|CorrelationMatrix|Delta|Error|Hello|MarketEvent|Pong|Snapshot|null {
+): AlertTrigger|Alerts|AnalyticsStatus|Candles|CorrelationMatrix|Delta|Error|Hello|MarketEvent|Pong|ReplayStatus|Snapshot|null {
   switch(ServerMessage[type]) {
     case 'NONE': return null; 
     case 'Hello': return accessor(index, new Hello())! as Hello;
@@ -72,6 +75,7 @@ export function unionListToServerMessage(
     case 'AlertTriggered': return accessor(index, new AlertTrigger())! as AlertTrigger;
     case 'CorrelationMatrix': return accessor(index, new CorrelationMatrix())! as CorrelationMatrix;
     case 'AnalyticsStatus': return accessor(index, new AnalyticsStatus())! as AnalyticsStatus;
+    case 'ReplayStatus': return accessor(index, new ReplayStatus())! as ReplayStatus;
     default: return null;
   }
 }
