@@ -38,6 +38,7 @@ export {
   type CandleFields,
   Channel,
   decodeServerFrame,
+  decodeServerFrameBody,
   ErrorCode,
   type HelloFields,
   PROTOCOL_VERSION,

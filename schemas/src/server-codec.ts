@@ -395,7 +395,11 @@ export class ServerFrameEncoder {
 
 /** Decodes one server frame. Any input ends in a message or a ProtocolError. */
 export function decodeServerFrame(frame: Uint8Array, options: FrameOptions): ServerMessageFields {
-  const body = decodeFrame(frame, options);
+  return decodeServerFrameBody(decodeFrame(frame, options));
+}
+
+/** Decodes the FlatBuffer of a server frame whose header a client has already read (and decompressed). */
+export function decodeServerFrameBody(body: Uint8Array): ServerMessageFields {
   verifyRoot(body, serverFrameSpec);
   const root = ServerFrame.getRootAsServerFrame(new flatbuffers.ByteBuffer(body));
   const epoch = root.epoch();
