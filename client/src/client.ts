@@ -577,7 +577,7 @@ export class TickstreamClient extends Emitter<ClientEvents> {
     if (this.liveCandles) this.sendCandles(this.liveCandles, false);
     if (this.correlationRequest && hello.protocolVersion >= 2) this.send(this.correlationRequest);
     if (this.options.alerts && hello.protocolVersion >= 2) void this.alerts.list().catch(() => {});
-    if (hello.protocolVersion >= 3) {
+    if (hello.protocolVersion >= 4) {
       this.replay.resume();
       if (this.replay.active && this.replayCandles) this.sendCandles(this.replayCandles, true);
     }

@@ -22,7 +22,7 @@ export interface ReplayOptions {
 }
 
 /**
- * The connection's replay (protocol 3, docs/protocol.md "Replay"): what Kafka retains, played
+ * The connection's replay (protocol 4, docs/protocol.md "Replay"): what Kafka retains, played
  * again on the replay channel into `client.replayBook`, with 'replay' events saying where its
  * clock is. One replay per connection; a new start() replaces it. A replay survives a reconnect:
  * the client starts it again where its clock was.

@@ -30,7 +30,7 @@ export type ClientMessageFields =
   | { type: 'unsubscribe'; symbols: string[]; sectors: string[] }
   | { type: 'ping'; clientTimeUs: number }
   | { type: 'resync'; lastSeq: number }
-  /** `replay` (protocol 3): the candles of the connection's replay, not live ones. */
+  /** `replay` (protocol 4): the candles of the connection's replay, not live ones. */
   | { type: 'candle-subscribe'; symbol: string; timeframe: Timeframe; limit: number; replay?: boolean }
   // Protocol 2: alert rules. `requestId` comes back on the Alerts or Error that answers.
   | { type: 'alert-list'; requestId: number }
@@ -39,9 +39,9 @@ export type ClientMessageFields =
   | { type: 'alert-delete'; requestId: number; id: string }
   /** Protocol 2. `group` "sector:<name>" or "all", or '' with `symbols` (a sub-matrix); neither stops. */
   | { type: 'correlation-subscribe'; group: string; symbols: string[]; timeframe: Timeframe; windowBars: number }
-  /** Protocol 3: replay from `fromUs` (µs) to `toUs` (0: until caught up with live) at `speed` (0.25-100). */
+  /** Protocol 4: replay from `fromUs` (µs) to `toUs` (0: until caught up with live) at `speed` (0.25-100). */
   | ReplayStartFields
-  /** Protocol 3: `speed` for Speed, `toUs` for Seek, `stepUs` for Step (0: one second); the rest ignore them. */
+  /** Protocol 4: `speed` for Speed, `toUs` for Seek, `stepUs` for Step (0: one second); the rest ignore them. */
   | { type: 'replay-control'; action: ReplayAction; speed: number; toUs: number; stepUs: number };
 
 export interface ReplayStartFields {

@@ -28,7 +28,7 @@ describe('golden bytes', () => {
     expect(decoded).toMatchObject({ type: 'delta', epoch: 7, seq: 2, count: 1 });
   });
 
-  it('decode every committed frame as the message it holds (each union member of protocol 3)', () => {
+  it("decode every committed frame as the message it holds (each union member of protocol 4 but trading's)", () => {
     const server: Record<string, string> = {
       hello: 'hello',
       snapshot: 'snapshot',

@@ -43,7 +43,7 @@ import { present, verifyRoot } from './verify.js';
 export { AnalyticsState, Channel, ErrorCode, ReplayState, Timeframe };
 
 /** The protocol version this codec speaks (Hello.protocol_version; docs/protocol.md, "Versions"). */
-export const PROTOCOL_VERSION = 3;
+export const PROTOCOL_VERSION = 4;
 
 export interface HelloFields {
   edgeId: string;
@@ -96,7 +96,7 @@ export interface AnalyticsStatusFields {
   lagMs: number;
 }
 
-/** Where a replay is (protocol 3): sent on every change and with every window while it plays. */
+/** Where a replay is (protocol 4): sent on every change and with every window while it plays. */
 export interface ReplayStatusFields {
   state: ReplayState;
   /** The event time the replayed state is at, µs. */
@@ -111,7 +111,7 @@ export interface ReplayStatusFields {
 }
 
 /**
- * Every server → client message, decoded. Data frames carry (epoch, seq) and, in protocol 3,
+ * Every server → client message, decoded. Data frames carry (epoch, seq) and, in protocol 4,
  * their `channel`: Live, or Replay for the connection's replay (docs/protocol.md).
  */
 export type ServerMessageFields =
@@ -157,7 +157,7 @@ export interface AlertsFields {
 /**
  * Encodes server frames with one reused builder; each method returns a finished frame
  * (header byte + body, lz4-compressed when that pays), ready to send to any number of sockets.
- * An encoder writes the frames of one channel: Live, or (protocol 3) a connection's Replay.
+ * An encoder writes the frames of one channel: Live, or (protocol 4) a connection's Replay.
  */
 export class ServerFrameEncoder {
   private readonly builder = new flatbuffers.Builder(16 * 1024);
@@ -329,7 +329,7 @@ export class ServerFrameEncoder {
     return this.finish(epoch, 0, ServerMessage.AnalyticsStatus, AnalyticsStatus.endAnalyticsStatus(builder));
   }
 
-  /** Where the connection's replay is (protocol 3); seq 0. */
+  /** Where the connection's replay is (protocol 4); seq 0. */
   replayStatus(epoch: number, status: ReplayStatusFields): Uint8Array {
     const builder = this.builder;
     builder.clear();

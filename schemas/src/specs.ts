@@ -93,10 +93,14 @@ export const serverFrameSpec: TableSpec = {
         alertTriggerSpec,
         correlationMatrixSpec,
         analyticsStatusSpec,
+        // 12-14: protocol 3's Orders, OrderUpdated, PortfolioState (branch trading).
+        undefined,
+        undefined,
+        undefined,
         replayStatusSpec,
       ],
     },
-    // channel (protocol 3).
+    // channel (protocol 4).
     i8,
   ],
 };
@@ -125,6 +129,11 @@ export const clientFrameSpec: TableSpec = {
         { name: 'AlertUpdate', fields: [i32, { kind: 'table', table: alertRuleSpec }] },
         { name: 'AlertDelete', fields: [i32, str] },
         { name: 'CorrelationSubscribe', fields: [str, { kind: 'string-vector' }, i8, i16] },
+        // 11-14: protocol 3's OrderList, OrderPlace, OrderCancelRequest, PortfolioGet (branch trading).
+        undefined,
+        undefined,
+        undefined,
+        undefined,
         { name: 'ReplayStart', fields: [i64, i64, i32, i8, { kind: 'string-vector' }, { kind: 'string-vector' }] },
         { name: 'ReplayControl', fields: [i8, i32, i64, i64] },
       ],

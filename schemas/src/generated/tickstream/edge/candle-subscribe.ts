@@ -45,7 +45,7 @@ limit():number {
 }
 
 /**
- * Protocol 3: follow the candles of the connection's replay (on the replay channel) instead of live ones.
+ * Protocol 4: follow the candles of the connection's replay (on the replay channel) instead of live ones.
  */
 replay():boolean {
   const offset = this.bb!.__offset(this.bb_pos, 10);

@@ -27,8 +27,8 @@ export enum ClientMessage {
   AlertUpdate = 8,
   AlertDelete = 9,
   CorrelationSubscribe = 10,
-  ReplayStart = 11,
-  ReplayControl = 12
+  ReplayStart = 15,
+  ReplayControl = 16
 }
 
 export function unionToClientMessage(

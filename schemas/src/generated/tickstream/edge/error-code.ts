@@ -34,13 +34,13 @@ export enum ErrorCode {
   AnalyticsUnavailable = 13,
 
   /**
-   * Protocol 3: a replay request that cannot be served as asked (a time outside what Kafka
+   * Protocol 4: a replay request that cannot be served as asked (a time outside what Kafka
    * retains, a speed outside 0.25-100, a control without a replay); nothing changed.
    */
-  InvalidReplay = 14,
+  InvalidReplay = 16,
 
   /**
-   * Protocol 3: the edge already runs as many replays as it allows (--max-replays).
+   * Protocol 4: the edge already runs as many replays as it allows (--max-replays).
    */
-  ReplayLimit = 15
+  ReplayLimit = 17
 }

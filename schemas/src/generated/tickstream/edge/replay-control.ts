@@ -7,7 +7,7 @@ import { ReplayAction } from '../../tickstream/edge/replay-action.js';
 
 
 /**
- * Protocol 3: controls the connection's replay.
+ * Protocol 4: controls the connection's replay.
  */
 export class ReplayControl {
   bb: flatbuffers.ByteBuffer|null = null;

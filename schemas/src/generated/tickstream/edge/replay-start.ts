@@ -4,7 +4,7 @@
 import * as flatbuffers from 'flatbuffers';
 
 /**
- * Protocol 3: replay what Kafka retains from `from_us` on: the edge answers ReplayStatus
+ * Protocol 4: replay what Kafka retains from `from_us` on: the edge answers ReplayStatus
  * (Loading), then on the replay channel a Snapshot at `from_us` and Deltas paced by event time ×
  * `speed`, with the market events and candles of that time. A new one replaces the previous.
  */

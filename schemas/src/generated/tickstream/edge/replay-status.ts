@@ -7,7 +7,7 @@ import { ReplayState } from '../../tickstream/edge/replay-state.js';
 
 
 /**
- * Protocol 3: the state of the connection's replay, sent on every change and with every
+ * Protocol 4: the state of the connection's replay, sent on every change and with every
  * window of the replay channel while it plays (the clock). seq 0: not part of a stream.
  */
 export class ReplayStatus {

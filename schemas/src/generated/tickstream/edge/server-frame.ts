@@ -49,7 +49,7 @@ message<T extends flatbuffers.Table>(obj:any):any|null {
 }
 
 /**
- * Protocol 3: Live, or Replay for the frames of the connection's replay.
+ * Protocol 4: Live, or Replay for the frames of the connection's replay.
  */
 channel():Channel {
   const offset = this.bb!.__offset(this.bb_pos, 12);

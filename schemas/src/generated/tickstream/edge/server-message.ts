@@ -32,7 +32,7 @@ export enum ServerMessage {
   AlertTriggered = 9,
   CorrelationMatrix = 10,
   AnalyticsStatus = 11,
-  ReplayStatus = 12
+  ReplayStatus = 15
 }
 
 export function unionToServerMessage(
