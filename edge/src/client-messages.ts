@@ -10,6 +10,7 @@ import { TIMEFRAME_NAMES } from './candles.js';
 import type { CorrelationFollowers } from './correlation-followers.js';
 import { type CorrelationRequest, MAX_SET_SYMBOLS } from './correlations.js';
 import type { FanOut } from './fan-out.js';
+import type { Replays } from './replays.js';
 import { CloseCode, type Session } from './session.js';
 import { addToSpec, removeFromSpec, resolveSpec, unknownNames } from './subscription.js';
 import type { SymbolDirectory } from './symbol-directory.js';
@@ -39,6 +40,7 @@ export class ClientMessages {
     private readonly limits: ClientLimits,
     private readonly now: () => number,
     private readonly alertRequests: AlertRequests,
+    private readonly replays: Replays,
   ) {}
 
   receive(session: Session, bytes: Uint8Array, isBinary: boolean): void {
@@ -181,6 +183,10 @@ export class ClientMessages {
         this.correlations.follow(session, request.group === '' && request.symbols.length === 0 ? null : request);
         return;
       }
+      case 'replay-start':
+      case 'replay-control':
+        this.replays.receive(session, message);
+        return;
     }
   }
 }

@@ -66,6 +66,15 @@ export interface EdgeOptions {
   slowClientTimeoutMs: number;
   /** Bars kept per symbol, by timeframe (1s … 1d): the memory bound of the candles (docs/edge.md). */
   barsKept: readonly number[];
+  /** Replays (docs/protocol.md, "Replay") the edge runs at once; more are refused with ReplayLimit. */
+  maxReplays: number;
+  /**
+   * Ticks read before a replay's start time, ms: the replayed market at T is what an edge started
+   * at T with this much history shows. null: the edge's own `historyMs`.
+   */
+  replayWarmupMs: number | null;
+  /** Main-thread time all replays together may take per window, ms: what bounds their cost to the live fan-out. */
+  replayMsPerWindow: number;
   /** Symbols the edge can hold (ids are ushort on the wire). */
   maxSymbols: number;
   /** Directory with the dashboard's built files (index.html …), served at `/`; null: none. */
@@ -107,4 +116,7 @@ export const defaultEdgeOptions: Omit<EdgeOptions, 'edgeId' | 'log' | 'staticDir
   slowClientTimeoutMs: 10_000,
   barsKept: DEFAULT_BARS_KEPT,
   maxSymbols: 20_000,
+  maxReplays: 20,
+  replayWarmupMs: null,
+  replayMsPerWindow: 5,
 };
