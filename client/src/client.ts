@@ -200,7 +200,13 @@ export class TickstreamClient extends Emitter<ClientEvents> {
       options.createSocket ?? (WebSocketClass ? (url: string) => new WebSocketClass(url) : defaultSocketFactory());
     this.backoff = options.reconnect === false ? null : new Backoff(options.reconnect ?? {});
     this.alerts = new AlertRequests((message) => this.send(message));
-    this.replay = new ReplayControls((message) => this.send(message), this.replayBook);
+    this.replay = new ReplayControls(
+      (message) => this.send(message),
+      this.replayBook,
+      () => {
+        if (this.replayCandles) this.sendCandles(this.replayCandles, true);
+      },
+    );
   }
 
   override on<K extends keyof ClientEvents>(event: K, listener: ClientEvents[K]): () => void {
@@ -310,7 +316,8 @@ export class TickstreamClient extends Emitter<ClientEvents> {
     const follow = symbol === null ? null : { symbol, timeframe, limit: options.limit ?? 300 };
     if (options.replay) this.replayCandles = follow;
     else this.liveCandles = follow;
-    if (follow !== null) this.sendCandles(follow, options.replay === true);
+    // A replay's candles are asked for with each ReplayStart (the edge has none without a replay).
+    if (follow !== null && (!options.replay || this.replay.active)) this.sendCandles(follow, options.replay === true);
   }
 
   /** Follows one correlation matrix (protocol 2): a group ("all", "sector:<name>") or a set of symbols; null stops. */
@@ -577,10 +584,7 @@ export class TickstreamClient extends Emitter<ClientEvents> {
     if (this.liveCandles) this.sendCandles(this.liveCandles, false);
     if (this.correlationRequest && hello.protocolVersion >= 2) this.send(this.correlationRequest);
     if (this.options.alerts && hello.protocolVersion >= 2) void this.alerts.list().catch(() => {});
-    if (hello.protocolVersion >= 4) {
-      this.replay.resume();
-      if (this.replay.active && this.replayCandles) this.sendCandles(this.replayCandles, true);
-    }
+    if (hello.protocolVersion >= 4) this.replay.resume();
     this.ping();
   }
 

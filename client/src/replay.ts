@@ -37,6 +37,8 @@ export class ReplayControls {
   constructor(
     private readonly send: (message: ClientMessageFields) => boolean,
     private readonly book: QuoteBook,
+    /** After each ReplayStart sent: what follows the replay (its candles) is asked for again. */
+    private readonly started: () => void = () => {},
   ) {}
 
   start(options: ReplayOptions): void {
@@ -52,7 +54,7 @@ export class ReplayControls {
     this.active = true;
     this.status = null;
     this.book.awaitingSnapshot = true;
-    this.send(this.request);
+    if (this.send(this.request)) this.started();
   }
 
   play(): void {
@@ -128,7 +130,7 @@ export class ReplayControls {
         ? this.request.paused
         : status.state !== ReplayState.Playing && status.state !== ReplayState.Loading;
     this.book.awaitingSnapshot = true;
-    this.send({ ...this.request, fromUs: status?.clockUs || this.request.fromUs, paused });
+    if (this.send({ ...this.request, fromUs: status?.clockUs || this.request.fromUs, paused })) this.started();
     this.status = null;
   }
 }

@@ -157,7 +157,8 @@ export class ClientMessages {
         }
         const kept = this.limits.barsKept[message.timeframe] as number;
         const limit = Math.min(message.limit === 0 ? DEFAULT_CANDLE_LIMIT : message.limit, kept);
-        fanOut.followCandles(session, symbolId, message.timeframe, limit);
+        if (message.replay) this.replays.followCandles(session, message.symbol, message.timeframe, limit);
+        else fanOut.followCandles(session, symbolId, message.timeframe, limit);
         return;
       }
       case 'alert-list':

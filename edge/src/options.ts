@@ -73,7 +73,7 @@ export interface EdgeOptions {
    * at T with this much history shows. null: the edge's own `historyMs`.
    */
   replayWarmupMs: number | null;
-  /** Main-thread time all replays together may take per window, ms: what bounds their cost to the live fan-out. */
+  /** CPU time all replays together may take per window, ms: what bounds their cost to the live fan-out. */
   replayMsPerWindow: number;
   /** Symbols the edge can hold (ids are ushort on the wire). */
   maxSymbols: number;

@@ -1,4 +1,5 @@
 import {
+  type CandlesEvent,
   ErrorCode,
   type MarketEvent,
   type QuoteBook,
@@ -6,6 +7,7 @@ import {
   type ReplayStatusFields,
   type SocketConstructor,
   TickstreamClient,
+  Timeframe,
 } from '@tickstream/client';
 import { MarketEventKind, TickEncoder } from '@tickstream/schemas';
 import kafkajs from 'kafkajs';
@@ -187,6 +189,9 @@ describe(`replay (${selectedBackend()} backend)`, () => {
     client.on('event', (event) => events.push(event));
     const errors: string[] = [];
     client.on('error', (error) => errors.push(error.message));
+    const candles: CandlesEvent[] = [];
+    client.on('candles', (event) => candles.push(event));
+    client.candles('AAPL', Timeframe.S1, { limit: 50, replay: true });
     const fromUs = (startedMs + 1000) * 1000;
     const toUs = stoppedMs * 1000 + 100_000;
     client.replay.start({ fromUs, toUs, speed: 10, symbols: ['*'] });
@@ -219,6 +224,14 @@ describe(`replay (${selectedBackend()} backend)`, () => {
     const halt = events.find((event) => event.kind === MarketEventKind.Halt && event.detail === 'replay test');
     expect(halt?.replay).toBe(true);
     expect(halt?.timeUs).toBe(eventTimeUs);
+
+    // The replay's candles, built from the replayed ticks: the history at the start, then each change.
+    expect(candles.length).toBeGreaterThan(2);
+    expect(candles.every((event) => event.replay && event.symbol === 'AAPL')).toBe(true);
+    const newest = candles[candles.length - 1]?.bars.at(-1);
+    const aapl = client.replayBook.idOf('AAPL') as number;
+    expect(newest?.close).toBe(client.replayBook.table.last[aapl]);
+    expect(newest?.startTimeUs).toBe(Math.floor((client.replayBook.table.timeUs[aapl] as number) / 1e6) * 1e6);
     client.replay.stop();
     await until(() => seen.some((s) => s.state === ReplayState.Stopped), 5000, 'stopped');
   }, 60_000);

@@ -12,6 +12,7 @@ import {
   type ServerFrameEncoder,
   type SymbolInfoFields,
   TickReader,
+  type Timeframe,
 } from '@tickstream/schemas';
 import type { Admin } from 'kafkajs';
 import { CandleStore } from './candles.js';
@@ -28,6 +29,8 @@ const TICKS = 0;
 const MIN_SPEED = 0.25;
 const MAX_SPEED = 100;
 const DEFAULT_STEP_US = 1_000_000;
+/** Bars sent on a change of a followed candle: the newest, and the one before in case it just closed (as live). */
+const CANDLE_UPDATE_BARS = 2;
 /** A replay's clock stays this far behind now: later ticks may not have reached Kafka yet. */
 const LIVE_MARGIN_US = 2_000_000;
 /** What Kafka retains is asked again after this long (ListOffsets and one Fetch per partition). */
@@ -43,7 +46,7 @@ export interface ReplayLimits {
    * at T with this much history would show (the edge's --history by default).
    */
   replayWarmupMs: number;
-  /** Main-thread time all replays together may take per window, ms (shared equally). */
+  /** CPU time all replays together may take per window, ms (shared equally). */
   replayMsPerWindow: number;
   /** A replaying client with more than this unsent gets no new window until it reads (its backpressure). */
   softBufferBytes: number;
@@ -128,6 +131,8 @@ class Replay {
   private queued = 0;
   lastWindowMs = 0;
   private pendingEvents: MarketEventFields[] = [];
+  /** The replay's candles this client follows (CandleSubscribe with `replay`), by symbol name. */
+  candles: { symbol: string; timeframe: Timeframe; limit: number } | null = null;
 
   constructor(
     readonly session: Session,
@@ -191,6 +196,7 @@ class Replay {
     this.market.state.settle();
     this.market.refresh(this.spec);
     this.sendSnapshot();
+    this.sendCandles(this.candles?.limit ?? 0);
     this.lastWindowMs = Date.now();
   }
 
@@ -272,6 +278,8 @@ class Replay {
     const { fanOut, encoder, epoch } = this.setting;
     const grew = this.market.refresh(this.spec);
     const changes = state.sortedChanges();
+    const followed = this.candles === null ? undefined : this.market.directory.idOf(this.candles.symbol);
+    if (followed !== undefined && state.isChanged[followed] === 1) this.sendCandles(CANDLE_UPDATE_BARS);
     if (grew || state.dayRolled) {
       state.settle();
       this.sendSnapshot();
@@ -298,6 +306,16 @@ class Replay {
     for (const event of this.pendingEvents)
       fanOut.send(this.session, encoder.marketEvent(epoch, 0, event), 'replay-market-event');
     this.pendingEvents = [];
+  }
+
+  /** The followed candles' newest `bars` (the history after a load, the two newest after a change). */
+  sendCandles(bars: number): void {
+    if (this.candles === null || bars === 0) return;
+    const id = this.market.directory.idOf(this.candles.symbol);
+    if (id === undefined) return;
+    const list = this.market.candles.bars(id, this.candles.timeframe, bars);
+    const { fanOut, encoder, epoch } = this.setting;
+    fanOut.send(this.session, encoder.candles(epoch, 0, id, this.candles.timeframe, list, list), 'replay-candles');
   }
 
   private sendSnapshot(): void {
@@ -348,7 +366,7 @@ export class Replays {
     return this.retained?.fromUs ?? 0;
   }
 
-  /** Main-thread time each replay may take this window. */
+  /** CPU time each replay may take this window, ms. */
   shareMs(): number {
     return this.setting.limits.replayMsPerWindow / Math.max(1, this.active.size);
   }
@@ -387,7 +405,8 @@ export class Replays {
       );
       return;
     }
-    previous?.stop('replaced by a new replay');
+    // Replaced without a Stopped status: the new replay's statuses follow on the same channel.
+    if (previous !== undefined) this.forget(session);
     const spec =
       request.symbols.length === 0 && request.sectors.length === 0
         ? session.spec
@@ -521,6 +540,19 @@ export class Replays {
       }
       replay.run(() => replay.advance(nowMs, retainedFromUs));
     }
+  }
+
+  /** CandleSubscribe with `replay`: the replay's candles of one symbol, history now (once loaded) and each change. */
+  followCandles(session: Session, symbol: string, timeframe: Timeframe, limit: number): void {
+    const replay = this.active.get(session);
+    if (replay === undefined) {
+      this.refuse(session, ErrorCode.InvalidReplay, 'candles of a replay: this connection has no replay');
+      return;
+    }
+    replay.run(async () => {
+      replay.candles = { symbol, timeframe, limit };
+      if (replay.state !== ReplayState.Loading) replay.sendCandles(limit);
+    });
   }
 
   /** The connection closed: its replay ends with it. */
