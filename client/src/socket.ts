@@ -7,11 +7,18 @@ export interface SocketLike {
   readonly readyState: number;
   send(data: Uint8Array): void;
   close(code?: number, reason?: string): void;
-  onopen: ((event: unknown) => void) | null;
-  onmessage: ((event: { data: unknown }) => void) | null;
-  onclose: ((event: { code: number; reason: string }) => void) | null;
-  onerror: ((event: unknown) => void) | null;
+  onopen: Handler<unknown>;
+  onmessage: Handler<{ data: unknown }>;
+  onclose: Handler<{ code: number; reason: string }>;
+  onerror: Handler<unknown>;
 }
+
+/**
+ * An event handler property, compared bivariantly (as methods are): each implementation's handler
+ * takes its own richer event type (ws' MessageEvent, the DOM's), of which the client reads only
+ * these fields.
+ */
+type Handler<Event> = { bivariant(event: Event): void }['bivariant'] | null;
 
 export type SocketConstructor = new (url: string) => SocketLike;
 

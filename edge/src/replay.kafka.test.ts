@@ -5,13 +5,12 @@ import {
   type QuoteBook,
   ReplayState,
   type ReplayStatusFields,
-  type SocketConstructor,
   TickstreamClient,
   Timeframe,
 } from '@tickstream/client';
 import { MarketEventKind, TickEncoder } from '@tickstream/schemas';
 import kafkajs from 'kafkajs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { selectedBackend, startTestKafka, type TestKafka, uniqueName } from '../../broker/src/testing/kafka-backend.js';
 import { defaultProducerOptions, type RunningProducer, startProducer } from '../../producer/dist/index.js';
@@ -84,6 +83,8 @@ describe(`replay (${selectedBackend()} backend)`, () => {
   let liveStates: Map<string, Row>;
   let liveFinal: Map<string, Row>;
   let startedMs: number;
+  /** The live client applied its first Snapshot then: it was shown every state after this. */
+  let liveFromMs: number;
   let stoppedMs: number;
   let eventTimeUs: number;
   const clients: TickstreamClient[] = [];
@@ -91,7 +92,7 @@ describe(`replay (${selectedBackend()} backend)`, () => {
   const connect = async (): Promise<TickstreamClient> => {
     const client = new TickstreamClient({
       url,
-      WebSocket: WebSocket as unknown as SocketConstructor,
+      WebSocket,
       symbols: [],
       reconnect: false,
       pingEveryMs: 0,
@@ -133,7 +134,7 @@ describe(`replay (${selectedBackend()} backend)`, () => {
     url = `ws://127.0.0.1:${edge.port}/ws`;
     live = new TickstreamClient({
       url,
-      WebSocket: WebSocket as unknown as SocketConstructor,
+      WebSocket,
       reconnect: false,
       pingEveryMs: 0,
     });
@@ -141,6 +142,7 @@ describe(`replay (${selectedBackend()} backend)`, () => {
     liveStates = recordStates(live, false);
     live.connect();
     await live.whenLive();
+    liveFromMs = Date.now();
     await new Promise((resolve) => setTimeout(resolve, 2500));
     // A market event in the middle of the run, as the analytics job writes them: a real record in Kafka.
     const writer = new kafkajs.Kafka({ brokers: kafka.brokers, logLevel: kafkajs.logLevel.NOTHING }).producer();
@@ -173,6 +175,11 @@ describe(`replay (${selectedBackend()} backend)`, () => {
     // The replay clock stays 2 s behind now: the whole run is behind it from here on.
     await new Promise((resolve) => setTimeout(resolve, 2000));
   }, 240_000);
+
+  // Each test's replaying clients close with it: the edge's --max-replays is 3.
+  afterEach(() => {
+    for (const client of clients.splice(1)) client.close();
+  });
 
   afterAll(async () => {
     for (const client of clients) client.close();
@@ -267,7 +274,7 @@ describe(`replay (${selectedBackend()} backend)`, () => {
   }, 60_000);
 
   it('seeks and steps exactly: the state at T is the same from a start at T, a step to T and a seek to T', async () => {
-    const atUs = (startedMs + 3000) * 1000 + 123_456;
+    const atUs = (liveFromMs + 1500) * 1000 + 123_456;
     const a = await connect();
     const aSeen = statuses(a);
     a.replay.start({ fromUs: atUs, paused: true, symbols: ['*'] });
