@@ -1,8 +1,8 @@
-import type { ChildProcess } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { ReplayState, TickstreamClient } from '@tickstream/client';
 import WebSocket from 'ws';
 import { ApplyingEdgeClient } from './applying-client.js';
@@ -29,8 +29,15 @@ export interface ReplayBenchResult {
   symbols: number;
   replays: number;
   seconds: number;
-  live: { p50: number; p99: number; updates: number; edgeCores: number };
-  withReplays: { p50: number; p99: number; updates: number; edgeCores: number; replayUpdatesPerClient: number };
+  live: { p50: number; p99: number; updates: number; edgeCores: number; brokerCores: number };
+  withReplays: {
+    p50: number;
+    p99: number;
+    updates: number;
+    edgeCores: number;
+    brokerCores: number;
+    replayUpdatesPerClient: number;
+  };
   at100: { updatesPerSecond: number; eventSecondsPerSecond: number; edgeCores: number };
 }
 
@@ -56,7 +63,6 @@ export async function runReplayBench(
   const broker = await startBrokerProcess(dataDir);
   const children: ChildProcess[] = [];
   const live: ApplyingEdgeClient[] = [];
-  const replaying: TickstreamClient[] = [];
   try {
     children.push(spawnProducer(broker.bootstrap, { symbols, rate, workers: 1, clock: 'real' }));
     const startedMs = Date.now();
@@ -95,10 +101,17 @@ export async function runReplayBench(
     await Promise.all(live.map((client) => client.ready));
     await sleep(2000);
 
-    const measure = async (): Promise<{ p50: number; p99: number; updates: number; edgeCores: number }> => {
+    const measure = async (): Promise<{
+      p50: number;
+      p99: number;
+      updates: number;
+      edgeCores: number;
+      brokerCores: number;
+    }> => {
       histogram = newLatencyHistogram();
       liveUpdates = 0;
       const cpuBefore = cpuSeconds(pid);
+      const brokerBefore = cpuSeconds(broker.pid);
       recording = true;
       await sleep(seconds * 1000);
       recording = false;
@@ -107,63 +120,66 @@ export async function runReplayBench(
         p99: histogram.getValueAtPercentile(99) / 1000,
         updates: liveUpdates / seconds,
         edgeCores: (cpuSeconds(pid) - cpuBefore) / seconds,
+        brokerCores: (cpuSeconds(broker.pid) - brokerBefore) / seconds,
       };
     };
 
     const liveOnly = await measure();
     progress(
-      `live only: p50 ${liveOnly.p50.toFixed(1)} ms, p99 ${liveOnly.p99.toFixed(1)} ms, edge ${liveOnly.edgeCores.toFixed(2)} cores`,
+      `live only: p50 ${liveOnly.p50.toFixed(1)} ms, p99 ${liveOnly.p99.toFixed(1)} ms, ${Math.round(liveOnly.updates)} updates/s, edge ${liveOnly.edgeCores.toFixed(2)} cores, broker ${liveOnly.brokerCores.toFixed(2)}`,
     );
 
-    // A replay from the start of the history, at `speed`, sought back there each time it ends.
+    // Replaying clients run in a process of their own: their decoding must not delay the live clients' clock.
     const fromUs = (startedMs + 4000) * 1000;
-    let replayUpdates = 0;
-    /** Event time the replays' clocks moved forward, µs (a seek back is not counted). */
-    let replayedUs = 0;
-    const replayer = (speed: number): TickstreamClient => {
-      const client = new TickstreamClient({ url, WebSocket, symbols: [], pingEveryMs: 0 });
-      client.on('update', (batch) => {
-        if (batch.replay) replayUpdates += batch.count;
+    const withLoad = async (
+      count: number,
+      speed: number,
+      during: () => Promise<void>,
+    ): Promise<{ updates: number; eventUs: number; wallSeconds: number }> => {
+      const load = spawn(
+        process.execPath,
+        [fileURLToPath(import.meta.url), 'replayers', url, String(count), String(speed), String(fromUs)],
+        {
+          stdio: ['ignore', 'pipe', 'inherit'],
+        },
+      );
+      children.push(load);
+      let report = { updates: 0, eventUs: 0 };
+      load.stdout.setEncoding('utf8').on('data', (text: string) => {
+        const last = text.trim().split('\n').pop();
+        if (last) report = JSON.parse(last);
       });
-      let lastClockUs = 0;
-      client.on('replay', (status) => {
-        if (status.state === ReplayState.Playing || status.state === ReplayState.Ended) {
-          if (lastClockUs > 0 && status.clockUs > lastClockUs) replayedUs += status.clockUs - lastClockUs;
-          lastClockUs = status.clockUs;
-        } else lastClockUs = 0;
-        if (status.state === ReplayState.Ended) {
-          client.replay.seek(fromUs);
-          client.replay.play();
-        }
-      });
-      client.replay.start({ fromUs, speed, symbols: ['*'] });
-      client.connect();
-      replaying.push(client);
-      return client;
+      await sleep(3000);
+      const before = report;
+      const wallStart = Date.now();
+      await during();
+      const wallSeconds = (Date.now() - wallStart) / 1000;
+      const after = report;
+      await stopChild(load);
+      return { updates: after.updates - before.updates, eventUs: after.eventUs - before.eventUs, wallSeconds };
     };
-    for (let i = 0; i < replays; i++) replayer(10);
-    await sleep(3000);
-    replayUpdates = 0;
-    const withReplays = await measure();
-    const perClient = replayUpdates / seconds / replays;
+
+    let withReplays = liveOnly;
+    const tenX = await withLoad(replays, 10, async () => {
+      withReplays = await measure();
+    });
+    const perClient = tenX.updates / tenX.wallSeconds / replays;
     progress(
-      `with ${replays} replays at 10×: live p50 ${withReplays.p50.toFixed(1)} ms, p99 ${withReplays.p99.toFixed(1)} ms, edge ${withReplays.edgeCores.toFixed(2)} cores, ${Math.round(perClient)} replayed updates/s per replaying client`,
+      `with ${replays} replays at 10×: live p50 ${withReplays.p50.toFixed(1)} ms, p99 ${withReplays.p99.toFixed(1)} ms, ${Math.round(withReplays.updates)} updates/s, edge ${withReplays.edgeCores.toFixed(2)} cores, broker ${withReplays.brokerCores.toFixed(2)}, ${Math.round(perClient)} replayed updates/s per replaying client`,
     );
-    for (const client of replaying.splice(0)) client.close();
     await sleep(1000);
 
-    replayer(100);
-    await sleep(1000);
-    replayUpdates = 0;
-    replayedUs = 0;
-    const cpuBefore = cpuSeconds(pid);
-    const wallStart = Date.now();
-    await sleep(5000);
-    const wallSeconds = (Date.now() - wallStart) / 1000;
+    let cpuBefore = 0;
+    let cpuAfter = 0;
+    const fast = await withLoad(1, 100, async () => {
+      cpuBefore = cpuSeconds(pid);
+      await sleep(seconds * 1000);
+      cpuAfter = cpuSeconds(pid);
+    });
     const at100 = {
-      updatesPerSecond: replayUpdates / wallSeconds,
-      eventSecondsPerSecond: replayedUs / 1e6 / wallSeconds,
-      edgeCores: (cpuSeconds(pid) - cpuBefore) / wallSeconds,
+      updatesPerSecond: fast.updates / fast.wallSeconds,
+      eventSecondsPerSecond: fast.eventUs / 1e6 / fast.wallSeconds,
+      edgeCores: (cpuAfter - cpuBefore) / fast.wallSeconds,
     };
     progress(
       `one replay at 100×: ${Math.round(at100.updatesPerSecond)} updates/s, clock ${at100.eventSecondsPerSecond.toFixed(1)} event s per s (sought back at each end), edge ${at100.edgeCores.toFixed(2)} cores`,
@@ -178,7 +194,6 @@ export async function runReplayBench(
       at100,
     };
   } finally {
-    for (const client of replaying) client.close();
     for (const client of live) client.socket.terminate();
     for (const child of children.reverse()) await stopChild(child);
     await broker.close();
@@ -186,11 +201,44 @@ export async function runReplayBench(
   }
 }
 
-if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
-  runReplayBench({ progress: (line) => process.stdout.write(`${line}\n`) })
-    .then((result) => process.stdout.write(`${JSON.stringify(result)}\n`))
-    .catch((error: Error) => {
-      process.stderr.write(`${error.stack}\n`);
-      process.exitCode = 1;
+/**
+ * `replayers URL COUNT SPEED FROM_US`: COUNT clients replaying from FROM_US at SPEED, each sought
+ * back there when its replay ends; prints its totals as a JSON line every 500 ms.
+ */
+function runReplayers(url: string, count: number, speed: number, fromUs: number): void {
+  let updates = 0;
+  /** Event time the clocks moved forward, µs (a seek back is not counted). */
+  let eventUs = 0;
+  for (let i = 0; i < count; i++) {
+    const client = new TickstreamClient({ url, WebSocket, symbols: [], pingEveryMs: 0 });
+    client.on('update', (batch) => {
+      if (batch.replay) updates += batch.count;
     });
+    let lastClockUs = 0;
+    client.on('replay', (status) => {
+      if (status.state === ReplayState.Playing || status.state === ReplayState.Ended) {
+        if (lastClockUs > 0 && status.clockUs > lastClockUs) eventUs += status.clockUs - lastClockUs;
+        lastClockUs = status.clockUs;
+      } else lastClockUs = 0;
+      if (status.state === ReplayState.Ended) {
+        client.replay.seek(fromUs);
+        client.replay.play();
+      }
+    });
+    client.replay.start({ fromUs, speed, symbols: ['*'] });
+    client.connect();
+  }
+  setInterval(() => process.stdout.write(`${JSON.stringify({ updates, eventUs })}\n`), 500);
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  const [command, url, count, speed, fromUs] = process.argv.slice(2);
+  if (command === 'replayers') runReplayers(url as string, Number(count), Number(speed), Number(fromUs));
+  else
+    runReplayBench({ progress: (line) => process.stdout.write(`${line}\n`) })
+      .then((result) => process.stdout.write(`${JSON.stringify(result)}\n`))
+      .catch((error: Error) => {
+        process.stderr.write(`${error.stack}\n`);
+        process.exitCode = 1;
+      });
 }

@@ -6,6 +6,7 @@ import {
   ErrorCode,
   encodeClientFrame,
   type FrameOptions,
+  jsLz4,
   type MarketEventFields,
   MarketEventKind,
   marketEventJson,
@@ -26,7 +27,6 @@ import {
   ROW_WIDTH,
   type Subscription,
 } from './feed-protocol.js';
-import { browserLz4 } from './lz4-block.js';
 
 /** The slice of the WebSocket API the feed uses: the browser's and `ws` in Node both fit. */
 export interface SocketLike {
@@ -103,7 +103,7 @@ export class FeedConnection {
   private chart: { symbol: string; timeframe: number } | null = null;
   private correlations: CorrelationRequestView | null = null;
   private socket: SocketLike | null = null;
-  private frameOptions: FrameOptions = { lz4: browserLz4, maxFrameBytes: DEFAULT_MAX_FRAME_BYTES };
+  private frameOptions: FrameOptions = { lz4: jsLz4, maxFrameBytes: DEFAULT_MAX_FRAME_BYTES };
   private awaitingSnapshot = true;
   private hadSnapshot = false;
   private attempt = 0;
@@ -299,7 +299,7 @@ export class FeedConnection {
         const previous = this.counters.epoch;
         this.counters.epoch = message.epoch;
         this.counters.clockOffsetUs = message.serverTimeUs - Date.now() * 1000;
-        this.frameOptions = { lz4: browserLz4, maxFrameBytes: message.maxFrameBytes || DEFAULT_MAX_FRAME_BYTES };
+        this.frameOptions = { lz4: jsLz4, maxFrameBytes: message.maxFrameBytes || DEFAULT_MAX_FRAME_BYTES };
         if (this.everLive) this.counters.reconnects++;
         this.log(
           'connection',

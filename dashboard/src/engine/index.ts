@@ -36,7 +36,6 @@ export {
   type SortKey,
 } from './grid-order.js';
 export { localFeed } from './local-feed.js';
-export { browserLz4 } from './lz4-block.js';
 export { MarketBook } from './market-book.js';
 export { type ColumnKey, type GridColors, MarketGrid } from './market-grid.js';
 export { PerformanceMeter, type PerformanceSample } from './perf-stats.js';
