@@ -192,6 +192,10 @@ describe(`replay (${selectedBackend()} backend)`, () => {
     const client = await connect();
     const replayed = recordStates(client, true);
     const seen = statuses(client);
+    const wallMs = new Map<ReplayState, number>();
+    client.on('replay', (status) => {
+      if (!wallMs.has(status.state)) wallMs.set(status.state, Date.now());
+    });
     const events: MarketEvent[] = [];
     client.on('event', (event) => events.push(event));
     const errors: string[] = [];
@@ -216,6 +220,11 @@ describe(`replay (${selectedBackend()} backend)`, () => {
     expect(ended?.detail).toContain('reached');
     expect(ended?.retainedFromUs).toBeGreaterThan(0);
     expect(ended?.retainedFromUs).toBeLessThanOrEqual(fromUs);
+    // Paced: the run's event time took a tenth of it in wall time.
+    const tookMs = (wallMs.get(ReplayState.Ended) as number) - (wallMs.get(ReplayState.Playing) as number);
+    const dueMs = (toUs - fromUs) / 1000 / 10;
+    expect(tookMs).toBeGreaterThan(dueMs * 0.7);
+    expect(tookMs).toBeLessThan(dueMs * 1.6);
 
     let compared = 0;
     for (const [key, quote] of replayed) {
