@@ -5,7 +5,6 @@ import {
   ErrorCode,
   type QuoteBook,
   ReplayState,
-  type SocketLike,
   TickstreamClient,
 } from '@tickstream/client';
 import { triggerJson } from '@tickstream/edge';
@@ -115,7 +114,7 @@ function watchClient(
           socket.terminate();
         });
       });
-      return socket as unknown as SocketLike;
+      return socket;
     },
   });
   let epoch: number | null = null;
