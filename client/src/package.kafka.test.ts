@@ -121,9 +121,8 @@ describe(`@tickstream/client as a package (${selectedBackend()} backend)`, () =>
         page.on('pageerror', (error) => errors.push(error.message));
         const port = (server.address() as AddressInfo).port;
         await page.goto(`http://127.0.0.1:${port}/index.html?edge=${encodeURIComponent(url)}`);
-        await page.waitForFunction(() => document.querySelectorAll('#quotes tr').length === 3, null, {
-          timeout: 15_000,
-        });
+        // A string, not a function: this file is compiled without the DOM's types.
+        await page.waitForFunction("document.querySelectorAll('#quotes tr').length === 3", null, { timeout: 15_000 });
         const rows = await page.$$eval('#quotes tr', (trs) => trs.map((tr) => tr.textContent ?? ''));
         expect(errors).toEqual([]);
         expect(rows.map((row) => row.replace(/[\d.]+$/, '')).sort()).toEqual(['AAPL', 'GOOGL', 'MSFT']);
