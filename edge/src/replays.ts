@@ -31,6 +31,8 @@ const MAX_SPEED = 100;
 const DEFAULT_STEP_US = 1_000_000;
 /** Bars sent on a change of a followed candle: the newest, and the one before in case it just closed (as live). */
 const CANDLE_UPDATE_BARS = 2;
+/** Bars a replay keeps per symbol and timeframe (at most: fewer where the edge keeps fewer). */
+const REPLAY_BARS_KEPT = 600;
 /** A replay's clock stays this far behind now: later ticks may not have reached Kafka yet. */
 const LIVE_MARGIN_US = 2_000_000;
 /** What Kafka retains is asked again after this long (ListOffsets and one Fetch per partition). */
@@ -89,7 +91,11 @@ class ReplayMarket {
   constructor(capacity: number, barsKept: readonly number[], log: (line: string) => void) {
     this.directory = new SymbolDirectory(capacity);
     this.state = new MarketState(capacity);
-    this.candles = new CandleStore(capacity, barsKept);
+    // A replay's charts need what one screen shows, not the live edge's days of bars: its memory is per replay.
+    this.candles = new CandleStore(
+      capacity,
+      barsKept.map((kept) => Math.min(kept, REPLAY_BARS_KEPT)),
+    );
     this.ingest = new TickIngest(this.directory, this.state, this.candles, log);
     this.deltas = new WindowDeltas(this.state);
     this.member = new Uint8Array(capacity);
