@@ -74,12 +74,12 @@ describe(`TickstreamClient (${selectedBackend()} backend)`, () => {
     client.connect();
     await client.whenLive();
     await until(() => client.live.deltas >= 10, 15_000, '10 Deltas');
+    const snapshotsBefore = client.live.snapshots;
     dropNext = true;
     await until(() => gaps.length > 0, 15_000, 'a gap');
     expect(dropped).toBe(1);
     const [expected, got] = gaps[0] as [number, number];
     expect(got).toBeGreaterThan(expected);
-    const snapshotsBefore = client.live.snapshots;
     await until(() => client.live.snapshots > snapshotsBefore && client.live.deltas > 20, 15_000, 'the resync');
     expect(client.counters.resyncs).toBe(1);
 

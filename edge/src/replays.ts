@@ -160,7 +160,8 @@ class Replay {
   run(operation: () => Promise<void>): void {
     this.queued++;
     this.queue = this.queue
-      .then(operation)
+      // A stopped replay (by its client, a replacement, a closed connection) does nothing more.
+      .then(() => (this.stopped ? undefined : operation()))
       .catch((error: Error) => this.stop(`Kafka read failed: ${error.message}`))
       .finally(() => {
         this.queued--;
@@ -185,16 +186,20 @@ class Replay {
       admin.fetchTopicOffsetsByTimestamp(ticksTopic, Math.max(0, warmFromMs)),
       admin.fetchTopicOffsetsByTimestamp(eventsTopic, Math.floor(atUs / 1000)),
     ]);
+    // A replay replaced or closed meanwhile sends nothing more (the channel is its successor's).
+    if (this.stopped) return;
     const offsets = new Map<string, number>();
     for (const { partition, offset } of ticks) offsets.set(`${ticksTopic}:${partition}`, Number(offset));
     for (const { partition, offset } of events) offsets.set(`${eventsTopic}:${partition}`, Number(offset));
     await this.reader.seek(offsets);
+    if (this.stopped) return;
     this.market = new ReplayMarket(this.capacity, limits.barsKept, this.setting.log);
     // The warm-up is read in slices of the replays' share of each window, never in one go.
     for (;;) {
       const taken = await this.reader.take(atUs, this.service.shareMs(), (topic, value) =>
         this.applyRecord(topic, value, false),
       );
+      if (this.stopped) return;
       if (!taken.budgetSpent) break;
       await new Promise((resolve) => setTimeout(resolve, limits.windowMs));
       if (this.stopped) return;
@@ -424,6 +429,7 @@ export class Replays {
     this.active.set(session, replay);
     replay.run(async () => {
       const retainedFromUs = await this.retainedFromUs();
+      if (replay.stopped) return;
       if (request.fromUs < retainedFromUs) {
         this.active.delete(session);
         replay.reader.close();
@@ -435,7 +441,7 @@ export class Replays {
         return;
       }
       await replay.load(request.fromUs, retainedFromUs);
-      if (replay.state === ReplayState.Stopped) return;
+      if (replay.stopped) return;
       replay.state = request.paused ? ReplayState.Paused : ReplayState.Playing;
       replay.detail = request.paused ? 'paused at the start' : `playing at ${request.speed}×`;
       replay.sendStatus(retainedFromUs);
@@ -487,6 +493,7 @@ export class Replays {
         }
         replay.run(async () => {
           const retainedFromUs = await this.retainedFromUs();
+          if (replay.stopped) return;
           if (values.toUs < retainedFromUs) {
             this.refuse(
               session,
@@ -501,6 +508,7 @@ export class Replays {
               : ReplayState.Paused;
           if (replay.toUs > 0 && values.toUs >= replay.toUs) replay.toUs = 0;
           await replay.load(values.toUs, retainedFromUs);
+          if (replay.stopped) return;
           replay.state = resume;
           replay.detail = resume === ReplayState.Playing ? `playing at ${replay.speed}×` : 'paused after a seek';
           replay.sendStatus(retainedFromUs);
