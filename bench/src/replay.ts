@@ -226,7 +226,9 @@ function runReplayers(url: string, count: number, speed: number, fromUs: number)
         client.replay.play();
       }
     });
-    client.on('error', (error) => process.stderr.write(`replaying client: edge error ${error.code}: ${error.message}\n`));
+    client.on('error', (error) =>
+      process.stderr.write(`replaying client: edge error ${error.code}: ${error.message}\n`),
+    );
     client.replay.start({ fromUs, speed, symbols: ['*'] });
     client.connect();
   }
