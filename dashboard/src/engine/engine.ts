@@ -11,6 +11,7 @@ import {
   type FeedReport,
   type LogKind,
   type MarketEventView,
+  type ReplayView,
   ROW,
   ROW_WIDTH,
   type Subscription,
@@ -59,6 +60,8 @@ type Events = {
   events: (book: EventBook) => void;
   analytics: (status: AnalyticsStatusView) => void;
   correlations: (matrix: CorrelationView) => void;
+  /** The replay changed (each window while it plays); null: the live market again. */
+  replay: (replay: ReplayView | null) => void;
 };
 
 /** Events read from the edge at connect (it keeps 5,000). */
@@ -82,6 +85,8 @@ export class Engine {
   /** Whether the analytics job is alive (the edge says so after Hello and on every change). */
   analytics: AnalyticsStatusView = { state: 'Unknown', detail: 'not connected yet', lagMs: -1 };
   correlation: CorrelationView | null = null;
+  /** The replay shown instead of the live market (protocol 4); null: live. */
+  replay: ReplayView | null = null;
   private correlationRequest: CorrelationRequestView | null = null;
   private eventsEpoch = -1;
   private feed: FeedPort | null = null;
@@ -96,6 +101,7 @@ export class Engine {
     events: new Set(),
     analytics: new Set(),
     correlations: new Set(),
+    replay: new Set(),
   };
   private readonly renderers = new Set<Renderer>();
   private pullOutstanding = false;
@@ -155,6 +161,21 @@ export class Engine {
   /** Drops the connection and opens a new one at once (Ctrl+R), without reloading the page. */
   reconnect(): void {
     this.feed?.post({ type: 'reconnect' });
+  }
+
+  /** Shows the market as it was from `fromUs` on, replayed at `speed` (0.25-100), instead of live. */
+  startReplay(fromUs: number, speed: number): void {
+    this.feed?.post({ type: 'replay', fromUs, speed });
+  }
+
+  /** ReplayAction 0 Play, 1 Pause, 2 Speed (`speed`), 3 Seek (`toUs`), 4 Step (`stepUs`). */
+  controlReplay(action: number, values: { speed?: number; toUs?: number; stepUs?: number } = {}): void {
+    this.feed?.post({ type: 'replay-control', action, ...values });
+  }
+
+  /** Back to the live market. */
+  backToLive(): void {
+    this.feed?.post({ type: 'live' });
   }
 
   /** Tests: lose the next Delta to exercise the resync path. */
@@ -274,6 +295,10 @@ export class Engine {
       case 'analytics':
         this.analytics = report.status;
         this.emit('analytics', report.status);
+        break;
+      case 'replay':
+        this.replay = report.replay;
+        this.emit('replay', report.replay);
         break;
       case 'correlations':
         if (this.correlationRequest !== null) {

@@ -1,6 +1,7 @@
 import {
   AnalyticsState,
   applyDelta,
+  Channel,
   DEFAULT_MAX_FRAME_BYTES,
   decodeServerFrame,
   ErrorCode,
@@ -12,6 +13,8 @@ import {
   marketEventJson,
   ProtocolError,
   QuoteTable,
+  ReplayAction,
+  ReplayState,
   type ServerMessageFields,
   type Timeframe,
 } from '@tickstream/schemas';
@@ -24,6 +27,7 @@ import {
   type FeedCounters,
   type FeedReport,
   type LogKind,
+  type ReplayStateName,
   ROW_WIDTH,
   type Subscription,
 } from './feed-protocol.js';
@@ -114,6 +118,8 @@ export class FeedConnection {
   private status: ConnectionStatus | null = null;
   private statusDetail = '';
   private dropNextDelta = false;
+  /** Replaying (protocol 4): the state shown is the replay channel's; live frames wait for 'live'. */
+  private replaying = false;
   private reconnectTimer: ReturnType<typeof setTimeout> | null = null;
   private tickTimer: ReturnType<typeof setInterval> | null = null;
   private lastPingMs = 0;
@@ -167,7 +173,53 @@ export class FeedConnection {
       case 'drop-next-delta':
         this.dropNextDelta = true;
         break;
+      case 'replay':
+        this.replaying = true;
+        this.awaitingSnapshot = true;
+        this.send({
+          type: 'replay-start',
+          fromUs: command.fromUs,
+          toUs: 0,
+          speed: command.speed,
+          paused: false,
+          symbols: this.subscription.symbols,
+          sectors: this.subscription.sectors,
+        });
+        this.sendCandleSubscribe();
+        this.log('connection', `replay from ${new Date(command.fromUs / 1000).toISOString()} at ${command.speed}×`);
+        break;
+      case 'replay-control':
+        if (!this.replaying) break;
+        this.send({
+          type: 'replay-control',
+          action: command.action as ReplayAction,
+          speed: command.speed ?? 0,
+          toUs: command.toUs ?? 0,
+          stepUs: command.stepUs ?? 0,
+        });
+        break;
+      case 'live':
+        if (this.replaying)
+          this.send({ type: 'replay-control', action: ReplayAction.Stop, speed: 0, toUs: 0, stepUs: 0 });
+        this.backToLive('back to live');
+        break;
     }
+  }
+
+  /** Shows the live market again: a fresh live Snapshot replaces the replay's state. */
+  private backToLive(why: string): void {
+    if (!this.replaying) return;
+    this.replaying = false;
+    this.awaitingSnapshot = true;
+    this.send({ type: 'resync', lastSeq: this.counters.lastSeq });
+    this.sendCandleSubscribe();
+    this.log('connection', why);
+    this.options.report({ type: 'replay', replay: null }, []);
+  }
+
+  /** Whether a data frame belongs to what is shown: the replay channel while replaying, else live. */
+  private shown(channel: Channel | undefined): boolean {
+    return (channel === Channel.Replay) === this.replaying;
   }
 
   stop(): void {
@@ -240,13 +292,15 @@ export class FeedConnection {
   }
 
   private sendCandleSubscribe(): void {
-    // Only the live bars: the history comes from /api/candles over HTTP.
+    // Live: only the newest bars, the history comes from /api/candles over HTTP. A replay's come
+    // from its own ticks, so they bring the bars up to its clock.
     if (this.chart)
       this.send({
         type: 'candle-subscribe',
         symbol: this.chart.symbol,
         timeframe: this.chart.timeframe as Timeframe,
-        limit: 2,
+        limit: this.replaying ? 300 : 2,
+        replay: this.replaying,
       });
   }
 
@@ -307,6 +361,8 @@ export class FeedConnection {
             ? `connected to edge ${message.edgeId}, new epoch ${message.epoch} (was ${previous}): state will be replaced`
             : `connected to edge ${message.edgeId}, epoch ${message.epoch}`,
         );
+        // A new connection has no replay: the live market is shown again (the edge's replay died with the old one).
+        this.backToLive('the connection was renewed: back to live');
         this.send({ type: 'subscribe', symbols: this.subscription.symbols, sectors: this.subscription.sectors });
         this.sendCandleSubscribe();
         // Protocol 2: follow the user's alert triggers on this connection.
@@ -317,6 +373,7 @@ export class FeedConnection {
         break;
       }
       case 'snapshot': {
+        if (!this.shown(message.channel)) break;
         this.replaceState(message.symbols, message.quotes);
         this.counters.snapshots++;
         this.counters.lastSeq = message.seq;
@@ -334,6 +391,7 @@ export class FeedConnection {
       }
       case 'delta': {
         this.lastFrameMs = Date.now();
+        if (!this.shown(message.channel)) break;
         if (this.awaitingSnapshot) {
           this.counters.dropped++;
           break;
@@ -368,6 +426,7 @@ export class FeedConnection {
         break;
       }
       case 'candles': {
+        if (!this.shown(message.channel)) break;
         const symbol = this.names[message.symbolId];
         if (!this.chart || symbol !== this.chart.symbol || message.timeframe !== this.chart.timeframe) break;
         const bars = new Float64Array(message.bars.length * BAR_WIDTH).fill(Number.NaN);
@@ -395,6 +454,12 @@ export class FeedConnection {
         break;
       }
       case 'market-event':
+        if (!this.shown(message.channel)) break;
+        // A replayed event is history the event list already holds (from /api/events): said, not added again.
+        if (this.replaying) {
+          this.log('market', `replayed: ${describeMarketEvent(message)}`);
+          break;
+        }
         this.log('market', describeMarketEvent(message));
         this.options.report({ type: 'market-event', event: marketEventJson(message) }, []);
         break;
@@ -427,7 +492,27 @@ export class FeedConnection {
           [message.values.buffer as ArrayBuffer],
         );
         break;
+      case 'replay-status':
+        if (!this.replaying) break;
+        this.options.report(
+          {
+            type: 'replay',
+            replay: {
+              state: (ReplayState[message.state] ?? 'Loading') as ReplayStateName,
+              clockUs: message.clockUs,
+              speed: message.speed,
+              fromUs: message.fromUs,
+              retainedFromUs: message.retainedFromUs,
+              detail: message.detail,
+            },
+          },
+          [],
+        );
+        if (message.state === ReplayState.Stopped) this.backToLive(`replay stopped: ${message.detail}`);
+        break;
       case 'error':
+        if (message.code === ErrorCode.InvalidReplay || message.code === ErrorCode.ReplayLimit)
+          this.backToLive(`replay refused: ${message.message}`);
         if (message.code === ErrorCode.KafkaUnavailable) {
           this.kafkaDown = !/\bback\b/i.test(message.message);
           this.updateStatus();

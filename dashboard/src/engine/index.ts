@@ -21,6 +21,7 @@ export {
   type FeedCounters,
   type LogKind,
   type MarketEventView,
+  type ReplayView,
   ROW,
   ROW_WIDTH,
   type Subscription,
