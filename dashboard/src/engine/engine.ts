@@ -225,6 +225,11 @@ export class Engine {
     return Date.now() * 1000 + (this.counters?.clockOffsetUs ?? 0);
   }
 
+  /** The market's time shown: the replay's clock while a replay is shown, else the edge's now. */
+  marketNowUs(): number {
+    return this.replay === null ? this.serverNowUs() : this.replay.clockUs;
+  }
+
   /** Reads the recent market events from the edge: at connect, and again after a new epoch. */
   private loadEvents(): void {
     if (this.options.httpBase === null || !this.fetcher) return;

@@ -210,7 +210,8 @@ export class MarketGrid {
     const book = this.engine.book;
     const colors = this.colors;
     let animating = false;
-    const nowUs = this.engine.serverNowUs();
+    // Badges are for recent events of the market shown: of the replay's time while replaying.
+    const nowUs = this.engine.marketNowUs();
     const badged: string[] = [];
     for (let r = 0; r < this.rows.length; r++) {
       const sprites = this.rows[r] as RowSprites;
