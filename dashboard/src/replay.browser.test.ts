@@ -3,6 +3,8 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { MarketEventKind, TickEncoder } from '@tickstream/schemas';
+import kafkajs from 'kafkajs';
 import { type BrowserContext, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestKafka, type TestKafka, uniqueName } from '../../broker/src/testing/kafka-backend.js';
@@ -22,10 +24,12 @@ describe.skipIf(!haveChromium)('dashboard replay in Chromium against a real edge
   let kafka: TestKafka;
   let producer: RunningProducer;
   let edge: RunningEdge;
+  let topic: string;
   let context: BrowserContext;
   let page: Page;
   let profile: string;
   let startedMs: number;
+  let eventTimeUs: number;
   const pageErrors: string[] = [];
 
   /** AAPL's exchange time in the dashboard's book (µs), and the replay's clock (null: live). */
@@ -42,7 +46,7 @@ describe.skipIf(!haveChromium)('dashboard replay in Chromium against a real edge
     }
     mkdirSync(screenshots, { recursive: true });
     kafka = await startTestKafka();
-    const topic = uniqueName('dashboard-replay');
+    topic = uniqueName('dashboard-replay');
     producer = await startTestProducer(kafka.brokers, topic, 1000, 30);
     await new Promise((resolveWait) => setTimeout(resolveWait, 1000));
     startedMs = Date.now();
@@ -56,8 +60,26 @@ describe.skipIf(!haveChromium)('dashboard replay in Chromium against a real edge
     });
     page = context.pages()[0] ?? (await context.newPage());
     page.on('pageerror', (error) => pageErrors.push(error.message));
+    // A market event four seconds into the run, as the analytics job writes them: a real record in Kafka.
+    eventTimeUs = (startedMs + 4000) * 1000;
+    await new Promise((resolveWait) => setTimeout(resolveWait, 4500));
+    const writer = new kafkajs.Kafka({ brokers: kafka.brokers, logLevel: kafkajs.logLevel.NOTHING }).producer();
+    await writer.connect();
+    const event = {
+      kind: MarketEventKind.Halt,
+      symbol: 'AAPL',
+      sector: 'Technology',
+      name: 'halt',
+      detail: 'replay',
+      timeUs: eventTimeUs,
+    };
+    await writer.send({
+      topic: `${topic}-events`,
+      messages: [{ key: 'AAPL', value: Buffer.from(new TickEncoder().encodeMarketEvent(event)) }],
+    });
+    await writer.disconnect();
     // Something to replay: some seconds of ticks, then the replayed time is well behind now.
-    await new Promise((resolveWait) => setTimeout(resolveWait, 6000));
+    await new Promise((resolveWait) => setTimeout(resolveWait, 2000));
   }, 240_000);
 
   afterAll(async () => {
@@ -102,6 +124,29 @@ describe.skipIf(!haveChromium)('dashboard replay in Chromium against a real edge
       .toBeLessThan(1_000_000);
     expect((await shown()).replayClockUs).toBeNull();
     expect((await page.getByTestId('status').innerText()).trim()).toBe('live');
+    expect(pageErrors).toEqual([]);
+  }, 60_000);
+
+  it('lists only the market events that had happened by the replay’s clock', async () => {
+    await page.getByRole('tab', { name: /Events/ }).click();
+    const rows = page.getByTestId('event-row');
+    await expect.poll(() => rows.count(), { timeout: 10_000 }).toBe(1);
+    // From three seconds before the event at 1×: it is not there, then it is, when the clock passes it.
+    await page.getByTestId('replay-open').click();
+    await page.getByTestId('replay-speed-1').click();
+    await page.getByTestId('replay-scrubber').evaluate((input, value) => {
+      (input as unknown as { value: string }).value = String(value);
+      input.dispatchEvent(new Event('change', { bubbles: true }));
+    }, eventTimeUs - 3_000_000);
+    await page.getByTestId('replay-play').click();
+    await page.getByTestId('replay-banner').waitFor({ timeout: 15_000 });
+    await expect.poll(async () => (await shown()).replayClockUs ?? 0, { timeout: 15_000 }).toBeGreaterThan(0);
+    expect((await shown()).replayClockUs as number).toBeLessThan(eventTimeUs);
+    expect(await rows.count()).toBe(0);
+    await expect.poll(() => rows.count(), { timeout: 15_000 }).toBe(1);
+    expect((await shown()).replayClockUs as number).toBeGreaterThanOrEqual(eventTimeUs);
+    await page.keyboard.press('L');
+    await page.getByTestId('replay-banner').waitFor({ state: 'detached', timeout: 10_000 });
     expect(pageErrors).toEqual([]);
   }, 60_000);
 });
