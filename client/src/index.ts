@@ -18,6 +18,7 @@ export {
   PRICE_SCALE,
   type QuoteFields,
   QuoteTable,
+  ReplayAction,
   ReplayState,
   type ReplayStatusFields,
   Timeframe,
