@@ -1,5 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { MarketEventKind, TickEncoder } from '@tickstream/schemas';
+import kafkajs from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '../../bench/src/processes.js';
 import { selectedBackend, startTestKafka, type TestKafka, uniqueName } from '../../broker/src/testing/kafka-backend.js';
@@ -164,6 +166,45 @@ describe(`tickstream watch (${selectedBackend()} backend)`, () => {
       expect(line.exchangeTimeUs).toBeLessThanOrEqual(toUs);
     }
     expect(watch.stderr()).toMatch(/^watch: replay Ended at .+: reached/m);
+  }, 40_000);
+
+  it('--events --json --count 1 prints a market event written to Kafka as one JSON line with its time, and exits 0', async () => {
+    const watch = tickstream(['watch', '--url', `ws://127.0.0.1:${port}/ws`, '--events', '--json', '--count', '1']);
+    runs.push(watch);
+    await until(() => watch.stderr().includes('connected to'), 15_000, 'watch --events to connect');
+    const timeUs = Date.now() * 1000;
+    const writer = new kafkajs.Kafka({ brokers: kafka.brokers, logLevel: kafkajs.logLevel.NOTHING }).producer();
+    await writer.connect();
+    const event = {
+      kind: MarketEventKind.Halt,
+      symbol: 'AAPL',
+      sector: 'Technology',
+      name: 'halt',
+      detail: 'watch',
+      timeUs,
+    };
+    await writer.send({
+      topic: `${topic}-events`,
+      messages: [{ key: 'AAPL', value: Buffer.from(new TickEncoder().encodeMarketEvent(event)) }],
+    });
+    await writer.disconnect();
+    const code = await Promise.race([watch.done, sleep(20_000).then(() => 'timeout')]);
+    expect(code, watch.stderr()).toBe(0);
+    const printed = watch
+      .stdout()
+      .split('\n')
+      .filter((line) => line !== '')
+      .map((line) => JSON.parse(line) as Record<string, unknown>);
+    expect(printed).toEqual([
+      expect.objectContaining({
+        kind: 'Halt',
+        source: 'Producer',
+        symbol: 'AAPL',
+        detail: 'watch',
+        timeUs,
+        time: new Date(timeUs / 1000).toISOString(),
+      }),
+    ]);
   }, 40_000);
 
   it('refuses a bad flag with one line naming it and exit code 2', async () => {
