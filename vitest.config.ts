@@ -16,6 +16,7 @@ export default defineConfig({
       '@tickstream/schemas': src('./schemas/src/index.ts'),
       '@tickstream/broker': src('./broker/src/index.ts'),
       '@tickstream/analytics': src('./analytics/src/index.ts'),
+      '@tickstream/client': src('./client/src/index.ts'),
       '@tickstream/producer': src('./producer/src/index.ts'),
       '@tickstream/edge': src('./edge/src/index.ts'),
       '@tickstream/bench/benchmark-names': src('./bench/src/benchmark-names.ts'),

@@ -9,7 +9,10 @@ export default defineConfig({
   plugins: [svelte()],
   resolve: {
     // The wire codec is bundled from source: dev needs no build of schemas/.
-    alias: { '@tickstream/schemas': fileURLToPath(new URL('../schemas/src/index.ts', import.meta.url)) },
+    alias: {
+      '@tickstream/schemas': fileURLToPath(new URL('../schemas/src/index.ts', import.meta.url)),
+      '@tickstream/client': fileURLToPath(new URL('../client/src/index.ts', import.meta.url)),
+    },
   },
   worker: { format: 'es' },
   build: { target: 'es2022', outDir: 'dist', emptyOutDir: true, chunkSizeWarningLimit: 1500 },

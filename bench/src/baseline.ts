@@ -318,7 +318,7 @@ async function measureEdge(
     );
     return { ...side, gaps: clients.reduce((sum, client) => sum + client.gaps, 0) };
   } finally {
-    for (const client of clients) client.socket.terminate();
+    for (const client of clients) client.close();
     await stopChild(child);
   }
 }

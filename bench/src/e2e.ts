@@ -128,7 +128,7 @@ async function measureOnce(
       gaps: clients.reduce((sum, client) => sum + client.gaps, 0),
     };
   } finally {
-    for (const client of clients) client.socket.terminate();
+    for (const client of clients) client.close();
     for (const child of children.reverse()) await stopChild(child);
   }
 }

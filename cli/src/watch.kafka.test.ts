@@ -1,5 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { MarketEventKind, TickEncoder } from '@tickstream/schemas';
+import kafkajs from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '../../bench/src/processes.js';
 import { selectedBackend, startTestKafka, type TestKafka, uniqueName } from '../../broker/src/testing/kafka-backend.js';
@@ -34,6 +36,8 @@ function tickstream(args: string[]): Run {
 interface WatchLine {
   type: 'snapshot' | 'update';
   symbol: string;
+  replay?: boolean;
+  exchangeTimeUs: number;
   epoch: number;
   seq: number;
   last: number;
@@ -57,6 +61,8 @@ describe(`tickstream watch (${selectedBackend()} backend)`, () => {
   let topic: string;
   let port: number;
   let edge: Run;
+  /** Every partition holds ticks from before this. */
+  let startedMs: number;
   const runs: Run[] = [];
 
   const edgeProcess = async (): Promise<Run> => {
@@ -87,6 +93,7 @@ describe(`tickstream watch (${selectedBackend()} backend)`, () => {
     topic = uniqueName('watch-ticks');
     producer = await startTestProducer(kafka.brokers, topic, 3000, 60);
     await sleep(1000);
+    startedMs = Date.now();
     port = await freePort();
     edge = await edgeProcess();
   }, 120_000);
@@ -125,10 +132,88 @@ describe(`tickstream watch (${selectedBackend()} backend)`, () => {
     }
   }, 40_000);
 
+  it('--replay-from --replay-to --speed 10 --json prints the replayed market as JSON lines with "replay": true and exits 0 at its end', async () => {
+    const fromUs = (startedMs + 500) * 1000;
+    const toUs = (startedMs + 2500) * 1000;
+    // A replay's clock stays 2 s behind now (later ticks may not be in Kafka yet).
+    await until(() => Date.now() > startedMs + 5000, 10_000, 'the replayed time to be well past');
+    const watch = tickstream([
+      'watch',
+      '--url',
+      `ws://127.0.0.1:${port}/ws`,
+      '--symbols',
+      'AAPL,MSFT',
+      '--replay-from',
+      new Date(fromUs / 1000).toISOString(),
+      '--replay-to',
+      new Date(toUs / 1000).toISOString(),
+      '--speed',
+      '10',
+      '--json',
+    ]);
+    runs.push(watch);
+    const code = await Promise.race([watch.done, sleep(30_000).then(() => 'timeout')]);
+    expect(code, `${watch.stderr()}${watch.stdout().slice(0, 2000)}`).toBe(0);
+    const printed = lines(watch.stdout());
+    expect(printed.every((line) => line.replay === true)).toBe(true);
+    const snapshot = printed.filter((line) => line.type === 'snapshot');
+    const updates = printed.filter((line) => line.type === 'update');
+    expect(new Set(snapshot.map((line) => line.symbol))).toEqual(new Set(['AAPL', 'MSFT']));
+    expect(updates.length).toBeGreaterThan(10);
+    for (const line of snapshot) expect(line.exchangeTimeUs).toBeLessThanOrEqual(fromUs);
+    for (const line of updates) {
+      expect(line.exchangeTimeUs).toBeGreaterThan(fromUs);
+      expect(line.exchangeTimeUs).toBeLessThanOrEqual(toUs);
+    }
+    expect(watch.stderr()).toMatch(/^watch: replay Ended at .+: reached/m);
+  }, 40_000);
+
+  it('--events --json --count 1 prints a market event written to Kafka as one JSON line with its time, and exits 0', async () => {
+    const watch = tickstream(['watch', '--url', `ws://127.0.0.1:${port}/ws`, '--events', '--json', '--count', '1']);
+    runs.push(watch);
+    await until(() => watch.stderr().includes('connected to'), 15_000, 'watch --events to connect');
+    const timeUs = Date.now() * 1000;
+    const writer = new kafkajs.Kafka({ brokers: kafka.brokers, logLevel: kafkajs.logLevel.NOTHING }).producer();
+    await writer.connect();
+    const event = {
+      kind: MarketEventKind.Halt,
+      symbol: 'AAPL',
+      sector: 'Technology',
+      name: 'halt',
+      detail: 'watch',
+      timeUs,
+    };
+    await writer.send({
+      topic: `${topic}-events`,
+      messages: [{ key: 'AAPL', value: Buffer.from(new TickEncoder().encodeMarketEvent(event)) }],
+    });
+    await writer.disconnect();
+    const code = await Promise.race([watch.done, sleep(20_000).then(() => 'timeout')]);
+    expect(code, watch.stderr()).toBe(0);
+    const printed = watch
+      .stdout()
+      .split('\n')
+      .filter((line) => line !== '')
+      .map((line) => JSON.parse(line) as Record<string, unknown>);
+    expect(printed).toEqual([
+      expect.objectContaining({
+        kind: 'Halt',
+        source: 'Producer',
+        symbol: 'AAPL',
+        detail: 'watch',
+        timeUs,
+        time: new Date(timeUs / 1000).toISOString(),
+      }),
+    ]);
+  }, 40_000);
+
   it('refuses a bad flag with one line naming it and exit code 2', async () => {
     const watch = tickstream(['watch', '--count', 'x']);
     expect(await watch.done).toBe(2);
     expect(watch.stderr().trim()).toBe("tickstream watch: --count must be an integer, got 'x'");
+    const speed = tickstream(['watch', '--replay-from', '2026-12-07T14:31:00Z', '--speed', '1000']);
+    expect(await speed.done).toBe(2);
+    expect(speed.stderr().trim()).toBe("tickstream watch: --speed must be a number from 0.25 to 100, got '1000'");
   });
 
   it('rides out its edge killed and restarted: says so, resyncs from the new epoch, and goes on', async () => {

@@ -10,6 +10,7 @@ import { TIMEFRAME_NAMES } from './candles.js';
 import type { CorrelationFollowers } from './correlation-followers.js';
 import { type CorrelationRequest, MAX_SET_SYMBOLS } from './correlations.js';
 import type { FanOut } from './fan-out.js';
+import type { Replays } from './replays.js';
 import { CloseCode, type Session } from './session.js';
 import { addToSpec, removeFromSpec, resolveSpec, unknownNames } from './subscription.js';
 import type { SymbolDirectory } from './symbol-directory.js';
@@ -41,6 +42,7 @@ export class ClientMessages {
     private readonly now: () => number,
     private readonly alertRequests: AlertRequests,
     private readonly tradingRequests: TradingRequests,
+    private readonly replays: Replays,
   ) {}
 
   receive(session: Session, bytes: Uint8Array, isBinary: boolean): void {
@@ -157,7 +159,8 @@ export class ClientMessages {
         }
         const kept = this.limits.barsKept[message.timeframe] as number;
         const limit = Math.min(message.limit === 0 ? DEFAULT_CANDLE_LIMIT : message.limit, kept);
-        fanOut.followCandles(session, symbolId, message.timeframe, limit);
+        if (message.replay) this.replays.followCandles(session, message.symbol, message.timeframe, limit);
+        else fanOut.followCandles(session, symbolId, message.timeframe, limit);
         return;
       }
       case 'alert-list':
@@ -190,6 +193,10 @@ export class ClientMessages {
         this.tradingRequests.handle(session, message).catch((error: Error) => {
           fanOut.sendError(session, ErrorCode.Internal, `order request failed: ${error.message}`, message.requestId);
         });
+        return;
+      case 'replay-start':
+      case 'replay-control':
+        this.replays.receive(session, message);
         return;
     }
   }

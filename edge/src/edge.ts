@@ -1,6 +1,7 @@
 import { randomInt } from 'node:crypto';
 import {
   AnalyticsState,
+  Channel,
   DEFAULT_MAX_FRAME_BYTES,
   decodeMarketEvent,
   ErrorCode,
@@ -11,6 +12,7 @@ import {
   ServerFrameEncoder,
   type Timeframe,
 } from '@tickstream/schemas';
+import { isSecured, kafkaSecurityFromEnv } from '@tickstream/schemas/kafka-security';
 import { nodeLz4 } from '@tickstream/schemas/lz4-node';
 import { AlertRequests } from './alert-requests.js';
 import { AlertService } from './alert-service.js';
@@ -28,11 +30,13 @@ import { closeSpread } from './drain.js';
 import { EventLog } from './event-log.js';
 import { FanOut } from './fan-out.js';
 import { registerHttpRoutes } from './http-routes.js';
+import { edgeKafkaClient } from './kafka-client.js';
 import { MarketSessionBook } from './market-session.js';
 import { MarketState } from './market-state.js';
 import { EdgeMetrics, type SendCounts } from './metrics.js';
 import type { EdgeOptions } from './options.js';
 import { RateLimiter } from './rate-limiter.js';
+import { Replays } from './replays.js';
 import { CloseCode, type Session } from './session.js';
 import { loadStaticFiles } from './static-files.js';
 import { EMPTY_SPEC } from './subscription.js';
@@ -184,6 +188,32 @@ export async function startEdge(options: EdgeOptions): Promise<RunningEdge> {
     },
     options.maxAlertsPerUser,
   );
+  const replayAdmin = edgeKafkaClient(
+    `tickstream-edge-${options.edgeId}-${epoch}-replay`,
+    options.brokers,
+    options.kafkaSecurity ?? kafkaSecurityFromEnv(),
+  ).admin({ retry: { retries: 1 } });
+  const replays = new Replays({
+    brokers: options.brokers,
+    clientId: `tickstream-edge-${options.edgeId}-${epoch}`,
+    ticksTopic: options.topic,
+    eventsTopic: options.eventsTopic,
+    admin: replayAdmin,
+    secured: isSecured(options.kafkaSecurity ?? kafkaSecurityFromEnv()),
+    encoder: new ServerFrameEncoder(frameOptions, Channel.Replay),
+    epoch,
+    fanOut,
+    limits: {
+      maxReplays: options.maxReplays,
+      replayWarmupMs: options.replayWarmupMs ?? options.historyMs,
+      replayMsPerWindow: options.replayMsPerWindow,
+      softBufferBytes: options.softBufferBytes,
+      windowMs: options.windowMs,
+      maxSymbols: options.maxSymbols,
+      barsKept: options.barsKept,
+    },
+    log,
+  });
   const clientMessages = new ClientMessages(
     fanOut,
     correlationFollowers,
@@ -193,6 +223,7 @@ export async function startEdge(options: EdgeOptions): Promise<RunningEdge> {
     Date.now,
     new AlertRequests(alerts, fanOut, encoder, epoch),
     new TradingRequests(tradingService, fanOut, encoder, epoch),
+    replays,
   );
   let nextSessionId = 1;
   // Clients are served once both histories are in: ticks (state, the unfinished bars) and candles.
@@ -416,6 +447,7 @@ export async function startEdge(options: EdgeOptions): Promise<RunningEdge> {
       const { session, address } = ws.getUserData();
       limits.closed(address);
       fanOut.forget(session);
+      replays.forget(session);
       correlationFollowers.forget(session);
       sessions.delete(session);
       const mine = sessionsByUser.get(session.principal.user);
@@ -521,8 +553,11 @@ export async function startEdge(options: EdgeOptions): Promise<RunningEdge> {
 
   const windowTimer = setInterval(() => {
     const started = performance.now();
-    fanOut.publish(Date.now());
+    const nowMs = Date.now();
+    fanOut.publish(nowMs);
     metrics.windowSeconds.observe((performance.now() - started) / 1000);
+    // After the live fan-out, so replays only ever use what is left of the window.
+    replays.window(nowMs);
     metrics.channels.set(fanOut.channels.size);
     metrics.symbols.set(directory.size);
   }, options.windowMs);
@@ -542,7 +577,8 @@ export async function startEdge(options: EdgeOptions): Promise<RunningEdge> {
       jobMetrics?.stop();
       uws.us_listen_socket_close(listenSocket);
       for (const session of sessions) session.outlet?.close(CloseCode.ShuttingDown, 'edge shutting down');
-      await Promise.all([consumer.stop(), users.stop(), analytics.stop(), trading.stop()]);
+      replays.stop();
+      await Promise.all([consumer.stop(), users.stop(), analytics.stop(), trading.stop(), replayAdmin.disconnect()]);
     })();
     return stopped;
   };

@@ -76,6 +76,15 @@ export interface EdgeOptions {
   slowClientTimeoutMs: number;
   /** Bars kept per symbol, by timeframe (1s … 1d): the memory bound of the candles (docs/edge.md). */
   barsKept: readonly number[];
+  /** Replays (docs/protocol.md, "Replay") the edge runs at once; more are refused with ReplayLimit. */
+  maxReplays: number;
+  /**
+   * Ticks read before a replay's start time, ms: the replayed market at T is what an edge started
+   * at T with this much history shows. null: the edge's own `historyMs`.
+   */
+  replayWarmupMs: number | null;
+  /** CPU time all replays together may take per window, ms: what bounds their cost to the live fan-out. */
+  replayMsPerWindow: number;
   /** Symbols the edge can hold (ids are ushort on the wire). */
   maxSymbols: number;
   /** Serve https:// and wss:// with this certificate and key (null: plain http:// and ws://). */
@@ -139,4 +148,7 @@ export const defaultEdgeOptions: Omit<EdgeOptions, 'edgeId' | 'log' | 'staticDir
   maxConnectionsPerIp: 100,
   maxRequestsPerIpPerSecond: 100,
   trustedProxies: [],
+  maxReplays: 20,
+  replayWarmupMs: null,
+  replayMsPerWindow: 5,
 };

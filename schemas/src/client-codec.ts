@@ -13,6 +13,9 @@ import { OrderList } from './generated/tickstream/edge/order-list.js';
 import { OrderPlace } from './generated/tickstream/edge/order-place.js';
 import { Ping } from './generated/tickstream/edge/ping.js';
 import { PortfolioGet } from './generated/tickstream/edge/portfolio-get.js';
+import { ReplayAction } from './generated/tickstream/edge/replay-action.js';
+import { ReplayControl } from './generated/tickstream/edge/replay-control.js';
+import { ReplayStart } from './generated/tickstream/edge/replay-start.js';
 import { Resync } from './generated/tickstream/edge/resync.js';
 import { Subscribe } from './generated/tickstream/edge/subscribe.js';
 import { Timeframe } from './generated/tickstream/edge/timeframe.js';
@@ -25,13 +28,16 @@ import { type OrderFields, readOrder, writeOrder } from './trading-codec.js';
 import { type AlertRuleFields, readAlertRule, writeAlertRule } from './user-codec.js';
 import { present, verifyRoot } from './verify.js';
 
+export { ReplayAction };
+
 /** Every client → server message, decoded. */
 export type ClientMessageFields =
   | { type: 'subscribe'; symbols: string[]; sectors: string[] }
   | { type: 'unsubscribe'; symbols: string[]; sectors: string[] }
   | { type: 'ping'; clientTimeUs: number }
   | { type: 'resync'; lastSeq: number }
-  | { type: 'candle-subscribe'; symbol: string; timeframe: Timeframe; limit: number }
+  /** `replay` (protocol 4): the candles of the connection's replay, not live ones. */
+  | { type: 'candle-subscribe'; symbol: string; timeframe: Timeframe; limit: number; replay?: boolean }
   // Protocol 2: alert rules. `requestId` comes back on the Alerts or Error that answers.
   | { type: 'alert-list'; requestId: number }
   | { type: 'alert-create'; requestId: number; rule: AlertRuleFields }
@@ -43,7 +49,22 @@ export type ClientMessageFields =
   | { type: 'order-list'; requestId: number }
   | { type: 'order-place'; requestId: number; order: OrderFields }
   | { type: 'order-cancel'; requestId: number; id: string }
-  | { type: 'portfolio-get'; requestId: number };
+  | { type: 'portfolio-get'; requestId: number }
+  /** Protocol 4: replay from `fromUs` (µs) to `toUs` (0: until caught up with live) at `speed` (0.25-100). */
+  | ReplayStartFields
+  /** Protocol 4: `speed` for Speed, `toUs` for Seek, `stepUs` for Step (0: one second); the rest ignore them. */
+  | { type: 'replay-control'; action: ReplayAction; speed: number; toUs: number; stepUs: number };
+
+export interface ReplayStartFields {
+  type: 'replay-start';
+  fromUs: number;
+  toUs: number;
+  speed: number;
+  paused: boolean;
+  /** What to replay, as Subscribe names it; both empty: the connection's live subscription. */
+  symbols: string[];
+  sectors: string[];
+}
 
 /** Client frames are small and rare: never compressed. */
 const uncompressed = (options: FrameOptions): FrameOptions => ({ ...options, compressAbove: Number.POSITIVE_INFINITY });
@@ -80,7 +101,13 @@ export function encodeClientFrame(message: ClientMessageFields, options: FrameOp
       break;
     case 'candle-subscribe': {
       const symbol = builder.createString(message.symbol);
-      offset = CandleSubscribe.createCandleSubscribe(builder, symbol, message.timeframe, message.limit);
+      offset = CandleSubscribe.createCandleSubscribe(
+        builder,
+        symbol,
+        message.timeframe,
+        message.limit,
+        message.replay === true,
+      );
       type = ClientMessage.CandleSubscribe;
       break;
     }
@@ -151,6 +178,36 @@ export function encodeClientFrame(message: ClientMessageFields, options: FrameOp
       offset = PortfolioGet.createPortfolioGet(builder, message.requestId);
       type = ClientMessage.PortfolioGet;
       break;
+    case 'replay-start': {
+      const symbols = ReplayStart.createSymbolsVector(
+        builder,
+        message.symbols.map((symbol) => builder.createString(symbol)),
+      );
+      const sectors = ReplayStart.createSectorsVector(
+        builder,
+        message.sectors.map((sector) => builder.createString(sector)),
+      );
+      ReplayStart.startReplayStart(builder);
+      ReplayStart.addFromUs(builder, BigInt(Math.round(message.fromUs)));
+      ReplayStart.addToUs(builder, BigInt(Math.round(message.toUs)));
+      ReplayStart.addSpeed(builder, message.speed);
+      ReplayStart.addPaused(builder, message.paused);
+      ReplayStart.addSymbols(builder, symbols);
+      ReplayStart.addSectors(builder, sectors);
+      offset = ReplayStart.endReplayStart(builder);
+      type = ClientMessage.ReplayStart;
+      break;
+    }
+    case 'replay-control':
+      offset = ReplayControl.createReplayControl(
+        builder,
+        message.action,
+        message.speed,
+        BigInt(Math.round(message.toUs)),
+        BigInt(Math.round(message.stepUs)),
+      );
+      type = ClientMessage.ReplayControl;
+      break;
   }
   builder.finish(ClientFrame.createClientFrame(builder, type, offset));
   return encodeFrame(builder.asUint8Array(), uncompressed(options));
@@ -193,7 +250,13 @@ export function decodeClientFrame(frame: Uint8Array, options: FrameOptions): Cli
       const timeframe = message.timeframe();
       if (Timeframe[timeframe] === undefined)
         throw new ProtocolError('invalid-field', `unknown timeframe ${timeframe}`);
-      return { type: 'candle-subscribe', symbol: message.symbol() ?? '', timeframe, limit: message.limit() };
+      return {
+        type: 'candle-subscribe',
+        symbol: message.symbol() ?? '',
+        timeframe,
+        limit: message.limit(),
+        replay: message.replay(),
+      };
     }
     case ClientMessage.AlertList:
       return { type: 'alert-list', requestId: present(root.message(new AlertList())).requestId() };
@@ -242,6 +305,31 @@ export function decodeClientFrame(frame: Uint8Array, options: FrameOptions): Cli
     }
     case ClientMessage.PortfolioGet:
       return { type: 'portfolio-get', requestId: present(root.message(new PortfolioGet())).requestId() };
+    case ClientMessage.ReplayStart: {
+      const message = present(root.message(new ReplayStart()));
+      return {
+        type: 'replay-start',
+        fromUs: Number(message.fromUs()),
+        toUs: Number(message.toUs()),
+        speed: message.speed(),
+        paused: message.paused(),
+        symbols: strings(message.symbolsLength(), (i) => message.symbols(i)),
+        sectors: strings(message.sectorsLength(), (i) => message.sectors(i)),
+      };
+    }
+    case ClientMessage.ReplayControl: {
+      const message = present(root.message(new ReplayControl()));
+      const action = message.action();
+      if (ReplayAction[action] === undefined)
+        throw new ProtocolError('invalid-field', `unknown replay action ${action}`);
+      return {
+        type: 'replay-control',
+        action,
+        speed: message.speed(),
+        toUs: Number(message.toUs()),
+        stepUs: Number(message.stepUs()),
+      };
+    }
     default:
       throw new ProtocolError('unknown-message', `client frame carries no known message (type ${root.messageType()})`);
   }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { AnalyticsEncoder, BarTimeframe, decodeCandleBar, decodeCorrelationMatrix } from './analytics-codec.js';
-import { type ClientMessageFields, decodeClientFrame, encodeClientFrame } from './client-codec.js';
+import { type ClientMessageFields, decodeClientFrame, encodeClientFrame, ReplayAction } from './client-codec.js';
 import { applyDelta, DeltaWriter } from './delta.js';
 import { decodeFrame, encodeFrame } from './frame.js';
 import { nodeLz4 } from './lz4-node.js';
@@ -9,6 +9,7 @@ import { QuoteTable } from './quote-table.js';
 import {
   AnalyticsState,
   type BarIndicatorsFields,
+  Channel,
   decodeServerFrame,
   ErrorCode,
   type OrderStateFields,
@@ -190,7 +191,14 @@ describe('server frames', () => {
     const quotes = symbols.map(({ id }) => ({ ...quote, id, last: quote.last + id }));
     const frame = encoder.snapshot(3, 1, symbols, quotes);
     expect((frame[0] as number) & 1).toBe(1);
-    expect(decodeServerFrame(frame, options)).toEqual({ type: 'snapshot', epoch: 3, seq: 1, symbols, quotes });
+    expect(decodeServerFrame(frame, options)).toEqual({
+      type: 'snapshot',
+      epoch: 3,
+      seq: 1,
+      channel: 0,
+      symbols,
+      quotes,
+    });
   });
 
   it('round-trips Candles, MarketEvent, Error and Pong', () => {
@@ -202,6 +210,7 @@ describe('server frames', () => {
       type: 'candles',
       epoch: 3,
       seq: 2,
+      channel: Channel.Live,
       symbolId: 7,
       timeframe: Timeframe.M1,
       bars,
@@ -219,6 +228,7 @@ describe('server frames', () => {
       type: 'market-event',
       epoch: 3,
       seq: 3,
+      channel: Channel.Live,
       ...event,
     });
     expect(decodeServerFrame(encoder.error(3, ErrorCode.UnknownSymbol, 'no symbol NOPE'), options)).toEqual({
@@ -355,9 +365,21 @@ describe('client frames', () => {
       { type: 'unsubscribe', symbols: ['AAPL'], sectors: [] },
       { type: 'ping', clientTimeUs: 1_795_000_000_000_000 },
       { type: 'resync', lastSeq: 4_000_000_000 },
-      { type: 'candle-subscribe', symbol: 'MSFT', timeframe: Timeframe.H4, limit: 500 },
+      { type: 'candle-subscribe', symbol: 'MSFT', timeframe: Timeframe.H4, limit: 500, replay: false },
+      { type: 'candle-subscribe', symbol: 'MSFT', timeframe: Timeframe.S1, limit: 60, replay: true },
       { type: 'correlation-subscribe', group: 'sector:Tech', symbols: [], timeframe: Timeframe.M1, windowBars: 0 },
       { type: 'correlation-subscribe', group: '', symbols: ['AAPL', 'XOM'], timeframe: Timeframe.H1, windowBars: 30 },
+      {
+        type: 'replay-start',
+        fromUs: 1_795_000_000_000_000,
+        toUs: 0,
+        speed: 0.25,
+        paused: true,
+        symbols: [],
+        sectors: ['Tech'],
+      },
+      { type: 'replay-control', action: ReplayAction.Step, speed: 0, toUs: 0, stepUs: 2_500_000 },
+      { type: 'replay-control', action: ReplayAction.Speed, speed: 100, toUs: 0, stepUs: 0 },
     ];
     for (const message of messages) {
       expect(decodeClientFrame(encodeClientFrame(message, options), options)).toEqual(message);

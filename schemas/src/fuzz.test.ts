@@ -1,11 +1,19 @@
 import { describe, expect, it } from 'vitest';
 import { AnalyticsEncoder, BarTimeframe, decodeCandleBar, decodeCorrelationMatrix } from './analytics-codec.js';
-import { decodeClientFrame, encodeClientFrame } from './client-codec.js';
+import { decodeClientFrame, encodeClientFrame, ReplayAction } from './client-codec.js';
 import { applyDelta, DeltaWriter } from './delta.js';
 import { nodeLz4 } from './lz4-node.js';
 import { ProtocolError } from './protocol-error.js';
 import { QuoteTable } from './quote-table.js';
-import { AnalyticsState, decodeServerFrame, ErrorCode, ServerFrameEncoder, Timeframe } from './server-codec.js';
+import {
+  AnalyticsState,
+  Channel,
+  decodeServerFrame,
+  ErrorCode,
+  ReplayState,
+  ServerFrameEncoder,
+  Timeframe,
+} from './server-codec.js';
 import { decodeMarketEvent, decodeTick, MarketEventKind, TickEncoder } from './tick-codec.js';
 import {
   decodeOrderCommand,
@@ -75,6 +83,7 @@ const trigger: AlertTriggerFields = {
 function seeds(): Uint8Array[] {
   const server = new ServerFrameEncoder({ lz4: nodeLz4, compressAbove: Number.POSITIVE_INFINITY });
   const compressed = new ServerFrameEncoder({ lz4: nodeLz4, compressAbove: 0 });
+  const replay = new ServerFrameEncoder({ lz4: nodeLz4, compressAbove: 0 }, Channel.Replay);
   const quotes = Array.from({ length: 20 }, (_, id) => ({
     id,
     last: 1000 + id,
@@ -211,6 +220,26 @@ function seeds(): Uint8Array[] {
     server.error(1, ErrorCode.NotFound, 'no rule', 7),
     server.alerts(1, { requestId: 7, ruleId: 'a1', rules: [rule], triggers: [trigger] }),
     server.alertTriggered(1, trigger),
+    replay.replayStatus(1, {
+      state: ReplayState.Paused,
+      clockUs: 9,
+      speed: 10,
+      fromUs: 1,
+      toUs: 20,
+      retainedFromUs: 0,
+      detail: 'paused',
+    }),
+    replay.delta(1, 3, delta),
+    replay.snapshot(1, 2, symbols, quotes),
+    encodeClientFrame(
+      { type: 'replay-start', fromUs: 1, toUs: 2, speed: 10, paused: false, symbols: ['*'], sectors: [] },
+      options,
+    ),
+    encodeClientFrame({ type: 'replay-control', action: ReplayAction.Seek, speed: 0, toUs: 5, stepUs: 0 }, options),
+    encodeClientFrame(
+      { type: 'candle-subscribe', symbol: 'AAPL', timeframe: Timeframe.S1, limit: 5, replay: true },
+      options,
+    ),
     encodeClientFrame({ type: 'subscribe', symbols: ['AAPL', 'MSFT'], sectors: ['Tech'] }, options),
     encodeClientFrame({ type: 'candle-subscribe', symbol: 'AAPL', timeframe: Timeframe.D1, limit: 5 }, options),
     encodeClientFrame({ type: 'ping', clientTimeUs: 7 }, options),

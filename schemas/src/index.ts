@@ -1,5 +1,5 @@
-// @tickstream/schemas: the wire format every tier shares. Browser-safe: Node tiers get lz4
-// from '@tickstream/schemas/lz4-node', browsers plug in their own Lz4Block.
+// @tickstream/schemas: the wire format every tier shares. Browser-safe: Node tiers get lz4-napi
+// from '@tickstream/schemas/lz4-node'; clients anywhere use jsLz4, its decompressor in TypeScript.
 export {
   AnalyticsEncoder,
   BAR_TIMEFRAME_US,
@@ -10,7 +10,13 @@ export {
   decodeCorrelationMatrix,
 } from './analytics-codec.js';
 export { CandleBarReader } from './candle-bar-reader.js';
-export { type ClientMessageFields, decodeClientFrame, encodeClientFrame } from './client-codec.js';
+export {
+  type ClientMessageFields,
+  decodeClientFrame,
+  encodeClientFrame,
+  ReplayAction,
+  type ReplayStartFields,
+} from './client-codec.js';
 export { applyDelta, type DeltaBatch, DeltaField, DeltaWriter } from './delta.js';
 export {
   DEFAULT_COMPRESS_ABOVE,
@@ -21,6 +27,7 @@ export {
   type FrameOptions,
 } from './frame.js';
 export type { Lz4Block } from './lz4.js';
+export { blockSize, decompressBlockInto, jsLz4 } from './lz4-block.js';
 export { type PortfolioValuation, type PositionValuation, valuePortfolio } from './portfolio-valuation.js';
 export { ProtocolError, type ProtocolErrorCode } from './protocol-error.js';
 export { type QuoteFields, QuoteTable } from './quote-table.js';
@@ -30,13 +37,17 @@ export {
   type AnalyticsStatusFields,
   type BarIndicatorsFields,
   type CandleFields,
+  Channel,
   decodeServerFrame,
+  decodeServerFrameBody,
   ErrorCode,
   type HelloFields,
   type OrderStateFields,
   type OrdersFields,
   type PortfolioStateFields,
   PROTOCOL_VERSION,
+  ReplayState,
+  type ReplayStatusFields,
   ServerFrameEncoder,
   type ServerMessageFields,
   type SymbolInfoFields,

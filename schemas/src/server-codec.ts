@@ -8,6 +8,7 @@ import { AnalyticsStatus } from './generated/tickstream/edge/analytics-status.js
 import { BarIndicators } from './generated/tickstream/edge/bar-indicators.js';
 import { Candle } from './generated/tickstream/edge/candle.js';
 import { Candles } from './generated/tickstream/edge/candles.js';
+import { Channel } from './generated/tickstream/edge/channel.js';
 import { Delta } from './generated/tickstream/edge/delta.js';
 import { Error as ErrorMessage } from './generated/tickstream/edge/error.js';
 import { ErrorCode } from './generated/tickstream/edge/error-code.js';
@@ -18,6 +19,8 @@ import { Orders } from './generated/tickstream/edge/orders.js';
 import { Pong } from './generated/tickstream/edge/pong.js';
 import { PortfolioState } from './generated/tickstream/edge/portfolio-state.js';
 import { Quote } from './generated/tickstream/edge/quote.js';
+import { ReplayState } from './generated/tickstream/edge/replay-state.js';
+import { ReplayStatus } from './generated/tickstream/edge/replay-status.js';
 import { ServerFrame } from './generated/tickstream/edge/server-frame.js';
 import { ServerMessage } from './generated/tickstream/edge/server-message.js';
 import { Snapshot } from './generated/tickstream/edge/snapshot.js';
@@ -58,10 +61,10 @@ import {
 } from './user-codec.js';
 import { present, verifyRoot } from './verify.js';
 
-export { AnalyticsState, ErrorCode, Timeframe };
+export { AnalyticsState, Channel, ErrorCode, ReplayState, Timeframe };
 
 /** The protocol version this codec speaks (Hello.protocol_version; docs/protocol.md, "Versions"). */
-export const PROTOCOL_VERSION = 3;
+export const PROTOCOL_VERSION = 4;
 
 export interface HelloFields {
   edgeId: string;
@@ -114,22 +117,47 @@ export interface AnalyticsStatusFields {
   lagMs: number;
 }
 
-/** Every server → client message, decoded. Data frames carry (epoch, seq); see docs/protocol.md. */
+/** Where a replay is (protocol 4): sent on every change and with every window while it plays. */
+export interface ReplayStatusFields {
+  state: ReplayState;
+  /** The event time the replayed state is at, µs. */
+  clockUs: number;
+  speed: number;
+  fromUs: number;
+  /** 0: plays on until caught up with the live stream. */
+  toUs: number;
+  /** The oldest tick time Kafka still holds, µs. */
+  retainedFromUs: number;
+  detail: string;
+}
+
+/**
+ * Every server → client message, decoded. Data frames carry (epoch, seq) and, in protocol 4,
+ * their `channel`: Live, or Replay for the connection's replay (docs/protocol.md).
+ */
 export type ServerMessageFields =
   | ({ type: 'hello' } & HelloFields)
-  | { type: 'snapshot'; epoch: number; seq: number; symbols: SymbolInfoFields[]; quotes: QuoteFields[] }
-  | ({ type: 'delta'; epoch: number; seq: number } & DeltaBatch)
+  | {
+      type: 'snapshot';
+      epoch: number;
+      seq: number;
+      channel: Channel;
+      symbols: SymbolInfoFields[];
+      quotes: QuoteFields[];
+    }
+  | ({ type: 'delta'; epoch: number; seq: number; channel: Channel } & DeltaBatch)
   | {
       type: 'candles';
       epoch: number;
       seq: number;
+      channel: Channel;
       symbolId: number;
       timeframe: Timeframe;
       bars: CandleFields[];
       /** One per bar from an edge of protocol version 2; null from an older one. */
       indicators: BarIndicatorsFields[] | null;
     }
-  | ({ type: 'market-event'; epoch: number; seq: number } & MarketEventFields)
+  | ({ type: 'market-event'; epoch: number; seq: number; channel: Channel } & MarketEventFields)
   | { type: 'error'; code: ErrorCode; message: string; requestId: number }
   | { type: 'pong'; clientTimeUs: number; serverTimeUs: number }
   | ({ type: 'alerts' } & AlertsFields)
@@ -138,7 +166,8 @@ export type ServerMessageFields =
   | ({ type: 'analytics-status'; epoch: number; seq: number } & AnalyticsStatusFields)
   | ({ type: 'orders' } & OrdersFields)
   | { type: 'order-updated'; order: OrderStateFields; update: OrderUpdateFields | null }
-  | ({ type: 'portfolio-state' } & PortfolioStateFields);
+  | ({ type: 'portfolio-state' } & PortfolioStateFields)
+  | ({ type: 'replay-status' } & ReplayStatusFields);
 
 /** One order as the edge knows it (protocol 3): the order and the fill engine's last word on it. */
 export interface OrderStateFields {
@@ -215,11 +244,15 @@ export interface AlertsFields {
 /**
  * Encodes server frames with one reused builder; each method returns a finished frame
  * (header byte + body, lz4-compressed when that pays), ready to send to any number of sockets.
+ * An encoder writes the frames of one channel: Live, or (protocol 4) a connection's Replay.
  */
 export class ServerFrameEncoder {
   private readonly builder = new flatbuffers.Builder(16 * 1024);
 
-  constructor(private readonly options: FrameOptions) {}
+  constructor(
+    private readonly options: FrameOptions,
+    private readonly channel: Channel = Channel.Live,
+  ) {}
 
   private finish(epoch: number, seq: number, type: ServerMessage, message: flatbuffers.Offset): Uint8Array {
     const builder = this.builder;
@@ -228,6 +261,8 @@ export class ServerFrameEncoder {
     ServerFrame.addSeq(builder, seq);
     ServerFrame.addMessageType(builder, type);
     ServerFrame.addMessage(builder, message);
+    // Left out on the live channel (the default), so protocol 2 frames keep their bytes.
+    if (this.channel !== Channel.Live) ServerFrame.addChannel(builder, this.channel);
     builder.finish(ServerFrame.endServerFrame(builder));
     return encodeFrame(builder.asUint8Array(), this.options);
   }
@@ -381,6 +416,22 @@ export class ServerFrameEncoder {
     return this.finish(epoch, 0, ServerMessage.AnalyticsStatus, AnalyticsStatus.endAnalyticsStatus(builder));
   }
 
+  /** Where the connection's replay is (protocol 4); seq 0. */
+  replayStatus(epoch: number, status: ReplayStatusFields): Uint8Array {
+    const builder = this.builder;
+    builder.clear();
+    const detail = builder.createString(status.detail);
+    ReplayStatus.startReplayStatus(builder);
+    ReplayStatus.addState(builder, status.state);
+    ReplayStatus.addClockUs(builder, BigInt(Math.round(status.clockUs)));
+    ReplayStatus.addSpeed(builder, status.speed);
+    ReplayStatus.addFromUs(builder, BigInt(Math.round(status.fromUs)));
+    ReplayStatus.addToUs(builder, BigInt(Math.round(status.toUs)));
+    ReplayStatus.addRetainedFromUs(builder, BigInt(Math.round(status.retainedFromUs)));
+    ReplayStatus.addDetail(builder, detail);
+    return this.finish(epoch, 0, ServerMessage.ReplayStatus, ReplayStatus.endReplayStatus(builder));
+  }
+
   /** Errors are not data frames: they carry seq 0 and do not advance the sequence. */
   error(epoch: number, code: ErrorCode, message: string, requestId = 0): Uint8Array {
     const builder = this.builder;
@@ -478,11 +529,17 @@ export class ServerFrameEncoder {
 
 /** Decodes one server frame. Any input ends in a message or a ProtocolError. */
 export function decodeServerFrame(frame: Uint8Array, options: FrameOptions): ServerMessageFields {
-  const body = decodeFrame(frame, options);
+  return decodeServerFrameBody(decodeFrame(frame, options));
+}
+
+/** Decodes the FlatBuffer of a server frame whose header a client has already read (and decompressed). */
+export function decodeServerFrameBody(body: Uint8Array): ServerMessageFields {
   verifyRoot(body, serverFrameSpec);
   const root = ServerFrame.getRootAsServerFrame(new flatbuffers.ByteBuffer(body));
   const epoch = root.epoch();
   const seq = root.seq();
+  const channel = root.channel();
+  if (Channel[channel] === undefined) throw new ProtocolError('invalid-field', `unknown channel ${channel}`);
   switch (root.messageType()) {
     case ServerMessage.Hello: {
       const hello = present(root.message(new Hello()));
@@ -523,7 +580,7 @@ export function decodeServerFrame(frame: Uint8Array, options: FrameOptions): Ser
           exchangeTimeUs: Number(q.exchangeTimeUs()),
         });
       }
-      return { type: 'snapshot', epoch, seq, symbols, quotes };
+      return { type: 'snapshot', epoch, seq, channel, symbols, quotes };
     }
     case ServerMessage.Delta: {
       const delta = present(root.message(new Delta()));
@@ -531,6 +588,7 @@ export function decodeServerFrame(frame: Uint8Array, options: FrameOptions): Ser
         type: 'delta',
         epoch,
         seq,
+        channel,
         count: delta.count(),
         baseTimeUs: Number(delta.baseTimeUs()),
         data: delta.dataArray() ?? new Uint8Array(0),
@@ -577,10 +635,16 @@ export function decodeServerFrame(frame: Uint8Array, options: FrameOptions): Ser
           });
         }
       }
-      return { type: 'candles', epoch, seq, symbolId: candles.symbolId(), timeframe, bars, indicators };
+      return { type: 'candles', epoch, seq, channel, symbolId: candles.symbolId(), timeframe, bars, indicators };
     }
     case ServerMessage.MarketEvent:
-      return { type: 'market-event', epoch, seq, ...readMarketEvent(present(root.message(new MarketEvent()))) };
+      return {
+        type: 'market-event',
+        epoch,
+        seq,
+        channel,
+        ...readMarketEvent(present(root.message(new MarketEvent()))),
+      };
     case ServerMessage.Error: {
       const error = present(root.message(new ErrorMessage()));
       return { type: 'error', code: error.code(), message: error.message() ?? '', requestId: error.requestId() };
@@ -654,6 +718,21 @@ export function decodeServerFrame(frame: Uint8Array, options: FrameOptions): Ser
         detail: status.detail() ?? '',
         newestBarEndUs: Number(status.newestBarEndUs()),
         lagMs: Number(status.lagMs()),
+      };
+    }
+    case ServerMessage.ReplayStatus: {
+      const status = present(root.message(new ReplayStatus()));
+      const state = status.state();
+      if (ReplayState[state] === undefined) throw new ProtocolError('invalid-field', `unknown replay state ${state}`);
+      return {
+        type: 'replay-status',
+        state,
+        clockUs: Number(status.clockUs()),
+        speed: status.speed(),
+        fromUs: Number(status.fromUs()),
+        toUs: Number(status.toUs()),
+        retainedFromUs: Number(status.retainedFromUs()),
+        detail: status.detail() ?? '',
       };
     }
     default:

@@ -124,6 +124,8 @@ const portfolioStateSpec: TableSpec = {
   name: 'PortfolioState',
   fields: [i32, { kind: 'table', table: portfolioSpec }, { kind: 'vector', elementSize: 8 }],
 };
+// state, clock_us, speed (float), from_us, to_us, retained_from_us, detail.
+const replayStatusSpec: TableSpec = { name: 'ReplayStatus', fields: [i8, i64, i32, i64, i64, i64, str] };
 
 export const serverFrameSpec: TableSpec = {
   name: 'ServerFrame',
@@ -150,8 +152,11 @@ export const serverFrameSpec: TableSpec = {
         ordersSpec,
         orderUpdatedSpec,
         portfolioStateSpec,
+        replayStatusSpec,
       ],
     },
+    // channel (protocol 4).
+    i8,
   ],
 };
 
@@ -173,7 +178,7 @@ export const clientFrameSpec: TableSpec = {
         symbolListSpec('Unsubscribe'),
         { name: 'Ping', fields: [i64] },
         { name: 'Resync', fields: [i32] },
-        { name: 'CandleSubscribe', fields: [str, i8, i16] },
+        { name: 'CandleSubscribe', fields: [str, i8, i16, i8] },
         { name: 'AlertList', fields: [i32] },
         { name: 'AlertCreate', fields: [i32, { kind: 'table', table: alertRuleSpec }] },
         { name: 'AlertUpdate', fields: [i32, { kind: 'table', table: alertRuleSpec }] },
@@ -183,6 +188,8 @@ export const clientFrameSpec: TableSpec = {
         { name: 'OrderPlace', fields: [i32, { kind: 'table', table: orderSpec }] },
         { name: 'OrderCancelRequest', fields: [i32, str] },
         { name: 'PortfolioGet', fields: [i32] },
+        { name: 'ReplayStart', fields: [i64, i64, i32, i8, { kind: 'string-vector' }, { kind: 'string-vector' }] },
+        { name: 'ReplayControl', fields: [i8, i32, i64, i64] },
       ],
     },
   ],

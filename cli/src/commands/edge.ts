@@ -146,6 +146,18 @@ export const edgeFlags: Command['flags'] = {
     description: 'unsent bytes above which a client is closed (4008)',
     default: '1MiB',
   },
+  'max-replays': {
+    type: 'string',
+    value: 'N',
+    description: 'replays (docs/protocol.md, "Replay") run at once; more get Error 17 (ReplayLimit)',
+    default: String(defaultEdgeOptions.maxReplays),
+  },
+  'replay-warmup': {
+    type: 'string',
+    value: 'DURATION',
+    description:
+      'ticks read before a replay’s start: its market at T is what an edge started at T with this history shows (default: --history)',
+  },
   'edge-id': { type: 'string', value: 'ID', description: 'name reported in Hello and /health (default: host-pid)' },
   'tls-cert': { type: 'string', value: 'FILE', description: 'PEM certificate (chain): serve https:// and wss://' },
   'tls-key': { type: 'string', value: 'FILE', description: 'PEM private key of --tls-cert (unencrypted)' },
@@ -222,6 +234,10 @@ export function edgeOptionsFrom(flags: Flags, log: (line: string) => void): Edge
   for (const name of protect)
     if (name !== 'health' && name !== 'metrics')
       throw new UsageError(`--protect takes health and/or metrics, got '${name}'`);
+  const warmup = flags.string('replay-warmup');
+  const replayWarmupMs = warmup === undefined ? null : parseDurationMs('replay-warmup', warmup);
+  if (replayWarmupMs !== null && replayWarmupMs < 0)
+    throw new UsageError('--replay-warmup must be a duration such as 0, 30s or 15m');
   const sessionTtlMs = parseDurationMs('session-ttl', flags.required('session-ttl'));
   if (sessionTtlMs < 60_000) throw new UsageError('--session-ttl must be at least 1m');
   const trustedProxies = (flags.string('trust-proxy') ?? '')
@@ -297,6 +313,8 @@ export function edgeOptionsFrom(flags: Flags, log: (line: string) => void): Edge
       max: 1_000_000,
     }),
     trustedProxies,
+    maxReplays: parseInteger('max-replays', flags.required('max-replays'), { min: 0, max: 1000 }),
+    replayWarmupMs,
     staticDir: DASHBOARD_DIST,
     edgeId: flags.string('edge-id') ?? `${hostname()}-${process.pid}`,
     log,

@@ -1,16 +1,21 @@
 import { readFileSync } from 'node:fs';
-import { triggerJson } from '@tickstream/edge';
 import {
   type AlertTriggerFields,
+  AnalyticsState,
   DeltaField,
+  ErrorCode,
   type MarketEventFields,
   MarketEventKind,
   marketEventJson,
-} from '@tickstream/schemas';
+  type QuoteBook,
+  ReplayState,
+  TickstreamClient,
+} from '@tickstream/client';
+import { triggerJson } from '@tickstream/edge';
+import WebSocket from 'ws';
 import type { Command, Flags } from '../command.js';
 import { parseDurationMs, parseInteger } from '../option-values.js';
 import { UsageError } from '../usage-error.js';
-import { EdgeClient } from '../watch/edge-client.js';
 
 const FIELD_NAMES = Object.entries(DeltaField).map(
   ([name, bit]) => [bit, name[0]?.toLowerCase() + name.slice(1)] as const,
@@ -19,13 +24,20 @@ const TABLE_REFRESH_MS = 250;
 const TABLE_ROWS = 40;
 
 /** One symbol's state as a JSON line: prices in currency units (the Hello's price scale applied). */
-function quoteJson(client: EdgeClient, id: number, type: 'snapshot' | 'update', seq: number, mask: number): string {
-  const t = client.table;
+function quoteJson(
+  client: TickstreamClient,
+  book: QuoteBook,
+  id: number,
+  type: 'snapshot' | 'update',
+  seq: number,
+  mask: number,
+): string {
+  const t = book.table;
   const scale = client.hello?.priceScale ?? 1;
   const price = (value: number): number => (value as number) / scale;
   return JSON.stringify({
     type,
-    symbol: client.names.get(id) ?? `#${id}`,
+    symbol: book.names[id] || `#${id}`,
     epoch: client.hello?.epoch ?? 0,
     seq,
     last: price(t.last[id] as number),
@@ -38,6 +50,7 @@ function quoteJson(client: EdgeClient, id: number, type: 'snapshot' | 'update', 
     ticks: t.ticks[id],
     exchangeTimeUs: t.timeUs[id],
     ...(type === 'update' ? { changed: FIELD_NAMES.filter(([bit]) => mask & bit).map(([, name]) => name) } : {}),
+    ...(book.replay ? { replay: true } : {}),
   });
 }
 
@@ -56,14 +69,21 @@ function marketEventLine(event: MarketEventFields): string {
   return `${time} ${kind.padEnd(14)} ${what}${event.detail ? `: ${event.detail}` : ''}`;
 }
 
-/** The live table: the most recently updated symbols first, as many as fit. */
-function renderTable(client: EdgeClient, recent: Map<number, number>, updates: number, tty: boolean): string {
+/** The table: the most recently updated symbols first, as many as fit. */
+function renderTable(
+  client: TickstreamClient,
+  book: QuoteBook,
+  recent: Map<number, number>,
+  updates: number,
+  tty: boolean,
+): string {
   const scale = client.hello?.priceScale ?? 1;
-  const t = client.table;
+  const t = book.table;
   const rows = [...recent.entries()].sort((a, b) => b[1] - a[1]).slice(0, tty ? TABLE_ROWS : 0);
   const pad = (text: string, width: number): string => text.padStart(width);
+  const clock = client.replay.status;
   const lines = [
-    `edge ${client.hello?.edgeId ?? '?'} epoch ${client.hello?.epoch ?? '?'} seq ${client.lastSeq}  ${client.names.size} symbols  ${updates} updates  ${client.resyncs} resyncs  ${client.reconnects} reconnects`,
+    `${book.replay && clock ? `REPLAY ${clock.speed}× ${new Date(clock.clockUs / 1000).toISOString()}  ` : ''}edge ${client.hello?.edgeId ?? '?'} epoch ${client.hello?.epoch ?? '?'} seq ${book.seq}  ${book.names.filter((name) => name !== '').length} symbols  ${updates} updates  ${client.counters.resyncs} resyncs  ${client.counters.reconnects} reconnects`,
   ];
   if (!tty) return lines[0] as string;
   lines.push(
@@ -74,12 +94,90 @@ function renderTable(client: EdgeClient, recent: Map<number, number>, updates: n
     const open = (t.open[id] as number) / scale;
     const change = open > 0 ? ((last - open) / open) * 100 : 0;
     lines.push(
-      `${(client.names.get(id) ?? `#${id}`).padEnd(8)}${pad(last.toFixed(2), 12)}${pad(change.toFixed(2), 9)}` +
+      `${(book.names[id] || `#${id}`).padEnd(8)}${pad(last.toFixed(2), 12)}${pad(change.toFixed(2), 9)}` +
         `${pad(((t.bid[id] as number) / scale).toFixed(2), 12)}${pad(((t.ask[id] as number) / scale).toFixed(2), 12)}` +
         `${pad(String(t.volume[id]), 12)}${pad(String(t.ticks[id]), 9)}`,
     );
   }
   return lines.join('\n');
+}
+
+/**
+ * A client of the edge at `url` (@tickstream/client over `ws`), its connection news and the
+ * edge's Error frames said on stderr, and its market events too unless `events` prints them. A
+ * refused handshake (401, 503 while loading) is said with the edge's answer, then retried like
+ * any close. `ca`: PEM CAs to trust for wss:// besides Node's (a self-signed edge: --ca).
+ */
+function watchClient(
+  url: string,
+  connection: { headers: Record<string, string>; ca: string | null },
+  subscription: { symbols: string[]; sectors: string[]; alerts?: boolean; events?: boolean },
+): TickstreamClient {
+  const { headers, ca } = connection;
+  const status = (line: string): void => {
+    process.stderr.write(`watch: ${line}\n`);
+  };
+  const client = new TickstreamClient({
+    url,
+    symbols: subscription.symbols,
+    sectors: subscription.sectors,
+    alerts: subscription.alerts ?? false,
+    createSocket(target) {
+      const socket = new WebSocket(target, { perMessageDeflate: false, headers, ...(ca ? { ca } : {}) });
+      socket.on('error', (error: NodeJS.ErrnoException) => {
+        if (/CERT|SELF_SIGNED|UNABLE_TO_(GET|VERIFY)|ERR_TLS_CERT_ALTNAME/.test(error.code ?? ''))
+          status(`connection error: ${error.message} (trust the edge’s CA with --ca FILE or NODE_EXTRA_CA_CERTS=FILE)`);
+      });
+      socket.on('unexpected-response', (_request, response) => {
+        let body = '';
+        response.on('data', (chunk: Buffer) => {
+          body += chunk.toString();
+        });
+        response.on('end', () => {
+          status(`the edge refused the connection: ${response.statusCode} ${body.trim()}`);
+          // ws leaves a refused handshake open when this event has a listener: end it, so we retry.
+          socket.terminate();
+        });
+      });
+      return socket;
+    },
+  });
+  let epoch: number | null = null;
+  client.on('state', (state, detail) => {
+    if (state === 'reconnecting' && detail.startsWith('connection closed')) status(detail);
+  });
+  client.on('hello', (hello) => {
+    status(`connected to ${url}`);
+    if (subscription.alerts && hello.protocolVersion < 2)
+      status(`edge ${hello.edgeId} speaks protocol ${hello.protocolVersion}: it has no alerts`);
+    if (epoch !== null && epoch !== hello.epoch)
+      status(`new epoch ${hello.epoch} from edge ${hello.edgeId}: starting again from a Snapshot`);
+    epoch = hello.epoch;
+  });
+  client.on('gap', (book, expected, got) => {
+    status(`gap: ${book.replay ? 'replay ' : ''}Delta ${got} where ${expected} was due; resyncing`);
+  });
+  client.on('problem', (problem) => status(problem.message));
+  client.on('error', (error) => status(`edge error ${error.code}: ${error.message}`));
+  client.on('event', (event) => {
+    if (subscription.events) return;
+    status(
+      `${event.replay ? 'replayed ' : ''}market event: ${event.name} ${event.symbol || event.sector} ${event.detail}`.trim(),
+    );
+  });
+  client.on('analytics', (analytics) => {
+    // After Hello and on every change: whether the analytics job's figures are live.
+    status(`analytics ${AnalyticsState[analytics.state] ?? analytics.state}: ${analytics.detail}`);
+  });
+  return client;
+}
+
+/** An ISO 8601 time (or ms since the epoch) as µs, or a usage error. */
+function timeFlagUs(flag: string, raw: string): number {
+  const ms = /^\d+$/.test(raw) ? Number(raw) : Date.parse(raw);
+  if (!Number.isFinite(ms))
+    throw new UsageError(`--${flag} must be an ISO time such as 2026-12-07T14:31:00Z, got '${raw}'`);
+  return ms * 1000;
 }
 
 export const watchCommand: Command = {
@@ -115,12 +213,24 @@ export const watchCommand: Command = {
       description:
         "the token's user's alert triggers instead of quotes: the recent ones, then each as it fires (with --json: one trigger object per line)",
     },
+    'replay-from': {
+      type: 'string',
+      value: 'TIME',
+      description: 'replay what Kafka retains from this ISO time instead of the live market (lines get "replay":true)',
+    },
+    'replay-to': {
+      type: 'string',
+      value: 'TIME',
+      description: 'where the replay ends (default: when it catches up with live)',
+    },
+    speed: { type: 'string', value: 'X', description: 'replay speed, 0.25-100 event seconds per second', default: '1' },
   },
   notes:
     'Status, gaps, resyncs and reconnects go to stderr, so --json output on stdout is only JSON lines.\n' +
     '--count counts Delta updates, not the rows of a Snapshot; with --events, events; with --alerts, triggers.\n' +
     '--timeout waits for whichever of them is printed.\n' +
     '--events --json: {"kind","source","symbol","sector","name","detail","time","timeUs",…evidence} per event (docs/api.md, /api/events).\n' +
+    'With --replay-from, watch exits 0 when the replay ends (--replay-to, or caught up) and 1 if the edge stops it.\n' +
     'Triggers: {"id","ruleId","symbol","kind","value","price","time"} (time in ms since the epoch; docs/api.md).',
   async run(flags) {
     if (flags.boolean('alerts')) return watchAlerts(flags);
@@ -142,6 +252,19 @@ export const watchCommand: Command = {
     const sectors = events ? [] : list(flags.string('sectors'));
     if (!events && symbols.length === 0 && sectors.length === 0)
       throw new UsageError('--symbols or --sectors must name something to follow');
+    const replayFrom = flags.string('replay-from');
+    const replay =
+      replayFrom === undefined
+        ? null
+        : {
+            fromUs: timeFlagUs('replay-from', replayFrom),
+            toUs: flags.string('replay-to') === undefined ? 0 : timeFlagUs('replay-to', flags.required('replay-to')),
+            speed: Number(flags.required('speed')),
+          };
+    if (replay !== null && events)
+      throw new UsageError('--events prints live market events: it does not go with --replay-from');
+    if (replay !== null && !(replay.speed >= 0.25 && replay.speed <= 100))
+      throw new UsageError(`--speed must be a number from 0.25 to 100, got '${flags.string('speed')}'`);
     const url = edgeUrl(flags.required('url'));
     const ca = trustedCa(flags, url);
     // In a header, not ?token=: the URL is printed in status lines and logged by proxies.
@@ -153,6 +276,13 @@ export const watchCommand: Command = {
     const recent = new Map<number, number>();
     let updates = 0;
     let lastUpdateMs = Date.now();
+    // A replay follows nothing live: its own subscription rides on ReplayStart.
+    const client = watchClient(
+      url.href,
+      { headers, ca },
+      replay === null ? { symbols, sectors, events } : { symbols: [], sectors: [] },
+    );
+    const book = replay === null ? client.live : client.replayBook;
 
     return new Promise<number>((resolve) => {
       let redraw: NodeJS.Timeout | undefined;
@@ -163,53 +293,66 @@ export const watchCommand: Command = {
         done = true;
         clearInterval(redraw);
         clearInterval(watchdog);
-        client.stop();
+        client.close();
         process.off('SIGINT', interrupted);
         process.off('SIGTERM', interrupted);
-        if (!json && !events) process.stdout.write(`${renderTable(client, recent, updates, false)}\n`);
+        if (!json && !events) process.stdout.write(`${renderTable(client, book, recent, updates, false)}\n`);
         resolve(code);
       };
       const interrupted = (): void => finish(0);
-      const client = new EdgeClient(
-        url.href,
-        { symbols, sectors },
-        {
-          snapshot(c, ids) {
-            if (json && !done)
-              for (const id of ids) process.stdout.write(`${quoteJson(c, id, 'snapshot', c.lastSeq, 0)}\n`);
-          },
-          update(c, id, mask, seq) {
-            // The rest of a Delta after --count is reached is applied but not printed.
-            if (done) return;
-            updates++;
-            lastUpdateMs = Date.now();
-            if (json) process.stdout.write(`${quoteJson(c, id, 'update', seq, mask)}\n`);
-            else recent.set(id, updates);
-            if (count !== null && updates >= count) finish(0);
-          },
-          status(line) {
-            process.stderr.write(`watch: ${line}\n`);
-          },
-          ...(events
-            ? {
-                marketEvent(event: MarketEventFields) {
-                  if (done) return;
-                  updates++;
-                  lastUpdateMs = Date.now();
-                  process.stdout.write(`${json ? watchEventJson(event) : marketEventLine(event)}\n`);
-                  if (count !== null && updates >= count) finish(0);
-                },
-              }
-            : {}),
-        },
-        { headers, ca },
-      );
+      client.on('snapshot', (snapshot) => {
+        if (snapshot !== book || !json || done) return;
+        for (let id = 0; id < snapshot.size; id++)
+          if (snapshot.names[id] !== '')
+            process.stdout.write(`${quoteJson(client, snapshot, id, 'snapshot', snapshot.seq, 0)}\n`);
+      });
+      client.on('update', (batch) => {
+        if (batch.book !== book) return;
+        for (let i = 0; i < batch.count; i++) {
+          // The rest of a Delta after --count is reached is applied but not printed.
+          if (done) return;
+          const id = batch.ids[i] as number;
+          updates++;
+          lastUpdateMs = Date.now();
+          if (json)
+            process.stdout.write(`${quoteJson(client, book, id, 'update', batch.seq, batch.masks[i] as number)}\n`);
+          else recent.set(id, updates);
+          if (count !== null && updates >= count) finish(0);
+        }
+      });
+      if (events)
+        client.on('event', (event) => {
+          if (done) return;
+          const { replay: _replay, ...fields } = event;
+          updates++;
+          lastUpdateMs = Date.now();
+          process.stdout.write(`${json ? watchEventJson(fields) : marketEventLine(fields)}\n`);
+          if (count !== null && updates >= count) finish(0);
+        });
+      if (replay !== null) {
+        let said: ReplayState | null = null;
+        // Sent with every Hello (the client starts a replay again where its clock was after a reconnect).
+        client.replay.start({ ...replay, symbols, sectors });
+        client.on('replay', (status) => {
+          if (status.state !== said)
+            process.stderr.write(
+              `watch: replay ${ReplayState[status.state]} at ${new Date(status.clockUs / 1000).toISOString()}: ${status.detail}\n`,
+            );
+          said = status.state;
+          if (status.state === ReplayState.Ended) finish(0);
+          if (status.state === ReplayState.Stopped) finish(1);
+        });
+        client.on('error', (error) => {
+          // A replay the edge refused (a time it does not hold, too many replays) will not come.
+          if (error.code === ErrorCode.InvalidReplay || error.code === ErrorCode.ReplayLimit) finish(1);
+        });
+      }
       process.on('SIGINT', interrupted);
       process.on('SIGTERM', interrupted);
       if (!json && !events) {
         redraw = setInterval(
           () => {
-            const table = renderTable(client, recent, updates, tty);
+            const table = renderTable(client, book, recent, updates, tty);
             process.stdout.write(tty ? `\x1b[H\x1b[2J${table}\n` : `${table}\n`);
           },
           tty ? TABLE_REFRESH_MS : 1000,
@@ -227,7 +370,7 @@ export const watchCommand: Command = {
           Math.min(timeoutMs, 500),
         );
       }
-      client.start();
+      client.connect();
     });
   },
 };
@@ -294,7 +437,7 @@ function watchAlerts(flags: Flags): Promise<number> {
       if (done) return;
       done = true;
       clearInterval(watchdog);
-      client.stop();
+      client.close();
       process.off('SIGINT', interrupted);
       process.off('SIGTERM', interrupted);
       resolve(code);
@@ -307,25 +450,12 @@ function watchAlerts(flags: Flags): Promise<number> {
       process.stdout.write(`${json ? JSON.stringify(triggerJson(trigger)) : triggerLine(trigger)}\n`);
       if (count !== null && printed.size >= count) finish(0);
     };
-    const client = new EdgeClient(
-      url.href,
-      { symbols: [], sectors: [] },
-      {
-        snapshot() {},
-        update() {},
-        status(line) {
-          process.stderr.write(`watch: ${line}\n`);
-        },
-        alerts(listing) {
-          process.stderr.write(
-            `watch: ${listing.rules.length} alert rules, ${listing.triggers.length} recent triggers\n`,
-          );
-          for (const trigger of listing.triggers) print(trigger);
-        },
-        trigger: print,
-      },
-      { alerts: true, headers, ca },
-    );
+    const client = watchClient(url.href, { headers, ca }, { symbols: [], sectors: [], alerts: true });
+    client.on('alerts', (listing) => {
+      process.stderr.write(`watch: ${listing.rules.length} alert rules, ${listing.triggers.length} recent triggers\n`);
+      for (const trigger of listing.triggers) print(trigger);
+    });
+    client.on('alert', print);
     process.on('SIGINT', interrupted);
     process.on('SIGTERM', interrupted);
     if (timeoutMs !== null) {
@@ -338,6 +468,6 @@ function watchAlerts(flags: Flags): Promise<number> {
         Math.min(timeoutMs, 500),
       );
     }
-    client.start();
+    client.connect();
   });
 }

@@ -8,6 +8,8 @@ class Connection {
   symbols = $state(0);
   sample = $state.raw<PerformanceSample | null>(null);
   history = $state.raw<PerformanceSample[]>([]);
+  /** A replay is shown instead of the live market: the status says so, never "live". */
+  replaying = $state(false);
 
   bind(engine: Engine): () => void {
     const offs = [
@@ -21,6 +23,9 @@ class Connection {
         });
       }),
       engine.on('log', (entry) => activity.add(entry)),
+      engine.on('replay', (replay) => {
+        this.replaying = replay !== null;
+      }),
       engine.on('universe', () => {
         this.symbols = engine.book.size;
       }),

@@ -608,7 +608,8 @@ export class CandleChart {
     this.markers = [];
     if (!series || !first || !last) return;
     const from = first.startTimeUs;
-    const to = last.startTimeUs + TIMEFRAME_US[series.timeframe];
+    // While replaying, nothing after the replay's clock has happened yet.
+    const to = Math.min(last.startTimeUs + TIMEFRAME_US[series.timeframe], this.engine.marketNowUs());
     const marks: Mark[] = this.engine.events
       .between(series.symbol, from, to)
       .map((event): Mark => ({ kind: event.kind, timeUs: event.timeUs }));

@@ -13,6 +13,7 @@ import {
   type HeatmapView,
   type LogKind,
   type MoversView,
+  type ReplayView,
   ROW,
   ROW_WIDTH,
   type Subscription,
@@ -76,6 +77,8 @@ type Events = {
   heatmap: (heatmap: HeatmapView) => void;
   volume: (table: VolumeTableView) => void;
   catalog: (matrices: CorrelationCatalogEntry[], analytics: string) => void;
+  /** The replay changed (each window while it plays); null: the live market again. */
+  replay: (replay: ReplayView | null) => void;
 };
 
 /** A view's share of what the worker asks the edge's summaries for. */
@@ -106,6 +109,8 @@ export class Engine {
   /** Whether the analytics job is alive (the edge says so after Hello and on every change). */
   analytics: AnalyticsStatusView = { state: 'Unknown', detail: 'not connected yet', lagMs: -1 };
   correlation: CorrelationView | null = null;
+  /** The replay shown instead of the live market (protocol 4); null: live. */
+  replay: ReplayView | null = null;
   private correlationRequest: CorrelationRequestView | null = null;
   private readonly handles = new Map<number, SeriesHandle>();
   private nextSeriesId = 1;
@@ -131,6 +136,7 @@ export class Engine {
     heatmap: new Set(),
     volume: new Set(),
     catalog: new Set(),
+    replay: new Set(),
   };
   private readonly renderers = new Set<Renderer>();
   private pullOutstanding = false;
@@ -191,6 +197,21 @@ export class Engine {
   /** Drops the connection and opens a new one at once (Ctrl+R), without reloading the page. */
   reconnect(): void {
     this.feed?.post({ type: 'reconnect' });
+  }
+
+  /** Shows the market as it was from `fromUs` on, replayed at `speed` (0.25-100), instead of live. */
+  startReplay(fromUs: number, speed: number): void {
+    this.feed?.post({ type: 'replay', fromUs, speed });
+  }
+
+  /** ReplayAction 0 Play, 1 Pause, 2 Speed (`speed`), 3 Seek (`toUs`), 4 Step (`stepUs`). */
+  controlReplay(action: number, values: { speed?: number; toUs?: number; stepUs?: number } = {}): void {
+    this.feed?.post({ type: 'replay-control', action, ...values });
+  }
+
+  /** Back to the live market. */
+  backToLive(): void {
+    this.feed?.post({ type: 'live' });
   }
 
   /** Tests: lose the next Delta to exercise the resync path. */
@@ -270,6 +291,11 @@ export class Engine {
   /** The server's clock now, µs (the edge's time base: event and bar times). */
   serverNowUs(): number {
     return Date.now() * 1000 + (this.counters?.clockOffsetUs ?? 0);
+  }
+
+  /** The market's time shown: the replay's clock while a replay is shown, else the edge's now. */
+  marketNowUs(): number {
+    return this.replay === null ? this.serverNowUs() : this.replay.clockUs;
   }
 
   /** Has the worker read the recent market events from the edge: at connect, and again after a new epoch. */
@@ -374,6 +400,10 @@ export class Engine {
       case 'analytics':
         this.analytics = report.status;
         this.emit('analytics', report.status);
+        break;
+      case 'replay':
+        this.replay = report.replay;
+        this.emit('replay', report.replay);
         break;
       case 'correlations':
         if (this.correlationRequest !== null) {

@@ -1,52 +1,40 @@
 import {
   AnalyticsState,
-  applyDelta,
-  DEFAULT_MAX_FRAME_BYTES,
-  decodeServerFrame,
+  type CandlesEvent,
   ErrorCode,
-  encodeClientFrame,
-  type FrameOptions,
-  type MarketEventFields,
+  type MarketEvent,
   MarketEventKind,
   marketEventJson,
-  ProtocolError,
-  QuoteTable,
-  type ServerMessageFields,
+  type QuoteBook,
+  ReplayAction,
+  ReplayState,
+  type SocketConstructor,
+  type SocketLike,
+  TickstreamClient,
   type Timeframe,
-} from '@tickstream/schemas';
+} from '@tickstream/client';
+import { decodeServerFrame, jsLz4 } from '@tickstream/schemas';
 import { correlationRgba } from './correlation-colors.js';
 import {
   type AnalyticsStateName,
   BAR_WIDTH,
   type ConnectionStatus,
-  type CorrelationRequestView,
   type FeedCommand,
   type FeedCounters,
   type FeedReport,
   type LogKind,
+  type ReplayStateName,
   ROW_WIDTH,
   type Subscription,
 } from './feed-protocol.js';
-import { browserLz4 } from './lz4-block.js';
 
-/** The slice of the WebSocket API the feed uses: the browser's and `ws` in Node both fit. */
-export interface SocketLike {
-  binaryType: string;
-  readonly readyState: number;
-  send(data: Uint8Array): void;
-  close(code?: number, reason?: string): void;
-  onopen: ((event: unknown) => void) | null;
-  onmessage: ((event: { data: unknown }) => void) | null;
-  onclose: ((event: { code: number; reason: string }) => void) | null;
-  onerror: ((event: unknown) => void) | null;
-}
-export type SocketConstructor = new (url: string) => SocketLike;
+export type { SocketConstructor, SocketLike };
 
 export interface FeedConnectionOptions {
   WebSocket: SocketConstructor;
   /** Where reports go: postMessage in the worker, a callback in tests. */
   report: (report: FeedReport, transfer: ArrayBuffer[]) => void;
-  /** Bars of a Candles frame of the followed symbol and timeframe (BAR_WIDTH values each). */
+  /** Bars of a Candles frame of the followed symbol and timeframe (BAR_WIDTH values each), live or the replay's. */
   onCandles?: (symbol: string, timeframe: number, bars: Float64Array) => void;
   /** Connected to another epoch than before (a restarted edge, or another one): views reload what they hold. */
   onNewEpoch?: (epoch: number) => void;
@@ -59,14 +47,16 @@ export interface FeedConnectionOptions {
   healthEveryMs?: number;
 }
 
-const OPEN = 1;
-const CLIENT_RECONNECT = 4000;
-/** Close code 1012 (Service Restart): the edge is draining and asks clients to reconnect (to another edge). */
-const EDGE_DRAINING = 1012;
 const INITIAL_CAPACITY = 1024;
 
-function sameCounters(): FeedCounters {
-  return {
+/**
+ * The dashboard's feed, in the decode worker (in-thread in Node tests): a @tickstream/client that
+ * connects, subscribes, follows (epoch, seq), resyncs and reconnects, with what the page needs on
+ * top — its status (live, stale, Kafka down), the changed rows handed over when pulled, and the
+ * replay shown instead of live while one runs.
+ */
+export class FeedConnection {
+  readonly counters: FeedCounters = {
     messages: 0,
     wireBytes: 0,
     bodyBytes: 0,
@@ -84,72 +74,40 @@ function sameCounters(): FeedCounters {
     epoch: 0,
     lastSeq: -1,
   };
-}
-
-/**
- * One client of the edge protocol (docs/protocol.md): connects, subscribes, keeps the symbol
- * state of its subscription in a QuoteTable, follows (epoch, seq) and resyncs on a gap,
- * reconnects with exponential backoff and jitter, and hands the changed rows over when pulled.
- * Runs in the decode worker in the browser and in-thread in Node tests.
- */
-export class FeedConnection {
-  readonly counters = sameCounters();
-  private table = new QuoteTable(INITIAL_CAPACITY);
-  private names: string[] = [];
-  private sectors: string[] = [];
-  private readonly ids = new Map<string, number>();
+  private client: TickstreamClient | null = null;
+  private healthUrl: string | null = null;
+  private chart: { symbol: string; timeframe: number } | null = null;
+  private palette: number[] = [];
   private changed = new Uint16Array(INITIAL_CAPACITY);
   private changedFlag = new Uint8Array(INITIAL_CAPACITY);
   private changedCount = 0;
   private universeChanged = false;
   private pullPending = false;
-
-  private url = '';
-  private healthUrl: string | null = null;
-  private subscription: Subscription = { symbols: ['*'], sectors: [] };
-  private chart: { symbol: string; timeframe: number } | null = null;
-  private correlations: CorrelationRequestView | null = null;
-  private palette: number[] = [];
-  private socket: SocketLike | null = null;
-  private frameOptions: FrameOptions = { lz4: browserLz4, maxFrameBytes: DEFAULT_MAX_FRAME_BYTES };
-  private awaitingSnapshot = true;
   private hadSnapshot = false;
-  private attempt = 0;
-  private everLive = false;
-  private stopped = true;
+  private resyncing = false;
   private kafkaDown = false;
-  private lastFrameMs = 0;
   private status: ConnectionStatus | null = null;
   private statusDetail = '';
   private dropNextDelta = false;
-  private reconnectTimer: ReturnType<typeof setTimeout> | null = null;
+  /** Replaying (protocol 4): the state shown is the replay's; live frames wait for 'live'. */
+  private replaying = false;
+  private everOpen = false;
   private tickTimer: ReturnType<typeof setInterval> | null = null;
-  private lastPingMs = 0;
   private lastHealthMs = 0;
 
-  private readonly reconnectBaseMs: number;
-  private readonly reconnectMaxMs: number;
   private readonly staleAfterMs: number;
-  private readonly pingEveryMs: number;
   private readonly healthEveryMs: number;
 
   constructor(private readonly options: FeedConnectionOptions) {
-    this.reconnectBaseMs = options.reconnectBaseMs ?? 500;
-    this.reconnectMaxMs = options.reconnectMaxMs ?? 10_000;
     this.staleAfterMs = options.staleAfterMs ?? 5_000;
-    this.pingEveryMs = options.pingEveryMs ?? 5_000;
     this.healthEveryMs = options.healthEveryMs ?? 5_000;
   }
 
   command(command: FeedCommand): void {
     switch (command.type) {
       case 'start':
-        this.url = command.url;
         this.healthUrl = command.httpBase === null ? null : `${command.httpBase}/health`;
-        this.subscription = command.subscription;
-        this.stopped = false;
-        this.tickTimer ??= setInterval(() => this.tick(), 1000);
-        this.connect();
+        this.start(command.url, command.subscription);
         break;
       case 'pull':
         this.pullPending = true;
@@ -157,14 +115,11 @@ export class FeedConnection {
         break;
       case 'reconnect':
         this.log('connection', 'reconnecting on request');
-        this.attempt = 0;
-        this.dropSocket();
-        this.connect();
+        this.client?.reconnect();
         break;
       case 'correlations':
-        this.correlations = command.request;
         this.palette = command.palette;
-        this.sendCorrelationSubscribe(true);
+        this.client?.correlations(command.request);
         break;
       case 'stop':
         this.stop();
@@ -172,347 +127,296 @@ export class FeedConnection {
       case 'drop-next-delta':
         this.dropNextDelta = true;
         break;
+      case 'replay':
+        this.replaying = true;
+        this.universeChanged = false;
+        // Of the live subscription (no symbols named): the edge replays what the page follows.
+        this.client?.replay.start({ fromUs: command.fromUs, speed: command.speed });
+        this.followCandles();
+        this.log('connection', `replay from ${new Date(command.fromUs / 1000).toISOString()} at ${command.speed}×`);
+        break;
+      case 'replay-control':
+        if (this.replaying) this.control(command.action, command);
+        break;
+      case 'live':
+        this.client?.replay.stop();
+        this.backToLive('back to live');
+        break;
     }
   }
 
-  /** Follows one symbol's live candles (CandleSubscribe; one per connection); null follows none. */
+  /** Follows one symbol's candles (CandleSubscribe; one per connection); null follows none. */
   follow(chart: { symbol: string; timeframe: number } | null): void {
     this.chart = chart;
-    this.sendCandleSubscribe();
+    this.followCandles();
   }
 
   stop(): void {
-    this.stopped = true;
     if (this.tickTimer) clearInterval(this.tickTimer);
     this.tickTimer = null;
-    if (this.reconnectTimer) clearTimeout(this.reconnectTimer);
-    this.reconnectTimer = null;
-    this.dropSocket();
+    this.client?.close();
+    this.client = null;
   }
 
-  private connect(): void {
-    if (this.stopped) return;
-    if (this.reconnectTimer) clearTimeout(this.reconnectTimer);
-    this.reconnectTimer = null;
-    this.awaitingSnapshot = true;
-    this.setStatus(this.everLive ? 'reconnecting' : 'connecting', `connecting to ${this.url}`);
-    let socket: SocketLike;
-    try {
-      socket = new this.options.WebSocket(this.url);
-    } catch (error) {
-      this.log('error', `could not open ${this.url}: ${(error as Error).message}`);
-      this.scheduleReconnect();
-      return;
-    }
-    socket.binaryType = 'arraybuffer';
-    this.socket = socket;
-    socket.onmessage = (event) => {
-      if (this.socket === socket) this.receive(event.data);
-    };
-    socket.onclose = (event) => {
-      if (this.socket !== socket) return;
-      this.socket = null;
-      this.log('connection', `connection closed (${event.code}${event.reason ? `: ${event.reason}` : ''})`);
-      // 1012: a draining edge asks us to move now (docs/protocol.md); no backoff from earlier failures.
-      if (event.code === EDGE_DRAINING) this.attempt = 0;
-      this.scheduleReconnect();
-    };
-    socket.onerror = () => {
-      // A close always follows; the reconnect happens there.
-    };
+  private start(url: string, subscription: Subscription): void {
+    this.stop();
+    const { WebSocket } = this.options;
+    const client = new TickstreamClient({
+      url,
+      symbols: subscription.symbols,
+      sectors: subscription.sectors,
+      alerts: true,
+      // Protocol 3: the user's orders and portfolio, asked again on every connection.
+      trading: true,
+      reconnect: { baseMs: this.options.reconnectBaseMs ?? 500, maxMs: this.options.reconnectMaxMs ?? 10_000 },
+      pingEveryMs: this.options.pingEveryMs ?? 5_000,
+      // Tests lose a Delta on purpose (drop-next-delta) before the client sees it, as a network gap would.
+      createSocket: (target) => this.droppingDeltas(new WebSocket(target)),
+    });
+    this.client = client;
+    this.bind(client);
+    this.tickTimer = setInterval(() => this.tick(), 1000);
+    client.connect();
   }
 
-  private dropSocket(): void {
-    const socket = this.socket;
-    this.socket = null;
-    if (socket) {
-      socket.onmessage = null;
-      socket.onclose = null;
-      socket.onerror = null;
-      socket.onopen = null;
-      try {
-        socket.close(CLIENT_RECONNECT, 'client reconnect');
-      } catch {
-        // Closing a socket that is still connecting throws in some implementations: it is gone either way.
+  private bind(client: TickstreamClient): void {
+    client.on('state', (state, detail) => {
+      if (state === 'connecting' || state === 'reconnecting')
+        this.setStatus(this.everOpen ? 'reconnecting' : 'connecting', detail);
+    });
+    client.on('close', (code, reason) =>
+      this.log('connection', `connection closed (${code}${reason ? `: ${reason}` : ''})`),
+    );
+    client.on('hello', (hello) => {
+      const previous = this.counters.epoch;
+      this.counters.epoch = hello.epoch;
+      if (this.everOpen) this.counters.reconnects++;
+      this.everOpen = true;
+      this.hadSnapshot = false;
+      this.log(
+        'connection',
+        previous !== 0 && previous !== hello.epoch
+          ? `connected to edge ${hello.edgeId}, new epoch ${hello.epoch} (was ${previous}): state will be replaced`
+          : `connected to edge ${hello.edgeId}, epoch ${hello.epoch}`,
+      );
+      if (previous !== 0 && previous !== hello.epoch) this.options.onNewEpoch?.(hello.epoch);
+    });
+    client.on('snapshot', (book) => {
+      if (book !== this.shownBook()) return;
+      this.counters.snapshots++;
+      this.counters.lastSeq = book.seq;
+      if (this.resyncing) this.log('resync', `resynced at seq ${book.seq}`);
+      this.resyncing = false;
+      this.hadSnapshot = true;
+      this.universeChanged = true;
+      this.changedFlag.fill(0);
+      this.changedCount = 0;
+      this.updateStatus();
+      this.flush();
+    });
+    client.on('update', (batch) => {
+      if (batch.book !== this.shownBook()) return;
+      if (batch.book.size > this.changedFlag.length) this.grow(batch.book.size);
+      for (let i = 0; i < batch.count; i++) this.markChanged(batch.ids[i] as number);
+      this.counters.deltas++;
+      this.counters.updates += batch.count;
+      this.counters.lastSeq = batch.seq;
+      if (this.status === 'stale') this.updateStatus();
+      this.flush();
+    });
+    client.on('gap', (book, expected, got) => {
+      if (book !== this.shownBook()) return;
+      this.counters.gaps++;
+      this.counters.resyncs++;
+      this.resyncing = true;
+      this.log('resync', `gap: Delta seq ${got} where ${expected} was due; asking for a resync`);
+    });
+    client.on('candles', (candles) => this.candles(candles));
+    client.on('event', (event) => this.marketEvent(event));
+    client.on('analytics', (status) =>
+      this.options.report(
+        {
+          type: 'analytics',
+          status: {
+            state: (AnalyticsState[status.state] ?? 'Unknown') as AnalyticsStateName,
+            detail: status.detail,
+            lagMs: status.lagMs,
+          },
+        },
+        [],
+      ),
+    );
+    client.on('correlations', (matrix) => {
+      // Coloured here, off the main thread: it only uploads the cells as a texture.
+      const rgba = correlationRgba(matrix.values, this.palette);
+      this.options.report({ type: 'correlations', matrix: { ...matrix, rgba } }, [
+        matrix.values.buffer as ArrayBuffer,
+        rgba.buffer as ArrayBuffer,
+      ]);
+    });
+    client.on('alerts', (alerts) =>
+      this.options.report({ type: 'alerts', rules: alerts.rules.length, triggers: alerts.triggers.length }, []),
+    );
+    client.on('alert', (trigger) => this.options.report({ type: 'alert-triggered', trigger }, []));
+    client.on('orders', () => this.options.report({ type: 'orders' }, []));
+    client.on('order', (order, update) => this.options.report({ type: 'order-updated', order, update }, []));
+    client.on('portfolio', (state) =>
+      this.options.report({ type: 'portfolio', portfolio: state.portfolio, marks: state.marks }, []),
+    );
+    client.on('replay', (status) => {
+      if (!this.replaying) return;
+      this.options.report(
+        {
+          type: 'replay',
+          replay: {
+            state: (ReplayState[status.state] ?? 'Loading') as ReplayStateName,
+            clockUs: status.clockUs,
+            speed: status.speed,
+            fromUs: status.fromUs,
+            retainedFromUs: status.retainedFromUs,
+            detail: status.detail,
+          },
+        },
+        [],
+      );
+      if (status.state === ReplayState.Stopped) this.backToLive(`replay stopped: ${status.detail}`);
+    });
+    client.on('error', (error) => {
+      if (error.code === ErrorCode.InvalidReplay || error.code === ErrorCode.ReplayLimit)
+        this.backToLive(`replay refused: ${error.message}`);
+      if (error.code === ErrorCode.KafkaUnavailable) {
+        this.kafkaDown = !/\bback\b/i.test(error.message);
+        this.updateStatus();
       }
-    }
-  }
-
-  private scheduleReconnect(): void {
-    if (this.stopped) return;
-    // Exponential backoff with jitter, so a restarted edge is not hit by every client at once.
-    const ceiling = Math.min(this.reconnectMaxMs, this.reconnectBaseMs * 2 ** this.attempt);
-    const delay = Math.round(ceiling * (0.5 + Math.random() * 0.5));
-    this.attempt++;
-    this.setStatus(this.everLive ? 'reconnecting' : 'connecting', `retrying in ${(delay / 1000).toFixed(1)} s`);
-    this.reconnectTimer = setTimeout(() => this.connect(), delay);
-  }
-
-  private send(message: Parameters<typeof encodeClientFrame>[0]): void {
-    if (this.socket?.readyState === OPEN) this.socket.send(encodeClientFrame(message, this.frameOptions));
-  }
-
-  private sendCandleSubscribe(): void {
-    // Only the live bars: the history comes from /api/candles over HTTP.
-    if (this.chart)
-      this.send({
-        type: 'candle-subscribe',
-        symbol: this.chart.symbol,
-        timeframe: this.chart.timeframe as Timeframe,
-        limit: 2,
-      });
-  }
-
-  /** `stop`: send the empty request that ends following (only on a command; a new connection follows nothing). */
-  private sendCorrelationSubscribe(stop = false): void {
-    const request = this.correlations;
-    if (request === null && !stop) return;
-    this.send({
-      type: 'correlation-subscribe',
-      group: request?.group ?? '',
-      symbols: request?.symbols ?? [],
-      timeframe: (request?.timeframe ?? 0) as Timeframe,
-      windowBars: request?.windowBars ?? 0,
+      if (error.code === ErrorCode.SlowConsumer) this.resyncing = true;
+      this.log(
+        error.code === ErrorCode.SlowConsumer ? 'resync' : 'error',
+        `edge error ${ErrorCode[error.code] ?? error.code}: ${error.message}`,
+      );
+    });
+    client.on('problem', (problem) => this.log('error', problem.message));
+    client.on('pong', (rttMs, clockOffsetUs) => {
+      this.counters.rttMs = rttMs;
+      this.counters.clockOffsetUs = clockOffsetUs;
     });
   }
 
-  private receive(data: unknown): void {
-    const bytes =
-      data instanceof ArrayBuffer
-        ? new Uint8Array(data)
-        : ArrayBuffer.isView(data)
-          ? new Uint8Array(data.buffer, data.byteOffset, data.byteLength)
-          : null;
-    if (bytes === null) {
-      this.counters.protocolErrors++;
-      this.log('error', 'the edge sent a text message; every message should be binary');
-      return;
-    }
-    this.counters.messages++;
-    this.counters.wireBytes += bytes.length;
-    let message: ServerMessageFields;
-    try {
-      message = decodeServerFrame(bytes, this.frameOptions);
-    } catch (error) {
-      this.counters.protocolErrors++;
-      const reason = error instanceof ProtocolError ? `${error.code}: ${error.message}` : String(error);
-      this.log('error', `a frame did not decode (${reason}); skipped`);
-      return;
-    }
-    this.counters.bodyBytes +=
-      bytes[0] === 0x11
-        ? (bytes[1] as number) | ((bytes[2] as number) << 8) | ((bytes[3] as number) << 16)
-        : bytes.length - 1;
-    this.handle(message);
+  private shownBook(): QuoteBook | null {
+    if (this.client === null) return null;
+    return this.replaying ? this.client.replayBook : this.client.live;
   }
 
-  private handle(message: ServerMessageFields): void {
-    switch (message.type) {
-      case 'hello': {
-        const previous = this.counters.epoch;
-        this.counters.epoch = message.epoch;
-        this.counters.clockOffsetUs = message.serverTimeUs - Date.now() * 1000;
-        this.frameOptions = { lz4: browserLz4, maxFrameBytes: message.maxFrameBytes || DEFAULT_MAX_FRAME_BYTES };
-        if (this.everLive) this.counters.reconnects++;
-        this.log(
-          'connection',
-          previous !== 0 && previous !== message.epoch
-            ? `connected to edge ${message.edgeId}, new epoch ${message.epoch} (was ${previous}): state will be replaced`
-            : `connected to edge ${message.edgeId}, epoch ${message.epoch}`,
-        );
-        if (previous !== 0 && previous !== message.epoch) this.options.onNewEpoch?.(message.epoch);
-        this.send({ type: 'subscribe', symbols: this.subscription.symbols, sectors: this.subscription.sectors });
-        this.sendCandleSubscribe();
-        // Protocol 2: follow the user's alert triggers on this connection; 3: their orders and portfolio.
-        if (message.protocolVersion >= 2) this.send({ type: 'alert-list', requestId: 1 });
-        if (message.protocolVersion >= 3) {
-          this.send({ type: 'order-list', requestId: 2 });
-          this.send({ type: 'portfolio-get', requestId: 3 });
-        }
-        this.sendCorrelationSubscribe();
-        this.lastPingMs = Date.now();
-        this.send({ type: 'ping', clientTimeUs: Date.now() * 1000 });
-        break;
-      }
-      case 'snapshot': {
-        this.replaceState(message.symbols, message.quotes);
-        this.counters.snapshots++;
-        this.counters.lastSeq = message.seq;
-        if (this.awaitingSnapshot && this.hadSnapshot && this.everLive && this.status === 'live') {
-          this.log('resync', `resynced at seq ${message.seq}`);
-        }
-        this.awaitingSnapshot = false;
-        this.hadSnapshot = true;
-        this.everLive = true;
-        this.attempt = 0;
-        this.lastFrameMs = Date.now();
-        this.updateStatus();
-        this.flush();
-        break;
-      }
-      case 'delta': {
-        this.lastFrameMs = Date.now();
-        if (this.awaitingSnapshot) {
-          this.counters.dropped++;
-          break;
-        }
-        if (this.dropNextDelta) {
+  /** A socket that loses the next Delta when told to (tests of the resync path); otherwise the socket itself. */
+  private droppingDeltas(socket: SocketLike): SocketLike {
+    let listener: SocketLike['onmessage'] = null;
+    socket.onmessage = (event) => {
+      if (this.dropNextDelta) {
+        const data = event.data;
+        const bytes = data instanceof ArrayBuffer ? new Uint8Array(data) : null;
+        if (bytes !== null && decodeServerFrame(bytes, { lz4: jsLz4 }).type === 'delta') {
           this.dropNextDelta = false;
-          break;
+          return;
         }
-        if (message.epoch !== this.counters.epoch || message.seq !== this.counters.lastSeq + 1) {
-          this.counters.gaps++;
-          this.counters.resyncs++;
-          this.counters.dropped++;
-          this.log('resync', `gap: Delta seq ${message.seq} after ${this.counters.lastSeq}; asking for a resync`);
-          this.awaitingSnapshot = true;
-          this.send({ type: 'resync', lastSeq: this.counters.lastSeq });
-          break;
-        }
-        try {
-          applyDelta(message, this.table, (id) => this.markChanged(id));
-        } catch (error) {
-          this.counters.protocolErrors++;
-          this.log('error', `a Delta did not apply (${(error as Error).message}); asking for a resync`);
-          this.awaitingSnapshot = true;
-          this.send({ type: 'resync', lastSeq: this.counters.lastSeq });
-          break;
-        }
-        this.counters.deltas++;
-        this.counters.updates += message.count;
-        this.counters.lastSeq = message.seq;
-        if (this.status === 'stale') this.updateStatus();
-        this.flush();
-        break;
       }
-      case 'candles': {
-        const symbol = this.names[message.symbolId];
-        if (!this.chart || symbol !== this.chart.symbol || message.timeframe !== this.chart.timeframe) break;
-        const bars = new Float64Array(message.bars.length * BAR_WIDTH).fill(Number.NaN);
-        message.bars.forEach((bar, i) => {
-          bars.set([bar.startTimeUs, bar.open, bar.high, bar.low, bar.close, bar.volume], i * BAR_WIDTH);
-          const extra = message.indicators?.[i];
-          if (extra === undefined) return;
-          bars.set(
-            [
-              extra.vwap,
-              extra.trades,
-              extra.final ? 1 : 0,
-              extra.sma20,
-              extra.sma50,
-              extra.ema20,
-              extra.ema50,
-              extra.volatility20,
-              extra.relativeVolume,
-              extra.priceVolumeCorrelation,
-            ],
-            i * BAR_WIDTH + 6,
-          );
-        });
-        this.options.onCandles?.(symbol, message.timeframe, bars);
-        break;
-      }
-      case 'market-event':
-        this.log('market', describeMarketEvent(message));
-        this.options.report({ type: 'market-event', event: marketEventJson(message) }, []);
-        break;
-      case 'analytics-status':
-        this.options.report(
-          {
-            type: 'analytics',
-            status: {
-              state: (AnalyticsState[message.state] ?? 'Unknown') as AnalyticsStateName,
-              detail: message.detail,
-              lagMs: message.lagMs,
-            },
-          },
-          [],
-        );
-        break;
-      case 'correlation-matrix': {
-        // Coloured here, off the main thread: it only uploads the cells as a texture.
-        const rgba = correlationRgba(message.values, this.palette);
-        this.options.report(
-          {
-            type: 'correlations',
-            matrix: {
-              group: message.group,
-              timeframe: message.timeframe,
-              windowBars: message.windowBars,
-              endTimeUs: message.endTimeUs,
-              symbols: message.symbols,
-              values: message.values,
-              rgba,
-            },
-          },
-          [message.values.buffer as ArrayBuffer, rgba.buffer as ArrayBuffer],
-        );
-        break;
-      }
-      case 'error':
-        if (message.code === ErrorCode.KafkaUnavailable) {
-          this.kafkaDown = !/\bback\b/i.test(message.message);
-          this.updateStatus();
-        }
-        this.log(
-          message.code === ErrorCode.SlowConsumer ? 'resync' : 'error',
-          `edge error ${ErrorCode[message.code] ?? message.code}: ${message.message}`,
-        );
-        if (message.code === ErrorCode.SlowConsumer) this.awaitingSnapshot = true;
-        break;
-      case 'alerts':
-        this.options.report({ type: 'alerts', rules: message.rules.length, triggers: message.triggers.length }, []);
-        break;
-      case 'alert-triggered': {
-        const { type: _, ...trigger } = message;
-        this.options.report({ type: 'alert-triggered', trigger }, []);
-        break;
-      }
-      case 'orders':
-        this.options.report({ type: 'orders' }, []);
-        break;
-      case 'order-updated':
-        this.options.report({ type: 'order-updated', order: message.order, update: message.update }, []);
-        break;
-      case 'portfolio-state':
-        this.options.report({ type: 'portfolio', portfolio: message.portfolio, marks: message.marks }, []);
-        break;
-      case 'pong': {
-        const nowUs = Date.now() * 1000;
-        this.counters.rttMs = (nowUs - message.clientTimeUs) / 1000;
-        this.counters.clockOffsetUs = message.serverTimeUs - (message.clientTimeUs + nowUs) / 2;
-        break;
-      }
-    }
+      listener?.(event);
+    };
+    return new Proxy(socket, {
+      get: (target, key) => {
+        if (key === 'onmessage') return listener;
+        const value = Reflect.get(target, key);
+        return typeof value === 'function' ? value.bind(target) : value;
+      },
+      set: (target, key, value) => {
+        if (key === 'onmessage') listener = value as SocketLike['onmessage'];
+        else Reflect.set(target, key, value);
+        return true;
+      },
+    });
   }
 
-  private replaceState(
-    symbols: { id: number; name: string; sector: string }[],
-    quotes: Parameters<QuoteTable['setRow']>[1][],
-  ): void {
-    let size = 0;
-    for (const symbol of symbols) size = Math.max(size, symbol.id + 1);
-    if (size > this.table.capacity) this.grow(size);
-    this.names = [];
-    this.sectors = [];
-    this.ids.clear();
-    for (const symbol of symbols) {
-      this.names[symbol.id] = symbol.name;
-      this.sectors[symbol.id] = symbol.sector;
-      this.ids.set(symbol.name, symbol.id);
-    }
-    for (const quote of quotes) this.table.setRow(quote.id, quote);
+  private control(action: number, values: { speed?: number; toUs?: number; stepUs?: number }): void {
+    const replay = this.client?.replay;
+    if (!replay) return;
+    if (action === ReplayAction.Play) replay.play();
+    else if (action === ReplayAction.Pause) replay.pause();
+    else if (action === ReplayAction.Speed) replay.setSpeed(values.speed ?? 1);
+    else if (action === ReplayAction.Seek) replay.seek(values.toUs ?? 0);
+    else if (action === ReplayAction.Step) replay.step(values.stepUs || undefined);
+  }
+
+  /** Shows the live market again: the client kept it current meanwhile, so it is handed over whole. */
+  private backToLive(why: string): void {
+    if (!this.replaying) return;
+    this.replaying = false;
     this.universeChanged = true;
     this.changedFlag.fill(0);
     this.changedCount = 0;
+    this.flush();
+    this.followCandles();
+    this.log('connection', why);
+    this.options.report({ type: 'replay', replay: null }, []);
+  }
+
+  /** Live: only the newest bars (the history comes from /api/candles); a replay's: its own, up to its clock. */
+  private followCandles(): void {
+    const client = this.client;
+    if (!client) return;
+    if (this.chart === null) {
+      client.candles(null, undefined, { replay: this.replaying });
+      return;
+    }
+    client.candles(this.chart.symbol, this.chart.timeframe as Timeframe, {
+      limit: this.replaying ? 300 : 2,
+      replay: this.replaying,
+    });
+  }
+
+  private candles(candles: CandlesEvent): void {
+    if (candles.replay !== this.replaying) return;
+    const bars = new Float64Array(candles.bars.length * BAR_WIDTH).fill(Number.NaN);
+    candles.bars.forEach((bar, i) => {
+      bars.set([bar.startTimeUs, bar.open, bar.high, bar.low, bar.close, bar.volume], i * BAR_WIDTH);
+      const extra = candles.indicators?.[i];
+      if (extra === undefined) return;
+      bars.set(
+        [
+          extra.vwap,
+          extra.trades,
+          extra.final ? 1 : 0,
+          extra.sma20,
+          extra.sma50,
+          extra.ema20,
+          extra.ema50,
+          extra.volatility20,
+          extra.relativeVolume,
+          extra.priceVolumeCorrelation,
+        ],
+        i * BAR_WIDTH + 6,
+      );
+    });
+    this.options.onCandles?.(candles.symbol, candles.timeframe, bars);
+  }
+
+  private marketEvent(event: MarketEvent): void {
+    if (event.replay !== this.replaying) return;
+    // A replayed event is history the event list already holds (from /api/events): said, not added again.
+    if (this.replaying) {
+      this.log('market', `replayed: ${describeMarketEvent(event)}`);
+      return;
+    }
+    this.log('market', describeMarketEvent(event));
+    this.options.report({ type: 'market-event', event: marketEventJson(event) }, []);
   }
 
   private grow(size: number): void {
-    let capacity = this.table.capacity;
+    let capacity = this.changedFlag.length;
     while (capacity < size) capacity *= 2;
-    this.table = new QuoteTable(capacity);
-    this.changed = new Uint16Array(capacity);
-    this.changedFlag = new Uint8Array(capacity);
+    const changed = new Uint16Array(capacity);
+    changed.set(this.changed.subarray(0, this.changedCount));
+    const flags = new Uint8Array(capacity);
+    flags.set(this.changedFlag);
+    this.changed = changed;
+    this.changedFlag = flags;
   }
 
   private markChanged(id: number): void {
@@ -524,19 +428,33 @@ export class FeedConnection {
     this.changed[this.changedCount++] = id;
   }
 
+  /** The client's own counts, copied into the counters the main thread gets. */
+  private syncCounters(): FeedCounters {
+    const client = this.client;
+    if (client) {
+      this.counters.messages = client.counters.messages;
+      this.counters.wireBytes = client.counters.wireBytes;
+      this.counters.bodyBytes = client.counters.bodyBytes;
+      this.counters.protocolErrors = client.counters.protocolErrors;
+      this.counters.dropped = client.live.dropped + client.replayBook.dropped;
+    }
+    return { ...this.counters };
+  }
+
   /** Answers a pending pull with what changed, if anything did. */
   private flush(): void {
-    if (!this.pullPending) return;
+    const book = this.shownBook();
+    if (!this.pullPending || book === null) return;
     if (this.universeChanged) {
-      const n = this.names.length;
+      const n = book.size;
       const rows = new Float64Array(n * ROW_WIDTH);
-      for (let id = 0; id < n; id++) this.writeRow(rows, id, id);
-      const names = Array.from({ length: n }, (_, id) => this.names[id] ?? '');
-      const sectors = Array.from({ length: n }, (_, id) => this.sectors[id] ?? '');
+      for (let id = 0; id < n; id++) this.writeRow(book, rows, id, id);
+      const names = Array.from({ length: n }, (_, id) => book.names[id] ?? '');
+      const sectors = Array.from({ length: n }, (_, id) => book.sectors[id] ?? '');
       this.universeChanged = false;
       this.pullPending = false;
       this.options.report(
-        { type: 'universe', epoch: this.counters.epoch, names, sectors, rows, counters: { ...this.counters } },
+        { type: 'universe', epoch: this.counters.epoch, names, sectors, rows, counters: this.syncCounters() },
         [rows.buffer],
       );
       return;
@@ -547,16 +465,16 @@ export class FeedConnection {
     const rows = new Float64Array(count * ROW_WIDTH);
     for (let i = 0; i < count; i++) {
       const id = ids[i] as number;
-      this.writeRow(rows, i, id);
+      this.writeRow(book, rows, i, id);
       this.changedFlag[id] = 0;
     }
     this.changedCount = 0;
     this.pullPending = false;
-    this.options.report({ type: 'updates', ids, rows, counters: { ...this.counters } }, [ids.buffer, rows.buffer]);
+    this.options.report({ type: 'updates', ids, rows, counters: this.syncCounters() }, [ids.buffer, rows.buffer]);
   }
 
-  private writeRow(rows: Float64Array, at: number, id: number): void {
-    const t = this.table;
+  private writeRow(book: QuoteBook, rows: Float64Array, at: number, id: number): void {
+    const t = book.table;
     const o = at * ROW_WIDTH;
     rows[o] = t.last[id] as number;
     rows[o + 1] = t.bid[id] as number;
@@ -569,16 +487,10 @@ export class FeedConnection {
     rows[o + 8] = t.timeUs[id] as number;
   }
 
-  /** Once a second: staleness, pings, /health. */
+  /** Once a second: staleness and /health (the client pings on its own). */
   private tick(): void {
     const now = Date.now();
-    if (this.socket?.readyState === OPEN) {
-      if (now - this.lastPingMs >= this.pingEveryMs) {
-        this.lastPingMs = now;
-        this.send({ type: 'ping', clientTimeUs: now * 1000 });
-      }
-      this.updateStatus();
-    }
+    this.updateStatus();
     if (this.healthUrl && this.options.fetch && now - this.lastHealthMs >= this.healthEveryMs) {
       this.lastHealthMs = now;
       void this.checkHealth(this.healthUrl, this.options.fetch);
@@ -601,11 +513,11 @@ export class FeedConnection {
   }
 
   private updateStatus(): void {
-    if (this.socket === null || this.socket.readyState !== OPEN) return;
-    if (this.awaitingSnapshot && !this.hadSnapshot) return;
+    const client = this.client;
+    if (client === null || client.state !== 'open' || !this.hadSnapshot) return;
     if (this.kafkaDown) this.setStatus('kafka-down', 'the edge has lost Kafka: prices are stale until it returns');
-    else if (Date.now() - this.lastFrameMs > this.staleAfterMs)
-      this.setStatus('stale', `no data for ${Math.round((Date.now() - this.lastFrameMs) / 1000)} s`);
+    else if (Date.now() - client.lastFrameMs > this.staleAfterMs)
+      this.setStatus('stale', `no data for ${Math.round((Date.now() - client.lastFrameMs) / 1000)} s`);
     else this.setStatus('live', `epoch ${this.counters.epoch}`);
   }
 
@@ -622,7 +534,7 @@ export class FeedConnection {
   }
 }
 
-function describeMarketEvent(event: MarketEventFields): string {
+function describeMarketEvent(event: MarketEvent): string {
   const kind = MarketEventKind[event.kind] ?? `event ${event.kind}`;
   const subject = [event.symbol, event.sector].filter(Boolean).join(' / ');
   return [kind, event.name, subject, event.detail].filter(Boolean).join(': ');

@@ -230,10 +230,28 @@ export type FeedCommand =
   /** `palette`: colours (0xRRGGBB) from correlation −1 to +1, evenly spaced, and last the colour of a missing pair. */
   | { type: 'correlations'; request: CorrelationRequestView | null; palette: number[] }
   | { type: 'stop' }
+  /** Replay from `fromUs` at `speed` instead of the live market (protocol 4); the views follow it. */
+  | { type: 'replay'; fromUs: number; speed: number }
+  /** Controls the replay: ReplayAction 0 Play, 1 Pause, 2 Speed, 3 Seek, 4 Step. */
+  | { type: 'replay-control'; action: number; speed?: number; toUs?: number; stepUs?: number }
+  /** Back to the live market. */
+  | { type: 'live' }
   /** Tests: lose the next Delta, as a network gap would. */
   | { type: 'drop-next-delta' };
 
 export type LogKind = 'connection' | 'resync' | 'market' | 'error';
+
+export type ReplayStateName = 'Loading' | 'Playing' | 'Paused' | 'Ended' | 'Stopped';
+
+/** Where the dashboard's replay is (the edge's ReplayStatus); null in the report: live. */
+export interface ReplayView {
+  state: ReplayStateName;
+  clockUs: number;
+  speed: number;
+  fromUs: number;
+  retainedFromUs: number;
+  detail: string;
+}
 
 export type FeedReport =
   | { type: 'status'; status: ConnectionStatus; detail: string }
@@ -255,6 +273,8 @@ export type FeedReport =
   | { type: 'analytics'; status: AnalyticsStatusView }
   | { type: 'correlations'; matrix: CorrelationView }
   | { type: 'log'; kind: LogKind; message: string }
+  /** The replay changed (its clock with every window while it plays); null: back to live. */
+  | { type: 'replay'; replay: ReplayView | null }
   /** The edge answered AlertList (on every connection): the user's rules may have changed meanwhile. */
   | { type: 'alerts'; rules: number; triggers: number }
   /** A trigger of the signed-in user, pushed by the edge. */

@@ -34,6 +34,7 @@ export {
   type MarketEventView,
   type MoversView,
   type MoverView,
+  type ReplayView,
   ROW,
   ROW_WIDTH,
   type Subscription,
@@ -53,7 +54,6 @@ export {
 } from './grid-order.js';
 export { type HeatmapColors, type HeatmapTileInfo, HeatmapViewer, heatStep } from './heatmap-view.js';
 export { localFeed } from './local-feed.js';
-export { browserLz4 } from './lz4-block.js';
 export { MarketBook } from './market-book.js';
 export { type ColumnKey, type GridColors, MarketGrid } from './market-grid.js';
 export { MarketStatus, PHASE_LABEL } from './market-status.js';

@@ -248,7 +248,8 @@ export class MarketGrid {
     const book = this.engine.book;
     const colors = this.colors;
     let animating = false;
-    const nowUs = this.engine.serverNowUs();
+    // Badges are for recent events of the market shown: of the replay's time while replaying.
+    const nowUs = this.engine.marketNowUs();
     const market = this.engine.market;
     const badged: string[] = [];
     const haltedShown: string[] = [];

@@ -44,8 +44,16 @@ limit():number {
   return offset ? this.bb!.readUint16(this.bb_pos + offset) : 300;
 }
 
+/**
+ * Protocol 4: follow the candles of the connection's replay (on the replay channel) instead of live ones.
+ */
+replay():boolean {
+  const offset = this.bb!.__offset(this.bb_pos, 10);
+  return offset ? !!this.bb!.readInt8(this.bb_pos + offset) : false;
+}
+
 static startCandleSubscribe(builder:flatbuffers.Builder) {
-  builder.startObject(3);
+  builder.startObject(4);
 }
 
 static addSymbol(builder:flatbuffers.Builder, symbolOffset:flatbuffers.Offset) {
@@ -60,16 +68,21 @@ static addLimit(builder:flatbuffers.Builder, limit:number) {
   builder.addFieldInt16(2, limit, 300);
 }
 
+static addReplay(builder:flatbuffers.Builder, replay:boolean) {
+  builder.addFieldInt8(3, +replay, +false);
+}
+
 static endCandleSubscribe(builder:flatbuffers.Builder):flatbuffers.Offset {
   const offset = builder.endObject();
   return offset;
 }
 
-static createCandleSubscribe(builder:flatbuffers.Builder, symbolOffset:flatbuffers.Offset, timeframe:Timeframe, limit:number):flatbuffers.Offset {
+static createCandleSubscribe(builder:flatbuffers.Builder, symbolOffset:flatbuffers.Offset, timeframe:Timeframe, limit:number, replay:boolean):flatbuffers.Offset {
   CandleSubscribe.startCandleSubscribe(builder);
   CandleSubscribe.addSymbol(builder, symbolOffset);
   CandleSubscribe.addTimeframe(builder, timeframe);
   CandleSubscribe.addLimit(builder, limit);
+  CandleSubscribe.addReplay(builder, replay);
   return CandleSubscribe.endCandleSubscribe(builder);
 }
 }

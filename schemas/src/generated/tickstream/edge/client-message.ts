@@ -12,6 +12,8 @@ import { OrderList } from '../../tickstream/edge/order-list.js';
 import { OrderPlace } from '../../tickstream/edge/order-place.js';
 import { Ping } from '../../tickstream/edge/ping.js';
 import { PortfolioGet } from '../../tickstream/edge/portfolio-get.js';
+import { ReplayControl } from '../../tickstream/edge/replay-control.js';
+import { ReplayStart } from '../../tickstream/edge/replay-start.js';
 import { Resync } from '../../tickstream/edge/resync.js';
 import { Subscribe } from '../../tickstream/edge/subscribe.js';
 import { Unsubscribe } from '../../tickstream/edge/unsubscribe.js';
@@ -32,13 +34,15 @@ export enum ClientMessage {
   OrderList = 11,
   OrderPlace = 12,
   OrderCancelRequest = 13,
-  PortfolioGet = 14
+  PortfolioGet = 14,
+  ReplayStart = 15,
+  ReplayControl = 16
 }
 
 export function unionToClientMessage(
   type: ClientMessage,
-  accessor: (obj:AlertCreate|AlertDelete|AlertList|AlertUpdate|CandleSubscribe|CorrelationSubscribe|OrderCancelRequest|OrderList|OrderPlace|Ping|PortfolioGet|Resync|Subscribe|Unsubscribe) => AlertCreate|AlertDelete|AlertList|AlertUpdate|CandleSubscribe|CorrelationSubscribe|OrderCancelRequest|OrderList|OrderPlace|Ping|PortfolioGet|Resync|Subscribe|Unsubscribe|null
-): AlertCreate|AlertDelete|AlertList|AlertUpdate|CandleSubscribe|CorrelationSubscribe|OrderCancelRequest|OrderList|OrderPlace|Ping|PortfolioGet|Resync|Subscribe|Unsubscribe|null {
+  accessor: (obj:AlertCreate|AlertDelete|AlertList|AlertUpdate|CandleSubscribe|CorrelationSubscribe|OrderCancelRequest|OrderList|OrderPlace|Ping|PortfolioGet|ReplayControl|ReplayStart|Resync|Subscribe|Unsubscribe) => AlertCreate|AlertDelete|AlertList|AlertUpdate|CandleSubscribe|CorrelationSubscribe|OrderCancelRequest|OrderList|OrderPlace|Ping|PortfolioGet|ReplayControl|ReplayStart|Resync|Subscribe|Unsubscribe|null
+): AlertCreate|AlertDelete|AlertList|AlertUpdate|CandleSubscribe|CorrelationSubscribe|OrderCancelRequest|OrderList|OrderPlace|Ping|PortfolioGet|ReplayControl|ReplayStart|Resync|Subscribe|Unsubscribe|null {
   switch(ClientMessage[type]) {
     case 'NONE': return null; 
     case 'Subscribe': return accessor(new Subscribe())! as Subscribe;
@@ -55,15 +59,17 @@ export function unionToClientMessage(
     case 'OrderPlace': return accessor(new OrderPlace())! as OrderPlace;
     case 'OrderCancelRequest': return accessor(new OrderCancelRequest())! as OrderCancelRequest;
     case 'PortfolioGet': return accessor(new PortfolioGet())! as PortfolioGet;
+    case 'ReplayStart': return accessor(new ReplayStart())! as ReplayStart;
+    case 'ReplayControl': return accessor(new ReplayControl())! as ReplayControl;
     default: return null;
   }
 }
 
 export function unionListToClientMessage(
   type: ClientMessage, 
-  accessor: (index: number, obj:AlertCreate|AlertDelete|AlertList|AlertUpdate|CandleSubscribe|CorrelationSubscribe|OrderCancelRequest|OrderList|OrderPlace|Ping|PortfolioGet|Resync|Subscribe|Unsubscribe) => AlertCreate|AlertDelete|AlertList|AlertUpdate|CandleSubscribe|CorrelationSubscribe|OrderCancelRequest|OrderList|OrderPlace|Ping|PortfolioGet|Resync|Subscribe|Unsubscribe|null, 
+  accessor: (index: number, obj:AlertCreate|AlertDelete|AlertList|AlertUpdate|CandleSubscribe|CorrelationSubscribe|OrderCancelRequest|OrderList|OrderPlace|Ping|PortfolioGet|ReplayControl|ReplayStart|Resync|Subscribe|Unsubscribe) => AlertCreate|AlertDelete|AlertList|AlertUpdate|CandleSubscribe|CorrelationSubscribe|OrderCancelRequest|OrderList|OrderPlace|Ping|PortfolioGet|ReplayControl|ReplayStart|Resync|Subscribe|Unsubscribe|null, 
   index: number
-): AlertCreate|AlertDelete|AlertList|AlertUpdate|CandleSubscribe|CorrelationSubscribe|OrderCancelRequest|OrderList|OrderPlace|Ping|PortfolioGet|Resync|Subscribe|Unsubscribe|null {
+): AlertCreate|AlertDelete|AlertList|AlertUpdate|CandleSubscribe|CorrelationSubscribe|OrderCancelRequest|OrderList|OrderPlace|Ping|PortfolioGet|ReplayControl|ReplayStart|Resync|Subscribe|Unsubscribe|null {
   switch(ClientMessage[type]) {
     case 'NONE': return null; 
     case 'Subscribe': return accessor(index, new Subscribe())! as Subscribe;
@@ -80,6 +86,8 @@ export function unionListToClientMessage(
     case 'OrderPlace': return accessor(index, new OrderPlace())! as OrderPlace;
     case 'OrderCancelRequest': return accessor(index, new OrderCancelRequest())! as OrderCancelRequest;
     case 'PortfolioGet': return accessor(index, new PortfolioGet())! as PortfolioGet;
+    case 'ReplayStart': return accessor(index, new ReplayStart())! as ReplayStart;
+    case 'ReplayControl': return accessor(index, new ReplayControl())! as ReplayControl;
     default: return null;
   }
 }

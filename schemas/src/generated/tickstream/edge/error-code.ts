@@ -41,5 +41,16 @@ export enum ErrorCode {
   /**
    * Protocol 3: a cancel of an order that is no longer open (filled, cancelled, rejected, expired).
    */
-  OrderNotOpen = 15
+  OrderNotOpen = 15,
+
+  /**
+   * Protocol 4: a replay request that cannot be served as asked (a time outside what Kafka
+   * retains, a speed outside 0.25-100, a control without a replay); nothing changed.
+   */
+  InvalidReplay = 16,
+
+  /**
+   * Protocol 4: the edge already runs as many replays as it allows (--max-replays).
+   */
+  ReplayLimit = 17
 }

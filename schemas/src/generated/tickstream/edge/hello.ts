@@ -69,8 +69,8 @@ maxFrameBytes():number {
 
 /**
  * 2: alert messages (AlertList … AlertTriggered), candle indicators, correlations and the
- * analytics status are served; 3: trading (OrderList … PortfolioState) too (docs/protocol.md,
- * "Versions").
+ * analytics status are served; 3: trading (OrderList … PortfolioState); 4: replay (ReplayStart,
+ * ReplayControl → ReplayStatus and the replay channel) too (docs/protocol.md, "Versions").
  */
 protocolVersion():number {
   const offset = this.bb!.__offset(this.bb_pos, 18);

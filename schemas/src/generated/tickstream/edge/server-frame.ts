@@ -3,6 +3,7 @@
 
 import * as flatbuffers from 'flatbuffers';
 
+import { Channel } from '../../tickstream/edge/channel.js';
 import { ServerMessage, unionToServerMessage, unionListToServerMessage } from '../../tickstream/edge/server-message.js';
 
 
@@ -30,7 +31,7 @@ epoch():number {
 }
 
 /**
- * +1 per data frame (Snapshot, Delta, Candles, MarketEvent) on this connection.
+ * +1 per Delta of the stream (docs/protocol.md, "Epoch, sequence and resync"); 0 on frames outside streams.
  */
 seq():number {
   const offset = this.bb!.__offset(this.bb_pos, 6);
@@ -47,8 +48,16 @@ message<T extends flatbuffers.Table>(obj:any):any|null {
   return offset ? this.bb!.__union(obj, this.bb_pos + offset) : null;
 }
 
+/**
+ * Protocol 4: Live, or Replay for the frames of the connection's replay.
+ */
+channel():Channel {
+  const offset = this.bb!.__offset(this.bb_pos, 12);
+  return offset ? this.bb!.readUint8(this.bb_pos + offset) : Channel.Live;
+}
+
 static startServerFrame(builder:flatbuffers.Builder) {
-  builder.startObject(4);
+  builder.startObject(5);
 }
 
 static addEpoch(builder:flatbuffers.Builder, epoch:number) {
@@ -67,6 +76,10 @@ static addMessage(builder:flatbuffers.Builder, messageOffset:flatbuffers.Offset)
   builder.addFieldOffset(3, messageOffset, 0);
 }
 
+static addChannel(builder:flatbuffers.Builder, channel:Channel) {
+  builder.addFieldInt8(4, channel, Channel.Live);
+}
+
 static endServerFrame(builder:flatbuffers.Builder):flatbuffers.Offset {
   const offset = builder.endObject();
   return offset;
@@ -80,12 +93,13 @@ static finishSizePrefixedServerFrameBuffer(builder:flatbuffers.Builder, offset:f
   builder.finish(offset, undefined, true);
 }
 
-static createServerFrame(builder:flatbuffers.Builder, epoch:number, seq:number, messageType:ServerMessage, messageOffset:flatbuffers.Offset):flatbuffers.Offset {
+static createServerFrame(builder:flatbuffers.Builder, epoch:number, seq:number, messageType:ServerMessage, messageOffset:flatbuffers.Offset, channel:Channel):flatbuffers.Offset {
   ServerFrame.startServerFrame(builder);
   ServerFrame.addEpoch(builder, epoch);
   ServerFrame.addSeq(builder, seq);
   ServerFrame.addMessageType(builder, messageType);
   ServerFrame.addMessage(builder, messageOffset);
+  ServerFrame.addChannel(builder, channel);
   return ServerFrame.endServerFrame(builder);
 }
 }

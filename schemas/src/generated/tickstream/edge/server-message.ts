@@ -11,6 +11,7 @@ import { OrderUpdated } from '../../tickstream/edge/order-updated.js';
 import { Orders } from '../../tickstream/edge/orders.js';
 import { Pong } from '../../tickstream/edge/pong.js';
 import { PortfolioState } from '../../tickstream/edge/portfolio-state.js';
+import { ReplayStatus } from '../../tickstream/edge/replay-status.js';
 import { Snapshot } from '../../tickstream/edge/snapshot.js';
 import { CorrelationMatrix } from '../../tickstream/kafka/correlation-matrix.js';
 import { MarketEvent } from '../../tickstream/kafka/market-event.js';
@@ -36,13 +37,14 @@ export enum ServerMessage {
   AnalyticsStatus = 11,
   Orders = 12,
   OrderUpdated = 13,
-  PortfolioState = 14
+  PortfolioState = 14,
+  ReplayStatus = 15
 }
 
 export function unionToServerMessage(
   type: ServerMessage,
-  accessor: (obj:AlertTrigger|Alerts|AnalyticsStatus|Candles|CorrelationMatrix|Delta|Error|Hello|MarketEvent|OrderUpdated|Orders|Pong|PortfolioState|Snapshot) => AlertTrigger|Alerts|AnalyticsStatus|Candles|CorrelationMatrix|Delta|Error|Hello|MarketEvent|OrderUpdated|Orders|Pong|PortfolioState|Snapshot|null
-): AlertTrigger|Alerts|AnalyticsStatus|Candles|CorrelationMatrix|Delta|Error|Hello|MarketEvent|OrderUpdated|Orders|Pong|PortfolioState|Snapshot|null {
+  accessor: (obj:AlertTrigger|Alerts|AnalyticsStatus|Candles|CorrelationMatrix|Delta|Error|Hello|MarketEvent|OrderUpdated|Orders|Pong|PortfolioState|ReplayStatus|Snapshot) => AlertTrigger|Alerts|AnalyticsStatus|Candles|CorrelationMatrix|Delta|Error|Hello|MarketEvent|OrderUpdated|Orders|Pong|PortfolioState|ReplayStatus|Snapshot|null
+): AlertTrigger|Alerts|AnalyticsStatus|Candles|CorrelationMatrix|Delta|Error|Hello|MarketEvent|OrderUpdated|Orders|Pong|PortfolioState|ReplayStatus|Snapshot|null {
   switch(ServerMessage[type]) {
     case 'NONE': return null; 
     case 'Hello': return accessor(new Hello())! as Hello;
@@ -59,15 +61,16 @@ export function unionToServerMessage(
     case 'Orders': return accessor(new Orders())! as Orders;
     case 'OrderUpdated': return accessor(new OrderUpdated())! as OrderUpdated;
     case 'PortfolioState': return accessor(new PortfolioState())! as PortfolioState;
+    case 'ReplayStatus': return accessor(new ReplayStatus())! as ReplayStatus;
     default: return null;
   }
 }
 
 export function unionListToServerMessage(
   type: ServerMessage, 
-  accessor: (index: number, obj:AlertTrigger|Alerts|AnalyticsStatus|Candles|CorrelationMatrix|Delta|Error|Hello|MarketEvent|OrderUpdated|Orders|Pong|PortfolioState|Snapshot) => AlertTrigger|Alerts|AnalyticsStatus|Candles|CorrelationMatrix|Delta|Error|Hello|MarketEvent|OrderUpdated|Orders|Pong|PortfolioState|Snapshot|null, 
+  accessor: (index: number, obj:AlertTrigger|Alerts|AnalyticsStatus|Candles|CorrelationMatrix|Delta|Error|Hello|MarketEvent|OrderUpdated|Orders|Pong|PortfolioState|ReplayStatus|Snapshot) => AlertTrigger|Alerts|AnalyticsStatus|Candles|CorrelationMatrix|Delta|Error|Hello|MarketEvent|OrderUpdated|Orders|Pong|PortfolioState|ReplayStatus|Snapshot|null, 
   index: number
-): AlertTrigger|Alerts|AnalyticsStatus|Candles|CorrelationMatrix|Delta|Error|Hello|MarketEvent|OrderUpdated|Orders|Pong|PortfolioState|Snapshot|null {
+): AlertTrigger|Alerts|AnalyticsStatus|Candles|CorrelationMatrix|Delta|Error|Hello|MarketEvent|OrderUpdated|Orders|Pong|PortfolioState|ReplayStatus|Snapshot|null {
   switch(ServerMessage[type]) {
     case 'NONE': return null; 
     case 'Hello': return accessor(index, new Hello())! as Hello;
@@ -84,6 +87,7 @@ export function unionListToServerMessage(
     case 'Orders': return accessor(index, new Orders())! as Orders;
     case 'OrderUpdated': return accessor(index, new OrderUpdated())! as OrderUpdated;
     case 'PortfolioState': return accessor(index, new PortfolioState())! as PortfolioState;
+    case 'ReplayStatus': return accessor(index, new ReplayStatus())! as ReplayStatus;
     default: return null;
   }
 }

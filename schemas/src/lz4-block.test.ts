@@ -1,7 +1,7 @@
-import { decodeServerFrame, ServerFrameEncoder } from '@tickstream/schemas';
-import { nodeLz4 } from '@tickstream/schemas/lz4-node';
 import { describe, expect, it } from 'vitest';
-import { browserLz4, compressLiterals, decompressBlock } from './lz4-block.js';
+import { compressLiterals, decompressBlock, decompressBlockInto, jsLz4 } from './lz4-block.js';
+import { nodeLz4 } from './lz4-node.js';
+import { decodeServerFrame, ServerFrameEncoder } from './server-codec.js';
 
 function market(bytes: number, seed: number): Uint8Array {
   // Compressible like real frames: repeated structure with varying numbers.
@@ -14,7 +14,7 @@ function market(bytes: number, seed: number): Uint8Array {
   return out;
 }
 
-describe('browser lz4 block', () => {
+describe('lz4 block in TypeScript (browsers, Workers, Node)', () => {
   it('decompresses what lz4-napi (the edge) compresses, byte for byte', () => {
     const inputs = [
       new Uint8Array(0),
@@ -30,6 +30,20 @@ describe('browser lz4 block', () => {
       // Buffer.equals: vitest's deep equality walks a megabyte element by element.
       expect(Buffer.from(decompressBlock(block)).equals(input)).toBe(true);
     }
+  });
+
+  it('decompresses into a reused buffer, from inside a larger one, and refuses one too small', () => {
+    const out = new Uint8Array(70_000);
+    for (const input of [market(300, 5), market(65_536, 6), new Uint8Array(0)]) {
+      const block = nodeLz4.compress(input);
+      const framed = new Uint8Array(block.length + 3);
+      framed.set(block, 1);
+      const size = decompressBlockInto(framed, 1, 1 + block.length, out);
+      expect(size).toBe(input.length);
+      expect(Buffer.from(out.subarray(0, size)).equals(input)).toBe(true);
+    }
+    const block = nodeLz4.compress(market(1000, 7));
+    expect(() => decompressBlockInto(block, 0, block.length, new Uint8Array(999))).toThrow(/declares 1000 bytes/);
   });
 
   it('rejects corrupt blocks instead of reading out of bounds', () => {
@@ -66,7 +80,7 @@ describe('browser lz4 block', () => {
     }));
     const frame = encoder.snapshot(3, 9, symbols, quotes);
     expect(frame[0]).toBe(0x11);
-    const message = decodeServerFrame(frame, { lz4: browserLz4 });
+    const message = decodeServerFrame(frame, { lz4: jsLz4 });
     expect(message).toMatchObject({ type: 'snapshot', epoch: 3, seq: 9 });
     expect(message.type === 'snapshot' && message.quotes[199]).toEqual(quotes[199]);
   });

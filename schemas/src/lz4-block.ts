@@ -1,22 +1,40 @@
-import type { Lz4Block } from '@tickstream/schemas';
+import type { Lz4Block } from './lz4.js';
 
 /**
- * The browser's lz4: a size-prepended block decompressor in plain TypeScript (the format of
- * docs/protocol.md, "Frames"). Decompression is the only hot lz4 operation in a client; the
- * frame codec has already checked the declared size against Hello.max_frame_bytes.
+ * lz4 in plain TypeScript, for clients in browsers, Workers and Node alike: a size-prepended
+ * block decompressor (the format of docs/protocol.md, "Frames") and a literals-only
+ * compressor. Decompression is the only hot lz4 operation in a client; the frame codec has
+ * already checked the declared size against Hello.max_frame_bytes. Servers use lz4-napi
+ * (`lz4-node.ts`), which compresses.
  */
-export const browserLz4: Lz4Block = {
+export const jsLz4: Lz4Block = {
   compress: compressLiterals,
   decompress: decompressBlock,
 };
 
+/** The uncompressed size a size-prepended block declares (u32 little-endian). */
+export function blockSize(input: Uint8Array, at = 0): number {
+  return (
+    ((input[at] as number) | ((input[at + 1] as number) << 8) | ((input[at + 2] as number) << 16)) +
+    (input[at + 3] as number) * 0x1000000
+  );
+}
+
 export function decompressBlock(input: Uint8Array): Uint8Array {
-  const size =
-    ((input[0] as number) | ((input[1] as number) << 8) | ((input[2] as number) << 16)) +
-    (input[3] as number) * 0x1000000;
-  const out = new Uint8Array(size);
-  const end = input.length;
-  let i = 4;
+  const out = new Uint8Array(blockSize(input));
+  decompressBlockInto(input, 0, input.length, out);
+  return out;
+}
+
+/**
+ * Decompresses the size-prepended block in `input[start, end)` into the front of `out` (which
+ * must hold its declared size) and returns that size: a client reuses one output buffer for
+ * every frame instead of allocating one each.
+ */
+export function decompressBlockInto(input: Uint8Array, start: number, end: number, out: Uint8Array): number {
+  const size = blockSize(input, start);
+  if (size > out.length) throw new Error(`block declares ${size} bytes, the output holds ${out.length}`);
+  let i = start + 4;
   let o = 0;
   while (i < end) {
     const token = input[i++] as number;
@@ -30,9 +48,14 @@ export function decompressBlock(input: Uint8Array): Uint8Array {
       }
     }
     if (i + literals > end || o + literals > size) throw new Error('literals run past the block');
-    out.set(input.subarray(i, i + literals), o);
-    i += literals;
-    o += literals;
+    if (literals < 16) {
+      // Short runs (most of a frame's): a loop beats set()'s subarray and call.
+      for (const stop = i + literals; i < stop; ) out[o++] = input[i++] as number;
+    } else {
+      out.set(input.subarray(i, i + literals), o);
+      i += literals;
+      o += literals;
+    }
     // The last sequence is literals only.
     if (i >= end) break;
     if (i + 2 > end) throw new Error('match offset runs past the block');
@@ -51,16 +74,16 @@ export function decompressBlock(input: Uint8Array): Uint8Array {
     length += 4;
     if (o + length > size) throw new Error('match runs past the declared size');
     let from = o - offset;
-    if (offset >= length) {
+    if (offset >= length && length >= 32) {
       out.copyWithin(o, from, from + length);
       o += length;
     } else {
-      // Overlapping match: a repeated pattern, copied byte by byte on purpose.
+      // Short or overlapping (a repeated pattern): byte by byte, on purpose.
       for (const stop = o + length; o < stop; ) out[o++] = out[from++] as number;
     }
   }
   if (o !== size) throw new Error(`block held ${o} bytes, declared ${size}`);
-  return out;
+  return size;
 }
 
 /**

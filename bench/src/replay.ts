@@ -1,0 +1,248 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { ReplayState, TickstreamClient } from '@tickstream/client';
+import WebSocket from 'ws';
+import { ApplyingEdgeClient } from './applying-client.js';
+import { newLatencyHistogram } from './edge-load-protocol.js';
+import {
+  cpuSeconds,
+  freePort,
+  spawnCli,
+  spawnProducer,
+  startBrokerProcess,
+  stopChild,
+  waitForEdge,
+} from './processes.js';
+
+/**
+ * Replay's cost (issue 27): live clients' tick-to-applied latency and the edge's CPU without
+ * replays and with `replays` clients replaying at 10× at once, and one client replaying at 100×
+ * alone: the updates/s it is sent. The producer writes `historySeconds` of ticks first, which the
+ * replays play from its start, seeking back there each time one ends. Latency samples as in e2e.ts
+ * (corrected for coordinated omission). Run: `npx tsc -b && node bench/dist/replay.js`.
+ */
+export interface ReplayBenchResult {
+  rate: number;
+  symbols: number;
+  replays: number;
+  seconds: number;
+  live: { p50: number; p99: number; updates: number; edgeCores: number; brokerCores: number };
+  withReplays: {
+    p50: number;
+    p99: number;
+    updates: number;
+    edgeCores: number;
+    brokerCores: number;
+    replayUpdatesPerClient: number;
+  };
+  at100: { updatesPerSecond: number; eventSecondsPerSecond: number; edgeCores: number };
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+export async function runReplayBench(
+  options: {
+    rate?: number;
+    symbols?: number;
+    replays?: number;
+    seconds?: number;
+    historySeconds?: number;
+    progress?: (line: string) => void;
+  } = {},
+): Promise<ReplayBenchResult> {
+  const rate = options.rate ?? 2000;
+  const symbols = options.symbols ?? 200;
+  const replays = options.replays ?? 20;
+  const seconds = options.seconds ?? 15;
+  const historySeconds = options.historySeconds ?? 30;
+  const progress = options.progress ?? (() => {});
+  const dataDir = mkdtempSync(join(tmpdir(), 'tickstream-bench-replay-'));
+  const broker = await startBrokerProcess(dataDir);
+  const children: ChildProcess[] = [];
+  const live: ApplyingEdgeClient[] = [];
+  try {
+    children.push(spawnProducer(broker.bootstrap, { symbols, rate, workers: 1, clock: 'real' }));
+    const startedMs = Date.now();
+    progress(`producing ${rate} ticks/s of ${symbols} symbols for ${historySeconds} s of history`);
+    await sleep(historySeconds * 1000);
+    const port = await freePort();
+    const edge = spawnCli([
+      'edge',
+      '--brokers',
+      broker.bootstrap,
+      '--port',
+      String(port),
+      '--host',
+      '127.0.0.1',
+      '--history',
+      '10m',
+      '--replay-warmup',
+      '5s',
+      '--max-replays',
+      String(replays + 1),
+    ]);
+    children.push(edge);
+    await waitForEdge(port, { minSymbols: symbols, child: edge });
+    const url = `ws://127.0.0.1:${port}/ws`;
+    const pid = edge.pid as number;
+
+    let recording = false;
+    let histogram = newLatencyHistogram();
+    let liveUpdates = 0;
+    const onUpdate = (ageUs: number): void => {
+      if (!recording) return;
+      liveUpdates++;
+      if (ageUs >= 0) histogram.recordValueWithExpectedInterval(ageUs, 25_000);
+    };
+    for (let i = 0; i < 4; i++) live.push(new ApplyingEdgeClient(url, ['*'], { onUpdate }));
+    await Promise.all(live.map((client) => client.ready));
+    await sleep(2000);
+
+    const measure = async (): Promise<{
+      p50: number;
+      p99: number;
+      updates: number;
+      edgeCores: number;
+      brokerCores: number;
+    }> => {
+      histogram = newLatencyHistogram();
+      liveUpdates = 0;
+      const cpuBefore = cpuSeconds(pid);
+      const brokerBefore = cpuSeconds(broker.pid);
+      recording = true;
+      await sleep(seconds * 1000);
+      recording = false;
+      return {
+        p50: histogram.getValueAtPercentile(50) / 1000,
+        p99: histogram.getValueAtPercentile(99) / 1000,
+        updates: liveUpdates / seconds,
+        edgeCores: (cpuSeconds(pid) - cpuBefore) / seconds,
+        brokerCores: (cpuSeconds(broker.pid) - brokerBefore) / seconds,
+      };
+    };
+
+    const liveOnly = await measure();
+    progress(
+      `live only: p50 ${liveOnly.p50.toFixed(1)} ms, p99 ${liveOnly.p99.toFixed(1)} ms, ${Math.round(liveOnly.updates)} updates/s, edge ${liveOnly.edgeCores.toFixed(2)} cores, broker ${liveOnly.brokerCores.toFixed(2)}`,
+    );
+
+    // Replaying clients run in a process of their own: their decoding must not delay the live clients' clock.
+    // Well after the producer's first tick (its start can take seconds on a busy machine).
+    const fromUs = (startedMs + 10_000) * 1000;
+    const withLoad = async (
+      count: number,
+      speed: number,
+      during: () => Promise<void>,
+    ): Promise<{ updates: number; eventUs: number; wallSeconds: number }> => {
+      const load = spawn(
+        process.execPath,
+        [fileURLToPath(import.meta.url), 'replayers', url, String(count), String(speed), String(fromUs)],
+        {
+          stdio: ['ignore', 'pipe', 'inherit'],
+        },
+      );
+      children.push(load);
+      let report = { updates: 0, eventUs: 0 };
+      load.stdout.setEncoding('utf8').on('data', (text: string) => {
+        const last = text.trim().split('\n').pop();
+        if (last) report = JSON.parse(last);
+      });
+      await sleep(3000);
+      const before = report;
+      const wallStart = Date.now();
+      await during();
+      const wallSeconds = (Date.now() - wallStart) / 1000;
+      const after = report;
+      await stopChild(load);
+      return { updates: after.updates - before.updates, eventUs: after.eventUs - before.eventUs, wallSeconds };
+    };
+
+    let withReplays = liveOnly;
+    const tenX = await withLoad(replays, 10, async () => {
+      withReplays = await measure();
+    });
+    const perClient = tenX.updates / tenX.wallSeconds / replays;
+    progress(
+      `with ${replays} replays at 10×: live p50 ${withReplays.p50.toFixed(1)} ms, p99 ${withReplays.p99.toFixed(1)} ms, ${Math.round(withReplays.updates)} updates/s, edge ${withReplays.edgeCores.toFixed(2)} cores, broker ${withReplays.brokerCores.toFixed(2)}, ${Math.round(perClient)} replayed updates/s per replaying client`,
+    );
+    await sleep(1000);
+
+    let cpuBefore = 0;
+    let cpuAfter = 0;
+    const fast = await withLoad(1, 100, async () => {
+      cpuBefore = cpuSeconds(pid);
+      await sleep(seconds * 1000);
+      cpuAfter = cpuSeconds(pid);
+    });
+    const at100 = {
+      updatesPerSecond: fast.updates / fast.wallSeconds,
+      eventSecondsPerSecond: fast.eventUs / 1e6 / fast.wallSeconds,
+      edgeCores: (cpuAfter - cpuBefore) / fast.wallSeconds,
+    };
+    progress(
+      `one replay at 100×: ${Math.round(at100.updatesPerSecond)} updates/s, clock ${at100.eventSecondsPerSecond.toFixed(1)} event s per s (sought back at each end), edge ${at100.edgeCores.toFixed(2)} cores`,
+    );
+    return {
+      rate,
+      symbols,
+      replays,
+      seconds,
+      live: liveOnly,
+      withReplays: { ...withReplays, replayUpdatesPerClient: perClient },
+      at100,
+    };
+  } finally {
+    for (const client of live) client.close();
+    for (const child of children.reverse()) await stopChild(child);
+    await broker.close();
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+/**
+ * `replayers URL COUNT SPEED FROM_US`: COUNT clients replaying from FROM_US at SPEED, each sought
+ * back there when its replay ends; prints its totals as a JSON line every 500 ms.
+ */
+function runReplayers(url: string, count: number, speed: number, fromUs: number): void {
+  let updates = 0;
+  /** Event time the clocks moved forward, µs (a seek back is not counted). */
+  let eventUs = 0;
+  for (let i = 0; i < count; i++) {
+    const client = new TickstreamClient({ url, WebSocket, symbols: [], pingEveryMs: 0 });
+    client.on('update', (batch) => {
+      if (batch.replay) updates += batch.count;
+    });
+    let lastClockUs = 0;
+    client.on('replay', (status) => {
+      if (status.state === ReplayState.Playing || status.state === ReplayState.Ended) {
+        if (lastClockUs > 0 && status.clockUs > lastClockUs) eventUs += status.clockUs - lastClockUs;
+        lastClockUs = status.clockUs;
+      } else lastClockUs = 0;
+      if (status.state === ReplayState.Ended) {
+        client.replay.seek(fromUs);
+        client.replay.play();
+      }
+    });
+    client.on('error', (error) =>
+      process.stderr.write(`replaying client: edge error ${error.code}: ${error.message}\n`),
+    );
+    client.replay.start({ fromUs, speed, symbols: ['*'] });
+    client.connect();
+  }
+  setInterval(() => process.stdout.write(`${JSON.stringify({ updates, eventUs })}\n`), 500);
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  const [command, url, count, speed, fromUs] = process.argv.slice(2);
+  if (command === 'replayers') runReplayers(url as string, Number(count), Number(speed), Number(fromUs));
+  else
+    runReplayBench({ progress: (line) => process.stdout.write(`${line}\n`) })
+      .then((result) => process.stdout.write(`${JSON.stringify(result)}\n`))
+      .catch((error: Error) => {
+        process.stderr.write(`${error.stack}\n`);
+        process.exitCode = 1;
+      });
+}

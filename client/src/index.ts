@@ -1,0 +1,46 @@
+// @tickstream/client: one typed client of the edge protocol (docs/protocol.md) for browsers,
+// Workers and Node. Its whole public surface is here.
+
+// What a client needs of the wire format, so it imports one package.
+export {
+  type AlertRuleFields,
+  type AlertsFields,
+  type AlertTriggerFields,
+  AnalyticsState,
+  type AnalyticsStatusFields,
+  type CorrelationMatrixFields,
+  DeltaField,
+  ErrorCode,
+  type HelloFields,
+  type MarketEventFields,
+  MarketEventKind,
+  marketEventJson,
+  type OrderStateFields,
+  type OrdersFields,
+  type OrderUpdateFields,
+  type PortfolioStateFields,
+  PRICE_SCALE,
+  type QuoteFields,
+  QuoteTable,
+  ReplayAction,
+  ReplayState,
+  type ReplayStatusFields,
+  Timeframe,
+} from '@tickstream/schemas';
+export { RequestRefused } from './alerts.js';
+export type { BackoffOptions } from './backoff.js';
+export {
+  type CandlesEvent,
+  CLOSE_DRAINING,
+  type ClientCounters,
+  type ClientEvents,
+  type ClientOptions,
+  type ConnectionState,
+  type EdgeError,
+  type MarketEvent,
+  TickstreamClient,
+  type UpdateBatch,
+} from './client.js';
+export { QuoteBook } from './quote-book.js';
+export { ReplayControls, type ReplayOptions } from './replay.js';
+export type { SocketConstructor, SocketFactory, SocketLike } from './socket.js';
