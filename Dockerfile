@@ -18,6 +18,7 @@ COPY --from=build /app/analytics/package.json analytics/
 COPY --from=build /app/producer/package.json producer/
 COPY --from=build /app/edge/package.json edge/
 COPY --from=build /app/bench/package.json bench/
+COPY --from=build /app/client/package.json client/
 COPY --from=build /app/cli/package.json cli/
 COPY --from=build /app/dashboard/package.json dashboard/
 RUN --mount=type=cache,target=/root/.npm npm ci --omit=dev --ignore-scripts --no-audit --no-fund --workspaces --include-workspace-root
@@ -42,6 +43,9 @@ COPY --from=build /app/edge/package.json ./edge/
 COPY --from=build /app/edge/dist ./edge/dist
 COPY --from=build /app/bench/package.json ./bench/
 COPY --from=build /app/bench/dist ./bench/dist
+# tickstream watch speaks the protocol through the client SDK.
+COPY --from=build /app/client/package.json ./client/
+COPY --from=build /app/client/dist ./client/dist
 COPY --from=build /app/cli/package.json ./cli/
 COPY --from=build /app/cli/bin ./cli/bin
 COPY --from=build /app/cli/dist ./cli/dist
