@@ -84,8 +84,9 @@ describe('portfolio valuation (cash + Σ quantity × price)', () => {
         const at = (mark: number) => valuePortfolio(p, (symbol) => (symbol === moved.symbol ? mark : known[symbol]));
         const was = at(before);
         const now = at(before + delta);
-        expect(now.equity - was.equity).toBe(moved.quantity * delta);
-        expect(now.unrealizedPnl - was.unrealizedPnl).toBe(moved.quantity * delta);
+        // `+ 0` folds -0 into 0: a zero quantity times a negative Δ is -0, a difference of equal values +0.
+        expect(now.equity - was.equity + 0).toBe(moved.quantity * delta + 0);
+        expect(now.unrealizedPnl - was.unrealizedPnl + 0).toBe(moved.quantity * delta + 0);
         expect(now.cash).toBe(was.cash);
       }),
     );
