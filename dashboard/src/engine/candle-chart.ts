@@ -1,7 +1,8 @@
-import { Application, Graphics, Rectangle, Text } from 'pixi.js';
+import { type Application, Graphics, Rectangle, Text } from 'pixi.js';
 import { type Bar, TIMEFRAME_US } from './candle-series.js';
 import type { Engine } from './engine.js';
 import { formatCompact, formatPrice } from './format.js';
+import { createPixiApp } from './pixi-surface.js';
 import type { SeriesHandle } from './series-handle.js';
 import { HIGH_AT, LOW_BELOW } from './volume-table.js';
 
@@ -172,18 +173,7 @@ export class CandleChart {
   }
 
   static async create(engine: Engine, colors: ChartColors, width: number, height: number): Promise<CandleChart> {
-    const app = new Application();
-    await app.init({
-      preference: 'webgl',
-      width,
-      height,
-      resolution: Math.min(2, globalThis.devicePixelRatio || 1),
-      autoDensity: true,
-      autoStart: false,
-      antialias: true,
-      background: colors.background,
-    });
-    app.ticker.stop();
+    const app = await createPixiApp(width, height, colors.background, { antialias: true });
     const chart = new CandleChart(app, engine, colors);
     chart.resize(width, height);
     return chart;

@@ -1,7 +1,16 @@
-import { Application, BufferImageSource, Graphics, Particle, ParticleContainer, Sprite, Texture } from 'pixi.js';
+import {
+  type Application,
+  BufferImageSource,
+  Graphics,
+  Particle,
+  type ParticleContainer,
+  Sprite,
+  Texture,
+} from 'pixi.js';
 import type { Engine } from './engine.js';
 import type { CorrelationView } from './feed-protocol.js';
-import { GlyphAtlas } from './glyph-atlas.js';
+import type { GlyphAtlas } from './glyph-atlas.js';
+import { createTextSurface, glyphLayer } from './pixi-surface.js';
 
 export interface CorrelationColors {
   background: number;
@@ -57,10 +66,7 @@ export class CorrelationViewer {
     private colors: CorrelationColors,
   ) {
     this.canvas = app.canvas;
-    this.labels = new ParticleContainer({
-      texture: atlas.block,
-      dynamicProperties: { position: true, vertex: false, rotation: false, uvs: true, color: true },
-    });
+    this.labels = glyphLayer(atlas);
     app.stage.addChild(this.labels, this.outline);
     this.removeRenderer = engine.addRenderer(() => this.render());
     this.canvas.addEventListener('pointermove', (event) => this.hover(this.cellAt(event.offsetX, event.offsetY)));
@@ -78,20 +84,8 @@ export class CorrelationViewer {
     width: number,
     height: number,
   ): Promise<CorrelationViewer> {
-    const app = new Application();
-    const resolution = Math.min(2, globalThis.devicePixelRatio || 1);
-    await app.init({
-      preference: 'webgl',
-      width,
-      height,
-      resolution,
-      autoDensity: true,
-      autoStart: false,
-      antialias: false,
-      background: colors.background,
-    });
-    app.ticker.stop();
-    const viewer = new CorrelationViewer(app, new GlyphAtlas(FONT_PX, resolution), engine, colors);
+    const { app, atlas } = await createTextSurface(width, height, colors.background, FONT_PX);
+    const viewer = new CorrelationViewer(app, atlas, engine, colors);
     viewer.resize(width, height);
     return viewer;
   }

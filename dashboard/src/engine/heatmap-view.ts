@@ -1,7 +1,8 @@
-import { Application, Graphics, Particle, ParticleContainer } from 'pixi.js';
+import { type Application, Graphics, Particle, type ParticleContainer } from 'pixi.js';
 import type { Engine } from './engine.js';
 import { type HeatmapView, TILE, TILE_WIDTH } from './feed-protocol.js';
-import { GlyphAtlas } from './glyph-atlas.js';
+import type { GlyphAtlas } from './glyph-atlas.js';
+import { createTextSurface, glyphLayer } from './pixi-surface.js';
 
 /**
  * Tile colours by change, strongest fall first: seven steps, the middle one flat. Label text is
@@ -77,10 +78,7 @@ export class HeatmapViewer {
     private colors: HeatmapColors,
   ) {
     this.canvas = app.canvas;
-    this.text = new ParticleContainer({
-      texture: atlas.block,
-      dynamicProperties: { position: true, vertex: false, rotation: false, uvs: true, color: true },
-    });
+    this.text = glyphLayer(atlas);
     app.stage.addChild(this.tiles, this.text, this.outline);
     this.removeRenderer = engine.addRenderer(() => this.render());
     this.canvas.addEventListener('pointermove', (event) => this.hover(this.tileAt(event.offsetX, event.offsetY)));
@@ -93,20 +91,8 @@ export class HeatmapViewer {
   }
 
   static async create(engine: Engine, colors: HeatmapColors, width: number, height: number): Promise<HeatmapViewer> {
-    const app = new Application();
-    const resolution = Math.min(2, globalThis.devicePixelRatio || 1);
-    await app.init({
-      preference: 'webgl',
-      width,
-      height,
-      resolution,
-      autoDensity: true,
-      autoStart: false,
-      antialias: false,
-      background: colors.background,
-    });
-    app.ticker.stop();
-    const viewer = new HeatmapViewer(app, new GlyphAtlas(FONT_PX, resolution), engine, colors);
+    const { app, atlas } = await createTextSurface(width, height, colors.background, FONT_PX);
+    const viewer = new HeatmapViewer(app, atlas, engine, colors);
     viewer.resize(width, height);
     return viewer;
   }

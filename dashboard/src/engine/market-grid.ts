@@ -1,9 +1,10 @@
-import { Application, Particle, ParticleContainer } from 'pixi.js';
+import { type Application, Particle, type ParticleContainer } from 'pixi.js';
 import { FLASH_MS, FLASH_PEAK, mix } from './colors.js';
 import type { Engine } from './engine.js';
 import { ROW } from './feed-protocol.js';
 import { formatCompact, formatPercent, formatPrice, formatSigned } from './format.js';
-import { GlyphAtlas } from './glyph-atlas.js';
+import type { GlyphAtlas } from './glyph-atlas.js';
+import { createTextSurface, glyphLayer } from './pixi-surface.js';
 
 export interface GridColors {
   background: number;
@@ -92,20 +93,8 @@ export class MarketGrid {
   }
 
   static async create(engine: Engine, colors: GridColors, width: number, height: number): Promise<MarketGrid> {
-    const app = new Application();
-    const resolution = Math.min(2, globalThis.devicePixelRatio || 1);
-    await app.init({
-      preference: 'webgl',
-      width,
-      height,
-      resolution,
-      autoDensity: true,
-      autoStart: false,
-      antialias: false,
-      background: colors.background,
-    });
-    app.ticker.stop();
-    const grid = new MarketGrid(app, new GlyphAtlas(FONT_PX, resolution), engine, colors);
+    const { app, atlas } = await createTextSurface(width, height, colors.background, FONT_PX);
+    const grid = new MarketGrid(app, atlas, engine, colors);
     grid.resize(width, height);
     return grid;
   }
@@ -208,10 +197,7 @@ export class MarketGrid {
 
   private build(): void {
     this.container?.destroy({ children: true });
-    const container = new ParticleContainer({
-      texture: this.atlas.block,
-      dynamicProperties: { position: false, vertex: false, rotation: false, uvs: true, color: true },
-    });
+    const container = glyphLayer(this.atlas, { movable: false });
     const atlas = this.atlas;
     const rows: RowSprites[] = [];
     const count = this.visibleRows + 1;
