@@ -95,7 +95,7 @@ export function metricSum(text: string, name: string, ...labels: string[]): numb
   return sum;
 }
 
-async function scrape(port: number): Promise<string> {
+export async function scrape(port: number): Promise<string> {
   const response = await fetch(`http://127.0.0.1:${port}/metrics`);
   return response.text();
 }
@@ -104,17 +104,17 @@ const SOURCE_OUT = 'flink_taskmanager_job_task_operator_numRecordsOut';
 const SOURCE = 'operator_name="Source:_ticks"';
 
 /** Ticks the job's sources have emitted so far; 0 until their metrics exist. */
-async function ticksRead(port: number): Promise<number> {
+export async function ticksRead(port: number): Promise<number> {
   const read = metricSum(await scrape(port).catch(() => ''), SOURCE_OUT, SOURCE);
   return Number.isNaN(read) ? 0 : read;
 }
 
-interface JobRun {
+export interface JobRun {
   job: RunningAnalytics;
   metricsPort: number;
 }
 
-async function startJob(
+export async function startJob(
   bootstrap: string,
   topics: AnalyticsTopics,
   checkpointDir: string,
@@ -134,7 +134,7 @@ async function startJob(
   return { job, metricsPort };
 }
 
-function topicsFor(name: string): AnalyticsTopics {
+export function topicsFor(name: string): AnalyticsTopics {
   return {
     ticks: name,
     events: `${name}-events`,

@@ -16,6 +16,7 @@ export const BENCHMARKS = [
   'orders',
   'dashboard',
   'analytics',
+  'alert-rules',
 ] as const;
 export type BenchmarkName = (typeof BENCHMARKS)[number];
 

@@ -3,6 +3,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { formatAlertRulesBench, runAlertRulesBench } from './alert-rules.js';
 import { formatAnalyticsBench, runAnalyticsBench } from './analytics.js';
 import { type BaselineResult, formatBaselineBench, runBaselineBench } from './baseline.js';
 import type { BenchmarkName } from './benchmark-names.js';
@@ -280,6 +281,18 @@ const SUITE: Record<BenchmarkName, (context: RunContext) => Promise<BenchmarkOut
       { label: 'recovery after kill -9', value: median(result.recoverySeconds), unit: 's' },
     ];
     return { result, figures, text: formatAnalyticsBench(result) };
+  },
+
+  async 'alert-rules'({ quick, progress }) {
+    // Issue 20's floor: 10,000 active rules cost ≤ 10 % more job CPU than none (runs interleaved).
+    const result = await runAlertRulesBench({ quick, progress });
+    const figures = [
+      { label: 'no rules: job CPU per tick', value: result.cpuUsPerTickNone, unit: 'µs' },
+      { label: '10,000 rules: job CPU per tick', value: result.cpuUsPerTickRules, unit: 'µs' },
+      { label: '10,000 rules: extra job CPU', value: result.extraCpuShare * 100, unit: '%' },
+      { label: 'rule evaluations per job CPU-second', value: result.evaluationsPerCoreSecond, unit: 'evaluations/s' },
+    ];
+    return { result, figures, text: formatAlertRulesBench(result) };
   },
 };
 
