@@ -142,6 +142,8 @@ export class FeedReplayServer {
     this.counters.connections++;
     const playback = new Playback(this, socket);
     this.playbacks.add(playback);
+    // A reset connection ends in 'close' as well; without a listener 'error' would throw.
+    socket.on('error', () => {});
     socket.on('close', () => {
       playback.stop();
       this.playbacks.delete(playback);
