@@ -14,6 +14,8 @@ interface ProcessTimes {
   type: string;
   ticks: number;
   mainThreadTicks: number;
+  /** Ticks per thread name (several threads may share one, e.g. CompositorTileWorker). */
+  threads: Map<string, number>;
 }
 
 export interface CpuSnapshot {
@@ -29,15 +31,22 @@ export interface ChromiumCpu {
   renderer: number;
   rendererMainThread: number;
   gpu: number;
+  /**
+   * CPU-s/s per thread of the page's renderer and of the GPU process, as `renderer:<name>` and
+   * `gpu:<name>`: which phase takes the time (the main thread's script, layout and paint; tile
+   * raster workers; the GPU process's main thread, where SwiftShader runs GL here).
+   */
+  threads: Record<string, number>;
 }
 
 /** utime + stime and the parent of /proc/<path>/stat; null once the process is gone. */
-function readStat(path: string): { ppid: number; ticks: number } | null {
+function readStat(path: string): { ppid: number; ticks: number; name: string } | null {
   try {
     const text = readFileSync(`/proc/${path}/stat`, 'utf8');
     // Fields after the command (which may hold spaces), from field 3 (state) on.
     const fields = text.slice(text.lastIndexOf(')') + 2).split(' ');
-    return { ppid: Number(fields[1]), ticks: Number(fields[11]) + Number(fields[12]) };
+    const name = text.slice(text.indexOf('(') + 1, text.lastIndexOf(')'));
+    return { ppid: Number(fields[1]), ticks: Number(fields[11]) + Number(fields[12]), name };
   } catch {
     return null;
   }
@@ -61,6 +70,14 @@ export function findBrowserPid(userDataDir: string): number {
   throw new Error(`no Chromium browser process with --user-data-dir=${userDataDir}`);
 }
 
+function readdirSafe(path: string): string[] {
+  try {
+    return readdirSync(path);
+  } catch {
+    return [];
+  }
+}
+
 export function cpuSnapshot(browserPid: number): CpuSnapshot {
   const children = new Map<number, number[]>();
   for (const entry of readdirSync('/proc')) {
@@ -79,7 +96,15 @@ export function cpuSnapshot(browserPid: number): CpuSnapshot {
       // Chromium rewrites its children's argv into one string: match the flag, do not split.
       const type = /--type=([\w-]+)/.exec(commandLine(pid))?.[1] ?? 'browser';
       const main = readStat(`${pid}/task/${pid}`);
-      processes.set(pid, { type, ticks: stat.ticks, mainThreadTicks: main?.ticks ?? 0 });
+      const threads = new Map<string, number>();
+      if (type === 'renderer' || type === 'gpu-process') {
+        for (const tid of readdirSafe(`/proc/${pid}/task`)) {
+          const thread = readStat(`${pid}/task/${tid}`);
+          const name = tid === String(pid) ? 'main' : (thread?.name ?? '?');
+          if (thread !== null) threads.set(name, (threads.get(name) ?? 0) + thread.ticks);
+        }
+      }
+      processes.set(pid, { type, ticks: stat.ticks, mainThreadTicks: main?.ticks ?? 0, threads });
     }
     stack.push(...(children.get(pid) ?? []));
   }
@@ -90,7 +115,14 @@ export function cpuSnapshot(browserPid: number): CpuSnapshot {
 export function cpuBetween(before: CpuSnapshot, after: CpuSnapshot): ChromiumCpu {
   const seconds = (after.atMs - before.atMs) / 1000;
   const perSecond = (ticks: number): number => ticks / CLOCK_TICKS_PER_SECOND / seconds;
-  const result: ChromiumCpu = { total: 0, byType: {}, renderer: 0, rendererMainThread: 0, gpu: 0 };
+  const result: ChromiumCpu = { total: 0, byType: {}, renderer: 0, rendererMainThread: 0, gpu: 0, threads: {} };
+  const threadsOf = (prefix: string, now: ProcessTimes, then: ProcessTimes | undefined): Record<string, number> =>
+    Object.fromEntries(
+      [...now.threads]
+        .map(([name, ticks]) => [`${prefix}:${name}`, perSecond(ticks - (then?.threads.get(name) ?? 0))] as const)
+        .filter(([, cpu]) => cpu > 0),
+    );
+  let rendererThreads: Record<string, number> = {};
   for (const [pid, now] of after.processes) {
     const then = before.processes.get(pid);
     const cpu = perSecond(now.ticks - (then?.ticks ?? 0));
@@ -99,8 +131,11 @@ export function cpuBetween(before: CpuSnapshot, after: CpuSnapshot): ChromiumCpu
     if (now.type === 'renderer' && cpu >= result.renderer) {
       result.renderer = cpu;
       result.rendererMainThread = perSecond(now.mainThreadTicks - (then?.mainThreadTicks ?? 0));
+      rendererThreads = threadsOf('renderer', now, then);
     }
+    if (now.type === 'gpu-process') Object.assign(result.threads, threadsOf('gpu', now, then));
   }
+  Object.assign(result.threads, rendererThreads);
   result.gpu = result.byType['gpu-process'] ?? 0;
   return result;
 }

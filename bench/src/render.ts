@@ -35,6 +35,8 @@ export interface RenderRow {
   gpuCpu: number;
   /** CDP Performance: main-thread task time per second. */
   taskSeconds: number;
+  /** The dashboard's: CPU-s/s per thread of its renderer and the GPU process (chromium-cpu.ts). */
+  threads?: Record<string, number>;
 }
 
 export interface RenderBenchResult {
@@ -208,6 +210,7 @@ async function measureDashboard(
       rendererCpu: cpu.renderer,
       gpuCpu: cpu.gpu,
       taskSeconds: (task1 - task0) / seconds,
+      threads: cpu.threads,
     };
   } finally {
     await context.close();
@@ -370,8 +373,16 @@ function formatRow(row: RenderRow): string {
   return (
     `${n0(row.rate)}/s: offered ${n0(row.offeredPerSecond)}/s, applied ${n0(row.appliedPerSecond)}/s, ${n1(row.fps)} fps, ` +
     `p95 ${n1(row.frameP95Ms)} ms, main ${n2(row.mainThreadCpu)} CPU-s/s, renderer ${n2(row.rendererCpu)}, GPU ${n2(row.gpuCpu)}, ` +
-    `${row.longTasks} long tasks`
+    `${row.longTasks} long tasks${row.threads ? `; busiest threads ${busiestThreads(row.threads)}` : ''}`
   );
+}
+
+function busiestThreads(threads: Record<string, number>): string {
+  return Object.entries(threads)
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, 5)
+    .map(([name, cpu]) => `${name} ${n2(cpu)}`)
+    .join(', ');
 }
 
 /** The exact last line of `tickstream bench --only render` (issue 25's contract). */
@@ -401,6 +412,10 @@ export function formatRenderBench(result: RenderBenchResult): string {
       );
     }
   }
+  lines.push('');
+  for (const row of result.rows)
+    if (row.page === 'dashboard' && row.threads)
+      lines.push(`dashboard at ${n0(row.rate)}/s, busiest threads (CPU-s/s): ${busiestThreads(row.threads)}`);
   const r = result.replay;
   lines.push(
     '',
