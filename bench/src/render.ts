@@ -397,7 +397,7 @@ export function contractLine(summary: RenderSummary): string {
 /** A table per rate: every page, and the dashboard's fps as a ratio of each harness's. */
 export function formatRenderBench(result: RenderBenchResult): string {
   const header =
-    '| rate/s | page | offered/s | applied/s | fps | frame p95 ms | long tasks (n / ms) | main thread CPU-s/s | renderer / GPU CPU-s/s | dashboard fps ÷ page fps |';
+    '| rate/s | page | offered/s | applied/s | fps | frame p95 ms | long tasks (n / ms) | main thread CPU-s/s (/proc; CDP task) | renderer / GPU CPU-s/s | dashboard fps ÷ page fps |';
   const lines = [header, '|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|'];
   const rates = [...new Set(result.rows.map((row) => row.rate))].sort((a, b) => a - b);
   for (const rate of rates) {
@@ -407,7 +407,7 @@ export function formatRenderBench(result: RenderBenchResult): string {
       const ratio = dashboard && row !== dashboard ? `${(dashboard.fps / row.fps).toFixed(2)}×` : '';
       lines.push(
         `| ${n0(rate)} | ${row.page} | ${n0(row.offeredPerSecond)} | ${n0(row.appliedPerSecond)} | ${n1(row.fps)} | ` +
-          `${n1(row.frameP95Ms)} | ${row.longTasks} / ${n0(row.longTaskMs)} | ${n2(row.mainThreadCpu)} | ` +
+          `${n1(row.frameP95Ms)} | ${row.longTasks} / ${n0(row.longTaskMs)} | ${n2(row.mainThreadCpu)}; ${n2(row.taskSeconds)} | ` +
           `${n2(row.rendererCpu)} / ${n2(row.gpuCpu)} | ${ratio} |`,
       );
     }
