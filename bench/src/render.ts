@@ -37,6 +37,8 @@ export interface RenderRow {
   taskSeconds: number;
   /** The dashboard's: CPU-s/s per thread of its renderer and the GPU process (chromium-cpu.ts). */
   threads?: Record<string, number>;
+  /** The dashboard's: CPU-s/s of this process, the replay server and the Playwright driver together (an upper bound on the server's). */
+  replayProcessCpu?: number;
 }
 
 export interface RenderBenchResult {
@@ -187,7 +189,9 @@ async function measureDashboard(
     const start = await sample();
     const task0 = await taskSeconds();
     const cpu0 = cpuSnapshot(browserPid);
+    const own0 = process.cpuUsage();
     await sleep(timing.measureSeconds * 1000);
+    const own = process.cpuUsage(own0);
     const cpu = cpuBetween(cpu0, cpuSnapshot(browserPid));
     const task1 = await taskSeconds();
     const end = await sample();
@@ -211,6 +215,7 @@ async function measureDashboard(
       gpuCpu: cpu.gpu,
       taskSeconds: (task1 - task0) / seconds,
       threads: cpu.threads,
+      replayProcessCpu: (own.user + own.system) / 1e6 / seconds,
     };
   } finally {
     await context.close();
@@ -415,7 +420,10 @@ export function formatRenderBench(result: RenderBenchResult): string {
   lines.push('');
   for (const row of result.rows)
     if (row.page === 'dashboard' && row.threads)
-      lines.push(`dashboard at ${n0(row.rate)}/s, busiest threads (CPU-s/s): ${busiestThreads(row.threads)}`);
+      lines.push(
+        `dashboard at ${n0(row.rate)}/s, busiest threads (CPU-s/s): ${busiestThreads(row.threads)}; ` +
+          `replay server + driver ${n2(row.replayProcessCpu ?? Number.NaN)}`,
+      );
   const r = result.replay;
   lines.push(
     '',
