@@ -1,6 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { performance } from 'node:perf_hooks';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { loadStaticFiles, type StaticFile } from '@tickstream/edge';
 import {
   decodeClientFrame,
@@ -21,6 +22,7 @@ import {
   frameBody,
   type Recording,
   readFrameRoot,
+  readRecording,
 } from './feed-recording.js';
 
 /**
@@ -296,4 +298,20 @@ function serveHttp(req: IncomingMessage, res: ServerResponse, files: Map<string,
     ...(gzip ? { 'Content-Encoding': 'gzip', Vary: 'Accept-Encoding' } : {}),
   });
   res.end(gzip ? file.gzip : file.body);
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  // node bench/dist/feed-replay-server.js bench/recordings/feed-50000.tsfeed [port]: the dashboard on a recording, until Ctrl-C.
+  const [file, port] = process.argv.slice(2);
+  if (file === undefined) {
+    process.stderr.write('usage: node bench/dist/feed-replay-server.js RECORDING.tsfeed [PORT]\n');
+    process.exit(2);
+  }
+  const server = await FeedReplayServer.start({
+    recording: readRecording(file),
+    staticDir: fileURLToPath(new URL('../../dashboard/dist', import.meta.url)),
+    port: Number(port ?? 0),
+  });
+  process.stdout.write(`dashboard on a recorded feed: ${server.url}\n`);
+  process.once('SIGINT', () => void server.close().then(() => process.exit(0)));
 }
