@@ -44,12 +44,13 @@ const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout
 
 /**
  * Connects to `url`, subscribes to every symbol and records `seconds` of Deltas after the
- * Snapshot. A gap in the Deltas (the edge skipping a slow client) fails the recording: it would
+ * Snapshot, and at least `minDeltas` of them (tests need a few whatever the machine's load). A gap in the Deltas (the edge skipping a slow client) fails the recording: it would
  * replay as a resync on every loop.
  */
 export async function recordEdgeFeed(
   url: string,
   seconds: number,
+  options: { minDeltas?: number; timeoutMs?: number } = {},
 ): Promise<Omit<Recording, 'header'> & { updates: number }> {
   const socket = new WebSocket(url);
   socket.binaryType = 'nodebuffer';
@@ -61,7 +62,16 @@ export async function recordEdgeFeed(
   const deltas: RecordedFrame[] = [];
   try {
     await new Promise<void>((resolve, reject) => {
-      const timeout = setTimeout(() => reject(new Error(`no Snapshot from ${url} within 20 s`)), 20_000);
+      const timeoutMs = options.timeoutMs ?? 60_000;
+      const timeout = setTimeout(
+        () =>
+          reject(
+            new Error(
+              `recording ${url}: ${snapshot === null ? 'no Snapshot' : `${deltas.length} Deltas`} after ${timeoutMs} ms`,
+            ),
+          ),
+        timeoutMs,
+      );
       socket.on('error', reject);
       socket.on('close', (code) => reject(new Error(`${url} closed the recording connection (${code})`)));
       socket.on('message', (data: Buffer) => {
@@ -89,7 +99,7 @@ export async function recordEdgeFeed(
           lastSeq = root.seq;
           updates += deltaCount(body);
           deltas.push({ atMs: now - snapshotAt, bytes });
-          if (now - snapshotAt >= seconds * 1000) {
+          if (now - snapshotAt >= seconds * 1000 && deltas.length >= (options.minDeltas ?? 0)) {
             clearTimeout(timeout);
             resolve();
           }
