@@ -14,14 +14,22 @@ export const BENCHMARKS = [
   'baseline',
   'http',
   'orders',
-  'dashboard',
+  'dashboard-loaded',
+  'render',
   'analytics',
   'alert-rules',
 ] as const;
 export type BenchmarkName = (typeof BENCHMARKS)[number];
 
+/**
+ * Earlier names still accepted: `dashboard` measured the page on the same 2 cores as the broker,
+ * producer and edge, which is what `dashboard-loaded` says now (issue 25; `render` measures the
+ * page alone).
+ */
+const RENAMED: Readonly<Record<string, BenchmarkName>> = { dashboard: 'dashboard-loaded' };
+
 export function parseBenchmarkList(list: string): BenchmarkName[] {
-  const names = list.split(',').map((name) => name.trim());
+  const names = list.split(',').map((name) => RENAMED[name.trim()] ?? name.trim());
   const unknown = names.filter((name) => !(BENCHMARKS as readonly string[]).includes(name));
   if (unknown.length > 0)
     throw new RangeError(`unknown benchmark ${unknown.join(', ')} (one of ${BENCHMARKS.join(', ')})`);

@@ -17,12 +17,13 @@ import {
   runDashboardBench,
   runViewsBench,
   type ViewBenchRow,
-} from './dashboard.js';
+} from './dashboard-loaded.js';
 import { formatE2eBench, runE2eBench } from './e2e.js';
 import { formatEdgeBench, runEdgeBench } from './edge.js';
 import { formatHttpBench, runHttpBench } from './http.js';
 import { formatOrdersBench, runOrdersBench } from './orders.js';
 import { formatProducerBench, runProducerBench } from './producer.js';
+import { formatRenderBench, runRenderBench } from './render.js';
 import { median } from './stats.js';
 import { type Bar, barChart, formatValue } from './svg-chart.js';
 import { formatTransactionsBench, runTransactionsBench } from './transactions.js';
@@ -53,6 +54,8 @@ interface RunContext {
   quick: boolean;
   runs: number;
   progress: (line: string) => void;
+  /** The reference harnesses of the render benchmark (default: found beside the repository). */
+  anchorsDir?: string;
 }
 
 const round = (value: number): string => formatValue(value);
@@ -208,7 +211,7 @@ const SUITE: Record<BenchmarkName, (context: RunContext) => Promise<BenchmarkOut
     };
   },
 
-  async dashboard({ quick, progress }) {
+  async 'dashboard-loaded'({ quick, progress }) {
     // A browser run is long; quick: one 10 s run at 10k updates/s, full: 3 runs of 30 s at each rate.
     const configs = quick ? DEFAULT_CONFIGS.slice(0, 1) : DEFAULT_CONFIGS;
     const runs = quick ? 1 : 3;
@@ -254,6 +257,25 @@ const SUITE: Record<BenchmarkName, (context: RunContext) => Promise<BenchmarkOut
       ...views.map((view) => `dashboard view ${formatViewRow(view, market)}`),
     ].join('\n');
     return { result: { runs, rows, views }, figures, text };
+  },
+
+  async render({ quick, progress, anchorsDir }) {
+    // The page alone on a recorded feed, beside the reference harnesses (issue 25).
+    const result = await runRenderBench({ quick, anchorsDir, log: progress });
+    const figures = result.rows.map((row) => ({
+      label: `${row.page} at ${row.rate / 1000}k: fps`,
+      value: row.fps,
+      unit: 'fps',
+    }));
+    figures.push(
+      ...result.rows.map((row) => ({
+        label: `${row.page} at ${row.rate / 1000}k: main thread`,
+        value: row.mainThreadCpu,
+        unit: 'CPU-s/s',
+      })),
+      { label: 'dashboard idle: renderer + GPU', value: result.summary.dashboardIdle, unit: 'CPU-s/s idle' },
+    );
+    return { result, figures, text: formatRenderBench(result) };
   },
 
   async analytics({ quick, progress }) {
@@ -336,6 +358,8 @@ export interface SuiteResult {
 export async function runSuite(options: {
   quick: boolean;
   only: readonly BenchmarkName[];
+  /** The render benchmark's reference harnesses (--anchors). */
+  anchorsDir?: string;
   /** Repository root: bench/results/ and docs/img/ are written under it. */
   root?: string;
   log?: (line: string) => void;
@@ -364,7 +388,7 @@ export async function runSuite(options: {
       log(`[${index + 1}/${options.only.length} ${name} ${Math.round((Date.now() - began) / 1000)} s] ${line}`);
     progress('starting');
     try {
-      const outcome = await SUITE[name]({ quick: options.quick, runs, progress });
+      const outcome = await SUITE[name]({ quick: options.quick, runs, progress, anchorsDir: options.anchorsDir });
       result.benchmarks[name] = { ...outcome, seconds: (Date.now() - began) / 1000 };
       progress(`done in ${Math.round((Date.now() - began) / 1000)} s`);
     } catch (error) {

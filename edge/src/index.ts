@@ -8,6 +8,7 @@ export { HaproxyMissingError, haproxyVersion, localBalancerConfig } from './hapr
 export { defaultEdgeOptions, type EdgeOptions } from './options.js';
 export { currency, priceUnits } from './order-rules.js';
 export { hashPassword, passwordProblem, userNameProblem, verifyPassword } from './password.js';
+export { loadStaticFiles, type StaticFile } from './static-files.js';
 export { checkTlsFiles, type TlsFiles } from './tls.js';
 export {
   defaultTradingTopics,

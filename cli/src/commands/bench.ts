@@ -10,7 +10,17 @@ export const benchCommand: Command = {
       type: 'boolean',
       description: 'fewer and shorter runs: checks that every benchmark completes (CI smoke test)',
     },
-    only: { type: 'string', value: 'NAME,…', description: `only these: ${BENCHMARKS.join(', ')}` },
+    only: {
+      type: 'string',
+      value: 'NAME,…',
+      description: `only these: ${BENCHMARKS.join(', ')} (dashboard: the old name of dashboard-loaded)`,
+    },
+    anchors: {
+      type: 'string',
+      value: 'DIR',
+      description:
+        "render's reference harnesses (default: $TICKSTREAM_ANCHORS, else ../shared/anchors/dashboard beside the repository)",
+    },
   },
   notes:
     'Results: bench/results/<timestamp>.json and bench/results/latest.json. Charts: docs/img/bench-*.svg\n' +
@@ -27,10 +37,17 @@ export const benchCommand: Command = {
     }
     // Loaded here, not at the top: only this command needs the benchmarks' dependencies.
     const { formatSuite, runSuite } = await import('@tickstream/bench');
-    const { result, resultPath, charts } = await runSuite({ quick: flags.boolean('quick'), only });
+    const { result, resultPath, charts } = await runSuite({
+      quick: flags.boolean('quick'),
+      only,
+      anchorsDir: flags.string('anchors'),
+    });
     process.stdout.write(
       `${formatSuite(result)}\n\nresults: ${resultPath}\ncharts: ${charts.length} in ${charts[0]?.replace(/\/[^/]*$/, '') ?? '-'}\n`,
     );
+    // render's own table last, so its output ends with its one-line summary (issue 25's contract).
+    const render = result.benchmarks.render;
+    if (render !== undefined) process.stdout.write(`\n${render.text}\n`);
     return Object.keys(result.failures).length === 0 ? 0 : 1;
   },
 };
