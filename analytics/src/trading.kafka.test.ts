@@ -294,7 +294,7 @@ describe(`paper trading end to end: edge API → Flink fill engine → edge (${s
         backfillMs: 0,
         delivery: 'exactly-once',
         // Long, so the kill lands after fills are written and before the checkpoint commits them.
-        checkpointIntervalMs: 2000,
+        tradingCheckpointIntervalMs: 2000,
         log:
           process.env.TICKSTREAM_TEST_LOG === '1' ? (line) => process.stderr.write(`[analytics] ${line}\n`) : () => {},
       });

@@ -37,12 +37,13 @@ export interface FillLatencyResult {
   orders: number;
   filled: number;
   delivery: Delivery;
+  /** The fill engine job's checkpoint interval. */
   checkpointIntervalMs: number;
   acceptedToClientMs: Percentiles;
   tickToClientMs: Percentiles;
   acceptedToWrittenMs: Percentiles;
   acceptedToCommittedMs: Percentiles;
-  /** The job's checkpoints during the run, from Flink's log: each commits the fills before it. */
+  /** The fill engine job's checkpoints, from Flink's log: each commits the fills before it. */
   checkpointMs: Percentiles;
 }
 
@@ -56,6 +57,7 @@ export interface FillLatencyOptions {
   orders?: number;
   /** Between one order's fill (or timeout) and the next order. */
   gapMs?: number;
+  /** The fill engine job's (--trading-checkpoint-interval); default the job's (100 ms). */
   checkpointIntervalMs?: number;
   delivery?: Delivery;
   /** An existing cluster (e.g. `tickstream kafka`); unset: an embedded broker of its own. */
@@ -78,10 +80,12 @@ function percentiles(values: readonly number[]): Percentiles {
   return { p50: percentile(sorted, 50), p99: percentile(sorted, 99), max: sorted.at(-1) ?? Number.NaN };
 }
 
-/** Durations of the completed checkpoints Flink's log names ("… checkpointDuration=123 ms …"). */
-function checkpointDurations(logFile: string): number[] {
+/** Durations of one job's completed checkpoints in Flink's log ("… for job ID (… checkpointDuration=123 ms …"). */
+function checkpointDurations(logFile: string, jobId: string): number[] {
   const log = readFileSync(logFile, 'utf8');
-  return [...log.matchAll(/Completed checkpoint \d+ .*?checkpointDuration=(\d+) ms/g)].map((match) => Number(match[1]));
+  return [...log.matchAll(/Completed checkpoint \d+ for job (\w+) .*?checkpointDuration=(\d+) ms/g)]
+    .filter((match) => match[1] === jobId)
+    .map((match) => Number(match[2]));
 }
 
 export async function runFillLatencyBench(options: FillLatencyOptions = {}): Promise<FillLatencyResult> {
@@ -111,14 +115,20 @@ export async function runFillLatencyBench(options: FillLatencyOptions = {}): Pro
   try {
     // 100 symbols at 2,000 ticks/s: each symbol ticks every 50 ms on average.
     children.push(spawnProducer(bootstrap, { symbols: 100, rate: 2000, workers: 1 }));
+    let tradingJobId = '';
     job = await startAnalytics({
       brokers: bootstrap,
       checkpointDir: join(scratch, 'analytics', 'checkpoints'),
       instance: `bench-fill-latency-${Date.now()}`,
       backfillMs: 0,
       ...(options.delivery === undefined ? {} : { delivery: options.delivery }),
-      ...(options.checkpointIntervalMs === undefined ? {} : { checkpointIntervalMs: options.checkpointIntervalMs }),
-      log: (line) => progress(`analytics: ${line}`),
+      ...(options.checkpointIntervalMs === undefined
+        ? {}
+        : { tradingCheckpointIntervalMs: options.checkpointIntervalMs }),
+      log: (line) => {
+        tradingJobId = /trading job (\w+)/.exec(line)?.[1] ?? tradingJobId;
+        progress(`analytics: ${line}`);
+      },
     });
     await job.ready;
     const port = await freePort();
@@ -225,12 +235,12 @@ export async function runFillLatencyBench(options: FillLatencyOptions = {}): Pro
       orders: orderCount,
       filled: acceptedToClient.length,
       delivery: job.delivery,
-      checkpointIntervalMs: options.checkpointIntervalMs ?? 500,
+      checkpointIntervalMs: options.checkpointIntervalMs ?? 100,
       acceptedToClientMs: percentiles(acceptedToClient),
       tickToClientMs: percentiles(tickToClient),
       acceptedToWrittenMs: percentiles(acceptedToWritten),
       acceptedToCommittedMs: percentiles(acceptedToCommitted),
-      checkpointMs: percentiles(checkpointDurations(job.logFile)),
+      checkpointMs: percentiles(checkpointDurations(job.logFile, tradingJobId)),
     };
   } finally {
     socket?.close();
@@ -246,20 +256,20 @@ export function formatFillLatency(result: FillLatencyResult): string {
   const line = (label: string, p: Percentiles): string =>
     `${label} p50 ${p.p50.toFixed(0)} ms, p99 ${p.p99.toFixed(0)} ms, max ${p.max.toFixed(0)} ms`;
   return [
-    `${result.filled}/${result.orders} market orders filled; delivery ${result.delivery}, checkpoints every ${result.checkpointIntervalMs} ms`,
+    `${result.filled}/${result.orders} market orders filled; delivery ${result.delivery}, the fill engine's checkpoints every ${result.checkpointIntervalMs} ms`,
     line('accepted (201) → fill at the client: ', result.acceptedToClientMs),
     line('filling tick → fill at the client:   ', result.tickToClientMs),
     line('accepted → fill written on fills:     ', result.acceptedToWrittenMs),
     line('accepted → fill committed on fills:   ', result.acceptedToCommittedMs),
-    line('checkpoint duration:                  ', result.checkpointMs),
+    line("fill engine's checkpoints:            ", result.checkpointMs),
   ].join('\n');
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
-  // node bench/dist/fill-latency.js [orders] [checkpoint-interval-ms]; KAFKA_BROKERS=… uses that cluster
+  // node bench/dist/fill-latency.js [orders] [trading-checkpoint-interval-ms]; KAFKA_BROKERS=… uses that cluster
   const [orders = '100', interval] = process.argv.slice(2);
   if (![orders, interval ?? '1'].every((value) => /^\d+$/.test(value))) {
-    process.stderr.write('usage: node bench/dist/fill-latency.js [orders] [checkpoint-interval-ms]\n');
+    process.stderr.write('usage: node bench/dist/fill-latency.js [orders] [trading-checkpoint-interval-ms]\n');
     process.exit(2);
   }
   const result = await runFillLatencyBench({
