@@ -16,6 +16,7 @@ export const BENCHMARKS = [
   'orders',
   'dashboard',
   'analytics',
+  'fills',
 ] as const;
 export type BenchmarkName = (typeof BENCHMARKS)[number];
 
