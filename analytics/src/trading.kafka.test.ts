@@ -1,7 +1,14 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { TickEncoder } from '@tickstream/schemas';
+import {
+  decodeOrderUpdate,
+  decodePortfolio,
+  encodeOrderCommand,
+  type OrderUpdateFields,
+  type PortfolioFields,
+  TickEncoder,
+} from '@tickstream/schemas';
 import { kafkaLz4Codec } from '@tickstream/schemas/lz4-node';
 import kafkajs from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -57,6 +64,7 @@ describe(`paper trading end to end: edge API → Flink fill engine → edge (${s
   let checkpoints: string;
   let job: RunningAnalytics | undefined;
   let edge: RunningEdge | undefined;
+  const killedJobs: RunningAnalytics[] = [];
 
   beforeAll(async () => {
     kafka = await startTestKafka();
@@ -66,6 +74,7 @@ describe(`paper trading end to end: edge API → Flink fill engine → edge (${s
   afterAll(async () => {
     await edge?.stop();
     await job?.kill();
+    for (const killed of killedJobs) await killed.kill();
     await kafka?.close();
     if (checkpoints) await rm(checkpoints, { recursive: true, force: true });
   }, 60_000);
@@ -246,6 +255,207 @@ describe(`paper trading end to end: edge API → Flink fill engine → edge (${s
       ticking = false;
       await tickLoop;
       await producer.disconnect();
+    }
+  }, 300_000);
+
+  // Issue 21's exactly-once: kill -9 of the analytics JVM after the engine has written fills and
+  // before their transaction commits, orders placed while it is down, then a restart from the
+  // last checkpoint. A read_committed reader of `fills` must see each order filled once (no
+  // update twice, no share more, none lost) and `portfolios` must hold the sum of those fills.
+  // With the sinks at-least-once the fills written before the kill stay and the replay writes
+  // them again: the duplicate check fails (mutation checked).
+  it('fills every order exactly once across a kill -9 of the job between order and fill', async () => {
+    const ticks = uniqueName('trading-eo-ticks');
+    const tradingTopics: TradingTopicNames = {
+      orders: uniqueName('eo-orders'),
+      fills: uniqueName('eo-fills'),
+      portfolios: uniqueName('eo-portfolios'),
+    };
+    const client = new Kafka({ brokers: kafka.brokers, clientId: 'trading-eo', logLevel: logLevel.NOTHING });
+    const admin = client.admin();
+    await admin.connect();
+    await createTopicSettled(admin, ticks);
+    await admin.disconnect();
+    const instance = uniqueName('trading-eo-job');
+    const startJob = async (): Promise<RunningAnalytics> => {
+      const started = await startAnalytics({
+        brokers: kafka.bootstrap,
+        checkpointDir: join(checkpoints, 'kill-checkpoints'),
+        topics: {
+          ticks,
+          events: `${ticks}-events`,
+          candles: `${ticks}-candles`,
+          correlations: `${ticks}-corr`,
+          alerts: `${ticks}-alerts`,
+          alertEvents: `${ticks}-alert-events`,
+          ...tradingTopics,
+        },
+        instance,
+        backfillMs: 0,
+        delivery: 'exactly-once',
+        // Long, so the kill lands after fills are written and before the checkpoint commits them.
+        tradingCheckpointIntervalMs: 2000,
+        log:
+          process.env.TICKSTREAM_TEST_LOG === '1' ? (line) => process.stderr.write(`[analytics] ${line}\n`) : () => {},
+      });
+      killedJobs.push(started);
+      await started.ready;
+      return started;
+    };
+
+    interface Seen {
+      update: OrderUpdateFields;
+      at: string;
+    }
+    const committed: Seen[] = [];
+    const written: Seen[] = [];
+    const portfolios = new Map<string, PortfolioFields>();
+    const committedReader = client.consumer({ groupId: uniqueName('eo-committed'), maxWaitTimeInMs: 100 });
+    const writtenReader = client.consumer({
+      groupId: uniqueName('eo-written'),
+      readUncommitted: true,
+      maxWaitTimeInMs: 20,
+    });
+    const producer = client.producer({ idempotent: true, maxInFlightRequests: 1 });
+    const encoder = new TickEncoder();
+    let ticking = false;
+    let tickLoop: Promise<void> = Promise.resolve();
+    const placed: string[] = [];
+    const users = ['ann', 'ben', 'cat', 'dan'];
+    const place = async (round: number): Promise<void> => {
+      const messages = users.map((user) => {
+        const id = `${instance}-${user}-${round}`;
+        placed.push(id);
+        const order = {
+          id,
+          clientOrderId: '',
+          user,
+          symbol: 'AAPL',
+          side: 'buy' as const,
+          type: 'market' as const,
+          quantity: 100,
+          price: 0,
+          tif: 'gtc' as const,
+          createdAtMs: Date.now(),
+          referencePrice: 1_900_000,
+        };
+        return { key: user, value: Buffer.from(encodeOrderCommand({ kind: 'order', order })) };
+      });
+      await producer.send({ topic: tradingTopics.orders, acks: -1, messages });
+    };
+    const fillsOf = (seen: Seen[]): Seen[] => seen.filter(({ update }) => update.fillQuantity > 0);
+    try {
+      await producer.connect();
+      let first = await startJob();
+      // The job has created the trading topics; read them as every consumer of its output should.
+      for (const [reader, into, topics] of [
+        [committedReader, committed, [tradingTopics.fills, tradingTopics.portfolios]],
+        [writtenReader, written, [tradingTopics.fills]],
+      ] as const) {
+        await reader.connect();
+        await reader.subscribe({ topics: [...topics], fromBeginning: true });
+        await reader.run({
+          eachMessage: async ({ topic, partition, message }) => {
+            if (message.value === null) return;
+            const value = new Uint8Array(message.value);
+            if (topic === tradingTopics.portfolios) {
+              const portfolio = decodePortfolio(value);
+              portfolios.set(portfolio.user, portfolio);
+            } else {
+              into.push({ update: decodeOrderUpdate(value), at: `${partition}:${message.offset}` });
+            }
+          },
+        });
+      }
+      await place(1);
+      await place(2);
+      // No ticks yet: the orders are accepted (and that checkpointed and committed), none filled.
+      await until(
+        () => committed.filter(({ update }) => update.status === 'new').length === placed.length,
+        60_000,
+        () => `${placed.length} committed acceptances (${committed.length} updates so far)`,
+      );
+      ticking = true;
+      let sequence = 0;
+      tickLoop = (async () => {
+        while (ticking) {
+          sequence++;
+          const tick = {
+            symbol: 'AAPL',
+            sector: 'Technology',
+            price: 1_900_000,
+            // 40 shares a tick for 800 wanted: the fills take 20 ticks, across the kill.
+            size: 40,
+            bid: 1_899_900,
+            ask: 1_900_100,
+            exchangeTimeUs: Date.now() * 1000,
+            sequence,
+          };
+          await producer.send({ topic: ticks, messages: [{ key: 'AAPL', value: Buffer.from(encoder.encode(tick)) }] });
+          await sleep(50);
+        }
+      })();
+      await until(() => fillsOf(written).length >= 3, 60_000, 'fills written by the engine');
+      await first.kill();
+      const committedAtKill = new Set(committed.map(({ at }) => at));
+      const writtenAtKill = fillsOf(written).map(({ at }) => at);
+      // Placed while the job is down: read from the checkpoint's offsets after the restart.
+      await place(3);
+      first = await startJob();
+      await until(
+        () => {
+          const filled = new Set(
+            committed.filter(({ update }) => update.status === 'filled').map((s) => s.update.orderId),
+          );
+          return placed.every((id) => filled.has(id));
+        },
+        120_000,
+        () =>
+          `every order filled (${committed.filter(({ update }) => update.status === 'filled').length}/${placed.length})`,
+      );
+      // A fill written twice would have shown by now: a further checkpoint and more.
+      await sleep(5000);
+      ticking = false;
+      await tickLoop;
+
+      const ids = committed.map(({ update }) => update.id);
+      expect(ids.length - new Set(ids).size, `duplicate updates: ${ids.join(' ')}`).toBe(0);
+      const fills = fillsOf(committed);
+      for (const id of placed) {
+        const of = fills.filter(({ update }) => update.orderId === id).map(({ update }) => update);
+        expect(
+          of.reduce((sum, update) => sum + update.fillQuantity, 0),
+          `shares filled of ${id}`,
+        ).toBe(100);
+        expect(
+          of.filter((update) => update.status === 'filled'),
+          `final fills of ${id}`,
+        ).toHaveLength(1);
+        expect(of.every((update) => update.fillPrice === 1_900_100)).toBe(true);
+      }
+      for (const user of users) {
+        const bought = fills.filter(({ update }) => update.user === user);
+        const shares = bought.reduce((sum, { update }) => sum + update.fillQuantity, 0);
+        const paid = bought.reduce((sum, { update }) => sum + update.fillQuantity * update.fillPrice, 0);
+        expect(shares).toBe(300);
+        const portfolio = portfolios.get(user);
+        expect(portfolio?.positions, `${user}'s positions`).toEqual([
+          { symbol: 'AAPL', quantity: shares, cost: paid, realizedPnl: 0 },
+        ]);
+        expect(portfolio?.cash, `${user}'s cash`).toBe(100_000 * 10_000 - paid);
+        expect(portfolio?.reservedCash).toBe(0);
+      }
+      // The kill landed between order and fill: fills the engine had written were not committed
+      // then, and their records were aborted (the replay wrote new ones at other offsets).
+      const committedOffsets = new Set(committed.map(({ at }) => at));
+      const aborted = writtenAtKill.filter((at) => !committedAtKill.has(at) && !committedOffsets.has(at));
+      expect(aborted.length, 'fill records written before the kill and aborted').toBeGreaterThan(0);
+
+      await first.stop();
+    } finally {
+      ticking = false;
+      await tickLoop;
+      await Promise.allSettled([committedReader.disconnect(), writtenReader.disconnect(), producer.disconnect()]);
     }
   }, 300_000);
 });

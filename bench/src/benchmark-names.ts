@@ -18,6 +18,7 @@ export const BENCHMARKS = [
   'render',
   'analytics',
   'alert-rules',
+  'fills',
 ] as const;
 export type BenchmarkName = (typeof BENCHMARKS)[number];
 

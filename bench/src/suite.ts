@@ -20,6 +20,7 @@ import {
 } from './dashboard-loaded.js';
 import { formatE2eBench, runE2eBench } from './e2e.js';
 import { formatEdgeBench, runEdgeBench } from './edge.js';
+import { formatFillLatency, runFillLatencyBench } from './fill-latency.js';
 import { formatHttpBench, runHttpBench } from './http.js';
 import { formatOrdersBench, runOrdersBench } from './orders.js';
 import { formatProducerBench, runProducerBench } from './producer.js';
@@ -315,6 +316,21 @@ const SUITE: Record<BenchmarkName, (context: RunContext) => Promise<BenchmarkOut
       { label: 'rule evaluations per job CPU-second', value: result.evaluationsPerCoreSecond, unit: 'evaluations/s' },
     ];
     return { result, figures, text: formatAlertRulesBench(result) };
+  },
+
+  async fills({ quick, progress }) {
+    // Order → fill through the Flink fill engine (docs/trading.md): one trader, market orders one
+    // after another; quick: 20 orders, full: 100. The floor: p99 ≤ 100 ms after the filling tick.
+    const result = await runFillLatencyBench({ orders: quick ? 20 : 100, progress });
+    const figures = [
+      { label: 'accepted → fill at the client p50', value: result.acceptedToClientMs.p50, unit: 'ms' },
+      { label: 'accepted → fill at the client p99', value: result.acceptedToClientMs.p99, unit: 'ms' },
+      { label: 'filling tick → fill at the client p50', value: result.tickToClientMs.p50, unit: 'ms' },
+      { label: 'filling tick → fill at the client p99', value: result.tickToClientMs.p99, unit: 'ms' },
+      { label: 'accepted → fill written p50', value: result.acceptedToWrittenMs.p50, unit: 'ms' },
+      { label: "fill engine's checkpoint p50", value: result.checkpointMs.p50, unit: 'ms' },
+    ];
+    return { result, figures, text: formatFillLatency(result) };
   },
 };
 

@@ -114,11 +114,17 @@ describe('tickstream CLI', () => {
     const heap = tickstream('analytics', '--max-heap', 'lots');
     expect(heap.status).toBe(2);
     expect(heap.stderr).toBe("tickstream analytics: --max-heap must be a size such as 256m or 1g, got 'lots'\n");
+    const trading = tickstream('analytics', '--trading-checkpoint-interval', '5ms');
+    expect(trading.status).toBe(2);
+    expect(trading.stderr).toBe(
+      "tickstream analytics: --trading-checkpoint-interval must be at least 20ms, got '5ms'\n",
+    );
     const help = tickstream('analytics', '--help').stdout;
     for (const flag of [
       '--brokers',
       '--parallelism',
       '--checkpoint-dir',
+      '--trading-checkpoint-interval',
       '--flink-version',
       '--delivery',
       '--metrics-port',

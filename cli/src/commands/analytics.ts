@@ -27,6 +27,12 @@ export const analyticsCommand: Command = {
       description: 'how often state is checkpointed (and, exactly-once, output committed)',
       default: '500ms',
     },
+    'trading-checkpoint-interval': {
+      type: 'string',
+      value: 'DURATION',
+      description: "the same for the fill engine's own job: fills are seen once committed (docs/trading.md)",
+      default: '100ms',
+    },
     'flink-version': {
       type: 'string',
       value: 'VERSION',
@@ -152,6 +158,15 @@ export function analyticsOptionsFrom(flags: Flags, env: NodeJS.ProcessEnv): Anal
       `--checkpoint-interval must be at least 100ms, got '${flags.required('checkpoint-interval')}'`,
     );
   }
+  const tradingCheckpointIntervalMs = parseDurationMs(
+    'trading-checkpoint-interval',
+    flags.required('trading-checkpoint-interval'),
+  );
+  if (tradingCheckpointIntervalMs < 20) {
+    throw new UsageError(
+      `--trading-checkpoint-interval must be at least 20ms, got '${flags.required('trading-checkpoint-interval')}'`,
+    );
+  }
   const backfillMs = parseDurationMs('backfill', flags.required('backfill'));
   if (backfillMs < 0) throw new UsageError(`--backfill must be a duration such as 15m or 0, got '-1'`);
   return {
@@ -159,6 +174,7 @@ export function analyticsOptionsFrom(flags: Flags, env: NodeJS.ProcessEnv): Anal
     parallelism: parseInteger('parallelism', flags.required('parallelism'), { min: 1, max: 64 }),
     checkpointDir: flags.required('checkpoint-dir'),
     checkpointIntervalMs,
+    tradingCheckpointIntervalMs,
     flinkVersion: flags.required('flink-version'),
     ...(delivery ? { delivery: parseChoice('delivery', delivery, ['exactly-once', 'at-least-once'] as const) } : {}),
     ...(metricsPort ? { metricsPort: parseInteger('metrics-port', metricsPort, { min: 1, max: 65_535 }) } : {}),

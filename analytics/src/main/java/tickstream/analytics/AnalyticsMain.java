@@ -53,6 +53,7 @@ import tickstream.analytics.time.TickTime;
 public final class AnalyticsMain {
     private static final Logger LOG = LoggerFactory.getLogger(AnalyticsMain.class);
     private static final long TRANSACTION_TIMEOUT_MS = Duration.ofMinutes(15).toMillis();
+    private static final Duration FIRST_CHECKPOINT_WAIT = Duration.ofMinutes(2);
 
     public static void main(String[] args) throws Exception {
         AnalyticsOptions options;
@@ -84,9 +85,18 @@ public final class AnalyticsMain {
             default -> Optional.of(Path.of(options.restore).toAbsolutePath());
         };
         checkpoints.deleteAllBut(restore.orElse(null));
+        // The fill engine is a job of its own, checkpointed apart (see tradingJob).
+        Checkpoints tradingCheckpoints = new Checkpoints(options.tradingCheckpointDir());
+        Optional<Path> tradingRestore = switch (options.restore) {
+            // A checkpoint of the one job from before the split holds the engine's state: taken when there is no other.
+            case "latest" -> tradingCheckpoints.newest().or(() -> restore);
+            case "none" -> Optional.empty();
+            default -> restore;
+        };
+        tradingCheckpoints.deleteAllBut(tradingRestore.orElse(null));
 
-        StreamExecutionEnvironment env =
-                StreamExecutionEnvironment.getExecutionEnvironment(configuration(options, checkpoints, restore));
+        StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(
+                configuration(options, options.checkpointInterval, options.metricsPort, checkpoints, restore));
         long backfillFrom = System.currentTimeMillis() - options.backfill.toMillis();
         DataStream<Tick> ticks = env.fromSource(
                         ticksSource(options, backfillFrom),
@@ -115,6 +125,74 @@ public final class AnalyticsMain {
                 .sinkTo(sink(options, options.alertDelivery, "alert-events", new AlertTriggerSerializer(options.alertEventsTopic)))
                 .uid("alert-events-sink")
                 .name("alert triggers → Kafka");
+        StreamExecutionEnvironment tradingEnv = tradingJob(options, tradingCheckpoints, tradingRestore, backfillFrom);
+
+        LOG.info("job graph built {} ms after main()", System.currentTimeMillis() - startedMs);
+        try {
+            topicsReady.join();
+        } catch (CompletionException error) {
+            if (error.getCause() instanceof IllegalStateException problem) {
+                System.err.println("analytics: " + problem.getMessage());
+                return 1;
+            }
+            throw error;
+        }
+        LOG.info("topics ready {} ms after main()", System.currentTimeMillis() - startedMs);
+        // Both at once: each MiniCluster takes seconds to start.
+        CompletableFuture<JobClient> tradingSubmitted = CompletableFuture.supplyAsync(() -> {
+            try {
+                return tradingEnv.executeAsync("tickstream trading");
+            } catch (Exception error) {
+                throw new CompletionException(error);
+            }
+        });
+        JobClient job = env.executeAsync("tickstream analytics");
+        JobClient tradingJob = tradingSubmitted.join();
+        awaitRunning(job);
+        awaitRunning(tradingJob);
+        // RUNNING is the job's status, not its tasks': each exactly-once sink first aborts what a
+        // predecessor left open (measured: 5-8 s on Apache Kafka under load), and until the first
+        // checkpoint nothing it writes can commit. An order placed then waited that long for its fill.
+        if (!options.cluster) {
+            checkpoints.awaitFirst(job.getJobID().toString(), FIRST_CHECKPOINT_WAIT);
+            tradingCheckpoints.awaitFirst(tradingJob.getJobID().toString(), FIRST_CHECKPOINT_WAIT);
+        }
+        say("running: job " + job.getJobID() + " and trading job " + tradingJob.getJobID() + ", parallelism "
+                + options.parallelism + ", delivery "
+                + options.delivery.name().toLowerCase().replace('_', '-') + ", "
+                + restore.map(path -> "resumed from " + path)
+                        .orElse("fresh start: ticks from " + Instant.ofEpochMilli(backfillFrom)));
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            CompletableFuture<Void> trading =
+                    CompletableFuture.runAsync(() -> stopWithSavepoint(tradingJob, tradingCheckpoints));
+            stopWithSavepoint(job, checkpoints);
+            trading.join();
+        }));
+        try {
+            // Either job ending ends the process: `tickstream analytics` runs both or neither.
+            CompletableFuture.anyOf(job.getJobExecutionResult(), tradingJob.getJobExecutionResult()).get();
+            return 0;
+        } catch (Exception error) {
+            System.err.println("analytics: the job failed: " + rootCause(error).getMessage()
+                    + restore.map(path -> " (it was restored from " + path + "; --restore none starts afresh)").orElse(""));
+            return 1;
+        }
+    }
+
+    /**
+     * Paper trading's fill engine (docs/trading.md) as a Flink job of its own (in MiniCluster mode,
+     * on a MiniCluster of its own in this JVM). Fills and portfolios are written exactly-once, so a
+     * reader sees a fill once the checkpoint after it commits: measured, that wait was most of the
+     * order → fill latency, and the analytics job's checkpoints (30 tasks, every window's state,
+     * five sinks) took 0.2-3 s under load. This job's state is small and it checkpoints every
+     * --trading-checkpoint-interval (100 ms by default).
+     */
+    static StreamExecutionEnvironment tradingJob(
+            AnalyticsOptions options, Checkpoints checkpoints, Optional<Path> restore, long backfillFrom) {
+        // No metrics reporter here (one port, the analytics job's), a REST port of its own.
+        Configuration config = configuration(options, options.tradingCheckpointInterval, 0, checkpoints, restore);
+        if (!options.cluster) config.setString("rest.bind-port", "0");
+        StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(config);
         DataStream<TradingCommand> commands = env.fromSource(ordersSource(options), WatermarkStrategy.noWatermarks(), "orders")
                 .uid("orders-source");
         DataStream<TradingTick> quotes = env.fromSource(
@@ -130,32 +208,7 @@ public final class AnalyticsMain {
                 .uid("portfolios-sink")
                 .name("portfolios → Kafka");
 
-        LOG.info("job graph built {} ms after main()", System.currentTimeMillis() - startedMs);
-        try {
-            topicsReady.join();
-        } catch (CompletionException error) {
-            if (error.getCause() instanceof IllegalStateException problem) {
-                System.err.println("analytics: " + problem.getMessage());
-                return 1;
-            }
-            throw error;
-        }
-        LOG.info("topics ready {} ms after main()", System.currentTimeMillis() - startedMs);
-        JobClient job = env.executeAsync("tickstream analytics");
-        awaitRunning(job);
-        say("running: job " + job.getJobID() + ", parallelism " + options.parallelism + ", delivery "
-                + options.delivery.name().toLowerCase().replace('_', '-') + ", "
-                + restore.map(path -> "resumed from " + path)
-                        .orElse("fresh start: ticks from " + Instant.ofEpochMilli(backfillFrom)));
-        Runtime.getRuntime().addShutdownHook(new Thread(() -> stopWithSavepoint(job, checkpoints)));
-        try {
-            job.getJobExecutionResult().get();
-            return 0;
-        } catch (Exception error) {
-            System.err.println("analytics: the job failed: " + rootCause(error).getMessage()
-                    + restore.map(path -> " (it was restored from " + path + "; --restore none starts afresh)").orElse(""));
-            return 1;
-        }
+        return env;
     }
 
     /** Waits for the ticks topic and creates the output topics; a problem with them is an IllegalStateException. */
@@ -174,12 +227,17 @@ public final class AnalyticsMain {
         }
     }
 
-    static Configuration configuration(AnalyticsOptions options, Checkpoints checkpoints, Optional<Path> restore) {
+    static Configuration configuration(
+            AnalyticsOptions options,
+            Duration checkpointInterval,
+            int metricsPort,
+            Checkpoints checkpoints,
+            Optional<Path> restore) {
         Configuration config = new Configuration();
         if (options.cluster) {
             if (options.parallelismGiven()) config.setString("parallelism.default", Integer.toString(options.parallelism));
         } else {
-            miniCluster(config, options);
+            miniCluster(config, options, metricsPort);
         }
         // No defensive copy of every record between chained operators (measured: part of the per-tick
         // cost); no function keeps a reference to its input (CEP copies what it buffers itself).
@@ -187,7 +245,7 @@ public final class AnalyticsMain {
         // The periodic half of the watermark generator: idleness is only noticed on this timer.
         config.setString("pipeline.auto-watermark-interval", "50 ms");
 
-        config.setString("execution.checkpointing.interval", options.checkpointInterval.toMillis() + " ms");
+        config.setString("execution.checkpointing.interval", checkpointInterval.toMillis() + " ms");
         config.setString("execution.checkpointing.mode", "EXACTLY_ONCE");
         config.setString("execution.checkpointing.dir", checkpoints.root().toUri().toString());
         config.setString("execution.checkpointing.savepoint-dir", checkpoints.savepoints().toUri().toString());
@@ -206,7 +264,7 @@ public final class AnalyticsMain {
     }
 
     /** One JVM on a shared developer machine: everything on loopback, memory pools small, metrics on request. */
-    private static void miniCluster(Configuration config, AnalyticsOptions options) {
+    private static void miniCluster(Configuration config, AnalyticsOptions options, int metricsPort) {
         // Measured: /work/shared/README.md (RSS ~270 MB with -Xmx256m for a small job; this one ~390 MB).
         config.setString("rest.address", "127.0.0.1");
         config.setString("rest.bind-address", "127.0.0.1");
@@ -219,11 +277,11 @@ public final class AnalyticsMain {
         config.setString("taskmanager.memory.managed.size", "16mb");
         config.setString("parallelism.default", Integer.toString(options.parallelism));
         config.setString("taskmanager.numberOfTaskSlots", Integer.toString(options.parallelism));
-        if (options.metricsPort > 0) {
+        if (metricsPort > 0) {
             config.setString(
                     "metrics.reporter.prom.factory.class",
                     "org.apache.flink.metrics.prometheus.PrometheusReporterFactory");
-            config.setString("metrics.reporter.prom.port", Integer.toString(options.metricsPort));
+            config.setString("metrics.reporter.prom.port", Integer.toString(metricsPort));
         }
     }
 

@@ -27,6 +27,11 @@ public final class AnalyticsOptions {
     private boolean parallelismGiven;
     public Path checkpointDir = Path.of("data", "analytics", "checkpoints");
     public Duration checkpointInterval = Duration.ofMillis(500);
+    /**
+     * The fill engine's job: its fills are seen once its checkpoint commits them, so this is most
+     * of the order → fill latency (docs/trading.md).
+     */
+    public Duration tradingCheckpointInterval = Duration.ofMillis(100);
     public Delivery delivery = Delivery.EXACTLY_ONCE;
     /** Prometheus text on this port; 0 = no reporter. */
     public int metricsPort;
@@ -95,6 +100,7 @@ public final class AnalyticsOptions {
             }
             case "checkpoint-dir" -> checkpointDir = Path.of(value);
             case "checkpoint-interval" -> checkpointInterval = Duration.ofMillis(integer(name, value, 100, 600_000));
+            case "trading-checkpoint-interval" -> tradingCheckpointInterval = Duration.ofMillis(integer(name, value, 20, 600_000));
             case "delivery" -> delivery = delivery(name, value);
             case "metrics-port" -> metricsPort = integer(name, value, 0, 65_535);
             case "rest-port" -> restPort = integer(name, value, 0, 65_535);
@@ -117,6 +123,12 @@ public final class AnalyticsOptions {
             case "candles-retention-bytes" -> candlesRetentionBytes = Long.parseLong(value);
             default -> throw new UsageError("unknown flag --" + name);
         }
+    }
+
+    /** The fill engine job's checkpoints and savepoints: beside --checkpoint-dir, `<its name>-trading`. */
+    public Path tradingCheckpointDir() {
+        Path absolute = checkpointDir.toAbsolutePath();
+        return absolute.resolveSibling(absolute.getFileName() + "-trading");
     }
 
     public boolean parallelismGiven() {

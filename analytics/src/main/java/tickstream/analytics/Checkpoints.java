@@ -38,6 +38,25 @@ public final class Checkpoints {
     }
 
     /**
+     * Waits until job `jobId` has completed a checkpoint here (its `_metadata` written): then every
+     * task runs and every sink can commit. Gives up quietly after `atMost` (the job still runs).
+     */
+    public void awaitFirst(String jobId, java.time.Duration atMost) throws IOException, InterruptedException {
+        Path folder = root.resolve(jobId);
+        long deadline = System.currentTimeMillis() + atMost.toMillis();
+        while (System.currentTimeMillis() < deadline) {
+            if (Files.isDirectory(folder)) {
+                try (Stream<Path> files = Files.find(folder, 2, (path, attributes) -> path.endsWith("_metadata"))) {
+                    if (files.findAny().isPresent()) return;
+                } catch (IOException | java.io.UncheckedIOException gone) {
+                    // A checkpoint folder removed while listed (only the newest is retained): look again.
+                }
+            }
+            Thread.sleep(50);
+        }
+    }
+
+    /**
      * Deletes what earlier runs left but `keep` (may be null): each start is a new job id, so
      * without this every run would leave its job folder and last checkpoint behind for ever.
      * Call it before the job starts, so its own folder is not there yet.

@@ -39,4 +39,18 @@ class AnalyticsOptionsTest {
                 assertThrows(AnalyticsOptions.UsageError.class, () -> AnalyticsOptions.parse(new String[0]))
                         .getMessage());
     }
+
+    @Test
+    void givesTheFillEnginesJobItsOwnCheckpointsBesideTheOthers() {
+        AnalyticsOptions defaults = AnalyticsOptions.parse(new String[] {"--brokers", "b:1", "--checkpoint-dir", "/data/cp"});
+        assertEquals(Duration.ofMillis(100), defaults.tradingCheckpointInterval);
+        assertEquals(java.nio.file.Path.of("/data/cp-trading"), defaults.tradingCheckpointDir());
+        AnalyticsOptions set = AnalyticsOptions.parse(new String[] {"--brokers", "b:1", "--trading-checkpoint-interval=2000"});
+        assertEquals(Duration.ofMillis(2000), set.tradingCheckpointInterval);
+        assertEquals(
+                "--trading-checkpoint-interval must be between 20 and 600000, got 5",
+                assertThrows(AnalyticsOptions.UsageError.class, () -> AnalyticsOptions.parse(
+                                new String[] {"--brokers", "b:1", "--trading-checkpoint-interval", "5"}))
+                        .getMessage());
+    }
 }

@@ -4,15 +4,15 @@ import com.google.flatbuffers.FlatBufferBuilder;
 import java.nio.charset.StandardCharsets;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import tickstream.analytics.trading.Account;
+import tickstream.analytics.trading.CurvePoint;
 import tickstream.analytics.trading.PortfolioSnapshot;
 import tickstream.trading.EquityPoint;
 import tickstream.trading.Portfolio;
 import tickstream.trading.Position;
 
 /**
- * A Portfolio (schemas/fbs/trading.fbs) on the compacted `portfolios`, keyed by its user. The
- * equity curve holds this change's point only (the edge and the dashboard keep the curve they
- * have seen; the job's own curve of 1,000 points is not built yet).
+ * A Portfolio (schemas/fbs/trading.fbs) on the compacted `portfolios`, keyed by its user, with the
+ * account's equity curve (a point a minute, at most 1,000: Account.markEquity).
  */
 public final class PortfolioSerializer extends OneTopicSerializer<PortfolioSnapshot> {
     private transient FlatBufferBuilder builder;
@@ -39,8 +39,12 @@ public final class PortfolioSerializer extends OneTopicSerializer<PortfolioSnaps
                     builder, builder.createString(holding.symbol), holding.quantity, holding.cost, holding.realizedPnl);
         }
         int positionsVector = Portfolio.createPositionsVector(builder, positions);
-        Portfolio.startEquityCurveVector(builder, 1);
-        EquityPoint.createEquityPoint(builder, p.updatedAtMs, p.equity);
+        // Structs go into a vector back to front.
+        Portfolio.startEquityCurveVector(builder, p.equityCurve.size());
+        for (int i = p.equityCurve.size() - 1; i >= 0; i--) {
+            CurvePoint point = p.equityCurve.get(i);
+            EquityPoint.createEquityPoint(builder, point.timeMs, point.equity);
+        }
         int curve = builder.endVector();
         Portfolio.startPortfolio(builder);
         Portfolio.addUser(builder, user);

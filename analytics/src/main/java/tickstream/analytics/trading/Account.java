@@ -18,6 +18,9 @@ import tickstream.trading.Side;
  * one key of the fill engine's per-user operator; plain Java, so its rules are tested on their own.
  */
 public class Account {
+    /** The most points an equity curve keeps: 1,000 minutes, a trading session and more. */
+    public static final int EQUITY_POINTS = 1_000;
+    private static final long MINUTE_MS = 60_000;
     /** An order the account has accepted and that has not ended. */
     public static class OpenOrder {
         public String id;
@@ -53,8 +56,28 @@ public class Account {
     public long resetAtMs;
     public Map<String, Holding> positions = new LinkedHashMap<>();
     public Map<String, OpenOrder> open = new LinkedHashMap<>();
+    /**
+     * The equity after the last change of each minute since the reset, oldest first, at most
+     * EQUITY_POINTS: the Portfolio record carries it, so a reader sees the session's curve.
+     */
+    public List<CurvePoint> equityCurve = new ArrayList<>();
 
     public Account() {}
+
+    /**
+     * Records the equity after a change: a change in the minute of the last point replaces it (the
+     * record stays small however many fills a minute has), one in a later minute adds a point.
+     */
+    public void markEquity(long timeMs, long equity) {
+        CurvePoint last = equityCurve.isEmpty() ? null : equityCurve.get(equityCurve.size() - 1);
+        if (last != null && Math.floorDiv(last.timeMs, MINUTE_MS) == Math.floorDiv(timeMs, MINUTE_MS)) {
+            last.timeMs = Math.max(last.timeMs, timeMs);
+            last.equity = equity;
+            return;
+        }
+        if (equityCurve.size() >= EQUITY_POINTS) equityCurve.remove(0);
+        equityCurve.add(new CurvePoint(timeMs, equity));
+    }
 
     /** A user's first command opens the account with the starting cash (docs/trading.md, Accounts 1). */
     public void openIfNew(long startingCashValue, long timeMs) {
@@ -158,6 +181,8 @@ public class Account {
         cash = newStartingCash;
         reservedCash = 0;
         resetAtMs = timeMs;
+        // The curve restarts at the new cash (the engine marks it after the reset).
+        equityCurve.clear();
         return cancellations;
     }
 

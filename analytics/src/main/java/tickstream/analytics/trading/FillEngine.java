@@ -84,8 +84,8 @@ public class FillEngine extends KeyedCoProcessFunction<Integer, TradingCommand, 
                 account.reset(command.startingCash == 0 ? defaultStartingCash : command.startingCash, command.timeMs);
             }
         }
-        accounts.put(command.user, account);
         context.output(PORTFOLIOS, snapshot(command.user, account, command.timeMs, lastUpdateId));
+        accounts.put(command.user, account);
     }
 
     @Override
@@ -106,7 +106,9 @@ public class FillEngine extends KeyedCoProcessFunction<Integer, TradingCommand, 
             lastOfUser.put(update.user, update);
         }
         for (Map.Entry<String, MatchedUpdate> entry : lastOfUser.entrySet()) {
-            context.output(PORTFOLIOS, snapshot(entry.getKey(), accounts.get(entry.getKey()), tick.timeMs, entry.getValue().id));
+            Account account = accounts.get(entry.getKey());
+            context.output(PORTFOLIOS, snapshot(entry.getKey(), account, tick.timeMs, entry.getValue().id));
+            accounts.put(entry.getKey(), account);
         }
     }
 
@@ -145,6 +147,8 @@ public class FillEngine extends KeyedCoProcessFunction<Integer, TradingCommand, 
             equity += last == null ? holding.cost : holding.quantity * last;
         }
         snapshot.equity = equity;
+        account.markEquity(timeMs, equity);
+        for (CurvePoint point : account.equityCurve) snapshot.equityCurve.add(new CurvePoint(point.timeMs, point.equity));
         return snapshot;
     }
 

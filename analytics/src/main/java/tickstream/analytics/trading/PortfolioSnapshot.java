@@ -17,6 +17,8 @@ public class PortfolioSnapshot {
     public String lastUpdateId = "";
     /** cash + Σ quantity × the last trade price the engine knows (the cost where it knows none). */
     public long equity;
+    /** The account's equity curve, its last point this change's (Account.markEquity). */
+    public List<CurvePoint> equityCurve = new ArrayList<>();
 
     public PortfolioSnapshot() {}
 }

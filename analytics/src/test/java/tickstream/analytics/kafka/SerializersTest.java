@@ -21,6 +21,9 @@ import tickstream.kafka.CandleBar;
 import tickstream.kafka.EventSource;
 import tickstream.kafka.MarketEvent;
 import tickstream.kafka.MarketEventKind;
+import tickstream.analytics.trading.CurvePoint;
+import tickstream.analytics.trading.PortfolioSnapshot;
+import tickstream.trading.Portfolio;
 
 /** The Kafka records, through the classes flatc generates from schemas/fbs. */
 class SerializersTest {
@@ -119,5 +122,21 @@ class SerializersTest {
         assertEquals(5_000L, read.windowMs());
         assertEquals(3_000_000L, read.startTimeUs());
         assertEquals(2_437_500L, read.price());
+    }
+
+    @Test
+    void writesAPortfoliosWholeEquityCurveOldestFirst() {
+        PortfolioSnapshot snapshot = new PortfolioSnapshot();
+        snapshot.user = "alice";
+        snapshot.cash = 5;
+        snapshot.equityCurve.add(new CurvePoint(1_000, 10));
+        snapshot.equityCurve.add(new CurvePoint(61_000, 20));
+        snapshot.equityCurve.add(new CurvePoint(121_000, 30));
+        Portfolio portfolio = Portfolio.getRootAsPortfolio(ByteBuffer.wrap(new PortfolioSerializer("portfolios").encode(snapshot)));
+        assertEquals(3, portfolio.equityCurveLength());
+        for (int i = 0; i < 3; i++) {
+            assertEquals(1_000 + i * 60_000L, portfolio.equityCurve(i).timeMs());
+            assertEquals(10 * (i + 1), portfolio.equityCurve(i).equity());
+        }
     }
 }

@@ -98,6 +98,10 @@ class FillJobTest {
         assertEquals(100, last.positions.get(0).quantity);
         assertEquals("o1-3", last.lastUpdateId);
         assertEquals(last.cash + 100 * 1_790_000L, last.equity);
+        // Every change of alice's was in one minute: one point, the last change's.
+        assertEquals(1, last.equityCurve.size());
+        assertEquals(last.equity, last.equityCurve.get(0).equity);
+        assertEquals(1_797_000_002_000L, last.equityCurve.get(0).timeMs);
     }
 
     private static String describe(MatchedUpdate update) {
