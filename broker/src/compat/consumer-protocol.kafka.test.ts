@@ -9,7 +9,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_KAFKA_VERSION } from '../apache-kafka/apache-kafka.js';
 import { resolveKafkaJars } from '../apache-kafka/maven.js';
 import { describeConsumerGroups, RawKafkaClient } from '../testing/consumer-group-wire.js';
-import { selectedBackend, startTestKafka, type TestKafka, uniqueName } from '../testing/kafka-backend.js';
+import {
+  selectedBackend,
+  startTestKafka,
+  TEST_CONSUMER_SESSION_TIMEOUT_MS,
+  type TestKafka,
+  uniqueName,
+} from '../testing/kafka-backend.js';
 import { confluentKafkaPython } from '../testing/python-venv.js';
 import { until } from '../testing/until.js';
 
@@ -24,8 +30,8 @@ import { until } from '../testing/until.js';
 const JAVA_SOURCE = fileURLToPath(new URL('./java/ConsumerProtocolMember.java', import.meta.url));
 const PYTHON_SOURCE = fileURLToPath(new URL('./python/consumer_protocol_member.py', import.meta.url));
 type ClientFamily = 'java' | 'librdkafka';
-/** Apache Kafka's default group.consumer.session.timeout.ms, which both backends use. */
-const SESSION_TIMEOUT_MS = 45_000;
+/** group.consumer.session.timeout.ms of both test backends (kafka-backend.ts). */
+const SESSION_TIMEOUT_MS = TEST_CONSUMER_SESSION_TIMEOUT_MS;
 
 interface MemberEvent {
   event: 'started' | 'assigned' | 'committed' | 'closed' | 'error';

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestProject } from 'vitest/node';
 import { startApacheKafka } from '../apache-kafka/apache-kafka.js';
-import { TEST_LOG_CLEANER_BACKOFF_MS, TEST_SCRAM_CREDENTIALS, testSecurityListeners } from './kafka-backend.js';
+import { TEST_APACHE_PROPERTIES, TEST_SCRAM_CREDENTIALS, testSecurityListeners } from './kafka-backend.js';
 
 /**
  * Vitest globalSetup: with KAFKA_BACKEND=apache, starts one single-node Apache Kafka for the
@@ -20,7 +20,7 @@ export default async function setup(project: TestProject): Promise<(() => Promis
     dataDir,
     extraListeners: security.listeners,
     scramCredentials: TEST_SCRAM_CREDENTIALS,
-    properties: { 'log.cleaner.backoff.ms': TEST_LOG_CLEANER_BACKOFF_MS },
+    properties: TEST_APACHE_PROPERTIES,
     log: (line) => console.log(`[apache-kafka] ${line}`),
   });
   project.provide('apacheKafkaBootstrap', kafka.bootstrap);
