@@ -12,7 +12,8 @@ import {
   startEdge,
   startEdgeGroup,
 } from '@tickstream/edge';
-import { defaultProducerOptions, formatStatus, startProducer } from '@tickstream/producer';
+import { defaultProducerOptions, formatStatus, joinPipeline, startProducer } from '@tickstream/producer';
+import { brokerReporter } from '../broker-reporter.js';
 import type { Command } from '../command.js';
 import { parseChoice, parseInteger, parsePort } from '../option-values.js';
 import { runUntilSignal } from '../run-until-signal.js';
@@ -42,11 +43,22 @@ async function startKafka(kind: 'embedded' | 'apache', log: (line: string) => vo
     });
     return { bootstrap: kafka.bootstrap, describe: `Apache Kafka on ${kafka.bootstrap}`, close: () => kafka.close() };
   }
-  const broker = await startBroker({ port: 9092, dataDir: './data/broker', log: (line) => log(`broker: ${line}`) });
+  const broker = await startBroker(
+    { port: 9092, dataDir: './data/broker', log: (line) => log(`broker: ${line}`) },
+    // Its figures go to system_metrics (the Pipeline tab), read from the registry /metrics would serve.
+    { metrics: true },
+  );
+  const reporter = broker.metrics
+    ? brokerReporter(broker.bootstrap, broker.metrics, (line) => log(`broker: ${line}`))
+    : null;
+  reporter?.start();
   return {
     bootstrap: broker.bootstrap,
     describe: `embedded broker on ${broker.bootstrap}`,
-    close: () => broker.close(),
+    close: async () => {
+      await reporter?.stop();
+      await broker.close();
+    },
   };
 }
 
@@ -122,11 +134,20 @@ export const upCommand: Command = {
       await kafka.close();
       throw error;
     }
+    const producerInPipeline = await joinPipeline(producer, {
+      brokers: kafka.bootstrap.split(','),
+      authSecret,
+      log: (line) => log(`producer: ${line}`),
+    });
     process.stdout.write(
       `producer: ${defaultProducerOptions.symbolCount} symbols at ${defaultProducerOptions.rate} ticks/s into '${defaultProducerOptions.topic}'\n`,
     );
     const analytics = await AnalyticsBeside.prepare(kafka.bootstrap, flags.boolean('no-analytics'), log);
-    if (edges > 1) return runEdgeGroup(edges, port, tls, kafka, producer, analytics, log);
+    const stopProducer = async (): Promise<void> => {
+      await producerInPipeline.stop();
+      await producer.stop();
+    };
+    if (edges > 1) return runEdgeGroup(edges, port, tls, kafka, stopProducer, producer, analytics, log);
     let edge: Awaited<ReturnType<typeof startEdge>>;
     try {
       edge = await startEdge({
@@ -141,7 +162,7 @@ export const upCommand: Command = {
         log: (line) => log(`edge: ${line}`),
       });
     } catch (error) {
-      await producer.stop();
+      await stopProducer();
       await kafka.close();
       throw error;
     }
@@ -160,7 +181,7 @@ export const upCommand: Command = {
       clearInterval(status);
       await edge.stop();
       await analytics.stop();
-      await producer.stop();
+      await stopProducer();
       await kafka.close();
     });
   },
@@ -265,6 +286,7 @@ async function runEdgeGroup(
   port: number,
   tls: { certFile: string; keyFile: string } | null,
   kafka: KafkaHandle,
+  stopProducer: () => Promise<void>,
   producer: RunningProducer,
   analytics: AnalyticsBeside,
   log: (line: string) => void,
@@ -290,7 +312,7 @@ async function runEdgeGroup(
       log,
     });
   } catch (error) {
-    await producer.stop();
+    await stopProducer();
     await kafka.close();
     throw error;
   }
@@ -315,7 +337,7 @@ async function runEdgeGroup(
     clearInterval(status);
     await group.stop();
     await analytics.stop();
-    await producer.stop();
+    await stopProducer();
     await kafka.close();
   });
 }
