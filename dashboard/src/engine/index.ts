@@ -69,3 +69,13 @@ export {
 export { SeriesHandle } from './series-handle.js';
 export { HIGH_AT, LOW_BELOW, volumeCategory } from './volume-table.js';
 export { workerFeed } from './worker-feed.js';
+export {
+  type Diagram,
+  type DiagramArrow,
+  type DiagramNode,
+  layoutPipeline,
+  type PipelineAnswer,
+  type PipelineComponent,
+  shortId,
+  statusLine,
+} from './pipeline-layout.js';
