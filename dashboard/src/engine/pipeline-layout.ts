@@ -41,6 +41,8 @@ export interface DiagramArrow {
   from: { x: number; y: number };
   to: { x: number; y: number };
   label: string;
+  /** Where the label sits: in the gap before the arrow's head, so an arrow across a column stays readable. */
+  labelAt: { x: number; y: number };
   /** Nothing known to flow (a silent end). */
   idle: boolean;
 }
@@ -53,8 +55,9 @@ export interface Diagram {
   columns: { x: number; title: string }[];
 }
 
-const COLUMN_WIDTH = 200;
-const NODE_WIDTH = 150;
+const COLUMN_WIDTH = 250;
+const NODE_WIDTH = 160;
+const GAP = COLUMN_WIDTH - NODE_WIDTH;
 const NODE_HEIGHT = 44;
 const ROW = 58;
 const TOP = 36;
@@ -89,6 +92,11 @@ export function layoutPipeline(answer: PipelineAnswer): Diagram {
     return made;
   };
   const right = (n: DiagramNode) => ({ x: n.x + n.width, y: n.y + n.height / 2 });
+  const arrow = (a: Omit<DiagramArrow, 'labelAt'>): void => {
+    const x = a.to.x - GAP / 2;
+    const share = a.to.x === a.from.x ? 0 : (x - a.from.x) / (a.to.x - a.from.x);
+    arrows.push({ ...a, labelAt: { x, y: a.from.y + (a.to.y - a.from.y) * share - 5 } });
+  };
   const left = (n: DiagramNode) => ({ x: n.x, y: n.y + n.height / 2 });
 
   // Column 0: each producer's workers (writer "main" only when it wrote anything itself).
@@ -124,7 +132,7 @@ export function layoutPipeline(answer: PipelineAnswer): Diagram {
   );
   const topicMiddle = topicNodes[Math.floor(topicNodes.length / 2)] as DiagramNode;
   for (const worker of workers) {
-    arrows.push({
+    arrow({
       key: `${worker.node.key}->ticks`,
       from: right(worker.node),
       to: left(topicMiddle),
@@ -158,7 +166,7 @@ export function layoutPipeline(answer: PipelineAnswer): Diagram {
         ];
   for (const job of jobNodes) {
     const component = jobs.find((c) => c.id === job.componentId);
-    arrows.push({
+    arrow({
       key: `ticks->${job.key}`,
       from: right(topicMiddle),
       to: left(job),
@@ -177,7 +185,7 @@ export function layoutPipeline(answer: PipelineAnswer): Diagram {
       subtitle: edge.status === 'ok' ? `lag ${sum(edge, 'lag').toLocaleString('en-US')}` : statusLine(edge),
       health: edge.status,
     });
-    arrows.push({
+    arrow({
       key: `ticks->${edge.id}`,
       from: right(topicMiddle),
       to: left(made),
@@ -188,11 +196,11 @@ export function layoutPipeline(answer: PipelineAnswer): Diagram {
       key: `clients:${edge.id}`,
       componentId: null,
       ...place(4, index),
-      title: `${Math.round(sum(edge, 'clients'))} clients`,
+      title: `${Math.round(sum(edge, 'clients'))} client${Math.round(sum(edge, 'clients')) === 1 ? '' : 's'}`,
       subtitle: silent ? 'unknown' : `${(sum(edge, 'bytes_per_s') / 1e3).toFixed(1)} kB/s`,
       health: silent ? 'silent' : 'ok',
     });
-    arrows.push({
+    arrow({
       key: `${edge.id}->clients`,
       from: right(made),
       to: left(clients),
