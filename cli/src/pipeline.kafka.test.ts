@@ -175,7 +175,7 @@ describe('system_metrics, /api/pipeline and tickstream chaos', () => {
 
   it('tickstream chaos pause stops the ticks, resume restarts them; both audited on market_events', async () => {
     await chaos(['pause', '--target', producerId, '--secret', SECRET, '--user', 'ops']);
-    await until(async () => (await component(producerId))?.status === 'degraded', 15_000);
+    await until(async () => (await component(producerId))?.status === 'degraded', 15_000, 'the producer degraded');
     expect((await component(producerId))?.detail).toContain('paused');
     // Paused: the ticks topic's end does not move (a batch in flight when the pause came may still land).
     await sleep(500);
@@ -184,9 +184,9 @@ describe('system_metrics, /api/pipeline and tickstream chaos', () => {
     expect(await ticksWritten()).toBe(pausedAt);
 
     await chaos(['resume', '--target', producerId, '--secret', SECRET]);
-    await until(async () => (await ticksWritten()) > pausedAt + 500, 15_000);
-    await until(async () => (await component(producerId))?.status === 'ok', 15_000);
-    await until(async () => (await chaosEvents()).some((event) => event.name === 'resume'), 15_000);
+    await until(async () => (await ticksWritten()) > pausedAt + 500, 15_000, 'ticks again');
+    await until(async () => (await component(producerId))?.status === 'ok', 15_000, 'the producer ok');
+    await until(async () => (await chaosEvents()).some((event) => event.name === 'resume'), 15_000, 'a resume audit');
     const events = await chaosEvents();
     expect(events.find((event) => event.name === 'pause')?.detail).toContain(`by ops on ${producerId}`);
   });
@@ -199,7 +199,11 @@ describe('system_metrics, /api/pipeline and tickstream chaos', () => {
     const byStranger = await signControlCommand({ secret: 'not-the-secret', user: 'eve', role: 'admin', command });
     await writer.send({ topic: CONTROL_TOPIC, messages: [{ value: byViewer }, { value: byStranger }] });
     await writer.disconnect();
-    await until(async () => (await chaosEvents()).filter((event) => event.name === 'refused').length >= 2, 15_000);
+    await until(
+      async () => (await chaosEvents()).filter((event) => event.name === 'refused').length >= 2,
+      15_000,
+      'two refusals audited',
+    );
     const refused = (await chaosEvents()).filter((event) => event.name === 'refused').map((event) => event.detail);
     expect(refused.join('\n')).toContain('mallory: role viewer may not inject');
     expect(refused.join('\n')).toContain('signature does not verify');
@@ -213,7 +217,7 @@ describe('system_metrics, /api/pipeline and tickstream chaos', () => {
     const killedAt = Date.now();
     producer.child.kill('SIGKILL');
     await producer.done;
-    await until(async () => (await component(producerId))?.status === 'silent', 15_000);
+    await until(async () => (await component(producerId))?.status === 'silent', 15_000, 'the producer silent');
     const silent = await component(producerId);
     const since = Date.parse(silent?.silentSince ?? '');
     expect(since).toBeGreaterThan(killedAt - 2000);

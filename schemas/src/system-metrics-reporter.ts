@@ -92,6 +92,11 @@ export interface SystemMetricsReporterOptions {
   extra?: () => MetricFigureFields[];
   /** "" while healthy, else why not. */
   problem?: () => string;
+  /**
+   * False while the component cannot be read (a job whose metrics do not answer): no record is
+   * written, so the pipeline shows it silent rather than repeating stale figures.
+   */
+  readable?: () => boolean;
   intervalMs?: number;
   topic?: string;
   log: (line: string) => void;
@@ -146,6 +151,10 @@ export class SystemMetricsReporter {
         this.connected = true;
       }
       const nowMs = Date.now();
+      if (this.options.readable?.() === false) {
+        this.lastReportMs = nowMs;
+        return;
+      }
       const figures = this.sampler.sample(await this.options.registry.getMetricsAsJSON(), nowMs);
       if (this.options.extra) figures.push(...this.options.extra());
       const value = this.encoder.encode({

@@ -57,7 +57,10 @@ export const chaosCommand: Command = {
     'job, a slow consumer, a TCP proxy between an edge and Kafka (docs/operations.md, "Failure injection").',
   async run(flags) {
     const [action, ...extra] = flags.positionals;
-    if (action === undefined) throw new UsageError(`say what to inject: tickstream chaos <action>\n${actionList}`);
+    if (action === undefined)
+      throw new UsageError(
+        `say what to inject: tickstream chaos ${Object.keys(CHAOS_ACTIONS).join('|')} (tickstream chaos --help says what each does)`,
+      );
     if (!isChaosAction(action))
       throw new UsageError(`unknown action '${action}'; the actions are ${Object.keys(CHAOS_ACTIONS).join(', ')}`);
     if (extra.length > 0) throw new UsageError(`unexpected argument '${extra[0]}'`);

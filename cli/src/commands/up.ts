@@ -13,6 +13,7 @@ import {
   startEdgeGroup,
 } from '@tickstream/edge';
 import { defaultProducerOptions, formatStatus, joinPipeline, startProducer } from '@tickstream/producer';
+import { type AnalyticsReporter, analyticsReporter } from '../analytics-reporter.js';
 import { brokerReporter } from '../broker-reporter.js';
 import type { Command } from '../command.js';
 import { parseChoice, parseInteger, parsePort } from '../option-values.js';
@@ -196,6 +197,7 @@ class AnalyticsBeside {
   /** Settles once the JVM is spawned, or starting it failed. */
   private spawned: Promise<RunningAnalytics | undefined> | undefined;
   private stopping = false;
+  private reporter: AnalyticsReporter | null = null;
 
   /**
    * The job's Prometheus port is chosen before the edges start, so each can be told where to read the
@@ -238,6 +240,11 @@ class AnalyticsBeside {
   private async follow(job: RunningAnalytics): Promise<void> {
     try {
       await job.ready;
+      if (!this.stopping && this.metricsUrl !== null) {
+        // The job's figures on system_metrics (the Pipeline tab), read from its Prometheus reporter.
+        this.reporter = analyticsReporter({ metricsUrl: this.metricsUrl, brokers: this.brokers, log: this.log });
+        this.reporter.start();
+      }
       process.stdout.write(
         `analytics: job running (${job.delivery}, metrics on ${this.metricsUrl}); Flink's log: ${job.logFile}\n`,
       );
@@ -251,6 +258,7 @@ class AnalyticsBeside {
 
   async stop(): Promise<void> {
     this.stopping = true;
+    await this.reporter?.stop();
     const job = await this.spawned;
     await job?.stop();
   }
