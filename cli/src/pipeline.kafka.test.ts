@@ -213,6 +213,31 @@ describe('system_metrics, /api/pipeline and tickstream chaos', () => {
     expect((await component(producerId))?.status).toBe('ok');
   });
 
+  it('tickstream chaos burst --factor 5 --for 3s multiplies the rate, then ends by itself (audited)', async () => {
+    const rateOver = async (ms: number): Promise<number> => {
+      const before = await ticksWritten();
+      const startedAt = Date.now();
+      await sleep(ms);
+      return ((await ticksWritten()) - before) / ((Date.now() - startedAt) / 1000);
+    };
+    const base = await rateOver(1500);
+    await chaos(['burst', '--factor', '5', '--for', '3s', '--target', producerId, '--secret', SECRET]);
+    await until(
+      async () => (await component(producerId))?.detail.includes('bursting at 5×') ?? false,
+      10_000,
+      'the producer bursting',
+    );
+    const burst = await rateOver(1500);
+    process.stderr.write(`chaos burst: ${Math.round(base)} ticks/s before, ${Math.round(burst)} during (×5 asked)\n`);
+    expect(burst).toBeGreaterThan(base * 2.5);
+    await until(
+      async () => (await chaosEvents()).some((event) => event.detail.startsWith('burst over after 3000 ms')),
+      15_000,
+      'the end of the burst audited',
+    );
+    await until(async () => (await component(producerId))?.status === 'ok', 15_000, 'the producer ok again');
+  });
+
   it('a killed producer is shown silent, with since when', async () => {
     const killedAt = Date.now();
     producer.child.kill('SIGKILL');
