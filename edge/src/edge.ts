@@ -191,12 +191,12 @@ export async function startEdge(options: EdgeOptions): Promise<RunningEdge> {
     },
     options.maxAlertsPerUser,
   );
-  const replayKafka = edgeKafkaClient(
+  const edgeKafka = edgeKafkaClient(
     `tickstream-edge-${options.edgeId}-${epoch}-replay`,
     options.brokers,
     options.kafkaSecurity ?? kafkaSecurityFromEnv(),
   );
-  const replayAdmin = replayKafka.admin({ retry: { retries: 1 } });
+  const replayAdmin = edgeKafka.admin({ retry: { retries: 1 } });
   const replays = new Replays({
     brokers: options.brokers,
     clientId: `tickstream-edge-${options.edgeId}-${epoch}`,
@@ -471,7 +471,7 @@ export async function startEdge(options: EdgeOptions): Promise<RunningEdge> {
     log,
   });
   const reporter = edgeReporter({
-    kafka: replayKafka,
+    kafka: edgeKafka,
     edgeId: options.edgeId,
     topic: options.systemMetricsTopic,
     registry: metrics.registry,

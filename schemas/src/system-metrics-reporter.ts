@@ -118,6 +118,8 @@ export class SystemMetricsReporter {
   private writing = false;
   private lastReportMs = 0;
   private failure = '';
+  /** Records written so far. */
+  written = 0;
 
   constructor(private readonly options: SystemMetricsReporterOptions) {
     this.sampler = new FigureSampler(options.selections);
@@ -125,9 +127,6 @@ export class SystemMetricsReporter {
     this.topic = options.topic ?? SYSTEM_METRICS_TOPIC;
     this.producer = options.kafka.producer({ allowAutoTopicCreation: true, retry: { retries: 1 } });
   }
-
-  /** Records written so far. */
-  written = 0;
 
   start(): void {
     this.lastReportMs = Date.now();
