@@ -32,6 +32,8 @@ export class PipelineConsumer {
   private readonly positions = new Map<number, number>();
   private timer: NodeJS.Timeout | undefined;
   private stopped = false;
+  /** The last reason said: Kafka away for a minute is one line, not thirty. */
+  private said = '';
   badRecords = 0;
 
   constructor(private readonly options: PipelineConsumerOptions) {
@@ -56,7 +58,9 @@ export class PipelineConsumer {
         return;
       }
     } catch (error) {
-      this.options.log(`system_metrics: could not look for '${topic}' (${(error as Error).message}); retrying`);
+      const line = `system_metrics: could not look for '${topic}' (${(error as Error).message}); retrying`;
+      if (line !== this.said) this.options.log(line);
+      this.said = line;
     }
     this.timer = setTimeout(() => void this.look(), TOPIC_POLL_MS);
     this.timer.unref();
