@@ -4,7 +4,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type RunningAnalytics, startAnalytics } from '@tickstream/analytics';
-import { BarTimeframe, type CandleBarFields, decodeCandleBar } from '@tickstream/schemas';
+import {
+  BarTimeframe,
+  type CandleBarFields,
+  decodeCandleBar,
+  decodeSystemMetric,
+  SYSTEM_METRICS_TOPIC,
+  type SystemMetricFields,
+} from '@tickstream/schemas';
 import { kafkaLz4Codec } from '@tickstream/schemas/lz4-node';
 import kafkajs from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -12,6 +19,7 @@ import { freePort } from '../../bench/src/processes.js';
 import { selectedBackend, startTestKafka, type TestKafka, uniqueName } from '../../broker/src/testing/kafka-backend.js';
 import { until } from '../../broker/src/testing/until.js';
 import { defaultProducerOptions, type RunningProducer, startProducer } from '../../producer/dist/index.js';
+import { type AnalyticsReporter, analyticsReporter } from './analytics-reporter.js';
 
 const { CompressionCodecs, CompressionTypes, Kafka, logLevel } = kafkajs;
 // The job's sink writes lz4 batches; kafkajs ships without lz4.
@@ -74,9 +82,13 @@ describe(`analytics detections reach tickstream watch (${selectedBackend()} back
   const events = `${topic}-events`;
   const candles = `${topic}-candles`;
   let watch: ReturnType<typeof tickstream>;
+  let reporter: AnalyticsReporter | undefined;
+  let metricsPort: number;
+  const jobId = uniqueName('analytics-test');
 
   beforeAll(async () => {
     kafka = await startTestKafka();
+    metricsPort = await freePort();
     checkpoints = await mkdtemp(join(tmpdir(), 'tickstream-analytics-test-'));
     // The job first: it waits for the ticks topic, then reads it from its first tick, so it is
     // warm and caught up when the scenario's first episode starts, 60 s in.
@@ -86,6 +98,7 @@ describe(`analytics detections reach tickstream watch (${selectedBackend()} back
       topics: { ticks: topic, events, candles, correlations: `${topic}-correlations` },
       instance: uniqueName('analytics'),
       backfillMs: 0,
+      metricsPort,
       log: verbose ? (line) => process.stderr.write(`[analytics] ${line}\n`) : quiet,
     });
     // One worker: every symbol's crash starts with the announcement (workers each keep their own
@@ -121,6 +134,7 @@ describe(`analytics detections reach tickstream watch (${selectedBackend()} back
 
   afterAll(async () => {
     for (const child of processes) child.kill('SIGKILL');
+    await reporter?.stop();
     await analytics?.kill();
     await producer?.stop();
     await kafka?.close();
@@ -229,4 +243,39 @@ describe(`analytics detections reach tickstream watch (${selectedBackend()} back
     }
     expect(misplaced).toEqual([]);
   }, 150_000);
+
+  it("the job's own figures reach system_metrics once a second: ticks read, checkpoint age, watermark lag", async () => {
+    // As `up` does beside the job: its Prometheus figures on system_metrics. Started only now, so
+    // the scrapes add nothing to the job's CPU while the FlashCrash latency above is measured.
+    reporter = analyticsReporter({
+      metricsUrl: `http://127.0.0.1:${metricsPort}/metrics`,
+      brokers: kafka.bootstrap,
+      componentId: jobId,
+      log: quiet,
+    });
+    reporter.start();
+    const records: SystemMetricFields[] = [];
+    const reader = new Kafka({ brokers: kafka.brokers, logLevel: logLevel.NOTHING }).consumer({
+      groupId: uniqueName('system-metrics-reader'),
+    });
+    await reader.connect();
+    try {
+      await reader.subscribe({ topic: SYSTEM_METRICS_TOPIC, fromBeginning: true });
+      await reader.run({
+        eachMessage: async ({ message }) => {
+          if (message.key?.toString() === jobId && message.value)
+            records.push(decodeSystemMetric(new Uint8Array(message.value)));
+        },
+      });
+      const figure = (record: SystemMetricFields, name: string) => record.figures.find((f) => f.name === name)?.value;
+      await until(() => records.some((record) => (figure(record, 'records_per_s') ?? 0) > 0), 30_000, 'a record');
+      const latest = records.at(-1) as SystemMetricFields;
+      expect(latest).toMatchObject({ kind: 'analytics', componentId: jobId });
+      expect(figure(latest, 'checkpoint_age_ms')).toBeGreaterThanOrEqual(0);
+      expect(figure(latest, 'watermark_lag_ms')).toBeDefined();
+      expect(figure(latest, 'backpressured_ms_per_s')).toBeGreaterThanOrEqual(0);
+    } finally {
+      await reader.disconnect();
+    }
+  }, 60_000);
 });

@@ -42,6 +42,7 @@ describe('tickstream CLI', () => {
       'token',
       'users',
       'portfolio',
+      'chaos',
       'bench',
     ]);
     for (const command of listed) {
@@ -51,6 +52,9 @@ describe('tickstream CLI', () => {
       expect(result.stdout).toMatch(new RegExp(`^Usage: tickstream ${command} (\\S+ )*\\[options\\]`));
       expect(result.stdout).toContain('--help');
     }
+    // The contract: `tickstream chaos --help` lists the actions.
+    const chaos = tickstream('chaos', '--help').stdout;
+    for (const action of ['pause', 'resume', 'burst']) expect(chaos).toMatch(new RegExp(`^ {2}${action} +\\S`, 'm'));
     const producer = tickstream('producer', '--help').stdout;
     for (const flag of ['--brokers', '--topic', '--symbols', '--symbol-count', '--rate', '--workers', '--volatility']) {
       expect(producer).toContain(flag);

@@ -35,6 +35,9 @@ import { MarketSessionBook } from './market-session.js';
 import { MarketState } from './market-state.js';
 import { EdgeMetrics, type SendCounts } from './metrics.js';
 import type { EdgeOptions } from './options.js';
+import { PipelineBook } from './pipeline-book.js';
+import { PipelineConsumer } from './pipeline-consumer.js';
+import { edgeReporter } from './pipeline-reporter.js';
 import { RateLimiter } from './rate-limiter.js';
 import { Replays } from './replays.js';
 import { CloseCode, type Session } from './session.js';
@@ -188,11 +191,12 @@ export async function startEdge(options: EdgeOptions): Promise<RunningEdge> {
     },
     options.maxAlertsPerUser,
   );
-  const replayAdmin = edgeKafkaClient(
+  const edgeKafka = edgeKafkaClient(
     `tickstream-edge-${options.edgeId}-${epoch}-replay`,
     options.brokers,
     options.kafkaSecurity ?? kafkaSecurityFromEnv(),
-  ).admin({ retry: { retries: 1 } });
+  );
+  const replayAdmin = edgeKafka.admin({ retry: { retries: 1 } });
   const replays = new Replays({
     brokers: options.brokers,
     clientId: `tickstream-edge-${options.edgeId}-${epoch}`,
@@ -457,8 +461,30 @@ export async function startEdge(options: EdgeOptions): Promise<RunningEdge> {
     },
   });
 
+  const pipeline = new PipelineBook();
+  const pipelineConsumer = new PipelineConsumer({
+    brokers: options.brokers,
+    ...(options.kafkaSecurity ? { security: options.kafkaSecurity } : {}),
+    clientId: `tickstream-edge-${options.edgeId}-${epoch}`,
+    topic: options.systemMetricsTopic,
+    book: pipeline,
+    log,
+  });
+  const reporter = edgeReporter({
+    kafka: edgeKafka,
+    edgeId: options.edgeId,
+    topic: options.systemMetricsTopic,
+    registry: metrics.registry,
+    problem: () => {
+      const kafka = consumer.health;
+      return draining ? 'draining' : !loaded ? 'loading history' : kafka.up ? '' : `Kafka: ${kafka.detail}`;
+    },
+    log,
+  });
+
   registerHttpRoutes(app, {
     auth,
+    pipeline,
     protect: options.protect,
     login: {
       secret: options.authSecret,
@@ -568,6 +594,8 @@ export async function startEdge(options: EdgeOptions): Promise<RunningEdge> {
   analytics.start().catch((error: Error) => log(`analytics consumer stopped: ${error.message}`));
   jobMetrics?.start();
   trading.start();
+  pipelineConsumer.start();
+  reporter.start();
 
   let stopped: Promise<void> | undefined;
   const stop = (): Promise<void> => {
@@ -578,7 +606,15 @@ export async function startEdge(options: EdgeOptions): Promise<RunningEdge> {
       uws.us_listen_socket_close(listenSocket);
       for (const session of sessions) session.outlet?.close(CloseCode.ShuttingDown, 'edge shutting down');
       replays.stop();
-      await Promise.all([consumer.stop(), users.stop(), analytics.stop(), trading.stop(), replayAdmin.disconnect()]);
+      await Promise.all([
+        consumer.stop(),
+        users.stop(),
+        analytics.stop(),
+        trading.stop(),
+        replayAdmin.disconnect(),
+        pipelineConsumer.stop(),
+        reporter.stop(),
+      ]);
     })();
     return stopped;
   };

@@ -14,12 +14,13 @@ import { corsPreflight, type GuardedRoutes, guardedRoutes, type RequestPolicy } 
 import { registerTradingRoutes } from './http-trading-routes.js';
 import { type MarketContext, registerMarketRoutes } from './market-routes.js';
 import type { EdgeMetrics } from './metrics.js';
+import { type PipelineContext, registerPipelineRoutes } from './pipeline-routes.js';
 import type { StaticFile } from './static-files.js';
 import type { TradingService } from './trading-service.js';
 import type { UserState } from './user-state.js';
 import type { HttpRequest, HttpResponse, TemplatedApp } from './uws.js';
 
-export interface HttpContext extends MarketContext, RequestPolicy {
+export interface HttpContext extends MarketContext, PipelineContext, RequestPolicy {
   metrics: EdgeMetrics;
   staticFiles: Map<string, StaticFile>;
   /** What /health reports; `ok` false answers 503. */
@@ -87,6 +88,7 @@ export function registerHttpRoutes(app: TemplatedApp, context: HttpContext): voi
   registerTradingRoutes(guarded, context.auth, context.trading);
 
   registerMarketRoutes(guarded, context);
+  registerPipelineRoutes(guarded, context);
 
   guarded.any('/api/*', (res, req) => {
     const what = `${req.getMethod().toUpperCase()} ${req.getUrl()}`;

@@ -1,4 +1,5 @@
 export { type TriggerJson, triggerJson } from './alert-rules.js';
+export { type AnalyticsJobFigures, AnalyticsJobMetrics } from './analytics-job-metrics.js';
 export { createToken, isRole, type Principal, ROLES, type Role, type TokenCheck, TokenVerifier } from './auth-token.js';
 export { DEFAULT_BARS_KEPT, TIMEFRAME_NAMES } from './candles.js';
 export { parseAddressList } from './client-limits.js';

@@ -16,6 +16,8 @@ export interface EdgeOptions {
   /** The analytics job's finished bars (partition = timeframe) and correlation matrices. */
   candlesTopic: string;
   correlationsTopic: string;
+  /** Where every tier reports its figures once a second (docs/operations.md, "The pipeline"). */
+  systemMetricsTopic: string;
   /** Deltas are published every this many ms. */
   windowMs: number;
   /** How far back in Kafka the edge reads ticks at start to rebuild state and candles. */
@@ -113,6 +115,7 @@ export const defaultEdgeOptions: Omit<EdgeOptions, 'edgeId' | 'log' | 'staticDir
   eventsTopic: 'market_events',
   candlesTopic: 'candles',
   correlationsTopic: 'correlations',
+  systemMetricsTopic: 'system_metrics',
   windowMs: 25,
   historyMs: 15 * 60_000,
   eventsHistoryMs: 24 * 3_600_000,

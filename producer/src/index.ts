@@ -1,4 +1,15 @@
 // @tickstream/producer: the market model and the worker-thread producer that writes it to Kafka.
+
+export {
+  CHAOS_ACTIONS,
+  type ChaosAction,
+  type ChaosCommand,
+  CONTROL_TOPIC,
+  isChaosAction,
+  MAX_BURST_FACTOR,
+  signControlCommand,
+  verifyControlCommand,
+} from './control-command.js';
 export { KafkaSink, type KafkaSinkOptions, type SinkStats } from './kafka-sink.js';
 export { buildUniverse, RealClock, ShardGenerator, SimClock, sessionAt, sessionPeriod } from './market/index.js';
 export { ProducerMetrics } from './metrics.js';
@@ -12,6 +23,7 @@ export {
   WRITERS,
   type WriterKind,
 } from './options.js';
+export { joinPipeline, type PipelineOptions, type ProducerInPipeline } from './pipeline.js';
 export { ProduceClient, type ProduceClientOptions } from './produce-client.js';
 export { type ProducerStats, type RunningProducer, startProducer, type WriterFigures } from './producer.js';
 export { type EncodedBatch, encodeRecordKey, RecordBatchBuilder, stampProducer } from './record-batch-encoder.js';

@@ -1,5 +1,5 @@
 import { MessageChannel, type MessagePort } from 'node:worker_threads';
-import { MarketEventKind, TickEncoder } from '@tickstream/schemas';
+import { type MarketEventFields, MarketEventKind, TickEncoder } from '@tickstream/schemas';
 import { describeKafkaSecurity, isSecured, kafkaSecurityFromEnv } from '@tickstream/schemas/kafka-security';
 import { Piscina } from 'piscina';
 import { KafkaSink, type SinkStats } from './kafka-sink.js';
@@ -31,6 +31,12 @@ export interface RunningProducer {
   writers(): WriterFigures[];
   /** The rate asked for, in ticks a second ('max': as fast as Kafka takes them). */
   readonly targetRate: number | 'max';
+  /** Scales every worker's rate from now on: 0 pauses the market, N bursts at N× (tickstream chaos). */
+  setRateFactor(factor: number): void;
+  /** The factor set last; 1 unless chaos changed it. */
+  readonly rateFactor: number;
+  /** Writes a market event of the producer's own to the events topic (an audit of tickstream chaos). */
+  announce(event: Pick<MarketEventFields, 'kind' | 'name' | 'detail'>): Promise<void>;
   /** Stops generating, sends what is buffered and disconnects. */
   stop(): Promise<ProducerStats>;
   /** Resolves when the producer stops by itself (--duration) or is stopped. */
@@ -254,5 +260,27 @@ export async function startProducer(given: ProducerOptions): Promise<RunningProd
     const shardsGenerated = shards.reduce((sum, shard) => sum + shard.generated, 0);
     return [{ writer: 'main', generated: generated - shardsGenerated, stats: sink.stats }, ...shards];
   };
-  return { stats, writers, targetRate: options.rate, stop, finished };
+  let rateFactor = 1;
+  const setRateFactor = (factor: number): void => {
+    if (!Number.isFinite(factor) || factor < 0) throw new RangeError(`a rate factor is 0 or more, not ${factor}`);
+    rateFactor = factor;
+    for (const port of ports) port.postMessage({ type: 'rate-factor', factor } satisfies MainMessage);
+  };
+  const announce = (event: Pick<MarketEventFields, 'kind' | 'name' | 'detail'>): Promise<void> => {
+    const nowMs = Date.now();
+    const value = eventEncoder.encodeMarketEvent({ ...event, symbol: '', sector: '', timeUs: nowMs * 1000 });
+    return sink.writeEvent(event.name, value, nowMs);
+  };
+  return {
+    stats,
+    writers,
+    targetRate: options.rate,
+    setRateFactor,
+    get rateFactor() {
+      return rateFactor;
+    },
+    announce,
+    stop,
+    finished,
+  };
 }

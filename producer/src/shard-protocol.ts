@@ -54,8 +54,11 @@ export type ShardMessage =
   | { type: 'log'; line: string }
   | ({ type: 'event' } & MarketEventOut);
 
-/** Main → worker: `ack` returns credit for one batch; `stop` ends the task. */
-export type MainMessage = { type: 'ack' } | { type: 'stop' };
+/**
+ * Main → worker: `ack` returns credit for one batch; `stop` ends the task; `rate-factor` scales
+ * the shard's rate (0 pauses it, 5 is a burst at 5×; tickstream chaos, control-listener.ts).
+ */
+export type MainMessage = { type: 'ack' } | { type: 'stop' } | { type: 'rate-factor'; factor: number };
 
 export interface ShardSummary {
   shard: number;

@@ -57,12 +57,16 @@ export default async function runShard(task: ShardTask): Promise<ShardSummary> {
 
   let credits = task.maxOutstanding;
   let stopped = false;
+  /** Set by tickstream chaos: 0 paused, N a burst at N× the rate. */
+  let rateFactor = 1;
   let wake: (() => void) | undefined;
   port.on('message', (message: MainMessage) => {
     // An ack only wakes a worker that was out of credit: waking on every ack would cut the
     // batches short.
     if (message.type === 'ack') {
       if (credits++ === 0) wake?.();
+    } else if (message.type === 'rate-factor') {
+      rateFactor = message.factor;
     } else {
       stopped = true;
       wake?.();
@@ -107,9 +111,9 @@ export default async function runShard(task: ShardTask): Promise<ShardSummary> {
     }
     const now = performance.now();
     let budget: number;
-    if (task.rate === 'max') budget = task.batchTicks;
+    if (task.rate === 'max') budget = rateFactor === 0 ? 0 : task.batchTicks;
     else {
-      const rate = task.rate * generator.rateMultiplier;
+      const rate = task.rate * generator.rateMultiplier * rateFactor;
       owed = Math.min(owed + (rate * (now - last)) / 1000, (rate * MAX_CATCH_UP_MS) / 1000);
       budget = Math.min(task.batchTicks, Math.floor(owed));
     }
@@ -137,7 +141,7 @@ export default async function runShard(task: ShardTask): Promise<ShardSummary> {
     }
     for (const event of generator.drainEvents()) post({ type: 'event', ...event });
     // At --rate max, yield only so acks and stop can arrive; otherwise sleep until more is due.
-    await pause(task.rate === 'max' ? 0 : TICK_PERIOD_MS);
+    await pause(task.rate === 'max' && rateFactor > 0 ? 0 : TICK_PERIOD_MS);
   }
   clearInterval(statsTimer);
   await sink?.stop();

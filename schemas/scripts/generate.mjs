@@ -23,7 +23,7 @@ const header = (from) =>
 
 generate({
   language: '--ts',
-  schemas: ['tick.fbs', 'user.fbs', 'edge.fbs', 'analytics.fbs', 'trading.fbs'].map(schema),
+  schemas: ['tick.fbs', 'user.fbs', 'edge.fbs', 'analytics.fbs', 'trading.fbs', 'system.fbs'].map(schema),
   outDir: values.ts ?? join(root, 'src', 'generated'),
   rewrite: (source) => `// ${header('fbs/')}\n${source.replace(/(from '\.{1,2}\/[^']+)';/g, "$1.js';")}`,
 });

@@ -54,6 +54,17 @@ export {
   Timeframe,
 } from './server-codec.js';
 export {
+  COMPONENT_KINDS,
+  ComponentKind,
+  type ComponentKindName,
+  decodeSystemMetric,
+  MAX_FIGURES,
+  type MetricFigureFields,
+  SYSTEM_METRICS_TOPIC,
+  SystemMetricEncoder,
+  type SystemMetricFields,
+} from './system-metrics-codec.js';
+export {
   decodeMarketEvent,
   decodeTick,
   EventSource,

@@ -32,6 +32,14 @@ export const correlationMatrixSpec: TableSpec = {
   fields: [str, i8, i16, i64, { kind: 'string-vector' }, { kind: 'vector', elementSize: 4 }],
 };
 
+// system.fbs
+const metricFigureSpec: TableSpec = { name: 'MetricFigure', fields: [str, str, f64] };
+export const systemMetricSpec: TableSpec = {
+  name: 'SystemMetric',
+  // component_id, kind, time_us, interval_ms, problem, host, pid, figures.
+  fields: [str, i8, i64, i32, str, str, i32, { kind: 'table-vector', table: metricFigureSpec }],
+};
+
 export const userAccountSpec: TableSpec = { name: 'UserAccount', fields: [str, i8, str, i64] };
 // double fields are 8-byte scalars like longs.
 export const alertRuleSpec: TableSpec = {

@@ -1,4 +1,5 @@
 import { type AnalyticsOptions, DEFAULT_FLINK_VERSION, DEFAULT_TOPICS, startAnalytics } from '@tickstream/analytics';
+import { analyticsReporter } from '../analytics-reporter.js';
 import type { Command, Flags } from '../command.js';
 import { parseChoice, parseDurationMs, parseInteger } from '../option-values.js';
 import { runUntilSignal } from '../run-until-signal.js';
@@ -119,7 +120,8 @@ export const analyticsCommand: Command = {
   notes:
     'Needs Java 17+ and Maven (apt-get install openjdk-17-jdk-headless maven): the first start builds the job and\n' +
     'resolves Apache Flink (~100 MB) into ~/.cache/tickstream; later starts run offline from there.\n' +
-    'The job, its parameters and its metrics: docs/analytics.md.',
+    'The job, its parameters and its metrics: docs/analytics.md. With --metrics-port its figures (records/s, watermark\n' +
+    'lag, back-pressure, checkpoint age) also go to the system_metrics topic each second (the Pipeline tab).',
   async run(flags) {
     const options = analyticsOptionsFrom(flags, process.env);
     const job = await startAnalytics({ ...options, log: (line) => process.stderr.write(`analytics: ${line}\n`) });
@@ -132,11 +134,21 @@ export const analyticsCommand: Command = {
     process.stdout.write(
       `analytics: job running (pid ${job.pid}, ${job.delivery}${options.metricsPort ? `, metrics on :${options.metricsPort}/metrics` : ''}); Flink's log: ${job.logFile}\n`,
     );
+    const reporter = options.metricsPort
+      ? analyticsReporter({
+          metricsUrl: `http://127.0.0.1:${options.metricsPort}/metrics`,
+          brokers: options.brokers,
+          log: (line) => process.stderr.write(`analytics: ${line}\n`),
+        })
+      : null;
+    reporter?.start();
     let stopping = false;
-    const code = await runUntilSignal(() => {
+    const code = await runUntilSignal(async () => {
       stopping = true;
+      await reporter?.stop();
       return job.stop();
     }, job.exited);
+    await reporter?.stop();
     const { code: jvmCode, signal } = await job.exited;
     if (!stopping && (jvmCode !== 0 || signal !== null)) {
       process.stderr.write(`analytics: the job's JVM exited (${signal ?? `status ${jvmCode}`}); see ${job.logFile}\n`);

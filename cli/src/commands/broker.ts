@@ -1,5 +1,6 @@
 import { startBroker } from '@tickstream/broker';
 import { type MetricsServer, startMetricsServer } from '@tickstream/schemas/metrics-server';
+import { brokerReporter } from '../broker-reporter.js';
 import type { Command } from '../command.js';
 import { parseBytes, parseDurationMs, parseInteger, parsePort, parseShare } from '../option-values.js';
 import { runUntilSignal } from '../run-until-signal.js';
@@ -52,6 +53,10 @@ export const brokerCommand: Command = {
       description: 'serve Prometheus text at /metrics (and /livez, /readyz) on this port',
     },
     'metrics-host': { type: 'string', value: 'HOST', description: 'address of the metrics server', default: '0.0.0.0' },
+    'no-system-metrics': {
+      type: 'boolean',
+      description: 'do not report produce/fetch rates and log sizes to the system_metrics topic each second',
+    },
     'no-auto-create': {
       type: 'boolean',
       description: 'answer UNKNOWN_TOPIC_OR_PARTITION instead of creating topics on first use',
@@ -74,9 +79,10 @@ export const brokerCommand: Command = {
     };
     const metricsPortFlag = flags.string('metrics-port');
     const metricsPort = metricsPortFlag === undefined ? null : parsePort('metrics-port', metricsPortFlag);
+    const reporting = !flags.boolean('no-system-metrics');
     const broker = await startBroker(
       { ...config, log: (line) => process.stderr.write(`${line}\n`) },
-      { metrics: metricsPort !== null },
+      { metrics: metricsPort !== null || reporting },
     );
     process.stdout.write(`broker listening on ${broker.bootstrap} (data in ${config.dataDir})\n`);
     let metrics: MetricsServer | null = null;
@@ -95,7 +101,13 @@ export const brokerCommand: Command = {
       }
       process.stdout.write(`metrics on http://${flags.required('metrics-host')}:${metrics.port}/metrics\n`);
     }
+    const reporter =
+      reporting && broker.metrics !== null
+        ? brokerReporter(broker.bootstrap, broker.metrics, (line) => process.stderr.write(`${line}\n`))
+        : null;
+    reporter?.start();
     return runUntilSignal(async () => {
+      await reporter?.stop();
       await metrics?.close();
       await broker.close();
     });

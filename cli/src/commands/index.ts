@@ -2,6 +2,7 @@ import type { Command } from '../command.js';
 import { analyticsCommand } from './analytics.js';
 import { benchCommand } from './bench.js';
 import { brokerCommand } from './broker.js';
+import { chaosCommand } from './chaos.js';
 import { edgeCommand } from './edge.js';
 import { kafkaCommand } from './kafka.js';
 import { portfolioCommand } from './portfolio.js';
@@ -23,5 +24,6 @@ export const commands: readonly Command[] = [
   tokenCommand,
   usersCommand,
   portfolioCommand,
+  chaosCommand,
   benchCommand,
 ];

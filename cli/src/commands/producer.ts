@@ -2,6 +2,7 @@ import {
   defaultProducerOptions,
   formatStatus,
   formatSummary,
+  joinPipeline,
   optionsFromEnvironment,
   ProducerMetrics,
   type ProducerOptions,
@@ -80,6 +81,17 @@ export const producerCommand: Command = {
       description: 'ticks held while Kafka is away; beyond that they are dropped and counted',
       default: String(d.bufferTicks),
     },
+    'auth-secret': {
+      type: 'string',
+      value: 'SECRET',
+      description:
+        'obey tickstream chaos commands signed with it for the admin role (the edges’ --auth-secret; env TICKSTREAM_AUTH_SECRET); without it none',
+    },
+    id: {
+      type: 'string',
+      value: 'ID',
+      description: 'this producer’s id on system_metrics and for chaos --target (default producer-HOST-PID)',
+    },
   },
   notes:
     "Environment (the seeds'): KAFKA_BOOTSTRAP_SERVERS, STOCK_SYMBOLS, TICK_INTERVAL (seconds between two ticks of\n" +
@@ -92,8 +104,19 @@ export const producerCommand: Command = {
     const metricsPort = metricsPortFlag === undefined ? null : parsePort('metrics-port', metricsPortFlag);
     const running = await startProducer(options);
     let metrics: MetricsServer | null = null;
+    const producerMetrics = new ProducerMetrics(running);
+    const inPipeline = await joinPipeline(running, {
+      brokers: options.brokers,
+      ...(options.kafkaSecurity ? { security: options.kafkaSecurity } : {}),
+      ...(flags.string('id') ? { componentId: flags.string('id') } : {}),
+      authSecret: flags.string('auth-secret') ?? (process.env.TICKSTREAM_AUTH_SECRET || null),
+      metrics: producerMetrics,
+      log: options.log,
+    });
+    process.stderr.write(`system_metrics: reporting as ${inPipeline.componentId}\n`);
+    void inPipeline.listening.then(() => process.stderr.write('control: listening\n'));
     if (metricsPort !== null) {
-      const { registry } = new ProducerMetrics(running);
+      const { registry } = producerMetrics;
       try {
         metrics = await startMetricsServer({
           host: flags.required('metrics-host'),
@@ -122,8 +145,10 @@ export const producerCommand: Command = {
     };
     void running.finished.then(printSummary);
     void running.finished.then(() => metrics?.close());
+    void running.finished.then(() => inPipeline.stop());
     return runUntilSignal(
       async () => {
+        await inPipeline.stop();
         await running.stop();
         await metrics?.close();
       },

@@ -12,7 +12,9 @@ import {
   startEdge,
   startEdgeGroup,
 } from '@tickstream/edge';
-import { defaultProducerOptions, formatStatus, startProducer } from '@tickstream/producer';
+import { defaultProducerOptions, formatStatus, joinPipeline, startProducer } from '@tickstream/producer';
+import { type AnalyticsReporter, analyticsReporter } from '../analytics-reporter.js';
+import { brokerReporter } from '../broker-reporter.js';
 import type { Command } from '../command.js';
 import { parseChoice, parseInteger, parsePort } from '../option-values.js';
 import { runUntilSignal } from '../run-until-signal.js';
@@ -42,11 +44,22 @@ async function startKafka(kind: 'embedded' | 'apache', log: (line: string) => vo
     });
     return { bootstrap: kafka.bootstrap, describe: `Apache Kafka on ${kafka.bootstrap}`, close: () => kafka.close() };
   }
-  const broker = await startBroker({ port: 9092, dataDir: './data/broker', log: (line) => log(`broker: ${line}`) });
+  const broker = await startBroker(
+    { port: 9092, dataDir: './data/broker', log: (line) => log(`broker: ${line}`) },
+    // Its figures go to system_metrics (the Pipeline tab), read from the registry /metrics would serve.
+    { metrics: true },
+  );
+  const reporter = broker.metrics
+    ? brokerReporter(broker.bootstrap, broker.metrics, (line) => log(`broker: ${line}`))
+    : null;
+  reporter?.start();
   return {
     bootstrap: broker.bootstrap,
     describe: `embedded broker on ${broker.bootstrap}`,
-    close: () => broker.close(),
+    close: async () => {
+      await reporter?.stop();
+      await broker.close();
+    },
   };
 }
 
@@ -122,11 +135,20 @@ export const upCommand: Command = {
       await kafka.close();
       throw error;
     }
+    const producerInPipeline = await joinPipeline(producer, {
+      brokers: kafka.bootstrap.split(','),
+      authSecret,
+      log: (line) => log(`producer: ${line}`),
+    });
     process.stdout.write(
       `producer: ${defaultProducerOptions.symbolCount} symbols at ${defaultProducerOptions.rate} ticks/s into '${defaultProducerOptions.topic}'\n`,
     );
     const analytics = await AnalyticsBeside.prepare(kafka.bootstrap, flags.boolean('no-analytics'), log);
-    if (edges > 1) return runEdgeGroup(edges, port, tls, kafka, producer, analytics, log);
+    const stopProducer = async (): Promise<void> => {
+      await producerInPipeline.stop();
+      await producer.stop();
+    };
+    if (edges > 1) return runEdgeGroup(edges, port, tls, kafka, stopProducer, producer, analytics, log);
     let edge: Awaited<ReturnType<typeof startEdge>>;
     try {
       edge = await startEdge({
@@ -141,7 +163,7 @@ export const upCommand: Command = {
         log: (line) => log(`edge: ${line}`),
       });
     } catch (error) {
-      await producer.stop();
+      await stopProducer();
       await kafka.close();
       throw error;
     }
@@ -160,7 +182,7 @@ export const upCommand: Command = {
       clearInterval(status);
       await edge.stop();
       await analytics.stop();
-      await producer.stop();
+      await stopProducer();
       await kafka.close();
     });
   },
@@ -175,6 +197,7 @@ class AnalyticsBeside {
   /** Settles once the JVM is spawned, or starting it failed. */
   private spawned: Promise<RunningAnalytics | undefined> | undefined;
   private stopping = false;
+  private reporter: AnalyticsReporter | null = null;
 
   /**
    * The job's Prometheus port is chosen before the edges start, so each can be told where to read the
@@ -217,6 +240,11 @@ class AnalyticsBeside {
   private async follow(job: RunningAnalytics): Promise<void> {
     try {
       await job.ready;
+      if (!this.stopping && this.metricsUrl !== null) {
+        // The job's figures on system_metrics (the Pipeline tab), read from its Prometheus reporter.
+        this.reporter = analyticsReporter({ metricsUrl: this.metricsUrl, brokers: this.brokers, log: this.log });
+        this.reporter.start();
+      }
       process.stdout.write(
         `analytics: job running (${job.delivery}, metrics on ${this.metricsUrl}); Flink's log: ${job.logFile}\n`,
       );
@@ -230,6 +258,7 @@ class AnalyticsBeside {
 
   async stop(): Promise<void> {
     this.stopping = true;
+    await this.reporter?.stop();
     const job = await this.spawned;
     await job?.stop();
   }
@@ -265,6 +294,7 @@ async function runEdgeGroup(
   port: number,
   tls: { certFile: string; keyFile: string } | null,
   kafka: KafkaHandle,
+  stopProducer: () => Promise<void>,
   producer: RunningProducer,
   analytics: AnalyticsBeside,
   log: (line: string) => void,
@@ -290,7 +320,7 @@ async function runEdgeGroup(
       log,
     });
   } catch (error) {
-    await producer.stop();
+    await stopProducer();
     await kafka.close();
     throw error;
   }
@@ -315,7 +345,7 @@ async function runEdgeGroup(
     clearInterval(status);
     await group.stop();
     await analytics.stop();
-    await producer.stop();
+    await stopProducer();
     await kafka.close();
   });
 }

@@ -13,6 +13,7 @@ export const TABS = [
   'Events',
   'Trading',
   'Portfolio',
+  'Pipeline',
 ] as const;
 export type Tab = (typeof TABS)[number];
 

@@ -59,6 +59,16 @@ export { type ColumnKey, type GridColors, MarketGrid } from './market-grid.js';
 export { MarketStatus, PHASE_LABEL } from './market-status.js';
 export { PerformanceMeter, type PerformanceSample } from './perf-stats.js';
 export {
+  type Diagram,
+  type DiagramArrow,
+  type DiagramNode,
+  layoutPipeline,
+  type PipelineAnswer,
+  type PipelineComponent,
+  shortId,
+  statusLine,
+} from './pipeline-layout.js';
+export {
   type AllocationSlice,
   allocationBySector,
   type ChartGeometry,

@@ -22,5 +22,11 @@ export enum MarketEventKind {
   /**
    * A symbol trades again after a HaltDetected.
    */
-  ResumeDetected = 12
+  ResumeDetected = 12,
+
+  /**
+   * A failure injected on purpose (tickstream chaos), or one refused: name is the action
+   * ("pause", "resume", "burst"), detail who asked, for what and what was done.
+   */
+  Chaos = 13
 }

@@ -25,8 +25,13 @@ public final class MarketEventKind {
    * A symbol trades again after a HaltDetected.
    */
   public static final int ResumeDetected = 12;
+  /**
+   * A failure injected on purpose (tickstream chaos), or one refused: name is the action
+   * ("pause", "resume", "burst"), detail who asked, for what and what was done.
+   */
+  public static final int Chaos = 13;
 
-  public static final String[] names = { "ScenarioStart", "ScenarioEnd", "Halt", "Resume", "SessionChange", "FlashCrash", "Breakout", "VolumeSpike", "Anomaly", "MomentumStreak", "ActivityBurst", "HaltDetected", "ResumeDetected", };
+  public static final String[] names = { "ScenarioStart", "ScenarioEnd", "Halt", "Resume", "SessionChange", "FlashCrash", "Breakout", "VolumeSpike", "Anomaly", "MomentumStreak", "ActivityBurst", "HaltDetected", "ResumeDetected", "Chaos", };
 
   public static String name(int e) { return names[e]; }
 }

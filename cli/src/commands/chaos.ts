@@ -1,0 +1,109 @@
+import {
+  CHAOS_ACTIONS,
+  type ChaosCommand,
+  CONTROL_TOPIC,
+  isChaosAction,
+  MAX_BURST_FACTOR,
+  signControlCommand,
+} from '@tickstream/producer';
+import { kafkajsSecurity } from '@tickstream/schemas/kafka-security';
+import kafkajs from 'kafkajs';
+import type { Command } from '../command.js';
+import { brokersOf, kafkaSecurityOf, parseDurationMs } from '../option-values.js';
+import { UsageError } from '../usage-error.js';
+
+const { Kafka, logLevel } = kafkajs;
+
+/** A failure the user can act on: printed as one line, exit code 1. */
+class ChaosError extends Error {
+  readonly exitCode = 1;
+}
+
+const actionList = Object.entries(CHAOS_ACTIONS)
+  .map(([action, what]) => `  ${action.padEnd(8)}${what}`)
+  .join('\n');
+
+export const chaosCommand: Command = {
+  name: 'chaos',
+  summary:
+    'Inject a failure on purpose: a command on the Kafka topic control, signed for the admin role with the auth secret; the producers obey it and audit it on market_events.',
+  positionals: Object.keys(CHAOS_ACTIONS).join('|'),
+  flags: {
+    target: {
+      type: 'string',
+      value: 'ID',
+      description: 'the component it is for, as GET /api/pipeline lists it (default: every producer)',
+    },
+    for: { type: 'string', value: 'DURATION', description: 'how long the fault lasts, e.g. 10s (pause: until resume)' },
+    factor: { type: 'string', value: 'N', description: `burst: the rate multiple, 1-${MAX_BURST_FACTOR} (default 5)` },
+    secret: {
+      type: 'string',
+      value: 'SECRET',
+      description: 'the system’s auth secret (the edges’ and producer’s --auth-secret; env TICKSTREAM_AUTH_SECRET)',
+    },
+    user: { type: 'string', value: 'NAME', description: 'who injects it, as the audit shows', default: 'admin' },
+    brokers: {
+      type: 'string',
+      value: 'HOST:PORT,…',
+      description: 'Kafka bootstrap servers (env KAFKA_BROKERS or KAFKA_BOOTSTRAP_SERVERS; default 127.0.0.1:9092)',
+    },
+  },
+  notes:
+    `Actions:\n${actionList}\n\n` +
+    'Example: tickstream chaos pause --for 10s --secret "$SECRET"\n' +
+    'Only a command signed with the auth secret for the admin role is obeyed; every command applied or refused is\n' +
+    'audited as a Chaos event on market_events (the Events tab, tickstream watch --events). A producer started\n' +
+    'without --auth-secret obeys none. Not yet: a scenario, killing an edge or a Kafka node, killing the analytics\n' +
+    'job, a slow consumer, a TCP proxy between an edge and Kafka (docs/operations.md, "Failure injection").',
+  async run(flags) {
+    const [action, ...extra] = flags.positionals;
+    if (action === undefined)
+      throw new UsageError(
+        `say what to inject: tickstream chaos ${Object.keys(CHAOS_ACTIONS).join('|')} (tickstream chaos --help says what each does)`,
+      );
+    if (!isChaosAction(action))
+      throw new UsageError(`unknown action '${action}'; the actions are ${Object.keys(CHAOS_ACTIONS).join(', ')}`);
+    if (extra.length > 0) throw new UsageError(`unexpected argument '${extra[0]}'`);
+    const secret = flags.string('secret') ?? process.env.TICKSTREAM_AUTH_SECRET;
+    if (!secret) throw new UsageError('--secret is required (or set TICKSTREAM_AUTH_SECRET): commands are signed');
+    const forFlag = flags.string('for');
+    const forMs = forFlag === undefined ? null : parseDurationMs('for', forFlag);
+    if (forMs !== null && forMs < 1) throw new UsageError('--for must be at least 1ms');
+    if (forMs !== null && action === 'resume') throw new UsageError('resume takes no --for');
+    const factorFlag = flags.string('factor');
+    if (factorFlag !== undefined && action !== 'burst') throw new UsageError('--factor is for burst only');
+    const factor = factorFlag === undefined ? null : Number(factorFlag);
+    if (factor !== null && !(Number.isFinite(factor) && factor >= 1 && factor <= MAX_BURST_FACTOR))
+      throw new UsageError(`--factor must be a number from 1 to ${MAX_BURST_FACTOR}, got '${factorFlag}'`);
+    const command: ChaosCommand = { action, target: flags.string('target') ?? null, forMs, factor };
+    const token = await signControlCommand({ secret, user: flags.required('user'), role: 'admin', command });
+
+    const brokers = brokersOf(flags);
+    const kafka = new Kafka({
+      clientId: 'tickstream-chaos',
+      brokers,
+      ...kafkajsSecurity(kafkaSecurityOf(process.env)),
+      logLevel: logLevel.NOTHING,
+      connectionTimeout: 3000,
+      retry: { retries: 1 },
+    });
+    const producer = kafka.producer();
+    try {
+      await producer.connect();
+      await producer.send({
+        topic: CONTROL_TOPIC,
+        acks: -1,
+        messages: [{ key: command.target ?? action, value: token }],
+      });
+    } catch (error) {
+      throw new ChaosError(`Kafka at ${brokers.join(',')} unreachable (${(error as Error).message}): is it running?`);
+    } finally {
+      await producer.disconnect().catch(() => {});
+    }
+    const forWhat = forMs === null ? '' : ` for ${forMs} ms`;
+    process.stderr.write(
+      `chaos: ${action}${factor === null ? '' : ` ×${factor}`}${forWhat} sent to ${command.target ?? 'every producer'} on '${CONTROL_TOPIC}'; applied or refused, it is audited on market_events\n`,
+    );
+    return 0;
+  },
+};

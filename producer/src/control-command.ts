@@ -1,0 +1,96 @@
+import { randomUUID } from 'node:crypto';
+import { errors, jwtVerify, SignJWT } from 'jose';
+
+/**
+ * Commands on the `control` topic (tickstream chaos): each record's value is a compact HS256 JWT
+ * signed with the system's auth secret (the edges' --auth-secret), carrying the command in a
+ * `chaos` claim beside `sub` and `role`. A component obeys only a command that verifies and was
+ * signed for the admin role; every other one is refused (and audited). The command is inside the
+ * signature, so a signed command cannot be edited into another, and it expires within a minute,
+ * so an old one read again does nothing.
+ */
+export const CONTROL_TOPIC = 'control';
+
+export const CHAOS_ACTIONS = {
+  pause: "stop the producer's ticks (for --for, else until resume)",
+  resume: "restart the producer's ticks at their rate (ends a pause or a burst)",
+  burst: 'tick at --factor N× the rate (default 5) for --for (default 10s)',
+} as const;
+export type ChaosAction = keyof typeof CHAOS_ACTIONS;
+
+export interface ChaosCommand {
+  action: ChaosAction;
+  /** The component id it is for (as /api/pipeline lists it); null: every producer. */
+  target: string | null;
+  /** How long the fault lasts; null: until the next command. */
+  forMs: number | null;
+  /** A burst's rate multiple; null for the other actions. */
+  factor: number | null;
+}
+
+export interface SignRequest {
+  secret: string;
+  user: string;
+  /** Always 'admin' from tickstream chaos; other roles only to show they are refused. */
+  role: string;
+  command: ChaosCommand;
+  ttlSeconds?: number;
+  nowMs?: number;
+}
+
+const COMMAND_TTL_S = 60;
+/** The most a burst may multiply the rate by: the producer's buffer and the brokers have to take it. */
+export const MAX_BURST_FACTOR = 100;
+
+export function isChaosAction(value: unknown): value is ChaosAction {
+  return typeof value === 'string' && Object.hasOwn(CHAOS_ACTIONS, value);
+}
+
+export function signControlCommand(request: SignRequest): Promise<string> {
+  const nowS = Math.floor((request.nowMs ?? Date.now()) / 1000);
+  return new SignJWT({ role: request.role, chaos: { ...request.command } })
+    .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
+    .setSubject(request.user)
+    .setJti(randomUUID())
+    .setIssuedAt(nowS)
+    .setExpirationTime(nowS + (request.ttlSeconds ?? COMMAND_TTL_S))
+    .sign(new TextEncoder().encode(request.secret));
+}
+
+export type ControlCheck =
+  | { ok: true; id: string; user: string; command: ChaosCommand }
+  | { ok: false; user: string; action: string; reason: string };
+
+/** Verifies a `control` record value; says why a command is refused in words an operator can act on. */
+export async function verifyControlCommand(token: string, secret: string): Promise<ControlCheck> {
+  let payload: Record<string, unknown>;
+  try {
+    ({ payload } = await jwtVerify(token, new TextEncoder().encode(secret), { algorithms: ['HS256'] }));
+  } catch (error) {
+    const reason =
+      error instanceof errors.JWTExpired
+        ? 'the command expired'
+        : error instanceof errors.JWSSignatureVerificationFailed
+          ? 'the signature does not verify with this system’s auth secret'
+          : `not a signed command (${(error as Error).message})`;
+    return { ok: false, user: '?', action: '?', reason };
+  }
+  const user = typeof payload.sub === 'string' ? payload.sub : '?';
+  const command = parseCommand(payload.chaos);
+  const action = command?.action ?? '?';
+  if (payload.role !== 'admin') {
+    return { ok: false, user, action, reason: `role ${String(payload.role)} may not inject failures (admin only)` };
+  }
+  if (command === null) return { ok: false, user, action, reason: 'the chaos claim is not a valid command' };
+  return { ok: true, id: typeof payload.jti === 'string' ? payload.jti : '', user, command };
+}
+
+function parseCommand(raw: unknown): ChaosCommand | null {
+  if (typeof raw !== 'object' || raw === null) return null;
+  const { action, target, forMs, factor } = raw as Record<string, unknown>;
+  if (!isChaosAction(action)) return null;
+  if (target !== null && typeof target !== 'string') return null;
+  if (forMs !== null && !(typeof forMs === 'number' && Number.isInteger(forMs) && forMs > 0)) return null;
+  if (factor !== null && !(typeof factor === 'number' && factor >= 1 && factor <= MAX_BURST_FACTOR)) return null;
+  return { action, target, forMs, factor };
+}
