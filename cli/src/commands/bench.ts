@@ -4,7 +4,8 @@ import { UsageError } from '../usage-error.js';
 
 export const benchCommand: Command = {
   name: 'bench',
-  summary: 'Run the benchmarks (medians of 5 runs; one short run each with --quick): a table, bench/results/*.json and charts.',
+  summary:
+    'Run the benchmarks (medians of 5 runs; one short run each with --quick): a table, bench/results/*.json and charts.',
   flags: {
     quick: {
       type: 'boolean',
