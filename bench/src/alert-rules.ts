@@ -88,8 +88,8 @@ export async function runAlertRulesBench(
   const quick = options.quick ?? false;
   const progress = options.progress ?? (() => {});
   // JIT warm-up, then the measured stretch; quick (CI's smoke run) only proves it works.
-  const warmMs = quick ? 10_000 : 45_000;
-  const measureMs = quick ? 6_000 : 20_000;
+  const warmMs = quick ? 6_000 : 45_000;
+  const measureMs = quick ? 4_000 : 20_000;
   const order = quick ? [0, 1] : [0, 1, 1, 0];
   const scratch = mkdtempSync(join(tmpdir(), 'tickstream-bench-alert-rules-'));
   const broker = await startBrokerProcess(join(scratch, 'broker'));
