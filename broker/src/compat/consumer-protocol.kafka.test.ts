@@ -162,7 +162,7 @@ describe.each<ClientFamily>([
 
       const survivor = startMember(topic, groupId);
       await until(() => survivor.assignment.length === 4, 60_000, why(survivor), 200);
-      await until(async () => (await committedSum()) === 40, 30_000, 'commits of all 40 records', 500);
+      await until(async () => (await committedSum()) === 40, 60_000, 'commits of all 40 records', 500);
 
       const leaver = startMember(topic, groupId);
       await until(() => split(survivor, leaver), 60_000, why(survivor, leaver), 200);
@@ -212,7 +212,7 @@ describe.each<ClientFamily>([
       );
 
       await produce(8, 40);
-      await until(async () => (await committedSum()) === 48, 30_000, 'commits of all 48 records', 500);
+      await until(async () => (await committedSum()) === 48, 60_000, 'commits of all 48 records', 500);
       expect(survivor.errors).toEqual([]);
       await survivor.close();
       await until(
