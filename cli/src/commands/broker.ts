@@ -1,4 +1,5 @@
 import { startBroker } from '@tickstream/broker';
+import { createLogger, lineLogger } from '@tickstream/schemas/logger';
 import { type MetricsServer, startMetricsServer } from '@tickstream/schemas/metrics-server';
 import type { Command } from '../command.js';
 import { parseBytes, parseDurationMs, parseInteger, parsePort, parseShare } from '../option-values.js';
@@ -74,11 +75,10 @@ export const brokerCommand: Command = {
     };
     const metricsPortFlag = flags.string('metrics-port');
     const metricsPort = metricsPortFlag === undefined ? null : parsePort('metrics-port', metricsPortFlag);
-    const broker = await startBroker(
-      { ...config, log: (line) => process.stderr.write(`${line}\n`) },
-      { metrics: metricsPort !== null },
-    );
-    process.stdout.write(`broker listening on ${broker.bootstrap} (data in ${config.dataDir})\n`);
+    const logger = createLogger({ component: 'broker' });
+    const broker = await startBroker({ ...config, log: lineLogger(logger) }, { metrics: metricsPort !== null });
+    // The tests and benches wait for "broker listening" in this line's msg.
+    logger.info({ bootstrap: broker.bootstrap }, `broker listening on ${broker.bootstrap} (data in ${config.dataDir})`);
     let metrics: MetricsServer | null = null;
     const registry = broker.metrics;
     if (metricsPort !== null && registry !== null) {
@@ -93,11 +93,18 @@ export const brokerCommand: Command = {
         await broker.close();
         throw error;
       }
-      process.stdout.write(`metrics on http://${flags.required('metrics-host')}:${metrics.port}/metrics\n`);
+      logger.info(
+        { port: metrics.port },
+        `metrics on http://${flags.required('metrics-host')}:${metrics.port}/metrics`,
+      );
     }
-    return runUntilSignal(async () => {
-      await metrics?.close();
-      await broker.close();
-    });
+    return runUntilSignal(
+      async () => {
+        await metrics?.close();
+        await broker.close();
+      },
+      undefined,
+      logger,
+    );
   },
 };
