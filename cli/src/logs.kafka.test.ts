@@ -239,6 +239,27 @@ describe('structured logs of the broker, producer and edge processes', () => {
     for (const tier of [producer, edge, ...(broker ? [broker] : [])]) expect(tier.stderr()).toBe('');
   });
 
+  it('still announces `broker listening` at LOG_LEVEL=warn (supervisors wait for it), and nothing else', async () => {
+    const quiet = run(['broker', '--port', '0', '--data-dir', join(dataDir, 'quiet')], { LOG_LEVEL: 'warn' });
+    try {
+      await until(
+        () => quiet.lines.length > 0 || quiet.child.exitCode !== null,
+        20_000,
+        () => `the broker's announcement: ${quiet.stderr()}`,
+      );
+      const [line] = parsed(quiet.lines, 'broker');
+      expect(line).toMatchObject({
+        level: 'info',
+        msg: expect.stringMatching(/^broker listening on 127\.0\.0\.1:\d+/),
+      });
+      // Created topics and the like are info: not said at warn.
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      expect(quiet.lines).toHaveLength(1);
+    } finally {
+      await stop(quiet.child);
+    }
+  });
+
   it('refuses a LOG_LEVEL that names no level, in one line and before starting anything', () => {
     for (const command of [['edge', '--port', '0'], ['producer'], ['broker', '--port', '0']]) {
       const result = spawnSync(process.execPath, [cli, ...command], {

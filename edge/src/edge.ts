@@ -378,7 +378,9 @@ export async function startEdge(options: EdgeOptions): Promise<RunningEdge> {
       // Named before admission, so a refusal and the connection's later lines share one id.
       const connection = logger.child({ conn: randomUUID() });
       const refuse = (status: string, message: string): void => {
-        connection.warn({ address, origin, status: Number.parseInt(status, 10) }, `connection refused: ${message}`);
+        const code = Number.parseInt(status, 10);
+        // Loading and draining refuse everyone for a while (clients retry): not a warning.
+        connection[code === 503 ? 'info' : 'warn']({ address, origin, status: code }, `connection refused: ${message}`);
         if (aborted) return;
         res.cork(() => res.writeStatus(status).writeHeader('Content-Type', 'text/plain').end(`${message}\n`));
       };

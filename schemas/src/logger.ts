@@ -98,3 +98,13 @@ export function childLineRelay(): (line: string) => void {
     process.stdout.write(typeof parsed === 'object' && parsed !== null ? pretty(parsed) : `${line}\n`);
   };
 }
+
+/**
+ * A start-up line others wait for (`… listening on …`, `broker listening`, `producing …`):
+ * written at info whatever LOG_LEVEL says, since `up --edges N`, the benches and tests find a
+ * process's port or readiness in it.
+ */
+export function announce(logger: Logger, fields: Record<string, unknown>, msg: string): void {
+  const target = logger.isLevelEnabled('info') ? logger : logger.child({}, { level: 'info' });
+  target.info(fields, msg);
+}

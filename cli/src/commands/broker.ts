@@ -1,5 +1,5 @@
 import { startBroker } from '@tickstream/broker';
-import { createLogger, lineLogger } from '@tickstream/schemas/logger';
+import { announce, createLogger, lineLogger } from '@tickstream/schemas/logger';
 import { type MetricsServer, startMetricsServer } from '@tickstream/schemas/metrics-server';
 import type { Command } from '../command.js';
 import { parseBytes, parseDurationMs, parseInteger, parsePort, parseShare } from '../option-values.js';
@@ -78,7 +78,11 @@ export const brokerCommand: Command = {
     const logger = createLogger({ component: 'broker' });
     const broker = await startBroker({ ...config, log: lineLogger(logger) }, { metrics: metricsPort !== null });
     // The tests and benches wait for "broker listening" in this line's msg.
-    logger.info({ bootstrap: broker.bootstrap }, `broker listening on ${broker.bootstrap} (data in ${config.dataDir})`);
+    announce(
+      logger,
+      { bootstrap: broker.bootstrap },
+      `broker listening on ${broker.bootstrap} (data in ${config.dataDir})`,
+    );
     let metrics: MetricsServer | null = null;
     const registry = broker.metrics;
     if (metricsPort !== null && registry !== null) {

@@ -10,7 +10,7 @@ import {
   TIMEFRAME_NAMES,
 } from '@tickstream/edge';
 import { describeKafkaSecurity, PLAINTEXT } from '@tickstream/schemas/kafka-security';
-import { createLogger } from '@tickstream/schemas/logger';
+import { announce, createLogger } from '@tickstream/schemas/logger';
 import type { Command, Flags } from '../command.js';
 import { kafkaSecurityOf, parseBytes, parseDurationMs, parseInteger, parsePort } from '../option-values.js';
 import { runUntilSignal } from '../run-until-signal.js';
@@ -364,7 +364,8 @@ export const edgeCommand: Command = {
         : 'tokens required on /ws and /api/*';
     logger.info(`auth: ${auth}`);
     // `up --edges N` and the tests find the port in this line's msg.
-    logger.info(
+    announce(
+      logger,
       { port: edge.port, scheme: edge.scheme },
       `edge ${edge.edgeId} listening on ${edge.scheme}://${options.host}:${edge.port} (${edge.scheme === 'https' ? 'wss' : 'ws'} at /ws), Kafka ${options.brokers.join(',')} (${describeKafkaSecurity(options.kafkaSecurity ?? PLAINTEXT)})`,
     );

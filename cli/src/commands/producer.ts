@@ -12,7 +12,7 @@ import {
   WRITERS,
 } from '@tickstream/producer';
 import { describeKafkaSecurity, PLAINTEXT } from '@tickstream/schemas/kafka-security';
-import { createLogger, lineLogger } from '@tickstream/schemas/logger';
+import { announce, createLogger, lineLogger } from '@tickstream/schemas/logger';
 import { type MetricsServer, startMetricsServer } from '@tickstream/schemas/metrics-server';
 import type { Command, Flags } from '../command.js';
 import { kafkaSecurityOf, parseChoice, parseDurationMs, parseInteger, parsePort } from '../option-values.js';
@@ -114,7 +114,9 @@ export const producerCommand: Command = {
         `metrics on http://${flags.required('metrics-host')}:${metrics.port}/metrics`,
       );
     }
-    logger.info(
+    announce(
+      logger,
+      { rate: options.rate, topic: options.topic },
       `producing ${options.rate === 'max' ? 'as fast as possible' : `${options.rate} ticks/s`} to ${options.topic} on ${options.brokers.join(',')} (${describeKafkaSecurity(options.kafkaSecurity ?? PLAINTEXT)}) with ${options.workers} worker${options.workers === 1 ? '' : 's'}`,
     );
     let previous = running.stats();
