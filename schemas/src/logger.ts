@@ -1,6 +1,10 @@
+import { createRequire } from 'node:module';
 import { hostname } from 'node:os';
 import { type DestinationStream, type Level, type Logger, type LoggerOptions, pino } from 'pino';
-import pinoPretty, { type PrettyOptions, prettyFactory } from 'pino-pretty';
+import type { PrettyOptions } from 'pino-pretty';
+
+/** pino-pretty is loaded only for a terminal: every process with piped stdout starts without it. */
+const loadPretty = (): typeof import('pino-pretty') => createRequire(import.meta.url)('pino-pretty');
 
 export type { Logger } from 'pino';
 
@@ -69,7 +73,7 @@ const PRETTY_OPTIONS: PrettyOptions = {
 
 function stdoutDestination(): DestinationStream {
   if (!process.stdout.isTTY) return pino.destination({ dest: 1, sync: true });
-  return pinoPretty({ ...PRETTY_OPTIONS, destination: 1, sync: true });
+  return loadPretty()({ ...PRETTY_OPTIONS, destination: 1, sync: true });
 }
 
 /**
@@ -87,7 +91,7 @@ export function lineLogger(logger: Logger, level: 'info' | 'warn' = 'info'): (li
  */
 export function childLineRelay(): (line: string) => void {
   if (!process.stdout.isTTY) return (line) => process.stdout.write(`${line}\n`);
-  const pretty = prettyFactory(PRETTY_OPTIONS);
+  const pretty = loadPretty().prettyFactory(PRETTY_OPTIONS);
   return (line) => {
     let parsed: unknown;
     try {
