@@ -35,13 +35,16 @@ const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout
 async function fillTopic(bootstrap: string, seconds: number, symbols: number): Promise<number> {
   const args = [cli, 'producer', '--brokers', bootstrap, '--rate', 'max', '--workers', '2'];
   args.push('--symbol-count', String(symbols), '--duration', `${seconds}s`, '--clock', 'real');
-  const child = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'pipe'] });
-  let stderr = '';
-  child.stderr?.on('data', (chunk: Buffer) => {
-    stderr = (stderr + chunk.toString()).slice(-2000);
-  });
+  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  const keep = (chunk: Buffer): void => {
+    output = (output + chunk.toString()).slice(-2000);
+  };
+  // Its log is on stdout (JSON lines), a usage error on stderr: both read, so neither pipe fills.
+  child.stdout?.on('data', keep);
+  child.stderr?.on('data', keep);
   const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
-  if (code !== 0) throw new Error(`producer exited with ${code}: ${stderr}`);
+  if (code !== 0) throw new Error(`producer exited with ${code}: ${output}`);
   return endOffsetTotal(bootstrap, 'ticks');
 }
 

@@ -26,7 +26,7 @@ export interface BrokerProcess {
 
 /**
  * `tickstream broker` in a process of its own, so its CPU is its own; resolves once it listens.
- * `onLog` gets each line it writes to stderr (its log).
+ * `onLog` gets each line it writes (its log: JSON lines on stdout).
  */
 export async function startBrokerProcess(
   dataDir: string,
@@ -39,16 +39,18 @@ export async function startBrokerProcess(
     [cli, 'broker', '--port', String(port), '--data-dir', dataDir, ...extraArgs],
     { stdio: ['ignore', 'pipe', 'pipe'] },
   );
-  let partial = '';
-  child.stderr?.setEncoding('utf8').on('data', (text: string) => {
-    const lines = (partial + text).split('\n');
-    partial = lines.pop() ?? '';
-    for (const line of lines) onLog?.(line);
-  });
   await new Promise<void>((resolve, reject) => {
-    child.stdout?.on('data', (chunk: Buffer) => {
-      if (chunk.toString().includes('broker listening')) resolve();
-    });
+    let partial = '';
+    const read = (text: string): void => {
+      const lines = (partial + text).split('\n');
+      partial = lines.pop() ?? '';
+      for (const line of lines) {
+        if (line.includes('broker listening')) resolve();
+        onLog?.(line);
+      }
+    };
+    child.stdout?.setEncoding('utf8').on('data', read);
+    child.stderr?.setEncoding('utf8').on('data', read);
     child.once('exit', (code) => reject(new Error(`broker exited with ${code}`)));
   });
   return {

@@ -52,16 +52,19 @@ async function runOnce(
   const args = [cli, 'producer', '--brokers', bootstrap, '--topic', topic, '--events-topic', `${topic}-events`];
   args.push('--rate', String(rate), '--workers', String(workers), '--writer', writer);
   args.push('--symbol-count', String(symbolCount), '--duration', `${seconds + 2}s`);
-  const child = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'pipe'] });
-  let stderr = '';
-  child.stderr.on('data', (chunk: Buffer) => {
-    stderr += chunk.toString();
-  });
+  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  // Its log is on stdout (JSON lines), a usage error on stderr.
+  let output = '';
+  const keep = (chunk: Buffer): void => {
+    output += chunk.toString();
+  };
+  child.stdout.on('data', keep);
+  child.stderr.on('data', keep);
   const pid = child.pid ?? 0;
   // Measure a window in the middle: after start-up, before the final flush.
   const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
-  while (!stderr.includes('producing')) {
-    if (child.exitCode !== null) throw new Error(`producer exited early: ${stderr}`);
+  while (!output.includes('producing')) {
+    if (child.exitCode !== null) throw new Error(`producer exited early: ${output}`);
     await sleep(50);
   }
   await sleep(1000);
@@ -83,7 +86,7 @@ async function runOnce(
     maxRssMb,
   };
   await new Promise((resolve) => child.once('exit', resolve));
-  if (child.exitCode !== 0) throw new Error(`producer failed: ${stderr.slice(-500)}`);
+  if (child.exitCode !== 0) throw new Error(`producer failed: ${output.slice(-500)}`);
   return figures;
 }
 

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
+import { createLogger, lineLogger } from '@tickstream/schemas/logger';
 import type { Registry } from 'prom-client';
 import type { BrokerContext } from './api/api.js';
 import { type BrokerConfig, defaultBrokerConfig } from './config.js';
@@ -38,7 +39,12 @@ export async function startBroker(
   options: Partial<BrokerConfig> = {},
   { metrics = false }: { metrics?: boolean } = {},
 ): Promise<RunningBroker> {
-  const config: BrokerConfig = { ...defaultBrokerConfig, log: (line) => console.error(line), ...options };
+  const config: BrokerConfig = {
+    ...defaultBrokerConfig,
+    ...options,
+    // Unless told where: JSON lines on stdout, as every tier logs (docs/operations.md, "Logs").
+    log: options.log ?? lineLogger(createLogger({ component: 'broker' })),
+  };
   mkdirSync(config.dataDir, { recursive: true });
   const clusterId = clusterIdFor(config.dataDir);
   const log = await LogManager.open(config);

@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -176,6 +176,19 @@ describe(`analytics detections reach tickstream watch (${selectedBackend()} back
       expect(ANNOUNCEMENTS.includes(event.kind)).toBe(event.source === 'Producer');
     }
   }, 180_000);
+
+  it("writes the job's own log (Flink's, through log4j2) as JSON lines with the fields every tier logs", async () => {
+    const lines = (await readFile(analytics.logFile, 'utf8')).split('\n').filter((line) => line !== '');
+    expect(lines.length).toBeGreaterThan(10);
+    for (const line of lines)
+      expect(JSON.parse(line), line).toMatchObject({
+        level: expect.stringMatching(/^(trace|debug|info|warn|error|fatal)$/),
+        time: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/),
+        component: 'analytics',
+        instance: expect.stringMatching(/^.+:\d+$/),
+        msg: expect.any(String),
+      });
+  });
 
   it('`tickstream edge --history 0`, started after the job has run, serves its 1m bars from `candles` as written there', async () => {
     // What the job committed to `candles`, read as every consumer of its output should: read_committed.

@@ -1,3 +1,5 @@
+import type { Logger } from '@tickstream/schemas/logger';
+
 /**
  * Keeps a long-running command alive until Ctrl-C (SIGINT) or SIGTERM, then runs its
  * clean shutdown once. A second signal during shutdown exits at once. `ended`, when given,
@@ -7,7 +9,13 @@
 export function runUntilSignal(
   shutdown: (signal: NodeJS.Signals) => Promise<unknown>,
   ended?: Promise<unknown>,
+  logger?: Logger,
 ): Promise<number> {
+  // A tier's own log when it has one (a JSON line, like the rest of its output); plain stderr otherwise.
+  const say = (level: 'info' | 'warn' | 'error', line: string): void => {
+    if (logger) logger[level](line);
+    else process.stderr.write(`\n${line}\n`);
+  };
   return new Promise((resolve) => {
     let stopping = false;
     void ended?.then(() => {
@@ -17,15 +25,15 @@ export function runUntilSignal(
     });
     const onSignal = (signal: NodeJS.Signals): void => {
       if (stopping) {
-        process.stderr.write(`\n${signal} again: exiting without a clean shutdown\n`);
+        say('warn', `${signal} again: exiting without a clean shutdown`);
         process.exit(130);
       }
       stopping = true;
-      process.stderr.write(`\n${signal}: shutting down cleanly (press Ctrl-C again to force)\n`);
+      say('info', `${signal}: shutting down cleanly (press Ctrl-C again to force)`);
       shutdown(signal).then(
         () => resolve(0),
         (error: unknown) => {
-          process.stderr.write(`shutdown failed: ${error instanceof Error ? error.message : String(error)}\n`);
+          say('error', `shutdown failed: ${error instanceof Error ? error.message : String(error)}`);
           resolve(1);
         },
       );

@@ -50,6 +50,7 @@ export class ClientMessages {
     const limits = this.limits;
     if (!session.limiter.take(this.now())) {
       if (session.limiter.refusedInWindow > limits.maxRefusalsIn10s) {
+        session.logger.warn(`rate limited: more than ${limits.maxMessagesPerSecond} messages/s, sustained; closing`);
         session.outlet?.close(
           CloseCode.RateLimited,
           `rate limited: more than ${limits.maxMessagesPerSecond} messages/s, sustained`,

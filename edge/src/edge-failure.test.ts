@@ -8,7 +8,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '../../broker/src/testing/broker-process.js';
 import type { RunningProducer } from '../../producer/dist/index.js';
 import { type RunningEdge, startEdge } from './edge.js';
-import { getJson, quiet, startTestEdge, startTestProducer, testEdgeOptions } from './testing/system.js';
+import {
+  collectingLogger,
+  getJson,
+  quiet,
+  startTestEdge,
+  startTestProducer,
+  testEdgeOptions,
+} from './testing/system.js';
 import { TestClient } from './testing/test-client.js';
 import { loadNativeUws } from './uws.js';
 
@@ -151,7 +158,7 @@ describe('edge started before Kafka', () => {
     const lines: string[] = [];
     // Not startTestEdge: that waits for history, which needs the Kafka this test starts later.
     const edge = await startEdge(
-      testEdgeOptions([`127.0.0.1:${port}`], 'ticks', { edgeId: 'early-edge', log: (line) => lines.push(line) }),
+      testEdgeOptions([`127.0.0.1:${port}`], 'ticks', { edgeId: 'early-edge', logger: collectingLogger(lines) }),
     );
     const http = `http://127.0.0.1:${edge.port}`;
     let broker: RunningBroker | undefined;

@@ -2,6 +2,8 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import type { Readable } from 'node:stream';
 import {
   BalancerStartError,
   checkHaproxyConfig,
@@ -25,7 +27,7 @@ export interface EdgeGroupOptions {
   /**
    * The command that runs one edge, e.g. [node, cli/bin/tickstream.js, 'edge', '--brokers', …].
    * The group appends --host 127.0.0.1 --port P --edge-id ID --trust-proxy 127.0.0.1; the edge
-   * must print `listening on http://HOST:PORT` on stdout.
+   * must say `listening on http://HOST:PORT` on stdout (a plain line, or a JSON log line's msg).
    */
   edgeCommand: string[];
   /** haproxy.cfg is written here (and, with `tls`, the PEM HAProxy serves). */
@@ -34,7 +36,13 @@ export interface EdgeGroupOptions {
   tls?: { certFile: string; keyFile: string } | null;
   checkIntervalMs: number;
   maxConnections: number;
+  /** The group's own sentences (an edge exited, HAProxy's). */
   log: (line: string) => void;
+  /**
+   * Each line an edge writes (stdout and stderr), intact: its JSON log lines carry their own
+   * component and instance. Default: `log`.
+   */
+  relay?: (line: string) => void;
 }
 
 export const defaultEdgeGroupOptions = {
@@ -101,8 +109,10 @@ export async function startEdgeGroup(options: EdgeGroupOptions): Promise<EdgeGro
     slot.stopping = false;
     edge.pid = child.pid ?? 0;
     edge.alive = true;
-    child.stderr?.on('data', (chunk: Buffer) => {
-      for (const line of chunk.toString().split('\n')) if (line.trim()) log(`${edge.id}: ${line}`);
+    const relay = options.relay ?? log;
+    // Whole lines only: a JSON line split across two chunks must reach the log pipeline as one.
+    createInterface({ input: child.stderr as Readable }).on('line', (line) => {
+      if (line.trim()) relay(line);
     });
     slot.exited = new Promise((resolve) =>
       child.once('exit', (code, signal) => {
@@ -113,17 +123,18 @@ export async function startEdgeGroup(options: EdgeGroupOptions): Promise<EdgeGro
     );
     return new Promise((resolve, reject) => {
       let out = '';
-      const onData = (chunk: Buffer): void => {
-        out += chunk.toString();
-        const match = /listening on https?:\/\/[^:\s]+:(\d+)/.exec(out);
+      let listening = false;
+      createInterface({ input: child.stdout as Readable }).on('line', (line) => {
+        if (line.trim()) relay(line);
+        if (listening) return;
+        out = `${out}${line}\n`.slice(-4000);
+        const match = /listening on https?:\/\/[^:\s]+:(\d+)/.exec(line);
         if (match) {
+          listening = true;
           edge.port = Number(match[1]);
-          child.stdout?.off('data', onData);
-          child.stdout?.resume();
           resolve();
         }
-      };
-      child.stdout?.on('data', onData);
+      });
       void slot.exited.then(() =>
         reject(
           new BalancerStartError(

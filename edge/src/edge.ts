@@ -1,4 +1,4 @@
-import { randomInt } from 'node:crypto';
+import { randomInt, randomUUID } from 'node:crypto';
 import {
   AnalyticsState,
   Channel,
@@ -13,6 +13,7 @@ import {
   type Timeframe,
 } from '@tickstream/schemas';
 import { isSecured, kafkaSecurityFromEnv } from '@tickstream/schemas/kafka-security';
+import { type Logger, lineLogger } from '@tickstream/schemas/logger';
 import { nodeLz4 } from '@tickstream/schemas/lz4-node';
 import { AlertRequests } from './alert-requests.js';
 import { AlertService } from './alert-service.js';
@@ -73,6 +74,8 @@ export interface RunningEdge {
 
 interface SocketData {
   session: Session;
+  /** When the upgrade was accepted, for the close line's duration. */
+  openedMs: number;
   /** The client's address, for the per-address connection limit. */
   address: string;
 }
@@ -92,7 +95,9 @@ const ANALYTICS_CHECK_MS = 1000;
  */
 export async function startEdge(options: EdgeOptions): Promise<RunningEdge> {
   const uws = loadNativeUws();
-  const log = options.log;
+  const logger = options.logger;
+  // The libraries below say plain sentences; what carries ids logs through `logger` itself.
+  const log = lineLogger(logger);
   const tls = options.tls ? checkTlsFiles(options.tls) : null;
   if (tls) log(`TLS: ${tls.certFile} (${tls.subject}, valid until ${tls.validTo.toISOString().slice(0, 10)})`);
   const limits = new ClientLimits(options);
@@ -277,7 +282,8 @@ export async function startEdge(options: EdgeOptions): Promise<RunningEdge> {
     },
     onHealth(up, reason) {
       metrics.kafkaUp.set(up ? 1 : 0);
-      log(up ? `Kafka: ${reason}` : `Kafka lost: ${reason}; serving the last known state, marked stale`);
+      if (up) logger.info(`Kafka: ${reason}`);
+      else logger.warn(`Kafka lost: ${reason}; serving the last known state, marked stale`);
       const frame = up
         ? encoder.error(epoch, ErrorCode.KafkaUnavailable, 'Kafka is back: data is live again')
         : encoder.error(
@@ -373,7 +379,12 @@ export async function startEdge(options: EdgeOptions): Promise<RunningEdge> {
       };
       let aborted = false;
       const address = limits.clientAddress(text(res.getRemoteAddressAsText()), req.getHeader('x-forwarded-for'));
+      // Named before admission, so a refusal and the connection's later lines share one id.
+      const connection = logger.child({ conn: randomUUID() });
       const refuse = (status: string, message: string): void => {
+        const code = Number.parseInt(status, 10);
+        // Loading and draining refuse everyone for a while (clients retry): not a warning.
+        connection[code === 503 ? 'info' : 'warn']({ address, origin, status: code }, `connection refused: ${message}`);
         if (aborted) return;
         res.cork(() => res.writeStatus(status).writeHeader('Content-Type', 'text/plain').end(`${message}\n`));
       };
@@ -397,8 +408,10 @@ export async function startEdge(options: EdgeOptions): Promise<RunningEdge> {
           if (aborted) return;
           if (!admission.ok)
             return refuse(admission.status === 401 ? '401 Unauthorized' : '403 Forbidden', admission.message);
-          const session = newSession(admission.principal);
-          res.cork(() => res.upgrade<SocketData>({ session, address }, key, protocol, extensions, context));
+          const session = newSession(admission.principal, connection);
+          res.cork(() =>
+            res.upgrade<SocketData>({ session, address, openedMs: Date.now() }, key, protocol, extensions, context),
+          );
         },
         (error: Error) => refuse('500 Internal Server Error', `authentication failed: ${error.message}`),
       );
@@ -406,6 +419,7 @@ export async function startEdge(options: EdgeOptions): Promise<RunningEdge> {
     open(ws: WebSocket<SocketData>) {
       const { session, address } = ws.getUserData();
       limits.opened(address);
+      session.logger.info({ address, user: session.principal.user, role: session.principal.role }, 'connected');
       session.outlet = {
         send: (frame) => ws.send(frame, true, false) !== 2,
         bufferedAmount: () => ws.getBufferedAmount(),
@@ -447,9 +461,13 @@ export async function startEdge(options: EdgeOptions): Promise<RunningEdge> {
     drain(ws) {
       fanOut.drained(ws.getUserData().session);
     },
-    close(ws) {
-      const { session, address } = ws.getUserData();
+    close(ws, code, message) {
+      const { session, address, openedMs } = ws.getUserData();
       limits.closed(address);
+      session.logger.info(
+        { code, reason: text(message), seconds: Math.round((Date.now() - openedMs) / 100) / 10 },
+        'connection closed',
+      );
       fanOut.forget(session);
       replays.forget(session);
       correlationFollowers.forget(session);
@@ -483,6 +501,7 @@ export async function startEdge(options: EdgeOptions): Promise<RunningEdge> {
   });
 
   registerHttpRoutes(app, {
+    logger,
     auth,
     pipeline,
     protect: options.protect,
@@ -549,9 +568,10 @@ export async function startEdge(options: EdgeOptions): Promise<RunningEdge> {
     },
   });
 
-  function newSession(principal: Session['principal']): Session {
+  function newSession(principal: Session['principal'], connection: Logger): Session {
     return {
       id: nextSessionId++,
+      logger: connection,
       principal,
       followsAlerts: false,
       followsTrading: false,

@@ -154,6 +154,7 @@ export class FanOut {
     if (session.closed) return;
     this.lagging.delete(session);
     this.metrics.slowCloses.inc();
+    session.logger.warn({ bufferedBytes: session.outlet?.bufferedAmount() ?? 0 }, `slow client dropped: ${why}`);
     session.outlet?.close(CloseCode.SlowConsumer, `slow consumer: ${why}`.slice(0, 120));
   }
 

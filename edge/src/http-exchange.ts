@@ -1,5 +1,6 @@
 import type { Admission, Authenticator } from './auth.js';
 import type { Principal, Role } from './auth-token.js';
+import { answered } from './request-log.js';
 import type { HttpRequest, HttpResponse } from './uws.js';
 
 export const JSON_TYPE = 'application/json';
@@ -30,9 +31,13 @@ export function allowCors(res: HttpResponse, origin: string): void {
   corsOrigins.set(res, origin);
 }
 
-/** writeStatus, plus the CORS headers when the request came from an allowed origin's page. */
+/**
+ * writeStatus, plus the CORS headers when the request came from an allowed origin's page, and
+ * X-Request-Id when it was named (request-log.ts).
+ */
 export function writeStatus(res: HttpResponse, status: string): HttpResponse {
   res.writeStatus(status);
+  answered(res, status);
   const origin = corsOrigins.get(res);
   if (origin !== undefined) res.writeHeader('Access-Control-Allow-Origin', origin).writeHeader('Vary', 'Origin');
   return res;

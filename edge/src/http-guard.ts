@@ -1,5 +1,7 @@
+import type { Logger } from '@tickstream/schemas/logger';
 import type { ClientLimits } from './client-limits.js';
-import { allowCors, JSON_TYPE } from './http-exchange.js';
+import { allowCors, JSON_TYPE, writeStatus } from './http-exchange.js';
+import { beginRequest } from './request-log.js';
 import type { HttpRequest, HttpResponse, TemplatedApp } from './uws.js';
 
 /** Who may call /api/* and fetch the dashboard's files (docs/security.md). */
@@ -8,6 +10,8 @@ export interface RequestPolicy {
   limits: ClientLimits;
   /** Origins whose pages may call /api/* (CORS); null: no cross-origin caller is served. */
   allowedOrigins: string[] | null;
+  /** Each /api/* request logs through a child carrying its request id. */
+  logger: Logger;
 }
 
 type Handler = (res: HttpResponse, req: HttpRequest) => void | Promise<void>;
@@ -17,7 +21,7 @@ export type GuardedRoutes = Pick<TemplatedApp, 'get' | 'post' | 'put' | 'del' | 
 
 function refuse(res: HttpResponse, status: string, message: string, headers: [string, string][] = []): void {
   res.cork(() => {
-    res.writeStatus(status).writeHeader('Content-Type', JSON_TYPE).writeHeader('Cache-Control', 'no-store');
+    writeStatus(res, status).writeHeader('Content-Type', JSON_TYPE).writeHeader('Cache-Control', 'no-store');
     for (const [name, value] of headers) res.writeHeader(name, value);
     res.end(JSON.stringify({ error: message }));
   });
@@ -32,6 +36,7 @@ function refuse(res: HttpResponse, status: string, message: string, headers: [st
  */
 export function guarded(policy: RequestPolicy, handler: Handler): Handler {
   return (res, req) => {
+    if (req.getUrl().startsWith('/api/')) beginRequest(res, req, policy.logger);
     const address = policy.limits.clientAddress(
       Buffer.from(res.getRemoteAddressAsText()).toString(),
       req.getHeader('x-forwarded-for'),

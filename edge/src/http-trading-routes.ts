@@ -1,8 +1,9 @@
 import type { Authenticator } from './auth.js';
 import { admitted, HttpExchange, MAX_BODY_BYTES } from './http-exchange.js';
 import type { GuardedRoutes } from './http-guard.js';
+import { requestOf } from './request-log.js';
 import { fillJson, fillsCsv, orderJson } from './trading-json.js';
-import type { TradingService } from './trading-service.js';
+import { logOrderPlacement, type TradingService } from './trading-service.js';
 
 /**
  * /api/orders (GET, POST), /api/orders/{id} (DELETE), /api/fills (JSON or ?format=csv) and
@@ -34,6 +35,8 @@ export function registerTradingRoutes(app: GuardedRoutes, auth: Authenticator, t
         const read = await body;
         if (!read.ok) return exchange.error(read.status, read.message);
         const outcome = await trading.place(principal.user, read.value);
+        const request = requestOf(res);
+        if (request) logOrderPlacement(request.logger, outcome);
         if (!outcome.ok) return exchange.error(outcome.status, outcome.message);
         exchange.json(outcome.status, orderJson(outcome.entry));
       },

@@ -1,4 +1,5 @@
 import type { KafkaSecurity } from '@tickstream/schemas/kafka-security';
+import type { Logger } from '@tickstream/schemas/logger';
 import { DEFAULT_BARS_KEPT } from './candles.js';
 import type { TlsFiles } from './tls.js';
 import { defaultTradingTopics, type TradingTopicNames } from './trading-state.js';
@@ -104,10 +105,14 @@ export interface EdgeOptions {
   /** Directory with the dashboard's built files (index.html …), served at `/`; null: none. */
   staticDir: string | null;
   edgeId: string;
-  log: (line: string) => void;
+  /**
+   * The edge's log (component edge, instance its id): connections and /api requests log through
+   * children that carry their connection id (`conn`) or request id (`req`).
+   */
+  logger: Logger;
 }
 
-export const defaultEdgeOptions: Omit<EdgeOptions, 'edgeId' | 'log' | 'staticDir'> = {
+export const defaultEdgeOptions: Omit<EdgeOptions, 'edgeId' | 'logger' | 'staticDir'> = {
   port: 8080,
   host: '0.0.0.0',
   brokers: ['127.0.0.1:9092'],

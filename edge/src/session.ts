@@ -1,4 +1,5 @@
 import type { Timeframe } from '@tickstream/schemas';
+import type { Logger } from '@tickstream/schemas/logger';
 import type { Principal } from './auth-token.js';
 import type { Channel } from './channels.js';
 import type { RateLimiter } from './rate-limiter.js';
@@ -15,6 +16,8 @@ export interface Outlet {
 /** One client connection's state on the edge. */
 export interface Session {
   readonly id: number;
+  /** This connection's log lines: each carries its connection id (`conn`). */
+  readonly logger: Logger;
   /** Who opened the connection (the local admin in single-user mode). */
   readonly principal: Principal;
   /** Sent AlertList: gets AlertTriggered frames for its user's new triggers. */

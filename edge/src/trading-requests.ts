@@ -9,7 +9,7 @@ import { permit } from './auth.js';
 import type { FanOut } from './fan-out.js';
 import type { Session } from './session.js';
 import type { OrderEntry } from './trading-book.js';
-import type { OrderOutcome, TradingService } from './trading-service.js';
+import { logOrderPlacement, type OrderOutcome, type TradingService } from './trading-service.js';
 
 /** The trading messages of protocol 3, as ClientMessages hands them over. */
 export type TradingRequest =
@@ -87,6 +87,7 @@ export class TradingRequests {
         break;
       case 'order-place':
         outcome = await this.trading.place(principal.user, draftOf(request.order));
+        logOrderPlacement(session.logger, outcome);
         break;
       case 'order-cancel':
         outcome = await this.trading.cancel(principal.user, request.id);

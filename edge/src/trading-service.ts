@@ -1,5 +1,6 @@
 import { randomFillSync } from 'node:crypto';
 import { isOpenStatus, type OrderFields, type OrderUpdateFields, type PortfolioFields } from '@tickstream/schemas';
+import type { Logger } from '@tickstream/schemas/logger';
 import { checkOrderDraft, type OrderDraft, type OrderLimits, type OrderMarket } from './order-rules.js';
 import type { OrderEntry } from './trading-book.js';
 import { type PortfolioJson, portfolioJson } from './trading-json.js';
@@ -18,6 +19,17 @@ export interface TradingLimits extends OrderLimits {
 export type OrderOutcome =
   | { ok: true; entry: OrderEntry; status: 200 | 201 | 202 }
   | { ok: false; status: 400 | 404 | 409 | 503; message: string };
+
+/**
+ * One line per order placement, on the logger of the connection (`conn`) or /api request (`req`)
+ * it came through: the order id when it was taken, the reason when it was not.
+ */
+export function logOrderPlacement(logger: Logger, outcome: OrderOutcome): void {
+  if (outcome.ok) {
+    const { id, user, symbol, side, type, quantity } = outcome.entry.order;
+    logger.info({ orderId: id, user, symbol, side, type, quantity, status: outcome.status }, `order ${id} placed`);
+  } else logger.info({ status: outcome.status }, `order refused: ${outcome.message}`);
+}
 
 /**
  * The trading operations of one edge, the same for HTTP (/api/orders, /api/portfolio,

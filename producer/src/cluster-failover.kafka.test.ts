@@ -110,8 +110,8 @@ describe.skipIf(!enabled)('three Apache Kafka nodes, one killed under the produc
     await sleep(6000);
     await cluster.restart(victim);
     await watch;
-    const { code, stderr } = await run.done;
-    expect(code, stderr).toBe(0);
+    const { code, output } = await run.done;
+    expect(code, output).toBe(0);
 
     // Every partition has all three replicas in sync again.
     let isrFull = false;
@@ -123,11 +123,11 @@ describe.skipIf(!enabled)('three Apache Kafka nodes, one killed under the produc
     expect(isrFull).toBe(true);
 
     // Nothing acknowledged is missing, nothing is doubled, each symbol in order: counted from the topic.
-    const summary = parseSummary(stderr);
+    const summary = parseSummary(output);
     expect(summary.dropped).toBe(0);
-    expect(summary.acked, `acked vs generated; producer said:\n${stderr}`).toBe(summary.generated);
+    expect(summary.acked, `acked vs generated; producer said:\n${output}`).toBe(summary.generated);
     const ticks = await readAllTicks(cluster.brokers, 'ticks');
-    expect(ticks.length, `stored vs acked; producer said:\n${stderr}`).toBe(summary.acked);
+    expect(ticks.length, `stored vs acked; producer said:\n${output}`).toBe(summary.acked);
     expect(checkOrderPerSymbol(ticks).problems).toEqual([]);
 
     // The producer and the edge carried on by themselves. Their stall: the longest time the

@@ -28,4 +28,4 @@ export { ProduceClient, type ProduceClientOptions } from './produce-client.js';
 export { type ProducerStats, type RunningProducer, startProducer, type WriterFigures } from './producer.js';
 export { type EncodedBatch, encodeRecordKey, RecordBatchBuilder, stampProducer } from './record-batch-encoder.js';
 export { RecordBatchSink, type RecordBatchSinkOptions } from './record-batch-sink.js';
-export { formatStatus, formatSummary } from './status.js';
+export { formatStatus, formatSummary, statusFields, summaryFields } from './status.js';

@@ -41,12 +41,12 @@ describe('producer when Kafka fails', () => {
     await exited(broker);
     await sleep(1500);
     broker = await startBrokerProcess(port, dataDir);
-    const { code, stderr } = await run.done;
-    expect(code, stderr).toBe(0);
-    expect(stderr).toMatch(/lost Kafka/);
-    expect(stderr).toMatch(/Kafka is back/);
+    const { code, output } = await run.done;
+    expect(code, output).toBe(0);
+    expect(output).toMatch(/lost Kafka/);
+    expect(output).toMatch(/Kafka is back/);
 
-    const summary = parseSummary(stderr);
+    const summary = parseSummary(output);
     expect(summary.dropped).toBe(0);
     expect(summary.acked).toBe(summary.generated);
     const ticks = await readAllTicks([`127.0.0.1:${port}`], 'ticks');
@@ -57,10 +57,10 @@ describe('producer when Kafka fails', () => {
   it('says clearly that Kafka is unreachable and exits 1 after --connect-timeout', async () => {
     const port = await freePort();
     const started = Date.now();
-    const { code, stderr } = await runProducerCli(['--brokers', `127.0.0.1:${port}`, '--connect-timeout', '2s']).done;
+    const { code, output } = await runProducerCli(['--brokers', `127.0.0.1:${port}`, '--connect-timeout', '2s']).done;
     expect(code).toBe(1);
-    expect(stderr).toMatch(new RegExp(`Kafka at 127\\.0\\.0\\.1:${port} is unreachable after \\d+ attempts?`));
-    expect(stderr).toMatch(/unreachable .*retrying in \d+ ms/);
+    expect(output).toMatch(new RegExp(`Kafka at 127\\.0\\.0\\.1:${port} is unreachable after \\d+ attempts?`));
+    expect(output).toMatch(/unreachable .*retrying in \d+ ms/);
     expect(Date.now() - started).toBeLessThan(15_000);
   }, 30_000);
 
@@ -71,10 +71,10 @@ describe('producer when Kafka fails', () => {
       [['--symbols', 'AAPL,not ok'], "--symbols has 'NOT OK', which is not a ticker"],
       [['--workers', '0'], '--workers must be between 1 and 64, got 0'],
     ] as const) {
-      const { code, stderr } = await runProducerCli([...args]).done;
-      expect(code, stderr).toBe(2);
-      expect(stderr).toContain(message);
-      expect(stderr.trim().split('\n')).toHaveLength(1);
+      const { code, output } = await runProducerCli([...args]).done;
+      expect(code, output).toBe(2);
+      expect(output).toContain(message);
+      expect(output.trim().split('\n')).toHaveLength(1);
     }
   }, 30_000);
 });

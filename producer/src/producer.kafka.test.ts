@@ -44,9 +44,9 @@ describe(`tickstream producer (${selectedBackend()} backend)`, () => {
         writer,
         ...extra,
       ]);
-      const { code, stderr } = await run.done;
-      expect(code, stderr).toBe(0);
-      const summary = parseSummary(stderr);
+      const { code, output } = await run.done;
+      expect(code, output).toBe(0);
+      const summary = parseSummary(output);
       expect(summary.dropped).toBe(0);
       expect(summary.acked).toBe(summary.generated);
       expect(summary.acked).toBeGreaterThanOrEqual(100_000);
@@ -79,8 +79,8 @@ describe(`tickstream producer (${selectedBackend()} backend)`, () => {
       '--duration',
       '1500ms',
     ]);
-    const { code, stderr } = await run.done;
-    expect(code, stderr).toBe(0);
+    const { code, output } = await run.done;
+    expect(code, output).toBe(0);
     const admin = new Kafka({ brokers: kafka.brokers, logLevel: logLevel.NOTHING }).admin();
     await admin.connect();
     const metadata = await admin.fetchTopicMetadata({ topics: [topic, `${topic}-events`] });

@@ -20,6 +20,27 @@ export function formatStatus(previous: ProducerStats, current: ProducerStats): s
   ].join(' | ');
 }
 
+/** The status line's figures as log fields (a log pipeline reads these, not the sentence). */
+export function statusFields(previous: ProducerStats, current: ProducerStats): Record<string, number | boolean> {
+  const ms = current.elapsedMs - previous.elapsedMs;
+  return {
+    ticksPerSecond: Math.round(perSecond(current.acked - previous.acked, ms)),
+    bytesPerSecond: Math.round(perSecond(current.ackedBytes - previous.ackedBytes, ms)),
+    batches: current.batches - previous.batches,
+    errors: current.errors,
+    dropped: current.dropped,
+    buffered: current.buffered,
+    behind: current.behind,
+    kafkaUp: current.connected,
+  };
+}
+
+/** The summary's figures as log fields. */
+export function summaryFields(stats: ProducerStats): Record<string, number> {
+  const { generated, acked, ackedBytes, batches, errors, dropped, elapsedMs } = stats;
+  return { generated, acked, ackedBytes, batches, errors, dropped, seconds: Math.round(elapsedMs / 100) / 10 };
+}
+
 export function formatSummary(stats: ProducerStats): string {
   const seconds = stats.elapsedMs / 1000;
   return (

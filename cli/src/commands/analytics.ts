@@ -1,4 +1,5 @@
 import { type AnalyticsOptions, DEFAULT_FLINK_VERSION, DEFAULT_TOPICS, startAnalytics } from '@tickstream/analytics';
+import { createLogger, lineLogger } from '@tickstream/schemas/logger';
 import { analyticsReporter } from '../analytics-reporter.js';
 import type { Command, Flags } from '../command.js';
 import { parseChoice, parseDurationMs, parseInteger } from '../option-values.js';
@@ -124,15 +125,18 @@ export const analyticsCommand: Command = {
     'lag, back-pressure, checkpoint age) also go to the system_metrics topic each second (the Pipeline tab).',
   async run(flags) {
     const options = analyticsOptionsFrom(flags, process.env);
-    const job = await startAnalytics({ ...options, log: (line) => process.stderr.write(`analytics: ${line}\n`) });
+    // The launcher's own lines; the JVM's (Flink's log4j2, JSON too) go to the job's log file.
+    const logger = createLogger({ component: 'analytics' });
+    const job = await startAnalytics({ ...options, log: lineLogger(logger) });
     try {
       await job.ready;
     } catch (error) {
       await job.stop(5000);
       throw error;
     }
-    process.stdout.write(
-      `analytics: job running (pid ${job.pid}, ${job.delivery}${options.metricsPort ? `, metrics on :${options.metricsPort}/metrics` : ''}); Flink's log: ${job.logFile}\n`,
+    logger.info(
+      { pid: job.pid, delivery: job.delivery, logFile: job.logFile },
+      `job running (pid ${job.pid}, ${job.delivery}${options.metricsPort ? `, metrics on :${options.metricsPort}/metrics` : ''}); Flink's log: ${job.logFile}`,
     );
     const reporter = options.metricsPort
       ? analyticsReporter({
@@ -143,15 +147,19 @@ export const analyticsCommand: Command = {
       : null;
     reporter?.start();
     let stopping = false;
-    const code = await runUntilSignal(async () => {
-      stopping = true;
-      await reporter?.stop();
-      return job.stop();
-    }, job.exited);
+    const code = await runUntilSignal(
+      async () => {
+        stopping = true;
+        await reporter?.stop();
+        return job.stop();
+      },
+      job.exited,
+      logger,
+    );
     await reporter?.stop();
     const { code: jvmCode, signal } = await job.exited;
     if (!stopping && (jvmCode !== 0 || signal !== null)) {
-      process.stderr.write(`analytics: the job's JVM exited (${signal ?? `status ${jvmCode}`}); see ${job.logFile}\n`);
+      logger.error(`the job's JVM exited (${signal ?? `status ${jvmCode}`}); see ${job.logFile}`);
       return 1;
     }
     return code;

@@ -1,4 +1,5 @@
 import { startBroker } from '@tickstream/broker';
+import { announce, createLogger, lineLogger } from '@tickstream/schemas/logger';
 import { type MetricsServer, startMetricsServer } from '@tickstream/schemas/metrics-server';
 import { brokerReporter } from '../broker-reporter.js';
 import type { Command } from '../command.js';
@@ -80,11 +81,17 @@ export const brokerCommand: Command = {
     const metricsPortFlag = flags.string('metrics-port');
     const metricsPort = metricsPortFlag === undefined ? null : parsePort('metrics-port', metricsPortFlag);
     const reporting = !flags.boolean('no-system-metrics');
+    const logger = createLogger({ component: 'broker' });
     const broker = await startBroker(
-      { ...config, log: (line) => process.stderr.write(`${line}\n`) },
+      { ...config, log: lineLogger(logger) },
       { metrics: metricsPort !== null || reporting },
     );
-    process.stdout.write(`broker listening on ${broker.bootstrap} (data in ${config.dataDir})\n`);
+    // The tests and benches wait for "broker listening" in this line's msg.
+    announce(
+      logger,
+      { bootstrap: broker.bootstrap },
+      `broker listening on ${broker.bootstrap} (data in ${config.dataDir})`,
+    );
     let metrics: MetricsServer | null = null;
     const registry = broker.metrics;
     if (metricsPort !== null && registry !== null) {
@@ -99,17 +106,24 @@ export const brokerCommand: Command = {
         await broker.close();
         throw error;
       }
-      process.stdout.write(`metrics on http://${flags.required('metrics-host')}:${metrics.port}/metrics\n`);
+      logger.info(
+        { port: metrics.port },
+        `metrics on http://${flags.required('metrics-host')}:${metrics.port}/metrics`,
+      );
     }
     const reporter =
       reporting && broker.metrics !== null
-        ? brokerReporter(broker.bootstrap, broker.metrics, (line) => process.stderr.write(`${line}\n`))
+        ? brokerReporter(broker.bootstrap, broker.metrics, lineLogger(logger))
         : null;
     reporter?.start();
-    return runUntilSignal(async () => {
-      await reporter?.stop();
-      await metrics?.close();
-      await broker.close();
-    });
+    return runUntilSignal(
+      async () => {
+        await reporter?.stop();
+        await metrics?.close();
+        await broker.close();
+      },
+      undefined,
+      logger,
+    );
   },
 };

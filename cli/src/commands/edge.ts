@@ -10,6 +10,7 @@ import {
   TIMEFRAME_NAMES,
 } from '@tickstream/edge';
 import { describeKafkaSecurity, PLAINTEXT } from '@tickstream/schemas/kafka-security';
+import { announce, createLogger } from '@tickstream/schemas/logger';
 import type { Command, Flags } from '../command.js';
 import { kafkaSecurityOf, parseBytes, parseDurationMs, parseInteger, parsePort } from '../option-values.js';
 import { runUntilSignal } from '../run-until-signal.js';
@@ -201,7 +202,9 @@ export function tlsFilesFrom(flags: Flags): EdgeOptions['tls'] {
   return certFile !== undefined && keyFile !== undefined ? { certFile, keyFile } : null;
 }
 
-export function edgeOptionsFrom(flags: Flags, log: (line: string) => void): EdgeOptions {
+/** The edge's options from its flags; its logger (LOG_LEVEL) names it by its edge id. */
+export function edgeOptionsFrom(flags: Flags): EdgeOptions {
+  const edgeId = flags.string('edge-id') ?? `${hostname()}-${process.pid}`;
   const windowMs = parseInteger('window', flags.required('window'), { min: 5, max: 1000 });
   const soft = parseBytes('soft-buffer', flags.required('soft-buffer'));
   const hard = parseBytes('hard-buffer', flags.required('hard-buffer'));
@@ -316,8 +319,8 @@ export function edgeOptionsFrom(flags: Flags, log: (line: string) => void): Edge
     maxReplays: parseInteger('max-replays', flags.required('max-replays'), { min: 0, max: 1000 }),
     replayWarmupMs,
     staticDir: DASHBOARD_DIST,
-    edgeId: flags.string('edge-id') ?? `${hostname()}-${process.pid}`,
-    log,
+    edgeId,
+    logger: createLogger({ component: 'edge', instance: edgeId }),
   };
 }
 
@@ -352,19 +355,20 @@ export const edgeCommand: Command = {
     'With --tls-cert/--tls-key: https:// and wss://. SIGTERM drains (clients move to other edges); Ctrl-C stops at once.\n' +
     'Managed Kafka: KAFKA_SSL, KAFKA_SSL_CA_FILE, KAFKA_SASL_MECHANISM, KAFKA_SASL_USERNAME, KAFKA_SASL_PASSWORD (docs/operations.md).',
   async run(flags) {
-    const log = (line: string): void => {
-      process.stderr.write(`${line}\n`);
-    };
-    const options = edgeOptionsFrom(flags, log);
+    const options = edgeOptionsFrom(flags);
+    const { logger } = options;
     const edge = await startEdge(options);
     const auth =
       options.authSecret === null && options.authJwks === null
         ? 'single-user mode (no --auth-secret): everyone is the local admin'
         : 'tokens required on /ws and /api/*';
-    log(`auth: ${auth}`);
-    process.stdout.write(
-      `edge ${edge.edgeId} listening on ${edge.scheme}://${options.host}:${edge.port} (${edge.scheme === 'https' ? 'wss' : 'ws'} at /ws), Kafka ${options.brokers.join(',')} (${describeKafkaSecurity(options.kafkaSecurity ?? PLAINTEXT)})\n`,
+    logger.info(`auth: ${auth}`);
+    // `up --edges N` and the tests find the port in this line's msg.
+    announce(
+      logger,
+      { port: edge.port, scheme: edge.scheme },
+      `edge ${edge.edgeId} listening on ${edge.scheme}://${options.host}:${edge.port} (${edge.scheme === 'https' ? 'wss' : 'ws'} at /ws), Kafka ${options.brokers.join(',')} (${describeKafkaSecurity(options.kafkaSecurity ?? PLAINTEXT)})`,
     );
-    return runUntilSignal((signal) => (signal === 'SIGTERM' ? edge.drain() : edge.stop()));
+    return runUntilSignal((signal) => (signal === 'SIGTERM' ? edge.drain() : edge.stop()), undefined, logger);
   },
 };

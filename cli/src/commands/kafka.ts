@@ -1,4 +1,5 @@
 import { startApacheKafka } from '@tickstream/broker';
+import { createLogger, lineLogger } from '@tickstream/schemas/logger';
 import type { Command } from '../command.js';
 import { parseInteger, parsePort } from '../option-values.js';
 import { runUntilSignal } from '../run-until-signal.js';
@@ -33,14 +34,15 @@ export const kafkaCommand: Command = {
   async run(flags) {
     const nodes = parseInteger('nodes', flags.required('nodes'), { min: 1, max: 3 });
     if (nodes === 2) throw new UsageError('--nodes must be 1 or 3 (a KRaft quorum of 2 survives no failure), got 2');
+    const logger = createLogger({ component: 'kafka' });
     const kafka = await startApacheKafka({
       nodes,
       port: parsePort('port', flags.required('port')),
       dataDir: flags.required('data-dir'),
       kafkaVersion: flags.required('kafka-version'),
-      log: (line: string) => process.stderr.write(`${line}\n`),
+      log: lineLogger(logger),
     });
-    process.stdout.write(`Apache Kafka ready: bootstrap ${kafka.bootstrap}\n`);
-    return runUntilSignal(() => kafka.close());
+    logger.info({ bootstrap: kafka.bootstrap }, `Apache Kafka ready: bootstrap ${kafka.bootstrap}`);
+    return runUntilSignal(() => kafka.close(), undefined, logger);
   },
 };

@@ -8,9 +8,12 @@ import {
   type ProducerOptions,
   SCENARIOS,
   startProducer,
+  statusFields,
+  summaryFields,
   WRITERS,
 } from '@tickstream/producer';
 import { describeKafkaSecurity, PLAINTEXT } from '@tickstream/schemas/kafka-security';
+import { announce, createLogger, lineLogger } from '@tickstream/schemas/logger';
 import { type MetricsServer, startMetricsServer } from '@tickstream/schemas/metrics-server';
 import type { Command, Flags } from '../command.js';
 import { kafkaSecurityOf, parseChoice, parseDurationMs, parseInteger, parsePort } from '../option-values.js';
@@ -99,7 +102,8 @@ export const producerCommand: Command = {
     'Managed Kafka: KAFKA_SSL, KAFKA_SSL_CA_FILE, KAFKA_SASL_MECHANISM, KAFKA_SASL_USERNAME, KAFKA_SASL_PASSWORD\n' +
     '(docs/operations.md); with any of them set, --writer workers becomes kafkajs-workers.',
   async run(flags) {
-    const options = producerOptionsFrom(flags, process.env);
+    const logger = createLogger({ component: 'producer' });
+    const options = { ...producerOptionsFrom(flags, process.env), log: lineLogger(logger) };
     const metricsPortFlag = flags.string('metrics-port');
     const metricsPort = metricsPortFlag === undefined ? null : parsePort('metrics-port', metricsPortFlag);
     const running = await startProducer(options);
@@ -128,20 +132,26 @@ export const producerCommand: Command = {
         await running.stop();
         throw error;
       }
-      process.stderr.write(`metrics on http://${flags.required('metrics-host')}:${metrics.port}/metrics\n`);
+      logger.info(
+        { port: metrics.port },
+        `metrics on http://${flags.required('metrics-host')}:${metrics.port}/metrics`,
+      );
     }
-    process.stderr.write(
-      `producing ${options.rate === 'max' ? 'as fast as possible' : `${options.rate} ticks/s`} to ${options.topic} on ${options.brokers.join(',')} (${describeKafkaSecurity(options.kafkaSecurity ?? PLAINTEXT)}) with ${options.workers} worker${options.workers === 1 ? '' : 's'}\n`,
+    announce(
+      logger,
+      { rate: options.rate, topic: options.topic },
+      `producing ${options.rate === 'max' ? 'as fast as possible' : `${options.rate} ticks/s`} to ${options.topic} on ${options.brokers.join(',')} (${describeKafkaSecurity(options.kafkaSecurity ?? PLAINTEXT)}) with ${options.workers} worker${options.workers === 1 ? '' : 's'}`,
     );
     let previous = running.stats();
     const status = setInterval(() => {
       const current = running.stats();
-      process.stderr.write(`${formatStatus(previous, current)}\n`);
+      logger.info(statusFields(previous, current), formatStatus(previous, current));
       previous = current;
     }, options.statusIntervalMs);
     const printSummary = (): void => {
       clearInterval(status);
-      process.stderr.write(`${formatSummary(running.stats())}\n`);
+      const stats = running.stats();
+      logger.info(summaryFields(stats), formatSummary(stats));
     };
     void running.finished.then(printSummary);
     void running.finished.then(() => metrics?.close());
@@ -153,6 +163,7 @@ export const producerCommand: Command = {
         await metrics?.close();
       },
       running.finished.then(() => undefined),
+      logger,
     );
   },
 };
@@ -195,7 +206,7 @@ export function producerOptionsFrom(flags: Flags, env: NodeJS.ProcessEnv): Produ
     idempotent,
     connectTimeoutMs: parseDurationMs('connect-timeout', flags.required('connect-timeout')),
     bufferTicks: parseInteger('buffer-ticks', flags.required('buffer-ticks'), { min: 1000, max: 100_000_000 }),
-    log: (line) => process.stderr.write(`${line}\n`),
+    log: () => {},
   };
 }
 

@@ -12,7 +12,8 @@ import {
   startEdge,
   startEdgeGroup,
 } from '@tickstream/edge';
-import { defaultProducerOptions, formatStatus, joinPipeline, startProducer } from '@tickstream/producer';
+import { defaultProducerOptions, formatStatus, joinPipeline, startProducer, statusFields } from '@tickstream/producer';
+import { childLineRelay, createLogger, type Logger, lineLogger } from '@tickstream/schemas/logger';
 import { type AnalyticsReporter, analyticsReporter } from '../analytics-reporter.js';
 import { brokerReporter } from '../broker-reporter.js';
 import type { Command } from '../command.js';
@@ -30,7 +31,7 @@ interface KafkaHandle {
 }
 
 /** The Kafka the system runs on: an external cluster from KAFKA_BROKERS, or one this command starts. */
-async function startKafka(kind: 'embedded' | 'apache', log: (line: string) => void): Promise<KafkaHandle> {
+async function startKafka(kind: 'embedded' | 'apache'): Promise<KafkaHandle> {
   const external = process.env.KAFKA_BROKERS?.trim();
   if (external) {
     return { bootstrap: external, describe: `external Kafka at ${external} (KAFKA_BROKERS)`, close: async () => {} };
@@ -40,18 +41,17 @@ async function startKafka(kind: 'embedded' | 'apache', log: (line: string) => vo
       nodes: 1,
       port: 9092,
       dataDir: './data/kafka',
-      log: (line) => log(`kafka: ${line}`),
+      log: lineLogger(createLogger({ component: 'kafka' })),
     });
     return { bootstrap: kafka.bootstrap, describe: `Apache Kafka on ${kafka.bootstrap}`, close: () => kafka.close() };
   }
+  const brokerLog = lineLogger(createLogger({ component: 'broker' }));
   const broker = await startBroker(
-    { port: 9092, dataDir: './data/broker', log: (line) => log(`broker: ${line}`) },
+    { port: 9092, dataDir: './data/broker', log: brokerLog },
     // Its figures go to system_metrics (the Pipeline tab), read from the registry /metrics would serve.
     { metrics: true },
   );
-  const reporter = broker.metrics
-    ? brokerReporter(broker.bootstrap, broker.metrics, (line) => log(`broker: ${line}`))
-    : null;
+  const reporter = broker.metrics ? brokerReporter(broker.bootstrap, broker.metrics, brokerLog) : null;
   reporter?.start();
   return {
     bootstrap: broker.bootstrap,
@@ -116,20 +116,21 @@ export const upCommand: Command = {
     const tls = tlsFilesFrom(flags);
     // Checked before Kafka starts: a wrong file is the user's to fix, said in one line.
     if (tls) checkTlsFiles(tls);
-    const log = (line: string): void => {
-      process.stderr.write(`${line}\n`);
-    };
+    // The supervisor's own lines; each tier it runs in this process logs under its own component.
+    const logger = createLogger({ component: 'up' });
+    const log = lineLogger(logger);
     const authSecret = flags.string('auth-secret') ?? (process.env.TICKSTREAM_AUTH_SECRET || null);
     // Edge processes of --edges N read it from their environment: a secret on a command line is visible in ps.
     if (authSecret !== null) process.env.TICKSTREAM_AUTH_SECRET = authSecret;
-    const kafka = await startKafka(kind, log);
-    process.stdout.write(`kafka: ${kafka.describe}\n`);
+    const kafka = await startKafka(kind);
+    log(`kafka: ${kafka.describe}`);
+    const producerLogger = createLogger({ component: 'producer' });
     let producer: Awaited<ReturnType<typeof startProducer>>;
     try {
       producer = await startProducer({
         ...defaultProducerOptions,
         brokers: kafka.bootstrap.split(','),
-        log: (line) => log(`producer: ${line}`),
+        log: lineLogger(producerLogger),
       });
     } catch (error) {
       await kafka.close();
@@ -138,17 +139,19 @@ export const upCommand: Command = {
     const producerInPipeline = await joinPipeline(producer, {
       brokers: kafka.bootstrap.split(','),
       authSecret,
-      log: (line) => log(`producer: ${line}`),
+      log: lineLogger(producerLogger),
     });
-    process.stdout.write(
-      `producer: ${defaultProducerOptions.symbolCount} symbols at ${defaultProducerOptions.rate} ticks/s into '${defaultProducerOptions.topic}'\n`,
+    log(
+      `producer: ${defaultProducerOptions.symbolCount} symbols at ${defaultProducerOptions.rate} ticks/s into '${defaultProducerOptions.topic}'`,
     );
-    const analytics = await AnalyticsBeside.prepare(kafka.bootstrap, flags.boolean('no-analytics'), log);
+    const analytics = await AnalyticsBeside.prepare(kafka.bootstrap, flags.boolean('no-analytics'));
     const stopProducer = async (): Promise<void> => {
       await producerInPipeline.stop();
       await producer.stop();
     };
-    if (edges > 1) return runEdgeGroup(edges, port, tls, kafka, stopProducer, producer, analytics, log);
+    if (edges > 1)
+      return runEdgeGroup(edges, port, tls, kafka, stopProducer, producer, producerLogger, analytics, logger);
+    const edgeId = `${hostname()}-${process.pid}`;
     let edge: Awaited<ReturnType<typeof startEdge>>;
     try {
       edge = await startEdge({
@@ -159,32 +162,37 @@ export const upCommand: Command = {
         authSecret,
         analyticsMetricsUrl: analytics.metricsUrl,
         staticDir: DASHBOARD_DIST,
-        edgeId: `${hostname()}-${process.pid}`,
-        log: (line) => log(`edge: ${line}`),
+        edgeId,
+        logger: createLogger({ component: 'edge', instance: edgeId }),
       });
     } catch (error) {
       await stopProducer();
       await kafka.close();
       throw error;
     }
-    process.stdout.write(`edge: listening on :${edge.port}\n`);
+    log(`edge: listening on :${edge.port}`);
     const ws = edge.scheme === 'https' ? 'wss' : 'ws';
     void edge.ready.then(() => {
-      process.stdout.write(
-        `dashboard: ${edge.scheme}://localhost:${edge.port}/  (WebSocket ${ws}://localhost:${edge.port}/ws)\n`,
+      logger.info(
+        { url: `${edge.scheme}://localhost:${edge.port}/` },
+        `dashboard: ${edge.scheme}://localhost:${edge.port}/  (WebSocket ${ws}://localhost:${edge.port}/ws)`,
       );
       // Only now: a starting JVM (and a first build) competes for the cores with the edge's history load.
       analytics.start();
     });
-    const status = producerStatus(producer, log);
+    const status = producerStatus(producer, producerLogger);
     // Stop in the order data flows: nobody is served from a Kafka that is gone.
-    return runUntilSignal(async () => {
-      clearInterval(status);
-      await edge.stop();
-      await analytics.stop();
-      await stopProducer();
-      await kafka.close();
-    });
+    return runUntilSignal(
+      async () => {
+        clearInterval(status);
+        await edge.stop();
+        await analytics.stop();
+        await stopProducer();
+        await kafka.close();
+      },
+      undefined,
+      logger,
+    );
   },
 };
 
@@ -203,15 +211,20 @@ class AnalyticsBeside {
    * The job's Prometheus port is chosen before the edges start, so each can be told where to read the
    * job's figures (--analytics-metrics) although the JVM starts only once the dashboard is served.
    */
-  static async prepare(brokers: string, disabled: boolean, log: (line: string) => void): Promise<AnalyticsBeside> {
-    return new AnalyticsBeside(brokers, disabled ? null : await freeLoopbackPort(), log);
+  static async prepare(brokers: string, disabled: boolean): Promise<AnalyticsBeside> {
+    return new AnalyticsBeside(brokers, disabled ? null : await freeLoopbackPort());
   }
+
+  private readonly logger = createLogger({ component: 'analytics' });
 
   private constructor(
     private readonly brokers: string,
     private readonly metricsPort: number | null,
-    private readonly log: (line: string) => void,
   ) {}
+
+  private log(line: string, level: 'info' | 'warn' = 'info'): void {
+    this.logger[level](line);
+  }
 
   /** Where the job serves Prometheus text; null with --no-analytics (the edges then say "not configured"). */
   get metricsUrl(): string | null {
@@ -223,7 +236,7 @@ class AnalyticsBeside {
     this.spawned = startAnalytics({
       brokers: this.brokers,
       metricsPort: this.metricsPort,
-      log: (line) => this.log(`analytics: ${line}`),
+      log: lineLogger(this.logger),
     }).then(
       (job) => {
         void this.follow(job);
@@ -231,7 +244,7 @@ class AnalyticsBeside {
       },
       (error: Error) => {
         const hint = error instanceof MissingPrerequisiteError ? ' (tickstream up --no-analytics skips it)' : '';
-        if (!this.stopping) this.log(`analytics: not running: ${error.message}${hint}`);
+        if (!this.stopping) this.log(`not running: ${error.message}${hint}`, 'warn');
         return undefined;
       },
     );
@@ -242,18 +255,20 @@ class AnalyticsBeside {
       await job.ready;
       if (!this.stopping && this.metricsUrl !== null) {
         // The job's figures on system_metrics (the Pipeline tab), read from its Prometheus reporter.
-        this.reporter = analyticsReporter({ metricsUrl: this.metricsUrl, brokers: this.brokers, log: this.log });
+        this.reporter = analyticsReporter({
+          metricsUrl: this.metricsUrl,
+          brokers: this.brokers,
+          log: (line) => this.log(line),
+        });
         this.reporter.start();
       }
-      process.stdout.write(
-        `analytics: job running (${job.delivery}, metrics on ${this.metricsUrl}); Flink's log: ${job.logFile}\n`,
-      );
+      this.log(`job running (${job.delivery}, metrics on ${this.metricsUrl}); Flink's log: ${job.logFile}`);
     } catch (error) {
-      if (!this.stopping) this.log(`analytics: not running: ${(error as Error).message}`);
+      if (!this.stopping) this.log(`not running: ${(error as Error).message}`, 'warn');
       return;
     }
     const { code, signal } = await job.exited;
-    if (!this.stopping) this.log(`analytics: the job's JVM exited (${signal ?? `status ${code}`}); see ${job.logFile}`);
+    if (!this.stopping) this.log(`the job's JVM exited (${signal ?? `status ${code}`}); see ${job.logFile}`, 'warn');
   }
 
   async stop(): Promise<void> {
@@ -279,11 +294,11 @@ function freeLoopbackPort(): Promise<number> {
 
 type RunningProducer = Awaited<ReturnType<typeof startProducer>>;
 
-function producerStatus(producer: RunningProducer, log: (line: string) => void): NodeJS.Timeout {
+function producerStatus(producer: RunningProducer, logger: Logger): NodeJS.Timeout {
   let previous = producer.stats();
   return setInterval(() => {
     const current = producer.stats();
-    log(`producer: ${formatStatus(previous, current)}`);
+    logger.info(statusFields(previous, current), formatStatus(previous, current));
     previous = current;
   }, 10_000);
 }
@@ -296,9 +311,11 @@ async function runEdgeGroup(
   kafka: KafkaHandle,
   stopProducer: () => Promise<void>,
   producer: RunningProducer,
+  producerLogger: Logger,
   analytics: AnalyticsBeside,
-  log: (line: string) => void,
+  logger: Logger,
 ): Promise<number> {
+  const log = lineLogger(logger);
   let group: Awaited<ReturnType<typeof startEdgeGroup>>;
   try {
     group = await startEdgeGroup({
@@ -318,34 +335,40 @@ async function runEdgeGroup(
       dataDir: './data/haproxy',
       tls,
       log,
+      relay: childLineRelay(),
     });
   } catch (error) {
     await stopProducer();
     await kafka.close();
     throw error;
   }
-  for (const edge of group.edges) process.stdout.write(`edge: ${edge.id} on :${edge.port} (pid ${edge.pid})\n`);
+  for (const edge of group.edges) log(`edge: ${edge.id} on :${edge.port} (pid ${edge.pid})`);
   const [http, ws] = tls ? ['https', 'wss'] : ['http', 'ws'];
-  process.stdout.write(
-    `balancer: HAProxy on :${group.port} (leastconn, /readyz checked${tls ? ', TLS ends here' : ''}), ${group.configPath}\n`,
+  log(
+    `balancer: HAProxy on :${group.port} (leastconn, /readyz checked${tls ? ', TLS ends here' : ''}), ${group.configPath}`,
   );
   void group
     .healthy(10 * 60_000)
     .then(() =>
-      process.stdout.write(
-        `dashboard: ${http}://localhost:${group.port}/  (WebSocket ${ws}://localhost:${group.port}/ws)\n`,
+      logger.info(
+        { url: `${http}://localhost:${group.port}/` },
+        `dashboard: ${http}://localhost:${group.port}/  (WebSocket ${ws}://localhost:${group.port}/ws)`,
       ),
     )
     .catch(() => {})
     // Once the edges serve (or gave up waiting): a starting JVM must not slow their history load.
     .finally(() => analytics.start());
-  const status = producerStatus(producer, log);
+  const status = producerStatus(producer, producerLogger);
   // Balancer first (no new clients), then the edges, then what feeds them.
-  return runUntilSignal(async () => {
-    clearInterval(status);
-    await group.stop();
-    await analytics.stop();
-    await stopProducer();
-    await kafka.close();
-  });
+  return runUntilSignal(
+    async () => {
+      clearInterval(status);
+      await group.stop();
+      await analytics.stop();
+      await stopProducer();
+      await kafka.close();
+    },
+    undefined,
+    logger,
+  );
 }

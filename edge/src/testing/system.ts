@@ -1,4 +1,5 @@
 // The built producer: its piscina workers load compiled files, which vitest's aliases to src cannot provide.
+import { createLogger, type Logger } from '@tickstream/schemas/logger';
 import {
   defaultProducerOptions,
   type ProducerOptions,
@@ -9,6 +10,16 @@ import { type RunningEdge, startEdge } from '../edge.js';
 import { defaultEdgeOptions, type EdgeOptions } from '../options.js';
 
 export const quiet = (): void => {};
+
+/** An edge logger whose messages (`msg`) are kept in `lines`, for tests that read what the edge said. */
+export function collectingLogger(lines: string[]): Logger {
+  return createLogger({
+    component: 'edge',
+    instance: 'test-edge',
+    level: 'debug',
+    destination: { write: (line: string) => lines.push((JSON.parse(line) as { msg: string }).msg) },
+  });
+}
 
 /** A producer writing a small market to `topic`, as the edge tests need it. */
 export function startTestProducer(
@@ -45,7 +56,11 @@ export function testEdgeOptions(brokers: string[], topic: string, overrides: Par
     historyMs: 60_000,
     staticDir: null,
     edgeId: 'test-edge',
-    log: process.env.TICKSTREAM_TEST_LOG === '1' ? (line) => process.stderr.write(`[edge] ${line}\n`) : quiet,
+    logger: createLogger({
+      component: 'edge',
+      instance: 'test-edge',
+      level: process.env.TICKSTREAM_TEST_LOG === '1' ? 'debug' : 'silent',
+    }),
     ...overrides,
   };
 }

@@ -73,35 +73,42 @@ export async function readAllTicks(brokers: string[], topic: string): Promise<St
 
 export interface CliRun {
   code: number | null;
-  stderr: string;
+  /** stdout (its JSON log lines) and stderr (a usage error) as they arrived. */
+  output: string;
 }
 
 /** Runs `tickstream producer …` to the end and returns its exit code and what it printed. */
-export function runProducerCli(args: string[], timeoutMs = 90_000): { done: Promise<CliRun>; stderr: () => string } {
-  const child = spawn(process.execPath, [cliBin, 'producer', ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
-  let stderr = '';
-  child.stderr.setEncoding('utf8').on('data', (text: string) => {
-    stderr += text;
-  });
+export function runProducerCli(args: string[], timeoutMs = 90_000): { done: Promise<CliRun>; output: () => string } {
+  const child = spawn(process.execPath, [cliBin, 'producer', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  const take = (text: string): void => {
+    output += text;
+  };
+  child.stdout.setEncoding('utf8').on('data', take);
+  child.stderr.setEncoding('utf8').on('data', take);
   const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
   const done = new Promise<CliRun>((resolve) =>
     child.on('close', (code) => {
       clearTimeout(timer);
-      resolve({ code, stderr });
+      resolve({ code, output });
     }),
   );
-  return { done, stderr: () => stderr };
+  return { done, output: () => output };
 }
 
-/** Numbers out of the producer's final summary line. */
-export function parseSummary(stderr: string): { generated: number; acked: number; dropped: number } {
-  const line = stderr.split('\n').find((l) => l.startsWith('producer done')) ?? '';
-  const number = (pattern: RegExp): number => Number((pattern.exec(line)?.[1] ?? 'NaN').replaceAll(',', ''));
-  return {
-    generated: number(/([\d,]+) ticks generated/),
-    acked: number(/([\d,]+) acknowledged/),
-    dropped: number(/([\d,]+) dropped/),
-  };
+/** The figures of the producer's final summary: the fields of its "producer done" log line. */
+export function parseSummary(output: string): { generated: number; acked: number; dropped: number } {
+  for (const line of output.split('\n')) {
+    if (!line.startsWith('{')) continue;
+    const entry = JSON.parse(line) as { msg?: string; generated?: number; acked?: number; dropped?: number };
+    if (entry.msg?.startsWith('producer done'))
+      return {
+        generated: entry.generated ?? Number.NaN,
+        acked: entry.acked ?? Number.NaN,
+        dropped: entry.dropped ?? Number.NaN,
+      };
+  }
+  return { generated: Number.NaN, acked: Number.NaN, dropped: Number.NaN };
 }
 
 /** Checks per symbol: one partition, sequences 1..n in log order, no gap, no repeat. */
