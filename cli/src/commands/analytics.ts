@@ -142,7 +142,7 @@ export const analyticsCommand: Command = {
       ? analyticsReporter({
           metricsUrl: `http://127.0.0.1:${options.metricsPort}/metrics`,
           brokers: options.brokers,
-          log: (line) => process.stderr.write(`analytics: ${line}\n`),
+          log: lineLogger(logger),
         })
       : null;
     reporter?.start();

@@ -117,8 +117,8 @@ export const producerCommand: Command = {
       metrics: producerMetrics,
       log: options.log,
     });
-    process.stderr.write(`system_metrics: reporting as ${inPipeline.componentId}\n`);
-    void inPipeline.listening.then(() => process.stderr.write('control: listening\n'));
+    logger.info({ componentId: inPipeline.componentId }, `system_metrics: reporting as ${inPipeline.componentId}`);
+    void inPipeline.listening.then(() => logger.info('control: listening'));
     if (metricsPort !== null) {
       const { registry } = producerMetrics;
       try {
