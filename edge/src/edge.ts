@@ -256,6 +256,8 @@ export async function startEdge(options: EdgeOptions): Promise<RunningEdge> {
     historyMs: options.historyMs,
     eventsHistoryMs: options.eventsHistoryMs,
     log,
+    // No client connected: nobody sees a tick sooner for fetching it at once.
+    unhurried: () => sessions.size === 0,
     onTick: (value) => ingest.apply(value),
     onEvent(value, live) {
       try {
