@@ -241,6 +241,8 @@ export async function startEdge(options: EdgeOptions): Promise<RunningEdge> {
   const checkReady = (): void => {
     if (loaded || !ticksLoaded || !analyticsLoaded) return;
     loaded = true;
+    // History is in: settle it now, not at the next (quiet) window, for the first reader.
+    runWindow();
     log(
       `history loaded: ${directory.size} symbols, ${state.ticksApplied.toLocaleString('en-US')} ticks, ${candles.finalBars.toLocaleString('en-US')} bars from the analytics job; serving clients`,
     );
@@ -372,6 +374,8 @@ export async function startEdge(options: EdgeOptions): Promise<RunningEdge> {
     if (!windowsRun) return;
     const everyMs = sessions.size > 0 ? options.windowMs : Math.max(options.windowMs, QUIET_WINDOW_MS);
     if (everyMs === windowEveryMs) return;
+    // The first client's Snapshot must not wait for a quiet window to settle the state.
+    if (everyMs < windowEveryMs) runWindow();
     clearInterval(windowTimer);
     windowEveryMs = everyMs;
     windowTimer = setInterval(runWindow, windowEveryMs);
