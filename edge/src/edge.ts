@@ -86,6 +86,8 @@ const text = (buffer: ArrayBuffer): string => Buffer.from(buffer).toString();
 const UWS_MAX_PAYLOAD = 1024 * 1024;
 /** How often the analytics job's liveness is judged. */
 const ANALYTICS_CHECK_MS = 1000;
+/** Window period while no client is connected (docs/edge.md, "Idle cost"). */
+const QUIET_WINDOW_MS = 250;
 
 /**
  * One edge: consumes the ticks topic into per-symbol state and candles, the analytics job's
@@ -248,6 +250,8 @@ export async function startEdge(options: EdgeOptions): Promise<RunningEdge> {
   const checkReady = (): void => {
     if (loaded || !ticksLoaded || !analyticsLoaded) return;
     loaded = true;
+    // History is in: settle it now, not at the next (quiet) window, for the first reader.
+    runWindow();
     log(
       `history loaded: ${directory.size} symbols, ${state.ticksApplied.toLocaleString('en-US')} ticks, ${candles.finalBars.toLocaleString('en-US')} bars from the analytics job; serving clients`,
     );
@@ -265,6 +269,8 @@ export async function startEdge(options: EdgeOptions): Promise<RunningEdge> {
     historyMs: options.historyMs,
     eventsHistoryMs: options.eventsHistoryMs,
     log,
+    // No client connected: nobody sees a tick sooner for fetching it at once.
+    unhurried: () => sessions.size === 0,
     onTick: (value) => ingest.apply(value),
     onEvent(value, live) {
       try {
@@ -358,6 +364,34 @@ export async function startEdge(options: EdgeOptions): Promise<RunningEdge> {
     fanOut.broadcast(sessions, encoder.analyticsStatus(epoch, status), 'analytics-status');
   };
 
+  const runWindow = (): void => {
+    const started = performance.now();
+    const nowMs = Date.now();
+    fanOut.publish(nowMs);
+    metrics.windowSeconds.observe((performance.now() - started) / 1000);
+    // After the live fan-out, so replays only ever use what is left of the window.
+    replays.window(nowMs);
+    metrics.channels.set(fanOut.channels.size);
+    metrics.symbols.set(directory.size);
+  };
+  // Windows every --window ms while a client is connected; with none, nothing is sent, so a
+  // window only settles the state for a later Snapshot or HTTP quote, and 4 a second do that.
+  let windowEveryMs = options.windowMs;
+  let windowTimer = setInterval(runWindow, windowEveryMs);
+  /** False once stopping: clients closed by stop() must not start the windows again. */
+  let windowsRun = true;
+  const paceWindows = (): void => {
+    if (!windowsRun) return;
+    const everyMs = sessions.size > 0 ? options.windowMs : Math.max(options.windowMs, QUIET_WINDOW_MS);
+    if (everyMs === windowEveryMs) return;
+    // The first client's Snapshot must not wait for a quiet window to settle the state.
+    if (everyMs < windowEveryMs) runWindow();
+    clearInterval(windowTimer);
+    windowEveryMs = everyMs;
+    windowTimer = setInterval(runWindow, windowEveryMs);
+  };
+  paceWindows();
+
   const app = tls ? uws.SSLApp({ cert_file_name: tls.certFile, key_file_name: tls.keyFile }) : uws.App();
   app.ws<SocketData>('/ws', {
     compression: uws.DISABLED,
@@ -428,6 +462,7 @@ export async function startEdge(options: EdgeOptions): Promise<RunningEdge> {
         },
       };
       sessions.add(session);
+      paceWindows();
       const mine = sessionsByUser.get(session.principal.user) ?? new Set<Session>();
       mine.add(session);
       sessionsByUser.set(session.principal.user, mine);
@@ -472,6 +507,7 @@ export async function startEdge(options: EdgeOptions): Promise<RunningEdge> {
       replays.forget(session);
       correlationFollowers.forget(session);
       sessions.delete(session);
+      paceWindows();
       const mine = sessionsByUser.get(session.principal.user);
       mine?.delete(session);
       if (mine?.size === 0) sessionsByUser.delete(session.principal.user);
@@ -597,17 +633,6 @@ export async function startEdge(options: EdgeOptions): Promise<RunningEdge> {
   });
   const port = uws.us_socket_local_port(listenSocket);
 
-  const windowTimer = setInterval(() => {
-    const started = performance.now();
-    const nowMs = Date.now();
-    fanOut.publish(nowMs);
-    metrics.windowSeconds.observe((performance.now() - started) / 1000);
-    // After the live fan-out, so replays only ever use what is left of the window.
-    replays.window(nowMs);
-    metrics.channels.set(fanOut.channels.size);
-    metrics.symbols.set(directory.size);
-  }, options.windowMs);
-
   const analyticsTimer = setInterval(judgeAnalytics, ANALYTICS_CHECK_MS);
   consumer.start().catch((error: Error) => log(`Kafka consumer stopped: ${error.message}`));
   users.start();
@@ -620,6 +645,7 @@ export async function startEdge(options: EdgeOptions): Promise<RunningEdge> {
   let stopped: Promise<void> | undefined;
   const stop = (): Promise<void> => {
     stopped ??= (async () => {
+      windowsRun = false;
       clearInterval(windowTimer);
       clearInterval(analyticsTimer);
       jobMetrics?.stop();

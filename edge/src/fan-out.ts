@@ -18,6 +18,7 @@ export interface FanOutLimits {
 const CANDLE_UPDATE_BARS = 2;
 /** Most bars in one update after the analytics job wrote finished bars (it may catch up on many at once). */
 const FINAL_UPDATE_BARS = 500;
+const NO_CHANGES = new Uint16Array(0);
 
 /**
  * Publishes the market to clients, once per window: the Delta of each channel (encoded and
@@ -61,7 +62,10 @@ export class FanOut {
       this.knownSymbols = this.directory.size;
       for (const channel of this.channels.channels()) if (channel.refresh(this.directory)) channel.needsSnapshot = true;
     }
-    const changes = state.sortedChanges();
+    // With no client subscribed nor following candles there is nothing to encode nor to time:
+    // the window only settles what changed, for a later Snapshot or HTTP quote to read.
+    const listened = this.channels.size > 0 || this.candleFollowers.size > 0;
+    const changes = listened ? state.sortedChanges() : NO_CHANGES;
     if (changes.length > 0) {
       this.deltas.prepare(changes);
       const nowUs = nowMs * 1000;
@@ -69,8 +73,9 @@ export class FanOut {
         const ageUs = nowUs - (state.current.timeUs[changes[i] as number] as number);
         if (ageUs >= 0) metrics.tickToSendSeconds.observe(ageUs / 1e6);
       }
-      metrics.conflated.inc(Math.max(0, state.ticksApplied - this.ticksAtLastWindow - changes.length));
     }
+    if (state.changedCount > 0)
+      metrics.conflated.inc(Math.max(0, state.ticksApplied - this.ticksAtLastWindow - state.changedCount));
     this.ticksAtLastWindow = state.ticksApplied;
 
     if (changes.length > 0) {

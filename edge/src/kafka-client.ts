@@ -1,5 +1,7 @@
 import { type KafkaSecurity, kafkajsSecurity } from '@tickstream/schemas/kafka-security';
 import kafkajs from 'kafkajs';
+// Before any kafkajs connection exists: stops its idle connections spinning (see the module).
+import './kafkajs-idle-fix.js';
 
 const { Kafka, logLevel } = kafkajs;
 

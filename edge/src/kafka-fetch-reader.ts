@@ -23,6 +23,13 @@ import type { PartitionReader, ReaderHooks } from './partition-reader.js';
  * one answer holds at most 8 MB, so a slow edge falls behind in Kafka, not in memory.
  */
 const LIMITS: FetchLimits = { maxWaitMs: 500, minBytes: 1, maxBytes: 8 << 20, partitionMaxBytes: 1 << 20 };
+/**
+ * While nobody waits for the records (`unhurried`), the broker holds each Fetch until 1 MB has
+ * gathered or 250 ms have passed: at 5,000 ticks/s that is 4 Fetches a second instead of one
+ * per produced batch (~100), each with its request, answer and wake-up (docs/edge.md, "Reading
+ * Kafka"). A bulk read fills 1 MB at once, so history loads as fast as before.
+ */
+const UNHURRIED_LIMITS: FetchLimits = { ...LIMITS, maxWaitMs: 250, minBytes: 1 << 20 };
 const CONNECT_TIMEOUT_MS = 2000;
 const REQUEST_TIMEOUT_MS = LIMITS.maxWaitMs + 5000;
 const MAX_BACKOFF_MS = 3000;
@@ -67,6 +74,11 @@ export class KafkaFetchReader implements PartitionReader {
        * transactions both levels read the same.
        */
       isolation?: IsolationLevel;
+      /**
+       * Asked before each Fetch: true while nobody waits for the records (an edge with no
+       * clients), so the broker may gather them for up to 250 ms. Default: never.
+       */
+      unhurried?: () => boolean;
     },
     private readonly hooks: ReaderHooks,
   ) {}
@@ -157,7 +169,8 @@ export class KafkaFetchReader implements PartitionReader {
         const partitions = positions.filter((position) => position.topic === index);
         return partitions.length === 0 ? [] : [{ topic, partitions }];
       });
-      const body = fetchRequestBody(request, LIMITS, isolation);
+      const limits = this.options.unhurried?.() ? UNHURRIED_LIMITS : LIMITS;
+      const body = fetchRequestBody(request, limits, isolation);
       const answer = await connection.request(ApiKey.fetch, ApiVersion.fetch, [body], body.length);
       this.hooks.onFetchAnswered();
       onProgress();

@@ -45,6 +45,8 @@ export interface PartitionReaderSetting {
   /** The kafkajs consumer group (TLS or SASL only: the edge's own reader needs none). */
   groupId: string;
   topics: string[];
+  /** True while nobody waits for the records: the Fetch reader then lets the broker gather them (kafka-fetch-reader.ts). */
+  unhurried?: () => boolean;
 }
 
 /**
@@ -53,7 +55,7 @@ export interface PartitionReaderSetting {
  * theirs here, so they read alike.
  */
 export function partitionReaderFor(setting: PartitionReaderSetting, hooks: ReaderHooks): PartitionReader {
-  const { kafka, admin, brokers, clientId, security, groupId, topics } = setting;
+  const { kafka, admin, brokers, clientId, security, groupId, topics, unhurried } = setting;
   return isSecured(security)
     ? new KafkajsReader({ kafka, groupId, topics }, hooks)
     : new KafkaFetchReader(
@@ -62,6 +64,7 @@ export function partitionReaderFor(setting: PartitionReaderSetting, hooks: Reade
           clientId,
           topics,
           resetOffset: (topic, partition, from) => offsetStillInLog(admin, topic, partition, from),
+          ...(unhurried ? { unhurried } : {}),
         },
         hooks,
       );

@@ -39,6 +39,11 @@ export interface TickConsumerOptions {
   log: (line: string) => void;
   /** TLS and SASL (docs/operations.md); default: read from KAFKA_SSL* / KAFKA_SASL_*. */
   security?: KafkaSecurity;
+  /**
+   * True while no client waits for ticks: Kafka may then gather them for up to 250 ms before
+   * answering a Fetch, which costs a fraction of fetching each batch as it is produced.
+   */
+  unhurried?: () => boolean;
 }
 
 /**
@@ -104,6 +109,7 @@ export class TickConsumer {
         security: this.security,
         groupId: options.groupId,
         topics: this.topics,
+        ...(options.unhurried ? { unhurried: options.unhurried } : {}),
       },
       hooks,
     );
