@@ -9,12 +9,12 @@ import {
 import { type KafkaSecurity, kafkaSecurityFromEnv } from '@tickstream/schemas/kafka-security';
 import type { Admin, Kafka } from 'kafkajs';
 import { edgeKafkaClient } from './kafka-client.js';
+import { disconnectWithin } from './kafka-disconnect.js';
 import { type PartitionReader, partitionReaderFor, type ReaderHooks } from './partition-reader.js';
 
 /** How often the edge looks for the analytics topics while they are missing (the job may start any time). */
 const TOPIC_POLL_MS = 5000;
 const BAD_RECORDS_LOGGED = 5;
-const DISCONNECT_TIMEOUT_MS = 3000;
 
 export interface AnalyticsConsumerOptions {
   brokers: string[];
@@ -251,12 +251,6 @@ export class AnalyticsConsumer {
   async stop(): Promise<void> {
     this.stopped = true;
     clearTimeout(this.timer);
-    // As the TickConsumer: a disconnect from an unreachable Kafka must not hold up a shutdown.
-    let timer: NodeJS.Timeout | undefined;
-    const gaveUp = new Promise<void>((resolve) => {
-      timer = setTimeout(resolve, DISCONNECT_TIMEOUT_MS);
-    });
-    await Promise.race([Promise.allSettled([this.reader?.stop(), this.admin.disconnect()]), gaveUp]);
-    clearTimeout(timer);
+    await disconnectWithin([this.reader?.stop(), this.admin.disconnect()]);
   }
 }

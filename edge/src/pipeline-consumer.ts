@@ -2,12 +2,12 @@ import { decodeSystemMetric, ProtocolError } from '@tickstream/schemas';
 import { type KafkaSecurity, kafkaSecurityFromEnv } from '@tickstream/schemas/kafka-security';
 import type { Admin, Kafka } from 'kafkajs';
 import { edgeKafkaClient } from './kafka-client.js';
+import { disconnectWithin } from './kafka-disconnect.js';
 import { type PartitionReader, partitionReaderFor } from './partition-reader.js';
 import { HISTORY_MS, type PipelineBook } from './pipeline-book.js';
 
 const TOPIC_POLL_MS = 2000;
 const BAD_RECORDS_LOGGED = 5;
-const DISCONNECT_TIMEOUT_MS = 3000;
 
 export interface PipelineConsumerOptions {
   brokers: string[];
@@ -104,11 +104,6 @@ export class PipelineConsumer {
   async stop(): Promise<void> {
     this.stopped = true;
     clearTimeout(this.timer);
-    let timer: NodeJS.Timeout | undefined;
-    const gaveUp = new Promise<void>((resolve) => {
-      timer = setTimeout(resolve, DISCONNECT_TIMEOUT_MS);
-    });
-    await Promise.race([Promise.allSettled([this.reader?.stop(), this.admin.disconnect()]), gaveUp]);
-    clearTimeout(timer);
+    await disconnectWithin([this.reader?.stop(), this.admin.disconnect()]);
   }
 }

@@ -8,12 +8,12 @@ import {
 } from '@tickstream/schemas/kafka-security';
 import type { Admin, Kafka } from 'kafkajs';
 import { edgeKafkaClient } from './kafka-client.js';
+import { DISCONNECT_TIMEOUT_MS, disconnectWithin } from './kafka-disconnect.js';
 import { type PartitionReader, partitionReaderFor, type ReaderHooks } from './partition-reader.js';
 
 /** No fetch answered for this long means Kafka is gone (an idle fetch returns every 500 ms). */
 const SILENCE_MS = 3000;
 const HEALTH_CHECK_MS = 500;
-const DISCONNECT_TIMEOUT_MS = 3000;
 /** A health check this late means our own event loop stalled: silence then says nothing about Kafka. */
 const STALLED_CHECK_MS = 1500;
 const TICKS = 0;
@@ -242,15 +242,7 @@ export class TickConsumer {
   async stop(): Promise<void> {
     this.stopped = true;
     clearInterval(this.healthTimer);
-    // With Kafka unreachable, kafkajs' disconnect can wait on its own reconnect loop for a long
-    // time: a shutdown must not, so it gives Kafka a few seconds and then leaves without it.
-    let timer: NodeJS.Timeout | undefined;
-    const gaveUp = new Promise<'timeout'>((resolve) => {
-      timer = setTimeout(() => resolve('timeout'), DISCONNECT_TIMEOUT_MS);
-    });
-    const outcome = await Promise.race([Promise.allSettled([this.reader.stop(), this.admin.disconnect()]), gaveUp]);
-    clearTimeout(timer);
-    if (outcome === 'timeout')
+    if (!(await disconnectWithin([this.reader.stop(), this.admin.disconnect()])))
       this.options.log(
         `Kafka did not answer the disconnect within ${DISCONNECT_TIMEOUT_MS / 1000} s; stopping without it`,
       );
