@@ -44,8 +44,9 @@ const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout
 
 /**
  * Connects to `url`, subscribes to every symbol and records `seconds` of Deltas after the
- * Snapshot, and at least `minDeltas` of them (tests need a few whatever the machine's load). A gap in the Deltas (the edge skipping a slow client) fails the recording: it would
- * replay as a resync on every loop.
+ * Snapshot, and at least `minDeltas` of them (tests need a few whatever the machine's load). A
+ * new Snapshot starts the recording over; a gap in the Deltas without one (the edge skipping a
+ * slow client) fails the recording: it would replay as a resync on every loop.
  */
 export async function recordEdgeFeed(
   url: string,
@@ -82,10 +83,15 @@ export async function recordEdgeFeed(
         if (root.type === MessageType.Hello && hello === null) {
           hello = bytes;
           socket.send(encodeClientFrame({ type: 'subscribe', symbols: ['*'], sectors: [] }, FRAME_OPTIONS));
-        } else if (root.type === MessageType.Snapshot && snapshot === null) {
+        } else if (root.type === MessageType.Snapshot) {
+          // A later Snapshot (symbols appeared while the edge warmed up, a trading day rolled, or
+          // the edge resynced us after skipping Deltas) starts the recording over from it: a
+          // recording is one Snapshot and the Deltas that follow it without a gap.
           snapshot = bytes;
           snapshotAt = now;
           lastSeq = root.seq;
+          deltas.length = 0;
+          updates = 0;
         } else if (root.type === MessageType.Delta && snapshot !== null) {
           if (root.seq !== lastSeq + 1) {
             clearTimeout(timeout);
