@@ -111,8 +111,10 @@ describe.skipIf(!haveChromium)('dashboard replay in Chromium against a real edge
     // The connection's status says REPLAY too, never "live", while the replay is shown.
     expect((await page.getByTestId('status').innerText()).trim()).toBe('REPLAY');
     // The grid shows the replayed market: AAPL as it was at the replay's clock, not as it is now.
+    // The replay's status and its book reach the page by separate messages, so the clock can
+    // move before AAPL's first replayed quote lands: wait for the quote, then compare.
+    await expect.poll(async () => (await shown()).aaplTimeUs, { timeout: 15_000 }).toBeGreaterThan(0);
     const replaying = await shown();
-    expect(replaying.aaplTimeUs).toBeGreaterThan(0);
     expect(replaying.aaplTimeUs).toBeLessThanOrEqual(replaying.replayClockUs as number);
     expect(Date.now() * 1000 - replaying.aaplTimeUs).toBeGreaterThan(1_000_000);
     await page.screenshot({ path: join(screenshots, 'replay.png') });
@@ -128,6 +130,11 @@ describe.skipIf(!haveChromium)('dashboard replay in Chromium against a real edge
   }, 60_000);
 
   it('lists only the market events that had happened by the replay’s clock', async () => {
+    // Starts from the live market whatever the test before left shown.
+    if (await page.getByTestId('replay-banner').isVisible()) {
+      await page.keyboard.press('L');
+      await page.getByTestId('replay-banner').waitFor({ state: 'detached', timeout: 10_000 });
+    }
     await page.getByRole('tab', { name: /Events/ }).click();
     // The test's Halt only: the producer also announces the market session (a SessionChange) at its start.
     const rows = page.getByTestId('event-row').filter({ hasText: 'Halt' });
