@@ -14,15 +14,7 @@ import {
 } from '@tickstream/schemas';
 import { nodeLz4 } from '@tickstream/schemas/lz4-node';
 import WebSocket from 'ws';
-import {
-  freePort,
-  recentOutput,
-  spawnCli,
-  spawnProducer,
-  startBrokerProcess,
-  stopChild,
-  waitForEdge,
-} from './processes.js';
+import { recentOutput, spawnProducer, startBrokerProcess, startEdgeProcess, stopChild } from './processes.js';
 import { median } from './stats.js';
 
 /**
@@ -104,23 +96,12 @@ export async function runAlertPathBench(
     }
     progress(`${ruleCount} rules written`);
 
-    const port = await freePort();
     const spawned = performance.now();
-    const edge = spawnCli([
-      'edge',
-      '--brokers',
-      broker.bootstrap,
-      '--port',
-      String(port),
-      '--host',
-      '127.0.0.1',
-      '--history',
-      '0',
-      '--auth-secret',
-      SECRET,
-    ]);
+    const { child: edge, port } = await startEdgeProcess(broker.bootstrap, {
+      history: '0',
+      args: ['--auth-secret', SECRET],
+    });
     children.push(edge);
-    await waitForEdge(port, { child: edge });
     let stateLoadMs = 0;
     for (;;) {
       const health = (await (await fetch(`http://127.0.0.1:${port}/health`)).json()) as { users: { loaded: boolean } };

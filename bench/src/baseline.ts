@@ -8,15 +8,7 @@ import { io as connectSocketIo, type Socket } from 'socket.io-client';
 import { ApplyingEdgeClient } from './applying-client.js';
 import { subscriptionsFor } from './edge.js';
 import { newLatencyHistogram } from './edge-load-protocol.js';
-import {
-  cpuSeconds,
-  freePort,
-  spawnCli,
-  spawnProducer,
-  startBrokerProcess,
-  stopChild,
-  waitForEdge,
-} from './processes.js';
+import { cpuSeconds, freePort, spawnProducer, startBrokerProcess, startEdgeProcess, stopChild } from './processes.js';
 import { median } from './stats.js';
 
 /**
@@ -276,22 +268,9 @@ async function measureEdge(
   subscriptions: string[][],
   settings: { seconds: number; symbols: number; owedPerTick: number },
 ): Promise<BaselineSide & { gaps: number }> {
-  const port = await freePort();
-  const child = spawnCli([
-    'edge',
-    '--brokers',
-    bootstrap,
-    '--port',
-    String(port),
-    '--host',
-    '127.0.0.1',
-    '--history',
-    '0',
-  ]);
+  const { child, port, base } = await startEdgeProcess(bootstrap, { history: '0', minSymbols: settings.symbols });
   const clients: ApplyingEdgeClient[] = [];
   try {
-    const base = `http://127.0.0.1:${port}`;
-    await waitForEdge(port, { minSymbols: settings.symbols, child });
     const tally = newTally();
     for (const list of subscriptions)
       clients.push(

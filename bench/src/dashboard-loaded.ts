@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { type CDPSession, chromium, type Page } from 'playwright-core';
 import { producerWorkersFor } from './edge.js';
-import { freePort, spawnCli, spawnProducer, startBrokerProcess, stopChild, waitForEdge } from './processes.js';
+import { spawnProducer, startBrokerProcess, startEdgeProcess, stopChild } from './processes.js';
 
 /**
  * The dashboard on a loaded machine (issue 8; `dashboard-loaded` since issue 25, which added
@@ -113,21 +113,11 @@ async function withSystem<T>(config: DashboardBenchConfig, use: (system: Running
     const workers = producerWorkersFor({ rate, producerWorkers: null });
     children.push(spawnProducer(broker.bootstrap, { symbols: config.symbols, rate, workers, clock: 'real' }));
     await sleep(1500);
-    const port = await freePort();
-    children.push(
-      spawnCli([
-        'edge',
-        '--brokers',
-        broker.bootstrap,
-        '--port',
-        String(port),
-        '--host',
-        '127.0.0.1',
-        '--history',
-        '0',
-      ]),
-    );
-    await waitForEdge(port, { minSymbols: config.symbols, child: children.at(-1) });
+    const { child: edge, port } = await startEdgeProcess(broker.bootstrap, {
+      history: '0',
+      minSymbols: config.symbols,
+    });
+    children.push(edge);
     const page = context.pages()[0] ?? (await context.newPage());
     await page.addInitScript(PAGE_PROBE);
     await page.goto(`http://127.0.0.1:${port}/`);

@@ -7,7 +7,7 @@ import type { Histogram } from 'hdr-histogram-js';
 import { ApplyingEdgeClient } from './applying-client.js';
 import { producerWorkersFor } from './edge.js';
 import { newLatencyHistogram } from './edge-load-protocol.js';
-import { freePort, spawnCli, spawnProducer, startBrokerProcess, stopChild, waitForEdge } from './processes.js';
+import { spawnProducer, startBrokerProcess, startEdgeProcess, stopChild } from './processes.js';
 import { median } from './stats.js';
 
 /**
@@ -85,24 +85,16 @@ async function measureOnce(
     const workers = producerWorkersFor({ rate, producerWorkers: null });
     children.push(spawnProducer(bootstrap, { symbols: options.symbols, rate, workers, clock: 'real' }));
     await sleep(1500);
-    const port = await freePort();
-    children.push(
-      spawnCli([
-        'edge',
-        '--brokers',
-        bootstrap,
-        '--port',
-        String(port),
-        '--host',
-        '127.0.0.1',
-        '--history',
-        '0',
-        '--window',
-        String(options.windowMs),
-      ]),
-    );
-    const base = `http://127.0.0.1:${port}`;
-    await waitForEdge(port, { minSymbols: options.symbols, child: children.at(-1) });
+    const {
+      child: edge,
+      port,
+      base,
+    } = await startEdgeProcess(bootstrap, {
+      history: '0',
+      minSymbols: options.symbols,
+      args: ['--window', String(options.windowMs)],
+    });
+    children.push(edge);
     const windowUs = options.windowMs * 1000;
     const onUpdate = (ageUs: number): void => {
       if (!recording) return;

@@ -15,7 +15,7 @@ import {
   type Recording,
   readFrameRoot,
 } from './feed-recording.js';
-import { freePort, spawnCli, spawnProducer, startBrokerProcess, stopChild, waitForEdge } from './processes.js';
+import { spawnProducer, startBrokerProcess, startEdgeProcess, stopChild } from './processes.js';
 
 /**
  * Records a real edge's frames for the dashboard's subscription (issue 25): the system of the
@@ -136,15 +136,12 @@ export async function recordAtRate(
     const rate = plan.ticksPerSecond;
     const workers = producerWorkersFor({ rate, producerWorkers: null });
     children.push(spawnProducer(broker.bootstrap, { symbols: plan.symbols, rate, workers, clock: 'real' }));
-    const port = await freePort();
-    children.push(
-      spawnCli([
-        'edge',
-        ...['--brokers', broker.bootstrap, '--port', String(port), '--host', '127.0.0.1'],
-        ...['--history', '0', '--window', String(plan.windowMs)],
-      ]),
-    );
-    await waitForEdge(port, { minSymbols: plan.symbols, child: children.at(-1) });
+    const { child: edge, port } = await startEdgeProcess(broker.bootstrap, {
+      history: '0',
+      minSymbols: plan.symbols,
+      args: ['--window', String(plan.windowMs)],
+    });
+    children.push(edge);
     await sleep(1000); // the producer at its full rate, the edge's fetch caught up
     const recorded = await recordEdgeFeed(`ws://127.0.0.1:${port}/ws`, seconds);
     const lastAt = recorded.deltas.at(-1)?.atMs ?? 0;

@@ -9,15 +9,7 @@ import { decodeOrderUpdate, decodeServerFrame, encodeClientFrame } from '@tickst
 import { kafkaLz4Codec, nodeLz4 } from '@tickstream/schemas/lz4-node';
 import kafkajs from 'kafkajs';
 import WebSocket from 'ws';
-import {
-  freePort,
-  recentOutput,
-  spawnCli,
-  spawnProducer,
-  startBrokerProcess,
-  stopChild,
-  waitForEdge,
-} from './processes.js';
+import { recentOutput, spawnProducer, startBrokerProcess, startEdgeProcess, stopChild } from './processes.js';
 
 const { CompressionCodecs, CompressionTypes, Kafka, logLevel } = kafkajs;
 // The job's sinks write lz4 batches; kafkajs ships without lz4.
@@ -131,23 +123,16 @@ export async function runFillLatencyBench(options: FillLatencyOptions = {}): Pro
       },
     });
     await job.ready;
-    const port = await freePort();
-    const edge = spawnCli([
-      'edge',
-      '--brokers',
-      bootstrap,
-      '--port',
-      String(port),
-      '--host',
-      '127.0.0.1',
-      '--history',
-      '0',
-      '--auth-secret',
-      SECRET,
-    ]);
+    const {
+      child: edge,
+      port,
+      base,
+    } = await startEdgeProcess(bootstrap, {
+      history: '0',
+      minSymbols: 100,
+      args: ['--auth-secret', SECRET],
+    });
     children.push(edge);
-    await waitForEdge(port, { minSymbols: 100, child: edge });
-    const base = `http://127.0.0.1:${port}`;
     const token = await createToken({ secret: SECRET, user: 'latency-trader', role: 'trader', ttlSeconds: 3600 });
     for (const started = Date.now(); ; await sleep(100)) {
       const health = (await (await fetch(`${base}/health`)).json()) as { trading?: { loaded: boolean } };

@@ -4,15 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import autocannon from 'autocannon';
-import {
-  cpuSeconds,
-  freePort,
-  spawnCli,
-  spawnProducer,
-  startBrokerProcess,
-  stopChild,
-  waitForEdge,
-} from './processes.js';
+import { cpuSeconds, spawnProducer, startBrokerProcess, startEdgeProcess, stopChild } from './processes.js';
 import { median } from './stats.js';
 
 /**
@@ -56,11 +48,8 @@ export async function runHttpBench(
   try {
     children.push(spawnProducer(broker.bootstrap, { symbols: 500, rate: 5000, workers: 1 }));
     await sleep(2000);
-    const port = await freePort();
-    const edge = spawnCli(['edge', '--brokers', broker.bootstrap, '--port', String(port), '--host', '127.0.0.1']);
+    const { child: edge, base } = await startEdgeProcess(broker.bootstrap);
     children.push(edge);
-    const base = `http://127.0.0.1:${port}`;
-    await waitForEdge(port, { child: edge });
     const samples = new Map<
       string,
       { rps: number; p50: number; p99: number; bytes: number; cpu: number; errors: number }[]

@@ -8,12 +8,10 @@ import autocannon from 'autocannon';
 import {
   cpuSeconds,
   endOffsetTotal,
-  freePort,
-  spawnCli,
   spawnProducer,
   startBrokerProcess,
+  startEdgeProcess,
   stopChild,
-  waitForEdge,
 } from './processes.js';
 import { median } from './stats.js';
 
@@ -110,29 +108,16 @@ export async function runOrdersBench(
   try {
     children.push(spawnProducer(broker.bootstrap, { symbols: 100, rate: 2000, workers: 1 }));
     await sleep(1500);
-    const port = await freePort();
-    const edge = spawnCli(
-      [
-        'edge',
-        '--brokers',
-        broker.bootstrap,
-        '--port',
-        String(port),
-        '--host',
-        '127.0.0.1',
-        '--history',
-        '1m',
-        '--auth-secret',
-        SECRET,
-        // Without the fill engine nothing closes an order: let each trader keep all of theirs open.
-        '--max-open-orders-per-user',
-        '100000',
-      ],
-      process.env.ORDERS_BENCH_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${process.env.ORDERS_BENCH_PROFILE}`] : [],
-    );
+    const { child: edge, base } = await startEdgeProcess(broker.bootstrap, {
+      history: '1m',
+      minSymbols: 100,
+      // Without the fill engine nothing closes an order: let each trader keep all of theirs open.
+      args: ['--auth-secret', SECRET, '--max-open-orders-per-user', '100000'],
+      nodeArgs: process.env.ORDERS_BENCH_PROFILE
+        ? ['--cpu-prof', `--cpu-prof-dir=${process.env.ORDERS_BENCH_PROFILE}`]
+        : [],
+    });
     children.push(edge);
-    await waitForEdge(port, { minSymbols: 100, child: edge });
-    const base = `http://127.0.0.1:${port}`;
     const tokens = await Promise.all(
       Array.from({ length: traders }, (_, i) =>
         createToken({ secret: SECRET, user: `trader-${i}`, role: 'trader', ttlSeconds: 3600 }),

@@ -163,6 +163,49 @@ export async function waitForEdge(
   }
 }
 
+/** An edge a benchmark started: its process and where it listens. */
+export interface EdgeProcess {
+  child: ChildProcess;
+  port: number;
+  /** `http://127.0.0.1:<port>` */
+  base: string;
+}
+
+/**
+ * `tickstream edge` for a benchmark on a free local port, reading `bootstrap`; resolves once it
+ * serves `minSymbols` symbols. `history` is `--history` (the CLI's default when not given),
+ * `args` any other flags, `nodeArgs` Node's own (a profiler). An edge that does not come up is
+ * stopped before the error is thrown, so a caller only owns an edge that started.
+ */
+export async function startEdgeProcess(
+  bootstrap: string,
+  options: { history?: string; minSymbols?: number; args?: readonly string[]; nodeArgs?: string[] } = {},
+): Promise<EdgeProcess> {
+  const port = await freePort();
+  const history = options.history === undefined ? [] : ['--history', options.history];
+  const child = spawnCli(
+    [
+      'edge',
+      '--brokers',
+      bootstrap,
+      '--port',
+      String(port),
+      '--host',
+      '127.0.0.1',
+      ...history,
+      ...(options.args ?? []),
+    ],
+    options.nodeArgs,
+  );
+  try {
+    await waitForEdge(port, { minSymbols: options.minSymbols ?? 0, child });
+  } catch (error) {
+    await stopChild(child);
+    throw error;
+  }
+  return { child, port, base: `http://127.0.0.1:${port}` };
+}
+
 /**
  * `tickstream producer` for a benchmark: `symbols` symbols at `rate` ticks/s into `bootstrap`,
  * with `workers`, `--clock` and `--scenario` only when given (the CLI's defaults otherwise).
