@@ -455,18 +455,28 @@ class CrashingMarket {
 }
 
 export function formatAnalyticsBench(result: AnalyticsBenchResult): string {
+  // Only the parts that ran (`--parts`): the others' figures are NaN or empty.
   const lines = [
     `analytics (Flink MiniCluster, one JVM, ${result.delivery}, checkpoints every ${result.checkpointIntervalMs} ms), ${result.machine.cpus} cores:`,
     ...result.throughput.map(
       (row) =>
         `  parallelism ${row.parallelism}: ${Math.round(row.ticksPerSecond).toLocaleString('en-US')} ticks/s draining a backlog of ${result.backlogTicks.toLocaleString('en-US')} on ${row.jvmCores.toFixed(2)} cores = ${Math.round(row.ticksPerCoreSecond).toLocaleString('en-US')} ticks per core-second`,
     ),
-    `  default load: ${Math.round(result.live.ticksPerSecond)} ticks/s on ${result.live.jvmCores.toFixed(2)} cores, ${result.live.cpuMsPer1000Ticks.toFixed(1)} CPU-ms per 1,000 ticks, ${result.live.lateTicks} late ticks, RSS ${Math.round(result.live.rssMb)} MB`,
-    `  checkpoint: ${result.live.checkpointMs} ms, ${Math.round(result.live.checkpointBytes / 1024)} KB (median)`,
-    `  recovery after kill -9: ${result.recoverySeconds.map((s) => `${s.toFixed(1)} s`).join(', ')} (running again after ${result.restartSeconds.map((s) => `${s.toFixed(1)} s`).join(', ')})`,
-    `  tick → FlashCrash at a read_committed consumer: p50 ${result.latency.p50Ms} ms, p99 ${result.latency.p99Ms} ms, max ${result.latency.maxMs} ms (${result.latency.events} events)`,
-    `  tick → FlashCrash written (read_uncommitted): p50 ${result.writtenLatency.p50Ms} ms, p99 ${result.writtenLatency.p99Ms} ms, max ${result.writtenLatency.maxMs} ms`,
   ];
+  if (!Number.isNaN(result.live.ticksPerSecond))
+    lines.push(
+      `  default load: ${Math.round(result.live.ticksPerSecond)} ticks/s on ${result.live.jvmCores.toFixed(2)} cores, ${result.live.cpuMsPer1000Ticks.toFixed(1)} CPU-ms per 1,000 ticks, ${result.live.lateTicks} late ticks, RSS ${Math.round(result.live.rssMb)} MB`,
+      `  checkpoint: ${result.live.checkpointMs} ms, ${Math.round(result.live.checkpointBytes / 1024)} KB (median)`,
+    );
+  if (result.recoverySeconds.length > 0)
+    lines.push(
+      `  recovery after kill -9: ${result.recoverySeconds.map((s) => `${s.toFixed(1)} s`).join(', ')} (running again after ${result.restartSeconds.map((s) => `${s.toFixed(1)} s`).join(', ')})`,
+    );
+  if (result.latency.events > 0 || result.writtenLatency.events > 0)
+    lines.push(
+      `  tick → FlashCrash at a read_committed consumer: p50 ${result.latency.p50Ms} ms, p99 ${result.latency.p99Ms} ms, max ${result.latency.maxMs} ms (${result.latency.events} events)`,
+      `  tick → FlashCrash written (read_uncommitted): p50 ${result.writtenLatency.p50Ms} ms, p99 ${result.writtenLatency.p99Ms} ms, max ${result.writtenLatency.maxMs} ms`,
+    );
   return lines.join('\n');
 }
 
