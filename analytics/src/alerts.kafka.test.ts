@@ -1,7 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type AlertTriggerFields, TickEncoder } from '@tickstream/schemas';
+import type { AlertTriggerFields } from '@tickstream/schemas';
 import { kafkaLz4Codec } from '@tickstream/schemas/lz4-node';
 import kafkajs from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -13,6 +13,7 @@ import { startTestEdge } from '../../edge/src/testing/system.js';
 import { TestClient } from '../../edge/src/testing/test-client.js';
 import { ensureUserTopics, type UserTopicNames, userStateKafka } from '../../edge/src/user-state-kafka.js';
 import { type RunningAnalytics, startAnalytics } from './analytics.js';
+import { createTopicSettled, jobLog, tickAapl, topicsAfter } from './testing/end-to-end.js';
 
 const { CompressionCodecs, CompressionTypes, Kafka, logLevel } = kafkajs;
 CompressionCodecs[CompressionTypes.LZ4] = kafkaLz4Codec;
@@ -20,27 +21,6 @@ CompressionCodecs[CompressionTypes.LZ4] = kafkaLz4Codec;
 const SECRET = 'alerts-end-to-end-secret';
 const TICK_EVERY_MS = 50;
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
-
-/**
- * kafkajs's createTopics waits for leaders but retries only LEADER_NOT_AVAILABLE; a just-created
- * topic on Apache Kafka can answer UNKNOWN_TOPIC_OR_PARTITION for a moment (seen under load), so
- * the wait is ours.
- */
-async function createTopicSettled(admin: kafkajs.Admin, topic: string): Promise<void> {
-  await admin.createTopics({ waitForLeaders: false, topics: [{ topic, numPartitions: 3 }] });
-  await until(
-    async () => {
-      try {
-        const metadata = await admin.fetchTopicMetadata({ topics: [topic] });
-        return metadata.topics[0]?.partitions.every((partition) => partition.leader >= 0) ?? false;
-      } catch {
-        return false;
-      }
-    },
-    30_000,
-    `topic ${topic} to have leaders`,
-  );
-}
 
 function quantile(sorted: readonly number[], q: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? Number.NaN;
@@ -89,56 +69,22 @@ describe(`alerts end to end: edge API → Flink evaluator → edge → client ($
 
     const producer = client.producer();
     await producer.connect();
-    const encoder = new TickEncoder();
     let price = 1_500_000;
-    let sequence = 0;
-    let ticking = true;
-    const tickLoop = (async () => {
-      while (ticking) {
-        sequence++;
-        await producer.send({
-          topic: ticks,
-          messages: [
-            {
-              key: 'AAPL',
-              value: Buffer.from(
-                encoder.encode({
-                  symbol: 'AAPL',
-                  sector: 'Technology',
-                  price,
-                  size: 100,
-                  bid: price - 100,
-                  ask: price + 100,
-                  exchangeTimeUs: Date.now() * 1000,
-                  sequence,
-                }),
-              ),
-            },
-          ],
-        });
-        await sleep(TICK_EVERY_MS);
-      }
-    })();
+    const ticker = tickAapl(
+      producer,
+      ticks,
+      () => ({ price, size: 100, bid: price - 100, ask: price + 100 }),
+      TICK_EVERY_MS,
+    );
 
     try {
       job = await startAnalytics({
         brokers: kafka.bootstrap,
         checkpointDir: join(checkpoints, 'checkpoints'),
-        topics: {
-          ticks,
-          events: `${ticks}-events`,
-          candles: `${ticks}-candles`,
-          correlations: `${ticks}-corr`,
-          alerts: userTopics.alerts,
-          alertEvents: userTopics.alertEvents,
-          orders: `${ticks}-orders`,
-          fills: `${ticks}-fills`,
-          portfolios: `${ticks}-portfolios`,
-        },
+        topics: topicsAfter(ticks, { alerts: userTopics.alerts, alertEvents: userTopics.alertEvents }),
         instance: uniqueName('alerts-e2e-job'),
         backfillMs: 0,
-        log:
-          process.env.TICKSTREAM_TEST_LOG === '1' ? (line) => process.stderr.write(`[analytics] ${line}\n`) : () => {},
+        log: jobLog(),
       });
       await job.ready;
       edge = await startTestEdge(kafka.brokers, ticks, { authSecret: SECRET, userTopics });
@@ -202,11 +148,10 @@ describe(`alerts end to end: edge API → Flink evaluator → edge → client ($
       expect(removal.status).toBeLessThan(300);
       // Below the thresholds while the job reads the rules; then above them for 12 s.
       await sleep(3000);
-      const crossedAt = sequence;
+      const crossedAt = ticker.sequence;
       price = 2_010_000;
       await sleep(12_000);
-      ticking = false;
-      await tickLoop;
+      await ticker.stop();
       await sleep(2000);
 
       const triggers = alice.client.frames
@@ -252,8 +197,7 @@ describe(`alerts end to end: edge API → Flink evaluator → edge → client ($
       expect(p50).toBeLessThanOrEqual(250);
       if (process.env.TICKSTREAM_LATENCY_FLOOR === '1') expect(p99).toBeLessThanOrEqual(250);
     } finally {
-      ticking = false;
-      await tickLoop;
+      await ticker.stop();
       await producer.disconnect();
       await admin.disconnect();
     }

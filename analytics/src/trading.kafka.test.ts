@@ -7,7 +7,6 @@ import {
   encodeOrderCommand,
   type OrderUpdateFields,
   type PortfolioFields,
-  TickEncoder,
 } from '@tickstream/schemas';
 import { kafkaLz4Codec } from '@tickstream/schemas/lz4-node';
 import kafkajs from 'kafkajs';
@@ -19,33 +18,13 @@ import type { RunningEdge } from '../../edge/src/edge.js';
 import { startTestEdge } from '../../edge/src/testing/system.js';
 import type { TradingTopicNames } from '../../edge/src/trading-state.js';
 import { type RunningAnalytics, startAnalytics } from './analytics.js';
+import { createTopicSettled, jobLog, type TickLoop, tickAapl, topicsAfter } from './testing/end-to-end.js';
 
 const { CompressionCodecs, CompressionTypes, Kafka, logLevel } = kafkajs;
 CompressionCodecs[CompressionTypes.LZ4] = kafkaLz4Codec;
 
 const SECRET = 'trading-end-to-end-secret';
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
-
-/**
- * kafkajs's createTopics waits for leaders but retries only LEADER_NOT_AVAILABLE; a just-created
- * topic on Apache Kafka can answer UNKNOWN_TOPIC_OR_PARTITION for a moment (seen under load), so
- * the wait is ours.
- */
-async function createTopicSettled(admin: kafkajs.Admin, topic: string): Promise<void> {
-  await admin.createTopics({ waitForLeaders: false, topics: [{ topic, numPartitions: 3 }] });
-  await until(
-    async () => {
-      try {
-        const metadata = await admin.fetchTopicMetadata({ topics: [topic] });
-        return metadata.topics[0]?.partitions.every((partition) => partition.leader >= 0) ?? false;
-      } catch {
-        return false;
-      }
-    },
-    30_000,
-    `topic ${topic} to have leaders`,
-  );
-}
 
 interface Order {
   id: string;
@@ -93,53 +72,16 @@ describe(`paper trading end to end: edge API → Flink fill engine → edge (${s
     await admin.disconnect();
     const producer = client.producer();
     await producer.connect();
-    const encoder = new TickEncoder();
-    let sequence = 0;
-    let ticking = true;
-    const tickLoop = (async () => {
-      while (ticking) {
-        sequence++;
-        await producer.send({
-          topic: ticks,
-          messages: [
-            {
-              key: 'AAPL',
-              value: Buffer.from(
-                encoder.encode({
-                  symbol: 'AAPL',
-                  sector: 'Technology',
-                  price: 1_900_000,
-                  size: 500,
-                  bid: 1_899_900,
-                  ask: 1_900_100,
-                  exchangeTimeUs: Date.now() * 1000,
-                  sequence,
-                }),
-              ),
-            },
-          ],
-        });
-        await sleep(50);
-      }
-    })();
+    const ticker = tickAapl(producer, ticks, () => ({ price: 1_900_000, size: 500, bid: 1_899_900, ask: 1_900_100 }));
 
     try {
       job = await startAnalytics({
         brokers: kafka.bootstrap,
         checkpointDir: join(checkpoints, 'checkpoints'),
-        topics: {
-          ticks,
-          events: `${ticks}-events`,
-          candles: `${ticks}-candles`,
-          correlations: `${ticks}-corr`,
-          alerts: `${ticks}-alerts`,
-          alertEvents: `${ticks}-alert-events`,
-          ...tradingTopics,
-        },
+        topics: topicsAfter(ticks, tradingTopics),
         instance: uniqueName('trading-e2e-job'),
         backfillMs: 0,
-        log:
-          process.env.TICKSTREAM_TEST_LOG === '1' ? (line) => process.stderr.write(`[analytics] ${line}\n`) : () => {},
+        log: jobLog(),
       });
       await job.ready;
       edge = await startTestEdge(kafka.brokers, ticks, { authSecret: SECRET, tradingTopics });
@@ -252,8 +194,7 @@ describe(`paper trading end to end: edge API → Flink fill engine → edge (${s
         `trading e2e (${selectedBackend()}): POST → filled seen over the API ${filledAt - placedAt} ms (polled; exactly-once fills wait for the job's checkpoint)\n`,
       );
     } finally {
-      ticking = false;
-      await tickLoop;
+      await ticker.stop();
       await producer.disconnect();
     }
   }, 300_000);
@@ -281,22 +222,13 @@ describe(`paper trading end to end: edge API → Flink fill engine → edge (${s
       const started = await startAnalytics({
         brokers: kafka.bootstrap,
         checkpointDir: join(checkpoints, 'kill-checkpoints'),
-        topics: {
-          ticks,
-          events: `${ticks}-events`,
-          candles: `${ticks}-candles`,
-          correlations: `${ticks}-corr`,
-          alerts: `${ticks}-alerts`,
-          alertEvents: `${ticks}-alert-events`,
-          ...tradingTopics,
-        },
+        topics: topicsAfter(ticks, tradingTopics),
         instance,
         backfillMs: 0,
         delivery: 'exactly-once',
         // Long, so the kill lands after fills are written and before the checkpoint commits them.
         tradingCheckpointIntervalMs: 2000,
-        log:
-          process.env.TICKSTREAM_TEST_LOG === '1' ? (line) => process.stderr.write(`[analytics] ${line}\n`) : () => {},
+        log: jobLog(),
       });
       killedJobs.push(started);
       await started.ready;
@@ -317,9 +249,7 @@ describe(`paper trading end to end: edge API → Flink fill engine → edge (${s
       maxWaitTimeInMs: 20,
     });
     const producer = client.producer({ idempotent: true, maxInFlightRequests: 1 });
-    const encoder = new TickEncoder();
-    let ticking = false;
-    let tickLoop: Promise<void> = Promise.resolve();
+    let ticker: TickLoop | undefined;
     const placed: string[] = [];
     const users = ['ann', 'ben', 'cat', 'dan'];
     const place = async (round: number): Promise<void> => {
@@ -375,26 +305,8 @@ describe(`paper trading end to end: edge API → Flink fill engine → edge (${s
         60_000,
         () => `${placed.length} committed acceptances (${committed.length} updates so far)`,
       );
-      ticking = true;
-      let sequence = 0;
-      tickLoop = (async () => {
-        while (ticking) {
-          sequence++;
-          const tick = {
-            symbol: 'AAPL',
-            sector: 'Technology',
-            price: 1_900_000,
-            // 40 shares a tick for 800 wanted: the fills take 20 ticks, across the kill.
-            size: 40,
-            bid: 1_899_900,
-            ask: 1_900_100,
-            exchangeTimeUs: Date.now() * 1000,
-            sequence,
-          };
-          await producer.send({ topic: ticks, messages: [{ key: 'AAPL', value: Buffer.from(encoder.encode(tick)) }] });
-          await sleep(50);
-        }
-      })();
+      // 40 shares a tick for 800 wanted: the fills take 20 ticks, across the kill.
+      ticker = tickAapl(producer, ticks, () => ({ price: 1_900_000, size: 40, bid: 1_899_900, ask: 1_900_100 }));
       await until(() => fillsOf(written).length >= 3, 60_000, 'fills written by the engine');
       await first.kill();
       const committedAtKill = new Set(committed.map(({ at }) => at));
@@ -415,8 +327,7 @@ describe(`paper trading end to end: edge API → Flink fill engine → edge (${s
       );
       // A fill written twice would have shown by now: a further checkpoint and more.
       await sleep(5000);
-      ticking = false;
-      await tickLoop;
+      await ticker.stop();
 
       const ids = committed.map(({ update }) => update.id);
       expect(ids.length - new Set(ids).size, `duplicate updates: ${ids.join(' ')}`).toBe(0);
@@ -453,8 +364,7 @@ describe(`paper trading end to end: edge API → Flink fill engine → edge (${s
 
       await first.stop();
     } finally {
-      ticking = false;
-      await tickLoop;
+      await ticker?.stop();
       await Promise.allSettled([committedReader.disconnect(), writtenReader.disconnect(), producer.disconnect()]);
     }
   }, 300_000);

@@ -31,6 +31,15 @@ import tickstream.analytics.patterns.PriceStepper;
  *                              1m bars ── CorrelationJob ──────────────────▶ correlations
  */
 public final class AnalyticsJob {
+    /**
+     * Flink flushes a partly filled network buffer every 100 ms by default, per exchange, and a
+     * tick crosses four on its way to a FlashCrash: ticks by symbol, price steps by symbol,
+     * detections by cooldown key, and the counted detections. Under a light load every one of
+     * them waits out the timeout, so the detection path flushes after this instead. Under a heavy
+     * load the buffers fill first and this costs nothing; the per-task flusher wakes this often.
+     */
+    public static final long DETECTION_PATH_BUFFER_TIMEOUT_MS = 5;
+
     /** Everything the job writes. */
     public record Outputs(
             DataStream<Candle> candles,
@@ -64,7 +73,8 @@ public final class AnalyticsJob {
                 // A step at least every half crash window, so the window always holds a recent level.
                 .process(new PriceStepper(patterns.priceStep, patterns.crashWindowMs / 2))
                 .uid("price-steps")
-                .name("price steps");
+                .name("price steps")
+                .setBufferTimeout(DETECTION_PATH_BUFFER_TIMEOUT_MS);
         return new TicksBySymbol(
                 DataStreamUtils.reinterpretAsKeyedStream(stepped, tick -> tick.symbol, Types.STRING),
                 stepped.getSideOutput(PriceStepper.STEPS));
@@ -79,7 +89,8 @@ public final class AnalyticsJob {
         DataStream<Detection> detections = patterns.union(anomalies)
                 .map(new DetectionCounter())
                 .uid("detections")
-                .name("detections (counted)");
+                .name("detections (counted)")
+                .setBufferTimeout(DETECTION_PATH_BUFFER_TIMEOUT_MS);
         DataStream<Correlations> correlations =
                 new CorrelationJob(parameters.correlations).attach(candles.minuteBars());
         return new Outputs(candles.candles(), detections, correlations, candles.lateTicks());

@@ -102,7 +102,9 @@ public final class AnalyticsMain {
                         ticksSource(options, backfillFrom),
                         TickTime.watermarks(options.outOfOrderness, options.idleness),
                         "ticks")
-                .uid("ticks-source");
+                .uid("ticks-source")
+                // The first exchange of the detection path (AnalyticsJob): ticks into PriceStepper.
+                .setBufferTimeout(AnalyticsJob.DETECTION_PATH_BUFFER_TIMEOUT_MS);
         AnalyticsJob.Outputs outputs = new AnalyticsJob(new AnalyticsJob.Parameters()).attach(ticks);
         outputs.candles()
                 .sinkTo(sink(options, "candles", new CandleSerializer(options.candlesTopic)))
@@ -193,11 +195,15 @@ public final class AnalyticsMain {
         Configuration config = configuration(options, options.tradingCheckpointInterval, 0, checkpoints, restore);
         if (!options.cluster) config.setString("rest.bind-port", "0");
         StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(config);
+        // Both inputs cross one exchange into the engine, where Flink's default 100 ms buffer
+        // timeout would hold an order, and then the tick that fills it, for most of the floor.
         DataStream<TradingCommand> commands = env.fromSource(ordersSource(options), WatermarkStrategy.noWatermarks(), "orders")
-                .uid("orders-source");
+                .uid("orders-source")
+                .setBufferTimeout(FillJob.FILL_PATH_BUFFER_TIMEOUT_MS);
         DataStream<TradingTick> quotes = env.fromSource(
                         tradingTicksSource(options, backfillFrom), WatermarkStrategy.noWatermarks(), "ticks with quotes")
-                .uid("trading-ticks-source");
+                .uid("trading-ticks-source")
+                .setBufferTimeout(FillJob.FILL_PATH_BUFFER_TIMEOUT_MS);
         FillJob.Outputs trading = new FillJob(options.startingCash).attach(commands, quotes);
         trading.updates()
                 .sinkTo(sink(options, "fills", new OrderUpdateSerializer(options.fillsTopic)))

@@ -1,6 +1,7 @@
 package tickstream.analytics.anomaly;
 
 import org.apache.flink.streaming.api.datastream.DataStream;
+import tickstream.analytics.AnalyticsJob;
 import tickstream.analytics.model.Bar;
 import tickstream.analytics.model.Detection;
 
@@ -16,6 +17,7 @@ public final class AnomalyJob {
         return secondBars.keyBy(bar -> bar.symbol)
                 .process(new EwmaAnomalyDetector(parameters))
                 .uid("anomalies")
-                .name("anomalies (EWMA z-scores)");
+                .name("anomalies (EWMA z-scores)")
+                .setBufferTimeout(AnalyticsJob.DETECTION_PATH_BUFFER_TIMEOUT_MS);
     }
 }

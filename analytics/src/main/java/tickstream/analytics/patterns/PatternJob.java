@@ -8,6 +8,7 @@ import org.apache.flink.streaming.api.datastream.KeyedStream;
 import org.apache.flink.streaming.api.windowing.assigners.EventTimeSessionWindows;
 import org.apache.flink.streaming.api.windowing.assigners.TumblingEventTimeWindows;
 import org.apache.flink.cep.functions.PatternProcessFunction;
+import tickstream.analytics.AnalyticsJob;
 import tickstream.analytics.model.Bar;
 import tickstream.analytics.model.Detection;
 import java.time.Duration;
@@ -71,11 +72,13 @@ public final class PatternJob {
                 .keyBy(Cooldown::key)
                 .process(new Cooldown(p.cooldownMs))
                 .uid("pattern-cooldown")
-                .name("cooldown");
+                .name("cooldown")
+                .setBufferTimeout(AnalyticsJob.DETECTION_PATH_BUFFER_TIMEOUT_MS);
     }
 
     private static <T> DataStream<Detection> cep(
             KeyedStream<T, String> input, Pattern<T, ?> pattern, PatternProcessFunction<T, Detection> report, String name) {
-        return CEP.pattern(input, pattern).inEventTime().process(report).uid(name).name(name + " (CEP)");
+        return CEP.pattern(input, pattern).inEventTime().process(report).uid(name).name(name + " (CEP)")
+                .setBufferTimeout(AnalyticsJob.DETECTION_PATH_BUFFER_TIMEOUT_MS);
     }
 }

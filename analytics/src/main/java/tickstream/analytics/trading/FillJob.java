@@ -12,6 +12,12 @@ import org.apache.flink.util.function.SerializableSupplier;
 public final class FillJob {
     public record Outputs(DataStream<MatchedUpdate> updates, DataStream<PortfolioSnapshot> portfolios) {}
 
+    /**
+     * How long an order or a tick may wait in a network buffer before the engine (Flink's default
+     * is 100 ms per exchange; the floor is 100 ms from the filling tick to the trader's screen).
+     */
+    public static final long FILL_PATH_BUFFER_TIMEOUT_MS = 2;
+
     private final SerializableSupplier<FillEngine> engines;
 
     public FillJob(long startingCash) {
@@ -30,7 +36,9 @@ public final class FillJob {
                 .uid("fill-engine")
                 .name("fill engine")
                 .setParallelism(1)
-                .setMaxParallelism(1);
+                .setMaxParallelism(1)
+                // Into sinks of a higher parallelism the updates cross an exchange too.
+                .setBufferTimeout(FILL_PATH_BUFFER_TIMEOUT_MS);
         return new Outputs(updates, updates.getSideOutput(FillEngine.PORTFOLIOS));
     }
 }
