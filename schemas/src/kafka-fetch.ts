@@ -1,5 +1,5 @@
 import { gunzipSync } from 'node:zlib';
-import { decompressFrameSync } from 'lz4-napi';
+import { decompressKafkaLz4, Lz4FrameError } from './kafka-lz4-frame.js';
 import { ResponseReader } from './kafka-protocol.js';
 
 /*
@@ -12,6 +12,8 @@ import { ResponseReader } from './kafka-protocol.js';
  * batches and every control batch (the COMMIT/ABORT markers), as Apache Kafka's own consumer
  * does (clients/…/internals/CompletedFetch.java).
  */
+
+export { decompressKafkaLz4, Lz4FrameError } from './kafka-lz4-frame.js';
 
 /** Fetch's isolation_level: what a consumer may see of transactional records. */
 export const IsolationLevel = { readUncommitted: 0, readCommitted: 1 } as const;
@@ -247,7 +249,13 @@ function decompress(payload: Buffer, codec: number, baseOffset: number): Buffer 
     case 1:
       return gunzipSync(payload);
     case 3:
-      return decompressFrameSync(payload);
+      try {
+        return decompressKafkaLz4(payload);
+      } catch (error) {
+        if (error instanceof Lz4FrameError)
+          throw new RecordBatchError(`record batch at offset ${baseOffset}: ${error.message}`);
+        throw error;
+      }
     default:
       throw new RecordBatchError(
         `record batch at offset ${baseOffset} is compressed with ${CODEC_NAMES[codec] ?? `codec ${codec}`}; the edge reads none, gzip and lz4 (the producer writes lz4)`,

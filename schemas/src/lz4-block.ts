@@ -34,8 +34,26 @@ export function decompressBlock(input: Uint8Array): Uint8Array {
 export function decompressBlockInto(input: Uint8Array, start: number, end: number, out: Uint8Array): number {
   const size = blockSize(input, start);
   if (size > out.length) throw new Error(`block declares ${size} bytes, the output holds ${out.length}`);
-  let i = start + 4;
-  let o = 0;
+  const o = decodeSequences(input, start + 4, end, out, 0, size);
+  if (o !== size) throw new Error(`block held ${o} bytes, declared ${size}`);
+  return size;
+}
+
+/**
+ * Decodes the lz4 sequences of `input[start, end)` into `out` from `outAt`, writing nothing at or
+ * past `limit`, and returns where the output ends. A match may reach back before `outAt`: in a
+ * frame of linked blocks (Kafka's lz4, `kafka-lz4-frame.ts`) it refers to the blocks before.
+ */
+export function decodeSequences(
+  input: Uint8Array,
+  start: number,
+  end: number,
+  out: Uint8Array,
+  outAt: number,
+  limit: number,
+): number {
+  let i = start;
+  let o = outAt;
   while (i < end) {
     const token = input[i++] as number;
     let literals = token >>> 4;
@@ -47,7 +65,7 @@ export function decompressBlockInto(input: Uint8Array, start: number, end: numbe
         literals += more;
       }
     }
-    if (i + literals > end || o + literals > size) throw new Error('literals run past the block');
+    if (i + literals > end || o + literals > limit) throw new Error('literals run past the block');
     if (literals < 16) {
       // Short runs (most of a frame's): a loop beats set()'s subarray and call.
       for (const stop = i + literals; i < stop; ) out[o++] = input[i++] as number;
@@ -72,7 +90,7 @@ export function decompressBlockInto(input: Uint8Array, start: number, end: numbe
       }
     }
     length += 4;
-    if (o + length > size) throw new Error('match runs past the declared size');
+    if (o + length > limit) throw new Error('match runs past the declared size');
     let from = o - offset;
     if (offset >= length && length >= 32) {
       out.copyWithin(o, from, from + length);
@@ -82,8 +100,7 @@ export function decompressBlockInto(input: Uint8Array, start: number, end: numbe
       for (const stop = o + length; o < stop; ) out[o++] = out[from++] as number;
     }
   }
-  if (o !== size) throw new Error(`block held ${o} bytes, declared ${size}`);
-  return size;
+  return o;
 }
 
 /**

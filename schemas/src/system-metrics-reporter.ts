@@ -27,6 +27,8 @@ export interface RegistrySeries {
 /** A prom-client Registry, or anything that answers the same. */
 export interface MetricsRegistry {
   getMetricsAsJSON(): Promise<ReadonlyArray<RegistrySeries>>;
+  /** One series by name (prom-client has it): the reporter then collects only the series it writes. */
+  getSingleMetric?(name: string): { get(): Promise<RegistrySeries> } | undefined;
 }
 
 /** Which /metrics series becomes which figure. */
@@ -154,7 +156,7 @@ export class SystemMetricsReporter {
         this.lastReportMs = nowMs;
         return;
       }
-      const figures = this.sampler.sample(await this.options.registry.getMetricsAsJSON(), nowMs);
+      const figures = this.sampler.sample(await this.selectedSeries(), nowMs);
       if (this.options.extra) figures.push(...this.options.extra());
       const value = this.encoder.encode({
         componentId: this.options.componentId,
@@ -204,6 +206,18 @@ export class SystemMetricsReporter {
     } finally {
       await admin.disconnect();
     }
+  }
+
+  /**
+   * The series the selections name. Collecting the whole registry every second would run every
+   * series' collect(), read or not: an edge's candle-memory gauge alone walks every symbol's bars.
+   */
+  private async selectedSeries(): Promise<ReadonlyArray<RegistrySeries>> {
+    const registry = this.options.registry;
+    if (registry.getSingleMetric === undefined) return registry.getMetricsAsJSON();
+    const names = new Set(this.options.selections.map((selection) => selection.metric));
+    const read = await Promise.all([...names].map((name) => registry.getSingleMetric?.(name)?.get()));
+    return read.filter((series): series is RegistrySeries => series !== undefined);
   }
 }
 

@@ -1,0 +1,76 @@
+import { randomBytes } from 'node:crypto';
+import { compressFrameSync, compressSync } from 'lz4-napi';
+import { describe, expect, it } from 'vitest';
+import { decompressKafkaLz4, Lz4FrameError } from './kafka-lz4-frame.js';
+
+/** Records-like bytes: repeated structure with varying fields, as a batch of ticks is. */
+function recordsLike(size: number): Buffer {
+  const out = Buffer.alloc(size);
+  for (let i = 0; i < size; i++) out[i] = i % 61 < 40 ? (i % 61) * 3 : (i * 2654435761) >>> 24;
+  return out;
+}
+
+/** A frame put together by hand around one lz4 block, with every optional field lz4-napi never writes. */
+function frameWithEveryOption(records: Buffer, block = compressSync(records).subarray(4)): Buffer {
+  // compressSync's block is size-prepended: without its size it is the frame's block.
+  const header = Buffer.alloc(4 + 2 + 8 + 1);
+  header.writeUInt32LE(0x184d2204, 0);
+  header[4] = 0x40 | 0x20 | 0x10 | 0x08 | 0x04; // version 1, independent, block + content checksums, content size
+  header[5] = 0x40; // 64 KB blocks
+  header.writeBigUInt64LE(BigInt(records.length), 6);
+  header[14] = 0x5a; // header checksum: not verified (the batch has its CRC)
+  const blockLength = Buffer.alloc(4);
+  blockLength.writeUInt32LE(block.length, 0);
+  const checksum = Buffer.from([1, 2, 3, 4]);
+  return Buffer.concat([header, blockLength, block, checksum, Buffer.alloc(4), checksum]);
+}
+
+describe('Kafka lz4 frames decoded in TypeScript', () => {
+  it('gives back exactly what lz4-napi framed: small, multi-block and incompressible records', () => {
+    for (const records of [
+      Buffer.alloc(0),
+      recordsLike(1),
+      recordsLike(600),
+      recordsLike(3000),
+      recordsLike(200_000), // four 64 KB blocks
+      randomBytes(150_000), // stored blocks: lz4 keeps what it cannot shrink as is
+    ]) {
+      const decoded = decompressKafkaLz4(compressFrameSync(records));
+      expect(decoded.length).toBe(records.length);
+      expect(decoded.equals(records)).toBe(true);
+    }
+  });
+
+  it('reads a frame with content size and block and content checksums', () => {
+    const records = recordsLike(5000);
+    expect(decompressKafkaLz4(frameWithEveryOption(records)).equals(records)).toBe(true);
+  });
+
+  it('returns a buffer of its own: decoding the next frame does not change the last', () => {
+    const first = recordsLike(4000);
+    const decoded = decompressKafkaLz4(compressFrameSync(first));
+    decompressKafkaLz4(compressFrameSync(randomBytes(4000)));
+    expect(decoded.equals(first)).toBe(true);
+  });
+
+  it('refuses corrupt frames with a precise error, never reading outside them', () => {
+    const good = compressFrameSync(recordsLike(3000));
+    const badMagic = Buffer.from(good);
+    badMagic[0] = 0;
+    const blockTooLong = Buffer.from(good);
+    blockTooLong.writeUInt32LE(good.length, 7);
+    // One literal, then a match 5 bytes back: before the output's start.
+    const badOffset = frameWithEveryOption(Buffer.alloc(0), Buffer.from([0x10, 0x41, 0x05, 0x00, 0x00]));
+    const cases: [Buffer, RegExp][] = [
+      [good.subarray(0, 5), /too short/],
+      [badMagic, /magic/],
+      [good.subarray(0, good.length - 4), /before its end mark|runs past/],
+      [blockTooLong, /runs past the frame/],
+      [badOffset, /match offset \d+ points before the output/],
+    ];
+    for (const [frame, message] of cases) {
+      expect(() => decompressKafkaLz4(frame)).toThrow(Lz4FrameError);
+      expect(() => decompressKafkaLz4(frame)).toThrow(message);
+    }
+  });
+});
