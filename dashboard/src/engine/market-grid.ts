@@ -4,7 +4,7 @@ import type { Engine } from './engine.js';
 import { ROW } from './feed-protocol.js';
 import { formatCompact, formatPercent, formatPrice, formatSigned } from './format.js';
 import type { GlyphAtlas } from './glyph-atlas.js';
-import { createTextSurface, glyphLayer } from './pixi-surface.js';
+import { createTextSurface, drawPixi, glyphLayer } from './pixi-surface.js';
 
 export interface GridColors {
   background: number;
@@ -319,7 +319,7 @@ export class MarketGrid {
     this.badged = badged;
     this.haltedShown = haltedShown;
     this.container?.update();
-    this.app.render();
+    drawPixi(this.app);
     if (animating) this.engine.invalidate();
     return true;
   }
