@@ -35,6 +35,11 @@ export interface RenderRow {
   gpuCpu: number;
   /** CDP Performance: main-thread task time per second. */
   taskSeconds: number;
+  /**
+   * The dashboard's: frames it drew per second (its engine's count). It draws only when
+   * something changed, so this may be below `fps` (the page's requestAnimationFrame rate).
+   */
+  drawnPerSecond?: number;
   /** The dashboard's: CPU-s/s per thread of its renderer and the GPU process (chromium-cpu.ts). */
   threads?: Record<string, number>;
   /** The dashboard's: CPU-s/s of this process, the replay server and the Playwright driver together (an upper bound on the server's). */
@@ -224,6 +229,7 @@ async function measureDashboard(
       offeredPerSecond: (server.counters.updates - updatesBefore) / seconds,
       appliedPerSecond: (end.applied - start.applied) / seconds,
       fps: idle ? (end.drawn - start.drawn) / seconds : end.frames.length / seconds,
+      drawnPerSecond: (end.drawn - start.drawn) / seconds,
       frameP95Ms: frames[Math.min(frames.length - 1, Math.floor(frames.length * 0.95))] ?? Number.NaN,
       longTasks: end.longTasks.length,
       longTaskMs: end.longTasks.reduce((sum, d) => sum + d, 0),
@@ -403,6 +409,7 @@ const n2 = (value: number): string => (Number.isFinite(value) ? value.toFixed(2)
 function formatRow(row: RenderRow): string {
   return (
     `${n0(row.rate)}/s: offered ${n0(row.offeredPerSecond)}/s, applied ${n0(row.appliedPerSecond)}/s, ${n1(row.fps)} fps, ` +
+    `${row.drawnPerSecond === undefined ? '' : `${n1(row.drawnPerSecond)} drawn/s, `}` +
     `p95 ${n1(row.frameP95Ms)} ms, main ${n2(row.mainThreadCpu)} CPU-s/s, renderer ${n2(row.rendererCpu)}, GPU ${n2(row.gpuCpu)}, ` +
     `${row.longTasks} long tasks${row.threads ? `; busiest threads ${busiestThreads(row.threads)}` : ''}`
   );
@@ -448,7 +455,7 @@ export function formatRenderBench(result: RenderBenchResult): string {
   for (const row of result.rows)
     if (row.page === 'dashboard' && row.threads)
       lines.push(
-        `dashboard at ${n0(row.rate)}/s, busiest threads (CPU-s/s): ${busiestThreads(row.threads)}; ` +
+        `dashboard at ${n0(row.rate)}/s, ${n1(row.drawnPerSecond ?? Number.NaN)} frames drawn/s, busiest threads (CPU-s/s): ${busiestThreads(row.threads)}; ` +
           `replay server + driver ${n2(row.replayProcessCpu ?? Number.NaN)}`,
       );
   const r = result.replay;

@@ -72,6 +72,8 @@ export async function createTextSurface(
 export function glyphLayer(atlas: GlyphAtlas, { movable = true }: { movable?: boolean } = {}): ParticleContainer {
   return new ParticleContainer({
     texture: atlas.block,
+    // Whole pixels: a glyph sampled nearest must land on the pixel grid.
+    roundPixels: true,
     dynamicProperties: { position: movable, vertex: false, rotation: false, uvs: true, color: true },
   });
 }
