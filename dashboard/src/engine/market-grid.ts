@@ -86,7 +86,9 @@ export class MarketGrid {
   private glyphLayer: ParticleContainer | null = null;
   private readonly rowHeight: number;
   private readonly charWidth: number;
+  /** The host's size; the canvas is as wide as the columns drawn (drawnWidth), at most this. */
   private width = 0;
+  private drawnWidth = 0;
   private height = 0;
   private readonly removeRenderer: () => void;
   private flashTimer: ReturnType<typeof setTimeout> | null = null;
@@ -138,7 +140,14 @@ export class MarketGrid {
     };
     const keys = COLUMN_SETS.find(fits) ?? (COLUMN_SETS.at(-1) as ColumnKey[]);
     this.shown = COLUMNS.filter((column) => keys.includes(column.key));
-    this.app.renderer.resize(this.width, this.height);
+    // The canvas ends after the last column: every pixel of a changed canvas is composited
+    // again (in SwiftShader, without a GPU), and to its right there is only background.
+    const last = this.layoutOf(this.shown).at(-1);
+    this.drawnWidth = Math.min(
+      this.width,
+      last === undefined ? this.width : Math.ceil(last.x + last.width + this.charWidth),
+    );
+    this.app.renderer.resize(this.drawnWidth, this.height);
     // Taller: more rows fit, so the first row shown may move up (no empty rows below the last).
     this.first = Math.max(0, Math.min(this.first, this.order.length - this.visibleRows));
     this.build();
@@ -216,7 +225,7 @@ export class MarketGrid {
     const glyphs = glyphLayer(atlas, { movable: false });
     const rows: RowSprites[] = [];
     const count = this.visibleRows + 1;
-    const scaleX = this.width / (atlas.block.frame.width / atlas.block.source.resolution);
+    const scaleX = this.drawnWidth / (atlas.block.frame.width / atlas.block.source.resolution);
     const scaleY = this.rowHeight / (atlas.block.frame.height / atlas.block.source.resolution);
     const layout = this.columns();
     const textTop = Math.round((this.rowHeight - atlas.height) / 2);
