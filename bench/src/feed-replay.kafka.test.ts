@@ -160,6 +160,26 @@ describe('a recorded feed played back by the replay server', () => {
       }
     });
 
+    it('draws nothing and asks for no animation frame while nothing changes', async () => {
+      // Every requestAnimationFrame of the page counted: the engine's, Pixi's tickers', any view's.
+      await page.addInitScript(`{
+        const request = window.requestAnimationFrame.bind(window);
+        window.__frameRequests = 0;
+        window.requestAnimationFrame = (callback) => { window.__frameRequests++; return request(callback); };
+      }`);
+      await open(await serve({ ...recording, deltas: [] }));
+      await page.getByRole('tab', { name: /^Market/ }).click();
+      await page.waitForFunction('window.tickstream.grid?.order.length > 0', null, { timeout: 30_000 });
+      // The Snapshot drawn once, and whatever the first seconds settle.
+      await page.waitForTimeout(1500);
+      const counts = (): Promise<{ requests: number; drawn: number }> =>
+        evaluate('({ requests: window.__frameRequests, drawn: window.tickstream.engine.meter.renderedFrames })');
+      const before = await counts();
+      expect(before.drawn).toBeGreaterThanOrEqual(1);
+      await page.waitForTimeout(2500);
+      expect(await counts()).toEqual(before);
+    });
+
     it('resyncs when the recording has a seq gap', { timeout: 90_000 }, async () => {
       // Delta 5 left out of the file: the page sees seq jump by 2 on every pass.
       const gapped: Recording = { ...recording, deltas: recording.deltas.filter((_, index) => index !== 5) };

@@ -35,6 +35,11 @@ export interface RenderRow {
   gpuCpu: number;
   /** CDP Performance: main-thread task time per second. */
   taskSeconds: number;
+  /**
+   * The dashboard's: frames it drew per second (its engine's count). It draws only when
+   * something changed, so this may be below `fps` (the page's requestAnimationFrame rate).
+   */
+  drawnPerSecond?: number;
   /** The dashboard's: CPU-s/s per thread of its renderer and the GPU process (chromium-cpu.ts). */
   threads?: Record<string, number>;
   /** The dashboard's: CPU-s/s of this process, the replay server and the Playwright driver together (an upper bound on the server's). */
@@ -96,12 +101,25 @@ export function findAnchorsDir(given?: string): string {
   return found;
 }
 
-/** Runs in the page before the app: frame intervals and long tasks, for the bench to read. */
+/**
+ * Runs in the page before the app: frame intervals and long tasks, for the bench to read. Its
+ * requestAnimationFrame loop makes Blink run a main frame every vsync whatever the page does
+ * (measured: ~0.09 CPU-s/s of renderer and GPU process with a page that requests no frame), so
+ * idle is measured without it (IDLE_PROBE): there the dashboard's own count of frames drawn is
+ * the fps.
+ */
 const PAGE_PROBE = `
   window.__render = { frames: [], longTasks: [], reset() { this.frames = []; this.longTasks = []; } };
   let previous = 0;
   const frame = (now) => { if (previous) window.__render.frames.push(now - previous); previous = now; requestAnimationFrame(frame); };
   requestAnimationFrame(frame);
+  new PerformanceObserver((list) => { for (const e of list.getEntries()) window.__render.longTasks.push(e.duration); })
+    .observe({ type: 'longtask', buffered: true });
+`;
+
+/** Idle: long tasks only, no frame loop of the bench's own. */
+const IDLE_PROBE = `
+  window.__render = { frames: [], longTasks: [], reset() { this.frames = []; this.longTasks = []; } };
   new PerformanceObserver((list) => { for (const e of list.getEntries()) window.__render.longTasks.push(e.duration); })
     .observe({ type: 'longtask', buffered: true });
 `;
@@ -150,6 +168,8 @@ interface ProbeSample {
   frames: number[];
   longTasks: number[];
   applied: number;
+  /** Frames the dashboard drew (its engine's count). */
+  drawn: number;
 }
 
 /** The built dashboard on the Market grid, fed `recording` by a replay server; one measured window. */
@@ -169,7 +189,8 @@ async function measureDashboard(
   });
   try {
     const page = context.pages()[0] ?? (await context.newPage());
-    await page.addInitScript(PAGE_PROBE);
+    const idle = recording.deltas.length === 0;
+    await page.addInitScript(idle ? IDLE_PROBE : PAGE_PROBE);
     const cdp = await context.newCDPSession(page);
     await cdp.send('Performance.enable', { timeDomain: 'threadTicks' });
     await page.goto(server.url);
@@ -183,7 +204,7 @@ async function measureDashboard(
       (await cdp.send('Performance.getMetrics')).metrics.find((m) => m.name === 'TaskDuration')?.value ?? 0;
     const sample = (): Promise<ProbeSample> =>
       page.evaluate(
-        `({ frames: window.__render.frames.slice(), longTasks: window.__render.longTasks.slice(), applied: window.tickstream.engine.meter.appliedUpdates })`,
+        `({ frames: window.__render.frames.slice(), longTasks: window.__render.longTasks.slice(), applied: window.tickstream.engine.meter.appliedUpdates, drawn: window.tickstream.engine.meter.renderedFrames })`,
       ) as Promise<ProbeSample>;
     const updatesBefore = server.counters.updates;
     await page.evaluate('window.__render.reset()');
@@ -207,7 +228,8 @@ async function measureDashboard(
       rate,
       offeredPerSecond: (server.counters.updates - updatesBefore) / seconds,
       appliedPerSecond: (end.applied - start.applied) / seconds,
-      fps: end.frames.length / seconds,
+      fps: idle ? (end.drawn - start.drawn) / seconds : end.frames.length / seconds,
+      drawnPerSecond: (end.drawn - start.drawn) / seconds,
       frameP95Ms: frames[Math.min(frames.length - 1, Math.floor(frames.length * 0.95))] ?? Number.NaN,
       longTasks: end.longTasks.length,
       longTaskMs: end.longTasks.reduce((sum, d) => sum + d, 0),
@@ -387,6 +409,7 @@ const n2 = (value: number): string => (Number.isFinite(value) ? value.toFixed(2)
 function formatRow(row: RenderRow): string {
   return (
     `${n0(row.rate)}/s: offered ${n0(row.offeredPerSecond)}/s, applied ${n0(row.appliedPerSecond)}/s, ${n1(row.fps)} fps, ` +
+    `${row.drawnPerSecond === undefined ? '' : `${n1(row.drawnPerSecond)} drawn/s, `}` +
     `p95 ${n1(row.frameP95Ms)} ms, main ${n2(row.mainThreadCpu)} CPU-s/s, renderer ${n2(row.rendererCpu)}, GPU ${n2(row.gpuCpu)}, ` +
     `${row.longTasks} long tasks${row.threads ? `; busiest threads ${busiestThreads(row.threads)}` : ''}`
   );
@@ -419,7 +442,8 @@ export function formatRenderBench(result: RenderBenchResult): string {
     const atRate = result.rows.filter((row) => row.rate === rate);
     const dashboard = atRate.find((row) => row.page === 'dashboard');
     for (const row of atRate) {
-      const ratio = dashboard && row !== dashboard ? `${(dashboard.fps / row.fps).toFixed(2)}×` : '';
+      // Idle, the dashboard's fps is the frames it drew (none, with nothing new): no ratio.
+      const ratio = dashboard && row !== dashboard && rate > 0 ? `${(dashboard.fps / row.fps).toFixed(2)}×` : '';
       lines.push(
         `| ${n0(rate)} | ${row.page} | ${n0(row.offeredPerSecond)} | ${n0(row.appliedPerSecond)} | ${n1(row.fps)} | ` +
           `${n1(row.frameP95Ms)} | ${row.longTasks} / ${n0(row.longTaskMs)} | ${n2(row.mainThreadCpu)}; ${n2(row.taskSeconds)} | ` +
@@ -431,7 +455,7 @@ export function formatRenderBench(result: RenderBenchResult): string {
   for (const row of result.rows)
     if (row.page === 'dashboard' && row.threads)
       lines.push(
-        `dashboard at ${n0(row.rate)}/s, busiest threads (CPU-s/s): ${busiestThreads(row.threads)}; ` +
+        `dashboard at ${n0(row.rate)}/s, ${n1(row.drawnPerSecond ?? Number.NaN)} frames drawn/s, busiest threads (CPU-s/s): ${busiestThreads(row.threads)}; ` +
           `replay server + driver ${n2(row.replayProcessCpu ?? Number.NaN)}`,
       );
   const r = result.replay;

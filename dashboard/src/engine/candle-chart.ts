@@ -2,7 +2,7 @@ import { type Application, Graphics, Rectangle, Text } from 'pixi.js';
 import { type Bar, TIMEFRAME_US } from './candle-series.js';
 import type { Engine } from './engine.js';
 import { formatCompact, formatPrice } from './format.js';
-import { createPixiApp } from './pixi-surface.js';
+import { createPixiApp, drawPixi } from './pixi-surface.js';
 import type { SeriesHandle } from './series-handle.js';
 import { HIGH_AT, LOW_BELOW } from './volume-table.js';
 
@@ -363,7 +363,7 @@ export class CandleChart {
     }
     this.drawCrosshair();
     this.needsDraw = false;
-    this.app.render();
+    drawPixi(this.app);
   }
 
   private drawBars(): void {

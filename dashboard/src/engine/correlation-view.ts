@@ -10,7 +10,7 @@ import {
 import type { Engine } from './engine.js';
 import type { CorrelationView } from './feed-protocol.js';
 import type { GlyphAtlas } from './glyph-atlas.js';
-import { createTextSurface, glyphLayer } from './pixi-surface.js';
+import { createTextSurface, drawPixi, glyphLayer } from './pixi-surface.js';
 
 export interface CorrelationColors {
   background: number;
@@ -177,7 +177,7 @@ export class CorrelationViewer {
     this.needsDraw = false;
     if (this.drawnMatrix !== this.matrix) this.drawMatrix();
     this.drawOutline();
-    this.app.render();
+    drawPixi(this.app);
     return true;
   }
 

@@ -48,7 +48,9 @@ export class GlyphAtlas {
       ]);
     });
     const source = Texture.from(canvas).source;
-    source.scaleMode = 'linear';
+    // Glyphs are drawn pixel-aligned at the atlas's resolution: nearest sampling shows the
+    // same pixels, and costs SwiftShader less per pixel than linear filtering.
+    source.scaleMode = 'nearest';
     for (const [char, frame] of frames) this.glyphs.set(char, new Texture({ source, frame }));
     this.block = this.glyphs.get('█') as Texture;
     this.fallback = this.glyphs.get('?') as Texture;

@@ -2,7 +2,7 @@ import { type Application, Graphics, Particle, type ParticleContainer } from 'pi
 import type { Engine } from './engine.js';
 import { type HeatmapView, TILE, TILE_WIDTH } from './feed-protocol.js';
 import type { GlyphAtlas } from './glyph-atlas.js';
-import { createTextSurface, glyphLayer } from './pixi-surface.js';
+import { createTextSurface, drawPixi, glyphLayer } from './pixi-surface.js';
 
 /**
  * Tile colours by change, strongest fall first: seven steps, the middle one flat. Label text is
@@ -212,7 +212,7 @@ export class HeatmapViewer {
     this.needsDraw = false;
     if (this.drawn !== this.view) this.drawTiles();
     this.drawOutline();
-    this.app.render();
+    drawPixi(this.app);
     return true;
   }
 

@@ -1,10 +1,10 @@
 import { type Application, Particle, type ParticleContainer } from 'pixi.js';
-import { FLASH_MS, FLASH_PEAK, mix } from './colors.js';
+import { FLASH_MS, FLASH_PEAK, FLASH_STEP_MS, mix } from './colors.js';
 import type { Engine } from './engine.js';
 import { ROW } from './feed-protocol.js';
 import { formatCompact, formatPercent, formatPrice, formatSigned } from './format.js';
 import type { GlyphAtlas } from './glyph-atlas.js';
-import { createTextSurface, glyphLayer } from './pixi-surface.js';
+import { createTextSurface, drawPixi, glyphLayer } from './pixi-surface.js';
 
 export interface GridColors {
   background: number;
@@ -49,16 +49,24 @@ const FONT_PX = 13;
 const BEARISH = new Set(['FlashCrash', 'Halt', 'HaltDetected']);
 const BULLISH = new Set(['Breakout', 'Resume', 'ResumeDetected']);
 
+/** One visible row's particles, made once per layout; a frame draws the ones it needs. */
 interface RowSprites {
   background: Particle;
+  /** One per character cell, at its fixed place. */
   glyphs: Particle[];
 }
 
 /**
  * The Market grid: every visible row of the filtered, sorted symbol list drawn as glyph
- * particles in one ParticleContainer. Only the visible rows exist (virtualised), and the
- * canvas is rendered only on frames where data, scroll, selection or a flash changed: the
- * Pixi ticker never runs (without a GPU a per-frame redraw costs ~2 cores).
+ * particles. Only the visible rows exist (virtualised), and the canvas is rendered only on
+ * frames where data, scroll, selection or a flash changed: the Pixi ticker never runs (without
+ * a GPU a per-frame redraw costs ~2 cores).
+ *
+ * Without a GPU every pixel a frame covers is work for SwiftShader, so a frame draws as few as
+ * it can: the canvas is cleared to the background colour, then only rows of another colour
+ * (stripes, the selection, flashes) get an opaque background quad (no blending), and only
+ * non-blank cells a glyph (pixel-aligned, sampled nearest). Each layer's particle list is
+ * rebuilt per frame from particles made once per layout, with no allocation.
  */
 export class MarketGrid {
   readonly canvas: HTMLCanvasElement;
@@ -73,12 +81,17 @@ export class MarketGrid {
   /** The columns drawn at the current width. */
   private shown: Column[] = COLUMNS;
   private rows: RowSprites[] = [];
-  private container: ParticleContainer | null = null;
+  /** Row backgrounds (opaque: drawn without blending) and glyphs, drawn in that order. */
+  private backgroundLayer: ParticleContainer | null = null;
+  private glyphLayer: ParticleContainer | null = null;
   private readonly rowHeight: number;
   private readonly charWidth: number;
+  /** The host's size; the canvas is as wide as the columns drawn (drawnWidth), at most this. */
   private width = 0;
+  private drawnWidth = 0;
   private height = 0;
   private readonly removeRenderer: () => void;
+  private flashTimer: ReturnType<typeof setTimeout> | null = null;
 
   private constructor(
     private readonly app: Application,
@@ -127,7 +140,14 @@ export class MarketGrid {
     };
     const keys = COLUMN_SETS.find(fits) ?? (COLUMN_SETS.at(-1) as ColumnKey[]);
     this.shown = COLUMNS.filter((column) => keys.includes(column.key));
-    this.app.renderer.resize(this.width, this.height);
+    // The canvas ends after the last column: every pixel of a changed canvas is composited
+    // again (in SwiftShader, without a GPU), and to its right there is only background.
+    const last = this.layoutOf(this.shown).at(-1);
+    this.drawnWidth = Math.min(
+      this.width,
+      last === undefined ? this.width : Math.ceil(last.x + last.width + this.charWidth),
+    );
+    this.app.renderer.resize(this.drawnWidth, this.height);
     // Taller: more rows fit, so the first row shown may move up (no empty rows below the last).
     this.first = Math.max(0, Math.min(this.first, this.order.length - this.visibleRows));
     this.build();
@@ -190,44 +210,49 @@ export class MarketGrid {
   }
 
   destroy(): void {
+    if (this.flashTimer !== null) clearTimeout(this.flashTimer);
     this.removeRenderer();
     this.app.destroy({ removeView: true }, { children: true });
     this.atlas.destroy();
   }
 
   private build(): void {
-    this.container?.destroy({ children: true });
-    const container = glyphLayer(this.atlas, { movable: false });
+    this.backgroundLayer?.destroy({ children: true });
+    this.glyphLayer?.destroy({ children: true });
     const atlas = this.atlas;
+    const backgroundLayer = glyphLayer(atlas, { movable: false });
+    backgroundLayer.blendMode = 'none';
+    const glyphs = glyphLayer(atlas, { movable: false });
     const rows: RowSprites[] = [];
     const count = this.visibleRows + 1;
-    const scaleX = this.width / (atlas.block.frame.width / atlas.block.source.resolution);
+    const scaleX = this.drawnWidth / (atlas.block.frame.width / atlas.block.source.resolution);
     const scaleY = this.rowHeight / (atlas.block.frame.height / atlas.block.source.resolution);
     const layout = this.columns();
+    const textTop = Math.round((this.rowHeight - atlas.height) / 2);
     for (let r = 0; r < count; r++) {
       const y = r * this.rowHeight;
       const background = new Particle({ texture: atlas.block, x: 0, y, scaleX, scaleY, tint: this.colors.background });
-      container.addParticle(background);
-      const glyphs: Particle[] = [];
+      const cells: Particle[] = [];
       for (const column of layout) {
         const chars = Math.round(column.width / this.charWidth);
         for (let c = 0; c < chars; c++) {
-          const glyph = new Particle({
-            texture: atlas.glyph(' '),
-            x: column.x + c * this.charWidth,
-            y: y + (this.rowHeight - atlas.height) / 2,
-            tint: this.colors.text,
-          });
-          glyphs.push(glyph);
-          container.addParticle(glyph);
+          cells.push(
+            new Particle({
+              texture: atlas.glyph(' '),
+              x: Math.round(column.x + c * this.charWidth),
+              y: y + textTop,
+              tint: this.colors.text,
+            }),
+          );
         }
       }
-      rows.push({ background, glyphs });
+      rows.push({ background, glyphs: cells });
     }
     this.rows = rows;
-    this.container = container;
+    this.backgroundLayer = backgroundLayer;
+    this.glyphLayer = glyphs;
     this.app.stage.removeChildren();
-    this.app.stage.addChild(container);
+    this.app.stage.addChild(backgroundLayer, glyphs);
   }
 
   private render(now: number, _dataChanged: boolean): boolean {
@@ -240,23 +265,41 @@ export class MarketGrid {
     const badged: string[] = [];
     const haltedShown: string[] = [];
     const columns = this.shown;
+    // Flashes fade on a shared clock of FLASH_STEP_MS steps (colors.ts).
+    const flashClock = Math.floor(now / FLASH_STEP_MS) * FLASH_STEP_MS;
+    const backgroundLayer = this.backgroundLayer;
+    const glyphLayer = this.glyphLayer;
+    if (backgroundLayer === null || glyphLayer === null) return false;
+    const backgrounds = backgroundLayer.particleChildren;
+    const drawn = glyphLayer.particleChildren;
+    let backgroundCount = 0;
+    let glyphCount = 0;
     for (let r = 0; r < this.rows.length; r++) {
       const sprites = this.rows[r] as RowSprites;
       const index = this.first + r;
       const id = this.order[index];
       const base = index === this.selected ? colors.selection : index % 2 ? colors.stripe : colors.background;
-      sprites.background.tint = base;
+      let tint = base;
       if (id === undefined || id >= book.size) {
-        for (const glyph of sprites.glyphs) glyph.texture = this.atlas.glyph(' ');
+        if (tint !== colors.background) {
+          sprites.background.tint = tint;
+          backgrounds[backgroundCount++] = sprites.background;
+        }
         continue;
       }
       const change = book.change(id);
       const changeColor = change > 0 ? colors.up : change < 0 ? colors.down : colors.muted;
-      const age = now - (book.changedAtMs[id] as number);
-      if (!this.reducedMotion && index !== this.selected && age < FLASH_MS && book.changedAtMs[id] !== 0) {
+      const changedAt = book.changedAtMs[id] as number;
+      const age = Math.max(0, flashClock - changedAt);
+      if (!this.reducedMotion && index !== this.selected && age < FLASH_MS && changedAt !== 0) {
         const flash = (book.direction[id] as number) > 0 ? colors.up : colors.down;
-        sprites.background.tint = mix(base, flash, FLASH_PEAK * (1 - age / FLASH_MS));
+        tint = mix(base, flash, FLASH_PEAK * (1 - age / FLASH_MS));
         animating = true;
+      }
+      // The canvas is cleared to the background colour: a plain row needs no quad.
+      if (tint !== colors.background) {
+        sprites.background.tint = tint;
+        backgrounds[backgroundCount++] = sprites.background;
       }
       let g = 0;
       const direction = book.direction[id] as number;
@@ -264,6 +307,9 @@ export class MarketGrid {
       // A halted symbol says so where its change would be (and its change % stands still).
       const halted = market.isHalted(name);
       if (halted) haltedShown.push(name);
+      // A recent market event on this symbol: a badge in the symbol column's last cell.
+      const event = this.engine.events.recent(name, nowUs);
+      if (event !== undefined) badged.push(name);
       for (const column of columns) {
         let text: string;
         let color = colors.text;
@@ -295,7 +341,15 @@ export class MarketGrid {
         const pad = column.align === 'right' ? column.chars - clipped.length : 0;
         for (let k = 0; k < column.chars; k++) {
           const glyph = sprites.glyphs[g++] as Particle;
+          if (event !== undefined && column.key === 'symbol' && k === column.chars - 1) {
+            drawn[glyphCount++] = glyph;
+            glyph.texture = this.atlas.glyph('◆');
+            glyph.tint = BEARISH.has(event.kind) ? colors.down : BULLISH.has(event.kind) ? colors.up : colors.text;
+            continue;
+          }
           const char = clipped[k - pad] ?? ' ';
+          if (char === ' ') continue;
+          drawn[glyphCount++] = glyph;
           glyph.texture = this.atlas.glyph(char);
           glyph.tint =
             column.key === 'last' && k === pad
@@ -307,20 +361,28 @@ export class MarketGrid {
               : color;
         }
       }
-      // A recent market event on this symbol: a badge in the symbol column's last cell.
-      const event = this.engine.events.recent(book.names[id] ?? '', nowUs);
-      const badge = sprites.glyphs[(COLUMNS[0] as Column).chars - 1] as Particle;
-      if (event !== undefined) {
-        badge.texture = this.atlas.glyph('◆');
-        badge.tint = BEARISH.has(event.kind) ? colors.down : BULLISH.has(event.kind) ? colors.up : colors.text;
-        badged.push(book.names[id] ?? '');
-      }
     }
+    backgrounds.length = backgroundCount;
+    drawn.length = glyphCount;
     this.badged = badged;
     this.haltedShown = haltedShown;
-    this.container?.update();
-    this.app.render();
-    if (animating) this.engine.invalidate();
+    // Both lists changed: positions (static properties) are uploaded again with the rest.
+    backgroundLayer.update();
+    glyphLayer.update();
+    drawPixi(this.app);
+    if (animating) this.redrawAtNextFlashStep(now);
     return true;
+  }
+
+  /** A flash is fading: draw again when the shared flash clock next steps. */
+  private redrawAtNextFlashStep(now: number): void {
+    if (this.flashTimer !== null) return;
+    this.flashTimer = setTimeout(
+      () => {
+        this.flashTimer = null;
+        this.engine.invalidate();
+      },
+      FLASH_STEP_MS - (now % FLASH_STEP_MS),
+    );
   }
 }
