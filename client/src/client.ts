@@ -8,6 +8,7 @@ import {
   type ClientMessageFields,
   type CorrelationMatrixFields,
   DEFAULT_MAX_FRAME_BYTES,
+  decodeServerFrame,
   decodeServerFrameBody,
   ErrorCode,
   encodeClientFrame,
@@ -434,7 +435,11 @@ export class TickstreamClient extends Emitter<ClientEvents> {
     try {
       reader.read(bytes);
       this.counters.bodyBytes += reader.end - reader.start;
-      if (this.has('message')) this.emit('message', decodeServerFrameBody(reader.body()));
+      if (this.has('message'))
+        this.emit(
+          'message',
+          reader.compactDelta ? decodeServerFrame(bytes, this.frameOptions) : decodeServerFrameBody(reader.body()),
+        );
       if (reader.type === MessageType.Delta) {
         reader.readDelta();
         this.applyDelta(reader);

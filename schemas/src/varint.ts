@@ -57,7 +57,8 @@ export class VarintWriter {
 }
 
 export class VarintReader {
-  private position = 0;
+  /** Bytes read so far. */
+  position = 0;
 
   constructor(private readonly bytes: Uint8Array) {}
 
