@@ -103,20 +103,17 @@ export class BitWriter {
   }
 }
 
-/** `count` (≤ 24) bits of `bytes` from bit `start`, most significant first. */
+/** `count` (1-24) bits of `bytes` from bit `start`, most significant first (bits past the buffer read as 0). */
 function readBits(bytes: Uint8Array, start: number, count: number): number {
-  let value = 0;
-  let at = start;
-  let left = count;
-  while (left > 0) {
-    const byte = bytes[at >>> 3] as number;
-    const offset = at & 7;
-    const take = Math.min(8 - offset, left);
-    value = value * 2 ** take + ((byte >>> (8 - offset - take)) & ((1 << take) - 1));
-    at += take;
-    left -= take;
-  }
-  return value;
+  return window32(bytes, start) >>> (32 - count);
+}
+
+/** The 32 bits of `bytes` from bit `position` on. */
+function window32(b: Uint8Array, position: number): number {
+  const at = position >>> 3;
+  const word = (((b[at] ?? 0) << 24) | ((b[at + 1] ?? 0) << 16) | ((b[at + 2] ?? 0) << 8) | (b[at + 3] ?? 0)) >>> 0;
+  const shift = position & 7;
+  return shift === 0 ? word : ((word << shift) | ((b[at + 4] ?? 0) >>> (8 - shift))) >>> 0;
 }
 
 /**
@@ -146,10 +143,12 @@ export class BitReader {
     return this.end - this.position;
   }
 
+  /** The next `count` (≤ 24) bits. */
   bits(count: number): number {
     if (this.position + count > this.end)
       throw new ProtocolError('invalid-field', `delta data ends early at bit ${this.position - this.startBit}`);
-    const value = readBits(this.bytes, this.position, count);
+    if (count === 0) return 0;
+    const value = this.peek32() >>> (32 - count);
     this.position += count;
     return value;
   }
@@ -161,7 +160,28 @@ export class BitReader {
     return ((this.bytes[at >>> 3] as number) >>> (7 - (at & 7))) & 1;
   }
 
+  /**
+   * The 32 bits from the read position on (bits past the buffer read as 0; past `end` they are
+   * whatever follows: callers check a code's length against `end` before taking it).
+   */
+  private peek32(): number {
+    return window32(this.bytes, this.position);
+  }
+
   expGolomb(order: number): number {
+    // Fast path, a code of at most 32 bits (every code of a Delta's usual values): the leading
+    // zeros counted by clz32, the code taken whole from one 32-bit window.
+    const window = this.peek32();
+    const zeros = Math.clz32(window);
+    const length = 2 * zeros + order + 1;
+    if (length <= 32 && this.position + length <= this.end) {
+      this.position += length;
+      return (length === 32 ? window : window >>> (32 - length)) - (1 << order);
+    }
+    return this.longExpGolomb(order);
+  }
+
+  private longExpGolomb(order: number): number {
     let zeros = 0;
     while (this.bit() === 0) {
       if (++zeros + order + 1 > MAX_BITS)
