@@ -111,9 +111,18 @@ function readBits(bytes: Uint8Array, start: number, count: number): number {
 /** The 32 bits of `bytes` from bit `position` on. */
 function window32(b: Uint8Array, position: number): number {
   const at = position >>> 3;
-  const word = (((b[at] ?? 0) << 24) | ((b[at + 1] ?? 0) << 16) | ((b[at + 2] ?? 0) << 8) | (b[at + 3] ?? 0)) >>> 0;
   const shift = position & 7;
-  return shift === 0 ? word : ((word << shift) | ((b[at + 4] ?? 0) >>> (8 - shift))) >>> 0;
+  // Reads past the end of a typed array are slow in V8 (and undefined): the last bytes take the careful path.
+  if (at + 4 >= b.length) return tailWindow32(b, at, shift);
+  const word =
+    ((b[at] as number) << 24) | ((b[at + 1] as number) << 16) | ((b[at + 2] as number) << 8) | (b[at + 3] as number);
+  return shift === 0 ? word >>> 0 : ((word << shift) | ((b[at + 4] as number) >>> (8 - shift))) >>> 0;
+}
+
+function tailWindow32(b: Uint8Array, at: number, shift: number): number {
+  const byte = (i: number): number => (at + i < b.length ? (b[at + i] as number) : 0);
+  const word = ((byte(0) << 24) | (byte(1) << 16) | (byte(2) << 8) | byte(3)) >>> 0;
+  return shift === 0 ? word : ((word << shift) | (byte(4) >>> (8 - shift))) >>> 0;
 }
 
 /**
