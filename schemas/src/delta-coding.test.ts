@@ -142,6 +142,34 @@ describe('Delta coding, protocol 5 (delta.ts)', () => {
     expect(client.timeUs[3]).toBe(base - 7_001);
   });
 
+  it('carries each field alone: a spread move, a new high, a new low, a skewed ask', () => {
+    const moves: ((t: QuoteTable) => void)[] = [
+      (t) => {
+        t.bid[3] = (t.bid[3] as number) - 7;
+      },
+      (t) => {
+        t.high[3] = (t.last[3] as number) + 11;
+      },
+      (t) => {
+        t.low[3] = (t.last[3] as number) - 13;
+      },
+      (t) => {
+        t.ask[3] = (t.ask[3] as number) + 5;
+      },
+    ];
+    for (const move of moves) {
+      const { quote, published, current } = movedQuote(1_795_000_000_000_000);
+      move(current);
+      const client = new QuoteTable(8);
+      client.setRow(3, quote);
+      const writer = new DeltaWriter();
+      writer.begin(1_795_000_000_000_000);
+      writer.add(3, current, published);
+      applyDelta(writer.finish(), client);
+      expect(client.row(3)).toEqual(current.row(3));
+    }
+  });
+
   it('carries a skewed spread, a new high and low, no trade and a falling volume', () => {
     const { quote, published, current } = movedQuote(1_795_000_000_000_000);
     current.ask[3] = (current.ask[3] as number) + 500;
