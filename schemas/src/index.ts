@@ -126,4 +126,3 @@ export {
   type UserAccountFields,
   type UserRoleName,
 } from './user-codec.js';
-export { VarintReader, VarintWriter } from './varint.js';
