@@ -47,7 +47,7 @@ function wireHeaderBytes(payload: number): number {
 /**
  * One load-generator thread of the edge benchmark: opens its share of WebSocket clients, each
  * subscribing to its own list of symbols. Clients marked `decoders` are full protocol clients on
- * `ws` (lz4, FlatBuffers verify and decode, applyDelta into their own QuoteTable, seq continuity,
+ * `ws` (Delta frames, or lz4 and FlatBuffers verify and decode, applyDelta into their own QuoteTable, seq continuity,
  * Resync on a gap, latency): an independent WebSocket implementation checks the edge's framing
  * too. The rest count frames and bytes on raw sockets (websocket-counting-client.ts): on 2 cores
  * the load generator's CPU is the edge's loss, and `ws` costs 14-18 µs per frame where a frame

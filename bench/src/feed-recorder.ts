@@ -9,11 +9,10 @@ import { producerWorkersFor } from './edge.js';
 import {
   deltaCount,
   FRAME_OPTIONS,
-  frameBody,
+  frameRoot,
   MessageType,
   type RecordedFrame,
   type Recording,
-  readFrameRoot,
 } from './feed-recording.js';
 import { spawnProducer, startBrokerProcess, startEdgeProcess, stopChild } from './processes.js';
 
@@ -78,8 +77,7 @@ export async function recordEdgeFeed(
       socket.on('message', (data: Buffer) => {
         const now = performance.now();
         const bytes = new Uint8Array(data);
-        const body = frameBody(bytes);
-        const root = readFrameRoot(body);
+        const root = frameRoot(bytes);
         if (root.type === MessageType.Hello && hello === null) {
           hello = bytes;
           socket.send(encodeClientFrame({ type: 'subscribe', symbols: ['*'], sectors: [] }, FRAME_OPTIONS));
@@ -103,7 +101,7 @@ export async function recordEdgeFeed(
             return;
           }
           lastSeq = root.seq;
-          updates += deltaCount(body);
+          updates += deltaCount(bytes);
           deltas.push({ atMs: now - snapshotAt, bytes });
           if (now - snapshotAt >= seconds * 1000 && deltas.length >= (options.minDeltas ?? 0)) {
             clearTimeout(timeout);

@@ -1,5 +1,13 @@
 import { readFileSync, writeFileSync } from 'node:fs';
-import { decodeFrame, type FrameOptions } from '@tickstream/schemas';
+import {
+  DEFAULT_MAX_FRAME_BYTES,
+  type DeltaFrameFields,
+  decodeFrame,
+  type FrameOptions,
+  isDeltaFrame,
+  PROTOCOL_VERSION,
+  readDeltaFrame,
+} from '@tickstream/schemas';
 import { nodeLz4 } from '@tickstream/schemas/lz4-node';
 
 /**
@@ -45,19 +53,36 @@ export const FRAME_OPTIONS: FrameOptions = { lz4: nodeLz4 };
 /** ServerMessage union numbers (schemas/fbs/edge.fbs) the recorder and the replay server tell apart. */
 export const MessageType = { Hello: 1, Snapshot: 2, Delta: 3 } as const;
 
-/** Where a ServerFrame's root fields are in its FlatBuffer: what replay needs to read and rewrite seq. */
+/** A frame's stream position and message type: what replay needs to read and renumber it. */
 export interface FrameRoot {
   epoch: number;
   seq: number;
   type: number;
-  /** Byte position of the seq field in the body, or -1 when it is absent (seq 0, FlatBuffers' default). */
-  seqAt: number;
 }
 
-/**
- * Reads a ServerFrame body's root table by hand (offsets checked against the body): a Delta of
- * 2,000 symbols need not be decoded whole to learn its seq.
- */
+const deltaFields = (): DeltaFrameFields => ({
+  epoch: 0,
+  seq: 0,
+  channel: 0,
+  count: 0,
+  baseTimeUs: 0,
+  dataStart: 0,
+  dataEnd: 0,
+});
+
+/** The root of any server frame: a Delta frame's envelope (protocol 5), or a FlatBuffers frame's root table. */
+export function frameRoot(frame: Uint8Array): FrameRoot {
+  if (!isDeltaFrame(frame)) return readFrameRoot(frameBody(frame));
+  const delta = readDeltaFrame(frame, DEFAULT_MAX_FRAME_BYTES, deltaFields());
+  return { epoch: delta.epoch, seq: delta.seq, type: MessageType.Delta };
+}
+
+/** The symbols a Delta frame carries. */
+export function deltaCount(frame: Uint8Array): number {
+  return readDeltaFrame(frame, DEFAULT_MAX_FRAME_BYTES, deltaFields()).count;
+}
+
+/** Reads a FlatBuffers ServerFrame body's root table by hand (offsets checked against the body). */
 export function readFrameRoot(body: Uint8Array): FrameRoot {
   const view = new DataView(body.buffer, body.byteOffset, body.byteLength);
   const inside = (at: number, size: number): number => {
@@ -80,21 +105,7 @@ export function readFrameRoot(body: Uint8Array): FrameRoot {
     epoch: u32(fieldAt(0)),
     seq: u32(fieldAt(1)),
     type: typeAt < 0 ? 0 : view.getUint8(inside(typeAt, 1)),
-    seqAt: fieldAt(1),
   };
-}
-
-/** The `count` of the Delta in a ServerFrame body (Delta field 0). */
-export function deltaCount(body: Uint8Array): number {
-  const view = new DataView(body.buffer, body.byteOffset, body.byteLength);
-  const root = view.getUint32(0, true);
-  const vtable = root - view.getInt32(root, true);
-  const messageField = view.getUint16(vtable + 4 + 2 * 3, true);
-  const messageAt = root + messageField;
-  const table = messageAt + view.getUint32(messageAt, true);
-  const deltaVtable = table - view.getInt32(table, true);
-  const countField = view.getUint16(deltaVtable + 4, true);
-  return countField === 0 ? 0 : view.getUint32(table + countField, true);
 }
 
 /** The FlatBuffer inside a frame, decompressed. */
@@ -138,6 +149,8 @@ export function readRecording(path: string): Recording {
     frames.push({ atMs, bytes: new Uint8Array(data.subarray(at + 12, at + 12 + length)) });
     at += 12 + length;
   }
+  if (header.protocolVersion !== PROTOCOL_VERSION)
+    throw problem(`it was recorded with protocol ${header.protocolVersion}, not ${PROTOCOL_VERSION}: record it again`);
   const [hello, snapshot, ...deltas] = frames;
   if (hello === undefined || readFrameRoot(frameBody(hello.bytes)).type !== MessageType.Hello)
     throw problem('the first frame is not a Hello');

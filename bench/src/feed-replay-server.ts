@@ -4,10 +4,11 @@ import { performance } from 'node:perf_hooks';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { loadStaticFiles, type StaticFile } from '@tickstream/edge';
 import {
+  type DeltaBatch,
   decodeClientFrame,
   decodeServerFrame,
   ErrorCode,
-  encodeFrame,
+  encodeDeltaFrame,
   type HelloFields,
   ProtocolError,
   type QuoteFields,
@@ -15,15 +16,7 @@ import {
   type SymbolInfoFields,
 } from '@tickstream/schemas';
 import { type WebSocket, WebSocketServer } from 'ws';
-import {
-  deltaCount,
-  FRAME_OPTIONS,
-  type FrameRoot,
-  frameBody,
-  type Recording,
-  readFrameRoot,
-  readRecording,
-} from './feed-recording.js';
+import { FRAME_OPTIONS, type Recording, readRecording } from './feed-recording.js';
 
 /**
  * Plays a recorded feed (feed-recording.ts) to the built dashboard, unchanged (issue 25): the
@@ -34,8 +27,8 @@ import {
  *   recorded times. When the recording ends, it starts again with the Snapshot: the stream's seq
  *   goes on rising (the Snapshot takes the last Delta's seq, the replayed Deltas follow it), so
  *   the page sees one stream that keeps going, as from an edge.
- * - The first pass sends the recorded bytes as they are. Later passes rewrite the seq field of
- *   each Delta's FlatBuffer in place and compress it again (one lz4 block, ~10-80 µs a frame).
+ * - The first pass sends the recorded bytes as they are. Later passes write each Delta's frame
+ *   again with its new seq (a copy of its data behind a new envelope).
  * - A gap in the recording stays a gap: the page asks for a Resync, which restarts the pass.
  * - A page that cannot take the frames (more than 1 MiB queued) is skipped, as the edge skips a
  *   slow client, and sent a fresh Snapshot once its socket drains.
@@ -57,8 +50,8 @@ export interface ReplayCounters {
 interface RecordedDelta {
   atMs: number;
   bytes: Uint8Array;
-  body: Uint8Array;
-  root: FrameRoot;
+  seq: number;
+  batch: DeltaBatch;
 }
 
 const SLOW_CLIENT_BYTES = 1 << 20;
@@ -80,7 +73,6 @@ export class FeedReplayServer {
   private readonly symbols: SymbolInfoFields[];
   private readonly quotes: QuoteFields[];
   private readonly deltas: RecordedDelta[];
-  private readonly deltaCounts: number[];
   private readonly encoder = new ServerFrameEncoder(FRAME_OPTIONS);
   private readonly playbacks = new Set<Playback>();
 
@@ -98,14 +90,13 @@ export class FeedReplayServer {
     this.symbols = snapshot.symbols;
     this.quotes = snapshot.quotes;
     this.deltas = recording.deltas.map((frame) => {
-      const body = new Uint8Array(frameBody(frame.bytes));
-      const root = readFrameRoot(body);
-      if (root.epoch !== hello.epoch)
-        throw new RangeError(`a recorded Delta has epoch ${root.epoch}, the Hello ${hello.epoch}`);
-      if (root.seqAt < 0) throw new RangeError('a recorded Delta has no seq');
-      return { atMs: frame.atMs, bytes: frame.bytes, body, root };
+      const delta = decodeServerFrame(frame.bytes, FRAME_OPTIONS);
+      if (delta.type !== 'delta') throw new RangeError(`a recorded frame after the Snapshot is a ${delta.type}`);
+      if (delta.epoch !== hello.epoch)
+        throw new RangeError(`a recorded Delta has epoch ${delta.epoch}, the Hello ${hello.epoch}`);
+      const batch = { count: delta.count, baseTimeUs: delta.baseTimeUs, data: delta.data };
+      return { atMs: frame.atMs, bytes: frame.bytes, seq: delta.seq, batch };
     });
-    this.deltaCounts = this.deltas.map((delta) => deltaCount(delta.body));
   }
 
   /** Serves `recording` and the files of `staticDir` (the built dashboard) on 127.0.0.1:`port` (0: any). */
@@ -186,13 +177,11 @@ export class FeedReplayServer {
   /** @internal Delta `index` of the recording, numbered for a pass whose Snapshot took `snapshotSeq`. */
   deltaFrame(index: number, snapshotSeq: number): { frame: Uint8Array; seq: number } {
     const delta = this.deltas[index] as RecordedDelta;
-    const seq = delta.root.seq - this.snapshotSeq + snapshotSeq;
+    const seq = delta.seq - this.snapshotSeq + snapshotSeq;
     this.counters.deltas++;
-    this.counters.updates += this.deltaCounts[index] ?? 0;
-    if (seq === delta.root.seq) return { frame: delta.bytes, seq };
-    // Rewritten in place, then compressed at once: the compressed copy is what goes out.
-    new DataView(delta.body.buffer, delta.body.byteOffset).setUint32(delta.root.seqAt, seq >>> 0, true);
-    return { frame: encodeFrame(delta.body, FRAME_OPTIONS), seq };
+    this.counters.updates += delta.batch.count;
+    if (seq === delta.seq) return { frame: delta.bytes, seq };
+    return { frame: encodeDeltaFrame(this.hello.epoch, seq >>> 0, 0, delta.batch), seq };
   }
 
   /** @internal */

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { TickstreamClient } from '@tickstream/client';
-import { decodeServerFrame } from '@tickstream/schemas';
+import { decodeServerFrame, PROTOCOL_VERSION } from '@tickstream/schemas';
 import { type BrowserContext, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
@@ -50,7 +50,7 @@ describe('a recorded feed played back by the replay server', () => {
           ticksPerSecond: 4000,
           windowMs: 25,
           recordedAt: new Date().toISOString(),
-          protocolVersion: 4,
+          protocolVersion: PROTOCOL_VERSION,
         },
         ...recorded,
       });

@@ -8,6 +8,7 @@ import {
   type ClientMessageFields,
   type CorrelationMatrixFields,
   DEFAULT_MAX_FRAME_BYTES,
+  decodeServerFrame,
   decodeServerFrameBody,
   ErrorCode,
   encodeClientFrame,
@@ -19,6 +20,7 @@ import {
   type OrdersFields,
   type OrderUpdateFields,
   type PortfolioStateFields,
+  PROTOCOL_VERSION,
   ProtocolError,
   type ReplayStatusFields,
   type ServerMessageFields,
@@ -434,7 +436,11 @@ export class TickstreamClient extends Emitter<ClientEvents> {
     try {
       reader.read(bytes);
       this.counters.bodyBytes += reader.end - reader.start;
-      if (this.has('message')) this.emit('message', decodeServerFrameBody(reader.body()));
+      if (this.has('message'))
+        this.emit(
+          'message',
+          reader.compactDelta ? decodeServerFrame(bytes, this.frameOptions) : decodeServerFrameBody(reader.body()),
+        );
       if (reader.type === MessageType.Delta) {
         reader.readDelta();
         this.applyDelta(reader);
@@ -517,6 +523,14 @@ export class TickstreamClient extends Emitter<ClientEvents> {
           this.replayBook.awaitingSnapshot = true;
         }
         this.setState('open', `edge ${message.edgeId}, epoch ${message.epoch}, protocol ${message.protocolVersion}`);
+        // Deltas changed frame in version 5 (docs/protocol.md, "Versions"): an older edge's cannot be read.
+        if (message.protocolVersion < PROTOCOL_VERSION)
+          this.emit(
+            'problem',
+            new Error(
+              `edge ${message.edgeId} speaks protocol ${message.protocolVersion}; this client reads Deltas of protocol ${PROTOCOL_VERSION}: upgrade the edge`,
+            ),
+          );
         this.emit('hello', message);
         this.resume(message);
         break;

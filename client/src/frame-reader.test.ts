@@ -16,7 +16,7 @@ import { QuoteBook } from './quote-book.js';
 
 const options = { lz4: jsLz4 };
 
-/** A market of `symbols` and `windows` Deltas over it, as the edge encodes them (compressed when it pays). */
+/** A market of `symbols` and `windows` Deltas over it, as the edge encodes them. */
 function deltaFrames(symbols: number, windows: number, channel = Channel.Live) {
   const encoder = new ServerFrameEncoder({ lz4: nodeLz4 }, channel);
   const current = new QuoteTable(symbols);
@@ -72,7 +72,8 @@ describe('FrameReader: server frames read in place', () => {
   it('reads every committed golden frame as schemas decodes it', () => {
     const reader = new FrameReader();
     for (const [name, frame] of Object.entries(goldenMessages())) {
-      if (name === 'tick' || name === 'marketEvent' || !(frame[0] === 0x10 || frame[0] === 0x11)) continue;
+      const format = (frame[0] as number) >> 4;
+      if (name === 'tick' || name === 'marketEvent' || !(format === 1 || format === 2)) continue;
       let decoded: ReturnType<typeof decodeServerFrame>;
       try {
         decoded = decodeServerFrame(frame, options);
@@ -82,12 +83,13 @@ describe('FrameReader: server frames read in place', () => {
       reader.read(frame);
       const fields = decoded as { epoch?: number; seq?: number; channel?: number };
       if (fields.seq !== undefined) expect(reader.seq, name).toBe(fields.seq);
+      if (decoded.type === 'delta') expect(reader.epoch, name).toBe(decoded.epoch);
       if (fields.channel !== undefined) expect(reader.channel, name).toBe(fields.channel);
       expect(reader.type === MessageType.Delta, name).toBe(decoded.type === 'delta');
     }
   });
 
-  it('applies Deltas from the frame bytes exactly as applyDelta does, compressed or not, on either channel', () => {
+  it('applies Deltas from the frame bytes exactly as applyDelta does, on either channel', () => {
     for (const channel of [Channel.Live, Channel.Replay]) {
       const { snapshot, frames, final } = deltaFrames(300, 40, channel);
       const book = new QuoteBook(channel === Channel.Replay);
@@ -99,7 +101,8 @@ describe('FrameReader: server frames read in place', () => {
       const reader = new FrameReader();
       const ids = new Uint16Array(300);
       const masks = new Uint8Array(300);
-      expect(frames.some((frame) => frame[0] === 0x11)).toBe(true);
+      // Protocol 5: every Delta in its own frame (format 2), never lz4-compressed; bit 0 the channel.
+      expect(frames.every((frame) => ((frame[0] as number) & 0xf1) === (0x20 | channel))).toBe(true);
       for (const frame of frames) {
         reader.read(frame);
         expect(reader.type).toBe(MessageType.Delta);

@@ -1,4 +1,12 @@
-import { blockSize, DEFAULT_MAX_FRAME_BYTES, decompressBlockInto, ProtocolError } from '@tickstream/schemas';
+import {
+  blockSize,
+  DEFAULT_MAX_FRAME_BYTES,
+  type DeltaFrameFields,
+  decompressBlockInto,
+  isDeltaFrame,
+  ProtocolError,
+  readDeltaFrame,
+} from '@tickstream/schemas';
 
 /** ServerMessage union numbers the hot path reads itself (schemas/fbs/edge.fbs). */
 export const MessageType = { Delta: 3 } as const;
@@ -36,8 +44,37 @@ export class FrameReader {
 
   constructor(public maxFrameBytes = DEFAULT_MAX_FRAME_BYTES) {}
 
+  /** Whether the frame just read is a Delta frame (protocol 5's own layout, not a FlatBuffer). */
+  compactDelta = false;
+  private readonly deltaFields: DeltaFrameFields = {
+    epoch: 0,
+    seq: 0,
+    channel: 0,
+    count: 0,
+    baseTimeUs: 0,
+    dataStart: 0,
+    dataEnd: 0,
+  };
+
   /** Reads `frame`'s header and ServerFrame root. Throws ProtocolError for anything malformed. */
   read(frame: Uint8Array): void {
+    this.compactDelta = isDeltaFrame(frame);
+    if (this.compactDelta) {
+      const delta = readDeltaFrame(frame, this.maxFrameBytes, this.deltaFields);
+      this.bytes = frame;
+      this.start = 0;
+      this.end = frame.length;
+      this.epoch = delta.epoch;
+      this.seq = delta.seq;
+      this.channel = delta.channel;
+      this.type = MessageType.Delta;
+      this.message = 0;
+      this.count = delta.count;
+      this.baseTimeUs = delta.baseTimeUs;
+      this.dataStart = delta.dataStart;
+      this.dataEnd = delta.dataEnd;
+      return;
+    }
     const header = frame[0];
     if (header === undefined) throw new ProtocolError('empty-frame', 'empty frame: expected a header byte');
     if (header >> 4 !== FRAME_VERSION)
@@ -87,6 +124,7 @@ export class FrameReader {
 
   /** Reads the Delta the frame holds (type Delta). */
   readDelta(): void {
+    if (this.compactDelta) return;
     const table = this.message;
     if (table === 0) throw malformed('Delta is missing');
     const vtable = this.vtable(table, 'Delta');
@@ -176,7 +214,7 @@ export class FrameReader {
     return this.i32(at + 4) * 4_294_967_296 + this.u32(at);
   }
 
-  /** The frame's FlatBuffer as its own view, for schemas' decoder (rare messages only). */
+  /** The frame's FlatBuffer as its own view, for schemas' decoder (rare messages only; not a Delta frame). */
   body(): Uint8Array {
     return this.bytes.subarray(this.start, this.end);
   }

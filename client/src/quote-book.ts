@@ -1,4 +1,4 @@
-import { DeltaField, ProtocolError, type QuoteFields, QuoteTable, type SymbolInfoFields } from '@tickstream/schemas';
+import { applyDeltaData, BitReader, type QuoteFields, QuoteTable, type SymbolInfoFields } from '@tickstream/schemas';
 
 const FIRST_CAPACITY = 1024;
 
@@ -73,9 +73,9 @@ export class QuoteBook {
 
   /**
    * Applies a Delta's packed `data` (bytes [start, end) of `bytes`: docs/protocol.md, "Delta
-   * encoding") straight from the frame, without a reader object or a view, and writes the ids
-   * applied and their masks into `ids`/`masks`. Returns how many. Throws ProtocolError for data
-   * that does not decode (ids beyond the book, ids that do not ascend, truncated values).
+   * encoding") straight from the frame, without a view, and writes the ids applied and the fields
+   * they changed (DeltaField bits) into `ids`/`masks`. Returns how many. Throws ProtocolError for
+   * data that does not decode (ids beyond the book, ids that do not ascend, truncated values).
    */
   applyDelta(
     bytes: Uint8Array,
@@ -86,62 +86,9 @@ export class QuoteBook {
     ids: Uint16Array,
     masks: Uint8Array,
   ): number {
-    const t = this.table;
-    const limit = this.names.length;
-    this.data = bytes;
-    this.at = start;
-    this.dataStart = start;
-    this.dataEnd = end;
-    let id = 0;
-    for (let i = 0; i < count; i++) {
-      const step = this.unsigned();
-      if (i > 0 && step === 0) throw new ProtocolError('invalid-field', `delta symbol ${i} repeats id ${id}`);
-      id = i === 0 ? step : id + step;
-      if (id >= limit)
-        throw new ProtocolError('invalid-field', `delta names symbol id ${id}, beyond the ${limit} of the Snapshot`);
-      if (this.at >= end) throw new ProtocolError('invalid-field', `delta data ends early at byte ${this.at - start}`);
-      const mask = bytes[this.at++] as number;
-      const oldLast = t.last[id] as number;
-      if (mask & DeltaField.Last) t.last[id] = oldLast + this.signed();
-      const last = t.last[id] as number;
-      if (mask & DeltaField.Bid) t.bid[id] = last - (this.signed() + (oldLast - (t.bid[id] as number)));
-      if (mask & DeltaField.Ask) t.ask[id] = last + this.signed() + ((t.ask[id] as number) - oldLast);
-      if (mask & DeltaField.High) t.high[id] = last + this.signed();
-      if (mask & DeltaField.Low) t.low[id] = last - this.signed();
-      if (mask & DeltaField.Volume) t.volume[id] = (t.volume[id] as number) + this.signed();
-      if (mask & DeltaField.Ticks) t.ticks[id] = (t.ticks[id] as number) + this.signed();
-      if (mask & DeltaField.Time) t.timeUs[id] = baseTimeUs - this.unsigned();
-      ids[i] = id;
-      masks[i] = mask;
-    }
-    if (this.at !== end) throw new ProtocolError('invalid-field', 'delta data continues after its last symbol');
-    return count;
+    return applyDeltaData(this.reader, bytes, start, end, count, baseTimeUs, this.table, this.names.length, ids, masks);
   }
 
-  // The Delta being applied: its bytes and the read position (fields, not a reader object: nothing per frame).
-  private data: Uint8Array = new Uint8Array(0);
-  private at = 0;
-  private dataStart = 0;
-  private dataEnd = 0;
-
-  /** A LEB128 varint of at most 8 bytes. */
-  private unsigned(): number {
-    const bytes = this.data;
-    let value = 0;
-    let scale = 1;
-    for (let i = 0; i < 8; i++) {
-      if (this.at >= this.dataEnd)
-        throw new ProtocolError('invalid-field', `delta data ends early at byte ${this.at - this.dataStart}`);
-      const byte = bytes[this.at++] as number;
-      value += (byte & 0x7f) * scale;
-      if ((byte & 0x80) === 0) return value;
-      scale *= 0x80;
-    }
-    throw new ProtocolError('invalid-field', `varint longer than 8 bytes at byte ${this.at - this.dataStart}`);
-  }
-
-  private signed(): number {
-    const zigzag = this.unsigned();
-    return zigzag % 2 === 0 ? zigzag / 2 : -(zigzag + 1) / 2;
-  }
+  // One reader reused for every Delta: nothing is allocated per frame.
+  private readonly reader = new BitReader();
 }

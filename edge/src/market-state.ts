@@ -1,6 +1,8 @@
 import { QuoteTable } from '@tickstream/schemas';
 
 const DAY_US = 86_400_000_000;
+/** Quote times are whole milliseconds (docs/protocol.md, "Units"). */
+const QUOTE_TIME_UNIT_US = 1000;
 /** Trading days start at midnight exchange time, taken as UTC−5 like the producer's sessions. */
 const EXCHANGE_OFFSET_US = -5 * 3_600_000_000;
 
@@ -62,8 +64,11 @@ export class MarketState {
     q.volume[id] = (q.volume[id] as number) + size;
     this.turnover[id] = (this.turnover[id] as number) + price * size;
     q.ticks[id] = (q.ticks[id] as number) + 1;
+    // A quote's time is kept to the ms (protocol 5): enough for every client's use (ages, clocks),
+    // and a Delta then sends it in a byte, not two or three (docs/protocol.md, "Delta encoding").
     // Ticks of one symbol arrive in order from one partition; max() keeps time monotonic anyway.
-    if (timeUs > (q.timeUs[id] as number)) q.timeUs[id] = timeUs;
+    const quoteTimeUs = timeUs - (timeUs % QUOTE_TIME_UNIT_US);
+    if (quoteTimeUs > (q.timeUs[id] as number)) q.timeUs[id] = quoteTimeUs;
     if (timeUs > this.newestTimeUs) this.newestTimeUs = timeUs;
     this.ticksApplied++;
     if (this.isChanged[id] === 0) {

@@ -18,10 +18,9 @@ import type { AlertRuleFields, AlertTriggerFields } from './user-codec.js';
 // One instance of every message, whose bytes golden.test.ts compares with fixtures/golden.json.
 export const plain = { lz4: nodeLz4, compressAbove: Number.POSITIVE_INFINITY };
 
-export function goldenMessages(): Record<string, Uint8Array> {
-  const server = new ServerFrameEncoder(plain);
-  const replay = new ServerFrameEncoder(plain, Channel.Replay);
-  const quote = {
+/** The quote the golden Delta moves (docs/protocol.md's worked example). */
+export const golden = {
+  quote: {
     id: 0,
     last: 1_892_345,
     bid: 1_892_300,
@@ -32,7 +31,13 @@ export function goldenMessages(): Record<string, Uint8Array> {
     volume: 1_000_000,
     ticks: 1200,
     exchangeTimeUs: 1_795_000_000_000_000,
-  };
+  },
+};
+
+export function goldenMessages(): Record<string, Uint8Array> {
+  const server = new ServerFrameEncoder(plain);
+  const replay = new ServerFrameEncoder(plain, Channel.Replay);
+  const quote = golden.quote;
   const current = new QuoteTable(2);
   const published = new QuoteTable(2);
   current.setRow(0, quote);
@@ -42,7 +47,7 @@ export function goldenMessages(): Record<string, Uint8Array> {
   current.ask[0] = quote.ask + 100;
   current.volume[0] = quote.volume + 300;
   current.ticks[0] = quote.ticks + 2;
-  current.timeUs[0] = quote.exchangeTimeUs + 12_000;
+  current.timeUs[0] = quote.exchangeTimeUs + 9_000;
   const writer = new DeltaWriter();
   writer.begin(quote.exchangeTimeUs + 12_000);
   writer.add(0, current, published);

@@ -2,7 +2,9 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { decodeClientFrame } from './client-codec.js';
-import { goldenMessages, plain } from './golden.fixture.js';
+import { applyDelta } from './delta.js';
+import { golden, goldenMessages, plain } from './golden.fixture.js';
+import { QuoteTable } from './quote-table.js';
 import { Channel, decodeServerFrame } from './server-codec.js';
 import { decodeOrderCommand, decodeOrderUpdate, decodePortfolio } from './trading-codec.js';
 
@@ -26,10 +28,30 @@ describe('golden bytes', () => {
 
   it('decode the committed bytes', () => {
     const decoded = decodeServerFrame(Buffer.from(expected.delta as string, 'hex'), plain);
-    expect(decoded).toMatchObject({ type: 'delta', epoch: 7, seq: 2, count: 1 });
+    expect(decoded).toMatchObject({ type: 'delta', epoch: 7, seq: 2, count: 1, baseTimeUs: 1_795_000_000_012_000 });
+    // The worked example of docs/protocol.md: the quote it moves, field by field.
+    const table = new QuoteTable(1);
+    table.setRow(0, golden.quote);
+    if (decoded.type === 'delta') applyDelta(decoded, table);
+    expect(table.row(0)).toEqual({
+      ...golden.quote,
+      last: golden.quote.last + 100,
+      bid: golden.quote.bid + 100,
+      ask: golden.quote.ask + 100,
+      volume: golden.quote.volume + 300,
+      ticks: golden.quote.ticks + 2,
+      exchangeTimeUs: golden.quote.exchangeTimeUs + 9_000,
+    });
   });
 
-  it('decode every committed frame as the message it holds (each union member of protocol 4)', () => {
+  it('refuse a Delta of protocol 4 (inside a FlatBuffer) with a precise error', () => {
+    // The committed protocol-4 Delta of this fixture, before version 5 gave Deltas their own frame.
+    const version4 =
+      '10100000000c00160010000c000b0004000c0000001c00000000000003020000000700000000000a0018001400080004000a00000014000000e05e5f018b60060000000000010000000a00000000e7c8010000d80404000000';
+    expect(() => decodeServerFrame(Buffer.from(version4, 'hex'), plain)).toThrow(/protocol 4 or older/);
+  });
+
+  it('decode every committed frame as the message it holds (each union member of protocol 5)', () => {
     const server: Record<string, string> = {
       hello: 'hello',
       snapshot: 'snapshot',

@@ -9,6 +9,7 @@ export {
   decodeCandleBar,
   decodeCorrelationMatrix,
 } from './analytics-codec.js';
+export { BitReader, BitWriter } from './bits.js';
 export { CandleBarReader } from './candle-bar-reader.js';
 export {
   type ClientMessageFields,
@@ -17,7 +18,14 @@ export {
   ReplayAction,
   type ReplayStartFields,
 } from './client-codec.js';
-export { applyDelta, type DeltaBatch, DeltaField, DeltaWriter } from './delta.js';
+export { applyDelta, applyDeltaData, type DeltaBatch, DeltaEncoder, DeltaField, DeltaWriter } from './delta.js';
+export {
+  DELTA_FRAME_FORMAT,
+  type DeltaFrameFields,
+  encodeDeltaFrame,
+  isDeltaFrame,
+  readDeltaFrame,
+} from './delta-frame.js';
 export {
   DEFAULT_COMPRESS_ABOVE,
   DEFAULT_MAX_FRAME_BYTES,
@@ -118,4 +126,3 @@ export {
   type UserAccountFields,
   type UserRoleName,
 } from './user-codec.js';
-export { VarintReader, VarintWriter } from './varint.js';

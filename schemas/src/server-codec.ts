@@ -1,7 +1,8 @@
 import * as flatbuffers from 'flatbuffers';
 import { type CorrelationMatrixFields, readCorrelationMatrix, writeCorrelationMatrix } from './analytics-codec.js';
 import type { DeltaBatch } from './delta.js';
-import { decodeFrame, encodeFrame, type FrameOptions } from './frame.js';
+import { type DeltaFrameFields, encodeDeltaFrame, isDeltaFrame, readDeltaFrame } from './delta-frame.js';
+import { DEFAULT_MAX_FRAME_BYTES, decodeFrame, encodeFrame, type FrameOptions } from './frame.js';
 import { Alerts } from './generated/tickstream/edge/alerts.js';
 import { AnalyticsState } from './generated/tickstream/edge/analytics-state.js';
 import { AnalyticsStatus } from './generated/tickstream/edge/analytics-status.js';
@@ -9,7 +10,6 @@ import { BarIndicators } from './generated/tickstream/edge/bar-indicators.js';
 import { Candle } from './generated/tickstream/edge/candle.js';
 import { Candles } from './generated/tickstream/edge/candles.js';
 import { Channel } from './generated/tickstream/edge/channel.js';
-import { Delta } from './generated/tickstream/edge/delta.js';
 import { Error as ErrorMessage } from './generated/tickstream/edge/error.js';
 import { ErrorCode } from './generated/tickstream/edge/error-code.js';
 import { Hello } from './generated/tickstream/edge/hello.js';
@@ -64,7 +64,7 @@ import { present, verifyRoot } from './verify.js';
 export { AnalyticsState, Channel, ErrorCode, ReplayState, Timeframe };
 
 /** The protocol version this codec speaks (Hello.protocol_version; docs/protocol.md, "Versions"). */
-export const PROTOCOL_VERSION = 4;
+export const PROTOCOL_VERSION = 5;
 
 export interface HelloFields {
   edgeId: string;
@@ -326,15 +326,9 @@ export class ServerFrameEncoder {
     return this.finish(epoch, seq, ServerMessage.Snapshot, Snapshot.endSnapshot(builder));
   }
 
+  /** A Delta in its own compact frame (protocol 5, delta-frame.ts), not a FlatBuffer. */
   delta(epoch: number, seq: number, batch: DeltaBatch): Uint8Array {
-    const builder = this.builder;
-    builder.clear();
-    const data = Delta.createDataVector(builder, batch.data);
-    Delta.startDelta(builder);
-    Delta.addCount(builder, batch.count);
-    Delta.addBaseTimeUs(builder, BigInt(batch.baseTimeUs));
-    Delta.addData(builder, data);
-    return this.finish(epoch, seq, ServerMessage.Delta, Delta.endDelta(builder));
+    return encodeDeltaFrame(epoch, seq, this.channel, batch);
   }
 
   /** Candles; with `indicators` (one per bar) for clients of protocol version 2. */
@@ -529,8 +523,30 @@ export class ServerFrameEncoder {
 
 /** Decodes one server frame. Any input ends in a message or a ProtocolError. */
 export function decodeServerFrame(frame: Uint8Array, options: FrameOptions): ServerMessageFields {
+  if (isDeltaFrame(frame)) {
+    const delta = readDeltaFrame(frame, options.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES, deltaFrameFields());
+    return {
+      type: 'delta',
+      epoch: delta.epoch,
+      seq: delta.seq,
+      channel: delta.channel,
+      count: delta.count,
+      baseTimeUs: delta.baseTimeUs,
+      data: frame.subarray(delta.dataStart, delta.dataEnd),
+    };
+  }
   return decodeServerFrameBody(decodeFrame(frame, options));
 }
+
+const deltaFrameFields = (): DeltaFrameFields => ({
+  epoch: 0,
+  seq: 0,
+  channel: 0,
+  count: 0,
+  baseTimeUs: 0,
+  dataStart: 0,
+  dataEnd: 0,
+});
 
 /** Decodes the FlatBuffer of a server frame whose header a client has already read (and decompressed). */
 export function decodeServerFrameBody(body: Uint8Array): ServerMessageFields {
@@ -582,18 +598,13 @@ export function decodeServerFrameBody(body: Uint8Array): ServerMessageFields {
       }
       return { type: 'snapshot', epoch, seq, channel, symbols, quotes };
     }
-    case ServerMessage.Delta: {
-      const delta = present(root.message(new Delta()));
-      return {
-        type: 'delta',
-        epoch,
-        seq,
-        channel,
-        count: delta.count(),
-        baseTimeUs: Number(delta.baseTimeUs()),
-        data: delta.dataArray() ?? new Uint8Array(0),
-      };
-    }
+    case ServerMessage.Delta:
+      // Since version 5 a Delta has its own frame (delta-frame.ts); inside a FlatBuffer it is an
+      // edge of version 4 or older, whose data this decoder would misread.
+      throw new ProtocolError(
+        'unsupported-version',
+        'a Delta inside a FlatBuffers frame is protocol 4 or older; this client speaks protocol 5 (docs/protocol.md, "Versions")',
+      );
     case ServerMessage.Candles: {
       const candles = present(root.message(new Candles()));
       const timeframe = candles.timeframe();
