@@ -3,12 +3,14 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { parseArgs } from 'node:util';
 import { ReplayState, TickstreamClient } from '@tickstream/client';
 import WebSocket from 'ws';
 import { ApplyingEdgeClient } from './applying-client.js';
 import { newLatencyHistogram } from './edge-load-protocol.js';
 import {
   cpuSeconds,
+  endOffsetTotal,
   freePort,
   spawnCli,
   spawnProducer,
@@ -43,6 +45,20 @@ export interface ReplayBenchResult {
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
+/** When the first tick reached `ticks` (ms), polled every 200 ms for up to a minute. */
+async function firstTickStored(bootstrap: string): Promise<number> {
+  const deadline = Date.now() + 60_000;
+  while (Date.now() < deadline) {
+    try {
+      if ((await endOffsetTotal(bootstrap, 'ticks')) > 0) return Date.now();
+    } catch {
+      // the topic is not created yet
+    }
+    await sleep(200);
+  }
+  throw new Error('the producer stored no tick within 60 s');
+}
+
 export async function runReplayBench(
   options: {
     rate?: number;
@@ -50,6 +66,10 @@ export async function runReplayBench(
     replays?: number;
     seconds?: number;
     historySeconds?: number;
+    /** Seconds the replaying clients run before their figures count (loads, seeks settle). */
+    settleSeconds?: number;
+    /** Where the edge writes a V8 CPU profile (--cpu-prof) when it stops; none by default. */
+    edgeCpuProfileDir?: string;
     progress?: (line: string) => void;
   } = {},
 ): Promise<ReplayBenchResult> {
@@ -58,32 +78,38 @@ export async function runReplayBench(
   const replays = options.replays ?? 20;
   const seconds = options.seconds ?? 15;
   const historySeconds = options.historySeconds ?? 30;
+  const settleSeconds = options.settleSeconds ?? 3;
   const progress = options.progress ?? (() => {});
   const dataDir = mkdtempSync(join(tmpdir(), 'tickstream-bench-replay-'));
   const broker = await startBrokerProcess(dataDir);
   const children: ChildProcess[] = [];
   const live: ApplyingEdgeClient[] = [];
+  let edge: ChildProcess | undefined;
   try {
     children.push(spawnProducer(broker.bootstrap, { symbols, rate, workers: 1, clock: 'real' }));
-    const startedMs = Date.now();
+    // History counts from the first tick stored: the producer's start takes seconds on a busy machine.
+    const startedMs = await firstTickStored(broker.bootstrap);
     progress(`producing ${rate} ticks/s of ${symbols} symbols for ${historySeconds} s of history`);
     await sleep(historySeconds * 1000);
     const port = await freePort();
-    const edge = spawnCli([
-      'edge',
-      '--brokers',
-      broker.bootstrap,
-      '--port',
-      String(port),
-      '--host',
-      '127.0.0.1',
-      '--history',
-      '10m',
-      '--replay-warmup',
-      '5s',
-      '--max-replays',
-      String(replays + 1),
-    ]);
+    edge = spawnCli(
+      [
+        'edge',
+        '--brokers',
+        broker.bootstrap,
+        '--port',
+        String(port),
+        '--host',
+        '127.0.0.1',
+        '--history',
+        '10m',
+        '--replay-warmup',
+        '5s',
+        '--max-replays',
+        String(replays + 1),
+      ],
+      options.edgeCpuProfileDir === undefined ? [] : ['--cpu-prof', '--cpu-prof-dir', options.edgeCpuProfileDir],
+    );
     children.push(edge);
     await waitForEdge(port, { minSymbols: symbols, child: edge });
     const url = `ws://127.0.0.1:${port}/ws`;
@@ -130,8 +156,8 @@ export async function runReplayBench(
     );
 
     // Replaying clients run in a process of their own: their decoding must not delay the live clients' clock.
-    // Well after the producer's first tick (its start can take seconds on a busy machine).
-    const fromUs = (startedMs + 10_000) * 1000;
+    // A second after the first tick: every partition holds ticks from there on.
+    const fromUs = (startedMs + 1000) * 1000;
     const withLoad = async (
       count: number,
       speed: number,
@@ -150,7 +176,7 @@ export async function runReplayBench(
         const last = text.trim().split('\n').pop();
         if (last) report = JSON.parse(last);
       });
-      await sleep(3000);
+      await sleep(settleSeconds * 1000);
       const before = report;
       const wallStart = Date.now();
       await during();
@@ -196,7 +222,8 @@ export async function runReplayBench(
     };
   } finally {
     for (const client of live) client.close();
-    for (const child of children.reverse()) await stopChild(child);
+    // Ctrl-C's stop, not SIGTERM's drain: nothing to move away, and a --cpu-prof profile is written at once.
+    for (const child of children.reverse()) await stopChild(child, child === edge ? 'SIGINT' : 'SIGTERM');
     await broker.close();
     rmSync(dataDir, { recursive: true, force: true });
   }
@@ -238,11 +265,27 @@ function runReplayers(url: string, count: number, speed: number, fromUs: number)
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   const [command, url, count, speed, fromUs] = process.argv.slice(2);
   if (command === 'replayers') runReplayers(url as string, Number(count), Number(speed), Number(fromUs));
-  else
-    runReplayBench({ progress: (line) => process.stdout.write(`${line}\n`) })
+  else {
+    const { values } = parseArgs({
+      args: process.argv.slice(2),
+      options: {
+        replays: { type: 'string' },
+        seconds: { type: 'string' },
+        history: { type: 'string' },
+        'cpu-prof': { type: 'string' },
+      },
+    });
+    runReplayBench({
+      replays: values.replays === undefined ? undefined : Number(values.replays),
+      seconds: values.seconds === undefined ? undefined : Number(values.seconds),
+      historySeconds: values.history === undefined ? undefined : Number(values.history),
+      edgeCpuProfileDir: values['cpu-prof'],
+      progress: (line) => process.stdout.write(`${line}\n`),
+    })
       .then((result) => process.stdout.write(`${JSON.stringify(result)}\n`))
       .catch((error: Error) => {
         process.stderr.write(`${error.stack}\n`);
         process.exitCode = 1;
       });
+  }
 }
