@@ -239,7 +239,6 @@ class Replay {
     const cut = (taken.budgetSpent || taken.waiting) && !(capped && taken.atEnd);
     this.clockUs = cut ? Math.max(this.clockUs, taken.lastTimeUs) : targetUs;
     this.owedUs = cut && !stepping ? Math.min(targetUs - this.clockUs, MAX_WINDOW_GAP_MS * 1000 * this.speed) : 0;
-    this.publish();
     if (!cut) {
       if (this.toUs > 0 && this.clockUs >= this.toUs) {
         this.state = ReplayState.Ended;
@@ -253,7 +252,14 @@ class Replay {
         this.detail = 'paused after a step';
       }
     }
-    this.sendStatus(retainedFromUs);
+    const send = (): void => {
+      this.publish();
+      this.sendStatus(retainedFromUs);
+    };
+    // The window's frames (Delta, events, status) leave in one write: a syscall each was main-thread time outside the budget.
+    const outlet = this.session.outlet;
+    if (outlet === null || this.session.closed) send();
+    else outlet.cork(send);
   }
 
   get stopped(): boolean {
