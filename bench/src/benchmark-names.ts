@@ -19,6 +19,7 @@ export const BENCHMARKS = [
   'analytics',
   'alert-rules',
   'fills',
+  'replay',
 ] as const;
 export type BenchmarkName = (typeof BENCHMARKS)[number];
 

@@ -3,12 +3,14 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { parseArgs } from 'node:util';
 import { ReplayState, TickstreamClient } from '@tickstream/client';
 import WebSocket from 'ws';
 import { ApplyingEdgeClient } from './applying-client.js';
 import { newLatencyHistogram } from './edge-load-protocol.js';
 import {
   cpuSeconds,
+  endOffsetTotal,
   freePort,
   spawnCli,
   spawnProducer,
@@ -39,9 +41,55 @@ export interface ReplayBenchResult {
     replayUpdatesPerClient: number;
   };
   at100: { updatesPerSecond: number; eventSecondsPerSecond: number; edgeCores: number };
+  /** Edge cores each replay at 10× added: (with − without) / replays. */
+  edgeCoresPerReplay: number;
+  /** Live p99 with the replays ÷ without (issue 27: at most 1.1). */
+  p99Ratio: number;
+}
+
+/** The run as a table: live without and with the replays side by side, then the replays' own figures. */
+/**
+ * `tickstream bench --quick` (CI's smoke run, ~40 s): 6 s of history, 3 s stretches, replays
+ * loading 2 s of warm-up each, measured after at most 8 s of loading.
+ */
+export const QUICK = {
+  historySeconds: 6,
+  seconds: 3,
+  settleSeconds: 1,
+  warmupSeconds: 2,
+  loadTimeoutSeconds: 8,
+} as const satisfies Parameters<typeof runReplayBench>[0];
+
+export function formatReplayBench(result: ReplayBenchResult): string {
+  const { live, withReplays, at100 } = result;
+  const row = (name: string, side: typeof live): string =>
+    `| ${name} | ${side.p50.toFixed(1)} ms | ${side.p99.toFixed(1)} ms | ${Math.round(side.updates)} | ${side.edgeCores.toFixed(2)} | ${side.brokerCores.toFixed(2)} |`;
+  return [
+    `replay: ${result.rate} ticks/s over ${result.symbols} symbols, 4 live clients, ${result.seconds} s per stretch`,
+    '| | live p50 | live p99 | live updates/s | edge cores | broker cores |',
+    '|---|---|---|---|---|---|',
+    row('no replays', live),
+    row(`${result.replays} replays at 10×`, withReplays),
+    `live p99 with ÷ without: ${result.p99Ratio.toFixed(2)}×; edge CPU per replay at 10×: ${result.edgeCoresPerReplay.toFixed(3)} cores; ${Math.round(withReplays.replayUpdatesPerClient)} replayed updates/s per replaying client`,
+    `one replay at 100×: ${Math.round(at100.updatesPerSecond)} updates/s, clock ${at100.eventSecondsPerSecond.toFixed(1)} event s per s, edge ${at100.edgeCores.toFixed(2)} cores`,
+  ].join('\n');
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** When the first tick reached `ticks` (ms), polled every 200 ms for up to a minute. */
+async function firstTickStored(bootstrap: string): Promise<number> {
+  const deadline = Date.now() + 60_000;
+  while (Date.now() < deadline) {
+    try {
+      if ((await endOffsetTotal(bootstrap, 'ticks')) > 0) return Date.now();
+    } catch {
+      // the topic is not created yet
+    }
+    await sleep(200);
+  }
+  throw new Error('the producer stored no tick within 60 s');
+}
 
 export async function runReplayBench(
   options: {
@@ -50,6 +98,14 @@ export async function runReplayBench(
     replays?: number;
     seconds?: number;
     historySeconds?: number;
+    /** Event time each replay's load reads before its start (the edge's --replay-warmup), s. */
+    warmupSeconds?: number;
+    /** How long the replaying clients' first loads may take before the measurement starts anyway, s. */
+    loadTimeoutSeconds?: number;
+    /** Seconds the replaying clients run before their figures count (loads, seeks settle). */
+    settleSeconds?: number;
+    /** Where the edge writes a V8 CPU profile (--cpu-prof) when it stops; none by default. */
+    edgeCpuProfileDir?: string;
     progress?: (line: string) => void;
   } = {},
 ): Promise<ReplayBenchResult> {
@@ -58,32 +114,40 @@ export async function runReplayBench(
   const replays = options.replays ?? 20;
   const seconds = options.seconds ?? 15;
   const historySeconds = options.historySeconds ?? 30;
+  const settleSeconds = options.settleSeconds ?? 3;
+  const warmupSeconds = options.warmupSeconds ?? 5;
+  const loadTimeoutMs = (options.loadTimeoutSeconds ?? 20) * 1000;
   const progress = options.progress ?? (() => {});
   const dataDir = mkdtempSync(join(tmpdir(), 'tickstream-bench-replay-'));
   const broker = await startBrokerProcess(dataDir);
   const children: ChildProcess[] = [];
   const live: ApplyingEdgeClient[] = [];
+  let edge: ChildProcess | undefined;
   try {
     children.push(spawnProducer(broker.bootstrap, { symbols, rate, workers: 1, clock: 'real' }));
-    const startedMs = Date.now();
+    // History counts from the first tick stored: the producer's start takes seconds on a busy machine.
+    const startedMs = await firstTickStored(broker.bootstrap);
     progress(`producing ${rate} ticks/s of ${symbols} symbols for ${historySeconds} s of history`);
     await sleep(historySeconds * 1000);
     const port = await freePort();
-    const edge = spawnCli([
-      'edge',
-      '--brokers',
-      broker.bootstrap,
-      '--port',
-      String(port),
-      '--host',
-      '127.0.0.1',
-      '--history',
-      '10m',
-      '--replay-warmup',
-      '5s',
-      '--max-replays',
-      String(replays + 1),
-    ]);
+    edge = spawnCli(
+      [
+        'edge',
+        '--brokers',
+        broker.bootstrap,
+        '--port',
+        String(port),
+        '--host',
+        '127.0.0.1',
+        '--history',
+        '10m',
+        '--replay-warmup',
+        `${warmupSeconds}s`,
+        '--max-replays',
+        String(replays + 1),
+      ],
+      options.edgeCpuProfileDir === undefined ? [] : ['--cpu-prof', '--cpu-prof-dir', options.edgeCpuProfileDir],
+    );
     children.push(edge);
     await waitForEdge(port, { minSymbols: symbols, child: edge });
     const url = `ws://127.0.0.1:${port}/ws`;
@@ -99,7 +163,7 @@ export async function runReplayBench(
     };
     for (let i = 0; i < 4; i++) live.push(new ApplyingEdgeClient(url, ['*'], { onUpdate }));
     await Promise.all(live.map((client) => client.ready));
-    await sleep(2000);
+    await sleep(settleSeconds * 1000);
 
     const measure = async (): Promise<{
       p50: number;
@@ -130,8 +194,8 @@ export async function runReplayBench(
     );
 
     // Replaying clients run in a process of their own: their decoding must not delay the live clients' clock.
-    // Well after the producer's first tick (its start can take seconds on a busy machine).
-    const fromUs = (startedMs + 10_000) * 1000;
+    // A second after the first tick: every partition holds ticks from there on.
+    const fromUs = (startedMs + 1000) * 1000;
     const withLoad = async (
       count: number,
       speed: number,
@@ -145,12 +209,17 @@ export async function runReplayBench(
         },
       );
       children.push(load);
-      let report = { updates: 0, eventUs: 0 };
+      let report = { updates: 0, eventUs: 0, played: 0 };
       load.stdout.setEncoding('utf8').on('data', (text: string) => {
         const last = text.trim().split('\n').pop();
         if (last) report = JSON.parse(last);
       });
-      await sleep(3000);
+      // Measured once every replay has played (its first load done), then after `settleSeconds` more.
+      const loadedBy = Date.now() + loadTimeoutMs;
+      while (report.played < count && Date.now() < loadedBy) await sleep(100);
+      if (report.played < count)
+        progress(`only ${report.played} of ${count} replays played within ${loadTimeoutMs / 1000} s; measuring anyway`);
+      await sleep(settleSeconds * 1000);
       const before = report;
       const wallStart = Date.now();
       await during();
@@ -193,10 +262,13 @@ export async function runReplayBench(
       live: liveOnly,
       withReplays: { ...withReplays, replayUpdatesPerClient: perClient },
       at100,
+      edgeCoresPerReplay: (withReplays.edgeCores - liveOnly.edgeCores) / replays,
+      p99Ratio: withReplays.p99 / liveOnly.p99,
     };
   } finally {
     for (const client of live) client.close();
-    for (const child of children.reverse()) await stopChild(child);
+    // Ctrl-C's stop, not SIGTERM's drain: nothing to move away, and a --cpu-prof profile is written at once.
+    for (const child of children.reverse()) await stopChild(child, child === edge ? 'SIGINT' : 'SIGTERM');
     await broker.close();
     rmSync(dataDir, { recursive: true, force: true });
   }
@@ -208,6 +280,8 @@ export async function runReplayBench(
  */
 function runReplayers(url: string, count: number, speed: number, fromUs: number): void {
   let updates = 0;
+  /** Clients whose replay has played at least once (its first load is done). */
+  let played = 0;
   /** Event time the clocks moved forward, µs (a seek back is not counted). */
   let eventUs = 0;
   for (let i = 0; i < count; i++) {
@@ -216,7 +290,12 @@ function runReplayers(url: string, count: number, speed: number, fromUs: number)
       if (batch.replay) updates += batch.count;
     });
     let lastClockUs = 0;
+    let counted = false;
     client.on('replay', (status) => {
+      if (!counted && status.state === ReplayState.Playing && status.clockUs > fromUs) {
+        counted = true;
+        played++;
+      }
       if (status.state === ReplayState.Playing || status.state === ReplayState.Ended) {
         if (lastClockUs > 0 && status.clockUs > lastClockUs) eventUs += status.clockUs - lastClockUs;
         lastClockUs = status.clockUs;
@@ -232,17 +311,37 @@ function runReplayers(url: string, count: number, speed: number, fromUs: number)
     client.replay.start({ fromUs, speed, symbols: ['*'] });
     client.connect();
   }
-  setInterval(() => process.stdout.write(`${JSON.stringify({ updates, eventUs })}\n`), 500);
+  setInterval(() => process.stdout.write(`${JSON.stringify({ updates, eventUs, played })}\n`), 500);
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   const [command, url, count, speed, fromUs] = process.argv.slice(2);
   if (command === 'replayers') runReplayers(url as string, Number(count), Number(speed), Number(fromUs));
-  else
-    runReplayBench({ progress: (line) => process.stdout.write(`${line}\n`) })
+  else {
+    const { values } = parseArgs({
+      args: process.argv.slice(2),
+      options: {
+        replays: { type: 'string' },
+        seconds: { type: 'string' },
+        history: { type: 'string' },
+        'cpu-prof': { type: 'string' },
+        quick: { type: 'boolean' },
+      },
+    });
+    // --quick: what `tickstream bench --quick` runs (CI's smoke run).
+    const quick: { seconds?: number; historySeconds?: number } = values.quick === true ? QUICK : {};
+    runReplayBench({
+      ...quick,
+      replays: values.replays === undefined ? undefined : Number(values.replays),
+      seconds: values.seconds === undefined ? quick.seconds : Number(values.seconds),
+      historySeconds: values.history === undefined ? quick.historySeconds : Number(values.history),
+      edgeCpuProfileDir: values['cpu-prof'],
+      progress: (line) => process.stdout.write(`${line}\n`),
+    })
       .then((result) => process.stdout.write(`${JSON.stringify(result)}\n`))
       .catch((error: Error) => {
         process.stderr.write(`${error.stack}\n`);
         process.exitCode = 1;
       });
+  }
 }

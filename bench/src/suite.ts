@@ -25,6 +25,7 @@ import { formatHttpBench, runHttpBench } from './http.js';
 import { formatOrdersBench, runOrdersBench } from './orders.js';
 import { formatProducerBench, runProducerBench } from './producer.js';
 import { formatRenderBench, runRenderBench } from './render.js';
+import { formatReplayBench, QUICK, runReplayBench } from './replay.js';
 import { median } from './stats.js';
 import { type Bar, barChart, formatValue } from './svg-chart.js';
 import { formatTransactionsBench, runTransactionsBench } from './transactions.js';
@@ -331,6 +332,32 @@ const SUITE: Record<BenchmarkName, (context: RunContext) => Promise<BenchmarkOut
       { label: "fill engine's checkpoint p50", value: result.checkpointMs.p50, unit: 'ms' },
     ];
     return { result, figures, text: formatFillLatency(result) };
+  },
+
+  async replay({ quick, progress }) {
+    // Issue 27: the live clients' latency without and with 20 replays at 10× in one run, and one
+    // replay at 100× alone. Quick (CI, ~40 s): replay.ts's QUICK.
+    const result = await runReplayBench(quick ? { ...QUICK, progress } : { progress });
+    const { live, withReplays, at100 } = result;
+    const figures = [
+      { label: 'live p50, no replays', value: live.p50, unit: 'ms' },
+      { label: `live p50, ${result.replays} replays at 10×`, value: withReplays.p50, unit: 'ms' },
+      { label: 'live p99, no replays', value: live.p99, unit: 'ms' },
+      { label: `live p99, ${result.replays} replays at 10×`, value: withReplays.p99, unit: 'ms' },
+      { label: 'live p99 with ÷ without replays', value: result.p99Ratio, unit: '×' },
+      {
+        label: 'replayed updates per replaying client at 10×',
+        value: withReplays.replayUpdatesPerClient,
+        unit: 'updates/s',
+      },
+      { label: 'one replay at 100×', value: at100.updatesPerSecond, unit: 'updates/s' },
+      { label: 'one replay at 100×: clock', value: at100.eventSecondsPerSecond, unit: 'event s/s' },
+      { label: 'edge CPU, no replays', value: live.edgeCores, unit: 'cores' },
+      { label: `edge CPU, ${result.replays} replays at 10×`, value: withReplays.edgeCores, unit: 'cores' },
+      { label: 'edge CPU per replay at 10×', value: result.edgeCoresPerReplay, unit: 'cores' },
+      { label: 'edge CPU, one replay at 100×', value: at100.edgeCores, unit: 'cores' },
+    ];
+    return { result, figures, text: formatReplayBench(result) };
   },
 };
 

@@ -38,24 +38,28 @@ export { type Bar, type FinalBar, Timeframe };
  * bar is late: counted and folded into no bar, as the job does with ticks behind its watermark.
  */
 export class CandleStore {
-  private readonly series: (BarSeries | undefined)[];
+  /** By id × TIMEFRAME_COUNT + timeframe; grown as symbols get bars (ids are dense from 0). */
+  private readonly series: (BarSeries | undefined)[] = [];
   /** Ticks dropped as late (their second's bar had closed): `tickstream_edge_late_ticks_total`. */
   lateTicks = 0;
   /** Finished bars taken from the analytics job. */
   finalBars = 0;
 
   constructor(
-    capacity: number,
+    private readonly capacity: number,
     readonly barsKept: readonly number[] = DEFAULT_BARS_KEPT,
   ) {
     if (barsKept.length !== TIMEFRAME_COUNT || barsKept.some((n) => !Number.isInteger(n) || n < 2))
       throw new RangeError(`bars kept must be ${TIMEFRAME_COUNT} integers ≥ 2, one per timeframe`);
-    // Filled, not `new Array(n)`: V8 keeps a large holey array as a dictionary, slow to index.
-    this.series = Array.from({ length: capacity * TIMEFRAME_COUNT }, () => undefined);
   }
 
   private seriesOf(id: number, timeframe: number): BarSeries {
+    if (!(id < this.capacity)) throw new RangeError(`symbol id ${id} is beyond the ${this.capacity} symbols kept`);
     const index = id * TIMEFRAME_COUNT + timeframe;
+    // Grown by push, not sized up front: every replay builds a store at each seek, and filling
+    // capacity × timeframes slots (not `new Array(n)`, which V8 keeps as a slow dictionary when
+    // large) took tens of ms of the main thread each time.
+    while (this.series.length <= index) this.series.push(undefined);
     let series = this.series[index];
     if (series === undefined) {
       series = new BarSeries(this.barsKept[timeframe] as number);

@@ -457,6 +457,9 @@ export async function startEdge(options: EdgeOptions): Promise<RunningEdge> {
       session.outlet = {
         send: (frame) => ws.send(frame, true, false) !== 2,
         bufferedAmount: () => ws.getBufferedAmount(),
+        cork: (send) => {
+          ws.cork(send);
+        },
         close: (code, reason) => {
           if (!session.closed) ws.end(code, reason);
         },

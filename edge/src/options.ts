@@ -86,7 +86,7 @@ export interface EdgeOptions {
    * at T with this much history shows. null: the edge's own `historyMs`.
    */
   replayWarmupMs: number | null;
-  /** CPU time all replays together may take per window, ms: what bounds their cost to the live fan-out. */
+  /** Main-thread time all replays together may take per window, ms (wall time, decoding included): what bounds their cost to the live fan-out. */
   replayMsPerWindow: number;
   /** Symbols the edge can hold (ids are ushort on the wire). */
   maxSymbols: number;

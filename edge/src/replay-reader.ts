@@ -4,8 +4,9 @@ import {
   type FetchTopicRequest,
   fetchRequestBody,
   IsolationLevel,
+  offsetAfterBatches,
   parseFetchResponse,
-  readRecordBatches,
+  RecordBatchWalker,
 } from '@tickstream/schemas/kafka-fetch';
 import {
   ApiKey,
@@ -31,13 +32,24 @@ const REQUEST_TIMEOUT_MS = 10_000;
  */
 const END_MARGIN_US = 2_000_000;
 
+/** A Fetch answer for one partition, kept as the broker sent it until the merge reaches it. */
+interface Answer {
+  walker: RecordBatchWalker;
+}
+
 interface PartitionCursor {
   topic: number;
   partition: number;
   leader: number;
-  /** Next offset to fetch. */
-  offset: number;
-  /** Records fetched and not yet handed over, with their event times. */
+  /** Offset the next Fetch asks for: after the answers fetched so far. */
+  fetchOffset: number;
+  /** The answer being read, one batch at a time (null: none). */
+  reading: Answer | null;
+  /** The answer fetched ahead, started once `reading` is done (at most one: bounded memory). */
+  ahead: Answer | null;
+  /** A Fetch for this partition is out. */
+  inFlight: boolean;
+  /** The decoded batch's records not yet handed over, with their event times. */
   values: Buffer[];
   times: number[];
   next: number;
@@ -60,33 +72,49 @@ export interface Taken {
   lastTimeUs: number;
   /** Stopped at the deadline, with records at or before `untilUs` still to come. */
   budgetSpent: boolean;
-  /** Every partition is read to its end: the replay has caught up with what Kafka holds. */
+  /** Stopped because a partition's next records are still on their way from Kafka (whenFetched()). */
+  waiting: boolean;
+  /** Every partition is read to its end (some maybe being asked again): the replay has caught up with what Kafka holds. */
   atEnd: boolean;
 }
 
 /**
  * One replay's private Kafka reader: it reads the given topics' partitions from offsets it is told
  * (ListOffsets by timestamp, replays.ts) with its own Fetch requests, only as far as the replay's
- * clock needs, and hands records over merged across partitions in event-time order. Nothing is
- * read ahead beyond one Fetch answer per partition, so a paused or slow replay costs Kafka nothing
- * and holds bounded memory. Any Kafka failure throws to the replay, which stops with the reason.
+ * clock needs, and hands records over merged across partitions in event-time order.
+ *
+ * The live fan-out comes first, so everything this reader does on the event loop is bounded by
+ * the caller's deadline: take() is synchronous and decompresses a Fetch answer one record batch
+ * at a time, only when the merge needs its next record; the answers themselves arrive in the
+ * background (one read ahead per partition) and are only kept, never decoded, on arrival.
+ * Nothing is read ahead beyond that, so a paused or slow replay costs Kafka nothing and holds
+ * bounded memory (two answers per partition). Any Kafka failure reaches the replay, which stops
+ * with the reason.
  */
 export class ReplayReader {
   private cursors: PartitionCursor[] = [];
-  private readonly connections = new Map<number, KafkaConnection>();
+  private readonly connections = new Map<number, Promise<KafkaConnection>>();
   private brokers = new Map<number, { host: string; port: number }>();
   private closed = false;
+  /** Bumped by seek(): answers to Fetches sent before it are dropped. */
+  private generation = 0;
+  private fetching = new Set<Promise<void>>();
+  private failure: Error | null = null;
 
   constructor(private readonly options: ReplayReaderOptions) {}
 
   /** Reads from these offsets (by "topic:partition") on; what was fetched before is dropped. */
   async seek(offsets: ReadonlyMap<string, number>): Promise<void> {
     if (this.brokers.size === 0) await this.readMetadata(offsets);
+    this.generation++;
     for (const cursor of this.cursors) {
       const offset = offsets.get(`${this.options.topics[cursor.topic]}:${cursor.partition}`);
       if (offset === undefined)
         throw new Error(`no start offset for ${this.options.topics[cursor.topic]}[${cursor.partition}]`);
-      cursor.offset = offset;
+      cursor.fetchOffset = offset;
+      cursor.reading = null;
+      cursor.ahead = null;
+      cursor.inFlight = false;
       cursor.values = [];
       cursor.times = [];
       cursor.next = 0;
@@ -96,31 +124,32 @@ export class ReplayReader {
 
   /**
    * Hands over, oldest first across partitions, every record with an event time up to `untilUs`,
-   * until it has spent `budgetMs` of CPU time (waiting for Kafka not counted, nor time the
-   * machine gave other processes): the edge's share of a window for this replay.
+   * until `deadlineMs` (performance.now()) passes, including the decompressing and decoding of
+   * what it hands over; or until a partition it needs is still being fetched (`waiting`).
    */
-  async take(
-    untilUs: number,
-    budgetMs: number,
-    onRecord: (topic: number, value: Buffer, timeUs: number) => void,
-  ): Promise<Taken> {
-    const taken: Taken = { records: 0, lastTimeUs: 0, budgetSpent: false, atEnd: false };
-    let emptied = true;
-    let spentMs = 0;
-    let sliceStartMs = cpuMs();
+  take(untilUs: number, deadlineMs: number, onRecord: (topic: number, value: Buffer, timeUs: number) => void): Taken {
+    if (this.failure !== null) throw this.failure;
+    const taken: Taken = { records: 0, lastTimeUs: 0, budgetSpent: false, waiting: false, atEnd: false };
+    this.fetchMore(untilUs);
     for (;;) {
-      // Only when a partition's buffer ran out: the merge then needs its next record to compare.
-      if (emptied) {
-        spentMs += cpuMs() - sliceStartMs;
-        await this.fill(untilUs);
-        sliceStartMs = cpuMs();
-      }
-      emptied = false;
       let oldest: PartitionCursor | null = null;
       let oldestTime = Number.POSITIVE_INFINITY;
+      /** Records after this may still come from a partition with nothing buffered. */
+      let boundUs = Number.POSITIVE_INFINITY;
       let atEnd = true;
+      let decoded = false;
       for (const cursor of this.cursors) {
-        if (cursor.next >= cursor.values.length) continue;
+        if (cursor.next >= cursor.values.length) {
+          if (!this.decodeBatch(cursor)) {
+            // A partition read to its end holds nothing older than a margin before when that
+            // was found; any other may hold the oldest record, so nothing passes it.
+            const bound = cursor.endFoundAtUs > 0 ? cursor.endFoundAtUs - END_MARGIN_US : Number.NEGATIVE_INFINITY;
+            if (bound < boundUs) boundUs = bound;
+            if (cursor.endFoundAtUs === 0) atEnd = false;
+            continue;
+          }
+          decoded = true;
+        }
         atEnd = false;
         const time = cursor.times[cursor.next] as number;
         // NaN (a record that does not decode) goes first: its reader counts and skips it.
@@ -129,22 +158,35 @@ export class ReplayReader {
           oldestTime = Number.isNaN(time) ? Number.NEGATIVE_INFINITY : time;
         }
       }
-      if (oldest === null || oldestTime > untilUs) {
-        taken.atEnd = atEnd && this.cursors.every((cursor) => cursor.endFoundAtUs > 0);
+      if (oldest === null || oldestTime > Math.min(untilUs, boundUs)) {
+        // Held back by a partition whose next records are not here yet: asked for, they come
+        // in the background, and the next take() goes on.
+        if (boundUs < untilUs) {
+          this.fetchMore(untilUs);
+          taken.waiting = true;
+        }
+        taken.atEnd = atEnd;
         return taken;
       }
-      // The clock is read every 64 records: cheap, and a window overruns by at most 64 records.
-      if ((taken.records & 63) === 63 && spentMs + cpuMs() - sliceStartMs > budgetMs) {
+      // The clock is read after each batch decoded (the costly step) and every 64 records: a
+      // slice overruns its deadline by at most one batch or 64 records.
+      if ((decoded || (taken.records & 63) === 63) && performance.now() > deadlineMs) {
         taken.budgetSpent = true;
         return taken;
       }
       const value = oldest.values[oldest.next] as Buffer;
       oldest.next++;
-      if (oldest.next === oldest.values.length) emptied = true;
       onRecord(oldest.topic, value, oldestTime);
       taken.records++;
       if (oldestTime > taken.lastTimeUs) taken.lastTimeUs = oldestTime;
+      if (oldest.next >= oldest.values.length) this.fetchMore(untilUs);
     }
+  }
+
+  /** Settles once the Fetches now out are answered; rejects with a Kafka failure. */
+  async whenFetched(): Promise<void> {
+    await Promise.all(this.fetching);
+    if (this.failure !== null) throw this.failure;
   }
 
   /**
@@ -152,71 +194,122 @@ export class ReplayReader {
    * partition still holds its records (0: nothing there).
    */
   async firstTimeUs(): Promise<number> {
-    await this.fill(Number.POSITIVE_INFINITY);
-    let newest = 0;
-    for (const cursor of this.cursors) {
-      const time = cursor.times[cursor.next];
-      if (time !== undefined && time > newest) newest = time;
+    for (;;) {
+      this.fetchMore(Number.POSITIVE_INFINITY);
+      await this.whenFetched();
+      let newest = 0;
+      let pending = false;
+      for (const cursor of this.cursors) {
+        if (cursor.next >= cursor.values.length && !this.decodeBatch(cursor)) {
+          if (cursor.endFoundAtUs === 0) pending = true;
+          continue;
+        }
+        const time = cursor.times[cursor.next] as number;
+        if (time > newest) newest = time;
+      }
+      if (!pending) return newest;
     }
-    return newest;
   }
 
   close(): void {
     this.closed = true;
-    for (const connection of this.connections.values()) connection.close('closed: the replay ended');
+    this.generation++;
+    for (const connecting of this.connections.values())
+      connecting.then(
+        (connection) => connection.close('closed: the replay ended'),
+        () => {},
+      );
     this.connections.clear();
   }
 
-  /** Fetches for every partition that has nothing buffered and may hold records up to `untilUs`. */
-  private async fill(untilUs: number): Promise<void> {
-    const nowUs = Date.now() * 1000;
-    const needy = this.cursors.filter(
-      (cursor) =>
-        cursor.next >= cursor.values.length &&
-        (cursor.endFoundAtUs === 0 || untilUs > cursor.endFoundAtUs - END_MARGIN_US),
-    );
-    if (needy.length === 0) return;
-    const byLeader = new Map<number, PartitionCursor[]>();
-    for (const cursor of needy) byLeader.set(cursor.leader, [...(byLeader.get(cursor.leader) ?? []), cursor]);
-    await Promise.all([...byLeader].map(([leader, cursors]) => this.fetch(leader, cursors, nowUs)));
+  /** The cursor's next batch into its buffer, from the answer being read or the one ahead; false if none is here. */
+  private decodeBatch(cursor: PartitionCursor): boolean {
+    const { timeOf } = this.options;
+    const values: Buffer[] = [];
+    const times: number[] = [];
+    const collect = (_offset: number, value: Buffer): void => {
+      values.push(value);
+      times.push(timeOf(cursor.topic, value));
+    };
+    for (;;) {
+      if (cursor.reading === null) {
+        if (cursor.ahead === null) return false;
+        cursor.reading = cursor.ahead;
+        cursor.ahead = null;
+      }
+      if (!cursor.reading.walker.readBatch(collect)) {
+        cursor.reading = null;
+        continue;
+      }
+      if (values.length === 0) continue;
+      cursor.values = values;
+      cursor.times = times;
+      cursor.next = 0;
+      return true;
+    }
   }
 
-  private async fetch(leader: number, cursors: PartitionCursor[], nowUs: number): Promise<void> {
-    const { topics, timeOf } = this.options;
+  /**
+   * Sends a Fetch, in the background, for every partition with no answer ahead and none out that
+   * may hold records up to `untilUs`: a partition read to its end is asked again only once the
+   * clock comes near the moment its end was found.
+   */
+  private fetchMore(untilUs: number): void {
+    if (this.closed || this.failure !== null) return;
+    const byLeader = new Map<number, PartitionCursor[]>();
+    for (const cursor of this.cursors) {
+      if (cursor.inFlight || cursor.ahead !== null) continue;
+      if (cursor.endFoundAtUs > 0 && untilUs <= cursor.endFoundAtUs - END_MARGIN_US) continue;
+      cursor.inFlight = true;
+      const cursors = byLeader.get(cursor.leader) ?? [];
+      cursors.push(cursor);
+      byLeader.set(cursor.leader, cursors);
+    }
+    for (const [leader, cursors] of byLeader) {
+      const generation = this.generation;
+      const fetching: Promise<void> = this.fetch(leader, cursors, generation)
+        .catch((error: Error) => {
+          // A failure of a Fetch for offsets a seek left behind is no longer the replay's.
+          if (generation === this.generation) this.failure ??= error;
+        })
+        .finally(() => this.fetching.delete(fetching));
+      this.fetching.add(fetching);
+    }
+  }
+
+  private async fetch(leader: number, cursors: PartitionCursor[], generation: number): Promise<void> {
+    const { topics } = this.options;
     const request: FetchTopicRequest[] = topics.flatMap((topic, index) => {
-      const partitions = cursors.filter((cursor) => cursor.topic === index);
+      const partitions = cursors
+        .filter((cursor) => cursor.topic === index)
+        .map((cursor) => ({ partition: cursor.partition, offset: cursor.fetchOffset }));
       return partitions.length === 0 ? [] : [{ topic, partitions }];
     });
     const body = fetchRequestBody(request, LIMITS, IsolationLevel.readCommitted);
     const connection = await this.connection(leader);
     const answer = await connection.request(ApiKey.fetch, ApiVersion.fetch, [body], body.length);
+    // Sought or closed meanwhile: this answer is for offsets no longer read.
+    if (generation !== this.generation) return;
+    const nowUs = Date.now() * 1000;
+    for (const cursor of cursors) cursor.inFlight = false;
     for (const fetched of parseFetchResponse(answer)) {
       const cursor = cursors.find((c) => topics[c.topic] === fetched.topic && c.partition === fetched.partition);
       if (cursor === undefined)
         throw new Error(`Kafka answered for ${fetched.topic}[${fetched.partition}], never asked`);
       if (fetched.errorCode === KafkaError.OFFSET_OUT_OF_RANGE)
         throw new Error(
-          `${fetched.topic}[${fetched.partition}]: offset ${cursor.offset} is no longer in the log (retention passed the replay)`,
+          `${fetched.topic}[${fetched.partition}]: offset ${cursor.fetchOffset} is no longer in the log (retention passed the replay)`,
         );
       if (fetched.errorCode !== KafkaError.NONE)
         throw new Error(`${fetched.topic}[${fetched.partition}]: ${errorName(fetched.errorCode)}`);
-      const values: Buffer[] = [];
-      const times: number[] = [];
-      if (fetched.records !== null && fetched.records.length > 0)
-        cursor.offset = readRecordBatches(
-          fetched.records,
-          cursor.offset,
-          (_offset, value) => {
-            values.push(value);
-            times.push(timeOf(cursor.topic, value));
-          },
-          fetched.abortedTransactions,
-        );
-      cursor.values = values;
-      cursor.times = times;
-      cursor.next = 0;
+      const from = cursor.fetchOffset;
+      const records = fetched.records ?? Buffer.alloc(0);
+      // Only the batch headers are read now; the records are decoded when the merge reaches them.
+      cursor.fetchOffset = offsetAfterBatches(records, from);
+      if (cursor.fetchOffset > from)
+        cursor.ahead = { walker: new RecordBatchWalker(records, from, fetched.abortedTransactions) };
       const end = fetched.lastStableOffset >= 0 ? fetched.lastStableOffset : fetched.highWatermark;
-      cursor.endFoundAtUs = values.length === 0 && cursor.offset >= end ? nowUs : 0;
+      cursor.endFoundAtUs = cursor.fetchOffset === from && from >= end ? nowUs : 0;
     }
   }
 
@@ -249,7 +342,19 @@ export class ReplayReader {
           for (const { partition, leader, errorCode } of described.partitions) {
             if (leader < 0) throw new Error(`${name}[${partition}] has no leader (${errorName(errorCode)})`);
             const offset = offsets.get(`${name}:${partition}`) ?? 0;
-            this.cursors.push({ topic, partition, leader, offset, values: [], times: [], next: 0, endFoundAtUs: 0 });
+            this.cursors.push({
+              topic,
+              partition,
+              leader,
+              fetchOffset: offset,
+              reading: null,
+              ahead: null,
+              inFlight: false,
+              values: [],
+              times: [],
+              next: 0,
+              endFoundAtUs: 0,
+            });
           }
         }
         return;
@@ -260,17 +365,25 @@ export class ReplayReader {
     throw new Error(`no broker answered for metadata: ${failures.join('; ')}`);
   }
 
-  private async connection(leader: number): Promise<KafkaConnection> {
+  /** The leader's connection, opened once even when Fetches to it start while it is connecting. */
+  private connection(leader: number): Promise<KafkaConnection> {
     const open = this.connections.get(leader);
     if (open !== undefined) return open;
     const broker = this.brokers.get(leader);
-    if (broker === undefined) throw new Error(`leader ${leader} is not among the brokers Kafka listed`);
-    const connection = await this.connect(broker.host, broker.port);
-    this.connections.set(leader, connection);
-    connection.onClose(() => {
-      if (this.connections.get(leader) === connection) this.connections.delete(leader);
-    });
-    return connection;
+    if (broker === undefined)
+      return Promise.reject(new Error(`leader ${leader} is not among the brokers Kafka listed`));
+    const connecting = this.connect(broker.host, broker.port);
+    this.connections.set(leader, connecting);
+    connecting.then(
+      (connection) =>
+        connection.onClose(() => {
+          if (this.connections.get(leader) === connecting) this.connections.delete(leader);
+        }),
+      () => {
+        if (this.connections.get(leader) === connecting) this.connections.delete(leader);
+      },
+    );
+    return connecting;
   }
 
   private async connect(host: string, port: number): Promise<KafkaConnection> {
@@ -284,10 +397,4 @@ export class ReplayReader {
     if (this.closed) connection.close('closed: the replay ended');
     return connection;
   }
-}
-
-/** This process's CPU time so far, ms (user + system). */
-function cpuMs(): number {
-  const usage = process.cpuUsage();
-  return (usage.user + usage.system) / 1000;
 }

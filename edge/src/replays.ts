@@ -48,7 +48,7 @@ export interface ReplayLimits {
    * at T with this much history would show (the edge's --history by default).
    */
   replayWarmupMs: number;
-  /** CPU time all replays together may take per window, ms (shared equally). */
+  /** Main-thread time all replays together may take per window, ms (wall time, decoding included). */
   replayMsPerWindow: number;
   /** A replaying client with more than this unsent gets no new window until it reads (its backpressure). */
   softBufferBytes: number;
@@ -130,12 +130,20 @@ class Replay {
   seq = 0;
   /** Advance to this clock and pause there (Step). */
   stepToUs = 0;
-  market: ReplayMarket;
+  /** Built by each load (null before the first): a fresh market per start or seek. */
+  market: ReplayMarket | null = null;
   readonly reader: ReplayReader;
   private readonly tick = new TickReader();
   private queue: Promise<void> = Promise.resolve();
   private queued = 0;
   lastWindowMs = 0;
+  /**
+   * Event time a window cut short (out of time, or waiting for Kafka) left unplayed, µs: the next
+   * windows play it on top of their own, so short stalls do not slow the replay; at most one
+   * stalled window's worth (MAX_WINDOW_GAP_MS × speed), so a replay the budget cannot keep at
+   * its speed falls behind instead of racing.
+   */
+  owedUs = 0;
   private pendingEvents: MarketEventFields[] = [];
   /** The replay's candles this client follows (CandleSubscribe with `replay`), by symbol name. */
   candles: { symbol: string; timeframe: Timeframe; limit: number } | null = null;
@@ -153,7 +161,6 @@ class Replay {
       topics: [setting.ticksTopic, setting.eventsTopic],
       timeOf: (topic, value) => this.timeOf(topic, value),
     });
-    this.market = new ReplayMarket(capacity, setting.limits.barsKept, setting.log);
   }
 
   /** Runs `operation` after those before it; a failure stops the replay with its reason. */
@@ -193,22 +200,25 @@ class Replay {
     for (const { partition, offset } of events) offsets.set(`${eventsTopic}:${partition}`, Number(offset));
     await this.reader.seek(offsets);
     if (this.stopped) return;
-    this.market = new ReplayMarket(this.capacity, limits.barsKept, this.setting.log);
-    // The warm-up is read in slices of the replays' share of each window, never in one go.
+    const market = new ReplayMarket(this.capacity, limits.barsKept, this.setting.log);
+    this.market = market;
+    // The warm-up is read in slices of the windows' replay time, after each live window, never in one go.
     for (;;) {
-      const taken = await this.reader.take(atUs, this.service.shareMs(), (topic, value) =>
+      await this.service.nextTurn();
+      if (this.stopped) return;
+      const taken = this.reader.take(atUs, this.service.sliceEnd(), (topic, value) =>
         this.applyRecord(topic, value, false),
       );
-      if (this.stopped) return;
-      if (!taken.budgetSpent) break;
-      await new Promise((resolve) => setTimeout(resolve, limits.windowMs));
+      if (taken.waiting) await this.reader.whenFetched();
+      else if (!taken.budgetSpent) break;
       if (this.stopped) return;
     }
-    this.market.state.settle();
-    this.market.refresh(this.spec);
+    market.state.settle();
+    market.refresh(this.spec);
     this.sendSnapshot();
     this.sendCandles(this.candles?.limit ?? 0);
     this.lastWindowMs = Date.now();
+    this.owedUs = 0;
   }
 
   /** One window: the clock moves by the wall time since the last × speed (or toward a Step's end). */
@@ -216,18 +226,20 @@ class Replay {
     const elapsedMs = Math.min(nowMs - this.lastWindowMs, MAX_WINDOW_GAP_MS);
     this.lastWindowMs = nowMs;
     const stepping = this.stepToUs > 0;
-    let targetUs = stepping ? this.stepToUs : this.clockUs + elapsedMs * 1000 * this.speed;
+    let targetUs = stepping ? this.stepToUs : this.clockUs + this.owedUs + elapsedMs * 1000 * this.speed;
     if (this.toUs > 0) targetUs = Math.min(targetUs, this.toUs);
     const liveUs = nowMs * 1000 - LIVE_MARGIN_US;
     const capped = targetUs >= liveUs;
     if (capped) targetUs = Math.max(this.clockUs, liveUs);
-    const taken = await this.reader.take(targetUs, this.service.shareMs(), (topic, value) =>
+    const taken = this.reader.take(targetUs, this.service.sliceEnd(), (topic, value) =>
       this.applyRecord(topic, value, true),
     );
-    if (this.stopped) return;
-    this.clockUs = taken.budgetSpent ? Math.max(this.clockUs, taken.lastTimeUs) : targetUs;
-    this.publish();
-    if (!taken.budgetSpent) {
+    // Out of time or waiting for Kafka: the clock stops at the last record played, the rest next
+    // window; unless capped at live with every partition read to its end (only asked again).
+    const cut = (taken.budgetSpent || taken.waiting) && !(capped && taken.atEnd);
+    this.clockUs = cut ? Math.max(this.clockUs, taken.lastTimeUs) : targetUs;
+    this.owedUs = cut && !stepping ? Math.min(targetUs - this.clockUs, MAX_WINDOW_GAP_MS * 1000 * this.speed) : 0;
+    if (!cut) {
       if (this.toUs > 0 && this.clockUs >= this.toUs) {
         this.state = ReplayState.Ended;
         this.detail = `reached ${new Date(this.toUs / 1000).toISOString()}`;
@@ -240,7 +252,14 @@ class Replay {
         this.detail = 'paused after a step';
       }
     }
-    this.sendStatus(retainedFromUs);
+    const send = (): void => {
+      this.publish();
+      this.sendStatus(retainedFromUs);
+    };
+    // The window's frames (Delta, events, status) leave in one write: a syscall each was main-thread time outside the budget.
+    const outlet = this.session.outlet;
+    if (outlet === null || this.session.closed) send();
+    else outlet.cork(send);
   }
 
   get stopped(): boolean {
@@ -271,7 +290,7 @@ class Replay {
 
   private applyRecord(topic: number, value: Buffer, playing: boolean): void {
     if (topic === TICKS) {
-      this.market.ingest.apply(value);
+      this.market?.ingest.apply(value);
       return;
     }
     // Events before the replay's start are the past of its past: only those it plays through are news.
@@ -285,11 +304,13 @@ class Replay {
 
   /** The window's changes: one Delta (or a Snapshot when symbols appeared or a day rolled), then its events. */
   private publish(): void {
-    const { state, deltas, scratch, member } = this.market;
+    const market = this.market;
+    if (market === null) return;
+    const { state, deltas, scratch, member } = market;
     const { fanOut, encoder, epoch } = this.setting;
-    const grew = this.market.refresh(this.spec);
+    const grew = market.refresh(this.spec);
     const changes = state.sortedChanges();
-    const followed = this.candles === null ? undefined : this.market.directory.idOf(this.candles.symbol);
+    const followed = this.candles === null ? undefined : market.directory.idOf(this.candles.symbol);
     if (followed !== undefined && state.isChanged[followed] === 1) this.sendCandles(CANDLE_UPDATE_BARS);
     if (grew || state.dayRolled) {
       state.settle();
@@ -321,15 +342,17 @@ class Replay {
 
   /** The followed candles' newest `bars` (the history after a load, the two newest after a change). */
   sendCandles(bars: number): void {
-    if (this.candles === null || bars === 0) return;
-    const id = this.market.directory.idOf(this.candles.symbol);
+    const market = this.market;
+    if (market === null || this.candles === null || bars === 0) return;
+    const id = market.directory.idOf(this.candles.symbol);
     if (id === undefined) return;
-    const list = this.market.candles.bars(id, this.candles.timeframe, bars);
+    const list = market.candles.bars(id, this.candles.timeframe, bars);
     const { fanOut, encoder, epoch } = this.setting;
     fanOut.send(this.session, encoder.candles(epoch, 0, id, this.candles.timeframe, list, list), 'replay-candles');
   }
 
   private sendSnapshot(): void {
+    if (this.market === null) return;
     const { directory, state, ids } = this.market;
     const symbols: SymbolInfoFields[] = [];
     const quotes: QuoteFields[] = [];
@@ -365,6 +388,12 @@ class Replay {
 export class Replays {
   private readonly active = new Map<Session, Replay>();
   private retained: { fromUs: number; askedMs: number } | null = null;
+  /** This window's replay time: it ends at `endMs` (performance.now()), shared by `turnsLeft` turns. */
+  private readonly budget = { endMs: 0, turnsLeft: 0 };
+  /** Loading replays waiting for the next window to read a slice of their warm-up. */
+  private turnWaiters: (() => void)[] = [];
+  /** Who goes first in a window rotates, so no replay always gets only the leftovers. */
+  private rotation = 0;
 
   constructor(private readonly setting: ReplaySetting) {}
 
@@ -377,9 +406,21 @@ export class Replays {
     return this.retained?.fromUs ?? 0;
   }
 
-  /** CPU time each replay may take this window, ms. */
-  shareMs(): number {
-    return this.setting.limits.replayMsPerWindow / Math.max(1, this.active.size);
+  /**
+   * The end (performance.now() ms) of the slice of this window's replay time that the replay
+   * asking now may use: an equal part of what is left, so time one replay leaves unused goes to
+   * those after it, and all replays together stay within --replay-ms-per-window.
+   */
+  sliceEnd(): number {
+    const nowMs = performance.now();
+    const turns = Math.max(1, this.budget.turnsLeft);
+    this.budget.turnsLeft = turns - 1;
+    return nowMs + Math.max(0, this.budget.endMs - nowMs) / turns;
+  }
+
+  /** Settles at the next window, after its live fan-out: a loading replay's turn to read. */
+  nextTurn(): Promise<void> {
+    return new Promise((resolve) => this.turnWaiters.push(resolve));
   }
 
   /** A ReplayStart or ReplayControl of `session`. */
@@ -467,6 +508,7 @@ export class Replays {
           replay.stepToUs = 0;
           replay.detail = action === ReplayAction.Play ? `playing at ${replay.speed}×` : 'paused';
           replay.lastWindowMs = Date.now();
+          replay.owedUs = 0;
           replay.sendStatus(this.retained?.fromUs ?? 0);
         });
         return;
@@ -539,10 +581,17 @@ export class Replays {
     }
   }
 
-  /** Each window, after the live fan-out: every playing replay whose client keeps up moves on. */
+  /**
+   * Each window, after the live fan-out: every playing replay whose client keeps up moves on, and
+   * every loading one reads a slice of its warm-up. They run one after another once this returns
+   * (as microtasks, before any other event), each within its slice of the window's replay time.
+   */
   window(nowMs: number): void {
     const retainedFromUs = this.retained?.fromUs ?? 0;
-    for (const replay of this.active.values()) {
+    const replays = [...this.active.values()];
+    const first = replays.length === 0 ? 0 : this.rotation++ % replays.length;
+    const moving: Replay[] = [];
+    for (const replay of [...replays.slice(first), ...replays.slice(0, first)]) {
       if (replay.busy || replay.state !== ReplayState.Playing) {
         if (!replay.busy) replay.lastWindowMs = nowMs;
         continue;
@@ -552,8 +601,14 @@ export class Replays {
         replay.lastWindowMs = nowMs;
         continue;
       }
-      replay.run(() => replay.advance(nowMs, retainedFromUs));
+      moving.push(replay);
     }
+    const waiters = this.turnWaiters;
+    this.turnWaiters = [];
+    this.budget.endMs = performance.now() + this.setting.limits.replayMsPerWindow;
+    this.budget.turnsLeft = moving.length + waiters.length;
+    for (const replay of moving) replay.run(() => replay.advance(nowMs, retainedFromUs));
+    for (const resolve of waiters) resolve();
   }
 
   /** CandleSubscribe with `replay`: the replay's candles of one symbol, history now (once loaded) and each change. */
@@ -585,6 +640,9 @@ export class Replays {
 
   stop(): void {
     for (const session of [...this.active.keys()]) this.forget(session);
+    // Loading replays waiting for a window see they stopped.
+    for (const resolve of this.turnWaiters) resolve();
+    this.turnWaiters = [];
   }
 
   /** From when on every partition of `ticks` still holds its records (µs), asked at most every 10 s. */

@@ -10,6 +10,8 @@ export interface Outlet {
   /** False when the frame could not be queued (uWS dropped it). */
   send(frame: Uint8Array): boolean;
   bufferedAmount(): number;
+  /** Runs `send` with the socket corked: the frames it sends leave in one write. */
+  cork(send: () => void): void;
   close(code: number, reason: string): void;
 }
 

@@ -25,7 +25,9 @@ interface PendingRequest {
 export class KafkaConnection {
   private readonly pending = new Map<number, PendingRequest>();
   private nextCorrelationId = 0;
-  private received: Buffer = Buffer.alloc(0);
+  /** Bytes received and not yet handed over, as the socket's chunks (`buffered` bytes in all). */
+  private chunks: Buffer[] = [];
+  private buffered = 0;
   private failure: Error | null = null;
   private readonly clientId: Buffer;
   private readonly timeoutCheck: NodeJS.Timeout;
@@ -120,12 +122,19 @@ export class KafkaConnection {
   }
 
   private receive(chunk: Buffer): void {
-    this.received = this.received.length === 0 ? chunk : Buffer.concat([this.received, chunk]);
-    while (this.received.length >= 4) {
-      const size = this.received.readInt32BE(0);
-      if (this.received.length < 4 + size) return;
-      const frame = this.received.subarray(4, 4 + size);
-      this.received = this.received.subarray(4 + size);
+    this.chunks.push(chunk);
+    this.buffered += chunk.length;
+    while (this.buffered >= 4) {
+      const first = this.chunks[0] as Buffer;
+      const size = (first.length >= 4 ? first : this.joined()).readInt32BE(0);
+      if (this.buffered < 4 + size) return;
+      // Joined once the response is whole, not at every chunk: a 1 MiB Fetch answer comes in
+      // dozens of chunks, and copying all so far at each was quadratic main-thread time.
+      const received = this.joined();
+      const frame = received.subarray(4, 4 + size);
+      const rest = received.subarray(4 + size);
+      this.chunks = rest.length > 0 ? [rest] : [];
+      this.buffered = rest.length;
       const correlationId = frame.readInt32BE(0);
       const waiting = this.pending.get(correlationId);
       if (waiting === undefined) {
@@ -135,6 +144,12 @@ export class KafkaConnection {
       this.pending.delete(correlationId);
       waiting.resolve(frame.subarray(4));
     }
+  }
+
+  /** The bytes received so far as one buffer (the chunks joined into one). */
+  private joined(): Buffer {
+    if (this.chunks.length > 1) this.chunks = [Buffer.concat(this.chunks, this.buffered)];
+    return this.chunks[0] as Buffer;
   }
 
   private checkTimeout(): void {

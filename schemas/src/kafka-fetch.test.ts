@@ -5,8 +5,10 @@ import {
   type AbortedTransaction,
   fetchRequestBody,
   IsolationLevel,
+  offsetAfterBatches,
   parseFetchResponse,
   RecordBatchError,
+  RecordBatchWalker,
   readKeyedRecordBatches,
   readRecordBatches,
 } from './kafka-fetch.js';
@@ -197,5 +199,38 @@ describe('Kafka record batches as the edge reads them', () => {
     });
     expect(request.length).toBe(4 * 4 + 1 + 4 + 2 + 5 + 4 + 16);
     expect(request.readBigInt64BE(request.length - 12)).toBe(3n);
+  });
+});
+
+// The replay reader's way through an answer: one batch per step, the next Fetch's offset from the
+// headers alone (edge/src/replay-reader.ts); it must agree with readRecordBatches record for record.
+describe('a Fetch answer walked one batch at a time', () => {
+  it('hands over the same records as readRecordBatches, one batch per step, and knows where to fetch next from the headers', () => {
+    const records = twoBatches();
+    const walker = new RecordBatchWalker(records, 1, null);
+    const steps: string[][] = [];
+    for (;;) {
+      const values: string[] = [];
+      if (!walker.readBatch((_offset, value) => values.push(value.toString()))) break;
+      steps.push(values);
+    }
+    expect(steps).toEqual([
+      ['v1', 'v2'],
+      ['v3', 'v4'],
+    ]);
+    expect(walker.next).toBe(5);
+    expect(offsetAfterBatches(records, 1)).toBe(read(records, 1).next);
+  });
+
+  it('stops before a batch cut short by the size limit, as readRecordBatches does', () => {
+    const records = twoBatches();
+    const cut = records.subarray(0, records.length - 10);
+    const walker = new RecordBatchWalker(cut, 0, null);
+    const values: string[] = [];
+    while (walker.readBatch((_offset, value) => values.push(value.toString()))) {}
+    expect(values).toEqual(read(cut, 0).values);
+    expect(walker.next).toBe(3);
+    expect(offsetAfterBatches(cut, 0)).toBe(3);
+    expect(offsetAfterBatches(Buffer.alloc(0), 7)).toBe(7);
   });
 });

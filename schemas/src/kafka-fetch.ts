@@ -167,13 +167,40 @@ function walkRecordBatches(
   aborted: readonly AbortedTransaction[] | null,
   onBatch: (payload: Buffer, count: number, baseOffset: number, from: number) => void,
 ): number {
-  const transactions = aborted === null ? null : new AbortedTransactions(aborted);
-  let next = from;
-  let at = 0;
-  while (records.length - at >= BATCH_HEADER) {
+  const walker = new RecordBatchWalker(records, from, aborted);
+  while (walker.step(onBatch)) {}
+  return walker.next;
+}
+
+/**
+ * One Fetch answer's record batches read one batch per step(), for a reader that spreads the
+ * decompression over time (replay-reader.ts decodes a batch only when its merge needs the next
+ * record, within a time budget). Same rules as readRecordBatches.
+ */
+export class RecordBatchWalker {
+  /** The offset to fetch next: after the last complete batch walked. */
+  next: number;
+  private at = 0;
+  private readonly transactions: AbortedTransactions | null;
+
+  constructor(
+    private readonly records: Buffer,
+    from: number,
+    aborted: readonly AbortedTransaction[] | null,
+  ) {
+    this.next = from;
+    this.transactions = aborted === null ? null : new AbortedTransactions(aborted);
+  }
+
+  /** Walks one complete batch (handing its records over unless skipped); false once none is left. */
+  step(onBatch: (payload: Buffer, count: number, baseOffset: number, from: number) => void): boolean {
+    const records = this.records;
+    const at = this.at;
+    const transactions = this.transactions;
+    if (records.length - at < BATCH_HEADER) return false;
     const baseOffset = Number(records.readBigInt64BE(at));
     const end = at + 12 + records.readInt32BE(at + 8);
-    if (end > records.length) break;
+    if (end > records.length) return false;
     const magic = records[at + 16];
     if (magic !== 2)
       throw new RecordBatchError(`record batch at offset ${baseOffset} has magic ${magic}; only v2 is read`);
@@ -190,10 +217,33 @@ function walkRecordBatches(
           transactions.ended(producerId);
       } else skip = transactions.isAborting(producerId);
     }
-    if (lastOffset >= next && !skip) {
+    const from = this.next;
+    if (lastOffset + 1 > this.next) this.next = lastOffset + 1;
+    this.at = end;
+    if (lastOffset >= from && !skip) {
       const payload = decompress(records.subarray(at + BATCH_HEADER, end), attributes & 7, baseOffset);
-      onBatch(payload, count, baseOffset, next);
+      onBatch(payload, count, baseOffset, from);
     }
+    return true;
+  }
+
+  /** Hands over the next batch's records at or after the start offset (with a value), as readRecordBatches. */
+  readBatch(onRecord: (offset: number, value: Buffer) => void): boolean {
+    return this.step((payload, count, baseOffset, from) => readRecords(payload, count, baseOffset, from, onRecord));
+  }
+}
+
+/**
+ * The offset after the last complete batch of `records` (at least `from`): where the next Fetch
+ * starts, found from the batch headers alone, without decompressing anything.
+ */
+export function offsetAfterBatches(records: Buffer, from: number): number {
+  let next = from;
+  let at = 0;
+  while (records.length - at >= BATCH_HEADER) {
+    const end = at + 12 + records.readInt32BE(at + 8);
+    if (end > records.length) break;
+    const lastOffset = Number(records.readBigInt64BE(at)) + records.readInt32BE(at + 23);
     if (lastOffset + 1 > next) next = lastOffset + 1;
     at = end;
   }
