@@ -60,6 +60,7 @@ export {
   decodeSystemMetric,
   MAX_FIGURES,
   type MetricFigureFields,
+  type RecoveryFields,
   SYSTEM_METRICS_TOPIC,
   SystemMetricEncoder,
   type SystemMetricFields,
