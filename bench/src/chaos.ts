@@ -1,7 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
+import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { createToken } from '@tickstream/edge';
@@ -15,7 +15,8 @@ import { median } from './stats.js';
  * chaos` as an operator would, each timed by the supervisor's Recovery record (GET /api/pipeline)
  * and, for kill-edge, by the clients themselves:
  * - kill-edge: from the kill (the record's injectedAt) until every client of the killed edge is
- *   connected again through the balancer and has the Snapshot answering its Subscribe;
+ *   connected again through the balancer and has the Snapshot answering its Subscribe (a fresh
+ *   set of clients each run, one symbol each as bench/src/scale.ts's storm, spread by leastconn);
  * - cut-link (--for 5s, longer than the edge's 3 s silence before it says Kafka is lost): from the
  *   link's return until the edge answers /health 200 and takes ticks again;
  * - kill-analytics: from the kill until the restarted job writes records again.
@@ -46,6 +47,16 @@ async function waitFor(what: string, timeoutMs: number, condition: () => Promise
     if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
     await sleep(100);
   }
+}
+
+/** up names its edges HOST-edge-N. */
+const edgeIdOf = (n: number): string => `${hostname()}-edge-${n}`;
+
+async function symbolNames(port: number, token: string): Promise<string[]> {
+  const response = await fetch(`http://127.0.0.1:${port}/api/symbols`, {
+    headers: { authorization: `Bearer ${token}` },
+  });
+  return ((await response.json()) as { symbols: { name: string }[] }).symbols.map((symbol) => symbol.name);
 }
 
 function canListen(port: number): Promise<boolean> {
@@ -92,11 +103,19 @@ async function main(): Promise<void> {
     );
     if (values.analytics) await waitFor('the analytics job', 300_000, () => output.includes('job running'));
     const token = await createToken({ secret: SECRET, user: 'bench', role: 'viewer', ttlSeconds: 3600 });
+    // From whichever edge answers: a fault may have taken the other (or, for the balancer, both) out.
     const recoveries = async (): Promise<Recovery[]> => {
-      const response = await fetch(`http://127.0.0.1:${port}/api/pipeline`, {
-        headers: { authorization: `Bearer ${token}` },
-      });
-      return ((await response.json()) as { recoveries: Recovery[] }).recoveries;
+      for (const edgePort of [port + 1, port + 2]) {
+        try {
+          const response = await fetch(`http://127.0.0.1:${edgePort}/api/pipeline`, {
+            headers: { authorization: `Bearer ${token}` },
+          });
+          if (response.ok) return ((await response.json()) as { recoveries: Recovery[] }).recoveries;
+        } catch {
+          // that edge is down: ask the other
+        }
+      }
+      return [];
     };
     const seen = new Set<string>();
     const inject = async (fault: Fault, args: string[]): Promise<Recovery> => {
@@ -124,14 +143,17 @@ async function main(): Promise<void> {
     };
 
     const url = `ws://127.0.0.1:${port}/ws?token=${token}`;
-    for (let i = 0; i < clientCount; i++) {
-      const client = new StormClient(url, '*', () => {});
-      clients.push(client);
-      client.connect();
-    }
-    await waitFor('every client synced', 60_000, () => clients.every((client) => client.syncedAt > 0));
+    const symbols = await symbolNames(port, token);
     for (let run = 0; run < runs; run++) {
       await waitFor('both edges up behind the balancer', 120_000, balancerUp);
+      // A fresh set of clients each run: the balancer (leastconn) spreads them over both edges.
+      for (const client of clients.splice(0)) client.close();
+      for (let i = 0; i < clientCount; i++) {
+        const client = new StormClient(url, symbols[i % symbols.length] as string, () => {});
+        clients.push(client);
+        client.connect();
+      }
+      await waitFor('every client synced', 60_000, () => clients.every((client) => client.syncedAt > 0));
       const counts = new Map<string, number>();
       for (const client of clients) counts.set(client.edgeId, (counts.get(client.edgeId) ?? 0) + 1);
       const [target] = [...counts].sort((a, b) => b[1] - a[1])[0] as [string, number];
@@ -149,7 +171,8 @@ async function main(): Promise<void> {
     }
     for (let run = 0; run < runs; run++) {
       await waitFor('both edges up behind the balancer', 120_000, balancerUp);
-      const record = await inject('cut-link', ['--for', `${CUT_MS}ms`]);
+      // One edge: the other keeps the balancer (and /api/pipeline) answering.
+      const record = await inject('cut-link', ['--target', `edge-${edgeIdOf(2)}`, '--for', `${CUT_MS}ms`]);
       const healed = Number(/healed (\d+) ms after it returned/.exec(record.detail)?.[1]);
       times['cut-link'].push(healed);
       process.stderr.write(
