@@ -20,7 +20,8 @@ import { median } from './stats.js';
  * - cut-link (--for 5s, longer than the edge's 3 s silence before it says Kafka is lost): from the
  *   link's return until the edge answers /health 200 and takes ticks again;
  * - kill-analytics: from the kill until the restarted job writes records again.
- * Floors: 2 s, 5 s, 15 s. Usage: node bench/dist/chaos.js [--runs 5] [--clients 50] [--analytics]
+ * Floors: 2 s, 5 s, 15 s.
+ * Usage: node bench/dist/chaos.js [--runs 5] [--clients 50] [--analytics] [--faults kill-edge,cut-link,kill-analytics]
  */
 const FLOORS_MS = { 'kill-edge': 2000, 'cut-link': 5000, 'kill-analytics': 15_000 } as const;
 type Fault = keyof typeof FLOORS_MS;
@@ -73,9 +74,11 @@ async function main(): Promise<void> {
       runs: { type: 'string', default: '5' },
       clients: { type: 'string', default: '50' },
       analytics: { type: 'boolean', default: false },
+      faults: { type: 'string', default: 'kill-edge,cut-link,kill-analytics' },
     },
   });
   const runs = Number(values.runs);
+  const faults = new Set(values.faults.split(','));
   const clientCount = Number(values.clients);
   const dir = mkdtempSync(join(tmpdir(), 'tickstream-chaos-bench-'));
   const broker = await startBrokerProcess(join(dir, 'broker'));
@@ -101,7 +104,7 @@ async function main(): Promise<void> {
     await waitFor('up to serve and take commands', 180_000, () =>
       ['dashboard:', 'taking process-level commands'].every((line) => output.includes(line)),
     );
-    if (values.analytics) await waitFor('the analytics job', 300_000, () => output.includes('job running'));
+    if (values.analytics) await waitFor('the analytics job', 300_000, () => output.includes('job running ('));
     const token = await createToken({ secret: SECRET, user: 'bench', role: 'viewer', ttlSeconds: 3600 });
     // From whichever edge answers: a fault may have taken the other (or, for the balancer, both) out.
     const recoveries = async (): Promise<Recovery[]> => {
@@ -144,7 +147,7 @@ async function main(): Promise<void> {
 
     const url = `ws://127.0.0.1:${port}/ws?token=${token}`;
     const symbols = await symbolNames(port, token);
-    for (let run = 0; run < runs; run++) {
+    for (let run = 0; run < (faults.has('kill-edge') ? runs : 0); run++) {
       await waitFor('both edges up behind the balancer', 120_000, balancerUp);
       // A fresh set of clients each run: the balancer (leastconn) spreads them over both edges.
       for (const client of clients.splice(0)) client.close();
@@ -169,7 +172,7 @@ async function main(): Promise<void> {
         `kill-edge ${run + 1}/${runs}: ${moving.length} clients resynced in ${Math.round(resynced)} ms; edge back after ${record.recoveredAfterMs} ms\n`,
       );
     }
-    for (let run = 0; run < runs; run++) {
+    for (let run = 0; run < (faults.has('cut-link') ? runs : 0); run++) {
       await waitFor('both edges up behind the balancer', 120_000, balancerUp);
       // One edge: the other keeps the balancer (and /api/pipeline) answering.
       const record = await inject('cut-link', ['--target', `edge-${edgeIdOf(2)}`, '--for', `${CUT_MS}ms`]);
@@ -179,7 +182,7 @@ async function main(): Promise<void> {
         `cut-link ${run + 1}/${runs}: detected after ${record.detectedAfterMs} ms (${record.detectedBy || 'not seen'}); healed ${healed} ms after the link returned\n`,
       );
     }
-    if (values.analytics) {
+    if (values.analytics && faults.has('kill-analytics')) {
       for (let run = 0; run < runs; run++) {
         const record = await inject('kill-analytics', []);
         times['kill-analytics'].push(record.recoveredAfterMs ?? Number.NaN);

@@ -98,9 +98,9 @@ export class ProcessFaults {
 
   private async receive(check: ControlCheck): Promise<void> {
     if (!check.ok) {
-      if (!isProcessAction(check.action)) return; // the producers audit their own
-      this.options.log(`chaos: refused ${check.action} from ${check.user}: ${check.reason}`);
-      await this.audit('refused', `${check.action} from ${check.user}: ${check.reason}`);
+      // Logged, not audited: the producer beside it audits every refused command once.
+      if (isProcessAction(check.action))
+        this.options.log(`chaos: refused ${check.action} from ${check.user}: ${check.reason}`);
       return;
     }
     const { command, user } = check;

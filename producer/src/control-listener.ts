@@ -1,6 +1,6 @@
 import { MarketEventKind } from '@tickstream/schemas';
 import type { Kafka } from 'kafkajs';
-import { type ChaosCommand, type ControlCheck, isProcessAction, isProducerAction } from './control-command.js';
+import { type ChaosCommand, type ControlCheck, isProducerAction } from './control-command.js';
 import { ControlFollower } from './control-follower.js';
 import type { RunningProducer } from './producer.js';
 
@@ -52,8 +52,8 @@ export class ControlListener {
 
   private async receive(check: ControlCheck): Promise<void> {
     if (!check.ok) {
-      // A refused process-level action is the `up` supervisor's to audit (it would have carried it out).
-      if (isProcessAction(check.action)) return;
+      // Every refusal is audited here, process-level actions' too: a producer runs wherever a command
+      // could be sent (docker-compose has no up supervisor to audit them).
       this.options.log(`control: refused ${check.action} from ${check.user}: ${check.reason}`);
       await this.audit('refused', `${check.action} from ${check.user}: ${check.reason}`);
       return;

@@ -322,7 +322,8 @@ class AnalyticsBeside {
       }
       this.log(`job running (${job.delivery}, metrics on ${this.metricsUrl}); Flink's log: ${job.logFile}`);
     } catch (error) {
-      if (!this.stopping) this.log(`not running: ${(error as Error).message}`, 'warn');
+      if (this.crashing) this.log('the JVM was killed by tickstream chaos before the job ran; up restarts it');
+      else if (!this.stopping) this.log(`not running: ${(error as Error).message}`, 'warn');
       return;
     }
     const { code, signal } = await job.exited;
