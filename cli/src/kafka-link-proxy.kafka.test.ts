@@ -1,12 +1,14 @@
+import { connect } from 'node:net';
 import kafkajs from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestKafka, type TestKafka, uniqueName } from '../../broker/src/testing/kafka-backend.js';
+import { until } from '../../broker/src/testing/until.js';
 import { KafkaLinkProxy } from './kafka-link-proxy.js';
 
 // The link proxy `up` puts between an edge and Kafka (chaos cut-link, delay-link), with a real
 // kafkajs client on each backend: every broker Metadata names is one of the proxy's ports (so no
 // connection goes around it); a cut makes the client fail and refuses it; once lifted it works
-// again; a delay adds its latency to each round trip.
+// again; a delay adds its latency to each round trip and never reorders bytes.
 const quiet = (): void => {};
 
 describe('KafkaLinkProxy', () => {
@@ -88,4 +90,43 @@ describe('KafkaLinkProxy', () => {
       await admin.disconnect();
     }
   }, 60_000);
+
+  it('delay lifted while bytes are held: later bytes wait for them, so requests and answers keep their order', async () => {
+    // Raw ApiVersions v0 requests on one connection: Kafka answers in the order requests arrive.
+    const apiVersions = (correlationId: number): Buffer => {
+      const body = Buffer.alloc(11);
+      body.writeInt16BE(18, 0); // ApiVersions
+      body.writeInt16BE(0, 2);
+      body.writeInt32BE(correlationId, 4);
+      body.writeInt16BE(1, 8);
+      body.write('t', 10);
+      const size = Buffer.alloc(4);
+      size.writeInt32BE(body.length);
+      return Buffer.concat([size, body]);
+    };
+    const [host, port] = (proxy.bootstrap.split(',')[0] as string).split(':');
+    const socket = connect({ host, port: Number(port) });
+    await new Promise((resolve) => socket.once('connect', resolve));
+    const answered: number[] = [];
+    let buffered = Buffer.alloc(0);
+    socket.on('data', (chunk: Buffer) => {
+      buffered = Buffer.concat([buffered, chunk]);
+      while (buffered.length >= 8 && buffered.length >= 4 + buffered.readInt32BE(0)) {
+        answered.push(buffered.readInt32BE(4));
+        buffered = buffered.subarray(4 + buffered.readInt32BE(0));
+      }
+    });
+    try {
+      proxy.set({ kind: 'delay', delayMs: 400 });
+      socket.write(apiVersions(1));
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      proxy.set({ kind: 'none' });
+      socket.write(apiVersions(2));
+      await until(() => answered.length === 2, 5000, 'both answers');
+      expect(answered).toEqual([1, 2]);
+    } finally {
+      proxy.set({ kind: 'none' });
+      socket.destroy();
+    }
+  }, 30_000);
 });

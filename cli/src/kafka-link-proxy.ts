@@ -27,6 +27,8 @@ export class KafkaLinkProxy {
   private readonly listeners = new Map<string, { server: Server; port: number }>();
   private readonly pairs = new Set<Pair>();
   private fault: LinkFault = { kind: 'none' };
+  /** Per socket, when the last delayed write is due: later bytes are never written before it. */
+  private readonly lastDueMs = new WeakMap<Socket, number>();
   /** Connections dropped or refused by a cut, for the record. */
   dropped = 0;
 
@@ -132,16 +134,22 @@ export class KafkaLinkProxy {
     upstream.on('data', (chunk: Buffer) => responses.push(chunk));
   }
 
-  /** Writes now, or after the delay while one is set; a cut socket takes nothing. */
-  private forward(to: Socket, frame: Buffer): void {
+  /**
+   * Writes now, or after the delay while one is set; a cut socket takes nothing. Never out of
+   * order: bytes arriving after a delay ends wait for the delayed ones still due on that socket.
+   */
+  private forward(to: Socket, bytes: Buffer): void {
+    const nowMs = Date.now();
     const fault = this.fault;
-    if (fault.kind === 'delay' && fault.delayMs > 0) {
-      setTimeout(() => {
-        if (!to.destroyed) to.write(frame);
-      }, fault.delayMs);
+    const dueMs = Math.max(nowMs + (fault.kind === 'delay' ? fault.delayMs : 0), this.lastDueMs.get(to) ?? 0);
+    if (dueMs <= nowMs) {
+      if (!to.destroyed) to.write(bytes);
       return;
     }
-    if (!to.destroyed) to.write(frame);
+    this.lastDueMs.set(to, dueMs);
+    setTimeout(() => {
+      if (!to.destroyed) to.write(bytes);
+    }, dueMs - nowMs);
   }
 
   /** Replaces each broker port in a Metadata or FindCoordinator answer (in place) by the proxy's own. */
