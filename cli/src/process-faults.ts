@@ -46,8 +46,11 @@ export interface AnalyticsTarget {
   kill(): Promise<boolean>;
   /** Starts it again (it restores from its last checkpoint); resolves once the job runs. */
   restart(): Promise<void>;
-  /** The job's records out per second as its metrics last said; null while they do not answer. */
-  recordsOutPerSecond(): Promise<number | null>;
+  /**
+   * Reads the job's output (committed records only) from now on: `first` resolves with the first
+   * record committed after the call, the proof its output resumed.
+   */
+  followOutput(): Promise<{ first: Promise<void>; stop(): Promise<void> }>;
 }
 
 export interface ProcessFaultsOptions {
@@ -65,7 +68,7 @@ const DEFAULT_LINK_DELAY_MS = 500;
 /** How often a fault's signals are looked at: the resolution of every measured time. */
 const POLL_MS = 50;
 /** A restarted edge or job that is not back in this long has not recovered (said in the record). */
-const RECOVERY_TIMEOUT_MS = 120_000;
+const RECOVERY_TIMEOUT_MS = 180_000;
 
 export class ProcessFaults {
   private readonly follower: ControlFollower;
@@ -164,17 +167,22 @@ export class ProcessFaults {
       return;
     }
     await timeline.detected('the JVM exited (SIGKILL), seen by up; its figures go silent on system_metrics');
-    await analytics.restart();
-    const resumed = await waitFor(
-      async () => ((await analytics.recordsOutPerSecond()) ?? 0) > 0,
-      RECOVERY_TIMEOUT_MS,
-      500,
-    );
-    await this.finish(
-      timeline,
-      resumed,
-      'output resumed: the restored job writes records again (records_out_per_s > 0)',
-    );
+    // Followed from before the restart: the first committed record after it is the output resumed.
+    const output = await analytics.followOutput();
+    try {
+      await analytics.restart();
+      let timer: NodeJS.Timeout | undefined;
+      const resumed = await Promise.race([
+        output.first.then(() => true),
+        new Promise<boolean>((resolve) => {
+          timer = setTimeout(() => resolve(false), RECOVERY_TIMEOUT_MS);
+        }),
+      ]);
+      clearTimeout(timer);
+      await this.finish(timeline, resumed, 'output resumed: a record committed by the restored job on candles');
+    } finally {
+      await output.stop();
+    }
   }
 
   private async hurtLink(

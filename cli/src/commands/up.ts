@@ -4,7 +4,6 @@ import { fileURLToPath } from 'node:url';
 import { type RunningAnalytics, startAnalytics } from '@tickstream/analytics';
 import { MissingPrerequisiteError, startApacheKafka, startBroker } from '@tickstream/broker';
 import {
-  AnalyticsJobMetrics,
   checkTlsFiles,
   defaultEdgeGroupOptions,
   defaultEdgeOptions,
@@ -28,6 +27,9 @@ import { UsageError } from '../usage-error.js';
 import { DASHBOARD_DIST, edgeFlags, tlsFilesFrom } from './edge.js';
 
 const { Kafka, logLevel } = kafkajs;
+
+/** The analytics job's output topic as up runs it (the job's default --candles-topic). */
+const CANDLES_TOPIC = 'candles';
 
 const cliBin = fileURLToPath(new URL('../../bin/tickstream.js', import.meta.url));
 
@@ -385,7 +387,7 @@ class ChaosBeside {
       kafka,
       secret: this.secret,
       edges,
-      analytics: this.analytics.metricsUrl === null ? null : analyticsTarget(this.analytics),
+      analytics: this.analytics.metricsUrl === null ? null : analyticsTarget(this.analytics, this.brokers),
       announce: (event) => this.producer.announce(event),
       log,
     });
@@ -405,26 +407,39 @@ class ChaosBeside {
   }
 }
 
-/** The analytics job as process-faults.ts hurts it; its output is read afresh after each restart. */
-function analyticsTarget(analytics: AnalyticsBeside): AnalyticsTarget {
-  let metrics: AnalyticsJobMetrics | null = null;
+/** The analytics job as process-faults.ts hurts it: its output read as a read_committed consumer would. */
+function analyticsTarget(analytics: AnalyticsBeside, brokers: string): AnalyticsTarget {
   return {
     componentId: analytics.componentId,
     kill: () => analytics.crash(),
-    async restart() {
-      metrics?.stop();
-      metrics = null;
-      await analytics.restart();
-      // Figures from before the kill must not count as output resumed: a reader of the new JVM only.
-      metrics = new AnalyticsJobMetrics(analytics.metricsUrl as string, () => {});
-      metrics.start();
-    },
-    async recordsOutPerSecond() {
-      const out = metrics?.figures?.recordsOutPerSecond ?? null;
-      if (out !== null && out > 0) {
-        metrics?.stop();
-      }
-      return out;
+    restart: () => analytics.restart(),
+    async followOutput() {
+      const kafka = new Kafka({
+        clientId: 'tickstream-up-chaos-output',
+        brokers: brokers.split(','),
+        ...kafkajsSecurity(kafkaSecurityFromEnv()),
+        logLevel: logLevel.NOTHING,
+      });
+      // A group of its own, from the end, committed records only: nothing the killed JVM left open counts.
+      const consumer = kafka.consumer({
+        groupId: `tickstream-up-chaos-output-${process.pid}-${Date.now()}`,
+        readUncommitted: false,
+        maxWaitTimeInMs: 250,
+      });
+      let seen: () => void = () => {};
+      const first = new Promise<void>((resolve) => {
+        seen = resolve;
+      });
+      const joined = new Promise<void>((resolve) => consumer.on(consumer.events.GROUP_JOIN, () => resolve()));
+      await consumer.connect();
+      await consumer.subscribe({ topic: CANDLES_TOPIC, fromBeginning: false });
+      await consumer.run({
+        eachMessage: async () => {
+          seen();
+        },
+      });
+      await joined;
+      return { first, stop: () => consumer.disconnect() };
     },
   };
 }
