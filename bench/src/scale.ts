@@ -140,7 +140,7 @@ async function measureThroughput(
 }
 
 /** A storm client: connects through the balancer, subscribes, and reconnects when dropped. */
-class StormClient {
+export class StormClient {
   edgeId = '';
   syncedAt = 0;
   failed = false;

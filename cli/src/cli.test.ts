@@ -54,7 +54,8 @@ describe('tickstream CLI', () => {
     }
     // The contract: `tickstream chaos --help` lists the actions.
     const chaos = tickstream('chaos', '--help').stdout;
-    for (const action of ['pause', 'resume', 'burst']) expect(chaos).toMatch(new RegExp(`^ {2}${action} +\\S`, 'm'));
+    for (const action of ['pause', 'resume', 'burst', 'kill-edge', 'kill-analytics', 'cut-link', 'delay-link'])
+      expect(chaos).toMatch(new RegExp(`^ {2}${action} +\\S`, 'm'));
     const producer = tickstream('producer', '--help').stdout;
     for (const flag of ['--brokers', '--topic', '--symbols', '--symbol-count', '--rate', '--workers', '--volatility']) {
       expect(producer).toContain(flag);
@@ -64,6 +65,18 @@ describe('tickstream CLI', () => {
     }
     // Twelve CLI starts: seconds each on a machine shared with other builds.
   }, 90_000);
+
+  it('chaos: a process-level action with a flag it does not take is a usage error, before anything is sent', () => {
+    const misuse = [
+      ['kill-edge', '--for', '5s'],
+      ['cut-link', '--delay', '1s'],
+      ['delay-link', '--delay', '2m'],
+    ].map((args) => tickstream('chaos', ...args, '--secret', 's'));
+    for (const result of misuse) expect(result.status, result.stderr).toBe(2);
+    expect(misuse.map((result) => result.stderr).join('\n')).toMatch(
+      /kill-edge takes no --for[\s\S]*--delay is for delay-link only[\s\S]*--delay must be from 0 to 60s/,
+    );
+  }, 60_000);
 
   it('prints a subcommand help with every flag', () => {
     const result = tickstream('broker', '--help');

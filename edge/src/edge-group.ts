@@ -30,6 +30,8 @@ export interface EdgeGroupOptions {
    * must say `listening on http://HOST:PORT` on stdout (a plain line, or a JSON log line's msg).
    */
   edgeCommand: string[];
+  /** Arguments for edge i only, after edgeCommand's (e.g. `up`'s --brokers through edge i's link proxy). */
+  edgeArgs?: (index: number) => string[];
   /** haproxy.cfg is written here (and, with `tls`, the PEM HAProxy serves). */
   dataDir: string;
   /** Clients reach the balancer over TLS with this certificate and key; the edges behind it stay plain. */
@@ -101,7 +103,18 @@ export async function startEdgeGroup(options: EdgeGroupOptions): Promise<EdgeGro
     if (command === undefined) throw new Error('edgeCommand is empty');
     const child = spawn(
       command,
-      [...args, '--host', '127.0.0.1', '--port', String(edge.port), '--edge-id', edge.id, '--trust-proxy', '127.0.0.1'],
+      [
+        ...args,
+        ...(options.edgeArgs?.(edge.index) ?? []),
+        '--host',
+        '127.0.0.1',
+        '--port',
+        String(edge.port),
+        '--edge-id',
+        edge.id,
+        '--trust-proxy',
+        '127.0.0.1',
+      ],
       // Own process group: Ctrl-C in a terminal reaches only the parent, which stops things in order.
       { stdio: ['ignore', 'pipe', 'pipe'], detached: true },
     );

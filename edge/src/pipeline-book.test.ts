@@ -108,4 +108,41 @@ describe('PipelineBook', () => {
       { topic: 'ticks', partition: 1, maxLag: 2, lagByEdge: { 'edge-b': 2 } },
     ]);
   });
+
+  it('keeps a Recovery record as a fault timeline, not a component, updated in place and forgotten after 15 minutes', () => {
+    let now = T0;
+    const book = new PipelineBook(() => now);
+    const step = (detectedUs: number, recoveredUs: number): SystemMetricFields => ({
+      ...record('recovery-abc', T0),
+      kind: 'edge',
+      recovery: {
+        fault: 'kill-edge',
+        target: 'edge-host-edge-1',
+        injectedUs: T0 * 1000,
+        detectedUs,
+        detectedBy: detectedUs ? 'process exit' : '',
+        recoveredUs,
+        recoveredBy: recoveredUs ? '/readyz 200' : '',
+        lost: -1,
+        detail: '',
+      },
+    });
+    book.add(step(0, 0));
+    book.add(step((T0 + 150) * 1000, 0));
+    expect(book.view()).toEqual([]);
+    expect(book.recoveries()).toEqual([
+      expect.objectContaining({
+        id: 'recovery-abc',
+        detectedAfterMs: 150,
+        recoveredAt: null,
+        recoveredAfterMs: null,
+        lost: null,
+      }),
+    ]);
+    book.add(step((T0 + 150) * 1000, (T0 + 9000) * 1000));
+    expect(book.recoveries()).toHaveLength(1);
+    expect(book.recoveries()[0]).toMatchObject({ recoveredAfterMs: 9000, recoveredBy: '/readyz 200' });
+    now = T0 + HISTORY_MS + 1;
+    expect(book.recoveries()).toEqual([]);
+  });
 });

@@ -1,4 +1,4 @@
-import type { ComponentKindName, SystemMetricFields } from '@tickstream/schemas';
+import type { ComponentKindName, RecoveryFields, SystemMetricFields } from '@tickstream/schemas';
 
 /**
  * What the edge knows of every component from `system_metrics` (docs/operations.md, "The
@@ -14,6 +14,8 @@ export const HISTORY_SAMPLES = 900;
 export const SILENT_AFTER_MS = 3000;
 export const MAX_COMPONENTS = 128;
 export const MAX_FIGURE_KEYS = 256;
+/** Injected faults' timelines kept (the newest): each is one record, updated as it recovers. */
+export const MAX_RECOVERIES = 64;
 
 export type ComponentStatus = 'ok' | 'degraded' | 'silent';
 
@@ -58,14 +60,39 @@ export interface ComponentHistory {
   series: Record<string, (number | null)[]>;
 }
 
+/** One injected fault's timeline as /api/pipeline serves it (docs/api.md): ISO times, null where not reached. */
+export interface RecoveryView {
+  id: string;
+  fault: string;
+  target: string;
+  injectedAt: string;
+  detectedAt: string | null;
+  detectedBy: string;
+  recoveredAt: string | null;
+  recoveredBy: string;
+  /** ms from injection to detection and from injection to recovery; null until reached. */
+  detectedAfterMs: number | null;
+  recoveredAfterMs: number | null;
+  /** Records or ticks lost as checked; null where it was not checked. */
+  lost: number | null;
+  detail: string;
+}
+
 export class PipelineBook {
   private readonly components = new Map<string, ComponentRecord>();
+  /** By record key, oldest first (a Map keeps insertion order; an update moves it to the end). */
+  private readonly recoveryRecords = new Map<string, RecoveryFields>();
   /** Records refused for want of room (MAX_COMPONENTS), for /metrics and the log. */
   dropped = 0;
 
   constructor(private readonly now: () => number = Date.now) {}
 
   add(metric: SystemMetricFields): void {
+    // A recovery record is a fault's timeline, not a component's figures.
+    if (metric.recovery !== undefined) {
+      this.addRecovery(metric.componentId, metric.recovery);
+      return;
+    }
     const atMs = metric.timeUs / 1000;
     let record = this.components.get(metric.componentId);
     if (record === undefined) {
@@ -131,6 +158,41 @@ export class PipelineBook {
           figures,
         } satisfies ComponentView;
       });
+  }
+
+  /** The injected faults of the last 15 minutes, oldest first. */
+  recoveries(): RecoveryView[] {
+    const oldestUs = (this.now() - HISTORY_MS) * 1000;
+    const views: RecoveryView[] = [];
+    for (const [id, recovery] of this.recoveryRecords) {
+      if (recovery.injectedUs < oldestUs) continue;
+      const at = (us: number): string | null => (us === 0 ? null : new Date(us / 1000).toISOString());
+      const after = (us: number): number | null => (us === 0 ? null : Math.round((us - recovery.injectedUs) / 1000));
+      views.push({
+        id,
+        fault: recovery.fault,
+        target: recovery.target,
+        injectedAt: new Date(recovery.injectedUs / 1000).toISOString(),
+        detectedAt: at(recovery.detectedUs),
+        detectedBy: recovery.detectedBy,
+        recoveredAt: at(recovery.recoveredUs),
+        recoveredBy: recovery.recoveredBy,
+        detectedAfterMs: after(recovery.detectedUs),
+        recoveredAfterMs: after(recovery.recoveredUs),
+        lost: recovery.lost < 0 ? null : recovery.lost,
+        detail: recovery.detail,
+      });
+    }
+    return views;
+  }
+
+  private addRecovery(id: string, recovery: RecoveryFields): void {
+    this.recoveryRecords.delete(id);
+    this.recoveryRecords.set(id, recovery);
+    if (this.recoveryRecords.size > MAX_RECOVERIES) {
+      const oldest = this.recoveryRecords.keys().next();
+      if (!oldest.done) this.recoveryRecords.delete(oldest.value);
+    }
   }
 
   history(id: string): ComponentHistory | undefined {

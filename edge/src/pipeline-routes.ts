@@ -23,6 +23,7 @@ export function registerPipelineRoutes(app: GuardedRoutes, context: PipelineCont
         components,
         links: pipelineLinks(components),
         partitions: pipelinePartitions(components),
+        recoveries: context.pipeline.recoveries(),
         time: new Date().toISOString(),
         silentAfterMs: SILENT_AFTER_MS,
         historyMs: HISTORY_MS,

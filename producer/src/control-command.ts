@@ -11,12 +11,30 @@ import { errors, jwtVerify, SignJWT } from 'jose';
  */
 export const CONTROL_TOPIC = 'control';
 
-export const CHAOS_ACTIONS = {
+/** What the producers obey themselves, wherever they run (docker-compose too). */
+export const PRODUCER_ACTIONS = {
   pause: "stop the producer's ticks (for --for, else until resume)",
   resume: "restart the producer's ticks at their rate (ends a pause or a burst)",
   burst: 'tick at --factor N× the rate (default 5) for --for (default 10s)',
 } as const;
+
+/**
+ * What only the `tickstream up` supervisor can do, for it runs the processes and the links between
+ * them (docs/operations.md, "Failure playbook"). --target names the edge (as /api/pipeline lists it).
+ */
+export const PROCESS_ACTIONS = {
+  'kill-edge': 'SIGKILL one edge of up --edges N (--target, default the first); up restarts it',
+  'kill-analytics': 'SIGKILL the analytics job; up restarts it and it resumes from its checkpoint',
+  'cut-link': "drop and refuse an edge's connections to Kafka for --for (default 10s; --target: one edge)",
+  'delay-link': "delay an edge's traffic to and from Kafka by --delay (default 500ms) for --for (default 10s)",
+} as const;
+
+export const CHAOS_ACTIONS = { ...PRODUCER_ACTIONS, ...PROCESS_ACTIONS } as const;
 export type ChaosAction = keyof typeof CHAOS_ACTIONS;
+export type ProcessAction = keyof typeof PROCESS_ACTIONS;
+
+/** The most a link may be delayed by: a minute is already every client's timeout. */
+export const MAX_LINK_DELAY_MS = 60_000;
 
 export interface ChaosCommand {
   action: ChaosAction;
@@ -26,6 +44,8 @@ export interface ChaosCommand {
   forMs: number | null;
   /** A burst's rate multiple; null for the other actions. */
   factor: number | null;
+  /** delay-link's added latency in ms; absent or null for the other actions. */
+  delayMs?: number | null;
 }
 
 export interface SignRequest {
@@ -44,6 +64,14 @@ export const MAX_BURST_FACTOR = 100;
 
 export function isChaosAction(value: unknown): value is ChaosAction {
   return typeof value === 'string' && Object.hasOwn(CHAOS_ACTIONS, value);
+}
+
+export function isProcessAction(value: unknown): value is ProcessAction {
+  return typeof value === 'string' && Object.hasOwn(PROCESS_ACTIONS, value);
+}
+
+export function isProducerAction(value: unknown): value is keyof typeof PRODUCER_ACTIONS {
+  return typeof value === 'string' && Object.hasOwn(PRODUCER_ACTIONS, value);
 }
 
 export function signControlCommand(request: SignRequest): Promise<string> {
@@ -87,10 +115,12 @@ export async function verifyControlCommand(token: string, secret: string): Promi
 
 function parseCommand(raw: unknown): ChaosCommand | null {
   if (typeof raw !== 'object' || raw === null) return null;
-  const { action, target, forMs, factor } = raw as Record<string, unknown>;
+  const { action, target, forMs, factor, delayMs = null } = raw as Record<string, unknown>;
   if (!isChaosAction(action)) return null;
   if (target !== null && typeof target !== 'string') return null;
   if (forMs !== null && !(typeof forMs === 'number' && Number.isInteger(forMs) && forMs > 0)) return null;
   if (factor !== null && !(typeof factor === 'number' && factor >= 1 && factor <= MAX_BURST_FACTOR)) return null;
-  return { action, target, forMs, factor };
+  if (delayMs !== null && !(typeof delayMs === 'number' && Number.isInteger(delayMs) && delayMs >= 0)) return null;
+  if (typeof delayMs === 'number' && delayMs > MAX_LINK_DELAY_MS) return null;
+  return { action, target, forMs, factor, ...(delayMs === null ? {} : { delayMs }) };
 }

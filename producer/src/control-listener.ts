@@ -1,6 +1,7 @@
 import { MarketEventKind } from '@tickstream/schemas';
-import type { Consumer, Kafka } from 'kafkajs';
-import { type ChaosCommand, CONTROL_TOPIC, verifyControlCommand } from './control-command.js';
+import type { Kafka } from 'kafkajs';
+import { type ChaosCommand, type ControlCheck, isProducerAction } from './control-command.js';
+import { ControlFollower } from './control-follower.js';
 import type { RunningProducer } from './producer.js';
 
 export interface ControlListenerOptions {
@@ -18,71 +19,52 @@ const DEFAULT_BURST_FACTOR = 5;
 const DEFAULT_BURST_MS = 10_000;
 
 /**
- * Follows the `control` topic for one producer: verifies each command (control-command.ts),
- * applies the ones for it (pause, resume, burst), and audits every one it applied or refused as
- * a Chaos event on `market_events`. It reads from the end: a command written before it started
- * is not replayed (and would have expired).
+ * One producer's part of the `control` topic: follows it (control-follower.ts), applies the
+ * commands for it (pause, resume, burst), and audits every one it applied or refused as a Chaos
+ * event on `market_events`. Process-level actions (kill-edge, cut-link, …) are the `up`
+ * supervisor's: they are ignored here.
  */
 export class ControlListener {
-  private readonly consumer: Consumer;
-  private readonly topic: string;
+  private readonly follower: ControlFollower;
   private endTimer: NodeJS.Timeout | undefined;
   /** Resolves once the consumer has joined and will see commands written from now on. */
   readonly listening: Promise<void>;
-  private markListening: () => void = () => {};
 
   constructor(private readonly options: ControlListenerOptions) {
-    this.topic = options.topic ?? CONTROL_TOPIC;
-    // A group of its own: every producer sees every command (the target decides who obeys).
-    this.consumer = options.kafka.consumer({
+    this.follower = new ControlFollower({
+      kafka: options.kafka,
       groupId: `tickstream-control-${options.componentId}`,
-      sessionTimeout: 10_000,
-      heartbeatInterval: 1000,
-      maxWaitTimeInMs: 250,
+      secret: options.secret,
+      topic: options.topic,
+      onCheck: (check) => this.receive(check),
     });
-    this.listening = new Promise((resolve) => {
-      this.markListening = resolve;
-    });
+    this.listening = this.follower.listening;
   }
 
-  async start(): Promise<void> {
-    const admin = this.options.kafka.admin();
-    await admin.connect();
-    try {
-      if (!(await admin.listTopics()).includes(this.topic))
-        await admin.createTopics({ topics: [{ topic: this.topic, numPartitions: 1 }] });
-    } finally {
-      await admin.disconnect();
-    }
-    this.consumer.on(this.consumer.events.GROUP_JOIN, () => this.markListening());
-    await this.consumer.connect();
-    await this.consumer.subscribe({ topic: this.topic, fromBeginning: false });
-    await this.consumer.run({
-      eachMessage: async ({ message }) => {
-        if (message.value !== null) await this.receive(message.value.toString('utf8'));
-      },
-    });
+  start(): Promise<void> {
+    return this.follower.start();
   }
 
   async stop(): Promise<void> {
     clearTimeout(this.endTimer);
-    await this.consumer.disconnect();
+    await this.follower.stop();
   }
 
-  private async receive(token: string): Promise<void> {
-    const check = await verifyControlCommand(token, this.options.secret);
+  private async receive(check: ControlCheck): Promise<void> {
     if (!check.ok) {
+      // Every refusal is audited here, process-level actions' too: a producer runs wherever a command
+      // could be sent (docker-compose has no up supervisor to audit them).
       this.options.log(`control: refused ${check.action} from ${check.user}: ${check.reason}`);
       await this.audit('refused', `${check.action} from ${check.user}: ${check.reason}`);
       return;
     }
     const { command, user } = check;
+    if (!isProducerAction(command.action)) return;
     if (command.target !== null && command.target !== this.options.componentId) return;
     const done = this.apply(command);
     this.options.log(`control: ${command.action} from ${user}: ${done}`);
     await this.audit(command.action, `by ${user} on ${this.options.componentId}: ${done}`);
   }
-
   /** Applies a verified command; says what was done. */
   private apply(command: ChaosCommand): string {
     clearTimeout(this.endTimer);

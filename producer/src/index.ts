@@ -5,11 +5,18 @@ export {
   type ChaosAction,
   type ChaosCommand,
   CONTROL_TOPIC,
+  type ControlCheck,
   isChaosAction,
+  isProcessAction,
   MAX_BURST_FACTOR,
+  MAX_LINK_DELAY_MS,
+  PROCESS_ACTIONS,
+  PRODUCER_ACTIONS,
+  type ProcessAction,
   signControlCommand,
   verifyControlCommand,
 } from './control-command.js';
+export { ControlFollower, type ControlFollowerOptions } from './control-follower.js';
 export { KafkaSink, type KafkaSinkOptions, type SinkStats } from './kafka-sink.js';
 export { buildUniverse, RealClock, ShardGenerator, SimClock, sessionAt, sessionPeriod } from './market/index.js';
 export { ProducerMetrics } from './metrics.js';

@@ -68,6 +68,7 @@ export {
   decodeSystemMetric,
   MAX_FIGURES,
   type MetricFigureFields,
+  type RecoveryFields,
   SYSTEM_METRICS_TOPIC,
   SystemMetricEncoder,
   type SystemMetricFields,

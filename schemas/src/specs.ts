@@ -34,10 +34,22 @@ export const correlationMatrixSpec: TableSpec = {
 
 // system.fbs
 const metricFigureSpec: TableSpec = { name: 'MetricFigure', fields: [str, str, f64] };
+// fault, target, injected_us, detected_us, detected_by, recovered_us, recovered_by, lost, detail.
+const recoverySpec: TableSpec = { name: 'Recovery', fields: [str, str, i64, i64, str, i64, str, i64, str] };
 export const systemMetricSpec: TableSpec = {
   name: 'SystemMetric',
-  // component_id, kind, time_us, interval_ms, problem, host, pid, figures.
-  fields: [str, i8, i64, i32, str, str, i32, { kind: 'table-vector', table: metricFigureSpec }],
+  // component_id, kind, time_us, interval_ms, problem, host, pid, figures, recovery.
+  fields: [
+    str,
+    i8,
+    i64,
+    i32,
+    str,
+    str,
+    i32,
+    { kind: 'table-vector', table: metricFigureSpec },
+    { kind: 'table', table: recoverySpec },
+  ],
 };
 
 export const userAccountSpec: TableSpec = { name: 'UserAccount', fields: [str, i8, str, i64] };

@@ -1,6 +1,7 @@
 import * as flatbuffers from 'flatbuffers';
 import { ComponentKind } from './generated/tickstream/kafka/component-kind.js';
 import { MetricFigure } from './generated/tickstream/kafka/metric-figure.js';
+import { Recovery } from './generated/tickstream/kafka/recovery.js';
 import { SystemMetric } from './generated/tickstream/kafka/system-metric.js';
 import { ProtocolError } from './protocol-error.js';
 import { systemMetricSpec } from './specs.js';
@@ -34,6 +35,22 @@ export interface SystemMetricFields {
   host: string;
   pid: number;
   figures: MetricFigureFields[];
+  /** Only on a recovery record (the `up` supervisor's timeline of one injected fault). */
+  recovery?: RecoveryFields;
+}
+
+/** One injected fault's timeline (fbs/system.fbs, Recovery); times in µs since the epoch, 0: not yet. */
+export interface RecoveryFields {
+  fault: string;
+  target: string;
+  injectedUs: number;
+  detectedUs: number;
+  detectedBy: string;
+  recoveredUs: number;
+  recoveredBy: string;
+  /** -1: not checked. */
+  lost: number;
+  detail: string;
 }
 
 /** Figures per record at most: a record is small, and a decoder must not build an unbounded list. */
@@ -59,6 +76,7 @@ export class SystemMetricEncoder {
     const componentId = builder.createString(metric.componentId);
     const problem = builder.createString(metric.problem);
     const host = builder.createString(metric.host);
+    const recovery = metric.recovery === undefined ? 0 : encodeRecovery(builder, metric.recovery);
     SystemMetric.startSystemMetric(builder);
     SystemMetric.addComponentId(builder, componentId);
     SystemMetric.addKind(builder, COMPONENT_KINDS.indexOf(metric.kind));
@@ -68,9 +86,32 @@ export class SystemMetricEncoder {
     SystemMetric.addHost(builder, host);
     SystemMetric.addPid(builder, metric.pid);
     SystemMetric.addFigures(builder, figures);
+    if (recovery !== 0) SystemMetric.addRecovery(builder, recovery);
     builder.finish(SystemMetric.endSystemMetric(builder));
     return builder.asUint8Array().slice();
   }
+}
+
+function encodeRecovery(builder: flatbuffers.Builder, recovery: RecoveryFields): flatbuffers.Offset {
+  const fault = builder.createString(recovery.fault);
+  const target = builder.createString(recovery.target);
+  const detectedBy = builder.createString(recovery.detectedBy);
+  const recoveredBy = builder.createString(recovery.recoveredBy);
+  const detail = builder.createString(recovery.detail);
+  Recovery.startRecovery(builder);
+  Recovery.addFault(builder, fault);
+  Recovery.addTarget(builder, target);
+  Recovery.addInjectedUs(builder, BigInt(recovery.injectedUs));
+  Recovery.addDetectedUs(builder, BigInt(recovery.detectedUs));
+  Recovery.addDetectedBy(builder, detectedBy);
+  Recovery.addRecoveredUs(builder, BigInt(recovery.recoveredUs));
+  Recovery.addRecoveredBy(builder, recoveredBy);
+  // The schema's default is -1: force it so a checked 0 and an unchecked -1 both travel.
+  builder.forceDefaults(true);
+  Recovery.addLost(builder, BigInt(recovery.lost));
+  builder.forceDefaults(false);
+  Recovery.addDetail(builder, detail);
+  return Recovery.endRecovery(builder);
 }
 
 const figureReader = new MetricFigure();
@@ -92,6 +133,23 @@ export function decodeSystemMetric(bytes: Uint8Array): SystemMetricFields {
     if (!figure || !name) throw new ProtocolError('invalid-field', `figure ${i} has no name`);
     figures.push({ name, label: figure.label() ?? '', value: figure.value() });
   }
+  const recovery = metric.recovery();
+  let recoveryFields: RecoveryFields | undefined;
+  if (recovery !== null) {
+    const fault = recovery.fault();
+    if (!fault) throw new ProtocolError('invalid-field', 'recovery has no fault');
+    recoveryFields = {
+      fault,
+      target: recovery.target() ?? '',
+      injectedUs: Number(recovery.injectedUs()),
+      detectedUs: Number(recovery.detectedUs()),
+      detectedBy: recovery.detectedBy() ?? '',
+      recoveredUs: Number(recovery.recoveredUs()),
+      recoveredBy: recovery.recoveredBy() ?? '',
+      lost: Number(recovery.lost()),
+      detail: recovery.detail() ?? '',
+    };
+  }
   return {
     componentId,
     kind,
@@ -101,5 +159,6 @@ export function decodeSystemMetric(bytes: Uint8Array): SystemMetricFields {
     host: metric.host() ?? '',
     pid: metric.pid(),
     figures,
+    ...(recoveryFields === undefined ? {} : { recovery: recoveryFields }),
   };
 }

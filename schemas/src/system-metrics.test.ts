@@ -29,6 +29,26 @@ describe('SystemMetric records', () => {
     expect(decodeSystemMetric(new SystemMetricEncoder().encode(metric))).toEqual(metric);
   });
 
+  it('carry a Recovery timeline (lost 0 and lost -1 both travel), and records without one decode without it', () => {
+    const recovery = {
+      fault: 'cut-link',
+      target: 'edge-host-edge-2',
+      injectedUs: 1_765_000_000_000_000,
+      detectedUs: 1_765_000_003_300_000,
+      detectedBy: '/health 503',
+      recoveredUs: 0,
+      recoveredBy: '',
+      lost: 0,
+      detail: '',
+    };
+    const encoder = new SystemMetricEncoder();
+    const withRecovery = { ...metric, componentId: 'recovery-1', figures: [], recovery };
+    expect(decodeSystemMetric(encoder.encode(withRecovery))).toEqual(withRecovery);
+    const unchecked = { ...withRecovery, recovery: { ...recovery, lost: -1 } };
+    expect(decodeSystemMetric(encoder.encode(unchecked)).recovery?.lost).toBe(-1);
+    expect(decodeSystemMetric(encoder.encode(metric))).not.toHaveProperty('recovery');
+  });
+
   it('refuse more than MAX_FIGURES figures on both sides', () => {
     const figures = Array.from({ length: MAX_FIGURES + 1 }, (_, i) => ({ name: 'lag', label: String(i), value: i }));
     expect(() => new SystemMetricEncoder().encode({ ...metric, figures })).toThrow(RangeError);

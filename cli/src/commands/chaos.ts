@@ -3,7 +3,9 @@ import {
   type ChaosCommand,
   CONTROL_TOPIC,
   isChaosAction,
+  isProcessAction,
   MAX_BURST_FACTOR,
+  MAX_LINK_DELAY_MS,
   signControlCommand,
 } from '@tickstream/producer';
 import { kafkajsSecurity } from '@tickstream/schemas/kafka-security';
@@ -20,22 +22,24 @@ class ChaosError extends Error {
 }
 
 const actionList = Object.entries(CHAOS_ACTIONS)
-  .map(([action, what]) => `  ${action.padEnd(8)}${what}`)
+  .map(([action, what]) => `  ${action.padEnd(15)}${what}`)
   .join('\n');
 
 export const chaosCommand: Command = {
   name: 'chaos',
   summary:
-    'Inject a failure on purpose: a command on the Kafka topic control, signed for the admin role with the auth secret; the producers obey it and audit it on market_events.',
+    'Inject a failure on purpose: a command on the Kafka topic control, signed for the admin role with the auth secret; the producers (or the up supervisor) obey it and audit it on market_events.',
   positionals: Object.keys(CHAOS_ACTIONS).join('|'),
   flags: {
     target: {
       type: 'string',
       value: 'ID',
-      description: 'the component it is for, as GET /api/pipeline lists it (default: every producer)',
+      description:
+        'the component it is for, as GET /api/pipeline lists it (default: every producer; kill-edge: the first edge; a link: every edge)',
     },
     for: { type: 'string', value: 'DURATION', description: 'how long the fault lasts, e.g. 10s (pause: until resume)' },
     factor: { type: 'string', value: 'N', description: `burst: the rate multiple, 1-${MAX_BURST_FACTOR} (default 5)` },
+    delay: { type: 'string', value: 'DURATION', description: 'delay-link: the latency added each way (default 500ms)' },
     secret: {
       type: 'string',
       value: 'SECRET',
@@ -53,8 +57,10 @@ export const chaosCommand: Command = {
     'Example: tickstream chaos pause --for 10s --secret "$SECRET"\n' +
     'Only a command signed with the auth secret for the admin role is obeyed; every command applied or refused is\n' +
     'audited as a Chaos event on market_events (the Events tab, tickstream watch --events). A producer started\n' +
-    'without --auth-secret obeys none. Not yet: a scenario, killing an edge or a Kafka node, killing the analytics\n' +
-    'job, a slow consumer, a TCP proxy between an edge and Kafka (docs/operations.md, "Failure injection").',
+    'without --auth-secret obeys none. kill-edge, kill-analytics, cut-link and delay-link are carried out by the\n' +
+    'tickstream up supervisor (started with --auth-secret), which times detection and recovery and writes the\n' +
+    'timeline to system_metrics (GET /api/pipeline "recoveries"). Not yet: a scenario, stopping a Kafka node, a\n' +
+    'slow consumer (docs/operations.md, "Failure playbook").',
   async run(flags) {
     const [action, ...extra] = flags.positionals;
     if (action === undefined)
@@ -75,7 +81,19 @@ export const chaosCommand: Command = {
     const factor = factorFlag === undefined ? null : Number(factorFlag);
     if (factor !== null && !(Number.isFinite(factor) && factor >= 1 && factor <= MAX_BURST_FACTOR))
       throw new UsageError(`--factor must be a number from 1 to ${MAX_BURST_FACTOR}, got '${factorFlag}'`);
-    const command: ChaosCommand = { action, target: flags.string('target') ?? null, forMs, factor };
+    const delayFlag = flags.string('delay');
+    if (delayFlag !== undefined && action !== 'delay-link') throw new UsageError('--delay is for delay-link only');
+    const delayMs = delayFlag === undefined ? null : parseDurationMs('delay', delayFlag);
+    if (delayMs !== null && (delayMs < 0 || delayMs > MAX_LINK_DELAY_MS))
+      throw new UsageError(`--delay must be from 0 to ${MAX_LINK_DELAY_MS / 1000}s`);
+    if (forMs !== null && action.startsWith('kill-')) throw new UsageError(`${action} takes no --for`);
+    const command: ChaosCommand = {
+      action,
+      target: flags.string('target') ?? null,
+      forMs,
+      factor,
+      ...(delayMs === null ? {} : { delayMs }),
+    };
     const token = await signControlCommand({ secret, user: flags.required('user'), role: 'admin', command });
 
     const brokers = brokersOf(flags);
@@ -102,7 +120,7 @@ export const chaosCommand: Command = {
     }
     const forWhat = forMs === null ? '' : ` for ${forMs} ms`;
     process.stderr.write(
-      `chaos: ${action}${factor === null ? '' : ` ×${factor}`}${forWhat} sent to ${command.target ?? 'every producer'} on '${CONTROL_TOPIC}'; applied or refused, it is audited on market_events\n`,
+      `chaos: ${action}${factor === null ? '' : ` ×${factor}`}${forWhat} sent to ${command.target ?? (isProcessAction(action) ? 'the up supervisor' : 'every producer')} on '${CONTROL_TOPIC}'; applied or refused, it is audited on market_events\n`,
     );
     return 0;
   },

@@ -13,14 +13,23 @@ import {
   startEdgeGroup,
 } from '@tickstream/edge';
 import { defaultProducerOptions, formatStatus, joinPipeline, startProducer, statusFields } from '@tickstream/producer';
+import { kafkajsSecurity, kafkaSecurityFromEnv } from '@tickstream/schemas/kafka-security';
 import { childLineRelay, createLogger, type Logger, lineLogger } from '@tickstream/schemas/logger';
+import kafkajs from 'kafkajs';
 import { type AnalyticsReporter, analyticsReporter } from '../analytics-reporter.js';
 import { brokerReporter } from '../broker-reporter.js';
 import type { Command } from '../command.js';
+import { KafkaLinkProxy } from '../kafka-link-proxy.js';
 import { parseChoice, parseInteger, parsePort } from '../option-values.js';
+import { type AnalyticsTarget, type EdgeTarget, ProcessFaults } from '../process-faults.js';
 import { runUntilSignal } from '../run-until-signal.js';
 import { UsageError } from '../usage-error.js';
 import { DASHBOARD_DIST, edgeFlags, tlsFilesFrom } from './edge.js';
+
+const { Kafka, logLevel } = kafkajs;
+
+/** The analytics job's output topic as up runs it (the job's default --candles-topic). */
+const CANDLES_TOPIC = 'candles';
 
 const cliBin = fileURLToPath(new URL('../../bin/tickstream.js', import.meta.url));
 
@@ -104,7 +113,9 @@ export const upCommand: Command = {
     'With --edges > 1, HAProxy (apt-get install haproxy) balances on PORT; its config is written to ./data/haproxy/.\n' +
     'The analytics job (tickstream analytics, docs/analytics.md) starts beside the edge where Java and Maven are\n' +
     'installed; its first start builds it (~100 MB from Maven Central), in the background.\n' +
-    'With --tls-cert/--tls-key clients use https:// and wss://: the edge serves TLS itself, or HAProxy ends it with --edges > 1.',
+    'With --tls-cert/--tls-key clients use https:// and wss://: the edge serves TLS itself, or HAProxy ends it with --edges > 1.\n' +
+    'With --auth-secret, up also carries out tickstream chaos kill-edge|kill-analytics|cut-link|delay-link: each edge then\n' +
+    'reaches Kafka through a small TCP proxy of up’s, which cut-link and delay-link break for a while (docs/operations.md).',
   async run(flags) {
     const kind = parseChoice('kafka', flags.required('kafka'), ['embedded', 'apache'] as const);
     const port = parsePort('port', flags.required('port'));
@@ -145,12 +156,32 @@ export const upCommand: Command = {
       `producer: ${defaultProducerOptions.symbolCount} symbols at ${defaultProducerOptions.rate} ticks/s into '${defaultProducerOptions.topic}'`,
     );
     const analytics = await AnalyticsBeside.prepare(kafka.bootstrap, flags.boolean('no-analytics'));
+    // Fault injection needs commands to verify: without the secret, edges reach Kafka directly.
+    const links =
+      authSecret === null
+        ? null
+        : await Promise.all(Array.from({ length: edges }, () => KafkaLinkProxy.start(kafka.bootstrap, log)));
+    const chaos = new ChaosBeside(authSecret, kafka.bootstrap, producer, analytics, createLogger({ component: 'up' }));
     const stopProducer = async (): Promise<void> => {
+      await chaos.stop();
+      await Promise.all((links ?? []).map((link) => link.close()));
       await producerInPipeline.stop();
       await producer.stop();
     };
     if (edges > 1)
-      return runEdgeGroup(edges, port, tls, kafka, stopProducer, producer, producerLogger, analytics, logger);
+      return runEdgeGroup(
+        edges,
+        port,
+        tls,
+        kafka,
+        links,
+        chaos,
+        stopProducer,
+        producer,
+        producerLogger,
+        analytics,
+        logger,
+      );
     const edgeId = `${hostname()}-${process.pid}`;
     let edge: Awaited<ReturnType<typeof startEdge>>;
     try {
@@ -158,7 +189,7 @@ export const upCommand: Command = {
         ...defaultEdgeOptions,
         port,
         tls,
-        brokers: kafka.bootstrap.split(','),
+        brokers: (links?.[0]?.bootstrap ?? kafka.bootstrap).split(','),
         authSecret,
         analyticsMetricsUrl: analytics.metricsUrl,
         staticDir: DASHBOARD_DIST,
@@ -171,6 +202,8 @@ export const upCommand: Command = {
       throw error;
     }
     log(`edge: listening on :${edge.port}`);
+    const link = links?.[0];
+    if (link) chaos.start([{ id: edgeId, port: () => edge.port, link }]);
     const ws = edge.scheme === 'https' ? 'wss' : 'ws';
     void edge.ready.then(() => {
       logger.info(
@@ -205,6 +238,8 @@ class AnalyticsBeside {
   /** Settles once the JVM is spawned, or starting it failed. */
   private spawned: Promise<RunningAnalytics | undefined> | undefined;
   private stopping = false;
+  /** Set while tickstream chaos kill-analytics has the job down: its exit is expected. */
+  private crashing = false;
   private reporter: AnalyticsReporter | null = null;
 
   /**
@@ -250,10 +285,35 @@ class AnalyticsBeside {
     );
   }
 
+  /** Its id on system_metrics, as the reporter writes it. */
+  get componentId(): string {
+    return `analytics-${hostname()}-${this.metricsPort}`;
+  }
+
+  /** tickstream chaos kill-analytics: SIGKILL, as a crash; false when no job runs. */
+  async crash(): Promise<boolean> {
+    const job = await this.spawned;
+    if (job === undefined || this.stopping || this.crashing) return false;
+    this.crashing = true;
+    await job.kill();
+    return true;
+  }
+
+  /** Starts the job again after crash(): it restores from its last checkpoint. Resolves once it runs. */
+  async restart(): Promise<void> {
+    this.spawned = undefined;
+    this.crashing = false;
+    this.start();
+    // start() has set it again (TypeScript keeps the narrowing from the line above).
+    const job = await (this.spawned as Promise<RunningAnalytics | undefined> | undefined);
+    if (job === undefined) throw new Error('the analytics job did not start again');
+    await job.ready;
+  }
+
   private async follow(job: RunningAnalytics): Promise<void> {
     try {
       await job.ready;
-      if (!this.stopping && this.metricsUrl !== null) {
+      if (!this.stopping && this.metricsUrl !== null && this.reporter === null) {
         // The job's figures on system_metrics (the Pipeline tab), read from its Prometheus reporter.
         this.reporter = analyticsReporter({
           metricsUrl: this.metricsUrl,
@@ -264,11 +324,14 @@ class AnalyticsBeside {
       }
       this.log(`job running (${job.delivery}, metrics on ${this.metricsUrl}); Flink's log: ${job.logFile}`);
     } catch (error) {
-      if (!this.stopping) this.log(`not running: ${(error as Error).message}`, 'warn');
+      if (this.crashing) this.log('the JVM was killed by tickstream chaos before the job ran; up restarts it');
+      else if (!this.stopping) this.log(`not running: ${(error as Error).message}`, 'warn');
       return;
     }
     const { code, signal } = await job.exited;
-    if (!this.stopping) this.log(`the job's JVM exited (${signal ?? `status ${code}`}); see ${job.logFile}`, 'warn');
+    if (this.crashing) this.log(`the job's JVM was killed (${signal ?? code}) by tickstream chaos; up restarts it`);
+    else if (!this.stopping)
+      this.log(`the job's JVM exited (${signal ?? `status ${code}`}); see ${job.logFile}`, 'warn');
   }
 
   async stop(): Promise<void> {
@@ -294,6 +357,93 @@ function freeLoopbackPort(): Promise<number> {
 
 type RunningProducer = Awaited<ReturnType<typeof startProducer>>;
 
+/**
+ * The supervisor's side of tickstream chaos (process-faults.ts), started once the edges run: it
+ * takes commands only with the auth secret (the same one the producers verify against).
+ */
+class ChaosBeside {
+  private faults: ProcessFaults | null = null;
+
+  constructor(
+    private readonly secret: string | null,
+    private readonly brokers: string,
+    private readonly producer: RunningProducer,
+    private readonly analytics: AnalyticsBeside,
+    private readonly logger: Logger,
+  ) {}
+
+  start(edges: EdgeTarget[]): void {
+    if (this.secret === null) return;
+    const log = lineLogger(this.logger);
+    const kafka = new Kafka({
+      clientId: 'tickstream-up-chaos',
+      brokers: this.brokers.split(','),
+      ...kafkajsSecurity(kafkaSecurityFromEnv()),
+      logLevel: logLevel.NOTHING,
+      connectionTimeout: 3000,
+      retry: { initialRetryTime: 250, maxRetryTime: 2000, retries: 5 },
+    });
+    this.faults = new ProcessFaults({
+      kafka,
+      secret: this.secret,
+      edges,
+      analytics: this.analytics.metricsUrl === null ? null : analyticsTarget(this.analytics, this.brokers),
+      announce: (event) => this.producer.announce(event),
+      log,
+    });
+    const faults = this.faults;
+    faults.start().then(
+      // Once the group is joined: a command written from then on is seen.
+      () =>
+        faults.listening.then(() =>
+          log('taking process-level commands on control (kill-edge, kill-analytics, cut-link, delay-link)'),
+        ),
+      (error: Error) => log(`not taking commands: ${error.message}`),
+    );
+  }
+
+  async stop(): Promise<void> {
+    await this.faults?.stop();
+  }
+}
+
+/** The analytics job as process-faults.ts hurts it: its output read as a read_committed consumer would. */
+function analyticsTarget(analytics: AnalyticsBeside, brokers: string): AnalyticsTarget {
+  return {
+    componentId: analytics.componentId,
+    kill: () => analytics.crash(),
+    restart: () => analytics.restart(),
+    async followOutput() {
+      const kafka = new Kafka({
+        clientId: 'tickstream-up-chaos-output',
+        brokers: brokers.split(','),
+        ...kafkajsSecurity(kafkaSecurityFromEnv()),
+        logLevel: logLevel.NOTHING,
+      });
+      // A group of its own, from the end, committed records only: nothing the killed JVM left open counts.
+      const consumer = kafka.consumer({
+        groupId: `tickstream-up-chaos-output-${process.pid}-${Date.now()}`,
+        readUncommitted: false,
+        maxWaitTimeInMs: 250,
+      });
+      let seen: () => void = () => {};
+      const first = new Promise<void>((resolve) => {
+        seen = resolve;
+      });
+      const joined = new Promise<void>((resolve) => consumer.on(consumer.events.GROUP_JOIN, () => resolve()));
+      await consumer.connect();
+      await consumer.subscribe({ topic: CANDLES_TOPIC, fromBeginning: false });
+      await consumer.run({
+        eachMessage: async () => {
+          seen();
+        },
+      });
+      await joined;
+      return { first, stop: () => consumer.disconnect() };
+    },
+  };
+}
+
 function producerStatus(producer: RunningProducer, logger: Logger): NodeJS.Timeout {
   let previous = producer.stats();
   return setInterval(() => {
@@ -309,6 +459,8 @@ async function runEdgeGroup(
   port: number,
   tls: { certFile: string; keyFile: string } | null,
   kafka: KafkaHandle,
+  links: KafkaLinkProxy[] | null,
+  chaos: ChaosBeside,
   stopProducer: () => Promise<void>,
   producer: RunningProducer,
   producerLogger: Logger,
@@ -328,10 +480,10 @@ async function runEdgeGroup(
         process.execPath,
         cliBin,
         'edge',
-        '--brokers',
-        kafka.bootstrap,
         ...(analytics.metricsUrl === null ? [] : ['--analytics-metrics', analytics.metricsUrl]),
       ],
+      // Each edge through its own link proxy (with --auth-secret), so a link fault can hit one edge.
+      edgeArgs: (index) => ['--brokers', links?.[index]?.bootstrap ?? kafka.bootstrap],
       dataDir: './data/haproxy',
       tls,
       log,
@@ -343,6 +495,16 @@ async function runEdgeGroup(
     throw error;
   }
   for (const edge of group.edges) log(`edge: ${edge.id} on :${edge.port} (pid ${edge.pid})`);
+  if (links !== null)
+    chaos.start(
+      group.edges.map((edge, index) => ({
+        id: edge.id,
+        port: () => edge.port,
+        link: links[index] as KafkaLinkProxy,
+        kill: () => group.kill(index, 'SIGKILL'),
+        restart: () => group.restart(index),
+      })),
+    );
   const [http, ws] = tls ? ['https', 'wss'] : ['http', 'ws'];
   log(
     `balancer: HAProxy on :${group.port} (leastconn, /readyz checked${tls ? ', TLS ends here' : ''}), ${group.configPath}`,

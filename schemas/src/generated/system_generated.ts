@@ -3,4 +3,5 @@
 
 export { ComponentKind } from './tickstream/kafka/component-kind.js';
 export { MetricFigure } from './tickstream/kafka/metric-figure.js';
+export { Recovery } from './tickstream/kafka/recovery.js';
 export { SystemMetric } from './tickstream/kafka/system-metric.js';

@@ -5,6 +5,7 @@ import * as flatbuffers from 'flatbuffers';
 
 import { ComponentKind } from '../../tickstream/kafka/component-kind.js';
 import { MetricFigure } from '../../tickstream/kafka/metric-figure.js';
+import { Recovery } from '../../tickstream/kafka/recovery.js';
 
 
 /**
@@ -92,8 +93,17 @@ figuresLength():number {
   return offset ? this.bb!.__vector_len(this.bb_pos + offset) : 0;
 }
 
+/**
+ * Set only on a recovery record (the `up` supervisor's, keyed "recovery-<fault id>"): such a
+ * record is a timeline, not a component's figures.
+ */
+recovery(obj?:Recovery):Recovery|null {
+  const offset = this.bb!.__offset(this.bb_pos, 20);
+  return offset ? (obj || new Recovery()).__init(this.bb!.__indirect(this.bb_pos + offset), this.bb!) : null;
+}
+
 static startSystemMetric(builder:flatbuffers.Builder) {
-  builder.startObject(8);
+  builder.startObject(9);
 }
 
 static addComponentId(builder:flatbuffers.Builder, componentIdOffset:flatbuffers.Offset) {
@@ -140,6 +150,10 @@ static startFiguresVector(builder:flatbuffers.Builder, numElems:number) {
   builder.startVector(4, numElems, 4);
 }
 
+static addRecovery(builder:flatbuffers.Builder, recoveryOffset:flatbuffers.Offset) {
+  builder.addFieldOffset(8, recoveryOffset, 0);
+}
+
 static endSystemMetric(builder:flatbuffers.Builder):flatbuffers.Offset {
   const offset = builder.endObject();
   builder.requiredField(offset, 4) // component_id
@@ -154,16 +168,4 @@ static finishSizePrefixedSystemMetricBuffer(builder:flatbuffers.Builder, offset:
   builder.finish(offset, undefined, true);
 }
 
-static createSystemMetric(builder:flatbuffers.Builder, componentIdOffset:flatbuffers.Offset, kind:ComponentKind, timeUs:bigint, intervalMs:number, problemOffset:flatbuffers.Offset, hostOffset:flatbuffers.Offset, pid:number, figuresOffset:flatbuffers.Offset):flatbuffers.Offset {
-  SystemMetric.startSystemMetric(builder);
-  SystemMetric.addComponentId(builder, componentIdOffset);
-  SystemMetric.addKind(builder, kind);
-  SystemMetric.addTimeUs(builder, timeUs);
-  SystemMetric.addIntervalMs(builder, intervalMs);
-  SystemMetric.addProblem(builder, problemOffset);
-  SystemMetric.addHost(builder, hostOffset);
-  SystemMetric.addPid(builder, pid);
-  SystemMetric.addFigures(builder, figuresOffset);
-  return SystemMetric.endSystemMetric(builder);
-}
 }

@@ -1,0 +1,379 @@
+import { hostname } from 'node:os';
+import {
+  type ChaosCommand,
+  type ControlCheck,
+  ControlFollower,
+  isProcessAction,
+  type ProcessAction,
+} from '@tickstream/producer';
+import {
+  type ComponentKindName,
+  MarketEventKind,
+  type RecoveryFields,
+  SYSTEM_METRICS_TOPIC,
+  SystemMetricEncoder,
+} from '@tickstream/schemas';
+import type { Kafka, Producer } from 'kafkajs';
+import type { KafkaLinkProxy } from './kafka-link-proxy.js';
+
+/**
+ * The `tickstream up` supervisor's part of `tickstream chaos`: the process-level faults only it
+ * can inject, for it runs the processes and the links between them (kill-edge, kill-analytics,
+ * cut-link, delay-link). Commands are read and verified exactly as the producers read theirs
+ * (ControlFollower); each fault is audited on market_events and timed from injection to detection
+ * to recovery, and its timeline is written to system_metrics as a Recovery record (GET
+ * /api/pipeline "recoveries"; docs/operations.md, "Failure playbook").
+ */
+
+/** One edge as the supervisor can hurt it. */
+export interface EdgeTarget {
+  /** Its --edge-id; /api/pipeline lists it as edge-<id>. */
+  id: string;
+  /** Where its /health and /readyz answer. */
+  port(): number;
+  /** The proxy between it and Kafka. */
+  link: KafkaLinkProxy;
+  /** SIGKILL, resolving once it is gone; absent for an edge inside the supervisor's own process. */
+  kill?: () => Promise<void>;
+  /** Starts it again on its port; resolves once it listens. */
+  restart?: () => Promise<void>;
+}
+
+/** The analytics job as the supervisor can hurt it. */
+export interface AnalyticsTarget {
+  componentId: string;
+  /** SIGKILL, resolving once the JVM is gone; false when no job is running. */
+  kill(): Promise<boolean>;
+  /** Starts it again (it restores from its last checkpoint); resolves once the job runs. */
+  restart(): Promise<void>;
+  /**
+   * Reads the job's output (committed records only) from now on: `first` resolves with the first
+   * record committed after the call, the proof its output resumed.
+   */
+  followOutput(): Promise<{ first: Promise<void>; stop(): Promise<void> }>;
+}
+
+export interface ProcessFaultsOptions {
+  kafka: Kafka;
+  secret: string;
+  edges: readonly EdgeTarget[];
+  analytics: AnalyticsTarget | null;
+  /** Writes a market event (the producer's announce): the audit trail. */
+  announce: (event: { kind: MarketEventKind; name: string; detail: string }) => Promise<void>;
+  log: (line: string) => void;
+}
+
+const DEFAULT_LINK_FAULT_MS = 10_000;
+const DEFAULT_LINK_DELAY_MS = 500;
+/** How often a fault's signals are looked at: the resolution of every measured time. */
+const POLL_MS = 50;
+/** A restarted edge or job that is not back in this long has not recovered (said in the record). */
+const RECOVERY_TIMEOUT_MS = 180_000;
+
+export class ProcessFaults {
+  private readonly follower: ControlFollower;
+  private readonly recorder: RecoveryRecorder;
+  private readonly inFlight = new Set<Promise<void>>();
+  private stopped = false;
+  readonly listening: Promise<void>;
+
+  constructor(private readonly options: ProcessFaultsOptions) {
+    this.follower = new ControlFollower({
+      kafka: options.kafka,
+      groupId: `tickstream-control-up-${hostname()}-${process.pid}`,
+      secret: options.secret,
+      onCheck: (check) => this.receive(check),
+    });
+    this.listening = this.follower.listening;
+    this.recorder = new RecoveryRecorder(options.kafka);
+  }
+
+  start(): Promise<void> {
+    return this.follower.start();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    await this.follower.stop();
+    await Promise.allSettled(this.inFlight);
+    await this.recorder.close();
+  }
+
+  private async receive(check: ControlCheck): Promise<void> {
+    if (!check.ok) {
+      // Logged, not audited: the producer beside it audits every refused command once.
+      if (isProcessAction(check.action))
+        this.options.log(`chaos: refused ${check.action} from ${check.user}: ${check.reason}`);
+      return;
+    }
+    const { command, user } = check;
+    if (!isProcessAction(command.action)) return;
+    const refusal = this.refusal(command.action, command);
+    if (refusal !== null) {
+      this.options.log(`chaos: cannot ${command.action} for ${user}: ${refusal}`);
+      await this.audit('refused', `${command.action} from ${user}: ${refusal}`);
+      return;
+    }
+    // Carried out beside the consumer: a fault lasting 10 s must not hold the next command back.
+    const fault = this.carryOut(command.action, command, user, check.id).catch((error: Error) =>
+      this.options.log(`chaos: ${command.action} failed: ${error.message}`),
+    );
+    this.inFlight.add(fault);
+    void fault.finally(() => this.inFlight.delete(fault));
+  }
+
+  /** Why a verified command cannot be carried out here; null when it can. */
+  private refusal(action: ProcessAction, command: ChaosCommand): string | null {
+    if (action === 'kill-analytics') return this.options.analytics === null ? 'up runs no analytics job' : null;
+    const edges = this.edgesFor(command.target);
+    if (edges.length === 0)
+      return `no edge '${command.target}' (the edges: ${this.options.edges.map((edge) => `edge-${edge.id}`).join(', ')})`;
+    if (action === 'kill-edge' && edges[0]?.kill === undefined)
+      return 'the edge runs inside up itself: kill-edge needs up --edges N (N ≥ 2)';
+    return null;
+  }
+
+  private edgesFor(target: string | null): EdgeTarget[] {
+    if (target === null) return [...this.options.edges];
+    return this.options.edges.filter((edge) => target === edge.id || target === `edge-${edge.id}`);
+  }
+
+  private async carryOut(action: ProcessAction, command: ChaosCommand, user: string, id: string): Promise<void> {
+    if (action === 'kill-analytics') return this.killAnalytics(user, id);
+    const edges = this.edgesFor(command.target);
+    if (action === 'kill-edge') return this.killEdge(edges[0] as EdgeTarget, user, id);
+    const forMs = command.forMs ?? DEFAULT_LINK_FAULT_MS;
+    const delayMs = command.delayMs ?? DEFAULT_LINK_DELAY_MS;
+    return this.hurtLink(action, edges, forMs, delayMs, user, id);
+  }
+
+  private async killEdge(edge: EdgeTarget, user: string, id: string): Promise<void> {
+    const timeline = this.timeline(id, 'kill-edge', `edge-${edge.id}`, 'edge');
+    await this.audit('kill-edge', `by ${user} on edge-${edge.id}: SIGKILL; up restarts it`);
+    await (edge.kill as () => Promise<void>)();
+    await timeline.detected('its process exited (SIGKILL), seen by up; HAProxy takes it out at its next check');
+    await (edge.restart as () => Promise<void>)();
+    const back = await waitFor(async () => (await httpStatus(edge.port(), '/readyz')) === 200, RECOVERY_TIMEOUT_MS);
+    await this.finish(timeline, back, 'restarted: /readyz 200, back behind the balancer');
+  }
+
+  private async killAnalytics(user: string, id: string): Promise<void> {
+    const analytics = this.options.analytics as AnalyticsTarget;
+    const timeline = this.timeline(id, 'kill-analytics', analytics.componentId, 'analytics');
+    await this.audit('kill-analytics', `by ${user} on ${analytics.componentId}: SIGKILL; up restarts it`);
+    if (!(await analytics.kill())) {
+      timeline.fields.detail = 'no job was running (not started yet, or it had failed)';
+      await timeline.write();
+      return;
+    }
+    await timeline.detected('the JVM exited (SIGKILL), seen by up; its figures go silent on system_metrics');
+    // Followed from before the restart: the first committed record after it is the output resumed.
+    const output = await analytics.followOutput();
+    try {
+      await analytics.restart();
+      let timer: NodeJS.Timeout | undefined;
+      const resumed = await Promise.race([
+        output.first.then(() => true),
+        new Promise<boolean>((resolve) => {
+          timer = setTimeout(() => resolve(false), RECOVERY_TIMEOUT_MS);
+        }),
+      ]);
+      clearTimeout(timer);
+      await this.finish(timeline, resumed, 'output resumed: a record committed by the restored job on candles');
+    } finally {
+      await output.stop();
+    }
+  }
+
+  private async hurtLink(
+    action: 'cut-link' | 'delay-link',
+    edges: EdgeTarget[],
+    forMs: number,
+    delayMs: number,
+    user: string,
+    id: string,
+  ): Promise<void> {
+    const names = edges.map((edge) => `edge-${edge.id}`).join(',');
+    const timeline = this.timeline(id, action, names, 'edge');
+    const what = action === 'cut-link' ? 'connections to Kafka dropped and refused' : `+${delayMs} ms each way`;
+    await this.audit(action, `by ${user} on ${names}: ${what} for ${forMs} ms`);
+    for (const edge of edges) edge.link.set(action === 'cut-link' ? { kind: 'cut' } : { kind: 'delay', delayMs });
+    const endsAt = timeline.injectedMs + forMs;
+    const unhealthy = async (): Promise<boolean> => {
+      for (const edge of edges) if ((await httpStatus(edge.port(), '/health')) === 503) return true;
+      return false;
+    };
+    if (await waitFor(unhealthy, Math.max(0, endsAt - Date.now())))
+      await timeline.detected(
+        '/health 503: the edge saw Kafka unreachable and told its clients (Error KafkaUnavailable)',
+      );
+    await sleep(endsAt - Date.now());
+    // Ticks the edges had taken when the link came back: healed once each takes more and says it is healthy.
+    const ticksAtReturn = await Promise.all(edges.map(async (edge) => (await edgeHealth(edge.port()))?.ticks ?? 0));
+    for (const edge of edges) edge.link.set({ kind: 'none' });
+    const returnedMs = Date.now();
+    this.options.log(`chaos: ${action} over on ${names}: the link is back`);
+    if (timeline.fields.detectedUs === 0 && (await unhealthy()))
+      await timeline.detected(
+        '/health 503 (as the link came back): the edge saw Kafka unreachable and told its clients',
+      );
+    const healed = await waitFor(async () => {
+      for (const [index, edge] of edges.entries()) {
+        const health = await edgeHealth(edge.port());
+        if (health === null || !health.ok || health.ticks <= (ticksAtReturn[index] ?? 0)) return false;
+      }
+      return true;
+    }, RECOVERY_TIMEOUT_MS);
+    timeline.fields.detail = `link returned after ${returnedMs - timeline.injectedMs} ms; healed ${Date.now() - returnedMs} ms after it returned`;
+    await this.finish(
+      timeline,
+      healed,
+      '/health 200 and ticks taken again on every edge hurt (clients told data is live)',
+    );
+  }
+
+  private async finish(timeline: Timeline, recovered: boolean, recoveredBy: string): Promise<void> {
+    if (recovered) await timeline.recovered(recoveredBy);
+    else {
+      timeline.fields.detail = `${timeline.fields.detail} not recovered within ${RECOVERY_TIMEOUT_MS} ms`.trim();
+      await timeline.write();
+    }
+    const { fields } = timeline;
+    const after = (us: number): string => (us === 0 ? 'never' : `${Math.round((us - fields.injectedUs) / 1000)} ms`);
+    const summary = `${fields.fault} on ${fields.target}: detected after ${after(fields.detectedUs)}, recovered after ${after(fields.recoveredUs)}${fields.detail ? ` (${fields.detail})` : ''}`;
+    this.options.log(`chaos: ${summary}`);
+    await this.audit(recovered ? 'recovered' : 'not-recovered', summary);
+  }
+
+  private timeline(id: string, fault: ProcessAction, target: string, kind: ComponentKindName): Timeline {
+    return new Timeline(this.recorder, `recovery-${id || `${fault}-${Date.now()}`}`, kind, fault, target, (line) =>
+      this.options.log(line),
+    );
+  }
+
+  private audit(name: string, detail: string): Promise<void> {
+    if (this.stopped) return Promise.resolve();
+    return this.options.announce({ kind: MarketEventKind.Chaos, name, detail }).catch((error: Error) => {
+      this.options.log(`chaos: audit event not written (${error.message})`);
+    });
+  }
+}
+
+/** One fault's timeline, written to system_metrics at each step (injected, detected, recovered). */
+class Timeline {
+  readonly fields: RecoveryFields;
+  readonly injectedMs = Date.now();
+
+  constructor(
+    private readonly recorder: RecoveryRecorder,
+    private readonly key: string,
+    private readonly kind: ComponentKindName,
+    fault: string,
+    target: string,
+    private readonly log: (line: string) => void,
+  ) {
+    this.fields = {
+      fault,
+      target,
+      injectedUs: this.injectedMs * 1000,
+      detectedUs: 0,
+      detectedBy: '',
+      recoveredUs: 0,
+      recoveredBy: '',
+      lost: -1,
+      detail: '',
+    };
+    void this.write();
+  }
+
+  detected(by: string): Promise<void> {
+    this.fields.detectedUs = Date.now() * 1000;
+    this.fields.detectedBy = by;
+    return this.write();
+  }
+
+  recovered(by: string): Promise<void> {
+    this.fields.recoveredUs = Date.now() * 1000;
+    this.fields.recoveredBy = by;
+    return this.write();
+  }
+
+  write(): Promise<void> {
+    return this.recorder.write(this.key, this.kind, { ...this.fields }).catch((error: Error) => {
+      this.log(`chaos: recovery record not written (${error.message})`);
+    });
+  }
+}
+
+/** Writes Recovery records to system_metrics, keyed by the fault's record id. */
+class RecoveryRecorder {
+  private readonly encoder = new SystemMetricEncoder();
+  private readonly producer: Producer;
+  private connecting: Promise<void> | null = null;
+  private readonly host = hostname();
+
+  constructor(kafka: Kafka) {
+    this.producer = kafka.producer({ allowAutoTopicCreation: true, retry: { retries: 3 } });
+  }
+
+  async write(key: string, kind: ComponentKindName, recovery: RecoveryFields): Promise<void> {
+    this.connecting ??= this.producer.connect();
+    await this.connecting;
+    const nowMs = Date.now();
+    const value = this.encoder.encode({
+      componentId: key,
+      kind,
+      timeUs: nowMs * 1000,
+      intervalMs: 0,
+      problem: '',
+      host: this.host,
+      pid: process.pid,
+      figures: [],
+      recovery,
+    });
+    await this.producer.send({
+      topic: SYSTEM_METRICS_TOPIC,
+      acks: -1,
+      messages: [{ key, value: Buffer.from(value), timestamp: String(nowMs) }],
+    });
+  }
+
+  async close(): Promise<void> {
+    if (this.connecting) await this.producer.disconnect().catch(() => {});
+  }
+}
+
+async function waitFor(condition: () => Promise<boolean>, timeoutMs: number, everyMs = POLL_MS): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (await condition()) return true;
+    if (Date.now() >= deadline) return false;
+    await sleep(Math.min(everyMs, deadline - Date.now()));
+  }
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, Math.max(0, ms)));
+}
+
+/** An edge's /health as far as a link fault's recovery reads it; null when it does not answer. */
+async function edgeHealth(port: number): Promise<{ ok: boolean; ticks: number } | null> {
+  try {
+    const response = await fetch(`http://127.0.0.1:${port}/health`, { signal: AbortSignal.timeout(1000) });
+    const body = (await response.json()) as { ok?: unknown; ticks?: unknown };
+    return { ok: response.status === 200 && body.ok === true, ticks: typeof body.ticks === 'number' ? body.ticks : 0 };
+  } catch {
+    return null;
+  }
+}
+
+/** The HTTP status an edge answers on loopback; 0 when it does not answer. */
+async function httpStatus(port: number, path: string): Promise<number> {
+  try {
+    const response = await fetch(`http://127.0.0.1:${port}${path}`, { signal: AbortSignal.timeout(1000) });
+    await response.arrayBuffer();
+    return response.status;
+  } catch {
+    return 0;
+  }
+}
