@@ -156,13 +156,17 @@ describe.skipIf(!haveChromium)('dashboard replay in Chromium against a real edge
     const replaying = await shown();
     expect(Date.now() * 1000 - replaying.aaplTimeUs).toBeGreaterThan(1_000_000);
     // The Overview's movers and heatmap follow the replay: computed from the replayed book, which
-    // reaches the page by other messages than they do, so polled until they agree (the replay
-    // ends, frozen, once it catches up with live).
+    // reaches the page by other messages than they do. Paused unless it has ended (caught up with
+    // live), so that the book stops moving: a loaded machine can keep a 10× replay from ever
+    // catching up. Then polled until they agree.
+    const state = (): Promise<string | undefined> => page.evaluate('window.tickstream.engine.replay?.state');
+    if ((await state()) === 'Playing') await page.getByTestId('replay-play').click();
     await expect
       .poll(
         async () => {
           const summaries = await summariesShown();
-          return summaries.replay && summaries.moversMatch && summaries.heatmapMatch;
+          const frozen = ['Paused', 'Ended'].includes((await state()) ?? '');
+          return frozen && summaries.replay && summaries.moversMatch && summaries.heatmapMatch;
         },
         { timeout: 15_000 },
       )
