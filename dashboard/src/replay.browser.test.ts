@@ -40,6 +40,36 @@ describe.skipIf(!haveChromium)('dashboard replay in Chromium against a real edge
       return { aaplTimeUs: id === undefined ? 0 : engine.book.value(id, 8), replayClockUs: engine.replay ? engine.replay.clockUs : null };
     })()`) as Promise<{ aaplTimeUs: number; replayClockUs: number | null }>;
 
+  /**
+   * Whether the Overview's movers and heatmap are the replay's: marked so, and every listed
+   * mover's last and change, and every heatmap tile's change, equal to the book shown (the
+   * replayed one); with the listed movers' [symbol, last].
+   */
+  const summariesShown = (): Promise<{
+    replay: boolean;
+    moversMatch: boolean;
+    heatmapMatch: boolean;
+    listed: [string, number][];
+  }> =>
+    page.evaluate(`(() => {
+      const { book, movers, heatmap } = window.tickstream.engine;
+      const listed = movers ? [...movers.gainers, ...movers.losers] : [];
+      const moversMatch = listed.length > 0 && listed.every((m) => {
+        const id = book.idOf(m.symbol);
+        return id !== undefined && book.value(id, 0) === m.last && Math.abs(book.changePercent(id) - m.changePct) < 1e-9;
+      });
+      const heatmapMatch = heatmap !== null && heatmap.symbols.length > 0 && heatmap.symbols.every((symbol, i) => {
+        const id = book.idOf(symbol);
+        return id !== undefined && Math.abs(heatmap.tiles[i * 5 + 4] - book.changePercent(id)) < 1e-3;
+      });
+      return {
+        replay: movers !== null && movers.replay && heatmap !== null && heatmap.replay,
+        moversMatch,
+        heatmapMatch,
+        listed: listed.map((m) => [m.symbol, m.last]),
+      };
+    })()`) as Promise<{ replay: boolean; moversMatch: boolean; heatmapMatch: boolean; listed: [string, number][] }>;
+
   beforeAll(async () => {
     if (!existsSync(join(dist, 'index.html'))) {
       execFileSync('npx', ['vite', 'build'], { cwd: dashboardDir, stdio: 'inherit' });
@@ -112,11 +142,43 @@ describe.skipIf(!haveChromium)('dashboard replay in Chromium against a real edge
     expect((await page.getByTestId('status').innerText()).trim()).toBe('REPLAY');
     // The grid shows the replayed market: AAPL as it was at the replay's clock, not as it is now.
     // The replay's status and its book reach the page by separate messages, so the clock can
-    // move before AAPL's first replayed quote lands: wait for the quote, then compare.
-    await expect.poll(async () => (await shown()).aaplTimeUs, { timeout: 15_000 }).toBeGreaterThan(0);
+    // move while the grid still holds the live book (AAPL newer than the clock) or none yet:
+    // wait for the replayed quote (at or before the clock), then check it is not live.
+    await expect
+      .poll(
+        async () => {
+          const { aaplTimeUs, replayClockUs } = await shown();
+          return aaplTimeUs > 0 && replayClockUs !== null && aaplTimeUs <= replayClockUs;
+        },
+        { timeout: 15_000 },
+      )
+      .toBe(true);
     const replaying = await shown();
-    expect(replaying.aaplTimeUs).toBeLessThanOrEqual(replaying.replayClockUs as number);
     expect(Date.now() * 1000 - replaying.aaplTimeUs).toBeGreaterThan(1_000_000);
+    // The Overview's movers and heatmap follow the replay: computed from the replayed book, which
+    // reaches the page by other messages than they do. Paused unless it has ended (caught up with
+    // live), so that the book stops moving: a loaded machine can keep a 10× replay from ever
+    // catching up. Then polled until they agree.
+    const state = (): Promise<string | undefined> => page.evaluate('window.tickstream.engine.replay?.state');
+    if ((await state()) === 'Playing') await page.getByTestId('replay-play').click();
+    await expect
+      .poll(
+        async () => {
+          const summaries = await summariesShown();
+          const frozen = ['Paused', 'Ended'].includes((await state()) ?? '');
+          return frozen && summaries.replay && summaries.moversMatch && summaries.heatmapMatch;
+        },
+        { timeout: 15_000 },
+      )
+      .toBe(true);
+    // ...and are not the live ones: the edge's live movers price some listed symbol otherwise.
+    const live = (await page.evaluate("fetch('/api/movers?limit=50&tf=1m').then((r) => r.json())")) as {
+      gainers: { symbol: string; last: number }[];
+      losers: { symbol: string; last: number }[];
+    };
+    const liveLast = new Map([...live.gainers, ...live.losers].map((m) => [m.symbol, m.last]));
+    const { listed } = await summariesShown();
+    expect(listed.some(([symbol, last]) => liveLast.has(symbol) && liveLast.get(symbol) !== last)).toBe(true);
     await page.screenshot({ path: join(screenshots, 'replay.png') });
 
     await page.keyboard.press('l');
@@ -126,6 +188,18 @@ describe.skipIf(!haveChromium)('dashboard replay in Chromium against a real edge
       .toBeLessThan(1_000_000);
     expect((await shown()).replayClockUs).toBeNull();
     expect((await page.getByTestId('status').innerText()).trim()).toBe('live');
+    // Back to live, the movers and heatmap are the edge's live summaries again.
+    await expect
+      .poll(
+        async () => {
+          return page.evaluate(`(() => {
+          const { movers, heatmap } = window.tickstream.engine;
+          return movers?.replay === false && heatmap?.replay === false;
+        })()`);
+        },
+        { timeout: 10_000 },
+      )
+      .toBe(true);
     expect(pageErrors).toEqual([]);
   }, 60_000);
 

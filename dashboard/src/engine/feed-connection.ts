@@ -38,6 +38,8 @@ export interface FeedConnectionOptions {
   onCandles?: (symbol: string, timeframe: number, bars: Float64Array) => void;
   /** Connected to another epoch than before (a restarted edge, or another one): views reload what they hold. */
   onNewEpoch?: (epoch: number) => void;
+  /** A replay is shown instead of live (its book, which the client keeps current), or live again (null). */
+  onReplay?: (book: QuoteBook | null) => void;
   fetch?: typeof fetch;
   reconnectBaseMs?: number;
   reconnectMaxMs?: number;
@@ -133,6 +135,7 @@ export class FeedConnection {
         // Of the live subscription (no symbols named): the edge replays what the page follows.
         this.client?.replay.start({ fromUs: command.fromUs, speed: command.speed });
         this.followCandles();
+        if (this.client) this.options.onReplay?.(this.client.replayBook);
         this.log('connection', `replay from ${new Date(command.fromUs / 1000).toISOString()} at ${command.speed}×`);
         break;
       case 'replay-control':
@@ -353,6 +356,7 @@ export class FeedConnection {
     this.changedCount = 0;
     this.flush();
     this.followCandles();
+    this.options.onReplay?.(null);
     this.log('connection', why);
     this.options.report({ type: 'replay', replay: null }, []);
   }

@@ -83,12 +83,14 @@ export interface MoverView {
   relativeVolume: number | null;
 }
 
-/** GET /api/movers. */
+/** GET /api/movers, or the same computed from the replay's book while a replay is shown. */
 export interface MoversView {
   gainers: MoverView[];
   losers: MoverView[];
   active: MoverView[];
   analytics: string;
+  /** Computed from the replayed market, not the edge's live summary. */
+  replay: boolean;
 }
 
 /**
@@ -105,6 +107,8 @@ export interface HeatmapView {
   /** Traded value (currency) of each tile and sector, for the tooltip. */
   values: Float64Array;
   sectorValues: Float64Array;
+  /** Laid out from the replayed market (values: last × volume), not the edge's live summary. */
+  replay: boolean;
 }
 export const TILE = { x: 0, y: 1, width: 2, height: 3, changePct: 4 } as const;
 export const TILE_WIDTH = 5;

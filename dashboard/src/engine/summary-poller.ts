@@ -1,3 +1,4 @@
+import type { QuoteBook } from '@tickstream/client';
 import type {
   CorrelationCatalogEntry,
   FeedReport,
@@ -6,6 +7,7 @@ import type {
   MoversView,
   SummaryWants,
 } from './feed-protocol.js';
+import { replayHeatmap, replayMovers } from './replay-summaries.js';
 import { type HeatmapJson, layoutHeatmap } from './treemap.js';
 import { type IndicatorJson, volumeTable } from './volume-table.js';
 
@@ -27,6 +29,9 @@ const PERIOD_MS: Record<Kind, number> = {
 };
 const CHECK_MS = 250;
 
+/** What follows a replay: computed from its book instead of asked of the edge, which knows only live. */
+const REPLAYED: ReadonlySet<Kind> = new Set<Kind>(['movers', 'heatmap']);
+
 const NOTHING: SummaryWants = { market: false, movers: null, heatmap: null, volume: null, correlationCatalog: false };
 
 /**
@@ -34,6 +39,8 @@ const NOTHING: SummaryWants = { market: false, movers: null, heatmap: null, volu
  * (GET /api/market, /api/movers, /api/heatmap, /api/indicators, /api/correlations) at its own
  * pace, parses the JSON here, lays the heatmap out and sorts the volume table here, and hands
  * the main thread views ready to draw. A failed request is logged once until one succeeds.
+ * While a replay is shown, the movers and the heatmap come from the replay's book instead
+ * (replay-summaries.ts) at the same pace, and the edge is not asked for them.
  */
 export class SummaryPoller {
   private wants: SummaryWants = NOTHING;
@@ -41,6 +48,8 @@ export class SummaryPoller {
   private readonly inFlight = new Set<Kind>();
   private readonly failing = new Set<Kind>();
   private heatmapJson: HeatmapJson | null = null;
+  /** The replay's book while a replay is shown; null: live. */
+  private replayBook: QuoteBook | null = null;
   private indicatorsJson: { tf: string; analytics: string; symbols: IndicatorJson[] } | null = null;
   private timer: ReturnType<typeof setInterval> | null = null;
   /** http://host of the edge's HTTP API, once started; null: nothing is asked. */
@@ -66,6 +75,18 @@ export class SummaryPoller {
       this.lastMs.delete('volume');
     }
     this.timer ??= setInterval(() => this.check(), CHECK_MS);
+    this.check();
+  }
+
+  /**
+   * A replay is shown (its book) or live again (null): what follows the replay is recomputed or
+   * asked for at once, and what was held is dropped so the other market's is never drawn.
+   */
+  replay(book: QuoteBook | null): void {
+    if (book === this.replayBook) return;
+    this.replayBook = book;
+    this.heatmapJson = null;
+    for (const kind of REPLAYED) this.lastMs.delete(kind);
     this.check();
   }
 
@@ -108,8 +129,12 @@ export class SummaryPoller {
     for (const kind of this.kinds()) {
       if (!this.wanted(kind) || this.inFlight.has(kind)) continue;
       if (now - (this.lastMs.get(kind) ?? Number.NEGATIVE_INFINITY) < PERIOD_MS[kind]) continue;
+      const replayed = this.replayBook !== null && REPLAYED.has(kind);
+      // Until the replay's Snapshot the book holds an earlier replay's market, or none: not drawn.
+      if (replayed && this.replayBook?.awaitingSnapshot) continue;
       this.lastMs.set(kind, now);
-      void this.fetchOne(kind);
+      if (replayed) this.computeReplayed(kind, this.replayBook as QuoteBook);
+      else void this.fetchOne(kind);
     }
   }
 
@@ -140,7 +165,8 @@ export class SummaryPoller {
       if (!response.ok) throw new Error(`${response.status} ${(await response.text()).trim()}`);
       const body = (await response.json()) as unknown;
       this.failing.delete(kind);
-      if (this.wanted(kind)) this.receive(kind, body);
+      // A live answer that lands after a replay began is not shown over the replay.
+      if (this.wanted(kind) && !(this.replayBook !== null && REPLAYED.has(kind))) this.receive(kind, body);
     } catch (error) {
       if (!this.failing.has(kind)) this.options.log(`${path} did not answer: ${(error as Error).message}`);
       this.failing.add(kind);
@@ -160,7 +186,7 @@ export class SummaryPoller {
         break;
       }
       case 'movers':
-        this.options.report({ type: 'movers', movers: body as MoversView }, []);
+        this.options.report({ type: 'movers', movers: { ...(body as MoversView), replay: false } }, []);
         break;
       case 'heatmap':
         this.heatmapJson = body as HeatmapJson;
@@ -184,10 +210,19 @@ export class SummaryPoller {
     }
   }
 
+  private computeReplayed(kind: Kind, book: QuoteBook): void {
+    if (kind === 'movers') {
+      this.options.report({ type: 'movers', movers: replayMovers(book, this.wants.movers?.limit ?? 10) }, []);
+    } else if (kind === 'heatmap') {
+      this.heatmapJson = replayHeatmap(book);
+      this.sendHeatmap();
+    }
+  }
+
   private sendHeatmap(): void {
     const size = this.wants.heatmap;
     if (!size || !this.heatmapJson) return;
-    const heatmap = layoutHeatmap(this.heatmapJson, size.width, size.height);
+    const heatmap = layoutHeatmap(this.heatmapJson, size.width, size.height, this.replayBook !== null);
     this.options.report({ type: 'heatmap', heatmap }, [
       heatmap.tiles.buffer as ArrayBuffer,
       heatmap.sectorTiles.buffer as ArrayBuffer,

@@ -91,7 +91,7 @@ const SECTOR_GAP_PX = 2;
  * The market heatmap laid out for a size: sectors by traded value, each sector's symbols by
  * theirs inside it, under a band for its name where the sector has room.
  */
-export function layoutHeatmap(json: HeatmapJson, width: number, height: number): HeatmapView {
+export function layoutHeatmap(json: HeatmapJson, width: number, height: number, replay = false): HeatmapView {
   const sectors = json.sectors.filter((sector) => sector.value > 0);
   const sectorRects = squarify(
     sectors.map((sector) => sector.value),
@@ -132,5 +132,6 @@ export function layoutHeatmap(json: HeatmapJson, width: number, height: number):
     sectorTiles,
     values: Float64Array.from(values),
     sectorValues: Float64Array.from(sectors.map((sector) => sector.value)),
+    replay,
   };
 }

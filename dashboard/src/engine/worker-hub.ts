@@ -3,7 +3,7 @@ import { BAR_WIDTH, type FeedCommand } from './feed-protocol.js';
 import { SeriesStore } from './series-store.js';
 import { SummaryPoller } from './summary-poller.js';
 
-export type WorkerHubOptions = Omit<FeedConnectionOptions, 'onCandles' | 'onNewEpoch'>;
+export type WorkerHubOptions = Omit<FeedConnectionOptions, 'onCandles' | 'onNewEpoch' | 'onReplay'>;
 
 /**
  * Everything the decode worker runs: the protocol client (FeedConnection), the charts' series
@@ -33,6 +33,7 @@ export class WorkerHub {
         this.series.epoch();
         this.summaries.epoch();
       },
+      onReplay: (book) => this.summaries.replay(book),
     });
   }
 
