@@ -35,7 +35,8 @@ describe('tickstream chaos kill-analytics', () => {
   let port: number;
 
   beforeAll(async () => {
-    kafka = await startTestKafka();
+    // `up` writes the default topics (ticks, candles, …): never into the run's shared Kafka.
+    kafka = await startTestKafka({ own: true });
     port = await freePort();
     up = spawn(process.execPath, [cli, 'up', '--port', String(port), '--auth-secret', SECRET], {
       cwd: dir,

@@ -106,7 +106,8 @@ describe.skipIf(haproxy === null)('tickstream chaos: faults the up supervisor in
     ((await (await fetch(`http://127.0.0.1:${edgePort(n)}/health`)).json()) as { epoch: number }).epoch;
 
   beforeAll(async () => {
-    kafka = await startTestKafka();
+    // `up` writes the default topics (ticks, candles, …): never into the run's shared Kafka.
+    kafka = await startTestKafka({ own: true });
     // Three ports in a row: the balancer's and its two edges'.
     do port = await freePort();
     while (port > 65_000 || !(await canListen(port + 1)) || !(await canListen(port + 2)));

@@ -33,6 +33,12 @@ export interface TestKafka {
 export interface TestKafkaOptions {
   /** Apache Kafka only: more than one node always starts a cluster of its own. Default 1. */
   nodes?: number;
+  /**
+   * Apache Kafka only: a broker of its own, not the run's shared one. For a test whose system
+   * writes Kafka's default topics (`tickstream up`: ticks, candles, market_events, …), which
+   * every later file's edge would otherwise read.
+   */
+  own?: boolean;
 }
 
 declare module 'vitest' {
@@ -109,7 +115,7 @@ export async function startTestKafka(options: TestKafkaOptions = {}): Promise<Te
   const removeDataDir = (): Promise<void> => rm(dataDir, { recursive: true, force: true });
 
   if (backend === 'apache') {
-    const shared = nodes === 1 ? inject('apacheKafkaBootstrap') : undefined;
+    const shared = nodes === 1 && options.own !== true ? inject('apacheKafkaBootstrap') : undefined;
     if (shared) {
       await removeDataDir();
       return {
