@@ -1,10 +1,10 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import {
   DEFAULT_MAX_FRAME_BYTES,
-  type DeltaFrameFields,
   decodeFrame,
   type FrameOptions,
   isDeltaFrame,
+  newDeltaFrameFields,
   PROTOCOL_VERSION,
   readDeltaFrame,
 } from '@tickstream/schemas';
@@ -60,26 +60,16 @@ export interface FrameRoot {
   type: number;
 }
 
-const deltaFields = (): DeltaFrameFields => ({
-  epoch: 0,
-  seq: 0,
-  channel: 0,
-  count: 0,
-  baseTimeUs: 0,
-  dataStart: 0,
-  dataEnd: 0,
-});
-
 /** The root of any server frame: a Delta frame's envelope (protocol 5), or a FlatBuffers frame's root table. */
 export function frameRoot(frame: Uint8Array): FrameRoot {
   if (!isDeltaFrame(frame)) return readFrameRoot(frameBody(frame));
-  const delta = readDeltaFrame(frame, DEFAULT_MAX_FRAME_BYTES, deltaFields());
+  const delta = readDeltaFrame(frame, DEFAULT_MAX_FRAME_BYTES, newDeltaFrameFields());
   return { epoch: delta.epoch, seq: delta.seq, type: MessageType.Delta };
 }
 
 /** The symbols a Delta frame carries. */
 export function deltaCount(frame: Uint8Array): number {
-  return readDeltaFrame(frame, DEFAULT_MAX_FRAME_BYTES, deltaFields()).count;
+  return readDeltaFrame(frame, DEFAULT_MAX_FRAME_BYTES, newDeltaFrameFields()).count;
 }
 
 /** Reads a FlatBuffers ServerFrame body's root table by hand (offsets checked against the body). */

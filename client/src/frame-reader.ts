@@ -1,9 +1,9 @@
 import {
   blockSize,
   DEFAULT_MAX_FRAME_BYTES,
-  type DeltaFrameFields,
   decompressBlockInto,
   isDeltaFrame,
+  newDeltaFrameFields,
   ProtocolError,
   readDeltaFrame,
 } from '@tickstream/schemas';
@@ -46,15 +46,7 @@ export class FrameReader {
 
   /** Whether the frame just read is a Delta frame (protocol 5's own layout, not a FlatBuffer). */
   compactDelta = false;
-  private readonly deltaFields: DeltaFrameFields = {
-    epoch: 0,
-    seq: 0,
-    channel: 0,
-    count: 0,
-    baseTimeUs: 0,
-    dataStart: 0,
-    dataEnd: 0,
-  };
+  private readonly deltaFields = newDeltaFrameFields();
 
   /** Reads `frame`'s header and ServerFrame root. Throws ProtocolError for anything malformed. */
   read(frame: Uint8Array): void {

@@ -32,6 +32,11 @@ export interface DeltaFrameFields {
   dataEnd: number;
 }
 
+/** Fields for `readDeltaFrame` to fill: a reader keeps one and reuses it for every frame. */
+export function newDeltaFrameFields(): DeltaFrameFields {
+  return { epoch: 0, seq: 0, channel: 0, count: 0, baseTimeUs: 0, dataStart: 0, dataEnd: 0 };
+}
+
 function varintLength(value: number): number {
   let length = 1;
   for (let rest = value; rest >= 0x80; rest = Math.floor(rest / 0x80)) length++;

@@ -24,6 +24,7 @@ export {
   type DeltaFrameFields,
   encodeDeltaFrame,
   isDeltaFrame,
+  newDeltaFrameFields,
   readDeltaFrame,
 } from './delta-frame.js';
 export {

@@ -1,7 +1,7 @@
 import * as flatbuffers from 'flatbuffers';
 import { type CorrelationMatrixFields, readCorrelationMatrix, writeCorrelationMatrix } from './analytics-codec.js';
 import type { DeltaBatch } from './delta.js';
-import { type DeltaFrameFields, encodeDeltaFrame, isDeltaFrame, readDeltaFrame } from './delta-frame.js';
+import { encodeDeltaFrame, isDeltaFrame, newDeltaFrameFields, readDeltaFrame } from './delta-frame.js';
 import { DEFAULT_MAX_FRAME_BYTES, decodeFrame, encodeFrame, type FrameOptions } from './frame.js';
 import { Alerts } from './generated/tickstream/edge/alerts.js';
 import { AnalyticsState } from './generated/tickstream/edge/analytics-state.js';
@@ -524,7 +524,7 @@ export class ServerFrameEncoder {
 /** Decodes one server frame. Any input ends in a message or a ProtocolError. */
 export function decodeServerFrame(frame: Uint8Array, options: FrameOptions): ServerMessageFields {
   if (isDeltaFrame(frame)) {
-    const delta = readDeltaFrame(frame, options.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES, deltaFrameFields());
+    const delta = readDeltaFrame(frame, options.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES, newDeltaFrameFields());
     return {
       type: 'delta',
       epoch: delta.epoch,
@@ -537,16 +537,6 @@ export function decodeServerFrame(frame: Uint8Array, options: FrameOptions): Ser
   }
   return decodeServerFrameBody(decodeFrame(frame, options));
 }
-
-const deltaFrameFields = (): DeltaFrameFields => ({
-  epoch: 0,
-  seq: 0,
-  channel: 0,
-  count: 0,
-  baseTimeUs: 0,
-  dataStart: 0,
-  dataEnd: 0,
-});
 
 /** Decodes the FlatBuffer of a server frame whose header a client has already read (and decompressed). */
 export function decodeServerFrameBody(body: Uint8Array): ServerMessageFields {
