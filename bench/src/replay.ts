@@ -11,12 +11,10 @@ import { newLatencyHistogram } from './edge-load-protocol.js';
 import {
   cpuSeconds,
   endOffsetTotal,
-  freePort,
-  spawnCli,
   spawnProducer,
   startBrokerProcess,
+  startEdgeProcess,
   stopChild,
-  waitForEdge,
 } from './processes.js';
 
 /**
@@ -129,27 +127,16 @@ export async function runReplayBench(
     const startedMs = await firstTickStored(broker.bootstrap);
     progress(`producing ${rate} ticks/s of ${symbols} symbols for ${historySeconds} s of history`);
     await sleep(historySeconds * 1000);
-    const port = await freePort();
-    edge = spawnCli(
-      [
-        'edge',
-        '--brokers',
-        broker.bootstrap,
-        '--port',
-        String(port),
-        '--host',
-        '127.0.0.1',
-        '--history',
-        '10m',
-        '--replay-warmup',
-        `${warmupSeconds}s`,
-        '--max-replays',
-        String(replays + 1),
-      ],
-      options.edgeCpuProfileDir === undefined ? [] : ['--cpu-prof', '--cpu-prof-dir', options.edgeCpuProfileDir],
-    );
+    const started = await startEdgeProcess(broker.bootstrap, {
+      history: '10m',
+      minSymbols: symbols,
+      args: ['--replay-warmup', `${warmupSeconds}s`, '--max-replays', String(replays + 1)],
+      nodeArgs:
+        options.edgeCpuProfileDir === undefined ? [] : ['--cpu-prof', '--cpu-prof-dir', options.edgeCpuProfileDir],
+    });
+    edge = started.child;
     children.push(edge);
-    await waitForEdge(port, { minSymbols: symbols, child: edge });
+    const port = started.port;
     const url = `ws://127.0.0.1:${port}/ws`;
     const pid = edge.pid as number;
 

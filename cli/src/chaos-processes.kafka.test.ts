@@ -11,6 +11,7 @@ import { freePort } from '../../bench/src/processes.js';
 import { startTestKafka, type TestKafka } from '../../broker/src/testing/kafka-backend.js';
 import { until } from '../../broker/src/testing/until.js';
 import { createToken } from '../../edge/src/auth-token.js';
+import type { RecoveryView } from '../../edge/src/pipeline-book.js';
 import { TestClient } from '../../edge/src/testing/test-client.js';
 import { CONTROL_TOPIC, signControlCommand } from '../../producer/src/control-command.js';
 import { MovingClient } from './testing/moving-client.js';
@@ -26,20 +27,6 @@ const SECRET = 'chaos-processes-secret';
 const CLIENTS = 20;
 const haproxy = haproxyVersion();
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
-
-interface Recovery {
-  id: string;
-  fault: string;
-  target: string;
-  injectedAt: string;
-  detectedAt: string | null;
-  detectedBy: string;
-  recoveredAt: string | null;
-  recoveredBy: string;
-  detectedAfterMs: number | null;
-  recoveredAfterMs: number | null;
-  detail: string;
-}
 
 function run(args: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv } = {}) {
   const child: ChildProcess = spawn(process.execPath, [cli, ...args], {
@@ -92,8 +79,8 @@ describe.skipIf(haproxy === null)('tickstream chaos: faults the up supervisor in
     expect(response.status).toBe(200);
     return (await response.json()) as T;
   };
-  const recoveries = async (): Promise<Recovery[]> =>
-    (await api<{ recoveries: Recovery[] }>('/api/pipeline')).recoveries;
+  const recoveries = async (): Promise<RecoveryView[]> =>
+    (await api<{ recoveries: RecoveryView[] }>('/api/pipeline')).recoveries;
   const chaosEvents = async (): Promise<{ name: string; detail: string }[]> =>
     (await api<{ events: { kind: string; name: string; detail: string }[] }>('/api/events?limit=200')).events.filter(
       (event) => event.kind === 'Chaos',
@@ -177,7 +164,7 @@ describe.skipIf(haproxy === null)('tickstream chaos: faults the up supervisor in
       15_000,
       `${onFirst.length} clients to resync on ${edgeIds[1]}`,
     );
-    let record: Recovery | undefined;
+    let record: RecoveryView | undefined;
     await until(
       async () => {
         record = (await recoveries()).find((one) => one.fault === 'kill-edge');
@@ -220,7 +207,7 @@ describe.skipIf(haproxy === null)('tickstream chaos: faults the up supervisor in
     // The other edge's link is whole.
     expect(await status(`http://127.0.0.1:${edgePort(1)}/health`)).toBe(200);
     await until(() => onSecond.every((client) => told(client, /Kafka unavailable/)), 5_000, 'clients told');
-    let record: Recovery | undefined;
+    let record: RecoveryView | undefined;
     await until(
       async () => {
         record = (await recoveries()).find((one) => one.fault === 'cut-link');
