@@ -350,6 +350,11 @@ const SUITE: Record<BenchmarkName, (context: RunContext) => Promise<BenchmarkOut
         value: withReplays.replayUpdatesPerClient,
         unit: 'updates/s',
       },
+      {
+        label: `replays that played during the ${result.replays}-replay stretch`,
+        value: withReplays.replaysAdvanced,
+        unit: 'replays',
+      },
       { label: 'one replay at 100×', value: at100.updatesPerSecond, unit: 'updates/s' },
       { label: 'one replay at 100×: clock', value: at100.eventSecondsPerSecond, unit: 'event s/s' },
       { label: 'edge CPU, no replays', value: live.edgeCores, unit: 'cores' },
