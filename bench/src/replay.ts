@@ -30,7 +30,9 @@ export interface ReplayBenchResult {
   symbols: number;
   replays: number;
   seconds: number;
-  live: { p50: number; p99: number; updates: number; edgeCores: number; brokerCores: number };
+  live: LiveStretch;
+  /** The live clients again without replays, after the replays' stretch (A-B-A: the load of a shared machine drifts); null in --quick. */
+  liveAfter: LiveStretch | null;
   withReplays: {
     p50: number;
     p99: number;
@@ -42,10 +44,18 @@ export interface ReplayBenchResult {
     replaysAdvanced: number;
   };
   at100: { updatesPerSecond: number; eventSecondsPerSecond: number; edgeCores: number };
-  /** Edge cores each replay at 10× added: (with − without) / replays. */
+  /** Edge cores each replay at 10× added: (with − without) / replays, "without" the mean of the stretches before and after. */
   edgeCoresPerReplay: number;
-  /** Live p99 with the replays ÷ without (issue 27: at most 1.1). */
+  /** Live p99 with the replays ÷ without (the mean of the stretches before and after; issue 27: at most 1.1). */
   p99Ratio: number;
+}
+
+interface LiveStretch {
+  p50: number;
+  p99: number;
+  updates: number;
+  edgeCores: number;
+  brokerCores: number;
 }
 
 /** The run as a table: live without and with the replays side by side, then the replays' own figures. */
@@ -61,6 +71,7 @@ export const QUICK = {
   warmupSeconds: 2,
   loadTimeoutSeconds: 8,
   measureUnlessAllPlay: true,
+  liveAgain: false,
 } as const satisfies Parameters<typeof runReplayBench>[0];
 
 export function formatReplayBench(result: ReplayBenchResult): string {
@@ -73,6 +84,7 @@ export function formatReplayBench(result: ReplayBenchResult): string {
     '|---|---|---|---|---|---|',
     row('no replays', live),
     row(`${result.replays} replays at 10×`, withReplays),
+    ...(result.liveAfter === null ? [] : [row('no replays, after', result.liveAfter)]),
     `live p99 with ÷ without: ${result.p99Ratio.toFixed(2)}×; edge CPU per replay at 10×: ${result.edgeCoresPerReplay.toFixed(3)} cores; ${Math.round(withReplays.replayUpdatesPerClient)} replayed updates/s per replaying client; ${withReplays.replaysAdvanced} of ${result.replays} replays played during the stretch`,
     `one replay at 100×: ${Math.round(at100.updatesPerSecond)} updates/s, clock ${at100.eventSecondsPerSecond.toFixed(1)} event s per s, edge ${at100.edgeCores.toFixed(2)} cores`,
   ].join('\n');
@@ -107,6 +119,8 @@ export async function runReplayBench(
     loadTimeoutSeconds?: number;
     /** Measure even if not every replay has played within `loadTimeoutSeconds` (--quick); otherwise that fails the run. */
     measureUnlessAllPlay?: boolean;
+    /** Measure the live clients without replays again after the replays' stretch (default true; --quick: false). */
+    liveAgain?: boolean;
     /** Seconds the replaying clients run before their figures count (loads, seeks settle). */
     settleSeconds?: number;
     /** Where the edge writes a V8 CPU profile (--cpu-prof) when it stops; none by default. */
@@ -159,13 +173,7 @@ export async function runReplayBench(
     await Promise.all(live.map((client) => client.ready));
     await sleep(settleSeconds * 1000);
 
-    const measure = async (): Promise<{
-      p50: number;
-      p99: number;
-      updates: number;
-      edgeCores: number;
-      brokerCores: number;
-    }> => {
+    const measure = async (): Promise<LiveStretch> => {
       histogram = newLatencyHistogram();
       liveUpdates = 0;
       const cpuBefore = cpuSeconds(pid);
@@ -245,6 +253,16 @@ export async function runReplayBench(
       `with ${replays} replays at 10×: live p50 ${withReplays.p50.toFixed(1)} ms, p99 ${withReplays.p99.toFixed(1)} ms, ${Math.round(withReplays.updates)} updates/s, edge ${withReplays.edgeCores.toFixed(2)} cores, broker ${withReplays.brokerCores.toFixed(2)}, ${Math.round(perClient)} replayed updates/s per replaying client`,
     );
     await sleep(1000);
+    let liveAfter: LiveStretch | null = null;
+    if (options.liveAgain ?? true) {
+      liveAfter = await measure();
+      progress(
+        `live only, after: p50 ${liveAfter.p50.toFixed(1)} ms, p99 ${liveAfter.p99.toFixed(1)} ms, ${Math.round(liveAfter.updates)} updates/s, edge ${liveAfter.edgeCores.toFixed(2)} cores`,
+      );
+    }
+    // "Without replays": the mean of the stretches around the one with them.
+    const withoutP99 = liveAfter === null ? liveOnly.p99 : (liveOnly.p99 + liveAfter.p99) / 2;
+    const withoutCores = liveAfter === null ? liveOnly.edgeCores : (liveOnly.edgeCores + liveAfter.edgeCores) / 2;
 
     let cpuBefore = 0;
     let cpuAfter = 0;
@@ -267,10 +285,11 @@ export async function runReplayBench(
       replays,
       seconds,
       live: liveOnly,
+      liveAfter,
       withReplays: { ...withReplays, replayUpdatesPerClient: perClient, replaysAdvanced: tenX.advanced },
       at100,
-      edgeCoresPerReplay: (withReplays.edgeCores - liveOnly.edgeCores) / replays,
-      p99Ratio: withReplays.p99 / liveOnly.p99,
+      edgeCoresPerReplay: (withReplays.edgeCores - withoutCores) / replays,
+      p99Ratio: withReplays.p99 / withoutP99,
     };
   } finally {
     for (const client of live) client.close();

@@ -344,6 +344,9 @@ const SUITE: Record<BenchmarkName, (context: RunContext) => Promise<BenchmarkOut
       { label: `live p50, ${result.replays} replays at 10×`, value: withReplays.p50, unit: 'ms' },
       { label: 'live p99, no replays', value: live.p99, unit: 'ms' },
       { label: `live p99, ${result.replays} replays at 10×`, value: withReplays.p99, unit: 'ms' },
+      ...(result.liveAfter === null
+        ? []
+        : [{ label: 'live p99, no replays, after', value: result.liveAfter.p99, unit: 'ms' }]),
       { label: 'live p99 with ÷ without replays', value: result.p99Ratio, unit: '×' },
       {
         label: 'replayed updates per replaying client at 10×',
