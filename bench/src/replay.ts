@@ -225,7 +225,10 @@ export async function runReplayBench(
           throw new Error(`${what}: not measured (a slower machine needs more loadTimeoutSeconds)`);
         progress(`${what}; measuring anyway (--quick)`);
       }
-      progress(`${report.played} of ${count} replays at ${speed}× playing`);
+      const waitedSeconds = (Date.now() - (loadedBy - loadTimeoutMs)) / 1000;
+      progress(
+        `${report.played} of ${count} replays at ${speed}× playing after ${waitedSeconds.toFixed(1)} s of loading`,
+      );
       await sleep(settleSeconds * 1000);
       const before = report;
       const wallStart = Date.now();
