@@ -344,11 +344,19 @@ const SUITE: Record<BenchmarkName, (context: RunContext) => Promise<BenchmarkOut
       { label: `live p50, ${result.replays} replays at 10×`, value: withReplays.p50, unit: 'ms' },
       { label: 'live p99, no replays', value: live.p99, unit: 'ms' },
       { label: `live p99, ${result.replays} replays at 10×`, value: withReplays.p99, unit: 'ms' },
+      ...(result.liveAfter === null
+        ? []
+        : [{ label: 'live p99, no replays, after', value: result.liveAfter.p99, unit: 'ms' }]),
       { label: 'live p99 with ÷ without replays', value: result.p99Ratio, unit: '×' },
       {
         label: 'replayed updates per replaying client at 10×',
         value: withReplays.replayUpdatesPerClient,
         unit: 'updates/s',
+      },
+      {
+        label: `replays that played during the ${result.replays}-replay stretch`,
+        value: withReplays.replaysAdvanced,
+        unit: 'replays',
       },
       { label: 'one replay at 100×', value: at100.updatesPerSecond, unit: 'updates/s' },
       { label: 'one replay at 100×: clock', value: at100.eventSecondsPerSecond, unit: 'event s/s' },
