@@ -8,9 +8,10 @@ const FELL_BEHIND = 8;
 /**
  * While it does not read, it asks for a resync this often, as a client that keeps seeing gaps
  * would: each answer is a whole Snapshot, so the edge's buffer for it passes the soft limit in
- * seconds even at a low tick rate (Deltas alone take tens of seconds to fill the kernel's buffers).
+ * seconds even at a low tick rate (at 100 ms, 4 s was not enough here: the kernel's socket
+ * buffers on loopback take megabytes before the edge holds any).
  */
-const RESYNC_EVERY_MS = 100;
+const RESYNC_EVERY_MS = 10;
 
 /**
  * The client of `tickstream chaos slow-consumer`: a WebSocket client of one edge that subscribes
