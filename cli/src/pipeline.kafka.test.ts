@@ -11,7 +11,7 @@ import { until } from '../../broker/src/testing/until.js';
 import { createToken } from '../../edge/src/auth-token.js';
 import type { RunningEdge } from '../../edge/src/edge.js';
 import { startTestEdge } from '../../edge/src/testing/system.js';
-import { CONTROL_TOPIC, signControlCommand } from '../../producer/src/control-command.js';
+import { CONTROL_TOPIC, signControlCommand } from '../../schemas/src/control-command.js';
 
 // The pipeline with real processes: `tickstream broker` (embedded) and `tickstream producer` report
 // to system_metrics beside an edge, which serves what they report at /api/pipeline; `tickstream
@@ -236,6 +236,57 @@ describe('system_metrics, /api/pipeline and tickstream chaos', () => {
       'the end of the burst audited',
     );
     await until(async () => (await component(producerId))?.status === 'ok', 15_000, 'the producer ok again');
+  });
+
+  it('POST /api/chaos (the Pipeline tab): an admin plays a halt scenario now; a viewer is refused, a bad request told why', async () => {
+    const post = async (role: 'viewer' | 'admin', body: unknown): Promise<{ status: number; body: unknown }> => {
+      const token = await createToken({ secret: SECRET, user: role === 'admin' ? 'ops' : 'bob', role, ttlSeconds: 60 });
+      const response = await fetch(`http://127.0.0.1:${edge.port}/api/chaos`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
+      return { status: response.status, body: await response.json() };
+    };
+    const halt = { action: 'scenario', scenario: 'halt', target: producerId, forMs: 1500 };
+    expect(await post('viewer', halt)).toEqual({
+      status: 403,
+      body: { error: 'user bob has role viewer: only an admin may inject failures' },
+    });
+    expect(await post('admin', { ...halt, scenario: 'meltdown' })).toMatchObject({
+      status: 400,
+      body: { error: expect.stringMatching(/^unknown scenario 'meltdown'; the scenarios are burst, flash-crash/) },
+    });
+    const sentAt = Date.now();
+    expect(await post('admin', halt)).toMatchObject({ status: 202, body: { by: 'ops', sent: { action: 'scenario' } } });
+    const played = async () => {
+      const response = await fetch(`http://127.0.0.1:${edge.port}/api/events?limit=100`, {
+        headers: { authorization: `Bearer ${viewerToken}` },
+      });
+      const body = (await response.json()) as {
+        events: { kind: string; name: string; symbol: string; timeUs: number }[];
+      };
+      return body.events.filter((event) => event.name === 'halt' && event.timeUs / 1000 >= sentAt - 1000);
+    };
+    // One episode, now: its start, the halt of one symbol, its resume and its end, 1.5 s apart.
+    let seen = '';
+    await until(
+      async () => {
+        const events = await played();
+        seen = JSON.stringify(events);
+        return events.length >= 4;
+      },
+      15_000,
+      () => `one halt episode on market_events: ${seen}`,
+    );
+    const episode = (await played()).reverse();
+    expect(episode.map((event) => event.kind)).toEqual(['ScenarioStart', 'Halt', 'Resume', 'ScenarioEnd']);
+    expect(episode[1]?.symbol).not.toBe('');
+    expect(((episode[3]?.timeUs ?? 0) - (episode[0]?.timeUs ?? 0)) / 1000).toBe(1500);
+    await until(async () => (await chaosEvents()).some((event) => event.name === 'scenario'), 15_000, 'audited');
+    expect((await chaosEvents()).find((event) => event.name === 'scenario')?.detail).toContain(
+      `by ops on ${producerId}: playing halt for 1500 ms`,
+    );
   });
 
   it('a killed producer is shown silent, with since when', async () => {

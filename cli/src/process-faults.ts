@@ -1,4 +1,5 @@
 import { hostname } from 'node:os';
+import { createToken } from '@tickstream/edge';
 import {
   type ChaosCommand,
   type ControlCheck,
@@ -15,11 +16,12 @@ import {
 } from '@tickstream/schemas';
 import type { Kafka, Producer } from 'kafkajs';
 import type { KafkaLinkProxy } from './kafka-link-proxy.js';
+import { SlowConsumer } from './slow-consumer.js';
 
 /**
  * The `tickstream up` supervisor's part of `tickstream chaos`: the process-level faults only it
  * can inject, for it runs the processes and the links between them (kill-edge, kill-analytics,
- * cut-link, delay-link). Commands are read and verified exactly as the producers read theirs
+ * cut-link, delay-link), and a slow consumer of an edge (slow-consumer). Commands are read and verified exactly as the producers read theirs
  * (ControlFollower); each fault is audited on market_events and timed from injection to detection
  * to recovery, and its timeline is written to system_metrics as a Recovery record (GET
  * /api/pipeline "recoveries"; docs/operations.md, "Failure playbook").
@@ -64,6 +66,7 @@ export interface ProcessFaultsOptions {
 }
 
 const DEFAULT_LINK_FAULT_MS = 10_000;
+const DEFAULT_SLOW_CONSUMER_MS = 10_000;
 const DEFAULT_LINK_DELAY_MS = 500;
 /** How often a fault's signals are looked at: the resolution of every measured time. */
 const POLL_MS = 50;
@@ -142,6 +145,8 @@ export class ProcessFaults {
     if (action === 'kill-analytics') return this.killAnalytics(user, id);
     const edges = this.edgesFor(command.target);
     if (action === 'kill-edge') return this.killEdge(edges[0] as EdgeTarget, user, id);
+    if (action === 'slow-consumer')
+      return this.slowConsumer(edges[0] as EdgeTarget, command.forMs ?? DEFAULT_SLOW_CONSUMER_MS, user, id);
     const forMs = command.forMs ?? DEFAULT_LINK_FAULT_MS;
     const delayMs = command.delayMs ?? DEFAULT_LINK_DELAY_MS;
     return this.hurtLink(action, edges, forMs, delayMs, user, id);
@@ -155,6 +160,76 @@ export class ProcessFaults {
     await (edge.restart as () => Promise<void>)();
     const back = await waitFor(async () => (await httpStatus(edge.port(), '/readyz')) === 200, RECOVERY_TIMEOUT_MS);
     await this.finish(timeline, back, 'restarted: /readyz 200, back behind the balancer');
+  }
+
+  /**
+   * A client of the edge that stops reading for `forMs`: detected when the edge starts skipping
+   * Deltas (its slow-client policy, on /metrics and as deltas_skipped_per_s on system_metrics);
+   * recovered when, reading again, it gets Error 8 and a fresh Snapshot, or the edge closed it.
+   */
+  private async slowConsumer(edge: EdgeTarget, forMs: number, user: string, id: string): Promise<void> {
+    const timeline = this.timeline(id, 'slow-consumer', `edge-${edge.id}`, 'edge');
+    await this.audit(
+      'slow-consumer',
+      `by ${user} on edge-${edge.id}: a client subscribed to every symbol stops reading for ${forMs} ms`,
+    );
+    const skippedBefore = await edgeCounter(edge.port(), SKIPPED_METRIC);
+    const closesBefore = await edgeCounter(edge.port(), SLOW_CLOSES_METRIC);
+    const token = await createToken({
+      secret: this.options.secret,
+      user: 'chaos-slow-consumer',
+      role: 'viewer',
+      ttlSeconds: 600,
+    });
+    let consumer: SlowConsumer;
+    try {
+      consumer = await SlowConsumer.open(`ws://127.0.0.1:${edge.port()}/ws?token=${encodeURIComponent(token)}`);
+    } catch (error) {
+      timeline.fields.detail = `the slow client could not connect: ${(error as Error).message}`;
+      await timeline.write();
+      return;
+    }
+    let closedCode = 0;
+    void consumer.closed.then((code) => {
+      closedCode = code;
+    });
+    const endsAt = timeline.injectedMs + forMs;
+    const lagging = async (): Promise<boolean> =>
+      (await edgeCounter(edge.port(), SKIPPED_METRIC)) > skippedBefore ||
+      (await edgeCounter(edge.port(), SLOW_CLOSES_METRIC)) > closesBefore;
+    if (await waitFor(lagging, Math.max(0, endsAt - Date.now()), 200))
+      await timeline.detected(
+        `${SKIPPED_METRIC} rose on edge-${edge.id}: its send buffer for the client passed the soft limit, Deltas skipped`,
+      );
+    await sleep(endsAt - Date.now());
+    if (timeline.fields.detectedUs === 0 && !(await lagging())) {
+      consumer.close();
+      timeline.fields.detail = `the edge never skipped a Delta for it in ${forMs} ms (its buffers held all it sent): nothing to detect; try a longer --for`;
+      this.options.log(`chaos: slow-consumer on edge-${edge.id}: ${timeline.fields.detail}`);
+      await timeline.write();
+      await this.audit('not-detected', `slow-consumer on edge-${edge.id}: ${timeline.fields.detail}`);
+      return;
+    }
+    consumer.readAgain();
+    const readAgainMs = Date.now();
+    const outcome = await Promise.race([
+      consumer.resynced.then(() => 'resynced' as const),
+      consumer.closed.then(() => 'closed' as const),
+      sleep(RECOVERY_TIMEOUT_MS).then(() => 'stuck' as const),
+    ]);
+    const closedByEdge = (await edgeCounter(edge.port(), SLOW_CLOSES_METRIC)) > closesBefore;
+    const skipped = (await edgeCounter(edge.port(), SKIPPED_METRIC)) - skippedBefore;
+    consumer.close();
+    timeline.fields.detail = `${skipped} Deltas skipped for it; it read again after ${readAgainMs - timeline.injectedMs} ms${closedByEdge ? `; the edge closed it as a slow consumer (4008; the client saw ${closedCode})` : ''}`;
+    if (timeline.fields.detectedUs === 0)
+      await timeline.detected(`${SKIPPED_METRIC} rose on edge-${edge.id} (seen as the fault ended)`);
+    await this.finish(
+      timeline,
+      outcome !== 'stuck',
+      outcome === 'resynced'
+        ? 'reading again, it got Error 8 "you fell behind" and a fresh Snapshot: no gap left unseen'
+        : 'the edge closed the lagging client (its slow-client policy); a real client reconnects and resyncs',
+    );
   }
 
   private async killAnalytics(user: string, id: string): Promise<void> {
@@ -364,6 +439,20 @@ async function edgeHealth(port: number): Promise<{ ok: boolean; ticks: number } 
     return { ok: response.status === 200 && body.ok === true, ticks: typeof body.ticks === 'number' ? body.ticks : 0 };
   } catch {
     return null;
+  }
+}
+
+const SKIPPED_METRIC = 'tickstream_edge_deltas_skipped_total';
+const SLOW_CLOSES_METRIC = 'tickstream_edge_slow_client_closes_total';
+
+/** One unlabelled counter of an edge's /metrics; 0 when it does not answer. */
+async function edgeCounter(port: number, name: string): Promise<number> {
+  try {
+    const response = await fetch(`http://127.0.0.1:${port}/metrics`, { signal: AbortSignal.timeout(1000) });
+    const match = new RegExp(`^${name} (\\S+)$`, 'm').exec(await response.text());
+    return match ? Number(match[1]) : 0;
+  } catch {
+    return 0;
   }
 }
 

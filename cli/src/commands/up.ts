@@ -114,8 +114,9 @@ export const upCommand: Command = {
     'The analytics job (tickstream analytics, docs/analytics.md) starts beside the edge where Java and Maven are\n' +
     'installed; its first start builds it (~100 MB from Maven Central), in the background.\n' +
     'With --tls-cert/--tls-key clients use https:// and wss://: the edge serves TLS itself, or HAProxy ends it with --edges > 1.\n' +
-    'With --auth-secret, up also carries out tickstream chaos kill-edge|kill-analytics|cut-link|delay-link: each edge then\n' +
-    'reaches Kafka through a small TCP proxy of up’s, which cut-link and delay-link break for a while (docs/operations.md).',
+    'With --auth-secret, up also carries out tickstream chaos kill-edge|kill-analytics|cut-link|delay-link|slow-consumer\n' +
+    '(from the CLI or the dashboard’s Pipeline tab, for an admin): each edge then reaches Kafka through a small TCP proxy\n' +
+    'of up’s, which cut-link and delay-link break for a while (docs/operations.md).',
   async run(flags) {
     const kind = parseChoice('kafka', flags.required('kafka'), ['embedded', 'apache'] as const);
     const port = parsePort('port', flags.required('port'));
@@ -396,7 +397,9 @@ class ChaosBeside {
       // Once the group is joined: a command written from then on is seen.
       () =>
         faults.listening.then(() =>
-          log('taking process-level commands on control (kill-edge, kill-analytics, cut-link, delay-link)'),
+          log(
+            'taking process-level commands on control (kill-edge, kill-analytics, cut-link, delay-link, slow-consumer)',
+          ),
         ),
       (error: Error) => log(`not taking commands: ${error.message}`),
     );
