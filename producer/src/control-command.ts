@@ -20,13 +20,16 @@ export const PRODUCER_ACTIONS = {
 
 /**
  * What only the `tickstream up` supervisor can do, for it runs the processes and the links between
- * them (docs/operations.md, "Failure playbook"). --target names the edge (as /api/pipeline lists it).
+ * them (docs/operations.md, "Failure playbook"). --target names the edge (as /api/pipeline lists it),
+ * or for stop-kafka-node the Kafka node (its node.id, or kafka-<id>).
  */
 export const PROCESS_ACTIONS = {
   'kill-edge': 'SIGKILL one edge of up --edges N (--target, default the first); up restarts it',
   'kill-analytics': 'SIGKILL the analytics job; up restarts it and it resumes from its checkpoint',
   'cut-link': "drop and refuse an edge's connections to Kafka for --for (default 10s; --target: one edge)",
   'delay-link': "delay an edge's traffic to and from Kafka by --delay (default 500ms) for --for (default 10s)",
+  'stop-kafka-node':
+    'SIGKILL one node of up --kafka apache --nodes 3 (--target NODE_ID, default the leader of most ticks partitions) for --for (default 10s); up starts it again',
 } as const;
 
 export const CHAOS_ACTIONS = { ...PRODUCER_ACTIONS, ...PROCESS_ACTIONS } as const;
