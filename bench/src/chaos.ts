@@ -143,7 +143,8 @@ async function main(): Promise<void> {
       });
       await new Promise((resolve) => sent.once('exit', resolve));
       let record: Recovery | undefined;
-      await waitFor(`${fault} to recover`, 180_000, async () => {
+      // A node's record completes after its JVM started again: over a minute on a loaded machine.
+      await waitFor(`${fault} to recover`, fault === 'stop-kafka-node' ? 420_000 : 180_000, async () => {
         record = (await recoveries()).find(
           (one) =>
             one.fault === fault &&
@@ -219,7 +220,13 @@ async function main(): Promise<void> {
       }
     }
   } catch (error) {
-    process.stderr.write(`${(error as Error).message}\n--- up's last output ---\n${output.slice(-4000)}\n`);
+    const chaosLines = output
+      .split('\n')
+      .filter((line) => line.includes('chaos:'))
+      .slice(-10);
+    process.stderr.write(
+      `${(error as Error).message}\n--- up's last chaos lines ---\n${chaosLines.join('\n')}\n--- up's last output ---\n${output.slice(-4000)}\n`,
+    );
     process.exitCode = 1;
   } finally {
     for (const client of clients) client.close();
