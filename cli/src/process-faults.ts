@@ -80,6 +80,8 @@ export interface ProcessFaultsOptions {
   analytics: AnalyticsTarget | null;
   /** Null unless up started a cluster of several Apache Kafka nodes itself. */
   kafkaNodes: KafkaNodesTarget | null;
+  /** The ticks/s the producer is set to now (null: as fast as it can): the most "throughput back" asks for. */
+  producerRate: () => number | null;
   /** Writes a market event (the producer's announce): the audit trail. */
   announce: (event: { kind: MarketEventKind; name: string; detail: string }) => Promise<void>;
   log: (line: string) => void;
@@ -205,7 +207,12 @@ export class ProcessFaults {
     const nodeId = command.target === null ? await nodes.busiestNode() : kafkaNodeIdOf(command.target);
     const downMs = command.forMs ?? DEFAULT_NODE_DOWN_MS;
     const edges = [...this.options.edges];
-    const baseline = await edgeTickRates(edges, THROUGHPUT_BASELINE_MS);
+    // An edge still catching up (after its start, or a burst) takes more than the producer makes:
+    // the producer's rate caps what counts as "before".
+    const setRate = this.options.producerRate();
+    const baseline = (await edgeTickRates(edges, THROUGHPUT_BASELINE_MS)).map((rate) =>
+      setRate === null ? rate : Math.min(rate, setRate),
+    );
     const timeline = this.timeline(id, 'stop-kafka-node', `kafka-${nodeId}`, 'broker');
     await this.audit('stop-kafka-node', `by ${user} on kafka-${nodeId}: SIGKILL for ${downMs} ms; up starts it again`);
     await nodes.kill(nodeId);

@@ -454,6 +454,8 @@ class ChaosBeside {
       edges,
       analytics: this.analytics.metricsUrl === null ? null : analyticsTarget(this.analytics, this.brokers),
       kafkaNodes: this.kafkaNodes,
+      producerRate: () =>
+        this.producer.targetRate === 'max' ? null : this.producer.targetRate * this.producer.rateFactor,
       announce: (event) => this.producer.announce(event),
       log,
     });
