@@ -115,7 +115,8 @@ async function main(): Promise<void> {
     'stop-kafka-node': [],
   };
   try {
-    await waitFor('up to serve and take commands', 180_000, () =>
+    // Three Kafka JVMs took 109 s to start at a load average of 60.
+    await waitFor('up to serve and take commands', onCluster ? 360_000 : 180_000, () =>
       ['dashboard:', 'taking process-level commands'].every((line) => output.includes(line)),
     );
     if (values.analytics) await waitFor('the analytics job', 300_000, () => output.includes('job running ('));
@@ -234,7 +235,8 @@ async function main(): Promise<void> {
     await Promise.race([new Promise((resolve) => up.once('exit', resolve)), sleep(20_000)]);
     up.kill('SIGKILL');
     await broker?.close();
-    rmSync(dir, { recursive: true, force: true });
+    // Retried: Kafka's JVMs may still be writing their logs for a moment after up is gone.
+    rmSync(dir, { recursive: true, force: true, maxRetries: 10, retryDelay: 500 });
   }
   const rows = (Object.keys(FLOORS_MS) as Fault[])
     .filter((fault) => times[fault].length > 0)

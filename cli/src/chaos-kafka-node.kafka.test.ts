@@ -128,7 +128,7 @@ describe.skipIf(!enabled)(
           // The detail is written last, after the node's return, the ISR and the count.
           return record?.detail.includes('in the topic') === true;
         },
-        150_000,
+        200_000,
         () => `the node's recovery: ${JSON.stringify(record)}\nup's own lines:\n${upLines()}`,
       );
       const found = record as RecoveryView;
@@ -168,6 +168,6 @@ describe.skipIf(!enabled)(
       const order = checkOrderPerSymbol(ticks);
       expect(order.symbols).toBe(500);
       expect(order.problems).toEqual([]);
-    }, 240_000);
+    }, 300_000);
   },
 );
