@@ -64,6 +64,7 @@ describe('tickstream CLI', () => {
       'cut-link',
       'delay-link',
       'slow-consumer',
+      'stop-kafka-node',
     ])
       expect(chaos).toMatch(new RegExp(`^ {2}${action} +\\S`, 'm'));
     const producer = tickstream('producer', '--help').stdout;
@@ -86,6 +87,18 @@ describe('tickstream CLI', () => {
     for (const result of misuse) expect(result.status, result.stderr).toBe(2);
     expect(misuse.map((result) => result.stderr).join('\n')).toMatch(
       /kill-edge takes no --for[\s\S]*--delay is for delay-link only[\s\S]*--delay must be from 0 to 60s[\s\S]*unknown scenario 'meltdown'; the scenarios are burst, flash-crash/,
+    );
+  }, 60_000);
+
+  it('up: --nodes 3 without a cluster of its own to start is a usage error, before anything starts', () => {
+    const misuse = [
+      tickstream('up', '--nodes', '3'),
+      tickstream('up', '--kafka', 'apache', '--nodes', '2'),
+      tickstreamWith({ KAFKA_BROKERS: '127.0.0.1:1' }, 'up', '--kafka', 'apache', '--nodes', '3'),
+    ];
+    for (const result of misuse) expect(result.status, result.stderr).toBe(2);
+    expect(misuse.map((result) => result.stderr).join('\n')).toMatch(
+      /--nodes 3 needs --kafka apache[\s\S]*--nodes must be 1 or 3[\s\S]*KAFKA_BROKERS names one already/,
     );
   }, 60_000);
 

@@ -28,7 +28,8 @@ export const PRODUCER_ACTIONS = {
 
 /**
  * What only the `tickstream up` supervisor can do, for it runs the processes and the links between
- * them (docs/operations.md, "Failure playbook"). --target names the edge (as /api/pipeline lists it).
+ * them (docs/operations.md, "Failure playbook"). --target names the edge (as /api/pipeline lists it),
+ * or for stop-kafka-node the Kafka node (its node.id, or kafka-<id>).
  */
 export const PROCESS_ACTIONS = {
   'kill-edge': 'SIGKILL one edge of up --edges N (--target, default the first); up restarts it',
@@ -37,6 +38,8 @@ export const PROCESS_ACTIONS = {
   'delay-link': "delay an edge's traffic to and from Kafka by --delay (default 500ms) for --for (default 10s)",
   'slow-consumer':
     'a WebSocket client of an edge (--target, default the first) subscribed to every symbol stops reading and keeps asking for resyncs for --for (default 10s), then reads again',
+  'stop-kafka-node':
+    'SIGKILL one node of up --kafka apache --nodes 3 (--target NODE_ID, default the leader of most ticks partitions) for --for (default 10s); up starts it again',
 } as const;
 
 export const CHAOS_ACTIONS = { ...PRODUCER_ACTIONS, ...PROCESS_ACTIONS } as const;

@@ -21,8 +21,10 @@ class ChaosError extends Error {
   readonly exitCode = 1;
 }
 
+// Names padded to the longest (stop-kafka-node) and two spaces.
+const actionWidth = Math.max(...Object.keys(CHAOS_ACTIONS).map((action) => action.length)) + 2;
 const actionList = Object.entries(CHAOS_ACTIONS)
-  .map(([action, what]) => `  ${action.padEnd(15)}${what}`)
+  .map(([action, what]) => `  ${action.padEnd(actionWidth)}${what}`)
   .join('\n');
 
 export const chaosCommand: Command = {
@@ -35,7 +37,7 @@ export const chaosCommand: Command = {
       type: 'string',
       value: 'ID',
       description:
-        'the component it is for, as GET /api/pipeline lists it (default: every producer; kill-edge: the first edge; a link: every edge)',
+        'the component it is for, as GET /api/pipeline lists it (default: every producer; kill-edge: the first edge; a link: every edge); stop-kafka-node: the node id',
     },
     for: { type: 'string', value: 'DURATION', description: 'how long the fault lasts, e.g. 10s (pause: until resume)' },
     factor: { type: 'string', value: 'N', description: `burst: the rate multiple, 1-${MAX_BURST_FACTOR} (default 5)` },
@@ -64,9 +66,11 @@ export const chaosCommand: Command = {
     'audited as a Chaos event on market_events (the Events tab, tickstream watch --events). A producer started\n' +
     'without --auth-secret obeys none. kill-edge, kill-analytics, cut-link and delay-link are carried out by the\n' +
     'tickstream up supervisor (started with --auth-secret), which times detection and recovery and writes the\n' +
-    'timeline to system_metrics (GET /api/pipeline "recoveries"); so is slow-consumer. The Pipeline tab of the\n' +
-    'dashboard sends the same commands for an admin (POST /api/chaos). Not yet: stopping a Kafka node\n' +
-    '(docs/operations.md, "Failure playbook").',
+    'timeline to system_metrics (GET /api/pipeline "recoveries"); so are slow-consumer and stop-kafka-node (under
+' +
+    'up --kafka apache --nodes 3). The Pipeline tab of the dashboard sends the same commands for an admin
+' +
+    '(POST /api/chaos).',
   async run(flags) {
     const [action, ...extra] = flags.positionals;
     if (action === undefined)
