@@ -1,11 +1,19 @@
 package tickstream.analytics.alerts;
 
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
 import org.apache.flink.api.common.functions.OpenContext;
 import org.apache.flink.api.common.state.BroadcastState;
 import org.apache.flink.api.common.state.MapState;
 import org.apache.flink.api.common.state.MapStateDescriptor;
+import org.apache.flink.api.common.state.ReadOnlyBroadcastState;
 import org.apache.flink.api.common.state.ValueState;
 import org.apache.flink.api.common.state.ValueStateDescriptor;
+import org.apache.flink.api.common.typeinfo.PrimitiveArrayTypeInfo;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.api.common.typeinfo.Types;
 import org.apache.flink.metrics.Counter;
@@ -22,7 +30,14 @@ import tickstream.analytics.model.Tick;
  * Semantics: docs/alerts.md and schemas/fixtures/alert-rules.json.
  */
 public class AlertEvaluator extends KeyedBroadcastProcessFunction<String, AlertInput, RuleChange, Trigger> {
-    public static final MapStateDescriptor<String, Rule> RULES =
+    /** The rules, each user's packed in one array (PackedRules), keyed by user. */
+    public static final MapStateDescriptor<String, byte[]> RULES = new MapStateDescriptor<>(
+            "alert-rules-by-user", Types.STRING, PrimitiveArrayTypeInfo.BYTE_PRIMITIVE_ARRAY_TYPE_INFO);
+    /**
+     * Before packing, one Rule per record key: a checkpoint of an earlier job holds its rules here.
+     * Read after such a restore, and moved into RULES by the first rule change.
+     */
+    public static final MapStateDescriptor<String, Rule> UNPACKED_RULES =
             new MapStateDescriptor<>("alert-rules", Types.STRING, TypeInformation.of(Rule.class));
     static final MapStateDescriptor<String, Firing> FIRINGS =
             new MapStateDescriptor<>("alert-firings", Types.STRING, TypeInformation.of(Firing.class));
@@ -53,7 +68,7 @@ public class AlertEvaluator extends KeyedBroadcastProcessFunction<String, AlertI
 
     @Override
     public void processElement(AlertInput input, ReadOnlyContext context, Collector<Trigger> out) throws Exception {
-        if (index == null) index = new RuleIndex(context.getBroadcastState(RULES).immutableEntries());
+        if (index == null) index = restoredIndex(context.getBroadcastState(RULES), context.getBroadcastState(UNPACKED_RULES));
         TargetRules rules = index.rulesOf(context.getCurrentKey());
         if (input.tick != null) onTick(input.tick, rules, out);
         else onEvent(input.event, context.getCurrentKey(), rules, context, out);
@@ -86,22 +101,54 @@ public class AlertEvaluator extends KeyedBroadcastProcessFunction<String, AlertI
 
     @Override
     public void processBroadcastElement(RuleChange change, Context context, Collector<Trigger> out) throws Exception {
-        BroadcastState<String, Rule> rules = context.getBroadcastState(RULES);
-        if (index == null) index = new RuleIndex(rules.immutableEntries());
+        BroadcastState<String, byte[]> packed = context.getBroadcastState(RULES);
+        BroadcastState<String, Rule> unpacked = context.getBroadcastState(UNPACKED_RULES);
+        if (index == null) index = restoredIndex(packed, unpacked);
+        if (unpacked.immutableEntries().iterator().hasNext()) {
+            // Restored from a checkpoint that kept rules one by one: pack them now, once.
+            Set<String> users = new HashSet<>();
+            for (Map.Entry<String, Rule> entry : unpacked.immutableEntries()) {
+                if (holding.holds(entry.getValue())) users.add(entry.getValue().user);
+            }
+            unpacked.clear();
+            for (String user : users) repack(packed, user);
+        }
         if (change.isDeletion() || !holding.holds(change.rule)) {
             // A deletion, or an edit that moved the rule to the other stage's targets.
-            if (!rules.contains(change.key)) return;
-            rules.remove(change.key);
-            index.remove(change.key);
+            Rule removed = index.remove(change.key);
+            if (removed == null) return;
+            repack(packed, removed.user);
             // A deleted rule's firing memory goes with it, under whichever key it was kept.
             context.applyToKeyedState(FIRINGS, (key, state) -> state.remove(change.key));
         } else {
             // Kept beyond this call: a copy, since object reuse refills `change` with the next record.
             Rule rule = change.rule.copy();
             rule.key = change.key;
-            rules.put(change.key, rule);
+            Rule previous = index.remove(rule.key);
             index.put(rule);
+            if (previous != null && !previous.user.equals(rule.user)) repack(packed, previous.user);
+            repack(packed, rule.user);
         }
+    }
+
+    /** The broadcast state's entry of `user`: their rules packed, or none. */
+    private void repack(BroadcastState<String, byte[]> packed, String user) throws Exception {
+        Collection<Rule> rules = index.rulesOfUser(user);
+        if (rules.isEmpty()) packed.remove(user);
+        else packed.put(user, PackedRules.pack(rules));
+    }
+
+    /** The index of the broadcast rules, built from the state after a restore (open() cannot read it). */
+    private RuleIndex restoredIndex(ReadOnlyBroadcastState<String, byte[]> packed, ReadOnlyBroadcastState<String, Rule> unpacked)
+            throws Exception {
+        List<Rule> rules = new ArrayList<>();
+        for (Map.Entry<String, byte[]> entry : packed.immutableEntries()) rules.addAll(PackedRules.unpack(entry.getValue()));
+        for (Map.Entry<String, Rule> entry : unpacked.immutableEntries()) {
+            Rule rule = entry.getValue().copy();
+            rule.key = entry.getKey();
+            if (holding.holds(rule)) rules.add(rule);
+        }
+        return new RuleIndex(rules);
     }
 
     /**

@@ -32,7 +32,7 @@ public final class AlertJob {
     }
 
     public DataStream<Trigger> attach(DataStream<Tick> ticks, DataStream<SeenEvent> events, DataStream<RuleChange> rules) {
-        BroadcastStream<RuleChange> broadcastRules = rules.broadcast(AlertEvaluator.RULES);
+        BroadcastStream<RuleChange> broadcastRules = rules.broadcast(AlertEvaluator.RULES, AlertEvaluator.UNPACKED_RULES);
         // Each wrapping runs beside its input (same parallelism, chained): a rebalance here would
         // reorder a symbol's ticks before the keyBy, and processing order is the semantics.
         DataStream<AlertInput> symbolInputs = ticks.map(AlertInput::of)

@@ -1,6 +1,8 @@
 package tickstream.analytics.alerts;
 
+import java.util.Collection;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -13,28 +15,43 @@ final class RuleIndex {
     static final String SECTOR_PREFIX = "sector:";
 
     private final Map<String, Map<String, Rule>> byTarget = new HashMap<>();
-    private final Map<String, String> targetOfKey = new HashMap<>();
+    private final Map<String, Rule> byKey = new HashMap<>();
+    /** By user: the broadcast state keeps each user's rules packed together (PackedRules). */
+    private final Map<String, Map<String, Rule>> byUser = new HashMap<>();
     /** Arrangements read since their target last changed; a target missing here is built on its next read. */
     private final Map<String, TargetRules> arranged = new HashMap<>();
 
-    RuleIndex(Iterable<Map.Entry<String, Rule>> rules) {
-        for (Map.Entry<String, Rule> entry : rules) put(entry.getValue());
+    RuleIndex(Iterable<Rule> rules) {
+        for (Rule rule : rules) put(rule);
     }
 
     void put(Rule rule) {
         remove(rule.key);
         byTarget.computeIfAbsent(rule.symbol, target -> new HashMap<>()).put(rule.key, rule);
-        targetOfKey.put(rule.key, rule.symbol);
+        byUser.computeIfAbsent(rule.user, user -> new HashMap<>()).put(rule.key, rule);
+        byKey.put(rule.key, rule);
         arranged.remove(rule.symbol);
     }
 
-    void remove(String key) {
-        String target = targetOfKey.remove(key);
-        if (target == null) return;
-        Map<String, Rule> rules = byTarget.get(target);
+    /** The rule removed, or null when there was none under `key`. */
+    Rule remove(String key) {
+        Rule rule = byKey.remove(key);
+        if (rule == null) return null;
+        removeFrom(byTarget, rule.symbol, key);
+        removeFrom(byUser, rule.user, key);
+        arranged.remove(rule.symbol);
+        return rule;
+    }
+
+    Collection<Rule> rulesOfUser(String user) {
+        Map<String, Rule> rules = byUser.get(user);
+        return rules == null ? List.of() : rules.values();
+    }
+
+    private static void removeFrom(Map<String, Map<String, Rule>> groups, String group, String key) {
+        Map<String, Rule> rules = groups.get(group);
         rules.remove(key);
-        if (rules.isEmpty()) byTarget.remove(target);
-        arranged.remove(target);
+        if (rules.isEmpty()) groups.remove(group);
     }
 
     TargetRules rulesOf(String target) {
@@ -48,6 +65,6 @@ final class RuleIndex {
     }
 
     int size() {
-        return targetOfKey.size();
+        return byKey.size();
     }
 }

@@ -117,7 +117,7 @@ class AlertEvaluatorConformanceTest {
                                 perSymbol ? AlertEvaluator.Holding.SYMBOL_RULES : AlertEvaluator.Holding.SECTOR_RULES),
                         perSymbol ? AlertInput::symbolKey : AlertInput::sectorKey,
                         Types.STRING,
-                        AlertEvaluator.RULES);
+                        AlertEvaluator.RULES, AlertEvaluator.UNPACKED_RULES);
         return harness;
     }
 }

@@ -8,7 +8,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
-import java.util.Map;
 import org.apache.flink.api.common.typeinfo.Types;
 import org.apache.flink.streaming.util.KeyedBroadcastOperatorTestHarness;
 import org.apache.flink.streaming.util.ProcessFunctionTestHarnesses;
@@ -116,7 +115,7 @@ class TargetRulesTest {
         index.remove("alice/unknown");
         assertEquals(0, index.rulesOf("MSFT").above.length);
         assertEquals(1, index.size());
-        RuleIndex restored = new RuleIndex(Map.of("alice/a2", rule("a2", "MSFT", AlertKind.PriceBelow, 100, 0)).entrySet());
+        RuleIndex restored = new RuleIndex(List.of(rule("a2", "MSFT", AlertKind.PriceBelow, 100, 0)));
         assertEquals(List.of("a2"), ids(restored.rulesOf("MSFT").below, 0, 1));
     }
 
@@ -125,7 +124,7 @@ class TargetRulesTest {
     void theOperatorFiresEachPriceRuleOnTheFirstTickThatReachesIt() throws Exception {
         try (KeyedBroadcastOperatorTestHarness<String, AlertInput, RuleChange, Trigger> harness =
                 ProcessFunctionTestHarnesses.forKeyedBroadcastProcessFunction(
-                        new AlertEvaluator(), AlertInput::symbolKey, Types.STRING, AlertEvaluator.RULES)) {
+                        new AlertEvaluator(), AlertInput::symbolKey, Types.STRING, AlertEvaluator.RULES, AlertEvaluator.UNPACKED_RULES)) {
             List<Rule> rules = List.of(
                     rule("a100", "AAPL", AlertKind.PriceAbove, 100, 0),
                     rule("a150", "AAPL", AlertKind.PriceAbove, 150, 0),
@@ -152,7 +151,7 @@ class TargetRulesTest {
         try (KeyedBroadcastOperatorTestHarness<String, AlertInput, RuleChange, Trigger> harness =
                 ProcessFunctionTestHarnesses.forKeyedBroadcastProcessFunction(
                         new AlertEvaluator().holding(AlertEvaluator.Holding.SYMBOL_RULES),
-                        AlertInput::symbolKey, Types.STRING, AlertEvaluator.RULES)) {
+                        AlertInput::symbolKey, Types.STRING, AlertEvaluator.RULES, AlertEvaluator.UNPACKED_RULES)) {
             Rule onAapl = rule("a1", "AAPL", AlertKind.PriceAbove, 100, 0);
             harness.processBroadcastElement(new RuleChange(onAapl.key, onAapl), 0);
             harness.processBroadcastElement(new RuleChange("alice/s1", rule("s1", "sector:Technology", AlertKind.Event, 0, 0)), 0);
