@@ -73,6 +73,10 @@ const WATCH_COOLDOWN_MS = 1_000;
 const SECRET = 'alert-rules-bench-secret';
 const RULES_GAUGE = 'flink_taskmanager_job_task_operator_alert_rules';
 const BY_SYMBOL = 'operator_name="alerts_by_symbol"';
+const PENDING = 'flink_taskmanager_job_task_operator_pendingRecords';
+const TICKS_SOURCE = 'operator_name="Source:_ticks"';
+/** Ticks the job may be behind when a window starts: a tenth of a second. */
+const CAUGHT_UP_TICKS = RATE / 10;
 const frameOptions = { lz4: nodeLz4 };
 
 /** The nine rules of a symbol the generated market never meets, after the one that always holds. */
@@ -123,7 +127,7 @@ export async function runAlertRulesBench(
   const windowMs = quick ? 4_000 : 15_000;
   const pairCount = quick ? 2 : 5;
   // After a switch: the one-shot rules' burst of triggers, and the deletions' firing memory.
-  const settleMs = 2_000;
+  const settleMs = 1_000;
   const scratch = mkdtempSync(join(tmpdir(), 'tickstream-bench-alert-rules-'));
   const broker = await startBrokerProcess(join(scratch, 'broker'));
   const kafka = new Kafka({ brokers: [broker.bootstrap], logLevel: logLevel.NOTHING });
@@ -149,7 +153,9 @@ export async function runAlertRulesBench(
     stops.push(() => stopChild(edge.child));
     const latencies: number[] = [];
     let sampling = false;
+    let arrived = 0;
     const socket = await watch(edge.port, (timeMs) => {
+      arrived++;
       if (sampling) latencies.push(Date.now() - timeMs);
     });
     stops.push(async () => socket.close());
@@ -158,7 +164,10 @@ export async function runAlertRulesBench(
     let ruleCount = 0;
     /** Writes every rule (armed now) or every tombstone, then waits until the job holds exactly that. */
     const switchRules = async (on: boolean): Promise<void> => {
-      const rules = rulesFor(symbols, Date.now());
+      // Armed an hour ago: a tick older than its rule's arming (beyond a 5 s grace) never fires it,
+      // and a job that lags on a loaded machine reads ticks that old. Every tick read from now on
+      // comes after the rule in processing order, which is what "after the rule exists" means.
+      const rules = rulesFor(symbols, Date.now() - 3_600_000);
       ruleCount = rules.length;
       for (let start = 0; start < rules.length; start += 1000)
         await writer.send({
@@ -175,6 +184,13 @@ export async function runAlertRulesBench(
           throw new Error(`the job holds ${await rulesIn()} rules a minute after writing ${want}`);
         await sleep(200);
       }
+      // A switch costs the job CPU (10,000 deletions each clear firing memory over every key) and
+      // leaves it behind; a window that starts while it catches up reads bigger batches, cheaper
+      // per tick. So wait until it is nearly caught up (at most 20 s), then a little more.
+      for (const until = Date.now() + 20_000; Date.now() < until; await sleep(250)) {
+        const pending = metricSum(await scrape(job.metricsPort), PENDING, TICKS_SOURCE);
+        if (!(pending > CAUGHT_UP_TICKS)) break;
+      }
       await sleep(settleMs);
     };
     const measure = async (withRules: boolean): Promise<MeasuredWindow> => {
@@ -187,7 +203,7 @@ export async function runAlertRulesBench(
       const ticks = (await ticksRead(job.metricsPort)) - read0;
       const window = { ticks, cpuSeconds: cpu, cpuMsPer1000Ticks: (cpu / ticks) * 1e6 };
       progress(
-        `${withRules ? ruleCount : 0} rules: ${Math.round(ticks / (windowMs / 1000))} ticks/s, ${window.cpuMsPer1000Ticks.toFixed(1)} job CPU-ms per 1,000 ticks`,
+        `${withRules ? ruleCount : 0} rules: ${Math.round(ticks / (windowMs / 1000))} ticks/s, ${window.cpuMsPer1000Ticks.toFixed(1)} job CPU-ms per 1,000 ticks; ${arrived} triggers at the watcher so far`,
       );
       return window;
     };
