@@ -66,10 +66,8 @@ export const chaosCommand: Command = {
     'audited as a Chaos event on market_events (the Events tab, tickstream watch --events). A producer started\n' +
     'without --auth-secret obeys none. kill-edge, kill-analytics, cut-link and delay-link are carried out by the\n' +
     'tickstream up supervisor (started with --auth-secret), which times detection and recovery and writes the\n' +
-    'timeline to system_metrics (GET /api/pipeline "recoveries"); so are slow-consumer and stop-kafka-node (under
-' +
-    'up --kafka apache --nodes 3). The Pipeline tab of the dashboard sends the same commands for an admin
-' +
+    'timeline to system_metrics (GET /api/pipeline "recoveries"); so are slow-consumer and stop-kafka-node (under\n' +
+    'up --kafka apache --nodes 3). The Pipeline tab of the dashboard sends the same commands for an admin\n' +
     '(POST /api/chaos).',
   async run(flags) {
     const [action, ...extra] = flags.positionals;
