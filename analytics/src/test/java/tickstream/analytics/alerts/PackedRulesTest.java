@@ -18,15 +18,7 @@ class PackedRulesTest {
     static final long T0 = 1_797_000_000_000L;
 
     private static Rule rule(String user, String id, String symbol, int kind, double value) {
-        Rule rule = new Rule();
-        rule.user = user;
-        rule.id = id;
-        rule.key = user + "/" + id;
-        rule.symbol = symbol;
-        rule.kind = kind;
-        rule.value = value;
-        rule.armedAtMs = T0;
-        return rule;
+        return TestRules.rule(user, id, symbol, kind, value, T0);
     }
 
     @Test

@@ -25,15 +25,8 @@ class TargetRulesTest {
     static final long T0 = 1_797_000_000_000L;
 
     private static Rule rule(String id, String symbol, int kind, double value, long windowMs) {
-        Rule rule = new Rule();
-        rule.user = "alice";
-        rule.id = id;
-        rule.key = "alice/" + id;
-        rule.symbol = symbol;
-        rule.kind = kind;
-        rule.value = value;
+        Rule rule = TestRules.rule("alice", id, symbol, kind, value, T0);
         rule.windowMs = windowMs;
-        rule.armedAtMs = T0;
         return rule;
     }
 
