@@ -1,4 +1,3 @@
-import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,6 +10,7 @@ import { createToken } from '../../edge/src/auth-token.js';
 import type { RecoveryView } from '../../edge/src/pipeline-book.js';
 import { TestClient } from '../../edge/src/testing/test-client.js';
 import { checkOrderPerSymbol, readAllTicks } from '../../producer/src/testing/read-ticks.js';
+import { type CliProcess, runCli } from './testing/cli-process.js';
 
 // tickstream chaos stop-kafka-node, carried out by a real `tickstream up --kafka apache --nodes 3`
 // (three Apache Kafka JVMs, every topic replicated three times with min.insync.replicas 2, the
@@ -21,32 +21,16 @@ import { checkOrderPerSymbol, readAllTicks } from '../../producer/src/testing/re
 // gap and none twice: every tick the producer generated, hence every one Kafka acknowledged, is there.
 // Apache Kafka only: the embedded broker is a single node, there is no node to lose.
 // KAFKA_BACKEND=apache npx vitest run cli/src/chaos-kafka-node
-const cli = fileURLToPath(new URL('../bin/tickstream.js', import.meta.url));
+const _cli = fileURLToPath(new URL('../bin/tickstream.js', import.meta.url));
 const SECRET = 'chaos-kafka-node-secret';
 const enabled = selectedBackend() === 'apache';
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
-
-function run(args: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv } = {}) {
-  const child: ChildProcess = spawn(process.execPath, [cli, ...args], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-    cwd: options.cwd,
-    env: { ...process.env, ...options.env },
-  });
-  let output = '';
-  const take = (text: string): void => {
-    output += text;
-  };
-  child.stdout?.setEncoding('utf8').on('data', take);
-  child.stderr?.setEncoding('utf8').on('data', take);
-  const done = new Promise<number | null>((resolve) => child.once('close', resolve));
-  return { child, output: () => output, done };
-}
 
 describe.skipIf(!enabled)(
   'tickstream chaos stop-kafka-node under up (Apache Kafka only: the embedded broker is one node)',
   () => {
     const dir = mkdtempSync(join(tmpdir(), 'tickstream-chaos-kafka-node-'));
-    let up: ReturnType<typeof run>;
+    let up: CliProcess;
     let port: number;
     let bootstrap: string;
     let viewerToken: string;
@@ -68,13 +52,13 @@ describe.skipIf(!enabled)(
         .slice(-20)
         .join('\n');
     const chaos = async (args: string[]): Promise<void> => {
-      const sent = run(['chaos', ...args, '--secret', SECRET, '--brokers', bootstrap]);
+      const sent = runCli(['chaos', ...args, '--secret', SECRET, '--brokers', bootstrap]);
       expect(await sent.done, sent.output()).toBe(0);
     };
 
     beforeAll(async () => {
       port = await freePort();
-      up = run(
+      up = runCli(
         [
           'up',
           '--kafka',

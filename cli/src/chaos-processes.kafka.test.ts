@@ -1,4 +1,4 @@
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { hostname, tmpdir } from 'node:os';
@@ -15,6 +15,7 @@ import { createToken } from '../../edge/src/auth-token.js';
 import type { RecoveryView } from '../../edge/src/pipeline-book.js';
 import { TestClient } from '../../edge/src/testing/test-client.js';
 import { CONTROL_TOPIC, signControlCommand } from '../../schemas/src/control-command.js';
+import { type CliProcess, runCli } from './testing/cli-process.js';
 import { MovingClient } from './testing/moving-client.js';
 
 // The process-level faults of tickstream chaos, carried out by a real `tickstream up --edges 2`
@@ -26,29 +27,12 @@ import { MovingClient } from './testing/moving-client.js';
 // and the tab shows its timeline step by step; a viewer's and a trader's page have no controls,
 // and the edge refuses their POST /api/chaos. At the end every client holds what a fresh Snapshot
 // holds: nothing was lost on the way.
-const cli = fileURLToPath(new URL('../bin/tickstream.js', import.meta.url));
 const dashboardDir = fileURLToPath(new URL('../../dashboard', import.meta.url));
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const SECRET = 'chaos-processes-secret';
 const CLIENTS = 20;
 const haproxy = haproxyVersion();
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
-
-function run(args: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv } = {}) {
-  const child: ChildProcess = spawn(process.execPath, [cli, ...args], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-    cwd: options.cwd,
-    env: { ...process.env, ...options.env },
-  });
-  let output = '';
-  const take = (text: string): void => {
-    output += text;
-  };
-  child.stdout?.setEncoding('utf8').on('data', take);
-  child.stderr?.setEncoding('utf8').on('data', take);
-  const done = new Promise<number | null>((resolve) => child.once('close', resolve));
-  return { child, output: () => output, done };
-}
 
 function canListen(port: number): Promise<boolean> {
   return new Promise((resolve) => {
@@ -71,7 +55,7 @@ async function status(url: string): Promise<number> {
 describe.skipIf(haproxy === null)('tickstream chaos: faults the up supervisor injects', () => {
   const dir = mkdtempSync(join(tmpdir(), 'tickstream-chaos-'));
   let kafka: TestKafka;
-  let up: ReturnType<typeof run>;
+  let up: CliProcess;
   let port: number;
   let viewerToken: string;
   let traderToken: string;
@@ -97,7 +81,7 @@ describe.skipIf(haproxy === null)('tickstream chaos: faults the up supervisor in
       (event) => event.kind === 'Chaos',
     );
   const chaos = async (args: string[]): Promise<void> => {
-    const sent = run(['chaos', ...args, '--secret', SECRET, '--brokers', kafka.bootstrap]);
+    const sent = runCli(['chaos', ...args, '--secret', SECRET, '--brokers', kafka.bootstrap]);
     expect(await sent.done, sent.output()).toBe(0);
   };
   const epochOf = async (n: 1 | 2): Promise<number> =>
@@ -109,7 +93,7 @@ describe.skipIf(haproxy === null)('tickstream chaos: faults the up supervisor in
     // Three ports in a row: the balancer's and its two edges'.
     do port = await freePort();
     while (port > 65_000 || !(await canListen(port + 1)) || !(await canListen(port + 2)));
-    up = run(['up', '--edges', '2', '--port', String(port), '--auth-secret', SECRET, '--no-analytics'], {
+    up = runCli(['up', '--edges', '2', '--port', String(port), '--auth-secret', SECRET, '--no-analytics'], {
       cwd: dir,
       env: { KAFKA_BROKERS: kafka.bootstrap, LOG_LEVEL: 'info' },
     });

@@ -1,8 +1,6 @@
-import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import kafkajs from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '../../bench/src/processes.js';
@@ -12,12 +10,12 @@ import { createToken } from '../../edge/src/auth-token.js';
 import type { RunningEdge } from '../../edge/src/edge.js';
 import { startTestEdge } from '../../edge/src/testing/system.js';
 import { CONTROL_TOPIC, signControlCommand } from '../../schemas/src/control-command.js';
+import { type CliProcess, runCli } from './testing/cli-process.js';
 
 // The pipeline with real processes: `tickstream broker` (embedded) and `tickstream producer` report
 // to system_metrics beside an edge, which serves what they report at /api/pipeline; `tickstream
 // chaos` pauses and resumes the producer through the control topic; a command not signed for the
 // admin role is refused; a killed producer turns silent.
-const cli = fileURLToPath(new URL('../bin/tickstream.js', import.meta.url));
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 const SECRET = 'pipeline-test-secret';
 
@@ -35,17 +33,6 @@ interface Pipeline {
   partitions: { partition: number; maxLag: number }[];
 }
 
-function run(args: string[]): { child: ChildProcess; output: () => string; done: Promise<number | null> } {
-  const child = spawn(process.execPath, [cli, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let output = '';
-  const take = (text: string): void => {
-    output += text;
-  };
-  child.stdout?.setEncoding('utf8').on('data', take);
-  child.stderr?.setEncoding('utf8').on('data', take);
-  return { child, output: () => output, done: new Promise((resolve) => child.once('close', resolve)) };
-}
-
 const total = (component: Component | undefined, name: string): number =>
   Object.entries(component?.figures ?? {})
     .filter(([key]) => key === name || key.startsWith(`${name}:`))
@@ -55,8 +42,8 @@ describe('system_metrics, /api/pipeline and tickstream chaos', () => {
   const dataDir = mkdtempSync(join(tmpdir(), 'tickstream-pipeline-'));
   let kafka: TestKafka | undefined;
   let brokers: string;
-  let broker: ReturnType<typeof run> | null = null;
-  let producer: ReturnType<typeof run>;
+  let broker: CliProcess | null = null;
+  let producer: CliProcess;
   let edge: RunningEdge;
   let viewerToken: string;
   const topic = uniqueName('pipeline');
@@ -82,7 +69,7 @@ describe('system_metrics, /api/pipeline and tickstream chaos', () => {
     return body.events.filter((event) => event.kind === 'Chaos');
   };
   const chaos = async (args: string[]): Promise<string> => {
-    const sent = run(['chaos', ...args, '--brokers', brokers]);
+    const sent = runCli(['chaos', ...args, '--brokers', brokers]);
     const code = await sent.done;
     expect(code, sent.output()).toBe(0);
     return sent.output();
@@ -91,7 +78,7 @@ describe('system_metrics, /api/pipeline and tickstream chaos', () => {
   beforeAll(async () => {
     if (selectedBackend() === 'embedded') {
       const port = await freePort();
-      broker = run(['broker', '--port', String(port), '--data-dir', join(dataDir, 'broker')]);
+      broker = runCli(['broker', '--port', String(port), '--data-dir', join(dataDir, 'broker')]);
       await until(
         () => broker?.output().includes('broker listening') ?? false,
         30_000,
@@ -102,7 +89,7 @@ describe('system_metrics, /api/pipeline and tickstream chaos', () => {
       kafka = await startTestKafka();
       brokers = kafka.bootstrap;
     }
-    producer = run(
+    producer = runCli(
       ['producer', '--brokers', brokers, '--topic', topic, '--events-topic', `${topic}-events`].concat(
         ['--symbol-count', '40', '--rate', '1000', '--workers', '2'],
         ['--auth-secret', SECRET, '--id', producerId],
