@@ -48,10 +48,18 @@ const CLUSTER_NODE_HEAP = '384m';
  * How soon up's cluster gives up on a node that stopped answering. acks=all writes wait for every
  * in-sync replica, so nothing is acknowledged until the controller fences the dead node (it then
  * leaves every ISR and leaders move): with Kafka's default 9 s session, a SIGKILLed node held the
- * edges' throughput at 0 for ~10 s. 6 s (a heartbeat a second) still lets a JVM on a loaded
- * two-core machine miss five beats before it is fenced.
+ * edges' throughput at 0 for ~10 s. A 4 s session with a heartbeat every 500 ms still lets a JVM on
+ * a loaded two-core machine miss seven beats before it is fenced. When the dead node was also the
+ * active controller, the others first wait controller.quorum.fetch.timeout.ms (Kafka's 2 s) before
+ * they elect a new one, which then starts every broker's session afresh: 1 s here. Measured with
+ * `node bench/dist/chaos.js --faults stop-kafka-node --runs 5` on the quiet machine: 6 s and 2 s
+ * gave throughput back after 7.3 s (a broker) and 10.1-10.4 s (the controller), median 10.1 s.
  */
-const CLUSTER_FAILURE_DETECTION = { 'broker.session.timeout.ms': 6000, 'broker.heartbeat.interval.ms': 1000 };
+const CLUSTER_FAILURE_DETECTION = {
+  'broker.session.timeout.ms': 4000,
+  'broker.heartbeat.interval.ms': 500,
+  'controller.quorum.fetch.timeout.ms': 1000,
+};
 
 /** The Kafka the system runs on: an external cluster from KAFKA_BROKERS, or one this command starts. */
 async function startKafka(kind: 'embedded' | 'apache', nodes: number, port: number): Promise<KafkaHandle> {
