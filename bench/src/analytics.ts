@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -104,6 +104,15 @@ const SOURCE_OUT = 'flink_taskmanager_job_task_operator_numRecordsOut';
 const SOURCE = 'operator_name="Source:_ticks"';
 
 /** Ticks the job's sources have emitted so far; 0 until their metrics exist. */
+/** The last lines of a job's log file, for a failure's message. */
+function logTail(file: string, lines = 30): string {
+  try {
+    return readFileSync(file, 'utf8').trimEnd().split('\n').slice(-lines).join('\n');
+  } catch (error) {
+    return `(no log: ${(error as Error).message})`;
+  }
+}
+
 export async function ticksRead(port: number): Promise<number> {
   const read = metricSum(await scrape(port).catch(() => ''), SOURCE_OUT, SOURCE);
   return Number.isNaN(read) ? 0 : read;
@@ -112,6 +121,8 @@ export async function ticksRead(port: number): Promise<number> {
 export interface JobRun {
   job: RunningAnalytics;
   metricsPort: number;
+  /** The launcher's and the JVM's own last lines (stderr), for a failure's message. */
+  lastLines: string[];
 }
 
 export async function startJob(
@@ -122,6 +133,7 @@ export async function startJob(
   extra: { parallelism?: number; backfillMs?: number; restore?: string; checkpointIntervalMs?: number } = {},
 ): Promise<JobRun> {
   const metricsPort = await freePort();
+  const lastLines: string[] = [];
   const job = await startAnalytics({
     brokers: bootstrap,
     topics,
@@ -129,9 +141,13 @@ export async function startJob(
     instance,
     metricsPort,
     ...extra,
+    log: (line) => {
+      lastLines.push(line);
+      if (lastLines.length > 20) lastLines.shift();
+    },
   });
   await job.ready;
-  return { job, metricsPort };
+  return { job, metricsPort, lastLines };
 }
 
 export function topicsFor(name: string): AnalyticsTopics {
@@ -187,18 +203,35 @@ export async function runAnalyticsBench(options: AnalyticsBenchOptions = {}): Pr
           },
         );
         delivery = run.job.delivery;
+        // A JVM that dies while draining would read as 0 ticks and NaN cores: say why instead.
+        let died: Error | null = null;
+        void run.job.exited.then(({ code, signal }) => {
+          died = new Error(
+            `the job (parallelism ${parallelism}) exited (${signal ?? code}) while draining the backlog; its last lines:\n${run.lastLines.join('\n')}\nits log ends:\n${logTail(run.job.logFile)}`,
+          );
+        });
+        const alive = (): boolean => {
+          if (died) throw died;
+          return true;
+        };
         try {
           // Past the JVM's warm-up (JIT): measure between 20 % and 80 % of the backlog.
           const deadline = Date.now() + 180_000;
-          while ((await ticksRead(run.metricsPort)) < 0.2 * backlogTicks && Date.now() < deadline) await sleep(200);
+          while (alive() && (await ticksRead(run.metricsPort)) < 0.2 * backlogTicks && Date.now() < deadline)
+            await sleep(200);
           const t0 = Date.now();
           const cpu0 = cpuSeconds(run.job.pid);
           const read0 = await ticksRead(run.metricsPort);
           let read1 = read0;
-          while (read1 < 0.8 * backlogTicks && Date.now() < deadline) {
+          while (alive() && read1 < 0.8 * backlogTicks && Date.now() < deadline) {
             await sleep(200);
             read1 = await ticksRead(run.metricsPort);
           }
+          alive();
+          if (read1 < 0.8 * backlogTicks)
+            throw new Error(
+              `the job (parallelism ${parallelism}) read ${read1} of ${backlogTicks} backlog ticks in 180 s`,
+            );
           const seconds = (Date.now() - t0) / 1000;
           const cores = (cpuSeconds(run.job.pid) - cpu0) / seconds;
           const ticksPerSecond = (read1 - read0) / seconds;
