@@ -1,4 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -26,6 +27,7 @@ const { CompressionCodecs, CompressionTypes, Kafka, logLevel } = kafkajs;
 CompressionCodecs[CompressionTypes.LZ4] = kafkaLz4Codec;
 
 const cli = fileURLToPath(new URL('../bin/tickstream.js', import.meta.url));
+const root = fileURLToPath(new URL('../../', import.meta.url));
 const MINUTE_US = 60_000_000;
 /** `watch --events --json`, issue 19's contract: these fields, strings, on every line. */
 const CONTRACT_FIELDS = ['kind', 'symbol', 'name', 'detail', 'time'] as const;
@@ -291,4 +293,17 @@ describe(`analytics detections reach tickstream watch (${selectedBackend()} back
       await reader.disconnect();
     }
   }, 60_000);
+
+  it('serves /metrics with every Flink series the Grafana dashboard and the alert rules query', async () => {
+    const queried = new Set(
+      ['deploy/grafana/dashboards/tickstream-analytics.json', 'deploy/prometheus/alerts.yml'].flatMap(
+        (path) => readFileSync(join(root, path), 'utf8').match(/flink_\w+/g) ?? [],
+      ),
+    );
+    expect(queried.size).toBeGreaterThan(8);
+    const response = await fetch(`http://127.0.0.1:${metricsPort}/metrics`);
+    expect(response.status).toBe(200);
+    const exported = new Set((await response.text()).match(/^flink_\w+/gm));
+    for (const name of queried) expect(exported.has(name), `${name} in the job's /metrics`).toBe(true);
+  });
 });

@@ -8,6 +8,7 @@ import { freePort } from '../../bench/src/processes.js';
 import { startTestKafka, type TestKafka } from '../../broker/src/testing/kafka-backend.js';
 import { until } from '../../broker/src/testing/until.js';
 import { createToken } from '../../edge/src/auth-token.js';
+import { logLines } from './testing/log-lines.js';
 
 // tickstream chaos kill-analytics, carried out by a real `tickstream up` running the Flink job:
 // the supervisor SIGKILLs the JVM, sees it exit, starts it again (it restores from its last
@@ -32,6 +33,8 @@ describe('tickstream chaos kill-analytics', () => {
   let kafka: TestKafka;
   let up: ChildProcess;
   let output = '';
+  /** up's stdout alone, whole: where every tier it runs logs. */
+  let stdout = '';
   let port: number;
 
   beforeAll(async () => {
@@ -46,7 +49,10 @@ describe('tickstream chaos kill-analytics', () => {
     const take = (text: string): void => {
       output = (output + text).slice(-100_000);
     };
-    up.stdout?.setEncoding('utf8').on('data', take);
+    up.stdout?.setEncoding('utf8').on('data', (text: string) => {
+      take(text);
+      stdout += text;
+    });
     up.stderr?.setEncoding('utf8').on('data', take);
     await until(
       // "job running (" is up's line once the job runs ("is the job running?" is an edge's, before).
@@ -104,4 +110,11 @@ describe('tickstream chaos kill-analytics', () => {
     // Killed once, started once more: up's log names the job running twice.
     expect(output.split('job running (').length - 1).toBe(2);
   }, 270_000);
+
+  it('writes only JSON log lines on stdout, the analytics launcher’s under its own component', () => {
+    const lines = logLines(stdout, 'up');
+    const components = new Set(lines.map((line) => line.component));
+    for (const component of ['up', 'producer', 'edge', 'analytics']) expect(components).toContain(component);
+    expect(lines.some((line) => line.component === 'analytics' && line.msg.startsWith('job running ('))).toBe(true);
+  });
 });

@@ -11,6 +11,7 @@ import type { RecoveryView } from '../../edge/src/pipeline-book.js';
 import { TestClient } from '../../edge/src/testing/test-client.js';
 import { checkOrderPerSymbol, readAllTicks } from '../../producer/src/testing/read-ticks.js';
 import { type CliProcess, runCli } from './testing/cli-process.js';
+import { logLines } from './testing/log-lines.js';
 
 // tickstream chaos stop-kafka-node, carried out by a real `tickstream up --kafka apache --nodes 3`
 // (three Apache Kafka JVMs, every topic replicated three times with min.insync.replicas 2, the
@@ -153,5 +154,11 @@ describe.skipIf(!enabled)(
       expect(order.symbols).toBe(500);
       expect(order.problems).toEqual([]);
     }, 300_000);
+
+    it('writes only JSON log lines on stdout, the Apache Kafka launcher’s (component kafka) among them', () => {
+      const lines = logLines(up.stdout(), 'up --kafka apache');
+      const components = new Set(lines.map((line) => line.component));
+      for (const component of ['up', 'kafka', 'producer', 'edge']) expect(components).toContain(component);
+    });
   },
 );

@@ -16,6 +16,7 @@ import type { RecoveryView } from '../../edge/src/pipeline-book.js';
 import { TestClient } from '../../edge/src/testing/test-client.js';
 import { CONTROL_TOPIC, signControlCommand } from '../../schemas/src/control-command.js';
 import { type CliProcess, runCli } from './testing/cli-process.js';
+import { logLines } from './testing/log-lines.js';
 import { MovingClient } from './testing/moving-client.js';
 
 // The process-level faults of tickstream chaos, carried out by a real `tickstream up --edges 2`
@@ -362,4 +363,14 @@ describe.skipIf(haproxy === null)('tickstream chaos: faults the up supervisor in
       await chaos(['resume', '--target', producerId]);
     }
   }, 40_000);
+
+  it('writes only JSON log lines on stdout: up’s own, each edge process’s (relayed intact) and the producer’s', () => {
+    const lines = logLines(up.stdout(), 'up --edges 2');
+    const components = new Set(lines.map((line) => line.component));
+    expect([...components].sort()).toEqual(['edge', 'producer', 'up']);
+    // Each edge process under its own id, from its first start and its restart after kill-edge.
+    const edgeInstances = new Set(lines.filter((line) => line.component === 'edge').map((line) => line.instance));
+    expect([...edgeInstances].sort()).toEqual([...edgeIds].sort());
+    expect(lines.some((line) => line.component === 'up' && line.msg.startsWith('balancer: HAProxy'))).toBe(true);
+  });
 });

@@ -215,6 +215,7 @@ describe('deploy/', () => {
         'tickstream-producer.json',
         'tickstream-broker.json',
         'tickstream-balancer.json',
+        'tickstream-analytics.json', // its flink_ names: cli/src/analytics.kafka.test.ts, against a real scrape
       ]),
     );
     const queried = [

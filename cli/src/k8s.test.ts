@@ -138,6 +138,29 @@ describe.skipIf(!tools)('deploy/k8s', () => {
         expect(adapter.rules.map((rule) => rule.name.as)).toContain(custom);
       });
 
+      it('gives every up{job=…} an alert names a ServiceMonitor whose targets carry that job label', () => {
+        // The Prometheus Operator's rule: `job` is the value of the ServiceMonitor's jobLabel on
+        // the Service it selects, else that Service's name.
+        const services = objects.filter((object) => object.kind === 'Service') as unknown as {
+          metadata: { name: string; labels?: Record<string, string> };
+        }[];
+        const scraped = new Set<string>();
+        for (const monitor of objects.filter((object) => object.kind === 'ServiceMonitor')) {
+          const spec = monitor.spec as { jobLabel?: string; selector: { matchLabels: Record<string, string> } };
+          for (const service of services) {
+            const labels = service.metadata.labels ?? {};
+            if (!Object.entries(spec.selector.matchLabels).every(([key, value]) => labels[key] === value)) continue;
+            scraped.add((spec.jobLabel && labels[spec.jobLabel]) || service.metadata.name);
+          }
+        }
+        const rules = JSON.stringify(find('PrometheusRule', 'tickstream').spec);
+        const jobs = new Set([...rules.matchAll(/up\{job=\\"(\w+)\\"\}/g)].map((match) => match[1] ?? ''));
+        expect(jobs).toContain('producer');
+        // The embedded broker's alert: Kubernetes runs Apache Kafka, there is no broker job to scrape.
+        jobs.delete('broker');
+        for (const job of jobs) expect([...scraped], `up{job="${job}"}`).toContain(job);
+      });
+
       it('ends TLS at the ingress', () => {
         const ingress = find('Ingress', 'tickstream').spec as { tls: { secretName: string }[] };
         expect(ingress.tls[0]?.secretName).toBe('tickstream-tls');

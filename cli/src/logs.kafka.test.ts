@@ -9,6 +9,7 @@ import { freePort } from '../../bench/src/processes.js';
 import { selectedBackend, startTestKafka, type TestKafka, uniqueName } from '../../broker/src/testing/kafka-backend.js';
 import { until } from '../../broker/src/testing/until.js';
 import { createToken } from '../../edge/src/auth-token.js';
+import { type LogLine, logLines } from './testing/log-lines.js';
 
 // The tiers' logs as a log pipeline reads them (docs/operations.md, "Logs"): real `tickstream
 // broker`, `producer` and `edge` processes with LOG_LEVEL=debug and stdout a pipe (not a terminal),
@@ -16,18 +17,6 @@ import { createToken } from '../../edge/src/auth-token.js';
 // a WebSocket connection's lines share one connection id, an /api request's one request id.
 const cli = fileURLToPath(new URL('../bin/tickstream.js', import.meta.url));
 const SECRET = 'logs-test-secret-0123456789abcdef';
-
-interface LogLine {
-  level: string;
-  time: string;
-  component: string;
-  instance: string;
-  msg: string;
-  conn?: string;
-  req?: string;
-  orderId?: string;
-  [field: string]: unknown;
-}
 
 /** A `tickstream` process whose stdout is kept line by line; stderr apart (a usage error goes there). */
 function run(
@@ -52,25 +41,11 @@ function run(
   return { child, lines, stderr: () => stderr };
 }
 
-/** Every line parsed; a line that is not a JSON object with the five fields fails the test, naming it. */
+/** Every line parsed; a line that is not a JSON object with the five fields, or of another component, fails the test. */
 function parsed(lines: string[], component: string): LogLine[] {
-  return lines.map((line) => {
-    let entry: LogLine;
-    try {
-      entry = JSON.parse(line) as LogLine;
-    } catch {
-      throw new Error(`${component} wrote a line that is not JSON: ${line}`);
-    }
-    expect(entry, line).toMatchObject({
-      level: expect.stringMatching(/^(trace|debug|info|warn|error|fatal)$/),
-      time: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/),
-      component,
-      instance: expect.any(String),
-      msg: expect.any(String),
-    });
-    expect(entry.instance, line).not.toBe('');
-    return entry;
-  });
+  const entries = logLines(lines.map((line) => `${line}\n`).join(''), component);
+  for (const entry of entries) expect(entry.component, JSON.stringify(entry)).toBe(component);
+  return entries;
 }
 
 async function stop(child: ChildProcess | undefined): Promise<void> {
@@ -259,6 +234,32 @@ describe('structured logs of the broker, producer and edge processes', () => {
       await stop(quiet.child);
     }
   });
+
+  it('prints readable lines, not JSON, when stdout is a terminal', async () => {
+    // `script` gives the broker a pseudo-terminal as stdout, as a person's shell does; Ctrl-C
+    // typed into it stops the broker (timeout, should that not arrive, after 20 s).
+    const command = `timeout -s INT 20 ${process.execPath} ${cli} broker --port 0 --data-dir ${join(dataDir, 'tty')}`;
+    const terminal = spawn('script', ['-q', '-e', '-c', command, '/dev/null'], {
+      stdio: ['pipe', 'pipe', 'pipe'],
+      env: { ...process.env, LOG_LEVEL: 'info' },
+    });
+    let output = '';
+    terminal.stdout.setEncoding('utf8').on('data', (text: string) => {
+      output += text;
+    });
+    const closed = new Promise((resolve) => terminal.once('close', resolve));
+    // Colours off for the comparison.
+    const plain = (): string => output.replace(new RegExp(`${String.fromCharCode(27)}\\[[0-9;]*m`, 'g'), '');
+    await until(
+      () => /broker listening on/.test(plain()),
+      20_000,
+      () => `the broker in a terminal: ${output}`,
+    );
+    terminal.stdin.write('\x03');
+    await closed;
+    expect(plain()).toMatch(/^\[\d\d:\d\d:\d\d\.\d{3}\] INFO: broker: broker listening on 127\.0\.0\.1:\d+/m);
+    expect(plain()).not.toMatch(/^\{/m);
+  }, 30_000);
 
   it('refuses a LOG_LEVEL that names no level, in one line and before starting anything', () => {
     for (const command of [['edge', '--port', '0'], ['producer'], ['broker', '--port', '0']]) {

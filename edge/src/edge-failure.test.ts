@@ -68,7 +68,7 @@ describe('edge when Kafka goes away and clients misbehave', () => {
     rmSync(dataDir, { recursive: true, force: true });
   }, 60_000);
 
-  it('reports Kafka lost (/health 503, Error 7 to clients) and recovers without a restart', async () => {
+  it('reports Kafka lost (/health and /readyz 503, /livez 200, Error 7 to clients) and recovers without a restart', async () => {
     const client = await TestClient.connect(`ws://127.0.0.1:${edge.port}/ws`);
     await client.next('hello');
     client.send({ type: 'subscribe', symbols: ['AAPL', 'MSFT'], sectors: [] });
@@ -85,6 +85,11 @@ describe('edge when Kafka goes away and clients misbehave', () => {
       const health = await getJson(`${http}/health`);
       expect(health.status).toBe(503);
       expect(health.body).toMatchObject({ status: 'kafka-unavailable', kafka: { up: false } });
+      // Unready (the balancer sends it no new clients) but alive: a restart would not bring Kafka back.
+      const readiness = await getJson(`${http}/readyz`);
+      expect(readiness.status).toBe(503);
+      expect((readiness.body as { reasons: string[] }).reasons).toEqual([expect.stringMatching(/^Kafka: /)]);
+      expect((await getJson(`${http}/livez`)).status).toBe(200);
     } finally {
       broker = await startBroker({ port, dataDir, log: quiet });
     }

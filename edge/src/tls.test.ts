@@ -1,9 +1,11 @@
-import { execFileSync, spawnSync } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { get } from 'node:https';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { makeTestCertificates } from '../../broker/src/testing/certificates.js';
+import { until } from '../../broker/src/testing/until.js';
 import { parseAddressList } from './client-limits.js';
 import { checkTlsFiles } from './tls.js';
 
@@ -52,6 +54,55 @@ describe('checkTlsFiles', () => {
     expect(badProxy.status).toBe(2);
     expect(badProxy.stderr).toContain("--trust-proxy: '10.0.0.0/40' has a bad prefix length (0-32)");
   });
+});
+
+/** GET over TLS trusting only `ca` (fetch takes no per-request CA): the status, or the error's message. */
+function httpsStatus(url: string, ca: string): Promise<number | string> {
+  return new Promise((resolve) => {
+    get(url, { ca }, (response) => {
+      response.resume();
+      resolve(response.statusCode ?? 0);
+    }).on('error', (error) => resolve(error.message));
+  });
+}
+
+describe('tickstream edge --tls-cert --tls-key', () => {
+  it('serves https:// with that certificate from its start line on, before Kafka answers', async () => {
+    // No Kafka at this address: the edge listens at once and stays unready (docs/operations.md).
+    const edge = spawn(
+      process.execPath,
+      [cli, 'edge', '--host', '127.0.0.1', '--port', '0', '--brokers', '127.0.0.1:1'].concat([
+        '--tls-cert',
+        mine.certFile,
+        '--tls-key',
+        mine.keyFile,
+      ]),
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    let output = '';
+    for (const stream of [edge.stdout, edge.stderr])
+      stream.setEncoding('utf8').on('data', (text: string) => {
+        output += text;
+      });
+    try {
+      await until(
+        () => /listening on https:\/\/[^:]+:\d+ \(wss at \/ws\)/.test(output),
+        20_000,
+        () => output,
+      );
+      const port = /listening on https:\/\/[^:]+:(\d+)/.exec(output)?.[1];
+      const ca = readFileSync(mine.caFile, 'utf8');
+      expect(await httpsStatus(`https://127.0.0.1:${port}/livez`, ca)).toBe(200);
+      expect(await httpsStatus(`https://127.0.0.1:${port}/readyz`, ca)).toBe(503);
+      // Another CA's trust does not do: this is the certificate it was given.
+      expect(await httpsStatus(`https://127.0.0.1:${port}/livez`, readFileSync(other.caFile, 'utf8'))).toMatch(
+        /certificate/,
+      );
+    } finally {
+      edge.kill('SIGINT');
+      await new Promise((resolve) => edge.once('close', resolve));
+    }
+  }, 30_000);
 });
 
 describe('parseAddressList', () => {

@@ -8,6 +8,8 @@ export interface CliProcess {
   child: ChildProcess;
   /** Its stdout and stderr so far, interleaved as they came. */
   output: () => string;
+  /** Its stdout alone (where the tiers' log lines go). */
+  stdout: () => string;
   /** Resolves with its exit code once it has closed. */
   done: Promise<number | null>;
 }
@@ -20,11 +22,14 @@ export function runCli(args: string[], options: { cwd?: string; env?: NodeJS.Pro
     env: { ...process.env, ...options.env },
   });
   let output = '';
-  const take = (text: string): void => {
+  let stdout = '';
+  child.stdout?.setEncoding('utf8').on('data', (text: string) => {
     output += text;
-  };
-  child.stdout?.setEncoding('utf8').on('data', take);
-  child.stderr?.setEncoding('utf8').on('data', take);
+    stdout += text;
+  });
+  child.stderr?.setEncoding('utf8').on('data', (text: string) => {
+    output += text;
+  });
   const done = new Promise<number | null>((resolve) => child.once('close', resolve));
-  return { child, output: () => output, done };
+  return { child, output: () => output, stdout: () => stdout, done };
 }

@@ -134,6 +134,74 @@ const dashboards = {
       ['MB/s to clients', 'sum(rate(haproxy_frontend_bytes_out_total{proxy="tickstream"}[1m])) / 1e6', 'short', 'out'],
     ],
   },
+  // Flink's Prometheus reporter (names as Flink 2.3 exports them; cli/src/analytics.kafka.test.ts
+  // finds every flink_ name of this dashboard in a real scrape of the job).
+  'tickstream-analytics': {
+    title: 'tickstream analytics job (Flink)',
+    panels: [
+      [
+        'Ticks read /s',
+        'sum by (job_name) (flink_taskmanager_job_task_operator_numRecordsInPerSecond{operator_name=~"Source.*"})',
+        'short',
+        '{{job_name}}',
+      ],
+      [
+        'Records written to Kafka /s',
+        'sum by (job_name) (rate(flink_taskmanager_job_task_operator_numRecordsSend[1m]))',
+        'short',
+        '{{job_name}}',
+      ],
+      [
+        'Watermark lag',
+        'max by (job_name) (flink_taskmanager_job_task_operator_watermarkLag{operator_name=~"Source.*"}) / 1000',
+        's',
+        '{{job_name}}',
+      ],
+      [
+        'Records behind the end of ticks',
+        'sum by (job_name) (flink_taskmanager_job_task_operator_pendingRecords)',
+        'short',
+        '{{job_name}}',
+      ],
+      [
+        'Since the last checkpoint',
+        'time() - max by (job_name) (flink_jobmanager_job_lastCheckpointCompletedTimestamp) / 1000',
+        's',
+        '{{job_name}}',
+      ],
+      [
+        'Checkpoint duration',
+        'max by (job_name) (flink_jobmanager_job_lastCheckpointDuration) / 1000',
+        's',
+        '{{job_name}}',
+      ],
+      ['Checkpoint size', 'max by (job_name) (flink_jobmanager_job_lastCheckpointSize)', 'bytes', '{{job_name}}'],
+      [
+        'Failed checkpoints and restarts',
+        'max by (job_name) (flink_jobmanager_job_numberOfFailedCheckpoints)',
+        'short',
+        '{{job_name}} failed checkpoints',
+      ],
+      [
+        'Back-pressured ms/s (most back-pressured task)',
+        'max by (job_name) (flink_taskmanager_job_task_backPressuredTimeMsPerSecond)',
+        'short',
+        '{{job_name}}',
+      ],
+      [
+        'Late ticks /s (counted, not dropped silently)',
+        'sum by (job_name) (rate(flink_taskmanager_job_task_operator_late_ticks[1m]))',
+        'short',
+        '{{job_name}}',
+      ],
+    ],
+    extra: {
+      'Failed checkpoints and restarts': [
+        'max by (job_name) (flink_jobmanager_job_numRestarts)',
+        '{{job_name}} restarts',
+      ],
+    },
+  },
 };
 
 for (const [uid, { title, panels, extra = {} }] of Object.entries(dashboards)) {
