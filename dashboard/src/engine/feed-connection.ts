@@ -9,6 +9,7 @@ import {
   ReplayAction,
   ReplayState,
   type SocketConstructor,
+  type SocketLike,
   TickstreamClient,
   type Timeframe,
 } from '@tickstream/client';
