@@ -24,6 +24,7 @@ export interface LoadCounts {
   decoderWireBytes: number;
   /** Symbol updates applied by decoding clients. */
   updatesApplied: number;
+  /** Deltas decoding clients applied or saw as a gap (not those dropped while a Resync was pending). */
   deltas: number;
   /** Deltas whose seq was not the previous + 1 (each answered by a Resync). */
   gaps: number;

@@ -1,12 +1,6 @@
 import { parentPort, workerData } from 'node:worker_threads';
-import {
-  applyDelta,
-  decodeServerFrame,
-  encodeClientFrame,
-  type FrameOptions,
-  QuoteTable,
-  type ServerMessageFields,
-} from '@tickstream/schemas';
+import { TickstreamClient } from '@tickstream/client';
+import { decodeServerFrame, encodeClientFrame, type FrameOptions } from '@tickstream/schemas';
 import { nodeLz4 } from '@tickstream/schemas/lz4-node';
 import hdr from 'hdr-histogram-js';
 import WebSocket from 'ws';
@@ -46,10 +40,10 @@ function wireHeaderBytes(payload: number): number {
 
 /**
  * One load-generator thread of the edge benchmark: opens its share of WebSocket clients, each
- * subscribing to its own list of symbols. Clients marked `decoders` are full protocol clients on
- * `ws` (Delta frames, or lz4 and FlatBuffers verify and decode, applyDelta into their own QuoteTable, seq continuity,
- * Resync on a gap, latency): an independent WebSocket implementation checks the edge's framing
- * too. The rest count frames and bytes on raw sockets (websocket-counting-client.ts): on 2 cores
+ * subscribing to its own list of symbols. Clients marked `decoders` are full protocol clients:
+ * @tickstream/client on `ws` (its Delta frames applied in place, lz4 and FlatBuffers verified and
+ * decoded, (epoch, seq) followed, Resync on a gap), each update's age recorded: an independent
+ * WebSocket implementation checks the edge's framing too. The rest count frames and bytes on raw sockets (websocket-counting-client.ts): on 2 cores
  * the load generator's CPU is the edge's loss, and `ws` costs 14-18 µs per frame where a frame
  * comes alone in each socket read. Every client decodes its Hello and Snapshot, so "connected"
  * means subscribed.
@@ -145,71 +139,60 @@ function run(task: LoadWorkerTask, port: NonNullable<typeof parentPort>): void {
 
   const openDecoding = (symbols: string[]): void => {
     const state = lifecycle();
-    const socket = new WebSocket(task.url, { perMessageDeflate: false });
+    let socket: WebSocket | null = null;
+    const client = new TickstreamClient({
+      url: task.url,
+      symbols,
+      reconnect: false,
+      pingEveryMs: 0,
+      createSocket(target) {
+        const opened = new WebSocket(target, { perMessageDeflate: false });
+        opened.on('message', (data: ArrayBuffer) => {
+          counts.frames++;
+          counts.bytes += data.byteLength;
+          counts.wireBytes += data.byteLength + wireHeaderBytes(data.byteLength);
+          counts.decoderFrames++;
+          counts.decoderWireBytes += data.byteLength + wireHeaderBytes(data.byteLength);
+        });
+        opened.on('unexpected-response', (_request, response) => state.fail(`HTTP ${response.statusCode}`));
+        opened.on('error', (error) => state.fail(error.message));
+        opened.on('close', (code) => state.closed(code));
+        socket = opened;
+        return opened;
+      },
+    });
+    client.on('snapshot', () => {
+      counts.snapshots++;
+      if (!state.isReady()) state.becameReady();
+    });
+    client.on('update', (batch) => {
+      counts.deltas++;
+      counts.updatesApplied += batch.count;
+      // base_time_us is the newest exchange time among the frame's symbols (the producer's
+      // wall clock with --clock real): this is that tick's age on arrival.
+      const ageUs = Date.now() * 1000 - batch.baseTimeUs;
+      if (ageUs >= 0) latency.recordValue(ageUs);
+    });
+    client.on('gap', () => {
+      counts.deltas++;
+      counts.gaps++;
+    });
+    client.on('error', ({ code }) => {
+      counts.errors[code] = (counts.errors[code] ?? 0) + 1;
+    });
+    // A frame that does not decode is the edge's bug: it fails the run, as it did when this client decoded by hand.
+    client.on('problem', (problem) => {
+      throw problem;
+    });
+    client.connect();
     closers.push(
       () =>
         new Promise((resolve) => {
-          if (socket.readyState === WebSocket.CLOSED) return resolve();
+          if (socket === null || socket.readyState === WebSocket.CLOSED) return resolve();
           socket.once('close', () => resolve());
           socket.terminate();
         }),
     );
-    let table = new QuoteTable(1024);
-    let lastSeq = -1;
-    let awaitingSnapshot = false;
-
-    const decode = (message: ServerMessageFields): void => {
-      switch (message.type) {
-        case 'snapshot': {
-          counts.snapshots++;
-          let maxId = 0;
-          for (const quote of message.quotes) maxId = Math.max(maxId, quote.id);
-          if (maxId >= table.capacity) table = new QuoteTable(maxId + 1024);
-          else table.last.fill(0);
-          for (const quote of message.quotes) table.setRow(quote.id, quote);
-          lastSeq = message.seq;
-          awaitingSnapshot = false;
-          if (!state.isReady()) state.becameReady();
-          break;
-        }
-        case 'delta': {
-          counts.deltas++;
-          if (awaitingSnapshot) break;
-          if (message.seq !== lastSeq + 1) {
-            counts.gaps++;
-            awaitingSnapshot = true;
-            socket.send(encodeClientFrame({ type: 'resync', lastSeq }, frameOptions));
-            break;
-          }
-          applyDelta(message, table);
-          lastSeq = message.seq;
-          counts.updatesApplied += message.count;
-          // base_time_us is the newest exchange time among the frame's symbols (the producer's
-          // wall clock with --clock real): this is that tick's age on arrival.
-          const ageUs = Date.now() * 1000 - message.baseTimeUs;
-          if (ageUs >= 0) latency.recordValue(ageUs);
-          break;
-        }
-        case 'error':
-          counts.errors[message.code] = (counts.errors[message.code] ?? 0) + 1;
-          break;
-        default:
-          break;
-      }
-    };
-
-    socket.on('open', () => socket.send(subscribeFrame(symbols)));
-    socket.on('message', (data: Buffer) => {
-      counts.frames++;
-      counts.bytes += data.length;
-      counts.wireBytes += data.length + wireHeaderBytes(data.length);
-      counts.decoderFrames++;
-      counts.decoderWireBytes += data.length + wireHeaderBytes(data.length);
-      decode(decodeServerFrame(new Uint8Array(data.buffer, data.byteOffset, data.length), frameOptions));
-    });
-    socket.on('unexpected-response', (_request, response) => state.fail(`HTTP ${response.statusCode}`));
-    socket.on('error', (error) => state.fail(error.message));
-    socket.on('close', (code) => state.closed(code));
   };
 
   const open = (index: number): void => {

@@ -712,8 +712,8 @@ export async function runEdgeBench(overrides: Partial<EdgeBenchOptions> = {}): P
       bufferutil: bufferutilLoaded(),
       decoding:
         options.decodeEvery === 1
-          ? 'every client (ws) decodes every frame (its Delta frame or lz4 + FlatBuffers verify, applyDelta), checks seq, resyncs'
-          : `1 client in ${options.decodeEvery} (ws) decodes every frame (its Delta frame or lz4 + FlatBuffers verify, applyDelta), checks seq and resyncs; the others (raw sockets, frame headers only) count frames and bytes`,
+          ? 'every client (@tickstream/client on ws) decodes every frame (its Delta frame applied in place, or lz4 + FlatBuffers verify), checks seq, resyncs'
+          : `1 client in ${options.decodeEvery} (@tickstream/client on ws) decodes every frame (its Delta frame applied in place, or lz4 + FlatBuffers verify), checks seq and resyncs; the others (raw sockets, frame headers only) count frames and bytes`,
     },
     rows: [...rows.values()].map((row) => ({ ...row, median: medianFigures(row.runs) })),
     skipped,

@@ -1,13 +1,6 @@
 import { readFileSync, writeFileSync } from 'node:fs';
-import {
-  DEFAULT_MAX_FRAME_BYTES,
-  decodeFrame,
-  type FrameOptions,
-  isDeltaFrame,
-  newDeltaFrameFields,
-  PROTOCOL_VERSION,
-  readDeltaFrame,
-} from '@tickstream/schemas';
+import { FrameReader } from '@tickstream/client';
+import { type FrameOptions, PROTOCOL_VERSION } from '@tickstream/schemas';
 import { nodeLz4 } from '@tickstream/schemas/lz4-node';
 
 /**
@@ -60,46 +53,21 @@ export interface FrameRoot {
   type: number;
 }
 
+// The SDK's reader (lz4 and the root table read in place, offsets checked): one for every frame read here.
+const reader = new FrameReader();
+
 /** The root of any server frame: a Delta frame's envelope (protocol 5), or a FlatBuffers frame's root table. */
 export function frameRoot(frame: Uint8Array): FrameRoot {
-  if (!isDeltaFrame(frame)) return readFrameRoot(frameBody(frame));
-  const delta = readDeltaFrame(frame, DEFAULT_MAX_FRAME_BYTES, newDeltaFrameFields());
-  return { epoch: delta.epoch, seq: delta.seq, type: MessageType.Delta };
+  reader.read(frame);
+  return { epoch: reader.epoch, seq: reader.seq, type: reader.type };
 }
 
 /** The symbols a Delta frame carries. */
 export function deltaCount(frame: Uint8Array): number {
-  return readDeltaFrame(frame, DEFAULT_MAX_FRAME_BYTES, newDeltaFrameFields()).count;
+  reader.read(frame);
+  reader.readDelta();
+  return reader.count;
 }
-
-/** Reads a FlatBuffers ServerFrame body's root table by hand (offsets checked against the body). */
-export function readFrameRoot(body: Uint8Array): FrameRoot {
-  const view = new DataView(body.buffer, body.byteOffset, body.byteLength);
-  const inside = (at: number, size: number): number => {
-    if (at < 0 || at + size > body.byteLength)
-      throw new RangeError(`ServerFrame offset ${at} outside its ${body.byteLength} bytes`);
-    return at;
-  };
-  const root = view.getUint32(inside(0, 4), true);
-  const vtable = root - view.getInt32(inside(root, 4), true);
-  const vtableSize = view.getUint16(inside(vtable, 2), true);
-  const fieldAt = (index: number): number => {
-    const slot = 4 + 2 * index;
-    if (slot + 2 > vtableSize) return -1;
-    const offset = view.getUint16(inside(vtable + slot, 2), true);
-    return offset === 0 ? -1 : root + offset;
-  };
-  const u32 = (at: number): number => (at < 0 ? 0 : view.getUint32(inside(at, 4), true));
-  const typeAt = fieldAt(2);
-  return {
-    epoch: u32(fieldAt(0)),
-    seq: u32(fieldAt(1)),
-    type: typeAt < 0 ? 0 : view.getUint8(inside(typeAt, 1)),
-  };
-}
-
-/** The FlatBuffer inside a frame, decompressed. */
-export const frameBody = (frame: Uint8Array): Uint8Array => decodeFrame(frame, FRAME_OPTIONS);
 
 export function writeRecording(path: string, recording: Recording): void {
   const header = Buffer.from(JSON.stringify(recording.header), 'utf8');
@@ -142,9 +110,9 @@ export function readRecording(path: string): Recording {
   if (header.protocolVersion !== PROTOCOL_VERSION)
     throw problem(`it was recorded with protocol ${header.protocolVersion}, not ${PROTOCOL_VERSION}: record it again`);
   const [hello, snapshot, ...deltas] = frames;
-  if (hello === undefined || readFrameRoot(frameBody(hello.bytes)).type !== MessageType.Hello)
+  if (hello === undefined || frameRoot(hello.bytes).type !== MessageType.Hello)
     throw problem('the first frame is not a Hello');
-  if (snapshot === undefined || readFrameRoot(frameBody(snapshot.bytes)).type !== MessageType.Snapshot)
+  if (snapshot === undefined || frameRoot(snapshot.bytes).type !== MessageType.Snapshot)
     throw problem('the second frame is not a Snapshot');
   return { header, hello: hello.bytes, snapshot: snapshot.bytes, deltas };
 }

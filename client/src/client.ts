@@ -65,7 +65,10 @@ export interface ClientOptions {
   trading?: boolean;
   /** Reconnect with exponential backoff and full jitter (default 250 ms doubling to 5 s); false: never. */
   reconnect?: BackoffOptions | false;
-  /** A Ping this often while connected, for the round trip and the clock offset (default 5 s; 0: none). */
+  /**
+   * A Ping on each Hello and then this often while connected, for the round trip and the clock
+   * offset (default 5 s; 0: no Ping at all, not even the first).
+   */
   pingEveryMs?: number;
 }
 
@@ -191,6 +194,7 @@ export class TickstreamClient extends Emitter<ClientEvents> {
   private socket: SocketLike | null = null;
   private readonly createSocket: SocketFactory;
   private readonly backoff: Backoff | null;
+  private readonly pingEveryMs: number;
   private readonly reader = new FrameReader();
   private readonly frameOptions: FrameOptions = { lz4: jsLz4, maxFrameBytes: DEFAULT_MAX_FRAME_BYTES };
   private readonly batch: UpdateBatch = {
@@ -207,6 +211,7 @@ export class TickstreamClient extends Emitter<ClientEvents> {
   private retryTimer: ReturnType<typeof setTimeout> | null = null;
   private pingTimer: ReturnType<typeof setInterval> | null = null;
   private stopped = true;
+  private dropDelta = false;
 
   constructor(private readonly options: ClientOptions) {
     super();
@@ -216,6 +221,7 @@ export class TickstreamClient extends Emitter<ClientEvents> {
     this.createSocket =
       options.createSocket ?? (WebSocketClass ? (url: string) => new WebSocketClass(url) : defaultSocketFactory());
     this.backoff = options.reconnect === false ? null : new Backoff(options.reconnect ?? {});
+    this.pingEveryMs = options.pingEveryMs ?? 5000;
     this.alerts = new AlertRequests((message) => this.send(message));
     this.replay = new ReplayControls(
       (message) => this.send(message),
@@ -242,8 +248,7 @@ export class TickstreamClient extends Emitter<ClientEvents> {
     if (!this.stopped) return this;
     this.stopped = false;
     this.open();
-    const every = this.options.pingEveryMs ?? 5000;
-    if (every > 0) this.pingTimer = setInterval(() => this.ping(), every);
+    if (this.pingEveryMs > 0) this.pingTimer = setInterval(() => this.ping(), this.pingEveryMs);
     return this;
   }
 
@@ -366,6 +371,15 @@ export class TickstreamClient extends Emitter<ClientEvents> {
     return true;
   }
 
+  /**
+   * Loses the next Delta (live or replay) as a network gap would: it is dropped before the client
+   * reads it (no 'message', no 'update'), so the Delta after it is a gap and the book resyncs. For
+   * tests of the resync path: the dashboard's and the edge's.
+   */
+  dropNextDelta(): void {
+    this.dropDelta = true;
+  }
+
   /** Sends bytes as they are (tests of the edge's answers to malformed frames). */
   sendRaw(bytes: Uint8Array): void {
     if (this.socket?.readyState === OPEN) this.socket.send(bytes);
@@ -435,6 +449,10 @@ export class TickstreamClient extends Emitter<ClientEvents> {
     const reader = this.reader;
     try {
       reader.read(bytes);
+      if (this.dropDelta && reader.type === MessageType.Delta) {
+        this.dropDelta = false;
+        return;
+      }
       this.counters.bodyBytes += reader.end - reader.start;
       if (this.has('message'))
         this.emit(
@@ -631,7 +649,7 @@ export class TickstreamClient extends Emitter<ClientEvents> {
       this.send({ type: 'portfolio-get', requestId: 0 });
     }
     if (hello.protocolVersion >= 4) this.replay.resume();
-    this.ping();
+    if (this.pingEveryMs > 0) this.ping();
   }
 
   private sendCandles(follow: { symbol: string; timeframe: Timeframe; limit: number }, replay: boolean): void {

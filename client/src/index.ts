@@ -41,6 +41,9 @@ export {
   TickstreamClient,
   type UpdateBatch,
 } from './client.js';
+// The in-place frame reader the client reads every frame with: for tools that handle frames
+// themselves (recorders, probes). Most programs want TickstreamClient.
+export { FrameReader } from './frame-reader.js';
 export { QuoteBook } from './quote-book.js';
 export { ReplayControls, type ReplayOptions } from './replay.js';
 export type { SocketConstructor, SocketFactory, SocketLike } from './socket.js';

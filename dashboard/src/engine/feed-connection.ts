@@ -13,7 +13,6 @@ import {
   TickstreamClient,
   type Timeframe,
 } from '@tickstream/client';
-import { decodeServerFrame, jsLz4 } from '@tickstream/schemas';
 import { correlationRgba } from './correlation-colors.js';
 import {
   type AnalyticsStateName,
@@ -92,7 +91,6 @@ export class FeedConnection {
   private kafkaDown = false;
   private status: ConnectionStatus | null = null;
   private statusDetail = '';
-  private dropNextDelta = false;
   /** Replaying (protocol 4): the state shown is the replay's; live frames wait for 'live'. */
   private replaying = false;
   private everOpen = false;
@@ -129,7 +127,8 @@ export class FeedConnection {
         this.stop();
         break;
       case 'drop-next-delta':
-        this.dropNextDelta = true;
+        // Tests of the resync path: the client loses it before reading it, as a network gap would.
+        this.client?.dropNextDelta();
         break;
       case 'replay':
         this.replaying = true;
@@ -175,8 +174,7 @@ export class FeedConnection {
       trading: true,
       reconnect: { baseMs: this.options.reconnectBaseMs ?? 500, maxMs: this.options.reconnectMaxMs ?? 10_000 },
       pingEveryMs: this.options.pingEveryMs ?? 5_000,
-      // Tests lose a Delta on purpose (drop-next-delta) before the client sees it, as a network gap would.
-      createSocket: (target) => this.droppingDeltas(new WebSocket(target)),
+      WebSocket,
     });
     this.client = client;
     this.bind(client);
@@ -311,34 +309,6 @@ export class FeedConnection {
   private shownBook(): QuoteBook | null {
     if (this.client === null) return null;
     return this.replaying ? this.client.replayBook : this.client.live;
-  }
-
-  /** A socket that loses the next Delta when told to (tests of the resync path); otherwise the socket itself. */
-  private droppingDeltas(socket: SocketLike): SocketLike {
-    let listener: SocketLike['onmessage'] = null;
-    socket.onmessage = (event) => {
-      if (this.dropNextDelta) {
-        const data = event.data;
-        const bytes = data instanceof ArrayBuffer ? new Uint8Array(data) : null;
-        if (bytes !== null && decodeServerFrame(bytes, { lz4: jsLz4 }).type === 'delta') {
-          this.dropNextDelta = false;
-          return;
-        }
-      }
-      listener?.(event);
-    };
-    return new Proxy(socket, {
-      get: (target, key) => {
-        if (key === 'onmessage') return listener;
-        const value = Reflect.get(target, key);
-        return typeof value === 'function' ? value.bind(target) : value;
-      },
-      set: (target, key, value) => {
-        if (key === 'onmessage') listener = value as SocketLike['onmessage'];
-        else Reflect.set(target, key, value);
-        return true;
-      },
-    });
   }
 
   private control(action: number, values: { speed?: number; toUs?: number; stepUs?: number }): void {

@@ -1,42 +1,48 @@
-import {
-  applyDelta,
-  type ClientMessageFields,
-  decodeServerFrame,
-  encodeClientFrame,
-  type FrameOptions,
-  QuoteTable,
-  type ServerMessageFields,
-} from '@tickstream/schemas';
+import { type QuoteBook, type QuoteTable, TickstreamClient } from '@tickstream/client';
+import type { ClientMessageFields, FrameOptions, ServerMessageFields } from '@tickstream/schemas';
 import { nodeLz4 } from '@tickstream/schemas/lz4-node';
 import WebSocket from 'ws';
 
+/** For tests that build frames by hand (malformed ones included). */
 export const frameOptions: FrameOptions = { lz4: nodeLz4 };
 
 /**
- * A protocol client for tests: keeps every frame it received, applies Snapshots and Deltas to
- * its own QuoteTable exactly as docs/protocol.md says, and resyncs on a gap. `dropNextDelta`
- * makes it lose one Delta on purpose.
+ * A protocol probe for tests: a @tickstream/client on a `ws` socket the probe owns. The SDK
+ * applies Snapshots and Deltas to its live book, follows (epoch, seq) and resyncs on a gap, as
+ * docs/protocol.md says; the probe keeps every frame it decoded (its 'message' event) for
+ * assertions, sends raw bytes, and can lose a Delta on purpose. It never subscribes, pings or
+ * reconnects on its own: each test says what to send. A frame the SDK cannot read throws (an
+ * uncaught error that fails the run), as no edge may send one.
  */
 export class TestClient {
+  /** Every frame received, decoded, in order; a Delta lost on purpose (dropNextDelta) is not among them. */
   readonly frames: ServerMessageFields[] = [];
-  readonly table = new QuoteTable(65_536);
-  readonly names = new Map<number, string>();
-  lastSeq = -1;
-  epoch = 0;
-  resyncs = 0;
-  deltasApplied = 0;
-  dropNextDelta = false;
-  awaitingSnapshot = false;
+  readonly client: TickstreamClient;
   closeCode: number | null = null;
   closeReason = '';
   private waiters: (() => void)[] = [];
   private readonly taken = new Map<string, number>();
 
-  private constructor(readonly socket: WebSocket) {
-    socket.on('message', (data: Buffer, isBinary: boolean) => {
-      if (!isBinary) throw new Error('the edge sent a text message');
-      this.receive(decodeServerFrame(new Uint8Array(data), frameOptions));
+  private constructor(
+    url: string,
+    readonly socket: WebSocket,
+  ) {
+    this.client = new TickstreamClient({
+      url,
+      symbols: [],
+      reconnect: false,
+      pingEveryMs: 0,
+      createSocket: () => socket,
     });
+    this.client.on('message', (message) => this.frames.push(message));
+    this.client.on('problem', (problem) => {
+      throw problem;
+    });
+    this.client.connect();
+    // Registered after the SDK's own listener: a waiter sees each frame already applied.
+    socket.on('message', () => this.wake());
+    // Errors end in a close, recorded below; this keeps one after the SDK let go of the socket from crashing the run.
+    socket.on('error', () => {});
     socket.on('close', (code, reason) => {
       this.closeCode = code;
       this.closeReason = reason.toString();
@@ -48,7 +54,7 @@ export class TestClient {
   static connect(url: string, headers: Record<string, string> = {}, ca?: string): Promise<TestClient> {
     return new Promise((resolve, reject) => {
       const socket = new WebSocket(url, { headers, ...(ca ? { ca } : {}) });
-      const client = new TestClient(socket);
+      const client = new TestClient(url, socket);
       socket.once('open', () => resolve(client));
       socket.once('unexpected-response', (_request, response) => {
         let body = '';
@@ -61,33 +67,40 @@ export class TestClient {
     });
   }
 
-  private receive(message: ServerMessageFields): void {
-    this.frames.push(message);
-    if (message.type === 'hello') this.epoch = message.epoch;
-    if (message.type === 'snapshot') {
-      this.table.last.fill(0);
-      this.names.clear();
-      for (const symbol of message.symbols) this.names.set(symbol.id, symbol.name);
-      for (const quote of message.quotes) this.table.setRow(quote.id, quote);
-      this.lastSeq = message.seq;
-      this.awaitingSnapshot = false;
-    }
-    if (message.type === 'delta') {
-      if (this.dropNextDelta) {
-        this.dropNextDelta = false;
-      } else if (!this.awaitingSnapshot) {
-        if (message.seq !== this.lastSeq + 1) {
-          this.awaitingSnapshot = true;
-          this.resyncs++;
-          this.send({ type: 'resync', lastSeq: this.lastSeq });
-        } else {
-          applyDelta(message, this.table);
-          this.lastSeq = message.seq;
-          this.deltasApplied++;
-        }
-      }
-    }
-    this.wake();
+  /** The live market as the SDK keeps it: the last Snapshot with every Delta since applied. */
+  get book(): QuoteBook {
+    return this.client.live;
+  }
+
+  get table(): QuoteTable {
+    return this.client.live.table;
+  }
+
+  /** Symbol names by id, as the last Snapshot named them. */
+  get names(): Map<number, string> {
+    const names = new Map<number, string>();
+    for (const [id, name] of this.client.live.names.entries()) if (name !== '') names.set(id, name);
+    return names;
+  }
+
+  /** Live Deltas applied. */
+  get deltasApplied(): number {
+    return this.client.live.deltas;
+  }
+
+  /** Gaps in the live stream, each answered by a Resync. */
+  get resyncs(): number {
+    return this.client.live.gaps;
+  }
+
+  /** No Snapshot yet, or a gap seen and its Snapshot not yet here. */
+  get awaitingSnapshot(): boolean {
+    return this.client.live.awaitingSnapshot;
+  }
+
+  /** Loses the next Delta before the SDK reads it, as a network gap would: the one after is a gap. */
+  dropNextDelta(): void {
+    this.client.dropNextDelta();
   }
 
   private wake(): void {
@@ -97,9 +110,10 @@ export class TestClient {
   }
 
   send(message: ClientMessageFields): void {
-    this.socket.send(encodeClientFrame(message, frameOptions));
+    this.client.send(message);
   }
 
+  /** Bytes or text as they are, straight on the socket (tests of the edge's answers to malformed input). */
   sendRaw(bytes: Uint8Array | string): void {
     this.socket.send(bytes);
   }
@@ -155,6 +169,6 @@ export class TestClient {
   }
 
   close(): void {
-    this.socket.close();
+    this.client.close();
   }
 }
