@@ -90,7 +90,9 @@ export class CheckpointSampler {
       for (const [vertexId, task] of Object.entries(details.tasks)) {
         const name = this.names.get(vertexId) ?? vertexId;
         this.perVertex.set(name, [...(this.perVertex.get(name) ?? []), task.end_to_end_duration]);
-        if (name.startsWith('fill engine')) await this.sampleEngineTask(base, checkpoint.id, vertexId);
+        // A subtask answer of another shape leaves engineTask null rather than the sample unread.
+        if (name.startsWith('fill engine'))
+          await this.sampleEngineTask(base, checkpoint.id, vertexId).catch(() => undefined);
       }
     }
     return true;
