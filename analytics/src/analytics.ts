@@ -45,6 +45,10 @@ export interface AnalyticsOptions {
   checkpointIntervalMs?: number;
   /** The fill engine's own job (default 100 ms): its fills are seen once its checkpoint commits them. */
   tradingCheckpointIntervalMs?: number;
+  /** The fill engine's checkpoints in flight at once (--trading-concurrent-checkpoints; the job's default unless set). */
+  tradingConcurrentCheckpoints?: number;
+  /** Unaligned checkpoints for the fill engine (--trading-unaligned-checkpoints; the job's default unless set). */
+  tradingUnalignedCheckpoints?: boolean;
   flinkVersion?: string;
   /**
    * Unset: exactly-once where the broker advertises Kafka transactions (EndTxn: Apache Kafka and the
@@ -194,6 +198,10 @@ export async function startAnalytics(options: AnalyticsOptions): Promise<Running
     args.push('--checkpoint-interval', String(options.checkpointIntervalMs));
   if (options.tradingCheckpointIntervalMs !== undefined)
     args.push('--trading-checkpoint-interval', String(options.tradingCheckpointIntervalMs));
+  if (options.tradingConcurrentCheckpoints !== undefined)
+    args.push('--trading-concurrent-checkpoints', String(options.tradingConcurrentCheckpoints));
+  if (options.tradingUnalignedCheckpoints !== undefined)
+    args.push('--trading-unaligned-checkpoints', String(options.tradingUnalignedCheckpoints));
   if (options.metricsPort !== undefined) args.push('--metrics-port', String(options.metricsPort));
   if (options.backfillMs !== undefined) args.push('--backfill-ms', String(options.backfillMs));
   if (options.startingCash !== undefined) args.push('--starting-cash', String(options.startingCash));

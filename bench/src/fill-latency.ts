@@ -1,29 +1,23 @@
-import type { ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
-import { type Delivery, type RunningAnalytics, startAnalytics } from '@tickstream/analytics';
-import { createToken, defaultTradingTopics } from '@tickstream/edge';
-import { decodeOrderUpdate, decodeServerFrame, encodeClientFrame } from '@tickstream/schemas';
-import { kafkaLz4Codec, nodeLz4 } from '@tickstream/schemas/lz4-node';
-import kafkajs from 'kafkajs';
-import WebSocket from 'ws';
-import { recentOutput, spawnProducer, startBrokerProcess, startEdgeProcess, stopChild } from './processes.js';
-
-const { CompressionCodecs, CompressionTypes, Kafka, logLevel } = kafkajs;
-// The job's sinks write lz4 batches; kafkajs ships without lz4.
-CompressionCodecs[CompressionTypes.LZ4] = kafkaLz4Codec;
+import type { Delivery } from '@tickstream/analytics';
+import { FillProbe, FillTimeline, type ProbeFill, startFillStack } from './fill-path.js';
+import { type CheckpointBreakdown, CheckpointSampler } from './flink-checkpoints.js';
+import { cpuSeconds } from './processes.js';
+import { interleavedRuns, median } from './stats.js';
 
 /**
  * Order → fill latency (issue 21's floor: a market order fills ≤ 100 ms after the next tick),
  * measured with every part real and in its own process: a broker, the producer, the analytics
- * job (the Flink fill engine) and an edge. One trader posts market orders one after another
- * over HTTP and listens on the WebSocket for the pushes of its orders. Per order:
- *   accepted → fill at the client: the POST's 201 to the OrderUpdated push with the fill;
- *   tick → fill at the client: the filling tick's own time to that push (what the floor bounds);
- *   accepted → fill written / committed on `fills`: to the record reaching a read_uncommitted and
- *   a read_committed reader (the difference is the wait for the sink's transaction to commit).
+ * job (the Flink fill engine) and an edge (fill-path.ts). One trader posts market orders one
+ * after another over HTTP and listens on the WebSocket for the pushes of its orders. Per fill,
+ * where its time went, from the filling tick's exchange time (the floor's start):
+ *   tick → on Kafka: the tick readable by a fresh reader of `ticks` (the producer's batching, Kafka);
+ *   tick → written: the fill on `fills` read_uncommitted (the engine read the tick, matched, sent);
+ *   tick → committed: read_committed (the checkpoint after it completed, its transaction committed);
+ *   tick → client: the OrderUpdated push (the edge read it read_committed and pushed it).
+ * The same from the POST's 201 (accepted → …), and the fill engine job's checkpoints: their
+ * durations from Flink's log, and per vertex (trigger → its acknowledgement) from its REST API.
  */
 export interface FillLatencyResult {
   orders: number;
@@ -31,12 +25,26 @@ export interface FillLatencyResult {
   delivery: Delivery;
   /** The fill engine job's checkpoint interval. */
   checkpointIntervalMs: number;
+  /** The fill engine job's checkpoint settings as given (`100`, `20c2u`: see --ab). */
+  variant: string;
   acceptedToClientMs: Percentiles;
-  tickToClientMs: Percentiles;
   acceptedToWrittenMs: Percentiles;
   acceptedToCommittedMs: Percentiles;
+  tickToKafkaMs: Percentiles;
+  tickToWrittenMs: Percentiles;
+  tickToCommittedMs: Percentiles;
+  tickToClientMs: Percentiles;
+  /** Medians of each fill's own steps (so they add up per fill, not across percentiles). */
+  steps: { kafkaToWrittenMs: number; writtenToCommittedMs: number; committedToClientMs: number };
   /** The fill engine job's checkpoints, from Flink's log: each commits the fills before it. */
   checkpointMs: Percentiles;
+  /** Of checkpointMs, the JobManager's part after the last acknowledgement. */
+  checkpointFinalizationMs: Percentiles;
+  /** From one checkpoint's trigger to the next: the interval, or the duration when that is longer. */
+  checkpointCadenceMs: Percentiles;
+  checkpoints: CheckpointBreakdown | null;
+  /** Cores the analytics JVM (both jobs) used while the orders were placed. */
+  analyticsCores: number;
 }
 
 export interface Percentiles {
@@ -49,16 +57,20 @@ export interface FillLatencyOptions {
   orders?: number;
   /** Between one order's fill (or timeout) and the next order. */
   gapMs?: number;
-  /** The fill engine job's (--trading-checkpoint-interval); default the job's (100 ms). */
+  /** The fill engine job's (--trading-checkpoint-interval); default the job's. */
   checkpointIntervalMs?: number;
+  /** --trading-concurrent-checkpoints; default the job's. */
+  concurrentCheckpoints?: number;
+  /** --trading-unaligned-checkpoints; default the job's. */
+  unalignedCheckpoints?: boolean;
   delivery?: Delivery;
   /** An existing cluster (e.g. `tickstream kafka`); unset: an embedded broker of its own. */
   brokers?: string;
   progress?: (line: string) => void;
 }
 
-const SECRET = 'fill-latency-bench-secret';
-const FILL_TIMEOUT_MS = 30_000;
+/** The job's default --trading-checkpoint-interval (AnalyticsOptions.java). */
+export const DEFAULT_TRADING_CHECKPOINT_INTERVAL_MS = 100;
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** The value below which `p` % of `values` lie (nearest rank). */
@@ -67,201 +79,266 @@ function percentile(sorted: readonly number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] as number;
 }
 
-function percentiles(values: readonly number[]): Percentiles {
+export function percentiles(values: readonly number[]): Percentiles {
   const sorted = [...values].sort((a, b) => a - b);
   return { p50: percentile(sorted, 50), p99: percentile(sorted, 99), max: sorted.at(-1) ?? Number.NaN };
 }
 
-/** Durations of one job's completed checkpoints in Flink's log ("… for job ID (… checkpointDuration=123 ms …"). */
-function checkpointDurations(logFile: string, jobId: string): number[] {
+/**
+ * One job's completed checkpoints in Flink's log ("… for job ID (… checkpointDuration=123 ms,
+ * finalizationTime=4 ms)"): trigger → completed, and of that the JobManager's finalization
+ * (writing `_metadata`) after the last acknowledgement.
+ */
+function checkpointDurations(logFile: string, jobId: string): { duration: number; finalization: number }[] {
   const log = readFileSync(logFile, 'utf8');
-  return [...log.matchAll(/Completed checkpoint \d+ for job (\w+) .*?checkpointDuration=(\d+) ms/g)]
+  return [
+    ...log.matchAll(
+      /Completed checkpoint \d+ for job (\w+) .*?checkpointDuration=(\d+) ms, finalizationTime=(\d+) ms/g,
+    ),
+  ]
     .filter((match) => match[1] === jobId)
-    .map((match) => Number(match[2]));
+    .map((match) => ({ duration: Number(match[2]), finalization: Number(match[3]) }));
+}
+
+/** Time between one job's checkpoint triggers in Flink's log ("Triggering checkpoint N (…) @ <ms> for job ID"). */
+function checkpointCadence(logFile: string, jobId: string): number[] {
+  const log = readFileSync(logFile, 'utf8');
+  const triggers = [...log.matchAll(/Triggering checkpoint \d+ \(.*?\) @ (\d+) for job (\w+)/g)]
+    .filter((match) => match[2] === jobId)
+    .map((match) => Number(match[1]));
+  return triggers.slice(1).map((at, i) => at - (triggers[i] as number));
+}
+
+/** Per fill, `to − from` where both were seen. */
+function spans(
+  fills: readonly ProbeFill[],
+  from: (f: ProbeFill) => number | undefined,
+  to: (f: ProbeFill) => number | undefined,
+): number[] {
+  return fills.flatMap((fill) => {
+    const start = from(fill);
+    const end = to(fill);
+    return start === undefined || end === undefined ? [] : [end - start];
+  });
+}
+
+const medianOrNaN = (values: number[]): number => (values.length === 0 ? Number.NaN : median(values));
+
+/** The breakdown of `fills` (fill-path.ts's probe fills). */
+export function fillBreakdown(
+  fills: readonly ProbeFill[],
+): Omit<
+  FillLatencyResult,
+  | 'orders'
+  | 'filled'
+  | 'delivery'
+  | 'checkpointIntervalMs'
+  | 'variant'
+  | 'checkpointMs'
+  | 'checkpointFinalizationMs'
+  | 'checkpointCadenceMs'
+  | 'checkpoints'
+  | 'analyticsCores'
+> {
+  const accepted = (f: ProbeFill): number => f.acceptedAt;
+  const tick = (f: ProbeFill): number => f.tickAt;
+  const onKafka = (f: ProbeFill): number | undefined => f.tickOnKafkaAt;
+  const written = (f: ProbeFill): number | undefined => f.writtenAt;
+  const committed = (f: ProbeFill): number | undefined => f.committedAt;
+  const client = (f: ProbeFill): number => f.clientAt;
+  return {
+    acceptedToClientMs: percentiles(spans(fills, accepted, client)),
+    acceptedToWrittenMs: percentiles(spans(fills, accepted, written)),
+    acceptedToCommittedMs: percentiles(spans(fills, accepted, committed)),
+    tickToKafkaMs: percentiles(spans(fills, tick, onKafka)),
+    tickToWrittenMs: percentiles(spans(fills, tick, written)),
+    tickToCommittedMs: percentiles(spans(fills, tick, committed)),
+    tickToClientMs: percentiles(spans(fills, tick, client)),
+    steps: {
+      kafkaToWrittenMs: medianOrNaN(spans(fills, onKafka, written)),
+      writtenToCommittedMs: medianOrNaN(spans(fills, written, committed)),
+      committedToClientMs: medianOrNaN(spans(fills, committed, client)),
+    },
+  };
 }
 
 export async function runFillLatencyBench(options: FillLatencyOptions = {}): Promise<FillLatencyResult> {
   const orderCount = options.orders ?? 100;
   const gapMs = options.gapMs ?? 100;
   const progress = options.progress ?? (() => {});
-  const scratch = mkdtempSync(join(tmpdir(), 'tickstream-bench-fills-'));
-  const children: ChildProcess[] = [];
-  let job: RunningAnalytics | undefined;
-  let socket: WebSocket | undefined;
-  const broker = options.brokers === undefined ? await startBrokerProcess(join(scratch, 'broker')) : undefined;
-  const bootstrap = options.brokers ?? (broker?.bootstrap as string);
-  const kafka = new Kafka({
-    brokers: bootstrap.split(','),
-    clientId: 'bench-fill-latency',
-    logLevel: logLevel.NOTHING,
+  const stack = await startFillStack({
+    ...(options.checkpointIntervalMs === undefined ? {} : { checkpointIntervalMs: options.checkpointIntervalMs }),
+    ...(options.concurrentCheckpoints === undefined ? {} : { concurrentCheckpoints: options.concurrentCheckpoints }),
+    ...(options.unalignedCheckpoints === undefined ? {} : { unalignedCheckpoints: options.unalignedCheckpoints }),
+    ...(options.delivery === undefined ? {} : { delivery: options.delivery }),
+    ...(options.brokers === undefined ? {} : { brokers: options.brokers }),
+    progress,
   });
-  // Two readers of `fills` beside the edge: one sees a fill once written, the other once committed.
-  const readers = {
-    written: kafka.consumer({
-      groupId: `bench-fills-written-${process.pid}`,
-      maxWaitTimeInMs: 20,
-      readUncommitted: true,
-    }),
-    committed: kafka.consumer({ groupId: `bench-fills-committed-${process.pid}`, maxWaitTimeInMs: 20 }),
-  };
+  let timeline: FillTimeline | undefined;
+  let probe: FillProbe | undefined;
   try {
-    // 100 symbols at 2,000 ticks/s: each symbol ticks every 50 ms on average.
-    children.push(spawnProducer(bootstrap, { symbols: 100, rate: 2000, workers: 1 }));
-    let tradingJobId = '';
-    job = await startAnalytics({
-      brokers: bootstrap,
-      checkpointDir: join(scratch, 'analytics', 'checkpoints'),
-      instance: `bench-fill-latency-${Date.now()}`,
-      backfillMs: 0,
-      ...(options.delivery === undefined ? {} : { delivery: options.delivery }),
-      ...(options.checkpointIntervalMs === undefined
-        ? {}
-        : { tradingCheckpointIntervalMs: options.checkpointIntervalMs }),
-      log: (line) => {
-        tradingJobId = /trading job (\w+)/.exec(line)?.[1] ?? tradingJobId;
-        progress(`analytics: ${line}`);
-      },
-    });
-    await job.ready;
-    const {
-      child: edge,
-      port,
-      base,
-    } = await startEdgeProcess(bootstrap, {
-      history: '0',
-      minSymbols: 100,
-      args: ['--auth-secret', SECRET],
-    });
-    children.push(edge);
-    const token = await createToken({ secret: SECRET, user: 'latency-trader', role: 'trader', ttlSeconds: 3600 });
-    for (const started = Date.now(); ; await sleep(100)) {
-      const health = (await (await fetch(`${base}/health`)).json()) as { trading?: { loaded: boolean } };
-      if (health.trading?.loaded) break;
-      if (Date.now() - started > 60_000) throw new Error(`the edge did not load trading: ${recentOutput(edge)}`);
-    }
-    const symbols = (
-      (await (await fetch(`${base}/api/symbols`, { headers: { Authorization: `Bearer ${token}` } })).json()) as {
-        symbols: { name: string; last: number }[];
-      }
-    ).symbols
-      .filter((s) => s.last > 0)
-      .map((s) => s.name);
-
-    // When each fill reaches a reader of `fills`: written (read_uncommitted) and committed.
-    const seen = { written: new Map<string, number>(), committed: new Map<string, number>() };
-    for (const which of ['written', 'committed'] as const) {
-      const reader = readers[which];
-      let joined = false;
-      reader.on(reader.events.GROUP_JOIN, () => {
-        joined = true;
-      });
-      await reader.connect();
-      await reader.subscribe({ topic: defaultTradingTopics.fills, fromBeginning: false });
-      await reader.run({
-        eachMessage: async ({ message }) => {
-          if (message.value === null) return;
-          const update = decodeOrderUpdate(new Uint8Array(message.value));
-          if (update.fillQuantity > 0 && !seen[which].has(update.orderId))
-            seen[which].set(update.orderId, performance.now());
-        },
-      });
-      while (!joined) await sleep(50);
-    }
-
-    const frames = { lz4: nodeLz4 };
-    socket = new WebSocket(`ws://127.0.0.1:${port}/ws`, { headers: { Authorization: `Bearer ${token}` } });
-    const filledAt = new Map<string, { at: number; tickMs: number }>();
-    let listed = false;
-    socket.on('message', (data: Buffer) => {
-      const message = decodeServerFrame(new Uint8Array(data), frames);
-      if (message.type === 'orders') listed = true;
-      if (message.type === 'order-updated' && message.update !== null && message.update.fillQuantity > 0) {
-        if (!filledAt.has(message.update.orderId))
-          filledAt.set(message.update.orderId, { at: performance.now(), tickMs: message.update.timeMs });
-      }
-    });
-    await new Promise((resolve, reject) => socket?.once('open', resolve).once('error', reject));
-    socket.send(encodeClientFrame({ type: 'order-list', requestId: 1 }, frames));
-    while (!listed) await sleep(10);
+    timeline = await FillTimeline.start(stack.bootstrap, { written: true });
+    probe = await FillProbe.open(stack, timeline);
     progress(`job, edge and client ready; placing ${orderCount} market orders`);
-
-    const acceptedToClient: number[] = [];
-    const tickToClient: number[] = [];
-    const acceptedToWritten: number[] = [];
-    const acceptedToCommitted: number[] = [];
+    const fills: ProbeFill[] = [];
+    const sampler = new CheckpointSampler(stack.job.logFile, stack.tradingJobId);
+    const sampleCheckpoints = (): Promise<void> =>
+      sampler.sample().then(
+        () => {},
+        (error: Error) => progress(`checkpoint details not read: ${error.message}`),
+      );
+    const cpuBefore = cpuSeconds(stack.job.pid);
+    const started = performance.now();
+    let sampledAt = 0;
     for (let i = 0; i < orderCount; i++) {
-      const symbol = symbols[i % symbols.length] as string;
-      const response = await fetch(`${base}/api/orders`, {
-        method: 'POST',
-        headers: { Authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-        body: JSON.stringify({ symbol, side: 'buy', type: 'market', quantity: 1 }),
-      });
-      const acceptedAt = performance.now();
-      const acceptedWallMs = Date.now();
-      const body = (await response.json()) as { id?: string; error?: string };
-      if (response.status !== 201 || body.id === undefined)
-        throw new Error(`order refused (${response.status}): ${JSON.stringify(body)}`);
-      const id = body.id;
-      while (!filledAt.has(id) && performance.now() - acceptedAt < FILL_TIMEOUT_MS) await sleep(1);
-      const fill = filledAt.get(id);
-      if (fill !== undefined) {
-        acceptedToClient.push(fill.at - acceptedAt);
-        // The filling tick's exchange time is the producer's clock, the same machine's.
-        tickToClient.push(acceptedWallMs + (fill.at - acceptedAt) - fill.tickMs);
-        const write = seen.written.get(id);
-        if (write !== undefined) acceptedToWritten.push(write - acceptedAt);
-        const commit = seen.committed.get(id);
-        if (commit !== undefined) acceptedToCommitted.push(commit - acceptedAt);
+      const fill = await probe.buy(stack.symbols[i % stack.symbols.length] as string);
+      if (fill !== null) fills.push(fill);
+      // Flink keeps the last 10 checkpoints' details: read them while the fills flow.
+      if (performance.now() - sampledAt > 500) {
+        sampledAt = performance.now();
+        await sampleCheckpoints();
       }
-      if ((i + 1) % 25 === 0) progress(`${i + 1}/${orderCount} orders, ${acceptedToClient.length} fills seen`);
+      if ((i + 1) % 25 === 0) progress(`${i + 1}/${orderCount} orders, ${fills.length} fills seen`);
       await sleep(gapMs);
     }
+    const analyticsCores = (cpuSeconds(stack.job.pid) - cpuBefore) / ((performance.now() - started) / 1000);
+    await sampleCheckpoints();
+    const checkpoints = checkpointDurations(stack.job.logFile, stack.tradingJobId);
     return {
       orders: orderCount,
-      filled: acceptedToClient.length,
-      delivery: job.delivery,
-      checkpointIntervalMs: options.checkpointIntervalMs ?? 100,
-      acceptedToClientMs: percentiles(acceptedToClient),
-      tickToClientMs: percentiles(tickToClient),
-      acceptedToWrittenMs: percentiles(acceptedToWritten),
-      acceptedToCommittedMs: percentiles(acceptedToCommitted),
-      checkpointMs: percentiles(checkpointDurations(job.logFile, tradingJobId)),
+      filled: fills.length,
+      delivery: stack.job.delivery,
+      checkpointIntervalMs: options.checkpointIntervalMs ?? DEFAULT_TRADING_CHECKPOINT_INTERVAL_MS,
+      variant: variantName(options),
+      ...fillBreakdown(fills),
+      checkpointMs: percentiles(checkpoints.map((checkpoint) => checkpoint.duration)),
+      checkpointFinalizationMs: percentiles(checkpoints.map((checkpoint) => checkpoint.finalization)),
+      checkpointCadenceMs: percentiles(checkpointCadence(stack.job.logFile, stack.tradingJobId)),
+      checkpoints: sampler.breakdown(),
+      analyticsCores,
     };
   } finally {
-    socket?.close();
-    await Promise.allSettled([readers.written.disconnect(), readers.committed.disconnect()]);
-    for (const child of children.reverse()) await stopChild(child);
-    await job?.stop();
-    await broker?.close();
-    rmSync(scratch, { recursive: true, force: true });
+    probe?.close();
+    await timeline?.stop();
+    await stack.close();
   }
 }
+
+const ms = (value: number): string => (Number.isNaN(value) ? '–' : `${value.toFixed(0)} ms`);
 
 export function formatFillLatency(result: FillLatencyResult): string {
   const line = (label: string, p: Percentiles): string =>
-    `${label} p50 ${p.p50.toFixed(0)} ms, p99 ${p.p99.toFixed(0)} ms, max ${p.max.toFixed(0)} ms`;
+    `${label} p50 ${ms(p.p50)}, p99 ${ms(p.p99)}, max ${ms(p.max)}`;
+  const breakdown = result.checkpoints;
   return [
-    `${result.filled}/${result.orders} market orders filled; delivery ${result.delivery}, the fill engine's checkpoints every ${result.checkpointIntervalMs} ms`,
-    line('accepted (201) → fill at the client: ', result.acceptedToClientMs),
-    line('filling tick → fill at the client:   ', result.tickToClientMs),
+    `${result.filled}/${result.orders} market orders filled; delivery ${result.delivery}, the fill engine's checkpoints every ${result.checkpointIntervalMs} ms (variant ${result.variant})`,
+    line('accepted (201) → fill at the client:  ', result.acceptedToClientMs),
     line('accepted → fill written on fills:     ', result.acceptedToWrittenMs),
     line('accepted → fill committed on fills:   ', result.acceptedToCommittedMs),
-    line("fill engine's checkpoints:            ", result.checkpointMs),
+    line('filling tick → tick on Kafka:         ', result.tickToKafkaMs),
+    line('filling tick → fill written:          ', result.tickToWrittenMs),
+    line('filling tick → fill committed:        ', result.tickToCommittedMs),
+    line('filling tick → fill at the client:    ', result.tickToClientMs),
+    `per fill, medians: tick on Kafka → written ${ms(result.steps.kafkaToWrittenMs)}, written → committed ${ms(result.steps.writtenToCommittedMs)}, committed → client ${ms(result.steps.committedToClientMs)}`,
+    line("fill engine's checkpoints (log):      ", result.checkpointMs),
+    line('  of which finalization (JobManager):  ', result.checkpointFinalizationMs),
+    line('from one checkpoint to the next:      ', result.checkpointCadenceMs),
+    breakdown === null ? '' : line('trigger → last ack (Flink REST):      ', breakdown.endToEnd),
+    breakdown === null
+      ? "fill engine's checkpoints per vertex:  not read (REST unreachable)"
+      : `fill engine's checkpoints per vertex (trigger → ack, median of ${breakdown.sampled} sampled while orders ran): ${Object.entries(
+          breakdown.vertexMedians,
+        )
+          .map(([name, value]) => `${name} ${ms(value)}`)
+          .join('; ')}`,
+    breakdown?.engineTask
+      ? `  fill engine's task (medians): barrier arrives ${ms(breakdown.engineTask.startDelay)} after the trigger, alignment ${ms(breakdown.engineTask.alignment)}, sync part ${ms(breakdown.engineTask.sync)} (sink flush), async part ${ms(breakdown.engineTask.async)}`
+      : '',
+    `analytics JVM (both jobs): ${result.analyticsCores.toFixed(2)} cores while the orders were placed`,
   ].join('\n');
 }
 
-if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
-  // node bench/dist/fill-latency.js [orders] [trading-checkpoint-interval-ms]; KAFKA_BROKERS=… uses that cluster
-  const [orders = '100', interval] = process.argv.slice(2);
-  if (![orders, interval ?? '1'].every((value) => /^\d+$/.test(value))) {
-    process.stderr.write('usage: node bench/dist/fill-latency.js [orders] [trading-checkpoint-interval-ms]\n');
-    process.exit(2);
-  }
-  const result = await runFillLatencyBench({
-    orders: Number(orders),
-    ...(interval === undefined ? {} : { checkpointIntervalMs: Number(interval) }),
-    ...(process.env.KAFKA_BROKERS ? { brokers: process.env.KAFKA_BROKERS } : {}),
-    progress: (line) => process.stderr.write(`${line}\n`),
+type Variant = Pick<FillLatencyOptions, 'checkpointIntervalMs' | 'concurrentCheckpoints' | 'unalignedCheckpoints'>;
+
+/** `100`: checkpoints every 100 ms; `20c2u`: every 20 ms, 2 in flight at once, unaligned. */
+function parseVariant(spec: string): Variant | null {
+  const match = /^(\d+)(?:c(\d+))?(u)?$/.exec(spec);
+  if (match === null) return null;
+  return {
+    checkpointIntervalMs: Number(match[1]),
+    ...(match[2] === undefined ? {} : { concurrentCheckpoints: Number(match[2]) }),
+    ...(match[3] === undefined ? {} : { unalignedCheckpoints: true }),
+  };
+}
+
+function variantName(variant: Variant): string {
+  return (
+    `${variant.checkpointIntervalMs ?? DEFAULT_TRADING_CHECKPOINT_INTERVAL_MS}` +
+    (variant.concurrentCheckpoints === undefined ? '' : `c${variant.concurrentCheckpoints}`) +
+    (variant.unalignedCheckpoints ? 'u' : '')
+  );
+}
+
+/** `--ab 100,20c2 --pairs 2`: the stack started once per run, the variants interleaved (A B A B …). */
+async function runPairs(orders: number, variants: Variant[], pairs: number): Promise<void> {
+  const samples = await interleavedRuns(pairs, variants, async (variant, run) => {
+    process.stderr.write(`pair ${run + 1}/${pairs}: variant ${variantName(variant)}\n`);
+    const result = await runFillLatencyBench({
+      orders,
+      ...variant,
+      ...(process.env.KAFKA_BROKERS ? { brokers: process.env.KAFKA_BROKERS } : {}),
+      progress: (line) => process.stderr.write(`  ${line}\n`),
+    });
+    process.stdout.write(`--- pair ${run + 1}, variant ${result.variant}\n${formatFillLatency(result)}\n`);
+    return result;
   });
-  process.stdout.write(`${formatFillLatency(result)}\n`);
+  for (const [index, variant] of variants.entries()) {
+    const runs = samples[index] ?? [];
+    const of = (pick: (r: FillLatencyResult) => number): string => ms(median(runs.map(pick)));
+    process.stdout.write(
+      `=== ${variantName(variant)}, medians of ${runs.length} runs: tick → client p50 ${of((r) => r.tickToClientMs.p50)} p99 ${of((r) => r.tickToClientMs.p99)}; ` +
+        `tick → committed p50 ${of((r) => r.tickToCommittedMs.p50)}; written → committed ${of((r) => r.steps.writtenToCommittedMs)}; ` +
+        `checkpoints p50 ${of((r) => r.checkpointMs.p50)} p99 ${of((r) => r.checkpointMs.p99)}; analytics JVM ${median(runs.map((r) => r.analyticsCores)).toFixed(2)} cores\n`,
+    );
+  }
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  // node bench/dist/fill-latency.js [orders] [trading-checkpoint-interval-ms]
+  // node bench/dist/fill-latency.js [orders] --ab 100,20c2 [--pairs 2]
+  // KAFKA_BROKERS=… uses that cluster.
+  const args = process.argv.slice(2);
+  const usage = (): never => {
+    process.stderr.write(
+      'usage: node bench/dist/fill-latency.js [orders] [trading-checkpoint-interval-ms]\n' +
+        '       node bench/dist/fill-latency.js [orders] --ab VARIANT,VARIANT[,…] [--pairs N]\n' +
+        '         VARIANT: INTERVAL_MS[cCONCURRENT][u], e.g. 100 or 20c2u (2 checkpoints in flight, unaligned)\n',
+    );
+    process.exit(2);
+  };
+  const flag = (name: string): string | undefined => {
+    const at = args.indexOf(name);
+    if (at < 0) return undefined;
+    const value = args[at + 1];
+    if (value === undefined) usage();
+    args.splice(at, 2);
+    return value;
+  };
+  const ab = flag('--ab');
+  const pairs = flag('--pairs') ?? '2';
+  const [orders = '100', interval] = args;
+  const variants = (ab?.split(',') ?? []).map(parseVariant);
+  if (![orders, interval ?? '1', pairs].every((value) => /^\d+$/.test(value))) usage();
+  if (ab !== undefined) {
+    if (variants.some((variant) => variant === null)) usage();
+    await runPairs(Number(orders), variants as Variant[], Number(pairs));
+  } else {
+    const result = await runFillLatencyBench({
+      orders: Number(orders),
+      ...(interval === undefined ? {} : { checkpointIntervalMs: Number(interval) }),
+      ...(process.env.KAFKA_BROKERS ? { brokers: process.env.KAFKA_BROKERS } : {}),
+      progress: (line) => process.stderr.write(`${line}\n`),
+    });
+    process.stdout.write(`${formatFillLatency(result)}\n`);
+  }
 }

@@ -196,6 +196,11 @@ public final class AnalyticsMain {
         // No metrics reporter here (one port, the analytics job's), a REST port of its own.
         Configuration config = configuration(options, options.tradingCheckpointInterval, 0, checkpoints, restore);
         if (!options.cluster) config.setString("rest.bind-port", "0");
+        config.setString(
+                "execution.checkpointing.max-concurrent-checkpoints",
+                Integer.toString(options.tradingConcurrentCheckpoints));
+        config.setString(
+                "execution.checkpointing.unaligned.enabled", Boolean.toString(options.tradingUnalignedCheckpoints));
         StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(config);
         // Both inputs cross one exchange into the engine, where Flink's default 100 ms buffer
         // timeout would hold an order, and then the tick that fills it, for most of the floor.

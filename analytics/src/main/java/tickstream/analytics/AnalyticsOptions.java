@@ -32,6 +32,14 @@ public final class AnalyticsOptions {
      * of the order → fill latency (docs/trading.md).
      */
     public Duration tradingCheckpointInterval = Duration.ofMillis(100);
+    /**
+     * How many of the fill engine's checkpoints may be in flight at once. With one, a fill written
+     * while a checkpoint runs waits for it to end, then for the next one whole; with more, the
+     * next barrier starts an interval after the last whatever the first's duration.
+     */
+    public int tradingConcurrentCheckpoints = 1;
+    /** Unaligned checkpoints for the fill engine's job: its barriers overtake the records in flight. */
+    public boolean tradingUnalignedCheckpoints;
     public Delivery delivery = Delivery.EXACTLY_ONCE;
     /** Prometheus text on this port; 0 = no reporter. */
     public int metricsPort;
@@ -87,6 +95,11 @@ public final class AnalyticsOptions {
         AnalyticsOptions options = new AnalyticsOptions();
         for (Map.Entry<String, String> entry : values.entrySet()) options.set(entry.getKey(), entry.getValue());
         if (options.brokers == null || options.brokers.isBlank()) throw new UsageError("--brokers is required");
+        if (options.tradingUnalignedCheckpoints && options.tradingConcurrentCheckpoints > 1) {
+            // Flink takes unaligned checkpoints one at a time (its docs, "Unaligned checkpoints: limitations").
+            throw new UsageError("--trading-unaligned-checkpoints true needs --trading-concurrent-checkpoints 1, got "
+                    + options.tradingConcurrentCheckpoints);
+        }
         return options;
     }
 
@@ -101,6 +114,8 @@ public final class AnalyticsOptions {
             case "checkpoint-dir" -> checkpointDir = Path.of(value);
             case "checkpoint-interval" -> checkpointInterval = Duration.ofMillis(integer(name, value, 100, 600_000));
             case "trading-checkpoint-interval" -> tradingCheckpointInterval = Duration.ofMillis(integer(name, value, 20, 600_000));
+            case "trading-concurrent-checkpoints" -> tradingConcurrentCheckpoints = integer(name, value, 1, 8);
+            case "trading-unaligned-checkpoints" -> tradingUnalignedCheckpoints = bool(name, value);
             case "delivery" -> delivery = delivery(name, value);
             case "metrics-port" -> metricsPort = integer(name, value, 0, 65_535);
             case "rest-port" -> restPort = integer(name, value, 0, 65_535);

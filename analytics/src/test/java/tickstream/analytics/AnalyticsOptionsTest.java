@@ -53,4 +53,28 @@ class AnalyticsOptionsTest {
                                 new String[] {"--brokers", "b:1", "--trading-checkpoint-interval", "5"}))
                         .getMessage());
     }
+
+    @Test
+    void tunesOnlyTheFillEnginesCheckpointsWhenAsked() {
+        AnalyticsOptions defaults = AnalyticsOptions.parse(new String[] {"--brokers", "b:1"});
+        assertEquals(1, defaults.tradingConcurrentCheckpoints);
+        assertEquals(false, defaults.tradingUnalignedCheckpoints);
+        AnalyticsOptions set = AnalyticsOptions.parse(new String[] {
+            "--brokers", "b:1", "--trading-concurrent-checkpoints", "3"
+        });
+        assertEquals(3, set.tradingConcurrentCheckpoints);
+        assertEquals(true, AnalyticsOptions.parse(new String[] {"--brokers", "b:1", "--trading-unaligned-checkpoints=true"})
+                .tradingUnalignedCheckpoints);
+        assertEquals(
+                "--trading-unaligned-checkpoints true needs --trading-concurrent-checkpoints 1, got 2",
+                assertThrows(AnalyticsOptions.UsageError.class, () -> AnalyticsOptions.parse(new String[] {
+                            "--brokers", "b:1", "--trading-concurrent-checkpoints", "2", "--trading-unaligned-checkpoints", "true"
+                        }))
+                        .getMessage());
+        assertEquals(
+                "--trading-concurrent-checkpoints must be between 1 and 8, got 0",
+                assertThrows(AnalyticsOptions.UsageError.class, () -> AnalyticsOptions.parse(
+                                new String[] {"--brokers", "b:1", "--trading-concurrent-checkpoints", "0"}))
+                        .getMessage());
+    }
 }
