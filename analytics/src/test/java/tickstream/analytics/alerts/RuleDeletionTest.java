@@ -3,6 +3,7 @@ package tickstream.analytics.alerts;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import java.util.List;
+import org.apache.flink.api.common.state.MapStateDescriptor;
 import org.apache.flink.api.common.typeinfo.Types;
 import org.apache.flink.runtime.checkpoint.OperatorSubtaskState;
 import org.apache.flink.streaming.api.operators.co.CoBroadcastWithKeyedOperator;
@@ -26,10 +27,10 @@ class RuleDeletionTest {
 
     private static KeyedBroadcastOperatorTestHarness<String, AlertInput, RuleChange, Trigger> harness(
             AlertEvaluator evaluator, OperatorSubtaskState restored) throws Exception {
+        List<MapStateDescriptor<?, ?>> broadcast = List.of(AlertEvaluator.RULES, AlertEvaluator.UNPACKED_RULES);
         KeyedBroadcastOperatorTestHarness<String, AlertInput, RuleChange, Trigger> harness =
                 new KeyedBroadcastOperatorTestHarness<>(
-                        new CoBroadcastWithKeyedOperator<>(evaluator, List.of(AlertEvaluator.RULES, AlertEvaluator.UNPACKED_RULES)),
-                        AlertInput::symbolKey, Types.STRING, 1, 1, 0);
+                        new CoBroadcastWithKeyedOperator<>(evaluator, broadcast), AlertInput::symbolKey, Types.STRING, 1, 1, 0);
         harness.setup();
         if (restored != null) harness.initializeState(restored);
         harness.open();
