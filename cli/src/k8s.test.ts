@@ -10,7 +10,8 @@ import { parse, parseAllDocuments } from 'yaml';
 // every object it yields passes deploy/k8s/validate (a strict decode into the Kubernetes API's
 // own Go types, plus selector, probe-port, non-root and read-only-root checks); then what the
 // schema cannot know: Kafka's quorum matches its replicas, every tickstream command line is one
-// the CLI accepts, probes and the HPA's metric are ones the edge serves.
+// the CLI accepts, probes and the HPA's metric are ones the edge serves, the analytics job's Flink
+// pods run what docker-compose.yml's analytics services run.
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const bin = join(root, 'cli/bin/tickstream.js');
 const k8s = join(root, 'deploy/k8s');
