@@ -10,7 +10,8 @@ import { parse, parseAllDocuments } from 'yaml';
 // every object it yields passes deploy/k8s/validate (a strict decode into the Kubernetes API's
 // own Go types, plus selector, probe-port, non-root and read-only-root checks); then what the
 // schema cannot know: Kafka's quorum matches its replicas, every tickstream command line is one
-// the CLI accepts, probes and the HPA's metric are ones the edge serves.
+// the CLI accepts, probes and the HPA's metric are ones the edge serves, the analytics job's Flink
+// pods run what docker-compose.yml's analytics services run.
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const bin = join(root, 'cli/bin/tickstream.js');
 const k8s = join(root, 'deploy/k8s');
@@ -40,6 +41,43 @@ interface PodTemplate {
   template: { spec: { containers: Container[] } };
   replicas?: number;
 }
+interface FlinkPod {
+  replicas?: number;
+  strategy?: { type: string };
+  template: {
+    spec: {
+      containers: (Container & {
+        envFrom?: { configMapRef?: { name: string } }[];
+        ports?: { name: string; containerPort: number }[];
+        volumeMounts?: { name: string; mountPath: string }[];
+        resources?: { limits?: { memory?: string } };
+        readinessProbe?: { httpGet?: { path: string; port: string } };
+      })[];
+      volumes?: { name: string; persistentVolumeClaim?: { claimName: string } }[];
+    };
+  };
+}
+interface NetworkPolicyRule {
+  from?: { podSelector?: { matchLabels?: Record<string, string> }; namespaceSelector?: unknown }[];
+  ports?: { port: number; endPort?: number }[];
+}
+
+// docker-compose.yml with every ${VAR:-default} at its default: what `docker compose up` runs.
+const compose = parse(readFileSync(join(root, 'docker-compose.yml'), 'utf8').replace(/\$\{\w+:-([^}]*)\}/g, '$1'), {
+  merge: true,
+}) as { services: Record<string, { image?: string; command?: string[]; environment?: Record<string, string> }> };
+/** `key: value` lines, as Flink's image reads FLINK_PROPERTIES. */
+const flinkProperties = (text: string): Map<string, string> =>
+  new Map(
+    text
+      .split('\n')
+      .filter((line) => line.includes(':'))
+      .map((line) => [line.slice(0, line.indexOf(':')).trim(), line.slice(line.indexOf(':') + 1).trim()]),
+  );
+const mebibytes = (quantity: string): number => {
+  const [, number = '0', unit = ''] = /^(\d+)(\w*)$/.exec(quantity) ?? [];
+  return Number(number) * ({ Gi: 1024, g: 1024, Mi: 1, m: 1 }[unit] ?? Number.NaN);
+};
 
 const overlays = readdirSync(join(k8s, 'overlays'));
 const build = (dir: string): string => execFileSync('kubectl', ['kustomize', dir], { encoding: 'utf8' });
@@ -91,6 +129,7 @@ describe.skipIf(!tools)('deploy/k8s', () => {
           'Service',
           'HorizontalPodAutoscaler',
           'PodDisruptionBudget',
+          'PersistentVolumeClaim',
         ].concat(['Ingress', 'NetworkPolicy', 'ServiceMonitor', 'PrometheusRule', 'ConfigMap', 'Namespace']))
           expect(kinds, kind).toContain(kind);
       });
@@ -161,6 +200,129 @@ describe.skipIf(!tools)('deploy/k8s', () => {
         for (const job of jobs) expect([...scraped], `up{job="${job}"}`).toContain(job);
       });
 
+      describe('the analytics job: a Flink JobManager and TaskManagers as docker-compose.yml runs them', () => {
+        const flink = () => {
+          const jobManager = find('Deployment', 'analytics-jobmanager').spec as unknown as FlinkPod;
+          const taskManager = find('Deployment', 'analytics-taskmanager').spec as unknown as FlinkPod;
+          const configMap = find('ConfigMap', 'analytics-flink') as unknown as { data: Record<string, string> };
+          return {
+            jobManager,
+            taskManager,
+            jm: jobManager.template.spec.containers[0],
+            tm: taskManager.template.spec.containers[0],
+            properties: flinkProperties(configMap.data.FLINK_PROPERTIES ?? ''),
+          };
+        };
+
+        it('runs the image, command and Flink properties of compose, with the brokers of Kafka here', () => {
+          const { jm, tm, properties } = flink();
+          const composeJobManager = compose.services['analytics-jobmanager'];
+          const composeTaskManager = compose.services.taskmanager;
+          const imageName = (image = '') => image.split(':')[0];
+          expect(imageName(jm?.image)).toBe(imageName(composeJobManager?.image));
+          expect(imageName(tm?.image)).toBe(imageName(composeJobManager?.image));
+          expect(imageName(jm?.image)).toBe('tickstream-analytics');
+          // The same job flags, except that Kafka is the kafka-bootstrap Service.
+          const brokers = '--brokers=kafka-bootstrap:9092';
+          expect(jm?.args).toEqual(
+            composeJobManager?.command?.map((arg) => (arg.startsWith('--brokers=') ? brokers : arg)),
+          );
+          const bootstrap = find('Service', 'kafka-bootstrap').spec as { ports: { port: number }[] };
+          expect(bootstrap.ports.map((port) => port.port)).toContain(9092);
+          expect(tm?.args).toEqual(composeTaskManager?.command);
+          // Compose's FLINK_PROPERTIES, every one, for both sides.
+          for (const container of [jm, tm])
+            expect(container?.envFrom?.map((source) => source.configMapRef?.name)).toContain('analytics-flink');
+          const composed = flinkProperties(composeJobManager?.environment?.FLINK_PROPERTIES ?? '');
+          expect(composed.size).toBeGreaterThan(3);
+          for (const [key, value] of composed) expect(properties.get(key), key).toBe(value);
+        });
+
+        it('has one JobManager, replaced not rolled, and slots for both of its jobs', () => {
+          const { jobManager, taskManager, jm, properties } = flink();
+          expect(jobManager.replicas).toBe(1);
+          expect(jobManager.strategy?.type).toBe('Recreate');
+          // AnalyticsMain submits two jobs (analytics and trading), each at --parallelism; jobs share no slot.
+          const parallelism = Number(/^--parallelism=(\d+)$/m.exec((jm?.args ?? []).join('\n'))?.[1]);
+          const slots = Number(properties.get('taskmanager.numberOfTaskSlots')) * (taskManager.replicas ?? 1);
+          expect(slots).toBeGreaterThanOrEqual(2 * parallelism);
+          expect(jm?.readinessProbe?.httpGet).toMatchObject({ path: '/overview', port: 'rest' });
+          expect(jm?.ports?.find((port) => port.name === 'rest')?.containerPort).toBe(8081);
+        });
+
+        it('gives each JVM a memory limit no smaller than the process size Flink is told', () => {
+          const { jm, tm, properties } = flink();
+          for (const [container, key] of [
+            [jm, 'jobmanager.memory.process.size'],
+            [tm, 'taskmanager.memory.process.size'],
+          ] as const)
+            expect(mebibytes(container?.resources?.limits?.memory ?? '0'), key).toBeGreaterThanOrEqual(
+              mebibytes(properties.get(key) ?? 'unset'),
+            );
+        });
+
+        it('mounts one ReadWriteMany checkpoint volume where the job writes its checkpoints, on both sides', () => {
+          const { jobManager, taskManager, jm } = flink();
+          const claim = find('PersistentVolumeClaim', 'analytics-checkpoints').spec as { accessModes: string[] };
+          expect(claim.accessModes).toEqual(['ReadWriteMany']);
+          const checkpointDir = jm?.args?.find((arg) => arg.startsWith('--checkpoint-dir='))?.split('=')[1];
+          for (const pod of [jobManager, taskManager]) {
+            const volume = pod.template.spec.volumes?.find(
+              (entry) => entry.persistentVolumeClaim?.claimName === 'analytics-checkpoints',
+            );
+            const mount = pod.template.spec.containers[0]?.volumeMounts?.find((entry) => entry.name === volume?.name);
+            expect(mount?.mountPath).toBe(checkpointDir);
+          }
+        });
+
+        it('lets its pods reach each other on every port Flink uses, and Prometheus the reporter', () => {
+          const { jm, tm, properties } = flink();
+          const policy = find('NetworkPolicy', 'analytics').spec as {
+            ingress: NetworkPolicyRule[];
+            egress: (NetworkPolicyRule & { to?: NetworkPolicyRule['from'] })[];
+          };
+          const allows = (rules: NetworkPolicyRule[], port: number) =>
+            rules.some((rule) =>
+              rule.ports?.some((range) => range.port <= port && port <= (range.endPort ?? range.port)),
+            );
+          const amongThemselves = (peers?: NetworkPolicyRule['from']) =>
+            peers?.some((peer) => peer.podSelector?.matchLabels?.['app.kubernetes.io/name'] === 'analytics');
+          const reporter = Number(properties.get('metrics.reporter.prom.port'));
+          // The blob port is the image entrypoint's (6124); every other is a `*.port` property.
+          const flinkPorts = [6124, 6123].concat(
+            [...properties]
+              .filter(([key]) => key.endsWith('.port') && key !== 'metrics.reporter.prom.port')
+              .map(([, value]) => Number(value)),
+          );
+          expect(flinkPorts.length).toBeGreaterThan(4);
+          const ingress = policy.ingress.filter((rule) => amongThemselves(rule.from));
+          const egress = policy.egress.filter((rule) => amongThemselves(rule.to));
+          for (const port of flinkPorts) {
+            expect(allows(ingress, port), `ingress ${port}`).toBe(true);
+            expect(allows(egress, port), `egress ${port}`).toBe(true);
+          }
+          const fromMonitoring = policy.ingress.filter((rule) => rule.from?.some((peer) => peer.namespaceSelector));
+          expect(allows(fromMonitoring, reporter)).toBe(true);
+          // What the ServiceMonitor scrapes: a port named metrics, the reporter's, on both sides.
+          for (const container of [jm, tm])
+            expect(container?.ports?.find((port) => port.name === 'metrics')?.containerPort).toBe(reporter);
+          const services = objects.filter(
+            (object) =>
+              object.kind === 'Service' &&
+              (object.metadata as { labels?: Record<string, string> }).labels?.['app.kubernetes.io/name'] ===
+                'analytics',
+          );
+          expect(services.map((service) => service.metadata.name).sort()).toEqual([
+            'analytics-jobmanager',
+            'analytics-taskmanager',
+          ]);
+          for (const service of services)
+            expect((service.spec as { ports: { name: string; port: number }[] }).ports).toContainEqual(
+              expect.objectContaining({ name: 'metrics', port: reporter }),
+            );
+        });
+      });
+
       it('ends TLS at the ingress', () => {
         const ingress = find('Ingress', 'tickstream').spec as { tls: { secretName: string }[] };
         expect(ingress.tls[0]?.secretName).toBe('tickstream-tls');
@@ -181,6 +343,9 @@ describe.skipIf(!tools)('deploy/k8s', () => {
     expect(result.stdout).toMatch(/no kind "PodDisruptionBuget"/);
     const writable = validate(dev.replace('readOnlyRootFilesystem: true', 'readOnlyRootFilesystem: false'));
     expect(writable.stdout).toMatch(/the root filesystem must be read-only/);
+    // Init containers too: the analytics pods' copy of Flink's conf/.
+    const initWritable = validate(dev.replace(/(- command:\n\s+- cp[\s\S]*?readOnlyRootFilesystem: )true/, '$1false'));
+    expect(initWritable.stdout).toMatch(/container flink-conf: the root filesystem must be read-only/);
   });
 
   it.skipIf(!have('promtool', ['--version']))('has a prometheus-adapter query that is valid PromQL', () => {

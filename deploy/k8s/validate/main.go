@@ -143,7 +143,8 @@ func checkWorkload(selector *metav1.LabelSelector, template *corev1.PodTemplateS
 	} else if !parsed.Matches(labels.Set(template.Labels)) {
 		problems = append(problems, fmt.Sprintf("selector %s does not match the pod template's labels %v", parsed, template.Labels))
 	}
-	for _, container := range template.Spec.Containers {
+	// Init containers run under the same securityContext rules (e.g. the analytics pods' copy of Flink's conf/).
+	for _, container := range append(append([]corev1.Container{}, template.Spec.InitContainers...), template.Spec.Containers...) {
 		named := map[string]bool{}
 		for _, port := range container.Ports {
 			named[port.Name] = true
