@@ -4,7 +4,9 @@ import { createServer } from 'node:net';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { parseStartupTimes } from '@tickstream/analytics';
 import { createToken } from '@tickstream/edge';
+import { describeSteps } from './analytics.js';
 import { cli, freePort, startBrokerProcess } from './processes.js';
 import { StormClient } from './scale.js';
 import { median } from './stats.js';
@@ -19,9 +21,12 @@ import { median } from './stats.js';
  *   set of clients each run, one symbol each as bench/src/scale.ts's storm, spread by leastconn);
  * - cut-link (--for 5s, longer than the edge's 3 s silence before it says Kafka is lost): from the
  *   link's return until the edge answers /health 200 and takes ticks again;
- * - kill-analytics: from the kill until the restarted job writes records again.
+ * - kill-analytics: from the kill until the restarted job commits records again (up's hot standby
+ *   takes over; --no-standby runs up with --no-analytics-standby: a cold restart), each with the
+ *   job's startup steps after the kill (StartupTimes.java, from up's log). Each kill waits for a
+ *   standby that is ready, as a kill long after the last one would find it.
  * Floors: 2 s, 5 s, 15 s.
- * Usage: node bench/dist/chaos.js [--runs 5] [--clients 50] [--analytics] [--faults kill-edge,cut-link,kill-analytics]
+ * Usage: node bench/dist/chaos.js [--runs 5] [--clients 50] [--analytics] [--no-standby] [--faults kill-edge,cut-link,kill-analytics]
  */
 const FLOORS_MS = { 'kill-edge': 2000, 'cut-link': 5000, 'kill-analytics': 15_000 } as const;
 type Fault = keyof typeof FLOORS_MS;
@@ -74,6 +79,7 @@ async function main(): Promise<void> {
       runs: { type: 'string', default: '5' },
       clients: { type: 'string', default: '50' },
       analytics: { type: 'boolean', default: false },
+      'no-standby': { type: 'boolean', default: false },
       faults: { type: 'string', default: 'kill-edge,cut-link,kill-analytics' },
     },
   });
@@ -90,11 +96,23 @@ async function main(): Promise<void> {
     process.execPath,
     [cli, 'up', '--edges', '2', '--port', String(port), '--auth-secret', SECRET].concat(
       values.analytics ? [] : ['--no-analytics'],
+      values['no-standby'] ? ['--no-analytics-standby'] : [],
     ),
     { cwd: dir, env: { ...process.env, KAFKA_BROKERS: broker.bootstrap }, stdio: ['ignore', 'pipe', 'pipe'] },
   );
+  // The job's startup steps (StartupTimes.java) and its standby's readiness, from up's log lines.
+  const startups: Record<string, number>[] = [];
+  let standbysReady = 0;
+  let partial = '';
   const take = (text: string): void => {
     output = (output + text).slice(-200_000);
+    const lines = (partial + text).split('\n');
+    partial = lines.pop() ?? '';
+    for (const line of lines) {
+      if (line.includes('standby: ready')) standbysReady++;
+      const startup = /startup: ((?:[a-z-]+=\d+ ?)+)/.exec(line);
+      if (startup?.[1]) startups.push(parseStartupTimes(startup[1]));
+    }
   };
   up.stdout?.setEncoding('utf8').on('data', take);
   up.stderr?.setEncoding('utf8').on('data', take);
@@ -184,10 +202,15 @@ async function main(): Promise<void> {
     }
     if (values.analytics && faults.has('kill-analytics')) {
       for (let run = 0; run < runs; run++) {
+        if (!values['no-standby'])
+          await waitFor('the hot standby to be ready', 300_000, () => standbysReady >= run + 1);
         const record = await inject('kill-analytics', []);
         times['kill-analytics'].push(record.recoveredAfterMs ?? Number.NaN);
+        const killedAt = Date.parse(record.injectedAt);
+        const startup = startups.at(-1) ?? {};
+        const steps = Object.fromEntries(Object.entries(startup).map(([step, at]) => [step, at - killedAt]));
         process.stderr.write(
-          `kill-analytics ${run + 1}/${runs}: output resumed ${record.recoveredAfterMs} ms after the kill\n`,
+          `kill-analytics ${run + 1}/${runs}: output resumed ${record.recoveredAfterMs} ms after the kill; ${describeSteps(steps)}\n`,
         );
       }
     }

@@ -10,8 +10,9 @@ import { until } from '../../broker/src/testing/until.js';
 import { createToken } from '../../edge/src/auth-token.js';
 
 // tickstream chaos kill-analytics, carried out by a real `tickstream up` running the Flink job:
-// the supervisor SIGKILLs the JVM, sees it exit, starts it again (it restores from its last
-// checkpoint) and records the fault recovered once the job writes records again. That the output
+// the supervisor SIGKILLs the JVM, sees it exit, has its hot standby JVM take over (it restores
+// from the killed job's last checkpoint) and records the fault recovered once the job writes
+// records again. That the output
 // stays exactly-once across such a kill is analytics/src/exactly-once.kafka.test.ts's to show.
 // Needs Java 17 and Maven, as every analytics test.
 const cli = fileURLToPath(new URL('../bin/tickstream.js', import.meta.url));
@@ -49,8 +50,12 @@ describe('tickstream chaos kill-analytics', () => {
     up.stdout?.setEncoding('utf8').on('data', take);
     up.stderr?.setEncoding('utf8').on('data', take);
     await until(
-      // "job running (" is up's line once the job runs ("is the job running?" is an edge's, before).
-      () => output.includes('job running (') && output.includes('taking process-level commands'),
+      // "job running (" is up's line once the job runs ("is the job running?" is an edge's, before);
+      // then the hot standby up keeps beside it (MiniClusters up, idle) is ready to take over.
+      () =>
+        output.includes('job running (') &&
+        output.includes('taking process-level commands') &&
+        output.includes('standby: ready'),
       240_000,
       () => output.slice(-3000),
     );
@@ -101,6 +106,9 @@ describe('tickstream chaos kill-analytics', () => {
     expect(record?.detectedBy).toContain('JVM exited');
     expect(record?.recoveredBy).toContain('output resumed');
     expect(output).toContain('was killed (SIGKILL) by tickstream chaos');
+    // Taken over by the standby, restored from the killed job's checkpoint, not started cold.
+    expect(output).toContain('taken over by the hot standby');
+    expect(output).toMatch(/taking over: restoring \S+chk-\d+/);
     // Killed once, started once more: up's log names the job running twice.
     expect(output.split('job running (').length - 1).toBe(2);
   }, 270_000);

@@ -23,6 +23,12 @@ public final class AnalyticsOptions {
      * parallelism (unless --parallelism is given) and metric reporters.
      */
     public boolean cluster;
+    /**
+     * A hot standby: start the MiniClusters and build the job graphs, then wait for a line
+     * `take-over` on stdin before restoring from the newest checkpoint and submitting (the
+     * launcher sends it when the active JVM is gone). MiniCluster mode only.
+     */
+    public boolean standby;
     public int parallelism = 1;
     private boolean parallelismGiven;
     public Path checkpointDir = Path.of("data", "analytics", "checkpoints");
@@ -87,6 +93,8 @@ public final class AnalyticsOptions {
         AnalyticsOptions options = new AnalyticsOptions();
         for (Map.Entry<String, String> entry : values.entrySet()) options.set(entry.getKey(), entry.getValue());
         if (options.brokers == null || options.brokers.isBlank()) throw new UsageError("--brokers is required");
+        if (options.standby && options.cluster)
+            throw new UsageError("--standby is for a MiniCluster in this JVM; a Flink cluster has its own JobManager failover");
         return options;
     }
 
@@ -94,6 +102,7 @@ public final class AnalyticsOptions {
         switch (name) {
             case "brokers" -> brokers = value;
             case "cluster" -> cluster = bool(name, value);
+            case "standby" -> standby = bool(name, value);
             case "parallelism" -> {
                 parallelism = integer(name, value, 1, 64);
                 parallelismGiven = true;
