@@ -247,7 +247,13 @@ export async function startAnalytics(options: AnalyticsOptions): Promise<Running
   let resolveStandingBy: () => void = () => {};
   const standingBy = new Promise<void>((resolve, reject) => {
     resolveStandingBy = resolve;
-    void exited.then(() => reject(new AnalyticsError(`the analytics standby JVM exited (log: ${logFile})`)));
+    void exited.then(({ code, signal }) =>
+      reject(
+        new AnalyticsError(
+          `the analytics standby JVM exited (${signal ?? `status ${code}`}) before it stood by: ${recent.join(' | ') || 'no output'} (log: ${logFile})`,
+        ),
+      ),
+    );
   });
   let resolveStartup: (times: StartupTimes) => void = () => {};
   const startup = new Promise<StartupTimes>((resolve) => {

@@ -85,6 +85,7 @@ export class AnalyticsWithStandby {
           return;
         }
         this.standby = standby;
+        log(`hot standby starting (pid ${standby.pid}); it takes over if this job's JVM dies`);
         void standby.exited.then(({ code, signal }) => {
           if (this.standby !== standby || this.stopping) return;
           // Not taken over: the next failure restarts cold (and a standby follows it again).
