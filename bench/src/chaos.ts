@@ -103,12 +103,15 @@ async function main(): Promise<void> {
   // The job's startup steps (StartupTimes.java) and its standby's readiness, from up's log lines.
   const startups: Record<string, number>[] = [];
   let standbysReady = 0;
+  // The job's own lines, kept apart: the producer's status lines fill up's tail.
+  let analyticsLines: string[] = [];
   let partial = '';
   const take = (text: string): void => {
     output = (output + text).slice(-200_000);
     const lines = (partial + text).split('\n');
     partial = lines.pop() ?? '';
     for (const line of lines) {
+      if (line.includes('"component":"analytics"')) analyticsLines = [...analyticsLines.slice(-19), line];
       if (line.includes('standby: ready')) standbysReady++;
       const startup = /startup: ((?:[a-z-]+=\d+ ?)+)/.exec(line);
       if (startup?.[1]) startups.push(parseStartupTimes(startup[1]));
@@ -122,7 +125,8 @@ async function main(): Promise<void> {
     await waitFor('up to serve and take commands', 180_000, () =>
       ['dashboard:', 'taking process-level commands'].every((line) => output.includes(line)),
     );
-    if (values.analytics) await waitFor('the analytics job', 300_000, () => output.includes('job running ('));
+    // A first start takes minutes on a loaded machine (measured: over 5 at load 60-90).
+    if (values.analytics) await waitFor('the analytics job', 600_000, () => output.includes('job running ('));
     const token = await createToken({ secret: SECRET, user: 'bench', role: 'viewer', ttlSeconds: 3600 });
     // From whichever edge answers: a fault may have taken the other (or, for the balancer, both) out.
     const recoveries = async (): Promise<Recovery[]> => {
@@ -215,7 +219,9 @@ async function main(): Promise<void> {
       }
     }
   } catch (error) {
-    process.stderr.write(`${(error as Error).message}\n--- up's last output ---\n${output.slice(-4000)}\n`);
+    process.stderr.write(
+      `${(error as Error).message}\n--- up's last output ---\n${output.slice(-4000)}\n--- the analytics job's last lines ---\n${analyticsLines.join('\n')}\n`,
+    );
     process.exitCode = 1;
   } finally {
     for (const client of clients) client.close();
