@@ -15,6 +15,7 @@ export default defineConfig({
       '@tickstream/schemas/metrics-server': src('./schemas/src/metrics-server.ts'),
       '@tickstream/schemas/system-metrics-reporter': src('./schemas/src/system-metrics-reporter.ts'),
       '@tickstream/schemas/logger': src('./schemas/src/logger.ts'),
+      '@tickstream/schemas/control-command': src('./schemas/src/control-command.ts'),
       '@tickstream/schemas': src('./schemas/src/index.ts'),
       '@tickstream/broker': src('./broker/src/index.ts'),
       '@tickstream/analytics': src('./analytics/src/index.ts'),

@@ -15,7 +15,7 @@ import {
 import { nodeLz4 } from '@tickstream/schemas/lz4-node';
 import WebSocket from 'ws';
 import { recentOutput, spawnProducer, startBrokerProcess, startEdgeProcess, stopChild } from './processes.js';
-import { median } from './stats.js';
+import { median, percentile } from './stats.js';
 
 /**
  * The edge's part of the alert path (issue 20), provisional until the analytics job evaluates
@@ -23,13 +23,6 @@ import { median } from './stats.js';
  * (scrypt), and how long a trigger takes from being written to `alert_events` to a WebSocket
  * client of its user (the Kafka → edge → browser leg of the 250 ms p99 budget).
  */
-/** The value below which `p` % of `values` lie (nearest rank). */
-function percentile(values: readonly number[], p: number): number {
-  if (values.length === 0) return Number.NaN;
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] as number;
-}
-
 export interface AlertPathResult {
   rules: number;
   stateLoadMs: number;

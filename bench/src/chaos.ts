@@ -25,13 +25,18 @@ import { median } from './stats.js';
  *   takes over; --no-standby runs up with --no-analytics-standby: a cold restart), each with the
  *   job's startup steps after the kill (StartupTimes.java, from up's log). Each kill waits for a
  *   standby that is ready, as a kill long after the last one would find it.
- * Floors: 2 s, 5 s, 15 s.
- * Usage: node bench/dist/chaos.js [--runs 5] [--clients 50] [--analytics] [--no-standby] [--faults kill-edge,cut-link,kill-analytics]
+ * - stop-kafka-node (--for 10s; only when asked for in --faults, for it runs up on three Apache Kafka
+ *   nodes of its own, `up --kafka apache --nodes 3`, instead of the embedded broker): from the
+ *   SIGKILL until every edge takes ≥ 90 % of its ticks/s before, over one second (the record's
+ *   recoveredAfterMs); each run waits for the ISR to be full again before the next.
+ * Floors: 2 s, 5 s, 15 s, 10 s.
+ * Usage: node bench/dist/chaos.js [--runs 5] [--clients 50] [--analytics] [--no-standby] [--faults kill-edge,cut-link,kill-analytics,stop-kafka-node]
  */
-const FLOORS_MS = { 'kill-edge': 2000, 'cut-link': 5000, 'kill-analytics': 15_000 } as const;
+const FLOORS_MS = { 'kill-edge': 2000, 'cut-link': 5000, 'kill-analytics': 15_000, 'stop-kafka-node': 10_000 } as const;
 type Fault = keyof typeof FLOORS_MS;
 const SECRET = 'chaos-bench-secret';
 const CUT_MS = 5000;
+const NODE_DOWN_MS = 10_000;
 
 interface Recovery {
   id: string;
@@ -43,6 +48,7 @@ interface Recovery {
   detectedAfterMs: number | null;
   detectedBy: string;
   detail: string;
+  lost: number | null;
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
@@ -87,18 +93,21 @@ async function main(): Promise<void> {
   const faults = new Set(values.faults.split(','));
   const clientCount = Number(values.clients);
   const dir = mkdtempSync(join(tmpdir(), 'tickstream-chaos-bench-'));
-  const broker = await startBrokerProcess(join(dir, 'broker'));
+  // A node to stop needs up's own three Apache Kafka nodes; every other fault runs on the embedded broker.
+  const onCluster = faults.has('stop-kafka-node');
+  const broker = onCluster ? null : await startBrokerProcess(join(dir, 'broker'));
+  let bootstrap = broker?.bootstrap ?? '';
   let port: number;
   do port = await freePort();
   while (port > 65_000 || !(await canListen(port + 1)) || !(await canListen(port + 2)));
   let output = '';
   const up: ChildProcess = spawn(
     process.execPath,
-    [cli, 'up', '--edges', '2', '--port', String(port), '--auth-secret', SECRET].concat(
-      values.analytics ? [] : ['--no-analytics'],
-      values['no-standby'] ? ['--no-analytics-standby'] : [],
-    ),
-    { cwd: dir, env: { ...process.env, KAFKA_BROKERS: broker.bootstrap }, stdio: ['ignore', 'pipe', 'pipe'] },
+    [cli, 'up', '--edges', '2', '--port', String(port), '--auth-secret', SECRET]
+      .concat(values.analytics ? [] : ['--no-analytics'])
+      .concat(values['no-standby'] ? ['--no-analytics-standby'] : [])
+      .concat(onCluster ? ['--kafka', 'apache', '--nodes', '3', '--kafka-port', '0'] : []),
+    { cwd: dir, env: { ...process.env, KAFKA_BROKERS: bootstrap }, stdio: ['ignore', 'pipe', 'pipe'] },
   );
   // The job's startup steps (StartupTimes.java) and its standby's readiness, from up's log lines.
   const startups: Record<string, number>[] = [];
@@ -120,13 +129,21 @@ async function main(): Promise<void> {
   up.stdout?.setEncoding('utf8').on('data', take);
   up.stderr?.setEncoding('utf8').on('data', take);
   const clients: StormClient[] = [];
-  const times: Record<Fault, number[]> = { 'kill-edge': [], 'cut-link': [], 'kill-analytics': [] };
+  const times: Record<Fault, number[]> = {
+    'kill-edge': [],
+    'cut-link': [],
+    'kill-analytics': [],
+    'stop-kafka-node': [],
+  };
   try {
-    await waitFor('up to serve and take commands', 180_000, () =>
+    // Three Kafka JVMs took 109 s to start at a load average of 60.
+    await waitFor('up to serve and take commands', onCluster ? 360_000 : 180_000, () =>
       ['dashboard:', 'taking process-level commands'].every((line) => output.includes(line)),
     );
     // A first start takes minutes on a loaded machine (measured: over 5 at load 60-90).
     if (values.analytics) await waitFor('the analytics job', 600_000, () => output.includes('job running ('));
+    // up says where its cluster listens: "kafka: Apache Kafka, 3 nodes (…), on host:port,…".
+    if (onCluster) bootstrap = /Apache Kafka, 3 nodes .*? on (\S+?:\d+(?:,\S+?:\d+)*)/.exec(output)?.[1] ?? '';
     const token = await createToken({ secret: SECRET, user: 'bench', role: 'viewer', ttlSeconds: 3600 });
     // From whichever edge answers: a fault may have taken the other (or, for the balancer, both) out.
     const recoveries = async (): Promise<Recovery[]> => {
@@ -144,17 +161,21 @@ async function main(): Promise<void> {
     };
     const seen = new Set<string>();
     const inject = async (fault: Fault, args: string[]): Promise<Recovery> => {
-      const sent = spawn(
-        process.execPath,
-        [cli, 'chaos', fault, ...args, '--secret', SECRET, '--brokers', broker.bootstrap],
-        {
-          stdio: 'ignore',
-        },
-      );
+      const sent = spawn(process.execPath, [cli, 'chaos', fault, ...args, '--secret', SECRET, '--brokers', bootstrap], {
+        stdio: 'ignore',
+      });
       await new Promise((resolve) => sent.once('exit', resolve));
       let record: Recovery | undefined;
-      await waitFor(`${fault} to recover`, 180_000, async () => {
-        record = (await recoveries()).find((one) => one.fault === fault && !seen.has(one.id) && one.recoveredAt);
+      // A node's record completes after its JVM started again: over a minute on a loaded machine.
+      await waitFor(`${fault} to recover`, fault === 'stop-kafka-node' ? 420_000 : 180_000, async () => {
+        record = (await recoveries()).find(
+          (one) =>
+            one.fault === fault &&
+            !seen.has(one.id) &&
+            one.recoveredAt &&
+            // A node's record is complete once its return, the ISR and the tick count are in.
+            (fault !== 'stop-kafka-node' || one.detail.includes('in the topic')),
+        );
         return record !== undefined;
       });
       const found = record as Recovery;
@@ -204,6 +225,14 @@ async function main(): Promise<void> {
         `cut-link ${run + 1}/${runs}: detected after ${record.detectedAfterMs} ms (${record.detectedBy || 'not seen'}); healed ${healed} ms after the link returned\n`,
       );
     }
+    for (let run = 0; run < (faults.has('stop-kafka-node') ? runs : 0); run++) {
+      await waitFor('both edges up behind the balancer', 120_000, balancerUp);
+      const record = await inject('stop-kafka-node', ['--for', `${NODE_DOWN_MS}ms`]);
+      times['stop-kafka-node'].push(record.recoveredAfterMs ?? Number.NaN);
+      process.stderr.write(
+        `stop-kafka-node ${run + 1}/${runs}: ${record.target} detected after ${record.detectedAfterMs} ms; throughput back after ${record.recoveredAfterMs} ms; lost ${record.lost} (${record.detail})\n`,
+      );
+    }
     if (values.analytics && faults.has('kill-analytics')) {
       for (let run = 0; run < runs; run++) {
         if (!values['no-standby'])
@@ -219,8 +248,12 @@ async function main(): Promise<void> {
       }
     }
   } catch (error) {
+    const chaosLines = output
+      .split('\n')
+      .filter((line) => line.includes('chaos:'))
+      .slice(-10);
     process.stderr.write(
-      `${(error as Error).message}\n--- up's last output ---\n${output.slice(-4000)}\n--- the analytics job's last lines ---\n${analyticsLines.join('\n')}\n`,
+      `${(error as Error).message}\n--- up's last chaos lines ---\n${chaosLines.join('\n')}\n--- up's last output ---\n${output.slice(-4000)}\n--- the analytics job's last lines ---\n${analyticsLines.join('\n')}\n`,
     );
     process.exitCode = 1;
   } finally {
@@ -228,8 +261,9 @@ async function main(): Promise<void> {
     up.kill('SIGINT');
     await Promise.race([new Promise((resolve) => up.once('exit', resolve)), sleep(20_000)]);
     up.kill('SIGKILL');
-    await broker.close();
-    rmSync(dir, { recursive: true, force: true });
+    await broker?.close();
+    // Retried: Kafka's JVMs may still be writing their logs for a moment after up is gone.
+    rmSync(dir, { recursive: true, force: true, maxRetries: 10, retryDelay: 500 });
   }
   const rows = (Object.keys(FLOORS_MS) as Fault[])
     .filter((fault) => times[fault].length > 0)

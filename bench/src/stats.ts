@@ -33,3 +33,10 @@ export async function interleavedRuns<Variant, Sample>(
   }
   return samples;
 }
+
+/** The value below which `p` % of `values` lie (nearest rank); NaN for no values. */
+export function percentile(values: readonly number[], p: number): number {
+  if (values.length === 0) return Number.NaN;
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] as number;
+}

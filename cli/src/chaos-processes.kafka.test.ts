@@ -1,11 +1,12 @@
-import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { haproxyVersion } from '@tickstream/edge';
 import kafkajs from 'kafkajs';
+import { type BrowserContext, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '../../bench/src/processes.js';
 import { startTestKafka, type TestKafka } from '../../broker/src/testing/kafka-backend.js';
@@ -13,7 +14,8 @@ import { until } from '../../broker/src/testing/until.js';
 import { createToken } from '../../edge/src/auth-token.js';
 import type { RecoveryView } from '../../edge/src/pipeline-book.js';
 import { TestClient } from '../../edge/src/testing/test-client.js';
-import { CONTROL_TOPIC, signControlCommand } from '../../producer/src/control-command.js';
+import { CONTROL_TOPIC, signControlCommand } from '../../schemas/src/control-command.js';
+import { type CliProcess, runCli } from './testing/cli-process.js';
 import { MovingClient } from './testing/moving-client.js';
 
 // The process-level faults of tickstream chaos, carried out by a real `tickstream up --edges 2`
@@ -21,28 +23,16 @@ import { MovingClient } from './testing/moving-client.js';
 // cannot inject; kill-edge moves the killed edge's clients through the balancer, they resync, up
 // restarts the edge; cut-link makes the edge answer /health 503 and tell its clients, and it heals
 // by itself once the link returns. Each fault's timeline comes back in /api/pipeline "recoveries".
-// At the end every client holds what a fresh Snapshot holds: nothing was lost on the way.
-const cli = fileURLToPath(new URL('../bin/tickstream.js', import.meta.url));
+// The cut-link is injected from the dashboard's Pipeline tab in Chromium, signed in as an admin,
+// and the tab shows its timeline step by step; a viewer's and a trader's page have no controls,
+// and the edge refuses their POST /api/chaos. At the end every client holds what a fresh Snapshot
+// holds: nothing was lost on the way.
+const dashboardDir = fileURLToPath(new URL('../../dashboard', import.meta.url));
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const SECRET = 'chaos-processes-secret';
 const CLIENTS = 20;
 const haproxy = haproxyVersion();
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
-
-function run(args: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv } = {}) {
-  const child: ChildProcess = spawn(process.execPath, [cli, ...args], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-    cwd: options.cwd,
-    env: { ...process.env, ...options.env },
-  });
-  let output = '';
-  const take = (text: string): void => {
-    output += text;
-  };
-  child.stdout?.setEncoding('utf8').on('data', take);
-  child.stderr?.setEncoding('utf8').on('data', take);
-  const done = new Promise<number | null>((resolve) => child.once('close', resolve));
-  return { child, output: () => output, done };
-}
 
 function canListen(port: number): Promise<boolean> {
   return new Promise((resolve) => {
@@ -65,9 +55,14 @@ async function status(url: string): Promise<number> {
 describe.skipIf(haproxy === null)('tickstream chaos: faults the up supervisor injects', () => {
   const dir = mkdtempSync(join(tmpdir(), 'tickstream-chaos-'));
   let kafka: TestKafka;
-  let up: ReturnType<typeof run>;
+  let up: CliProcess;
   let port: number;
   let viewerToken: string;
+  let traderToken: string;
+  let adminToken: string;
+  let browser: BrowserContext | undefined;
+  let page: Page | undefined;
+  let profile = '';
   const clients: MovingClient[] = [];
   const edgeIds = [1, 2].map((n) => `${hostname()}-edge-${n}`);
   const edgePort = (n: 1 | 2): number => port + n;
@@ -86,7 +81,7 @@ describe.skipIf(haproxy === null)('tickstream chaos: faults the up supervisor in
       (event) => event.kind === 'Chaos',
     );
   const chaos = async (args: string[]): Promise<void> => {
-    const sent = run(['chaos', ...args, '--secret', SECRET, '--brokers', kafka.bootstrap]);
+    const sent = runCli(['chaos', ...args, '--secret', SECRET, '--brokers', kafka.bootstrap]);
     expect(await sent.done, sent.output()).toBe(0);
   };
   const epochOf = async (n: 1 | 2): Promise<number> =>
@@ -98,7 +93,7 @@ describe.skipIf(haproxy === null)('tickstream chaos: faults the up supervisor in
     // Three ports in a row: the balancer's and its two edges'.
     do port = await freePort();
     while (port > 65_000 || !(await canListen(port + 1)) || !(await canListen(port + 2)));
-    up = run(['up', '--edges', '2', '--port', String(port), '--auth-secret', SECRET, '--no-analytics'], {
+    up = runCli(['up', '--edges', '2', '--port', String(port), '--auth-secret', SECRET, '--no-analytics'], {
       cwd: dir,
       env: { KAFKA_BROKERS: kafka.bootstrap, LOG_LEVEL: 'info' },
     });
@@ -108,9 +103,35 @@ describe.skipIf(haproxy === null)('tickstream chaos: faults the up supervisor in
       () => up.output().slice(-3000),
     );
     viewerToken = await createToken({ secret: SECRET, user: 'viewer', role: 'viewer', ttlSeconds: 600 });
+    traderToken = await createToken({ secret: SECRET, user: 'trader', role: 'trader', ttlSeconds: 600 });
+    adminToken = await createToken({ secret: SECRET, user: 'ops', role: 'admin', ttlSeconds: 600 });
   }, 180_000);
 
+  /** The dashboard through the balancer, signed in with `token` (the sign-in cookie), on its Pipeline tab. */
+  const openPipeline = async (token: string): Promise<Page> => {
+    if (browser === undefined) {
+      if (!existsSync(join(dashboardDir, 'dist', 'index.html')))
+        execFileSync('npx', ['vite', 'build'], { cwd: dashboardDir, stdio: 'inherit' });
+      profile = mkdtempSync(join(tmpdir(), 'tickstream-chaos-chromium-'));
+      browser = await chromium.launchPersistentContext(profile, {
+        executablePath: CHROMIUM,
+        headless: true,
+        viewport: { width: 1280, height: 900 },
+        args: ['--use-angle=swiftshader', '--enable-unsafe-swiftshader', '--no-sandbox'],
+      });
+    }
+    await browser.addCookies([{ name: 'tickstream_token', value: token, url: `http://127.0.0.1:${port}` }]);
+    page ??= browser.pages()[0] ?? (await browser.newPage());
+    await page.goto(`http://127.0.0.1:${port}/`);
+    await page.getByRole('tab', { name: /^Pipeline/ }).click();
+    // The diagram drawn: the page is signed in and the tab has read /api/pipeline.
+    await page.locator(`[data-node="edge-${edgeIds[1]}"]`).waitFor({ timeout: 20_000 });
+    return page;
+  };
+
   afterAll(async () => {
+    await browser?.close();
+    if (profile) rmSync(profile, { recursive: true, force: true });
     for (const client of clients) client.close();
     up?.child.kill('SIGINT');
     await Promise.race([up?.done, sleep(20_000)]);
@@ -146,10 +167,32 @@ describe.skipIf(haproxy === null)('tickstream chaos: faults the up supervisor in
       20_000,
       'both refusals audited',
     );
+    // Nor through the edge: POST /api/chaos refuses them and writes nothing; their page has no controls.
+    for (const [token, role] of [
+      [viewerToken, 'viewer'],
+      [traderToken, 'trader'],
+    ] as const) {
+      const refused = await fetch(`http://127.0.0.1:${port}/api/chaos`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ action: 'kill-edge' }),
+      });
+      expect(refused.status).toBe(403);
+      expect(((await refused.json()) as { error: string }).error).toBe(
+        `user ${role} has role ${role}: only an admin may inject failures`,
+      );
+      if (existsSync(CHROMIUM)) {
+        const shown = await openPipeline(token);
+        // /api/chaos answered (the tab asks only for an admin) or not: either way no control is drawn.
+        await sleep(500);
+        expect(await shown.getByTestId('chaos-controls').count()).toBe(0);
+        expect(await shown.getByTestId('chaos-inject').count()).toBe(0);
+      }
+    }
     await sleep(1000);
     expect([await epochOf(1), await epochOf(2)]).toEqual(epochs);
     expect(up.output()).not.toContain('chaos: kill-edge on');
-  }, 40_000);
+  }, 90_000);
 
   it('kill-edge: the killed edge’s clients resync on the other through the balancer; up restarts it', async () => {
     const url = `ws://127.0.0.1:${port}/ws?token=${viewerToken}`;
@@ -190,7 +233,7 @@ describe.skipIf(haproxy === null)('tickstream chaos: faults the up supervisor in
     );
   }, 120_000);
 
-  it('cut-link: the edge answers /health 503 and tells its clients; it heals by itself after the link returns', async () => {
+  it('cut-link from the Pipeline tab: the edge answers /health 503 and tells its clients; it heals by itself after the link returns; the tab shows each step', async () => {
     const onSecond = clients.filter((client) => client.edgeId === edgeIds[1]);
     expect(onSecond.length).toBeGreaterThan(0);
     const from = new Map(onSecond.map((client) => [client, client.client.frames.length]));
@@ -198,7 +241,30 @@ describe.skipIf(haproxy === null)('tickstream chaos: faults the up supervisor in
       client.client.frames
         .slice(from.get(client) ?? 0)
         .some((frame) => frame.type === 'error' && message.test(frame.message));
-    await chaos(['cut-link', '--target', `edge-${edgeIds[1]}`, '--for', '6s']);
+    // Injected by an admin from the dashboard: the same command tickstream chaos sends.
+    const view = existsSync(CHROMIUM) ? await openPipeline(adminToken) : undefined;
+    const stagesSeen: string[] = [];
+    let watching = true;
+    let watched: Promise<void> = Promise.resolve();
+    if (view === undefined) await chaos(['cut-link', '--target', `edge-${edgeIds[1]}`, '--for', '6s']);
+    else {
+      await view.getByTestId('chaos-action').selectOption('cut-link');
+      await view.getByTestId('chaos-target').selectOption(`edge-${edgeIds[1]}`);
+      await view.getByTestId('chaos-for').fill('6');
+      await view.getByTestId('chaos-inject').click();
+      await expect.poll(() => view.getByTestId('chaos-outcome').innerText()).toMatch(/^cut-link sent on control/);
+      // Every stage the tab shows for this fault as it moves on (the tab polls whichever edge the
+      // balancer picks: one that lags behind may show an earlier stage again for a second).
+      const rank = ['injected', 'detected', 'recovered'];
+      const fault = view.locator('[data-testid="pipeline-faults"] li.fault', { hasText: 'cut-link on' }).first();
+      watched = (async () => {
+        while (watching) {
+          const stage = await fault.getAttribute('data-stage', { timeout: 200 }).catch(() => null);
+          if (stage !== null && rank.indexOf(stage) > rank.indexOf(stagesSeen.at(-1) ?? '')) stagesSeen.push(stage);
+          await sleep(100);
+        }
+      })();
+    }
     await until(
       async () => (await status(`http://127.0.0.1:${edgePort(2)}/health`)) === 503,
       6_000,
@@ -227,7 +293,46 @@ describe.skipIf(haproxy === null)('tickstream chaos: faults the up supervisor in
     expect(healedMs).toBeLessThan(5000);
     // Clients kept their connection through the cut: told, not dropped.
     for (const client of onSecond) expect(client.edgeId).toBe(edgeIds[1]);
-  }, 60_000);
+    if (view !== undefined) {
+      await until(
+        () => stagesSeen.at(-1) === 'recovered',
+        10_000,
+        () => `the tab to show it recovered: ${stagesSeen}`,
+      );
+      watching = false;
+      await watched;
+      expect(stagesSeen).toEqual(['injected', 'detected', 'recovered']);
+      const shown = view.locator('[data-testid="pipeline-faults"] li.fault', { hasText: 'cut-link on' }).first();
+      expect(await shown.locator('[data-step="detected"]').innerText()).toContain('/health 503');
+      expect(await shown.locator('[data-step="recovered"]').innerText()).toMatch(/\+[\d,]+ ms/);
+      await view
+        .screenshot({ path: join(dashboardDir, 'test-results', 'pipeline-fault-timeline.png') })
+        .catch(() => {});
+      // Audited as any command: by the admin who pressed the button.
+      const audited = await chaosEvents();
+      expect(audited.some((event) => event.name === 'cut-link' && event.detail.startsWith('by ops on'))).toBe(true);
+    }
+  }, 90_000);
+
+  it('slow-consumer: the edge skips Deltas for a client that stops reading, and catches it up or closes it', async () => {
+    await chaos(['slow-consumer', '--target', `edge-${edgeIds[0]}`, '--for', '6s']);
+    let record: RecoveryView | undefined;
+    await until(
+      async () => {
+        record = (await recoveries()).find((one) => one.fault === 'slow-consumer');
+        return record?.recoveredAt != null;
+      },
+      30_000,
+      () => `the slow consumer's recovery: ${JSON.stringify(record)}`,
+    );
+    process.stderr.write(
+      `chaos slow-consumer: detected ${record?.detectedAfterMs} ms after it stopped reading; recovered ${record?.recoveredAfterMs} ms (${record?.recoveredBy}; ${record?.detail})\n`,
+    );
+    expect(record?.target).toBe(`edge-${edgeIds[0]}`);
+    expect(record?.detectedBy).toContain('tickstream_edge_deltas_skipped_total rose');
+    expect(record?.detectedAfterMs).toBeLessThan(6000);
+    expect(record?.detail).toMatch(/^[1-9]\d* Deltas skipped for it/);
+  }, 45_000);
 
   it('leaves every client, moved or told, holding what a fresh Snapshot holds', async () => {
     // This up's producer only: other test files' producers may follow the same control topic.

@@ -54,7 +54,18 @@ describe('tickstream CLI', () => {
     }
     // The contract: `tickstream chaos --help` lists the actions.
     const chaos = tickstream('chaos', '--help').stdout;
-    for (const action of ['pause', 'resume', 'burst', 'kill-edge', 'kill-analytics', 'cut-link', 'delay-link'])
+    for (const action of [
+      'pause',
+      'resume',
+      'burst',
+      'scenario',
+      'kill-edge',
+      'kill-analytics',
+      'cut-link',
+      'delay-link',
+      'slow-consumer',
+      'stop-kafka-node',
+    ])
       expect(chaos).toMatch(new RegExp(`^ {2}${action} +\\S`, 'm'));
     const producer = tickstream('producer', '--help').stdout;
     for (const flag of ['--brokers', '--topic', '--symbols', '--symbol-count', '--rate', '--workers', '--volatility']) {
@@ -71,10 +82,23 @@ describe('tickstream CLI', () => {
       ['kill-edge', '--for', '5s'],
       ['cut-link', '--delay', '1s'],
       ['delay-link', '--delay', '2m'],
+      ['scenario', '--scenario', 'meltdown'],
     ].map((args) => tickstream('chaos', ...args, '--secret', 's'));
     for (const result of misuse) expect(result.status, result.stderr).toBe(2);
     expect(misuse.map((result) => result.stderr).join('\n')).toMatch(
-      /kill-edge takes no --for[\s\S]*--delay is for delay-link only[\s\S]*--delay must be from 0 to 60s/,
+      /kill-edge takes no --for[\s\S]*--delay is for delay-link only[\s\S]*--delay must be from 0 to 60s[\s\S]*unknown scenario 'meltdown'; the scenarios are burst, flash-crash/,
+    );
+  }, 60_000);
+
+  it('up: --nodes 3 without a cluster of its own to start is a usage error, before anything starts', () => {
+    const misuse = [
+      tickstream('up', '--nodes', '3'),
+      tickstream('up', '--kafka', 'apache', '--nodes', '2'),
+      tickstreamWith({ KAFKA_BROKERS: '127.0.0.1:1' }, 'up', '--kafka', 'apache', '--nodes', '3'),
+    ];
+    for (const result of misuse) expect(result.status, result.stderr).toBe(2);
+    expect(misuse.map((result) => result.stderr).join('\n')).toMatch(
+      /--nodes 3 needs --kafka apache[\s\S]*--nodes must be 1 or 3[\s\S]*KAFKA_BROKERS names one already/,
     );
   }, 60_000);
 

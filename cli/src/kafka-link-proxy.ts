@@ -27,8 +27,12 @@ export class KafkaLinkProxy {
   private readonly listeners = new Map<string, { server: Server; port: number }>();
   private readonly pairs = new Set<Pair>();
   private fault: LinkFault = { kind: 'none' };
-  /** Per socket, when the last delayed write is due: later bytes are never written before it. */
-  private readonly lastDueMs = new WeakMap<Socket, number>();
+  /**
+   * Per socket, the delayed writes not yet made, oldest first, with one timer draining them: later
+   * bytes queue behind them, so nothing overtakes (two timers due in the same millisecond may fire
+   * in either order).
+   */
+  private readonly delayed = new WeakMap<Socket, { dueMs: number; bytes: Buffer }[]>();
   /** Connections dropped or refused by a cut, for the record. */
   dropped = 0;
 
@@ -140,16 +144,32 @@ export class KafkaLinkProxy {
    */
   private forward(to: Socket, bytes: Buffer): void {
     const nowMs = Date.now();
-    const fault = this.fault;
-    const dueMs = Math.max(nowMs + (fault.kind === 'delay' ? fault.delayMs : 0), this.lastDueMs.get(to) ?? 0);
-    if (dueMs <= nowMs) {
-      if (!to.destroyed) to.write(bytes);
+    const delayMs = this.fault.kind === 'delay' ? this.fault.delayMs : 0;
+    const queue = this.delayed.get(to);
+    if (queue === undefined) {
+      if (delayMs === 0) {
+        if (!to.destroyed) to.write(bytes);
+        return;
+      }
+      this.delayed.set(to, [{ dueMs: nowMs + delayMs, bytes }]);
+      setTimeout(() => this.drain(to), delayMs);
       return;
     }
-    this.lastDueMs.set(to, dueMs);
-    setTimeout(() => {
+    const lastDueMs = (queue.at(-1) as { dueMs: number }).dueMs;
+    queue.push({ dueMs: Math.max(nowMs + delayMs, lastDueMs), bytes });
+  }
+
+  /** Writes the socket's delayed bytes that are due, in order, and waits for the rest. */
+  private drain(to: Socket): void {
+    const queue = this.delayed.get(to);
+    if (queue === undefined) return;
+    const nowMs = Date.now();
+    while (queue.length > 0 && (queue[0] as { dueMs: number }).dueMs <= nowMs) {
+      const { bytes } = queue.shift() as { bytes: Buffer };
       if (!to.destroyed) to.write(bytes);
-    }, dueMs - nowMs);
+    }
+    if (queue.length === 0) this.delayed.delete(to);
+    else setTimeout(() => this.drain(to), (queue[0] as { dueMs: number }).dueMs - nowMs);
   }
 
   /** Replaces each broker port in a Metadata or FindCoordinator answer (in place) by the proxy's own. */

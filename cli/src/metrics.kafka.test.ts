@@ -1,19 +1,17 @@
-import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '../../bench/src/processes.js';
 import { selectedBackend, startTestKafka, type TestKafka, uniqueName } from '../../broker/src/testing/kafka-backend.js';
 import { until } from '../../broker/src/testing/until.js';
 import type { RunningEdge } from '../../edge/src/edge.js';
 import { startTestEdge } from '../../edge/src/testing/system.js';
+import { type CliProcess, runCli } from './testing/cli-process.js';
 
 // /metrics of the tiers that have no HTTP of their own, scraped as Prometheus does: `tickstream
 // producer --metrics-port` (both backends) and `tickstream broker --metrics-port` (the embedded
 // broker itself), with an edge reading what the producer writes.
-const cli = fileURLToPath(new URL('../bin/tickstream.js', import.meta.url));
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 interface Sample {
@@ -49,25 +47,13 @@ async function scrape(port: number): Promise<Sample[]> {
   return parsePrometheus(await response.text());
 }
 
-function run(args: string[]): { child: ChildProcess; output: () => string; done: Promise<number | null> } {
-  const child = spawn(process.execPath, [cli, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let output = '';
-  child.stdout?.setEncoding('utf8').on('data', (text: string) => {
-    output += text;
-  });
-  child.stderr?.setEncoding('utf8').on('data', (text: string) => {
-    output += text;
-  });
-  return { child, output: () => output, done: new Promise((resolve) => child.once('close', resolve)) };
-}
-
 describe('/metrics of the producer and the embedded broker', () => {
   const dataDir = mkdtempSync(join(tmpdir(), 'tickstream-metrics-'));
   let kafka: TestKafka;
   let brokers: string;
-  let broker: ReturnType<typeof run> | null = null;
+  let broker: CliProcess | null = null;
   let brokerMetricsPort = 0;
-  let producer: ReturnType<typeof run>;
+  let producer: CliProcess;
   let producerMetricsPort: number;
   let edge: RunningEdge;
   const topic = uniqueName('metrics');
@@ -77,7 +63,7 @@ describe('/metrics of the producer and the embedded broker', () => {
       // The broker as its own process with its metrics server, the way operators run it.
       brokerMetricsPort = await freePort();
       const port = await freePort();
-      broker = run(
+      broker = runCli(
         ['broker', '--port', String(port), '--data-dir', join(dataDir, 'broker')].concat([
           '--metrics-port',
           String(brokerMetricsPort),
@@ -96,7 +82,7 @@ describe('/metrics of the producer and the embedded broker', () => {
       brokers = kafka.bootstrap;
     }
     producerMetricsPort = await freePort();
-    producer = run(
+    producer = runCli(
       [
         'producer',
         '--brokers',

@@ -1,8 +1,6 @@
-import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import kafkajs from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '../../bench/src/processes.js';
@@ -11,13 +9,13 @@ import { until } from '../../broker/src/testing/until.js';
 import { createToken } from '../../edge/src/auth-token.js';
 import type { RunningEdge } from '../../edge/src/edge.js';
 import { startTestEdge } from '../../edge/src/testing/system.js';
-import { CONTROL_TOPIC, signControlCommand } from '../../producer/src/control-command.js';
+import { CONTROL_TOPIC, signControlCommand } from '../../schemas/src/control-command.js';
+import { type CliProcess, runCli } from './testing/cli-process.js';
 
 // The pipeline with real processes: `tickstream broker` (embedded) and `tickstream producer` report
 // to system_metrics beside an edge, which serves what they report at /api/pipeline; `tickstream
 // chaos` pauses and resumes the producer through the control topic; a command not signed for the
 // admin role is refused; a killed producer turns silent.
-const cli = fileURLToPath(new URL('../bin/tickstream.js', import.meta.url));
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 const SECRET = 'pipeline-test-secret';
 
@@ -35,17 +33,6 @@ interface Pipeline {
   partitions: { partition: number; maxLag: number }[];
 }
 
-function run(args: string[]): { child: ChildProcess; output: () => string; done: Promise<number | null> } {
-  const child = spawn(process.execPath, [cli, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let output = '';
-  const take = (text: string): void => {
-    output += text;
-  };
-  child.stdout?.setEncoding('utf8').on('data', take);
-  child.stderr?.setEncoding('utf8').on('data', take);
-  return { child, output: () => output, done: new Promise((resolve) => child.once('close', resolve)) };
-}
-
 const total = (component: Component | undefined, name: string): number =>
   Object.entries(component?.figures ?? {})
     .filter(([key]) => key === name || key.startsWith(`${name}:`))
@@ -55,8 +42,8 @@ describe('system_metrics, /api/pipeline and tickstream chaos', () => {
   const dataDir = mkdtempSync(join(tmpdir(), 'tickstream-pipeline-'));
   let kafka: TestKafka | undefined;
   let brokers: string;
-  let broker: ReturnType<typeof run> | null = null;
-  let producer: ReturnType<typeof run>;
+  let broker: CliProcess | null = null;
+  let producer: CliProcess;
   let edge: RunningEdge;
   let viewerToken: string;
   const topic = uniqueName('pipeline');
@@ -82,7 +69,7 @@ describe('system_metrics, /api/pipeline and tickstream chaos', () => {
     return body.events.filter((event) => event.kind === 'Chaos');
   };
   const chaos = async (args: string[]): Promise<string> => {
-    const sent = run(['chaos', ...args, '--brokers', brokers]);
+    const sent = runCli(['chaos', ...args, '--brokers', brokers]);
     const code = await sent.done;
     expect(code, sent.output()).toBe(0);
     return sent.output();
@@ -91,7 +78,7 @@ describe('system_metrics, /api/pipeline and tickstream chaos', () => {
   beforeAll(async () => {
     if (selectedBackend() === 'embedded') {
       const port = await freePort();
-      broker = run(['broker', '--port', String(port), '--data-dir', join(dataDir, 'broker')]);
+      broker = runCli(['broker', '--port', String(port), '--data-dir', join(dataDir, 'broker')]);
       await until(
         () => broker?.output().includes('broker listening') ?? false,
         30_000,
@@ -102,7 +89,7 @@ describe('system_metrics, /api/pipeline and tickstream chaos', () => {
       kafka = await startTestKafka();
       brokers = kafka.bootstrap;
     }
-    producer = run(
+    producer = runCli(
       ['producer', '--brokers', brokers, '--topic', topic, '--events-topic', `${topic}-events`].concat(
         ['--symbol-count', '40', '--rate', '1000', '--workers', '2'],
         ['--auth-secret', SECRET, '--id', producerId],
@@ -236,6 +223,57 @@ describe('system_metrics, /api/pipeline and tickstream chaos', () => {
       'the end of the burst audited',
     );
     await until(async () => (await component(producerId))?.status === 'ok', 15_000, 'the producer ok again');
+  });
+
+  it('POST /api/chaos (the Pipeline tab): an admin plays a halt scenario now; a viewer is refused, a bad request told why', async () => {
+    const post = async (role: 'viewer' | 'admin', body: unknown): Promise<{ status: number; body: unknown }> => {
+      const token = await createToken({ secret: SECRET, user: role === 'admin' ? 'ops' : 'bob', role, ttlSeconds: 60 });
+      const response = await fetch(`http://127.0.0.1:${edge.port}/api/chaos`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
+      return { status: response.status, body: await response.json() };
+    };
+    const halt = { action: 'scenario', scenario: 'halt', target: producerId, forMs: 1500 };
+    expect(await post('viewer', halt)).toEqual({
+      status: 403,
+      body: { error: 'user bob has role viewer: only an admin may inject failures' },
+    });
+    expect(await post('admin', { ...halt, scenario: 'meltdown' })).toMatchObject({
+      status: 400,
+      body: { error: expect.stringMatching(/^unknown scenario 'meltdown'; the scenarios are burst, flash-crash/) },
+    });
+    const sentAt = Date.now();
+    expect(await post('admin', halt)).toMatchObject({ status: 202, body: { by: 'ops', sent: { action: 'scenario' } } });
+    const played = async () => {
+      const response = await fetch(`http://127.0.0.1:${edge.port}/api/events?limit=100`, {
+        headers: { authorization: `Bearer ${viewerToken}` },
+      });
+      const body = (await response.json()) as {
+        events: { kind: string; name: string; symbol: string; timeUs: number }[];
+      };
+      return body.events.filter((event) => event.name === 'halt' && event.timeUs / 1000 >= sentAt - 1000);
+    };
+    // One episode, now: its start, the halt of one symbol, its resume and its end, 1.5 s apart.
+    let seen = '';
+    await until(
+      async () => {
+        const events = await played();
+        seen = JSON.stringify(events);
+        return events.length >= 4;
+      },
+      15_000,
+      () => `one halt episode on market_events: ${seen}`,
+    );
+    const episode = (await played()).reverse();
+    expect(episode.map((event) => event.kind)).toEqual(['ScenarioStart', 'Halt', 'Resume', 'ScenarioEnd']);
+    expect(episode[1]?.symbol).not.toBe('');
+    expect(((episode[3]?.timeUs ?? 0) - (episode[0]?.timeUs ?? 0)) / 1000).toBe(1500);
+    await until(async () => (await chaosEvents()).some((event) => event.name === 'scenario'), 15_000, 'audited');
+    expect((await chaosEvents()).find((event) => event.name === 'scenario')?.detail).toContain(
+      `by ops on ${producerId}: playing halt for 1500 ms`,
+    );
   });
 
   it('a killed producer is shown silent, with since when', async () => {

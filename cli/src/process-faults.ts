@@ -1,4 +1,5 @@
 import { hostname } from 'node:os';
+import { createToken } from '@tickstream/edge';
 import {
   type ChaosCommand,
   type ControlCheck,
@@ -15,11 +16,12 @@ import {
 } from '@tickstream/schemas';
 import type { Kafka, Producer } from 'kafkajs';
 import type { KafkaLinkProxy } from './kafka-link-proxy.js';
+import { SlowConsumer } from './slow-consumer.js';
 
 /**
  * The `tickstream up` supervisor's part of `tickstream chaos`: the process-level faults only it
  * can inject, for it runs the processes and the links between them (kill-edge, kill-analytics,
- * cut-link, delay-link). Commands are read and verified exactly as the producers read theirs
+ * cut-link, delay-link, stop-kafka-node), and a slow consumer of an edge (slow-consumer). Commands are read and verified exactly as the producers read theirs
  * (ControlFollower); each fault is audited on market_events and timed from injection to detection
  * to recovery, and its timeline is written to system_metrics as a Recovery record (GET
  * /api/pipeline "recoveries"; docs/operations.md, "Failure playbook").
@@ -53,18 +55,48 @@ export interface AnalyticsTarget {
   followOutput(): Promise<{ first: Promise<void>; stop(): Promise<void> }>;
 }
 
+/** The Apache Kafka cluster up started (up --kafka apache --nodes 3), as the supervisor can hurt it. */
+export interface KafkaNodesTarget {
+  /** Kafka's node.id of each node, 1-based. */
+  readonly nodeIds: readonly number[];
+  /** The node leading most partitions of the ticks topic now: stopping it moves the most leaders. */
+  busiestNode(): Promise<number>;
+  /** SIGKILL, resolving once the JVM is gone. */
+  kill(nodeId: number): Promise<void>;
+  /** Starts it again on its folder and ports; resolves once it serves Metadata listing every node. */
+  restart(nodeId: number): Promise<void>;
+  /** True when every partition of the ticks topic has every node in its ISR again. */
+  inSync(): Promise<boolean>;
+  /**
+   * The lost-data check: ticks Kafka acknowledged (acks=all) since up started, read first, then the
+   * ticks the topic gained since then (its end offsets). Every acknowledged tick is below the end
+   * offsets, so stored < acked means acknowledged ticks are gone.
+   */
+  tickCounts(): Promise<{ acked: number; stored: number }>;
+}
+
 export interface ProcessFaultsOptions {
   kafka: Kafka;
   secret: string;
   edges: readonly EdgeTarget[];
   analytics: AnalyticsTarget | null;
+  /** Null unless up started a cluster of several Apache Kafka nodes itself. */
+  kafkaNodes: KafkaNodesTarget | null;
+  /** The ticks/s the producer is set to now (null: as fast as it can): the most "throughput back" asks for. */
+  producerRate: () => number | null;
   /** Writes a market event (the producer's announce): the audit trail. */
   announce: (event: { kind: MarketEventKind; name: string; detail: string }) => Promise<void>;
   log: (line: string) => void;
 }
 
 const DEFAULT_LINK_FAULT_MS = 10_000;
+const DEFAULT_SLOW_CONSUMER_MS = 10_000;
 const DEFAULT_LINK_DELAY_MS = 500;
+const DEFAULT_NODE_DOWN_MS = 10_000;
+/** The edges' ticks/s over this long before a node is stopped is what "throughput back" compares with. */
+const THROUGHPUT_BASELINE_MS = 2000;
+/** Throughput is back when the edges' ticks over the last second reach this share of the baseline. */
+const THROUGHPUT_BACK_SHARE = 0.9;
 /** How often a fault's signals are looked at: the resolution of every measured time. */
 const POLL_MS = 50;
 /** A restarted edge or job that is not back in this long has not recovered (said in the record). */
@@ -125,6 +157,7 @@ export class ProcessFaults {
   /** Why a verified command cannot be carried out here; null when it can. */
   private refusal(action: ProcessAction, command: ChaosCommand): string | null {
     if (action === 'kill-analytics') return this.options.analytics === null ? 'up runs no analytics job' : null;
+    if (action === 'stop-kafka-node') return this.kafkaNodeRefusal(command.target);
     const edges = this.edgesFor(command.target);
     if (edges.length === 0)
       return `no edge '${command.target}' (the edges: ${this.options.edges.map((edge) => `edge-${edge.id}`).join(', ')})`;
@@ -140,8 +173,11 @@ export class ProcessFaults {
 
   private async carryOut(action: ProcessAction, command: ChaosCommand, user: string, id: string): Promise<void> {
     if (action === 'kill-analytics') return this.killAnalytics(user, id);
+    if (action === 'stop-kafka-node') return this.stopKafkaNode(command, user, id);
     const edges = this.edgesFor(command.target);
     if (action === 'kill-edge') return this.killEdge(edges[0] as EdgeTarget, user, id);
+    if (action === 'slow-consumer')
+      return this.slowConsumer(edges[0] as EdgeTarget, command.forMs ?? DEFAULT_SLOW_CONSUMER_MS, user, id);
     const forMs = command.forMs ?? DEFAULT_LINK_FAULT_MS;
     const delayMs = command.delayMs ?? DEFAULT_LINK_DELAY_MS;
     return this.hurtLink(action, edges, forMs, delayMs, user, id);
@@ -155,6 +191,141 @@ export class ProcessFaults {
     await (edge.restart as () => Promise<void>)();
     const back = await waitFor(async () => (await httpStatus(edge.port(), '/readyz')) === 200, RECOVERY_TIMEOUT_MS);
     await this.finish(timeline, back, 'restarted: /readyz 200, back behind the balancer');
+  }
+
+  /**
+   * A client of the edge that stops reading for `forMs`: detected when the edge starts skipping
+   * Deltas (its slow-client policy, on /metrics and as deltas_skipped_per_s on system_metrics);
+   * recovered when, reading again, it gets Error 8 and a fresh Snapshot, or the edge closed it.
+   */
+  private async slowConsumer(edge: EdgeTarget, forMs: number, user: string, id: string): Promise<void> {
+    const timeline = this.timeline(id, 'slow-consumer', `edge-${edge.id}`, 'edge');
+    await this.audit(
+      'slow-consumer',
+      `by ${user} on edge-${edge.id}: a client subscribed to every symbol stops reading for ${forMs} ms`,
+    );
+    const skippedBefore = await edgeCounter(edge.port(), SKIPPED_METRIC);
+    const closesBefore = await edgeCounter(edge.port(), SLOW_CLOSES_METRIC);
+    const token = await createToken({
+      secret: this.options.secret,
+      user: 'chaos-slow-consumer',
+      role: 'viewer',
+      ttlSeconds: 600,
+    });
+    let consumer: SlowConsumer;
+    try {
+      consumer = await SlowConsumer.open(`ws://127.0.0.1:${edge.port()}/ws?token=${encodeURIComponent(token)}`);
+    } catch (error) {
+      timeline.fields.detail = `the slow client could not connect: ${(error as Error).message}`;
+      await timeline.write();
+      return;
+    }
+    let closedCode = 0;
+    void consumer.closed.then((code) => {
+      closedCode = code;
+    });
+    const endsAt = timeline.injectedMs + forMs;
+    const lagging = async (): Promise<boolean> =>
+      (await edgeCounter(edge.port(), SKIPPED_METRIC)) > skippedBefore ||
+      (await edgeCounter(edge.port(), SLOW_CLOSES_METRIC)) > closesBefore;
+    if (await waitFor(lagging, Math.max(0, endsAt - Date.now()), 200))
+      await timeline.detected(
+        `${SKIPPED_METRIC} rose on edge-${edge.id}: its send buffer for the client passed the soft limit, Deltas skipped`,
+      );
+    await sleep(endsAt - Date.now());
+    if (timeline.fields.detectedUs === 0 && !(await lagging())) {
+      consumer.close();
+      timeline.fields.detail = `the edge never skipped a Delta for it in ${forMs} ms (its buffers held all it sent): nothing to detect; try a longer --for`;
+      this.options.log(`chaos: slow-consumer on edge-${edge.id}: ${timeline.fields.detail}`);
+      await timeline.write();
+      await this.audit('not-detected', `slow-consumer on edge-${edge.id}: ${timeline.fields.detail}`);
+      return;
+    }
+    consumer.readAgain();
+    const readAgainMs = Date.now();
+    const outcome = await Promise.race([
+      consumer.resynced.then(() => 'resynced' as const),
+      consumer.closed.then(() => 'closed' as const),
+      sleep(RECOVERY_TIMEOUT_MS).then(() => 'stuck' as const),
+    ]);
+    const closedByEdge = (await edgeCounter(edge.port(), SLOW_CLOSES_METRIC)) > closesBefore;
+    const skipped = (await edgeCounter(edge.port(), SKIPPED_METRIC)) - skippedBefore;
+    consumer.close();
+    timeline.fields.detail = `${skipped} Deltas skipped for it; it read again after ${readAgainMs - timeline.injectedMs} ms${closedByEdge ? `; the edge closed it as a slow consumer (4008; the client saw ${closedCode})` : ''}`;
+    if (timeline.fields.detectedUs === 0)
+      await timeline.detected(`${SKIPPED_METRIC} rose on edge-${edge.id} (seen as the fault ended)`);
+    await this.finish(
+      timeline,
+      outcome !== 'stuck',
+      outcome === 'resynced'
+        ? 'reading again, it got Error 8 "you fell behind" and a fresh Snapshot: no gap left unseen'
+        : 'the edge closed the lagging client (its slow-client policy); a real client reconnects and resyncs',
+    );
+  }
+
+  private kafkaNodeRefusal(target: string | null): string | null {
+    const nodes = this.options.kafkaNodes;
+    if (nodes === null) return 'up runs no Kafka cluster of its own: stop-kafka-node needs up --kafka apache --nodes 3';
+    if (target !== null && !nodes.nodeIds.includes(kafkaNodeIdOf(target)))
+      return `no Kafka node '${target}' (the nodes: ${nodes.nodeIds.join(', ')}, or kafka-1 …)`;
+    return null;
+  }
+
+  /**
+   * SIGKILLs one Kafka node (a crash: no controlled shutdown moves its leaders first), starts it
+   * again after --for, and times the edges' throughput back: the first one-second window after the
+   * kill in which every edge took at least 90 % of the ticks/s it took before. The node's return,
+   * the full ISR and the lost-tick check come after, in the record's detail.
+   */
+  private async stopKafkaNode(command: ChaosCommand, user: string, id: string): Promise<void> {
+    const nodes = this.options.kafkaNodes as KafkaNodesTarget;
+    const nodeId = command.target === null ? await nodes.busiestNode() : kafkaNodeIdOf(command.target);
+    const downMs = command.forMs ?? DEFAULT_NODE_DOWN_MS;
+    const edges = [...this.options.edges];
+    // An edge still catching up (after its start, or a burst) takes more than the producer makes:
+    // the producer's rate caps what counts as "before".
+    const setRate = this.options.producerRate();
+    const baseline = (await edgeTickRates(edges, THROUGHPUT_BASELINE_MS)).map((rate) =>
+      setRate === null ? rate : Math.min(rate, setRate),
+    );
+    const timeline = this.timeline(id, 'stop-kafka-node', `kafka-${nodeId}`, 'broker');
+    await this.audit('stop-kafka-node', `by ${user} on kafka-${nodeId}: SIGKILL for ${downMs} ms; up starts it again`);
+    await nodes.kill(nodeId);
+    // Not awaited: an acks=all write to system_metrics waits until Kafka has moved on from the node,
+    // and the throughput must be watched from now.
+    void timeline.detected('its JVM exited (SIGKILL), seen by up; the controller fences it when its heartbeats stop');
+    const restarted = sleep(timeline.injectedMs + downMs - Date.now())
+      .then(() => nodes.restart(nodeId))
+      .then(
+        () => Date.now() - timeline.injectedMs,
+        (error: Error) => {
+          this.options.log(`chaos: kafka-${nodeId} did not start again: ${error.message}`);
+          return null;
+        },
+      );
+    const watch = await watchThroughputBack(edges, baseline, timeline.injectedMs, RECOVERY_TIMEOUT_MS);
+    if (watch.backMs !== null)
+      await timeline.recovered(
+        `throughput back: every edge took ≥ ${THROUGHPUT_BACK_SHARE * 100} % of its ticks/s before, over one second`,
+      );
+    const nodeBackMs = await restarted;
+    const inSync =
+      nodeBackMs !== null && (await waitFor(() => nodes.inSync().catch(() => false), RECOVERY_TIMEOUT_MS, 250));
+    const inSyncMs = Date.now() - timeline.injectedMs;
+    const counts = await nodes.tickCounts().catch((error: Error) => {
+      this.options.log(`chaos: ticks not counted after stop-kafka-node (${error.message})`);
+      return null;
+    });
+    timeline.fields.lost = counts === null ? -1 : Math.max(0, counts.acked - counts.stored);
+    const before = baseline.map((rate) => Math.round(rate)).join('/');
+    const lowest = watch.lowestShare === null ? '?' : `${Math.round(watch.lowestShare * 100)} %`;
+    timeline.fields.detail =
+      `edges' ticks/s before ${before}, lowest one-second window after the kill ${lowest}; ` +
+      `node ${nodeBackMs === null ? 'not started again' : `back after ${nodeBackMs} ms`}, ISR ${inSync ? `full after ${inSyncMs} ms` : 'not full'}; ` +
+      (counts === null
+        ? 'ticks not counted'
+        : `${counts.acked} ticks acknowledged (acks=all), ${counts.stored} in the topic`);
+    await this.finish(timeline, watch.backMs !== null, '');
   }
 
   private async killAnalytics(user: string, id: string): Promise<void> {
@@ -233,7 +404,9 @@ export class ProcessFaults {
   }
 
   private async finish(timeline: Timeline, recovered: boolean, recoveredBy: string): Promise<void> {
-    if (recovered) await timeline.recovered(recoveredBy);
+    // stop-kafka-node stamps its recovery when throughput came back, before its later checks.
+    if (recovered && timeline.fields.recoveredUs !== 0) await timeline.write();
+    else if (recovered) await timeline.recovered(recoveredBy);
     else {
       timeline.fields.detail = `${timeline.fields.detail} not recovered within ${RECOVERY_TIMEOUT_MS} ms`.trim();
       await timeline.write();
@@ -356,6 +529,64 @@ function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, Math.max(0, ms)));
 }
 
+/** `--target 2` or `--target kafka-2`; NaN for anything else. */
+function kafkaNodeIdOf(target: string): number {
+  const match = /^(?:kafka-)?(\d+)$/.exec(target.trim());
+  return match ? Number(match[1]) : Number.NaN;
+}
+
+/** Ticks each edge has applied (its /health "ticks"); NaN for an edge that does not answer. */
+async function edgeTicks(edges: readonly EdgeTarget[]): Promise<number[]> {
+  return Promise.all(edges.map(async (edge) => (await edgeHealth(edge.port()))?.ticks ?? Number.NaN));
+}
+
+/** Each edge's ticks/s over the next `overMs`. */
+async function edgeTickRates(edges: readonly EdgeTarget[], overMs: number): Promise<number[]> {
+  const startMs = Date.now();
+  const first = await edgeTicks(edges);
+  await sleep(overMs);
+  const last = await edgeTicks(edges);
+  const seconds = (Date.now() - startMs) / 1000;
+  return last.map((ticks, i) => (ticks - (first[i] as number)) / seconds);
+}
+
+/**
+ * Samples the edges' ticks every POLL_MS from `sinceMs` until, over the last second (a window that
+ * starts after `sinceMs`, so ticks already on their way at the kill do not count), every edge took
+ * at least THROUGHPUT_BACK_SHARE of its baseline ticks/s. Also says the lowest share seen: the dip.
+ */
+async function watchThroughputBack(
+  edges: readonly EdgeTarget[],
+  baseline: readonly number[],
+  sinceMs: number,
+  timeoutMs: number,
+): Promise<{ backMs: number | null; lowestShare: number | null }> {
+  const samples: Array<{ atMs: number; ticks: number[] }> = [];
+  let lowestShare: number | null = null;
+  const deadline = sinceMs + timeoutMs;
+  while (Date.now() < deadline) {
+    const atMs = Date.now();
+    samples.push({ atMs, ticks: await edgeTicks(edges) });
+    while ((samples[0]?.atMs ?? atMs) < atMs - 2000) samples.shift();
+    const windowStart = samples.find((sample) => sample.atMs >= atMs - 1000 && sample.atMs >= sinceMs);
+    const latest = samples[samples.length - 1] as (typeof samples)[number];
+    if (windowStart !== undefined && latest.atMs - windowStart.atMs >= 900) {
+      const seconds = (latest.atMs - windowStart.atMs) / 1000;
+      // The slowest edge decides; an edge that does not answer has no throughput.
+      const share = Math.min(
+        ...latest.ticks.map((ticks, i) => {
+          const rate = (ticks - (windowStart.ticks[i] as number)) / seconds;
+          return Number.isFinite(rate) ? rate / Math.max(1, baseline[i] as number) : 0;
+        }),
+      );
+      lowestShare = lowestShare === null ? share : Math.min(lowestShare, share);
+      if (share >= THROUGHPUT_BACK_SHARE) return { backMs: latest.atMs - sinceMs, lowestShare };
+    }
+    await sleep(POLL_MS);
+  }
+  return { backMs: null, lowestShare };
+}
+
 /** An edge's /health as far as a link fault's recovery reads it; null when it does not answer. */
 async function edgeHealth(port: number): Promise<{ ok: boolean; ticks: number } | null> {
   try {
@@ -364,6 +595,20 @@ async function edgeHealth(port: number): Promise<{ ok: boolean; ticks: number } 
     return { ok: response.status === 200 && body.ok === true, ticks: typeof body.ticks === 'number' ? body.ticks : 0 };
   } catch {
     return null;
+  }
+}
+
+const SKIPPED_METRIC = 'tickstream_edge_deltas_skipped_total';
+const SLOW_CLOSES_METRIC = 'tickstream_edge_slow_client_closes_total';
+
+/** One unlabelled counter of an edge's /metrics; 0 when it does not answer. */
+async function edgeCounter(port: number, name: string): Promise<number> {
+  try {
+    const response = await fetch(`http://127.0.0.1:${port}/metrics`, { signal: AbortSignal.timeout(1000) });
+    const match = new RegExp(`^${name} (\\S+)$`, 'm').exec(await response.text());
+    return match ? Number(match[1]) : 0;
+  } catch {
+    return 0;
   }
 }
 

@@ -5,7 +5,7 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { encodeUserAccount } from '@tickstream/schemas';
 import { type BrowserContext, chromium, type Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startTestKafka, type TestKafka, uniqueName } from '../../broker/src/testing/kafka-backend.js';
 import { until } from '../../broker/src/testing/until.js';
 import type { RuleJson } from '../../edge/src/alert-rules.js';
@@ -49,6 +49,9 @@ describe.skipIf(!haveChromium)('dashboard sign-in and alerts in Chromium', () =>
   const contexts: BrowserContext[] = [];
   const profiles: string[] = [];
   const consoleErrors: string[] = [];
+  // Everything the pages said, printed only when a case fails: a CI timeout once gave no clue.
+  const pageLog: string[] = [];
+  const pages: Page[] = [];
 
   async function openPage(notifications: boolean): Promise<Page> {
     const profile = mkdtempSync(join(tmpdir(), 'tickstream-chromium-'));
@@ -63,7 +66,15 @@ describe.skipIf(!haveChromium)('dashboard sign-in and alerts in Chromium', () =>
     if (notifications) await context.grantPermissions(['notifications'], { origin: new URL(url).origin });
     await context.addInitScript(RECORD_NOTIFICATIONS);
     const page = context.pages()[0] ?? (await context.newPage());
+    // A stuck action fails with Playwright's own message (what it waited for) inside the case's time.
+    page.setDefaultTimeout(15_000);
+    const name = `page ${pages.length + 1}`;
+    pages.push(page);
     page.on('pageerror', (error) => consoleErrors.push(`page error: ${error.message}`));
+    page.on('console', (message) => pageLog.push(`${name} ${message.type()}: ${message.text()}`));
+    page.on('requestfailed', (request) =>
+      pageLog.push(`${name} request failed: ${request.url()} ${request.failure()?.errorText}`),
+    );
     return page;
   }
 
@@ -124,6 +135,25 @@ describe.skipIf(!haveChromium)('dashboard sign-in and alerts in Chromium', () =>
     await kafka?.close();
   }, 60_000);
 
+  afterEach(async (context) => {
+    if (context.task.result?.state !== 'fail') return;
+    const health = await fetch(`${url}health`).then(
+      (r) => r.text(),
+      (error: Error) => error.message,
+    );
+    console.error(`edge /health: ${health}\n${pageLog.slice(-60).join('\n')}`);
+    for (const [index, page] of pages.entries()) {
+      const status = await page
+        .getByTestId('status')
+        .textContent({ timeout: 2_000 })
+        .catch(() => 'unknown');
+      console.error(`page ${index + 1} status: ${status}`);
+      await page
+        .screenshot({ path: join(dashboardDir, 'test-results', `alerts-failure-${index + 1}.png`), timeout: 5_000 })
+        .catch(() => {});
+    }
+  });
+
   let alice: Page;
   let bob: Page;
 
@@ -166,7 +196,7 @@ describe.skipIf(!haveChromium)('dashboard sign-in and alerts in Chromium', () =>
     await alice.keyboard.press('a');
     await expect.poll(() => alice.getByTestId('alert-form').getByLabel('Symbol').inputValue()).not.toBe('');
     expect(await alice.getByRole('tab', { name: /Alerts/ }).getAttribute('aria-selected')).toBe('true');
-  });
+  }, 45_000);
 
   it('announces a trigger to alice with a toast, a live region and a Notification; bob sees nothing', async () => {
     bob = await openPage(true);
@@ -209,5 +239,5 @@ describe.skipIf(!haveChromium)('dashboard sign-in and alerts in Chromium', () =>
     expect(await bob.evaluate(() => (window as unknown as { __notifications: unknown[] }).__notifications)).toEqual([]);
     expect(consoleErrors.join('\n')).toBe('');
     await alice.screenshot({ path: join(dashboardDir, 'test-results', 'alerts.png') });
-  });
+  }, 60_000);
 });

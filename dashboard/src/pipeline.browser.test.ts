@@ -9,9 +9,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestKafka, type TestKafka, uniqueName } from '../../broker/src/testing/kafka-backend.js';
 import type { RunningEdge } from '../../edge/src/edge.js';
 import { startTestEdge, startTestProducer } from '../../edge/src/testing/system.js';
-import { type ChaosCommand, CONTROL_TOPIC, signControlCommand } from '../../producer/src/control-command.js';
 import { joinPipeline, type ProducerInPipeline } from '../../producer/src/pipeline.js';
 import type { RunningProducer } from '../../producer/src/producer.js';
+import { type ChaosCommand, CONTROL_TOPIC, signControlCommand } from '../../schemas/src/control-command.js';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const dashboardDir = resolve(fileURLToPath(new URL('..', import.meta.url)));

@@ -70,6 +70,14 @@ describe.skipIf(!haveChromium)('dashboard replay in Chromium against a real edge
       };
     })()`) as Promise<{ replay: boolean; moversMatch: boolean; heatmapMatch: boolean; listed: [string, number][] }>;
 
+  /** Start times of the Overview chart's bars (µs), and the replay's clock (null: live). */
+  const chartShown = (): Promise<{ starts: number[]; replayClockUs: number | null }> =>
+    page.evaluate(`(() => {
+      const series = window.tickstream.charts?.overview?.handle?.series;
+      const replay = window.tickstream.engine.replay;
+      return { starts: series ? series.bars.map((bar) => bar.startTimeUs) : [], replayClockUs: replay ? replay.clockUs : null };
+    })()`) as Promise<{ starts: number[]; replayClockUs: number | null }>;
+
   beforeAll(async () => {
     if (!existsSync(join(dist, 'index.html'))) {
       execFileSync('npx', ['vite', 'build'], { cwd: dashboardDir, stdio: 'inherit' });
@@ -227,8 +235,41 @@ describe.skipIf(!haveChromium)('dashboard replay in Chromium against a real edge
     expect(await rows.count()).toBe(0);
     await expect.poll(() => rows.count(), { timeout: 15_000 }).toBe(1);
     expect((await shown()).replayClockUs as number).toBeGreaterThanOrEqual(eventTimeUs);
+
+    // The Volume view's table is asked for as of the replay's clock, and says so.
+    await page.getByRole('tab', { name: /^Volume/ }).click();
+    await expect
+      .poll(() => page.getByTestId('volume-as-of').innerText(), { timeout: 10_000 })
+      .toMatch(/^REPLAY: bars finished by \d\d:\d\d:\d\d UTC$/);
+
+    // The chart follows the clock too: at 1 s bars, the history before the replay's start and the
+    // replay's own bars from there, none after the clock (live ones reach seconds past it).
+    await page.getByRole('tab', { name: /^Overview/ }).click();
+    await page.locator('[data-panel=chart]').getByRole('button', { name: '1s', exact: true }).click();
+    const replayFromUs = eventTimeUs - 3_000_000;
+    await expect
+      .poll(
+        async () => {
+          const { starts, replayClockUs } = await chartShown();
+          const newest = starts.at(-1) ?? 0;
+          return replayClockUs !== null && newest >= Math.floor(replayFromUs / 1e6) * 1e6 && newest <= replayClockUs;
+        },
+        { timeout: 15_000 },
+      )
+      .toBe(true);
+    const replayed = await chartShown();
+    expect(replayed.starts.every((start) => start <= (replayed.replayClockUs as number))).toBe(true);
+    expect(Date.now() * 1000 - (replayed.replayClockUs as number)).toBeGreaterThan(2_000_000);
+    // The session panel says its session and halts are live, not the replay's.
+    await page.getByTestId('session-live-only').waitFor({ timeout: 5_000 });
+
     await page.keyboard.press('L');
     await page.getByTestId('replay-banner').waitFor({ state: 'detached', timeout: 10_000 });
+    // Back to live: the live history again, its newest bar the current second's (or the one before).
+    await expect
+      .poll(async () => Date.now() * 1000 - ((await chartShown()).starts.at(-1) ?? 0), { timeout: 10_000 })
+      .toBeLessThan(2_500_000);
+    expect(await page.getByTestId('session-live-only').count()).toBe(0);
     expect(pageErrors).toEqual([]);
   }, 60_000);
 });

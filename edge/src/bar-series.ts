@@ -159,9 +159,9 @@ export class BarSeries {
     return bars;
   }
 
-  /** The newest bar the analytics job finished (usually the one before the open bar), if any. */
-  newestFinal(): Bar | undefined {
-    for (let index = this.count - 1; index >= Math.max(0, this.count - this.maxBars); index--)
+  /** The newest bar the analytics job finished (usually the one before the open bar) that started before `beforeUs`, if any. */
+  newestFinal(beforeUs = Number.POSITIVE_INFINITY): Bar | undefined {
+    for (let index = this.lowerBound(beforeUs) - 1; index >= Math.max(0, this.count - this.maxBars); index--)
       if (this.values[index * FIELDS + FINAL] === 1) return this.bar(index);
     return undefined;
   }

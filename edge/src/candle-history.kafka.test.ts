@@ -169,6 +169,13 @@ describe(`edge history from candles (${selectedBackend()} backend)`, () => {
       expect.objectContaining({ symbol: 'AAPL', startTimeUs: written.AAPL.at(-1)?.startTimeUs, relativeVolume: 1.25 }),
       expect.objectContaining({ symbol: 'MSFT', startTimeUs: written.MSFT.at(-1)?.startTimeUs, relativeVolume: 1.25 }),
     ]);
+    // With `to`, the table as it was then (a replay's): the newest finished bar that started before it.
+    const newestAaplUs = written.AAPL.at(-1)?.startTimeUs as number;
+    const then = (await getJson(`${first.http}/api/indicators?tf=1h&to=${newestAaplUs / 1000}`)).body as {
+      symbols: { symbol: string; startTimeUs: number }[];
+    };
+    expect(then.symbols.find((row) => row.symbol === 'AAPL')?.startTimeUs).toBe(written.AAPL.at(-2)?.startTimeUs);
+    expect((await getJson(`${first.http}/api/indicators?tf=1h&to=yesterday`)).status).toBe(400);
     // The WebSocket gives the same bars with their indicators.
     const client = await connect(first.ws);
     client.send({ type: 'candle-subscribe', symbol: 'AAPL', timeframe: Timeframe.H1, limit: 100 });

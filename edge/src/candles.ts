@@ -91,9 +91,9 @@ export class CandleStore {
     return this.series[id * TIMEFRAME_COUNT + timeframe]?.newest(limit) ?? [];
   }
 
-  /** The symbol's newest bar finished by the analytics job at `timeframe` (its indicators are the newest). */
-  newestFinal(id: number, timeframe: Timeframe): Bar | undefined {
-    return this.series[id * TIMEFRAME_COUNT + timeframe]?.newestFinal();
+  /** The symbol's newest bar finished by the analytics job at `timeframe` (its indicators are the newest), of those that started before `beforeUs`. */
+  newestFinal(id: number, timeframe: Timeframe, beforeUs = Number.POSITIVE_INFINITY): Bar | undefined {
+    return this.series[id * TIMEFRAME_COUNT + timeframe]?.newestFinal(beforeUs);
   }
 
   /** Bars that started in [fromUs, toUs), oldest first, at most the newest `limit` of them. */

@@ -12,6 +12,7 @@ import {
   ServerFrameEncoder,
   type Timeframe,
 } from '@tickstream/schemas';
+import { ControlWriter } from '@tickstream/schemas/control-command';
 import { isSecured, kafkaSecurityFromEnv } from '@tickstream/schemas/kafka-security';
 import { type Logger, lineLogger } from '@tickstream/schemas/logger';
 import { nodeLz4 } from '@tickstream/schemas/lz4-node';
@@ -204,6 +205,11 @@ export async function startEdge(options: EdgeOptions): Promise<RunningEdge> {
     options.kafkaSecurity ?? kafkaSecurityFromEnv(),
   );
   const replayAdmin = edgeKafka.admin({ retry: { retries: 1 } });
+  // The Pipeline view's failure injection (POST /api/chaos): commands signed with the auth secret.
+  const control =
+    options.authSecret === null
+      ? null
+      : { secret: options.authSecret, writer: new ControlWriter(edgeKafka.producer({ retry: { retries: 1 } })) };
   const replays = new Replays({
     brokers: options.brokers,
     clientId: `tickstream-edge-${options.edgeId}-${epoch}`,
@@ -543,6 +549,7 @@ export async function startEdge(options: EdgeOptions): Promise<RunningEdge> {
     logger,
     auth,
     pipeline,
+    control,
     protect: options.protect,
     login: {
       secret: options.authSecret,
@@ -663,6 +670,7 @@ export async function startEdge(options: EdgeOptions): Promise<RunningEdge> {
         replayAdmin.disconnect(),
         pipelineConsumer.stop(),
         reporter.stop(),
+        control?.writer.stop(),
       ]);
     })();
     return stopped;

@@ -1,6 +1,7 @@
 import type { AlertService } from './alert-service.js';
 import { tokenCookie } from './auth.js';
 import { createToken } from './auth-token.js';
+import { type ChaosContext, registerChaosRoutes } from './chaos-routes.js';
 import {
   admitted,
   HttpExchange,
@@ -20,7 +21,7 @@ import type { TradingService } from './trading-service.js';
 import type { UserState } from './user-state.js';
 import type { HttpRequest, HttpResponse, TemplatedApp } from './uws.js';
 
-export interface HttpContext extends MarketContext, PipelineContext, RequestPolicy {
+export interface HttpContext extends MarketContext, PipelineContext, ChaosContext, RequestPolicy {
   metrics: EdgeMetrics;
   staticFiles: Map<string, StaticFile>;
   /** What /health reports; `ok` false answers 503. */
@@ -89,6 +90,7 @@ export function registerHttpRoutes(app: TemplatedApp, context: HttpContext): voi
 
   registerMarketRoutes(guarded, context);
   registerPipelineRoutes(guarded, context);
+  registerChaosRoutes(guarded, context);
 
   guarded.any('/api/*', (res, req) => {
     const what = `${req.getMethod().toUpperCase()} ${req.getUrl()}`;

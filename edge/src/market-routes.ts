@@ -96,7 +96,7 @@ export function registerMarketRoutes(app: GuardedRoutes, context: MarketContext)
   app.get('/api/indicators', (res, req) => {
     const query = barQueryOf(req);
     admitted(context.auth, res, req, 'viewer', (exchange) =>
-      query.symbol === '' ? indicatorsOfEverySymbol(exchange, context, query.tf) : indicators(exchange, context, query),
+      query.symbol === '' ? indicatorsOfEverySymbol(exchange, context, query) : indicators(exchange, context, query),
     );
   });
 
@@ -242,16 +242,26 @@ function indicators(exchange: HttpExchange, context: MarketContext, query: BarQu
   exchange.json(200, { symbol, tf, priceScale: 10_000, analytics: context.analytics().state, indicators });
 }
 
-/** Every symbol's newest finished bar's indicators at one timeframe: a market-wide table (relative volume…). */
-function indicatorsOfEverySymbol(exchange: HttpExchange, context: MarketContext, tf: string): void {
+/**
+ * Every symbol's newest finished bar's indicators at one timeframe: a market-wide table (relative
+ * volume…); with `to`, of the bars that started before it (the table as it was then: a replay's).
+ */
+function indicatorsOfEverySymbol(exchange: HttpExchange, context: MarketContext, query: BarQuery): void {
+  const { tf } = query;
   const timeframe = parseTimeframe(tf);
   if (timeframe === undefined) {
     badRequest(exchange, `tf must be one of ${TIMEFRAME_NAMES.join(', ')}; got ${JSON.stringify(tf)}`);
     return;
   }
+  const to = parseTimeMs('to', query.to);
+  if (typeof to === 'string') {
+    badRequest(exchange, to);
+    return;
+  }
+  const beforeUs = to === null ? Number.POSITIVE_INFINITY : to * 1000;
   const symbols = [];
   for (const [id, symbol] of context.directory.names.entries()) {
-    const bar = context.candles.newestFinal(id, timeframe);
+    const bar = context.candles.newestFinal(id, timeframe, beforeUs);
     if (bar === undefined) continue;
     symbols.push({
       symbol,

@@ -1,5 +1,5 @@
+import { CONTROL_TOPIC, type ControlCheck, verifyControlCommand } from '@tickstream/schemas/control-command';
 import type { Consumer, Kafka } from 'kafkajs';
-import { CONTROL_TOPIC, type ControlCheck, verifyControlCommand } from './control-command.js';
 
 export interface ControlFollowerOptions {
   kafka: Kafka;

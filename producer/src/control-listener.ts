@@ -1,6 +1,11 @@
 import { MarketEventKind } from '@tickstream/schemas';
+import {
+  type ChaosCommand,
+  type ControlCheck,
+  type EpisodeScenario,
+  isProducerAction,
+} from '@tickstream/schemas/control-command';
 import type { Kafka } from 'kafkajs';
-import { type ChaosCommand, type ControlCheck, isProducerAction } from './control-command.js';
 import { ControlFollower } from './control-follower.js';
 import type { RunningProducer } from './producer.js';
 
@@ -17,10 +22,12 @@ export interface ControlListenerOptions {
 
 const DEFAULT_BURST_FACTOR = 5;
 const DEFAULT_BURST_MS = 10_000;
+/** A scenario's episode as the producer's own loop plays it (--scenario): 20 s. */
+const DEFAULT_SCENARIO_MS = 20_000;
 
 /**
  * One producer's part of the `control` topic: follows it (control-follower.ts), applies the
- * commands for it (pause, resume, burst), and audits every one it applied or refused as a Chaos
+ * commands for it (pause, resume, burst, scenario), and audits every one it applied or refused as a Chaos
  * event on `market_events`. Process-level actions (kill-edge, cut-link, …) are the `up`
  * supervisor's: they are ignored here.
  */
@@ -67,6 +74,13 @@ export class ControlListener {
   }
   /** Applies a verified command; says what was done. */
   private apply(command: ChaosCommand): string {
+    if (command.action === 'scenario') {
+      // Beside the rate: a scenario played during a pause plays on, unseen until resumed.
+      const forMs = command.forMs ?? DEFAULT_SCENARIO_MS;
+      const kind = command.scenario as EpisodeScenario;
+      this.options.producer.playScenario(kind, forMs);
+      return `playing ${kind} for ${forMs} ms (market_events: ScenarioStart, then ScenarioEnd)`;
+    }
     clearTimeout(this.endTimer);
     this.endTimer = undefined;
     const producer = this.options.producer;

@@ -15,7 +15,7 @@ export {
   type ProcessAction,
   signControlCommand,
   verifyControlCommand,
-} from './control-command.js';
+} from '@tickstream/schemas/control-command';
 export { ControlFollower, type ControlFollowerOptions } from './control-follower.js';
 export { KafkaSink, type KafkaSinkOptions, type SinkStats } from './kafka-sink.js';
 export { buildUniverse, RealClock, ShardGenerator, SimClock, sessionAt, sessionPeriod } from './market/index.js';

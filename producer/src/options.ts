@@ -1,3 +1,4 @@
+import { MARKET_SCENARIOS, type MarketScenario } from '@tickstream/schemas';
 import type { KafkaSecurity } from '@tickstream/schemas/kafka-security';
 import type { ScenarioTiming } from './market/index.js';
 
@@ -8,8 +9,8 @@ import type { ScenarioTiming } from './market/index.js';
 export const WRITERS = ['workers', 'kafkajs-workers', 'main'] as const;
 export type WriterKind = (typeof WRITERS)[number];
 
-export const SCENARIOS = ['normal', 'burst', 'flash-crash', 'halt', 'news-spike', 'selloff'] as const;
-export type ScenarioName = (typeof SCENARIOS)[number];
+export const SCENARIOS = MARKET_SCENARIOS;
+export type ScenarioName = MarketScenario;
 
 export interface ProducerOptions {
   brokers: string[];

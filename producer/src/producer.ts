@@ -3,7 +3,7 @@ import { type MarketEventFields, MarketEventKind, TickEncoder } from '@tickstrea
 import { describeKafkaSecurity, isSecured, kafkaSecurityFromEnv } from '@tickstream/schemas/kafka-security';
 import { Piscina } from 'piscina';
 import { KafkaSink, type SinkStats } from './kafka-sink.js';
-import { nextOpen } from './market/index.js';
+import { type EpisodeKind, nextOpen } from './market/index.js';
 import type { ProducerOptions } from './options.js';
 import { addLatency, emptyLatency } from './produce-latency.js';
 import type { MainMessage, ShardMessage, ShardSummary, ShardTask } from './shard-protocol.js';
@@ -35,6 +35,8 @@ export interface RunningProducer {
   setRateFactor(factor: number): void;
   /** The factor set last; 1 unless chaos changed it. */
   readonly rateFactor: number;
+  /** Every worker plays one episode of `kind` for `activeMs` of market time, now (tickstream chaos scenario). */
+  playScenario(kind: EpisodeKind, activeMs: number): void;
   /** Writes a market event of the producer's own to the events topic (an audit of tickstream chaos). */
   announce(event: Pick<MarketEventFields, 'kind' | 'name' | 'detail'>): Promise<void>;
   /** Stops generating, sends what is buffered and disconnects. */
@@ -266,6 +268,11 @@ export async function startProducer(given: ProducerOptions): Promise<RunningProd
     rateFactor = factor;
     for (const port of ports) port.postMessage({ type: 'rate-factor', factor } satisfies MainMessage);
   };
+  const playScenario = (kind: EpisodeKind, activeMs: number): void => {
+    if (!(Number.isInteger(activeMs) && activeMs > 0))
+      throw new RangeError(`an episode lasts 1 ms or more, not ${activeMs}`);
+    for (const port of ports) port.postMessage({ type: 'scenario', kind, activeMs } satisfies MainMessage);
+  };
   const announce = (event: Pick<MarketEventFields, 'kind' | 'name' | 'detail'>): Promise<void> => {
     const nowMs = Date.now();
     const value = eventEncoder.encodeMarketEvent({ ...event, symbol: '', sector: '', timeUs: nowMs * 1000 });
@@ -279,6 +286,7 @@ export async function startProducer(given: ProducerOptions): Promise<RunningProd
     get rateFactor() {
       return rateFactor;
     },
+    playScenario,
     announce,
     stop,
     finished,

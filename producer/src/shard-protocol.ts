@@ -1,7 +1,7 @@
 import type { MessagePort } from 'node:worker_threads';
 import type { KafkaSecurity } from '@tickstream/schemas/kafka-security';
 import type { SinkStats } from './kafka-sink.js';
-import type { MarketEventOut, ScenarioTiming } from './market/index.js';
+import type { EpisodeKind, MarketEventOut, ScenarioTiming } from './market/index.js';
 import type { ScenarioName, WriterKind } from './options.js';
 import type { PackedTicks } from './tick-batch.js';
 
@@ -56,9 +56,14 @@ export type ShardMessage =
 
 /**
  * Main → worker: `ack` returns credit for one batch; `stop` ends the task; `rate-factor` scales
- * the shard's rate (0 pauses it, 5 is a burst at 5×; tickstream chaos, control-listener.ts).
+ * the shard's rate (0 pauses it, 5 is a burst at 5×) and `scenario` plays one episode now
+ * (tickstream chaos, control-listener.ts).
  */
-export type MainMessage = { type: 'ack' } | { type: 'stop' } | { type: 'rate-factor'; factor: number };
+export type MainMessage =
+  | { type: 'ack' }
+  | { type: 'stop' }
+  | { type: 'rate-factor'; factor: number }
+  | { type: 'scenario'; kind: EpisodeKind; activeMs: number };
 
 export interface ShardSummary {
   shard: number;

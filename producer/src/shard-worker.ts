@@ -67,6 +67,8 @@ export default async function runShard(task: ShardTask): Promise<ShardSummary> {
       if (credits++ === 0) wake?.();
     } else if (message.type === 'rate-factor') {
       rateFactor = message.factor;
+    } else if (message.type === 'scenario') {
+      generator.playScenario(message.kind, message.activeMs);
     } else {
       stopped = true;
       wake?.();

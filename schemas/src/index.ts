@@ -37,6 +37,7 @@ export {
 } from './frame.js';
 export type { Lz4Block } from './lz4.js';
 export { blockSize, decompressBlockInto, jsLz4 } from './lz4-block.js';
+export { EPISODE_SCENARIOS, MARKET_SCENARIOS, type MarketScenario } from './market-scenarios.js';
 export { type PortfolioValuation, type PositionValuation, valuePortfolio } from './portfolio-valuation.js';
 export { ProtocolError, type ProtocolErrorCode } from './protocol-error.js';
 export { type QuoteFields, QuoteTable } from './quote-table.js';

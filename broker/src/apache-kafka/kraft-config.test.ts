@@ -26,6 +26,7 @@ describe('KRaft node configuration', () => {
     expect(props.get('controller.quorum.voters')).toBe('1@127.0.0.1:9093');
     expect(props.get('offsets.topic.replication.factor')).toBe('1');
     expect(props.get('transaction.state.log.min.isr')).toBe('1');
+    expect(props.get('min.insync.replicas')).toBe('1');
     expect(props.get('log.dirs')).toBe('/data/node-1/data');
   });
 
@@ -37,6 +38,8 @@ describe('KRaft node configuration', () => {
     expect(props.get('listeners')).toBe('PLAINTEXT://127.0.0.1:9093,CONTROLLER://127.0.0.1:9096');
     expect(props.get('offsets.topic.replication.factor')).toBe('3');
     expect(props.get('transaction.state.log.min.isr')).toBe('2');
+    expect(props.get('default.replication.factor')).toBe('3');
+    expect(props.get('min.insync.replicas')).toBe('2');
     expect(props.get('num.partitions')).toBe('6');
   });
 

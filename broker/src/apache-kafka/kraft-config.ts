@@ -100,7 +100,8 @@ export const propertiesFileOf = (node: KRaftNode): string => join(node.dir, 'ser
 /**
  * server.properties for one node of a static-quorum cluster in which every node is both
  * controller and broker. The settings beyond the listeners make a 1- or 3-node cluster on a
- * developer machine behave: internal topics may not ask for more replicas than there are nodes
+ * developer machine behave: topics get every node as a replica and (from three nodes) two in sync
+ * before an acks=all write is acknowledged; internal topics may not ask for more replicas than there are nodes
  * (or consumer groups and transactions never get a coordinator), and groups start at once.
  */
 export function nodeProperties(
@@ -141,6 +142,9 @@ export function nodeProperties(
     'auto.create.topics.enable': true,
     'num.partitions': 3,
     'default.replication.factor': count,
+    // With three nodes an acks=all write survives one node down and refuses to be acknowledged by one
+    // copy alone; topics created without their own setting (the producer's ticks) inherit it.
+    'min.insync.replicas': minInSync,
     'offsets.topic.replication.factor': count,
     // 50 partitions (the default) of __consumer_offsets take seconds to create on two cores.
     'offsets.topic.num.partitions': 10,

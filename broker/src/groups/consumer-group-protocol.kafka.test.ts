@@ -13,7 +13,13 @@ import {
   RawKafkaClient,
   topicIds,
 } from '../testing/consumer-group-wire.js';
-import { selectedBackend, startTestKafka, type TestKafka, uniqueName } from '../testing/kafka-backend.js';
+import {
+  selectedBackend,
+  startTestKafka,
+  TEST_CONSUMER_HEARTBEAT_INTERVAL_MS,
+  type TestKafka,
+  uniqueName,
+} from '../testing/kafka-backend.js';
 import { until } from '../testing/until.js';
 
 // The KIP-848 consumer-group protocol at the byte level, on both backends: the same heartbeats
@@ -125,7 +131,7 @@ describe(`KIP-848 consumer groups on the wire (${selectedBackend()} backend)`, (
     const answer = await member.beat();
     expect(answer.memberId).toBe(member.memberId);
     expect(answer.memberEpoch).toBeGreaterThan(0);
-    expect(answer.heartbeatIntervalMs).toBe(5000);
+    expect(answer.heartbeatIntervalMs).toBe(TEST_CONSUMER_HEARTBEAT_INTERVAL_MS); // group.consumer.heartbeat.interval.ms of the test brokers
     await until(() => member.ownsAfterBeat(3), 10_000, 'all 3 partitions');
     expect(member.owned).toEqual([{ topicId, partitions: [0, 1, 2] }]);
   });

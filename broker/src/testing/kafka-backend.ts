@@ -86,13 +86,21 @@ export const TEST_LOG_CLEANER_BACKOFF_MS = 500;
  * after this long. Apache Kafka's default (45 s, also its minimum) made each kill case wait
  * 45 s; Apache Kafka takes a shorter one once group.consumer.min.session.timeout.ms allows it.
  */
-export const TEST_CONSUMER_SESSION_TIMEOUT_MS = 10_000;
+export const TEST_CONSUMER_SESSION_TIMEOUT_MS = 4_000;
+
+/**
+ * The consumer-protocol heartbeat interval of test brokers: it must stay under the session
+ * timeout (Apache Kafka refuses to start otherwise); Kafka's 5 s default would not.
+ */
+export const TEST_CONSUMER_HEARTBEAT_INTERVAL_MS = 1_000;
 
 /** server.properties of every test Apache Kafka: the same settings as the embedded test broker's. */
 export const TEST_APACHE_PROPERTIES: Record<string, number> = {
   'log.cleaner.backoff.ms': TEST_LOG_CLEANER_BACKOFF_MS,
   'group.consumer.min.session.timeout.ms': TEST_CONSUMER_SESSION_TIMEOUT_MS,
   'group.consumer.session.timeout.ms': TEST_CONSUMER_SESSION_TIMEOUT_MS,
+  'group.consumer.min.heartbeat.interval.ms': TEST_CONSUMER_HEARTBEAT_INTERVAL_MS,
+  'group.consumer.heartbeat.interval.ms': TEST_CONSUMER_HEARTBEAT_INTERVAL_MS,
 };
 
 /** KAFKA_BACKEND=embedded|apache picks the broker that tests talk to; embedded by default. */
@@ -160,6 +168,7 @@ export async function startTestKafka(options: TestKafkaOptions = {}): Promise<Te
     // Compaction tests wait for the cleaner; the shared Apache Kafka gets the same (global-setup.ts).
     logCleanerBackoffMs: TEST_LOG_CLEANER_BACKOFF_MS,
     consumerGroupSessionTimeoutMs: TEST_CONSUMER_SESSION_TIMEOUT_MS,
+    consumerGroupHeartbeatIntervalMs: TEST_CONSUMER_HEARTBEAT_INTERVAL_MS,
     log: (line: string) => {
       if (verbose) process.stderr.write(`[embedded broker] ${line}\n`);
     },

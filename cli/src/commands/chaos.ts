@@ -1,13 +1,13 @@
 import {
   CHAOS_ACTIONS,
-  type ChaosCommand,
   CONTROL_TOPIC,
-  isChaosAction,
+  ControlWriter,
+  chaosCommandFrom,
+  EPISODE_SCENARIOS,
+  type FieldName,
   isProcessAction,
   MAX_BURST_FACTOR,
-  MAX_LINK_DELAY_MS,
-  signControlCommand,
-} from '@tickstream/producer';
+} from '@tickstream/schemas/control-command';
 import { kafkajsSecurity } from '@tickstream/schemas/kafka-security';
 import kafkajs from 'kafkajs';
 import type { Command } from '../command.js';
@@ -21,8 +21,10 @@ class ChaosError extends Error {
   readonly exitCode = 1;
 }
 
+// Names padded to the longest (stop-kafka-node) and two spaces.
+const actionWidth = Math.max(...Object.keys(CHAOS_ACTIONS).map((action) => action.length)) + 2;
 const actionList = Object.entries(CHAOS_ACTIONS)
-  .map(([action, what]) => `  ${action.padEnd(15)}${what}`)
+  .map(([action, what]) => `  ${action.padEnd(actionWidth)}${what}`)
   .join('\n');
 
 export const chaosCommand: Command = {
@@ -35,11 +37,16 @@ export const chaosCommand: Command = {
       type: 'string',
       value: 'ID',
       description:
-        'the component it is for, as GET /api/pipeline lists it (default: every producer; kill-edge: the first edge; a link: every edge)',
+        'the component it is for, as GET /api/pipeline lists it (default: every producer; kill-edge: the first edge; a link: every edge); stop-kafka-node: the node id',
     },
     for: { type: 'string', value: 'DURATION', description: 'how long the fault lasts, e.g. 10s (pause: until resume)' },
     factor: { type: 'string', value: 'N', description: `burst: the rate multiple, 1-${MAX_BURST_FACTOR} (default 5)` },
     delay: { type: 'string', value: 'DURATION', description: 'delay-link: the latency added each way (default 500ms)' },
+    scenario: {
+      type: 'string',
+      value: 'NAME',
+      description: `scenario: the producer's scenario to play one episode of now (${EPISODE_SCENARIOS.join(', ')})`,
+    },
     secret: {
       type: 'string',
       value: 'SECRET',
@@ -59,42 +66,37 @@ export const chaosCommand: Command = {
     'audited as a Chaos event on market_events (the Events tab, tickstream watch --events). A producer started\n' +
     'without --auth-secret obeys none. kill-edge, kill-analytics, cut-link and delay-link are carried out by the\n' +
     'tickstream up supervisor (started with --auth-secret), which times detection and recovery and writes the\n' +
-    'timeline to system_metrics (GET /api/pipeline "recoveries"). Not yet: a scenario, stopping a Kafka node, a\n' +
-    'slow consumer (docs/operations.md, "Failure playbook").',
+    'timeline to system_metrics (GET /api/pipeline "recoveries"); so are slow-consumer and stop-kafka-node (under\n' +
+    'up --kafka apache --nodes 3). The Pipeline tab of the dashboard sends the same commands for an admin\n' +
+    '(POST /api/chaos).',
   async run(flags) {
     const [action, ...extra] = flags.positionals;
     if (action === undefined)
       throw new UsageError(
         `say what to inject: tickstream chaos ${Object.keys(CHAOS_ACTIONS).join('|')} (tickstream chaos --help says what each does)`,
       );
-    if (!isChaosAction(action))
-      throw new UsageError(`unknown action '${action}'; the actions are ${Object.keys(CHAOS_ACTIONS).join(', ')}`);
     if (extra.length > 0) throw new UsageError(`unexpected argument '${extra[0]}'`);
+    const duration = (flag: string): number | undefined => {
+      const value = flags.string(flag);
+      return value === undefined ? undefined : parseDurationMs(flag, value);
+    };
+    const factorFlag = flags.string('factor');
+    const factor = factorFlag === undefined ? undefined : Number(factorFlag);
+    const checked = chaosCommandFrom(
+      {
+        action,
+        target: flags.string('target'),
+        forMs: duration('for'),
+        factor: factor !== undefined && Number.isNaN(factor) ? factorFlag : factor,
+        delayMs: duration('delay'),
+        scenario: flags.string('scenario'),
+      },
+      flagName,
+    );
+    if (!checked.ok) throw new UsageError(checked.message);
+    const { command } = checked;
     const secret = flags.string('secret') ?? process.env.TICKSTREAM_AUTH_SECRET;
     if (!secret) throw new UsageError('--secret is required (or set TICKSTREAM_AUTH_SECRET): commands are signed');
-    const forFlag = flags.string('for');
-    const forMs = forFlag === undefined ? null : parseDurationMs('for', forFlag);
-    if (forMs !== null && forMs < 1) throw new UsageError('--for must be at least 1ms');
-    if (forMs !== null && action === 'resume') throw new UsageError('resume takes no --for');
-    const factorFlag = flags.string('factor');
-    if (factorFlag !== undefined && action !== 'burst') throw new UsageError('--factor is for burst only');
-    const factor = factorFlag === undefined ? null : Number(factorFlag);
-    if (factor !== null && !(Number.isFinite(factor) && factor >= 1 && factor <= MAX_BURST_FACTOR))
-      throw new UsageError(`--factor must be a number from 1 to ${MAX_BURST_FACTOR}, got '${factorFlag}'`);
-    const delayFlag = flags.string('delay');
-    if (delayFlag !== undefined && action !== 'delay-link') throw new UsageError('--delay is for delay-link only');
-    const delayMs = delayFlag === undefined ? null : parseDurationMs('delay', delayFlag);
-    if (delayMs !== null && (delayMs < 0 || delayMs > MAX_LINK_DELAY_MS))
-      throw new UsageError(`--delay must be from 0 to ${MAX_LINK_DELAY_MS / 1000}s`);
-    if (forMs !== null && action.startsWith('kill-')) throw new UsageError(`${action} takes no --for`);
-    const command: ChaosCommand = {
-      action,
-      target: flags.string('target') ?? null,
-      forMs,
-      factor,
-      ...(delayMs === null ? {} : { delayMs }),
-    };
-    const token = await signControlCommand({ secret, user: flags.required('user'), role: 'admin', command });
 
     const brokers = brokersOf(flags);
     const kafka = new Kafka({
@@ -105,23 +107,23 @@ export const chaosCommand: Command = {
       connectionTimeout: 3000,
       retry: { retries: 1 },
     });
-    const producer = kafka.producer();
+    const writer = new ControlWriter(kafka.producer());
     try {
-      await producer.connect();
-      await producer.send({
-        topic: CONTROL_TOPIC,
-        acks: -1,
-        messages: [{ key: command.target ?? action, value: token }],
-      });
+      await writer.send(secret, flags.required('user'), command);
     } catch (error) {
       throw new ChaosError(`Kafka at ${brokers.join(',')} unreachable (${(error as Error).message}): is it running?`);
     } finally {
-      await producer.disconnect().catch(() => {});
+      await writer.stop();
     }
+    const { action: sent, factor: times, forMs } = command;
     const forWhat = forMs === null ? '' : ` for ${forMs} ms`;
     process.stderr.write(
-      `chaos: ${action}${factor === null ? '' : ` ×${factor}`}${forWhat} sent to ${command.target ?? (isProcessAction(action) ? 'the up supervisor' : 'every producer')} on '${CONTROL_TOPIC}'; applied or refused, it is audited on market_events\n`,
+      `chaos: ${sent}${times === null ? '' : ` ×${times}`}${command.scenario ? ` ${command.scenario}` : ''}${forWhat} sent to ${command.target ?? (isProcessAction(sent) ? 'the up supervisor' : 'every producer')} on '${CONTROL_TOPIC}'; applied or refused, it is audited on market_events\n`,
     );
     return 0;
   },
 };
+
+/** The flag a request field comes from, so a refusal names what the user typed. */
+const flagName: FieldName = (field) =>
+  ({ target: '--target', forMs: '--for', factor: '--factor', delayMs: '--delay', scenario: '--scenario' })[field];

@@ -2,7 +2,7 @@ import { createServer } from 'node:net';
 import { freemem, hostname } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { AnalyticsWithStandby, type RunningAnalytics, startAnalytics } from '@tickstream/analytics';
-import { MissingPrerequisiteError, startApacheKafka, startBroker } from '@tickstream/broker';
+import { type ApacheKafka, MissingPrerequisiteError, startApacheKafka, startBroker } from '@tickstream/broker';
 import {
   checkTlsFiles,
   defaultEdgeGroupOptions,
@@ -20,8 +20,9 @@ import { type AnalyticsReporter, analyticsReporter } from '../analytics-reporter
 import { brokerReporter } from '../broker-reporter.js';
 import type { Command } from '../command.js';
 import { KafkaLinkProxy } from '../kafka-link-proxy.js';
+import { ClusterNodes } from '../kafka-nodes.js';
 import { parseChoice, parseInteger, parsePort } from '../option-values.js';
-import { type AnalyticsTarget, type EdgeTarget, ProcessFaults } from '../process-faults.js';
+import { type AnalyticsTarget, type EdgeTarget, type KafkaNodesTarget, ProcessFaults } from '../process-faults.js';
 import { runUntilSignal } from '../run-until-signal.js';
 import { UsageError } from '../usage-error.js';
 import { DASHBOARD_DIST, edgeFlags, tlsFilesFrom } from './edge.js';
@@ -52,27 +53,50 @@ const cliBin = fileURLToPath(new URL('../../bin/tickstream.js', import.meta.url)
 interface KafkaHandle {
   bootstrap: string;
   describe: string;
+  /** The Apache Kafka nodes up started, when it started several (tickstream chaos stop-kafka-node). */
+  cluster: ApacheKafka | null;
   close(): Promise<void>;
 }
 
+/** Heap of each node of up's three-node cluster: three JVMs beside the edges on a small machine. */
+const CLUSTER_NODE_HEAP = '384m';
+/**
+ * How soon up's cluster gives up on a node that stopped answering. acks=all writes wait for every
+ * in-sync replica, so nothing is acknowledged until the controller fences the dead node (it then
+ * leaves every ISR and leaders move): with Kafka's default 9 s session, a SIGKILLed node held the
+ * edges' throughput at 0 for ~10 s. 6 s (a heartbeat a second) still lets a JVM on a loaded
+ * two-core machine miss five beats before it is fenced.
+ */
+const CLUSTER_FAILURE_DETECTION = { 'broker.session.timeout.ms': 6000, 'broker.heartbeat.interval.ms': 1000 };
+
 /** The Kafka the system runs on: an external cluster from KAFKA_BROKERS, or one this command starts. */
-async function startKafka(kind: 'embedded' | 'apache'): Promise<KafkaHandle> {
+async function startKafka(kind: 'embedded' | 'apache', nodes: number, port: number): Promise<KafkaHandle> {
   const external = process.env.KAFKA_BROKERS?.trim();
   if (external) {
-    return { bootstrap: external, describe: `external Kafka at ${external} (KAFKA_BROKERS)`, close: async () => {} };
+    return {
+      bootstrap: external,
+      describe: `external Kafka at ${external} (KAFKA_BROKERS)`,
+      cluster: null,
+      close: async () => {},
+    };
   }
   if (kind === 'apache') {
     const kafka = await startApacheKafka({
-      nodes: 1,
-      port: 9092,
+      nodes,
+      port,
       dataDir: './data/kafka',
+      ...(nodes > 1 ? { maxHeap: CLUSTER_NODE_HEAP, properties: CLUSTER_FAILURE_DETECTION } : {}),
       log: lineLogger(createLogger({ component: 'kafka' })),
     });
-    return { bootstrap: kafka.bootstrap, describe: `Apache Kafka on ${kafka.bootstrap}`, close: () => kafka.close() };
+    const describe =
+      nodes > 1
+        ? `Apache Kafka, ${nodes} nodes (replication ${nodes}, min.insync.replicas 2), on ${kafka.bootstrap}`
+        : `Apache Kafka on ${kafka.bootstrap}`;
+    return { bootstrap: kafka.bootstrap, describe, cluster: nodes > 1 ? kafka : null, close: () => kafka.close() };
   }
   const brokerLog = lineLogger(createLogger({ component: 'broker' }));
   const broker = await startBroker(
-    { port: 9092, dataDir: './data/broker', log: brokerLog },
+    { port, dataDir: './data/broker', log: brokerLog },
     // Its figures go to system_metrics (the Pipeline tab), read from the registry /metrics would serve.
     { metrics: true },
   );
@@ -81,6 +105,7 @@ async function startKafka(kind: 'embedded' | 'apache'): Promise<KafkaHandle> {
   return {
     bootstrap: broker.bootstrap,
     describe: `embedded broker on ${broker.bootstrap}`,
+    cluster: null,
     close: async () => {
       await reporter?.stop();
       await broker.close();
@@ -98,6 +123,19 @@ export const upCommand: Command = {
       value: 'embedded|apache',
       description: 'which Kafka to start when KAFKA_BROKERS is unset',
       default: 'embedded',
+    },
+    nodes: {
+      type: 'string',
+      value: '1|3',
+      description:
+        'with --kafka apache: its nodes; 3 replicates every topic three times (min.insync.replicas 2) and the producer writes with acks=all',
+      default: '1',
+    },
+    'kafka-port': {
+      type: 'string',
+      value: 'PORT',
+      description: 'port of the Kafka up starts (node 1’s; the other nodes take the next ports); 0 picks free ones',
+      default: '9092',
     },
     port: {
       type: 'string',
@@ -135,10 +173,19 @@ export const upCommand: Command = {
     'installed; its first start builds it (~100 MB from Maven Central), in the background. A hot standby JVM then\n' +
     "waits beside it (where memory allows) and takes over from the last checkpoint if the job's JVM dies.\n" +
     'With --tls-cert/--tls-key clients use https:// and wss://: the edge serves TLS itself, or HAProxy ends it with --edges > 1.\n' +
-    'With --auth-secret, up also carries out tickstream chaos kill-edge|kill-analytics|cut-link|delay-link: each edge then\n' +
-    'reaches Kafka through a small TCP proxy of up’s, which cut-link and delay-link break for a while (docs/operations.md).',
+    'With --auth-secret, up also carries out tickstream chaos kill-edge|kill-analytics|cut-link|delay-link|slow-consumer\n' +
+    '(from the CLI or the dashboard’s Pipeline tab, for an admin): each edge then reaches Kafka through a small TCP proxy\n' +
+    'of up’s, which cut-link and delay-link break for a while (docs/operations.md); with --kafka apache --nodes 3 also\n' +
+    'stop-kafka-node (each node’s heap at most 384 MB).',
   async run(flags) {
     const kind = parseChoice('kafka', flags.required('kafka'), ['embedded', 'apache'] as const);
+    const nodes = parseInteger('nodes', flags.required('nodes'), { min: 1, max: 3 });
+    if (nodes === 2) throw new UsageError('--nodes must be 1 or 3 (a KRaft quorum of 2 survives no failure), got 2');
+    if (nodes > 1 && kind !== 'apache')
+      throw new UsageError(`--nodes ${nodes} needs --kafka apache (the embedded broker is a single node)`);
+    if (nodes > 1 && process.env.KAFKA_BROKERS?.trim())
+      throw new UsageError(`--nodes ${nodes} starts a cluster, but KAFKA_BROKERS names one already: unset one of them`);
+    const kafkaPort = parsePort('kafka-port', flags.required('kafka-port'));
     const port = parsePort('port', flags.required('port'));
     const edges = parseInteger('edges', flags.required('edges'), { min: 1, max: 64 });
     if (edges > 1 && port + edges > 65_535)
@@ -154,13 +201,24 @@ export const upCommand: Command = {
     const authSecret = flags.string('auth-secret') ?? (process.env.TICKSTREAM_AUTH_SECRET || null);
     // Edge processes of --edges N read it from their environment: a secret on a command line is visible in ps.
     if (authSecret !== null) process.env.TICKSTREAM_AUTH_SECRET = authSecret;
-    const kafka = await startKafka(kind);
+    const kafka = await startKafka(kind, nodes, kafkaPort);
     log(`kafka: ${kafka.describe}`);
     const producerLogger = createLogger({ component: 'producer' });
     let producer: Awaited<ReturnType<typeof startProducer>>;
+    // On replicated Kafka a tick counts as written once two copies hold it: acks=all, idempotent so
+    // that the retries a node's loss causes store each tick once.
+    const replicated = kafka.cluster !== null;
+    let kafkaNodes: KafkaNodesTarget | null = null;
     try {
+      if (kafka.cluster !== null)
+        kafkaNodes = await ClusterNodes.beforeProducer(
+          kafka.cluster,
+          defaultProducerOptions.topic,
+          () => producer.stats().acked,
+        );
       producer = await startProducer({
         ...defaultProducerOptions,
+        ...(replicated ? { acks: -1 as const, idempotent: true } : {}),
         brokers: kafka.bootstrap.split(','),
         log: lineLogger(producerLogger),
       });
@@ -174,7 +232,7 @@ export const upCommand: Command = {
       log: lineLogger(producerLogger),
     });
     log(
-      `producer: ${defaultProducerOptions.symbolCount} symbols at ${defaultProducerOptions.rate} ticks/s into '${defaultProducerOptions.topic}'`,
+      `producer: ${defaultProducerOptions.symbolCount} symbols at ${defaultProducerOptions.rate} ticks/s into '${defaultProducerOptions.topic}'${replicated ? ' (acks=all, idempotent)' : ''}`,
     );
     const analytics = await AnalyticsBeside.prepare(
       kafka.bootstrap,
@@ -186,7 +244,14 @@ export const upCommand: Command = {
       authSecret === null
         ? null
         : await Promise.all(Array.from({ length: edges }, () => KafkaLinkProxy.start(kafka.bootstrap, log)));
-    const chaos = new ChaosBeside(authSecret, kafka.bootstrap, producer, analytics, createLogger({ component: 'up' }));
+    const chaos = new ChaosBeside(
+      authSecret,
+      kafka.bootstrap,
+      producer,
+      analytics,
+      kafkaNodes,
+      createLogger({ component: 'up' }),
+    );
     const stopProducer = async (): Promise<void> => {
       await chaos.stop();
       await Promise.all((links ?? []).map((link) => link.close()));
@@ -418,6 +483,7 @@ class ChaosBeside {
     private readonly brokers: string,
     private readonly producer: RunningProducer,
     private readonly analytics: AnalyticsBeside,
+    private readonly kafkaNodes: KafkaNodesTarget | null,
     private readonly logger: Logger,
   ) {}
 
@@ -437,6 +503,9 @@ class ChaosBeside {
       secret: this.secret,
       edges,
       analytics: this.analytics.metricsUrl === null ? null : analyticsTarget(this.analytics, this.brokers),
+      kafkaNodes: this.kafkaNodes,
+      producerRate: () =>
+        this.producer.targetRate === 'max' ? null : this.producer.targetRate * this.producer.rateFactor,
       announce: (event) => this.producer.announce(event),
       log,
     });
@@ -445,7 +514,9 @@ class ChaosBeside {
       // Once the group is joined: a command written from then on is seen.
       () =>
         faults.listening.then(() =>
-          log('taking process-level commands on control (kill-edge, kill-analytics, cut-link, delay-link)'),
+          log(
+            `taking process-level commands on control (kill-edge, kill-analytics, cut-link, delay-link, slow-consumer${this.kafkaNodes === null ? '' : ', stop-kafka-node'})`,
+          ),
         ),
       (error: Error) => log(`not taking commands: ${error.message}`),
     );

@@ -465,7 +465,7 @@ export class CandleChart {
   /** "HALTED since 14:31:05 UTC" over the plot while the symbol is halted (a halt event, announced or detected). */
   private drawBanner(): void {
     const symbol = this.series?.symbol ?? '';
-    const halt = this.engine.market.halted.get(symbol);
+    const halt = this.engine.haltOf(symbol);
     this.halted = halt !== undefined;
     this.banner.text = halt ? `HALTED since ${formatTime(halt.sinceUs, '1s')} UTC` : '';
   }

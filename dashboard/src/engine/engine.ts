@@ -12,6 +12,7 @@ import {
   type FeedReport,
   type HeatmapView,
   type LogKind,
+  type MarketStatusView,
   type MoversView,
   type ReplayView,
   ROW,
@@ -306,6 +307,14 @@ export class Engine {
   /** The server's clock now, µs (the edge's time base: event and bar times). */
   serverNowUs(): number {
     return Date.now() * 1000 + (this.counters?.clockOffsetUs ?? 0);
+  }
+
+  /**
+   * A symbol's halt to draw over the market shown: the live one's; none while a replay is shown,
+   * since halts are live only (a replay does not carry the halts of its time).
+   */
+  haltOf(symbol: string): MarketStatusView['halted'][number] | undefined {
+    return this.replay === null ? this.market.halted.get(symbol) : undefined;
   }
 
   /** The market's time shown: the replay's clock while a replay is shown, else the edge's now. */

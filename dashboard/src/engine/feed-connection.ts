@@ -40,6 +40,8 @@ export interface FeedConnectionOptions {
   onNewEpoch?: (epoch: number) => void;
   /** A replay is shown instead of live (its book, which the client keeps current), or live again (null). */
   onReplay?: (book: QuoteBook | null) => void;
+  /** Each ReplayStatus of the replay shown: Loading when it loads its market at `clockUs` (a start or a seek). */
+  onReplayStatus?: (state: ReplayStateName, clockUs: number) => void;
   fetch?: typeof fetch;
   reconnectBaseMs?: number;
   reconnectMaxMs?: number;
@@ -268,11 +270,13 @@ export class FeedConnection {
     );
     client.on('replay', (status) => {
       if (!this.replaying) return;
+      const state = (ReplayState[status.state] ?? 'Loading') as ReplayStateName;
+      this.options.onReplayStatus?.(state, status.clockUs);
       this.options.report(
         {
           type: 'replay',
           replay: {
-            state: (ReplayState[status.state] ?? 'Loading') as ReplayStateName,
+            state,
             clockUs: status.clockUs,
             speed: status.speed,
             fromUs: status.fromUs,

@@ -133,6 +133,8 @@ export interface VolumeTableView {
   analytics: string;
   rows: VolumeRow[];
   counts: Record<VolumeCategory, number>;
+  /** While a replay is shown: the bars are those finished by this time (µs), the replay's clock; null: live. */
+  asOfUs: number | null;
 }
 
 /** A matrix the job wrote (GET /api/correlations): what the Correlation view offers. */

@@ -76,6 +76,14 @@ export {
   equityChart,
   markPortfolio,
 } from './portfolio-view.js';
+export {
+  type FaultTimeline,
+  type RecoveryRecord,
+  type RecoveryStage,
+  recoveryTimeline,
+  recoveryTimelines,
+  type TimelineStep,
+} from './recovery-timeline.js';
 export { SeriesHandle } from './series-handle.js';
 export { HIGH_AT, LOW_BELOW, volumeCategory } from './volume-table.js';
 export { workerFeed } from './worker-feed.js';

@@ -261,7 +261,6 @@ export class MarketGrid {
     let animating = false;
     // Badges are for recent events of the market shown: of the replay's time while replaying.
     const nowUs = this.engine.marketNowUs();
-    const market = this.engine.market;
     const badged: string[] = [];
     const haltedShown: string[] = [];
     const columns = this.shown;
@@ -305,7 +304,7 @@ export class MarketGrid {
       const direction = book.direction[id] as number;
       const name = book.names[id] ?? '';
       // A halted symbol says so where its change would be (and its change % stands still).
-      const halted = market.isHalted(name);
+      const halted = this.engine.haltOf(name) !== undefined;
       if (halted) haltedShown.push(name);
       // A recent market event on this symbol: a badge in the symbol column's last cell.
       const event = this.engine.events.recent(name, nowUs);

@@ -4,6 +4,8 @@
  * each node coloured by its component's status, each arrow labelled with what the component
  * reported flowing. Plain TypeScript: the Svelte tab only draws what this returns.
  */
+import type { RecoveryRecord } from './recovery-timeline.js';
+
 export type ComponentStatus = 'ok' | 'degraded' | 'silent';
 
 export interface PipelineComponent {
@@ -20,6 +22,8 @@ export interface PipelineAnswer {
   components: PipelineComponent[];
   links: { from: string; to: string; unit: string; ratePerS: number | null; clients?: number }[];
   partitions: { topic: string; partition: number; maxLag: number }[];
+  /** Injected faults' timelines (recovery-timeline.ts); absent from an edge older than them. */
+  recoveries?: RecoveryRecord[];
 }
 
 export interface DiagramNode {

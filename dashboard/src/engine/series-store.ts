@@ -1,3 +1,4 @@
+import { TIMEFRAME_US } from './candle-series.js';
 import { BAR, type FeedReport, SERIES_WIDTH, type SeriesSpec } from './feed-protocol.js';
 import { PackedBars } from './packed-bars.js';
 
@@ -79,11 +80,19 @@ function packJson(bars: BarJson[]): Float64Array {
  * frames if it is the series the connection follows (the newest opened: one CandleSubscribe per
  * connection), or a refresh over HTTP every 2 s otherwise. It keeps the Bollinger bands and any
  * volume profile asked for up to date, and hands the main thread the bars that changed.
+ *
+ * While a replay is shown, a chart holds only what had happened by the replay's clock: the
+ * history up to the bar the replay loaded its market in (/api/candles with `to`), then the
+ * replay's own Candles from that bar on; nothing is refreshed over HTTP (the edge's bars are live
+ * ones), so a series the connection does not follow stays at the replay's start. Back to live,
+ * every series loads its live history again.
  */
 export class SeriesStore {
   private readonly open = new Map<number, OpenSeries>();
   private followed: OpenSeries | null = null;
   private pollTimer: ReturnType<typeof setInterval> | null = null;
+  /** While a replay is shown: the event time it loaded its market at (its start or last seek), µs; null: live. */
+  private replayAtUs: number | null = null;
   private readonly now: () => number;
   /** http://host of the edge's HTTP API, once started; null: no history. */
   httpBase: string | null = null;
@@ -134,11 +143,36 @@ export class SeriesStore {
     this.sendProfile(series);
   }
 
-  /** A live Candles frame (BAR_WIDTH values per bar) of the followed symbol and timeframe. */
+  /**
+   * A Candles frame (`width` values per bar, oldest first) of the followed symbol and timeframe:
+   * live, or the replay's while one is shown, of which only the bars from the replay's start on
+   * are taken (the history before it is the edge's, with the job's indicators).
+   */
   candles(symbol: string, timeframe: number, bars: Float64Array, width: number): void {
     for (const series of this.open.values()) {
-      if (series.spec.symbol === symbol && series.spec.timeframe === timeframe) this.apply(series, bars, width);
+      if (series.spec.symbol !== symbol || series.spec.timeframe !== timeframe) continue;
+      const fromUs = this.replayBarUs(series);
+      let o = 0;
+      while (o < bars.length && (bars[o + BAR.start] as number) < fromUs) o += width;
+      this.apply(series, o === 0 ? bars : bars.subarray(o), width);
     }
+  }
+
+  /**
+   * A replay loaded its market at `atUs` (its start or a seek): every series starts again from
+   * the history before it. Called when the edge says so (ReplayStatus Loading), so the Candles of
+   * the market before a seek, sent before that status, are already in.
+   */
+  replayAt(atUs: number): void {
+    this.replayAtUs = atUs;
+    this.reloadAll();
+  }
+
+  /** The live market again: every series loads its live history. */
+  live(): void {
+    if (this.replayAtUs === null) return;
+    this.replayAtUs = null;
+    this.reloadAll();
   }
 
   /** A new epoch (a restarted edge, or another): every series reloads its history. */
@@ -154,7 +188,24 @@ export class SeriesStore {
     this.options.follow(newest === null ? null : { symbol: newest.spec.symbol, timeframe: newest.spec.timeframe });
   }
 
+  /** Start of the bar the replay's market was loaded in, µs (−∞ live): history ends before it, the replay's bars begin there. */
+  private replayBarUs(series: OpenSeries): number {
+    if (this.replayAtUs === null) return Number.NEGATIVE_INFINITY;
+    const length = TIMEFRAME_US[TIMEFRAME_NAMES[series.spec.timeframe] ?? '1m'];
+    return Math.floor(this.replayAtUs / length) * length;
+  }
+
+  /** Every series is emptied at once (no bar of the other market stays drawn) and loads its history again. */
+  private reloadAll(): void {
+    for (const series of this.open.values()) {
+      series.bars.clear();
+      this.sendBars(series, 0, true, '');
+      void this.load(series, series.spec.limit);
+    }
+  }
+
   private poll(): void {
+    if (this.replayAtUs !== null) return;
     for (const series of this.open.values()) {
       if (series !== this.followed && series.bars.count > 0) void this.load(series, 3);
     }
@@ -167,7 +218,9 @@ export class SeriesStore {
     const load = ++series.loads;
     const { symbol, timeframe, id } = series.spec;
     const tf = TIMEFRAME_NAMES[timeframe] ?? '1m';
-    const url = `${httpBase}/api/candles?symbol=${encodeURIComponent(symbol)}&tf=${tf}&limit=${limit}`;
+    const replayBarUs = this.replayBarUs(series);
+    const before = Number.isFinite(replayBarUs) ? `&to=${replayBarUs / 1000}` : '';
+    const url = `${httpBase}/api/candles?symbol=${encodeURIComponent(symbol)}&tf=${tf}&limit=${limit}${before}`;
     try {
       const response = await fetcher(url, { cache: 'no-store' });
       if (!response.ok) throw new Error(`${response.status} ${(await response.text()).trim()}`);

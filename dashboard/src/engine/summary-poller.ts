@@ -1,4 +1,5 @@
 import type { QuoteBook } from '@tickstream/client';
+import { TIMEFRAME_US, type TimeframeName } from './candle-series.js';
 import type {
   CorrelationCatalogEntry,
   FeedReport,
@@ -32,6 +33,14 @@ const CHECK_MS = 250;
 /** What follows a replay: computed from its book instead of asked of the edge, which knows only live. */
 const REPLAYED: ReadonlySet<Kind> = new Set<Kind>(['movers', 'heatmap']);
 
+/** /api/indicators' market-wide answer, and the replay's clock it was asked as of (null: live). */
+interface IndicatorsAsOf {
+  tf: string;
+  analytics: string;
+  symbols: IndicatorJson[];
+  asOfUs: number | null;
+}
+
 const NOTHING: SummaryWants = { market: false, movers: null, heatmap: null, volume: null, correlationCatalog: false };
 
 /**
@@ -40,7 +49,8 @@ const NOTHING: SummaryWants = { market: false, movers: null, heatmap: null, volu
  * pace, parses the JSON here, lays the heatmap out and sorts the volume table here, and hands
  * the main thread views ready to draw. A failed request is logged once until one succeeds.
  * While a replay is shown, the movers and the heatmap come from the replay's book instead
- * (replay-summaries.ts) at the same pace, and the edge is not asked for them.
+ * (replay-summaries.ts) at the same pace, and the edge is not asked for them; the volume table
+ * is asked for as it was at the replay's clock (/api/indicators with `to`).
  */
 export class SummaryPoller {
   private wants: SummaryWants = NOTHING;
@@ -50,7 +60,9 @@ export class SummaryPoller {
   private heatmapJson: HeatmapJson | null = null;
   /** The replay's book while a replay is shown; null: live. */
   private replayBook: QuoteBook | null = null;
-  private indicatorsJson: { tf: string; analytics: string; symbols: IndicatorJson[] } | null = null;
+  /** The shown replay's clock (µs) once a ReplayStatus said it; null: live, or not said yet. */
+  private replayClockUs: number | null = null;
+  private indicatorsJson: IndicatorsAsOf | null = null;
   private timer: ReturnType<typeof setInterval> | null = null;
   /** http://host of the edge's HTTP API, once started; null: nothing is asked. */
   httpBase: string | null = null;
@@ -85,9 +97,22 @@ export class SummaryPoller {
   replay(book: QuoteBook | null): void {
     if (book === this.replayBook) return;
     this.replayBook = book;
+    this.replayClockUs = null;
     this.heatmapJson = null;
-    for (const kind of REPLAYED) this.lastMs.delete(kind);
+    this.indicatorsJson = null;
+    for (const kind of [...REPLAYED, 'volume' as const]) this.lastMs.delete(kind);
     this.check();
+  }
+
+  /** The shown replay's clock, from each ReplayStatus: the volume table is asked for again at once when it went back (a seek). */
+  replayClock(clockUs: number): void {
+    if (this.replayBook === null) return;
+    const back = this.replayClockUs === null || clockUs < this.replayClockUs;
+    this.replayClockUs = clockUs;
+    if (back) {
+      this.lastMs.delete('volume');
+      this.check();
+    }
   }
 
   /** A new epoch: everything wanted is asked for again at once. */
@@ -132,6 +157,8 @@ export class SummaryPoller {
       const replayed = this.replayBook !== null && REPLAYED.has(kind);
       // Until the replay's Snapshot the book holds an earlier replay's market, or none: not drawn.
       if (replayed && this.replayBook?.awaitingSnapshot) continue;
+      // The volume table of a replayed time needs the replay's clock.
+      if (kind === 'volume' && this.replayBook !== null && this.replayClockUs === null) continue;
       this.lastMs.set(kind, now);
       if (replayed) this.computeReplayed(kind, this.replayBook as QuoteBook);
       else void this.fetchOne(kind);
@@ -147,8 +174,14 @@ export class SummaryPoller {
         return `/api/movers?limit=${w.movers?.limit ?? 10}&tf=${w.movers?.tf ?? '1m'}`;
       case 'heatmap':
         return '/api/heatmap';
-      case 'volume':
-        return `/api/indicators?tf=${w.volume?.tf ?? '1m'}`;
+      case 'volume': {
+        const tf = w.volume?.tf ?? '1m';
+        const asOfUs = this.volumeAsOfUs();
+        if (asOfUs === null) return `/api/indicators?tf=${tf}`;
+        // Bars that started before the one holding the clock: those finished by then.
+        const length = TIMEFRAME_US[tf as TimeframeName] ?? TIMEFRAME_US['1m'];
+        return `/api/indicators?tf=${tf}&to=${(Math.floor(asOfUs / length) * length) / 1000}`;
+      }
       case 'correlationCatalog':
         return '/api/correlations';
     }
@@ -160,13 +193,14 @@ export class SummaryPoller {
     if (httpBase === null || fetcher === undefined) return;
     this.inFlight.add(kind);
     const path = this.url(kind);
+    const shown = this.replayBook;
+    const asOfUs = kind === 'volume' ? this.volumeAsOfUs() : null;
     try {
       const response = await fetcher(`${httpBase}${path}`, { cache: 'no-store' });
       if (!response.ok) throw new Error(`${response.status} ${(await response.text()).trim()}`);
       const body = (await response.json()) as unknown;
       this.failing.delete(kind);
-      // A live answer that lands after a replay began is not shown over the replay.
-      if (this.wanted(kind) && !(this.replayBook !== null && REPLAYED.has(kind))) this.receive(kind, body);
+      if (this.current(kind, shown, asOfUs)) this.receive(kind, body, asOfUs);
     } catch (error) {
       if (!this.failing.has(kind)) this.options.log(`${path} did not answer: ${(error as Error).message}`);
       this.failing.add(kind);
@@ -175,7 +209,7 @@ export class SummaryPoller {
     }
   }
 
-  private receive(kind: Kind, body: unknown): void {
+  private receive(kind: Kind, body: unknown, asOfUs: number | null): void {
     switch (kind) {
       case 'market': {
         const market = body as {
@@ -195,7 +229,7 @@ export class SummaryPoller {
       case 'volume': {
         const json = body as { tf: string; analytics: string; symbols: IndicatorJson[] };
         if (json.tf !== this.wants.volume?.tf) return;
-        this.indicatorsJson = json;
+        this.indicatorsJson = { ...json, asOfUs };
         this.sendVolume();
         break;
       }
@@ -219,6 +253,21 @@ export class SummaryPoller {
     }
   }
 
+  /** Whether an answer asked for while `shown` was shown (as of `asOfUs`) is still of the market shown. */
+  private current(kind: Kind, shown: QuoteBook | null, asOfUs: number | null): boolean {
+    // A replay began or ended meanwhile: the answer is of the other market.
+    if (!this.wanted(kind) || this.replayBook !== shown) return false;
+    // The replay's movers and heatmap are computed here, never taken from the edge.
+    if (shown !== null && REPLAYED.has(kind)) return false;
+    // Asked as of a time the replay has since sought back before: it would show bars after the clock.
+    return asOfUs === null || this.replayClockUs === null || asOfUs <= this.replayClockUs;
+  }
+
+  /** The time the volume table is asked as of: the shown replay's clock; null: live. */
+  private volumeAsOfUs(): number | null {
+    return this.replayBook === null ? null : this.replayClockUs;
+  }
+
   private sendHeatmap(): void {
     const size = this.wants.heatmap;
     if (!size || !this.heatmapJson) return;
@@ -235,7 +284,10 @@ export class SummaryPoller {
     const wanted = this.wants.volume;
     if (!wanted || !this.indicatorsJson) return;
     this.options.report(
-      { type: 'volume-table', table: volumeTable(this.indicatorsJson, wanted.sort, wanted.descending) },
+      {
+        type: 'volume-table',
+        table: volumeTable(this.indicatorsJson, wanted.sort, wanted.descending, this.indicatorsJson.asOfUs),
+      },
       [],
     );
   }

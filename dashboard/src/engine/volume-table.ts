@@ -28,6 +28,7 @@ export function volumeTable(
   json: { tf: string; analytics: string; symbols: IndicatorJson[] },
   sort: VolumeSortKey,
   descending: boolean,
+  asOfUs: number | null = null,
 ): VolumeTableView {
   const counts: Record<VolumeCategory, number> = { high: 0, medium: 0, low: 0 };
   const rows: VolumeRow[] = json.symbols.map((entry) => {
@@ -52,5 +53,5 @@ export function volumeTable(
     if (x === null || y === null) return x === y ? a.symbol.localeCompare(b.symbol) : x === null ? 1 : -1;
     return (x - y) * direction || a.symbol.localeCompare(b.symbol);
   });
-  return { tf: json.tf, analytics: json.analytics, rows, counts };
+  return { tf: json.tf, analytics: json.analytics, rows, counts, asOfUs };
 }

@@ -3,7 +3,7 @@ import { BAR_WIDTH, type FeedCommand } from './feed-protocol.js';
 import { SeriesStore } from './series-store.js';
 import { SummaryPoller } from './summary-poller.js';
 
-export type WorkerHubOptions = Omit<FeedConnectionOptions, 'onCandles' | 'onNewEpoch' | 'onReplay'>;
+export type WorkerHubOptions = Omit<FeedConnectionOptions, 'onCandles' | 'onNewEpoch' | 'onReplay' | 'onReplayStatus'>;
 
 /**
  * Everything the decode worker runs: the protocol client (FeedConnection), the charts' series
@@ -33,7 +33,14 @@ export class WorkerHub {
         this.series.epoch();
         this.summaries.epoch();
       },
-      onReplay: (book) => this.summaries.replay(book),
+      onReplay: (book) => {
+        this.summaries.replay(book);
+        if (book === null) this.series.live();
+      },
+      onReplayStatus: (state, clockUs) => {
+        if (state === 'Loading') this.series.replayAt(clockUs);
+        this.summaries.replayClock(clockUs);
+      },
     });
   }
 

@@ -1,6 +1,12 @@
 import { createTickOut, MarketModel, type ModelOptions, type TickOut } from './model.js';
 import { deriveSeed, Random } from './random.js';
-import { type MarketEventOut, type ScenarioKind, ScenarioPlayer, type ScenarioTiming } from './scenarios.js';
+import {
+  type EpisodeKind,
+  type MarketEventOut,
+  type ScenarioKind,
+  ScenarioPlayer,
+  type ScenarioTiming,
+} from './scenarios.js';
 import { intradayVolumeFactor } from './session.js';
 import type { Universe } from './universe.js';
 
@@ -56,6 +62,11 @@ export class TickGenerator {
   /** The scenario's multiplier of the tick rate now (×100 in a burst); the caller applies it. */
   get rateMultiplier(): number {
     return this.scenario.rateMultiplier;
+  }
+
+  /** Plays one episode of `kind` from the next `fill` (ScenarioPlayer.playNow). */
+  playScenario(kind: EpisodeKind, activeMs: number): void {
+    this.scenario.playNow(kind, activeMs);
   }
 
   /** Whether symbol `i` is halted now; `fill` skips it. */

@@ -13,6 +13,7 @@ export {
 export { deriveSeed, Random } from './random.js';
 export {
   defaultScenarioTiming,
+  type EpisodeKind,
   type MarketEventOut,
   SCENARIO_KINDS,
   type ScenarioKind,

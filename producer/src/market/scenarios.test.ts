@@ -30,6 +30,49 @@ describe('ScenarioPlayer', () => {
     expect(events).toEqual([]);
   });
 
+  it('plays one episode on demand (tickstream chaos scenario) in a normal market, then is calm again', () => {
+    const player = new ScenarioPlayer('normal', universe, 1, timing);
+    player.update(T0);
+    player.playNow('flash-crash', 2_000);
+    const falling: number[] = [];
+    const events = play(player, 6_000, 250, (t) => {
+      if (t - T0 < 2_000) falling.push(player.extraDrift[0] as number);
+      else
+        expect(player.extraDrift.every((d) => d === 0) && player.volatilityMultiplier.every((m) => m === 1)).toBe(true);
+    });
+    expect(events.map((e) => [e.kind, e.name, e.timeMs - T0])).toEqual([
+      ['scenario-start', 'flash-crash', 0],
+      ['scenario-end', 'flash-crash', 2_000],
+    ]);
+    expect(events[0]?.detail).toContain('for 2 s');
+    // Falls in its first quarter, climbs back after.
+    expect(falling[0]).toBeLessThan(0);
+    expect(falling.at(-1)).toBeGreaterThan(0);
+    expect(player.onDemand).toBeNull();
+  });
+
+  it('ends a looping episode under way for one on demand, and halts a symbol in every shard alike', () => {
+    const shards = [1, 2].map(() => new ScenarioPlayer('burst', universe, 5, timing));
+    const events = shards.map((player) => {
+      player.update(T0);
+      player.update(T0 + 11_000); // inside the loop's burst episode
+      expect(player.rateMultiplier).toBe(100);
+      player.playNow('halt', 1_000);
+      player.update(T0 + 11_500);
+      expect(player.rateMultiplier).toBe(1);
+      expect(player.onDemand).toBe('halt');
+      return player.drainEvents();
+    });
+    expect(events[0]?.map((e) => [e.kind, e.name])).toEqual([
+      ['scenario-start', 'burst'],
+      ['scenario-end', 'burst'],
+      ['scenario-start', 'halt'],
+      ['halt', 'halt'],
+    ]);
+    expect(events[1]?.[3]?.symbol).toBe(events[0]?.[3]?.symbol);
+    expect(() => shards[0]?.playNow('halt', 0)).toThrow(new RangeError('an episode needs activeMs > 0, got 0'));
+  });
+
   it('halts one symbol per episode on a loop, with start, halt, resume and end events at the episode bounds', () => {
     const player = new ScenarioPlayer('halt', universe, 1, timing);
     const haltedAt = new Map<number, number[]>();

@@ -1,9 +1,15 @@
+import { MARKET_SCENARIOS, type MarketScenario } from '@tickstream/schemas';
 import { type MarketControls, TRADING_SECONDS_PER_YEAR } from './model.js';
 import { deriveSeed } from './random.js';
 import type { Universe } from './universe.js';
 
-export const SCENARIO_KINDS = ['normal', 'burst', 'flash-crash', 'halt', 'news-spike', 'selloff'] as const;
-export type ScenarioKind = (typeof SCENARIO_KINDS)[number];
+export const SCENARIO_KINDS = MARKET_SCENARIOS;
+export type ScenarioKind = MarketScenario;
+/** A scenario with an episode to play: every one but the plain model. */
+export type EpisodeKind = Exclude<ScenarioKind, 'normal'>;
+
+/** Episodes played on demand are numbered from here, apart from the loop's. */
+const ON_DEMAND_EPISODES = 1_000_000;
 
 /** A market event (a scenario's, or the session's), as the producer writes it to the `market_events` topic. */
 export interface MarketEventOut {
@@ -68,6 +74,11 @@ export class ScenarioPlayer implements MarketControls {
   /** The episode under way, or −1 in the calm. */
   private activeEpisode = -1;
   private haltedSymbol = -1;
+  /** An episode asked for by playNow, started at the next update. */
+  private requested: { kind: EpisodeKind; activeMs: number } | null = null;
+  private demand: { kind: EpisodeKind; activeMs: number; startMs: number; episode: number; lastMs: number } | null =
+    null;
+  private demandsPlayed = 0;
 
   constructor(
     readonly kind: ScenarioKind,
@@ -97,10 +108,27 @@ export class ScenarioPlayer implements MarketControls {
   }
 
   /**
+   * Plays one episode of `kind` for `activeMs` of market time from the next `update` (tickstream
+   * chaos scenario): an episode of the loop under way ends first, and the loop waits meanwhile.
+   */
+  playNow(kind: EpisodeKind, activeMs: number): void {
+    if (!(activeMs > 0 && Number.isFinite(activeMs)))
+      throw new RangeError(`an episode needs activeMs > 0, got ${activeMs}`);
+    this.requested = { kind, activeMs };
+  }
+
+  /** The episode asked for by playNow, while it plays. */
+  get onDemand(): EpisodeKind | null {
+    return this.demand?.kind ?? null;
+  }
+
+  /**
    * Brings the controls to market time `nowMs`, queueing an event at each start and end. The loop
    * starts at the first call; time that runs backwards (a wall clock stepped back) stands still.
    */
   update(nowMs: number): void {
+    if (this.requested !== null) this.startDemand(nowMs, this.requested);
+    if (this.demand !== null && this.playDemand(nowMs)) return;
     if (this.kind === 'normal') return;
     if (Number.isNaN(this.originMs)) this.originMs = nowMs;
     const offset = Math.max(nowMs - this.originMs, this.lastOffsetMs);
@@ -108,9 +136,40 @@ export class ScenarioPlayer implements MarketControls {
     const episode = Math.floor(offset / this.cycleMs);
     const intoCycle = offset - episode * this.cycleMs;
     const activeNow = intoCycle >= this.timing.calmMs;
-    if (this.activeEpisode >= 0 && (!activeNow || episode !== this.activeEpisode)) this.end();
-    if (activeNow && this.activeEpisode !== episode) this.begin(episode);
+    if (this.activeEpisode >= 0 && (!activeNow || episode !== this.activeEpisode))
+      this.end(this.kind, this.originMs + (this.activeEpisode + 1) * this.cycleMs);
+    if (activeNow && this.activeEpisode !== episode) {
+      this.activeEpisode = episode;
+      const timeMs = this.originMs + episode * this.cycleMs + this.timing.calmMs;
+      this.begin(this.kind, episode, timeMs, this.timing.activeMs);
+    }
     this.shape(episode, intoCycle);
+  }
+
+  private startDemand(nowMs: number, requested: { kind: EpisodeKind; activeMs: number }): void {
+    this.requested = null;
+    if (this.demand !== null) this.end(this.demand.kind, nowMs);
+    else if (this.activeEpisode >= 0) this.end(this.kind as EpisodeKind, nowMs);
+    // Episode numbers of their own: what a played episode draws (the halted symbol, the sector
+    // with news) is still the same in every shard, and differs from the loop's episodes.
+    const episode = ON_DEMAND_EPISODES + this.demandsPlayed++;
+    this.demand = { ...requested, startMs: nowMs, episode, lastMs: nowMs };
+    this.begin(requested.kind, episode, nowMs, requested.activeMs);
+  }
+
+  /** Shapes the controls for the episode asked for; false once it is over (the loop resumes). */
+  private playDemand(nowMs: number): boolean {
+    const demand = this.demand as NonNullable<typeof this.demand>;
+    demand.lastMs = Math.max(demand.lastMs, nowMs);
+    const into = demand.lastMs - demand.startMs;
+    this.calm();
+    if (into < demand.activeMs) {
+      this.shapeEpisode(demand.kind, demand.episode, into / demand.activeMs, demand.activeMs);
+      return true;
+    }
+    this.end(demand.kind, demand.startMs + demand.activeMs);
+    this.demand = null;
+    return false;
   }
 
   /** Events since the last call; allocates only when there are some. */
@@ -118,14 +177,12 @@ export class ScenarioPlayer implements MarketControls {
     return this.events.length === 0 ? NO_EVENTS : this.events.splice(0);
   }
 
-  private begin(episode: number): void {
-    this.activeEpisode = episode;
-    const timeMs = this.originMs + episode * this.cycleMs + this.timing.calmMs;
-    const lasting = `for ${this.timing.activeMs / 1000} s`;
+  private begin(kind: EpisodeKind, episode: number, timeMs: number, activeMs: number): void {
+    const lasting = `for ${activeMs / 1000} s`;
     const u = this.universe;
     let sector = '';
     let detail: string;
-    switch (this.kind) {
+    switch (kind) {
       case 'burst':
         detail = `tick rate ×${BURST_RATE} ${lasting}`;
         break;
@@ -144,19 +201,18 @@ export class ScenarioPlayer implements MarketControls {
       default:
         detail = `every sector declines ${SELLOFF_MIN_DECLINE * 100}–${SELLOFF_MAX_DECLINE * 100} % ${lasting}, then recovers`;
     }
-    this.events.push({ kind: 'scenario-start', symbol: '', sector, name: this.kind, detail, timeMs });
+    this.events.push({ kind: 'scenario-start', symbol: '', sector, name: kind, detail, timeMs });
     if (this.haltedSymbol >= 0) this.events.push(this.haltEvent('halt', timeMs));
   }
 
-  private end(): void {
-    const timeMs = this.originMs + (this.activeEpisode + 1) * this.cycleMs;
+  private end(kind: EpisodeKind, timeMs: number): void {
     if (this.haltedSymbol >= 0) {
       this.events.push(this.haltEvent('resume', timeMs));
       this.halted[this.haltedSymbol] = 0;
       this.haltedSymbol = -1;
     }
     this.activeEpisode = -1;
-    this.events.push({ kind: 'scenario-end', symbol: '', sector: '', name: this.kind, detail: '', timeMs });
+    this.events.push({ kind: 'scenario-end', symbol: '', sector: '', name: kind, detail: '', timeMs });
   }
 
   private haltEvent(kind: 'halt' | 'resume', timeMs: number): MarketEventOut {
@@ -183,9 +239,7 @@ export class ScenarioPlayer implements MarketControls {
 
   /** The controls `intoCycleMs` into episode `episode`'s cycle (its calm, then its episode). */
   private shape(episode: number, intoCycleMs: number): void {
-    this.rateMultiplier = 1;
-    this.volatilityMultiplier.fill(1);
-    this.extraDrift.fill(0);
+    this.calm();
     if (intoCycleMs < this.timing.calmMs) {
       if (this.kind === 'selloff' && episode > 0) {
         // The calm after a selloff climbs back what it took.
@@ -196,9 +250,21 @@ export class ScenarioPlayer implements MarketControls {
       }
       return;
     }
-    const activeYears = yearsOf(this.timing.activeMs);
     const progress = (intoCycleMs - this.timing.calmMs) / this.timing.activeMs;
-    switch (this.kind) {
+    this.shapeEpisode(this.kind as EpisodeKind, episode, progress, this.timing.activeMs);
+  }
+
+  /** The plain model's controls. */
+  private calm(): void {
+    this.rateMultiplier = 1;
+    this.volatilityMultiplier.fill(1);
+    this.extraDrift.fill(0);
+  }
+
+  /** The controls `progress` (0 to 1) into episode `episode` of `kind`, lasting `activeMs`. */
+  private shapeEpisode(kind: EpisodeKind, episode: number, progress: number, activeMs: number): void {
+    const activeYears = yearsOf(activeMs);
+    switch (kind) {
       case 'burst':
         this.rateMultiplier = BURST_RATE;
         break;

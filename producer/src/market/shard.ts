@@ -1,7 +1,7 @@
 import type { TickFields } from '@tickstream/schemas';
 import { TickGenerator } from './generator.js';
 import type { TickOut } from './model.js';
-import type { MarketEventOut, ScenarioKind, ScenarioTiming } from './scenarios.js';
+import type { EpisodeKind, MarketEventOut, ScenarioKind, ScenarioTiming } from './scenarios.js';
 import { type Clock, SessionAnnouncer } from './session.js';
 import type { Universe } from './universe.js';
 
@@ -83,6 +83,11 @@ export class ShardGenerator {
   /** The scenario's rate multiplier now (×100 in a burst). */
   get rateMultiplier(): number {
     return this.generator.rateMultiplier;
+  }
+
+  /** Plays one episode of `kind` for `activeMs` of market time, starting at the next `fill` (tickstream chaos scenario). */
+  playScenario(kind: EpisodeKind, activeMs: number): void {
+    this.generator.playScenario(kind, activeMs);
   }
 
   /** Generates up to `budget` ticks up to the clock's market time; `emit` sees each in `this.tick`. */

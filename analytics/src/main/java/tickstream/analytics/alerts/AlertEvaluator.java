@@ -2,7 +2,10 @@ package tickstream.analytics.alerts;
 
 import java.util.ArrayList;
 import java.util.Collection;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
+import java.util.Set;
 import org.apache.flink.api.common.functions.OpenContext;
 import org.apache.flink.api.common.state.BroadcastState;
 import org.apache.flink.api.common.state.MapState;
@@ -10,14 +13,15 @@ import org.apache.flink.api.common.state.MapStateDescriptor;
 import org.apache.flink.api.common.state.ReadOnlyBroadcastState;
 import org.apache.flink.api.common.state.ValueState;
 import org.apache.flink.api.common.state.ValueStateDescriptor;
+import org.apache.flink.api.common.typeinfo.PrimitiveArrayTypeInfo;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.api.common.typeinfo.Types;
 import org.apache.flink.metrics.Counter;
+import org.apache.flink.metrics.Gauge;
 import org.apache.flink.streaming.api.functions.co.KeyedBroadcastProcessFunction;
 import org.apache.flink.util.Collector;
 import org.apache.flink.util.OutputTag;
 import tickstream.analytics.model.Tick;
-import tickstream.user.AlertKind;
 
 /**
  * Evaluates the alert rules (broadcast state, from `alerts`) on the ticks and market events of one
@@ -26,7 +30,14 @@ import tickstream.user.AlertKind;
  * Semantics: docs/alerts.md and schemas/fixtures/alert-rules.json.
  */
 public class AlertEvaluator extends KeyedBroadcastProcessFunction<String, AlertInput, RuleChange, Trigger> {
-    public static final MapStateDescriptor<String, Rule> RULES =
+    /** The rules, each user's packed in one array (PackedRules), keyed by user. */
+    public static final MapStateDescriptor<String, byte[]> RULES = new MapStateDescriptor<>(
+            "alert-rules-by-user", Types.STRING, PrimitiveArrayTypeInfo.BYTE_PRIMITIVE_ARRAY_TYPE_INFO);
+    /**
+     * Before packing, one Rule per record key: a checkpoint of an earlier job holds its rules here.
+     * Read after such a restore, and moved into RULES by the first rule change.
+     */
+    public static final MapStateDescriptor<String, Rule> UNPACKED_RULES =
             new MapStateDescriptor<>("alert-rules", Types.STRING, TypeInformation.of(Rule.class));
     static final MapStateDescriptor<String, Firing> FIRINGS =
             new MapStateDescriptor<>("alert-firings", Types.STRING, TypeInformation.of(Firing.class));
@@ -43,70 +54,156 @@ public class AlertEvaluator extends KeyedBroadcastProcessFunction<String, AlertI
     private transient MapState<String, Firing> firings;
     private transient RuleIndex index;
     private transient Counter fired;
+    private transient int[] sides;
 
     @Override
     public void open(OpenContext context) {
         history = getRuntimeContext().getState(new ValueStateDescriptor<>("alert-history", SymbolHistory.class));
         firings = getRuntimeContext().getMapState(FIRINGS);
         fired = getRuntimeContext().getMetricGroup().counter("alert_triggers");
+        // The rules this subtask holds: how a benchmark knows a batch of rules (or tombstones) is in.
+        getRuntimeContext().getMetricGroup().gauge("alert_rules", (Gauge<Integer>) () -> index == null ? 0 : index.size());
+        sides = new int[0];
     }
 
     @Override
     public void processElement(AlertInput input, ReadOnlyContext context, Collector<Trigger> out) throws Exception {
-        Collection<Rule> rules = index(context.getBroadcastState(RULES)).rulesOf(context.getCurrentKey());
+        if (index == null) index = restoredIndex(context.getBroadcastState(RULES), context.getBroadcastState(UNPACKED_RULES));
+        TargetRules rules = index.rulesOf(context.getCurrentKey());
         if (input.tick != null) onTick(input.tick, rules, out);
         else onEvent(input.event, context.getCurrentKey(), rules, context, out);
     }
 
+    /** Which rules an evaluator holds: every one, or those of its stage's targets only. */
+    public enum Holding {
+        ALL,
+        /** Rules on a symbol: the per-symbol stage. */
+        SYMBOL_RULES,
+        /** Rules on "sector:<name>": the per-sector stage. */
+        SECTOR_RULES;
+
+        boolean holds(Rule rule) {
+            boolean sector = rule.symbol.startsWith(RuleIndex.SECTOR_PREFIX);
+            return this == ALL || (this == SECTOR_RULES) == sector;
+        }
+    }
+
+    private Holding holding = Holding.ALL;
+
+    /**
+     * Keep only the rules this stage evaluates: each stage's broadcast state is copied and written
+     * at every checkpoint (every 500 ms), so the per-sector stage need not carry 10,000 symbol rules.
+     */
+    public AlertEvaluator holding(Holding holding) {
+        this.holding = holding;
+        return this;
+    }
+
     @Override
     public void processBroadcastElement(RuleChange change, Context context, Collector<Trigger> out) throws Exception {
-        BroadcastState<String, Rule> rules = context.getBroadcastState(RULES);
-        RuleIndex current = index(rules);
-        if (change.isDeletion()) {
-            rules.remove(change.key);
-            current.remove(change.key);
+        BroadcastState<String, byte[]> packed = context.getBroadcastState(RULES);
+        BroadcastState<String, Rule> unpacked = context.getBroadcastState(UNPACKED_RULES);
+        if (index == null) index = restoredIndex(packed, unpacked);
+        if (unpacked.immutableEntries().iterator().hasNext()) {
+            // Restored from a checkpoint that kept rules one by one: pack them now, once.
+            Set<String> users = new HashSet<>();
+            for (Map.Entry<String, Rule> entry : unpacked.immutableEntries()) {
+                if (holding.holds(entry.getValue())) users.add(entry.getValue().user);
+            }
+            unpacked.clear();
+            for (String user : users) repack(packed, user);
+        }
+        if (change.isDeletion() || !holding.holds(change.rule)) {
+            // A deletion, or an edit that moved the rule to the other stage's targets.
+            Rule removed = index.remove(change.key);
+            if (removed == null) return;
+            repack(packed, removed.user);
             // A deleted rule's firing memory goes with it, under whichever key it was kept.
             context.applyToKeyedState(FIRINGS, (key, state) -> state.remove(change.key));
         } else {
             // Kept beyond this call: a copy, since object reuse refills `change` with the next record.
             Rule rule = change.rule.copy();
             rule.key = change.key;
-            rules.put(change.key, rule);
-            current.put(rule);
+            Rule previous = index.remove(rule.key);
+            index.put(rule);
+            if (previous != null && !previous.user.equals(rule.user)) repack(packed, previous.user);
+            repack(packed, rule.user);
         }
     }
 
-    private void onTick(Tick tick, Collection<Rule> rules, Collector<Trigger> out) throws Exception {
+    /** The broadcast state's entry of `user`: their rules packed, or none. */
+    private void repack(BroadcastState<String, byte[]> packed, String user) throws Exception {
+        Collection<Rule> rules = index.rulesOfUser(user);
+        if (rules.isEmpty()) packed.remove(user);
+        else packed.put(user, PackedRules.pack(rules));
+    }
+
+    /** The index of the broadcast rules, built from the state after a restore (open() cannot read it). */
+    private RuleIndex restoredIndex(ReadOnlyBroadcastState<String, byte[]> packed, ReadOnlyBroadcastState<String, Rule> unpacked)
+            throws Exception {
+        List<Rule> rules = new ArrayList<>();
+        for (Map.Entry<String, byte[]> entry : packed.immutableEntries()) rules.addAll(PackedRules.unpack(entry.getValue()));
+        for (Map.Entry<String, Rule> entry : unpacked.immutableEntries()) {
+            Rule rule = entry.getValue().copy();
+            rule.key = entry.getKey();
+            if (holding.holds(rule)) rules.add(rule);
+        }
+        return new RuleIndex(rules);
+    }
+
+    /**
+     * The hot path: 20,000 ticks a second for 1,000 symbols. A tick touches only the rules that
+     * could fire on it (price rules by binary search over their sorted thresholds) and reads a
+     * rule's firing memory (keyed state) only once its condition holds.
+     */
+    private void onTick(Tick tick, TargetRules rules, Collector<Trigger> out) throws Exception {
         SymbolHistory symbol = history.value();
         if (symbol == null) symbol = new SymbolHistory();
         long timeMs = tick.timeUs / 1000;
-        long horizonMs = 0;
-        List<Rule> candidates = rules.isEmpty() ? List.of() : new ArrayList<>(rules);
-        int[] sidesBefore = new int[candidates.size()];
-        for (int i = 0; i < candidates.size(); i++) {
-            Rule rule = candidates.get(i);
-            horizonMs = Math.max(horizonMs, rule.historyNeededMs());
-            if (rule.kind == AlertKind.RelativeVolume) symbol.ensureSeries(rule.effectiveWindowMs(), 0, timeMs, tick.price);
-            if (rule.kind == AlertKind.IndicatorCross) symbol.ensureSeries(0, rule.effectiveWindowMs(), timeMs, tick.price);
-            sidesBefore[i] = RuleConditions.sideBefore(rule, symbol);
-        }
-        symbol.add(tick.sector, timeMs, tick.price, tick.size, horizonMs);
+        for (long length : rules.extraBucketLengths) symbol.ensureSeries(length, 0, timeMs, tick.price);
+        for (long length : rules.extraBarLengths) symbol.ensureSeries(0, length, timeMs, tick.price);
+        Rule[] windowed = rules.windowed;
+        int[] sidesBefore = sidesBefore(rules.indicatorCount);
+        for (int i = 0; i < rules.indicatorCount; i++) sidesBefore[i] = RuleConditions.sideBefore(windowed[i], symbol);
+        symbol.add(tick.sector, timeMs, tick.price, tick.size, rules.horizonMs);
         history.update(symbol);
-        for (int i = 0; i < candidates.size(); i++) {
-            Rule rule = candidates.get(i);
-            if (rule.kind == AlertKind.Event || !mayFire(rule, timeMs)) continue;
-            double observed = RuleConditions.observed(rule, symbol, tick.price, timeMs, sidesBefore[i]);
-            if (Double.isNaN(observed)) continue;
-            double price = PriceUnits.currency(tick.price);
-            Trigger trigger = trigger(rule, tick.symbol, observed, price, timeMs, tick.sequence,
-                    rule.id + "-" + rule.armedAtMs + "-" + tick.sequence);
-            trigger.detail = TriggerDetail.of(rule, tick.symbol, observed, price, null);
-            remember(rule, timeMs);
-            out.collect(trigger);
+        if (rules.isEmpty()) return;
+
+        long price = tick.price;
+        for (int i = 0, met = rules.aboveMetBy(price); i < met; i++) {
+            Rule rule = rules.above[i];
+            if (inForce(rule, timeMs) && notFiredYet(rule, timeMs))
+                fire(rule, tick, PriceUnits.currency(price), timeMs, out);
+        }
+        for (int i = rules.firstBelowMetBy(price); i < rules.below.length; i++) {
+            Rule rule = rules.below[i];
+            if (inForce(rule, timeMs) && notFiredYet(rule, timeMs))
+                fire(rule, tick, PriceUnits.currency(price), timeMs, out);
+        }
+        for (int i = 0; i < windowed.length; i++) {
+            Rule rule = windowed[i];
+            if (!inForce(rule, timeMs)) continue;
+            double observed = RuleConditions.observed(rule, symbol, price, timeMs, i < rules.indicatorCount ? sidesBefore[i] : BarCloses.UNKNOWN);
+            if (!Double.isNaN(observed) && notFiredYet(rule, timeMs)) fire(rule, tick, observed, timeMs, out);
         }
     }
 
-    private void onEvent(SeenEvent event, String key, Collection<Rule> rules, ReadOnlyContext context, Collector<Trigger> out)
+    private void fire(Rule rule, Tick tick, double observed, long timeMs, Collector<Trigger> out) throws Exception {
+        double price = PriceUnits.currency(tick.price);
+        Trigger trigger = trigger(rule, tick.symbol, observed, price, timeMs, tick.sequence,
+                rule.id + "-" + rule.armedAtMs + "-" + tick.sequence);
+        trigger.detail = TriggerDetail.of(rule, tick.symbol, observed, price, null);
+        remember(rule, timeMs);
+        out.collect(trigger);
+    }
+
+    /** Scratch for indicator-cross sides, kept between ticks: no allocation per tick. */
+    private int[] sidesBefore(int count) {
+        if (sides.length < count) sides = new int[count];
+        return sides;
+    }
+
+    private void onEvent(SeenEvent event, String key, TargetRules rules, ReadOnlyContext context, Collector<Trigger> out)
             throws Exception {
         boolean perSymbol = !key.startsWith(RuleIndex.SECTOR_PREFIX);
         SeenEvent seen = event;
@@ -118,8 +215,8 @@ public class AlertEvaluator extends KeyedBroadcastProcessFunction<String, AlertI
             if (!seen.hasSector() && symbol != null) seen.sector = symbol.sector;
             if (seen.hasSector()) context.output(SECTOR_EVENTS, AlertInput.of(seen));
         }
-        for (Rule rule : rules) {
-            if (rule.kind != AlertKind.Event || !mayFire(rule, seen.timeMs)) continue;
+        for (Rule rule : rules.events) {
+            if (!inForce(rule, seen.timeMs) || !notFiredYet(rule, seen.timeMs)) continue;
             double price = PriceUnits.currency(seen.lastPrice);
             Trigger trigger = trigger(rule, seen.symbol, 0, price, seen.timeMs, 0,
                     rule.id + "-" + rule.armedAtMs + "-e" + seen.timeMs);
@@ -129,10 +226,14 @@ public class AlertEvaluator extends KeyedBroadcastProcessFunction<String, AlertI
         }
     }
 
-    /** Expiry, the replay grace, the one-shot and the cool-down (docs/alerts.md, 5 and 6). */
-    private boolean mayFire(Rule rule, long timeMs) throws Exception {
+    /** Expiry and the replay grace (docs/alerts.md, 6): the rule's own fields, no state read. */
+    private static boolean inForce(Rule rule, long timeMs) {
         if (rule.expiresAtMs != 0 && timeMs >= rule.expiresAtMs) return false;
-        if (timeMs < rule.armedAtMs - REPLAY_GRACE_MS) return false;
+        return timeMs >= rule.armedAtMs - REPLAY_GRACE_MS;
+    }
+
+    /** The one-shot and the cool-down (docs/alerts.md, 5): the rule's firing memory, keyed state. */
+    private boolean notFiredYet(Rule rule, long timeMs) throws Exception {
         Firing firing = firings.get(rule.key);
         if (firing == null || firing.armedAtMs != rule.armedAtMs) return true;
         if (!rule.repeat) return !firing.fired;
@@ -161,11 +262,5 @@ public class AlertEvaluator extends KeyedBroadcastProcessFunction<String, AlertI
         trigger.tickSequence = sequence;
         trigger.ruleArmedAtMs = rule.armedAtMs;
         return trigger;
-    }
-
-    /** The index of the broadcast rules, built from the state after a restore (open() cannot read it). */
-    private RuleIndex index(ReadOnlyBroadcastState<String, Rule> rules) throws Exception {
-        if (index == null) index = new RuleIndex(rules.immutableEntries());
-        return index;
     }
 }

@@ -32,7 +32,7 @@ public final class AlertJob {
     }
 
     public DataStream<Trigger> attach(DataStream<Tick> ticks, DataStream<SeenEvent> events, DataStream<RuleChange> rules) {
-        BroadcastStream<RuleChange> broadcastRules = rules.broadcast(AlertEvaluator.RULES);
+        BroadcastStream<RuleChange> broadcastRules = rules.broadcast(AlertEvaluator.RULES, AlertEvaluator.UNPACKED_RULES);
         // Each wrapping runs beside its input (same parallelism, chained): a rebalance here would
         // reorder a symbol's ticks before the keyBy, and processing order is the semantics.
         DataStream<AlertInput> symbolInputs = ticks.map(AlertInput::of)
@@ -50,7 +50,7 @@ public final class AlertJob {
         SingleOutputStreamOperator<Trigger> bySymbol = symbolInputs
                 .keyBy(AlertInput::symbolKey)
                 .connect(broadcastRules)
-                .process(evaluators.get())
+                .process(evaluators.get().holding(AlertEvaluator.Holding.SYMBOL_RULES))
                 .uid("alerts-by-symbol")
                 .name("alerts by symbol")
                 .setBufferTimeout(ALERT_PATH_BUFFER_TIMEOUT_MS);
@@ -64,7 +64,7 @@ public final class AlertJob {
         SingleOutputStreamOperator<Trigger> bySector = sectorInputs
                 .keyBy(AlertInput::sectorKey)
                 .connect(broadcastRules)
-                .process(evaluators.get())
+                .process(evaluators.get().holding(AlertEvaluator.Holding.SECTOR_RULES))
                 .uid("alerts-by-sector")
                 .name("alerts by sector")
                 .setBufferTimeout(ALERT_PATH_BUFFER_TIMEOUT_MS);

@@ -70,7 +70,9 @@ public class TickHistory {
     }
 
     private int slot(int index) {
-        return (first + index) % times.length;
+        // A compare instead of %: this runs ~11 times per change-pct rule per tick (binary search).
+        int slot = first + index;
+        return slot >= times.length ? slot - times.length : slot;
     }
 
     private void dropOldest() {

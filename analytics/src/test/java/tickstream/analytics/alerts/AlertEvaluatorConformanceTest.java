@@ -113,10 +113,11 @@ class AlertEvaluatorConformanceTest {
             throws Exception {
         KeyedBroadcastOperatorTestHarness<String, AlertInput, RuleChange, Trigger> harness =
                 ProcessFunctionTestHarnesses.forKeyedBroadcastProcessFunction(
-                        new AlertEvaluator(),
+                        new AlertEvaluator().holding(
+                                perSymbol ? AlertEvaluator.Holding.SYMBOL_RULES : AlertEvaluator.Holding.SECTOR_RULES),
                         perSymbol ? AlertInput::symbolKey : AlertInput::sectorKey,
                         Types.STRING,
-                        AlertEvaluator.RULES);
+                        AlertEvaluator.RULES, AlertEvaluator.UNPACKED_RULES);
         return harness;
     }
 }

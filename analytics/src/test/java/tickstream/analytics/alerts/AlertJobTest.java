@@ -55,15 +55,7 @@ class AlertJobTest {
     }
 
     private static Rule rule(String user, String id, String symbol, int kind, double value) {
-        Rule rule = new Rule();
-        rule.user = user;
-        rule.id = id;
-        rule.key = user + "/" + id;
-        rule.symbol = symbol;
-        rule.kind = kind;
-        rule.value = value;
-        rule.armedAtMs = T0;
-        return rule;
+        return TestRules.rule(user, id, symbol, kind, value, T0);
     }
 
     private static Tick tick(String symbol, String sector, double price, long atMs, long sequence) {
