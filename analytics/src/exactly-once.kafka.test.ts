@@ -146,6 +146,10 @@ describe(`analytics exactly-once across kill -9 (${selectedBackend()} backend)`,
     try {
       await write(0, 30_000);
       const first = await start();
+      // A hot standby (as tickstream up keeps one): MiniClusters up beside the running job, idle.
+      // Started now, its JVM's start overlaps the first job's reading of the backlog below.
+      const standingBy = start(true);
+      standingBy.catch(() => {}); // awaited below, where a failure fails the test
       // The job has created the topic it writes; read it as every consumer of the job's output should.
       await reader.connect();
       await reader.subscribe({ topic: topics.candles, fromBeginning: true });
@@ -159,8 +163,7 @@ describe(`analytics exactly-once across kill -9 (${selectedBackend()} backend)`,
         90_000,
         () => `committed candles before the kill (${committed.length})`,
       );
-      // A hot standby (as tickstream up keeps one): MiniClusters up beside the running job, idle.
-      const resumed = await start(true);
+      const resumed = await standingBy;
       await write(30_000, 45_000);
       // Mid-stream: the bars of the second part are being written, some in a transaction not yet committed.
       await until(() => committed.length > 300, 30_000, 'the second part under way');
