@@ -77,6 +77,8 @@ export interface AnalyticsBenchOptions {
   parts?: readonly AnalyticsBenchPart[];
   /** The job's checkpoint interval (default the job's, 1 s): under exactly-once, how often output is committed. */
   checkpointIntervalMs?: number;
+  /** The live part's kills, in turn (default standby, cold, standby, cold; --quick: standby): `--kills standby,standby`. */
+  kills?: readonly Recovery['mode'][];
   progress?: (line: string) => void;
 }
 
@@ -154,6 +156,8 @@ export async function startJob(
     /** A standby takes over its predecessor's metrics port; it is returned once it stands by. */
     metricsPort?: number;
     standby?: boolean;
+    /** The job's own lines ("running: …", "restore: …"). */
+    log?: (line: string) => void;
   } = {},
 ): Promise<JobRun> {
   const metricsPort = extra.metricsPort ?? (await freePort());
@@ -337,9 +341,13 @@ export async function runAnalyticsBench(options: AnalyticsBenchOptions = {}): Pr
           eachMessage: async ({ message, partition }) => seen('written', partition, message.offset),
         });
         let standby: JobRun | undefined;
+        // The restored job's slowest tasks (AnalyticsMain): where a recovery's time went.
+        const restoreLines = (line: string): void => {
+          if (line.startsWith('restore: ')) progress(line);
+        };
         try {
           // Interleaved A/B: the hot standby taking over (what up does), then a cold restart.
-          const modes: Recovery['mode'][] = quick ? ['standby'] : ['standby', 'cold', 'standby', 'cold'];
+          const modes: readonly Recovery['mode'][] = options.kills ?? (quick ? ['standby'] : ['standby', 'cold', 'standby', 'cold']);
           for (const mode of modes) {
             if (mode === 'standby') {
               try {
@@ -348,6 +356,7 @@ export async function runAnalyticsBench(options: AnalyticsBenchOptions = {}): Pr
                   ...interval,
                   metricsPort: run.metricsPort,
                   standby: true,
+                  log: restoreLines,
                 });
               } catch (error) {
                 // Said, and this kill restarts cold: the rest of the bench still measures.
@@ -388,6 +397,7 @@ export async function runAnalyticsBench(options: AnalyticsBenchOptions = {}): Pr
               run = await startJob(broker.bootstrap, topicsFor(liveTopic), checkpointDir, liveTopic, {
                 backfillMs: 0,
                 ...interval,
+                log: restoreLines,
               });
             }
             const runningAt = Date.now();
@@ -609,15 +619,22 @@ export function formatAnalyticsBench(result: AnalyticsBenchResult): string {
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
-  // node bench/dist/analytics.js [--quick] [--parts throughput,live,latency] [--checkpoint-interval MS]
+  // node bench/dist/analytics.js [--quick] [--parts throughput,live,latency] [--checkpoint-interval MS] [--kills standby,cold]
   const argument = (name: string): string | undefined =>
     process.argv.includes(name) ? process.argv[process.argv.indexOf(name) + 1] : undefined;
   const partsArgument = argument('--parts');
   const intervalArgument = argument('--checkpoint-interval');
+  const killsArgument = argument('--kills');
+  const kills = killsArgument?.split(',');
+  if (kills?.some((kill) => kill !== 'standby' && kill !== 'cold')) {
+    process.stderr.write(`--kills takes standby and cold, comma-separated (got ${killsArgument})\n`);
+    process.exit(2);
+  }
   const result = await runAnalyticsBench({
     quick: process.argv.includes('--quick'),
     ...(partsArgument ? { parts: partsArgument.split(',') as AnalyticsBenchPart[] } : {}),
     ...(intervalArgument ? { checkpointIntervalMs: Number(intervalArgument) } : {}),
+    ...(kills ? { kills: kills as Recovery['mode'][] } : {}),
     progress: (line) => process.stderr.write(`${line}\n`),
   });
   process.stdout.write(`${formatAnalyticsBench(result)}\n`);

@@ -198,6 +198,8 @@ public final class AnalyticsMain {
             startup.mark("job-running");
             awaitAllTasksRunning(cluster, job);
             startup.mark("tasks-running");
+            // Where the time between job-running and tasks-running went (bench/analytics.ts prints it).
+            say("restore: slowest tasks: " + cluster.slowestRestores(job.getJobID(), startup.at("submitted"), 4));
         }
         awaitRunning(job);
         awaitRunning(tradingJob);

@@ -54,6 +54,28 @@ final class LocalCluster {
                 MiniClusterJobClient.JobFinalizationBehavior.NOTHING);
     }
 
+    /**
+     * Each task's restore, slowest first, as "name +deployed ms, restored in ms" (ms after
+     * `sinceMs`): which task held the job back after a take-over (its state, its sinks' aborts).
+     */
+    String slowestRestores(JobID job, long sinceMs, int count) throws Exception {
+        AccessExecutionGraph graph = cluster.getExecutionGraph(job).get();
+        record Restore(String task, long initializingAt, long runningAt) {}
+        java.util.List<Restore> restores = new java.util.ArrayList<>();
+        for (AccessExecutionVertex vertex : graph.getAllExecutionVertices()) {
+            long initializing = vertex.getStateTimestamp(ExecutionState.INITIALIZING);
+            long running = vertex.getStateTimestamp(ExecutionState.RUNNING);
+            if (initializing > 0 && running > 0) restores.add(new Restore(vertex.getTaskNameWithSubtaskIndex(), initializing, running));
+        }
+        restores.sort(java.util.Comparator.comparingLong((Restore restore) -> restore.runningAt() - restore.initializingAt()).reversed());
+        java.util.StringJoiner line = new java.util.StringJoiner("; ");
+        for (Restore restore : restores.subList(0, Math.min(count, restores.size()))) {
+            line.add(restore.task() + " +" + (restore.initializingAt() - sinceMs) + " ms, restored in "
+                    + (restore.runningAt() - restore.initializingAt()) + " ms");
+        }
+        return line.toString();
+    }
+
     /** Whether every task of the job has restored its state and runs (INITIALIZING is the restore). */
     boolean allTasksRunning(JobID job) throws Exception {
         AccessExecutionGraph graph = cluster.getExecutionGraph(job).get();

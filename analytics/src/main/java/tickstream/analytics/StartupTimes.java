@@ -22,6 +22,11 @@ final class StartupTimes {
         marks.put(step, System.currentTimeMillis());
     }
 
+    /** When `step` was marked (ms since the epoch), 0 if it was not. */
+    synchronized long at(String step) {
+        return marks.getOrDefault(step, 0L);
+    }
+
     @Override
     public synchronized String toString() {
         StringJoiner line = new StringJoiner(" ");
