@@ -95,6 +95,12 @@ export interface RunningAnalytics {
   ready: Promise<void>;
   /** A standby: resolves once its MiniClusters are up and its graphs built (rejects if the JVM ends first). */
   standingBy: Promise<void>;
+  /**
+   * A standby: resolves once its warm-up (StandbyWarmUp.java: the job's operators run once on
+   * synthetic ticks, its largest state written and read back) has ended, done or failed; a
+   * take-over before then stops it. Rejects if the JVM ends first.
+   */
+  warmedUp: Promise<void>;
   /** Resolves with the JVM's startup times once the job runs (MiniCluster mode). */
   startup: Promise<StartupTimes>;
   /** A standby: restore the newest checkpoint and run the job now (call once the active JVM is gone). */
@@ -255,6 +261,13 @@ export async function startAnalytics(options: AnalyticsOptions): Promise<Running
       ),
     );
   });
+  let resolveWarmedUp: () => void = () => {};
+  const warmedUp = new Promise<void>((resolve, reject) => {
+    resolveWarmedUp = resolve;
+    void exited.then(({ code, signal }) =>
+      reject(new AnalyticsError(`the analytics standby JVM exited (${signal ?? `status ${code}`}) before its warm-up ended`)),
+    );
+  });
   let resolveStartup: (times: StartupTimes) => void = () => {};
   const startup = new Promise<StartupTimes>((resolve) => {
     resolveStartup = resolve;
@@ -266,6 +279,7 @@ export async function startAnalytics(options: AnalyticsOptions): Promise<Running
       if (recent.length > 5) recent.shift();
       log(text);
       if (text.startsWith('standby: ready')) resolveStandingBy();
+      else if (text.startsWith('standby: warm-up ')) resolveWarmedUp();
       else if (text.startsWith('startup: ')) resolveStartup(parseStartupTimes(text.slice('startup: '.length)));
       else if (text.startsWith('running: ')) resolveReady();
     };
@@ -281,6 +295,7 @@ export async function startAnalytics(options: AnalyticsOptions): Promise<Running
   });
   ready.catch(() => {});
   standingBy.catch(() => {});
+  warmedUp.catch(() => {});
 
   const gone = (): boolean => child.exitCode !== null || child.signalCode !== null;
   return {
@@ -290,6 +305,7 @@ export async function startAnalytics(options: AnalyticsOptions): Promise<Running
     standby: options.standby === true,
     ready,
     standingBy,
+    warmedUp,
     startup,
     exited,
     gone,

@@ -341,9 +341,9 @@ export async function runAnalyticsBench(options: AnalyticsBenchOptions = {}): Pr
           eachMessage: async ({ message, partition }) => seen('written', partition, message.offset),
         });
         let standby: JobRun | undefined;
-        // The restored job's slowest tasks (AnalyticsMain): where a recovery's time went.
+        // The restored job's slowest tasks (AnalyticsMain): where a recovery's time went; the standby's warm-up.
         const restoreLines = (line: string): void => {
-          if (line.startsWith('restore: ')) progress(line);
+          if (line.startsWith('restore: ') || line.startsWith('standby: warm-up ')) progress(line);
         };
         try {
           // Interleaved A/B: the hot standby taking over (what up does), then a cold restart.
@@ -364,7 +364,9 @@ export async function runAnalyticsBench(options: AnalyticsBenchOptions = {}): Pr
               }
             }
             if (standby !== undefined) {
-              // Its idle cost, beside the running job, after its own start has settled.
+              // Its idle cost, beside the running job, once its start and warm-up have settled (a
+              // kill long after the standby started finds it so).
+              await Promise.race([standby.job.warmedUp.catch(() => {}), sleep(120_000)]);
               await sleep(3000);
               const cpuBefore = cpuSeconds(standby.job.pid);
               await sleep(5000);

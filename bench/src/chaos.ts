@@ -121,7 +121,8 @@ async function main(): Promise<void> {
     partial = lines.pop() ?? '';
     for (const line of lines) {
       if (line.includes('"component":"analytics"')) analyticsLines = [...analyticsLines.slice(-19), line];
-      if (line.includes('standby: ready')) standbysReady++;
+      // Ready and warmed up (StandbyWarmUp.java), as a kill long after the standby started finds it.
+      if (line.includes('standby: warm-up ')) standbysReady++;
       const startup = /startup: ((?:[a-z-]+=\d+ ?)+)/.exec(line);
       if (startup?.[1]) startups.push(parseStartupTimes(startup[1]));
     }
@@ -236,7 +237,7 @@ async function main(): Promise<void> {
     if (values.analytics && faults.has('kill-analytics')) {
       for (let run = 0; run < runs; run++) {
         if (!values['no-standby'])
-          await waitFor('the hot standby to be ready', 300_000, () => standbysReady >= run + 1);
+          await waitFor('the hot standby to be ready and warmed up', 300_000, () => standbysReady >= run + 1);
         const record = await inject('kill-analytics', []);
         times['kill-analytics'].push(record.recoveredAfterMs ?? Number.NaN);
         const killedAt = Date.parse(record.injectedAt);
