@@ -265,7 +265,9 @@ export async function startAnalytics(options: AnalyticsOptions): Promise<Running
   const warmedUp = new Promise<void>((resolve, reject) => {
     resolveWarmedUp = resolve;
     void exited.then(({ code, signal }) =>
-      reject(new AnalyticsError(`the analytics standby JVM exited (${signal ?? `status ${code}`}) before its warm-up ended`)),
+      reject(
+        new AnalyticsError(`the analytics standby JVM exited (${signal ?? `status ${code}`}) before its warm-up ended`),
+      ),
     );
   });
   let resolveStartup: (times: StartupTimes) => void = () => {};

@@ -347,7 +347,8 @@ export async function runAnalyticsBench(options: AnalyticsBenchOptions = {}): Pr
         };
         try {
           // Interleaved A/B: the hot standby taking over (what up does), then a cold restart.
-          const modes: readonly Recovery['mode'][] = options.kills ?? (quick ? ['standby'] : ['standby', 'cold', 'standby', 'cold']);
+          const modes: readonly Recovery['mode'][] =
+            options.kills ?? (quick ? ['standby'] : ['standby', 'cold', 'standby', 'cold']);
           for (const mode of modes) {
             if (mode === 'standby') {
               try {
