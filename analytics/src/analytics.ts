@@ -69,18 +69,48 @@ export interface AnalyticsOptions {
   backfillMs?: number;
   /** -Xmx of the JVM. Default 256m. */
   maxHeap?: string;
+  /**
+   * A hot standby: the JVM starts its MiniClusters and builds the job graphs, then waits for
+   * takeOver() before it restores the newest checkpoint and submits (AnalyticsWithStandby).
+   */
+  standby?: boolean;
   cacheRoot?: string;
   env?: NodeJS.ProcessEnv;
   /** Progress and the job's own lines ("running: …"), without a prefix. */
   log?: (line: string) => void;
 }
 
+/**
+ * When each step of a start happened, ms since the epoch, as the JVM tells it (StartupTimes.java):
+ * `jvm` (the JVM's own start), `main`, `topics`, `clusters` (both MiniClusters up), `take-over`
+ * (a standby told to take over), `submitted`, `job-running`, `tasks-running` (every task restored
+ * and running), `first-checkpoint` (the first commit of exactly-once output),
+ * `trading-first-checkpoint`.
+ */
+export type StartupTimes = Record<string, number>;
+
 export interface RunningAnalytics {
   pid: number;
   delivery: Delivery;
   logFile: string;
+  /** Whether it was started as a standby (it runs the job only after takeOver()). */
+  standby: boolean;
   /** Resolves once the job runs (and reads ticks); rejects if the JVM ends first. */
   ready: Promise<void>;
+  /** A standby: resolves once its MiniClusters are up and its graphs built (rejects if the JVM ends first). */
+  standingBy: Promise<void>;
+  /**
+   * A standby: resolves once its warm-up (StandbyWarmUp.java: the job's operators run once on
+   * synthetic ticks, its largest state written and read back) has ended, done or failed; a
+   * take-over before then stops it. Rejects if the JVM ends first.
+   */
+  warmedUp: Promise<void>;
+  /** Resolves with the JVM's startup times once the job runs (MiniCluster mode). */
+  startup: Promise<StartupTimes>;
+  /** A standby: restore the newest checkpoint and run the job now (call once the active JVM is gone). */
+  takeOver(): void;
+  /** Whether the JVM has exited. */
+  gone(): boolean;
   /** Resolves when the JVM has exited, with its exit code or the signal that ended it. */
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
   /** SIGTERM (the job stops with a savepoint), SIGKILL after `graceMs`. */
@@ -205,6 +235,7 @@ export async function startAnalytics(options: AnalyticsOptions): Promise<Running
   if (options.metricsPort !== undefined) args.push('--metrics-port', String(options.metricsPort));
   if (options.backfillMs !== undefined) args.push('--backfill-ms', String(options.backfillMs));
   if (options.startingCash !== undefined) args.push('--starting-cash', String(options.startingCash));
+  if (options.standby) args.push('--standby', 'true');
   const jvm = [
     `-Xmx${options.maxHeap ?? '256m'}`,
     '-XX:+ExitOnOutOfMemoryError',
@@ -217,20 +248,50 @@ export async function startAnalytics(options: AnalyticsOptions): Promise<Running
   // setpriv makes the kernel SIGTERM the JVM when this process dies, even by SIGKILL.
   const setpriv = process.platform === 'linux' ? findOnPath('setpriv', env) : undefined;
   const [command, commandArgs] = setpriv ? [setpriv, ['--pdeathsig', 'TERM', '--', java, ...jvm]] : [java, jvm];
-  const child = spawn(command, commandArgs, { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  // A standby reads its take-over from stdin; a closed stdin (this process gone) ends it.
+  const child = spawn(command, commandArgs, { env, stdio: ['pipe', 'pipe', 'pipe'] });
   track(child);
+  // A take-over written as the JVM dies is an EPIPE here, not a crash of this process.
+  child.stdin?.on('error', () => {});
 
   const recent: string[] = [];
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((done) =>
     child.once('exit', (code, signal) => done({ code, signal })),
   );
+  let resolveStandingBy: () => void = () => {};
+  const standingBy = new Promise<void>((resolve, reject) => {
+    resolveStandingBy = resolve;
+    void exited.then(({ code, signal }) =>
+      reject(
+        new AnalyticsError(
+          `the analytics standby JVM exited (${signal ?? `status ${code}`}) before it stood by: ${recent.join(' | ') || 'no output'} (log: ${logFile})`,
+        ),
+      ),
+    );
+  });
+  let resolveWarmedUp: () => void = () => {};
+  const warmedUp = new Promise<void>((resolve, reject) => {
+    resolveWarmedUp = resolve;
+    void exited.then(({ code, signal }) =>
+      reject(
+        new AnalyticsError(`the analytics standby JVM exited (${signal ?? `status ${code}`}) before its warm-up ended`),
+      ),
+    );
+  });
+  let resolveStartup: (times: StartupTimes) => void = () => {};
+  const startup = new Promise<StartupTimes>((resolve) => {
+    resolveStartup = resolve;
+  });
   const ready = new Promise<void>((resolveReady, rejectReady) => {
     const onLine = (line: string): void => {
       const text = line.replace(/^analytics: /, '');
       recent.push(text);
       if (recent.length > 5) recent.shift();
       log(text);
-      if (text.startsWith('running: ')) resolveReady();
+      if (text.startsWith('standby: ready')) resolveStandingBy();
+      else if (text.startsWith('standby: warm-up ')) resolveWarmedUp();
+      else if (text.startsWith('startup: ')) resolveStartup(parseStartupTimes(text.slice('startup: '.length)));
+      else if (text.startsWith('running: ')) resolveReady();
     };
     createInterface({ input: child.stdout }).on('line', onLine);
     createInterface({ input: child.stderr }).on('line', onLine);
@@ -243,14 +304,25 @@ export async function startAnalytics(options: AnalyticsOptions): Promise<Running
     );
   });
   ready.catch(() => {});
+  standingBy.catch(() => {});
+  warmedUp.catch(() => {});
 
   const gone = (): boolean => child.exitCode !== null || child.signalCode !== null;
   return {
     pid: child.pid ?? -1,
     delivery,
     logFile,
+    standby: options.standby === true,
     ready,
+    standingBy,
+    warmedUp,
+    startup,
     exited,
+    gone,
+    takeOver() {
+      if (!options.standby) throw new AnalyticsError('takeOver() is for a JVM started as a standby');
+      child.stdin?.write('take-over\n');
+    },
     async stop(graceMs = 30_000) {
       if (gone()) return;
       child.kill('SIGTERM');
@@ -264,4 +336,14 @@ export async function startAnalytics(options: AnalyticsOptions): Promise<Running
       await exited;
     },
   };
+}
+
+/** "jvm=1733530000000 main=… clusters=…" (StartupTimes.java) as step → ms since the epoch. */
+export function parseStartupTimes(text: string): StartupTimes {
+  const times: StartupTimes = {};
+  for (const pair of text.trim().split(/\s+/)) {
+    const [step, at] = pair.split('=');
+    if (step && at && /^\d+$/.test(at)) times[step] = Number(at);
+  }
+  return times;
 }

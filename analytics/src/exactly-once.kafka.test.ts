@@ -63,7 +63,8 @@ function expectedSecondBars(ticks: readonly TestTick[]): Set<string> {
 const describeBar = (bar: CandleBarFields): string =>
   `${bar.symbol}@${bar.startTimeUs / 1000} ${bar.open} ${bar.high} ${bar.low} ${bar.close} ${bar.volume} ${bar.trades}`;
 
-// kill -9 of the analytics JVM mid-stream, then a restart from its last checkpoint: a
+// kill -9 of the analytics JVM mid-stream, then a restart from its last checkpoint by the hot
+// standby JVM that waited beside it (AnalyticsWithStandby, as tickstream up runs the job): a
 // read_committed reader of `candles` sees every bar exactly once, no duplicate and no gap.
 // That needs Kafka transactions (the sink's EXACTLY_ONCE): with at-least-once, the bars written
 // between the last checkpoint and the kill are written again after the restart.
@@ -124,8 +125,9 @@ describe(`analytics exactly-once across kill -9 (${selectedBackend()} backend)`,
         })),
       });
     };
-    const start = async (): Promise<RunningAnalytics> => {
+    const start = async (standby = false): Promise<RunningAnalytics> => {
       const job = await startAnalytics({
+        standby,
         brokers: kafka.bootstrap,
         checkpointDir: join(checkpoints, 'checkpoints'),
         topics,
@@ -135,7 +137,7 @@ describe(`analytics exactly-once across kill -9 (${selectedBackend()} backend)`,
           process.env.TICKSTREAM_TEST_LOG === '1' ? (line) => process.stderr.write(`[analytics] ${line}\n`) : () => {},
       });
       jobs.push(job);
-      await job.ready;
+      await (standby ? job.standingBy : job.ready);
       return job;
     };
 
@@ -144,6 +146,10 @@ describe(`analytics exactly-once across kill -9 (${selectedBackend()} backend)`,
     try {
       await write(0, 30_000);
       const first = await start();
+      // A hot standby (as tickstream up keeps one): MiniClusters up beside the running job, idle.
+      // Started now, its JVM's start overlaps the first job's reading of the backlog below.
+      const standingBy = start(true);
+      standingBy.catch(() => {}); // awaited below, where a failure fails the test
       // The job has created the topic it writes; read it as every consumer of the job's output should.
       await reader.connect();
       await reader.subscribe({ topic: topics.candles, fromBeginning: true });
@@ -157,11 +163,14 @@ describe(`analytics exactly-once across kill -9 (${selectedBackend()} backend)`,
         90_000,
         () => `committed candles before the kill (${committed.length})`,
       );
+      const resumed = await standingBy;
       await write(30_000, 45_000);
       // Mid-stream: the bars of the second part are being written, some in a transaction not yet committed.
       await until(() => committed.length > 300, 30_000, 'the second part under way');
       await first.kill();
-      const resumed = await start();
+      // It restores the killed job's last checkpoint; its sinks abort what the killed one left open.
+      resumed.takeOver();
+      await resumed.ready;
       await write(45_000, 60_000);
       // A tick 10 s on moves the watermark past every second of the fixed ticks.
       await producer.send({

@@ -7,9 +7,12 @@ export {
   DEFAULT_TOPICS,
   type Delivery,
   deliveryFor,
+  parseStartupTimes,
   type RunningAnalytics,
+  type StartupTimes,
   startAnalytics,
 } from './analytics.js';
 export { AnalyticsError } from './errors.js';
 export { type AnalyticsJobFiles, buildAnalyticsJob, DEFAULT_FLINK_VERSION } from './job-build.js';
+export { AnalyticsWithStandby } from './standby.js';
 export { probeTransactions, type TransactionSupport } from './transactions-probe.js';

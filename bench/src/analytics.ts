@@ -41,14 +41,32 @@ export interface AnalyticsBenchResult {
     lateTicks: number;
     rssMb: number;
   };
+  /** Kill -9 → a 1s bar newer than the kill committed, the way `tickstream up` restarts the job (hot standby). */
   recoverySeconds: number[];
   /** Of which: kill to the restarted job running (JVM, MiniCluster, restore). */
   restartSeconds: number[];
+  /** Every kill, interleaved: the hot standby taking over, and a cold restart (a new JVM), with its breakdown. */
+  recoveries: Recovery[];
+  /** The idle standby JVM beside the running job: RSS and CPU (cores) over the seconds before a kill. */
+  standby: { rssMb: number; idleCores: number }[];
   /** At a read_committed consumer: what edges and `tickstream watch` see. */
   latency: { events: number; p50Ms: number; p99Ms: number; maxMs: number };
   /** At a read_uncommitted consumer: when the job wrote the event, before its transaction commits. */
   writtenLatency: { events: number; p50Ms: number; p99Ms: number; maxMs: number };
   checkpointIntervalMs: number;
+}
+
+/**
+ * One kill -9 and what followed, each step in ms after the kill: the JVM's own startup times
+ * (`jvm`, `main`, `clusters`, `take-over`, `submitted`, `job-running`, `tasks-running`,
+ * `first-checkpoint`; StartupTimes.java), then, from Kafka, `first-written` (the first candle
+ * the new job wrote, read_uncommitted), `first-committed` (the first it committed, what the chaos
+ * bench times) and `recovered` (a committed 1s bar that started after the kill). A record is the
+ * new job's when it lies at or past its partition's end half a second after the kill.
+ */
+export interface Recovery {
+  mode: 'standby' | 'cold';
+  steps: Record<string, number>;
 }
 
 export type AnalyticsBenchPart = 'throughput' | 'live' | 'latency';
@@ -59,6 +77,8 @@ export interface AnalyticsBenchOptions {
   parts?: readonly AnalyticsBenchPart[];
   /** The job's checkpoint interval (default the job's, 1 s): under exactly-once, how often output is committed. */
   checkpointIntervalMs?: number;
+  /** The live part's kills, in turn (default standby, cold, standby, cold; --quick: standby): `--kills standby,standby`. */
+  kills?: readonly Recovery['mode'][];
   progress?: (line: string) => void;
 }
 
@@ -66,6 +86,15 @@ const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout
 
 /** The job's own default (AnalyticsOptions.java). */
 const DEFAULT_CHECKPOINT_INTERVAL_MS = 500;
+
+/** "jvm +312 ms, main +1,020 ms, …" in the order the steps happened. */
+export function describeSteps(steps: Record<string, number>): string {
+  return Object.entries(steps)
+    .filter(([, ms]) => Number.isFinite(ms))
+    .sort((a, b) => a[1] - b[1])
+    .map(([step, ms]) => `${step} ${ms >= 0 ? '+' : ''}${(ms / 1000).toFixed(2)} s`)
+    .join(', ');
+}
 
 /** Latencies in arrival order; the first crashes meet a cold JVM, so the second half is summarised. */
 function latencySummary(latencies: readonly number[]): AnalyticsBenchResult['latency'] {
@@ -130,23 +159,34 @@ export async function startJob(
   topics: AnalyticsTopics,
   checkpointDir: string,
   instance: string,
-  extra: { parallelism?: number; backfillMs?: number; restore?: string; checkpointIntervalMs?: number } = {},
+  extra: {
+    parallelism?: number;
+    backfillMs?: number;
+    restore?: string;
+    checkpointIntervalMs?: number;
+    /** A standby takes over its predecessor's metrics port; it is returned once it stands by. */
+    metricsPort?: number;
+    standby?: boolean;
+    /** The job's own lines ("running: …", "restore: …"). */
+    log?: (line: string) => void;
+  } = {},
 ): Promise<JobRun> {
-  const metricsPort = await freePort();
+  const metricsPort = extra.metricsPort ?? (await freePort());
   const lastLines: string[] = [];
   const job = await startAnalytics({
     brokers: bootstrap,
     topics,
     checkpointDir,
     instance,
-    metricsPort,
     ...extra,
+    metricsPort,
     log: (line) => {
+      extra.log?.(line);
       lastLines.push(line);
       if (lastLines.length > 20) lastLines.shift();
     },
   });
-  await job.ready;
+  await (extra.standby ? job.standingBy : job.ready);
   return { job, metricsPort, lastLines };
 }
 
@@ -257,6 +297,8 @@ export async function runAnalyticsBench(options: AnalyticsBenchOptions = {}): Pr
     };
     const recoverySeconds: number[] = [];
     const restartSeconds: number[] = [];
+    const recoveries: Recovery[] = [];
+    const standbyCost: AnalyticsBenchResult['standby'] = [];
     if (parts.has('live')) {
       const liveTopic = `bench-analytics-live-${Date.now()}`;
       const producer = spawnCli([
@@ -302,35 +344,124 @@ export async function runAnalyticsBench(options: AnalyticsBenchOptions = {}): Pr
           `default load: ${live.jvmCores.toFixed(2)} cores, ${live.cpuMsPer1000Ticks.toFixed(1)} CPU-ms per 1,000 ticks, checkpoint ${live.checkpointMs} ms / ${Math.round(live.checkpointBytes / 1024)} KB`,
         );
 
+        // Committed bars (as edges read them) and written ones (read_uncommitted: before the commit).
+        // A record at or past a partition's end offset at the kill is the new job's: the killed
+        // one's open transactions lie below it (and are aborted), its committed ones too.
+        const candlesTopic = `${liveTopic}-candles`;
         const candles = kafka.consumer({ groupId: `${liveTopic}-reader` });
+        const writtenCandles = kafka.consumer({ groupId: `${liveTopic}-written`, readUncommitted: true });
+        const admin = kafka.admin();
         let newestBarMs = 0;
+        let endsAtKill = new Map<number, number>();
+        const firstAfterKill = { written: Number.NaN, committed: Number.NaN };
+        const seen = (which: 'written' | 'committed', partition: number, offset: string): void => {
+          const end = endsAtKill.get(partition);
+          if (end !== undefined && Number(offset) >= end && Number.isNaN(firstAfterKill[which]))
+            firstAfterKill[which] = Date.now();
+        };
+        await admin.connect();
         await candles.connect();
-        await candles.subscribe({ topic: `${liveTopic}-candles` });
+        await candles.subscribe({ topic: candlesTopic });
         await candles.run({
           eachMessage: async ({ message, partition }) => {
+            seen('committed', partition, message.offset);
             if (partition !== 0 || !message.value) return;
             newestBarMs = Math.max(newestBarMs, decodeCandleBar(new Uint8Array(message.value)).startTimeUs / 1000);
           },
         });
+        await writtenCandles.connect();
+        await writtenCandles.subscribe({ topic: candlesTopic });
+        await writtenCandles.run({
+          eachMessage: async ({ message, partition }) => seen('written', partition, message.offset),
+        });
+        let standby: JobRun | undefined;
+        // The restored job's slowest tasks (AnalyticsMain): where a recovery's time went; the standby's warm-up.
+        const restoreLines = (line: string): void => {
+          if (line.startsWith('restore: ') || line.startsWith('standby: warm-up ')) progress(line);
+        };
         try {
-          for (let kill = 0; kill < (quick ? 1 : 2); kill++) {
-            await sleep(5000);
+          // Interleaved A/B: the hot standby taking over (what up does), then a cold restart.
+          const modes: readonly Recovery['mode'][] =
+            options.kills ?? (quick ? ['standby'] : ['standby', 'cold', 'standby', 'cold']);
+          for (const mode of modes) {
+            if (mode === 'standby') {
+              try {
+                standby = await startJob(broker.bootstrap, topicsFor(liveTopic), checkpointDir, liveTopic, {
+                  backfillMs: 0,
+                  ...interval,
+                  metricsPort: run.metricsPort,
+                  standby: true,
+                  log: restoreLines,
+                });
+              } catch (error) {
+                // Said, and this kill restarts cold: the rest of the bench still measures.
+                progress(`the standby did not stand by: ${(error as Error).message}`);
+              }
+            }
+            if (standby !== undefined) {
+              // Its idle cost, beside the running job, once its start and warm-up have settled (a
+              // kill long after the standby started finds it so).
+              await Promise.race([standby.job.warmedUp.catch(() => {}), sleep(120_000)]);
+              await sleep(3000);
+              const cpuBefore = cpuSeconds(standby.job.pid);
+              await sleep(5000);
+              standbyCost.push({
+                rssMb: rssMb(standby.job.pid),
+                idleCores: (cpuSeconds(standby.job.pid) - cpuBefore) / 5,
+              });
+            } else {
+              await sleep(5000);
+            }
             const killedAt = Date.now();
             await run.job.kill();
-            run = await startJob(broker.bootstrap, topicsFor(liveTopic), checkpointDir, liveTopic, {
-              backfillMs: 0,
-              ...interval,
-            });
-            restartSeconds.push((Date.now() - killedAt) / 1000);
+            firstAfterKill.written = Number.NaN;
+            firstAfterKill.committed = Number.NaN;
+            endsAtKill = new Map();
+            // Half a second on: what the killed JVM had sent before it died has reached the broker
+            // by then, and the new job cannot write yet (its tasks take seconds to deploy).
+            const boundary = sleep(500)
+              .then(() => admin.fetchTopicOffsets(candlesTopic))
+              .then((offsets) => {
+                endsAtKill = new Map(offsets.map(({ partition, high }) => [partition, Number(high)]));
+              });
+            const took: Recovery['mode'] = standby === undefined ? 'cold' : 'standby';
+            if (standby !== undefined) {
+              standby.job.takeOver();
+              await standby.job.ready;
+              run = standby;
+              standby = undefined;
+            } else {
+              run = await startJob(broker.bootstrap, topicsFor(liveTopic), checkpointDir, liveTopic, {
+                backfillMs: 0,
+                ...interval,
+                log: restoreLines,
+              });
+            }
+            const runningAt = Date.now();
+            await boundary;
             // Recovered: a 1s bar that started after the kill has been written.
             while (newestBarMs < killedAt && Date.now() - killedAt < 120_000) await sleep(50);
-            recoverySeconds.push((Date.now() - killedAt) / 1000);
-            progress(
-              `recovery after kill -9: ${recoverySeconds.at(-1)?.toFixed(1)} s (running again after ${restartSeconds.at(-1)?.toFixed(1)} s)`,
-            );
+            // NaN when not seen within the two minutes (a loaded machine), never the cut-off itself.
+            const recoveredAt = newestBarMs >= killedAt ? Date.now() : Number.NaN;
+            const steps: Record<string, number> = {};
+            for (const [step, at] of Object.entries(await run.job.startup)) steps[step] = at - killedAt;
+            const deadline = Date.now() + 30_000;
+            while (Number.isNaN(firstAfterKill.committed) && Date.now() < deadline) await sleep(20);
+            steps['first-written'] = firstAfterKill.written - killedAt;
+            steps['first-committed'] = firstAfterKill.committed - killedAt;
+            steps.recovered = recoveredAt - killedAt;
+            recoveries.push({ mode: took, steps });
+            if (took === 'standby') {
+              restartSeconds.push((runningAt - killedAt) / 1000);
+              recoverySeconds.push((recoveredAt - killedAt) / 1000);
+            }
+            progress(`recovery after kill -9 (${took}): ${describeSteps(steps)}`);
           }
         } finally {
           await candles.disconnect();
+          await writtenCandles.disconnect();
+          await admin.disconnect();
+          await standby?.job.kill();
           await run.job.kill();
         }
       } finally {
@@ -403,6 +534,8 @@ export async function runAnalyticsBench(options: AnalyticsBenchOptions = {}): Pr
       live,
       recoverySeconds,
       restartSeconds,
+      recoveries,
+      standby: standbyCost,
       latency,
       writtenLatency,
       checkpointIntervalMs: options.checkpointIntervalMs ?? DEFAULT_CHECKPOINT_INTERVAL_MS,
@@ -501,9 +634,18 @@ export function formatAnalyticsBench(result: AnalyticsBenchResult): string {
       `  default load: ${Math.round(result.live.ticksPerSecond)} ticks/s on ${result.live.jvmCores.toFixed(2)} cores, ${result.live.cpuMsPer1000Ticks.toFixed(1)} CPU-ms per 1,000 ticks, ${result.live.lateTicks} late ticks, RSS ${Math.round(result.live.rssMb)} MB`,
       `  checkpoint: ${result.live.checkpointMs} ms, ${Math.round(result.live.checkpointBytes / 1024)} KB (median)`,
     );
-  if (result.recoverySeconds.length > 0)
+  for (const mode of ['standby', 'cold'] as const) {
+    const runs = result.recoveries.filter((recovery) => recovery.mode === mode);
+    if (runs.length === 0) continue;
+    const recovered = runs.map((recovery) => (recovery.steps.recovered ?? Number.NaN) / 1000);
     lines.push(
-      `  recovery after kill -9: ${result.recoverySeconds.map((s) => `${s.toFixed(1)} s`).join(', ')} (running again after ${result.restartSeconds.map((s) => `${s.toFixed(1)} s`).join(', ')})`,
+      `  recovery after kill -9, ${mode === 'standby' ? 'hot standby taking over' : 'cold restart (a new JVM)'}: median ${median(recovered).toFixed(1)} s (${recovered.map((s) => `${s.toFixed(1)} s`).join(', ')})`,
+      ...runs.map((recovery) => `    ${describeSteps(recovery.steps)}`),
+    );
+  }
+  if (result.standby.length > 0)
+    lines.push(
+      `  hot standby beside the job, idle: RSS ${result.standby.map((one) => `${Math.round(one.rssMb)} MB`).join(', ')}; CPU ${result.standby.map((one) => `${one.idleCores.toFixed(3)} cores`).join(', ')}`,
     );
   if (result.latency.events > 0 || result.writtenLatency.events > 0)
     lines.push(
@@ -514,15 +656,22 @@ export function formatAnalyticsBench(result: AnalyticsBenchResult): string {
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
-  // node bench/dist/analytics.js [--quick] [--parts throughput,live,latency] [--checkpoint-interval MS]
+  // node bench/dist/analytics.js [--quick] [--parts throughput,live,latency] [--checkpoint-interval MS] [--kills standby,cold]
   const argument = (name: string): string | undefined =>
     process.argv.includes(name) ? process.argv[process.argv.indexOf(name) + 1] : undefined;
   const partsArgument = argument('--parts');
   const intervalArgument = argument('--checkpoint-interval');
+  const killsArgument = argument('--kills');
+  const kills = killsArgument?.split(',');
+  if (kills?.some((kill) => kill !== 'standby' && kill !== 'cold')) {
+    process.stderr.write(`--kills takes standby and cold, comma-separated (got ${killsArgument})\n`);
+    process.exit(2);
+  }
   const result = await runAnalyticsBench({
     quick: process.argv.includes('--quick'),
     ...(partsArgument ? { parts: partsArgument.split(',') as AnalyticsBenchPart[] } : {}),
     ...(intervalArgument ? { checkpointIntervalMs: Number(intervalArgument) } : {}),
+    ...(kills ? { kills: kills as Recovery['mode'][] } : {}),
     progress: (line) => process.stderr.write(`${line}\n`),
   });
   process.stdout.write(`${formatAnalyticsBench(result)}\n`);

@@ -4,7 +4,9 @@ import { createServer } from 'node:net';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { parseStartupTimes } from '@tickstream/analytics';
 import { createToken } from '@tickstream/edge';
+import { describeSteps } from './analytics.js';
 import { cli, freePort, startBrokerProcess } from './processes.js';
 import { StormClient } from './scale.js';
 import { median } from './stats.js';
@@ -19,13 +21,16 @@ import { median } from './stats.js';
  *   set of clients each run, one symbol each as bench/src/scale.ts's storm, spread by leastconn);
  * - cut-link (--for 5s, longer than the edge's 3 s silence before it says Kafka is lost): from the
  *   link's return until the edge answers /health 200 and takes ticks again;
- * - kill-analytics: from the kill until the restarted job writes records again;
+ * - kill-analytics: from the kill until the restarted job commits records again (up's hot standby
+ *   takes over; --no-standby runs up with --no-analytics-standby: a cold restart), each with the
+ *   job's startup steps after the kill (StartupTimes.java, from up's log). Each kill waits for a
+ *   standby that is ready, as a kill long after the last one would find it.
  * - stop-kafka-node (--for 10s; only when asked for in --faults, for it runs up on three Apache Kafka
  *   nodes of its own, `up --kafka apache --nodes 3`, instead of the embedded broker): from the
  *   SIGKILL until every edge takes ≥ 90 % of its ticks/s before, over one second (the record's
  *   recoveredAfterMs); each run waits for the ISR to be full again before the next.
  * Floors: 2 s, 5 s, 15 s, 10 s.
- * Usage: node bench/dist/chaos.js [--runs 5] [--clients 50] [--analytics] [--faults kill-edge,cut-link,kill-analytics,stop-kafka-node]
+ * Usage: node bench/dist/chaos.js [--runs 5] [--clients 50] [--analytics] [--no-standby] [--faults kill-edge,cut-link,kill-analytics,stop-kafka-node]
  */
 const FLOORS_MS = { 'kill-edge': 2000, 'cut-link': 5000, 'kill-analytics': 15_000, 'stop-kafka-node': 10_000 } as const;
 type Fault = keyof typeof FLOORS_MS;
@@ -80,6 +85,7 @@ async function main(): Promise<void> {
       runs: { type: 'string', default: '5' },
       clients: { type: 'string', default: '50' },
       analytics: { type: 'boolean', default: false },
+      'no-standby': { type: 'boolean', default: false },
       faults: { type: 'string', default: 'kill-edge,cut-link,kill-analytics' },
     },
   });
@@ -99,11 +105,27 @@ async function main(): Promise<void> {
     process.execPath,
     [cli, 'up', '--edges', '2', '--port', String(port), '--auth-secret', SECRET]
       .concat(values.analytics ? [] : ['--no-analytics'])
+      .concat(values['no-standby'] ? ['--no-analytics-standby'] : [])
       .concat(onCluster ? ['--kafka', 'apache', '--nodes', '3', '--kafka-port', '0'] : []),
     { cwd: dir, env: { ...process.env, KAFKA_BROKERS: bootstrap }, stdio: ['ignore', 'pipe', 'pipe'] },
   );
+  // The job's startup steps (StartupTimes.java) and its standby's readiness, from up's log lines.
+  const startups: Record<string, number>[] = [];
+  let standbysReady = 0;
+  // The job's own lines, kept apart: the producer's status lines fill up's tail.
+  let analyticsLines: string[] = [];
+  let partial = '';
   const take = (text: string): void => {
     output = (output + text).slice(-200_000);
+    const lines = (partial + text).split('\n');
+    partial = lines.pop() ?? '';
+    for (const line of lines) {
+      if (line.includes('"component":"analytics"')) analyticsLines = [...analyticsLines.slice(-19), line];
+      // Ready and warmed up (StandbyWarmUp.java), as a kill long after the standby started finds it.
+      if (line.includes('standby: warm-up ')) standbysReady++;
+      const startup = /startup: ((?:[a-z-]+=\d+ ?)+)/.exec(line);
+      if (startup?.[1]) startups.push(parseStartupTimes(startup[1]));
+    }
   };
   up.stdout?.setEncoding('utf8').on('data', take);
   up.stderr?.setEncoding('utf8').on('data', take);
@@ -119,7 +141,8 @@ async function main(): Promise<void> {
     await waitFor('up to serve and take commands', onCluster ? 360_000 : 180_000, () =>
       ['dashboard:', 'taking process-level commands'].every((line) => output.includes(line)),
     );
-    if (values.analytics) await waitFor('the analytics job', 300_000, () => output.includes('job running ('));
+    // A first start takes minutes on a loaded machine (measured: over 5 at load 60-90).
+    if (values.analytics) await waitFor('the analytics job', 600_000, () => output.includes('job running ('));
     // up says where its cluster listens: "kafka: Apache Kafka, 3 nodes (…), on host:port,…".
     if (onCluster) bootstrap = /Apache Kafka, 3 nodes .*? on (\S+?:\d+(?:,\S+?:\d+)*)/.exec(output)?.[1] ?? '';
     const token = await createToken({ secret: SECRET, user: 'bench', role: 'viewer', ttlSeconds: 3600 });
@@ -213,10 +236,15 @@ async function main(): Promise<void> {
     }
     if (values.analytics && faults.has('kill-analytics')) {
       for (let run = 0; run < runs; run++) {
+        if (!values['no-standby'])
+          await waitFor('the hot standby to be ready and warmed up', 300_000, () => standbysReady >= run + 1);
         const record = await inject('kill-analytics', []);
         times['kill-analytics'].push(record.recoveredAfterMs ?? Number.NaN);
+        const killedAt = Date.parse(record.injectedAt);
+        const startup = startups.at(-1) ?? {};
+        const steps = Object.fromEntries(Object.entries(startup).map(([step, at]) => [step, at - killedAt]));
         process.stderr.write(
-          `kill-analytics ${run + 1}/${runs}: output resumed ${record.recoveredAfterMs} ms after the kill\n`,
+          `kill-analytics ${run + 1}/${runs}: output resumed ${record.recoveredAfterMs} ms after the kill; ${describeSteps(steps)}\n`,
         );
       }
     }
@@ -226,7 +254,7 @@ async function main(): Promise<void> {
       .filter((line) => line.includes('chaos:'))
       .slice(-10);
     process.stderr.write(
-      `${(error as Error).message}\n--- up's last chaos lines ---\n${chaosLines.join('\n')}\n--- up's last output ---\n${output.slice(-4000)}\n`,
+      `${(error as Error).message}\n--- up's last chaos lines ---\n${chaosLines.join('\n')}\n--- up's last output ---\n${output.slice(-4000)}\n--- the analytics job's last lines ---\n${analyticsLines.join('\n')}\n`,
     );
     process.exitCode = 1;
   } finally {

@@ -169,10 +169,12 @@ describe('tickstream CLI', () => {
       '--flink-version',
       '--delivery',
       '--metrics-port',
+      '--standby',
     ]) {
       expect(help).toContain(flag);
     }
     expect(tickstream('up', '--help').stdout).toContain('--no-analytics');
+    expect(tickstream('up', '--help').stdout).toContain('--no-analytics-standby');
   });
 
   it('names a flag that is missing its value', () => {

@@ -49,8 +49,8 @@ export interface AnalyticsTarget {
   /** Starts it again (it restores from its last checkpoint); resolves once the job runs. */
   restart(): Promise<void>;
   /**
-   * Reads the job's output (committed records only) from now on: `first` resolves with the first
-   * record committed after the call, the proof its output resumed.
+   * Reads the job's output (committed records only) from each partition's end at the call: `first`
+   * resolves with the first record committed past it, the proof its output resumed.
    */
   followOutput(): Promise<{ first: Promise<void>; stop(): Promise<void> }>;
 }
@@ -338,10 +338,13 @@ export class ProcessFaults {
       return;
     }
     await timeline.detected('the JVM exited (SIGKILL), seen by up; its figures go silent on system_metrics');
-    // Followed from before the restart: the first committed record after it is the output resumed.
+    // up told its standby on the JVM's exit (a cold start begins here); meanwhile the output is
+    // followed from the partitions' ends at this moment, which the restarted job writes past.
+    const restarted = analytics.restart();
+    restarted.catch(() => {});
     const output = await analytics.followOutput();
     try {
-      await analytics.restart();
+      await restarted;
       let timer: NodeJS.Timeout | undefined;
       const resumed = await Promise.race([
         output.first.then(() => true),

@@ -1,4 +1,10 @@
-import { type AnalyticsOptions, DEFAULT_FLINK_VERSION, DEFAULT_TOPICS, startAnalytics } from '@tickstream/analytics';
+import {
+  type AnalyticsOptions,
+  AnalyticsWithStandby,
+  DEFAULT_FLINK_VERSION,
+  DEFAULT_TOPICS,
+  startAnalytics,
+} from '@tickstream/analytics';
 import { createLogger, lineLogger } from '@tickstream/schemas/logger';
 import { analyticsReporter } from '../analytics-reporter.js';
 import type { Command, Flags } from '../command.js';
@@ -117,6 +123,11 @@ export const analyticsCommand: Command = {
       default: 'tickstream-analytics',
     },
     'max-heap': { type: 'string', value: 'SIZE', description: 'the JVM heap (-Xmx)', default: '256m' },
+    standby: {
+      type: 'boolean',
+      description:
+        "keep a hot standby JVM (MiniClusters up, idle) that takes over from the last checkpoint when the job's JVM dies",
+    },
   },
   notes:
     'Needs Java 17+ and Maven (apt-get install openjdk-17-jdk-headless maven): the first start builds the job and\n' +
@@ -127,17 +138,20 @@ export const analyticsCommand: Command = {
     const options = analyticsOptionsFrom(flags, process.env);
     // The launcher's own lines; the JVM's (Flink's log4j2, JSON too) go to the job's log file.
     const logger = createLogger({ component: 'analytics' });
-    const job = await startAnalytics({ ...options, log: lineLogger(logger) });
+    const pair = flags.boolean('standby') ? new AnalyticsWithStandby({ ...options, log: lineLogger(logger) }) : null;
+    let job = pair ? await pair.start() : await startAnalytics({ ...options, log: lineLogger(logger) });
     try {
       await job.ready;
     } catch (error) {
-      await job.stop(5000);
+      await (pair ?? job).stop(5000);
       throw error;
     }
-    logger.info(
-      { pid: job.pid, delivery: job.delivery, logFile: job.logFile },
-      `job running (pid ${job.pid}, ${job.delivery}${options.metricsPort ? `, metrics on :${options.metricsPort}/metrics` : ''}); Flink's log: ${job.logFile}`,
-    );
+    const running = (): void =>
+      logger.info(
+        { pid: job.pid, delivery: job.delivery, logFile: job.logFile },
+        `job running (pid ${job.pid}, ${job.delivery}${options.metricsPort ? `, metrics on :${options.metricsPort}/metrics` : ''}${job.standby ? ', taken over by the hot standby' : ''}); Flink's log: ${job.logFile}`,
+      );
+    running();
     const reporter = options.metricsPort
       ? analyticsReporter({
           metricsUrl: `http://127.0.0.1:${options.metricsPort}/metrics`,
@@ -147,13 +161,28 @@ export const analyticsCommand: Command = {
       : null;
     reporter?.start();
     let stopping = false;
+    // Ends when a JVM that ran the job exits and no standby takes over (or the one that did failed to start).
+    const ended = (async (): Promise<void> => {
+      for (;;) {
+        const { code, signal } = await job.exited;
+        if (stopping || pair === null) return;
+        logger.warn(`the job's JVM exited (${signal ?? `status ${code}`}); the hot standby takes over`);
+        job = await pair.takeOver();
+        try {
+          await job.ready;
+        } catch {
+          return;
+        }
+        running();
+      }
+    })();
     const code = await runUntilSignal(
       async () => {
         stopping = true;
         await reporter?.stop();
-        return job.stop();
+        return (pair ?? job).stop();
       },
-      job.exited,
+      ended,
       logger,
     );
     await reporter?.stop();

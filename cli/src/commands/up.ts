@@ -1,7 +1,7 @@
 import { createServer } from 'node:net';
-import { hostname } from 'node:os';
+import { freemem, hostname } from 'node:os';
 import { fileURLToPath } from 'node:url';
-import { type RunningAnalytics, startAnalytics } from '@tickstream/analytics';
+import { AnalyticsWithStandby, type RunningAnalytics, startAnalytics } from '@tickstream/analytics';
 import { type ApacheKafka, MissingPrerequisiteError, startApacheKafka, startBroker } from '@tickstream/broker';
 import {
   checkTlsFiles,
@@ -31,6 +31,22 @@ const { Kafka, logLevel } = kafkajs;
 
 /** The analytics job's output topic as up runs it (the job's default --candles-topic). */
 const CANDLES_TOPIC = 'candles';
+
+/**
+ * The hot standby is a second JVM (docs/analytics.md, "Recovery": ~300 MB RSS idle): started only
+ * where this much memory is free, so that a small machine runs the job rather than two half-starved ones.
+ */
+const STANDBY_MIN_FREE_MB = 2048;
+
+function analyticsStandbyWanted(refused: boolean, log: (line: string) => void): boolean {
+  if (refused) return false;
+  const freeMb = Math.round(freemem() / 2 ** 20);
+  if (freeMb >= STANDBY_MIN_FREE_MB) return true;
+  log(
+    `analytics: no hot standby (${freeMb} MB free, it needs ${STANDBY_MIN_FREE_MB} MB): a killed job restarts cold, in seconds more`,
+  );
+  return false;
+}
 
 const cliBin = fileURLToPath(new URL('../../bin/tickstream.js', import.meta.url));
 
@@ -151,6 +167,10 @@ export const upCommand: Command = {
       type: 'boolean',
       description: 'do not start the analytics job (Apache Flink; needs Java 17 and Maven)',
     },
+    'no-analytics-standby': {
+      type: 'boolean',
+      description: `no hot standby JVM for the analytics job (by default one waits beside it when ${STANDBY_MIN_FREE_MB} MB are free)`,
+    },
     'tls-cert': edgeFlags['tls-cert'] as Command['flags'][string],
     'tls-key': edgeFlags['tls-key'] as Command['flags'][string],
   },
@@ -158,7 +178,8 @@ export const upCommand: Command = {
     'Environment: KAFKA_BROKERS=host:port,… runs on an existing Kafka cluster instead of starting one.\n' +
     'With --edges > 1, HAProxy (apt-get install haproxy) balances on PORT; its config is written to ./data/haproxy/.\n' +
     'The analytics job (tickstream analytics, docs/analytics.md) starts beside the edge where Java and Maven are\n' +
-    'installed; its first start builds it (~100 MB from Maven Central), in the background.\n' +
+    'installed; its first start builds it (~100 MB from Maven Central), in the background. A hot standby JVM then\n' +
+    "waits beside it (where memory allows) and takes over from the last checkpoint if the job's JVM dies.\n" +
     'With --tls-cert/--tls-key clients use https:// and wss://: the edge serves TLS itself, or HAProxy ends it with --edges > 1.\n' +
     'With --auth-secret, up also carries out tickstream chaos kill-edge|kill-analytics|cut-link|delay-link|slow-consumer\n' +
     '(from the CLI or the dashboard’s Pipeline tab, for an admin): each edge then reaches Kafka through a small TCP proxy\n' +
@@ -221,7 +242,11 @@ export const upCommand: Command = {
     log(
       `producer: ${defaultProducerOptions.symbolCount} symbols at ${defaultProducerOptions.rate} ticks/s into '${defaultProducerOptions.topic}'${replicated ? ' (acks=all, idempotent)' : ''}`,
     );
-    const analytics = await AnalyticsBeside.prepare(kafka.bootstrap, flags.boolean('no-analytics'));
+    const analytics = await AnalyticsBeside.prepare(
+      kafka.bootstrap,
+      flags.boolean('no-analytics'),
+      analyticsStandbyWanted(flags.boolean('no-analytics-standby'), log),
+    );
     // Fault injection needs commands to verify: without the secret, edges reach Kafka directly.
     const links =
       authSecret === null
@@ -305,7 +330,9 @@ export const upCommand: Command = {
 /**
  * The analytics job as `up` runs it: started in the background once the dashboard is served,
  * never holding the rest back. Where Java or Maven is missing, or the job cannot start, one line says
- * so and everything else runs on (the dashboard then shows analytics as offline).
+ * so and everything else runs on (the dashboard then shows analytics as offline). With a hot standby
+ * (AnalyticsWithStandby, on where memory allows) a second JVM waits beside the job and takes over
+ * when the job's JVM dies, by tickstream chaos or otherwise.
  */
 class AnalyticsBeside {
   /** Settles once the JVM is spawned, or starting it failed. */
@@ -313,14 +340,18 @@ class AnalyticsBeside {
   private stopping = false;
   /** Set while tickstream chaos kill-analytics has the job down: its exit is expected. */
   private crashing = false;
+  /** The JVM whose death was last handed to the standby (handOver: once per death). */
+  private handedOverFrom: RunningAnalytics | undefined;
   private reporter: AnalyticsReporter | null = null;
+  /** With a hot standby: the pair of JVMs; null runs one JVM, restarted cold. */
+  private readonly pair: AnalyticsWithStandby | null;
 
   /**
    * The job's Prometheus port is chosen before the edges start, so each can be told where to read the
    * job's figures (--analytics-metrics) although the JVM starts only once the dashboard is served.
    */
-  static async prepare(brokers: string, disabled: boolean): Promise<AnalyticsBeside> {
-    return new AnalyticsBeside(brokers, disabled ? null : await freeLoopbackPort());
+  static async prepare(brokers: string, disabled: boolean, standby: boolean): Promise<AnalyticsBeside> {
+    return new AnalyticsBeside(brokers, disabled ? null : await freeLoopbackPort(), standby);
   }
 
   private readonly logger = createLogger({ component: 'analytics' });
@@ -328,7 +359,13 @@ class AnalyticsBeside {
   private constructor(
     private readonly brokers: string,
     private readonly metricsPort: number | null,
-  ) {}
+    standby: boolean,
+  ) {
+    this.pair =
+      standby && metricsPort !== null
+        ? new AnalyticsWithStandby({ brokers, metricsPort, log: lineLogger(this.logger) })
+        : null;
+  }
 
   private log(line: string, level: 'info' | 'warn' = 'info'): void {
     this.logger[level](line);
@@ -341,20 +378,9 @@ class AnalyticsBeside {
 
   start(): void {
     if (this.metricsPort === null || this.spawned || this.stopping) return;
-    this.spawned = startAnalytics({
-      brokers: this.brokers,
-      metricsPort: this.metricsPort,
-      log: lineLogger(this.logger),
-    }).then(
-      (job) => {
-        void this.follow(job);
-        return job;
-      },
-      (error: Error) => {
-        const hint = error instanceof MissingPrerequisiteError ? ' (tickstream up --no-analytics skips it)' : '';
-        if (!this.stopping) this.log(`not running: ${error.message}${hint}`, 'warn');
-        return undefined;
-      },
+    this.follow(
+      this.pair?.start() ??
+        startAnalytics({ brokers: this.brokers, metricsPort: this.metricsPort, log: lineLogger(this.logger) }),
     );
   }
 
@@ -372,18 +398,51 @@ class AnalyticsBeside {
     return true;
   }
 
-  /** Starts the job again after crash(): it restores from its last checkpoint. Resolves once it runs. */
+  /**
+   * Starts the job again after its JVM died: the hot standby takes over (told the moment the JVM
+   * exited, by watch(); here only if that has not happened yet), or a new JVM starts cold; either
+   * restores the last checkpoint. Resolves once the job runs.
+   */
   async restart(): Promise<void> {
-    this.spawned = undefined;
     this.crashing = false;
-    this.start();
-    // start() has set it again (TypeScript keeps the narrowing from the line above).
-    const job = await (this.spawned as Promise<RunningAnalytics | undefined> | undefined);
+    if (this.pair !== null) {
+      const dead = await this.spawned;
+      if (dead?.gone()) this.handOver(dead);
+    } else {
+      this.spawned = undefined;
+      this.start();
+    }
+    const job = await this.spawned;
     if (job === undefined) throw new Error('the analytics job did not start again');
     await job.ready;
   }
 
-  private async follow(job: RunningAnalytics): Promise<void> {
+  /**
+   * The standby takes over from `dead`, once per death: the JVM's exit is the signal, so up tells
+   * the standby before it logs, reports or follows anything else (measured: following the output
+   * first put 4 s before the take-over).
+   */
+  private handOver(dead: RunningAnalytics): void {
+    if (this.pair === null || this.handedOverFrom === dead) return;
+    this.handedOverFrom = dead;
+    this.follow(this.pair.takeOver());
+  }
+
+  private follow(starting: Promise<RunningAnalytics>): void {
+    this.spawned = starting.then(
+      (job) => {
+        void this.watch(job);
+        return job;
+      },
+      (error: Error) => {
+        const hint = error instanceof MissingPrerequisiteError ? ' (tickstream up --no-analytics skips it)' : '';
+        if (!this.stopping) this.log(`not running: ${error.message}${hint}`, 'warn');
+        return undefined;
+      },
+    );
+  }
+
+  private async watch(job: RunningAnalytics): Promise<void> {
     try {
       await job.ready;
       if (!this.stopping && this.metricsUrl !== null && this.reporter === null) {
@@ -395,23 +454,30 @@ class AnalyticsBeside {
         });
         this.reporter.start();
       }
-      this.log(`job running (${job.delivery}, metrics on ${this.metricsUrl}); Flink's log: ${job.logFile}`);
+      const from = job.standby ? ', taken over by the hot standby' : '';
+      this.log(`job running (${job.delivery}, metrics on ${this.metricsUrl}${from}); Flink's log: ${job.logFile}`);
     } catch (error) {
       if (this.crashing) this.log('the JVM was killed by tickstream chaos before the job ran; up restarts it');
       else if (!this.stopping) this.log(`not running: ${(error as Error).message}`, 'warn');
       return;
     }
     const { code, signal } = await job.exited;
+    if (this.stopping) return;
+    // A job that ran died (one failing at start never gets here): the standby first, then the words.
+    if (this.pair !== null) this.handOver(job);
     if (this.crashing) this.log(`the job's JVM was killed (${signal ?? code}) by tickstream chaos; up restarts it`);
-    else if (!this.stopping)
-      this.log(`the job's JVM exited (${signal ?? `status ${code}`}); see ${job.logFile}`, 'warn');
+    else if (this.pair !== null) {
+      this.log(`the job's JVM exited (${signal ?? `status ${code}`}); the hot standby takes over`, 'warn');
+      await this.restart().catch((error: Error) => this.log(`not running: ${error.message}`, 'warn'));
+    } else this.log(`the job's JVM exited (${signal ?? `status ${code}`}); see ${job.logFile}`, 'warn');
   }
 
   async stop(): Promise<void> {
     this.stopping = true;
     await this.reporter?.stop();
     const job = await this.spawned;
-    await job?.stop();
+    if (this.pair !== null) await this.pair.stop();
+    else await job?.stop();
   }
 }
 
@@ -499,7 +565,12 @@ function analyticsTarget(analytics: AnalyticsBeside, brokers: string): Analytics
         ...kafkajsSecurity(kafkaSecurityFromEnv()),
         logLevel: logLevel.NOTHING,
       });
-      // A group of its own, from the end, committed records only: nothing the killed JVM left open counts.
+      // The end of each partition now, the kill just seen: the restarted job writes past it. Read from
+      // there, not from where the group happens to join (seconds later, with the job already writing).
+      const admin = kafka.admin();
+      await admin.connect();
+      const ends = await admin.fetchTopicOffsets(CANDLES_TOPIC).finally(() => admin.disconnect());
+      // A group of its own, committed records only: nothing the killed JVM left open counts.
       const consumer = kafka.consumer({
         groupId: `tickstream-up-chaos-output-${process.pid}-${Date.now()}`,
         readUncommitted: false,
@@ -517,6 +588,7 @@ function analyticsTarget(analytics: AnalyticsBeside, brokers: string): Analytics
           seen();
         },
       });
+      for (const { partition, high } of ends) consumer.seek({ topic: CANDLES_TOPIC, partition, offset: high });
       await joined;
       return { first, stop: () => consumer.disconnect() };
     },

@@ -22,6 +22,7 @@ import org.apache.flink.core.execution.SavepointFormatType;
 import org.apache.flink.streaming.api.datastream.DataStream;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.flink.streaming.api.functions.sink.v2.DiscardingSink;
+import org.apache.flink.streaming.api.graph.StreamGraph;
 import org.apache.flink.api.common.eventtime.WatermarkStrategy;
 import tickstream.analytics.AnalyticsOptions.Delivery;
 import tickstream.analytics.alerts.AlertJob;
@@ -54,6 +55,15 @@ public final class AnalyticsMain {
     private static final Logger LOG = LoggerFactory.getLogger(AnalyticsMain.class);
     private static final long TRANSACTION_TIMEOUT_MS = Duration.ofMinutes(15).toMillis();
     private static final Duration FIRST_CHECKPOINT_WAIT = Duration.ofMinutes(2);
+    /**
+     * The start's parallel steps (topics, two MiniClusters, two submissions), each mostly waiting:
+     * not the common pool, which on a 2-core machine has one thread and would run them in turn.
+     */
+    private static final java.util.concurrent.ExecutorService STARTUP = java.util.concurrent.Executors.newCachedThreadPool(task -> {
+        Thread thread = new Thread(task, "analytics-startup");
+        thread.setDaemon(true);
+        return thread;
+    });
 
     public static void main(String[] args) throws Exception {
         AnalyticsOptions options;
@@ -76,29 +86,27 @@ public final class AnalyticsMain {
     }
 
     static int run(AnalyticsOptions options) throws Exception {
+        StartupTimes startup = new StartupTimes();
         long startedMs = System.currentTimeMillis();
         // Kafka's answers and the job graph take seconds each on a cold JVM (measured: 3.3 s and
         // 2.5 s on a loaded machine): one while the other is built; the job is submitted after both.
-        CompletableFuture<Void> topicsReady = CompletableFuture.runAsync(() -> prepareTopics(options));
+        CompletableFuture<Void> topicsReady = CompletableFuture.runAsync(() -> prepareTopics(options), STARTUP);
         Checkpoints checkpoints = new Checkpoints(options.checkpointDir);
-        Optional<Path> restore = switch (options.restore) {
-            case "latest" -> checkpoints.newest();
-            case "none" -> Optional.empty();
-            default -> Optional.of(Path.of(options.restore).toAbsolutePath());
-        };
-        checkpoints.deleteAllBut(restore.orElse(null));
         // The fill engine is a job of its own, checkpointed apart (see tradingJob).
         Checkpoints tradingCheckpoints = new Checkpoints(options.tradingCheckpointDir());
-        Optional<Path> tradingRestore = switch (options.restore) {
-            // A checkpoint of the one job from before the split holds the engine's state: taken when there is no other.
-            case "latest" -> tradingCheckpoints.newest().or(() -> restore);
-            case "none" -> Optional.empty();
-            default -> restore;
-        };
-        tradingCheckpoints.deleteAllBut(tradingRestore.orElse(null));
+        // A standby chooses only when it takes over: until then the active JVM keeps checkpointing.
+        Restore early = options.standby ? null : Restore.choose(options, checkpoints, tradingCheckpoints);
+        // On a Flink cluster the restore point goes into the configuration; on a MiniCluster of this
+        // JVM into the graph at submission (LocalCluster), so the graph can be built before it is known.
+        Configuration config = configuration(options, options.checkpointInterval, options.metricsPort, checkpoints,
+                options.cluster ? early.analytics() : Optional.empty());
+        Configuration tradingConfig = tradingConfiguration(options, tradingCheckpoints,
+                options.cluster ? early.trading() : Optional.empty());
+        // Each MiniCluster takes seconds to start: both at once, beside the topics and the graphs.
+        CompletableFuture<LocalCluster> analyticsCluster = options.cluster ? null : startCluster(config, options.parallelism);
+        CompletableFuture<LocalCluster> tradingCluster = options.cluster ? null : startCluster(tradingConfig, options.parallelism);
 
-        StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(
-                configuration(options, options.checkpointInterval, options.metricsPort, checkpoints, restore));
+        StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(config);
         long backfillFrom = System.currentTimeMillis() - options.backfill.toMillis();
         DataStream<Tick> ticks = env.fromSource(
                         ticksSource(options, backfillFrom),
@@ -129,7 +137,7 @@ public final class AnalyticsMain {
                 .sinkTo(sink(options, options.alertDelivery, "alert-events", new AlertTriggerSerializer(options.alertEventsTopic)))
                 .uid("alert-events-sink")
                 .name("alert triggers → Kafka");
-        StreamExecutionEnvironment tradingEnv = tradingJob(options, tradingCheckpoints, tradingRestore, backfillFrom);
+        StreamExecutionEnvironment tradingEnv = tradingJob(options, tradingConfig, backfillFrom);
 
         LOG.info("job graph built {} ms after main()", System.currentTimeMillis() - startedMs);
         try {
@@ -141,17 +149,62 @@ public final class AnalyticsMain {
             }
             throw error;
         }
+        startup.mark("topics");
         LOG.info("topics ready {} ms after main()", System.currentTimeMillis() - startedMs);
-        // Both at once: each MiniCluster takes seconds to start.
-        CompletableFuture<JobClient> tradingSubmitted = CompletableFuture.supplyAsync(() -> {
-            try {
-                return tradingEnv.executeAsync("tickstream trading");
-            } catch (Exception error) {
-                throw new CompletionException(error);
+        Restore restore;
+        JobClient job;
+        JobClient tradingJob;
+        if (options.cluster) {
+            restore = early;
+            // Both at once: each submission waits for its job to initialise.
+            CompletableFuture<JobClient> tradingSubmitted = CompletableFuture.supplyAsync(() -> {
+                try {
+                    return tradingEnv.executeAsync("tickstream trading");
+                } catch (Exception error) {
+                    throw new CompletionException(error);
+                }
+            }, STARTUP);
+            job = env.executeAsync("tickstream analytics");
+            tradingJob = tradingSubmitted.join();
+        } else {
+            StreamGraph graph = streamGraph(env, "tickstream analytics");
+            StreamGraph tradingGraph = streamGraph(tradingEnv, "tickstream trading");
+            LocalCluster cluster = analyticsCluster.join();
+            LocalCluster tradingLocal = tradingCluster.join();
+            startup.mark("clusters");
+            LOG.info("MiniClusters up {} ms after main()", System.currentTimeMillis() - startedMs);
+            if (options.standby) {
+                say("standby: ready, MiniClusters up and job graphs built " + (System.currentTimeMillis() - startedMs)
+                        + " ms after main(); waiting for take-over on stdin");
+                StandbyWarmUp warmUp = StandbyWarmUp.start();
+                if (!awaitTakeOver()) return 0;
+                startup.mark("take-over");
+                warmUp.stop();
+                restore = Restore.choose(options, checkpoints, tradingCheckpoints);
+                say("taking over: " + restore.analytics().map(path -> "restoring " + path).orElse("nothing to restore"));
+            } else {
+                restore = early;
             }
-        });
-        JobClient job = env.executeAsync("tickstream analytics");
-        JobClient tradingJob = tradingSubmitted.join();
+            // The metrics port is this JVM's now (a standby's predecessor held it until it died).
+            DeferredPrometheusReporter.bindAll();
+            Restore chosen = restore;
+            CompletableFuture<JobClient> tradingSubmitted = CompletableFuture.supplyAsync(() -> {
+                try {
+                    return tradingLocal.submit(tradingGraph, chosen.trading());
+                } catch (Exception error) {
+                    throw new CompletionException(error);
+                }
+            }, STARTUP);
+            job = cluster.submit(graph, restore.analytics());
+            tradingJob = tradingSubmitted.join();
+            startup.mark("submitted");
+            awaitRunning(job);
+            startup.mark("job-running");
+            awaitAllTasksRunning(cluster, job);
+            startup.mark("tasks-running");
+            // Where the time between job-running and tasks-running went (bench/analytics.ts prints it).
+            say("restore: slowest tasks: " + cluster.slowestRestores(job.getJobID(), startup.at("submitted"), 4));
+        }
         awaitRunning(job);
         awaitRunning(tradingJob);
         // RUNNING is the job's status, not its tasks': each exactly-once sink first aborts what a
@@ -159,12 +212,15 @@ public final class AnalyticsMain {
         // checkpoint nothing it writes can commit. An order placed then waited that long for its fill.
         if (!options.cluster) {
             checkpoints.awaitFirst(job.getJobID().toString(), FIRST_CHECKPOINT_WAIT);
+            startup.mark("first-checkpoint");
             tradingCheckpoints.awaitFirst(tradingJob.getJobID().toString(), FIRST_CHECKPOINT_WAIT);
+            startup.mark("trading-first-checkpoint");
+            say("startup: " + startup);
         }
         say("running: job " + job.getJobID() + " and trading job " + tradingJob.getJobID() + ", parallelism "
                 + options.parallelism + ", delivery "
                 + options.delivery.name().toLowerCase().replace('_', '-') + ", "
-                + restore.map(path -> "resumed from " + path)
+                + restore.analytics().map(path -> "resumed from " + path)
                         .orElse("fresh start: ticks from " + Instant.ofEpochMilli(backfillFrom)));
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             CompletableFuture<Void> trading =
@@ -178,9 +234,60 @@ public final class AnalyticsMain {
             return 0;
         } catch (Exception error) {
             System.err.println("analytics: the job failed: " + rootCause(error).getMessage()
-                    + restore.map(path -> " (it was restored from " + path + "; --restore none starts afresh)").orElse(""));
+                    + restore.analytics().map(path -> " (it was restored from " + path + "; --restore none starts afresh)").orElse(""));
             return 1;
         }
+    }
+
+    /** What each job resumes from; the older checkpoints are deleted (each start is a new job id). */
+    record Restore(Optional<Path> analytics, Optional<Path> trading) {
+        static Restore choose(AnalyticsOptions options, Checkpoints checkpoints, Checkpoints tradingCheckpoints)
+                throws java.io.IOException {
+            Optional<Path> restore = switch (options.restore) {
+                case "latest" -> checkpoints.newest();
+                case "none" -> Optional.empty();
+                default -> Optional.of(Path.of(options.restore).toAbsolutePath());
+            };
+            checkpoints.deleteAllBut(restore.orElse(null));
+            Optional<Path> tradingRestore = switch (options.restore) {
+                // A checkpoint of the one job from before the split holds the engine's state: taken when there is no other.
+                case "latest" -> tradingCheckpoints.newest().or(() -> restore);
+                case "none" -> Optional.empty();
+                default -> restore;
+            };
+            tradingCheckpoints.deleteAllBut(tradingRestore.orElse(null));
+            return new Restore(restore, tradingRestore);
+        }
+    }
+
+    private static CompletableFuture<LocalCluster> startCluster(Configuration config, int slots) {
+        return CompletableFuture.supplyAsync(() -> {
+            try {
+                return LocalCluster.start(config, slots);
+            } catch (Exception error) {
+                throw new CompletionException(error);
+            }
+        }, STARTUP);
+    }
+
+    /** The environment's graph as Flink's local executor submits it. */
+    static StreamGraph streamGraph(StreamExecutionEnvironment env, String name) throws java.io.IOException {
+        StreamGraph graph = env.getStreamGraph();
+        graph.setJobName(name);
+        // The client assigns it (the local executor does so in getStreamGraph's caller); the cluster requires one.
+        graph.setJobId(new org.apache.flink.api.common.JobID());
+        graph.serializeUserDefinedInstances();
+        return graph;
+    }
+
+    /** Blocks until the launcher writes `take-over`; false when stdin ends first (the launcher is gone). */
+    private static boolean awaitTakeOver() throws java.io.IOException {
+        java.io.BufferedReader input = new java.io.BufferedReader(
+                new java.io.InputStreamReader(System.in, java.nio.charset.StandardCharsets.UTF_8));
+        for (String line; (line = input.readLine()) != null; ) {
+            if (line.trim().equals("take-over")) return true;
+        }
+        return false;
     }
 
     /**
@@ -191,16 +298,7 @@ public final class AnalyticsMain {
      * five sinks) took 0.2-3 s under load. This job's state is small and it checkpoints every
      * --trading-checkpoint-interval (100 ms by default).
      */
-    static StreamExecutionEnvironment tradingJob(
-            AnalyticsOptions options, Checkpoints checkpoints, Optional<Path> restore, long backfillFrom) {
-        // No metrics reporter here (one port, the analytics job's), a REST port of its own.
-        Configuration config = configuration(options, options.tradingCheckpointInterval, 0, checkpoints, restore);
-        if (!options.cluster) config.setString("rest.bind-port", "0");
-        config.setString(
-                "execution.checkpointing.max-concurrent-checkpoints",
-                Integer.toString(options.tradingConcurrentCheckpoints));
-        config.setString(
-                "execution.checkpointing.unaligned.enabled", Boolean.toString(options.tradingUnalignedCheckpoints));
+    static StreamExecutionEnvironment tradingJob(AnalyticsOptions options, Configuration config, long backfillFrom) {
         StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(config);
         // Both inputs cross one exchange into the engine, where Flink's default 100 ms buffer
         // timeout would hold an order, and then the tick that fills it, for most of the floor.
@@ -222,6 +320,18 @@ public final class AnalyticsMain {
                 .name("portfolios → Kafka");
 
         return env;
+    }
+
+    /** The fill engine's job: no metrics reporter (one port, the analytics job's), a REST port of its own. */
+    static Configuration tradingConfiguration(AnalyticsOptions options, Checkpoints checkpoints, Optional<Path> restore) {
+        Configuration config = configuration(options, options.tradingCheckpointInterval, 0, checkpoints, restore);
+        if (!options.cluster) config.setString("rest.bind-port", "0");
+        config.setString(
+                "execution.checkpointing.max-concurrent-checkpoints",
+                Integer.toString(options.tradingConcurrentCheckpoints));
+        config.setString(
+                "execution.checkpointing.unaligned.enabled", Boolean.toString(options.tradingUnalignedCheckpoints));
+        return config;
     }
 
     /** Waits for the ticks topic and creates the output topics; a problem with them is an IllegalStateException. */
@@ -265,6 +375,10 @@ public final class AnalyticsMain {
         config.setString("execution.checkpointing.externalized-checkpoint-retention", "RETAIN_ON_CANCELLATION");
         config.setString("execution.checkpointing.num-retained", "1");
         config.setString("state.backend.type", "hashmap");
+        // The heap backend restores keyed state with a DataInputStream straight on the checkpoint
+        // file, unbuffered: one read(2) per long, ~1.4 M of them for the alert evaluator's history
+        // at the default load. Snappy frames are read a block at a time (docs/analytics.md, Recovery).
+        config.setString("execution.checkpointing.snapshot-compression", "true");
         restore.ifPresent(path -> {
             config.setString("execution.state-recovery.path", path.toUri().toString());
             // A newer job may have operators the checkpoint does not know, or lack some it has.
@@ -293,7 +407,8 @@ public final class AnalyticsMain {
         if (metricsPort > 0) {
             config.setString(
                     "metrics.reporter.prom.factory.class",
-                    "org.apache.flink.metrics.prometheus.PrometheusReporterFactory");
+                    // Flink's PrometheusReporter, bound once this JVM runs the job (a standby's port is taken until then).
+                    DeferredPrometheusReporterFactory.class.getName());
             config.setString("metrics.reporter.prom.port", Integer.toString(metricsPort));
         }
     }
@@ -406,6 +521,15 @@ public final class AnalyticsMain {
             Thread.sleep(50);
         }
         throw new IllegalStateException("the job was not running after 120 s");
+    }
+
+    /** Until every task has restored its state and runs: from then on the job reads and writes. */
+    private static void awaitAllTasksRunning(LocalCluster cluster, JobClient job) throws Exception {
+        long deadline = System.currentTimeMillis() + 120_000;
+        while (System.currentTimeMillis() < deadline) {
+            if (cluster.allTasksRunning(job.getJobID())) return;
+            Thread.sleep(20);
+        }
     }
 
     /** SIGTERM / Ctrl-C: a savepoint commits the open transactions and keeps every window's state. */

@@ -23,6 +23,12 @@ public final class AnalyticsOptions {
      * parallelism (unless --parallelism is given) and metric reporters.
      */
     public boolean cluster;
+    /**
+     * A hot standby: start the MiniClusters and build the job graphs, then wait for a line
+     * `take-over` on stdin before restoring from the newest checkpoint and submitting (the
+     * launcher sends it when the active JVM is gone). MiniCluster mode only.
+     */
+    public boolean standby;
     public int parallelism = 1;
     private boolean parallelismGiven;
     public Path checkpointDir = Path.of("data", "analytics", "checkpoints");
@@ -100,6 +106,8 @@ public final class AnalyticsOptions {
             throw new UsageError("--trading-unaligned-checkpoints true needs --trading-concurrent-checkpoints 1, got "
                     + options.tradingConcurrentCheckpoints);
         }
+        if (options.standby && options.cluster)
+            throw new UsageError("--standby is for a MiniCluster in this JVM; a Flink cluster has its own JobManager failover");
         return options;
     }
 
@@ -107,6 +115,7 @@ public final class AnalyticsOptions {
         switch (name) {
             case "brokers" -> brokers = value;
             case "cluster" -> cluster = bool(name, value);
+            case "standby" -> standby = bool(name, value);
             case "parallelism" -> {
                 parallelism = integer(name, value, 1, 64);
                 parallelismGiven = true;
