@@ -164,6 +164,7 @@ export async function startJob(
     backfillMs?: number;
     restore?: string;
     checkpointIntervalMs?: number;
+    maxHeap?: string;
     /** A standby takes over its predecessor's metrics port; it is returned once it stands by. */
     metricsPort?: number;
     standby?: boolean;
@@ -239,6 +240,9 @@ export async function runAnalyticsBench(options: AnalyticsBenchOptions = {}): Pr
             parallelism,
             backfillMs: 24 * 3_600_000,
             restore: 'none',
+            // The alert evaluator keeps up to 20,000 ticks of history per symbol (TickHistory):
+            // a backlog drained at full speed fills it (500 symbols: ~240 MB), past the 256 MB default.
+            maxHeap: '768m',
             ...interval,
           },
         );
