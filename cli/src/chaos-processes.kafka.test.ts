@@ -225,6 +225,9 @@ describe.skipIf(haproxy === null)('tickstream chaos: faults the up supervisor in
     // The floor is 2 s (docs/operations.md); a machine shared with other tests gets some slack.
     expect(resyncedMs).toBeLessThan(3000);
     expect(record).toMatchObject({ target: `edge-${edgeIds[0]}`, recoveredBy: expect.stringContaining('/readyz 200') });
+    // The lost-tick check after every fault: each tick Kafka acknowledged to up's producer is in the topic.
+    expect(record?.lost).toBe(0);
+    expect(record?.detail).toMatch(/[1-9]\d* ticks acknowledged, \d+ in the topic/);
     expect(record?.detectedAfterMs).toBeLessThan(2000);
     for (const client of onFirst) expect(new Set(client.epochs).size).toBe(2);
     expect(await status(`http://127.0.0.1:${edgePort(1)}/readyz`)).toBe(200);
@@ -290,6 +293,7 @@ describe.skipIf(haproxy === null)('tickstream chaos: faults the up supervisor in
       `chaos cut-link: detected ${record?.detectedAfterMs} ms after the cut (${record?.detectedBy}); healed ${healedMs} ms after the link returned\n`,
     );
     expect(record?.detectedBy).toContain('/health 503');
+    expect(record?.lost).toBe(0);
     expect(record?.detectedAfterMs).toBeLessThan(6000);
     expect(healedMs).toBeLessThan(5000);
     // Clients kept their connection through the cut: told, not dropped.

@@ -1,34 +1,21 @@
 import type { ApacheKafka } from '@tickstream/broker';
-import { kafkajsSecurity, kafkaSecurityFromEnv } from '@tickstream/schemas/kafka-security';
-import kafkajs, { type Admin } from 'kafkajs';
 import type { KafkaNodesTarget } from './process-faults.js';
-
-const { Kafka, logLevel } = kafkajs;
+import { withAdmin } from './tick-ledger.js';
 
 /**
  * The Apache Kafka nodes `up --kafka apache --nodes 3` runs, as `tickstream chaos stop-kafka-node`
- * hurts them (process-faults.ts): which node to stop, stopping and starting it, and the checks
- * after: every partition of the ticks topic fully in sync again, and every acknowledged tick in it.
+ * hurts them (process-faults.ts): which node to stop, stopping and starting it, and the check
+ * after: every partition of the ticks topic fully in sync again (the lost-tick check after every
+ * fault is tick-ledger.ts's).
  */
 export class ClusterNodes implements KafkaNodesTarget {
   readonly nodeIds: readonly number[];
 
-  private constructor(
+  constructor(
     private readonly cluster: ApacheKafka,
     private readonly topic: string,
-    /** The ticks the topic held before the producer started: what it gained since is the producer's. */
-    private readonly storedAtStart: number,
-    private readonly ackedTicks: () => number,
   ) {
     this.nodeIds = cluster.nodes.map((node) => node.nodeId);
-  }
-
-  /** Call before the producer starts: the topic's end offsets then are where its ticks begin. */
-  static async beforeProducer(cluster: ApacheKafka, topic: string, ackedTicks: () => number): Promise<ClusterNodes> {
-    const stored = await withAdmin(cluster.bootstrap, async (admin) =>
-      (await admin.listTopics()).includes(topic) ? sumOfEndOffsets(admin, topic) : 0,
-    );
-    return new ClusterNodes(cluster, topic, stored, ackedTicks);
   }
 
   async busiestNode(): Promise<number> {
@@ -55,34 +42,4 @@ export class ClusterNodes implements KafkaNodesTarget {
       return partitions.length > 0 && partitions.every((partition) => partition.isr.length === this.nodeIds.length);
     });
   }
-
-  async tickCounts(): Promise<{ acked: number; stored: number }> {
-    // Acknowledged first: each of those is below the end offsets read after.
-    const acked = this.ackedTicks();
-    const stored = await withAdmin(this.cluster.bootstrap, (admin) => sumOfEndOffsets(admin, this.topic));
-    return { acked, stored: stored - this.storedAtStart };
-  }
-}
-
-/** A short-lived admin per question: a long-lived one may hold a connection to the node just killed. */
-async function withAdmin<T>(bootstrap: string, use: (admin: Admin) => Promise<T>): Promise<T> {
-  const admin = new Kafka({
-    clientId: 'tickstream-up-kafka-nodes',
-    brokers: bootstrap.split(','),
-    ...kafkajsSecurity(kafkaSecurityFromEnv()),
-    logLevel: logLevel.NOTHING,
-    connectionTimeout: 3000,
-  }).admin();
-  await admin.connect();
-  try {
-    return await use(admin);
-  } finally {
-    await admin.disconnect().catch(() => {});
-  }
-}
-
-/** Every record ever written (retention moves the start offsets, never the ends). */
-async function sumOfEndOffsets(admin: Admin, topic: string): Promise<number> {
-  const offsets = await admin.fetchTopicOffsets(topic);
-  return offsets.reduce((sum, partition) => sum + Number(partition.high), 0);
 }

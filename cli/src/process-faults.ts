@@ -17,6 +17,7 @@ import {
 import type { Kafka, Producer } from 'kafkajs';
 import type { KafkaLinkProxy } from './kafka-link-proxy.js';
 import { SlowConsumer } from './slow-consumer.js';
+import type { TickCounts } from './tick-ledger.js';
 
 /**
  * The `tickstream up` supervisor's part of `tickstream chaos`: the process-level faults only it
@@ -67,12 +68,6 @@ export interface KafkaNodesTarget {
   restart(nodeId: number): Promise<void>;
   /** True when every partition of the ticks topic has every node in its ISR again. */
   inSync(): Promise<boolean>;
-  /**
-   * The lost-data check: ticks Kafka acknowledged (acks=all) since up started, read first, then the
-   * ticks the topic gained since then (its end offsets). Every acknowledged tick is below the end
-   * offsets, so stored < acked means acknowledged ticks are gone.
-   */
-  tickCounts(): Promise<{ acked: number; stored: number }>;
 }
 
 export interface ProcessFaultsOptions {
@@ -82,6 +77,8 @@ export interface ProcessFaultsOptions {
   analytics: AnalyticsTarget | null;
   /** Null unless up started a cluster of several Apache Kafka nodes itself. */
   kafkaNodes: KafkaNodesTarget | null;
+  /** Ticks acknowledged to up's producer against ticks stored: each record's `lost` (tick-ledger.ts). */
+  ticks: { tickCounts(): Promise<TickCounts> };
   /** The ticks/s the producer is set to now (null: as fast as it can): the most "throughput back" asks for. */
   producerRate: () => number | null;
   /** Writes a market event (the producer's announce): the audit trail. */
@@ -312,19 +309,11 @@ export class ProcessFaults {
     const inSync =
       nodeBackMs !== null && (await waitFor(() => nodes.inSync().catch(() => false), RECOVERY_TIMEOUT_MS, 250));
     const inSyncMs = Date.now() - timeline.injectedMs;
-    const counts = await nodes.tickCounts().catch((error: Error) => {
-      this.options.log(`chaos: ticks not counted after stop-kafka-node (${error.message})`);
-      return null;
-    });
-    timeline.fields.lost = counts === null ? -1 : Math.max(0, counts.acked - counts.stored);
     const before = baseline.map((rate) => Math.round(rate)).join('/');
     const lowest = watch.lowestShare === null ? '?' : `${Math.round(watch.lowestShare * 100)} %`;
     timeline.fields.detail =
       `edges' ticks/s before ${before}, lowest one-second window after the kill ${lowest}; ` +
-      `node ${nodeBackMs === null ? 'not started again' : `back after ${nodeBackMs} ms`}, ISR ${inSync ? `full after ${inSyncMs} ms` : 'not full'}; ` +
-      (counts === null
-        ? 'ticks not counted'
-        : `${counts.acked} ticks acknowledged (acks=all), ${counts.stored} in the topic`);
+      `node ${nodeBackMs === null ? 'not started again' : `back after ${nodeBackMs} ms`}, ISR ${inSync ? `full after ${inSyncMs} ms` : 'not full'}`;
     await this.finish(timeline, watch.backMs !== null, '');
   }
 
@@ -408,17 +397,33 @@ export class ProcessFaults {
 
   private async finish(timeline: Timeline, recovered: boolean, recoveredBy: string): Promise<void> {
     // stop-kafka-node stamps its recovery when throughput came back, before its later checks.
-    if (recovered && timeline.fields.recoveredUs !== 0) await timeline.write();
-    else if (recovered) await timeline.recovered(recoveredBy);
-    else {
+    if (recovered && timeline.fields.recoveredUs === 0) timeline.stampRecovered(recoveredBy);
+    if (!recovered)
       timeline.fields.detail = `${timeline.fields.detail} not recovered within ${RECOVERY_TIMEOUT_MS} ms`.trim();
-      await timeline.write();
-    }
+    // Counted after the stamp (asking Kafka takes a moment), written with it in one record.
+    await this.countLost(timeline);
+    await timeline.write();
     const { fields } = timeline;
     const after = (us: number): string => (us === 0 ? 'never' : `${Math.round((us - fields.injectedUs) / 1000)} ms`);
     const summary = `${fields.fault} on ${fields.target}: detected after ${after(fields.detectedUs)}, recovered after ${after(fields.recoveredUs)}${fields.detail ? ` (${fields.detail})` : ''}`;
     this.options.log(`chaos: ${summary}`);
     await this.audit(recovered ? 'recovered' : 'not-recovered', summary);
+  }
+
+  /**
+   * The data lost, for every fault alike: the ticks Kafka acknowledged to up's producer that the
+   * topic no longer holds (0 when all are there). Left unknown (-1, "not checked") only when Kafka
+   * could not be asked, and said so.
+   */
+  private async countLost(timeline: Timeline): Promise<void> {
+    const counts = await this.options.ticks.tickCounts().catch((error: Error) => {
+      this.options.log(`chaos: ticks not counted after ${timeline.fields.fault} (${error.message})`);
+      return null;
+    });
+    if (counts === null) return;
+    timeline.fields.lost = Math.max(0, counts.acked - counts.stored);
+    const ledger = `${counts.acked} ticks acknowledged, ${counts.stored} in the topic`;
+    timeline.fields.detail = timeline.fields.detail ? `${timeline.fields.detail}; ${ledger}` : ledger;
   }
 
   private timeline(id: string, fault: ProcessAction, target: string, kind: ComponentKindName): Timeline {
@@ -469,9 +474,14 @@ class Timeline {
   }
 
   recovered(by: string): Promise<void> {
+    this.stampRecovered(by);
+    return this.write();
+  }
+
+  /** Recovered now, written with whatever comes next (the lost-tick count). */
+  stampRecovered(by: string): void {
     this.fields.recoveredUs = Date.now() * 1000;
     this.fields.recoveredBy = by;
-    return this.write();
   }
 
   write(): Promise<void> {

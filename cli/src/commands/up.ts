@@ -24,6 +24,7 @@ import { ClusterNodes } from '../kafka-nodes.js';
 import { parseChoice, parseInteger, parsePort } from '../option-values.js';
 import { type AnalyticsTarget, type EdgeTarget, type KafkaNodesTarget, ProcessFaults } from '../process-faults.js';
 import { runUntilSignal } from '../run-until-signal.js';
+import { TickLedger } from '../tick-ledger.js';
 import { UsageError } from '../usage-error.js';
 import { DASHBOARD_DIST, edgeFlags, tlsFilesFrom } from './edge.js';
 
@@ -216,14 +217,16 @@ export const upCommand: Command = {
     // On replicated Kafka a tick counts as written once two copies hold it: acks=all, idempotent so
     // that the retries a node's loss causes store each tick once.
     const replicated = kafka.cluster !== null;
-    let kafkaNodes: KafkaNodesTarget | null = null;
+    const kafkaNodes: KafkaNodesTarget | null =
+      kafka.cluster === null ? null : new ClusterNodes(kafka.cluster, defaultProducerOptions.topic);
+    let ticks: TickLedger;
     try {
-      if (kafka.cluster !== null)
-        kafkaNodes = await ClusterNodes.beforeProducer(
-          kafka.cluster,
-          defaultProducerOptions.topic,
-          () => producer.stats().acked,
-        );
+      // Before the producer: what the topic gains from now on is its ticks (each fault's lost-tick check).
+      ticks = await TickLedger.beforeProducer(
+        kafka.bootstrap,
+        defaultProducerOptions.topic,
+        () => producer.stats().acked,
+      );
       producer = await startProducer({
         ...defaultProducerOptions,
         ...(replicated ? { acks: -1 as const, idempotent: true } : {}),
@@ -258,6 +261,7 @@ export const upCommand: Command = {
       producer,
       analytics,
       kafkaNodes,
+      ticks,
       createLogger({ component: 'up' }),
     );
     const stopProducer = async (): Promise<void> => {
@@ -509,6 +513,7 @@ class ChaosBeside {
     private readonly producer: RunningProducer,
     private readonly analytics: AnalyticsBeside,
     private readonly kafkaNodes: KafkaNodesTarget | null,
+    private readonly ticks: TickLedger,
     private readonly logger: Logger,
   ) {}
 
@@ -529,6 +534,7 @@ class ChaosBeside {
       edges,
       analytics: this.analytics.metricsUrl === null ? null : analyticsTarget(this.analytics, this.brokers),
       kafkaNodes: this.kafkaNodes,
+      ticks: this.ticks,
       producerRate: () =>
         this.producer.targetRate === 'max' ? null : this.producer.targetRate * this.producer.rateFactor,
       announce: (event) => this.producer.announce(event),
