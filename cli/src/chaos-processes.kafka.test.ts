@@ -77,6 +77,19 @@ describe.skipIf(haproxy === null)('tickstream chaos: faults the up supervisor in
   };
   const recoveries = async (): Promise<RecoveryView[]> =>
     (await api<{ recoveries: RecoveryView[] }>('/api/pipeline')).recoveries;
+  /** Waits for the fault's Recovery record to say it recovered, and returns it. */
+  const recoveryOf = async (fault: string, timeoutMs: number, what: string): Promise<RecoveryView | undefined> => {
+    let record: RecoveryView | undefined;
+    await until(
+      async () => {
+        record = (await recoveries()).find((one) => one.fault === fault);
+        return record?.recoveredAt != null;
+      },
+      timeoutMs,
+      () => `${what}: ${JSON.stringify(record)}`,
+    );
+    return record;
+  };
   const chaosEvents = async (): Promise<{ name: string; detail: string }[]> =>
     (await api<{ events: { kind: string; name: string; detail: string }[] }>('/api/events?limit=200')).events.filter(
       (event) => event.kind === 'Chaos',
@@ -208,15 +221,7 @@ describe.skipIf(haproxy === null)('tickstream chaos: faults the up supervisor in
       15_000,
       `${onFirst.length} clients to resync on ${edgeIds[1]}`,
     );
-    let record: RecoveryView | undefined;
-    await until(
-      async () => {
-        record = (await recoveries()).find((one) => one.fault === 'kill-edge');
-        return record?.recoveredAt != null;
-      },
-      90_000,
-      () => `the restarted edge's recovery: ${JSON.stringify(record)}`,
-    );
+    const record = await recoveryOf('kill-edge', 90_000, "the restarted edge's recovery");
     const injectedMs = Date.parse(record?.injectedAt ?? '');
     const resyncedMs = Math.max(...onFirst.map((client) => client.syncedAtMs)) - injectedMs;
     process.stderr.write(
@@ -277,15 +282,7 @@ describe.skipIf(haproxy === null)('tickstream chaos: faults the up supervisor in
     // The other edge's link is whole.
     expect(await status(`http://127.0.0.1:${edgePort(1)}/health`)).toBe(200);
     await until(() => onSecond.every((client) => told(client, /Kafka unavailable/)), 5_000, 'clients told');
-    let record: RecoveryView | undefined;
-    await until(
-      async () => {
-        record = (await recoveries()).find((one) => one.fault === 'cut-link');
-        return record?.recoveredAt != null;
-      },
-      30_000,
-      () => `the cut link's recovery: ${JSON.stringify(record)}`,
-    );
+    const record = await recoveryOf('cut-link', 30_000, "the cut link's recovery");
     expect(await status(`http://127.0.0.1:${edgePort(2)}/health`)).toBe(200);
     await until(() => onSecond.every((client) => told(client, /Kafka is back/)), 5_000, 'clients told it is back');
     const healedMs = Number(/healed (\d+) ms after it returned/.exec(record?.detail ?? '')?.[1]);
@@ -321,15 +318,7 @@ describe.skipIf(haproxy === null)('tickstream chaos: faults the up supervisor in
 
   it('slow-consumer: the edge skips Deltas for a client that stops reading, and catches it up or closes it', async () => {
     await chaos(['slow-consumer', '--target', `edge-${edgeIds[0]}`, '--for', '6s']);
-    let record: RecoveryView | undefined;
-    await until(
-      async () => {
-        record = (await recoveries()).find((one) => one.fault === 'slow-consumer');
-        return record?.recoveredAt != null;
-      },
-      30_000,
-      () => `the slow consumer's recovery: ${JSON.stringify(record)}`,
-    );
+    const record = await recoveryOf('slow-consumer', 30_000, "the slow consumer's recovery");
     process.stderr.write(
       `chaos slow-consumer: detected ${record?.detectedAfterMs} ms after it stopped reading; recovered ${record?.recoveredAfterMs} ms (${record?.recoveredBy}; ${record?.detail})\n`,
     );
