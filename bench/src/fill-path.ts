@@ -3,9 +3,10 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type Delivery, type RunningAnalytics, startAnalytics } from '@tickstream/analytics';
+import { TickstreamClient } from '@tickstream/client';
 import { createToken, defaultTradingTopics } from '@tickstream/edge';
-import { decodeOrderUpdate, decodeServerFrame, decodeTick, encodeClientFrame } from '@tickstream/schemas';
-import { kafkaLz4Codec, nodeLz4 } from '@tickstream/schemas/lz4-node';
+import { decodeOrderUpdate, decodeTick } from '@tickstream/schemas';
+import { kafkaLz4Codec } from '@tickstream/schemas/lz4-node';
 import kafkajs, { type Consumer, type ConsumerConfig, type EachMessagePayload } from 'kafkajs';
 import WebSocket from 'ws';
 import {
@@ -251,7 +252,7 @@ export interface ProbeFill {
 
 /**
  * One trader that places market buys of 1 share one after another over HTTP and waits for each
- * fill pushed on its WebSocket (OrderUpdated).
+ * fill pushed on its WebSocket (OrderUpdated): a @tickstream/client following the trader's orders.
  */
 export class FillProbe {
   private readonly fills = new Map<string, { at: number; tickMs: number; symbol: string; sequence: number }>();
@@ -260,30 +261,37 @@ export class FillProbe {
     private readonly stack: FillStack,
     private readonly timeline: FillTimeline,
     private readonly token: string,
-    private readonly socket: WebSocket,
+    private readonly client: TickstreamClient,
   ) {}
 
   static async open(stack: FillStack, timeline: FillTimeline, user = 'latency-trader'): Promise<FillProbe> {
     const token = await traderToken(user);
-    const frames = { lz4: nodeLz4 };
-    const socket = new WebSocket(`ws://127.0.0.1:${stack.port}/ws`, { headers: { Authorization: `Bearer ${token}` } });
-    const probe = new FillProbe(stack, timeline, token, socket);
-    let listed = false;
-    socket.on('message', (data: Buffer) => {
-      const message = decodeServerFrame(new Uint8Array(data), frames);
-      if (message.type === 'orders') listed = true;
-      const update = message.type === 'order-updated' ? message.update : null;
-      if (update !== null && update.fillQuantity > 0 && !probe.fills.has(update.orderId))
-        probe.fills.set(update.orderId, {
+    const client = new TickstreamClient({
+      url: `ws://127.0.0.1:${stack.port}/ws`,
+      createSocket: (url) => new WebSocket(url, { headers: { Authorization: `Bearer ${token}` } }),
+      symbols: [],
+      reconnect: false,
+      pingEveryMs: 0,
+    });
+    const probe = new FillProbe(stack, timeline, token, client);
+    client.on('fill', (fill) => {
+      if (!probe.fills.has(fill.orderId))
+        probe.fills.set(fill.orderId, {
           at: Date.now(),
-          tickMs: update.timeMs,
-          symbol: update.symbol,
-          sequence: update.tickSequence,
+          tickMs: fill.timeMs,
+          symbol: fill.symbol,
+          sequence: fill.tickSequence,
         });
     });
-    await new Promise((resolve, reject) => socket.once('open', resolve).once('error', reject));
-    socket.send(encodeClientFrame({ type: 'order-list', requestId: 1 }, frames));
-    while (!listed) await sleep(10);
+    await new Promise<void>((resolve, reject) => {
+      client.on('hello', () => resolve());
+      client.on('close', (code, reason) =>
+        reject(new Error(`the edge closed the probe's WebSocket (${code}${reason ? `: ${reason}` : ''})`)),
+      );
+      client.connect();
+    });
+    // From its answer on, the edge pushes this trader's order changes (and fills) to the probe.
+    await client.orders.list();
     return probe;
   }
 
@@ -317,6 +325,6 @@ export class FillProbe {
   }
 
   close(): void {
-    this.socket.close();
+    this.client.close();
   }
 }

@@ -30,8 +30,10 @@ import { AlertRequests } from './alerts.js';
 import { Backoff, type BackoffOptions } from './backoff.js';
 import { Emitter } from './emitter.js';
 import { FrameReader, MessageType } from './frame-reader.js';
+import { OrderRequests } from './orders.js';
 import { QuoteBook } from './quote-book.js';
 import { ReplayControls } from './replay.js';
+import { PendingRequests } from './requests.js';
 import {
   bytesOf,
   defaultSocketFactory,
@@ -60,7 +62,8 @@ export interface ClientOptions {
   alerts?: boolean;
   /**
    * Follow the user's orders and portfolio (protocol 3): OrderList and PortfolioGet on every
-   * connection, then 'order' and 'portfolio' events as they change.
+   * connection, then 'orders', 'order', 'fill' and 'portfolio' events as they change. (Calling
+   * `orders.list()` follows the orders too.)
    */
   trading?: boolean;
   /** Reconnect with exponential backoff and full jitter (default 250 ms doubling to 5 s); false: never. */
@@ -130,6 +133,8 @@ export interface ClientEvents {
   orders: (orders: OrdersFields) => void;
   /** One of the user's orders changed (placed, cancel requested, or the fill engine's `update`). */
   order: (order: OrderStateFields, update: OrderUpdateFields | null) => void;
+  /** The fill engine filled (part of) one of the user's orders: `fill.fillQuantity` shares at `fill.fillPrice` (× 10,000). */
+  fill: (fill: OrderUpdateFields, order: OrderStateFields) => void;
   /** The user's portfolio: answered to PortfolioGet and pushed on every change. */
   portfolio: (state: PortfolioStateFields) => void;
   /** Where the connection's replay is (each change, and its clock with every window while it plays). */
@@ -169,6 +174,7 @@ export class TickstreamClient extends Emitter<ClientEvents> {
   readonly live = new QuoteBook(false);
   readonly replayBook = new QuoteBook(true);
   readonly alerts: AlertRequests;
+  readonly orders: OrderRequests;
   readonly replay: ReplayControls;
   readonly counters: ClientCounters = {
     messages: 0,
@@ -196,6 +202,8 @@ export class TickstreamClient extends Emitter<ClientEvents> {
   private readonly backoff: Backoff | null;
   private readonly pingEveryMs: number;
   private readonly reader = new FrameReader();
+  /** Alert and order requests awaiting the edge's answer, by request id. */
+  private readonly requests = new PendingRequests((message) => this.send(message));
   private readonly frameOptions: FrameOptions = { lz4: jsLz4, maxFrameBytes: DEFAULT_MAX_FRAME_BYTES };
   private readonly batch: UpdateBatch = {
     book: this.live,
@@ -222,7 +230,8 @@ export class TickstreamClient extends Emitter<ClientEvents> {
       options.createSocket ?? (WebSocketClass ? (url: string) => new WebSocketClass(url) : defaultSocketFactory());
     this.backoff = options.reconnect === false ? null : new Backoff(options.reconnect ?? {});
     this.pingEveryMs = options.pingEveryMs ?? 5000;
-    this.alerts = new AlertRequests((message) => this.send(message));
+    this.alerts = new AlertRequests(this.requests);
+    this.orders = new OrderRequests(this.requests);
     this.replay = new ReplayControls(
       (message) => this.send(message),
       this.replayBook,
@@ -271,7 +280,7 @@ export class TickstreamClient extends Emitter<ClientEvents> {
     if (this.pingTimer) clearInterval(this.pingTimer);
     this.retryTimer = null;
     this.pingTimer = null;
-    this.alerts.failAll('the client was closed');
+    this.requests.failAll('the client was closed before the edge answered');
     const socket = this.socket;
     this.socket = null;
     if (socket) {
@@ -408,7 +417,8 @@ export class TickstreamClient extends Emitter<ClientEvents> {
     socket.onclose = (event) => {
       if (this.socket !== socket) return;
       this.socket = null;
-      this.alerts.failAll(`the connection closed (${event.code})`);
+      // An order may have been placed all the same: orders.list() on the next connection says.
+      this.requests.failAll(`the connection closed (${event.code}) before the edge answered`);
       this.emit('close', event.code, event.reason);
       this.retry(event.code);
     };
@@ -584,7 +594,7 @@ export class TickstreamClient extends Emitter<ClientEvents> {
       }
       case 'error':
         if (message.code === ErrorCode.SlowConsumer) this.live.awaitingSnapshot = true;
-        if (message.requestId !== 0) this.alerts.refused(message.requestId, message.code, message.message);
+        if (message.requestId !== 0) this.requests.refused(message.requestId, message.code, message.message);
         if (message.code === ErrorCode.InvalidReplay || message.code === ErrorCode.ReplayLimit)
           this.replay.refused(message.message);
         this.emit('error', { code: message.code, message: message.message, requestId: message.requestId });
@@ -597,7 +607,7 @@ export class TickstreamClient extends Emitter<ClientEvents> {
         break;
       }
       case 'alerts':
-        this.alerts.answered(message);
+        this.requests.answered('alerts', message.requestId, message);
         this.emit('alerts', message);
         break;
       case 'alert-triggered': {
@@ -617,14 +627,18 @@ export class TickstreamClient extends Emitter<ClientEvents> {
       }
       case 'orders': {
         const { type: _, ...orders } = message;
+        this.requests.answered('orders', orders.requestId, orders);
         this.emit('orders', orders);
         break;
       }
       case 'order-updated':
         this.emit('order', message.order, message.update);
+        if (message.update !== null && message.update.fillQuantity > 0)
+          this.emit('fill', message.update, message.order);
         break;
       case 'portfolio-state': {
         const { type: _, ...state } = message;
+        this.requests.answered('portfolio', state.requestId, state);
         this.emit('portfolio', state);
         break;
       }
@@ -644,10 +658,9 @@ export class TickstreamClient extends Emitter<ClientEvents> {
     if (this.liveCandles) this.sendCandles(this.liveCandles, false);
     if (this.correlationRequest && hello.protocolVersion >= 2) this.send(this.correlationRequest);
     if (this.options.alerts && hello.protocolVersion >= 2) void this.alerts.list().catch(() => {});
-    if (this.options.trading && hello.protocolVersion >= 3) {
+    if ((this.options.trading || this.orders.following) && hello.protocolVersion >= 3)
       this.send({ type: 'order-list', requestId: 0 });
-      this.send({ type: 'portfolio-get', requestId: 0 });
-    }
+    if (this.options.trading && hello.protocolVersion >= 3) this.send({ type: 'portfolio-get', requestId: 0 });
     if (hello.protocolVersion >= 4) this.replay.resume();
     if (this.pingEveryMs > 0) this.ping();
   }

@@ -15,10 +15,16 @@ export {
   type MarketEventFields,
   MarketEventKind,
   marketEventJson,
+  type OrderFields,
+  type OrderSideName,
   type OrderStateFields,
+  type OrderStatusName,
   type OrdersFields,
+  type OrderTypeName,
   type OrderUpdateFields,
+  type PortfolioFields,
   type PortfolioStateFields,
+  type PositionFields,
   PRICE_SCALE,
   type QuoteFields,
   QuoteTable,
@@ -26,8 +32,9 @@ export {
   ReplayState,
   type ReplayStatusFields,
   Timeframe,
+  type TimeInForceName,
 } from '@tickstream/schemas';
-export { RequestRefused } from './alerts.js';
+export { AlertRequests } from './alerts.js';
 export type { BackoffOptions } from './backoff.js';
 export {
   type CandlesEvent,
@@ -44,6 +51,8 @@ export {
 // The in-place frame reader the client reads every frame with: for tools that handle frames
 // themselves (recorders, probes). Most programs want TickstreamClient.
 export { FrameReader } from './frame-reader.js';
+export { type OrderAnswer, type OrderDraft, type OrderOptions, OrderRequests } from './orders.js';
 export { QuoteBook } from './quote-book.js';
 export { ReplayControls, type ReplayOptions } from './replay.js';
+export { RequestRefused } from './requests.js';
 export type { SocketConstructor, SocketFactory, SocketLike } from './socket.js';

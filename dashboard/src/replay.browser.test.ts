@@ -241,6 +241,9 @@ describe.skipIf(!haveChromium)('dashboard replay in Chromium against a real edge
     await expect
       .poll(() => page.getByTestId('volume-as-of').innerText(), { timeout: 10_000 })
       .toMatch(/^REPLAY: bars finished by \d\d:\d\d:\d\d UTC$/);
+    // The correlation matrices are the job's newest, not of the replay's time: the view says so.
+    await page.getByRole('tab', { name: /^Correlation/ }).click();
+    await page.getByTestId('correlation-live-only').waitFor({ timeout: 5_000 });
 
     // The chart follows the clock too: at 1 s bars, the history before the replay's start and the
     // replay's own bars from there, none after the clock (live ones reach seconds past it).

@@ -41,13 +41,22 @@ function byName(book: QuoteBook): Map<string, Row> {
 }
 
 /**
- * Records every state a client was shown, keyed by symbol and the symbol's tick count that day
- * (its sequence): two clients shown the same key must have been shown the same quote.
+ * One entry of what a client applied, in order: a symbol's state, or (replay) the replay's clock
+ * after a window. A state is keyed by the symbol and its sequence: the quote's `ticks`, the
+ * symbol's ticks that day, which the edge raises by one per tick (docs/protocol.md, "Delta
+ * encoding": trades); it is the only per-symbol sequence the protocol carries.
  */
-function recordStates(client: TickstreamClient, replay: boolean): Map<string, Row> {
-  const seen = new Map<string, Row>();
+type SymbolState = { symbol: string; seq: number; quote: Row };
+type Applied = SymbolState | { clockUs: number };
+
+/**
+ * Records, in order, every state a client applied on one channel (Snapshots and Deltas) and, for
+ * the replay, its clock after each window (the ReplayStatus that follows each window's Delta).
+ */
+function recordApplied(client: TickstreamClient, replay: boolean): Applied[] {
+  const log: Applied[] = [];
   const keep = (book: QuoteBook, id: number): void => {
-    seen.set(`${book.names[id]}#${book.table.ticks[id]}`, row(book, id));
+    log.push({ symbol: book.names[id] as string, seq: book.table.ticks[id] as number, quote: row(book, id) });
   };
   client.on('snapshot', (book) => {
     if (book.replay !== replay) return;
@@ -57,7 +66,96 @@ function recordStates(client: TickstreamClient, replay: boolean): Map<string, Ro
     if (batch.replay !== replay) return;
     for (let i = 0; i < batch.count; i++) keep(batch.book, batch.ids[i] as number);
   });
-  return seen;
+  if (replay)
+    client.on('replay', (status) => {
+      const playing = status.state === ReplayState.Playing || status.state === ReplayState.Ended;
+      if (playing && !client.replayBook.awaitingSnapshot) log.push({ clockUs: status.clockUs });
+    });
+  return log;
+}
+
+/** Per symbol, its states in the order applied. */
+function bySymbol(log: readonly Applied[]): Map<string, SymbolState[]> {
+  const states = new Map<string, SymbolState[]>();
+  for (const entry of log) {
+    if (!('symbol' in entry)) continue;
+    const list = states.get(entry.symbol);
+    if (list === undefined) states.set(entry.symbol, [entry]);
+    else list.push(entry);
+  }
+  return states;
+}
+
+/** The quote a client applied for each symbol and sequence ("AAPL#1234"). */
+function bySequence(log: readonly Applied[]): Map<string, Row> {
+  const states = new Map<string, Row>();
+  for (const entry of log) if ('symbol' in entry) states.set(`${entry.symbol}#${entry.seq}`, entry.quote);
+  return states;
+}
+
+/**
+ * A client applied each symbol's states in sequence order: a later state never has a lower
+ * sequence, and one with the same sequence is the same quote (a Snapshot repeating it).
+ */
+function expectInSequence(log: readonly Applied[], who: string): void {
+  for (const [symbol, states] of bySymbol(log))
+    for (let i = 1; i < states.length; i++) {
+      const before = states[i - 1] as SymbolState;
+      const after = states[i] as SymbolState;
+      if (after.seq === before.seq) expect(after.quote, `${who} ${symbol}#${after.seq} twice`).toEqual(before.quote);
+      else expect(after.seq, `${who} ${symbol}: #${after.seq} after #${before.seq}`).toBeGreaterThan(before.seq);
+    }
+}
+
+/** Where a Row holds the quote's time. */
+const TIME_US = 6;
+/** Quote times are whole ms: a tick of a quote timed ≤ T − 1 ms happened before event time T. */
+const QUOTE_TIME_UNIT_US = 1000;
+
+/**
+ * The replayed market after each window equals what the live client applied at the same event
+ * time, symbol by symbol and sequence by sequence: at the replay clock T, a symbol's replayed
+ * state is at a sequence no lower than the newest the live client applied from before T (no
+ * update skipped or late) and holds no tick from after T (none early); a state both applied at
+ * the same sequence is the same quote. Returns how many (window, symbol) pairs were bounded by a
+ * live state and how many states were compared.
+ */
+function expectReplayFollowsLive(replayed: readonly Applied[], live: readonly Applied[]) {
+  const liveStates = bySymbol(live);
+  const liveBySequence = bySequence(live);
+  const current = new Map<string, SymbolState>();
+  let bounded = 0;
+  let compared = 0;
+  for (const entry of replayed) {
+    if ('symbol' in entry) {
+      current.set(entry.symbol, entry);
+      const shown = liveBySequence.get(`${entry.symbol}#${entry.seq}`);
+      if (shown !== undefined) {
+        expect(entry.quote, `${entry.symbol}#${entry.seq}`).toEqual(shown);
+        compared++;
+      }
+      continue;
+    }
+    const clockUs = entry.clockUs;
+    for (const [symbol, state] of current) {
+      expect(
+        state.quote[TIME_US],
+        `${symbol}#${state.seq} replayed at clock ${clockUs}: a tick from after it`,
+      ).toBeLessThanOrEqual(clockUs);
+      let newestBefore: SymbolState | undefined;
+      for (const shown of liveStates.get(symbol) ?? []) {
+        if (shown.quote[TIME_US] > clockUs - QUOTE_TIME_UNIT_US) break;
+        newestBefore = shown;
+      }
+      if (newestBefore === undefined) continue;
+      expect(
+        state.seq,
+        `${symbol} at clock ${clockUs}: replayed #${state.seq}, live applied #${newestBefore.seq} before it`,
+      ).toBeGreaterThanOrEqual(newestBefore.seq);
+      bounded++;
+    }
+  }
+  return { bounded, compared };
 }
 
 function until(predicate: () => boolean, timeoutMs: number, what: string): Promise<void> {
@@ -80,6 +178,8 @@ describe(`replay (${selectedBackend()} backend)`, () => {
   let topic: string;
   let url: string;
   let live: TickstreamClient;
+  /** What the live client applied, in order. */
+  let liveApplied: Applied[];
   let liveStates: Map<string, Row>;
   let liveFinal: Map<string, Row>;
   let startedMs: number;
@@ -139,7 +239,7 @@ describe(`replay (${selectedBackend()} backend)`, () => {
       pingEveryMs: 0,
     });
     clients.push(live);
-    liveStates = recordStates(live, false);
+    liveApplied = recordApplied(live, false);
     live.connect();
     await live.whenLive();
     liveFromMs = Date.now();
@@ -172,6 +272,7 @@ describe(`replay (${selectedBackend()} backend)`, () => {
     stoppedMs = Date.now();
     await new Promise((resolve) => setTimeout(resolve, 500));
     liveFinal = byName(live.live);
+    liveStates = bySequence(liveApplied);
     // The replay clock stays 2 s behind now: the whole run is behind it from here on.
     await new Promise((resolve) => setTimeout(resolve, 2000));
   }, 240_000);
@@ -188,9 +289,9 @@ describe(`replay (${selectedBackend()} backend)`, () => {
     await kafka?.close();
   }, 60_000);
 
-  it('replays the run at 10×: every quote a live client was shown comes again the same, the events with it, and it ends where the live state ended', async () => {
+  it('replays the run at 10×: by symbol and sequence, the replayed quotes equal what a live client applied at the same event times; the events come with it, and it ends where the live state ended', async () => {
     const client = await connect();
-    const replayed = recordStates(client, true);
+    const replayed = recordApplied(client, true);
     const seen = statuses(client);
     const wallMs = new Map<ReplayState, number>();
     client.on('replay', (status) => {
@@ -226,15 +327,15 @@ describe(`replay (${selectedBackend()} backend)`, () => {
     expect(tookMs).toBeGreaterThan(dueMs * 0.7);
     expect(tookMs).toBeLessThan(dueMs * 1.6);
 
-    let compared = 0;
-    for (const [key, quote] of replayed) {
-      const shown = liveStates.get(key);
-      if (shown === undefined) continue;
-      expect(quote, key).toEqual(shown);
-      compared++;
-    }
-    // Windows conflate differently live and in replay; still, most states are shown to both.
+    // Compared by symbol and sequence, in the order applied: a replay that reorders, skips or
+    // delays an update fails here, even with the same number of updates.
+    expectInSequence(liveApplied, 'live');
+    expectInSequence(replayed, 'replay');
+    const { bounded, compared } = expectReplayFollowsLive(replayed, liveApplied);
+    // Windows conflate differently live and in replay; still, many states are shown to both, and
+    // after most windows most symbols have a live state to be held to.
     expect(compared).toBeGreaterThan(200);
+    expect(bounded).toBeGreaterThan(300);
     expect(byName(client.replayBook)).toEqual(liveFinal);
 
     const halt = events.find((event) => event.kind === MarketEventKind.Halt && event.detail === 'replay test');

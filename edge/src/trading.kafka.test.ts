@@ -1,3 +1,4 @@
+import { RequestRefused } from '@tickstream/client';
 import {
   decodeOrderCommand,
   ErrorCode,
@@ -26,6 +27,17 @@ const STARTING_CASH = 100_000 * 10_000;
 /** A WebSocket answer may wait on a machine shared with other builds: generous, a hang still fails. */
 const WS_WAIT_MS = 30_000;
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** The edge's refusal of an SDK request: its code and sentence (the request fails if it was answered). */
+async function refusal(request: Promise<unknown>): Promise<{ code: ErrorCode; message: string }> {
+  const error = await request.then(
+    (answer) => new Error(`expected a refusal, got ${JSON.stringify(answer)}`),
+    (refused: unknown) => refused,
+  );
+  expect(error).toBeInstanceOf(RequestRefused);
+  const { code, message } = error as RequestRefused;
+  return { code, message };
+}
 
 // Orders, cancels, fills and portfolios through a real broker, real edges and real WebSockets.
 // Fills and portfolios come from the stand-in of the Flink fill engine (part B of issue 21),
@@ -449,10 +461,8 @@ describe(`trading (${selectedBackend()} backend)`, () => {
     expect((await call('GET', '/api/portfolio', bob)).body).toMatchObject({ opened: false, positions: [], cash: 0 });
     const aliceWs = await connect(alice);
     const bobWs = await connect(bob);
-    aliceWs.send({ type: 'order-list', requestId: 1 });
-    bobWs.send({ type: 'order-list', requestId: 1 });
-    expect((await aliceWs.next('orders', WS_WAIT_MS)).orders.length).toBeGreaterThan(0);
-    expect(await bobWs.next('orders', WS_WAIT_MS)).toMatchObject({ orders: [], fills: [] });
+    expect((await aliceWs.client.orders.list()).orders.length).toBeGreaterThan(0);
+    expect(await bobWs.client.orders.list()).toMatchObject({ orders: [], fills: [] });
 
     const placed = await call('POST', '/api/orders', alice, {
       symbol: 'GOOGL',
@@ -487,42 +497,26 @@ describe(`trading (${selectedBackend()} backend)`, () => {
     expect((await call('GET', '/api/portfolio', bob)).body.opened).toBe(false);
   });
 
-  it('does the same over the WebSocket (protocol 3), answering each request by its id', async () => {
+  it('does the same over the WebSocket (protocol 3): the SDK’s order requests, each answered by its id', async () => {
     const client = await connect(bob);
     expect((client.frames[0] as { protocolVersion: number }).protocolVersion).toBeGreaterThanOrEqual(3);
-    const order: OrderFields = {
-      id: '',
-      clientOrderId: '',
-      user: '',
-      symbol: 'AMZN',
-      side: 'buy',
-      type: 'market',
-      quantity: 10,
-      price: 0,
-      tif: 'day',
-      createdAtMs: 0,
-      referencePrice: 0,
-    };
-    client.send({ type: 'order-place', requestId: 21, order });
-    const placed = await client.next('orders', WS_WAIT_MS);
-    expect(placed.requestId).toBe(21);
-    const mine = placed.orders.find((state) => state.order.id === placed.orderId);
-    expect(mine).toMatchObject({ status: 'new', order: { user: 'bob', symbol: 'AMZN', quantity: 10, price: 0 } });
+    const orders = client.client.orders;
+    const placed = await orders.market('AMZN', 'buy', 10);
+    expect(placed.order).toMatchObject({
+      status: 'new',
+      order: { user: 'bob', symbol: 'AMZN', quantity: 10, price: 0 },
+    });
 
-    client.send({ type: 'order-place', requestId: 22, order: { ...order, symbol: 'NOPE' } });
-    await client.until(() => client.errors().some((e) => e.requestId === 22), WS_WAIT_MS, 'the error of request 22');
-    expect(client.errors().find((e) => e.requestId === 22)).toMatchObject({
+    expect(await refusal(orders.market('NOPE', 'buy', 10))).toEqual({
       code: ErrorCode.InvalidOrder,
       message: 'unknown symbol "NOPE"',
     });
     const amzn = await quote('AMZN');
-    client.send({
-      type: 'order-place',
-      requestId: 23,
-      order: { ...order, type: 'limit', price: Math.round(amzn.last * 0.9), tif: 'gtc', clientOrderId: 'b-1' },
+    const limit = await orders.limit('AMZN', 'buy', 10, Math.round(amzn.last * 0.9), {
+      tif: 'gtc',
+      clientOrderId: 'b-1',
     });
-    const limit = await client.next('orders', WS_WAIT_MS);
-    expect(limit.orders.find((s) => s.order.id === limit.orderId)?.order).toMatchObject({
+    expect(limit.order.order).toMatchObject({
       type: 'limit',
       price: Math.round(amzn.last * 0.9),
       tif: 'gtc',
@@ -530,19 +524,13 @@ describe(`trading (${selectedBackend()} backend)`, () => {
     });
 
     const viewer = await connect(vic);
-    viewer.send({ type: 'order-place', requestId: 3, order });
-    await viewer.until(() => viewer.errors().length > 0, WS_WAIT_MS, 'a refusal');
-    expect(viewer.errors()[0]).toMatchObject({ code: ErrorCode.Forbidden, requestId: 3 });
+    expect((await refusal(viewer.client.orders.market('AMZN', 'buy', 10))).code).toBe(ErrorCode.Forbidden);
 
     const aliceOrders = (await call('GET', '/api/orders', alice)).body.orders as OrderJson[];
-    client.send({ type: 'order-cancel', requestId: 24, id: aliceOrders[0]?.id as string });
-    await client.until(() => client.errors().some((e) => e.requestId === 24), WS_WAIT_MS, 'a refusal');
-    expect(client.errors().find((e) => e.requestId === 24)).toMatchObject({ code: ErrorCode.NotFound });
+    expect((await refusal(orders.cancel(aliceOrders[0]?.id as string))).code).toBe(ErrorCode.NotFound);
 
-    client.send({ type: 'order-cancel', requestId: 25, id: limit.orderId });
-    const cancelled = await client.next('orders', WS_WAIT_MS);
-    expect(cancelled.requestId).toBe(25);
-    expect(cancelled.orders.find((s) => s.order.id === limit.orderId)?.cancelRequested).toBe(true);
+    const cancelled = await orders.cancel(limit.orderId);
+    expect(cancelled.order).toMatchObject({ cancelRequested: true, order: { id: limit.orderId } });
 
     await engine.write({
       updates: [
@@ -558,21 +546,15 @@ describe(`trading (${selectedBackend()} backend)`, () => {
       15_000,
       'the expiry',
     );
-    client.send({ type: 'order-cancel', requestId: 26, id: placed.orderId });
-    await client.until(() => client.errors().some((e) => e.requestId === 26), WS_WAIT_MS, 'a refusal');
-    expect(client.errors().find((e) => e.requestId === 26)).toMatchObject({
+    expect(await refusal(orders.cancel(placed.orderId))).toEqual({
       code: ErrorCode.OrderNotOpen,
       message: `order ${placed.orderId} is expired: nothing to cancel`,
     });
 
-    client.send({ type: 'portfolio-get', requestId: 27 });
-    expect(await client.next('portfolio-state', WS_WAIT_MS)).toEqual({
-      type: 'portfolio-state',
-      requestId: 27,
-      portfolio: null,
-      marks: [],
-    });
-  });
+    const portfolio = await orders.portfolio();
+    expect(portfolio.requestId).toBeGreaterThan(0);
+    expect(portfolio).toMatchObject({ portfolio: null, marks: [] });
+  }, 60_000);
 
   it('stops at the per-user limit of open orders with a message naming it', async () => {
     const carol = await token('carol', 'trader');
