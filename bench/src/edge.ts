@@ -1,8 +1,8 @@
 import type { ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { cpus, tmpdir, totalmem } from 'node:os';
-import { dirname, join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { DEFAULT_KAFKA_VERSION, startApacheKafka } from '@tickstream/broker';
@@ -64,6 +64,8 @@ export interface EdgeBenchOptions {
   workers: number;
   /** Runs the edge under `node --cpu-prof`, profiles written here. */
   cpuProfileDir: string | null;
+  /** The `tickstream` CLI that runs the edge (another build's, to compare); null: this one's. */
+  edgeCli: string | null;
   progress: (line: string) => void;
 }
 
@@ -85,6 +87,7 @@ export const defaultEdgeBenchOptions: EdgeBenchOptions = {
   windowMs: 25,
   workers: 2,
   cpuProfileDir: null,
+  edgeCli: null,
   progress: () => {},
 };
 
@@ -108,11 +111,19 @@ export interface EdgeRunFigures {
   edgeSystemShare: number;
   /** The edge's CPU with no client: reading and applying ticks from Kafka. */
   idleEdgeCores: number;
+  /** Its user-space share. */
+  idleEdgeUserCores: number;
   updatesPerEdgeCpuSecond: number;
   /** Updates per CPU-second above the idle edge: the fan-out's own cost. */
   updatesPerFanOutCpuSecond: number;
   /** Fan-out CPU per frame sent (all frame types), µs. */
   fanOutMicrosPerFrame: number;
+  /** That CPU split into user space and kernel (each above the idle edge's), µs per frame. */
+  fanOutUserMicrosPerFrame: number;
+  fanOutKernelMicrosPerFrame: number;
+  /** The whole edge process's user-space and kernel CPU (ingest included) per frame sent, µs. */
+  edgeUserMicrosPerFrame: number;
+  edgeKernelMicrosPerFrame: number;
   /** Mean time to publish one window, ms (tickstream_edge_window_seconds). */
   windowMeanMs: number;
   edgeRssMb: number;
@@ -287,14 +298,14 @@ interface EdgeProcess extends ManagedProcess {
 
 async function startEdgeProcess(
   bootstrap: string,
-  options: Pick<EdgeBenchOptions, 'windowMs' | 'symbolCount' | 'cpuProfileDir'>,
+  options: Pick<EdgeBenchOptions, 'windowMs' | 'symbolCount' | 'cpuProfileDir' | 'edgeCli'>,
 ): Promise<EdgeProcess> {
   const node = options.cpuProfileDir === null ? [] : ['--cpu-prof', '--cpu-prof-dir', options.cpuProfileDir];
   // --history 0: each configuration gets a fresh edge (clean RSS baseline) that should not
   // replay the minutes of ticks the earlier configurations already produced.
   const args = ['edge', '--port', '0', '--host', '127.0.0.1', '--brokers', bootstrap];
   args.push('--window', String(options.windowMs), '--history', '0', '--edge-id', 'bench');
-  const child = spawnCli(args, node);
+  const child = spawnCli(args, node, options.edgeCli ?? undefined);
   // Once measured, an edge is killed: its clean stop (leaving the Kafka group) takes ~4 s and
   // changes nothing measured. Under --cpu-prof it must exit cleanly to write its profile.
   const stop = (): Promise<void> => stopChild(child, options.cpuProfileDir === null ? 'SIGKILL' : 'SIGTERM');
@@ -492,11 +503,16 @@ async function measureConfiguration(
     // The same edge with no client, after the measurement so that its JIT is as warm: what
     // reading Kafka costs it, subtracted to get the fan-out's own CPU.
     await sleep(500);
-    const idleCpu = cpuSeconds(edge.pid);
+    const idleCpu = cpuTimes(edge.pid);
     const idleStarted = performance.now();
     await sleep(options.idleSeconds * 1000);
-    const idleEdgeCores = (cpuSeconds(edge.pid) - idleCpu) / ((performance.now() - idleStarted) / 1000);
-    return { ...figuresOf(steady, load, idleEdgeCores, idleEdgeRssMb), catchUpSeconds };
+    const idleCpuEnd = cpuTimes(edge.pid);
+    const idleWall = (performance.now() - idleStarted) / 1000;
+    const idle = {
+      cores: (idleCpuEnd.user + idleCpuEnd.system - idleCpu.user - idleCpu.system) / idleWall,
+      userCores: (idleCpuEnd.user - idleCpu.user) / idleWall,
+    };
+    return { ...figuresOf(steady, load, idle, idleEdgeRssMb), catchUpSeconds };
   } finally {
     await edge.stop();
   }
@@ -570,15 +586,19 @@ async function untilCaughtUp(edge: EdgeProcess, rate: number): Promise<boolean> 
 function figuresOf(
   w: SteadyWindow,
   load: LoadGenerator,
-  idleEdgeCores: number,
+  idle: { cores: number; userCores: number },
   idleEdgeRssMb: number,
 ): Omit<EdgeRunFigures, 'catchUpSeconds'> {
+  const idleEdgeCores = idle.cores;
   const { wall, counts, latency } = w;
   const delta = (name: string): number => metricValue(w.after, name) - metricValue(w.before, name);
   const updates = delta('tickstream_edge_updates_sent_total');
   const framesSent = delta('tickstream_edge_frames_sent_total');
   const windows = delta('tickstream_edge_window_seconds_count');
   const fanOutCpu = w.edgeCpu - idleEdgeCores * wall;
+  const edgeUserCpu = w.edgeCpu - w.edgeSystemCpu;
+  const fanOutUserCpu = edgeUserCpu - idle.userCores * wall;
+  const perFrame = (cpu: number): number => (framesSent > 0 ? (cpu / framesSent) * 1e6 : 0);
   return {
     connected: load.connected,
     failedToConnect: load.failed,
@@ -591,9 +611,14 @@ function figuresOf(
     edgeCores: w.edgeCpu / wall,
     edgeSystemShare: w.edgeSystemCpu / w.edgeCpu,
     idleEdgeCores,
+    idleEdgeUserCores: idle.userCores,
     updatesPerEdgeCpuSecond: updates / w.edgeCpu,
     updatesPerFanOutCpuSecond: fanOutCpu > 0 ? updates / fanOutCpu : 0,
-    fanOutMicrosPerFrame: framesSent > 0 ? (fanOutCpu / framesSent) * 1e6 : 0,
+    fanOutMicrosPerFrame: perFrame(fanOutCpu),
+    fanOutUserMicrosPerFrame: perFrame(fanOutUserCpu),
+    fanOutKernelMicrosPerFrame: perFrame(fanOutCpu - fanOutUserCpu),
+    edgeUserMicrosPerFrame: perFrame(edgeUserCpu),
+    edgeKernelMicrosPerFrame: perFrame(w.edgeSystemCpu),
     windowMeanMs: windows > 0 ? (delta('tickstream_edge_window_seconds_sum') / windows) * 1000 : 0,
     edgeRssMb: w.edgeRssMb,
     idleEdgeRssMb,
@@ -726,7 +751,9 @@ function formatFigures(f: EdgeRunFigures): string {
   return (
     `${thousands(f.updatesPerSecond)} updates/s, ${thousands(f.framesPerSecond)} frames/s, ` +
     `edge ${f.edgeCores.toFixed(2)} cores (idle ${f.idleEdgeCores.toFixed(2)}, kernel ${(f.edgeSystemShare * 100).toFixed(0)} %), ` +
-    `${thousands(f.updatesPerEdgeCpuSecond)} updates/edge CPU-s, p50 ${f.latencyP50Ms.toFixed(1)} ms, ` +
+    `${thousands(f.updatesPerEdgeCpuSecond)} updates/edge CPU-s, µs/frame: edge ${f.edgeUserMicrosPerFrame.toFixed(2)} user + ` +
+    `${f.edgeKernelMicrosPerFrame.toFixed(2)} kernel, fan-out ${f.fanOutUserMicrosPerFrame.toFixed(2)} user + ` +
+    `${f.fanOutKernelMicrosPerFrame.toFixed(2)} kernel, p50 ${f.latencyP50Ms.toFixed(1)} ms, ` +
     `caught up with Kafka in ${f.catchUpSeconds.toFixed(1)} s, ` +
     `skipped ${thousands(f.deltasSkipped)}, load generator ${f.loadGeneratorCores.toFixed(2)} cores ` +
     `(${f.loadGeneratorMicrosPerFrame.toFixed(2)} µs/frame; client threads ${f.clientThreadUserMicrosPerFrame.toFixed(2)} user + ` +
@@ -743,7 +770,7 @@ export function formatEdgeBench(result: EdgeBenchResult): string {
     `machine: ${result.machine.cpus} cores (${result.machine.model}), shared by broker, producer, edge and load generator (${s.workers} worker threads; decoding clients on ws${s.bufferutil ? ' + bufferutil' : ''}, counting clients on raw sockets)`,
     `clients: ${s.decoding}`,
     '',
-    'clients  mode    frames/s   updates/s  wire B/upd  edge cores (idle)  kernel  upd/edge CPU-s  upd/fan-out CPU-s  µs/frame  RSS MB  KB/conn  p50 ms  p99 ms  catch-up s  gaps  skipped  slow closes  loadgen cores  loadgen µs/frame  all cores',
+    'clients  mode    frames/s   updates/s  wire B/upd  edge cores (idle)  kernel  upd/edge CPU-s  upd/fan-out CPU-s  µs/frame  user  kernel  RSS MB  KB/conn  p50 ms  p99 ms  catch-up s  gaps  skipped  slow closes  loadgen cores  loadgen µs/frame  all cores',
   ];
   for (const row of result.rows) {
     const m = row.median;
@@ -760,6 +787,8 @@ export function formatEdgeBench(result: EdgeBenchResult): string {
         thousands(m.updatesPerEdgeCpuSecond).padStart(14),
         thousands(m.updatesPerFanOutCpuSecond).padStart(17),
         m.fanOutMicrosPerFrame.toFixed(2).padStart(8),
+        m.fanOutUserMicrosPerFrame.toFixed(2).padStart(4),
+        m.fanOutKernelMicrosPerFrame.toFixed(2).padStart(6),
         m.edgeRssMb.toFixed(0).padStart(6),
         m.rssPerConnectionKb.toFixed(1).padStart(7),
         m.latencyP50Ms.toFixed(1).padStart(6),
@@ -778,7 +807,8 @@ export function formatEdgeBench(result: EdgeBenchResult): string {
     '',
     'updates: symbol updates the edge delivered (tickstream_edge_updates_sent_total); upd/edge CPU-s divides them by the',
     'edge process’s CPU (/proc utime+stime; kernel: the stime share), upd/fan-out CPU-s by its CPU above the same edge with no client (reading',
-    'Kafka: the "idle" cores); µs/frame is that fan-out CPU per frame sent. wire B/upd: bytes the decoding clients',
+    'Kafka: the "idle" cores); µs/frame is that fan-out CPU per frame sent, user and kernel its two parts (each above',
+    'the idle edge’s; the whole process’s are in the progress lines and edge.json). wire B/upd: bytes the decoding clients',
     'received (payload + WebSocket header) per update they applied. KB/conn: (RSS with the clients − RSS with none) / C;',
     'the edge’s own RSS moves by tens of MB (heap, candle rings), so only the larger client counts say much per connection.',
     'p50/p99: Delta arrival − its base_time_us (the newest tick’s exchange time, the producer’s clock), decoding clients.',
@@ -807,7 +837,7 @@ function parseArgs(args: string[]): Partial<EdgeBenchOptions> {
     return parsed;
   };
   const known = ['--quick', '--clients', '--modes', '--runs', '--rate', '--seconds', '--warmup', '--decode-every'];
-  known.push('--producer-workers', '--cpu-prof', '--backend');
+  known.push('--producer-workers', '--cpu-prof', '--backend', '--edge');
   for (const arg of args) {
     if (arg.startsWith('--') && !known.includes(arg)) {
       process.stderr.write(`bench edge: unknown option ${arg}; the options are ${known.join(', ')}\n`);
@@ -852,6 +882,16 @@ function parseArgs(args: string[]): Partial<EdgeBenchOptions> {
   }
   const profile = value('--cpu-prof');
   if (profile !== undefined) overrides.cpuProfileDir = profile;
+  const edgeCli = value('--edge');
+  if (edgeCli !== undefined) {
+    if (!existsSync(edgeCli)) {
+      process.stderr.write(
+        `bench edge: --edge ${edgeCli} does not exist; give another build's cli/bin/tickstream.js\n`,
+      );
+      process.exit(2);
+    }
+    overrides.edgeCli = resolve(edgeCli);
+  }
   const backend = value('--backend');
   if (backend !== undefined) {
     if (backend !== 'embedded' && backend !== 'apache') {
@@ -866,6 +906,7 @@ function parseArgs(args: string[]): Partial<EdgeBenchOptions> {
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   // node bench/dist/edge.js [--backend embedded|apache] [--runs 5] [--clients 1000,5000,10000] [--modes pages,random] [--quick]
   //   [--rate 20000] [--producer-workers N] [--seconds 6] [--warmup 3] [--decode-every 10] [--cpu-prof DIR]
+  //   [--edge OTHER/cli/bin/tickstream.js]
   const started = performance.now();
   const result = await runEdgeBench({
     ...parseArgs(process.argv.slice(2)),

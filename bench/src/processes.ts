@@ -106,12 +106,13 @@ const OUTPUT_TAIL_CHARS = 4000;
 const outputTails = new WeakMap<ChildProcess, { text: string }>();
 
 /**
- * `tickstream ARGS` (with `nodeArgs` for node itself, e.g. --cpu-prof) in a process of its own.
+ * `tickstream ARGS` (with `nodeArgs` for node itself, e.g. --cpu-prof) in a process of its own;
+ * `script` is another build's CLI when a bench compares two.
  * Its stdout and stderr are always read, so a chatty child never blocks on a full pipe; the last
  * 4 KB are kept for error messages (`recentOutput`).
  */
-export function spawnCli(args: string[], nodeArgs: string[] = []): ChildProcess {
-  const child = spawn(process.execPath, [...nodeArgs, cli, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+export function spawnCli(args: string[], nodeArgs: string[] = [], script: string = cli): ChildProcess {
+  const child = spawn(process.execPath, [...nodeArgs, script, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
   const tail = { text: '' };
   outputTails.set(child, tail);
   const keep = (chunk: Buffer): void => {

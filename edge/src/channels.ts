@@ -11,6 +11,8 @@ const BITMAP_ABOVE = 512;
  */
 export class Channel<Member> {
   readonly members = new Set<Member>();
+  /** Members whose sockets are subscribed to `topic` (all but the lagging): a published Delta reaches them. */
+  listeners = 0;
   ids: Uint16Array;
   /** For large channels: 1 for each id in `ids`. */
   bitmap: Uint8Array | null = null;
@@ -24,6 +26,8 @@ export class Channel<Member> {
 
   constructor(
     readonly key: string,
+    /** The uWS topic the channel's Deltas are published to: short, since it crosses to C++ on every publish. */
+    readonly topic: string,
     readonly spec: SubscriptionSpec,
     directory: SymbolDirectory,
   ) {
@@ -54,6 +58,7 @@ export class Channel<Member> {
 /** Channels by subscription, created on first use and dropped with their last member. */
 export class ChannelRegistry<Member> {
   private readonly byKey = new Map<string, Channel<Member>>();
+  private created = 0;
 
   constructor(private readonly directory: SymbolDirectory) {}
 
@@ -72,7 +77,7 @@ export class ChannelRegistry<Member> {
     const key = specKey(spec);
     let channel = this.byKey.get(key);
     if (channel === undefined) {
-      channel = new Channel<Member>(key, spec, this.directory);
+      channel = new Channel<Member>(key, `c${++this.created}`, spec, this.directory);
       this.byKey.set(key, channel);
     }
     channel.members.add(member);

@@ -128,6 +128,45 @@ describe('edge when Kafka goes away and clients misbehave', () => {
     reader.close();
   }, 60_000);
 
+  it('skips Deltas for a client over the soft limit, then sends it Error 8, a Snapshot and Deltas again once it reads', async () => {
+    const skipped = async (): Promise<number> => {
+      const metrics = await (await fetch(`${http}/metrics`)).text();
+      return Number(/^tickstream_edge_deltas_skipped_total (\d+)/m.exec(metrics)?.[1] ?? Number.NaN);
+    };
+    const lagging = await TestClient.connect(`ws://127.0.0.1:${edge.port}/ws`);
+    lagging.send({ type: 'subscribe', symbols: ['*'], sectors: [] });
+    await lagging.next('snapshot');
+    await lagging.until(() => lagging.deltasApplied > 5, 10_000, 'Deltas');
+    const gaps = lagging.resyncs;
+    const skippedBefore = await skipped();
+    // Stop reading and ask for Snapshots until the edge finds the socket over the soft limit and
+    // skips its Deltas (it then sends no Snapshot either, so the hard limit is not reached).
+    lagging.socket.pause();
+    const flood = setInterval(() => lagging.send({ type: 'resync', lastSeq: 0 }), 25);
+    try {
+      await expect.poll(skipped, { timeout: 30_000, interval: 50 }).toBeGreaterThan(skippedBefore);
+    } finally {
+      clearInterval(flood);
+    }
+    // Read again well within the 3 s the edge allows over the soft limit.
+    const from = lagging.frames.length;
+    lagging.socket.resume();
+    const behind = await nextErrorAfter(lagging, from, /fell behind/, 10_000);
+    expect(behind.code).toBe(ErrorCode.SlowConsumer);
+    const at = lagging.frames.indexOf(behind);
+    await lagging.until(
+      () => lagging.frames.slice(at).some((frame) => frame.type === 'snapshot'),
+      10_000,
+      'a Snapshot after Error 8',
+    );
+    const applied = lagging.deltasApplied;
+    await lagging.until(() => lagging.deltasApplied > applied + 5, 10_000, 'Deltas after the Snapshot');
+    // The Snapshot resynced it: the client never saw a seq jump it had to ask about.
+    expect(lagging.resyncs).toBe(gaps);
+    expect(lagging.closeCode).toBeNull();
+    lagging.close();
+  }, 60_000);
+
   it('refuses to run on the pure-JS fallback of uWebSockets.js', () => {
     // A copy of the package without its native binaries, as on a platform it has none for.
     const root = mkdtempSync(join(tmpdir(), 'tickstream-uws-'));

@@ -122,7 +122,14 @@ export async function startEdge(options: EdgeOptions): Promise<RunningEdge> {
     candleBytes: () => candles.byteSize(),
   });
   const encoder = new ServerFrameEncoder(frameOptions);
-  const fanOut = new FanOut(state, directory, candles, encoder, epoch, options, metrics, sent);
+  const app = tls ? uws.SSLApp({ cert_file_name: tls.certFile, key_file_name: tls.keyFile }) : uws.App();
+  // A channel's Delta goes to its topic: uWS loops over the members and corks each in C++.
+  const topics = {
+    publish: (topic: string, frame: Uint8Array): void => {
+      app.publish(topic, frame, true, false);
+    },
+  };
+  const fanOut = new FanOut(state, directory, candles, encoder, epoch, options, metrics, sent, topics);
   const correlationFollowers = new CorrelationFollowers(correlations, encoder, epoch, fanOut);
   const sessions = new Set<Session>();
   /** Each user's open connections: triggers go to their own user's only. */
@@ -398,7 +405,6 @@ export async function startEdge(options: EdgeOptions): Promise<RunningEdge> {
   };
   paceWindows();
 
-  const app = tls ? uws.SSLApp({ cert_file_name: tls.certFile, key_file_name: tls.keyFile }) : uws.App();
   app.ws<SocketData>('/ws', {
     compression: uws.DISABLED,
     maxPayloadLength: UWS_MAX_PAYLOAD,
@@ -465,6 +471,12 @@ export async function startEdge(options: EdgeOptions): Promise<RunningEdge> {
         bufferedAmount: () => ws.getBufferedAmount(),
         cork: (send) => {
           ws.cork(send);
+        },
+        listen: (topic) => {
+          ws.subscribe(topic);
+        },
+        unlisten: (topic) => {
+          ws.unsubscribe(topic);
         },
         close: (code, reason) => {
           if (!session.closed) ws.end(code, reason);
@@ -624,6 +636,7 @@ export async function startEdge(options: EdgeOptions): Promise<RunningEdge> {
       outlet: null,
       spec: EMPTY_SPEC,
       channel: null,
+      listeningTo: null,
       candles: null,
       limiter: new RateLimiter(options.maxMessagesPerSecond, options.messageBurst, Date.now()),
       lagging: false,

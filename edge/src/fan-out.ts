@@ -8,6 +8,12 @@ import type { SubscriptionSpec } from './subscription.js';
 import type { SymbolDirectory } from './symbol-directory.js';
 import { WindowDeltas } from './window-deltas.js';
 
+/** Where a channel's Deltas go: uWS's pub/sub in production, one topic per channel. */
+export interface TopicPublisher {
+  /** Queues `frame` for every socket listening to `topic`; uWS writes them, corked, before the next poll. */
+  publish(topic: string, frame: Uint8Array): void;
+}
+
 export interface FanOutLimits {
   softBufferBytes: number;
   hardBufferBytes: number;
@@ -22,11 +28,12 @@ const NO_CHANGES = new Uint16Array(0);
 
 /**
  * Publishes the market to clients, once per window: the Delta of each channel (encoded and
- * compressed once, the same bytes to every member), candle updates, and Snapshots for clients
- * that joined, resynced or drained. It also enforces the slow-client policy: a client whose
- * send buffer is above the soft limit is skipped (its seq jumps, so it knows to resync) and
- * gets a Snapshot once it drains; one above the hard limit, or stuck above the soft limit for
- * too long, is closed with 4008.
+ * compressed once, published to the channel's uWS topic, which writes the same bytes to every
+ * listening member in C++), candle updates, and Snapshots for clients that joined, resynced or
+ * drained. It also enforces the slow-client policy: before a channel's Delta is published, a
+ * member whose send buffer is above the soft limit stops listening to the topic and is skipped
+ * (its seq jumps, so it knows to resync) until it drains, then gets a Snapshot and listens
+ * again; one above the hard limit, or stuck above the soft limit for too long, is closed with 4008.
  */
 export class FanOut {
   readonly channels: ChannelRegistry<Session>;
@@ -49,6 +56,7 @@ export class FanOut {
     private readonly metrics: EdgeMetrics,
     /** Counted as plain numbers, not in prom-client, because they move on every send; /metrics reads them. */
     readonly sent: SendCounts,
+    private readonly topics: TopicPublisher,
   ) {
     this.channels = new ChannelRegistry<Session>(directory);
     this.deltas = new WindowDeltas(state);
@@ -85,9 +93,11 @@ export class FanOut {
         if (count === 0) continue;
         const batch = this.deltas.encode(channel.spec.all ? changes : this.scratch, count);
         if (batch.count === 0) continue;
+        this.muteLaggards(channel, nowMs);
         channel.seq++;
         const frame = this.encoder.delta(this.epoch, channel.seq, batch);
-        for (const member of channel.members) this.deliverDelta(member, frame, batch.count, nowMs);
+        this.topics.publish(channel.topic, frame);
+        this.countDelta(channel, frame.length, batch.count);
       }
     }
     if (changes.length > 0 || this.finalBarsSince.size > 0) this.publishCandles();
@@ -129,20 +139,50 @@ export class FanOut {
     return count;
   }
 
-  private deliverDelta(session: Session, frame: Uint8Array, updates: number, nowMs: number): void {
-    if (session.lagging || session.closed || session.outlet === null) {
-      this.sent.skipped++;
-      return;
+  /**
+   * Members of `channel` over the soft limit stop listening before its Delta goes out: the one
+   * call per member and window that pub/sub leaves in JavaScript (uWS's own limit is 4× the hard one).
+   */
+  private muteLaggards(channel: Channel<Session>, nowMs: number): void {
+    const soft = this.limits.softBufferBytes;
+    for (const member of channel.members) {
+      if (member.listeningTo !== channel || member.outlet === null) continue;
+      if (member.outlet.bufferedAmount() <= soft) continue;
+      member.lagging = true;
+      member.laggingSinceMs = nowMs;
+      this.lagging.add(member);
+      this.stopListening(member);
     }
-    if (session.outlet.bufferedAmount() > this.limits.softBufferBytes) {
-      session.lagging = true;
-      session.laggingSinceMs = nowMs;
-      this.lagging.add(session);
-      this.sent.skipped++;
-      return;
-    }
-    this.send(session, frame, 'delta');
-    this.sent.updates += updates;
+  }
+
+  /** A published Delta, counted as the frames uWS writes for it: one per listening member. */
+  private countDelta(channel: Channel<Session>, bytes: number, updates: number): void {
+    const sent = this.sent;
+    const listeners = channel.listeners;
+    sent.frames.set('delta', (sent.frames.get('delta') ?? 0) + listeners);
+    sent.bytes += bytes * listeners;
+    sent.updates += updates * listeners;
+    sent.skipped += channel.members.size - listeners;
+  }
+
+  /** Subscribes the socket to its channel's topic, unless it is lagging (it listens again once drained). */
+  private startListening(session: Session): void {
+    const channel = session.channel;
+    if (session.listeningTo === channel) return;
+    this.stopListening(session);
+    if (channel === null || session.lagging || session.closed || session.outlet === null) return;
+    session.outlet.listen(channel.topic);
+    channel.listeners++;
+    session.listeningTo = channel;
+  }
+
+  private stopListening(session: Session): void {
+    const channel = session.listeningTo;
+    if (channel === null) return;
+    // uWS unsubscribes a closed socket itself, and the socket may no longer be touched.
+    if (!session.closed) session.outlet?.unlisten(channel.topic);
+    channel.listeners--;
+    session.listeningTo = null;
   }
 
   /** The socket drained: a lagging client gets a Snapshot and Deltas again. */
@@ -153,6 +193,7 @@ export class FanOut {
     this.lagging.delete(session);
     this.sendError(session, 8 as ErrorCode, 'you fell behind: Deltas were skipped; here is a fresh Snapshot');
     this.sendSnapshot(session);
+    this.startListening(session);
   }
 
   private closeSlow(session: Session, why: string): void {
@@ -166,8 +207,11 @@ export class FanOut {
   /** Moves a client to the channel of `spec` and sends it that channel's Snapshot. */
   subscribe(session: Session, spec: SubscriptionSpec): void {
     session.spec = spec;
+    // Off the old topic before the channel is left, so that its listener count stays right.
+    this.stopListening(session);
     session.channel = this.channels.join(session, spec, session.channel);
     this.sendSnapshot(session);
+    this.startListening(session);
   }
 
   sendSnapshot(session: Session): void {
@@ -261,6 +305,7 @@ export class FanOut {
   /** A closed client leaves its channel and candle followers. */
   forget(session: Session): void {
     session.closed = true;
+    this.stopListening(session);
     if (session.channel) this.channels.leave(session, session.channel);
     session.channel = null;
     this.unfollowCandles(session);

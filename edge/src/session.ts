@@ -12,6 +12,9 @@ export interface Outlet {
   bufferedAmount(): number;
   /** Runs `send` with the socket corked: the frames it sends leave in one write. */
   cork(send: () => void): void;
+  /** Joins a topic: frames published to it reach this socket without a call per socket (uWS's pub/sub). */
+  listen(topic: string): void;
+  unlisten(topic: string): void;
   close(code: number, reason: string): void;
 }
 
@@ -29,6 +32,8 @@ export interface Session {
   outlet: Outlet | null;
   spec: SubscriptionSpec;
   channel: Channel<Session> | null;
+  /** The channel whose topic the socket is subscribed to: `channel` unless lagging (or closed). */
+  listeningTo: Channel<Session> | null;
   /** The symbol and timeframe whose candles this client follows (one at a time). */
   candles: { symbolId: number; timeframe: Timeframe } | null;
   readonly limiter: RateLimiter;
