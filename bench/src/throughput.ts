@@ -428,7 +428,7 @@ async function measureProducer({ quick, runs, progress }: Context): Promise<[Thr
 /** 5. End to end at 250 k ticks/s offered. */
 async function measureEndToEnd({ quick, runs, progress }: Context): Promise<[ThroughputSection, unknown]> {
   const rate = 250_000;
-  const result = await runE2eBench({ runs, seconds: quick ? 3 : 10, rates: [rate], windowMs: WINDOW_MS, progress });
+  const result = await runE2eBench({ runs, seconds: quick ? 2 : 10, rates: [rate], windowMs: WINDOW_MS, progress });
   const load = loadavg()[0] ?? Number.NaN;
   const row = result.rows[0];
   if (row === undefined) throw new Error('e2e returned no row');
@@ -452,7 +452,7 @@ async function measureEndToEnd({ quick, runs, progress }: Context): Promise<[Thr
 async function measureIdle({ quick, runs, progress }: Context): Promise<[ThroughputSection, unknown]> {
   const result = await runEdgeFollowBench({
     runs,
-    seconds: quick ? 4 : 10,
+    seconds: quick ? 3 : 10,
     rate: 5000,
     symbols: SYMBOLS,
     edges: [cli],
