@@ -243,7 +243,7 @@ async function measureBarePublisher(
 
 /** 2. Fan-out in pages of 50 at each client count, the bare publisher run after each edge run. */
 async function measureFanOut({ quick, runs, progress }: Context): Promise<[ThroughputSection, unknown]> {
-  const seconds = quick ? 3 : 5;
+  const seconds = quick ? 2 : 5;
   const warmupSeconds = quick ? 1 : 2;
   const bare = new Map<number, Awaited<ReturnType<typeof measureBarePublisher>>[]>();
   const result = await runEdgeBench({
@@ -317,7 +317,7 @@ async function measureBytes({ quick, runs, progress }: Context): Promise<[Throug
     const pair = await measureDeltaBytes({
       symbols: SYMBOLS,
       rate: 20_000,
-      seconds: quick ? 2 : 5,
+      seconds: quick ? 1 : 5,
       windowMs: WINDOW_MS,
     });
     reports.push(pair);
@@ -364,7 +364,7 @@ function meanTickRecordBytes(): number {
 /** 4. `tickstream producer --rate max` with 2 workers, then ProducerPerformance, into each broker. */
 async function measureProducer({ quick, runs, progress }: Context): Promise<[ThroughputSection, unknown]> {
   const recordBytes = meanTickRecordBytes();
-  const seconds = quick ? 3 : 5;
+  const seconds = quick ? 2 : 5;
   const javaRecords = quick ? 500_000 : 3_000_000;
   const backends = quick ? (['embedded'] as const) : (['embedded', 'apache'] as const);
   const figures: ThroughputFigure[] = [];
