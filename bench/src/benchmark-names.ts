@@ -20,6 +20,7 @@ export const BENCHMARKS = [
   'alert-rules',
   'fills',
   'replay',
+  'throughput',
 ] as const;
 export type BenchmarkName = (typeof BENCHMARKS)[number];
 

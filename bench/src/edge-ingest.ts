@@ -32,7 +32,8 @@ export interface EdgeIngestResult {
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
-async function fillTopic(bootstrap: string, seconds: number, symbols: number): Promise<number> {
+/** Fills the topic `ticks` with the producer at --rate max for `seconds`; returns the ticks stored. */
+export async function fillTopic(bootstrap: string, seconds: number, symbols: number): Promise<number> {
   const args = [cli, 'producer', '--brokers', bootstrap, '--rate', 'max', '--workers', '2'];
   args.push('--symbol-count', String(symbols), '--duration', `${seconds}s`, '--clock', 'real');
   const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
@@ -48,8 +49,15 @@ async function fillTopic(bootstrap: string, seconds: number, symbols: number): P
   return endOffsetTotal(bootstrap, 'ticks');
 }
 
-/** One edge loading the whole topic as history: wall seconds and CPU seconds until it is ready. */
-async function loadOnce(edgeCli: string, bootstrap: string): Promise<{ seconds: number; cpu: number; ticks: number }> {
+/**
+ * One edge loading the whole topic as history: wall seconds and CPU seconds until it is ready,
+ * and both at its "listening on" line (`startupSeconds`, `startupCpu`), which it prints as its
+ * Kafka consumer starts: what process start-up (Node, modules, connections) took of the totals.
+ */
+export async function loadOnce(
+  edgeCli: string,
+  bootstrap: string,
+): Promise<{ seconds: number; cpu: number; ticks: number; startupSeconds: number; startupCpu: number }> {
   const args = [edgeCli, 'edge', '--port', '0', '--host', '127.0.0.1', '--brokers', bootstrap, '--history', '1d'];
   const started = performance.now();
   const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
@@ -59,12 +67,19 @@ async function loadOnce(edgeCli: string, bootstrap: string): Promise<{ seconds: 
   };
   child.stdout?.on('data', collect);
   child.stderr?.on('data', collect);
+  let startupSeconds = Number.NaN;
+  let startupCpu = Number.NaN;
   try {
     for (;;) {
+      if (Number.isNaN(startupCpu) && output.includes('listening on')) {
+        startupCpu = cpuSeconds(child.pid ?? 0);
+        startupSeconds = (performance.now() - started) / 1000;
+      }
       const loaded = /history loaded: \d+ symbols, ([\d,]+) ticks/.exec(output);
       if (loaded) {
         const cpu = cpuSeconds(child.pid ?? 0);
-        return { seconds: (performance.now() - started) / 1000, cpu, ticks: Number(loaded[1]?.replaceAll(',', '')) };
+        const ticks = Number(loaded[1]?.replaceAll(',', ''));
+        return { seconds: (performance.now() - started) / 1000, cpu, ticks, startupSeconds, startupCpu };
       }
       if (child.exitCode !== null) throw new Error(`edge exited with ${child.exitCode}: ${output}`);
       if (performance.now() - started > 300_000) throw new Error(`edge did not load its history in 300 s: ${output}`);

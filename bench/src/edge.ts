@@ -67,6 +67,21 @@ export interface EdgeBenchOptions {
   /** The `tickstream` CLI that runs the edge (another build's, to compare); null: this one's. */
   edgeCli: string | null;
   progress: (line: string) => void;
+  /**
+   * Runs after each measured configuration, while the broker and producer still run and the
+   * edge is gone: a reference server measured on the same clients, under the same load
+   * (throughput.ts's bare uWebSockets.js publisher).
+   */
+  alongside: ((configuration: AlongsideConfiguration) => Promise<void>) | null;
+}
+
+/** What `alongside` gets: the configuration just measured, its clients' subscriptions and its figures. */
+export interface AlongsideConfiguration {
+  clients: number;
+  mode: SubscriptionMode;
+  run: number;
+  subscriptions: string[][];
+  figures: EdgeRunFigures;
 }
 
 export const defaultEdgeBenchOptions: EdgeBenchOptions = {
@@ -89,6 +104,7 @@ export const defaultEdgeBenchOptions: EdgeBenchOptions = {
   cpuProfileDir: null,
   edgeCli: null,
   progress: () => {},
+  alongside: null,
 };
 
 /** One measured configuration, one run. Rates are per second of the steady window. */
@@ -166,7 +182,7 @@ export interface EdgeBenchRow {
 
 export interface EdgeBenchResult {
   machine: { cpus: number; model: string; memoryGb: number; node: string };
-  settings: Omit<EdgeBenchOptions, 'progress' | 'producerWorkers'> & {
+  settings: Omit<EdgeBenchOptions, 'progress' | 'producerWorkers' | 'alongside'> & {
     producerWorkers: number;
     bufferutil: boolean;
     decoding: string;
@@ -356,6 +372,8 @@ export async function startLoadGenerator(
   decodeEvery: number,
   pages: number,
   workerCount: number,
+  /** False: every client counts frames and bytes only (a server that does not speak the whole protocol). */
+  decoding = true,
 ): Promise<LoadGenerator> {
   const workers: Worker[] = [];
   const waiting = new Map<Worker, (message: FromLoadWorker) => void>();
@@ -369,7 +387,9 @@ export async function startLoadGenerator(
     const from = w * share;
     const slice = subscriptions.slice(from, from + share);
     // Decoding clients are whole groups of `pages` consecutive clients, so every page has some.
-    const decoders = Uint8Array.from(slice, (_, i) => (Math.floor((from + i) / pages) % decodeEvery === 0 ? 1 : 0));
+    const decoders = Uint8Array.from(slice, (_, i) =>
+      decoding && Math.floor((from + i) / pages) % decodeEvery === 0 ? 1 : 0,
+    );
     const task: LoadWorkerTask = { url, subscriptions: slice, decoders, connectConcurrency: 256 };
     const worker = new Worker(new URL('./edge-load-worker.js', import.meta.url), { workerData: task });
     worker.on('message', (message: FromLoadWorker) => {
@@ -664,7 +684,7 @@ function medianFigures(runs: EdgeRunFigures[]): EdgeRunFigures {
 }
 
 /** The broker process whose CPU the bench reports: `tickstream broker`, or one Apache Kafka JVM. */
-async function startKafka(backend: EdgeBenchBackend, dataDir: string): Promise<BrokerProcess> {
+export async function startKafka(backend: EdgeBenchBackend, dataDir: string): Promise<BrokerProcess> {
   if (backend === 'embedded') return startBrokerProcess(dataDir);
   const kafka = await startApacheKafka({ nodes: 1, port: 0, dataDir: join(dataDir, 'kafka'), log: () => {} });
   return { bootstrap: kafka.bootstrap, pid: kafka.pid(1) ?? 0, close: () => kafka.close() };
@@ -711,6 +731,8 @@ export async function runEdgeBench(overrides: Partial<EdgeBenchOptions> = {}): P
             const row = rows.get(key) ?? { clients, mode, median: figures, runs: [] };
             row.runs.push(figures);
             rows.set(key, row);
+            const subscriptions = subscriptionsFor(mode, clients, names, options);
+            await options.alongside?.({ clients, mode, run, subscriptions, figures });
           }
         }
       }
@@ -722,7 +744,7 @@ export async function runEdgeBench(overrides: Partial<EdgeBenchOptions> = {}): P
     await broker.close();
     rmSync(dataDir, { recursive: true, force: true });
   }
-  const { progress: _progress, ...settings } = options;
+  const { progress: _progress, alongside: _alongside, ...settings } = options;
   return {
     machine: {
       cpus: cpus().length,

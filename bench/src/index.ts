@@ -22,3 +22,8 @@ export {
   runSuite,
   type SuiteResult,
 } from './suite.js';
+export {
+  formatThroughputBench,
+  runThroughputBench,
+  type ThroughputResult,
+} from './throughput.js';

@@ -32,14 +32,18 @@ export interface ProducerBenchResult {
   rows: ProducerBenchRow[];
 }
 
-interface RunFigures {
+export interface ProducerRunFigures {
   ticksPerSecond: number;
   producerCores: number;
   brokerCores: number;
   maxRssMb: number;
 }
 
-async function runOnce(
+/**
+ * One `tickstream producer` run into `topic` on `bootstrap`: ticks/s stored over a `seconds` window in
+ * the middle of the run (end offsets), its CPU and the broker's (`brokerPid`).
+ */
+export async function measureProducerRun(
   bootstrap: string,
   brokerPid: number,
   topic: string,
@@ -48,7 +52,7 @@ async function runOnce(
   seconds: number,
   symbolCount: number,
   rate: number | 'max' = 'max',
-): Promise<RunFigures> {
+): Promise<ProducerRunFigures> {
   const args = [cli, 'producer', '--brokers', bootstrap, '--topic', topic, '--events-topic', `${topic}-events`];
   args.push('--rate', String(rate), '--workers', String(workers), '--writer', writer);
   args.push('--symbol-count', String(symbolCount), '--duration', `${seconds + 2}s`);
@@ -111,11 +115,11 @@ export async function runProducerBench(
   try {
     for (const writer of options.writers ?? WRITERS) {
       for (const workers of options.workers ?? [1, 2, 4]) {
-        const results: RunFigures[] = [];
+        const results: ProducerRunFigures[] = [];
         for (let run = 0; run < runs; run++) {
           progress(`producer: writer=${writer} workers=${workers} run ${run + 1}/${runs}`);
           const topic = `bench-${writer}-${workers}-${run}-${Date.now()}`;
-          results.push(await runOnce(bootstrap, broker.pid, topic, workers, writer, seconds, symbolCount));
+          results.push(await measureProducerRun(bootstrap, broker.pid, topic, workers, writer, seconds, symbolCount));
         }
         rows.push({
           workers,
@@ -172,7 +176,9 @@ export async function runRateAccuracy(
   try {
     for (let run = 0; run < runs; run++) {
       const topic = `bench-rate-${run}-${Date.now()}`;
-      rates.push((await runOnce(broker.bootstrap, broker.pid, topic, 2, 'workers', 10, 500, target)).ticksPerSecond);
+      rates.push(
+        (await measureProducerRun(broker.bootstrap, broker.pid, topic, 2, 'workers', 10, 500, target)).ticksPerSecond,
+      );
     }
   } finally {
     await broker.close();

@@ -17,6 +17,34 @@ describe('tickstream bench', () => {
     expect(BENCHMARKS).toContain('render');
     // The loaded-machine bench's old name still selects it.
     expect(parseBenchmarkList('dashboard,render')).toEqual(['dashboard-loaded', 'render']);
+    expect(parseBenchmarkList('throughput')).toEqual(['throughput']);
+  });
+
+  it('prints a floor beside its figure, met or not, in the direction it is stated', () => {
+    const result: SuiteResult = {
+      startedAt: '2026-12-07T07:00:00.000Z',
+      quick: true,
+      runs: 1,
+      machine: { cpus: 2, model: 'test', memoryGb: 8, platform: 'linux x64' },
+      versions: { node: '20' },
+      benchmarks: {
+        throughput: {
+          result: null,
+          text: '',
+          seconds: 1,
+          figures: [
+            { label: 'producer', value: 1_600_000, unit: 'ticks/s', floor: { at: 'least', value: 1_500_000 } },
+            { label: 'user CPU per frame', value: 0.7, unit: 'µs', floor: { at: 'most', value: 0.5 } },
+            { label: 'no floor', value: 3, unit: 'x' },
+          ],
+        },
+      },
+      failures: {},
+    };
+    const lines = formatSuite(result).split('\n');
+    expect(lines.find((line) => line.includes('producer'))).toMatch(/1,600,000 ticks\/s {2}✔ ≥ 1,500,000$/);
+    expect(lines.find((line) => line.includes('user CPU'))).toMatch(/0\.70 µs {2}✘ ≤ 0\.50$/);
+    expect(lines.find((line) => line.includes('no floor'))).toMatch(/3\.00 x$/);
   });
 
   it('runs a benchmark and writes its results, latest.json and a chart', async () => {

@@ -21,6 +21,7 @@ import {
 import { formatE2eBench, runE2eBench } from './e2e.js';
 import { formatEdgeBench, runEdgeBench } from './edge.js';
 import { formatFillLatency, runFillLatencyBench } from './fill-latency.js';
+import { type Floor, formatFloor } from './floors.js';
 import { formatHttpBench, runHttpBench } from './http.js';
 import { formatOrdersBench, runOrdersBench } from './orders.js';
 import { formatProducerBench, runProducerBench } from './producer.js';
@@ -28,6 +29,7 @@ import { formatRenderBench, runRenderBench } from './render.js';
 import { formatReplayBench, QUICK, runReplayBench } from './replay.js';
 import { median } from './stats.js';
 import { type Bar, barChart, formatValue } from './svg-chart.js';
+import { formatThroughputBench, runThroughputBench, throughputFigures } from './throughput.js';
 import { formatTransactionsBench, runTransactionsBench } from './transactions.js';
 
 /**
@@ -42,6 +44,8 @@ export interface Figure {
   label: string;
   value: number;
   unit: string;
+  /** The issue's target for it, printed beside it with ✔/✘. */
+  floor?: Floor;
 }
 
 interface BenchmarkOutcome {
@@ -370,6 +374,13 @@ const SUITE: Record<BenchmarkName, (context: RunContext) => Promise<BenchmarkOut
     ];
     return { result, figures, text: formatReplayBench(result) };
   },
+
+  async throughput({ quick, runs, progress }) {
+    // Issue 24's "Measure": ingest, fan-out, bytes, producer, e2e at 250k and idle cost, each beside
+    // its reference (Java ConsumerPerformance / ProducerPerformance, a bare uWS publisher) and floor.
+    const result = await runThroughputBench({ quick, runs, progress });
+    return { result, figures: throughputFigures(result), text: formatThroughputBench(result) };
+  },
 };
 
 function versions(root: string): Record<string, string> {
@@ -522,7 +533,9 @@ export function formatSuite(result: SuiteResult): string {
   for (const [name, outcome] of outcomes) {
     lines.push('', `${name} (${Math.round(outcome.seconds)} s)`);
     for (const figure of outcome.figures)
-      lines.push(`  ${figure.label.padEnd(labelWidth)} ${formatValue(figure.value).padStart(14)} ${figure.unit}`);
+      lines.push(
+        `  ${figure.label.padEnd(labelWidth)} ${formatValue(figure.value).padStart(14)} ${figure.unit}${figure.floor === undefined ? '' : `  ${formatFloor(figure.value, figure.floor)}`}`,
+      );
   }
   for (const [name, why] of Object.entries(result.failures)) lines.push('', `${name}: FAILED — ${why}`);
   return lines.join('\n');

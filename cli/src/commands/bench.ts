@@ -46,7 +46,10 @@ export const benchCommand: Command = {
     process.stdout.write(
       `${formatSuite(result)}\n\nresults: ${resultPath}\ncharts: ${charts.length} in ${charts[0]?.replace(/\/[^/]*$/, '') ?? '-'}\n`,
     );
-    // render's own table last, so its output ends with its one-line summary (issue 25's contract).
+    // throughput's own table (every figure beside its reference and floor), then render's last, so
+    // its output ends with its one-line summary (issue 25's contract).
+    const throughput = result.benchmarks.throughput;
+    if (throughput !== undefined) process.stdout.write(`\n${throughput.text}\n`);
     const render = result.benchmarks.render;
     if (render !== undefined) process.stdout.write(`\n${render.text}\n`);
     return Object.keys(result.failures).length === 0 ? 0 : 1;
