@@ -1,5 +1,5 @@
 import { type AlertTriggerFields, decodeAlertTrigger, ServerFrameEncoder } from '@tickstream/schemas';
-import kafkajs from 'kafkajs';
+import type kafkajs from 'kafkajs';
 import { AlertBook } from '../../../edge/src/alert-book.js';
 
 // Where a trigger's time goes between its tick and the browser (issue 20: p99 ≤ 250 ms). All
