@@ -7,18 +7,21 @@ import { buildUniverse, defaultProducerOptions } from '@tickstream/producer';
 import {
   type AlertKindName,
   type AlertRuleFields,
+  decodeAlertTrigger,
   decodeServerFrame,
   encodeAlertRule,
   encodeClientFrame,
 } from '@tickstream/schemas';
-import { nodeLz4 } from '@tickstream/schemas/lz4-node';
+import { kafkaLz4Codec, nodeLz4 } from '@tickstream/schemas/lz4-node';
 import kafkajs from 'kafkajs';
 import WebSocket from 'ws';
 import { metricSum, scrape, startJob, ticksRead, topicsFor } from './analytics.js';
 import { cpuSeconds, spawnCli, startBrokerProcess, startEdgeProcess, stopChild } from './processes.js';
 import { median, percentile } from './stats.js';
 
-const { Kafka, logLevel } = kafkajs;
+const { CompressionCodecs, CompressionTypes, Kafka, logLevel } = kafkajs;
+// The job writes `alert_events` lz4-compressed; the stage watcher below reads them.
+CompressionCodecs[CompressionTypes.LZ4] = kafkaLz4Codec;
 
 /**
  * What alert rules cost the Flink job, and how fast a trigger reaches its user (issue 20: "10,000
@@ -52,6 +55,12 @@ export interface AlertRulesBenchResult {
   evaluationsPerCoreSecond: number;
   /** Crossing tick's exchange time → the trigger at the watcher's WebSocket client, in the windows with rules. */
   latencyMs: { p50: number; p99: number; count: number };
+  /**
+   * The same triggers stage by stage (p50/p99, ms), from the job's headers on `alert_events`
+   * (docs/alerts.md, Records): tick exchange time → the job read it → the rule fired → the sink
+   * handed it to its producer → the watcher's client got it (producer, broker, edge, WebSocket).
+   */
+  stagesMs: { name: string; p50: number; p99: number; count: number }[];
   pairs: { none: MeasuredWindow; rules: MeasuredWindow; ratio: number }[];
 }
 
@@ -152,13 +161,20 @@ export async function runAlertRulesBench(
     });
     stops.push(() => stopChild(edge.child));
     const latencies: number[] = [];
+    /** The sampled triggers: tick time and arrival at the client, by trigger id. */
+    const sampled = new Map<string, { timeMs: number; arrivedMs: number }>();
     let sampling = false;
     let arrived = 0;
-    const socket = await watch(edge.port, (timeMs) => {
+    const socket = await watch(edge.port, (id, timeMs) => {
       arrived++;
-      if (sampling) latencies.push(Date.now() - timeMs);
+      if (!sampling) return;
+      const now = Date.now();
+      latencies.push(now - timeMs);
+      sampled.set(id, { timeMs, arrivedMs: now });
     });
     stops.push(async () => socket.close());
+    const jobTimes = await watchJobTimes(kafka, topics.alertEvents, `${name}-stages`);
+    stops.push(jobTimes.stop);
 
     const rulesIn = async (): Promise<number> => metricSum(await scrape(job.metricsPort), RULES_GAUGE, BY_SYMBOL);
     let ruleCount = 0;
@@ -223,6 +239,9 @@ export async function runAlertRulesBench(
       const { none, rules } = measured as Record<'none' | 'rules', MeasuredWindow>;
       pairs.push({ none, rules, ratio: rules.cpuMsPer1000Ticks / none.cpuMsPer1000Ticks });
     }
+    // The stage watcher may trail the client by a Fetch or two.
+    const seen = () => [...sampled.keys()].every((id) => jobTimes.times.has(id));
+    for (const until = Date.now() + 5_000; Date.now() < until && !seen(); ) await sleep(100);
     const withRules = pairs.map((pair) => pair.rules);
     const evaluations = withRules.reduce((sum, window) => sum + window.ticks * RULES_PER_SYMBOL, 0);
     const cpu = withRules.reduce((sum, window) => sum + window.cpuSeconds, 0);
@@ -235,6 +254,7 @@ export async function runAlertRulesBench(
       extraCpuShare: median(pairs.map((pair) => pair.ratio)) - 1,
       evaluationsPerCoreSecond: evaluations / cpu,
       latencyMs: { p50: percentile(latencies, 50), p99: percentile(latencies, 99), count: latencies.length },
+      stagesMs: stages(sampled, jobTimes.times),
       pairs,
     };
   } finally {
@@ -246,15 +266,74 @@ export async function runAlertRulesBench(
   }
 }
 
-/** The watcher's WebSocket: calls `onTrigger` with each AlertTriggered's tick time, once its alert list arrived. */
-async function watch(port: number, onTrigger: (timeMs: number) => void): Promise<WebSocket> {
+/** The job's times of a trigger, from its `alert_events` record's headers (wall clock ms). */
+interface JobTimes {
+  readMs: number;
+  firedMs: number;
+  sentMs: number;
+}
+
+/** Reads `alert_events` with a consumer of its own and keeps the job's times of every trigger (a few thousand a run). */
+async function watchJobTimes(
+  kafka: kafkajs.Kafka,
+  topic: string,
+  groupId: string,
+): Promise<{ times: Map<string, JobTimes>; stop: () => Promise<void> }> {
+  const times = new Map<string, JobTimes>();
+  const consumer = kafka.consumer({ groupId, maxWaitTimeInMs: 100, allowAutoTopicCreation: false });
+  await consumer.connect();
+  await consumer.subscribe({ topic, fromBeginning: true });
+  const header = (headers: kafkajs.IHeaders | undefined, key: string): number =>
+    Number((headers?.[key] as Buffer | undefined)?.toString('ascii') ?? Number.NaN);
+  await consumer.run({
+    eachMessage: async ({ message }) => {
+      if (message.value === null) return;
+      times.set(decodeAlertTrigger(message.value).id, {
+        readMs: header(message.headers, 'read-ms'),
+        firedMs: header(message.headers, 'fired-ms'),
+        sentMs: header(message.headers, 'sent-ms'),
+      });
+    },
+  });
+  return { times, stop: () => consumer.disconnect() };
+}
+
+/** p50/p99 of each stage over the sampled triggers whose job times were seen. */
+function stages(
+  sampled: Map<string, { timeMs: number; arrivedMs: number }>,
+  jobTimes: Map<string, JobTimes>,
+): AlertRulesBenchResult['stagesMs'] {
+  const spans: Record<string, number[]> = {
+    'tick → job read': [],
+    'read → fired': [],
+    'fired → sink': [],
+    'sink → client': [],
+  };
+  for (const [id, { timeMs, arrivedMs }] of sampled) {
+    const job = jobTimes.get(id);
+    if (job === undefined || Number.isNaN(job.readMs)) continue;
+    spans['tick → job read']?.push(job.readMs - timeMs);
+    spans['read → fired']?.push(job.firedMs - job.readMs);
+    spans['fired → sink']?.push(job.sentMs - job.firedMs);
+    spans['sink → client']?.push(arrivedMs - job.sentMs);
+  }
+  return Object.entries(spans).map(([name, values]) => ({
+    name,
+    p50: percentile(values, 50),
+    p99: percentile(values, 99),
+    count: values.length,
+  }));
+}
+
+/** The watcher's WebSocket: calls `onTrigger` with each AlertTriggered's id and tick time, once its alert list arrived. */
+async function watch(port: number, onTrigger: (id: string, timeMs: number) => void): Promise<WebSocket> {
   const token = await createToken({ secret: SECRET, user: WATCHER, role: 'trader', ttlSeconds: 3600 });
   const socket = new WebSocket(`ws://127.0.0.1:${port}/ws`, { headers: { Authorization: `Bearer ${token}` } });
   let listed = false;
   socket.on('message', (data: Buffer) => {
     const message = decodeServerFrame(new Uint8Array(data), frameOptions);
     if (message.type === 'alerts') listed = true;
-    if (message.type === 'alert-triggered') onTrigger(message.timeMs);
+    if (message.type === 'alert-triggered') onTrigger(message.id, message.timeMs);
   });
   await new Promise((resolve, reject) => socket.once('open', resolve).once('error', reject));
   socket.send(encodeClientFrame({ type: 'alert-list', requestId: 1 }, frameOptions));
@@ -273,6 +352,7 @@ export function formatAlertRulesBench(result: AlertRulesBenchResult): string {
     `  ${result.ruleCount.toLocaleString('en-US')} rules: ${result.cpuMsPer1000TicksRules.toFixed(1)} job CPU-ms per 1,000 ticks (median); ${(result.extraCpuShare * 100).toFixed(1)} % more (median of the pairs; floor ≤ 10 %)`,
     `  ${Math.round(result.evaluationsPerCoreSecond).toLocaleString('en-US')} rule evaluations per job CPU-second`,
     `  tick → trigger at the user's WebSocket: p50 ${result.latencyMs.p50.toFixed(0)} ms, p99 ${result.latencyMs.p99.toFixed(0)} ms (${result.latencyMs.count} triggers; target p99 ≤ 250 ms)`,
+    `  by stage (p50/p99 ms): ${result.stagesMs.map((stage) => `${stage.name} ${stage.p50.toFixed(0)}/${stage.p99.toFixed(0)}`).join(', ')} (${result.stagesMs[0]?.count ?? 0} triggers with the job's times)`,
   ].join('\n');
 }
 

@@ -60,6 +60,8 @@ export interface AaplQuote {
 export interface TickLoop {
   /** The sequence number of the last tick sent. */
   readonly sequence: number;
+  /** When Kafka acknowledged tick `sequence` to the writer (wall clock ms; the tick's exchange time is when it was stamped). */
+  ackedAt(sequence: number): number | undefined;
   stop(): Promise<void>;
 }
 
@@ -71,11 +73,13 @@ export function tickAapl(producer: kafkajs.Producer, topic: string, quote: () =>
   const encoder = new TickEncoder();
   let ticking = true;
   let sequence = 0;
+  const acked = new Map<number, number>();
   const loop = (async () => {
     while (ticking) {
       sequence++;
       const tick = { symbol: 'AAPL', sector: 'Technology', ...quote(), exchangeTimeUs: Date.now() * 1000, sequence };
       await producer.send({ topic, messages: [{ key: 'AAPL', value: Buffer.from(encoder.encode(tick)) }] });
+      acked.set(sequence, Date.now());
       await new Promise((resolve) => setTimeout(resolve, everyMs));
     }
   })();
@@ -83,6 +87,7 @@ export function tickAapl(producer: kafkajs.Producer, topic: string, quote: () =>
     get sequence() {
       return sequence;
     },
+    ackedAt: (at) => acked.get(at),
     stop: async () => {
       ticking = false;
       await loop;

@@ -55,6 +55,8 @@ public class AlertEvaluator extends KeyedBroadcastProcessFunction<String, AlertI
     private transient RuleIndex index;
     private transient Counter fired;
     private transient int[] sides;
+    /** When the job read the input being processed: its triggers carry it. */
+    private transient long readAtMs;
     /**
      * Keys of the rules with firing memory in this subtask's keyed state (a superset: a repeating
      * rule's stays until the rule goes). A rule deleted that is not here never fired on this
@@ -83,6 +85,7 @@ public class AlertEvaluator extends KeyedBroadcastProcessFunction<String, AlertI
     public void processElement(AlertInput input, ReadOnlyContext context, Collector<Trigger> out) throws Exception {
         if (index == null) index = restoredIndex(context.getBroadcastState(RULES), context.getBroadcastState(UNPACKED_RULES));
         TargetRules rules = index.rulesOf(context.getCurrentKey());
+        readAtMs = input.readAtMs;
         if (input.tick != null) onTick(input.tick, rules, out);
         else onEvent(input.event, context.getCurrentKey(), rules, context, out);
     }
@@ -235,7 +238,11 @@ public class AlertEvaluator extends KeyedBroadcastProcessFunction<String, AlertI
             seen.lastPrice = symbol == null ? 0 : symbol.lastPrice;
             // "Whose sector is that sector or whose symbol is a member of it": the event's, else the symbol's own.
             if (!seen.hasSector() && symbol != null) seen.sector = symbol.sector;
-            if (seen.hasSector()) context.output(SECTOR_EVENTS, AlertInput.of(seen));
+            if (seen.hasSector()) {
+                AlertInput sectorInput = AlertInput.of(seen);
+                sectorInput.readAtMs = readAtMs;
+                context.output(SECTOR_EVENTS, sectorInput);
+            }
         }
         for (Rule rule : rules.events) {
             if (!inForce(rule, seen.timeMs) || !notFiredYet(rule, seen.timeMs)) continue;
@@ -271,8 +278,10 @@ public class AlertEvaluator extends KeyedBroadcastProcessFunction<String, AlertI
         fired.inc();
     }
 
-    private static Trigger trigger(Rule rule, String symbol, double observed, double price, long timeMs, long sequence, String id) {
+    private Trigger trigger(Rule rule, String symbol, double observed, double price, long timeMs, long sequence, String id) {
         Trigger trigger = new Trigger();
+        trigger.readAtMs = readAtMs;
+        trigger.firedAtMs = System.currentTimeMillis();
         trigger.id = id;
         trigger.user = rule.user;
         trigger.ruleId = rule.id;

@@ -6,18 +6,25 @@ import tickstream.analytics.model.Tick;
 public class AlertInput {
     public Tick tick;
     public SeenEvent event;
+    /**
+     * When the job read it (wall clock, ms): stamped where the source hands it on, so a trigger can
+     * say how long its tick waited in Kafka and how long inside the job (docs/alerts.md, Records).
+     */
+    public long readAtMs;
 
     public AlertInput() {}
 
     public static AlertInput of(Tick tick) {
         AlertInput input = new AlertInput();
         input.tick = tick;
+        input.readAtMs = System.currentTimeMillis();
         return input;
     }
 
     public static AlertInput of(SeenEvent event) {
         AlertInput input = new AlertInput();
         input.event = event;
+        input.readAtMs = System.currentTimeMillis();
         return input;
     }
 

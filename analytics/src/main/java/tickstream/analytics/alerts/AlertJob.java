@@ -19,6 +19,11 @@ import tickstream.analytics.model.Tick;
  */
 public final class AlertJob {
     static final long ALERT_PATH_BUFFER_TIMEOUT_MS = 5;
+    /**
+     * The evaluators' outputs (triggers, and events on to the per-sector stage) are few: each is
+     * flushed at once (Flink's 0: a flush per record) rather than after up to 5 ms.
+     */
+    static final long TRIGGER_BUFFER_TIMEOUT_MS = 0;
 
     private final SerializableSupplier<AlertEvaluator> evaluators;
 
@@ -53,7 +58,7 @@ public final class AlertJob {
                 .process(evaluators.get().holding(AlertEvaluator.Holding.SYMBOL_RULES))
                 .uid("alerts-by-symbol")
                 .name("alerts by symbol")
-                .setBufferTimeout(ALERT_PATH_BUFFER_TIMEOUT_MS);
+                .setBufferTimeout(TRIGGER_BUFFER_TIMEOUT_MS);
         DataStream<AlertInput> sectorInputs = bySymbol.getSideOutput(AlertEvaluator.SECTOR_EVENTS)
                 .union(events.filter(event -> !event.hasSymbol() && event.hasSector())
                         .setParallelism(events.getParallelism())
@@ -67,7 +72,7 @@ public final class AlertJob {
                 .process(evaluators.get().holding(AlertEvaluator.Holding.SECTOR_RULES))
                 .uid("alerts-by-sector")
                 .name("alerts by sector")
-                .setBufferTimeout(ALERT_PATH_BUFFER_TIMEOUT_MS);
+                .setBufferTimeout(TRIGGER_BUFFER_TIMEOUT_MS);
         return bySymbol.union(bySector);
     }
 }

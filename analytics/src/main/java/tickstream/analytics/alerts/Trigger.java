@@ -15,6 +15,9 @@ public class Trigger {
     public long tickSequence;
     public long ruleArmedAtMs;
     public String detail;
+    /** When the job read the firing tick or event, and when the rule fired (wall clock, ms): evidence of where time went. */
+    public long readAtMs;
+    public long firedAtMs;
 
     public Trigger() {}
 

@@ -1,6 +1,7 @@
 package tickstream.analytics.alerts;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.Comparator;
 import java.util.List;
@@ -86,8 +87,10 @@ class AlertJobTest {
         DataStream<Tick> tickStream = env.fromData(ticks).setParallelism(1).map(new AwaitGate<Tick>()).setParallelism(1);
         DataStream<SeenEvent> eventStream = env.fromData(events).setParallelism(1).map(new AwaitGate<SeenEvent>()).setParallelism(1);
         JobRun run = new JobRun(env);
+        long started = System.currentTimeMillis();
         List<Trigger> triggers = run.collect(new AlertJob(GateOpeningEvaluator::new).attach(tickStream, eventStream, rules));
         run.run();
+        long ended = System.currentTimeMillis();
 
         triggers.sort(Comparator.comparing(t -> t.id));
         assertEquals(List.of("a1-" + T0 + "-2", "b1-" + T0 + "-2", "c1-" + T0 + "-e" + (T0 + 4_000)),
@@ -104,5 +107,11 @@ class AlertJobTest {
         assertEquals("carol", sector.user);
         assertEquals("NVDA", sector.symbol);
         assertEquals("NVDA halt: volatility pause", sector.detail);
+        // Each carries when the job read its tick or event and when it fired (the sector stage's
+        // trigger keeps the read time of the event that reached the per-symbol stage first).
+        for (Trigger trigger : triggers) {
+            assertTrue(trigger.readAtMs >= started && trigger.readAtMs <= trigger.firedAtMs && trigger.firedAtMs <= ended,
+                    trigger.id + " read " + trigger.readAtMs + " fired " + trigger.firedAtMs);
+        }
     }
 }

@@ -5,13 +5,16 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import org.apache.kafka.clients.producer.ProducerRecord;
 import org.junit.jupiter.api.Test;
+import tickstream.analytics.alerts.Trigger;
 import tickstream.analytics.model.Bar;
 import tickstream.analytics.model.Candle;
 import tickstream.analytics.model.Detection;
@@ -24,6 +27,8 @@ import tickstream.kafka.MarketEventKind;
 import tickstream.analytics.trading.CurvePoint;
 import tickstream.analytics.trading.PortfolioSnapshot;
 import tickstream.trading.Portfolio;
+import tickstream.user.AlertKind;
+import tickstream.user.AlertTrigger;
 
 /** The Kafka records, through the classes flatc generates from schemas/fbs. */
 class SerializersTest {
@@ -138,5 +143,35 @@ class SerializersTest {
             assertEquals(1_000 + i * 60_000L, portfolio.equityCurve(i).timeMs());
             assertEquals(10 * (i + 1), portfolio.equityCurve(i).equity());
         }
+    }
+
+    @Test
+    void writesATriggerKeyedByItsUserWithTheJobsTimesAsHeaders() {
+        Trigger trigger = new Trigger();
+        trigger.id = "a1-5-7";
+        trigger.user = "alice";
+        trigger.ruleId = "a1";
+        trigger.symbol = "AAPL";
+        trigger.kind = AlertKind.PriceAbove;
+        trigger.price = 201;
+        trigger.timeMs = 1_000;
+        trigger.tickSequence = 7;
+        trigger.readAtMs = 1_020;
+        trigger.firedAtMs = 1_031;
+        long before = System.currentTimeMillis();
+        var record = new AlertTriggerSerializer("alert_events").serialize(trigger, null, null);
+        long after = System.currentTimeMillis();
+        assertEquals("alert_events", record.topic());
+        assertEquals("alice", new String(record.key(), StandardCharsets.UTF_8));
+        assertEquals(1_000L, record.timestamp());
+        assertEquals("a1-5-7", AlertTrigger.getRootAsAlertTrigger(ByteBuffer.wrap(record.value())).id());
+        assertEquals(1_020L, header(record, AlertTriggerSerializer.READ_HEADER));
+        assertEquals(1_031L, header(record, AlertTriggerSerializer.FIRED_HEADER));
+        long sent = header(record, AlertTriggerSerializer.SENT_HEADER);
+        assertTrue(sent >= before && sent <= after, "sent-ms " + sent + " is when it was serialized");
+    }
+
+    private static long header(ProducerRecord<byte[], byte[]> record, String name) {
+        return Long.parseLong(new String(record.headers().lastHeader(name).value(), StandardCharsets.US_ASCII));
     }
 }
