@@ -50,10 +50,10 @@ export interface SequenceViews {
  * past `limit`, and returns where the output ends. A match may reach back before `outAt`: in a
  * frame of linked blocks (Kafka's lz4, `kafka-lz4-frame.ts`) it refers to the blocks before.
  *
- * With `views`, short literal runs and matches are copied 8 bytes at a time, past their end
+ * With `views`, short literal runs and matches are copied 4 bytes at a time (in 8-byte steps), past their end
  * when there is room before `limit` (the next sequence writes over the excess, as lz4's own
  * "wild copy" does). A record batch of ticks is ~10 sequences per tick, mostly matches of 5-8
- * bytes: byte loops were half of the edge's lz4 time (docs/edge.md, "The per-tick path").
+ * bytes (docs/edge.md, "The per-tick path").
  */
 export function decodeSequences(
   input: Uint8Array,
