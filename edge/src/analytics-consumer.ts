@@ -179,7 +179,7 @@ export class AnalyticsConsumer {
         const key = `${topic}:${partition}`;
         return this.positions.get(key) ?? this.starts.get(key);
       },
-      onValue: (topic, _partition, value) => this.receive(topic, value),
+      onValue: (topic, _partition, bytes, start, end) => this.receive(topic, bytes.subarray(start, end)),
       onPartitionRead: (topic, partition, next) => {
         this.positions.set(`${this.topics[topic]}:${partition}`, next);
         if (topic === CANDLES && !this.loaded) this.checkLoaded();
@@ -203,7 +203,7 @@ export class AnalyticsConsumer {
     this.checkLoaded();
   }
 
-  private receive(topic: number, value: Buffer): void {
+  private receive(topic: number, value: Uint8Array): void {
     const seen = this.seen;
     seen.lastRecordMs = Date.now();
     try {

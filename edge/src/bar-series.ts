@@ -84,7 +84,35 @@ export class BarSeries {
     return this.count === 0 ? Number.NEGATIVE_INFINITY : (this.values[(this.count - 1) * FIELDS + START] as number);
   }
 
-  tick(start: number, price: number, size: number): TickFate {
+  /** What fold() would do with a tick of the bar starting at `start`, changing nothing. */
+  fateOf(start: number): TickFate {
+    const newest = this.count - 1;
+    if (newest < 0) return TickFate.Applied;
+    const at = newest * FIELDS;
+    const newestStart = this.values[at + START] as number;
+    const final = this.values[at + FINAL] === 1;
+    // Older than the newest bar: late, unless the job's bars are ahead of our ticks (history
+    // loading, or an edge behind in `ticks`): then the job has this tick in a final bar.
+    if (start < newestStart) return final ? TickFate.Final : TickFate.Late;
+    return start === newestStart && final ? TickFate.Final : TickFate.Applied;
+  }
+
+  /**
+   * Folds ticks already gathered into one bar's worth (open, high, low, close, volume, Σ price ×
+   * size, count, all within the bar starting at `start`) as if they came one by one: the first
+   * decides the fate, and the rest follow it, since they share its bar. CandleStore gathers a
+   * second's and a minute's ticks per symbol and folds them in once, not per tick.
+   */
+  fold(
+    start: number,
+    open: number,
+    high: number,
+    low: number,
+    close: number,
+    volume: number,
+    turnover: number,
+    trades: number,
+  ): TickFate {
     const v = this.values;
     const newest = this.count - 1;
     if (newest >= 0) {
@@ -95,12 +123,12 @@ export class BarSeries {
       if (start < newestStart) return v[at + FINAL] === 1 ? TickFate.Final : TickFate.Late;
       if (start === newestStart) {
         if (v[at + FINAL] === 1) return TickFate.Final;
-        if (price > (v[at + HIGH] as number)) v[at + HIGH] = price;
-        if (price < (v[at + LOW] as number)) v[at + LOW] = price;
-        v[at + CLOSE] = price;
-        v[at + VOLUME] = (v[at + VOLUME] as number) + size;
-        v[at + TURNOVER] = (v[at + TURNOVER] as number) + price * size;
-        v[at + TRADES] = (v[at + TRADES] as number) + 1;
+        if (high > (v[at + HIGH] as number)) v[at + HIGH] = high;
+        if (low < (v[at + LOW] as number)) v[at + LOW] = low;
+        v[at + CLOSE] = close;
+        v[at + VOLUME] = (v[at + VOLUME] as number) + volume;
+        v[at + TURNOVER] = (v[at + TURNOVER] as number) + turnover;
+        v[at + TRADES] = (v[at + TRADES] as number) + trades;
         return TickFate.Applied;
       }
     }
@@ -108,13 +136,13 @@ export class BarSeries {
     const at = index * FIELDS;
     const to = this.values;
     to[at + START] = start;
-    to[at + OPEN] = price;
-    to[at + HIGH] = price;
-    to[at + LOW] = price;
-    to[at + CLOSE] = price;
-    to[at + VOLUME] = size;
-    to[at + TURNOVER] = price * size;
-    to[at + TRADES] = 1;
+    to[at + OPEN] = open;
+    to[at + HIGH] = high;
+    to[at + LOW] = low;
+    to[at + CLOSE] = close;
+    to[at + VOLUME] = volume;
+    to[at + TURNOVER] = turnover;
+    to[at + TRADES] = trades;
     to[at + FINAL] = 0;
     this.indicators.fill(Number.NaN, index * INDICATORS, (index + 1) * INDICATORS);
     return TickFate.Applied;

@@ -1,6 +1,8 @@
 import { Timeframe } from '@tickstream/schemas';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { type Bar, barStart, CandleStore, type FinalBar } from './candles.js';
+import { BarSeries, TickFate } from './bar-series.js';
+import { type Bar, barStart, CandleStore, type FinalBar, TIMEFRAME_COUNT } from './candles.js';
 
 type TickTuple = [timeUs: number, price: number, size: number];
 
@@ -117,6 +119,25 @@ describe('CandleStore', () => {
     expect(store.bars(0, Timeframe.M1, 1)[0]).toMatchObject({ close: 104_0000, final: false });
   });
 
+  it('counts no tick late that falls in or before a second the job has finished, in whatever order they come', () => {
+    const store = new CandleStore(1, KEEP);
+    const start = barStart(T0, Timeframe.M1);
+    store.add(0, start + 1_000_000, 100_0000, 5);
+    store.putFinal(0, Timeframe.S1, finalBar(start + 5_000_000, 101_0000));
+    store.add(0, start + 5_000_000, 102_0000, 5); // in the job's second
+    store.add(0, start + 3_000_000, 103_0000, 5); // before it, after our own newest second
+    store.add(0, start + 2_000_000, 104_0000, 5);
+    expect(store.lateTicks).toBe(0);
+    expect(store.bars(0, Timeframe.S1, 10).map((bar) => [bar.startTimeUs - start, bar.close, bar.final])).toEqual([
+      [1_000_000, 100_0000, false],
+      [5_000_000, 101_0000, true],
+    ]);
+    expect(store.bars(0, Timeframe.M1, 1)[0]).toMatchObject({ close: 104_0000, volume: 20, trades: 4 });
+    store.add(0, start + 6_000_000, 105_0000, 5);
+    store.add(0, start + 5_500_000, 106_0000, 5); // behind our own newest second: late
+    expect(store.lateTicks).toBe(1);
+  });
+
   it('loads history around bars already built from ticks, in time order, and keeps only the newest', () => {
     const store = new CandleStore(1, KEEP);
     const start = barStart(T0, Timeframe.M1);
@@ -142,5 +163,119 @@ describe('CandleStore', () => {
 
   it('refuses a bars-kept list that is not one count per timeframe', () => {
     expect(() => new CandleStore(1, [10, 10])).toThrow(RangeError);
+  });
+});
+
+/**
+ * The store as it was before minutes were gathered: every tick updates all seven timeframes at
+ * once. What CandleStore must answer, read at any moment, whatever mix of ticks and job bars.
+ */
+class TickByTickCandles {
+  private readonly series: BarSeries[];
+  lateTicks = 0;
+
+  constructor(symbols: number, keep: readonly number[]) {
+    this.series = Array.from(
+      { length: symbols * TIMEFRAME_COUNT },
+      (_, i) => new BarSeries(keep[i % TIMEFRAME_COUNT] as number),
+    );
+  }
+
+  private of(id: number, timeframe: number): BarSeries {
+    return this.series[id * TIMEFRAME_COUNT + timeframe] as BarSeries;
+  }
+
+  add(id: number, timeUs: number, price: number, size: number): void {
+    const tick = (tf: number) =>
+      this.of(id, tf).fold(barStart(timeUs, tf as Timeframe), price, price, price, price, size, price * size, 1);
+    if (tick(0) === TickFate.Late) {
+      this.lateTicks++;
+      return;
+    }
+    for (let tf = 1; tf < TIMEFRAME_COUNT; tf++) tick(tf);
+  }
+
+  putFinal(id: number, timeframe: Timeframe, bar: FinalBar): void {
+    this.of(id, timeframe).putFinal(bar);
+  }
+
+  bars(id: number, timeframe: Timeframe): Bar[] {
+    return this.of(id, timeframe).newest(10_000);
+  }
+}
+
+type Step =
+  | { kind: 'tick'; id: number; stepUs: number; price: number; size: number }
+  | { kind: 'final'; id: number; timeframe: Timeframe; barsAhead: number; close: number }
+  | { kind: 'read'; id: number; timeframe: Timeframe };
+
+const timeframe = fc.integer({ min: 0, max: TIMEFRAME_COUNT - 1 }) as fc.Arbitrary<Timeframe>;
+const step: fc.Arbitrary<Step> = fc.oneof(
+  {
+    weight: 12,
+    arbitrary: fc.record({
+      kind: fc.constant('tick' as const),
+      id: fc.integer({ min: 0, max: 2 }),
+      // Mostly forward within the second or a few seconds on; sometimes back (late, or into a
+      // second the job closed) or minutes and hours on.
+      stepUs: fc.oneof(
+        { weight: 6, arbitrary: fc.integer({ min: 0, max: 3_000_000 }) },
+        { weight: 1, arbitrary: fc.integer({ min: -90_000_000, max: -1 }) },
+        { weight: 1, arbitrary: fc.integer({ min: 50_000_000, max: 20_000_000_000 }) },
+      ),
+      price: fc.integer({ min: 1, max: 10_000_000 }),
+      size: fc.integer({ min: 0, max: 100_000 }),
+    }),
+  },
+  {
+    weight: 2,
+    arbitrary: fc.record({
+      kind: fc.constant('final' as const),
+      id: fc.integer({ min: 0, max: 2 }),
+      timeframe,
+      barsAhead: fc.integer({ min: -4, max: 2 }),
+      close: fc.integer({ min: 1, max: 10_000_000 }),
+    }),
+  },
+  {
+    weight: 1,
+    arbitrary: fc.record({ kind: fc.constant('read' as const), id: fc.integer({ min: 0, max: 2 }), timeframe }),
+  },
+);
+
+describe('CandleStore against tick-by-tick bars', () => {
+  it('answers every read as a store updating all seven timeframes per tick, with job bars and late ticks mixed in', () => {
+    // Few bars kept, so trimming and growth happen within a run.
+    const keep = [6, 5, 4, 4, 3, 3, 3];
+    fc.assert(
+      fc.property(fc.array(step, { maxLength: 400 }), (steps) => {
+        const store = new CandleStore(3, keep);
+        const reference = new TickByTickCandles(3, keep);
+        const clock = [T0, T0, T0];
+        const all = (id: number, tf: Timeframe) => [store.bars(id, tf, 10_000), reference.bars(id, tf)];
+        for (const s of steps) {
+          if (s.kind === 'tick') {
+            clock[s.id] = (clock[s.id] as number) + s.stepUs;
+            store.add(s.id, clock[s.id] as number, s.price, s.size);
+            reference.add(s.id, clock[s.id] as number, s.price, s.size);
+          } else if (s.kind === 'final') {
+            const length = [1e6, 60e6, 300e6, 900e6, 3600e6, 14_400e6, 86_400e6][s.timeframe] as number;
+            const bar = finalBar(barStart(clock[s.id] as number, s.timeframe) + s.barsAhead * length, s.close);
+            store.putFinal(s.id, s.timeframe, bar);
+            reference.putFinal(s.id, s.timeframe, bar);
+          } else {
+            const [got, want] = all(s.id, s.timeframe);
+            expect(got).toEqual(want);
+          }
+        }
+        for (let id = 0; id < 3; id++)
+          for (let tf = 0; tf < TIMEFRAME_COUNT; tf++) {
+            const [got, want] = all(id, tf as Timeframe);
+            expect(got).toEqual(want);
+          }
+        expect(store.lateTicks).toBe(reference.lateTicks);
+      }),
+      { numRuns: 500 },
+    );
   });
 });

@@ -31,11 +31,38 @@ export function barStart(timeUs: number, timeframe: Timeframe): number {
 
 export { type Bar, type FinalBar, Timeframe };
 
+// A symbol's pending ticks: those of its newest second not yet folded into its 1s bar, and
+// those of its current minute not yet folded into 1m … 1d. One row of `pending` per symbol,
+// the second's fields at SECOND, the minute's at MINUTE, each laid out as below.
+const P_START = 0;
+const P_OPEN = 1;
+const P_HIGH = 2;
+const P_LOW = 3;
+const P_CLOSE = 4;
+const P_VOLUME = 5;
+const P_TURNOVER = 6;
+/** 0: nothing pending. */
+const P_TRADES = 7;
+const SECOND = 0;
+const MINUTE = 8;
+const ROW = 16;
+const SECOND_US = 1e6;
+const MINUTE_US = 60e6;
+
 /**
  * Bars of every symbol and timeframe (1s … 1d). Ticks build the newest bar of each; the
  * analytics job's finished bars (`candles`, with indicators) replace the ones built here and
  * fill in the history from before the edge started. A tick older than its symbol's newest 1s
  * bar is late: counted and folded into no bar, as the job does with ticks behind its watermark.
+ *
+ * A tick updates only its symbol's pending second and minute (one row of a typed array): a
+ * second's ticks fall in one 1s bar, and since 1m … 1d are multiples of a minute, a minute's
+ * ticks fall in one bar of each. They are folded into those bars together (BarSeries.fold) when
+ * the next second or minute starts, or before anything reads or replaces the bars. A tick's
+ * fate (applied, late, or in the job's final bar) is decided when it arrives, as before. The
+ * bars are the ones a tick-by-tick update builds (candles.test.ts checks both ways on random
+ * ticks and job bars), for the cost of a row update per tick instead of seven series updates
+ * (docs/edge.md, "Candles").
  */
 export class CandleStore {
   /** By id × TIMEFRAME_COUNT + timeframe; grown as symbols get bars (ids are dense from 0). */
@@ -44,6 +71,8 @@ export class CandleStore {
   lateTicks = 0;
   /** Finished bars taken from the analytics job. */
   finalBars = 0;
+  /** ROW per symbol id: its pending second and minute. Grown with the ids seen, up to capacity. */
+  private pending = new Float64Array(0);
 
   constructor(
     private readonly capacity: number,
@@ -69,40 +98,127 @@ export class CandleStore {
   }
 
   add(id: number, timeUs: number, price: number, size: number): void {
-    const seconds = this.seriesOf(id, 0).tick(Math.floor(timeUs / 1e6) * 1e6, price, size);
-    if (seconds === TickFate.Late) {
-      this.lateTicks++;
-      return;
+    const at = id * ROW;
+    if (at >= this.pending.length) this.growPending(id);
+    const p = this.pending;
+    const second = Math.floor(timeUs / SECOND_US) * SECOND_US;
+    if (p[at + SECOND + P_TRADES] !== 0 && p[at + SECOND + P_START] === second) gather(p, at + SECOND, price, size);
+    else {
+      // Older than the pending second, whose bar is built from ticks: late.
+      if (p[at + SECOND + P_TRADES] !== 0 && second < (p[at + SECOND + P_START] as number)) {
+        this.lateTicks++;
+        return;
+      }
+      this.foldSecond(id);
+      const fate = this.seriesOf(id, Timeframe.S1).fateOf(second);
+      if (fate === TickFate.Late) {
+        this.lateTicks++;
+        return;
+      }
+      // A tick of a second the job has finished still counts in the coarser bars, as before.
+      if (fate === TickFate.Applied) open(p, at + SECOND, second, price, size);
     }
+    const minute = Math.floor(timeUs / MINUTE_US) * MINUTE_US;
+    if (p[at + MINUTE + P_TRADES] !== 0) {
+      if (p[at + MINUTE + P_START] === minute) {
+        gather(p, at + MINUTE, price, size);
+        return;
+      }
+      this.foldMinute(id);
+    }
+    open(p, at + MINUTE, minute, price, size);
+  }
+
+  /** Folds the symbol's pending second into its 1s bars. */
+  private foldSecond(id: number): void {
+    const p = this.pending;
+    const at = id * ROW + SECOND;
+    const trades = at < p.length ? (p[at + P_TRADES] as number) : 0;
+    if (trades === 0) return;
+    this.seriesOf(id, Timeframe.S1).fold(
+      p[at + P_START] as number,
+      p[at + P_OPEN] as number,
+      p[at + P_HIGH] as number,
+      p[at + P_LOW] as number,
+      p[at + P_CLOSE] as number,
+      p[at + P_VOLUME] as number,
+      p[at + P_TURNOVER] as number,
+      trades,
+    );
+    p[at + P_TRADES] = 0;
+  }
+
+  /** Folds the symbol's pending minute into its 1m … 1d bars. */
+  private foldMinute(id: number): void {
+    const p = this.pending;
+    const at = id * ROW + MINUTE;
+    const trades = at < p.length ? (p[at + P_TRADES] as number) : 0;
+    if (trades === 0) return;
+    const minute = p[at + P_START] as number;
     for (let tf = 1; tf < TIMEFRAME_COUNT; tf++) {
       const length = TIMEFRAME_US[tf] as number;
-      this.seriesOf(id, tf).tick(Math.floor(timeUs / length) * length, price, size);
+      this.seriesOf(id, tf).fold(
+        Math.floor(minute / length) * length,
+        p[at + P_OPEN] as number,
+        p[at + P_HIGH] as number,
+        p[at + P_LOW] as number,
+        p[at + P_CLOSE] as number,
+        p[at + P_VOLUME] as number,
+        p[at + P_TURNOVER] as number,
+        trades,
+      );
     }
+    p[at + P_TRADES] = 0;
+  }
+
+  /** Folds what is pending for `timeframe`: its ticks go in before the bars change or are read. */
+  private foldFor(id: number, timeframe: Timeframe): void {
+    if (timeframe === Timeframe.S1) this.foldSecond(id);
+    else this.foldMinute(id);
+  }
+
+  private growPending(id: number): void {
+    const grown = new Float64Array(Math.min(this.capacity, Math.max(64, (id + 1) * 2)) * ROW);
+    grown.set(this.pending);
+    this.pending = grown;
   }
 
   /** A finished bar from the analytics job. */
   putFinal(id: number, timeframe: Timeframe, bar: FinalBar): void {
+    // The ticks before this bar arrived go first, as they would have tick by tick.
+    this.foldFor(id, timeframe);
     this.seriesOf(id, timeframe).putFinal(bar);
     this.finalBars++;
   }
 
   /** The newest `limit` bars, oldest first. */
   bars(id: number, timeframe: Timeframe, limit: number): Bar[] {
-    return this.series[id * TIMEFRAME_COUNT + timeframe]?.newest(limit) ?? [];
+    return this.settled(id, timeframe)?.newest(limit) ?? [];
   }
 
   /** The symbol's newest bar finished by the analytics job at `timeframe` (its indicators are the newest), of those that started before `beforeUs`. */
   newestFinal(id: number, timeframe: Timeframe, beforeUs = Number.POSITIVE_INFINITY): Bar | undefined {
-    return this.series[id * TIMEFRAME_COUNT + timeframe]?.newestFinal(beforeUs);
+    return this.settled(id, timeframe)?.newestFinal(beforeUs);
   }
 
   /** Bars that started in [fromUs, toUs), oldest first, at most the newest `limit` of them. */
   between(id: number, timeframe: Timeframe, fromUs: number, toUs: number, limit: number): Bar[] {
-    return this.series[id * TIMEFRAME_COUNT + timeframe]?.between(fromUs, toUs, limit) ?? [];
+    return this.settled(id, timeframe)?.between(fromUs, toUs, limit) ?? [];
+  }
+
+  /** The series to read, with the symbol's pending ticks folded in first. */
+  private settled(id: number, timeframe: Timeframe): BarSeries | undefined {
+    this.foldFor(id, timeframe);
+    return this.series[id * TIMEFRAME_COUNT + timeframe];
   }
 
   /** Bytes held by every series, for /metrics. */
   byteSize(): number {
+    // Counted as a tick-by-tick store holds them: the pending ticks folded in.
+    for (let id = 0; id * ROW < this.pending.length; id++) {
+      this.foldSecond(id);
+      this.foldMinute(id);
+    }
     let total = 0;
     for (const series of this.series) if (series) total += series.byteSize;
     return total;
@@ -112,4 +228,26 @@ export class CandleStore {
   bytesPerSymbolAtMost(): number {
     return this.barsKept.reduce((sum, n) => sum + (n + Math.max(4, n >> 3)) * BYTES_PER_BAR, 0);
   }
+}
+
+/** A tick into the pending bar at `at`. */
+function gather(p: Float64Array, at: number, price: number, size: number): void {
+  if (price > (p[at + P_HIGH] as number)) p[at + P_HIGH] = price;
+  if (price < (p[at + P_LOW] as number)) p[at + P_LOW] = price;
+  p[at + P_CLOSE] = price;
+  p[at + P_VOLUME] = (p[at + P_VOLUME] as number) + size;
+  p[at + P_TURNOVER] = (p[at + P_TURNOVER] as number) + price * size;
+  p[at + P_TRADES] = (p[at + P_TRADES] as number) + 1;
+}
+
+/** A pending bar at `at` opened by one tick. */
+function open(p: Float64Array, at: number, start: number, price: number, size: number): void {
+  p[at + P_START] = start;
+  p[at + P_OPEN] = price;
+  p[at + P_HIGH] = price;
+  p[at + P_LOW] = price;
+  p[at + P_CLOSE] = price;
+  p[at + P_VOLUME] = size;
+  p[at + P_TURNOVER] = price * size;
+  p[at + P_TRADES] = 1;
 }

@@ -284,7 +284,7 @@ export async function startEdge(options: EdgeOptions): Promise<RunningEdge> {
     log,
     // No client connected: nobody sees a tick sooner for fetching it at once.
     unhurried: () => sessions.size === 0,
-    onTick: (value) => ingest.apply(value),
+    onTick: (bytes, start, end) => ingest.apply(bytes, start, end),
     onEvent(value, live) {
       try {
         const event = decodeMarketEvent(value);

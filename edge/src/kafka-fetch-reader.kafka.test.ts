@@ -27,9 +27,9 @@ function recordingHooks(start: (partition: number) => number | undefined): Readi
     lines,
     hooks: {
       startOffset: (_, partition) => next.get(partition) ?? start(partition),
-      onValue: (_, partition, value) => {
+      onValue: (_, partition, bytes, start, end) => {
         const list = values.get(partition) ?? [];
-        list.push(value.toString());
+        list.push(Buffer.from(bytes.subarray(start, end)).toString());
         values.set(partition, list);
       },
       onPartitionRead: (_, partition, offset) => next.set(partition, offset),

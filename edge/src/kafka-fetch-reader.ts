@@ -5,7 +5,7 @@ import {
   IsolationLevel,
   parseFetchResponse,
   readKeyedRecordBatches,
-  readRecordBatches,
+  readRecordValues,
 } from '@tickstream/schemas/kafka-fetch';
 import {
   ApiKey,
@@ -201,10 +201,10 @@ export class KafkaFetchReader implements PartitionReader {
                 (offset, key, value) => keyed(topic, partition, key, value, offset),
                 aborted,
               )
-            : readRecordBatches(
+            : readRecordValues(
                 fetched.records,
                 position.offset,
-                (offset, value) => this.hooks.onValue(topic, partition, value, offset),
+                (bytes, start, end, offset) => this.hooks.onValue(topic, partition, bytes, start, end, offset),
                 aborted,
               );
         }

@@ -68,7 +68,8 @@ export class KafkajsReader implements PartitionReader {
       if (offset < next) continue;
       next = offset + 1;
       if (this.hooks.onRecord) this.hooks.onRecord(topic, batch.partition, message.key, message.value, offset);
-      else if (message.value !== null) this.hooks.onValue(topic, batch.partition, message.value, offset);
+      else if (message.value !== null)
+        this.hooks.onValue(topic, batch.partition, message.value, 0, message.value.length, offset);
     }
     if (next >= 0) this.hooks.onPartitionRead(topic, batch.partition, next, Number(batch.highWatermark));
   }

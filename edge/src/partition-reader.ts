@@ -12,8 +12,13 @@ import { KafkajsReader } from './kafkajs-reader.js';
 export interface ReaderHooks {
   /** The next offset to read in a partition; asked whenever a reader (re)starts it. */
   startOffset(topic: string, partition: number): number | undefined;
-  /** A record's value and offset; `topic` is the index into the reader's topics. */
-  onValue(topic: number, partition: number, value: Buffer, offset: number): void;
+  /**
+   * A record's value, `bytes[start, end)`, and its offset; `topic` is the index into the
+   * reader's topics. `bytes` may be reused once this returns (the Fetch reader decodes every lz4
+   * batch into one buffer, and hands no record a view of its own): decode the value here, and
+   * copy what you keep.
+   */
+  onValue(topic: number, partition: number, bytes: Uint8Array, start: number, end: number, offset: number): void;
   /**
    * When set, called instead of onValue with each record's key, and for records without a value
    * too (null: a compacted topic's tombstone). For the small keyed topics (user-state-kafka.ts).

@@ -80,7 +80,7 @@ export class PipelineConsumer {
       },
       {
         startOffset: (_topic, partition) => this.positions.get(partition) ?? this.starts.get(partition),
-        onValue: (_topic, _partition, value) => this.receive(value),
+        onValue: (_topic, _partition, bytes, start, end) => this.receive(bytes.subarray(start, end)),
         onPartitionRead: (_topic, partition, next) => {
           this.positions.set(partition, next);
         },
@@ -91,7 +91,7 @@ export class PipelineConsumer {
     await this.reader.start();
   }
 
-  private receive(value: Buffer): void {
+  private receive(value: Uint8Array): void {
     try {
       this.options.book.add(decodeSystemMetric(value));
     } catch (error) {

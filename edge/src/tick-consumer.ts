@@ -27,9 +27,10 @@ export interface TickConsumerOptions {
   historyMs: number;
   /** How far back market events are read at start (for /api/events and badges); 0: from the end. */
   eventsHistoryMs: number;
-  onTick: (value: Buffer) => void;
+  /** A tick record's value, `bytes[start, end)`; `bytes` may be reused once this returns. */
+  onTick: (bytes: Uint8Array, start: number, end: number) => void;
   /** A market event; `live` false for one read back from before the edge started. */
-  onEvent: (value: Buffer, live: boolean) => void;
+  onEvent: (value: Uint8Array, live: boolean) => void;
   /** Called each batch with the partition's remaining records. */
   onLag: (partition: number, lag: number) => void;
   /** Kafka became reachable (true) or was lost (false), with why; `health` has the latest word in between. */
@@ -85,9 +86,9 @@ export class TickConsumer {
     this.admin = this.kafka.admin({ retry: { retries: 0 } });
     const hooks: ReaderHooks = {
       startOffset: (topic, partition) => this.startOffset(topic, partition),
-      onValue: (topic, partition, value, offset) => {
-        if (topic === TICKS) options.onTick(value);
-        else options.onEvent(value, offset >= (this.eventsEndAtStart.get(partition) ?? 0));
+      onValue: (topic, partition, bytes, start, end, offset) => {
+        if (topic === TICKS) options.onTick(bytes, start, end);
+        else options.onEvent(bytes.subarray(start, end), offset >= (this.eventsEndAtStart.get(partition) ?? 0));
       },
       onPartitionRead: (topic, partition, next, highWatermark) =>
         this.partitionRead(topic, partition, next, highWatermark),

@@ -2,6 +2,7 @@ import { ProtocolError, TickReader } from '@tickstream/schemas';
 import type { CandleStore } from './candles.js';
 import type { MarketState } from './market-state.js';
 import type { SymbolDirectory } from './symbol-directory.js';
+import { SymbolKeyIds } from './symbol-key-ids.js';
 
 /** Bad records logged in full before the edge only counts them. */
 const BAD_RECORDS_LOGGED = 5;
@@ -15,7 +16,7 @@ const BAD_RECORDS_LOGGED = 5;
 export class TickIngest {
   private readonly reader = new TickReader();
   /** TickReader.symbolKey() → symbol id, for the names short enough to have a key. */
-  private readonly idByKey = new Map<number, number>();
+  private readonly idByKey = new SymbolKeyIds();
   badRecords = 0;
   private directoryFullLogged = false;
 
@@ -26,10 +27,11 @@ export class TickIngest {
     private readonly log: (line: string) => void,
   ) {}
 
-  apply(value: Uint8Array): void {
+  /** Applies the tick record `bytes[start, end)` (by default all of `bytes`). */
+  apply(bytes: Uint8Array, start = 0, end = bytes.length): void {
     const tick = this.reader;
     try {
-      tick.read(value);
+      tick.read(bytes, start, end);
     } catch (error) {
       if (!(error instanceof ProtocolError)) throw error;
       this.skip(error);
@@ -45,8 +47,8 @@ export class TickIngest {
   private symbolId(): number {
     const tick = this.reader;
     const key = tick.symbolKey();
-    const known = key < 0 ? undefined : this.idByKey.get(key);
-    if (known !== undefined) return known;
+    const known = key < 0 ? -1 : this.idByKey.get(key);
+    if (known >= 0) return known;
     let id: number;
     try {
       id = this.directory.intern(tick.symbol(), tick.sector());

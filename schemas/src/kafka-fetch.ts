@@ -1,5 +1,5 @@
 import { gunzipSync } from 'node:zlib';
-import { decompressKafkaLz4, Lz4FrameError } from './kafka-lz4-frame.js';
+import { decompressKafkaLz4, decompressKafkaLz4Transient, Lz4FrameError } from './kafka-lz4-frame.js';
 import { ResponseReader } from './kafka-protocol.js';
 
 /*
@@ -128,26 +128,32 @@ const ABORT_MARKER = 0;
 const CODEC_NAMES = ['none', 'gzip', 'snappy', 'lz4', 'zstd'];
 
 /**
- * Calls `onRecord` with the offset and value of every record at or after `from` (records without
+ * Calls `onValue` with the value and offset of every record at or after `from` (records without
  * a value are skipped), batch by batch, and returns the offset to fetch next: after the last
  * complete batch. A batch cut short by the size limits comes again, whole, in the next Fetch.
  * Control batches are never handed over. With `aborted` (read_committed: the Fetch answer's
  * aborted transactions for these records), the batches of those transactions are skipped too.
+ *
+ * Each value is handed over in place, as `bytes[start, end)`, not as a view of its own (a view
+ * per record was the largest allocation of the edge's tick path), and `bytes` is reused once
+ * `onValue` returns: lz4 batches are decoded into one buffer shared from batch to batch. Read
+ * the value there and then; copy what you keep.
  */
-export function readRecordBatches(
+export function readRecordValues(
   records: Buffer,
   from: number,
-  onRecord: (offset: number, value: Buffer) => void,
+  onValue: (bytes: Uint8Array, start: number, end: number, offset: number) => void,
   aborted: readonly AbortedTransaction[] | null = null,
 ): number {
-  return walkRecordBatches(records, from, aborted, (payload, count, baseOffset, next) =>
-    readRecords(payload, count, baseOffset, next, onRecord),
+  return walkRecordBatches(records, from, aborted, true, (payload, count, baseOffset, first) =>
+    readValuesInPlace(payload, count, baseOffset, first, onValue),
   );
 }
 
 /**
- * As readRecordBatches, with each record's key, and records without a value too (null: the
- * tombstones of a compacted topic). For small keyed topics; the tick path uses the one above.
+ * As readRecordValues, with each record's key, and records without a value too (null: the
+ * tombstones of a compacted topic), each as a view of its own that stays valid. For the small
+ * keyed topics; the tick path uses the one above.
  */
 export function readKeyedRecordBatches(
   records: Buffer,
@@ -155,7 +161,7 @@ export function readKeyedRecordBatches(
   onRecord: (offset: number, key: Buffer | null, value: Buffer | null) => void,
   aborted: readonly AbortedTransaction[] | null = null,
 ): number {
-  return walkRecordBatches(records, from, aborted, (payload, count, baseOffset, next) =>
+  return walkRecordBatches(records, from, aborted, false, (payload, count, baseOffset, next) =>
     readKeyedRecords(payload, count, baseOffset, next, onRecord),
   );
 }
@@ -165,9 +171,10 @@ function walkRecordBatches(
   records: Buffer,
   from: number,
   aborted: readonly AbortedTransaction[] | null,
+  transient: boolean,
   onBatch: (payload: Buffer, count: number, baseOffset: number, from: number) => void,
 ): number {
-  const walker = new RecordBatchWalker(records, from, aborted);
+  const walker = new RecordBatchWalker(records, from, aborted, transient);
   while (walker.step(onBatch)) {}
   return walker.next;
 }
@@ -175,7 +182,8 @@ function walkRecordBatches(
 /**
  * One Fetch answer's record batches read one batch per step(), for a reader that spreads the
  * decompression over time (replay-reader.ts decodes a batch only when its merge needs the next
- * record, within a time budget). Same rules as readRecordBatches.
+ * record, within a time budget). Same rules as readRecordValues, with records as views of their
+ * own unless `transient`.
  */
 export class RecordBatchWalker {
   /** The offset to fetch next: after the last complete batch walked. */
@@ -183,10 +191,15 @@ export class RecordBatchWalker {
   private at = 0;
   private readonly transactions: AbortedTransactions | null;
 
+  /**
+   * @param transient decode lz4 batches into a buffer shared by every batch (valid until the
+   *   next step), for a reader done with each batch's records before it asks for the next
+   */
   constructor(
     private readonly records: Buffer,
     from: number,
     aborted: readonly AbortedTransaction[] | null,
+    private readonly transient = false,
   ) {
     this.next = from;
     this.transactions = aborted === null ? null : new AbortedTransactions(aborted);
@@ -221,13 +234,13 @@ export class RecordBatchWalker {
     if (lastOffset + 1 > this.next) this.next = lastOffset + 1;
     this.at = end;
     if (lastOffset >= from && !skip) {
-      const payload = decompress(records.subarray(at + BATCH_HEADER, end), attributes & 7, baseOffset);
+      const payload = decompress(records.subarray(at + BATCH_HEADER, end), attributes & 7, baseOffset, this.transient);
       onBatch(payload, count, baseOffset, from);
     }
     return true;
   }
 
-  /** Hands over the next batch's records at or after the start offset (with a value), as readRecordBatches. */
+  /** Hands over the next batch's records at or after the start offset (with a value), each a view of its own. */
   readBatch(onRecord: (offset: number, value: Buffer) => void): boolean {
     return this.step((payload, count, baseOffset, from) => readRecords(payload, count, baseOffset, from, onRecord));
   }
@@ -292,7 +305,7 @@ function controlType(payload: Buffer, baseOffset: number): number {
   return payload.readInt16BE(varint.at + 2);
 }
 
-function decompress(payload: Buffer, codec: number, baseOffset: number): Buffer {
+function decompress(payload: Buffer, codec: number, baseOffset: number, transient: boolean): Buffer {
   switch (codec) {
     case 0:
       return payload;
@@ -300,7 +313,7 @@ function decompress(payload: Buffer, codec: number, baseOffset: number): Buffer 
       return gunzipSync(payload);
     case 3:
       try {
-        return decompressKafkaLz4(payload);
+        return transient ? decompressKafkaLz4Transient(payload) : decompressKafkaLz4(payload);
       } catch (error) {
         if (error instanceof Lz4FrameError)
           throw new RecordBatchError(`record batch at offset ${baseOffset}: ${error.message}`);
@@ -336,6 +349,35 @@ function readRecords(
     if (offset >= from && valueLength >= 0) {
       if (varint.at + valueLength > end) throw new RangeError(`record at ${offset} has a value past its end`);
       onRecord(offset, payload.subarray(varint.at, varint.at + valueLength));
+    }
+    varint.at = end; // headers: not used
+  }
+}
+
+/** readRecords, handing each value over as a range of `payload` (readRecordValues). */
+function readValuesInPlace(
+  payload: Buffer,
+  count: number,
+  baseOffset: number,
+  from: number,
+  onValue: (bytes: Uint8Array, start: number, end: number, offset: number) => void,
+): void {
+  const varint = new VarintCursor(payload);
+  for (let i = 0; i < count; i++) {
+    const length = varint.signed();
+    const end = varint.at + length;
+    if (length < 0 || end > payload.length)
+      throw new RangeError(`record ${i} of the batch at ${baseOffset} is cut short`);
+    varint.at += 1; // attributes
+    varint.skip(); // timestamp delta
+    const offset = baseOffset + varint.signed();
+    const keyLength = varint.signed();
+    if (keyLength > 0) varint.at += keyLength;
+    const valueLength = varint.signed();
+    if (offset >= from && valueLength >= 0) {
+      const start = varint.at;
+      if (start + valueLength > end) throw new RangeError(`record at ${offset} has a value past its end`);
+      onValue(payload, start, start + valueLength, offset);
     }
     varint.at = end; // headers: not used
   }

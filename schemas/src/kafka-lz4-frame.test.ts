@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { compressFrameSync, compressSync } from 'lz4-napi';
 import { describe, expect, it } from 'vitest';
-import { decompressKafkaLz4, Lz4FrameError } from './kafka-lz4-frame.js';
+import { decompressKafkaLz4, decompressKafkaLz4Transient, Lz4FrameError } from './kafka-lz4-frame.js';
 
 /** Records-like bytes: repeated structure with varying fields, as a batch of ticks is. */
 function recordsLike(size: number): Buffer {
@@ -34,10 +34,33 @@ describe('Kafka lz4 frames decoded in TypeScript', () => {
       recordsLike(3000),
       recordsLike(200_000), // four 64 KB blocks
       randomBytes(150_000), // stored blocks: lz4 keeps what it cannot shrink as is
+      // Matches 1-16 bytes back, overlapping what they write or not (copied by words from 8 on).
+      ...Array.from({ length: 16 }, (_, period) =>
+        Buffer.from(Array.from({ length: 3000 }, (_, i) => ((i % (period + 1)) * 37 + (i > 2000 ? 1 : 0)) & 255)),
+      ),
     ]) {
       const decoded = decompressKafkaLz4(compressFrameSync(records));
       expect(decoded.length).toBe(records.length);
       expect(decoded.equals(records)).toBe(true);
+    }
+  });
+
+  it('copies a match that overlaps what it writes as lz4 means it: byte after byte, 1 to 16 bytes back', () => {
+    for (let offset = 1; offset <= 16; offset++) {
+      const literals = Buffer.from('ABCDEFGHIJKLMNOP'.slice(0, offset));
+      // A sequence of `offset` literals and a 40-byte match `offset` back (15 + 21 + 4), then 3 literals.
+      const block = Buffer.concat([
+        Buffer.from([(offset === 15 || offset === 16 ? 15 : offset) * 16 + 15]),
+        offset >= 15 ? Buffer.from([offset - 15]) : Buffer.alloc(0),
+        literals,
+        Buffer.from([offset, 0, 21]),
+        Buffer.from([0x30]),
+        Buffer.from('xyz'),
+      ]);
+      const expected = Buffer.from(
+        `${Array.from({ length: offset + 40 }, (_, i) => literals.toString()[i % offset]).join('')}xyz`,
+      );
+      expect(decompressKafkaLz4(frameWithEveryOption(expected, block)).toString()).toBe(expected.toString());
     }
   });
 
@@ -51,6 +74,16 @@ describe('Kafka lz4 frames decoded in TypeScript', () => {
     const decoded = decompressKafkaLz4(compressFrameSync(first));
     decompressKafkaLz4(compressFrameSync(randomBytes(4000)));
     expect(decoded.equals(first)).toBe(true);
+  });
+
+  it('decodes into one shared buffer when asked: the same bytes, valid until the next frame', () => {
+    const first = recordsLike(4000);
+    const second = randomBytes(3000);
+    const decoded = decompressKafkaLz4Transient(compressFrameSync(first));
+    expect(decoded.equals(first)).toBe(true);
+    const next = decompressKafkaLz4Transient(compressFrameSync(second));
+    expect(next.equals(second)).toBe(true);
+    expect(next.buffer).toBe(decoded.buffer);
   });
 
   it('refuses corrupt frames with a precise error, never reading outside them', () => {

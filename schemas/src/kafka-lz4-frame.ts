@@ -1,4 +1,4 @@
-import { decodeSequences } from './lz4-block.js';
+import { decodeSequences, type SequenceViews } from './lz4-block.js';
 
 /*
  * Kafka's lz4: a record batch's records as one LZ4 frame (the lz4 frame format: magic, a
@@ -20,13 +20,30 @@ const MAGIC = 0x184d2204;
 /** Per frame: far above what a fetch returns (the edge asks for at most a few MB per partition). */
 const MAX_OUTPUT = 256 << 20;
 
-/** Where frames decode before their exact-size copy out; grown to the largest frame seen. */
-let scratch = new Uint8Array(256 << 10);
+/** Where frames decode (before their exact-size copy out, if any); grown to the largest frame seen. */
+let scratch = Buffer.allocUnsafeSlow(256 << 10);
+/** `out` over exactly `scratch`; `input` set to each frame's bytes as it is decoded. */
+const views: SequenceViews = {
+  input: new DataView(new ArrayBuffer(0)),
+  out: new DataView(scratch.buffer, scratch.byteOffset, scratch.length),
+};
 
 export class Lz4FrameError extends Error {}
 
 /** Decodes one lz4 frame (as Kafka writes lz4 record batches) into a Buffer of its own. */
 export function decompressKafkaLz4(frame: Uint8Array): Buffer {
+  const decoded = decompressKafkaLz4Transient(frame);
+  const out = Buffer.allocUnsafe(decoded.length);
+  out.set(decoded);
+  return out;
+}
+
+/**
+ * Decodes one lz4 frame into a buffer shared by every call: the view returned is valid until
+ * the next decode. For a reader that is done with a batch's records before it decodes the next
+ * (the edge's tick path), which then copies no batch a second time.
+ */
+export function decompressKafkaLz4Transient(frame: Uint8Array): Buffer {
   const fail = (why: string): never => {
     throw new Lz4FrameError(`lz4 frame of ${frame.length} bytes: ${why}`);
   };
@@ -43,6 +60,7 @@ export function decompressKafkaLz4(frame: Uint8Array): Buffer {
   const contentChecksum = (flags & 0x04) !== 0;
   const blockMax = [0, 0, 0, 0, 64 << 10, 256 << 10, 1 << 20, 4 << 20][((frame[5] as number) >>> 4) & 7] as number;
   if (blockMax === 0) fail(`block maximum size code ${((frame[5] as number) >>> 4) & 7}`);
+  views.input = new DataView(frame.buffer, frame.byteOffset, frame.length);
   let at = 6 + (contentSize ? 8 : 0) + 1; // descriptor, content size, header checksum
   let o = 0;
   for (;;) {
@@ -59,16 +77,17 @@ export function decompressKafkaLz4(frame: Uint8Array): Buffer {
       fail(`a block of ${length} bytes at ${at - 4} runs past the frame or its maximum ${blockMax}`);
     if (o + blockMax > MAX_OUTPUT) fail(`decodes to more than ${MAX_OUTPUT} bytes`);
     if (o + blockMax > scratch.length) {
-      const grown = new Uint8Array(Math.min(MAX_OUTPUT, Math.max(scratch.length * 2, o + blockMax)));
+      const grown = Buffer.allocUnsafeSlow(Math.min(MAX_OUTPUT, Math.max(scratch.length * 2, o + blockMax)));
       grown.set(scratch.subarray(0, o));
       scratch = grown;
+      views.out = new DataView(scratch.buffer, scratch.byteOffset, scratch.length);
     }
     if (stored) {
       scratch.set(frame.subarray(at, end), o);
       o += length;
     } else {
       try {
-        o = decodeSequences(frame, at, end, scratch, o, o + blockMax);
+        o = decodeSequences(frame, at, end, scratch, o, o + blockMax, views);
       } catch (error) {
         fail(`block at ${at - 4}: ${(error as Error).message}`);
       }
@@ -76,7 +95,5 @@ export function decompressKafkaLz4(frame: Uint8Array): Buffer {
     at = end + (blockChecksums ? 4 : 0);
   }
   if (contentChecksum && at + 4 > frame.length) fail('ends inside its content checksum');
-  const out = Buffer.allocUnsafe(o);
-  out.set(scratch.subarray(0, o));
-  return out;
+  return scratch.subarray(0, o);
 }

@@ -17,6 +17,9 @@ const utf8 = new TextDecoder('utf-8', { fatal: true });
  */
 export abstract class SymbolTableReader {
   protected bytes: Uint8Array = new Uint8Array(0);
+  /** Where the record read starts and ends in `bytes`. */
+  protected start = 0;
+  protected end = 0;
   private symbolStart = 0;
   private symbolLength = 0;
   private sectorStart = 0;
@@ -36,32 +39,48 @@ export abstract class SymbolTableReader {
     private readonly slotCount: number,
   ) {}
 
-  /** Checks the root table of `bytes` and reads its symbol and sector. */
-  protected openTable(bytes: Uint8Array): void {
-    const length = bytes.length;
+  /**
+   * Checks the root table of the buffer `bytes[start, end)` and reads its symbol and sector.
+   * Positions are kept in `bytes`, so a record is read where it lies in a larger buffer (a
+   * decompressed record batch) without a view of its own.
+   */
+  protected openTable(bytes: Uint8Array, start = 0, end = bytes.length): void {
+    const length = end - start;
     const name = this.tableName;
     if (length < 8) throw this.malformed(`${length} bytes is too short for a ${name}`);
-    this.bytes = bytes;
-    const table = u32(bytes, 0);
+    this.useBytes(bytes, start, end);
+    const table = u32(bytes, start);
     if (table + 4 > length) throw this.malformed(`${name} table at ${table} lies outside the ${length}-byte buffer`);
-    const vtable = table - i32(bytes, table);
+    const vtable = table - i32(bytes, start + table);
     if (vtable < 0 || vtable + 4 > length) throw this.malformed(`${name} vtable at ${vtable} lies outside the buffer`);
-    const vtableSize = u16(bytes, vtable);
+    const vtableSize = u16(bytes, start + vtable);
     if (vtableSize < 4 || vtableSize % 2 !== 0 || vtable + vtableSize > length)
       throw this.malformed(`${name} vtable size ${vtableSize} is invalid`);
-    const tableSize = u16(bytes, vtable + 2);
+    const tableSize = u16(bytes, start + vtable + 2);
     if (table + tableSize > length)
       throw this.malformed(`${name} table at ${table} (+${tableSize}) lies outside the buffer`);
-    this.table = table;
-    this.vtable = vtable;
+    this.table = start + table;
+    this.vtable = start + vtable;
     this.slots = Math.min((vtableSize - 4) >> 1, this.slotCount);
 
     const symbolAt = this.fieldAt(SYMBOL, 4);
     if (symbolAt === 0) throw new ProtocolError('invalid-field', `${this.recordName} has no symbol`);
+    this.readNames(symbolAt, this.fieldAt(SECTOR, 4));
+  }
+
+  /** The record to read from now on: `bytes[start, end)`. */
+  protected useBytes(bytes: Uint8Array, start: number, end: number): void {
+    this.bytes = bytes;
+    this.start = start;
+    this.end = end;
+  }
+
+  /** Reads the symbol and sector strings from the fields holding their offsets (sector 0: absent). */
+  protected readNames(symbolAt: number, sectorAt: number): void {
+    const bytes = this.bytes;
     this.symbolStart = this.stringStart(symbolAt);
     this.symbolLength = u32(bytes, this.symbolStart - 4);
     if (this.symbolLength === 0) throw new ProtocolError('invalid-field', `${this.recordName} has an empty symbol`);
-    const sectorAt = this.fieldAt(SECTOR, 4);
     if (sectorAt === 0) this.sectorLength = -1;
     else {
       this.sectorStart = this.stringStart(sectorAt);
@@ -76,8 +95,8 @@ export abstract class SymbolTableReader {
     const offset = u16(bytes, this.vtable + 4 + slot * 2);
     if (offset === 0) return 0;
     const at = this.table + offset;
-    if (at + size > bytes.length)
-      throw this.malformed(`${this.tableName} field ${slot} at ${at} lies outside the buffer`);
+    if (at + size > this.end)
+      throw this.malformed(`${this.tableName} field ${slot} at ${at - this.start} lies outside the buffer`);
     return at;
   }
 
@@ -116,11 +135,12 @@ export abstract class SymbolTableReader {
   private stringStart(fieldAt: number): number {
     const bytes = this.bytes;
     const at = fieldAt + u32(bytes, fieldAt);
-    if (at + 4 > bytes.length) throw this.malformed(`${this.tableName} string at ${at} lies outside the buffer`);
+    if (at + 4 > this.end)
+      throw this.malformed(`${this.tableName} string at ${at - this.start} lies outside the buffer`);
     const length = u32(bytes, at);
     // FlatBuffers strings end in a NUL byte, which must fit too.
-    if (at + 4 + length + 1 > bytes.length)
-      throw this.malformed(`${this.tableName} string at ${at} (+${length}) lies outside the buffer`);
+    if (at + 4 + length + 1 > this.end)
+      throw this.malformed(`${this.tableName} string at ${at - this.start} (+${length}) lies outside the buffer`);
     return at + 4;
   }
 

@@ -54,6 +54,90 @@ describe('TickReader', () => {
     }
   });
 
+  it('reads a tick where it lies in a larger buffer as it reads the same bytes alone, whole or cut short', () => {
+    const alone = new TickReader();
+    const inPlace = new TickReader();
+    const outcome = (reader: TickReader, read: () => void): TickFields | string => {
+      try {
+        read();
+        return readAll(reader);
+      } catch (error) {
+        if (!(error instanceof ProtocolError)) throw error;
+        return error.message;
+      }
+    };
+    for (let i = 0; i < 2_000; i++) {
+      const tick = encoder.encode({
+        symbol: names[i % names.length] as string,
+        sector: i % 5 === 0 ? '' : 'Consumer Staples',
+        price: 1_000_000 + i,
+        size: i,
+        bid: 999_000 + i,
+        ask: 1_001_000 + i,
+        exchangeTimeUs: 1_795_000_000_000_000 + i * 1000,
+        sequence: i,
+      });
+      // Between other bytes, at any alignment, as in a decompressed record batch.
+      const before = 1 + (i % 13);
+      const batch = new Uint8Array(before + tick.length + 17).fill(0xa5);
+      batch.set(tick, before);
+      const end = before + (i % 4 === 0 ? Math.floor(next() * tick.length) : tick.length);
+      const expected = outcome(alone, () => alone.read(batch.slice(before, end)));
+      expect(outcome(inPlace, () => inPlace.read(batch, before, end))).toEqual(expected);
+      if (end === before + tick.length) expect(expected).toEqual(decodeTick(tick));
+    }
+  });
+
+  it("reads every tick the producer's encoder writes at the fixed layout's places, as the flatbuffers library reads it", () => {
+    const reader = new TickReader();
+    const sectors = ['', 'X', 'Energy', 'Technology', 'Consumer Discretionary', 'Ünïcode'];
+    let fixed = 0;
+    for (let i = 0; i < 5_000; i++) {
+      // Symbols and sectors of every length mod 8: both paddings of the table (60 and 64 bytes).
+      const symbol = 'ABCDEFGHIJ'.slice(0, 1 + (i % 9));
+      const tick: TickFields = {
+        symbol,
+        sector: sectors[i % sectors.length] as string,
+        price: Math.floor(next() * 2 ** 50) - 2 ** 49,
+        size: Math.floor(next() * 2 ** 32),
+        bid: -Math.floor(next() * 2 ** 40),
+        ask: Math.floor(next() * 2 ** 52),
+        exchangeTimeUs: 1_795_000_000_000_000 + Math.floor(next() * 1e12),
+        sequence: Math.floor(next() * 2 ** 53),
+      };
+      const bytes = encoder.encode(tick);
+      expect(reader.readFixedLayout(bytes, 0, bytes.length)).toBe(true);
+      fixed++;
+      expect(readAll(reader)).toEqual(decodeTick(bytes));
+      expect(readAll(reader)).toEqual(tick);
+    }
+    expect(fixed).toBe(5_000);
+  });
+
+  it('reads ticks in any other layout through their vtable, as the flatbuffers library reads them', () => {
+    const reader = new TickReader();
+    for (let i = 0; i < 500; i++) {
+      const builder = new flatbuffers.Builder(64);
+      const symbol = builder.createString(names[i % names.length] as string);
+      const sector = builder.createString('Utilities');
+      Tick.startTick(builder);
+      // Another writer's order (scalars first), a field left out now and then.
+      Tick.addSequence(builder, BigInt(i));
+      Tick.addExchangeTimeUs(builder, BigInt(1_795_000_000_000_000 + i));
+      if (i % 3 !== 0) Tick.addAsk(builder, BigInt(2_000_000 + i));
+      Tick.addBid(builder, BigInt(1_000_000 + i));
+      Tick.addSize(builder, i);
+      Tick.addPrice(builder, BigInt(1_500_000 + i));
+      Tick.addSector(builder, sector);
+      Tick.addSymbol(builder, symbol);
+      builder.finish(Tick.endTick(builder));
+      const bytes = builder.asUint8Array();
+      expect(reader.readFixedLayout(bytes, 0, bytes.length)).toBe(false);
+      reader.read(bytes);
+      expect(readAll(reader)).toEqual(decodeTick(bytes));
+    }
+  });
+
   it('reads a tick whose optional fields are absent as zeros and an empty sector', () => {
     const builder = new flatbuffers.Builder(64);
     const symbol = builder.createString('MSFT');
