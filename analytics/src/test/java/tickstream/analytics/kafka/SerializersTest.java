@@ -21,8 +21,11 @@ import tickstream.kafka.CandleBar;
 import tickstream.kafka.EventSource;
 import tickstream.kafka.MarketEvent;
 import tickstream.kafka.MarketEventKind;
+import tickstream.analytics.trading.Account;
 import tickstream.analytics.trading.CurvePoint;
+import tickstream.analytics.trading.MatchedUpdate;
 import tickstream.analytics.trading.PortfolioSnapshot;
+import tickstream.trading.OrderUpdate;
 import tickstream.trading.Portfolio;
 
 /** The Kafka records, through the classes flatc generates from schemas/fbs. */
@@ -138,5 +141,39 @@ class SerializersTest {
             assertEquals(1_000 + i * 60_000L, portfolio.equityCurve(i).timeMs());
             assertEquals(10 * (i + 1), portfolio.equityCurve(i).equity());
         }
+    }
+
+    /** Names and reasons are UTF-8 on the wire, whatever their characters (FlatStrings). */
+    @Test
+    void writesAnOrderUpdatesAndAPortfoliosStringsAsUtf8() {
+        MatchedUpdate update = new MatchedUpdate();
+        update.id = "o1a-2";
+        update.orderId = "o1a";
+        update.user = "zo\u00eb";
+        update.symbol = "\u00c6BC";
+        update.reason = "buying power: 1 \u00c6BC at up to 10 needs 10 \u20ac";
+        update.fillQuantity = 3;
+        OrderUpdate read = OrderUpdate.getRootAsOrderUpdate(
+                ByteBuffer.wrap(new OrderUpdateSerializer("fills").encode(update)));
+        assertEquals("o1a-2", read.id());
+        assertEquals("o1a", read.orderId());
+        assertEquals("zo\u00eb", read.user());
+        assertEquals("\u00c6BC", read.symbol());
+        assertEquals("buying power: 1 \u00c6BC at up to 10 needs 10 \u20ac", read.reason());
+        assertEquals(3, read.fillQuantity());
+
+        PortfolioSnapshot snapshot = new PortfolioSnapshot();
+        snapshot.user = "zo\u00eb";
+        snapshot.lastUpdateId = "o1a-2";
+        Account.Holding holding = new Account.Holding();
+        holding.symbol = "\u00c6BC";
+        holding.quantity = 3;
+        snapshot.positions.add(holding);
+        Portfolio portfolio = Portfolio.getRootAsPortfolio(
+                ByteBuffer.wrap(new PortfolioSerializer("portfolios").encode(snapshot)));
+        assertEquals("zo\u00eb", portfolio.user());
+        assertEquals("o1a-2", portfolio.lastUpdateId());
+        assertEquals("\u00c6BC", portfolio.positions(0).symbol());
+        assertEquals(3, portfolio.positions(0).quantity());
     }
 }
