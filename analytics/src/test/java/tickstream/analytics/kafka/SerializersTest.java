@@ -25,6 +25,7 @@ import tickstream.analytics.trading.Account;
 import tickstream.analytics.trading.CurvePoint;
 import tickstream.analytics.trading.MatchedUpdate;
 import tickstream.analytics.trading.PortfolioSnapshot;
+import tickstream.analytics.trading.TradingTick;
 import tickstream.trading.OrderUpdate;
 import tickstream.trading.Portfolio;
 
@@ -48,6 +49,37 @@ class SerializersTest {
         assertEquals(100L, tick.size);
         assertEquals(1_795_000_000_000_000L, tick.timeUs);
         assertEquals(1L, tick.sequence);
+    }
+
+    @Test
+    void decodesATickWithItsQuoteForTheFillEngine() throws Exception {
+        byte[] value = golden("tick");
+        tickstream.kafka.Tick flat = tickstream.kafka.Tick.getRootAsTick(ByteBuffer.wrap(value));
+        TradingTickDeserializer deserializer = new TradingTickDeserializer();
+        List<TradingTick> out = new java.util.ArrayList<>();
+        org.apache.flink.util.Collector<TradingTick> collector = new org.apache.flink.util.Collector<>() {
+            @Override
+            public void collect(TradingTick tick) {
+                out.add(tick);
+            }
+
+            @Override
+            public void close() {}
+        };
+        // Twice: the second symbol comes from the name cache.
+        for (int i = 0; i < 2; i++)
+            deserializer.deserialize(new org.apache.kafka.clients.consumer.ConsumerRecord<>("ticks", 0, i, null, value), collector);
+        deserializer.deserialize(new org.apache.kafka.clients.consumer.ConsumerRecord<>("ticks", 0, 2, null, new byte[] {1, 2, 3}), collector);
+        assertEquals(2, out.size());
+        for (TradingTick tick : out) {
+            assertEquals("AAPL", tick.symbol);
+            assertEquals(1_892_345L, tick.price);
+            assertEquals(100L, tick.size);
+            assertEquals(flat.bid(), tick.bid);
+            assertEquals(flat.ask(), tick.ask);
+            assertEquals(1_795_000_000_000L, tick.timeMs);
+            assertEquals(1L, tick.sequence);
+        }
     }
 
     @Test
