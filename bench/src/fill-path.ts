@@ -44,6 +44,8 @@ export interface FillStackOptions {
   brokers?: string;
   /** More flags for the edge (e.g. --max-open-orders-per-user). */
   edgeArgs?: readonly string[];
+  /** Node's own flags for the edge (e.g. --cpu-prof). */
+  edgeNodeArgs?: string[];
   progress?: (line: string) => void;
 }
 
@@ -109,6 +111,7 @@ export async function startFillStack(options: FillStackOptions = {}): Promise<Fi
       history: '0',
       minSymbols: 100,
       args: ['--auth-secret', FILL_BENCH_SECRET, ...(options.edgeArgs ?? [])],
+      ...(options.edgeNodeArgs === undefined ? {} : { nodeArgs: options.edgeNodeArgs }),
     });
     children.push(edge);
     const token = await traderToken('fill-stack-reader');

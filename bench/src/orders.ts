@@ -1,4 +1,4 @@
-import type { ChildProcess } from 'node:child_process';
+import { type ChildProcess, execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -24,7 +24,8 @@ import { median } from './stats.js';
  * the edge, orders stored per second in Kafka (the topic's end offsets: every 201 must be there),
  * POST latency, and the edge's CPU per order. The fill engine (part B) adds order → fill latency.
  * ORDERS_BENCH_PROFILE=DIR runs the edge under --cpu-prof into DIR (read it with
- * `node bench/dist/cpu-profile.js DIR/*.cpuprofile`).
+ * `node bench/dist/cpu-profile.js DIR/*.cpuprofile`); with --fills, ORDERS_BENCH_JFR=DIR records
+ * the analytics JVM with Java Flight Recorder during each run into DIR/run-N.jfr (`jfr print`).
  */
 export interface OrdersRun {
   accepted: number;
@@ -76,6 +77,13 @@ export interface OrdersBenchResult {
 }
 
 const SECRET = 'orders-bench-secret';
+
+/** Starts a flight recording of the JVM `pid` (jcmd, from the JDK); returns how to stop and write it. */
+function startFlightRecording(pid: number, file: string): () => void {
+  const name = `orders-bench-${pid}`;
+  execFileSync('jcmd', [String(pid), 'JFR.start', `name=${name}`, 'settings=profile'], { stdio: 'ignore' });
+  return () => execFileSync('jcmd', [String(pid), 'JFR.stop', `name=${name}`, `filename=${file}`], { stdio: 'ignore' });
+}
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Small deterministic PRNG (mulberry32): the same mix of orders on every run. */
@@ -141,9 +149,15 @@ interface OrdersStack {
 // Without the fill engine nothing closes an order (and with it, fills wait for ticks): let each trader keep all of theirs open.
 const EDGE_ORDER_LIMITS = ['--max-open-orders-per-user', '100000'];
 
+/** ORDERS_BENCH_PROFILE=DIR: the edge runs under --cpu-prof, its profile written into DIR when it stops. */
+function edgeProfilerArgs(): string[] {
+  const dir = process.env.ORDERS_BENCH_PROFILE;
+  return dir ? ['--cpu-prof', `--cpu-prof-dir=${dir}`] : [];
+}
+
 async function startOrdersStack(withFills: boolean, progress: (line: string) => void): Promise<OrdersStack> {
   if (withFills) {
-    const fillStack = await startFillStack({ edgeArgs: EDGE_ORDER_LIMITS, progress });
+    const fillStack = await startFillStack({ edgeArgs: EDGE_ORDER_LIMITS, edgeNodeArgs: edgeProfilerArgs(), progress });
     return {
       bootstrap: fillStack.bootstrap,
       base: fillStack.base,
@@ -169,9 +183,7 @@ async function startOrdersStack(withFills: boolean, progress: (line: string) => 
       history: '1m',
       minSymbols: 100,
       args: ['--auth-secret', SECRET, ...EDGE_ORDER_LIMITS],
-      nodeArgs: process.env.ORDERS_BENCH_PROFILE
-        ? ['--cpu-prof', `--cpu-prof-dir=${process.env.ORDERS_BENCH_PROFILE}`]
-        : [],
+      nodeArgs: edgeProfilerArgs(),
     });
     children.push(edge);
     return {
@@ -229,6 +241,11 @@ export async function runOrdersBench(
     for (let run = 0; run < runCount; run++) {
       const nextOrder = withFills ? marketBuyMaker(lastPrices) : orderMaker(lastPrices, 20261207 + run);
       let nextTrader = 0;
+      const jfrDir = process.env.ORDERS_BENCH_JFR;
+      const stopRecording =
+        jfrDir && stack.fillStack !== null
+          ? startFlightRecording(stack.fillStack.job.pid, join(jfrDir, `run-${run + 1}.jfr`))
+          : null;
       const storedBefore = await endOffsetTotal(broker.bootstrap, defaultTradingTopics.orders).catch(() => 0);
       const cpuBefore = cpuSeconds(edge.pid ?? 0);
       const brokerBefore = cpuSeconds(broker.pid);
@@ -276,6 +293,7 @@ export async function runOrdersBench(
       const brokerCpu = cpuSeconds(broker.pid) - brokerBefore;
       const analyticsCpu = stack.fillStack ? cpuSeconds(stack.fillStack.job.pid) - analyticsBefore : 0;
       const own = process.cpuUsage(ownBefore);
+      stopRecording?.();
       await probing;
       const stored = (await endOffsetTotal(broker.bootstrap, defaultTradingTopics.orders)) - storedBefore;
       const accepted = result['2xx'];

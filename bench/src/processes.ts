@@ -1,6 +1,8 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { closeSync, fstatSync, mkdtempSync, openSync, readFileSync, readSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import kafkajs from 'kafkajs';
 
@@ -102,30 +104,60 @@ export function rssMb(pid: number): number {
   }
 }
 
-const OUTPUT_TAIL_CHARS = 4000;
-const outputTails = new WeakMap<ChildProcess, { text: string }>();
+const OUTPUT_TAIL_BYTES = 4000;
+const outputFiles = new WeakMap<ChildProcess, string>();
+let outputDir: string | null = null;
+
+/** One folder for every child's output, removed when this process exits. */
+function childOutputDir(): string {
+  if (outputDir === null) {
+    const dir = mkdtempSync(join(tmpdir(), 'tickstream-bench-output-'));
+    outputDir = dir;
+    process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
+  }
+  return outputDir;
+}
+
+let spawned = 0;
 
 /**
  * `tickstream ARGS` (with `nodeArgs` for node itself, e.g. --cpu-prof) in a process of its own;
  * `script` is another build's CLI when a bench compares two.
- * Its stdout and stderr are always read, so a chatty child never blocks on a full pipe; the last
- * 4 KB are kept for error messages (`recentOutput`).
+ * Its stdout and stderr go to a file, not a pipe: the tiers log synchronously (pino), which sleeps
+ * 100 ms on every EAGAIN of a full pipe, and a busy benchmark drains a pipe late. Measured: with
+ * one line per order, the edge slept 24 % of an `orders.js --fills` run while autocannon's 1,000
+ * connections kept this process busy. The last 4 KB are read back for error messages (`recentOutput`).
  */
 export function spawnCli(args: string[], nodeArgs: string[] = [], script: string = cli): ChildProcess {
-  const child = spawn(process.execPath, [...nodeArgs, script, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-  const tail = { text: '' };
-  outputTails.set(child, tail);
-  const keep = (chunk: Buffer): void => {
-    tail.text = (tail.text + chunk.toString()).slice(-OUTPUT_TAIL_CHARS);
-  };
-  child.stdout?.on('data', keep);
-  child.stderr?.on('data', keep);
-  return child;
+  const path = join(childOutputDir(), `child-${++spawned}.log`);
+  const fd = openSync(path, 'a');
+  try {
+    const child = spawn(process.execPath, [...nodeArgs, script, ...args], { stdio: ['ignore', fd, fd] });
+    outputFiles.set(child, path);
+    return child;
+  } finally {
+    closeSync(fd);
+  }
 }
 
 /** The last 4 KB a process started by `spawnCli` wrote. */
 export function recentOutput(child: ChildProcess): string {
-  return outputTails.get(child)?.text ?? '';
+  const path = outputFiles.get(child);
+  if (path === undefined) return '';
+  let fd: number;
+  try {
+    fd = openSync(path, 'r');
+  } catch {
+    return '';
+  }
+  try {
+    const size = fstatSync(fd).size;
+    const tail = Buffer.alloc(Math.min(size, OUTPUT_TAIL_BYTES));
+    readSync(fd, tail, 0, tail.length, size - tail.length);
+    return tail.toString('utf8');
+  } finally {
+    closeSync(fd);
+  }
 }
 
 /** Stops a child and waits for it; one that ignores the signal for 10 s is killed: a bench never leaves one behind. */

@@ -165,17 +165,25 @@ export async function startEdge(options: EdgeOptions): Promise<RunningEdge> {
     clientId: `tickstream-edge-${options.edgeId}-${epoch}`,
     log,
     onOrder: (user, change) =>
-      pushToTraders(user, encoder.orderUpdated(epoch, orderState(change.entry), change.update), 'order-updated'),
+      pushToTraders(user, () => encoder.orderUpdated(epoch, orderState(change.entry), change.update), 'order-updated'),
     onPortfolio: (user, portfolio) =>
       pushToTraders(
         user,
-        encoder.portfolioState(epoch, { requestId: 0, portfolio, marks: tradingService.marks(portfolio) }),
+        () => encoder.portfolioState(epoch, { requestId: 0, portfolio, marks: tradingService.marks(portfolio) }),
         'portfolio-state',
       ),
   });
-  /** Order and portfolio changes go to their own user's connections that follow trading, and to no other. */
-  function pushToTraders(user: string, frame: Uint8Array, type: string): void {
-    for (const session of sessionsByUser.get(user) ?? []) if (session.followsTrading) fanOut.send(session, frame, type);
+  /**
+   * Order and portfolio changes go to their own user's connections that follow trading, and to no
+   * other. The frame is encoded only when one follows: most changes are of users with no page open.
+   */
+  function pushToTraders(user: string, frame: () => Uint8Array, type: string): void {
+    let encoded: Uint8Array | null = null;
+    for (const session of sessionsByUser.get(user) ?? []) {
+      if (!session.followsTrading) continue;
+      encoded ??= frame();
+      fanOut.send(session, encoded, type);
+    }
   }
   const lastPrice = (name: string): number | undefined => {
     const id = directory.idOf(name);

@@ -22,11 +22,11 @@ public final class OrderUpdateSerializer extends OneTopicSerializer<MatchedUpdat
     public byte[] encode(MatchedUpdate u) {
         if (builder == null) builder = new FlatBufferBuilder(256);
         builder.clear();
-        int id = builder.createString(u.id);
-        int orderId = builder.createString(u.orderId);
-        int user = builder.createString(u.user);
-        int symbol = builder.createString(u.symbol);
-        int reason = builder.createString(u.reason == null ? "" : u.reason);
+        int id = FlatStrings.create(builder, u.id);
+        int orderId = FlatStrings.create(builder, u.orderId);
+        int user = FlatStrings.create(builder, u.user);
+        int symbol = FlatStrings.create(builder, u.symbol);
+        int reason = FlatStrings.create(builder, u.reason == null ? "" : u.reason);
         OrderUpdate.startOrderUpdate(builder);
         OrderUpdate.addId(builder, id);
         OrderUpdate.addOrderId(builder, orderId);

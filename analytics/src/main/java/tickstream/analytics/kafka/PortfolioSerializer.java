@@ -30,13 +30,13 @@ public final class PortfolioSerializer extends OneTopicSerializer<PortfolioSnaps
     public byte[] encode(PortfolioSnapshot p) {
         if (builder == null) builder = new FlatBufferBuilder(512);
         builder.clear();
-        int user = builder.createString(p.user);
-        int lastUpdateId = builder.createString(p.lastUpdateId == null ? "" : p.lastUpdateId);
+        int user = FlatStrings.create(builder, p.user);
+        int lastUpdateId = FlatStrings.create(builder, p.lastUpdateId == null ? "" : p.lastUpdateId);
         int[] positions = new int[p.positions.size()];
         for (int i = 0; i < positions.length; i++) {
             Account.Holding holding = p.positions.get(i);
             positions[i] = Position.createPosition(
-                    builder, builder.createString(holding.symbol), holding.quantity, holding.cost, holding.realizedPnl);
+                    builder, FlatStrings.create(builder, holding.symbol), holding.quantity, holding.cost, holding.realizedPnl);
         }
         int positionsVector = Portfolio.createPositionsVector(builder, positions);
         // Structs go into a vector back to front.

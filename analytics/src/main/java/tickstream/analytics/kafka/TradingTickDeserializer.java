@@ -12,16 +12,26 @@ import tickstream.analytics.trading.TradingTick;
  * out). Undecodable records are skipped: TickDeserializer counts them for the job.
  */
 public final class TradingTickDeserializer implements KafkaRecordDeserializationSchema<TradingTick> {
+    // Reused per record, as TickDeserializer does: the symbol's String comes from the cache, not a
+    // UTF-8 decode per tick (flatbuffers' Utf8Safe showed in this source's JFR samples).
+    private transient tickstream.kafka.Tick reader;
+    private transient Utf8Cache names;
+
     @Override
     public void deserialize(ConsumerRecord<byte[], byte[]> record, Collector<TradingTick> out) {
         byte[] value = record.value();
         if (value == null || value.length < 8) return;
+        if (reader == null) {
+            reader = new tickstream.kafka.Tick();
+            names = new Utf8Cache();
+        }
         try {
-            tickstream.kafka.Tick flat = tickstream.kafka.Tick.getRootAsTick(ByteBuffer.wrap(value));
-            String symbol = flat.symbol();
-            if (symbol == null || symbol.isEmpty()) return;
+            tickstream.kafka.Tick flat = tickstream.kafka.Tick.getRootAsTick(ByteBuffer.wrap(value), reader);
+            ByteBuffer symbol = flat.symbolAsByteBuffer();
+            if (symbol == null || !symbol.hasRemaining()) return;
             out.collect(new TradingTick(
-                    symbol, flat.price(), flat.size(), flat.bid(), flat.ask(), flat.exchangeTimeUs() / 1000, flat.sequence()));
+                    names.get(symbol), flat.price(), flat.size(), flat.bid(), flat.ask(), flat.exchangeTimeUs() / 1000,
+                    flat.sequence()));
         } catch (IndexOutOfBoundsException | IllegalArgumentException error) {
             // Not a tick: skipped.
         }

@@ -24,8 +24,12 @@ import tickstream.kafka.CandleBar;
 import tickstream.kafka.EventSource;
 import tickstream.kafka.MarketEvent;
 import tickstream.kafka.MarketEventKind;
+import tickstream.analytics.trading.Account;
 import tickstream.analytics.trading.CurvePoint;
+import tickstream.analytics.trading.MatchedUpdate;
 import tickstream.analytics.trading.PortfolioSnapshot;
+import tickstream.analytics.trading.TradingTick;
+import tickstream.trading.OrderUpdate;
 import tickstream.trading.Portfolio;
 import tickstream.user.AlertKind;
 import tickstream.user.AlertTrigger;
@@ -50,6 +54,37 @@ class SerializersTest {
         assertEquals(100L, tick.size);
         assertEquals(1_795_000_000_000_000L, tick.timeUs);
         assertEquals(1L, tick.sequence);
+    }
+
+    @Test
+    void decodesATickWithItsQuoteForTheFillEngine() throws Exception {
+        byte[] value = golden("tick");
+        tickstream.kafka.Tick flat = tickstream.kafka.Tick.getRootAsTick(ByteBuffer.wrap(value));
+        TradingTickDeserializer deserializer = new TradingTickDeserializer();
+        List<TradingTick> out = new java.util.ArrayList<>();
+        org.apache.flink.util.Collector<TradingTick> collector = new org.apache.flink.util.Collector<>() {
+            @Override
+            public void collect(TradingTick tick) {
+                out.add(tick);
+            }
+
+            @Override
+            public void close() {}
+        };
+        // Twice: the second symbol comes from the name cache.
+        for (int i = 0; i < 2; i++)
+            deserializer.deserialize(new org.apache.kafka.clients.consumer.ConsumerRecord<>("ticks", 0, i, null, value), collector);
+        deserializer.deserialize(new org.apache.kafka.clients.consumer.ConsumerRecord<>("ticks", 0, 2, null, new byte[] {1, 2, 3}), collector);
+        assertEquals(2, out.size());
+        for (TradingTick tick : out) {
+            assertEquals("AAPL", tick.symbol);
+            assertEquals(1_892_345L, tick.price);
+            assertEquals(100L, tick.size);
+            assertEquals(flat.bid(), tick.bid);
+            assertEquals(flat.ask(), tick.ask);
+            assertEquals(1_795_000_000_000L, tick.timeMs);
+            assertEquals(1L, tick.sequence);
+        }
     }
 
     @Test
@@ -173,5 +208,39 @@ class SerializersTest {
 
     private static long header(ProducerRecord<byte[], byte[]> record, String name) {
         return Long.parseLong(new String(record.headers().lastHeader(name).value(), StandardCharsets.US_ASCII));
+    }
+
+    /** Names and reasons are UTF-8 on the wire, whatever their characters (FlatStrings). */
+    @Test
+    void writesAnOrderUpdatesAndAPortfoliosStringsAsUtf8() {
+        MatchedUpdate update = new MatchedUpdate();
+        update.id = "o1a-2";
+        update.orderId = "o1a";
+        update.user = "zo\u00eb";
+        update.symbol = "\u00c6BC";
+        update.reason = "buying power: 1 \u00c6BC at up to 10 needs 10 \u20ac";
+        update.fillQuantity = 3;
+        OrderUpdate read = OrderUpdate.getRootAsOrderUpdate(
+                ByteBuffer.wrap(new OrderUpdateSerializer("fills").encode(update)));
+        assertEquals("o1a-2", read.id());
+        assertEquals("o1a", read.orderId());
+        assertEquals("zo\u00eb", read.user());
+        assertEquals("\u00c6BC", read.symbol());
+        assertEquals("buying power: 1 \u00c6BC at up to 10 needs 10 \u20ac", read.reason());
+        assertEquals(3, read.fillQuantity());
+
+        PortfolioSnapshot snapshot = new PortfolioSnapshot();
+        snapshot.user = "zo\u00eb";
+        snapshot.lastUpdateId = "o1a-2";
+        Account.Holding holding = new Account.Holding();
+        holding.symbol = "\u00c6BC";
+        holding.quantity = 3;
+        snapshot.positions.add(holding);
+        Portfolio portfolio = Portfolio.getRootAsPortfolio(
+                ByteBuffer.wrap(new PortfolioSerializer("portfolios").encode(snapshot)));
+        assertEquals("zo\u00eb", portfolio.user());
+        assertEquals("o1a-2", portfolio.lastUpdateId());
+        assertEquals("\u00c6BC", portfolio.positions(0).symbol());
+        assertEquals(3, portfolio.positions(0).quantity());
     }
 }
