@@ -240,9 +240,8 @@ export async function runAnalyticsBench(options: AnalyticsBenchOptions = {}): Pr
             parallelism,
             backfillMs: 24 * 3_600_000,
             restore: 'none',
-            // The alert evaluator keeps up to 20,000 ticks of history per symbol (TickHistory):
-            // a backlog drained at full speed fills it (500 symbols: ~240 MB), past the 256 MB default.
-            maxHeap: '768m',
+            // The default heap, as `tickstream analytics` runs: the alert evaluator's tick history is
+            // bounded per symbol whatever the rate (TickHistory), so a full-speed drain fits in it.
             ...interval,
           },
         );

@@ -23,7 +23,7 @@ import tickstream.analytics.alerts.SymbolHistory;
  * What a hot standby does once it stands by: it writes and reads back, through Flink's own
  * serializer and the checkpoints' compressed local file streams, as much of the alert evaluator's
  * per-symbol history as the job holds at the default load (500 symbols, a minute of ticks each:
- * ~12 MB, the job's largest state by far). A take-over restores that state, then checkpoints it
+ * ~11 MB, the job's largest state by far). A take-over restores that state, then checkpoints it
  * every interval; in a JVM that has never done either, both would first run in the interpreter,
  * on the recovery's critical path. Once, in the background; a take-over stops it.
  *
@@ -107,7 +107,9 @@ final class StandbyWarmUp {
                     DataInputViewStreamWrapper view = new DataInputViewStreamWrapper(in);
                     for (int i = 0; i < histories.length && !stopping; i++) {
                         SymbolHistory read = serializer.deserialize(view);
-                        if (read.ticks.count != TICKS_PER_SYMBOL) throw new IOException("read back " + read.ticks.count + " ticks");
+                        // A tick every 100 ms: one 100 ms bucket each.
+                        if (read.ticks.size() != TICKS_PER_SYMBOL)
+                            throw new IOException("read back " + read.ticks.size() + " buckets of history");
                     }
                 }
             }

@@ -1,102 +1,143 @@
 package tickstream.analytics.alerts;
 
 /**
- * A symbol's recent ticks (time, price, running volume) for change-pct's reference price and
- * volume-above's window sum, both answered exactly by binary search. It keeps `horizonMs` of
- * ticks plus the last one at or before the horizon (change-pct's reference for the longest
- * window), and at most `MAX_TICKS`; a question about time it no longer holds is answered
- * "unknown" (NaN / -1), so a rule waits rather than fire on a guess.
+ * A symbol's recent ticks for change-pct's reference price and volume-above's window sum, kept as
+ * buckets (TickBuckets) so that its size depends on the windows asked for, not on the tick rate:
+ * it once kept every tick, up to 20,000 a symbol (480 kB), which a backlog drain or a hot symbol
+ * filled for every symbol and ended a 256 MB JVM.
+ *
+ * Resolutions: buckets of 100 ms, and for windows longer than those cover (1,024 buckets each),
+ * also of 400 ms, 1.6 s, … up to 102.4 s (a day). A question is answered by the finest resolution
+ * that still covers it. An answer is exact unless the window's start falls between two ticks of
+ * one bucket; then the start moves to that bucket's last tick, so a window is at most one bucket
+ * shorter than asked: 100 ms, or under 0.4 % of a window that needs a coarser resolution
+ * (docs/alerts.md, "History kept"). A question about time no longer held is answered "unknown"
+ * (-1), so a rule waits rather than fire on a guess.
  */
 public class TickHistory {
-    /** 24 bytes a tick: 20,000 ticks is 480 kB for one symbol, or 17 min at 20 ticks/s. */
-    static final int MAX_TICKS = 20_000;
+    static final long FINEST_WIDTH_MS = 100;
+    /** Each resolution's buckets are this many of the previous one's: nested, so one is built from the other exactly. */
+    static final int WIDTH_FACTOR = 4;
+    /** 100 ms × 4^5 = 102.4 s buckets: 1,024 of them cover a day, the longest window a rule may have. */
+    static final int MAX_RESOLUTIONS = 6;
 
-    public long[] times = new long[64];
-    public long[] prices = new long[64];
-    /** Volume of every tick so far, including this one: window sums are differences. */
-    public long[] cumulative = new long[64];
+    /** Finest first; as many as the longest window needs, and at least one. */
+    public TickBuckets[] resolutions = {new TickBuckets(FINEST_WIDTH_MS)};
+    /** Volume of every tick so far: window sums are differences of it. */
+    public long volume;
+    /** The newest tick's time: an older tick arriving later counts at this time. */
+    public long newestTimeMs = Long.MIN_VALUE;
+
+    /*
+     * Every tick, as the job kept them before buckets (a ring of time, price, running volume): a
+     * checkpoint of that job restores into these fields, and the first tick after such a restore
+     * moves them into the buckets. Null otherwise.
+     */
+    public long[] times;
+    public long[] prices;
+    public long[] cumulative;
     public int first;
     public int count;
-    public long volume;
-    /** True once a tick was dropped: before the oldest kept one, the history is no longer complete. */
     public boolean dropped;
-
-    public TickHistory() {}
-
-    public void add(long timeMs, long price, long size, long horizonMs) {
-        volume += size;
-        if (count == times.length && times.length < MAX_TICKS) grow();
-        if (count == times.length) dropOldest();
-        int slot = (first + count) % times.length;
-        times[slot] = timeMs;
-        prices[slot] = price;
-        cumulative[slot] = volume;
-        count++;
-        // Keep the last tick at or before now − horizon: the reference of a window as long as the horizon.
-        while (count > 1 && times[(first + 1) % times.length] <= timeMs - horizonMs) dropOldest();
-    }
-
-    /** The price of the last tick at or before `atMs`; -1 when there is none or it is no longer known. */
-    public long priceAtOrBefore(long atMs) {
-        int index = lastAtOrBefore(atMs);
-        if (index >= 0) return prices[slot(index)];
-        return dropped && lastDroppedTimeMs <= atMs ? lastDroppedPrice : -1;
-    }
-
-    /** The volume of the ticks in (`afterMs`, newest]; -1 when some of them are no longer kept. */
-    public long volumeAfter(long afterMs) {
-        int index = lastAtOrBefore(afterMs);
-        if (index >= 0) return volume - cumulative[slot(index)];
-        if (!dropped) return volume;
-        return lastDroppedTimeMs <= afterMs ? volume - lastDroppedCumulative : -1;
-    }
-
-    /** The newest dropped tick: still the answer for a time between it and the oldest kept one. */
     public long lastDroppedTimeMs;
     public long lastDroppedPrice;
     public long lastDroppedCumulative;
 
-    /** Index (0 = oldest kept) of the last tick at or before `atMs`, or -1 (none, or not known any more). */
-    private int lastAtOrBefore(long atMs) {
-        if (count == 0 || times[slot(0)] > atMs) return -1;
-        int low = 0;
-        int high = count - 1;
-        while (low < high) {
-            int middle = (low + high + 1) >>> 1;
-            if (times[slot(middle)] <= atMs) low = middle;
-            else high = middle - 1;
+    public TickHistory() {}
+
+    /** Adds a tick; `horizonMs` is the longest window asked of this symbol (at least the default minute). */
+    public void add(long timeMs, long price, long size, long horizonMs) {
+        if (times != null) moveRestoredTicks(horizonMs);
+        if (resolutions.length != resolutionsFor(horizonMs)) resize(resolutionsFor(horizonMs));
+        volume += size;
+        newestTimeMs = Math.max(newestTimeMs, timeMs);
+        for (TickBuckets buckets : resolutions) {
+            buckets.add(newestTimeMs, newestTimeMs, price, volume);
+            buckets.trim(newestTimeMs - horizonMs);
         }
-        return low;
     }
 
-    private int slot(int index) {
-        // A compare instead of %: this runs ~11 times per change-pct rule per tick (binary search).
-        int slot = first + index;
-        return slot >= times.length ? slot - times.length : slot;
-    }
-
-    private void dropOldest() {
-        lastDroppedTimeMs = times[first];
-        lastDroppedPrice = prices[first];
-        lastDroppedCumulative = cumulative[first];
-        first = (first + 1) % times.length;
-        count--;
-        dropped = true;
-    }
-
-    private void grow() {
-        int capacity = Math.min(MAX_TICKS, times.length * 2);
-        long[] newTimes = new long[capacity];
-        long[] newPrices = new long[capacity];
-        long[] newCumulative = new long[capacity];
-        for (int i = 0; i < count; i++) {
-            newTimes[i] = times[slot(i)];
-            newPrices[i] = prices[slot(i)];
-            newCumulative[i] = cumulative[slot(i)];
+    /** The price of the last tick at or before `atMs` (see the class comment); -1 when there is none or it is no longer known. */
+    public long priceAtOrBefore(long atMs) {
+        for (TickBuckets buckets : resolutions) {
+            long price = buckets.priceAtOrBefore(atMs);
+            if (price >= 0) return price;
         }
-        times = newTimes;
-        prices = newPrices;
-        cumulative = newCumulative;
+        return -1;
+    }
+
+    /** The volume of the ticks in (`afterMs`, newest] (see the class comment); -1 when some of them are no longer known. */
+    public long volumeAfter(long afterMs) {
+        for (TickBuckets buckets : resolutions) {
+            long through = buckets.cumulativeAtOrBefore(afterMs);
+            if (through >= 0) return volume - through;
+        }
+        return -1;
+    }
+
+    /** Buckets kept, over every resolution. */
+    public int size() {
+        int size = 0;
+        for (TickBuckets buckets : resolutions) size += buckets.size();
+        return size;
+    }
+
+    /** Buckets the arrays hold room for, over every resolution: what the history costs in memory. */
+    int capacity() {
+        int capacity = 0;
+        for (TickBuckets buckets : resolutions) capacity += buckets.capacity();
+        return capacity;
+    }
+
+    /** Resolutions a window of `horizonMs` needs: the finest whose buckets (all but two) cover it, and every finer one. */
+    static int resolutionsFor(long horizonMs) {
+        int resolutions = 1;
+        long widthMs = FINEST_WIDTH_MS;
+        while (resolutions < MAX_RESOLUTIONS && (TickBuckets.MAX_BUCKETS - 2) * widthMs < horizonMs) {
+            resolutions++;
+            widthMs *= WIDTH_FACTOR;
+        }
+        return resolutions;
+    }
+
+    /** A longer window: coarser resolutions, built from the coarsest held; a shorter one: they go. */
+    private void resize(int wanted) {
+        TickBuckets[] resized = new TickBuckets[wanted];
+        for (int i = 0; i < wanted; i++) {
+            resized[i] = i < resolutions.length
+                    ? resolutions[i]
+                    : resized[i - 1].coarsened(resized[i - 1].widthMs * WIDTH_FACTOR);
+        }
+        resolutions = resized;
+    }
+
+    /** The restored ticks, into every resolution `horizonMs` needs (a tick at a time: exact). */
+    private void moveRestoredTicks(long horizonMs) {
+        TickBuckets[] restored = new TickBuckets[resolutionsFor(horizonMs)];
+        long widthMs = FINEST_WIDTH_MS;
+        for (int r = 0; r < restored.length; r++, widthMs *= WIDTH_FACTOR) {
+            TickBuckets buckets = new TickBuckets(widthMs);
+            if (dropped) {
+                buckets.before = TickBuckets.KNOWN_BEFORE;
+                buckets.beforeTimeMs = lastDroppedTimeMs;
+                buckets.beforePrice = lastDroppedPrice;
+                buckets.beforeCumulative = lastDroppedCumulative;
+            }
+            long newestMs = Long.MIN_VALUE;
+            for (int i = 0; i < count; i++) {
+                int slot = (first + i) % times.length;
+                newestMs = Math.max(newestMs, times[slot]);
+                buckets.add(newestMs, newestMs, prices[slot], cumulative[slot]);
+            }
+            restored[r] = buckets;
+            newestTimeMs = Math.max(newestTimeMs, newestMs);
+        }
+        resolutions = restored;
+        times = null;
+        prices = null;
+        cumulative = null;
         first = 0;
+        count = 0;
+        dropped = false;
     }
 }
