@@ -334,27 +334,12 @@ function readRecords(
   from: number,
   onRecord: (offset: number, value: Buffer) => void,
 ): void {
-  const varint = new VarintCursor(payload);
-  for (let i = 0; i < count; i++) {
-    const length = varint.signed();
-    const end = varint.at + length;
-    if (length < 0 || end > payload.length)
-      throw new RangeError(`record ${i} of the batch at ${baseOffset} is cut short`);
-    varint.at += 1; // attributes
-    varint.skip(); // timestamp delta
-    const offset = baseOffset + varint.signed();
-    const keyLength = varint.signed();
-    if (keyLength > 0) varint.at += keyLength;
-    const valueLength = varint.signed();
-    if (offset >= from && valueLength >= 0) {
-      if (varint.at + valueLength > end) throw new RangeError(`record at ${offset} has a value past its end`);
-      onRecord(offset, payload.subarray(varint.at, varint.at + valueLength));
-    }
-    varint.at = end; // headers: not used
-  }
+  readValuesInPlace(payload, count, baseOffset, from, (_bytes, start, end, offset) =>
+    onRecord(offset, payload.subarray(start, end)),
+  );
 }
 
-/** readRecords, handing each value over as a range of `payload` (readRecordValues). */
+/** Each record's value as a range of `payload` (readRecordValues; readRecords wraps it in a view). */
 function readValuesInPlace(
   payload: Buffer,
   count: number,
