@@ -135,16 +135,7 @@ export class CandleStore {
     const at = id * ROW + SECOND;
     const trades = at < p.length ? (p[at + P_TRADES] as number) : 0;
     if (trades === 0) return;
-    this.seriesOf(id, Timeframe.S1).fold(
-      p[at + P_START] as number,
-      p[at + P_OPEN] as number,
-      p[at + P_HIGH] as number,
-      p[at + P_LOW] as number,
-      p[at + P_CLOSE] as number,
-      p[at + P_VOLUME] as number,
-      p[at + P_TURNOVER] as number,
-      trades,
-    );
+    this.foldPending(id, Timeframe.S1, p[at + P_START] as number, at, trades);
     p[at + P_TRADES] = 0;
   }
 
@@ -157,18 +148,24 @@ export class CandleStore {
     const minute = p[at + P_START] as number;
     for (let tf = 1; tf < TIMEFRAME_COUNT; tf++) {
       const length = TIMEFRAME_US[tf] as number;
-      this.seriesOf(id, tf).fold(
-        Math.floor(minute / length) * length,
-        p[at + P_OPEN] as number,
-        p[at + P_HIGH] as number,
-        p[at + P_LOW] as number,
-        p[at + P_CLOSE] as number,
-        p[at + P_VOLUME] as number,
-        p[at + P_TURNOVER] as number,
-        trades,
-      );
+      this.foldPending(id, tf, Math.floor(minute / length) * length, at, trades);
     }
     p[at + P_TRADES] = 0;
+  }
+
+  /** Folds the pending bar at `at` into the symbol's `timeframe` bar starting at `start`. */
+  private foldPending(id: number, timeframe: Timeframe, start: number, at: number, trades: number): void {
+    const p = this.pending;
+    this.seriesOf(id, timeframe).fold(
+      start,
+      p[at + P_OPEN] as number,
+      p[at + P_HIGH] as number,
+      p[at + P_LOW] as number,
+      p[at + P_CLOSE] as number,
+      p[at + P_VOLUME] as number,
+      p[at + P_TURNOVER] as number,
+      trades,
+    );
   }
 
   /** Folds what is pending for `timeframe`: its ticks go in before the bars change or are read. */
