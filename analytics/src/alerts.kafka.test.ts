@@ -12,8 +12,9 @@ import type { RunningEdge } from '../../edge/src/edge.js';
 import { type ApiSymbol, startTestEdge, startTestProducer } from '../../edge/src/testing/system.js';
 import { TestClient } from '../../edge/src/testing/test-client.js';
 import { ensureUserTopics, type UserTopicNames, userStateKafka } from '../../edge/src/user-state-kafka.js';
+import { type JobTimes, watchJobTimes } from './alert-job-times.js';
 import { type AnalyticsTopics, type RunningAnalytics, startAnalytics } from './analytics.js';
-import { describeStages, type JobTimes, stampEdge, watchJobTimes } from './testing/alert-stages.js';
+import { describeStages, stampEdge } from './testing/alert-stages.js';
 import { createTopicSettled, jobLog, type TickLoop, tickAapl, topicsAfter } from './testing/end-to-end.js';
 
 const { CompressionCodecs, CompressionTypes, Kafka, logLevel } = kafkajs;

@@ -1,5 +1,7 @@
 // @tickstream/analytics: runs the Flink job of analytics/ (Java, Maven) from Node: builds it
 // into the jar cache, picks the delivery guarantee the broker can give, and supervises its JVM.
+
+export { type JobTimes, watchJobTimes } from './alert-job-times.js';
 export {
   type AnalyticsOptions,
   type AnalyticsTopics,

@@ -2,12 +2,12 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { type JobTimes, watchJobTimes } from '@tickstream/analytics';
 import { createToken } from '@tickstream/edge';
 import { buildUniverse, defaultProducerOptions } from '@tickstream/producer';
 import {
   type AlertKindName,
   type AlertRuleFields,
-  decodeAlertTrigger,
   decodeServerFrame,
   encodeAlertRule,
   encodeClientFrame,
@@ -266,38 +266,6 @@ export async function runAlertRulesBench(
   }
 }
 
-/** The job's times of a trigger, from its `alert_events` record's headers (wall clock ms). */
-interface JobTimes {
-  readMs: number;
-  firedMs: number;
-  sentMs: number;
-}
-
-/** Reads `alert_events` with a consumer of its own and keeps the job's times of every trigger (a few thousand a run). */
-async function watchJobTimes(
-  kafka: kafkajs.Kafka,
-  topic: string,
-  groupId: string,
-): Promise<{ times: Map<string, JobTimes>; stop: () => Promise<void> }> {
-  const times = new Map<string, JobTimes>();
-  const consumer = kafka.consumer({ groupId, maxWaitTimeInMs: 100, allowAutoTopicCreation: false });
-  await consumer.connect();
-  await consumer.subscribe({ topic, fromBeginning: true });
-  const header = (headers: kafkajs.IHeaders | undefined, key: string): number =>
-    Number((headers?.[key] as Buffer | undefined)?.toString('ascii') ?? Number.NaN);
-  await consumer.run({
-    eachMessage: async ({ message }) => {
-      if (message.value === null) return;
-      times.set(decodeAlertTrigger(message.value).id, {
-        readMs: header(message.headers, 'read-ms'),
-        firedMs: header(message.headers, 'fired-ms'),
-        sentMs: header(message.headers, 'sent-ms'),
-      });
-    },
-  });
-  return { times, stop: () => consumer.disconnect() };
-}
-
 /** p50/p99 of each stage over the sampled triggers whose job times were seen. */
 function stages(
   sampled: Map<string, { timeMs: number; arrivedMs: number }>,
@@ -311,11 +279,11 @@ function stages(
   };
   for (const [id, { timeMs, arrivedMs }] of sampled) {
     const job = jobTimes.get(id);
-    if (job === undefined || Number.isNaN(job.readMs)) continue;
-    spans['tick → job read']?.push(job.readMs - timeMs);
-    spans['read → fired']?.push(job.firedMs - job.readMs);
-    spans['fired → sink']?.push(job.sentMs - job.firedMs);
-    spans['sink → client']?.push(arrivedMs - job.sentMs);
+    if (job === undefined || Number.isNaN(job.jobRead)) continue;
+    spans['tick → job read']?.push(job.jobRead - timeMs);
+    spans['read → fired']?.push(job.fired - job.jobRead);
+    spans['fired → sink']?.push(job.sinkSent - job.fired);
+    spans['sink → client']?.push(arrivedMs - job.sinkSent);
   }
   return Object.entries(spans).map(([name, values]) => ({
     name,

@@ -1,5 +1,4 @@
-import { type AlertTriggerFields, decodeAlertTrigger, ServerFrameEncoder } from '@tickstream/schemas';
-import type kafkajs from 'kafkajs';
+import { type AlertTriggerFields, ServerFrameEncoder } from '@tickstream/schemas';
 import { AlertBook } from '../../../edge/src/alert-book.js';
 
 // Where a trigger's time goes between its tick and the browser (issue 20: p99 ≤ 250 ms). All
@@ -35,42 +34,6 @@ const STAGES: readonly { name: string; from: keyof TriggerTimes; to: keyof Trigg
   { name: 'sent → client', from: 'edgeSent', to: 'client' },
   { name: 'tick → client', from: 'tick', to: 'client' },
 ];
-
-/** The job's times of each trigger, by trigger id, from the headers of its `alert_events` record. */
-export interface JobTimes {
-  jobRead: number;
-  fired: number;
-  sinkSent: number;
-}
-
-/**
- * Reads `alert_events` from its beginning with its own consumer, for the job's headers: what the
- * edge reads is the same record, so this watches and changes nothing.
- */
-export async function watchJobTimes(
-  kafka: kafkajs.Kafka,
-  topic: string,
-  groupId: string,
-): Promise<{ times: Map<string, JobTimes>; stop(): Promise<void> }> {
-  const times = new Map<string, JobTimes>();
-  const consumer = kafka.consumer({ groupId, maxWaitTimeInMs: 100, allowAutoTopicCreation: false });
-  await consumer.connect();
-  await consumer.subscribe({ topic, fromBeginning: true });
-  const header = (headers: kafkajs.IHeaders | undefined, name: string): number =>
-    Number((headers?.[name] as Buffer | undefined)?.toString('ascii') ?? Number.NaN);
-  await consumer.run({
-    eachMessage: async ({ message }) => {
-      if (message.value === null) return;
-      const { id } = decodeAlertTrigger(message.value);
-      times.set(id, {
-        jobRead: header(message.headers, 'read-ms'),
-        fired: header(message.headers, 'fired-ms'),
-        sinkSent: header(message.headers, 'sent-ms'),
-      });
-    },
-  });
-  return { times, stop: () => consumer.disconnect() };
-}
 
 /**
  * Stamps, by trigger id, when the edge's reader handed each trigger to its AlertBook and when the
