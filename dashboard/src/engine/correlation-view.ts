@@ -56,7 +56,9 @@ export class CorrelationViewer {
   private needsDraw = true;
   private width = 1;
   private height = 1;
-  private layout = { x0: 0, y0: 0, cell: 0 };
+  /** Where the cells are: set with the matrix or the size, not at draw, so that hit-testing and `cell()` agree with
+   *  the next frame even before it is drawn. */
+  private layout = { x0: 0, y0: 0, cell: 0, labelPx: 0, labelled: false };
   private readonly removeRenderer: () => void;
 
   private constructor(
@@ -94,6 +96,7 @@ export class CorrelationViewer {
     this.width = Math.max(1, Math.floor(width));
     this.height = Math.max(1, Math.floor(height));
     this.app.renderer.resize(this.width, this.height);
+    this.layOut();
     this.drawnMatrix = null;
     this.invalidate();
   }
@@ -109,6 +112,7 @@ export class CorrelationViewer {
     this.matrix = matrix;
     const n = matrix?.symbols.length ?? 0;
     if (this.cursor && (this.cursor.row >= n || this.cursor.column >= n)) this.cursor = null;
+    this.layOut();
     this.invalidate();
   }
 
@@ -172,6 +176,24 @@ export class CorrelationViewer {
     this.invalidate();
   }
 
+  private layOut(): void {
+    const matrix = this.matrix;
+    const n = matrix?.symbols.length ?? 0;
+    if (!matrix || n === 0) {
+      this.layout = { x0: 0, y0: 0, cell: 0, labelPx: 0, labelled: false };
+      return;
+    }
+    const longest = Math.max(...matrix.symbols.map((symbol) => symbol.length));
+    const labelPx = (longest + 1) * this.atlas.width;
+    // Labels only when each row is tall enough to read: otherwise the cells take the space.
+    const fit = (margin: number) => Math.floor(Math.min(this.width - margin, this.height - margin) / n);
+    let cell = fit(labelPx);
+    const labelled = cell >= LABELLED_CELL_PX;
+    if (!labelled) cell = Math.max(1, fit(0));
+    const x0 = labelled ? labelPx : 0;
+    this.layout = { x0, y0: x0, cell, labelPx, labelled };
+  }
+
   private render(): boolean {
     if (!this.needsDraw) return false;
     this.needsDraw = false;
@@ -192,16 +214,7 @@ export class CorrelationViewer {
     }
     const n = matrix?.symbols.length ?? 0;
     if (!matrix || n === 0 || matrix.rgba.length < n * n * 4) return;
-    const longest = Math.max(...matrix.symbols.map((symbol) => symbol.length));
-    const labelPx = (longest + 1) * this.atlas.width;
-    // Labels only when each row is tall enough to read: otherwise the cells take the space.
-    const fit = (margin: number) => Math.floor(Math.min(this.width - margin, this.height - margin) / n);
-    let cell = fit(labelPx);
-    const labelled = cell >= LABELLED_CELL_PX;
-    if (!labelled) cell = Math.max(1, fit(0));
-    const x0 = labelled ? labelPx : 0;
-    const y0 = labelled ? labelPx : 0;
-    this.layout = { x0, y0, cell };
+    const { x0, y0, cell, labelPx, labelled } = this.layout;
     const source = new BufferImageSource({
       resource: matrix.rgba,
       width: n,
