@@ -180,6 +180,32 @@ describe(`transactions (${selectedBackend()} backend)`, () => {
     expect(await readUntilEnd(topic, 1, false)).toEqual(['before', 'beside']);
   }, 120_000);
 
+  it('answers a read_committed Fetch parked at the last-stable offset when the transaction commits, not at its max wait', async () => {
+    // The edge reads `fills` read_committed with a long poll: a fill reaches the trader as soon
+    // as the broker wakes that parked Fetch for the COMMIT marker. Were it woken only by
+    // appends the reader may read, the fill would wait out the max wait.
+    const topic = await createTopic('kafkajs-parked', 1);
+    const producer = await transactionalProducer(uniqueName('kafkajs-parked'));
+    const MAX_WAIT_MS = 20_000;
+    const parked = fetchPartitionOffsets(kafka.bootstrap, topic, 0, ReadIsolation.committed, 0, MAX_WAIT_MS).then(
+      (answer) => ({ answer, at: Date.now() }),
+    );
+    const transaction = await producer.transaction();
+    await transaction.send({ topic, messages: [{ value: 'fill', partition: 0 }] });
+    // The uncommitted append may wake the Fetch; it finds nothing it may read and waits again.
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const committing = Date.now();
+    await transaction.commit();
+    const { answer, at } = await parked;
+    expect(answer.errorCode).toBe(0);
+    expect(answer.recordBytes).toBeGreaterThan(0);
+    expect(answer.lastStableOffset).toBe(2); // the record and its COMMIT marker
+    expect(at).toBeGreaterThanOrEqual(committing);
+    // Far below the max wait even on a loaded machine (measured: a few ms on both backends).
+    expect(at - committing).toBeLessThan(MAX_WAIT_MS / 4);
+    await producer.disconnect();
+  }, 60_000);
+
   it('DeleteRecords past the start of an open transaction: the last-stable offset is the new log start until it ends', async () => {
     const topic = await createTopic('kafkajs-lso-delete', 1);
     const producer = await transactionalProducer(uniqueName('kafkajs-lso-delete'));

@@ -15,9 +15,10 @@ export interface PartitionOffsets {
 }
 
 /**
- * One Fetch v4 of `topic`/`partition` from `offset` (max wait 0), as a client of either broker
- * would send it, for tests that must see the high watermark, the last-stable offset and the
- * aborted-transactions list themselves rather than through a client's filtering.
+ * One Fetch v4 of `topic`/`partition` from `offset`, as a client of either broker would send it,
+ * for tests that must see the high watermark, the last-stable offset and the aborted-transactions
+ * list themselves rather than through a client's filtering. Answered at once by default; with
+ * `maxWaitMs` a long poll for at least one byte (min bytes 1), as consumers send it.
  */
 export async function fetchPartitionOffsets(
   bootstrap: string,
@@ -25,11 +26,12 @@ export async function fetchPartitionOffsets(
   partition: number,
   isolation: number,
   offset = 0,
+  maxWaitMs = 0,
 ): Promise<PartitionOffsets> {
   const body = new Writer()
     .int32(-1) // replica id
-    .int32(0) // max wait
-    .int32(0) // min bytes
+    .int32(maxWaitMs)
+    .int32(maxWaitMs > 0 ? 1 : 0) // min bytes
     .int32(1 << 20) // max bytes
     .int8(isolation)
     .array([topic], (w, name) =>
