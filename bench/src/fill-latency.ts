@@ -43,6 +43,8 @@ export interface FillLatencyResult {
   /** From one checkpoint's trigger to the next: the interval, or the duration when that is longer. */
   checkpointCadenceMs: Percentiles;
   checkpoints: CheckpointBreakdown | null;
+  /** written → committed, per fill, split at the checkpoint that committed it (commitStages). */
+  commit: CommitStages;
   /** Cores the analytics JVM (both jobs) used while the orders were placed. */
   analyticsCores: number;
 }
@@ -109,6 +111,96 @@ function checkpointCadence(logFile: string, jobId: string): number[] {
   return triggers.slice(1).map((at, i) => at - (triggers[i] as number));
 }
 
+/** One of the fill engine job's checkpoints in Flink's log: triggered at, completed (logged) at. */
+interface CheckpointTimes {
+  id: number;
+  triggeredAt: number;
+  completedAt: number;
+}
+
+/**
+ * The job's completed checkpoints with their trigger time ("Triggering checkpoint N (…) @ <ms>")
+ * and the log line's time of "Completed checkpoint N" (after the JobManager's finalization;
+ * the sinks' committers are told after it).
+ */
+function checkpointTimes(logFile: string, jobId: string): CheckpointTimes[] {
+  const triggered = new Map<number, number>();
+  const completed: CheckpointTimes[] = [];
+  for (const line of readFileSync(logFile, 'utf8').split('\n')) {
+    if (!line.includes(jobId)) continue;
+    const trigger = /Triggering checkpoint (\d+) \(.*?\) @ (\d+) for job/.exec(line);
+    if (trigger !== null) triggered.set(Number(trigger[1]), Number(trigger[2]));
+    const done = /"time":"([^"]+)".*Completed checkpoint (\d+) for job/.exec(line);
+    const at = triggered.get(Number(done?.[2]));
+    if (done !== null && at !== undefined)
+      completed.push({ id: Number(done[2]), triggeredAt: at, completedAt: Date.parse(done[1] as string) });
+  }
+  return completed.sort((a, b) => a.completedAt - b.completedAt);
+}
+
+/**
+ * Each fill's filling tick → client, split in the job's own times: the tick until the fill
+ * engine emitted the fill (its `sent-ms` header: the producer's batching, Kafka, the Flink
+ * source, the engine), then until the trigger of the checkpoint that committed it (the last one
+ * completed before the committed reader or the client saw the fill; negative when the fill was emitted after
+ * the trigger but before the barrier reached the engine), the checkpoint (trigger → completed:
+ * the barriers, the sinks' flush, acknowledgements, the JobManager's finalization), and completed
+ * → client (the completion's notice to the task, the committers' EndTxn, the COMMIT markers,
+ * the edge's Fetch and push). Also completed → committed at the bench's own reader.
+ */
+export interface CommitStages {
+  fills: number;
+  tickToEngineMs: Percentiles;
+  engineToTriggerMs: Percentiles;
+  triggerToCompletedMs: Percentiles;
+  completedToCommittedMs: Percentiles;
+  completedToClientMs: Percentiles;
+  /** The slowest fills (tick → client), each step in ms, to see what a p99 is made of. */
+  slowest: string[];
+}
+
+export function commitStages(fills: readonly ProbeFill[], checkpoints: readonly CheckpointTimes[]): CommitStages {
+  const rows: { fill: ProbeFill; checkpoint: CheckpointTimes }[] = [];
+  for (const fill of fills) {
+    // The bench's readers and client stamp late under load: the earlier of the two.
+    const seen = Math.min(fill.committedAt ?? fill.clientAt, fill.clientAt);
+    const checkpoint = checkpoints.findLast((c) => c.completedAt <= seen);
+    if (checkpoint !== undefined) rows.push({ fill, checkpoint });
+  }
+  type Row = (typeof rows)[number];
+  const of = (pick: (row: Row) => number | undefined): Percentiles =>
+    percentiles(
+      rows.flatMap((row) => {
+        const value = pick(row);
+        return value === undefined ? [] : [value];
+      }),
+    );
+  const step = (from: number | undefined, to: number | undefined): string =>
+    from === undefined || to === undefined ? '–' : `${to - from}`;
+  const slowest = [...rows]
+    .sort((a, b) => b.fill.clientAt - b.fill.tickAt - (a.fill.clientAt - a.fill.tickAt))
+    .slice(0, 3)
+    .map(
+      ({ fill, checkpoint: c }) =>
+        `tick → client ${fill.clientAt - fill.tickAt} ms = engine ${step(fill.tickAt, fill.engineSentAt)}, ` +
+        `trigger ${step(fill.engineSentAt, c.triggeredAt)}, checkpoint ${c.id} ${c.completedAt - c.triggeredAt}, ` +
+        `client ${step(c.completedAt, fill.clientAt)} (tick on Kafka ${step(fill.tickAt, fill.tickOnKafkaAt)}, committed reader ${step(c.completedAt, fill.committedAt)})`,
+    );
+  return {
+    fills: rows.length,
+    tickToEngineMs: of(({ fill }) => (fill.engineSentAt === undefined ? undefined : fill.engineSentAt - fill.tickAt)),
+    engineToTriggerMs: of(({ fill, checkpoint }) =>
+      fill.engineSentAt === undefined ? undefined : checkpoint.triggeredAt - fill.engineSentAt,
+    ),
+    triggerToCompletedMs: of(({ checkpoint }) => checkpoint.completedAt - checkpoint.triggeredAt),
+    completedToCommittedMs: of(({ fill, checkpoint }) =>
+      fill.committedAt === undefined ? undefined : fill.committedAt - checkpoint.completedAt,
+    ),
+    completedToClientMs: of(({ fill, checkpoint }) => fill.clientAt - checkpoint.completedAt),
+    slowest,
+  };
+}
+
 /** Per fill, `to − from` where both were seen. */
 function spans(
   fills: readonly ProbeFill[],
@@ -138,6 +230,7 @@ export function fillBreakdown(
   | 'checkpointFinalizationMs'
   | 'checkpointCadenceMs'
   | 'checkpoints'
+  | 'commit'
   | 'analyticsCores'
 > {
   const accepted = (f: ProbeFill): number => f.acceptedAt;
@@ -215,6 +308,7 @@ export async function runFillLatencyBench(options: FillLatencyOptions = {}): Pro
       checkpointFinalizationMs: percentiles(checkpoints.map((checkpoint) => checkpoint.finalization)),
       checkpointCadenceMs: percentiles(checkpointCadence(stack.job.logFile, stack.tradingJobId)),
       checkpoints: sampler.breakdown(),
+      commit: commitStages(fills, checkpointTimes(stack.job.logFile, stack.tradingJobId)),
       analyticsCores,
     };
   } finally {
@@ -239,6 +333,13 @@ export function formatFillLatency(result: FillLatencyResult): string {
     line('filling tick → fill written:          ', result.tickToWrittenMs),
     line('filling tick → fill committed:        ', result.tickToCommittedMs),
     line('filling tick → fill at the client:    ', result.tickToClientMs),
+    `filling tick → client per fill in the job's times (${result.commit.fills} fills, each at the checkpoint that committed it):`,
+    line('  tick → engine emitted (sent-ms):     ', result.commit.tickToEngineMs),
+    line("  emitted → that checkpoint's trigger: ", result.commit.engineToTriggerMs),
+    line('  trigger → completed (Flink log):     ', result.commit.triggerToCompletedMs),
+    line('  completed → client:                  ', result.commit.completedToClientMs),
+    line('  completed → committed (bench reader):', result.commit.completedToCommittedMs),
+    ...result.commit.slowest.map((row) => `  slow: ${row}`),
     `per fill, medians: tick on Kafka → written ${ms(result.steps.kafkaToWrittenMs)}, written → committed ${ms(result.steps.writtenToCommittedMs)}, committed → client ${ms(result.steps.committedToClientMs)}`,
     line("fill engine's checkpoints (log):      ", result.checkpointMs),
     line('  of which finalization (JobManager):  ', result.checkpointFinalizationMs),
@@ -298,7 +399,10 @@ async function runPairs(orders: number, variants: Variant[], pairs: number): Pro
     process.stdout.write(
       `=== ${variantName(variant)}, medians of ${runs.length} runs: tick → client p50 ${of((r) => r.tickToClientMs.p50)} p99 ${of((r) => r.tickToClientMs.p99)}; ` +
         `tick → committed p50 ${of((r) => r.tickToCommittedMs.p50)}; written → committed ${of((r) => r.steps.writtenToCommittedMs)}; ` +
-        `checkpoints p50 ${of((r) => r.checkpointMs.p50)} p99 ${of((r) => r.checkpointMs.p99)}; analytics JVM ${median(runs.map((r) => r.analyticsCores)).toFixed(2)} cores\n`,
+        `checkpoints p50 ${of((r) => r.checkpointMs.p50)} p99 ${of((r) => r.checkpointMs.p99)}; ` +
+        `tick → engine p50 ${of((r) => r.commit.tickToEngineMs.p50)}; emitted → trigger p50 ${of((r) => r.commit.engineToTriggerMs.p50)}; ` +
+        `trigger → completed p50 ${of((r) => r.commit.triggerToCompletedMs.p50)} p99 ${of((r) => r.commit.triggerToCompletedMs.p99)}; ` +
+        `completed → client p50 ${of((r) => r.commit.completedToClientMs.p50)} p99 ${of((r) => r.commit.completedToClientMs.p99)}; analytics JVM ${median(runs.map((r) => r.analyticsCores)).toFixed(2)} cores\n`,
     );
   }
 }

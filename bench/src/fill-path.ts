@@ -150,6 +150,8 @@ export class FillTimeline {
   private readonly tickOrder: string[] = [];
   readonly written = new Map<string, number>();
   readonly committed = new Map<string, number>();
+  /** The job's `sent-ms` of each watched fill: its sink got it from the fill engine (JVM clock, same machine). */
+  readonly engineSent = new Map<string, number>();
   /** Every fill update (fill quantity > 0) read committed, with when it arrived. */
   readonly committedFills: number[] = [];
   private readonly watched = new Set<string>();
@@ -196,7 +198,11 @@ export class FillTimeline {
         if (update.fillQuantity <= 0) return;
         const now = Date.now();
         if (countAll) this.committedFills.push(now);
-        if (this.watched.has(update.orderId) && !into.has(update.orderId)) into.set(update.orderId, now);
+        if (this.watched.has(update.orderId) && !into.has(update.orderId)) {
+          into.set(update.orderId, now);
+          const sent = Number(message.headers?.['sent-ms']?.toString() ?? Number.NaN);
+          if (Number.isFinite(sent) && !this.engineSent.has(update.orderId)) this.engineSent.set(update.orderId, sent);
+        }
       };
     const readers: [ConsumerConfig, string, (payload: EachMessagePayload) => Promise<void>][] = [
       [
@@ -249,6 +255,8 @@ export interface ProbeFill {
   tickAt: number;
   tickOnKafkaAt: number | undefined;
   writtenAt: number | undefined;
+  /** The fill's `sent-ms` header: the job's sink got it from the engine (undefined from a job without it). */
+  engineSentAt: number | undefined;
   committedAt: number | undefined;
   clientAt: number;
 }
@@ -322,6 +330,7 @@ export class FillProbe {
       tickAt: fill.tickMs,
       tickOnKafkaAt: this.timeline.tickSeenAt(fill.symbol, fill.sequence),
       writtenAt: this.timeline.written.get(orderId),
+      engineSentAt: this.timeline.engineSent.get(orderId),
       committedAt: this.timeline.committed.get(orderId),
       clientAt: fill.at,
     };
