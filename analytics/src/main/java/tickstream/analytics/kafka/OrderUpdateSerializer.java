@@ -3,11 +3,19 @@ package tickstream.analytics.kafka;
 import com.google.flatbuffers.FlatBufferBuilder;
 import java.nio.charset.StandardCharsets;
 import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.header.internals.RecordHeaders;
 import tickstream.analytics.trading.MatchedUpdate;
 import tickstream.trading.OrderUpdate;
 
-/** An OrderUpdate (schemas/fbs/trading.fbs) on `fills`, keyed by its user. */
+/**
+ * An OrderUpdate (schemas/fbs/trading.fbs) on `fills`, keyed by its user, with a `sent-ms` header
+ * (wall clock ms, decimal ASCII): when the sink got it from the fill engine (chained, so when the
+ * engine emitted it). A fill is read only once its checkpoint commits; the header splits the
+ * order → fill latency into the engine's part and the commit's (bench/src/fill-latency.ts).
+ */
 public final class OrderUpdateSerializer extends OneTopicSerializer<MatchedUpdate> {
+    public static final String SENT_HEADER = "sent-ms";
+
     private transient FlatBufferBuilder builder;
 
     public OrderUpdateSerializer(String topic) {
@@ -16,7 +24,10 @@ public final class OrderUpdateSerializer extends OneTopicSerializer<MatchedUpdat
 
     @Override
     public ProducerRecord<byte[], byte[]> serialize(MatchedUpdate update, KafkaSinkContext context, Long timestamp) {
-        return new ProducerRecord<>(topic, null, update.timeMs, update.user.getBytes(StandardCharsets.UTF_8), encode(update));
+        RecordHeaders headers = new RecordHeaders();
+        headers.add(SENT_HEADER, Long.toString(System.currentTimeMillis()).getBytes(StandardCharsets.US_ASCII));
+        return new ProducerRecord<>(
+                topic, null, update.timeMs, update.user.getBytes(StandardCharsets.UTF_8), encode(update), headers);
     }
 
     public byte[] encode(MatchedUpdate u) {

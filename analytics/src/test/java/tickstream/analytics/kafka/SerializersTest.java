@@ -206,6 +206,26 @@ class SerializersTest {
         assertTrue(sent >= before && sent <= after, "sent-ms " + sent + " is when it was serialized");
     }
 
+    @Test
+    void writesAnOrderUpdateKeyedByItsUserWithWhenTheSinkGotItAsAHeader() {
+        MatchedUpdate update = new MatchedUpdate();
+        update.id = "o7-1";
+        update.orderId = "o7";
+        update.user = "alice";
+        update.symbol = "AAPL";
+        update.fillQuantity = 1;
+        update.timeMs = 1_000;
+        long before = System.currentTimeMillis();
+        var record = new OrderUpdateSerializer("fills").serialize(update, null, null);
+        long after = System.currentTimeMillis();
+        assertEquals("fills", record.topic());
+        assertEquals("alice", new String(record.key(), StandardCharsets.UTF_8));
+        assertEquals(1_000L, record.timestamp());
+        assertEquals("o7-1", OrderUpdate.getRootAsOrderUpdate(ByteBuffer.wrap(record.value())).id());
+        long sent = header(record, OrderUpdateSerializer.SENT_HEADER);
+        assertTrue(sent >= before && sent <= after, "sent-ms " + sent + " is when it was serialized");
+    }
+
     private static long header(ProducerRecord<byte[], byte[]> record, String name) {
         return Long.parseLong(new String(record.headers().lastHeader(name).value(), StandardCharsets.US_ASCII));
     }
