@@ -507,7 +507,11 @@ async function measureFollow({ quick, runs, progress }: Context): Promise<[Throu
       { label: 'follow: lag at the start', value: of((r) => r.trend.start), unit: 'ticks' },
       { label: 'follow: lag at the end', value: of((r) => r.trend.end), unit: 'ticks' },
       { label: 'follow: lag, max', value: of((r) => r.trend.max), unit: 'ticks' },
-      { label: 'follow: lag, max, in time at the rate', value: of((r) => (r.trend.max / rate) * 1000), unit: 'ms' },
+      {
+        label: 'follow: lag, max, in time (÷ ticks/s produced)',
+        value: of((r) => (r.trend.max / r.producedPerSecond) * 1000),
+        unit: 'ms',
+      },
       {
         label: 'follow: |lag slope| (least squares)',
         value: of((r) => Math.abs(r.trend.slope)),
