@@ -16,6 +16,7 @@ import {
 } from './edge.js';
 import { fillTopic, loadOnce, runEdgeFollowBench } from './edge-ingest.js';
 import { atLeast, atMost, type Floor, formatFloor } from './floors.js';
+import { type FollowLagRun, followLagOnce } from './follow-lag.js';
 import { runConsumerPerformance, runProducerPerformance } from './kafka-perf-tools.js';
 import { type BrokerProcess, cli, cpuTimes, startBrokerProcess, stopChild } from './processes.js';
 import { measureProducerRun } from './producer.js';
@@ -25,7 +26,7 @@ import { formatValue } from './svg-chart.js';
 /**
  * `tickstream bench --only throughput` (issue 24's "Measure" section): each throughput figure of
  * the pipeline beside its reference, measured in the same run, with the issue's floor printed
- * beside it. Six parts, each reusing the bench that measures it alone:
+ * beside it. Seven parts, each reusing the bench that measures it alone:
  *
  * 1. ingest — an edge loading a pre-filled topic (edge-ingest.ts), beside Apache Kafka's Java
  *    ConsumerPerformance reading the same topic;
@@ -35,7 +36,8 @@ import { formatValue } from './svg-chart.js';
  * 4. producer — `--rate max`, 2 workers (producer.ts), beside Java ProducerPerformance writing
  *    records of a tick's size, into the embedded broker and into Apache Kafka;
  * 5. e2e — latency at 250 k ticks/s offered (e2e.ts), with the load average;
- * 6. idle — an edge following 5,000 ticks/s with no client (edge-ingest.ts --follow).
+ * 6. idle — an edge following 5,000 ticks/s with no client (edge-ingest.ts --follow);
+ * 7. follow — an edge following 250,000 ticks/s live, its lag sampled every second (follow-lag.ts).
  *
  * Full: medians of `runs` (5). Quick (CI): one short run of each, 1k clients only, producer into
  * the embedded broker only (Apache Kafka's start alone would take a minute of CI).
@@ -472,6 +474,68 @@ async function measureIdle({ quick, runs, progress }: Context): Promise<[Through
   return [section, result];
 }
 
+/** 7. An edge following 250,000 ticks/s live: is its lag flat? */
+async function measureFollow({ quick, runs, progress }: Context): Promise<[ThroughputSection, unknown]> {
+  const rate = 250_000;
+  const seconds = quick ? 10 : 60;
+  const perRun: FollowLagRun[] = [];
+  for (let run = 0; run < runs; run++) {
+    const measured = await followLagOnce({ rate, symbols: SYMBOLS, seconds, warmupSeconds: 3, progress });
+    perRun.push(measured);
+    const { trend } = measured;
+    progress(
+      `follow run ${run + 1}/${runs}: lag ${thousands(trend.start)} → ${thousands(trend.end)} ticks (max ${thousands(trend.max)}), ` +
+        `slope ${thousands(trend.slope)} ticks/s; ${thousands(measured.producedPerSecond)} ticks/s produced; ` +
+        `edge ${measured.cores.edge.toFixed(2)} cores, producer ${measured.cores.producer.toFixed(2)}, broker ${measured.cores.broker.toFixed(2)}; ` +
+        `load ${measured.loadAverage.map((l) => l.toFixed(2)).join(', ')}`,
+    );
+  }
+  const of = (pick: (r: FollowLagRun) => number): number => median(perRun.map(pick));
+  // Flat: the lag grows (or shrinks) by less than 1 % of the rate each second.
+  const flat = rate * 0.01;
+  const section: ThroughputSection = {
+    title: `7. Following ${thousands(rate)} ticks/s live for ${seconds} s: the edge's lag`,
+    reference: "the issue's floor: flat lag (least-squares growth under 1 % of the rate)",
+    figures: [
+      {
+        label: 'follow: ticks/s produced',
+        value: of((r) => r.producedPerSecond),
+        unit: 'ticks/s',
+        floor: atLeast(rate * 0.99),
+      },
+      { label: 'follow: ticks/s the edge applied', value: of((r) => r.appliedPerSecond), unit: 'ticks/s' },
+      { label: 'follow: lag at the start', value: of((r) => r.trend.start), unit: 'ticks' },
+      { label: 'follow: lag at the end', value: of((r) => r.trend.end), unit: 'ticks' },
+      { label: 'follow: lag, max', value: of((r) => r.trend.max), unit: 'ticks' },
+      {
+        label: 'follow: lag, max, in time (÷ ticks/s produced)',
+        value: of((r) => (r.trend.max / r.producedPerSecond) * 1000),
+        unit: 'ms',
+      },
+      {
+        label: 'follow: |lag slope| (least squares)',
+        value: of((r) => Math.abs(r.trend.slope)),
+        unit: 'ticks/s',
+        floor: atMost(flat),
+      },
+      { label: 'follow: edge CPU', value: of((r) => r.cores.edge), unit: 'cores' },
+      { label: 'follow: producer CPU', value: of((r) => r.cores.producer), unit: 'cores' },
+      { label: 'follow: broker CPU', value: of((r) => r.cores.broker), unit: 'cores' },
+      {
+        label: 'follow: load average (1 min) at the end',
+        value: of((r) => r.loadAverage[0] ?? Number.NaN),
+        unit: 'load',
+      },
+    ],
+    notes: [
+      `${SYMBOLS} symbols, \`producer --rate ${rate} --workers 2\`; the edge started with --history 0 on the empty topic, so its lag is the topic's end offsets (ListOffsets) − its ticks applied (/metrics), read once a second for ${seconds} s after 3 s of warm-up;`,
+      `signed slopes per run: ${perRun.map((r) => thousands(r.trend.slope)).join(', ')} ticks/s (negative: catching up).`,
+      'broker, producer and edge share the machine’s cores: the load average says how much else ran.',
+    ],
+  };
+  return [section, perRun];
+}
+
 const PARTS = {
   ingest: measureIngest,
   'fan-out': measureFanOut,
@@ -479,6 +543,7 @@ const PARTS = {
   producer: measureProducer,
   e2e: measureEndToEnd,
   idle: measureIdle,
+  follow: measureFollow,
 } as const;
 export type ThroughputPart = keyof typeof PARTS;
 export const THROUGHPUT_PARTS = Object.keys(PARTS) as ThroughputPart[];
@@ -532,7 +597,7 @@ export function formatThroughputBench(result: ThroughputResult): string {
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
-  // node bench/dist/throughput.js [--quick] [--runs 5] [--parts ingest,fan-out,bytes,producer,e2e,idle]
+  // node bench/dist/throughput.js [--quick] [--runs 5] [--parts ingest,fan-out,bytes,producer,e2e,idle,follow]
   const args = process.argv.slice(2);
   const value = (flag: string): string | undefined =>
     args.includes(flag) ? (args[args.indexOf(flag) + 1] ?? '') : undefined;

@@ -13,6 +13,13 @@ export class Channel<Member> {
   readonly members = new Set<Member>();
   /** Members whose sockets are subscribed to `topic` (all but the lagging): a published Delta reaches them. */
   listeners = 0;
+  /** Bytes of every Delta published to `topic` so far: the clock of the members' `softCheckAt`. */
+  publishedBytes = 0;
+  /**
+   * The lowest `softCheckAt` of the listening members (lower is allowed, never higher): until
+   * `publishedBytes` passes it no member can be over the soft limit, so no member need be asked.
+   */
+  softCheckAt = Number.POSITIVE_INFINITY;
   ids: Uint16Array;
   /** For large channels: 1 for each id in `ids`. */
   bitmap: Uint8Array | null = null;

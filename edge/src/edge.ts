@@ -649,6 +649,7 @@ export async function startEdge(options: EdgeOptions): Promise<RunningEdge> {
       limiter: new RateLimiter(options.maxMessagesPerSecond, options.messageBurst, Date.now()),
       lagging: false,
       laggingSinceMs: 0,
+      softCheckAt: 0,
       closed: false,
     };
   }

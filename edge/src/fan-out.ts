@@ -25,6 +25,12 @@ const CANDLE_UPDATE_BARS = 2;
 /** Most bars in one update after the analytics job wrote finished bars (it may catch up on many at once). */
 const FINAL_UPDATE_BARS = 500;
 const NO_CHANGES = new Uint16Array(0);
+/**
+ * The most a server frame's header adds to its payload in the send buffer (2 bytes, +8 for a
+ * 64-bit length): the soft limit's credit counts each frame at its payload plus this. uWS's own
+ * pings (a few bytes once per idle timeout) are left out.
+ */
+const FRAME_HEADER_BYTES = 10;
 
 /**
  * Publishes the market to clients, once per window: the Delta of each channel (encoded and
@@ -93,10 +99,11 @@ export class FanOut {
         if (count === 0) continue;
         const batch = this.deltas.encode(channel.spec.all ? changes : this.scratch, count);
         if (batch.count === 0) continue;
-        this.muteLaggards(channel, nowMs);
+        if (channel.publishedBytes > channel.softCheckAt) this.muteLaggards(channel, nowMs);
         channel.seq++;
         const frame = this.encoder.delta(this.epoch, channel.seq, batch);
         this.topics.publish(channel.topic, frame);
+        channel.publishedBytes += frame.length + FRAME_HEADER_BYTES;
         this.countDelta(channel, frame.length, batch.count);
       }
     }
@@ -140,19 +147,37 @@ export class FanOut {
   }
 
   /**
-   * Members of `channel` over the soft limit stop listening before its Delta goes out: the one
-   * call per member and window that pub/sub leaves in JavaScript (uWS's own limit is 4× the hard one).
+   * Members of `channel` over the soft limit stop listening before its Delta goes out (uWS's own
+   * limit is 4× the hard one). Only members whose `softCheckAt` the channel's Deltas have passed
+   * are asked for their buffer: one that was empty needs asking after ~soft limit ÷ Delta size
+   * windows, not every window. Asking every member every window cost as much CPU as uWS's native
+   * publish itself at 5k clients in pages of 50 (docs/edge.md, "Fan-out").
    */
   private muteLaggards(channel: Channel<Session>, nowMs: number): void {
     const soft = this.limits.softBufferBytes;
+    const published = channel.publishedBytes;
+    let next = Number.POSITIVE_INFINITY;
     for (const member of channel.members) {
       if (member.listeningTo !== channel || member.outlet === null) continue;
-      if (member.outlet.bufferedAmount() <= soft) continue;
-      member.lagging = true;
-      member.laggingSinceMs = nowMs;
-      this.lagging.add(member);
-      this.stopListening(member);
+      if (published > member.softCheckAt) {
+        const buffered = member.outlet.bufferedAmount();
+        if (buffered > soft) {
+          this.mute(member, nowMs);
+          continue;
+        }
+        member.softCheckAt = published + soft - buffered;
+      }
+      if (member.softCheckAt < next) next = member.softCheckAt;
     }
+    channel.softCheckAt = next;
+  }
+
+  /** Over the soft limit: off the topic (its seq jumps) until it drains. */
+  private mute(member: Session, nowMs: number): void {
+    member.lagging = true;
+    member.laggingSinceMs = nowMs;
+    this.lagging.add(member);
+    this.stopListening(member);
   }
 
   /** A published Delta, counted as the frames uWS writes for it: one per listening member. */
@@ -174,6 +199,13 @@ export class FanOut {
     session.outlet.listen(channel.topic);
     channel.listeners++;
     session.listeningTo = channel;
+    this.creditSoftLimit(session, channel, session.outlet.bufferedAmount());
+  }
+
+  /** `buffered` bytes are in the socket now: it may take Deltas until the soft limit before it is asked again. */
+  private creditSoftLimit(session: Session, channel: Channel<Session>, buffered: number): void {
+    session.softCheckAt = channel.publishedBytes + this.limits.softBufferBytes - buffered;
+    if (session.softCheckAt < channel.softCheckAt) channel.softCheckAt = session.softCheckAt;
   }
 
   private stopListening(session: Session): void {
@@ -298,6 +330,9 @@ export class FanOut {
       return;
     }
     session.outlet.send(frame);
+    // Read anyway for the hard limit: the soft limit's credit is exact again for free.
+    if (session.listeningTo !== null)
+      this.creditSoftLimit(session, session.listeningTo, buffered + frame.length + FRAME_HEADER_BYTES);
     this.sent.frames.set(type, (this.sent.frames.get(type) ?? 0) + 1);
     this.sent.bytes += frame.length;
   }

@@ -40,6 +40,12 @@ export interface Session {
   /** Over the soft buffer limit: Deltas are skipped until the socket drains (then a Snapshot). */
   lagging: boolean;
   laggingSinceMs: number;
+  /**
+   * Its listening channel's `publishedBytes` up to which its send buffer cannot pass the soft
+   * limit: the buffer as last read plus every byte written since (the channel's Deltas and
+   * FanOut.send's frames) stays under it. Saves reading the buffer before every Delta.
+   */
+  softCheckAt: number;
   closed: boolean;
 }
 
