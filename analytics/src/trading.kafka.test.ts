@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import {
   decodeOrderUpdate,
   decodePortfolio,
+  EQUITY_CURVE_KEY_SUFFIX,
   encodeOrderCommand,
   type OrderUpdateFields,
   type PortfolioFields,
@@ -289,6 +290,8 @@ describe(`paper trading end to end: edge API → Flink fill engine → edge (${s
             if (message.value === null) return;
             const value = new Uint8Array(message.value);
             if (topic === tradingTopics.portfolios) {
+              // `<user>/equity-curve` records carry the curve only (docs/protocol.md, Kafka topics).
+              if (message.key?.toString().endsWith(EQUITY_CURVE_KEY_SUFFIX)) return;
               const portfolio = decodePortfolio(value);
               portfolios.set(portfolio.user, portfolio);
             } else {

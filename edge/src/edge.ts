@@ -166,10 +166,13 @@ export async function startEdge(options: EdgeOptions): Promise<RunningEdge> {
     log,
     onOrder: (user, change) =>
       pushToTraders(user, () => encoder.orderUpdated(epoch, orderState(change.entry), change.update), 'order-updated'),
-    onPortfolio: (user, portfolio) =>
+    onPortfolio: (user, read) =>
       pushToTraders(
         user,
-        () => encoder.portfolioState(epoch, { requestId: 0, portfolio, marks: tradingService.marks(portfolio) }),
+        () => {
+          const portfolio = read();
+          return encoder.portfolioState(epoch, { requestId: 0, portfolio, marks: tradingService.marks(portfolio) });
+        },
         'portfolio-state',
       ),
   });

@@ -1,4 +1,4 @@
-import type { OrderFields, OrderUpdateFields } from '@tickstream/schemas';
+import type { EquityCurveFields, OrderFields, OrderUpdateFields, PortfolioFields } from '@tickstream/schemas';
 import { describe, expect, it } from 'vitest';
 import { CLOSED_ORDERS_KEPT_PER_USER, TradingBook } from './trading-book.js';
 
@@ -99,5 +99,74 @@ describe('the trading book', () => {
     expect(book.orderByClientId('alice', 'keep')?.order.id).toBe('open');
     // Another user's book is untouched.
     expect(book.ordersOf('bob')).toEqual([]);
+  });
+
+  it('counts open orders through every way an order opens and ends, as a walk over them would', () => {
+    const book = new TradingBook();
+    const walked = (): number =>
+      book.ordersOf('alice').filter((entry) => ['new', 'partially_filled'].includes(entry.status)).length;
+    book.applyCommand('alice', { kind: 'order', order: order('o1') });
+    book.applyCommand('alice', { kind: 'order', order: order('o2') });
+    expect(book.openOrderCount('alice')).toBe(2);
+    book.applyUpdate(fill('o1', 2, 40, 40));
+    expect(book.openOrderCount('alice')).toBe(2);
+    book.applyUpdate(fill('o1', 3, 60, 100));
+    // Read before its order: the order arrives filled.
+    book.applyUpdate(fill('o3', 2, 100, 100));
+    book.applyCommand('alice', { kind: 'order', order: order('o3') });
+    // An update of another id shape (step 0) may move a final order back to open.
+    book.applyUpdate({ ...update('o2', 1, { status: 'rejected' }), id: 'x' });
+    expect(book.openOrderCount('alice')).toBe(walked());
+    expect(book.openOrderCount('alice')).toBe(0);
+    book.applyUpdate({ ...update('o2', 1, { status: 'new' }), id: 'y' });
+    expect(book.openOrderCount('alice')).toBe(1);
+    expect(book.openOrderCount('alice')).toBe(walked());
+    expect(book.openOrderCount('bob')).toBe(0);
+  });
+
+  it('decodes a portfolio when first asked for, once, with the curve record merged in', () => {
+    const book = new TradingBook();
+    const minute = 60_000;
+    const portfolioAt = (cash: number, at: number): PortfolioFields => ({
+      user: 'alice',
+      cash,
+      reservedCash: 0,
+      startingCash: 100,
+      realizedPnl: 0,
+      positions: [],
+      equityCurve: [{ timeMs: at, equity: cash }],
+      updatedAtMs: at,
+      resetAtMs: 0,
+      lastUpdateId: '',
+    });
+    const decoded: string[] = [];
+    const lazy =
+      <T>(name: string, value: T) =>
+      (): T => {
+        decoded.push(name);
+        return value;
+      };
+    expect(book.applyPortfolio('alice', lazy('p1', portfolioAt(100, minute)))).toBe(true);
+    expect(book.applyPortfolio('alice', lazy('p2', portfolioAt(90, 2 * minute + 5)))).toBe(true);
+    expect(decoded).toEqual([]);
+    const curve: EquityCurveFields = {
+      user: 'alice',
+      resetAtMs: 0,
+      points: [
+        { timeMs: minute, equity: 100 },
+        { timeMs: 2 * minute, equity: 95 },
+      ],
+    };
+    expect(book.applyEquityCurve('alice', lazy('c1', curve))).toBe(true);
+    expect(book.portfolioOf('alice')?.cash).toBe(90);
+    expect(book.portfolioOf('alice')?.equityCurve).toEqual([
+      { timeMs: minute, equity: 100 },
+      { timeMs: 2 * minute + 5, equity: 90 },
+    ]);
+    expect(decoded.sort()).toEqual(['c1', 'p2']);
+    expect(book.applyPortfolio('alice', null)).toBe(true);
+    expect(book.portfolioOf('alice')).toBeNull();
+    expect(book.applyEquityCurve('bob', lazy('c2', { ...curve, user: 'bob' }))).toBe(false);
+    expect(book.portfolioOf('bob')).toBeNull();
   });
 });

@@ -1,5 +1,7 @@
 import {
+  type EquityCurveFields,
   isOpenStatus,
+  mergeEquityCurve,
   type OrderCommandFields,
   type OrderFields,
   type OrderStatusName,
@@ -46,8 +48,20 @@ class UserTrading {
   readonly fillIds = new Set<string>();
   readonly orphans = new Map<string, OrderUpdateFields[]>();
   orphanCount = 0;
-  portfolio: PortfolioFields | null = null;
+  /** Orders in `orders` with an open status: checked on every placement, so counted, not walked. */
+  openCount = 0;
+  portfolio: Lazy<PortfolioFields> | null = null;
+  curve: Lazy<EquityCurveFields> | null = null;
+  /** The portfolio with the curve merged in, made when first asked for after either changed. */
+  shown: PortfolioFields | null | undefined;
 }
+
+/**
+ * A record kept as read and decoded the first time it is asked for: every edge reads every user's
+ * `portfolios` records (two per order under load), and most users have no page open on it.
+ * Returns null when the record cannot be read exactly (the reader says why).
+ */
+export type Lazy<T> = () => T | null;
 
 /** "<order id>-<n>" → n; 0 when the id has another shape (then only exact replays are skipped). */
 function stepOf(update: OrderUpdateFields): number {
@@ -95,6 +109,7 @@ export class TradingBook {
           step: 0,
         };
         mine.orders.set(order.id, entry);
+        mine.openCount++;
         if (order.clientOrderId !== '') mine.byClientId.set(order.clientOrderId, order.id);
         // Updates read before their order: apply them now, in the job's order.
         const waiting = mine.orphans.get(order.id) ?? [];
@@ -135,11 +150,20 @@ export class TradingBook {
    * A `portfolios` record (null: its tombstone). The latest record of the user's partition is the
    * portfolio, whatever its times say. True when the user had one or has one now.
    */
-  applyPortfolio(user: string, portfolio: PortfolioFields | null): boolean {
+  applyPortfolio(user: string, portfolio: Lazy<PortfolioFields> | null): boolean {
     const mine = this.of(user);
     const before = mine.portfolio;
     mine.portfolio = portfolio;
+    mine.shown = undefined;
     return before !== null || portfolio !== null;
+  }
+
+  /** A `<user>/equity-curve` record of `portfolios` (null: its tombstone). True when the user has a portfolio it shows in. */
+  applyEquityCurve(user: string, curve: Lazy<EquityCurveFields> | null): boolean {
+    const mine = this.of(user);
+    mine.curve = curve;
+    mine.shown = undefined;
+    return mine.portfolio !== null;
   }
 
   /** Moves an order to the state an update says, unless the update is older than what it has. */
@@ -155,7 +179,10 @@ export class TradingBook {
     entry.updatedAtMs = Math.max(entry.updatedAtMs, update.timeMs);
     entry.acknowledged = true;
     if (!isOpenStatus(update.status)) entry.cancelRequested = false;
-    if (wasOpen && !isOpenStatus(update.status)) this.closeOrder(mine, entry);
+    if (wasOpen && !isOpenStatus(update.status)) {
+      mine.openCount--;
+      this.closeOrder(mine, entry);
+    } else if (!wasOpen && isOpenStatus(update.status)) mine.openCount++;
     return true;
   }
 
@@ -165,6 +192,7 @@ export class TradingBook {
       const dropped = mine.orders.get(mine.closed.shift() as string);
       if (dropped === undefined) continue;
       mine.orders.delete(dropped.order.id);
+      if (isOpenStatus(dropped.status)) mine.openCount--;
       if (mine.byClientId.get(dropped.order.clientOrderId) === dropped.order.id)
         mine.byClientId.delete(dropped.order.clientOrderId);
     }
@@ -206,9 +234,7 @@ export class TradingBook {
   }
 
   openOrderCount(user: string): number {
-    let open = 0;
-    for (const entry of this.users.get(user)?.orders.values() ?? []) if (isOpenStatus(entry.status)) open++;
-    return open;
+    return this.users.get(user)?.openCount ?? 0;
   }
 
   /** Oldest first. */
@@ -216,8 +242,16 @@ export class TradingBook {
     return [...(this.users.get(user)?.fills ?? [])];
   }
 
+  /** The latest portfolio, its equity curve the EquityCurve record's points merged with its own. */
   portfolioOf(user: string): PortfolioFields | null {
-    return this.users.get(user)?.portfolio ?? null;
+    const mine = this.users.get(user);
+    if (mine === undefined) return null;
+    if (mine.shown === undefined) {
+      const portfolio = mine.portfolio?.() ?? null;
+      mine.shown =
+        portfolio === null ? null : { ...portfolio, equityCurve: mergeEquityCurve(mine.curve?.() ?? null, portfolio) };
+    }
+    return mine.shown;
   }
 
   get userCount(): number {

@@ -22,12 +22,15 @@ export type OrderOutcome =
 
 /**
  * One line per order placement, on the logger of the connection (`conn`) or /api request (`req`)
- * it came through: the order id when it was taken, the reason when it was not.
+ * it came through: the order id when it was taken (at debug: a line per order is a synchronous
+ * stdout write on the order path, thousands a second under load; the order itself is on
+ * `orders`), the reason when it was not (info; /api answers of 5xx are logged at error as well).
  */
 export function logOrderPlacement(logger: Logger, outcome: OrderOutcome): void {
   if (outcome.ok) {
+    if (!logger.isLevelEnabled('debug')) return;
     const { id, user, symbol, side, type, quantity } = outcome.entry.order;
-    logger.info({ orderId: id, user, symbol, side, type, quantity, status: outcome.status }, `order ${id} placed`);
+    logger.debug({ orderId: id, user, symbol, side, type, quantity, status: outcome.status }, `order ${id} placed`);
   } else logger.info({ status: outcome.status }, `order refused: ${outcome.message}`);
 }
 

@@ -1,7 +1,11 @@
 import {
+  checkEquityCurve,
+  checkPortfolio,
+  decodeCheckedEquityCurve,
+  decodeCheckedPortfolio,
   decodeOrderCommand,
   decodeOrderUpdate,
-  decodePortfolio,
+  EQUITY_CURVE_KEY_SUFFIX,
   encodeOrderCommand,
   type OrderCommandFields,
   type PortfolioFields,
@@ -9,7 +13,7 @@ import {
 } from '@tickstream/schemas';
 import { type KafkaSecurity, kafkaSecurityFromEnv } from '@tickstream/schemas/kafka-security';
 import type { Admin, Kafka } from 'kafkajs';
-import { type OrderChange, TradingBook } from './trading-book.js';
+import { type Lazy, type OrderChange, TradingBook } from './trading-book.js';
 import { BatchingWriter, type KeyedRecord, UserStateReader, userStateKafka } from './user-state-kafka.js';
 
 /** The trading topics (docs/trading.md). */
@@ -58,7 +62,8 @@ export interface TradingStateOptions {
   log: (line: string) => void;
   /** An order changed once the state is loaded (older changes are history). */
   onOrder: (user: string, change: OrderChange) => void;
-  onPortfolio: (user: string, portfolio: PortfolioFields | null) => void;
+  /** `portfolio` decodes the record when called (only a user with a page open needs it). */
+  onPortfolio: (user: string, portfolio: () => PortfolioFields | null) => void;
 }
 
 /**
@@ -132,11 +137,24 @@ export class TradingState {
     const { topics } = this.options;
     try {
       if (record.topic === topics.portfolios) {
-        const portfolio = record.value === null ? null : decodePortfolio(record.value);
-        if (portfolio !== null && portfolio.user !== record.key)
-          throw new ProtocolError('invalid-field', `portfolio of ${portfolio.user} under key ${record.key}`);
-        if (this.book.applyPortfolio(record.key, portfolio) && this.ready)
-          this.options.onPortfolio(record.key, portfolio);
+        // Checked now (layout and user), decoded when first asked for (most users have no page here).
+        let user = record.key;
+        let changed: boolean;
+        if (record.key.endsWith(EQUITY_CURVE_KEY_SUFFIX)) {
+          user = record.key.slice(0, -EQUITY_CURVE_KEY_SUFFIX.length);
+          const curve =
+            record.value === null
+              ? null
+              : this.lazily(record, record.value, user, checkEquityCurve, decodeCheckedEquityCurve);
+          changed = this.book.applyEquityCurve(user, curve);
+        } else {
+          const portfolio =
+            record.value === null
+              ? null
+              : this.lazily(record, record.value, user, checkPortfolio, decodeCheckedPortfolio);
+          changed = this.book.applyPortfolio(user, portfolio);
+        }
+        if (changed && this.ready) this.options.onPortfolio(user, () => this.book.portfolioOf(user));
       } else if (record.value === null) {
         return;
       } else if (record.topic === topics.orders) {
@@ -153,6 +171,38 @@ export class TradingState {
       if (this.badRecords++ < 5)
         this.options.log(`skipped a bad ${record.topic} record (key ${JSON.stringify(record.key)}): ${error.message}`);
     }
+  }
+
+  /**
+   * A `portfolios` record whose layout and user `check` accepted now, decoded when first asked
+   * for, from a copy of its bytes (the value is a view of the whole fetched batch). A value
+   * `decode` refuses (an amount beyond 2^53) reads as none.
+   */
+  private lazily<T>(
+    record: KeyedRecord,
+    value: Buffer,
+    user: string,
+    check: (bytes: Uint8Array) => string,
+    decode: (bytes: Uint8Array) => T,
+  ): Lazy<T> {
+    const owner = check(value);
+    if (owner !== user) throw new ProtocolError('invalid-field', `a record of ${owner} under key ${record.key}`);
+    const bytes = new Uint8Array(value);
+    let decoded: T | null | undefined;
+    return () => {
+      if (decoded !== undefined) return decoded;
+      try {
+        decoded = decode(bytes);
+      } catch (error) {
+        if (!(error instanceof ProtocolError)) throw error;
+        decoded = null;
+        if (this.badRecords++ < 5)
+          this.options.log(
+            `skipped a bad ${record.topic} record (key ${JSON.stringify(record.key)}): ${error.message}`,
+          );
+      }
+      return decoded;
+    };
   }
 
   private applyCommand(user: string, command: OrderCommandFields): void {

@@ -455,6 +455,45 @@ describe(`trading (${selectedBackend()} backend)`, () => {
     expect(seen.size).toBe(3);
   });
 
+  it('shows the equity curve of the EquityCurve record followed by the portfolio’s own point', async () => {
+    const before = (await call('GET', '/api/portfolio', alice)).body as PortfolioJson;
+    const minute = 60_000;
+    const now = Date.now();
+    const cash = Math.round(before.cash * 10_000);
+    const portfolio = portfolioOf('alice', { cash, startingCash: STARTING_CASH }, [{ timeMs: now, equity: cash }]);
+    await engine.write({
+      portfolios: [portfolio],
+      curves: [
+        {
+          user: 'alice',
+          resetAtMs: portfolio.resetAtMs,
+          points: [
+            { timeMs: now - 3 * minute, equity: STARTING_CASH },
+            { timeMs: now - 2 * minute, equity: STARTING_CASH - 10_000 },
+          ],
+        },
+      ],
+    });
+    await until(
+      async () => ((await call('GET', '/api/portfolio', alice)).body as typeof before).equityCurve.length === 3,
+      15_000,
+      'the merged curve',
+    );
+    const shown = (await call('GET', '/api/portfolio', alice)).body as typeof before;
+    expect(shown.equityCurve).toEqual([
+      { time: now - 3 * minute, equity: STARTING_CASH / 10_000 },
+      { time: now - 2 * minute, equity: (STARTING_CASH - 10_000) / 10_000 },
+      { time: now, equity: cash / 10_000 },
+    ]);
+    // A curve of another reset than the portfolio's is left out: the portfolio's point alone.
+    await engine.write({ curves: [{ user: 'alice', resetAtMs: now, points: [{ timeMs: now, equity: 1 }] }] });
+    await until(
+      async () => ((await call('GET', '/api/portfolio', alice)).body as typeof before).equityCurve.length === 1,
+      15_000,
+      'the curve of another reset left out',
+    );
+  });
+
   it('shows bob none of alice’s state, over HTTP and the WebSocket, and pushes to alice’s connections only', async () => {
     expect((await call('GET', '/api/orders', bob)).body).toEqual({ orders: [] });
     expect((await call('GET', '/api/fills', bob)).body).toEqual({ fills: [] });

@@ -209,9 +209,10 @@ const MAX_RECORDS_PER_SEND = 500;
 
 /**
  * Writes the records of one topic with an idempotent producer (acks from all in-sync replicas,
- * retries without duplicates or reordering) and says when each is stored. Writes that arrive
- * while a send is in flight go together in the next one, so under load records are sent in
- * batches, and alone a record is sent at once.
+ * retries without duplicates or reordering) and says when each is stored. A send starts once
+ * the current turn of the event loop is over (setImmediate), so the orders uWS hands over in one
+ * turn go in one produce request; writes that arrive while a send is in flight go together in
+ * the next one. Alone, a record waits for no timer.
  */
 export class BatchingWriter {
   private readonly producer: Producer;
@@ -235,12 +236,14 @@ export class BatchingWriter {
   write(key: string, value: Uint8Array): Promise<void> {
     return new Promise((resolve, reject) => {
       this.queue.push({ key, value: Buffer.from(value.buffer, value.byteOffset, value.byteLength), resolve, reject });
-      if (!this.sending) void this.drain();
+      if (!this.sending) {
+        this.sending = true;
+        setImmediate(() => void this.drain());
+      }
     });
   }
 
   private async drain(): Promise<void> {
-    this.sending = true;
     while (this.queue.length > 0) {
       const batch = this.queue.splice(0, MAX_RECORDS_PER_SEND);
       try {

@@ -16,9 +16,11 @@ import {
 } from './server-codec.js';
 import { decodeMarketEvent, decodeTick, MarketEventKind, TickEncoder } from './tick-codec.js';
 import {
+  decodeEquityCurve,
   decodeOrderCommand,
   decodeOrderUpdate,
   decodePortfolio,
+  encodeEquityCurve,
   encodeOrderCommand,
   encodeOrderUpdate,
   encodePortfolio,
@@ -165,6 +167,7 @@ function seeds(): Uint8Array[] {
     encodeOrderCommand({ kind: 'cancel', cancel: { orderId: 'o1', user: 'alice', requestedAtMs: 3 } }),
     encodeOrderUpdate(fill),
     encodePortfolio(portfolio),
+    encodeEquityCurve({ user: 'alice', resetAtMs: 1, points: [{ timeMs: 2, equity: 3 }] }),
     server.hello({
       edgeId: 'e',
       epoch: 1,
@@ -343,6 +346,7 @@ const decoders: ReadonlyArray<readonly [string, (bytes: Uint8Array) => unknown]>
   ['orders record', (bytes) => decodeOrderCommand(bytes)],
   ['fills record', (bytes) => decodeOrderUpdate(bytes)],
   ['portfolios record', (bytes) => decodePortfolio(bytes)],
+  ['equity curve record', (bytes) => decodeEquityCurve(bytes)],
   [
     'delta data',
     (bytes) => applyDelta({ count: bytes[0] ?? 0, baseTimeUs: 0, data: bytes.subarray(1) }, new QuoteTable(1000)),

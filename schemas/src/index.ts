@@ -90,14 +90,23 @@ export {
 } from './tick-codec.js';
 export { TickReader } from './tick-reader.js';
 export {
+  checkEquityCurve,
+  checkPortfolio,
+  decodeCheckedEquityCurve,
+  decodeCheckedPortfolio,
+  decodeEquityCurve,
   decodeOrderCommand,
   decodeOrderUpdate,
   decodePortfolio,
+  EQUITY_CURVE_KEY_SUFFIX,
+  type EquityCurveFields,
   type EquityPointFields,
+  encodeEquityCurve,
   encodeOrderCommand,
   encodeOrderUpdate,
   encodePortfolio,
   isOpenStatus,
+  mergeEquityCurve,
   ORDER_SIDES,
   ORDER_STATUSES,
   ORDER_TYPES,

@@ -99,6 +99,12 @@ export const portfolioSpec: TableSpec = {
   ],
 };
 
+/** user, reset_at_ms, points. */
+export const equityCurveSpec: TableSpec = {
+  name: 'EquityCurve',
+  fields: [str, i64, { kind: 'vector', elementSize: EquityPoint.sizeOf() }],
+};
+
 const helloSpec: TableSpec = { name: 'Hello', fields: [str, i32, i64, i32, i16, i32, i32, i8] };
 const symbolInfoSpec: TableSpec = { name: 'SymbolInfo', fields: [i16, str, str] };
 const snapshotSpec: TableSpec = {

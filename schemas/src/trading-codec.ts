@@ -1,5 +1,6 @@
 import * as flatbuffers from 'flatbuffers';
 import { Command } from './generated/tickstream/trading/command.js';
+import { EquityCurve } from './generated/tickstream/trading/equity-curve.js';
 import { EquityPoint } from './generated/tickstream/trading/equity-point.js';
 import { Order } from './generated/tickstream/trading/order.js';
 import { OrderCancel } from './generated/tickstream/trading/order-cancel.js';
@@ -13,7 +14,7 @@ import { Position } from './generated/tickstream/trading/position.js';
 import type { Side } from './generated/tickstream/trading/side.js';
 import type { TimeInForce } from './generated/tickstream/trading/time-in-force.js';
 import { ProtocolError } from './protocol-error.js';
-import { orderCommandSpec, orderUpdateSpec, portfolioSpec } from './specs.js';
+import { equityCurveSpec, orderCommandSpec, orderUpdateSpec, portfolioSpec } from './specs.js';
 import { present, verifyRoot } from './verify.js';
 
 // The records of trading.fbs as plain objects. Prices and money are integers × 10,000
@@ -120,6 +121,20 @@ export interface PortfolioFields {
   resetAtMs: number;
   lastUpdateId: string;
 }
+
+/**
+ * A record of `portfolios` under the key `<user>/equity-curve` (trading.fbs EquityCurve): the
+ * user's equity curve since `resetAtMs`, written when it gains a point. Readers merge it with the
+ * Portfolio's own points (mergeEquityCurve).
+ */
+export interface EquityCurveFields {
+  user: string;
+  resetAtMs: number;
+  points: EquityPointFields[];
+}
+
+/** The key suffix of a user's EquityCurve record on `portfolios` (a user name holds no `/`). */
+export const EQUITY_CURVE_KEY_SUFFIX = '/equity-curve';
 
 function named<T extends string>(names: readonly T[], value: number, what: string): T {
   const name = names[value];
@@ -228,13 +243,7 @@ export function writePortfolio(builder: flatbuffers.Builder, portfolio: Portfoli
       );
     }),
   );
-  Portfolio.startEquityCurveVector(builder, portfolio.equityCurve.length);
-  // Vectors of structs are built back to front.
-  for (let i = portfolio.equityCurve.length - 1; i >= 0; i--) {
-    const point = portfolio.equityCurve[i] as EquityPointFields;
-    EquityPoint.createEquityPoint(builder, BigInt(point.timeMs), BigInt(point.equity));
-  }
-  const curve = builder.endVector();
+  const curve = writeEquityPoints(builder, portfolio.equityCurve);
   const lastUpdateId = builder.createString(portfolio.lastUpdateId);
   Portfolio.startPortfolio(builder);
   Portfolio.addUser(builder, user);
@@ -248,6 +257,26 @@ export function writePortfolio(builder: flatbuffers.Builder, portfolio: Portfoli
   Portfolio.addResetAtMs(builder, BigInt(portfolio.resetAtMs));
   Portfolio.addLastUpdateId(builder, lastUpdateId);
   return Portfolio.endPortfolio(builder);
+}
+
+/** Vectors of structs are built back to front. */
+function writeEquityPoints(builder: flatbuffers.Builder, points: readonly EquityPointFields[]): flatbuffers.Offset {
+  builder.startVector(EquityPoint.sizeOf(), points.length, 8);
+  for (let i = points.length - 1; i >= 0; i--) {
+    const point = points[i] as EquityPointFields;
+    EquityPoint.createEquityPoint(builder, BigInt(point.timeMs), BigInt(point.equity));
+  }
+  return builder.endVector();
+}
+
+export function writeEquityCurve(builder: flatbuffers.Builder, curve: EquityCurveFields): flatbuffers.Offset {
+  const user = builder.createString(curve.user);
+  const points = writeEquityPoints(builder, curve.points);
+  EquityCurve.startEquityCurve(builder);
+  EquityCurve.addUser(builder, user);
+  EquityCurve.addResetAtMs(builder, BigInt(curve.resetAtMs));
+  EquityCurve.addPoints(builder, points);
+  return EquityCurve.endEquityCurve(builder);
 }
 
 export function readPortfolio(portfolio: Portfolio): PortfolioFields {
@@ -380,4 +409,73 @@ export function encodePortfolio(portfolio: PortfolioFields): Uint8Array {
 export function decodePortfolio(bytes: Uint8Array): PortfolioFields {
   verifyRoot(bytes, portfolioSpec);
   return readPortfolio(Portfolio.getRootAsPortfolio(new flatbuffers.ByteBuffer(bytes)));
+}
+
+/**
+ * Checks a `portfolios` record value's layout and returns its user, decoding nothing else: an
+ * edge keeps every user's latest record and decodes only those someone asks for
+ * (decodeCheckedPortfolio). Throws only ProtocolError.
+ */
+export function checkPortfolio(bytes: Uint8Array): string {
+  verifyRoot(bytes, portfolioSpec);
+  return Portfolio.getRootAsPortfolio(new flatbuffers.ByteBuffer(bytes)).user() ?? '';
+}
+
+/** Decodes a value checkPortfolio accepted. Throws only ProtocolError (an amount beyond 2^53). */
+export function decodeCheckedPortfolio(bytes: Uint8Array): PortfolioFields {
+  return readPortfolio(Portfolio.getRootAsPortfolio(new flatbuffers.ByteBuffer(bytes)));
+}
+
+/** A `<user>/equity-curve` record value of `portfolios`. */
+export function encodeEquityCurve(curve: EquityCurveFields): Uint8Array {
+  return finished((builder) => writeEquityCurve(builder, curve));
+}
+
+/** Checks an EquityCurve record value's layout and returns its user (decodeCheckedEquityCurve reads the rest). Throws only ProtocolError. */
+export function checkEquityCurve(bytes: Uint8Array): string {
+  verifyRoot(bytes, equityCurveSpec);
+  return EquityCurve.getRootAsEquityCurve(new flatbuffers.ByteBuffer(bytes)).user() ?? '';
+}
+
+/** Decodes a value checkEquityCurve accepted. Throws only ProtocolError (a value beyond 2^53). */
+export function decodeCheckedEquityCurve(bytes: Uint8Array): EquityCurveFields {
+  const curve = EquityCurve.getRootAsEquityCurve(new flatbuffers.ByteBuffer(bytes));
+  const points: EquityPointFields[] = [];
+  const point = new EquityPoint();
+  for (let i = 0; i < curve.pointsLength(); i++) {
+    const p = curve.points(i, point) as EquityPoint;
+    points.push({ timeMs: exact(p.timeMs(), 'equity point time_ms'), equity: exact(p.equity(), 'equity') });
+  }
+  return { user: curve.user() ?? '', resetAtMs: exact(curve.resetAtMs(), 'reset_at_ms'), points };
+}
+
+/** Decodes a `<user>/equity-curve` record value. Throws only ProtocolError. */
+export function decodeEquityCurve(bytes: Uint8Array): EquityCurveFields {
+  checkEquityCurve(bytes);
+  return decodeCheckedEquityCurve(bytes);
+}
+
+const MINUTE_MS = 60_000;
+
+/**
+ * A user's equity curve as readers show it: the EquityCurve record's points (null: none read)
+ * since the portfolio's reset, then the Portfolio's own points by minute: one in the minute of the
+ * last point replaces it (the later change of that minute), one in a later minute is added, an
+ * older one is already in the curve. A Portfolio that still carries its whole curve (the engine
+ * before the EquityCurve record, or a stand-in) reads the same as before.
+ */
+export function mergeEquityCurve(
+  curve: EquityCurveFields | null,
+  portfolio: Pick<PortfolioFields, 'resetAtMs' | 'equityCurve'>,
+): EquityPointFields[] {
+  // A curve of another reset than the portfolio's (the two keys are read apart) is left out.
+  const merged = curve === null || curve.resetAtMs !== portfolio.resetAtMs ? [] : [...curve.points];
+  const minute = (timeMs: number): number => Math.floor(timeMs / MINUTE_MS);
+  for (const point of portfolio.equityCurve) {
+    const last = merged.at(-1);
+    if (last === undefined || minute(point.timeMs) > minute(last.timeMs)) merged.push(point);
+    else if (minute(point.timeMs) === minute(last.timeMs) && point.timeMs >= last.timeMs)
+      merged[merged.length - 1] = point;
+  }
+  return merged;
 }

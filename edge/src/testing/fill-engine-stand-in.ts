@@ -1,4 +1,7 @@
 import {
+  EQUITY_CURVE_KEY_SUFFIX,
+  type EquityCurveFields,
+  encodeEquityCurve,
   encodeOrderUpdate,
   encodePortfolio,
   type OrderStatusName,
@@ -36,11 +39,12 @@ export class FillEngineStandIn {
   }
 
   /**
-   * Writes updates to `fills` and portfolios to `portfolios` in one transaction, committed, or
-   * aborted with `abort` (a job that died before its checkpoint: readers must never see it).
+   * Writes updates to `fills`, and portfolios and equity curves (under `<user>/equity-curve`) to
+   * `portfolios`, in one transaction, committed, or aborted with `abort` (a job that died before
+   * its checkpoint: readers must never see it).
    */
   async write(
-    records: { updates?: OrderUpdateFields[]; portfolios?: PortfolioFields[] },
+    records: { updates?: OrderUpdateFields[]; portfolios?: PortfolioFields[]; curves?: EquityCurveFields[] },
     end: 'commit' | 'abort' = 'commit',
   ): Promise<void> {
     this.connected ??= this.producer.connect();
@@ -49,6 +53,7 @@ export class FillEngineStandIn {
     try {
       const updates = records.updates ?? [];
       const portfolios = records.portfolios ?? [];
+      const curves = records.curves ?? [];
       if (updates.length > 0)
         await transaction.send({
           topic: this.topics.fills,
@@ -62,6 +67,15 @@ export class FillEngineStandIn {
           messages: portfolios.map((portfolio) => ({
             key: portfolio.user,
             value: Buffer.from(encodePortfolio(portfolio)),
+          })),
+        });
+      if (curves.length > 0)
+        await transaction.send({
+          topic: this.topics.portfolios,
+          acks: -1,
+          messages: curves.map((curve) => ({
+            key: `${curve.user}${EQUITY_CURVE_KEY_SUFFIX}`,
+            value: Buffer.from(encodeEquityCurve(curve)),
           })),
         });
     } catch (error) {

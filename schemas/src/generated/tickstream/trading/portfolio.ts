@@ -76,7 +76,8 @@ positionsLength():number {
 }
 
 /**
- * Oldest first, at most 1,000 points.
+ * Oldest first, at most 1,000 points. The fill engine writes one: this change's minute, the
+ * rest is the `<user>/equity-curve` record's (readers merge them by minute; docs/trading.md).
  */
 equityCurve(index: number, obj?:EquityPoint):EquityPoint|null {
   const offset = this.bb!.__offset(this.bb_pos, 16);

@@ -42,7 +42,8 @@ public final class Portfolio extends Table {
   public tickstream.trading.Position.Vector positionsVector() { return positionsVector(new tickstream.trading.Position.Vector()); }
   public tickstream.trading.Position.Vector positionsVector(tickstream.trading.Position.Vector obj) { int o = __offset(14); return o != 0 ? obj.__assign(__vector(o), 4, bb) : null; }
   /**
-   * Oldest first, at most 1,000 points.
+   * Oldest first, at most 1,000 points. The fill engine writes one: this change's minute, the
+   * rest is the `<user>/equity-curve` record's (readers merge them by minute; docs/trading.md).
    */
   public tickstream.trading.EquityPoint equityCurve(int j) { return equityCurve(new tickstream.trading.EquityPoint(), j); }
   public tickstream.trading.EquityPoint equityCurve(tickstream.trading.EquityPoint obj, int j) { int o = __offset(16); return o != 0 ? obj.__assign(__vector(o) + j * 16, bb) : null; }

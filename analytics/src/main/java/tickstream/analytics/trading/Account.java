@@ -58,7 +58,8 @@ public class Account {
     public Map<String, OpenOrder> open = new LinkedHashMap<>();
     /**
      * The equity after the last change of each minute since the reset, oldest first, at most
-     * EQUITY_POINTS: the Portfolio record carries it, so a reader sees the session's curve.
+     * EQUITY_POINTS: written as the user's EquityCurve record when it gains a point, so a reader
+     * sees the session's curve (the Portfolio of each change carries only its minute's point).
      */
     public List<CurvePoint> equityCurve = new ArrayList<>();
 
@@ -66,17 +67,20 @@ public class Account {
 
     /**
      * Records the equity after a change: a change in the minute of the last point replaces it (the
-     * record stays small however many fills a minute has), one in a later minute adds a point.
+     * curve stays small however many fills a minute has), one in a later minute adds a point.
+     * Returns whether it added one: the curve's own record is written then (FillEngine), not at
+     * every change.
      */
-    public void markEquity(long timeMs, long equity) {
+    public boolean markEquity(long timeMs, long equity) {
         CurvePoint last = equityCurve.isEmpty() ? null : equityCurve.get(equityCurve.size() - 1);
         if (last != null && Math.floorDiv(last.timeMs, MINUTE_MS) == Math.floorDiv(timeMs, MINUTE_MS)) {
             last.timeMs = Math.max(last.timeMs, timeMs);
             last.equity = equity;
-            return;
+            return false;
         }
         if (equityCurve.size() >= EQUITY_POINTS) equityCurve.remove(0);
         equityCurve.add(new CurvePoint(timeMs, equity));
+        return true;
     }
 
     /** A user's first command opens the account with the starting cash (docs/trading.md, Accounts 1). */

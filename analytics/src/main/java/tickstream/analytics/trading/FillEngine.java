@@ -84,7 +84,7 @@ public class FillEngine extends KeyedCoProcessFunction<Integer, TradingCommand, 
                 account.reset(command.startingCash == 0 ? defaultStartingCash : command.startingCash, command.timeMs);
             }
         }
-        context.output(PORTFOLIOS, snapshot(command.user, account, command.timeMs, lastUpdateId));
+        outputPortfolio(context, command.user, account, command.timeMs, lastUpdateId);
         accounts.put(command.user, account);
     }
 
@@ -107,7 +107,7 @@ public class FillEngine extends KeyedCoProcessFunction<Integer, TradingCommand, 
         }
         for (Map.Entry<String, MatchedUpdate> entry : lastOfUser.entrySet()) {
             Account account = accounts.get(entry.getKey());
-            context.output(PORTFOLIOS, snapshot(entry.getKey(), account, tick.timeMs, entry.getValue().id));
+            outputPortfolio(context, entry.getKey(), account, tick.timeMs, entry.getValue().id);
             accounts.put(entry.getKey(), account);
         }
     }
@@ -123,6 +123,21 @@ public class FillEngine extends KeyedCoProcessFunction<Integer, TradingCommand, 
 
     private void save(String symbol, SymbolMatcher matcher) throws Exception {
         if (matcher != null) matchers.put(symbol, matcher);
+    }
+
+    /**
+     * The user's Portfolio after a change and, when the change started a new minute of the equity
+     * curve (or followed a reset), the whole curve as its own record: a curve of 1,000 points is
+     * 16 KB, which every fill's record carried before.
+     */
+    private void outputPortfolio(Context context, String user, Account account, long timeMs, String lastUpdateId)
+            throws Exception {
+        PortfolioSnapshot snapshot = snapshot(user, account, timeMs, lastUpdateId);
+        boolean newPoint = account.markEquity(timeMs, snapshot.equity);
+        CurvePoint point = account.equityCurve.get(account.equityCurve.size() - 1);
+        snapshot.equityCurve.add(new CurvePoint(point.timeMs, point.equity));
+        context.output(PORTFOLIOS, snapshot);
+        if (newPoint) context.output(PORTFOLIOS, PortfolioSnapshot.equityCurveOf(user, account));
     }
 
     private PortfolioSnapshot snapshot(String user, Account account, long timeMs, String lastUpdateId) throws Exception {
@@ -147,8 +162,6 @@ public class FillEngine extends KeyedCoProcessFunction<Integer, TradingCommand, 
             equity += last == null ? holding.cost : holding.quantity * last;
         }
         snapshot.equity = equity;
-        account.markEquity(timeMs, equity);
-        for (CurvePoint point : account.equityCurve) snapshot.equityCurve.add(new CurvePoint(point.timeMs, point.equity));
         return snapshot;
     }
 

@@ -29,6 +29,7 @@ import tickstream.analytics.trading.CurvePoint;
 import tickstream.analytics.trading.MatchedUpdate;
 import tickstream.analytics.trading.PortfolioSnapshot;
 import tickstream.analytics.trading.TradingTick;
+import tickstream.trading.EquityCurve;
 import tickstream.trading.OrderUpdate;
 import tickstream.trading.Portfolio;
 import tickstream.user.AlertKind;
@@ -178,6 +179,33 @@ class SerializersTest {
             assertEquals(1_000 + i * 60_000L, portfolio.equityCurve(i).timeMs());
             assertEquals(10 * (i + 1), portfolio.equityCurve(i).equity());
         }
+    }
+
+    @Test
+    void writesAUsersEquityCurveUnderItsOwnKeyAndAPortfolioUnderTheUser() {
+        PortfolioSerializer serializer = new PortfolioSerializer("portfolios");
+        PortfolioSnapshot curve = new PortfolioSnapshot();
+        curve.equityCurveRecord = true;
+        curve.user = "alice";
+        curve.resetAtMs = 500;
+        curve.equityCurve.add(new CurvePoint(1_000, 10));
+        curve.equityCurve.add(new CurvePoint(61_000, 20));
+        ProducerRecord<byte[], byte[]> record = serializer.serialize(curve, null, null);
+        assertEquals("alice/equity-curve", new String(record.key(), StandardCharsets.UTF_8));
+        EquityCurve read = EquityCurve.getRootAsEquityCurve(ByteBuffer.wrap(record.value()));
+        assertEquals("alice", read.user());
+        assertEquals(500, read.resetAtMs());
+        assertEquals(2, read.pointsLength());
+        assertEquals(61_000, read.points(1).timeMs());
+        assertEquals(20, read.points(1).equity());
+
+        PortfolioSnapshot portfolio = new PortfolioSnapshot();
+        portfolio.user = "alice";
+        portfolio.lastUpdateId = "";
+        portfolio.updatedAtMs = 61_000;
+        ProducerRecord<byte[], byte[]> plain = serializer.serialize(portfolio, null, null);
+        assertEquals("alice", new String(plain.key(), StandardCharsets.UTF_8));
+        assertEquals("alice", Portfolio.getRootAsPortfolio(ByteBuffer.wrap(plain.value())).user());
     }
 
     @Test

@@ -25,6 +25,21 @@ class EquityCurveTest {
     }
 
     @Test
+    void saysWhenAPointIsAddedTheCurvesOwnRecordIsWrittenThen() {
+        Account account = new Account();
+        assertEquals(
+                List.of(true, false, true, false, true),
+                List.of(
+                        account.markEquity(T0, 100),
+                        account.markEquity(T0 + 59_999, 101),
+                        account.markEquity(T0 + MINUTE, 102),
+                        account.markEquity(T0 + MINUTE + 1, 103),
+                        account.markEquity(T0 + 3 * MINUTE, 104)));
+        account.reset(5_000, T0 + 3 * MINUTE + 1);
+        assertEquals(true, account.markEquity(T0 + 3 * MINUTE + 1, 5_000));
+    }
+
+    @Test
     void keepsAtMostAThousandPointsDroppingTheOldest() {
         Account account = new Account();
         for (int minute = 0; minute < Account.EQUITY_POINTS + 5; minute++) account.markEquity(T0 + minute * MINUTE, minute);

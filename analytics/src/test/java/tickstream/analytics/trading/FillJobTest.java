@@ -91,6 +91,14 @@ class FillJobTest {
         assertEquals(List.of("o1-1 new", "o2-1 rejected", "o3-1 new", "o3-2 cancelled", "o1-2 partially_filled 60@1900100",
                         "o1-3 filled 40@1790100"),
                 updates.stream().map(FillJobTest::describe).toList());
+        // Each user's first change opens their curve: one EquityCurve record each, the rest Portfolios.
+        List<PortfolioSnapshot> curves = portfolios.stream().filter(p -> p.equityCurveRecord).toList();
+        assertEquals(List.of("alice", "bob"), curves.stream().map(p -> p.user).toList());
+        assertEquals(1, curves.get(0).equityCurve.size());
+        assertEquals(1_797_000_000_000L, curves.get(0).equityCurve.get(0).timeMs);
+        assertEquals(1_797_000_000_000L, curves.get(0).resetAtMs);
+        portfolios = portfolios.stream().filter(p -> !p.equityCurveRecord).toList();
+        assertEquals(6, portfolios.size());
         PortfolioSnapshot last = portfolios.get(portfolios.size() - 1);
         assertEquals("alice", last.user);
         assertEquals(1_000_000_000L - 60 * 1_900_100L - 40 * 1_790_100L, last.cash);
