@@ -58,6 +58,8 @@ export interface AnalyticsOptions {
   delivery?: Delivery;
   /** Prometheus text at http://HOST:PORT/metrics; unset: none. */
   metricsPort?: number;
+  /** The MiniCluster's REST API (Flink's checkpoint statistics) on 127.0.0.1:PORT; unset: a free port. */
+  restPort?: number;
   /** "latest" (default), "none", or the path of a checkpoint or savepoint. */
   restore?: string;
   topics?: Partial<AnalyticsTopics>;
@@ -67,6 +69,11 @@ export interface AnalyticsOptions {
   startingCash?: number;
   /** Without a checkpoint, ticks are read from this far back. Default 15 min. */
   backfillMs?: number;
+  /**
+   * The watermarks' bound on tick disorder (--out-of-orderness-ms; the job's default unless set):
+   * a detection is written once the watermark passes its tick, so this is most of its latency.
+   */
+  outOfOrdernessMs?: number;
   /** -Xmx of the JVM. Default 256m. */
   maxHeap?: string;
   /**
@@ -233,7 +240,9 @@ export async function startAnalytics(options: AnalyticsOptions): Promise<Running
   if (options.tradingUnalignedCheckpoints !== undefined)
     args.push('--trading-unaligned-checkpoints', String(options.tradingUnalignedCheckpoints));
   if (options.metricsPort !== undefined) args.push('--metrics-port', String(options.metricsPort));
+  if (options.restPort !== undefined) args.push('--rest-port', String(options.restPort));
   if (options.backfillMs !== undefined) args.push('--backfill-ms', String(options.backfillMs));
+  if (options.outOfOrdernessMs !== undefined) args.push('--out-of-orderness-ms', String(options.outOfOrdernessMs));
   if (options.startingCash !== undefined) args.push('--starting-cash', String(options.startingCash));
   if (options.standby) args.push('--standby', 'true');
   const jvm = [

@@ -6,6 +6,7 @@ import { type AnalyticsTopics, type RunningAnalytics, startAnalytics } from '@ti
 import { decodeCandleBar, decodeMarketEvent, MarketEventKind, TickEncoder } from '@tickstream/schemas';
 import { kafkaLz4Codec } from '@tickstream/schemas/lz4-node';
 import kafkajs from 'kafkajs';
+import { type CheckpointStats, checkpointStats, describeTasks } from './checkpoint-stats.js';
 import { cpuSeconds, endOffsetTotal, freePort, rssMb, spawnCli, startBrokerProcess, stopChild } from './processes.js';
 import { median } from './stats.js';
 
@@ -40,6 +41,8 @@ export interface AnalyticsBenchResult {
     checkpointBytes: number;
     lateTicks: number;
     rssMb: number;
+    /** Flink's own statistics, task by task (REST API): which state makes a checkpoint large or slow. */
+    checkpoints?: CheckpointStats;
   };
   /** Kill -9 → a 1s bar newer than the kill committed, the way `tickstream up` restarts the job (hot standby). */
   recoverySeconds: number[];
@@ -51,9 +54,15 @@ export interface AnalyticsBenchResult {
   standby: { rssMb: number; idleCores: number }[];
   /** At a read_committed consumer: what edges and `tickstream watch` see. */
   latency: { events: number; p50Ms: number; p99Ms: number; maxMs: number };
+  /** The JVM's CPU over the latency part's second half (its market: 200 symbols, 2,000 ticks/s). */
+  latencyJvmCores: number;
+  /** The latency part's checkpoints (Flink's statistics): their duration adds to what a read_committed reader waits. */
+  latencyCheckpoints?: CheckpointStats;
   /** At a read_uncommitted consumer: when the job wrote the event, before its transaction commits. */
   writtenLatency: { events: number; p50Ms: number; p99Ms: number; maxMs: number };
   checkpointIntervalMs: number;
+  /** The watermarks' bound on tick disorder the job ran with; undefined: the job's default. */
+  outOfOrdernessMs?: number;
 }
 
 /**
@@ -75,8 +84,10 @@ export interface AnalyticsBenchOptions {
   quick?: boolean;
   /** Which parts to run (default all): `node bench/dist/analytics.js --parts throughput`. */
   parts?: readonly AnalyticsBenchPart[];
-  /** The job's checkpoint interval (default the job's, 1 s): under exactly-once, how often output is committed. */
+  /** The job's checkpoint interval (default the job's, 200 ms): under exactly-once, how often output is committed. */
   checkpointIntervalMs?: number;
+  /** The watermarks' bound on tick disorder (the job's --out-of-orderness-ms; default the job's). */
+  outOfOrdernessMs?: number;
   /** The live part's kills, in turn (default standby, cold, standby, cold; --quick: standby): `--kills standby,standby`. */
   kills?: readonly Recovery['mode'][];
   progress?: (line: string) => void;
@@ -85,7 +96,7 @@ export interface AnalyticsBenchOptions {
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** The job's own default (AnalyticsOptions.java). */
-const DEFAULT_CHECKPOINT_INTERVAL_MS = 500;
+const DEFAULT_CHECKPOINT_INTERVAL_MS = 200;
 
 /** "jvm +312 ms, main +1,020 ms, …" in the order the steps happened. */
 export function describeSteps(steps: Record<string, number>): string {
@@ -165,6 +176,9 @@ export async function startJob(
     restore?: string;
     checkpointIntervalMs?: number;
     maxHeap?: string;
+    outOfOrdernessMs?: number;
+    /** Flink's REST API (checkpoint statistics) on this port; default any free one. */
+    restPort?: number;
     /** A standby takes over its predecessor's metrics port; it is returned once it stands by. */
     metricsPort?: number;
     standby?: boolean;
@@ -209,8 +223,10 @@ export async function runAnalyticsBench(options: AnalyticsBenchOptions = {}): Pr
   const quick = options.quick ?? false;
   const progress = options.progress ?? (() => {});
   const parts = new Set(options.parts ?? ['throughput', 'live', 'latency']);
-  const interval =
-    options.checkpointIntervalMs === undefined ? {} : { checkpointIntervalMs: options.checkpointIntervalMs };
+  const interval = {
+    ...(options.checkpointIntervalMs === undefined ? {} : { checkpointIntervalMs: options.checkpointIntervalMs }),
+    ...(options.outOfOrdernessMs === undefined ? {} : { outOfOrdernessMs: options.outOfOrdernessMs }),
+  };
   const scratch = mkdtempSync(join(tmpdir(), 'tickstream-bench-analytics-'));
   const broker = await startBrokerProcess(join(scratch, 'broker'));
   const kafka = new Kafka({ brokers: [broker.bootstrap], logLevel: logLevel.NOTHING });
@@ -311,9 +327,12 @@ export async function runAnalyticsBench(options: AnalyticsBenchOptions = {}): Pr
       try {
         await sleep(2000);
         const checkpointDir = join(scratch, liveTopic);
+        // Its own REST port, for Flink's checkpoint statistics (a standby started later takes any free one).
+        const restPort = await freePort();
         let run = await startJob(broker.bootstrap, topicsFor(liveTopic), checkpointDir, liveTopic, {
           backfillMs: 0,
           ...interval,
+          restPort,
         });
         delivery = run.job.delivery;
         // The JIT compiles Flink's code paths for the first minute (measured: 1.1 cores after 15 s,
@@ -343,9 +362,15 @@ export async function runAnalyticsBench(options: AnalyticsBenchOptions = {}): Pr
           lateTicks: metricSum(await scrape(run.metricsPort), 'flink_taskmanager_job_task_operator_late_ticks'),
           rssMb: rssMb(run.job.pid),
         };
+        try {
+          live.checkpoints = await checkpointStats(restPort, 'tickstream analytics');
+        } catch (error) {
+          progress(`no checkpoint statistics: ${(error as Error).message}`);
+        }
         progress(
           `default load: ${live.jvmCores.toFixed(2)} cores, ${live.cpuMsPer1000Ticks.toFixed(1)} CPU-ms per 1,000 ticks, checkpoint ${live.checkpointMs} ms / ${Math.round(live.checkpointBytes / 1024)} KB`,
         );
+        if (live.checkpoints) progress(`checkpoint by task: ${describeTasks(live.checkpoints.tasks, 30)}`);
 
         // Committed bars (as edges read them) and written ones (read_uncommitted: before the commit).
         // A record at or past a partition's end offset at the kill is the new job's: the killed
@@ -475,15 +500,19 @@ export async function runAnalyticsBench(options: AnalyticsBenchOptions = {}): Pr
     // ---- detection latency -----------------------------------------------------------------
     let latency = latencySummary([]);
     let writtenLatency = latencySummary([]);
+    let latencyJvmCores = Number.NaN;
+    let latencyCheckpoints: CheckpointStats | undefined;
     if (parts.has('latency')) {
       const latencyTopic = `bench-analytics-crashes-${Date.now()}`;
       const admin = kafka.admin();
       await admin.connect();
       await admin.createTopics({ topics: [{ topic: latencyTopic, numPartitions: 3 }] });
       await admin.disconnect();
+      const latencyRestPort = await freePort();
       const run = await startJob(broker.bootstrap, topicsFor(latencyTopic), join(scratch, latencyTopic), latencyTopic, {
         backfillMs: 0,
         ...interval,
+        restPort: latencyRestPort,
       });
       delivery = run.job.delivery;
       const committed: number[] = [];
@@ -510,7 +539,16 @@ export async function runAnalyticsBench(options: AnalyticsBenchOptions = {}): Pr
       try {
         await market.start();
         progress(`detection latency: a 3 % fall every 0.5 s for ${quick ? 20 : 60} s`);
-        await sleep(quick ? 20_000 : 60_000);
+        // The JVM's CPU over the second half, the half whose crashes are summarised.
+        const halfMs = quick ? 10_000 : 30_000;
+        await sleep(halfMs);
+        const cpu0 = cpuSeconds(run.job.pid);
+        await sleep(halfMs);
+        latencyJvmCores = (cpuSeconds(run.job.pid) - cpu0) / (halfMs / 1000);
+        latencyCheckpoints = await checkpointStats(latencyRestPort, 'tickstream analytics').catch((error: Error) => {
+          progress(`no checkpoint statistics: ${error.message}`);
+          return undefined;
+        });
       } finally {
         await market.stop();
         await sleep(2000);
@@ -540,8 +578,11 @@ export async function runAnalyticsBench(options: AnalyticsBenchOptions = {}): Pr
       recoveries,
       standby: standbyCost,
       latency,
+      latencyJvmCores,
+      ...(latencyCheckpoints ? { latencyCheckpoints } : {}),
       writtenLatency,
       checkpointIntervalMs: options.checkpointIntervalMs ?? DEFAULT_CHECKPOINT_INTERVAL_MS,
+      ...(options.outOfOrdernessMs === undefined ? {} : { outOfOrdernessMs: options.outOfOrdernessMs }),
     };
   } finally {
     await broker.close();
@@ -626,7 +667,7 @@ class CrashingMarket {
 export function formatAnalyticsBench(result: AnalyticsBenchResult): string {
   // Only the parts that ran (`--parts`): the others' figures are NaN or empty.
   const lines = [
-    `analytics (Flink MiniCluster, one JVM, ${result.delivery}, checkpoints every ${result.checkpointIntervalMs} ms), ${result.machine.cpus} cores:`,
+    `analytics (Flink MiniCluster, one JVM, ${result.delivery}, checkpoints every ${result.checkpointIntervalMs} ms${result.outOfOrdernessMs === undefined ? '' : `, out-of-orderness ${result.outOfOrdernessMs} ms`}), ${result.machine.cpus} cores:`,
     ...result.throughput.map(
       (row) =>
         `  parallelism ${row.parallelism}: ${Math.round(row.ticksPerSecond).toLocaleString('en-US')} ticks/s draining a backlog of ${result.backlogTicks.toLocaleString('en-US')} on ${row.jvmCores.toFixed(2)} cores = ${Math.round(row.ticksPerCoreSecond).toLocaleString('en-US')} ticks per core-second`,
@@ -636,6 +677,12 @@ export function formatAnalyticsBench(result: AnalyticsBenchResult): string {
     lines.push(
       `  default load: ${Math.round(result.live.ticksPerSecond)} ticks/s on ${result.live.jvmCores.toFixed(2)} cores, ${result.live.cpuMsPer1000Ticks.toFixed(1)} CPU-ms per 1,000 ticks, ${result.live.lateTicks} late ticks, RSS ${Math.round(result.live.rssMb)} MB`,
       `  checkpoint: ${result.live.checkpointMs} ms, ${Math.round(result.live.checkpointBytes / 1024)} KB (median)`,
+    );
+  const stats = result.live.checkpoints;
+  if (stats)
+    lines.push(
+      `  checkpoints (Flink's statistics over the last ${Math.min(stats.completed, 10)}): duration p50 ${Math.round(stats.durationMs.p50)} / p99 ${Math.round(stats.durationMs.p99)} ms, size p50 ${Math.round(stats.bytes.p50 / 1024)} KB`,
+      `    largest tasks: ${describeTasks(stats.tasks)}`,
     );
   for (const mode of ['standby', 'cold'] as const) {
     const runs = result.recoveries.filter((recovery) => recovery.mode === mode);
@@ -654,26 +701,34 @@ export function formatAnalyticsBench(result: AnalyticsBenchResult): string {
     lines.push(
       `  tick → FlashCrash at a read_committed consumer: p50 ${result.latency.p50Ms} ms, p99 ${result.latency.p99Ms} ms, max ${result.latency.maxMs} ms (${result.latency.events} events)`,
       `  tick → FlashCrash written (read_uncommitted): p50 ${result.writtenLatency.p50Ms} ms, p99 ${result.writtenLatency.p99Ms} ms, max ${result.writtenLatency.maxMs} ms`,
+      `  the JVM over the latency part's second half: ${result.latencyJvmCores.toFixed(2)} cores` +
+        (result.latencyCheckpoints
+          ? `; checkpoints p50 ${result.latencyCheckpoints.durationMs.p50} / p99 ${Math.round(result.latencyCheckpoints.durationMs.p99)} ms, ${Math.round(result.latencyCheckpoints.bytes.p50 / 1024)} KB`
+          : ''),
     );
   return lines.join('\n');
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
-  // node bench/dist/analytics.js [--quick] [--parts throughput,live,latency] [--checkpoint-interval MS] [--kills standby,cold]
+  // node bench/dist/analytics.js [--quick] [--parts throughput,live,latency] [--checkpoint-interval MS]
+  //   [--out-of-orderness MS] [--kills standby,cold|none]
   const argument = (name: string): string | undefined =>
     process.argv.includes(name) ? process.argv[process.argv.indexOf(name) + 1] : undefined;
   const partsArgument = argument('--parts');
   const intervalArgument = argument('--checkpoint-interval');
+  const boundArgument = argument('--out-of-orderness');
   const killsArgument = argument('--kills');
-  const kills = killsArgument?.split(',');
+  // `--kills none`: the default load's figures only, no recovery.
+  const kills = killsArgument === 'none' ? [] : killsArgument?.split(',');
   if (kills?.some((kill) => kill !== 'standby' && kill !== 'cold')) {
-    process.stderr.write(`--kills takes standby and cold, comma-separated (got ${killsArgument})\n`);
+    process.stderr.write(`--kills takes standby and cold, comma-separated, or none (got ${killsArgument})\n`);
     process.exit(2);
   }
   const result = await runAnalyticsBench({
     quick: process.argv.includes('--quick'),
     ...(partsArgument ? { parts: partsArgument.split(',') as AnalyticsBenchPart[] } : {}),
     ...(intervalArgument ? { checkpointIntervalMs: Number(intervalArgument) } : {}),
+    ...(boundArgument ? { outOfOrdernessMs: Number(boundArgument) } : {}),
     ...(kills ? { kills: kills as Recovery['mode'][] } : {}),
     progress: (line) => process.stderr.write(`${line}\n`),
   });

@@ -33,7 +33,7 @@ export const analyticsCommand: Command = {
       type: 'string',
       value: 'DURATION',
       description: 'how often state is checkpointed (and, exactly-once, output committed)',
-      default: '500ms',
+      default: '200ms',
     },
     'trading-checkpoint-interval': {
       type: 'string',

@@ -1,5 +1,7 @@
 package tickstream.analytics.alerts;
 
+import org.apache.flink.api.common.typeinfo.TypeInfo;
+
 /**
  * One resolution of a symbol's tick history: the non-empty buckets of `widthMs` (aligned to
  * multiples of it since the epoch), oldest first, at most `MAX_BUCKETS`. A bucket keeps its first
@@ -8,7 +10,10 @@ package tickstream.analytics.alerts;
  *
  * What came before the oldest bucket is `before`: nothing (the history is complete), the last tick
  * of a dropped bucket (an exact answer up to the oldest bucket), or unknown.
+ *
+ * Checkpointed by TickBucketsSerializer: the held buckets only, as small differences.
  */
+@TypeInfo(TickBucketsTypeInfo.Factory.class)
 public class TickBuckets {
     /** 32 bytes a bucket: 32 kB for one symbol at one resolution, at any tick rate. */
     static final int MAX_BUCKETS = 1_024;

@@ -60,7 +60,42 @@ class TickHistoryRestoreTest {
 
     @Test
     void theOldHistoryAnswersAfterTheRestore() throws Exception {
+        assertTheOldHistoryAnswers(OperatorSnapshotUtil.readStateHandle(CHECKPOINT.toString()));
+    }
+
+    /**
+     * After such a restore the first tick moves the old ticks into buckets, and the next
+     * checkpoint writes them with TickBucketsSerializer (the POJO form read, then migrated): that
+     * checkpoint restores to the same answers, through the real operator and heap backend.
+     */
+    @Test
+    void theMigratedHistoryIsCheckpointedCompactlyAndRestoresAgain() throws Exception {
+        OperatorSubtaskState rewritten;
         try (var harness = harness(OperatorSnapshotUtil.readStateHandle(CHECKPOINT.toString()))) {
+            harness.processElement(AlertInput.of(tick(91, price(91))), 0);
+            rewritten = harness.snapshot(2, 2);
+        }
+        try (var harness = harness(rewritten)) {
+            // Reference at T0+92s − 60s: tick 32; +5 % of its price exactly.
+            Rule change = TestRules.rule("alice", "change", "AAPL", AlertKind.ChangePct, 5, T0);
+            change.windowMs = 60_000;
+            // (T0+30.5s, T0+92s]: ticks 31-92.
+            long volume = 0;
+            for (int i = 31; i <= 92; i++) volume += 10 + i;
+            Rule volumeAbove = TestRules.rule("alice", "volume", "AAPL", AlertKind.VolumeAbove, volume, T0);
+            volumeAbove.windowMs = 61_500;
+            Rule tooMuch = TestRules.rule("alice", "too-much", "AAPL", AlertKind.VolumeAbove, volume + 10 + 30, T0);
+            tooMuch.windowMs = 61_500;
+            for (Rule rule : List.of(change, volumeAbove, tooMuch)) harness.processBroadcastElement(new RuleChange(rule.key, rule), 0);
+
+            harness.processElement(AlertInput.of(tick(92, price(32) * 105 / 100)), 0);
+            List<Trigger> fired = harness.extractOutputValues();
+            assertEquals(List.of("change", "volume"), fired.stream().map(trigger -> trigger.ruleId).sorted().toList());
+        }
+    }
+
+    private static void assertTheOldHistoryAnswers(OperatorSubtaskState restored) throws Exception {
+        try (var harness = harness(restored)) {
             // Reference at T0+91s − 60s: tick 31, exactly +5 % away (tick 30 would give 5.097 %).
             Rule change = TestRules.rule("alice", "change", "AAPL", AlertKind.ChangePct, 5, T0);
             change.windowMs = 60_000;

@@ -152,11 +152,11 @@ class TickHistoryTest {
     }
 
     @Test
-    void flinkSerializesTheHistoryAsPojosNotKryo() {
+    void flinkSerializesTheHistoryAsPojosAndCompactBucketsNotKryo() {
         PojoTypeInfo<?> symbol = assertInstanceOf(PojoTypeInfo.class, TypeInformation.of(SymbolHistory.class));
         PojoTypeInfo<?> ticks = assertInstanceOf(PojoTypeInfo.class, symbol.getTypeAt(symbol.getFieldIndex("ticks")));
         ObjectArrayTypeInfo<?, ?> resolutions =
                 assertInstanceOf(ObjectArrayTypeInfo.class, ticks.getTypeAt(ticks.getFieldIndex("resolutions")));
-        assertInstanceOf(PojoTypeInfo.class, resolutions.getComponentInfo());
+        assertInstanceOf(TickBucketsTypeInfo.class, resolutions.getComponentInfo());
     }
 }
