@@ -1,4 +1,5 @@
 import { createRequire } from 'node:module';
+import { TickEncoder, type TickFields, TickWriter } from '@tickstream/schemas';
 import { decompressFrameSync } from 'lz4-napi';
 import { describe, expect, it } from 'vitest';
 import { BatchField, crcMatches, validateProducedBatch } from '../../broker/src/log/record-batch.js';
@@ -197,5 +198,38 @@ describe('record batch encoder', () => {
       [1, 1, '5678'],
     ]);
     expect(() => builder.seal()).toThrow(RangeError);
+  });
+
+  it("writes ticks with appendTick as append writes the library's encoding of them, byte for byte, from a small buffer up", () => {
+    const symbols = ['AAPL', 'BRK.B', 'ÆØÅ', 'X'];
+    const sectors = ['Technology', 'Financials', '', 'Énergie'];
+    const writer = new TickWriter(symbols, sectors);
+    const encoder = new TickEncoder();
+    // From 64 bytes both builders grow many times over the 500 ticks.
+    const direct = new RecordBatchBuilder(64);
+    const copied = new RecordBatchBuilder(64);
+    for (let i = 0; i < 500; i++) {
+      const index = i % symbols.length;
+      const tick: TickFields = {
+        symbol: symbols[index] as string,
+        sector: sectors[index] as string,
+        price: 1_892_345 + i * 7,
+        size: i % 17 === 0 ? 0 : 100 * i, // size 0: the library's layout
+        bid: 1_892_300 + i,
+        ask: 1_892_400 + i,
+        exchangeTimeUs: 1_795_000_000_000_000 + i * 1000,
+        sequence: i + 1,
+      };
+      const key = encodeRecordKey(Buffer.from(tick.symbol));
+      direct.appendTick(key, writer, index, tick, 1_795_000_000_000 + i);
+      const value = encoder.encode(tick);
+      copied.append(key, value, 0, value.length, 1_795_000_000_000 + i);
+    }
+    expect(direct.recordBytes).toBe(copied.recordBytes);
+    const a = direct.seal();
+    const b = copied.seal();
+    expect(a.valueBytes).toBe(b.valueBytes);
+    expect(a.bytes.equals(b.bytes)).toBe(true);
+    expect(validateProducedBatch(a.bytes, 1 << 20, 7).recordCount).toBe(500);
   });
 });

@@ -1,4 +1,5 @@
 import { crc32c } from '@node-rs/crc32';
+import type { TickFields, TickWriter } from '@tickstream/schemas';
 import { compressKafkaLz4 } from '@tickstream/schemas/lz4-node';
 
 /*
@@ -95,11 +96,28 @@ export class RecordBatchBuilder {
    * CreateTime `timestampMs`.
    */
   append(encodedKey: Uint8Array, source: Uint8Array, start: number, end: number, timestampMs: number): void {
+    const valueLength = end - start;
+    const at = this.startRecord(encodedKey, valueLength, timestampMs);
+    this.records.set(source.subarray(start, end), at);
+    this.endRecord(at + valueLength, valueLength);
+  }
+
+  /**
+   * Appends one tick of symbol `index` as a record, its value written by `ticks` straight into
+   * the batch (the FlatBuffers bytes, without a builder or an intermediate copy).
+   */
+  appendTick(encodedKey: Uint8Array, ticks: TickWriter, index: number, tick: TickFields, timestampMs: number): void {
+    const valueLength = ticks.byteLength(index, tick);
+    const at = this.startRecord(encodedKey, valueLength, timestampMs);
+    this.endRecord(ticks.write(index, tick, this.records, at), valueLength);
+  }
+
+  /** Writes a record's header up to its value (growing the buffer for all of it) and returns where the value goes. */
+  private startRecord(encodedKey: Uint8Array, valueLength: number, timestampMs: number): number {
     if (this.count === 0) {
       this.baseTimestamp = timestampMs;
       this.maxTimestamp = timestampMs;
     } else if (timestampMs > this.maxTimestamp) this.maxTimestamp = timestampMs;
-    const valueLength = end - start;
     const timestampDelta = zigzag(timestampMs - this.baseTimestamp);
     const offsetDelta = zigzag(this.count);
     const valueLengthZ = zigzag(valueLength);
@@ -121,11 +139,13 @@ export class RecordBatchBuilder {
     at = writeUvarint(out, at, timestampDelta);
     at = writeUvarint(out, at, offsetDelta);
     for (let i = 0; i < encodedKey.length; i++) out[at++] = encodedKey[i] as number;
-    at = writeUvarint(out, at, valueLengthZ);
-    out.set(source.subarray(start, end), at);
-    at += valueLength;
-    out[at++] = 0; // header count
-    this.used = at;
+    return writeUvarint(out, at, valueLengthZ);
+  }
+
+  /** Closes the record whose value ends at `valueEnd`. */
+  private endRecord(valueEnd: number, valueLength: number): void {
+    this.records[valueEnd] = 0; // header count
+    this.used = valueEnd + 1;
     this.count++;
     this.values += valueLength;
   }
