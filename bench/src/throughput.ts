@@ -378,10 +378,15 @@ async function measureProducer({ quick, runs, progress }: Context): Promise<[Thr
     try {
       const ours: number[] = [];
       const java: number[] = [];
+      // The producer and the broker share the cores: what each spends per tick, from /proc.
+      const perProducerCpu: number[] = [];
+      const perBrokerCpu: number[] = [];
       for (let run = 0; run < runs; run++) {
         const topic = `throughput-${run}-${Date.now()}`;
         const measured = await measureProducerRun(broker.bootstrap, broker.pid, topic, 2, 'workers', seconds, SYMBOLS);
         ours.push(measured.ticksPerSecond);
+        perProducerCpu.push(measured.ticksPerSecond / measured.producerCores);
+        perBrokerCpu.push(measured.ticksPerSecond / measured.brokerCores);
         // The topic the producer made: the same partitions for the Java tool.
         const reference = await runProducerPerformance({
           bootstrap: broker.bootstrap,
@@ -391,7 +396,7 @@ async function measureProducer({ quick, runs, progress }: Context): Promise<[Thr
         });
         java.push(reference.recordsPerSecond);
         progress(
-          `producer run ${run + 1}/${runs} (${backend}): tickstream ${thousands(measured.ticksPerSecond)} ticks/s, ProducerPerformance ${thousands(reference.recordsPerSecond)} records/s`,
+          `producer run ${run + 1}/${runs} (${backend}): tickstream ${thousands(measured.ticksPerSecond)} ticks/s (producer ${measured.producerCores.toFixed(2)} cores, broker ${measured.brokerCores.toFixed(2)}), ProducerPerformance ${thousands(reference.recordsPerSecond)} records/s`,
         );
       }
       const name = backend === 'apache' ? 'Apache Kafka' : 'embedded broker';
@@ -403,8 +408,10 @@ async function measureProducer({ quick, runs, progress }: Context): Promise<[Thr
           ...(backend === 'embedded' ? { floor: atLeast(1_500_000) } : {}),
         },
         { label: `producer → ${name}: Java ProducerPerformance`, value: median(java), unit: 'records/s' },
+        { label: `producer → ${name}: ticks per producer CPU-second`, value: median(perProducerCpu), unit: 'ticks' },
+        { label: `producer → ${name}: ticks per broker CPU-second`, value: median(perBrokerCpu), unit: 'ticks' },
       );
-      detail[backend] = { tickstream: ours, java };
+      detail[backend] = { tickstream: ours, java, perProducerCpu, perBrokerCpu };
     } finally {
       await broker.close();
       rmSync(dataDir, { recursive: true, force: true });

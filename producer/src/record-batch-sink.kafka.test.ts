@@ -1,4 +1,4 @@
-import { TickEncoder } from '@tickstream/schemas';
+import { TickEncoder, type TickFields } from '@tickstream/schemas';
 import kafkajs from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '../../broker/src/testing/broker-process.js';
@@ -6,39 +6,54 @@ import { selectedBackend, startTestKafka, type TestKafka, uniqueName } from '../
 import { partitionForKey } from './murmur2-partitioner.js';
 import { RecordBatchSink, type RecordBatchSinkOptions } from './record-batch-sink.js';
 import { checkOrderPerSymbol, readAllTicks } from './testing/read-ticks.js';
-import { type PackedTicks, TickBatchBuilder } from './tick-batch.js';
 
 const { Kafka, logLevel } = kafkajs;
 
 const SYMBOLS = Array.from({ length: 60 }, (_, i) => `S${String.fromCharCode(65 + (i % 26))}${i}`);
 
-/** Packed batches as a worker makes them: ticks of every symbol in turn, sequences 1, 2, … per symbol. */
-function makeBatches(batches: number, ticksPerBatch: number): PackedTicks[] {
-  const encoder = new TickEncoder();
+const SECTORS = SYMBOLS.map((_, i) => (i % 3 === 0 ? 'Technology' : i % 3 === 1 ? 'Énergie' : ''));
+
+interface WorkerBatch {
+  symbols: number[];
+  ticks: TickFields[];
+}
+
+/**
+ * Batches of ticks as a worker generates them: every symbol in turn, sequences 1, 2, … per symbol;
+ * every 50th tick has size 0, which the flatbuffers layout leaves out (the writer's library path).
+ */
+function makeBatches(batches: number, ticksPerBatch: number): WorkerBatch[] {
   const sequences = new Array<number>(SYMBOLS.length).fill(0);
-  const out: PackedTicks[] = [];
+  const out: WorkerBatch[] = [];
   let next = 0;
   for (let b = 0; b < batches; b++) {
-    const builder = new TickBatchBuilder(ticksPerBatch);
+    const batch: WorkerBatch = { symbols: [], ticks: [] };
     for (let i = 0; i < ticksPerBatch; i++) {
       const symbol = next++ % SYMBOLS.length;
       const sequence = ++(sequences[symbol] as number);
       const price = 1_000_000 + sequence;
-      const encoded = encoder.encodeView({
+      batch.symbols.push(symbol);
+      batch.ticks.push({
         symbol: SYMBOLS[symbol] as string,
-        sector: 'Technology',
+        sector: SECTORS[symbol] as string,
         price,
-        size: 100,
+        size: sequence % 50 === 0 ? 0 : 100 + sequence,
         bid: price - 50,
         ask: price + 50,
         exchangeTimeUs: Date.now() * 1000,
         sequence,
       });
-      builder.add(symbol, encoded);
     }
-    out.push(builder.take());
+    out.push(batch);
   }
   return out;
+}
+
+/** As a worker writes: one open write per batch, each tick appended straight into its record batch. */
+function writeBatch(sink: RecordBatchSink, batch: WorkerBatch, settled: () => void): void {
+  sink.beginWrite(batch.ticks.length, settled);
+  for (const [i, tick] of batch.ticks.entries()) sink.appendTick(batch.symbols[i] as number, tick);
+  sink.endWrite();
 }
 
 // The workers' fast writer against a real broker (KAFKA_BACKEND picks which).
@@ -67,6 +82,7 @@ describe(`record batch sink (${selectedBackend()} backend)`, () => {
       bufferTicks: 1_000_000,
       clientId: 'record-batch-sink-test',
       symbolNames: SYMBOLS,
+      symbolSectors: SECTORS,
       log: () => {},
       ...options,
     });
@@ -81,7 +97,7 @@ describe(`record batch sink (${selectedBackend()} backend)`, () => {
       let settled = 0;
       const allSettled = new Promise<void>((resolve) => {
         for (const batch of batches) {
-          sink.write(batch, () => {
+          writeBatch(sink, batch, () => {
             if (++settled === batches.length) resolve();
           });
         }
@@ -89,7 +105,13 @@ describe(`record batch sink (${selectedBackend()} backend)`, () => {
       await allSettled;
       await sink.stop();
       expect(sink.stats).toMatchObject({ acked: 80_000, dropped: 0, buffered: 0, errors: 0, connected: true });
-      expect(sink.stats.ackedBytes).toBe(batches.reduce((sum, batch) => sum + batch.bytes.length, 0));
+      // The values are the library's encoding of each tick, byte for byte, in size as in content.
+      const encoder = new TickEncoder();
+      const valueBytes = batches.reduce(
+        (sum, batch) => sum + batch.ticks.reduce((bytes, tick) => bytes + encoder.encode(tick).length, 0),
+        0,
+      );
+      expect(sink.stats.ackedBytes).toBe(valueBytes);
 
       const ticks = await readAllTicks(kafka.brokers, topic);
       expect(ticks.length).toBe(80_000);
@@ -97,6 +119,12 @@ describe(`record batch sink (${selectedBackend()} backend)`, () => {
       expect(problems).toEqual([]);
       expect(symbols).toBe(SYMBOLS.length);
       for (const tick of ticks) expect(tick.partition).toBe(partitionForKey(Buffer.from(tick.symbol), 6));
+      // Each stored tick is the one generated with its symbol and sequence, every field as written.
+      const generated = new Map(batches.flatMap((batch) => batch.ticks).map((t) => [`${t.symbol}/${t.sequence}`, t]));
+      for (const { symbol, sector, sequence, price, size, bid, ask } of ticks) {
+        const tick = generated.get(`${symbol}/${sequence}`);
+        expect({ symbol, sector, sequence, price, size, bid, ask }).toEqual({ ...tick, exchangeTimeUs: undefined });
+      }
     }, 120_000);
   }
 
@@ -105,15 +133,15 @@ describe(`record batch sink (${selectedBackend()} backend)`, () => {
     await admin.createTopics({ topics: [{ topic, numPartitions: 2 }], waitForLeaders: true });
     const sink = sinkFor(topic, { bufferTicks: 150 });
     await sink.start();
-    const [first, second] = makeBatches(2, 100) as [PackedTicks, PackedTicks];
+    const [first, second] = makeBatches(2, 100) as [WorkerBatch, WorkerBatch];
     const settledOrder: string[] = [];
     const firstDone = new Promise<void>((resolve) =>
-      sink.write(first, () => {
+      writeBatch(sink, first, () => {
         settledOrder.push('first');
         resolve();
       }),
     );
-    sink.write(second, () => settledOrder.push('second')); // 200 > 150 buffered: dropped
+    writeBatch(sink, second, () => settledOrder.push('second')); // 200 > 150 buffered: dropped
     expect(settledOrder).toEqual(['second']);
     expect(sink.stats.dropped).toBe(100);
     await firstDone;
@@ -133,6 +161,7 @@ describe(`record batch sink (${selectedBackend()} backend)`, () => {
       bufferTicks: 1000,
       clientId: 'record-batch-sink-test',
       symbolNames: SYMBOLS,
+      symbolSectors: SECTORS,
       log: (line) => lines.push(line),
     });
     const failure = await sink.start().then(

@@ -1,3 +1,4 @@
+import { type TickFields, TickWriter } from '@tickstream/schemas';
 import {
   errorName,
   isRetriable,
@@ -11,7 +12,6 @@ import { partitionForKey } from './murmur2-partitioner.js';
 import { ProduceClient } from './produce-client.js';
 import { emptyLatency, observeLatency } from './produce-latency.js';
 import { type EncodedBatch, encodeRecordKey, RecordBatchBuilder, stampProducer } from './record-batch-encoder.js';
-import type { PackedTicks } from './tick-batch.js';
 
 /** A batch whose first send is unanswered (or unacknowledged through retries) this long means Kafka is gone. */
 const STALL_MS = 2500;
@@ -41,6 +41,8 @@ export interface RecordBatchSinkOptions {
   clientId: string;
   /** Each symbol index's name: its record key, which decides its partition. */
   symbolNames: readonly string[];
+  /** Each symbol index's sector, as its ticks carry it. */
+  symbolSectors: readonly string[];
   log: (line: string) => void;
 }
 
@@ -95,10 +97,10 @@ class PartitionQueue {
 }
 
 /**
- * The workers' fast Kafka writer: ticks go straight from a worker's packed batch into one lz4
- * record batch v2 per partition (record-batch-encoder.ts), sent with a minimal Produce client
- * (produce-client.ts) instead of kafkajs, whose per-record JavaScript encoding bounded the
- * producer (docs/producer.md). Same policy and log lines as KafkaSink: key = symbol, kafkajs'
+ * The workers' fast Kafka writer: each tick generated is written straight into its partition's
+ * lz4 record batch v2 (record-batch-encoder.ts; its FlatBuffers bytes by TickWriter, with no
+ * builder and no batch between), sent with a minimal Produce client (produce-client.ts) instead
+ * of kafkajs, whose per-record JavaScript encoding bounded the producer (docs/producer.md). Same policy and log lines as KafkaSink: key = symbol, kafkajs'
  * murmur2 partitioning, one request in flight per partition (a failed batch is resent, same
  * bytes, before anything after it), a stall watchdog, a bounded buffer with drops counted.
  */
@@ -107,6 +109,14 @@ export class RecordBatchSink {
   private partitions: PartitionQueue[] = [];
   private partitionOfSymbol = new Int32Array(0);
   private readonly recordKeys: Uint8Array[];
+  private readonly tickWriter: TickWriter;
+  /** The write open between beginWrite() and endWrite(). */
+  private open: { settlement: Settlement | null; timestampMs: number; ticks: number; dropping: boolean } = {
+    settlement: null,
+    timestampMs: 0,
+    ticks: 0,
+    dropping: false,
+  };
   private producerId = -1;
   private producerEpoch = -1;
   /** Bumped with every new producer id: batches stamped under an older one are re-stamped. */
@@ -141,6 +151,7 @@ export class RecordBatchSink {
       requestTimeoutMs: REQUEST_TIMEOUT_MS,
     });
     this.recordKeys = options.symbolNames.map((name) => encodeRecordKey(Buffer.from(name)));
+    this.tickWriter = new TickWriter(options.symbolNames, options.symbolSectors);
     this.watchdog = setInterval(() => this.checkStall(), 500);
     this.watchdog.unref();
   }
@@ -190,38 +201,48 @@ export class RecordBatchSink {
   }
 
   /**
-   * Appends a packed batch's ticks to their partitions' record batches (the bytes are copied:
-   * `ticks` may be reused at once), or drops them (counted) when the buffer is full. `settled`
-   * runs once all of them are acknowledged or dropped.
+   * Opens a write of at most `maxTicks` ticks, each then handed to appendTick() and written
+   * straight into its partition's record batch (no packed batch between); endWrite() closes it.
+   * When the buffer has no room for `maxTicks`, the ticks are dropped (counted); `settled` runs
+   * once all of them are acknowledged or dropped.
    */
-  write(ticks: PackedTicks, settled?: () => void): void {
-    const count = ticks.count;
-    if (!this.hasRoom(count)) {
-      this.stats.dropped += count;
-      settled?.();
+  beginWrite(maxTicks: number, settled?: () => void): void {
+    const open = this.open;
+    open.settlement = settled === undefined ? null : { remaining: 0, settled };
+    open.timestampMs = Date.now();
+    open.ticks = 0;
+    open.dropping = !this.hasRoom(maxTicks);
+  }
+
+  /** Writes one tick of symbol `index` (tick.symbol and tick.sector its names) into the open write. */
+  appendTick(index: number, tick: TickFields): void {
+    const open = this.open;
+    open.ticks++;
+    if (open.dropping) return;
+    const queue = this.partitions[this.partitionOfSymbol[index] as number] as PartitionQueue;
+    queue.builder.appendTick(this.recordKeys[index] as Uint8Array, this.tickWriter, index, tick, open.timestampMs);
+    const settlement = open.settlement;
+    if (settlement !== null && queue.lastSettlement !== settlement) {
+      queue.openSettlements.push(settlement);
+      queue.lastSettlement = settlement;
+      settlement.remaining++;
+    }
+    // A partition that cannot send for a while keeps sealing full batches, in order.
+    if (queue.builder.recordBytes >= MAX_RECORD_BYTES) queue.seal();
+  }
+
+  /** Closes the open write: its ticks are buffered and sent (or, without room, dropped and settled). */
+  endWrite(): void {
+    const { ticks, dropping, settlement } = this.open;
+    this.open.settlement = null;
+    if (dropping) {
+      this.stats.dropped += ticks;
+      settlement?.settled();
       return;
     }
-    const settlement: Settlement | null = settled === undefined ? null : { remaining: 0, settled };
-    const timestampMs = Date.now();
-    const { symbols, ends, bytes } = ticks;
-    const partitionOfSymbol = this.partitionOfSymbol;
-    const partitions = this.partitions;
-    const recordKeys = this.recordKeys;
-    for (let i = 0, start = 0; i < count; i++) {
-      const symbol = symbols[i] as number;
-      const end = ends[i] as number;
-      const queue = partitions[partitionOfSymbol[symbol] as number] as PartitionQueue;
-      queue.builder.append(recordKeys[symbol] as Uint8Array, bytes, start, end, timestampMs);
-      if (settlement !== null && queue.lastSettlement !== settlement) {
-        queue.openSettlements.push(settlement);
-        queue.lastSettlement = settlement;
-        settlement.remaining++;
-      }
-      // A partition that cannot send for a while keeps sealing full batches, in order.
-      if (queue.builder.recordBytes >= MAX_RECORD_BYTES) queue.seal();
-      start = end;
-    }
-    this.stats.buffered += count;
+    // Nothing appended (a halted shard): nothing will acknowledge it.
+    if (settlement !== null && settlement.remaining === 0) settlement.settled();
+    this.stats.buffered += ticks;
     this.pump();
   }
 

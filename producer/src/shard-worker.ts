@@ -1,6 +1,7 @@
 import { performance } from 'node:perf_hooks';
-import { TickEncoder } from '@tickstream/schemas';
+import { TickWriter } from '@tickstream/schemas';
 import { KafkaSink, type SinkStats } from './kafka-sink.js';
+import type { ShardGenerator } from './market/index.js';
 import { RecordBatchSink } from './record-batch-sink.js';
 import { createShardGenerator } from './shard-generator.js';
 import type { MainMessage, ShardMessage, ShardSummary, ShardTask } from './shard-protocol.js';
@@ -12,46 +13,63 @@ const MAX_CATCH_UP_MS = 1000;
 const TICK_PERIOD_MS = 5;
 const STATS_PERIOD_MS = 500;
 
-/** A worker's own Kafka writer: what both kinds offer the worker loop. */
-interface WorkerSink {
+async function startRecordBatchSink(
+  task: ShardTask,
+  generator: ShardGenerator,
+  log: (line: string) => void,
+): Promise<RecordBatchSink> {
+  const sink = new RecordBatchSink({
+    ...task.sink,
+    clientId: `tickstream-producer-${task.shard}`,
+    log,
+    symbolNames: generator.symbolNames,
+    symbolSectors: generator.sectors,
+  });
+  await sink.start();
+  return sink;
+}
+
+/** The kafkajs writer in a worker (`--writer kafkajs-workers`), kept to compare against. */
+interface PackedTicksSink {
   readonly stats: SinkStats;
-  /** Takes the ticks (copying what it keeps: `ticks` may be reused at once); `settled` runs once they are written or dropped. */
+  /** Takes the ticks (kafkajs keeps views on them); `settled` runs once they are written or dropped. */
   write(ticks: PackedTicks, settled?: () => void): void;
   stop(): Promise<void>;
 }
 
-async function startWorkerSink(
+async function startKafkajsSink(
   task: ShardTask,
   symbolNames: readonly string[],
   log: (line: string) => void,
-): Promise<WorkerSink> {
-  const common = { ...task.sink, clientId: `tickstream-producer-${task.shard}`, log };
-  if (task.writer === 'workers') {
-    const sink = new RecordBatchSink({ ...common, symbolNames });
-    await sink.start();
-    return sink;
-  }
-  // The kafkajs writer, kept to compare against (docs/producer.md): messages are views on the ticks.
-  const sink = new KafkaSink({ ...common, eventsTopic: '', partitions: 0, createTopics: false });
+): Promise<PackedTicksSink> {
+  const sink = new KafkaSink({
+    ...task.sink,
+    clientId: `tickstream-producer-${task.shard}`,
+    log,
+    eventsTopic: '',
+    partitions: 0,
+    createTopics: false,
+  });
   await sink.start();
   const symbolKeys = symbolNames.map((name) => Buffer.from(name));
-  const workerSink: WorkerSink = {
+  return {
     stats: sink.stats,
     write: (ticks, settled) => sink.write({ ...toKafkaMessages(ticks, symbolKeys), settled }),
     stop: () => sink.stop(),
   };
-  return workerSink;
 }
 
 /**
  * One shard of the market, as a long-running piscina task: generates its symbols' ticks at its
- * share of the rate, encodes them with one reused FlatBuffers builder into a batch, and hands
- * the batch to the main thread by transfer. Credits (one per batch) bound what is in flight.
+ * share of the rate and writes their FlatBuffers bytes (TickWriter) straight into its own Kafka
+ * record batches, or into a packed batch for kafkajs or the main thread (taken by transfer).
+ * Credits (one per batch) bound what is in flight.
  */
 export default async function runShard(task: ShardTask): Promise<ShardSummary> {
   const { port } = task;
   const generator = createShardGenerator(task);
-  const encoder = new TickEncoder();
+  // The Tick's FlatBuffers bytes at computed offsets (tick-writer.ts), byte for byte the library's.
+  const tickWriter = new TickWriter(generator.symbolNames, generator.sectors);
   const batch = new TickBatchBuilder(task.batchTicks);
   const post = (message: ShardMessage, transfer: ArrayBuffer[] = []): void => port.postMessage(message, transfer);
 
@@ -89,11 +107,12 @@ export default async function runShard(task: ShardTask): Promise<ShardSummary> {
   const returnCredit = (): void => {
     if (credits++ === 0) wake?.();
   };
-  // Unless --writer main, this worker writes Kafka itself; otherwise batches go to the main thread.
-  const sink: WorkerSink | null =
-    task.writer === 'main'
-      ? null
-      : await startWorkerSink(task, generator.symbolNames, (line) => post({ type: 'log', line }));
+  // Unless --writer main, this worker writes Kafka itself: with its own record batches (the
+  // default, each tick written straight into its partition's batch) or with kafkajs.
+  const log = (line: string): void => post({ type: 'log', line });
+  const records = task.writer === 'workers' ? await startRecordBatchSink(task, generator, log) : null;
+  const kafkajs = task.writer === 'kafkajs-workers' ? await startKafkajsSink(task, generator.symbolNames, log) : null;
+  const sink = records ?? kafkajs;
   const reportStats = (): void => {
     if (sink) post({ type: 'stats', generated, stats: { ...sink.stats } });
   };
@@ -101,8 +120,14 @@ export default async function runShard(task: ShardTask): Promise<ShardSummary> {
 
   post({ type: 'ready', symbolNames: generator.symbolNames });
   const emit = (symbolIndex: number): void => {
-    batch.add(symbolIndex, encoder.encodeView(generator.tick));
+    batch.addTick(symbolIndex, tickWriter, generator.tick);
   };
+  const emitToRecords =
+    records === null
+      ? emit
+      : (symbolIndex: number): void => {
+          records.appendTick(symbolIndex, generator.tick);
+        };
 
   let owed = 0; // ticks due at the set rate and not yet generated
   let last = performance.now();
@@ -120,25 +145,30 @@ export default async function runShard(task: ShardTask): Promise<ShardSummary> {
       budget = Math.min(task.batchTicks, Math.floor(owed));
     }
     last = now;
-    if (budget > 0) {
+    if (budget > 0 && records !== null) {
+      // Wait for Kafka at --rate max; at a set rate the market goes on (a full buffer drops).
+      if (task.rate === 'max') {
+        credits--;
+        records.beginWrite(budget, returnCredit);
+      } else records.beginWrite(budget);
+      const made = generator.fill(budget, emitToRecords);
+      records.endWrite();
+      generated += made;
+      owed -= made;
+    } else if (budget > 0) {
       const made = generator.fill(budget, emit);
       generated += made;
       owed -= made;
       if (batch.size > 0) {
-        if (sink === null) {
-          const packed = batch.take();
+        // The batch is handed over: kafkajs keeps views on it, the main thread gets its buffers.
+        const packed = batch.take();
+        if (kafkajs === null) {
           credits--;
           post({ type: 'ticks', batch: packed }, transferablesOf(packed));
-        } else {
-          // The kafkajs writer keeps views on the ticks; the fast writer copies them into record batches.
-          const packed = task.writer === 'workers' ? batch.view() : batch.take();
-          // Wait for Kafka at --rate max; at a set rate the market goes on (a full buffer drops).
-          if (task.rate === 'max') {
-            credits--;
-            sink.write(packed, returnCredit);
-          } else sink.write(packed);
-          if (task.writer === 'workers') batch.clear();
-        }
+        } else if (task.rate === 'max') {
+          credits--;
+          kafkajs.write(packed, returnCredit);
+        } else kafkajs.write(packed);
       }
     }
     for (const event of generator.drainEvents()) post({ type: 'event', ...event });

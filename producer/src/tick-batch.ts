@@ -1,3 +1,4 @@
+import type { TickFields, TickWriter } from '@tickstream/schemas';
 import type { Message } from 'kafkajs';
 
 /**
@@ -49,18 +50,18 @@ export class TickBatchBuilder {
     this.count++;
   }
 
-  /**
-   * The batch as views on this builder's buffers, valid until the next add(): for a consumer
-   * that copies the ticks at once (the fast writer encodes them into record batches). Call
-   * clear() after.
-   */
-  view(): PackedTicks {
-    return {
-      count: this.count,
-      symbols: this.symbols.subarray(0, this.count),
-      ends: this.ends.subarray(0, this.count),
-      bytes: this.bytes.subarray(0, this.used),
-    };
+  /** Appends one tick of symbol `symbol`, written by `writer` straight into the batch's bytes. */
+  addTick(symbol: number, writer: TickWriter, tick: TickFields): void {
+    const room = writer.maxBytes(symbol);
+    if (this.used + room > this.bytes.length) {
+      const grown = new Uint8Array(Math.max(this.bytes.length * 2, this.used + room));
+      grown.set(this.bytes.subarray(0, this.used));
+      this.bytes = grown;
+    }
+    this.used = writer.write(symbol, tick, this.bytes, this.used);
+    this.symbols[this.count] = symbol;
+    this.ends[this.count] = this.used;
+    this.count++;
   }
 
   clear(): void {

@@ -89,6 +89,7 @@ export {
   type TickFields,
 } from './tick-codec.js';
 export { TickReader } from './tick-reader.js';
+export { fitsTickLayout, TickWriter } from './tick-writer.js';
 export {
   checkEquityCurve,
   checkPortfolio,

@@ -13,7 +13,7 @@ const SLOTS = 8;
 
 /*
  * The layout the flatbuffers library's Builder gives a Tick with every field set, as TickEncoder
- * writes it for the producer (fields added in schema order): root offset 28, the vtable at 8
+ * writes it and the producer's TickWriter (tick-writer.ts) copies it (fields added in schema order): root offset 28, the vtable at 8
  * (20 bytes: 8 slots), the table at 28 with the scalars at fixed places in it. Only the table's
  * size moves with the names' lengths (the alignment padding before the 8-byte fields): 60 or 64
  * bytes, with the symbol and sector offsets as its last two words. A record in exactly this

@@ -38,8 +38,9 @@ export class ShardGenerator {
     sequence: 0,
   };
   readonly symbolNames: string[];
+  /** Each symbol index's sector name, as its ticks carry it. */
+  readonly sectors: readonly string[];
   private readonly generator: TickGenerator;
-  private readonly sectors: readonly string[];
   /** Shard 0 announces the session; the others would only repeat it. */
   private readonly session: SessionAnnouncer | null;
   private emit: (symbolIndex: number) => void = ignore;

@@ -12,8 +12,10 @@ export interface StoredTick {
   partition: number;
   offset: number;
   symbol: string;
+  sector: string;
   sequence: number;
   price: number;
+  size: number;
   bid: number;
   ask: number;
 }
@@ -54,8 +56,10 @@ export async function readAllTicks(brokers: string[], topic: string): Promise<St
             partition: batch.partition,
             offset,
             symbol: tick.symbol,
+            sector: tick.sector,
             sequence: tick.sequence,
             price: tick.price,
+            size: tick.size,
             bid: tick.bid,
             ask: tick.ask,
           });
