@@ -238,6 +238,28 @@ describe(`edge (${selectedBackend()} backend)`, () => {
       expect((await client.next('hello')).type).toBe('hello');
     });
   });
+
+  // Last: it stops the producer. With clients connected, a quiet market costs no window (and no timer).
+  it('runs no window while nothing changes, and windows again once ticks come', async () => {
+    const windows = async (): Promise<number> => {
+      const text = await (await fetch(`${http}/metrics`)).text();
+      return Number(/^tickstream_edge_window_seconds_count (\d+)$/m.exec(text)?.[1] ?? Number.NaN);
+    };
+    const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+    await connect();
+    await producer.stop();
+    await sleep(1500); // the last ticks read and published
+    const quiet = await windows();
+    await sleep(1000);
+    expect(await windows()).toBe(quiet);
+    const again = await startTestProducer(kafka.brokers, topic);
+    try {
+      await sleep(1500);
+      expect(await windows()).toBeGreaterThan(quiet + 5);
+    } finally {
+      await again.stop();
+    }
+  });
 });
 
 /** A ClientFrame whose union type (99) no edge knows. */

@@ -54,6 +54,7 @@ import { TradingService } from './trading-service.js';
 import { TradingState } from './trading-state.js';
 import { UserState } from './user-state.js';
 import { loadNativeUws, type us_listen_socket, type WebSocket } from './uws.js';
+import { WindowSchedule } from './window-schedule.js';
 
 export interface RunningEdge {
   port: number;
@@ -87,8 +88,6 @@ const text = (buffer: ArrayBuffer): string => Buffer.from(buffer).toString();
 const UWS_MAX_PAYLOAD = 1024 * 1024;
 /** How often the analytics job's liveness is judged. */
 const ANALYTICS_CHECK_MS = 1000;
-/** Window period while no client is connected (docs/edge.md, "Idle cost"). */
-const QUIET_WINDOW_MS = 250;
 
 /**
  * One edge: consumes the ticks topic into per-symbol state and candles, the analytics job's
@@ -274,8 +273,8 @@ export async function startEdge(options: EdgeOptions): Promise<RunningEdge> {
   const checkReady = (): void => {
     if (loaded || !ticksLoaded || !analyticsLoaded) return;
     loaded = true;
-    // History is in: settle it now, not at the next (quiet) window, for the first reader.
-    runWindow();
+    // History is in: settle it now, for the first reader.
+    windows.runNow();
     log(
       `history loaded: ${directory.size} symbols, ${state.ticksApplied.toLocaleString('en-US')} ticks, ${candles.finalBars.toLocaleString('en-US')} bars from the analytics job; serving clients`,
     );
@@ -356,6 +355,8 @@ export async function startEdge(options: EdgeOptions): Promise<RunningEdge> {
       const timeframe = bar.timeframe as number as Timeframe;
       candles.putFinal(id, timeframe, bar);
       fanOut.finalBar(id, timeframe, bar.startTimeUs);
+      // Its followers get it in the next window, and a symbol new to the directory changes the channels there.
+      windows.wake();
     },
     onMatrix(matrix) {
       correlations.put(matrix);
@@ -388,7 +389,8 @@ export async function startEdge(options: EdgeOptions): Promise<RunningEdge> {
     fanOut.broadcast(sessions, encoder.analyticsStatus(epoch, status), 'analytics-status');
   };
 
-  const runWindow = (): void => {
+  /** One window; true when it left work for the next (a lagging client, a replay). */
+  const runWindow = (): boolean => {
     const started = performance.now();
     const nowMs = Date.now();
     fanOut.publish(nowMs);
@@ -397,24 +399,13 @@ export async function startEdge(options: EdgeOptions): Promise<RunningEdge> {
     replays.window(nowMs);
     metrics.channels.set(fanOut.channels.size);
     metrics.symbols.set(directory.size);
+    return fanOut.hasLaggards || replays.size > 0;
   };
-  // Windows every --window ms while a client is connected; with none, nothing is sent, so a
-  // window only settles the state for a later Snapshot or HTTP quote, and 4 a second do that.
-  let windowEveryMs = options.windowMs;
-  let windowTimer = setInterval(runWindow, windowEveryMs);
-  /** False once stopping: clients closed by stop() must not start the windows again. */
-  let windowsRun = true;
-  const paceWindows = (): void => {
-    if (!windowsRun) return;
-    const everyMs = sessions.size > 0 ? options.windowMs : Math.max(options.windowMs, QUIET_WINDOW_MS);
-    if (everyMs === windowEveryMs) return;
-    // The first client's Snapshot must not wait for a quiet window to settle the state.
-    if (everyMs < windowEveryMs) runWindow();
-    clearInterval(windowTimer);
-    windowEveryMs = everyMs;
-    windowTimer = setInterval(runWindow, windowEveryMs);
-  };
-  paceWindows();
+  // A window runs only when something changed (window-schedule.ts): on the --window grid while a
+  // client is connected; with none, nothing is sent, so it only settles the state for a later
+  // Snapshot or HTTP quote, right after the Fetch answer that changed it.
+  const windows = new WindowSchedule(runWindow, () => sessions.size > 0, options.windowMs);
+  state.onFirstChange = () => windows.wake();
 
   app.ws<SocketData>('/ws', {
     compression: uws.DISABLED,
@@ -494,7 +485,6 @@ export async function startEdge(options: EdgeOptions): Promise<RunningEdge> {
         },
       };
       sessions.add(session);
-      paceWindows();
       const mine = sessionsByUser.get(session.principal.user) ?? new Set<Session>();
       mine.add(session);
       sessionsByUser.set(session.principal.user, mine);
@@ -524,6 +514,8 @@ export async function startEdge(options: EdgeOptions): Promise<RunningEdge> {
     },
     message(ws, message, isBinary) {
       clientMessages.receive(ws.getUserData().session, new Uint8Array(message), isBinary);
+      // A subscription may need its channel's Snapshot, a replay its first turn: both come with a window.
+      windows.wake();
     },
     drain(ws) {
       fanOut.drained(ws.getUserData().session);
@@ -539,7 +531,6 @@ export async function startEdge(options: EdgeOptions): Promise<RunningEdge> {
       replays.forget(session);
       correlationFollowers.forget(session);
       sessions.delete(session);
-      paceWindows();
       const mine = sessionsByUser.get(session.principal.user);
       mine?.delete(session);
       if (mine?.size === 0) sessionsByUser.delete(session.principal.user);
@@ -680,8 +671,7 @@ export async function startEdge(options: EdgeOptions): Promise<RunningEdge> {
   let stopped: Promise<void> | undefined;
   const stop = (): Promise<void> => {
     stopped ??= (async () => {
-      windowsRun = false;
-      clearInterval(windowTimer);
+      windows.stop();
       clearInterval(analyticsTimer);
       jobMetrics?.stop();
       uws.us_listen_socket_close(listenSocket);

@@ -123,6 +123,11 @@ export class FanOut {
     }
   }
 
+  /** Clients skipped for a full send buffer: each window checks whether they drained or timed out. */
+  get hasLaggards(): boolean {
+    return this.lagging.size > 0;
+  }
+
   /** The ids of `channel` that changed, ascending, into `scratch`; returns how many. */
   private collect(channel: Channel<Session>, changes: Uint16Array): number {
     if (channel.spec.all) return changes.length;

@@ -19,19 +19,25 @@ import {
 import type { PartitionReader, ReaderHooks } from './partition-reader.js';
 
 /**
- * Fetch limits: an idle Fetch is answered every 500 ms (the TickConsumer's sign of life), and
- * one answer holds at most 8 MB, so a slow edge falls behind in Kafka, not in memory.
+ * How the broker may hold a reader's Fetch (docs/edge.md, "Idle cost"):
+ * - `prompt`: answered as soon as a record is there, else every 500 ms (the TickConsumer's sign
+ *   of life); one answer holds at most 8 MB, so a slow edge falls behind in Kafka, not in memory.
+ * - `unhurried`, while nobody waits for the records: held until 1 MB has gathered or 500 ms have
+ *   passed. At 5,000 ticks/s that is 2 Fetches a second instead of one per produced batch
+ *   (~80), each with its request, answer and wake-up. A bulk read fills 1 MB at once, so history
+ *   loads as fast as before.
+ * - `sparse`, for topics written now and then (users, orders, bars): answered as soon as a
+ *   record is there, else every 3 s instead of twice a second.
  */
-const LIMITS: FetchLimits = { maxWaitMs: 500, minBytes: 1, maxBytes: 8 << 20, partitionMaxBytes: 1 << 20 };
-/**
- * While nobody waits for the records (`unhurried`), the broker holds each Fetch until 1 MB has
- * gathered or 250 ms have passed: at 5,000 ticks/s that is 4 Fetches a second instead of one
- * per produced batch (~100), each with its request, answer and wake-up (docs/edge.md, "Reading
- * Kafka"). A bulk read fills 1 MB at once, so history loads as fast as before.
- */
-const UNHURRIED_LIMITS: FetchLimits = { ...LIMITS, maxWaitMs: 250, minBytes: 1 << 20 };
+export type FetchPace = 'prompt' | 'unhurried' | 'sparse';
+const PROMPT: FetchLimits = { maxWaitMs: 500, minBytes: 1, maxBytes: 8 << 20, partitionMaxBytes: 1 << 20 };
+const LIMITS: Record<FetchPace, FetchLimits> = {
+  prompt: PROMPT,
+  unhurried: { ...PROMPT, maxWaitMs: 500, minBytes: 1 << 20 },
+  sparse: { ...PROMPT, maxWaitMs: 3000 },
+};
 const CONNECT_TIMEOUT_MS = 2000;
-const REQUEST_TIMEOUT_MS = LIMITS.maxWaitMs + 5000;
+const REQUEST_TIMEOUT_MS = Math.max(...Object.values(LIMITS).map((limits) => limits.maxWaitMs)) + 5000;
 const MAX_BACKOFF_MS = 3000;
 
 /** One round of reading: its connections, and whether it is over (then every loop of it stops). */
@@ -74,11 +80,8 @@ export class KafkaFetchReader implements PartitionReader {
        * transactions both levels read the same.
        */
       isolation?: IsolationLevel;
-      /**
-       * Asked before each Fetch: true while nobody waits for the records (an edge with no
-       * clients), so the broker may gather them for up to 250 ms. Default: never.
-       */
-      unhurried?: () => boolean;
+      /** Asked before each Fetch: how the broker may hold it. Default: prompt. */
+      pace?: () => FetchPace;
     },
     private readonly hooks: ReaderHooks,
   ) {}
@@ -169,7 +172,7 @@ export class KafkaFetchReader implements PartitionReader {
         const partitions = positions.filter((position) => position.topic === index);
         return partitions.length === 0 ? [] : [{ topic, partitions }];
       });
-      const limits = this.options.unhurried?.() ? UNHURRIED_LIMITS : LIMITS;
+      const limits = LIMITS[this.options.pace?.() ?? 'prompt'];
       const body = fetchRequestBody(request, limits, isolation);
       const answer = await connection.request(ApiKey.fetch, ApiVersion.fetch, [body], body.length);
       this.hooks.onFetchAnswered();

@@ -33,6 +33,8 @@ export class MarketState {
   ticksApplied = 0;
   /** The newest exchange time of any tick applied, µs (what the analytics job's bars are judged against). */
   newestTimeUs = 0;
+  /** Called when the first symbol changes after a settle: the edge's window is then due (window-schedule.ts). */
+  onFirstChange: () => void = () => {};
 
   constructor(readonly capacity: number) {
     this.current = new QuoteTable(capacity);
@@ -72,6 +74,7 @@ export class MarketState {
     if (timeUs > this.newestTimeUs) this.newestTimeUs = timeUs;
     this.ticksApplied++;
     if (this.isChanged[id] === 0) {
+      if (this.changedCount === 0) this.onFirstChange();
       this.isChanged[id] = 1;
       this.changed[this.changedCount++] = id;
     }

@@ -1,6 +1,6 @@
 import { isSecured, type KafkaSecurity } from '@tickstream/schemas/kafka-security';
 import type { Admin, Kafka } from 'kafkajs';
-import { KafkaFetchReader } from './kafka-fetch-reader.js';
+import { type FetchPace, KafkaFetchReader } from './kafka-fetch-reader.js';
 import { KafkajsReader } from './kafkajs-reader.js';
 
 /**
@@ -50,8 +50,8 @@ export interface PartitionReaderSetting {
   /** The kafkajs consumer group (TLS or SASL only: the edge's own reader needs none). */
   groupId: string;
   topics: string[];
-  /** True while nobody waits for the records: the Fetch reader then lets the broker gather them (kafka-fetch-reader.ts). */
-  unhurried?: () => boolean;
+  /** How the broker may hold each Fetch (kafka-fetch-reader.ts); kafkajs reads with its own settings. Default: prompt. */
+  pace?: () => FetchPace;
 }
 
 /**
@@ -60,7 +60,7 @@ export interface PartitionReaderSetting {
  * theirs here, so they read alike.
  */
 export function partitionReaderFor(setting: PartitionReaderSetting, hooks: ReaderHooks): PartitionReader {
-  const { kafka, admin, brokers, clientId, security, groupId, topics, unhurried } = setting;
+  const { kafka, admin, brokers, clientId, security, groupId, topics, pace } = setting;
   return isSecured(security)
     ? new KafkajsReader({ kafka, groupId, topics }, hooks)
     : new KafkaFetchReader(
@@ -69,7 +69,7 @@ export function partitionReaderFor(setting: PartitionReaderSetting, hooks: Reade
           clientId,
           topics,
           resetOffset: (topic, partition, from) => offsetStillInLog(admin, topic, partition, from),
-          ...(unhurried ? { unhurried } : {}),
+          ...(pace ? { pace } : {}),
         },
         hooks,
       );

@@ -77,6 +77,8 @@ export class PipelineConsumer {
         security: this.security,
         groupId: `${this.options.clientId}-pipeline`,
         topics: [this.options.topic],
+        // Every component writes a record a second: gathered for up to 500 ms, not answered one by one.
+        pace: () => 'unhurried',
       },
       {
         startOffset: (_topic, partition) => this.positions.get(partition) ?? this.starts.get(partition),

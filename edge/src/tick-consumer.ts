@@ -13,9 +13,10 @@ import { type PartitionReader, partitionReaderFor, type ReaderHooks } from './pa
 
 /** No fetch answered for this long means Kafka is gone (an idle fetch returns every 500 ms). */
 const SILENCE_MS = 3000;
-const HEALTH_CHECK_MS = 500;
+/** Once a second, with the edge's other per-second timers: judging silence of 3 s needs no finer grain. */
+const HEALTH_CHECK_MS = 1000;
 /** A health check this late means our own event loop stalled: silence then says nothing about Kafka. */
-const STALLED_CHECK_MS = 1500;
+const STALLED_CHECK_MS = 2500;
 const TICKS = 0;
 
 export interface TickConsumerOptions {
@@ -41,7 +42,7 @@ export interface TickConsumerOptions {
   /** TLS and SASL (docs/operations.md); default: read from KAFKA_SSL* / KAFKA_SASL_*. */
   security?: KafkaSecurity;
   /**
-   * True while no client waits for ticks: Kafka may then gather them for up to 250 ms before
+   * True while no client waits for ticks: Kafka may then gather them for up to 500 ms before
    * answering a Fetch, which costs a fraction of fetching each batch as it is produced.
    */
   unhurried?: () => boolean;
@@ -110,7 +111,7 @@ export class TickConsumer {
         security: this.security,
         groupId: options.groupId,
         topics: this.topics,
-        ...(options.unhurried ? { unhurried: options.unhurried } : {}),
+        ...(options.unhurried ? { pace: () => (options.unhurried?.() ? 'unhurried' : 'prompt') } : {}),
       },
       hooks,
     );

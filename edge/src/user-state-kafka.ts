@@ -121,6 +121,8 @@ export class UserStateReader {
         // A private group: every edge and CLI call reads every partition.
         groupId: `${options.clientId}-${process.pid}-${randomInt(1, 2 ** 31)}`,
         topics,
+        // Written now and then: each record comes as soon as it is there, an empty answer every 3 s.
+        pace: () => 'sparse',
       },
       hooks,
     );

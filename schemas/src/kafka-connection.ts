@@ -10,6 +10,32 @@ export interface ConnectionOptions {
   requestTimeoutMs: number;
 }
 
+/**
+ * How often open connections look for a request past its timeout: once a second for all of them
+ * together, not 4 times a second each (an edge holds several connections, each with a long-poll
+ * Fetch always pending; docs/edge.md, "Idle cost"). A request is thus failed within a second
+ * after its timeout.
+ */
+const TIMEOUT_SWEEP_MS = 1000;
+const open = new Set<KafkaConnection>();
+let sweep: NodeJS.Timeout | null = null;
+
+function watch(connection: KafkaConnection): void {
+  open.add(connection);
+  if (sweep !== null) return;
+  sweep = setInterval(() => {
+    for (const each of open) each.checkTimeout();
+  }, TIMEOUT_SWEEP_MS);
+  sweep.unref();
+}
+
+function unwatch(connection: KafkaConnection): void {
+  open.delete(connection);
+  if (open.size > 0 || sweep === null) return;
+  clearInterval(sweep);
+  sweep = null;
+}
+
 interface PendingRequest {
   sentAt: number;
   resolve: (body: Buffer) => void;
@@ -30,7 +56,6 @@ export class KafkaConnection {
   private buffered = 0;
   private failure: Error | null = null;
   private readonly clientId: Buffer;
-  private readonly timeoutCheck: NodeJS.Timeout;
   private readonly closeListeners: ((error: Error) => void)[] = [];
 
   private constructor(
@@ -42,8 +67,7 @@ export class KafkaConnection {
     socket.on('data', (chunk: Buffer) => this.receive(chunk));
     socket.on('error', (error) => this.fail(new Error(`${this.address}: ${error.message}`)));
     socket.on('close', () => this.fail(new Error(`connection to ${this.address} closed`)));
-    this.timeoutCheck = setInterval(() => this.checkTimeout(), Math.min(250, options.requestTimeoutMs));
-    this.timeoutCheck.unref();
+    watch(this);
   }
 
   static connect(options: ConnectionOptions): Promise<KafkaConnection> {
@@ -152,7 +176,8 @@ export class KafkaConnection {
     return this.chunks[0] as Buffer;
   }
 
-  private checkTimeout(): void {
+  /** Fails the connection when its oldest request waited past the timeout (the shared sweep calls it). */
+  checkTimeout(): void {
     for (const waiting of this.pending.values()) {
       const waited = Date.now() - waiting.sentAt;
       if (waited >= this.options.requestTimeoutMs)
@@ -164,7 +189,7 @@ export class KafkaConnection {
   private fail(error: Error): void {
     if (this.failure !== null) return;
     this.failure = error;
-    clearInterval(this.timeoutCheck);
+    unwatch(this);
     this.socket.destroy();
     const pending = [...this.pending.values()];
     this.pending.clear();
