@@ -1,8 +1,10 @@
 package tickstream.analytics.alerts;
 
+import org.apache.flink.api.common.typeinfo.TypeInfo;
 import tickstream.analytics.model.Tick;
 
-/** What the evaluator is keyed over: a tick or a market event, one of the two set. A Flink POJO. */
+/** What the evaluator is keyed over: a tick or a market event, one of the two set (AlertInputSerializer between tasks). */
+@TypeInfo(AlertInputSerializer.Factory.class)
 public class AlertInput {
     public Tick tick;
     public SeenEvent event;

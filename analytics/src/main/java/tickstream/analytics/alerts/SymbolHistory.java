@@ -14,6 +14,7 @@ public class SymbolHistory {
     static final long DAY_MS = 86_400_000L;
     static final long DAY_OFFSET_MS = 5 * 3_600_000L;
     static final long DEFAULT_LENGTH_MS = 60_000;
+    private static final Long DEFAULT_LENGTH = DEFAULT_LENGTH_MS;
     /** Ticks kept for change-pct and windowed volume-above when no rule asks for longer. */
     static final long DEFAULT_HORIZON_MS = 60_000;
 
@@ -36,7 +37,9 @@ public class SymbolHistory {
     }
 
     public void add(String tickSector, long timeMs, long price, long size, long horizonMs) {
-        ensureSeries(DEFAULT_LENGTH_MS, DEFAULT_LENGTH_MS, timeMs, price);
+        // Per tick: a lookup by a Long made once, not ensureSeries' boxing and capturing lambda.
+        if (!buckets.containsKey(DEFAULT_LENGTH) || !bars.containsKey(DEFAULT_LENGTH))
+            ensureSeries(DEFAULT_LENGTH_MS, DEFAULT_LENGTH_MS, timeMs, price);
         if (tickSector != null && !tickSector.isEmpty()) sector = tickSector;
         long dayStart = Math.floorDiv(timeMs - DAY_OFFSET_MS, DAY_MS) * DAY_MS + DAY_OFFSET_MS;
         if (dayStart != dayStartMs) {

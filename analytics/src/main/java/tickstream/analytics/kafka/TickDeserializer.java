@@ -8,6 +8,7 @@ import org.apache.flink.metrics.Counter;
 import org.apache.flink.util.Collector;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import tickstream.analytics.model.Tick;
+import tickstream.analytics.serial.Utf8Cache;
 
 /**
  * Decodes `ticks` records with the classes flatc generates from schemas/fbs/tick.fbs. A record
@@ -40,17 +41,18 @@ public final class TickDeserializer implements KafkaRecordDeserializationSchema<
             names = new Utf8Cache();
         }
         try {
-            tickstream.kafka.Tick flat = tickstream.kafka.Tick.getRootAsTick(ByteBuffer.wrap(value), reader);
-            ByteBuffer symbolBytes = flat.symbolAsByteBuffer();
-            if (symbolBytes == null || !symbolBytes.hasRemaining()) return null;
-            ByteBuffer sectorBytes = flat.sectorAsByteBuffer();
-            return new Tick(
-                    names.get(symbolBytes),
-                    sectorBytes == null ? "" : names.get(sectorBytes),
-                    flat.price(),
-                    flat.size(),
-                    flat.exchangeTimeUs(),
-                    flat.sequence());
+            ByteBuffer bytes = ByteBuffer.wrap(value);
+            tickstream.kafka.Tick flat = tickstream.kafka.Tick.getRootAsTick(bytes, reader);
+            Tick tick = new Tick(null, "", flat.price(), flat.size(), flat.exchangeTimeUs(), flat.sequence());
+            // The names last, in place: each *InByteBuffer narrows `bytes` to the string (no slice
+            // allocated per field), and the next field read needs the whole buffer back.
+            ByteBuffer symbol = flat.symbolInByteBuffer(bytes);
+            if (symbol == null || !symbol.hasRemaining()) return null;
+            tick.symbol = names.get(symbol);
+            bytes.clear();
+            ByteBuffer sector = flat.sectorInByteBuffer(bytes);
+            if (sector != null) tick.sector = names.get(sector);
+            return tick;
         } catch (IndexOutOfBoundsException | IllegalArgumentException error) {
             // flatbuffers-java has no verifier: a lying offset or length surfaces as one of these.
             return null;

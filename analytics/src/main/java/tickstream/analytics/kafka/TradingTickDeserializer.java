@@ -6,6 +6,7 @@ import org.apache.flink.connector.kafka.source.reader.deserializer.KafkaRecordDe
 import org.apache.flink.util.Collector;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import tickstream.analytics.trading.TradingTick;
+import tickstream.analytics.serial.Utf8Cache;
 
 /**
  * `ticks` records with their quote, for the fill engine (the job's own Tick leaves bid and ask
@@ -26,12 +27,15 @@ public final class TradingTickDeserializer implements KafkaRecordDeserialization
             names = new Utf8Cache();
         }
         try {
-            tickstream.kafka.Tick flat = tickstream.kafka.Tick.getRootAsTick(ByteBuffer.wrap(value), reader);
-            ByteBuffer symbol = flat.symbolAsByteBuffer();
+            ByteBuffer bytes = ByteBuffer.wrap(value);
+            tickstream.kafka.Tick flat = tickstream.kafka.Tick.getRootAsTick(bytes, reader);
+            TradingTick tick = new TradingTick(
+                    null, flat.price(), flat.size(), flat.bid(), flat.ask(), flat.exchangeTimeUs() / 1000, flat.sequence());
+            // Last, in place: symbolInByteBuffer narrows `bytes` to the string instead of slicing a new buffer.
+            ByteBuffer symbol = flat.symbolInByteBuffer(bytes);
             if (symbol == null || !symbol.hasRemaining()) return;
-            out.collect(new TradingTick(
-                    names.get(symbol), flat.price(), flat.size(), flat.bid(), flat.ask(), flat.exchangeTimeUs() / 1000,
-                    flat.sequence()));
+            tick.symbol = names.get(symbol);
+            out.collect(tick);
         } catch (IndexOutOfBoundsException | IllegalArgumentException error) {
             // Not a tick: skipped.
         }

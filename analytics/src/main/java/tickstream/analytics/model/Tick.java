@@ -1,10 +1,13 @@
 package tickstream.analytics.model;
 
+import org.apache.flink.api.common.typeinfo.TypeInfo;
+
 /**
  * One trade from the `ticks` topic, as the job needs it (bid and ask are left out: nothing here
  * uses them, and every field costs serialisation at each keyBy). Prices × 10,000.
- * A Flink POJO: public fields and a no-argument constructor.
+ * Public fields and a no-argument constructor; between tasks it travels with TickSerializer.
  */
+@TypeInfo(TickSerializer.Factory.class)
 public class Tick {
     public String symbol;
     public String sector;

@@ -1,6 +1,12 @@
 package tickstream.analytics.trading;
 
-/** A tick as the fill engine needs it: the trade and the quote (bid, ask), prices × 10,000. A Flink POJO. */
+import org.apache.flink.api.common.typeinfo.TypeInfo;
+
+/**
+ * A tick as the fill engine needs it: the trade and the quote (bid, ask), prices × 10,000.
+ * Into the engine it travels with TradingTickSerializer.
+ */
+@TypeInfo(TradingTickSerializer.Factory.class)
 public class TradingTick {
     public String symbol;
     public long price;
