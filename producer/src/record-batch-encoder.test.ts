@@ -1,7 +1,5 @@
 import { createRequire } from 'node:module';
 import { TickEncoder, type TickFields, TickWriter } from '@tickstream/schemas';
-import { decompressKafkaLz4 } from '@tickstream/schemas/kafka-fetch';
-import fc from 'fast-check';
 import { decompressFrameSync } from 'lz4-napi';
 import { describe, expect, it } from 'vitest';
 import { BatchField, crcMatches, validateProducedBatch } from '../../broker/src/log/record-batch.js';
@@ -99,44 +97,6 @@ function sampleTicks(count: number, baseTimestamp: number): Tick[] {
     value: Buffer.from(`tick ${i} `.repeat(1 + (i % 30))),
     timestampMs: baseTimestamp + (i % 7) * 3,
   }));
-}
-
-/**
- * The LZ4 block rules a decoder may rely on, which lenient decoders do not check (lz4 block
- * format, "End of block conditions"): each block decodes to at most 64 KB, its last 5 bytes are
- * literals, and its last match starts at least 12 bytes before its end.
- */
-function checkLz4Blocks(frame: Uint8Array): void {
-  let at = 7; // magic, FLG, BD, HC
-  for (;;) {
-    const size = (frame[at] as number) | ((frame[at + 1] as number) << 8) | ((frame[at + 2] as number) << 16);
-    at += 4;
-    if (size === 0) return;
-    expect(size).toBeLessThanOrEqual(65536);
-    const end = at + size;
-    let decoded = 0;
-    let lastMatchAt = -1;
-    let lastLiterals = 0;
-    const length = (nibble: number): number => {
-      let n = nibble;
-      if (n === 15) for (let byte = 255; byte === 255; n += byte) byte = frame[at++] as number;
-      return n;
-    };
-    while (at < end) {
-      const token = frame[at++] as number;
-      lastLiterals = length(token >>> 4);
-      at += lastLiterals;
-      decoded += lastLiterals;
-      if (at === end) break; // the last sequence: literals only
-      at += 2;
-      lastMatchAt = decoded;
-      decoded += length(token & 15) + 4;
-    }
-    expect(at).toBe(end);
-    expect(decoded).toBeLessThanOrEqual(65536);
-    expect(lastLiterals).toBeGreaterThanOrEqual(5);
-    if (lastMatchAt >= 0) expect(lastMatchAt).toBeLessThanOrEqual(decoded - 12);
-  }
 }
 
 describe('record batch encoder', () => {
@@ -240,7 +200,7 @@ describe('record batch encoder', () => {
     expect(() => builder.seal()).toThrow(RangeError);
   });
 
-  it("writes ticks with appendTick to the records append writes of the library's encoding, compressed by matches", () => {
+  it("writes ticks with appendTick as append writes the library's encoding of them, byte for byte, from a small buffer up", () => {
     const symbols = ['AAPL', 'BRK.B', 'ÆØÅ', 'X'];
     const sectors = ['Technology', 'Financials', '', 'Énergie'];
     const writer = new TickWriter(symbols, sectors);
@@ -269,74 +229,7 @@ describe('record batch encoder', () => {
     const a = direct.seal();
     const b = copied.seal();
     expect(a.valueBytes).toBe(b.valueBytes);
+    expect(a.bytes.equals(b.bytes)).toBe(true);
     expect(validateProducedBatch(a.bytes, 1 << 20, 7).recordCount).toBe(500);
-    const raw = decompressFrameSync(b.bytes.subarray(61));
-    expect(decompressFrameSync(a.bytes.subarray(61)).equals(raw)).toBe(true);
-    expect(decompressKafkaLz4(a.bytes.subarray(61)).equals(raw)).toBe(true);
-    // Matches against each symbol's previous tick: 0.56 of the raw size here, where every 17th
-    // tick and the next of its symbol are literals.
-    expect(a.bytes.length - 61).toBeLessThan(raw.length * 0.6);
-  });
-
-  it('writes lz4 frames that lz4_flex and the edge decoder both decode to the raw records, for random runs of ticks and other records', () => {
-    const symbols = ['AAPL', 'A', 'GOOGL', 'ÄPFEL', 'LONGNAME7', ''];
-    const sectors = ['Technology', '', 'X', 'Communication Services', 'Énergie', 'Y'];
-    const writer = new TickWriter(symbols, sectors);
-    const encoder = new TickEncoder();
-    const record = fc.oneof(
-      {
-        weight: 20,
-        arbitrary: fc.record({
-          index: fc.nat(symbols.length - 1),
-          price: fc.oneof(fc.integer({ min: 1, max: 2 ** 40 }), fc.constant(0)),
-          size: fc.oneof({ weight: 9, arbitrary: fc.integer({ min: 1, max: 0xffffffff }) }, fc.constant(0)),
-          delta: fc.integer({ min: -5000, max: 5000 }),
-          sequence: fc.maxSafeInteger(),
-        }),
-      },
-      // Any other record, now and then larger than an lz4 block.
-      {
-        weight: 1,
-        arbitrary: fc.oneof(fc.uint8Array({ maxLength: 300 }), fc.constant(new Uint8Array(70_000).fill(7))),
-      },
-    );
-    fc.assert(
-      fc.property(fc.array(record, { minLength: 1, maxLength: 1500, size: 'max' }), fc.nat(3), (records, reuse) => {
-        const direct = new RecordBatchBuilder(256);
-        const copied = new RecordBatchBuilder(256);
-        // A builder reused after earlier batches (its symbols' last positions must not leak into the next batch).
-        for (let r = 0; r <= reuse; r++) {
-          for (const [i, item] of records.entries()) {
-            if (item instanceof Uint8Array) {
-              const key = encodeRecordKey(Buffer.from('other'));
-              direct.append(key, item, 0, item.length, 1000 + i);
-              copied.append(key, item, 0, item.length, 1000 + i);
-              continue;
-            }
-            const tick: TickFields = {
-              symbol: symbols[item.index] as string,
-              sector: sectors[item.index] as string,
-              price: item.price,
-              size: item.size,
-              bid: item.price - item.delta,
-              ask: item.price + item.delta,
-              exchangeTimeUs: 1_795_000_000_000_000 + i,
-              sequence: item.sequence,
-            };
-            const key = encodeRecordKey(Buffer.from(tick.symbol));
-            direct.appendTick(key, writer, item.index, tick, 1000 + i);
-            const value = encoder.encode(tick);
-            copied.append(key, value, 0, value.length, 1000 + i);
-          }
-          const a = direct.seal().bytes;
-          const raw = decompressFrameSync(copied.seal().bytes.subarray(61));
-          expect(decompressFrameSync(a.subarray(61)).equals(raw)).toBe(true);
-          expect(decompressKafkaLz4(a.subarray(61)).equals(raw)).toBe(true);
-          checkLz4Blocks(a.subarray(61));
-          expect(validateProducedBatch(a, 1 << 30, 7).recordCount).toBe(records.length);
-        }
-      }),
-      { numRuns: 150, endOnFailure: true },
-    );
   });
 });

@@ -1,6 +1,6 @@
 import { crc32c } from '@node-rs/crc32';
-import { fitsTickLayout, type TickFields, type TickWriter } from '@tickstream/schemas';
-import { BLOCK_BYTES, Lz4FrameWriter } from './lz4-frame-writer.js';
+import type { TickFields, TickWriter } from '@tickstream/schemas';
+import { compressKafkaLz4 } from '@tickstream/schemas/lz4-node';
 
 /*
  * Kafka record batch v2 (magic 2), written straight from tick bytes (kafka-protocol.md §3):
@@ -66,18 +66,9 @@ export function encodeRecordKey(key: Uint8Array): Uint8Array {
   return out;
 }
 
-/** Where a tick's value repeats its symbol's previous tick: the head up to the scalars, and the tail after them (tick-writer.ts). */
-const TICK_HEAD_BYTES = 32;
-const TICK_TAIL_FROM = 80;
-/** A record's header before its key is at most this long (four varints and the attributes). */
-const RECORD_HEADER_BYTES = 24;
-
 /**
- * Accumulates one partition's records until `seal()` turns them into an lz4 record batch. The
- * records are kept raw and compressed as they come (Lz4FrameWriter): a tick in the fixed layout
- * whose symbol already has a tick in the current lz4 block is two matches against that tick and
- * its header and scalars as literals; anything else is literals. Buffers are reused from batch
- * to batch; appending allocates nothing unless one must grow.
+ * Accumulates one partition's records until `seal()` turns them into a record batch. The record
+ * buffer is reused from batch to batch; appending allocates nothing unless it must grow.
  */
 export class RecordBatchBuilder {
   private records: Buffer;
@@ -86,11 +77,6 @@ export class RecordBatchBuilder {
   private values = 0;
   private baseTimestamp = 0;
   private maxTimestamp = 0;
-  /** Where the record being appended has its key. */
-  private keyAt = 0;
-  private readonly frame = new Lz4FrameWriter(RECORD_BATCH_HEADER_BYTES);
-  /** Per symbol index, where its last fixed-layout tick has its key (raw position), or -1. */
-  private lastTickKeyAt = new Int32Array(0);
 
   constructor(initialBytes = 64 * 1024) {
     this.records = Buffer.allocUnsafe(initialBytes);
@@ -107,53 +93,23 @@ export class RecordBatchBuilder {
 
   /**
    * Appends one record: `encodedKey` from encodeRecordKey(), the value `source[start..end)`,
-   * CreateTime `timestampMs`. Its bytes go into the lz4 frame as literals.
+   * CreateTime `timestampMs`.
    */
   append(encodedKey: Uint8Array, source: Uint8Array, start: number, end: number, timestampMs: number): void {
     const valueLength = end - start;
-    this.roomInBlock(RECORD_HEADER_BYTES + encodedKey.length + valueLength);
     const at = this.startRecord(encodedKey, valueLength, timestampMs);
     this.records.set(source.subarray(start, end), at);
     this.endRecord(at + valueLength, valueLength);
-    // A value larger than a block spans several, literals only.
-    const frame = this.frame;
-    while (this.used - frame.blockStart > BLOCK_BYTES) frame.closeBlock(this.records, frame.blockStart + BLOCK_BYTES);
   }
 
   /**
    * Appends one tick of symbol `index` as a record, its value written by `ticks` straight into
-   * the batch (the FlatBuffers bytes, without a builder or an intermediate copy), and compresses
-   * it against the symbol's previous tick when both are in the fixed layout in one block.
+   * the batch (the FlatBuffers bytes, without a builder or an intermediate copy).
    */
   appendTick(encodedKey: Uint8Array, ticks: TickWriter, index: number, tick: TickFields, timestampMs: number): void {
-    const fixed = fitsTickLayout(tick);
     const valueLength = ticks.byteLength(index, tick);
-    this.roomInBlock(RECORD_HEADER_BYTES + encodedKey.length + valueLength);
-    const valueAt = this.startRecord(encodedKey, valueLength, timestampMs);
-    const keyAt = this.keyAt;
-    this.endRecord(ticks.write(index, tick, this.records, valueAt), valueLength);
-    if (index >= this.lastTickKeyAt.length) this.growSymbols(index);
-    const previous = this.lastTickKeyAt[index] as number;
-    this.lastTickKeyAt[index] = fixed ? keyAt : -1;
-    if (!fixed || previous < this.frame.blockStart) return;
-    // The same key and value length, then the value's root offset, vtable and table offset.
-    const head = valueAt - keyAt + TICK_HEAD_BYTES;
-    this.frame.match(this.records, keyAt, previous, head);
-    // After the scalars: padding, the name offsets, the names and the header count.
-    const tailAt = valueAt + TICK_TAIL_FROM;
-    this.frame.deferMatch(this.records, tailAt, previous + (tailAt - keyAt), this.used - tailAt);
-  }
-
-  /** Closes the lz4 block before a record of up to `bytes` that would not fit in it. */
-  private roomInBlock(bytes: number): void {
-    if (this.used + bytes - this.frame.blockStart > BLOCK_BYTES && this.used > this.frame.blockStart)
-      this.frame.closeBlock(this.records, this.used);
-  }
-
-  private growSymbols(index: number): void {
-    const grown = new Int32Array(Math.max(index + 1, this.lastTickKeyAt.length * 2)).fill(-1);
-    grown.set(this.lastTickKeyAt);
-    this.lastTickKeyAt = grown;
+    const at = this.startRecord(encodedKey, valueLength, timestampMs);
+    this.endRecord(ticks.write(index, tick, this.records, at), valueLength);
   }
 
   /** Writes a record's header up to its value (growing the buffer for all of it) and returns where the value goes. */
@@ -182,7 +138,6 @@ export class RecordBatchBuilder {
     out[at++] = 0; // attributes
     at = writeUvarint(out, at, timestampDelta);
     at = writeUvarint(out, at, offsetDelta);
-    this.keyAt = at;
     for (let i = 0; i < encodedKey.length; i++) out[at++] = encodedKey[i] as number;
     return writeUvarint(out, at, valueLengthZ);
   }
@@ -207,7 +162,8 @@ export class RecordBatchBuilder {
    */
   seal(): EncodedBatch {
     if (this.count === 0) throw new RangeError('a record batch needs at least one record');
-    const bytes = this.frame.finish(this.records, this.used);
+    const compressed = compressKafkaLz4(this.records.subarray(0, this.used));
+    const bytes = Buffer.allocUnsafe(RECORD_BATCH_HEADER_BYTES + compressed.length);
     bytes.writeBigInt64BE(0n, At.baseOffset); // the broker assigns offsets
     bytes.writeInt32BE(bytes.length - LOG_OVERHEAD, At.batchLength);
     bytes.writeInt32BE(-1, At.partitionLeaderEpoch);
@@ -217,13 +173,12 @@ export class RecordBatchBuilder {
     bytes.writeBigInt64BE(BigInt(this.baseTimestamp), At.baseTimestamp);
     bytes.writeBigInt64BE(BigInt(this.maxTimestamp), At.maxTimestamp);
     bytes.writeInt32BE(this.count, At.recordCount);
+    compressed.copy(bytes, RECORD_BATCH_HEADER_BYTES);
     stampProducer(bytes, NO_PRODUCER);
     const batch: EncodedBatch = { bytes, recordCount: this.count, valueBytes: this.values };
     this.used = 0;
     this.count = 0;
     this.values = 0;
-    // Raw positions restart at 0: no earlier tick is in the next batch's first block.
-    this.lastTickKeyAt.fill(-1);
     return batch;
   }
 }
