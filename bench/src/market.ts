@@ -68,8 +68,8 @@ export function runMarketBench(
 
 /**
  * A `--writer workers` worker's own CPU per tick without Kafka: one shard of two over 1,000
- * symbols, each tick appended to its partition's record batch (6 partitions, TickWriter and
- * Lz4FrameWriter), a partition's batch sealed (lz4 frame, CRC-32C) every 350 of its ticks, about
+ * symbols, each tick appended to its partition's record batch (6 partitions, TickWriter), a
+ * partition's batch sealed (lz4 frame, CRC-32C) every 350 of its ticks, about
  * what one Produce round trip collects at --rate max. Thread CPU time (process.cpuUsage), so a
  * loaded machine stretches the wall time but hardly the figure; also the bytes per tick before and
  * after lz4.
