@@ -13,7 +13,7 @@ import org.apache.flink.api.common.typeinfo.TypeInfo;
  *
  * Checkpointed by TickBucketsSerializer: the held buckets only, as small differences.
  */
-@TypeInfo(TickBucketsTypeInfo.Factory.class)
+@TypeInfo(TickBucketsSerializer.Factory.class)
 public class TickBuckets {
     /** 32 bytes a bucket: 32 kB for one symbol at one resolution, at any tick rate. */
     static final int MAX_BUCKETS = 1_024;

@@ -1,11 +1,16 @@
 package tickstream.analytics.alerts;
 
 import java.io.IOException;
+import java.lang.reflect.Type;
+import java.util.Map;
+import org.apache.flink.api.common.typeinfo.TypeInfoFactory;
+import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.api.common.typeutils.TypeSerializer;
 import org.apache.flink.api.common.typeutils.TypeSerializerSchemaCompatibility;
 import org.apache.flink.api.common.typeutils.TypeSerializerSnapshot;
 import org.apache.flink.core.memory.DataInputView;
 import org.apache.flink.core.memory.DataOutputView;
+import tickstream.analytics.serial.CompactTypeInfo;
 
 /**
  * TickBuckets in checkpoints: only the buckets held, oldest first, each as differences from the
@@ -239,6 +244,14 @@ public final class TickBucketsSerializer extends TypeSerializer<TickBuckets> {
             if (old instanceof org.apache.flink.api.java.typeutils.runtime.PojoSerializerSnapshot)
                 return TypeSerializerSchemaCompatibility.compatibleAfterMigration();
             return TypeSerializerSchemaCompatibility.incompatible();
+        }
+    }
+
+    /** Named on TickBuckets (@TypeInfo): its state is written by this serializer, not the POJO one. */
+    public static final class Factory extends TypeInfoFactory<TickBuckets> {
+        @Override
+        public TypeInformation<TickBuckets> createTypeInfo(Type type, Map<String, TypeInformation<?>> generics) {
+            return new CompactTypeInfo<>(TickBuckets.class, TickBucketsSerializer::new);
         }
     }
 }

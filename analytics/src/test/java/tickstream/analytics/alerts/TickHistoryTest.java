@@ -11,6 +11,7 @@ import org.apache.flink.api.java.typeutils.ObjectArrayTypeInfo;
 import org.apache.flink.api.java.typeutils.PojoTypeInfo;
 import org.apache.flink.core.memory.DataOutputSerializer;
 import org.junit.jupiter.api.Test;
+import tickstream.analytics.serial.CompactTypeInfo;
 
 /**
  * The alert evaluator's tick history (docs/alerts.md, "History kept"): bounded at any tick rate,
@@ -157,6 +158,8 @@ class TickHistoryTest {
         PojoTypeInfo<?> ticks = assertInstanceOf(PojoTypeInfo.class, symbol.getTypeAt(symbol.getFieldIndex("ticks")));
         ObjectArrayTypeInfo<?, ?> resolutions =
                 assertInstanceOf(ObjectArrayTypeInfo.class, ticks.getTypeAt(ticks.getFieldIndex("resolutions")));
-        assertInstanceOf(TickBucketsTypeInfo.class, resolutions.getComponentInfo());
+        TypeInformation<?> buckets = resolutions.getComponentInfo();
+        assertInstanceOf(CompactTypeInfo.class, buckets);
+        assertInstanceOf(TickBucketsSerializer.class, buckets.createSerializer(new SerializerConfigImpl()));
     }
 }
