@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { defaultProducerOptions } from '@tickstream/producer';
 import kafkajs from 'kafkajs';
-import { producerWorkersFor } from './edge.js';
+import { metricValue, producerWorkersFor } from './edge.js';
 import {
   type BrokerProcess,
   cpuSeconds,
@@ -100,10 +100,10 @@ const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout
 /** The edge's ticks applied and its own lag gauge (summed over partitions), from one /metrics read. */
 async function edgeFigures(base: string): Promise<{ applied: number; gauge: number }> {
   const text = await (await fetch(`${base}/metrics`)).text();
-  const applied = Number(/^tickstream_edge_ticks_consumed_total (\d+)/m.exec(text)?.[1] ?? Number.NaN);
-  let gauge = 0;
-  for (const match of text.matchAll(/^tickstream_edge_consumer_lag\{[^}]*\} (\d+)/gm)) gauge += Number(match[1]);
-  return { applied, gauge };
+  return {
+    applied: metricValue(text, 'tickstream_edge_ticks_consumed_total'),
+    gauge: metricValue(text, 'tickstream_edge_consumer_lag'),
+  };
 }
 
 function alive(child: ChildProcess, what: string): void {

@@ -5,7 +5,10 @@ import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.api.common.typeutils.TypeSerializer;
 import org.apache.flink.util.function.SerializableSupplier;
 
-/** The type information of a record with a CompactSerializer: an opaque type, not a key. */
+/**
+ * The type information of a record with its own hand-written serializer (a CompactSerializer between tasks,
+ * or TickBucketsSerializer for the alert history's state): an opaque type, not a key.
+ */
 public final class CompactTypeInfo<T> extends TypeInformation<T> {
     private final Class<T> type;
     private final SerializableSupplier<TypeSerializer<T>> serializers;
