@@ -167,6 +167,9 @@ export class KafkaFetchReader implements PartitionReader {
     const isolation = this.options.isolation ?? IsolationLevel.readCommitted;
     const committed = isolation === IsolationLevel.readCommitted;
     const byKey = new Map(positions.map((position) => [`${topics[position.topic]}:${position.partition}`, position]));
+    // Values are read before the next Fetch and copied by whoever keeps them (ReaderHooks.onValue),
+    // so each answer may land in the connection's reused buffer; keyed records keep views on it.
+    const transient = this.hooks.onRecord === undefined;
     while (!this.stopped && !round.over) {
       const request = topics.flatMap((topic, index) => {
         const partitions = positions.filter((position) => position.topic === index);
@@ -174,7 +177,7 @@ export class KafkaFetchReader implements PartitionReader {
       });
       const limits = LIMITS[this.options.pace?.() ?? 'prompt'];
       const body = fetchRequestBody(request, limits, isolation);
-      const answer = await connection.request(ApiKey.fetch, ApiVersion.fetch, [body], body.length);
+      const answer = await connection.request(ApiKey.fetch, ApiVersion.fetch, [body], body.length, true, transient);
       this.hooks.onFetchAnswered();
       onProgress();
       for (const fetched of parseFetchResponse(answer)) {

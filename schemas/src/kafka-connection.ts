@@ -1,4 +1,4 @@
-import { Socket } from 'node:net';
+import { connect, type Socket } from 'node:net';
 import { requestHeader } from './kafka-protocol.js';
 
 export interface ConnectionOptions {
@@ -38,22 +38,43 @@ function unwatch(connection: KafkaConnection): void {
 
 interface PendingRequest {
   sentAt: number;
+  /** Its answer goes into the connection's reused answer buffer (`request`'s `transient`). */
+  transient: boolean;
   resolve: (body: Buffer) => void;
   reject: (error: Error) => void;
 }
+
+/** Where the socket reads, per connection: every read lands here, and the bytes are copied out. */
+const READ_BUFFER_BYTES = 64 << 10;
+/** A response's size prefix and correlation id. */
+const FRAME_HEADER_BYTES = 8;
 
 /**
  * One TCP connection to one Kafka broker: size-prefixed frames, requests pipelined and their
  * responses matched by correlation id. Kafka answers a connection's requests in order, so the
  * oldest pending request is always the first in the map. Any failure ends the connection and
  * rejects everything pending on it: the caller decides what to resend.
+ *
+ * The socket reads into one buffer of its own (net's `onread`), not a new 64 KB Buffer per read,
+ * and each response is copied out once, whole. A `transient` request's answer is copied into a
+ * buffer the connection reuses from answer to answer: an edge following 5,000 ticks/s otherwise
+ * left ~1 MB/s of dead Buffers (read chunks, then the joined answer) that only a full
+ * mark-compact freed, every few seconds (docs/edge.md, "Idle cost").
  */
 export class KafkaConnection {
   private readonly pending = new Map<number, PendingRequest>();
   private nextCorrelationId = 0;
-  /** Bytes received and not yet handed over, as the socket's chunks (`buffered` bytes in all). */
-  private chunks: Buffer[] = [];
-  private buffered = 0;
+  /** The response being received: its size prefix and correlation id, as far as they came. */
+  private readonly header = Buffer.alloc(FRAME_HEADER_BYTES);
+  private headerFilled = 0;
+  /** Where its body goes once the header is in (null until then), how long it is and how much came. */
+  private body: Buffer | null = null;
+  private bodyLength = 0;
+  private bodyFilled = 0;
+  private receiving: PendingRequest | null = null;
+  /** The reused home of transient answers, grown to the largest one. */
+  private answers = Buffer.alloc(0);
+  private transientPending = false;
   private failure: Error | null = null;
   private readonly clientId: Buffer;
   private readonly closeListeners: ((error: Error) => void)[] = [];
@@ -64,7 +85,6 @@ export class KafkaConnection {
   ) {
     this.clientId = Buffer.from(options.clientId);
     socket.setNoDelay(true);
-    socket.on('data', (chunk: Buffer) => this.receive(chunk));
     socket.on('error', (error) => this.fail(new Error(`${this.address}: ${error.message}`)));
     socket.on('close', () => this.fail(new Error(`connection to ${this.address} closed`)));
     watch(this);
@@ -72,7 +92,19 @@ export class KafkaConnection {
 
   static connect(options: ConnectionOptions): Promise<KafkaConnection> {
     return new Promise((resolve, reject) => {
-      const socket = new Socket();
+      let connection: KafkaConnection | null = null;
+      const socket = connect({
+        host: options.host,
+        port: options.port,
+        onread: {
+          buffer: Buffer.allocUnsafe(READ_BUFFER_BYTES),
+          // true: keep reading (false would pause the socket).
+          callback: (bytes: number, buffer: Uint8Array): boolean => {
+            connection?.receive(buffer, bytes);
+            return true;
+          },
+        },
+      });
       const timer = setTimeout(() => {
         socket.destroy();
         reject(
@@ -84,10 +116,11 @@ export class KafkaConnection {
         reject(new Error(`${options.host}:${options.port}: ${error.message}`));
       };
       socket.once('error', refused);
-      socket.connect(options.port, options.host, () => {
+      socket.once('connect', () => {
         clearTimeout(timer);
         socket.off('error', refused);
-        resolve(new KafkaConnection(socket, options));
+        connection = new KafkaConnection(socket, options);
+        resolve(connection);
       });
     });
   }
@@ -110,6 +143,9 @@ export class KafkaConnection {
    * Sends one request (`body` as chunks, written without copying them together). Resolves with
    * the response body after its correlation id; with `expectResponse` false (Produce acks=0)
    * resolves once the bytes are handed to the socket.
+   *
+   * With `transient`, the body resolved is a view on a buffer the connection reuses for the next
+   * transient answer: read it before asking again. One transient request may be pending at a time.
    */
   request(
     apiKey: number,
@@ -117,16 +153,22 @@ export class KafkaConnection {
     body: readonly Buffer[],
     bodyBytes: number,
     expectResponse = true,
+    transient = false,
   ): Promise<Buffer> {
     return new Promise<Buffer>((resolve, reject) => {
       if (this.failure !== null) {
         reject(this.failure);
         return;
       }
+      if (transient && (this.transientPending || !expectResponse)) {
+        reject(new Error(`${this.address}: a transient request needs an answer, and only one may be pending`));
+        return;
+      }
       const correlationId = this.nextCorrelationId;
       this.nextCorrelationId = (this.nextCorrelationId + 1) & 0x7fffffff;
       const header = requestHeader(apiKey, apiVersion, correlationId, this.clientId, bodyBytes);
-      if (expectResponse) this.pending.set(correlationId, { sentAt: Date.now(), resolve, reject });
+      if (expectResponse) this.pending.set(correlationId, { sentAt: Date.now(), transient, resolve, reject });
+      if (transient) this.transientPending = true;
       this.socket.cork();
       this.socket.write(header);
       const last = body.length - 1;
@@ -145,35 +187,61 @@ export class KafkaConnection {
     this.fail(new Error(`connection to ${this.address} ${reason}`));
   }
 
-  private receive(chunk: Buffer): void {
-    this.chunks.push(chunk);
-    this.buffered += chunk.length;
-    while (this.buffered >= 4) {
-      const first = this.chunks[0] as Buffer;
-      const size = (first.length >= 4 ? first : this.joined()).readInt32BE(0);
-      if (this.buffered < 4 + size) return;
-      // Joined once the response is whole, not at every chunk: a 1 MiB Fetch answer comes in
-      // dozens of chunks, and copying all so far at each was quadratic main-thread time.
-      const received = this.joined();
-      const frame = received.subarray(4, 4 + size);
-      const rest = received.subarray(4 + size);
-      this.chunks = rest.length > 0 ? [rest] : [];
-      this.buffered = rest.length;
-      const correlationId = frame.readInt32BE(0);
-      const waiting = this.pending.get(correlationId);
-      if (waiting === undefined) {
-        this.fail(new Error(`${this.address} answered correlation id ${correlationId}, which was never sent`));
-        return;
+  /** `bytes` bytes of `read` (valid only during this call) arrived: copied where their response goes. */
+  private receive(read: Uint8Array, bytes: number): void {
+    let at = 0;
+    while (at < bytes && this.failure === null) {
+      if (this.body === null) {
+        const taken = Math.min(FRAME_HEADER_BYTES - this.headerFilled, bytes - at);
+        this.header.set(read.subarray(at, at + taken), this.headerFilled);
+        this.headerFilled += taken;
+        at += taken;
+        if (this.headerFilled === FRAME_HEADER_BYTES) this.beginResponse();
+        continue;
       }
-      this.pending.delete(correlationId);
-      waiting.resolve(frame.subarray(4));
+      const taken = Math.min(this.bodyLength - this.bodyFilled, bytes - at);
+      this.body.set(read.subarray(at, at + taken), this.bodyFilled);
+      this.bodyFilled += taken;
+      at += taken;
+      if (this.bodyFilled === this.bodyLength) this.endResponse();
     }
   }
 
-  /** The bytes received so far as one buffer (the chunks joined into one). */
-  private joined(): Buffer {
-    if (this.chunks.length > 1) this.chunks = [Buffer.concat(this.chunks, this.buffered)];
-    return this.chunks[0] as Buffer;
+  /** A response's header is in: find its request and where its body goes. */
+  private beginResponse(): void {
+    const size = this.header.readInt32BE(0);
+    const correlationId = this.header.readInt32BE(4);
+    const waiting = this.pending.get(correlationId);
+    if (size < 4 || waiting === undefined) {
+      this.fail(
+        new Error(
+          size < 4
+            ? `${this.address} sent a response of ${size} bytes, too short for a correlation id`
+            : `${this.address} answered correlation id ${correlationId}, which was never sent`,
+        ),
+      );
+      return;
+    }
+    this.pending.delete(correlationId);
+    this.receiving = waiting;
+    this.bodyLength = size - 4;
+    this.bodyFilled = 0;
+    if (!waiting.transient) this.body = Buffer.allocUnsafe(this.bodyLength);
+    else {
+      if (this.answers.length < this.bodyLength) this.answers = Buffer.allocUnsafeSlow(this.bodyLength);
+      this.body = this.answers;
+    }
+    if (this.bodyLength === 0) this.endResponse();
+  }
+
+  private endResponse(): void {
+    const waiting = this.receiving as PendingRequest;
+    const body = (this.body as Buffer).subarray(0, this.bodyLength);
+    this.body = null;
+    this.receiving = null;
+    this.headerFilled = 0;
+    if (waiting.transient) this.transientPending = false;
+    waiting.resolve(body);
   }
 
   /** Fails the connection when its oldest request waited past the timeout (the shared sweep calls it). */
