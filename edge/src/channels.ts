@@ -27,6 +27,12 @@ export class Channel<Member> {
   seq = 0;
   /** Set when `ids` changed (new symbols in a sector or `*`): members get a Snapshot next window. */
   needsSnapshot = false;
+  /**
+   * A Delta too thin to be worth a socket write of its own (fan-out.ts, "frame pacing"), held for
+   * one window to go out with the next; its seq is already taken.
+   */
+  heldFrame: Uint8Array | null = null;
+  heldUpdates = 0;
   /** The Snapshot frame for `seq`, shared by members that need one in the same window. */
   snapshotFrame: Uint8Array | null = null;
   snapshotSeq = -1;

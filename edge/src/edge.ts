@@ -399,7 +399,7 @@ export async function startEdge(options: EdgeOptions): Promise<RunningEdge> {
     replays.window(nowMs);
     metrics.channels.set(fanOut.channels.size);
     metrics.symbols.set(directory.size);
-    return fanOut.hasLaggards || replays.size > 0;
+    return fanOut.hasLaggards || fanOut.holdsDeltas || replays.size > 0;
   };
   // A window runs only when something changed (window-schedule.ts): on the --window grid while a
   // client is connected; with none, nothing is sent, so it only settles the state for a later

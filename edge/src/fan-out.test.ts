@@ -1,4 +1,10 @@
-import { DEFAULT_MAX_FRAME_BYTES, ServerFrameEncoder } from '@tickstream/schemas';
+import {
+  applyDelta,
+  DEFAULT_MAX_FRAME_BYTES,
+  decodeServerFrame,
+  QuoteTable,
+  ServerFrameEncoder,
+} from '@tickstream/schemas';
 import { createLogger } from '@tickstream/schemas/logger';
 import { nodeLz4 } from '@tickstream/schemas/lz4-node';
 import { describe, expect, it } from 'vitest';
@@ -21,10 +27,13 @@ class SendBuffer implements Outlet {
   buffered = 0;
   asked = 0;
   readonly topics = new Set<string>();
+  /** Every frame written, in order: what the client would read. */
+  readonly frames: Uint8Array[] = [];
 
   /** What a frame adds to the buffer: its payload and its header (2 bytes, 4 above 125). */
   write(frame: Uint8Array): void {
     this.buffered += frame.length + (frame.length <= 125 ? 2 : 4);
+    this.frames.push(frame);
   }
   send(frame: Uint8Array): boolean {
     this.write(frame);
@@ -49,7 +58,16 @@ class SendBuffer implements Outlet {
 const SYMBOLS = 50;
 const SOFT = 20_000;
 
-function setUp(): { fanOut: FanOut; state: MarketState; sessions: Session[]; sockets: SendBuffer[] } {
+interface Setup {
+  fanOut: FanOut;
+  state: MarketState;
+  sessions: Session[];
+  sockets: SendBuffer[];
+  /** A client on its own socket, subscribed to the page the others follow. */
+  join: () => { session: Session; socket: SendBuffer };
+}
+
+function setUp(frameMinUpdates = 0, clients = 20): Setup {
   const directory = new SymbolDirectory(SYMBOLS);
   const state = new MarketState(SYMBOLS);
   for (let i = 0; i < SYMBOLS; i++) directory.intern(`S${i}`, 'Tech');
@@ -70,12 +88,13 @@ function setUp(): { fanOut: FanOut; state: MarketState; sessions: Session[]; soc
     },
   };
   const encoder = new ServerFrameEncoder({ lz4: nodeLz4, maxFrameBytes: DEFAULT_MAX_FRAME_BYTES });
-  const limits = { softBufferBytes: SOFT, hardBufferBytes: 1 << 20, slowClientTimeoutMs: 3_600_000 };
+  const limits = { softBufferBytes: SOFT, hardBufferBytes: 1 << 20, slowClientTimeoutMs: 3_600_000, frameMinUpdates };
   const fanOut = new FanOut(state, directory, new CandleStore(SYMBOLS), encoder, 1, limits, metrics, sent, topics);
   const logger = createLogger({ component: 'edge', level: 'silent' });
   const spec = { all: false, symbols: new Set(directory.names.slice(0, SYMBOLS)), sectors: new Set<string>() };
   const sessions: Session[] = [];
-  for (let id = 0; id < 20; id++) {
+  const join = (): { session: Session; socket: SendBuffer } => {
+    const id = sessions.length;
     const socket = new SendBuffer();
     sockets.push(socket);
     const session: Session = {
@@ -97,8 +116,10 @@ function setUp(): { fanOut: FanOut; state: MarketState; sessions: Session[]; soc
     };
     sessions.push(session);
     fanOut.subscribe(session, spec);
-  }
-  return { fanOut, state, sessions, sockets };
+    return { session, socket };
+  };
+  for (let i = 0; i < clients; i++) join();
+  return { fanOut, state, sessions, sockets, join };
 }
 
 /** Every symbol ticks once: a full Delta for the window. */
@@ -153,5 +174,125 @@ describe('fan-out: the soft limit', () => {
       else expect(before).toBeLessThanOrEqual(SOFT);
     }
     expect(session.lagging).toBe(true);
+  });
+});
+
+/** A client by the protocol's rules (docs/protocol.md, "Epoch, sequence and resync"), reading one socket. */
+class ProtocolClient {
+  readonly table = new QuoteTable(SYMBOLS);
+  seq = -1;
+  gaps = 0;
+  deltas = 0;
+  private read = 0;
+
+  constructor(private readonly socket: SendBuffer) {}
+
+  /** Reads what arrived since the last call; returns the seqs of the Deltas among it. */
+  poll(): number[] {
+    const seqs: number[] = [];
+    for (; this.read < this.socket.frames.length; this.read++) {
+      const message = decodeServerFrame(this.socket.frames[this.read] as Uint8Array, { lz4: nodeLz4 });
+      if (message.type === 'snapshot') {
+        for (const quote of message.quotes) this.table.setRow(quote.id, quote);
+        this.seq = message.seq;
+      } else if (message.type === 'delta') {
+        seqs.push(message.seq);
+        if (message.seq !== this.seq + 1) {
+          this.gaps++;
+          continue;
+        }
+        applyDelta(message, this.table);
+        this.seq = message.seq;
+        this.deltas++;
+      }
+    }
+    return seqs;
+  }
+
+  /** Whether its table is the edge's published state. */
+  agreesWith(state: MarketState): boolean {
+    for (let id = 0; id < SYMBOLS; id++) {
+      const mine = this.table.row(id);
+      const edge = state.published.row(id);
+      if (mine.last !== edge.last || mine.volume !== edge.volume || mine.ticks !== edge.ticks) return false;
+    }
+    return true;
+  }
+}
+
+/** `count` symbols from `first` tick once. */
+function tickSome(state: MarketState, window: number, first: number, count: number): void {
+  for (let id = first; id < first + count; id++) {
+    const price = 1_000_000 + ((window * 7919 + id * 104_729) % 50_000);
+    state.apply(id, price, 100 + window, price - 100, price + 100, (1_700_000_000_000 + window * 25) * 1000);
+  }
+}
+
+describe('fan-out: frame pacing', () => {
+  const at = (window: number): number => 1_700_000_000_000 + window * 25;
+
+  it('holds a thin Delta one window and publishes it right before the next one; a full Delta goes at once', () => {
+    const { fanOut, state, sockets } = setUp(10, 3);
+    const clients = sockets.map((socket) => new ProtocolClient(socket));
+    for (const client of clients) client.poll();
+    const seqsOf = (): number[][] => clients.map((client) => client.poll());
+
+    tickSome(state, 0, 0, 4);
+    fanOut.publish(at(0));
+    expect(seqsOf()).toEqual([[], [], []]);
+    expect(fanOut.holdsDeltas).toBe(true);
+
+    tickSome(state, 1, 10, 4);
+    fanOut.publish(at(1));
+    const [first = []] = seqsOf();
+    expect(first).toHaveLength(2);
+    expect(first[1]).toBe((first[0] as number) + 1);
+    expect(fanOut.holdsDeltas).toBe(false);
+
+    // Worth a write of its own: not held.
+    tickSome(state, 2, 0, 30);
+    fanOut.publish(at(2));
+    expect(seqsOf().map((seqs) => seqs.length)).toEqual([1, 1, 1]);
+
+    // Held, then the next window has nothing new: the held Delta goes anyway, one window late.
+    tickSome(state, 3, 40, 2);
+    fanOut.publish(at(3));
+    expect(seqsOf().map((seqs) => seqs.length)).toEqual([0, 0, 0]);
+    fanOut.publish(at(4));
+    expect(seqsOf().map((seqs) => seqs.length)).toEqual([1, 1, 1]);
+    expect(fanOut.holdsDeltas).toBe(false);
+
+    for (const client of clients) {
+      expect(client.gaps).toBe(0);
+      expect(client.deltas).toBe(4);
+      expect(client.agreesWith(state)).toBe(true);
+    }
+  });
+
+  it('publishes a held Delta before any Snapshot: a client joining or resyncing meanwhile sees no stale Delta', () => {
+    const { fanOut, state, sessions, sockets, join } = setUp(10, 2);
+    const clients = sockets.map((socket) => new ProtocolClient(socket));
+    tickSome(state, 0, 0, 3);
+    fanOut.publish(at(0));
+    expect(fanOut.holdsDeltas).toBe(true);
+
+    // Joins while a Delta is held: its Snapshot already counts that Delta.
+    const late = join();
+    clients.push(new ProtocolClient(late.socket));
+    // Resyncs while the next one is held.
+    tickSome(state, 1, 20, 3);
+    fanOut.publish(at(1));
+    fanOut.sendSnapshot(sessions[0] as Session);
+    for (let window = 2; window < 8; window++) {
+      tickSome(state, window, (window * 5) % 45, 3);
+      fanOut.publish(at(window));
+    }
+    fanOut.publish(at(8));
+    expect(fanOut.holdsDeltas).toBe(false);
+    for (const client of clients) {
+      client.poll();
+      expect(client.gaps).toBe(0);
+      expect(client.agreesWith(state)).toBe(true);
+    }
   });
 });

@@ -77,6 +77,11 @@ export interface EdgeOptions {
   hardBufferBytes: number;
   /** A client over the soft limit for this long is disconnected too. */
   slowClientTimeoutMs: number;
+  /**
+   * Frame pacing: a channel's Delta of fewer updates waits one window to share a socket write with
+   * the channel's next Delta (fan-out.ts); 0 sends every Delta in its own window.
+   */
+  frameMinUpdates: number;
   /** Bars kept per symbol, by timeframe (1s … 1d): the memory bound of the candles (docs/edge.md). */
   barsKept: readonly number[];
   /** Replays (docs/protocol.md, "Replay") the edge runs at once; more are refused with ReplayLimit. */
@@ -148,6 +153,7 @@ export const defaultEdgeOptions: Omit<EdgeOptions, 'edgeId' | 'logger' | 'static
   softBufferBytes: 256 * 1024,
   hardBufferBytes: 1024 * 1024,
   slowClientTimeoutMs: 10_000,
+  frameMinUpdates: 32,
   barsKept: DEFAULT_BARS_KEPT,
   maxSymbols: 20_000,
   tls: null,

@@ -147,6 +147,13 @@ export const edgeFlags: Command['flags'] = {
     description: 'unsent bytes above which a client is closed (4008)',
     default: '1MiB',
   },
+  'frame-min-updates': {
+    type: 'string',
+    value: 'N',
+    description:
+      'a Delta of fewer symbol updates waits one window to share a socket write with the next (0: every window on its own)',
+    default: String(defaultEdgeOptions.frameMinUpdates),
+  },
   'max-replays': {
     type: 'string',
     value: 'N',
@@ -304,6 +311,7 @@ export function edgeOptionsFrom(flags: Flags): EdgeOptions {
     }),
     softBufferBytes: soft,
     hardBufferBytes: hard,
+    frameMinUpdates: parseInteger('frame-min-updates', flags.required('frame-min-updates'), { min: 0, max: 65_536 }),
     tls: tlsFilesFrom(flags),
     drainDelayMs: nonNegative('drain-delay'),
     drainWindowMs: nonNegative('drain-time'),
