@@ -137,6 +137,7 @@ export interface EdgeFollowResult {
   rate: number;
   symbols: number;
   seconds: number;
+  warmupSeconds: number;
   variants: { edge: string; cores: number; cpuMicrosPerTick: number; perRun: number[] }[];
 }
 
@@ -151,6 +152,7 @@ async function followOnce(
   edgeCli: string,
   bootstrap: string,
   seconds: number,
+  warmupSeconds: number,
 ): Promise<{ cores: number; ticks: number }> {
   const port = await freePort();
   const args = [
@@ -168,7 +170,9 @@ async function followOnce(
   const child = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'ignore'] });
   try {
     await waitForEdge(port, { minSymbols: 1, child });
-    await sleep(3000); // past start-up: module loading, precompressing the dashboard
+    // Past start-up: module loading, precompressing the dashboard, the first bars of every symbol and
+    // timeframe, and V8's memory reducer, whose full collections come in the first ~30 s of a new edge.
+    await sleep(warmupSeconds * 1000);
     const cpu = cpuSeconds(child.pid ?? 0);
     const ticks = await ticksConsumed(port);
     await sleep(seconds * 1000);
@@ -187,11 +191,14 @@ async function followOnce(
 export async function runEdgeFollowBench(options: {
   runs: number;
   seconds: number;
+  /** Seconds the edge follows before the measurement starts (default 3). */
+  warmupSeconds?: number;
   rate: number;
   symbols: number;
   edges: string[];
   log?: (line: string) => void;
 }): Promise<EdgeFollowResult> {
+  const warmupSeconds = options.warmupSeconds ?? 3;
   const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
   const dataDir = mkdtempSync(join(tmpdir(), 'tickstream-follow-bench-'));
   const broker = await startBrokerProcess(dataDir);
@@ -203,7 +210,7 @@ export async function runEdgeFollowBench(options: {
   });
   try {
     const perRun = await interleavedRuns(options.runs, options.edges, async (edge, run) => {
-      const { cores, ticks } = await followOnce(edge, broker.bootstrap, options.seconds);
+      const { cores, ticks } = await followOnce(edge, broker.bootstrap, options.seconds, warmupSeconds);
       log(
         `run ${run + 1}/${options.runs} ${edge}: ${cores.toFixed(3)} cores at ${Math.round(ticks / options.seconds).toLocaleString('en-US')} ticks/s`,
       );
@@ -214,6 +221,7 @@ export async function runEdgeFollowBench(options: {
       rate: options.rate,
       symbols: options.symbols,
       seconds: options.seconds,
+      warmupSeconds,
       variants: options.edges.map((edge, index) => {
         const cores = median(perRun[index] ?? []);
         return { edge, cores, cpuMicrosPerTick: (cores / options.rate) * 1e6, perRun: perRun[index] ?? [] };
@@ -228,7 +236,7 @@ export async function runEdgeFollowBench(options: {
 
 export function formatEdgeFollowBench(result: EdgeFollowResult): string {
   const lines = [
-    `edge following ${result.rate.toLocaleString('en-US')} ticks/s of ${result.symbols} symbols live, no clients, ${result.seconds} s per run, medians of ${result.runs}`,
+    `edge following ${result.rate.toLocaleString('en-US')} ticks/s of ${result.symbols} symbols live, no clients, ${result.seconds} s per run after ${result.warmupSeconds} s of following, medians of ${result.runs}`,
   ];
   for (const variant of result.variants) {
     lines.push(
@@ -251,7 +259,7 @@ export function formatEdgeIngestBench(result: EdgeIngestResult): string {
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
-  // node bench/dist/edge-ingest.js [runs] [--seconds 10] [--symbols 1000] [--follow RATE] [--edge PATH …]
+  // node bench/dist/edge-ingest.js [runs] [--seconds 10] [--symbols 1000] [--follow RATE [--warmup 3]] [--edge PATH …]
   const args = process.argv.slice(2);
   const flag = (name: string, fallback: string): string => {
     const at = args.indexOf(name);
@@ -263,6 +271,7 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
     const result = await runEdgeFollowBench({
       runs,
       seconds: Number(flag('--seconds', '10')),
+      warmupSeconds: Number(flag('--warmup', '3')),
       rate: Number(flag('--follow', '5000')),
       symbols: Number(flag('--symbols', '1000')),
       edges: edges.length > 0 ? edges : [cli],
