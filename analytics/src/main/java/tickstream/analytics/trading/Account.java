@@ -7,6 +7,7 @@ import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import org.apache.flink.api.common.typeinfo.TypeInfo;
 import tickstream.trading.OrderStatus;
 import tickstream.trading.OrderType;
 import tickstream.trading.Side;
@@ -16,7 +17,9 @@ import tickstream.trading.Side;
  * schemas/fixtures/trading-fills.json): opening, buying power and its reservations, fills into
  * positions and realized P&L, the end of orders, resets. Money and prices × 10,000. The state of
  * one key of the fill engine's per-user operator; plain Java, so its rules are tested on their own.
+ * In checkpoints it is written by AccountSerializer.
  */
+@TypeInfo(AccountSerializer.Factory.class)
 public class Account {
     /** The most points an equity curve keeps: 1,000 minutes, a trading session and more. */
     public static final int EQUITY_POINTS = 1_000;

@@ -3,6 +3,7 @@ package tickstream.analytics.trading;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
+import org.apache.flink.api.common.typeinfo.TypeInfo;
 import tickstream.trading.OrderStatus;
 import tickstream.trading.OrderType;
 
@@ -11,7 +12,9 @@ import tickstream.trading.OrderType;
  * docs/trading.md's "Matching" says (boundary cases: schemas/fixtures/trading-fills.json). The
  * state of one key of the fill engine's per-symbol operator; plain Java, so its rules are tested
  * on their own. Orders are kept in arrival order: that is the order in which they share a tick.
+ * In checkpoints it is written by SymbolMatcherSerializer.
  */
+@TypeInfo(SymbolMatcherSerializer.Factory.class)
 public class SymbolMatcher {
     static final long EXCHANGE_DAY_MS = 86_400_000L;
     /** Exchange days start at 05:00 UTC (midnight UTC−5), as the edge's and the alerts' days. */
