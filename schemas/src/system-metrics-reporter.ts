@@ -215,10 +215,32 @@ export class SystemMetricsReporter {
   private async selectedSeries(): Promise<ReadonlyArray<RegistrySeries>> {
     const registry = this.options.registry;
     if (registry.getSingleMetric === undefined) return registry.getMetricsAsJSON();
-    const names = new Set(this.options.selections.map((selection) => selection.metric));
-    const read = await Promise.all([...names].map((name) => registry.getSingleMetric?.(name)?.get()));
-    return read.filter((series): series is RegistrySeries => series !== undefined);
+    return readSeries(
+      registry,
+      this.options.selections.map((selection) => selection.metric),
+    );
   }
+}
+
+/** prom-client's event-loop lag series that `nodejs_eventloop_lag_seconds`' collect() sets. */
+const EVENT_LOOP_LAG_SERIES = /nodejs_eventloop_lag_(?:min|max|mean|stddev|p50|p90|p99)_seconds$/;
+
+/** The named series of `registry`, each collected on its own (names it lacks are left out). */
+export async function readSeries(
+  registry: Required<Pick<MetricsRegistry, 'getSingleMetric'>>,
+  metricNames: readonly string[],
+): Promise<RegistrySeries[]> {
+  const names = new Set(metricNames);
+  // prom-client sets every event-loop lag series (p50, p99, …) only in the collect() of
+  // `nodejs_eventloop_lag_seconds`, which a /metrics scrape runs; read it first, or those
+  // series hold whatever the last scrape left, or nothing with no scraper.
+  const lagSetters = [...names].flatMap((name) => {
+    const setter = name.replace(EVENT_LOOP_LAG_SERIES, 'nodejs_eventloop_lag_seconds');
+    return setter !== name ? [setter] : [];
+  });
+  for (const setter of new Set(lagSetters)) await registry.getSingleMetric(setter)?.get();
+  const read = await Promise.all([...names].map((name) => registry.getSingleMetric(name)?.get()));
+  return read.filter((series): series is RegistrySeries => series !== undefined);
 }
 
 /** What every Node tier reports of its process, from prom-client's default metrics under `prefix`. */

@@ -1,4 +1,4 @@
-import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
 import { ProtocolError } from './protocol-error.js';
 import {
@@ -7,7 +7,7 @@ import {
   SystemMetricEncoder,
   type SystemMetricFields,
 } from './system-metrics-codec.js';
-import { FigureSampler } from './system-metrics-reporter.js';
+import { FigureSampler, readSeries } from './system-metrics-reporter.js';
 
 const metric: SystemMetricFields = {
   componentId: 'edge-host-1',
@@ -110,5 +110,21 @@ describe('FigureSampler over a prom-client registry', () => {
     acked.inc({ writer: '0' }, 5);
     const afterReset = sampler.sample(await registry.getMetricsAsJSON(), 13_000);
     expect(afterReset.filter((figure) => figure.name === 'ticks_per_s')).toEqual([]);
+  });
+});
+
+describe('readSeries', () => {
+  it('reads the event loop lag p99 without a /metrics scrape first (prom-client sets it in another series)', async () => {
+    const registry = new Registry();
+    collectDefaultMetrics({ register: registry, prefix: 'test_', eventLoopMonitoringPrecision: 1 });
+    // Hold the event loop for ~60 ms a few times, so the delay histogram has something to say.
+    for (let i = 0; i < 5; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 5));
+      const until = performance.now() + 60;
+      while (performance.now() < until) {}
+    }
+    const [p99] = await readSeries(registry, ['test_nodejs_eventloop_lag_p99_seconds']);
+    expect(p99?.name).toBe('test_nodejs_eventloop_lag_p99_seconds');
+    expect(p99?.values[0]?.value).toBeGreaterThan(0.03);
   });
 });
