@@ -3,6 +3,7 @@ import { pathToFileURL } from 'node:url';
 import type { Delivery } from '@tickstream/analytics';
 import { FillProbe, FillTimeline, type ProbeFill, startFillStack } from './fill-path.js';
 import { type CheckpointBreakdown, CheckpointSampler } from './flink-checkpoints.js';
+import { FILL_ENGINE_PRODUCERS, formatRequestTimes, requestTimes } from './kafka-request-times.js';
 import { cpuSeconds } from './processes.js';
 import { interleavedRuns, median } from './stats.js';
 
@@ -445,4 +446,9 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
     });
     process.stdout.write(`${formatFillLatency(result)}\n`);
   }
+  const trace = process.env.FILL_BENCH_KAFKA_TRACE;
+  if (trace)
+    process.stdout.write(
+      `the fill engine's producers, per request (client side, ${trace}):\n${formatRequestTimes(requestTimes(readFileSync(trace, 'utf8'), FILL_ENGINE_PRODUCERS))}\n`,
+    );
 }

@@ -9,6 +9,7 @@ import { decodeOrderUpdate, decodeTick } from '@tickstream/schemas';
 import { kafkaLz4Codec } from '@tickstream/schemas/lz4-node';
 import kafkajs, { type Consumer, type ConsumerConfig, type EachMessagePayload } from 'kafkajs';
 import WebSocket from 'ws';
+import { kafkaTraceJvmOptions } from './kafka-request-times.js';
 import {
   type BrokerProcess,
   recentOutput,
@@ -82,8 +83,11 @@ export async function startFillStack(options: FillStackOptions = {}): Promise<Fi
     // 100 symbols at 2,000 ticks/s: each symbol ticks every 50 ms on average.
     children.push(spawnProducer(bootstrap, { symbols: 100, rate: 2000, workers: 1 }));
     let tradingJobId = '';
+    // FILL_BENCH_KAFKA_TRACE=FILE: the JVM's producer requests and checkpoint steps to FILE (kafka-request-times.ts).
+    const trace = process.env.FILL_BENCH_KAFKA_TRACE;
     job = await startAnalytics({
       brokers: bootstrap,
+      ...(trace ? { env: { ...process.env, JAVA_TOOL_OPTIONS: kafkaTraceJvmOptions(trace) } } : {}),
       checkpointDir: join(scratch, 'analytics', 'checkpoints'),
       instance: `bench-fills-${Date.now()}`,
       backfillMs: 0,

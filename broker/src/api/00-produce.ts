@@ -3,6 +3,7 @@ import {
   BatchField,
   InvalidBatchError,
   LOG_OVERHEAD,
+  type PartitionLog,
   TRANSACTIONAL,
   topicNameProblem,
   validateProducedBatch,
@@ -20,7 +21,8 @@ import { type ApiHandler, type BrokerContext, NO_RESPONSE } from './api.js';
  *           ThrottleTimeMs i32 (v1+) — last, unlike every other response
  *
  * acks=0 gets no response at all; acks=1 is answered after the write; acks=-1 after the data
- * is fsynced (one fdatasync per segment serves every batch in the same event-loop turn).
+ * is fsynced: the partitions it wrote, not others' acks=1 data (one fdatasync per segment serves
+ * every batch in the same event-loop turn).
  * Record batches are stored verbatim; only v2 batches are accepted (magic 0/1 answer 43).
  * Unknown topics are created when auto-creation is on.
  *
@@ -67,8 +69,15 @@ export const produce: ApiHandler = {
     }));
 
     if (acks === 0) return NO_RESPONSE;
-    if (acks === -1 && results.some((topic) => topic.partitions.some((p) => p.errorCode === ErrorCode.NONE))) {
-      await broker.log.flush();
+    if (acks === -1) {
+      const written: PartitionLog[] = [];
+      for (const topic of results) {
+        for (const { index, errorCode } of topic.partitions) {
+          const log = errorCode === ErrorCode.NONE ? broker.log.partition(topic.name, index) : undefined;
+          if (log !== undefined) written.push(log);
+        }
+      }
+      if (written.length > 0) await broker.log.flush(written);
     }
     response.array(results, (writer, topic) => {
       writer.string(topic.name).array(topic.partitions, (w, partition) => {

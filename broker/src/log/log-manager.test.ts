@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { type BrokerConfig, defaultBrokerConfig } from '../config.js';
 import { keyedBatch } from '../testing/record-batches.js';
 import { LogManager } from './log-manager.js';
@@ -47,6 +47,30 @@ describe('log manager', () => {
     });
     expect(manager.partitionCount('users')).toBe(3);
     expect(manager.partition('users', 0)).toMatchObject({ logStartOffset: 3, logEndOffset: 5 });
+    await manager.close();
+  });
+
+  it('syncs only the partitions a flush names, every partition when it names none', async () => {
+    const manager = await LogManager.open(config());
+    manager.createTopic('fills', 1);
+    manager.createTopic('ticks', 1);
+    const fills = manager.partition('fills', 0);
+    const ticks = manager.partition('ticks', 0);
+    if (fills === undefined || ticks === undefined) throw new Error('both topics have partition 0');
+    for (const log of [fills, ticks]) {
+      const batch = await keyedBatch([{ key: 'k', value: 'v', timestamp: Date.now() }]);
+      log.append(batch, validateProducedBatch(batch, 1 << 20, 7));
+    }
+    const fillsFlush = vi.spyOn(fills, 'flush');
+    const ticksFlush = vi.spyOn(ticks, 'flush');
+
+    // Two calls in one turn share one sync of what they name together.
+    await Promise.all([manager.flush([fills]), manager.flush([fills])]);
+    expect(fillsFlush).toHaveBeenCalledTimes(1);
+    expect(ticksFlush).not.toHaveBeenCalled();
+
+    await manager.flush();
+    expect(ticksFlush).toHaveBeenCalledTimes(1);
     await manager.close();
   });
 });

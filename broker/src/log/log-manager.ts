@@ -50,6 +50,8 @@ export class LogManager {
   private readonly topicsById = new Map<string, string>();
   private readonly flushWaiters: { resolve: () => void; reject: (error: Error) => void }[] = [];
   private flushScheduled = false;
+  /** The partitions the flush of this turn covers; null: every partition. */
+  private flushing: Set<PartitionLog> | null = new Set();
   private readonly retentionTimer: NodeJS.Timeout;
   private nextProducerId: number;
   readonly cleaner: LogCleaner;
@@ -214,18 +216,24 @@ export class LogManager {
   }
 
   /**
-   * Resolves once everything appended before the call is on disk. Calls in the same turn of
-   * the event loop share one fdatasync per touched segment (group commit).
+   * Resolves once everything appended to `partitions` (every partition when omitted) before the
+   * call is on disk. Calls in the same turn of the event loop share one fdatasync per touched
+   * segment (group commit). A write with acks=-1 or a transaction's markers wait only for their
+   * own partitions: acks=1 data of other topics (the ticks) is not theirs to sync, and syncing it
+   * made every transactional request wait behind it.
    */
-  flush(): Promise<void> {
+  flush(partitions?: Iterable<PartitionLog>): Promise<void> {
     return new Promise((resolve, reject) => {
       this.flushWaiters.push({ resolve, reject });
+      if (partitions === undefined) this.flushing = null;
+      else if (this.flushing !== null) for (const partition of partitions) this.flushing.add(partition);
       if (this.flushScheduled) return;
       this.flushScheduled = true;
       setImmediate(() => {
         this.flushScheduled = false;
         const waiters = this.flushWaiters.splice(0);
-        const partitions = this.allPartitions();
+        const partitions = this.flushing === null ? this.allPartitions() : [...this.flushing];
+        this.flushing = new Set();
         Promise.all(partitions.map((partition) => partition.flush())).then(
           () => {
             for (const waiter of waiters) waiter.resolve();

@@ -1,7 +1,7 @@
 import { appendFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { type BrokerConfig, defaultBrokerConfig } from '../config.js';
 import { GroupCoordinator } from '../groups/index.js';
 import { LogManager, validateProducedBatch } from '../log/index.js';
@@ -115,6 +115,26 @@ describe('transaction coordinator', () => {
     expect(partition?.logEndOffset).toBe(2);
     expect(node.groups.committed('g', 'in', 0)).toEqual({ offset: 42, metadata: null });
     expect(node.coordinator.describe('tx')).toMatchObject({ errorCode: 0, state: 'CompleteCommit', topics: [] });
+  });
+
+  it("syncs the markers' partitions when ending a transaction, not another partition's acks=1 data", async () => {
+    const node = await start();
+    const p = await init(node, 'tx');
+    expect(await node.coordinator.addPartitions('tx', p.producerId, 0, P0)).toBe(ErrorCode.NONE);
+    expect(produce(node, 'tx', p)).toBe(ErrorCode.NONE);
+    // Unsynced bytes of another writer in t-1 (the ticks at acks=1, beside fills): not the marker's to wait for.
+    const other = node.log.partition('t', 1);
+    const batch = buildRecordBatch({ values: ['tick'] });
+    other?.append(batch, validateProducedBatch(batch, 1 << 20, 7));
+    const own = node.log.partition('t', 0);
+    if (other === undefined || own === undefined) throw new Error('topic t has two partitions');
+    const otherFlush = vi.spyOn(other, 'flush');
+    const ownFlush = vi.spyOn(own, 'flush');
+
+    expect(await node.coordinator.endTransaction('tx', p.producerId, 0, true)).toBe(ErrorCode.NONE);
+    expect(own.lastStableOffset).toBe(2);
+    expect(ownFlush).toHaveBeenCalled();
+    expect(otherFlush).not.toHaveBeenCalled();
   });
 
   it('answers calls out of order with Apache Kafka error codes', async () => {

@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import type { BrokerConfig } from '../config.js';
 import type { GroupCoordinator } from '../groups/index.js';
-import type { LogManager } from '../log/index.js';
+import type { LogManager, PartitionLog } from '../log/index.js';
 import { ErrorCode } from '../protocol/errors.js';
 import { TransactionLog } from './transaction-log.js';
 import {
@@ -398,10 +398,12 @@ export class TransactionCoordinator {
     const commit = prepared.state === 'PrepareCommit';
     try {
       const timestamp = Date.now();
+      const marked: PartitionLog[] = [];
       for (const { topic, partition } of prepared.partitions) {
         const log = this.log.partition(topic, partition);
         // A deleted topic needs no marker; an interrupted attempt may have written this one.
         if (log === undefined || (!everyPartition && !log.hasOpenTransaction(prepared.producerId))) continue;
+        marked.push(log);
         log.appendMarker({
           producerId: prepared.producerId,
           producerEpoch: prepared.producerEpoch,
@@ -410,7 +412,7 @@ export class TransactionCoordinator {
           timestamp,
         });
       }
-      await this.log.flush();
+      await this.log.flush(marked);
       if (commit) await this.commitStagedOffsets(prepared.offsets);
       const completed: TransactionRecord = {
         ...prepared,
