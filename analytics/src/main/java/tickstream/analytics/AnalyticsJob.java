@@ -67,18 +67,9 @@ public final class AnalyticsJob {
      * The one shuffle of raw ticks: by symbol, into PriceStepper, whose output is already
      * partitioned by symbol, so the candle windows read it as a keyed stream (chained, no second
      * serialisation of every tick). Measured: one shuffle instead of two is most of the per-tick cost saved.
-     *
-     * With one subtask (the source's and the job's parallelism both 1) every key group is in that
-     * subtask, so the ticks need no shuffle at all: they are read as a keyed stream where they are,
-     * and PriceStepper and the 1s windows run chained to the source, on its thread, with no
-     * serialisation, network buffer or thread hand-off per tick. The operators and their uids are
-     * the same either way, so a checkpoint of one graph restores into the other.
      */
     public static TicksBySymbol ticksBySymbol(DataStream<Tick> ticks, PatternParameters patterns) {
-        KeyedStream<Tick, String> keyed = inOneSubtask(ticks)
-                ? DataStreamUtils.reinterpretAsKeyedStream(ticks, tick -> tick.symbol, Types.STRING)
-                : ticks.keyBy(tick -> tick.symbol);
-        SingleOutputStreamOperator<Tick> stepped = keyed
+        SingleOutputStreamOperator<Tick> stepped = ticks.keyBy(tick -> tick.symbol)
                 // A step at least every half crash window, so the window always holds a recent level.
                 .process(new PriceStepper(patterns.priceStep, patterns.crashWindowMs / 2))
                 .uid("price-steps")
@@ -87,14 +78,6 @@ public final class AnalyticsJob {
         return new TicksBySymbol(
                 DataStreamUtils.reinterpretAsKeyedStream(stepped, tick -> tick.symbol, Types.STRING),
                 stepped.getSideOutput(PriceStepper.STEPS));
-    }
-
-    /**
-     * Whether the ticks and the operators after them run as one subtask each: both parallelisms
-     * are 1 (a cluster's default, -1, is not known here, so it keeps the shuffle).
-     */
-    static boolean inOneSubtask(DataStream<Tick> ticks) {
-        return ticks.getParallelism() == 1 && ticks.getExecutionEnvironment().getParallelism() == 1;
     }
 
     public Outputs attach(DataStream<Tick> ticks) {

@@ -1,8 +1,6 @@
 package tickstream.analytics.candles;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertTrue;
 import static tickstream.analytics.TestMarket.scaled;
 import static tickstream.analytics.TestMarket.us;
 
@@ -12,10 +10,7 @@ import java.util.stream.Collectors;
 import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.flink.test.junit5.MiniClusterExtension;
-import org.apache.flink.runtime.jobgraph.JobVertex;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.ValueSource;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import tickstream.analytics.AnalyticsJob;
 import tickstream.analytics.JobRun;
@@ -48,12 +43,10 @@ class CandleJobTest {
                 .tick("MSFT", 61_000, 51.00, 5);
     }
 
-    /** At parallelism 1 the ticks are not shuffled (AnalyticsJob.ticksBySymbol): the same bars either way. */
-    @ParameterizedTest(name = "parallelism {0}")
-    @ValueSource(ints = {1, 2})
-    void buildsExactlyTheExpectedBarsOfEveryTimeframeAndCountsTheLateTick(int parallelism) throws Exception {
+    @Test
+    void buildsExactlyTheExpectedBarsOfEveryTimeframeAndCountsTheLateTick() throws Exception {
         StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
-        env.setParallelism(parallelism);
+        env.setParallelism(2);
         AnalyticsJob.TicksBySymbol ticks = AnalyticsJob.ticksBySymbol(market().stream(env), new PatternParameters());
         CandleJob.Candles out = new CandleJob().attach(ticks.ticks());
         JobRun run = new JobRun(env);
@@ -87,31 +80,6 @@ class CandleJobTest {
                 bar("MSFT", "D1", dayUs, 50.00, 51.00, 50.00, 51.00, 10, 2, 50.50));
         assertEquals(expected, describe(candles));
         assertEquals(List.of(scaled(200.00)), late.stream().map(tick -> tick.price).toList());
-    }
-
-    /**
-     * One subtask: price steps and the 1s windows run in the ticks' own task (chained, no exchange
-     * per tick); more: behind a shuffle by symbol, in a task of their own.
-     */
-    @Test
-    void theTicksReachTheOneSecondWindowsWithoutAnExchangeOnlyAtParallelismOne() {
-        String one = taskOfTheSecondBars(1);
-        assertTrue(one.contains("Source") && one.contains("price steps"), "at parallelism 1, one task: " + one);
-        String two = taskOfTheSecondBars(2);
-        assertFalse(two.contains("Source"), "at parallelism 2 the ticks are shuffled by symbol first: " + two);
-        assertTrue(two.contains("price steps"), two);
-    }
-
-    /** The name of the task (chain of operators) that holds the 1s windows. */
-    private static String taskOfTheSecondBars(int parallelism) {
-        StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
-        env.setParallelism(parallelism);
-        AnalyticsJob.TicksBySymbol ticks = AnalyticsJob.ticksBySymbol(market().stream(env), new PatternParameters());
-        new CandleJob().attach(ticks.ticks()).candles().print();
-        for (JobVertex vertex : env.getStreamGraph().getJobGraph().getVertices()) {
-            if (vertex.getName().contains("1s bars")) return vertex.getName();
-        }
-        throw new AssertionError("no task holds the 1s bars");
     }
 
     static String bar(
