@@ -1,12 +1,19 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { cpus, tmpdir, totalmem } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve as resolvePath } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { type AnalyticsTopics, type RunningAnalytics, startAnalytics } from '@tickstream/analytics';
 import { decodeCandleBar, decodeMarketEvent, MarketEventKind, TickEncoder } from '@tickstream/schemas';
 import { kafkaLz4Codec } from '@tickstream/schemas/lz4-node';
 import kafkajs from 'kafkajs';
 import { type CheckpointStats, checkpointStats, describeTasks } from './checkpoint-stats.js';
+import {
+  flightRecording,
+  javaThreadNames,
+  type ThreadCpuShare,
+  threadCpuBetween,
+  threadCpuSeconds,
+} from './jvm-threads.js';
 import { cpuSeconds, endOffsetTotal, freePort, rssMb, spawnCli, startBrokerProcess, stopChild } from './processes.js';
 import { median } from './stats.js';
 
@@ -31,7 +38,14 @@ CompressionCodecs[CompressionTypes.LZ4] = kafkaLz4Codec;
 export interface AnalyticsBenchResult {
   machine: { cpus: number; model: string; memoryGb: number; node: string };
   delivery: string;
-  throughput: { parallelism: number; ticksPerSecond: number; jvmCores: number; ticksPerCoreSecond: number }[];
+  throughput: {
+    parallelism: number;
+    ticksPerSecond: number;
+    jvmCores: number;
+    ticksPerCoreSecond: number;
+    /** The same span's CPU by thread: the JVM also runs the alert evaluator and the fill engine. */
+    threads: { byOwner: ThreadCpuShare[]; byKind: ThreadCpuShare[] };
+  }[];
   backlogTicks: number;
   live: {
     ticksPerSecond: number;
@@ -90,6 +104,17 @@ export interface AnalyticsBenchOptions {
   outOfOrdernessMs?: number;
   /** The live part's kills, in turn (default standby, cold, standby, cold; --quick: standby): `--kills standby,standby`. */
   kills?: readonly Recovery['mode'][];
+  /**
+   * A JFR profile of the parallelism-1 drain's measured span, written to this file (`--jfr FILE`).
+   * The recording costs the JVM some CPU: take figures from runs without it.
+   */
+  flightRecording?: string;
+  /**
+   * Seconds of `--rate max` written as the drain's backlog (default 12, --quick 6; `--backlog-seconds`):
+   * on a loaded machine the producer writes fewer ticks a second, and a longer write keeps the span
+   * measured past the JIT's warm-up.
+   */
+  backlogSeconds?: number;
   progress?: (line: string) => void;
 }
 
@@ -245,11 +270,12 @@ export async function runAnalyticsBench(options: AnalyticsBenchOptions = {}): Pr
     let backlogTicks = 0;
     if (parts.has('throughput')) {
       const backlog = `bench-analytics-backlog-${Date.now()}`;
-      progress(`writing a backlog of ticks (${quick ? 6 : 12} s of --rate max)`);
+      const backlogSeconds = options.backlogSeconds ?? (quick ? 6 : 12);
+      progress(`writing a backlog of ticks (${backlogSeconds} s of --rate max)`);
       const writer = spawnCli([
         'producer',
         ...['--brokers', broker.bootstrap, '--topic', backlog, '--events-topic', `${backlog}-events`],
-        ...['--rate', 'max', '--symbol-count', '500', '--duration', `${quick ? 6 : 12}s`],
+        ...['--rate', 'max', '--symbol-count', '500', '--duration', `${backlogSeconds}s`],
       ]);
       await new Promise((resolve) => writer.once('exit', resolve));
       backlogTicks = await endOffsetTotal(broker.bootstrap, backlog);
@@ -286,8 +312,13 @@ export async function runAnalyticsBench(options: AnalyticsBenchOptions = {}): Pr
           const deadline = Date.now() + 180_000;
           while (alive() && (await ticksRead(run.metricsPort)) < 0.2 * backlogTicks && Date.now() < deadline)
             await sleep(THROUGHPUT_POLL_MS);
+          // The names first: the thread dump takes a moment, outside the span measured.
+          const javaNames = await javaThreadNames(run.job.pid);
+          const recording = parallelism === 1 ? options.flightRecording : undefined;
+          if (recording) await flightRecording(run.job.pid, 'start', recording);
           const t0 = Date.now();
           const cpu0 = cpuSeconds(run.job.pid);
+          const threads0 = threadCpuSeconds(run.job.pid);
           const read0 = await ticksRead(run.metricsPort);
           let read1 = read0;
           while (alive() && read1 < 0.8 * backlogTicks && Date.now() < deadline) {
@@ -301,8 +332,19 @@ export async function runAnalyticsBench(options: AnalyticsBenchOptions = {}): Pr
             );
           const seconds = (Date.now() - t0) / 1000;
           const cores = (cpuSeconds(run.job.pid) - cpu0) / seconds;
+          const threads = threadCpuBetween(run.job.pid, threads0, threadCpuSeconds(run.job.pid), javaNames, seconds);
+          if (recording) {
+            await flightRecording(run.job.pid, 'stop', recording);
+            progress(`JFR profile of the drain: ${recording}`);
+          }
           const ticksPerSecond = (read1 - read0) / seconds;
-          throughput.push({ parallelism, ticksPerSecond, jvmCores: cores, ticksPerCoreSecond: ticksPerSecond / cores });
+          throughput.push({
+            parallelism,
+            ticksPerSecond,
+            jvmCores: cores,
+            ticksPerCoreSecond: ticksPerSecond / cores,
+            threads,
+          });
           progress(
             `parallelism ${parallelism}: ${Math.round(ticksPerSecond)} ticks/s on ${cores.toFixed(2)} cores (${Math.round(ticksPerSecond / cores)} per core-second)`,
           );
@@ -672,14 +714,25 @@ class CrashingMarket {
   }
 }
 
+/** How many thread kinds the summary names (the JSON result has them all). */
+const THREADS_LISTED = 10;
+
+function describeShares(shares: readonly ThreadCpuShare[], count: number): string {
+  return shares
+    .slice(0, count)
+    .map((share) => `${share.name} ${share.cores.toFixed(2)}`)
+    .join(', ');
+}
+
 export function formatAnalyticsBench(result: AnalyticsBenchResult): string {
   // Only the parts that ran (`--parts`): the others' figures are NaN or empty.
   const lines = [
     `analytics (Flink MiniCluster, one JVM, ${result.delivery}, checkpoints every ${result.checkpointIntervalMs} ms${result.outOfOrdernessMs === undefined ? '' : `, out-of-orderness ${result.outOfOrdernessMs} ms`}), ${result.machine.cpus} cores:`,
-    ...result.throughput.map(
-      (row) =>
-        `  parallelism ${row.parallelism}: ${Math.round(row.ticksPerSecond).toLocaleString('en-US')} ticks/s draining a backlog of ${result.backlogTicks.toLocaleString('en-US')} on ${row.jvmCores.toFixed(2)} cores = ${Math.round(row.ticksPerCoreSecond).toLocaleString('en-US')} ticks per core-second`,
-    ),
+    ...result.throughput.flatMap((row) => [
+      `  parallelism ${row.parallelism}: ${Math.round(row.ticksPerSecond).toLocaleString('en-US')} ticks/s draining a backlog of ${result.backlogTicks.toLocaleString('en-US')} on ${row.jvmCores.toFixed(2)} cores = ${Math.round(row.ticksPerCoreSecond).toLocaleString('en-US')} ticks per core-second`,
+      `    the JVM's cores by owner: ${describeShares(row.threads.byOwner, row.threads.byOwner.length)}`,
+      `    busiest threads: ${describeShares(row.threads.byKind, THREADS_LISTED)}`,
+    ]),
   ];
   if (!Number.isNaN(result.live.ticksPerSecond))
     lines.push(
@@ -719,13 +772,19 @@ export function formatAnalyticsBench(result: AnalyticsBenchResult): string {
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   // node bench/dist/analytics.js [--quick] [--parts throughput,live,latency] [--checkpoint-interval MS]
-  //   [--out-of-orderness MS] [--kills standby,cold|none]
+  //   [--out-of-orderness MS] [--kills standby,cold|none] [--jfr FILE] [--backlog-seconds S]
   const argument = (name: string): string | undefined =>
     process.argv.includes(name) ? process.argv[process.argv.indexOf(name) + 1] : undefined;
   const partsArgument = argument('--parts');
   const intervalArgument = argument('--checkpoint-interval');
   const boundArgument = argument('--out-of-orderness');
   const killsArgument = argument('--kills');
+  const jfrArgument = argument('--jfr');
+  const backlogArgument = argument('--backlog-seconds');
+  if (backlogArgument !== undefined && !(Number(backlogArgument) >= 1 && Number(backlogArgument) <= 600)) {
+    process.stderr.write(`--backlog-seconds takes 1 to 600 (got ${backlogArgument})\n`);
+    process.exit(2);
+  }
   // `--kills none`: the default load's figures only, no recovery.
   const kills = killsArgument === 'none' ? [] : killsArgument?.split(',');
   if (kills?.some((kill) => kill !== 'standby' && kill !== 'cold')) {
@@ -738,6 +797,8 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
     ...(intervalArgument ? { checkpointIntervalMs: Number(intervalArgument) } : {}),
     ...(boundArgument ? { outOfOrdernessMs: Number(boundArgument) } : {}),
     ...(kills ? { kills: kills as Recovery['mode'][] } : {}),
+    ...(jfrArgument ? { flightRecording: resolvePath(jfrArgument) } : {}),
+    ...(backlogArgument ? { backlogSeconds: Number(backlogArgument) } : {}),
     progress: (line) => process.stderr.write(`${line}\n`),
   });
   process.stdout.write(`${formatAnalyticsBench(result)}\n`);

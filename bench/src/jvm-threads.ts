@@ -1,0 +1,143 @@
+import { execFile } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
+import { promisify } from 'node:util';
+
+/**
+ * Where a JVM's CPU goes, thread by thread: the analytics JVM also hosts the alert evaluator and
+ * the fill engine's MiniCluster, and the drain's whole-JVM CPU says nothing of which job spent
+ * it. CPU per thread comes from /proc/<pid>/task/<tid>/stat (no agent, nothing in the JVM);
+ * the full Java names from `jcmd <pid> Thread.print` (the kernel keeps only 15 characters),
+ * asked once: a thread started after that is known by its kernel name.
+ */
+
+const CLOCK_TICKS = 100; // USER_HZ on Linux
+
+/** CPU seconds (user + system) of every live thread of `pid`, by native thread id. */
+export function threadCpuSeconds(pid: number): Map<number, number> {
+  const seconds = new Map<number, number>();
+  let tids: string[];
+  try {
+    tids = readdirSync(`/proc/${pid}/task`);
+  } catch {
+    return seconds;
+  }
+  for (const tid of tids) {
+    try {
+      const fields = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+      seconds.set(Number(tid), (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS);
+    } catch {
+      // The thread ended between the listing and the read.
+    }
+  }
+  return seconds;
+}
+
+/** The kernel's name of a thread (at most 15 characters); '' once it is gone. */
+function kernelName(pid: number, tid: number): string {
+  try {
+    return readFileSync(`/proc/${pid}/task/${tid}/comm`, 'utf8').trim();
+  } catch {
+    return '';
+  }
+}
+
+/**
+ * Java thread names by native id, from a thread dump. JDK 17 prints `nid=0x1a2b`, later ones
+ * `nid=6699`. Empty when jcmd is missing or the JVM does not answer: callers fall back to the
+ * kernel's names.
+ */
+export async function javaThreadNames(pid: number): Promise<Map<number, string>> {
+  const names = new Map<number, string>();
+  try {
+    const { stdout } = await promisify(execFile)('jcmd', [String(pid), 'Thread.print'], {
+      maxBuffer: 32 << 20,
+      timeout: 20_000,
+    });
+    for (const match of stdout.matchAll(/^"(.*)" .*?\bnid=(0x[0-9a-f]+|\d+)/gm)) {
+      names.set(Number(match[2]), match[1] as string);
+    }
+  } catch {
+    // No jcmd, or the JVM is gone: kernel names only.
+  }
+  return names;
+}
+
+/**
+ * Starts (`start`) or stops and writes (`stop`) a JFR recording named `bench` in the JVM, with
+ * the `profile` settings (execution samples every 10-20 ms): what the drain's CPU is spent on,
+ * method by method (`jfr print --events jdk.ExecutionSample FILE`). Throws with jcmd's answer.
+ */
+export async function flightRecording(pid: number, action: 'start' | 'stop', file: string): Promise<void> {
+  const args =
+    action === 'start'
+      ? [String(pid), 'JFR.start', 'name=bench', 'settings=profile']
+      : [String(pid), 'JFR.stop', 'name=bench', `filename=${file}`];
+  const { stdout } = await promisify(execFile)('jcmd', args, { timeout: 60_000 });
+  if (!/Started recording|Stopped recording|written to/i.test(stdout))
+    throw new Error(`jcmd ${args.slice(1).join(' ')} answered: ${stdout.trim()}`);
+}
+
+/** Who a thread works for; the groups a drain's CPU is reported in. */
+export type ThreadOwner =
+  | 'analytics job'
+  | 'alert evaluator'
+  | 'fill engine job'
+  | 'checkpoint writers (both jobs)'
+  | 'JVM (GC, JIT)'
+  | 'other (Flink runtime, metrics, ...)';
+
+/**
+ * By the names Flink, Kafka and the JVM give their threads: a task thread is named after its
+ * chain of operators ("price steps -> 1s bars (1/1)#0"), a source's fetcher "Source Data Fetcher
+ * for <task>", a Kafka client's threads after its client id (the job's instance name plus the
+ * source or sink: `-orders`, `-trading-ticks`, `-fills`, …; AnalyticsMain). The alert
+ * evaluator's own tasks are its two stages, its rules and events sources and its sink.
+ */
+export function threadOwner(name: string): ThreadOwner {
+  if (/fill engine|orders|ticks with quotes|order updates|portfolios|trading|-fills/.test(name))
+    return 'fill engine job';
+  // Not "ticks for alerts": that wrapping runs chained in the ticks source's task, which reads
+  // and decodes every tick for both (one source), and is counted as the analytics job's.
+  if (/alerts by|alert rules|alert triggers|alert-events|-alerts\b|market events/.test(name)) return 'alert evaluator';
+  if (/^AsyncOperations/.test(name)) return 'checkpoint writers (both jobs)';
+  if (/\(\d+\/\d+\)#\d+|^Source Data Fetcher|^kafka-/.test(name)) return 'analytics job';
+  if (/^(GC Thread|G1 |C1 Compiler|C2 Compiler|VM Thread|VM Periodic)/.test(name)) return 'JVM (GC, JIT)';
+  return 'other (Flink runtime, metrics, ...)';
+}
+
+/** A thread's name without its subtask, attempt or pool index: threads of one kind add up. */
+export function threadKind(name: string): string {
+  return name
+    .replace(/\s*\(\d+\/\d+\)#\d+/, '')
+    .replace(/(thread|Thread)[-#]?\d+$/, '$1')
+    .replace(/[-#]\d+$/, '');
+}
+
+export interface ThreadCpuShare {
+  name: string;
+  cores: number;
+}
+
+/** The CPU spent between two readings, per thread kind and per owner, in cores over `seconds`. */
+export function threadCpuBetween(
+  pid: number,
+  before: Map<number, number>,
+  after: Map<number, number>,
+  javaNames: Map<number, string>,
+  seconds: number,
+): { byOwner: ThreadCpuShare[]; byKind: ThreadCpuShare[] } {
+  const owners = new Map<string, number>();
+  const kinds = new Map<string, number>();
+  for (const [tid, total] of after) {
+    const spent = total - (before.get(tid) ?? 0);
+    if (!(spent > 0)) continue;
+    const name = javaNames.get(tid) ?? kernelName(pid, tid);
+    const owner = threadOwner(name);
+    owners.set(owner, (owners.get(owner) ?? 0) + spent);
+    const kind = threadKind(name);
+    kinds.set(kind, (kinds.get(kind) ?? 0) + spent);
+  }
+  const sorted = (totals: Map<string, number>): ThreadCpuShare[] =>
+    [...totals].map(([name, cpu]) => ({ name, cores: cpu / seconds })).sort((a, b) => b.cores - a.cores);
+  return { byOwner: sorted(owners), byKind: sorted(kinds) };
+}
