@@ -227,7 +227,7 @@ const EVENT_LOOP_LAG_SERIES = /nodejs_eventloop_lag_(?:min|max|mean|stddev|p50|p
 
 /** The named series of `registry`, each collected on its own (names it lacks are left out). */
 export async function readSeries(
-  registry: Required<Pick<MetricsRegistry, 'getSingleMetric'>>,
+  registry: Pick<MetricsRegistry, 'getSingleMetric'>,
   metricNames: readonly string[],
 ): Promise<RegistrySeries[]> {
   const names = new Set(metricNames);
@@ -238,8 +238,8 @@ export async function readSeries(
     const setter = name.replace(EVENT_LOOP_LAG_SERIES, 'nodejs_eventloop_lag_seconds');
     return setter !== name ? [setter] : [];
   });
-  for (const setter of new Set(lagSetters)) await registry.getSingleMetric(setter)?.get();
-  const read = await Promise.all([...names].map((name) => registry.getSingleMetric(name)?.get()));
+  for (const setter of new Set(lagSetters)) await registry.getSingleMetric?.(setter)?.get();
+  const read = await Promise.all([...names].map((name) => registry.getSingleMetric?.(name)?.get()));
   return read.filter((series): series is RegistrySeries => series !== undefined);
 }
 
