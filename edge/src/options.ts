@@ -153,7 +153,7 @@ export const defaultEdgeOptions: Omit<EdgeOptions, 'edgeId' | 'logger' | 'static
   softBufferBytes: 256 * 1024,
   hardBufferBytes: 1024 * 1024,
   slowClientTimeoutMs: 10_000,
-  frameMinUpdates: 32,
+  frameMinUpdates: 0,
   barsKept: DEFAULT_BARS_KEPT,
   maxSymbols: 20_000,
   tls: null,
