@@ -6,11 +6,11 @@ import java.util.Map;
 import org.apache.flink.api.common.typeinfo.TypeInfoFactory;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.api.common.typeutils.TypeSerializer;
-import org.apache.flink.api.common.typeutils.TypeSerializerSchemaCompatibility;
 import org.apache.flink.api.common.typeutils.TypeSerializerSnapshot;
 import org.apache.flink.core.memory.DataInputView;
 import org.apache.flink.core.memory.DataOutputView;
 import tickstream.analytics.serial.CompactTypeInfo;
+import tickstream.analytics.serial.PojoMigratingSnapshot;
 
 /**
  * TickBuckets in checkpoints: only the buckets held, oldest first, each as differences from the
@@ -213,37 +213,11 @@ public final class TickBucketsSerializer extends TypeSerializer<TickBuckets> {
         }
     }
 
-    /**
-     * Version 1. A checkpoint from before this serializer holds TickBuckets as a POJO: the heap
-     * backend reads it with the POJO serializer it was written with, and writes it with this one
-     * from the next checkpoint on (compatible after migration).
-     */
-    public static final class Snapshot implements TypeSerializerSnapshot<TickBuckets> {
-        @Override
-        public int getCurrentVersion() {
-            return 1;
-        }
-
-        @Override
-        public void writeSnapshot(DataOutputView out) {}
-
-        @Override
-        public void readSnapshot(int version, DataInputView in, ClassLoader classLoader) throws IOException {
-            if (version != 1) throw new IOException("unknown TickBucketsSerializer snapshot version " + version);
-        }
-
+    /** Version 1; a checkpoint from before this serializer holds TickBuckets as a POJO. */
+    public static final class Snapshot extends PojoMigratingSnapshot<TickBuckets> {
         @Override
         public TypeSerializer<TickBuckets> restoreSerializer() {
             return new TickBucketsSerializer();
-        }
-
-        @Override
-        public TypeSerializerSchemaCompatibility<TickBuckets> resolveSchemaCompatibility(
-                TypeSerializerSnapshot<TickBuckets> old) {
-            if (old instanceof Snapshot) return TypeSerializerSchemaCompatibility.compatibleAsIs();
-            if (old instanceof org.apache.flink.api.java.typeutils.runtime.PojoSerializerSnapshot)
-                return TypeSerializerSchemaCompatibility.compatibleAfterMigration();
-            return TypeSerializerSchemaCompatibility.incompatible();
         }
     }
 

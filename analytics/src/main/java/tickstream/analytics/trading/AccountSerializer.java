@@ -11,6 +11,7 @@ import org.apache.flink.core.memory.DataInputView;
 import org.apache.flink.core.memory.DataOutputView;
 import org.apache.flink.types.StringValue;
 import tickstream.analytics.serial.CompactTypeInfo;
+import tickstream.analytics.serial.PojoMigratingSnapshot;
 
 /**
  * An Account in the fill engine's checkpoints (EngineStateSerializer). The maps are written as
@@ -149,7 +150,7 @@ public final class AccountSerializer extends EngineStateSerializer<Account> {
     }
 
     /** Restores this serializer; it has no configuration. */
-    public static final class Snapshot extends EngineStateSerializer.Snapshot<Account> {
+    public static final class Snapshot extends PojoMigratingSnapshot<Account> {
         @Override
         public TypeSerializer<Account> restoreSerializer() {
             return new AccountSerializer();

@@ -2,9 +2,6 @@ package tickstream.analytics.trading;
 
 import java.io.IOException;
 import org.apache.flink.api.common.typeutils.TypeSerializer;
-import org.apache.flink.api.common.typeutils.TypeSerializerSchemaCompatibility;
-import org.apache.flink.api.common.typeutils.TypeSerializerSnapshot;
-import org.apache.flink.api.java.typeutils.runtime.PojoSerializerSnapshot;
 import org.apache.flink.core.memory.DataInputView;
 import org.apache.flink.core.memory.DataOutputView;
 
@@ -56,32 +53,5 @@ abstract class EngineStateSerializer<T> extends TypeSerializer<T> {
     @Override
     public final int hashCode() {
         return getClass().hashCode();
-    }
-
-    /**
-     * Version 1. A checkpoint from before these serializers holds the state as POJOs: the heap
-     * backend reads it with the POJO serializer it was written with and writes it with this one
-     * from the next checkpoint on (compatible after migration; FillEngineRestoreTest).
-     */
-    abstract static class Snapshot<T> implements TypeSerializerSnapshot<T> {
-        @Override
-        public int getCurrentVersion() {
-            return 1;
-        }
-
-        @Override
-        public void writeSnapshot(DataOutputView out) {}
-
-        @Override
-        public void readSnapshot(int version, DataInputView in, ClassLoader classLoader) throws IOException {
-            if (version != 1) throw new IOException("unknown " + getClass().getName() + " version " + version);
-        }
-
-        @Override
-        public TypeSerializerSchemaCompatibility<T> resolveSchemaCompatibility(TypeSerializerSnapshot<T> old) {
-            if (old.getClass() == getClass()) return TypeSerializerSchemaCompatibility.compatibleAsIs();
-            if (old instanceof PojoSerializerSnapshot) return TypeSerializerSchemaCompatibility.compatibleAfterMigration();
-            return TypeSerializerSchemaCompatibility.incompatible();
-        }
     }
 }

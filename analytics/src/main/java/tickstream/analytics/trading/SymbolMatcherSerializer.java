@@ -11,6 +11,7 @@ import org.apache.flink.core.memory.DataInputView;
 import org.apache.flink.core.memory.DataOutputView;
 import org.apache.flink.types.StringValue;
 import tickstream.analytics.serial.CompactTypeInfo;
+import tickstream.analytics.serial.PojoMigratingSnapshot;
 
 /** A SymbolMatcher (its working orders, in arrival order) in the fill engine's checkpoints (EngineStateSerializer). */
 public final class SymbolMatcherSerializer extends EngineStateSerializer<SymbolMatcher> {
@@ -87,7 +88,7 @@ public final class SymbolMatcherSerializer extends EngineStateSerializer<SymbolM
     }
 
     /** Restores this serializer; it has no configuration. */
-    public static final class Snapshot extends EngineStateSerializer.Snapshot<SymbolMatcher> {
+    public static final class Snapshot extends PojoMigratingSnapshot<SymbolMatcher> {
         @Override
         public TypeSerializer<SymbolMatcher> restoreSerializer() {
             return new SymbolMatcherSerializer();
