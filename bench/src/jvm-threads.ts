@@ -1,6 +1,7 @@
 import { execFile } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { promisify } from 'node:util';
+import { cpuTimes } from './processes.js';
 
 /**
  * Where a JVM's CPU goes, thread by thread: the analytics JVM also hosts the alert evaluator and
@@ -9,8 +10,6 @@ import { promisify } from 'node:util';
  * the full Java names from `jcmd <pid> Thread.print` (the kernel keeps only 15 characters),
  * asked once: a thread started after that is known by its kernel name.
  */
-
-const CLOCK_TICKS = 100; // USER_HZ on Linux
 
 /** CPU seconds (user + system) of every live thread of `pid`, by native thread id. */
 export function threadCpuSeconds(pid: number): Map<number, number> {
@@ -22,12 +21,9 @@ export function threadCpuSeconds(pid: number): Map<number, number> {
     return seconds;
   }
   for (const tid of tids) {
-    try {
-      const fields = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
-      seconds.set(Number(tid), (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS);
-    } catch {
-      // The thread ended between the listing and the read.
-    }
+    const { user, system } = cpuTimes(`${pid}/task/${tid}`);
+    // NaN: the thread ended between the listing and the read.
+    if (!Number.isNaN(user)) seconds.set(Number(tid), user + system);
   }
   return seconds;
 }

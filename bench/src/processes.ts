@@ -78,10 +78,13 @@ export async function endOffsetTotal(bootstrap: string, topic: string): Promise<
 
 const CLOCK_TICKS = 100; // USER_HZ on Linux
 
-/** CPU seconds used so far by a live process in user and kernel mode, from /proc; NaN once it is gone. */
-export function cpuTimes(pid: number | 'thread-self'): { user: number; system: number } {
+/**
+ * CPU seconds used so far in user and kernel mode, from /proc/<which>/stat: a live process (its
+ * pid), this thread ('thread-self') or one thread of a process (`<pid>/task/<tid>`); NaN once it is gone.
+ */
+export function cpuTimes(which: number | 'thread-self' | `${number}/task/${string}`): { user: number; system: number } {
   try {
-    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+    const fields = readFileSync(`/proc/${which}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
     return { user: Number(fields[11]) / CLOCK_TICKS, system: Number(fields[12]) / CLOCK_TICKS };
   } catch {
     return { user: Number.NaN, system: Number.NaN };
