@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { percentile } from './stats.js';
 
 /**
  * How long the analytics JVM's Kafka producers waited for each request, per API, from the
@@ -52,19 +53,14 @@ export function requestTimes(trace: string, clients?: RegExp): RequestTimes[] {
     byApi.set(api as string, times);
   }
   return [...byApi]
-    .map(([api, times]) => {
-      const sorted = times.sort((a, b) => a - b);
-      const rank = (p: number): number =>
-        sorted[Math.min(sorted.length - 1, Math.ceil(p * sorted.length) - 1)] as number;
-      return {
-        api,
-        count: sorted.length,
-        meanMs: sorted.reduce((sum, t) => sum + t, 0) / sorted.length,
-        p50Ms: rank(0.5),
-        p99Ms: rank(0.99),
-        maxMs: sorted.at(-1) as number,
-      };
-    })
+    .map(([api, times]) => ({
+      api,
+      count: times.length,
+      meanMs: times.reduce((sum, t) => sum + t, 0) / times.length,
+      p50Ms: percentile(times, 50),
+      p99Ms: percentile(times, 99),
+      maxMs: Math.max(...times),
+    }))
     .sort((a, b) => a.api.localeCompare(b.api));
 }
 
