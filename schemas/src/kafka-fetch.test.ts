@@ -89,6 +89,32 @@ describe('Kafka record batches as the edge reads them', () => {
     });
   });
 
+  it('refuses an lz4 batch that claims more records than it holds, not reading on into the shared buffer', () => {
+    // The first batch leaves 40 records in the buffer lz4 batches decode into; the second says
+    // it has 3 records and holds 2: the third must be an error, not a record of the first batch.
+    const key = encodeRecordKey(Buffer.from('AAPL'));
+    const batch = (values: string[], baseOffset: number): Buffer => {
+      const builder = new RecordBatchBuilder();
+      const bytes = Buffer.from(values.join(''));
+      let start = 0;
+      for (const value of values) {
+        builder.append(key, bytes, start, start + value.length, Date.now());
+        start += value.length;
+      }
+      const sealed = Buffer.from(builder.seal().bytes);
+      sealed.writeBigInt64BE(BigInt(baseOffset), 0);
+      return sealed;
+    };
+    const big = batch(
+      Array.from({ length: 40 }, (_, i) => `value-${i}`),
+      0,
+    );
+    const short = batch(['v40', 'v41'], 40);
+    short.writeInt32BE(3, 57); // the record count
+    expect(read(big, 0).values).toHaveLength(40);
+    expect(() => read(Buffer.concat([big, short]), 0)).toThrow(RangeError);
+  });
+
   it('names a codec it cannot read, with the batch offset, instead of skipping the batch', () => {
     const records = twoBatches();
     const firstLength = 12 + records.readInt32BE(8);

@@ -1,5 +1,11 @@
 import { gunzipSync } from 'node:zlib';
-import { decompressKafkaLz4, decompressKafkaLz4Transient, Lz4FrameError } from './kafka-lz4-frame.js';
+import {
+  decodeKafkaLz4Frame,
+  decompressKafkaLz4,
+  decompressKafkaLz4Transient,
+  kafkaLz4Output,
+  Lz4FrameError,
+} from './kafka-lz4-frame.js';
 import { ResponseReader } from './kafka-protocol.js';
 
 /*
@@ -145,9 +151,9 @@ export function readRecordValues(
   onValue: (bytes: Uint8Array, start: number, end: number, offset: number) => void,
   aborted: readonly AbortedTransaction[] | null = null,
 ): number {
-  return walkRecordBatches(records, from, aborted, true, (payload, count, baseOffset, first) =>
-    readValuesInPlace(payload, count, baseOffset, first, onValue),
-  );
+  const walker = new RecordBatchWalker(records, from, aborted, true);
+  while (walker.stepInPlace(onValue)) {}
+  return walker.next;
 }
 
 /**
@@ -161,21 +167,10 @@ export function readKeyedRecordBatches(
   onRecord: (offset: number, key: Buffer | null, value: Buffer | null) => void,
   aborted: readonly AbortedTransaction[] | null = null,
 ): number {
-  return walkRecordBatches(records, from, aborted, false, (payload, count, baseOffset, next) =>
-    readKeyedRecords(payload, count, baseOffset, next, onRecord),
-  );
-}
-
-/** Hands each readable batch's (decompressed) records to `onBatch`; what both readers above share. */
-function walkRecordBatches(
-  records: Buffer,
-  from: number,
-  aborted: readonly AbortedTransaction[] | null,
-  transient: boolean,
-  onBatch: (payload: Buffer, count: number, baseOffset: number, from: number) => void,
-): number {
-  const walker = new RecordBatchWalker(records, from, aborted, transient);
-  while (walker.step(onBatch)) {}
+  const walker = new RecordBatchWalker(records, from, aborted, false);
+  while (
+    walker.step((payload, count, baseOffset, next) => readKeyedRecords(payload, count, baseOffset, next, onRecord))
+  ) {}
   return walker.next;
 }
 
@@ -190,6 +185,16 @@ export class RecordBatchWalker {
   next: number;
   private at = 0;
   private readonly transactions: AbortedTransactions | null;
+  /** The batch nextBatch() read last: whether to hand it over, its header's figures, its records' range. */
+  private readable = false;
+  private from = 0;
+  private baseOffset = 0;
+  private count = 0;
+  private codec = 0;
+  private payloadStart = 0;
+  private payloadEnd = 0;
+  /** Reused from batch to batch of this walk. */
+  private readonly cursor = new VarintCursor();
 
   /**
    * @param transient decode lz4 batches into a buffer shared by every batch (valid until the
@@ -207,11 +212,55 @@ export class RecordBatchWalker {
 
   /** Walks one complete batch (handing its records over unless skipped); false once none is left. */
   step(onBatch: (payload: Buffer, count: number, baseOffset: number, from: number) => void): boolean {
+    if (!this.nextBatch()) return false;
+    if (this.readable) {
+      onBatch(this.payload(), this.count, this.baseOffset, this.from);
+    }
+    return true;
+  }
+
+  /**
+   * As step(), each record's value handed over in place (readRecordValues): lz4 batches decode
+   * into the shared buffer and nothing is allocated per batch, the tick path's case.
+   */
+  stepInPlace(onValue: (bytes: Uint8Array, start: number, end: number, offset: number) => void): boolean {
+    if (!this.nextBatch()) return false;
+    if (!this.readable) return true;
+    const { records, baseOffset, count, from } = this;
+    if (this.codec === 0)
+      readValuesInPlace(this.cursor, records, this.payloadStart, this.payloadEnd, count, baseOffset, from, onValue);
+    else if (this.codec === 3 && this.transient) {
+      let length: number;
+      try {
+        length = decodeKafkaLz4Frame(records, this.payloadStart, this.payloadEnd);
+      } catch (error) {
+        throw lz4BatchError(error, baseOffset);
+      }
+      readValuesInPlace(this.cursor, kafkaLz4Output(), 0, length, count, baseOffset, from, onValue);
+    } else {
+      const payload = this.payload();
+      readValuesInPlace(this.cursor, payload, 0, payload.length, count, baseOffset, from, onValue);
+    }
+    return true;
+  }
+
+  /** The last batch's records, decompressed (a view of its own unless transient). */
+  private payload(): Buffer {
+    const records = this.records.subarray(this.payloadStart, this.payloadEnd);
+    return decompress(records, this.codec, this.baseOffset, this.transient);
+  }
+
+  /**
+   * Reads the next complete batch's header into the fields below and moves past it; false once
+   * none is left. `readable`: it has records at or after the start offset and is not skipped.
+   */
+  private nextBatch(): boolean {
     const records = this.records;
     const at = this.at;
     const transactions = this.transactions;
     if (records.length - at < BATCH_HEADER) return false;
-    const baseOffset = Number(records.readBigInt64BE(at));
+    // int64s as two halves: a BigInt per read was an object per batch; offsets stay below 2^53.
+    const baseOffset = int64At(records, at);
     const end = at + 12 + records.readInt32BE(at + 8);
     if (end > records.length) return false;
     const magic = records[at + 16];
@@ -219,24 +268,25 @@ export class RecordBatchWalker {
       throw new RecordBatchError(`record batch at offset ${baseOffset} has magic ${magic}; only v2 is read`);
     const attributes = records.readInt16BE(at + 21);
     const lastOffset = baseOffset + records.readInt32BE(at + 23);
-    const count = records.readInt32BE(at + 57);
     const control = (attributes & CONTROL_BATCH) !== 0;
     let skip = control;
     if (transactions !== null && (attributes & TRANSACTIONAL_BATCH) !== 0) {
-      const producerId = Number(records.readBigInt64BE(at + 43));
+      const producerId = int64At(records, at + 43);
       transactions.reachedOffset(lastOffset);
       if (control) {
         if (controlType(records.subarray(at + BATCH_HEADER, end), baseOffset) === ABORT_MARKER)
           transactions.ended(producerId);
       } else skip = transactions.isAborting(producerId);
     }
-    const from = this.next;
+    this.from = this.next;
     if (lastOffset + 1 > this.next) this.next = lastOffset + 1;
     this.at = end;
-    if (lastOffset >= from && !skip) {
-      const payload = decompress(records.subarray(at + BATCH_HEADER, end), attributes & 7, baseOffset, this.transient);
-      onBatch(payload, count, baseOffset, from);
-    }
+    this.readable = lastOffset >= this.from && !skip;
+    this.baseOffset = baseOffset;
+    this.count = records.readInt32BE(at + 57);
+    this.codec = attributes & 7;
+    this.payloadStart = at + BATCH_HEADER;
+    this.payloadEnd = end;
     return true;
   }
 
@@ -292,7 +342,8 @@ class AbortedTransactions {
 
 /** The type of a control batch's marker (its first record's key); -1 if it has none. */
 function controlType(payload: Buffer, baseOffset: number): number {
-  const varint = new VarintCursor(payload);
+  const varint = new VarintCursor();
+  varint.reset(payload, 0, payload.length);
   varint.signed(); // length
   varint.at += 1; // attributes
   varint.skip(); // timestamp delta
@@ -315,9 +366,7 @@ function decompress(payload: Buffer, codec: number, baseOffset: number, transien
       try {
         return transient ? decompressKafkaLz4Transient(payload) : decompressKafkaLz4(payload);
       } catch (error) {
-        if (error instanceof Lz4FrameError)
-          throw new RecordBatchError(`record batch at offset ${baseOffset}: ${error.message}`);
-        throw error;
+        throw lz4BatchError(error, baseOffset);
       }
     default:
       throw new RecordBatchError(
@@ -325,6 +374,20 @@ function decompress(payload: Buffer, codec: number, baseOffset: number, transien
       );
   }
 }
+
+/** A corrupt lz4 frame as the batch's error; anything else as it was. */
+function lz4BatchError(error: unknown, baseOffset: number): unknown {
+  return error instanceof Lz4FrameError
+    ? new RecordBatchError(`record batch at offset ${baseOffset}: ${error.message}`)
+    : error;
+}
+
+/** A signed big-endian int64 at `at`, exact below 2^53 (offsets, producer ids). */
+function int64At(bytes: Buffer, at: number): number {
+  return bytes.readInt32BE(at) * 0x100000000 + bytes.readUInt32BE(at + 4);
+}
+
+const EMPTY = new Uint8Array(0);
 
 /** Record: length, attributes, timestampDelta, offsetDelta, key, value, headers (all varints zigzag). */
 function readRecords(
@@ -334,25 +397,37 @@ function readRecords(
   from: number,
   onRecord: (offset: number, value: Buffer) => void,
 ): void {
-  readValuesInPlace(payload, count, baseOffset, from, (_bytes, start, end, offset) =>
-    onRecord(offset, payload.subarray(start, end)),
+  readValuesInPlace(
+    new VarintCursor(),
+    payload,
+    0,
+    payload.length,
+    count,
+    baseOffset,
+    from,
+    (_bytes, start, end, offset) => onRecord(offset, payload.subarray(start, end)),
   );
 }
 
-/** Each record's value as a range of `payload` (readRecordValues; readRecords wraps it in a view). */
+/**
+ * Each record's value in the batch's records `payload[start, stop)` as a range of `payload`
+ * (readRecordValues; readRecords wraps it in a view).
+ */
 function readValuesInPlace(
+  varint: VarintCursor,
   payload: Buffer,
+  start: number,
+  stop: number,
   count: number,
   baseOffset: number,
   from: number,
   onValue: (bytes: Uint8Array, start: number, end: number, offset: number) => void,
 ): void {
-  const varint = new VarintCursor(payload);
+  varint.reset(payload, start, stop);
   for (let i = 0; i < count; i++) {
     const length = varint.signed();
     const end = varint.at + length;
-    if (length < 0 || end > payload.length)
-      throw new RangeError(`record ${i} of the batch at ${baseOffset} is cut short`);
+    if (length < 0 || end > stop) throw new RangeError(`record ${i} of the batch at ${baseOffset} is cut short`);
     varint.at += 1; // attributes
     varint.skip(); // timestamp delta
     const offset = baseOffset + varint.signed();
@@ -375,7 +450,8 @@ function readKeyedRecords(
   from: number,
   onRecord: (offset: number, key: Buffer | null, value: Buffer | null) => void,
 ): void {
-  const varint = new VarintCursor(payload);
+  const varint = new VarintCursor();
+  varint.reset(payload, 0, payload.length);
   for (let i = 0; i < count; i++) {
     const length = varint.signed();
     const end = varint.at + length;
@@ -400,18 +476,25 @@ function readKeyedRecords(
   }
 }
 
+/** Reads the varints of `bytes[at, end)`; `end` may fall short of the buffer's (a shared, larger one). */
 class VarintCursor {
   at = 0;
+  private end = 0;
+  private bytes: Uint8Array = EMPTY;
 
-  constructor(private readonly bytes: Buffer) {}
+  reset(bytes: Uint8Array, start: number, end: number): void {
+    this.bytes = bytes;
+    this.at = start;
+    this.end = end;
+  }
 
   /** A zigzag varint of up to 32 bits (lengths and offset deltas). */
   signed(): number {
     let value = 0;
     let shift = 0;
     for (;;) {
-      const byte = this.bytes[this.at++];
-      if (byte === undefined) throw new RangeError('varint runs past the end of the record batch');
+      if (this.at >= this.end) throw new RangeError('varint runs past the end of the record batch');
+      const byte = this.bytes[this.at++] as number;
       value |= (byte & 0x7f) << shift;
       if (byte < 0x80) break;
       shift += 7;
@@ -423,8 +506,8 @@ class VarintCursor {
   /** Skips a varint of any length (the 64-bit timestamp delta). */
   skip(): void {
     for (;;) {
-      const byte = this.bytes[this.at++];
-      if (byte === undefined) throw new RangeError('varint runs past the end of the record batch');
+      if (this.at >= this.end) throw new RangeError('varint runs past the end of the record batch');
+      const byte = this.bytes[this.at++] as number;
       if (byte < 0x80) return;
     }
   }

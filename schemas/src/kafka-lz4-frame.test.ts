@@ -1,7 +1,13 @@
 import { randomBytes } from 'node:crypto';
 import { compressFrameSync, compressSync } from 'lz4-napi';
 import { describe, expect, it } from 'vitest';
-import { decompressKafkaLz4, decompressKafkaLz4Transient, Lz4FrameError } from './kafka-lz4-frame.js';
+import {
+  decodeKafkaLz4Frame,
+  decompressKafkaLz4,
+  decompressKafkaLz4Transient,
+  kafkaLz4Output,
+  Lz4FrameError,
+} from './kafka-lz4-frame.js';
 
 /** Records-like bytes: repeated structure with varying fields, as a batch of ticks is. */
 function recordsLike(size: number): Buffer {
@@ -84,6 +90,50 @@ describe('Kafka lz4 frames decoded in TypeScript', () => {
     const next = decompressKafkaLz4Transient(compressFrameSync(second));
     expect(next.equals(second)).toBe(true);
     expect(next.buffer).toBe(decoded.buffer);
+  });
+
+  it('decodes frames where they lie in a shared answer buffer, one after another and out of order', () => {
+    // As a connection's reused answer buffer holds them: several frames at odd offsets of one
+    // ArrayBuffer, whose views the decoder keeps from frame to frame; then frames of another buffer.
+    const records = [recordsLike(700), randomBytes(90), recordsLike(5000), Buffer.from('x'.repeat(200))];
+    const frames = records.map((one) => compressFrameSync(one));
+    // A view into the middle of its ArrayBuffer, as a pooled or reused buffer is.
+    const answer = Buffer.alloc(16 + 3 + frames.reduce((sum, frame) => sum + frame.length + 5, 0), 0xee).subarray(16);
+    const spans: [number, number][] = [];
+    let at = 3;
+    for (const frame of frames) {
+      frame.copy(answer, at);
+      spans.push([at, at + frame.length]);
+      at += frame.length + 5;
+    }
+    for (const index of [0, 1, 2, 3, 2, 0]) {
+      const [start, end] = spans[index] as [number, number];
+      const length = decodeKafkaLz4Frame(answer, start, end);
+      expect(
+        kafkaLz4Output()
+          .subarray(0, length)
+          .equals(records[index] as Buffer),
+      ).toBe(true);
+      const alone = frames[index] as Buffer;
+      expect(decompressKafkaLz4(alone).equals(records[index] as Buffer)).toBe(true);
+    }
+  });
+
+  it('copies literal runs of every length from 1 to 300 bytes exactly, whatever follows them', () => {
+    // A block of one literal run of n bytes, a 4-byte match 1 back, then 5 last literals.
+    for (let n = 1; n <= 300; n++) {
+      const literals = Buffer.from(Array.from({ length: n }, (_, i) => (i * 7 + n) & 255));
+      const lengthBytes = n >= 15 ? [...Array(Math.floor((n - 15) / 255)).fill(255), (n - 15) % 255] : [];
+      const block = Buffer.concat([
+        Buffer.from([Math.min(n, 15) * 16 + 0, ...lengthBytes]),
+        literals,
+        Buffer.from([1, 0]),
+        Buffer.from([0x50]),
+        Buffer.from('tail!'),
+      ]);
+      const expected = Buffer.concat([literals, Buffer.alloc(4, literals[n - 1]), Buffer.from('tail!')]);
+      expect(decompressKafkaLz4(frameWithEveryOption(expected, block)).equals(expected)).toBe(true);
+    }
   });
 
   it('refuses corrupt frames with a precise error, never reading outside them', () => {

@@ -88,6 +88,12 @@ export function decodeSequences(
     } else if (literals < 16) {
       // Short runs (most of a frame's): a loop beats set()'s subarray and call.
       for (const stop = i + literals; i < stop; ) out[o++] = input[i++] as number;
+    } else if (literals < 256 && inView !== undefined && outView !== undefined) {
+      // A batch's first record is mostly literals (a frame starts with no history): 4 bytes at
+      // a time, then the rest, rather than a subarray (an object) per run.
+      const stop = i + literals;
+      for (; i + 4 <= stop; i += 4, o += 4) outView.setInt32(o, inView.getInt32(i, true), true);
+      while (i < stop) out[o++] = input[i++] as number;
     } else {
       out.set(input.subarray(i, i + literals), o);
       i += literals;
