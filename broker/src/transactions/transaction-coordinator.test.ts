@@ -1,4 +1,4 @@
-import { appendFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { appendFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
@@ -85,6 +85,13 @@ function produce(node: Node, id: string, producer: { producerId: number; produce
   });
   const log = node.log.partition('t', partition);
   return log?.append(batch, validateProducedBatch(batch, 1 << 20, 7)).errorCode;
+}
+
+/** Cuts the last `count` lines of the coordinator's log: what a power cut takes of unsynced changes. */
+function dropLastLines(dataDir: string, count: number): void {
+  const path = join(dataDir, '__transaction_state', 'transactions.log');
+  const lines = readFileSync(path, 'utf8').split('\n').slice(0, -1); // the text ends with a newline
+  writeFileSync(path, lines.slice(0, lines.length - count).join('\n') + (count < lines.length ? '\n' : ''));
 }
 
 describe('transaction coordinator', () => {
@@ -306,6 +313,52 @@ describe('transaction coordinator', () => {
 
     const third = await start(first.config.dataDir); // nothing left to finish: no second marker
     expect(third.log.partition('t', 0)?.logEndOffset).toBe(2);
+  });
+
+  // InitProducerId's epoch bump and a transaction's Complete are answered once written, not once
+  // fdatasynced (a power cut may lose them); the two tests below lose each and check the recovery.
+  it('answers InitProducerId before an fdatasync; a bump lost to a power cut fences its producer, who inits again', async () => {
+    const first = await start();
+    await init(first, 'tx');
+    let checkPhase = false;
+    setImmediate(() => {
+      checkPhase = true;
+    });
+    const bumped = await init(first, 'tx');
+    expect(checkPhase).toBe(false); // no fdatasync waited for (its callback comes after the check phase)
+    expect(bumped.producerEpoch).toBe(1);
+    await first.close();
+    // The power cut: the bump's line, the last, never reached the disk.
+    dropLastLines(first.config.dataDir, 1);
+
+    const second = await start(first.config.dataDir);
+    expect(await second.coordinator.addPartitions('tx', bumped.producerId, 1, P0)).toBe(ErrorCode.PRODUCER_FENCED);
+    const again = await init(second, 'tx');
+    expect(again).toEqual({ errorCode: ErrorCode.NONE, producerId: bumped.producerId, producerEpoch: 1 });
+    expect(await second.coordinator.addPartitions('tx', again.producerId, 1, P0)).toBe(ErrorCode.NONE);
+    expect(produce(second, 'tx', again)).toBe(ErrorCode.NONE);
+    expect(await second.coordinator.endTransaction('tx', again.producerId, 1, true)).toBe(ErrorCode.NONE);
+    expect(second.log.partition('t', 0)?.lastStableOffset).toBe(2);
+  });
+
+  it('finishes at start a commit whose Complete a power cut lost, without a second marker', async () => {
+    const first = await start();
+    const p = await init(first, 'tx');
+    await first.coordinator.addPartitions('tx', p.producerId, 0, P0);
+    produce(first, 'tx', p);
+    expect(await first.coordinator.endTransaction('tx', p.producerId, 0, true)).toBe(ErrorCode.NONE);
+    expect(first.log.partition('t', 0)?.logEndOffset).toBe(2);
+    await first.close();
+    // The power cut: PrepareCommit and the marker were synced before the answer, Complete was not.
+    dropLastLines(first.config.dataDir, 1);
+
+    const second = await start(first.config.dataDir);
+    expect(second.coordinator.describe('tx').state).toBe('CompleteCommit');
+    const partition = second.log.partition('t', 0);
+    expect(partition?.logEndOffset).toBe(2); // the one marker, not a second
+    expect(partition?.lastStableOffset).toBe(2);
+    expect(partition?.hasAbortedTransactions).toBe(false);
+    expect(second.lines.some((line) => line.includes('unknown to the coordinator'))).toBe(false);
   });
 
   it('aborts at start a transaction open in a partition that the coordinator does not know', async () => {

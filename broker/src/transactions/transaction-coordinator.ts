@@ -3,7 +3,7 @@ import type { BrokerConfig } from '../config.js';
 import type { GroupCoordinator } from '../groups/index.js';
 import type { LogManager, PartitionLog } from '../log/index.js';
 import { ErrorCode } from '../protocol/errors.js';
-import { TransactionLog } from './transaction-log.js';
+import { type Durability, TransactionLog } from './transaction-log.js';
 import {
   isEpochExhausted,
   MAX_PRODUCER_EPOCH,
@@ -20,10 +20,17 @@ import {
  * this node coordinates every transactional id. All transaction state lives here and changes
  * only through these methods; the API handlers decode, call, encode.
  *
- * Every change is written to the transaction log (transaction-log.ts) and on disk before it is
- * answered. Ending a transaction is, in order: PrepareCommit/PrepareAbort on disk (the decision),
- * a COMMIT/ABORT marker appended to every partition of the transaction and fdatasynced, staged
- * offsets handed to the group (commit only), then CompleteCommit/CompleteAbort on disk. A crash
+ * Every change is written to the transaction log (transaction-log.ts) before it is answered,
+ * so a killed process loses none. Most are also fdatasynced first; two are not, because a power
+ * cut that loses them is recovered from (Apache Kafka fdatasyncs none of them):
+ * - an InitProducerId's epoch bump: until a transaction of that epoch adds a partition (synced,
+ *   and the log is appended in order) no record depends on it; lost, the producer's next call is
+ *   fenced and it initialises again;
+ * - CompleteCommit/CompleteAbort: it is written only after the markers are fdatasynced; lost, the
+ *   start finishes the transaction again from its Prepare state, and writes no marker twice.
+ * Ending a transaction is, in order: PrepareCommit/PrepareAbort on disk (the decision), a
+ * COMMIT/ABORT marker appended to every partition of the transaction and fdatasynced, staged
+ * offsets handed to the group (commit only), then CompleteCommit/CompleteAbort written. A crash
  * anywhere in between is finished at the next start from the Prepare state, writing markers
  * only where the producer's transaction is still open, so a marker is never written twice.
  *
@@ -184,7 +191,8 @@ export class TransactionCoordinator {
         if ('errorCode' in next) return Promise.resolve(failed(next.errorCode));
         const idle = entry;
         return this.track(async () => {
-          if (!(await this.change(idle, next))) return failed(ErrorCode.COORDINATOR_NOT_AVAILABLE);
+          // Not waiting for the fdatasync: see the top of this file.
+          if (!(await this.change(idle, next, 'written'))) return failed(ErrorCode.COORDINATOR_NOT_AVAILABLE);
           return { errorCode: ErrorCode.NONE, producerId: next.producerId, producerEpoch: next.producerEpoch };
         });
       }
@@ -422,7 +430,9 @@ export class TransactionCoordinator {
         offsets: [],
         updateTimestamp: Date.now(),
       };
-      await this.store.write(completed);
+      // After the markers' fdatasync, never before it: a Complete on disk with a marker lost would
+      // have the start abort that transaction as unknown. Its own fdatasync is not waited for.
+      await this.store.write(completed, 'written');
       entry.replace(completed);
     } catch (error) {
       this.config.log(
@@ -674,13 +684,14 @@ export class TransactionCoordinator {
   }
 
   /**
-   * Writes `next` and, once it is on disk, makes it the entry's state. While it is written the
-   * entry is busy and other calls for it answer CONCURRENT_TRANSACTIONS. False if the write failed.
+   * Writes `next` and, once it is on disk (or only in the file: `durability`), makes it the
+   * entry's state. While it is written the entry is busy and other calls for it answer
+   * CONCURRENT_TRANSACTIONS. False if the write failed.
    */
-  private async change(entry: Entry, next: TransactionRecord): Promise<boolean> {
+  private async change(entry: Entry, next: TransactionRecord, durability: Durability = 'synced'): Promise<boolean> {
     entry.busy = true;
     try {
-      await this.store.write(next);
+      await this.store.write(next, durability);
       entry.replace(next);
       return true;
     } catch (error) {

@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -15,6 +15,29 @@ interface Counter {
 }
 
 describe('transaction log', () => {
+  it("resolves a 'written' change once it is in the file, without waiting for an fdatasync", async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tickstream-txn-state-'));
+    dirs.push(dir);
+    const log = TransactionLog.open<Counter>(dir, () => {});
+    // A synced change resolves in fdatasync's callback, after the event loop's check phase.
+    let checkPhase = false;
+    setImmediate(() => {
+      checkPhase = true;
+    });
+    await log.write({ transactionalId: 'a', count: 1 }, 'written');
+    expect(checkPhase).toBe(false);
+    expect(readFileSync(join(dir, 'transactions.log'), 'utf8')).toContain('"count":1');
+    await log.write({ transactionalId: 'b', count: 2 });
+    expect(checkPhase).toBe(true);
+    log.close();
+
+    // Read back as a restarted broker reads it (the process killed: the file as written).
+    const reopened = TransactionLog.open<Counter>(dir, () => {});
+    expect(reopened.records.get('a')?.count).toBe(1);
+    expect(reopened.records.get('b')?.count).toBe(2);
+    reopened.close();
+  });
+
   it('rewrites itself once dead lines dominate, keeping the last state of every id', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'tickstream-txn-state-'));
     dirs.push(dir);

@@ -16,6 +16,9 @@ import { join } from 'node:path';
 const COMPACT_MIN_BYTES = 1024 * 1024;
 const COMPACT_RATIO = 4;
 
+/** When a write resolves: once its line is fdatasynced, or once it is in the file. */
+export type Durability = 'synced' | 'written';
+
 /** What the log knows about each record: the key its lines are kept by. */
 export interface Keyed {
   transactionalId: string;
@@ -33,7 +36,9 @@ interface Removal {
  *
  * - A change is appended with one `write` and is durable once `fdatasync` returns; changes
  *   made in the same event-loop turn share one fdatasync (group commit), and only one runs at
- *   a time.
+ *   a time. A change written `'written'` resolves once it is in the file (it survives a kill of
+ *   the process, not a power cut) and is made durable by the next fdatasync of anyone's change:
+ *   the file is appended to in order, so a synced change carries every change before it.
  * - A crash can only tear the last line: at start a line without its newline, or that does not
  *   parse, ends the file, which is cut there.
  * - Once the file reaches 1 MiB and 4× the live lines, it is rewritten with one line per
@@ -46,6 +51,8 @@ export class TransactionLog<T extends Keyed> {
   private readonly live = new Map<string, string>();
   private liveBytes = 0;
   private waiters: { resolve: () => void; reject: (error: Error) => void }[] = [];
+  /** `'written'` changes held during a rewrite: resolved once their lines are in the new file. */
+  private heldWaiters: (() => void)[] = [];
   private syncing = false;
   private scheduled = false;
   private rewriting = false;
@@ -96,9 +103,13 @@ export class TransactionLog<T extends Keyed> {
     return transactionLog;
   }
 
-  /** Appends the new state of one transactional id; resolves once it is on disk. */
-  write(record: T): Promise<void> {
-    return this.append(record.transactionalId, JSON.stringify(record));
+  /**
+   * Appends the new state of one transactional id; resolves once it is on disk (`'synced'`), or
+   * once it is in the file (`'written'`: for changes whose loss in a power cut the coordinator
+   * recovers from, see transaction-coordinator.ts).
+   */
+  write(record: T, durability: Durability = 'synced'): Promise<void> {
+    return this.append(record.transactionalId, JSON.stringify(record), false, durability);
   }
 
   /** Forgets a transactional id (expiry); resolves once that is on disk. */
@@ -107,7 +118,12 @@ export class TransactionLog<T extends Keyed> {
     return this.append(transactionalId, JSON.stringify(removal), true);
   }
 
-  private append(transactionalId: string, json: string, removal = false): Promise<void> {
+  private append(
+    transactionalId: string,
+    json: string,
+    removal: boolean,
+    durability: Durability = 'synced',
+  ): Promise<void> {
     if (this.closed) return Promise.reject(new Error('the transaction log is closed'));
     const line = `${json}\n`;
     const bytes = Buffer.from(line);
@@ -115,6 +131,10 @@ export class TransactionLog<T extends Keyed> {
     else this.writeLine(bytes);
     if (removal) this.forget(transactionalId);
     else this.remember(transactionalId, line);
+    if (durability === 'written') {
+      if (!this.rewriting) return Promise.resolve();
+      return new Promise((resolve) => this.heldWaiters.push(resolve));
+    }
     return new Promise((resolve, reject) => {
       this.waiters.push({ resolve, reject });
       if (!this.scheduled && !this.syncing && !this.rewriting) {
@@ -195,6 +215,7 @@ export class TransactionLog<T extends Keyed> {
     } finally {
       this.rewriting = false;
       for (const bytes of this.held.splice(0)) this.writeLine(bytes);
+      for (const resolve of this.heldWaiters.splice(0)) resolve();
       this.carryOn();
     }
   }

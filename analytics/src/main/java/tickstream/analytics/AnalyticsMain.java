@@ -34,8 +34,7 @@ import tickstream.analytics.kafka.AlertRuleDeserializer;
 import tickstream.analytics.kafka.AlertTriggerSerializer;
 import tickstream.analytics.kafka.MarketEventDeserializer;
 import tickstream.analytics.kafka.OrderCommandDeserializer;
-import tickstream.analytics.kafka.OrderUpdateSerializer;
-import tickstream.analytics.kafka.PortfolioSerializer;
+import tickstream.analytics.kafka.TradingRecordSerializer;
 import tickstream.analytics.kafka.TradingTickDeserializer;
 import tickstream.analytics.trading.FillJob;
 import tickstream.analytics.trading.TradingCommand;
@@ -313,15 +312,15 @@ public final class AnalyticsMain {
                         tradingTicksSource(options, backfillFrom), WatermarkStrategy.noWatermarks(), "ticks with quotes")
                 .uid("trading-ticks-source")
                 .setBufferTimeout(FillJob.FILL_PATH_BUFFER_TIMEOUT_MS);
-        FillJob.Outputs trading = new FillJob(options.startingCash).attach(commands, quotes);
-        trading.updates()
-                .sinkTo(sink(options, "fills", new OrderUpdateSerializer(options.fillsTopic)))
+        // One sink for `fills` and `portfolios`: each checkpoint is one transaction over both, so
+        // the engine's thread (the sink is chained to it) waits for one flush, one InitProducerId
+        // and one EndTxn per checkpoint, not two of each. Its uid and transactional id prefix are
+        // those of the former fills sink, whose state (pending commits, pooled ids) it takes over.
+        new FillJob(options.startingCash)
+                .attach(commands, quotes)
+                .sinkTo(sink(options, "fills", new TradingRecordSerializer(options.fillsTopic, options.portfoliosTopic)))
                 .uid("fills-sink")
-                .name("order updates → Kafka");
-        trading.portfolios()
-                .sinkTo(sink(options, "portfolios", new PortfolioSerializer(options.portfoliosTopic)))
-                .uid("portfolios-sink")
-                .name("portfolios → Kafka");
+                .name("fills and portfolios → Kafka");
 
         return env;
     }

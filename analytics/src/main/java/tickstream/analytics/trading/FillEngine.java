@@ -11,7 +11,6 @@ import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.api.common.typeinfo.Types;
 import org.apache.flink.streaming.api.functions.co.KeyedCoProcessFunction;
 import org.apache.flink.util.Collector;
-import org.apache.flink.util.OutputTag;
 import tickstream.trading.OrderStatus;
 
 /**
@@ -19,11 +18,10 @@ import tickstream.trading.OrderStatus;
  * symbol) in one operator, on one key, so a fill and the portfolio it changes are computed
  * together and leave in the same checkpoint's transaction: no loop through `fills`. Its work per
  * tick is a walk over one symbol's working orders; it is bounded by one core.
- * Main output: the OrderUpdates for `fills`; side output: the Portfolios for `portfolios`.
+ * One output: the OrderUpdates for `fills` and the records of `portfolios` (TradingRecord), for
+ * one transactional sink.
  */
-public class FillEngine extends KeyedCoProcessFunction<Integer, TradingCommand, TradingTick, MatchedUpdate> {
-    public static final OutputTag<PortfolioSnapshot> PORTFOLIOS =
-            new OutputTag<>("portfolios", TypeInformation.of(PortfolioSnapshot.class));
+public class FillEngine extends KeyedCoProcessFunction<Integer, TradingCommand, TradingTick, TradingRecord> {
     /** The one key both inputs are keyed by. */
     public static final int ENGINE_KEY = 0;
 
@@ -45,7 +43,7 @@ public class FillEngine extends KeyedCoProcessFunction<Integer, TradingCommand, 
     }
 
     @Override
-    public void processElement1(TradingCommand command, Context context, Collector<MatchedUpdate> out) throws Exception {
+    public void processElement1(TradingCommand command, Context context, Collector<TradingRecord> out) throws Exception {
         Account account = accounts.get(command.user);
         if (account == null) account = new Account();
         account.openIfNew(defaultStartingCash, command.timeMs);
@@ -55,7 +53,7 @@ public class FillEngine extends KeyedCoProcessFunction<Integer, TradingCommand, 
                 // A copy: with object reuse the input object is refilled with the next record.
                 WorkingOrder order = copy(command.order);
                 MatchedUpdate acceptance = account.accept(order, order.createdAtMs);
-                out.collect(acceptance);
+                out.collect(TradingRecord.of(acceptance));
                 lastUpdateId = acceptance.id;
                 if (acceptance.status == OrderStatus.New) matcher(order.symbol).add(order);
                 save(order.symbol, matchers.get(order.symbol));
@@ -66,7 +64,7 @@ public class FillEngine extends KeyedCoProcessFunction<Integer, TradingCommand, 
                 SymbolMatcher matcher = matcher(open.symbol);
                 for (MatchedUpdate update : matcher.cancel(command.orderId, command.timeMs, "cancelled by the user")) {
                     account.end(update.orderId);
-                    out.collect(update);
+                    out.collect(TradingRecord.of(update));
                     lastUpdateId = update.id;
                 }
                 save(open.symbol, matcher);
@@ -77,19 +75,19 @@ public class FillEngine extends KeyedCoProcessFunction<Integer, TradingCommand, 
                     SymbolMatcher matcher = matcher(open.symbol);
                     for (MatchedUpdate update : matcher.cancel(open.id, command.timeMs, "portfolio reset")) {
                         account.end(update.orderId);
-                        out.collect(update);
+                        out.collect(TradingRecord.of(update));
                     }
                     save(open.symbol, matcher);
                 }
                 account.reset(command.startingCash == 0 ? defaultStartingCash : command.startingCash, command.timeMs);
             }
         }
-        outputPortfolio(context, command.user, account, command.timeMs, lastUpdateId);
+        outputPortfolio(out, command.user, account, command.timeMs, lastUpdateId);
         accounts.put(command.user, account);
     }
 
     @Override
-    public void processElement2(TradingTick tick, Context context, Collector<MatchedUpdate> out) throws Exception {
+    public void processElement2(TradingTick tick, Context context, Collector<TradingRecord> out) throws Exception {
         lastPrices.put(tick.symbol, tick.price);
         SymbolMatcher matcher = matchers.get(tick.symbol);
         if (matcher == null || matcher.working.isEmpty()) return;
@@ -102,12 +100,12 @@ public class FillEngine extends KeyedCoProcessFunction<Integer, TradingCommand, 
             if (update.fillQuantity > 0) account.fill(update.orderId, update.fillQuantity, update.fillPrice);
             else account.end(update.orderId);
             accounts.put(update.user, account);
-            out.collect(update);
+            out.collect(TradingRecord.of(update));
             lastOfUser.put(update.user, update);
         }
         for (Map.Entry<String, MatchedUpdate> entry : lastOfUser.entrySet()) {
             Account account = accounts.get(entry.getKey());
-            outputPortfolio(context, entry.getKey(), account, tick.timeMs, entry.getValue().id);
+            outputPortfolio(out, entry.getKey(), account, tick.timeMs, entry.getValue().id);
             accounts.put(entry.getKey(), account);
         }
     }
@@ -130,14 +128,14 @@ public class FillEngine extends KeyedCoProcessFunction<Integer, TradingCommand, 
      * curve (or followed a reset), the whole curve as its own record: a curve of 1,000 points is
      * 16 KB, which every fill's record carried before.
      */
-    private void outputPortfolio(Context context, String user, Account account, long timeMs, String lastUpdateId)
+    private void outputPortfolio(Collector<TradingRecord> out, String user, Account account, long timeMs, String lastUpdateId)
             throws Exception {
         PortfolioSnapshot snapshot = snapshot(user, account, timeMs, lastUpdateId);
         boolean newPoint = account.markEquity(timeMs, snapshot.equity);
         CurvePoint point = account.equityCurve.get(account.equityCurve.size() - 1);
         snapshot.equityCurve.add(new CurvePoint(point.timeMs, point.equity));
-        context.output(PORTFOLIOS, snapshot);
-        if (newPoint) context.output(PORTFOLIOS, PortfolioSnapshot.equityCurveOf(user, account));
+        out.collect(TradingRecord.of(snapshot));
+        if (newPoint) out.collect(TradingRecord.of(PortfolioSnapshot.equityCurveOf(user, account)));
     }
 
     private PortfolioSnapshot snapshot(String user, Account account, long timeMs, String lastUpdateId) throws Exception {

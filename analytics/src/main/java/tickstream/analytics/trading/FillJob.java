@@ -6,11 +6,11 @@ import org.apache.flink.util.function.SerializableSupplier;
 
 /**
  * Paper trading's fill engine (issue 21, docs/trading.md): commands of `orders` and ticks in,
- * OrderUpdates (for `fills`) and Portfolios (for `portfolios`) out. Sources and sinks are the
- * caller's. Both inputs go to one key: see FillEngine.
+ * OrderUpdates (for `fills`) and Portfolios (for `portfolios`) out, on one stream of
+ * TradingRecords for one sink. Sources and sink are the caller's. Both inputs go to one key: see
+ * FillEngine.
  */
 public final class FillJob {
-    public record Outputs(DataStream<MatchedUpdate> updates, DataStream<PortfolioSnapshot> portfolios) {}
 
     /**
      * How long an order or a tick may wait in a network buffer before the engine (Flink's default
@@ -29,16 +29,16 @@ public final class FillJob {
         this.engines = engines;
     }
 
-    public Outputs attach(DataStream<TradingCommand> commands, DataStream<TradingTick> ticks) {
-        SingleOutputStreamOperator<MatchedUpdate> updates = commands.keyBy(command -> FillEngine.ENGINE_KEY)
+    public DataStream<TradingRecord> attach(DataStream<TradingCommand> commands, DataStream<TradingTick> ticks) {
+        SingleOutputStreamOperator<TradingRecord> records = commands.keyBy(command -> FillEngine.ENGINE_KEY)
                 .connect(ticks.keyBy(tick -> FillEngine.ENGINE_KEY))
                 .process(engines.get())
                 .uid("fill-engine")
                 .name("fill engine")
                 .setParallelism(1)
                 .setMaxParallelism(1)
-                // Into sinks of a higher parallelism the updates cross an exchange too.
+                // Into a sink of a higher parallelism the records cross an exchange too.
                 .setBufferTimeout(FILL_PATH_BUFFER_TIMEOUT_MS);
-        return new Outputs(updates, updates.getSideOutput(FillEngine.PORTFOLIOS));
+        return records;
     }
 }

@@ -28,6 +28,7 @@ import tickstream.analytics.trading.Account;
 import tickstream.analytics.trading.CurvePoint;
 import tickstream.analytics.trading.MatchedUpdate;
 import tickstream.analytics.trading.PortfolioSnapshot;
+import tickstream.analytics.trading.TradingRecord;
 import tickstream.analytics.trading.TradingTick;
 import tickstream.trading.EquityCurve;
 import tickstream.trading.OrderUpdate;
@@ -252,6 +253,39 @@ class SerializersTest {
         assertEquals("o7-1", OrderUpdate.getRootAsOrderUpdate(ByteBuffer.wrap(record.value())).id());
         long sent = header(record, OrderUpdateSerializer.SENT_HEADER);
         assertTrue(sent >= before && sent <= after, "sent-ms " + sent + " is when it was serialized");
+    }
+
+    /** The fill engine's one sink: each record to its own topic, both topics named for the pooled ids. */
+    @Test
+    void writesTheFillEnginesRecordsEachToItsTopic() {
+        var serializer = new TradingRecordSerializer("fills", "portfolios");
+        MatchedUpdate update = new MatchedUpdate();
+        update.id = "o7-2";
+        update.orderId = "o7";
+        update.user = "alice";
+        update.symbol = "AAPL";
+        update.timeMs = 1_000;
+        var fill = serializer.serialize(TradingRecord.of(update), null, null);
+        assertEquals("fills", fill.topic());
+        assertEquals("alice", new String(fill.key(), StandardCharsets.UTF_8));
+        assertEquals("o7-2", OrderUpdate.getRootAsOrderUpdate(ByteBuffer.wrap(fill.value())).id());
+
+        PortfolioSnapshot snapshot = new PortfolioSnapshot();
+        snapshot.user = "alice";
+        snapshot.lastUpdateId = "o7-2";
+        snapshot.updatedAtMs = 1_000;
+        var portfolio = serializer.serialize(TradingRecord.of(snapshot), null, null);
+        assertEquals("portfolios", portfolio.topic());
+        assertEquals("alice", new String(portfolio.key(), StandardCharsets.UTF_8));
+        assertEquals("o7-2", Portfolio.getRootAsPortfolio(ByteBuffer.wrap(portfolio.value())).lastUpdateId());
+
+        snapshot.equityCurveRecord = true;
+        var curve = serializer.serialize(TradingRecord.of(snapshot), null, null);
+        assertEquals("portfolios", curve.topic());
+        assertEquals("alice/equity-curve", new String(curve.key(), StandardCharsets.UTF_8));
+
+        assertEquals(List.of("fills", "portfolios"),
+                serializer.getKafkaDatasetFacet().orElseThrow().getTopicIdentifier().getTopics());
     }
 
     private static long header(ProducerRecord<byte[], byte[]> record, String name) {

@@ -32,9 +32,9 @@ class FillEngineRestoreTest {
     static final long T0 = 1_797_000_000_000L;
     static final long CASH = 1_000_000_000L;
 
-    private static KeyedTwoInputStreamOperatorTestHarness<Integer, TradingCommand, TradingTick, MatchedUpdate> harness(
+    private static KeyedTwoInputStreamOperatorTestHarness<Integer, TradingCommand, TradingTick, TradingRecord> harness(
             OperatorSubtaskState restored) throws Exception {
-        var harness = new KeyedTwoInputStreamOperatorTestHarness<Integer, TradingCommand, TradingTick, MatchedUpdate>(
+        var harness = new KeyedTwoInputStreamOperatorTestHarness<Integer, TradingCommand, TradingTick, TradingRecord>(
                 new KeyedCoProcessOperator<>(new FillEngine(CASH)),
                 command -> FillEngine.ENGINE_KEY,
                 tick -> FillEngine.ENGINE_KEY,
@@ -110,24 +110,27 @@ class FillEngineRestoreTest {
             // alice's account restored with its 150 shares: a sale of 151 is refused, one of 150 accepted.
             harness.processElement1(new StreamRecord<>(TradingCommand.order(order("o4", "alice", Side.Sell, OrderType.Market, 151, 0))));
             harness.processElement1(new StreamRecord<>(TradingCommand.order(order("o5", "alice", Side.Sell, OrderType.Market, 150, 0))));
-            List<MatchedUpdate> updates = harness.extractOutputValues();
-            assertEquals(List.of("b2-2 filled 20@2000000", "o4-1 rejected", "o5-1 new"), describe(updates));
+            assertEquals(List.of("b2-2 filled 20@2000000", "o4-1 rejected", "o5-1 new"), describe(harness.extractOutputValues()));
         }
     }
 
     private static PortfolioSnapshot lastPortfolio(
-            KeyedTwoInputStreamOperatorTestHarness<Integer, TradingCommand, TradingTick, MatchedUpdate> harness, String user) {
+            KeyedTwoInputStreamOperatorTestHarness<Integer, TradingCommand, TradingTick, TradingRecord> harness, String user) {
         PortfolioSnapshot last = null;
-        for (StreamRecord<PortfolioSnapshot> record : harness.getSideOutput(FillEngine.PORTFOLIOS)) {
-            if (record.getValue().user.equals(user) && !record.getValue().equityCurveRecord) last = record.getValue();
+        for (TradingRecord record : harness.extractOutputValues()) {
+            PortfolioSnapshot portfolio = record.portfolio;
+            if (portfolio != null && portfolio.user.equals(user) && !portfolio.equityCurveRecord) last = portfolio;
         }
         if (last == null) throw new AssertionError("no portfolio of " + user);
         return last;
     }
 
-    private static List<String> describe(List<MatchedUpdate> updates) {
+    /** The updates among the engine's records (its portfolios left out). */
+    private static List<String> describe(List<TradingRecord> records) {
         List<String> described = new ArrayList<>();
-        for (MatchedUpdate update : updates) {
+        for (TradingRecord record : records) {
+            MatchedUpdate update = record.update;
+            if (update == null) continue;
             String status = switch (update.status) {
                 case tickstream.trading.OrderStatus.New -> "new";
                 case tickstream.trading.OrderStatus.Filled -> "filled";

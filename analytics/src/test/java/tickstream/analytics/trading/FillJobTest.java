@@ -35,7 +35,7 @@ class FillJobTest {
         }
 
         @Override
-        public void processElement1(TradingCommand command, Context context, org.apache.flink.util.Collector<MatchedUpdate> out)
+        public void processElement1(TradingCommand command, Context context, org.apache.flink.util.Collector<TradingRecord> out)
                 throws Exception {
             super.processElement1(command, context, out);
             commandsApplied.countDown();
@@ -82,11 +82,17 @@ class FillJobTest {
         StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
         env.setParallelism(1);
         JobRun run = new JobRun(env);
-        FillJob.Outputs outputs = new FillJob(GateOpeningEngine::new)
-                .attach(env.fromData(commands), env.fromData(ticks).map(new AwaitCommands()));
-        List<MatchedUpdate> updates = run.collect(outputs.updates());
-        List<PortfolioSnapshot> portfolios = run.collect(outputs.portfolios());
+        List<TradingRecord> records = run.collect(new FillJob(GateOpeningEngine::new)
+                .attach(env.fromData(commands), env.fromData(ticks).map(new AwaitCommands())));
         run.run();
+        List<MatchedUpdate> updates =
+                records.stream().filter(r -> r.update != null).map(r -> r.update).toList();
+        List<PortfolioSnapshot> portfolios =
+                records.stream().filter(r -> r.portfolio != null).map(r -> r.portfolio).toList();
+        // One stream for the one sink: each change's portfolio right after the updates that caused it.
+        assertEquals(List.of("o1-1", "alice", "alice/equity-curve", "o2-1", "bob", "bob/equity-curve", "o3-1", "alice",
+                        "o3-2", "alice", "o1-2", "alice", "o1-3", "alice"),
+                records.stream().map(FillJobTest::describeKind).toList());
 
         assertEquals(List.of("o1-1 new", "o2-1 rejected", "o3-1 new", "o3-2 cancelled", "o1-2 partially_filled 60@1900100",
                         "o1-3 filled 40@1790100"),
@@ -110,6 +116,11 @@ class FillJobTest {
         assertEquals(1, last.equityCurve.size());
         assertEquals(last.equity, last.equityCurve.get(0).equity);
         assertEquals(1_797_000_002_000L, last.equityCurve.get(0).timeMs);
+    }
+
+    private static String describeKind(TradingRecord record) {
+        if (record.update != null) return record.update.id;
+        return record.portfolio.user + (record.portfolio.equityCurveRecord ? "/equity-curve" : "");
     }
 
     private static String describe(MatchedUpdate update) {
