@@ -6,10 +6,11 @@ import { type AnalyticsTopics, type RunningAnalytics, startAnalytics } from '@ti
 import { decodeCandleBar, decodeMarketEvent, MarketEventKind, TickEncoder } from '@tickstream/schemas';
 import { kafkaLz4Codec } from '@tickstream/schemas/lz4-node';
 import kafkajs from 'kafkajs';
-import { type CheckpointStats, checkpointStats, describeTasks } from './checkpoint-stats.js';
+import { type CheckpointStats, checkpointStats, completedCheckpoints, describeTasks } from './checkpoint-stats.js';
 import {
   flightRecording,
   javaThreadNames,
+  jitCpuSeconds,
   type ThreadCpuShare,
   threadCpuBetween,
   threadCpuSeconds,
@@ -43,6 +44,16 @@ export interface AnalyticsBenchResult {
     ticksPerSecond: number;
     jvmCores: number;
     ticksPerCoreSecond: number;
+    /**
+     * The span measured, as shares of the backlog read (`fromShare` once the JIT had settled,
+     * `toShare` SPAN_END), its length, and the JIT compiler threads' cores at each poll from
+     * 20 % of the backlog until the span began.
+     */
+    span: { fromShare: number; toShare: number; seconds: number; jitCoresBefore: number[] };
+    /** Ticks per core-second between 20 % and 80 % of the backlog (the span used until 2026-12-07 17:00 UTC): JIT warm-up included. */
+    earlyTicksPerCoreSecond: number;
+    /** The analytics job's checkpoints completed over the span. */
+    checkpoints: number;
     /** The same span's CPU by thread: the JVM also runs the alert evaluator and the fill engine. */
     threads: { byOwner: ThreadCpuShare[]; byKind: ThreadCpuShare[] };
   }[];
@@ -121,12 +132,35 @@ export interface AnalyticsBenchOptions {
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
- * How often the drain's progress is read from the job's Prometheus endpoint. Every read renders
- * the whole text (every task's and Kafka client's metrics): at 200 ms that was 11 % of the JVM's
- * CPU in a JFR profile of the drain (2026-12-07), charged to the job. An edge scrapes every 2 s;
- * the span measured is between two reads either way, so a slower poll costs no precision.
+ * How often the drain's progress (the committed offsets of the job's ticks source, from the
+ * broker) and the JVM's CPU are read. Reading the job's Prometheus endpoint instead rendered every
+ * task's and Kafka client's metrics inside the JVM measured: 11 % of its CPU at 200 ms, 17 % of
+ * its allocation at 1 s (JFR profiles of the drain, 2026-12-07).
  */
 const THROUGHPUT_POLL_MS = 1000;
+
+/**
+ * The drain's measured span (ticks per core-second, the issue's floor: ticks drained over the
+ * JVM's CPU-seconds). It starts past the JVM's warm-up: at 20 % of the backlog at the earliest,
+ * at the first poll after which the JIT's compiler threads used at most JIT_SETTLED_CORES (a
+ * sustained rate is a compiled one; C2 took 0.28 of 1.82 cores over a 20-80 % span on the quiet
+ * machine), at 50 % at the latest; it ends at 90 %, before the backlog runs out.
+ */
+const SPAN_EARLIEST = 0.2;
+const SPAN_LATEST_START = 0.5;
+const SPAN_END = 0.9;
+const JIT_SETTLED_CORES = 0.1;
+
+interface DrainSample {
+  ms: number;
+  ticks: number;
+  /** The JVM's CPU seconds so far. */
+  cpu: number;
+  /** Its JIT compiler threads' CPU seconds so far. */
+  jit: number;
+  /** Every thread's CPU seconds so far, by native id. */
+  threads: Map<number, number>;
+}
 
 /** The job's own default (AnalyticsOptions.java). */
 const DEFAULT_CHECKPOINT_INTERVAL_MS = 200;
@@ -184,6 +218,12 @@ function logTail(file: string, lines = 30): string {
   } catch (error) {
     return `(no log: ${(error as Error).message})`;
   }
+}
+
+/** The offsets consumer group `group` has committed on `topic`, summed over its partitions (0 where none). */
+async function committedTotal(admin: kafkajs.Admin, group: string, topic: string): Promise<number> {
+  const [offsets] = await admin.fetchOffsets({ groupId: group, topics: [topic] });
+  return (offsets?.partitions ?? []).reduce((sum, p) => sum + Math.max(0, Number(p.offset)), 0);
 }
 
 export async function ticksRead(port: number): Promise<number> {
@@ -281,6 +321,8 @@ export async function runAnalyticsBench(options: AnalyticsBenchOptions = {}): Pr
       backlogTicks = await endOffsetTotal(broker.bootstrap, backlog);
       for (const parallelism of quick ? [1] : [1, 2]) {
         const name = `${backlog}-p${parallelism}`;
+        // Flink's REST API: the analytics job's completed checkpoints over the span.
+        const restPort = await freePort();
         const run = await startJob(
           broker.bootstrap,
           { ...topicsFor(name), ticks: backlog },
@@ -290,12 +332,15 @@ export async function runAnalyticsBench(options: AnalyticsBenchOptions = {}): Pr
             parallelism,
             backfillMs: 24 * 3_600_000,
             restore: 'none',
+            restPort,
             // The default heap, as `tickstream analytics` runs: the alert evaluator's tick history is
             // bounded per symbol whatever the rate (TickHistory), so a full-speed drain fits in it.
             ...interval,
           },
         );
         delivery = run.job.delivery;
+        const admin = kafka.admin();
+        await admin.connect();
         // A JVM that dies while draining would read as 0 ticks and NaN cores: say why instead.
         let died: Error | null = null;
         void run.job.exited.then(({ code, signal }) => {
@@ -308,47 +353,91 @@ export async function runAnalyticsBench(options: AnalyticsBenchOptions = {}): Pr
           return true;
         };
         try {
-          // Past the JVM's warm-up (JIT): measure between 20 % and 80 % of the backlog.
           const deadline = Date.now() + 180_000;
-          while (alive() && (await ticksRead(run.metricsPort)) < 0.2 * backlogTicks && Date.now() < deadline)
+          const pid = run.job.pid;
+          // Progress from the offsets the job's ticks source commits at each checkpoint (its consumer
+          // group is the instance name), asked of the broker: not from the job's Prometheus
+          // endpoint, whose every read renders all of Flink's and Kafka's metrics inside the JVM
+          // measured (a JFR profile of the drain: 17 % of its allocation at one read a second).
+          const sample = async (): Promise<DrainSample> => {
+            const ticks = await committedTotal(admin, name, backlog);
+            // The JVM's and its threads' CPU read together, right after the ticks.
+            return {
+              ms: Date.now(),
+              ticks,
+              cpu: cpuSeconds(pid),
+              jit: jitCpuSeconds(pid),
+              threads: threadCpuSeconds(pid),
+            };
+          };
+          let last = await sample();
+          while (alive() && last.ticks < SPAN_EARLIEST * backlogTicks && Date.now() < deadline) {
             await sleep(THROUGHPUT_POLL_MS);
+            last = await sample();
+          }
+          // The 20-80 % span earlier reports gave: the same run, for comparison.
+          const early = last;
           // The names first: the thread dump takes a moment, outside the span measured.
-          const javaNames = await javaThreadNames(run.job.pid);
-          const recording = parallelism === 1 ? options.flightRecording : undefined;
-          if (recording) await flightRecording(run.job.pid, 'start', recording);
-          const t0 = Date.now();
-          const cpu0 = cpuSeconds(run.job.pid);
-          const threads0 = threadCpuSeconds(run.job.pid);
-          const read0 = await ticksRead(run.metricsPort);
-          let read1 = read0;
-          while (alive() && read1 < 0.8 * backlogTicks && Date.now() < deadline) {
+          const javaNames = await javaThreadNames(pid);
+          // Past the JVM's warm-up: from the first poll whose JIT compiler threads used at most
+          // JIT_SETTLED_CORES, at the latest from SPAN_LATEST_START of the backlog.
+          const jitSeries: number[] = [];
+          for (;;) {
+            const previous = last;
             await sleep(THROUGHPUT_POLL_MS);
-            read1 = await ticksRead(run.metricsPort);
+            last = await sample();
+            const jitCores = Math.max(0, last.jit - previous.jit) / ((last.ms - previous.ms) / 1000);
+            jitSeries.push(jitCores);
+            if (!alive() || Date.now() >= deadline) break;
+            if (jitCores <= JIT_SETTLED_CORES || last.ticks >= SPAN_LATEST_START * backlogTicks) break;
+          }
+          const recording = parallelism === 1 ? options.flightRecording : undefined;
+          if (recording) await flightRecording(pid, 'start', recording);
+          const checkpoints0 = await completedCheckpoints(restPort, 'tickstream analytics');
+          const start = await sample();
+          let legacyEnd: DrainSample | undefined;
+          let end = start;
+          while (alive() && end.ticks < SPAN_END * backlogTicks && Date.now() < deadline) {
+            await sleep(THROUGHPUT_POLL_MS);
+            end = await sample();
+            if (!legacyEnd && end.ticks >= 0.8 * backlogTicks) legacyEnd = end;
           }
           alive();
-          if (read1 < 0.8 * backlogTicks)
+          if (end.ticks < SPAN_END * backlogTicks)
             throw new Error(
-              `the job (parallelism ${parallelism}) read ${read1} of ${backlogTicks} backlog ticks in 180 s`,
+              `the job (parallelism ${parallelism}) read ${end.ticks} of ${backlogTicks} backlog ticks in 180 s`,
             );
-          const seconds = (Date.now() - t0) / 1000;
-          const cores = (cpuSeconds(run.job.pid) - cpu0) / seconds;
-          const threads = threadCpuBetween(run.job.pid, threads0, threadCpuSeconds(run.job.pid), javaNames, seconds);
+          const seconds = (end.ms - start.ms) / 1000;
+          const cores = (end.cpu - start.cpu) / seconds;
+          const threads = threadCpuBetween(pid, start.threads, end.threads, javaNames, seconds);
+          const checkpoints = (await completedCheckpoints(restPort, 'tickstream analytics')) - checkpoints0;
           if (recording) {
-            await flightRecording(run.job.pid, 'stop', recording);
+            await flightRecording(pid, 'stop', recording);
             progress(`JFR profile of the drain: ${recording}`);
           }
-          const ticksPerSecond = (read1 - read0) / seconds;
+          const ticksPerSecond = (end.ticks - start.ticks) / seconds;
+          const legacy = legacyEnd ?? end;
+          const earlyTicksPerCoreSecond = (legacy.ticks - early.ticks) / (legacy.cpu - early.cpu);
           throughput.push({
             parallelism,
             ticksPerSecond,
             jvmCores: cores,
             ticksPerCoreSecond: ticksPerSecond / cores,
+            span: {
+              fromShare: start.ticks / backlogTicks,
+              toShare: end.ticks / backlogTicks,
+              seconds,
+              jitCoresBefore: jitSeries.map((cores) => Math.round(cores * 100) / 100),
+            },
+            earlyTicksPerCoreSecond,
+            checkpoints,
             threads,
           });
           progress(
-            `parallelism ${parallelism}: ${Math.round(ticksPerSecond)} ticks/s on ${cores.toFixed(2)} cores (${Math.round(ticksPerSecond / cores)} per core-second)`,
+            `parallelism ${parallelism}: ${Math.round(ticksPerSecond)} ticks/s on ${cores.toFixed(2)} cores (${Math.round(ticksPerSecond / cores)} per core-second; 20-80 %: ${Math.round(earlyTicksPerCoreSecond)})`,
           );
         } finally {
+          await admin.disconnect();
           await run.job.kill();
         }
       }
@@ -730,6 +819,8 @@ export function formatAnalyticsBench(result: AnalyticsBenchResult): string {
     `analytics (Flink MiniCluster, one JVM, ${result.delivery}, checkpoints every ${result.checkpointIntervalMs} ms${result.outOfOrdernessMs === undefined ? '' : `, out-of-orderness ${result.outOfOrdernessMs} ms`}), ${result.machine.cpus} cores:`,
     ...result.throughput.flatMap((row) => [
       `  parallelism ${row.parallelism}: ${Math.round(row.ticksPerSecond).toLocaleString('en-US')} ticks/s draining a backlog of ${result.backlogTicks.toLocaleString('en-US')} on ${row.jvmCores.toFixed(2)} cores = ${Math.round(row.ticksPerCoreSecond).toLocaleString('en-US')} ticks per core-second`,
+      `    span ${Math.round(row.span.fromShare * 100)}-${Math.round(row.span.toShare * 100)} % of the backlog (${row.span.seconds.toFixed(1)} s), after the JIT's compiler threads used ${row.span.jitCoresBefore.map((cores) => cores.toFixed(2)).join(', ')} cores a poll from 20 %; 20-80 % (warm-up included): ${Math.round(row.earlyTicksPerCoreSecond).toLocaleString('en-US')} ticks per core-second`,
+      `    the analytics job's checkpoints over the span: ${row.checkpoints} (${(row.checkpoints / row.span.seconds).toFixed(1)} a second); checkpoint writers (both jobs) ${((1000 * (row.threads.byOwner.find((owner) => owner.name.startsWith('checkpoint writers'))?.cores ?? 0) * row.span.seconds) / row.checkpoints).toFixed(1)} CPU-ms per analytics checkpoint`,
       `    the JVM's cores by owner: ${describeShares(row.threads.byOwner, row.threads.byOwner.length)}`,
       `    busiest threads: ${describeShares(row.threads.byKind, THREADS_LISTED)}`,
     ]),

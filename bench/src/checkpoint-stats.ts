@@ -55,6 +55,14 @@ async function get<T>(port: number, path: string): Promise<T> {
 }
 
 /** The statistics of the running job named `jobName` on the MiniCluster whose REST API is on `port`. */
+/** How many checkpoints the running job `jobName` has completed so far (two small REST reads). */
+export async function completedCheckpoints(port: number, jobName: string): Promise<number> {
+  const { jobs } = await get<JobsOverview>(port, '/jobs/overview');
+  const job = jobs.find((one) => one.name === jobName && one.state === 'RUNNING');
+  if (!job) throw new Error(`no running job '${jobName}' on the Flink REST API at port ${port}`);
+  return (await get<CheckpointingOverview>(port, `/jobs/${job.jid}/checkpoints`)).counts.completed;
+}
+
 export async function checkpointStats(port: number, jobName: string): Promise<CheckpointStats> {
   const { jobs } = await get<JobsOverview>(port, '/jobs/overview');
   const job = jobs.find((one) => one.name === jobName && one.state === 'RUNNING');

@@ -28,6 +28,26 @@ export function threadCpuSeconds(pid: number): Map<number, number> {
   return seconds;
 }
 
+/**
+ * CPU seconds the JIT's compiler threads (C1, C2) of `pid` have used so far, from /proc alone
+ * (no jcmd: cheap enough to read every second). A drain's span starts once they go quiet.
+ */
+export function jitCpuSeconds(pid: number): number {
+  let total = 0;
+  let tids: string[];
+  try {
+    tids = readdirSync(`/proc/${pid}/task`);
+  } catch {
+    return Number.NaN;
+  }
+  for (const tid of tids) {
+    if (!/^C[12] Compiler/.test(kernelName(pid, Number(tid)))) continue;
+    const { user, system } = cpuTimes(`${pid}/task/${tid}`);
+    if (!Number.isNaN(user)) total += user + system;
+  }
+  return total;
+}
+
 /** The kernel's name of a thread (at most 15 characters); '' once it is gone. */
 function kernelName(pid: number, tid: number): string {
   try {

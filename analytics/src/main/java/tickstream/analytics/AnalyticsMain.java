@@ -103,6 +103,8 @@ public final class AnalyticsMain {
         // JVM into the graph at submission (LocalCluster), so the graph can be built before it is known.
         Configuration config = configuration(options, options.checkpointInterval, options.metricsPort, checkpoints,
                 options.cluster ? early.analytics() : Optional.empty());
+        // Fewer key groups, fewer snapshot streams per checkpoint (KeyGroups); a restore keeps its checkpoint's.
+        if (!options.cluster) KeyGroups.configure(config, options.parallelism);
         Configuration tradingConfig = tradingConfiguration(options, tradingCheckpoints,
                 options.cluster ? early.trading() : Optional.empty());
         // Each MiniCluster takes seconds to start: both at once, beside the topics and the graphs.

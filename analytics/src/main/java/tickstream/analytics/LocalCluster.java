@@ -43,6 +43,8 @@ final class LocalCluster {
 
     /** Submits `graph`, restored from `restore` when given (state of operators it lacks is ignored). */
     JobClient submit(StreamGraph graph, Optional<Path> restore) throws Exception {
+        // The checkpoint's key groups, not the configured ones: Flink refuses a restore into a different count.
+        if (restore.isPresent()) KeyGroups.adoptFromCheckpoint(graph);
         graph.setSavepointRestoreSettings(restore
                 .map(path -> SavepointRestoreSettings.forPath(path.toUri().toString(), true))
                 .orElse(SavepointRestoreSettings.none()));
