@@ -8,12 +8,12 @@
  * With a client connected, windows keep the --window grid: a wake arms one timer for the end of
  * the current window (when the last one was due + the period), so a tick waits at most one window,
  * as before. The grid is kept from when each window was due, not from when it ran: a timer fires
- * up to a ms late even on an idle loop (timers run on the loop's ms clock), and later behind a
- * long Fetch answer or a busy core. Counted from the runs, every window's lateness pushed all the
- * later ones back (~26 ms apart instead of 25), and each late window added its lateness to the
- * wait of every tick in the next; counted from the grid, the window after a late one comes on
- * time. A window due in the past (a wake after a quiet spell, or a stall) runs at once, and
- * the slots it missed are skipped rather than run back to back.
+ * up to a ms early or late (timers run on the loop's ms clock), and later behind a long Fetch
+ * answer or a busy core. Counted from the runs, each error moved every later window, and a late
+ * window's ticks' successors waited a whole period after it; counted from the grid, windows are
+ * --window apart on average and the one after a late window comes at its own slot. A window due
+ * in the past (a wake after a quiet spell, or a stall) runs at once, and the slots it missed are
+ * skipped rather than run back to back.
  * With none, nobody waits for a Delta: a wake runs the window right after the I/O being handled
  * (setImmediate), which settles the state for HTTP reads and the next Snapshot without a wake-up
  * of its own: at a Fetch answer's end, not on a timer.
