@@ -6,7 +6,14 @@
  * "Idle cost").
  *
  * With a client connected, windows keep the --window grid: a wake arms one timer for the end of
- * the current window (the last run + the period), so a tick waits at most one window, as before.
+ * the current window (when the last one was due + the period), so a tick waits at most one window,
+ * as before. The grid is kept from when each window was due, not from when it ran: a timer fires
+ * up to a ms early or late (timers run on the loop's ms clock), and later behind a long Fetch
+ * answer or a busy core. Counted from the runs, each error moved every later window, and a late
+ * window's ticks' successors waited a whole period after it; counted from the grid, windows are
+ * --window apart on average and the one after a late window comes at its own slot. A window due
+ * in the past (a wake after a quiet spell, or a stall) runs at once, and the slots it missed are
+ * skipped rather than run back to back.
  * With none, nobody waits for a Delta: a wake runs the window right after the I/O being handled
  * (setImmediate), which settles the state for HTTP reads and the next Snapshot without a wake-up
  * of its own: at a Fetch answer's end, not on a timer.
@@ -14,7 +21,10 @@
 export class WindowSchedule {
   private timer: NodeJS.Timeout | null = null;
   private immediate: NodeJS.Immediate | null = null;
-  private lastRunMs = Number.NEGATIVE_INFINITY;
+  /** When the last window was due: its place on the grid (performance.now() ms). */
+  private dueMs = Number.NEGATIVE_INFINITY;
+  /** When the armed timer's window is due. */
+  private armedDueMs = 0;
   private stopped = false;
 
   constructor(
@@ -32,13 +42,13 @@ export class WindowSchedule {
       this.immediate = setImmediate(this.runImmediate);
       return;
     }
-    const delayMs = Math.max(0, this.lastRunMs + this.periodMs - performance.now());
-    this.timer = setTimeout(this.runTimed, delayMs);
+    this.arm();
   }
 
   /** Runs a window now (history loaded, the first client): whatever was armed is replaced by what it leaves. */
   runNow(): void {
     this.cancel();
+    this.dueMs = performance.now();
     this.run();
   }
 
@@ -47,22 +57,33 @@ export class WindowSchedule {
     this.cancel();
   }
 
+  /** One timer, for the next window on the grid (at once if that is past: it then skips what it missed). */
+  private arm(): void {
+    const nowMs = performance.now();
+    this.armedDueMs = Number.isFinite(this.dueMs) ? this.dueMs + this.periodMs : nowMs;
+    this.timer = setTimeout(this.runTimed, Math.max(0, this.armedDueMs - nowMs));
+  }
+
   private readonly runTimed = (): void => {
     this.timer = null;
+    // Later than a whole period (a stall, or woken after a quiet spell): the slots missed are
+    // skipped, not run back to back; the grid goes on from the latest one.
+    const missed = Math.max(0, Math.floor((performance.now() - this.armedDueMs) / this.periodMs));
+    this.dueMs = this.armedDueMs + missed * this.periodMs;
     this.run();
   };
 
   private readonly runImmediate = (): void => {
     this.immediate = null;
+    this.dueMs = performance.now();
     this.run();
   };
 
   private run(): void {
     if (this.stopped) return;
-    this.lastRunMs = performance.now();
     if (!this.window()) return;
     // Work left (a laggard to time out, a replay to advance): the next window comes on the grid.
-    if (this.timer === null && this.immediate === null) this.timer = setTimeout(this.runTimed, this.periodMs);
+    if (this.timer === null && this.immediate === null) this.arm();
   }
 
   private cancel(): void {

@@ -3,14 +3,13 @@ import { TickWriter } from '@tickstream/schemas';
 import { KafkaSink, type SinkStats } from './kafka-sink.js';
 import type { ShardGenerator } from './market/index.js';
 import { RecordBatchSink } from './record-batch-sink.js';
+import { roundPeriodMs } from './round-pacing.js';
 import { createShardGenerator } from './shard-generator.js';
 import type { MainMessage, ShardMessage, ShardSummary, ShardTask } from './shard-protocol.js';
 import { type PackedTicks, TickBatchBuilder, toKafkaMessages, transferablesOf } from './tick-batch.js';
 
 /** A worker that falls behind catches up at most this much at once, rather than bursting. */
 const MAX_CATCH_UP_MS = 1000;
-/** How often a worker at a set rate wakes to generate what is due. */
-const TICK_PERIOD_MS = 5;
 const STATS_PERIOD_MS = 500;
 
 async function startRecordBatchSink(
@@ -138,9 +137,11 @@ export default async function runShard(task: ShardTask): Promise<ShardSummary> {
     }
     const now = performance.now();
     let budget: number;
+    let periodMs = 0;
     if (task.rate === 'max') budget = rateFactor === 0 ? 0 : task.batchTicks;
     else {
       const rate = task.rate * generator.rateMultiplier * rateFactor;
+      periodMs = roundPeriodMs(rate);
       owed = Math.min(owed + (rate * (now - last)) / 1000, (rate * MAX_CATCH_UP_MS) / 1000);
       budget = Math.min(task.batchTicks, Math.floor(owed));
     }
@@ -172,8 +173,10 @@ export default async function runShard(task: ShardTask): Promise<ShardSummary> {
       }
     }
     for (const event of generator.drainEvents()) post({ type: 'event', ...event });
-    // At --rate max, yield only so acks and stop can arrive; otherwise sleep until more is due.
-    await pause(task.rate === 'max' && rateFactor > 0 ? 0 : TICK_PERIOD_MS);
+    // At --rate max, yield only so acks and stop can arrive; otherwise sleep until the next round,
+    // counted from this one's start: the time spent generating is part of the period.
+    if (task.rate === 'max') await pause(rateFactor > 0 ? 0 : roundPeriodMs(0));
+    else await pause(Math.max(0, now + periodMs - performance.now()));
   }
   clearInterval(statsTimer);
   await sink?.stop();
