@@ -13,22 +13,24 @@ import {
   readRecordValues,
 } from './kafka-fetch.js';
 
-/** Two lz4 record batches as the producer writes them, numbered as a broker would: offsets 0-2 and 3-4. */
-function twoBatches(): Buffer {
+/** One lz4 record batch of `values` (key AAPL) as the producer writes it, numbered from `baseOffset` as a broker would. */
+function lz4Batch(values: string[], baseOffset: number): Buffer {
   const key = encodeRecordKey(Buffer.from('AAPL'));
-  const batch = (values: string[], baseOffset: number): Buffer => {
-    const builder = new RecordBatchBuilder();
-    const bytes = Buffer.from(values.join(''));
-    let start = 0;
-    for (const value of values) {
-      builder.append(key, bytes, start, start + value.length, Date.now());
-      start += value.length;
-    }
-    const sealed = Buffer.from(builder.seal().bytes);
-    sealed.writeBigInt64BE(BigInt(baseOffset), 0);
-    return sealed;
-  };
-  return Buffer.concat([batch(['v0', 'v1', 'v2'], 0), batch(['v3', 'v4'], 3)]);
+  const builder = new RecordBatchBuilder();
+  const bytes = Buffer.from(values.join(''));
+  let start = 0;
+  for (const value of values) {
+    builder.append(key, bytes, start, start + value.length, Date.now());
+    start += value.length;
+  }
+  const sealed = Buffer.from(builder.seal().bytes);
+  sealed.writeBigInt64BE(BigInt(baseOffset), 0);
+  return sealed;
+}
+
+/** Two lz4 record batches: offsets 0-2 and 3-4. */
+function twoBatches(): Buffer {
+  return Buffer.concat([lz4Batch(['v0', 'v1', 'v2'], 0), lz4Batch(['v3', 'v4'], 3)]);
 }
 
 function read(
@@ -92,24 +94,11 @@ describe('Kafka record batches as the edge reads them', () => {
   it('refuses an lz4 batch that claims more records than it holds, not reading on into the shared buffer', () => {
     // The first batch leaves 40 records in the buffer lz4 batches decode into; the second says
     // it has 3 records and holds 2: the third must be an error, not a record of the first batch.
-    const key = encodeRecordKey(Buffer.from('AAPL'));
-    const batch = (values: string[], baseOffset: number): Buffer => {
-      const builder = new RecordBatchBuilder();
-      const bytes = Buffer.from(values.join(''));
-      let start = 0;
-      for (const value of values) {
-        builder.append(key, bytes, start, start + value.length, Date.now());
-        start += value.length;
-      }
-      const sealed = Buffer.from(builder.seal().bytes);
-      sealed.writeBigInt64BE(BigInt(baseOffset), 0);
-      return sealed;
-    };
-    const big = batch(
+    const big = lz4Batch(
       Array.from({ length: 40 }, (_, i) => `value-${i}`),
       0,
     );
-    const short = batch(['v40', 'v41'], 40);
+    const short = lz4Batch(['v40', 'v41'], 40);
     short.writeInt32BE(3, 57); // the record count
     expect(read(big, 0).values).toHaveLength(40);
     expect(() => read(Buffer.concat([big, short]), 0)).toThrow(RangeError);
