@@ -88,6 +88,14 @@ const text = (buffer: ArrayBuffer): string => Buffer.from(buffer).toString();
 const UWS_MAX_PAYLOAD = 1024 * 1024;
 /** How often the analytics job's liveness is judged. */
 const ANALYTICS_CHECK_MS = 1000;
+/**
+ * With clients, the tick reader's Fetch is held until this long before the next window closes
+ * (docs/edge.md, "Reading Kafka"): room for the broker's timer to fire late, the answer to
+ * travel and its ticks to be applied, so what Kafka had by then still makes that window.
+ */
+const FETCH_LEAD_MS = 3;
+/** A Fetch that would be held for less than this waits for the window after instead: it would bring next to nothing. */
+const MIN_FETCH_HOLD_MS = 1;
 
 /**
  * One edge: consumes the ticks topic into per-symbol state and candles, the analytics job's
@@ -119,6 +127,7 @@ export async function startEdge(options: EdgeOptions): Promise<RunningEdge> {
     lateTicks: () => candles.lateTicks,
     finalBars: () => candles.finalBars,
     candleBytes: () => candles.byteSize(),
+    fetches: () => consumer.fetchesAnswered,
   });
   const encoder = new ServerFrameEncoder(frameOptions);
   const app = tls ? uws.SSLApp({ cert_file_name: tls.certFile, key_file_name: tls.keyFile }) : uws.App();
@@ -292,8 +301,12 @@ export async function startEdge(options: EdgeOptions): Promise<RunningEdge> {
     historyMs: options.historyMs,
     eventsHistoryMs: options.eventsHistoryMs,
     log,
-    // No client connected: nobody sees a tick sooner for fetching it at once.
-    unhurried: () => sessions.size === 0,
+    // No client connected: nobody sees a tick sooner for fetching it at once. With clients, a
+    // window's ticks are needed by its close: Kafka may hold the Fetch until just before it.
+    pace: () =>
+      sessions.size === 0
+        ? 'unhurried'
+        : { holdMs: windows.msToNextDue(FETCH_LEAD_MS + MIN_FETCH_HOLD_MS) - FETCH_LEAD_MS },
     onTick: (bytes, start, end) => ingest.apply(bytes, start, end),
     onEvent(value, live) {
       try {
@@ -485,6 +498,8 @@ export async function startEdge(options: EdgeOptions): Promise<RunningEdge> {
         },
       };
       sessions.add(session);
+      // The first client waits for Deltas: a Fetch held while nobody did (up to 500 ms) is cut short.
+      if (sessions.size === 1) consumer.hurry();
       const mine = sessionsByUser.get(session.principal.user) ?? new Set<Session>();
       mine.add(session);
       sessionsByUser.set(session.principal.user, mine);

@@ -79,6 +79,7 @@ function setUp(frameMinUpdates = 0, clients = 20): Setup {
     lateTicks: zero,
     finalBars: zero,
     candleBytes: zero,
+    fetches: zero,
   });
   const sockets: SendBuffer[] = [];
   // uWS's pub/sub: a published frame lands in every socket listening to its topic.

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { freePort } from '../../broker/src/testing/broker-process.js';
 import { selectedBackend, startTestKafka, type TestKafka, uniqueName } from '../../broker/src/testing/kafka-backend.js';
 import { kafkaLz4Codec } from '../../schemas/src/lz4-node.js';
-import { KafkaFetchReader } from './kafka-fetch-reader.js';
+import { type FetchPace, KafkaFetchReader } from './kafka-fetch-reader.js';
 import type { ReaderHooks } from './partition-reader.js';
 
 const { CompressionCodecs, CompressionTypes, Kafka, logLevel } = kafkajs;
@@ -13,6 +13,9 @@ interface Reading {
   values: Map<number, string[]>;
   next: Map<number, number>;
   lines: string[];
+  /** When each Fetch was answered, and each value handed over (performance.now() ms). */
+  answeredAt: number[];
+  valueAt: number[];
   hooks: ReaderHooks;
 }
 
@@ -21,19 +24,24 @@ function recordingHooks(start: (partition: number) => number | undefined): Readi
   const values = new Map<number, string[]>();
   const next = new Map<number, number>();
   const lines: string[] = [];
+  const answeredAt: number[] = [];
+  const valueAt: number[] = [];
   return {
     values,
     next,
     lines,
+    answeredAt,
+    valueAt,
     hooks: {
       startOffset: (_, partition) => next.get(partition) ?? start(partition),
       onValue: (_, partition, bytes, start, end) => {
         const list = values.get(partition) ?? [];
         list.push(Buffer.from(bytes.subarray(start, end)).toString());
         values.set(partition, list);
+        valueAt.push(performance.now());
       },
       onPartitionRead: (_, partition, offset) => next.set(partition, offset),
-      onFetchAnswered: () => {},
+      onFetchAnswered: () => answeredAt.push(performance.now()),
       log: (line) => lines.push(line),
     },
   };
@@ -70,9 +78,10 @@ describe(`edge Fetch reader (${selectedBackend()} backend)`, () => {
     reading: Reading,
     brokers = kafka.brokers,
     resetOffset = vi.fn(),
+    pace?: () => FetchPace,
   ): KafkaFetchReader => {
     const reader = new KafkaFetchReader(
-      { brokers, clientId: 'fetch-reader-test', topics: [topic], resetOffset },
+      { brokers, clientId: 'fetch-reader-test', topics: [topic], resetOffset, ...(pace ? { pace } : {}) },
       reading.hooks,
     );
     readers.push(reader);
@@ -158,6 +167,80 @@ describe(`edge Fetch reader (${selectedBackend()} backend)`, () => {
     await producer.disconnect();
     await reader.stop();
   });
+
+  const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+  /** Resolves at the reader's next Fetch answer: the Fetch after it has just been asked. */
+  const nextAnswer = async (reading: Reading): Promise<number> => {
+    const seen = reading.answeredAt.length;
+    await vi.waitFor(() => expect(reading.answeredAt.length).toBeGreaterThan(seen), { timeout: 5_000, interval: 1 });
+    return reading.answeredAt.at(-1) as number;
+  };
+
+  it('holds a deadline-paced Fetch for its holdMs while less than 16 KB gathers, and answers as soon as more has', async () => {
+    const topic = await topicWith(1);
+    const producer = client.producer();
+    await producer.connect();
+    const reading = recordingHooks(() => 0);
+    await newReader(topic, reading, kafka.brokers, vi.fn(), () => ({ holdMs: 300 })).start();
+    await nextAnswer(reading);
+
+    // A small record every 20 ms or so (a send may take longer on a busy machine): held, the
+    // reader asks once per 300 ms, not once per record (60).
+    const answersBefore = reading.answeredAt.length;
+    const sendingSince = performance.now();
+    const sentAt: number[] = [];
+    for (let i = 0; i < 60; i++) {
+      sentAt.push(performance.now());
+      await producer.send({ topic, messages: [{ value: `small-${i}` }] });
+      await sleep(20);
+    }
+    await vi.waitFor(() => expect(reading.values.get(0)).toHaveLength(60), { timeout: 5_000 });
+    const answers = reading.answeredAt.length - answersBefore;
+    const holds = (performance.now() - sendingSince) / 300;
+    expect(answers).toBeGreaterThanOrEqual(Math.floor(holds) - 1);
+    expect(answers).toBeLessThanOrEqual(Math.ceil(holds) + 2);
+    // None waited much longer than the hold.
+    for (const [i, at] of reading.valueAt.entries()) expect(at - (sentAt[i] as number)).toBeLessThan(300 + 250);
+
+    // 20 KB at once (uncompressed, past minBytes) is answered at once, not at the end of the hold.
+    await nextAnswer(reading);
+    await sleep(50);
+    const bigAt = performance.now();
+    await producer.send({ topic, messages: [{ value: 'x'.repeat(20_000) }] });
+    await vi.waitFor(() => expect(reading.values.get(0)).toHaveLength(61), { timeout: 5_000, interval: 1 });
+    expect((reading.valueAt.at(-1) as number) - bigAt).toBeLessThan(150);
+    await producer.disconnect();
+    expect(reading.lines).toEqual([]);
+  }, 30_000);
+
+  it('hurry() cuts an unhurried Fetch short: a record waiting in the broker comes at once, and reading goes on', async () => {
+    const topic = await topicWith(1);
+    const producer = client.producer();
+    await producer.connect();
+    const reading = recordingHooks(() => 0);
+    let pace: FetchPace = 'unhurried';
+    const reader = newReader(topic, reading, kafka.brokers, vi.fn(), () => pace);
+    await reader.start();
+    await nextAnswer(reading);
+    const heldSince = await nextAnswer(reading);
+    await producer.send({ topic, messages: [{ value: 'waiting' }] });
+    await sleep(100);
+    // Held: 1 MB has not gathered, 500 ms have not passed.
+    expect(reading.values.get(0)).toBeUndefined();
+    expect(performance.now() - heldSince).toBeLessThan(450);
+
+    pace = 'prompt';
+    const hurriedAt = performance.now();
+    reader.hurry();
+    await vi.waitFor(() => expect(reading.values.get(0)).toEqual(['waiting']), { timeout: 5_000, interval: 1 });
+    expect((reading.valueAt[0] as number) - hurriedAt).toBeLessThan(150);
+    expect(reading.next.get(0)).toBe(1);
+
+    await producer.send({ topic, messages: [{ value: 'after' }] });
+    await vi.waitFor(() => expect(reading.values.get(0)).toEqual(['waiting', 'after']), { timeout: 5_000 });
+    expect(reading.lines).toEqual([]);
+    await producer.disconnect();
+  }, 30_000);
 
   it('says that no broker answers, keeps retrying, and stops at once when asked', async () => {
     const port = await freePort();

@@ -25,19 +25,35 @@ import type { PartitionReader, ReaderHooks } from './partition-reader.js';
  * - `unhurried`, while nobody waits for the records: held until 1 MB has gathered or 500 ms have
  *   passed. At 5,000 ticks/s that is 2 Fetches a second instead of one per produced batch
  *   (~80), each with its request, answer and wake-up. A bulk read fills 1 MB at once, so history
- *   loads as fast as before.
+ *   loads as fast as before. `hurry()` cuts such a Fetch short when someone starts waiting.
  * - `sparse`, for topics written now and then (users, orders, bars): answered as soon as a
  *   record is there, else every 3 s instead of twice a second.
+ * - `{ holdMs }`, records needed by a deadline and not sooner (the edge's next window close):
+ *   held until 16 KB have gathered or `holdMs` have passed. At 5,000 ticks/s a window's ticks
+ *   are a few KB, so the edge asks once a window instead of once per produced batch (~350 a
+ *   second); at 250,000 ticks/s 16 KB gather within a ms or two, so a fast feed is not held back.
  */
-export type FetchPace = 'prompt' | 'unhurried' | 'sparse';
+export type FetchPace = 'prompt' | 'unhurried' | 'sparse' | { holdMs: number };
+type NamedPace = Exclude<FetchPace, { holdMs: number }>;
 const PROMPT: FetchLimits = { maxWaitMs: 500, minBytes: 1, maxBytes: 8 << 20, partitionMaxBytes: 1 << 20 };
-const LIMITS: Record<FetchPace, FetchLimits> = {
+const LIMITS: Record<NamedPace, FetchLimits> = {
   prompt: PROMPT,
   unhurried: { ...PROMPT, maxWaitMs: 500, minBytes: 1 << 20 },
   sparse: { ...PROMPT, maxWaitMs: 3000 },
 };
+/** A deadline pace's `minBytes`: about 4 ms of ticks at 250,000 a second, a few windows' at 5,000. */
+const DEADLINE_MIN_BYTES = 16 << 10;
+/** A deadline pace's longest hold: as long as a prompt Fetch's, so silence means the same. */
+const DEADLINE_MAX_WAIT_MS = PROMPT.maxWaitMs;
+
+function limitsOf(pace: FetchPace): FetchLimits {
+  if (typeof pace === 'string') return LIMITS[pace];
+  const holdMs = Math.min(DEADLINE_MAX_WAIT_MS, Math.max(0, Math.floor(pace.holdMs)));
+  return { ...PROMPT, maxWaitMs: Number.isNaN(holdMs) ? 0 : holdMs, minBytes: DEADLINE_MIN_BYTES };
+}
 const CONNECT_TIMEOUT_MS = 2000;
-const REQUEST_TIMEOUT_MS = Math.max(...Object.values(LIMITS).map((limits) => limits.maxWaitMs)) + 5000;
+const REQUEST_TIMEOUT_MS =
+  Math.max(DEADLINE_MAX_WAIT_MS, ...Object.values(LIMITS).map((limits) => limits.maxWaitMs)) + 5000;
 const MAX_BACKOFF_MS = 3000;
 
 /** One round of reading: its connections, and whether it is over (then every loop of it stops). */
@@ -65,6 +81,10 @@ export class KafkaFetchReader implements PartitionReader {
   private stopped = false;
   private running: Promise<void> = Promise.resolve();
   private readonly connections = new Set<KafkaConnection>();
+  /** Connections whose Fetch the broker may be holding for long (`unhurried`): what hurry() cuts short. */
+  private readonly held = new Set<KafkaConnection>();
+  /** Connections hurry() closed: their failure is a Fetch to ask again, not a reason to read metadata again. */
+  private readonly hurried = new WeakSet<KafkaConnection>();
   private wake: () => void = () => {};
 
   constructor(
@@ -95,6 +115,21 @@ export class KafkaFetchReader implements PartitionReader {
     for (const connection of this.connections) connection.close('closed: the edge is stopping');
     this.wake();
     await this.running;
+  }
+
+  /**
+   * Someone now waits for the records (the edge's first client): a Fetch held `unhurried` (up
+   * to 500 ms) is abandoned and asked again at the pace now asked for. Kafka cannot cancel a
+   * request, and answers a connection's requests in order, so the held one's connection is
+   * closed and a new one opened to the same broker; nothing of the abandoned answer was read, so
+   * reading resumes where it was. A prompt or deadline Fetch is answered soon anyway: left alone.
+   */
+  hurry(): void {
+    for (const connection of this.held) {
+      this.hurried.add(connection);
+      connection.close('closed to cut a held Fetch short');
+    }
+    this.held.clear();
   }
 
   private async run(): Promise<void> {
@@ -144,8 +179,7 @@ export class KafkaFetchReader implements PartitionReader {
     const loops = [...byLeader].map(async ([leader, positions]) => {
       const broker = metadata.brokers.get(leader);
       if (broker === undefined) throw new Error(`leader ${leader} is not among the brokers Kafka listed`);
-      const connection = await this.connect(broker.host, broker.port, round);
-      await this.fetchLoop(connection, positions, round, onProgress);
+      await this.fetchLoop(broker.host, broker.port, positions, round, onProgress);
     });
     try {
       await Promise.race(loops);
@@ -157,8 +191,10 @@ export class KafkaFetchReader implements PartitionReader {
     }
   }
 
+  /** Fetches from one leader until the round ends; a connection hurry() closed is replaced, not failed. */
   private async fetchLoop(
-    connection: KafkaConnection,
+    host: string,
+    port: number,
     positions: ReadPosition[],
     round: Round,
     onProgress: () => void,
@@ -170,14 +206,26 @@ export class KafkaFetchReader implements PartitionReader {
     // Values are read before the next Fetch and copied by whoever keeps them (ReaderHooks.onValue),
     // so each answer may land in the connection's reused buffer; keyed records keep views on it.
     const transient = this.hooks.onRecord === undefined;
+    let connection = await this.connect(host, port, round);
     while (!this.stopped && !round.over) {
       const request = topics.flatMap((topic, index) => {
         const partitions = positions.filter((position) => position.topic === index);
         return partitions.length === 0 ? [] : [{ topic, partitions }];
       });
-      const limits = LIMITS[this.options.pace?.() ?? 'prompt'];
-      const body = fetchRequestBody(request, limits, isolation);
-      const answer = await connection.request(ApiKey.fetch, ApiVersion.fetch, [body], body.length, true, transient);
+      const pace = this.options.pace?.() ?? 'prompt';
+      const body = fetchRequestBody(request, limitsOf(pace), isolation);
+      const asked = connection;
+      if (pace === 'unhurried') this.held.add(asked);
+      let answer: Buffer;
+      try {
+        answer = await asked.request(ApiKey.fetch, ApiVersion.fetch, [body], body.length, true, transient);
+      } catch (error) {
+        if (!this.hurried.has(asked) || this.stopped || round.over) throw error;
+        connection = await this.connect(host, port, round);
+        continue;
+      } finally {
+        this.held.delete(asked);
+      }
       this.hooks.onFetchAnswered();
       onProgress();
       for (const fetched of parseFetchResponse(answer)) {

@@ -99,6 +99,7 @@ export class EdgeMetrics {
       lateTicks: () => number;
       finalBars: () => number;
       candleBytes: () => number;
+      fetches: () => number;
     },
   ) {
     // The event-loop delay monitor samples every 100 ms, not prom-client's default 10 ms: its
@@ -116,6 +117,14 @@ export class EdgeMetrics {
       registers,
       collect() {
         mirror(this, ingest.ticks);
+      },
+    });
+    new Counter({
+      name: 'tickstream_edge_tick_fetches_total',
+      help: 'Fetches of the ticks and market events topics Kafka answered (their pace: docs/edge.md, "Reading Kafka")',
+      registers,
+      collect() {
+        mirror(this, ingest.fetches);
       },
     });
     new Counter({

@@ -37,6 +37,8 @@ export interface ReaderHooks {
 export interface PartitionReader {
   start(): Promise<void>;
   stop(): Promise<void>;
+  /** Someone now waits for the records: a Fetch held long is cut short (kafka-fetch-reader.ts); kafkajs has none to cut. */
+  hurry?(): void;
 }
 
 export interface PartitionReaderSetting {

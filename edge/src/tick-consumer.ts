@@ -9,6 +9,7 @@ import {
 import type { Admin, Kafka } from 'kafkajs';
 import { edgeKafkaClient } from './kafka-client.js';
 import { DISCONNECT_TIMEOUT_MS, disconnectWithin } from './kafka-disconnect.js';
+import type { FetchPace } from './kafka-fetch-reader.js';
 import { type PartitionReader, partitionReaderFor, type ReaderHooks } from './partition-reader.js';
 
 /** No fetch answered for this long means Kafka is gone (an idle fetch returns every 500 ms). */
@@ -42,10 +43,11 @@ export interface TickConsumerOptions {
   /** TLS and SASL (docs/operations.md); default: read from KAFKA_SSL* / KAFKA_SASL_*. */
   security?: KafkaSecurity;
   /**
-   * True while no client waits for ticks: Kafka may then gather them for up to 500 ms before
-   * answering a Fetch, which costs a fraction of fetching each batch as it is produced.
+   * Asked before each Fetch: how long Kafka may gather ticks before answering (kafka-fetch-reader.ts).
+   * The edge says `unhurried` while no client waits, and with clients the time left until its
+   * next window closes; either costs a fraction of fetching each batch as it is produced. Default: prompt.
    */
-  unhurried?: () => boolean;
+  pace?: () => FetchPace;
 }
 
 /**
@@ -75,6 +77,8 @@ export class TickConsumer {
   private up = false;
   private healthDetail = 'connecting to Kafka';
   private lastFetchMs = 0;
+  /** Fetches Kafka answered (tickstream_edge_tick_fetches_total): how the pace below works out. */
+  fetchesAnswered = 0;
   private lastHealthCheckMs = 0;
   private healthTimer: NodeJS.Timeout | undefined;
   private stopped = false;
@@ -94,6 +98,7 @@ export class TickConsumer {
       onPartitionRead: (topic, partition, next, highWatermark) =>
         this.partitionRead(topic, partition, next, highWatermark),
       onFetchAnswered: () => {
+        this.fetchesAnswered++;
         this.lastFetchMs = Date.now();
       },
       log: options.log,
@@ -111,7 +116,7 @@ export class TickConsumer {
         security: this.security,
         groupId: options.groupId,
         topics: this.topics,
-        ...(options.unhurried ? { pace: () => (options.unhurried?.() ? 'unhurried' : 'prompt') } : {}),
+        ...(options.pace ? { pace: options.pace } : {}),
       },
       hooks,
     );
@@ -227,6 +232,11 @@ export class TickConsumer {
     const silentMs = now - this.lastFetchMs;
     if (silentMs > SILENCE_MS) this.setHealth(false, `no answer from Kafka for ${Math.round(silentMs / 1000)} s`);
     else this.setHealth(true, 'receiving from Kafka');
+  }
+
+  /** Someone now waits for ticks (the first client): a Fetch held while nobody did is cut short. */
+  hurry(): void {
+    this.reader.hurry?.();
   }
 
   /** Whether Kafka answers, and the latest word on it (for /health: kept current between changes). */

@@ -140,6 +140,27 @@ describe('WindowSchedule', () => {
     expect(next?.due).toBeGreaterThan((runs[1] as number) - 1);
   });
 
+  it('msToNextDue: the time to the first slot on the grid at least the lead away (the tick Fetch is held until then)', () => {
+    const { windows } = schedule(true, 50);
+    expect(windows.msToNextDue(3)).toBe(50);
+    const origin = performance.now();
+    windows.runNow();
+    for (const [waitMs, leadMs] of [
+      [0, 3],
+      [20, 3],
+      [40, 15],
+      [44, 4],
+      [10, 45],
+    ] as const) {
+      busy(waitMs);
+      const left = windows.msToNextDue(leadMs);
+      const due = performance.now() - origin + left;
+      expect(onGrid(due, 50), `due at ${due} ms`).toBe(true);
+      expect(left).toBeGreaterThanOrEqual(leadMs);
+      expect(left).toBeLessThan(leadMs + 50);
+    }
+  });
+
   it('not paced: a wake runs the window once the current I/O is handled, without a timer', async () => {
     const { windows, runs } = schedule(false, 10_000);
     windows.wake();

@@ -45,6 +45,18 @@ export class WindowSchedule {
     this.arm();
   }
 
+  /**
+   * Ms from now to the first window on the grid due at least `leadMs` from now: the tick reader
+   * holds its Fetch until just before it (edge.ts), as a window's ticks are needed by its close
+   * and not sooner. Before any window ran, one period.
+   */
+  msToNextDue(leadMs: number): number {
+    const nowMs = performance.now();
+    if (!Number.isFinite(this.dueMs)) return this.periodMs;
+    const periods = Math.max(1, Math.ceil((nowMs + leadMs - this.dueMs) / this.periodMs));
+    return this.dueMs + periods * this.periodMs - nowMs;
+  }
+
   /** Runs a window now (history loaded, the first client): whatever was armed is replaced by what it leaves. */
   runNow(): void {
     this.cancel();
