@@ -74,6 +74,11 @@ export interface AnalyticsOptions {
    * a detection is written once the watermark passes its tick, so this is most of its latency.
    */
   outOfOrdernessMs?: number;
+  /**
+   * Which jobs this JVM runs (`--jobs`): both (default), or one, the other run by a JVM of its own
+   * (a fill engine that does not stop for the analytics job's collections: docs/trading.md).
+   */
+  jobs?: 'all' | 'analytics' | 'trading';
   /** -Xmx of the JVM. Default 256m. */
   maxHeap?: string;
   /**
@@ -245,6 +250,7 @@ export async function startAnalytics(options: AnalyticsOptions): Promise<Running
   if (options.outOfOrdernessMs !== undefined) args.push('--out-of-orderness-ms', String(options.outOfOrdernessMs));
   if (options.startingCash !== undefined) args.push('--starting-cash', String(options.startingCash));
   if (options.standby) args.push('--standby', 'true');
+  if (options.jobs !== undefined) args.push('--jobs', options.jobs);
   const jvm = [
     `-Xmx${options.maxHeap ?? '256m'}`,
     '-XX:+ExitOnOutOfMemoryError',

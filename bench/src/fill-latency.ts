@@ -1,8 +1,20 @@
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { Delivery } from '@tickstream/analytics';
+import {
+  type CheckpointTail,
+  checkpointTail,
+  collectorName,
+  formatCheckpointTail,
+  gcPauseKinds,
+  jobCheckpoints,
+  jvmPauses,
+} from './checkpoint-tail.js';
 import { FillProbe, FillTimeline, type ProbeFill, startFillStack } from './fill-path.js';
 import { type CheckpointBreakdown, CheckpointSampler } from './flink-checkpoints.js';
+import { javaThreadNames, type ThreadWait, threadSchedules, threadWaitsBetween } from './jvm-threads.js';
 import { FILL_ENGINE_PRODUCERS, formatRequestTimes, requestTimes } from './kafka-request-times.js';
 import { cpuSeconds } from './processes.js';
 import { interleavedRuns, median } from './stats.js';
@@ -48,6 +60,14 @@ export interface FillLatencyResult {
   commit: CommitStages;
   /** Cores the analytics JVM (both jobs) used while the orders were placed. */
   analyticsCores: number;
+  /** The fill engine's checkpoints while the orders ran, against the JVM's pauses and the analytics job's checkpoints. */
+  tail: CheckpointTail;
+  /** The JVM's garbage collector, from its log ("G1"). */
+  collector: string;
+  /** Its pauses by kind over the whole run, start-up included. */
+  gcPauses: string;
+  /** The analytics JVM's threads that waited longest for a core while the orders ran. */
+  threadWaits: ThreadWait[];
 }
 
 export interface Percentiles {
@@ -66,6 +86,10 @@ export interface FillLatencyOptions {
   concurrentCheckpoints?: number;
   /** --trading-unaligned-checkpoints; default the job's. */
   unalignedCheckpoints?: boolean;
+  /** A named set of analytics JVM options (JVM_PRESETS); default none. */
+  jvm?: string;
+  /** The fill engine in a JVM of its own (`--jobs trading`), the analytics job in another. */
+  ownJvm?: boolean;
   delivery?: Delivery;
   /** An existing cluster (e.g. `tickstream kafka`); unset: an embedded broker of its own. */
   brokers?: string;
@@ -160,7 +184,11 @@ export interface CommitStages {
   slowest: string[];
 }
 
-export function commitStages(fills: readonly ProbeFill[], checkpoints: readonly CheckpointTimes[]): CommitStages {
+export function commitStages(
+  fills: readonly ProbeFill[],
+  checkpoints: readonly CheckpointTimes[],
+  describe: (checkpointId: number) => string = () => '',
+): CommitStages {
   const rows: { fill: ProbeFill; checkpoint: CheckpointTimes }[] = [];
   for (const fill of fills) {
     // The bench's readers and client stamp late under load: the earlier of the two.
@@ -185,7 +213,8 @@ export function commitStages(fills: readonly ProbeFill[], checkpoints: readonly 
       ({ fill, checkpoint: c }) =>
         `tick → client ${fill.clientAt - fill.tickAt} ms = engine ${step(fill.tickAt, fill.engineSentAt)}, ` +
         `trigger ${step(fill.engineSentAt, c.triggeredAt)}, checkpoint ${c.id} ${c.completedAt - c.triggeredAt}, ` +
-        `client ${step(c.completedAt, fill.clientAt)} (tick on Kafka ${step(fill.tickAt, fill.tickOnKafkaAt)}, committed reader ${step(c.completedAt, fill.committedAt)})`,
+        `client ${step(c.completedAt, fill.clientAt)} (tick on Kafka ${step(fill.tickAt, fill.tickOnKafkaAt)}, committed reader ${step(c.completedAt, fill.committedAt)})` +
+        (describe(c.id) === '' ? '' : `\n        checkpoint ${c.id}: ${describe(c.id)}`),
     );
   return {
     fills: rows.length,
@@ -233,6 +262,10 @@ export function fillBreakdown(
   | 'checkpoints'
   | 'commit'
   | 'analyticsCores'
+  | 'tail'
+  | 'collector'
+  | 'gcPauses'
+  | 'threadWaits'
 > {
   const accepted = (f: ProbeFill): number => f.acceptedAt;
   const tick = (f: ProbeFill): number => f.tickAt;
@@ -260,7 +293,15 @@ export async function runFillLatencyBench(options: FillLatencyOptions = {}): Pro
   const orderCount = options.orders ?? 100;
   const gapMs = options.gapMs ?? 100;
   const progress = options.progress ?? (() => {});
+  const jvmOptions = JVM_PRESETS[options.jvm ?? ''];
+  if (jvmOptions === undefined)
+    throw new Error(`no JVM preset named ${options.jvm}: ${Object.keys(JVM_PRESETS).join(', ')}`);
+  // The JVM's stop-the-world pauses (GC and others), read against the checkpoints (checkpoint-tail.ts).
+  const gcLog = join(mkdtempSync(join(tmpdir(), 'fill-latency-gc-')), 'gc.log');
   const stack = await startFillStack({
+    jvmOptions,
+    pauseLog: gcLog,
+    ...(options.ownJvm ? { ownJvm: true } : {}),
     ...(options.checkpointIntervalMs === undefined ? {} : { checkpointIntervalMs: options.checkpointIntervalMs }),
     ...(options.concurrentCheckpoints === undefined ? {} : { concurrentCheckpoints: options.concurrentCheckpoints }),
     ...(options.unalignedCheckpoints === undefined ? {} : { unalignedCheckpoints: options.unalignedCheckpoints }),
@@ -281,7 +322,13 @@ export async function runFillLatencyBench(options: FillLatencyOptions = {}): Pro
         () => {},
         (error: Error) => progress(`checkpoint details not read: ${error.message}`),
       );
-    const cpuBefore = cpuSeconds(stack.job.pid);
+    const javaNames = await javaThreadNames(stack.job.pid);
+    const schedulesBefore = threadSchedules(stack.job.pid);
+    // Both JVMs when the fill engine has its own.
+    const jvmCpu = (): number =>
+      cpuSeconds(stack.job.pid) + (stack.analyticsJvm === undefined ? 0 : cpuSeconds(stack.analyticsJvm.pid));
+    const cpuBefore = jvmCpu();
+    const startedAt = Date.now();
     const started = performance.now();
     let sampledAt = 0;
     for (let i = 0; i < orderCount; i++) {
@@ -295,9 +342,21 @@ export async function runFillLatencyBench(options: FillLatencyOptions = {}): Pro
       if ((i + 1) % 25 === 0) progress(`${i + 1}/${orderCount} orders, ${fills.length} fills seen`);
       await sleep(gapMs);
     }
-    const analyticsCores = (cpuSeconds(stack.job.pid) - cpuBefore) / ((performance.now() - started) / 1000);
+    const seconds = (performance.now() - started) / 1000;
+    const analyticsCores = (jvmCpu() - cpuBefore) / seconds;
+    const threadWaits = threadWaitsBetween(
+      stack.job.pid,
+      schedulesBefore,
+      threadSchedules(stack.job.pid),
+      javaNames,
+      seconds,
+    ).slice(0, 8);
+    const endedAt = Date.now();
     await sampleCheckpoints();
     const checkpoints = checkpointDurations(stack.job.logFile, stack.tradingJobId);
+    const log = readFileSync(stack.job.logFile, 'utf8');
+    const analyticsLog = stack.analyticsJvm === undefined ? log : readFileSync(stack.analyticsJvm.logFile, 'utf8');
+    const pauseLog = readFileSync(gcLog, 'utf8');
     return {
       orders: orderCount,
       filled: fills.length,
@@ -309,13 +368,26 @@ export async function runFillLatencyBench(options: FillLatencyOptions = {}): Pro
       checkpointFinalizationMs: percentiles(checkpoints.map((checkpoint) => checkpoint.finalization)),
       checkpointCadenceMs: percentiles(checkpointCadence(stack.job.logFile, stack.tradingJobId)),
       checkpoints: sampler.breakdown(),
-      commit: commitStages(fills, checkpointTimes(stack.job.logFile, stack.tradingJobId)),
+      commit: commitStages(fills, checkpointTimes(stack.job.logFile, stack.tradingJobId), (id) => sampler.describe(id)),
       analyticsCores,
+      tail: checkpointTail(
+        jobCheckpoints(log, stack.tradingJobId),
+        jobCheckpoints(analyticsLog, stack.analyticsJobId),
+        jvmPauses(pauseLog),
+        startedAt,
+        endedAt,
+      ),
+      collector: collectorName(pauseLog),
+      gcPauses: gcPauseKinds(pauseLog)
+        .map((k) => `${k.kind} ×${k.count} (max ${k.maxMs.toFixed(0)}, total ${k.totalMs.toFixed(0)} ms)`)
+        .join('; '),
+      threadWaits,
     };
   } finally {
     probe?.close();
     await timeline?.stop();
     await stack.close();
+    rmSync(dirname(gcLog), { recursive: true, force: true });
   }
 }
 
@@ -357,19 +429,48 @@ export function formatFillLatency(result: FillLatencyResult): string {
       ? `  fill engine's task (medians): barrier arrives ${ms(breakdown.engineTask.startDelay)} after the trigger, alignment ${ms(breakdown.engineTask.alignment)}, sync part ${ms(breakdown.engineTask.sync)} (sink flush), async part ${ms(breakdown.engineTask.async)}`
       : '',
     `analytics JVM (both jobs): ${result.analyticsCores.toFixed(2)} cores while the orders were placed`,
+    ...formatCheckpointTail(result.tail, result.collector),
+    `  the collector's pauses over the whole run: ${result.gcPauses}`,
+    `analytics JVM threads that waited longest for a core (run-queue wait per second; share of the time they wanted one): ${result.threadWaits
+      .map(
+        (t) =>
+          `${t.name} ${t.waiting.toFixed(3)} s/s (${(t.waitShare * 100).toFixed(0)} %, ${t.cores.toFixed(2)} cores)`,
+      )
+      .join('; ')}`,
   ].join('\n');
 }
 
-type Variant = Pick<FillLatencyOptions, 'checkpointIntervalMs' | 'concurrentCheckpoints' | 'unalignedCheckpoints'>;
+type Variant = Pick<
+  FillLatencyOptions,
+  'checkpointIntervalMs' | 'concurrentCheckpoints' | 'unalignedCheckpoints' | 'jvm' | 'ownJvm'
+>;
 
-/** `100`: checkpoints every 100 ms; `20c2u`: every 20 ms, 2 in flight at once, unaligned. */
+/**
+ * Analytics JVM options to compare (`--ab 100,100@serial`), given through JAVA_TOOL_OPTIONS: the
+ * launcher's own flags (-Xmx…) come after them on the command line and win.
+ */
+export const JVM_PRESETS: Record<string, readonly string[]> = {
+  '': [],
+  serial: ['-XX:+UseSerialGC'],
+  parallel: ['-XX:+UseParallelGC'],
+  zgc: ['-XX:+UseZGC'],
+  shenandoah: ['-XX:+UseShenandoahGC'],
+  g1p10: ['-XX:MaxGCPauseMillis=10'],
+};
+
+/**
+ * `100`: checkpoints every 100 ms; `20c2u`: every 20 ms, 2 in flight at once, unaligned; `100j`:
+ * the fill engine in a JVM of its own; `@serial`: JVM_PRESETS.
+ */
 function parseVariant(spec: string): Variant | null {
-  const match = /^(\d+)(?:c(\d+))?(u)?$/.exec(spec);
-  if (match === null) return null;
+  const match = /^(\d+)(?:c(\d+))?(u)?(j)?(?:@(\w+))?$/.exec(spec);
+  if (match === null || (match[5] !== undefined && JVM_PRESETS[match[5]] === undefined)) return null;
   return {
     checkpointIntervalMs: Number(match[1]),
     ...(match[2] === undefined ? {} : { concurrentCheckpoints: Number(match[2]) }),
     ...(match[3] === undefined ? {} : { unalignedCheckpoints: true }),
+    ...(match[4] === undefined ? {} : { ownJvm: true }),
+    ...(match[5] === undefined ? {} : { jvm: match[5] }),
   };
 }
 
@@ -377,7 +478,9 @@ function variantName(variant: Variant): string {
   return (
     `${variant.checkpointIntervalMs ?? DEFAULT_TRADING_CHECKPOINT_INTERVAL_MS}` +
     (variant.concurrentCheckpoints === undefined ? '' : `c${variant.concurrentCheckpoints}`) +
-    (variant.unalignedCheckpoints ? 'u' : '')
+    (variant.unalignedCheckpoints ? 'u' : '') +
+    (variant.ownJvm ? 'j' : '') +
+    (variant.jvm ? `@${variant.jvm}` : '')
   );
 }
 
@@ -403,7 +506,8 @@ async function runPairs(orders: number, variants: Variant[], pairs: number): Pro
         `checkpoints p50 ${of((r) => r.checkpointMs.p50)} p99 ${of((r) => r.checkpointMs.p99)}; ` +
         `tick → engine p50 ${of((r) => r.commit.tickToEngineMs.p50)}; emitted → trigger p50 ${of((r) => r.commit.engineToTriggerMs.p50)}; ` +
         `trigger → completed p50 ${of((r) => r.commit.triggerToCompletedMs.p50)} p99 ${of((r) => r.commit.triggerToCompletedMs.p99)}; ` +
-        `completed → client p50 ${of((r) => r.commit.completedToClientMs.p50)} p99 ${of((r) => r.commit.completedToClientMs.p99)}; analytics JVM ${median(runs.map((r) => r.analyticsCores)).toFixed(2)} cores\n`,
+        `completed → client p50 ${of((r) => r.commit.completedToClientMs.p50)} p99 ${of((r) => r.commit.completedToClientMs.p99)}; analytics JVM ${median(runs.map((r) => r.analyticsCores)).toFixed(2)} cores; ` +
+        `checkpoints while orders ran p50 ${of((r) => r.tail.all.p50)} p99 ${of((r) => r.tail.all.p99)}, JVM paused ${(median(runs.map((r) => r.tail.pausedShare)) * 100).toFixed(1)} %\n`,
     );
   }
 }
@@ -417,7 +521,9 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
     process.stderr.write(
       'usage: node bench/dist/fill-latency.js [orders] [trading-checkpoint-interval-ms]\n' +
         '       node bench/dist/fill-latency.js [orders] --ab VARIANT,VARIANT[,…] [--pairs N]\n' +
-        '         VARIANT: INTERVAL_MS[cCONCURRENT][u], e.g. 100 or 20c2u (2 checkpoints in flight, unaligned)\n',
+        '         VARIANT: INTERVAL_MS[cCONCURRENT][u][j][@JVM], e.g. 100 or 20c2u (2 checkpoints in flight, unaligned)\n' +
+        '         or 100j (the fill engine in a JVM of its own)\n' +
+        `         or 100@serial (JVM options: ${Object.keys(JVM_PRESETS).filter(Boolean).join(', ')})\n`,
     );
     process.exit(2);
   };

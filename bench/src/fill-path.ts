@@ -9,6 +9,7 @@ import { decodeOrderUpdate, decodeTick } from '@tickstream/schemas';
 import { kafkaLz4Codec } from '@tickstream/schemas/lz4-node';
 import kafkajs, { type Consumer, type ConsumerConfig, type EachMessagePayload } from 'kafkajs';
 import WebSocket from 'ws';
+import { jvmPauseLogOptions } from './checkpoint-tail.js';
 import { kafkaTraceJvmOptions } from './kafka-request-times.js';
 import {
   type BrokerProcess,
@@ -47,6 +48,12 @@ export interface FillStackOptions {
   edgeArgs?: readonly string[];
   /** Node's own flags for the edge (e.g. --cpu-prof). */
   edgeNodeArgs?: string[];
+  /** More options for the analytics JVM (JAVA_TOOL_OPTIONS: the launcher's own flags come after and win). */
+  jvmOptions?: readonly string[];
+  /** The fill engine's JVM writes its pauses here (checkpoint-tail.ts); with ownJvm the other's go to `<file>.analytics`. */
+  pauseLog?: string;
+  /** The fill engine in a JVM of its own (`--jobs trading`), the analytics job in another (`--jobs analytics`). */
+  ownJvm?: boolean;
   progress?: (line: string) => void;
 }
 
@@ -55,9 +62,14 @@ export interface FillStack {
   /** `http://127.0.0.1:<edge port>` */
   base: string;
   port: number;
+  /** The JVM of the fill engine (and of the analytics job, unless ownJvm). */
   job: RunningAnalytics;
+  /** With ownJvm, the analytics job's JVM. */
+  analyticsJvm: RunningAnalytics | undefined;
   /** The fill engine's Flink job id (from the launcher's `trading job …` line). */
   tradingJobId: string;
+  /** The analytics job's (`running: job …`), which shares the JVM. */
+  analyticsJobId: string;
   edge: ChildProcess;
   broker: BrokerProcess | undefined;
   /** Symbols with a last trade price at the edge. */
@@ -71,10 +83,11 @@ export async function startFillStack(options: FillStackOptions = {}): Promise<Fi
   const scratch = mkdtempSync(join(tmpdir(), 'tickstream-bench-fills-'));
   const children: ChildProcess[] = [];
   let job: RunningAnalytics | undefined;
+  let analyticsJvm: RunningAnalytics | undefined;
   const broker = options.brokers === undefined ? await startBrokerProcess(join(scratch, 'broker')) : undefined;
   const close = async (): Promise<void> => {
     for (const child of children.reverse()) await stopChild(child);
-    await job?.stop();
+    await Promise.all([job?.stop(), analyticsJvm?.stop()]);
     await broker?.close();
     rmSync(scratch, { recursive: true, force: true });
   };
@@ -83,15 +96,29 @@ export async function startFillStack(options: FillStackOptions = {}): Promise<Fi
     // 100 symbols at 2,000 ticks/s: each symbol ticks every 50 ms on average.
     children.push(spawnProducer(bootstrap, { symbols: 100, rate: 2000, workers: 1 }));
     let tradingJobId = '';
+    let analyticsJobId = '';
     // FILL_BENCH_KAFKA_TRACE=FILE: the JVM's producer requests and checkpoint steps to FILE (kafka-request-times.ts).
     const trace = process.env.FILL_BENCH_KAFKA_TRACE;
-    job = await startAnalytics({
+    const jvmOptions = (pauseLog: string | undefined): NodeJS.ProcessEnv => {
+      const all = [
+        ...(trace ? [kafkaTraceJvmOptions(trace)] : []),
+        ...(pauseLog ? [jvmPauseLogOptions(pauseLog)] : []),
+        ...(options.jvmOptions ?? []),
+      ];
+      return all.length > 0 ? { ...process.env, JAVA_TOOL_OPTIONS: all.join(' ') } : process.env;
+    };
+    const instance = `bench-fills-${Date.now()}`;
+    const common = {
       brokers: bootstrap,
-      ...(trace ? { env: { ...process.env, JAVA_TOOL_OPTIONS: kafkaTraceJvmOptions(trace) } } : {}),
-      checkpointDir: join(scratch, 'analytics', 'checkpoints'),
-      instance: `bench-fills-${Date.now()}`,
+      instance,
       backfillMs: 0,
       ...(options.delivery === undefined ? {} : { delivery: options.delivery }),
+    };
+    job = await startAnalytics({
+      ...common,
+      env: jvmOptions(options.pauseLog),
+      checkpointDir: join(scratch, options.ownJvm ? 'trading' : 'analytics', 'checkpoints'),
+      ...(options.ownJvm ? { jobs: 'trading' as const } : {}),
       ...(options.checkpointIntervalMs === undefined
         ? {}
         : { tradingCheckpointIntervalMs: options.checkpointIntervalMs }),
@@ -103,10 +130,22 @@ export async function startFillStack(options: FillStackOptions = {}): Promise<Fi
         : { tradingUnalignedCheckpoints: options.unalignedCheckpoints }),
       log: (line) => {
         tradingJobId = /trading job (\w+)/.exec(line)?.[1] ?? tradingJobId;
+        analyticsJobId = /^running: job (\w+)/.exec(line)?.[1] ?? analyticsJobId;
         progress(`analytics: ${line}`);
       },
     });
-    await job.ready;
+    if (options.ownJvm)
+      analyticsJvm = await startAnalytics({
+        ...common,
+        env: jvmOptions(options.pauseLog === undefined ? undefined : `${options.pauseLog}.analytics`),
+        checkpointDir: join(scratch, 'analytics', 'checkpoints'),
+        jobs: 'analytics',
+        log: (line) => {
+          analyticsJobId = /^running: job (\w+)/.exec(line)?.[1] ?? analyticsJobId;
+          progress(`analytics (own JVM): ${line}`);
+        },
+      });
+    await Promise.all([job.ready, analyticsJvm?.ready]);
     const {
       child: edge,
       port,
@@ -131,7 +170,7 @@ export async function startFillStack(options: FillStackOptions = {}): Promise<Fi
     ).symbols
       .filter((s) => s.last > 0)
       .map((s) => s.name);
-    return { bootstrap, base, port, job, tradingJobId, edge, broker, symbols, close };
+    return { bootstrap, base, port, job, analyticsJvm, tradingJobId, analyticsJobId, edge, broker, symbols, close };
   } catch (error) {
     await close();
     throw error;

@@ -30,6 +30,14 @@ export interface CheckpointBreakdown {
   engineTask: { startDelay: number; alignment: number; sync: number; async: number } | null;
 }
 
+/** The fill engine task's parts of one checkpoint, its slowest subtask's, ms. */
+interface EngineParts {
+  startDelay: number;
+  alignment: number;
+  sync: number;
+  async: number;
+}
+
 interface Quantiles {
   p50?: number;
   p99?: number;
@@ -69,6 +77,8 @@ export class CheckpointSampler {
     async: [] as number[],
   };
   private lastStats: CheckpointStats | null = null;
+  /** Per checkpoint id: the fill engine task's parts and each vertex's trigger → ack (slow checkpoints' rows). */
+  readonly byId = new Map<number, { engine?: EngineParts; vertices: Record<string, number> }>();
 
   constructor(
     private readonly logFile: string,
@@ -87,18 +97,25 @@ export class CheckpointSampler {
       const details = (await getJson(`${base}/checkpoints/details/${checkpoint.id}`)) as {
         tasks: Record<string, { end_to_end_duration: number }>;
       };
+      const row: { engine?: EngineParts; vertices: Record<string, number> } = { vertices: {} };
+      this.byId.set(checkpoint.id, row);
       for (const [vertexId, task] of Object.entries(details.tasks)) {
         const name = this.names.get(vertexId) ?? vertexId;
+        row.vertices[name] = task.end_to_end_duration;
         this.perVertex.set(name, [...(this.perVertex.get(name) ?? []), task.end_to_end_duration]);
         // A subtask answer of another shape leaves engineTask null rather than the sample unread.
         if (name.startsWith('fill engine'))
-          await this.sampleEngineTask(base, checkpoint.id, vertexId).catch(() => undefined);
+          row.engine = await this.sampleEngineTask(base, checkpoint.id, vertexId).catch(() => undefined);
       }
     }
     return true;
   }
 
-  private async sampleEngineTask(base: string, checkpointId: number, vertexId: string): Promise<void> {
+  private async sampleEngineTask(
+    base: string,
+    checkpointId: number,
+    vertexId: string,
+  ): Promise<EngineParts | undefined> {
     const { subtasks } = (await getJson(`${base}/checkpoints/details/${checkpointId}/subtasks/${vertexId}`)) as {
       subtasks: {
         status: string;
@@ -108,12 +125,32 @@ export class CheckpointSampler {
       }[];
     };
     const done = subtasks.filter((subtask) => subtask.status === 'completed');
-    if (done.length === 0) return;
+    if (done.length === 0) return undefined;
     const slowest = (pick: (subtask: (typeof done)[number]) => number): number => Math.max(...done.map(pick));
-    this.engineParts.startDelay.push(slowest((subtask) => subtask.start_delay));
-    this.engineParts.alignment.push(slowest((subtask) => subtask.alignment.duration));
-    this.engineParts.sync.push(slowest((subtask) => subtask.checkpoint.sync));
-    this.engineParts.async.push(slowest((subtask) => subtask.checkpoint.async));
+    const parts: EngineParts = {
+      startDelay: slowest((subtask) => subtask.start_delay),
+      alignment: slowest((subtask) => subtask.alignment.duration),
+      sync: slowest((subtask) => subtask.checkpoint.sync),
+      async: slowest((subtask) => subtask.checkpoint.async),
+    };
+    this.engineParts.startDelay.push(parts.startDelay);
+    this.engineParts.alignment.push(parts.alignment);
+    this.engineParts.sync.push(parts.sync);
+    this.engineParts.async.push(parts.async);
+    return parts;
+  }
+
+  /** One sampled checkpoint's parts as a short line; '' when it was not sampled. */
+  describe(id: number): string {
+    const row = this.byId.get(id);
+    if (row === undefined) return '';
+    const vertices = Object.entries(row.vertices)
+      .map(([name, ms]) => `${name.slice(0, 24)} ${ms}`)
+      .join(', ');
+    const engine = row.engine;
+    return engine === undefined
+      ? `acks: ${vertices}`
+      : `engine task: barrier +${engine.startDelay}, alignment ${engine.alignment}, sync ${engine.sync}, async ${engine.async}; acks: ${vertices}`;
   }
 
   breakdown(): CheckpointBreakdown | null {

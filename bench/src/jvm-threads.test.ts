@@ -3,7 +3,15 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { javaThreadNames, threadCpuBetween, threadCpuSeconds, threadKind, threadOwner } from './jvm-threads.js';
+import {
+  javaThreadNames,
+  threadCpuBetween,
+  threadCpuSeconds,
+  threadKind,
+  threadOwner,
+  threadSchedules,
+  threadWaitsBetween,
+} from './jvm-threads.js';
 import { cpuSeconds } from './processes.js';
 
 describe('jvm-threads: who a thread works for', () => {
@@ -85,5 +93,19 @@ describe('jvm-threads: a real JVM', () => {
     expect(owner('analytics job') * 2).toBeGreaterThan(0.5 * total);
     expect(owner('fill engine job')).toBe(0);
     expect(shares.byKind[0]?.name).toBe('price steps -> 1s bars');
+  }, 30_000);
+
+  it("splits a spinning thread's time into running and waiting for a core, and leaves a sleeping one out", async () => {
+    const pid = jvm.pid as number;
+    const names = await javaThreadNames(pid);
+    const before = threadSchedules(pid);
+    await new Promise((resolve) => setTimeout(resolve, 2000));
+    const waits = threadWaitsBetween(pid, before, threadSchedules(pid), names, 2);
+    const busy = waits.find((wait) => wait.name === 'price steps -> 1s bars');
+    // Always runnable: it ran or waited on a run queue the whole 2 s, however loaded the machine.
+    expect((busy?.cores ?? 0) + (busy?.waiting ?? 0)).toBeGreaterThan(0.85);
+    expect((busy?.cores ?? 0) + (busy?.waiting ?? 0)).toBeLessThan(1.15);
+    expect(busy?.waitShare).toBeCloseTo((busy?.waiting ?? 0) / ((busy?.cores ?? 0) + (busy?.waiting ?? 0)), 6);
+    expect(waits.find((wait) => wait.name === 'fill engine')).toBeUndefined();
   }, 30_000);
 });

@@ -157,3 +157,71 @@ export function threadCpuBetween(
     [...totals].map(([name, cpu]) => ({ name, cores: cpu / seconds })).sort((a, b) => b.cores - a.cores);
   return { byOwner: sorted(owners), byKind: sorted(kinds) };
 }
+
+/** A thread's time on a CPU and waiting for one (runnable, on a run queue), ns, since it started. */
+export interface ThreadSchedule {
+  runNs: number;
+  waitNs: number;
+}
+
+/**
+ * Every live thread of `pid` from /proc/<pid>/task/<tid>/schedstat (run time, run-queue wait,
+ * slices): how long each thread was ready to run but had no core, which CPU time alone does not
+ * say. Empty when the kernel keeps no schedstat.
+ */
+export function threadSchedules(pid: number): Map<number, ThreadSchedule> {
+  const schedules = new Map<number, ThreadSchedule>();
+  let tids: string[];
+  try {
+    tids = readdirSync(`/proc/${pid}/task`);
+  } catch {
+    return schedules;
+  }
+  for (const tid of tids) {
+    try {
+      const [run, wait] = readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').trim().split(' ');
+      schedules.set(Number(tid), { runNs: Number(run), waitNs: Number(wait) });
+    } catch {
+      // The thread ended between the listing and the read.
+    }
+  }
+  return schedules;
+}
+
+export interface ThreadWait {
+  name: string;
+  /** Cores used over the span. */
+  cores: number;
+  /** Seconds spent runnable without a core, per second of the span (summed over its threads). */
+  waiting: number;
+  /** Of the time it wanted a core (ran or waited), the share it waited. */
+  waitShare: number;
+}
+
+/** Run and run-queue wait between two readings, per thread kind, most waiting first. */
+export function threadWaitsBetween(
+  pid: number,
+  before: Map<number, ThreadSchedule>,
+  after: Map<number, ThreadSchedule>,
+  javaNames: Map<number, string>,
+  seconds: number,
+): ThreadWait[] {
+  const kinds = new Map<string, ThreadSchedule>();
+  for (const [tid, now] of after) {
+    const then = before.get(tid) ?? { runNs: 0, waitNs: 0 };
+    const runNs = now.runNs - then.runNs;
+    const waitNs = now.waitNs - then.waitNs;
+    if (!(runNs + waitNs > 0)) continue;
+    const kind = threadKind(javaNames.get(tid) ?? kernelName(pid, tid));
+    const sum = kinds.get(kind) ?? { runNs: 0, waitNs: 0 };
+    kinds.set(kind, { runNs: sum.runNs + runNs, waitNs: sum.waitNs + waitNs });
+  }
+  return [...kinds]
+    .map(([name, { runNs, waitNs }]) => ({
+      name,
+      cores: runNs / 1e9 / seconds,
+      waiting: waitNs / 1e9 / seconds,
+      waitShare: waitNs / (runNs + waitNs),
+    }))
+    .sort((a, b) => b.waiting - a.waiting);
+}

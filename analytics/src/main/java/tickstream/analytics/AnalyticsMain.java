@@ -108,41 +108,16 @@ public final class AnalyticsMain {
         Configuration tradingConfig = tradingConfiguration(options, tradingCheckpoints,
                 options.cluster ? early.trading() : Optional.empty());
         // Each MiniCluster takes seconds to start: both at once, beside the topics and the graphs.
-        CompletableFuture<LocalCluster> analyticsCluster = options.cluster ? null : startCluster(config, options.parallelism);
-        CompletableFuture<LocalCluster> tradingCluster = options.cluster ? null : startCluster(tradingConfig, options.parallelism);
+        boolean runAnalytics = options.jobs.analytics();
+        boolean runTrading = options.jobs.trading();
+        CompletableFuture<LocalCluster> analyticsCluster =
+                options.cluster || !runAnalytics ? null : startCluster(config, options.parallelism);
+        CompletableFuture<LocalCluster> tradingCluster =
+                options.cluster || !runTrading ? null : startCluster(tradingConfig, options.parallelism);
 
-        StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(config);
         long backfillFrom = System.currentTimeMillis() - options.backfill.toMillis();
-        DataStream<Tick> ticks = env.fromSource(
-                        ticksSource(options, backfillFrom),
-                        TickTime.watermarks(options.outOfOrderness, options.idleness),
-                        "ticks")
-                .uid("ticks-source")
-                // The first exchange of the detection path (AnalyticsJob): ticks into PriceStepper.
-                .setBufferTimeout(AnalyticsJob.DETECTION_PATH_BUFFER_TIMEOUT_MS);
-        AnalyticsJob.Outputs outputs = new AnalyticsJob(new AnalyticsJob.Parameters()).attach(ticks);
-        outputs.candles()
-                .sinkTo(sink(options, "candles", new CandleSerializer(options.candlesTopic)))
-                .uid("candles-sink")
-                .name("candles → Kafka");
-        outputs.detections()
-                .sinkTo(sink(options, "events", new DetectionSerializer(options.eventsTopic)))
-                .uid("events-sink")
-                .name("detections → Kafka");
-        outputs.correlations()
-                .sinkTo(sink(options, "correlations", new CorrelationSerializer(options.correlationsTopic)))
-                .uid("correlations-sink")
-                .name("correlations → Kafka");
-        outputs.lateTicks().sinkTo(new DiscardingSink<>()).uid("late-ticks-sink").name("late ticks (counted only)");
-        DataStream<SeenEvent> events = env.fromSource(eventsSource(options), WatermarkStrategy.noWatermarks(), "market events")
-                .uid("market-events-source");
-        DataStream<RuleChange> rules = env.fromSource(rulesSource(options), WatermarkStrategy.noWatermarks(), "alert rules")
-                .uid("alert-rules-source");
-        new AlertJob().attach(ticks, events, rules)
-                .sinkTo(alertSink(options))
-                .uid("alert-events-sink")
-                .name("alert triggers → Kafka");
-        StreamExecutionEnvironment tradingEnv = tradingJob(options, tradingConfig, backfillFrom);
+        StreamExecutionEnvironment env = runAnalytics ? analyticsJob(options, config, backfillFrom) : null;
+        StreamExecutionEnvironment tradingEnv = runTrading ? tradingJob(options, tradingConfig, backfillFrom) : null;
 
         LOG.info("job graph built {} ms after main()", System.currentTimeMillis() - startedMs);
         try {
@@ -172,10 +147,10 @@ public final class AnalyticsMain {
             job = env.executeAsync("tickstream analytics");
             tradingJob = tradingSubmitted.join();
         } else {
-            StreamGraph graph = streamGraph(env, "tickstream analytics");
-            StreamGraph tradingGraph = streamGraph(tradingEnv, "tickstream trading");
-            LocalCluster cluster = analyticsCluster.join();
-            LocalCluster tradingLocal = tradingCluster.join();
+            StreamGraph graph = runAnalytics ? streamGraph(env, "tickstream analytics") : null;
+            StreamGraph tradingGraph = runTrading ? streamGraph(tradingEnv, "tickstream trading") : null;
+            LocalCluster cluster = runAnalytics ? analyticsCluster.join() : null;
+            LocalCluster tradingLocal = runTrading ? tradingCluster.join() : null;
             startup.mark("clusters");
             LOG.info("MiniClusters up {} ms after main()", System.currentTimeMillis() - startedMs);
             if (options.standby) {
@@ -193,55 +168,102 @@ public final class AnalyticsMain {
             // The metrics port is this JVM's now (a standby's predecessor held it until it died).
             DeferredPrometheusReporter.bindAll();
             Restore chosen = restore;
-            CompletableFuture<JobClient> tradingSubmitted = CompletableFuture.supplyAsync(() -> {
-                try {
-                    return tradingLocal.submit(tradingGraph, chosen.trading());
-                } catch (Exception error) {
-                    throw new CompletionException(error);
-                }
-            }, STARTUP);
-            job = cluster.submit(graph, restore.analytics());
+            CompletableFuture<JobClient> tradingSubmitted = !runTrading ? CompletableFuture.completedFuture(null)
+                    : CompletableFuture.supplyAsync(() -> {
+                        try {
+                            return tradingLocal.submit(tradingGraph, chosen.trading());
+                        } catch (Exception error) {
+                            throw new CompletionException(error);
+                        }
+                    }, STARTUP);
+            job = runAnalytics ? cluster.submit(graph, restore.analytics()) : null;
             tradingJob = tradingSubmitted.join();
             startup.mark("submitted");
-            awaitRunning(job);
-            startup.mark("job-running");
-            awaitAllTasksRunning(cluster, job);
-            startup.mark("tasks-running");
-            // Where the time between job-running and tasks-running went (bench/analytics.ts prints it).
-            say("restore: slowest tasks: " + cluster.slowestRestores(job.getJobID(), startup.at("submitted"), 4));
+            if (job != null) {
+                awaitRunning(job);
+                startup.mark("job-running");
+                awaitAllTasksRunning(cluster, job);
+                startup.mark("tasks-running");
+                // Where the time between job-running and tasks-running went (bench/analytics.ts prints it).
+                say("restore: slowest tasks: " + cluster.slowestRestores(job.getJobID(), startup.at("submitted"), 4));
+            }
         }
-        awaitRunning(job);
-        awaitRunning(tradingJob);
+        if (job != null) awaitRunning(job);
+        if (tradingJob != null) awaitRunning(tradingJob);
         // RUNNING is the job's status, not its tasks': each exactly-once sink first aborts what a
         // predecessor left open (measured: 5-8 s on Apache Kafka under load), and until the first
         // checkpoint nothing it writes can commit. An order placed then waited that long for its fill.
         if (!options.cluster) {
-            checkpoints.awaitFirst(job.getJobID().toString(), FIRST_CHECKPOINT_WAIT);
-            startup.mark("first-checkpoint");
-            tradingCheckpoints.awaitFirst(tradingJob.getJobID().toString(), FIRST_CHECKPOINT_WAIT);
-            startup.mark("trading-first-checkpoint");
+            if (job != null) {
+                checkpoints.awaitFirst(job.getJobID().toString(), FIRST_CHECKPOINT_WAIT);
+                startup.mark("first-checkpoint");
+            }
+            if (tradingJob != null) {
+                tradingCheckpoints.awaitFirst(tradingJob.getJobID().toString(), FIRST_CHECKPOINT_WAIT);
+                startup.mark("trading-first-checkpoint");
+            }
             say("startup: " + startup);
         }
-        say("running: job " + job.getJobID() + " and trading job " + tradingJob.getJobID() + ", parallelism "
+        say("running: " + (job == null ? "" : "job " + job.getJobID() + (tradingJob == null ? "" : " and "))
+                + (tradingJob == null ? "" : "trading job " + tradingJob.getJobID()) + ", parallelism "
                 + options.parallelism + ", delivery "
                 + options.delivery.name().toLowerCase().replace('_', '-') + ", "
-                + restore.analytics().map(path -> "resumed from " + path)
+                + (runAnalytics ? restore.analytics() : restore.trading()).map(path -> "resumed from " + path)
                         .orElse("fresh start: ticks from " + Instant.ofEpochMilli(backfillFrom)));
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-            CompletableFuture<Void> trading =
-                    CompletableFuture.runAsync(() -> stopWithSavepoint(tradingJob, tradingCheckpoints));
-            stopWithSavepoint(job, checkpoints);
+            CompletableFuture<Void> trading = tradingJob == null ? CompletableFuture.completedFuture(null)
+                    : CompletableFuture.runAsync(() -> stopWithSavepoint(tradingJob, tradingCheckpoints));
+            if (job != null) stopWithSavepoint(job, checkpoints);
             trading.join();
         }));
         try {
             // Either job ending ends the process: `tickstream analytics` runs both or neither.
-            CompletableFuture.anyOf(job.getJobExecutionResult(), tradingJob.getJobExecutionResult()).get();
+            CompletableFuture.anyOf(java.util.stream.Stream.of(job, tradingJob)
+                            .filter(java.util.Objects::nonNull)
+                            .map(JobClient::getJobExecutionResult)
+                            .toArray(CompletableFuture[]::new))
+                    .get();
             return 0;
         } catch (Exception error) {
             System.err.println("analytics: the job failed: " + rootCause(error).getMessage()
                     + restore.analytics().map(path -> " (it was restored from " + path + "; --restore none starts afresh)").orElse(""));
             return 1;
         }
+    }
+
+    /** The analytics job (candles, detections, correlations) and the alert evaluator, on `config`. */
+    private static StreamExecutionEnvironment analyticsJob(AnalyticsOptions options, Configuration config, long backfillFrom) {
+        StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(config);
+        DataStream<Tick> ticks = env.fromSource(
+                        ticksSource(options, backfillFrom),
+                        TickTime.watermarks(options.outOfOrderness, options.idleness),
+                        "ticks")
+                .uid("ticks-source")
+                // The first exchange of the detection path (AnalyticsJob): ticks into PriceStepper.
+                .setBufferTimeout(AnalyticsJob.DETECTION_PATH_BUFFER_TIMEOUT_MS);
+        AnalyticsJob.Outputs outputs = new AnalyticsJob(new AnalyticsJob.Parameters()).attach(ticks);
+        outputs.candles()
+                .sinkTo(sink(options, "candles", new CandleSerializer(options.candlesTopic)))
+                .uid("candles-sink")
+                .name("candles → Kafka");
+        outputs.detections()
+                .sinkTo(sink(options, "events", new DetectionSerializer(options.eventsTopic)))
+                .uid("events-sink")
+                .name("detections → Kafka");
+        outputs.correlations()
+                .sinkTo(sink(options, "correlations", new CorrelationSerializer(options.correlationsTopic)))
+                .uid("correlations-sink")
+                .name("correlations → Kafka");
+        outputs.lateTicks().sinkTo(new DiscardingSink<>()).uid("late-ticks-sink").name("late ticks (counted only)");
+        DataStream<SeenEvent> events = env.fromSource(eventsSource(options), WatermarkStrategy.noWatermarks(), "market events")
+                .uid("market-events-source");
+        DataStream<RuleChange> rules = env.fromSource(rulesSource(options), WatermarkStrategy.noWatermarks(), "alert rules")
+                .uid("alert-rules-source");
+        new AlertJob().attach(ticks, events, rules)
+                .sinkTo(alertSink(options))
+                .uid("alert-events-sink")
+                .name("alert triggers → Kafka");
+        return env;
     }
 
     /** What each job resumes from; the older checkpoints are deleted (each start is a new job id). */
@@ -253,14 +275,15 @@ public final class AnalyticsMain {
                 case "none" -> Optional.empty();
                 default -> Optional.of(Path.of(options.restore).toAbsolutePath());
             };
-            checkpoints.deleteAllBut(restore.orElse(null));
+            // A JVM of one job (--jobs) leaves the other's checkpoints to the JVM that runs it.
+            if (options.jobs.analytics()) checkpoints.deleteAllBut(restore.orElse(null));
             Optional<Path> tradingRestore = switch (options.restore) {
                 // A checkpoint of the one job from before the split holds the engine's state: taken when there is no other.
                 case "latest" -> tradingCheckpoints.newest().or(() -> restore);
                 case "none" -> Optional.empty();
                 default -> restore;
             };
-            tradingCheckpoints.deleteAllBut(tradingRestore.orElse(null));
+            if (options.jobs.trading()) tradingCheckpoints.deleteAllBut(tradingRestore.orElse(null));
             return new Restore(restore, tradingRestore);
         }
     }

@@ -16,6 +16,21 @@ public final class AnalyticsOptions {
         AT_LEAST_ONCE
     }
 
+    /** Which jobs this JVM runs (--jobs). */
+    public enum Jobs {
+        ALL,
+        ANALYTICS,
+        TRADING;
+
+        public boolean analytics() {
+            return this != TRADING;
+        }
+
+        public boolean trading() {
+            return this != ANALYTICS;
+        }
+    }
+
     public String brokers;
     /**
      * On a Flink cluster (docker-compose.yml's JobManager and TaskManagers) rather than on a
@@ -29,6 +44,12 @@ public final class AnalyticsOptions {
      * launcher sends it when the active JVM is gone). MiniCluster mode only.
      */
     public boolean standby;
+    /**
+     * Both jobs in this JVM (all), or one of them: the fill engine in a JVM of its own does not
+     * stop for the analytics job's garbage collections (docs/trading.md, "Order → fill latency").
+     * MiniCluster mode, no standby.
+     */
+    public Jobs jobs = Jobs.ALL;
     public int parallelism = 1;
     private boolean parallelismGiven;
     public Path checkpointDir = Path.of("data", "analytics", "checkpoints");
@@ -116,6 +137,8 @@ public final class AnalyticsOptions {
             throw new UsageError("--trading-unaligned-checkpoints true needs --trading-concurrent-checkpoints 1, got "
                     + options.tradingConcurrentCheckpoints);
         }
+        if (options.jobs != Jobs.ALL && (options.standby || options.cluster))
+            throw new UsageError("--jobs " + options.jobs.name().toLowerCase() + " is for a MiniCluster without --standby");
         if (options.standby && options.cluster)
             throw new UsageError("--standby is for a MiniCluster in this JVM; a Flink cluster has its own JobManager failover");
         return options;
@@ -126,6 +149,12 @@ public final class AnalyticsOptions {
             case "brokers" -> brokers = value;
             case "cluster" -> cluster = bool(name, value);
             case "standby" -> standby = bool(name, value);
+            case "jobs" -> jobs = switch (value) {
+                case "all" -> Jobs.ALL;
+                case "analytics" -> Jobs.ANALYTICS;
+                case "trading" -> Jobs.TRADING;
+                default -> throw new UsageError("--jobs must be all, analytics or trading, got '" + value + "'");
+            };
             case "parallelism" -> {
                 parallelism = integer(name, value, 1, 64);
                 parallelismGiven = true;

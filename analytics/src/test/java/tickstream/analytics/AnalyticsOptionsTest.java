@@ -55,6 +55,29 @@ class AnalyticsOptionsTest {
     }
 
     @Test
+    void runsOneJobPerJvmOnlyWhenAskedAndOnlyOnAMiniClusterWithoutStandby() {
+        AnalyticsOptions defaults = AnalyticsOptions.parse(new String[] {"--brokers", "b:1"});
+        assertEquals(AnalyticsOptions.Jobs.ALL, defaults.jobs);
+        assertTrue(defaults.jobs.analytics() && defaults.jobs.trading());
+        AnalyticsOptions trading = AnalyticsOptions.parse(new String[] {"--brokers", "b:1", "--jobs", "trading"});
+        assertTrue(trading.jobs.trading() && !trading.jobs.analytics());
+        AnalyticsOptions analytics = AnalyticsOptions.parse(new String[] {"--brokers", "b:1", "--jobs=analytics"});
+        assertTrue(analytics.jobs.analytics() && !analytics.jobs.trading());
+        assertEquals(
+                "--jobs must be all, analytics or trading, got 'fills'",
+                assertThrows(AnalyticsOptions.UsageError.class, () -> AnalyticsOptions.parse(
+                                new String[] {"--brokers", "b:1", "--jobs", "fills"}))
+                        .getMessage());
+        assertEquals(
+                "--jobs trading is for a MiniCluster without --standby",
+                assertThrows(AnalyticsOptions.UsageError.class, () -> AnalyticsOptions.parse(
+                                new String[] {"--brokers", "b:1", "--jobs", "trading", "--standby", "true"}))
+                        .getMessage());
+        assertThrows(AnalyticsOptions.UsageError.class, () -> AnalyticsOptions.parse(
+                new String[] {"--brokers", "b:1", "--jobs", "analytics", "--cluster", "true"}));
+    }
+
+    @Test
     void tunesOnlyTheFillEnginesCheckpointsWhenAsked() {
         AnalyticsOptions defaults = AnalyticsOptions.parse(new String[] {"--brokers", "b:1"});
         assertEquals(1, defaults.tradingConcurrentCheckpoints);
