@@ -1107,6 +1107,7 @@ export function formatAnalyticsBench(result: AnalyticsBenchResult): string {
         `    at the set rate: ${describeSpan(row.fixedRate)} (${row.fixedRate.flat ? 'lag flat' : 'lag growing: not sustained'})`,
         `    draining a burst of ${row.drain.burstTicks.toLocaleString('en-US')} ticks: ${describeSpan(row.drain)}`,
         `    the drain's cores by owner: ${describeShares(row.threads.byOwner, row.threads.byOwner.length)}`,
+        `    its busiest threads: ${describeShares(row.threads.byKind, THREADS_LISTED)}`,
       ];
     }),
   ];
