@@ -81,6 +81,8 @@ export interface AnalyticsOptions {
   jobs?: 'all' | 'analytics' | 'trading';
   /** -Xmx of the JVM. Default 256m. */
   maxHeap?: string;
+  /** More JVM flags, after the launcher's own (so they win): the bench's `--jvm-options`, for trying JVM tuning. */
+  jvmOptions?: readonly string[];
   /**
    * A hot standby: the JVM starts its MiniClusters and builds the job graphs, then waits for
    * takeOver() before it restores the newest checkpoint and submits (AnalyticsWithStandby).
@@ -254,6 +256,7 @@ export async function startAnalytics(options: AnalyticsOptions): Promise<Running
   const jvm = [
     `-Xmx${options.maxHeap ?? '256m'}`,
     '-XX:+ExitOnOutOfMemoryError',
+    ...(options.jvmOptions ?? []),
     `-Danalytics.log.file=${logFile}`,
     '-cp',
     `${job.jar}:${join(job.libs, '*')}`,

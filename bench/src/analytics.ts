@@ -1,3 +1,4 @@
+import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { join, resolve as resolvePath } from 'node:path';
@@ -8,6 +9,7 @@ import { kafkaLz4Codec } from '@tickstream/schemas/lz4-node';
 import kafkajs from 'kafkajs';
 import { type CheckpointStats, checkpointStats, completedCheckpoints, describeTasks } from './checkpoint-stats.js';
 import {
+  compilerCpuSeconds,
   flightRecording,
   javaThreadNames,
   jitCpuSeconds,
@@ -17,6 +19,7 @@ import {
 } from './jvm-threads.js';
 import { cpuSeconds, endOffsetTotal, freePort, rssMb, spawnCli, startBrokerProcess, stopChild } from './processes.js';
 import { median } from './stats.js';
+import { drainTarget, type JobSample, jitSettled, lagFlat, type SpanFigures, spanFigures } from './sustained.js';
 
 const { CompressionCodecs, CompressionTypes, Kafka, logLevel } = kafkajs;
 // The job's sinks write lz4 batches; kafkajs ships without lz4.
@@ -25,9 +28,12 @@ CompressionCodecs[CompressionTypes.LZ4] = kafkaLz4Codec;
 /**
  * Analytics benchmark (`tickstream bench --only analytics`): the Flink job as `tickstream
  * analytics` runs it (one JVM, a MiniCluster), against the embedded broker in a process of its own.
- * - throughput: a backlog of ticks written first (`tickstream producer --rate max`), then read by
- *   the job from its start at parallelism 1 and 2; the rate it drains the backlog at is the most
- *   it sustains with its lag flat, and its CPU gives ticks per core-second;
+ * - throughput (the cold drain): a backlog of ticks written first (`tickstream producer --rate
+ *   max`), then read by a JVM started for it, at parallelism 1 and 2; its rate and CPU give ticks
+ *   per core-second while the JIT still compiles (C2 0.4 cores through the span, quiet machine);
+ * - sustained (a warm JVM): the job reads live ticks at a set rate until its C2 compiler goes
+ *   quiet (lag flat at that rate, measured), then drains a burst written at `--rate max`: ticks
+ *   per core-second at steady state, the issue's floor;
  * - the default load (500 symbols, 5,000 ticks/s): CPU per 1,000 ticks, checkpoint duration and
  *   size, and recovery after a kill -9 (until a candle newer than the kill is written);
  * - detection latency: a market in which a symbol falls 3 % in a second every half second; for
@@ -58,6 +64,10 @@ export interface AnalyticsBenchResult {
     threads: { byOwner: ThreadCpuShare[]; byKind: ThreadCpuShare[] };
   }[];
   backlogTicks: number;
+  /** The warm JVM, parallelism by parallelism (the `sustained` part). */
+  sustained: SustainedRow[];
+  /** Extra flags every job JVM of the run had (`--jvm-options`), beside the launcher's own. */
+  jvmOptions: string[];
   live: {
     ticksPerSecond: number;
     jvmCores: number;
@@ -103,7 +113,34 @@ export interface Recovery {
   steps: Record<string, number>;
 }
 
-export type AnalyticsBenchPart = 'throughput' | 'live' | 'latency';
+/** One warm-JVM run: warm-up at a set rate, that rate measured, then a drain of a burst. */
+export interface SustainedRow {
+  parallelism: number;
+  /** The live ticks' set rate (`tickstream producer --rate`). */
+  rate: number;
+  warmUp: {
+    seconds: number;
+    /** Whether C2 went quiet (C2_SETTLED_CORES over SETTLED_WINDOWS windows) before the warm-up's limit. */
+    settled: boolean;
+    /** Every warm-up window: C2 falling as the JIT settles. */
+    windows: {
+      atSeconds: number;
+      c2Cores: number;
+      c1Cores: number;
+      jvmCores: number;
+      ticksPerSecond: number;
+      lag: number;
+    }[];
+  };
+  /** The set rate after the warm-up: whether the job kept up (lag flat) and its CPU. */
+  fixedRate: SpanFigures & { flat: boolean };
+  /** The burst's drain, from the burst's end until DRAIN_SHARE of what was behind was read. */
+  drain: SpanFigures & { burstTicks: number };
+  /** The drain's CPU by thread. */
+  threads: { byOwner: ThreadCpuShare[]; byKind: ThreadCpuShare[] };
+}
+
+export type AnalyticsBenchPart = 'throughput' | 'sustained' | 'live' | 'latency';
 
 export interface AnalyticsBenchOptions {
   quick?: boolean;
@@ -116,7 +153,8 @@ export interface AnalyticsBenchOptions {
   /** The live part's kills, in turn (default standby, cold, standby, cold; --quick: standby): `--kills standby,standby`. */
   kills?: readonly Recovery['mode'][];
   /**
-   * A JFR profile of the parallelism-1 drain's measured span, written to this file (`--jfr FILE`).
+   * A JFR profile of the parallelism-1 drain's measured span, written to this file (`--jfr FILE`):
+   * the sustained part's warm drain when that part runs, else the cold drain's.
    * The recording costs the JVM some CPU: take figures from runs without it.
    */
   flightRecording?: string;
@@ -126,6 +164,16 @@ export interface AnalyticsBenchOptions {
    * measured past the JIT's warm-up.
    */
   backlogSeconds?: number;
+  /** The sustained part's live rate (default 100,000 ticks/s; `--sustained-rate`). */
+  sustainedRate?: number;
+  /** Its warm-up's limit in seconds (default 300, --quick 30; `--warm-up-seconds`): it ends sooner once C2 is quiet. */
+  warmUpSeconds?: number;
+  /** Seconds of `--rate max` written as its burst (default 8, --quick 3; `--burst-seconds`). */
+  burstSeconds?: number;
+  /** The parallelisms the throughput and sustained parts run (default 1 and 2, --quick 1; `--parallelism 1,2`). */
+  parallelisms?: readonly number[];
+  /** Extra flags for every job JVM (`--jvm-options "-XX:+UseParallelGC"`): JVM tuning measured side by side. */
+  jvmOptions?: readonly string[];
   progress?: (line: string) => void;
 }
 
@@ -161,6 +209,18 @@ interface DrainSample {
   /** Every thread's CPU seconds so far, by native id. */
   threads: Map<number, number>;
 }
+
+/**
+ * The sustained part's warm-up: windows of WARM_UP_WINDOW_MS, until C2 used at most
+ * C2_SETTLED_CORES in each of the last SETTLED_WINDOWS (or the warm-up's limit). Then the set
+ * rate measured over FIXED_RATE_MS, and the burst's drain until DRAIN_SHARE of the lag at its
+ * start was read (the last tenth: the job waiting for ticks would count as idle CPU).
+ */
+const WARM_UP_WINDOW_MS = 10_000;
+const C2_SETTLED_CORES = 0.05;
+const SETTLED_WINDOWS = 2;
+const FIXED_RATE_MS = 20_000;
+const DRAIN_SHARE = 0.9;
 
 /** The job's own default (AnalyticsOptions.java). */
 const DEFAULT_CHECKPOINT_INTERVAL_MS = 200;
@@ -255,6 +315,8 @@ export async function startJob(
     /** A standby takes over its predecessor's metrics port; it is returned once it stands by. */
     metricsPort?: number;
     standby?: boolean;
+    /** Extra JVM flags (`--jvm-options`). */
+    jvmOptions?: readonly string[];
     /** The job's own lines ("running: …", "restore: …"). */
     log?: (line: string) => void;
   } = {},
@@ -292,10 +354,183 @@ export function topicsFor(name: string): AnalyticsTopics {
   };
 }
 
+interface SustainedPlan {
+  parallelism: number;
+  rate: number;
+  warmUpMs: number;
+  burstSeconds: number;
+  measureMs: number;
+  /** Passed to every job start (checkpoint interval, bound, JVM flags). */
+  extra: Parameters<typeof startJob>[4];
+  /** A JFR profile of the burst's drain, written to this file. */
+  recording?: string;
+  progress: (line: string) => void;
+}
+
+/**
+ * One warm-JVM run (the `sustained` part): a producer at `rate` on a topic of its own, the job
+ * reading it from its start; warm-up windows until C2 is quiet (or the limit), the set rate
+ * measured (lag at both ends), then `--rate max` for `burstSeconds` and the drain that follows,
+ * measured from the burst's end until DRAIN_SHARE of the lag then was read.
+ */
+async function sustainedRun(
+  kafka: InstanceType<typeof Kafka>,
+  bootstrap: string,
+  checkpointDir: string,
+  plan: SustainedPlan,
+): Promise<{ row: SustainedRow; delivery: string }> {
+  const { parallelism, rate, progress } = plan;
+  const topic = `bench-analytics-sustained-${Date.now()}-p${parallelism}`;
+  const producerArgs = (rateFlag: string, more: string[] = []): string[] => [
+    'producer',
+    ...['--brokers', bootstrap, '--topic', topic, '--events-topic', `${topic}-announcements`],
+    ...['--rate', rateFlag, '--symbol-count', '500', ...more],
+  ];
+  const admin = kafka.admin();
+  await admin.connect();
+  let run: JobRun | undefined;
+  let producer: ChildProcess | undefined;
+  try {
+    // The topic first (the producer's 6 partitions), the job, then the ticks: a backlog written
+    // while the JVM starts would make the warm-up a cold drain.
+    await admin.createTopics({ topics: [{ topic, numPartitions: 6 }] });
+    const instance = `${topic}-job`;
+    run = await startJob(bootstrap, { ...topicsFor(instance), ticks: topic }, checkpointDir, instance, {
+      parallelism,
+      backfillMs: 24 * 3_600_000,
+      restore: 'none',
+      ...plan.extra,
+    });
+    const job = run;
+    const pid = job.job.pid;
+    producer = spawnCli(producerArgs(String(rate)));
+    let died: Error | null = null;
+    void job.job.exited.then(({ code, signal }) => {
+      died = new Error(
+        `the job (parallelism ${parallelism}) exited (${signal ?? code}) in the sustained part; its last lines:\n${job.lastLines.join('\n')}\nits log ends:\n${logTail(job.job.logFile)}`,
+      );
+    });
+    const alive = (): void => {
+      if (died) throw died;
+    };
+    const sample = async (): Promise<JobSample & { threads: Map<number, number> }> => {
+      const ticks = await committedTotal(admin, instance, topic);
+      const written = (await admin.fetchTopicOffsets(topic)).reduce((sum, p) => sum + Number(p.high), 0);
+      return {
+        ms: Date.now(),
+        ticks,
+        written,
+        cpu: cpuSeconds(pid),
+        ...compilerCpuSeconds(pid),
+        threads: threadCpuSeconds(pid),
+      };
+    };
+    const described = (f: SpanFigures): string =>
+      `${Math.round(f.ticksPerSecond).toLocaleString('en-US')} ticks/s on ${f.jvmCores.toFixed(2)} cores (C2 ${f.c2Cores.toFixed(2)}, C1 ${f.c1Cores.toFixed(2)}), lag ${f.lagStart.toLocaleString('en-US')} → ${f.lagEnd.toLocaleString('en-US')}`;
+
+    // Warm-up: the job at the set rate until C2 has been quiet for SETTLED_WINDOWS windows.
+    progress(
+      `sustained, parallelism ${parallelism}: warming up at ${rate.toLocaleString('en-US')} ticks/s (at most ${plan.warmUpMs / 1000} s)`,
+    );
+    const first = await sample();
+    let previous = first;
+    const windows: SustainedRow['warmUp']['windows'] = [];
+    let settled = false;
+    while (previous.ms - first.ms < plan.warmUpMs) {
+      await sleep(WARM_UP_WINDOW_MS);
+      alive();
+      const now = await sample();
+      const f = spanFigures(previous, now);
+      const atSeconds = Math.round((now.ms - first.ms) / 1000);
+      windows.push({
+        atSeconds,
+        c2Cores: f.c2Cores,
+        c1Cores: f.c1Cores,
+        jvmCores: f.jvmCores,
+        ticksPerSecond: f.ticksPerSecond,
+        lag: f.lagEnd,
+      });
+      progress(`  warm-up ${atSeconds} s: ${described(f)}`);
+      previous = now;
+      settled = jitSettled(
+        windows.map((w) => w.c2Cores),
+        C2_SETTLED_CORES,
+        SETTLED_WINDOWS,
+      );
+      if (settled) break;
+    }
+
+    // The set rate, warm: does the job keep up, and at what CPU?
+    const rateStart = await sample();
+    await sleep(plan.measureMs);
+    alive();
+    const rateEnd = await sample();
+    const fixed = spanFigures(rateStart, rateEnd);
+    const fixedRate = { ...fixed, flat: lagFlat(fixed, rate) };
+    progress(
+      `  at the set rate, warm: ${described(fixed)}${fixedRate.flat ? ', lag flat' : ', lag GROWING: the job does not keep up'}`,
+    );
+
+    // The burst: a backlog written as fast as the producer can, then drained by the warm job.
+    const javaNames = await javaThreadNames(pid);
+    await stopChild(producer);
+    const writtenBefore = (await sample()).written;
+    const burst = spawnCli(producerArgs('max', ['--duration', `${plan.burstSeconds}s`]));
+    await new Promise((resolve) => burst.once('exit', resolve));
+    alive();
+    if (plan.recording) await flightRecording(pid, 'start', plan.recording);
+    const drainStart = await sample();
+    const burstTicks = drainStart.written - writtenBefore;
+    const target = drainTarget(drainStart, DRAIN_SHARE);
+    // At 20,000 ticks/s at least, plus a minute: a loaded machine is slow, a stuck job fails.
+    const deadline = Date.now() + 60_000 + (drainStart.written - drainStart.ticks) / 20;
+    let drainEnd = drainStart;
+    while (drainEnd.ticks < target) {
+      if (Date.now() > deadline)
+        throw new Error(
+          `the warm job (parallelism ${parallelism}) read ${drainEnd.ticks - drainStart.ticks} of the burst's ${burstTicks} ticks before the deadline`,
+        );
+      await sleep(THROUGHPUT_POLL_MS);
+      alive();
+      drainEnd = await sample();
+    }
+    const drain = { ...spanFigures(drainStart, drainEnd), burstTicks };
+    const threads = threadCpuBetween(pid, drainStart.threads, drainEnd.threads, javaNames, drain.seconds);
+    if (plan.recording) {
+      await flightRecording(pid, 'stop', plan.recording);
+      progress(`JFR profile of the warm drain: ${plan.recording}`);
+    }
+    progress(
+      `  draining a burst of ${burstTicks.toLocaleString('en-US')} ticks, warm: ${described(drain)} = ${Math.round(drain.ticksPerCoreSecond).toLocaleString('en-US')} ticks per core-second`,
+    );
+    return {
+      row: {
+        parallelism,
+        rate,
+        warmUp: { seconds: (previous.ms - first.ms) / 1000, settled, windows },
+        fixedRate,
+        drain,
+        threads,
+      },
+      delivery: job.job.delivery,
+    };
+  } finally {
+    if (producer) await stopChild(producer);
+    await admin.disconnect();
+    await run?.job.kill();
+  }
+}
+
 export async function runAnalyticsBench(options: AnalyticsBenchOptions = {}): Promise<AnalyticsBenchResult> {
   const quick = options.quick ?? false;
   const progress = options.progress ?? (() => {});
-  const parts = new Set(options.parts ?? ['throughput', 'live', 'latency']);
+  // The sustained part takes minutes (its warm-up): not in --quick (CI's smoke run) unless asked for.
+  const parts = new Set(
+    options.parts ?? (quick ? ['throughput', 'live', 'latency'] : ['throughput', 'sustained', 'live', 'latency']),
+  );
+  const parallelisms = options.parallelisms ?? (quick ? [1] : [1, 2]);
+  const jvmOptions = [...(options.jvmOptions ?? [])];
+  const jvm = jvmOptions.length > 0 ? { jvmOptions } : {};
   const interval = {
     ...(options.checkpointIntervalMs === undefined ? {} : { checkpointIntervalMs: options.checkpointIntervalMs }),
     ...(options.outOfOrdernessMs === undefined ? {} : { outOfOrdernessMs: options.outOfOrdernessMs }),
@@ -319,7 +554,7 @@ export async function runAnalyticsBench(options: AnalyticsBenchOptions = {}): Pr
       ]);
       await new Promise((resolve) => writer.once('exit', resolve));
       backlogTicks = await endOffsetTotal(broker.bootstrap, backlog);
-      for (const parallelism of quick ? [1] : [1, 2]) {
+      for (const parallelism of parallelisms) {
         const name = `${backlog}-p${parallelism}`;
         // Flink's REST API: the analytics job's completed checkpoints over the span.
         const restPort = await freePort();
@@ -336,6 +571,7 @@ export async function runAnalyticsBench(options: AnalyticsBenchOptions = {}): Pr
             // The default heap, as `tickstream analytics` runs: the alert evaluator's tick history is
             // bounded per symbol whatever the rate (TickHistory), so a full-speed drain fits in it.
             ...interval,
+            ...jvm,
           },
         );
         delivery = run.job.delivery;
@@ -353,7 +589,9 @@ export async function runAnalyticsBench(options: AnalyticsBenchOptions = {}): Pr
           return true;
         };
         try {
-          const deadline = Date.now() + 180_000;
+          // 3 minutes, or longer for a long backlog (--backlog-seconds 40: ~56 M ticks): at 50,000 ticks/s.
+          const limitMs = Math.max(180_000, backlogTicks / 50);
+          const deadline = Date.now() + limitMs;
           const pid = run.job.pid;
           // Progress from the offsets the job's ticks source commits at each checkpoint (its consumer
           // group is the instance name), asked of the broker: not from the job's Prometheus
@@ -391,7 +629,8 @@ export async function runAnalyticsBench(options: AnalyticsBenchOptions = {}): Pr
             if (!alive() || Date.now() >= deadline) break;
             if (jitCores <= JIT_SETTLED_CORES || last.ticks >= SPAN_LATEST_START * backlogTicks) break;
           }
-          const recording = parallelism === 1 ? options.flightRecording : undefined;
+          // With the sustained part too, the profile is of the warm drain (below).
+          const recording = parallelism === 1 && !parts.has('sustained') ? options.flightRecording : undefined;
           if (recording) await flightRecording(pid, 'start', recording);
           const checkpoints0 = await completedCheckpoints(restPort, 'tickstream analytics');
           const start = await sample();
@@ -405,7 +644,7 @@ export async function runAnalyticsBench(options: AnalyticsBenchOptions = {}): Pr
           alive();
           if (end.ticks < SPAN_END * backlogTicks)
             throw new Error(
-              `the job (parallelism ${parallelism}) read ${end.ticks} of ${backlogTicks} backlog ticks in 180 s`,
+              `the job (parallelism ${parallelism}) read ${end.ticks} of ${backlogTicks} backlog ticks in ${Math.round(limitMs / 1000)} s`,
             );
           const seconds = (end.ms - start.ms) / 1000;
           const cores = (end.cpu - start.cpu) / seconds;
@@ -443,6 +682,33 @@ export async function runAnalyticsBench(options: AnalyticsBenchOptions = {}): Pr
       }
     }
 
+    // ---- sustained: a warm JVM at a set rate, then draining a burst -------------------------
+    const sustained: SustainedRow[] = [];
+    if (parts.has('sustained')) {
+      const rate = options.sustainedRate ?? 100_000;
+      const warmUpMs = (options.warmUpSeconds ?? (quick ? 30 : 300)) * 1000;
+      const burstSeconds = options.burstSeconds ?? (quick ? 3 : 8);
+      for (const parallelism of parallelisms) {
+        const { row, delivery: jobDelivery } = await sustainedRun(
+          kafka,
+          broker.bootstrap,
+          join(scratch, `sustained-p${parallelism}`),
+          {
+            parallelism,
+            rate,
+            warmUpMs,
+            burstSeconds,
+            measureMs: quick ? FIXED_RATE_MS / 2 : FIXED_RATE_MS,
+            extra: { ...interval, ...jvm },
+            ...(parallelism === 1 && options.flightRecording ? { recording: options.flightRecording } : {}),
+            progress,
+          },
+        );
+        sustained.push(row);
+        delivery = jobDelivery;
+      }
+    }
+
     // ---- the default load: CPU, checkpoints, recovery ---------------------------------------
     let live: AnalyticsBenchResult['live'] = {
       ticksPerSecond: Number.NaN,
@@ -471,6 +737,7 @@ export async function runAnalyticsBench(options: AnalyticsBenchOptions = {}): Pr
         let run = await startJob(broker.bootstrap, topicsFor(liveTopic), checkpointDir, liveTopic, {
           backfillMs: 0,
           ...interval,
+          ...jvm,
           restPort,
         });
         delivery = run.job.delivery;
@@ -556,6 +823,7 @@ export async function runAnalyticsBench(options: AnalyticsBenchOptions = {}): Pr
                 standby = await startJob(broker.bootstrap, topicsFor(liveTopic), checkpointDir, liveTopic, {
                   backfillMs: 0,
                   ...interval,
+                  ...jvm,
                   metricsPort: run.metricsPort,
                   standby: true,
                   log: restoreLines,
@@ -601,6 +869,7 @@ export async function runAnalyticsBench(options: AnalyticsBenchOptions = {}): Pr
               run = await startJob(broker.bootstrap, topicsFor(liveTopic), checkpointDir, liveTopic, {
                 backfillMs: 0,
                 ...interval,
+                ...jvm,
                 log: restoreLines,
               });
             }
@@ -651,6 +920,7 @@ export async function runAnalyticsBench(options: AnalyticsBenchOptions = {}): Pr
       const run = await startJob(broker.bootstrap, topicsFor(latencyTopic), join(scratch, latencyTopic), latencyTopic, {
         backfillMs: 0,
         ...interval,
+        ...jvm,
         restPort: latencyRestPort,
       });
       delivery = run.job.delivery;
@@ -711,6 +981,8 @@ export async function runAnalyticsBench(options: AnalyticsBenchOptions = {}): Pr
       delivery,
       throughput,
       backlogTicks,
+      sustained,
+      jvmOptions,
       live,
       recoverySeconds,
       restartSeconds,
@@ -813,18 +1085,33 @@ function describeShares(shares: readonly ThreadCpuShare[], count: number): strin
     .join(', ');
 }
 
+function describeSpan(f: SpanFigures): string {
+  return `${Math.round(f.ticksPerSecond).toLocaleString('en-US')} ticks/s on ${f.jvmCores.toFixed(2)} cores = ${Math.round(f.ticksPerCoreSecond).toLocaleString('en-US')} ticks per core-second, C2 ${f.c2Cores.toFixed(2)} cores, lag ${f.lagStart.toLocaleString('en-US')} → ${f.lagEnd.toLocaleString('en-US')} ticks over ${f.seconds.toFixed(1)} s`;
+}
+
 export function formatAnalyticsBench(result: AnalyticsBenchResult): string {
   // Only the parts that ran (`--parts`): the others' figures are NaN or empty.
   const lines = [
     `analytics (Flink MiniCluster, one JVM, ${result.delivery}, checkpoints every ${result.checkpointIntervalMs} ms${result.outOfOrdernessMs === undefined ? '' : `, out-of-orderness ${result.outOfOrdernessMs} ms`}), ${result.machine.cpus} cores:`,
     ...result.throughput.flatMap((row) => [
-      `  parallelism ${row.parallelism}: ${Math.round(row.ticksPerSecond).toLocaleString('en-US')} ticks/s draining a backlog of ${result.backlogTicks.toLocaleString('en-US')} on ${row.jvmCores.toFixed(2)} cores = ${Math.round(row.ticksPerCoreSecond).toLocaleString('en-US')} ticks per core-second`,
+      `  cold drain (a JVM started for it), parallelism ${row.parallelism}: ${Math.round(row.ticksPerSecond).toLocaleString('en-US')} ticks/s draining a backlog of ${result.backlogTicks.toLocaleString('en-US')} on ${row.jvmCores.toFixed(2)} cores = ${Math.round(row.ticksPerCoreSecond).toLocaleString('en-US')} ticks per core-second`,
       `    span ${Math.round(row.span.fromShare * 100)}-${Math.round(row.span.toShare * 100)} % of the backlog (${row.span.seconds.toFixed(1)} s), after the JIT's compiler threads used ${row.span.jitCoresBefore.map((cores) => cores.toFixed(2)).join(', ')} cores a poll from 20 %; 20-80 % (warm-up included): ${Math.round(row.earlyTicksPerCoreSecond).toLocaleString('en-US')} ticks per core-second`,
       `    the analytics job's checkpoints over the span: ${row.checkpoints} (${(row.checkpoints / row.span.seconds).toFixed(1)} a second); checkpoint writers (both jobs) ${((1000 * (row.threads.byOwner.find((owner) => owner.name.startsWith('checkpoint writers'))?.cores ?? 0) * row.span.seconds) / row.checkpoints).toFixed(1)} CPU-ms per analytics checkpoint`,
       `    the JVM's cores by owner: ${describeShares(row.threads.byOwner, row.threads.byOwner.length)}`,
       `    busiest threads: ${describeShares(row.threads.byKind, THREADS_LISTED)}`,
     ]),
+    ...result.sustained.flatMap((row) => {
+      const c2 = row.warmUp.windows.map((w) => w.c2Cores);
+      return [
+        `  sustained (a warm JVM), parallelism ${row.parallelism}: warm-up ${Math.round(row.warmUp.seconds)} s at ${row.rate.toLocaleString('en-US')} ticks/s, C2 ${c2.map((cores) => cores.toFixed(2)).join(', ')} cores a ${WARM_UP_WINDOW_MS / 1000} s window (${row.warmUp.settled ? 'settled' : 'not settled by the limit'})`,
+        `    at the set rate: ${describeSpan(row.fixedRate)} (${row.fixedRate.flat ? 'lag flat' : 'lag growing: not sustained'})`,
+        `    draining a burst of ${row.drain.burstTicks.toLocaleString('en-US')} ticks: ${describeSpan(row.drain)}`,
+        `    the drain's cores by owner: ${describeShares(row.threads.byOwner, row.threads.byOwner.length)}`,
+        `    its busiest threads: ${describeShares(row.threads.byKind, THREADS_LISTED)}`,
+      ];
+    }),
   ];
+  if (result.jvmOptions.length > 0) lines.push(`  extra JVM flags: ${result.jvmOptions.join(' ')}`);
   if (!Number.isNaN(result.live.ticksPerSecond))
     lines.push(
       `  default load: ${Math.round(result.live.ticksPerSecond)} ticks/s on ${result.live.jvmCores.toFixed(2)} cores, ${result.live.cpuMsPer1000Ticks.toFixed(1)} CPU-ms per 1,000 ticks, ${result.live.lateTicks} late ticks, RSS ${Math.round(result.live.rssMb)} MB`,
@@ -864,6 +1151,7 @@ export function formatAnalyticsBench(result: AnalyticsBenchResult): string {
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   // node bench/dist/analytics.js [--quick] [--parts throughput,live,latency] [--checkpoint-interval MS]
   //   [--out-of-orderness MS] [--kills standby,cold|none] [--jfr FILE] [--backlog-seconds S]
+  //   [--parallelism 1,2] [--sustained-rate N] [--warm-up-seconds S] [--burst-seconds S] [--jvm-options "FLAGS"]
   const argument = (name: string): string | undefined =>
     process.argv.includes(name) ? process.argv[process.argv.indexOf(name) + 1] : undefined;
   const partsArgument = argument('--parts');
@@ -874,6 +1162,32 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   const backlogArgument = argument('--backlog-seconds');
   if (backlogArgument !== undefined && !(Number(backlogArgument) >= 1 && Number(backlogArgument) <= 600)) {
     process.stderr.write(`--backlog-seconds takes 1 to 600 (got ${backlogArgument})\n`);
+    process.exit(2);
+  }
+  const numberFlag = (name: string, min: number, max: number): number | undefined => {
+    const text = argument(name);
+    if (text === undefined) return undefined;
+    const value = Number(text);
+    if (!(Number.isInteger(value) && value >= min && value <= max)) {
+      process.stderr.write(`${name} takes a whole number from ${min} to ${max} (got ${text})\n`);
+      process.exit(2);
+    }
+    return value;
+  };
+  const sustainedRate = numberFlag('--sustained-rate', 1000, 5_000_000);
+  const warmUpSeconds = numberFlag('--warm-up-seconds', 10, 1800);
+  const burstSeconds = numberFlag('--burst-seconds', 1, 120);
+  const parallelismArgument = argument('--parallelism');
+  const parallelisms = parallelismArgument?.split(',').map(Number);
+  if (parallelisms?.some((p) => !(Number.isInteger(p) && p >= 1 && p <= 8))) {
+    process.stderr.write(`--parallelism takes 1 to 8, comma-separated (got ${parallelismArgument})\n`);
+    process.exit(2);
+  }
+  const jvmOptions = argument('--jvm-options')
+    ?.split(/\s+/)
+    .filter((flag) => flag.length > 0);
+  if (jvmOptions?.some((flag) => !flag.startsWith('-'))) {
+    process.stderr.write(`--jvm-options takes JVM flags, each starting with - (got ${argument('--jvm-options')})\n`);
     process.exit(2);
   }
   // `--kills none`: the default load's figures only, no recovery.
@@ -890,6 +1204,11 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
     ...(kills ? { kills: kills as Recovery['mode'][] } : {}),
     ...(jfrArgument ? { flightRecording: resolvePath(jfrArgument) } : {}),
     ...(backlogArgument ? { backlogSeconds: Number(backlogArgument) } : {}),
+    ...(sustainedRate === undefined ? {} : { sustainedRate }),
+    ...(warmUpSeconds === undefined ? {} : { warmUpSeconds }),
+    ...(burstSeconds === undefined ? {} : { burstSeconds }),
+    ...(parallelisms ? { parallelisms } : {}),
+    ...(jvmOptions ? { jvmOptions } : {}),
     progress: (line) => process.stderr.write(`${line}\n`),
   });
   process.stdout.write(`${formatAnalyticsBench(result)}\n`);

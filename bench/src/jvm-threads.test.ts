@@ -4,7 +4,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
+  compilerCpuSeconds,
   javaThreadNames,
+  jitCpuSeconds,
   threadCpuBetween,
   threadCpuSeconds,
   threadKind,
@@ -108,4 +110,39 @@ describe('jvm-threads: a real JVM', () => {
     expect(busy?.waitShare).toBeCloseTo((busy?.waiting ?? 0) / ((busy?.cores ?? 0) + (busy?.waiting ?? 0)), 6);
     expect(waits.find((wait) => wait.name === 'fill engine')).toBeUndefined();
   }, 30_000);
+});
+
+// A JVM without tiered compilation runs C2 alone: its compiler CPU must all be C2's, none C1's.
+describe('jvm-threads: the JIT compilers apart', () => {
+  let dir: string;
+  let jvm: ChildProcess;
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'jvm-compilers-'));
+    writeFileSync(join(dir, 'Busy.java'), PROGRAM);
+    jvm = spawn('java', ['-Xmx32m', '-XX:-TieredCompilation', join(dir, 'Busy.java')], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    await new Promise<void>((resolve, reject) => {
+      jvm.stdout?.on('data', (chunk: Buffer) => {
+        if (chunk.toString().includes('ready')) resolve();
+      });
+      jvm.once('exit', (code) => reject(new Error(`java exited (${code}) before it was ready`)));
+    });
+  }, 60_000);
+
+  afterAll(() => {
+    jvm?.kill('SIGKILL');
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('charges C2 with the compiling of a JVM that has no C1, and says NaN for a JVM that is gone', () => {
+    const pid = jvm.pid as number;
+    // The source launcher compiled Busy.java with javac inside this JVM: C2 has had work.
+    const { c1, c2 } = compilerCpuSeconds(pid);
+    expect(c1).toBe(0);
+    expect(c2).toBeGreaterThan(0);
+    expect(jitCpuSeconds(pid)).toBeGreaterThanOrEqual(c2);
+    expect(compilerCpuSeconds(2 ** 30).c2).toBeNaN();
+  });
 });

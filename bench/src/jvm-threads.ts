@@ -29,23 +29,33 @@ export function threadCpuSeconds(pid: number): Map<number, number> {
 }
 
 /**
- * CPU seconds the JIT's compiler threads (C1, C2) of `pid` have used so far, from /proc alone
- * (no jcmd: cheap enough to read every second). A drain's span starts once they go quiet.
+ * CPU seconds the JIT's compiler threads of `pid` have used so far, C1 and C2 apart, from /proc
+ * alone (no jcmd: cheap enough to read every second). A drain's span starts once they go quiet;
+ * C2 (the optimising compiler) is the one that keeps compiling for minutes. NaN once the JVM is gone.
  */
-export function jitCpuSeconds(pid: number): number {
-  let total = 0;
+export function compilerCpuSeconds(pid: number): { c1: number; c2: number } {
+  const spent = { c1: 0, c2: 0 };
   let tids: string[];
   try {
     tids = readdirSync(`/proc/${pid}/task`);
   } catch {
-    return Number.NaN;
+    return { c1: Number.NaN, c2: Number.NaN };
   }
   for (const tid of tids) {
-    if (!/^C[12] Compiler/.test(kernelName(pid, Number(tid)))) continue;
+    const compiler = /^C([12]) Compiler/.exec(kernelName(pid, Number(tid)))?.[1];
+    if (compiler === undefined) continue;
     const { user, system } = cpuTimes(`${pid}/task/${tid}`);
-    if (!Number.isNaN(user)) total += user + system;
+    if (Number.isNaN(user)) continue;
+    if (compiler === '1') spent.c1 += user + system;
+    else spent.c2 += user + system;
   }
-  return total;
+  return spent;
+}
+
+/** CPU seconds the JIT's compiler threads (C1 and C2) of `pid` have used so far. */
+export function jitCpuSeconds(pid: number): number {
+  const { c1, c2 } = compilerCpuSeconds(pid);
+  return c1 + c2;
 }
 
 /** The kernel's name of a thread (at most 15 characters); '' once it is gone. */
