@@ -340,6 +340,24 @@ export async function startJob(
   return { job, metricsPort, lastLines };
 }
 
+/**
+ * A check to call between a measurement's steps: true while the job's JVM runs, and once it has
+ * exited, an error with its last lines and log (a JVM that died mid-measurement would otherwise
+ * read as 0 ticks and NaN cores).
+ */
+function exitWatch(run: JobRun, parallelism: number, doing: string): () => true {
+  let died: Error | null = null;
+  void run.job.exited.then(({ code, signal }) => {
+    died = new Error(
+      `the job (parallelism ${parallelism}) exited (${signal ?? code}) ${doing}; its last lines:\n${run.lastLines.join('\n')}\nits log ends:\n${logTail(run.job.logFile)}`,
+    );
+  });
+  return () => {
+    if (died) throw died;
+    return true;
+  };
+}
+
 export function topicsFor(name: string): AnalyticsTopics {
   return {
     ticks: name,
@@ -404,15 +422,7 @@ async function sustainedRun(
     const job = run;
     const pid = job.job.pid;
     producer = spawnCli(producerArgs(String(rate)));
-    let died: Error | null = null;
-    void job.job.exited.then(({ code, signal }) => {
-      died = new Error(
-        `the job (parallelism ${parallelism}) exited (${signal ?? code}) in the sustained part; its last lines:\n${job.lastLines.join('\n')}\nits log ends:\n${logTail(job.job.logFile)}`,
-      );
-    });
-    const alive = (): void => {
-      if (died) throw died;
-    };
+    const alive = exitWatch(job, parallelism, 'in the sustained part');
     const sample = async (): Promise<JobSample & { threads: Map<number, number> }> => {
       const ticks = await committedTotal(admin, instance, topic);
       const written = (await admin.fetchTopicOffsets(topic)).reduce((sum, p) => sum + Number(p.high), 0);
@@ -577,17 +587,7 @@ export async function runAnalyticsBench(options: AnalyticsBenchOptions = {}): Pr
         delivery = run.job.delivery;
         const admin = kafka.admin();
         await admin.connect();
-        // A JVM that dies while draining would read as 0 ticks and NaN cores: say why instead.
-        let died: Error | null = null;
-        void run.job.exited.then(({ code, signal }) => {
-          died = new Error(
-            `the job (parallelism ${parallelism}) exited (${signal ?? code}) while draining the backlog; its last lines:\n${run.lastLines.join('\n')}\nits log ends:\n${logTail(run.job.logFile)}`,
-          );
-        });
-        const alive = (): boolean => {
-          if (died) throw died;
-          return true;
-        };
+        const alive = exitWatch(run, parallelism, 'while draining the backlog');
         try {
           // 3 minutes, or longer for a long backlog (--backlog-seconds 40: ~56 M ticks): at 50,000 ticks/s.
           const limitMs = Math.max(180_000, backlogTicks / 50);

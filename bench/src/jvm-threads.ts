@@ -11,16 +11,19 @@ import { cpuTimes } from './processes.js';
  * asked once: a thread started after that is known by its kernel name.
  */
 
+/** The native ids of `pid`'s live threads, from /proc; null once the process is gone. */
+function threadIds(pid: number): string[] | null {
+  try {
+    return readdirSync(`/proc/${pid}/task`);
+  } catch {
+    return null;
+  }
+}
+
 /** CPU seconds (user + system) of every live thread of `pid`, by native thread id. */
 export function threadCpuSeconds(pid: number): Map<number, number> {
   const seconds = new Map<number, number>();
-  let tids: string[];
-  try {
-    tids = readdirSync(`/proc/${pid}/task`);
-  } catch {
-    return seconds;
-  }
-  for (const tid of tids) {
+  for (const tid of threadIds(pid) ?? []) {
     const { user, system } = cpuTimes(`${pid}/task/${tid}`);
     // NaN: the thread ended between the listing and the read.
     if (!Number.isNaN(user)) seconds.set(Number(tid), user + system);
@@ -34,13 +37,9 @@ export function threadCpuSeconds(pid: number): Map<number, number> {
  * C2 (the optimising compiler) is the one that keeps compiling for minutes. NaN once the JVM is gone.
  */
 export function compilerCpuSeconds(pid: number): { c1: number; c2: number } {
+  const tids = threadIds(pid);
+  if (tids === null) return { c1: Number.NaN, c2: Number.NaN };
   const spent = { c1: 0, c2: 0 };
-  let tids: string[];
-  try {
-    tids = readdirSync(`/proc/${pid}/task`);
-  } catch {
-    return { c1: Number.NaN, c2: Number.NaN };
-  }
   for (const tid of tids) {
     const compiler = /^C([12]) Compiler/.exec(kernelName(pid, Number(tid)))?.[1];
     if (compiler === undefined) continue;
@@ -181,13 +180,7 @@ export interface ThreadSchedule {
  */
 export function threadSchedules(pid: number): Map<number, ThreadSchedule> {
   const schedules = new Map<number, ThreadSchedule>();
-  let tids: string[];
-  try {
-    tids = readdirSync(`/proc/${pid}/task`);
-  } catch {
-    return schedules;
-  }
-  for (const tid of tids) {
+  for (const tid of threadIds(pid) ?? []) {
     try {
       const [run, wait] = readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').trim().split(' ');
       schedules.set(Number(tid), { runNs: Number(run), waitNs: Number(wait) });
