@@ -49,6 +49,11 @@ export interface AnalyticsOptions {
   tradingConcurrentCheckpoints?: number;
   /** Unaligned checkpoints for the fill engine (--trading-unaligned-checkpoints; the job's default unless set). */
   tradingUnalignedCheckpoints?: boolean;
+  /**
+   * Both jobs' checkpoints triggered by one pacer in the JVM, the analytics job's right after one of
+   * the fill engine's (--paced-checkpoints; the job's default unless set; only with both jobs).
+   */
+  pacedCheckpoints?: boolean;
   flinkVersion?: string;
   /**
    * Unset: exactly-once where the broker advertises Kafka transactions (EndTxn: Apache Kafka and the
@@ -246,6 +251,7 @@ export async function startAnalytics(options: AnalyticsOptions): Promise<Running
     args.push('--trading-concurrent-checkpoints', String(options.tradingConcurrentCheckpoints));
   if (options.tradingUnalignedCheckpoints !== undefined)
     args.push('--trading-unaligned-checkpoints', String(options.tradingUnalignedCheckpoints));
+  if (options.pacedCheckpoints !== undefined) args.push('--paced-checkpoints', String(options.pacedCheckpoints));
   if (options.metricsPort !== undefined) args.push('--metrics-port', String(options.metricsPort));
   if (options.restPort !== undefined) args.push('--rest-port', String(options.restPort));
   if (options.backfillMs !== undefined) args.push('--backfill-ms', String(options.backfillMs));

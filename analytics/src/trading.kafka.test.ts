@@ -229,6 +229,8 @@ describe(`paper trading end to end: edge API → Flink fill engine → edge (${s
         delivery: 'exactly-once',
         // Long, so the kill lands after fills are written and before the checkpoint commits them.
         tradingCheckpointIntervalMs: 2000,
+        // Above the engine's, so a pacer triggers both jobs' checkpoints here too, as by default.
+        checkpointIntervalMs: 5000,
         log: jobLog(),
       });
       killedJobs.push(started);

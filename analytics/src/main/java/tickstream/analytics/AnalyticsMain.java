@@ -56,6 +56,11 @@ public final class AnalyticsMain {
     private static final Logger LOG = LoggerFactory.getLogger(AnalyticsMain.class);
     private static final long TRANSACTION_TIMEOUT_MS = Duration.ofMinutes(15).toMillis();
     private static final Duration FIRST_CHECKPOINT_WAIT = Duration.ofMinutes(2);
+    /**
+     * Flink's own checkpoint timer when a CheckpointPacer triggers the checkpoints: it keeps
+     * checkpointing enabled (the exactly-once sinks need it) and is a backstop should the pacer stop.
+     */
+    static final Duration PACED_BACKSTOP = Duration.ofMinutes(1);
     /** How long the alert sink's producer keeps `alert_events` in its metadata without a trigger: a day. */
     static final long ALERT_METADATA_IDLE_MS = Duration.ofDays(1).toMillis();
     /**
@@ -101,12 +106,14 @@ public final class AnalyticsMain {
         Restore early = options.standby ? null : Restore.choose(options, checkpoints, tradingCheckpoints);
         // On a Flink cluster the restore point goes into the configuration; on a MiniCluster of this
         // JVM into the graph at submission (LocalCluster), so the graph can be built before it is known.
-        Configuration config = configuration(options, options.checkpointInterval, options.metricsPort, checkpoints,
-                options.cluster ? early.analytics() : Optional.empty());
+        // Paced: both jobs' checkpoints triggered by a CheckpointPacer, Flink's own timers only a backstop.
+        boolean paced = options.pacedCheckpointsApply();
+        Configuration config = configuration(options, paced ? PACED_BACKSTOP : options.checkpointInterval,
+                options.metricsPort, checkpoints, options.cluster ? early.analytics() : Optional.empty());
         // Fewer key groups, fewer snapshot streams per checkpoint (KeyGroups); a restore keeps its checkpoint's.
         if (!options.cluster) KeyGroups.configure(config, options.parallelism);
-        Configuration tradingConfig = tradingConfiguration(options, tradingCheckpoints,
-                options.cluster ? early.trading() : Optional.empty());
+        Configuration tradingConfig = tradingConfiguration(options, paced ? PACED_BACKSTOP : options.tradingCheckpointInterval,
+                tradingCheckpoints, options.cluster ? early.trading() : Optional.empty());
         // Each MiniCluster takes seconds to start: both at once, beside the topics and the graphs.
         boolean runAnalytics = options.jobs.analytics();
         boolean runTrading = options.jobs.trading();
@@ -134,6 +141,7 @@ public final class AnalyticsMain {
         Restore restore;
         JobClient job;
         JobClient tradingJob;
+        CheckpointPacer pacer = null;
         if (options.cluster) {
             restore = early;
             // Both at once: each submission waits for its job to initialise.
@@ -179,6 +187,14 @@ public final class AnalyticsMain {
             job = runAnalytics ? cluster.submit(graph, restore.analytics()) : null;
             tradingJob = tradingSubmitted.join();
             startup.mark("submitted");
+            if (paced) {
+                JobClient analyticsJob = job;
+                JobClient engineJob = tradingJob;
+                // Triggers fail until each job runs; the pacer retries them on its next tick.
+                pacer = CheckpointPacer.start(
+                        () -> tradingLocal.checkpoint(engineJob.getJobID()), options.tradingCheckpointInterval,
+                        () -> cluster.checkpoint(analyticsJob.getJobID()), options.checkpointInterval);
+            }
             if (job != null) {
                 awaitRunning(job);
                 startup.mark("job-running");
@@ -210,7 +226,10 @@ public final class AnalyticsMain {
                 + options.delivery.name().toLowerCase().replace('_', '-') + ", "
                 + (runAnalytics ? restore.analytics() : restore.trading()).map(path -> "resumed from " + path)
                         .orElse("fresh start: ticks from " + Instant.ofEpochMilli(backfillFrom)));
+        CheckpointPacer pacing = pacer;
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            // Before the savepoints: a checkpoint triggered meanwhile would only delay them.
+            if (pacing != null) pacing.close();
             CompletableFuture<Void> trading = tradingJob == null ? CompletableFuture.completedFuture(null)
                     : CompletableFuture.runAsync(() -> stopWithSavepoint(tradingJob, tradingCheckpoints));
             if (job != null) stopWithSavepoint(job, checkpoints);
@@ -351,8 +370,9 @@ public final class AnalyticsMain {
     }
 
     /** The fill engine's job: no metrics reporter (one port, the analytics job's), a REST port of its own. */
-    static Configuration tradingConfiguration(AnalyticsOptions options, Checkpoints checkpoints, Optional<Path> restore) {
-        Configuration config = configuration(options, options.tradingCheckpointInterval, 0, checkpoints, restore);
+    static Configuration tradingConfiguration(
+            AnalyticsOptions options, Duration checkpointInterval, Checkpoints checkpoints, Optional<Path> restore) {
+        Configuration config = configuration(options, checkpointInterval, 0, checkpoints, restore);
         if (!options.cluster) config.setString("rest.bind-port", "0");
         config.setString(
                 "execution.checkpointing.max-concurrent-checkpoints",

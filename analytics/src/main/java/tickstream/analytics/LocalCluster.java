@@ -2,8 +2,11 @@ package tickstream.analytics;
 
 import java.nio.file.Path;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
 import org.apache.flink.api.common.JobID;
 import org.apache.flink.configuration.Configuration;
+import org.apache.flink.runtime.checkpoint.CheckpointStatsSnapshot;
+import org.apache.flink.core.execution.CheckpointType;
 import org.apache.flink.core.execution.JobClient;
 import org.apache.flink.runtime.execution.ExecutionState;
 import org.apache.flink.runtime.executiongraph.AccessExecutionGraph;
@@ -23,7 +26,7 @@ import org.apache.flink.streaming.api.graph.StreamGraph;
  * Starting a MiniCluster is the longest part of a start (Pekko, Flink's RPC system, loaded in a
  * class loader of its own: 4.3 s of one traced start under load).
  */
-final class LocalCluster {
+final class LocalCluster implements AutoCloseable {
     private final MiniCluster cluster;
 
     private LocalCluster(MiniCluster cluster) {
@@ -54,6 +57,22 @@ final class LocalCluster {
                 cluster,
                 Thread.currentThread().getContextClassLoader(),
                 MiniClusterJobClient.JobFinalizationBehavior.NOTHING);
+    }
+
+    /** Triggers a checkpoint of `job` now (CheckpointPacer); completes when it has completed. */
+    CompletableFuture<Long> checkpoint(JobID job) {
+        return cluster.triggerCheckpoint(job, CheckpointType.CONFIGURED);
+    }
+
+    /** Flink's statistics of `job`'s recent checkpoints (web.checkpoints.history of them). */
+    CheckpointStatsSnapshot checkpointStats(JobID job) throws Exception {
+        return cluster.getExecutionGraph(job).get().getCheckpointStatsSnapshot();
+    }
+
+    /** The JVM's exit ends a running job's MiniCluster; tests close theirs. */
+    @Override
+    public void close() throws Exception {
+        cluster.close();
     }
 
     /**

@@ -100,4 +100,24 @@ class AnalyticsOptionsTest {
                                 new String[] {"--brokers", "b:1", "--trading-concurrent-checkpoints", "0"}))
                         .getMessage());
     }
+
+    @Test
+    void pacesCheckpointsOnlyForBothJobsInThisJvmWithTheEnginesIntervalTheShorter() {
+        assertTrue(AnalyticsOptions.parse(new String[] {"--brokers", "b:1"}).pacedCheckpointsApply(), "the default");
+        assertEquals(false, AnalyticsOptions.parse(new String[] {"--brokers", "b:1", "--paced-checkpoints", "false"})
+                .pacedCheckpointsApply());
+        for (String[] elsewhere : new String[][] {
+            {"--cluster", "true"}, {"--jobs", "trading"}, {"--jobs", "analytics"}, {"--trading-checkpoint-interval", "200"}
+        }) {
+            AnalyticsOptions options = AnalyticsOptions.parse(new String[] {
+                "--brokers", "b:1", "--paced-checkpoints", "true", elsewhere[0], elsewhere[1]
+            });
+            assertEquals(false, options.pacedCheckpointsApply(), String.join(" ", elsewhere));
+        }
+        assertEquals(
+                "--paced-checkpoints must be true or false, got 'yes'",
+                assertThrows(AnalyticsOptions.UsageError.class, () -> AnalyticsOptions.parse(
+                                new String[] {"--brokers", "b:1", "--paced-checkpoints", "yes"}))
+                        .getMessage());
+    }
 }
