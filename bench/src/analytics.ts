@@ -150,6 +150,8 @@ export interface AnalyticsBenchOptions {
   checkpointIntervalMs?: number;
   /** The watermarks' bound on tick disorder (the job's --out-of-orderness-ms; default the job's). */
   outOfOrdernessMs?: number;
+  /** Both jobs' checkpoints from one pacer in the JVM (the job's --paced-checkpoints; default the job's). */
+  pacedCheckpoints?: boolean;
   /** The live part's kills, in turn (default standby, cold, standby, cold; --quick: standby): `--kills standby,standby`. */
   kills?: readonly Recovery['mode'][];
   /**
@@ -310,6 +312,7 @@ export async function startJob(
     checkpointIntervalMs?: number;
     maxHeap?: string;
     outOfOrdernessMs?: number;
+    pacedCheckpoints?: boolean;
     /** Flink's REST API (checkpoint statistics) on this port; default any free one. */
     restPort?: number;
     /** A standby takes over its predecessor's metrics port; it is returned once it stands by. */
@@ -544,6 +547,7 @@ export async function runAnalyticsBench(options: AnalyticsBenchOptions = {}): Pr
   const interval = {
     ...(options.checkpointIntervalMs === undefined ? {} : { checkpointIntervalMs: options.checkpointIntervalMs }),
     ...(options.outOfOrdernessMs === undefined ? {} : { outOfOrdernessMs: options.outOfOrdernessMs }),
+    ...(options.pacedCheckpoints === undefined ? {} : { pacedCheckpoints: options.pacedCheckpoints }),
   };
   const scratch = mkdtempSync(join(tmpdir(), 'tickstream-bench-analytics-'));
   const broker = await startBrokerProcess(join(scratch, 'broker'));
@@ -1152,12 +1156,18 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   // node bench/dist/analytics.js [--quick] [--parts throughput,live,latency] [--checkpoint-interval MS]
   //   [--out-of-orderness MS] [--kills standby,cold|none] [--jfr FILE] [--backlog-seconds S]
   //   [--parallelism 1,2] [--sustained-rate N] [--warm-up-seconds S] [--burst-seconds S] [--jvm-options "FLAGS"]
+  //   [--paced-checkpoints true|false]
   const argument = (name: string): string | undefined =>
     process.argv.includes(name) ? process.argv[process.argv.indexOf(name) + 1] : undefined;
   const partsArgument = argument('--parts');
   const intervalArgument = argument('--checkpoint-interval');
   const boundArgument = argument('--out-of-orderness');
   const killsArgument = argument('--kills');
+  const pacedArgument = argument('--paced-checkpoints');
+  if (pacedArgument !== undefined && pacedArgument !== 'true' && pacedArgument !== 'false') {
+    process.stderr.write(`--paced-checkpoints takes true or false (got ${pacedArgument})\n`);
+    process.exit(2);
+  }
   const jfrArgument = argument('--jfr');
   const backlogArgument = argument('--backlog-seconds');
   if (backlogArgument !== undefined && !(Number(backlogArgument) >= 1 && Number(backlogArgument) <= 600)) {
@@ -1201,6 +1211,7 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
     ...(partsArgument ? { parts: partsArgument.split(',') as AnalyticsBenchPart[] } : {}),
     ...(intervalArgument ? { checkpointIntervalMs: Number(intervalArgument) } : {}),
     ...(boundArgument ? { outOfOrdernessMs: Number(boundArgument) } : {}),
+    ...(pacedArgument === undefined ? {} : { pacedCheckpoints: pacedArgument === 'true' }),
     ...(kills ? { kills: kills as Recovery['mode'][] } : {}),
     ...(jfrArgument ? { flightRecording: resolvePath(jfrArgument) } : {}),
     ...(backlogArgument ? { backlogSeconds: Number(backlogArgument) } : {}),

@@ -86,6 +86,8 @@ export interface FillLatencyOptions {
   concurrentCheckpoints?: number;
   /** --trading-unaligned-checkpoints; default the job's. */
   unalignedCheckpoints?: boolean;
+  /** --paced-checkpoints true|false; default the job's. */
+  pacedCheckpoints?: boolean;
   /** A named set of analytics JVM options (JVM_PRESETS); default none. */
   jvm?: string;
   /** The fill engine in a JVM of its own (`--jobs trading`), the analytics job in another. */
@@ -305,6 +307,7 @@ export async function runFillLatencyBench(options: FillLatencyOptions = {}): Pro
     ...(options.checkpointIntervalMs === undefined ? {} : { checkpointIntervalMs: options.checkpointIntervalMs }),
     ...(options.concurrentCheckpoints === undefined ? {} : { concurrentCheckpoints: options.concurrentCheckpoints }),
     ...(options.unalignedCheckpoints === undefined ? {} : { unalignedCheckpoints: options.unalignedCheckpoints }),
+    ...(options.pacedCheckpoints === undefined ? {} : { pacedCheckpoints: options.pacedCheckpoints }),
     ...(options.delivery === undefined ? {} : { delivery: options.delivery }),
     ...(options.brokers === undefined ? {} : { brokers: options.brokers }),
     progress,
@@ -442,7 +445,7 @@ export function formatFillLatency(result: FillLatencyResult): string {
 
 type Variant = Pick<
   FillLatencyOptions,
-  'checkpointIntervalMs' | 'concurrentCheckpoints' | 'unalignedCheckpoints' | 'jvm' | 'ownJvm'
+  'checkpointIntervalMs' | 'concurrentCheckpoints' | 'unalignedCheckpoints' | 'pacedCheckpoints' | 'jvm' | 'ownJvm'
 >;
 
 /**
@@ -460,17 +463,19 @@ export const JVM_PRESETS: Record<string, readonly string[]> = {
 
 /**
  * `100`: checkpoints every 100 ms; `20c2u`: every 20 ms, 2 in flight at once, unaligned; `100j`:
- * the fill engine in a JVM of its own; `@serial`: JVM_PRESETS.
+ * the fill engine in a JVM of its own; `100p` / `100f`: both jobs' checkpoints paced by the JVM
+ * (--paced-checkpoints true) / each on Flink's own timer (false); `@serial`: JVM_PRESETS.
  */
 function parseVariant(spec: string): Variant | null {
-  const match = /^(\d+)(?:c(\d+))?(u)?(j)?(?:@(\w+))?$/.exec(spec);
-  if (match === null || (match[5] !== undefined && JVM_PRESETS[match[5]] === undefined)) return null;
+  const match = /^(\d+)(?:c(\d+))?(u)?(j)?([pf])?(?:@(\w+))?$/.exec(spec);
+  if (match === null || (match[6] !== undefined && JVM_PRESETS[match[6]] === undefined)) return null;
   return {
     checkpointIntervalMs: Number(match[1]),
     ...(match[2] === undefined ? {} : { concurrentCheckpoints: Number(match[2]) }),
     ...(match[3] === undefined ? {} : { unalignedCheckpoints: true }),
     ...(match[4] === undefined ? {} : { ownJvm: true }),
-    ...(match[5] === undefined ? {} : { jvm: match[5] }),
+    ...(match[5] === undefined ? {} : { pacedCheckpoints: match[5] === 'p' }),
+    ...(match[6] === undefined ? {} : { jvm: match[6] }),
   };
 }
 
@@ -480,6 +485,7 @@ function variantName(variant: Variant): string {
     (variant.concurrentCheckpoints === undefined ? '' : `c${variant.concurrentCheckpoints}`) +
     (variant.unalignedCheckpoints ? 'u' : '') +
     (variant.ownJvm ? 'j' : '') +
+    (variant.pacedCheckpoints === undefined ? '' : variant.pacedCheckpoints ? 'p' : 'f') +
     (variant.jvm ? `@${variant.jvm}` : '')
   );
 }
@@ -521,8 +527,9 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
     process.stderr.write(
       'usage: node bench/dist/fill-latency.js [orders] [trading-checkpoint-interval-ms]\n' +
         '       node bench/dist/fill-latency.js [orders] --ab VARIANT,VARIANT[,…] [--pairs N]\n' +
-        '         VARIANT: INTERVAL_MS[cCONCURRENT][u][j][@JVM], e.g. 100 or 20c2u (2 checkpoints in flight, unaligned)\n' +
+        '         VARIANT: INTERVAL_MS[cCONCURRENT][u][j][p|f][@JVM], e.g. 100 or 20c2u (2 checkpoints in flight, unaligned)\n' +
         '         or 100j (the fill engine in a JVM of its own)\n' +
+        "         or 100p / 100f (both jobs' checkpoints paced by the JVM / on Flink's own timers)\n" +
         `         or 100@serial (JVM options: ${Object.keys(JVM_PRESETS).filter(Boolean).join(', ')})\n`,
     );
     process.exit(2);

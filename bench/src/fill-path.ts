@@ -41,6 +41,8 @@ export interface FillStackOptions {
   concurrentCheckpoints?: number;
   /** --trading-unaligned-checkpoints; unset: the job's default. */
   unalignedCheckpoints?: boolean;
+  /** --paced-checkpoints (both jobs' checkpoints from one pacer); unset: the job's default. */
+  pacedCheckpoints?: boolean;
   delivery?: Delivery;
   /** An existing cluster (e.g. `tickstream kafka`); unset: an embedded broker of its own. */
   brokers?: string;
@@ -128,6 +130,7 @@ export async function startFillStack(options: FillStackOptions = {}): Promise<Fi
       ...(options.unalignedCheckpoints === undefined
         ? {}
         : { tradingUnalignedCheckpoints: options.unalignedCheckpoints }),
+      ...(options.pacedCheckpoints === undefined ? {} : { pacedCheckpoints: options.pacedCheckpoints }),
       log: (line) => {
         tradingJobId = /trading job (\w+)/.exec(line)?.[1] ?? tradingJobId;
         analyticsJobId = /^running: job (\w+)/.exec(line)?.[1] ?? analyticsJobId;
