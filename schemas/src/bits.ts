@@ -10,6 +10,12 @@ import { ProtocolError } from './protocol-error.js';
  */
 const MAX_BITS = 48;
 const CHUNK = 24;
+/**
+ * 2^k for k in 0..53, looked up: `2 ** order` with an order known only at run time is a call to
+ * the C library's pow in V8 (~1.5 % of the edge's CPU at 200 clients in pages of 50, perf).
+ */
+const POW2 = Float64Array.from({ length: 54 }, (_, k) => 2 ** k);
+const CHUNK_SPAN = 2 ** CHUNK;
 
 /** Bit length of w ≥ 1 (up to 2^53). */
 function bitLength(w: number): number {
@@ -54,14 +60,14 @@ export class BitWriter {
 
   /** Appends `value` (0 ≤ value < 2^48, an integer) as an Exp-Golomb code of order `order`. */
   expGolomb(value: number, order: number): void {
-    const w = value + 2 ** order;
+    const w = value + (POW2[order] as number);
     const n = bitLength(w);
     if (n > MAX_BITS) throw new RangeError(`value ${value} is too large for a Delta field (at most 2^${MAX_BITS - 1})`);
     for (let zeros = n - order - 1; zeros > 0; zeros -= CHUNK) this.bits(0, Math.min(zeros, CHUNK));
     if (n > CHUNK) {
-      const high = Math.floor(w / 2 ** CHUNK);
+      const high = Math.floor(w / CHUNK_SPAN);
       this.bits(high, n - CHUNK);
-      this.bits(w - high * 2 ** CHUNK, CHUNK);
+      this.bits(w - high * CHUNK_SPAN, CHUNK);
     } else this.bits(w, n);
   }
 
