@@ -6,6 +6,7 @@ export {
   type AnalyticsOptions,
   type AnalyticsTopics,
   chooseDelivery,
+  DEFAULT_MAX_HEAP,
   DEFAULT_TOPICS,
   type Delivery,
   deliveryFor,

@@ -449,8 +449,8 @@ type Variant = Pick<
 >;
 
 /**
- * Analytics JVM options to compare (`--ab 100,100@serial`), given through JAVA_TOOL_OPTIONS: the
- * launcher's own flags (-Xmx…) come after them on the command line and win.
+ * Analytics JVM options to compare (`--ab 100,100@serial`), on the JVM's command line after the
+ * launcher's own flags, so that a preset's -Xmx wins over the default heap.
  */
 export const JVM_PRESETS: Record<string, readonly string[]> = {
   '': [],
@@ -459,6 +459,8 @@ export const JVM_PRESETS: Record<string, readonly string[]> = {
   zgc: ['-XX:+UseZGC'],
   shenandoah: ['-XX:+UseShenandoahGC'],
   g1p10: ['-XX:MaxGCPauseMillis=10'],
+  heap256: ['-Xmx256m'],
+  heap512: ['-Xmx512m'],
 };
 
 /**

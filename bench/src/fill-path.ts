@@ -50,7 +50,7 @@ export interface FillStackOptions {
   edgeArgs?: readonly string[];
   /** Node's own flags for the edge (e.g. --cpu-prof). */
   edgeNodeArgs?: string[];
-  /** More options for the analytics JVM (JAVA_TOOL_OPTIONS: the launcher's own flags come after and win). */
+  /** More flags for the analytics JVM, after the launcher's own on its command line (so `-Xmx…` here wins). */
   jvmOptions?: readonly string[];
   /** The fill engine's JVM writes its pauses here (checkpoint-tail.ts); with ownJvm the other's go to `<file>.analytics`. */
   pauseLog?: string;
@@ -105,7 +105,6 @@ export async function startFillStack(options: FillStackOptions = {}): Promise<Fi
       const all = [
         ...(trace ? [kafkaTraceJvmOptions(trace)] : []),
         ...(pauseLog ? [jvmPauseLogOptions(pauseLog)] : []),
-        ...(options.jvmOptions ?? []),
       ];
       return all.length > 0 ? { ...process.env, JAVA_TOOL_OPTIONS: all.join(' ') } : process.env;
     };
@@ -114,6 +113,7 @@ export async function startFillStack(options: FillStackOptions = {}): Promise<Fi
       brokers: bootstrap,
       instance,
       backfillMs: 0,
+      ...(options.jvmOptions === undefined ? {} : { jvmOptions: options.jvmOptions }),
       ...(options.delivery === undefined ? {} : { delivery: options.delivery }),
     };
     job = await startAnalytics({

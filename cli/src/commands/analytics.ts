@@ -2,6 +2,7 @@ import {
   type AnalyticsOptions,
   AnalyticsWithStandby,
   DEFAULT_FLINK_VERSION,
+  DEFAULT_MAX_HEAP,
   DEFAULT_TOPICS,
   startAnalytics,
 } from '@tickstream/analytics';
@@ -122,7 +123,7 @@ export const analyticsCommand: Command = {
       description: 'consumer group and transactional id prefix (one running job per name)',
       default: 'tickstream-analytics',
     },
-    'max-heap': { type: 'string', value: 'SIZE', description: 'the JVM heap (-Xmx)', default: '256m' },
+    'max-heap': { type: 'string', value: 'SIZE', description: 'the JVM heap (-Xmx)', default: DEFAULT_MAX_HEAP },
     standby: {
       type: 'boolean',
       description:
