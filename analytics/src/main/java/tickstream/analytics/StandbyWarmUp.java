@@ -13,15 +13,15 @@ import org.apache.flink.api.common.typeutils.TypeSerializer;
 import org.apache.flink.core.fs.FileSystem;
 import org.apache.flink.core.memory.DataInputViewStreamWrapper;
 import org.apache.flink.core.memory.DataOutputViewStreamWrapper;
-import org.apache.flink.runtime.state.SnappyStreamCompressionDecorator;
 import org.apache.flink.runtime.state.StreamCompressionDecorator;
+import org.apache.flink.runtime.state.UncompressedStreamCompressionDecorator;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import tickstream.analytics.alerts.SymbolHistory;
 
 /**
  * What a hot standby does once it stands by: it writes and reads back, through Flink's own
- * serializer and the checkpoints' compressed local file streams, as much of the alert evaluator's
+ * serializer and the checkpoints' local file streams, as much of the alert evaluator's
  * per-symbol history as the job holds at the default load (500 symbols, a minute of ticks each:
  * ~11 MB, the job's largest state by far). A take-over restores that state, then checkpoints it
  * every interval; in a JVM that has never done either, both would first run in the interpreter,
@@ -38,7 +38,7 @@ final class StandbyWarmUp {
     private static final int TICKS_PER_SYMBOL = 600;
     private static final int ROUNDS = 3;
     /** What AnalyticsMain's execution.checkpointing.snapshot-compression writes and reads. */
-    private static final StreamCompressionDecorator CHECKPOINT_STREAMS = SnappyStreamCompressionDecorator.INSTANCE;
+    private static final StreamCompressionDecorator CHECKPOINT_STREAMS = UncompressedStreamCompressionDecorator.INSTANCE;
 
     private final CompletableFuture<Void> ended = new CompletableFuture<>();
     private final Thread thread = new Thread(this::run, "standby-warm-up");

@@ -22,8 +22,12 @@ import org.apache.flink.api.common.typeinfo.Types;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.core.execution.JobClient;
 import org.apache.flink.core.execution.SavepointFormatType;
+import org.apache.flink.core.memory.DataInputViewStreamWrapper;
 import org.apache.flink.runtime.checkpoint.OperatorState;
 import org.apache.flink.runtime.checkpoint.metadata.CheckpointMetadata;
+import org.apache.flink.runtime.state.KeyGroupsStateHandle;
+import org.apache.flink.runtime.state.KeyedBackendSerializationProxy;
+import org.apache.flink.runtime.state.KeyedStateHandle;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.flink.streaming.api.functions.KeyedProcessFunction;
 import org.apache.flink.streaming.api.functions.sink.v2.DiscardingSink;
@@ -35,7 +39,9 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * KeyGroups on a real MiniCluster started as AnalyticsMain starts it: a checkpoint of a job from
  * before (Flink's default 128 key groups) restores into today's job, which configures 16, with
- * its keyed state; the restored job keeps writing 128; a fresh start writes 16.
+ * its keyed state; the restored job keeps writing 128; a fresh start writes 16. The job before
+ * also compressed its snapshots and today's does not (AnalyticsMain.SNAPSHOT_COMPRESSION): the
+ * compressed checkpoint restores, and the restored job writes uncompressed.
  */
 class KeyGroupsRestoreTest {
     private static final int KEYS = 8;
@@ -48,22 +54,26 @@ class KeyGroupsRestoreTest {
 
     @Test
     void anOlderJobsCheckpointRestoresWithItsOwnKeyGroupsAndFreshStateGetsFewer() throws Exception {
-        Configuration today = config();
+        Configuration today = config(AnalyticsMain.SNAPSHOT_COMPRESSION);
         KeyGroups.configure(today, 1);
-        Configuration before = config();
+        // The job before also compressed its snapshots (Snappy).
+        Configuration before = config(true);
         LocalCluster cluster = LocalCluster.start(today, 1);
 
         String older = runAndStop(cluster, graph(before), Optional.empty(), () -> COUNTED.get() > 5_000);
         assertEquals(Set.of(128), keyedMaxParallelism(older), "the older job's checkpoint");
+        assertEquals(Set.of(true), compressed(older), "the older job's snapshots compressed");
 
         RESTORED.clear();
         String restored = runAndStop(
                 cluster, graph(today), Optional.of(Path.of(URI.create(older))), () -> RESTORED.size() == KEYS);
         assertEquals(KEYS, RESTORED.size(), "keys whose state came back");
         assertEquals(Set.of(128), keyedMaxParallelism(restored), "a restored job keeps its checkpoint's key groups");
+        assertEquals(Set.of(AnalyticsMain.SNAPSHOT_COMPRESSION), compressed(restored), "a restored job writes as configured");
 
         String fresh = runAndStop(cluster, graph(today), Optional.empty(), () -> COUNTED.get() > 5_000);
         assertEquals(Set.of(KeyGroups.MINIMUM), keyedMaxParallelism(fresh), "a fresh start's key groups");
+        assertEquals(Set.of(AnalyticsMain.SNAPSHOT_COMPRESSION), compressed(fresh), "a fresh start's snapshots");
     }
 
     @Test
@@ -75,12 +85,12 @@ class KeyGroupsRestoreTest {
         assertEquals(128, KeyGroups.forParallelism(64));
     }
 
-    private Configuration config() {
+    private Configuration config(boolean compressed) {
         Configuration config = new Configuration();
         config.setString("state.backend.type", "hashmap");
         config.setString("execution.checkpointing.dir", dir.resolve("checkpoints").toUri().toString());
         config.setString("execution.checkpointing.savepoint-dir", dir.resolve("savepoints").toUri().toString());
-        config.setString("execution.checkpointing.snapshot-compression", "true");
+        config.setString("execution.checkpointing.snapshot-compression", Boolean.toString(compressed));
         // A refused restore fails the job at once instead of retrying it.
         config.setString("restart-strategy.type", "none");
         config.setString("rest.bind-port", "0");
@@ -127,14 +137,35 @@ class KeyGroupsRestoreTest {
 
     /** The key groups of the savepoint's operators that hold keyed state, read from its metadata. */
     private static Set<Integer> keyedMaxParallelism(String savepoint) throws Exception {
+        return metadata(savepoint).getOperatorStates().stream()
+                .filter(state -> state.getStates().stream().anyMatch(subtask -> subtask.getManagedKeyedState().hasState()))
+                .map(OperatorState::getMaxParallelism)
+                .collect(Collectors.toSet());
+    }
+
+    /** Whether each keyed state file of the savepoint is compressed, as its own header says (what a restore reads). */
+    private static Set<Boolean> compressed(String savepoint) throws Exception {
+        Set<Boolean> found = new java.util.HashSet<>();
+        for (OperatorState operator : metadata(savepoint).getOperatorStates()) {
+            for (var subtask : operator.getStates()) {
+                for (KeyedStateHandle handle : subtask.getManagedKeyedState()) {
+                    try (var in = ((KeyGroupsStateHandle) handle).openInputStream()) {
+                        KeyedBackendSerializationProxy<?> header =
+                                new KeyedBackendSerializationProxy<>(KeyGroupsRestoreTest.class.getClassLoader());
+                        header.read(new DataInputViewStreamWrapper(in));
+                        found.add(header.isUsingKeyGroupCompression());
+                    }
+                }
+            }
+        }
+        return found;
+    }
+
+    private static CheckpointMetadata metadata(String savepoint) throws Exception {
         Path metadata = Path.of(URI.create(savepoint)).resolve("_metadata");
         try (DataInputStream in = new DataInputStream(new BufferedInputStream(Files.newInputStream(metadata)))) {
-            CheckpointMetadata read = org.apache.flink.runtime.checkpoint.Checkpoints.loadCheckpointMetadata(
+            return org.apache.flink.runtime.checkpoint.Checkpoints.loadCheckpointMetadata(
                     in, KeyGroupsRestoreTest.class.getClassLoader(), savepoint);
-            return read.getOperatorStates().stream()
-                    .filter(state -> state.getStates().stream().anyMatch(subtask -> subtask.getManagedKeyedState().hasState()))
-                    .map(OperatorState::getMaxParallelism)
-                    .collect(Collectors.toSet());
         }
     }
 
