@@ -430,7 +430,7 @@ public final class AnalyticsMain {
         config.setString("execution.checkpointing.num-retained", "1");
         config.setString("state.backend.type", "hashmap");
         // Not compressed: the heap backend writes each key group of each state through a Snappy
-        // stream of its own, names a byte per call; a profile of the drain put ~40 % of the
+        // stream of its own, and writes names a byte per call; a profile of the drain put ~40 % of the
         // checkpoint writers' samples in that stream (docs/analytics.md, "State and checkpoints").
         // The price: ~3x the bytes, and a restore reads the file unbuffered (a read(2) per field).
         config.setString("execution.checkpointing.snapshot-compression", Boolean.toString(SNAPSHOT_COMPRESSION));

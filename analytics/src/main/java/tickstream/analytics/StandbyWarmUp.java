@@ -13,6 +13,7 @@ import org.apache.flink.api.common.typeutils.TypeSerializer;
 import org.apache.flink.core.fs.FileSystem;
 import org.apache.flink.core.memory.DataInputViewStreamWrapper;
 import org.apache.flink.core.memory.DataOutputViewStreamWrapper;
+import org.apache.flink.runtime.state.SnappyStreamCompressionDecorator;
 import org.apache.flink.runtime.state.StreamCompressionDecorator;
 import org.apache.flink.runtime.state.UncompressedStreamCompressionDecorator;
 import org.slf4j.Logger;
@@ -38,7 +39,9 @@ final class StandbyWarmUp {
     private static final int TICKS_PER_SYMBOL = 600;
     private static final int ROUNDS = 3;
     /** What AnalyticsMain's execution.checkpointing.snapshot-compression writes and reads. */
-    private static final StreamCompressionDecorator CHECKPOINT_STREAMS = UncompressedStreamCompressionDecorator.INSTANCE;
+    private static final StreamCompressionDecorator CHECKPOINT_STREAMS = AnalyticsMain.SNAPSHOT_COMPRESSION
+            ? SnappyStreamCompressionDecorator.INSTANCE
+            : UncompressedStreamCompressionDecorator.INSTANCE;
 
     private final CompletableFuture<Void> ended = new CompletableFuture<>();
     private final Thread thread = new Thread(this::run, "standby-warm-up");
